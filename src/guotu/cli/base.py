@@ -1,0 +1,120 @@
+"""The root click group, shared options and the one error-to-exit-code mapping."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from guotu.errors import GuotuError
+
+__all__ = [
+    "Context",
+    "emit_json",
+    "json_option",
+    "lang_option",
+    "main",
+    "pass_context",
+    "root",
+    "t",
+    "workspace_option",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    """Options every command sees: language and debug flag."""
+
+    def __init__(self, lang: str = "zh", debug: bool = False) -> None:
+        self.lang = lang
+        self.debug = debug
+
+    def t(self, zh: str, en: str) -> str:
+        """Pick the Chinese or English text."""
+        return en if self.lang == "en" else zh
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def t(ctx: Context, zh: str, en: str) -> str:
+    """Pick the Chinese or English text for ``ctx``."""
+    return ctx.t(zh, en)
+
+
+def _set_lang(click_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        click_ctx.ensure_object(Context).lang = value
+    return value
+
+
+def lang_option(f: F) -> F:
+    """``--lang zh|en`` on a command (also accepted on the root group)."""
+    return click.option(
+        "--lang", type=click.Choice(["zh", "en"]), default=None, expose_value=False,
+        callback=_set_lang, is_eager=True, help="Language of human output (default zh).",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    """``--json``: print the machine-readable result on stdout."""
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
+
+
+def workspace_option(required: bool = True) -> Callable[[F], F]:
+    """``-w/--workspace PATH``: the workspace (a GeoPackage file)."""
+
+    def deco(f: F) -> F:
+        return click.option(
+            "-w", "--workspace", "workspace", required=required,
+            type=click.Path(dir_okay=False), envvar="GUOTU_WORKSPACE",
+            help="Workspace: a GeoPackage file (env GUOTU_WORKSPACE).",
+        )(f)
+
+    return deco
+
+
+def emit_json(value: Any) -> None:
+    """Write ``value`` as UTF-8 JSON (Chinese kept readable) on stdout."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GuotuError as exc:
+            obj = ctx.find_object(Context) or Context()
+            if obj.debug:
+                raise
+            label = obj.t("错误", "Error")
+            click.echo(f"{label}: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of human output.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="guotu")
+@click.pass_context
+def root(click_ctx: click.Context, lang: str, debug: bool) -> None:
+    """guotu 国土: territorial spatial planning one map (一张图) for planning bureaus."""
+    obj = click_ctx.ensure_object(Context)
+    obj.lang = lang
+    obj.debug = debug
+    if debug:
+        logging.basicConfig(level=logging.DEBUG)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        root.main(args=argv, prog_name="guotu", standalone_mode=True)
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        sys.exit(130)

@@ -1,0 +1,302 @@
+"""Layer roles of the one map and the standard fields each one carries.
+
+A *role* says what a layer is in the one map (生态保护红线, 详细规划地块 …): its geometry kind,
+which standard fields it has, which of them are required and which field holds its land-use
+code. Standard field names follow the naming of the 国土空间规划"一张图" databases (pinyin
+initials: DLBM, YDYHFLDM, RJL …); source files rarely use them, so each field lists the
+Chinese and pinyin names seen in practice, and :func:`detect_field_mapping` maps a file's
+columns onto them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from guotu.errors import ConfigError, NotFoundError
+
+__all__ = [
+    "FIELDS",
+    "ROLES",
+    "FieldKind",
+    "GeometryKind",
+    "Role",
+    "StandardField",
+    "detect_field_mapping",
+    "get_field",
+    "get_role",
+]
+
+
+class FieldKind(str, Enum):
+    """Value type of a standard field."""
+
+    TEXT = "text"
+    REAL = "real"
+    INTEGER = "integer"
+    DATE = "date"
+    CODE = "code"  # a land-use code (用地用海 or 三调), kept as text
+
+
+class GeometryKind(str, Enum):
+    """Geometry kinds a role accepts."""
+
+    POLYGON = "polygon"
+    LINE = "line"
+    POINT = "point"
+    POLYGON_OR_LINE = "polygon_or_line"
+
+
+@dataclass(frozen=True)
+class StandardField:
+    """A standard attribute of the one-map databases.
+
+    ``minimum``/``maximum`` bound plausible values (checked by 质检, not at import);
+    ``exclusive_minimum`` makes the lower bound strict (容积率 > 0).
+    """
+
+    name: str
+    name_zh: str
+    kind: FieldKind
+    unit: str = ""
+    aliases: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    code_scheme: str | None = None  # "ydyh" (用地用海 2023) or "sandiao" (三调 working classification)
+
+
+def _f(
+    name: str,
+    name_zh: str,
+    kind: FieldKind = FieldKind.TEXT,
+    *aliases: str,
+    unit: str = "",
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+    code_scheme: str | None = None,
+) -> StandardField:
+    return StandardField(
+        name, name_zh, kind, unit, (name_zh, *aliases), minimum, maximum, exclusive_minimum,
+        code_scheme,
+    )
+
+
+T, R, I, D, C = FieldKind.TEXT, FieldKind.REAL, FieldKind.INTEGER, FieldKind.DATE, FieldKind.CODE
+
+#: Every standard field, by name. Aliases are compared case-, space- and underscore-insensitively.
+FIELDS: Mapping[str, StandardField] = {
+    f.name: f
+    for f in (
+        _f("BSM", "标识码", T, "标识号", "OBJECTCODE"),
+        _f("XZQDM", "行政区代码", T, "行政区划代码", "XZQHDM", "XJXZQDM", "XJXZQHDM", "ADCODE",
+           "XZQDM_"),
+        _f("XZQMC", "行政区名称", T, "行政区划名称", "XJXZQMC", "XZQHMC"),
+        _f("DLBM", "地类编码", C, "地类代码", "DLDM", "三调地类编码", code_scheme="sandiao"),
+        _f("DLMC", "地类名称", T, "三调地类名称"),
+        _f("YDYHFLDM", "用地用海分类代码", C, "用地用海代码", "用地用海编码", "规划用途代码", "规划地类代码",
+           "用地性质", "用地性质代码", "用地代码", "YDYHDM", "GHYTDM", "GHDLDM", "YDXZ", "YDXZDM", "YDDM",
+           "YONGDIXINGZHI", code_scheme="ydyh"),
+        _f("YDYHFLMC", "用地用海分类名称", T, "用地用海名称", "规划用途名称", "规划地类名称", "用地性质名称",
+           "YDYHMC", "GHYTMC", "GHDLMC", "YDXZMC", "YDMC"),
+        _f("TBBH", "图斑编号", T, "图斑号"),
+        _f("TBMJ", "图斑面积", R, "图斑面积平方米", unit="m2", minimum=0, exclusive_minimum=True),
+        _f("MJ", "面积", R, "AREA", "SHAPE_AREA", unit="m2", minimum=0, exclusive_minimum=True),
+        _f("LHLX", "红线类型", T, "生态功能类型", "类型", "HXLX"),
+        _f("YJJBNTTBBH", "永久基本农田图斑编号", T, "基本农田图斑编号", "JBNTTBBH"),
+        _f("GDPDJB", "耕地坡度级别", T, "坡度级别", "PDJB"),
+        _f("GHFQDM", "规划分区代码", T, "分区代码", "FQDM"),
+        _f("GHFQMC", "规划分区名称", T, "分区名称", "规划分区", "FQMC"),
+        _f("DYBH", "单元编号", T, "单元代码", "单元编码", "规划单元编号", "DYDM", "DYBM"),
+        _f("DYMC", "单元名称", T, "规划单元名称"),
+        _f("DKBH", "地块编号", T, "地块代码", "地块编码", "DKDM", "DKBM", "DKH"),
+        _f("RJL", "容积率", R, "容积率上限", "FAR", "RONGJILV", unit="", minimum=0,
+           maximum=30, exclusive_minimum=True),
+        _f("JZMD", "建筑密度", R, "建筑密度上限", "JIANZHUMIDU", unit="%", minimum=0, maximum=100),
+        _f("LDL", "绿地率", R, "绿地率下限", "LVDILV", unit="%", minimum=0, maximum=100),
+        _f("JZXG", "建筑限高", R, "限高", "建筑高度", "建筑高度上限", "XIANGAO", unit="m", minimum=0,
+           maximum=1000, exclusive_minimum=True),
+        _f("PTSS", "配套设施", T, "公共服务设施", "配套", "GGSS"),
+        _f("JSYDGM", "建设用地规模", R, "建设用地面积", "JSYDMJ", unit="m2", minimum=0),
+        _f("XMMC", "项目名称", T, "名称", "MC", "NAME"),
+        _f("XMDM", "项目代码", T, "项目编号", "XMBH"),
+        _f("XMLX", "项目类型", T, "项目类别", "XMLB"),
+        _f("PZLX", "批准类型", T, "审批类型", "批复类型", "SPLX", "PFLX"),
+        _f("PZWH", "批准文号", T, "批复文号", "审批文号", "PFWH", "SPWH"),
+        _f("PZRQ", "批准日期", D, "批复日期", "审批日期", "PFRQ", "SPRQ"),
+        _f("HDLX", "人为活动类型", T, "有限人为活动类型", "活动类型"),
+        _f("ZXLX", "专项类型", T, "专项规划类型", "设施类型", "SSLX"),
+        _f("DLDJ", "道路等级", T, "等级", "DJ"),
+        _f("KD", "宽度", R, "路宽", "道路宽度", "红线宽度", "DLKD", "WIDTH", unit="m", minimum=0,
+           exclusive_minimum=True),
+        _f("XZGDMJ", "新增耕地面积", R, "计划新增耕地", "XZGD", unit="m2", minimum=0),
+        _f("JSYDJSMJ", "建设用地减少面积", R, "建设用地减少", unit="m2", minimum=0),
+        _f("STXFMJ", "生态修复面积", R, "生态修复", unit="m2", minimum=0),
+        _f("JD", "进度", R, "完成进度", "实施进度", unit="%", minimum=0, maximum=100),
+        _f("QSXRQ", "前时相日期", D, "前时相", "前时相影像日期", "QSX"),
+        _f("HSXRQ", "后时相日期", D, "后时相", "后时相影像日期", "HSX"),
+        _f("BHLX", "变化类型", T, "变化类别"),
+        _f("SJNF", "数据年份", I, "年份", "年度", unit="a", minimum=1949, maximum=2100),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a layer is in the one map."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    geometry: GeometryKind
+    fields: tuple[str, ...]
+    required: tuple[str, ...] = ()
+    code_field: str | None = None
+    description: str = ""
+    sub_zones: tuple[tuple[str, str], ...] = field(default=())
+
+
+def _role(
+    id: str,
+    name_zh: str,
+    name_en: str,
+    geometry: GeometryKind,
+    fields: Iterable[str],
+    required: Iterable[str] = (),
+    code_field: str | None = None,
+    description: str = "",
+    sub_zones: tuple[tuple[str, str], ...] = (),
+) -> Role:
+    return Role(id, name_zh, name_en, geometry, tuple(fields), tuple(required), code_field,
+                description, sub_zones)
+
+
+P, L = GeometryKind.POLYGON, GeometryKind.LINE
+
+#: Every role, in the order a planner would list them.
+ROLES: tuple[Role, ...] = (
+    _role("admin_boundary", "行政区/规划范围", "Administrative or plan boundary", P,
+          ["XZQDM", "XZQMC"], ["XZQDM"]),
+    _role("ecological_redline", "生态保护红线", "Ecological protection red line", P,
+          ["BSM", "XZQDM", "LHLX", "MJ"]),
+    _role("permanent_farmland", "永久基本农田", "Permanent basic farmland", P,
+          ["BSM", "XZQDM", "YJJBNTTBBH", "DLBM", "GDPDJB", "MJ"]),
+    _role("urban_boundary", "城镇开发边界", "Urban development boundary", P,
+          ["BSM", "XZQDM", "GHFQDM", "GHFQMC", "MJ"],
+          description="Sub-zones in GHFQMC/GHFQDM: 集中建设区, 弹性发展区, 特别用途区.",
+          sub_zones=(("01", "城镇集中建设区"), ("02", "城镇弹性发展区"), ("03", "特别用途区"))),
+    _role("planned_land_use", "规划用地", "Master-plan land use", P,
+          ["BSM", "XZQDM", "YDYHFLDM", "YDYHFLMC", "MJ"], ["YDYHFLDM"], "YDYHFLDM"),
+    _role("detailed_unit", "详细规划单元", "Detailed-plan unit", P,
+          ["DYBH", "DYMC", "XZQDM", "JSYDGM", "RJL", "JZMD", "LDL", "JZXG"], ["DYBH"]),
+    _role("detailed_parcel", "详细规划地块", "Detailed-plan parcel", P,
+          ["DKBH", "DYBH", "YDYHFLDM", "YDYHFLMC", "RJL", "JZMD", "LDL", "JZXG", "PTSS"],
+          ["DKBH", "YDYHFLDM"], "YDYHFLDM"),
+    _role("special_plan", "专项规划", "Special plan (roads, pipelines …)",
+          GeometryKind.POLYGON_OR_LINE, ["XMMC", "ZXLX", "DLDJ", "KD"]),
+    _role("construction_project", "建设项目", "Approved construction project", P,
+          ["XMMC", "XMDM", "XMLX", "PZLX", "PZWH", "PZRQ", "YDYHFLDM", "RJL", "JZMD", "LDL",
+           "JZXG", "HDLX"], ["XMMC"], "YDYHFLDM"),
+    _role("consolidation_project", "土地整治项目", "Land-consolidation project", P,
+          ["XMMC", "XMDM", "XZGDMJ", "JSYDJSMJ", "STXFMJ", "JD"], ["XMMC"]),
+    _role("land_survey", "现状地类图斑", "Current land survey parcels (三调/变更调查)", P,
+          ["BSM", "TBBH", "DLBM", "DLMC", "TBMJ", "XZQDM", "SJNF"], ["DLBM"], "DLBM"),
+    _role("change_patch", "变化图斑", "Remote-sensing change patches", P,
+          ["TBBH", "QSXRQ", "HSXRQ", "BHLX", "XZQDM"], ["HSXRQ"]),
+)
+
+_ROLE_INDEX: dict[str, Role] = {}
+for _r in ROLES:
+    _ROLE_INDEX[_r.id] = _r
+    _ROLE_INDEX[_r.name_zh] = _r
+_ROLE_INDEX["行政区"] = _ROLE_INDEX["规划范围"] = _ROLE_INDEX["admin_boundary"]
+
+
+def get_role(name: str) -> Role:
+    """Return the role with this id (``planned_land_use``) or Chinese name (``规划用地``).
+
+    Examples
+    --------
+    >>> get_role("生态保护红线").id
+    'ecological_redline'
+    """
+    role = _ROLE_INDEX.get(name.strip())
+    if role is None:
+        known = ", ".join(f"{r.id} ({r.name_zh})" for r in ROLES)
+        raise NotFoundError(
+            f"There is no layer role {name!r}.", fix=f"Use one of: {known}."
+        )
+    return role
+
+
+def get_field(name: str) -> StandardField:
+    """Return the standard field called ``name`` (e.g. ``RJL``)."""
+    try:
+        return FIELDS[name.upper()]
+    except KeyError:
+        raise ConfigError(
+            f"There is no standard field {name!r}.",
+            fix=f"Use one of: {', '.join(sorted(FIELDS))}.",
+        ) from None
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-（）()]", "", name).upper()
+
+
+_ALIAS_INDEX: dict[str, str] = {}
+for _sf in FIELDS.values():
+    for _alias in (_sf.name, *_sf.aliases):
+        _ALIAS_INDEX.setdefault(_norm(_alias), _sf.name)
+
+
+def detect_field_mapping(
+    columns: Iterable[str],
+    role: Role,
+    overrides: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Map a file's column names to standard field names.
+
+    Overrides (``{source column: standard name}``) win; then exact standard names; then the
+    known Chinese and pinyin aliases. Only fields of ``role`` are mapped automatically, so a
+    column called 名称 on a red-line layer stays as it is. Each standard field is mapped at most
+    once; unmapped columns are kept under their own names by the importer.
+
+    Examples
+    --------
+    >>> detect_field_mapping(["容积率", "地块编号", "备注"], get_role("detailed_parcel"))
+    {'容积率': 'RJL', '地块编号': 'DKBH'}
+    """
+    columns = list(columns)
+    overrides = dict(overrides or {})
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for source, target in overrides.items():
+        std = get_field(target).name
+        if source not in columns:
+            raise ConfigError(
+                f"--map {source}={target}: the file has no column {source!r}.",
+                field=source,
+                fix=f"Columns in the file: {', '.join(columns)}.",
+            )
+        mapping[source] = std
+        used.add(std)
+    allowed = set(role.fields)
+    # Two passes: exact standard names first, so that a column already called RJL wins
+    # over an alias such as 容积率上限 elsewhere in the same file.
+    for exact in (True, False):
+        for column in columns:
+            if column in mapping:
+                continue
+            key = _norm(column)
+            std = key if exact else _ALIAS_INDEX.get(key)
+            if std is None or std not in allowed or std in used:
+                continue
+            if exact and std not in FIELDS:
+                continue
+            mapping[column] = std
+            used.add(std)
+    return {c: mapping[c] for c in columns if c in mapping}

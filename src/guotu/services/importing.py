@@ -1,0 +1,490 @@
+"""Import a layer into the workspace: read, map fields, check, reproject, write atomically.
+
+The steps, each of which either passes or raises one :class:`~guotu.errors.InputError`
+naming the file, layer, feature and field and saying how to fix it (exit code 2), before
+anything is written:
+
+1. read the file (encoding of Shapefiles from .cpg, GBK/GB18030 detected without one);
+2. map its columns to standard names (auto-detected Chinese/pinyin names, ``--map``
+   overrides, the mapping saved with the layer and reused when the layer is replaced);
+3. join a CSV/XLSX attribute table by key, if given;
+4. check the geometry kind against the role, coordinates for sanity and the CRS;
+5. coerce standard fields to their types (numbers, dates, land-use codes as text);
+6. reproject to the workspace CRS (chosen from the data's longitude when the first layer
+   arrives) and write the layer in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+
+from guotu.domain.crs import parse_crs, workspace_crs_for_longitude
+from guotu.domain.roles import FIELDS, FieldKind, GeometryKind, Role, detect_field_mapping, get_role
+from guotu.errors import ConfigError, CRSError, LayerError
+from guotu.io.readers import SourceInfo, read_attribute_table, read_vector
+from guotu.store.geopackage import GeoPackageStore, LayerInfo
+
+__all__ = ["ImportResult", "import_file", "normalise_code"]
+
+log = logging.getLogger(__name__)
+
+#: Largest absolute value accepted in a numeric field; larger ones are taken as corrupt.
+MAX_ABS_VALUE = 1e12
+#: How far outside its CRS's area of use (degrees) data may lie before it is refused.
+AREA_OF_USE_MARGIN_DEG = 3.0
+
+_ID_FIELDS = ("BSM", "DKBH", "DYBH", "XMDM", "TBBH", "YJJBNTTBBH", "XZQDM")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did."""
+
+    layer: LayerInfo
+    source: SourceInfo
+    field_map: dict[str, str]
+    source_crs: str
+    workspace_crs: str
+    workspace_crs_chosen: bool = False
+    table_rows_joined: int | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Machine-readable form for ``--json``."""
+        return {"layer": self.layer.to_dict(), "source": self.source.__dict__,
+                "field_map": self.field_map, "source_crs": self.source_crs,
+                "workspace_crs": self.workspace_crs,
+                "workspace_crs_chosen": self.workspace_crs_chosen,
+                "table_rows_joined": self.table_rows_joined, "warnings": list(self.warnings)}
+
+
+def normalise_code(value: object) -> str | None:
+    """A land-use code as text: numbers from numeric columns lose ``.0`` and regain the
+    leading zero a numeric column dropped (3 or 5 digits → one zero in front).
+
+    Examples
+    --------
+    >>> normalise_code(101.0), normalise_code(" 0701 "), normalise_code(None)
+    ('0101', '0701', None)
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if not text:
+        return None
+    was_number = isinstance(value, int | np.integer)
+    if was_number and len(text) in (3, 5):
+        text = "0" + text
+    return text
+
+
+def import_file(
+    store: GeoPackageStore,
+    path: str | Path,
+    *,
+    role: str,
+    layer: str | None = None,
+    source_layer: str | None = None,
+    field_map: Mapping[str, str] | None = None,
+    crs: str | None = None,
+    table: str | Path | None = None,
+    table_key: str | None = None,
+    replace: bool = False,
+    workspace_crs: str | None = None,
+) -> ImportResult:
+    """Import one layer of ``path`` into ``store`` as ``layer`` (default: the role id).
+
+    Parameters
+    ----------
+    role
+        Role id or Chinese name (see ``guotu roles``).
+    field_map
+        ``{source column: standard field}`` overrides of the automatic mapping.
+    crs
+        Declared CRS of the file (needed when it has none; overrides the one it has).
+    table, table_key
+        A CSV/XLSX attribute table left-joined on ``table_key`` (a standard field name
+        after mapping, or a column name present in both).
+    workspace_crs
+        CRS for a new, empty workspace instead of the CGCS2000 GK zone of the data.
+
+    Examples
+    --------
+    >>> # import_file(store, "三区三线.gpkg", role="生态保护红线", source_layer="STBHHX")
+    """
+    the_role = get_role(role)
+    name = (layer or the_role.id).strip()
+    _check_layer_name(name, path)
+    existing = {i.name: i for i in store.layers()}
+    frame, source = read_vector(path, source_layer=source_layer, layer_hint=name)
+    where = {"file": str(path), "layer": source.layer}
+    overrides = dict(field_map or {})
+    if not overrides and name in existing:
+        overrides = {k: v for k, v in existing[name].field_map.items() if k in frame.columns
+                     and k != v}
+    try:
+        mapping = detect_field_mapping([c for c in frame.columns if c != frame.geometry.name],
+                                       the_role, overrides)
+    except ConfigError as exc:  # a bad --map: say which file it was about
+        exc.file = exc.file or str(path)
+        raise
+    frame = frame.rename(columns=mapping)
+    warnings_: list[str] = []
+    joined: int | None = None
+    if table is not None:
+        frame, joined, more = _join_table(frame, table, table_key, the_role, where)
+        warnings_ += more
+    _check_required_columns(frame, the_role, where, mapping)
+    geometry_type = _check_geometry(frame, the_role, where)
+    frame = _coerce_fields(frame, where)
+    source_crs = _source_crs(frame, crs, where)
+    frame = frame.set_crs(source_crs, allow_override=True)
+    _check_coordinates(frame, source_crs, where)
+    chosen = False
+    target = store.crs
+    if target is None:
+        target = (parse_crs(workspace_crs, source="--workspace-crs") if workspace_crs
+                  else _crs_for_data(frame, source_crs))
+        chosen = True
+    if not target.is_projected:
+        raise CRSError(f"The workspace CRS must be projected (metres); {target.name} is not.",
+                       fix="Use a CGCS2000 Gauss-Krüger CRS such as EPSG:4527.")
+    if not source_crs.equals(target):
+        frame = frame.to_crs(target)
+    column_types = _column_types(frame)
+    if chosen:
+        store.set_crs(target)
+    info = store.write_layer(
+        name, the_role.id, frame, column_types=column_types, geometry_type=geometry_type,
+        source=str(path), source_layer=source.layer, field_map=mapping, replace=replace)
+    return ImportResult(info, source, mapping, _crs_text(source_crs), _crs_text(target), chosen,
+                        joined, tuple(warnings_))
+
+
+def _check_layer_name(name: str, path: str | Path) -> None:
+    if not name or name.lower().startswith(("gpkg_", "rtree_", "sqlite_", "guotu_")) or \
+            re.search(r'["\x00-\x1f]', name):
+        raise LayerError(f"{name!r} cannot be a layer name.", file=str(path),
+                         fix="Use letters, digits, Chinese characters or underscores, not "
+                         "starting with gpkg_, rtree_, sqlite_ or guotu_.")
+
+
+def _feature_label(frame: pd.DataFrame, pos: int) -> str:
+    for f in _ID_FIELDS:
+        if f in frame.columns:
+            value = frame[f].iloc[pos]
+            if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                return f"#{pos + 1} ({f}={value})"
+    return f"#{pos + 1}"
+
+
+def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, role: Role,
+                where: dict[str, str]) -> tuple[gpd.GeoDataFrame, int, list[str]]:
+    if not key:
+        raise LayerError("--table needs --key FIELD: the column both files share.",
+                         file=str(table), fix="Add e.g. --key DKBH.")
+    tab = read_attribute_table(table)
+    tab = tab.rename(columns=detect_field_mapping([str(c) for c in tab.columns], role))
+    for what, cols, file in (("layer", frame.columns, where["file"]),
+                             ("table", tab.columns, str(table))):
+        if key not in cols:
+            raise LayerError(f"The {what} has no key column {key!r}.", file=file, field=key,
+                             fix=f"Columns: {', '.join(map(str, cols))}; give --key one "
+                             "present in both.")
+    left = frame[key].map(_key_text)
+    right = tab[key].map(_key_text)
+    dup = right[right.duplicated(keep=False) & right.notna()]
+    if len(dup):
+        raise LayerError(
+            f"Table {table} has the key {key}={dup.iloc[0]!r} more than once "
+            f"({dup.nunique()} keys repeated).", file=str(table), field=key,
+            fix="Make the key unique in the table (one row per feature).")
+    tab = tab.assign(**{key: right}).set_index(key)
+    overlap = [c for c in tab.columns if c in frame.columns]
+    warnings_ = [f"Table column {c} replaces the layer's column of the same name."
+                 for c in overlap]
+    base = frame.drop(columns=overlap)
+    extra = tab.reindex(left.to_numpy())
+    extra.index = frame.index
+    out = gpd.GeoDataFrame(pd.concat([base, extra], axis=1), geometry=frame.geometry.name,
+                           crs=frame.crs)
+    matched = int(left.isin(tab.index).sum())
+    if matched < len(frame):
+        warnings_.append(f"{len(frame) - matched} of {len(frame)} features have no row in "
+                         f"{Path(table).name} (key {key}).")
+    return out, matched, warnings_
+
+
+def _key_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _check_required_columns(frame: pd.DataFrame, role: Role, where: dict[str, str],
+                            mapping: Mapping[str, str]) -> None:
+    for req in role.required:
+        if req not in frame.columns:
+            f = FIELDS[req]
+            cols = [c for c in frame.columns if c != "geometry"]
+            raise LayerError(
+                f"Role {role.id} ({role.name_zh}) needs field {req} ({f.name_zh}), which the "
+                "file does not have under any known name.", field=req, **where,
+                fix=f"Say which column holds it: --map COLUMN={req} (columns: "
+                f"{', '.join(map(str, cols))}).")
+
+
+_POLY = {"Polygon", "MultiPolygon"}
+_LINE = {"LineString", "MultiLineString"}
+
+
+def _check_geometry(frame: gpd.GeoDataFrame, role: Role, where: dict[str, str]) -> str:
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    types = shapely.get_type_id(geoms)
+    names = np.array(["Missing", "Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                      "MultiLineString", "MultiPolygon", "GeometryCollection"])[types + 1]
+    allowed = {GeometryKind.POLYGON: _POLY, GeometryKind.LINE: _LINE,
+               GeometryKind.POINT: {"Point", "MultiPoint"},
+               GeometryKind.POLYGON_OR_LINE: _POLY | _LINE}[role.geometry]
+    present = ~np.isin(names, ["Missing"]) & ~shapely.is_empty(geoms)
+    bad = present & ~np.isin(names, sorted(allowed))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise LayerError(
+            f"Feature {_feature_label(frame, pos)} is a {names[pos]}, but role {role.id} "
+            f"({role.name_zh}) takes {' or '.join(sorted(allowed))} ({int(bad.sum())} such "
+            "features).", feature=pos + 1, **where,
+            fix="Split mixed geometry types into separate files, or choose the right --role.")
+    coords = shapely.get_coordinates(geoms[present])
+    if len(coords) and not np.isfinite(coords).all():
+        idx = shapely.get_coordinates(geoms[present], return_index=True)[1]
+        first_bad = idx[~np.isfinite(coords).all(axis=1)][0]
+        row = int(np.flatnonzero(present)[first_bad])
+        raise LayerError(f"Feature {_feature_label(frame, row)} has coordinates that are not "
+                         "numbers (NaN or infinite).", feature=row + 1, **where,
+                         fix="Repair or delete that feature in the source file.")
+    kinds = set(names[present].tolist())
+    has_poly, has_line = bool(kinds & _POLY), bool(kinds & _LINE)
+    if has_poly and has_line:
+        return "GEOMETRY"
+    if has_line or (not has_poly and role.geometry == GeometryKind.LINE):
+        frame.geometry.values[:] = _promote(geoms, "line")  # type: ignore[index]
+        return "MULTILINESTRING"
+    if role.geometry in (GeometryKind.POLYGON, GeometryKind.POLYGON_OR_LINE):
+        frame.geometry.values[:] = _promote(geoms, "polygon")  # type: ignore[index]
+        return "MULTIPOLYGON"
+    return "GEOMETRY"
+
+
+def _promote(geoms: np.ndarray, kind: str) -> np.ndarray:
+    """Polygons → MultiPolygons (lines → MultiLineStrings), vectorized; empties stay."""
+    out = geoms.copy()
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not keep.any():
+        return out
+    parts, idx = shapely.get_parts(geoms[keep], return_index=True)
+    maker = shapely.multipolygons if kind == "polygon" else shapely.multilinestrings
+    out[keep] = maker(parts, indices=idx)
+    return out
+
+
+def _coerce_fields(frame: gpd.GeoDataFrame, where: dict[str, str]) -> gpd.GeoDataFrame:
+    for col in list(frame.columns):
+        std = FIELDS.get(str(col))
+        if std is None or col == frame.geometry.name:
+            continue
+        values = frame[col]
+        if std.kind in (FieldKind.REAL, FieldKind.INTEGER):
+            frame[col] = _numbers(frame, values, std.name, std.kind, where)
+        elif std.kind == FieldKind.DATE:
+            frame[col] = _dates(frame, values, std.name, where)
+        elif std.kind == FieldKind.CODE:
+            frame[col] = pd.Series([normalise_code(v) for v in values.tolist()],
+                                   index=frame.index, dtype=object)
+        else:
+            frame[col] = pd.Series([None if v is None or (isinstance(v, float) and math.isnan(v))
+                                    else str(v).strip() for v in values.tolist()],
+                                   index=frame.index, dtype=object)
+    return frame
+
+
+def _numbers(frame: pd.DataFrame, values: pd.Series, name: str, kind: FieldKind,
+             where: dict[str, str]) -> pd.Series:
+    blank = values.isna() | values.astype(str).str.strip().isin(["", "nan", "NaN", "None"])
+    parsed = pd.to_numeric(values.where(~blank), errors="coerce").astype("float64")
+    bad = ~blank & parsed.isna()
+    huge = ~blank & ~parsed.isna() & ~np.isfinite(parsed.where(parsed.notna(), 0)) | \
+        (parsed.abs() > MAX_ABS_VALUE)
+    zh = FIELDS[name].name_zh
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise LayerError(
+            f"Feature {_feature_label(frame, pos)}: field {name} ({zh}) holds "
+            f"{values.iloc[pos]!r}, which is not a number ({int(bad.sum())} such values).",
+            feature=pos + 1, field=name, **where,
+            fix="Correct the value in the source file, or leave it empty if unknown.")
+    if huge.any():
+        pos = int(np.flatnonzero(huge.to_numpy())[0])
+        raise LayerError(
+            f"Feature {_feature_label(frame, pos)}: field {name} ({zh}) holds "
+            f"{values.iloc[pos]!r}, which is infinite or absurdly large.", feature=pos + 1,
+            field=name, **where, fix="Correct the value in the source file.")
+    if kind == FieldKind.INTEGER:
+        return parsed.round().astype("Int64")
+    return parsed
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%dT%H:%M:%S",
+                 "%Y-%m-%d %H:%M:%S")
+
+
+def _parse_date(value: object) -> date | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, int | float) and 19000101 <= value <= 21001231:
+        value = str(int(value))
+    text = str(value).strip()
+    if not text:
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _dates(frame: pd.DataFrame, values: pd.Series, name: str, where: dict[str, str]) -> pd.Series:
+    out: list[date | None] = []
+    for pos, v in enumerate(values.tolist()):
+        try:
+            out.append(_parse_date(v))
+        except ValueError:
+            raise LayerError(
+                f"Feature {_feature_label(frame, pos)}: field {name} ({FIELDS[name].name_zh}) "
+                f"holds {v!r}, which is not a date.", feature=pos + 1, field=name, **where,
+                fix="Write dates as 2024-06-01 (or 2024/6/1, 20240601, 2024年6月1日).") from None
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _source_crs(frame: gpd.GeoDataFrame, declared: str | None, where: dict[str, str]) -> CRS:
+    if declared:
+        return parse_crs(declared)
+    if frame.crs is None:
+        raise CRSError(
+            f"{where['file']} (layer {where['layer']}) has no coordinate reference system "
+            "(a Shapefile without .prj, or a file that does not say).", **where,
+            fix="Declare it: --crs EPSG:4527 (CGCS2000 3° GK zone 39, easting with zone "
+            "number) or --crs EPSG:4548 (same zone without it) or --crs EPSG:4490 (lon/lat).")
+    return CRS.from_user_input(frame.crs)
+
+
+def _check_coordinates(frame: gpd.GeoDataFrame, crs: CRS, where: dict[str, str]) -> None:
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
+        return
+    bounds = shapely.bounds(geoms[present])
+    cx = (bounds[:, 0] + bounds[:, 2]) / 2
+    cy = (bounds[:, 1] + bounds[:, 3]) / 2
+    if crs.is_geographic:
+        lon, lat = cx, cy
+    else:
+        with np.errstate(all="ignore"):
+            lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(cx, cy)
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
+    aou = crs.area_of_use
+    if aou is not None and not bad.all():
+        m = AREA_OF_USE_MARGIN_DEG
+        bad |= (lon < aou.west - m) | (lon > aou.east + m) | (lat < aou.south - m) | \
+            (lat > aou.north + m)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        row = int(np.flatnonzero(present)[k])
+        hint = _guess_crs(cx[k], cy[k])
+        raise CRSError(
+            f"Feature {_feature_label(frame, row)} lies at x={cx[k]:.3f}, y={cy[k]:.3f}, which "
+            f"is not where {crs.name} is used ({int(bad.sum())} features out of range): the "
+            "coordinates are absurd or the CRS is wrong.", feature=row + 1, **where,
+            fix=(hint or "Check the coordinates, or declare the right CRS with --crs EPSG:…."))
+
+
+def _guess_crs(x: float, y: float) -> str | None:
+    if 73 <= x <= 136 and 3 <= y <= 54:
+        return "The numbers look like longitude/latitude: declare --crs EPSG:4490."
+    if 3e5 <= y <= 6e6 and 25e6 <= x < 46e6:
+        zone = int(x // 1e6)
+        return (f"The eastings carry zone number {zone}: declare --crs EPSG:"
+                f"{4513 + zone - 25} (CGCS2000 3° GK zone {zone}).")
+    if 3e5 <= x <= 6e6 and 25e6 <= y < 46e6:
+        return "x and y look swapped (northing first); swap them or fix the CRS's axis order."
+    return None
+
+
+def _crs_for_data(frame: gpd.GeoDataFrame, crs: CRS) -> CRS:
+    minx, miny, maxx, maxy = frame.total_bounds
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    if crs.is_geographic:
+        lon, lat = cx, cy
+    else:
+        lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(cx, cy)
+    if crs.is_projected and not _is_china_gk(crs) and not (73 <= lon <= 136):
+        return crs  # a user's own projected CRS outside China: keep it
+    return CRS.from_epsg(workspace_crs_for_longitude(float(lon), float(lat)))
+
+
+def _is_china_gk(crs: CRS) -> bool:
+    auth = crs.to_authority()
+    return bool(auth) and auth[0] == "EPSG" and 4491 <= int(auth[1]) <= 4554
+
+
+def _column_types(frame: gpd.GeoDataFrame) -> dict[str, str]:
+    types: dict[str, str] = {}
+    for col in frame.columns:
+        if col == frame.geometry.name:
+            continue
+        std = FIELDS.get(str(col))
+        if std is not None:
+            types[col] = std.kind.value
+            continue
+        dtype = frame[col].dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            types[col] = "boolean"
+        elif pd.api.types.is_integer_dtype(dtype):
+            types[col] = "integer"
+        elif pd.api.types.is_float_dtype(dtype):
+            types[col] = "real"
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            types[col] = "date"
+        else:
+            types[col] = "text"
+    return types
+
+
+def _crs_text(crs: CRS) -> str:
+    auth = crs.to_authority()
+    return f"{auth[0]}:{auth[1]}" if auth else crs.name
