@@ -76,17 +76,11 @@ class GuotuError(Exception):
         self.fix = fix
 
     def __str__(self) -> str:
-        where = []
-        if self.file:
-            where.append(f"file {self.file}")
-        if self.layer:
-            where.append(f"layer {self.layer}")
-        if self.feature is not None:
-            where.append(f"feature {self.feature}")
-        if self.field:
-            where.append(f"field {self.field}")
         text = self.message
-        if where and not any(w in text for w in where):
+        where = [f"{label} {value}" for label, value in (
+            ("file", self.file), ("layer", self.layer), ("feature", self.feature),
+            ("field", self.field)) if value is not None and str(value) not in text]
+        if where:
             text = f"{text} ({', '.join(where)})"
         if self.fix and self.fix not in text:
             text = f"{text} Fix: {self.fix}"

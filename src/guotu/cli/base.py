@@ -9,11 +9,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 
 from guotu.errors import GuotuError
 
 __all__ = [
     "Context",
+    "console",
     "emit_json",
     "json_option",
     "lang_option",
@@ -77,6 +79,14 @@ def workspace_option(required: bool = True) -> Callable[[F], F]:
         )(f)
 
     return deco
+
+
+def console() -> Console:
+    """A rich console; at least 120 columns wide when output is not a terminal."""
+    c = Console()
+    if not c.is_terminal:
+        c = Console(width=max(c.width, 140))
+    return c
 
 
 def emit_json(value: Any) -> None:

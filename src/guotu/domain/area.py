@@ -3,8 +3,9 @@
 Method (国土调查办发〔2008〕32号 annex, kept by 三调; ../shared/reference/crs.md §3):
 
 1. Boundaries are straight lines in the projected (Gauss-Krüger) plane, so edges are first
-   densified in the plane (``max_segment_m``, 100 m by default: finer steps change a 100 km²
-   polygon by less than 0.001 m²).
+   densified in the plane (``max_segment_m``, 50 m by default; the error of the per-edge
+   trapezoid falls with the square of the step: 0.004 m² on a 17 ha parcel with 450 m
+   diagonal edges at 50 m, against 0.03 m² at 100 m and 0.7 m² with no densification).
 2. Vertices are inverse-projected to geodetic latitude B and longitude L on the CRS's own
    ellipsoid (CGCS2000 for the GK zones).
 3. Each edge contributes the area of the ellipsoidal trapezoid between it and a reference
@@ -36,7 +37,7 @@ __all__ = ["DEFAULT_MAX_SEGMENT_M", "Ellipsoid", "ellipsoidal_area_m2", "planar_
            "trapezoid_coefficients"]
 
 #: Default densification step of edges in the projected plane, in metres.
-DEFAULT_MAX_SEGMENT_M = 100.0
+DEFAULT_MAX_SEGMENT_M = 50.0
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -65,7 +65,7 @@ class StandardField:
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: bool = False
-    code_scheme: str | None = None  # "ydyh" (用地用海 2023) or "sandiao" (三调 working classification)
+    code_scheme: str | None = None  # "ydyh2023" (用地用海 2023) or "sandiao" (三调)
 
 
 def _f(
@@ -99,7 +99,7 @@ FIELDS: Mapping[str, StandardField] = {
         _f("DLMC", "地类名称", T, "三调地类名称"),
         _f("YDYHFLDM", "用地用海分类代码", C, "用地用海代码", "用地用海编码", "规划用途代码", "规划地类代码",
            "用地性质", "用地性质代码", "用地代码", "YDYHDM", "GHYTDM", "GHDLDM", "YDXZ", "YDXZDM", "YDDM",
-           "YONGDIXINGZHI", code_scheme="ydyh"),
+           "YONGDIXINGZHI", code_scheme="ydyh2023"),
         _f("YDYHFLMC", "用地用海分类名称", T, "用地用海名称", "规划用途名称", "规划地类名称", "用地性质名称",
            "YDYHMC", "GHYTMC", "GHDLMC", "YDXZMC", "YDMC"),
         _f("TBBH", "图斑编号", T, "图斑号"),

@@ -147,17 +147,17 @@ def read_vector(path: str | Path, *, source_layer: str | None = None,
             warnings.simplefilter("ignore", UserWarning)
             frame = pyogrio.read_dataframe(p, layer=source_layer, encoding=encoding,
                                            use_arrow=False, fid_as_index=False)
-    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
-        raise LayerError(f"{p} (layer {source_layer}) cannot be read: {_gdal_text(exc)}.",
-                         file=str(p), layer=source_layer,
-                         fix="Check that the file is complete and not truncated; open it in "
-                         "QGIS to see whether GDAL can read it.") from exc
     except UnicodeDecodeError as exc:
         raise LayerError(
             f"{p}: the text of layer {source_layer} is not in {encoding}.", file=str(p),
             layer=source_layer,
             fix="Write the right encoding into a .cpg file next to the .shp (e.g. GBK or "
             "UTF-8).") from exc
+    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
+        raise LayerError(f"{p} (layer {source_layer}) cannot be read: {_gdal_text(exc)}.",
+                         file=str(p), layer=source_layer,
+                         fix="Check that the file is complete and not truncated; open it in "
+                         "QGIS to see whether GDAL can read it.") from exc
     if not isinstance(frame, gpd.GeoDataFrame):
         raise LayerError(f"{p} (layer {source_layer}) has no geometry.", file=str(p),
                          layer=source_layer,

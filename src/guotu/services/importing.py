@@ -131,6 +131,10 @@ def import_file(
     name = (layer or the_role.id).strip()
     _check_layer_name(name, path)
     existing = {i.name: i for i in store.layers()}
+    if name in existing and not replace:
+        raise LayerError(f"The workspace already has a layer {name!r}.", layer=name,
+                         file=str(path),
+                         fix="Choose another --layer name, or add --replace to overwrite it.")
     frame, source = read_vector(path, source_layer=source_layer, layer_hint=name)
     where = {"file": str(path), "layer": source.layer}
     overrides = dict(field_map or {})
@@ -344,7 +348,7 @@ def _numbers(frame: pd.DataFrame, values: pd.Series, name: str, kind: FieldKind,
         pos = int(np.flatnonzero(huge.to_numpy())[0])
         raise LayerError(
             f"Feature {_feature_label(frame, pos)}: field {name} ({zh}) holds "
-            f"{values.iloc[pos]!r}, which is infinite or absurdly large.", feature=pos + 1,
+            f"{parsed.iloc[pos]:g}, which is infinite or absurdly large.", feature=pos + 1,
             field=name, **where, fix="Correct the value in the source file.")
     if kind == FieldKind.INTEGER:
         return parsed.round().astype("Int64")

@@ -153,11 +153,12 @@ class GeoPackageStore:
 
     def _initialise(self) -> None:
         c = self._conn
-        c.execute("PRAGMA journal_mode = WAL")
+        # The header fields go straight into the main file (GDAL reads them from its first
+        # page, not from the WAL), so they are written before WAL mode is switched on.
+        c.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+        c.execute(f"PRAGMA user_version = {_USER_VERSION}")
         c.execute("BEGIN IMMEDIATE")
         try:
-            c.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-            c.execute(f"PRAGMA user_version = {_USER_VERSION}")
             for statement in _GPKG_DDL.split(";\n"):
                 if statement.strip():
                     c.execute(statement)
@@ -169,6 +170,7 @@ class GeoPackageStore:
         except BaseException:
             c.execute("ROLLBACK")
             raise
+        c.execute("PRAGMA journal_mode = WAL")
 
     def _check_is_workspace(self) -> None:
         (app_id,) = self._conn.execute("PRAGMA application_id").fetchone()

@@ -1,0 +1,5 @@
+"""``python -m guotu`` runs the command line."""
+
+from guotu.cli import main
+
+main()

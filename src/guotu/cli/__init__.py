@@ -1,0 +1,17 @@
+"""The ``guotu`` command line.
+
+Every command follows one shape: parse options, call one service, render the result
+(Chinese by default, ``--lang en`` for English, ``--json`` for machine-readable output on
+stdout). Errors print one readable message and exit with the code of their class (2 for
+input, 3 for environment or store); ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+from guotu.cli.base import main, root
+
+# Command modules register themselves on the root group when imported.
+from guotu.cli import codes as _codes  # noqa: F401  (registers `guotu codes`)
+from guotu.cli import workspace as _workspace  # noqa: F401  (import, layers, roles, stats)
+
+__all__ = ["main", "root"]

@@ -1,0 +1,182 @@
+"""Workspace commands: ``guotu import``, ``guotu layers``, ``guotu roles``, ``guotu stats``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from guotu.cli.base import (
+    Context,
+    console,
+    emit_json,
+    json_option,
+    lang_option,
+    pass_context,
+    root,
+    workspace_option,
+)
+from guotu.domain.roles import ROLES
+from guotu.errors import ConfigError
+from guotu.services.importing import import_file
+from guotu.services.stats import land_use_balance
+from guotu.services.workspace import open_workspace
+
+__all__ = ["import_command", "layers_command", "roles_command", "stats_command"]
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"{option} {item!r} is not of the form FIELD=VALUE.",
+                              fix=f"Write e.g. {option} 容积率=RJL.")
+        out[key.strip()] = value.strip()
+    return out
+
+
+@root.command("import")
+@click.argument("file", type=click.Path())
+@click.option("--role", required=True, help="Layer role: id or Chinese name (see `guotu roles`).")
+@workspace_option()
+@click.option("--layer", help="Workspace layer name (default: the role id).")
+@click.option("--source-layer", help="Layer inside a multi-layer file (.gpkg, .gdb).")
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
+              help="Map a source column to a standard field (repeatable): --map 规划代码=YDYHFLDM.")
+@click.option("--crs", help="Declare the file's CRS, e.g. EPSG:4527 (needed when it has none).")
+@click.option("--table", type=click.Path(), help="CSV/XLSX attribute table to join by --key.")
+@click.option("--key", help="Key field shared by the layer and --table (e.g. DKBH).")
+@click.option("--replace", is_flag=True, help="Replace an existing layer of the same name.")
+@click.option("--workspace-crs", help="CRS of a new workspace instead of the data's GK zone.")
+@json_option
+@lang_option
+@pass_context
+def import_command(ctx: Context, file: str, role: str, workspace: str, layer: str | None,
+                   source_layer: str | None, maps: tuple[str, ...], crs: str | None,
+                   table: str | None, key: str | None, replace: bool,
+                   workspace_crs: str | None, as_json: bool) -> None:
+    """Import FILE (Shapefile, GeoPackage, FileGDB, GeoJSON) as a layer of the workspace.
+
+    The import is atomic: it completes, or the workspace is exactly as before.
+    """
+    with open_workspace(workspace, create=True) as store:
+        result = import_file(store, file, role=role, layer=layer, source_layer=source_layer,
+                             field_map=_pairs(maps, "--map"), crs=crs, table=table,
+                             table_key=key, replace=replace, workspace_crs=workspace_crs)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    info = result.layer
+    click.echo(ctx.t(f"已导入 {info.features} 个要素 → 图层 {info.name}（{info.role}），"
+                     f"坐标系 {result.source_crs} → {result.workspace_crs}",
+                     f"Imported {info.features} features → layer {info.name} ({info.role}), "
+                     f"CRS {result.source_crs} → {result.workspace_crs}"))
+    if result.source.encoding:
+        click.echo(ctx.t(f"属性编码：{result.source.encoding}",
+                         f"Attribute encoding: {result.source.encoding}"))
+    mapped = ", ".join(f"{k}→{v}" for k, v in result.field_map.items() if k != v)
+    if mapped:
+        click.echo(ctx.t(f"字段映射：{mapped}", f"Field mapping: {mapped}"))
+    if result.table_rows_joined is not None:
+        click.echo(ctx.t(f"属性表关联：{result.table_rows_joined} 个要素",
+                         f"Table joined to {result.table_rows_joined} features"))
+    for w in result.warnings:
+        click.echo(ctx.t("提示：", "Note: ") + w)
+
+
+@root.command("layers")
+@workspace_option()
+@json_option
+@lang_option
+@pass_context
+def layers_command(ctx: Context, workspace: str, as_json: bool) -> None:
+    """List the layers of the workspace."""
+    with open_workspace(workspace) as store:
+        infos = store.layers()
+    if as_json:
+        emit_json([{k: v for k, v in i.to_dict().items()
+                    if k in ("name", "role", "features", "geometry_type", "crs", "columns",
+                             "source")} for i in infos])
+        return
+    names = {r.id: r.name_zh if ctx.lang == "zh" else r.name_en for r in ROLES}
+    table = Table(title=ctx.t(f"工作空间 {workspace}", f"Workspace {workspace}"))
+    for head in (ctx.t("图层", "Layer"), ctx.t("类型", "Role"), ctx.t("要素数", "Features"),
+                 ctx.t("几何", "Geometry"), ctx.t("坐标系", "CRS")):
+        table.add_column(head)
+    for i in infos:
+        table.add_row(i.name, names.get(i.role, i.role), str(i.features), i.geometry_type, i.crs)
+    console().print(table)
+
+
+@root.command("roles")
+@json_option
+@lang_option
+@pass_context
+def roles_command(ctx: Context, as_json: bool) -> None:
+    """List the layer roles of the one map (三区三线, 规划用地, 详细规划地块 …)."""
+    if as_json:
+        emit_json([{"id": r.id, "name_zh": r.name_zh, "name_en": r.name_en,
+                    "geometry": r.geometry.value, "fields": list(r.fields),
+                    "required": list(r.required), "code_field": r.code_field} for r in ROLES])
+        return
+    table = Table()
+    for head in ("id", ctx.t("名称", "Name"), ctx.t("几何", "Geometry"),
+                 ctx.t("必填字段", "Required")):
+        table.add_column(head)
+    for r in ROLES:
+        table.add_row(r.id, r.name_zh if ctx.lang == "zh" else r.name_en, r.geometry.value,
+                      ", ".join(r.required))
+    console().print(table)
+
+
+@root.command("stats")
+@workspace_option()
+@click.option("--layer", required=True, help="Layer to tabulate (e.g. GHYD).")
+@click.option("--field", "code_field", help="Code field (default: the role's, YDYHFLDM/DLBM).")
+@click.option("--boundary", help="Clip to this layer's features (e.g. XZQ).")
+@click.option("--where", "wheres", multiple=True, metavar="FIELD=VALUE",
+              help="Select boundary features: --where XZQDM=370123101000.")
+@click.option("--level", "max_level", type=click.IntRange(1, 3), default=3, show_default=True,
+              help="Deepest code level to list.")
+@click.option("--mu", is_flag=True, help="Also give areas in 亩.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the table as CSV.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False),
+              help="Write the table as XLSX.")
+@json_option
+@lang_option
+@pass_context
+def stats_command(ctx: Context, workspace: str, layer: str, code_field: str | None,
+                  boundary: str | None, wheres: tuple[str, ...], max_level: int, mu: bool,
+                  csv_path: str | None, xlsx_path: str | None, as_json: bool) -> None:
+    """Land-use balance table (用地平衡表): ellipsoidal area by code at each level."""
+    with open_workspace(workspace) as store:
+        table = land_use_balance(store, layer, code_field=code_field, boundary_layer=boundary,
+                                 where=_pairs(wheres, "--where"), max_level=max_level)
+    frame = table.to_frame(lang=ctx.lang, mu=mu)
+    if csv_path:
+        frame.to_csv(Path(csv_path), index=False, encoding="utf-8-sig")
+    if xlsx_path:
+        frame.to_excel(Path(xlsx_path), index=False, sheet_name="用地平衡表")
+    if as_json:
+        emit_json(table.to_dict())
+        return
+    title = ctx.t(f"用地平衡表：{layer}", f"Land-use balance: {layer}")
+    if table.boundary:
+        title += ctx.t(f"（范围 {table.boundary}）", f" (within {table.boundary})")
+    out = Table(title=title)
+    for col in frame.columns:
+        out.add_column(str(col), justify="right" if frame[col].dtype.kind in "if" else "left")
+    for row in frame.itertuples(index=False):
+        indent = "  " * (int(row[2]) - 1)
+        cells = [indent + str(row[0]), *(f"{v:,.2f}" if isinstance(v, float) else str(v)
+                                         for v in row[1:])]
+        out.add_row(*cells)
+    console().print(out)
+    click.echo(ctx.t(f"合计：{table.total_area_m2:,.2f} 平方米（{table.total_area_m2 / 1e4:,.4f} "
+                     f"公顷），{table.features} 个图斑",
+                     f"Total: {table.total_area_m2:,.2f} m² ({table.total_area_m2 / 1e4:,.4f} ha), "
+                     f"{table.features} features"))
+    for note in table.notes:
+        click.echo(ctx.t("说明：", "Note: ") + note)

@@ -1,0 +1,238 @@
+"""Land-use balance table (用地平衡表): area by code at each level, for any layer and boundary.
+
+Areas are ellipsoidal (椭球面积, the official figure) with the planar projected area beside
+them; shares are fractions of the total (0–1). A boundary (``boundary_layer`` with an
+optional ``where`` selection such as ``XZQDM=370100101000``) clips the features first: a
+feature fully inside counts whole, one crossing the boundary counts with its inside part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from guotu.domain.area import ellipsoidal_area_m2, planar_area_m2
+from guotu.domain.classification import ydyh_2023
+from guotu.domain.crosswalks import sandiao_name
+from guotu.domain.roles import get_role
+from guotu.errors import ConfigError, NotFoundError
+from guotu.store.geopackage import GeoPackageStore
+
+__all__ = ["M2_PER_MU", "BalanceRow", "BalanceTable", "land_use_balance"]
+
+#: 1 亩 = 10000/15 m².
+M2_PER_MU = 10000.0 / 15.0
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    """One line of the table: a code at one level."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    level: int
+    features: int
+    area_m2: float
+    planar_area_m2: float
+    share: float
+
+    @property
+    def area_ha(self) -> float:
+        """Area in 公顷 (hectares)."""
+        return self.area_m2 / 10_000.0
+
+    @property
+    def area_mu(self) -> float:
+        """Area in 亩."""
+        return self.area_m2 / M2_PER_MU
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"code": self.code, "name_zh": self.name_zh, "name_en": self.name_en,
+                "level": self.level, "features": self.features, "area_m2": self.area_m2,
+                "planar_area_m2": self.planar_area_m2, "area_ha": self.area_ha,
+                "area_mu": self.area_mu, "share": self.share}
+
+
+@dataclass(frozen=True)
+class BalanceTable:
+    """The 用地平衡表 of one layer."""
+
+    layer: str
+    code_field: str
+    crs: str
+    boundary: str | None
+    rows: tuple[BalanceRow, ...]
+    total_area_m2: float
+    total_planar_area_m2: float
+    features: int
+    uncoded_area_m2: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``guotu stats --json`` form."""
+        return {"layer": self.layer, "code_field": self.code_field, "crs": self.crs,
+                "boundary": self.boundary, "features": self.features,
+                "rows": [r.to_dict() for r in self.rows], "total_area_m2": self.total_area_m2,
+                "total_planar_area_m2": self.total_planar_area_m2,
+                "total_area_ha": self.total_area_m2 / 10_000.0,
+                "uncoded_area_m2": self.uncoded_area_m2, "notes": list(self.notes)}
+
+    def to_frame(self, *, lang: str = "zh", mu: bool = False) -> pd.DataFrame:
+        """The table as a DataFrame with headed columns (for CSV/XLSX)."""
+        zh = lang != "en"
+        cols = {"code": "代码" if zh else "Code", "name": "名称" if zh else "Name",
+                "level": "级别" if zh else "Level", "features": "图斑数" if zh else "Features",
+                "area_m2": "椭球面积(平方米)" if zh else "Ellipsoidal area (m²)",
+                "area_ha": "面积(公顷)" if zh else "Area (ha)",
+                "share": "占比(%)" if zh else "Share (%)",
+                "planar": "投影面积(平方米)" if zh else "Planar area (m²)"}
+        data: dict[str, list[Any]] = {v: [] for v in cols.values()}
+        if mu:
+            data["面积(亩)" if zh else "Area (mu)"] = []
+        for r in self.rows:
+            data[cols["code"]].append(r.code)
+            data[cols["name"]].append(r.name_zh if zh else r.name_en)
+            data[cols["level"]].append(r.level)
+            data[cols["features"]].append(r.features)
+            data[cols["area_m2"]].append(round(r.area_m2, 2))
+            data[cols["area_ha"]].append(round(r.area_ha, 4))
+            data[cols["share"]].append(round(100 * r.share, 2))
+            data[cols["planar"]].append(round(r.planar_area_m2, 2))
+            if mu:
+                data["面积(亩)" if zh else "Area (mu)"].append(round(r.area_mu, 2))
+        return pd.DataFrame(data)
+
+
+def _levels_of(code: str) -> list[tuple[int, str]]:
+    """The code and its ancestors as (level, code): 2/4/6 characters (用地用海 and 三调)."""
+    out = [(1, code[:2])]
+    if len(code) > 2:
+        out.append((2, code[:4] if len(code) in (4, 6) else code))
+    if len(code) >= 6 and code[:6].isdigit():
+        out.append((3, code[:6]))
+    return out
+
+
+def _names(code: str, scheme: str) -> tuple[str, str]:
+    if scheme == "ydyh":
+        entry = ydyh_2023().get(code)
+        if entry is not None:
+            return entry.name_zh, entry.name_en
+    else:
+        name = sandiao_name(code)
+        if name:
+            return name, name
+    return "未知代码", "unknown code"
+
+
+def land_use_balance(
+    store: GeoPackageStore,
+    layer: str,
+    *,
+    code_field: str | None = None,
+    boundary_layer: str | None = None,
+    where: Mapping[str, str] | None = None,
+    max_level: int = 3,
+) -> BalanceTable:
+    """Compute the 用地平衡表 of ``layer``.
+
+    Parameters
+    ----------
+    code_field
+        Field holding the land-use code (default: the role's code field, YDYHFLDM or DLBM).
+    boundary_layer, where
+        Clip to the union of ``boundary_layer`` features matching ``where`` (field = value).
+    max_level
+        Deepest code level listed (1–3).
+
+    Examples
+    --------
+    >>> # land_use_balance(store, "GHYD", boundary_layer="XZQ", where={"XZQDM": "..."})
+    """
+    info = store.layer(layer)
+    role = get_role(info.role)
+    field_name = code_field or role.code_field
+    if field_name is None:
+        raise ConfigError(f"Layer {layer} (role {info.role}) has no land-use code field.",
+                          layer=layer, fix="Say which field holds codes: --field NAME.")
+    if field_name not in info.columns:
+        raise NotFoundError(f"Layer {layer} has no field {field_name}.", layer=layer,
+                            field=field_name, fix=f"Fields: {', '.join(info.columns)}.")
+    scheme = "sandiao" if field_name == "DLBM" else "ydyh"
+    frame = store.read_layer(layer, columns=[field_name])
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    crs = CRS.from_user_input(info.crs)
+    notes: list[str] = []
+    boundary_text = None
+    if boundary_layer:
+        geoms, keep = _clip(store, geoms, boundary_layer, where or {})
+        frame = frame.iloc[keep]
+        boundary_text = boundary_layer + (
+            "".join(f" {k}={v}" for k, v in (where or {}).items()))
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        notes.append(f"{int(invalid.sum())} invalid geometries were repaired (make_valid) for "
+                     "measuring only; run `guotu check` to see them.")
+    area = ellipsoidal_area_m2(geoms, crs)
+    planar = planar_area_m2(geoms)
+    codes = frame[field_name].to_numpy(dtype=object)
+    coded = np.array([isinstance(c, str) and bool(c.strip()) for c in codes], dtype=bool)
+    total, total_planar = float(area.sum()), float(planar.sum())
+    acc: dict[tuple[int, str], list[float]] = {}
+    for code, a, p in zip(codes[coded].tolist(), area[coded].tolist(), planar[coded].tolist(),
+                          strict=True):
+        for level, key in _levels_of(code.strip()):
+            if level > max_level:
+                continue
+            slot = acc.setdefault((level, key), [0, 0.0, 0.0])
+            slot[0] += 1
+            slot[1] += a
+            slot[2] += p
+    rows = []
+    for (level, code), (n, a, p) in sorted(acc.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        zh, en = _names(code, scheme)
+        rows.append(BalanceRow(code, zh, en, level, int(n), a, p, a / total if total else 0.0))
+    uncoded = float(area[~coded].sum())
+    if uncoded:
+        notes.append(f"{int((~coded).sum())} features without a code ({uncoded:.2f} m²).")
+    return BalanceTable(layer, field_name, info.crs, boundary_text, tuple(rows), total,
+                        total_planar, len(frame), uncoded, tuple(notes))
+
+
+def _clip(store: GeoPackageStore, geoms: np.ndarray, boundary_layer: str,
+          where: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Clip ``geoms`` to the boundary; returns the clipped geometries and kept positions."""
+    info = store.layer(boundary_layer)
+    bframe = store.read_layer(boundary_layer)
+    for key, value in where.items():
+        if key not in info.columns:
+            raise NotFoundError(f"Boundary layer {boundary_layer} has no field {key}.",
+                                layer=boundary_layer, field=key,
+                                fix=f"Fields: {', '.join(info.columns)}.")
+        bframe = bframe[bframe[key].astype(str) == str(value)]
+    if bframe.empty:
+        raise NotFoundError(f"No feature of {boundary_layer} matches "
+                            f"{', '.join(f'{k}={v}' for k, v in where.items())}.",
+                            layer=boundary_layer, fix="Check the value (guotu layers shows "
+                            "the fields).")
+    boundary = shapely.union_all(shapely.make_valid(np.asarray(bframe.geometry.values)))
+    shapely.prepare(boundary)
+    tree = shapely.STRtree(geoms)
+    candidates = np.unique(tree.query(boundary))
+    cand = geoms[candidates]
+    inside = shapely.contains_properly(boundary, cand)
+    clipped = cand.copy()
+    cut = ~inside
+    clipped[cut] = shapely.intersection(shapely.make_valid(cand[cut]), boundary)
+    nonempty = ~shapely.is_empty(clipped)
+    return clipped[nonempty], candidates[nonempty]
