@@ -175,8 +175,8 @@ def test_bad_input_exits_2_with_a_clear_message_and_leaves_workspace_untouched(
 
 def test_failure_inside_the_write_transaction_leaves_workspace_as_before(
         tmp_path: Path, workspace: Path, monkeypatch, parcels_gdf) -> None:
-    from guotu.store.geopackage import GeoPackageStore
     from guotu.services.importing import import_file
+    from guotu.store.geopackage import GeoPackageStore
 
     src = tmp_path / "more.gpkg"
     parcels_gdf.to_file(src)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from guotu.errors import ConfigError, NotFoundError
 
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-class FieldKind(str, Enum):
+class FieldKind(StrEnum):
     """Value type of a standard field."""
 
     TEXT = "text"
@@ -40,7 +40,7 @@ class FieldKind(str, Enum):
     CODE = "code"  # a land-use code (用地用海 or 三调), kept as text
 
 
-class GeometryKind(str, Enum):
+class GeometryKind(StrEnum):
     """Geometry kinds a role accepts."""
 
     POLYGON = "polygon"
@@ -85,7 +85,7 @@ def _f(
     )
 
 
-T, R, I, D, C = FieldKind.TEXT, FieldKind.REAL, FieldKind.INTEGER, FieldKind.DATE, FieldKind.CODE
+T, R, INT, D, C = FieldKind.TEXT, FieldKind.REAL, FieldKind.INTEGER, FieldKind.DATE, FieldKind.CODE
 
 #: Every standard field, by name. Aliases are compared case-, space- and underscore-insensitively.
 FIELDS: Mapping[str, StandardField] = {
@@ -139,7 +139,7 @@ FIELDS: Mapping[str, StandardField] = {
         _f("QSXRQ", "前时相日期", D, "前时相", "前时相影像日期", "QSX"),
         _f("HSXRQ", "后时相日期", D, "后时相", "后时相影像日期", "HSX"),
         _f("BHLX", "变化类型", T, "变化类别"),
-        _f("SJNF", "数据年份", I, "年份", "年度", unit="a", minimum=1949, maximum=2100),
+        _f("SJNF", "数据年份", INT, "年份", "年度", unit="a", minimum=1949, maximum=2100),
     )
 }
 
@@ -292,11 +292,11 @@ def detect_field_mapping(
             if column in mapping:
                 continue
             key = _norm(column)
-            std = key if exact else _ALIAS_INDEX.get(key)
-            if std is None or std not in allowed or std in used:
+            found = key if exact else _ALIAS_INDEX.get(key)
+            if found is None or found not in allowed or found in used:
                 continue
-            if exact and std not in FIELDS:
+            if exact and found not in FIELDS:
                 continue
-            mapping[column] = std
-            used.add(std)
+            mapping[column] = found
+            used.add(found)
     return {c: mapping[c] for c in columns if c in mapping}

@@ -289,10 +289,10 @@ def _check_geometry(frame: gpd.GeoDataFrame, role: Role, where: dict[str, str]) 
     if has_poly and has_line:
         return "GEOMETRY"
     if has_line or (not has_poly and role.geometry == GeometryKind.LINE):
-        frame.geometry.values[:] = _promote(geoms, "line")  # type: ignore[index]
+        frame.geometry.values[:] = _promote(geoms, "line")
         return "MULTILINESTRING"
     if role.geometry in (GeometryKind.POLYGON, GeometryKind.POLYGON_OR_LINE):
-        frame.geometry.values[:] = _promote(geoms, "polygon")  # type: ignore[index]
+        frame.geometry.values[:] = _promote(geoms, "polygon")
         return "MULTIPOLYGON"
     return "GEOMETRY"
 
@@ -367,7 +367,7 @@ def _parse_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, pd.Timestamp):
-        return value.date()
+        return date(value.year, value.month, value.day)
     if isinstance(value, int | float) and 19000101 <= value <= 21001231:
         value = str(int(value))
     text = str(value).strip()

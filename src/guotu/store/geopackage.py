@@ -380,7 +380,7 @@ class GeoPackageStore:
     def _ensure_srs(self, crs: CRS) -> int:
         srs_id = self._srs_id(crs, missing_ok=True)
         if srs_id is not None:
-            return srs_id
+            return int(srs_id)
         auth = crs.to_authority()
         org, code = (auth[0], int(auth[1])) if auth else ("NONE", None)
         if code is None:

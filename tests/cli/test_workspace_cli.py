@@ -1,0 +1,43 @@
+"""The machine-readable interface other tools rely on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from guotu.cli import root
+from guotu.domain.roles import ROLES
+
+
+def test_roles_json_has_stable_ids_and_chinese_names() -> None:
+    res = CliRunner().invoke(root, ["roles", "--json"])
+    data = json.loads(res.output)
+    assert [r["id"] for r in data] == [r.id for r in ROLES]
+    assert {"ecological_redline", "permanent_farmland", "urban_boundary", "planned_land_use",
+            "detailed_parcel", "land_survey", "change_patch"} <= {r["id"] for r in data}
+    assert next(r for r in data if r["id"] == "ecological_redline")["name_zh"] == "生态保护红线"
+
+
+def test_layers_json_keys(tmp_path: Path, parcels_gdf) -> None:
+    src = tmp_path / "p.gpkg"
+    parcels_gdf.to_file(src)
+    ws = str(tmp_path / "w.gpkg")
+    CliRunner().invoke(root, ["import", str(src), "--role", "planned_land_use", "-w", ws])
+    data = json.loads(CliRunner().invoke(root, ["layers", "-w", ws, "--json"]).output)
+    assert data[0]["name"] == "planned_land_use"
+    assert {"name", "role", "features", "geometry_type", "crs"} <= set(data[0])
+    assert data[0]["features"] == 2 and data[0]["crs"] == "EPSG:4527"
+
+
+def test_missing_workspace_is_exit_2_with_the_fix(tmp_path: Path) -> None:
+    res = CliRunner().invoke(root, ["layers", "-w", str(tmp_path / "none.gpkg")])
+    assert res.exit_code == 2 and "guotu demo" in res.output
+
+
+def test_foreign_file_as_workspace_is_exit_3(tmp_path: Path) -> None:
+    bad = tmp_path / "x.gpkg"
+    bad.write_bytes(b"not a database at all" * 100)
+    res = CliRunner().invoke(root, ["layers", "-w", str(bad)])
+    assert res.exit_code == 3 and "x.gpkg" in res.output
