@@ -90,6 +90,29 @@ def trapezoid_coefficients(e2: float) -> tuple[float, float, float, float, float
     return a, b, c, d, e
 
 
+def _trapezoid_series(b1: FloatArray, b2: FloatArray, e2: float) -> FloatArray:
+    """The bracket of formula (2) times 2, i.e. ∫ cos B / (1 − e² sin² B)² dB from B1 to B2.
+
+    The series A sin(½ΔB) cos Bm − B sin(3/2 ΔB) cos 3Bm + … is the term-by-term integral
+    of that area element. For the short edges of densified boundaries (ΔB < 1e-5 rad) each
+    sin(kΔB/2) equals kΔB/2 and the series equals ΔB · cos Bm / (1 − e² sin² Bm)² to better
+    than 1e-10 relative; long edges (no densification) keep the full series.
+    """
+    db = b2 - b1
+    bm = (b1 + b2) / 2.0
+    sin_bm = np.sin(bm)
+    out = db * np.cos(bm) / (1.0 - e2 * sin_bm * sin_bm) ** 2
+    long_edge = np.abs(db) > 1e-5
+    if long_edge.any():
+        d, m = db[long_edge], bm[long_edge]
+        ca, cb, cc, cd, ce = trapezoid_coefficients(e2)
+        out[long_edge] = 2.0 * (
+            ca * np.sin(0.5 * d) * np.cos(m) - cb * np.sin(1.5 * d) * np.cos(3 * m)
+            + cc * np.sin(2.5 * d) * np.cos(5 * m) - cd * np.sin(3.5 * d) * np.cos(7 * m)
+            + ce * np.sin(4.5 * d) * np.cos(9 * m))
+    return out
+
+
 def planar_area_m2(geoms: npt.ArrayLike) -> FloatArray:
     """Planar (projected) area of each geometry, 0 for empty, lines and points.
 
@@ -119,34 +142,64 @@ def _densify(
     xy: FloatArray, ring_of_pt: npt.NDArray[np.intp], max_segment_m: float
 ) -> tuple[FloatArray, npt.NDArray[np.intp]]:
     """Insert points on edges longer than ``max_segment_m`` (straight lines in the plane)."""
-    same = ring_of_pt[1:] == ring_of_pt[:-1]
-    seg = np.hypot(*(xy[1:] - xy[:-1]).T)
-    pieces = np.where(same, np.maximum(1, np.ceil(seg / max_segment_m)), 1).astype(np.intp)
-    if (pieces == 1).all():
+    d = xy[1:] - xy[:-1]
+    len2 = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]
+    long_edge = np.flatnonzero((len2 > max_segment_m * max_segment_m)
+                               & (ring_of_pt[1:] == ring_of_pt[:-1]))
+    if len(long_edge) == 0:
         return xy, ring_of_pt
-    # Each point i < n-1 is followed by pieces[i] - 1 inserted points along edge i.
-    counts = np.append(pieces, 1)
-    src = np.repeat(np.arange(len(xy)), counts)
-    step = np.arange(len(src)) - np.repeat(np.cumsum(counts) - counts, counts)
-    frac = step / np.repeat(counts, counts)
-    nxt = np.minimum(src + 1, len(xy) - 1)
-    out = xy[src] + (xy[nxt] - xy[src]) * frac[:, None]
-    return out, ring_of_pt[src]
+    pieces = np.ceil(np.sqrt(len2[long_edge]) / max_segment_m).astype(np.intp)
+    extra = pieces - 1
+    edge = np.repeat(long_edge, extra)
+    # Fractions 1/k, 2/k … (k-1)/k along each long edge.
+    step = np.arange(len(edge)) - np.repeat(np.cumsum(extra) - extra, extra) + 1
+    frac = step / np.repeat(pieces, extra)
+    new = xy[edge] + d[edge] * frac[:, None]
+    return (np.insert(xy, edge + 1, new, axis=0),
+            np.insert(ring_of_pt, edge + 1, ring_of_pt[edge]))
 
 
-def _polygon_areas(polys: npt.NDArray[np.object_], crs: CRS, max_segment_m: float | None) -> FloatArray:
-    """Areas of an array holding only Polygons, MultiPolygons, empties and missing values."""
-    _kind, coords, offsets = shapely.to_ragged_array(polys, include_z=False)
+def _rings(polys: npt.NDArray[np.object_]) -> tuple[
+        FloatArray, npt.NDArray[np.intp], npt.NDArray[np.bool_], npt.NDArray[np.intp]]:
+    """Vertices of every ring: (xy, ring of each vertex, ring is exterior, geometry of ring).
+
+    Single polygons without holes (most parcels) take a fast path with no ring objects.
+    """
+    kinds = shapely.get_type_id(polys)
+    simple = ((kinds == shapely.GeometryType.POLYGON) & ~shapely.is_empty(polys)
+              & (shapely.get_num_interior_rings(polys) == 0))
+    simple_idx = np.flatnonzero(simple)
+    xy_s, ring_s = shapely.get_coordinates(polys[simple], return_index=True)
+    rest_idx = np.flatnonzero(~simple & ~shapely.is_missing(polys) & ~shapely.is_empty(polys))
+    if len(rest_idx) == 0:
+        return (np.asarray(xy_s, dtype=np.float64), np.asarray(ring_s, dtype=np.intp),
+                np.ones(len(simple_idx), dtype=bool), simple_idx.astype(np.intp))
+    _kind, coords, offsets = shapely.to_ragged_array(polys[rest_idx], include_z=False)
     ring_offsets, poly_offsets = (np.asarray(o, dtype=np.intp) for o in offsets[:2])
     # Only Polygons: one polygon per geometry; with MultiPolygons a third level of offsets.
     geom_offsets = (np.asarray(offsets[2], dtype=np.intp) if len(offsets) == 3
-                    else np.arange(len(polys) + 1, dtype=np.intp))
+                    else np.arange(len(rest_idx) + 1, dtype=np.intp))
     n_rings, n_polys = len(ring_offsets) - 1, len(poly_offsets) - 1
+    ring_of_pt = np.repeat(np.arange(n_rings), np.diff(ring_offsets)) + len(simple_idx)
+    # The first ring of each polygon is its exterior; the others are holes.
+    is_exterior = np.zeros(n_rings, dtype=bool)
+    is_exterior[poly_offsets[:-1][np.diff(poly_offsets) > 0]] = True
+    ring_poly = np.repeat(np.arange(n_polys), np.diff(poly_offsets))
+    poly_geom = np.repeat(np.arange(len(rest_idx)), np.diff(geom_offsets))
+    return (np.concatenate([xy_s, np.asarray(coords, dtype=np.float64)]),
+            np.concatenate([ring_s, ring_of_pt]).astype(np.intp),
+            np.concatenate([np.ones(len(simple_idx), dtype=bool), is_exterior]),
+            np.concatenate([simple_idx, rest_idx[poly_geom[ring_poly]]]).astype(np.intp))
+
+
+def _polygon_areas(polys: npt.NDArray[np.object_], crs: CRS, max_segment_m: float | None
+                   ) -> FloatArray:
+    """Areas of an array holding only Polygons, MultiPolygons, empties and missing values."""
     result = np.zeros(len(polys), dtype=np.float64)
+    xy, ring_of_pt, is_exterior, ring_geom = _rings(polys)
+    n_rings = len(is_exterior)
     if n_rings == 0:
         return result
-    ring_of_pt = np.repeat(np.arange(n_rings), np.diff(ring_offsets))
-    xy = np.asarray(coords, dtype=np.float64)
     if max_segment_m:
         xy, ring_of_pt = _densify(xy, ring_of_pt, max_segment_m)
     lon, lat = to_geographic(crs).transform(xy[:, 0], xy[:, 1])
@@ -159,31 +212,14 @@ def _polygon_areas(polys: npt.NDArray[np.object_], crs: CRS, max_segment_m: floa
     l1, l2 = lon[:-1][same_ring], lon[1:][same_ring]
     edge_ring = ring_of_pt[1:][same_ring]
     # Reference meridian per ring: its first vertex, which keeps ΔL small.
-    ring_start = np.searchsorted(ring_of_pt, np.arange(n_rings))
-    l0 = lon[np.minimum(ring_start, len(lon) - 1)][edge_ring]
+    ring_start = np.minimum(np.searchsorted(ring_of_pt, np.arange(n_rings)), len(lon) - 1)
+    l0 = lon[ring_start][edge_ring]
 
     ell = Ellipsoid.of_crs(crs)
-    ca, cb, cc, cd, ce = trapezoid_coefficients(ell.e2)
     dl = (l1 + l2) / 2.0 - l0
-    db = b2 - b1
-    bm = (b1 + b2) / 2.0
-    series = (
-        ca * np.sin(0.5 * db) * np.cos(bm)
-        - cb * np.sin(1.5 * db) * np.cos(3 * bm)
-        + cc * np.sin(2.5 * db) * np.cos(5 * bm)
-        - cd * np.sin(3.5 * db) * np.cos(7 * bm)
-        + ce * np.sin(4.5 * db) * np.cos(9 * bm)
-    )
-    ring_area = np.abs(np.bincount(edge_ring, weights=2.0 * ell.b_m**2 * dl * series,
-                                   minlength=n_rings))
-    # The first ring of each polygon is its exterior; the others are holes.
-    ring_poly = np.repeat(np.arange(n_polys), np.diff(poly_offsets))
-    is_exterior = np.zeros(n_rings, dtype=bool)
-    is_exterior[poly_offsets[:-1][np.diff(poly_offsets) > 0]] = True
-    poly_area = np.bincount(ring_poly, weights=np.where(is_exterior, ring_area, -ring_area),
-                            minlength=n_polys)
-    poly_geom = np.repeat(np.arange(len(geom_offsets) - 1), np.diff(geom_offsets))
-    np.add.at(result, poly_geom, poly_area)
+    edge_area = ell.b_m**2 * dl * _trapezoid_series(b1, b2, ell.e2)
+    ring_area = np.abs(np.bincount(edge_ring, weights=edge_area, minlength=n_rings))
+    np.add.at(result, ring_geom, np.where(is_exterior, ring_area, -ring_area))
     return result
 
 
