@@ -45,3 +45,29 @@ def parcels_gdf() -> gpd.GeoDataFrame:
         {"用地用海代码": ["0701", "1401"], "用地用海名称": ["城镇住宅用地", "公园绿地"],
          "备注": ["甲", "乙"]},
         geometry=squares(2), crs="EPSG:4527")
+
+
+def gdal_read(path: Path, layer: str, *, bbox: tuple[float, float, float, float] | None = None,
+              column: str | None = None) -> dict:
+    """Read a layer with GDAL (pyogrio) in a separate process, as QGIS would.
+
+    GDAL's own SQLite must not open a workspace inside the process that holds it open through
+    the standard library's sqlite3: two SQLite libraries in one process release each other's
+    POSIX locks (the corruption hazard the SQLite docs describe).
+    """
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys, pyogrio\n"
+        "path, layer, bbox, column = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), "
+        "sys.argv[4]\n"
+        "info = pyogrio.read_info(path, layer=layer)\n"
+        "df = pyogrio.read_dataframe(path, layer=layer, bbox=tuple(bbox) if bbox else None)\n"
+        "print(json.dumps({'features': info['features'], 'geometry_type': info['geometry_type'],"
+        " 'crs': info['crs'], 'values': df[column].tolist() if column else []}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path), layer, json.dumps(bbox),
+                          column or ""], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)

@@ -16,7 +16,7 @@ from pyproj import CRS, Transformer
 from guotu.services.importing import import_file, normalise_code
 from guotu.store.geopackage import GeoPackageStore
 
-from ..conftest import X0, Y0, squares
+from ..conftest import X0, Y0, gdal_read, squares
 
 
 @pytest.fixture
@@ -156,11 +156,10 @@ def test_workspace_written_is_a_geopackage_gdal_reads_with_spatial_index(tmp_pat
     path = tmp_path / "p.gpkg"
     parcels_gdf.to_file(path)
     import_file(store, path, role="planned_land_use", layer="GHYD")
-    info = pyogrio.read_info(store.path, layer="GHYD")
+    info = gdal_read(store.path, "GHYD", bbox=(X0 + 150, Y0, X0 + 160, Y0 + 10), column="YDYHFLDM")
     assert info["features"] == 2 and info["geometry_type"] == "MultiPolygon"
     assert CRS.from_user_input(info["crs"]).to_epsg() == 4527
-    got = pyogrio.read_dataframe(store.path, layer="GHYD", bbox=(X0 + 150, Y0, X0 + 160, Y0 + 10))
-    assert got["YDYHFLDM"].tolist() == ["1401"]  # bbox query through GDAL uses our R-tree
+    assert info["values"] == ["1401"]  # bbox query through GDAL uses our R-tree
 
 
 @pytest.mark.parametrize(("value", "expected"), [

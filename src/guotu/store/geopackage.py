@@ -5,6 +5,10 @@ What QGIS and GDAL need is written by hand: ``gpkg_spatial_ref_sys``, ``gpkg_con
 index with the spec's triggers (whose SQL functions are registered on every connection).
 guotu's own bookkeeping lives in ``guotu_meta`` and ``guotu_layers``.
 
+Never open a workspace with GDAL (pyogrio) inside a process that holds it open here: GDAL
+brings its own SQLite library, and two SQLite libraries in one process release each other's
+POSIX locks, which can corrupt a WAL database. GDAL and QGIS in other processes are fine.
+
 Every write is one SQLite transaction: a layer import completes, or the file is exactly as
 it was (a killed process leaves a journal that SQLite rolls back on the next open). The
 file runs in WAL mode so readers keep reading while one writer writes; a second writer
@@ -256,6 +260,12 @@ class GeoPackageStore:
         sql += " ORDER BY fid"
         with _driver_errors(self.path, f"reading layer {name}"):
             rows = self._conn.execute(sql, params).fetchall()
+        if bbox is not None and rows:
+            # The R-tree holds float32 bounds rounded outwards; keep exact envelope hits only.
+            env = shapely.bounds(decode_blobs([r[1] for r in rows]))
+            hit = ((env[:, 2] >= params[0]) & (env[:, 0] <= params[1])
+                   & (env[:, 3] >= params[2]) & (env[:, 1] <= params[3]))
+            rows = [r for r, h in zip(rows, hit.tolist(), strict=True) if h]
         data = list(zip(*rows, strict=True)) if rows else [()] * (2 + len(cols))
         frame = pd.DataFrame({c: list(v) for c, v in zip(cols, data[2:], strict=True)},
                              index=pd.Index(np.asarray(data[0], dtype=np.int64), name="fid"))
