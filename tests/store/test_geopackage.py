@@ -155,3 +155,23 @@ def test_second_writer_gets_a_clear_message_and_readers_keep_reading(store) -> N
         store._conn.execute("ROLLBACK")
         other.close()
         reader.close()
+
+
+@pytest.mark.parametrize("n", [0, 1, 51, 52, 3000, 20_000])
+def test_bulk_loaded_rtree_passes_rtreecheck_and_answers_like_a_scan(store, n: int) -> None:
+    rng = np.random.default_rng(n)
+    xy = rng.uniform(0, 5000, size=(n, 2)) + [X0, Y0]
+    wh = rng.uniform(1, 80, size=(n, 2))
+    frame = gpd.GeoDataFrame({"BSM": [str(i) for i in range(n)], "MJ": np.ones(n)},
+                             geometry=shapely.box(xy[:, 0], xy[:, 1], *(xy + wh).T), crs=GK39)
+    _write(store, "L", frame)
+    (check,) = store._conn.execute("SELECT rtreecheck('rtree_L_geom')").fetchone()
+    assert check == "ok"
+    for qx, qy in rng.uniform(0, 5000, size=(20, 2)) + [X0, Y0]:
+        bbox = (qx, qy, qx + 300, qy + 200)
+        expected = sorted(frame.index[frame.intersects(shapely.box(*bbox))].astype(str))
+        got = sorted(store.read_layer("L", bbox=bbox)["BSM"].tolist())
+        assert got == expected
+    # The index keeps working for edits after the bulk load.
+    _write(store, "L", frame.iloc[: n // 2], replace=True)
+    assert store._conn.execute("SELECT rtreecheck('rtree_L_geom')").fetchone()[0] == "ok"

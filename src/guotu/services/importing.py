@@ -276,11 +276,10 @@ def _check_geometry(frame: gpd.GeoDataFrame, role: Role, where: dict[str, str]) 
             f"({role.name_zh}) takes {' or '.join(sorted(allowed))} ({int(bad.sum())} such "
             "features).", feature=pos + 1, **where,
             fix="Split mixed geometry types into separate files, or choose the right --role.")
-    coords = shapely.get_coordinates(geoms[present])
-    if len(coords) and not np.isfinite(coords).all():
-        idx = shapely.get_coordinates(geoms[present], return_index=True)[1]
-        first_bad = idx[~np.isfinite(coords).all(axis=1)][0]
-        row = int(np.flatnonzero(present)[first_bad])
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(shapely.bounds(geoms)).all(axis=1)
+    if (present & ~finite).any():
+        row = int(np.flatnonzero(present & ~finite)[0])
         raise LayerError(f"Feature {_feature_label(frame, row)} has coordinates that are not "
                          "numbers (NaN or infinite).", feature=row + 1, **where,
                          fix="Repair or delete that feature in the source file.")
@@ -298,14 +297,13 @@ def _check_geometry(frame: gpd.GeoDataFrame, role: Role, where: dict[str, str]) 
 
 
 def _promote(geoms: np.ndarray, kind: str) -> np.ndarray:
-    """Polygons → MultiPolygons (lines → MultiLineStrings), vectorized; empties stay."""
+    """Polygons → MultiPolygons (lines → MultiLineStrings), vectorized; others stay."""
     out = geoms.copy()
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if not keep.any():
-        return out
-    parts, idx = shapely.get_parts(geoms[keep], return_index=True)
-    maker = shapely.multipolygons if kind == "polygon" else shapely.multilinestrings
-    out[keep] = maker(parts, indices=idx)
+    single = shapely.GeometryType.POLYGON if kind == "polygon" else shapely.GeometryType.LINESTRING
+    mask = (shapely.get_type_id(geoms) == single) & ~shapely.is_empty(geoms)
+    if mask.any():
+        maker = shapely.multipolygons if kind == "polygon" else shapely.multilinestrings
+        out[mask] = maker(geoms[mask][:, None])
     return out
 
 
@@ -320,13 +318,25 @@ def _coerce_fields(frame: gpd.GeoDataFrame, where: dict[str, str]) -> gpd.GeoDat
         elif std.kind == FieldKind.DATE:
             frame[col] = _dates(frame, values, std.name, where)
         elif std.kind == FieldKind.CODE:
-            frame[col] = pd.Series([normalise_code(v) for v in values.tolist()],
-                                   index=frame.index, dtype=object)
+            frame[col] = _texts(values, code=True)
         else:
-            frame[col] = pd.Series([None if v is None or (isinstance(v, float) and math.isnan(v))
-                                    else str(v).strip() for v in values.tolist()],
-                                   index=frame.index, dtype=object)
+            frame[col] = _texts(values, code=False)
     return frame
+
+
+def _texts(values: pd.Series, *, code: bool) -> pd.Series:
+    """Values as stripped text (``None`` for blanks); codes through :func:`normalise_code`."""
+    arr = values.to_numpy(dtype=object)
+    is_str = np.fromiter((isinstance(v, str) for v in arr), dtype=bool, count=len(arr))
+    out = np.empty(len(arr), dtype=object)
+    if is_str.any():
+        stripped = pd.Series(arr[is_str], dtype=object).str.strip()
+        out[is_str] = stripped.where(stripped != "", None).to_numpy(dtype=object)
+    for i in np.flatnonzero(~is_str).tolist():
+        v = arr[i]
+        out[i] = normalise_code(v) if code else (
+            None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip())
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _numbers(frame: pd.DataFrame, values: pd.Series, name: str, kind: FieldKind,
@@ -412,6 +422,8 @@ def _check_coordinates(frame: gpd.GeoDataFrame, crs: CRS, where: dict[str, str])
     if not present.any():
         return
     bounds = shapely.bounds(geoms[present])
+    if _envelope_is_plausible(bounds, crs):
+        return
     cx = (bounds[:, 0] + bounds[:, 2]) / 2
     cy = (bounds[:, 1] + bounds[:, 3]) / 2
     if crs.is_geographic:
@@ -435,6 +447,28 @@ def _check_coordinates(frame: gpd.GeoDataFrame, crs: CRS, where: dict[str, str])
             f"is not where {crs.name} is used ({int(bad.sum())} features out of range): the "
             "coordinates are absurd or the CRS is wrong.", feature=row + 1, **where,
             fix=(hint or "Check the coordinates, or declare the right CRS with --crs EPSG:…."))
+
+
+def _envelope_is_plausible(bounds: np.ndarray, crs: CRS) -> bool:
+    """True when the layer's whole envelope lies where ``crs`` is used (then every feature
+    does, and no per-feature check is needed)."""
+    aou = crs.area_of_use
+    if aou is None:
+        return False
+    x0, y0 = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
+    x1, y1 = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
+    xs = np.array([x0, x1, x0, x1, (x0 + x1) / 2, (x0 + x1) / 2])
+    ys = np.array([y0, y0, y1, y1, y0, y1])
+    if crs.is_geographic:
+        lon, lat = xs, ys
+    else:
+        with np.errstate(all="ignore"):
+            lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(xs, ys)
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    m = AREA_OF_USE_MARGIN_DEG
+    return bool(np.isfinite(lon).all() and np.isfinite(lat).all()
+                and (lon >= aou.west - m).all() and (lon <= aou.east + m).all()
+                and (lat >= aou.south - m).all() and (lat <= aou.north + m).all())
 
 
 def _guess_crs(x: float, y: float) -> str | None:

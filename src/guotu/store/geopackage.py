@@ -35,6 +35,7 @@ from pyproj.enums import WktVersion
 
 from guotu.errors import NotFoundError, StoreError, StoreIntegrityError, StoreUnavailableError
 from guotu.store.gpkg_blob import decode_blobs, encode_blobs, register_functions
+from guotu.store.rtree_bulk import bulk_load_rtree
 
 __all__ = ["SCHEMA_VERSION", "GeoPackageStore", "LayerInfo"]
 
@@ -378,9 +379,7 @@ class GeoPackageStore:
         c.execute(f"CREATE VIRTUAL TABLE {_q(rt)} USING rtree(id, minx, maxx, miny, maxy)")
         fids = c.execute(f"SELECT fid FROM {_q(name)} ORDER BY fid").fetchall()
         ids = np.fromiter((f[0] for f in fids), dtype=np.int64, count=len(fids))
-        rows = np.column_stack([ids[ok], bounds[ok][:, [0, 2, 1, 3]]]).tolist()
-        c.executemany(f"INSERT INTO {_q(rt)} VALUES (?, ?, ?, ?, ?)",
-                      [(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows])
+        bulk_load_rtree(c, rt, ids[ok], bounds[ok][:, [0, 2, 1, 3]])
         for trigger in _rtree_triggers(name):
             c.execute(trigger)
         c.execute("INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "

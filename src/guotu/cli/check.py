@@ -1,0 +1,117 @@
+"""``guotu check``: data-quality checks (质检) of the workspace's layers.
+
+Exit codes: 0 nothing at or above ``--fail-on`` (default ``error``), 1 findings at or above
+it, 2 input error (unknown layer, bad check list), 3 environment or store error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from guotu.cli.base import (
+    Context,
+    console,
+    emit_json,
+    json_option,
+    lang_option,
+    pass_context,
+    root,
+    workspace_option,
+)
+from guotu.errors import ConfigError
+from guotu.io.findings import write_findings_gpkg
+from guotu.services.checking import QualityReport, check_workspace, load_check_list
+from guotu.services.workspace import open_workspace
+
+__all__ = ["check_command"]
+
+_SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+def _render(ctx: Context, report: QualityReport, errors_gpkg: str | None,
+            written: dict[str, int] | None) -> None:
+    out = console()
+    for r in report.repairs:
+        out.print(ctx.t(f"已修复 图层 {r.layer} 要素 {r.fid}：{r.reason}（面积 {r.area_before_m2:.2f}"
+                        f" → {r.area_after_m2:.2f} m²，{r.geometry_type}）",
+                        f"Repaired layer {r.layer} feature {r.fid}: {r.reason} (area "
+                        f"{r.area_before_m2:.2f} → {r.area_after_m2:.2f} m², {r.geometry_type})"),
+                  highlight=False)
+    table = Table(title=ctx.t(f"质检结果：{report.workspace}",
+                              f"Quality checks: {report.workspace}"))
+    for head in (ctx.t("检查", "Check"), ctx.t("图层", "Layer"), ctx.t("级别", "Severity"),
+                 ctx.t("数量", "Count")):
+        table.add_column(head, justify="right" if head in ("数量", "Count") else "left")
+    for row in report.counts():
+        sev = row["severity"]
+        table.add_row(f"{ctx.t(row['name_zh'], row['name_en'])} ({row['check']})", row["layer"],
+                      ctx.t(_SEVERITY_ZH.get(sev, sev), sev), str(row["count"]))
+    if report.findings:
+        out.print(table)
+    summary = report.summary()["by_severity"]
+    out.print(ctx.t(
+        f"共检查 {len(report.layers)} 个图层：错误 {summary['error']}，警告 {summary['warning']}，"
+        f"提示 {summary['info']}。",
+        f"Checked {len(report.layers)} layer(s): {summary['error']} error(s), "
+        f"{summary['warning']} warning(s), {summary['info']} info."), highlight=False)
+    for s in report.skipped:
+        out.print(ctx.t(f"未运行 {s.check}（{s.layer}）：{s.reason_zh}",
+                        f"Not run {s.check} ({s.layer}): {s.reason_en}"), highlight=False)
+    if errors_gpkg and written is not None:
+        out.print(ctx.t(
+            f"错误位置已写入 {errors_gpkg}（点 {written['finding_points']} 个，"
+            f"面 {written['finding_areas']} 个），可在 QGIS 中打开。",
+            f"Error locations written to {errors_gpkg} ({written['finding_points']} points, "
+            f"{written['finding_areas']} areas); open it in QGIS."), highlight=False)
+    if report.findings:
+        out.print(ctx.t("详情：guotu check --json；逐条位置：--errors-gpkg 错误.gpkg",
+                        "Details: guotu check --json; locations: --errors-gpkg errors.gpkg"),
+                  highlight=False)
+
+
+@root.command("check")
+@workspace_option()
+@click.option("--layer", "layers", multiple=True, metavar="NAME",
+              help="Check only this layer (repeatable; default: every layer).")
+@json_option
+@click.option("--errors-gpkg", type=click.Path(dir_okay=False), default=None,
+              help="Write the finding locations to this GeoPackage (for QGIS).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
+              default="error", show_default=True,
+              help="Exit 1 when a finding reaches this severity.")
+@click.option("--repair", is_flag=True,
+              help="Rewrite invalid geometries with make_valid first, listing each one.")
+@click.option("--checks", "checks_file", type=click.Path(dir_okay=False), default=None,
+              help="Another check list (YAML, schema checks-v1) instead of the built-in one.")
+@lang_option
+@pass_context
+def check_command(ctx: Context, workspace: str, layers: tuple[str, ...], as_json: bool,
+                  errors_gpkg: str | None, fail_on: str, repair: bool,
+                  checks_file: str | None) -> None:
+    """Check the workspace's layers: geometry, codes, attributes, overlaps, gaps, boundaries.
+
+    \b
+    Examples:
+      guotu check -w county.gpkg
+      guotu check -w county.gpkg --layer 规划用地 --json
+      guotu check -w county.gpkg --errors-gpkg errors.gpkg --fail-on warning
+    """
+    if errors_gpkg and Path(errors_gpkg).resolve() == Path(workspace).resolve():
+        raise ConfigError("--errors-gpkg must not be the workspace itself.",
+                          file=errors_gpkg, fix="Give another file name, e.g. errors.gpkg.")
+    specs = load_check_list(checks_file)
+    with open_workspace(workspace) as store:
+        report = check_workspace(store, layers=layers or None, checks=specs, repair=repair)
+        crs = store.crs
+    written = None
+    if errors_gpkg and crs is not None:
+        written = write_findings_gpkg(errors_gpkg, report.findings, crs)
+    if as_json:
+        emit_json(report.to_dict(ctx.lang))
+    else:
+        _render(ctx, report, errors_gpkg, written)
+    if report.reaches(fail_on):
+        click.get_current_context().exit(1)

@@ -1,0 +1,299 @@
+"""Data-quality checking (质检) of a workspace: load layers, run the check list, report.
+
+The check list is data (``guotu/data/checks.yaml`` by default, validated against
+``guotu/schemas/checks-v1.json``); the checks themselves are the pure operators of
+:mod:`guotu.domain.quality` and :mod:`guotu.domain.topology`. This module only reads layers
+from the store into arrays, runs the checks and, when asked (``repair=True``), rewrites invalid
+geometries with ``make_valid`` and lists every feature it changed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import shapely
+import yaml
+
+from guotu.domain.quality import (
+    CheckContext,
+    CheckSpec,
+    Finding,
+    LayerData,
+    Severity,
+    Skipped,
+    parse_check_list,
+    repair_polygonal,
+    run_checks,
+)
+from guotu.errors import ConfigError, CRSError, NotFoundError
+from guotu.io.findings import finding_to_dict
+from guotu.store.geopackage import GeoPackageStore, LayerInfo
+
+__all__ = [
+    "QualityReport",
+    "Repair",
+    "check_workspace",
+    "load_check_list",
+    "read_layer_data",
+    "repair_layers",
+]
+
+log = logging.getLogger(__name__)
+
+_SQL_TO_KIND = {"TEXT": "text", "REAL": "real", "INTEGER": "integer", "DATE": "date",
+                "BOOLEAN": "boolean"}
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One feature whose geometry ``--repair`` rewrote."""
+
+    layer: str
+    fid: int
+    reason: str
+    area_before_m2: float
+    area_after_m2: float
+    geometry_type: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"layer": self.layer, "fid": self.fid, "reason": self.reason,
+                "area_before_m2": round(self.area_before_m2, 4),
+                "area_after_m2": round(self.area_after_m2, 4),
+                "geometry_type": self.geometry_type}
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """What ``guotu check`` found: sorted findings, skipped checks and repairs."""
+
+    workspace: str
+    crs: str
+    layers: tuple[str, ...]
+    checks: tuple[CheckSpec, ...]
+    findings: tuple[Finding, ...]
+    skipped: tuple[Skipped, ...] = ()
+    repairs: tuple[Repair, ...] = field(default=())
+
+    def worst(self) -> Severity | None:
+        """The highest severity found, ``None`` when there is no finding."""
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: s.rank)
+
+    def reaches(self, threshold: str) -> bool:
+        """Whether any finding is at or above ``threshold`` (``never`` is never reached)."""
+        if threshold == "never":
+            return False
+        level = Severity.parse(threshold).rank
+        return any(f.severity.rank >= level for f in self.findings)
+
+    def counts(self) -> list[dict[str, Any]]:
+        """Findings per (check, layer), in check-list order then layer name."""
+        names = {c.id: c for c in self.checks}
+        order = {c.id: i for i, c in enumerate(self.checks)}
+        counter = Counter((f.check, f.layer) for f in self.findings)
+        rows = []
+        for (check, layer), n in sorted(counter.items(),
+                                        key=lambda kv: (order.get(kv[0][0], 1 << 30), kv[0])):
+            spec = names.get(check)
+            rows.append({"check": check, "layer": layer, "count": n,
+                         "name_zh": spec.name_zh if spec else check,
+                         "name_en": spec.name_en if spec else check,
+                         "severity": spec.severity.value if spec else ""})
+        return rows
+
+    def summary(self) -> dict[str, Any]:
+        """Totals by severity and by check/layer, skipped checks and repairs."""
+        by_sev = Counter(f.severity.value for f in self.findings)
+        return {
+            "total": len(self.findings),
+            "by_severity": {s.value: by_sev.get(s.value, 0) for s in
+                            (Severity.ERROR, Severity.WARNING, Severity.INFO)},
+            "by_check": self.counts(),
+            "layers": list(self.layers),
+            "crs": self.crs,
+            "checks_run": [c.id for c in self.checks],
+            "skipped": [{"check": s.check, "layer": s.layer, "reason_zh": s.reason_zh,
+                         "reason_en": s.reason_en} for s in self.skipped],
+            "repaired": [r.to_dict() for r in self.repairs],
+        }
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        """The ``--json`` document: workspace, findings (sorted) and summary."""
+        return {"workspace": self.workspace,
+                "findings": [finding_to_dict(f, lang) for f in self.findings],
+                "summary": self.summary()}
+
+
+def load_check_list(path: str | Path | None = None) -> tuple[CheckSpec, ...]:
+    """Read and validate a check list (default: the one shipped in the package).
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, is not YAML, breaks the schema (every problem listed with its
+        JSON path) or names an unknown operator or role.
+
+    Examples
+    --------
+    >>> [c.id for c in load_check_list()][:2]
+    ['geometry.empty', 'geometry.invalid']
+    """
+    if path is None:
+        source = "guotu/data/checks.yaml"
+        text = (files("guotu") / "data" / "checks.yaml").read_text(encoding="utf-8")
+    else:
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the check list {path}: {exc.strerror}.",
+                              file=source) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"Check list {source} is not valid YAML: {exc}.", file=source) from exc
+    schema = json.loads((files("guotu") / "schemas" / "checks-v1.json")
+                            .read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
+    if problems:
+        lines = "; ".join(f"{e.json_path}: {e.message}" for e in problems)
+        raise ConfigError(f"Check list {source} does not follow checks-v1: {lines}.",
+                          file=source, fix="See docs/quality_checks.md for the format.")
+    return parse_check_list(data, source=source)
+
+
+def read_layer_data(store: GeoPackageStore, info: LayerInfo) -> LayerData:
+    """Read one workspace layer into the arrays the checks use.
+
+    Examples
+    --------
+    >>> # read_layer_data(store, store.layer("规划用地")).fids[:3]
+    """
+    frame = store.read_layer(info.name)
+    crs = frame.crs if frame.crs is not None else store.crs
+    if crs is None:
+        raise CRSError(f"Layer {info.name} has no CRS in workspace {store.path}.",
+                       layer=info.name, fix="Import the layer again with --crs.")
+    attrs = {c: np.asarray(frame[c].astype(object).where(frame[c].notna(), None).to_numpy(),
+                           dtype=object)
+             for c in frame.columns if c != frame.geometry.name}
+    return LayerData(name=info.name, role=info.role, crs=crs,
+                     fids=np.asarray(frame.index.to_numpy(), dtype=np.int64),
+                     geometries=np.asarray(frame.geometry.values, dtype=object),
+                     attributes=attrs)
+
+
+def _select(infos: Sequence[LayerInfo], names: Iterable[str] | None, path: Path) -> list[str]:
+    known = [i.name for i in infos]
+    if not names:
+        return known
+    chosen = []
+    for name in names:
+        if name not in known:
+            raise NotFoundError(f"Workspace {path} has no layer {name!r}.", layer=name,
+                                fix=f"Layers in it: {', '.join(known) or 'none yet'}.")
+        chosen.append(name)
+    return sorted(set(chosen))
+
+
+def repair_layers(store: GeoPackageStore, names: Iterable[str]) -> tuple[Repair, ...]:
+    """Rewrite the invalid geometries of ``names`` with make_valid; list each repaired feature.
+
+    Polygon layers keep only the polygonal parts of the repaired geometry. A feature whose
+    repair would leave nothing is kept as it is (and is still reported by
+    ``geometry.invalid``). Each layer is rewritten in one transaction, attributes and fids
+    unchanged.
+    """
+    repairs: list[Repair] = []
+    for name in names:
+        info = store.layer(name)
+        frame = store.read_layer(name)
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        bad = np.flatnonzero(~(shapely.is_valid(geoms) | shapely.is_missing(geoms)
+                               | shapely.is_empty(geoms)))
+        if not len(bad):
+            continue
+        reasons = shapely.is_valid_reason(geoms[bad])
+        fixed = repair_polygonal(geoms[bad])
+        usable = ~shapely.is_empty(fixed)
+        new = geoms.copy()
+        new[bad[usable]] = fixed[usable]
+        before = shapely.area(geoms[bad])
+        after = shapely.area(fixed)
+        for k, pos in enumerate(bad.tolist()):
+            if not usable[k]:
+                log.warning("Layer %s feature %s: make_valid leaves nothing; not repaired.",
+                            name, frame.index[pos])
+                continue
+            repairs.append(Repair(name, int(frame.index[pos]), str(reasons[k]),
+                                  float(before[k]), float(after[k]), fixed[k].geom_type))
+        out = frame.set_geometry(new)
+        types = {c: _SQL_TO_KIND.get(t, "text") for c, t in info.columns.items()}
+        store.write_layer(name, info.role, out, column_types=types,
+                          geometry_type=info.geometry_type, source=info.source,
+                          source_layer=info.source_layer, field_map=info.field_map,
+                          replace=True)
+        fids = store.read_layer(name, columns=[]).index
+        if not np.array_equal(fids.to_numpy(), frame.index.to_numpy()):
+            log.warning("Layer %s: rewriting it renumbered its features (fids were not 1..n).",
+                        name)
+    return tuple(repairs)
+
+
+def _referenced_roles(specs: Iterable[CheckSpec]) -> set[str]:
+    return {str(v) for s in specs for k, v in s.params.items() if k.endswith("_role")}
+
+
+def check_workspace(
+    store: GeoPackageStore,
+    *,
+    layers: Iterable[str] | None = None,
+    checks: Sequence[CheckSpec] | None = None,
+    repair: bool = False,
+) -> QualityReport:
+    """Run the quality checks on the workspace's layers (all, or ``layers``).
+
+    Parameters
+    ----------
+    store
+        The open workspace.
+    layers
+        Layer names to check; layers they refer to (plan boundary, units) are read too.
+    checks
+        The check list (default :func:`load_check_list`).
+    repair
+        First rewrite invalid geometries of the checked layers (see :func:`repair_layers`).
+
+    Raises
+    ------
+    NotFoundError
+        A layer name the workspace does not have.
+
+    Examples
+    --------
+    >>> # report = check_workspace(store); report.summary()["by_severity"]
+    """
+    specs = tuple(checks) if checks is not None else load_check_list()
+    infos = store.layers()
+    selected = _select(infos, layers, store.path)
+    repairs = repair_layers(store, selected) if repair else ()
+    roles = _referenced_roles(specs)
+    wanted = [i for i in store.layers() if i.name in selected or i.role in roles]
+    ctx = CheckContext(read_layer_data(store, i) for i in wanted)
+    run = run_checks(specs, ctx, selected)
+    crs = store.crs
+    return QualityReport(workspace=str(store.path), crs="" if crs is None else crs.to_string(),
+                         layers=tuple(selected), checks=specs, findings=run.findings,
+                         skipped=run.skipped, repairs=repairs)
