@@ -13,11 +13,11 @@ from guotu.services.stats import land_use_balance
 from guotu.services.workspace import open_workspace
 
 __all__ = [
-    "CodeTable",
     "FIELDS",
+    "ROLES",
+    "CodeTable",
     "GuotuError",
     "LandUseCode",
-    "ROLES",
     "ellipsoidal_area_m2",
     "get_role",
     "import_file",
