@@ -51,6 +51,18 @@ class GuotuError(Exception):
         Where the problem is, when known.
     fix
         What the user can do about it (kept apart so a UI can show it separately).
+    message_zh, fix_zh
+        The same message and fix in Chinese, shown by :meth:`render` (Chinese is the CLI's
+        default language). ``str()`` stays English, for logs and tracebacks.
+
+    Examples
+    --------
+    >>> err = LayerError("File a.shp does not exist.", file="a.shp", fix="Check the path.",
+    ...                  message_zh="文件 a.shp 不存在。", fix_zh="请检查路径。")
+    >>> err.render()
+    '文件 a.shp 不存在。解决办法：请检查路径。'
+    >>> err.render("en") == str(err) == "File a.shp does not exist. Fix: Check the path."
+    True
     """
 
     code = "guotu-error"
@@ -66,6 +78,8 @@ class GuotuError(Exception):
         feature: str | int | None = None,
         field: str | None = None,
         fix: str | None = None,
+        message_zh: str | None = None,
+        fix_zh: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -74,26 +88,51 @@ class GuotuError(Exception):
         self.feature = feature
         self.field = field
         self.fix = fix
+        self.message_zh = message_zh
+        self.fix_zh = fix_zh
 
     def __str__(self) -> str:
-        text = self.message
-        where = [f"{label} {value}" for label, value in (
-            ("file", self.file), ("layer", self.layer), ("feature", self.feature),
-            ("field", self.field)) if value is not None and str(value) not in text]
-        if where:
+        return self.render("en")
+
+    def render(self, lang: str = "zh") -> str:
+        """The one-line message in ``lang`` (``"zh"`` or ``"en"``): the message, the location
+        parts it does not already mention, then the fix.
+
+        Without a Chinese message the English one is given whole (English labels too), so a
+        line never mixes the two languages mid-sentence.
+        """
+        chinese = lang == "zh" and self.message_zh is not None
+        text = self.message_zh if chinese and self.message_zh is not None else self.message
+        fix = self.fix_zh if chinese and self.fix_zh is not None else self.fix
+        labels = _LABELS_ZH if chinese else _LABELS_EN
+        where = [f"{label} {value}" for label, value in zip(labels, (
+            self.file, self.layer, self.feature, self.field), strict=True)
+            if value is not None and str(value) not in text]
+        if where and chinese:
+            body, stop = (text[:-1], text[-1]) if text.endswith("。") else (text, "")
+            text = f"{body}（{'，'.join(where)}）{stop}"
+        elif where:
             text = f"{text} ({', '.join(where)})"
-        if self.fix and self.fix not in text:
-            text = f"{text} Fix: {self.fix}"
+        if fix and fix not in text:
+            text = f"{text}解决办法：{fix}" if chinese else f"{text} Fix: {fix}"
         return text
 
     def to_dict(self) -> dict[str, object]:
-        """The error as a JSON-ready dict (``code``, ``message``, ``status`` and the location)."""
+        """The error as a JSON-ready dict (``code``, ``message``, ``status`` and the location).
+
+        ``message`` is the English line of ``str()``; ``message_zh`` and ``fix_zh`` are added
+        when the error has them.
+        """
         out: dict[str, object] = {"code": self.code, "message": str(self), "status": self.http_status}
-        for key in ("file", "layer", "feature", "field", "fix"):
+        for key in ("file", "layer", "feature", "field", "fix", "message_zh", "fix_zh"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
         return out
+
+
+_LABELS_EN = ("file", "layer", "feature", "field")
+_LABELS_ZH = ("文件", "图层", "要素", "字段")
 
 
 class InputError(GuotuError):

@@ -102,8 +102,8 @@ class _Group(click.Group):
             obj = ctx.find_object(Context) or Context()
             if obj.debug:
                 raise
-            label = obj.t("错误", "Error")
-            click.echo(f"{label}: {exc}", err=True)
+            prefix = obj.t("错误：", "Error: ")
+            click.echo(f"{prefix}{exc.render(obj.lang)}", err=True)
             ctx.exit(exc.exit_code)
 
 

@@ -32,7 +32,9 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise ConfigError(f"{option} {item!r} is not of the form FIELD=VALUE.",
-                              fix=f"Write e.g. {option} 容积率=RJL.")
+                              fix=f"Write e.g. {option} 容积率=RJL.",
+                              message_zh=f"{option} {item!r} 不是“字段=值”的形式。",
+                              fix_zh=f"请写成如 {option} 容积率=RJL 的形式。")
         out[key.strip()] = value.strip()
     return out
 

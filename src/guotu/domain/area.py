@@ -255,7 +255,7 @@ def ellipsoidal_area_m2(
     arr = np.asarray(geoms, dtype=object)
     if arr.ndim == 0:
         arr = arr.reshape(1)
-    check_projected(crs, "Ellipsoidal area")
+    check_projected(crs, "Ellipsoidal area", what_zh="椭球面积")
     result = np.zeros(len(arr), dtype=np.float64)
     kinds = shapely.get_type_id(arr)
     polygonal = (kinds == shapely.GeometryType.POLYGON) | (kinds == shapely.GeometryType.MULTIPOLYGON)

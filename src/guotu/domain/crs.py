@@ -52,7 +52,8 @@ def gk_zone_for_longitude(lon_deg: float) -> int:
     40
     """
     if not math.isfinite(lon_deg):
-        raise CRSError(f"Longitude {lon_deg!r} is not a number.")
+        raise CRSError(f"Longitude {lon_deg!r} is not a number.",
+                       message_zh=f"经度 {lon_deg!r} 不是有效数值。")
     return int(math.floor(lon_deg / 3.0 + 0.5))
 
 
@@ -100,15 +101,24 @@ def parse_crs(text: str | int | CRS, *, source: str = "--crs") -> CRS:
             f"{source}: {text!r} is not a coordinate reference system PROJ knows.",
             fix="Write it as EPSG:4527 (CGCS2000 3° GK zone 39), EPSG:4490 (CGCS2000 lon/lat) "
             "or as WKT.",
+            message_zh=f"{source}：{text!r} 不是 PROJ 能识别的坐标参考系。",
+            fix_zh="请写成 EPSG:4527（CGCS2000 3 度带高斯-克吕格第 39 带）、EPSG:4490"
+            "（CGCS2000 经纬度）或 WKT。",
         ) from exc
 
 
-def check_projected(crs: CRS, what: str) -> None:
-    """Raise :class:`CRSError` unless ``crs`` is projected (metres)."""
+def check_projected(crs: CRS, what: str, *, what_zh: str | None = None) -> None:
+    """Raise :class:`CRSError` unless ``crs`` is projected (metres).
+
+    ``what`` names the computation in the message; ``what_zh`` is its Chinese name (default:
+    ``what``).
+    """
     if not crs.is_projected:
         raise CRSError(
             f"{what} needs a projected CRS in metres, but has {crs.name}.",
             fix="Reproject it, e.g. to the workspace's CGCS2000 Gauss-Krüger CRS.",
+            message_zh=f"{what_zh or what} 需要以米为单位的投影坐标系，但当前为 {crs.name}。",
+            fix_zh="请先投影转换，如转换到工作空间的 CGCS2000 高斯-克吕格坐标系。",
         )
 
 

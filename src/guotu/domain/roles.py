@@ -227,7 +227,9 @@ def get_role(name: str) -> Role:
     if role is None:
         known = ", ".join(f"{r.id} ({r.name_zh})" for r in ROLES)
         raise NotFoundError(
-            f"There is no layer role {name!r}.", fix=f"Use one of: {known}."
+            f"There is no layer role {name!r}.", fix=f"Use one of: {known}.",
+            message_zh=f"没有图层类型 {name!r}。",
+            fix_zh="请使用以下之一：" + "、".join(f"{r.id}（{r.name_zh}）" for r in ROLES) + "。",
         )
     return role
 
@@ -240,6 +242,8 @@ def get_field(name: str) -> StandardField:
         raise ConfigError(
             f"There is no standard field {name!r}.",
             fix=f"Use one of: {', '.join(sorted(FIELDS))}.",
+            message_zh=f"没有标准字段 {name!r}。",
+            fix_zh=f"请使用以下之一：{'、'.join(sorted(FIELDS))}。",
         ) from None
 
 
@@ -281,6 +285,8 @@ def detect_field_mapping(
                 f"--map {source}={target}: the file has no column {source!r}.",
                 field=source,
                 fix=f"Columns in the file: {', '.join(columns)}.",
+                message_zh=f"--map {source}={target}：文件中没有列 {source!r}。",
+                fix_zh=f"文件中的列：{'、'.join(columns)}。",
             )
         mapping[source] = std
         used.add(std)

@@ -80,13 +80,18 @@ def _sibling(shp: Path, suffix: str) -> Path | None:
 def _format_of(path: Path) -> str:
     if path.is_dir() and path.suffix.lower() != ".gdb":
         raise LayerError(f"{path} is a folder, not a data file.", file=str(path),
-                         fix="Give a .shp, .gpkg, .gdb, .geojson, .csv or .xlsx file.")
+                         fix="Give a .shp, .gpkg, .gdb, .geojson, .csv or .xlsx file.",
+                         message_zh=f"{path} 是文件夹，不是数据文件。",
+                         fix_zh="请指定 .shp、.gpkg、.gdb、.geojson、.csv 或 .xlsx 文件。")
     fmt = _VECTOR_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(_VECTOR_SUFFIXES))
         raise LayerError(f"{path} is not a spatial format guotu reads.", file=str(path),
                          fix=f"Give a file ending in one of: {known} (tables: .csv, .xlsx "
-                         "with --table).")
+                         "with --table).",
+                         message_zh=f"{path} 不是 guotu 能读取的空间数据格式。",
+                         fix_zh=f"请指定扩展名为以下之一的文件：{known}（属性表 .csv、.xlsx "
+                         "请用 --table 导入）。")
     return fmt
 
 
@@ -98,17 +103,24 @@ def list_source_layers(path: str | Path) -> list[str]:
     except (DataSourceError, DataLayerError, OSError) as exc:
         raise LayerError(f"{p} cannot be opened: {_gdal_text(exc)}.", file=str(p),
                          fix="Check that the file is complete (not truncated) and of the "
-                         "format its name says.") from exc
+                         "format its name says.",
+                         message_zh=f"无法打开 {p}：{_gdal_text(exc)}。",
+                         fix_zh="请检查文件是否完整（未被截断），格式是否与扩展名相符。") from exc
 
 
 def _check_shapefile_parts(p: Path) -> None:
-    for suffix, what in ((".shx", "index"), (".dbf", "attribute table")):
+    for suffix, what, what_zh in ((".shx", "index", "空间索引"),
+                                  (".dbf", "attribute table", "属性表")):
         if _sibling(p, suffix) is None:
             raise LayerError(
                 f"Shapefile {p} has no {suffix} file ({what}); a Shapefile is several files "
                 "with the same name.", file=str(p),
                 fix=f"Copy {p.stem}{suffix} next to {p.name} (all of .shp, .shx, .dbf, .prj, "
-                ".cpg).")
+                ".cpg).",
+                message_zh=f"Shapefile {p} 缺少 {suffix} 文件（{what_zh}）；Shapefile 由多个同名"
+                "文件组成。",
+                fix_zh=f"请把 {p.stem}{suffix} 复制到 {p.name} 所在文件夹（.shp、.shx、.dbf、"
+                ".prj、.cpg 应放在一起）。")
 
 
 def read_vector(path: str | Path, *, source_layer: str | None = None,
@@ -121,7 +133,9 @@ def read_vector(path: str | Path, *, source_layer: str | None = None,
     p = Path(path)
     if not p.exists():
         raise LayerError(f"File {p} does not exist.", file=str(p),
-                         fix="Check the path (use quotes around paths with spaces).")
+                         fix="Check the path (use quotes around paths with spaces).",
+                         message_zh=f"文件 {p} 不存在。",
+                         fix_zh="请检查路径（路径含空格时请加引号）。")
     fmt = _format_of(p)
     encoding: str | None = None
     if fmt == "Shapefile":
@@ -137,10 +151,14 @@ def read_vector(path: str | Path, *, source_layer: str | None = None,
         else:
             raise LayerError(
                 f"{p} holds {len(layers)} layers; say which one to import.", file=str(p),
-                fix=f"Add --source-layer NAME with one of: {', '.join(layers)}.")
+                fix=f"Add --source-layer NAME with one of: {', '.join(layers)}.",
+                message_zh=f"{p} 包含 {len(layers)} 个图层，请指定要导入哪一个。",
+                fix_zh=f"请加上 --source-layer 图层名，可选：{'、'.join(layers)}。")
     elif source_layer not in layers:
         raise LayerError(f"{p} has no layer {source_layer!r}.", file=str(p), layer=source_layer,
-                         fix=f"Layers in it: {', '.join(layers)}.")
+                         fix=f"Layers in it: {', '.join(layers)}.",
+                         message_zh=f"{p} 中没有图层 {source_layer!r}。",
+                         fix_zh=f"其中的图层有：{'、'.join(layers)}。")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -152,16 +170,23 @@ def read_vector(path: str | Path, *, source_layer: str | None = None,
             f"{p}: the text of layer {source_layer} is not in {encoding}.", file=str(p),
             layer=source_layer,
             fix="Write the right encoding into a .cpg file next to the .shp (e.g. GBK or "
-            "UTF-8).") from exc
+            "UTF-8).",
+            message_zh=f"{p}：图层 {source_layer} 的属性文字不是 {encoding} 编码。",
+            fix_zh="请在 .shp 旁的 .cpg 文件中写明正确的编码（如 GBK 或 UTF-8）。") from exc
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise LayerError(f"{p} (layer {source_layer}) cannot be read: {_gdal_text(exc)}.",
                          file=str(p), layer=source_layer,
                          fix="Check that the file is complete and not truncated; open it in "
-                         "QGIS to see whether GDAL can read it.") from exc
+                         "QGIS to see whether GDAL can read it.",
+                         message_zh=f"无法读取 {p}（图层 {source_layer}）：{_gdal_text(exc)}。",
+                         fix_zh="请检查文件是否完整、未被截断；可在 QGIS 中打开，确认 GDAL "
+                         "能否读取。") from exc
     if not isinstance(frame, gpd.GeoDataFrame):
         raise LayerError(f"{p} (layer {source_layer}) has no geometry.", file=str(p),
                          layer=source_layer,
-                         fix="Import tables with --table FILE --key FIELD on a spatial layer.")
+                         fix="Import tables with --table FILE --key FIELD on a spatial layer.",
+                         message_zh=f"{p}（图层 {source_layer}）没有几何图形。",
+                         fix_zh="纯属性表请在导入空间图层时用 --table 文件 --key 字段 挂接。")
     info = SourceInfo(str(p), fmt, source_layer, encoding, len(frame))
     return frame, info
 
@@ -173,11 +198,14 @@ def read_attribute_table(path: str | Path) -> pd.DataFrame:
     """
     p = Path(path)
     if not p.exists():
-        raise LayerError(f"Table {p} does not exist.", file=str(p), fix="Check the path.")
+        raise LayerError(f"Table {p} does not exist.", file=str(p), fix="Check the path.",
+                         message_zh=f"属性表 {p} 不存在。", fix_zh="请检查路径。")
     suffix = p.suffix.lower()
     if suffix not in _TABLE_SUFFIXES:
         raise LayerError(f"{p} is not a table guotu reads.", file=str(p),
-                         fix="Give a .csv or .xlsx file.")
+                         fix="Give a .csv or .xlsx file.",
+                         message_zh=f"{p} 不是 guotu 能读取的属性表。",
+                         fix_zh="请指定 .csv 或 .xlsx 文件。")
     try:
         if suffix == ".csv":
             try:
@@ -189,12 +217,16 @@ def read_attribute_table(path: str | Path) -> pd.DataFrame:
         return pd.read_excel(p, sheet_name=0, dtype=object, engine="openpyxl")
     except (ValueError, OSError, KeyError) as exc:
         raise LayerError(f"Table {p} cannot be read: {exc}.", file=str(p),
-                         fix="Check that it is a complete CSV/XLSX file with a header row."
+                         fix="Check that it is a complete CSV/XLSX file with a header row.",
+                         message_zh=f"无法读取属性表 {p}：{exc}。",
+                         fix_zh="请检查它是否为完整的 CSV/XLSX 文件，且第一行为表头。"
                          ) from exc
     except Exception as exc:  # openpyxl raises zipfile/XML errors of its own on corrupt files
         if type(exc).__module__.startswith(("zipfile", "openpyxl", "xml")):
             raise LayerError(f"Table {p} is not a readable XLSX file ({exc}).", file=str(p),
-                             fix="Open and save it again in Excel/WPS as .xlsx.") from exc
+                             fix="Open and save it again in Excel/WPS as .xlsx.",
+                             message_zh=f"属性表 {p} 不是可读取的 XLSX 文件（{exc}）。",
+                             fix_zh="请在 Excel/WPS 中打开后重新另存为 .xlsx。") from exc
         raise
 
 

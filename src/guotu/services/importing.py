@@ -134,7 +134,9 @@ def import_file(
     if name in existing and not replace:
         raise LayerError(f"The workspace already has a layer {name!r}.", layer=name,
                          file=str(path),
-                         fix="Choose another --layer name, or add --replace to overwrite it.")
+                         fix="Choose another --layer name, or add --replace to overwrite it.",
+                         message_zh=f"工作空间中已有图层 {name!r}。",
+                         fix_zh="请用 --layer 换一个图层名，或加上 --replace 覆盖原图层。")
     frame, source = read_vector(path, source_layer=source_layer, layer_hint=name)
     where = {"file": str(path), "layer": source.layer}
     overrides = dict(field_map or {})
@@ -167,7 +169,10 @@ def import_file(
         chosen = True
     if not target.is_projected:
         raise CRSError(f"The workspace CRS must be projected (metres); {target.name} is not.",
-                       fix="Use a CGCS2000 Gauss-Krüger CRS such as EPSG:4527.")
+                       fix="Use a CGCS2000 Gauss-Krüger CRS such as EPSG:4527.",
+                       message_zh=f"工作空间的坐标参考系必须是投影坐标系（单位：米），"
+                       f"{target.name} 不是。",
+                       fix_zh="请使用 CGCS2000 高斯-克吕格投影坐标系，如 EPSG:4527。")
     if not source_crs.equals(target):
         frame = frame.to_crs(target)
     column_types = _column_types(frame)
@@ -185,7 +190,10 @@ def _check_layer_name(name: str, path: str | Path) -> None:
             re.search(r'["\x00-\x1f]', name):
         raise LayerError(f"{name!r} cannot be a layer name.", file=str(path),
                          fix="Use letters, digits, Chinese characters or underscores, not "
-                         "starting with gpkg_, rtree_, sqlite_ or guotu_.")
+                         "starting with gpkg_, rtree_, sqlite_ or guotu_.",
+                         message_zh=f"{name!r} 不能用作图层名。",
+                         fix_zh="请使用字母、数字、汉字或下划线，且不要以 gpkg_、rtree_、sqlite_ "
+                         "或 guotu_ 开头。")
 
 
 def _feature_label(frame: pd.DataFrame, pos: int) -> str:
@@ -201,15 +209,20 @@ def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, rol
                 where: dict[str, str]) -> tuple[gpd.GeoDataFrame, int, list[str]]:
     if not key:
         raise LayerError("--table needs --key FIELD: the column both files share.",
-                         file=str(table), fix="Add e.g. --key DKBH.")
+                         file=str(table), fix="Add e.g. --key DKBH.",
+                         message_zh="使用 --table 时需要用 --key 字段 指定两个文件共有的关联字段。",
+                         fix_zh="请加上关联字段，如 --key DKBH。")
     tab = read_attribute_table(table)
     tab = tab.rename(columns=detect_field_mapping([str(c) for c in tab.columns], role))
-    for what, cols, file in (("layer", frame.columns, where["file"]),
-                             ("table", tab.columns, str(table))):
+    for what, what_zh, cols, file in (("layer", "图层", frame.columns, where["file"]),
+                                      ("table", "属性表", tab.columns, str(table))):
         if key not in cols:
             raise LayerError(f"The {what} has no key column {key!r}.", file=file, field=key,
                              fix=f"Columns: {', '.join(map(str, cols))}; give --key one "
-                             "present in both.")
+                             "present in both.",
+                             message_zh=f"{what_zh}中没有关联字段 {key!r}。",
+                             fix_zh=f"现有字段：{'、'.join(map(str, cols))}；--key 请指定两者"
+                             "都有的字段。")
     left = frame[key].map(_key_text)
     right = tab[key].map(_key_text)
     dup = right[right.duplicated(keep=False) & right.notna()]
@@ -217,7 +230,10 @@ def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, rol
         raise LayerError(
             f"Table {table} has the key {key}={dup.iloc[0]!r} more than once "
             f"({dup.nunique()} keys repeated).", file=str(table), field=key,
-            fix="Make the key unique in the table (one row per feature).")
+            fix="Make the key unique in the table (one row per feature).",
+            message_zh=f"属性表 {table} 中关联字段值 {key}={dup.iloc[0]!r} 出现不止一次"
+            f"（共 {dup.nunique()} 个值重复）。",
+            fix_zh="请保证属性表中关联字段的值唯一（每个要素一行）。")
     tab = tab.assign(**{key: right}).set_index(key)
     overlap = [c for c in tab.columns if c in frame.columns]
     warnings_ = [f"Table column {c} replaces the layer's column of the same name."
@@ -252,7 +268,11 @@ def _check_required_columns(frame: pd.DataFrame, role: Role, where: dict[str, st
                 f"Role {role.id} ({role.name_zh}) needs field {req} ({f.name_zh}), which the "
                 "file does not have under any known name.", field=req, **where,
                 fix=f"Say which column holds it: --map COLUMN={req} (columns: "
-                f"{', '.join(map(str, cols))}).")
+                f"{', '.join(map(str, cols))}).",
+                message_zh=f"图层类型 {role.id}（{role.name_zh}）必须有字段 {req}（{f.name_zh}），"
+                "但文件中没有任何可识别的同义字段。",
+                fix_zh=f"请指明哪一列是该字段：--map 列名={req}（现有列："
+                f"{'、'.join(map(str, cols))}）。")
 
 
 _POLY = {"Polygon", "MultiPolygon"}
@@ -275,14 +295,21 @@ def _check_geometry(frame: gpd.GeoDataFrame, role: Role, where: dict[str, str]) 
             f"Feature {_feature_label(frame, pos)} is a {names[pos]}, but role {role.id} "
             f"({role.name_zh}) takes {' or '.join(sorted(allowed))} ({int(bad.sum())} such "
             "features).", feature=pos + 1, **where,
-            fix="Split mixed geometry types into separate files, or choose the right --role.")
+            fix="Split mixed geometry types into separate files, or choose the right --role.",
+            message_zh=f"要素 {_feature_label(frame, pos)} 的几何类型是 {names[pos]}，但图层类型 "
+            f"{role.id}（{role.name_zh}）只接受 {' 或 '.join(sorted(allowed))}（共 "
+            f"{int(bad.sum())} 个此类要素）。",
+            fix_zh="请把不同几何类型的要素拆分到不同文件，或用 --role 选择正确的图层类型。")
     with np.errstate(invalid="ignore"):
         finite = np.isfinite(shapely.bounds(geoms)).all(axis=1)
     if (present & ~finite).any():
         row = int(np.flatnonzero(present & ~finite)[0])
         raise LayerError(f"Feature {_feature_label(frame, row)} has coordinates that are not "
                          "numbers (NaN or infinite).", feature=row + 1, **where,
-                         fix="Repair or delete that feature in the source file.")
+                         fix="Repair or delete that feature in the source file.",
+                         message_zh=f"要素 {_feature_label(frame, row)} 的坐标不是有效数值"
+                         "（NaN 或无穷大）。",
+                         fix_zh="请在源文件中修复或删除该要素。")
     kinds = set(names[present].tolist())
     has_poly, has_line = bool(kinds & _POLY), bool(kinds & _LINE)
     if has_poly and has_line:
@@ -353,13 +380,19 @@ def _numbers(frame: pd.DataFrame, values: pd.Series, name: str, kind: FieldKind,
             f"Feature {_feature_label(frame, pos)}: field {name} ({zh}) holds "
             f"{values.iloc[pos]!r}, which is not a number ({int(bad.sum())} such values).",
             feature=pos + 1, field=name, **where,
-            fix="Correct the value in the source file, or leave it empty if unknown.")
+            fix="Correct the value in the source file, or leave it empty if unknown.",
+            message_zh=f"要素 {_feature_label(frame, pos)}：字段 {name}（{zh}）的值为 "
+            f"{values.iloc[pos]!r}，不是数值（共 {int(bad.sum())} 个此类值）。",
+            fix_zh="请在源文件中更正该值；如未知，请留空。")
     if huge.any():
         pos = int(np.flatnonzero(huge.to_numpy())[0])
         raise LayerError(
             f"Feature {_feature_label(frame, pos)}: field {name} ({zh}) holds "
             f"{parsed.iloc[pos]:g}, which is infinite or absurdly large.", feature=pos + 1,
-            field=name, **where, fix="Correct the value in the source file.")
+            field=name, **where, fix="Correct the value in the source file.",
+            message_zh=f"要素 {_feature_label(frame, pos)}：字段 {name}（{zh}）的值为 "
+            f"{parsed.iloc[pos]:g}，为无穷大或大得不合理。",
+            fix_zh="请在源文件中更正该值。")
     if kind == FieldKind.INTEGER:
         return parsed.round().astype("Int64")
     return parsed
@@ -400,7 +433,10 @@ def _dates(frame: pd.DataFrame, values: pd.Series, name: str, where: dict[str, s
             raise LayerError(
                 f"Feature {_feature_label(frame, pos)}: field {name} ({FIELDS[name].name_zh}) "
                 f"holds {v!r}, which is not a date.", feature=pos + 1, field=name, **where,
-                fix="Write dates as 2024-06-01 (or 2024/6/1, 20240601, 2024年6月1日).") from None
+                fix="Write dates as 2024-06-01 (or 2024/6/1, 20240601, 2024年6月1日).",
+                message_zh=f"要素 {_feature_label(frame, pos)}：字段 {name}"
+                f"（{FIELDS[name].name_zh}）的值为 {v!r}，不是日期。",
+                fix_zh="日期请写成 2024-06-01（或 2024/6/1、20240601、2024年6月1日）。") from None
     return pd.Series(out, index=values.index, dtype=object)
 
 
@@ -412,7 +448,12 @@ def _source_crs(frame: gpd.GeoDataFrame, declared: str | None, where: dict[str, 
             f"{where['file']} (layer {where['layer']}) has no coordinate reference system "
             "(a Shapefile without .prj, or a file that does not say).", **where,
             fix="Declare it: --crs EPSG:4527 (CGCS2000 3° GK zone 39, easting with zone "
-            "number) or --crs EPSG:4548 (same zone without it) or --crs EPSG:4490 (lon/lat).")
+            "number) or --crs EPSG:4548 (same zone without it) or --crs EPSG:4490 (lon/lat).",
+            message_zh=f"{where['file']}（图层 {where['layer']}）没有坐标参考系"
+            "（缺少 .prj 的 Shapefile，或文件本身未注明坐标系）。",
+            fix_zh="请用 --crs 声明坐标系：--crs EPSG:4527（CGCS2000 3 度带高斯-克吕格第 39 带，"
+            "横坐标含带号）、--crs EPSG:4548（同一带，横坐标不含带号）或 --crs EPSG:4490"
+            "（经纬度）。")
     return CRS.from_user_input(frame.crs)
 
 
@@ -441,12 +482,16 @@ def _check_coordinates(frame: gpd.GeoDataFrame, crs: CRS, where: dict[str, str])
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         row = int(np.flatnonzero(present)[k])
-        hint = _guess_crs(cx[k], cy[k])
+        hint, hint_zh = _guess_crs(cx[k], cy[k]) or (None, None)
         raise CRSError(
             f"Feature {_feature_label(frame, row)} lies at x={cx[k]:.3f}, y={cy[k]:.3f}, which "
             f"is not where {crs.name} is used ({int(bad.sum())} features out of range): the "
             "coordinates are absurd or the CRS is wrong.", feature=row + 1, **where,
-            fix=(hint or "Check the coordinates, or declare the right CRS with --crs EPSG:…."))
+            fix=(hint or "Check the coordinates, or declare the right CRS with --crs EPSG:…."),
+            message_zh=f"要素 {_feature_label(frame, row)} 位于 x={cx[k]:.3f}，y={cy[k]:.3f}，"
+            f"不在 {crs.name} 的适用范围内（共 {int(bad.sum())} 个要素超出范围）：坐标有误，"
+            "或坐标系不对。",
+            fix_zh=(hint_zh or "请检查坐标，或用 --crs EPSG:… 声明正确的坐标系。"))
 
 
 def _envelope_is_plausible(bounds: np.ndarray, crs: CRS) -> bool:
@@ -471,15 +516,20 @@ def _envelope_is_plausible(bounds: np.ndarray, crs: CRS) -> bool:
                 and (lat >= aou.south - m).all() and (lat <= aou.north + m).all())
 
 
-def _guess_crs(x: float, y: float) -> str | None:
+def _guess_crs(x: float, y: float) -> tuple[str, str] | None:
+    """A likely fix for coordinates out of range, in English and Chinese."""
     if 73 <= x <= 136 and 3 <= y <= 54:
-        return "The numbers look like longitude/latitude: declare --crs EPSG:4490."
+        return ("The numbers look like longitude/latitude: declare --crs EPSG:4490.",
+                "这些数值看起来是经纬度：请声明 --crs EPSG:4490。")
     if 3e5 <= y <= 6e6 and 25e6 <= x < 46e6:
         zone = int(x // 1e6)
         return (f"The eastings carry zone number {zone}: declare --crs EPSG:"
-                f"{4513 + zone - 25} (CGCS2000 3° GK zone {zone}).")
+                f"{4513 + zone - 25} (CGCS2000 3° GK zone {zone}).",
+                f"横坐标含带号 {zone}：请声明 --crs EPSG:{4513 + zone - 25}"
+                f"（CGCS2000 3 度带高斯-克吕格第 {zone} 带）。")
     if 3e5 <= x <= 6e6 and 25e6 <= y < 46e6:
-        return "x and y look swapped (northing first); swap them or fix the CRS's axis order."
+        return ("x and y look swapped (northing first); swap them or fix the CRS's axis order.",
+                "x 与 y 似乎颠倒了（纵坐标在前）：请互换坐标，或更正坐标系的轴顺序。")
     return None
 
 

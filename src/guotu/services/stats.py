@@ -162,10 +162,14 @@ def land_use_balance(
     field_name = code_field or role.code_field
     if field_name is None:
         raise ConfigError(f"Layer {layer} (role {info.role}) has no land-use code field.",
-                          layer=layer, fix="Say which field holds codes: --field NAME.")
+                          layer=layer, fix="Say which field holds codes: --field NAME.",
+                          message_zh=f"图层 {layer}（图层类型 {info.role}）没有用地分类代码字段。",
+                          fix_zh="请用 --field 字段名 指明哪个字段是用地代码。")
     if field_name not in info.columns:
         raise NotFoundError(f"Layer {layer} has no field {field_name}.", layer=layer,
-                            field=field_name, fix=f"Fields: {', '.join(info.columns)}.")
+                            field=field_name, fix=f"Fields: {', '.join(info.columns)}.",
+                            message_zh=f"图层 {layer} 中没有字段 {field_name}。",
+                            fix_zh=f"现有字段：{'、'.join(info.columns)}。")
     scheme = "sandiao" if field_name == "DLBM" else "ydyh"
     frame = store.read_layer(layer, columns=[field_name])
     geoms = np.asarray(frame.geometry.values, dtype=object)
@@ -218,13 +222,17 @@ def _clip(store: GeoPackageStore, geoms: np.ndarray, boundary_layer: str,
         if key not in info.columns:
             raise NotFoundError(f"Boundary layer {boundary_layer} has no field {key}.",
                                 layer=boundary_layer, field=key,
-                                fix=f"Fields: {', '.join(info.columns)}.")
+                                fix=f"Fields: {', '.join(info.columns)}.",
+                                message_zh=f"范围图层 {boundary_layer} 中没有字段 {key}。",
+                                fix_zh=f"现有字段：{'、'.join(info.columns)}。")
         bframe = bframe[bframe[key].astype(str) == str(value)]
     if bframe.empty:
-        raise NotFoundError(f"No feature of {boundary_layer} matches "
-                            f"{', '.join(f'{k}={v}' for k, v in where.items())}.",
+        condition = ", ".join(f"{k}={v}" for k, v in where.items())
+        raise NotFoundError(f"No feature of {boundary_layer} matches {condition}.",
                             layer=boundary_layer, fix="Check the value (guotu layers shows "
-                            "the fields).")
+                            "the fields).",
+                            message_zh=f"图层 {boundary_layer} 中没有符合 {condition} 的要素。",
+                            fix_zh="请检查取值（guotu layers 可列出各图层的字段）。")
     boundary = shapely.union_all(shapely.make_valid(np.asarray(bframe.geometry.values)))
     shapely.prepare(boundary)
     tree = shapely.STRtree(geoms)

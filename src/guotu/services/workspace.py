@@ -21,5 +21,7 @@ def open_workspace(location: str | Path, *, create: bool = False) -> GeoPackageS
     if text.startswith(("postgresql://", "postgres://")):
         raise ConfigError(
             "PostgreSQL/PostGIS workspaces are not available yet in this version.",
-            fix="Use a GeoPackage file for -w (e.g. -w demo_county.gpkg).")
+            fix="Use a GeoPackage file for -w (e.g. -w demo_county.gpkg).",
+            message_zh="本版本尚不支持 PostgreSQL/PostGIS 工作空间。",
+            fix_zh="-w 请指定 GeoPackage 文件（如 -w demo_county.gpkg）。")
     return GeoPackageStore.open(Path(text), create=create)

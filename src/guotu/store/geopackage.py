@@ -78,8 +78,8 @@ class LayerInfo:
 
 
 @contextlib.contextmanager
-def _driver_errors(path: Path, action: str) -> Iterator[None]:
-    """Turn sqlite3 exceptions into guotu's store errors."""
+def _driver_errors(path: Path, action: str, action_zh: str) -> Iterator[None]:
+    """Turn sqlite3 exceptions into guotu's store errors (``action`` in English and Chinese)."""
     try:
         yield
     except sqlite3.OperationalError as exc:
@@ -88,12 +88,17 @@ def _driver_errors(path: Path, action: str) -> Iterator[None]:
             raise StoreError(
                 f"Workspace {path} is being written by another process; {action} was not done.",
                 file=str(path), fix="Wait for the other import to finish and run it again.",
+                message_zh=f"工作空间 {path} 正被另一个进程写入，未能{action_zh}。",
+                fix_zh="请等另一个导入完成后再运行一次。",
             ) from exc
-        raise StoreError(f"Workspace {path}: {action} failed: {text}.", file=str(path)) from exc
+        raise StoreError(f"Workspace {path}: {action} failed: {text}.", file=str(path),
+                         message_zh=f"工作空间 {path}：{action_zh}失败：{text}。") from exc
     except sqlite3.DatabaseError as exc:
         raise StoreIntegrityError(
             f"{path} is not a readable GeoPackage ({exc}); {action} was not done.",
             file=str(path), fix="Give a workspace created by guotu, or a new file name.",
+            message_zh=f"{path} 不是可读取的 GeoPackage（{exc}），未能{action_zh}。",
+            fix_zh="请指定由 guotu 创建的工作空间，或一个新的文件名。",
         ) from exc
 
 
@@ -126,19 +131,24 @@ class GeoPackageStore:
                 f"Workspace {p} does not exist.", file=str(p),
                 fix="Create one with `guotu demo` or `guotu import FILE --role ROLE -w "
                 f"{p}`.",
+                message_zh=f"工作空间 {p} 不存在。",
+                fix_zh=f"请用 `guotu demo` 或 `guotu import 文件 --role 图层类型 -w {p}` 创建。",
             )
         if p.is_dir():
             raise StoreIntegrityError(f"Workspace {p} is a folder, not a GeoPackage file.",
-                                      file=str(p), fix="Give a file name ending in .gpkg.")
+                                      file=str(p), fix="Give a file name ending in .gpkg.",
+                                      message_zh=f"工作空间 {p} 是文件夹，不是 GeoPackage 文件。",
+                                      fix_zh="请指定以 .gpkg 结尾的文件名。")
         is_new = not p.exists() or p.stat().st_size == 0
         try:
             conn = sqlite3.connect(str(p), isolation_level=None, timeout=busy_timeout_s,
                                    check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"Cannot open workspace {p}: {exc}.", file=str(p)) from exc
+            raise StoreUnavailableError(f"Cannot open workspace {p}: {exc}.", file=str(p),
+                                        message_zh=f"无法打开工作空间 {p}：{exc}。") from exc
         register_functions(conn)
         store = cls(p, conn)
-        with _driver_errors(p, "opening the workspace"):
+        with _driver_errors(p, "opening the workspace", "打开工作空间"):
             if is_new:
                 store._initialise()
             else:
@@ -182,20 +192,28 @@ class GeoPackageStore:
         if app_id != _APPLICATION_ID:
             raise StoreIntegrityError(
                 f"{self.path} is not a GeoPackage.", file=str(self.path),
-                fix="Give a workspace created by guotu, or a new file name.")
+                fix="Give a workspace created by guotu, or a new file name.",
+                message_zh=f"{self.path} 不是 GeoPackage 文件。",
+                fix_zh="请指定由 guotu 创建的工作空间，或一个新的文件名。")
         has_meta = self._conn.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'guotu_meta'").fetchone()
         if not has_meta:
             raise StoreIntegrityError(
                 f"{self.path} is a GeoPackage but not a guotu workspace.", file=str(self.path),
                 fix="Import its layers into a workspace: guotu import "
-                f"{self.path} --role ROLE -w WORKSPACE.gpkg")
+                f"{self.path} --role ROLE -w WORKSPACE.gpkg",
+                message_zh=f"{self.path} 是 GeoPackage 文件，但不是 guotu 工作空间。",
+                fix_zh=f"请把其中的图层导入工作空间：guotu import {self.path} --role 图层类型 "
+                "-w 工作空间.gpkg")
         version = int(self.meta("schema_version") or 0)
         if version > SCHEMA_VERSION:
             raise StoreIntegrityError(
                 f"Workspace {self.path} was written by a newer guotu (schema {version}, "
                 f"this one knows {SCHEMA_VERSION}).", file=str(self.path),
-                fix="Upgrade guotu.")
+                fix="Upgrade guotu.",
+                message_zh=f"工作空间 {self.path} 由更新版本的 guotu 写入（结构版本 {version}，"
+                f"本版本只支持到 {SCHEMA_VERSION}）。",
+                fix_zh="请升级 guotu。")
         self._conn.execute("PRAGMA journal_mode = WAL")
 
     # -- metadata --------------------------------------------------------------------------
@@ -212,7 +230,7 @@ class GeoPackageStore:
 
     def layers(self) -> list[LayerInfo]:
         """Every layer, by name."""
-        with _driver_errors(self.path, "listing layers"):
+        with _driver_errors(self.path, "listing layers", "列出图层"):
             rows = self._conn.execute(
                 "SELECT name, role, features, geometry_type, crs, columns, source, source_layer,"
                 " field_map, imported_at FROM guotu_layers ORDER BY name").fetchall()
@@ -230,8 +248,11 @@ class GeoPackageStore:
             if info.name == name:
                 return info
         names = ", ".join(i.name for i in self.layers()) or "none yet"
+        names_zh = "、".join(i.name for i in self.layers()) or "暂无"
         raise NotFoundError(f"Workspace {self.path} has no layer {name!r}.", layer=name,
-                            fix=f"Layers in it: {names}.")
+                            fix=f"Layers in it: {names}.",
+                            message_zh=f"工作空间 {self.path} 中没有图层 {name!r}。",
+                            fix_zh=f"其中的图层有：{names_zh}。")
 
     def layers_with_role(self, role: str) -> list[LayerInfo]:
         """Every layer of role ``role`` (by role id)."""
@@ -249,7 +270,9 @@ class GeoPackageStore:
         unknown = [c for c in cols if c not in info.columns]
         if unknown:
             raise NotFoundError(f"Layer {name!r} has no column {unknown[0]!r}.", layer=name,
-                                field=unknown[0], fix=f"Columns: {', '.join(info.columns)}.")
+                                field=unknown[0], fix=f"Columns: {', '.join(info.columns)}.",
+                                message_zh=f"图层 {name!r} 中没有字段 {unknown[0]!r}。",
+                                fix_zh=f"现有字段：{'、'.join(info.columns)}。")
         select = ", ".join(["fid", _GEOM, *(_q(c) for c in cols)])
         sql = f"SELECT {select} FROM {_q(name)}"
         params: tuple[float, ...] = ()
@@ -259,7 +282,7 @@ class GeoPackageStore:
                     "minx <= ? AND maxy >= ? AND miny <= ?)")
             params = (minx, maxx, miny, maxy)
         sql += " ORDER BY fid"
-        with _driver_errors(self.path, f"reading layer {name}"):
+        with _driver_errors(self.path, f"reading layer {name}", f"读取图层 {name}"):
             rows = self._conn.execute(sql, params).fetchall()
         if bbox is not None and rows:
             # The R-tree holds float32 bounds rounded outwards; keep exact envelope hits only.
@@ -281,8 +304,10 @@ class GeoPackageStore:
         current = self.crs
         if current is not None and current != crs:
             raise StoreError(f"Workspace {self.path} already uses {current.to_string()}.",
-                             file=str(self.path))
-        with _driver_errors(self.path, "setting the CRS"), self._transaction():
+                             file=str(self.path),
+                             message_zh=f"工作空间 {self.path} 已使用坐标参考系 "
+                             f"{current.to_string()}。")
+        with _driver_errors(self.path, "setting the CRS", "设置坐标参考系"), self._transaction():
             self._ensure_srs(crs)
             self._conn.execute("INSERT OR REPLACE INTO guotu_meta(key, value) VALUES ('crs', ?)",
                                (_crs_id(crs),))
@@ -299,13 +324,16 @@ class GeoPackageStore:
         """
         crs = self.crs
         if crs is None:
-            raise StoreError("The workspace has no CRS yet; call set_crs first.")
+            raise StoreError("The workspace has no CRS yet; call set_crs first.",
+                             message_zh="工作空间尚未设置坐标参考系；请先调用 set_crs。")
         srs_id = self._srs_id(crs)
         exists = any(i.name == name for i in self.layers())
         if exists and not replace:
             raise StoreError(
                 f"Workspace {self.path} already has a layer {name!r}.", layer=name,
-                fix="Choose another --layer name, or add --replace to overwrite it.")
+                fix="Choose another --layer name, or add --replace to overwrite it.",
+                message_zh=f"工作空间 {self.path} 中已有图层 {name!r}。",
+                fix_zh="请用 --layer 换一个图层名，或加上 --replace 覆盖原图层。")
         cols = [c for c in frame.columns if c != frame.geometry.name]
         types = {c: _SQL_TYPES[column_types.get(c, "text")] for c in cols}
         geoms = np.asarray(frame.geometry.values, dtype=object)
@@ -314,7 +342,7 @@ class GeoPackageStore:
         rows = list(zip(blobs, *values, strict=True))
         bounds = shapely.bounds(geoms)
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        with _driver_errors(self.path, f"writing layer {name}"), self._transaction():
+        with _driver_errors(self.path, f"writing layer {name}", f"写入图层 {name}"), self._transaction():
             if exists:
                 self._drop_layer(name)
             coldefs = ", ".join(f"{_q(c)} {types[c]}" for c in cols)
@@ -348,7 +376,7 @@ class GeoPackageStore:
     def drop_layer(self, name: str) -> None:
         """Remove a layer (one transaction)."""
         self.layer(name)
-        with _driver_errors(self.path, f"removing layer {name}"), self._transaction():
+        with _driver_errors(self.path, f"removing layer {name}", f"删除图层 {name}"), self._transaction():
             self._drop_layer(name)
 
     # -- internals -------------------------------------------------------------------------
@@ -411,7 +439,8 @@ class GeoPackageStore:
                 return int(row[0])
         if missing_ok:
             return None
-        raise StoreError(f"CRS {crs.name} is not registered in {self.path}.")
+        raise StoreError(f"CRS {crs.name} is not registered in {self.path}.",
+                         message_zh=f"坐标参考系 {crs.name} 未在 {self.path} 中登记。")
 
 
 def _rtree(name: str) -> str:
