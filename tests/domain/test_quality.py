@@ -23,6 +23,7 @@ from guotu.domain.quality import (
     parse_check_list,
     register_check,
     run_checks,
+    validate_code,
 )
 from guotu.errors import ConfigError
 
@@ -270,3 +271,9 @@ def test_property_findings_do_not_depend_on_feature_order(shifts: list[float], s
     base = run_checks(checks, CheckContext([lyr])).findings
     order = np.random.default_rng(seed).permutation(len(geoms))
     assert _key(run_checks(checks, CheckContext([_shuffled(lyr, order)])).findings) == _key(base)
+
+
+@pytest.mark.parametrize("code", ["05H1", "08H1", "08H2", "08H2A", "0201K", "1104A", "09"])
+def test_sandiao_h_and_suffix_codes_are_valid(code: str) -> None:
+    # TD/T 1055 三调 codes with letters; real DLTB data uses them (found on the demo county).
+    assert validate_code("sandiao", code, None) == []

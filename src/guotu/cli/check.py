@@ -26,12 +26,12 @@ from guotu.io.findings import write_findings_gpkg
 from guotu.services.checking import QualityReport, check_workspace, load_check_list
 from guotu.services.workspace import open_workspace
 
-__all__ = ["check_command"]
+__all__ = ["check_command", "render_check"]
 
 _SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
-def _render(ctx: Context, report: QualityReport, errors_gpkg: str | None,
+def render_check(ctx: Context, report: QualityReport, errors_gpkg: str | None,
             written: dict[str, int] | None) -> None:
     out = console()
     for r in report.repairs:
@@ -112,6 +112,6 @@ def check_command(ctx: Context, workspace: str, layers: tuple[str, ...], as_json
     if as_json:
         emit_json(report.to_dict(ctx.lang))
     else:
-        _render(ctx, report, errors_gpkg, written)
+        render_check(ctx, report, errors_gpkg, written)
     if report.reaches(fail_on):
         click.get_current_context().exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.table import Table
 
 from guotu.cli.base import (
@@ -20,10 +21,16 @@ from guotu.cli.base import (
 from guotu.domain.roles import ROLES
 from guotu.errors import ConfigError
 from guotu.services.importing import import_file
-from guotu.services.stats import land_use_balance
+from guotu.services.stats import BalanceTable, land_use_balance
 from guotu.services.workspace import open_workspace
 
-__all__ = ["import_command", "layers_command", "roles_command", "stats_command"]
+__all__ = [
+    "import_command",
+    "layers_command",
+    "render_balance",
+    "roles_command",
+    "stats_command",
+]
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -164,6 +171,14 @@ def stats_command(ctx: Context, workspace: str, layer: str, code_field: str | No
     if as_json:
         emit_json(table.to_dict())
         return
+    render_balance(ctx, table, frame)
+
+
+def render_balance(ctx: Context, table: BalanceTable, frame: pd.DataFrame | None = None) -> None:
+    """Print a 用地平衡表 as a terminal table with its total and notes."""
+    if frame is None:
+        frame = table.to_frame(lang=ctx.lang)
+    layer = table.layer
     title = ctx.t(f"用地平衡表：{layer}", f"Land-use balance: {layer}")
     if table.boundary:
         title += ctx.t(f"（范围 {table.boundary}）", f" (within {table.boundary})")
@@ -180,5 +195,5 @@ def stats_command(ctx: Context, workspace: str, layer: str, code_field: str | No
                      f"公顷），{table.features} 个图斑",
                      f"Total: {table.total_area_m2:,.2f} m² ({table.total_area_m2 / 1e4:,.4f} ha), "
                      f"{table.features} features"))
-    for note in table.notes:
-        click.echo(ctx.t("说明：", "Note: ") + note)
+    for zh, en in table.notes:
+        click.echo(ctx.t("说明：" + zh, "Note: " + en))

@@ -77,7 +77,9 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: Fields naming a feature for people, in order of preference.
-ID_FIELDS: tuple[str, ...] = ("DKBH", "DYBH", "BSM", "TBBH", "XMDM", "YJJBNTTBBH")
+ID_FIELDS: tuple[str, ...] = ("BSM", "DKBH", "DYBH", "TBBH", "XMDM", "YJJBNTTBBH", "XZQDM")
+#: The field that names a feature of each role (from :data:`guotu.domain.roles.ROLES`).
+ROLE_ID_FIELDS: dict[str, str] = {r.id: r.id_field for r in ROLES}
 
 
 class Severity(StrEnum):
@@ -202,7 +204,10 @@ class LayerData:
 
     @functools.cached_property
     def id_field(self) -> str | None:
-        """The first of :data:`ID_FIELDS` the layer has."""
+        """The role's own id field if the layer has it, else the first of :data:`ID_FIELDS`."""
+        own = ROLE_ID_FIELDS.get(self.role)
+        if own in self.attributes:
+            return own
         return next((f for f in ID_FIELDS if f in self.attributes), None)
 
     @functools.cached_property
@@ -226,6 +231,19 @@ class LayerData:
         if self.id_field is None:
             return None
         return as_text(self.attributes[self.id_field][pos])
+
+    def feature_key(self, pos: int) -> tuple[str | None, str | None]:
+        """(field, value) naming this feature: the role's own id field (DKBH for parcels,
+        DYBH for units …) when filled in, else the first filled of :data:`ID_FIELDS` — so a
+        parcel with a blank DKBH is still named by its BSM."""
+        own = ROLE_ID_FIELDS.get(self.role)
+        order = ((own,) if own else ()) + tuple(f for f in ID_FIELDS if f != own)
+        for name in order:
+            if name in self.attributes:
+                value = as_text(self.attributes[name][pos])
+                if value is not None:
+                    return name, value
+        return None, None
 
 
 class CheckContext:
@@ -571,17 +589,16 @@ def anchor_points(geoms: ObjArray) -> list[tuple[float, float] | None]:
 def feature_label(layer: LayerData, pos: int, lang: str = "zh") -> str:
     """How a message names a feature: ``要素 12（DKBH=A-01）`` / ``feature 12 (DKBH=A-01)``."""
     fid = int(layer.fids[pos])
-    ident = layer.feature_id(pos)
+    name, ident = layer.feature_key(pos)
     if lang == "zh":
-        return f"要素 {fid}" + (f"（{layer.id_field}={ident}）" if ident else "")
-    return f"feature {fid}" + (f" ({layer.id_field}={ident})" if ident else "")
+        return f"要素 {fid}" + (f"（{name}={ident}）" if ident else "")
+    return f"feature {fid}" + (f" ({name}={ident})" if ident else "")
 
 
 def feature_ref(layer: LayerData, pos: int) -> dict[str, Any]:
     """``fid``, ``id_field`` and ``id_value`` of the feature at ``pos``, as Finding keywords."""
-    ident = layer.feature_id(pos)
-    return {"fid": int(layer.fids[pos]), "id_field": layer.id_field if ident else None,
-            "id_value": ident}
+    name, ident = layer.feature_key(pos)
+    return {"fid": int(layer.fids[pos]), "id_field": name, "id_value": ident}
 
 
 def as_text(value: object) -> str | None:
@@ -677,7 +694,8 @@ def check_field_ranges(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> 
 
 
 # -- land-use codes ----------------------------------------------------------------------------
-_SANDIAO_RE = re.compile(r"\d{4}[A-Z]?|09")
+# 4 digits with an optional K/A suffix (0201K, 1104A), the H-codes 05H1/08H1/08H2(A), or 09.
+_SANDIAO_RE = re.compile(r"\d{4}[A-Z]?|\d{2}H\d[A-Z]?|09")
 
 
 def _validate_sandiao(code: CodeLike, name: str | None) -> list[CodeIssue]:

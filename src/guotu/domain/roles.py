@@ -157,6 +157,7 @@ class Role:
     code_field: str | None = None
     description: str = ""
     sub_zones: tuple[tuple[str, str], ...] = field(default=())
+    id_field: str = "BSM"  # the field that names a feature in messages and findings
 
 
 def _role(
@@ -169,9 +170,10 @@ def _role(
     code_field: str | None = None,
     description: str = "",
     sub_zones: tuple[tuple[str, str], ...] = (),
+    id_field: str = "BSM",
 ) -> Role:
     return Role(id, name_zh, name_en, geometry, tuple(fields), tuple(required), code_field,
-                description, sub_zones)
+                description, sub_zones, id_field)
 
 
 P, L = GeometryKind.POLYGON, GeometryKind.LINE
@@ -179,7 +181,7 @@ P, L = GeometryKind.POLYGON, GeometryKind.LINE
 #: Every role, in the order a planner would list them.
 ROLES: tuple[Role, ...] = (
     _role("admin_boundary", "行政区/规划范围", "Administrative or plan boundary", P,
-          ["XZQDM", "XZQMC"], ["XZQDM"]),
+          ["XZQDM", "XZQMC"], ["XZQDM"], id_field="XZQDM"),
     _role("ecological_redline", "生态保护红线", "Ecological protection red line", P,
           ["BSM", "XZQDM", "LHLX", "MJ"]),
     _role("permanent_farmland", "永久基本农田", "Permanent basic farmland", P,
@@ -191,21 +193,22 @@ ROLES: tuple[Role, ...] = (
     _role("planned_land_use", "规划用地", "Master-plan land use", P,
           ["BSM", "XZQDM", "YDYHFLDM", "YDYHFLMC", "MJ"], ["YDYHFLDM"], "YDYHFLDM"),
     _role("detailed_unit", "详细规划单元", "Detailed-plan unit", P,
-          ["DYBH", "DYMC", "XZQDM", "JSYDGM", "RJL", "JZMD", "LDL", "JZXG"], ["DYBH"]),
+          ["DYBH", "DYMC", "XZQDM", "JSYDGM", "RJL", "JZMD", "LDL", "JZXG"], ["DYBH"],
+          id_field="DYBH"),
     _role("detailed_parcel", "详细规划地块", "Detailed-plan parcel", P,
           ["DKBH", "DYBH", "YDYHFLDM", "YDYHFLMC", "RJL", "JZMD", "LDL", "JZXG", "PTSS"],
-          ["DKBH", "YDYHFLDM"], "YDYHFLDM"),
+          ["DKBH", "YDYHFLDM"], "YDYHFLDM", id_field="DKBH"),
     _role("special_plan", "专项规划", "Special plan (roads, pipelines …)",
-          GeometryKind.POLYGON_OR_LINE, ["XMMC", "ZXLX", "DLDJ", "KD"]),
+          GeometryKind.POLYGON_OR_LINE, ["BSM", "XMMC", "ZXLX", "DLDJ", "KD"]),
     _role("construction_project", "建设项目", "Approved construction project", P,
           ["XMMC", "XMDM", "XMLX", "PZLX", "PZWH", "PZRQ", "YDYHFLDM", "RJL", "JZMD", "LDL",
-           "JZXG", "HDLX"], ["XMMC"], "YDYHFLDM"),
+           "JZXG", "HDLX"], ["XMMC"], "YDYHFLDM", id_field="XMDM"),
     _role("consolidation_project", "土地整治项目", "Land-consolidation project", P,
-          ["XMMC", "XMDM", "XZGDMJ", "JSYDJSMJ", "STXFMJ", "JD"], ["XMMC"]),
+          ["XMMC", "XMDM", "XZGDMJ", "JSYDJSMJ", "STXFMJ", "JD"], ["XMMC"], id_field="XMDM"),
     _role("land_survey", "现状地类图斑", "Current land survey parcels (三调/变更调查)", P,
           ["BSM", "TBBH", "DLBM", "DLMC", "TBMJ", "XZQDM", "SJNF"], ["DLBM"], "DLBM"),
     _role("change_patch", "变化图斑", "Remote-sensing change patches", P,
-          ["TBBH", "QSXRQ", "HSXRQ", "BHLX", "XZQDM"], ["HSXRQ"]),
+          ["TBBH", "QSXRQ", "HSXRQ", "BHLX", "XZQDM"], ["HSXRQ"], id_field="TBBH"),
 )
 
 _ROLE_INDEX: dict[str, Role] = {}

@@ -74,7 +74,7 @@ class BalanceTable:
     total_planar_area_m2: float
     features: int
     uncoded_area_m2: float = 0.0
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[tuple[str, str], ...] = field(default=())  # (zh, en)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``guotu stats --json`` form."""
@@ -83,7 +83,8 @@ class BalanceTable:
                 "rows": [r.to_dict() for r in self.rows], "total_area_m2": self.total_area_m2,
                 "total_planar_area_m2": self.total_planar_area_m2,
                 "total_area_ha": self.total_area_m2 / 10_000.0,
-                "uncoded_area_m2": self.uncoded_area_m2, "notes": list(self.notes)}
+                "uncoded_area_m2": self.uncoded_area_m2,
+                "notes": [en for _zh, en in self.notes], "notes_zh": [zh for zh, _en in self.notes]}
 
     def to_frame(self, *, lang: str = "zh", mu: bool = False) -> pd.DataFrame:
         """The table as a DataFrame with headed columns (for CSV/XLSX)."""
@@ -174,7 +175,7 @@ def land_use_balance(
     frame = store.read_layer(layer, columns=[field_name])
     geoms = np.asarray(frame.geometry.values, dtype=object)
     crs = CRS.from_user_input(info.crs)
-    notes: list[str] = []
+    notes: list[tuple[str, str]] = []
     boundary_text = None
     if boundary_layer:
         geoms, keep = _clip(store, geoms, boundary_layer, where or {})
@@ -185,8 +186,10 @@ def land_use_balance(
     if invalid.any():
         geoms = geoms.copy()
         geoms[invalid] = shapely.make_valid(geoms[invalid])
-        notes.append(f"{int(invalid.sum())} invalid geometries were repaired (make_valid) for "
-                     "measuring only; run `guotu check` to see them.")
+        notes.append((f"{int(invalid.sum())} 个无效几何仅为量算按 make_valid 修复；运行 guotu check "
+                      "查看并修正。",
+                      f"{int(invalid.sum())} invalid geometries were repaired (make_valid) for "
+                      "measuring only; run `guotu check` to see them."))
     area = ellipsoidal_area_m2(geoms, crs)
     planar = planar_area_m2(geoms)
     codes = frame[field_name].to_numpy(dtype=object)
@@ -208,7 +211,8 @@ def land_use_balance(
         rows.append(BalanceRow(code, zh, en, level, int(n), a, p, a / total if total else 0.0))
     uncoded = float(area[~coded].sum())
     if uncoded:
-        notes.append(f"{int((~coded).sum())} features without a code ({uncoded:.2f} m²).")
+        notes.append((f"{int((~coded).sum())} 个图斑没有分类代码（{uncoded:.2f} 平方米），未计入分类。",
+                      f"{int((~coded).sum())} features without a code ({uncoded:.2f} m²)."))
     return BalanceTable(layer, field_name, info.crs, boundary_text, tuple(rows), total,
                         total_planar, len(frame), uncoded, tuple(notes))
 

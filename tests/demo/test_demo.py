@@ -1,0 +1,401 @@
+"""The demo county: determinism, tiling, and every planted answer recomputed after import."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+from pyproj import CRS
+
+import guotu.cli.demo  # noqa: F401  (registers `guotu demo` on the root group)
+from guotu.cli.base import root
+from guotu.demo.build import DemoResult, build_demo
+from guotu.demo.county import generate_county
+from guotu.domain.area import ellipsoidal_area_m2
+from guotu.store.geopackage import GeoPackageStore
+
+PARCELS = 3000
+SEED = 20261122
+CRS_4527 = CRS.from_user_input("EPSG:4527")
+#: Recomputed areas must match the manifest this closely (m²).
+AREA_TOL_M2 = 0.01
+CONSTRUCTION = tuple(f"{i:02d}" for i in range(6, 17))  # 用地用海 06–16
+#: Urban construction: outside the development boundary only by planting.
+URBAN = ("0701", "0702", "08", "09", "10", "11", "1207", "13", "14")
+
+
+@dataclass
+class Demo:
+    result: DemoResult
+    manifest: dict[str, Any]
+    layers: dict[str, gpd.GeoDataFrame]
+
+    def item(self, item_id: str) -> dict[str, Any]:
+        return next(i for i in self.manifest["items"] if i["id"] == item_id)
+
+    def features(self, layer: str, ids: list[str], field: str | None = None
+                 ) -> gpd.GeoDataFrame:
+        frame = self.layers[layer]
+        key = field or self.manifest_id_field(layer)
+        return frame[frame[key].isin(ids)]
+
+    def manifest_id_field(self, layer: str) -> str:
+        return str(self.manifest["id_fields"][layer])
+
+
+def _read_workspace(path: Path, names: list[str]) -> dict[str, gpd.GeoDataFrame]:
+    with GeoPackageStore.open(path) as store:
+        return {name: store.read_layer(name) for name in names}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    base = tmp_path_factory.mktemp("demo")
+    result = build_demo(base / "demo.gpkg", base / "files", parcels=PARCELS, seed=SEED)
+    manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    return Demo(result, manifest, _read_workspace(result.workspace, list(manifest["layers"])))
+
+
+def _layer_hash(frame: gpd.GeoDataFrame) -> str:
+    digest = hashlib.sha256()
+    digest.update(b"".join(shapely.to_wkb(frame.geometry.values, hex=False)))
+    digest.update(frame.drop(columns=frame.geometry.name).to_csv().encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _ellipsoidal(geom: shapely.Geometry) -> float:
+    return float(ellipsoidal_area_m2([geom], CRS_4527)[0])
+
+
+def _one(frame: gpd.GeoDataFrame) -> shapely.Geometry:
+    assert len(frame) == 1
+    return frame.geometry.values[0]
+
+
+# -- determinism and counts -------------------------------------------------------------------
+
+def test_same_seed_gives_identical_manifest_and_layers(demo: Demo, tmp_path: Path) -> None:
+    again = build_demo(tmp_path / "again.gpkg", tmp_path / "files", parcels=PARCELS, seed=SEED)
+    assert again.manifest_path.read_bytes() == demo.result.manifest_path.read_bytes()
+    layers = _read_workspace(again.workspace, list(demo.layers))
+    assert {k: _layer_hash(v) for k, v in layers.items()} == \
+        {k: _layer_hash(v) for k, v in demo.layers.items()}
+
+
+def test_another_seed_gives_another_county() -> None:
+    a = generate_county(1000, seed=1).layers["GHYD"]
+    b = generate_county(1000, seed=2).layers["GHYD"]
+    assert _layer_hash(a) != _layer_hash(b)
+
+
+def test_layer_counts_match_manifest_and_workspace(demo: Demo) -> None:
+    expected = ["XZQ", "DLTB", "STBHHX", "YJJBNT", "CZKFBJ", "GHYD", "XXGHDY", "XXGHDK",
+                "ZXGH", "JSXM", "TDZZXM", "BHTB"]
+    assert list(demo.manifest["layers"]) == expected
+    assert demo.result.layers == demo.manifest["layers"]
+    assert {k: len(v) for k, v in demo.layers.items()} == demo.manifest["layers"]
+    assert demo.manifest["layers"]["STBHHX"] == max(20, PARCELS // 150)
+    assert 0.9 * PARCELS <= demo.manifest["layers"]["GHYD"] <= 1.2 * PARCELS
+    assert demo.manifest["crs"] == "EPSG:4527"
+
+
+def test_every_feature_has_a_unique_id_but_the_planted_duplicates(demo: Demo) -> None:
+    skip = {demo.item("qc.duplicate.1")["features"][0]}
+    for name, frame in demo.layers.items():
+        ids = frame[demo.manifest_id_field(name)].astype(str)
+        ids = ids[(ids != "") & ~ids.isin(skip) & (ids != "None")]
+        assert ids.is_unique, name
+
+
+# -- tiling and the background ---------------------------------------------------------------
+
+def test_ghyd_tiles_the_county_up_to_the_planted_gap_and_overlap(demo: Demo) -> None:
+    ghyd = demo.layers["GHYD"].geometry.values
+    covered = float(shapely.area(shapely.make_valid(ghyd)).sum())
+    gap = demo.item("qc.gap.1")["planar_area_m2"]
+    overlap = demo.item("qc.overlap.1")["planar_area_m2"]
+    county = demo.manifest["county"]["planar_area_m2"]
+    assert covered == pytest.approx(county - gap + overlap, abs=0.1)
+
+
+def test_dltb_tiles_the_county_but_for_the_duplicate(demo: Demo) -> None:
+    dltb = demo.layers["DLTB"]
+    dup = demo.item("qc.duplicate.1")["planar_area_m2"]
+    total = float(shapely.area(dltb.geometry.values).sum())
+    assert total == pytest.approx(demo.manifest["county"]["planar_area_m2"] + dup, abs=0.1)
+    assert (dltb.TBMJ - np.round(ellipsoidal_area_m2(dltb.geometry.values, CRS_4527), 2)
+            ).abs().max() < 0.011
+
+
+@pytest.mark.parametrize("layer", ["GHYD", "DLTB"])
+def test_land_parcels_are_single_polygons_of_at_least_one_square_metre(demo: Demo,
+                                                                      layer: str) -> None:
+    geoms = np.asarray(demo.layers[layer].geometry.values, dtype=object)
+    geoms = geoms[shapely.is_valid(geoms)]  # the planted bow-tie repairs to two triangles
+    assert (shapely.get_num_geometries(geoms) == 1).all()
+    assert shapely.area(geoms).min() >= 1.0
+
+
+@pytest.mark.parametrize("layer", ["STBHHX", "YJJBNT", "CZKFBJ"])
+def test_zones_lie_within_one_town(demo: Demo, layer: str) -> None:
+    xzq = demo.layers["XZQ"]
+    towns = np.asarray(xzq[xzq.JB == "乡级"].geometry.values, dtype=object)
+    zones = np.asarray(demo.layers[layer].geometry.values, dtype=object)
+    inside = shapely.area(shapely.intersection(zones[:, None], towns[None, :])) > 1e-6
+    assert (inside.sum(axis=1) == 1).all()
+
+
+def _conflicting(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, min_area_m2: float
+                 ) -> set[str]:
+    """BSM of features overlapping ``zones`` by more than ``min_area_m2``."""
+    geoms = shapely.make_valid(frame.geometry.values)
+    i, j = shapely.STRtree(zones.geometry.values).query(geoms, predicate="intersects")
+    area = shapely.area(shapely.intersection(geoms[i], zones.geometry.values[j]))
+    return set(frame.BSM.values[i[area > min_area_m2]])
+
+
+def _planted(demo: Demo, *ids: str) -> set[str]:
+    return {f for i in ids for f in demo.item(i)["features"]}
+
+
+def test_construction_inside_red_lines_is_only_planted(demo: Demo) -> None:
+    ghyd = demo.layers["GHYD"]
+    built = ghyd[ghyd.YDYHFLDM.str.startswith(CONSTRUCTION)]
+    assert _conflicting(built, demo.layers["STBHHX"], 1e-6) == _planted(
+        demo, "conflict.redline.inside.1", "conflict.redline.straddle.1",
+        "conflict.redline.sliver.1")
+
+
+def test_construction_on_permanent_farmland_is_only_planted(demo: Demo) -> None:
+    ghyd = demo.layers["GHYD"]
+    built = ghyd[ghyd.YDYHFLDM.str.startswith(CONSTRUCTION)]
+    assert _conflicting(built, demo.layers["YJJBNT"], 1e-6) == _planted(demo,
+                                                                        "conflict.farmland.1")
+
+
+def test_urban_use_outside_the_development_boundary_is_only_planted(demo: Demo) -> None:
+    ghyd = demo.layers["GHYD"]
+    urban = ghyd[ghyd.YDYHFLDM.str.startswith(URBAN)]
+    udb = shapely.union_all(demo.layers["CZKFBJ"].geometry.values)
+    outside = shapely.area(shapely.difference(urban.geometry.values, udb))
+    assert set(urban.BSM.values[outside > 1e-6]) == _planted(demo, "conflict.udb.outside.1")
+
+
+def test_parcels_lie_wholly_inside_or_outside_every_zone(demo: Demo) -> None:
+    straddling = _planted(demo, "conflict.redline.straddle.1", "conflict.redline.sliver.1",
+                          "conflict.udb.outside.1")
+    for layer in ("GHYD", "DLTB"):
+        frame = demo.layers[layer]
+        geoms = shapely.make_valid(frame.geometry.values)
+        for zone in ("STBHHX", "YJJBNT", "CZKFBJ"):
+            zg = demo.layers[zone].geometry.values
+            i, j = shapely.STRtree(zg).query(geoms, predicate="intersects")
+            inter = shapely.area(shapely.intersection(geoms[i], zg[j]))
+            partial = (inter > 1e-3) & (inter < shapely.area(geoms[i]) - 1e-3)
+            assert set(frame.BSM.values[i[partial]]) <= straddling, (layer, zone)
+
+
+# -- every manifest answer, recomputed from the imported layers -------------------------------
+
+def _measure(demo: Demo, item: dict[str, Any]) -> tuple[shapely.Geometry, float | None]:
+    """The planted geometry measured again from the workspace, and a length where relevant."""
+    layer, kind = item["layer"], item["kind"]
+    mine = demo.features(layer, item["features"], item["id_field"])
+    other = (demo.features(item["other_layer"], item["other_features"], item["other_id_field"])
+             if item["other_layer"] else None)
+    if kind == "overlap":
+        a, b = mine.geometry.values
+        return shapely.intersection(a, b), None
+    if kind == "gap":
+        window = shapely.from_wkt(item["geometry_wkt"]).buffer(20, join_style="mitre")
+        near = demo.layers[layer].geometry.values
+        return shapely.difference(window, shapely.union_all(shapely.make_valid(near))), None
+    if kind == "duplicate":
+        assert len(mine) == 2
+        return mine.geometry.values[0], None
+    if kind == "self_intersection":
+        geom = _one(mine)
+        assert not shapely.is_valid(geom)
+        return shapely.make_valid(geom), None
+    if kind in ("redline_conflict", "below_tolerance", "touches_only", "farmland_conflict",
+                "unapproved_construction_on_farmland"):
+        assert other is not None
+        return shapely.intersection(_one(mine), _one(other)), None
+    if kind == "outside_urban_boundary":
+        udb = shapely.union_all(demo.layers["CZKFBJ"].geometry.values)
+        return shapely.difference(_one(mine), udb), None
+    if kind in ("outside_parent", "outside_boundary"):
+        assert other is not None
+        return shapely.difference(_one(mine), _one(other)), None
+    if kind == "linear_redline_conflict":
+        assert other is not None
+        line, red = _one(mine), _one(other)
+        width = float(mine.KD.values[0])
+        strip = shapely.buffer(line, width / 2, cap_style="flat")
+        return shapely.intersection(strip, red), float(shapely.length(
+            shapely.intersection(line, red)))
+    if kind in ("approved_construction", "unapproved_construction"):
+        patch = _one(mine)
+        projects = demo.layers["JSXM"]
+        inside = projects.XMDM.values[shapely.within(patch, projects.geometry.values)]
+        assert sorted(inside) == sorted(item["other_features"])
+        return patch, None
+    return _one(mine), None
+
+
+#: Every manifest item with a geometry (and so a planar and an ellipsoidal area).
+AREA_ITEMS = [
+    # quality problems
+    "qc.self_intersection.1", "qc.overlap.1", "qc.gap.1", "qc.unknown_code.1",
+    "qc.retired_code.1", "qc.code_name_mismatch.1", "qc.duplicate.1", "qc.outside_county.1",
+    "qc.unit_overflow.1",
+    # review conflicts, and the two near misses that are not conflicts
+    "conflict.redline.inside.1", "conflict.redline.straddle.1", "nonconflict.redline.touch.1",
+    "conflict.redline.sliver.1", "conflict.farmland.1", "conflict.udb.outside.1",
+    "conflict.highway.redline.1", "conflict.change.unapproved.1",
+    "conflict.change.unapproved_farmland.1", "compliant.change.approved.1",
+]
+
+
+def test_area_items_are_every_item_with_a_geometry(demo: Demo) -> None:
+    with_geometry = {i["id"] for i in demo.manifest["items"] if i["geometry_wkt"]}
+    assert with_geometry == set(AREA_ITEMS)
+
+
+@pytest.mark.parametrize("item_id", AREA_ITEMS)
+def test_manifest_area_matches_the_imported_layers(demo: Demo, item_id: str) -> None:
+    item = demo.item(item_id)
+    geom, length = _measure(demo, item)
+    assert float(shapely.area(geom)) == pytest.approx(item["planar_area_m2"], abs=AREA_TOL_M2)
+    assert _ellipsoidal(geom) == pytest.approx(item["area_m2"], abs=AREA_TOL_M2)
+    if item["length_m"] is not None:
+        assert length == pytest.approx(item["length_m"], abs=1e-3)
+
+
+def test_touching_parcel_shares_only_an_edge_with_the_red_line(demo: Demo) -> None:
+    item = demo.item("nonconflict.redline.touch.1")
+    parcel = _one(demo.features("GHYD", item["features"]))
+    red = _one(demo.features("STBHHX", item["other_features"]))
+    assert shapely.length(shapely.intersection(parcel, red)) == pytest.approx(100.0, abs=1e-6)
+
+
+def test_sliver_is_below_one_square_metre(demo: Demo) -> None:
+    assert 0 < demo.item("conflict.redline.sliver.1")["planar_area_m2"] < 1.0
+
+
+# -- attribute answers --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("item_id", "layer", "field", "value"), [
+    # land-use codes in the master plan and the survey
+    ("qc.unknown_code.1", "GHYD", "YDYHFLDM", "0999"),
+    ("qc.retired_code.1", "GHYD", "YDYHFLDM", "090301"),
+    ("qc.code_name_mismatch.1", "DLTB", "DLMC", "旱地"),
+    # indicators of detailed-plan parcels (joined from the XLSX table)
+    ("qc.range.rjl.1", "XXGHDK", "RJL", 0.0),
+    ("qc.range.ldl.1", "XXGHDK", "LDL", 120.0),
+])
+def test_planted_attribute_values(demo: Demo, item_id: str, layer: str, field: str,
+                                  value: object) -> None:
+    item = demo.item(item_id)
+    assert (item["layer"], item["field"], item["value"]) == (layer, field, value)
+    assert demo.features(layer, item["features"])[field].tolist() == [value]
+
+
+def test_mismatched_survey_code_is_paddy_field(demo: Demo) -> None:
+    item = demo.item("qc.code_name_mismatch.1")
+    assert demo.features("DLTB", item["features"]).DLBM.tolist() == ["0101"]
+
+
+def test_blank_parcel_number_is_found_by_bsm(demo: Demo) -> None:
+    item = demo.item("qc.required.dkbh.1")
+    row = demo.features("XXGHDK", item["features"], "BSM")
+    assert item["id_field"] == "BSM"
+    assert row.DKBH.fillna("").str.strip().tolist() == [""]
+
+
+def test_empty_geometry_survives_import(demo: Demo) -> None:
+    item = demo.item("qc.empty_geometry.1")
+    geoms = demo.features("XXGHDK", item["features"]).geometry.values
+    assert len(geoms) == 1
+    assert geoms[0] is None or shapely.is_empty(geoms[0])
+
+
+def test_duplicate_rows_are_identical(demo: Demo) -> None:
+    rows = demo.features("DLTB", demo.item("qc.duplicate.1")["features"])
+    assert len(rows) == 2
+    assert shapely.equals_exact(rows.geometry.values[0], rows.geometry.values[1], 0)
+    attrs = rows.drop(columns="geometry")
+    assert attrs.iloc[0].tolist() == attrs.iloc[1].tolist()
+
+
+def test_rjl_above_unit_cap_is_the_only_one(demo: Demo) -> None:
+    dk, dy = demo.layers["XXGHDK"], demo.layers["XXGHDY"]
+    cap = dk.DYBH.map(dict(zip(dy.DYBH, dy.RJL, strict=True)))
+    above = dk[dk.RJL.gt(cap)]
+    item = demo.item("conflict.rjl_cap.1")
+    assert above.DKBH.tolist() == item["features"]
+    assert above.RJL.tolist() == [item["value"]]
+    assert cap[above.index].tolist() == [item["limit"]]
+
+
+def test_change_patches_without_approval_are_only_planted(demo: Demo) -> None:
+    patches, projects = demo.layers["BHTB"], demo.layers["JSXM"]
+    i, _ = shapely.STRtree(projects.geometry.values).query(patches.geometry.values,
+                                                           predicate="within")
+    unapproved = set(patches.TBBH) - set(patches.TBBH.values[i])
+    assert unapproved == _planted(demo, "conflict.change.unapproved.1",
+                                  "conflict.change.unapproved_farmland.1")
+
+
+# -- the handover files ---------------------------------------------------------------------
+
+def test_gbk_shapefile_has_no_cpg_and_reads_back_in_chinese(demo: Demo) -> None:
+    shp = demo.result.out_dir / "DLTB.shp"
+    assert shp.exists()
+    assert not shp.with_suffix(".cpg").exists()
+    raw = pyogrio.read_dataframe(shp, encoding="GBK", columns=["ZLDWMC"])
+    assert "城关镇" in set(raw.ZLDWMC)
+    assert set(demo.layers["DLTB"].ZLDWMC) == set(raw.ZLDWMC)
+    assert "旱地" in set(demo.layers["DLTB"].DLMC)
+
+
+def test_planned_land_use_gdb_is_in_the_crs_without_zone_prefix(demo: Demo) -> None:
+    info = pyogrio.read_info(demo.result.out_dir / "规划用地.gdb", layer="GHYD")
+    assert info["crs"] == "EPSG:4548"
+    assert "用地用海代码" in list(info["fields"])
+
+
+def test_parcel_indicators_come_from_the_table(demo: Demo) -> None:
+    columns = list(pyogrio.read_info(demo.result.out_dir / "详细规划地块.geojson")["fields"])
+    assert "容积率" not in columns and "地块编号" in columns
+    assert demo.layers["XXGHDK"].RJL.notna().sum() > 0
+
+
+# -- the command line -----------------------------------------------------------------------
+
+def test_cli_json_summary(tmp_path: Path) -> None:
+    ws = tmp_path / "cli.gpkg"
+    run = CliRunner().invoke(root, ["demo", "-w", str(ws), "--parcels", "1000", "--json"])
+    assert run.exit_code == 0, run.output
+    summary = json.loads(run.output)
+    assert summary["layers"]["XZQ"] == 9
+    assert Path(summary["manifest"]) == tmp_path / "cli_files" / "manifest.json"
+    assert summary["items"] == len(json.loads(Path(summary["manifest"]).read_text("utf-8"))
+                                   ["items"])
+
+
+def test_cli_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    ws = tmp_path / "cli.gpkg"
+    ws.write_bytes(b"")
+    run = CliRunner().invoke(root, ["--lang", "en", "demo", "-w", str(ws), "--parcels", "1000"])
+    assert run.exit_code == 2
+    assert "--force" in run.output
