@@ -134,3 +134,42 @@ def test_many_parcels_vectorized_match_one_by_one() -> None:
     together = ellipsoidal_area_m2(polys, GK39)
     alone = np.array([ellipsoidal_area_m2([p], GK39)[0] for p in polys])
     np.testing.assert_allclose(together, alone, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize(("epsg", "x0", "y0"), [
+    # (CRS, where): GK zone 39 near the CM, 150 km east and west, far north and south; UTM.
+    (4527, 39_500_000, 4_050_000),
+    (4527, 39_650_000, 3_000_000),
+    (4527, 39_350_000, 5_300_000),
+    (4548, 640_000, 2_400_000),  # same zone without the prefix, 140 km east, 21.7°N
+    (32650, 400_000, 4_400_000),  # WGS 84 / UTM 50N
+])
+def test_scale_factor_method_equals_the_densified_trapezoid_procedure(epsg, x0, y0) -> None:
+    crs = CRS.from_epsg(epsg)
+    rng = np.random.default_rng(epsg + x0)
+    centres = rng.uniform(0, 20_000, size=(300, 2)) + [x0, y0]
+    sizes = rng.uniform(5, 1200, size=(300, 2))
+    angles = rng.uniform(0, 90, size=300)
+    polys = [shapely.affinity.rotate(shapely.box(cx, cy, cx + w, cy + h), a, origin="centroid")
+             for (cx, cy), (w, h), a in zip(centres, sizes, angles, strict=True)]
+    polys[0] = polys[0].difference(polys[0].centroid.buffer(2))  # a hole
+    polys[1] = shapely.MultiPolygon([polys[1], polys[2]])
+    polys[3] = shapely.box(x0, y0, x0 + 800, y0 + 8_000)  # taller than 5 km: trapezoid path
+    auto = ellipsoidal_area_m2(polys, crs)
+    reference = ellipsoidal_area_m2(polys, crs, method="trapezoid", max_segment_m=2)
+    np.testing.assert_allclose(auto, reference, rtol=0, atol=1e-3)
+    small = np.array([p.area < 200_000 for p in polys])
+    np.testing.assert_allclose(auto[small], reference[small], rtol=0, atol=1e-4)
+
+
+def test_unknown_method_is_refused() -> None:
+    with pytest.raises(ValueError, match="trapezoid"):
+        ellipsoidal_area_m2([PARCELS[0][1]], GK39, method="fast")
+
+
+def test_threads_give_the_same_result() -> None:
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 30_000, size=(25_000, 2)) + [39_520_000, 4_030_000]
+    polys = shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + 40, xy[:, 1] + 25)
+    np.testing.assert_array_equal(ellipsoidal_area_m2(polys, GK39, workers=2),
+                                  ellipsoidal_area_m2(polys, GK39))

@@ -24,6 +24,7 @@ feature). Planar area is ``shapely.area``.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,9 @@ from guotu.domain.crs import check_projected, to_geographic
 
 __all__ = ["DEFAULT_MAX_SEGMENT_M", "Ellipsoid", "ellipsoidal_area_m2", "planar_area_m2",
            "trapezoid_coefficients"]
+
+#: Inputs smaller than this are not split over threads.
+PARALLEL_MIN_FEATURES = 20_000
 
 #: Default densification step of edges in the projected plane, in metres.
 DEFAULT_MAX_SEGMENT_M = 50.0
@@ -78,8 +82,8 @@ def trapezoid_coefficients(e2: float) -> tuple[float, float, float, float, float
     Examples
     --------
     >>> a, b, c, d, e = trapezoid_coefficients(CGCS2000.e2)
-    >>> round(a, 9)
-    1.003362476
+    >>> round(a, 8)
+    1.00336409
     """
     e4, e6, e8 = e2 * e2, e2**3, e2**4
     a = 1 + 3 / 6 * e2 + 30 / 80 * e4 + 35 / 112 * e6 + 630 / 2304 * e8
@@ -163,14 +167,36 @@ def _rings(polys: npt.NDArray[np.object_]) -> tuple[
         FloatArray, npt.NDArray[np.intp], npt.NDArray[np.bool_], npt.NDArray[np.intp]]:
     """Vertices of every ring: (xy, ring of each vertex, ring is exterior, geometry of ring).
 
-    Single polygons without holes (most parcels) take a fast path with no ring objects.
+    Geometries made of one ring (most parcels, as Polygon or single-part MultiPolygon) take
+    a fast path without ring objects: their coordinates close only at the end, which is
+    tested on the flat coordinate array. The rest go through ``to_ragged_array``.
     """
-    kinds = shapely.get_type_id(polys)
-    simple = ((kinds == shapely.GeometryType.POLYGON) & ~shapely.is_empty(polys)
-              & (shapely.get_num_interior_rings(polys) == 0))
+    xy_all, geom_of_pt = shapely.get_coordinates(polys, return_index=True)
+    n = len(polys)
+    counts = np.bincount(geom_of_pt, minlength=n)
+    has = counts > 0
+    first = np.cumsum(counts) - counts
+    if len(xy_all):
+        sx, sy = xy_all[first[has], 0], xy_all[first[has], 1]
+        start_x = np.zeros(n)
+        start_y = np.zeros(n)
+        start_x[has], start_y[has] = sx, sy
+        equal_start = (xy_all[:, 0] == start_x[geom_of_pt]) & (xy_all[:, 1] == start_y[geom_of_pt])
+    else:
+        equal_start = np.zeros(0, dtype=bool)
+    closures = np.bincount(geom_of_pt, weights=equal_start, minlength=n)
+    ends_closed = np.zeros(n, dtype=bool)
+    ends_closed[has] = equal_start[(first + counts - 1)[has]]
+    simple = has & ends_closed & (closures == 2) & (counts >= 4)
     simple_idx = np.flatnonzero(simple)
-    xy_s, ring_s = shapely.get_coordinates(polys[simple], return_index=True)
-    rest_idx = np.flatnonzero(~simple & ~shapely.is_missing(polys) & ~shapely.is_empty(polys))
+    if len(simple_idx) == int(has.sum()) and len(simple_idx) == n:
+        xy_s, ring_s = xy_all, geom_of_pt  # every geometry is one ring: no copies
+    else:
+        keep = simple[geom_of_pt]
+        xy_s = xy_all[keep]
+        # Ring number of each vertex of the simple geometries: their rank among them.
+        ring_s = (np.cumsum(simple) - 1)[geom_of_pt[keep]]
+    rest_idx = np.flatnonzero(has & ~simple)
     if len(rest_idx) == 0:
         return (np.asarray(xy_s, dtype=np.float64), np.asarray(ring_s, dtype=np.intp),
                 np.ones(len(simple_idx), dtype=bool), simple_idx.astype(np.intp))
@@ -192,14 +218,116 @@ def _rings(polys: npt.NDArray[np.object_]) -> tuple[
             np.concatenate([simple_idx, rest_idx[poly_geom[ring_poly]]]).astype(np.intp))
 
 
-def _polygon_areas(polys: npt.NDArray[np.object_], crs: CRS, max_segment_m: float | None
-                   ) -> FloatArray:
+@dataclass(frozen=True)
+class _TransverseMercator:
+    """What the scale-factor method needs of a Transverse Mercator CRS."""
+
+    false_easting_m: float
+    scale_factor: float
+    ellipsoid: Ellipsoid
+
+
+def _transverse_mercator(crs: CRS) -> _TransverseMercator | None:
+    """Parameters of ``crs`` if it is a Transverse Mercator projection (every Gauss-Krüger
+    and UTM zone), else ``None``."""
+    op = crs.coordinate_operation
+    if op is None or op.method_code != "9807":
+        return None
+    params = {p.code: float(p.value) for p in op.params}
+    if "8806" not in params or "8805" not in params:
+        return None
+    return _TransverseMercator(params["8806"], params["8805"], Ellipsoid.of_crs(crs))
+
+
+#: Rings taller than this (north–south, metres) use the trapezoid formula: the footpoint
+#: radius of curvature is taken constant over a ring (1e-10 relative at 5 km).
+SCALE_FACTOR_MAX_RING_HEIGHT_M = 5_000.0
+
+
+def _scale_factor_ring_areas(xy: FloatArray, ring_of_pt: npt.NDArray[np.intp], n_rings: int,
+                             crs: CRS, tm: _TransverseMercator) -> FloatArray:
+    """Ellipsoidal area of each ring as ∬ k(x, y)⁻² dx dy over the ring in the plane.
+
+    A conformal projection scales areas by k², so this integral is exactly the ellipsoidal
+    area of the region whose edges are straight in the plane — the value the survey's
+    densified trapezoid procedure converges to. For Transverse Mercator the point scale in
+    grid coordinates is k = k0 [1 + x²/(2ρν) + x⁴(1 + 4η²)/(24ρ²ν²)] with x the easting from
+    the central meridian over k0 and ρ, ν, η² at the footpoint latitude of the ring's centroid. k⁻² is expanded to
+    second order in x about each ring's first vertex and integrated exactly with the ring's
+    planar moments (Green's theorem); the dropped terms are below 1e-12 relative for rings
+    up to several kilometres. Rings taller than :data:`SCALE_FACTOR_MAX_RING_HEIGHT_M` come
+    back as NaN, for the trapezoid formula.
+    """
+    start = np.searchsorted(ring_of_pt, np.arange(n_rings))
+    ref = xy[start]
+    d = xy - ref[ring_of_pt]  # local coordinates keep the products exact
+    x, y = np.ascontiguousarray(d[:, 0]), np.ascontiguousarray(d[:, 1])
+    x1, y1, x2, y2 = x[:-1], y[:-1], x[1:], y[1:]
+    ring = ring_of_pt[1:]
+    cross = (x1 * y2 - x2 * y1) * (ring == ring_of_pt[:-1])  # 0 across ring boundaries
+    area0 = np.bincount(ring, cross, n_rings) / 2.0  # ∬ dA
+    moment1 = np.bincount(ring, (x1 + x2) * cross, n_rings) / 6.0  # ∬ x dA
+    moment2 = np.bincount(ring, (x1 * x1 + x1 * x2 + x2 * x2) * cross, n_rings) / 12.0
+    moment_y = np.bincount(ring, (y1 + y2) * cross, n_rings) / 6.0  # ∬ y dA
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centroid_dy = np.where(area0 != 0, moment_y / area0, 0.0)
+    height = np.maximum.reduceat(y, start) - np.minimum.reduceat(y, start)
+
+    ell, k0 = tm.ellipsoid, tm.scale_factor
+    # Footpoint latitude: the latitude on the central meridian at the northing of the ring's
+    # centroid (where the linear change of the radii across the ring integrates to zero).
+    # It varies slowly, so PROJ gives it on a fine table of northings, interpolated.
+    northing = ref[:, 1] + centroid_dy
+    lo, hi = float(northing.min()), float(northing.max())
+    table_n = np.linspace(lo, hi, max(2, min(4096, int((hi - lo) / 50.0) + 2)))
+    _lon, table_lat = to_geographic(crs).transform(np.full(len(table_n), tm.false_easting_m),
+                                                   table_n)
+    lat = np.interp(northing, table_n, np.asarray(table_lat, dtype=np.float64))
+    sin_lat = np.sin(np.radians(np.asarray(lat, dtype=np.float64)))
+    w = 1.0 - ell.e2 * sin_lat * sin_lat
+    nu = ell.a_m / np.sqrt(w)
+    rho = ell.a_m * (1.0 - ell.e2) / w**1.5
+    eta2 = nu / rho - 1.0
+    x = (ref[:, 0] - tm.false_easting_m) / k0
+    c2 = 1.0 / (2.0 * rho * nu)
+    c4 = (1.0 + 4.0 * eta2) / (24.0 * rho * rho * nu * nu)
+    m = 1.0 + c2 * x * x + c4 * x**4  # k / k0
+    dm = 2.0 * c2 * x + 4.0 * c4 * x**3
+    ddm = 2.0 * c2 + 12.0 * c4 * x * x
+    g0 = m**-2.0  # (k0/k)² and its derivatives in x
+    g1 = -2.0 * m**-3.0 * dm
+    g2 = 3.0 * m**-4.0 * dm * dm - m**-3.0 * ddm  # half the second derivative
+    out = np.abs(g0 * area0 + g1 * moment1 / k0 + g2 * moment2 / (k0 * k0)) / (k0 * k0)
+    out[height > SCALE_FACTOR_MAX_RING_HEIGHT_M] = np.nan  # the caller uses the trapezoids
+    return out
+
+
+def _polygon_areas(polys: npt.NDArray[np.object_], crs: CRS, max_segment_m: float | None,
+                   method: str) -> FloatArray:
     """Areas of an array holding only Polygons, MultiPolygons, empties and missing values."""
     result = np.zeros(len(polys), dtype=np.float64)
     xy, ring_of_pt, is_exterior, ring_geom = _rings(polys)
     n_rings = len(is_exterior)
     if n_rings == 0:
         return result
+    tm = _transverse_mercator(crs) if method == "auto" else None
+    if tm is not None:
+        ring_area = _scale_factor_ring_areas(xy, ring_of_pt, n_rings, crs, tm)
+        tall = np.flatnonzero(np.isnan(ring_area))
+        if len(tall):
+            keep = np.isin(ring_of_pt, tall)
+            renumber = np.searchsorted(tall, ring_of_pt[keep])
+            ring_area[tall] = _trapezoid_ring_areas(xy[keep], renumber, len(tall), crs,
+                                                    max_segment_m)
+    else:
+        ring_area = _trapezoid_ring_areas(xy, ring_of_pt, n_rings, crs, max_segment_m)
+    np.add.at(result, ring_geom, np.where(is_exterior, ring_area, -ring_area))
+    return result
+
+
+def _trapezoid_ring_areas(xy: FloatArray, ring_of_pt: npt.NDArray[np.intp], n_rings: int,
+                          crs: CRS, max_segment_m: float | None) -> FloatArray:
+    """The survey's procedure: densify, inverse-project, sum the trapezoids per ring."""
     if max_segment_m:
         xy, ring_of_pt = _densify(xy, ring_of_pt, max_segment_m)
     lon, lat = to_geographic(crs).transform(xy[:, 0], xy[:, 1])
@@ -218,9 +346,7 @@ def _polygon_areas(polys: npt.NDArray[np.object_], crs: CRS, max_segment_m: floa
     ell = Ellipsoid.of_crs(crs)
     dl = (l1 + l2) / 2.0 - l0
     edge_area = ell.b_m**2 * dl * _trapezoid_series(b1, b2, ell.e2)
-    ring_area = np.abs(np.bincount(edge_ring, weights=edge_area, minlength=n_rings))
-    np.add.at(result, ring_geom, np.where(is_exterior, ring_area, -ring_area))
-    return result
+    return np.abs(np.bincount(edge_ring, weights=edge_area, minlength=n_rings))
 
 
 def ellipsoidal_area_m2(
@@ -228,6 +354,8 @@ def ellipsoidal_area_m2(
     crs: CRS,
     *,
     max_segment_m: float | None = DEFAULT_MAX_SEGMENT_M,
+    method: str = "auto",
+    workers: int = 1,
 ) -> FloatArray:
     """Ellipsoidal area (椭球面积) in m² of each geometry given in projected CRS ``crs``.
 
@@ -239,8 +367,18 @@ def ellipsoidal_area_m2(
     crs
         The projected CRS the coordinates are in; its ellipsoid is used.
     max_segment_m
-        Densify edges in the plane to at most this length before inverse projection
-        (``None`` = use the vertices as they are).
+        For the trapezoid formula: densify edges in the plane to at most this length before
+        inverse projection (``None`` = use the vertices as they are).
+    method
+        ``"trapezoid"``: the survey's procedure step by step (densify, Gauss inverse
+        projection, ellipsoidal trapezoids). ``"auto"`` (default): on Transverse Mercator
+        CRSs (every Gauss-Krüger and UTM zone) the same area computed as ∬ k⁻² dA from the
+        rings' planar moments — no per-vertex projection, several times faster, equal to the
+        trapezoid procedure densified to 2 m within 1e-5 m² per parcel — and the trapezoid
+        formula elsewhere and for rings taller than 5 km.
+    workers
+        Threads to split large inputs over (GEOS, PROJ and numpy release the GIL); the
+        result does not depend on it.
 
     Examples
     --------
@@ -251,21 +389,34 @@ def ellipsoidal_area_m2(
     >>> a = ellipsoidal_area_m2([sq], CRS.from_epsg(4527))[0]
     >>> bool(abs(a - 999_999.9918) < 0.01)
     True
+    >>> t = ellipsoidal_area_m2([sq], CRS.from_epsg(4527), method="trapezoid")[0]
+    >>> bool(abs(a - t) < 1e-4)
+    True
     """
+    if method not in ("auto", "trapezoid"):
+        raise ValueError(f"method must be 'auto' or 'trapezoid', not {method!r}")
     arr = np.asarray(geoms, dtype=object)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     check_projected(crs, "Ellipsoidal area", what_zh="椭球面积")
+    if workers > 1 and len(arr) >= PARALLEL_MIN_FEATURES:
+        with ThreadPoolExecutor(workers) as pool:
+            parts = pool.map(lambda chunk: ellipsoidal_area_m2(
+                chunk, crs, max_segment_m=max_segment_m, method=method),
+                np.array_split(arr, workers))
+            return np.concatenate(list(parts))
     result = np.zeros(len(arr), dtype=np.float64)
     kinds = shapely.get_type_id(arr)
-    polygonal = (kinds == shapely.GeometryType.POLYGON) | (kinds == shapely.GeometryType.MULTIPOLYGON)
-    if polygonal.all():
-        return _polygon_areas(arr, crs, max_segment_m)
-    if polygonal.any():
-        result[polygonal] = _polygon_areas(arr[polygonal], crs, max_segment_m)
+    polygonal = (kinds == shapely.GeometryType.POLYGON) | (
+        kinds == shapely.GeometryType.MULTIPOLYGON)
     coll = kinds == shapely.GeometryType.GEOMETRYCOLLECTION
+    if polygonal.all():
+        return _polygon_areas(arr, crs, max_segment_m, method)
+    if polygonal.any():
+        result[polygonal] = _polygon_areas(arr[polygonal], crs, max_segment_m, method)
     if coll.any():
         parts, owner = _polygons_of(arr[coll])
         if len(parts):
-            np.add.at(result, np.flatnonzero(coll)[owner], _polygon_areas(parts, crs, max_segment_m))
+            np.add.at(result, np.flatnonzero(coll)[owner],
+                      ellipsoidal_area_m2(parts, crs, max_segment_m=max_segment_m, method=method))
     return result

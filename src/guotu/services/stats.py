@@ -8,6 +8,7 @@ feature fully inside counts whole, one crossing the boundary counts with its ins
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,9 @@ from guotu.errors import ConfigError, NotFoundError
 from guotu.store.geopackage import GeoPackageStore
 
 __all__ = ["M2_PER_MU", "BalanceRow", "BalanceTable", "land_use_balance"]
+
+#: Threads for the ellipsoidal areas of large layers.
+AREA_WORKERS = min(2, os.cpu_count() or 1)
 
 #: 1 亩 = 10000/15 m².
 M2_PER_MU = 10000.0 / 15.0
@@ -190,21 +194,23 @@ def land_use_balance(
                       "查看并修正。",
                       f"{int(invalid.sum())} invalid geometries were repaired (make_valid) for "
                       "measuring only; run `guotu check` to see them."))
-    area = ellipsoidal_area_m2(geoms, crs)
+    area = ellipsoidal_area_m2(geoms, crs, workers=AREA_WORKERS)
     planar = planar_area_m2(geoms)
-    codes = frame[field_name].to_numpy(dtype=object)
-    coded = np.array([isinstance(c, str) and bool(c.strip()) for c in codes], dtype=bool)
+    codes = frame[field_name].astype("string").str.strip()
+    coded = (codes.notna() & (codes != "")).to_numpy(dtype=bool)
     total, total_planar = float(area.sum()), float(planar.sum())
+    # Group once by the full code, then roll the (few) distinct codes up their levels.
+    by_code = pd.DataFrame({"code": codes[coded].to_numpy(dtype=object), "n": 1,
+                            "area": area[coded], "planar": planar[coded]}
+                           ).groupby("code", sort=False).sum()
     acc: dict[tuple[int, str], list[float]] = {}
-    for code, a, p in zip(codes[coded].tolist(), area[coded].tolist(), planar[coded].tolist(),
-                          strict=True):
-        for level, key in _levels_of(code.strip()):
-            if level > max_level:
-                continue
-            slot = acc.setdefault((level, key), [0, 0.0, 0.0])
-            slot[0] += 1
-            slot[1] += a
-            slot[2] += p
+    for code, (n, a, p) in zip(by_code.index.tolist(), by_code.to_numpy().tolist(), strict=True):
+        for level, key in _levels_of(code):
+            if level <= max_level:
+                slot = acc.setdefault((level, key), [0, 0.0, 0.0])
+                slot[0] += n
+                slot[1] += a
+                slot[2] += p
     rows = []
     for (level, code), (n, a, p) in sorted(acc.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         zh, en = _names(code, scheme)
