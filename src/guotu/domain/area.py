@@ -401,10 +401,10 @@ def ellipsoidal_area_m2(
     check_projected(crs, "Ellipsoidal area", what_zh="椭球面积")
     if workers > 1 and len(arr) >= PARALLEL_MIN_FEATURES:
         with ThreadPoolExecutor(workers) as pool:
-            parts = pool.map(lambda chunk: ellipsoidal_area_m2(
+            results = pool.map(lambda chunk: ellipsoidal_area_m2(
                 chunk, crs, max_segment_m=max_segment_m, method=method),
                 np.array_split(arr, workers))
-            return np.concatenate(list(parts))
+            return np.concatenate(list(results))
     result = np.zeros(len(arr), dtype=np.float64)
     kinds = shapely.get_type_id(arr)
     polygonal = (kinds == shapely.GeometryType.POLYGON) | (
