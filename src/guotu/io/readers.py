@@ -18,6 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+from pyarrow.lib import ArrowException
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from guotu.errors import LayerError
@@ -163,9 +164,11 @@ def read_vector(path: str | Path, *, source_layer: str | None = None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", UserWarning)
+            # Arrow is faster, but decodes text lazily: a Shapefile whose .cpg lies would fail
+            # later, far from here, so Shapefiles are read without it.
             frame = pyogrio.read_dataframe(p, layer=source_layer, encoding=encoding,
-                                           use_arrow=False, fid_as_index=False)
-    except UnicodeDecodeError as exc:
+                                           use_arrow=fmt != "Shapefile", fid_as_index=False)
+    except (UnicodeDecodeError, ArrowException) as exc:
         raise LayerError(
             f"{p}: the text of layer {source_layer} is not in {encoding}.", file=str(p),
             layer=source_layer,

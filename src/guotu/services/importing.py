@@ -354,6 +354,12 @@ def _coerce_fields(frame: gpd.GeoDataFrame, where: dict[str, str]) -> gpd.GeoDat
 def _texts(values: pd.Series, *, code: bool) -> pd.Series:
     """Values as stripped text (``None`` for blanks); codes through :func:`normalise_code`."""
     arr = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        # Only text and blanks (the usual case): one vectorized strip.
+        stripped = pd.Series(arr, dtype=object).str.strip()
+        blank = stripped.isna() | (stripped == "")
+        return pd.Series(stripped.where(~blank, None).to_numpy(dtype=object),
+                         index=values.index, dtype=object)
     is_str = np.fromiter((isinstance(v, str) for v in arr), dtype=bool, count=len(arr))
     out = np.empty(len(arr), dtype=object)
     if is_str.any():

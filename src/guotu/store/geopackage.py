@@ -478,6 +478,13 @@ def _column_values(series: pd.Series, sql_type: str) -> list[Any]:
         return [None if pd.isna(v) else int(v) for v in series.tolist()]
     if sql_type == "BOOLEAN":
         return [None if pd.isna(v) else int(bool(v)) for v in series.tolist()]
+    arr = series.to_numpy(dtype=object)
+    if sql_type == "TEXT" and pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        missing = pd.isna(arr)
+        if missing.any():
+            arr = arr.copy()
+            arr[missing] = None
+        return list(arr.tolist())
     return [None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT
             else (v.isoformat()[:10] if sql_type == "DATE" and hasattr(v, "isoformat")
                   else str(v)) for v in series.tolist()]
