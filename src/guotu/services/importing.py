@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
+from guotu.domain.classification import normalize_code
 from guotu.domain.crs import parse_crs, workspace_crs_for_longitude
 from guotu.domain.roles import FIELDS, FieldKind, GeometryKind, Role, detect_field_mapping, get_role
 from guotu.errors import ConfigError, CRSError, LayerError
@@ -72,25 +73,21 @@ class ImportResult:
 
 
 def normalise_code(value: object) -> str | None:
-    """A land-use code as text: numbers from numeric columns lose ``.0`` and regain the
-    leading zero a numeric column dropped (3 or 5 digits → one zero in front).
+    """A land-use code as text (:func:`guotu.domain.classification.normalize_code`: numbers
+    from numeric columns regain their leading zero, full-width digits become ASCII), with
+    ``None`` for blanks.
 
     Examples
     --------
     >>> normalise_code(101.0), normalise_code(" 0701 "), normalise_code(None)
     ('0101', '0701', None)
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    if not text:
-        return None
-    was_number = isinstance(value, int | np.integer)
-    if was_number and len(text) in (3, 5):
-        text = "0" + text
-    return text
+    if isinstance(value, np.integer | np.floating):
+        value = value.item()
+    text = normalize_code(value)  # type: ignore[arg-type]
+    return text or None
 
 
 def import_file(
@@ -354,6 +351,12 @@ def _coerce_fields(frame: gpd.GeoDataFrame, where: dict[str, str]) -> gpd.GeoDat
 def _texts(values: pd.Series, *, code: bool) -> pd.Series:
     """Values as stripped text (``None`` for blanks); codes through :func:`normalise_code`."""
     arr = values.to_numpy(dtype=object)
+    if code:
+        # A layer holds few distinct codes: normalise each once.
+        distinct = pd.unique(pd.Series(arr, dtype=object))
+        table = {v: normalise_code(v) for v in distinct if v is not None and v == v}
+        return pd.Series([table.get(v) if v is not None and v == v else None for v in arr],
+                         index=values.index, dtype=object)
     if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
         # Only text and blanks (the usual case): one vectorized strip.
         stripped = pd.Series(arr, dtype=object).str.strip()
@@ -367,8 +370,7 @@ def _texts(values: pd.Series, *, code: bool) -> pd.Series:
         out[is_str] = stripped.where(stripped != "", None).to_numpy(dtype=object)
     for i in np.flatnonzero(~is_str).tolist():
         v = arr[i]
-        out[i] = normalise_code(v) if code else (
-            None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip())
+        out[i] = None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
     return pd.Series(out, index=values.index, dtype=object)
 
 
@@ -473,12 +475,7 @@ def _check_coordinates(frame: gpd.GeoDataFrame, crs: CRS, where: dict[str, str])
         return
     cx = (bounds[:, 0] + bounds[:, 2]) / 2
     cy = (bounds[:, 1] + bounds[:, 3]) / 2
-    if crs.is_geographic:
-        lon, lat = cx, cy
-    else:
-        with np.errstate(all="ignore"):
-            lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(cx, cy)
-    lon, lat = np.asarray(lon), np.asarray(lat)
+    lon, lat = _to_lonlat(crs, cx, cy)
     bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
     aou = crs.area_of_use
     if aou is not None and not bad.all():
@@ -500,6 +497,15 @@ def _check_coordinates(frame: gpd.GeoDataFrame, crs: CRS, where: dict[str, str])
             fix_zh=(hint_zh or "请检查坐标，或用 --crs EPSG:… 声明正确的坐标系。"))
 
 
+def _to_lonlat(crs: CRS, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude (degrees, x first) of points in ``crs``; NaN where PROJ fails."""
+    if crs.is_geographic:
+        return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    with np.errstate(all="ignore"):
+        lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(xs, ys)
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
 def _envelope_is_plausible(bounds: np.ndarray, crs: CRS) -> bool:
     """True when the layer's whole envelope lies where ``crs`` is used (then every feature
     does, and no per-feature check is needed)."""
@@ -510,12 +516,7 @@ def _envelope_is_plausible(bounds: np.ndarray, crs: CRS) -> bool:
     x1, y1 = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
     xs = np.array([x0, x1, x0, x1, (x0 + x1) / 2, (x0 + x1) / 2])
     ys = np.array([y0, y0, y1, y1, y0, y1])
-    if crs.is_geographic:
-        lon, lat = xs, ys
-    else:
-        with np.errstate(all="ignore"):
-            lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(xs, ys)
-    lon, lat = np.asarray(lon), np.asarray(lat)
+    lon, lat = _to_lonlat(crs, xs, ys)
     m = AREA_OF_USE_MARGIN_DEG
     return bool(np.isfinite(lon).all() and np.isfinite(lat).all()
                 and (lon >= aou.west - m).all() and (lon <= aou.east + m).all()
@@ -541,11 +542,8 @@ def _guess_crs(x: float, y: float) -> tuple[str, str] | None:
 
 def _crs_for_data(frame: gpd.GeoDataFrame, crs: CRS) -> CRS:
     minx, miny, maxx, maxy = frame.total_bounds
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    if crs.is_geographic:
-        lon, lat = cx, cy
-    else:
-        lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(cx, cy)
+    lons, lats = _to_lonlat(crs, np.array([(minx + maxx) / 2]), np.array([(miny + maxy) / 2]))
+    lon, lat = float(lons[0]), float(lats[0])
     if crs.is_projected and not _is_china_gk(crs) and not (73 <= lon <= 136):
         return crs  # a user's own projected CRS outside China: keep it
     return CRS.from_epsg(workspace_crs_for_longitude(float(lon), float(lat)))
