@@ -119,9 +119,12 @@ def test_repair_rewrites_invalid_geometries_and_reports_each(county: GeoPackageS
     assert report.repairs[0].area_after_m2 == pytest.approx(50.0)
     assert not by_check(report, "geometry.invalid")
     frame = county.read_layer("规划用地")
-    assert list(frame.index) == [1, 2, 3, 4]
+    # The repair is a new version: the repaired feature is a new revision (fid 5), the
+    # others are shared, and the invalid original stays in the history.
+    assert list(frame.index) == [1, 2, 3, 5]
     assert frame.geometry.is_valid.all()
-    assert frame.loc[4, "YDYHFLDM"] == "0701"
+    assert frame.loc[5, "YDYHFLDM"] == "0701"
+    assert not county.read_revisions("规划用地", [4]).geometry.iloc[0].is_valid
 
 
 def test_check_list_breaking_the_schema_lists_every_problem(tmp_path: Path) -> None:

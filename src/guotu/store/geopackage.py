@@ -18,11 +18,12 @@ waits ``busy_timeout_s`` and then gets a :class:`StoreError` saying another writ
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,25 +34,38 @@ import shapely
 from pyproj import CRS
 from pyproj.enums import WktVersion
 
-from guotu.errors import NotFoundError, StoreError, StoreIntegrityError, StoreUnavailableError
+from guotu.domain.model import Plan, PlanLevel, PlanType, Version
+from guotu.errors import (
+    ConfigError,
+    NotFoundError,
+    StoreError,
+    StoreIntegrityError,
+    StoreUnavailableError,
+)
+from guotu.store.catalog import PlanCatalog, VersionSpec
 from guotu.store.gpkg_blob import decode_blobs, encode_blobs, register_functions
+from guotu.store.gpkg_schema import (
+    ADDED_IN,
+    CONTENT_HASH,
+    GEOM,
+    GPKG_DDL,
+    SQL_TYPES,
+    VERSIONING_DDL,
+    column_values,
+    crs_id,
+    now,
+    q,
+    rtree_name,
+    rtree_triggers,
+)
 from guotu.store.rtree_bulk import bulk_load_rtree
 
 __all__ = ["SCHEMA_VERSION", "GeoPackageStore", "LayerInfo"]
 
 #: Version of guotu's own tables in the file; bumped by each migration.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10300  # GeoPackage 1.3.0
-_GEOM = "geom"
-
-_SQL_TYPES = {"text": "TEXT", "real": "REAL", "integer": "INTEGER", "date": "DATE",
-              "boolean": "BOOLEAN", "code": "TEXT"}
-
-
-def _q(name: str) -> str:
-    """Quote an SQL identifier (layer and column names come from users' files)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -68,13 +82,14 @@ class LayerInfo:
     source_layer: str = ""
     field_map: dict[str, str] = field(default_factory=dict)
     imported_at: str = ""
+    plan: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The machine-readable form used by ``guotu layers --json``."""
         return {"name": self.name, "role": self.role, "features": self.features,
                 "geometry_type": self.geometry_type, "crs": self.crs, "columns": self.columns,
                 "source": self.source, "source_layer": self.source_layer,
-                "field_map": self.field_map, "imported_at": self.imported_at}
+                "field_map": self.field_map, "imported_at": self.imported_at, "plan": self.plan}
 
 
 @contextlib.contextmanager
@@ -102,10 +117,16 @@ def _driver_errors(path: Path, action: str, action_zh: str) -> Iterator[None]:
         ) from exc
 
 
-class GeoPackageStore:
+class GeoPackageStore(PlanCatalog):
     """A workspace in one GeoPackage file.
 
     Use :meth:`open`; the store is a context manager that closes its connection.
+
+    Every layer belongs to a plan (layers imported without one get an implicit plan of
+    their own). A layer table holds feature *revisions*: each row records the version that
+    added it (``guotu_added_in``) and a hash of its content; ``guotu_retired`` records which
+    revisions a version retires. A version's features are those added along its lineage and
+    not retired along it, so an amendment stores only what it changes.
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
@@ -174,13 +195,15 @@ class GeoPackageStore:
         c.execute(f"PRAGMA user_version = {_USER_VERSION}")
         c.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _GPKG_DDL.split(";\n"):
+            for statement in GPKG_DDL.split(";\n"):
                 if statement.strip():
                     c.execute(statement)
+            for statement in VERSIONING_DDL:
+                c.execute(statement)
             c.execute("INSERT INTO guotu_meta(key, value) VALUES ('schema_version', ?)",
                       (str(SCHEMA_VERSION),))
             c.execute("INSERT INTO guotu_meta(key, value) VALUES ('created_at', ?)",
-                      (_now(),))
+                      (now(),))
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -215,6 +238,41 @@ class GeoPackageStore:
                 f"本版本只支持到 {SCHEMA_VERSION}）。",
                 fix_zh="请升级 guotu。")
         self._conn.execute("PRAGMA journal_mode = WAL")
+        if version < SCHEMA_VERSION:
+            self._migrate(version)
+
+    def _migrate(self, version: int) -> None:
+        """Upgrade an older workspace in place, in one transaction."""
+        with _driver_errors(self.path, "upgrading the workspace", "升级工作空间"), \
+                self._transaction():
+            if version == 1:
+                # Schema 1 had unversioned layers: each becomes version v1 of a plan of its own.
+                for statement in VERSIONING_DDL:
+                    self._conn.execute(statement)
+                for (name,) in self._conn.execute(
+                        "SELECT name FROM guotu_layers ORDER BY name").fetchall():
+                    self._conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {ADDED_IN} INTEGER")
+                    self._conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {CONTENT_HASH} TEXT")
+                    plan = self._implicit_plan(name, self.layer_role(name))
+                    v = self._insert_version(plan, VersionSpec(plan.name, "v1",
+                                                               reason="upgrade"), None)
+                    self._conn.execute(f"UPDATE {q(name)} SET {ADDED_IN} = ?", (v.id,))
+                    self._conn.execute("UPDATE guotu_layers SET plan_id = ? WHERE name = ?",
+                                       (plan.id, name))
+                    n = self._conn.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0]
+                    self._conn.execute("INSERT INTO guotu_layer_versions VALUES (?, ?, ?, ?, 0)",
+                                       (name, v.id, n, n))
+                self._audit("guotu", "upgrade", "workspace", "schema 1 → 2")
+            self._conn.execute("UPDATE guotu_meta SET value = ? WHERE key = 'schema_version'",
+                               (str(SCHEMA_VERSION),))
+
+    def layer_role(self, name: str) -> str:
+        """The role id of layer ``name``."""
+        row = self._conn.execute("SELECT role FROM guotu_layers WHERE name = ?",
+                                 (name,)).fetchone()
+        if row is None:
+            self.layer(name)  # raises the helpful NotFoundError
+        return str(row[0])
 
     # -- metadata --------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
@@ -232,8 +290,9 @@ class GeoPackageStore:
         """Every layer, by name."""
         with _driver_errors(self.path, "listing layers", "列出图层"):
             rows = self._conn.execute(
-                "SELECT name, role, features, geometry_type, crs, columns, source, source_layer,"
-                " field_map, imported_at FROM guotu_layers ORDER BY name").fetchall()
+                "SELECT l.name, l.role, l.features, l.geometry_type, l.crs, l.columns, l.source,"
+                " l.source_layer, l.field_map, l.imported_at, p.name FROM guotu_layers l LEFT "
+                "JOIN guotu_plans p ON p.id = l.plan_id ORDER BY l.name").fetchall()
         return [_layer_info(r) for r in rows]
 
     def layer(self, name: str) -> LayerInfo:
@@ -259,11 +318,34 @@ class GeoPackageStore:
         return [i for i in self.layers() if i.role == role]
 
     # -- reading ---------------------------------------------------------------------------
+    def layer_version(self, name: str, *, as_of: date | None = None,
+                      known_at: datetime | None = None) -> Version | None:
+        """The version a read of layer ``name`` sees: the version of its plan in force on
+        ``as_of`` (default today) as known at ``known_at`` (default now). When neither time is
+        given and no version is in force yet (a plan still 编制中), the latest recorded one."""
+        plan_id = self._layer_plan_id(name)
+        found = self.resolve_version(plan_id, as_of=as_of, known_at=known_at)
+        if found is None and as_of is None and known_at is None:
+            recorded = self.versions(plan_id)
+            return recorded[-1] if recorded else None
+        return found
+
+    def _layer_plan_id(self, name: str) -> int:
+        row = self._conn.execute("SELECT plan_id FROM guotu_layers WHERE name = ?",
+                                 (name,)).fetchone()
+        if row is None:
+            self.layer(name)  # raises the helpful NotFoundError
+        return int(row[0])
+
     def read_layer(self, name: str, *, bbox: Sequence[float] | None = None,
-                   columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+                   columns: Sequence[str] | None = None, as_of: date | None = None,
+                   known_at: datetime | None = None, version_id: int | None = None
+                   ) -> gpd.GeoDataFrame:
         """Read a layer as a GeoDataFrame indexed by ``fid``, in the workspace CRS.
 
-        ``bbox`` = (minx, miny, maxx, maxy) uses the R-tree index.
+        The features are those of ``version_id`` if given, else of the version in force on
+        ``as_of`` as known at ``known_at`` (see :meth:`layer_version`); none if no version
+        applies. ``bbox`` = (minx, miny, maxx, maxy) uses the R-tree index.
         """
         info = self.layer(name)
         cols = list(info.columns) if columns is None else list(columns)
@@ -273,23 +355,58 @@ class GeoPackageStore:
                                 field=unknown[0], fix=f"Columns: {', '.join(info.columns)}.",
                                 message_zh=f"图层 {name!r} 中没有字段 {unknown[0]!r}。",
                                 fix_zh=f"现有字段：{'、'.join(info.columns)}。")
-        select = ", ".join(["fid", _GEOM, *(_q(c) for c in cols)])
-        sql = f"SELECT {select} FROM {_q(name)}"
-        params: tuple[float, ...] = ()
+        if version_id is None:
+            version = self.layer_version(name, as_of=as_of, known_at=known_at)
+            chain = [] if version is None else self.lineage_of(version.id)
+        else:
+            chain = self.lineage_of(version_id)
+        select = ", ".join(["fid", GEOM, *(q(c) for c in cols)])
+        sql, params = self._select_in_versions(name, select, chain)
         if bbox is not None:
             minx, miny, maxx, maxy = (float(v) for v in bbox)
-            sql += (f" WHERE fid IN (SELECT id FROM {_q(_rtree(name))} WHERE maxx >= ? AND "
+            sql += (f" AND fid IN (SELECT id FROM {q(rtree_name(name))} WHERE maxx >= ? AND "
                     "minx <= ? AND maxy >= ? AND miny <= ?)")
-            params = (minx, maxx, miny, maxy)
+            params += (minx, maxx, miny, maxy)
         sql += " ORDER BY fid"
         with _driver_errors(self.path, f"reading layer {name}", f"读取图层 {name}"):
             rows = self._conn.execute(sql, params).fetchall()
         if bbox is not None and rows:
             # The R-tree holds float32 bounds rounded outwards; keep exact envelope hits only.
             env = shapely.bounds(decode_blobs([r[1] for r in rows]))
-            hit = ((env[:, 2] >= params[0]) & (env[:, 0] <= params[1])
-                   & (env[:, 3] >= params[2]) & (env[:, 1] <= params[3]))
+            hit = ((env[:, 2] >= minx) & (env[:, 0] <= maxx)
+                   & (env[:, 3] >= miny) & (env[:, 1] <= maxy))
             rows = [r for r, h in zip(rows, hit.tolist(), strict=True) if h]
+        return self._frame(rows, cols, info)
+
+    def read_revisions(self, name: str, fids: Sequence[int],
+                       columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+        """Feature revisions of layer ``name`` by fid, whatever version they belong to."""
+        info = self.layer(name)
+        cols = list(info.columns) if columns is None else list(columns)
+        select = ", ".join(["fid", GEOM, *(q(c) for c in cols)])
+        rows = self._conn.execute(
+            f"SELECT {select} FROM {q(name)} WHERE fid IN (SELECT value FROM json_each(?)) "
+            "ORDER BY fid", (json.dumps([int(f) for f in fids]),)).fetchall()
+        return self._frame(rows, cols, info)
+
+    def version_changes(self, name: str, version_id: int) -> tuple[list[int], list[int]]:
+        """(fids added, fids retired) by one version in layer ``name``."""
+        added = [int(r[0]) for r in self._conn.execute(
+            f"SELECT fid FROM {q(name)} WHERE {ADDED_IN} = ? ORDER BY fid", (version_id,))]
+        retired = [int(r[0]) for r in self._conn.execute(
+            "SELECT fid FROM guotu_retired WHERE layer = ? AND version_id = ? ORDER BY fid",
+            (name, version_id))]
+        return added, retired
+
+    def _select_in_versions(self, name: str, select: str, chain: Sequence[int]
+                            ) -> tuple[str, tuple[Any, ...]]:
+        ids = json.dumps([int(v) for v in chain])
+        sql = (f"SELECT {select} FROM {q(name)} WHERE {ADDED_IN} IN (SELECT value FROM "
+               "json_each(?)) AND fid NOT IN (SELECT fid FROM guotu_retired WHERE layer = ? "
+               "AND version_id IN (SELECT value FROM json_each(?)))")
+        return sql, (ids, name, ids)
+
+    def _frame(self, rows: list[Any], cols: list[str], info: LayerInfo) -> gpd.GeoDataFrame:
         data = list(zip(*rows, strict=True)) if rows else [()] * (2 + len(cols))
         frame = pd.DataFrame({c: list(v) for c, v in zip(cols, data[2:], strict=True)},
                              index=pd.Index(np.asarray(data[0], dtype=np.int64), name="fid"))
@@ -310,74 +427,159 @@ class GeoPackageStore:
         with _driver_errors(self.path, "setting the CRS", "设置坐标参考系"), self._transaction():
             self._ensure_srs(crs)
             self._conn.execute("INSERT OR REPLACE INTO guotu_meta(key, value) VALUES ('crs', ?)",
-                               (_crs_id(crs),))
+                               (crs_id(crs),))
 
     def write_layer(self, name: str, role: str, frame: gpd.GeoDataFrame, *,
                     column_types: dict[str, str], geometry_type: str, source: str = "",
                     source_layer: str = "", field_map: dict[str, str] | None = None,
-                    replace: bool = False) -> LayerInfo:
-        """Write ``frame`` as layer ``name`` in one transaction.
+                    replace: bool = False, version: VersionSpec | None = None,
+                    actor: str = "", reason: str = "") -> LayerInfo:
+        """Record ``frame`` as the content of layer ``name`` in a version, in one transaction.
 
-        ``column_types`` maps each attribute column to text/real/integer/date/boolean; the
-        geometries must already be in the workspace CRS. With ``replace`` an existing layer of
-        that name is dropped in the same transaction; without it, an existing name is an error.
+        Without ``version`` the layer has an implicit plan of its own: the first write is
+        its version v1, and a write with ``replace`` records v2, v3 … (nothing is
+        overwritten). With ``version`` the content is recorded in that version of a plan
+        (created if the label is new, amending ``version.parent`` or the plan's latest
+        version). Features whose geometry and attributes are unchanged from the parent are
+        shared, not copied: storage grows with the change.
         """
         crs = self.crs
         if crs is None:
             raise StoreError("The workspace has no CRS yet; call set_crs first.",
                              message_zh="工作空间尚未设置坐标参考系；请先调用 set_crs。")
         srs_id = self._srs_id(crs)
-        exists = any(i.name == name for i in self.layers())
-        if exists and not replace:
+        existing = {i.name: i for i in self.layers()}
+        exists = name in existing
+        if exists and not replace and version is None:
             raise StoreError(
                 f"Workspace {self.path} already has a layer {name!r}.", layer=name,
-                fix="Choose another --layer name, or add --replace to overwrite it.",
+                fix="Choose another --layer name, or add --replace to record a new version.",
                 message_zh=f"工作空间 {self.path} 中已有图层 {name!r}。",
-                fix_zh="请用 --layer 换一个图层名，或加上 --replace 覆盖原图层。")
+                fix_zh="请用 --layer 换一个图层名，或加上 --replace 登记新版本。")
         cols = [c for c in frame.columns if c != frame.geometry.name]
-        types = {c: _SQL_TYPES[column_types.get(c, "text")] for c in cols}
+        old_types = existing[name].columns if exists else {}
+        types = {c: old_types.get(c) or SQL_TYPES[column_types.get(c, "text")] for c in cols}
         geoms = np.asarray(frame.geometry.values, dtype=object)
         blobs = encode_blobs(geoms, srs_id)
-        values = [_column_values(frame[c], types[c]) for c in cols]
-        rows = list(zip(blobs, *values, strict=True))
-        bounds = shapely.bounds(geoms)
-        ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        with _driver_errors(self.path, f"writing layer {name}", f"写入图层 {name}"), self._transaction():
-            if exists:
-                self._drop_layer(name)
-            coldefs = ", ".join(f"{_q(c)} {types[c]}" for c in cols)
+        values = [column_values(frame[c], types[c]) for c in cols]
+        hashes = _content_hashes(blobs, values)
+        with _driver_errors(self.path, f"writing layer {name}", f"写入图层 {name}"), \
+                self._transaction():
+            plan_id = self._plan_for_write(name, role, version, existing.get(name))
+            target, parent_chain = self._version_for_write(name, plan_id, version, actor,
+                                                           reason)
+            if not exists:
+                self._create_layer_table(name, role, cols, types, geometry_type, srs_id)
+            else:
+                self._add_columns(name, [c for c in cols if c not in old_types], types)
+            old = self._conn.execute(
+                *self._select_in_versions(name, f"fid, {CONTENT_HASH}", parent_chain)).fetchall()
+            keep, retire, add = _match_revisions(old, hashes)
+            rows = [(*r, target.id, h) for i, (r, h) in
+                    enumerate(zip(zip(blobs, *values, strict=True), hashes, strict=True))
+                    if add[i]]
+            colnames = ", ".join([GEOM, *(q(c) for c in cols), ADDED_IN, CONTENT_HASH])
+            marks = ", ".join("?" * (3 + len(cols)))
+            self._conn.executemany(f"INSERT INTO {q(name)} ({colnames}) VALUES ({marks})", rows)
+            self._conn.executemany("INSERT INTO guotu_retired VALUES (?, ?, ?)",
+                                   [(name, target.id, f) for f in retire])
+            if not exists:
+                self._create_rtree(name)
+            features = keep + int(add.sum())
+            self._conn.execute("INSERT INTO guotu_layer_versions VALUES (?, ?, ?, ?, ?)",
+                               (name, target.id, features, int(add.sum()), len(retire)))
+            meta = (role, features, geometry_type, crs_id(crs),
+                    json.dumps(types | {c: t for c, t in old_types.items() if c not in types},
+                               ensure_ascii=False), source, source_layer,
+                    json.dumps(field_map or {}, ensure_ascii=False), now(), plan_id)
             self._conn.execute(
-                f"CREATE TABLE {_q(name)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, "
-                f"{_GEOM} {geometry_type}{', ' if cols else ''}{coldefs})")
-            marks = ", ".join("?" * (1 + len(cols)))
-            colnames = ", ".join([_GEOM, *(_q(c) for c in cols)])
-            self._conn.executemany(f"INSERT INTO {_q(name)} ({colnames}) VALUES ({marks})", rows)
-            self._create_rtree(name, bounds, ok)
-            extent = bounds[ok]
-            env = ((float(extent[:, 0].min()), float(extent[:, 1].min()),
-                    float(extent[:, 2].max()), float(extent[:, 3].max()))
-                   if len(extent) else (None, None, None, None))
-            self._conn.execute(
-                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
-                " last_change, min_x, min_y, max_x, max_y, srs_id) "
-                "VALUES (?, 'features', ?, ?, ?, ?, ?, ?, ?, ?)",
-                (name, name, role, _now(), *env, srs_id))
-            self._conn.execute(
-                "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
-                (name, _GEOM, geometry_type, srs_id))
-            self._conn.execute(
-                "INSERT INTO guotu_layers (name, role, features, geometry_type, crs, columns,"
-                " source, source_layer, field_map, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (name, role, len(frame), geometry_type, _crs_id(crs),
-                 json.dumps(types, ensure_ascii=False), source, source_layer,
-                 json.dumps(field_map or {}, ensure_ascii=False), _now()))
+                "INSERT OR REPLACE INTO guotu_layers (role, features, geometry_type, crs, columns,"
+                " source, source_layer, field_map, imported_at, plan_id, name) VALUES "
+                "(?,?,?,?,?,?,?,?,?,?,?)", (*meta, name))
+            self._update_extent(name)
+            self._audit(actor, "write_layer", f"layer:{name}", reason or target.reason,
+                        {"version_id": target.id, "version": target.label, "added":
+                         int(add.sum()), "retired": len(retire), "unchanged": keep,
+                         "source": source})
         return self.layer(name)
 
-    def drop_layer(self, name: str) -> None:
-        """Remove a layer (one transaction)."""
-        self.layer(name)
-        with _driver_errors(self.path, f"removing layer {name}", f"删除图层 {name}"), self._transaction():
-            self._drop_layer(name)
+    def _plan_for_write(self, name: str, role: str, version: VersionSpec | None,
+                        info: LayerInfo | None) -> int:
+        if version is None:
+            if info is not None:
+                return self._layer_plan_id(name)
+            return self._implicit_plan(name, role).id
+        plan = self.plan(version.plan)
+        if info is not None and info.plan and info.plan != plan.name:
+            raise ConfigError(
+                f"Layer {name} belongs to plan {info.plan!r}, not {plan.name!r}.", layer=name,
+                fix=f"Record it in a version of {info.plan!r}, or import it under another "
+                "--layer name.", message_zh=f"图层 {name} 属于规划 {info.plan!r}，不属于"
+                f" {plan.name!r}。", fix_zh=f"请登记到 {info.plan!r} 的版本，或用 --layer 换名导入。")
+        return plan.id
+
+    def _implicit_plan(self, name: str, role: str) -> Plan:
+        kind = PlanType.SURVEY if role in ("land_survey", "change_patch") else PlanType.DATA
+        return self._insert_plan(f"layer:{name}", PlanLevel.COUNTY, kind, "", None,
+                                 f"implicit plan of layer {name}", True)
+
+    def _version_for_write(self, name: str, plan_id: int, spec: VersionSpec | None,
+                           actor: str, reason: str) -> tuple[Version, list[int]]:
+        """The version to record into, and the lineage whose content is the parent state."""
+        recorded = self.versions(plan_id)
+        plan = self.plan(plan_id)
+        if spec is None:
+            spec = VersionSpec(plan.name, f"v{len(recorded) + 1}", author=actor,
+                               reason=reason)
+        existing = next((v for v in recorded if v.label == spec.label), None)
+        if existing is not None:
+            written = self._conn.execute(
+                "SELECT 1 FROM guotu_layer_versions WHERE layer = ? AND version_id = ?",
+                (name, existing.id)).fetchone()
+            if written:
+                raise ConfigError(
+                    f"Version {spec.label!r} of plan {plan.name!r} already holds layer {name}; "
+                    "a recorded version is never modified.", layer=name,
+                    fix="Record the change as a new version (another --version label).",
+                    message_zh=f"规划 {plan.name!r} 的版本 {spec.label!r} 已包含图层 {name}；"
+                    "已登记的版本不能修改。", fix_zh="请以新版本登记修改（换一个 --version 名称）。")
+            chain = self.lineage_of(existing.id)
+            return existing, chain[:-1]
+        if spec.parent is not None:
+            parent: Version | None = self.version(plan.id, spec.parent)
+        else:
+            parent = recorded[-1] if recorded else None
+        target = self._insert_version(plan, spec, parent.id if parent else None)
+        self._audit(actor or spec.author, "record_version", f"plan:{plan.name}",
+                    reason or spec.reason, {"version": spec.label, "status": spec.status.value,
+                                            "parent": parent.label if parent else None})
+        return target, ([] if parent is None else self.lineage_of(parent.id))
+
+    def _create_layer_table(self, name: str, role: str, cols: list[str], types: dict[str, str],
+                            geometry_type: str, srs_id: int) -> None:
+        coldefs = "".join(f", {q(c)} {types[c]}" for c in cols)
+        self._conn.execute(
+            f"CREATE TABLE {q(name)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, "
+            f"{GEOM} {geometry_type}{coldefs}, {ADDED_IN} INTEGER NOT NULL, "
+            f"{CONTENT_HASH} TEXT NOT NULL)")
+        self._conn.execute(f"CREATE INDEX {q(f'{name}_{ADDED_IN}')} ON {q(name)} ({ADDED_IN})")
+        self._conn.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
+            " last_change, srs_id) VALUES (?, 'features', ?, ?, ?, ?)",
+            (name, name, role, now(), srs_id))
+        self._conn.execute("INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
+                           (name, GEOM, geometry_type, srs_id))
+
+    def _add_columns(self, name: str, new: list[str], types: dict[str, str]) -> None:
+        for c in new:
+            self._conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {q(c)} {types[c]}")
+
+    def _update_extent(self, name: str) -> None:
+        row = self._conn.execute(
+            f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {q(rtree_name(name))}"
+        ).fetchone()
+        self._conn.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?,"
+                           " last_change = ? WHERE table_name = ?", (*row, now(), name))
 
     # -- internals -------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -390,29 +592,24 @@ class GeoPackageStore:
             raise
         self._conn.execute("COMMIT")
 
-    def _drop_layer(self, name: str) -> None:
+    def _create_rtree(self, name: str) -> None:
+        """Build the layer's R-tree from its rows (bulk-packed), then its triggers."""
+        rt = rtree_name(name)
         c = self._conn
-        for trig in c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
-                              "tbl_name = ?", (name,)).fetchall():
-            c.execute(f"DROP TRIGGER {_q(trig[0])}")
-        c.execute(f"DROP TABLE IF EXISTS {_q(_rtree(name))}")
-        c.execute(f"DROP TABLE IF EXISTS {_q(name)}")
-        for table in ("gpkg_extensions", "gpkg_geometry_columns", "gpkg_contents"):
-            c.execute(f"DELETE FROM {table} WHERE table_name = ?", (name,))
-        c.execute("DELETE FROM guotu_layers WHERE name = ?", (name,))
-
-    def _create_rtree(self, name: str, bounds: np.ndarray, ok: np.ndarray) -> None:
-        rt = _rtree(name)
-        c = self._conn
-        c.execute(f"CREATE VIRTUAL TABLE {_q(rt)} USING rtree(id, minx, maxx, miny, maxy)")
-        fids = c.execute(f"SELECT fid FROM {_q(name)} ORDER BY fid").fetchall()
-        ids = np.fromiter((f[0] for f in fids), dtype=np.int64, count=len(fids))
-        bulk_load_rtree(c, rt, ids[ok], bounds[ok][:, [0, 2, 1, 3]])
-        for trigger in _rtree_triggers(name):
+        c.execute(f"CREATE VIRTUAL TABLE {q(rt)} USING rtree(id, minx, maxx, miny, maxy)")
+        fids, blobs = [], []
+        for fid, blob in c.execute(f"SELECT fid, {GEOM} FROM {q(name)} ORDER BY fid"):
+            fids.append(fid)
+            blobs.append(blob)
+        geoms = decode_blobs(blobs)
+        ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        ids = np.asarray(fids, dtype=np.int64)
+        bulk_load_rtree(c, rt, ids[ok], shapely.bounds(geoms)[ok][:, [0, 2, 1, 3]])
+        for trigger in rtree_triggers(name):
             c.execute(trigger)
         c.execute("INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
                   "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
-                  (name, _GEOM))
+                  (name, GEOM))
 
     def _ensure_srs(self, crs: CRS) -> int:
         srs_id = self._srs_id(crs, missing_ok=True)
@@ -443,100 +640,43 @@ class GeoPackageStore:
                          message_zh=f"坐标参考系 {crs.name} 未在 {self.path} 中登记。")
 
 
-def _rtree(name: str) -> str:
-    return f"rtree_{name}_{_GEOM}"
+def _content_hashes(blobs: Sequence[bytes | None], values: Sequence[Sequence[Any]]
+                    ) -> list[str]:
+    """A 64-bit hash (hex) of each feature's geometry blob and attribute values."""
+    out = []
+    for blob, *row in zip(blobs, *values, strict=True):
+        h = hashlib.blake2b(blob or b"", digest_size=8)
+        h.update(json.dumps(row, ensure_ascii=False, default=str).encode())
+        out.append(h.hexdigest())
+    return out
 
 
-def _rtree_triggers(name: str) -> list[str]:
-    t, rt, g = _q(name), _q(_rtree(name)), _GEOM
-    p = f"rtree_{name}_{g}"
-    ins = (f"INSERT OR REPLACE INTO {rt} VALUES (NEW.fid, ST_MinX(NEW.{g}), ST_MaxX(NEW.{g}), "
-           f"ST_MinY(NEW.{g}), ST_MaxY(NEW.{g}))")
-    ok = f"(NEW.{g} NOT NULL AND NOT ST_IsEmpty(NEW.{g}))"
-    gone = f"(NEW.{g} ISNULL OR ST_IsEmpty(NEW.{g}))"
-    return [
-        f"CREATE TRIGGER {_q(p + '_insert')} AFTER INSERT ON {t} WHEN {ok} BEGIN {ins}; END",
-        f"CREATE TRIGGER {_q(p + '_update1')} AFTER UPDATE OF {g} ON {t} "
-        f"WHEN OLD.fid = NEW.fid AND {ok} BEGIN {ins}; END",
-        f"CREATE TRIGGER {_q(p + '_update2')} AFTER UPDATE OF {g} ON {t} "
-        f"WHEN OLD.fid = NEW.fid AND {gone} BEGIN DELETE FROM {rt} WHERE id = OLD.fid; END",
-        f"CREATE TRIGGER {_q(p + '_update3')} AFTER UPDATE ON {t} "
-        f"WHEN OLD.fid != NEW.fid AND {ok} BEGIN DELETE FROM {rt} WHERE id = OLD.fid; {ins}; END",
-        f"CREATE TRIGGER {_q(p + '_update4')} AFTER UPDATE ON {t} "
-        f"WHEN OLD.fid != NEW.fid AND {gone} "
-        f"BEGIN DELETE FROM {rt} WHERE id IN (OLD.fid, NEW.fid); END",
-        f"CREATE TRIGGER {_q(p + '_delete')} AFTER DELETE ON {t} WHEN OLD.{g} NOT NULL "
-        f"BEGIN DELETE FROM {rt} WHERE id = OLD.fid; END",
-    ]
+def _match_revisions(old: Sequence[Sequence[Any]], hashes: Sequence[str]
+                     ) -> tuple[int, list[int], np.ndarray]:
+    """Compare the parent's revisions (fid, hash) with the new content's hashes.
 
-
-def _column_values(series: pd.Series, sql_type: str) -> list[Any]:
-    if sql_type == "REAL":
-        arr = pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
-        return [None if v != v else float(v) for v in arr.tolist()]
-    if sql_type == "INTEGER":
-        return [None if pd.isna(v) else int(v) for v in series.tolist()]
-    if sql_type == "BOOLEAN":
-        return [None if pd.isna(v) else int(bool(v)) for v in series.tolist()]
-    arr = series.to_numpy(dtype=object)
-    if sql_type == "TEXT" and pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
-        missing = pd.isna(arr)
-        if missing.any():
-            arr = arr.copy()
-            arr[missing] = None
-        return list(arr.tolist())
-    return [None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT
-            else (v.isoformat()[:10] if sql_type == "DATE" and hasattr(v, "isoformat")
-                  else str(v)) for v in series.tolist()]
+    Returns (number of unchanged revisions kept, fids to retire, mask of new rows to add).
+    Identical features are matched one to one, so duplicates are counted, not merged.
+    """
+    available: dict[str, list[int]] = {}
+    for fid, h in old:
+        available.setdefault(h, []).append(int(fid))
+    add = np.ones(len(hashes), dtype=bool)
+    kept = 0
+    for i, h in enumerate(hashes):
+        fids = available.get(h)
+        if fids:
+            fids.pop()
+            add[i] = False
+            kept += 1
+    retire = sorted(f for fids in available.values() for f in fids)
+    return kept, retire, add
 
 
 def _layer_info(row: Sequence[Any]) -> LayerInfo:
     return LayerInfo(name=row[0], role=row[1], features=int(row[2]), geometry_type=row[3],
                      crs=row[4], columns=json.loads(row[5]), source=row[6] or "",
                      source_layer=row[7] or "", field_map=json.loads(row[8] or "{}"),
-                     imported_at=row[9] or "")
+                     imported_at=row[9] or "", plan=row[10] or "")
 
 
-def _crs_id(crs: CRS) -> str:
-    auth = crs.to_authority()
-    return f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-_GPKG_DDL = """
-CREATE TABLE gpkg_spatial_ref_sys (
-  srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY, organization TEXT NOT NULL,
-  organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
-INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined',
-  'undefined cartesian coordinate reference system');
-INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined',
-  'undefined geographic coordinate reference system');
-INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326,
-  'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]',
-  'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
-CREATE TABLE gpkg_contents (
-  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
-  description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT
-  (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE, max_x DOUBLE,
-  max_y DOUBLE, srs_id INTEGER,
-  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
-CREATE TABLE gpkg_geometry_columns (
-  table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
-  srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
-  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
-  CONSTRAINT uk_gc_table_name UNIQUE (table_name),
-  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
-  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
-CREATE TABLE gpkg_extensions (
-  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
-  scope TEXT NOT NULL,
-  CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
-CREATE TABLE guotu_meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE guotu_layers (
-  name TEXT PRIMARY KEY, role TEXT NOT NULL, features INTEGER NOT NULL,
-  geometry_type TEXT NOT NULL, crs TEXT NOT NULL, columns TEXT NOT NULL, source TEXT,
-  source_layer TEXT, field_map TEXT, imported_at TEXT NOT NULL);
-"""

@@ -1,0 +1,210 @@
+"""Plans, versions and the two time axes (valid time, record time).
+
+A **plan** (某县国土空间总体规划, 某单元控制性详细规划 …) has **versions**. A version is
+immutable once recorded. It has a *valid time* (in force from ``valid_from`` until
+``valid_to``; open ends allowed) and a *record time* (``recorded_at``: when the system
+learned it). An amendment is a version with a ``parent``: it shares the parent's features
+and records only what it adds and retires.
+
+Which version applies "as of" a date, "as known at" a moment, is decided here, purely:
+
+* only versions in force count: status 批复 (approved) or 修改 (amended);
+* ``valid_from ≤ as_of < valid_to`` (a missing bound is open);
+* ``recorded_at ≤ known_at``;
+* among those, the one with the latest ``valid_from`` wins, then the latest ``recorded_at``
+  (a retroactive correction recorded later for the same start supersedes the original).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from guotu.errors import ConfigError, NotFoundError
+
+__all__ = [
+    "IN_FORCE",
+    "PENDING",
+    "Plan",
+    "PlanLevel",
+    "PlanType",
+    "Version",
+    "VersionStatus",
+    "lineage",
+    "parse_enum",
+    "pending_versions",
+    "version_in_force",
+]
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class PlanLevel(StrEnum):
+    """Administrative level of a plan (规划层级)."""
+
+    NATIONAL = "national"  # 国家
+    PROVINCIAL = "provincial"  # 省
+    MUNICIPAL = "municipal"  # 市
+    COUNTY = "county"  # 县
+    TOWNSHIP = "township"  # 乡镇
+
+
+class PlanType(StrEnum):
+    """Kind of plan (规划类型); ``survey`` holds 三调/变更调查 and other current-state data."""
+
+    MASTER = "master"  # 总体规划
+    DETAILED = "detailed"  # 详细规划
+    SPECIAL = "special"  # 专项规划
+    VILLAGE = "village"  # 村庄规划
+    CONSOLIDATION = "consolidation"  # 土地整治规划
+    SURVEY = "survey"  # 调查/现状数据
+    DATA = "data"  # any other layer imported without a plan
+
+
+class VersionStatus(StrEnum):
+    """Procedural status of a version (版本状态)."""
+
+    DRAFTING = "drafting"  # 编制中
+    PUBLICITY = "publicity"  # 公示
+    SUBMITTED = "submitted"  # 报批
+    APPROVED = "approved"  # 批复
+    AMENDED = "amended"  # 修改
+    REPEALED = "repealed"  # 废止
+
+
+#: Statuses under which a version is in force.
+IN_FORCE = frozenset({VersionStatus.APPROVED, VersionStatus.AMENDED})
+#: Statuses of versions on their way to approval (shown as pending by the site query).
+PENDING = frozenset({VersionStatus.PUBLICITY, VersionStatus.SUBMITTED})
+
+_ZH: Mapping[str, str] = {
+    "国家": "national", "省": "provincial", "省级": "provincial", "市": "municipal",
+    "市级": "municipal", "县": "county", "县级": "county", "乡镇": "township", "乡": "township",
+    "镇": "township", "总体规划": "master", "详细规划": "detailed", "专项规划": "special",
+    "村庄规划": "village", "土地整治规划": "consolidation", "调查": "survey", "现状": "survey",
+    "数据": "data", "编制中": "drafting", "公示": "publicity", "报批": "submitted",
+    "批复": "approved", "修改": "amended", "废止": "repealed",
+}
+
+
+def parse_enum(kind: type[E], value: str | E, what: str) -> E:
+    """Parse ``value`` (English id or Chinese name) as a member of ``kind``.
+
+    Examples
+    --------
+    >>> parse_enum(VersionStatus, "批复", "--status")
+    <VersionStatus.APPROVED: 'approved'>
+    """
+    if isinstance(value, kind):
+        return value
+    text = str(value).strip()
+    try:
+        return kind(_ZH.get(text, text).lower())
+    except ValueError:
+        zh = {v: k for k, v in _ZH.items()}
+        known = ", ".join(f"{m.value} ({zh.get(m.value, '')})" for m in kind)
+        raise ConfigError(f"{what}: {value!r} is not one of {known}.", fix=f"Use one of: {known}.",
+                          message_zh=f"{what}：{value!r} 不是可选值。",
+                          fix_zh=f"可选值：{known}。") from None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan: name, level, type, jurisdiction and the upper-level plan it must conform to."""
+
+    id: int
+    name: str
+    level: PlanLevel
+    type: PlanType
+    xzqdm: str = ""
+    parent_plan_id: int | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Version:
+    """One recorded version of a plan. Immutable once recorded."""
+
+    id: int
+    plan_id: int
+    label: str
+    status: VersionStatus
+    recorded_at: datetime
+    parent_id: int | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    approval_no: str = ""  # 批复文号
+    approval_organ: str = ""  # 批复机关
+    approval_date: date | None = None
+    author: str = ""
+    reason: str = ""
+
+    def is_valid_on(self, day: date) -> bool:
+        """Whether ``day`` lies in the valid time (status aside)."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day < self.valid_to)
+
+
+def _candidates(versions: Iterable[Version], as_of: date, known_at: datetime,
+                statuses: frozenset[VersionStatus]) -> list[Version]:
+    return [v for v in versions
+            if v.status in statuses and v.recorded_at <= known_at and v.is_valid_on(as_of)]
+
+
+def version_in_force(versions: Iterable[Version], as_of: date, known_at: datetime
+                     ) -> Version | None:
+    """The version in force on ``as_of`` as recorded by ``known_at``, or ``None``.
+
+    Examples
+    --------
+    >>> t = datetime(2024, 1, 1)
+    >>> v1 = Version(1, 1, "2021版", VersionStatus.APPROVED, t, valid_from=date(2021, 5, 1))
+    >>> v2 = Version(2, 1, "2023修改", VersionStatus.AMENDED, datetime(2024, 7, 1), parent_id=1,
+    ...              valid_from=date(2023, 9, 1))
+    >>> version_in_force([v1, v2], date(2024, 6, 1), datetime(2024, 7, 2)).label
+    '2023修改'
+    >>> version_in_force([v1, v2], date(2024, 6, 1), datetime(2024, 6, 2)).label
+    '2021版'
+    """
+    found = _candidates(versions, as_of, known_at, IN_FORCE)
+    if not found:
+        return None
+    return max(found, key=lambda v: (v.valid_from or date.min, v.recorded_at, v.id))
+
+
+def pending_versions(versions: Iterable[Version], known_at: datetime) -> list[Version]:
+    """Versions on their way to approval (公示, 报批) known at ``known_at``, newest first."""
+    found = [v for v in versions if v.status in PENDING and v.recorded_at <= known_at]
+    return sorted(found, key=lambda v: (v.recorded_at, v.id), reverse=True)
+
+
+def lineage(version_id: int, versions: Mapping[int, Version]) -> list[int]:
+    """Ids from the root ancestor down to ``version_id`` (an amendment's features are those
+    added along this chain and not retired along it).
+
+    Examples
+    --------
+    >>> t = datetime(2024, 1, 1)
+    >>> vs = {1: Version(1, 1, "a", VersionStatus.APPROVED, t),
+    ...       2: Version(2, 1, "b", VersionStatus.AMENDED, t, parent_id=1),
+    ...       3: Version(3, 1, "c", VersionStatus.AMENDED, t, parent_id=2)}
+    >>> lineage(3, vs)
+    [1, 2, 3]
+    """
+    chain: list[int] = []
+    seen: set[int] = set()
+    current: int | None = version_id
+    while current is not None:
+        if current in seen:
+            raise ValueError(f"version {version_id} has a cycle in its parents")
+        if current not in versions:
+            raise NotFoundError(f"There is no version {current}.",
+                                message_zh=f"不存在版本 {current}。")
+        seen.add(current)
+        chain.append(current)
+        current = versions[current].parent_id
+    return chain[::-1]

@@ -1,0 +1,153 @@
+"""SQL text and value conversions of the GeoPackage workspace (GeoPackage 1.3 tables, the
+R-tree triggers of the spec, and guotu's own tables)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from pyproj import CRS
+
+GEOM = "geom"
+
+SQL_TYPES = {"text": "TEXT", "real": "REAL", "integer": "INTEGER", "date": "DATE",
+             "boolean": "BOOLEAN", "code": "TEXT"}
+
+
+def q(name: str) -> str:
+    """Quote an SQL identifier (layer and column names come from users' files)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def rtree_name(name: str) -> str:
+    return f"rtree_{name}_{GEOM}"
+
+
+def rtree_triggers(name: str) -> list[str]:
+    t, rt, g = q(name), q(rtree_name(name)), GEOM
+    p = f"rtree_{name}_{g}"
+    ins = (f"INSERT OR REPLACE INTO {rt} VALUES (NEW.fid, ST_MinX(NEW.{g}), ST_MaxX(NEW.{g}), "
+           f"ST_MinY(NEW.{g}), ST_MaxY(NEW.{g}))")
+    ok = f"(NEW.{g} NOT NULL AND NOT ST_IsEmpty(NEW.{g}))"
+    gone = f"(NEW.{g} ISNULL OR ST_IsEmpty(NEW.{g}))"
+    return [
+        f"CREATE TRIGGER {q(p + '_insert')} AFTER INSERT ON {t} WHEN {ok} BEGIN {ins}; END",
+        f"CREATE TRIGGER {q(p + '_update1')} AFTER UPDATE OF {g} ON {t} "
+        f"WHEN OLD.fid = NEW.fid AND {ok} BEGIN {ins}; END",
+        f"CREATE TRIGGER {q(p + '_update2')} AFTER UPDATE OF {g} ON {t} "
+        f"WHEN OLD.fid = NEW.fid AND {gone} BEGIN DELETE FROM {rt} WHERE id = OLD.fid; END",
+        f"CREATE TRIGGER {q(p + '_update3')} AFTER UPDATE ON {t} "
+        f"WHEN OLD.fid != NEW.fid AND {ok} BEGIN DELETE FROM {rt} WHERE id = OLD.fid; {ins}; END",
+        f"CREATE TRIGGER {q(p + '_update4')} AFTER UPDATE ON {t} "
+        f"WHEN OLD.fid != NEW.fid AND {gone} "
+        f"BEGIN DELETE FROM {rt} WHERE id IN (OLD.fid, NEW.fid); END",
+        f"CREATE TRIGGER {q(p + '_delete')} AFTER DELETE ON {t} WHEN OLD.{g} NOT NULL "
+        f"BEGIN DELETE FROM {rt} WHERE id = OLD.fid; END",
+    ]
+
+
+def column_values(series: pd.Series, sql_type: str) -> list[Any]:
+    if sql_type == "REAL":
+        arr = pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
+        return [None if v != v else float(v) for v in arr.tolist()]
+    if sql_type == "INTEGER":
+        return [None if pd.isna(v) else int(v) for v in series.tolist()]
+    if sql_type == "BOOLEAN":
+        return [None if pd.isna(v) else int(bool(v)) for v in series.tolist()]
+    arr = series.to_numpy(dtype=object)
+    if sql_type == "TEXT" and pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        missing = pd.isna(arr)
+        if missing.any():
+            arr = arr.copy()
+            arr[missing] = None
+        return list(arr.tolist())
+    return [None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT
+            else (v.isoformat()[:10] if sql_type == "DATE" and hasattr(v, "isoformat")
+                  else str(v)) for v in series.tolist()]
+
+
+def crs_id(crs: CRS) -> str:
+    auth = crs.to_authority()
+    return f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+GPKG_DDL = """
+CREATE TABLE gpkg_spatial_ref_sys (
+  srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY, organization TEXT NOT NULL,
+  organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
+INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined',
+  'undefined cartesian coordinate reference system');
+INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined',
+  'undefined geographic coordinate reference system');
+INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326,
+  'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]',
+  'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
+CREATE TABLE gpkg_contents (
+  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+  description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT
+  (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE, max_x DOUBLE,
+  max_y DOUBLE, srs_id INTEGER,
+  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+CREATE TABLE gpkg_geometry_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+  srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+  CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+CREATE TABLE gpkg_extensions (
+  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+CREATE TABLE guotu_meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE guotu_layers (
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, features INTEGER NOT NULL,
+  geometry_type TEXT NOT NULL, crs TEXT NOT NULL, columns TEXT NOT NULL, source TEXT,
+  source_layer TEXT, field_map TEXT, imported_at TEXT NOT NULL);
+"""
+
+#: guotu's plan, version, retirement and audit tables (schema 2). Versions and the audit log
+#: are append-only: triggers refuse UPDATE and DELETE on them.
+VERSIONING_DDL = [
+    """CREATE TABLE guotu_plans (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, level TEXT NOT NULL,
+  type TEXT NOT NULL, xzqdm TEXT NOT NULL DEFAULT '', parent_plan_id INTEGER
+  REFERENCES guotu_plans(id), description TEXT NOT NULL DEFAULT '', is_implicit INTEGER
+  NOT NULL DEFAULT 0)""",
+    """CREATE TABLE guotu_versions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, plan_id INTEGER NOT NULL REFERENCES guotu_plans(id),
+  label TEXT NOT NULL, parent_id INTEGER REFERENCES guotu_versions(id), status TEXT NOT NULL,
+  valid_from TEXT, valid_to TEXT, recorded_at TEXT NOT NULL, approval_no TEXT NOT NULL
+  DEFAULT '', approval_organ TEXT NOT NULL DEFAULT '', approval_date TEXT, author TEXT NOT NULL
+  DEFAULT '', reason TEXT NOT NULL DEFAULT '', UNIQUE (plan_id, label))""",
+    """CREATE TABLE guotu_retired (
+  layer TEXT NOT NULL, version_id INTEGER NOT NULL REFERENCES guotu_versions(id),
+  fid INTEGER NOT NULL, PRIMARY KEY (layer, version_id, fid))""",
+    """CREATE TABLE guotu_layer_versions (
+  layer TEXT NOT NULL, version_id INTEGER NOT NULL REFERENCES guotu_versions(id),
+  features INTEGER NOT NULL, added INTEGER NOT NULL, retired INTEGER NOT NULL,
+  PRIMARY KEY (layer, version_id))""",
+    """CREATE TABLE guotu_audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+  action TEXT NOT NULL, object TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '{}')""",
+    """CREATE TRIGGER guotu_versions_no_update BEFORE UPDATE ON guotu_versions
+  BEGIN SELECT RAISE(ABORT, 'guotu: a recorded version is never modified'); END""",
+    """CREATE TRIGGER guotu_versions_no_delete BEFORE DELETE ON guotu_versions
+  BEGIN SELECT RAISE(ABORT, 'guotu: a recorded version is never deleted'); END""",
+    """CREATE TRIGGER guotu_audit_no_update BEFORE UPDATE ON guotu_audit
+  BEGIN SELECT RAISE(ABORT, 'guotu: the audit log is append-only'); END""",
+    """CREATE TRIGGER guotu_audit_no_delete BEFORE DELETE ON guotu_audit
+  BEGIN SELECT RAISE(ABORT, 'guotu: the audit log is append-only'); END""",
+    "ALTER TABLE guotu_layers ADD COLUMN plan_id INTEGER REFERENCES guotu_plans(id)",
+]
+
+#: Columns every layer table carries besides fid, geom and the attributes: the version that
+#: added the feature revision and a hash of its content (geometry and attributes).
+ADDED_IN = "guotu_added_in"
+CONTENT_HASH = "guotu_hash"
