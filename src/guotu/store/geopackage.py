@@ -257,6 +257,7 @@ class GeoPackageStore(PlanCatalog):
                     v = self._insert_version(plan, VersionSpec(plan.name, "v1",
                                                                reason="upgrade"), None)
                     self._conn.execute(f"UPDATE {q(name)} SET {ADDED_IN} = ?", (v.id,))
+                    self._hash_existing_rows(name)
                     self._conn.execute("UPDATE guotu_layers SET plan_id = ? WHERE name = ?",
                                        (plan.id, name))
                     n = self._conn.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0]
@@ -265,6 +266,19 @@ class GeoPackageStore(PlanCatalog):
                 self._audit("guotu", "upgrade", "workspace", "schema 1 → 2")
             self._conn.execute("UPDATE guotu_meta SET value = ? WHERE key = 'schema_version'",
                                (str(SCHEMA_VERSION),))
+
+    def _hash_existing_rows(self, name: str) -> None:
+        """Fill the content hash of rows written before hashes existed."""
+        cols = list(json.loads(self._conn.execute(
+            "SELECT columns FROM guotu_layers WHERE name = ?", (name,)).fetchone()[0]))
+        select = ", ".join(["fid", GEOM, *(q(c) for c in cols)])
+        rows = self._conn.execute(f"SELECT {select} FROM {q(name)}").fetchall()
+        if not rows:
+            return
+        fids, blobs, *values = (list(v) for v in zip(*rows, strict=True))
+        hashes = _content_hashes(blobs, values)
+        self._conn.executemany(f"UPDATE {q(name)} SET {CONTENT_HASH} = ? WHERE fid = ?",
+                               list(zip(hashes, fids, strict=True)))
 
     def layer_role(self, name: str) -> str:
         """The role id of layer ``name``."""

@@ -1,0 +1,198 @@
+"""Plans, versions and time on the GeoPackage store: as-of, known-at, amendments that share
+unchanged features, retroactive corrections, immutability and the audit log."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from pyproj import CRS
+
+from guotu.domain.model import PlanLevel, PlanType, VersionStatus
+from guotu.errors import ConfigError, NotFoundError
+from guotu.store.catalog import VersionSpec
+from guotu.store.geopackage import GeoPackageStore
+
+from ..conftest import X0, Y0
+
+GK39 = CRS.from_epsg(4527)
+
+
+def parcels(codes: list[str], keys: list[str] | None = None, shift: float = 0.0
+            ) -> gpd.GeoDataFrame:
+    n = len(codes)
+    keys = keys or [f"P{i}" for i in range(n)]
+    geoms = [shapely.box(X0 + i * 100 + shift, Y0, X0 + i * 100 + 100 + shift, Y0 + 100)
+             for i in range(n)]
+    return gpd.GeoDataFrame({"BSM": keys, "YDYHFLDM": codes}, geometry=geoms, crs=GK39)
+
+
+def write(store: GeoPackageStore, frame: gpd.GeoDataFrame, spec: VersionSpec | None = None,
+          name: str = "GHYD", replace: bool = False) -> None:
+    store.write_layer(name, "planned_land_use", frame,
+                      column_types={"BSM": "text", "YDYHFLDM": "code"},
+                      geometry_type="POLYGON", version=spec, replace=replace)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> GeoPackageStore:
+    with GeoPackageStore.open(tmp_path / "ws.gpkg", create=True) as s:
+        s.set_crs(GK39)
+        s.create_plan("示范县总体规划", level=PlanLevel.COUNTY, type=PlanType.MASTER,
+                      xzqdm="370999")
+        yield s
+
+
+def spec(label: str, **kw) -> VersionSpec:
+    return VersionSpec("示范县总体规划", label, **kw)
+
+
+def codes(frame: gpd.GeoDataFrame) -> list[str]:
+    return frame.sort_values("BSM")["YDYHFLDM"].tolist()
+
+
+def test_amendment_shares_unchanged_features(store) -> None:
+    base = parcels(["0701"] * 100)
+    write(store, base, spec("2021版", valid_from=date(2021, 5, 1)))
+    amended = base.copy()
+    amended.loc[[3, 7], "YDYHFLDM"] = "0901"
+    write(store, amended, spec("2023修改", status=VersionStatus.AMENDED,
+                               valid_from=date(2023, 9, 1)))
+    total_rows = store._conn.execute('SELECT count(*) FROM "GHYD"').fetchone()[0]
+    assert total_rows == 102  # 100 + the 2 changed features, not 200
+    v2 = store.version("示范县总体规划", "2023修改")
+    added, retired = store.version_changes("GHYD", v2.id)
+    assert len(added) == 2 and len(retired) == 2
+    assert codes(store.read_layer("GHYD", as_of=date(2024, 1, 1))).count("0901") == 2
+    assert codes(store.read_layer("GHYD", as_of=date(2022, 1, 1))).count("0901") == 0
+    assert store.read_layer("GHYD", as_of=date(2020, 1, 1)).empty  # nothing in force yet
+
+
+def test_known_at_answers_as_recorded_then(store) -> None:
+    write(store, parcels(["0101"] * 3), spec("2021版", valid_from=date(2021, 1, 1)))
+    later = parcels(["0101", "0701", "0101"])
+    write(store, later, spec("2024修改", status=VersionStatus.AMENDED,
+                             valid_from=date(2024, 1, 1)))
+    v2 = store.version("示范县总体规划", "2024修改")
+    before_record = v2.recorded_at - timedelta(microseconds=1)
+    assert codes(store.read_layer("GHYD", as_of=date(2024, 6, 1), known_at=before_record)) == \
+        ["0101"] * 3
+    assert codes(store.read_layer("GHYD", as_of=date(2024, 6, 1))) == ["0101", "0701", "0101"]
+
+
+def test_retroactive_correction_is_answered_on_both_axes(store) -> None:
+    write(store, parcels(["0701", "0701"]), spec("A", valid_from=date(2022, 1, 1)))
+    write(store, parcels(["0701", "0801"]), spec("B", status=VersionStatus.AMENDED,
+                                                 valid_from=date(2023, 1, 1)))
+    # Recorded later, but valid from 2022-06-01: it corrects the past.
+    write(store, parcels(["1401", "0701"]), spec("C更正", status=VersionStatus.AMENDED,
+                                                 parent="A", valid_from=date(2022, 6, 1)))
+    c = store.version("示范县总体规划", "C更正")
+    before_c = c.recorded_at - timedelta(microseconds=1)
+    assert codes(store.read_layer("GHYD", as_of=date(2022, 8, 1))) == ["1401", "0701"]
+    assert codes(store.read_layer("GHYD", as_of=date(2022, 8, 1), known_at=before_c)) == \
+        ["0701", "0701"]
+    assert codes(store.read_layer("GHYD", as_of=date(2023, 6, 1))) == ["0701", "0801"]
+
+
+def test_valid_to_ends_a_version_and_drafts_are_not_in_force(store) -> None:
+    write(store, parcels(["0701"]), spec("2021版", valid_from=date(2021, 1, 1),
+                                        valid_to=date(2025, 1, 1)))
+    write(store, parcels(["0901"]), spec("草案", status=VersionStatus.DRAFTING))
+    assert codes(store.read_layer("GHYD", as_of=date(2024, 12, 31))) == ["0701"]
+    assert store.read_layer("GHYD", as_of=date(2025, 1, 1)).empty
+    draft = store.version("示范县总体规划", "草案")
+    assert codes(store.read_layer("GHYD", version_id=draft.id)) == ["0901"]
+
+
+def test_recorded_versions_and_the_audit_log_cannot_be_changed(store) -> None:
+    write(store, parcels(["0701"]), spec("2021版"))
+    with pytest.raises(sqlite3.DatabaseError, match="never modified"):
+        store._conn.execute("UPDATE guotu_versions SET label = 'x'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store._conn.execute("DELETE FROM guotu_audit")
+    with pytest.raises(ConfigError, match="never modified"):
+        write(store, parcels(["0901"]), spec("2021版"))
+
+
+def test_every_write_is_in_the_audit_log(store) -> None:
+    write(store, parcels(["0701"]), spec("2021版", author="张工", reason="批复入库"))
+    write(store, parcels(["0901"]), name="DLTB")
+    actions = [(e.action, e.object) for e in store.audit_log()]
+    assert ("create_plan", "plan:示范县总体规划") in actions
+    assert ("record_version", "plan:示范县总体规划") in actions
+    assert ("write_layer", "layer:GHYD") in actions and ("write_layer", "layer:DLTB") in actions
+    entry = next(e for e in store.audit_log(object_prefix="layer:GHYD"))
+    assert entry.detail["added"] == 1 and entry.reason == "批复入库"
+
+
+def test_layer_without_plan_gets_versions_on_replace(store) -> None:
+    write(store, parcels(["0101", "0101"]), name="DLTB")
+    write(store, parcels(["0101", "0701"]), name="DLTB", replace=True)
+    versions = store.versions("layer:DLTB")
+    assert [v.label for v in versions] == ["v1", "v2"]
+    assert codes(store.read_layer("DLTB")) == ["0101", "0701"]
+    assert codes(store.read_layer("DLTB", version_id=versions[0].id)) == ["0101", "0101"]
+
+
+def test_layer_belongs_to_one_plan(store) -> None:
+    write(store, parcels(["0701"]), spec("2021版"))
+    store.create_plan("某专项规划", level=PlanLevel.COUNTY, type=PlanType.SPECIAL)
+    with pytest.raises(ConfigError, match="belongs to plan"):
+        write(store, parcels(["0701"]), VersionSpec("某专项规划", "v1"))
+    with pytest.raises(NotFoundError):
+        write(store, parcels(["0701"]), VersionSpec("没有的规划", "v1"))
+
+
+def test_duplicates_are_counted_not_merged(store) -> None:
+    frame = parcels(["0701", "0701"], keys=["A", "A"], shift=0)
+    frame.geometry = [frame.geometry.iloc[0]] * 2  # two identical features
+    write(store, frame, spec("1"))
+    write(store, frame.iloc[:1], spec("2", status=VersionStatus.AMENDED))
+    assert len(store.read_layer("GHYD")) == 1
+    v1 = store.version("示范县总体规划", "1")
+    assert len(store.read_layer("GHYD", version_id=v1.id)) == 2
+
+
+def test_bbox_and_versions_combine(store) -> None:
+    write(store, parcels(["0701"] * 10), spec("1"))
+    moved = parcels(["0701"] * 10)
+    moved.loc[0, "geometry"] = shapely.box(X0 + 5000, Y0, X0 + 5100, Y0 + 100)
+    write(store, moved, spec("2", status=VersionStatus.AMENDED))
+    near_origin = (X0 + 10, Y0 + 10, X0 + 20, Y0 + 20)
+    v1 = store.version("示范县总体规划", "1")
+    assert store.read_layer("GHYD", bbox=near_origin).empty
+    assert store.read_layer("GHYD", bbox=near_origin, version_id=v1.id)["BSM"].tolist() == ["P0"]
+    assert store._conn.execute("SELECT rtreecheck('rtree_GHYD_geom')").fetchone()[0] == "ok"
+
+
+def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.gpkg"
+    with GeoPackageStore.open(path, create=True) as s:
+        s.set_crs(GK39)
+        write(s, parcels(["0701", "0901"]), name="GHYD")
+    # Turn it back into a schema-1 file: unversioned layer, no versioning tables.
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        DROP TRIGGER guotu_versions_no_update; DROP TRIGGER guotu_versions_no_delete;
+        DROP TRIGGER guotu_audit_no_update; DROP TRIGGER guotu_audit_no_delete;
+        DROP TABLE guotu_retired; DROP TABLE guotu_layer_versions; DROP TABLE guotu_audit;
+        DROP TABLE guotu_versions; ALTER TABLE guotu_layers DROP COLUMN plan_id;
+        DROP TABLE guotu_plans; DROP INDEX "GHYD_guotu_added_in";
+        ALTER TABLE "GHYD" DROP COLUMN guotu_added_in; ALTER TABLE "GHYD" DROP COLUMN guotu_hash;
+        UPDATE guotu_meta SET value = '1' WHERE key = 'schema_version';
+    """)
+    conn.close()
+    with GeoPackageStore.open(path) as s:
+        assert s.meta("schema_version") == "2"
+        assert codes(s.read_layer("GHYD")) == ["0701", "0901"]
+        assert [v.label for v in s.versions("layer:GHYD")] == ["v1"]
+        assert s.audit_log()[-1].action == "upgrade"
+        # The upgrade hashed the old rows, so a re-import shares the unchanged feature.
+        write(s, parcels(["0701", "1401"]), name="GHYD", replace=True)
+        assert codes(s.read_layer("GHYD")) == ["0701", "1401"]
+        assert s._conn.execute('SELECT count(*) FROM "GHYD"').fetchone()[0] == 3
