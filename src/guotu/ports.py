@@ -1,0 +1,114 @@
+"""The storage contract every store implements (GeoPackage, PostGIS, memory).
+
+Services depend on this protocol, not on a backend. Every store passes the same contract
+test suite (``tests/store/``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import geopandas as gpd
+from pyproj import CRS
+
+from guotu.domain.model import Plan, PlanLevel, PlanType, Version
+from guotu.store.catalog import AuditEntry, VersionSpec
+from guotu.store.geopackage import LayerInfo
+
+__all__ = ["FeatureStore"]
+
+
+class FeatureStore(Protocol):
+    """A versioned store of one-map layers.
+
+    Layers belong to plans; plans have versions; a layer's features in a version are those
+    added along the version's lineage and not retired along it. Reads resolve a version by
+    valid time (``as_of``) and record time (``known_at``). Writes are atomic and append-only.
+    """
+
+    @property
+    def crs(self) -> CRS | None:
+        """The workspace CRS (``None`` until the first layer fixes it)."""
+
+    def set_crs(self, crs: CRS) -> None:
+        """Fix the workspace CRS; allowed only while the store has no layer."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+    # layers
+    def layers(self) -> list[LayerInfo]:
+        """Every layer, by name."""
+
+    def layer(self, name: str) -> LayerInfo:
+        """One layer (``NotFoundError`` lists the others)."""
+
+    def layers_with_role(self, role: str) -> list[LayerInfo]:
+        """Every layer of a role."""
+
+    def layer_version(self, name: str, *, as_of: date | None = None,
+                      known_at: datetime | None = None) -> Version | None:
+        """The version a read of ``name`` sees at these times."""
+
+    def read_layer(self, name: str, *, bbox: Sequence[float] | None = None,
+                   columns: Sequence[str] | None = None, as_of: date | None = None,
+                   known_at: datetime | None = None, version_id: int | None = None
+                   ) -> gpd.GeoDataFrame:
+        """Features of a layer in a version, indexed by fid (revision id)."""
+
+    def read_revisions(self, name: str, fids: Sequence[int],
+                       columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+        """Feature revisions by fid, whatever version they belong to."""
+
+    def version_changes(self, name: str, version_id: int) -> tuple[list[int], list[int]]:
+        """(fids added, fids retired) by one version in one layer."""
+
+    def write_layer(self, name: str, role: str, frame: gpd.GeoDataFrame, *,
+                    column_types: dict[str, str], geometry_type: str, source: str = "",
+                    source_layer: str = "", field_map: dict[str, str] | None = None,
+                    replace: bool = False, version: VersionSpec | None = None,
+                    actor: str = "", reason: str = "") -> LayerInfo:
+        """Record a layer's content in a version (atomic; unchanged features shared)."""
+
+    # plans and versions
+    def create_plan(self, name: str, *, level: PlanLevel, type: PlanType, xzqdm: str = "",
+                    parent_plan: str | None = None, description: str = "", actor: str = "",
+                    reason: str = "") -> Plan:
+        """Create a plan."""
+
+    def plans(self) -> list[Plan]:
+        """Every plan."""
+
+    def plan(self, name: str | int) -> Plan:
+        """One plan by name or id."""
+
+    def versions(self, plan: str | int | None = None) -> list[Version]:
+        """Versions (of one plan), in record order."""
+
+    def version(self, plan: str | int, label: str) -> Version:
+        """One version by plan and label."""
+
+    def version_by_id(self, version_id: int) -> Version:
+        """One version by id."""
+
+    def lineage_of(self, version_id: int) -> list[int]:
+        """Version ids from the root down to ``version_id``."""
+
+    def resolve_version(self, plan: str | int, *, as_of: date | None = None,
+                        known_at: datetime | None = None) -> Version | None:
+        """The version of a plan in force at these times."""
+
+    def pending(self, plan: str | int, *, known_at: datetime | None = None) -> list[Version]:
+        """Versions of a plan on their way to approval."""
+
+    def audit_log(self, *, object_prefix: str | None = None, limit: int | None = None
+                  ) -> list[AuditEntry]:
+        """The append-only audit log."""
+
+    def __enter__(self) -> Any:
+        """Context manager: closes on exit."""
+
+    def __exit__(self, *exc: object) -> None:
+        """Close."""
