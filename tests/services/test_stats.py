@@ -99,3 +99,18 @@ def test_unknown_layer_and_boundary_value_are_input_errors(ws: Path) -> None:
                                    "--where", "XZQDM=999"])
     assert r1.exit_code == 2 and "GHYD" in r1.output  # lists the layers there are
     assert r2.exit_code == 2 and "999" in r2.output
+
+
+def test_unknown_and_malformed_codes_do_not_swell_real_classes(tmp_path: Path) -> None:
+    path = tmp_path / "ws.gpkg"
+    src = tmp_path / "g.gpkg"
+    gpd.GeoDataFrame({"YDYHFLDM": ["1001", "101", "0999"]}, geometry=squares(3),
+                     crs="EPSG:4527").to_file(src)
+    with GeoPackageStore.open(path, create=True) as store:
+        import_file(store, src, role="planned_land_use", layer="GHYD")
+        t = land_use_balance(store, "GHYD")
+    sq = ellipsoidal_area_m2(squares(3), GK39)
+    assert _row(t, "10").area_m2 == pytest.approx(sq[0], abs=1e-6)  # only the real 1001
+    assert _row(t, "101").level == 1 and _row(t, "101").name_zh == "未知或格式错误的代码"
+    assert _row(t, "0999").level == 1
+    assert "09" not in {r.code for r in t.rows}

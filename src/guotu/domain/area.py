@@ -239,9 +239,9 @@ def _transverse_mercator(crs: CRS) -> _TransverseMercator | None:
     return _TransverseMercator(params["8806"], params["8805"], Ellipsoid.of_crs(crs))
 
 
-#: Rings taller than this (north–south, metres) use the trapezoid formula: the footpoint
-#: radius of curvature is taken constant over a ring (1e-10 relative at 5 km).
-SCALE_FACTOR_MAX_RING_HEIGHT_M = 5_000.0
+#: Rings taller or wider than this (metres) use the trapezoid formula: the footpoint radius
+#: of curvature is taken constant over a ring and k⁻² is expanded to second order.
+SCALE_FACTOR_MAX_RING_EXTENT_M = 5_000.0
 
 
 def _scale_factor_ring_areas(xy: FloatArray, ring_of_pt: npt.NDArray[np.intp], n_rings: int,
@@ -252,11 +252,11 @@ def _scale_factor_ring_areas(xy: FloatArray, ring_of_pt: npt.NDArray[np.intp], n
     area of the region whose edges are straight in the plane — the value the survey's
     densified trapezoid procedure converges to. For Transverse Mercator the point scale in
     grid coordinates is k = k0 [1 + x²/(2ρν) + x⁴(1 + 4η²)/(24ρ²ν²)] with x the easting from
-    the central meridian over k0 and ρ, ν, η² at the footpoint latitude of the ring's centroid. k⁻² is expanded to
-    second order in x about each ring's first vertex and integrated exactly with the ring's
-    planar moments (Green's theorem); the dropped terms are below 1e-12 relative for rings
-    up to several kilometres. Rings taller than :data:`SCALE_FACTOR_MAX_RING_HEIGHT_M` come
-    back as NaN, for the trapezoid formula.
+    the central meridian over k0 and ρ, ν, η² at the footpoint latitude of the ring's
+    centroid. k⁻² is expanded to second order in x about the ring's centroid and integrated
+    exactly with the ring's planar moments (Green's theorem); the dropped terms are below
+    1e-11 relative for rings up to several kilometres. Rings taller or wider than
+    :data:`SCALE_FACTOR_MAX_RING_EXTENT_M` come back as NaN, for the trapezoid formula.
     """
     start = np.searchsorted(ring_of_pt, np.arange(n_rings))
     ref = xy[start]
@@ -272,6 +272,12 @@ def _scale_factor_ring_areas(xy: FloatArray, ring_of_pt: npt.NDArray[np.intp], n
     with np.errstate(invalid="ignore", divide="ignore"):
         centroid_dy = np.where(area0 != 0, moment_y / area0, 0.0)
     height = np.maximum.reduceat(y, start) - np.minimum.reduceat(y, start)
+    width = np.maximum.reduceat(x, start) - np.minimum.reduceat(x, start)
+    # Expand about the ring's centroid: the first-order term then integrates to zero and
+    # the second-order moment is the smallest it can be.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centroid_dx = np.where(area0 != 0, moment1 / area0, 0.0)
+    moment2 = moment2 - centroid_dx * moment1  # ∬ (x − x̄)² dA
 
     ell, k0 = tm.ellipsoid, tm.scale_factor
     # Footpoint latitude: the latitude on the central meridian at the northing of the ring's
@@ -288,17 +294,17 @@ def _scale_factor_ring_areas(xy: FloatArray, ring_of_pt: npt.NDArray[np.intp], n
     nu = ell.a_m / np.sqrt(w)
     rho = ell.a_m * (1.0 - ell.e2) / w**1.5
     eta2 = nu / rho - 1.0
-    x = (ref[:, 0] - tm.false_easting_m) / k0
+    x = (ref[:, 0] + centroid_dx - tm.false_easting_m) / k0
     c2 = 1.0 / (2.0 * rho * nu)
     c4 = (1.0 + 4.0 * eta2) / (24.0 * rho * rho * nu * nu)
     m = 1.0 + c2 * x * x + c4 * x**4  # k / k0
     dm = 2.0 * c2 * x + 4.0 * c4 * x**3
     ddm = 2.0 * c2 + 12.0 * c4 * x * x
     g0 = m**-2.0  # (k0/k)² and its derivatives in x
-    g1 = -2.0 * m**-3.0 * dm
     g2 = 3.0 * m**-4.0 * dm * dm - m**-3.0 * ddm  # half the second derivative
-    out = np.abs(g0 * area0 + g1 * moment1 / k0 + g2 * moment2 / (k0 * k0)) / (k0 * k0)
-    out[height > SCALE_FACTOR_MAX_RING_HEIGHT_M] = np.nan  # the caller uses the trapezoids
+    out = np.abs(g0 * area0 + g2 * moment2 / (k0 * k0)) / (k0 * k0)
+    too_big = (height > SCALE_FACTOR_MAX_RING_EXTENT_M) | (width > SCALE_FACTOR_MAX_RING_EXTENT_M)
+    out[too_big] = np.nan  # the caller measures these with the trapezoids
     return out
 
 
@@ -375,7 +381,7 @@ def ellipsoidal_area_m2(
         CRSs (every Gauss-Krüger and UTM zone) the same area computed as ∬ k⁻² dA from the
         rings' planar moments — no per-vertex projection, several times faster, equal to the
         trapezoid procedure densified to 2 m within 1e-5 m² per parcel — and the trapezoid
-        formula elsewhere and for rings taller than 5 km.
+        formula elsewhere and for rings taller or wider than 5 km.
     workers
         Threads to split large inputs over (GEOS, PROJ and numpy release the GIL); the
         result does not depend on it.

@@ -293,6 +293,13 @@ def detect_field_mapping(
             )
         mapping[source] = std
         used.add(std)
+    for source, std in mapping.items():
+        if std in columns and std not in mapping:
+            raise ConfigError(
+                f"--map {source}={std}: the file already has a column {std}.", field=source,
+                fix="Map that column instead, or rename one of them in the file.",
+                message_zh=f"--map {source}={std}：文件中已有字段 {std}。",
+                fix_zh="请改为映射该字段，或在源文件中把其中一个改名。")
     allowed = set(role.fields)
     # Two passes: exact standard names first, so that a column already called RJL wins
     # over an alias such as 容积率上限 elsewhere in the same file.

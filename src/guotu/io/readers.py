@@ -10,13 +10,17 @@ GDAL errors become :class:`~guotu.errors.LayerError` naming the file and the fix
 
 from __future__ import annotations
 
+import codecs
 import logging
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 from pyarrow.lib import ArrowException
 from pyogrio.errors import DataLayerError, DataSourceError
@@ -31,7 +35,7 @@ log = logging.getLogger(__name__)
 _VECTOR_SUFFIXES = {".shp": "Shapefile", ".gpkg": "GeoPackage", ".gdb": "FileGDB",
                     ".geojson": "GeoJSON", ".json": "GeoJSON", ".fgb": "FlatGeobuf",
                     ".zip": "zipped data"}
-_TABLE_SUFFIXES = {".csv", ".xlsx", ".xls"}
+_TABLE_SUFFIXES = {".csv", ".xlsx"}
 
 
 @dataclass(frozen=True)
@@ -45,30 +49,83 @@ class SourceInfo:
     features: int
 
 
+#: Code-page names seen in .cpg files → the codec that reads them. GB2312 and GBK files
+#: routinely hold characters outside those tables (堃, 喆 …): GB18030 reads all of them.
+_CPG_ALIASES = {"936": "GB18030", "CP936": "GB18030", "ANSI 936": "GB18030", "GBK": "GB18030",
+                "GB2312": "GB18030", "EUC-CN": "GB18030", "GB18030": "GB18030",
+                "65001": "UTF-8", "UTF8": "UTF-8", "UTF-8": "UTF-8", "950": "CP950",
+                "BIG5": "CP950"}
+
+
+def _codec_of_cpg(text: str, where: str) -> str:
+    """The codec a .cpg text names (``1252`` → CP1252), or a LayerError."""
+    name = text.strip().upper()
+    if not name:
+        return "UTF-8"
+    codec = _CPG_ALIASES.get(name) or (f"CP{name}" if name.isdigit() else
+                                       name.removeprefix("ANSI ").strip())
+    if codec.isdigit():
+        codec = f"CP{codec}"
+    try:
+        codecs.lookup(codec)
+    except LookupError:
+        raise LayerError(f"{where} names the encoding {text.strip()!r}, which is not known.",
+                         file=where, fix="Write GBK, GB18030 or UTF-8 into the .cpg file.",
+                         message_zh=f"{where} 写明的编码 {text.strip()!r} 无法识别。",
+                         fix_zh="请在 .cpg 文件中写 GBK、GB18030 或 UTF-8。") from None
+    return codec
+
+
+def _dbf_text_is_utf8(raw: bytes) -> bool:
+    """Whether the field names and records of a .dbf decode as UTF-8 (binary parts of the
+    field descriptors, such as field widths of 128 and more, are skipped)."""
+    if len(raw) < 32:
+        return True
+    header_len = int.from_bytes(raw[8:10], "little")
+    names = b"".join(raw[i:i + 11] for i in range(32, max(32, header_len - 1), 32))
+    try:
+        names.decode("utf-8")
+        raw[header_len:].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def detect_dbf_encoding(shp: Path) -> tuple[str, str]:
     """Encoding of a Shapefile's attributes and how it was decided.
 
-    Returns ``(encoding, reason)``; reason is ``"cpg"`` or ``"detected"``.
+    Returns ``(codec, reason)``; reason is ``"cpg"`` or ``"detected"``. A .cpg names the
+    encoding; without one, text that is not valid UTF-8 is read as GB18030 (a superset of
+    GBK, what Chinese ArcGIS and 三调 tools write).
     """
-    cpg = shp.with_suffix(".cpg")
-    if not cpg.exists():
-        cpg = next((p for p in shp.parent.glob(shp.stem + ".*") if p.suffix.lower() == ".cpg"),
-                   cpg)
-    if cpg.exists():
-        name = cpg.read_text(encoding="ascii", errors="replace").strip()
-        aliases = {"936": "GBK", "CP936": "GBK", "65001": "UTF-8", "UTF8": "UTF-8"}
-        return aliases.get(name.upper(), name or "UTF-8"), "cpg"
+    cpg = _sibling(shp, ".cpg")
+    if cpg is not None:
+        return _codec_of_cpg(cpg.read_text(encoding="ascii", errors="replace"), str(cpg)), "cpg"
     dbf = _sibling(shp, ".dbf")
     raw = dbf.read_bytes() if dbf is not None else b""
-    if len(raw) < 32:
-        return "UTF-8", "detected"
-    header_len = int.from_bytes(raw[8:10], "little")
-    body = raw[32:header_len] + raw[header_len:]  # field names and records
+    return ("UTF-8" if _dbf_text_is_utf8(raw) else "GB18030"), "detected"
+
+
+def _zip_encoding(path: Path) -> str | None:
+    """The attribute encoding of a zipped Shapefile (the first .shp inside), if any."""
     try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "GB18030", "detected"
-    return "UTF-8", "detected"
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            shp = next((n for n in names if n.lower().endswith(".shp")), None)
+            if shp is None:
+                return None
+            stem = shp[:-4].lower()
+            cpg = next((n for n in names if n.lower() == stem + ".cpg"), None)
+            if cpg is not None:
+                return _codec_of_cpg(z.read(cpg).decode("ascii", "replace"), f"{path}!{cpg}")
+            dbf = next((n for n in names if n.lower() == stem + ".dbf"), None)
+            raw = z.read(dbf) if dbf else b""
+    except zipfile.BadZipFile as exc:
+        raise LayerError(f"{path} is not a readable zip file ({exc}).", file=str(path),
+                         fix="Check that the download or copy is complete.",
+                         message_zh=f"{path} 不是可读取的 zip 文件（{exc}）。",
+                         fix_zh="请检查下载或拷贝是否完整。") from exc
+    return "UTF-8" if _dbf_text_is_utf8(raw) else "GB18030"
 
 
 def _sibling(shp: Path, suffix: str) -> Path | None:
@@ -143,6 +200,8 @@ def read_vector(path: str | Path, *, source_layer: str | None = None,
         _check_shapefile_parts(p)
         encoding, how = detect_dbf_encoding(p)
         log.info("%s: attribute encoding %s (%s)", p, encoding, how)
+    elif fmt == "zipped data":
+        encoding = _zip_encoding(p)
     layers = list_source_layers(p)
     if source_layer is None:
         if len(layers) == 1:
@@ -164,10 +223,14 @@ def read_vector(path: str | Path, *, source_layer: str | None = None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", UserWarning)
-            # Arrow is faster, but decodes text lazily: a Shapefile whose .cpg lies would fail
-            # later, far from here, so Shapefiles are read without it.
-            frame = pyogrio.read_dataframe(p, layer=source_layer, encoding=encoding,
-                                           use_arrow=fmt != "Shapefile", fid_as_index=False)
+            frame = pyogrio.read_dataframe(
+                p, layer=source_layer, encoding=encoding, use_arrow=True, fid_as_index=False,
+                arrow_to_pandas_kwargs={"types_mapper": _nullable_integers})
+            # Arrow decodes text lazily: turn text columns into Python strings here, so a
+            # file whose .cpg lies fails in this try block and not far away.
+            for col in frame.columns:
+                if col != frame.geometry.name and pd.api.types.is_string_dtype(frame[col]):
+                    frame[col] = frame[col].astype(object)
     except (UnicodeDecodeError, ArrowException) as exc:
         raise LayerError(
             f"{p}: the text of layer {source_layer} is not in {encoding}.", file=str(p),
@@ -192,6 +255,14 @@ def read_vector(path: str | Path, *, source_layer: str | None = None,
                          fix_zh="纯属性表请在导入空间图层时用 --table 文件 --key 字段 挂接。")
     info = SourceInfo(str(p), fmt, source_layer, encoding, len(frame))
     return frame, info
+
+
+def _nullable_integers(arrow_type: pa.DataType) -> Any:
+    """Integer columns stay integers even with nulls (an 18-digit BSM must not become a
+    float and lose digits)."""
+    if pa.types.is_integer(arrow_type):
+        return pd.Int64Dtype()
+    return None
 
 
 def read_attribute_table(path: str | Path) -> pd.DataFrame:

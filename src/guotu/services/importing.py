@@ -128,6 +128,9 @@ def import_file(
     name = (layer or the_role.id).strip()
     _check_layer_name(name, path)
     existing = {i.name: i for i in store.layers()}
+    same = next((n for n in existing if n.casefold() == name.casefold()), None)
+    if same is not None and same != name:
+        name = same  # SQL table names ignore case: GHYD and ghyd are one layer
     if name in existing and not replace:
         raise LayerError(f"The workspace already has a layer {name!r}.", layer=name,
                          file=str(path),
@@ -147,6 +150,7 @@ def import_file(
         exc.file = exc.file or str(path)
         raise
     frame = frame.rename(columns=mapping)
+    _check_column_names(frame, where)
     warnings_: list[str] = []
     joined: int | None = None
     if table is not None:
@@ -160,6 +164,13 @@ def import_file(
     _check_coordinates(frame, source_crs, where)
     chosen = False
     target = store.crs
+    if target is not None and workspace_crs and not parse_crs(
+            workspace_crs, source="--workspace-crs").equals(target):
+        raise CRSError(f"--workspace-crs {workspace_crs}: the workspace already uses "
+                       f"{target.name}.", **where, fix="Leave out --workspace-crs, or import "
+                       "into a new workspace.", message_zh=f"--workspace-crs {workspace_crs}："
+                       f"工作空间已使用 {target.name}。",
+                       fix_zh="请去掉 --workspace-crs，或导入到新的工作空间。")
     if target is None:
         target = (parse_crs(workspace_crs, source="--workspace-crs") if workspace_crs
                   else _crs_for_data(frame, source_crs))
@@ -173,13 +184,41 @@ def import_file(
     if not source_crs.equals(target):
         frame = frame.to_crs(target)
     column_types = _column_types(frame)
-    if chosen:
-        store.set_crs(target)
+    # A new workspace's CRS is fixed in the same transaction as its first layer.
     info = store.write_layer(
         name, the_role.id, frame, column_types=column_types, geometry_type=geometry_type,
-        source=str(path), source_layer=source.layer, field_map=mapping, replace=replace)
+        source=str(path), source_layer=source.layer, field_map=mapping, replace=replace,
+        crs=target if chosen else None)
     return ImportResult(info, source, mapping, _crs_text(source_crs), _crs_text(target), chosen,
                         joined, tuple(warnings_))
+
+
+#: Column names the workspace uses itself (compared case-insensitively).
+_RESERVED_COLUMNS = {"fid", "geom", "guotu_added_in", "guotu_hash"}
+
+
+def _check_column_names(frame: gpd.GeoDataFrame, where: dict[str, str]) -> None:
+    """Refuse columns the workspace reserves and names that differ only in case (SQL
+    column names ignore case)."""
+    seen: dict[str, str] = {}
+    for col in frame.columns:
+        if col == frame.geometry.name:
+            continue
+        key = str(col).casefold()
+        if key in _RESERVED_COLUMNS:
+            raise LayerError(
+                f"The file has a column {col!r}, a name the workspace reserves.", field=str(col),
+                **where, fix="Rename the column in the file (e.g. to 原fid) and import again.",
+                message_zh=f"文件中有字段 {col!r}，该名称为工作空间保留字段。",
+                fix_zh="请在源文件中把该字段改名（如改为“原fid”）后再导入。")
+        if key in seen:
+            raise LayerError(
+                f"The columns {seen[key]!r} and {col!r} differ only in case (after field "
+                "mapping); the workspace cannot keep both.", field=str(col), **where,
+                fix="Rename one of them in the file, or map only one with --map.",
+                message_zh=f"字段 {seen[key]!r} 与 {col!r}（字段映射后）仅大小写不同，"
+                "工作空间无法同时保存。", fix_zh="请在源文件中把其中一个改名，或只映射其中一个。")
+        seen[key] = str(col)
 
 
 def _check_layer_name(name: str, path: str | Path) -> None:
@@ -222,6 +261,7 @@ def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, rol
                              "都有的字段。")
     left = frame[key].map(_key_text)
     right = tab[key].map(_key_text)
+    tab, right = tab[right.notna()], right[right.notna()]  # blank keys join nothing
     dup = right[right.duplicated(keep=False) & right.notna()]
     if len(dup):
         raise LayerError(
@@ -240,7 +280,7 @@ def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, rol
     extra.index = frame.index
     out = gpd.GeoDataFrame(pd.concat([base, extra], axis=1), geometry=frame.geometry.name,
                            crs=frame.crs)
-    matched = int(left.isin(tab.index).sum())
+    matched = int((left.notna() & left.isin(tab.index)).sum())
     if matched < len(frame):
         warnings_.append(f"{len(frame) - matched} of {len(frame)} features have no row in "
                          f"{Path(table).name} (key {key}).")
@@ -248,11 +288,20 @@ def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, rol
 
 
 def _key_text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A value as identifier text: integral numbers without ``.0`` (also ``"1002.0"``)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
+    if isinstance(value, np.integer | np.floating):
+        value = value.item()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    if _INTEGRAL_TEXT.fullmatch(text):
+        text = text.split(".")[0]
+    return text or None
+
+
+_INTEGRAL_TEXT = re.compile(r"-?\d+\.0+")
 
 
 def _check_required_columns(frame: pd.DataFrame, role: Role, where: dict[str, str],
@@ -369,8 +418,7 @@ def _texts(values: pd.Series, *, code: bool) -> pd.Series:
         stripped = pd.Series(arr[is_str], dtype=object).str.strip()
         out[is_str] = stripped.where(stripped != "", None).to_numpy(dtype=object)
     for i in np.flatnonzero(~is_str).tolist():
-        v = arr[i]
-        out[i] = None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
+        out[i] = _key_text(arr[i])  # 1001.0 → "1001", never "1.001e3"
     return pd.Series(out, index=values.index, dtype=object)
 
 
@@ -542,6 +590,12 @@ def _guess_crs(x: float, y: float) -> tuple[str, str] | None:
 
 def _crs_for_data(frame: gpd.GeoDataFrame, crs: CRS) -> CRS:
     minx, miny, maxx, maxy = frame.total_bounds
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        raise CRSError("The first layer of a new workspace has no geometry to choose the "
+                       "workspace CRS from.", fix="Give it: --workspace-crs EPSG:4527 (or the "
+                       "Gauss-Krüger zone of your area).",
+                       message_zh="新工作空间的第一个图层没有几何图形，无法据此选定工作空间坐标系。",
+                       fix_zh="请指定：--workspace-crs EPSG:4527（或本地区的高斯-克吕格分带）。")
     lons, lats = _to_lonlat(crs, np.array([(minx + maxx) / 2]), np.array([(miny + maxy) / 2]))
     lon, lat = float(lons[0]), float(lats[0])
     if crs.is_projected and not _is_china_gk(crs) and not (73 <= lon <= 136):

@@ -116,14 +116,21 @@ class BalanceTable:
         return pd.DataFrame(data)
 
 
-def _levels_of(code: str) -> list[tuple[int, str]]:
-    """The code and its ancestors as (level, code): 2/4/6 characters (用地用海 and 三调)."""
-    out = [(1, code[:2])]
-    if len(code) > 2:
-        out.append((2, code[:4] if len(code) in (4, 6) else code))
-    if len(code) >= 6 and code[:6].isdigit():
-        out.append((3, code[:6]))
-    return out
+def _levels_of(code: str, scheme: str) -> list[tuple[int, str]]:
+    """The code and its ancestors as (level, code).
+
+    Only known codes roll up: 用地用海 codes of the 2023 table (2/4/6 digits), 三调 codes of
+    the working classification (level 1 = the first two characters, level 2 = the code, so
+    0201K 可调整果园 stays its own class). An unknown or malformed code (``0999``, ``101``)
+    is listed on its own at level 1 and never swells a real class.
+    """
+    if scheme == "ydyh":
+        if ydyh_2023().get(code) is None:
+            return [(1, code)]
+        return [(k // 2, code[:k]) for k in (2, 4, 6) if k <= len(code)]
+    if sandiao_name(code) is None:
+        return [(1, code)]
+    return [(1, code[:2])] + ([(2, code)] if len(code) > 2 else [])
 
 
 def _names(code: str, scheme: str) -> tuple[str, str]:
@@ -135,7 +142,7 @@ def _names(code: str, scheme: str) -> tuple[str, str]:
         name = sandiao_name(code)
         if name:
             return name, name
-    return "未知代码", "unknown code"
+    return "未知或格式错误的代码", "unknown or malformed code"
 
 
 def land_use_balance(
@@ -205,7 +212,7 @@ def land_use_balance(
                            ).groupby("code", sort=False).sum()
     acc: dict[tuple[int, str], list[float]] = {}
     for code, (n, a, p) in zip(by_code.index.tolist(), by_code.to_numpy().tolist(), strict=True):
-        for level, key in _levels_of(code):
+        for level, key in _levels_of(code, scheme):
             if level <= max_level:
                 slot = acc.setdefault((level, key), [0, 0.0, 0.0])
                 slot[0] += n

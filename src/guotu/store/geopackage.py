@@ -447,7 +447,7 @@ class GeoPackageStore(PlanCatalog):
                     column_types: dict[str, str], geometry_type: str, source: str = "",
                     source_layer: str = "", field_map: dict[str, str] | None = None,
                     replace: bool = False, version: VersionSpec | None = None,
-                    actor: str = "", reason: str = "") -> LayerInfo:
+                    actor: str = "", reason: str = "", crs: CRS | None = None) -> LayerInfo:
         """Record ``frame`` as the content of layer ``name`` in a version, in one transaction.
 
         Without ``version`` the layer has an implicit plan of its own: the first write is
@@ -455,14 +455,28 @@ class GeoPackageStore(PlanCatalog):
         overwritten). With ``version`` the content is recorded in that version of a plan
         (created if the label is new, amending ``version.parent`` or the plan's latest
         version). Features whose geometry and attributes are unchanged from the parent are
-        shared, not copied: storage grows with the change.
+        shared, not copied: storage grows with the change. ``crs`` fixes the CRS of a
+        workspace that has none yet, in the same transaction.
         """
-        crs = self.crs
-        if crs is None:
+        fixed = self.crs
+        if fixed is None and crs is None:
             raise StoreError("The workspace has no CRS yet; call set_crs first.",
                              message_zh="工作空间尚未设置坐标参考系；请先调用 set_crs。")
-        srs_id = self._srs_id(crs)
+        if fixed is not None and crs is not None and not fixed.equals(crs):
+            raise ConfigError(f"Workspace {self.path} already uses {fixed.name}.",
+                              fix="Reproject the data to it, or use another workspace.",
+                              message_zh=f"工作空间 {self.path} 已使用坐标系 {fixed.name}。",
+                              fix_zh="请把数据投影到该坐标系，或换一个工作空间。")
+        crs = fixed or crs
+        assert crs is not None
         existing = {i.name: i for i in self.layers()}
+        clash = next((n for n in existing if n != name and n.casefold() == name.casefold()), None)
+        if clash is not None:
+            raise ConfigError(
+                f"Workspace {self.path} has a layer {clash!r}; names that differ only in case "
+                "are the same table.", layer=name, fix=f"Use --layer {clash} or another name.",
+                message_zh=f"工作空间 {self.path} 中已有图层 {clash!r}；仅大小写不同的名称视为同一图层。",
+                fix_zh=f"请用 --layer {clash} 或换一个名称。")
         exists = name in existing
         if exists and not replace and version is None:
             raise StoreError(
@@ -474,11 +488,17 @@ class GeoPackageStore(PlanCatalog):
         old_types = existing[name].columns if exists else {}
         types = {c: old_types.get(c) or SQL_TYPES[column_types.get(c, "text")] for c in cols}
         geoms = np.asarray(frame.geometry.values, dtype=object)
+        srs_id = self._srs_id(crs) if fixed is not None else self._planned_srs_id(crs)
         blobs = encode_blobs(geoms, srs_id)
         values = [column_values(frame[c], types[c]) for c in cols]
         hashes = _content_hashes(blobs, values)
         with _driver_errors(self.path, f"writing layer {name}", f"写入图层 {name}"), \
                 self._transaction():
+            if fixed is None:
+                srs_id = self._ensure_srs(crs)
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO guotu_meta(key, value) VALUES ('crs', ?)",
+                    (crs_id(crs),))
             plan_id = self._plan_for_write(name, role, version, existing.get(name))
             target, parent_chain = self._version_for_write(name, plan_id, version, actor,
                                                            reason)
@@ -601,10 +621,11 @@ class GeoPackageStore(PlanCatalog):
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
-        self._conn.execute("COMMIT")
 
     def _create_rtree(self, name: str) -> None:
         """Build the layer's R-tree from its rows (bulk-packed), then its triggers."""
@@ -640,6 +661,17 @@ class GeoPackageStore(PlanCatalog):
             (crs.name, code, org, code, crs.to_wkt(WktVersion.WKT1_GDAL), crs.name))
         return code
 
+    def _planned_srs_id(self, crs: CRS) -> int:
+        """The srs_id :meth:`_ensure_srs` will give ``crs`` (it is not registered yet)."""
+        found = self._srs_id(crs, missing_ok=True)
+        if found is not None:
+            return int(found)
+        auth = crs.to_authority()
+        if auth:
+            return int(auth[1])
+        return 100000 + int(self._conn.execute(
+            "SELECT COUNT(*) FROM gpkg_spatial_ref_sys").fetchone()[0])
+
     def _srs_id(self, crs: CRS, missing_ok: bool = False) -> Any:
         auth = crs.to_authority()
         if auth:
@@ -648,6 +680,12 @@ class GeoPackageStore(PlanCatalog):
                 "organization_coordsys_id = ?", (auth[0].upper(), int(auth[1]))).fetchone()
             if row:
                 return int(row[0])
+        else:  # a CRS without an authority code (城市独立坐标系): match its definition
+            for srs_id, definition in self._conn.execute(
+                    "SELECT srs_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id > 0"):
+                with contextlib.suppress(Exception):
+                    if CRS.from_wkt(definition).equals(crs):
+                        return int(srs_id)
         if missing_ok:
             return None
         raise StoreError(f"CRS {crs.name} is not registered in {self.path}.",
