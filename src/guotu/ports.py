@@ -65,6 +65,9 @@ class FeatureStore(Protocol):
     def version_changes(self, name: str, version_id: int) -> tuple[list[int], list[int]]:
         """(fids added, fids retired) by one version in one layer."""
 
+    def feature_history(self, name: str, key: str) -> list[dict[str, Any]]:
+        """Revisions of the feature with this id-field value: fid, added_in, retired_in."""
+
     def write_layer(self, name: str, role: str, frame: gpd.GeoDataFrame, *,
                     column_types: dict[str, str], geometry_type: str, source: str = "",
                     source_layer: str = "", field_map: dict[str, str] | None = None,

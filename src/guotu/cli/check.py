@@ -6,6 +6,7 @@ it, 2 input error (unknown layer, bad check list), 3 environment or store error.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -21,6 +22,7 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
+from guotu.cli.plans import as_dates, time_options
 from guotu.errors import ConfigError
 from guotu.io.findings import write_findings_gpkg
 from guotu.services.checking import QualityReport, check_workspace, load_check_list
@@ -86,11 +88,13 @@ def render_check(ctx: Context, report: QualityReport, errors_gpkg: str | None,
               help="Rewrite invalid geometries with make_valid first, listing each one.")
 @click.option("--checks", "checks_file", type=click.Path(dir_okay=False), default=None,
               help="Another check list (YAML, schema checks-v1) instead of the built-in one.")
+@time_options
 @lang_option
 @pass_context
 def check_command(ctx: Context, workspace: str, layers: tuple[str, ...], as_json: bool,
                   errors_gpkg: str | None, fail_on: str, repair: bool,
-                  checks_file: str | None) -> None:
+                  checks_file: str | None, as_of: datetime | None,
+                  known_at: datetime | None) -> None:
     """Check the workspace's layers: geometry, codes, attributes, overlaps, gaps, boundaries.
 
     \b
@@ -104,7 +108,9 @@ def check_command(ctx: Context, workspace: str, layers: tuple[str, ...], as_json
                           file=errors_gpkg, fix="Give another file name, e.g. errors.gpkg.")
     specs = load_check_list(checks_file)
     with open_workspace(workspace) as store:
-        report = check_workspace(store, layers=layers or None, checks=specs, repair=repair)
+        day, known = as_dates(as_of, known_at)
+        report = check_workspace(store, layers=layers or None, checks=specs, repair=repair,
+                                 as_of=day, known_at=known)
         crs = store.crs
     written = None
     if errors_gpkg and crs is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -17,6 +18,13 @@ from guotu.cli.base import (
     pass_context,
     root,
     workspace_option,
+)
+from guotu.cli.plans import (
+    actor_name,
+    as_dates,
+    time_options,
+    version_options,
+    version_spec_from_options,
 )
 from guotu.domain.roles import ROLES
 from guotu.errors import ConfigError
@@ -59,21 +67,31 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option("--key", help="Key field shared by the layer and --table (e.g. DKBH).")
 @click.option("--replace", is_flag=True, help="Replace an existing layer of the same name.")
 @click.option("--workspace-crs", help="CRS of a new workspace instead of the data's GK zone.")
+@version_options
 @json_option
 @lang_option
 @pass_context
 def import_command(ctx: Context, file: str, role: str, workspace: str, layer: str | None,
                    source_layer: str | None, maps: tuple[str, ...], crs: str | None,
                    table: str | None, key: str | None, replace: bool,
-                   workspace_crs: str | None, as_json: bool) -> None:
+                   workspace_crs: str | None, plan: str | None, version_label: str | None,
+                   status: str, parent_version: str | None, valid_from: datetime | None,
+                   valid_to: datetime | None, approval_no: str, approval_organ: str,
+                   approval_date: datetime | None, reason: str, as_json: bool) -> None:
     """Import FILE (Shapefile, GeoPackage, FileGDB, GeoJSON) as a layer of the workspace.
 
-    The import is atomic: it completes, or the workspace is exactly as before.
+    The import is atomic: it completes, or the workspace is exactly as before. With
+    --plan/--version the layer is recorded in that version of a plan; features unchanged
+    from the parent version are shared, not copied.
     """
+    spec = version_spec_from_options(plan, version_label, status, parent_version, valid_from,
+                                     valid_to, approval_no, approval_organ, approval_date,
+                                     reason)
     with open_workspace(workspace, create=True) as store:
         result = import_file(store, file, role=role, layer=layer, source_layer=source_layer,
                              field_map=_pairs(maps, "--map"), crs=crs, table=table,
-                             table_key=key, replace=replace, workspace_crs=workspace_crs)
+                             table_key=key, replace=replace, workspace_crs=workspace_crs,
+                             version=spec, actor=actor_name(), reason=reason)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -97,25 +115,37 @@ def import_command(ctx: Context, file: str, role: str, workspace: str, layer: st
 
 @root.command("layers")
 @workspace_option()
+@time_options
 @json_option
 @lang_option
 @pass_context
-def layers_command(ctx: Context, workspace: str, as_json: bool) -> None:
-    """List the layers of the workspace."""
+def layers_command(ctx: Context, workspace: str, as_of: datetime | None,
+                   known_at: datetime | None, as_json: bool) -> None:
+    """List the layers of the workspace, with the plan version each one is read at."""
+    day, known = as_dates(as_of, known_at)
     with open_workspace(workspace) as store:
         infos = store.layers()
+        seen = {i.name: store.layer_version(i.name, as_of=day, known_at=known) for i in infos}
+        if day or known:
+            counts = {i.name: len(store.read_layer(i.name, columns=[], as_of=day,
+                                                   known_at=known)) for i in infos}
+        else:
+            counts = {i.name: i.features for i in infos}
+    labels = {name: (v.label if v is not None else None) for name, v in seen.items()}
     if as_json:
-        emit_json([{k: v for k, v in i.to_dict().items()
-                    if k in ("name", "role", "features", "geometry_type", "crs", "columns",
-                             "source")} for i in infos])
+        emit_json([{**{k: v for k, v in i.to_dict().items()
+                       if k in ("name", "role", "geometry_type", "crs", "columns", "source",
+                                "plan")},
+                    "features": counts[i.name], "version": labels[i.name]} for i in infos])
         return
     names = {r.id: r.name_zh if ctx.lang == "zh" else r.name_en for r in ROLES}
     table = Table(title=ctx.t(f"工作空间 {workspace}", f"Workspace {workspace}"))
     for head in (ctx.t("图层", "Layer"), ctx.t("类型", "Role"), ctx.t("要素数", "Features"),
-                 ctx.t("几何", "Geometry"), ctx.t("坐标系", "CRS")):
+                 ctx.t("几何", "Geometry"), ctx.t("坐标系", "CRS"), ctx.t("规划/版本", "Plan/version")):
         table.add_column(head)
     for i in infos:
-        table.add_row(i.name, names.get(i.role, i.role), str(i.features), i.geometry_type, i.crs)
+        table.add_row(i.name, names.get(i.role, i.role), str(counts[i.name]), i.geometry_type,
+                      i.crs, f"{i.plan}/{labels[i.name] or '—'}")
     console().print(table)
 
 
@@ -153,16 +183,20 @@ def roles_command(ctx: Context, as_json: bool) -> None:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the table as CSV.")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False),
               help="Write the table as XLSX.")
+@time_options
 @json_option
 @lang_option
 @pass_context
 def stats_command(ctx: Context, workspace: str, layer: str, code_field: str | None,
                   boundary: str | None, wheres: tuple[str, ...], max_level: int, mu: bool,
-                  csv_path: str | None, xlsx_path: str | None, as_json: bool) -> None:
+                  csv_path: str | None, xlsx_path: str | None, as_of: datetime | None,
+                  known_at: datetime | None, as_json: bool) -> None:
     """Land-use balance table (用地平衡表): ellipsoidal area by code at each level."""
+    day, known = as_dates(as_of, known_at)
     with open_workspace(workspace) as store:
         table = land_use_balance(store, layer, code_field=code_field, boundary_layer=boundary,
-                                 where=_pairs(wheres, "--where"), max_level=max_level)
+                                 where=_pairs(wheres, "--where"), max_level=max_level,
+                                 as_of=day, known_at=known)
     frame = table.to_frame(lang=ctx.lang, mu=mu)
     if csv_path:
         frame.to_csv(Path(csv_path), index=False, encoding="utf-8-sig")

@@ -14,6 +14,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -174,14 +175,15 @@ def load_check_list(path: str | Path | None = None) -> tuple[CheckSpec, ...]:
     return parse_check_list(data, source=source)
 
 
-def read_layer_data(store: GeoPackageStore, info: LayerInfo) -> LayerData:
+def read_layer_data(store: GeoPackageStore, info: LayerInfo, *, as_of: date | None = None,
+                    known_at: datetime | None = None) -> LayerData:
     """Read one workspace layer into the arrays the checks use.
 
     Examples
     --------
     >>> # read_layer_data(store, store.layer("规划用地")).fids[:3]
     """
-    frame = store.read_layer(info.name)
+    frame = store.read_layer(info.name, as_of=as_of, known_at=known_at)
     crs = frame.crs if frame.crs is not None else store.crs
     if crs is None:
         raise CRSError(f"Layer {info.name} has no CRS in workspace {store.path}.",
@@ -259,6 +261,8 @@ def check_workspace(
     layers: Iterable[str] | None = None,
     checks: Sequence[CheckSpec] | None = None,
     repair: bool = False,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
 ) -> QualityReport:
     """Run the quality checks on the workspace's layers (all, or ``layers``).
 
@@ -288,7 +292,8 @@ def check_workspace(
     repairs = repair_layers(store, selected) if repair else ()
     roles = _referenced_roles(specs)
     wanted = [i for i in store.layers() if i.name in selected or i.role in roles]
-    ctx = CheckContext(read_layer_data(store, i) for i in wanted)
+    ctx = CheckContext(read_layer_data(store, i, as_of=as_of, known_at=known_at)
+                       for i in wanted)
     run = run_checks(specs, ctx, selected)
     crs = store.crs
     return QualityReport(workspace=str(store.path), crs="" if crs is None else crs.to_string(),

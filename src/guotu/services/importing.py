@@ -36,6 +36,7 @@ from guotu.domain.crs import parse_crs, workspace_crs_for_longitude
 from guotu.domain.roles import FIELDS, FieldKind, GeometryKind, Role, detect_field_mapping, get_role
 from guotu.errors import ConfigError, CRSError, LayerError
 from guotu.io.readers import SourceInfo, read_attribute_table, read_vector
+from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore, LayerInfo
 
 __all__ = ["ImportResult", "import_file", "normalise_code"]
@@ -103,6 +104,9 @@ def import_file(
     table_key: str | None = None,
     replace: bool = False,
     workspace_crs: str | None = None,
+    version: VersionSpec | None = None,
+    actor: str = "",
+    reason: str = "",
 ) -> ImportResult:
     """Import one layer of ``path`` into ``store`` as ``layer`` (default: the role id).
 
@@ -119,6 +123,9 @@ def import_file(
         after mapping, or a column name present in both).
     workspace_crs
         CRS for a new, empty workspace instead of the CGCS2000 GK zone of the data.
+    version, actor, reason
+        Record the layer in this version of a plan (see :class:`VersionSpec`); who imports
+        it and why, for the audit log.
 
     Examples
     --------
@@ -131,12 +138,14 @@ def import_file(
     same = next((n for n in existing if n.casefold() == name.casefold()), None)
     if same is not None and same != name:
         name = same  # SQL table names ignore case: GHYD and ghyd are one layer
-    if name in existing and not replace:
+    if name in existing and not replace and version is None:
         raise LayerError(f"The workspace already has a layer {name!r}.", layer=name,
                          file=str(path),
-                         fix="Choose another --layer name, or add --replace to overwrite it.",
+                         fix="Choose another --layer name, add --replace to record the file as "
+                         "a new version of it (nothing is overwritten), or give --plan/--version.",
                          message_zh=f"工作空间中已有图层 {name!r}。",
-                         fix_zh="请用 --layer 换一个图层名，或加上 --replace 覆盖原图层。")
+                         fix_zh="请用 --layer 换一个图层名，或加上 --replace 将文件登记为该图层的"
+                         "新版本（原数据不会被覆盖），或用 --plan/--version 登记到规划版本。")
     frame, source = read_vector(path, source_layer=source_layer, layer_hint=name)
     where = {"file": str(path), "layer": source.layer}
     overrides = dict(field_map or {})
@@ -188,7 +197,7 @@ def import_file(
     info = store.write_layer(
         name, the_role.id, frame, column_types=column_types, geometry_type=geometry_type,
         source=str(path), source_layer=source.layer, field_map=mapping, replace=replace,
-        crs=target if chosen else None)
+        crs=target if chosen else None, version=version, actor=actor, reason=reason)
     return ImportResult(info, source, mapping, _crs_text(source_crs), _crs_text(target), chosen,
                         joined, tuple(warnings_))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -153,6 +154,8 @@ def land_use_balance(
     boundary_layer: str | None = None,
     where: Mapping[str, str] | None = None,
     max_level: int = 3,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
 ) -> BalanceTable:
     """Compute the 用地平衡表 of ``layer``.
 
@@ -183,13 +186,13 @@ def land_use_balance(
                             message_zh=f"图层 {layer} 中没有字段 {field_name}。",
                             fix_zh=f"现有字段：{'、'.join(info.columns)}。")
     scheme = "sandiao" if field_name == "DLBM" else "ydyh"
-    frame = store.read_layer(layer, columns=[field_name])
+    frame = store.read_layer(layer, columns=[field_name], as_of=as_of, known_at=known_at)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     crs = CRS.from_user_input(info.crs)
     notes: list[tuple[str, str]] = []
     boundary_text = None
     if boundary_layer:
-        geoms, keep = _clip(store, geoms, boundary_layer, where or {})
+        geoms, keep = _clip(store, geoms, boundary_layer, where or {}, as_of, known_at)
         frame = frame.iloc[keep]
         boundary_text = boundary_layer + (
             "".join(f" {k}={v}" for k, v in (where or {}).items()))
@@ -231,10 +234,11 @@ def land_use_balance(
 
 
 def _clip(store: GeoPackageStore, geoms: np.ndarray, boundary_layer: str,
-          where: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
+          where: Mapping[str, str], as_of: date | None = None,
+          known_at: datetime | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Clip ``geoms`` to the boundary; returns the clipped geometries and kept positions."""
     info = store.layer(boundary_layer)
-    bframe = store.read_layer(boundary_layer)
+    bframe = store.read_layer(boundary_layer, as_of=as_of, known_at=known_at)
     for key, value in where.items():
         if key not in info.columns:
             raise NotFoundError(f"Boundary layer {boundary_layer} has no field {key}.",

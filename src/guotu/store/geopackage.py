@@ -35,6 +35,7 @@ from pyproj import CRS
 from pyproj.enums import WktVersion
 
 from guotu.domain.model import Plan, PlanLevel, PlanType, Version
+from guotu.domain.roles import get_role
 from guotu.errors import (
     ConfigError,
     NotFoundError,
@@ -411,6 +412,24 @@ class GeoPackageStore(PlanCatalog):
             "SELECT fid FROM guotu_retired WHERE layer = ? AND version_id = ? ORDER BY fid",
             (name, version_id))]
         return added, retired
+
+    def feature_history(self, name: str, key: str) -> list[dict[str, Any]]:
+        """Every revision of the feature whose id field (the role's, e.g. DKBH) is ``key``:
+        fid, the version that added it and the versions that retired it."""
+        id_field = get_role(self.layer_role(name)).id_field
+        if id_field not in self.layer(name).columns:
+            return []
+        labels = {v.id: f"{self.plan(v.plan_id).name}/{v.label}" for v in self.versions()}
+        out = []
+        for fid, added_in in self._conn.execute(
+                f"SELECT fid, {ADDED_IN} FROM {q(name)} WHERE {q(id_field)} = ? ORDER BY fid",
+                (key,)).fetchall():
+            retired = [labels[int(r[0])] for r in self._conn.execute(
+                "SELECT version_id FROM guotu_retired WHERE layer = ? AND fid = ? "
+                "ORDER BY version_id", (name, fid))]
+            out.append({"fid": int(fid), "added_in": labels[int(added_in)],
+                        "retired_in": retired})
+        return out
 
     def _select_in_versions(self, name: str, select: str, chain: Sequence[int]
                             ) -> tuple[str, tuple[Any, ...]]:

@@ -1,0 +1,324 @@
+"""Plans, versions and history: ``guotu plan``, ``guotu diff``, ``guotu history``, ``guotu log``.
+
+Also the ``--as-of``/``--known-at`` options every read takes, and the version options of
+``guotu import``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.table import Table
+
+from guotu.cli.base import (
+    Context,
+    console,
+    emit_json,
+    json_option,
+    lang_option,
+    pass_context,
+    root,
+    workspace_option,
+)
+from guotu.domain.model import PlanLevel, PlanType, VersionStatus, parse_enum
+from guotu.io.diff_report import write_diff_gpkg, write_diff_xlsx
+from guotu.services.diff import NONE_CODE, diff_versions
+from guotu.services.workspace import open_workspace
+from guotu.store.catalog import VersionSpec
+
+__all__ = [
+    "actor_name",
+    "as_dates",
+    "time_options",
+    "version_options",
+    "version_spec_from_options",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_STATUS_ZH = {"drafting": "编制中", "publicity": "公示", "submitted": "报批",
+              "approved": "批复", "amended": "修改", "repealed": "废止"}
+
+
+def actor_name() -> str:
+    """Who is working: GUOTU_USER, else the login name."""
+    try:
+        return os.environ.get("GUOTU_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "guotu"
+
+
+def time_options(f: F) -> F:
+    """``--as-of DATE`` (valid time, default today) and ``--known-at DATETIME`` (record time,
+    default now)."""
+    f = click.option("--known-at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S",
+                                                        "%Y-%m-%d %H:%M:%S"]),
+                     help="Record time: the data as the system knew it then (default now).")(f)
+    return click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
+                        help="Valid time: the plans in force on this date (default today).")(f)
+
+
+def as_dates(as_of: datetime | None, known_at: datetime | None
+             ) -> tuple[date | None, datetime | None]:
+    """Click's datetimes as (date, datetime)."""
+    return (as_of.date() if as_of else None), known_at
+
+
+def version_options(f: F) -> F:
+    """The options of ``guotu import`` that record a layer in a plan version."""
+    opts = [
+        click.option("--plan", help="Record into this plan (see `guotu plan create`)."),
+        click.option("--version", "version_label", help="Version label, e.g. 2023修改."),
+        click.option("--status", default="approved", show_default=True,
+                     help="Version status: drafting/publicity/submitted/approved/amended/"
+                     "repealed (编制中/公示/报批/批复/修改/废止)."),
+        click.option("--parent-version", help="The version this one amends (default: the "
+                     "plan's latest)."),
+        click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]),
+                     help="In force from this date."),
+        click.option("--valid-to", type=click.DateTime(["%Y-%m-%d"]),
+                     help="In force until this date (exclusive)."),
+        click.option("--approval-no", default="", help="批复文号."),
+        click.option("--approval-organ", default="", help="批复机关."),
+        click.option("--approval-date", type=click.DateTime(["%Y-%m-%d"]), help="批复日期."),
+        click.option("--reason", default="", help="Why (kept in the audit log)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def version_spec_from_options(plan: str | None, version_label: str | None, status: str,
+                              parent_version: str | None, valid_from: datetime | None,
+                              valid_to: datetime | None, approval_no: str, approval_organ: str,
+                              approval_date: datetime | None, reason: str) -> VersionSpec | None:
+    """The :class:`VersionSpec` the import options describe (``None`` without --plan)."""
+    if plan is None:
+        if version_label:
+            raise click.UsageError("--version needs --plan.")
+        return None
+    if not version_label:
+        raise click.UsageError("--plan needs --version LABEL.")
+    return VersionSpec(plan, version_label, parse_enum(VersionStatus, status, "--status"),
+                       parent_version, valid_from.date() if valid_from else None,
+                       valid_to.date() if valid_to else None, approval_no, approval_organ,
+                       approval_date.date() if approval_date else None, actor_name(), reason)
+
+
+# -- guotu plan ----------------------------------------------------------------------------
+@root.group("plan")
+def plan_group() -> None:
+    """Plans (规划) and their versions."""
+
+
+@plan_group.command("create")
+@click.argument("name")
+@workspace_option()
+@click.option("--level", required=True, help="national/provincial/municipal/county/township "
+              "(国家/省/市/县/乡镇).")
+@click.option("--type", "plan_type", required=True, help="master/detailed/special/village/"
+              "consolidation/survey (总体规划/详细规划/专项规划/村庄规划/土地整治规划/调查).")
+@click.option("--xzqdm", default="", help="Jurisdiction code (行政区代码).")
+@click.option("--parent-plan", help="The upper-level plan it must conform to.")
+@click.option("--description", default="")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+@json_option
+@lang_option
+@pass_context
+def plan_create(ctx: Context, name: str, workspace: str, level: str, plan_type: str,
+                xzqdm: str, parent_plan: str | None, description: str, reason: str,
+                as_json: bool) -> None:
+    """Create a plan in the workspace."""
+    with open_workspace(workspace, create=True) as store:
+        plan = store.create_plan(name, level=parse_enum(PlanLevel, level, "--level"),
+                                 type=parse_enum(PlanType, plan_type, "--type"), xzqdm=xzqdm,
+                                 parent_plan=parent_plan, description=description,
+                                 actor=actor_name(), reason=reason)
+    if as_json:
+        emit_json({"id": plan.id, "name": plan.name, "level": plan.level.value,
+                   "type": plan.type.value, "xzqdm": plan.xzqdm})
+        return
+    click.echo(ctx.t(f"已创建规划：{plan.name}", f"Plan created: {plan.name}"))
+
+
+@plan_group.command("list")
+@workspace_option()
+@json_option
+@lang_option
+@pass_context
+def plan_list(ctx: Context, workspace: str, as_json: bool) -> None:
+    """List the plans with the version in force today."""
+    with open_workspace(workspace) as store:
+        rows = [(p, store.resolve_version(p.id), len(store.versions(p.id)))
+                for p in store.plans()]
+    if as_json:
+        emit_json([{"name": p.name, "level": p.level.value, "type": p.type.value,
+                    "xzqdm": p.xzqdm, "versions": n,
+                    "in_force": v.label if v else None} for p, v, n in rows])
+        return
+    table = Table()
+    for head in (ctx.t("规划", "Plan"), ctx.t("层级", "Level"), ctx.t("类型", "Type"),
+                 ctx.t("版本数", "Versions"), ctx.t("现行版本", "In force")):
+        table.add_column(head)
+    for p, v, n in rows:
+        table.add_row(p.name, p.level.value, p.type.value, str(n), v.label if v else "—")
+    console().print(table)
+
+
+@plan_group.command("show")
+@click.argument("name")
+@workspace_option()
+@time_options
+@json_option
+@lang_option
+@pass_context
+def plan_show(ctx: Context, name: str, workspace: str, as_of: datetime | None,
+              known_at: datetime | None, as_json: bool) -> None:
+    """Show a plan's versions, which one is in force and its layers."""
+    day, known = as_dates(as_of, known_at)
+    with open_workspace(workspace) as store:
+        plan = store.plan(name)
+        versions = store.versions(plan.id)
+        current = store.resolve_version(plan.id, as_of=day, known_at=known)
+        pending = store.pending(plan.id, known_at=known)
+        layers = [i.name for i in store.layers() if i.plan == plan.name]
+    if as_json:
+        emit_json({"plan": plan.name, "level": plan.level.value, "type": plan.type.value,
+                   "layers": layers, "in_force": current.label if current else None,
+                   "pending": [v.label for v in pending],
+                   "versions": [{"id": v.id, "label": v.label, "status": v.status.value,
+                                 "parent_id": v.parent_id, "valid_from": v.valid_from,
+                                 "valid_to": v.valid_to, "recorded_at": v.recorded_at,
+                                 "approval_no": v.approval_no, "author": v.author,
+                                 "reason": v.reason} for v in versions]})
+        return
+    table = Table(title=f"{plan.name}（{', '.join(layers) or ctx.t('无图层', 'no layers')}）")
+    for head in (ctx.t("版本", "Version"), ctx.t("状态", "Status"), ctx.t("生效", "Valid from"),
+                 ctx.t("失效", "Valid to"), ctx.t("登记时间", "Recorded"),
+                 ctx.t("批复文号", "Approval"), ctx.t("现行", "In force")):
+        table.add_column(head)
+    for v in versions:
+        status = _STATUS_ZH[v.status.value] if ctx.lang == "zh" else v.status.value
+        table.add_row(v.label, status, str(v.valid_from or "—"), str(v.valid_to or "—"),
+                      v.recorded_at.isoformat(timespec="seconds"), v.approval_no or "—",
+                      "✔" if current and v.id == current.id else "")
+    console().print(table)
+
+
+# -- guotu diff ----------------------------------------------------------------------------
+@root.command("diff")
+@click.argument("plan")
+@click.argument("old")
+@click.argument("new")
+@workspace_option()
+@click.option("--layer", "layers", multiple=True, help="Only these layers of the plan.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False),
+              help="Write the changes and the 用地变化 matrix as XLSX.")
+@click.option("--gpkg", "gpkg_path", type=click.Path(dir_okay=False),
+              help="Write the changed geometries as a GeoPackage (for QGIS).")
+@json_option
+@lang_option
+@pass_context
+def diff_command(ctx: Context, plan: str, old: str, new: str, workspace: str,
+                 layers: tuple[str, ...], xlsx_path: str | None, gpkg_path: str | None,
+                 as_json: bool) -> None:
+    """Compare versions OLD and NEW of PLAN: features added, removed, changed; 用地变化矩阵."""
+    with open_workspace(workspace) as store:
+        result = diff_versions(store, plan, old, new, layers=layers or None)
+    if xlsx_path:
+        write_diff_xlsx(Path(xlsx_path), result, lang=ctx.lang)
+    if gpkg_path:
+        write_diff_gpkg(Path(gpkg_path), result)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    out = console()
+    summary = Table(title=ctx.t(f"{result.plan}：{old} → {new}", f"{result.plan}: {old} → {new}"))
+    for head in (ctx.t("图层", "Layer"), ctx.t("新增", "Added"), ctx.t("删除", "Removed"),
+                 ctx.t("变更", "Changed"), ctx.t("变化面积(公顷)", "Area changed (ha)")):
+        summary.add_column(head)
+    for d in result.layers:
+        changed_m2 = sum(v for (a, b), v in d.matrix.items() if a != b)
+        summary.add_row(d.layer, str(d.count("added")), str(d.count("removed")),
+                        str(d.count("changed")), f"{changed_m2 / 1e4:,.4f}")
+    out.print(summary)
+    for d in result.layers:
+        if not d.matrix:
+            continue
+        m = Table(title=ctx.t(f"用地变化矩阵：{d.layer}（公顷）", f"Land-use change: {d.layer} (ha)"))
+        for head in (ctx.t("原用途", "From"), ctx.t("现用途", "To"), ctx.t("面积(公顷)", "ha")):
+            m.add_column(head)
+        for (a, b), v in sorted(d.matrix.items()):
+            if a != b:
+                m.add_row(a if a != NONE_CODE else ctx.t("（无）", "(none)"),
+                          b if b != NONE_CODE else ctx.t("（无）", "(none)"), f"{v / 1e4:,.4f}")
+        out.print(m)
+
+
+# -- guotu history / log -------------------------------------------------------------------
+@root.command("history")
+@click.argument("target")
+@workspace_option()
+@json_option
+@lang_option
+@pass_context
+def history_command(ctx: Context, target: str, workspace: str, as_json: bool) -> None:
+    """History of a plan (PLAN) or of a feature (LAYER:KEY, e.g. GHYD:GH00001234)."""
+    with open_workspace(workspace) as store:
+        if ":" in target and not target.startswith("layer:") and \
+                target.split(":", 1)[0] in {i.name for i in store.layers()}:
+            layer, key = target.split(":", 1)
+            entries = store.feature_history(layer, key)
+            if as_json:
+                emit_json({"layer": layer, "key": key, "revisions": entries})
+                return
+            table = Table(title=ctx.t(f"要素历史：{layer} {key}", f"Feature history: {layer} {key}"))
+            for head in ("fid", ctx.t("登记于版本", "Added in"), ctx.t("废止于版本", "Retired in")):
+                table.add_column(head)
+            for e in entries:
+                table.add_row(str(e["fid"]), e["added_in"], ", ".join(e["retired_in"]) or "—")
+            console().print(table)
+            return
+        plan = store.plan(target)
+        log = store.audit_log(object_prefix=f"plan:{plan.name}")
+        layer_logs = [e for i in store.layers() if i.plan == plan.name
+                      for e in store.audit_log(object_prefix=f"layer:{i.name}")]
+    entries_all = sorted([*log, *layer_logs], key=lambda e: e.id)
+    _print_log(ctx, entries_all, as_json)
+
+
+@root.command("log")
+@workspace_option()
+@click.option("--object", "object_prefix", help="Only entries about this object "
+              "(plan:NAME, layer:NAME).")
+@click.option("--limit", type=int, help="At most this many entries (the newest).")
+@json_option
+@lang_option
+@pass_context
+def log_command(ctx: Context, workspace: str, object_prefix: str | None, limit: int | None,
+                as_json: bool) -> None:
+    """The append-only audit log: who did what, when and why."""
+    with open_workspace(workspace) as store:
+        entries = store.audit_log(object_prefix=object_prefix)
+    if limit:
+        entries = entries[-limit:]
+    _print_log(ctx, entries, as_json)
+
+
+def _print_log(ctx: Context, entries: list[Any], as_json: bool) -> None:
+    if as_json:
+        emit_json([e.to_dict() for e in entries])
+        return
+    table = Table()
+    for head in ("#", ctx.t("时间", "When"), ctx.t("操作人", "Who"), ctx.t("操作", "Action"),
+                 ctx.t("对象", "Object"), ctx.t("原因", "Reason")):
+        table.add_column(head)
+    for e in entries:
+        table.add_row(str(e.id), e.at[:19], e.actor, e.action, e.object, e.reason)
+    console().print(table)

@@ -1,0 +1,136 @@
+"""Plans, versions, as-of reads, diff, history and log through the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+from pyproj import CRS
+
+from guotu.cli import root
+from guotu.domain.area import ellipsoidal_area_m2
+from guotu.store.geopackage import GeoPackageStore
+
+from ..conftest import X0, Y0, squares
+
+GK39 = CRS.from_epsg(4527)
+PLAN = "示范县总体规划"
+
+
+def run(*args: str) -> object:
+    res = CliRunner().invoke(root, list(args))
+    assert res.exit_code == 0, res.output
+    return res
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    """GHYD v2021 (4 squares) and its 2023 amendment: square 1 removed, square 2 re-coded
+    0101 → 0701, square 4 halved, square 5 added (0901)."""
+    ws = tmp_path / "ws.gpkg"
+    v1 = tmp_path / "v1.gpkg"
+    gpd.GeoDataFrame({"BSM": ["S1", "S2", "S3", "S4"],
+                      "YDYHFLDM": ["0101", "0101", "0701", "1401"]},
+                     geometry=squares(4), crs=GK39).to_file(v1)
+    sq = squares(5)
+    half = shapely.box(X0 + 300, Y0, X0 + 350, Y0 + 100)
+    v2 = tmp_path / "v2.gpkg"
+    gpd.GeoDataFrame({"BSM": ["S2", "S3", "S4", "S5"],
+                      "YDYHFLDM": ["0701", "0701", "1401", "0901"]},
+                     geometry=[sq[1], sq[2], half, sq[4]], crs=GK39).to_file(v2)
+    w = str(ws)
+    run("plan", "create", PLAN, "-w", w, "--level", "县", "--type", "总体规划", "--xzqdm", "370999")
+    run("import", str(v1), "--role", "规划用地", "-w", w, "--layer", "GHYD", "--plan", PLAN,
+        "--version", "2021版", "--valid-from", "2021-05-01", "--approval-no", "鲁政字〔2021〕1号")
+    run("import", str(v2), "--role", "规划用地", "-w", w, "--layer", "GHYD", "--plan", PLAN,
+        "--version", "2023修改", "--status", "修改", "--valid-from", "2023-09-01",
+        "--reason", "局部修改")
+    return ws
+
+
+def test_amendment_stores_only_the_change(ws: Path) -> None:
+    with GeoPackageStore.open(ws) as store:
+        assert store._conn.execute('SELECT count(*) FROM "GHYD"').fetchone()[0] == 4 + 3
+
+
+def test_as_of_reads_through_stats_and_layers(ws: Path) -> None:
+    sq = ellipsoidal_area_m2(squares(5), GK39)
+    old = json.loads(run("stats", "-w", str(ws), "--layer", "GHYD", "--as-of", "2022-01-01",
+                         "--json", "--level", "1").output)
+    new = json.loads(run("stats", "-w", str(ws), "--layer", "GHYD", "--json", "--level",
+                         "1").output)
+    by_code = {r["code"]: r["area_m2"] for r in old["rows"]}
+    assert by_code["01"] == pytest.approx(sq[0] + sq[1], abs=1e-6)
+    by_code = {r["code"]: r["area_m2"] for r in new["rows"]}
+    assert by_code["07"] == pytest.approx(sq[1] + sq[2], abs=1e-6)
+    assert "01" not in by_code
+    layers = json.loads(run("layers", "-w", str(ws), "--as-of", "2022-01-01", "--json").output)
+    assert layers[0]["version"] == "2021版" and layers[0]["features"] == 4
+    before = json.loads(run("layers", "-w", str(ws), "--as-of", "2020-01-01", "--json").output)
+    assert before[0]["version"] is None and before[0]["features"] == 0
+
+
+def test_diff_lists_changes_and_the_land_use_change_matrix(ws: Path, tmp_path: Path) -> None:
+    xlsx, gpkg = tmp_path / "d.xlsx", tmp_path / "d.gpkg"
+    data = json.loads(run("diff", PLAN, "2021版", "2023修改", "-w", str(ws), "--json",
+                          "--xlsx", str(xlsx), "--gpkg", str(gpkg)).output)
+    (layer,) = data["layers"]
+    assert (layer["added"], layer["removed"], layer["changed"]) == (1, 1, 2)
+    kinds = {(c["kind"], c["key"]) for c in layer["changes"]}
+    assert kinds == {("added", "S5"), ("removed", "S1"), ("changed", "S2"), ("changed", "S4")}
+    s2 = next(c for c in layer["changes"] if c["key"] == "S2")
+    assert s2["changed_fields"] == {"YDYHFLDM": ["0101", "0701"]} and not s2["geometry_changed"]
+    s4 = next(c for c in layer["changes"] if c["key"] == "S4")
+    assert s4["geometry_changed"] and s4["changed_fields"] == {}
+    sq = ellipsoidal_area_m2(squares(5), GK39)
+    halves = ellipsoidal_area_m2([shapely.box(X0 + 300, Y0, X0 + 350, Y0 + 100),
+                                  shapely.box(X0 + 350, Y0, X0 + 400, Y0 + 100)], GK39)
+    matrix = {(m["from"], m["to"]): m["area_m2"] for m in layer["matrix"]}
+    assert matrix == pytest.approx({
+        ("0101", "0701"): sq[1], ("0101", "∅"): sq[0], ("1401", "1401"): halves[0],
+        ("1401", "∅"): halves[1], ("∅", "0901"): sq[4]}, abs=1e-6)
+    book = openpyxl.load_workbook(xlsx)
+    assert book.sheetnames == ["汇总", "变化要素", "用地变化矩阵"]
+    assert {row[0] for row in pyogrio.list_layers(gpkg)} == {"GHYD_old", "GHYD_new"}
+
+
+def test_diff_in_the_other_direction_mirrors_it(ws: Path) -> None:
+    data = json.loads(run("diff", PLAN, "2023修改", "2021版", "-w", str(ws), "--json").output)
+    layer = data["layers"][0]
+    assert (layer["added"], layer["removed"], layer["changed"]) == (1, 1, 2)
+    assert {(m["from"], m["to"]) for m in layer["matrix"]} >= {("0701", "0101"), ("∅", "0101")}
+
+
+def test_plan_show_history_and_log(ws: Path) -> None:
+    shown = json.loads(run("plan", "show", PLAN, "-w", str(ws), "--json").output)
+    assert [v["label"] for v in shown["versions"]] == ["2021版", "2023修改"]
+    assert shown["in_force"] == "2023修改" and shown["layers"] == ["GHYD"]
+    at_2022 = json.loads(run("plan", "show", PLAN, "-w", str(ws), "--as-of", "2022-06-01",
+                             "--json").output)
+    assert at_2022["in_force"] == "2021版"
+    hist = json.loads(run("history", "GHYD:S2", "-w", str(ws), "--json").output)
+    assert [r["added_in"] for r in hist["revisions"]] == [f"{PLAN}/2021版", f"{PLAN}/2023修改"]
+    assert hist["revisions"][0]["retired_in"] == [f"{PLAN}/2023修改"]
+    log = json.loads(run("log", "-w", str(ws), "--json").output)
+    actions = [e["action"] for e in log]
+    assert actions.count("record_version") == 2 and actions.count("write_layer") == 2
+    assert any(e["reason"] == "局部修改" for e in log)
+    plan_hist = json.loads(run("history", PLAN, "-w", str(ws), "--json").output)
+    assert len(plan_hist) >= 4
+    human = run("plan", "show", PLAN, "-w", str(ws)).output
+    assert "批复" in human and "修改" in human and "鲁政字〔2021〕1号" in human
+
+
+def test_recording_the_same_version_twice_is_refused(ws: Path, tmp_path: Path) -> None:
+    v3 = tmp_path / "v3.gpkg"
+    gpd.GeoDataFrame({"BSM": ["S9"], "YDYHFLDM": ["0701"]}, geometry=squares(1),
+                     crs=GK39).to_file(v3)
+    res = CliRunner().invoke(root, ["import", str(v3), "--role", "规划用地", "-w", str(ws),
+                                    "--layer", "GHYD", "--plan", PLAN, "--version", "2023修改"])
+    assert res.exit_code == 2 and "已登记的版本不能修改" in res.output
