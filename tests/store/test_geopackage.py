@@ -1,4 +1,6 @@
-"""The GeoPackage workspace: what GDAL sees, atomic writes, readers during a write."""
+"""The GeoPackage workspace's own behaviour: what GDAL sees, the R-tree, atomic writes when
+killed, readers during a write. What every store does (round trips, bbox reads, empty and
+missing geometries, NaN) is in the contract suite, test_contract.py."""
 
 from __future__ import annotations
 
@@ -43,27 +45,6 @@ def store(tmp_path: Path) -> GeoPackageStore:
     with GeoPackageStore.open(tmp_path / "ws.gpkg", create=True) as s:
         s.set_crs(GK39)
         yield s
-
-
-def test_round_trip_keeps_geometry_attributes_and_order(store) -> None:
-    frame = _frame(50)
-    frame.loc[3, "geometry"] = None
-    frame.loc[4, "geometry"] = shapely.Polygon()
-    frame.loc[5, "MJ"] = np.nan
-    _write(store, "L", frame)
-    back = store.read_layer("L")
-    assert back["BSM"].tolist() == frame["BSM"].tolist()
-    assert back.geometry.iloc[3] is None
-    assert back.geometry.iloc[4].is_empty
-    assert np.isnan(back["MJ"].iloc[5])
-    ok = [i for i in range(50) if i not in (3, 4)]
-    assert all(back.geometry.iloc[i].equals(frame.geometry.iloc[i]) for i in ok)
-
-
-def test_bbox_read_uses_the_rtree(store) -> None:
-    _write(store, "L", _frame(100))
-    got = store.read_layer("L", bbox=(X0 + 1, Y0 + 1, X0 + 9, Y0 + 9))
-    assert got["BSM"].tolist() == ["B0"]
 
 
 def test_gdal_reads_the_layer_and_edits_keep_the_index_in_step(store, tmp_path: Path) -> None:

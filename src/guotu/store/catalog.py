@@ -1,8 +1,19 @@
-"""Plans, versions and the audit log in SQL tables (see ``gpkg_schema.VERSIONING_DDL``).
+"""Plans, versions and the audit log in SQL tables (see ``gpkg_schema.VERSIONING_DDL`` and
+``postgis.PG_DDL``).
 
-:class:`PlanCatalog` is a mixin for SQL stores: it needs ``self._conn`` (a DB-API connection
-taking ``?`` parameters), ``self._transaction()`` and ``self.path``. Versions and audit entries
-are only ever inserted; the tables' triggers refuse updates and deletes.
+:class:`PlanCatalog` is a mixin for SQL stores. Its SQL is written once, with ``?``
+placeholders and ``RETURNING id``; a dialect overrides two small hooks:
+
+* :meth:`PlanCatalog._execute` runs one statement and returns a cursor (the default uses
+  ``self._conn``, a sqlite3 connection; PostGIS rewrites ``?`` to ``%s`` and runs it on the
+  connection of the current transaction or one from its pool);
+* :meth:`PlanCatalog._store_errors` turns the driver's exceptions into guotu's store errors
+  (the default is the GeoPackage adapter's helper).
+
+Values cross in portable forms (ISO text for dates and times, JSON text for details) and are
+read back from either text or the driver's native types. The store also provides
+``self._transaction()``. Versions and audit entries are only ever inserted; the tables'
+triggers refuse updates and deletes.
 """
 
 from __future__ import annotations
@@ -14,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guotu.domain.model import (
     Plan,
@@ -26,9 +37,22 @@ from guotu.domain.model import (
     pending_versions,
     version_in_force,
 )
-from guotu.errors import ConfigError, NotFoundError
+from guotu.errors import ConfigError, NotFoundError, StoreError
 
-__all__ = ["AuditEntry", "PlanCatalog", "VersionSpec"]
+if TYPE_CHECKING:
+    from guotu.store.geopackage import LayerInfo
+
+__all__ = [
+    "AuditEntry",
+    "PlanCatalog",
+    "VersionSpec",
+    "layer_case_clash_error",
+    "layer_exists_error",
+    "no_column_error",
+    "no_crs_error",
+    "no_layer_error",
+    "other_crs_error",
+]
 
 
 @dataclass(frozen=True)
@@ -79,21 +103,38 @@ def _iso(d: date | datetime | None) -> str | None:
     return None if d is None else d.isoformat()
 
 
-def _date(text: str | None) -> date | None:
-    return None if not text else date.fromisoformat(text[:10])
+def _date(value: str | date | None) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return None if not value else date.fromisoformat(value[:10])
+
+
+def _timestamp(value: str | datetime) -> datetime:
+    """A record time read back as text (SQLite) or as a timestamp (PostgreSQL)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def _version(row: Sequence[Any]) -> Version:
     return Version(
-        id=int(row[0]), plan_id=int(row[1]), label=row[2], parent_id=row[3],
+        id=int(row[0]), plan_id=int(row[1]), label=row[2],
+        parent_id=None if row[3] is None else int(row[3]),
         status=VersionStatus(row[4]), valid_from=_date(row[5]), valid_to=_date(row[6]),
-        recorded_at=datetime.fromisoformat(row[7]), approval_no=row[8], approval_organ=row[9],
+        recorded_at=_timestamp(row[7]), approval_no=row[8], approval_organ=row[9],
         approval_date=_date(row[10]), author=row[11], reason=row[12])
 
 
 def _plan(row: Sequence[Any]) -> Plan:
     return Plan(id=int(row[0]), name=row[1], level=PlanLevel(row[2]), type=PlanType(row[3]),
-                xzqdm=row[4], parent_plan_id=row[5], description=row[6])
+                xzqdm=row[4], parent_plan_id=None if row[5] is None else int(row[5]),
+                description=row[6])
+
+
+def _audit_entry(row: Sequence[Any]) -> AuditEntry:
+    at = row[1] if isinstance(row[1], str) else row[1].isoformat()
+    detail = row[6] if isinstance(row[6], dict) else json.loads(row[6])
+    return AuditEntry(int(row[0]), at, row[2], row[3], row[4], row[5], detail)
 
 
 _VERSION_COLS = ("id, plan_id, label, parent_id, status, valid_from, valid_to, recorded_at, "
@@ -105,10 +146,30 @@ class PlanCatalog:
     """Plans, versions, time resolution and the audit log, for SQL stores."""
 
     _conn: sqlite3.Connection
-    path: Path
+    path: Any
 
     def _transaction(self) -> contextlib.AbstractContextManager[None]:  # pragma: no cover
         raise NotImplementedError
+
+    # -- dialect hooks ---------------------------------------------------------------------
+    def _store_errors(self, action: str, action_zh: str
+                      ) -> contextlib.AbstractContextManager[None]:
+        """Driver exceptions raised inside become guotu's store errors (dialect hook)."""
+        from guotu.store.geopackage import _driver_errors  # the GeoPackage adapter's helper
+
+        return _driver_errors(Path(self.path), action, action_zh)
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement written with ``?`` placeholders; a cursor (dialect hook)."""
+        return self._conn.execute(sql, tuple(params))
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._store_errors("reading or recording plans and versions", "读写规划与版本"):
+            return self._execute(sql, params)
+
+    def _insert_returning_id(self, sql: str, params: Sequence[Any]) -> int:
+        with self._store_errors("reading or recording plans and versions", "读写规划与版本"):
+            return int(self._execute(sql + " RETURNING id", params).fetchone()[0])
 
     # -- plans -----------------------------------------------------------------------------
     def create_plan(self, name: str, *, level: PlanLevel, type: PlanType, xzqdm: str = "",
@@ -121,7 +182,8 @@ class PlanCatalog:
                               message_zh=f"已存在名为 {name!r} 的规划。",
                               fix_zh="请换一个名称，或为该规划登记新版本。")
         parent_id = self.plan(parent_plan).id if parent_plan else None
-        with self._transaction():
+        with self._store_errors(f"creating plan {name}", f"新建规划 {name}"), \
+                self._transaction():
             plan = self._insert_plan(name, level, type, xzqdm, parent_id, description, False)
             self._audit(actor, "create_plan", f"plan:{name}", reason,
                         {"level": level.value, "type": type.value, "xzqdm": xzqdm})
@@ -129,16 +191,16 @@ class PlanCatalog:
 
     def _insert_plan(self, name: str, level: PlanLevel, type: PlanType, xzqdm: str,
                      parent_id: int | None, description: str, implicit: bool) -> Plan:
-        cur = self._conn.execute(
+        plan_id = self._insert_returning_id(
             "INSERT INTO guotu_plans (name, level, type, xzqdm, parent_plan_id, description,"
             " is_implicit) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (name, level.value, type.value, xzqdm, parent_id, description, int(implicit)))
-        return Plan(int(cur.lastrowid or 0), name, level, type, xzqdm, parent_id, description)
+            (name, level.value, type.value, xzqdm, parent_id, description, bool(implicit)))
+        return Plan(plan_id, name, level, type, xzqdm, parent_id, description)
 
     def plans(self) -> list[Plan]:
         """Every plan, by name."""
-        rows = self._conn.execute(f"SELECT {_PLAN_COLS} FROM guotu_plans ORDER BY name")
-        return [_plan(r) for r in rows.fetchall()]
+        rows = self._run(f"SELECT {_PLAN_COLS} FROM guotu_plans ORDER BY name").fetchall()
+        return sorted((_plan(r) for r in rows), key=lambda p: p.name)
 
     def plan(self, name: str | int) -> Plan:
         """The plan with this name (or id)."""
@@ -154,10 +216,10 @@ class PlanCatalog:
     def versions(self, plan: str | int | None = None) -> list[Version]:
         """Versions of one plan (or of all), in the order they were recorded."""
         if plan is None:
-            rows = self._conn.execute(f"SELECT {_VERSION_COLS} FROM guotu_versions ORDER BY id")
+            rows = self._run(f"SELECT {_VERSION_COLS} FROM guotu_versions ORDER BY id")
         else:
-            rows = self._conn.execute(f"SELECT {_VERSION_COLS} FROM guotu_versions WHERE "
-                                      "plan_id = ? ORDER BY id", (self.plan(plan).id,))
+            rows = self._run(f"SELECT {_VERSION_COLS} FROM guotu_versions WHERE "
+                             "plan_id = ? ORDER BY id", (self.plan(plan).id,))
         return [_version(r) for r in rows.fetchall()]
 
     def version(self, plan: str | int, label: str) -> Version:
@@ -173,8 +235,8 @@ class PlanCatalog:
 
     def version_by_id(self, version_id: int) -> Version:
         """A version by its id."""
-        row = self._conn.execute(f"SELECT {_VERSION_COLS} FROM guotu_versions WHERE id = ?",
-                                 (version_id,)).fetchone()
+        row = self._run(f"SELECT {_VERSION_COLS} FROM guotu_versions WHERE id = ?",
+                        (int(version_id),)).fetchone()
         if row is None:
             raise NotFoundError(f"There is no version {version_id}.",
                                 message_zh=f"不存在版本 {version_id}。")
@@ -189,17 +251,24 @@ class PlanCatalog:
                               f"生效日期 {spec.valid_from}。",
                               fix_zh="请让 --valid-to 晚于 --valid-from。")
         recorded = _now()
-        last = self._conn.execute("SELECT max(recorded_at) FROM guotu_versions").fetchone()[0]
-        if last and datetime.fromisoformat(last) >= recorded:  # keep record time strictly rising
-            recorded = datetime.fromisoformat(last) + timedelta(microseconds=1)
-        cur = self._conn.execute(
+        last = self._last_record_time()
+        if last is not None and last >= recorded:  # keep record time strictly rising
+            recorded = last + timedelta(microseconds=1)
+        return self.version_by_id(self._insert_version_row(plan, spec, parent_id, recorded))
+
+    def _last_record_time(self) -> datetime | None:
+        last = self._run("SELECT max(recorded_at) FROM guotu_versions").fetchone()[0]
+        return None if not last else _timestamp(last)
+
+    def _insert_version_row(self, plan: Plan, spec: VersionSpec, parent_id: int | None,
+                            recorded: datetime) -> int:
+        return self._insert_returning_id(
             "INSERT INTO guotu_versions (plan_id, label, parent_id, status, valid_from, valid_to,"
             " recorded_at, approval_no, approval_organ, approval_date, author, reason) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (plan.id, spec.label, parent_id, spec.status.value, _iso(spec.valid_from),
              _iso(spec.valid_to), recorded.isoformat(), spec.approval_no, spec.approval_organ,
              _iso(spec.approval_date), spec.author, spec.reason))
-        return self.version_by_id(int(cur.lastrowid or 0))
 
     def lineage_of(self, version_id: int) -> list[int]:
         """Version ids from the root to ``version_id``."""
@@ -215,10 +284,70 @@ class PlanCatalog:
         """Versions of ``plan`` in 公示 or 报批, newest first."""
         return pending_versions(self.versions(plan), known_at or _now())
 
+    # -- layers in plans (shared by the stores' write_layer) ---------------------------------
+    def _layer_plan_id(self, name: str) -> int:
+        row = self._run("SELECT plan_id FROM guotu_layers WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            self.layer(name)  # type: ignore[attr-defined]  # raises the helpful NotFoundError
+        return int(row[0])
+
+    def _layer_in_version(self, name: str, version_id: int) -> bool:
+        return self._run("SELECT 1 FROM guotu_layer_versions WHERE layer = ? AND version_id = ?",
+                         (name, version_id)).fetchone() is not None
+
+    def _plan_for_write(self, name: str, role: str, version: VersionSpec | None,
+                        info: LayerInfo | None) -> int:
+        if version is None:
+            if info is not None:
+                return self._layer_plan_id(name)
+            return self._implicit_plan(name, role).id
+        plan = self.plan(version.plan)
+        if info is not None and info.plan and info.plan != plan.name:
+            raise ConfigError(
+                f"Layer {name} belongs to plan {info.plan!r}, not {plan.name!r}.", layer=name,
+                fix=f"Record it in a version of {info.plan!r}, or import it under another "
+                "--layer name.", message_zh=f"图层 {name} 属于规划 {info.plan!r}，不属于"
+                f" {plan.name!r}。", fix_zh=f"请登记到 {info.plan!r} 的版本，或用 --layer 换名导入。")
+        return plan.id
+
+    def _implicit_plan(self, name: str, role: str) -> Plan:
+        kind = PlanType.SURVEY if role in ("land_survey", "change_patch") else PlanType.DATA
+        return self._insert_plan(f"layer:{name}", PlanLevel.COUNTY, kind, "", None,
+                                 f"implicit plan of layer {name}", True)
+
+    def _version_for_write(self, name: str, plan_id: int, spec: VersionSpec | None,
+                           actor: str, reason: str) -> tuple[Version, list[int]]:
+        """The version to record into, and the lineage whose content is the parent state."""
+        recorded = self.versions(plan_id)
+        plan = self.plan(plan_id)
+        if spec is None:
+            spec = VersionSpec(plan.name, f"v{len(recorded) + 1}", author=actor,
+                               reason=reason)
+        existing = next((v for v in recorded if v.label == spec.label), None)
+        if existing is not None:
+            if self._layer_in_version(name, existing.id):
+                raise ConfigError(
+                    f"Version {spec.label!r} of plan {plan.name!r} already holds layer {name}; "
+                    "a recorded version is never modified.", layer=name,
+                    fix="Record the change as a new version (another --version label).",
+                    message_zh=f"规划 {plan.name!r} 的版本 {spec.label!r} 已包含图层 {name}；"
+                    "已登记的版本不能修改。", fix_zh="请以新版本登记修改（换一个 --version 名称）。")
+            chain = self.lineage_of(existing.id)
+            return existing, chain[:-1]
+        if spec.parent is not None:
+            parent: Version | None = self.version(plan.id, spec.parent)
+        else:
+            parent = recorded[-1] if recorded else None
+        target = self._insert_version(plan, spec, parent.id if parent else None)
+        self._audit(actor or spec.author, "record_version", f"plan:{plan.name}",
+                    reason or spec.reason, {"version": spec.label, "status": spec.status.value,
+                                            "parent": parent.label if parent else None})
+        return target, ([] if parent is None else self.lineage_of(parent.id))
+
     # -- audit -----------------------------------------------------------------------------
     def _audit(self, actor: str, action: str, obj: str, reason: str = "",
                detail: dict[str, Any] | None = None) -> None:
-        self._conn.execute(
+        self._run(
             "INSERT INTO guotu_audit (at, actor, action, object, reason, detail) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (_now().isoformat(), actor or "guotu", action, obj, reason,
@@ -236,6 +365,56 @@ class PlanCatalog:
         sql += " ORDER BY id"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return [AuditEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], json.loads(r[6]))
-                for r in self._conn.execute(sql, params).fetchall()]
+        return [_audit_entry(r) for r in self._run(sql, params).fetchall()]
 
+
+
+# -- messages every store gives in the same words ----------------------------------------------
+def no_layer_error(where: object, name: str, names: Sequence[str]) -> NotFoundError:
+    """``name`` is not a layer of workspace ``where`` (the error lists ``names``)."""
+    known = ", ".join(names) or "none yet"
+    known_zh = "、".join(names) or "暂无"
+    return NotFoundError(f"Workspace {where} has no layer {name!r}.", layer=name,
+                         fix=f"Layers in it: {known}.",
+                         message_zh=f"工作空间 {where} 中没有图层 {name!r}。",
+                         fix_zh=f"其中的图层有：{known_zh}。")
+
+
+def no_column_error(name: str, column: str, columns: Sequence[str]) -> NotFoundError:
+    """Layer ``name`` has no ``column``."""
+    return NotFoundError(f"Layer {name!r} has no column {column!r}.", layer=name,
+                         field=column, fix=f"Columns: {', '.join(columns)}.",
+                         message_zh=f"图层 {name!r} 中没有字段 {column!r}。",
+                         fix_zh=f"现有字段：{'、'.join(columns)}。")
+
+
+def layer_exists_error(where: object, name: str) -> StoreError:
+    """A write without ``replace`` or a version to a layer that exists."""
+    return StoreError(
+        f"Workspace {where} already has a layer {name!r}.", layer=name,
+        fix="Choose another --layer name, or add --replace to record a new version.",
+        message_zh=f"工作空间 {where} 中已有图层 {name!r}。",
+        fix_zh="请用 --layer 换一个图层名，或加上 --replace 登记新版本。")
+
+
+def layer_case_clash_error(where: object, name: str, clash: str) -> ConfigError:
+    """``name`` differs from the existing layer ``clash`` only in letter case."""
+    return ConfigError(
+        f"Workspace {where} has a layer {clash!r}; names that differ only in case "
+        "are the same table.", layer=name, fix=f"Use --layer {clash} or another name.",
+        message_zh=f"工作空间 {where} 中已有图层 {clash!r}；仅大小写不同的名称视为同一图层。",
+        fix_zh=f"请用 --layer {clash} 或换一个名称。")
+
+
+def no_crs_error() -> StoreError:
+    """A write to a workspace with no CRS and none given."""
+    return StoreError("The workspace has no CRS yet; call set_crs first.",
+                      message_zh="工作空间尚未设置坐标参考系；请先调用 set_crs。")
+
+
+def other_crs_error(where: object, current: str) -> ConfigError:
+    """A write in another CRS than the workspace's."""
+    return ConfigError(f"Workspace {where} already uses {current}.",
+                       fix="Reproject the data to it, or use another workspace.",
+                       message_zh=f"工作空间 {where} 已使用坐标系 {current}。",
+                       fix_zh="请把数据投影到该坐标系，或换一个工作空间。")

@@ -18,11 +18,9 @@ waits ``busy_timeout_s`` and then gets a :class:`StoreError` saying another writ
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +32,7 @@ import shapely
 from pyproj import CRS
 from pyproj.enums import WktVersion
 
-from guotu.domain.model import Plan, PlanLevel, PlanType, Version
+from guotu.domain.model import Version
 from guotu.domain.roles import get_role
 from guotu.errors import (
     ConfigError,
@@ -59,6 +57,7 @@ from guotu.store.gpkg_schema import (
     rtree_name,
     rtree_triggers,
 )
+from guotu.store.revisions import LayerInfo, content_hashes, layer_info, match_revisions
 from guotu.store.rtree_bulk import bulk_load_rtree
 
 __all__ = ["SCHEMA_VERSION", "GeoPackageStore", "LayerInfo"]
@@ -67,30 +66,6 @@ __all__ = ["SCHEMA_VERSION", "GeoPackageStore", "LayerInfo"]
 SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10300  # GeoPackage 1.3.0
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """What the workspace knows about one layer."""
-
-    name: str
-    role: str
-    features: int
-    geometry_type: str
-    crs: str
-    columns: dict[str, str] = field(default_factory=dict)
-    source: str = ""
-    source_layer: str = ""
-    field_map: dict[str, str] = field(default_factory=dict)
-    imported_at: str = ""
-    plan: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The machine-readable form used by ``guotu layers --json``."""
-        return {"name": self.name, "role": self.role, "features": self.features,
-                "geometry_type": self.geometry_type, "crs": self.crs, "columns": self.columns,
-                "source": self.source, "source_layer": self.source_layer,
-                "field_map": self.field_map, "imported_at": self.imported_at, "plan": self.plan}
 
 
 @contextlib.contextmanager
@@ -109,6 +84,10 @@ def _driver_errors(path: Path, action: str, action_zh: str) -> Iterator[None]:
             ) from exc
         raise StoreError(f"Workspace {path}: {action} failed: {text}.", file=str(path),
                          message_zh=f"工作空间 {path}：{action_zh}失败：{text}。") from exc
+    except sqlite3.IntegrityError as exc:
+        raise StoreIntegrityError(
+            f"Workspace {path}: {action} was refused: {exc}.", file=str(path),
+            message_zh=f"工作空间 {path}：{action_zh}被拒绝：{exc}。") from exc
     except sqlite3.DatabaseError as exc:
         raise StoreIntegrityError(
             f"{path} is not a readable GeoPackage ({exc}); {action} was not done.",
@@ -116,6 +95,20 @@ def _driver_errors(path: Path, action: str, action_zh: str) -> Iterator[None]:
             message_zh=f"{path} 不是可读取的 GeoPackage（{exc}），未能{action_zh}。",
             fix_zh="请指定由 guotu 创建的工作空间，或一个新的文件名。",
         ) from exc
+
+
+class _GuardedConnection(sqlite3.Connection):
+    """A sqlite3 connection whose statements raise guotu's store errors, never sqlite3's."""
+
+    workspace_path: Path = Path("?")
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        with _driver_errors(self.workspace_path, "accessing the workspace", "访问工作空间"):
+            return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        with _driver_errors(self.workspace_path, "writing to the workspace", "写入工作空间"):
+            return super().executemany(sql, parameters)
 
 
 class GeoPackageStore(PlanCatalog):
@@ -164,13 +157,20 @@ class GeoPackageStore(PlanCatalog):
         is_new = not p.exists() or p.stat().st_size == 0
         try:
             conn = sqlite3.connect(str(p), isolation_level=None, timeout=busy_timeout_s,
-                                   check_same_thread=False)
+                                   check_same_thread=False, factory=_GuardedConnection)
+            conn.workspace_path = p
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"Cannot open workspace {p}: {exc}.", file=str(p),
                                         message_zh=f"无法打开工作空间 {p}：{exc}。") from exc
         register_functions(conn)
         store = cls(p, conn)
         with _driver_errors(p, "opening the workspace", "打开工作空间"):
+            # WAL with synchronous=NORMAL keeps every commit atomic and the file consistent
+            # when a process is killed; only a power cut can lose the last commits. A large
+            # page cache keeps bulk imports from thrashing.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA cache_size = -262144")
+            conn.execute("PRAGMA temp_store = MEMORY")
             if is_new:
                 store._initialise()
             else:
@@ -253,7 +253,8 @@ class GeoPackageStore(PlanCatalog):
                 for (name,) in self._conn.execute(
                         "SELECT name FROM guotu_layers ORDER BY name").fetchall():
                     self._conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {ADDED_IN} INTEGER")
-                    self._conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {CONTENT_HASH} TEXT")
+                    self._conn.execute(
+                        f"ALTER TABLE {q(name)} ADD COLUMN {CONTENT_HASH} INTEGER")
                     plan = self._implicit_plan(name, self.layer_role(name))
                     v = self._insert_version(plan, VersionSpec(plan.name, "v1",
                                                                reason="upgrade"), None)
@@ -277,7 +278,7 @@ class GeoPackageStore(PlanCatalog):
         if not rows:
             return
         fids, blobs, *values = (list(v) for v in zip(*rows, strict=True))
-        hashes = _content_hashes(blobs, values)
+        hashes = content_hashes(blobs, values)
         self._conn.executemany(f"UPDATE {q(name)} SET {CONTENT_HASH} = ? WHERE fid = ?",
                                list(zip(hashes, fids, strict=True)))
 
@@ -308,7 +309,7 @@ class GeoPackageStore(PlanCatalog):
                 "SELECT l.name, l.role, l.features, l.geometry_type, l.crs, l.columns, l.source,"
                 " l.source_layer, l.field_map, l.imported_at, p.name FROM guotu_layers l LEFT "
                 "JOIN guotu_plans p ON p.id = l.plan_id ORDER BY l.name").fetchall()
-        return [_layer_info(r) for r in rows]
+        return [layer_info(r) for r in rows]
 
     def layer(self, name: str) -> LayerInfo:
         """The layer called ``name``.
@@ -344,13 +345,6 @@ class GeoPackageStore(PlanCatalog):
             recorded = self.versions(plan_id)
             return recorded[-1] if recorded else None
         return found
-
-    def _layer_plan_id(self, name: str) -> int:
-        row = self._conn.execute("SELECT plan_id FROM guotu_layers WHERE name = ?",
-                                 (name,)).fetchone()
-        if row is None:
-            self.layer(name)  # raises the helpful NotFoundError
-        return int(row[0])
 
     def read_layer(self, name: str, *, bbox: Sequence[float] | None = None,
                    columns: Sequence[str] | None = None, as_of: date | None = None,
@@ -510,7 +504,7 @@ class GeoPackageStore(PlanCatalog):
         srs_id = self._srs_id(crs) if fixed is not None else self._planned_srs_id(crs)
         blobs = encode_blobs(geoms, srs_id)
         values = [column_values(frame[c], types[c]) for c in cols]
-        hashes = _content_hashes(blobs, values)
+        hashes = content_hashes(blobs, values)
         with _driver_errors(self.path, f"writing layer {name}", f"写入图层 {name}"), \
                 self._transaction():
             if fixed is None:
@@ -527,7 +521,7 @@ class GeoPackageStore(PlanCatalog):
                 self._add_columns(name, [c for c in cols if c not in old_types], types)
             old = self._conn.execute(
                 *self._select_in_versions(name, f"fid, {CONTENT_HASH}", parent_chain)).fetchall()
-            keep, retire, add = _match_revisions(old, hashes)
+            keep, retire, add = match_revisions(old, hashes)
             rows = [(*r, target.id, h) for i, (r, h) in
                     enumerate(zip(zip(blobs, *values, strict=True), hashes, strict=True))
                     if add[i]]
@@ -537,7 +531,11 @@ class GeoPackageStore(PlanCatalog):
             self._conn.executemany("INSERT INTO guotu_retired VALUES (?, ?, ?)",
                                    [(name, target.id, f) for f in retire])
             if not exists:
-                self._create_rtree(name)
+                # Indexes of a new table are built after its rows: much faster than row by row.
+                inserted = np.flatnonzero(add)
+                self._create_rtree(name, geoms[inserted])
+                self._conn.execute(
+                    f"CREATE INDEX {q(f'{name}_{ADDED_IN}')} ON {q(name)} ({ADDED_IN})")
             features = keep + int(add.sum())
             self._conn.execute("INSERT INTO guotu_layer_versions VALUES (?, ?, ?, ?, ?)",
                                (name, target.id, features, int(add.sum()), len(retire)))
@@ -556,66 +554,13 @@ class GeoPackageStore(PlanCatalog):
                          "source": source})
         return self.layer(name)
 
-    def _plan_for_write(self, name: str, role: str, version: VersionSpec | None,
-                        info: LayerInfo | None) -> int:
-        if version is None:
-            if info is not None:
-                return self._layer_plan_id(name)
-            return self._implicit_plan(name, role).id
-        plan = self.plan(version.plan)
-        if info is not None and info.plan and info.plan != plan.name:
-            raise ConfigError(
-                f"Layer {name} belongs to plan {info.plan!r}, not {plan.name!r}.", layer=name,
-                fix=f"Record it in a version of {info.plan!r}, or import it under another "
-                "--layer name.", message_zh=f"图层 {name} 属于规划 {info.plan!r}，不属于"
-                f" {plan.name!r}。", fix_zh=f"请登记到 {info.plan!r} 的版本，或用 --layer 换名导入。")
-        return plan.id
-
-    def _implicit_plan(self, name: str, role: str) -> Plan:
-        kind = PlanType.SURVEY if role in ("land_survey", "change_patch") else PlanType.DATA
-        return self._insert_plan(f"layer:{name}", PlanLevel.COUNTY, kind, "", None,
-                                 f"implicit plan of layer {name}", True)
-
-    def _version_for_write(self, name: str, plan_id: int, spec: VersionSpec | None,
-                           actor: str, reason: str) -> tuple[Version, list[int]]:
-        """The version to record into, and the lineage whose content is the parent state."""
-        recorded = self.versions(plan_id)
-        plan = self.plan(plan_id)
-        if spec is None:
-            spec = VersionSpec(plan.name, f"v{len(recorded) + 1}", author=actor,
-                               reason=reason)
-        existing = next((v for v in recorded if v.label == spec.label), None)
-        if existing is not None:
-            written = self._conn.execute(
-                "SELECT 1 FROM guotu_layer_versions WHERE layer = ? AND version_id = ?",
-                (name, existing.id)).fetchone()
-            if written:
-                raise ConfigError(
-                    f"Version {spec.label!r} of plan {plan.name!r} already holds layer {name}; "
-                    "a recorded version is never modified.", layer=name,
-                    fix="Record the change as a new version (another --version label).",
-                    message_zh=f"规划 {plan.name!r} 的版本 {spec.label!r} 已包含图层 {name}；"
-                    "已登记的版本不能修改。", fix_zh="请以新版本登记修改（换一个 --version 名称）。")
-            chain = self.lineage_of(existing.id)
-            return existing, chain[:-1]
-        if spec.parent is not None:
-            parent: Version | None = self.version(plan.id, spec.parent)
-        else:
-            parent = recorded[-1] if recorded else None
-        target = self._insert_version(plan, spec, parent.id if parent else None)
-        self._audit(actor or spec.author, "record_version", f"plan:{plan.name}",
-                    reason or spec.reason, {"version": spec.label, "status": spec.status.value,
-                                            "parent": parent.label if parent else None})
-        return target, ([] if parent is None else self.lineage_of(parent.id))
-
     def _create_layer_table(self, name: str, role: str, cols: list[str], types: dict[str, str],
                             geometry_type: str, srs_id: int) -> None:
         coldefs = "".join(f", {q(c)} {types[c]}" for c in cols)
         self._conn.execute(
             f"CREATE TABLE {q(name)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, "
             f"{GEOM} {geometry_type}{coldefs}, {ADDED_IN} INTEGER NOT NULL, "
-            f"{CONTENT_HASH} TEXT NOT NULL)")
-        self._conn.execute(f"CREATE INDEX {q(f'{name}_{ADDED_IN}')} ON {q(name)} ({ADDED_IN})")
+            f"{CONTENT_HASH} INTEGER NOT NULL)")
         self._conn.execute(
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
             " last_change, srs_id) VALUES (?, 'features', ?, ?, ?, ?)",
@@ -646,18 +591,15 @@ class GeoPackageStore(PlanCatalog):
                 self._conn.execute("ROLLBACK")
             raise
 
-    def _create_rtree(self, name: str) -> None:
-        """Build the layer's R-tree from its rows (bulk-packed), then its triggers."""
+    def _create_rtree(self, name: str, geoms: np.ndarray) -> None:
+        """Build a new layer's R-tree (bulk-packed) from the geometries just inserted into
+        it, in fid order, then its triggers."""
         rt = rtree_name(name)
         c = self._conn
         c.execute(f"CREATE VIRTUAL TABLE {q(rt)} USING rtree(id, minx, maxx, miny, maxy)")
-        fids, blobs = [], []
-        for fid, blob in c.execute(f"SELECT fid, {GEOM} FROM {q(name)} ORDER BY fid"):
-            fids.append(fid)
-            blobs.append(blob)
-        geoms = decode_blobs(blobs)
+        ids = np.fromiter((r[0] for r in c.execute(f"SELECT fid FROM {q(name)} ORDER BY fid")),
+                          dtype=np.int64)
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        ids = np.asarray(fids, dtype=np.int64)
         bulk_load_rtree(c, rt, ids[ok], shapely.bounds(geoms)[ok][:, [0, 2, 1, 3]])
         for trigger in rtree_triggers(name):
             c.execute(trigger)
@@ -709,45 +651,5 @@ class GeoPackageStore(PlanCatalog):
             return None
         raise StoreError(f"CRS {crs.name} is not registered in {self.path}.",
                          message_zh=f"坐标参考系 {crs.name} 未在 {self.path} 中登记。")
-
-
-def _content_hashes(blobs: Sequence[bytes | None], values: Sequence[Sequence[Any]]
-                    ) -> list[str]:
-    """A 64-bit hash (hex) of each feature's geometry blob and attribute values."""
-    out = []
-    for blob, *row in zip(blobs, *values, strict=True):
-        h = hashlib.blake2b(blob or b"", digest_size=8)
-        h.update(json.dumps(row, ensure_ascii=False, default=str).encode())
-        out.append(h.hexdigest())
-    return out
-
-
-def _match_revisions(old: Sequence[Sequence[Any]], hashes: Sequence[str]
-                     ) -> tuple[int, list[int], np.ndarray]:
-    """Compare the parent's revisions (fid, hash) with the new content's hashes.
-
-    Returns (number of unchanged revisions kept, fids to retire, mask of new rows to add).
-    Identical features are matched one to one, so duplicates are counted, not merged.
-    """
-    available: dict[str, list[int]] = {}
-    for fid, h in old:
-        available.setdefault(h, []).append(int(fid))
-    add = np.ones(len(hashes), dtype=bool)
-    kept = 0
-    for i, h in enumerate(hashes):
-        fids = available.get(h)
-        if fids:
-            fids.pop()
-            add[i] = False
-            kept += 1
-    retire = sorted(f for fids in available.values() for f in fids)
-    return kept, retire, add
-
-
-def _layer_info(row: Sequence[Any]) -> LayerInfo:
-    return LayerInfo(name=row[0], role=row[1], features=int(row[2]), geometry_type=row[3],
-                     crs=row[4], columns=json.loads(row[5]), source=row[6] or "",
-                     source_layer=row[7] or "", field_map=json.loads(row[8] or "{}"),
-                     imported_at=row[9] or "", plan=row[10] or "")
 
 

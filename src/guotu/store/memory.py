@@ -1,0 +1,406 @@
+"""The in-memory store: the reference implementation of the storage contract.
+
+:class:`MemoryStore` holds plans, versions, feature revisions and the audit log in Python
+lists and dicts; no SQL. It answers every read exactly as the SQL stores do (same frames,
+same errors), so the contract suite (``tests/store/``) runs every test against it too, and
+services can be tested against it without a file or a server.
+
+The plan catalogue logic (time resolution, lineage, which version a write goes into) is the
+one of :class:`~guotu.store.catalog.PlanCatalog`; this module replaces its SQL primitives.
+A write is atomic: a failure restores the state it started from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from guotu.domain.model import Plan, PlanLevel, PlanType, Version
+from guotu.errors import NotFoundError, StoreError
+from guotu.store.catalog import (
+    AuditEntry,
+    PlanCatalog,
+    VersionSpec,
+    _now,
+    layer_case_clash_error,
+    layer_exists_error,
+    no_column_error,
+    no_crs_error,
+    no_layer_error,
+    other_crs_error,
+)
+from guotu.store.gpkg_blob import decode_blobs, encode_blobs
+from guotu.store.gpkg_schema import SQL_TYPES, column_values, crs_id, now
+from guotu.store.revisions import LayerInfo, content_hashes, match_revisions
+
+__all__ = ["MemoryStore", "layer_frame", "srid_of"]
+
+
+def srid_of(crs: CRS) -> int:
+    """The numeric id a store gives ``crs``: its EPSG code, else 0 (undefined)."""
+    auth = crs.to_authority()
+    return int(auth[1]) if auth and auth[0].upper() == "EPSG" else 0
+
+
+def layer_frame(fids: Sequence[int], geoms: npt.ArrayLike, cols: Sequence[str],
+                data: Sequence[Sequence[Any]], types: dict[str, str], crs: Any
+                ) -> gpd.GeoDataFrame:
+    """The frame every store returns: index ``fid`` (int64), the columns in order as the
+    Python values SQLite gives back (REAL as float64, missing as ``None``/NaN), then the
+    geometry column ``geometry`` in the layer's CRS."""
+    frame = pd.DataFrame({c: list(v) for c, v in zip(cols, data, strict=True)},
+                         index=pd.Index(np.asarray(fids, dtype=np.int64), name="fid"))
+    for c in cols:
+        if types[c] == "REAL":
+            frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    return gpd.GeoDataFrame(frame, geometry=np.asarray(geoms, dtype=object), crs=crs)
+
+
+@dataclass
+class _Table:
+    """Feature revisions of one layer: fid, geometry, attribute values, version, hash."""
+
+    columns: list[str]
+    fids: list[int] = field(default_factory=list)
+    geoms: list[Any] = field(default_factory=list)
+    values: list[tuple[Any, ...]] = field(default_factory=list)
+    added_in: list[int] = field(default_factory=list)
+    hashes: list[int] = field(default_factory=list)
+
+    def value(self, row: int, column: str) -> Any:
+        i = self.columns.index(column)
+        vals = self.values[row]
+        return vals[i] if i < len(vals) else None
+
+
+@dataclass
+class _Layer:
+    info: LayerInfo
+    plan_id: int
+
+
+class MemoryStore(PlanCatalog):
+    """A workspace held in memory (lost on close); see the module docstring."""
+
+    def __init__(self, name: str = "memory") -> None:
+        self.path = f"memory:{name}"
+        self._meta: dict[str, str] = {}
+        self._plans: list[Plan] = []
+        self._versions: list[Version] = []
+        self._audit_rows: list[AuditEntry] = []
+        self._layers: dict[str, _Layer] = {}
+        self._tables: dict[str, _Table] = {}
+        self._retired: dict[tuple[str, int], list[int]] = {}
+        self._layer_versions: dict[tuple[str, int], tuple[int, int, int]] = {}
+        self._depth = 0
+
+    @classmethod
+    def open(cls, name: str = "memory", *, create: bool = True) -> MemoryStore:
+        """A new, empty in-memory workspace (``create`` is accepted for symmetry)."""
+        return cls(name)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the catalogue's primitives ----------------------------------------------------------
+    def _store_errors(self, action: str, action_zh: str
+                      ) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:  # pragma: no cover
+        raise NotImplementedError("MemoryStore runs no SQL")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if self._depth:
+            yield
+            return
+        saved = (dict(self._meta), len(self._plans), len(self._versions), len(self._audit_rows),
+                 dict(self._layers), {n: (len(t.fids), list(t.columns))
+                                      for n, t in self._tables.items()},
+                 dict(self._retired), dict(self._layer_versions))
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            meta, plans, versions, audit, layers, tables, retired, layer_versions = saved
+            self._meta = meta
+            del self._plans[plans:], self._versions[versions:], self._audit_rows[audit:]
+            self._layers, self._retired, self._layer_versions = layers, retired, layer_versions
+            self._tables = {n: t for n, t in self._tables.items() if n in tables}
+            for n, (rows, columns) in tables.items():
+                t = self._tables[n]
+                t.columns = columns
+                for part in (t.fids, t.geoms, t.values, t.added_in, t.hashes):
+                    del part[rows:]
+            raise
+        finally:
+            self._depth -= 1
+
+    def _insert_plan(self, name: str, level: PlanLevel, type: PlanType, xzqdm: str,
+                     parent_id: int | None, description: str, implicit: bool) -> Plan:
+        plan = Plan(len(self._plans) + 1, name, level, type, xzqdm, parent_id, description)
+        self._plans.append(plan)
+        return plan
+
+    def plans(self) -> list[Plan]:
+        """Every plan, by name."""
+        return sorted(self._plans, key=lambda p: p.name)
+
+    def versions(self, plan: str | int | None = None) -> list[Version]:
+        """Versions of one plan (or of all), in the order they were recorded."""
+        if plan is None:
+            return list(self._versions)
+        plan_id = self.plan(plan).id
+        return [v for v in self._versions if v.plan_id == plan_id]
+
+    def version_by_id(self, version_id: int) -> Version:
+        """A version by its id."""
+        if 1 <= int(version_id) <= len(self._versions):
+            return self._versions[int(version_id) - 1]
+        raise NotFoundError(f"There is no version {version_id}.",
+                            message_zh=f"不存在版本 {version_id}。")
+
+    def _last_record_time(self) -> datetime | None:
+        return max((v.recorded_at for v in self._versions), default=None)
+
+    def _insert_version_row(self, plan: Plan, spec: VersionSpec, parent_id: int | None,
+                            recorded: datetime) -> int:
+        version = Version(
+            id=len(self._versions) + 1, plan_id=plan.id, label=spec.label, parent_id=parent_id,
+            status=spec.status, valid_from=spec.valid_from, valid_to=spec.valid_to,
+            recorded_at=recorded, approval_no=spec.approval_no,
+            approval_organ=spec.approval_organ, approval_date=spec.approval_date,
+            author=spec.author, reason=spec.reason)
+        if any(v.plan_id == plan.id and v.label == spec.label for v in self._versions):
+            raise StoreError(f"Plan {plan.name!r} already has a version {spec.label!r}.")
+        self._versions.append(version)
+        return version.id
+
+    def _audit(self, actor: str, action: str, obj: str, reason: str = "",
+               detail: dict[str, Any] | None = None) -> None:
+        detail = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
+        self._audit_rows.append(AuditEntry(len(self._audit_rows) + 1, _now().isoformat(),
+                                           actor or "guotu", action, obj, reason, detail))
+
+    def audit_log(self, *, object_prefix: str | None = None, limit: int | None = None
+                  ) -> list[AuditEntry]:
+        """The audit log, oldest first (optionally only objects starting with a prefix)."""
+        rows = [e for e in self._audit_rows if not object_prefix or e.object == object_prefix
+                or e.object.startswith(object_prefix + ":")]
+        return rows[:limit] if limit else rows
+
+    def _layer_plan_id(self, name: str) -> int:
+        if name not in self._layers:
+            self.layer(name)  # raises the helpful NotFoundError
+        return self._layers[name].plan_id
+
+    def _layer_in_version(self, name: str, version_id: int) -> bool:
+        return (name, version_id) in self._layer_versions
+
+    # -- metadata and layers -----------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        """A value of guotu's key/value metadata."""
+        return self._meta.get(key)
+
+    @property
+    def crs(self) -> CRS | None:
+        """The workspace CRS, or ``None`` while it holds no layer."""
+        text = self._meta.get("crs")
+        return None if text is None else CRS.from_user_input(text)
+
+    def set_crs(self, crs: CRS) -> None:
+        """Fix the workspace CRS; allowed only while the workspace has no layer."""
+        current = self.crs
+        if current is not None and current != crs:
+            raise StoreError(f"Workspace {self.path} already uses {current.to_string()}.",
+                             file=str(self.path),
+                             message_zh=f"工作空间 {self.path} 已使用坐标参考系 "
+                             f"{current.to_string()}。")
+        self._meta["crs"] = crs_id(crs)
+
+    def layers(self) -> list[LayerInfo]:
+        """Every layer, by name."""
+        return [self._layers[n].info for n in sorted(self._layers)]
+
+    def layer(self, name: str) -> LayerInfo:
+        """The layer called ``name`` (``NotFoundError`` lists the others)."""
+        if name in self._layers:
+            return self._layers[name].info
+        raise no_layer_error(self.path, name, sorted(self._layers))
+
+    def layers_with_role(self, role: str) -> list[LayerInfo]:
+        """Every layer of role ``role``."""
+        return [i for i in self.layers() if i.role == role]
+
+    def layer_role(self, name: str) -> str:
+        """The role id of layer ``name``."""
+        return self.layer(name).role
+
+    # -- reading -----------------------------------------------------------------------------
+    def layer_version(self, name: str, *, as_of: date | None = None,
+                      known_at: datetime | None = None) -> Version | None:
+        """The version a read of ``name`` sees (see ``GeoPackageStore.layer_version``)."""
+        plan_id = self._layer_plan_id(name)
+        found = self.resolve_version(plan_id, as_of=as_of, known_at=known_at)
+        if found is None and as_of is None and known_at is None:
+            recorded = self.versions(plan_id)
+            return recorded[-1] if recorded else None
+        return found
+
+    def _chain(self, name: str, as_of: date | None, known_at: datetime | None,
+               version_id: int | None) -> list[int]:
+        if version_id is not None:
+            return self.lineage_of(version_id)
+        version = self.layer_version(name, as_of=as_of, known_at=known_at)
+        return [] if version is None else self.lineage_of(version.id)
+
+    def _rows_in(self, name: str, chain: Sequence[int]) -> list[int]:
+        """Row positions of the revisions of ``name`` in the version whose lineage is ``chain``."""
+        table = self._tables[name]
+        ids = set(chain)
+        gone = {f for v in chain for f in self._retired.get((name, v), [])}
+        return [i for i, (fid, added) in enumerate(zip(table.fids, table.added_in, strict=True))
+                if added in ids and fid not in gone]
+
+    def read_layer(self, name: str, *, bbox: Sequence[float] | None = None,
+                   columns: Sequence[str] | None = None, as_of: date | None = None,
+                   known_at: datetime | None = None, version_id: int | None = None
+                   ) -> gpd.GeoDataFrame:
+        """Features of layer ``name`` in a version, indexed by fid (see the contract)."""
+        info = self.layer(name)
+        cols = self._columns(info, columns)
+        rows = self._rows_in(name, self._chain(name, as_of, known_at, version_id))
+        table = self._tables[name]
+        if bbox is not None and rows:
+            minx, miny, maxx, maxy = (float(v) for v in bbox)
+            geoms = np.asarray([table.geoms[i] for i in rows], dtype=object)
+            env = shapely.bounds(geoms)
+            ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            hit = ok & ((env[:, 2] >= minx) & (env[:, 0] <= maxx)
+                        & (env[:, 3] >= miny) & (env[:, 1] <= maxy))
+            rows = [r for r, h in zip(rows, hit.tolist(), strict=True) if h]
+        return self._frame(name, rows, cols, info)
+
+    def read_revisions(self, name: str, fids: Sequence[int],
+                       columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+        """Feature revisions of layer ``name`` by fid, whatever version they belong to."""
+        info = self.layer(name)
+        cols = self._columns(info, columns)
+        wanted = {int(f) for f in fids}
+        rows = [i for i, f in enumerate(self._tables[name].fids) if f in wanted]
+        return self._frame(name, rows, cols, info)
+
+    def version_changes(self, name: str, version_id: int) -> tuple[list[int], list[int]]:
+        """(fids added, fids retired) by one version in layer ``name``."""
+        table = self._tables.get(name)
+        added = [] if table is None else [
+            f for f, v in zip(table.fids, table.added_in, strict=True) if v == version_id]
+        return added, sorted(self._retired.get((name, version_id), []))
+
+    def _columns(self, info: LayerInfo, columns: Sequence[str] | None) -> list[str]:
+        cols = list(info.columns) if columns is None else list(columns)
+        unknown = [c for c in cols if c not in info.columns]
+        if unknown:
+            raise no_column_error(info.name, unknown[0], list(info.columns))
+        return cols
+
+    def _frame(self, name: str, rows: list[int], cols: list[str], info: LayerInfo
+               ) -> gpd.GeoDataFrame:
+        table = self._tables[name]
+        data = [[table.value(i, c) for i in rows] for c in cols]
+        return layer_frame([table.fids[i] for i in rows], [table.geoms[i] for i in rows],
+                           cols, data, info.columns, info.crs)
+
+    # -- writing -----------------------------------------------------------------------------
+    def write_layer(self, name: str, role: str, frame: gpd.GeoDataFrame, *,
+                    column_types: dict[str, str], geometry_type: str, source: str = "",
+                    source_layer: str = "", field_map: dict[str, str] | None = None,
+                    replace: bool = False, version: VersionSpec | None = None,
+                    actor: str = "", reason: str = "", crs: CRS | None = None) -> LayerInfo:
+        """Record ``frame`` as the content of layer ``name`` in a version (see
+        ``GeoPackageStore.write_layer``): atomic, unchanged features shared."""
+        fixed = self.crs
+        if fixed is None and crs is None:
+            raise no_crs_error()
+        if fixed is not None and crs is not None and not fixed.equals(crs):
+            raise other_crs_error(self.path, fixed.name)
+        target_crs = fixed or crs
+        assert target_crs is not None
+        existing = {i.name: i for i in self.layers()}
+        clash = next((n for n in existing if n != name and n.casefold() == name.casefold()),
+                     None)
+        if clash is not None:
+            raise layer_case_clash_error(self.path, name, clash)
+        exists = name in existing
+        if exists and not replace and version is None:
+            raise layer_exists_error(self.path, name)
+        cols = [c for c in frame.columns if c != frame.geometry.name]
+        old_types = existing[name].columns if exists else {}
+        types = {c: old_types.get(c) or SQL_TYPES[column_types.get(c, "text")] for c in cols}
+        blobs = encode_blobs(np.asarray(frame.geometry.values, dtype=object),
+                             srid_of(target_crs))
+        values = [column_values(frame[c], types[c]) for c in cols]
+        hashes = content_hashes(blobs, values)
+        geoms = decode_blobs(blobs)  # what a GeoPackage would give back (2D)
+        with self._transaction():
+            if fixed is None:
+                self._meta["crs"] = crs_id(target_crs)
+            plan_id = self._plan_for_write(name, role, version, existing.get(name))
+            target, parent_chain = self._version_for_write(name, plan_id, version, actor,
+                                                           reason)
+            table = self._tables.setdefault(name, _Table(columns=[]))
+            table.columns = [*table.columns, *(c for c in cols if c not in table.columns)]
+            old = [(table.fids[i], table.hashes[i]) for i in self._rows_in(name, parent_chain)]
+            keep, retire, add = match_revisions(old, hashes)
+            order = [table.columns.index(c) for c in cols]
+            next_fid = (table.fids[-1] if table.fids else 0) + 1
+            for i in np.flatnonzero(add).tolist():
+                row: list[Any] = [None] * len(table.columns)
+                for j, k in enumerate(order):
+                    row[k] = values[j][i]
+                table.fids.append(next_fid)
+                table.geoms.append(geoms[i])
+                table.values.append(tuple(row))
+                table.added_in.append(target.id)
+                table.hashes.append(hashes[i])
+                next_fid += 1
+            if retire:
+                self._retired[(name, target.id)] = list(retire)
+            features = keep + int(add.sum())
+            self._layer_versions[(name, target.id)] = (features, int(add.sum()), len(retire))
+            plan = self.plan(plan_id)
+            all_types = types | {c: t for c, t in old_types.items() if c not in types}
+            self._layers[name] = _Layer(LayerInfo(
+                name=name, role=role, features=features, geometry_type=geometry_type,
+                crs=crs_id(target_crs), columns=all_types, source=source,
+                source_layer=source_layer, field_map=dict(field_map or {}), imported_at=now(),
+                plan=plan.name), plan_id)
+            self._audit(actor, "write_layer", f"layer:{name}", reason or target.reason,
+                        {"version_id": target.id, "version": target.label, "added":
+                         int(add.sum()), "retired": len(retire), "unchanged": keep,
+                         "source": source})
+        return self.layer(name)
+
+    def revision_count(self, name: str) -> int:
+        """How many feature revisions layer ``name`` stores (all versions together)."""
+        table = self._tables.get(name)
+        return 0 if table is None else len(table.fids)
+

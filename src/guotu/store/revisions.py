@@ -1,0 +1,81 @@
+"""What every store shares about feature revisions: the layer record, content hashes and
+the matching of new content against a parent version's revisions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["LayerInfo", "content_hashes", "layer_info", "match_revisions"]
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What the workspace knows about one layer."""
+
+    name: str
+    role: str
+    features: int
+    geometry_type: str
+    crs: str
+    columns: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+    source_layer: str = ""
+    field_map: dict[str, str] = field(default_factory=dict)
+    imported_at: str = ""
+    plan: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The machine-readable form used by ``guotu layers --json``."""
+        return {"name": self.name, "role": self.role, "features": self.features,
+                "geometry_type": self.geometry_type, "crs": self.crs, "columns": self.columns,
+                "source": self.source, "source_layer": self.source_layer,
+                "field_map": self.field_map, "imported_at": self.imported_at, "plan": self.plan}
+
+
+def content_hashes(blobs: Sequence[bytes | None], values: Sequence[Sequence[Any]]
+                    ) -> list[int]:
+    """A 64-bit hash (as a signed SQLite integer) of each feature's geometry blob and
+    attribute values, vectorized (pandas' keyed SipHash: stable across runs and machines)."""
+    frame = pd.DataFrame({f"c{i}": pd.Series(list(v), dtype=object)
+                          for i, v in enumerate([blobs, *values])})
+    if frame.empty:
+        return []
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+    return [int(h) for h in hashed.view(np.int64).tolist()]
+
+
+def match_revisions(old: Sequence[Sequence[Any]], hashes: Sequence[int]
+                     ) -> tuple[int, list[int], np.ndarray]:
+    """Compare the parent's revisions (fid, hash) with the new content's hashes.
+
+    Returns (number of unchanged revisions kept, fids to retire, mask of new rows to add).
+    Identical features are matched one to one, so duplicates are counted, not merged.
+    """
+    available: dict[int, list[int]] = {}
+    for fid, h in old:
+        available.setdefault(h, []).append(int(fid))
+    add = np.ones(len(hashes), dtype=bool)
+    kept = 0
+    for i, h in enumerate(hashes):
+        fids = available.get(h)
+        if fids:
+            fids.pop()
+            add[i] = False
+            kept += 1
+    retire = sorted(f for fids in available.values() for f in fids)
+    return kept, retire, add
+
+
+def layer_info(row: Sequence[Any]) -> LayerInfo:
+    return LayerInfo(name=row[0], role=row[1], features=int(row[2]), geometry_type=row[3],
+                     crs=row[4], columns=json.loads(row[5]), source=row[6] or "",
+                     source_layer=row[7] or "", field_map=json.loads(row[8] or "{}"),
+                     imported_at=row[9] or "", plan=row[10] or "")
+
+
