@@ -210,3 +210,13 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
         write(s, parcels(["0701", "1401"]), name="GHYD", replace=True)
         assert codes(s.read_layer("GHYD")) == ["0701", "1401"]
         assert s._conn.execute('SELECT count(*) FROM "GHYD"').fetchone()[0] == 3
+
+
+def test_feature_history_lists_every_revision(store) -> None:
+    write(store, parcels(["0701", "0701"]), spec("A"))
+    write(store, parcels(["0701", "0901"]), spec("B", status=VersionStatus.AMENDED))
+    hist = store.feature_history("GHYD", "P1")
+    assert [h["added_in"] for h in hist] == ["示范县总体规划/A", "示范县总体规划/B"]
+    assert hist[0]["retired_in"] == ["示范县总体规划/B"] and hist[1]["retired_in"] == []
+    assert [h["added_in"] for h in store.feature_history("GHYD", "P0")] == ["示范县总体规划/A"]
+    assert store.feature_history("GHYD", "nope") == []

@@ -27,6 +27,7 @@ import shapely
 from pyproj import CRS
 
 from guotu.domain.model import Plan, PlanLevel, PlanType, Version
+from guotu.domain.roles import get_role
 from guotu.errors import NotFoundError, StoreError
 from guotu.store.catalog import (
     AuditEntry,
@@ -314,6 +315,23 @@ class MemoryStore(PlanCatalog):
         added = [] if table is None else [
             f for f, v in zip(table.fids, table.added_in, strict=True) if v == version_id]
         return added, sorted(self._retired.get((name, version_id), []))
+
+    def feature_history(self, name: str, key: str) -> list[dict[str, Any]]:
+        """Revisions of the feature whose role id field is ``key``: fid, added_in,
+        retired_in (version labels as ``plan/label``)."""
+        id_field = get_role(self.layer(name).role).id_field
+        table = self._tables.get(name)
+        if table is None or id_field not in table.columns:
+            return []
+        labels = {v.id: f"{self.plan(v.plan_id).name}/{v.label}" for v in self.versions()}
+        out = []
+        for row, fid in enumerate(table.fids):
+            if table.value(row, id_field) == key:
+                retired = sorted(v for (n, v), fids in self._retired.items()
+                                 if n == name and fid in fids)
+                out.append({"fid": fid, "added_in": labels[table.added_in[row]],
+                            "retired_in": [labels[v] for v in retired]})
+        return out
 
     def _columns(self, info: LayerInfo, columns: Sequence[str] | None) -> list[str]:
         cols = list(info.columns) if columns is None else list(columns)

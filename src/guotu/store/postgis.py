@@ -42,6 +42,7 @@ from psycopg.pq import TransactionStatus
 from pyproj import CRS
 
 from guotu.domain.model import Version
+from guotu.domain.roles import get_role
 from guotu.errors import (
     ConfigError,
     NotFoundError,
@@ -565,6 +566,27 @@ class PostGISStore(PlanCatalog):
                 "SELECT fid FROM guotu_retired WHERE layer = ? AND version_id = ? ORDER BY fid",
                 (name, version_id)).fetchall()]
         return added, retired
+
+    def feature_history(self, name: str, key: str) -> list[dict[str, Any]]:
+        """Revisions of the feature whose role id field is ``key``: fid, added_in,
+        retired_in (version labels as ``plan/label``)."""
+        info = self.layer(name)
+        id_field = get_role(info.role).id_field
+        if id_field not in info.columns:
+            return []
+        labels = {v.id: f"{self.plan(v.plan_id).name}/{v.label}" for v in self.versions()}
+        out = []
+        with self._store_errors(f"reading layer {name}", f"读取图层 {name}"):
+            rows = self._execute(sql.SQL("SELECT fid, {} FROM {} WHERE {} = %s ORDER BY fid").format(
+                sql.Identifier(ADDED_IN), self._table(name), sql.Identifier(id_field)),
+                (key,)).fetchall()
+            for fid, added in rows:
+                retired = [labels[int(r[0])] for r in self._execute(
+                    "SELECT version_id FROM guotu_retired WHERE layer = ? AND fid = ? "
+                    "ORDER BY version_id", (name, fid)).fetchall()]
+                out.append({"fid": int(fid), "added_in": labels[int(added)],
+                            "retired_in": retired})
+        return out
 
     def revision_count(self, name: str) -> int:
         """How many feature revisions layer ``name`` stores (all versions together)."""
