@@ -407,6 +407,11 @@ class GeoPackageStore(PlanCatalog):
             (name, version_id))]
         return added, retired
 
+    def revision_count(self, name: str) -> int:
+        """How many feature revisions layer ``name`` stores (all versions together)."""
+        self.layer(name)
+        return int(self._conn.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0])
+
     def feature_history(self, name: str, key: str) -> list[dict[str, Any]]:
         """Every revision of the feature whose id field (the role's, e.g. DKBH) is ``key``:
         fid, the version that added it and the versions that retired it."""
