@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -141,7 +142,25 @@ def main() -> None:
     ap.add_argument("--parcels", type=int, default=300_000)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/guotu-bench"))
     ap.add_argument("--no-postgis", action="store_true")
+    ap.add_argument("--only", choices=["geopackage", "postgis"],
+                    help="run one store in this process (the driver runs each in its own "
+                    "process, so each reports its own peak memory)")
     ns = ap.parse_args()
+    if ns.only is None:
+        results = []
+        for only in ("geopackage", *(() if ns.no_postgis else ("postgis",))):
+            out = subprocess.run([sys.executable, __file__, "--parcels", str(ns.parcels),
+                                  "--workdir", str(ns.workdir), "--only", only],
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                raise SystemExit(f"{only} failed:\n{out.stderr[-3000:]}")
+            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        path = HERE / "results" / f"store-{ns.parcels}.json"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+        print(pd.DataFrame(results).set_index("store").T.to_string())
+        print(f"\nwritten to {path}")
+        return
     work = ns.workdir / f"p{ns.parcels}"
     county = work / "county.gpkg"
     if not county.exists():
@@ -153,31 +172,27 @@ def main() -> None:
     frame = frame.reset_index(drop=True)
     minx, miny = frame.total_bounds[:2] + 5000
     window = (float(minx), float(miny), float(minx) + 2000, float(miny) + 2000)
-    results = []
-    gpkg = work / "store-bench.gpkg"
-    for p in work.glob("store-bench.gpkg*"):
-        p.unlink()
-    with GeoPackageStore.open(gpkg, create=True) as store:
-        results.append(run_store("geopackage", store, frame, window, gpkg, None))
-        results[-1]["file_mb_after"] = gpkg.stat().st_size / 1e6
-    if not ns.no_postgis:
-        dsn = subprocess.run(["bash", str(ROOT / "scripts" / "pg-throwaway"), "start"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-        from guotu.store.postgis import PostGISStore
-
-        schema = "bench_store"
+    if ns.only == "geopackage":
+        gpkg = work / "store-bench.gpkg"
+        for p in work.glob("store-bench.gpkg*"):
+            p.unlink()
+        with GeoPackageStore.open(gpkg, create=True) as store:
+            result = run_store("geopackage", store, frame, window, gpkg, None)
+        result["file_mb_after"] = gpkg.stat().st_size / 1e6
+    else:
         import psycopg
 
+        from guotu.store.postgis import PostGISStore
+
+        dsn = subprocess.run(["bash", str(ROOT / "scripts" / "pg-throwaway"), "start"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        schema = "bench_store"
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         with PostGISStore.open(dsn, create=True, schema=schema) as store:
-            results.append(run_store("postgis", store, frame, window, None, dsn))
-    out = HERE / "results" / f"store-{ns.parcels}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
-    table = pd.DataFrame(results).set_index("store").T
-    print(table.to_string())
-    print(f"\nwritten to {out}")
+            result = run_store("postgis", store, frame, window, None, dsn)
+    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result, default=str))
 
 
 if __name__ == "__main__":

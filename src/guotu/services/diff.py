@@ -174,22 +174,30 @@ def _layer_diff(store: FeatureStore, name: str, revisions: gpd.GeoDataFrame,
     changes: list[FeatureChange] = []
     old_by_key = _by_key(old, key_field)
     fields = [c for c in revisions.columns if c != revisions.geometry.name]
+    # Plain Python rows: pandas' per-cell access costs more than the whole comparison.
+    old_rows = dict(zip(old.index.tolist(), old[fields].itertuples(index=False, name=None),
+                        strict=True))
+    new_rows = dict(zip(new.index.tolist(), new[fields].itertuples(index=False, name=None),
+                        strict=True))
+    old_geoms = dict(zip(old.index.tolist(), old.geometry.values, strict=True))
+    new_geoms = dict(zip(new.index.tolist(), new.geometry.values, strict=True))
+    new_keys, old_keys = _keys(new, key_field), _keys(old, key_field)
     paired_old: set[int] = set()
-    for fid in new.index:
-        key = _key(new, fid, key_field)
+    for fid in new.index.tolist():
+        key = new_keys[fid]
         match = old_by_key.get(key) if key is not None else None
         if match is not None and match not in paired_old:
             paired_old.add(match)
-            diffs = {f: (old.at[match, f], new.at[fid, f]) for f in fields
-                     if not _same(old.at[match, f], new.at[fid, f])}
-            geom_changed = not _same_geometry(old.geometry[match], new.geometry[fid])
+            diffs = {f: (a, b) for f, a, b in zip(fields, old_rows[match], new_rows[fid],
+                                                    strict=True) if not _same(a, b)}
+            geom_changed = not _same_geometry(old_geoms[match], new_geoms[fid])
             changes.append(FeatureChange("changed", key, int(match), int(fid),
                                          area_old[match], area_new[fid], geom_changed, diffs))
         else:
             changes.append(FeatureChange("added", key, None, int(fid), 0.0, area_new[fid], True))
     for fid in old.index:
         if fid not in paired_old:
-            changes.append(FeatureChange("removed", _key(old, fid, key_field), int(fid), None,
+            changes.append(FeatureChange("removed", old_keys[fid], int(fid), None,
                                          area_old[fid], 0.0, True))
     changes.sort(key=lambda c: (c.kind, c.key or "", c.old_fid or 0, c.new_fid or 0))
     matrix = _code_matrix(old, new, code_field, crs) if code_field else {}
@@ -216,11 +224,12 @@ def _by_key(frame: gpd.GeoDataFrame, key_field: str | None) -> dict[str, int]:
     return out
 
 
-def _key(frame: gpd.GeoDataFrame, fid: int, key_field: str | None) -> str | None:
+def _keys(frame: gpd.GeoDataFrame, key_field: str | None) -> dict[int, str | None]:
+    """The id-field value of each feature (``None`` when blank or without an id field)."""
     if key_field is None:
-        return None
-    value = frame.at[fid, key_field]
-    return value if isinstance(value, str) and value.strip() else None
+        return dict.fromkeys(frame.index.tolist())
+    return {int(f): (v if isinstance(v, str) and v.strip() else None)
+            for f, v in zip(frame.index.tolist(), frame[key_field].tolist(), strict=True)}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -233,6 +242,19 @@ def _same_geometry(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is b
     return bool(shapely.equals_exact(a, b, tolerance=0.0) or shapely.equals(a, b))
+
+
+def _covered(owner: np.ndarray, parts: np.ndarray, areas: np.ndarray, n: int, crs: CRS
+             ) -> np.ndarray:
+    """Area of each feature covered by its intersection parts: the sum of the parts, or the
+    area of their union where the other side's features overlap one another."""
+    covered = np.bincount(owner, weights=areas, minlength=n)
+    counts = np.bincount(owner, minlength=n)
+    for k in np.flatnonzero(counts > 1).tolist():
+        mine = parts[owner == k]
+        if shapely.area(shapely.union_all(mine)) < shapely.area(mine).sum() - 1e-9:
+            covered[k] = ellipsoidal_area_m2([shapely.union_all(mine)], crs)[0]
+    return covered
 
 
 def _code_matrix(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, code_field: str,
@@ -254,6 +276,8 @@ def _code_matrix(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, code_field: str,
         if value > 0:
             matrix[key] = matrix.get(key, 0.0) + value
 
+    covered_old = np.zeros(len(og))
+    covered_new = np.zeros(len(ng))
     if len(og) and len(ng):
         tree = shapely.STRtree(ng)
         left, right = tree.query(og, predicate="intersects")
@@ -261,18 +285,12 @@ def _code_matrix(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, code_field: str,
         areas = ellipsoidal_area_m2(parts, crs)
         for i, j, a in zip(left.tolist(), right.tolist(), areas.tolist(), strict=True):
             add((oc[i], nc[j]), a)
-        new_union = shapely.union_all(ng)
-        old_union = shapely.union_all(og)
-    else:
-        new_union = shapely.Polygon()
-        old_union = shapely.Polygon()
-    if len(og):
-        rest = ellipsoidal_area_m2(shapely.difference(og, new_union), crs)
-        for i, a in enumerate(rest.tolist()):
-            add((oc[i], NONE_CODE), a)
-    if len(ng):
-        rest = ellipsoidal_area_m2(shapely.difference(ng, old_union), crs)
-        for j, a in enumerate(rest.tolist()):
-            add((NONE_CODE, nc[j]), a)
+        covered_old = _covered(left, parts, areas, len(og), crs)
+        covered_new = _covered(right, parts, areas, len(ng), crs)
+    # What no counterpart covers appeared or disappeared.
+    for i, rest in enumerate((ellipsoidal_area_m2(og, crs) - covered_old).tolist()):
+        add((oc[i], NONE_CODE), rest)
+    for j, rest in enumerate((ellipsoidal_area_m2(ng, crs) - covered_new).tolist()):
+        add((NONE_CODE, nc[j]), rest)
     # Tiny areas from floating-point noise along shared edges are not changes.
     return {k: v for k, v in matrix.items() if v >= 1e-6}
