@@ -15,7 +15,7 @@ from pyproj import CRS
 
 from guotu.domain.model import Plan, PlanLevel, PlanType, Version
 from guotu.store.catalog import AuditEntry, VersionSpec
-from guotu.store.geopackage import LayerInfo
+from guotu.store.revisions import LayerInfo
 
 __all__ = ["FeatureStore"]
 
@@ -72,8 +72,9 @@ class FeatureStore(Protocol):
                     column_types: dict[str, str], geometry_type: str, source: str = "",
                     source_layer: str = "", field_map: dict[str, str] | None = None,
                     replace: bool = False, version: VersionSpec | None = None,
-                    actor: str = "", reason: str = "") -> LayerInfo:
-        """Record a layer's content in a version (atomic; unchanged features shared)."""
+                    actor: str = "", reason: str = "", crs: CRS | None = None) -> LayerInfo:
+        """Record a layer's content in a version (atomic; unchanged features shared);
+        ``crs`` fixes a new workspace's CRS in the same transaction."""
 
     # plans and versions
     def create_plan(self, name: str, *, level: PlanLevel, type: PlanType, xzqdm: str = "",

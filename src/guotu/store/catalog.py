@@ -285,6 +285,22 @@ class PlanCatalog:
         return pending_versions(self.versions(plan), known_at or _now())
 
     # -- layers in plans (shared by the stores' write_layer) ---------------------------------
+    def layers_with_role(self, role: str) -> list[LayerInfo]:
+        """Every layer of role ``role`` (by role id)."""
+        return [i for i in self.layers() if i.role == role]  # type: ignore[attr-defined]
+
+    def layer_version(self, name: str, *, as_of: date | None = None,
+                      known_at: datetime | None = None) -> Version | None:
+        """The version a read of layer ``name`` sees: the version of its plan in force on
+        ``as_of`` (default today) as known at ``known_at`` (default now). When neither time is
+        given and no version is in force yet (a plan still 编制中), the latest recorded one."""
+        plan_id = self._layer_plan_id(name)
+        found = self.resolve_version(plan_id, as_of=as_of, known_at=known_at)
+        if found is None and as_of is None and known_at is None:
+            recorded = self.versions(plan_id)
+            return recorded[-1] if recorded else None
+        return found
+
     def _layer_plan_id(self, name: str) -> int:
         row = self._run("SELECT plan_id FROM guotu_layers WHERE name = ?", (name,)).fetchone()
         if row is None:

@@ -32,7 +32,6 @@ import shapely
 from pyproj import CRS
 from pyproj.enums import WktVersion
 
-from guotu.domain.model import Version
 from guotu.domain.roles import get_role
 from guotu.errors import (
     ConfigError,
@@ -329,23 +328,7 @@ class GeoPackageStore(PlanCatalog):
                             message_zh=f"工作空间 {self.path} 中没有图层 {name!r}。",
                             fix_zh=f"其中的图层有：{names_zh}。")
 
-    def layers_with_role(self, role: str) -> list[LayerInfo]:
-        """Every layer of role ``role`` (by role id)."""
-        return [i for i in self.layers() if i.role == role]
-
     # -- reading ---------------------------------------------------------------------------
-    def layer_version(self, name: str, *, as_of: date | None = None,
-                      known_at: datetime | None = None) -> Version | None:
-        """The version a read of layer ``name`` sees: the version of its plan in force on
-        ``as_of`` (default today) as known at ``known_at`` (default now). When neither time is
-        given and no version is in force yet (a plan still 编制中), the latest recorded one."""
-        plan_id = self._layer_plan_id(name)
-        found = self.resolve_version(plan_id, as_of=as_of, known_at=known_at)
-        if found is None and as_of is None and known_at is None:
-            recorded = self.versions(plan_id)
-            return recorded[-1] if recorded else None
-        return found
-
     def read_layer(self, name: str, *, bbox: Sequence[float] | None = None,
                    columns: Sequence[str] | None = None, as_of: date | None = None,
                    known_at: datetime | None = None, version_id: int | None = None

@@ -247,25 +247,11 @@ class MemoryStore(PlanCatalog):
             return self._layers[name].info
         raise no_layer_error(self.path, name, sorted(self._layers))
 
-    def layers_with_role(self, role: str) -> list[LayerInfo]:
-        """Every layer of role ``role``."""
-        return [i for i in self.layers() if i.role == role]
-
     def layer_role(self, name: str) -> str:
         """The role id of layer ``name``."""
         return self.layer(name).role
 
     # -- reading -----------------------------------------------------------------------------
-    def layer_version(self, name: str, *, as_of: date | None = None,
-                      known_at: datetime | None = None) -> Version | None:
-        """The version a read of ``name`` sees (see ``GeoPackageStore.layer_version``)."""
-        plan_id = self._layer_plan_id(name)
-        found = self.resolve_version(plan_id, as_of=as_of, known_at=known_at)
-        if found is None and as_of is None and known_at is None:
-            recorded = self.versions(plan_id)
-            return recorded[-1] if recorded else None
-        return found
-
     def _chain(self, name: str, as_of: date | None, known_at: datetime | None,
                version_id: int | None) -> list[int]:
         if version_id is not None:

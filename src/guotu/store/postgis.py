@@ -41,7 +41,6 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 from pyproj import CRS
 
-from guotu.domain.model import Version
 from guotu.domain.roles import get_role
 from guotu.errors import (
     ConfigError,
@@ -490,25 +489,11 @@ class PostGISStore(PlanCatalog):
                 return info
         raise no_layer_error(self.path, name, [i.name for i in infos])
 
-    def layers_with_role(self, role: str) -> list[LayerInfo]:
-        """Every layer of role ``role`` (by role id)."""
-        return [i for i in self.layers() if i.role == role]
-
     def layer_role(self, name: str) -> str:
         """The role id of layer ``name``."""
         return self.layer(name).role
 
     # -- reading ---------------------------------------------------------------------------
-    def layer_version(self, name: str, *, as_of: date | None = None,
-                      known_at: datetime | None = None) -> Version | None:
-        """The version a read of layer ``name`` sees (see ``GeoPackageStore.layer_version``)."""
-        plan_id = self._layer_plan_id(name)
-        found = self.resolve_version(plan_id, as_of=as_of, known_at=known_at)
-        if found is None and as_of is None and known_at is None:
-            recorded = self.versions(plan_id)
-            return recorded[-1] if recorded else None
-        return found
-
     def read_layer(self, name: str, *, bbox: Sequence[float] | None = None,
                    columns: Sequence[str] | None = None, as_of: date | None = None,
                    known_at: datetime | None = None, version_id: int | None = None
