@@ -156,3 +156,29 @@ def test_bulk_loaded_rtree_passes_rtreecheck_and_answers_like_a_scan(store, n: i
     # The index keeps working for edits after the bulk load.
     _write(store, "L", frame.iloc[: n // 2], replace=True)
     assert store._conn.execute("SELECT rtreecheck('rtree_L_geom')").fetchone()[0] == "ok"
+
+
+def test_qgis_view_shows_the_version_in_force_today(tmp_path: Path) -> None:
+    from datetime import date, timedelta
+
+    from guotu.domain.model import PlanLevel, PlanType, VersionStatus
+    from guotu.store.catalog import VersionSpec
+
+    with GeoPackageStore.open(tmp_path / "ws.gpkg", create=True) as store:
+        store.set_crs(GK39)
+        store.create_plan("总规", level=PlanLevel.COUNTY, type=PlanType.MASTER)
+        old = _frame(4)
+        _write(store, "L", old, version=VersionSpec("总规", "A", valid_from=date(2021, 1, 1)))
+        amended = old.copy()
+        amended.loc[0, "BSM"] = "改"
+        _write(store, "L", amended.iloc[:3],
+               version=VersionSpec("总规", "B", status=VersionStatus.AMENDED,
+                                   valid_from=date(2023, 1, 1)))
+        # A version valid only from next year does not show yet.
+        _write(store, "L", amended.iloc[:1],
+               version=VersionSpec("总规", "C", status=VersionStatus.AMENDED,
+                                   valid_from=date.today() + timedelta(days=365)))
+        path = store.path
+    got = gdal_read(path, "L_现行", column="BSM")
+    assert got["features"] == 3
+    assert sorted(got["values"]) == sorted(["改", "B1", "B2"])

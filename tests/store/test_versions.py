@@ -192,6 +192,9 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
     # Turn it back into a schema-1 file: unversioned layer, no versioning tables.
     conn = sqlite3.connect(path)
     conn.executescript("""
+        DROP VIEW "GHYD_现行";
+        DELETE FROM gpkg_geometry_columns WHERE table_name = 'GHYD_现行';
+        DELETE FROM gpkg_contents WHERE table_name = 'GHYD_现行';
         DROP TRIGGER guotu_versions_no_update; DROP TRIGGER guotu_versions_no_delete;
         DROP TRIGGER guotu_audit_no_update; DROP TRIGGER guotu_audit_no_delete;
         DROP TABLE guotu_retired; DROP TABLE guotu_layer_versions; DROP TABLE guotu_audit;
@@ -206,6 +209,7 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
         assert codes(s.read_layer("GHYD")) == ["0701", "0901"]
         assert [v.label for v in s.versions("layer:GHYD")] == ["v1"]
         assert s.audit_log()[-1].action == "upgrade"
+        assert s._conn.execute('SELECT count(*) FROM "GHYD_现行"').fetchone()[0] == 2
         # The upgrade hashed the old rows, so a re-import shares the unchanged feature.
         write(s, parcels(["0701", "1401"]), name="GHYD", replace=True)
         assert codes(s.read_layer("GHYD")) == ["0701", "1401"]

@@ -32,6 +32,7 @@ import shapely
 from pyproj import CRS
 from pyproj.enums import WktVersion
 
+from guotu.domain.model import VersionStatus
 from guotu.domain.roles import get_role
 from guotu.errors import (
     ConfigError,
@@ -65,6 +66,11 @@ __all__ = ["SCHEMA_VERSION", "GeoPackageStore", "LayerInfo"]
 SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10300  # GeoPackage 1.3.0
+
+
+def current_view_name(layer: str) -> str:
+    """Name of the view showing ``layer`` as in force today (``GHYD`` → ``GHYD_现行``)."""
+    return f"{layer}_现行"
 
 
 @contextlib.contextmanager
@@ -264,6 +270,12 @@ class GeoPackageStore(PlanCatalog):
                     n = self._conn.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0]
                     self._conn.execute("INSERT INTO guotu_layer_versions VALUES (?, ?, ?, ?, 0)",
                                        (name, v.id, n, n))
+                    gtype, srs_id = self._conn.execute(
+                        "SELECT geometry_type_name, srs_id FROM gpkg_geometry_columns "
+                        "WHERE table_name = ?", (name,)).fetchone()
+                    cols = list(json.loads(self._conn.execute(
+                        "SELECT columns FROM guotu_layers WHERE name = ?", (name,)).fetchone()[0]))
+                    self._write_current_view(name, plan.id, cols, gtype, int(srs_id))
                 self._audit("guotu", "upgrade", "workspace", "schema 1 → 2")
             self._conn.execute("UPDATE guotu_meta SET value = ? WHERE key = 'schema_version'",
                                (str(SCHEMA_VERSION),))
@@ -536,6 +548,8 @@ class GeoPackageStore(PlanCatalog):
                 " source, source_layer, field_map, imported_at, plan_id, name) VALUES "
                 "(?,?,?,?,?,?,?,?,?,?,?)", (*meta, name))
             self._update_extent(name)
+            self._write_current_view(name, plan_id, [c for c in json.loads(meta[4])],
+                                     geometry_type, srs_id)
             self._audit(actor, "write_layer", f"layer:{name}", reason or target.reason,
                         {"version_id": target.id, "version": target.label, "added":
                          int(add.sum()), "retired": len(retire), "unchanged": keep,
@@ -559,6 +573,48 @@ class GeoPackageStore(PlanCatalog):
     def _add_columns(self, name: str, new: list[str], types: dict[str, str]) -> None:
         for c in new:
             self._conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {q(c)} {types[c]}")
+
+    def _write_current_view(self, name: str, plan_id: int, cols: list[str],
+                            geometry_type: str, srs_id: int) -> None:
+        """(Re)create the view ``<layer>_现行`` that QGIS and GDAL open: the layer as the
+        version of its plan in force today (as recorded now), resolved by SQLite at read time
+        with the same rule as :func:`guotu.domain.model.version_in_force`; a plan with no
+        version in force yet shows its latest recorded version."""
+        view = current_view_name(name)
+        literal = "'" + name.replace("'", "''") + "'"
+        select = ", ".join(["fid", GEOM, *(q(c) for c in cols)])
+        in_force = ", ".join(f"'{s.value}'" for s in (VersionStatus.APPROVED,
+                                                        VersionStatus.AMENDED))
+        self._conn.execute(f"DROP VIEW IF EXISTS {q(view)}")
+        self._conn.execute(f"""CREATE VIEW {q(view)} AS
+WITH RECURSIVE
+  in_force(id) AS (SELECT id FROM guotu_versions WHERE plan_id = {int(plan_id)}
+    AND status IN ({in_force}) AND (valid_from IS NULL OR valid_from <= date('now'))
+    AND (valid_to IS NULL OR date('now') < valid_to)
+    ORDER BY coalesce(valid_from, '0000-00-00') DESC, recorded_at DESC, id DESC LIMIT 1),
+  head(id) AS (SELECT id FROM in_force UNION ALL
+    SELECT max(id) FROM guotu_versions WHERE plan_id = {int(plan_id)}
+    AND NOT EXISTS (SELECT 1 FROM in_force)),
+  chain(id) AS (SELECT id FROM head UNION ALL
+    SELECT v.parent_id FROM guotu_versions v JOIN chain c ON v.id = c.id
+    WHERE v.parent_id IS NOT NULL)
+SELECT {select} FROM {q(name)} WHERE {ADDED_IN} IN (SELECT id FROM chain)
+  AND fid NOT IN (SELECT fid FROM guotu_retired WHERE layer = {literal}
+                  AND version_id IN (SELECT id FROM chain))""")
+        if not self._conn.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?",
+                                  (view,)).fetchone():
+            self._conn.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
+                " last_change, srs_id) VALUES (?, 'features', ?, ?, ?, ?)",
+                (view, view, f"{name}: the version in force today", now(), srs_id))
+            self._conn.execute("INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
+                               (view, GEOM, geometry_type, srs_id))
+        self._conn.execute(
+            "UPDATE gpkg_contents SET min_x = (SELECT min_x FROM gpkg_contents WHERE "
+            "table_name = ?), min_y = (SELECT min_y FROM gpkg_contents WHERE table_name = ?), "
+            "max_x = (SELECT max_x FROM gpkg_contents WHERE table_name = ?), max_y = (SELECT "
+            "max_y FROM gpkg_contents WHERE table_name = ?), last_change = ? "
+            "WHERE table_name = ?", (name, name, name, name, now(), view))
 
     def _update_extent(self, name: str) -> None:
         row = self._conn.execute(
