@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pyproj import CRS
 
 from guotu.domain.area import ellipsoidal_area_m2
+from guotu.domain.attributes import validate_code
 from guotu.domain.quality import (
     CHECKS,
     CheckContext,
@@ -23,7 +24,6 @@ from guotu.domain.quality import (
     parse_check_list,
     register_check,
     run_checks,
-    validate_code,
 )
 from guotu.errors import ConfigError
 
