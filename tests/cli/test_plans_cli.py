@@ -134,3 +134,27 @@ def test_recording_the_same_version_twice_is_refused(ws: Path, tmp_path: Path) -
     res = CliRunner().invoke(root, ["import", str(v3), "--role", "规划用地", "-w", str(ws),
                                     "--layer", "GHYD", "--plan", PLAN, "--version", "2023修改"])
     assert res.exit_code == 2 and "已登记的版本不能修改" in res.output
+
+
+def test_same_edit_on_two_branches_is_no_change(ws: Path, tmp_path: Path) -> None:
+    same = tmp_path / "same.gpkg"
+    gpd.GeoDataFrame({"BSM": ["S2", "S3", "S4", "S5"], "YDYHFLDM": ["0701", "0701", "1401", "0901"]},
+                     geometry=[*squares(5)[1:3], shapely.box(X0 + 300, Y0, X0 + 350, Y0 + 100),
+                               squares(5)[4]], crs=GK39).to_file(same)
+    run("import", str(same), "--role", "规划用地", "-w", str(ws), "--layer", "GHYD", "--plan", PLAN,
+        "--version", "并行修改", "--status", "修改", "--parent-version", "2021版")
+    data = json.loads(run("diff", PLAN, "2023修改", "并行修改", "-w", str(ws), "--json").output)
+    assert data["layers"] == [] or data["layers"][0]["changes"] == []
+
+
+@pytest.mark.parametrize("target", ["workspace", "existing", "nofolder"])
+def test_diff_outputs_never_clobber(ws: Path, tmp_path: Path, target: str) -> None:
+    existing = tmp_path / "keep.gpkg"
+    existing.write_bytes(b"precious")
+    path = {"workspace": ws, "existing": existing, "nofolder": tmp_path / "no" / "d.gpkg"}[target]
+    res = CliRunner().invoke(root, ["diff", PLAN, "2021版", "2023修改", "-w", str(ws),
+                                    "--gpkg", str(path)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert existing.read_bytes() == b"precious"
+    with GeoPackageStore.open(ws) as store:  # the workspace is intact
+        assert store.versions(PLAN)

@@ -5,7 +5,7 @@ immutability and the audit log. The schema-1 upgrade is GeoPackage's own."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +224,50 @@ def test_feature_history_lists_every_revision(store) -> None:
     assert hist[0]["retired_in"] == ["示范县总体规划/B"] and hist[1]["retired_in"] == []
     assert [h["added_in"] for h in store.feature_history("GHYD", "P0")] == ["示范县总体规划/A"]
     assert store.feature_history("GHYD", "nope") == []
+
+
+# -- found in review --------------------------------------------------------------------------
+def test_a_version_with_amendments_takes_no_new_layer(store) -> None:
+    write(store, parcels(["0701"]), spec("A"))
+    write(store, parcels(["0901"]), spec("B", status=VersionStatus.AMENDED))
+    with pytest.raises(ConfigError, match="already has amendments"):
+        write(store, parcels(["1401"]), spec("A"), name="CZKFBJ")
+
+
+def test_default_parent_is_the_version_in_force_not_a_later_correction(store) -> None:
+    write(store, parcels(["0701"]), spec("2021版", valid_from=date(2021, 1, 1)), name="CZKFBJ")
+    write(store, parcels(["0901"]), spec("2023修改", status=VersionStatus.AMENDED,
+                                         valid_from=date(2023, 1, 1)), name="CZKFBJ")
+    write(store, parcels(["0101"]), spec("2021版更正", status=VersionStatus.AMENDED,
+                                         parent="2021版", valid_from=date(2021, 6, 1)))
+    write(store, parcels(["0102"]), spec("2025修改", status=VersionStatus.AMENDED,
+                                         valid_from=date(2025, 1, 1)))
+    latest = store.version("示范县总体规划", "2025修改")
+    assert store.version_by_id(latest.parent_id).label == "2023修改"
+    assert codes(store.read_layer("CZKFBJ")) == ["0901"]  # not undone by the correction
+
+
+def test_reordered_columns_share_every_feature(store) -> None:
+    frame = parcels(["0701", "0901"])
+    write(store, frame, spec("A"))
+    write(store, frame[["YDYHFLDM", "BSM", "geometry"]], spec("B", status=VersionStatus.AMENDED))
+    b = store.version("示范县总体规划", "B")
+    assert store.version_changes("GHYD", b.id) == ([], [])
+
+
+def test_a_repeal_ends_what_came_before(store) -> None:
+    write(store, parcels(["0701"]), spec("A", valid_from=date(2021, 1, 1)))
+    write(store, parcels(["0701"]), spec("废止", status=VersionStatus.REPEALED,
+                                         valid_from=date(2025, 1, 1)))
+    assert codes(store.read_layer("GHYD", as_of=date(2024, 1, 1))) == ["0701"]
+    assert store.read_layer("GHYD", as_of=date(2025, 6, 1)).empty
+    assert store.read_layer("GHYD").empty  # today: repealed, no fallback to a draft
+
+
+def test_aware_known_at_is_accepted(store) -> None:
+    from datetime import UTC, timezone
+
+    write(store, parcels(["0701"]), spec("A"))
+    beijing = timezone(timedelta(hours=8))
+    assert len(store.read_layer("GHYD", known_at=datetime.now(beijing))) == 1
+    assert store.read_layer("GHYD", known_at=datetime(2000, 1, 1, tzinfo=UTC)).empty

@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.domain.model import PlanLevel, PlanType, VersionStatus, parse_enum
+from guotu.errors import ConfigError
 from guotu.io.diff_report import write_diff_gpkg, write_diff_xlsx
 from guotu.services.diff import NONE_CODE, diff_versions
 from guotu.services.workspace import open_workspace
@@ -66,7 +67,10 @@ def time_options(f: F) -> F:
 
 def as_dates(as_of: datetime | None, known_at: datetime | None
              ) -> tuple[date | None, datetime | None]:
-    """Click's datetimes as (date, datetime)."""
+    """Click's datetimes as (date, record time). ``--known-at`` is typed in local time (北京时间
+    on a bureau's machine); record times are kept in UTC."""
+    if known_at is not None:
+        known_at = known_at.astimezone(UTC).replace(tzinfo=None)
     return (as_of.date() if as_of else None), known_at
 
 
@@ -222,13 +226,16 @@ def plan_show(ctx: Context, name: str, workspace: str, as_of: datetime | None,
               help="Write the changes and the 用地变化 matrix as XLSX.")
 @click.option("--gpkg", "gpkg_path", type=click.Path(dir_okay=False),
               help="Write the changed geometries as a GeoPackage (for QGIS).")
+@click.option("--force", is_flag=True, help="Overwrite existing --xlsx/--gpkg files.")
 @json_option
 @lang_option
 @pass_context
 def diff_command(ctx: Context, plan: str, old: str, new: str, workspace: str,
                  layers: tuple[str, ...], xlsx_path: str | None, gpkg_path: str | None,
-                 as_json: bool) -> None:
+                 force: bool, as_json: bool) -> None:
     """Compare versions OLD and NEW of PLAN: features added, removed, changed; 用地变化矩阵."""
+    for out_path in (p for p in (xlsx_path, gpkg_path) if p):
+        _check_output(Path(out_path), Path(workspace), force)
     with open_workspace(workspace) as store:
         result = diff_versions(store, plan, old, new, layers=layers or None)
     if xlsx_path:
@@ -259,6 +266,24 @@ def diff_command(ctx: Context, plan: str, old: str, new: str, workspace: str,
                 m.add_row(a if a != NONE_CODE else ctx.t("（无）", "(none)"),
                           b if b != NONE_CODE else ctx.t("（无）", "(none)"), f"{v / 1e4:,.4f}")
         out.print(m)
+
+
+def _check_output(path: Path, workspace: Path, force: bool) -> None:
+    """An output file must not be the workspace, must have a folder, and is not overwritten
+    unless asked."""
+    if path.resolve() == workspace.resolve():
+        raise ConfigError(f"{path} is the workspace itself; it cannot be an output file.",
+                          file=str(path), fix="Give another file name.",
+                          message_zh=f"{path} 就是工作空间本身，不能作为输出文件。",
+                          fix_zh="请换一个文件名。")
+    if not path.parent.is_dir():
+        raise ConfigError(f"The folder of {path} does not exist.", file=str(path),
+                          fix="Create the folder or give another path.",
+                          message_zh=f"{path} 所在的文件夹不存在。", fix_zh="请先创建文件夹，或换一个路径。")
+    if path.exists() and not force:
+        raise ConfigError(f"{path} exists already.", file=str(path),
+                          fix="Give another file name, or add --force to overwrite it.",
+                          message_zh=f"{path} 已存在。", fix_zh="请换一个文件名，或加 --force 覆盖。")
 
 
 # -- guotu history / log -------------------------------------------------------------------

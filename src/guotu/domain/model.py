@@ -8,24 +8,26 @@ and records only what it adds and retires.
 
 Which version applies "as of" a date, "as known at" a moment, is decided here, purely:
 
-* only versions in force count: status 批复 (approved) or 修改 (amended);
+* only approved versions count: status 批复 (approved), 修改 (amended) or 废止 (repealed);
 * ``valid_from ≤ as_of < valid_to`` (a missing bound is open);
 * ``recorded_at ≤ known_at``;
 * among those, the one with the latest ``valid_from`` wins, then the latest ``recorded_at``
-  (a retroactive correction recorded later for the same start supersedes the original).
+  (a retroactive correction recorded later for the same start supersedes the original);
+* if the winner is a 废止 (repeal), no version is in force from its ``valid_from`` on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
 from guotu.errors import ConfigError, NotFoundError
 
 __all__ = [
+    "DECIDING",
     "IN_FORCE",
     "PENDING",
     "Plan",
@@ -78,6 +80,8 @@ class VersionStatus(StrEnum):
 
 #: Statuses under which a version is in force.
 IN_FORCE = frozenset({VersionStatus.APPROVED, VersionStatus.AMENDED})
+#: Statuses that take part in deciding what is in force (a repeal ends what came before).
+DECIDING = IN_FORCE | {VersionStatus.REPEALED}
 #: Statuses of versions on their way to approval (shown as pending by the site query).
 PENDING = frozenset({VersionStatus.PUBLICITY, VersionStatus.SUBMITTED})
 
@@ -170,14 +174,23 @@ def version_in_force(versions: Iterable[Version], as_of: date, known_at: datetim
     >>> version_in_force([v1, v2], date(2024, 6, 1), datetime(2024, 6, 2)).label
     '2021版'
     """
-    found = _candidates(versions, as_of, known_at, IN_FORCE)
+    found = _candidates(versions, as_of, _naive_utc(known_at), DECIDING)
     if not found:
         return None
-    return max(found, key=lambda v: (v.valid_from or date.min, v.recorded_at, v.id))
+    winner = max(found, key=lambda v: (v.valid_from or date.min, v.recorded_at, v.id))
+    return None if winner.status == VersionStatus.REPEALED else winner
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """Record times are kept as naive UTC; an aware moment is converted to it."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def pending_versions(versions: Iterable[Version], known_at: datetime) -> list[Version]:
     """Versions on their way to approval (公示, 报批) known at ``known_at``, newest first."""
+    known_at = _naive_utc(known_at)
     found = [v for v in versions if v.status in PENDING and v.recorded_at <= known_at]
     return sorted(found, key=lambda v: (v.recorded_at, v.id), reverse=True)
 

@@ -183,6 +183,7 @@ def _layer_diff(store: FeatureStore, name: str, revisions: gpd.GeoDataFrame,
     new_geoms = dict(zip(new.index.tolist(), new.geometry.values, strict=True))
     new_keys, old_keys = _keys(new, key_field), _keys(old, key_field)
     paired_old: set[int] = set()
+    same: set[int] = set()
     for fid in new.index.tolist():
         key = new_keys[fid]
         match = old_by_key.get(key) if key is not None else None
@@ -191,6 +192,11 @@ def _layer_diff(store: FeatureStore, name: str, revisions: gpd.GeoDataFrame,
             diffs = {f: (a, b) for f, a, b in zip(fields, old_rows[match], new_rows[fid],
                                                     strict=True) if not _same(a, b)}
             geom_changed = not _same_geometry(old_geoms[match], new_geoms[fid])
+            if not diffs and not geom_changed:
+                # Two revisions with the same content (two sides made the same edit, or an
+                # edit was undone): not a change.
+                same.update({match, fid})
+                continue
             changes.append(FeatureChange("changed", key, int(match), int(fid),
                                          area_old[match], area_new[fid], geom_changed, diffs))
         else:
@@ -200,6 +206,8 @@ def _layer_diff(store: FeatureStore, name: str, revisions: gpd.GeoDataFrame,
             changes.append(FeatureChange("removed", old_keys[fid], int(fid), None,
                                          area_old[fid], 0.0, True))
     changes.sort(key=lambda c: (c.kind, c.key or "", c.old_fid or 0, c.new_fid or 0))
+    old = old.drop(index=[f for f in old.index if f in same])
+    new = new.drop(index=[f for f in new.index if f in same])
     matrix = _code_matrix(old, new, code_field, crs) if code_field else {}
     return LayerDiff(name, key_field, code_field, tuple(changes), matrix, old, new)
 

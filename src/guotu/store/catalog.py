@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guotu.domain.model import (
+    DECIDING,
     Plan,
     PlanLevel,
     PlanType,
@@ -293,12 +294,14 @@ class PlanCatalog:
                       known_at: datetime | None = None) -> Version | None:
         """The version a read of layer ``name`` sees: the version of its plan in force on
         ``as_of`` (default today) as known at ``known_at`` (default now). When neither time is
-        given and no version is in force yet (a plan still 编制中), the latest recorded one."""
+        given and the plan has no approved version at all yet (drafts only, 编制中), the latest
+        recorded one."""
         plan_id = self._layer_plan_id(name)
         found = self.resolve_version(plan_id, as_of=as_of, known_at=known_at)
         if found is None and as_of is None and known_at is None:
             recorded = self.versions(plan_id)
-            return recorded[-1] if recorded else None
+            if not any(v.status in DECIDING for v in recorded):  # drafts only so far
+                return recorded[-1] if recorded else None
         return found
 
     def _layer_plan_id(self, name: str) -> int:
@@ -340,6 +343,13 @@ class PlanCatalog:
             spec = VersionSpec(plan.name, f"v{len(recorded) + 1}", author=actor,
                                reason=reason)
         existing = next((v for v in recorded if v.label == spec.label), None)
+        if existing is not None and any(v.parent_id == existing.id for v in recorded):
+            raise ConfigError(
+                f"Version {spec.label!r} of plan {plan.name!r} already has amendments; adding a "
+                f"layer to it now would change them after the fact.", layer=name,
+                fix="Record the layer in a new version (another --version label).",
+                message_zh=f"规划 {plan.name!r} 的版本 {spec.label!r} 已有后续修改版本；现在向其添加"
+                "图层会事后改变这些版本。", fix_zh="请以新版本登记该图层（换一个 --version 名称）。")
         if existing is not None:
             if self._layer_in_version(name, existing.id):
                 raise ConfigError(
@@ -351,9 +361,12 @@ class PlanCatalog:
             chain = self.lineage_of(existing.id)
             return existing, chain[:-1]
         if spec.parent is not None:
-            parent: Version | None = self.version(plan.id, spec.parent)
+            parent: Version | None = self.version(plan.name, spec.parent)
         else:
-            parent = recorded[-1] if recorded else None
+            # The version it amends: the one in force when it takes effect (so a correction
+            # branch recorded meanwhile is not picked by accident), else the latest recorded.
+            parent = version_in_force(recorded, spec.valid_from or date.today(),
+                                      datetime.max) or (recorded[-1] if recorded else None)
         target = self._insert_version(plan, spec, parent.id if parent else None)
         self._audit(actor or spec.author, "record_version", f"plan:{plan.name}",
                     reason or spec.reason, {"version": spec.label, "status": spec.status.value,

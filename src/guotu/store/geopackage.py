@@ -32,7 +32,7 @@ import shapely
 from pyproj import CRS
 from pyproj.enums import WktVersion
 
-from guotu.domain.model import VersionStatus
+from guotu.domain.model import DECIDING, VersionStatus
 from guotu.domain.roles import get_role
 from guotu.errors import (
     ConfigError,
@@ -264,6 +264,8 @@ class GeoPackageStore(PlanCatalog):
                     v = self._insert_version(plan, VersionSpec(plan.name, "v1",
                                                                reason="upgrade"), None)
                     self._conn.execute(f"UPDATE {q(name)} SET {ADDED_IN} = ?", (v.id,))
+                    self._conn.execute(
+                        f"CREATE INDEX {q(f'{name}_{ADDED_IN}')} ON {q(name)} ({ADDED_IN})")
                     self._hash_existing_rows(name)
                     self._conn.execute("UPDATE guotu_layers SET plan_id = ? WHERE name = ?",
                                        (plan.id, name))
@@ -289,7 +291,7 @@ class GeoPackageStore(PlanCatalog):
         if not rows:
             return
         fids, blobs, *values = (list(v) for v in zip(*rows, strict=True))
-        hashes = content_hashes(blobs, values)
+        hashes = content_hashes(blobs, values, cols)
         self._conn.executemany(f"UPDATE {q(name)} SET {CONTENT_HASH} = ? WHERE fid = ?",
                                list(zip(hashes, fids, strict=True)))
 
@@ -504,7 +506,7 @@ class GeoPackageStore(PlanCatalog):
         srs_id = self._srs_id(crs) if fixed is not None else self._planned_srs_id(crs)
         blobs = encode_blobs(geoms, srs_id)
         values = [column_values(frame[c], types[c]) for c in cols]
-        hashes = content_hashes(blobs, values)
+        hashes = content_hashes(blobs, values, cols)
         with _driver_errors(self.path, f"writing layer {name}", f"写入图层 {name}"), \
                 self._transaction():
             if fixed is None:
@@ -578,23 +580,25 @@ class GeoPackageStore(PlanCatalog):
                             geometry_type: str, srs_id: int) -> None:
         """(Re)create the view ``<layer>_现行`` that QGIS and GDAL open: the layer as the
         version of its plan in force today (as recorded now), resolved by SQLite at read time
-        with the same rule as :func:`guotu.domain.model.version_in_force`; a plan with no
-        version in force yet shows its latest recorded version."""
+        with the same rule as :func:`guotu.domain.model.version_in_force` (a repeal in force
+        shows nothing); a plan with no approved version at all yet shows its latest draft."""
         view = current_view_name(name)
         literal = "'" + name.replace("'", "''") + "'"
         select = ", ".join(["fid", GEOM, *(q(c) for c in cols)])
-        in_force = ", ".join(f"'{s.value}'" for s in (VersionStatus.APPROVED,
-                                                        VersionStatus.AMENDED))
+        deciding = ", ".join(f"'{v.value}'" for v in DECIDING)
+        repealed = f"'{VersionStatus.REPEALED.value}'"
+        today = "date('now', 'localtime')"  # the same calendar day as date.today()
         self._conn.execute(f"DROP VIEW IF EXISTS {q(view)}")
         self._conn.execute(f"""CREATE VIEW {q(view)} AS
 WITH RECURSIVE
-  in_force(id) AS (SELECT id FROM guotu_versions WHERE plan_id = {int(plan_id)}
-    AND status IN ({in_force}) AND (valid_from IS NULL OR valid_from <= date('now'))
-    AND (valid_to IS NULL OR date('now') < valid_to)
+  winner(id, status) AS (SELECT id, status FROM guotu_versions WHERE plan_id = {int(plan_id)}
+    AND status IN ({deciding}) AND (valid_from IS NULL OR valid_from <= {today})
+    AND (valid_to IS NULL OR {today} < valid_to)
     ORDER BY coalesce(valid_from, '0000-00-00') DESC, recorded_at DESC, id DESC LIMIT 1),
-  head(id) AS (SELECT id FROM in_force UNION ALL
+  head(id) AS (SELECT id FROM winner WHERE status != {repealed} UNION ALL
     SELECT max(id) FROM guotu_versions WHERE plan_id = {int(plan_id)}
-    AND NOT EXISTS (SELECT 1 FROM in_force)),
+    AND NOT EXISTS (SELECT 1 FROM guotu_versions WHERE plan_id = {int(plan_id)}
+                    AND status IN ({deciding}))),
   chain(id) AS (SELECT id FROM head UNION ALL
     SELECT v.parent_id FROM guotu_versions v JOIN chain c ON v.id = c.id
     WHERE v.parent_id IS NOT NULL)

@@ -362,7 +362,7 @@ class MemoryStore(PlanCatalog):
         blobs = encode_blobs(np.asarray(frame.geometry.values, dtype=object),
                              srid_of(target_crs))
         values = [column_values(frame[c], types[c]) for c in cols]
-        hashes = content_hashes(blobs, values)
+        hashes = content_hashes(blobs, values, cols)
         geoms = decode_blobs(blobs)  # what a GeoPackage would give back (2D)
         with self._transaction():
             if fixed is None:

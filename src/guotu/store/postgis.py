@@ -643,7 +643,7 @@ class PostGISStore(PlanCatalog):
             types = {c: old_types.get(c) or SQL_TYPES[column_types.get(c, "text")]
                      for c in cols}
             values = [column_values(frame[c], types[c]) for c in cols]
-            hashes = content_hashes(encode_blobs(geoms, srid), values)
+            hashes = content_hashes(encode_blobs(geoms, srid), values, cols)
             if fixed is None:
                 self._set_meta("crs", crs_id(target_crs))
             plan_id = self._plan_for_write(name, role, version, existing.get(name))

@@ -3,6 +3,7 @@ the matching of new content against a parent version's revisions."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,16 +39,26 @@ class LayerInfo:
                 "field_map": self.field_map, "imported_at": self.imported_at, "plan": self.plan}
 
 
-def content_hashes(blobs: Sequence[bytes | None], values: Sequence[Sequence[Any]]
-                    ) -> list[int]:
-    """A 64-bit hash (as a signed SQLite integer) of each feature's geometry blob and
-    attribute values, vectorized (pandas' keyed SipHash: stable across runs and machines)."""
-    frame = pd.DataFrame({f"c{i}": pd.Series(list(v), dtype=object)
-                          for i, v in enumerate([blobs, *values])})
-    if frame.empty:
-        return []
-    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
-    return [int(h) for h in hashed.view(np.int64).tolist()]
+def content_hashes(blobs: Sequence[bytes | None], values: Sequence[Sequence[Any]],
+                   names: Sequence[str]) -> list[int]:
+    """A 64-bit hash (as a signed SQLite integer) of each feature's geometry and attributes.
+
+    Each column is hashed on its own, keyed by its name (pandas' keyed SipHash: stable
+    across runs and machines), and the column hashes are added, so the result does not
+    depend on the order of the columns, and an empty (null) value contributes nothing: a
+    re-import with columns reordered, or with a new empty column, shares every feature.
+    """
+    n = len(blobs)
+    total = np.zeros(n, dtype=np.uint64)
+    for name, column in (("\x00geometry", blobs), *zip(names, values, strict=True)):
+        arr = np.asarray(list(column), dtype=object)
+        present = ~pd.isna(arr)
+        if not present.any():
+            continue
+        key = hashlib.md5(name.encode()).hexdigest()[:16]
+        hashed = pd.util.hash_array(arr[present], hash_key=key, categorize=False)
+        total[present] += hashed.astype(np.uint64)
+    return [int(h) for h in total.view(np.int64).tolist()]
 
 
 def match_revisions(old: Sequence[Sequence[Any]], hashes: Sequence[int]
