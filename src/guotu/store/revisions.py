@@ -56,7 +56,17 @@ def content_hashes(blobs: Sequence[bytes | None], values: Sequence[Sequence[Any]
         if not present.any():
             continue
         key = hashlib.md5(name.encode()).hexdigest()[:16]
-        hashed = pd.util.hash_array(arr[present], hash_key=key, categorize=False)
+        values_present = arr[present]
+        kind = pd.api.types.infer_dtype(values_present, skipna=False)
+        if kind in ("floating", "integer", "mixed-integer-float", "decimal"):
+            # Numbers hash as float64 in C; the object path would format each one as text.
+            key_salt = np.uint64(int(key, 16) & 0xFFFFFFFFFFFFFFFF)
+            hashed = pd.util.hash_array(np.asarray(values_present, dtype=np.float64)) ^ key_salt
+        elif kind in ("string", "bytes"):
+            hashed = pd.util.hash_array(values_present, hash_key=key, categorize=False)
+        else:
+            hashed = pd.util.hash_array(values_present.astype(str).astype(object),
+                                        hash_key=key, categorize=False)
         total[present] += hashed.astype(np.uint64)
     return [int(h) for h in total.view(np.int64).tolist()]
 
