@@ -158,3 +158,16 @@ def test_diff_outputs_never_clobber(ws: Path, tmp_path: Path, target: str) -> No
     assert existing.read_bytes() == b"precious"
     with GeoPackageStore.open(ws) as store:  # the workspace is intact
         assert store.versions(PLAN)
+
+
+def test_overlapping_features_are_not_counted_twice_in_the_matrix(tmp_path: Path) -> None:
+    from guotu.services.diff import _code_matrix
+
+    old = gpd.GeoDataFrame({"YDYHFLDM": ["0701", "0701"]},
+                           geometry=[shapely.box(X0, Y0, X0 + 100, Y0 + 100),
+                                     shapely.box(X0 + 50, Y0, X0 + 150, Y0 + 100)], crs=GK39)
+    new = gpd.GeoDataFrame({"YDYHFLDM": ["0901"]},
+                           geometry=[shapely.box(X0, Y0, X0 + 150, Y0 + 100)], crs=GK39)
+    matrix = _code_matrix(old, new, "YDYHFLDM", GK39)
+    whole = ellipsoidal_area_m2([shapely.box(X0, Y0, X0 + 150, Y0 + 100)], GK39)[0]
+    assert matrix == pytest.approx({("0701", "0901"): whole}, abs=1e-6)

@@ -271,3 +271,13 @@ def test_aware_known_at_is_accepted(store) -> None:
     beijing = timezone(timedelta(hours=8))
     assert len(store.read_layer("GHYD", known_at=datetime.now(beijing))) == 1
     assert store.read_layer("GHYD", known_at=datetime(2000, 1, 1, tzinfo=UTC)).empty
+
+
+def test_replace_without_a_version_corrects_the_version_in_force(store) -> None:
+    write(store, parcels(["0701", "0701"]), spec("2021版", valid_from=date(2021, 1, 1)))
+    write(store, parcels(["0701", "0901"]), replace=True)  # e.g. guotu check --repair
+    assert codes(store.read_layer("GHYD")) == ["0701", "0901"]
+    assert codes(store.read_layer("GHYD", as_of=date(2022, 1, 1))) == ["0701", "0901"]
+    correction = store.versions("示范县总体规划")[-1]
+    assert correction.valid_from == date(2021, 1, 1)
+    assert store.version_by_id(correction.parent_id).label == "2021版"

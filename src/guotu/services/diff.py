@@ -252,6 +252,24 @@ def _same_geometry(a: Any, b: Any) -> bool:
     return bool(shapely.equals_exact(a, b, tolerance=0.0) or shapely.equals(a, b))
 
 
+def _by_code(frame: gpd.GeoDataFrame, code_field: str) -> tuple[np.ndarray, list[str]]:
+    """Valid geometries and their codes; dissolved by code if any two of them overlap."""
+    geoms = shapely.make_valid(np.asarray(frame.geometry.values, dtype=object))
+    codes = [str(c) if isinstance(c, str) else NONE_CODE for c in frame[code_field]]
+    if len(geoms) < 2:
+        return geoms, codes
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pairs = left < right
+    shared = shapely.area(shapely.intersection(geoms[left[pairs]], geoms[right[pairs]]))
+    if not (shared > 1e-9).any():
+        return geoms, codes  # a tiling (the usual case): nothing to dissolve
+    kinds = sorted(set(codes))
+    code_arr = np.asarray(codes, dtype=object)
+    dissolved = np.asarray([shapely.union_all(geoms[code_arr == k]) for k in kinds],
+                           dtype=object)
+    return dissolved, kinds
+
+
 def _covered(owner: np.ndarray, parts: np.ndarray, areas: np.ndarray, n: int, crs: CRS
              ) -> np.ndarray:
     """Area of each feature covered by its intersection parts: the sum of the parts, or the
@@ -270,14 +288,14 @@ def _code_matrix(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, code_field: str,
     """Area (m², ellipsoidal) by (old code, new code) over the changed ground.
 
     Old and new features are intersected; area of old features no new one covers counts as
-    (old code → ∅), area of new features over nothing old as (∅ → new code).
+    (old code → ∅), area of new features over nothing old as (∅ → new code). A side whose
+    features overlap one another is first dissolved by code, so shared ground of one code
+    is counted once.
     """
     if crs is None:
         return {}
-    og = shapely.make_valid(np.asarray(old.geometry.values, dtype=object))
-    ng = shapely.make_valid(np.asarray(new.geometry.values, dtype=object))
-    oc = [str(c) if isinstance(c, str) else NONE_CODE for c in old[code_field]]
-    nc = [str(c) if isinstance(c, str) else NONE_CODE for c in new[code_field]]
+    og, oc = _by_code(old, code_field)
+    ng, nc = _by_code(new, code_field)
     matrix: dict[tuple[str, str], float] = {}
 
     def add(key: tuple[str, str], value: float) -> None:

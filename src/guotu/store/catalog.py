@@ -340,8 +340,7 @@ class PlanCatalog:
         recorded = self.versions(plan_id)
         plan = self.plan(plan_id)
         if spec is None:
-            spec = VersionSpec(plan.name, f"v{len(recorded) + 1}", author=actor,
-                               reason=reason)
+            spec = self._correction_spec(plan, recorded, actor, reason)
         existing = next((v for v in recorded if v.label == spec.label), None)
         if existing is not None and any(v.parent_id == existing.id for v in recorded):
             raise ConfigError(
@@ -372,6 +371,25 @@ class PlanCatalog:
                     reason or spec.reason, {"version": spec.label, "status": spec.status.value,
                                             "parent": parent.label if parent else None})
         return target, ([] if parent is None else self.lineage_of(parent.id))
+
+    @staticmethod
+    def _correction_spec(plan: Plan, recorded: list[Version], actor: str, reason: str
+                         ) -> VersionSpec:
+        """A write with no version named (``--replace``, ``check --repair``) corrects the
+        version in force today: same valid time, recorded later, so it supersedes it. With
+        none in force it follows the latest recorded version (a draft stays a draft)."""
+        labels = {v.label for v in recorded}
+        n = len(recorded) + 1
+        while f"v{n}" in labels:
+            n += 1
+        current = version_in_force(recorded, date.today(), datetime.max)
+        base = current or (recorded[-1] if recorded else None)
+        if base is None:
+            return VersionSpec(plan.name, f"v{n}", author=actor, reason=reason)
+        status = VersionStatus.AMENDED if current is not None else base.status
+        return VersionSpec(plan.name, f"v{n}", status=status, parent=base.label,
+                           valid_from=base.valid_from, valid_to=base.valid_to, author=actor,
+                           reason=reason)
 
     # -- audit -----------------------------------------------------------------------------
     def _audit(self, actor: str, action: str, obj: str, reason: str = "",
