@@ -8,12 +8,11 @@ construction (07 except 0703, 08–11, 1207, 13, 14) only inside the development
 
 from __future__ import annotations
 
-import csv
-from functools import cache
-from importlib import resources
-
 import numpy as np
 import numpy.typing as npt
+
+from guotu.domain import crosswalks
+from guotu.domain.classification import ydyh_2023
 
 __all__ = [
     "DLTB_CODES",
@@ -96,12 +95,6 @@ def draw_codes(table: tuple[tuple[str, float], ...], n: int, rng: np.random.Gene
     return codes[rng.choice(len(codes), size=n, p=weights / weights.sum())]
 
 
-@cache
-def _names(resource: str, code_col: str, name_col: str) -> dict[str, str]:
-    with resources.files("guotu.data").joinpath(resource).open(encoding="utf-8") as fh:
-        return {row[code_col]: row[name_col] for row in csv.DictReader(fh)}
-
-
 def ydyh_name(code: str) -> str:
     """Name of a 用地用海 2023 code (empty if unknown).
 
@@ -110,7 +103,8 @@ def ydyh_name(code: str) -> str:
     >>> ydyh_name("0703")
     '农村宅基地'
     """
-    return _names("ydyh_2023.csv", "code", "name_zh").get(code, "")
+    entry = ydyh_2023().get(code)
+    return "" if entry is None else entry.name_zh
 
 
 def sandiao_name(code: str) -> str:
@@ -121,4 +115,4 @@ def sandiao_name(code: str) -> str:
     >>> sandiao_name("0103")
     '旱地'
     """
-    return _names("crosswalk_sandiao.csv", "sandiao_code", "sandiao_name").get(code, "")
+    return crosswalks.sandiao_name(code) or ""

@@ -27,7 +27,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import CRS
 from pyproj.enums import WktVersion
@@ -35,13 +34,18 @@ from pyproj.enums import WktVersion
 from guotu.domain.model import DECIDING, VersionStatus
 from guotu.domain.roles import get_role
 from guotu.errors import (
-    ConfigError,
     NotFoundError,
     StoreError,
     StoreIntegrityError,
     StoreUnavailableError,
 )
-from guotu.store.catalog import PlanCatalog, VersionSpec
+from guotu.store.catalog import (
+    PlanCatalog,
+    VersionSpec,
+    layer_case_clash_error,
+    no_crs_error,
+    other_crs_error,
+)
 from guotu.store.gpkg_blob import decode_blobs, encode_blobs, register_functions
 from guotu.store.gpkg_schema import (
     ADDED_IN,
@@ -57,7 +61,13 @@ from guotu.store.gpkg_schema import (
     rtree_name,
     rtree_triggers,
 )
-from guotu.store.revisions import LayerInfo, content_hashes, layer_info, match_revisions
+from guotu.store.revisions import (
+    LayerInfo,
+    content_hashes,
+    layer_frame,
+    layer_info,
+    match_revisions,
+)
 from guotu.store.rtree_bulk import bulk_load_rtree
 
 __all__ = ["SCHEMA_VERSION", "GeoPackageStore", "LayerInfo"]
@@ -437,12 +447,8 @@ class GeoPackageStore(PlanCatalog):
 
     def _frame(self, rows: list[Any], cols: list[str], info: LayerInfo) -> gpd.GeoDataFrame:
         data = list(zip(*rows, strict=True)) if rows else [()] * (2 + len(cols))
-        frame = pd.DataFrame({c: list(v) for c, v in zip(cols, data[2:], strict=True)},
-                             index=pd.Index(np.asarray(data[0], dtype=np.int64), name="fid"))
-        for c in cols:
-            if info.columns[c] == "REAL":
-                frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
-        return gpd.GeoDataFrame(frame, geometry=decode_blobs(list(data[1])), crs=info.crs)
+        return layer_frame(data[0], decode_blobs(list(data[1])), cols, data[2:], info.columns,
+                           info.crs)
 
     # -- writing ---------------------------------------------------------------------------
     def set_crs(self, crs: CRS) -> None:
@@ -475,23 +481,15 @@ class GeoPackageStore(PlanCatalog):
         """
         fixed = self.crs
         if fixed is None and crs is None:
-            raise StoreError("The workspace has no CRS yet; call set_crs first.",
-                             message_zh="工作空间尚未设置坐标参考系；请先调用 set_crs。")
+            raise no_crs_error()
         if fixed is not None and crs is not None and not fixed.equals(crs):
-            raise ConfigError(f"Workspace {self.path} already uses {fixed.name}.",
-                              fix="Reproject the data to it, or use another workspace.",
-                              message_zh=f"工作空间 {self.path} 已使用坐标系 {fixed.name}。",
-                              fix_zh="请把数据投影到该坐标系，或换一个工作空间。")
+            raise other_crs_error(self.path, fixed.name)
         crs = fixed or crs
         assert crs is not None
         existing = {i.name: i for i in self.layers()}
         clash = next((n for n in existing if n != name and n.casefold() == name.casefold()), None)
         if clash is not None:
-            raise ConfigError(
-                f"Workspace {self.path} has a layer {clash!r}; names that differ only in case "
-                "are the same table.", layer=name, fix=f"Use --layer {clash} or another name.",
-                message_zh=f"工作空间 {self.path} 中已有图层 {clash!r}；仅大小写不同的名称视为同一图层。",
-                fix_zh=f"请用 --layer {clash} 或换一个名称。")
+            raise layer_case_clash_error(self.path, name, clash)
         exists = name in existing
         if exists and not replace and version is None:
             raise StoreError(

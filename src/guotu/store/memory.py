@@ -21,8 +21,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import numpy.typing as npt
-import pandas as pd
 import shapely
 from pyproj import CRS
 
@@ -43,7 +41,7 @@ from guotu.store.catalog import (
 )
 from guotu.store.gpkg_blob import decode_blobs, encode_blobs
 from guotu.store.gpkg_schema import SQL_TYPES, column_values, crs_id, now
-from guotu.store.revisions import LayerInfo, content_hashes, match_revisions
+from guotu.store.revisions import LayerInfo, content_hashes, layer_frame, match_revisions
 
 __all__ = ["MemoryStore", "layer_frame", "srid_of"]
 
@@ -52,20 +50,6 @@ def srid_of(crs: CRS) -> int:
     """The numeric id a store gives ``crs``: its EPSG code, else 0 (undefined)."""
     auth = crs.to_authority()
     return int(auth[1]) if auth and auth[0].upper() == "EPSG" else 0
-
-
-def layer_frame(fids: Sequence[int], geoms: npt.ArrayLike, cols: Sequence[str],
-                data: Sequence[Sequence[Any]], types: dict[str, str], crs: Any
-                ) -> gpd.GeoDataFrame:
-    """The frame every store returns: index ``fid`` (int64), the columns in order as the
-    Python values SQLite gives back (REAL as float64, missing as ``None``/NaN), then the
-    geometry column ``geometry`` in the layer's CRS."""
-    frame = pd.DataFrame({c: list(v) for c, v in zip(cols, data, strict=True)},
-                         index=pd.Index(np.asarray(fids, dtype=np.int64), name="fid"))
-    for c in cols:
-        if types[c] == "REAL":
-            frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
-    return gpd.GeoDataFrame(frame, geometry=np.asarray(geoms, dtype=object), crs=crs)
 
 
 @dataclass

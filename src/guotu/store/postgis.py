@@ -70,8 +70,14 @@ from guotu.store.gpkg_schema import (
     crs_id,
     now,
 )
-from guotu.store.memory import layer_frame, srid_of
-from guotu.store.revisions import LayerInfo, content_hashes, layer_info, match_revisions
+from guotu.store.memory import srid_of
+from guotu.store.revisions import (
+    LayerInfo,
+    content_hashes,
+    layer_frame,
+    layer_info,
+    match_revisions,
+)
 
 __all__ = ["DEFAULT_SCHEMA", "PG_DDL", "PostGISStore"]
 

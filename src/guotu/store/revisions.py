@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["LayerInfo", "content_hashes", "layer_info", "match_revisions"]
+__all__ = ["LayerInfo", "content_hashes", "layer_frame", "layer_info", "match_revisions"]
 
 
 @dataclass(frozen=True)
@@ -100,3 +102,15 @@ def layer_info(row: Sequence[Any]) -> LayerInfo:
                      imported_at=row[9] or "", plan=row[10] or "")
 
 
+def layer_frame(fids: Sequence[int], geoms: npt.ArrayLike, cols: Sequence[str],
+                data: Sequence[Sequence[Any]], types: dict[str, str], crs: Any
+                ) -> gpd.GeoDataFrame:
+    """The frame every store returns: index ``fid`` (int64), the columns in order as the
+    Python values SQLite gives back (REAL as float64, missing as ``None``/NaN), then the
+    geometry column ``geometry`` in the layer's CRS."""
+    frame = pd.DataFrame({c: list(v) for c, v in zip(cols, data, strict=True)},
+                         index=pd.Index(np.asarray(fids, dtype=np.int64), name="fid"))
+    for c in cols:
+        if types[c] == "REAL":
+            frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    return gpd.GeoDataFrame(frame, geometry=np.asarray(geoms, dtype=object), crs=crs)
