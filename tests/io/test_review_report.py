@@ -1,0 +1,432 @@
+"""The plan-review report writers on a small document built by hand: HTML, PDF, XLSX, GPKG."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pyogrio
+import pytest
+import shapely
+
+from guotu.errors import ConfigError, CRSError
+from guotu.io import review_html, review_pdf
+from guotu.io.review_document import MapFrame, format_measure, map_layers
+from guotu.io.review_report import (
+    LINES_LAYER,
+    POLYGONS_LAYER,
+    write_review_gpkg,
+    write_review_html,
+    write_review_pdf,
+    write_review_xlsx,
+)
+
+#: CGCS2000 3° GK zone 39 (EPSG:4527), as in tests/conftest.py.
+X0, Y0 = 39_540_000.0, 4_052_000.0
+HASH = "sha256:9f2c51d0a4b7e3f8"
+
+
+def _gj(geom: shapely.Geometry) -> dict[str, Any]:
+    return json.loads(shapely.to_geojson(geom))
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def _line(*xy: tuple[float, float]) -> shapely.LineString:
+    return shapely.LineString([(X0 + x, Y0 + y) for x, y in xy])
+
+
+ZONE = _box(0, 0, 300, 300)
+PARCEL = _box(250, 100, 370, 180)  # 120 × 80 m, 50 × 80 m of it inside the zone
+CONFLICT = shapely.intersection(ZONE, PARCEL)
+ROUTE = _line((-100, 150), (400, 150))
+ROUTE_IN_ZONE = shapely.intersection(ROUTE, ZONE)
+ALTERNATIVE = _line((-100, 150), (-100, 350), (400, 350), (400, 150))
+
+
+def make_doc(lang: str = "zh") -> dict[str, Any]:
+    """Three findings: a polygon conflict with a full map, a route (LineString) with an
+    alternative, and an indicator without geometry."""
+    return {
+        "lang": lang, "title": "详细规划成果审查报告", "kind": "detailed-plan",
+        "source": "规划地块.gpkg（图层 XXGHDK）", "workspace": "demo_county.gpkg",
+        "crs": "EPSG:4527", "generated_at": "2026-11-22T10:00:00+08:00",
+        "stamp": {"rule_pack": "cn-base", "rule_pack_version": "2026.1", "profile": None,
+                  "rule_pack_hash": HASH, "as_of": "2026-11-22", "known_at": None,
+                  "data_versions": {"STBHHX": "三区三线划定成果 v1（2023-10-01 起施行）"}},
+        "rules": [
+            {"id": "sanqu.redline.construction", "title": "生态保护红线内不得新增建设用地",
+             "severity": "error", "count": 1,
+             "basis": "《关于加强生态保护红线管理的通知（试行）》（自然资发〔2022〕142号）第一条"},
+            {"id": "route.redline.crossing", "title": "线性工程穿越生态保护红线",
+             "severity": "warning", "count": 1, "basis": "同上，第二条"},
+            {"id": "indicator.green_ratio", "title": "绿地率不低于 35%", "severity": "error",
+             "count": 1, "basis": "《城市居住区规划设计标准》GB 50180-2018"},
+        ],
+        "summary": {"total": 3, "by_severity": {"error": 2, "warning": 1, "info": 0},
+                    "area_m2_by_rule": {"sanqu.redline.construction": 4000.0}},
+        "skipped": [{"rule": "farmland.permanent", "reason": "工作空间没有永久基本农田图层"}],
+        "repairs": [{"layer": "GHYD", "feature": "BSM=GH00028913",
+                     "reason": "Self-intersection[39540010 4052010]", "area_before_m2": 0.0,
+                     "area_after_m2": 5000.0}],
+        "findings": [
+            {"rule": "sanqu.redline.construction", "severity": "error",
+             "title": "生态保护红线内不得新增建设用地",
+             "features": [{"layer": "GHYD", "fid": 28903, "id_field": "BSM",
+                           "id_value": "GH00028903", "code": "0703", "code_name": "农村宅基地"}],
+             "zone": {"layer": "STBHHX", "fid": 12, "id_field": "BSM", "id_value": "HX00001"},
+             "relation": "overlaps", "area_m2": 4000.0, "area_ha": 0.4,
+             "share_of_feature": 4000 / 9600, "share_of_zone": 4000 / 90000,
+             "measured": 4000.0, "limit": 0.0, "unit": "m2",
+             "message": "地块 BSM=GH00028903（0703 农村宅基地）有 4000.00 m² 位于生态保护红线 HX00001 内。",
+             "suggestion": "调出生态保护红线：核减 4000.00 m² 建设用地，或改为非建设用途。",
+             "basis": "自然资发〔2022〕142号 第一条", "repaired": False,
+             "geometry": _gj(CONFLICT),
+             "map": {"bbox": [X0 - 20, Y0 - 20, X0 + 390, Y0 + 320],
+                     "layers": [{"name": "生态保护红线", "role": "zone", "geometries": [_gj(ZONE)]},
+                                {"name": "规划用地", "role": "feature",
+                                 "geometries": [_gj(PARCEL)]},
+                                {"name": "冲突范围", "role": "conflict",
+                                 "geometries": [_gj(CONFLICT)]}]}},
+            {"rule": "route.redline.crossing", "severity": "warning",
+             "title": "线性工程穿越生态保护红线",
+             "features": [{"layer": "XXGC", "fid": 7, "id_field": "BSM", "id_value": "XL0007"}],
+             "zone": {"layer": "STBHHX", "fid": 12, "id_field": "BSM", "id_value": "HX00001"},
+             "relation": "crosses", "area_m2": None, "area_ha": None,
+             "share_of_feature": 0.6, "share_of_zone": None,
+             "measured": 300.0, "limit": 0.0, "unit": "m",
+             "message": "线路 XL0007 穿越生态保护红线 300 m。",
+             "suggestion": "按比选线路绕行生态保护红线。", "basis": "同上，第二条",
+             "repaired": False, "geometry": _gj(ROUTE_IN_ZONE),
+             "map": {"layers": [{"name": "生态保护红线", "role": "zone", "geometries": [_gj(ZONE)]},
+                                {"name": "线路", "role": "feature", "geometries": [_gj(ROUTE)]},
+                                {"name": "穿越段", "role": "conflict",
+                                 "geometries": [_gj(ROUTE_IN_ZONE)]},
+                                {"name": "比选线路", "role": "alternative",
+                                 "geometries": [_gj(ALTERNATIVE)]}]}},
+            {"rule": "indicator.green_ratio", "severity": "error", "title": "绿地率不低于 35%",
+             "features": [], "zone": None, "relation": None, "area_m2": None,
+             "share_of_feature": None, "share_of_zone": None,
+             "measured": 0.31, "limit": "≥ 0.35", "unit": None,
+             "message": "规划单元绿地率 31.00%，低于 35%。",
+             "suggestion": "增加公园绿地或防护绿地。", "basis": "GB 50180-2018 第 4.0.2 条",
+             "repaired": True, "geometry": None},
+        ],
+    }
+
+
+@pytest.fixture
+def doc() -> dict[str, Any]:
+    return make_doc()
+
+
+# -- shared pieces ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "unit", "shown"), [
+    # areas: 2 decimals in m², 4 in 公顷
+    (1234.5, "m2", "1,234.50"), (0.4, "ha", "0.4000"),
+    # other numbers keep up to 4 decimals, ints stay ints
+    (0.31, None, "0.31"), (12, "m", "12"),
+    # words and missing values
+    ("≥ 0.35", None, "≥ 0.35"), (None, "m2", "—"), (float("nan"), "m2", "—"),
+])
+def test_format_measure(value: Any, unit: str | None, shown: str) -> None:
+    assert format_measure(value, unit) == shown
+
+
+def test_map_frame_flips_y_for_svg_only() -> None:
+    box = (0.0, 0.0, 100.0, 100.0)
+    svg = MapFrame(box, 120.0, 120.0, 10.0, is_y_down=True)
+    pdf = MapFrame(box, 120.0, 120.0, 10.0, is_y_down=False)
+    assert svg.point(0.0, 100.0) == (10.0, 10.0)
+    assert pdf.point(0.0, 100.0) == (10.0, 110.0)
+
+
+def test_scale_bar_is_a_round_length_in_metres() -> None:
+    frame = MapFrame((0.0, 0.0, 410.0, 340.0), 420.0, 320.0, 14.0, is_y_down=True)
+    px, text = frame.scale_bar()
+    assert text == "100 m"
+    assert px == pytest.approx(100 * frame.scale)
+
+
+def test_map_without_bbox_fits_all_layers_and_orders_roles(doc: dict[str, Any]) -> None:
+    drawn = map_layers(doc, doc["findings"][1])
+    assert drawn is not None
+    bbox, layers = drawn
+    assert [layer.role for layer in layers] == ["zone", "feature", "conflict", "alternative"]
+    xmin, _, xmax, ymax = bbox
+    assert xmin < X0 - 100 and xmax > X0 + 400 and ymax > Y0 + 350
+
+
+def test_map_of_a_finding_without_geometry_is_none(doc: dict[str, Any]) -> None:
+    assert map_layers(doc, doc["findings"][2]) is None
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def page(doc: dict[str, Any], tmp_path: Path) -> str:
+    return write_review_html(doc, tmp_path / "审查报告.html").read_text(encoding="utf-8")
+
+
+def test_html_shows_stamp_rules_and_chinese_text(page: str, doc: dict[str, Any]) -> None:
+    assert HASH in page and "cn-base" in page and "2026-11-22" in page
+    assert "三区三线划定成果 v1（2023-10-01 起施行）" in page
+    for rule in doc["rules"]:
+        assert rule["id"] in page
+    for heading in ("审查概况", "审查依据", "问题清单", "问题详情"):
+        assert f">{heading}</h2>" in page
+    assert "地块 BSM=GH00028903（0703 农村宅基地）有 4000.00 m² 位于生态保护红线 HX00001 内。" in page
+    assert "调出生态保护红线" in page
+
+
+def test_html_summary_areas_in_m2_and_ha(page: str) -> None:
+    assert '<td class="num">4,000.00</td><td class="num">0.4000</td>' in page
+    assert '<td class="num">41.67%</td><td class="num">4.44%</td>' in page
+
+
+def test_html_has_one_svg_per_finding_with_geometry(page: str) -> None:
+    sections = re.findall(r'<section class="finding".*?</section>', page, flags=re.S)
+    assert [s.count("<svg") for s in sections] == [1, 1, 0]
+    assert "本问题无空间位置" in sections[2]
+    # the route map: the alternative dashed blue, the part inside the zone red, a scale bar
+    assert 'stroke="#1e63d6" stroke-width="2.2" stroke-dasharray="6 4"' in sections[1]
+    assert 'stroke="#e53935" stroke-width="4.0"' in sections[1]
+    assert "100 m</text>" in sections[0] and ">北</text>" in sections[0]
+
+
+def test_html_references_no_external_resource(page: str) -> None:
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, flags=re.I)
+    assert not re.search(r"url\(\s*['\"]?\s*(?:https?:)?//|@import|<script|<link", page,
+                         flags=re.I)
+    assert "http://" not in page and "https://" not in page
+
+
+def test_html_escapes_document_text(doc: dict[str, Any], tmp_path: Path) -> None:
+    doc["findings"][0]["message"] = '<script>alert("x")</script> & 地块'
+    doc["findings"][1]["map"]["layers"][0]["name"] = "<b>红线</b>"
+    page = write_review_html(doc, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "<b>红线</b>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 地块" in page
+
+
+def test_html_prints_one_finding_per_page(page: str) -> None:
+    assert "@media print" in page and "page-break-before: always" in page
+
+
+def test_html_in_english(tmp_path: Path) -> None:
+    page = write_review_html(make_doc("en"), tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page
+    assert ">Findings</h2>" in page and ">Rule pack hash</td>" in page and "审查概况" not in page
+
+
+# -- PDF -------------------------------------------------------------------------------------
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def _pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b", pdf))
+
+
+@pytest.fixture
+def no_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No CJK font file anywhere: the built-in CID font is used."""
+    monkeypatch.delenv(review_pdf.FONT_ENV, raising=False)
+    monkeypatch.setattr(review_pdf, "_candidates", lambda: iter(()))
+
+
+def test_pdf_is_valid_with_one_page_per_finding(doc: dict[str, Any], tmp_path: Path,
+                                                no_font: None) -> None:
+    pdf = write_review_pdf(doc, tmp_path / "审查报告.pdf").read_bytes()
+    empty = write_review_pdf({**doc, "findings": []}, tmp_path / "empty.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    assert _pages(pdf) >= _pages(empty) + len(doc["findings"])
+    assert b"/Count %d" % _pages(pdf) in pdf
+
+
+def test_pdf_without_a_font_file_references_the_cid_font(doc: dict[str, Any], tmp_path: Path,
+                                                          no_font: None) -> None:
+    pdf = write_review_pdf(doc, tmp_path / "r.pdf").read_bytes()
+    assert b"/BaseFont /STSong-Light" in pdf and b"/FontFile2" not in pdf
+
+
+@pytest.mark.skipif(not DEJAVU.is_file(), reason=f"no TrueType font at {DEJAVU} to embed")
+def test_pdf_embeds_the_font_of_guotu_pdf_font(doc: dict[str, Any], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(review_pdf.FONT_ENV, str(DEJAVU))
+    assert review_pdf.find_cjk_font() == review_pdf.PdfFont(review_pdf._register(DEJAVU), DEJAVU)
+    pdf = write_review_pdf(doc, tmp_path / "r.pdf").read_bytes()
+    assert b"/FontFile2" in pdf and re.search(rb"/BaseFont /[A-Z]{6}\+DejaVuSans", pdf)
+    assert b"STSong-Light" not in pdf
+
+
+def test_pdf_font_env_naming_a_non_font_is_a_config_error(
+        doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "not-a-font.ttf"
+    bad.write_text("not a font")
+    monkeypatch.setenv(review_pdf.FONT_ENV, str(bad))
+    with pytest.raises(ConfigError, match="GUOTU_PDF_FONT"):
+        write_review_pdf(doc, tmp_path / "r.pdf")
+    assert not (tmp_path / "r.pdf").exists()
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None,
+                    reason="pdftotext (Debian poppler-utils) is not installed")
+def test_pdf_text_has_the_chinese_content(doc: dict[str, Any], tmp_path: Path,
+                                          no_font: None) -> None:
+    path = write_review_pdf(doc, tmp_path / "r.pdf")
+    pages = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                           text=True, check=True).stdout.split("\f")
+    whole = "".join(pages)
+    assert "详细规划成果审查报告" in whole and HASH in whole
+    assert "生态保护红线 HX00001 内" in whole.replace("\n", "")
+    starts = [i for i, p in enumerate(pages) if re.search(r"问题 \d：", p)]
+    assert len(starts) == 3 and starts == list(range(starts[0], starts[0] + 3))
+
+
+# -- XLSX ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def book(doc: dict[str, Any], tmp_path: Path) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(write_review_xlsx(doc, tmp_path / "审查报告.xlsx"))
+
+
+def _rows(ws: Any) -> list[dict[str, Any]]:
+    head = [c.value for c in ws[1]]
+    return [dict(zip(head, [c.value for c in row], strict=True)) for row in ws.iter_rows(min_row=2)]
+
+
+def test_xlsx_has_the_three_sheets(book: openpyxl.Workbook) -> None:
+    assert book.sheetnames == ["概况", "问题清单", "规则", "几何修复"]
+
+
+def test_xlsx_findings_sheet_one_row_per_finding(book: openpyxl.Workbook) -> None:
+    rows = _rows(book["问题清单"])
+    assert [r["规则"] for r in rows] == ["sanqu.redline.construction", "route.redline.crossing",
+                                       "indicator.green_ratio"]
+    first = rows[0]
+    assert first["面积（平方米）"] == 4000.0 and first["面积（公顷）"] == 0.4
+    assert first["占要素比例"] == pytest.approx(4000 / 9600)
+    assert first["要素编号"] == "BSM=GH00028903" and first["用地名称"] == "农村宅基地"
+    assert first["严重程度"] == "错误" and first["管控区"] == "BSM=HX00001"
+    assert rows[1]["面积（平方米）"] == "—" and rows[1]["单位"] == "米"
+    assert rows[2]["实测值"] == 0.31 and rows[2]["限值"] == "≥ 0.35"
+    assert rows[2]["几何已修复"] == "是"
+
+
+def test_xlsx_number_formats(book: openpyxl.Workbook) -> None:
+    ws = book["问题清单"]
+    head = [c.value for c in ws[1]]
+    row = ws[2]
+    assert row[head.index("面积（平方米）")].number_format == "#,##0.00"
+    assert row[head.index("面积（公顷）")].number_format == "#,##0.0000"
+    assert row[head.index("占管控区比例")].number_format == "0.00%"
+
+
+def test_xlsx_overview_and_rules(book: openpyxl.Workbook) -> None:
+    overview = {r[0]: r[1] for r in book["概况"].iter_rows(values_only=True) if r and r[0]}
+    assert overview["规则包哈希"] == HASH and overview["地方配置"] == "—"
+    assert overview["错误"] == 2 and overview["合计"] == 3
+    rules = {r["规则"]: r for r in _rows(book["规则"])}
+    assert rules["sanqu.redline.construction"]["问题数"] == 1
+    assert "142号" in rules["sanqu.redline.construction"]["依据"]
+    assert rules["farmland.permanent"]["状态"] == "未执行：工作空间没有永久基本农田图层"
+
+
+def test_xlsx_in_english(tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(write_review_xlsx(make_doc("en"), tmp_path / "r.xlsx"))
+    assert book.sheetnames == ["Overview", "Findings", "Rules", "Repairs"]
+    assert [c.value for c in book["Findings"][1]][:3] == ["No.", "Rule", "Severity"]
+
+
+# -- GeoPackage ------------------------------------------------------------------------------
+
+def test_gpkg_polygons_and_lines_in_two_layers(doc: dict[str, Any], tmp_path: Path) -> None:
+    path = write_review_gpkg(doc, tmp_path / "审查问题.gpkg", "EPSG:4527")
+    assert sorted(name for name, _ in pyogrio.list_layers(path)) == sorted(
+        [POLYGONS_LAYER, LINES_LAYER])
+    polygons = pyogrio.read_dataframe(path, layer=POLYGONS_LAYER)
+    lines = pyogrio.read_dataframe(path, layer=LINES_LAYER)
+    assert len(polygons) == 1 and len(lines) == 1
+    assert polygons.crs.to_epsg() == 4527
+    row = polygons.iloc[0]
+    assert row["rule"] == "sanqu.redline.construction" and row["feature_ids"] == "BSM=GH00028903"
+    assert row["area_m2"] == 4000.0 and row["area_ha"] == 0.4
+    assert row["share_of_feature"] == pytest.approx(4000 / 9600)
+    assert row["measured"] == "4000.0" and row["unit"] == "m2"
+    assert polygons.geometry.iloc[0].area == pytest.approx(4000.0)
+    assert lines.iloc[0]["no"] == 2 and lines.geometry.iloc[0].length == pytest.approx(300.0)
+
+
+def test_gpkg_without_geometries_has_an_empty_polygon_layer(doc: dict[str, Any],
+                                                            tmp_path: Path) -> None:
+    doc["findings"] = doc["findings"][2:]
+    path = write_review_gpkg(doc, tmp_path / "r.gpkg", "EPSG:4527")
+    assert [name for name, _ in pyogrio.list_layers(path)] == [POLYGONS_LAYER]
+    assert len(pyogrio.read_dataframe(path, layer=POLYGONS_LAYER)) == 0
+
+
+def test_gpkg_unknown_crs_is_a_crs_error(doc: dict[str, Any], tmp_path: Path) -> None:
+    with pytest.raises(CRSError, match="EPSG:999999"):
+        write_review_gpkg(doc, tmp_path / "r.gpkg", "EPSG:999999")
+
+
+# -- every writer ----------------------------------------------------------------------------
+
+WRITERS = {
+    "html": lambda doc, path: write_review_html(doc, path),
+    "pdf": lambda doc, path: write_review_pdf(doc, path),
+    "xlsx": lambda doc, path: write_review_xlsx(doc, path),
+    "gpkg": lambda doc, path: write_review_gpkg(doc, path, "EPSG:4527"),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_missing_folder_is_a_config_error(fmt: str, doc: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "没有的文件夹" / f"r.{fmt}"
+    with pytest.raises(ConfigError, match="does not exist") as info:
+        WRITERS[fmt](doc, path)
+    assert info.value.file == str(path) and "创建文件夹" in info.value.render("zh")
+    assert not path.parent.exists()
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_failed_write_leaves_the_old_file_and_no_temporary(
+        fmt: str, doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    def partial_gpkg(frame: Any, path: Any, **kwargs: Any) -> None:
+        Path(path).write_bytes(b"SQLite format 3\0partial")
+        raise RuntimeError("disk full")
+
+    def partial_xlsx(self: Any, filename: Any) -> None:
+        Path(filename).write_bytes(b"PK\3\4partial")
+        raise RuntimeError("disk full")
+
+    patches = {"html": (review_html, "render_review_html", fail),
+               "pdf": (review_pdf, "render_review_pdf", fail),
+               "xlsx": (openpyxl.Workbook, "save", partial_xlsx),
+               "gpkg": (pyogrio, "write_dataframe", partial_gpkg)}
+    path = tmp_path / f"r.{fmt}"
+    path.write_bytes(b"old report")
+    monkeypatch.setattr(*patches[fmt])
+    with pytest.raises(RuntimeError, match="disk full"):
+        WRITERS[fmt](doc, path)
+    assert path.read_bytes() == b"old report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_writers_accept_a_minimal_document(fmt: str, tmp_path: Path) -> None:
+    path = WRITERS[fmt]({"lang": "zh", "title": "审查报告"}, tmp_path / f"r.{fmt}")
+    assert path.stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
