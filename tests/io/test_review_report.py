@@ -374,6 +374,15 @@ def test_gpkg_without_geometries_has_an_empty_polygon_layer(doc: dict[str, Any],
     assert len(pyogrio.read_dataframe(path, layer=POLYGONS_LAYER)) == 0
 
 
+def test_gpkg_open_in_qgis_is_not_replaced(doc: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "r.gpkg"
+    path.write_bytes(b"old")
+    (tmp_path / "r.gpkg-wal").write_bytes(b"log")
+    with pytest.raises(ConfigError, match="open in another program"):
+        write_review_gpkg(doc, path, "EPSG:4527")
+    assert path.read_bytes() == b"old"
+
+
 def test_gpkg_unknown_crs_is_a_crs_error(doc: dict[str, Any], tmp_path: Path) -> None:
     with pytest.raises(CRSError, match="EPSG:999999"):
         write_review_gpkg(doc, tmp_path / "r.gpkg", "EPSG:999999")

@@ -473,7 +473,8 @@ def map_layers(doc: Mapping[str, Any], finding: Mapping[str, Any], min_size_m: f
         return None
     bbox = spec.get("bbox")
     if bbox and len(bbox) == 4 and all(number(v) is not None for v in bbox):
-        xmin, ymin, xmax, ymax = (float(v) for v in bbox)
+        xmin, xmax = sorted((float(bbox[0]), float(bbox[2])))
+        ymin, ymax = sorted((float(bbox[1]), float(bbox[3])))
     else:
         xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(
             [g for _, _, gs in parsed for g in gs]))

@@ -547,7 +547,8 @@ def render_review_pdf(doc: Mapping[str, Any], font: PdfFont | None = None) -> by
 
     template = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
                                  topMargin=14 * mm, bottomMargin=16 * mm, title=title,
-                                 author="guotu", subject=label(doc, "list"), lang=doc.get("lang"))
+                                 author="guotu", subject=label(doc, "list"), lang=doc.get("lang"),
+                                 initialFontName=font.name, initialFontSize=9.5)
     story = [*_overview(doc, st), *_basis(doc, st), *_list(doc, st)]
     for no, f in enumerate(findings(doc), start=1):
         story += _finding(doc, no, f, st)

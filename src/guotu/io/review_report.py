@@ -44,7 +44,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from guotu.errors import ConfigError, CRSError, EnvironmentSetupError
+from guotu.errors import ConfigError, CRSError, EnvironmentSetupError, InputError
 from guotu.io import review_html
 from guotu.io.review_document import (
     MISSING,
@@ -105,6 +105,8 @@ def write_atomic(path: Path, what: str, write: Callable[[Path], None]) -> Path:
     ------
     ConfigError
         ``path``'s folder does not exist, or ``path`` is a folder.
+    InputError
+        ``path`` exists and cannot be replaced (open and locked by another program).
 
     Examples
     --------
@@ -115,7 +117,14 @@ def write_atomic(path: Path, what: str, write: Callable[[Path], None]) -> Path:
     tmp = path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
     try:
         write(tmp)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise InputError(f"Cannot replace {path}: {exc.strerror}.", file=str(path),
+                             fix="Close the file in the program that has it open, or give "
+                                 "another file name.",
+                             message_zh=f"无法覆盖 {path}：{exc.strerror}。",
+                             fix_zh="请在打开该文件的程序中关闭它，或换一个文件名。") from exc
     except BaseException:
         for leftover in (tmp, tmp.with_name(tmp.name + "-journal"),
                          tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
@@ -446,7 +455,8 @@ def write_review_gpkg(doc: Mapping[str, Any], path: Path, crs: str) -> Path:
     Raises
     ------
     ConfigError
-        The folder of ``path`` does not exist.
+        The folder of ``path`` does not exist, or the file is open in another program
+        (a ``-wal`` file beside it).
     CRSError
         ``crs`` is not a CRS pyproj knows.
     EnvironmentSetupError
@@ -463,6 +473,19 @@ def write_review_gpkg(doc: Mapping[str, Any], path: Path, crs: str) -> Path:
                        fix="Give an EPSG code such as EPSG:4527.",
                        message_zh=f"报告坐标系 {crs!r} 不是可识别的坐标参考系。",
                        fix_zh="请给出 EPSG 代码，如 EPSG:4527。") from exc
+    path = Path(path)
+    open_by = [p.name for p in (path.with_name(path.name + "-wal"),
+                                path.with_name(path.name + "-shm")) if p.exists()]
+    if open_by:
+        # Replacing a GeoPackage beside its write-ahead log would let SQLite replay the old
+        # database's pages into the new file.
+        raise ConfigError(
+            f"{path} is open in another program (QGIS?): {', '.join(open_by)} exists beside it.",
+            file=str(path), fix="Close it there and try again, or give another file name. If no "
+            "program has it open, delete the -wal and -shm files left by a crash.",
+            message_zh=f"{path} 正被其他程序（如 QGIS）打开：旁边有 {'、'.join(open_by)}。",
+            fix_zh="请先在该程序中关闭后重试，或换一个文件名；若没有程序打开它，请删除崩溃遗留的 "
+                   "-wal 和 -shm 文件。")
     by_kind: dict[str, tuple[list[dict[str, Any]], list[shapely.Geometry]]] = {
         "polygon": ([], []), "line": ([], []), "point": ([], [])}
     for no, f in enumerate(findings(doc), start=1):
