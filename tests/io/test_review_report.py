@@ -127,6 +127,12 @@ def doc() -> dict[str, Any]:
     return make_doc()
 
 
+@pytest.fixture(autouse=True)
+def _no_font_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GUOTU_PDF_FONT of the developer's shell does not reach these tests."""
+    monkeypatch.delenv(review_pdf.FONT_ENV, raising=False)
+
+
 # -- shared pieces ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("value", "unit", "shown"), [
@@ -239,7 +245,6 @@ def _pages(pdf: bytes) -> int:
 @pytest.fixture
 def no_font(monkeypatch: pytest.MonkeyPatch) -> None:
     """No CJK font file anywhere: the built-in CID font is used."""
-    monkeypatch.delenv(review_pdf.FONT_ENV, raising=False)
     monkeypatch.setattr(review_pdf, "_candidates", lambda: iter(()))
 
 

@@ -207,6 +207,7 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 _M2_FORMAT = "#,##0.00"
 _HA_FORMAT = "#,##0.0000"
 _SHARE_FORMAT = "0.00%"
+_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def _cell_value(value: Any) -> Any:
@@ -231,33 +232,46 @@ def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
+def _put(ws: Worksheet, row: int, values: Sequence[Any],
+         formats: Mapping[int, str | None] | None = None, wrap_from: int | None = None) -> int:
+    """Write ``values`` into ``row`` (number formats by 1-based column, text wrapped from
+    column ``wrap_from`` on) and return the next row. Rows are counted here, not with
+    ``ws.max_row``, which scans every cell."""
+    for col, value in enumerate(values, start=1):
+        cell = ws.cell(row=row, column=col, value=value)
+        fmt = (formats or {}).get(col)
+        if fmt is not None:
+            cell.number_format = fmt
+        if wrap_from is not None and col >= wrap_from:
+            cell.alignment = _WRAP
+    return row + 1
+
+
 def _overview_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
-    ws.append([text(doc.get("title"))])
+    ws["A1"] = text(doc.get("title"))
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([])
     _header(ws, 3, [label(doc, "item"), label(doc, "value")])
+    row = 4
     for key, value in stamp_rows(doc):
-        ws.append([key, value])
+        row = _put(ws, row, [key, value])
     for layer, version in data_versions(doc):
-        ws.append([f"{label(doc, 'data_versions')}：{layer}", version])
-    ws.append([])
-    row = ws.max_row + 1
-    _header(ws, row, [label(doc, "severity"), label(doc, "count")])
+        row = _put(ws, row, [f"{label(doc, 'data_versions')}：{layer}", version])
+    _header(ws, row + 1, [label(doc, "severity"), label(doc, "count")])
+    row += 2
     counts = severity_counts(doc)
     for sev in [*SEVERITIES, *sorted(set(counts) - set(SEVERITIES))]:
-        ws.append([severity_text(doc, sev), counts.get(sev, 0)])
+        row = _put(ws, row, [severity_text(doc, sev), counts.get(sev, 0)])
     total = (doc.get("summary") or {}).get("total")
-    ws.append([label(doc, "total"), int(total) if total is not None else len(findings(doc))])
-    ws.append([])
-    row = ws.max_row + 1
-    _header(ws, row, [label(doc, "rule"), label(doc, "rule_title"), label(doc, "count"),
-                      label(doc, "area_m2"), label(doc, "area_ha")])
+    row = _put(ws, row, [label(doc, "total"),
+                         int(total) if total is not None else len(findings(doc))])
+    _header(ws, row + 1, [label(doc, "rule"), label(doc, "rule_title"), label(doc, "count"),
+                          label(doc, "area_m2"), label(doc, "area_ha")])
+    row += 2
     for r in rule_rows(doc):
         m2 = number(r["area_m2"])
-        ws.append([_cell_value(r["id"]), _cell_value(r["title"]), r["count"],
-                   _cell_value(m2), _cell_value(None if m2 is None else m2 / 1e4)])
-        ws.cell(ws.max_row, 4).number_format = _M2_FORMAT
-        ws.cell(ws.max_row, 5).number_format = _HA_FORMAT
+        row = _put(ws, row, [_cell_value(r["id"]), _cell_value(r["title"]), r["count"],
+                             _cell_value(m2), _cell_value(None if m2 is None else m2 / 1e4)],
+                   {4: _M2_FORMAT, 5: _HA_FORMAT})
     _widths(ws, (34, 60, 10, 16, 14))
 
 
@@ -271,6 +285,9 @@ _FINDING_COLUMNS: tuple[tuple[str, float, str | None], ...] = (
     ("measured", 12, None), ("limit", 12, None), ("unit", 8, None), ("message", 60, None),
     ("suggestion", 60, None), ("legal_basis", 40, None), ("repaired", 10, None),
 )
+_FINDING_FORMATS = {col: fmt for col, (_, _, fmt) in enumerate(_FINDING_COLUMNS, start=1)}
+#: The long texts (message, suggestion, basis) wrap.
+_FINDING_WRAP_FROM = 1 + [key for key, _, _ in _FINDING_COLUMNS].index("message")
 
 
 def _finding_row(doc: Mapping[str, Any], no: int, f: Mapping[str, Any]) -> list[Any]:
@@ -298,17 +315,12 @@ def _finding_row(doc: Mapping[str, Any], no: int, f: Mapping[str, Any]) -> list[
 
 def _findings_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
     _header(ws, 1, [label(doc, key) for key, _, _ in _FINDING_COLUMNS])
+    row = 2
     for no, f in enumerate(findings(doc), start=1):
-        ws.append(_finding_row(doc, no, f))
-        for col, (_, _, fmt) in enumerate(_FINDING_COLUMNS, start=1):
-            cell = ws.cell(ws.max_row, col)
-            if fmt is not None:
-                cell.number_format = fmt
-            if col >= 20:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        row = _put(ws, row, _finding_row(doc, no, f), _FINDING_FORMATS, _FINDING_WRAP_FROM)
     _widths(ws, [w for _, w, _ in _FINDING_COLUMNS])
     ws.freeze_panes = "C2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(_FINDING_COLUMNS))}{max(ws.max_row, 1)}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(_FINDING_COLUMNS))}{max(row - 1, 1)}"
 
 
 def _rules_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
@@ -316,18 +328,19 @@ def _rules_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
                     label(doc, "legal_basis"), label(doc, "count"), label(doc, "area_m2"),
                     label(doc, "area_ha"), label(doc, "status")])
     skipped = {str(s.get("rule")): s.get("reason") for s in doc.get("skipped") or ()}
+    row = 2
     for r in rule_rows(doc):
         m2 = number(r["area_m2"])
         reason = skipped.pop(str(r["id"]), None)
         status = label(doc, "run") if reason is None else f"{label(doc, 'not_run')}：{reason}"
-        ws.append([_cell_value(r["id"]), _cell_value(r["title"]),
-                   severity_text(doc, r["severity"]), _cell_value(r["basis"]), r["count"],
-                   _cell_value(m2), _cell_value(None if m2 is None else m2 / 1e4), status])
-        ws.cell(ws.max_row, 6).number_format = _M2_FORMAT
-        ws.cell(ws.max_row, 7).number_format = _HA_FORMAT
+        row = _put(ws, row, [_cell_value(r["id"]), _cell_value(r["title"]),
+                             severity_text(doc, r["severity"]), _cell_value(r["basis"]),
+                             r["count"], _cell_value(m2),
+                             _cell_value(None if m2 is None else m2 / 1e4), status],
+                   {6: _M2_FORMAT, 7: _HA_FORMAT}, wrap_from=4)
     for rule, reason in skipped.items():
-        ws.append([rule, MISSING, MISSING, MISSING, 0, MISSING, MISSING,
-                   f"{label(doc, 'not_run')}：{text(reason)}"])
+        row = _put(ws, row, [rule, MISSING, MISSING, MISSING, 0, MISSING, MISSING,
+                             f"{label(doc, 'not_run')}：{text(reason)}"])
     _widths(ws, (34, 40, 9, 60, 8, 14, 12, 30))
     ws.freeze_panes = "B2"
 
@@ -335,12 +348,13 @@ def _rules_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
 def _repairs_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
     _header(ws, 1, [label(doc, "layer"), label(doc, "feature"), label(doc, "reason"),
                     label(doc, "area_before"), label(doc, "area_after")])
+    row = 2
     for r in doc.get("repairs") or ():
-        ws.append([_cell_value(r.get("layer")), _cell_value(r.get("feature")),
-                   _cell_value(r.get("reason")), _cell_value(number(r.get("area_before_m2"))),
-                   _cell_value(number(r.get("area_after_m2")))])
-        for col in (4, 5):
-            ws.cell(ws.max_row, col).number_format = _M2_FORMAT
+        row = _put(ws, row, [_cell_value(r.get("layer")), _cell_value(r.get("feature")),
+                             _cell_value(r.get("reason")),
+                             _cell_value(number(r.get("area_before_m2"))),
+                             _cell_value(number(r.get("area_after_m2")))],
+                   {4: _M2_FORMAT, 5: _M2_FORMAT})
     _widths(ws, (12, 24, 50, 18, 18))
 
 
