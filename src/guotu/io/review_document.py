@@ -166,22 +166,46 @@ def _pick(doc: Mapping[str, Any], table: Mapping[str, tuple[str, str]], value: A
 
 
 def severity_text(doc: Mapping[str, Any], severity: Any) -> str:
-    """``error``/``warning``/``info`` as 错误/警告/提示 (or as is in English)."""
+    """``error``/``warning``/``info`` as 错误/警告/提示 (or as is in English).
+
+    Examples
+    --------
+    >>> severity_text({"lang": "zh"}, "warning"), severity_text({"lang": "en"}, "warning")
+    ('警告', 'warning')
+    """
     return _pick(doc, _SEVERITY_TEXT, severity)
 
 
 def kind_text(doc: Mapping[str, Any], kind: Any) -> str:
-    """The review kind (``detailed-plan`` …) in the document's language."""
+    """The review kind (``detailed-plan`` …) in the document's language.
+
+    Examples
+    --------
+    >>> kind_text({"lang": "zh"}, "detailed-plan"), kind_text({"lang": "zh"}, "other")
+    ('详细规划', 'other')
+    """
     return _pick(doc, _KIND_TEXT, kind)
 
 
 def relation_text(doc: Mapping[str, Any], relation: Any) -> str:
-    """A spatial relation (``within`` …) in the document's language."""
+    """A spatial relation (``within`` …) in the document's language.
+
+    Examples
+    --------
+    >>> relation_text({"lang": "zh"}, "within"), relation_text({"lang": "zh"}, None)
+    ('位于其内', '—')
+    """
     return _pick(doc, _RELATION_TEXT, relation)
 
 
 def unit_text(doc: Mapping[str, Any], unit: Any) -> str:
-    """A unit code as shown (``m2`` → ``m²``); an empty string when there is none."""
+    """A unit code as shown (``m2`` → ``m²``); an empty string when there is none.
+
+    Examples
+    --------
+    >>> unit_text({"lang": "zh"}, "m2"), unit_text({"lang": "zh"}, "ha"), unit_text({}, None)
+    ('m²', '公顷', '')
+    """
     if unit is None or unit == "":
         return ""
     return _pick(doc, _UNIT_TEXT, unit)
@@ -201,7 +225,13 @@ def text(value: Any) -> str:
 
 
 def number(value: Any) -> float | None:
-    """A finite int or float as a float; ``None`` for anything else (strings, NaN, bools)."""
+    """A finite int or float as a float; ``None`` for anything else (strings, NaN, bools).
+
+    Examples
+    --------
+    >>> number(3), number("3"), number(float("inf")), number(True)
+    (3.0, None, None, None)
+    """
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
@@ -269,7 +299,13 @@ def format_measure(value: Any, unit: Any = None) -> str:
 
 
 def area_ha(finding: Mapping[str, Any]) -> float | None:
-    """The finding's area in 公顷: ``area_ha`` if given, else ``area_m2`` / 10 000."""
+    """The finding's area in 公顷: ``area_ha`` if given, else ``area_m2`` / 10 000.
+
+    Examples
+    --------
+    >>> area_ha({"area_m2": 5000.0}), area_ha({"area_m2": None})
+    (0.5, None)
+    """
     ha = number(finding.get("area_ha"))
     if ha is not None:
         return ha
@@ -297,7 +333,14 @@ def feature_label(feature: Mapping[str, Any] | None) -> str:
 
 
 def features_label(finding: Mapping[str, Any], *, with_code: bool = True) -> str:
-    """Every feature of a finding, ``GHYD BSM=GH1（0703 农村宅基地）``, joined by ``；``."""
+    """Every feature of a finding, ``GHYD BSM=GH1（0703 农村宅基地）``, joined by ``；``.
+
+    Examples
+    --------
+    >>> features_label({"features": [{"layer": "GHYD", "id_field": "BSM", "id_value": "GH1",
+    ...                               "code": "0703", "code_name": "农村宅基地"}]})
+    'GHYD BSM=GH1（0703 农村宅基地）'
+    """
     parts = []
     for feature in finding.get("features") or ():
         part = f"{feature.get('layer') or ''} {feature_label(feature)}".strip()
@@ -307,7 +350,13 @@ def features_label(finding: Mapping[str, Any], *, with_code: bool = True) -> str
 
 
 def zone_label(finding: Mapping[str, Any]) -> str:
-    """The zone of a finding as ``STBHHX BSM=HX00001``; ``—`` when it has none."""
+    """The zone of a finding as ``STBHHX BSM=HX00001``; ``—`` when it has none.
+
+    Examples
+    --------
+    >>> zone_label({"zone": {"layer": "STBHHX", "id_field": "BSM", "id_value": "HX1"}})
+    'STBHHX BSM=HX1'
+    """
     zone = finding.get("zone")
     if not zone:
         return MISSING
@@ -315,12 +364,24 @@ def zone_label(finding: Mapping[str, Any]) -> str:
 
 
 def findings(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The document's findings (an empty list when it has none)."""
+    """The document's findings (an empty list when it has none).
+
+    Examples
+    --------
+    >>> findings({"findings": None})
+    []
+    """
     return list(doc.get("findings") or ())
 
 
 def severity_counts(doc: Mapping[str, Any]) -> dict[str, int]:
-    """Findings per severity, from ``summary.by_severity`` or counted when it is missing."""
+    """Findings per severity, from ``summary.by_severity`` or counted when it is missing.
+
+    Examples
+    --------
+    >>> severity_counts({"findings": [{"severity": "error"}, {"severity": "error"}]})
+    {'error': 2, 'warning': 0, 'info': 0}
+    """
     given = (doc.get("summary") or {}).get("by_severity")
     if given:
         return {str(k): int(v) for k, v in given.items()}
@@ -335,6 +396,11 @@ def rule_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
 
     Rules come from ``doc["rules"]``; a rule that has findings but is not listed there is
     added from its findings, so the table and the findings always agree.
+
+    Examples
+    --------
+    >>> [(r["id"], r["count"]) for r in rule_rows({"findings": [{"rule": "a.b"}]})]
+    [('a.b', 1)]
     """
     areas = (doc.get("summary") or {}).get("area_m2_by_rule") or {}
     rows: dict[str, dict[str, Any]] = {}
@@ -357,7 +423,13 @@ def rule_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def stamp_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The overview as (label, value) pairs: what was reviewed, then the stamp."""
+    """The overview as (label, value) pairs: what was reviewed, then the stamp.
+
+    Examples
+    --------
+    >>> dict(stamp_rows({"lang": "en", "stamp": {"rule_pack_hash": "sha256:9f"}}))["Rule pack hash"]
+    'sha256:9f'
+    """
     stamp = doc.get("stamp") or {}
     pack = text(stamp.get("rule_pack"))
     return [
@@ -376,7 +448,13 @@ def stamp_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def data_versions(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The stamp's data versions as (layer, version) pairs, sorted by layer."""
+    """The stamp's data versions as (layer, version) pairs, sorted by layer.
+
+    Examples
+    --------
+    >>> data_versions({"stamp": {"data_versions": {"STBHHX": "v1", "GHYD": None}}})
+    [('GHYD', '—'), ('STBHHX', 'v1')]
+    """
     versions = (doc.get("stamp") or {}).get("data_versions") or {}
     return [(str(k), text(v)) for k, v in sorted(versions.items())]
 
@@ -457,6 +535,13 @@ def map_layers(doc: Mapping[str, Any], finding: Mapping[str, Any], min_size_m: f
 
     Without a ``map``, the finding's own geometry is drawn as the conflict. Without a
     ``bbox``, the bounds of every geometry plus a 10% margin are used.
+
+    Examples
+    --------
+    >>> f = {"geometry": {"type": "Point", "coordinates": [100.0, 100.0]}}
+    >>> bbox, layers = map_layers({"lang": "zh"}, f)
+    >>> bbox, [(layer.name, layer.role) for layer in layers]
+    ((90.0, 90.0, 110.0, 110.0), [('问题', 'conflict')])
     """
     spec = finding.get("map") or {}
     raw_layers = list(spec.get("layers") or ())
@@ -493,7 +578,13 @@ def map_layers(doc: Mapping[str, Any], finding: Mapping[str, Any], min_size_m: f
 
 
 def shape(geojson: Any) -> shapely.Geometry | None:
-    """A GeoJSON dict as a shapely geometry; ``None`` when missing, empty or invalid."""
+    """A GeoJSON dict as a shapely geometry; ``None`` when missing, empty or invalid.
+
+    Examples
+    --------
+    >>> shape({"type": "Point", "coordinates": [1.0, 2.0]}).wkt, shape(None)
+    ('POINT (1 2)', None)
+    """
     if not geojson:
         return None
     try:
