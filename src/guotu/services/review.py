@@ -1,0 +1,463 @@
+"""Plan review (成果审查): load rule packs, gather the layers a review needs, run, stamp.
+
+A review reviews one *source* against the workspace:
+
+* a layer already in the workspace (the default: the layer of the review kind's role, or
+  ``layer=``), read as of a date;
+* a recorded plan version (``PLAN@LABEL``): the plan's layer of that role in that version;
+* a file (Shapefile, GeoPackage, GeoJSON …): imported into a throw-away memory workspace in
+  the workspace's CRS with the usual field mapping and checks, so the workspace is never
+  touched; for the indicator review, a CSV/XLSX indicator table.
+
+The control lines, master plan and units it is checked against are read from the workspace
+as of ``as_of``/``known_at``; the report is stamped with the rule pack, its hash and the
+version of every layer read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import yaml
+
+from guotu.domain.quality import LayerData, Severity
+from guotu.domain.rules.evaluate import (
+    OPERATORS,
+    IndicatorRow,
+    ReviewContext,
+    ReviewFinding,
+    SkippedRule,
+    run_review,
+)
+from guotu.domain.rules.pack import (
+    KINDS,
+    PackProblem,
+    Rule,
+    RulePack,
+    apply_profile,
+    pack_error,
+    pack_hash,
+    parse_pack,
+)
+from guotu.errors import ConfigError, LayerError, NotFoundError, RulePackError
+from guotu.io.readers import read_attribute_table
+from guotu.services.checking import read_layer_data
+
+__all__ = [
+    "BUILTIN_PACKS",
+    "ReviewReport",
+    "find_pack",
+    "load_rule_pack",
+    "read_indicator_table",
+    "review_plan",
+    "validate_pack_files",
+]
+
+log = logging.getLogger(__name__)
+
+#: Packs shipped in the package (``guotu/rulesets``), by id.
+BUILTIN_PACKS = ("cn-base", "sd-example")
+
+_INDICATOR_COLUMNS = {
+    "name": ("指标名称", "指标", "ZBMC", "name", "indicator"),
+    "unit": ("单位", "DW", "unit"),
+    "planned": ("规划目标值", "规划值", "目标值", "GHZ", "planned"),
+    "allocated": ("上级下达值", "下达值", "上级分解值", "XDZ", "allocated"),
+    "attribute": ("指标属性", "属性", "ZBSX", "attribute"),
+}
+
+
+def _read_yaml(path: str | Path) -> tuple[str, Any]:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulePackError(f"Cannot read the rule pack {p}: {exc.strerror}.", file=str(p),
+                            fix="Check the path.", message_zh=f"无法读取规则包 {p}：{exc.strerror}。",
+                            fix_zh="请检查路径。") from exc
+    try:
+        return str(p), yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulePackError(f"Rule pack {p} is not valid YAML: {exc}.", file=str(p),
+                            fix="Correct the YAML syntax.",
+                            message_zh=f"规则包 {p} 不是有效的 YAML：{exc}。",
+                            fix_zh="请修正 YAML 语法。") from exc
+
+
+def find_pack(name: str | Path) -> Path:
+    """The file of a pack: a path, or the id of a built-in pack (``cn-base``).
+
+    Examples
+    --------
+    >>> find_pack("cn-base").name
+    'cn-base.yaml'
+    """
+    p = Path(name)
+    if p.suffix.lower() in (".yaml", ".yml", ".json") or p.exists():
+        return p
+    builtin = files("guotu") / "rulesets" / f"{name}.yaml"
+    if builtin.is_file():
+        return Path(str(builtin))
+    raise RulePackError(
+        f"There is no rule pack {name!r}.",
+        fix=f"Give a YAML file or one of the built-in packs: {', '.join(BUILTIN_PACKS)}.",
+        message_zh=f"没有名为 {name!r} 的规则包。",
+        fix_zh=f"请指定 YAML 文件，或内置规则包之一：{'、'.join(BUILTIN_PACKS)}。")
+
+
+def _schema_problems(source: str, data: Any) -> list[PackProblem]:
+    schema = json.loads((files("guotu") / "schemas" / "rulepack-v1.json")
+                        .read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(x) for x in e.path])
+    return [PackProblem(source, e.json_path, e.message) for e in errors]
+
+
+def _document(path: str | Path, problems: list[PackProblem]) -> tuple[str, Any]:
+    source, data = _read_yaml(find_pack(path))
+    found = _schema_problems(source, data)
+    problems.extend(found)
+    return source, (data if not found else None)
+
+
+def load_rule_pack(pack: str | Path = "cn-base", profile: str | Path | None = None,
+                   *, problems: list[PackProblem] | None = None) -> RulePack:
+    """Load, validate and layer a rule pack and an optional profile.
+
+    Every problem (schema, ids, operators, code sets, overrides) is collected;
+    :class:`RulePackError` lists them all, each with its file and JSON path.
+
+    Examples
+    --------
+    >>> p = load_rule_pack("cn-base", "sd-example")
+    >>> p.profile, p.rule("sanqu.redline.construction").severity.value
+    ('sd-example', 'error')
+    """
+    collect = problems if problems is not None else []
+    ops = OPERATORS.names()
+    source, data = _document(pack, collect)
+    if data is not None and "profile" in data:
+        collect.append(PackProblem(source, "$.profile",
+                                   "this is a profile; give it with --profile and its base pack "
+                                   "with --rules"))
+        data = None
+    base = parse_pack(data, source=source, known_operators=ops, problems=collect) \
+        if data is not None else RulePack("", "", "", "", ())
+    result = base
+    if profile is not None:
+        psource, pdata = _document(profile, collect)
+        if pdata is not None and "pack" in pdata:
+            collect.append(PackProblem(psource, "$.pack", "this is a base pack, not a profile"))
+            pdata = None
+        if pdata is not None and data is not None:
+            result = apply_profile(base, pdata, source=psource, known_operators=ops,
+                                   problems=collect)
+    if problems is None and collect:
+        raise pack_error(source if profile is None else f"{source} + {profile}", collect)
+    return result
+
+
+def validate_pack_files(pack: str | Path, profile: str | Path | None = None
+                        ) -> tuple[RulePack | None, list[PackProblem]]:
+    """Every problem of a pack (and profile), for ``guotu rules validate``."""
+    problems: list[PackProblem] = []
+    result = load_rule_pack(pack, profile, problems=problems)
+    return (None if problems else result), problems
+
+
+# -- sources ------------------------------------------------------------------------------------
+def _pick(frame_cols: Iterable[str], names: Sequence[str]) -> str | None:
+    cols = {str(c).strip(): str(c) for c in frame_cols}
+    for n in names:
+        if n in cols:
+            return cols[n]
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        x = float(str(value).replace(",", "").strip())
+    except ValueError:
+        return None
+    return None if np.isnan(x) else x
+
+
+def read_indicator_table(path: str | Path) -> list[IndicatorRow]:
+    """Read a 规划指标表 (CSV/XLSX): name, unit, planned value, upper-level allocation.
+
+    Columns are found by their usual Chinese or coded names (指标名称/ZBMC, 单位/DW,
+    规划目标值/GHZ, 上级下达值/XDZ, 指标属性).
+
+    Raises
+    ------
+    LayerError
+        A missing column, or a value that is not a number (naming the row and column).
+    """
+    frame = read_attribute_table(path)
+    cols = {k: _pick(frame.columns, v) for k, v in _INDICATOR_COLUMNS.items()}
+    for key in ("name", "planned"):
+        if cols[key] is None:
+            wanted = "、".join(_INDICATOR_COLUMNS[key][:3])
+            raise LayerError(
+                f"Indicator table {path} has no column {_INDICATOR_COLUMNS[key][0]} "
+                f"({key}).", file=str(path), field=_INDICATOR_COLUMNS[key][0],
+                fix=f"Name the column one of: {', '.join(_INDICATOR_COLUMNS[key])}.",
+                message_zh=f"规划指标表 {path} 缺少“{_INDICATOR_COLUMNS[key][0]}”列。",
+                fix_zh=f"请将该列命名为：{wanted}。")
+    rows: list[IndicatorRow] = []
+    for i, rec in enumerate(frame.to_dict("records")):
+        name = str(rec.get(cols["name"] or "") or "").strip()
+        if not name or name == "nan":
+            continue
+        values: dict[str, float | None] = {}
+        for key in ("planned", "allocated"):
+            col = cols[key]
+            raw = rec.get(col) if col else None
+            value = _number(raw)
+            if raw is not None and str(raw).strip() not in ("", "nan", "None") and value is None:
+                raise LayerError(
+                    f"Indicator table {path}, row {i + 2}, column {col}: {raw!r} is not a "
+                    "number.", file=str(path), feature=f"row {i + 2}", field=col,
+                    fix="Write the value as a plain number (the unit goes in 单位).",
+                    message_zh=f"规划指标表 {path} 第 {i + 2} 行“{col}”列的值 {raw!r} 不是数字。",
+                    fix_zh="请填写纯数字，单位写在“单位”列。")
+            values[key] = value
+        unit_col, attr_col = cols["unit"], cols["attribute"]
+        rows.append(IndicatorRow(
+            name=name, unit=str(rec.get(unit_col) or "").strip() if unit_col else "",
+            planned=values["planned"], allocated=values["allocated"],
+            attribute=str(rec.get(attr_col) or "").strip() if attr_col else "", row=i + 2))
+    return rows
+
+
+def _roles_needed(rules: Sequence[Rule], pack: RulePack) -> set[str]:
+    roles: set[str] = set()
+    for r in rules:
+        if r.zone_role:
+            roles.add(r.zone_role)
+        for key in ("reference_role", "unit_role", "parent_role"):
+            if key in r.args:
+                roles.add(str(r.args[key]))
+        if r.operator == "map_table_consistency":
+            table = pack.table(str(r.args.get("indicators", ""))) or {}
+            roles.update(str(spec.get("role")) for spec in table.values()
+                         if isinstance(spec, dict))
+    return roles
+
+
+@dataclass(frozen=True)
+class ReviewReport:
+    """A finished review: findings, the rules run and skipped, and the stamp."""
+
+    kind: str
+    source: str
+    workspace: str
+    crs: str
+    pack: RulePack
+    rules: tuple[Rule, ...]
+    findings: tuple[ReviewFinding, ...]
+    skipped: tuple[SkippedRule, ...]
+    as_of: date
+    known_at: datetime | None
+    data_versions: dict[str, str] = field(default_factory=dict)
+    repairs: tuple[dict[str, Any], ...] = ()
+    layers: dict[str, LayerData] = field(default_factory=dict, compare=False, repr=False)
+
+    def stamp(self) -> dict[str, Any]:
+        """The ``stamp`` object of the JSON output."""
+        return {"rule_pack": self.pack.id, "rule_pack_version": self.pack.version,
+                "profile": self.pack.profile, "rule_pack_hash": pack_hash(self.pack),
+                "as_of": self.as_of.isoformat(),
+                "known_at": None if self.known_at is None else self.known_at.isoformat(),
+                "data_versions": dict(sorted(self.data_versions.items()))}
+
+    def reaches(self, threshold: str) -> bool:
+        """Whether any finding is at or above ``threshold`` (``never``: never)."""
+        if threshold == "never":
+            return False
+        level = Severity.parse(threshold).rank
+        return any(f.severity.rank >= level for f in self.findings)
+
+
+def _version_text(store: Any, name: str, as_of: date, known_at: datetime | None) -> str:
+    version = store.layer_version(name, as_of=as_of, known_at=known_at)
+    if version is None:
+        return "未登记版本（导入的图层）"
+    plan = store.plan(version.plan_id)
+    since = f"，{version.valid_from.isoformat()} 起施行" if version.valid_from else ""
+    return f"{plan.name} {version.label}（{version.status.value}{since}）"
+
+
+def _workspace_layer(store: Any, role: str, name: str | None) -> Any:
+    if name is not None:
+        info = store.layer(name)
+        if info.role != role:
+            raise ConfigError(
+                f"Layer {name} is a {info.role} layer, not {role}.", layer=name,
+                fix="Give a layer of the review's role with --layer.",
+                message_zh=f"图层 {name} 的类型是 {info.role}，不是 {role}。",
+                fix_zh="请用 --layer 指定该审查类型对应的图层。")
+        return info
+    found = store.layers_with_role(role)
+    if not found:
+        raise NotFoundError(
+            f"Workspace {store.path} has no {role} layer to review.",
+            fix=f"Import one with guotu import FILE --role {role}, or give a file as SOURCE.",
+            message_zh=f"工作空间 {store.path} 中没有可审查的 {role} 图层。",
+            fix_zh=f"请先用 guotu import FILE --role {role} 导入，或直接指定文件作为审查对象。")
+    return found[0]
+
+
+def _file_subject(store: Any, path: Path, role: str, table: str | Path | None,
+                  source_layer: str | None) -> LayerData:
+    from guotu.services.importing import import_file
+    from guotu.store.memory import MemoryStore
+
+    memory = MemoryStore("review")
+    crs = store.crs
+    result = import_file(memory, path,  # type: ignore[arg-type]  # any FeatureStore
+                         role=role, source_layer=source_layer, table=table,
+                         workspace_crs=None if crs is None else crs.to_wkt(),
+                         reason="guotu review (file under review)")
+    return read_layer_data(memory, result.layer)  # type: ignore[arg-type]
+
+
+def review_plan(
+    store: Any,
+    kind: str,
+    source: str | Path | None = None,
+    *,
+    pack: RulePack | None = None,
+    layer: str | None = None,
+    source_layer: str | None = None,
+    table: str | Path | None = None,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ReviewReport:
+    """Review ``source`` (or the workspace's layer of the kind's role) with ``pack``.
+
+    Parameters
+    ----------
+    kind
+        ``master-plan``, ``detailed-plan``, ``special-plan``, ``project`` or ``indicators``.
+    source
+        ``None`` (the workspace layer), ``PLAN@LABEL`` (a recorded version), or a file.
+    table
+        An attribute table joined to a source file (parcel indicators), as for import.
+    progress
+        Called with the rule id, its number and the rule count before each rule.
+
+    Raises
+    ------
+    ConfigError, NotFoundError, LayerError
+        An unknown kind, a missing layer or version, an unreadable file.
+    """
+    if kind not in KINDS:
+        raise ConfigError(f"Unknown review kind {kind!r}.", fix=f"Use one of: {', '.join(KINDS)}.",
+                          message_zh=f"未知的审查类型 {kind!r}。",
+                          fix_zh=f"请使用：{'、'.join(KINDS)}。")
+    pack = pack if pack is not None else load_rule_pack()
+    day = as_of or date.today()
+    role = KINDS[kind]
+    rules = pack.rules_for(kind)
+    crs = store.crs
+    if crs is None:
+        raise NotFoundError(f"Workspace {store.path} is empty: there is nothing to review "
+                            "against.", fix="Import the control lines and plans first.",
+                            message_zh=f"工作空间 {store.path} 为空，没有可对照的图层。",
+                            fix_zh="请先导入三区三线和规划图层。")
+    versions: dict[str, str] = {}
+    subject: LayerData | None = None
+    rows: list[IndicatorRow] = []
+    source_text = ""
+    if kind == "indicators":
+        if source is None:
+            raise ConfigError("The indicator review needs the indicator table (CSV/XLSX).",
+                              fix="guotu review indicators 规划指标表.xlsx",
+                              message_zh="指标审查需要指定规划指标表（CSV/XLSX）。",
+                              fix_zh="例如：guotu review indicators 规划指标表.xlsx")
+        rows = read_indicator_table(source)
+        source_text = str(source)
+    elif source is None:
+        info = _workspace_layer(store, role, layer)
+        subject = read_layer_data(store, info, as_of=day, known_at=known_at)
+        versions[info.name] = _version_text(store, info.name, day, known_at)
+        source_text = f"workspace:{info.name}"
+    elif isinstance(source, str) and "@" in source and not Path(source).exists():
+        plan_name, label = source.split("@", 1)
+        version = store.version(plan_name, label)
+        candidates = [i for i in store.layers_with_role(role) if i.plan == plan_name]
+        if not candidates:
+            raise NotFoundError(f"Plan {plan_name} has no {role} layer.",
+                                fix="Check the plan name with guotu plan list.",
+                                message_zh=f"规划 {plan_name} 没有 {role} 图层。",
+                                fix_zh="请用 guotu plan list 核对规划名称。")
+        info = candidates[0]
+        frame_layer = read_layer_data(store, info)
+        frame = store.read_layer(info.name, version_id=version.id)
+        subject = LayerData(name=info.name, role=info.role, crs=frame_layer.crs,
+                            fids=np.asarray(frame.index.to_numpy(), dtype=np.int64),
+                            geometries=np.asarray(frame.geometry.values, dtype=object),
+                            attributes={c: np.asarray(frame[c].astype(object).where(
+                                frame[c].notna(), None).to_numpy(), dtype=object)
+                                for c in frame.columns if c != frame.geometry.name})
+        versions[info.name] = f"{plan_name} {label}（指定版本）"
+        source_text = f"{plan_name}@{label}"
+    else:
+        path = Path(source)
+        subject = _file_subject(store, path, role, table, source_layer)
+        source_text = str(path)
+    refs: list[LayerData] = []
+    for need in sorted(_roles_needed(rules, pack)):
+        infos = store.layers_with_role(need)
+        if not infos or (subject is not None and need == role and source is None):
+            continue
+        info = infos[0]
+        refs.append(read_layer_data(store, info, as_of=day, known_at=known_at))
+        versions[info.name] = _version_text(store, info.name, day, known_at)
+    context = ReviewContext(subject, refs, crs, pack, rows)
+
+    def tick(rule: Rule, n: int, total: int) -> None:
+        if progress is not None:
+            progress(rule.id, n, total)
+
+    run = run_review(pack, kind, context, tick)
+    repairs = _repairs(subject) if subject is not None else ()
+    return ReviewReport(kind=kind, source=source_text, workspace=str(store.path),
+                        crs=crs.to_string(), pack=pack, rules=run.rules, findings=run.findings,
+                        skipped=run.skipped, as_of=day, known_at=known_at,
+                        data_versions=versions, repairs=repairs,
+                        layers={x.name: x for x in ([subject] if subject else []) + refs})
+
+
+def _repairs(layer: LayerData) -> tuple[dict[str, Any], ...]:
+    import shapely
+
+    from guotu.domain.area import planar_area_m2
+
+    bad = np.flatnonzero(~layer.is_valid)
+    if not len(bad):
+        return ()
+    reasons = shapely.is_valid_reason(layer.geometries[bad])
+    before = planar_area_m2(layer.geometries[bad])
+    after = planar_area_m2(layer.repaired[bad])
+    out = []
+    for k, pos in enumerate(bad.tolist()):
+        name, ident = layer.feature_key(pos)
+        out.append({"layer": layer.name, "fid": int(layer.fids[pos]),
+                    "feature": f"{name}={ident}" if ident else f"fid {layer.fids[pos]}",
+                    "reason": str(reasons[k]), "area_before_m2": round(float(before[k]), 2),
+                    "area_after_m2": round(float(after[k]), 2)})
+    return tuple(out)
