@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
+import yaml
 from click.testing import CliRunner
 from pyproj import CRS
 
@@ -21,6 +24,7 @@ from guotu.cli.base import root
 from guotu.demo.build import DemoResult, build_demo
 from guotu.demo.county import generate_county
 from guotu.domain.area import ellipsoidal_area_m2
+from guotu.domain.rules.compat import is_compatible
 from guotu.store.geopackage import GeoPackageStore
 
 PARCELS = 3000
@@ -172,14 +176,14 @@ def test_construction_inside_red_lines_is_only_planted(demo: Demo) -> None:
     built = ghyd[ghyd.YDYHFLDM.str.startswith(CONSTRUCTION)]
     assert _conflicting(built, demo.layers["STBHHX"], 1e-6) == _planted(
         demo, "conflict.redline.inside.1", "conflict.redline.straddle.1",
-        "conflict.redline.sliver.1")
+        "conflict.redline.sliver.1", "compliant.redline.exempt.1")
 
 
 def test_construction_on_permanent_farmland_is_only_planted(demo: Demo) -> None:
     ghyd = demo.layers["GHYD"]
     built = ghyd[ghyd.YDYHFLDM.str.startswith(CONSTRUCTION)]
-    assert _conflicting(built, demo.layers["YJJBNT"], 1e-6) == _planted(demo,
-                                                                        "conflict.farmland.1")
+    assert _conflicting(built, demo.layers["YJJBNT"], 1e-6) == _planted(
+        demo, "conflict.farmland.1", "compliant.farmland.exempt.1")
 
 
 def test_urban_use_outside_the_development_boundary_is_only_planted(demo: Demo) -> None:
@@ -227,7 +231,9 @@ def _measure(demo: Demo, item: dict[str, Any]) -> tuple[shapely.Geometry, float 
         assert not shapely.is_valid(geom)
         return shapely.make_valid(geom), None
     if kind in ("redline_conflict", "below_tolerance", "touches_only", "farmland_conflict",
-                "unapproved_construction_on_farmland"):
+                "unapproved_construction_on_farmland", "disallowed_use_in_zone",
+                "urban_use_in_flexible_zone", "declared_allowed_activity",
+                "declared_major_project"):
         assert other is not None
         return shapely.intersection(_one(mine), _one(other)), None
     if kind == "outside_urban_boundary":
@@ -263,6 +269,10 @@ AREA_ITEMS = [
     "conflict.redline.sliver.1", "conflict.farmland.1", "conflict.udb.outside.1",
     "conflict.highway.redline.1", "conflict.change.unapproved.1",
     "conflict.change.unapproved_farmland.1", "compliant.change.approved.1",
+    "conflict.udb.special_use.1", "conflict.udb.flexible.1", "compliant.redline.exempt.1",
+    "compliant.farmland.exempt.1",
+    # 传导 and projects
+    "conflict.transmission.use.1", "conflict.project.use.1", "conflict.project.udb_outside.1",
 ]
 
 
@@ -354,6 +364,215 @@ def test_change_patches_without_approval_are_only_planted(demo: Demo) -> None:
     unapproved = set(patches.TBBH) - set(patches.TBBH.values[i])
     assert unapproved == _planted(demo, "conflict.change.unapproved.1",
                                   "conflict.change.unapproved_farmland.1")
+
+
+# -- 传导: detailed plan ↔ master plan, unit totals, projects ↔ parcels ------------------------
+
+def _compat_table() -> dict[str, list[str]]:
+    text = (resources.files("guotu") / "rulesets" / "cn-base.yaml").read_text(encoding="utf-8")
+    return dict(yaml.safe_load(text)["tables"]["use_compatibility"])
+
+
+def _dominant_codes(parcels: gpd.GeoDataFrame, ghyd: gpd.GeoDataFrame) -> pd.Series:
+    """The GHYD code covering the largest part of each parcel (by DKBH)."""
+    geoms = np.asarray(parcels.geometry.values, dtype=object)
+    master = shapely.make_valid(ghyd.geometry.values)
+    i, j = shapely.STRtree(master).query(geoms, predicate="intersects")
+    area = shapely.area(shapely.intersection(geoms[i], master[j]))
+    frame = pd.DataFrame({"dkbh": parcels.DKBH.values[i], "code": ghyd.YDYHFLDM.values[j],
+                          "area": area})
+    by_code = frame.groupby(["dkbh", "code"])["area"].sum().reset_index()
+    top = by_code.sort_values("area", ascending=False).drop_duplicates("dkbh")
+    return top.set_index("dkbh")["code"]
+
+
+def _has_geometry(frame: gpd.GeoDataFrame) -> np.ndarray:
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+
+
+def _review_parcels(demo: Demo) -> gpd.GeoDataFrame:
+    """Parcels the 传导 rules see: a geometry, a DKBH and a construction code."""
+    dk = demo.layers["XXGHDK"]
+    has_geom = _has_geometry(dk)
+    named = dk.DKBH.fillna("").str.strip() != ""
+    return dk[has_geom & (named & dk.YDYHFLDM.str.startswith(CONSTRUCTION)).to_numpy()]
+
+
+def test_parcel_uses_agree_with_the_master_plan_but_the_planted_one(demo: Demo) -> None:
+    parcels = _review_parcels(demo)
+    dominant = _dominant_codes(parcels, demo.layers["GHYD"])
+    table = _compat_table()
+    bad = {d for d, code in zip(parcels.DKBH, parcels.YDYHFLDM, strict=True)
+           if not is_compatible(code, dominant[d], table)}
+    assert bad == _planted(demo, "conflict.transmission.use.1")
+
+
+def test_transmission_parcel_lies_wholly_in_one_master_plan_parcel(demo: Demo) -> None:
+    item = demo.item("conflict.transmission.use.1")
+    parcel = _one(demo.features("XXGHDK", item["features"]))
+    master = demo.features("GHYD", item["other_features"])
+    assert shapely.covers(_one(master), parcel)
+    assert master.YDYHFLDM.tolist() == [item["value"]]
+    assert item["value"].startswith(("07", "14"))
+    code = demo.features("XXGHDK", item["features"]).YDYHFLDM.tolist()[0]
+    assert code == "100101" and not is_compatible(code, item["value"], _compat_table())
+
+
+def _unit_sums(demo: Demo, prefixes: tuple[str, ...], exclude: tuple[str, ...] = ()
+               ) -> pd.Series:
+    """Ellipsoidal area of each unit's parcels with the codes (joined by DYBH)."""
+    dk = demo.layers["XXGHDK"]
+    dk = dk[_has_geometry(dk) & (dk.DYBH.fillna("") != "").to_numpy()]
+    codes = dk.YDYHFLDM.astype(str)
+    mask = codes.str.startswith(prefixes) & ~(codes.str.startswith(exclude) if exclude
+                                              else False)
+    area = pd.Series(ellipsoidal_area_m2(dk.geometry.values, CRS_4527), index=dk.index)
+    units = demo.layers["XXGHDY"].DYBH
+    return area[mask].groupby(dk.DYBH[mask]).sum().reindex(units, fill_value=0.0)
+
+
+@pytest.mark.parametrize(("field", "prefixes", "exclude", "compare"), [
+    # caps: the parcels' total stays at or below the allocation
+    ("JSYDGM", CONSTRUCTION, ("14",), "le"),
+    ("JZYDGM", ("07",), (), "le"),
+    # floors: the parcels' total stays at or above it
+    ("GGFWYDGM", ("08",), (), "ge"),
+    ("LDKJYDGM", ("14",), (), "ge"),
+])
+def test_unit_totals_keep_their_allocations_but_the_planted_one(
+        demo: Demo, field: str, prefixes: tuple[str, ...], exclude: tuple[str, ...],
+        compare: str) -> None:
+    measured = _unit_sums(demo, prefixes, exclude)
+    limit = demo.layers["XXGHDY"].set_index("DYBH")[field]
+    excess = measured - limit if compare == "le" else limit - measured
+    broken = set(excess.index[excess > 1.0])
+    expected = (_planted(demo, "conflict.unit_total.residential.1") if field == "JZYDGM"
+                else set())
+    assert broken == expected
+
+
+def test_residential_unit_total_is_the_stated_deficit_above_its_allocation(demo: Demo) -> None:
+    item = demo.item("conflict.unit_total.residential.1")
+    (unit,) = item["features"]
+    measured = float(_unit_sums(demo, ("07",))[unit])
+    limit = float(demo.features("XXGHDY", [unit]).JZYDGM.iloc[0])
+    assert (item["field"], item["limit"]) == ("JZYDGM", limit)
+    assert measured == pytest.approx(item["value"], abs=AREA_TOL_M2)
+    assert item["value"] - item["limit"] == pytest.approx(2500.0, abs=1e-6)
+
+
+def test_no_unit_has_more_than_15_percent_reserved_land(demo: Demo) -> None:
+    share = _unit_sums(demo, ("16",)) / _unit_sums(demo, ("",))
+    assert share.max() <= 0.15
+
+
+def _project_parcels(demo: Demo) -> pd.DataFrame:
+    """Each project in the county with the parcel it lies on (a copy of it)."""
+    js, dk = demo.layers["JSXM"], demo.layers["XXGHDK"]
+    dk = dk[_has_geometry(dk)]
+    projects = np.asarray(js.geometry.values, dtype=object)
+    i, j = shapely.STRtree(dk.geometry.values).query(projects, predicate="intersects")
+    share = shapely.area(shapely.intersection(projects[i], dk.geometry.values[j])) / \
+        shapely.area(projects[i])
+    i, j = i[share > 0.999999], j[share > 0.999999]  # the parcel the project copies
+    out = pd.DataFrame({"XMDM": js.XMDM.values[i], "code": js.YDYHFLDM.values[i],
+                        "RJL": js.RJL.values[i], "DKBH": dk.DKBH.values[j],
+                        "parcel_code": dk.YDYHFLDM.values[j], "parcel_RJL": dk.RJL.values[j]})
+    assert len(out) == len(js) - 1  # all but the project outside the county
+    return out
+
+
+def test_projects_match_their_parcels_but_the_planted_ones(demo: Demo) -> None:
+    pairs = _project_parcels(demo)
+    use = pairs[pairs.code != pairs.parcel_code]
+    rjl = pairs[pairs.RJL > pairs.parcel_RJL]
+    assert set(use.XMDM) == _planted(demo, "conflict.project.use.1")
+    assert set(rjl.XMDM) == _planted(demo, "conflict.project.rjl.1")
+
+
+def test_planted_project_values(demo: Demo) -> None:
+    pairs = _project_parcels(demo).set_index("XMDM")
+    use, rjl = demo.item("conflict.project.use.1"), demo.item("conflict.project.rjl.1")
+    row = pairs.loc[use["features"][0]]
+    assert [row.code, row.parcel_code, row.DKBH] == [use["value"], use["limit"],
+                                                     use["other_features"][0]]
+    assert row.code[:2] != row.parcel_code[:2]
+    row = pairs.loc[rjl["features"][0]]
+    assert [row.RJL, row.parcel_RJL, row.DKBH] == [rjl["value"], rjl["limit"],
+                                                   rjl["other_features"][0]]
+    assert row.RJL == pytest.approx(row.parcel_RJL + 0.5)
+
+
+def test_declarations_are_only_on_the_exempt_parcels(demo: Demo) -> None:
+    ghyd = demo.layers["GHYD"]
+    declared = ghyd[ghyd[["HDLX", "ZDXMLX", "PZJG"]].notna().any(axis=1)]
+    assert set(declared.BSM) == _planted(demo, "compliant.redline.exempt.1",
+                                         "compliant.farmland.exempt.1")
+    exempt = demo.features("GHYD", demo.item("compliant.farmland.exempt.1")["features"])
+    assert exempt[["ZDXMLX", "PZJG"]].values.tolist() == [["交通类", "国务院"]]
+
+
+# -- the indicator table ----------------------------------------------------------------------
+
+def _table(demo: Demo) -> pd.DataFrame:
+    spec = demo.manifest["indicator_table"]
+    frame = pd.read_excel(demo.result.out_dir / spec["file"], sheet_name=spec["sheet"])
+    assert list(frame.columns) == list(spec["columns"].values())
+    return frame.set_index("指标名称")
+
+
+def _layer_ha(demo: Demo, layer: str, prefixes: tuple[str, ...] | None = None) -> float:
+    frame = demo.layers[layer]
+    if prefixes is not None:
+        frame = frame[frame.YDYHFLDM.str.startswith(prefixes)]
+    return float(frame.MJ.sum()) / 1e4
+
+
+def test_indicator_table_file_matches_the_manifest(demo: Demo) -> None:
+    table = _table(demo)
+    rows = demo.manifest["indicator_table"]["rows"]
+    assert table.index.tolist() == [r["name"] for r in rows]
+    assert table["规划目标值"].tolist() == [r["planned"] for r in rows]
+
+
+@pytest.mark.parametrize(("name", "layer", "prefixes", "gap_ha"), [
+    # planted: 3.5 ha off the map (a finding), 0.6 ha off (within the 1 ha tolerance)
+    ("生态保护红线面积", "STBHHX", None, 3.5),
+    ("永久基本农田保护面积", "YJJBNT", None, 0.6),
+    ("城镇开发边界面积", "CZKFBJ", None, 0.0),
+    # consistent one-sided indicators: cropland below the map, construction above it
+    ("耕地保有量", "GHYD", ("01",), -10.0),
+    ("城乡建设用地规模", "GHYD", ("07", "08", "09", "10", "11", "1207", "13", "14", "15", "16"),
+     50.0),
+])
+def test_indicator_rows_against_the_layers(demo: Demo, name: str, layer: str,
+                                           prefixes: tuple[str, ...] | None,
+                                           gap_ha: float) -> None:
+    planned = float(_table(demo).loc[name, "规划目标值"])
+    assert planned - _layer_ha(demo, layer, prefixes) == pytest.approx(gap_ha, abs=2e-4)
+
+
+def test_only_the_planted_indicator_is_below_its_allocation(demo: Demo) -> None:
+    table = _table(demo).dropna(subset=["上级下达值"])
+    ge = {"生态保护红线面积", "永久基本农田保护面积", "耕地保有量"}
+    short = {n for n, row in table.iterrows()
+             if (row["规划目标值"] < row["上级下达值"]) == (n in ge)
+             and row["规划目标值"] != row["上级下达值"]}
+    item = demo.item("conflict.indicator.allocation.1")
+    assert short == set(item["features"])
+    row = table.loc[item["features"][0]]
+    assert [row["规划目标值"], row["上级下达值"]] == [item["value"], item["limit"]]
+    assert item["limit"] - item["value"] == pytest.approx(25.0, abs=1e-6)
+
+
+def test_map_indicator_items_carry_layer_and_table_hectares(demo: Demo) -> None:
+    table = _table(demo)
+    for item_id, layer in (("conflict.indicator.map.1", "STBHHX"),
+                           ("nonconflict.indicator.map.within_tolerance.1", "YJJBNT")):
+        item = demo.item(item_id)
+        assert item["value"] == pytest.approx(_layer_ha(demo, layer), abs=1e-4)
+        assert item["limit"] == table.loc[item["features"][0], "规划目标值"]
 
 
 # -- the handover files ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pyproj import CRS
 
 from guotu.demo.classes import DLTB_CODES, GHYD_CODES, ZoneClass, draw_codes, ydyh_name
 from guotu.demo.detailed import DetailedPlan, make_detailed_plan
+from guotu.demo.indicator_table import COLUMNS, SHEET, indicator_table
 from guotu.demo.layout import (
     COUNTY_CODE,
     COUNTY_NAME,
@@ -38,15 +39,18 @@ from guotu.demo.manifest import (
     to_workspace,
     workspace_frame,
 )
-from guotu.demo.planted import highway_item, plant_dltb, plant_ghyd
+from guotu.demo.planted import DECLARATION_FIELDS, highway_item, plant_dltb, plant_ghyd
 from guotu.demo.tessellate import Pieces, cut_by_zones, finish_pieces, jittered_voronoi
+from guotu.demo.transmission import MasterPlan
 from guotu.domain.area import ellipsoidal_area_m2
 from guotu.errors import ConfigError
 
-__all__ = ["MIN_PARCELS", "County", "generate_county"]
+__all__ = ["INDICATOR_FILE", "MIN_PARCELS", "County", "generate_county"]
 
 Geoms = npt.NDArray[np.object_]
 
+#: The handover file of the indicator table.
+INDICATOR_FILE = "规划指标表.xlsx"
 #: Smallest ``parcels`` the layout supports (zones need a few cells each).
 MIN_PARCELS = 1000
 #: Pieces smaller than this share of the mean parcel are merged into a neighbour.
@@ -72,6 +76,9 @@ class County:
         Manifest items (known answers), in a stable order.
     planar_area_m2, area_m2
         Planar and ellipsoidal area of the county outline.
+    indicators
+        Rows of the indicator table (规划指标表), keyed as
+        :data:`guotu.demo.indicator_table.COLUMNS`.
     timings_s
         Seconds spent per generation step.
     """
@@ -82,6 +89,7 @@ class County:
     items: list[Item]
     planar_area_m2: float
     area_m2: float
+    indicators: list[dict[str, Any]] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
 
     def manifest(self) -> dict[str, Any]:
@@ -93,6 +101,8 @@ class County:
                        "area_m2": round(self.area_m2, 6)},
             "layers": {name: len(frame) for name, frame in self.layers.items()},
             "id_fields": {name: ID_FIELDS[name] for name in self.layers},
+            "indicator_table": {"file": INDICATOR_FILE, "sheet": SHEET,
+                                "columns": COLUMNS, "rows": self.indicators},
             "items": [item.to_dict() for item in self.items],
         }
 
@@ -292,24 +302,27 @@ def generate_county(parcels: int = 30000, seed: int = 20261122) -> County:
         "YDYHFLMC": [n if n is not None else ydyh_name(c)
                      for n, c in zip(names, ghyd_cols["code"], strict=True)],
         "MJ": survey_area_m2(ghyd_geoms),
+        **{name: ghyd_cols[name] for name in DECLARATION_FIELDS},
     })
     lap("GHYD")
 
     layers = _zone_layers(lay, rng, farm_dlbm)
-    detailed: DetailedPlan = make_detailed_plan(parcels, lay, rng)
+    master = MasterPlan(ghyd_geoms, np.asarray(ghyd_cols["code"], dtype=object),
+                        np.asarray(ghyd_cols["BSM"], dtype=object))
+    detailed: DetailedPlan = make_detailed_plan(parcels, lay, master, rng)
     layers.update(detailed.layers())
     lap("detailed plan and projects")
 
     layers["DLTB"], layers["GHYD"] = dltb, ghyd
+    county_ws = to_workspace(lay.county)
+    county_area = float(ellipsoidal_area_m2([county_ws], CRS.from_user_input(CRS_EPSG))[0])
+    table, table_items = indicator_table(layers, county_area)
     order = ["XZQ", "DLTB", "STBHHX", "YJJBNT", "CZKFBJ", "GHYD", "XXGHDY", "XXGHDK", "ZXGH",
              "JSXM", "TDZZXM", "BHTB"]
-    items = [*ghyd_items, *dltb_items, *detailed.items, highway_item()]
+    items = [*ghyd_items, *dltb_items, *detailed.items, highway_item(), *table_items]
     items.sort(key=lambda it: (not it.id.startswith("qc."), it.id))
-    county_ws = to_workspace(lay.county)
     return County(seed, parcels, {k: layers[k] for k in order}, items,
-                  float(shapely.area(county_ws)),
-                  float(ellipsoidal_area_m2([county_ws], CRS.from_user_input(CRS_EPSG))[0]),
-                  timings)
+                  float(shapely.area(county_ws)), county_area, table, timings)
 
 
 def _per_town_numbers(town_codes: npt.NDArray[Any]) -> list[str]:

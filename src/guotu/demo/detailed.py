@@ -20,10 +20,20 @@ import pandas as pd
 import shapely
 from shapely.geometry import Polygon, box
 
-from guotu.demo.classes import XXGHDK_CODES, draw_codes, ydyh_name
+from guotu.demo.classes import ydyh_name
 from guotu.demo.layout import COUNTY_CODE, SITES, TOWNS, UDB_ZONES, Layout
-from guotu.demo.manifest import Item, survey_area_m2, workspace_frame
+from guotu.demo.manifest import Item, workspace_frame
 from guotu.demo.planted import FARM_BSM
+from guotu.demo.transmission import (
+    MasterPlan,
+    admits,
+    compatible_codes,
+    master_uses,
+    parcel_areas_m2,
+    residential_totals,
+    trim_reserve,
+    unit_allocations,
+)
 
 __all__ = ["DetailedPlan", "make_detailed_plan"]
 
@@ -50,6 +60,10 @@ _PROJECT_TYPE = {"070102": ("住宅", "70"), "0702": ("公共服务", "82"), "08
                  "080403": ("教育", "83"), "0806": ("医疗卫生", "84"), "090101": ("商业", "72"),
                  "0902": ("商务办公", "72"), "100101": ("工业", "36"), "1101": ("仓储", "59"),
                  "1303": ("公用设施", "44")}
+#: The planted 传导 conflict: industry where the master plan says housing.
+_TRANSMISSION_CODE = "100101"
+#: The planted unit's residential allocation is this much below its residential parcels.
+_UNIT_DEFICIT_M2 = 2500.0
 _PTSS = np.array(["", "幼儿园", "社区服务站", "垃圾收集站", "公共厕所", "配电室"])
 #: Image dates of the change detection (前时相/后时相).
 QSXRQ = dt.date(2024, 10, 15)
@@ -105,7 +119,8 @@ def _town_at(lay: Layout, geoms: Geoms) -> npt.NDArray[np.object_]:
     return out
 
 
-def make_detailed_plan(parcels: int, lay: Layout, rng: np.random.Generator) -> DetailedPlan:
+def make_detailed_plan(parcels: int, lay: Layout, master: MasterPlan, rng: np.random.Generator
+                       ) -> DetailedPlan:
     """Units, parcels, projects, change patches and consolidation projects.
 
     Parameters
@@ -114,6 +129,9 @@ def make_detailed_plan(parcels: int, lay: Layout, rng: np.random.Generator) -> D
         The county's parcel count; the detailed plan gets about a tenth of it.
     lay
         The county layout.
+    master
+        The master plan (GHYD): every parcel's code is one the master-plan use covering
+        most of it admits (:mod:`guotu.demo.transmission`).
     rng
         The seeded generator.
 
@@ -137,13 +155,14 @@ def make_detailed_plan(parcels: int, lay: Layout, rng: np.random.Generator) -> D
     n = len(geoms)
     dkbh = np.array([f"{dybh[u]}-{m % (k * k) + 1:03d}" for m, u in enumerate(unit_of)],
                     dtype=object)
-    codes = draw_codes(XXGHDK_CODES, n, rng).astype(object)
-    ptss = _PTSS[np.where(rng.uniform(0, 1, n) < 0.15, rng.integers(1, len(_PTSS), n), 0)]
+    # The unit lying wholly under one residential master-plan parcel (planted 传导 conflict).
+    tx, ty = SITES["transmission_unit"][:2]
+    tu = int(np.flatnonzero((ux == tx) & (uy == ty))[0])
 
     # Planted: a parcel reaching into the next unit east, by a rectangle E.
     east = {(float(x), float(y)): i for i, (x, y) in enumerate(zip(ux, uy, strict=True))}
     pairs = [(a, east[(ux[a] + _UNIT_M, uy[a])]) for a in range(n_units)
-             if (ux[a] + _UNIT_M, uy[a]) in east]
+             if (ux[a] + _UNIT_M, uy[a]) in east and tu not in (a, east[(ux[a] + _UNIT_M, uy[a])])]
     ua, ub = pairs[int(rng.integers(len(pairs)))]
     p = ua * k * k + int(rng.integers(k)) * k + (k - 1)  # easternmost column of unit a
     rows_b = ub * k * k + np.arange(k) * k  # westernmost column of unit b
@@ -154,12 +173,27 @@ def make_detailed_plan(parcels: int, lay: Layout, rng: np.random.Generator) -> D
     reach = box(x0[q], e_y0, x0[q] + e_w, e_y1)
     geoms[p] = shapely.union(geoms[p], reach)
     geoms[q] = shapely.difference(geoms[q], reach)
+    ptss = _PTSS[np.where(rng.uniform(0, 1, n) < 0.15, rng.integers(1, len(_PTSS), n), 0)]
 
-    # Planted: four parcels in four other units become housing with a problem each.
-    others = np.setdiff1d(np.arange(n_units), [ua, ub])
-    chosen_units = rng.choice(others, size=5, replace=False)
-    special = chosen_units[:4] * k * k + rng.integers(0, k * k, 4)
+    # Codes the master plan admits (传导), then the planted exceptions.
+    masters = master_uses(geoms, master.geoms, master.codes)
+    codes = compatible_codes(masters, rng)
+    area = parcel_areas_m2(geoms)
+
+    # Planted: four parcels in four other units become housing with a problem each (only
+    # where the master plan admits housing), and a fifth unit gets an empty parcel record.
+    housing = admits("070102", masters)
+    housing[[p, q]] = False
+    eligible = np.setdiff1d(np.unique(unit_of[housing]), [ua, ub, tu])
+    chosen_units = rng.choice(eligible, size=5, replace=False)
+    special = np.array([int(rng.choice(np.flatnonzero(housing & (unit_of == u))))
+                        for u in chosen_units[:4]])
     codes[special] = "070102"
+    # Planted 传导 conflict: an industrial parcel under the residential master-plan parcel.
+    t = int(tu * k * k + rng.integers(k * k))
+    codes[t] = _TRANSMISSION_CODE
+    trim_reserve(area, unit_of, codes, n_units)
+
     ind = _indicators(codes, rng)
     rjl0, ldl120, no_dkbh, over_cap = (int(i) for i in special)
     ind["RJL"][rjl0] = 0.0
@@ -171,6 +205,15 @@ def make_detailed_plan(parcels: int, lay: Layout, rng: np.random.Generator) -> D
     bsm = np.array([f"DK{i + 1:07d}" for i in range(n)], dtype=object)
     dkbh_missing = bsm[no_dkbh]
     dkbh[no_dkbh] = ""
+
+    # Unit allocations from the parcels; planted: one unit's residential cap D m² too low.
+    alloc = unit_allocations(area, unit_of, codes, n_units)
+    residential = residential_totals(area, unit_of, codes, n_units)
+    quiet = np.setdiff1d(np.flatnonzero(residential >= 4 * _UNIT_DEFICIT_M2),
+                         [ua, ub, tu, *chosen_units])
+    short = int(rng.choice(quiet))
+    res_total = round(float(residential[short]), 2)
+    alloc["JZYDGM"][short] = round(res_total - _UNIT_DEFICIT_M2, 2)
 
     # Planted: an extra parcel record with an empty geometry.
     empty_unit = int(chosen_units[4])
@@ -186,9 +229,9 @@ def make_detailed_plan(parcels: int, lay: Layout, rng: np.random.Generator) -> D
     }
     town = _town_at(lay, units)
     dy_cols = {"DYBH": dybh, "DYMC": [f"城关第{i + 1}单元" for i in range(n_units)],
-               "XZQDM": town, "JSYDGM": _construction_area(geoms, unit_of, codes, n_units),
-               **caps}
+               "XZQDM": town, **alloc, **caps}
 
+    t_master = masters[t][0]
     items = [
         Item("qc.unit_overflow.1", "outside_parent", "XXGHDK", [str(dkbh[p])],
              f"详细规划地块越出所属单元 {dybh[ua]}，伸入相邻单元 {e_w:g} m × "
@@ -218,9 +261,27 @@ def make_detailed_plan(parcels: int, lay: Layout, rng: np.random.Generator) -> D
              f"{dybh[unit_of[over_cap]]}.",
              other_layer="XXGHDY", other_features=[str(dybh[unit_of[over_cap]])],
              field="RJL", value=float(ind["RJL"][over_cap]), limit=cap),
+        Item("conflict.transmission.use.1", "use_incompatible", "XXGHDK", [str(dkbh[t])],
+             f"详细规划地块用地性质为一类工业用地（{_TRANSMISSION_CODE}），而其完全位于总体规划"
+             f"{ydyh_name(t_master)}（{t_master}）图斑内，总体规划用途不容许工业。",
+             f"A detailed-plan parcel is planned as industry ({_TRANSMISSION_CODE}) but lies "
+             f"wholly inside one master-plan parcel of {t_master}, which does not admit "
+             "industry.",
+             other_layer="GHYD", other_features=[master.covering(geoms[t])], field="YDYHFLDM",
+             value=t_master,
+             geometry=geoms[t], planar_area_m2=float((x1[t] - x0[t]) * (y1[t] - y0[t]))),
+        Item("conflict.unit_total.residential.1", "above_unit_allocation", "XXGHDY",
+             [str(dybh[short])],
+             f"单元 {dybh[short]} 的居住用地（07）地块合计 {res_total:.2f} m²，超过单元居住用地"
+             f"规模 JZYDGM {alloc['JZYDGM'][short]:.2f} m² 共 {_UNIT_DEFICIT_M2:.2f} m²。",
+             f"Unit {dybh[short]}: its residential (07) parcels total {res_total:.2f} m², "
+             f"{_UNIT_DEFICIT_M2:.2f} m² above the unit's JZYDGM "
+             f"{alloc['JZYDGM'][short]:.2f} m².",
+             field="JZYDGM", value=res_total,
+             limit=float(alloc["JZYDGM"][short])),
     ]
     taken = np.zeros(n, dtype=bool)
-    taken[[p, q, *special]] = True
+    taken[[p, q, t, *special]] = True
     js_geoms, js_cols, bh_geoms, bh_cols, js_items = _projects(
         parcels, lay, geoms, codes, ind, dkbh, x1 - x0, y1 - y0, taken, rng)
     tz_geoms, tz_cols = _consolidation(lay, rng)
@@ -248,15 +309,6 @@ def _unit_caps(unit_of: npt.NDArray[np.intp], ind: dict[str, Floats], n_units: i
             "JZXG": np.nan_to_num(jzxg, nan=24.0)}
 
 
-def _construction_area(geoms: Geoms, unit_of: npt.NDArray[np.intp], codes: npt.NDArray[Any],
-                       n_units: int) -> Floats:
-    """建设用地规模 of each unit: ellipsoidal area of its parcels other than green space."""
-    area = survey_area_m2(geoms)
-    green = np.char.startswith(codes.astype(str), "14")
-    return np.round(np.bincount(unit_of, weights=np.where(green, 0.0, area),
-                                minlength=n_units), 2)
-
-
 def _projects(parcels: int, lay: Layout, geoms: Geoms, codes: npt.NDArray[Any],
               ind: dict[str, Floats], dkbh: npt.NDArray[Any], width: Floats, height: Floats,
               taken: npt.NDArray[np.bool_], rng: np.random.Generator
@@ -271,9 +323,18 @@ def _projects(parcels: int, lay: Layout, geoms: Geoms, codes: npt.NDArray[Any],
     pzlx = np.array(["建设用地规划许可", "建设工程规划许可", "农用地转用"])[kinds]
     days = rng.integers(0, (dt.date(2025, 3, 31) - dt.date(2021, 1, 1)).days, n_js)
     pzrq = [dt.date(2021, 1, 1) + dt.timedelta(days=int(d)) for d in days]
-    xmlx = [_PROJECT_TYPE[c][0] for c in codes[pick]]
+    # Planted, on two projects without a change patch (odd positions): a floor-area ratio
+    # above the parcel's, and a use of another class than the parcel's.
+    r_js, u_js = (int(i) for i in rng.choice(np.arange(1, n_js, 2), size=2, replace=False))
+    js_codes = codes[pick].astype(object)
+    parcel_code = str(js_codes[u_js])
+    js_codes[u_js] = "090101" if parcel_code.startswith("07") else "070102"
+    js_ind = {f: ind[f][pick].copy() for f in ("RJL", "JZMD", "LDL", "JZXG")}
+    parcel_rjl = float(js_ind["RJL"][r_js])
+    js_ind["RJL"][r_js] = round(parcel_rjl + 0.5, 1)
+    xmlx = [_PROJECT_TYPE[c][0] for c in js_codes]
     xmdm = [f"{d.year}-{COUNTY_CODE}-{_PROJECT_TYPE[c][1]}-01-{i + 1:06d}"
-            for i, (d, c) in enumerate(zip(pzrq, codes[pick], strict=True))]
+            for i, (d, c) in enumerate(zip(pzrq, js_codes, strict=True))]
     pzwh = [(f"示自然资规许〔{d.year}〕{i + 1}号" if kinds[i] < 2
              else f"鲁政土字〔{d.year}〕{i + 1}号") for i, d in enumerate(pzrq)]
     out_code = "100101"
@@ -285,8 +346,8 @@ def _projects(parcels: int, lay: Layout, geoms: Geoms, codes: npt.NDArray[Any],
         "XMDM": [*xmdm, out_xmdm], "XMLX": [*xmlx, "工业"],
         "PZLX": [*pzlx, "建设用地规划许可"], "PZWH": [*pzwh, "示自然资规许〔2024〕999号"],
         "PZRQ": [*pzrq, dt.date(2024, 5, 10)],
-        "YDYHFLDM": [*codes[pick], out_code],
-        **{f: np.append(ind[f][pick], _NAN) for f in ("RJL", "JZMD", "LDL", "JZXG")},
+        "YDYHFLDM": [*js_codes, out_code],
+        **{f: np.append(v, _NAN) for f, v in js_ind.items()},
     }
     # Change patches: the first project's parcel shrunk by 2 m (planted, compliant), two
     # planted patches without approval, then every other project's parcel shrunk by 3 m.
@@ -302,7 +363,31 @@ def _projects(parcels: int, lay: Layout, geoms: Geoms, codes: npt.NDArray[Any],
     tbbh = [f"BH2025{i + 1:04d}" for i in range(len(bh_geoms))]
     bh_cols = {"TBBH": tbbh, "QSXRQ": [QSXRQ] * len(tbbh), "HSXRQ": [HSXRQ] * len(tbbh),
                "BHLX": ["新增建设用地"] * len(tbbh), "XZQDM": _town_at(lay, bh_geoms)}
+    u_parcel = int(pick[u_js])
     items = [
+        Item("conflict.project.rjl.1", "above_parcel_condition", "JSXM", [xmdm[r_js]],
+             f"建设项目容积率 {js_ind['RJL'][r_js]:g} 超过所在详细规划地块 {dkbh[pick[r_js]]} "
+             f"规划条件 {parcel_rjl:g}。",
+             f"The project's RJL {js_ind['RJL'][r_js]:g} is above the planning condition "
+             f"{parcel_rjl:g} of its parcel {dkbh[pick[r_js]]}.",
+             other_layer="XXGHDK", other_features=[str(dkbh[pick[r_js]])], field="RJL",
+             value=float(js_ind["RJL"][r_js]), limit=parcel_rjl),
+        Item("conflict.project.use.1", "use_mismatch", "JSXM", [xmdm[u_js]],
+             f"建设项目用地性质 {js_codes[u_js]}（{ydyh_name(js_codes[u_js])}）与所在详细规划地块 "
+             f"{dkbh[u_parcel]} 的 {parcel_code}（{ydyh_name(parcel_code)}）不一致（不同大类）。",
+             f"The project's use {js_codes[u_js]} differs from {parcel_code} of its parcel "
+             f"{dkbh[u_parcel]} (another level-1 class).",
+             other_layer="XXGHDK", other_features=[str(dkbh[u_parcel])], field="YDYHFLDM",
+             value=str(js_codes[u_js]), limit=parcel_code, geometry=geoms[u_parcel],
+             planar_area_m2=float(width[u_parcel] * height[u_parcel])),
+        Item("conflict.project.udb_outside.1", "outside_urban_boundary", "JSXM", [out_xmdm],
+             "县域外的工业项目（100101）150 m × 100 m 完全位于城镇开发边界之外（与"
+             " qc.outside_county.1 为同一项目），15000 m²。",
+             "The industrial project (100101) outside the county, 150 m × 100 m, lies wholly "
+             "outside the urban development boundary (the project of qc.outside_county.1): "
+             "15000 m².",
+             other_layer="CZKFBJ", other_features=[], geometry=box(*SITES["project_outside"]),
+             planar_area_m2=15000.0),
         Item("qc.outside_county.1", "outside_boundary", "JSXM", [out_xmdm],
              "建设项目 150 m × 100 m 完全位于县域行政区范围之外。",
              "A 150 m × 100 m construction project lies wholly outside the county boundary.",

@@ -18,6 +18,7 @@ DLTB.shp                          三调 地类图斑, Shapefile in **GBK withou
 建设项目.shp                      Shapefile, UTF-8 with a ``.cpg``, EPSG:4527
 土地整治项目.geojson              GeoJSON, lon/lat EPSG:4490
 变化图斑.shp                      Shapefile, UTF-8 with a ``.cpg``, EPSG:4527
+规划指标表.xlsx                   the indicator table (sheet 规划指标), not a layer
 ================================  ==========================================================
 """
 
@@ -34,7 +35,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from guotu.demo.county import County
+from guotu.demo.county import INDICATOR_FILE, County
+from guotu.demo.indicator_table import COLUMNS, SHEET
 from guotu.errors import LayerError
 
 __all__ = ["HANDOVER", "Handover", "write_handover_files"]
@@ -72,9 +74,12 @@ HANDOVER: tuple[Handover, ...] = (
 #: Column renames into the Chinese names used in the handed-over files.
 _ZH = {
     "GHYD": {"BSM": "标识码", "XZQDM": "行政区代码", "YDYHFLDM": "用地用海代码",
-             "YDYHFLMC": "用地用海名称", "MJ": "面积"},
+             "YDYHFLMC": "用地用海名称", "MJ": "面积", "HDLX": "人为活动类型",
+             "ZDXMLX": "重大项目类型", "PZJG": "批准机关"},
     "XXGHDY": {"DYBH": "单元编号", "DYMC": "单元名称", "XZQDM": "行政区代码",
-               "JSYDGM": "建设用地规模", "RJL": "容积率", "JZMD": "建筑密度", "LDL": "绿地率",
+               "JSYDGM": "建设用地规模", "JZYDGM": "居住用地规模",
+               "GGFWYDGM": "公共管理与公共服务用地规模", "LDKJYDGM": "绿地与开敞空间用地规模",
+               "RJL": "容积率", "JZMD": "建筑密度", "LDL": "绿地率",
                "JZXG": "建筑限高"},
     "XXGHDK": {"DKBH": "地块编号", "DYBH": "单元编号", "YDYHFLDM": "用地性质",
                "YDYHFLMC": "用地性质名称"},
@@ -150,7 +155,8 @@ def write_handover_files(county: County, out_dir: str | Path, *, force: bool = F
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    names = sorted({h.file for h in HANDOVER} | {h.table for h in HANDOVER if h.table})
+    names = sorted({h.file for h in HANDOVER} | {h.table for h in HANDOVER if h.table}
+                   | {INDICATOR_FILE})
     for name in [*names, "数据说明.txt"]:
         target = out / name
         if target.exists():
@@ -180,6 +186,8 @@ def write_handover_files(county: County, out_dir: str | Path, *, force: bool = F
     _shapefile(layers["JSXM"], out / "建设项目.shp")
     _geojson(layers["TDZZXM"].rename(columns=_ZH["TDZZXM"]), out / "土地整治项目.geojson")
     _shapefile(layers["BHTB"], out / "变化图斑.shp")
+    rows = pd.DataFrame(county.indicators, columns=list(COLUMNS)).rename(columns=COLUMNS)
+    rows.to_excel(out / INDICATOR_FILE, sheet_name=SHEET, index=False)
     (out / "数据说明.txt").write_text(_readme(county), encoding="utf-8")
     return {h.layer: out / h.file for h in HANDOVER}
 
@@ -208,6 +216,12 @@ def _readme(county: County) -> str:
         extra = f"（图层 {h.source_layer}）" if h.source_layer else ""
         table = f"，指标表 {h.table}" if h.table else ""
         lines.append(f"{h.file}{extra}{table}：{counts[h.layer]} 个要素")
+    lines.append(f"{INDICATOR_FILE}（工作表 {SHEET}）：规划指标 {len(county.indicators)} 项，"
+                 "含规划目标值与上级下达值，面积单位为公顷")
     lines += ["", "DLTB.shp 为 GBK 编码（无 .cpg）；规划用地.gdb 为 EPSG:4548（不带带号）；",
-              "GeoJSON 文件为经纬度坐标（EPSG:4490）。"]
+              "GeoJSON 文件为经纬度坐标（EPSG:4490）。",
+              "规划用地.gdb 的人为活动类型、重大项目类型、批准机关字段仅在申报有限人为活动或"
+              "重大项目的图斑上填写；",
+              "详细规划单元.geojson 含建设用地、居住用地、公共管理与公共服务用地、绿地与开敞空间"
+              "用地规模（平方米）。"]
     return "\n".join(lines) + "\n"

@@ -91,6 +91,14 @@ SITES: dict[str, tuple[float, float, float, float]] = {
     "overlap_a": (22300, 6000, 22400, 6080),
     "overlap_b": (22380, 6000, 22480, 6080),
     "gap": (22600, 6000, 22650, 6040),
+    # uses the development-boundary sub-zones do not admit
+    "special_use": (16000, 4700, 16100, 4780),
+    "flexible_zone": (20200, 6000, 20300, 6100),
+    # declared exemptions: an allowed limited activity in the red line, a State-Council road
+    "redline_exempt": (5000, 12200, 5060, 12250),
+    "farm_exempt": (6050, 3100, 6750, 3130),
+    # one whole detailed-plan unit under a single residential master-plan parcel (传导)
+    "transmission_unit": (17000, 6500, 17500, 7000),
     # an unapproved change patch on ordinary land, and a project outside the county
     "change_plain": (21000, 3500, 21080, 3560),
     "project_outside": (25500, 8000, 25650, 8100),

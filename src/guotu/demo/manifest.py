@@ -76,7 +76,7 @@ class Item:
     other_id_field: str | None = None
     field: str | None = None
     value: Any = None
-    limit: float | None = None
+    limit: float | str | None = None
     geometry: BaseGeometry | None = None
     area_geometry: BaseGeometry | None = None
     planar_area_m2: float | None = None

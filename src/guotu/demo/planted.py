@@ -22,7 +22,7 @@ from guotu.demo.layout import HIGHWAY_WIDTH_M, SITES, TOWNS, Layout
 from guotu.demo.manifest import Item
 from guotu.demo.tessellate import Pieces, difference_all, finish_pieces, polygon_parts
 
-__all__ = ["GhydPlanting", "highway_item", "plant_dltb", "plant_ghyd"]
+__all__ = ["DECLARATION_FIELDS", "GhydPlanting", "highway_item", "plant_dltb", "plant_ghyd"]
 
 Geoms = npt.NDArray[np.object_]
 
@@ -30,6 +30,8 @@ Geoms = npt.NDArray[np.object_]
 REDLINE_BSM = "HX00001"
 FARM_BSM = "NT00001"
 UDB01_BSM = "KF001"
+UDB02_BSM = "KF002"
+UDB03_BSM = "KF003"
 HIGHWAY_BSM = "ZX001"
 
 #: Planted GHYD parcels: (site, 用地用海 code). Construction codes against the zones are rural
@@ -39,7 +41,16 @@ _GHYD_PARCELS: tuple[tuple[str, str], ...] = (
     ("redline_sliver", "060101"), ("farm_parcel", "0703"), ("udb_straddle", "090101"),
     ("bowtie", "0102"), ("bowtie_left", "0102"), ("bowtie_right", "0102"),
     ("overlap_a", "0103"), ("overlap_b", "0103"),
+    ("special_use", "090101"), ("flexible_zone", "0701"), ("redline_exempt", "0703"),
+    ("farm_exempt", "1202"), ("transmission_unit", "070102"),
 )
+#: Declared exemptions of planted GHYD parcels: site → (HDLX, ZDXMLX, PZJG).
+_DECLARED: dict[str, tuple[str | None, str | None, str | None]] = {
+    "redline_exempt": ("原住居民生产生活设施", None, None),
+    "farm_exempt": (None, "交通类", "国务院"),
+}
+#: GHYD columns a declared exemption fills (mostly empty).
+DECLARATION_FIELDS = ("HDLX", "ZDXMLX", "PZJG")
 
 
 def _site(name: str) -> Polygon:
@@ -126,6 +137,9 @@ class GhydPlanting:
             "code": np.concatenate([codes, np.array([c for _, c in _GHYD_PARCELS], object)]),
             "name": names + [None] * len(planted),
         }
+        for k, name in enumerate(DECLARATION_FIELDS):
+            out_cols[name] = np.array([None] * n + [_DECLARED.get(s, (None,) * 3)[k]
+                                                    for s, _ in _GHYD_PARCELS], dtype=object)
         by_site = dict(zip((s for s, _ in _GHYD_PARCELS), new_bsm, strict=True))
         items += _ghyd_items(by_site)
         return np.concatenate([geoms, np.array(planted, dtype=object)]), out_cols, items
@@ -229,6 +243,41 @@ def _ghyd_items(bsm: dict[str, str]) -> list[Item]:
              "west edge: 60 m × 100 m = 6000 m² outside it.",
              other_layer="CZKFBJ", other_features=[UDB01_BSM],
              geometry=box(sx0, sy0, udb_x, sy1), planar_area_m2=6000.0),
+        Item("conflict.udb.special_use.1", "disallowed_use_in_zone", "GHYD", [bsm["special_use"]],
+             "零售商业用地（090101）地块 100 m × 80 m 位于城镇开发边界特别用途区内，"
+             "该分区只允许交通、市政、绿地游憩用地，冲突面积 8000 m²。",
+             "A retail parcel (090101), 100 m × 80 m, lies in the special-use zone of the "
+             "development boundary, which admits only transport, utilities and green space: "
+             "8000 m² in conflict.",
+             other_layer="CZKFBJ", other_features=[UDB03_BSM],
+             geometry=_site("special_use"), planar_area_m2=8000.0),
+        Item("conflict.udb.flexible.1", "urban_use_in_flexible_zone", "GHYD",
+             [bsm["flexible_zone"]],
+             "城镇住宅用地（0701）地块 100 m × 100 m 位于城镇弹性发展区内（规划期内不安排"
+             "城镇建设用地），10000 m²。",
+             "An urban housing parcel (0701), 100 m × 100 m, lies in the flexible development "
+             "zone, which holds no urban construction in the plan period: 10000 m².",
+             other_layer="CZKFBJ", other_features=[UDB02_BSM],
+             geometry=_site("flexible_zone"), planar_area_m2=10000.0),
+        Item("compliant.redline.exempt.1", "declared_allowed_activity", "GHYD",
+             [bsm["redline_exempt"]],
+             "农村宅基地（0703）地块 60 m × 50 m = 3000 m² 位于生态保护红线内，但人为活动类型"
+             "(HDLX) 注明“原住居民生产生活设施”，属允许的有限人为活动（仅作提示）。",
+             "A rural homestead parcel (0703), 60 m × 50 m = 3000 m², lies inside the red line "
+             "but declares HDLX 原住居民生产生活设施, an allowed limited activity (information "
+             "only).",
+             other_layer="STBHHX", other_features=[REDLINE_BSM], field="HDLX",
+             value="原住居民生产生活设施", geometry=_site("redline_exempt"),
+             planar_area_m2=3000.0),
+        Item("compliant.farmland.exempt.1", "declared_major_project", "GHYD",
+             [bsm["farm_exempt"]],
+             "公路用地（1202）地块 700 m × 30 m = 21000 m² 占用永久基本农田，但重大项目类型"
+             "(ZDXMLX) 为“交通类”、批准机关 (PZJG) 为“国务院”，属依法批准的重大项目（仅作提示）。",
+             "A highway parcel (1202), 700 m × 30 m = 21000 m², lies on permanent farmland but "
+             "is a major transport project (ZDXMLX 交通类) approved by the State Council (PZJG "
+             "国务院): information only.",
+             other_layer="YJJBNT", other_features=[FARM_BSM], field="ZDXMLX", value="交通类",
+             geometry=_site("farm_exempt"), planar_area_m2=21000.0),
     ]
 
 
