@@ -268,10 +268,7 @@ def _parse_rule(raw: Mapping[str, Any], where: str, source: str,
         problems.append(PackProblem(source, f"{where}.severity",
                                     f"unknown severity {raw.get('severity')!r}"))
         severity = Severity.ERROR
-    args = dict(raw.get("args") or {})
-    for key, value in list(args.items()):
-        if isinstance(value, list) and any(str(v).startswith("@") for v in value):
-            args[key] = list(_resolve(value, sets, f"{where}.args.{key}", problems, source))
+    args = _resolve_args(dict(raw.get("args") or {}), sets, f"{where}.args", problems, source)
     return Rule(
         id=rid, title_zh=title_zh, title_en=title_en,
         basis=LegalBasis(str(basis.get("document", "")), str(basis.get("article", ""))),
@@ -285,6 +282,20 @@ def _parse_rule(raw: Mapping[str, Any], where: str, source: str,
         zone_values=tuple(str(v) for v in zone.get("values", ())),
         args=args, tolerance={str(k): float(v) for k, v in (raw.get("tolerance") or {}).items()},
         origin=source)
+
+
+def _resolve_args(value: Any, sets: Mapping[str, tuple[str, ...]], where: str,
+                  problems: list[PackProblem], source: str) -> Any:
+    """Operator arguments with ``@set`` references in any list expanded, at any depth."""
+    if isinstance(value, Mapping):
+        return {k: _resolve_args(v, sets, f"{where}.{k}", problems, source)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        if any(isinstance(v, str) and v.startswith("@") for v in value):
+            return list(_resolve(value, sets, where, problems, source))
+        return [_resolve_args(v, sets, f"{where}[{n}]", problems, source)
+                for n, v in enumerate(value)]
+    return value
 
 
 def _sets_of(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -264,10 +264,11 @@ def route_conflict(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         if not pairs:
             continue
         detour = None
-        if is_line and rule.args.get("detour", True) and isinstance(geom, shapely.LineString):
+        line = shapely.line_merge(geom) if is_line and geom.geom_type != "LineString" else geom
+        if is_line and rule.args.get("detour", True) and isinstance(line, shapely.LineString):
             near = zone_polys[shapely.intersects(zone_polys, shapely.buffer(
-                geom, float(rule.args.get("corridor_m", 2000.0))))]
-            detour = find_detour(geom, near, width_m=width,
+                line, float(rule.args.get("corridor_m", 2000.0))))]
+            detour = find_detour(line, near, width_m=width,
                                  corridor_m=float(rule.args.get("corridor_m", 2000.0)),
                                  clearance_m=float(rule.args.get("clearance_m", 0.0)),
                                  departure_m=float(rule.args.get("departure_m", 0.0)))

@@ -1,0 +1,252 @@
+"""Plan review on a hand-built county: every conflict with its hand-computed area, nothing else.
+
+Coordinates are offsets (metres) from a point in CGCS2000 GK zone 39 (EPSG:4527). Areas are
+checked against the ellipsoidal area of the hand-built expected geometry (±0.01 m²) and the
+planar area against the exact product.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import CRS
+
+from guotu.domain.area import ellipsoidal_area_m2
+from guotu.services.importing import import_file
+from guotu.services.review import ReviewReport, load_rule_pack, review_plan
+from guotu.services.review_output import review_json
+from guotu.store.geopackage import GeoPackageStore
+from guotu.store.memory import MemoryStore
+
+GK = CRS.from_epsg(4527)
+X0, Y0 = 39_540_000.0, 4_052_000.0
+AS_OF = __import__("datetime").date(2026, 1, 1)
+
+
+def box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def ell(geom: shapely.Geometry) -> float:
+    return float(ellipsoidal_area_m2([geom], GK)[0])
+
+
+REDLINE = shapely.Polygon(
+    [(X0, Y0), (X0 + 1000, Y0), (X0 + 1000, Y0 + 1000), (X0, Y0 + 1000)],
+    [[(X0 + 400, Y0 + 400), (X0 + 600, Y0 + 400), (X0 + 600, Y0 + 600), (X0 + 400, Y0 + 600)]])
+
+#: GHYD parcels: BSM → (geometry, code, extra columns).
+PARCELS: dict[str, tuple[shapely.Polygon, str, dict[str, str]]] = {
+    "A-inside": (box(100, 100, 220, 180), "0703", {}),
+    "B-straddle": (box(-50, 500, 100, 600), "060202", {}),
+    "C-in-hole": (box(450, 450, 550, 550), "0703", {}),
+    "D-touch": (box(1000, 0, 1100, 100), "0703", {}),
+    "E-sliver": (box(500, 1000 - 2.0**-8, 628, 1100), "060101", {}),
+    "F-exempt": (box(700, 100, 760, 150), "0703", {"HDLX": "原住居民生产生活设施"}),
+    "G-farm": (box(2100, 100, 2250, 180), "0703", {}),
+    "H-farm-exempt": (box(2500, 100, 2600, 200), "1202",
+                      {"ZDXMLX": "交通类", "PZJG": "国务院"}),
+    "I-udb-straddle": (box(3950, 500, 4150, 600), "090101", {}),
+    "J-special": (box(4500, 1050, 4600, 1100), "0901", {}),
+    "K-flexible": (box(6100, 100, 6200, 200), "0701", {}),
+    "L-crop": (box(2300, 300, 2400, 400), "0103", {}),
+    "M-orchard": (box(2700, 700, 2800, 800), "0201", {}),
+    "N-urban-in": (box(4200, 100, 4300, 200), "070102", {}),
+}
+
+#: (rule, BSM, zone BSM, expected conflict geometry, planar area, severity).
+EXPECTED: list[tuple[str, str, str | None, shapely.Geometry, float, str]] = [
+    ("sanqu.farmland.construction", "G-farm", "NT1", box(2100, 100, 2250, 180), 12000.0,
+     "error"),
+    ("sanqu.farmland.construction", "H-farm-exempt", "NT1", box(2500, 100, 2600, 200), 10000.0,
+     "info"),
+    ("sanqu.farmland.forestry_fishpond", "M-orchard", "NT1", box(2700, 700, 2800, 800),
+     10000.0, "warning"),
+    ("sanqu.redline.construction", "A-inside", "HX1", box(100, 100, 220, 180), 9600.0, "error"),
+    ("sanqu.redline.construction", "B-straddle", "HX1", box(0, 500, 100, 600), 10000.0,
+     "error"),
+    ("sanqu.redline.construction", "F-exempt", "HX1", box(700, 100, 760, 150), 3000.0, "info"),
+    ("sanqu.udb.flexible_zone", "K-flexible", "KF02", box(6100, 100, 6200, 200), 10000.0,
+     "warning"),
+    ("sanqu.udb.special_use_zone", "J-special", "KF03", box(4500, 1050, 4600, 1100), 5000.0,
+     "error"),
+    ("sanqu.udb.urban_outside", "I-udb-straddle", None, box(3950, 500, 4000, 600), 5000.0,
+     "error"),
+]
+
+
+def _add(store: Any, tmp: Path, name: str, role: str, frame: gpd.GeoDataFrame) -> None:
+    path = tmp / f"src_{name}.gpkg"
+    if not path.exists():
+        frame.to_file(path, layer=name)
+    import_file(store, path, role=role, layer=name)
+
+
+def _ghyd(order: list[str] | None = None, parcels: dict[str, Any] | None = None
+          ) -> gpd.GeoDataFrame:
+    parcels = parcels or PARCELS
+    keys = order or list(parcels)
+    cols: dict[str, list[Any]] = {"BSM": [], "YDYHFLDM": [], "HDLX": [], "ZDXMLX": [], "PZJG": []}
+    for k in keys:
+        _, code, extra = parcels[k]
+        cols["BSM"].append(k)
+        cols["YDYHFLDM"].append(code)
+        for f in ("HDLX", "ZDXMLX", "PZJG"):
+            cols[f].append(extra.get(f))
+    return gpd.GeoDataFrame(cols, geometry=[parcels[k][0] for k in keys], crs=GK)
+
+
+def build(store: Any, tmp: Path, ghyd: gpd.GeoDataFrame | None = None) -> Any:
+    _add(store, tmp, "STBHHX", "ecological_redline",
+         gpd.GeoDataFrame({"BSM": ["HX1"]}, geometry=[REDLINE], crs=GK))
+    _add(store, tmp, "YJJBNT", "permanent_farmland",
+         gpd.GeoDataFrame({"BSM": ["NT1"]}, geometry=[box(2000, 0, 3000, 1000)], crs=GK))
+    _add(store, tmp, "CZKFBJ", "urban_boundary", gpd.GeoDataFrame(
+        {"BSM": ["KF01", "KF03", "KF02"], "GHFQDM": ["01", "03", "02"]},
+        geometry=[box(4000, 0, 6000, 1000), box(4000, 1000, 6000, 1200),
+                  box(6000, 0, 6500, 1000)], crs=GK))
+    frame = ghyd if ghyd is not None else _ghyd()
+    path = tmp / f"src_GHYD_{abs(hash(tuple(frame['BSM'])))}.gpkg"
+    frame.to_file(path, layer="GHYD")
+    import_file(store, path, role="planned_land_use", layer="GHYD")
+    return store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    s = GeoPackageStore.open(tmp_path / "ws.gpkg", create=True)
+    build(s, tmp_path)
+    yield s
+    s.close()
+
+
+def _keyed(report: ReviewReport) -> list[tuple[str, str, str | None, float, str]]:
+    return [(f.rule, f.features[0].id_value or "", f.zone.id_value if f.zone else None,
+             float(f.area_m2 or 0), f.severity.value) for f in report.findings]
+
+
+def test_master_plan_review_finds_exactly_the_planted_conflicts(store: Any) -> None:
+    report = review_plan(store, "master-plan", as_of=AS_OF)
+    got = [f for f in report.findings if f.rule != "data.code_valid"]
+    assert [(f.rule, f.features[0].id_value) for f in got] == \
+        [(r, b) for r, b, *_ in EXPECTED]
+    for f, (rule, _, zone, geom, planar, sev) in zip(got, EXPECTED, strict=True):
+        assert f.severity.value == sev, rule
+        assert (f.zone.id_value if f.zone else None) == zone
+        assert f.area_m2 == pytest.approx(ell(geom), abs=0.01)
+        assert f.geometry is not None
+        assert shapely.area(f.geometry) == pytest.approx(planar, abs=1e-6)
+        assert shapely.area(shapely.symmetric_difference(f.geometry, geom)) < 1e-6
+    # touching, a sub-tolerance sliver, a parcel in the red line's hole, cropland on farmland
+    # and urban land inside the boundary give nothing
+    named = {f.features[0].id_value for f in report.findings}
+    assert not named & {"C-in-hole", "D-touch", "E-sliver", "L-crop", "N-urban-in"}
+
+
+def test_finding_fields_shares_relation_and_suggestion(store: Any) -> None:
+    report = review_plan(store, "master-plan", as_of=AS_OF)
+    doc = review_json(report)
+    inside = next(f for f in doc["findings"] if f["features"][0]["id_value"] == "A-inside")
+    assert inside["relation"] == "within"
+    assert inside["share_of_feature"] == pytest.approx(1.0, abs=1e-6)
+    assert inside["share_of_zone"] == pytest.approx(
+        ell(box(100, 100, 220, 180)) / ell(REDLINE), rel=1e-5)
+    assert inside["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert "9600" in inside["message"] and "HX1" in inside["message"]
+    assert "0301" in inside["suggestion"]
+    straddle = next(f for f in doc["findings"] if f["features"][0]["id_value"] == "B-straddle")
+    assert straddle["relation"] == "overlaps"
+    assert straddle["share_of_feature"] == pytest.approx(100 / 150, abs=1e-4)
+    exempt = next(f for f in doc["findings"] if f["features"][0]["id_value"] == "F-exempt")
+    assert exempt["severity"] == "info" and "HDLX=原住居民生产生活设施" in exempt["message"]
+    assert set(doc["stamp"]) >= {"rule_pack", "rule_pack_hash", "as_of", "data_versions"}
+    assert doc["stamp"]["as_of"] == "2026-01-01"
+    assert set(doc["stamp"]["data_versions"]) == {"STBHHX", "YJJBNT", "CZKFBJ", "GHYD"}
+    assert not report.reaches("never") and report.reaches("error")
+
+
+def test_profile_changes_the_answer(store: Any) -> None:
+    report = review_plan(store, "master-plan", pack=load_rule_pack("cn-base", "sd-example"),
+                         as_of=AS_OF)
+    rules = {(f.rule, f.features[0].id_value): f.severity.value for f in report.findings}
+    assert rules[("sanqu.udb.flexible_zone", "K-flexible")] == "error"
+    assert ("sd.farmland.forestry_fishpond", "M-orchard") in rules
+    assert ("sanqu.farmland.forestry_fishpond", "M-orchard") not in rules
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.permutations(list(PARCELS)))
+def test_findings_do_not_depend_on_feature_order(tmp_path_factory: pytest.TempPathFactory,
+                                                  order: list[str]) -> None:
+    tmp = tmp_path_factory.mktemp("order")
+    with MemoryStore.open() as a, MemoryStore.open() as b:
+        build(a, tmp)
+        build(b, tmp, _ghyd(order))
+        assert _keyed(review_plan(a, "master-plan", as_of=AS_OF)) == \
+            _keyed(review_plan(b, "master-plan", as_of=AS_OF))
+
+
+def test_areas_add_up_over_a_partition(tmp_path: Path) -> None:
+    split = dict(PARCELS)
+    _, code, extra = split.pop("B-straddle")
+    split["B1"] = (box(-50, 500, 30, 600), code, extra)
+    split["B2"] = (box(30, 500, 100, 600), code, extra)
+    with MemoryStore.open() as whole, MemoryStore.open() as parts:
+        build(whole, tmp_path)
+        build(parts, tmp_path, _ghyd(parcels=split))
+        a = {f.features[0].id_value: f.area_m2 for f in
+             review_plan(whole, "master-plan", as_of=AS_OF).findings
+             if f.rule == "sanqu.redline.construction"}
+        b = {f.features[0].id_value: f.area_m2 for f in
+             review_plan(parts, "master-plan", as_of=AS_OF).findings
+             if f.rule == "sanqu.redline.construction"}
+    assert b["B1"] + b["B2"] == pytest.approx(a["B-straddle"], abs=0.02)
+    assert b["B1"] == pytest.approx(ell(box(0, 500, 30, 600)), abs=0.01)
+
+
+def test_memory_and_geopackage_give_the_same_findings(store: Any, tmp_path: Path) -> None:
+    with MemoryStore.open() as mem:
+        build(mem, tmp_path)
+        a = review_json(review_plan(mem, "master-plan", as_of=AS_OF))
+    b = review_json(review_plan(store, "master-plan", as_of=AS_OF))
+    strip = [{k: v for k, v in f.items() if k not in ("features", "zone")}
+             for f in a["findings"]]
+    assert strip == [{k: v for k, v in f.items() if k not in ("features", "zone")}
+                     for f in b["findings"]]
+    assert [[r["id_value"] for r in f["features"]] for f in a["findings"]] == \
+        [[r["id_value"] for r in f["features"]] for f in b["findings"]]
+
+
+def test_a_file_under_review_leaves_the_workspace_alone(store: Any, tmp_path: Path) -> None:
+    path = tmp_path / "新方案.gpkg"
+    frame = _ghyd(parcels={"X-new": (box(300, 300, 350, 350), "0801", {})})
+    frame.to_file(path, layer="方案")
+    before = [i.name for i in store.layers()]
+    report = review_plan(store, "master-plan", path, as_of=AS_OF)
+    assert [i.name for i in store.layers()] == before
+    # public-service land (08) in the red line, which is also outside the development boundary
+    assert [(f.rule, f.features[0].id_value) for f in report.findings] == [
+        ("sanqu.redline.construction", "X-new"), ("sanqu.udb.urban_outside", "X-new")]
+    for f in report.findings:
+        assert f.area_m2 == pytest.approx(ell(box(300, 300, 350, 350)), abs=0.01)
+    assert report.source == str(path)
+
+
+def test_invalid_geometry_is_repaired_and_reported(tmp_path: Path) -> None:
+    bowtie = shapely.Polygon([(X0 + 100, Y0 + 100), (X0 + 200, Y0 + 100), (X0 + 100, Y0 + 200),
+                              (X0 + 200, Y0 + 200)])
+    with MemoryStore.open() as mem:
+        build(mem, tmp_path, _ghyd(parcels={"Z-bowtie": (bowtie, "0703", {})}))
+        report = review_plan(mem, "master-plan", as_of=AS_OF)
+    (f,) = [f for f in report.findings if f.rule == "sanqu.redline.construction"]
+    assert f.is_repaired
+    assert f.area_m2 == pytest.approx(ell(shapely.make_valid(bowtie)), abs=0.01)
+    assert report.repairs and report.repairs[0]["feature"] == "BSM=Z-bowtie"
+    assert np.isclose(report.repairs[0]["area_after_m2"], 5000.0)
