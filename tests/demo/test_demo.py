@@ -477,8 +477,8 @@ def _project_parcels(demo: Demo) -> pd.DataFrame:
         shapely.area(projects[i])
     i, j = i[share > 0.999999], j[share > 0.999999]  # the parcel the project copies
     out = pd.DataFrame({"XMDM": js.XMDM.values[i], "code": js.YDYHFLDM.values[i],
-                        "RJL": js.RJL.values[i], "DKBH": dk.DKBH.values[j],
-                        "parcel_code": dk.YDYHFLDM.values[j], "parcel_RJL": dk.RJL.values[j]})
+                        "rjl": js.RJL.values[i], "DKBH": dk.DKBH.values[j],
+                        "parcel_code": dk.YDYHFLDM.values[j], "parcel_rjl": dk.RJL.values[j]})
     assert len(out) == len(js) - 1  # all but the project outside the county
     return out
 
@@ -486,7 +486,7 @@ def _project_parcels(demo: Demo) -> pd.DataFrame:
 def test_projects_match_their_parcels_but_the_planted_ones(demo: Demo) -> None:
     pairs = _project_parcels(demo)
     use = pairs[pairs.code != pairs.parcel_code]
-    rjl = pairs[pairs.RJL > pairs.parcel_RJL]
+    rjl = pairs[pairs.rjl > pairs.parcel_rjl]
     assert set(use.XMDM) == _planted(demo, "conflict.project.use.1")
     assert set(rjl.XMDM) == _planted(demo, "conflict.project.rjl.1")
 
@@ -499,9 +499,9 @@ def test_planted_project_values(demo: Demo) -> None:
                                                      use["other_features"][0]]
     assert row.code[:2] != row.parcel_code[:2]
     row = pairs.loc[rjl["features"][0]]
-    assert [row.RJL, row.parcel_RJL, row.DKBH] == [rjl["value"], rjl["limit"],
+    assert [row.rjl, row.parcel_rjl, row.DKBH] == [rjl["value"], rjl["limit"],
                                                    rjl["other_features"][0]]
-    assert row.RJL == pytest.approx(row.parcel_RJL + 0.5)
+    assert row.rjl == pytest.approx(row.parcel_rjl + 0.5)
 
 
 def test_declarations_are_only_on_the_exempt_parcels(demo: Demo) -> None:
