@@ -218,6 +218,8 @@ def _outputs(workspace: str, paths: dict[str, str | None]) -> None:
 @click.option("--source-layer", default=None, help="Layer inside a multi-layer SOURCE file.")
 @click.option("--table", default=None, type=click.Path(dir_okay=False),
               help="Attribute table (CSV/XLSX) joined to a SOURCE file, as for import.")
+@click.option("--key", "table_key", default=None,
+              help="The field joining --table to SOURCE (e.g. DKBH).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
               default="error", show_default=True,
               help="Exit 1 when a finding reaches this severity.")
@@ -235,7 +237,7 @@ def _outputs(workspace: str, paths: dict[str, str | None]) -> None:
 @pass_context
 def review_command(ctx: Context, kind: str, source: str | None, workspace: str, pack: str,
                    profile: str | None, layer: str | None, source_layer: str | None,
-                   table: str | None, fail_on: str, gpkg: str | None, html: str | None,
+                   table: str | None, table_key: str | None, fail_on: str, gpkg: str | None, html: str | None,
                    pdf: str | None, xlsx: str | None, as_of: datetime | None,
                    known_at: datetime | None, as_json: bool) -> None:
     """Review a plan, route, project or indicator table against the one map (成果审查).
@@ -246,7 +248,7 @@ def review_command(ctx: Context, kind: str, source: str | None, workspace: str, 
     \b
     Examples:
       guotu review master-plan -w county.gpkg --html 审查报告.html
-      guotu review detailed-plan 控规地块.shp --table 指标.xlsx -w county.gpkg --pdf 报告.pdf
+      guotu review detailed-plan 控规地块.shp --table 指标.xlsx --key DKBH -w county.gpkg --pdf r.pdf
       guotu review special-plan 线位.geojson -w county.gpkg --json
       guotu review indicators 规划指标表.xlsx -w county.gpkg --profile sd-example
     """
@@ -261,7 +263,7 @@ def review_command(ctx: Context, kind: str, source: str | None, workspace: str, 
 
     with open_workspace(workspace) as store:
         report = review_plan(store, kind, source, pack=rp, layer=layer,
-                             source_layer=source_layer, table=table, as_of=day, known_at=known,
+                             source_layer=source_layer, table=table, table_key=table_key, as_of=day, known_at=known,
                              progress=progress)
     if html or pdf or xlsx or gpkg:
         doc = review_document(report, ctx.lang, report.layers)

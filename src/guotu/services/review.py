@@ -320,14 +320,14 @@ def _workspace_layer(store: Any, role: str, name: str | None) -> Any:
 
 
 def _file_subject(store: Any, path: Path, role: str, table: str | Path | None,
-                  source_layer: str | None) -> LayerData:
+                  table_key: str | None, source_layer: str | None) -> LayerData:
     from guotu.services.importing import import_file
     from guotu.store.memory import MemoryStore
 
     memory = MemoryStore("review")
     crs = store.crs
     result = import_file(memory, path,  # type: ignore[arg-type]  # any FeatureStore
-                         role=role, source_layer=source_layer, table=table,
+                         role=role, source_layer=source_layer, table=table, table_key=table_key,
                          workspace_crs=None if crs is None else crs.to_wkt(),
                          reason="guotu review (file under review)")
     return read_layer_data(memory, result.layer)  # type: ignore[arg-type]
@@ -342,6 +342,7 @@ def review_plan(
     layer: str | None = None,
     source_layer: str | None = None,
     table: str | Path | None = None,
+    table_key: str | None = None,
     as_of: date | None = None,
     known_at: datetime | None = None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -417,7 +418,7 @@ def review_plan(
         source_text = f"{plan_name}@{label}"
     else:
         path = Path(source)
-        subject = _file_subject(store, path, role, table, source_layer)
+        subject = _file_subject(store, path, role, table, table_key, source_layer)
         source_text = str(path)
     refs: list[LayerData] = []
     for need in sorted(_roles_needed(rules, pack)):

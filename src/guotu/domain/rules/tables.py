@@ -174,8 +174,10 @@ def code_check(rule: Rule, ctx: ReviewContext) -> OperatorResult:
                   "replacement_zh": f"（建议 {rep}）" if rep else ""}
             en = {"feature": feature_text(ref, subject.role, "en"), "problem_en": issue.message_en,
                   "replacement_en": f" (suggested: {rep})" if rep else ""}
+            area = float(ctx.areas(subject)[pos])
             out.append(make_finding(
                 rule, values, zh=zh, en=en, features=(ref,), measured=code, limit=rep,
+                area_m2=round(area, 2) if area else None, share_of_feature=1.0 if area else None,
                 unit="code", geometry=ctx.polygons(subject)[pos],
                 details={"field": "code", "kind": issue.kind, "name": as_text(code)}))
     return out
