@@ -24,7 +24,10 @@ from guotu.demo.build import DemoResult, ProgressCallback, build_demo, default_o
 from guotu.demo.county import MIN_PARCELS
 from guotu.demo.files import HANDOVER
 from guotu.io.findings import write_findings_gpkg
+from guotu.io.review_report import write_review_html
 from guotu.services.checking import check_workspace
+from guotu.services.review import review_plan
+from guotu.services.review_output import review_document, summary
 from guotu.services.stats import land_use_balance
 from guotu.services.workspace import open_workspace
 
@@ -85,7 +88,7 @@ def _build_with_progress(ctx: Context, as_json: bool, workspace: Path, out_dir: 
               help="Random seed; the same seed and size give the same county.")
 @click.option("--force", is_flag=True, help="Overwrite an existing workspace and files.")
 @click.option("--no-check", is_flag=True,
-              help="Only build; skip the quality check and the 用地平衡表 that follow.")
+              help="Only build; skip the quality check, 用地平衡表 and review that follow.")
 @json_option
 @lang_option
 @pass_context
@@ -103,18 +106,24 @@ def demo_command(ctx: Context, workspace: str | None, out_dir: str | None, parce
     result = _build_with_progress(ctx, as_json, ws, out, parcels, seed, force)
     report = balance = None
     if not no_check:
-        # The main job goes on: 质检 of every layer, then the 用地平衡表 of the master plan.
+        # The main job goes on: 质检 of every layer, the 用地平衡表 of the master plan, then
+        # the review (成果审查) of the master plan against the control lines.
         with open_workspace(ws) as store:
             report = check_workspace(store)
             balance = land_use_balance(store, "GHYD", max_level=1)
+            review = review_plan(store, "master-plan")
             crs = store.crs
         errors_gpkg = result.out_dir / "质检错误.gpkg"
         written = write_findings_gpkg(errors_gpkg, report.findings, crs) if crs else None
+        review_html = result.out_dir / "成果审查报告.html"
+        write_review_html(review_document(review, ctx.lang, review.layers), review_html)
     if as_json:
         data = result.to_dict()
         if report is not None and balance is not None:
             data["check"] = {"summary": report.summary(), "errors_gpkg": str(errors_gpkg)}
             data["balance"] = balance.to_dict()
+            data["review"] = {"summary": summary(review), "stamp": review.stamp(),
+                              "html": str(review_html)}
         emit_json(data)
         return
     source = {h.layer: h.file + (f" ({h.source_layer})" if h.source_layer else "")
@@ -142,3 +151,11 @@ def demo_command(ctx: Context, workspace: str | None, out_dir: str | None, parce
                          "(These are the problems planted on purpose; see manifest.json.)"))
         click.echo()
         render_balance(ctx, balance)
+        by_sev = summary(review)["by_severity"]
+        click.echo(ctx.t(
+            f"成果审查（总体规划用地 × 三区三线，规则包 {review.pack.id}）：错误 {by_sev['error']}，"
+            f"警告 {by_sev['warning']}，提示 {by_sev['info']}；报告 {review_html}"
+            "（guotu review master-plan 查看详情）。",
+            f"Plan review (master-plan land use × control lines, pack {review.pack.id}): "
+            f"{by_sev['error']} error(s), {by_sev['warning']} warning(s), {by_sev['info']} info; "
+            f"report {review_html} (details: guotu review master-plan)."))
