@@ -250,3 +250,37 @@ def test_invalid_geometry_is_repaired_and_reported(tmp_path: Path) -> None:
     assert f.area_m2 == pytest.approx(ell(shapely.make_valid(bowtie)), abs=0.01)
     assert report.repairs and report.repairs[0]["feature"] == "BSM=Z-bowtie"
     assert np.isclose(report.repairs[0]["area_after_m2"], 5000.0)
+
+
+def test_recorded_versions_and_as_of(tmp_path: Path) -> None:
+    """A plan amended in 2024 moves a homestead out of the red line: the review as of 2023
+    finds it, as of 2025 it does not, and PLAN@LABEL reviews a version whatever the date."""
+    from datetime import date
+
+    from guotu.domain.model import PlanLevel, PlanType
+    from guotu.store.catalog import VersionSpec
+
+    with MemoryStore.open() as mem:
+        build(mem, tmp_path, _ghyd(parcels={"A-inside": PARCELS["A-inside"]}))
+        mem.create_plan("示范县总体规划", level=PlanLevel.COUNTY, type=PlanType.MASTER)
+        old = _ghyd(parcels={"P1": (box(100, 100, 220, 180), "0703", {})})
+        new = _ghyd(parcels={"P1": (box(1100, 100, 1220, 180), "0703", {})})
+        for frame, label, start in ((old, "2021版", date(2021, 1, 1)),
+                                    (new, "2024修改", date(2024, 6, 1))):
+            mem.write_layer("总规用地", "planned_land_use", frame,
+                            column_types={"BSM": "text", "YDYHFLDM": "code", "HDLX": "text",
+                                          "ZDXMLX": "text", "PZJG": "text"},
+                            geometry_type="MULTIPOLYGON",
+                            version=VersionSpec("示范县总体规划", label, valid_from=start))
+
+        def found(**kw: Any) -> set[str]:
+            report = review_plan(mem, "master-plan", layer="总规用地", **kw)
+            return {f.features[0].id_value or "" for f in report.findings}
+
+        assert found(as_of=date(2023, 1, 1)) == {"P1"}
+        assert found(as_of=date(2025, 1, 1)) == set()
+        pinned = review_plan(mem, "master-plan", "示范县总体规划@2021版", as_of=date(2025, 1, 1))
+        assert {f.features[0].id_value for f in pinned.findings} == {"P1"}
+        assert "2021版" in pinned.stamp()["data_versions"]["总规用地"]
+        stamped = review_plan(mem, "master-plan", layer="总规用地", as_of=date(2025, 1, 1))
+        assert "2024修改" in stamped.stamp()["data_versions"]["总规用地"]
