@@ -631,16 +631,12 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     if _transverse_mercator(zones.crs) is None:
         big[:] = True
     pair_geom: ObjArray | None = None
-    if geometry or big.any():
-        pair_geom = np.empty(len(crossing), dtype=object)
-        todo = np.arange(len(crossing)) if geometry else np.flatnonzero(big)
-        pair_geom[todo] = shapely.intersection(feats[fi[crossing[todo]]],
-                                               zones.pieces[pi[crossing[todo]]])
     if big.any():
-        assert pair_geom is not None
+        pair_geom = shapely.intersection(feats[fi[crossing[big]]], zones.pieces[pi[crossing[big]]])
+    if pair_geom is not None:
         cb = crossing[big]
-        planar += np.bincount(g_of[cb], shapely.area(pair_geom[big]), n_g)
-        ell += np.bincount(g_of[cb], ellipsoidal_area_m2(pair_geom[big], zones.crs), n_g)
+        planar += np.bincount(g_of[cb], shapely.area(pair_geom), n_g)
+        ell += np.bincount(g_of[cb], ellipsoidal_area_m2(pair_geom, zones.crs), n_g)
     small = crossing[~big]
     if len(small):
         origin: FloatArray = np.asarray(fb[:, :2], dtype=np.float64)
@@ -679,32 +675,39 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
 
     geoms: ObjArray | None = None
     if geometry:
-        assert pair_geom is not None
         geoms = np.empty(len(keep), dtype=object)
         rel = relation[keep]
         geoms[rel == _WITHIN] = feats[g_f[keep[rel == _WITHIN]]]
         geoms[rel == _CONTAINS] = zones.zones[g_z[keep[rel == _CONTAINS]]]
         over = np.flatnonzero(rel == _OVERLAPS)
-        slot = np.full(n_g, -1, dtype=np.intp)
-        slot[keep[over]] = over
-        parts = np.concatenate([pair_geom, zones.pieces[pi[whole]]])
-        part_slot = slot[np.concatenate([g_of[crossing], g_of[whole]])]
-        sel = np.flatnonzero(part_slot >= 0)
-        parts, part_slot = _polygonal(parts[sel]), part_slot[sel]
-        order = np.argsort(part_slot, kind="stable")
-        parts, part_slot = parts[order], part_slot[order]
-        n_parts = np.bincount(part_slot, minlength=len(keep))
-        single = np.flatnonzero(n_parts[part_slot] == 1)
-        geoms[part_slot[single]] = parts[single]
-        multi = np.flatnonzero(n_parts[over] > 1)
-        if len(multi):
-            bounds = np.concatenate([[0], np.cumsum(n_parts)])
-            for s in over[multi].tolist():
-                geoms[s] = shapely.union_all(parts[bounds[s]:bounds[s + 1]])
-            geoms[over[multi]] = _polygonal(geoms[over[multi]])
+        geoms[over] = _intersections(feats, zones, g_f[keep[over]], g_z[keep[over]],
+                                     keep[over], g_of[crossing], pi[crossing], n_whole)
     return _Chunk(left=(g_f[keep] + base).astype(np.int64), right=g_z[keep].astype(np.int64),
                   relation=relation[keep], area_m2=ell[keep], planar_area_m2=planar[keep],
                   feature_area_m2=f_ell[g_f[keep]], geometry=geoms)
+
+
+def _intersections(feats: ObjArray, zones: ZoneIndex, g_f: IntArray, g_z: IntArray,
+                   groups: IntArray, cross_group: npt.NDArray[np.intp], cross_piece: IntArray,
+                   n_whole: IntArray) -> ObjArray:
+    """Intersection geometries of (feature, zone) groups: with the one piece the feature
+    crosses, or else with the zone clipped to the feature's box (``clip_by_rect``, linear and
+    without noding), which equals the union of its pieces' intersections, in one overlay."""
+    out = np.empty(len(groups), dtype=object)
+    n_cross = np.bincount(cross_group, minlength=len(n_whole))
+    single = (n_cross[groups] == 1) & (n_whole[groups] == 0)
+    first = np.full(len(n_whole), -1, dtype=np.int64)
+    first[cross_group[::-1]] = cross_piece[::-1]
+    one = np.flatnonzero(single)
+    out[one] = shapely.intersection(feats[g_f[one]], zones.pieces[first[groups[one]]])
+    many = np.flatnonzero(~single)
+    if len(many):
+        boxes = shapely.bounds(feats[g_f[many]]).tolist()
+        clipped = np.empty(len(many), dtype=object)
+        clipped[:] = [shapely.clip_by_rect(z, *b)
+                      for z, b in zip(zones.zones[g_z[many]], boxes, strict=True)]
+        out[many] = shapely.intersection(feats[g_f[many]], clipped)
+    return _polygonal(out)
 
 
 def _chunks(n: int, workers: int | None) -> tuple[int, list[tuple[int, int]]]:
