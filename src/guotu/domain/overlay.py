@@ -72,6 +72,22 @@ _WITHIN, _CONTAINS, _OVERLAPS = 0, 1, 2
 
 
 @dataclass(frozen=True, eq=False)
+class _Prepared:
+    """Prepared copies of the zones, pieces and cells, for one thread."""
+
+    zones: ObjArray
+    pieces: ObjArray
+    cells: ObjArray
+
+
+def _prepared_copy(geoms: ObjArray) -> ObjArray:
+    out = np.asarray(shapely.from_wkb(shapely.to_wkb(geoms)), dtype=object)
+    shapely.prepare(out)
+    _build_prepared_indexes(out)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
 class ZoneIndex:
     """Zone polygons indexed for :func:`overlay`; build it with :func:`prepare_zones`.
 
@@ -107,6 +123,9 @@ class ZoneIndex:
     xy: FloatArray
     offsets: IntArray
     has_edge: BoolArray
+    # GEOS prepared geometries must not be used by two threads at once: one copy of the
+    # prepared zones, pieces and cells per thread (the first is the one above).
+    replicas: tuple[_Prepared, ...] = ()
 
     def __len__(self) -> int:
         return len(self.zones)
@@ -213,7 +232,28 @@ def _usable(geoms: ObjArray) -> BoolArray:
     return np.asarray(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)), dtype=bool)
 
 
-def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256) -> ZoneIndex:
+def _build_prepared_indexes(geoms: ObjArray) -> None:
+    """Make GEOS build the lazy parts of prepared geometries (point locator and its index,
+    segment intersection finder) now, on one thread: building them is not thread-safe, and
+    :func:`overlay` shares them between threads. A line across each box, starting and ending
+    outside it, makes ``intersects`` use both; the point predicates then use the locator."""
+    ok = np.flatnonzero(_usable(geoms))
+    if not len(ok):
+        return
+    g = geoms[ok]
+    x0, y0, x1, y1 = shapely.bounds(g).T
+    ym = (y0 + y1) / 2.0
+    pad = np.maximum(x1 - x0, 1.0)
+    lines = shapely.linestrings(np.stack([np.stack([x0 - pad, ym], axis=1),
+                                          np.stack([x1 + pad, ym], axis=1)], axis=1))
+    shapely.intersects(g, lines)
+    shapely.covers(g, lines)
+    shapely.contains_xy(g, x0, ym)
+    shapely.intersects_xy(g, x0, ym)
+
+
+def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
+                  threads: int | None = None) -> ZoneIndex:
     """Index zone polygons once, for many :func:`overlay` calls.
 
     Polygons with more than ``max_vertices`` vertices are cut into pieces (like
@@ -228,6 +268,9 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256) -> Zone
         Their projected CRS (metres); :class:`~guotu.errors.CRSError` otherwise.
     max_vertices
         Largest number of vertices of a piece (at least 8).
+    threads
+        Most threads :func:`overlay` will use with this index (``None``: one per CPU); each
+        gets its own copy of the prepared geometries.
 
     Examples
     --------
@@ -264,21 +307,20 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256) -> Zone
     zone_area = np.zeros(len(zones))
     zone_area[ok] = ellipsoidal_area_m2(zones[ok], crs)
     piece_area = ellipsoidal_area_m2(pieces, crs)
-    # Build the prepared geometries' lazy indexes now, single-threaded, before threads share them.
-    if len(pieces):
-        probe = shapely.points(shapely.bounds(pieces)[:, :2])
-        shapely.covers(pieces, probe)
-        shapely.intersects(pieces, shapely.box(*shapely.bounds(pieces).T))
-        c_xy = shapely.bounds(cells)[:, :2]
-        shapely.contains_xy(cells, c_xy[:, 0], c_xy[:, 1])
-        shapely.intersects_xy(cells, c_xy[:, 0], c_xy[:, 1])
+    for prepared in (used, pieces, cells):
+        _build_prepared_indexes(prepared)
+    n_threads = (os.cpu_count() or 1) if threads is None else max(1, threads)
+    replicas = [_Prepared(used, pieces, cells)] + [
+        _Prepared(_prepared_copy(used), _prepared_copy(pieces), _prepared_copy(cells))
+        for _ in range(n_threads - 1)]
     return ZoneIndex(
         crs=crs, zones=used, zone_area_m2=zone_area, pieces=pieces,
         piece_zone=piece_zone, piece_area_m2=piece_area,
         pieces_per_zone=np.bincount(piece_zone, minlength=len(zones)).astype(np.int64),
         tree=shapely.STRtree(pieces), piece_bounds=shapely.bounds(pieces),
         zone_bounds=shapely.bounds(used), cells=cells, cell_piece=cell_piece,
-        cell_tree=shapely.STRtree(cells), xy=xy, offsets=offsets, has_edge=has_edge)
+        cell_tree=shapely.STRtree(cells), xy=xy, offsets=offsets, has_edge=has_edge,
+        replicas=tuple(replicas))
 
 
 # -- the clipping kernel ---------------------------------------------------------------------
@@ -345,8 +387,8 @@ def _convex_parts(geoms: ObjArray) -> _ConvexParts:
         offsets=np.concatenate([[0], np.cumsum(all_counts)]).astype(np.intp))
 
 
-def _clip_moments(verts: FloatArray, piece: IntArray, origin: FloatArray,
-                  zones: ZoneIndex) -> FloatArray:  # piece: a cell of ``zones``
+def _clip_moments(verts: FloatArray, piece: IntArray, origin: FloatArray, zones: ZoneIndex,
+                  cells: ObjArray) -> FloatArray:
     """Moments (∬ 1, x, x², y, in coordinates relative to ``origin``) of the intersection of
     each convex part ``verts[i]`` (K vertices, counter-clockwise, relative to ``origin[i]``)
     with zone piece ``piece[i]``.
@@ -377,8 +419,8 @@ def _clip_moments(verts: FloatArray, piece: IntArray, origin: FloatArray,
     # Where the part's first vertex is, by prepared point-in-polygon; exactly on the cell's
     # boundary, by the perturbed ray parity in _clip_batch (exact=True).
     gx, gy = vx[:, 0] + origin[:, 0], vy[:, 0] + origin[:, 1]
-    first_inside = shapely.contains_xy(zones.cells[piece], gx, gy)
-    exact = ~first_inside & shapely.intersects_xy(zones.cells[piece], gx, gy)
+    first_inside = shapely.contains_xy(cells[piece], gx, gy)
+    exact = ~first_inside & shapely.intersects_xy(cells[piece], gx, gy)
     out += whole * first_inside[:, None]
     starts = zones.offsets[piece]
     counts = zones.offsets[piece + 1] - starts
@@ -481,7 +523,7 @@ def _clip_batch(lo: int, hi: int, starts: IntArray, counts: IntArray, origin: Fl
 
 
 def _pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece: IntArray,
-                  origin: FloatArray, zones: ZoneIndex) -> FloatArray:
+                  origin: FloatArray, zones: ZoneIndex, cells: ObjArray) -> FloatArray:
     """Moments (∬ 1, x, x², y relative to the feature's ``origin``) of feature ∩ piece for
     each pair; ``origin`` is per feature of ``feats``."""
     out = np.zeros((len(pair_feature), 4))
@@ -501,7 +543,7 @@ def _pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piec
         rows = parts.offsets[part_of[sel]][:, None] + np.arange(k)
         org = origin[used[parts.owner[part_of[sel]]]]
         verts = parts.xy[rows] - org[:, None, :]
-        moments = _clip_moments(verts, pair_piece[pair_of[sel]], org, zones)
+        moments = _clip_moments(verts, pair_piece[pair_of[sel]], org, zones, cells)
         for m in range(4):
             out[:, m] += np.bincount(pair_of[sel], moments[:, m], len(out))
     return out
@@ -573,8 +615,9 @@ def _group(keys: IntArray) -> tuple[IntArray, npt.NDArray[np.intp]]:
 
 
 def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: float,
-                   geometry: bool) -> _Chunk:
-    """:func:`overlay` of ``feats`` (positions start at ``base``)."""
+                   geometry: bool, prep: _Prepared) -> _Chunk:
+    """:func:`overlay` of ``feats`` (positions start at ``base``), with the prepared
+    geometries ``prep`` of this thread."""
     nz = np.int64(max(len(zones), 1))
     usable = np.flatnonzero(_usable(feats))
     q_f, q_p = zones.tree.query(feats[usable])
@@ -590,7 +633,7 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     maybe = np.flatnonzero((f_box[:, 0] >= pb[:, 0]) & (f_box[:, 1] >= pb[:, 1])
                            & (f_box[:, 2] <= pb[:, 2]) & (f_box[:, 3] <= pb[:, 3]))
     in_piece = np.zeros(len(fi), dtype=bool)
-    in_piece[maybe] = shapely.covers(zones.pieces[pi[maybe]], feats[fi[maybe]])
+    in_piece[maybe] = shapely.covers(prep.pieces[pi[maybe]], feats[fi[maybe]])
     keys = fi * nz + zi
     groups, g_of = _group(keys)
     g_f, g_z = groups // nz, groups % nz
@@ -601,10 +644,10 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     gb = fb[g_f[cut]]
     cut = cut[(gb[:, 0] >= zb[:, 0]) & (gb[:, 1] >= zb[:, 1]) & (gb[:, 2] <= zb[:, 2])
               & (gb[:, 3] <= zb[:, 3])]
-    within[cut] = shapely.covers(zones.zones[g_z[cut]], feats[g_f[cut]])
+    within[cut] = shapely.covers(prep.zones[g_z[cut]], feats[g_f[cut]])
     # 2. The other pairs: drop the disjoint ones; a piece covered by the feature counts whole.
     rest = np.flatnonzero(~within[g_of])
-    rest = rest[shapely.intersects(zones.pieces[pi[rest]], feats[fi[rest]])]
+    rest = rest[shapely.intersects(prep.pieces[pi[rest]], feats[fi[rest]])]
     r_box, rp_box = f_box[rest], pb[rest]
     maybe = np.flatnonzero((rp_box[:, 0] >= r_box[:, 0]) & (rp_box[:, 1] >= r_box[:, 1])
                            & (rp_box[:, 2] <= r_box[:, 2]) & (rp_box[:, 3] <= r_box[:, 3]))
@@ -658,7 +701,7 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
         c_rank = c_c - np.searchsorted(zones.piece_zone[zones.cell_piece], c_zone)
         order = np.lexsort((c_rank, c_zone, c_f))
         c_f, c_c, slot = c_f[order], c_c[order], slot[order]
-        cell_moments = _pair_moments(feats, c_f, c_c, origin, zones)
+        cell_moments = _pair_moments(feats, c_f, c_c, origin, zones, prep.cells)
         moments = np.stack([np.bincount(slot, cell_moments[:, m], len(small))
                             for m in range(4)], axis=1)
         g_small, g_inv = _group(g_of[small])
@@ -720,12 +763,18 @@ def _chunks(n: int, workers: int | None) -> tuple[int, list[tuple[int, int]]]:
     return threads, [(int(a), int(b)) for a, b in itertools.pairwise(edges.tolist())]
 
 
-def _map(threads: int, fn: Callable[[tuple[int, int]], _Chunk],
+def _map(threads: int, fn: Callable[[tuple[int, int], int], _Chunk],
          ranges: list[tuple[int, int]]) -> list[_Chunk]:
+    """``fn(range, thread)`` over ``ranges``; thread t runs ranges t, t + threads … in turn."""
     if threads == 1:
-        return [fn(r) for r in ranges]
+        return [fn(r, 0) for r in ranges]
+
+    def task(t: int) -> list[_Chunk]:
+        return [fn(r, t) for r in ranges[t::threads]]
+
     with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(fn, ranges))
+        done = list(pool.map(task, range(threads)))
+    return [done[i % threads][i // threads] for i in range(len(ranges))]
 
 
 def overlay(features: ObjArray, zones: ZoneIndex, *, min_area_m2: float = 0.0,
@@ -762,8 +811,10 @@ def overlay(features: ObjArray, zones: ZoneIndex, *, min_area_m2: float = 0.0,
     """
     feats = np.asarray(features, dtype=object).reshape(-1)
     threads, ranges = _chunks(len(feats), workers)
-    chunks = _map(threads, lambda r: _overlay_chunk(feats[r[0]:r[1]], r[0], zones,
-                                                    min_area_m2, geometry), ranges)
+    threads = min(threads, len(zones.replicas))
+    chunks = _map(threads, lambda r, t: _overlay_chunk(feats[r[0]:r[1]], r[0], zones,
+                                                       min_area_m2, geometry,
+                                                       zones.replicas[t]), ranges)
     left = np.concatenate([c.left for c in chunks])
     right = np.concatenate([c.right for c in chunks])
     order = np.lexsort((right, left))

@@ -1,0 +1,247 @@
+"""Overlay kernel of plan review: known answers, relations, subdivision, invariants."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyproj import CRS
+
+from guotu.domain.area import ellipsoidal_area_m2
+from guotu.domain.overlay import OverlayResult, line_overlay, overlay, prepare_zones
+from guotu.errors import CRSError
+
+CRS_GK39 = CRS.from_epsg(4527)
+X0, Y0 = 39_540_000.0, 4_052_000.0
+
+
+def box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
+    """A box in metres relative to (X0, Y0)."""
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def arr(*geoms: object) -> np.ndarray:
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = list(geoms)
+    return out
+
+
+def run(features: list[object], zones: list[object], **kw: object) -> OverlayResult:
+    return overlay(arr(*features), prepare_zones(arr(*zones), CRS_GK39), **kw)  # type: ignore[arg-type]
+
+
+def expected_ell(*geoms: shapely.Geometry) -> list[float]:
+    return ellipsoidal_area_m2(arr(*geoms), CRS_GK39).tolist()
+
+
+# -- known answers -------------------------------------------------------------------------
+def test_rectangle_overlap_has_hand_computed_areas() -> None:
+    r = run([box(0, 0, 100, 50)], [box(60, 20, 160, 220)])
+    assert r.left.tolist() == [0] and r.right.tolist() == [0]
+    assert r.relation.tolist() == ["overlaps"]
+    assert r.planar_area_m2[0] == pytest.approx(40 * 30, rel=1e-12)
+    assert r.area_m2[0] == pytest.approx(expected_ell(box(60, 20, 100, 50))[0], rel=1e-9)
+    assert r.feature_area_m2[0] == pytest.approx(expected_ell(box(0, 0, 100, 50))[0], rel=1e-12)
+    assert r.zone_area_m2[0] == pytest.approx(expected_ell(box(60, 20, 160, 220))[0], rel=1e-12)
+    assert shapely.equals(r.geometry[0], box(60, 20, 100, 50))
+
+
+@pytest.mark.parametrize(("feature", "zone"), [
+    # sharing an edge
+    (box(0, 0, 10, 10), box(10, 0, 20, 10)),
+    # sharing a corner
+    (box(0, 0, 10, 10), box(10, 10, 20, 20)),
+    # sharing part of an edge, the feature's first vertex on it
+    (box(0, 0, 10, 10), box(10, 5, 30, 30)),
+    # disjoint
+    (box(0, 0, 10, 10), box(11, 0, 20, 10)),
+])
+def test_touching_or_disjoint_gives_nothing(feature: shapely.Polygon,
+                                            zone: shapely.Polygon) -> None:
+    assert len(run([feature], [zone])) == 0
+    assert len(run([zone], [feature])) == 0
+
+
+def test_sliver_below_min_area_is_dropped() -> None:
+    # 0.5 m² overlap: 100 m × 0.005 m
+    feature, zone = box(0, 0, 100, 10), box(0, 9.995, 100, 30)
+    assert run([feature], [zone]).planar_area_m2 == pytest.approx([0.5], rel=1e-6)
+    assert len(run([feature], [zone], min_area_m2=1.0)) == 0
+
+
+@pytest.mark.parametrize(("feature", "zone", "relation", "expected"), [
+    # feature strictly inside
+    (box(10, 10, 20, 20), box(0, 0, 100, 100), "within", box(10, 10, 20, 20)),
+    # feature inside, touching the zone's boundary from inside
+    (box(0, 0, 20, 20), box(0, 0, 100, 100), "within", box(0, 0, 20, 20)),
+    # equal geometries count as within
+    (box(0, 0, 20, 20), box(0, 0, 20, 20), "within", box(0, 0, 20, 20)),
+    # zone inside feature
+    (box(0, 0, 100, 100), box(10, 10, 20, 20), "contains", box(10, 10, 20, 20)),
+    # zone inside, sharing the feature's corner
+    (box(0, 0, 100, 100), box(0, 0, 20, 20), "contains", box(0, 0, 20, 20)),
+    # crossing
+    (box(0, 0, 50, 50), box(25, 25, 75, 75), "overlaps", box(25, 25, 50, 50)),
+])
+def test_relation_and_geometry(feature: shapely.Polygon, zone: shapely.Polygon, relation: str,
+                               expected: shapely.Polygon) -> None:
+    r = run([feature], [zone])
+    assert r.relation.tolist() == [relation]
+    assert r.planar_area_m2[0] == pytest.approx(expected.area, rel=1e-12)
+    assert r.area_m2[0] == pytest.approx(expected_ell(expected)[0], rel=1e-9)
+    assert shapely.equals(r.geometry[0], expected)
+
+
+def test_zone_with_hole() -> None:
+    zone = shapely.Polygon(box(0, 0, 100, 100).exterior.coords,
+                           [box(40, 40, 60, 60).exterior.coords])
+    inside_hole = box(45, 45, 55, 55)
+    across_hole = box(30, 45, 70, 55)  # 40 × 10, the middle 20 × 10 in the hole
+    r = run([inside_hole, across_hole], [zone])
+    assert r.left.tolist() == [1]
+    assert r.relation.tolist() == ["overlaps"]
+    assert r.planar_area_m2[0] == pytest.approx(200.0, rel=1e-12)
+    expected = shapely.difference(across_hole, box(40, 40, 60, 60))
+    assert r.area_m2[0] == pytest.approx(expected_ell(expected)[0], rel=1e-9)
+    assert shapely.equals(r.geometry[0], expected)
+
+
+def test_concave_feature_and_multipolygon() -> None:
+    # an L-shaped parcel (not convex) and a two-part parcel over one zone
+    ell = shapely.Polygon([(X0, Y0), (X0 + 60, Y0), (X0 + 60, Y0 + 20), (X0 + 20, Y0 + 20),
+                           (X0 + 20, Y0 + 60), (X0, Y0 + 60)])
+    two = shapely.MultiPolygon([box(0, 100, 10, 110), box(40, 100, 50, 110)])
+    zone = box(10, 10, 45, 105)
+    r = run([ell, two], [zone])
+    direct = shapely.intersection(arr(ell, two), zone)
+    assert r.planar_area_m2.tolist() == pytest.approx(shapely.area(direct).tolist(), rel=1e-12)
+    assert r.area_m2.tolist() == pytest.approx(expected_ell(*direct), rel=1e-9)
+
+
+def test_missing_and_empty_inputs_are_skipped() -> None:
+    r = run([None, shapely.Polygon(), box(0, 0, 10, 10)], [shapely.Polygon(), None,
+                                                            box(5, 0, 20, 10)])
+    assert r.left.tolist() == [2] and r.right.tolist() == [2]
+    assert r.planar_area_m2.tolist() == pytest.approx([50.0])
+
+
+def test_geographic_crs_is_refused() -> None:
+    with pytest.raises(CRSError):
+        prepare_zones(arr(box(0, 0, 1, 1)), CRS.from_epsg(4490))
+
+
+# -- subdivision ---------------------------------------------------------------------------
+def wiggly_zone(n_vertices: int, seed: int = 3) -> shapely.Polygon:
+    """A star-shaped red line ~400 m across with a hole: many vertices, wiggly boundary."""
+    rng = np.random.default_rng(seed)
+    theta = np.linspace(0, 2 * np.pi, n_vertices, endpoint=False)
+    k = np.arange(2, 40)
+    amp = rng.uniform(0, 0.2, len(k)) / k
+    phase = rng.uniform(0, 2 * np.pi, len(k))
+    r = 200 * (1 + (amp[:, None] * np.sin(k[:, None] * theta + phase[:, None])).sum(0))
+    shell = np.column_stack([X0 + 250 + r * np.cos(theta), Y0 + 250 + r * np.sin(theta)])
+    hole = np.column_stack([X0 + 250 + 40 * np.cos(theta[::50]), Y0 + 250 + 40 * np.sin(theta[::50])])
+    return shapely.Polygon(shell, [hole])
+
+
+def parcel_grid(step: float = 37.0, size: float = 500.0) -> np.ndarray:
+    xs = np.arange(0.0, size, step)
+    return arr(*[box(x, y, x + step, y + step) for x in xs for y in xs])
+
+
+def test_big_zone_subdivided_equals_undivided() -> None:
+    zone = wiggly_zone(30_000)
+    parcels = parcel_grid()
+    cut = overlay(parcels, prepare_zones(arr(zone), CRS_GK39))
+    whole = overlay(parcels, prepare_zones(arr(zone), CRS_GK39, max_vertices=100_000))
+    assert cut.left.tolist() == whole.left.tolist()
+    assert cut.relation.tolist() == whole.relation.tolist()
+    assert cut.area_m2 == pytest.approx(whole.area_m2, rel=1e-9)
+    direct = shapely.intersection(parcels[cut.left], zone)
+    sym = shapely.area(shapely.symmetric_difference(cut.geometry, direct))
+    assert sym.max() < 1e-6
+    assert cut.planar_area_m2 == pytest.approx(shapely.area(direct), rel=1e-9, abs=1e-7)
+    assert set(cut.relation.tolist()) == {"within", "overlaps"}
+
+
+# -- invariants ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def county() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    centres = rng.uniform(0, 500, (300, 2))
+    parcels = arr(*[shapely.buffer(shapely.Point(X0 + x, Y0 + y), r, quad_segs=2)
+                    for (x, y), r in zip(centres, rng.uniform(5, 25, 300), strict=True)])
+    zones = arr(wiggly_zone(3_000, seed=1), box(-10, -10, 120, 90), box(300, 300, 520, 420),
+                shapely.difference(box(0, 300, 200, 500), box(50, 350, 150, 450)))
+    return parcels, zones
+
+
+def test_area_only_path_equals_geometry_path(county: tuple[np.ndarray, np.ndarray]) -> None:
+    parcels, zones = county
+    idx = prepare_zones(zones, CRS_GK39, max_vertices=64)
+    with_geom = overlay(parcels, idx)
+    area_only = overlay(parcels, idx, geometry=False)
+    assert area_only.geometry is None
+    assert area_only.left.tolist() == with_geom.left.tolist()
+    assert area_only.right.tolist() == with_geom.right.tolist()
+    assert area_only.relation.tolist() == with_geom.relation.tolist()
+    np.testing.assert_allclose(area_only.area_m2, with_geom.area_m2, rtol=1e-9)
+    direct = shapely.intersection(parcels[with_geom.left], zones[with_geom.right])
+    np.testing.assert_allclose(with_geom.area_m2, ellipsoidal_area_m2(direct, CRS_GK39),
+                               rtol=1e-9, atol=1e-6)
+
+
+def test_workers_do_not_change_results(county: tuple[np.ndarray, np.ndarray],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import guotu.domain.overlay as module
+
+    monkeypatch.setattr(module, "PARALLEL_MIN_FEATURES", 10)
+    parcels, zones = county
+    idx = prepare_zones(zones, CRS_GK39, max_vertices=64)
+    one, two = overlay(parcels, idx, workers=1), overlay(parcels, idx, workers=2)
+    assert one.left.tolist() == two.left.tolist() and one.right.tolist() == two.right.tolist()
+    assert one.area_m2.tolist() == two.area_m2.tolist()
+    assert all(shapely.equals(one.geometry, two.geometry))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_results_do_not_depend_on_input_order(county: tuple[np.ndarray, np.ndarray],
+                                              seed: int) -> None:
+    parcels, zones = county
+    rng = np.random.default_rng(seed)
+    fp, zp = rng.permutation(len(parcels)), rng.permutation(len(zones))
+    base = overlay(parcels, prepare_zones(zones, CRS_GK39, max_vertices=64), geometry=False)
+    shuffled = overlay(parcels[fp], prepare_zones(zones[zp], CRS_GK39, max_vertices=64),
+                       geometry=False)
+    back = sorted(zip(fp[shuffled.left].tolist(), zp[shuffled.right].tolist(),
+                      shuffled.area_m2.tolist(), shuffled.relation.tolist(), strict=True))
+    want = list(zip(base.left.tolist(), base.right.tolist(), base.area_m2.tolist(),
+                    base.relation.tolist(), strict=True))
+    assert [b[:2] + (b[3],) for b in back] == [w[:2] + (w[3],) for w in want]
+    for b, w in zip(back, want, strict=True):
+        assert math.isclose(b[2], w[2], rel_tol=1e-12)
+
+
+def test_areas_add_up_over_a_partition_of_the_feature() -> None:
+    zone = wiggly_zone(2_000)
+    feature = box(100, 100, 300, 260)
+    halves = arr(box(100, 100, 200, 260), box(200, 100, 300, 260))
+    idx = prepare_zones(arr(zone), CRS_GK39, max_vertices=64)
+    whole = overlay(arr(feature), idx, geometry=False).area_m2.sum()
+    assert overlay(halves, idx, geometry=False).area_m2.sum() == pytest.approx(whole, rel=1e-12)
+
+
+# -- lines ---------------------------------------------------------------------------------
+def test_line_overlay_lengths() -> None:
+    zones = prepare_zones(arr(box(0, 0, 100, 100), box(200, 0, 300, 100)), CRS_GK39)
+    route = shapely.LineString([(X0 - 50, Y0 + 50), (X0 + 350, Y0 + 50)])
+    along_edge = shapely.LineString([(X0, Y0 - 10), (X0, Y0 + 10)])  # on the boundary: 10 m
+    outside = shapely.LineString([(X0 + 120, Y0), (X0 + 180, Y0)])
+    r = line_overlay(arr(route, along_edge, outside), zones)
+    assert list(zip(r.left.tolist(), r.right.tolist(), strict=True)) == [(0, 0), (0, 1), (1, 0)]
+    assert r.length_m.tolist() == pytest.approx([100.0, 100.0, 10.0])
