@@ -352,6 +352,35 @@ def _open_rings(polys: ObjArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
     return xy[keep], np.maximum(counts - 1, 0)
 
 
+def _triangles(polys: ObjArray) -> ObjArray:
+    """Constrained Delaunay triangles of each polygon. GEOS gives up on some rings with
+    collinear runs ("Unable to find a convex corner"); those are retried without their
+    collinear vertices, then split along a horizontal line through a vertex."""
+    try:
+        return np.asarray(shapely.constrained_delaunay_triangles(polys), dtype=object)
+    except shapely.errors.GEOSException:
+        out = np.empty(len(polys), dtype=object)
+        out[:] = [_triangles_of_one(p) for p in polys]
+        return out
+
+
+def _triangles_of_one(poly: shapely.Geometry, depth: int = 0) -> shapely.Geometry:
+    simple = shapely.simplify(poly, 0.0)
+    try:
+        return shapely.constrained_delaunay_triangles(simple)
+    except shapely.errors.GEOSException:
+        if depth > 8:
+            raise
+        x0, y0, x1, y1 = simple.bounds
+        ym = float(np.median(shapely.get_coordinates(simple)[:, 1]))
+        ym = ym if y0 < ym < y1 else (y0 + y1) / 2.0
+        halves = [shapely.clip_by_rect(simple, x0, y0, x1, ym),
+                  shapely.clip_by_rect(simple, x0, ym, x1, y1)]
+        parts, _idx = _polygon_parts(np.asarray(halves, dtype=object))
+        return shapely.GeometryCollection(
+            [t for p in parts for t in shapely.get_parts(_triangles_of_one(p, depth + 1))])
+
+
 def _convex_parts(geoms: ObjArray) -> _ConvexParts:
     """Split polygonal ``geoms`` into convex parts: a convex polygon without holes is its own
     part; any other polygon is split into its constrained Delaunay triangles."""
@@ -375,7 +404,7 @@ def _convex_parts(geoms: ObjArray) -> _ConvexParts:
     tri_counts = np.zeros(0, dtype=np.intp)
     if (~convex).any():
         bad = np.flatnonzero(~convex)
-        tris, t_idx = _polygon_parts(shapely.constrained_delaunay_triangles(polys[bad]))
+        tris, t_idx = _polygon_parts(_triangles(polys[bad]))
         nonzero = shapely.area(tris) > 0
         tris, t_idx = shapely.orient_polygons(tris[nonzero], exterior_cw=False), t_idx[nonzero]
         tri_xy, tri_counts = _open_rings(tris)
