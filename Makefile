@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_DIR ?= /tmp/guotu-pg
 PG_PORT ?= 55432
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-review clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_datahub.py
+
+# Plan-review overlay vs geopandas, PostGIS, DuckDB spatial, SedonaDB (docs/benchmarks.md).
+bench-review: $(STAMP)
+	$(BIN)/python -m pip install --quiet --group bench
+	$(BIN)/python benchmarks/bench_review.py
 
 clean:
 	rm -rf $(VENV) demo_county.gpkg demo_county_files
