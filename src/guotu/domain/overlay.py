@@ -310,8 +310,10 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
     for prepared in (used, pieces, cells):
         _build_prepared_indexes(prepared)
     n_threads = (os.cpu_count() or 1) if threads is None else max(1, threads)
+    # Cells are only used for point-in-polygon, whose prepared index is read-only once built:
+    # one copy serves all threads. covers/intersects keep per-call state: a copy per thread.
     replicas = [_Prepared(used, pieces, cells)] + [
-        _Prepared(_prepared_copy(used), _prepared_copy(pieces), _prepared_copy(cells))
+        _Prepared(_prepared_copy(used), _prepared_copy(pieces), cells)
         for _ in range(n_threads - 1)]
     return ZoneIndex(
         crs=crs, zones=used, zone_area_m2=zone_area, pieces=pieces,
@@ -612,6 +614,39 @@ def _ellipsoidal_from_moments(moments: FloatArray, origin: FloatArray, crs: CRS)
     return out
 
 
+def _feature_areas(geoms: ObjArray, bounds: FloatArray, crs: CRS) -> FloatArray:
+    """Ellipsoidal areas of polygonal features, from their rings' moments with the formula
+    of :func:`_ellipsoidal_from_moments`: each value depends on its feature only (the area
+    module interpolates footpoint latitudes on a table spanning the whole batch, so its last
+    bits depend on which other features share the call — and so on chunks and threads).
+    Features wider than the formula allows, or CRSs that are not Transverse Mercator, go to
+    :func:`~guotu.domain.area.ellipsoidal_area_m2` one by one."""
+    out = np.zeros(len(geoms))
+    extent = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    big = ~(extent <= SCALE_FACTOR_MAX_RING_EXTENT_M)
+    if _transverse_mercator(crs) is None:
+        big[:] = True
+    for i in np.flatnonzero(big).tolist():
+        out[i] = ellipsoidal_area_m2(geoms[i:i + 1], crs)[0]
+    small = np.flatnonzero(~big)
+    if not len(small):
+        return out
+    polys, owner = _polygon_parts(geoms[small])
+    rings, ring_poly = shapely.get_rings(shapely.orient_polygons(polys, exterior_cw=False),
+                                         return_index=True)
+    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+    geom_of = owner[ring_poly[ring_of]]
+    xy = xy - bounds[small[geom_of], :2]
+    same = ring_of[1:] == ring_of[:-1]
+    moments = _tri_moments(xy[:-1, 0][same], xy[:-1, 1][same], xy[1:, 0][same],
+                           xy[1:, 1][same])
+    edge_geom = geom_of[1:][same]
+    m: FloatArray = np.stack([np.bincount(edge_geom, mm, len(small)) for mm in moments],
+                             axis=1).astype(np.float64)
+    out[small] = _ellipsoidal_from_moments(m, bounds[small, :2], crs)
+    return out
+
+
 # -- overlay -------------------------------------------------------------------------------
 def _polygonal(geoms: ObjArray) -> ObjArray:
     """The polygonal parts of each geometry, as Polygon/MultiPolygon (empty Polygon if none)."""
@@ -690,7 +725,7 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     f_used = np.unique(np.concatenate([g_f, fi[crossing]]))
     f_ell = np.zeros(len(feats))
     f_planar = np.zeros(len(feats))
-    f_ell[f_used] = ellipsoidal_area_m2(feats[f_used], zones.crs)
+    f_ell[f_used] = _feature_areas(feats[f_used], fb[f_used], zones.crs)
     f_planar[f_used] = shapely.area(feats[f_used])
     n_g = len(groups)
     ell: FloatArray = np.where(within, f_ell[g_f], 0.0).astype(np.float64)
