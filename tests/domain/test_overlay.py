@@ -59,6 +59,12 @@ def test_rectangle_overlap_has_hand_computed_areas() -> None:
     (box(0, 0, 10, 10), box(10, 5, 30, 30)),
     # disjoint
     (box(0, 0, 10, 10), box(11, 0, 20, 10)),
+    # a concave (L-shaped) parcel, split into triangles, sharing an edge
+    (shapely.Polygon([(X0, Y0), (X0 + 60, Y0), (X0 + 60, Y0 + 20), (X0 + 20, Y0 + 20),
+                      (X0 + 20, Y0 + 60), (X0, Y0 + 60)]), box(60, 0, 100, 20)),
+    # the same parcel, a zone in its notch touching two of its edges
+    (shapely.Polygon([(X0, Y0), (X0 + 60, Y0), (X0 + 60, Y0 + 20), (X0 + 20, Y0 + 20),
+                      (X0 + 20, Y0 + 60), (X0, Y0 + 60)]), box(20, 20, 60, 60)),
 ])
 def test_touching_or_disjoint_gives_nothing(feature: shapely.Polygon,
                                             zone: shapely.Polygon) -> None:

@@ -468,6 +468,18 @@ def _clip_moments(verts: FloatArray, piece: IntArray, origin: FloatArray, zones:
     share = out[:, 0] / np.where(area > 0, area, 1.0)
     slip = np.where(share < 0, np.floor(share + 1e-9), np.where(share > 1, np.ceil(share - 1 - 1e-9), 0))
     out -= slip[:, None] * whole
+    # The one case that shift cannot be told from the truth: a result of 0 or of the whole
+    # part (the piece's boundary through the first vertex, the part touching the piece or
+    # inside it). Then the part's centroid, strictly inside it, decides: a line through the
+    # centroid of a convex part leaves at least 4/9 of it on each side, so it is never on
+    # the piece's boundary when the answer is 0 or the whole part.
+    share = out[:, 0] / np.where(area > 0, area, 1.0)
+    edge = np.flatnonzero((np.abs(share) < 1e-9) | (np.abs(share - 1.0) < 1e-9))
+    if len(edge):
+        cx = vx[edge].mean(axis=1) + origin[edge, 0]
+        cy = vy[edge].mean(axis=1) + origin[edge, 1]
+        inside = shapely.contains_xy(cells[piece[edge]], cx, cy)
+        out[edge] = np.where(inside[:, None], whole[edge], 0.0)
     return out
 
 
