@@ -1,8 +1,8 @@
 """传导 operators: a lower plan (or a project) against the plan above it.
 
-* ``use_compatibility``: each feature's use against the use of the reference layer that covers
-  the largest part of it (its *dominant* reference feature): compatible by the code tree and
-  the pack's compatibility table (``args.table``), or on the same branch when there is none.
+* ``use_compatibility``: each feature's use against the reference use that covers the largest
+  part of it (its *dominant* use: areas summed by code): compatible by the code tree and the
+  pack's compatibility table (``args.table``), or on the same branch when there is none.
 * ``unit_totals``: per detailed-plan unit, the ellipsoidal area of its parcels of each
   category (建设用地, 居住, 公共服务, 绿地 …) against the unit's allocation field.
 * ``unit_share``: the share of some codes (留白用地) in each unit's parcel area.
@@ -93,9 +93,18 @@ def use_compatibility(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     for pos in sorted(over):
         items = over[pos]
         code = str(codes[pos])
-        top, top_area, _ = items[0]
-        top_code = ref_codes[top]
-        if top_code is None or is_compatible(code, str(top_code), table):
+        # the dominant master-plan use: the code covering most of the parcel (summed over
+        # features); its largest feature names it
+        by_code: dict[str, float] = {}
+        for p, a, _ in items:
+            if ref_codes[p] is not None:
+                by_code[str(ref_codes[p])] = by_code.get(str(ref_codes[p]), 0.0) + a
+        if not by_code:
+            continue
+        top_code = min(by_code, key=lambda c: (-round(by_code[c], 6), c))
+        top_area = by_code[top_code]
+        top = next(p for p, _, _ in items if ref_codes[p] == top_code)
+        if is_compatible(code, top_code, table):
             continue
         bad = [(p, a, g) for p, a, g in items
                if ref_codes[p] is not None and not is_compatible(code, str(ref_codes[p]), table)]
@@ -105,9 +114,7 @@ def use_compatibility(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         parts = [g for _, _, g in bad if g is not None]
         geom = shapely.union_all(parts) if parts else None
         f_area = float(areas[pos])
-        sug = nearest_compatible(code, str(top_code), table) if table else str(top_code)
-        if ctx.codes(ref) is not None and sug == top_code:
-            sug = str(top_code)
+        sug = nearest_compatible(code, top_code, table) if table else top_code
         fref = ctx.ref(subject, pos, with_code=True)
         rref = ctx.ref(ref, top, with_code=True)
         values = {"code": code, "reference_code": top_code,
