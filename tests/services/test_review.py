@@ -284,3 +284,54 @@ def test_recorded_versions_and_as_of(tmp_path: Path) -> None:
         assert "2021版" in pinned.stamp()["data_versions"]["总规用地"]
         stamped = review_plan(mem, "master-plan", layer="总规用地", as_of=date(2025, 1, 1))
         assert "2024修改" in stamped.stamp()["data_versions"]["总规用地"]
+
+
+def test_detailed_plan_transmission_rules(tmp_path: Path) -> None:
+    """传导 on hand numbers: a unit of four 100 m × 100 m parcels under the master plan."""
+    with MemoryStore.open() as mem:
+        build(mem, tmp_path, _ghyd(parcels={
+            # the west half is residential in two polygons, the east half industrial
+            "G1": (box(4000, 0, 4100, 200), "070102", {}),
+            "G2": (box(4100, 0, 4140, 200), "0701", {}),
+            "G3": (box(4140, 0, 4400, 200), "100101", {}),
+        }))
+        _add(mem, tmp_path, "XXGHDY", "detailed_unit", gpd.GeoDataFrame(
+            {"DYBH": ["U1"], "JSYDGM": [30000.0], "JZYDGM": [15000.0], "GGFWYDGM": [12000.0],
+             "LDKJYDGM": [0.0], "RJL": [2.5], "JZMD": [40.0], "LDL": [30.0], "JZXG": [60.0]},
+            geometry=[box(4000, 0, 4200, 200)], crs=GK))
+        _add(mem, tmp_path, "XXGHDK", "detailed_parcel", gpd.GeoDataFrame(
+            {"DKBH": ["K1", "K2", "K3", "K4"], "DYBH": ["U1"] * 4,
+             "YDYHFLDM": ["070102", "0801", "100101", "1401"],
+             "RJL": [2.8, 1.0, 1.2, None], "JZMD": [30.0, 30.0, 50.0, None],
+             "LDL": [35.0, 35.0, 20.0, 80.0], "JZXG": [54.0, 24.0, 24.0, None]},
+            geometry=[box(4000, 0, 4100, 100), box(4000, 100, 4100, 200),
+                      box(4100, 0, 4200, 100), box(4100, 100, 4200, 200)], crs=GK))
+        report = review_plan(mem, "detailed-plan", as_of=AS_OF)
+    got = {(f.rule, f.features[0].id_value, f.details.get("field")): f for f in report.findings}
+    # K3 (industrial) lies 40 % on residential (two polygons) and 60 % on industrial: agrees.
+    # K2 (public service) lies on residential: admitted. K1 on residential: same branch.
+    assert not [k for k in got if k[0] == "transmission.use_compatibility"]
+    # residential 10 000 m² ≤ 15 000; construction 30 000 ≤ 30 000 (green excluded);
+    # public service 10 000 < 12 000 by 2 000 m².
+    (pub,) = [f for k, f in got.items() if k[0] == "transmission.unit_totals"]
+    assert pub.details["field"] == "GGFWYDGM"
+    assert pub.area_m2 == pytest.approx(12000.0 - ell(box(4000, 100, 4100, 200)), abs=0.01)
+    assert pub.limit == 12000.0
+    # K1's RJL 2.8 > 2.5, K3's JZMD 50 > 40 and LDL 20 < 30
+    caps = sorted((k[1], k[2]) for k in got if k[0] == "transmission.indicator_caps")
+    assert caps == [("K1", "RJL"), ("K3", "JZMD"), ("K3", "LDL")]
+    k1 = got[("transmission.indicator_caps", "K1", "RJL")]
+    assert (k1.measured, k1.limit) == (2.8, 2.5) and "容积率" in k1.message_zh
+
+    # the same parcel under a park: K3's use is not admitted, the suggestion is the park
+    park = tmp_path / "park"
+    park.mkdir()
+    with MemoryStore.open() as mem:
+        build(mem, park, _ghyd(parcels={"P": (box(4000, 0, 4400, 200), "1401", {})}))
+        _add(mem, park, "XXGHDK", "detailed_parcel", gpd.GeoDataFrame(
+            {"DKBH": ["K3"], "YDYHFLDM": ["100101"]},
+            geometry=[box(4100, 0, 4200, 100)], crs=GK))
+        (f,) = [f for f in review_plan(mem, "detailed-plan", as_of=AS_OF).findings
+                if f.rule == "transmission.use_compatibility"]
+    assert f.area_m2 == pytest.approx(ell(box(4100, 0, 4200, 100)), abs=0.01)
+    assert f.details["suggested_code"] == "1401" and "1401 公园绿地" in f.suggestion_zh
