@@ -335,3 +335,32 @@ def test_detailed_plan_transmission_rules(tmp_path: Path) -> None:
                 if f.rule == "transmission.use_compatibility"]
     assert f.area_m2 == pytest.approx(ell(box(4100, 0, 4200, 100)), abs=0.01)
     assert f.details["suggested_code"] == "1401" and "1401 公园绿地" in f.suggestion_zh
+
+
+def test_indicator_table_review(store: Any, tmp_path: Path) -> None:
+    """Allocation directions, units, 图数一致性 within 1 公顷, and a bad cell named."""
+    from guotu.errors import LayerError
+
+    red_ha = ell(REDLINE) / 1e4
+    farm_ha = ell(box(2000, 0, 3000, 1000)) / 1e4
+    table = tmp_path / "指标.csv"
+    table.write_text(
+        "指标名称,指标属性,单位,规划目标值,上级下达值\n"
+        f"生态保护红线面积,约束性,平方公里,{(red_ha + 1.5) / 100:.8f},0.5\n"   # map: +1.5 ha
+        f"永久基本农田保护面积,约束性,公顷,{farm_ha + 0.5:.4f},{farm_ha + 3:.4f}\n"  # < allocation
+        "城乡建设用地规模,约束性,公顷,120,100\n"                                  # > allocation
+        "用水总量,约束性,亿立方米,1.2,1.5\n", encoding="utf-8")                    # fine
+    report = review_plan(store, "indicators", table, as_of=AS_OF)
+    got = {(f.rule, f.details["indicator"]): f for f in report.findings}
+    assert sorted(got) == [("indicators.allocation", "城乡建设用地规模"),
+                           ("indicators.allocation", "永久基本农田保护面积"),
+                           ("indicators.map_consistency", "生态保护红线面积")]
+    farm = got[("indicators.allocation", "永久基本农田保护面积")]
+    assert farm.measured == pytest.approx(farm_ha + 0.5, abs=1e-4) and "低于" in farm.message_zh
+    red = got[("indicators.map_consistency", "生态保护红线面积")]
+    assert red.limit == pytest.approx(red_ha + 1.5, abs=1e-4)
+    assert red.measured == pytest.approx(red_ha, abs=1e-4)
+    bad = tmp_path / "坏表.csv"
+    bad.write_text("指标名称,单位,规划目标值\n耕地保有量,公顷,约100\n", encoding="utf-8")
+    with pytest.raises(LayerError, match="row 2, column 规划目标值"):
+        review_plan(store, "indicators", bad, as_of=AS_OF)
