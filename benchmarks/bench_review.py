@@ -388,11 +388,13 @@ def main() -> None:
     only = set(filter(None, args.only.split(",")))
     want = (lambda p: not only or p in only)  # noqa: E731
 
-    pg_ok = False
+    pg_ok, pg_started = False, False
+    pg_script, pg_dir = str(ROOT / "scripts/pg-throwaway"), "/tmp/guotu-bench-pg"
     if not args.no_postgis and (want("postgis") or want("postgis-tuned")):
-        pg = subprocess.run(["bash", str(ROOT / "scripts/pg-throwaway"), "start",
-                             "/tmp/guotu-bench-pg", "55433"], capture_output=True, text=True,
-                            check=False)
+        pg_started = subprocess.run(["bash", pg_script, "status", pg_dir],
+                                    check=False).returncode != 0
+        pg = subprocess.run(["bash", pg_script, "start", pg_dir, "55433"],
+                            capture_output=True, text=True, check=False)
         pg_ok = pg.returncode == 0
         if pg_ok:
             (workdir / "pg.dsn").write_text(pg.stdout.strip().splitlines()[-1])
@@ -415,6 +417,8 @@ def main() -> None:
                 continue
             print(f"{scenario}: {peer} …", flush=True)
             res[peer] = _run_child(workdir, [peer, scenario, str(n), str(args.repeat)])
+    if pg_ok and pg_started:  # leave no cluster behind that this run started
+        subprocess.run(["bash", pg_script, "stop", pg_dir], check=False)
     linear: dict[int, dict[str, Any]] = {}
     for size in sizes:
         if size != n:
