@@ -12,17 +12,20 @@ How the work is kept small:
 2. A feature covered by a piece, or by its whole zone (prepared ``covers``), is ``within``:
    its intersection is the feature itself, nothing is computed. A piece covered by the
    feature contributes the whole piece. Only pieces crossing the feature's boundary are left.
-3. For those, the area comes from an exact vectorized clipping kernel (:func:`_clip_moments`):
-   each feature is split into convex parts (itself when convex, else constrained Delaunay
-   triangles), each piece edge is clipped to each part (Cyrus–Beck), and Green's theorem
-   sums the clipped edges, the parts of the feature's boundary between where the piece's
-   boundary enters and leaves it, and the feature's whole boundary when its first vertex lies
-   in the piece. Ties (a vertex exactly on an edge, shared edges) are broken as if the
-   feature were shifted by an infinitesimal (ε, ε²) — a symbolic perturbation, so touching
-   pairs give 0 and shared edges count once. The same pass gives the planar moments the
-   ellipsoidal area needs (∬ k⁻² dA, :mod:`guotu.domain.area`). Both paths use these areas,
-   so they agree exactly; the geometry path adds GEOS ``intersection`` of the crossing pieces
-   and a union when a feature crosses several pieces of one zone.
+3. For those, the geometry path intersects with GEOS: with the one piece the feature
+   crosses, or with the zone clipped to the feature's box when it crosses several pieces;
+   the areas are those of the result (ellipsoidal from its rings' moments).
+4. The area-only path (``geometry=False``) never builds an intersection: an exact
+   vectorized clipping kernel (:func:`_clip_moments`) splits each feature into convex parts
+   (itself when convex, else constrained Delaunay triangles), clips each cell edge (the
+   pieces cut further) to each part (Cyrus–Beck), and Green's theorem sums the clipped
+   edges, the parts of the feature's boundary between where the cell's boundary enters and
+   leaves it, and the feature's whole boundary when its first vertex lies in the cell. Ties
+   (a vertex exactly on an edge, shared edges) are broken as if the feature were shifted by
+   an infinitesimal (ε, ε²) — a symbolic perturbation, so touching pairs give 0 and shared
+   edges count once. The same pass gives the planar moments the ellipsoidal area needs
+   (∬ k⁻² dA, :mod:`guotu.domain.area`). The two paths agree to 1e-9 relative, or to
+   ~1e-7 m² on slivers (GEOS rounds the vertices it creates).
 
 Work is split over threads by chunks of features (GEOS and numpy release the GIL); results
 are sorted by (feature, zone) and do not depend on the input order or on ``workers``.
@@ -345,6 +348,63 @@ class _ConvexParts:
     offsets: npt.NDArray[np.intp]
 
 
+@dataclass(frozen=True)
+class _Rings:
+    """The rings of polygonal geometries in flat arrays (one ``to_ragged_array`` call):
+    ring r has the closed vertices xy[start[r]:start[r + 1]], belongs to polygon
+    ``ring_poly[r]`` and geometry ``ring_geom[r]``; ``exterior[r]`` marks exterior rings."""
+
+    xy: FloatArray
+    start: npt.NDArray[np.intp]
+    ring_poly: npt.NDArray[np.intp]
+    ring_geom: npt.NDArray[np.intp]
+    exterior: BoolArray
+    poly_geom: npt.NDArray[np.intp]
+    poly_start: npt.NDArray[np.intp]
+
+
+def _rings(geoms: ObjArray) -> _Rings:
+    kinds = shapely.get_type_id(geoms)
+    if not np.isin(kinds, [shapely.GeometryType.POLYGON,
+                           shapely.GeometryType.MULTIPOLYGON]).all():
+        geoms = _polygonal(geoms)
+    if not len(geoms):
+        z = np.zeros(1, dtype=np.intp)
+        e = np.zeros(0, dtype=np.intp)
+        return _Rings(np.zeros((0, 2)), z, e, e, np.zeros(0, dtype=bool), e, z)
+    _kind, xy, offsets = shapely.to_ragged_array(geoms)
+    ring_off = offsets[0].astype(np.intp)
+    poly_off = offsets[1].astype(np.intp)
+    multi_off = (offsets[2].astype(np.intp) if len(offsets) > 2
+                 else np.arange(len(geoms) + 1, dtype=np.intp))
+    n_rings, n_polys = len(ring_off) - 1, len(poly_off) - 1
+    ring_poly = np.repeat(np.arange(n_polys), np.diff(poly_off))
+    poly_geom = np.repeat(np.arange(len(geoms)), np.diff(multi_off))
+    return _Rings(xy=np.asarray(xy, dtype=np.float64)[:, :2], start=ring_off,
+                  ring_poly=ring_poly, ring_geom=poly_geom[ring_poly],
+                  exterior=np.arange(n_rings) == poly_off[ring_poly], poly_geom=poly_geom,
+                  poly_start=poly_off)
+
+
+def _ring_edge_moments(r: _Rings, origin: FloatArray) -> tuple[list[FloatArray],
+                                                                npt.NDArray[np.intp]]:
+    """Green's-theorem moments (∬ 1, x, x², y relative to the geometry's ``origin``) of every
+    edge, signed so that exteriors count positive and holes negative whatever their
+    orientation, and the ring of each edge."""
+    ring_of = np.repeat(np.arange(len(r.start) - 1), np.diff(r.start))
+    last = np.zeros(len(r.xy), dtype=bool)
+    last[r.start[1:][np.diff(r.start) > 0] - 1] = True
+    a = np.flatnonzero(~last)
+    e_ring = ring_of[a]
+    org = origin[r.ring_geom[e_ring]]
+    x1, y1 = r.xy[a, 0] - org[:, 0], r.xy[a, 1] - org[:, 1]
+    x2, y2 = r.xy[a + 1, 0] - org[:, 0], r.xy[a + 1, 1] - org[:, 1]
+    moments = _tri_moments(x1, y1, x2, y2)
+    signed = np.bincount(e_ring, moments[0], len(r.start) - 1)
+    flip = np.where((signed < 0) == r.exterior, -1.0, 1.0)[e_ring]
+    return [m * flip for m in moments], e_ring
+
+
 def _open_rings(polys: ObjArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
     """Exterior ring vertices of each polygon without the closing vertex, and their counts."""
     xy, idx = shapely.get_coordinates(shapely.get_exterior_ring(polys), return_index=True)
@@ -385,35 +445,72 @@ def _triangles_of_one(poly: shapely.Geometry, depth: int = 0) -> shapely.Geometr
 
 def _convex_parts(geoms: ObjArray) -> _ConvexParts:
     """Split polygonal ``geoms`` into convex parts: a convex polygon without holes is its own
-    part; any other polygon is split into its constrained Delaunay triangles."""
-    polys, owner = _polygon_parts(geoms)
-    polys = shapely.orient_polygons(shapely.remove_repeated_points(polys), exterior_cw=False)
-    xy, counts = _open_rings(polys)
-    start = np.cumsum(counts) - counts
-    pos = np.arange(len(xy)) - np.repeat(start, counts)
+    part (read straight from the ragged coordinates); any other polygon is split into its
+    constrained Delaunay triangles."""
+    r = _rings(geoms)
+    n_polys = len(r.poly_start) - 1
+    # Open exterior rings without repeated vertices (cyclically), counter-clockwise.
+    ext = np.flatnonzero(r.exterior)
+    counts = np.diff(r.start)[ext] - 1
+    ok_ring = counts >= 3
+    ext, counts = ext[ok_ring], counts[ok_ring]
+    first = r.start[ext]
+    begin = np.cumsum(counts) - counts
+    rows = np.arange(int(counts.sum())) + np.repeat(first - begin, counts)
+    xy = r.xy[rows]
+    ring_id = np.repeat(np.arange(len(ext)), counts)
+    prev = np.arange(len(xy)) - 1
+    prev[begin[counts > 0]] = (begin + counts - 1)[counts > 0]
+    keep = np.any(xy != xy[prev], axis=1)
+    xy, ring_id = xy[keep], ring_id[keep]
+    counts = np.bincount(ring_id, minlength=len(ext))
+    begin = np.cumsum(counts) - counts
+    pos = np.arange(len(xy)) - np.repeat(begin, counts)
     nxt = np.arange(len(xy)) + 1
-    nxt[np.cumsum(counts)[counts > 0] - 1] = start[counts > 0]
+    nxt[(begin + counts - 1)[counts > 0]] = begin[counts > 0]
     prv = np.arange(len(xy)) - 1
-    prv[pos == 0] = (start + counts - 1)[counts > 0]
+    prv[begin[counts > 0]] = (begin + counts - 1)[counts > 0]
+    cross = xy[:, 0] * xy[nxt, 1] - xy[nxt, 0] * xy[:, 1]
+    cw = np.bincount(ring_id, cross, len(ext)) < 0
+    # Reverse clockwise rings (vertex p of a ring becomes vertex count - 1 - p).
+    rev = np.repeat(cw, counts)
+    src = np.where(rev, np.repeat(begin + counts - 1, counts) - pos, np.arange(len(xy)))
+    xy = xy[src]
     e_in = xy - xy[prv]
     e_out = xy[nxt] - xy
     turn = e_in[:, 0] * e_out[:, 1] - e_in[:, 1] * e_out[:, 0]
-    reflex = np.bincount(np.repeat(np.arange(len(polys)), counts), turn < 0, len(polys)) > 0
-    convex = ~reflex & (shapely.get_num_interior_rings(polys) == 0) & (counts >= 3)
-    keep_v = np.repeat(convex, counts)
+    reflex = np.bincount(ring_id, turn < 0, len(ext)) > 0
+    n_rings_of = np.bincount(r.ring_poly, minlength=n_polys)
+    convex_ring = ~reflex & (n_rings_of[r.ring_poly[ext]] == 1) & (counts >= 3)
+    poly_ok = np.zeros(n_polys, dtype=bool)
+    poly_ok[r.ring_poly[ext[convex_ring]]] = True
+    keep_v = np.repeat(convex_ring, counts)
+    owner = r.poly_geom[r.ring_poly[ext[convex_ring]]]
     tri_owner = np.zeros(0, dtype=np.intp)
     tri_xy = np.zeros((0, 2))
     tri_counts = np.zeros(0, dtype=np.intp)
-    if (~convex).any():
-        bad = np.flatnonzero(~convex)
-        tris, t_idx = _polygon_parts(_triangles(polys[bad]))
+    has_area = np.zeros(n_polys, dtype=bool)
+    has_area[r.ring_poly[ext]] = True
+    bad_poly = np.flatnonzero(~poly_ok & has_area)
+    if len(bad_poly):
+        bad_geom = np.unique(r.poly_geom[bad_poly])
+        polys, p_idx = shapely.get_parts(geoms[bad_geom], return_index=True)
+        # get_parts gives a geometry's polygons in order: their global polygon numbers.
+        g_first = np.searchsorted(r.poly_geom, bad_geom)
+        p_rank = np.arange(len(p_idx)) - np.searchsorted(p_idx, p_idx)
+        p_global = g_first[p_idx] + p_rank
+        sel = np.isin(p_global, bad_poly)
+        polys, p_global = polys[sel], p_global[sel]
+        polys = shapely.orient_polygons(shapely.remove_repeated_points(polys),
+                                        exterior_cw=False)
+        tris, t_idx = _polygon_parts(_triangles(polys))
         nonzero = shapely.area(tris) > 0
         tris, t_idx = shapely.orient_polygons(tris[nonzero], exterior_cw=False), t_idx[nonzero]
         tri_xy, tri_counts = _open_rings(tris)
-        tri_owner = owner[bad[t_idx]]
-    all_counts = np.concatenate([counts[convex], tri_counts])
+        tri_owner = r.poly_geom[p_global[t_idx]]
+    all_counts = np.concatenate([counts[convex_ring], tri_counts])
     return _ConvexParts(
-        owner=np.concatenate([owner[convex], tri_owner]).astype(np.intp),
+        owner=np.concatenate([owner, tri_owner]).astype(np.intp),
         xy=np.concatenate([xy[keep_v], tri_xy]),
         offsets=np.concatenate([[0], np.cumsum(all_counts)]).astype(np.intp))
 
@@ -643,16 +740,9 @@ def _feature_areas(geoms: ObjArray, bounds: FloatArray, crs: CRS) -> FloatArray:
     small = np.flatnonzero(~big)
     if not len(small):
         return out
-    polys, owner = _polygon_parts(geoms[small])
-    rings, ring_poly = shapely.get_rings(shapely.orient_polygons(polys, exterior_cw=False),
-                                         return_index=True)
-    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
-    geom_of = owner[ring_poly[ring_of]]
-    xy = xy - bounds[small[geom_of], :2]
-    same = ring_of[1:] == ring_of[:-1]
-    moments = _tri_moments(xy[:-1, 0][same], xy[:-1, 1][same], xy[1:, 0][same],
-                           xy[1:, 1][same])
-    edge_geom = geom_of[1:][same]
+    r = _rings(geoms[small])
+    moments, e_ring = _ring_edge_moments(r, np.asarray(bounds[small, :2], dtype=np.float64))
+    edge_geom = r.ring_geom[e_ring]
     m: FloatArray = np.stack([np.bincount(edge_geom, mm, len(small)) for mm in moments],
                              axis=1).astype(np.float64)
     out[small] = _ellipsoidal_from_moments(m, bounds[small, :2], crs)
@@ -732,9 +822,8 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     whole = rest[piece_inside]
     crossing = rest[~piece_inside]
 
-    # 3. Areas. Features: once each. Crossing pairs: the clipping kernel, or GEOS + the area
-    # module for features too big for the moment formula (or CRSs that are not TM).
-    f_used = np.unique(np.concatenate([g_f, fi[crossing]]))
+    # 3. Areas. Features: once each.
+    f_used = np.unique(g_f)
     f_ell = np.zeros(len(feats))
     f_planar = np.zeros(len(feats))
     f_ell[f_used] = _feature_areas(feats[f_used], fb[f_used], zones.crs)
@@ -745,6 +834,53 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     planar += np.bincount(g_of[whole], shapely.area(zones.pieces[pi[whole]]), n_g)
     ell += np.bincount(g_of[whole], zones.piece_area_m2[pi[whole]], n_g)
     n_whole = np.bincount(g_of[whole], minlength=n_g)
+    relation = np.full(n_g, _OVERLAPS, dtype=np.int8)
+    relation[(n_whole == zones.pieces_per_zone[g_z]) & ~within] = _CONTAINS
+    relation[within] = _WITHIN
+    n_cross = np.bincount(g_of[crossing], minlength=n_g)
+    g_geom: ObjArray | None = None
+    if geometry:
+        # The intersections by GEOS, their areas from their own rings.
+        g_geom = np.empty(n_g, dtype=object)
+        g_geom[within] = feats[g_f[within]]
+        cont = relation == _CONTAINS
+        g_geom[cont] = zones.zones[g_z[cont]]
+        over = np.flatnonzero((relation == _OVERLAPS) & (n_cross > 0))
+        inter = _intersections(feats, zones, g_f[over], g_z[over], over, g_of[crossing],
+                               pi[crossing], n_whole)
+        g_geom[over] = inter
+        planar[over] = shapely.area(inter)
+        ell[over] = _polygonal_areas(inter, zones.crs)
+        # Groups of only whole pieces (not all of the zone's) keep the pieces' sums.
+        part = np.flatnonzero((relation == _OVERLAPS) & (n_cross == 0) & (n_whole > 0))
+        if len(part):
+            g_geom[part] = _intersections(feats, zones, g_f[part], g_z[part], part,
+                                          g_of[crossing], pi[crossing], n_whole)
+    else:
+        _kernel_areas(feats, fb, zones, prep, fi, pi, g_f, g_of, crossing, ell, planar)
+    keep = np.flatnonzero((ell > min_area_m2) & (planar > _NOISE_SHARE * f_planar[g_f]))
+    geoms = None if g_geom is None else g_geom[keep]
+    return _Chunk(left=(g_f[keep] + base).astype(np.int64), right=g_z[keep].astype(np.int64),
+                  relation=relation[keep], area_m2=ell[keep], planar_area_m2=planar[keep],
+                  feature_area_m2=f_ell[g_f[keep]], geometry=geoms)
+
+
+def _polygonal_areas(geoms: ObjArray, crs: CRS) -> FloatArray:
+    """Ellipsoidal areas of polygonal geometries (0 for empty ones)."""
+    out = np.zeros(len(geoms))
+    ok = np.flatnonzero(~shapely.is_empty(geoms))
+    if len(ok):
+        out[ok] = _feature_areas(geoms[ok], shapely.bounds(geoms[ok]), crs)
+    return out
+
+
+def _kernel_areas(feats: ObjArray, fb: FloatArray, zones: ZoneIndex, prep: _Prepared,
+                  fi: IntArray, pi: IntArray, g_f: IntArray, g_of: npt.NDArray[np.intp],
+                  crossing: npt.NDArray[np.intp], ell: FloatArray, planar: FloatArray) -> None:
+    """Adds the areas of the crossing pairs (feature ``fi``, piece ``pi``) to their groups'
+    ``ell`` and ``planar``: the clipping kernel, or GEOS + the area module for features too
+    big for the moment formula (or CRSs that are not TM)."""
+    n_g = len(ell)
     big = (fb[fi[crossing], 2] - fb[fi[crossing], 0] > SCALE_FACTOR_MAX_RING_EXTENT_M) | (
         fb[fi[crossing], 3] - fb[fi[crossing], 1] > SCALE_FACTOR_MAX_RING_EXTENT_M)
     if _transverse_mercator(zones.crs) is None:
@@ -786,24 +922,6 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
         ).astype(np.float64)
         planar[g_small] += g_mom[:, 0]
         ell[g_small] += _ellipsoidal_from_moments(g_mom, origin[g_f[g_small]], zones.crs)
-
-    relation = np.full(n_g, _OVERLAPS, dtype=np.int8)
-    relation[(n_whole == zones.pieces_per_zone[g_z]) & ~within] = _CONTAINS
-    relation[within] = _WITHIN
-    keep = np.flatnonzero((ell > min_area_m2) & (planar > _NOISE_SHARE * f_planar[g_f]))
-
-    geoms: ObjArray | None = None
-    if geometry:
-        geoms = np.empty(len(keep), dtype=object)
-        rel = relation[keep]
-        geoms[rel == _WITHIN] = feats[g_f[keep[rel == _WITHIN]]]
-        geoms[rel == _CONTAINS] = zones.zones[g_z[keep[rel == _CONTAINS]]]
-        over = np.flatnonzero(rel == _OVERLAPS)
-        geoms[over] = _intersections(feats, zones, g_f[keep[over]], g_z[keep[over]],
-                                     keep[over], g_of[crossing], pi[crossing], n_whole)
-    return _Chunk(left=(g_f[keep] + base).astype(np.int64), right=g_z[keep].astype(np.int64),
-                  relation=relation[keep], area_m2=ell[keep], planar_area_m2=planar[keep],
-                  feature_area_m2=f_ell[g_f[keep]], geometry=geoms)
 
 
 def _intersections(feats: ObjArray, zones: ZoneIndex, g_f: IntArray, g_z: IntArray,
