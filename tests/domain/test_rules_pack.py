@@ -42,19 +42,20 @@ def test_every_problem_is_listed_at_once_with_file_and_path(tmp_path: Path) -> N
     data["rules"][1]["severity"] = "fatal"            # schema
     data["rules"][2]["id"] = data["rules"][3]["id"]   # duplicate id
     data["rules"][4]["scope"]["codes"]["include"] = ["@no_such_set"]
+    data["rules"][6]["scope"]["codes"]["include"] = ["07", 701]  # unquoted code: a number
+    data["rules"][7]["args"] = {"compare": "lt", "max_share_pct": "十五"}
     path = _write(tmp_path, "bad.yaml", data)
     pack, problems = validate_pack_files(path)
     assert pack is None
-    text = "\n".join(str(p) for p in problems)
-    assert "$.rules[1].severity" in text
     assert all(p.file == str(path) for p in problems)
-    # schema problems stop the semantic pass; fix it and the others all show together
-    data["rules"][1]["severity"] = "error"
-    path = _write(tmp_path, "bad.yaml", data)
-    _, problems = validate_pack_files(path)
     paths = [p.path for p in problems]
-    assert "$.rules[0].operator" in paths and "$.rules[3].id" in paths
-    assert "$.rules[4].scope.codes.include" in paths
+    # schema problems and the semantic ones, all in one pass
+    for expected in ("$.rules[1].severity", "$.rules[0].operator", "$.rules[3].id",
+                     "$.rules[4].scope.codes.include", "$.rules[6].scope.codes.include[1]",
+                     "$.rules[7].args.compare", "$.rules[7].args.max_share_pct"):
+        assert expected in paths, (expected, paths)
+    quoted = next(p for p in problems if p.path == "$.rules[6].scope.codes.include[1]")
+    assert "quote codes" in quoted.message
     unknown = next(p for p in problems if p.path == "$.rules[0].operator")
     for name in OPERATORS.names():  # the known operators are listed
         assert name in unknown.message

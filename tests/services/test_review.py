@@ -226,12 +226,12 @@ def test_memory_and_geopackage_give_the_same_findings(store: Any, tmp_path: Path
 
 def test_a_file_under_review_leaves_the_workspace_alone(store: Any, tmp_path: Path) -> None:
     path = tmp_path / "新方案.gpkg"
-    frame = _ghyd(parcels={"X-new": (box(300, 300, 350, 350), "0801", {})})
+    frame = _ghyd(parcels={"X-new": (box(300, 300, 350, 350), "0901", {})})
     frame.to_file(path, layer="方案")
     before = [i.name for i in store.layers()]
     report = review_plan(store, "master-plan", path, as_of=AS_OF)
     assert [i.name for i in store.layers()] == before
-    # public-service land (08) in the red line, which is also outside the development boundary
+    # commercial land (09) in the red line, which is also outside the development boundary
     assert [(f.rule, f.features[0].id_value) for f in report.findings] == [
         ("sanqu.redline.construction", "X-new"), ("sanqu.udb.urban_outside", "X-new")]
     for f in report.findings:
@@ -295,10 +295,12 @@ def test_detailed_plan_transmission_rules(tmp_path: Path) -> None:
             "G2": (box(4100, 0, 4140, 200), "0701", {}),
             "G3": (box(4140, 0, 4400, 200), "100101", {}),
         }))
+        # U2 has no parcel in this plan: its allocations are not this plan's business
         _add(mem, tmp_path, "XXGHDY", "detailed_unit", gpd.GeoDataFrame(
-            {"DYBH": ["U1"], "JSYDGM": [30000.0], "JZYDGM": [15000.0], "GGFWYDGM": [12000.0],
-             "LDKJYDGM": [0.0], "RJL": [2.5], "JZMD": [40.0], "LDL": [30.0], "JZXG": [60.0]},
-            geometry=[box(4000, 0, 4200, 200)], crs=GK))
+            {"DYBH": ["U1", "U2"], "JSYDGM": [30000.0, 1.0], "JZYDGM": [15000.0, 1.0],
+             "GGFWYDGM": [12000.0, 9e9], "LDKJYDGM": [0.0, 9e9], "RJL": [2.5, 1.0],
+             "JZMD": [40.0, 1.0], "LDL": [30.0, 1.0], "JZXG": [60.0, 1.0]},
+            geometry=[box(4000, 0, 4200, 200), box(4200, 0, 4400, 200)], crs=GK))
         _add(mem, tmp_path, "XXGHDK", "detailed_parcel", gpd.GeoDataFrame(
             {"DKBH": ["K1", "K2", "K3", "K4"], "DYBH": ["U1"] * 4,
              "YDYHFLDM": ["070102", "0801", "100101", "1401"],

@@ -105,6 +105,17 @@ class _Group(click.Group):
             prefix = obj.t("错误：", "Error: ")
             click.echo(f"{prefix}{exc.render(obj.lang)}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug: exit 3, never 1 (which means "findings")
+            obj = ctx.find_object(Context) or Context()
+            if obj.debug:
+                raise
+            logging.getLogger(__name__).debug("Unexpected error", exc_info=exc)
+            click.echo(obj.t(f"内部错误：{type(exc).__name__}: {exc}。请加 --debug 重试，并报告此问题。",
+                             f"Internal error: {type(exc).__name__}: {exc}. Run again with "
+                             "--debug and report it."), err=True)
+            ctx.exit(3)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

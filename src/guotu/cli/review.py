@@ -27,6 +27,7 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import as_dates, time_options
+from guotu.cli.workspace import field_pairs
 from guotu.domain.rules.evaluate import OPERATORS
 from guotu.domain.rules.pack import KINDS, pack_hash
 from guotu.errors import ConfigError
@@ -220,6 +221,10 @@ def _outputs(workspace: str, paths: dict[str, str | None]) -> None:
               help="Attribute table (CSV/XLSX) joined to a SOURCE file, as for import.")
 @click.option("--key", "table_key", default=None,
               help="The field joining --table to SOURCE (e.g. DKBH).")
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
+              help="Map a SOURCE column to a standard field (repeatable), as for import.")
+@click.option("--crs", "source_crs", default=None,
+              help="Declare the CRS of a SOURCE file that has none, e.g. EPSG:4527.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
               default="error", show_default=True,
               help="Exit 1 when a finding reaches this severity.")
@@ -237,7 +242,8 @@ def _outputs(workspace: str, paths: dict[str, str | None]) -> None:
 @pass_context
 def review_command(ctx: Context, kind: str, source: str | None, workspace: str, pack: str,
                    profile: str | None, layer: str | None, source_layer: str | None,
-                   table: str | None, table_key: str | None, fail_on: str, gpkg: str | None, html: str | None,
+                   table: str | None, table_key: str | None, maps: tuple[str, ...],
+                   source_crs: str | None, fail_on: str, gpkg: str | None, html: str | None,
                    pdf: str | None, xlsx: str | None, as_of: datetime | None,
                    known_at: datetime | None, as_json: bool) -> None:
     """Review a plan, route, project or indicator table against the one map (成果审查).
@@ -263,7 +269,9 @@ def review_command(ctx: Context, kind: str, source: str | None, workspace: str, 
 
     with open_workspace(workspace) as store:
         report = review_plan(store, kind, source, pack=rp, layer=layer,
-                             source_layer=source_layer, table=table, table_key=table_key, as_of=day, known_at=known,
+                             source_layer=source_layer, table=table, table_key=table_key,
+                             field_map=field_pairs(maps, "--map") or None, source_crs=source_crs,
+                             as_of=day, known_at=known,
                              progress=progress)
     if html or pdf or xlsx or gpkg:
         doc = review_document(report, ctx.lang, report.layers)

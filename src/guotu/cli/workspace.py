@@ -33,6 +33,7 @@ from guotu.services.stats import BalanceTable, land_use_balance
 from guotu.services.workspace import open_workspace
 
 __all__ = [
+    "field_pairs",
     "import_command",
     "layers_command",
     "render_balance",
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+def field_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in values:
         key, sep, value = item.partition("=")
@@ -89,7 +90,7 @@ def import_command(ctx: Context, file: str, role: str, workspace: str, layer: st
                                      reason)
     with open_workspace(workspace, create=True) as store:
         result = import_file(store, file, role=role, layer=layer, source_layer=source_layer,
-                             field_map=_pairs(maps, "--map"), crs=crs, table=table,
+                             field_map=field_pairs(maps, "--map"), crs=crs, table=table,
                              table_key=key, replace=replace, workspace_crs=workspace_crs,
                              version=spec, actor=actor_name(), reason=reason)
     if as_json:
@@ -195,7 +196,7 @@ def stats_command(ctx: Context, workspace: str, layer: str, code_field: str | No
     day, known = as_dates(as_of, known_at)
     with open_workspace(workspace) as store:
         table = land_use_balance(store, layer, code_field=code_field, boundary_layer=boundary,
-                                 where=_pairs(wheres, "--where"), max_level=max_level,
+                                 where=field_pairs(wheres, "--where"), max_level=max_level,
                                  as_of=day, known_at=known)
     frame = table.to_frame(lang=ctx.lang, mu=mu)
     if csv_path:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -70,8 +71,9 @@ BUILTIN_PACKS = ("cn-base", "sd-example")
 _INDICATOR_COLUMNS = {
     "name": ("指标名称", "指标", "ZBMC", "name", "indicator"),
     "unit": ("单位", "DW", "unit"),
-    "planned": ("规划目标值", "规划值", "目标值", "GHZ", "planned"),
-    "allocated": ("上级下达值", "下达值", "上级分解值", "XDZ", "allocated"),
+    "planned": ("规划目标值", "规划值", "目标值", "规划目标", "规划期末", "GHZ", "planned"),
+    "allocated": ("上级下达值", "下达值", "上级分解值", "上级下达指标", "上级指标", "分解下达值",
+                  "XDZ", "allocated"),
     "attribute": ("指标属性", "属性", "ZBSX", "attribute"),
 }
 
@@ -119,14 +121,31 @@ def _schema_problems(source: str, data: Any) -> list[PackProblem]:
                         .read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(x) for x in e.path])
-    return [PackProblem(source, e.json_path, e.message) for e in errors]
+    out = []
+    for e in errors:
+        message = e.message
+        if e.validator == "type" and isinstance(e.instance, int) and not isinstance(
+                e.instance, bool) and "string" in str(e.validator_value):
+            message += ' (quote codes, e.g. "0701": unquoted, YAML reads 0701 as the number 449)'
+        out.append(PackProblem(source, e.json_path, message))
+    return out
 
 
-def _document(path: str | Path, problems: list[PackProblem]) -> tuple[str, Any]:
+def _document(path: str | Path, problems: list[PackProblem]) -> tuple[str, Any, bool]:
+    """(source, document, whether it follows the schema); schema problems are collected."""
     source, data = _read_yaml(find_pack(path))
     found = _schema_problems(source, data)
     problems.extend(found)
-    return source, (data if not found else None)
+    return source, data, not found
+
+
+def _semantic_pass(fn: Any, *args: Any, **kw: Any) -> Any:
+    """Run a parse step on a document that broke the schema, to list its other problems too;
+    shapes the schema already refused may make it fail, which adds nothing new."""
+    try:
+        return fn(*args, **kw)
+    except (TypeError, AttributeError, ValueError, KeyError):
+        return None
 
 
 def load_rule_pack(pack: str | Path = "cn-base", profile: str | Path | None = None,
@@ -144,23 +163,34 @@ def load_rule_pack(pack: str | Path = "cn-base", profile: str | Path | None = No
     """
     collect = problems if problems is not None else []
     ops = OPERATORS.names()
-    source, data = _document(pack, collect)
-    if data is not None and "profile" in data:
+    source, data, ok = _document(pack, collect)
+    if isinstance(data, dict) and "profile" in data:
         collect.append(PackProblem(source, "$.profile",
                                    "this is a profile; give it with --profile and its base pack "
                                    "with --rules"))
         data = None
-    base = parse_pack(data, source=source, known_operators=ops, problems=collect) \
-        if data is not None else RulePack("", "", "", "", ())
+    if not isinstance(data, dict):
+        data = None
+    if data is not None and ok:
+        base = parse_pack(data, source=source, known_operators=ops, problems=collect)
+    else:
+        if data is not None:  # list the semantic problems too, as far as they can be seen
+            _semantic_pass(parse_pack, data, source=source, known_operators=ops,
+                           problems=collect)
+        base, data = RulePack("", "", "", "", ()), None
     result = base
     if profile is not None:
-        psource, pdata = _document(profile, collect)
-        if pdata is not None and "pack" in pdata:
+        psource, pdata, pok = _document(profile, collect)
+        if isinstance(pdata, dict) and "pack" in pdata:
             collect.append(PackProblem(psource, "$.pack", "this is a base pack, not a profile"))
             pdata = None
-        if pdata is not None and data is not None:
-            result = apply_profile(base, pdata, source=psource, known_operators=ops,
-                                   problems=collect)
+        if isinstance(pdata, dict) and data is not None:
+            if pok:
+                result = apply_profile(base, pdata, source=psource, known_operators=ops,
+                                       problems=collect)
+            else:
+                _semantic_pass(apply_profile, base, pdata, source=psource,
+                               known_operators=ops, problems=collect)
     if problems is None and collect:
         raise pack_error(source if profile is None else f"{source} + {profile}", collect)
     return result
@@ -205,6 +235,15 @@ def read_indicator_table(path: str | Path) -> list[IndicatorRow]:
         A missing column, or a value that is not a number (naming the row and column).
     """
     frame = read_attribute_table(path)
+    header = 0
+    if _pick(frame.columns, _INDICATOR_COLUMNS["name"]) is None:
+        # a title row or two above the header (常见：第一行为表名)
+        for n in range(min(5, len(frame))):
+            cells = [_text(v) for v in frame.iloc[n].tolist()]
+            if _pick(cells, _INDICATOR_COLUMNS["name"]) is not None:
+                frame = frame.iloc[n + 1:].set_axis(cells, axis=1).reset_index(drop=True)
+                header = n + 1
+                break
     cols = {k: _pick(frame.columns, v) for k, v in _INDICATOR_COLUMNS.items()}
     for key in ("name", "planned"):
         if cols[key] is None:
@@ -227,18 +266,29 @@ def read_indicator_table(path: str | Path) -> list[IndicatorRow]:
             value = _number(raw)
             if raw is not None and str(raw).strip() not in ("", "nan", "None") and value is None:
                 raise LayerError(
-                    f"Indicator table {path}, row {i + 2}, column {col}: {raw!r} is not a "
-                    "number.", file=str(path), feature=f"row {i + 2}", field=col,
+                    f"Indicator table {path}, row {i + header + 2}, column {col}: {raw!r} is "
+                    "not a number.", file=str(path), feature=f"row {i + header + 2}", field=col,
                     fix="Write the value as a plain number (the unit goes in 单位).",
-                    message_zh=f"规划指标表 {path} 第 {i + 2} 行“{col}”列的值 {raw!r} 不是数字。",
+                    message_zh=f"规划指标表 {path} 第 {i + header + 2} 行“{col}”列的值 {raw!r} "
+                    "不是数字。",
                     fix_zh="请填写纯数字，单位写在“单位”列。")
             values[key] = value
         unit_col, attr_col = cols["unit"], cols["attribute"]
+        unit = _text(rec.get(unit_col)) if unit_col else ""
+        if not unit:  # a unit written in the name: 生态保护红线面积（平方公里）
+            bracket = re.search(r"[（(]([^（）()]+)[）)]\s*$", name)
+            unit = bracket.group(1).strip() if bracket else ""
         rows.append(IndicatorRow(
-            name=name, unit=str(rec.get(unit_col) or "").strip() if unit_col else "",
-            planned=values["planned"], allocated=values["allocated"],
-            attribute=str(rec.get(attr_col) or "").strip() if attr_col else "", row=i + 2))
+            name=name, unit=unit, planned=values["planned"], allocated=values["allocated"],
+            attribute=_text(rec.get(attr_col)) if attr_col else "", row=i + header + 2))
     return rows
+
+
+def _text(value: Any) -> str:
+    """A cell as stripped text; blank for None and NaN."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value).strip()
 
 
 def _roles_needed(rules: Sequence[Rule], pack: RulePack) -> set[str]:
@@ -320,7 +370,8 @@ def _workspace_layer(store: Any, role: str, name: str | None) -> Any:
 
 
 def _file_subject(store: Any, path: Path, role: str, table: str | Path | None,
-                  table_key: str | None, source_layer: str | None) -> LayerData:
+                  table_key: str | None, source_layer: str | None,
+                  field_map: dict[str, str] | None, source_crs: str | None) -> LayerData:
     from guotu.services.importing import import_file
     from guotu.store.memory import MemoryStore
 
@@ -328,6 +379,7 @@ def _file_subject(store: Any, path: Path, role: str, table: str | Path | None,
     crs = store.crs
     result = import_file(memory, path,  # type: ignore[arg-type]  # any FeatureStore
                          role=role, source_layer=source_layer, table=table, table_key=table_key,
+                         field_map=field_map, crs=source_crs,
                          workspace_crs=None if crs is None else crs.to_wkt(),
                          reason="guotu review (file under review)")
     return read_layer_data(memory, result.layer)  # type: ignore[arg-type]
@@ -343,6 +395,8 @@ def review_plan(
     source_layer: str | None = None,
     table: str | Path | None = None,
     table_key: str | None = None,
+    field_map: dict[str, str] | None = None,
+    source_crs: str | None = None,
     as_of: date | None = None,
     known_at: datetime | None = None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -396,7 +450,8 @@ def review_plan(
         subject = read_layer_data(store, info, as_of=day, known_at=known_at)
         versions[info.name] = _version_text(store, info.name, day, known_at)
         source_text = f"workspace:{info.name}"
-    elif isinstance(source, str) and "@" in source and not Path(source).exists():
+    elif (isinstance(source, str) and "@" in source and not Path(source).exists()
+          and not Path(source).suffix):
         plan_name, label = source.split("@", 1)
         version = store.version(plan_name, label)
         candidates = [i for i in store.layers_with_role(role) if i.plan == plan_name]
@@ -418,7 +473,8 @@ def review_plan(
         source_text = f"{plan_name}@{label}"
     else:
         path = Path(source)
-        subject = _file_subject(store, path, role, table, table_key, source_layer)
+        subject = _file_subject(store, path, role, table, table_key, source_layer, field_map,
+                                source_crs)
         source_text = str(path)
     refs: list[LayerData] = []
     for need in sorted(_roles_needed(rules, pack)):
@@ -435,6 +491,14 @@ def review_plan(
             progress(rule.id, n, total)
 
     run = run_review(pack, kind, context, tick)
+    if run.rules and len(run.skipped) == len(run.rules):
+        reasons = "；".join(f"{s.rule}：{s.reason_zh}" for s in run.skipped)
+        raise NotFoundError(
+            f"No rule of the {kind} review could run: "
+            + "; ".join(f"{s.rule}: {s.reason_en}" for s in run.skipped),
+            fix="Import the layers the rules check against (guotu import FILE --role ROLE).",
+            message_zh=f"{kind} 审查的规则都无法运行：{reasons}",
+            fix_zh="请先导入规则所对照的图层（guotu import 文件 --role 图层类型）。")
     repairs = _repairs(subject) if subject is not None else ()
     return ReviewReport(kind=kind, source=source_text, workspace=str(store.path),
                         crs=crs.to_string(), pack=pack, rules=run.rules, findings=run.findings,

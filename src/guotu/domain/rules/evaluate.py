@@ -152,7 +152,7 @@ class ZoneSet:
 
     layer: LayerData
     positions: IntArray
-    index: ZoneIndex
+    index: ZoneIndex | None  # None when no feature of the layer passes the rule's filter
 
 
 class ReviewContext:
@@ -246,7 +246,8 @@ class ReviewContext:
             geoms = self.polygons(layer)
             keep &= ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
             pos = np.flatnonzero(keep).astype(np.int64)
-            self._zones[key] = ZoneSet(layer, pos, prepare_zones(geoms[pos], self.crs))
+            index = prepare_zones(geoms[pos], self.crs) if len(pos) else None
+            self._zones[key] = ZoneSet(layer, pos, index)
         return self._zones[key]
 
     def ref(self, layer: LayerData, pos: int, *, with_code: bool = False) -> FeatureRef:

@@ -269,6 +269,8 @@ def _parse_rule(raw: Mapping[str, Any], where: str, source: str,
                                     f"unknown severity {raw.get('severity')!r}"))
         severity = Severity.ERROR
     args = _resolve_args(dict(raw.get("args") or {}), sets, f"{where}.args", problems, source)
+    for path, message in _arg_problems(args, f"{where}.args"):
+        problems.append(PackProblem(source, path, f"{message} (rule {rid})"))
     return Rule(
         id=rid, title_zh=title_zh, title_en=title_en,
         basis=LegalBasis(str(basis.get("document", "")), str(basis.get("article", ""))),
@@ -282,6 +284,35 @@ def _parse_rule(raw: Mapping[str, Any], where: str, source: str,
         zone_values=tuple(str(v) for v in zone.get("values", ())),
         args=args, tolerance={str(k): float(v) for k, v in (raw.get("tolerance") or {}).items()},
         origin=source)
+
+
+_UNIT_SUFFIXES = ("_m", "_m2", "_ha", "_pct")
+
+
+def _arg_problems(value: Any, where: str) -> list[tuple[str, str]]:
+    """Operator arguments that cannot work: a ``compare`` other than le/ge/eq, a number
+    argument (its name ends in a unit) that is not a number, a check without a field."""
+    out: list[tuple[str, str]] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            at = f"{where}.{key}"
+            if key == "compare" and item not in ("le", "ge", "eq"):
+                out.append((at, f"compare must be le, ge or eq, not {item!r}"))
+            elif str(key).endswith(_UNIT_SUFFIXES) and (
+                    isinstance(item, bool) or not isinstance(item, int | float)):
+                out.append((at, f"{key} must be a number, not {item!r}"))
+            elif key in ("categories", "checks"):
+                if not isinstance(item, list):
+                    out.append((at, f"{key} must be a list"))
+                    continue
+                for n, entry in enumerate(item):
+                    if not isinstance(entry, Mapping) or "field" not in entry:
+                        out.append((f"{at}[{n}]", "each entry needs a field"))
+            out.extend(_arg_problems(item, at))
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            out.extend(_arg_problems(item, f"{where}[{n}]"))
+    return out
 
 
 def _resolve_args(value: Any, sets: Mapping[str, tuple[str, ...]], where: str,

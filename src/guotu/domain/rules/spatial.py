@@ -14,7 +14,9 @@ Touching edges and overlaps at or below the rule's ``area_m2`` tolerance are not
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -91,7 +93,10 @@ def _is_exempt(rule: Rule, layer: LayerData, pos: int) -> str | None:
         fld = str(cond.get("field"))
         vals = layer.attributes.get(fld)
         value = as_text(vals[pos]) if vals is not None else None
-        if value is None or value not in {str(v) for v in cond.get("in", ())}:
+        accepted = {str(v) for v in cond.get("in", ())}
+        # an entry naming several activities (管护巡护、保护执法、科学研究 …) accepts each
+        accepted |= {part for v in list(accepted) for part in v.split("、")}
+        if value is None or value not in accepted:
             return None
         said.append(f"{fld}={value}")
     return "；".join(said)
@@ -119,7 +124,7 @@ def forbid_overlap(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     if zones is None:
         return skipped_missing(rule, rule.zone_role or "")
     sel = _selected(rule, ctx, subject)
-    if not len(sel) or not len(zones.positions):
+    if not len(sel) or zones.index is None:
         return []
     polys = ctx.polygons(subject)
     res = overlay(polys[sel], zones.index, min_area_m2=rule.tol("area_m2"))
@@ -156,8 +161,6 @@ def forbid_overlap(rule: Rule, ctx: ReviewContext) -> OperatorResult:
 
 
 def _exempt_text(f: ReviewFinding, exempt: str) -> ReviewFinding:
-    from dataclasses import replace
-
     return replace(
         f, message_zh=f"{f.message_zh}该地块已申报：{exempt}，按允许情形登记，不计为冲突。",
         message_en=f"{f.message_en} The feature declares {exempt}; recorded as an allowed case, "
@@ -217,9 +220,10 @@ def _width_m(rule: Rule, layer: LayerData, pos: int) -> float:
     fld = str(rule.args.get("width_field", "KD"))
     vals = layer.attributes.get(fld)
     raw = vals[pos] if vals is not None else None
+    text = re.sub(r"\s*(米|m|M)$", "", str(raw).strip()) if raw is not None else ""
     try:
-        width = float(raw) if raw is not None else float("nan")
-    except (TypeError, ValueError):
+        width = float(text) if text else float("nan")
+    except ValueError:
         width = float("nan")
     if not np.isfinite(width) or width <= 0:
         width = float(rule.args.get("default_width_m", 0.0))
@@ -235,6 +239,9 @@ def route_conflict(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     zones = ctx.zones(rule)
     if zones is None:
         return skipped_missing(rule, rule.zone_role or "")
+    if zones.index is None:
+        return []
+    index = zones.index
     geoms = subject.repaired
     kinds = shapely.get_type_id(geoms)
     out: list[ReviewFinding] = []
@@ -250,12 +257,12 @@ def route_conflict(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         length_total = float(shapely.length(geom)) if is_line else 0.0
         pairs: dict[int, dict[str, Any]] = {}
         if is_line:
-            lo = line_overlay(np.array([geom], dtype=object), zones.index)
+            lo = line_overlay(np.array([geom], dtype=object), index)
             for k in range(len(lo.left)):
                 pairs.setdefault(int(lo.right[k]), {})["line"] = (float(lo.length_m[k]),
                                                                    lo.geometry[k])
         if body is not None and not body.is_empty:
-            res = overlay(np.array([body], dtype=object), zones.index,
+            res = overlay(np.array([body], dtype=object), index,
                           min_area_m2=rule.tol("area_m2"))
             for k in range(len(res.left)):
                 pairs.setdefault(int(res.right[k]), {})["area"] = (
@@ -335,9 +342,20 @@ def _route_finding(rule: Rule, ctx: ReviewContext, layer: LayerData, pos: int,
         values["detour_en"] = "Move or reshape the route to avoid the zone, or prove it cannot."
     zh = {"feature": feature_text(ref, layer.role, "zh")}
     en = {"feature": feature_text(ref, layer.role, "en")}
-    return make_finding(
+    if line is not None and width <= 0:
+        details["width_missing"] = True
+    finding = make_finding(
         rule, values, zh=zh, en=en, features=(ref,), zone=zone, relation="crosses",
         area_m2=round(area, 2), share_of_feature=share(area, f_area),
         share_of_zone=share(area, z_area), measured=round(length, 2),
         limit=0.0, unit="m", geometry=geom if geom is not None else line,
         is_repaired=not bool(layer.is_valid[pos]), details=details)
+    if details.get("width_missing"):
+        fld = str(rule.args.get("width_field", "KD"))
+        finding = replace(
+            finding,
+            message_zh=f"{finding.message_zh}注意：该线路没有有效的宽度（{fld}），占用面积按 0 m 宽计算，"
+                       f"请补充 {fld} 字段后重新审查。",
+            message_en=f"{finding.message_en} Note: the route has no usable width ({fld}); "
+                       f"its area was taken at 0 m width. Fill in {fld} and review again.")
+    return finding

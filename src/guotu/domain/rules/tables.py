@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from guotu.domain.attributes import validate_code
-from guotu.domain.quality import as_text
+from guotu.domain.quality import Severity, as_text
 from guotu.domain.rules.evaluate import (
     IndicatorRow,
     OperatorResult,
@@ -65,6 +65,12 @@ def to_hectares(value: float, unit: str) -> float | None:
     return None if factor is None else value * factor
 
 
+def _canonical(name: str, aliases: Mapping[str, Any]) -> str:
+    """The pack's name of an indicator (aliases: 耕地保护目标 → 耕地保有量)."""
+    plain = indicator_name(name)
+    return str(aliases.get(plain, plain))
+
+
 def _no_table(rule: Rule) -> SkippedRule:
     return SkippedRule(rule.id, "没有规划指标表，规则未运行。",
                        "There is no indicator table; the rule did not run.")
@@ -86,11 +92,31 @@ def indicator_allocation(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     if not ctx.table:
         return _no_table(rule)
     directions = _table(ctx, rule, "directions")
+    aliases = _table(ctx, rule, "aliases")
     tol = rule.tol("value")
+    if not any(row.allocated is not None for row in ctx.table):
+        return SkippedRule(rule.id, "规划指标表中没有“上级下达值”，无法对照上级分解指标。",
+                           "The indicator table has no upper-level allocation column "
+                           "(上级下达值); nothing to compare with.")
     out: list[ReviewFinding] = []
     for row in ctx.table:
-        compare = directions.get(indicator_name(row.name))
-        if compare not in ("ge", "le") or row.planned is None or row.allocated is None:
+        if row.planned is None or row.allocated is None:
+            continue
+        name = _canonical(row.name, aliases)
+        compare = directions.get(name)
+        if compare not in ("ge", "le"):
+            out.append(ReviewFinding(
+                rule=rule.id, severity=Severity.INFO, features=(),
+                message_zh=f"指标“{row.name}”（第 {row.row} 行）不在规则包的指标方向表中，未与上级"
+                           "下达值对照。",
+                message_en=f"Indicator {row.name} (row {row.row}) has no direction in the rule "
+                           "pack; it was not compared with its allocation.",
+                suggestion_zh="如为约束性指标，请在规则包 tables.indicator_directions 或 "
+                              "indicator_aliases 中补充。",
+                suggestion_en="Add it to tables.indicator_directions or indicator_aliases of "
+                              "the pack if it is binding.",
+                measured=row.planned, limit=row.allocated, unit=row.unit or None,
+                details=_row_ref(row)))
             continue
         gap = row.allocated - row.planned if compare == "ge" else row.planned - row.allocated
         if gap <= tol:
@@ -111,10 +137,11 @@ def map_table_consistency(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     if not ctx.table:
         return _no_table(rule)
     mapping = _table(ctx, rule, "indicators")
+    aliases = _table(ctx, rule, "aliases")
     tol_ha = rule.tol("area_ha", 1.0)
     out: list[ReviewFinding] = []
     for row in ctx.table:
-        spec = mapping.get(indicator_name(row.name))
+        spec = mapping.get(_canonical(row.name, aliases))
         if not isinstance(spec, Mapping) or row.planned is None:
             continue
         table_ha = to_hectares(row.planned, row.unit or "公顷")
@@ -160,8 +187,24 @@ def code_check(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     codes = ctx.codes(subject)
     cache: dict[str, list[Any]] = {}
     out: list[ReviewFinding] = []
+    polys = ctx.polygons(subject)
     for pos, code in enumerate(codes.tolist()):
         if code is None:
+            # a blank code would escape every rule scoped by codes: say so
+            ref = ctx.ref(subject, pos)
+            area = float(ctx.areas(subject)[pos])
+            out.append(make_finding(
+                rule, {"code": "（空）"},
+                zh={"feature": feature_text(ref, subject.role, "zh"),
+                    "problem_zh": "代码为空，按用地用海分类的规则均无法审查该地块。",
+                    "replacement_zh": ""},
+                en={"feature": feature_text(ref, subject.role, "en"), "code": "(blank)",
+                    "problem_en": "the code is blank, so no rule scoped by land use can "
+                    "review this feature.", "replacement_en": ""},
+                features=(ref,), measured=None, unit="code",
+                area_m2=round(area, 2) if area else None,
+                share_of_feature=1.0 if area else None, geometry=polys[pos],
+                details={"field": "code", "kind": "missing"}))
             continue
         if code not in cache:
             cache[code] = [i for i in validate_code("ydyh", code, None)
@@ -178,6 +221,6 @@ def code_check(rule: Rule, ctx: ReviewContext) -> OperatorResult:
             out.append(make_finding(
                 rule, values, zh=zh, en=en, features=(ref,), measured=code, limit=rep,
                 area_m2=round(area, 2) if area else None, share_of_feature=1.0 if area else None,
-                unit="code", geometry=ctx.polygons(subject)[pos],
+                unit="code", geometry=polys[pos],
                 details={"field": "code", "kind": issue.kind, "name": as_text(code)}))
     return out

@@ -182,6 +182,17 @@ def unit_totals(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     out: list[ReviewFinding] = []
     categories: Sequence[Mapping[str, Any]] = rule.args.get("categories") or ()
     sets = ctx.pack.sets
+    # only the units the reviewed plan has parcels in: a plan of one unit says nothing of
+    # the others
+    present = sorted({by_key[k] for k, ok in zip(keys.tolist(), usable.tolist(), strict=True)
+                      if ok and k is not None and k in by_key})
+    missing = [str(c.get("field")) for c in categories if str(c.get("field"))
+               not in units.attributes]
+    if categories and len(missing) == len(categories):
+        return SkippedRule(
+            rule.id, f"单元图层 {units.name} 没有管控字段 {'、'.join(missing)}，规则未运行。",
+            f"Unit layer {units.name} has none of the fields {', '.join(missing)}; the rule "
+            "did not run.")
     for cat in categories:
         include = _expand(cat.get("codes", ()), sets)
         exclude = _expand(cat.get("exclude", ()), sets)
@@ -201,7 +212,7 @@ def unit_totals(rule: Rule, ctx: ReviewContext) -> OperatorResult:
                 continue
             totals[u] = totals.get(u, 0.0) + float(areas[p])
             members.setdefault(u, []).append(p)
-        for u in range(len(units.fids)):
+        for u in present:
             limit = _number(alloc[u])
             if limit is None:
                 continue
@@ -313,6 +324,14 @@ def indicator_limits(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     areas = ctx.areas(subject)
     out: list[ReviewFinding] = []
     checks: Sequence[Mapping[str, Any]] = rule.args.get("checks") or ()
+    usable_checks = [c for c in checks if str(c.get("field")) in subject.attributes
+                     and str(c.get("parent_field", c.get("field"))) in parent.attributes]
+    if checks and not usable_checks:
+        names = "、".join(str(c.get("field")) for c in checks)
+        return SkippedRule(
+            rule.id, f"图层 {subject.name} 或 {parent.name} 没有指标字段（{names}），规则未运行。",
+            f"Layer {subject.name} or {parent.name} has none of the indicator fields "
+            f"({names}); the rule did not run.")
     for p in sorted(parent_of):
         u = parent_of[p]
         for chk in checks:
