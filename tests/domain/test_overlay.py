@@ -206,6 +206,20 @@ def test_area_only_path_equals_geometry_path(county: tuple[np.ndarray, np.ndarra
                                rtol=1e-9, atol=1e-6)
 
 
+@pytest.mark.parametrize("parcel_shape", ["convex", "concave"])
+def test_geometries_are_valid_and_equal_geos(county: tuple[np.ndarray, np.ndarray],
+                                             parcel_shape: str) -> None:
+    # convex parcels crossing one piece are clipped in numpy, the others by GEOS
+    parcels, zones = county
+    if parcel_shape == "concave":
+        parcels = shapely.difference(parcels, shapely.buffer(shapely.centroid(parcels), 3))
+    r = overlay(parcels, prepare_zones(zones, CRS_GK39, max_vertices=64))
+    assert shapely.is_valid(r.geometry).all()
+    direct = shapely.intersection(parcels[r.left], zones[r.right])
+    assert shapely.area(shapely.symmetric_difference(r.geometry, direct)).max() < 1e-6
+    np.testing.assert_allclose(r.planar_area_m2, shapely.area(r.geometry), rtol=1e-9, atol=1e-7)
+
+
 def test_workers_do_not_change_results(county: tuple[np.ndarray, np.ndarray],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import guotu.domain.overlay as module

@@ -12,9 +12,11 @@ How the work is kept small:
 2. A feature covered by a piece, or by its whole zone (prepared ``covers``), is ``within``:
    its intersection is the feature itself, nothing is computed. A piece covered by the
    feature contributes the whole piece. Only pieces crossing the feature's boundary are left.
-3. For those, the geometry path intersects with GEOS: with the one piece the feature
-   crosses, or with the zone clipped to the feature's box when it crosses several pieces;
-   the areas are those of the result (ellipsoidal from its rings' moments).
+3. For those, the geometry path builds the intersection and measures it (ellipsoidal area
+   from its rings' moments). A convex feature crossing one piece without holes is clipped in
+   numpy (vectorized Sutherland–Hodgman, :func:`_clip_convex`); the result is kept when it
+   is one valid polygon. The others go to GEOS: with the one piece the feature crosses, or
+   with the zone clipped to the feature's box when it crosses several pieces.
 4. The area-only path (``geometry=False``) never builds an intersection: an exact
    vectorized clipping kernel (:func:`_clip_moments`) splits each feature into convex parts
    (itself when convex, else constrained Delaunay triangles), clips each cell edge (the
@@ -126,6 +128,11 @@ class ZoneIndex:
     xy: FloatArray
     offsets: IntArray
     has_edge: BoolArray
+    # The pieces' exterior rings, open, for the convex clipping of the geometry path: the
+    # vertices of piece i are piece_xy[piece_offsets[i]:piece_offsets[i + 1]].
+    piece_xy: FloatArray
+    piece_offsets: IntArray
+    piece_has_hole: BoolArray
     # GEOS prepared geometries must not be used by two threads at once: one copy of the
     # prepared zones, pieces and cells per thread (the first is the one above).
     replicas: tuple[_Prepared, ...] = ()
@@ -302,6 +309,14 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
     per_cell = shapely.get_num_coordinates(cells)
     offsets = np.concatenate([[0], np.cumsum(per_cell)]).astype(np.int64)
 
+    pr = _rings(pieces)
+    p_counts = np.diff(pr.start)[pr.exterior] - 1
+    p_rows = np.flatnonzero(np.repeat(pr.exterior, np.diff(pr.start)))
+    p_last = np.zeros(len(pr.xy), dtype=bool)
+    p_last[pr.start[1:] - 1] = True
+    piece_xy = pr.xy[p_rows[~p_last[p_rows]]]
+    piece_offsets = np.concatenate([[0], np.cumsum(p_counts)]).astype(np.int64)
+    piece_has_hole = np.bincount(pr.ring_poly, minlength=len(pieces)) > 1
     used = zones.copy()
     used[~_usable(zones)] = None
     shapely.prepare(used)
@@ -325,6 +340,7 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
         tree=shapely.STRtree(pieces), piece_bounds=shapely.bounds(pieces),
         zone_bounds=shapely.bounds(used), cells=cells, cell_piece=cell_piece,
         cell_tree=shapely.STRtree(cells), xy=xy, offsets=offsets, has_edge=has_edge,
+        piece_xy=piece_xy, piece_offsets=piece_offsets, piece_has_hole=piece_has_hole,
         replicas=tuple(replicas))
 
 
@@ -443,12 +459,11 @@ def _triangles_of_one(poly: shapely.Geometry, depth: int = 0) -> shapely.Geometr
             [t for p in parts for t in shapely.get_parts(_triangles_of_one(p, depth + 1))])
 
 
-def _convex_parts(geoms: ObjArray) -> _ConvexParts:
-    """Split polygonal ``geoms`` into convex parts: a convex polygon without holes is its own
-    part (read straight from the ragged coordinates); any other polygon is split into its
-    constrained Delaunay triangles."""
-    r = _rings(geoms)
-    n_polys = len(r.poly_start) - 1
+def _ccw_exteriors(r: _Rings) -> tuple[npt.NDArray[np.intp], FloatArray,
+                                         npt.NDArray[np.intp], BoolArray]:
+    """The exterior rings of at least 3 vertices (their ring numbers), open, without repeated
+    vertices (cyclically) and counter-clockwise; their vertex counts and whether they have a
+    reflex vertex."""
     # Open exterior rings without repeated vertices (cyclically), counter-clockwise.
     ext = np.flatnonzero(r.exterior)
     counts = np.diff(r.start)[ext] - 1
@@ -480,6 +495,16 @@ def _convex_parts(geoms: ObjArray) -> _ConvexParts:
     e_out = xy[nxt] - xy
     turn = e_in[:, 0] * e_out[:, 1] - e_in[:, 1] * e_out[:, 0]
     reflex = np.bincount(ring_id, turn < 0, len(ext)) > 0
+    return ext, xy, counts, reflex
+
+
+def _convex_parts(geoms: ObjArray) -> _ConvexParts:
+    """Split polygonal ``geoms`` into convex parts: a convex polygon without holes is its own
+    part (read straight from the ragged coordinates); any other polygon is split into its
+    constrained Delaunay triangles."""
+    r = _rings(geoms)
+    n_polys = len(r.poly_start) - 1
+    ext, xy, counts, reflex = _ccw_exteriors(r)
     n_rings_of = np.bincount(r.ring_poly, minlength=n_polys)
     convex_ring = ~reflex & (n_rings_of[r.ring_poly[ext]] == 1) & (counts >= 3)
     poly_ok = np.zeros(n_polys, dtype=bool)
@@ -845,7 +870,19 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
         g_geom[within] = feats[g_f[within]]
         cont = relation == _CONTAINS
         g_geom[cont] = zones.zones[g_z[cont]]
-        over = np.flatnonzero((relation == _OVERLAPS) & (n_cross > 0))
+        over = (relation == _OVERLAPS) & (n_cross > 0)
+        # A convex feature crossing one piece of the zone: clipped in numpy.
+        single = np.flatnonzero(over & (n_cross == 1) & (n_whole == 0))
+        one_piece = np.zeros(n_g, dtype=np.int64)
+        one_piece[g_of[crossing]] = pi[crossing]
+        c_geom, c_planar, c_ell, c_done = _convex_intersections(
+            feats, zones, g_f[single], one_piece[single], zones.crs)
+        done = single[c_done]
+        g_geom[done] = c_geom[c_done]
+        planar[done] = c_planar[c_done]
+        ell[done] = c_ell[c_done]
+        over[done] = False
+        over = np.flatnonzero(over)
         inter = _intersections(feats, zones, g_f[over], g_z[over], over, g_of[crossing],
                                pi[crossing], n_whole)
         g_geom[over] = inter
@@ -922,6 +959,138 @@ def _kernel_areas(feats: ObjArray, fb: FloatArray, zones: ZoneIndex, prep: _Prep
         ).astype(np.float64)
         planar[g_small] += g_mom[:, 0]
         ell[g_small] += _ellipsoidal_from_moments(g_mom, origin[g_f[g_small]], zones.crs)
+
+
+def _clip_convex(s_xy: FloatArray, s_row: npt.NDArray[np.intp], c_xy: FloatArray,
+                 c_off: npt.NDArray[np.intp], n: int) -> tuple[FloatArray, npt.NDArray[np.intp]]:
+    """Sutherland–Hodgman: for each row i < n, the subject ring (the vertices ``s_xy`` of row
+    i, open, rows contiguous) clipped to the convex counter-clockwise ring
+    ``c_xy[c_off[i]:c_off[i + 1]]``. Returns the clipped vertices and their rows. Its
+    signed area is that of subject ∩ clip, whatever the subject's shape; its ring is the
+    intersection's boundary whenever that intersection is one simple polygon."""
+    c_cnt = np.diff(c_off)
+    # Rows by decreasing clip size: at stage k the rows still clipped are a prefix, and so
+    # are their vertices (rows stay contiguous); the finished rest is set aside.
+    order = np.argsort(-c_cnt, kind="stable")
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    s_row = rank[s_row]
+    by_row = np.argsort(s_row, kind="stable")
+    s_xy, s_row = s_xy[by_row], s_row[by_row]
+    cnt_sorted = c_cnt[order]
+    start = c_off[:-1][order]
+    done_xy: list[FloatArray] = []
+    done_row: list[npt.NDArray[np.intp]] = []
+    for k in range(int(c_cnt.max(initial=0))):
+        m = int(np.searchsorted(-cnt_sorted, -k, side="left"))  # rows with more than k
+        cut = int(np.searchsorted(s_row, m))
+        done_xy.append(s_xy[cut:])
+        done_row.append(s_row[cut:])
+        s_xy, s_row = s_xy[:cut], s_row[:cut]
+        if not cut:
+            break
+        a = c_xy[start[:m] + k]
+        b = c_xy[start[:m] + (k + 1) % cnt_sorted[:m]]
+        ex, ey = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+        d = ex * a[:, 1] - ey * a[:, 0]
+        side = ex[s_row] * s_xy[:, 1] - ey[s_row] * s_xy[:, 0] - d[s_row]
+        last = np.empty(len(s_row), dtype=bool)
+        last[:-1] = s_row[1:] != s_row[:-1]
+        last[-1] = True
+        first = np.empty(len(s_row), dtype=bool)
+        first[1:] = last[:-1]
+        first[0] = True
+        nxt = np.arange(1, len(s_row) + 1)
+        nxt[last] = np.flatnonzero(first)
+        inside = side >= 0
+        cross = inside != inside[nxt]
+        emit = inside.astype(np.intp) + cross
+        pos = np.cumsum(emit) - emit
+        out = np.empty((int(emit.sum()), 2))
+        row = np.empty(len(out), dtype=np.intp)
+        out[pos[inside]] = s_xy[inside]
+        row[pos[inside]] = s_row[inside]
+        c = np.flatnonzero(cross)
+        t = side[c] / (side[c] - side[nxt[c]])
+        at = pos[c] + inside[c]
+        out[at] = s_xy[c] + t[:, None] * (s_xy[nxt[c]] - s_xy[c])
+        row[at] = s_row[c]
+        s_xy, s_row = out, row
+    done_xy.append(s_xy)
+    done_row.append(s_row)
+    xy = np.concatenate(done_xy[::-1])
+    rows = order[np.concatenate(done_row[::-1])]
+    back = np.argsort(rows, kind="stable")
+    return xy[back], rows[back]
+
+
+def _convex_intersections(feats: ObjArray, zones: ZoneIndex, f: IntArray, piece: IntArray,
+                          crs: CRS) -> tuple[ObjArray, FloatArray, FloatArray, BoolArray]:
+    """Intersections of convex features ``f`` (Polygons without holes) with zone pieces
+    without holes, by :func:`_clip_convex`: geometries, planar and ellipsoidal areas, and
+    whether each was done (else the caller asks GEOS: the result was not one valid polygon,
+    or the feature is too big for the moment formula)."""
+    n = len(f)
+    geoms = np.empty(n, dtype=object)
+    planar, ell = np.zeros(n), np.zeros(n)
+    done = np.zeros(n, dtype=bool)
+    fr = _rings(feats[f])
+    ext, c_xy, c_counts, reflex = _ccw_exteriors(fr)
+    one_ring = np.bincount(fr.ring_geom, minlength=n) == 1
+    ok = np.zeros(n, dtype=bool)
+    good = ~reflex & (c_counts >= 3)
+    ok[fr.ring_geom[ext[good]]] = True
+    ok &= one_ring & ~zones.piece_has_hole[piece]
+    fb = shapely.bounds(feats[f])
+    ok &= np.maximum(fb[:, 2] - fb[:, 0], fb[:, 3] - fb[:, 1]) <= SCALE_FACTOR_MAX_RING_EXTENT_M
+    if _transverse_mercator(crs) is None or not ok.any():
+        return geoms, planar, ell, done
+    rows = np.flatnonzero(ok)
+    origin = np.asarray(fb[rows, :2], dtype=np.float64)
+    # clip rings of the chosen rows, in row order
+    ring_of_geom = np.full(n, -1, dtype=np.intp)
+    ring_of_geom[fr.ring_geom[ext]] = np.arange(len(ext))
+    r_ids = ring_of_geom[rows]
+    c_begin = np.cumsum(c_counts) - c_counts
+    cc = c_counts[r_ids]
+    c_rows = np.repeat(c_begin[r_ids], cc) + np.arange(int(cc.sum())) - np.repeat(
+        np.cumsum(cc) - cc, cc)
+    c_off = np.concatenate([[0], np.cumsum(cc)]).astype(np.intp)
+    c_loc = c_xy[c_rows] - np.repeat(origin, cc, axis=0)
+    p = piece[rows]
+    sc = (zones.piece_offsets[p + 1] - zones.piece_offsets[p]).astype(np.intp)
+    s_rows = np.repeat(zones.piece_offsets[p], sc) + np.arange(int(sc.sum())) - np.repeat(
+        np.cumsum(sc) - sc, sc)
+    s_row = np.repeat(np.arange(len(rows)), sc)
+    s_loc = zones.piece_xy[s_rows] - origin[s_row]
+    xy, row = _clip_convex(s_loc, s_row, c_loc, c_off, len(rows))
+    cnt = np.bincount(row, minlength=len(rows))
+    begin = np.cumsum(cnt) - cnt
+    nxt = np.arange(len(row)) + 1
+    nxt[(begin + cnt - 1)[cnt > 0]] = begin[cnt > 0]
+    mom = _tri_moments(xy[:, 0], xy[:, 1], xy[nxt, 0], xy[nxt, 1])
+    m = np.stack([np.bincount(row, mm, len(rows)) for mm in mom], axis=1)
+    m *= np.where(m[:, :1] < 0, -1.0, 1.0)
+    f_area = shapely.area(feats[f[rows]])
+    empty = m[:, 0] <= _NOISE_SHARE * f_area
+    build = np.flatnonzero(~empty & (cnt >= 3))
+    keep_v = np.isin(row, build)
+    rank = np.full(len(rows), -1, dtype=np.intp)
+    rank[build] = np.arange(len(build))
+    built = np.empty(len(build), dtype=object)
+    if len(build):
+        built[:] = shapely.polygons(shapely.linearrings(xy[keep_v] + origin[row[keep_v]],
+                                                        indices=rank[row[keep_v]]))
+    valid = np.asarray(shapely.is_valid(built), dtype=bool)
+    got = rows[build[valid]]
+    geoms[got] = built[valid]
+    planar[got] = m[build[valid], 0]
+    ell[got] = _ellipsoidal_from_moments(m[build[valid]], origin[build[valid]], crs)
+    done[got] = True
+    gone = rows[empty]
+    geoms[gone] = shapely.Polygon()
+    done[gone] = True
+    return geoms, planar, ell, done
 
 
 def _intersections(feats: ObjArray, zones: ZoneIndex, g_f: IntArray, g_z: IntArray,
