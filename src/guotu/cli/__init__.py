@@ -14,6 +14,7 @@ from guotu.cli import codes as _codes  # noqa: F401  (registers `guotu codes`)
 from guotu.cli import demo as _demo  # noqa: F401  (registers `guotu demo`)
 from guotu.cli import plans as _plans  # noqa: F401  (plan, diff, history, log)
 from guotu.cli import review as _review  # noqa: F401  (review, rules)
+from guotu.cli import serve as _serve  # noqa: F401  (serve)
 from guotu.cli import workspace as _workspace  # noqa: F401  (import, layers, roles, stats)
 from guotu.cli.base import main, root
 

@@ -1,0 +1,79 @@
+"""The one registry of settings: name, type, default and help.
+
+Settings come from defaults, then environment variables ``GUOTU_<NAME>`` (upper case), then
+explicit keyword arguments (the CLI's options). Nothing reads the environment elsewhere; the
+web app is built from a :class:`Settings` by :func:`guotu.web.app.create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from guotu.errors import ConfigError
+
+__all__ = ["Settings", "load_settings"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Server and limit settings (units in the names).
+
+    Attributes
+    ----------
+    workspace
+        Workspace location: a GeoPackage path, ``postgresql://…`` or ``env:NAME``.
+    host, port
+        Where ``guotu serve`` listens.
+    max_items_limit
+        Largest ``limit`` an items request may ask for.
+    default_items_limit
+        ``limit`` when a request gives none.
+    max_bbox_area_km2
+        Largest bbox an items or query request may ask for.
+    max_upload_mb
+        Largest uploaded file (plan upload, site-query polygon).
+    max_query_vertices
+        Largest polygon a site query accepts.
+    tile_cache_tiles
+        Tiles kept in memory per process.
+    """
+
+    workspace: str = "demo_county.gpkg"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_items_limit: int = 10_000
+    default_items_limit: int = 100
+    max_bbox_area_km2: float = 10_000.0
+    max_upload_mb: float = 200.0
+    max_query_vertices: int = 100_000
+    tile_cache_tiles: int = 20_000
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then ``GUOTU_*`` environment variables, then ``overrides`` (not None).
+
+    Examples
+    --------
+    >>> load_settings({"GUOTU_PORT": "9000"}, host="0.0.0.0").port
+    9000
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get(f"GUOTU_{f.name.upper()}")
+        if raw is None:
+            continue
+        kind = type(getattr(Settings(), f.name))
+        try:
+            values[f.name] = kind(raw)
+        except ValueError:
+            raise ConfigError(
+                f"Environment variable GUOTU_{f.name.upper()}={raw!r} is not a {kind.__name__}.",
+                fix=f"Set it to a {kind.__name__}.",
+                message_zh=f"环境变量 GUOTU_{f.name.upper()}={raw!r} 不是有效的 {kind.__name__}。",
+                fix_zh="请改为正确的值。") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(Settings(), **values)
