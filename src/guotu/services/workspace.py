@@ -9,7 +9,7 @@ from typing import Any
 from guotu.errors import ConfigError, EnvironmentSetupError
 from guotu.store.geopackage import GeoPackageStore
 
-__all__ = ["open_workspace", "resolve_location"]
+__all__ = ["data_version", "open_workspace", "resolve_location"]
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
 
@@ -67,3 +67,14 @@ def open_workspace(location: str | Path, *, create: bool = False) -> Any:
                 fix_zh="请执行 pip install 'guotu[postgis]'") from exc
         return PostGISStore.open(text, create=create)
     return GeoPackageStore.open(Path(text), create=create)
+
+
+def data_version(store: Any) -> str:
+    """A token that changes whenever anything is recorded in the workspace (every write goes
+    through the append-only audit log): the key of caches of tiles and query indexes.
+
+    What is *in force* also changes with the date, so a cache of as-of reads must key on
+    the as-of date as well.
+    """
+    entries = store.audit_log()
+    return f"{store.path}#{len(entries)}:{entries[-1].id if entries else 0}"
