@@ -1,9 +1,90 @@
-"""Routes of the web app (see guotu.web.app); the endpoints of this module are being built."""
+"""Mapbox vector tiles and TileJSON per layer.
+
+* ``GET /tiles/{layer}/{z}/{x}/{y}.mvt``: an MVT tile (XYZ scheme, EPSG:3857, extent 4096)
+  of the features in force on ``as_of`` (default today). A tile with no feature answers
+  **204 No Content** (with the same ETag and caching headers).
+* ``GET /tiles/{layer}.json``: the layer's TileJSON 3.0.0 document; ``as_of`` carries into
+  its tile URL template.
+
+Tiles carry a strong ETag derived from (layer, z, x, y, as-of date, data version), so
+``If-None-Match`` answers 304 without building, and recording anything in the workspace
+changes every ETag. Errors go through :mod:`guotu.web.errors` (JSON envelope).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import threading
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
 
-__all__ = ["router"]
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
-router = APIRouter()
+from guotu.services.tiles import TileCache
+from guotu.settings import Settings
+from guotu.web.app import open_store
+
+__all__ = ["MVT_MEDIA_TYPE", "router", "tile_cache"]
+
+#: The registered media type of Mapbox vector tiles.
+MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+#: Browsers may reuse a tile for a minute, then revalidate with its ETag.
+TILE_CACHE_CONTROL = "public, max-age=60"
+
+router = APIRouter(tags=["tiles"])
+_cache_lock = threading.Lock()
+
+Store = Annotated[Any, Depends(open_store)]
+AsOf = Annotated[date | None, Query(description="Date the features are in force (default today).")]
+
+
+def tile_cache(request: Request) -> TileCache:
+    """The app's tile cache (made on first use, sized by ``Settings.tile_cache_tiles``)."""
+    state = request.app.state
+    with _cache_lock:
+        cache: TileCache | None = getattr(state, "tile_cache", None)
+        if cache is None:
+            settings: Settings = state.settings
+            cache = TileCache(settings.tile_cache_tiles)
+            state.tile_cache = cache
+    return cache
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return etag in tags
+
+
+@router.get("/tiles/{layer}.json", summary="TileJSON 3.0 of a layer")
+def get_tilejson(layer: str, request: Request, store: Store, as_of: AsOf = None
+                 ) -> JSONResponse:
+    """The TileJSON document of ``layer``: tile URL template, zooms, bounds and fields."""
+    url = str(request.base_url) + f"tiles/{quote(layer, safe='')}/{{z}}/{{x}}/{{y}}.mvt"
+    if as_of is not None:
+        url += f"?as_of={as_of.isoformat()}"
+    doc = tile_cache(request).tilejson(store, layer, url, as_of)
+    return JSONResponse(doc, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", summary="Vector tile of a layer",
+            response_class=Response,
+            responses={200: {"content": {MVT_MEDIA_TYPE: {}}},
+                       204: {"description": "No feature in this tile."},
+                       304: {"description": "Not modified (If-None-Match)."}})
+def get_tile(layer: str, z: int, x: int, y: int, request: Request, store: Store,
+             as_of: AsOf = None) -> Response:
+    """Tile ``z/x/y`` of ``layer`` (MVT), 204 when it holds no feature."""
+    cache = tile_cache(request)
+    key = cache.key(store, layer, z, x, y, as_of)
+    headers = {"ETag": key.etag, "Cache-Control": TILE_CACHE_CONTROL}
+    if _etag_matches(request.headers.get("if-none-match"), key.etag):
+        return Response(status_code=304, headers=headers)
+    tile = cache.tile(store, layer, z, x, y, as_of)
+    if tile.is_empty:
+        return Response(status_code=204, headers=headers)
+    return Response(tile.content, media_type=MVT_MEDIA_TYPE, headers=headers)
