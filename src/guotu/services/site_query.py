@@ -28,9 +28,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 import shapely
@@ -48,6 +49,7 @@ from guotu.domain.site import (
     derive_uses,
     locate_point,
     locate_polygon,
+    render_sheet,
 )
 from guotu.errors import CRSError, GeometryError, InputError, NotFoundError
 from guotu.services.review import load_rule_pack
@@ -60,6 +62,8 @@ __all__ = [
     "data_version_token",
     "parse_point",
     "parse_polygon",
+    "permalink",
+    "sheet_html",
 ]
 
 log = logging.getLogger(__name__)
@@ -455,9 +459,14 @@ class SiteQuery:
 
     def query(self, store: Any, *, point: str | None = None, polygon: Any = None,
               parcel: str | None = None, crs: str | None = None, as_of: date | None = None,
-              known_at: datetime | None = None) -> SiteReport:
+              known_at: datetime | None = None, pinned: str | None = None) -> SiteReport:
         """Answer one query: exactly one of ``point`` (``"X,Y"``), ``polygon`` (GeoJSON) or
         ``parcel`` (DKBH or BSM).
+
+        ``pinned`` is the data version a permanent link was made for: while the workspace
+        still has that version, ``known_at`` adds nothing (nothing was recorded since), so it
+        is dropped and the current index serves the link; otherwise ``known_at`` reproduces
+        the data as recorded then.
 
         Raises
         ------
@@ -474,6 +483,8 @@ class SiteQuery:
                              fix_zh="使用 point=X,Y、GeoJSON 多边形或 parcel=地块编号 之一。")
         day = as_of or date.today()
         token = data_version_token(store)
+        if pinned is not None and pinned == token:
+            known_at = None
         index = self.index(store, as_of=day, known_at=known_at, token=token)
         return self.query_index(index, point=point, polygon=polygon, parcel=parcel, crs=crs,
                                 as_of=day, known_at=known_at, token=token)
@@ -520,3 +531,62 @@ def parcel_site(index: SiteIndex, code: str) -> Site:
     g = index.groups[found[0]]
     geom = g.geometries[found[1]]
     return Site(geom, "parcel", {"parcel": code.strip(), "layer": g.layer})
+
+
+# -- permanent link and sheet ------------------------------------------------------------------
+
+
+def permalink(doc: Mapping[str, Any], base: str = "", *, now: datetime | None = None) -> str:
+    """The permanent URL of a sheet: the site, the as-of date, the record time and the data
+    version (``dv``), so the same sheet comes back after later amendments.
+
+    Examples
+    --------
+    >>> doc = {"site": {"kind": "point", "given": {"point": [1.0, 2.0], "crs": None}},
+    ...        "as_of": "2026-01-01", "known_at": "2026-01-02T00:00:00", "data_version": "ab"}
+    >>> permalink(doc, "http://gis.example/")
+    'http://gis.example/query/sheet?point=1.0%2C2.0&as_of=2026-01-01&known_at=2026-01-02T00%3A00%3A00&dv=ab'
+    """
+    site = doc["site"]
+    given = site.get("given") or {}
+    params: dict[str, str] = {}
+    if site.get("kind") == "point":
+        x, y = given["point"]
+        params["point"] = f"{x!r},{y!r}"
+        if given.get("crs"):
+            params["crs"] = str(given["crs"])
+    elif site.get("kind") == "parcel":
+        params["parcel"] = str(given["parcel"])
+    else:
+        geo = {"type": site["type"], "coordinates": site["coordinates"]}
+        params["polygon"] = json.dumps(geo, separators=(",", ":"))
+        params["crs"] = str(site.get("crs"))
+    known = doc.get("known_at") or (now or datetime.now(UTC).replace(tzinfo=None)
+                                    ).replace(microsecond=0).isoformat()
+    params.update({"as_of": str(doc["as_of"]), "known_at": str(known),
+                   "dv": str(doc["data_version"])})
+    return f"{base.rstrip('/')}/query/sheet?{urlencode(params)}"
+
+
+def qr_svg(text: str) -> str | None:
+    """An inline SVG QR code of ``text`` (``None`` when it is too long for a QR code)."""
+    import segno
+    from segno import DataOverflowError
+
+    try:
+        code = segno.make(text, error="m", micro=False)
+    except DataOverflowError:
+        log.info("Permanent link of %d characters is too long for a QR code.", len(text))
+        return None
+    return str(code.svg_inline(scale=3, title="permalink"))
+
+
+def sheet_html(doc: Mapping[str, Any], base: str = "", *, lang: str = "zh") -> str:
+    """The printable sheet of a query answer, with a QR code of its permanent URL.
+
+    Examples
+    --------
+    >>> # sheet_html(report.to_dict(), "http://127.0.0.1:8000")
+    """
+    link = permalink(doc, base)
+    return render_sheet(doc, permalink=link, qr_svg=qr_svg(link), lang=lang)
