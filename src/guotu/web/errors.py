@@ -9,6 +9,7 @@ paths or tracebacks reach a response (they go to the log).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,10 @@ __all__ = ["install_error_handlers", "is_ogc_path"]
 log = logging.getLogger(__name__)
 
 _OGC_PREFIXES = ("/collections", "/conformance", "/api")
+
+
+def _is_landing(request: Request) -> bool:
+    return request.url.path == "/" and request.query_params.get("f", "json") != "html"
 
 
 def is_ogc_path(path: str) -> bool:
@@ -43,11 +48,21 @@ def _lang(request: Request) -> str:
 
 def _respond(request: Request, status: int, code: str, message: str,
              details: dict[str, Any] | None = None) -> JSONResponse:
-    if is_ogc_path(request.url.path):
+    if is_ogc_path(request.url.path) or _is_landing(request):
         return JSONResponse({"code": code, "description": message}, status_code=status)
     body: dict[str, Any] = {"code": code, "message": message, "status": status}
     body.update(details or {})
     return JSONResponse(body, status_code=status)
+
+
+def _scrub(request: Request, text: str) -> str:
+    """``text`` without the workspace's location (a path or a database URL)."""
+    settings = getattr(request.app.state, "settings", None)
+    where = str(getattr(settings, "workspace", "") or "")
+    if where:
+        text = text.replace(str(Path(where).resolve()), "<workspace>").replace(where,
+                                                                                "<workspace>")
+    return text
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -55,10 +70,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GuotuError)
     async def guotu_error(request: Request, exc: GuotuError) -> JSONResponse:
-        details = {k: v for k, v in exc.to_dict().items()
+        details = {k: _scrub(request, str(v)) for k, v in exc.to_dict().items()
                    if k in ("layer", "feature", "field", "fix", "fix_zh")}
-        return _respond(request, exc.http_status, exc.code, exc.render(_lang(request)),
-                        details)
+        # the file location is the server's business: said in the log, not to the client
+        shown = type(exc)(exc.message, layer=exc.layer, feature=exc.feature, field=exc.field,
+                          fix=exc.fix, message_zh=exc.message_zh, fix_zh=exc.fix_zh)
+        log.info("%s on %s: %s (file %s)", exc.code, request.url.path, exc, exc.file)
+        return _respond(request, exc.http_status, exc.code,
+                        _scrub(request, shown.render(_lang(request))), details)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
