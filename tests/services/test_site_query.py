@@ -232,3 +232,34 @@ def test_pending_version_is_reported_with_its_effective_date(amended: Any) -> No
     assert entry["version"]["valid_from"] == "2027-01-01"
     gone = SiteQuery().query(amended, point="39541050,4052050", as_of=date(2025, 1, 1))
     assert [e["change"] for e in gone.to_dict()["pending"]] == ["removed"]
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def test_cli_query_json_and_sheet(demo: dict[str, Any], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    import guotu.cli  # noqa: F401  (registers every command)
+    from guotu.cli.base import root
+
+    c = shapely.from_wkt(demo["items"]["conflict.redline.inside.1"]["geometry_wkt"]).centroid
+    sheet = tmp_path / "sheet.html"
+    out = CliRunner().invoke(root, ["query", "-w", str(demo["workspace"]), "--point",
+                                    f"{c.x},{c.y}", "--json", "--html", str(sheet)])
+    assert out.exit_code == 0, out.output
+    assert "HX00001" in _applies(json.loads(out.stdout), "STBHHX")
+    assert "<svg" in sheet.read_text(encoding="utf-8")
+    human = CliRunner().invoke(root, ["query", "-w", str(demo["workspace"]), "--point",
+                                      f"{c.x},{c.y}"])
+    assert human.exit_code == 0 and "禁止：06" in human.output
+
+
+def test_cli_query_outside_exits_2(demo: dict[str, Any]) -> None:
+    from click.testing import CliRunner
+
+    import guotu.cli  # noqa: F401  (registers every command)
+    from guotu.cli.base import root
+
+    out = CliRunner().invoke(root, ["query", "-w", str(demo["workspace"]), "--point", "1,2"])
+    assert out.exit_code == 2 and "不在" in out.output
