@@ -78,7 +78,7 @@ _WITHIN, _CONTAINS, _OVERLAPS = 0, 1, 2
 
 @dataclass(frozen=True, eq=False)
 class _Prepared:
-    """Prepared copies of the zones, pieces and cells, for one thread."""
+    """Prepared copies of the zones and pieces (and the shared cells), for one thread."""
 
     zones: ObjArray
     pieces: ObjArray
@@ -321,15 +321,16 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
     used[~_usable(zones)] = None
     shapely.prepare(used)
     shapely.prepare(pieces)
-    shapely.prepare(cells)
+    # Cells are not prepared: point-in-polygon on at most _CELL_VERTICES vertices is cheap
+    # either way, and their prepared indexes would cost more memory than the pieces.
     zone_area = np.zeros(len(zones))
     zone_area[ok] = ellipsoidal_area_m2(zones[ok], crs)
     piece_area = ellipsoidal_area_m2(pieces, crs)
-    for prepared in (used, pieces, cells):
+    for prepared in (used, pieces):
         _build_prepared_indexes(prepared)
     n_threads = (os.cpu_count() or 1) if threads is None else max(1, threads)
-    # Cells are only used for point-in-polygon, whose prepared index is read-only once built:
-    # one copy serves all threads. covers/intersects keep per-call state: a copy per thread.
+    # Cells (unprepared, only read) serve all threads. Prepared covers/intersects keep
+    # per-call state: the zones and pieces get a prepared copy per thread.
     replicas = [_Prepared(used, pieces, cells)] + [
         _Prepared(_prepared_copy(used), _prepared_copy(pieces), cells)
         for _ in range(n_threads - 1)]
