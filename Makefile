@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_DIR ?= /tmp/guotu-pg
 PG_PORT ?= 55432
 
-.PHONY: install demo test lint bench bench-review clean
+.PHONY: install ui demo test lint bench bench-review clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[postgis]' --group test --group dev
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) ui
+
+# The web UI's front-end packages (MapLibre GL JS), exactly as package-lock.json pins them,
+# into src/guotu/web/static/node_modules (served by guotu.web.ui; no CDN). Without npm the
+# UI page says how to install them, the API works and the browser tests skip.
+UI_DIR := src/guotu/web/static
+UI_STAMP := $(UI_DIR)/node_modules/.installed
+$(UI_STAMP): $(UI_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd $(UI_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the web UI's assets are not installed (its browser tests skip)"; fi
+
+ui: $(UI_STAMP)
 
 # Build the demo county into demo_county.gpkg, check its quality and print its 用地平衡表.
 demo: $(STAMP)
@@ -29,7 +41,7 @@ lint: $(STAMP)
 # Lint, import contracts, types, then the whole default test suite. The PostGIS contract
 # tests use GUOTU_TEST_PG_DSN; without it, a throw-away cluster is started (and stopped again)
 # when PostgreSQL 15 + PostGIS are installed here. Otherwise they skip (they fail in CI=true).
-test: lint
+test: lint ui
 	@dsn="$${GUOTU_TEST_PG_DSN:-}"; started=; \
 	if [ -z "$$dsn" ] && ! bash scripts/pg-throwaway status "$(PG_DIR)" && \
 	   dsn=$$(GUOTU_PG_NO_INSTALL=1 bash scripts/pg-throwaway start "$(PG_DIR)" $(PG_PORT) 2>/dev/null); \

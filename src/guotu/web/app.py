@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     >>> app.title
     'guotu 国土空间规划一张图'
     """
-    from guotu.web import ogc_features, query, tiles
+    from guotu.web import ogc_features, query, review, tiles, ui
 
     settings = settings or load_settings()
     app = FastAPI(title="guotu 国土空间规划一张图", version="1",
@@ -55,4 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc_features.router)
     app.include_router(tiles.router)
     app.include_router(query.router)
+    app.include_router(review.router)
+    app.include_router(ui.router)
     return app

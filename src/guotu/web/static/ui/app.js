@@ -1,0 +1,343 @@
+/* guotu web UI (一张图): the workspace's own vector tiles, layer tree, as-of date, site
+ * query, plan review and 用地平衡表. Plain JavaScript over the app's API; no external
+ * resource (no CDN, no basemap, no glyphs). */
+"use strict";
+
+const TEXT = {
+  zh: {
+    title: "国土空间规划一张图", asOf: "现行日期", api: "接口文档", layers: "图层",
+    legend: "图例（用地用海一级类）", tabQuery: "地块查询", tabReview: "成果审查",
+    tabBalance: "用地平衡表", queryHint: "在地图上点击一处，查看该处适用的全部规划管控要求。",
+    kind: "审查类型", "kind_master-plan": "总体规划用地", "kind_detailed-plan": "详细规划地块",
+    "kind_special-plan": "专项规划线位", kind_project: "建设项目", run: "运行审查",
+    layer: "图层", compute: "计算", lang: "English", loading: "加载中…",
+    applies: "适用要素", pending: "待生效的修改", allowed: "允许的用地（一级类）",
+    forbidden: "禁止", conditional: "有条件", none: "无", share: "占比",
+    relation: { within: "位于其内", on_boundary: "位于边界上", contains: "包含", overlaps: "相交", crosses: "穿越" },
+    running: "审查中…", findings: "审查问题", total: "共", error: "错误", warning: "警告",
+    info: "提示", download: "下载报告", area: "面积", noFindings: "未发现问题。",
+    code: "代码", name: "名称", features: "图斑数", areaHa: "面积(公顷)", sharePct: "占比(%)",
+    totalArea: "合计", groups: { zones: "三区三线与边界", plans: "规划", other: "其他" },
+    findingsLayer: "审查问题",
+  },
+  en: {
+    title: "Territorial spatial planning one map", asOf: "As of", api: "API", layers: "Layers",
+    legend: "Legend (land use level 1)", tabQuery: "Site query", tabReview: "Plan review",
+    tabBalance: "Land-use balance", queryHint: "Click a place on the map to see every plan control that applies there.",
+    kind: "Review kind", "kind_master-plan": "Master-plan land use", "kind_detailed-plan": "Detailed-plan parcels",
+    "kind_special-plan": "Special-plan routes", kind_project: "Construction projects", run: "Run review",
+    layer: "Layer", compute: "Compute", lang: "中文", loading: "Loading…",
+    applies: "What applies", pending: "Pending changes", allowed: "Allowed uses (level 1)",
+    forbidden: "forbidden", conditional: "conditional", none: "none", share: "share",
+    relation: { within: "within", on_boundary: "on the boundary", contains: "contains", overlaps: "overlaps", crosses: "crosses" },
+    running: "Reviewing…", findings: "Findings", total: "Total", error: "error", warning: "warning",
+    info: "info", download: "Download report", area: "area", noFindings: "No finding.",
+    code: "Code", name: "Name", features: "Features", areaHa: "Area (ha)", sharePct: "Share (%)",
+    totalArea: "Total", groups: { zones: "Control lines and boundaries", plans: "Plans", other: "Other" },
+    findingsLayer: "Review findings",
+  },
+};
+const ZONE_ROLES = ["admin_boundary", "ecological_redline", "permanent_farmland", "urban_boundary"];
+const HIDDEN_BY_DEFAULT = ["DLTB", "XXGHDK", "XXGHDY", "BHTB", "TDZZXM"];
+const state = { lang: localStorage.getItem("guotu.lang") || "zh", config: null, map: null, asOf: "", review: null, visible: {} };
+
+const $ = (sel) => document.querySelector(sel);
+const t = (key) => TEXT[state.lang][key];
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+const fmt = (n, d = 2) => (n == null ? "—" : Number(n).toLocaleString(state.lang === "zh" ? "zh-CN" : "en", { maximumFractionDigits: d, minimumFractionDigits: d }));
+
+function status(text) { $("#status").textContent = text || ""; }
+
+async function getJSON(url, options) {
+  const r = await fetch(url, options);
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) { throw new Error(body.message || `${r.status} ${r.statusText}`); }
+  return body;
+}
+
+function applyText() {
+  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+  document.title = t("title");
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  $("#lang").textContent = t("lang");
+  if (state.config) { buildLayerTree(); buildLegend(); }
+}
+
+function tileURL(name) {
+  const q = state.asOf ? `?as_of=${state.asOf}` : "";
+  return `${location.origin}/tiles/${encodeURIComponent(name)}/{z}/{x}/{y}.mvt${q}`;
+}
+
+function landUseFill(field) {
+  const match = ["match", ["slice", ["to-string", ["coalesce", ["get", field], ""]], 0, 2]];
+  for (const c of state.config.land_use_colours) { match.push(c.code, c.colour); }
+  match.push("#cccccc");
+  return match;
+}
+
+function mapLayersOf(layer) {
+  const id = layer.name;
+  const base = { source: id, "source-layer": id };
+  const line = layer.colour || "#666666";
+  if (layer.geometry_type.includes("LINE")) {
+    return [{ ...base, id: `${id}-line`, type: "line", paint: { "line-color": line, "line-width": 3 } }];
+  }
+  if (layer.code_field === "YDYHFLDM") {
+    return [
+      { ...base, id: `${id}-fill`, type: "fill", paint: { "fill-color": landUseFill("YDYHFLDM"), "fill-opacity": 0.85 } },
+      { ...base, id: `${id}-line`, type: "line", minzoom: 13, paint: { "line-color": "#777777", "line-width": 0.4 } },
+    ];
+  }
+  if (ZONE_ROLES.includes(layer.role)) {
+    const dash = layer.role === "urban_boundary" ? [3, 2] : layer.role === "admin_boundary" ? [4, 2, 1, 2] : [1, 0];
+    const out = [{ ...base, id: `${id}-line`, type: "line", paint: { "line-color": line, "line-width": 2, "line-dasharray": dash } }];
+    if (layer.role !== "admin_boundary") {
+      out.unshift({ ...base, id: `${id}-fill`, type: "fill", paint: { "fill-color": line, "fill-opacity": 0.15 } });
+    }
+    return out;
+  }
+  return [
+    { ...base, id: `${id}-fill`, type: "fill", paint: { "fill-color": layer.colour || "#9e9e9e", "fill-opacity": layer.colour ? 0.25 : 0.5 } },
+    { ...base, id: `${id}-line`, type: "line", paint: { "line-color": line, "line-width": 1 } },
+  ];
+}
+
+function drawOrder(layer) {
+  if (layer.role === "land_survey") return 0;
+  if (layer.code_field === "YDYHFLDM") return layer.role === "planned_land_use" ? 1 : 2;
+  if (ZONE_ROLES.includes(layer.role)) return 4;
+  return 3;
+}
+
+function buildMap() {
+  const cfg = state.config;
+  const sources = {};
+  const layers = [{ id: "background", type: "background", paint: { "background-color": "#eef2f5" } }];
+  const ordered = [...cfg.layers].sort((a, b) => drawOrder(a) - drawOrder(b));
+  for (const layer of ordered) {
+    sources[layer.name] = { type: "vector", tiles: [tileURL(layer.name)], minzoom: 0, maxzoom: 18 };
+    const visible = !HIDDEN_BY_DEFAULT.includes(layer.name);
+    for (const ml of mapLayersOf(layer)) {
+      ml.layout = { visibility: visible ? "visible" : "none" };
+      layers.push(ml);
+    }
+  }
+  sources.findings = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
+  layers.push(
+    { id: "findings-fill", type: "fill", source: "findings", paint: { "fill-color": ["match", ["get", "severity"], "error", "#c62828", "warning", "#ef8f00", "#1976d2"], "fill-opacity": 0.45 } },
+    { id: "findings-line", type: "line", source: "findings", paint: { "line-color": ["match", ["get", "severity"], "error", "#b71c1c", "warning", "#e65100", "#0d47a1"], "line-width": ["case", ["boolean", ["feature-state", "selected"], false], 5, 2.5] } },
+  );
+  const map = new maplibregl.Map({
+    container: "map", style: { version: 8, sources, layers }, attributionControl: false,
+    bounds: cfg.bounds || [73, 18, 135, 54], fitBoundsOptions: { padding: 20 }, maxZoom: 20,
+  });
+  map.addControl(new maplibregl.NavigationControl(), "top-left");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+  map.on("click", (e) => siteQuery(e.lngLat));
+  map.on("mousemove", (e) => { map.getCanvas().style.cursor = e.originalEvent ? "crosshair" : ""; });
+  state.map = map;
+  window.guotuMap = map;
+}
+
+function setLayerVisible(name, visible) {
+  state.visible[name] = visible;
+  const layer = state.config.layers.find((l) => l.name === name);
+  for (const ml of mapLayersOf(layer)) {
+    if (state.map.getLayer(ml.id)) state.map.setLayoutProperty(ml.id, "visibility", visible ? "visible" : "none");
+  }
+}
+
+function layerVisible(name) {
+  return state.visible[name] ?? !HIDDEN_BY_DEFAULT.includes(name);
+}
+
+function buildLayerTree() {
+  const tree = $("#layer-tree");
+  tree.innerHTML = "";
+  const groups = { zones: [], plans: [], other: [] };
+  for (const l of state.config.layers) {
+    const g = ZONE_ROLES.includes(l.role) ? "zones" : (l.code_field === "YDYHFLDM" || l.role === "special_plan" || l.role === "detailed_unit") ? "plans" : "other";
+    groups[g].push(l);
+  }
+  for (const [g, list] of Object.entries(groups)) {
+    if (!list.length) continue;
+    const head = document.createElement("li");
+    head.className = "group";
+    head.textContent = t("groups")[g];
+    tree.appendChild(head);
+    for (const l of list) {
+      const li = document.createElement("li");
+      const checked = layerVisible(l.name);
+      const colour = l.code_field === "YDYHFLDM" ? "linear-gradient(90deg,#FFFF2D,#FF0000,#68B167)" : (l.colour || "#9e9e9e");
+      li.innerHTML = `<label><input type="checkbox" data-layer="${esc(l.name)}" data-testid="toggle-${esc(l.name)}" ${checked ? "checked" : ""}>
+        <span class="swatch" style="background:${colour}"></span>${esc(state.lang === "zh" ? l.role_zh : l.role_en)}
+        <small>${esc(l.name)} · ${l.features}</small></label>`;
+      tree.appendChild(li);
+    }
+  }
+  tree.querySelectorAll("input[data-layer]").forEach((box) => {
+    box.addEventListener("change", () => setLayerVisible(box.dataset.layer, box.checked));
+  });
+  const select = $("#balance-layer");
+  const current = select.value;
+  select.innerHTML = state.config.layers.filter((l) => l.code_field)
+    .map((l) => `<option value="${esc(l.name)}">${esc(l.name)} ${esc(state.lang === "zh" ? l.role_zh : l.role_en)}</option>`).join("");
+  if (current) select.value = current;
+}
+
+function buildLegend() {
+  $("#legend").innerHTML = state.config.land_use_colours.map((c) =>
+    `<li><span class="swatch" style="background:${c.colour}"></span>${c.code} ${esc(state.lang === "zh" ? c.name_zh : c.name_en)}</li>`).join("");
+}
+
+function setAsOf(value) {
+  state.asOf = value;
+  for (const l of state.config.layers) {
+    const src = state.map.getSource(l.name);
+    if (src) src.setTiles([tileURL(l.name)]);
+  }
+}
+
+function propsTable(props) {
+  const rows = Object.entries(props || {}).filter(([, v]) => v !== null && v !== "").slice(0, 12);
+  return `<table class="props">${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join("")}</table>`;
+}
+
+async function siteQuery(lngLat) {
+  showTab("query");
+  const out = $("#query-result");
+  out.innerHTML = `<p class="hint">${t("loading")}</p>`;
+  const params = new URLSearchParams({ point: `${lngLat.lng.toFixed(7)},${lngLat.lat.toFixed(7)}`, crs: "EPSG:4326", lang: state.lang });
+  if (state.asOf) params.set("as_of", state.asOf);
+  try {
+    const doc = await getJSON(`/query?${params}`);
+    const roleName = {};
+    for (const l of state.config.layers) roleName[l.name] = state.lang === "zh" ? l.role_zh : l.role_en;
+    let html = `<p class="meta">${esc(doc.site.coordinates.map((v) => v.toFixed(2)).join(", "))} (${esc(doc.site.crs)}) · ${t("asOf")} ${esc(doc.as_of)}</p>`;
+    html += `<h3>${t("applies")} (${doc.applies.length})</h3>`;
+    for (const a of doc.applies) {
+      const rel = t("relation")[a.relation] || a.relation;
+      html += `<div class="card" data-testid="applies-item"><b>${esc(roleName[a.layer] || a.layer)}</b> · ${esc(a.feature)}
+        <div class="meta">${esc(a.layer)} · ${esc(rel)}${a.share_of_site != null ? ` · ${t("share")} ${fmt(100 * a.share_of_site, 1)}%` : ""}
+        · ${esc(a.plan || "")} ${esc(a.version?.label || "")}</div>${propsTable(a.properties)}</div>`;
+    }
+    if (doc.pending?.length) {
+      html += `<h3>${t("pending")}</h3>` + doc.pending.map((p) => `<div class="card">${esc(p.layer)} ${esc(p.feature)} · ${esc(p.change)} · ${esc(p.version?.status)} ${esc(p.version?.valid_from || "")}</div>`).join("");
+    }
+    const uses = doc.allowed_uses;
+    if (uses) {
+      const names = Object.fromEntries(state.config.land_use_colours.map((c) => [c.code, state.lang === "zh" ? c.name_zh : c.name_en]));
+      const list = (codes) => (codes?.length ? codes.map((c) => `${c} ${esc(names[c] || "")}`).join("、") : t("none"));
+      html += `<h3>${t("allowed")}</h3><p class="codes">${list(uses.allowed)}</p>`;
+      html += `<p class="codes"><b>${t("conditional")}</b>：${list(uses.conditional)}</p>`;
+      html += `<p class="codes"><b>${t("forbidden")}</b>：${list(uses.forbidden)}</p>`;
+    }
+    const sheet = doc.links?.find((l) => l.type === "text/html");
+    if (sheet) html += `<p><a href="${esc(sheet.href)}" target="_blank">${esc(sheet.title)}</a></p>`;
+    out.innerHTML = html;
+  } catch (err) {
+    out.innerHTML = `<p class="error" data-testid="query-error">${esc(err.message)}</p>`;
+  }
+}
+
+function bboxOf(geometry) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === "number") { b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]); b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]); } else { c.forEach(walk); }
+  };
+  walk(geometry.coordinates);
+  return b;
+}
+
+function selectFinding(n) {
+  const map = state.map;
+  map.removeFeatureState({ source: "findings" });
+  document.querySelectorAll(".finding").forEach((el) => el.classList.toggle("selected", Number(el.dataset.n) === n));
+  const feature = state.review?.map.features.find((f) => f.id === n);
+  if (!feature) return;
+  map.setFeatureState({ source: "findings", id: n }, { selected: true });
+  map.fitBounds(bboxOf(feature.geometry), { padding: 80, maxZoom: 17, duration: 0 });
+}
+
+async function runReview() {
+  const kind = $("#review-kind").value;
+  const out = $("#review-result");
+  out.innerHTML = `<p class="hint">${t("running")}</p>`;
+  const params = new URLSearchParams({ lang: state.lang });
+  if (state.asOf) params.set("as_of", state.asOf);
+  try {
+    const doc = await getJSON(`/review/${kind}?${params}`, { method: "POST" });
+    state.review = doc;
+    state.map.getSource("findings").setData(doc.map);
+    const s = doc.summary.by_severity;
+    let html = `<p data-testid="review-summary">${t("total")} ${doc.summary.total}：<span class="sev sev-error">${t("error")} ${s.error}</span>
+      <span class="sev sev-warning">${t("warning")} ${s.warning}</span> <span class="sev sev-info">${t("info")} ${s.info}</span></p>`;
+    html += `<p>${t("download")}：` + doc.links.map((l) => `<a href="${esc(l.href)}" data-testid="download-${esc(l.title.toLowerCase())}">${esc(l.title)}</a>`).join(" · ") + "</p>";
+    if (!doc.findings.length) html += `<p>${t("noFindings")}</p>`;
+    doc.findings.forEach((f, i) => {
+      const n = i + 1;
+      html += `<div class="card finding" data-n="${n}" data-testid="finding"><span class="sev sev-${esc(f.severity)}">${t(f.severity)}</span>
+        <b>${n}. ${esc(f.title)}</b><div>${esc(f.message)}</div>
+        <div class="meta">${esc(f.rule)}${f.area_m2 != null ? ` · ${t("area")} ${fmt(f.area_m2)} m²` : ""} · ${esc(f.basis)}</div></div>`;
+    });
+    out.innerHTML = html;
+    out.querySelectorAll(".finding").forEach((el) => el.addEventListener("click", () => selectFinding(Number(el.dataset.n))));
+  } catch (err) {
+    out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+  }
+}
+
+async function runBalance() {
+  const layer = $("#balance-layer").value;
+  const out = $("#balance-result");
+  out.innerHTML = `<p class="hint">${t("loading")}</p>`;
+  const params = new URLSearchParams({ layer });
+  if (state.asOf) params.set("as_of", state.asOf);
+  try {
+    const doc = await getJSON(`/ui/balance.json?${params}`);
+    const colours = Object.fromEntries(state.config.land_use_colours.map((c) => [c.code, c.colour]));
+    let html = `<table class="balance" data-testid="balance-table"><tr><th>${t("code")}</th><th>${t("name")}</th><th>${t("features")}</th><th>${t("areaHa")}</th><th>${t("sharePct")}</th></tr>`;
+    for (const r of doc.rows) {
+      const sw = r.level === 1 ? `<span class="swatch" style="background:${colours[r.code] || "#ccc"}"></span>` : "";
+      html += `<tr class="l${r.level}"><td>${sw}${esc(r.code)}</td><td>${r.level > 1 ? "　" : ""}${esc(state.lang === "zh" ? r.name_zh : r.name_en)}</td>
+        <td class="num">${r.features}</td><td class="num">${fmt(r.area_m2 / 1e4)}</td>
+        <td class="num">${fmt(100 * r.share)}<div class="bar" style="width:${Math.min(100, 100 * r.share).toFixed(1)}%"></div></td></tr>`;
+    }
+    html += `<tr class="l1"><td></td><td>${t("totalArea")}</td><td class="num">${doc.features}</td><td class="num">${fmt(doc.total_area_ha)}</td><td class="num">100.00</td></tr></table>`;
+    const notes = state.lang === "zh" ? doc.notes_zh : doc.notes;
+    html += notes.map((n) => `<p class="hint">${esc(n)}</p>`).join("");
+    out.innerHTML = html;
+  } catch (err) {
+    out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+  }
+}
+
+function showTab(name) {
+  document.querySelectorAll(".tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
+  document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== `tab-${name}`; });
+}
+
+async function main() {
+  document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
+  $("#lang").addEventListener("click", () => {
+    state.lang = state.lang === "zh" ? "en" : "zh";
+    localStorage.setItem("guotu.lang", state.lang);
+    applyText();
+  });
+  $("#as-of").addEventListener("change", (e) => setAsOf(e.target.value));
+  $("#review-run").addEventListener("click", runReview);
+  $("#balance-run").addEventListener("click", runBalance);
+  applyText();
+  status(t("loading"));
+  try {
+    state.config = await getJSON("/ui/config.json");
+  } catch (err) {
+    status(err.message);
+    return;
+  }
+  buildMap();
+  applyText();
+  state.map.once("idle", () => { status(""); document.body.dataset.ready = "1"; });
+}
+
+main();

@@ -1,0 +1,199 @@
+"""The web UI (一张图): one Chinese-first page at ``/ui/`` over the app's own API.
+
+* ``GET /ui/``: the page (MapLibre GL map of the workspace's vector tiles, layer tree and
+  legend, as-of date, site query panel, plan review, 用地平衡表); ``/ui`` redirects there.
+* ``GET /ui/static/{name}``: the page's own script and style (``static/ui/``).
+* ``GET /ui/vendor/{name}``: MapLibre GL JS, served from ``static/node_modules`` (installed by
+  ``npm ci`` from ``static/package-lock.json``; no CDN and no online basemap: the map shows the
+  workspace's layers only).
+* ``GET /ui/config.json``: the layers (name, role, geometry type, count), the workspace extent
+  in lon/lat and the colour table of the legend.
+* ``GET /ui/balance.json?layer=GHYD&as_of=…``: the 用地平衡表 of a layer (``guotu stats``).
+
+When the npm assets are missing, ``/ui/`` answers 503 with a page that says how to install
+them; the API routes keep working.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pyproj import CRS, Transformer
+
+from guotu.domain.roles import get_role
+from guotu.errors import NotFoundError
+from guotu.services import features as svc
+from guotu.services.stats import land_use_balance
+from guotu.services.workspace import data_version
+from guotu.web.app import open_store
+
+__all__ = ["CONTROL_LINE_COLOURS", "LAND_USE_COLOURS", "router", "vendor_files"]
+
+STATIC = Path(__file__).parent / "static"
+#: The page's own files (``static/ui``).
+UI_DIR = STATIC / "ui"
+#: Where ``npm ci`` (run in ``static/``) puts the front-end packages.
+NODE_MODULES = STATIC / "node_modules"
+_VENDOR = {
+    "maplibre-gl.js": ("maplibre-gl/dist/maplibre-gl.js", "text/javascript"),
+    "maplibre-gl.css": ("maplibre-gl/dist/maplibre-gl.css", "text/css"),
+}
+_OWN = {"app.js": "text/javascript", "app.css": "text/css"}
+
+#: Level-1 classes of 用地用海分类 (自然资发〔2023〕234号) → fill colour. The colours follow the
+#: usual 国土空间规划 colour convention of the plan-mapping rules (《市级国土空间总体规划制图规范
+#: （试行）》, 自然资源部 2021, 用地用海分类色彩): yellow housing, red commerce, magenta public
+#: services, greens for farmland/forest/grass, blues for water and sea. Provinces may adjust
+#: shades; check the local 制图规范 before printing.
+LAND_USE_COLOURS: dict[str, tuple[str, str, str]] = {
+    "01": ("耕地", "Cropland", "#F5F8DC"),
+    "02": ("园地", "Garden land", "#BFE9AA"),
+    "03": ("林地", "Forest land", "#68B167"),
+    "04": ("草地", "Grassland", "#CDF57A"),
+    "05": ("湿地", "Wetland", "#65CDAA"),
+    "06": ("农业设施建设用地", "Agricultural facility land", "#D8D79F"),
+    "07": ("居住用地", "Residential land", "#FFFF2D"),
+    "08": ("公共管理与公共服务用地", "Public administration and service land", "#FF55C8"),
+    "09": ("商业服务业用地", "Commercial and business land", "#FF0000"),
+    "10": ("工矿用地", "Industrial and mining land", "#BB9674"),
+    "11": ("仓储用地", "Warehouse land", "#8761D3"),
+    "12": ("交通运输用地", "Transport land", "#ADADAD"),
+    "13": ("公用设施用地", "Public utility land", "#00638A"),
+    "14": ("绿地与开敞空间用地", "Green and open space", "#00D200"),
+    "15": ("特殊用地", "Special land", "#85914F"),
+    "16": ("留白用地", "Reserved land", "#FFFFFF"),
+    "17": ("陆地水域", "Inland water", "#4DB3E6"),
+    "18": ("渔业用海", "Fishery sea", "#8EB8E0"),
+    "19": ("工矿通信用海", "Industrial and communication sea", "#6C8EBF"),
+    "20": ("交通运输用海", "Transport sea", "#9DB0D3"),
+    "21": ("游憩用海", "Recreation sea", "#A7D1E8"),
+    "22": ("特殊用海", "Special sea", "#5B7FB2"),
+    "23": ("其他土地", "Other land", "#D9D2C4"),
+    "24": ("其他海域", "Other sea", "#C9E3F5"),
+}
+#: Roles drawn as outlined zones (三区三线 and boundaries) → line colour, as usually mapped:
+#: 生态保护红线 green, 永久基本农田 ochre, 城镇开发边界 red-violet, administrative grey.
+CONTROL_LINE_COLOURS: dict[str, str] = {
+    "ecological_redline": "#00A651",
+    "permanent_farmland": "#E8A33D",
+    "urban_boundary": "#C2185B",
+    "admin_boundary": "#555555",
+    "detailed_unit": "#7B61FF",
+    "construction_project": "#9C27B0",
+    "consolidation_project": "#795548",
+    "change_patch": "#E53935",
+    "special_plan": "#FF6F00",
+}
+
+router = APIRouter(tags=["web UI 一张图"])
+Store = Annotated[Any, Depends(open_store)]
+
+_MISSING_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>一张图：前端资源未安装</title>
+<link rel="icon" href="data:,"></head>
+<body style="font-family:sans-serif;max-width:44em;margin:3em auto;line-height:1.6">
+<h1>一张图网页的前端资源未安装</h1>
+<p>地图组件 MapLibre GL JS 由 npm 安装，当前缺少 <code>{missing}</code>。
+请在代码仓库中运行：</p>
+<pre>make ui        # 即 cd src/guotu/web/static &amp;&amp; npm ci</pre>
+<p>然后刷新本页。接口（<a href="/">OGC API</a>、<code>/tiles</code>、<code>/query</code>、
+<code>/review</code>）不受影响，仍可使用。</p>
+<hr><p lang="en">The web UI's front-end assets are not installed ({missing} is missing). Run
+<code>make ui</code> (that is, <code>npm ci</code> in <code>src/guotu/web/static</code>)
+and reload. The API keeps working.</p>
+</body></html>
+"""
+
+
+def vendor_files() -> dict[str, Path]:
+    """The npm files the page loads, by the name it loads them under (may not exist yet)."""
+    return {name: NODE_MODULES / rel for name, (rel, _) in _VENDOR.items()}
+
+
+@router.get("/ui", include_in_schema=False)
+def ui_redirect() -> RedirectResponse:
+    """``/ui`` → ``/ui/``, so the page's relative links resolve."""
+    return RedirectResponse("/ui/", status_code=307)
+
+
+@router.get("/ui/", response_class=HTMLResponse, summary="The web UI (一张图)")
+def ui_page() -> Response:
+    """The page, or (503) how to install the npm assets when they are missing."""
+    missing = [f"node_modules/{_VENDOR[name][0]}" for name, path in vendor_files().items()
+               if not path.is_file()]
+    if missing:
+        return HTMLResponse(_MISSING_PAGE.format(missing=", ".join(missing)), status_code=503)
+    return FileResponse(UI_DIR / "index.html", media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+def _not_found(name: str) -> NotFoundError:
+    return NotFoundError(f"The web UI has no file {name!r}.", fix="Run `make ui` (npm ci).",
+                         message_zh=f"网页没有文件 {name!r}。", fix_zh="请运行 make ui（npm ci）。")
+
+
+@router.get("/ui/static/{name}", include_in_schema=False)
+def ui_static(name: str) -> FileResponse:
+    """The page's own script and style."""
+    if name not in _OWN:
+        raise _not_found(name)
+    return FileResponse(UI_DIR / name, media_type=_OWN[name],
+                        headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/ui/vendor/{name}", include_in_schema=False)
+def ui_vendor(name: str) -> FileResponse:
+    """A front-end package file installed by npm (MapLibre GL JS)."""
+    path = vendor_files().get(name)
+    if path is None or not path.is_file():
+        raise _not_found(name)
+    return FileResponse(path, media_type=_VENDOR[name][1],
+                        headers={"Cache-Control": "public, max-age=3600"})
+
+
+def _lonlat_bounds(store: Any, request: Request) -> list[float] | None:
+    """The workspace extent (all layers in force today) in lon/lat, cached by data version."""
+    state = request.app.state
+    key = data_version(store)
+    cached: tuple[str, list[float] | None] | None = getattr(state, "ui_bounds", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    boxes = [b for info in store.layers() if (b := svc.layer_extent(store, info.name))]
+    bounds: list[float] | None = None
+    if boxes and store.crs is not None:
+        to_lonlat = Transformer.from_crs(CRS.from_user_input(store.crs), CRS.from_epsg(4326),
+                                         always_xy=True)
+        box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
+               max(b[2] for b in boxes), max(b[3] for b in boxes))
+        bounds = [round(v, 7) for v in to_lonlat.transform_bounds(*box)]
+    state.ui_bounds = (key, bounds)
+    return bounds
+
+
+@router.get("/ui/config.json", summary="Layers, extent and legend of the web UI")
+def ui_config(request: Request, store: Store) -> dict[str, Any]:
+    """What the page needs to draw the map: layers with their role, extent and colours."""
+    layers = []
+    for info in store.layers():
+        role = get_role(info.role)
+        layers.append({"name": info.name, "role": info.role, "role_zh": role.name_zh,
+                       "role_en": role.name_en, "geometry_type": info.geometry_type,
+                       "features": info.features, "code_field": role.code_field,
+                       "id_field": role.id_field,
+                       "colour": CONTROL_LINE_COLOURS.get(info.role)})
+    return {"layers": layers, "bounds": _lonlat_bounds(store, request),
+            "land_use_colours": [{"code": code, "name_zh": zh, "name_en": en, "colour": colour}
+                                 for code, (zh, en, colour) in LAND_USE_COLOURS.items()]}
+
+
+@router.get("/ui/balance.json", summary="用地平衡表 of a layer (land-use balance)")
+def ui_balance(store: Store, layer: Annotated[str, Query()] = "GHYD",
+               as_of: Annotated[date | None, Query()] = None,
+               max_level: Annotated[int, Query(ge=1, le=3)] = 2) -> dict[str, Any]:
+    """The ``guotu stats --json`` document of ``layer`` in force on ``as_of``."""
+    table = land_use_balance(store, layer, max_level=max_level, as_of=as_of)
+    return table.to_dict()

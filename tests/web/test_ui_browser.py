@@ -1,0 +1,203 @@
+"""The web UI in headless Chromium (Debian's ``/usr/bin/chromium``, driven by Playwright).
+
+The demo county (3000 parcels) is served by uvicorn on a free loopback port in a thread.
+Playwright's own browser download is never used: Chromium is launched by its path. Without
+Chromium, Playwright or the npm assets these tests skip, except under ``CI=true``, where
+they fail (CI installs all three). Screenshots go to ``tests/web/screenshots/`` (ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shapely
+from pyproj import Transformer
+
+from guotu.demo.build import build_demo
+from guotu.settings import Settings
+from guotu.web.app import create_app
+from guotu.web.ui import vendor_files
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("GUOTU_TEST_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+#: The flags this machine needs: no sandbox as root, no background network calls.
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _missing() -> str | None:
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).is_file():
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Python playwright is not installed (pip install --group test)"
+    absent = [str(p) for p in vendor_files().values() if not p.is_file()]
+    if absent:
+        return f"web UI assets missing: {', '.join(absent)} (make ui)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    reason = _missing()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run in CI: {reason}")
+        pytest.skip(reason)
+    import uvicorn
+
+    base = tmp_path_factory.mktemp("ui_browser")
+    result = build_demo(base / "demo.gpkg", base / "files", parcels=3000, seed=20261122)
+    manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    port = _free_port()
+    app = create_app(Settings(workspace=str(result.workspace)))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start within 20 s")
+        time.sleep(0.05)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}", "items": {i["id"]: i for i in manifest["items"]},
+               "crs": manifest["crs"]}
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(server: dict[str, Any]) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
+    """A fresh page on ``/ui/`` that records console errors and non-local requests."""
+    context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
+    pg = context.new_page()
+    pg.errors = []  # type: ignore[attr-defined]
+    pg.external = []  # type: ignore[attr-defined]
+    pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+
+    def request(req: Any) -> None:
+        if not req.url.startswith((server["url"], "data:", "blob:")):
+            pg.external.append(req.url)
+
+    pg.on("request", request)
+    pg.goto(server["url"] + "/ui/")
+    pg.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def _lonlat(server: dict[str, Any], item: str) -> tuple[float, float]:
+    centre = shapely.from_wkt(server["items"][item]["geometry_wkt"]).centroid
+    lon, lat = Transformer.from_crs(server["crs"], "EPSG:4326", always_xy=True).transform(
+        centre.x, centre.y)
+    return lon, lat
+
+
+def test_page_loads_without_errors_or_external_requests(page: Any) -> None:
+    assert page.title() == "国土空间规划一张图"
+    tree = page.locator("[data-testid=layer-tree]")
+    assert "规划用地" in tree.inner_text() and "生态保护红线" in tree.inner_text()
+    assert "01 耕地" in page.locator("[data-testid=legend]").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "ui-loaded.png"))
+    assert page.errors == []
+    assert page.external == []
+
+
+def test_toggle_a_layer(page: Any) -> None:
+    visible = "() => window.guotuMap.getLayoutProperty('GHYD-fill', 'visibility')"
+    assert page.evaluate(visible) == "visible"
+    page.locator("[data-testid=toggle-GHYD]").uncheck()
+    assert page.evaluate(visible) == "none"
+    page.locator("[data-testid=toggle-GHYD]").check()
+    assert page.evaluate(visible) == "visible"
+
+
+def test_as_of_reloads_tiles_with_as_of(page: Any) -> None:
+    with page.expect_request(lambda r: "/tiles/GHYD/" in r.url and "as_of=2024-01-01" in r.url):
+        page.locator("[data-testid=as-of]").fill("2024-01-01")
+    assert page.errors == []
+
+
+def test_click_a_parcel_shows_what_applies(page: Any, server: dict[str, Any]) -> None:
+    item = server["items"]["conflict.redline.inside.1"]
+    lon, lat = _lonlat(server, "conflict.redline.inside.1")
+    page.evaluate(f"() => window.guotuMap.jumpTo({{center: [{lon}, {lat}], zoom: 17}})")
+    point = page.evaluate(f"() => window.guotuMap.project([{lon}, {lat}])")
+    box = page.locator("[data-testid=map]").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.wait_for_selector("[data-testid=applies-item], [data-testid=query-error]", timeout=15_000)
+    page.screenshot(path=str(SCREENSHOTS / "ui-query.png"))
+    text = page.locator("[data-testid=query-panel]").inner_text()
+    assert item["features"][0] in text        # the master-plan parcel (GHYD BSM)
+    assert item["other_features"][0] in text  # the red line it lies in
+    assert "生态保护红线" in text and "禁止" in text
+    page.screenshot(path=str(SCREENSHOTS / "ui-query.png"))
+    assert page.errors == []
+
+
+def test_run_a_review_lists_and_draws_findings(page: Any, server: dict[str, Any]) -> None:
+    page.locator("button[data-tab=review]").click()
+    page.locator("[data-testid=review-run]").click()
+    page.wait_for_selector("[data-testid=finding]", timeout=60_000)
+    findings = page.locator("[data-testid=finding]")
+    assert findings.count() >= 3
+    text = page.locator("[data-testid=review-result]").inner_text()
+    parcel = server["items"]["conflict.redline.inside.1"]["features"][0]
+    assert parcel in text and "生态保护红线" in text
+    drawn = page.evaluate("() => window.guotuMap.getSource('findings').serialize().data"
+                          ".features.length")
+    assert drawn >= 3
+    findings.first.click()
+    href = page.locator("[data-testid=download-xlsx]").get_attribute("href")
+    response = page.request.get(server["url"] + href)
+    assert response.ok and response.body()[:2] == b"PK"
+    page.screenshot(path=str(SCREENSHOTS / "ui-review.png"))
+    assert page.errors == []
+
+
+def test_balance_table_and_english(page: Any) -> None:
+    page.locator("button[data-tab=balance]").click()
+    page.locator("[data-testid=balance-run]").click()
+    page.wait_for_selector("[data-testid=balance-table]", timeout=30_000)
+    assert "耕地" in page.locator("[data-testid=balance-table]").inner_text()
+    page.locator("[data-testid=lang]").click()
+    assert page.title() == "Territorial spatial planning one map"
+    assert "Ecological protection red line" in page.locator("[data-testid=layer-tree]").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "ui-balance-en.png"))
+    assert page.errors == []
