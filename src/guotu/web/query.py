@@ -14,12 +14,14 @@ data version, so a new import or amendment is seen by the next request.
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, Response
 
 from guotu.errors import InputError
 from guotu.services.site_query import SiteQuery, permalink, sheet_html
@@ -55,10 +57,19 @@ def _base(request: Request) -> str:
     return str(request.base_url)
 
 
-def _answer(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
+def _answer(request: Request, doc: dict[str, Any]) -> Response:
+    """The JSON response, encoded by ``json.dumps`` directly: FastAPI's ``jsonable_encoder``
+    walks the whole answer first (about 1 ms of a 1.3 ms request on the demo county); it is
+    only asked about values ``json`` cannot encode itself (dates, numpy scalars)."""
     doc["links"] = [{"rel": "alternate", "type": "text/html", "title": "规划条件查询单",
                      "href": permalink(doc, _base(request))}]
-    return doc
+    body = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                      default=jsonable_encoder)
+    return Response(body.encode("utf-8"), media_type="application/json")
+
+
+_JSON_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}}, "description": "The site-query answer."}}
 
 
 Store = Annotated[Any, Depends(open_store)]
@@ -75,24 +86,26 @@ KnownAtParam = Annotated[datetime | None, Query(description="Record time (UTC; d
 DvParam = Annotated[str | None, Query(description="Data version a permanent link pins")]
 
 
-@router.get("/query", summary="What applies to a site (空间码)")
+@router.get("/query", summary="What applies to a site (空间码)", response_class=Response,
+            responses=_JSON_ANSWER)
 def get_query(request: Request, store: Store, point: PointParam = None,
               parcel: ParcelParam = None, polygon: PolygonParam = None, crs: CrsParam = None,
               as_of: AsOfParam = None, known_at: KnownAtParam = None,
-              dv: DvParam = None) -> dict[str, Any]:
+              dv: DvParam = None) -> Response:
     """Every feature that applies to the site, with shares, plans and versions."""
     report = site_query(request).query(store, point=point, parcel=parcel, polygon=polygon,
                                        crs=crs, as_of=as_of, known_at=known_at, pinned=dv)
     return _answer(request, report.to_dict())
 
 
-@router.post("/query", summary="What applies to a GeoJSON polygon (空间码)")
+@router.post("/query", summary="What applies to a GeoJSON polygon (空间码)",
+             response_class=Response, responses=_JSON_ANSWER)
 def post_query(request: Request, store: Store,
                geojson: Annotated[dict[str, Any], Body(
                    description="GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection "
                                "of one feature")],
                crs: CrsParam = None, as_of: AsOfParam = None,
-               known_at: KnownAtParam = None) -> dict[str, Any]:
+               known_at: KnownAtParam = None) -> Response:
     """The same answer for a polygon sent as the GeoJSON body."""
     settings: Settings = request.app.state.settings
     size = int(request.headers.get("content-length") or 0)
