@@ -475,14 +475,23 @@ class TileCache:
         self._tiles: _LRU[TileKey, Tile] = _LRU(max_tiles)
         self._frames: _LRU[tuple[str, date, str], _LayerFrame] = _LRU(max_indexes)
         self._extents: _LRU[tuple[str, date, str], tuple[float, ...]] = _LRU(64)
+        self._layer_names: _LRU[str, frozenset[str]] = _LRU(16)
         self.builds = 0
 
     def key(self, store: Any, layer: str, z: int, x: int, y: int,
             as_of: date | None = None) -> TileKey:
         """The key of a tile; raises ``NotFoundError`` (unknown layer) or ``InputError``."""
-        _layer_info(store, layer)
+        version = data_version(store)
+        # The layer names are read once per data version: any write changes the version, so
+        # a cached name list is never stale (and a cached tile costs no catalog read).
+        names = self._layer_names.get(version)
+        if names is None:
+            names = frozenset(info.name for info in store.layers())
+            self._layer_names.put(version, names)
+        if layer not in names:
+            _layer_info(store, layer)  # raises NotFoundError naming the layers
         check_tile(z, x, y)
-        return TileKey(layer, z, x, y, as_of or date.today(), data_version(store))
+        return TileKey(layer, z, x, y, as_of or date.today(), version)
 
     def tile(self, store: Any, layer: str, z: int, x: int, y: int,
              as_of: date | None = None) -> Tile:
