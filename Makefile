@@ -61,5 +61,10 @@ bench-review: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python benchmarks/bench_review.py
 
+# Site query and vector tiles vs PostGIS, in-process and over HTTP (docs/benchmarks.md).
+# Builds the 300k demo county in /tmp/bench-serve first (a few minutes; reused after).
+bench-serve: $(STAMP)
+	$(BIN)/python benchmarks/bench_serve.py
+
 clean:
 	rm -rf $(VENV) demo_county.gpkg demo_county_files
