@@ -193,11 +193,14 @@ def test_run_a_review_lists_and_draws_findings(page: Any, server: dict[str, Any]
 
 def test_balance_table_and_english(page: Any) -> None:
     page.locator("button[data-tab=balance]").click()
+    assert page.locator("[data-testid=balance-layer]").input_value() == "GHYD"
     page.locator("[data-testid=balance-run]").click()
     page.wait_for_selector("[data-testid=balance-table]", timeout=30_000)
     assert "耕地" in page.locator("[data-testid=balance-table]").inner_text()
     page.locator("[data-testid=lang]").click()
     assert page.title() == "Territorial spatial planning one map"
     assert "Ecological protection red line" in page.locator("[data-testid=layer-tree]").inner_text()
+    table = page.locator("[data-testid=balance-table]").inner_text()
+    assert "Code" in table and "耕地" not in table  # the table follows the language switch
     page.screenshot(path=str(SCREENSHOTS / "ui-balance-en.png"))
     assert page.errors == []

@@ -39,7 +39,7 @@ const TEXT = {
 };
 const ZONE_ROLES = ["admin_boundary", "ecological_redline", "permanent_farmland", "urban_boundary"];
 const HIDDEN_BY_DEFAULT = ["DLTB", "XXGHDK", "XXGHDY", "BHTB", "TDZZXM"];
-const state = { lang: localStorage.getItem("guotu.lang") || "zh", config: null, map: null, asOf: "", review: null, visible: {} };
+const state = { lang: localStorage.getItem("guotu.lang") || "zh", config: null, map: null, asOf: "", review: null, balance: null, visible: {} };
 
 const $ = (sel) => document.querySelector(sel);
 const t = (key) => TEXT[state.lang][key];
@@ -60,7 +60,7 @@ function applyText() {
   document.title = t("title");
   document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
   $("#lang").textContent = t("lang");
-  if (state.config) { buildLayerTree(); buildLegend(); }
+  if (state.config) { buildLayerTree(); buildLegend(); renderBalance(); }
 }
 
 function tileURL(name) {
@@ -122,11 +122,13 @@ function buildMap() {
       layers.push(ml);
     }
   }
+  sources.site = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
   sources.findings = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
   layers.push(
     { id: "findings-fill", type: "fill", source: "findings", paint: { "fill-color": ["match", ["get", "severity"], "error", "#c62828", "warning", "#ef8f00", "#1976d2"], "fill-opacity": 0.45 } },
     { id: "findings-line", type: "line", source: "findings", paint: { "line-color": ["match", ["get", "severity"], "error", "#b71c1c", "warning", "#e65100", "#0d47a1"], "line-width": ["case", ["boolean", ["feature-state", "selected"], false], 5, 2.5] } },
   );
+  layers.push({ id: "site", type: "circle", source: "site", paint: { "circle-radius": 6, "circle-color": "#ffffff", "circle-stroke-color": "#1f3a5f", "circle-stroke-width": 3 } });
   const map = new maplibregl.Map({
     container: "map", style: { version: 8, sources, layers }, attributionControl: false,
     bounds: cfg.bounds || [73, 18, 135, 54], fitBoundsOptions: { padding: 20 }, maxZoom: 20,
@@ -134,7 +136,7 @@ function buildMap() {
   map.addControl(new maplibregl.NavigationControl(), "top-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
   map.on("click", (e) => siteQuery(e.lngLat));
-  map.on("mousemove", (e) => { map.getCanvas().style.cursor = e.originalEvent ? "crosshair" : ""; });
+  map.getCanvas().style.cursor = "crosshair";
   state.map = map;
   window.guotuMap = map;
 }
@@ -182,7 +184,8 @@ function buildLayerTree() {
   const current = select.value;
   select.innerHTML = state.config.layers.filter((l) => l.code_field)
     .map((l) => `<option value="${esc(l.name)}">${esc(l.name)} ${esc(state.lang === "zh" ? l.role_zh : l.role_en)}</option>`).join("");
-  if (current) select.value = current;
+  const planned = state.config.layers.find((l) => l.role === "planned_land_use");
+  select.value = current || (planned ? planned.name : select.value);
 }
 
 function buildLegend() {
@@ -205,6 +208,7 @@ function propsTable(props) {
 
 async function siteQuery(lngLat) {
   showTab("query");
+  state.map.getSource("site").setData({ type: "Feature", properties: {}, geometry: { type: "Point", coordinates: [lngLat.lng, lngLat.lat] } });
   const out = $("#query-result");
   out.innerHTML = `<p class="hint">${t("loading")}</p>`;
   const params = new URLSearchParams({ point: `${lngLat.lng.toFixed(7)},${lngLat.lat.toFixed(7)}`, crs: "EPSG:4326", lang: state.lang });
@@ -294,22 +298,30 @@ async function runBalance() {
   const params = new URLSearchParams({ layer });
   if (state.asOf) params.set("as_of", state.asOf);
   try {
-    const doc = await getJSON(`/ui/balance.json?${params}`);
-    const colours = Object.fromEntries(state.config.land_use_colours.map((c) => [c.code, c.colour]));
-    let html = `<table class="balance" data-testid="balance-table"><tr><th>${t("code")}</th><th>${t("name")}</th><th>${t("features")}</th><th>${t("areaHa")}</th><th>${t("sharePct")}</th></tr>`;
-    for (const r of doc.rows) {
-      const sw = r.level === 1 ? `<span class="swatch" style="background:${colours[r.code] || "#ccc"}"></span>` : "";
-      html += `<tr class="l${r.level}"><td>${sw}${esc(r.code)}</td><td>${r.level > 1 ? "　" : ""}${esc(state.lang === "zh" ? r.name_zh : r.name_en)}</td>
-        <td class="num">${r.features}</td><td class="num">${fmt(r.area_m2 / 1e4)}</td>
-        <td class="num">${fmt(100 * r.share)}<div class="bar" style="width:${Math.min(100, 100 * r.share).toFixed(1)}%"></div></td></tr>`;
-    }
-    html += `<tr class="l1"><td></td><td>${t("totalArea")}</td><td class="num">${doc.features}</td><td class="num">${fmt(doc.total_area_ha)}</td><td class="num">100.00</td></tr></table>`;
-    const notes = state.lang === "zh" ? doc.notes_zh : doc.notes;
-    html += notes.map((n) => `<p class="hint">${esc(n)}</p>`).join("");
-    out.innerHTML = html;
+    state.balance = await getJSON(`/ui/balance.json?${params}`);
+    renderBalance();
   } catch (err) {
+    state.balance = null;
     out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
   }
+}
+
+function renderBalance() {
+  const doc = state.balance;
+  if (!doc) return;
+  const ydyh = doc.code_field === "YDYHFLDM";
+  const colours = Object.fromEntries(state.config.land_use_colours.map((c) => [c.code, c.colour]));
+  let html = `<table class="balance" data-testid="balance-table"><tr><th>${t("code")}</th><th>${t("name")}</th><th>${t("features")}</th><th>${t("areaHa")}</th><th>${t("sharePct")}</th></tr>`;
+  for (const r of doc.rows) {
+    const sw = r.level === 1 && ydyh ? `<span class="swatch" style="background:${colours[r.code] || "#ccc"}"></span>` : "";
+    html += `<tr class="l${r.level}"><td>${sw}${esc(r.code)}</td><td>${r.level > 1 ? "　" : ""}${esc(state.lang === "zh" ? r.name_zh : r.name_en)}</td>
+      <td class="num">${r.features}</td><td class="num">${fmt(r.area_m2 / 1e4)}</td>
+      <td class="num">${fmt(100 * r.share)}<div class="bar" style="width:${Math.min(100, 100 * r.share).toFixed(1)}%"></div></td></tr>`;
+  }
+  html += `<tr class="l1"><td></td><td>${t("totalArea")}</td><td class="num">${doc.features}</td><td class="num">${fmt(doc.total_area_ha)}</td><td class="num">100.00</td></tr></table>`;
+  const notes = state.lang === "zh" ? doc.notes_zh : doc.notes;
+  html += notes.map((n) => `<p class="hint">${esc(n)}</p>`).join("");
+  $("#balance-result").innerHTML = html;
 }
 
 function showTab(name) {
