@@ -5,7 +5,9 @@ Routers (one module each, handlers thin over :mod:`guotu.services`):
 * :mod:`guotu.web.ogc_features`: OGC API - Features (landing page, conformance, collections,
   items), Part 1 core and Part 2 CRS;
 * :mod:`guotu.web.tiles`: Mapbox vector tiles and TileJSON per layer;
-* :mod:`guotu.web.query`: the site query (空间码), JSON and the printable sheet.
+* :mod:`guotu.web.query`: the site query (空间码), JSON and the printable sheet;
+* :mod:`guotu.web.review`: plan review runs for the web UI (``POST /review/{kind}``);
+* :mod:`guotu.web.ui`: the Chinese-first web map at ``/ui/`` (MapLibre from npm, no CDN).
 
 Each request opens the workspace (:func:`open_store`); caches that outlive a request live in
 ``app.state`` and are keyed by the data version, so an amendment never serves stale data.

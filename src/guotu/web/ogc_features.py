@@ -173,6 +173,7 @@ def landing_page(request: Request, f: FormatParam = None) -> Response:
         _link(_url(request, "/", f="html"), "alternate", HTML, "本页（网页）"),
         _link(_url(request, "/api"), "service-desc", OPENAPI, "OpenAPI 3 接口定义"),
         _link(_url(request, "/api.html"), "service-doc", HTML, "接口文档"),
+        _link(_url(request, "/ui/"), "related", HTML, "一张图网页地图"),
         _link(_url(request, "/conformance"), "conformance", JSON, "符合的标准类"),
         _link(_url(request, "/collections"), "data", JSON, "要素集合"),
     ]
