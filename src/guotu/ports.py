@@ -111,6 +111,9 @@ class FeatureStore(Protocol):
                   ) -> list[AuditEntry]:
         """The append-only audit log."""
 
+    def audit_head(self) -> tuple[int, int]:
+        """(number of audit entries, last entry id): changes with every write."""
+
     def __enter__(self) -> Any:
         """Context manager: closes on exit."""
 

@@ -264,3 +264,13 @@ def test_no_driver_exception_escapes_when_the_connection_drops(sql_store, reques
     raised = _assert_only_guotu_errors(sql_store)
     assert raised and isinstance(raised[0], StoreError)
 
+
+
+def test_audit_head_follows_every_write(store: Any) -> None:
+    """The cache key of tiles and query indexes: it must change with each recorded write."""
+    before = store.audit_head()
+    entries = store.audit_log()
+    assert before == (len(entries), entries[-1].id if entries else 0)
+    store.create_plan("审计测试规划", level=PlanLevel.COUNTY, type=PlanType.MASTER)
+    after = store.audit_head()
+    assert after[0] == before[0] + 1 and after[1] > before[1]

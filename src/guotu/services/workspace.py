@@ -76,5 +76,5 @@ def data_version(store: Any) -> str:
     What is *in force* also changes with the date, so a cache of as-of reads must key on
     the as-of date as well.
     """
-    entries = store.audit_log()
-    return f"{store.path}#{len(entries)}:{entries[-1].id if entries else 0}"
+    count, last = store.audit_head()
+    return f"{store.path}#{count}:{last}"

@@ -400,6 +400,12 @@ class PlanCatalog:
             (_now().isoformat(), actor or "guotu", action, obj, reason,
              json.dumps(detail or {}, ensure_ascii=False, default=str)))
 
+    def audit_head(self) -> tuple[int, int]:
+        """(number of audit entries, last entry id): changes with every write, costs one
+        indexed query (the key of caches of tiles and query indexes)."""
+        row = self._run("SELECT count(*), coalesce(max(id), 0) FROM guotu_audit").fetchone()
+        return int(row[0]), int(row[1])
+
     def audit_log(self, *, object_prefix: str | None = None, limit: int | None = None
                   ) -> list[AuditEntry]:
         """The audit log, oldest first (optionally only objects starting with a prefix)."""

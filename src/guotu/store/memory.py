@@ -185,6 +185,11 @@ class MemoryStore(PlanCatalog):
         self._audit_rows.append(AuditEntry(len(self._audit_rows) + 1, _now().isoformat(),
                                            actor or "guotu", action, obj, reason, detail))
 
+    def audit_head(self) -> tuple[int, int]:
+        """(number of audit entries, last entry id)."""
+        rows = self._audit_rows
+        return len(rows), rows[-1].id if rows else 0
+
     def audit_log(self, *, object_prefix: str | None = None, limit: int | None = None
                   ) -> list[AuditEntry]:
         """The audit log, oldest first (optionally only objects starting with a prefix)."""
