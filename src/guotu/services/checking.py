@@ -43,6 +43,7 @@ __all__ = [
     "QualityReport",
     "Repair",
     "check_workspace",
+    "frame_attributes",
     "load_check_list",
     "read_layer_data",
     "repair_layers",
@@ -175,26 +176,31 @@ def load_check_list(path: str | Path | None = None) -> tuple[CheckSpec, ...]:
     return parse_check_list(data, source=source)
 
 
+def frame_attributes(frame: Any) -> dict[str, Any]:
+    """A GeoDataFrame's columns (not its geometry) as object arrays, nulls as ``None``."""
+    return {c: np.asarray(frame[c].astype(object).where(frame[c].notna(), None).to_numpy(),
+                          dtype=object)
+            for c in frame.columns if c != frame.geometry.name}
+
+
 def read_layer_data(store: GeoPackageStore, info: LayerInfo, *, as_of: date | None = None,
-                    known_at: datetime | None = None) -> LayerData:
+                    known_at: datetime | None = None, version_id: int | None = None
+                    ) -> LayerData:
     """Read one workspace layer into the arrays the checks use.
 
     Examples
     --------
     >>> # read_layer_data(store, store.layer("规划用地")).fids[:3]
     """
-    frame = store.read_layer(info.name, as_of=as_of, known_at=known_at)
+    frame = store.read_layer(info.name, as_of=as_of, known_at=known_at, version_id=version_id)
     crs = frame.crs if frame.crs is not None else store.crs
     if crs is None:
         raise CRSError(f"Layer {info.name} has no CRS in workspace {store.path}.",
                        layer=info.name, fix="Import the layer again with --crs.")
-    attrs = {c: np.asarray(frame[c].astype(object).where(frame[c].notna(), None).to_numpy(),
-                           dtype=object)
-             for c in frame.columns if c != frame.geometry.name}
     return LayerData(name=info.name, role=info.role, crs=crs,
                      fids=np.asarray(frame.index.to_numpy(), dtype=np.int64),
                      geometries=np.asarray(frame.geometry.values, dtype=object),
-                     attributes=attrs)
+                     attributes=frame_attributes(frame))
 
 
 def _select(infos: Sequence[LayerInfo], names: Iterable[str] | None, path: Path) -> list[str]:

@@ -30,7 +30,7 @@ import jsonschema
 import numpy as np
 import yaml
 
-from guotu.domain.quality import LayerData, Severity
+from guotu.domain.quality import LayerData, Severity, as_text
 from guotu.domain.rules.evaluate import (
     OPERATORS,
     IndicatorRow,
@@ -239,7 +239,7 @@ def read_indicator_table(path: str | Path) -> list[IndicatorRow]:
     if _pick(frame.columns, _INDICATOR_COLUMNS["name"]) is None:
         # a title row or two above the header (常见：第一行为表名)
         for n in range(min(5, len(frame))):
-            cells = [_text(v) for v in frame.iloc[n].tolist()]
+            cells = [(as_text(v) or "") for v in frame.iloc[n].tolist()]
             if _pick(cells, _INDICATOR_COLUMNS["name"]) is not None:
                 frame = frame.iloc[n + 1:].set_axis(cells, axis=1).reset_index(drop=True)
                 header = n + 1
@@ -274,21 +274,17 @@ def read_indicator_table(path: str | Path) -> list[IndicatorRow]:
                     fix_zh="请填写纯数字，单位写在“单位”列。")
             values[key] = value
         unit_col, attr_col = cols["unit"], cols["attribute"]
-        unit = _text(rec.get(unit_col)) if unit_col else ""
+        unit = (as_text(rec.get(unit_col)) or "") if unit_col else ""
         if not unit:  # a unit written in the name: 生态保护红线面积（平方公里）
             bracket = re.search(r"[（(]([^（）()]+)[）)]\s*$", name)
             unit = bracket.group(1).strip() if bracket else ""
         rows.append(IndicatorRow(
             name=name, unit=unit, planned=values["planned"], allocated=values["allocated"],
-            attribute=_text(rec.get(attr_col)) if attr_col else "", row=i + header + 2))
+            attribute=(as_text(rec.get(attr_col)) or "") if attr_col else "", row=i + header + 2))
     return rows
 
 
-def _text(value: Any) -> str:
-    """A cell as stripped text; blank for None and NaN."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return str(value).strip()
+
 
 
 def _roles_needed(rules: Sequence[Rule], pack: RulePack) -> set[str]:
@@ -461,14 +457,7 @@ def review_plan(
                                 message_zh=f"规划 {plan_name} 没有 {role} 图层。",
                                 fix_zh="请用 guotu plan list 核对规划名称。")
         info = candidates[0]
-        frame_layer = read_layer_data(store, info)
-        frame = store.read_layer(info.name, version_id=version.id)
-        subject = LayerData(name=info.name, role=info.role, crs=frame_layer.crs,
-                            fids=np.asarray(frame.index.to_numpy(), dtype=np.int64),
-                            geometries=np.asarray(frame.geometry.values, dtype=object),
-                            attributes={c: np.asarray(frame[c].astype(object).where(
-                                frame[c].notna(), None).to_numpy(), dtype=object)
-                                for c in frame.columns if c != frame.geometry.name})
+        subject = read_layer_data(store, info, version_id=version.id)
         versions[info.name] = f"{plan_name} {label}（指定版本）"
         source_text = f"{plan_name}@{label}"
     else:

@@ -52,6 +52,7 @@ from guotu.domain.site import (
     render_sheet,
 )
 from guotu.errors import CRSError, GeometryError, InputError, NotFoundError
+from guotu.services.checking import frame_attributes
 from guotu.services.review import load_rule_pack
 from guotu.services.workspace import data_version
 
@@ -311,9 +312,7 @@ def _id_field(role: str) -> str:
 def _group(name: str, role: str, frame: Any, plan: str | None, version: Version | None,
            change: str | None) -> FeatureGroup:
     id_field = _id_field(role)
-    attrs = {c: np.asarray(frame[c].astype(object).where(frame[c].notna(), None).to_numpy(),
-                           dtype=object)
-             for c in frame.columns if c != frame.geometry.name}
+    attrs = frame_attributes(frame)
     fids = np.asarray(frame.index.to_numpy(), dtype=np.int64)
     ids = attrs.get(id_field)
     if ids is None:

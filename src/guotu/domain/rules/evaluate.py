@@ -184,6 +184,7 @@ class ReviewContext:
         self._zones: dict[tuple[Any, ...], ZoneSet] = {}
         self._areas: dict[int, FloatArray] = {}
         self._codes: dict[int, ObjArray] = {}
+        self._polygons: dict[int, ObjArray] = {}
 
     def layer(self, role: str) -> LayerData | None:
         """The reference layer of ``role`` (the subject if it has that role)."""
@@ -207,21 +208,30 @@ class ReviewContext:
         return self._codes[key]
 
     def polygons(self, layer: LayerData) -> ObjArray:
-        """The layer's geometries, invalid ones repaired, reduced to polygonal parts."""
-        geoms = layer.repaired
-        kinds = shapely.get_type_id(geoms)
-        out = np.asarray(geoms, dtype=object).copy()
-        odd = ~np.isin(kinds, POLYGONAL_TYPES)
-        if odd.any():
-            out[odd] = polygonal_parts(out[odd])
-        return out
+        """The layer's geometries, invalid ones repaired, reduced to polygonal parts (once
+        per layer: operators ask for them per finding)."""
+        key = id(layer)
+        if key not in self._polygons:
+            geoms = layer.repaired
+            kinds = shapely.get_type_id(geoms)
+            out = np.asarray(geoms, dtype=object).copy()
+            odd = ~np.isin(kinds, POLYGONAL_TYPES)
+            if odd.any():
+                out[odd] = polygonal_parts(out[odd])
+            self._polygons[key] = out
+        return self._polygons[key]
+
+    def usable(self, layer: LayerData) -> npt.NDArray[np.bool_]:
+        """Which features of ``layer`` have a polygon to measure (not missing, not empty)."""
+        polys = self.polygons(layer)
+        return np.asarray(~(shapely.is_missing(polys) | shapely.is_empty(polys)), dtype=bool)
 
     def areas(self, layer: LayerData) -> FloatArray:
         """Ellipsoidal area of every (repaired) polygon of ``layer`` (0 for lines/empty)."""
         key = id(layer)
         if key not in self._areas:
             geoms = self.polygons(layer)
-            usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            usable = self.usable(layer)
             out = np.zeros(len(geoms))
             if usable.any():
                 out[usable] = ellipsoidal_area_m2(geoms[usable], self.crs)
@@ -244,7 +254,7 @@ class ReviewContext:
                 keep = np.array([as_text(v) in wanted for v in vals.tolist()] if vals is not None
                                 else [False] * len(layer.fids), dtype=bool)
             geoms = self.polygons(layer)
-            keep &= ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            keep &= self.usable(layer)
             pos = np.flatnonzero(keep).astype(np.int64)
             index = prepare_zones(geoms[pos], self.crs) if len(pos) else None
             self._zones[key] = ZoneSet(layer, pos, index)
@@ -397,6 +407,12 @@ def run_review(pack: RulePack, kind: str, context: ReviewContext,
             findings.extend(result)
     findings.sort(key=ReviewFinding.sort_key)
     return ReviewRun(tuple(findings), rules, tuple(sorted(skipped, key=lambda s: s.rule)))
+
+
+def skipped_no_subject(rule: Rule) -> SkippedRule:
+    """The rule skipped because the review has no reviewed layer (an indicator review)."""
+    return SkippedRule(rule.id, "没有被审查的图层，规则未运行。",
+                       "There is no reviewed layer; the rule did not run.")
 
 
 def skipped_missing(rule: Rule, role: str) -> SkippedRule:

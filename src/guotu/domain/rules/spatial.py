@@ -31,7 +31,6 @@ from guotu.domain.rules.evaluate import (
     OperatorResult,
     ReviewContext,
     ReviewFinding,
-    SkippedRule,
     area_values,
     code_label,
     code_name,
@@ -40,6 +39,7 @@ from guotu.domain.rules.evaluate import (
     register_operator,
     share,
     skipped_missing,
+    skipped_no_subject,
     zone_text,
 )
 from guotu.domain.rules.pack import Rule
@@ -70,15 +70,10 @@ def suggested_code(rule: Rule, code: str | None) -> str | None:
     return None if default is None else str(default)
 
 
-def _no_subject(rule: Rule) -> SkippedRule:
-    return SkippedRule(rule.id, "没有被审查的图层，规则未运行。",
-                       "There is no reviewed layer; the rule did not run.")
-
 
 def _selected(rule: Rule, ctx: ReviewContext, layer: LayerData) -> np.ndarray:
     codes = ctx.codes(layer)
-    polys = ctx.polygons(layer)
-    usable = ~(shapely.is_missing(polys) | shapely.is_empty(polys))
+    usable = ctx.usable(layer)
     match = np.array([rule.matches_code(c) for c in codes.tolist()], dtype=bool)
     return np.flatnonzero(usable & match)
 
@@ -119,7 +114,7 @@ def forbid_overlap(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     """Features of the rule's codes overlapping the rule's zones (one finding per pair)."""
     subject = ctx.subject
     if subject is None:
-        return _no_subject(rule)
+        return skipped_no_subject(rule)
     zones = ctx.zones(rule)
     if zones is None:
         return skipped_missing(rule, rule.zone_role or "")
@@ -174,7 +169,7 @@ def require_within(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     """The part of each feature of the rule's codes outside the union of the zones."""
     subject = ctx.subject
     if subject is None:
-        return _no_subject(rule)
+        return skipped_no_subject(rule)
     zones = ctx.zones(rule)
     if zones is None:
         return skipped_missing(rule, rule.zone_role or "")
@@ -235,7 +230,7 @@ def route_conflict(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     """Special-plan routes (lines with a width, or polygons) through the rule's zones."""
     subject = ctx.subject
     if subject is None:
-        return _no_subject(rule)
+        return skipped_no_subject(rule)
     zones = ctx.zones(rule)
     if zones is None:
         return skipped_missing(rule, rule.zone_role or "")

@@ -27,6 +27,7 @@ from guotu.domain.rules.evaluate import (
     feature_text,
     make_finding,
     register_operator,
+    skipped_no_subject,
 )
 from guotu.domain.rules.pack import Rule
 
@@ -182,8 +183,7 @@ def code_check(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     """Unknown, malformed or retired land-use codes of the reviewed layer."""
     subject = ctx.subject
     if subject is None:
-        return SkippedRule(rule.id, "没有被审查的图层，规则未运行。",
-                           "There is no reviewed layer; the rule did not run.")
+        return skipped_no_subject(rule)
     codes = ctx.codes(subject)
     cache: dict[str, list[Any]] = {}
     out: list[ReviewFinding] = []

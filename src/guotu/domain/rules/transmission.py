@@ -33,6 +33,7 @@ from guotu.domain.rules.evaluate import (
     register_operator,
     share,
     skipped_missing,
+    skipped_no_subject,
 )
 from guotu.domain.rules.pack import Rule
 
@@ -41,21 +42,12 @@ __all__ = ["dominant", "indicator_limits", "unit_share", "unit_totals", "use_com
 _COMPARE = {"le": ("高于", "above", "高于", "减少"), "ge": ("低于", "below", "低于", "增加")}
 
 
-def _no_subject(rule: Rule) -> SkippedRule:
-    return SkippedRule(rule.id, "没有被审查的图层，规则未运行。",
-                       "There is no reviewed layer; the rule did not run.")
-
-
-def _usable(ctx: ReviewContext, layer: LayerData) -> np.ndarray:
-    polys = ctx.polygons(layer)
-    return np.asarray(~(shapely.is_missing(polys) | shapely.is_empty(polys)), dtype=bool)
-
 
 def dominant(ctx: ReviewContext, subject: LayerData, sel: np.ndarray, ref: LayerData
              ) -> dict[int, list[tuple[int, float, Any]]]:
     """For each selected subject position: its overlaps with ``ref`` as (ref position, area,
     geometry), largest first (ties by reference id, so the order of features never matters)."""
-    ref_ok = np.flatnonzero(_usable(ctx, ref))
+    ref_ok = np.flatnonzero(ctx.usable(ref))
     if not len(sel) or not len(ref_ok):
         return {}
     index = prepare_zones(ctx.polygons(ref)[ref_ok], ctx.crs)
@@ -75,7 +67,7 @@ def use_compatibility(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     """Features whose use the dominant reference use does not admit."""
     subject = ctx.subject
     if subject is None:
-        return _no_subject(rule)
+        return skipped_no_subject(rule)
     role = str(rule.args.get("reference_role", "planned_land_use"))
     ref = ctx.layer(role)
     if ref is None:
@@ -84,7 +76,7 @@ def use_compatibility(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     table = ctx.pack.table(str(table_name)) if table_name else None
     codes = ctx.codes(subject)
     ref_codes = ctx.codes(ref)
-    sel = np.flatnonzero(_usable(ctx, subject) & np.array(
+    sel = np.flatnonzero(ctx.usable(subject) & np.array(
         [c is not None and rule.matches_code(c) for c in codes.tolist()], dtype=bool))
     over = dominant(ctx, subject, sel, ref)
     areas = ctx.areas(subject)
@@ -168,7 +160,7 @@ def unit_totals(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     """Per unit and category: parcel area total against the unit's allocation field."""
     subject = ctx.subject
     if subject is None:
-        return _no_subject(rule)
+        return skipped_no_subject(rule)
     role = str(rule.args.get("unit_role", "detailed_unit"))
     units = ctx.layer(role)
     if units is None:
@@ -177,11 +169,10 @@ def unit_totals(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     by_key, keys = _group(ctx, subject, units, join)
     codes = ctx.codes(subject)
     areas = ctx.areas(subject)
-    usable = _usable(ctx, subject)
+    usable = ctx.usable(subject)
     tol = rule.tol("area_m2")
     out: list[ReviewFinding] = []
     categories: Sequence[Mapping[str, Any]] = rule.args.get("categories") or ()
-    sets = ctx.pack.sets
     # only the units the reviewed plan has parcels in: a plan of one unit says nothing of
     # the others
     present = sorted({by_key[k] for k, ok in zip(keys.tolist(), usable.tolist(), strict=True)
@@ -194,8 +185,8 @@ def unit_totals(rule: Rule, ctx: ReviewContext) -> OperatorResult:
             f"Unit layer {units.name} has none of the fields {', '.join(missing)}; the rule "
             "did not run.")
     for cat in categories:
-        include = _expand(cat.get("codes", ()), sets)
-        exclude = _expand(cat.get("exclude", ()), sets)
+        include = tuple(str(c) for c in cat.get("codes", ()))   # @sets resolved at parse
+        exclude = tuple(str(c) for c in cat.get("exclude", ()))
         fld = str(cat.get("field"))
         compare = str(cat.get("compare", "le"))
         alloc = units.attributes.get(fld)
@@ -225,14 +216,6 @@ def unit_totals(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     return out
 
 
-def _expand(values: Sequence[Any], sets: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
-    out: list[str] = []
-    for v in values:
-        text = str(v)
-        out.extend(sets.get(text[1:], ()) if text.startswith("@") else (text,))
-    return tuple(out)
-
-
 def _unit_finding(rule: Rule, ctx: ReviewContext, parcels: LayerData, units: LayerData, u: int,
                   members: list[int], cat: Mapping[str, Any], compare: str, total: float,
                   limit: float, excess: float) -> ReviewFinding:
@@ -259,17 +242,17 @@ def unit_share(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     """Per unit: the share of ``args.codes`` in its parcel area against ``max_share_pct``."""
     subject = ctx.subject
     if subject is None:
-        return _no_subject(rule)
+        return skipped_no_subject(rule)
     role = str(rule.args.get("unit_role", "detailed_unit"))
     units = ctx.layer(role)
     if units is None:
         return skipped_missing(rule, role)
     by_key, keys = _group(ctx, subject, units, str(rule.args.get("join_field", "DYBH")))
-    prefixes = _expand(rule.args.get("codes", ()), ctx.pack.sets)
+    prefixes = tuple(str(c) for c in rule.args.get("codes", ()))  # @sets resolved at parse
     limit = float(rule.args.get("max_share_pct", 100.0))
     codes = ctx.codes(subject)
     areas = ctx.areas(subject)
-    usable = _usable(ctx, subject)
+    usable = ctx.usable(subject)
     total: dict[int, float] = {}
     part: dict[int, float] = {}
     members: dict[int, list[int]] = {}
@@ -303,13 +286,13 @@ def indicator_limits(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     """Each feature's indicators against its parent's (join by field or dominant overlap)."""
     subject = ctx.subject
     if subject is None:
-        return _no_subject(rule)
+        return skipped_no_subject(rule)
     role = str(rule.args.get("parent_role", "detailed_unit"))
     parent = ctx.layer(role)
     if parent is None:
         return skipped_missing(rule, role)
     join: Mapping[str, Any] = rule.args.get("join") or {"field": "DYBH"}
-    usable = _usable(ctx, subject)
+    usable = ctx.usable(subject)
     parent_of: dict[int, int] = {}
     if "field" in join:
         by_key, keys = _group(ctx, subject, parent, str(join["field"]))
