@@ -8,7 +8,8 @@ The tree::
     │   ├── RulePackError           a rule pack that does not validate
     │   ├── LayerError              a file, layer, feature or field that cannot be imported
     │   ├── GeometryError           a geometry that cannot be used even after explicit repair
-    │   └── CRSError                missing, unknown or unsuitable coordinate reference system
+    │   ├── CRSError                missing, unknown or unsuitable coordinate reference system
+    │   └── TooLargeError           an upload or request beyond a size limit (HTTP 413)
     ├── NotFoundError               a workspace, layer, code or role that does not exist (exit 2, HTTP 404)
     ├── StoreError                  the store failed (exit 3, HTTP 500)
     │   ├── StoreUnavailableError   cannot open or reach the store
@@ -37,6 +38,7 @@ __all__ = [
     "StoreError",
     "StoreIntegrityError",
     "StoreUnavailableError",
+    "TooLargeError",
 ]
 
 
@@ -171,6 +173,14 @@ class CRSError(InputError):
     """A missing, unknown or unsuitable coordinate reference system."""
 
     code = "crs-error"
+
+
+class TooLargeError(InputError):
+    """An upload or request beyond a size limit (a setting), or an archive that unpacks to
+    more than its limit (a zip bomb)."""
+
+    code = "too-large"
+    http_status = 413
 
 
 class NotFoundError(GuotuError):

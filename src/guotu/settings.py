@@ -34,7 +34,13 @@ class Settings:
     max_bbox_area_km2
         Largest bbox an items or query request may ask for.
     max_upload_mb
-        Largest uploaded file (plan upload, site-query polygon).
+        Largest request body: an uploaded plan or table, a site-query polygon.
+    max_unzipped_mb
+        Largest total an uploaded zip may unpack to (zip bombs stop here).
+    max_zip_members
+        Most files an uploaded zip may hold.
+    review_jobs_queued
+        Most review jobs waiting or running at once; more answer 429 (try again later).
     max_query_vertices
         Largest polygon a site query accepts.
     tile_cache_tiles
@@ -48,6 +54,9 @@ class Settings:
     default_items_limit: int = 100
     max_bbox_area_km2: float = 10_000.0
     max_upload_mb: float = 200.0
+    max_unzipped_mb: float = 2_000.0
+    max_zip_members: int = 10_000
+    review_jobs_queued: int = 4
     max_query_vertices: int = 100_000
     tile_cache_tiles: int = 20_000
 

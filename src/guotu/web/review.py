@@ -5,41 +5,66 @@
   recorded plan version (``source=PLAN@LABEL``) with a bundled rule pack; the answer is the
   ``guotu review --json`` document plus ``report_id``, ``links`` to the report downloads and
   ``map``, the findings as a GeoJSON FeatureCollection in CRS84 for web maps.
+* ``POST /review/{kind}/jobs`` (multipart): the same review as a background job, of the
+  workspace layer or of an uploaded plan (``file``: a zipped Shapefile or FileGDB, GeoPackage,
+  GeoJSON or FlatGeobuf; for ``indicators`` the CSV/XLSX indicator table; ``table``: an
+  attribute table joined to the plan, as ``guotu import --table``). Answers 202 with the job's
+  ``id`` and its ``monitor`` link.
+* ``GET /review/jobs/{id}``: the job's ``status`` (queued, running, done, failed), its
+  ``progress`` (the rule being run, rules done, rule count) and, when done, the ``result``
+  (the document of ``POST /review/{kind}``) or the ``error``.
 * ``GET /review/reports/{report_id}.{html,xlsx}``: the report of that run, written by the same
   writers as ``guotu review --html/--xlsx``.
 
 Files on the server are never read from a request: ``source`` is only a recorded version and
-``rules``/``profile`` only a built-in id. The last few reports are kept in memory
-(``app.state``); an expired ``report_id`` answers 404 and the fix is to run the review again.
+``rules``/``profile`` only a built-in id; an upload is written into a temporary folder of its
+own within the limits of :mod:`guotu.services.uploads` and removed when its review ends. Jobs
+run one at a time on a worker thread, each with its own store. The last few reports and jobs
+are kept in memory (``app.state``); an expired ``report_id`` answers 404 and the fix is to run
+the review again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import logging
 import tempfile
 import threading
+import uuid
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 from pyproj import CRS, Transformer
+from starlette.exceptions import HTTPException
 
 from guotu.domain.rules.pack import KINDS
-from guotu.errors import ConfigError, NotFoundError
+from guotu.errors import ConfigError, GuotuError, NotFoundError
 from guotu.io.review_report import write_review_html, write_review_xlsx
 from guotu.services.review import ReviewReport, load_rule_pack, review_plan
 from guotu.services.review_output import review_document, review_json
+from guotu.services.uploads import UploadLimits, find_dataset, save_upload, unpack_zip
+from guotu.services.workspace import open_workspace
+from guotu.settings import Settings
 from guotu.web.app import open_store
 
-__all__ = ["REPORTS_KEPT", "router"]
+__all__ = ["JOBS_KEPT", "REPORTS_KEPT", "router"]
+
+log = logging.getLogger(__name__)
 
 #: How many review reports the app keeps for download (oldest dropped first).
 REPORTS_KEPT = 8
+#: How many finished review jobs the app remembers (oldest dropped first).
+JOBS_KEPT = 32
 #: Review kinds that run on the workspace alone (``indicators`` needs an uploaded table).
 WORKSPACE_KINDS = tuple(k for k in KINDS if k != "indicators")
 
@@ -52,15 +77,32 @@ _FORMATS = {"html": ("text/html; charset=utf-8", write_review_html),
                      write_review_xlsx)}
 
 
-def _reports(request: Request) -> OrderedDict[str, tuple[ReviewReport, str]]:
-    state = request.app.state
+def _state_dict(state: Any, name: str) -> OrderedDict[str, Any]:
     with _LOCK:
-        found: OrderedDict[str, tuple[ReviewReport, str]] | None = getattr(
-            state, "review_reports", None)
+        found: OrderedDict[str, Any] | None = getattr(state, name, None)
         if found is None:
             found = OrderedDict()
-            state.review_reports = found
+            setattr(state, name, found)
     return found
+
+
+def _reports(request: Request) -> OrderedDict[str, tuple[ReviewReport, str]]:
+    return _state_dict(request.app.state, "review_reports")
+
+
+def _check_kind(kind: str, source: str | None, *, has_file: bool = False) -> None:
+    """Refuse kinds and sources a web review cannot run."""
+    if kind not in KINDS or (kind not in WORKSPACE_KINDS and not has_file):
+        raise ConfigError(f"Review kind {kind!r} cannot run over HTTP on the workspace alone.",
+                          fix=f"Use one of: {', '.join(WORKSPACE_KINDS)}; indicators needs "
+                              "the indicator table uploaded (POST /review/indicators/jobs).",
+                          message_zh=f"审查类型 {kind!r} 不能仅凭工作空间在网页上运行。",
+                          fix_zh=f"请使用：{'、'.join(WORKSPACE_KINDS)}；指标审查需上传规划指标表。")
+    if source is not None and "@" not in source:
+        raise ConfigError("source must be a recorded plan version PLAN@LABEL.",
+                          fix="Upload the file instead (POST /review/KIND/jobs with file=…).",
+                          message_zh="source 只能是已登记的规划版本 PLAN@LABEL。",
+                          fix_zh="文件请通过上传提交审查。")
 
 
 def _builtin(name: str | None, what: str) -> str | None:
@@ -117,22 +159,24 @@ def post_review(
     ConfigError
         An unknown kind, ``indicators`` (needs a table), or a pack that is not built in.
     """
-    if kind not in WORKSPACE_KINDS:
-        raise ConfigError(f"Review kind {kind!r} cannot run over HTTP on the workspace alone.",
-                          fix=f"Use one of: {', '.join(WORKSPACE_KINDS)}.",
-                          message_zh=f"审查类型 {kind!r} 不能仅凭工作空间在网页上运行。",
-                          fix_zh=f"请使用：{'、'.join(WORKSPACE_KINDS)}。")
-    if source is not None and "@" not in source:
-        raise ConfigError("source must be a recorded plan version PLAN@LABEL.",
-                          fix="Review files with `guotu review KIND FILE`.",
-                          message_zh="source 只能是已登记的规划版本 PLAN@LABEL。",
-                          fix_zh="审查文件请用命令行 guotu review 类型 文件。")
+    _check_kind(kind, source)
     pack = load_rule_pack(_builtin(rules, "rules") or "cn-base", _builtin(profile, "profile"))
     report = review_plan(store, kind, source, pack=pack, as_of=as_of, known_at=known_at)
+    return _publish(request.app.state, report, lang)
+
+
+def _publish(state: Any, report: ReviewReport, lang: str) -> dict[str, Any]:
+    """The ``--json`` document of ``report`` with ``report_id``, ``links`` and ``map``; the
+    report is kept for download. The workspace is named by its file name only (a response
+    never shows a server path or a database URL)."""
+    where = report.workspace
+    shown = "PostGIS" if "://" in where or where.startswith("env:") else Path(where).name
+    report = dataclasses.replace(report, workspace=shown)
     doc = review_json(report, lang)
-    stamp = repr((kind, source, doc["stamp"], lang, [f["message"] for f in doc["findings"]]))
+    stamp = repr((report.kind, report.source, doc["stamp"], lang,
+                  [f["message"] for f in doc["findings"]]))
     report_id = hashlib.sha256(stamp.encode()).hexdigest()[:16]
-    reports = _reports(request)
+    reports: OrderedDict[str, tuple[ReviewReport, str]] = _state_dict(state, "review_reports")
     with _LOCK:
         reports[report_id] = (report, lang)
         reports.move_to_end(report_id)
@@ -177,3 +221,200 @@ def get_report(request: Request, report_id: str, fmt: str) -> Response:
     name = f"review-{report.kind}-{report_id}.{fmt}"
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# -- background jobs (uploaded plans) --------------------------------------------------------
+@dataclass
+class _Job:
+    """One review job; fields change under ``_LOCK`` only."""
+
+    id: str
+    kind: str
+    lang: str
+    status: str = "queued"
+    rule: str | None = None
+    done: int = 0
+    total: int = 0
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    created: str = field(default_factory=lambda: datetime.now().astimezone().isoformat(
+        timespec="seconds"))
+
+    def to_dict(self) -> dict[str, Any]:
+        with _LOCK:
+            return {"id": self.id, "kind": self.kind, "status": self.status,
+                    "created": self.created,
+                    "progress": {"rule": self.rule, "done": self.done, "total": self.total},
+                    "result": self.result, "error": self.error,
+                    "links": [{"rel": "self", "type": "application/json",
+                               "href": f"/review/jobs/{self.id}"}]}
+
+
+def _executor(state: Any) -> ThreadPoolExecutor:
+    with _LOCK:
+        pool: ThreadPoolExecutor | None = getattr(state, "review_executor", None)
+        if pool is None:
+            pool = ThreadPoolExecutor(1, thread_name_prefix="guotu-review")
+            state.review_executor = pool
+    return pool
+
+
+def _error_dict(exc: GuotuError, folder: Path, lang: str) -> dict[str, Any]:
+    """The error of a failed job as the web app answers errors, with the job folder's
+    location cut out of every text (the user sees the names of their own files)."""
+    def cut(text: Any) -> Any:
+        if not isinstance(text, str):
+            return text
+        for prefix in (str(folder.resolve()) + "/", str(folder) + "/"):
+            text = text.replace(prefix, "")
+        return text
+
+    shown = type(exc)(cut(exc.message), file=cut(exc.file), layer=exc.layer,
+                      feature=exc.feature, field=exc.field, fix=cut(exc.fix),
+                      message_zh=cut(exc.message_zh), fix_zh=cut(exc.fix_zh))
+    out = {k: v for k, v in shown.to_dict().items() if k not in ("message", "message_zh")}
+    out["message"] = shown.render(lang)
+    return out
+
+
+def _run_job(state: Any, job: _Job, settings: Settings, folder: tempfile.TemporaryDirectory[str],
+             source: Path | str | None, table: Path | None, options: dict[str, Any]) -> None:
+    def tick(rule: str, n: int, total: int) -> None:
+        with _LOCK:
+            job.rule, job.done, job.total = rule, n - 1, total
+
+    with _LOCK:
+        job.status = "running"
+    try:
+        store = open_workspace(settings.workspace)
+        try:
+            report = review_plan(store, job.kind, source, table=table, progress=tick, **options)
+        finally:
+            store.close()
+        if isinstance(source, Path):  # the user's file name, not the job folder
+            report = dataclasses.replace(
+                report, source=source.relative_to(Path(folder.name)).as_posix())
+        doc = _publish(state, report, job.lang)
+        with _LOCK:
+            job.status, job.result, job.done = "done", doc, job.total
+    except GuotuError as exc:
+        with _LOCK:
+            job.status, job.error = "failed", _error_dict(exc, Path(folder.name), job.lang)
+    except Exception:
+        log.exception("Review job %s failed", job.id)
+        with _LOCK:
+            job.status = "failed"
+            job.error = {"code": "internal-error", "status": 500,
+                         "message": "服务器内部错误，已记录日志。" if job.lang == "zh"
+                         else "Internal server error; it was logged."}
+    finally:
+        folder.cleanup()
+
+
+def _limits(settings: Settings) -> UploadLimits:
+    mib = 1024 * 1024
+    return UploadLimits(max_bytes=int(settings.max_upload_mb * mib),
+                        max_unzipped_bytes=int(settings.max_unzipped_mb * mib),
+                        max_members=settings.max_zip_members)
+
+
+def _receive(upload: UploadFile, folder: Path, limits: UploadLimits,
+             source_layer: str | None) -> Path:
+    """Save an upload into ``folder``; a zip is unpacked and its one dataset returned."""
+    def chunks() -> Any:
+        while block := upload.file.read(1024 * 1024):
+            yield block
+
+    path = save_upload(chunks(), upload.filename, folder, limits)
+    if path.suffix.lower() != ".zip":
+        return path
+    return find_dataset(unpack_zip(path, folder, limits), path.name, source_layer)
+
+
+@router.post("/review/{kind}/jobs", status_code=202,
+             summary="Start a review of an uploaded plan or of the workspace (background job)")
+def post_review_job(
+    request: Request,
+    kind: str,
+    file: Annotated[UploadFile | None, File(description="The plan: a zipped Shapefile or "
+                                                        "FileGDB, .gpkg, .geojson or .fgb; for "
+                                                        "indicators the CSV/XLSX table")] = None,
+    table: Annotated[UploadFile | None, File(description="Attribute table joined to the plan "
+                                                         "(CSV/XLSX)")] = None,
+    source_layer: Annotated[str | None, Form(description="Layer or file name inside the "
+                                                         "upload, when it holds several")] = None,
+    table_key: Annotated[str | None, Form(description="Join field of the table")] = None,
+    source: Annotated[str | None, Query(description="A recorded version PLAN@LABEL")] = None,
+    rules: Annotated[str, Query(description="Built-in rule pack id")] = "cn-base",
+    profile: Annotated[str | None, Query(description="Built-in profile id")] = None,
+    as_of: Annotated[date | None, Query(description="Plans in force on this date")] = None,
+    known_at: Annotated[datetime | None, Query(description="Record time (UTC)")] = None,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+) -> JSONResponse:
+    """Queue the review; answer 202 with the job (poll its ``self`` link).
+
+    Raises
+    ------
+    ConfigError, LayerError, TooLargeError
+        A kind or pack we cannot run, an upload we cannot read or beyond the limits.
+    """
+    has_file = file is not None and bool(file.filename)
+    _check_kind(kind, source, has_file=has_file)
+    if has_file and source is not None:
+        raise ConfigError("Give either an uploaded file or source=PLAN@LABEL, not both.",
+                          message_zh="上传文件与 source=PLAN@LABEL 只能二选一。")
+    pack = load_rule_pack(_builtin(rules, "rules") or "cn-base", _builtin(profile, "profile"))
+    settings: Settings = request.app.state.settings
+    state = request.app.state
+    jobs: OrderedDict[str, _Job] = _state_dict(state, "review_jobs")
+    with _LOCK:
+        busy = sum(1 for j in jobs.values() if j.status in ("queued", "running"))
+    if busy >= settings.review_jobs_queued:
+        raise HTTPException(429, "审查任务已满，请稍后再试。" if lang == "zh" else
+                            "Too many review jobs are waiting; try again later.")
+    folder = tempfile.TemporaryDirectory(prefix="guotu-upload-")
+    try:
+        limits = _limits(settings)
+        where = Path(folder.name)
+        subject: Path | str | None = source
+        if has_file and file is not None:
+            subject = _receive(file, where, limits, source_layer)
+        joined = None
+        if table is not None and table.filename:
+            joined = _receive(table, where, limits, None)
+    except BaseException:
+        folder.cleanup()
+        raise
+    job = _Job(id=uuid.uuid4().hex[:16], kind=kind, lang=lang)
+    with _LOCK:
+        jobs[job.id] = job
+        while len(jobs) > JOBS_KEPT:
+            oldest = next(iter(jobs))
+            if jobs[oldest].status in ("queued", "running"):
+                break
+            jobs.popitem(last=False)
+    options = {"pack": pack, "as_of": as_of, "known_at": known_at, "table_key": table_key,
+               "source_layer": None if has_file else source_layer}
+    _executor(state).submit(_run_job, state, job, settings, folder, subject, joined, options)
+    return JSONResponse(job.to_dict(), status_code=202,
+                        headers={"Location": f"/review/jobs/{job.id}"})
+
+
+@router.get("/review/jobs/{job_id}", summary="A review job's status, progress and result")
+def get_review_job(request: Request, job_id: str) -> dict[str, Any]:
+    """The job document (see :func:`post_review_job`).
+
+    Raises
+    ------
+    NotFoundError
+        An unknown or forgotten job.
+    """
+    jobs: OrderedDict[str, _Job] = _state_dict(request.app.state, "review_jobs")
+    with _LOCK:
+        job = jobs.get(job_id)
+    if job is None:
+        raise NotFoundError(f"Review job {job_id} is unknown or no longer kept.",
+                            fix="Start the review again (POST /review/KIND/jobs).",
+                            message_zh=f"审查任务 {job_id} 不存在或已过期。",
+                            fix_zh="请重新提交审查。")
+    return job.to_dict()
