@@ -91,3 +91,61 @@ def test_review_errors(demo: dict[str, Any]) -> None:
     assert client.post("/review/master-plan", params={"source": "/tmp/x.shp"}).status_code == 400
     assert client.get("/review/reports/0000.html").status_code == 404
     assert client.get("/review/reports/0000.pdf").status_code == 404
+
+
+def amend_land_use(workspace: Path, avoid: set[str] | None = None) -> dict[str, Any]:
+    """Record 2025修改 of the master-plan land use: two parcels recoded (to 0701 and 1401),
+    one removed, none of them in ``avoid``. Returns their BSM and old codes."""
+    from datetime import date
+
+    from guotu.store.catalog import VersionSpec
+    from guotu.store.geopackage import GeoPackageStore
+
+    with GeoPackageStore.open(workspace) as store:
+        info = store.layer("GHYD")
+        frame = store.read_layer("GHYD")
+        frame = frame.sort_values("BSM")
+        pickable = frame.index[~frame["BSM"].isin(avoid or set())]
+        first, second, gone = pickable[:3]
+        old = {frame.at[i, "BSM"]: frame.at[i, "YDYHFLDM"] for i in (first, second, gone)}
+        frame.loc[first, "YDYHFLDM"] = "0701" if old[frame.at[first, "BSM"]] != "0701" else "1401"
+        frame.loc[second, "YDYHFLDM"] = "1401" if old[frame.at[second, "BSM"]] != "1401" else "0701"
+        new = {frame.at[i, "BSM"]: frame.at[i, "YDYHFLDM"] for i in (first, second)}
+        removed = frame.at[gone, "BSM"]
+        frame = frame.drop(index=[gone]).reset_index(drop=True)
+        store.write_layer("GHYD", info.role, frame, column_types=info.columns,
+                          geometry_type=info.geometry_type,
+                          version=VersionSpec(info.plan, "2025修改",
+                                              valid_from=date(2025, 7, 1),
+                                              approval_no="示政字〔2025〕12号"),
+                          reason="test amendment")
+    return {"plan": info.plan, "old": old, "new": new, "removed": removed}
+
+
+def test_plans_and_version_diff(tmp_path: Path) -> None:
+    result = build_demo(tmp_path / "demo.gpkg", tmp_path / "files", parcels=3000, seed=7)
+    change = amend_land_use(result.workspace)
+    client = TestClient(create_app(Settings(workspace=str(result.workspace))))
+    plans = {p["name"]: p for p in client.get("/ui/plans.json").json()}
+    plan = plans[change["plan"]]
+    first_label = plan["versions"][0]["label"]
+    assert [v["label"] for v in plan["versions"]] == [first_label, "2025修改"]
+    assert plan["versions"][1]["parent"] == first_label
+    assert plan["versions"][1]["approval_no"] == "示政字〔2025〕12号"
+    doc = client.get("/ui/diff.json", params={"plan": change["plan"], "from": first_label,
+                                              "to": "2025修改"}).json()
+    (layer,) = doc["layers"]
+    assert (layer["layer"], layer["changed"], layer["removed"], layer["added"]) == (
+        "GHYD", 2, 1, 0)
+    drawn = {f["properties"]["key"]: f["properties"] for f in doc["map"]["features"]}
+    assert drawn[change["removed"]]["kind"] == "removed"
+    for bsm, code in change["new"].items():
+        assert drawn[bsm]["kind"] == "changed"
+        assert (drawn[bsm]["from_code"], drawn[bsm]["to_code"]) == (change["old"][bsm], code)
+    lon, lat = doc["map"]["features"][0]["geometry"]["coordinates"][0][0][0]
+    assert 116 < lon < 119 and 35 < lat < 38
+    moved = sum(m["area_m2"] for m in layer["matrix"] if m["from"] != m["to"])
+    assert moved > 0
+    missing = client.get("/ui/diff.json", params={"plan": change["plan"], "from": first_label,
+                                                  "to": "2030版"})
+    assert missing.status_code == 404

@@ -26,6 +26,7 @@ from guotu.demo.build import build_demo
 from guotu.settings import Settings
 from guotu.web.app import create_app
 from guotu.web.ui import vendor_files
+from tests.web.test_ui_app import amend_land_use
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +69,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     base = tmp_path_factory.mktemp("ui_browser")
     result = build_demo(base / "demo.gpkg", base / "files", parcels=3000, seed=20261122)
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    planted = {str(f) for i in manifest["items"]
+               for f in i.get("features", []) + i.get("other_features", [])}
+    amendment = amend_land_use(result.workspace, avoid=planted)
     port = _free_port()
     app = create_app(Settings(workspace=str(result.workspace)))
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -80,7 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         time.sleep(0.05)
     try:
         yield {"url": f"http://127.0.0.1:{port}", "items": {i["id"]: i for i in manifest["items"]},
-               "crs": manifest["crs"]}
+               "crs": manifest["crs"], "files": base / "files", "amendment": amendment}
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
@@ -197,10 +201,59 @@ def test_balance_table_and_english(page: Any) -> None:
     page.locator("[data-testid=balance-run]").click()
     page.wait_for_selector("[data-testid=balance-table]", timeout=30_000)
     assert "耕地" in page.locator("[data-testid=balance-table]").inner_text()
+    assert page.locator("[data-testid=balance-chart] canvas").count() == 1  # ECharts, from npm
     page.locator("[data-testid=lang]").click()
     assert page.title() == "Territorial spatial planning one map"
     assert "Ecological protection red line" in page.locator("[data-testid=layer-tree]").inner_text()
     table = page.locator("[data-testid=balance-table]").inner_text()
     assert "Code" in table and "耕地" not in table  # the table follows the language switch
     page.screenshot(path=str(SCREENSHOTS / "ui-balance-en.png"))
+    assert page.errors == []
+
+
+def test_upload_a_zipped_shapefile_and_review_it(page: Any, server: dict[str, Any],
+                                                tmp_path: Path) -> None:
+    import zipfile
+
+    bundle = tmp_path / "建设项目.zip"
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as z:
+        for part in sorted(server["files"].glob("建设项目.*")):
+            z.write(part, part.name)
+    page.locator("button[data-tab=review]").click()
+    page.locator("[data-testid=review-kind]").select_option("project")
+    page.locator("[data-testid=source-upload]").check()
+    page.locator("[data-testid=review-file]").set_input_files(str(bundle))
+    page.locator("[data-testid=review-run]").click()
+    page.wait_for_selector("[data-testid=finding], [data-testid=review-error]", timeout=60_000)
+    text = page.locator("[data-testid=review-result]").inner_text()
+    assert "建设项目/建设项目.shp" in text
+    planted = server["items"]["conflict.project.rjl.1"]["features"][0]
+    assert planted in text and "project.indicator_limits" in text
+    drawn = page.evaluate("() => window.guotuMap.getSource('findings').serialize().data"
+                          ".features.length")
+    assert drawn >= 1
+    page.screenshot(path=str(SCREENSHOTS / "ui-review-upload.png"))
+    assert page.errors == []
+
+
+def test_version_diff_lists_draws_and_charts_the_amendment(page: Any,
+                                                           server: dict[str, Any]) -> None:
+    change = server["amendment"]
+    page.locator("button[data-tab=diff]").click()
+    assert page.locator("[data-testid=diff-plan]").input_value() == change["plan"]
+    assert page.locator("[data-testid=diff-to]").input_value() == "2025修改"
+    page.locator("[data-testid=diff-run]").click()
+    page.wait_for_selector("[data-testid=diff-row]", timeout=30_000)
+    rows = page.locator("[data-testid=diff-row]")
+    assert rows.count() == 3
+    table = page.locator("[data-testid=diff-changes]").inner_text()
+    for bsm, code in change["new"].items():
+        assert bsm in table and code in table
+    assert change["removed"] in table and "删除" in table
+    drawn = page.evaluate("() => window.guotuMap.getSource('diff').serialize().data"
+                          ".features.length")
+    assert drawn == 3
+    assert page.locator("[data-testid=diff-chart] canvas").count() == 1
+    rows.first.click()
+    page.screenshot(path=str(SCREENSHOTS / "ui-diff.png"))
     assert page.errors == []

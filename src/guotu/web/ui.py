@@ -9,6 +9,9 @@
 * ``GET /ui/config.json``: the layers (name, role, geometry type, count), the workspace extent
   in lon/lat and the colour table of the legend.
 * ``GET /ui/balance.json?layer=GHYD&as_of=…``: the 用地平衡表 of a layer (``guotu stats``).
+* ``GET /ui/plans.json``: the plans with their versions (for the version-diff view).
+* ``GET /ui/diff.json?plan=…&from=…&to=…``: ``guotu diff --json`` of two versions, plus
+  ``map``, the changed features in lon/lat (at most :data:`DIFF_MAP_FEATURES`).
 
 When the npm assets are missing, ``/ui/`` answers 503 with a page that says how to install
 them; the API routes keep working.
@@ -16,10 +19,13 @@ them; the API routes keep working.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
+import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pyproj import CRS, Transformer
@@ -27,11 +33,13 @@ from pyproj import CRS, Transformer
 from guotu.domain.roles import get_role
 from guotu.errors import NotFoundError
 from guotu.services import features as svc
+from guotu.services.diff import diff_versions
 from guotu.services.stats import land_use_balance
 from guotu.services.workspace import data_version
 from guotu.web.app import open_store
 
-__all__ = ["CONTROL_LINE_COLOURS", "LAND_USE_COLOURS", "router", "vendor_files"]
+__all__ = ["CONTROL_LINE_COLOURS", "DIFF_MAP_FEATURES", "LAND_USE_COLOURS", "router",
+           "vendor_files"]
 
 STATIC = Path(__file__).parent / "static"
 #: The page's own files (``static/ui``).
@@ -41,7 +49,10 @@ NODE_MODULES = STATIC / "node_modules"
 _VENDOR = {
     "maplibre-gl.js": ("maplibre-gl/dist/maplibre-gl.js", "text/javascript"),
     "maplibre-gl.css": ("maplibre-gl/dist/maplibre-gl.css", "text/css"),
+    "echarts.min.js": ("echarts/dist/echarts.min.js", "text/javascript"),
 }
+#: Most changed features the diff view draws (the tables list every change).
+DIFF_MAP_FEATURES = 5_000
 _OWN = {"app.js": "text/javascript", "app.css": "text/css"}
 
 #: Level-1 classes of 用地用海分类 (自然资发〔2023〕234号) → fill colour. The colours follow the
@@ -197,3 +208,65 @@ def ui_balance(store: Store, layer: Annotated[str, Query()] = "GHYD",
     """The ``guotu stats --json`` document of ``layer`` in force on ``as_of``."""
     table = land_use_balance(store, layer, max_level=max_level, as_of=as_of)
     return table.to_dict()
+
+
+def _day(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@router.get("/ui/plans.json", summary="Plans and their versions")
+def ui_plans(store: Store) -> list[dict[str, Any]]:
+    """Every plan with its versions (oldest first) and the one in force today."""
+    out = []
+    for plan in store.plans():
+        versions = store.versions(plan.id)
+        current = store.resolve_version(plan.id)
+        labels = {v.id: v.label for v in versions}
+        out.append({"name": plan.name, "level": str(plan.level), "type": str(plan.type),
+                    "in_force": None if current is None else current.label,
+                    "versions": [{"label": v.label, "status": str(v.status),
+                                  "parent": labels.get(v.parent_id) if v.parent_id else None,
+                                  "valid_from": _day(v.valid_from), "valid_to": _day(v.valid_to),
+                                  "approval_no": v.approval_no,
+                                  "recorded_at": v.recorded_at.isoformat(timespec="seconds")}
+                                 for v in versions]})
+    return out
+
+
+@router.get("/ui/diff.json", summary="Differences between two versions of a plan")
+def ui_diff(store: Store, plan: Annotated[str, Query()],
+            old: Annotated[str, Query(alias="from")], new: Annotated[str, Query(alias="to")]
+            ) -> dict[str, Any]:
+    """``guotu diff --json`` of ``plan`` from one version to another, with ``map``: the
+    removed (old geometry), added and changed (new geometry) features in lon/lat."""
+    found = diff_versions(store, plan, old, new)
+    doc = found.to_dict()
+    features: list[dict[str, Any]] = []
+    to_lonlat = (Transformer.from_crs(CRS.from_user_input(store.crs), CRS.from_epsg(4326),
+                                      always_xy=True) if store.crs is not None else None)
+    for layer in found.layers:
+        code = layer.code_field
+        for change in layer.changes:
+            if len(features) >= DIFF_MAP_FEATURES or to_lonlat is None:
+                break
+            frame, fid = ((layer.old, change.old_fid) if change.kind == "removed"
+                          else (layer.new, change.new_fid))
+            if fid is None or fid not in frame.index:
+                continue
+            geom = frame.geometry.loc[fid]
+            if geom is None or geom.is_empty:
+                continue
+            before = layer.old[code].get(change.old_fid) if code and change.old_fid else None
+            after = layer.new[code].get(change.new_fid) if code and change.new_fid else None
+            lonlat = shapely.transform(geom, lambda xy, t=to_lonlat: np.column_stack(
+                t.transform(xy[:, 0], xy[:, 1])))
+            features.append({"type": "Feature", "id": len(features) + 1,
+                              "geometry": json.loads(shapely.to_geojson(lonlat)),
+                              "properties": {"layer": layer.layer, "kind": change.kind,
+                                             "key": change.key, "from_code": before,
+                                             "to_code": after,
+                                             "area_old_m2": change.area_old_m2,
+                                             "area_new_m2": change.area_new_m2}})
+    doc["map"] = {"type": "FeatureCollection", "features": features}
+    doc["map_truncated"] = sum(len(d.changes) for d in found.layers) > len(features)
+    return doc

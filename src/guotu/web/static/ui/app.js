@@ -1,5 +1,6 @@
 /* guotu web UI (一张图): the workspace's own vector tiles, layer tree, as-of date, site
- * query, plan review and 用地平衡表. Plain JavaScript over the app's API; no external
+ * query, plan review (workspace layer or an uploaded plan, as a job with progress),
+ * 用地平衡表 and version diff (charts by ECharts). Plain JavaScript over the app's API; no external
  * resource (no CDN, no basemap, no glyphs). */
 "use strict";
 
@@ -19,6 +20,14 @@ const TEXT = {
     code: "代码", name: "名称", features: "图斑数", areaHa: "面积(公顷)", sharePct: "占比(%)",
     totalArea: "合计", groups: { zones: "三区三线与边界", plans: "规划", other: "其他" },
     findingsLayer: "审查问题",
+    tabDiff: "版本对比", sourceWorkspace: "工作空间中的图层", sourceUpload: "上传成果文件",
+    planFile: "成果数据", planFileHint: "Shapefile、FileGDB 请压缩为 zip；指标审查请上传规划指标表（xlsx/csv）。",
+    tableFile: "属性表（可选）", tableKey: "关联字段", chooseFile: "请先选择要上传的文件。",
+    queued: "排队中…", rule: "规则", plan: "规划", from: "原版本", to: "新版本", compare: "对比",
+    added: "新增", removed: "删除", changed: "修改", noPlans: "工作空间中没有可对比的规划版本。",
+    sameVersion: "请选择两个不同的版本。", netChange: "面积变化(公顷)", layerCol: "图层",
+    key: "编号", fromCode: "原用途", toCode: "新用途", areaChange: "面积(m²)", noChange: "两个版本没有差别。",
+    truncated: "变化较多，地图只画出前 {n} 处。", balanceChart: "一级类面积(公顷)",
   },
   en: {
     title: "Territorial spatial planning one map", asOf: "As of", api: "API", layers: "Layers",
@@ -35,11 +44,19 @@ const TEXT = {
     code: "Code", name: "Name", features: "Features", areaHa: "Area (ha)", sharePct: "Share (%)",
     totalArea: "Total", groups: { zones: "Control lines and boundaries", plans: "Plans", other: "Other" },
     findingsLayer: "Review findings",
+    tabDiff: "Versions", sourceWorkspace: "Layer in the workspace", sourceUpload: "Upload a plan file",
+    planFile: "Plan data", planFileHint: "Zip a Shapefile or FileGDB; for the indicator review upload the indicator table (xlsx/csv).",
+    tableFile: "Attribute table (optional)", tableKey: "Join field", chooseFile: "Choose the file to upload first.",
+    queued: "Queued…", rule: "rule", plan: "Plan", from: "From version", to: "To version", compare: "Compare",
+    added: "added", removed: "removed", changed: "changed", noPlans: "No plan versions to compare in the workspace.",
+    sameVersion: "Choose two different versions.", netChange: "Area change (ha)", layerCol: "Layer",
+    key: "Key", fromCode: "From use", toCode: "To use", areaChange: "Area (m²)", noChange: "The two versions are the same.",
+    truncated: "Many changes: the map draws the first {n}.", balanceChart: "Area by level-1 class (ha)",
   },
 };
 const ZONE_ROLES = ["admin_boundary", "ecological_redline", "permanent_farmland", "urban_boundary"];
 const HIDDEN_BY_DEFAULT = ["DLTB", "XXGHDK", "XXGHDY", "BHTB", "TDZZXM"];
-const state = { lang: localStorage.getItem("guotu.lang") || "zh", config: null, map: null, asOf: "", review: null, balance: null, visible: {} };
+const state = { lang: localStorage.getItem("guotu.lang") || "zh", config: null, map: null, asOf: "", review: null, balance: null, visible: {}, plans: [], diff: null, charts: {} };
 
 const $ = (sel) => document.querySelector(sel);
 const t = (key) => TEXT[state.lang][key];
@@ -60,7 +77,7 @@ function applyText() {
   document.title = t("title");
   document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
   $("#lang").textContent = t("lang");
-  if (state.config) { buildLayerTree(); buildLegend(); renderBalance(); }
+  if (state.config) { buildLayerTree(); buildLegend(); renderBalance(); renderDiff(); }
 }
 
 function tileURL(name) {
@@ -124,9 +141,15 @@ function buildMap() {
   }
   sources.site = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
   sources.findings = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
+  sources.diff = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
   layers.push(
     { id: "findings-fill", type: "fill", source: "findings", paint: { "fill-color": ["match", ["get", "severity"], "error", "#c62828", "warning", "#ef8f00", "#1976d2"], "fill-opacity": 0.45 } },
     { id: "findings-line", type: "line", source: "findings", paint: { "line-color": ["match", ["get", "severity"], "error", "#b71c1c", "warning", "#e65100", "#0d47a1"], "line-width": ["case", ["boolean", ["feature-state", "selected"], false], 5, 2.5] } },
+  );
+  const diffColour = ["match", ["get", "kind"], "added", "#2e7d32", "removed", "#c62828", "#ef8f00"];
+  layers.push(
+    { id: "diff-fill", type: "fill", source: "diff", paint: { "fill-color": diffColour, "fill-opacity": 0.35 } },
+    { id: "diff-line", type: "line", source: "diff", paint: { "line-color": diffColour, "line-width": 2 } },
   );
   layers.push({ id: "site", type: "circle", source: "site", paint: { "circle-radius": 6, "circle-color": "#ffffff", "circle-stroke-color": "#1f3a5f", "circle-stroke-width": 3 } });
   const map = new maplibregl.Map({
@@ -263,32 +286,81 @@ function selectFinding(n) {
   map.fitBounds(bboxOf(feature.geometry), { padding: 80, maxZoom: 17, duration: 0 });
 }
 
+function reviewSource() {
+  return document.querySelector('input[name="review-source"]:checked').value;
+}
+
+function showProgress(job) {
+  const bar = $("#review-progress");
+  bar.hidden = false;
+  const p = job.progress || {};
+  const share = p.total ? p.done / p.total : 0;
+  bar.querySelector("div").style.width = `${(100 * share).toFixed(0)}%`;
+  bar.querySelector("span").textContent = job.status === "queued" ? t("queued")
+    : `${t("running")} ${p.done}/${p.total}${p.rule ? ` · ${t("rule")} ${p.rule}` : ""}`;
+}
+
 async function runReview() {
   const kind = $("#review-kind").value;
   const out = $("#review-result");
-  out.innerHTML = `<p class="hint">${t("running")}</p>`;
+  const form = new FormData();
+  if (reviewSource() === "upload") {
+    const file = $("#review-file").files[0];
+    if (!file) { out.innerHTML = `<p class="error">${t("chooseFile")}</p>`; return; }
+    form.append("file", file);
+    const table = $("#review-table").files[0];
+    if (table) form.append("table", table);
+    if ($("#review-key").value.trim()) form.append("table_key", $("#review-key").value.trim());
+  }
+  out.innerHTML = "";
   const params = new URLSearchParams({ lang: state.lang });
   if (state.asOf) params.set("as_of", state.asOf);
+  $("#review-run").disabled = true;
   try {
-    const doc = await getJSON(`/review/${kind}?${params}`, { method: "POST" });
-    state.review = doc;
-    state.map.getSource("findings").setData(doc.map);
-    const s = doc.summary.by_severity;
-    let html = `<p data-testid="review-summary">${t("total")} ${doc.summary.total}：<span class="sev sev-error">${t("error")} ${s.error}</span>
-      <span class="sev sev-warning">${t("warning")} ${s.warning}</span> <span class="sev sev-info">${t("info")} ${s.info}</span></p>`;
-    html += `<p>${t("download")}：` + doc.links.map((l) => `<a href="${esc(l.href)}" data-testid="download-${esc(l.title.toLowerCase())}">${esc(l.title)}</a>`).join(" · ") + "</p>";
-    if (!doc.findings.length) html += `<p>${t("noFindings")}</p>`;
-    doc.findings.forEach((f, i) => {
-      const n = i + 1;
-      html += `<div class="card finding" data-n="${n}" data-testid="finding"><span class="sev sev-${esc(f.severity)}">${t(f.severity)}</span>
-        <b>${n}. ${esc(f.title)}</b><div>${esc(f.message)}</div>
-        <div class="meta">${esc(f.rule)}${f.area_m2 != null ? ` · ${t("area")} ${fmt(f.area_m2)} m²` : ""} · ${esc(f.basis)}</div></div>`;
-    });
-    out.innerHTML = html;
-    out.querySelectorAll(".finding").forEach((el) => el.addEventListener("click", () => selectFinding(Number(el.dataset.n))));
+    let job = await getJSON(`/review/${kind}/jobs?${params}`, { method: "POST", body: form });
+    showProgress(job);
+    while (job.status === "queued" || job.status === "running") {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      job = await getJSON(`/review/jobs/${job.id}`);
+      showProgress(job);
+    }
+    $("#review-progress").hidden = true;
+    if (job.status === "failed") throw new Error(job.error.message);
+    renderReview(job.result);
   } catch (err) {
-    out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+    $("#review-progress").hidden = true;
+    out.innerHTML = `<p class="error" data-testid="review-error">${esc(err.message)}</p>`;
+  } finally {
+    $("#review-run").disabled = false;
   }
+}
+
+function renderReview(doc) {
+  const out = $("#review-result");
+  state.review = doc;
+  state.map.getSource("findings").setData(doc.map);
+  const s = doc.summary.by_severity;
+  let html = `<p class="meta">${esc(doc.source)}</p>`;
+  html += `<p data-testid="review-summary">${t("total")} ${doc.summary.total}：<span class="sev sev-error">${t("error")} ${s.error}</span>
+    <span class="sev sev-warning">${t("warning")} ${s.warning}</span> <span class="sev sev-info">${t("info")} ${s.info}</span></p>`;
+  html += `<p>${t("download")}：` + doc.links.map((l) => `<a href="${esc(l.href)}" data-testid="download-${esc(l.title.toLowerCase())}">${esc(l.title)}</a>`).join(" · ") + "</p>";
+  if (!doc.findings.length) html += `<p>${t("noFindings")}</p>`;
+  doc.findings.forEach((f, i) => {
+    const n = i + 1;
+    html += `<div class="card finding" data-n="${n}" data-testid="finding"><span class="sev sev-${esc(f.severity)}">${t(f.severity)}</span>
+      <b>${n}. ${esc(f.title)}</b><div>${esc(f.message)}</div>
+      <div class="meta">${esc(f.rule)}${f.area_m2 != null ? ` · ${t("area")} ${fmt(f.area_m2)} m²` : ""} · ${esc(f.basis)}</div></div>`;
+  });
+  out.innerHTML = html;
+  out.querySelectorAll(".finding").forEach((el) => el.addEventListener("click", () => selectFinding(Number(el.dataset.n))));
+}
+
+function chart(id, option) {
+  if (typeof echarts === "undefined") return;
+  const el = document.getElementById(id);
+  if (!state.charts[id]) state.charts[id] = echarts.init(el, null, { renderer: "canvas" });
+  state.charts[id].setOption(option, true);
+  state.charts[id].resize();
 }
 
 async function runBalance() {
@@ -322,11 +394,111 @@ function renderBalance() {
   const notes = state.lang === "zh" ? doc.notes_zh : doc.notes;
   html += notes.map((n) => `<p class="hint">${esc(n)}</p>`).join("");
   $("#balance-result").innerHTML = html;
+  renderBalanceChart(doc, ydyh, colours);
+}
+
+function renderBalanceChart(doc, ydyh, colours) {
+  const level1 = doc.rows.filter((r) => r.level === 1);
+  chart("balance-chart", {
+    title: { text: t("balanceChart"), textStyle: { fontSize: 12 } }, grid: { left: 120, right: 20, top: 30, bottom: 20 },
+    tooltip: { trigger: "item", formatter: (p) => `${esc(p.name)}<br>${fmt(p.value)} ha` },
+    xAxis: { type: "value" },
+    yAxis: { type: "category", inverse: true, data: level1.map((r) => `${r.code} ${state.lang === "zh" ? r.name_zh : r.name_en}`), axisLabel: { fontSize: 10, width: 110, overflow: "truncate" } },
+    series: [{ type: "bar", data: level1.map((r) => ({ value: r.area_m2 / 1e4, itemStyle: { color: ydyh ? colours[r.code] || "#999" : "#4f7cac", borderColor: "#666", borderWidth: 0.5 } })) }],
+  });
+}
+
+async function loadPlans() {
+  try {
+    state.plans = await getJSON("/ui/plans.json");
+  } catch (err) {
+    state.plans = [];
+  }
+  const select = $("#diff-plan");
+  const comparable = state.plans.filter((p) => p.versions.length > 1);
+  select.innerHTML = comparable.map((p) => `<option value="${esc(p.name)}">${esc(p.name)}</option>`).join("");
+  if (!comparable.length) $("#diff-result").innerHTML = `<p class="hint">${t("noPlans")}</p>`;
+  fillVersions();
+}
+
+function fillVersions() {
+  const plan = state.plans.find((p) => p.name === $("#diff-plan").value);
+  const options = (plan?.versions || []).map((v) => `<option value="${esc(v.label)}">${esc(v.label)}${v.valid_from ? ` (${esc(v.valid_from)})` : ""}</option>`).join("");
+  $("#diff-from").innerHTML = options;
+  $("#diff-to").innerHTML = options;
+  if (plan && plan.versions.length > 1) {
+    const last = plan.versions[plan.versions.length - 1];
+    $("#diff-to").value = last.label;
+    $("#diff-from").value = last.parent || plan.versions[plan.versions.length - 2].label;
+  }
+}
+
+async function runDiff() {
+  const out = $("#diff-result");
+  const plan = $("#diff-plan").value;
+  const from = $("#diff-from").value;
+  const to = $("#diff-to").value;
+  if (!plan) { out.innerHTML = `<p class="hint">${t("noPlans")}</p>`; return; }
+  if (from === to) { out.innerHTML = `<p class="error">${t("sameVersion")}</p>`; return; }
+  out.innerHTML = `<p class="hint">${t("loading")}</p>`;
+  try {
+    state.diff = await getJSON(`/ui/diff.json?${new URLSearchParams({ plan, from, to })}`);
+    renderDiff();
+  } catch (err) {
+    state.diff = null;
+    out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+  }
+}
+
+function renderDiff() {
+  const doc = state.diff;
+  if (!doc) return;
+  state.map.getSource("diff").setData(doc.map);
+  const out = $("#diff-result");
+  if (!doc.layers.length) { out.innerHTML = `<p>${t("noChange")}</p>`; chart("diff-chart", { series: [] }); return; }
+  let html = `<p class="meta">${esc(doc.plan)}：${esc(doc.from)} → ${esc(doc.to)}</p>`;
+  html += `<table class="balance" data-testid="diff-summary"><tr><th>${t("layerCol")}</th><th>${t("added")}</th><th>${t("removed")}</th><th>${t("changed")}</th></tr>`;
+  html += doc.layers.map((l) => `<tr><td>${esc(l.layer)}</td><td class="num kind-added">${l.added}</td><td class="num kind-removed">${l.removed}</td><td class="num kind-changed">${l.changed}</td></tr>`).join("");
+  html += "</table>";
+  if (doc.map_truncated) html += `<p class="hint">${t("truncated").replace("{n}", doc.map.features.length)}</p>`;
+  html += `<table class="balance" data-testid="diff-changes"><tr><th>${t("key")}</th><th></th><th>${t("fromCode")}</th><th>${t("toCode")}</th><th>${t("areaChange")}</th></tr>`;
+  doc.map.features.slice(0, 300).forEach((f) => {
+    const p = f.properties;
+    html += `<tr class="diff-row" data-id="${f.id}" data-testid="diff-row"><td>${esc(p.key ?? "")}</td><td class="kind-${esc(p.kind)}">${t(p.kind)}</td>
+      <td>${esc(p.from_code ?? "")}</td><td>${esc(p.to_code ?? "")}</td><td class="num">${fmt(p.area_new_m2 - p.area_old_m2, 0)}</td></tr>`;
+  });
+  html += "</table>";
+  out.innerHTML = html;
+  out.querySelectorAll(".diff-row").forEach((row) => row.addEventListener("click", () => {
+    const f = doc.map.features.find((x) => x.id === Number(row.dataset.id));
+    if (f) state.map.fitBounds(bboxOf(f.geometry), { padding: 80, maxZoom: 17, duration: 0 });
+  }));
+  // Net area change per level-1 class, from the change matrix of every layer.
+  const net = {};
+  for (const l of doc.layers) {
+    for (const m of l.matrix) {
+      if (m.from === m.to) continue;
+      const a = String(m.from).slice(0, 2);
+      const b = String(m.to).slice(0, 2);
+      net[a] = (net[a] || 0) - m.area_ha;
+      net[b] = (net[b] || 0) + m.area_ha;
+    }
+  }
+  const codes = Object.keys(net).filter((c) => c !== "∅" && Math.abs(net[c]) > 1e-9).sort();
+  const names = Object.fromEntries(state.config.land_use_colours.map((c) => [c.code, state.lang === "zh" ? c.name_zh : c.name_en]));
+  chart("diff-chart", {
+    title: { text: t("netChange"), textStyle: { fontSize: 12 } }, grid: { left: 120, right: 20, top: 30, bottom: 20 },
+    tooltip: { trigger: "item", formatter: (p) => `${esc(p.name)}<br>${fmt(p.value, 4)} ha` },
+    xAxis: { type: "value" },
+    yAxis: { type: "category", inverse: true, data: codes.map((c) => `${c} ${names[c] || ""}`), axisLabel: { fontSize: 10, width: 110, overflow: "truncate" } },
+    series: [{ type: "bar", data: codes.map((c) => ({ value: net[c], itemStyle: { color: net[c] >= 0 ? "#2e7d32" : "#c62828" } })) }],
+  });
 }
 
 function showTab(name) {
   document.querySelectorAll(".tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
   document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== `tab-${name}`; });
+  Object.values(state.charts).forEach((c) => c.resize());
 }
 
 async function main() {
@@ -338,6 +510,11 @@ async function main() {
   });
   $("#as-of").addEventListener("change", (e) => setAsOf(e.target.value));
   $("#review-run").addEventListener("click", runReview);
+  document.querySelectorAll('input[name="review-source"]').forEach((r) => r.addEventListener("change", () => {
+    $("#upload-fields").hidden = reviewSource() !== "upload";
+  }));
+  $("#diff-plan").addEventListener("change", fillVersions);
+  $("#diff-run").addEventListener("click", runDiff);
   $("#balance-run").addEventListener("click", runBalance);
   applyText();
   status(t("loading"));
@@ -349,6 +526,7 @@ async function main() {
   }
   buildMap();
   applyText();
+  loadPlans();
   state.map.once("idle", () => { status(""); document.body.dataset.ready = "1"; });
 }
 
