@@ -16,9 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from guotu.demo.county import County, generate_county
-from guotu.demo.files import HANDOVER, write_handover_files
+from guotu.demo.files import HANDOVER, HISTORY_DIR, write_handover_files
+from guotu.demo.history import HISTORY_YEARS, SURVEY_PLAN, survey_label, survey_valid_from
+from guotu.demo.layout import COUNTY_CODE
+from guotu.domain.model import PlanLevel, PlanType
 from guotu.errors import LayerError
 from guotu.services.importing import import_file
+from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore
 
 __all__ = ["DemoResult", "ProgressCallback", "build_demo", "default_out_dir"]
@@ -91,6 +95,21 @@ def _clear_workspace(path: Path, force: bool) -> None:
         candidate = path.with_name(path.name + suffix)
         if candidate.exists():
             candidate.unlink()
+
+
+def _import_survey_history(store: GeoPackageStore, out: Path) -> VersionSpec:
+    """Record the 2021–2024 survey updates (DLTB) in the survey plan, as a bureau records
+    them each year; returns the version the current DLTB.shp (2025) goes into."""
+    store.create_plan(SURVEY_PLAN, level=PlanLevel.COUNTY, type=PlanType.SURVEY,
+                      xzqdm=COUNTY_CODE, description="年度国土变更调查（演示数据）")
+    for year in HISTORY_YEARS[:-1]:
+        import_file(store, out / HISTORY_DIR / f"DLTB_{year}.shp", role="land_survey",
+                    layer="DLTB", version=VersionSpec(
+                        SURVEY_PLAN, survey_label(year), valid_from=survey_valid_from(year),
+                        reason=f"{year} 年度国土变更调查成果入库"), reason="演示数据")
+    last = HISTORY_YEARS[-1]
+    return VersionSpec(SURVEY_PLAN, survey_label(last), valid_from=survey_valid_from(last),
+                       reason=f"{last} 年度国土变更调查成果入库")
 
 
 def build_demo(
@@ -167,9 +186,13 @@ def build_demo(
     with GeoPackageStore.open(ws, create=True) as store:
         for h in HANDOVER:
             step(f"import:{h.layer}")
+            version = None
+            if h.layer == "DLTB" and county.history is not None:
+                version = _import_survey_history(store, out)
             result = import_file(
                 store, out / h.file, role=h.role, layer=h.layer, source_layer=h.source_layer,
-                table=out / h.table if h.table else None, table_key=h.table_key)
+                table=out / h.table if h.table else None, table_key=h.table_key,
+                version=version)
             counts[h.layer] = result.layer.features
             warnings += [f"{h.layer}: {w}" for w in result.warnings]
             done(f"import:{h.layer}")

@@ -20,6 +20,7 @@ from pyproj import CRS
 
 from guotu.demo.classes import DLTB_CODES, GHYD_CODES, ZoneClass, draw_codes, ydyh_name
 from guotu.demo.detailed import DetailedPlan, make_detailed_plan
+from guotu.demo.history import History, plan_history
 from guotu.demo.indicator_table import COLUMNS, SHEET, indicator_table
 from guotu.demo.layout import (
     COUNTY_CODE,
@@ -81,6 +82,8 @@ class County:
         :data:`guotu.demo.indicator_table.COLUMNS`.
     timings_s
         Seconds spent per generation step.
+    history
+        The planted five-year history (:mod:`guotu.demo.history`).
     """
 
     seed: int
@@ -91,6 +94,7 @@ class County:
     area_m2: float
     indicators: list[dict[str, Any]] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
+    history: History | None = None
 
     def manifest(self) -> dict[str, Any]:
         """The manifest as a JSON-ready dict."""
@@ -104,6 +108,7 @@ class County:
             "indicator_table": {"file": INDICATOR_FILE, "sheet": SHEET,
                                 "columns": COLUMNS, "rows": self.indicators},
             "items": [item.to_dict() for item in self.items],
+            "history": None if self.history is None else self.history.manifest(),
         }
 
 
@@ -321,8 +326,13 @@ def generate_county(parcels: int = 30000, seed: int = 20261122) -> County:
              "JSXM", "TDZZXM", "BHTB"]
     items = [*ghyd_items, *dltb_items, *detailed.items, highway_item(), *table_items]
     items.sort(key=lambda it: (not it.id.startswith("qc."), it.id))
+    dltb_areas = ellipsoidal_area_m2(
+        np.asarray(shapely.make_valid(np.asarray(dltb.geometry.values, dtype=object)),
+                   dtype=object), CRS.from_user_input(CRS_EPSG))
+    history = plan_history(dltb, layers["TDZZXM"], items, seed, dltb_areas)
+    lap("history")
     return County(seed, parcels, {k: layers[k] for k in order}, items,
-                  float(shapely.area(county_ws)), county_area, table, timings)
+                  float(shapely.area(county_ws)), county_area, table, timings, history)
 
 
 def _per_town_numbers(town_codes: npt.NDArray[Any]) -> list[str]:

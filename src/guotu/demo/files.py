@@ -39,7 +39,14 @@ from guotu.demo.county import INDICATOR_FILE, County
 from guotu.demo.indicator_table import COLUMNS, SHEET
 from guotu.errors import LayerError
 
-__all__ = ["HANDOVER", "Handover", "write_handover_files"]
+__all__ = ["HANDOVER", "HISTORY_DIR", "STATISTICS_FILE", "TARGETS_FILE", "Handover",
+           "write_handover_files"]
+
+#: Folder of the earlier yearly survey updates (DLTB_2021.shp … DLTB_2024.shp).
+HISTORY_DIR = "年度变更调查"
+#: Plan targets by year, and statistics by year (for the monitoring indicators).
+TARGETS_FILE = "规划目标.xlsx"
+STATISTICS_FILE = "社会经济统计.xlsx"
 
 
 @dataclass(frozen=True)
@@ -156,7 +163,7 @@ def write_handover_files(county: County, out_dir: str | Path, *, force: bool = F
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = sorted({h.file for h in HANDOVER} | {h.table for h in HANDOVER if h.table}
-                   | {INDICATOR_FILE})
+                   | {INDICATOR_FILE, HISTORY_DIR, TARGETS_FILE, STATISTICS_FILE})
     for name in [*names, "数据说明.txt"]:
         target = out / name
         if target.exists():
@@ -188,6 +195,16 @@ def write_handover_files(county: County, out_dir: str | Path, *, force: bool = F
     _shapefile(layers["BHTB"], out / "变化图斑.shp")
     rows = pd.DataFrame(county.indicators, columns=list(COLUMNS)).rename(columns=COLUMNS)
     rows.to_excel(out / INDICATOR_FILE, sheet_name=SHEET, index=False)
+    if county.history is not None:
+        (out / HISTORY_DIR).mkdir(exist_ok=True)
+        for year, frame in county.history.frames.items():
+            target = out / HISTORY_DIR / f"DLTB_{year}.shp"
+            _shapefile(_nullable(frame), target, encoding="GBK")
+            _strip_cpg(target)
+        pd.DataFrame(county.history.targets).to_excel(out / TARGETS_FILE, sheet_name="规划目标",
+                                                      index=False)
+        pd.DataFrame(county.history.statistics).to_excel(out / STATISTICS_FILE,
+                                                         sheet_name="社会经济统计", index=False)
     (out / "数据说明.txt").write_text(_readme(county), encoding="utf-8")
     return {h.layer: out / h.file for h in HANDOVER}
 
@@ -223,5 +240,9 @@ def _readme(county: County) -> str:
               "规划用地.gdb 的人为活动类型、重大项目类型、批准机关字段仅在申报有限人为活动或"
               "重大项目的图斑上填写；",
               "详细规划单元.geojson 含建设用地、居住用地、公共管理与公共服务用地、绿地与开敞空间"
-              "用地规模（平方米）。"]
+              "用地规模（平方米）。",
+              "DLTB.shp 为 2025 年度国土变更调查；年度变更调查/DLTB_2021.shp … DLTB_2024.shp 为"
+              "此前各年度（GBK 编码）；",
+              f"{TARGETS_FILE} 为规划目标值（2025、2035 年），{STATISTICS_FILE} 为分年度人口、"
+              "用水总量与地区生产总值，供实施监测使用。"]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,638 @@
+"""Implementation monitoring (规划实施监测): indicator values with lineage, as of any date,
+recomputed incrementally; targets, warnings and forecasts.
+
+:class:`IndicatorEngine` keeps, for every layer a catalogue reads, the features of the
+version it last saw (their codes, fields, ellipsoidal areas and — for ``within``/``outside``
+terms — their area inside the zones) and each term's contribution per feature. Asked for
+another date, it finds the versions in force; when the new version descends from the one it
+holds, it reads only the revisions added along the way and drops those retired
+(:meth:`~guotu.ports.FeatureStore.version_changes`): the cost follows the change, not the
+layer. Values are exact sums (``math.fsum``) of per-feature contributions that depend on
+their feature only, so the incremental and the full computation give the same bits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import shapely
+import yaml
+
+from guotu.domain.clipping import feature_areas, polygonal
+from guotu.domain.crosswalks import sandiao_three_major_class
+from guotu.domain.indicators import (
+    AREA_UNITS,
+    AreaTerm,
+    Catalogue,
+    Forecast,
+    Indicator,
+    evaluate,
+    forecast,
+    parse_catalogue,
+    status,
+    target_for_year,
+)
+from guotu.domain.overlay import ZoneIndex, overlay, prepare_zones
+from guotu.domain.roles import ROLES, get_role
+from guotu.domain.rules.tables import indicator_name, to_hectares
+from guotu.errors import ConfigError, NotFoundError
+from guotu.io.year_table import read_year_table
+
+__all__ = ["BUILTIN_CATALOGUES", "IndicatorEngine", "IndicatorValue", "Statistics", "Targets",
+           "TermLineage", "convert_unit", "load_catalogue", "read_statistics", "read_targets"]
+
+#: Catalogues shipped in the package (``guotu/catalogues``), by id.
+BUILTIN_CATALOGUES = ("cn-core",)
+_CLASS_ZH = {"agricultural": "农用地", "construction": "建设用地", "unused": "未利用地"}
+
+
+# -- catalogue -------------------------------------------------------------------------------
+def find_catalogue(name: str | Path) -> Path:
+    """The file of a catalogue: a path, or a built-in id (``cn-core``)."""
+    p = Path(name)
+    if p.suffix.lower() in (".yaml", ".yml", ".json") or p.exists():
+        return p
+    builtin = files("guotu") / "catalogues" / f"{name}.yaml"
+    if builtin.is_file():
+        return Path(str(builtin))
+    raise ConfigError(f"There is no indicator catalogue {name!r}.",
+                      fix=f"Give a YAML file or one of: {', '.join(BUILTIN_CATALOGUES)}.",
+                      message_zh=f"没有名为 {name!r} 的指标目录。",
+                      fix_zh=f"请指定 YAML 文件，或内置目录之一：{'、'.join(BUILTIN_CATALOGUES)}。")
+
+
+def load_catalogue(name: str | Path = "cn-core") -> Catalogue:
+    """Read, schema-check and parse a catalogue; every problem is listed at once.
+
+    Raises
+    ------
+    ConfigError
+        A missing file, YAML that does not parse, or any schema or semantic problem (each
+        with its file and JSON path).
+
+    Examples
+    --------
+    >>> cat = load_catalogue()
+    >>> cat.get("cultivated_land").name_zh, cat.get("development_intensity").unit
+    ('耕地保有量', '%')
+    """
+    path = find_catalogue(name)
+    if not path.is_file():
+        raise ConfigError(f"Indicator catalogue {path} does not exist.", file=str(path),
+                          message_zh=f"指标目录文件 {path} 不存在。")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"Indicator catalogue {path} is not valid YAML: {exc}",
+                          file=str(path), message_zh=f"指标目录 {path} 不是有效的 YAML：{exc}",
+                          fix_zh="请修正 YAML 语法。") from exc
+    schema = json.loads((files("guotu") / "schemas" / "indicators-v1.json")
+                        .read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data),
+                    key=lambda e: [str(x) for x in e.path])
+    problems = [f"{path}: {e.json_path}: {e.message}" for e in errors]
+    if not problems:
+        catalogue, semantic = parse_catalogue(data, str(path), {r.id for r in ROLES})
+        problems += semantic
+    if problems:
+        listed = "\n  ".join(problems)
+        raise ConfigError(f"Indicator catalogue {path} has {len(problems)} problem(s):\n  "
+                          f"{listed}", file=str(path),
+                          message_zh=f"指标目录 {path} 有 {len(problems)} 处问题：\n  {listed}")
+    return catalogue
+
+
+# -- units, targets and statistics -----------------------------------------------------------
+_OTHER = {"%": {"%": 1.0, "％": 1.0, "百分比": 1.0},
+          "m2/person": {"平方米/人": 1.0, "m2/人": 1.0, "m²/人": 1.0, "㎡/人": 1.0},
+          "m2/10k-yuan": {"平方米/万元": 1.0, "m2/万元": 1.0, "m²/万元": 1.0},
+          "1e8m3": {"亿立方米": 1.0, "亿m3": 1.0, "亿m³": 1.0, "万立方米": 1e-4},
+          "person": {"人": 1.0, "万人": 1e4},
+          "10k-yuan": {"万元": 1.0, "亿元": 1e4, "元": 1e-4},
+          "count": {"个": 1.0, "件": 1.0, "处": 1.0}, "1": {}}
+
+
+def convert_unit(value: float, from_unit: str, to_unit: str) -> float | None:
+    """``value`` given in ``from_unit`` (as tables write it: 公顷, 平方公里, 亩, %, 万人 …) in
+    the catalogue unit ``to_unit``; an empty ``from_unit`` means already ``to_unit``;
+    ``None`` when the two do not convert.
+
+    Examples
+    --------
+    >>> convert_unit(1.5, "平方公里", "ha"), convert_unit(30, "万人", "person")
+    (150.0, 300000.0)
+    >>> convert_unit(3.0, "公顷", "%") is None
+    True
+    """
+    unit = from_unit.strip().replace(" ", "")
+    if not unit or unit == to_unit:
+        return value
+    if to_unit in AREA_UNITS:
+        ha = to_hectares(value, unit)
+        return None if ha is None else ha * 1e4 / AREA_UNITS[to_unit]
+    factor = _OTHER.get(to_unit, {}).get(unit)
+    return None if factor is None else value * factor
+
+
+def _match(name: str, candidates: dict[str, list[str]]) -> str | None:
+    key = indicator_name(name)
+    for target, names in candidates.items():
+        if key in names:
+            return target
+    return None
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Plan targets by indicator and year, in the indicators' units."""
+
+    values: dict[str, dict[int, float]]
+    source: str = ""
+    unmatched: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """External statistics (population, water use, GDP …) by input and year."""
+
+    values: dict[str, dict[int, float]]
+    source: str = ""
+    unmatched: tuple[str, ...] = ()
+
+    def value(self, name: str, year: int) -> tuple[int, float] | None:
+        """The value of ``name`` for ``year``, or of the latest earlier year."""
+        series = self.values.get(name) or {}
+        years = [y for y in series if y <= year]
+        if not years:
+            return None
+        y = max(years)
+        return y, series[y]
+
+
+def read_targets(path: str | Path, catalogue: Catalogue) -> Targets:
+    """Targets from a table with a row per indicator and a column per target year, matched
+    to the catalogue by name (or alias) and converted from the row's unit.
+
+    Raises
+    ------
+    LayerError
+        An unreadable table or a value that is not a number.
+    ConfigError
+        A unit that does not convert to the indicator's.
+    """
+    names = {i.id: [indicator_name(n) for n in (i.name_zh, i.name_en, i.id, *i.aliases)]
+             for i in catalogue.indicators}
+    values: dict[str, dict[int, float]] = {}
+    unmatched = []
+    for series in read_year_table(path):
+        iid = _match(series.name, names)
+        if iid is None:
+            unmatched.append(series.name)
+            continue
+        ind = catalogue.get(iid)
+        converted = {}
+        for year, v in series.values.items():
+            c = convert_unit(v, series.unit, ind.unit)
+            if c is None:
+                raise ConfigError(
+                    f"Targets table {path}, row {series.row} ({series.name}): unit "
+                    f"{series.unit!r} does not convert to {ind.unit}.", file=str(path),
+                    feature=f"row {series.row}", field="单位",
+                    fix=f"Give the target in {ind.unit} or a unit of the same kind.",
+                    message_zh=f"目标表 {path} 第 {series.row} 行（{series.name}）的单位 "
+                               f"{series.unit!r} 无法换算为 {ind.unit}。",
+                    fix_zh="请使用同类单位填写目标值。")
+            converted[year] = c
+        values[iid] = converted
+    return Targets(values, str(path), tuple(unmatched))
+
+
+def read_statistics(path: str | Path, catalogue: Catalogue) -> Statistics:
+    """Statistics (population, water use, GDP …) by year, matched to the catalogue's
+    ``inputs`` by name or alias and converted to their units."""
+    names = {k: [indicator_name(n) for n in (t.name_zh, t.name_en, k, *t.aliases)]
+             for k, t in catalogue.inputs.items()}
+    values: dict[str, dict[int, float]] = {}
+    unmatched = []
+    for series in read_year_table(path):
+        key = _match(series.name, names)
+        if key is None:
+            unmatched.append(series.name)
+            continue
+        unit = catalogue.inputs[key].unit
+        converted = {}
+        for year, v in series.values.items():
+            c = convert_unit(v, series.unit, unit)
+            if c is None:
+                raise ConfigError(
+                    f"Statistics table {path}: unit {series.unit!r} of {series.name} does not "
+                    f"convert to {unit}.", file=str(path), field=series.name,
+                    message_zh=f"统计表 {path} 中 {series.name} 的单位 {series.unit!r} 无法换算为 "
+                               f"{unit}。")
+            converted[year] = c
+        values[key] = converted
+    return Statistics(values, str(path), tuple(unmatched))
+
+
+# -- values with lineage ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class TermLineage:
+    """Where one area or count of a value came from."""
+
+    term: str
+    layer: str | None
+    plan: str | None
+    version: str | None
+    version_id: int | None
+    features: int
+    features_in_version: int
+    value: float | None
+    zone_layer: str | None = None
+    zone_version: str | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"term": self.term, "note": self.note, "layer": self.layer, "plan": self.plan,
+                "version": self.version, "version_id": self.version_id,
+                "features": self.features, "features_in_version": self.features_in_version,
+                "value": self.value, "zone_layer": self.zone_layer,
+                "zone_version": self.zone_version}
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    """One indicator as of a date: value, target, status, forecast and lineage."""
+
+    indicator: Indicator
+    as_of: date
+    value: float | None
+    reason: str | None = None
+    target_year: int | None = None
+    target: float | None = None
+    status: str | None = None
+    lineage: tuple[TermLineage, ...] = ()
+    tables: dict[str, tuple[int, float]] = field(default_factory=dict)
+    forecast: Forecast | None = None
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        """JSON-ready dict (``guotu monitor indicators --json``)."""
+        ind = self.indicator
+        f = self.forecast
+        return {
+            "id": ind.id, "name": ind.name_zh if lang == "zh" else ind.name_en,
+            "name_zh": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit,
+            "type": ind.type, "direction": ind.direction, "as_of": self.as_of.isoformat(),
+            "value": None if self.value is None else round(self.value, 6),
+            "reason": self.reason, "target_year": self.target_year, "target": self.target,
+            "status": self.status,
+            "convention": ind.convention_zh if lang == "zh" else ind.convention_en,
+            "basis": ind.basis_zh if lang == "zh" else ind.basis_en,
+            "lineage": {"formula": ind.formula.text(),
+                        "terms": [t.to_dict() for t in self.lineage],
+                        "tables": {k: {"year": y, "value": v}
+                                   for k, (y, v) in self.tables.items()}},
+            "forecast": None if f is None else {
+                "slope_per_year": f.slope_per_year, "points": f.points,
+                "crossing_year": f.crossing_year, "crossing_early": f.crossing_early,
+                "crossing_late": f.crossing_late}}
+
+
+@dataclass
+class _LayerState:
+    """The features of one version of a layer, as the engine last saw them."""
+
+    name: str
+    version_id: int
+    attrs: pd.DataFrame  # fid-indexed: the code field and the fields terms filter on
+    area_m2: dict[int, float]
+    geoms: dict[int, Any]
+
+
+@dataclass
+class _TermState:
+    """One term's contribution per feature of its layer's state (0 for features it does
+    not count), for the zone version it was computed against."""
+
+    zone_version: int | None
+    contributions: dict[int, float]
+
+
+class IndicatorEngine:
+    """Indicator values of a workspace, as of any date, with lineage.
+
+    Parameters
+    ----------
+    store
+        The workspace (any :class:`~guotu.ports.FeatureStore`).
+    catalogue
+        The indicator definitions (:func:`load_catalogue`).
+    statistics, targets
+        External statistics and plan targets (optional).
+    known_at
+        Record time of the data (default: now).
+    """
+
+    def __init__(self, store: Any, catalogue: Catalogue, *,
+                 statistics: Statistics | None = None, targets: Targets | None = None,
+                 known_at: datetime | None = None) -> None:
+        self.store = store
+        self.catalogue = catalogue
+        self.statistics = statistics or Statistics({})
+        self.targets = targets or Targets({})
+        self.known_at = known_at
+        self._layers: dict[str, _LayerState] = {}
+        self._terms: dict[tuple[str, AreaTerm], _TermState] = {}
+        self._zones: dict[tuple[str, int], tuple[ZoneIndex, dict[int, Any]]] = {}
+        #: Feature revisions read so far: (full reads, incremental reads).
+        self.reads = [0, 0]
+
+    # -- layers ------------------------------------------------------------------------------
+    def _columns(self, name: str, role_id: str) -> list[str]:
+        info = self.store.layer(name)
+        wanted: set[str] = set()
+        code = get_role(role_id).code_field
+        if code:
+            wanted.add(code)
+        for term in self._all_terms():
+            if term.role == role_id:
+                wanted.update(f for f, _ in term.where)
+        return [c for c in info.columns if c in wanted]
+
+    def _all_terms(self) -> list[AreaTerm]:
+        return [t for i in self.catalogue.indicators for t in i.formula.terms()]
+
+    def _frame_parts(self, frame: Any) -> tuple[pd.DataFrame, dict[int, float], dict[int, Any]]:
+        crs = self.store.crs
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        fids = [int(f) for f in frame.index]
+        ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        bad = ok & ~shapely.is_valid(geoms)
+        if bad.any():
+            geoms = geoms.copy()
+            geoms[bad] = polygonal(shapely.make_valid(geoms[bad]))
+        areas = np.zeros(len(geoms))
+        if ok.any():
+            areas[ok] = feature_areas(geoms[ok], shapely.bounds(geoms[ok]), crs)
+        attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name)).copy()
+        attrs.index = fids
+        return attrs, dict(zip(fids, areas.tolist(), strict=True)), dict(zip(fids, geoms,
+                                                                                strict=True))
+
+    def _layer(self, role_id: str, as_of: date) -> tuple[_LayerState | None, Any, str | None]:
+        """The state of the first layer of ``role_id`` at the version in force, the version,
+        and why there is none."""
+        infos = self.store.layers_with_role(role_id)
+        if not infos:
+            return None, None, f"no layer of role {role_id}"
+        name = infos[0].name
+        version = self.store.layer_version(name, as_of=as_of, known_at=self.known_at)
+        if version is None:
+            return None, None, f"no version of {name} in force on {as_of.isoformat()}"
+        state = self._layers.get(name)
+        if state is not None and state.version_id == version.id:
+            return state, version, None
+        columns = self._columns(name, role_id)
+        chain_new = self.store.lineage_of(version.id)
+        if state is not None:
+            chain_old = self.store.lineage_of(state.version_id)
+            if chain_new[:len(chain_old)] == chain_old:
+                self._advance(state, chain_new[len(chain_old):], columns)
+                state.version_id = version.id
+                return state, version, None
+        frame = self.store.read_layer(name, version_id=version.id, columns=columns)
+        self.reads[0] += len(frame)
+        attrs, areas, geoms = self._frame_parts(frame)
+        state = _LayerState(name, version.id, attrs, areas, geoms)
+        self._layers[name] = state
+        for key in [k for k in self._terms if k[1].role == role_id]:
+            del self._terms[key]  # their contributions were of other features
+        return state, version, None
+
+    def _advance(self, state: _LayerState, versions: Sequence[int], columns: list[str]) -> None:
+        """Move ``state`` along ``versions`` (descendants): drop what they retire, read what
+        they add."""
+        added: set[int] = set()
+        retired: set[int] = set()
+        for vid in versions:
+            a, r = self.store.version_changes(state.name, vid)
+            for f in r:
+                if f in added:
+                    added.discard(f)
+                else:
+                    retired.add(f)
+            added.update(a)
+        state.attrs = state.attrs.drop(index=[f for f in retired if f in state.attrs.index])
+        for f in retired:
+            state.area_m2.pop(f, None)
+            state.geoms.pop(f, None)
+        if added:
+            frame = self.store.read_revisions(state.name, sorted(added), columns=columns)
+            self.reads[1] += len(frame)
+            attrs, areas, geoms = self._frame_parts(frame)
+            state.attrs = pd.concat([state.attrs, attrs])
+            state.area_m2.update(areas)
+            state.geoms.update(geoms)
+
+    # -- terms -------------------------------------------------------------------------------
+    def _mask(self, term: AreaTerm, attrs: pd.DataFrame, code_field: str | None) -> np.ndarray:
+        mask = np.ones(len(attrs), dtype=bool)
+        if term.codes or term.major_class:
+            if code_field is None or code_field not in attrs.columns:
+                return np.zeros(len(attrs), dtype=bool)
+            codes = attrs[code_field].astype("string").fillna("").to_numpy(dtype=object)
+            if term.codes:
+                prefixes = tuple(term.codes)
+                mask &= np.fromiter((c.startswith(prefixes) for c in codes), bool, len(codes))
+            if term.major_class:
+                wanted = _CLASS_ZH[term.major_class]
+                mask &= np.fromiter((_major(c) == wanted for c in codes), bool, len(codes))
+        for name, values in term.where:
+            if name not in attrs.columns:
+                return np.zeros(len(attrs), dtype=bool)
+            col = attrs[name].astype("string").fillna("").to_numpy(dtype=object)
+            mask &= np.isin(col, list(values))
+        return mask
+
+    def _zone_index(self, role_id: str, as_of: date) -> tuple[ZoneIndex, int, str, Any] | None:
+        infos = self.store.layers_with_role(role_id)
+        if not infos:
+            return None
+        name = infos[0].name
+        version = self.store.layer_version(name, as_of=as_of, known_at=self.known_at)
+        if version is None:
+            return None
+        key = (name, version.id)
+        if key not in self._zones:
+            frame = self.store.read_layer(name, version_id=version.id, columns=[])
+            geoms = np.asarray(frame.geometry.values, dtype=object)
+            bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+            if bad.any():
+                geoms[bad] = polygonal(shapely.make_valid(geoms[bad]))
+            self._zones[key] = (prepare_zones(geoms, self.store.crs), {})
+        index, _ = self._zones[key]
+        return index, version.id, name, version
+
+    def _inside(self, state: _LayerState, fids: list[int], zone: ZoneIndex) -> dict[int, float]:
+        """Area (m²) of each feature ``fids`` inside the zone polygons."""
+        if not fids:
+            return {}
+        geoms = np.empty(len(fids), dtype=object)
+        geoms[:] = [state.geoms[f] for f in fids]
+        res = overlay(geoms, zone, geometry=False)
+        out = dict.fromkeys(fids, 0.0)
+        sums = np.bincount(res.left, res.area_m2, len(fids))
+        for k, f in enumerate(fids):
+            out[f] = float(sums[k])
+        return out
+
+    def _term(self, op: str, term: AreaTerm, as_of: date,
+              lineage: list[TermLineage]) -> float | None:
+        state, version, why = self._layer(term.role, as_of)
+        text = f"{op}({term.text()})"
+        if state is None:
+            lineage.append(TermLineage(text, None, None, None, None, 0, 0, None, note=why))
+            return None
+        zone_role = term.within or term.outside
+        zone = self._zone_index(zone_role, as_of) if zone_role else None
+        if zone_role and zone is None:
+            lineage.append(TermLineage(text, state.name, None, version.label, version.id, 0,
+                                       len(state.attrs), None, zone_role,
+                                       note=f"no layer of role {zone_role} in force on "
+                                            f"{as_of.isoformat()}"))
+            return None
+        zone_version = zone[1] if zone else None
+        ts = self._terms.get((op, term))
+        code_field = get_role(term.role).code_field
+        if ts is not None and ts.zone_version == zone_version:
+            # the layer state moved on incrementally: follow its change only
+            for f in ts.contributions.keys() - state.area_m2.keys():
+                del ts.contributions[f]
+            todo = sorted(state.area_m2.keys() - ts.contributions.keys())
+        else:
+            ts = _TermState(zone_version, {})
+            self._terms[(op, term)] = ts
+            todo = [int(f) for f in state.attrs.index]
+        if todo:
+            sub = state.attrs.loc[todo]
+            mask = self._mask(term, sub, code_field)
+            picked = [f for f, m in zip(todo, mask.tolist(), strict=True) if m]
+            for f in todo:
+                ts.contributions[f] = 0.0
+            if op == "count":
+                for f in picked:
+                    ts.contributions[f] = 1.0
+            elif zone is not None:
+                inside = self._inside(state, picked, zone[0])
+                for f in picked:
+                    ts.contributions[f] = (inside[f] if term.within
+                                           else state.area_m2[f] - inside[f])
+            else:
+                for f in picked:
+                    ts.contributions[f] = state.area_m2[f]
+        value = math.fsum(ts.contributions.values())
+        used = sum(1 for v in ts.contributions.values() if v > 0)
+        plan = self.store.plan(version.plan_id).name
+        lineage.append(TermLineage(
+            text, state.name, plan, version.label, version.id, used, len(state.attrs), value,
+            zone[2] if zone else None, zone[3].label if zone else None))
+        return value
+
+    # -- values ------------------------------------------------------------------------------
+    def compute(self, as_of: date | None = None) -> list[IndicatorValue]:
+        """Every indicator of the catalogue as of ``as_of`` (default today), in catalogue
+        order, with targets and status (no forecast: see :meth:`series`)."""
+        day = as_of or date.today()
+        base: dict[str, float | None] = {}
+        out: dict[str, IndicatorValue] = {}
+        for ind in self.catalogue.order():
+            lineage: list[TermLineage] = []
+            tables: dict[str, tuple[int, float]] = {}
+
+            def table(name: str, _t: dict[str, tuple[int, float]] = tables) -> float | None:
+                found = self.statistics.value(name, day.year)
+                if found is None:
+                    return None
+                _t[name] = found
+                return found[1]
+
+            def term_value(op: str, term: AreaTerm,
+                           _l: list[TermLineage] = lineage) -> float | None:
+                return self._term(op, term, day, _l)
+
+            raw = evaluate(ind.formula, term_value, table, base.get)
+            base[ind.id] = raw
+            value = None if raw is None else ind.from_base(raw)
+            reason = None
+            if raw is None:
+                reason = "; ".join(sorted({_why(t) for t in lineage if t.value is None})
+                                   ) or _missing_table(ind, tables, self.statistics, day)
+            target = target_for_year(self.targets.values.get(ind.id, {}), day.year)
+            out[ind.id] = IndicatorValue(
+                ind, day, value, reason, target[0] if target else None,
+                target[1] if target else None,
+                status(ind.direction, value, target[1] if target else None, ind.warn_margin),
+                tuple(lineage), tables)
+        return [out[i.id] for i in self.catalogue.indicators]
+
+    def series(self, dates: Iterable[date]) -> dict[str, list[IndicatorValue]]:
+        """Values at each of ``dates`` (computed in date order, incrementally), with the
+        forecast of the last one from the trend of all of them, and its status including
+        the forecast (yellow when the target is crossed within 3 years)."""
+        days = sorted(set(dates))
+        rows = [self.compute(d) for d in days]
+        out: dict[str, list[IndicatorValue]] = {}
+        for k, ind in enumerate(self.catalogue.indicators):
+            values = [r[k] for r in rows]
+            points = [(v.as_of, v.value) for v in values if v.value is not None]
+            last = values[-1]
+            fc = forecast([_decimal_year(d) for d, _ in points], [v for _, v in points],
+                          last.target, ind.direction) if len(points) >= 2 else None
+            crossing = None
+            if fc is not None and fc.crossing_early is not None:
+                crossing = fc.crossing_early - _decimal_year(last.as_of)
+            values[-1] = IndicatorValue(
+                ind, last.as_of, last.value, last.reason, last.target_year, last.target,
+                status(ind.direction, last.value, last.target, ind.warn_margin, crossing),
+                last.lineage, last.tables, fc)
+            out[ind.id] = values
+        return out
+
+
+def _decimal_year(day: date) -> float:
+    start = date(day.year, 1, 1)
+    length = (date(day.year + 1, 1, 1) - start).days
+    return day.year + (day - start).days / length
+
+
+def _major(code: str) -> str | None:
+    """三大类 of a 三调 code; ``None`` for a code outside the classification (the quality
+    check reports those)."""
+    if not code:
+        return None
+    try:
+        return sandiao_three_major_class(code)
+    except NotFoundError:
+        return None
+
+
+def _why(t: TermLineage) -> str:
+    return t.note or f"{t.term} has no value"
+
+
+def _missing_table(ind: Indicator, tables: dict[str, tuple[int, float]],
+                   statistics: Statistics, day: date) -> str:
+    wanted = [t for t in ind.formula.tables() if t not in tables]
+    if wanted:
+        return f"no statistics for {', '.join(wanted)} in or before {day.year}"
+    return "a ratio divides by zero"
