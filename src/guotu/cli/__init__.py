@@ -12,6 +12,7 @@ from __future__ import annotations
 from guotu.cli import check as _check  # noqa: F401  (registers `guotu check`)
 from guotu.cli import codes as _codes  # noqa: F401  (registers `guotu codes`)
 from guotu.cli import demo as _demo  # noqa: F401  (registers `guotu demo`)
+from guotu.cli import monitor as _monitor  # noqa: F401  (monitor)
 from guotu.cli import plans as _plans  # noqa: F401  (plan, diff, history, log)
 from guotu.cli import query as _query  # noqa: F401  (query)
 from guotu.cli import review as _review  # noqa: F401  (review, rules)

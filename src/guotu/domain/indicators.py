@@ -440,10 +440,11 @@ class Forecast:
 
 
 def forecast(years: Sequence[float], values: Sequence[float], target: float | None,
-             direction: str | None, horizon: float = 50.0) -> Forecast | None:
+             direction: str | None, horizon: float = 50.0,
+             start: float | None = None) -> Forecast | None:
     """The linear trend of ``values`` over ``years`` and when it crosses ``target`` from
-    the allowed side (a floor falling through it, a cap rising through it). ``None`` with
-    fewer than two points.
+    the allowed side (a floor falling through it, a cap rising through it), looking from
+    ``start`` (default the last observation) on. ``None`` with fewer than two points.
 
     Examples
     --------
@@ -466,7 +467,7 @@ def forecast(years: Sequence[float], values: Sequence[float], target: float | No
     sd = math.sqrt(sum(r * r for r in resid) / (n - 2)) if n > 2 else 0.0
     if target is None or direction is None:
         return Forecast(slope, intercept, sd, n, None, None, None)
-    last = max(xs)
+    last = max(xs) if start is None else max(max(xs), start)
     t = _t80(n - 2) if n > 2 else 0.0
 
     def half_width(x: float) -> float:

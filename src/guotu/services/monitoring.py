@@ -13,236 +13,36 @@ their feature only, so the incremental and the full computation give the same bi
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
-import jsonschema
 import numpy as np
 import pandas as pd
 import shapely
-import yaml
 
 from guotu.domain.clipping import feature_areas, polygonal
 from guotu.domain.crosswalks import sandiao_three_major_class
 from guotu.domain.indicators import (
-    AREA_UNITS,
     AreaTerm,
     Catalogue,
     Forecast,
     Indicator,
     evaluate,
     forecast,
-    parse_catalogue,
     status,
     target_for_year,
 )
 from guotu.domain.overlay import ZoneIndex, overlay, prepare_zones
-from guotu.domain.roles import ROLES, get_role
-from guotu.domain.rules.tables import indicator_name, to_hectares
-from guotu.errors import ConfigError, NotFoundError
-from guotu.io.year_table import read_year_table
+from guotu.domain.roles import get_role
+from guotu.errors import NotFoundError
+from guotu.services.monitoring_inputs import Statistics, Targets
 
-__all__ = ["BUILTIN_CATALOGUES", "IndicatorEngine", "IndicatorValue", "Statistics", "Targets",
-           "TermLineage", "convert_unit", "load_catalogue", "read_statistics", "read_targets"]
+__all__ = ["IndicatorEngine", "IndicatorValue", "TermLineage"]
 
-#: Catalogues shipped in the package (``guotu/catalogues``), by id.
-BUILTIN_CATALOGUES = ("cn-core",)
 _CLASS_ZH = {"agricultural": "农用地", "construction": "建设用地", "unused": "未利用地"}
-
-
-# -- catalogue -------------------------------------------------------------------------------
-def find_catalogue(name: str | Path) -> Path:
-    """The file of a catalogue: a path, or a built-in id (``cn-core``)."""
-    p = Path(name)
-    if p.suffix.lower() in (".yaml", ".yml", ".json") or p.exists():
-        return p
-    builtin = files("guotu") / "catalogues" / f"{name}.yaml"
-    if builtin.is_file():
-        return Path(str(builtin))
-    raise ConfigError(f"There is no indicator catalogue {name!r}.",
-                      fix=f"Give a YAML file or one of: {', '.join(BUILTIN_CATALOGUES)}.",
-                      message_zh=f"没有名为 {name!r} 的指标目录。",
-                      fix_zh=f"请指定 YAML 文件，或内置目录之一：{'、'.join(BUILTIN_CATALOGUES)}。")
-
-
-def load_catalogue(name: str | Path = "cn-core") -> Catalogue:
-    """Read, schema-check and parse a catalogue; every problem is listed at once.
-
-    Raises
-    ------
-    ConfigError
-        A missing file, YAML that does not parse, or any schema or semantic problem (each
-        with its file and JSON path).
-
-    Examples
-    --------
-    >>> cat = load_catalogue()
-    >>> cat.get("cultivated_land").name_zh, cat.get("development_intensity").unit
-    ('耕地保有量', '%')
-    """
-    path = find_catalogue(name)
-    if not path.is_file():
-        raise ConfigError(f"Indicator catalogue {path} does not exist.", file=str(path),
-                          message_zh=f"指标目录文件 {path} 不存在。")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"Indicator catalogue {path} is not valid YAML: {exc}",
-                          file=str(path), message_zh=f"指标目录 {path} 不是有效的 YAML：{exc}",
-                          fix_zh="请修正 YAML 语法。") from exc
-    schema = json.loads((files("guotu") / "schemas" / "indicators-v1.json")
-                        .read_text(encoding="utf-8"))
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data),
-                    key=lambda e: [str(x) for x in e.path])
-    problems = [f"{path}: {e.json_path}: {e.message}" for e in errors]
-    if not problems:
-        catalogue, semantic = parse_catalogue(data, str(path), {r.id for r in ROLES})
-        problems += semantic
-    if problems:
-        listed = "\n  ".join(problems)
-        raise ConfigError(f"Indicator catalogue {path} has {len(problems)} problem(s):\n  "
-                          f"{listed}", file=str(path),
-                          message_zh=f"指标目录 {path} 有 {len(problems)} 处问题：\n  {listed}")
-    return catalogue
-
-
-# -- units, targets and statistics -----------------------------------------------------------
-_OTHER = {"%": {"%": 1.0, "％": 1.0, "百分比": 1.0},
-          "m2/person": {"平方米/人": 1.0, "m2/人": 1.0, "m²/人": 1.0, "㎡/人": 1.0},
-          "m2/10k-yuan": {"平方米/万元": 1.0, "m2/万元": 1.0, "m²/万元": 1.0},
-          "1e8m3": {"亿立方米": 1.0, "亿m3": 1.0, "亿m³": 1.0, "万立方米": 1e-4},
-          "person": {"人": 1.0, "万人": 1e4},
-          "10k-yuan": {"万元": 1.0, "亿元": 1e4, "元": 1e-4},
-          "count": {"个": 1.0, "件": 1.0, "处": 1.0}, "1": {}}
-
-
-def convert_unit(value: float, from_unit: str, to_unit: str) -> float | None:
-    """``value`` given in ``from_unit`` (as tables write it: 公顷, 平方公里, 亩, %, 万人 …) in
-    the catalogue unit ``to_unit``; an empty ``from_unit`` means already ``to_unit``;
-    ``None`` when the two do not convert.
-
-    Examples
-    --------
-    >>> convert_unit(1.5, "平方公里", "ha"), convert_unit(30, "万人", "person")
-    (150.0, 300000.0)
-    >>> convert_unit(3.0, "公顷", "%") is None
-    True
-    """
-    unit = from_unit.strip().replace(" ", "")
-    if not unit or unit == to_unit:
-        return value
-    if to_unit in AREA_UNITS:
-        ha = to_hectares(value, unit)
-        return None if ha is None else ha * 1e4 / AREA_UNITS[to_unit]
-    factor = _OTHER.get(to_unit, {}).get(unit)
-    return None if factor is None else value * factor
-
-
-def _match(name: str, candidates: dict[str, list[str]]) -> str | None:
-    key = indicator_name(name)
-    for target, names in candidates.items():
-        if key in names:
-            return target
-    return None
-
-
-@dataclass(frozen=True)
-class Targets:
-    """Plan targets by indicator and year, in the indicators' units."""
-
-    values: dict[str, dict[int, float]]
-    source: str = ""
-    unmatched: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Statistics:
-    """External statistics (population, water use, GDP …) by input and year."""
-
-    values: dict[str, dict[int, float]]
-    source: str = ""
-    unmatched: tuple[str, ...] = ()
-
-    def value(self, name: str, year: int) -> tuple[int, float] | None:
-        """The value of ``name`` for ``year``, or of the latest earlier year."""
-        series = self.values.get(name) or {}
-        years = [y for y in series if y <= year]
-        if not years:
-            return None
-        y = max(years)
-        return y, series[y]
-
-
-def read_targets(path: str | Path, catalogue: Catalogue) -> Targets:
-    """Targets from a table with a row per indicator and a column per target year, matched
-    to the catalogue by name (or alias) and converted from the row's unit.
-
-    Raises
-    ------
-    LayerError
-        An unreadable table or a value that is not a number.
-    ConfigError
-        A unit that does not convert to the indicator's.
-    """
-    names = {i.id: [indicator_name(n) for n in (i.name_zh, i.name_en, i.id, *i.aliases)]
-             for i in catalogue.indicators}
-    values: dict[str, dict[int, float]] = {}
-    unmatched = []
-    for series in read_year_table(path):
-        iid = _match(series.name, names)
-        if iid is None:
-            unmatched.append(series.name)
-            continue
-        ind = catalogue.get(iid)
-        converted = {}
-        for year, v in series.values.items():
-            c = convert_unit(v, series.unit, ind.unit)
-            if c is None:
-                raise ConfigError(
-                    f"Targets table {path}, row {series.row} ({series.name}): unit "
-                    f"{series.unit!r} does not convert to {ind.unit}.", file=str(path),
-                    feature=f"row {series.row}", field="单位",
-                    fix=f"Give the target in {ind.unit} or a unit of the same kind.",
-                    message_zh=f"目标表 {path} 第 {series.row} 行（{series.name}）的单位 "
-                               f"{series.unit!r} 无法换算为 {ind.unit}。",
-                    fix_zh="请使用同类单位填写目标值。")
-            converted[year] = c
-        values[iid] = converted
-    return Targets(values, str(path), tuple(unmatched))
-
-
-def read_statistics(path: str | Path, catalogue: Catalogue) -> Statistics:
-    """Statistics (population, water use, GDP …) by year, matched to the catalogue's
-    ``inputs`` by name or alias and converted to their units."""
-    names = {k: [indicator_name(n) for n in (t.name_zh, t.name_en, k, *t.aliases)]
-             for k, t in catalogue.inputs.items()}
-    values: dict[str, dict[int, float]] = {}
-    unmatched = []
-    for series in read_year_table(path):
-        key = _match(series.name, names)
-        if key is None:
-            unmatched.append(series.name)
-            continue
-        unit = catalogue.inputs[key].unit
-        converted = {}
-        for year, v in series.values.items():
-            c = convert_unit(v, series.unit, unit)
-            if c is None:
-                raise ConfigError(
-                    f"Statistics table {path}: unit {series.unit!r} of {series.name} does not "
-                    f"convert to {unit}.", file=str(path), field=series.name,
-                    message_zh=f"统计表 {path} 中 {series.name} 的单位 {series.unit!r} 无法换算为 "
-                               f"{unit}。")
-            converted[year] = c
-        values[key] = converted
-    return Statistics(values, str(path), tuple(unmatched))
-
 
 # -- values with lineage ---------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -594,10 +394,20 @@ class IndicatorEngine:
         out: dict[str, list[IndicatorValue]] = {}
         for k, ind in enumerate(self.catalogue.indicators):
             values = [r[k] for r in rows]
-            points = [(v.as_of, v.value) for v in values if v.value is not None]
+            # One point per state of the data: a date that saw the same versions as the date
+            # before adds no observation to the trend.
+            points: list[tuple[date, float]] = []
+            seen = None
+            for v in values:
+                state = tuple((t.layer, t.version_id, t.zone_version) for t in v.lineage), tuple(
+                    sorted(v.tables.items()))
+                if v.value is not None and state != seen:
+                    points.append((v.as_of, v.value))
+                seen = state
             last = values[-1]
             fc = forecast([_decimal_year(d) for d, _ in points], [v for _, v in points],
-                          last.target, ind.direction) if len(points) >= 2 else None
+                          last.target, ind.direction, start=_decimal_year(last.as_of)
+                          ) if len(points) >= 2 else None
             crossing = None
             if fc is not None and fc.crossing_early is not None:
                 crossing = fc.crossing_early - _decimal_year(last.as_of)

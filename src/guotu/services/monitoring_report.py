@@ -1,0 +1,144 @@
+"""The indicator report of ``guotu monitor indicators`` and the dashboard: every indicator's
+series of year-end values up to a date, its target, status, trend and warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from guotu.domain.indicators import Catalogue
+from guotu.services.monitoring import IndicatorEngine, IndicatorValue
+from guotu.services.monitoring_inputs import Statistics, Targets
+
+__all__ = ["UNIT_LABELS", "IndicatorReport", "indicator_report"]
+
+#: How each catalogue unit is written (zh, en).
+UNIT_LABELS: dict[str, tuple[str, str]] = {
+    "ha": ("公顷", "ha"), "m2": ("平方米", "m²"), "km2": ("平方公里", "km²"), "mu": ("亩", "mu"),
+    "%": ("%", "%"), "1": ("", ""), "m2/person": ("平方米/人", "m²/person"),
+    "m2/10k-yuan": ("平方米/万元", "m²/10k yuan"), "1e8m3": ("亿立方米", "10⁸ m³"),
+    "person": ("人", "persons"), "10k-yuan": ("万元", "10k yuan"), "count": ("个", ""),
+}
+#: Years of year-end values before the report date, by default.
+DEFAULT_YEARS = 5
+
+
+def unit_label(unit: str, lang: str = "zh") -> str:
+    """How ``unit`` is written in ``lang``.
+
+    Examples
+    --------
+    >>> unit_label("ha"), unit_label("m2/person", "en")
+    ('公顷', 'm²/person')
+    """
+    zh, en = UNIT_LABELS.get(unit, (unit, unit))
+    return zh if lang == "zh" else en
+
+
+def _fmt(value: float, decimals: int) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def warning_text(v: IndicatorValue, lang: str = "zh") -> str | None:
+    """The warning of a yellow or red value, as a sentence; ``None`` for the others."""
+    ind = v.indicator
+    if v.status not in ("yellow", "red") or v.value is None or v.target is None:
+        return None
+    unit = unit_label(ind.unit, lang)
+    d = ind.decimals
+    gap = abs(v.value - v.target)
+    name = ind.name_zh if lang == "zh" else ind.name_en
+    floor = ind.direction == ">="
+    if v.status == "red":
+        if lang == "zh":
+            word = "低于" if floor else "高于"
+            return (f"{name} {_fmt(v.value, d)} {unit}，{word} {v.target_year} 年目标 "
+                    f"{_fmt(v.target, d)} {unit} {_fmt(gap, d)} {unit}，已突破。")
+        word = "below" if floor else "above"
+        return (f"{name} is {_fmt(v.value, d)} {unit}, {_fmt(gap, d)} {unit} {word} the "
+                f"{v.target_year} target of {_fmt(v.target, d)} {unit}: breached.")
+    share = 100 * gap / abs(v.target) if v.target else 0.0
+    f = v.forecast
+    if lang == "zh":
+        text = (f"{name} {_fmt(v.value, d)} {unit}，距 {v.target_year} 年目标 "
+                f"{_fmt(v.target, d)} {unit} 仅 {_fmt(gap, d)} {unit}（{share:.2f}%）")
+        if f is not None and f.crossing_early is not None:
+            text += (f"；按近 {f.points} 期趋势（每年 {f.slope_per_year:+,.{d}f} {unit}），最早约 "
+                     f"{f.crossing_early:.1f} 年突破")
+        return text + "。"
+    text = (f"{name} is {_fmt(v.value, d)} {unit}, only {_fmt(gap, d)} {unit} ({share:.2f} %) "
+            f"from the {v.target_year} target of {_fmt(v.target, d)} {unit}")
+    if f is not None and f.crossing_early is not None:
+        text += (f"; at the pace of the last {f.points} values ({f.slope_per_year:+,.{d}f} "
+                 f"{unit} a year) it may be crossed as early as {f.crossing_early:.1f}")
+    return text + "."
+
+
+@dataclass(frozen=True)
+class IndicatorReport:
+    """Every indicator's series up to ``as_of`` (the last value is as of ``as_of``)."""
+
+    as_of: date
+    catalogue: Catalogue
+    series: dict[str, list[IndicatorValue]]
+    targets: Targets
+    statistics: Statistics
+
+    def current(self) -> list[IndicatorValue]:
+        """The values as of ``as_of``, in catalogue order."""
+        return [self.series[i.id][-1] for i in self.catalogue.indicators]
+
+    def warnings(self, lang: str = "zh") -> list[dict[str, Any]]:
+        """Red, then yellow indicators with their sentences."""
+        found = [{"indicator": v.indicator.id, "status": v.status,
+                  "message": warning_text(v, lang)}
+                 for v in self.current() if v.status in ("red", "yellow")]
+        return sorted(found, key=lambda w: 0 if w["status"] == "red" else 1)
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        """The ``guotu monitor indicators --json`` document."""
+        rows = []
+        for ind in self.catalogue.indicators:
+            values = self.series[ind.id]
+            row = values[-1].to_dict(lang)
+            row["unit_label"] = unit_label(ind.unit, lang)
+            row["series"] = [{"as_of": v.as_of.isoformat(),
+                              "value": None if v.value is None else round(v.value, 6),
+                              "version": _versions(v)} for v in values]
+            row["targets"] = {str(y): t for y, t in
+                              sorted(self.targets.values.get(ind.id, {}).items())}
+            rows.append(row)
+        counts = {s: sum(1 for v in self.current() if v.status == s)
+                  for s in ("green", "yellow", "red")}
+        return {"as_of": self.as_of.isoformat(),
+                "catalogue": {"id": self.catalogue.id, "version": self.catalogue.version,
+                              "title": self.catalogue.title_zh if lang == "zh"
+                              else self.catalogue.title_en},
+                "targets": self.targets.source or None,
+                "statistics": self.statistics.source or None,
+                "summary": {**counts, "no_target": len(rows) - sum(counts.values())},
+                "indicators": rows, "warnings": self.warnings(lang)}
+
+
+def _versions(v: IndicatorValue) -> dict[str, str]:
+    return {t.layer: t.version for t in v.lineage if t.layer and t.version}
+
+
+def indicator_report(store: Any, catalogue: Catalogue, *, as_of: date | None = None,
+                     first_year: int | None = None, known_at: datetime | None = None,
+                     targets: Targets | None = None, statistics: Statistics | None = None,
+                     engine: IndicatorEngine | None = None) -> IndicatorReport:
+    """Values at every year end from ``first_year`` (default five years back) up to
+    ``as_of`` (default today), computed incrementally, with targets and forecasts.
+
+    ``engine`` may be an engine kept from an earlier call (the dashboard keeps one): it then
+    only reads what changed since.
+    """
+    day = as_of or date.today()
+    start = first_year if first_year is not None else day.year - DEFAULT_YEARS
+    dates = [date(y, 12, 31) for y in range(start, day.year) if date(y, 12, 31) < day] + [day]
+    eng = engine or IndicatorEngine(store, catalogue, statistics=statistics, targets=targets,
+                                    known_at=known_at)
+    return IndicatorReport(day, catalogue, eng.series(dates), eng.targets, eng.statistics)

@@ -1,0 +1,110 @@
+"""``guotu monitor indicators`` on the demo county's planted five-year history."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+from pyproj import CRS, Geod, Transformer
+
+from guotu.cli import root
+from guotu.demo.build import build_demo
+
+GK = CRS.from_epsg(4527)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    base = tmp_path_factory.mktemp("monitor_demo")
+    result = build_demo(base / "demo.gpkg", base / "files", parcels=3000, seed=20261122)
+    manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    files = base / "files"
+    args = ["monitor", "indicators", "-w", str(result.workspace), "--json", "--from-year", "2021",
+            "--targets", str(files / "规划目标.xlsx"), "--statistics", str(files / "社会经济统计.xlsx")]
+    out = CliRunner().invoke(root, [*args, "--as-of", "2025-12-31"])
+    assert out.exit_code == 0, out.output
+    return {"workspace": result.workspace, "files": files, "history": manifest["history"],
+            "doc": json.loads(out.stdout), "args": args}
+
+
+def _row(doc: dict[str, Any], iid: str) -> dict[str, Any]:
+    return next(r for r in doc["indicators"] if r["id"] == iid)
+
+
+def test_history_is_recorded_as_yearly_versions(demo: dict[str, Any]) -> None:
+    h = demo["history"]
+    assert [v["label"] for v in h["versions"]] == [f"{y}年度国土变更调查" for y in range(2021, 2026)]
+    kinds = [c["kind"] for c in h["changes"]]
+    assert kinds.count("occupation") == 8 and 1 <= kinds.count("supplement") <= 3
+    row = _row(demo["doc"], "cultivated_land")
+    assert [p["version"]["DLTB"] for p in row["series"]] == [v["label"] for v in h["versions"]]
+
+
+def test_yearly_changes_equal_the_planted_areas(demo: dict[str, Any]) -> None:
+    expected = demo["history"]["expected"]
+    for iid, key in (("cultivated_land", "cultivated_land_change_ha"),
+                     ("construction_land_total", "construction_land_total_change_ha")):
+        series = [p["value"] for p in _row(demo["doc"], iid)["series"]]
+        changes = {str(2022 + k): b - a for k, (a, b) in enumerate(itertools.pairwise(series))}
+        assert changes.keys() == expected[key].keys()
+        for year, delta in expected[key].items():
+            assert changes[year] == pytest.approx(delta, abs=1e-5), (iid, year)  # 0.1 m²
+
+
+def test_cultivated_land_equals_an_independent_geodesic_sum(demo: dict[str, Any]) -> None:
+    frame = pyogrio.read_dataframe(demo["files"] / "DLTB.shp", encoding="GBK")
+    farm = frame[frame["DLBM"].astype(str).isin(["0101", "0102", "0103"])]
+    to_lonlat = Transformer.from_crs(GK, CRS.from_epsg(4490), always_xy=True)
+    geod = Geod(ellps="GRS80")
+    total = 0.0
+    for geom in shapely.make_valid(np.asarray(farm.geometry.values, dtype=object)):
+        dense = shapely.segmentize(geom, 2.0)
+        lonlat = shapely.transform(dense, lambda xy: np.column_stack(
+            to_lonlat.transform(xy[:, 0], xy[:, 1])))
+        total += abs(geod.geometry_area_perimeter(lonlat)[0])
+    value = _row(demo["doc"], "cultivated_land")["value"]
+    assert value == pytest.approx(total / 1e4, abs=len(farm) * 0.01 / 1e4)
+
+
+def test_planted_statuses_and_warnings(demo: dict[str, Any]) -> None:
+    doc = demo["doc"]
+    planted = demo["history"]["expected"]["status_2025"]
+    for iid, colour in planted.items():
+        assert _row(doc, iid)["status"] == colour, iid
+    assert [w["indicator"] for w in doc["warnings"]] == ["construction_land_total",
+                                                         "cultivated_land"]
+    assert "已突破" in doc["warnings"][0]["message"]
+    yellow = _row(doc, "cultivated_land")
+    assert yellow["forecast"]["slope_per_year"] < 0
+    others = [r for r in doc["indicators"] if r["id"] not in planted and r["status"]]
+    assert others and all(r["status"] == "green" for r in others)
+
+
+def test_lineage_and_conventions_in_json(demo: dict[str, Any]) -> None:
+    row = _row(demo["doc"], "per_capita_urban_construction")
+    assert row["lineage"]["tables"]["urban_population"]["year"] == 2025
+    term = row["lineage"]["terms"][0]
+    assert term["layer"] == "DLTB" and term["zone_layer"] == "CZKFBJ"
+    assert row["convention"] and "城镇开发边界" in row["convention"]
+    assert _row(demo["doc"], "cultivated_land")["convention"] is None
+
+
+def test_terminal_output_fail_on_and_explain(demo: dict[str, Any]) -> None:
+    runner = CliRunner()
+    human = [a for a in demo["args"] if a != "--json"]
+    out = runner.invoke(root, [*human, "--as-of", "2025-12-31", "--explain", "cultivated_land"])
+    assert out.exit_code == 0, out.output
+    assert "耕地保有量" in out.output and "预警" in out.output and "突破" in out.output
+    assert "2025年度国土变更调查" in out.output
+    failing = runner.invoke(root, [*demo["args"], "--as-of", "2025-12-31", "--fail-on", "red"])
+    assert failing.exit_code == 1
+    bad = runner.invoke(root, [*human, "--explain", "no_such_indicator"])
+    assert bad.exit_code == 2 and "no_such_indicator" in bad.output
+    english = runner.invoke(root, ["--lang", "en", *human, "--as-of", "2025-12-31"])
+    assert "Cultivated land retained" in english.output and "breached" in english.output

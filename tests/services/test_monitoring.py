@@ -1,0 +1,260 @@
+"""Monitoring indicators on a hand-built county: values against an independent geodesic
+computation, incremental = full, lineage, tables and units, catalogue problems."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from pyproj import CRS, Geod, Transformer
+
+from guotu.domain.indicators import forecast, status
+from guotu.domain.model import PlanLevel, PlanType
+from guotu.errors import ConfigError, LayerError
+from guotu.io.year_table import read_year_table
+from guotu.services.monitoring import IndicatorEngine
+from guotu.services.monitoring_inputs import (
+    convert_unit,
+    load_catalogue,
+    read_statistics,
+    read_targets,
+)
+from guotu.services.monitoring_report import indicator_report
+from guotu.store.catalog import VersionSpec
+from guotu.store.memory import MemoryStore
+
+GK = CRS.from_epsg(4527)
+X0, Y0 = 39_540_000.0, 4_052_000.0
+PLAN = "某县年度变更调查"
+_TO_LONLAT = Transformer.from_crs(GK, CRS.from_epsg(4490), always_xy=True)
+_GEOD = Geod(ellps="GRS80")
+
+
+def geodesic_m2(geom: shapely.Geometry) -> float:
+    """Independent ellipsoidal area: densify to 1 m, to lon/lat, pyproj.Geod."""
+    dense = shapely.segmentize(geom, 1.0)
+    lonlat = shapely.transform(dense, lambda xy: __import__("numpy").column_stack(
+        _TO_LONLAT.transform(xy[:, 0], xy[:, 1])))
+    area, _ = _GEOD.geometry_area_perimeter(lonlat)
+    return abs(area)
+
+
+def box(i: int, size: float = 100.0) -> shapely.Polygon:
+    return shapely.box(X0 + i * 200, Y0, X0 + i * 200 + size, Y0 + size)
+
+
+def survey(codes: list[str], keys: list[str], geoms: list[shapely.Geometry]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"BSM": keys, "DLBM": codes}, geometry=geoms, crs=GK)
+
+
+def record(store: Any, frame: gpd.GeoDataFrame, label: str, year: int) -> None:
+    store.write_layer("DLTB", "land_survey", frame, column_types={"BSM": "text", "DLBM": "code"},
+                      geometry_type="POLYGON", crs=GK,
+                      version=VersionSpec(PLAN, label, valid_from=date(year, 12, 31)))
+
+
+@pytest.fixture()
+def county() -> Any:
+    """DLTB 2021: A 旱地, B 旱地, C 城镇住宅 (100 m squares); 2022: B becomes 工业, D 水浇地
+    is added. A red line covers the east half of B; the county outline is a 2 km box."""
+    with MemoryStore.open() as store:
+        store.create_plan(PLAN, level=PlanLevel.COUNTY, type=PlanType.SURVEY)
+        record(store, survey(["0103", "0103", "0701"], ["A", "B", "C"],
+                             [box(0), box(1), box(2)]), "2021年度", 2021)
+        record(store, survey(["0103", "0601", "0701", "0102"], ["A", "B", "C", "D"],
+                             [box(0), box(1), box(2), box(3)]), "2022年度", 2022)
+        red = shapely.box(X0 + 250, Y0 - 10, X0 + 400, Y0 + 110)
+        store.write_layer("STBHHX", "ecological_redline",
+                          gpd.GeoDataFrame({"BSM": ["R1"]}, geometry=[red], crs=GK),
+                          column_types={"BSM": "text"}, geometry_type="POLYGON")
+        outline = shapely.box(X0 - 500, Y0 - 500, X0 + 1500, Y0 + 1500)
+        store.write_layer("XZQ", "admin_boundary",
+                          gpd.GeoDataFrame({"XZQDM": ["370999"], "JB": ["县级"]},
+                                           geometry=[outline], crs=GK),
+                          column_types={"XZQDM": "text", "JB": "text"}, geometry_type="POLYGON")
+        yield store
+
+
+def by_id(values: list[Any]) -> dict[str, Any]:
+    return {v.indicator.id: v for v in values}
+
+
+def test_values_match_an_independent_geodesic_computation(county: Any) -> None:
+    engine = IndicatorEngine(county, load_catalogue())
+    v21 = by_id(engine.compute(date(2021, 12, 31)))
+    v22 = by_id(engine.compute(date(2022, 12, 31)))
+    a, b, c, d = (geodesic_m2(box(i)) for i in range(4))
+    assert v21["cultivated_land"].value == pytest.approx((a + b) / 1e4, abs=1e-6)
+    assert v22["cultivated_land"].value == pytest.approx((a + d) / 1e4, abs=1e-6)
+    assert v21["construction_land_total"].value == pytest.approx(c / 1e4, abs=1e-6)
+    assert v22["construction_land_total"].value == pytest.approx((b + c) / 1e4, abs=1e-6)
+    # B is half inside the red line (x from 250 to 300 of its 200..300): only in 2022 is it
+    # construction land.
+    half = geodesic_m2(shapely.box(X0 + 250, Y0, X0 + 300, Y0 + 100))
+    assert v21["redline_construction"].value == 0.0
+    assert v22["redline_construction"].value == pytest.approx(half / 1e4, abs=1e-6)
+    land = geodesic_m2(shapely.box(X0 - 500, Y0 - 500, X0 + 1500, Y0 + 1500))
+    assert v22["development_intensity"].value == pytest.approx(100 * (b + c) / land, rel=1e-9)
+    # no plan layer, no statistics: said, not guessed
+    assert v22["reserved_land_share"].value is None
+    assert "planned_land_use" in (v22["reserved_land_share"].reason or "")
+    assert v22["water_use_total"].value is None and "water_use" in v22["water_use_total"].reason
+
+
+def test_incremental_equals_full_and_reads_only_the_change(county: Any) -> None:
+    engine = IndicatorEngine(county, load_catalogue())
+    engine.compute(date(2021, 12, 31))
+    full_reads = engine.reads[0]
+    later = engine.compute(date(2022, 12, 31))
+    assert engine.reads[0] == full_reads  # no second full read of DLTB
+    assert engine.reads[1] == 2  # B's new revision and D
+    fresh = IndicatorEngine(county, load_catalogue()).compute(date(2022, 12, 31))
+    for x, y in zip(later, fresh, strict=True):
+        assert x.value == y.value, x.indicator.id  # the same bits
+
+
+def test_lineage_names_layer_version_and_features(county: Any) -> None:
+    v = by_id(IndicatorEngine(county, load_catalogue()).compute(date(2022, 12, 31)))
+    (term,) = v["cultivated_land"].lineage
+    assert (term.layer, term.plan, term.version) == ("DLTB", PLAN, "2022年度")
+    assert (term.features, term.features_in_version) == (2, 4)
+    (inside,) = v["redline_construction"].lineage
+    assert inside.zone_layer == "STBHHX" and inside.features == 1
+    assert "ratio" in v["development_intensity"].to_dict()["lineage"]["formula"]
+    assert v["development_intensity"].indicator.convention_zh  # a convention, and it says so
+
+
+def test_no_version_before_the_first_update(county: Any) -> None:
+    v = by_id(IndicatorEngine(county, load_catalogue()).compute(date(2020, 6, 1)))
+    assert v["cultivated_land"].value is None
+    assert "no version of DLTB" in (v["cultivated_land"].reason or "")
+
+
+def test_targets_statistics_status_and_series(county: Any, tmp_path: Path) -> None:
+    cat = load_catalogue()
+    pd.DataFrame([{"指标名称": "耕地保有量（公顷）", "2022": 1.0, "2035年": 2.0},
+                  {"指标名称": "建设用地总面积", "单位": "亩", "2022": 45.0, "2035年": 30.0},
+                  {"指标名称": "不在目录里的指标", "2022": 1.0}]).to_excel(
+        tmp_path / "targets.xlsx", index=False)
+    pd.DataFrame([{"年份": 2021, "城镇常住人口（万人）": 0.01, "用水总量（亿立方米）": 1.5},
+                  {"年份": 2022, "城镇常住人口（万人）": 0.02, "用水总量（亿立方米）": 1.6}]).to_csv(
+        tmp_path / "stats.csv", index=False)
+    targets = read_targets(tmp_path / "targets.xlsx", cat)
+    stats = read_statistics(tmp_path / "stats.csv", cat)
+    assert targets.values["construction_land_total"][2022] == pytest.approx(3.0)  # 45 亩 = 3 ha
+    assert targets.unmatched == ("不在目录里的指标",)
+    assert stats.values["urban_population"] == {2021: 100.0, 2022: 200.0}
+    report = indicator_report(county, cat, as_of=date(2022, 12, 31), first_year=2021,
+                              targets=targets, statistics=stats)
+    now = by_id(report.current())
+    assert now["cultivated_land"].status == "green"  # ~2 ha ≥ 1 ha
+    # ~2 ha under a 3 ha cap, but rising 1 ha a year: the trend reaches it within 3 years
+    construction = now["construction_land_total"]
+    assert construction.status == "yellow"
+    assert construction.forecast is not None
+    assert construction.forecast.slope_per_year == pytest.approx(1.0, rel=1e-3)
+    assert construction.forecast.crossing_year == pytest.approx(2023.99, abs=0.02)
+    after = by_id(indicator_report(county, cat, as_of=date(2023, 6, 30), first_year=2021,
+                                   targets=targets, statistics=stats).current())
+    assert after["construction_land_total"].target_year == 2035
+    assert after["construction_land_total"].status == "yellow"  # ~2 ha, cap 2 ha: within 2 %
+    assert now["water_use_total"].value == 1.6 and now["water_use_total"].tables == {
+        "water_use": (2022, 1.6)}
+    doc = report.to_dict()
+    row = next(r for r in doc["indicators"] if r["id"] == "cultivated_land")
+    assert [p["as_of"] for p in row["series"]] == ["2021-12-31", "2022-12-31"]
+    assert row["targets"] == {"2022": 1.0, "2035": 2.0}
+
+
+def test_status_rules() -> None:
+    assert status(">=", 100.0, 100.0, 0.02) == "yellow"
+    assert status(">=", 103.0, 100.0, 0.02) == "green"
+    assert status(">=", 103.0, 100.0, 0.02, crossing_years=1.5) == "yellow"
+    assert status("<=", 100.5, 100.0, 0.02) == "red"
+    assert status(None, 1.0, 2.0, 0.02) is None
+
+
+def test_forecast_band_brackets_the_central_crossing() -> None:
+    years = [2019, 2020, 2021, 2022, 2023, 2024]
+    values = [120.0, 118.5, 117.8, 115.9, 115.1, 113.2]
+    f = forecast(years, values, 100.0, ">=")
+    assert f is not None and f.slope_per_year < 0
+    assert f.crossing_early is not None and f.crossing_year is not None
+    assert f.crossing_early <= f.crossing_year <= (f.crossing_late or math.inf)
+    exact = (100.0 - f.intercept) / f.slope_per_year
+    assert f.crossing_year == pytest.approx(exact)
+    rising = forecast(years, values[::-1], 100.0, ">=")  # moving away: never crosses
+    assert rising is not None and rising.crossing_year is None
+
+
+def test_unit_conversion() -> None:
+    assert convert_unit(1.0, "平方公里", "ha") == 100.0
+    assert convert_unit(15.0, "亩", "ha") == pytest.approx(1.0)
+    assert convert_unit(1.0, "万人", "person") == 10_000.0
+    assert convert_unit(1.0, "公顷", "%") is None
+
+
+def test_year_tables_both_ways_and_bad_values(tmp_path: Path) -> None:
+    pd.DataFrame({"年份": [2021, 2022], "GDP（万元）": [10, 12]}).to_csv(tmp_path / "a.csv",
+                                                                      index=False)
+    (series,) = read_year_table(tmp_path / "a.csv")
+    assert (series.name, series.unit, series.values) == ("GDP", "万元", {2021: 10.0, 2022: 12.0})
+    pd.DataFrame({"指标": ["人口"], "单位": ["人"], "2021年": ["1,000"]}).to_csv(
+        tmp_path / "b.csv", index=False)
+    (series,) = read_year_table(tmp_path / "b.csv")
+    assert series.values == {2021: 1000.0} and series.unit == "人"
+    pd.DataFrame({"指标": ["人口"], "2021": ["很多"]}).to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(LayerError, match="row 2") as err:
+        read_year_table(tmp_path / "c.csv")
+    assert err.value.field == "2021"
+    pd.DataFrame({"指标": ["人口"], "数值": [1]}).to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(LayerError, match="year"):
+        read_year_table(tmp_path / "d.csv")
+
+
+def test_catalogue_problems_are_listed_together(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("""
+id: bad
+version: "1"
+title: {zh: 坏目录, en: Bad}
+indicators:
+  - id: a
+    name: {zh: 甲, en: A}
+    unit: furlong
+    formula: {area: {role: no_such_role, codes: "@missing"}}
+  - id: b
+    name: {zh: 乙, en: B}
+    unit: ha
+    formula: {ratio: [{ref: c}, {table: nothing}]}
+  - id: c
+    name: {zh: 丙, en: C}
+    unit: ha
+    formula: {ref: b}
+""", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(bad)
+    text = str(err.value)
+    for needle in ("furlong", "no_such_role", "@missing", "nothing", "itself"):
+        assert needle in text
+    schema_bad = tmp_path / "schema.yaml"
+    schema_bad.write_text("""
+id: s
+version: "1"
+title: {zh: 甲, en: A}
+indicators:
+  - id: a
+    name: {zh: 甲, en: A}
+    unit: ha
+    formula: {area: {role: land_survey, codes: [0103]}}
+""", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\$\.indicators\[0\]\.formula\.area\.codes"):
+        load_catalogue(schema_bad)
+    with pytest.raises(ConfigError, match="no indicator catalogue"):
+        load_catalogue("no-such-catalogue")
