@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -168,3 +169,129 @@ def _explain(ctx: Context, report: IndicatorReport, iid: str) -> None:
     series = "、".join(f"{x.as_of.isoformat()} {x.value:,.{ind.decimals}f}" for x in values
                       if x.value is not None)
     out.print(ctx.t("序列：", "Series: ") + series, highlight=False)
+
+
+_SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "green"}
+
+
+@monitor_group.command("cases")
+@workspace_option()
+@time_options
+@click.option("--record", is_flag=True,
+              help="Record the cases in the workspace (layer JCAJ, a new version; statuses and "
+                   "check records of recorded cases are kept).")
+@click.option("--by", "actor", default="", help="Who records (kept in the audit log).")
+@click.option("--gpkg", "gpkg_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the cases with their geometry to this GeoPackage (QGIS).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="never",
+              show_default=True, help="Exit 1 when a case of this severity or worse is open.")
+@json_option
+@lang_option
+@pass_context
+def cases_command(ctx: Context, workspace: str, as_of: datetime | None,
+                  known_at: datetime | None, record: bool, actor: str, gpkg_path: Path | None,
+                  fail_on: str, as_json: bool) -> None:
+    """Change patches → cases: each patch against approved projects and 三区三线 as of its
+    image date (已批已建, 未批先建, 占用永久基本农田, 红线内/开发边界外新增建设, 符合规划但未批).
+
+    \b
+    Examples:
+      guotu monitor cases -w demo_county.gpkg
+      guotu monitor cases -w demo_county.gpkg --record --by 张三
+      guotu monitor case BH20250002 -w demo_county.gpkg --status 核查属实 --by 李四 --note 现场已硬化
+    """
+    from guotu.services.cases import classify_patches, record_cases
+
+    day, known = as_dates(as_of, known_at)
+    with open_workspace(workspace) as store:
+        report = classify_patches(store, as_of=day, known_at=known)
+        if record:
+            record_cases(store, report, actor=actor)
+        crs = store.crs
+    if gpkg_path is not None:
+        _write_cases_gpkg(report, crs, gpkg_path, ctx.lang)
+    doc = report.to_dict(ctx.lang)
+    if as_json:
+        emit_json(doc)
+    else:
+        _render_cases(ctx, doc, record)
+    rank = {"error": 2, "warning": 1, "info": 0}
+    open_ = [c for c in doc["cases"] if c["status"] in ("pending", "confirmed")]
+    worst = max((rank[c["severity"]] for c in open_), default=0)
+    if fail_on != "never" and worst >= rank[fail_on]:
+        sys.exit(1)
+
+
+def _write_cases_gpkg(report: Any, crs: Any, path: Path, lang: str) -> None:
+    import geopandas as gpd
+    import pyogrio
+
+    rows = [c.to_dict(lang) for c in report.cases]
+    flat = [{"TBBH": r["tbbh"], "AJLX": r["class"], "AJLXMC": r["class_name"],
+             "ZT": r["status_name"], "HSXRQ": r["image_date"], "TBMJ": r["area_m2"],
+             **{k: v for k, v in r["overlaps_m2"].items()},
+             "XMDM": ";".join(p["xmdm"] for p in r["projects"])} for r in rows]
+    frame = gpd.GeoDataFrame(flat, geometry=[c.geometry for c in report.cases], crs=crs)
+    pyogrio.write_dataframe(frame, path, layer="监测案件", driver="GPKG")
+
+
+def _render_cases(ctx: Context, doc: dict[str, Any], recorded: bool) -> None:
+    out = console()
+    out.print(ctx.t(f"变化图斑 {doc['patch_layer']}（{doc['patch_version']}）比对，现状日期 {doc['as_of']}",
+                    f"Change patches {doc['patch_layer']} ({doc['patch_version']}), as of "
+                    f"{doc['as_of']}"), highlight=False)
+    table = Table()
+    for head in (ctx.t("图斑编号", "Patch"), ctx.t("类型", "Class"), ctx.t("状态", "Status"),
+                 ctx.t("后时相", "Image"), ctx.t("面积(m²)", "Area (m²)"),
+                 ctx.t("重叠面积(m²)", "Overlaps (m²)"), ctx.t("项目", "Projects")):
+        table.add_column(head, overflow="fold")
+    names = {"approved": ctx.t("已批", "approved"), "approved_later": ctx.t("后批", "approved later"),
+             "redline": ctx.t("红线", "red line"),
+             "permanent_farmland": ctx.t("永农", "farmland"),
+             "outside_urban_boundary": ctx.t("边界外", "outside boundary")}
+    for c in doc["cases"]:
+        overlaps = "，".join(f"{names[k]} {v:,.2f}" for k, v in c["overlaps_m2"].items() if v > 0)
+        projects = "；".join(f"{p['xmdm']}（{p['pzrq']}）" for p in c["projects"])
+        style = _SEVERITY_STYLE[c["severity"]]
+        table.add_row(c["tbbh"], f"[{style}]{c['class_name']}[/]", c["status_name"],
+                      c["image_date"] or "—", f"{c['area_m2']:,.2f}", overlaps or "—",
+                      projects or "—")
+    out.print(table)
+    s = doc["summary"]["by_class"]
+    out.print(ctx.t("合计：", "Total: ") + "，".join(f"{k} {v}" for k, v in s.items()),
+              highlight=False)
+    if recorded:
+        out.print(ctx.t("已记录为监测案件图层 JCAJ 的新版本。", "Recorded as a new version of layer JCAJ."),
+                  highlight=False)
+
+
+@monitor_group.command("case")
+@click.argument("tbbh")
+@workspace_option()
+@click.option("--status", required=True,
+              help="待核查/核查属实/已整改/误报 (pending/confirmed/rectified/false_positive).")
+@click.option("--by", "checker", default="", help="Who checked (核查人).")
+@click.option("--date", "check_date", type=click.DateTime(["%Y-%m-%d"]),
+              help="Check date (核查日期, default today).")
+@click.option("--note", default="", help="Conclusion (核查结论).")
+@click.option("--rectification", default="", help="What was done (整改情况).")
+@json_option
+@lang_option
+@pass_context
+def case_command(ctx: Context, tbbh: str, workspace: str, status: str, checker: str,
+                 check_date: datetime | None, note: str, rectification: str,
+                 as_json: bool) -> None:
+    """Record the field check of case TBBH (a new version of the case layer; the earlier
+    states stay in its history)."""
+    from guotu.services.cases import update_case
+
+    with open_workspace(workspace) as store:
+        row = update_case(store, tbbh, status, checker=checker,
+                          check_date=check_date.date() if check_date else None,
+                          conclusion=note, rectification=rectification)
+    if as_json:
+        emit_json({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()})
+        return
+    console().print(ctx.t(f"案件 {tbbh}：{row['ZT']}（{row.get('HCR') or '—'}，{row.get('HCRQ')}）",
+                          f"Case {tbbh}: {row['ZT']} ({row.get('HCR') or '—'}, {row.get('HCRQ')})"),
+                    highlight=False)

@@ -4,7 +4,8 @@
 * XXGHDK: each unit split by jittered integer breaks into about ``parcels / 10`` rectangles,
   with land-use codes and control indicators; unit caps are derived from their parcels.
 * JSXM: approved projects on detailed-plan parcels, plus one outside the county.
-* BHTB: change patches; most lie inside an approved project, two planted ones do not.
+* BHTB: change patches; most lie inside an approved project, five planted ones do not (no
+  project, on farmland, in the red line, inside the boundary; one approved after the image).
 * TDZZXM: land-consolidation projects on general farmland blocks.
 """
 
@@ -68,6 +69,8 @@ _PTSS = np.array(["", "幼儿园", "社区服务站", "垃圾收集站", "公共
 #: Image dates of the change detection (前时相/后时相).
 QSXRQ = dt.date(2024, 10, 15)
 HSXRQ = dt.date(2025, 4, 20)
+#: Approval date of the project planted as built before approval (after HSXRQ).
+_LATE_APPROVAL = dt.date(2025, 8, 15)
 
 
 @dataclass
@@ -326,6 +329,10 @@ def _projects(parcels: int, lay: Layout, geoms: Geoms, codes: npt.NDArray[Any],
     # Planted, on two projects without a change patch (odd positions): a floor-area ratio
     # above the parcel's, and a use of another class than the parcel's.
     r_js, u_js = (int(i) for i in rng.choice(np.arange(1, n_js, 2), size=2, replace=False))
+    # Planted: another of them approved only after the later image, with a change patch on it
+    # (built before approval, 未批先建).
+    late = int(next(i for i in range(1, n_js, 2) if i not in (r_js, u_js)))
+    pzrq[late] = _LATE_APPROVAL
     js_codes = codes[pick].astype(object)
     parcel_code = str(js_codes[u_js])
     js_codes[u_js] = "090101" if parcel_code.startswith("07") else "070102"
@@ -357,9 +364,13 @@ def _projects(parcels: int, lay: Layout, geoms: Geoms, codes: npt.NDArray[Any],
     approved_area = (fx1 - fx0 - 4) * (fy1 - fy0 - 4)
     back = np.arange(2, n_js, 2)
     back_geoms = shapely.buffer(js_geoms[back], -3.0, join_style="mitre")
+    late_patch = shapely.buffer(js_geoms[late], -3.0, join_style="mitre")
+    lx0, ly0, lx1, ly1 = shapely.bounds(js_geoms[late])
     bh_geoms = np.concatenate([
         np.array([approved, box(*SITES["change_plain"]), box(*SITES["farm_change"])], object),
-        back_geoms])
+        back_geoms,
+        np.array([late_patch, box(*SITES["change_redline"]), box(*SITES["change_udb"])],
+                 object)])
     tbbh = [f"BH2025{i + 1:04d}" for i in range(len(bh_geoms))]
     bh_cols = {"TBBH": tbbh, "QSXRQ": [QSXRQ] * len(tbbh), "HSXRQ": [HSXRQ] * len(tbbh),
                "BHLX": ["新增建设用地"] * len(tbbh), "XZQDM": _town_at(lay, bh_geoms)}
@@ -414,8 +425,33 @@ def _projects(parcels: int, lay: Layout, geoms: Geoms, codes: npt.NDArray[Any],
              "farmland and has no approved project.",
              other_layer="YJJBNT", other_features=[FARM_BSM], geometry=box(*SITES["farm_change"]),
              planar_area_m2=3000.0),
+        Item("conflict.change.before_approval.1", "built_before_approval", "BHTB",
+             [tbbh[-3]],
+             f"变化图斑位于建设项目 {xmdm[late]} 范围内（项目地块内缩 3 m），但该项目批准日期 "
+             f"{_LATE_APPROVAL.isoformat()} 晚于后时相 {HSXRQ.isoformat()}（未批先建）。",
+             f"A change patch lies inside project {xmdm[late]} (its parcel shrunk by 3 m), "
+             f"approved on {_LATE_APPROVAL.isoformat()}, after the later image of "
+             f"{HSXRQ.isoformat()}: built before approval.",
+             other_layer="JSXM", other_features=[xmdm[late]], geometry=late_patch,
+             planar_area_m2=float((lx1 - lx0 - 6) * (ly1 - ly0 - 6))),
+        Item("conflict.change.redline.1", "unapproved_construction_in_redline", "BHTB",
+             [tbbh[-2]],
+             "新增建设变化图斑 60 m × 50 m = 3000 m² 位于生态保护红线内，且无批准项目。",
+             "A new-construction change patch, 60 m × 50 m = 3000 m², lies in the ecological "
+             "red line and has no approved project.",
+             other_layer="STBHHX", other_features=[], geometry=box(*SITES["change_redline"]),
+             planar_area_m2=3000.0),
+        Item("conflict.change.compliant_unapproved.1", "unapproved_construction_compliant",
+             "BHTB", [tbbh[-1]],
+             "新增建设变化图斑 60 m × 50 m = 3000 m² 位于城镇开发边界（弹性发展区）内，不占永久基本"
+             "农田与生态保护红线，但无批准项目（符合规划但未批）。",
+             "A new-construction change patch, 60 m × 50 m = 3000 m², lies inside the urban "
+             "development boundary (flexible zone), off farmland and red line, without an "
+             "approved project (compliant but unapproved).",
+             other_layer="CZKFBJ", other_features=[], geometry=box(*SITES["change_udb"]),
+             planar_area_m2=3000.0),
         Item("compliant.change.approved.background", "approved_construction", "BHTB",
-             tbbh[3:],
+             tbbh[3:3 + len(back)],
              "其余变化图斑均位于对应已批项目范围内（项目地块内缩 3 m），合规。",
              "Every other change patch lies inside its approved project (the parcel shrunk by "
              "3 m): compliant.",

@@ -101,6 +101,9 @@ SITES: dict[str, tuple[float, float, float, float]] = {
     "transmission_unit": (17000, 6500, 17500, 7000),
     # an unapproved change patch on ordinary land, and a project outside the county
     "change_plain": (21000, 3500, 21080, 3560),
+    # unapproved change patches in the special red line and in the flexible development zone
+    "change_redline": (3300, 12500, 3360, 12550),
+    "change_udb": (20500, 7400, 20560, 7450),
     "project_outside": (25500, 8000, 25650, 8100),
 }
 

@@ -147,6 +147,18 @@ FIELDS: Mapping[str, StandardField] = {
         _f("HSXRQ", "后时相日期", D, "后时相", "后时相影像日期", "HSX"),
         _f("BHLX", "变化类型", T, "变化类别"),
         _f("SJNF", "数据年份", INT, "年份", "年度", unit="a", minimum=1949, maximum=2100),
+        _f("AJLX", "案件类型", T, "案件类别"),
+        _f("AJLXMC", "案件类型名称", T),
+        _f("ZT", "状态", T, "核查状态", "案件状态"),
+        _f("PZXMMJ", "已批项目内面积", R, unit="m2", minimum=0),
+        _f("HPXMMJ", "后批项目内面积", R, unit="m2", minimum=0),
+        _f("HXNMJ", "生态保护红线内面积", R, "红线内面积", unit="m2", minimum=0),
+        _f("ZYJBNTMJ", "占用永久基本农田面积", R, "占用基本农田面积", unit="m2", minimum=0),
+        _f("KFBJWMJ", "城镇开发边界外面积", R, "开发边界外面积", unit="m2", minimum=0),
+        _f("HCR", "核查人", T, "核查人员"),
+        _f("HCRQ", "核查日期", D, "核查时间"),
+        _f("HCJL", "核查结论", T, "核查意见"),
+        _f("ZGQK", "整改情况", T, "整改措施"),
     )
 }
 
@@ -220,6 +232,11 @@ ROLES: tuple[Role, ...] = (
           ["BSM", "TBBH", "DLBM", "DLMC", "TBMJ", "XZQDM", "SJNF"], ["DLBM"], "DLBM"),
     _role("change_patch", "变化图斑", "Remote-sensing change patches", P,
           ["TBBH", "QSXRQ", "HSXRQ", "BHLX", "XZQDM"], ["HSXRQ"], id_field="TBBH"),
+    _role("monitoring_case", "监测案件", "Monitoring cases (change patches classified)", P,
+          ["TBBH", "AJLX", "AJLXMC", "ZT", "HSXRQ", "BHLX", "XZQDM", "TBMJ", "PZXMMJ",
+           "HPXMMJ", "HXNMJ", "ZYJBNTMJ", "KFBJWMJ", "XMDM", "HCR", "HCRQ", "HCJL", "ZGQK"],
+          ["TBBH", "AJLX", "ZT"], id_field="TBBH",
+          description="Written by guotu monitor cases --record; statuses 待核查/核查属实/已整改/误报."),
 )
 
 _ROLE_INDEX: dict[str, Role] = {}

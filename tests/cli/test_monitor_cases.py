@@ -1,0 +1,149 @@
+"""``guotu monitor cases`` / ``guotu monitor case`` on the demo county's planted change patches."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from guotu.cli import root
+from guotu.demo.build import build_demo
+from guotu.domain.cases import PatchFacts, classify
+
+#: Planted manifest items → the case class each patch must get.
+PLANTED = {
+    "compliant.change.approved.1": "approved_built",
+    "compliant.change.approved.background": "approved_built",
+    "conflict.change.unapproved.1": "outside_urban_boundary",
+    "conflict.change.unapproved_farmland.1": "farmland_occupation",
+    "conflict.change.before_approval.1": "built_before_approval",
+    "conflict.change.redline.1": "redline_construction",
+    "conflict.change.compliant_unapproved.1": "compliant_unapproved",
+}
+#: The overlap each planted patch must show, equal to its own (ellipsoidal) area.
+WHOLE_OVERLAP = {
+    "conflict.change.unapproved.1": "outside_urban_boundary",
+    "conflict.change.unapproved_farmland.1": "permanent_farmland",
+    "conflict.change.before_approval.1": "approved_later",
+    "conflict.change.redline.1": "redline",
+    "compliant.change.approved.1": "approved",
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    base = tmp_path_factory.mktemp("cases_demo")
+    result = build_demo(base / "demo.gpkg", base / "files", parcels=3000, seed=20261122)
+    manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    out = CliRunner().invoke(root, ["monitor", "cases", "-w", str(result.workspace), "--json"])
+    assert out.exit_code == 0, out.output
+    return {"base": base, "workspace": result.workspace, "doc": json.loads(out.stdout),
+            "items": {i["id"]: i for i in manifest["items"]}}
+
+
+def test_every_patch_gets_its_planted_class(demo: dict[str, Any]) -> None:
+    cases = {c["tbbh"]: c for c in demo["doc"]["cases"]}
+    expected = {f: cls for item, cls in PLANTED.items()
+                for f in demo["items"][item]["features"]}
+    assert {t: c["class"] for t, c in cases.items()} == expected  # every patch, nothing else
+    counts = demo["doc"]["summary"]["by_class"]
+    assert counts["approved_built"] == len(expected) - 5
+    assert all(counts[k] == 1 for k in ("redline_construction", "farmland_occupation",
+                                         "outside_urban_boundary", "built_before_approval",
+                                         "compliant_unapproved"))
+
+
+def test_overlap_areas_equal_the_planted_areas(demo: dict[str, Any]) -> None:
+    cases = {c["tbbh"]: c for c in demo["doc"]["cases"]}
+    for item_id, key in WHOLE_OVERLAP.items():
+        item = demo["items"][item_id]
+        case = cases[item["features"][0]]
+        assert case["area_m2"] == pytest.approx(item["area_m2"], abs=0.01), item_id
+        assert case["overlaps_m2"][key] == pytest.approx(item["area_m2"], abs=0.01), item_id
+    late = cases[demo["items"]["conflict.change.before_approval.1"]["features"][0]]
+    (project,) = late["projects"]
+    assert project["xmdm"] == demo["items"]["conflict.change.before_approval.1"][
+        "other_features"][0]
+    assert project["pzrq"] == "2025-08-15" and project["approved_before_image"] is False
+    compliant = cases[demo["items"]["conflict.change.compliant_unapproved.1"]["features"][0]]
+    assert all(v == 0 for v in compliant["overlaps_m2"].values())
+
+
+def test_record_check_and_feed_the_indicators(demo: dict[str, Any], tmp_path: Path) -> None:
+    ws = tmp_path / "ws.gpkg"
+    shutil.copy(demo["workspace"], ws)
+    runner = CliRunner()
+    farm = demo["items"]["conflict.change.unapproved_farmland.1"]
+    patch = farm["features"][0]
+    assert runner.invoke(root, ["monitor", "cases", "-w", str(ws), "--record", "--by",
+                                "张三"]).exit_code == 0
+    out = runner.invoke(root, ["monitor", "case", patch, "-w", str(ws), "--status", "核查属实",
+                               "--by", "李四", "--date", "2026-05-06", "--note", "现场已硬化",
+                               "--json"])
+    assert out.exit_code == 0, out.output
+    row = json.loads(out.stdout)
+    assert (row["ZT"], row["HCR"], row["HCRQ"], row["HCJL"]) == ("核查属实", "李四",
+                                                                  "2026-05-06", "现场已硬化")
+    # a second comparison keeps the check record
+    assert runner.invoke(root, ["monitor", "cases", "-w", str(ws), "--record"]).exit_code == 0
+    doc = json.loads(runner.invoke(root, ["monitor", "cases", "-w", str(ws), "--json"]).stdout)
+    checked = next(c for c in doc["cases"] if c["tbbh"] == patch)
+    assert checked["status"] == "confirmed" and checked["check"]["HCR"] == "李四"
+    ind = json.loads(runner.invoke(root, ["monitor", "indicators", "-w", str(ws),
+                                          "--json"]).stdout)
+    values = {r["id"]: r["value"] for r in ind["indicators"]}
+    assert values["violation_cases"] == 1
+    assert values["farmland_occupied_by_cases"] == pytest.approx(farm["area_m2"] / 1e4,
+                                                                 abs=1e-6)
+    rectified = runner.invoke(root, ["monitor", "case", patch, "-w", str(ws), "--status",
+                                     "rectified", "--rectification", "已拆除复耕"])
+    assert rectified.exit_code == 0
+    ind = json.loads(runner.invoke(root, ["monitor", "indicators", "-w", str(ws),
+                                          "--json"]).stdout)
+    values = {r["id"]: r["value"] for r in ind["indicators"]}
+    assert values["violation_cases"] == 1 and values["farmland_occupied_by_cases"] == 0
+    history = runner.invoke(root, ["history", f"JCAJ:{patch}", "-w", str(ws)])
+    assert history.exit_code == 0 and "核查属实" in history.output and "已整改" in history.output
+
+
+def test_errors_gpkg_and_fail_on(demo: dict[str, Any], tmp_path: Path) -> None:
+    runner = CliRunner()
+    ws = str(demo["workspace"])
+    no_cases = runner.invoke(root, ["monitor", "case", "BH20250002", "-w", ws, "--status",
+                                    "核查属实"])
+    assert no_cases.exit_code == 2 and "monitor cases --record" in no_cases.output
+    copy = tmp_path / "c.gpkg"
+    shutil.copy(ws, copy)
+    assert runner.invoke(root, ["monitor", "cases", "-w", str(copy), "--record"]).exit_code == 0
+    bad = runner.invoke(root, ["monitor", "case", "BH20250002", "-w", str(copy), "--status",
+                               "done"])
+    assert bad.exit_code == 2 and "核查属实" in bad.output
+    missing = runner.invoke(root, ["monitor", "case", "NO-SUCH", "-w", str(copy), "--status",
+                                   "误报"])
+    assert missing.exit_code == 2 and "NO-SUCH" in missing.output
+    gpkg = tmp_path / "cases.gpkg"
+    out = runner.invoke(root, ["monitor", "cases", "-w", ws, "--gpkg", str(gpkg),
+                               "--fail-on", "error"])
+    assert out.exit_code == 1 and "未批先建" in out.output
+    frame = pyogrio.read_dataframe(gpkg)
+    assert len(frame) == len(demo["doc"]["cases"]) and "AJLXMC" in frame.columns
+
+
+def test_classification_rules() -> None:
+    # 80 % approved and 10 % approved later: together 90 % → built before approval
+    assert classify(PatchFacts(100.0, 80.0, 10.0, 0.0, 0.0, 0.0)) == "built_before_approval"
+    # 80 % approved only: the rest is unapproved, off every line → compliant but unapproved
+    assert classify(PatchFacts(100.0, 80.0, 0.0, 0.0, 0.0, 0.0)) == "compliant_unapproved"
+    # a sliver on the red line's edge is not an overlap
+    assert classify(PatchFacts(100.0, 0.0, 0.0, 0.5, 0.0, 100.0)) == "outside_urban_boundary"
+    assert classify(PatchFacts(100.0, 0.0, 0.0, 2.0, 50.0, 100.0)) == "redline_construction"
+    # no development boundary layer: nothing is "outside" it
+    assert classify(PatchFacts(100.0, 0.0, 0.0, 0.0, 0.0, 100.0, has_udb=False)
+                    ) == "compliant_unapproved"
+    assert classify(PatchFacts(100.0, 0.0, 0.0, 0.0, 0.0, 0.0, is_construction=False)
+                    ) == "not_construction"
