@@ -108,3 +108,42 @@ def test_terminal_output_fail_on_and_explain(demo: dict[str, Any]) -> None:
     assert bad.exit_code == 2 and "no_such_indicator" in bad.output
     english = runner.invoke(root, ["--lang", "en", *human, "--as-of", "2025-12-31"])
     assert "Cultivated land retained" in english.output and "breached" in english.output
+
+
+def test_consolidation_ledger_and_projects(demo: dict[str, Any]) -> None:
+    runner = CliRunner()
+    out = runner.invoke(root, ["monitor", "consolidation", "-w", str(demo["workspace"]),
+                               "--as-of", "2025-12-31", "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    planted = demo["history"]
+    by_year: dict[str, dict[str, float]] = {}
+    for c in planted["changes"]:
+        row = by_year.setdefault(f"{c['year']}年度国土变更调查", {"occupation": 0.0,
+                                                               "supplement": 0.0})
+        row[c["kind"]] += c["area_m2"]
+    assert [r["version"] for r in doc["ledger"]] == [f"{y}年度国土变更调查"
+                                                     for y in range(2022, 2026)]
+    for r in doc["ledger"]:
+        want = by_year.get(r["version"], {"occupation": 0.0, "supplement": 0.0})
+        assert r["occupied_m2"] == pytest.approx(want["occupation"], abs=0.01), r["version"]
+        assert r["supplemented_m2"] == pytest.approx(want["supplement"], abs=0.01)
+    ledger = planted["ledger"]
+    assert doc["totals"]["balanced"] is False
+    assert doc["totals"]["occupied_m2"] == pytest.approx(ledger["occupied_m2"], abs=0.05)
+    projects = {p["xmdm"]: p for p in doc["projects"]}
+    done = projects[ledger["completed_project"]]
+    assert done["progress_pct"] == 100
+    assert done["measured"]["new_farmland_m2"] == pytest.approx(
+        ledger["completed_new_farmland_m2"], abs=0.05)
+    assert done["warnings"] == []
+    short = projects[ledger["shortfall_project"]]
+    assert short["measured"]["new_farmland_m2"] == 0 and short["warnings"]
+    assert len(doc["warnings"]) == 2 and "占多补少" in doc["warnings"][0]
+    failing = runner.invoke(root, ["monitor", "consolidation", "-w", str(demo["workspace"]),
+                                   "--fail-on-imbalance"])
+    assert failing.exit_code == 1 and "耕地占补平衡台账" in failing.output
+    later = runner.invoke(root, ["monitor", "consolidation", "-w", str(demo["workspace"]),
+                                 "--from", "2023-12-31", "--json"])
+    rows = json.loads(later.stdout)["ledger"]
+    assert [r["version"] for r in rows] == ["2024年度国土变更调查", "2025年度国土变更调查"]

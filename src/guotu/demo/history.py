@@ -87,6 +87,8 @@ class History:
     targets: list[dict[str, Any]] = field(default_factory=list)
     statistics: list[dict[str, Any]] = field(default_factory=list)
     expected: dict[str, Any] = field(default_factory=dict)
+    ledger: dict[str, Any] = field(default_factory=dict)
+    geoms: dict[str, Any] = field(default_factory=dict)
 
     def manifest(self) -> dict[str, Any]:
         """The ``history`` section of the manifest."""
@@ -97,7 +99,7 @@ class History:
                                        else "DLTB.shp")} for y in HISTORY_YEARS],
                 "changes": [c.to_dict() for c in self.changes],
                 "targets_file": "规划目标.xlsx", "statistics_file": "社会经济统计.xlsx",
-                "expected": self.expected}
+                "expected": self.expected, "ledger": self.ledger}
 
 
 def _is_construction(code: str) -> bool:
@@ -158,8 +160,42 @@ def plan_history(dltb: gpd.GeoDataFrame, consolidation: gpd.GeoDataFrame, items:
         frame["DLMC"] = mc
         frames[year] = frame
     history = History(frames, changes)
+    history.geoms = {c.bsm: dltb.geometry.values[row_of[c.bsm]] for c in changes}
+    _consolidation_story(history, consolidation)
     _targets_and_statistics(history, dltb, areas_m2)
     return history
+
+
+def _consolidation_story(history: History, consolidation: gpd.GeoDataFrame) -> None:
+    """Make the consolidation projects tell the planted story: the project that holds the
+    supplemented patches finished in 2023 with exactly that 新增耕地; another one reports
+    100 % progress but no farmland was added in it (a planted shortfall). The ledger does not
+    balance: more was occupied than supplemented (占多补少)."""
+    if not len(consolidation):
+        return
+    scope = np.asarray(consolidation.geometry.values, dtype=object)
+    added = np.zeros(len(scope))
+    for c in history.changes:
+        if c.kind == "supplement":
+            added[int(np.argmax(shapely.area(shapely.intersection(
+                scope, history.geoms[c.bsm]))))] += c.area_m2
+    done = int(np.argmax(added)) if added.any() else 0
+    short = next((k for k in range(len(scope)) if k != done), None)
+    updates: dict[int, dict[str, float]] = {done: {"XZGDMJ": round(float(added[done]), 2),
+                                                   "JD": 100.0}}
+    if short is not None:
+        updates[short] = {"JD": 100.0}
+    for k, values in updates.items():
+        for col, v in values.items():
+            consolidation.loc[consolidation.index[k], col] = v
+    occupied = sum(c.area_m2 for c in history.changes if c.kind == "occupation")
+    supplemented = sum(c.area_m2 for c in history.changes if c.kind == "supplement")
+    xmdm = consolidation["XMDM"].astype(str).tolist()
+    history.ledger = {
+        "occupied_m2": round(occupied, 6), "supplemented_m2": round(supplemented, 6),
+        "balanced": supplemented >= occupied,
+        "completed_project": xmdm[done], "completed_new_farmland_m2": round(float(added[done]), 6),
+        "shortfall_project": None if short is None else xmdm[short]}
 
 
 def _targets_and_statistics(history: History, dltb: gpd.GeoDataFrame,
