@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -147,3 +148,27 @@ def test_consolidation_ledger_and_projects(demo: dict[str, Any]) -> None:
                                  "--from", "2023-12-31", "--json"])
     rows = json.loads(later.stdout)["ledger"]
     assert [r["version"] for r in rows] == ["2024年度国土变更调查", "2025年度国土变更调查"]
+
+
+def test_checkup_report_html_pdf_xlsx(demo: dict[str, Any], tmp_path: Path) -> None:
+    import re
+
+    import openpyxl
+
+    files = demo["files"]
+    out = CliRunner().invoke(root, [
+        "monitor", "report", "-w", str(demo["workspace"]), "--as-of", "2025-12-31",
+        "--targets", str(files / "规划目标.xlsx"), "--statistics", str(files / "社会经济统计.xlsx"),
+        "--html", str(tmp_path / "r.html"), "--pdf", str(tmp_path / "r.pdf"),
+        "--xlsx", str(tmp_path / "r.xlsx")])
+    assert out.exit_code == 0, out.output
+    assert "突破 1，预警 1" in out.output
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "规划实施监测与体检评估报告" in page and "耕地保有量" in page and "<svg" in page
+    assert "占多补少" in page and "未批先建" in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)  # self-contained
+    assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert book.sheetnames == ["指标", "指标序列", "预警", "监测案件", "占补平衡", "土地整治"]
+    rows = list(book["指标"].iter_rows(values_only=True))
+    assert rows[0][1] == "指标" and any(r[1] == "耕地保有量" and r[7] == "预警" for r in rows)

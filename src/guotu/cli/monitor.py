@@ -375,3 +375,72 @@ def _render_consolidation(ctx: Context, doc: dict[str, Any]) -> None:
     out.print(projects)
     for w in doc["warnings"]:
         out.print(f"[yellow]●[/] {w}", highlight=False)
+
+
+@monitor_group.command("report")
+@workspace_option()
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
+              help="The report's date (default today).")
+@click.option("--from-year", type=int, default=None, help="First year-end of the series.")
+@click.option("--catalogue", default="cn-core", show_default=True,
+              help="Indicator catalogue: a built-in id or a YAML file.")
+@click.option("--targets", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Plan targets by year (CSV/XLSX).")
+@click.option("--statistics", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Statistics by year (CSV/XLSX).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the self-contained HTML report here.")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the PDF report here.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the tables as an XLSX workbook here.")
+@json_option
+@lang_option
+@pass_context
+def report_command(ctx: Context, workspace: str, as_of: datetime | None,
+                   from_year: int | None, catalogue: str, targets: Path | None,
+                   statistics: Path | None, html_path: Path | None, pdf_path: Path | None,
+                   xlsx_path: Path | None, as_json: bool) -> None:
+    """The 体检评估 report (规划实施监测与体检评估报告): indicators with their series and targets,
+    warnings, monitoring cases and the 耕地占补平衡 ledger, as HTML, PDF and XLSX.
+
+    \b
+    Example:
+      guotu monitor report -w demo_county.gpkg --targets demo_county_files/规划目标.xlsx \\
+          --statistics demo_county_files/社会经济统计.xlsx --html 体检评估报告.html --pdf 体检评估报告.pdf
+    """
+    from guotu.io.monitor_report import (
+        render_monitor_html,
+        render_monitor_pdf,
+        write_monitor_xlsx,
+    )
+    from guotu.services.monitoring_report import checkup_document
+
+    cat = load_catalogue(catalogue)
+    tgt = read_targets(targets, cat) if targets else None
+    stats = read_statistics(statistics, cat) if statistics else None
+    with open_workspace(workspace) as store:
+        doc = checkup_document(store, cat, as_of=as_of.date() if as_of else None,
+                               first_year=from_year, targets=tgt, statistics=stats,
+                               lang=ctx.lang)
+    doc["workspace"] = Path(str(doc["workspace"])).name
+    written = []
+    if html_path is not None:
+        html_path.write_text(render_monitor_html(doc), encoding="utf-8")
+        written.append(html_path)
+    if pdf_path is not None:
+        pdf_path.write_bytes(render_monitor_pdf(doc))
+        written.append(pdf_path)
+    if xlsx_path is not None:
+        write_monitor_xlsx(doc, xlsx_path)
+        written.append(xlsx_path)
+    if as_json:
+        emit_json(doc)
+        return
+    s = doc["indicators"]["summary"]
+    console().print(ctx.t(f"体检评估（{doc['as_of']}）：突破 {s['red']}，预警 {s['yellow']}，"
+                          f"正常 {s['green']}。",
+                          f"Check-up ({doc['as_of']}): {s['red']} breached, {s['yellow']} "
+                          f"warnings, {s['green']} OK."), highlight=False)
+    for path in written:
+        console().print(ctx.t(f"已写入 {path}", f"Written: {path}"), highlight=False)

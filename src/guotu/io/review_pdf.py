@@ -94,7 +94,8 @@ from guotu.io.review_document import (
     zone_label,
 )
 
-__all__ = ["FALLBACK_FONT", "FONT_ENV", "PdfFont", "find_cjk_font", "render_review_pdf"]
+__all__ = ["FALLBACK_FONT", "FONT_ENV", "PdfFont", "find_cjk_font", "paragraph_styles",
+           "render_review_pdf"]
 
 logger = logging.getLogger(__name__)
 
@@ -242,6 +243,12 @@ def _styles(font: str, cjk: bool) -> _Styles:
         h3=ParagraphStyle("h3", parent=body, fontSize=11, leading=15, spaceBefore=6, keepWithNext=1,
                           spaceAfter=3),
         font=font)
+
+
+def paragraph_styles(font: str, cjk: bool) -> _Styles:
+    """The report styles (body, small, cell, title, h2, h3) in ``font``, for other reports
+    that share this one's look (the 体检评估 report)."""
+    return _styles(font, cjk)
 
 
 def _p(value: Any, style: ParagraphStyle) -> Paragraph:

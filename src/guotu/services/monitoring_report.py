@@ -142,3 +142,31 @@ def indicator_report(store: Any, catalogue: Catalogue, *, as_of: date | None = N
     eng = engine or IndicatorEngine(store, catalogue, statistics=statistics, targets=targets,
                                     known_at=known_at)
     return IndicatorReport(day, catalogue, eng.series(dates), eng.targets, eng.statistics)
+
+
+def checkup_document(store: Any, catalogue: Catalogue, *, as_of: date | None = None,
+                     first_year: int | None = None, targets: Targets | None = None,
+                     statistics: Statistics | None = None, lang: str = "zh") -> dict[str, Any]:
+    """The 体检评估 document: indicators with series, warnings, monitoring cases and the land
+    consolidation ledger as of ``as_of``; a part whose layers are missing says why instead.
+    Written by :mod:`guotu.io.monitor_report` as HTML, PDF and XLSX."""
+    from guotu.errors import GuotuError
+    from guotu.services.cases import classify_patches
+    from guotu.services.consolidation import consolidation_report
+
+    day = as_of or date.today()
+    report = indicator_report(store, catalogue, as_of=day, first_year=first_year,
+                              targets=targets, statistics=statistics)
+    doc: dict[str, Any] = {"lang": lang, "as_of": day.isoformat(),
+                           "workspace": getattr(store, "path", ""),
+                           "indicators": report.to_dict(lang), "cases": None,
+                           "consolidation": None, "notes": []}
+    try:
+        doc["cases"] = classify_patches(store, as_of=day).to_dict(lang)
+    except GuotuError as exc:
+        doc["notes"].append(exc.render(lang))
+    try:
+        doc["consolidation"] = consolidation_report(store, as_of=day).to_dict(lang)
+    except GuotuError as exc:
+        doc["notes"].append(exc.render(lang))
+    return doc
