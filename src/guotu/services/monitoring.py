@@ -7,13 +7,13 @@ terms — their area inside the zones) and each term's contribution per feature.
 another date, it finds the versions in force; when the new version descends from the one it
 holds, it reads only the revisions added along the way and drops those retired
 (:meth:`~guotu.ports.FeatureStore.version_changes`): the cost follows the change, not the
-layer. Values are exact sums (``math.fsum``) of per-feature contributions that depend on
-their feature only, so the incremental and the full computation give the same bits.
+layer. Values are exact sums (of integers of 2⁻⁸⁰ m²) of per-feature contributions that
+depend on their feature only, so the incremental and the full computation give the same
+bits, and each step costs what changed.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -110,22 +110,69 @@ class IndicatorValue:
 
 @dataclass
 class _LayerState:
-    """The features of one version of a layer, as the engine last saw them."""
+    """The features of one version of a layer, as the engine last saw them.
+
+    ``attrs`` holds the code field and the fields terms filter on, by fid, as of the full
+    read; what later versions changed is in ``log`` (one ``(retired fids, added attrs)`` per
+    step), so a term follows the change without touching the rest. ``current_attrs()``
+    applies the log when a term first needs every feature."""
 
     name: str
     version_id: int
-    attrs: pd.DataFrame  # fid-indexed: the code field and the fields terms filter on
+    attrs: pd.DataFrame
     area_m2: dict[int, float]
     geoms: dict[int, Any]
+    log: list[tuple[set[int], pd.DataFrame]] = field(default_factory=list)
+    count: int = 0
+    _folded: int = 0
+
+    def current_attrs(self) -> pd.DataFrame:
+        """Every feature's attributes at the current version."""
+        if self._folded < len(self.log):
+            frames = [self.attrs]
+            gone: set[int] = set()
+            for retired, added in self.log[self._folded:]:
+                gone |= retired
+                frames.append(added)
+            frame = pd.concat(frames)
+            self.attrs = frame[~frame.index.isin(list(gone))]
+            self._folded = len(self.log)
+        return self.attrs
+
+
+#: Contributions are summed as integers of 2⁻⁸⁰ m² (exact for any area above ~10⁻⁸ m²): the
+#: sum is then exact and independent of order, so following a version's change (subtract
+#: the retired features, add the new ones) gives the same bits as summing every feature.
+_SCALE = 2.0 ** 80
+
+
+def _scaled(value: float) -> int:
+    return int(value * _SCALE) if value else 0
 
 
 @dataclass
 class _TermState:
-    """One term's contribution per feature of its layer's state (0 for features it does
-    not count), for the zone version it was computed against."""
+    """One term's contributions (scaled integers) by fid of its layer's state — only the
+    features it counts — and their exact total, for the zone version it was computed
+    against and the layer state's log position it has followed to."""
 
     zone_version: int | None
-    contributions: dict[int, float]
+    layer: _LayerState
+    contributions: dict[int, int]
+    total: int = 0
+    synced: int = 0
+
+    def put(self, fid: int, value: float) -> None:
+        scaled = _scaled(value)
+        if scaled:
+            self.contributions[fid] = scaled
+            self.total += scaled
+
+    def drop(self, fid: int) -> None:
+        self.total -= self.contributions.pop(fid, 0)
+
+    def value(self) -> float:
+        return self.total / _SCALE
 
 
 class IndicatorEngine:
@@ -213,7 +260,7 @@ class IndicatorEngine:
         frame = self.store.read_layer(name, version_id=version.id, columns=columns)
         self.reads[0] += len(frame)
         attrs, areas, geoms = self._frame_parts(frame)
-        state = _LayerState(name, version.id, attrs, areas, geoms)
+        state = _LayerState(name, version.id, attrs, areas, geoms, count=len(attrs))
         self._layers[name] = state
         for key in [k for k in self._terms if k[1].role == role_id]:
             del self._terms[key]  # their contributions were of other features
@@ -232,17 +279,18 @@ class IndicatorEngine:
                 else:
                     retired.add(f)
             added.update(a)
-        state.attrs = state.attrs.drop(index=[f for f in retired if f in state.attrs.index])
         for f in retired:
             state.area_m2.pop(f, None)
             state.geoms.pop(f, None)
+        attrs = state.attrs.iloc[:0]
         if added:
             frame = self.store.read_revisions(state.name, sorted(added), columns=columns)
             self.reads[1] += len(frame)
             attrs, areas, geoms = self._frame_parts(frame)
-            state.attrs = pd.concat([state.attrs, attrs])
             state.area_m2.update(areas)
             state.geoms.update(geoms)
+        state.log.append((retired, attrs))
+        state.count += len(attrs) - len(retired)
 
     # -- terms -------------------------------------------------------------------------------
     def _mask(self, term: AreaTerm, attrs: pd.DataFrame, code_field: str | None) -> np.ndarray:
@@ -307,45 +355,47 @@ class IndicatorEngine:
         zone = self._zone_index(zone_role, as_of) if zone_role else None
         if zone_role and zone is None:
             lineage.append(TermLineage(text, state.name, None, version.label, version.id, 0,
-                                       len(state.attrs), None, zone_role,
+                                       state.count, None, zone_role,
                                        note=f"no layer of role {zone_role} in force on "
                                             f"{as_of.isoformat()}"))
             return None
         zone_version = zone[1] if zone else None
         ts = self._terms.get((op, term))
         code_field = get_role(term.role).code_field
-        if ts is not None and ts.zone_version == zone_version:
+        steps: list[pd.DataFrame]
+        if ts is not None and ts.zone_version == zone_version and ts.layer is state:
             # the layer state moved on incrementally: follow its change only
-            for f in ts.contributions.keys() - state.area_m2.keys():
-                del ts.contributions[f]
-            todo = sorted(state.area_m2.keys() - ts.contributions.keys())
+            steps = []
+            for retired, added in state.log[ts.synced:]:
+                for f in retired:
+                    ts.drop(f)
+                steps.append(added)
         else:
-            ts = _TermState(zone_version, {})
+            ts = _TermState(zone_version, state, {})
             self._terms[(op, term)] = ts
-            todo = [int(f) for f in state.attrs.index]
-        if todo:
-            sub = state.attrs.loc[todo]
+            steps = [state.current_attrs()]
+        ts.synced = len(state.log)
+        for sub in steps:
+            if not len(sub):
+                continue
+            todo = [int(f) for f in sub.index]
             mask = self._mask(term, sub, code_field)
             picked = [f for f, m in zip(todo, mask.tolist(), strict=True) if m]
-            for f in todo:
-                ts.contributions[f] = 0.0
             if op == "count":
                 for f in picked:
-                    ts.contributions[f] = 1.0
+                    ts.put(f, 1.0)
             elif zone is not None:
                 inside = self._inside(state, picked, zone[0])
                 for f in picked:
-                    ts.contributions[f] = (inside[f] if term.within
-                                           else state.area_m2[f] - inside[f])
+                    ts.put(f, inside[f] if term.within else state.area_m2[f] - inside[f])
             else:
                 for f in picked:
-                    ts.contributions[f] = state.area_m2[f]
-        value = math.fsum(ts.contributions.values())
-        used = sum(1 for v in ts.contributions.values() if v > 0)
+                    ts.put(f, state.area_m2[f])
+        value = ts.value()
         plan = self.store.plan(version.plan_id).name
         lineage.append(TermLineage(
-            text, state.name, plan, version.label, version.id, used, len(state.attrs), value,
-            zone[2] if zone else None, zone[3].label if zone else None))
+            text, state.name, plan, version.label, version.id, len(ts.contributions),
+            state.count, value, zone[2] if zone else None, zone[3].label if zone else None))
         return value
 
     # -- values ------------------------------------------------------------------------------
