@@ -11,6 +11,8 @@ import json
 import math
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -289,12 +291,67 @@ def test_an_empty_tile_answers_204_with_an_etag(client: TestClient) -> None:
     assert (r.status_code, r.content) == (204, b"") and r.headers["etag"]
 
 
-def test_the_bbox_read_gives_the_same_tile_as_the_layer_index(workspace: Path) -> None:
+@pytest.mark.parametrize("limits", [
+    {"max_index_features": 0},   # more features than layers may have to be kept whole
+    {"max_index_bytes": 0},      # no memory for any layer kept whole
+    {"max_index_bytes": 10_000},  # less than this layer needs: built once, not kept
+])
+def test_the_bbox_read_gives_the_same_tile_as_the_layer_index(
+        workspace: Path, limits: dict[str, int]) -> None:
     z, (x, y) = 15, tile_at(SQUARE, 15)
     with GeoPackageStore.open(workspace) as store:
         indexed = TileCache(10).tile(store, "GHYD", z, x, y)
-        read = TileCache(10, max_index_features=0).tile(store, "GHYD", z, x, y)
-    assert read.content == indexed.content and read.features == indexed.features == 2  # A1, A2
+        cache = TileCache(0, **limits)
+        read = [cache.tile(store, "GHYD", z, x, y) for _ in range(2)]
+    assert read[1].content == indexed.content and read[1].features == indexed.features == 2
+    assert len(cache._frames) == 0
+
+
+def test_concurrent_first_tiles_read_the_layer_once(workspace: Path) -> None:
+    """The first tiles of a layer kept whole read it once: the others wait for that read."""
+    reads: list[Any] = []
+
+    class Counting(GeoPackageStore):
+        def read_layer(self, name: str, **kwargs: Any) -> Any:
+            reads.append(kwargs.get("bbox"))
+            if kwargs.get("bbox") is None:
+                time.sleep(0.2)  # a slow whole-layer read: the other threads come in meanwhile
+            return super().read_layer(name, **kwargs)
+
+    cache = TileCache(0)
+    z = 16
+
+    def build(tile: tuple[int, int]) -> int:
+        with Counting.open(workspace) as store:  # a connection per thread
+            return cache.tile(store, "GHYD", z, *tile).features
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = list(pool.map(build, [tile_at(g, z) for g in (SQUARE, HOLED, CIRCLE)] * 4))
+    assert reads == [None] and all(counts)
+
+
+def test_features_broken_by_the_grid_snap_are_repaired(workspace: Path) -> None:
+    """Two squares joined by a corridor narrower than a tile unit: rounding pinches the
+    corridor, and the tile still holds a valid polygon."""
+    w = 0.03  # metres; a tile unit at z16 is about 0.12 m on the ground here
+    x0, y0 = X0 + 5000, Y0 + 5000
+    dumbbell = shapely.union_all([shapely.box(x0, y0, x0 + 20, y0 + 20),
+                                  shapely.box(x0 + 20, y0 + 10, x0 + 40, y0 + 10 + w),
+                                  shapely.box(x0 + 40, y0, x0 + 60, y0 + 20)])
+    record(workspace, land_use(["0701", "0801", "1401", "1401"],
+                               [SQUARE, HOLED, CIRCLE, dumbbell], ["A1", "A2", "A3", "A4"]),
+           "2023修改", date(2023, 1, 1))
+    client = TestClient(create_app(Settings(workspace=str(workspace))))
+    z = 16
+    feature = by_key(get_tile(client, z, *tile_at(dumbbell, z)))["A4"]
+    polygons: list[list[Any]] = []
+    for ring in feature["parts"]:
+        if signed_area(ring) > 0:
+            polygons.append([ring, []])
+        else:
+            polygons[-1][1].append(ring)
+    shape = shapely.MultiPolygon([shapely.Polygon(e, h) for e, h in polygons])
+    assert shape.is_valid and shape.area > 0.9 * 2 * (20 / 0.12) ** 2
 
 
 @pytest.mark.parametrize(("url", "status", "code"), [

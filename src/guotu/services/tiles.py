@@ -9,9 +9,10 @@ its layer's id and code fields; from there on every column.
 
 :class:`TileCache` keeps built tiles in an LRU keyed by :class:`TileKey` (layer, z, x, y,
 as-of date and :func:`guotu.services.workspace.data_version`), so recording anything in the
-workspace makes the next request rebuild; the strong ETag is a hash of the key. Layers up to
-``max_index_features`` features are also kept whole, reprojected, in a small LRU of
-STR-tree indexes (same key without z/x/y), so a burst of tiles reads the store once.
+workspace makes the next request rebuild; the strong ETag is a hash of the key. Layers are
+also kept whole, reprojected, in a small LRU of STR-tree indexes (same key without z/x/y)
+within a memory budget (:data:`MAX_INDEX_BYTES`), so a burst of tiles reads the store once;
+a layer over the budget (or over :data:`MAX_INDEX_FEATURES`) is read per tile with a bbox.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import hashlib
 import math
 import struct
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
@@ -50,9 +52,20 @@ MAX_ZOOM = 22
 #: From this zoom on, features carry every column (below it only id and code fields).
 FULL_ATTRIBUTE_ZOOM = 12
 #: Part of every cache key and ETag: bump when the tile content for the same data changes.
-TILE_FORMAT = "guotu-mvt-1"
+TILE_FORMAT = "guotu-mvt-2"
 #: Half the side of the Web Mercator square, in metres.
 MERCATOR_HALF_M = 20037508.342789244
+#: Layers with at most this many features may be kept whole in memory for tiles (within
+#: :data:`MAX_INDEX_BYTES`); a larger one is never read whole.
+MAX_INDEX_FEATURES = 1_000_000
+#: Memory for the layers kept whole in memory for tiles, all together (estimated by
+#: ``_LayerFrame.nbytes``; the 297,111 parcels of the demo county's GHYD take 290 MB).
+MAX_INDEX_BYTES = 768 * 2**20
+#: A layer kept whole but unused for this long may make room for another.
+FRAME_IDLE_S = 60.0
+#: Memory of one kept geometry beyond its coordinates (GEOS objects, the shapely object and
+#: its STR-tree node), measured on the demo county's parcels.
+GEOMETRY_OVERHEAD_BYTES = 760
 
 _WEB_MERCATOR = CRS.from_epsg(3857)
 _LONLAT = CRS.from_epsg(4326)
@@ -113,20 +126,25 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
+_VARINT_LIMITS = np.array([1 << (7 * k) for k in range(1, 10)], dtype=np.uint64)
+
+
 def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     """Varints of non-negative integers (vectorised): the bytes, and each value's length."""
     v = np.asarray(values, dtype=np.uint64).ravel()
-    nbytes = np.ones(v.shape, dtype=np.int64)
-    for k in range(1, 10):
-        nbytes += v >= np.uint64(1 << (7 * k))
+    nbytes = 1 + np.searchsorted(_VARINT_LIMITS, v, side="right").astype(np.int64)
     if v.size == 0:
         return b"", nbytes
-    width = int(nbytes.max())
-    shifts = np.arange(width, dtype=np.uint64) * np.uint64(7)
-    groups = ((v[:, None] >> shifts[None, :]) & np.uint64(0x7F)).astype(np.uint8)
-    cols = np.arange(width)[None, :]
-    groups[cols < nbytes[:, None] - 1] |= 0x80
-    return groups[cols < nbytes[:, None]].tobytes(), nbytes
+    out = np.empty(int(nbytes.sum()), dtype=np.uint8)
+    at = np.cumsum(nbytes) - nbytes
+    for k in range(int(nbytes.max())):  # the k-th byte of every value that has one
+        has = nbytes > k
+        if has.all():
+            part, more, where = v >> np.uint64(7 * k), nbytes > k + 1, at + k
+        else:
+            part, more, where = v[has] >> np.uint64(7 * k), nbytes[has] > k + 1, at[has] + k
+        out[where] = (part & np.uint64(0x7F)).astype(np.uint8) | (more.astype(np.uint8) << 7)
+    return out.tobytes(), nbytes
 
 
 def _packed_rows(values: np.ndarray, row_offsets: np.ndarray) -> tuple[bytes, np.ndarray]:
@@ -260,27 +278,25 @@ def _geometry_streams(geoms: np.ndarray, family: str) -> tuple[np.ndarray, np.nd
 
 
 def _to_tile_grid(geoms: np.ndarray, z: int, x: int, y: int) -> np.ndarray:
-    """Clip EPSG:3857 geometries to tile ``z/x/y`` plus buffer, move them to tile units,
-    simplify and snap them to the integer grid; empty results become None."""
+    """Clip EPSG:3857 geometries to tile ``z/x/y`` plus buffer, simplify them (in metres,
+    the tolerance scaled), move them to tile units and snap them to the integer grid; empty
+    results become None. The snap is rounding; only the few features that rounding makes
+    invalid (collapsed or crossing rings) go through GEOS's precision reducer (about 20
+    times slower), which repairs them and drops what collapses."""
     minx, miny, maxx, maxy = tile_bounds(z, x, y)
     scale = TILE_EXTENT / (maxx - minx)
     buf = TILE_BUFFER / scale
     clipped = shapely.clip_by_rect(geoms, minx - buf, miny - buf, maxx + buf, maxy + buf)
+    simple = shapely.simplify(clipped, SIMPLIFY_TOLERANCE / scale, preserve_topology=True)
 
     def to_tile(c: np.ndarray) -> np.ndarray:
         return np.column_stack(((c[:, 0] - minx) * scale, (maxy - c[:, 1]) * scale))
 
-    local = shapely.transform(clipped, to_tile)
-    local = shapely.simplify(local, SIMPLIFY_TOLERANCE, preserve_topology=True)
-    try:
-        grid = shapely.set_precision(local, 1.0)
-    except shapely.errors.GEOSException:  # an invalid feature: repair the invalid ones
-        invalid = ~shapely.is_valid(local) & ~shapely.is_missing(local)
-        local[invalid] = shapely.make_valid(local[invalid])
-        try:
-            grid = shapely.set_precision(local, 1.0)
-        except shapely.errors.GEOSException:  # still failing: one by one
-            grid = np.array([_snap(g) for g in local], dtype=object)
+    grid = shapely.transform(simple, lambda c: np.rint(to_tile(c)))
+    broken = ~shapely.is_valid(grid) & ~shapely.is_missing(grid)
+    if broken.any():
+        grid[broken] = np.array([_snap(g) for g in shapely.transform(simple[broken], to_tile)],
+                                dtype=object)
     # Exterior rings must have positive area in tile coordinates (y down): "ccw" to shapely.
     oriented: np.ndarray = np.asarray(shapely.orient_polygons(grid, exterior_cw=False),
                                       dtype=object)
@@ -340,8 +356,8 @@ def encode_tile(layer: str, geoms: Sequence[Any] | np.ndarray,
     codes: list[np.ndarray] = []
     for name, col in (columns or {}).items():
         labels, uniques = pd.factorize(np.asarray(col, dtype=object)[rows], use_na_sentinel=True)
-        table = np.array([-1 if (e := _value(u)) is None else values.setdefault(e, len(values))
-                          for u in uniques] + [-1], dtype=np.int64)
+        table = np.array([-1 if e is None else values.setdefault(e, len(values))
+                          for e in _encode_values(uniques)] + [-1], dtype=np.int64)
         keys.append(name)
         codes.append(table[labels])
     n = len(rows)
@@ -355,21 +371,86 @@ def encode_tile(layer: str, geoms: Sequence[Any] | np.ndarray,
         tag_values, tag_off = np.zeros(0, dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
     tag_bytes, tag_at = _packed_rows(tag_values, tag_off)
     fids = None if ids is None else np.asarray(ids)[rows]
-    type_field = _varint(3 << 3) + _varint(_MVT_TYPES[family])
-    features: list[bytes] = []
-    for i in np.flatnonzero(has_geom).tolist():
-        body = b"" if fids is None else _varint(1 << 3) + _varint(int(fids[i]))
-        if tag_at[i + 1] > tag_at[i]:
-            body += _field(2, tag_bytes[tag_at[i]:tag_at[i + 1]])
-        body += type_field + _field(4, geom_bytes[geom_at[i]:geom_at[i + 1]])
-        features.append(_field(2, body))
-    if not features:
+    kept = np.flatnonzero(has_geom)
+    if len(kept) == 0:
         return b"", 0
-    out = _varint(15 << 3) + _varint(2) + _field(1, layer.encode()) + b"".join(features)
+    features = _features(kept, fids, _MVT_TYPES[family], tag_bytes, tag_at, geom_bytes,
+                         geom_at)
+    out = _varint(15 << 3) + _varint(2) + _field(1, layer.encode()) + features
     out += b"".join(_field(3, k.encode()) for k in keys)
-    out += b"".join(_field(4, v) for v in values)
+    out += _delimited(0x22, b"".join(values), np.fromiter(map(len, values), np.int64))
     out += _varint(5 << 3) + _varint(TILE_EXTENT)
-    return _field(3, out), len(features)
+    return _field(3, out), len(kept)
+
+
+def _gather(src: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> bytes:
+    """The slices ``src[start:start + length]`` (row by row), joined: one numpy gather."""
+    lengths = np.asarray(lengths, dtype=np.int64).ravel()
+    total = int(lengths.sum())
+    index = np.repeat(np.asarray(starts, dtype=np.int64).ravel() - _starts(lengths), lengths)
+    return bytes(src[index + np.arange(total, dtype=np.int64)].tobytes())
+
+
+def _starts(sizes: np.ndarray) -> np.ndarray:
+    return np.asarray(np.cumsum(sizes) - sizes)
+
+
+def _delimited(key: int, data: bytes, sizes: np.ndarray) -> bytes:
+    """``data`` cut into pieces of ``sizes`` bytes, each a length-delimited field with the
+    one-byte ``key``."""
+    size_bytes, size_n = _varints(sizes)
+    src = np.frombuffer(bytes([key]) + size_bytes + data, dtype=np.uint8)
+    zero = np.zeros(len(sizes), dtype=np.int64)
+    starts = np.column_stack([zero, 1 + _starts(size_n), 1 + len(size_bytes) + _starts(sizes)])
+    return _gather(src, starts, np.column_stack([zero + 1, size_n, sizes]))
+
+
+def _features(kept: np.ndarray, fids: np.ndarray | None, geom_type: int, tag_bytes: bytes,
+              tag_at: np.ndarray, geom_bytes: bytes, geom_at: np.ndarray) -> bytes:
+    """The ``Feature`` messages (layer field 2) of rows ``kept``, all at once from the packed
+    tag and geometry streams: ``{1: id, 2: [tags] (if any), 3: type, 4: [geometry]}``."""
+    m = len(kept)
+    tag_len, geom_len = tag_at[kept + 1] - tag_at[kept], geom_at[kept + 1] - geom_at[kept]
+    has_tags = (tag_len > 0).astype(np.int64)
+    id_bytes, id_n = _varints(fids[kept]) if fids is not None else (b"", np.zeros(m, np.int64))
+    has_id = np.full(m, fids is not None, dtype=np.int64)
+    tlen_bytes, tlen_n = _varints(tag_len)
+    glen_bytes, glen_n = _varints(geom_len)
+    # one source buffer: the constant keys, then each stream (at its base offset)
+    parts = [bytes([0x08, 0x12, 0x18, geom_type, 0x22]), id_bytes, tlen_bytes, tag_bytes,
+             glen_bytes, geom_bytes]
+    base = np.cumsum([0] + [len(p) for p in parts])
+    src = np.frombuffer(b"".join(parts), dtype=np.uint8)
+    zero = np.zeros(m, dtype=np.int64)
+    starts = np.column_stack([
+        zero, base[1] + _starts(id_n),                                  # id
+        zero + 1, base[2] + _starts(tlen_n), base[3] + tag_at[kept],    # tags
+        zero + 2,                                                       # type
+        zero + 4, base[4] + _starts(glen_n), base[5] + geom_at[kept]])  # geometry
+    lengths = np.column_stack([has_id, has_id * id_n, has_tags, has_tags * tlen_n, tag_len,
+                               zero + 2, zero + 1, glen_n, geom_len])
+    return _delimited(0x12, _gather(src, starts, lengths), lengths.sum(axis=1))
+
+
+_SHORT_LENGTHS = [bytes([i]) for i in range(128)]
+
+
+def _encode_values(uniques: np.ndarray) -> list[bytes | None]:
+    """:func:`_value` of each distinct value of a column, fast for text and float columns."""
+    kind = pd.api.types.infer_dtype(uniques, skipna=False)
+    if kind == "string":
+        encoded = [u.encode() for u in uniques]
+        return [b"\n" + (_SHORT_LENGTHS[len(e)] if len(e) < 128 else _varint(len(e))) + e
+                for e in encoded]
+    if kind == "floating":
+        numbers = np.asarray(uniques, dtype="<f8")
+        block = np.empty((len(numbers), 9), dtype=np.uint8)
+        block[:, 0] = (3 << 3) | 1  # double_value
+        block[:, 1:] = numbers.view(np.uint8).reshape(-1, 8)
+        data = block.tobytes()
+        return [None if math.isnan(v) else data[9 * i:9 * i + 9]
+                for i, v in enumerate(numbers.tolist())]
+    return [_value(u) for u in uniques]
 
 
 # --------------------------------------------------------------------------- caches
@@ -396,6 +477,73 @@ class _LRU(Generic[K, V]):
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class _FrameCache:
+    """Layers kept whole (key: layer, as-of date, data version), within ``max_bytes`` and
+    ``size`` items. To make room, layers unused for :data:`FRAME_IDLE_S` go, least recently
+    used first; layers in use are never pushed out, so two large layers cannot evict each
+    other on every tile: the one that does not fit is read per tile until room is made."""
+
+    def __init__(self, size: int, max_bytes: int) -> None:
+        self.size, self.max_bytes, self.nbytes = max(0, size), max_bytes, 0
+        self._items: OrderedDict[tuple[str, date, str], tuple[Any, int, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict[tuple[str, date, str], threading.Lock] = {}
+
+    def get(self, key: tuple[str, date, str]) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items[key] = (found[0], found[1], time.monotonic())
+            self._items.move_to_end(key)
+            return found[0]
+
+    def _make_room(self, nbytes: int, *, evict: bool) -> bool:
+        idle_before = time.monotonic() - FRAME_IDLE_S
+        free, count = self.max_bytes - self.nbytes, len(self._items)
+        for key, (_, size, used) in list(self._items.items()):
+            if free >= nbytes and count < self.size:
+                break
+            if used <= idle_before:
+                free, count = free + size, count - 1
+                if evict:
+                    del self._items[key]
+                    self.nbytes -= size
+        return free >= nbytes and count < self.size
+
+    def get_or_build(self, key: tuple[str, date, str], at_least_bytes: int,
+                     build: Callable[[], Any]) -> Any:
+        """The layer for ``key``, built on first use by one thread (the others wait for it)
+        and kept if it fits; None when even ``at_least_bytes`` would not fit."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            for old in [k for k in self._items if k[:2] == key[:2] and k != key]:
+                self.nbytes -= self._items.pop(old)[1]  # an older data version: stale
+            if not self._make_room(at_least_bytes, evict=False):
+                return None
+            lock = self._building.setdefault(key, threading.Lock())
+        try:
+            with lock:
+                found = self.get(key)
+                if found is not None:
+                    return found
+                frame = build()
+                size = int(frame.nbytes)
+                with self._lock:
+                    if self._make_room(size, evict=True):  # else: used for this tile only
+                        self._items[key] = (frame, size, time.monotonic())
+                        self.nbytes += size
+                return frame
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -449,6 +597,15 @@ class _LayerFrame:
     columns: dict[str, np.ndarray]
     tree: shapely.STRtree
 
+    @property
+    def nbytes(self) -> int:
+        """Estimated memory: coordinates, per-geometry objects, ids and columns (deep)."""
+        coords = int(shapely.get_num_coordinates(self.geoms).sum())
+        columns = sum(int(pd.Series(v, copy=False).memory_usage(deep=True, index=False))
+                      for v in self.columns.values())
+        return (16 * coords + GEOMETRY_OVERHEAD_BYTES * len(self.geoms) + self.geoms.nbytes
+                + self.ids.nbytes + columns)
+
 
 class TileCache:
     """Builds tiles of a workspace's layers and keeps them (see the module docstring).
@@ -458,8 +615,12 @@ class TileCache:
     max_tiles
         Tiles kept (``Settings.tile_cache_tiles``); 0 keeps none.
     max_index_features
-        Layers with at most this many features are kept whole in memory (reprojected, with
-        an STR-tree); larger layers are read from the store per tile with a bbox.
+        Layers with at most this many features are read whole and kept in memory
+        (reprojected, with an STR-tree), within ``max_index_bytes``; larger layers are read
+        from the store per tile with a bbox.
+    max_index_bytes
+        Memory for the layers kept whole, all together (:data:`MAX_INDEX_BYTES`): layers
+        unused for :data:`FRAME_IDLE_S` make room; a layer that does not fit is read per tile.
     max_indexes
         Layer indexes kept (one per layer, as-of date and data version).
 
@@ -469,11 +630,11 @@ class TileCache:
     >>> # tile = cache.tile(store, "GHYD", 14, 13_510, 6_320)
     """
 
-    def __init__(self, max_tiles: int, *, max_index_features: int = 200_000,
-                 max_indexes: int = 8) -> None:
+    def __init__(self, max_tiles: int, *, max_index_features: int = MAX_INDEX_FEATURES,
+                 max_index_bytes: int = MAX_INDEX_BYTES, max_indexes: int = 8) -> None:
         self.max_index_features = max_index_features
         self._tiles: _LRU[TileKey, Tile] = _LRU(max_tiles)
-        self._frames: _LRU[tuple[str, date, str], _LayerFrame] = _LRU(max_indexes)
+        self._frames = _FrameCache(max_indexes, max_index_bytes)
         self._extents: _LRU[tuple[str, date, str], tuple[float, ...]] = _LRU(64)
         self._layer_names: _LRU[str, frozenset[str]] = _LRU(16)
         self.builds = 0
@@ -494,9 +655,10 @@ class TileCache:
         return TileKey(layer, z, x, y, as_of or date.today(), version)
 
     def tile(self, store: Any, layer: str, z: int, x: int, y: int,
-             as_of: date | None = None) -> Tile:
-        """Tile ``z/x/y`` of ``layer`` as in force on ``as_of`` (default today)."""
-        key = self.key(store, layer, z, x, y, as_of)
+             as_of: date | None = None, *, key: TileKey | None = None) -> Tile:
+        """Tile ``z/x/y`` of ``layer`` as in force on ``as_of`` (default today); ``key``, if
+        the caller already has it from :meth:`key`, saves reading the data version again."""
+        key = key or self.key(store, layer, z, x, y, as_of)
         cached = self._tiles.get(key)
         if cached is not None:
             return cached
@@ -553,8 +715,9 @@ class TileCache:
         minx, miny, maxx, maxy = tile_bounds(key.z, key.x, key.y)
         pad = TILE_BUFFER * (maxx - minx) / TILE_EXTENT
         area = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-        if info.features <= self.max_index_features:
-            frame = self._frame(store, key)
+        frame = (self._frame(store, key, info.features)
+                 if info.features <= self.max_index_features else None)
+        if frame is not None:
             hits = np.sort(frame.tree.query(shapely.box(*area)))
             geoms, ids = frame.geoms[hits], frame.ids[hits]
             cols = {c: frame.columns[c][hits] for c in names}
@@ -562,7 +725,7 @@ class TileCache:
             crs = store.crs
             bbox = _transformer(_WEB_MERCATOR, crs).transform_bounds(*area, densify_pts=21)
             read = store.read_layer(key.layer, bbox=bbox, columns=names, as_of=key.as_of)
-            geoms = read.geometry.to_crs(_WEB_MERCATOR).to_numpy() if len(read) else np.array([])
+            geoms = _to_mercator(read)
             ids = read.index.to_numpy()
             cols = {c: read[c].to_numpy(dtype=object) for c in names}
         if len(geoms) == 0:
@@ -571,19 +734,20 @@ class TileCache:
         content, count = encode_tile(key.layer, grid, cols, ids)
         return Tile(key, content, count)
 
-    def _frame(self, store: Any, key: TileKey) -> _LayerFrame:
-        frame_key = (key.layer, key.as_of, key.data_version)
-        frame = self._frames.get(frame_key)
-        if frame is None:
+    def _frame(self, store: Any, key: TileKey, features: int) -> _LayerFrame | None:
+        """The layer kept whole for ``key``'s (layer, date, data version); None when it does
+        not fit in the memory budget."""
+
+        def build() -> _LayerFrame:
             read: gpd.GeoDataFrame = store.read_layer(key.layer, as_of=key.as_of)
-            if len(read):
-                read = read.to_crs(_WEB_MERCATOR)
-            geoms = np.asarray(read.geometry.to_numpy(), dtype=object)
-            frame = _LayerFrame(geoms, read.index.to_numpy(),
-                                {c: read[c].to_numpy(dtype=object)
-                                 for c in read.columns if c != read.geometry.name},
-                                shapely.STRtree(geoms))
-            self._frames.put(frame_key, frame)
+            geoms = _to_mercator(read)
+            return _LayerFrame(geoms, read.index.to_numpy(),
+                               {c: read[c].to_numpy(dtype=object)
+                                for c in read.columns if c != read.geometry.name},
+                               shapely.STRtree(geoms))
+
+        frame: _LayerFrame | None = self._frames.get_or_build(
+            (key.layer, key.as_of, key.data_version), features * GEOMETRY_OVERHEAD_BYTES, build)
         return frame
 
     def __len__(self) -> int:
@@ -601,6 +765,31 @@ def _layer_info(store: Any, layer: str) -> Any:
     return infos[layer]
 
 
+_THREAD = threading.local()
+
+
 def _transformer(src: CRS, dst: CRS) -> Transformer:
-    # A new transformer per call: cheap next to a tile build, and never shared by threads.
-    return Transformer.from_crs(src, dst, always_xy=True)
+    """A transformer from ``src`` to ``dst`` (x, y order), one per thread and CRS pair: a
+    pyproj transformer is not to be shared by threads, and making one costs tens of
+    milliseconds (PROJ's database), as much as a tile at z14."""
+    found: dict[tuple[str, str], Transformer] | None = getattr(_THREAD, "transformers", None)
+    if found is None:
+        found = _THREAD.transformers = {}
+    pair = (src.srs, dst.srs)
+    transformer = found.get(pair)
+    if transformer is None:
+        transformer = found[pair] = Transformer.from_crs(src, dst, always_xy=True)
+    return transformer
+
+
+def _to_mercator(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """The geometries of ``frame`` in EPSG:3857 (an object array)."""
+    geoms = np.asarray(frame.geometry.to_numpy(), dtype=object)
+    if len(geoms) == 0:
+        return geoms
+    transformer = _transformer(CRS.from_user_input(frame.crs), _WEB_MERCATOR)
+
+    def move(c: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
+
+    return np.asarray(shapely.transform(geoms, move), dtype=object)

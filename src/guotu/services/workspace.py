@@ -1,17 +1,32 @@
-"""Opening workspaces: a GeoPackage file, or a schema of a PostgreSQL + PostGIS database."""
+"""Opening workspaces: a GeoPackage file, or a schema of a PostgreSQL + PostGIS database.
+
+:class:`StorePool` keeps opened stores of one workspace for a long-running process (the web
+app), so a request does not pay for opening the workspace.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from guotu.errors import ConfigError, EnvironmentSetupError
 from guotu.store.geopackage import GeoPackageStore
 
-__all__ = ["data_version", "open_workspace", "resolve_location"]
+__all__ = ["MAX_IDLE_STORES", "StorePool", "data_version", "open_workspace",
+           "resolve_location"]
+
+log = logging.getLogger(__name__)
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
+#: Open stores a :class:`StorePool` keeps between requests (more are opened under load, and
+#: closed when given back). A GeoPackage store is one sqlite3 connection; a PostGIS store a
+#: pool of up to 4 connections, of which a store used by one request at a time opens one.
+MAX_IDLE_STORES = 8
 
 
 def resolve_location(location: str | Path) -> str:
@@ -78,3 +93,137 @@ def data_version(store: Any) -> str:
     """
     count, last = store.audit_head()
     return f"{store.path}#{count}:{last}"
+
+
+def _file_identity(store: Any) -> tuple[int, int] | None:
+    """(device, inode) of a GeoPackage store's file, None for other stores or no file: a
+    workspace replaced by a new file (``guotu demo --force``) must not be read through a
+    connection to the old one."""
+    path = getattr(store, "path", None)
+    if not isinstance(path, Path):
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _is_idle(store: Any) -> bool:
+    """Whether a returned store holds no open transaction (a GeoPackage store's sqlite3
+    connection; a PostGIS store rolls back and checks its connections itself)."""
+    conn = getattr(store, "_conn", None)  # GeoPackageStore exposes no public flag for it
+    return not (conn is not None and getattr(conn, "in_transaction", False))
+
+
+class StorePool:
+    """Open stores of the workspace at ``location``, reused across requests.
+
+    :meth:`borrow` lends a store to one caller at a time: a store (and so its sqlite3
+    connection) is never used by two threads at once, whichever threads a web framework runs
+    a request's parts on. A store is given back when the caller is done, and kept for the
+    next one (at most ``max_idle``; the others are closed).
+
+    Reuse is safe because the stores keep no data between calls: every read runs in its own
+    autocommit statement (GeoPackage) or on a pooled autocommit connection (PostGIS), so it
+    sees every write committed before it, by any process, and the data version
+    (:func:`data_version`, the key of the app's caches) is read afresh by each request.
+    What could make a store unsafe to reuse is checked:
+
+    * a caller that failed (any exception) closes the store instead of giving it back: it
+      might hold an aborted transaction, or a half-read cursor that pins an old snapshot;
+    * a store handed back inside a transaction is closed;
+    * a GeoPackage file replaced by another file since the store was opened (checked with
+      one ``stat`` per borrow) closes the store and opens the new file.
+
+    :meth:`close` closes the idle stores; stores lent out are closed when given back.
+
+    Examples
+    --------
+    >>> pool = StorePool("demo_county.gpkg")
+    >>> # with pool.borrow() as store: store.layers()
+    >>> pool.close()
+    """
+
+    def __init__(self, location: str | Path, *, max_idle: int = MAX_IDLE_STORES,
+                 opener: Callable[[str | Path], Any] = open_workspace) -> None:
+        self.location = location
+        self.max_idle = max(0, max_idle)
+        self._open = opener
+        self._idle: list[tuple[Any, tuple[int, int] | None]] = []
+        self._lent: dict[int, tuple[int, int] | None] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self.opened = 0  # stores opened so far (for tests and diagnostics)
+
+    def acquire(self) -> Any:
+        """A store for the caller alone; give it back with :meth:`release`."""
+        while True:
+            with self._lock:
+                entry = self._idle.pop() if self._idle else None
+            if entry is None:
+                break
+            store, identity = entry
+            if identity is not None and _file_identity(store) != identity:
+                self._discard(store, "the workspace file was replaced")
+                continue
+            with self._lock:
+                self._lent[id(store)] = identity
+            return store
+        store = self._open(self.location)
+        identity = _file_identity(store)
+        with self._lock:
+            self.opened += 1
+            self._lent[id(store)] = identity
+        return store
+
+    def release(self, store: Any, *, failed: bool = False) -> None:
+        """Give ``store`` back; with ``failed`` (the caller raised) it is closed instead."""
+        with self._lock:
+            identity = self._lent.pop(id(store), None)
+            keep = (not failed and not self._closed and len(self._idle) < self.max_idle)
+        if keep and not _is_idle(store):
+            keep = False
+            log.warning("a workspace store was given back inside a transaction; closed")
+        if keep:
+            with self._lock:
+                if not self._closed and len(self._idle) < self.max_idle:
+                    self._idle.append((store, identity))
+                    return
+        self._discard(store, "failed request" if failed else "not kept")
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[Any]:
+        """A store for the ``with`` block, given back at its end (closed if it raised)."""
+        store = self.acquire()
+        try:
+            yield store
+        except BaseException:
+            self.release(store, failed=True)
+            raise
+        self.release(store)
+
+    def start(self) -> None:
+        """Keep stores again after :meth:`close` (an app started a second time)."""
+        with self._lock:
+            self._closed = False
+
+    def close(self) -> None:
+        """Close every idle store; stores lent out are closed when they are given back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for store, _identity in idle:
+            self._discard(store, "pool closed")
+
+    @property
+    def idle(self) -> int:
+        """How many open stores wait for the next request."""
+        return len(self._idle)
+
+    def _discard(self, store: Any, why: str) -> None:
+        log.debug("closing a workspace store (%s)", why)
+        try:
+            store.close()
+        except Exception:  # closing a broken connection: nothing more to do with it
+            log.warning("closing a workspace store (%s) failed", why, exc_info=True)

@@ -7,34 +7,54 @@ Routers (one module each, handlers thin over :mod:`guotu.services`):
 * :mod:`guotu.web.tiles`: Mapbox vector tiles and TileJSON per layer;
 * :mod:`guotu.web.query`: the site query (空间码), JSON and the printable sheet;
 * :mod:`guotu.web.review`: plan review runs for the web UI (``POST /review/{kind}``);
-* :mod:`guotu.web.ui`: the Chinese-first web map at ``/ui/`` (MapLibre from npm, no CDN).
+* :mod:`guotu.web.monitor`: the monitoring dashboard's data and the 体检评估 report;
+* :mod:`guotu.web.ui`: the Chinese-first web map at ``/ui/`` and the monitoring dashboard at
+  ``/ui/monitor`` (MapLibre and ECharts from npm, no CDN).
 
-Each request opens the workspace (:func:`open_store`); caches that outlive a request live in
-``app.state`` and are keyed by the data version, so an amendment never serves stale data.
+The OpenAPI document at ``/api`` is OpenAPI 3.0 (:mod:`guotu.web.openapi30`), the version the
+OGC API's ``oas30`` conformance class names.
+
+Each request borrows an open store of the workspace from ``app.state.stores`` (a
+:class:`guotu.services.workspace.StorePool`, see :func:`open_store`): a store serves one
+request at a time, is reused by the next, is closed instead when its request failed, and every
+idle store is closed when the app shuts down. Caches that outlive a request live in
+``app.state`` and are keyed by the data version (read by each request), so an amendment
+recorded by any process never serves stale data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 
-from guotu.services.workspace import open_workspace
+from guotu.services.workspace import StorePool
 from guotu.settings import Settings, load_settings
 from guotu.web.errors import install_error_handlers
+from guotu.web.limits import BodyLimit
 
 __all__ = ["create_app", "open_store"]
 
 
 def open_store(request: Request) -> Iterator[Any]:
-    """FastAPI dependency: the workspace, opened for this request and closed after it."""
-    settings: Settings = request.app.state.settings
-    store = open_workspace(settings.workspace)
-    try:
+    """FastAPI dependency: an open store of the workspace, for this request alone.
+
+    It is borrowed from the app's :class:`StorePool` and given back after the request (or
+    closed, when the request raised), so a request does not pay for opening the workspace.
+    """
+    with request.app.state.stores.borrow() as store:
         yield store
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.stores.start()
+    try:
+        yield
     finally:
-        store.close()
+        app.state.stores.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,17 +66,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     >>> app.title
     'guotu 国土空间规划一张图'
     """
-    from guotu.web import ogc_features, query, review, tiles, ui
+    from guotu.web import monitor, ogc_features, query, review, tiles, ui
+    from guotu.web.openapi30 import as_openapi30
 
     settings = settings or load_settings()
     app = FastAPI(title="guotu 国土空间规划一张图", version="1",
                   description="OGC API - Features, vector tiles and site query of a guotu "
-                              "workspace.", docs_url="/api.html", openapi_url="/api")
+                              "workspace.", docs_url="/api.html", openapi_url="/api",
+                  lifespan=_lifespan)
     app.state.settings = settings
+    app.state.stores = StorePool(settings.workspace)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=int(settings.max_upload_mb * 1024 * 1024))
     app.include_router(ogc_features.router)
     app.include_router(tiles.router)
     app.include_router(query.router)
     app.include_router(review.router)
+    app.include_router(monitor.router)
     app.include_router(ui.router)
+    default_openapi = app.openapi
+
+    def openapi30() -> dict[str, Any]:
+        if app.openapi_schema is None or app.openapi_schema.get("openapi") != "3.0.3":
+            app.openapi_schema = as_openapi30(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi30  # type: ignore[method-assign]
     return app

@@ -84,7 +84,7 @@ def get_tile(layer: str, z: int, x: int, y: int, request: Request, store: Store,
     headers = {"ETag": key.etag, "Cache-Control": TILE_CACHE_CONTROL}
     if _etag_matches(request.headers.get("if-none-match"), key.etag):
         return Response(status_code=304, headers=headers)
-    tile = cache.tile(store, layer, z, x, y, as_of)
+    tile = cache.tile(store, layer, z, x, y, as_of, key=key)
     if tile.is_empty:
         return Response(status_code=204, headers=headers)
     return Response(tile.content, media_type=MVT_MEDIA_TYPE, headers=headers)
