@@ -41,6 +41,9 @@ class Settings:
         Most files an uploaded zip may hold.
     review_jobs_queued
         Most review jobs waiting or running at once; more answer 429 (try again later).
+    monitor_targets, monitor_statistics
+        Plan targets and statistics by year (CSV/XLSX) for the monitoring dashboard; empty:
+        none (indicators then show values and trends without status).
     max_query_vertices
         Largest polygon a site query accepts.
     tile_cache_tiles
@@ -57,6 +60,8 @@ class Settings:
     max_unzipped_mb: float = 2_000.0
     max_zip_members: int = 10_000
     review_jobs_queued: int = 4
+    monitor_targets: str = ""
+    monitor_statistics: str = ""
     max_query_vertices: int = 100_000
     tile_cache_tiles: int = 20_000
 

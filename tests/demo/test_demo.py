@@ -269,6 +269,8 @@ AREA_ITEMS = [
     "conflict.redline.sliver.1", "conflict.farmland.1", "conflict.udb.outside.1",
     "conflict.highway.redline.1", "conflict.change.unapproved.1",
     "conflict.change.unapproved_farmland.1", "compliant.change.approved.1",
+    "conflict.change.redline.1", "conflict.change.compliant_unapproved.1",
+    "conflict.change.before_approval.1",
     "conflict.udb.special_use.1", "conflict.udb.flexible.1", "compliant.redline.exempt.1",
     "compliant.farmland.exempt.1",
     # 传导 and projects
@@ -361,9 +363,14 @@ def test_change_patches_without_approval_are_only_planted(demo: Demo) -> None:
     patches, projects = demo.layers["BHTB"], demo.layers["JSXM"]
     i, _ = shapely.STRtree(projects.geometry.values).query(patches.geometry.values,
                                                            predicate="within")
-    unapproved = set(patches.TBBH) - set(patches.TBBH.values[i])
-    assert unapproved == _planted(demo, "conflict.change.unapproved.1",
-                                  "conflict.change.unapproved_farmland.1")
+    outside_projects = set(patches.TBBH) - set(patches.TBBH.values[i])
+    assert outside_projects == _planted(demo, "conflict.change.unapproved.1",
+                                        "conflict.change.unapproved_farmland.1",
+                                        "conflict.change.redline.1",
+                                        "conflict.change.compliant_unapproved.1")
+    # the patch built before its approval lies inside its project (approved later)
+    late = _planted(demo, "conflict.change.before_approval.1")
+    assert late <= set(patches.TBBH.values[i])
 
 
 # -- 传导: detailed plan ↔ master plan, unit totals, projects ↔ parcels ------------------------

@@ -73,7 +73,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                for f in i.get("features", []) + i.get("other_features", [])}
     amendment = amend_land_use(result.workspace, avoid=planted)
     port = _free_port()
-    app = create_app(Settings(workspace=str(result.workspace)))
+    files = base / "files"
+    app = create_app(Settings(workspace=str(result.workspace),
+                              monitor_targets=str(files / "规划目标.xlsx"),
+                              monitor_statistics=str(files / "社会经济统计.xlsx")))
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -257,3 +260,40 @@ def test_version_diff_lists_draws_and_charts_the_amendment(page: Any,
     rows.first.click()
     page.screenshot(path=str(SCREENSHOTS / "ui-diff.png"))
     assert page.errors == []
+
+
+def test_monitoring_dashboard(browser: Any, server: dict[str, Any]) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    pg = context.new_page()
+    errors: list[str] = []
+    external: list[str] = []
+    pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("request", lambda r: None if r.url.startswith((server["url"], "data:", "blob:"))
+          else external.append(r.url))
+    try:
+        pg.goto(server["url"] + "/ui/monitor")
+        pg.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        cards = pg.locator("[data-testid=card]")
+        assert cards.count() == 19
+        status = {c.get_attribute("data-indicator"): c.get_attribute("data-status")
+                  for c in cards.all()}
+        # today's values answer to the 2035 targets: the same planted statuses as in 2025
+        assert status["cultivated_land"] == "yellow"
+        assert status["construction_land_total"] == "red"
+        assert "1" in pg.locator("[data-testid=count-red]").inner_text()
+        assert pg.locator("[data-testid=cards] canvas").count() == 19  # ECharts trends
+        warnings = pg.locator("[data-testid=warnings]").inner_text()
+        assert "建设用地总面积" in warnings and "占多补少" in warnings
+        assert pg.locator("[data-testid=case-row]").count() == 5  # the unapproved cases
+        drawn = pg.evaluate("() => window.guotuMonitorMap.getSource('cases')"
+                            ".serialize().data.features.length")
+        assert drawn >= 10
+        assert pg.locator("[data-testid=ledger-chart] canvas").count() == 1
+        href = pg.locator("[data-testid=report-html]").get_attribute("href")
+        report = pg.request.get(server["url"] + href)
+        assert report.ok and "体检评估" in report.text()
+        pg.screenshot(path=str(SCREENSHOTS / "ui-monitor.png"), full_page=True)
+        assert errors == [] and external == []
+    finally:
+        context.close()

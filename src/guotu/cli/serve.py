@@ -15,20 +15,28 @@ __all__ = ["serve_command"]
 @workspace_option()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--targets", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Plan targets by year for the monitoring dashboard (CSV/XLSX).")
+@click.option("--statistics", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Statistics by year for the monitoring dashboard (CSV/XLSX).")
 @pass_context
-def serve_command(ctx: Context, workspace: str, host: str | None, port: int | None) -> None:
+def serve_command(ctx: Context, workspace: str, host: str | None, port: int | None,
+                  targets: str | None, statistics: str | None) -> None:
     """Serve the workspace over HTTP: OGC API - Features, vector tiles, site query, web UI.
 
     \b
     Examples:
       guotu serve -w demo_county.gpkg
       guotu serve -w env:GUOTU_PG --host 0.0.0.0 --port 8080
+      guotu serve -w demo_county.gpkg --targets demo_county_files/规划目标.xlsx \
+          --statistics demo_county_files/社会经济统计.xlsx
     """
     import uvicorn
 
     from guotu.web.app import create_app
 
-    settings = load_settings(workspace=workspace, host=host, port=port)
+    settings = load_settings(workspace=workspace, host=host, port=port,
+                             monitor_targets=targets, monitor_statistics=statistics)
     with open_workspace(settings.workspace):  # fail now, with guotu's message, if unusable
         pass
     click.echo(ctx.t(f"guotu 服务：http://{settings.host}:{settings.port}/ （工作空间 {workspace}）",

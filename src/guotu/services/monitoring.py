@@ -14,6 +14,7 @@ bits, and each step costs what changed.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,6 +44,8 @@ from guotu.services.monitoring_inputs import Statistics, Targets
 __all__ = ["IndicatorEngine", "IndicatorValue", "TermLineage"]
 
 _CLASS_ZH = {"agricultural": "农用地", "construction": "建设用地", "unused": "未利用地"}
+#: Dates whose values the engine keeps.
+_MEMO_ENTRIES = 64
 
 # -- values with lineage ---------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -203,6 +206,9 @@ class IndicatorEngine:
         self._zones: dict[tuple[str, int], tuple[ZoneIndex, dict[int, Any]]] = {}
         #: Feature revisions read so far: (full reads, incremental reads).
         self.reads = [0, 0]
+        # compute() results by (date, the versions in force then): a date whose data did not
+        # change is answered from here (the dashboard asks for the same year ends each time).
+        self._memo: OrderedDict[tuple[Any, ...], list[IndicatorValue]] = OrderedDict()
 
     # -- layers ------------------------------------------------------------------------------
     def _columns(self, name: str, role_id: str) -> list[str]:
@@ -403,6 +409,28 @@ class IndicatorEngine:
         """Every indicator of the catalogue as of ``as_of`` (default today), in catalogue
         order, with targets and status (no forecast: see :meth:`series`)."""
         day = as_of or date.today()
+        key = (day, self._versions_in_force(day))
+        found = self._memo.get(key)
+        if found is not None:
+            self._memo.move_to_end(key)
+            return found
+        values = self._compute(day)
+        self._memo[key] = values
+        while len(self._memo) > _MEMO_ENTRIES:
+            self._memo.popitem(last=False)
+        return values
+
+    def _versions_in_force(self, day: date) -> tuple[tuple[str, int | None], ...]:
+        roles = sorted({r for t in self._all_terms() for r in (t.role, t.within, t.outside)
+                        if r})
+        out = []
+        for role in roles:
+            for info in self.store.layers_with_role(role)[:1]:
+                v = self.store.layer_version(info.name, as_of=day, known_at=self.known_at)
+                out.append((info.name, None if v is None else v.id))
+        return tuple(out)
+
+    def _compute(self, day: date) -> list[IndicatorValue]:
         base: dict[str, float | None] = {}
         out: dict[str, IndicatorValue] = {}
         for ind in self.catalogue.order():

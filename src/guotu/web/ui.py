@@ -2,6 +2,7 @@
 
 * ``GET /ui/``: the page (MapLibre GL map of the workspace's vector tiles, layer tree and
   legend, as-of date, site query panel, plan review, 用地平衡表); ``/ui`` redirects there.
+* ``GET /ui/monitor``: the monitoring dashboard (规划实施监测) over ``/monitor/*``.
 * ``GET /ui/static/{name}``: the page's own script and style (``static/ui/``).
 * ``GET /ui/vendor/{name}``: MapLibre GL JS, served from ``static/node_modules`` (installed by
   ``npm ci`` from ``static/package-lock.json``; no CDN and no online basemap: the map shows the
@@ -53,7 +54,8 @@ _VENDOR = {
 }
 #: Most changed features the diff view draws (the tables list every change).
 DIFF_MAP_FEATURES = 5_000
-_OWN = {"app.js": "text/javascript", "app.css": "text/css"}
+_OWN = {"app.js": "text/javascript", "app.css": "text/css", "monitor.js": "text/javascript",
+        "monitor.css": "text/css"}
 
 #: Level-1 classes of 用地用海分类 (自然资发〔2023〕234号) → fill colour. The colours follow the
 #: usual 国土空间规划 colour convention of the plan-mapping rules (《市级国土空间总体规划制图规范
@@ -131,15 +133,26 @@ def ui_redirect() -> RedirectResponse:
     return RedirectResponse("/ui/", status_code=307)
 
 
-@router.get("/ui/", response_class=HTMLResponse, summary="The web UI (一张图)")
-def ui_page() -> Response:
-    """The page, or (503) how to install the npm assets when they are missing."""
-    missing = [f"node_modules/{_VENDOR[name][0]}" for name, path in vendor_files().items()
+def _page(name: str) -> Response:
+    missing = [f"node_modules/{_VENDOR[v][0]}" for v, path in vendor_files().items()
                if not path.is_file()]
     if missing:
         return HTMLResponse(_MISSING_PAGE.format(missing=", ".join(missing)), status_code=503)
-    return FileResponse(UI_DIR / "index.html", media_type="text/html; charset=utf-8",
+    return FileResponse(UI_DIR / name, media_type="text/html; charset=utf-8",
                         headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/ui/", response_class=HTMLResponse, summary="The web UI (一张图)")
+def ui_page() -> Response:
+    """The page, or (503) how to install the npm assets when they are missing."""
+    return _page("index.html")
+
+
+@router.get("/ui/monitor", response_class=HTMLResponse,
+            summary="The monitoring dashboard (规划实施监测)")
+def ui_monitor_page() -> Response:
+    """Indicator cards, trends, warnings, cases on a map and the farmland ledger."""
+    return _page("monitor.html")
 
 
 def _not_found(name: str) -> NotFoundError:

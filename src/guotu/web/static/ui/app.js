@@ -6,7 +6,7 @@
 
 const TEXT = {
   zh: {
-    title: "国土空间规划一张图", asOf: "现行日期", api: "接口文档", layers: "图层",
+    title: "国土空间规划一张图", asOf: "现行日期", api: "接口文档", monitor: "实施监测", layers: "图层",
     legend: "图例（用地用海一级类）", tabQuery: "地块查询", tabReview: "成果审查",
     tabBalance: "用地平衡表", queryHint: "在地图上点击一处，查看该处适用的全部规划管控要求。",
     kind: "审查类型", "kind_master-plan": "总体规划用地", "kind_detailed-plan": "详细规划地块",
@@ -30,7 +30,7 @@ const TEXT = {
     truncated: "变化较多，地图只画出前 {n} 处。", balanceChart: "一级类面积(公顷)",
   },
   en: {
-    title: "Territorial spatial planning one map", asOf: "As of", api: "API", layers: "Layers",
+    title: "Territorial spatial planning one map", asOf: "As of", api: "API", monitor: "Monitoring", layers: "Layers",
     legend: "Legend (land use level 1)", tabQuery: "Site query", tabReview: "Plan review",
     tabBalance: "Land-use balance", queryHint: "Click a place on the map to see every plan control that applies there.",
     kind: "Review kind", "kind_master-plan": "Master-plan land use", "kind_detailed-plan": "Detailed-plan parcels",

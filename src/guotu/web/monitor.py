@@ -1,0 +1,169 @@
+"""Implementation monitoring over HTTP: the dashboard's data and the 体检评估 report.
+
+* ``GET /monitor/indicators.json?as_of=…&lang=…``: ``guotu monitor indicators --json``. The app
+  keeps one :class:`~guotu.services.monitoring.IndicatorEngine`, so after an amendment only
+  what changed is read again.
+* ``GET /monitor/cases.json``: ``guotu monitor cases --json`` plus ``map``, the cases in
+  lon/lat (class, severity, status) for the dashboard map.
+* ``GET /monitor/consolidation.json``: ``guotu monitor consolidation --json`` (``null`` parts
+  become a ``note`` when the workspace lacks the layers).
+* ``GET /monitor/report.{html,pdf,xlsx}``: the 体检评估 report.
+
+Targets and statistics are the server's settings ``monitor_targets`` and
+``monitor_statistics`` (CSV/XLSX paths; ``GUOTU_MONITOR_TARGETS`` …); a request never names a
+file.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import shapely
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pyproj import CRS, Transformer
+
+from guotu.errors import NotFoundError
+from guotu.services.monitoring import IndicatorEngine
+from guotu.services.monitoring_inputs import (
+    Statistics,
+    Targets,
+    load_catalogue,
+    read_statistics,
+    read_targets,
+)
+from guotu.services.monitoring_report import checkup_document, indicator_report
+from guotu.settings import Settings
+from guotu.web.app import open_store
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["monitoring 实施监测"])
+_LOCK = threading.Lock()
+Store = Annotated[Any, Depends(open_store)]
+AsOf = Annotated[date | None, Query(description="Date of the values (default today)")]
+Lang = Annotated[str, Query(pattern="^(zh|en)$")]
+
+
+def _inputs(request: Request) -> tuple[Any, Targets | None, Statistics | None]:
+    """The catalogue and the settings' targets and statistics, read once per app."""
+    state = request.app.state
+    with _LOCK:
+        found = getattr(state, "monitor_inputs", None)
+        if found is None:
+            settings: Settings = state.settings
+            cat = load_catalogue()
+            tgt = read_targets(settings.monitor_targets, cat) if settings.monitor_targets \
+                else None
+            stats = read_statistics(settings.monitor_statistics, cat) \
+                if settings.monitor_statistics else None
+            found = (cat, tgt, stats)
+            state.monitor_inputs = found
+    return found
+
+
+@router.get("/monitor/indicators.json", summary="Monitoring indicators with series")
+def get_indicators(request: Request, store: Store, as_of: AsOf = None,
+                   first_year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
+                   lang: Lang = "zh") -> dict[str, Any]:
+    """Every indicator as of ``as_of`` with its year-end series, target, status, forecast."""
+    cat, tgt, stats = _inputs(request)
+    state = request.app.state
+    with _LOCK:  # one engine per app, used by one request at a time
+        engine: IndicatorEngine | None = getattr(state, "monitor_engine", None)
+        if engine is None:
+            engine = IndicatorEngine(store, cat, targets=tgt, statistics=stats)
+            state.monitor_engine = engine
+        engine.store = store
+        report = indicator_report(store, cat, as_of=as_of, first_year=first_year,
+                                  engine=engine)
+        return report.to_dict(lang)
+
+
+def _lonlat_features(cases: Any, crs: Any) -> dict[str, Any]:
+    to_lonlat = Transformer.from_crs(CRS.from_user_input(crs), CRS.from_epsg(4326),
+                                     always_xy=True)
+    features = []
+    for k, case in enumerate(cases):
+        if case.geometry is None or shapely.is_empty(case.geometry):
+            continue
+        geom = shapely.transform(case.geometry, lambda xy: np.column_stack(
+            to_lonlat.transform(xy[:, 0], xy[:, 1])))
+        doc = case.to_dict()
+        features.append({"type": "Feature", "id": k + 1,
+                         "geometry": json.loads(shapely.to_geojson(geom)),
+                         "properties": {"tbbh": doc["tbbh"], "class": doc["class"],
+                                        "class_name": doc["class_name"],
+                                        "severity": doc["severity"], "status": doc["status"],
+                                        "area_m2": doc["area_m2"]}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.get("/monitor/cases.json", summary="Change patches as monitoring cases")
+def get_cases(store: Store, as_of: AsOf = None, lang: Lang = "zh") -> dict[str, Any]:
+    """The cases (see ``guotu monitor cases``) with ``map`` in lon/lat."""
+    from guotu.services.cases import classify_patches
+
+    report = classify_patches(store, as_of=as_of)
+    doc = report.to_dict(lang)
+    doc["map"] = _lonlat_features(report.cases, store.crs)
+    return doc
+
+
+@router.get("/monitor/consolidation.json", summary="Land consolidation and the farmland ledger")
+def get_consolidation(store: Store, as_of: AsOf = None, lang: Lang = "zh") -> dict[str, Any]:
+    """``guotu monitor consolidation --json``; ``{"note": …}`` when it cannot be made."""
+    from guotu.services.consolidation import consolidation_report
+
+    try:
+        return consolidation_report(store, as_of=as_of).to_dict(lang)
+    except NotFoundError as exc:
+        return {"note": exc.render(lang), "ledger": [], "projects": [], "warnings": []}
+
+
+_REPORTS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@router.get("/monitor/report.{fmt}", summary="The 体检评估 report", response_class=Response)
+def get_report(request: Request, store: Store, fmt: str, as_of: AsOf = None,
+               lang: Lang = "zh") -> Response:
+    """The check-up report as HTML, PDF or XLSX.
+
+    Raises
+    ------
+    NotFoundError
+        Another format.
+    """
+    if fmt not in _REPORTS:
+        raise NotFoundError(f"No report format {fmt!r}.", fix="Use .html, .pdf or .xlsx.",
+                            message_zh=f"没有 {fmt!r} 格式的报告。",
+                            fix_zh="请用 .html、.pdf 或 .xlsx。")
+    from guotu.io.monitor_report import (
+        render_monitor_html,
+        render_monitor_pdf,
+        write_monitor_xlsx,
+    )
+
+    cat, tgt, stats = _inputs(request)
+    doc = checkup_document(store, cat, as_of=as_of, targets=tgt, statistics=stats, lang=lang)
+    doc["workspace"] = Path(str(doc["workspace"])).name
+    if fmt == "html":
+        return HTMLResponse(render_monitor_html(doc))
+    if fmt == "pdf":
+        body = render_monitor_pdf(doc)
+    else:
+        with tempfile.TemporaryDirectory(prefix="guotu-monitor-") as tmp:
+            path = Path(tmp) / "report.xlsx"
+            write_monitor_xlsx(doc, path)
+            body = path.read_bytes()
+    name = f"checkup-{doc['as_of']}.{fmt}"
+    return Response(body, media_type=_REPORTS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
