@@ -24,6 +24,7 @@ import dataclasses
 import functools
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -284,6 +285,8 @@ class Registry(Generic[F]):
         self.kind = kind
         self._functions: dict[str, F] = {}
         self._loader = loader
+        self._lock = threading.RLock()
+        self._loading = False
 
     def register(self, name: str) -> Callable[[F], F]:
         """Decorator registering a function under ``name`` (a name is registered once)."""
@@ -311,9 +314,20 @@ class Registry(Generic[F]):
                               fix=f"Known: {', '.join(self.names())}.") from None
 
     def _load(self) -> None:
-        if self._loader is not None:
-            loader, self._loader = self._loader, None
-            loader()
+        # Threads asking at once (the web app's first requests) wait for one load: the
+        # loader is only cleared once its operators are registered.
+        if self._loader is None:
+            return
+        with self._lock:
+            loader = self._loader
+            if loader is None or self._loading:  # done, or asked again while loading
+                return
+            self._loading = True
+            try:
+                loader()
+            finally:
+                self._loading = False
+            self._loader = None
 
 
 def _load_builtin_checks() -> None:
