@@ -219,10 +219,12 @@ def classify_patches(store: Any, *, as_of: date | None = None,
     area = np.zeros(n)
     if ok.any():
         area[ok] = feature_areas(geoms[ok], shapely.bounds(geoms[ok]), store.crs)
-    image = [_day(v) for v in (patches["HSXRQ"] if "HSXRQ" in patches else [None] * n)]
+    days: dict[Any, date | None] = {}
+    image = [days[v] if v in days else days.setdefault(v, _day(v))
+             for v in (patches["HSXRQ"].tolist() if "HSXRQ" in patches else [None] * n)]
     kinds = [str(v) if v is not None else "" for v in
-             (patches["BHLX"] if "BHLX" in patches else [None] * n)]
-    tbbh = [str(v) for v in (patches["TBBH"] if "TBBH" in patches else
+             (patches["BHLX"].tolist() if "BHLX" in patches else [None] * n)]
+    tbbh = [str(v) for v in (patches["TBBH"].tolist() if "TBBH" in patches else
                              [f"fid {f}" for f in patches.index])]
     zones = _Zones(store, known_at)
     redline = np.zeros(n)
@@ -270,20 +272,24 @@ def classify_patches(store: Any, *, as_of: date | None = None,
     if z is None:
         notes.append("no construction-project layer: every patch counts as unapproved")
     existing = _existing_cases(store, known_at)
+    towns = ([str(v) for v in patches["XZQDM"].tolist()] if "XZQDM" in patches
+             else [""] * n)
     cases = []
+    construction = {k: is_construction_change(k) for k in set(kinds)}
     for k in range(n):
         facts = PatchFacts(float(area[k]), float(approved[k]), float(later[k]),
                            float(redline[k]), float(farmland[k]), float(max(outside[k], 0.0)),
-                           is_construction_change(kinds[k]), bool(has_udb[k]))
+                           construction[kinds[k]], bool(has_udb[k]))
         old = existing.get(tbbh[k], {})
         cases.append(Case(
             tbbh[k], classify(facts), image[k], kinds[k], facts,
             tuple(sorted(matches[k], key=lambda m: -m.area_m2)), geoms[k],
-            str(patches["XZQDM"].iloc[k]) if "XZQDM" in patches else "",
-            status=status_id(str(old.get("ZT") or "")) or "pending",
+            towns[k],
+            status=(status_id(str(old.get("ZT") or "")) or "pending") if old else "pending",
             check={f: old[f] for f in _CHECK_FIELDS if old.get(f) not in (None, "")},
             versions=used))
-    cases.sort(key=lambda c: (list(CASE_CLASSES).index(c.case_class), c.tbbh))
+    rank = {k: i for i, k in enumerate(CASE_CLASSES)}
+    cases.sort(key=lambda c: (rank[c.case_class], c.tbbh))
     return CaseReport(day, name, version.label, tuple(cases), tuple(notes))
 
 
