@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_DIR ?= /tmp/guotu-pg
 PG_PORT ?= 55432
 
-.PHONY: install ui demo test lint bench bench-review clean
+.PHONY: install ui demo test lint bench bench-review bench-serve bench-monitor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ bench-review: $(STAMP)
 # Builds the 300k demo county in /tmp/bench-serve first (a few minutes; reused after).
 bench-serve: $(STAMP)
 	$(BIN)/python benchmarks/bench_serve.py
+
+# Incremental vs full indicators after a 1 % amendment, and 10,000 change patches vs PostGIS.
+bench-monitor: $(STAMP)
+	$(BIN)/python -m pip install --quiet --group bench
+	$(BIN)/python benchmarks/bench_monitor.py
 
 clean:
 	rm -rf $(VENV) demo_county.gpkg demo_county_files
