@@ -65,3 +65,11 @@ def test_conversion_of_31_constructs() -> None:
     assert props["f"] == {"type": "string", "format": "binary"}
     validate(out, cls=OpenAPIV30SpecValidator)
     assert src["openapi"] == "3.1.0"  # the input is not changed
+
+
+def test_api_page_is_self_contained(tmp_path: Path) -> None:
+    client = TestClient(create_app(Settings(workspace=str(tmp_path / "w.gpkg"))))
+    page = client.get("/api.html")
+    assert page.status_code == 200 and "/collections/" in page.text
+    assert "/review/{kind}/jobs" in page.text and "/monitor/indicators.json" in page.text
+    assert "cdn" not in page.text.lower() and "<script" not in page.text

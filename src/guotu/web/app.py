@@ -24,18 +24,20 @@ recorded by any process never serves stale data.
 
 from __future__ import annotations
 
+import html
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 
 from guotu.services.workspace import StorePool
 from guotu.settings import Settings, load_settings
 from guotu.web.errors import install_error_handlers
 from guotu.web.limits import BodyLimit
 
-__all__ = ["create_app", "open_store"]
+__all__ = ["api_html", "create_app", "open_store"]
 
 
 def open_store(request: Request) -> Iterator[Any]:
@@ -72,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     app = FastAPI(title="guotu 国土空间规划一张图", version="1",
                   description="OGC API - Features, vector tiles and site query of a guotu "
-                              "workspace.", docs_url="/api.html", openapi_url="/api",
+                              "workspace.", docs_url=None, redoc_url=None, openapi_url="/api",
                   lifespan=_lifespan)
     app.state.settings = settings
     app.state.stores = StorePool(settings.workspace)
@@ -92,4 +94,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi30  # type: ignore[method-assign]
+
+    @app.get("/api.html", include_in_schema=False)
+    def api_page() -> HTMLResponse:
+        """The API's routes as one self-contained page (FastAPI's Swagger UI loads its
+        scripts from a CDN, which a government intranet cannot reach)."""
+        return HTMLResponse(api_html(app.openapi()))
+
     return app
+
+
+def api_html(doc: dict[str, Any]) -> str:
+    """A plain HTML page listing every path of an OpenAPI document with its methods,
+    summaries and parameters, and a link to the JSON document.
+
+    Examples
+    --------
+    >>> "<td>/x</td>" in api_html({"info": {"title": "t"}, "paths": {"/x": {"get": {}}}})
+    True
+    """
+    e = html.escape
+    rows = []
+    for path, item in doc.get("paths", {}).items():
+        for method, op in item.items():
+            params = ", ".join(p.get("name", "") for p in op.get("parameters", []))
+            rows.append(f"<tr><td>{e(method.upper())}</td><td>{e(path)}</td>"
+                        f"<td>{e(op.get('summary', ''))}</td><td>{e(params)}</td></tr>")
+    title = e(doc.get("info", {}).get("title", "API"))
+    return ("<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+            f"<title>{title} 接口文档</title><style>body{{font-family:sans-serif;margin:2em}}"
+            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;"
+            "text-align:left}</style></head><body>"
+            f"<h1>{title} 接口文档</h1><p>OpenAPI 3.0: <a href='/api'>/api</a>（JSON）</p>"
+            "<table><tr><th>方法</th><th>路径</th><th>说明</th><th>参数</th></tr>"
+            + "".join(rows) + "</table></body></html>")
