@@ -19,6 +19,7 @@ from guotu.domain.area import (
     _transverse_mercator,
     ellipsoidal_area_m2,
 )
+from guotu.domain.clipping_jit import HAVE_NUMBA, clip_pairs
 from guotu.domain.crs import to_geographic
 
 __all__ = ["ccw_exteriors", "clip_convex", "ellipsoidal_from_moments", "feature_areas",
@@ -99,15 +100,8 @@ class _Rings:
     poly_start: npt.NDArray[np.intp]
 
 
-def ring_arrays(geoms: ObjArray) -> _Rings:
-    kinds = shapely.get_type_id(geoms)
-    if not np.isin(kinds, [shapely.GeometryType.POLYGON,
-                           shapely.GeometryType.MULTIPOLYGON]).all():
-        geoms = polygonal(geoms)
-    if not len(geoms):
-        z = np.zeros(1, dtype=np.intp)
-        e = np.zeros(0, dtype=np.intp)
-        return _Rings(np.zeros((0, 2)), z, e, e, np.zeros(0, dtype=bool), e, z)
+def _ragged(geoms: ObjArray) -> _Rings:
+    """:func:`ring_arrays` by ``to_ragged_array`` (any polygonal geometries)."""
     _kind, xy, offsets = shapely.to_ragged_array(geoms)
     ring_off = offsets[0].astype(np.intp)
     poly_off = offsets[1].astype(np.intp)
@@ -120,6 +114,70 @@ def ring_arrays(geoms: ObjArray) -> _Rings:
                   ring_poly=ring_poly, ring_geom=poly_geom[ring_poly],
                   exterior=np.arange(n_rings) == poly_off[ring_poly], poly_geom=poly_geom,
                   poly_start=poly_off)
+
+
+def _single_rings(geoms: ObjArray) -> _Rings:
+    """:func:`ring_arrays` of non-empty Polygons without holes: one ring each, read with one
+    ``get_coordinates`` call (``to_ragged_array`` costs several times more)."""
+    xy, idx = shapely.get_coordinates(geoms, return_index=True)
+    n = len(geoms)
+    counts = np.bincount(idx, minlength=n)
+    one = np.arange(n, dtype=np.intp)
+    return _Rings(xy=np.asarray(xy, dtype=np.float64), start=np.concatenate(
+        [[0], np.cumsum(counts)]).astype(np.intp), ring_poly=one, ring_geom=one,
+        exterior=np.ones(n, dtype=bool), poly_geom=one,
+        poly_start=np.arange(n + 1, dtype=np.intp))
+
+
+def _merge_rings(n: int, parts: list[tuple[npt.NDArray[np.intp], _Rings]]) -> _Rings:
+    """Ring arrays of geometries computed in subsets (each with the subset's geometry
+    positions), renumbered in geometry order, as one :func:`_ragged` call would give."""
+    poly_g = np.concatenate([g[r.poly_geom] for g, r in parts])
+    poly_local = np.concatenate([np.arange(len(r.poly_geom)) for _g, r in parts])
+    order = np.lexsort((poly_local, poly_g))
+    new_poly = np.empty(len(order), dtype=np.intp)
+    new_poly[order] = np.arange(len(order))
+    base = np.cumsum([0] + [len(r.poly_geom) for _g, r in parts])
+    ring_new_poly = np.concatenate([new_poly[b + r.ring_poly]
+                                    for b, (_g, r) in zip(base, parts, strict=False)])
+    ring_local = np.concatenate([np.arange(len(r.ring_poly)) for _g, r in parts])
+    ring_order = np.lexsort((ring_local, ring_new_poly))
+    xy_base = np.cumsum([0] + [len(r.xy) for _g, r in parts])
+    src_start = np.concatenate([r.start[:-1] + b
+                                for b, (_g, r) in zip(xy_base, parts, strict=False)])
+    counts = np.concatenate([np.diff(r.start) for _g, r in parts])[ring_order]
+    src = src_start[ring_order]
+    start = np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
+    gather = np.repeat(src - start[:-1], counts) + np.arange(int(start[-1]))
+    xy = np.concatenate([r.xy for _g, r in parts])[gather]
+    ring_poly = ring_new_poly[ring_order]
+    poly_geom = poly_g[order]
+    poly_start = np.concatenate([[0], np.cumsum(np.bincount(ring_poly, minlength=len(order)))
+                                 ]).astype(np.intp)
+    return _Rings(xy=xy, start=start, ring_poly=ring_poly, ring_geom=poly_geom[ring_poly],
+                  exterior=np.arange(len(ring_poly)) == poly_start[ring_poly],
+                  poly_geom=poly_geom, poly_start=poly_start)
+
+
+def ring_arrays(geoms: ObjArray) -> _Rings:
+    kinds = shapely.get_type_id(geoms)
+    if not np.isin(kinds, [shapely.GeometryType.POLYGON,
+                           shapely.GeometryType.MULTIPOLYGON]).all():
+        geoms = polygonal(geoms)
+        kinds = shapely.get_type_id(geoms)
+    if not len(geoms):
+        z = np.zeros(1, dtype=np.intp)
+        e = np.zeros(0, dtype=np.intp)
+        return _Rings(np.zeros((0, 2)), z, e, e, np.zeros(0, dtype=bool), e, z)
+    simple = ((kinds == shapely.GeometryType.POLYGON) & ~shapely.is_empty(geoms))
+    simple[simple] = shapely.get_num_interior_rings(geoms[simple]) == 0
+    if simple.all():
+        return _single_rings(geoms)
+    if not simple.any():
+        return _ragged(geoms)
+    s_idx, o_idx = np.flatnonzero(simple), np.flatnonzero(~simple)
+    return _merge_rings(len(geoms), [(s_idx, _single_rings(geoms[s_idx])),
+                                     (o_idx, _ragged(geoms[o_idx]))])
 
 
 def _ring_edge_moments(r: _Rings, origin: FloatArray) -> tuple[list[FloatArray],
@@ -408,10 +466,14 @@ def _clip_batch(lo: int, hi: int, starts: IntArray, counts: IntArray, origin: Fl
 
 
 def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece: IntArray,
-                  origin: FloatArray, zones: ZoneIndex, cells: ObjArray) -> FloatArray:
+                  origin: FloatArray, zones: ZoneIndex, cells: ObjArray,
+                  *, compiled: bool | None = None) -> FloatArray:
     """Moments (∬ 1, x, x², y relative to the feature's ``origin``) of feature ∩ piece for
-    each pair; ``origin`` is per feature of ``feats``."""
+    each pair; ``origin`` is per feature of ``feats``. ``compiled`` (default: when numba is
+    there) runs the compiled kernel of :mod:`guotu.domain.clipping_jit`, else the numpy one."""
     out = np.zeros((len(pair_feature), 4))
+    if not len(pair_feature):
+        return out
     used, inverse = np.unique(pair_feature, return_inverse=True)
     parts = _convex_parts(feats[used])
     n_parts = np.bincount(parts.owner, minlength=len(used))
@@ -422,6 +484,17 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
     pair_of = np.repeat(np.arange(len(pair_feature)), reps)
     part_of = order[np.repeat(first[inverse], reps) + np.arange(len(pair_of))
                     - np.repeat(np.cumsum(reps) - reps, reps)]
+    if HAVE_NUMBA if compiled is None else compiled:
+        org = origin[used[parts.owner[part_of]]]
+        sizes_all = np.diff(parts.offsets)
+        moments = clip_pairs(parts.xy, parts.offsets.astype(np.int64), part_of.astype(np.int64),
+                             np.asarray(pair_piece, dtype=np.int64)[pair_of],
+                             np.ascontiguousarray(org[:, 0]), np.ascontiguousarray(org[:, 1]),
+                             zones.xy, zones.offsets.astype(np.int64), zones.has_edge,
+                             int(sizes_all.max()) if len(sizes_all) else 1)
+        for m in range(4):
+            out[:, m] = np.bincount(pair_of, moments[:, m], len(out))
+        return out
     sizes = np.diff(parts.offsets)[part_of]
     for k in np.unique(sizes):
         sel = np.flatnonzero(sizes == k)

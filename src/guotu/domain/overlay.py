@@ -393,7 +393,8 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     within[cut] = shapely.covers(prep.zones[g_z[cut]], feats[g_f[cut]])
     # 2. The other pairs: drop the disjoint ones; a piece covered by the feature counts whole.
     rest = np.flatnonzero(~within[g_of])
-    rest = rest[shapely.intersects(prep.pieces[pi[rest]], feats[fi[rest]])]
+    if geometry:  # the area kernel gives 0 for a disjoint pair, GEOS would build an empty
+        rest = rest[shapely.intersects(prep.pieces[pi[rest]], feats[fi[rest]])]
     r_box, rp_box = f_box[rest], pb[rest]
     maybe = np.flatnonzero((rp_box[:, 0] >= r_box[:, 0]) & (rp_box[:, 1] >= r_box[:, 1])
                            & (rp_box[:, 2] <= r_box[:, 2]) & (rp_box[:, 3] <= r_box[:, 3]))

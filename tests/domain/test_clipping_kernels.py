@@ -1,0 +1,111 @@
+"""The compiled clipping kernel against the numpy one, and the fast ring arrays against
+``to_ragged_array``, including the ties (shared edges, vertices on edges) the demo is full of."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyproj import CRS
+
+from guotu.domain.clipping import _ragged, pair_moments, ring_arrays
+from guotu.domain.clipping_jit import HAVE_NUMBA
+from guotu.domain.overlay import overlay, prepare_zones
+
+GK = CRS.from_epsg(4527)
+X0, Y0 = 39_540_000.0, 4_052_000.0
+
+pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
+
+
+def arr(*geoms: shapely.Geometry) -> np.ndarray:
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = geoms
+    return out
+
+
+def _pairs(feats: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                             object]:
+    index = prepare_zones(zones, GK, max_vertices=64)
+    f, c = index.cell_tree.query(feats)
+    origin = shapely.bounds(feats)[:, :2]
+    return f.astype(np.intp), c.astype(np.int64), origin, index
+
+
+def _compare(feats: np.ndarray, zones: np.ndarray) -> None:
+    f, c, origin, index = _pairs(feats, zones)
+    jit = pair_moments(feats, f, c, origin, index, index.cells, compiled=True)
+    ref = pair_moments(feats, f, c, origin, index, index.cells, compiled=False)
+    np.testing.assert_allclose(jit, ref, rtol=1e-9, atol=1e-7)
+
+
+def test_grid_sharing_edges_with_the_zones() -> None:
+    # parcels on a 10 m grid, zones whose edges run along grid lines, through vertices,
+    # and diagonally through grid points: every tie the symbolic shift must break
+    step = 10.0
+    cells = [shapely.box(X0 + i * step, Y0 + j * step, X0 + (i + 1) * step, Y0 + (j + 1) * step)
+             for i in range(12) for j in range(12)]
+    tri = shapely.Polygon([(X0 + 10, Y0 + 10), (X0 + 90, Y0 + 10), (X0 + 10, Y0 + 90)])
+    zones = arr(shapely.box(X0 + 20, Y0 + 20, X0 + 60, Y0 + 50), tri,
+                shapely.difference(shapely.box(X0, Y0, X0 + 120, Y0 + 120),
+                                   shapely.box(X0 + 30, Y0 + 30, X0 + 70, Y0 + 70)))
+    _compare(arr(*cells), zones)
+
+
+def test_concave_and_holed_features() -> None:
+    ring = shapely.difference(shapely.box(X0, Y0, X0 + 50, Y0 + 50),
+                              shapely.box(X0 + 10, Y0 + 10, X0 + 40, Y0 + 40))
+    ell = shapely.Polygon([(X0, Y0), (X0 + 60, Y0), (X0 + 60, Y0 + 10), (X0 + 10, Y0 + 10),
+                           (X0 + 10, Y0 + 60), (X0, Y0 + 60)])
+    zones = arr(shapely.Point(X0 + 25, Y0 + 25).buffer(22, quad_segs=16),
+                shapely.box(X0 + 5, Y0 - 5, X0 + 30, Y0 + 70))
+    _compare(arr(ring, ell), zones)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_random_polygons(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 200, (40, 2))
+    feats = arr(*[shapely.Point(X0 + x, Y0 + y).buffer(r, quad_segs=int(q))
+                  for (x, y), r, q in zip(centres, rng.uniform(3, 30, 40),
+                                          rng.integers(1, 4, 40), strict=True)])
+    theta = np.sort(rng.uniform(0, 2 * np.pi, 90))
+    radius = rng.uniform(40, 90, 90)
+    star = shapely.make_valid(shapely.Polygon(np.column_stack(
+        [X0 + 100 + radius * np.cos(theta), Y0 + 100 + radius * np.sin(theta)])))
+    _compare(feats, arr(star, shapely.box(X0 + 50, Y0 + 50, X0 + 150, Y0 + 120)))
+
+
+def test_area_only_overlay_equals_geometry_path_with_the_compiled_kernel() -> None:
+    rng = np.random.default_rng(11)
+    feats = arr(*[shapely.box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h)
+                  for x, y, w, h in rng.uniform([0, 0, 3, 3], [300, 300, 40, 40], (400, 4))])
+    theta = np.linspace(0, 2 * np.pi, 2_000, endpoint=False)
+    r = 120 * (1 + 0.15 * np.sin(7 * theta))
+    zone = shapely.Polygon(np.column_stack([X0 + 150 + r * np.cos(theta),
+                                            Y0 + 150 + r * np.sin(theta)]))
+    index = prepare_zones(arr(zone), GK, max_vertices=128)
+    area = overlay(feats, index, geometry=False)
+    geom = overlay(feats, index)
+    assert area.left.tolist() == geom.left.tolist()
+    assert area.relation.tolist() == geom.relation.tolist()
+    np.testing.assert_allclose(area.area_m2, geom.area_m2, rtol=1e-9, atol=1e-7)
+
+
+@settings(max_examples=40, deadline=None)
+@given(kinds=st.lists(st.sampled_from(["box", "holed", "multi", "empty"]), min_size=1,
+                      max_size=12))
+def test_ring_arrays_equal_to_ragged_array(kinds: list[str]) -> None:
+    shapes = {"box": shapely.box(0, 0, 1, 2),
+              "holed": shapely.Polygon([(0, 0), (5, 0), (5, 5), (0, 5)],
+                                       [[(1, 1), (2, 1), (2, 2), (1, 1)]]),
+              "multi": shapely.MultiPolygon([shapely.box(6, 6, 7, 7), shapely.box(8, 8, 9, 9)]),
+              "empty": shapely.Polygon()}
+    geoms = arr(*[shapes[k] for k in kinds])
+    got, want = ring_arrays(geoms), _ragged(geoms)
+    for name in ("xy", "start", "ring_poly", "ring_geom", "exterior", "poly_geom",
+                 "poly_start"):
+        assert np.array_equal(getattr(got, name), getattr(want, name)), name
