@@ -109,3 +109,34 @@ def test_ring_arrays_equal_to_ragged_array(kinds: list[str]) -> None:
     for name in ("xy", "start", "ring_poly", "ring_geom", "exterior", "poly_geom",
                  "poly_start"):
         assert np.array_equal(getattr(got, name), getattr(want, name)), name
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(5, 40))
+def test_ear_clipping_partitions_simple_polygons(seed: int, n: int) -> None:
+    from guotu.domain.clipping_jit import ear_clip
+
+    rng = np.random.default_rng(seed)
+    theta = np.sort(rng.uniform(0, 2 * np.pi, n))
+    r = rng.uniform(2, 10, n)
+    ring = np.column_stack([r * np.cos(theta), r * np.sin(theta)])  # star-shaped: simple
+    poly = shapely.Polygon(ring)
+    if not poly.is_valid or poly.area == 0:
+        return
+    poly = shapely.orient_polygons(poly, exterior_cw=False)
+    xy = np.asarray(poly.exterior.coords)[:-1]
+    tri, owner, ok = ear_clip(xy, np.array([0]), np.array([len(xy)]))
+    assert ok[0]
+    parts = [shapely.Polygon(tri[3 * k:3 * k + 3]) for k in range(len(owner))]
+    assert all(p.area > 0 and p.exterior.is_ccw for p in parts)
+    assert sum(p.area for p in parts) == pytest.approx(poly.area, rel=1e-12)
+    assert shapely.symmetric_difference(shapely.union_all(parts), poly).area < 1e-9 * poly.area
+
+
+def test_ear_clipping_leaves_touching_rings_to_the_caller() -> None:
+    from guotu.domain.clipping_jit import ear_clip
+
+    # a ring that touches itself at (2, 2): no ear is free of the touching vertex
+    ring = np.array([(0, 0), (4, 0), (2, 2), (4, 4), (0, 4), (2, 2)], dtype=float)
+    _tri, _owner, ok = ear_clip(ring, np.array([0]), np.array([len(ring)]))
+    assert not ok[0]

@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover
     def njit(*_a: Any, **_k: Any) -> Any:  # type: ignore[no-redef]
         return lambda f: f
 
-__all__ = ["HAVE_NUMBA", "clip_pairs"]
+__all__ = ["HAVE_NUMBA", "clip_pairs", "ear_clip"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -215,3 +215,94 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
         for m in range(4):
             out[i, m] = acc[m]
     return out
+
+
+@njit(cache=True, nogil=True)
+def ear_clip(xy: FloatArray, start: Any, count: Any) -> tuple[FloatArray, Any, Any]:
+    """Triangles of simple counter-clockwise rings (no holes) by ear clipping: ring i is
+    ``xy[start[i]:start[i] + count[i]]`` (open). Returns the triangles' vertices (3 per
+    triangle, counter-clockwise), each triangle's ring, and whether each ring was cut (a
+    ring whose ears run out — touching or degenerate — is left to the caller). A vertex on
+    a straight run is dropped without a triangle (it adds no area)."""
+    n_rings = start.shape[0]
+    total = 0
+    for i in range(n_rings):
+        total += max(count[i] - 2, 0)
+    tri = np.empty((total * 3, 2))
+    owner = np.empty(total, dtype=np.int64)
+    ok = np.ones(n_rings, dtype=np.bool_)
+    m = 0
+    for i in range(n_rings):
+        n = count[i]
+        s = start[i]
+        if n < 3:
+            ok[i] = False
+            continue
+        nxt = np.empty(n, dtype=np.int64)
+        prv = np.empty(n, dtype=np.int64)
+        for j in range(n):
+            nxt[j] = (j + 1) % n
+            prv[j] = (j - 1) % n
+        alive = n
+        cur = 0
+        stall = 0
+        m0 = m
+        while alive > 3:
+            a = prv[cur]
+            c = nxt[cur]
+            ax, ay = xy[s + a, 0], xy[s + a, 1]
+            bx, by = xy[s + cur, 0], xy[s + cur, 1]
+            cx, cy = xy[s + c, 0], xy[s + c, 1]
+            cross = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+            ear = False
+            if cross == 0.0:  # straight (or a zero-width spike): drop the vertex
+                nxt[a] = c
+                prv[c] = a
+                alive -= 1
+                cur = a
+                stall = 0
+                continue
+            if cross > 0:
+                ear = True
+                p = nxt[c]
+                while p != a:
+                    px, py = xy[s + p, 0], xy[s + p, 1]
+                    d1 = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+                    d2 = (cx - bx) * (py - by) - (cy - by) * (px - bx)
+                    d3 = (ax - cx) * (py - cy) - (ay - cy) * (px - cx)
+                    if d1 >= 0 and d2 >= 0 and d3 >= 0:  # inside or on the ear: not an ear
+                        ear = False
+                        break
+                    p = nxt[p]
+            if ear:
+                tri[3 * m, 0], tri[3 * m, 1] = ax, ay
+                tri[3 * m + 1, 0], tri[3 * m + 1, 1] = bx, by
+                tri[3 * m + 2, 0], tri[3 * m + 2, 1] = cx, cy
+                owner[m] = i
+                m += 1
+                nxt[a] = c
+                prv[c] = a
+                alive -= 1
+                cur = a
+                stall = 0
+            else:
+                cur = c
+                stall += 1
+                if stall > alive:
+                    break
+        if alive > 3:
+            ok[i] = False
+            m = m0  # drop this ring's triangles: the caller cuts it another way
+            continue
+        a = prv[cur]
+        c = nxt[cur]
+        ax, ay = xy[s + a, 0], xy[s + a, 1]
+        bx, by = xy[s + cur, 0], xy[s + cur, 1]
+        cx, cy = xy[s + c, 0], xy[s + c, 1]
+        if (bx - ax) * (cy - ay) - (by - ay) * (cx - ax) > 0:
+            tri[3 * m, 0], tri[3 * m, 1] = ax, ay
+            tri[3 * m + 1, 0], tri[3 * m + 1, 1] = bx, by
+            tri[3 * m + 2, 0], tri[3 * m + 2, 1] = cx, cy
+            owner[m] = i
+            m += 1
+    return tri[:3 * m], owner[:m], ok
