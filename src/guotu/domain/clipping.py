@@ -23,7 +23,8 @@ from guotu.domain.clipping_jit import HAVE_NUMBA, clip_pairs, ear_clip
 from guotu.domain.crs import to_geographic
 
 __all__ = ["ccw_exteriors", "clip_convex", "ellipsoidal_from_moments", "feature_areas",
-           "pair_moments", "polygon_parts", "polygonal", "ring_arrays", "tri_moments"]
+           "pair_moments", "polygon_parts", "polygonal", "ring_arrays", "tri_moments",
+           "unique_sorted"]
 
 if TYPE_CHECKING:
     from guotu.domain.overlay import ZoneIndex
@@ -66,6 +67,28 @@ _BATCH_EDGES = 400_000
 
 
 # -- the clipping kernel ---------------------------------------------------------------------
+def unique_sorted(values: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.integer],
+                                                            npt.NDArray[np.intp]]:
+    """``np.unique(values, return_inverse=True)``, in one linear pass when ``values`` is
+    already sorted (the overlay's keys mostly are), else by ``np.unique``.
+
+    Examples
+    --------
+    >>> u, inv = unique_sorted(np.array([2, 2, 5, 9, 9]))
+    >>> u.tolist(), inv.tolist()
+    ([2, 5, 9], [0, 0, 1, 2, 2])
+    """
+    a = np.asarray(values)
+    if len(a) and not bool(np.all(a[1:] >= a[:-1])):
+        uniq, inverse = np.unique(a, return_inverse=True)
+        return uniq, inverse.astype(np.intp)
+    new = np.empty(len(a), dtype=bool)
+    if len(a):
+        new[0] = True
+        np.not_equal(a[1:], a[:-1], out=new[1:])
+    return a[new], (np.cumsum(new) - 1).astype(np.intp)
+
+
 def tri_moments(x1: FloatArray, y1: FloatArray, x2: FloatArray,
                  y2: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """∬ 1, x, x², y over the signed triangle (origin, P1, P2): the Green's-theorem terms of
@@ -489,7 +512,7 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
     out = np.zeros((len(pair_feature), 4))
     if not len(pair_feature):
         return out
-    used, inverse = np.unique(pair_feature, return_inverse=True)
+    used, inverse = unique_sorted(pair_feature)
     parts = _convex_parts(feats[used])
     n_parts = np.bincount(parts.owner, minlength=len(used))
     # Expand each pair to (part, piece): parts of one feature are contiguous after sorting.

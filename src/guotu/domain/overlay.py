@@ -62,6 +62,7 @@ from guotu.domain.clipping import (
     polygonal,
     ring_arrays,
     tri_moments,
+    unique_sorted,
 )
 from guotu.domain.crs import check_projected
 
@@ -356,8 +357,10 @@ class _Chunk:
 
 
 def _group(keys: IntArray) -> tuple[IntArray, npt.NDArray[np.intp]]:
-    uniq, inverse = np.unique(keys, return_inverse=True)
-    return uniq, inverse.astype(np.intp)
+    """The distinct keys, sorted, and each key's position among them (``np.unique``; in one
+    linear pass when the keys come sorted, as they mostly do here)."""
+    uniq, inverse = unique_sorted(keys)
+    return uniq.astype(np.int64, copy=False), inverse
 
 
 def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: float,
@@ -404,7 +407,7 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     crossing = rest[~piece_inside]
 
     # 3. Areas. Features: once each.
-    f_used = np.unique(g_f)
+    f_used = unique_sorted(g_f)[0]
     f_ell = np.zeros(len(feats))
     f_planar = np.zeros(len(feats))
     f_ell[f_used] = feature_areas(feats[f_used], fb[f_used], zones.crs)
@@ -491,7 +494,7 @@ def _kernel_areas(feats: ObjArray, fb: FloatArray, zones: ZoneIndex, prep: _Prep
         # The cells of each crossing piece that reach the feature's box, in an order that
         # depends on the zone's own geometry only (sums then do not depend on input order).
         sf, sp = fi[small], pi[small]
-        u_f = np.unique(sf)
+        u_f = unique_sorted(sf)[0]
         c_q, c_c = zones.cell_tree.query(feats[u_f])
         c_f = u_f[c_q]
         c_piece = zones.cell_piece[c_c]
