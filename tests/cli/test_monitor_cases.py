@@ -147,3 +147,53 @@ def test_classification_rules() -> None:
                     ) == "compliant_unapproved"
     assert classify(PatchFacts(100.0, 0.0, 0.0, 0.0, 0.0, 0.0, is_construction=False)
                     ) == "not_construction"
+
+
+def test_overlapping_and_undated_projects(tmp_path: Path) -> None:
+    from datetime import date
+
+    import geopandas as gpd
+    import shapely
+    from pyproj import CRS
+
+    from guotu.services.cases import classify_patches, record_cases, update_case
+    from guotu.store.geopackage import GeoPackageStore
+
+    gk = CRS.from_epsg(4527)
+    x0, y0 = 39_540_000.0, 4_052_000.0
+    ws = tmp_path / "w.gpkg"
+    with GeoPackageStore.open(ws, create=True) as store:
+        patches = gpd.GeoDataFrame(
+            {"TBBH": ["P1", "P2"], "HSXRQ": [date(2025, 4, 20)] * 2, "BHLX": ["新增建设用地"] * 2},
+            geometry=[shapely.box(x0, y0, x0 + 100, y0 + 100),
+                      shapely.box(x0 + 500, y0, x0 + 600, y0 + 100)], crs=gk)
+        store.write_layer("BHTB", "change_patch", patches,
+                          column_types={"TBBH": "text", "HSXRQ": "date", "BHLX": "text"},
+                          geometry_type="POLYGON", crs=gk)
+        # two projects over the same west half of P1; a project without a date over P2
+        projects = gpd.GeoDataFrame(
+            {"XMMC": ["甲", "乙", "丙"], "XMDM": ["J1", "J2", "J3"],
+             "PZRQ": ["2024-01-01", "2024-02-01", None]},
+            geometry=[shapely.box(x0, y0, x0 + 50, y0 + 100),
+                      shapely.box(x0, y0, x0 + 50, y0 + 100),
+                      shapely.box(x0 + 500, y0, x0 + 600, y0 + 100)], crs=gk)
+        store.write_layer("JSXM", "construction_project", projects,
+                          column_types={"XMMC": "text", "XMDM": "text", "PZRQ": "date"},
+                          geometry_type="POLYGON")
+        report = classify_patches(store, as_of=date(2026, 1, 1))
+        cases = {c.tbbh: c for c in report.cases}
+        p1 = cases["P1"]
+        assert p1.facts.approved_m2 == pytest.approx(p1.facts.area_m2 / 2, rel=1e-6)
+        assert p1.case_class != "approved_built"  # half a patch approved twice is still half
+        assert cases["P2"].case_class == "compliant_unapproved"  # no date: not approved
+        assert cases["P2"].projects[0].approved_before is False
+        record_cases(store, report)
+        update_case(store, "P1", "核查属实", checker="李四", check_date=date(2026, 2, 1))
+        # the next delivery no longer has P1: its case and check stay
+        store.write_layer("BHTB", "change_patch", patches.iloc[[1]],
+                          column_types={"TBBH": "text", "HSXRQ": "date", "BHLX": "text"},
+                          geometry_type="POLYGON", replace=True)
+        record_cases(store, classify_patches(store, as_of=date(2026, 3, 1)))
+        frame = store.read_layer("JCAJ")
+        kept = frame[frame["TBBH"] == "P1"]
+        assert len(kept) == 1 and kept["ZT"].iloc[0] == "核查属实"

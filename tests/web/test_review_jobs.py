@@ -199,3 +199,39 @@ def test_limits_are_settings(demo: dict[str, Any]) -> None:
         z.writestr("big.geojson", bytes(range(256)) * 400)  # 100 KiB > 0.05 MB unpacked
     r = roomy.post("/review/project/jobs", files={"file": ("big.zip", buf.getvalue())})
     assert r.status_code == 413 and "max_unzipped_mb" in r.json()["message"]
+
+
+def test_source_never_names_a_server_file(demo: dict[str, Any]) -> None:
+    client: TestClient = demo["client"]
+    target = str(demo["files"] / "专项规划.geojson")
+    tricks = [f"/usr/share/locale/en@quot/../../../..{target}", f"x@y/../../..{target}",
+              "layer:ZXGH@v1/.."]
+    for source in tricks:
+        for url in ("/review/special-plan", "/review/special-plan/jobs"):
+            r = client.post(url, params={"source": source})
+            assert r.status_code == 400, (url, source, r.text)
+            assert "geometry" not in r.text and "features" not in r.text
+    ok = client.post("/review/special-plan", params={"source": "layer:ZXGH@v1"})
+    assert ok.status_code == 200
+
+
+def test_failed_job_hides_the_workspace_location(tmp_path: Path) -> None:
+    missing = tmp_path / "secret" / "nowhere.gpkg"
+    client = TestClient(create_app(Settings(workspace=str(missing))))
+    job = _wait(client, client.post("/review/master-plan/jobs"))
+    assert job["status"] == "failed"
+    text = json.dumps(job["error"], ensure_ascii=False)
+    assert "secret" not in text and str(tmp_path) not in text
+    assert "file" not in job["error"]
+
+
+def test_broken_zips_are_input_errors(demo: dict[str, Any]) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a", b"x")
+        z.writestr("a/b.geojson", b"{}")
+    r = demo["client"].post("/review/project/jobs", files={"file": ("clash.zip", buf.getvalue())})
+    assert r.status_code == 400 and "clash.zip" in r.json()["message"]
+    long_name = "规" * 100 + ".geojson"
+    r = demo["client"].post("/review/project/jobs", files={"file": (long_name, b"{}")})
+    assert r.status_code == 202  # the name is shortened, its suffix kept

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from guotu.domain.area import ellipsoidal_area_m2
 from guotu.domain.cases import (
     CASE_CLASSES,
     CASE_STATUSES,
@@ -130,8 +131,8 @@ class CaseReport:
 
 
 def _day(value: Any) -> date | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return None  # None, NaN, NaT (a pandas Timestamp is also a datetime)
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -256,18 +257,32 @@ def classify_patches(store: Any, *, as_of: date | None = None,
         used["construction_project"] = label
         _, res = _inside(geoms, index)
         pz = [_day(v) for v in (frame["PZRQ"] if "PZRQ" in frame else [None] * len(frame))]
+        pgeoms = _valid(frame.geometry.values)
+        seen: dict[int, list[tuple[int, bool]]] = defaultdict(list)
         for k, j, a in zip(res.left.tolist(), res.right.tolist(), res.area_m2.tolist(),
                            strict=True):
             when = image[k] or day
-            before = pz[j] is None or pz[j] <= when
+            # a project without an approval date is not counted as approved: to be checked
+            before = pz[j] is not None and pz[j] <= when
             if before:
                 approved[k] += a
-            else:
+            elif pz[j] is not None:
                 later[k] += a
+            seen[k].append((j, before))
             row = frame.iloc[j]
             matches[k].append(ProjectMatch(
                 str(row.get("XMDM", "") or ""), str(row.get("XMMC", "") or ""), pz[j],
                 str(row.get("PZWH", "") or ""), float(a), before))
+        # Projects that overlap one another must not count their common ground twice: a
+        # patch under several is measured against their union.
+        for k, hits in seen.items():
+            if len(hits) < 2:
+                continue
+            ok_before = [j for j, b in hits if b]
+            dated = [j for j, _b in hits if pz[j] is not None]
+            in_before = _area_under(geoms[k], pgeoms[ok_before], store.crs)
+            approved[k] = in_before
+            later[k] = _area_under(geoms[k], pgeoms[dated], store.crs) - in_before
     notes = []
     if z is None:
         notes.append("no construction-project layer: every patch counts as unapproved")
@@ -291,6 +306,17 @@ def classify_patches(store: Any, *, as_of: date | None = None,
     rank = {k: i for i, k in enumerate(CASE_CLASSES)}
     cases.sort(key=lambda c: (rank[c.case_class], c.tbbh))
     return CaseReport(day, name, version.label, tuple(cases), tuple(notes))
+
+
+def _area_under(patch: Any, projects: np.ndarray, crs: Any) -> float:
+    """Ellipsoidal area of ``patch`` under the union of ``projects``."""
+    if not len(projects):
+        return 0.0
+    part = shapely.intersection(patch, shapely.union_all(projects))
+    if shapely.is_empty(part):
+        return 0.0
+    return float(ellipsoidal_area_m2(np.array([polygonal(np.array([part], dtype=object))[0]],
+                                              dtype=object), crs)[0])
 
 
 def _existing_cases(store: Any, known_at: datetime | None = None) -> dict[str, dict[str, Any]]:
@@ -339,11 +365,26 @@ def record_cases(store: Any, report: CaseReport, *, actor: str = "",
                           description="变化图斑比对形成的监测案件及其核查记录")
     label = _next_label(store, report.as_of, "比对")
     frame = _frame(report.cases, store.crs)
+    valid_from = report.as_of
+    infos = store.layers_with_role("monitoring_case")
+    if infos:
+        # Cases already recorded whose patch is no longer delivered stay as they are: a case
+        # and its check record are never dropped by a later comparison.
+        old = store.read_layer(infos[0].name).reset_index(drop=True)
+        keep = old[~old["TBBH"].astype(str).isin(set(frame["TBBH"].astype(str)))]
+        if len(keep):
+            keep = keep[[c for c in frame.columns if c in keep.columns]]
+            frame = gpd.GeoDataFrame(pd.concat([frame, keep], ignore_index=True),
+                                     geometry="geometry", crs=store.crs)
+        # never before the state in force: a backdated comparison would hide the later checks
+        current = store.layer_version(infos[0].name)
+        if current is not None and current.valid_from and current.valid_from > valid_from:
+            valid_from = current.valid_from
     return store.write_layer(CASE_LAYER, "monitoring_case", frame, column_types=_COLUMN_TYPES,
                              geometry_type="MULTIPOLYGON", actor=actor,
                              reason=reason or f"变化图斑比对（{report.patch_layer} "
                                               f"{report.patch_version}）",
-                             version=VersionSpec(CASE_PLAN, label, valid_from=report.as_of,
+                             version=VersionSpec(CASE_PLAN, label, valid_from=valid_from,
                                                  author=actor, reason=reason))
 
 
@@ -382,12 +423,14 @@ def update_case(store: Any, tbbh: str, status: str, *, checker: str = "",
         if col in frame.columns:
             frame[col] = frame[col].astype(object)
     row = int(hits[0])
-    frame.loc[row, "ZT"] = CASE_STATUSES[sid][0]
+    rows = hits.tolist()  # a patch delivered in several parts: every part gets the check
+    frame.loc[rows, "ZT"] = CASE_STATUSES[sid][0]
     day = check_date or date.today()
     for col, value in (("HCR", checker), ("HCRQ", day), ("HCJL", conclusion),
                        ("ZGQK", rectification)):
         if value:
-            frame.loc[row, col] = value
+            for r in rows:
+                frame.at[r, col] = value
     label = _next_label(store, day, f"{tbbh} {CASE_STATUSES[sid][0]}")
     info = store.layer(name)
     # The new state holds from the check on, but never before the state it follows (a check

@@ -381,6 +381,10 @@ def _file_subject(store: Any, path: Path, role: str, table: str | Path | None,
     return read_layer_data(memory, result.layer)  # type: ignore[arg-type]
 
 
+#: A recorded version reference: PLAN@LABEL, with no path separator on either side.
+_VERSION_REF = re.compile(r"^[^/\\@]+@[^/\\]+$")
+
+
 def review_plan(
     store: Any,
     kind: str,
@@ -396,6 +400,7 @@ def review_plan(
     as_of: date | None = None,
     known_at: datetime | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    files_allowed: bool = True,
 ) -> ReviewReport:
     """Review ``source`` (or the workspace's layer of the kind's role) with ``pack``.
 
@@ -409,6 +414,9 @@ def review_plan(
         An attribute table joined to a source file (parcel indicators), as for import.
     progress
         Called with the rule id, its number and the rule count before each rule.
+    files_allowed
+        Whether a ``source`` string may name a file; ``False`` (the web app) accepts only
+        ``PLAN@LABEL``, so a request never reads a file on the server.
 
     Raises
     ------
@@ -446,8 +454,13 @@ def review_plan(
         subject = read_layer_data(store, info, as_of=day, known_at=known_at)
         versions[info.name] = _version_text(store, info.name, day, known_at)
         source_text = f"workspace:{info.name}"
-    elif (isinstance(source, str) and "@" in source and not Path(source).exists()
-          and not Path(source).suffix):
+    elif isinstance(source, str) and not files_allowed and not _VERSION_REF.match(source):
+        raise ConfigError(f"{source!r} is not a recorded plan version PLAN@LABEL.",
+                          fix="Give PLAN@LABEL (see guotu plan list), or upload the file.",
+                          message_zh=f"{source!r} 不是已登记的规划版本 PLAN@LABEL。",
+                          fix_zh="请写 规划名@版本，或上传文件。")
+    elif (isinstance(source, str) and "@" in source and (
+            not files_allowed or (not Path(source).exists() and not Path(source).suffix))):
         plan_name, label = source.split("@", 1)
         version = store.version(plan_name, label)
         candidates = [i for i in store.layers_with_role(role) if i.plan == plan_name]

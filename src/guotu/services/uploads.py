@@ -35,6 +35,8 @@ UPLOAD_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".fgb", ".csv", ".xlsx"
 #: Dataset kinds looked for inside a zip, in the order they are preferred.
 _DATASET_SUFFIXES = (".shp", ".gpkg", ".gdb", ".geojson", ".json", ".fgb")
 _MIB = 1024 * 1024
+#: Longest file name written (UTF-8 bytes; file systems allow 255).
+_MAX_NAME_BYTES = 200
 #: Members smaller than this are not held to the compression-ratio limit (tiny files of
 #: repeated bytes compress far beyond any ratio without being a threat).
 _RATIO_FREE_BYTES = _MIB
@@ -91,7 +93,10 @@ def safe_name(filename: str | None) -> str:
             message_zh=f"无法读取上传的文件 {filename!r}：请上传 {kinds} 格式（Shapefile 和 "
                        "FileGDB 请先压缩为 zip）。",
             fix_zh="请将 .shp 与同名 .dbf、.shx、.prj（及 .cpg）一起压缩为 zip 后上传。")
-    return base[:200]
+    stem, suffix_kept = base[:-len(suffix)], base[-len(suffix):]
+    while len((stem + suffix_kept).encode("utf-8")) > _MAX_NAME_BYTES:  # file systems: 255 B
+        stem = stem[:-1]
+    return stem + suffix_kept
 
 
 def _too_large(what: str, what_zh: str, limit_bytes: int, setting: str) -> TooLargeError:
@@ -220,6 +225,15 @@ def unpack_zip(path: Path, folder: Path, limits: UploadLimits) -> Path:
                          fix="Check that the file is complete, or zip it again.",
                          message_zh=f"上传的文件 {name} 不是可读取的 zip 文件（{exc}）。",
                          fix_zh="请检查文件是否完整，或重新压缩。") from exc
+    except (RuntimeError, NotImplementedError, OSError) as exc:
+        # encrypted members, unsupported compression, names that clash (a file and a folder
+        # of the same name) or that the file system refuses
+        shutil.rmtree(target, ignore_errors=True)
+        raise LayerError(f"The zip {name} cannot be unpacked: {type(exc).__name__}.",
+                         file=name, fix="Zip the plan's files again, without a password, with "
+                                        "the usual (deflate) compression.",
+                         message_zh=f"zip 文件 {name} 无法解压（{type(exc).__name__}）。",
+                         fix_zh="请不加密码、用常规（deflate）压缩方式重新压缩规划数据文件。") from None
     except (TooLargeError, LayerError):
         shutil.rmtree(target, ignore_errors=True)
         raise

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guotu.errors import GuotuError
 
-__all__ = ["install_error_handlers", "is_ogc_path"]
+__all__ = ["install_error_handlers", "is_ogc_path", "scrub_text"]
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +55,24 @@ def _respond(request: Request, status: int, code: str, message: str,
     return JSONResponse(body, status_code=status)
 
 
+def scrub_text(text: str, workspace: str) -> str:
+    """``text`` without the workspace's location (a path or a database URL).
+
+    Examples
+    --------
+    >>> scrub_text("Workspace /srv/w.gpkg is locked.", "/srv/w.gpkg")
+    'Workspace <workspace> is locked.'
+    """
+    if workspace:
+        text = text.replace(str(Path(workspace).resolve()), "<workspace>").replace(
+            workspace, "<workspace>")
+    return text
+
+
 def _scrub(request: Request, text: str) -> str:
     """``text`` without the workspace's location (a path or a database URL)."""
     settings = getattr(request.app.state, "settings", None)
-    where = str(getattr(settings, "workspace", "") or "")
-    if where:
-        text = text.replace(str(Path(where).resolve()), "<workspace>").replace(where,
-                                                                                "<workspace>")
-    return text
+    return scrub_text(text, str(getattr(settings, "workspace", "") or ""))
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -17,6 +17,7 @@ file.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import threading
 from datetime import date
@@ -51,6 +52,18 @@ AsOf = Annotated[date | None, Query(description="Date of the values (default tod
 Lang = Annotated[str, Query(pattern="^(zh|en)$")]
 
 
+def _identity(workspace: str) -> Any:
+    """Which workspace file the engine's state belongs to: a replaced GeoPackage (``guotu
+    demo --force``) is another file, even under the same name."""
+    if "://" in workspace or workspace.startswith("env:"):
+        return workspace
+    try:
+        st = os.stat(workspace)
+    except OSError:
+        return workspace
+    return (st.st_dev, st.st_ino)
+
+
 def _inputs(request: Request) -> tuple[Any, Targets | None, Statistics | None]:
     """The catalogue and the settings' targets and statistics, read once per app."""
     state = request.app.state
@@ -75,11 +88,14 @@ def get_indicators(request: Request, store: Store, as_of: AsOf = None,
     """Every indicator as of ``as_of`` with its year-end series, target, status, forecast."""
     cat, tgt, stats = _inputs(request)
     state = request.app.state
+    identity = _identity(state.settings.workspace)
     with _LOCK:  # one engine per app, used by one request at a time
         engine: IndicatorEngine | None = getattr(state, "monitor_engine", None)
-        if engine is None:
+        if engine is None or getattr(state, "monitor_identity", None) != identity:
+            # a new engine for a new workspace file (its version ids mean other things)
             engine = IndicatorEngine(store, cat, targets=tgt, statistics=stats)
             state.monitor_engine = engine
+            state.monitor_identity = identity
         engine.store = store
         report = indicator_report(store, cat, as_of=as_of, first_year=first_year,
                                   engine=engine)

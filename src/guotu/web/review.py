@@ -30,6 +30,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import re
 import tempfile
 import threading
 import uuid
@@ -56,6 +57,7 @@ from guotu.services.uploads import UploadLimits, find_dataset, save_upload, unpa
 from guotu.services.workspace import open_workspace
 from guotu.settings import Settings
 from guotu.web.app import open_store
+from guotu.web.errors import scrub_text
 
 __all__ = ["JOBS_KEPT", "REPORTS_KEPT", "router"]
 
@@ -65,10 +67,14 @@ log = logging.getLogger(__name__)
 REPORTS_KEPT = 8
 #: How many finished review jobs the app remembers (oldest dropped first).
 JOBS_KEPT = 32
+#: Job states that hold a slot of ``review_jobs_queued``.
+_ACTIVE = ("receiving", "queued", "running")
 #: Review kinds that run on the workspace alone (``indicators`` needs an uploaded table).
 WORKSPACE_KINDS = tuple(k for k in KINDS if k != "indicators")
 
 router = APIRouter(tags=["plan review 成果审查"])
+#: ``source`` must be a recorded version: PLAN@LABEL without any path separator.
+_VERSION_REF = re.compile(r"^[^/\\@]+@[^/\\]+$")
 _LOCK = threading.Lock()
 
 Store = Annotated[Any, Depends(open_store)]
@@ -98,7 +104,7 @@ def _check_kind(kind: str, source: str | None, *, has_file: bool = False) -> Non
                               "the indicator table uploaded (POST /review/indicators/jobs).",
                           message_zh=f"审查类型 {kind!r} 不能仅凭工作空间在网页上运行。",
                           fix_zh=f"请使用：{'、'.join(WORKSPACE_KINDS)}；指标审查需上传规划指标表。")
-    if source is not None and "@" not in source:
+    if source is not None and not _VERSION_REF.match(source):
         raise ConfigError("source must be a recorded plan version PLAN@LABEL.",
                           fix="Upload the file instead (POST /review/KIND/jobs with file=…).",
                           message_zh="source 只能是已登记的规划版本 PLAN@LABEL。",
@@ -161,7 +167,8 @@ def post_review(
     """
     _check_kind(kind, source)
     pack = load_rule_pack(_builtin(rules, "rules") or "cn-base", _builtin(profile, "profile"))
-    report = review_plan(store, kind, source, pack=pack, as_of=as_of, known_at=known_at)
+    report = review_plan(store, kind, source, pack=pack, as_of=as_of, known_at=known_at,
+                         files_allowed=False)
     return _publish(request.app.state, report, lang)
 
 
@@ -259,17 +266,21 @@ def _executor(state: Any) -> ThreadPoolExecutor:
     return pool
 
 
-def _error_dict(exc: GuotuError, folder: Path, lang: str) -> dict[str, Any]:
-    """The error of a failed job as the web app answers errors, with the job folder's
-    location cut out of every text (the user sees the names of their own files)."""
+def _error_dict(exc: GuotuError, folder: Path, lang: str, workspace: str) -> dict[str, Any]:
+    """The error of a failed job as the web app answers errors: the job folder's location
+    cut out of every text (the user sees the names of their own files), the workspace's
+    location hidden, and no other server file named."""
+    prefixes = (str(folder.resolve()) + "/", str(folder) + "/")
+
     def cut(text: Any) -> Any:
         if not isinstance(text, str):
             return text
-        for prefix in (str(folder.resolve()) + "/", str(folder) + "/"):
+        for prefix in prefixes:
             text = text.replace(prefix, "")
-        return text
+        return scrub_text(text, workspace)
 
-    shown = type(exc)(cut(exc.message), file=cut(exc.file), layer=exc.layer,
+    own = exc.file if exc.file and exc.file.startswith(prefixes) else None
+    shown = type(exc)(cut(exc.message), file=cut(own), layer=exc.layer,
                       feature=exc.feature, field=exc.field, fix=cut(exc.fix),
                       message_zh=cut(exc.message_zh), fix_zh=cut(exc.fix_zh))
     out = {k: v for k, v in shown.to_dict().items() if k not in ("message", "message_zh")}
@@ -288,7 +299,8 @@ def _run_job(state: Any, job: _Job, settings: Settings, folder: tempfile.Tempora
     try:
         store = open_workspace(settings.workspace)
         try:
-            report = review_plan(store, job.kind, source, table=table, progress=tick, **options)
+            report = review_plan(store, job.kind, source, table=table, progress=tick,
+                                 files_allowed=isinstance(source, Path), **options)
         finally:
             store.close()
         if isinstance(source, Path):  # the user's file name, not the job folder
@@ -299,7 +311,8 @@ def _run_job(state: Any, job: _Job, settings: Settings, folder: tempfile.Tempora
             job.status, job.result, job.done = "done", doc, job.total
     except GuotuError as exc:
         with _LOCK:
-            job.status, job.error = "failed", _error_dict(exc, Path(folder.name), job.lang)
+            job.status, job.error = "failed", _error_dict(exc, Path(folder.name), job.lang,
+                                                          settings.workspace)
     except Exception:
         log.exception("Review job %s failed", job.id)
         with _LOCK:
@@ -367,9 +380,12 @@ def post_review_job(
     settings: Settings = request.app.state.settings
     state = request.app.state
     jobs: OrderedDict[str, _Job] = _state_dict(state, "review_jobs")
-    with _LOCK:
-        busy = sum(1 for j in jobs.values() if j.status in ("queued", "running"))
-    if busy >= settings.review_jobs_queued:
+    job = _Job(id=uuid.uuid4().hex[:16], kind=kind, lang=lang, status="receiving")
+    with _LOCK:  # the slot is taken before the upload is read, so the limit holds
+        busy = sum(1 for j in jobs.values() if j.status in _ACTIVE)
+        if busy < settings.review_jobs_queued:
+            jobs[job.id] = job
+    if job.id not in jobs:
         raise HTTPException(429, "审查任务已满，请稍后再试。" if lang == "zh" else
                             "Too many review jobs are waiting; try again later.")
     folder = tempfile.TemporaryDirectory(prefix="guotu-upload-")
@@ -384,13 +400,14 @@ def post_review_job(
             joined = _receive(table, where, limits, None)
     except BaseException:
         folder.cleanup()
+        with _LOCK:
+            jobs.pop(job.id, None)
         raise
-    job = _Job(id=uuid.uuid4().hex[:16], kind=kind, lang=lang)
     with _LOCK:
-        jobs[job.id] = job
+        job.status = "queued"
         while len(jobs) > JOBS_KEPT:
             oldest = next(iter(jobs))
-            if jobs[oldest].status in ("queued", "running"):
+            if jobs[oldest].status in _ACTIVE:
                 break
             jobs.popitem(last=False)
     options = {"pack": pack, "as_of": as_of, "known_at": known_at, "table_key": table_key,
