@@ -258,3 +258,21 @@ indicators:
         load_catalogue(schema_bad)
     with pytest.raises(ConfigError, match="no indicator catalogue"):
         load_catalogue("no-such-catalogue")
+
+
+def test_change_logs_are_trimmed_and_values_stay_exact(county: Any) -> None:
+    engine = IndicatorEngine(county, load_catalogue())
+    engine.compute(date(2022, 12, 31))
+    full_reads = engine.reads[0]
+    base = survey(["0103", "0601", "0701", "0102"], ["A", "B", "C", "D"],
+                  [box(0), box(1), box(2), box(3)])
+    for year in range(2023, 2035):  # twelve yearly versions, D toggling 0102 ↔ 0701
+        base.loc[3, "DLBM"] = "0701" if year % 2 else "0102"
+        record(county, base, f"{year}年度", year)
+        values = by_id(engine.compute(date(year, 12, 31)))
+        fresh = by_id(IndicatorEngine(county, load_catalogue()).compute(date(year, 12, 31)))
+        assert values["cultivated_land"].value == fresh["cultivated_land"].value
+        assert values["construction_land_total"].value == fresh["construction_land_total"].value
+    log = engine._layers["DLTB"].log
+    assert len(log) <= 8  # folded and trimmed, not one entry per version forever
+    assert engine.reads[0] == full_reads  # no layer read whole again: only increments

@@ -46,6 +46,10 @@ __all__ = ["IndicatorEngine", "IndicatorValue", "TermLineage"]
 _CLASS_ZH = {"agricultural": "农用地", "construction": "建设用地", "unused": "未利用地"}
 #: Dates whose values the engine keeps.
 _MEMO_ENTRIES = 64
+#: Zone layer versions the engine keeps indexed.
+_ZONE_INDEXES = 8
+#: Change-log entries of a layer kept unfolded before they are folded into its attributes.
+_FOLD_AFTER = 8
 
 # -- values with lineage ---------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -334,6 +338,8 @@ class IndicatorEngine:
             if bad.any():
                 geoms[bad] = polygonal(shapely.make_valid(geoms[bad]))
             self._zones[key] = (prepare_zones(geoms, self.store.crs), {})
+            while len(self._zones) > _ZONE_INDEXES:  # oldest first: a long-running server
+                del self._zones[next(iter(self._zones))]
         index, _ = self._zones[key]
         return index, version.id, name, version
 
@@ -461,7 +467,24 @@ class IndicatorEngine:
                 target[1] if target else None,
                 status(ind.direction, value, target[1] if target else None, ind.warn_margin),
                 tuple(lineage), tables)
+        self._trim_logs()
         return [out[i.id] for i in self.catalogue.indicators]
+
+    def _trim_logs(self) -> None:
+        """Drop the change-log entries every term of a layer has followed (a long-running
+        server would otherwise keep every version's changes)."""
+        for state in self._layers.values():
+            if len(state.log) - state._folded >= _FOLD_AFTER:
+                state.current_attrs()  # fold the changes into the attributes, so they can go
+            followers = [ts for ts in self._terms.values() if ts.layer is state]
+            done = min((ts.synced for ts in followers), default=0)
+            done = min(done, state._folded) if state._folded else 0
+            if done <= 0:
+                continue
+            del state.log[:done]
+            state._folded -= done
+            for ts in followers:
+                ts.synced -= done
 
     def series(self, dates: Iterable[date]) -> dict[str, list[IndicatorValue]]:
         """Values at each of ``dates`` (computed in date order, incrementally), with the
