@@ -18,6 +18,7 @@ longitude/latitude, EPSG:4490 latitude/longitude, and the CGCS2000 Gauss-Krüger
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -45,6 +46,7 @@ __all__ = [
     "fids_in_force",
     "find_layer",
     "layer_extent",
+    "lonlat_collection",
     "parse_crs",
     "parse_datetime",
     "parse_filters",
@@ -159,6 +161,26 @@ def to_output_crs(geoms: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
         out = np.asarray(shapely.transform(
             out, lambda c: np.column_stack(move.transform(c[:, 0], c[:, 1]))), dtype=object)
     return _swap_xy(out) if _is_northing_first(target) else out
+
+
+def lonlat_collection(geoms: Sequence[Any], properties: Sequence[dict[str, Any]],
+                      crs: CRS | str, ids: Sequence[int] | None = None) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection in lon/lat (CRS84) of geometries in ``crs``, for web
+    maps; ``ids`` default to 1, 2, 3 …
+
+    Examples
+    --------
+    >>> fc = lonlat_collection([shapely.Point(39_500_000, 4_000_000)], [{"n": 1}], "EPSG:4527")
+    >>> [round(v, 3) for v in fc["features"][0]["geometry"]["coordinates"]]
+    [117.0, 36.13]
+    """
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
+    texts = shapely.to_geojson(to_output_crs(arr, CRS.from_user_input(crs), CRS84))
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": ids[k] if ids is not None else k + 1,
+         "geometry": json.loads(text), "properties": props}
+        for k, (text, props) in enumerate(zip(texts.tolist(), properties, strict=True))]}
 
 
 def _box_in(bbox: Sequence[float], source: CRS, target: CRS) -> shapely.Polygon:

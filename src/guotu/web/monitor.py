@@ -16,7 +16,6 @@ file.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import threading
@@ -24,13 +23,12 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pyproj import CRS, Transformer
 
 from guotu.errors import NotFoundError
+from guotu.services.features import lonlat_collection
 from guotu.services.monitoring import IndicatorEngine
 from guotu.services.monitoring_inputs import (
     Statistics,
@@ -103,22 +101,16 @@ def get_indicators(request: Request, store: Store, as_of: AsOf = None,
 
 
 def _lonlat_features(cases: Any, crs: Any) -> dict[str, Any]:
-    to_lonlat = Transformer.from_crs(CRS.from_user_input(crs), CRS.from_epsg(4326),
-                                     always_xy=True)
-    features = []
-    for k, case in enumerate(cases):
-        if case.geometry is None or shapely.is_empty(case.geometry):
-            continue
-        geom = shapely.transform(case.geometry, lambda xy: np.column_stack(
-            to_lonlat.transform(xy[:, 0], xy[:, 1])))
-        doc = case.to_dict()
-        features.append({"type": "Feature", "id": k + 1,
-                         "geometry": json.loads(shapely.to_geojson(geom)),
-                         "properties": {"tbbh": doc["tbbh"], "class": doc["class"],
-                                        "class_name": doc["class_name"],
-                                        "severity": doc["severity"], "status": doc["status"],
-                                        "area_m2": doc["area_m2"]}})
-    return {"type": "FeatureCollection", "features": features}
+    """The cases with a geometry, in lon/lat, with what the dashboard map colours them by."""
+    drawn = [(k + 1, c) for k, c in enumerate(cases)
+             if c.geometry is not None and not shapely.is_empty(c.geometry)]
+    props = []
+    for _k, c in drawn:
+        d = c.to_dict()
+        props.append({key: d[key] for key in ("tbbh", "class", "class_name", "severity",
+                                              "status", "area_m2")})
+    return lonlat_collection([c.geometry for _k, c in drawn], props, crs,
+                             ids=[k for k, _c in drawn])
 
 
 @router.get("/monitor/cases.json", summary="Change patches as monitoring cases")

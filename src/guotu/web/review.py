@@ -41,16 +41,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
-from pyproj import CRS, Transformer
 from starlette.exceptions import HTTPException
 
 from guotu.domain.rules.pack import KINDS
 from guotu.errors import ConfigError, GuotuError, NotFoundError
 from guotu.io.review_report import write_review_html, write_review_xlsx
+from guotu.services.features import lonlat_collection
 from guotu.services.review import ReviewReport, load_rule_pack, review_plan
 from guotu.services.review_output import review_document, review_json
 from guotu.services.uploads import UploadLimits, find_dataset, save_upload, unpack_zip
@@ -125,24 +124,11 @@ def _builtin(name: str | None, what: str) -> str | None:
 
 def _map(doc: dict[str, Any], crs: str) -> dict[str, Any]:
     """The findings as a CRS84 FeatureCollection (``n`` = 1-based finding number)."""
-    to_lonlat = Transformer.from_crs(CRS.from_user_input(crs), CRS.from_epsg(4326),
-                                     always_xy=True)
-    features = []
-    for n, f in enumerate(doc["findings"], start=1):
-        if f["geometry"] is None:
-            continue
-        geom = shapely.from_geojson(json.dumps(f["geometry"]))
-        lonlat = shapely.transform(geom, lambda xy: _lonlat(to_lonlat, xy))
-        features.append({"type": "Feature", "id": n,
-                         "geometry": json.loads(shapely.to_geojson(lonlat)),
-                         "properties": {"n": n, "rule": f["rule"], "severity": f["severity"],
-                                        "title": f["title"]}})
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _lonlat(transformer: Transformer, xy: Any) -> Any:
-    x, y = transformer.transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([x, y])
+    drawn = [(n, f) for n, f in enumerate(doc["findings"], start=1) if f["geometry"]]
+    return lonlat_collection(
+        [shapely.from_geojson(json.dumps(f["geometry"])) for _n, f in drawn],
+        [{"n": n, "rule": f["rule"], "severity": f["severity"], "title": f["title"]}
+         for n, f in drawn], crs, ids=[n for n, _f in drawn])
 
 
 @router.post("/review/{kind}", summary="Review the workspace's plan of a kind (成果审查)")

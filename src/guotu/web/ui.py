@@ -20,13 +20,10 @@ them; the API routes keep working.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pyproj import CRS, Transformer
@@ -35,6 +32,7 @@ from guotu.domain.roles import get_role
 from guotu.errors import NotFoundError
 from guotu.services import features as svc
 from guotu.services.diff import diff_versions
+from guotu.services.features import lonlat_collection
 from guotu.services.stats import land_use_balance
 from guotu.services.workspace import data_version
 from guotu.web.app import open_store
@@ -254,13 +252,12 @@ def ui_diff(store: Store, plan: Annotated[str, Query()],
     removed (old geometry), added and changed (new geometry) features in lon/lat."""
     found = diff_versions(store, plan, old, new)
     doc = found.to_dict()
-    features: list[dict[str, Any]] = []
-    to_lonlat = (Transformer.from_crs(CRS.from_user_input(store.crs), CRS.from_epsg(4326),
-                                      always_xy=True) if store.crs is not None else None)
-    for layer in found.layers:
+    geoms: list[Any] = []
+    props: list[dict[str, Any]] = []
+    for layer in found.layers if store.crs is not None else ():
         code = layer.code_field
         for change in layer.changes:
-            if len(features) >= DIFF_MAP_FEATURES or to_lonlat is None:
+            if len(geoms) >= DIFF_MAP_FEATURES:
                 break
             frame, fid = ((layer.old, change.old_fid) if change.kind == "removed"
                           else (layer.new, change.new_fid))
@@ -269,17 +266,16 @@ def ui_diff(store: Store, plan: Annotated[str, Query()],
             geom = frame.geometry.loc[fid]
             if geom is None or geom.is_empty:
                 continue
-            before = layer.old[code].get(change.old_fid) if code and change.old_fid else None
-            after = layer.new[code].get(change.new_fid) if code and change.new_fid else None
-            lonlat = shapely.transform(geom, lambda xy, t=to_lonlat: np.column_stack(
-                t.transform(xy[:, 0], xy[:, 1])))
-            features.append({"type": "Feature", "id": len(features) + 1,
-                              "geometry": json.loads(shapely.to_geojson(lonlat)),
-                              "properties": {"layer": layer.layer, "kind": change.kind,
-                                             "key": change.key, "from_code": before,
-                                             "to_code": after,
-                                             "area_old_m2": change.area_old_m2,
-                                             "area_new_m2": change.area_new_m2}})
-    doc["map"] = {"type": "FeatureCollection", "features": features}
+            geoms.append(geom)
+            props.append({"layer": layer.layer, "kind": change.kind, "key": change.key,
+                          "from_code": layer.old[code].get(change.old_fid)
+                          if code and change.old_fid else None,
+                          "to_code": layer.new[code].get(change.new_fid)
+                          if code and change.new_fid else None,
+                          "area_old_m2": change.area_old_m2,
+                          "area_new_m2": change.area_new_m2})
+    doc["map"] = (lonlat_collection(geoms, props, store.crs) if geoms
+                  else {"type": "FeatureCollection", "features": []})
+    features = doc["map"]["features"]
     doc["map_truncated"] = sum(len(d.changes) for d in found.layers) > len(features)
     return doc
