@@ -28,8 +28,7 @@ import numpy as np
 import shapely
 
 from guotu.demo.manifest import Item
-from guotu.domain.crosswalks import sandiao_three_major_class
-from guotu.errors import NotFoundError
+from guotu.domain.crosswalks import known_three_major_class
 
 __all__ = ["HISTORY_YEARS", "SURVEY_PLAN", "History", "SurveyChange", "plan_history",
            "survey_label", "survey_valid_from"]
@@ -100,13 +99,6 @@ class History:
                 "changes": [c.to_dict() for c in self.changes],
                 "targets_file": "规划目标.xlsx", "statistics_file": "社会经济统计.xlsx",
                 "expected": self.expected, "ledger": self.ledger}
-
-
-def _is_construction(code: str) -> bool:
-    try:
-        return sandiao_three_major_class(code) == "建设用地"
-    except NotFoundError:
-        return False
 
 
 def _avoid(items: list[Item]) -> set[str]:
@@ -204,7 +196,7 @@ def _targets_and_statistics(history: History, dltb: gpd.GeoDataFrame,
     per-year changes of the indicators."""
     codes = dltb["DLBM"].astype(str)
     cultivated_2025 = float(areas_m2[codes.isin(_CULTIVATED).to_numpy()].sum()) / 1e4
-    construction = np.array([_is_construction(c) for c in codes], dtype=bool)
+    construction = np.array([known_three_major_class(c) == "建设用地" for c in codes], dtype=bool)
     construction_2025 = float(areas_m2[construction].sum()) / 1e4
     occupied = {y: sum(c.area_m2 for c in history.changes
                        if c.kind == "occupation" and c.year == y) / 1e4 for y in HISTORY_YEARS}

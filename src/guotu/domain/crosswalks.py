@@ -31,6 +31,7 @@ __all__ = [
     "ThreeMajorClass",
     "Translation",
     "find_sources",
+    "known_three_major_class",
     "parse_scheme",
     "sandiao_name",
     "sandiao_three_major_class",
@@ -367,6 +368,24 @@ def sandiao_three_major_class(dlbm: CodeLike) -> ThreeMajorClass | None:
         raise NotFoundError(f"三调 code {norm!r} is not in the 三调 working classification.",
                             fix="Check the DLBM value (K/A variants are accepted).")
     return row.three_major_class
+
+
+def known_three_major_class(dlbm: CodeLike | None) -> ThreeMajorClass | None:
+    """:func:`sandiao_three_major_class`, but ``None`` for a blank code or one outside the 三调
+    classification (the quality check reports those) instead of an error: for statistics
+    over whole layers.
+
+    Examples
+    --------
+    >>> known_three_major_class("0701"), known_three_major_class("XX"), known_three_major_class("")
+    ('建设用地', None, None)
+    """
+    if dlbm is None or not str(dlbm).strip():
+        return None
+    try:
+        return sandiao_three_major_class(dlbm)
+    except NotFoundError:
+        return None
 
 
 @functools.cache

@@ -30,7 +30,7 @@ import numpy as np
 import shapely
 
 from guotu.domain.area import ellipsoidal_area_m2
-from guotu.domain.crosswalks import sandiao_three_major_class
+from guotu.domain.crosswalks import known_three_major_class
 from guotu.domain.overlay import overlay, prepare_zones
 from guotu.errors import NotFoundError
 from guotu.services.diff import diff_versions
@@ -48,12 +48,7 @@ def _is_cultivated(code: str | None) -> bool:
 
 
 def _is_construction(code: str | None) -> bool:
-    if not code:
-        return False
-    try:
-        return sandiao_three_major_class(str(code)) == "建设用地"
-    except NotFoundError:
-        return False
+    return known_three_major_class(code) == "建设用地"
 
 
 @dataclass

@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from guotu.domain.clipping import feature_areas, polygonal
-from guotu.domain.crosswalks import sandiao_three_major_class
+from guotu.domain.crosswalks import known_three_major_class
 from guotu.domain.indicators import (
     AreaTerm,
     Catalogue,
@@ -38,7 +38,6 @@ from guotu.domain.indicators import (
 )
 from guotu.domain.overlay import ZoneIndex, overlay, prepare_zones
 from guotu.domain.roles import get_role
-from guotu.errors import NotFoundError
 from guotu.services.monitoring_inputs import Statistics, Targets
 
 __all__ = ["IndicatorEngine", "IndicatorValue", "TermLineage"]
@@ -314,7 +313,7 @@ class IndicatorEngine:
                 mask &= np.fromiter((c.startswith(prefixes) for c in codes), bool, len(codes))
             if term.major_class:
                 wanted = _CLASS_ZH[term.major_class]
-                mask &= np.fromiter((_major(c) == wanted for c in codes), bool, len(codes))
+                mask &= np.fromiter((known_three_major_class(c) == wanted for c in codes), bool, len(codes))
         for name, values in term.where:
             if name not in attrs.columns:
                 return np.zeros(len(attrs), dtype=bool)
@@ -524,17 +523,6 @@ def _decimal_year(day: date) -> float:
     start = date(day.year, 1, 1)
     length = (date(day.year + 1, 1, 1) - start).days
     return day.year + (day - start).days / length
-
-
-def _major(code: str) -> str | None:
-    """三大类 of a 三调 code; ``None`` for a code outside the classification (the quality
-    check reports those)."""
-    if not code:
-        return None
-    try:
-        return sandiao_three_major_class(code)
-    except NotFoundError:
-        return None
 
 
 def _why(t: TermLineage) -> str:
