@@ -27,6 +27,7 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import as_dates, time_options
+from guotu.errors import ConfigError
 from guotu.services.monitoring_inputs import load_catalogue, read_statistics, read_targets
 from guotu.services.monitoring_report import IndicatorReport, indicator_report, unit_label
 from guotu.services.workspace import open_workspace
@@ -78,8 +79,12 @@ def indicators_command(ctx: Context, workspace: str, as_of: datetime | None,
     cat = load_catalogue(catalogue)
     tgt = read_targets(targets, cat) if targets else None
     stats = read_statistics(statistics, cat) if statistics else None
-    if explain is not None:
-        cat.get(explain) if explain in {i.id for i in cat.indicators} else _unknown(cat, explain)
+    ids = [i.id for i in cat.indicators]
+    if explain is not None and explain not in ids:
+        known = ", ".join(ids)
+        raise ConfigError(f"The catalogue has no indicator {explain!r}.",
+                          fix=f"Use one of: {known}.",
+                          message_zh=f"指标目录中没有指标 {explain!r}。", fix_zh=f"可选：{known}。")
     with open_workspace(workspace) as store:
         report = indicator_report(store, cat, as_of=day, first_year=from_year, known_at=known,
                                   targets=tgt, statistics=stats)
@@ -90,14 +95,6 @@ def indicators_command(ctx: Context, workspace: str, as_of: datetime | None,
     worst = max((_RANK.get(v.status or "", 0) for v in report.current()), default=0)
     if fail_on != "never" and worst >= _RANK[fail_on]:
         sys.exit(1)
-
-
-def _unknown(cat: object, name: str) -> None:
-    from guotu.errors import ConfigError
-
-    ids = ", ".join(i.id for i in cat.indicators)  # type: ignore[attr-defined]
-    raise ConfigError(f"The catalogue has no indicator {name!r}.", fix=f"Use one of: {ids}.",
-                      message_zh=f"指标目录中没有指标 {name!r}。", fix_zh=f"可选：{ids}。")
 
 
 def _render(ctx: Context, report: IndicatorReport, explain: str | None) -> None:
@@ -120,9 +117,8 @@ def _render(ctx: Context, report: IndicatorReport, explain: str | None) -> None:
         value = "—" if v.value is None else f"{v.value:,.{d}f}"
         target = "—" if v.target is None else f"{ind.direction or ''}{v.target:,.{d}f}（{v.target_year}）"
         f = v.forecast
-        slope = "—" if f is None else f"{f.slope_per_year + 0.0:+,.{d}f}".replace("-0.00", "0.00")
-        if f is not None and abs(f.slope_per_year) < 0.5 * 10 ** -d:
-            slope = "0"
+        slope = ("—" if f is None else "0" if abs(f.slope_per_year) < 0.5 * 10 ** -d
+                 else f"{f.slope_per_year:+,.{d}f}")
         cross = "—" if f is None or f.crossing_early is None else (
             f"{f.crossing_early:.1f}" + (f"–{f.crossing_late:.1f}" if f.crossing_late else "+"))
         table.add_row(name, ctx.t(*_TYPE.get(ind.type, (ind.type, ind.type))), value,
