@@ -81,10 +81,10 @@ def indicators_command(ctx: Context, workspace: str, as_of: datetime | None,
     stats = read_statistics(statistics, cat) if statistics else None
     ids = [i.id for i in cat.indicators]
     if explain is not None and explain not in ids:
-        known = ", ".join(ids)
+        listed = ", ".join(ids)
         raise ConfigError(f"The catalogue has no indicator {explain!r}.",
-                          fix=f"Use one of: {known}.",
-                          message_zh=f"指标目录中没有指标 {explain!r}。", fix_zh=f"可选：{known}。")
+                          fix=f"Use one of: {listed}.",
+                          message_zh=f"指标目录中没有指标 {explain!r}。", fix_zh=f"可选：{listed}。")
     with open_workspace(workspace) as store:
         report = indicator_report(store, cat, as_of=day, first_year=from_year, known_at=known,
                                   targets=tgt, statistics=stats)
