@@ -32,8 +32,9 @@ from guotu.domain.cases import (
 )
 from guotu.domain.clipping import feature_areas, polygonal
 from guotu.domain.model import PlanLevel, PlanType
-from guotu.domain.overlay import ZoneIndex, overlay, prepare_zones
+from guotu.domain.overlay import ZoneIndex, overlay
 from guotu.errors import ConfigError, NotFoundError
+from guotu.services.zones import ZoneCache, valid_polygons
 from guotu.store.catalog import VersionSpec
 
 __all__ = ["CASE_LAYER", "CASE_PLAN", "Case", "CaseReport", "ProjectMatch", "classify_patches",
@@ -148,42 +149,6 @@ def _day(value: Any) -> date | None:
         return None
 
 
-def _valid(geoms: np.ndarray) -> np.ndarray:
-    geoms = np.asarray(geoms, dtype=object).copy()
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    bad = ok & ~shapely.is_valid(geoms)
-    if bad.any():
-        geoms[bad] = polygonal(shapely.make_valid(geoms[bad]))
-    return geoms
-
-
-class _Zones:
-    """Zone indexes of each role's layer, per version, built once."""
-
-    def __init__(self, store: Any, known_at: datetime | None) -> None:
-        self.store = store
-        self.known_at = known_at
-        self._cache: dict[tuple[str, int], tuple[ZoneIndex, gpd.GeoDataFrame]] = {}
-
-    def get(self, role: str, day: date, columns: list[str] | None = None
-            ) -> tuple[ZoneIndex, gpd.GeoDataFrame, str] | None:
-        infos = self.store.layers_with_role(role)
-        if not infos:
-            return None
-        name = infos[0].name
-        version = self.store.layer_version(name, as_of=day, known_at=self.known_at)
-        if version is None:
-            return None
-        key = (name, version.id)
-        if key not in self._cache:
-            cols = [c for c in (columns or []) if c in self.store.layer(name).columns]
-            frame = self.store.read_layer(name, version_id=version.id, columns=cols)
-            index = prepare_zones(_valid(frame.geometry.values), self.store.crs)
-            self._cache[key] = (index, frame)
-        index, frame = self._cache[key]
-        return index, frame, f"{name} {version.label}"
-
-
 def _inside(geoms: np.ndarray, zone: ZoneIndex) -> tuple[np.ndarray, Any]:
     """Per feature: the area inside the zones, and the overlay's pairs."""
     res = overlay(geoms, zone, geometry=False)
@@ -214,7 +179,7 @@ def classify_patches(store: Any, *, as_of: date | None = None,
                             layer=name, message_zh=f"{day.isoformat()} 没有现行的 {name} 版本。")
     cols = [c for c in ("TBBH", "HSXRQ", "BHLX", "XZQDM") if c in store.layer(name).columns]
     patches = store.read_layer(name, version_id=version.id, columns=cols)
-    geoms = _valid(patches.geometry.values)
+    geoms = valid_polygons(patches.geometry.values)
     n = len(patches)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     area = np.zeros(n)
@@ -227,7 +192,7 @@ def classify_patches(store: Any, *, as_of: date | None = None,
              (patches["BHLX"].tolist() if "BHLX" in patches else [None] * n)]
     tbbh = [str(v) for v in (patches["TBBH"].tolist() if "TBBH" in patches else
                              [f"fid {f}" for f in patches.index])]
-    zones = _Zones(store, known_at)
+    zones = ZoneCache(known_at)
     redline = np.zeros(n)
     farmland = np.zeros(n)
     outside = np.zeros(n)
@@ -239,25 +204,25 @@ def classify_patches(store: Any, *, as_of: date | None = None,
     for when, rows in sorted(by_day.items()):
         sub = geoms[rows]
         for role, target in (("ecological_redline", redline), ("permanent_farmland", farmland)):
-            z = zones.get(role, when)
+            z = zones.get(store, role, when)
             if z is not None:
-                target[rows] = _inside(sub, z[0])[0]
-                used[role] = z[2]
-        z = zones.get("urban_boundary", when)
+                target[rows] = _inside(sub, z.index)[0]
+                used[role] = z.label
+        z = zones.get(store, "urban_boundary", when)
         if z is not None:
-            outside[rows] = area[rows] - _inside(sub, z[0])[0]
+            outside[rows] = area[rows] - _inside(sub, z.index)[0]
             has_udb[rows] = True
-            used["urban_boundary"] = z[2]
+            used["urban_boundary"] = z.label
     approved = np.zeros(n)
     later = np.zeros(n)
     matches: dict[int, list[ProjectMatch]] = defaultdict(list)
-    z = zones.get("construction_project", day, ["XMDM", "XMMC", "PZRQ", "PZWH"])
+    z = zones.get(store, "construction_project", day, ["XMDM", "XMMC", "PZRQ", "PZWH"])
     if z is not None:
-        index, frame, label = z
-        used["construction_project"] = label
+        index, frame = z.index, z.frame
+        used["construction_project"] = z.label
         _, res = _inside(geoms, index)
         pz = [_day(v) for v in (frame["PZRQ"] if "PZRQ" in frame else [None] * len(frame))]
-        pgeoms = _valid(frame.geometry.values)
+        pgeoms = valid_polygons(frame.geometry.values)
         seen: dict[int, list[tuple[int, bool]]] = defaultdict(list)
         for k, j, a in zip(res.left.tolist(), res.right.tolist(), res.area_m2.tolist(),
                            strict=True):

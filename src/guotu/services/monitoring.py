@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from guotu.domain.clipping import feature_areas, polygonal
+from guotu.domain.clipping import feature_areas
 from guotu.domain.crosswalks import known_three_major_class
 from guotu.domain.indicators import (
     AreaTerm,
@@ -36,9 +36,10 @@ from guotu.domain.indicators import (
     status,
     target_for_year,
 )
-from guotu.domain.overlay import ZoneIndex, overlay, prepare_zones
+from guotu.domain.overlay import ZoneIndex, overlay
 from guotu.domain.roles import get_role
 from guotu.services.monitoring_inputs import Statistics, Targets
+from guotu.services.zones import ZoneCache, Zones, valid_polygons
 
 __all__ = ["IndicatorEngine", "IndicatorValue", "TermLineage"]
 
@@ -206,7 +207,7 @@ class IndicatorEngine:
         self.known_at = known_at
         self._layers: dict[str, _LayerState] = {}
         self._terms: dict[tuple[str, AreaTerm], _TermState] = {}
-        self._zones: dict[tuple[str, int], tuple[ZoneIndex, dict[int, Any]]] = {}
+        self._zones = ZoneCache(known_at, max_entries=_ZONE_INDEXES)
         #: Feature revisions read so far: (full reads, incremental reads).
         self.reads = [0, 0]
         # compute() results by (date, the versions in force then): a date whose data did not
@@ -230,13 +231,9 @@ class IndicatorEngine:
 
     def _frame_parts(self, frame: Any) -> tuple[pd.DataFrame, dict[int, float], dict[int, Any]]:
         crs = self.store.crs
-        geoms = np.asarray(frame.geometry.values, dtype=object)
+        geoms = valid_polygons(frame.geometry.values)
         fids = [int(f) for f in frame.index]
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        bad = ok & ~shapely.is_valid(geoms)
-        if bad.any():
-            geoms = geoms.copy()
-            geoms[bad] = polygonal(shapely.make_valid(geoms[bad]))
         areas = np.zeros(len(geoms))
         if ok.any():
             areas[ok] = feature_areas(geoms[ok], shapely.bounds(geoms[ok]), crs)
@@ -321,26 +318,8 @@ class IndicatorEngine:
             mask &= np.isin(col, list(values))
         return mask
 
-    def _zone_index(self, role_id: str, as_of: date) -> tuple[ZoneIndex, int, str, Any] | None:
-        infos = self.store.layers_with_role(role_id)
-        if not infos:
-            return None
-        name = infos[0].name
-        version = self.store.layer_version(name, as_of=as_of, known_at=self.known_at)
-        if version is None:
-            return None
-        key = (name, version.id)
-        if key not in self._zones:
-            frame = self.store.read_layer(name, version_id=version.id, columns=[])
-            geoms = np.asarray(frame.geometry.values, dtype=object)
-            bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
-            if bad.any():
-                geoms[bad] = polygonal(shapely.make_valid(geoms[bad]))
-            self._zones[key] = (prepare_zones(geoms, self.store.crs), {})
-            while len(self._zones) > _ZONE_INDEXES:  # oldest first: a long-running server
-                del self._zones[next(iter(self._zones))]
-        index, _ = self._zones[key]
-        return index, version.id, name, version
+    def _zone_index(self, role_id: str, as_of: date) -> Zones | None:
+        return self._zones.get(self.store, role_id, as_of)
 
     def _inside(self, state: _LayerState, fids: list[int], zone: ZoneIndex) -> dict[int, float]:
         """Area (m²) of each feature ``fids`` inside the zone polygons."""
@@ -370,7 +349,7 @@ class IndicatorEngine:
                                        note=f"no layer of role {zone_role} in force on "
                                             f"{as_of.isoformat()}"))
             return None
-        zone_version = zone[1] if zone else None
+        zone_version = zone.version.id if zone else None
         ts = self._terms.get((op, term))
         code_field = get_role(term.role).code_field
         steps: list[pd.DataFrame]
@@ -396,7 +375,7 @@ class IndicatorEngine:
                 for f in picked:
                     ts.put(f, 1.0)
             elif zone is not None:
-                inside = self._inside(state, picked, zone[0])
+                inside = self._inside(state, picked, zone.index)
                 for f in picked:
                     ts.put(f, inside[f] if term.within else state.area_m2[f] - inside[f])
             else:
@@ -406,7 +385,7 @@ class IndicatorEngine:
         plan = self.store.plan(version.plan_id).name
         lineage.append(TermLineage(
             text, state.name, plan, version.label, version.id, len(ts.contributions),
-            state.count, value, zone[2] if zone else None, zone[3].label if zone else None))
+            state.count, value, zone.layer if zone else None, zone.version.label if zone else None))
         return value
 
     # -- values ------------------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""Zone layers (三区三线, projects …) indexed for overlays, once per layer version: the case
+matching and the indicator engine ask for the same zones date after date.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from guotu.domain.clipping import polygonal
+from guotu.domain.model import Version
+from guotu.domain.overlay import ZoneIndex, prepare_zones
+
+__all__ = ["ZoneCache", "Zones", "valid_polygons"]
+
+
+def valid_polygons(geoms: Any) -> np.ndarray:
+    """``geoms`` as an object array with the invalid ones repaired (``make_valid``, polygonal
+    parts kept); missing and empty ones are left as they are."""
+    out = np.asarray(geoms, dtype=object).copy()
+    bad = ~(shapely.is_missing(out) | shapely.is_empty(out)) & ~shapely.is_valid(out)
+    if bad.any():
+        out[bad] = polygonal(shapely.make_valid(out[bad]))
+    return out
+
+
+@dataclass(frozen=True)
+class Zones:
+    """A zone layer's version in force: its index, its features (with the columns asked
+    for) and which layer and version they are."""
+
+    index: ZoneIndex
+    frame: gpd.GeoDataFrame
+    layer: str
+    version: Version
+
+    @property
+    def label(self) -> str:
+        """``LAYER VERSION-LABEL``, for lineage."""
+        return f"{self.layer} {self.version.label}"
+
+
+class ZoneCache:
+    """:class:`Zones` by (layer, version), the oldest dropped beyond ``max_entries``."""
+
+    def __init__(self, known_at: datetime | None = None, max_entries: int = 8) -> None:
+        self.known_at = known_at
+        self.max_entries = max_entries
+        self._cache: OrderedDict[tuple[str, int, tuple[str, ...]], Zones] = OrderedDict()
+
+    def get(self, store: Any, role: str, day: date, columns: Sequence[str] = ()
+            ) -> Zones | None:
+        """The first layer of ``role`` in the version in force on ``day``; ``None`` without
+        such a layer or version."""
+        infos = store.layers_with_role(role)
+        if not infos:
+            return None
+        name = infos[0].name
+        version = store.layer_version(name, as_of=day, known_at=self.known_at)
+        if version is None:
+            return None
+        cols = tuple(c for c in columns if c in store.layer(name).columns)
+        key = (name, version.id, cols)
+        found = self._cache.get(key)
+        if found is None:
+            frame = store.read_layer(name, version_id=version.id, columns=list(cols))
+            found = Zones(prepare_zones(valid_polygons(frame.geometry.values), store.crs),
+                          frame, name, version)
+            self._cache[key] = found
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        return found
