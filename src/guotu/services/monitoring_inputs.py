@@ -148,6 +148,36 @@ class Statistics:
         return y, series[y]
 
 
+def _read_matched(path: str | Path, names: dict[str, list[str]], units: dict[str, str],
+                  what: tuple[str, str]) -> tuple[dict[str, dict[int, float]], tuple[str, ...]]:
+    """The items of a year table matched by name to ``names`` (key → accepted names), each
+    value converted to its key's unit; and the names that matched nothing."""
+    values: dict[str, dict[int, float]] = {}
+    unmatched = []
+    for series in read_year_table(path):
+        key = _match(series.name, names)
+        if key is None:
+            unmatched.append(series.name)
+            continue
+        unit = units[key]
+        converted = {}
+        for year, v in series.values.items():
+            c = convert_unit(v, series.unit, unit)
+            if c is None:
+                where = f"row {series.row} ({series.name})" if series.row else series.name
+                where_zh = (f"第 {series.row} 行（{series.name}）" if series.row
+                            else series.name)
+                raise ConfigError(
+                    f"{what[0]} {path}, {where}: unit {series.unit!r} does not convert to "
+                    f"{unit}.", file=str(path), feature=where, field="单位",
+                    fix=f"Give the values in {unit} or a unit of the same kind.",
+                    message_zh=f"{what[1]} {path} {where_zh}的单位 {series.unit!r} 无法换算为 "
+                               f"{unit}。", fix_zh="请使用同类单位填写。")
+            converted[year] = c
+        values[key] = converted
+    return values, tuple(unmatched)
+
+
 def read_targets(path: str | Path, catalogue: Catalogue) -> Targets:
     """Targets from a table with a row per indicator and a column per target year, matched
     to the catalogue by name (or alias) and converted from the row's unit.
@@ -161,29 +191,9 @@ def read_targets(path: str | Path, catalogue: Catalogue) -> Targets:
     """
     names = {i.id: [indicator_name(n) for n in (i.name_zh, i.name_en, i.id, *i.aliases)]
              for i in catalogue.indicators}
-    values: dict[str, dict[int, float]] = {}
-    unmatched = []
-    for series in read_year_table(path):
-        iid = _match(series.name, names)
-        if iid is None:
-            unmatched.append(series.name)
-            continue
-        ind = catalogue.get(iid)
-        converted = {}
-        for year, v in series.values.items():
-            c = convert_unit(v, series.unit, ind.unit)
-            if c is None:
-                raise ConfigError(
-                    f"Targets table {path}, row {series.row} ({series.name}): unit "
-                    f"{series.unit!r} does not convert to {ind.unit}.", file=str(path),
-                    feature=f"row {series.row}", field="单位",
-                    fix=f"Give the target in {ind.unit} or a unit of the same kind.",
-                    message_zh=f"目标表 {path} 第 {series.row} 行（{series.name}）的单位 "
-                               f"{series.unit!r} 无法换算为 {ind.unit}。",
-                    fix_zh="请使用同类单位填写目标值。")
-            converted[year] = c
-        values[iid] = converted
-    return Targets(values, str(path), tuple(unmatched))
+    values, unmatched = _read_matched(path, names, {i.id: i.unit for i in catalogue.indicators},
+                                      ("Targets table", "目标表"))
+    return Targets(values, str(path), unmatched)
 
 
 def read_statistics(path: str | Path, catalogue: Catalogue) -> Statistics:
@@ -191,23 +201,7 @@ def read_statistics(path: str | Path, catalogue: Catalogue) -> Statistics:
     ``inputs`` by name or alias and converted to their units."""
     names = {k: [indicator_name(n) for n in (t.name_zh, t.name_en, k, *t.aliases)]
              for k, t in catalogue.inputs.items()}
-    values: dict[str, dict[int, float]] = {}
-    unmatched = []
-    for series in read_year_table(path):
-        key = _match(series.name, names)
-        if key is None:
-            unmatched.append(series.name)
-            continue
-        unit = catalogue.inputs[key].unit
-        converted = {}
-        for year, v in series.values.items():
-            c = convert_unit(v, series.unit, unit)
-            if c is None:
-                raise ConfigError(
-                    f"Statistics table {path}: unit {series.unit!r} of {series.name} does not "
-                    f"convert to {unit}.", file=str(path), field=series.name,
-                    message_zh=f"统计表 {path} 中 {series.name} 的单位 {series.unit!r} 无法换算为 "
-                               f"{unit}。")
-            converted[year] = c
-        values[key] = converted
-    return Statistics(values, str(path), tuple(unmatched))
+    values, unmatched = _read_matched(path, names,
+                                      {k: t.unit for k, t in catalogue.inputs.items()},
+                                      ("Statistics table", "统计表"))
+    return Statistics(values, str(path), unmatched)
