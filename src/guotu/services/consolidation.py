@@ -99,7 +99,7 @@ def _pieces(store: Any, plan: str, old_label: str, new_label: str, layer: str) -
     return out
 
 
-def _mean_float(areas: Sequence[float], grades: Sequence[float | None]) -> float | None:
+def _mean_grade(areas: Sequence[float], grades: Sequence[float | None]) -> float | None:
     known = [(a, g) for a, g in zip(areas, grades, strict=True) if g is not None]
     total = sum(a for a, _ in known)
     return None if not known or total <= 0 else sum(a * g for a, g in known) / total
@@ -239,8 +239,8 @@ def consolidation_report(store: Any, *, from_date: date | None = None,
                and not _is_construction(p.new[k])]
         ledger.append(LedgerRow(
             labels[b], sum(p.area_m2[k] for k in occ), sum(p.area_m2[k] for k in sup),
-            _mean_float([p.area_m2[k] for k in occ], [p.old_grade[k] for k in occ]),
-            _mean_float([p.area_m2[k] for k in sup], [p.new_grade[k] for k in sup]),
+            _mean_grade([p.area_m2[k] for k in occ], [p.old_grade[k] for k in occ]),
+            _mean_grade([p.area_m2[k] for k in sup], [p.new_grade[k] for k in sup]),
             sum(p.area_m2[k] for k in red)))
         for name in ("geoms", "old", "new", "old_grade", "new_grade", "area_m2"):
             getattr(pieces, name).extend(getattr(p, name))
@@ -255,8 +255,8 @@ def consolidation_report(store: Any, *, from_date: date | None = None,
             f"补充 {sup_total / 1e4:,.4f} 公顷，缺口 {gap:,.4f} 公顷（占多补少）。",
             f"Farmland does not balance: since {labels[first.id]}, {occ_total / 1e4:,.4f} ha "
             f"occupied and {sup_total / 1e4:,.4f} ha supplemented, {gap:,.4f} ha short."))
-    occ_grade = _mean_float([r.occupied_m2 for r in ledger], [r.occupied_grade for r in ledger])
-    sup_grade = _mean_float([r.supplemented_m2 for r in ledger],
+    occ_grade = _mean_grade([r.occupied_m2 for r in ledger], [r.occupied_grade for r in ledger])
+    sup_grade = _mean_grade([r.supplemented_m2 for r in ledger],
                             [r.supplemented_grade for r in ledger])
     if occ_grade is not None and sup_grade is not None and sup_grade > occ_grade:
         warnings.append((f"补充耕地平均质量等别 {sup_grade:.1f} 低于占用耕地 {occ_grade:.1f}"
