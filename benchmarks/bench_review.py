@@ -6,7 +6,12 @@ The 三区三线 review of all parcels of the demo county (GHYD) against:
   wiggly boundaries, over the county extent;
 * ``farmland``: 50,000 small farmland patches (永久基本农田), small × small;
 * ``red200`` / ``red200x30k``: every tenth red line (200 polygons) with ~2,000 and with
-  30,000 vertices per polygon, for the cost per boundary pair of very large red lines.
+  30,000 vertices per polygon: the same shapes, 15 times as many vertices per metre of
+  boundary (a vertex every 4 cm), so every crossing parcel meets 15 times as many;
+* ``red12x30k``: 12 large red lines of 33,000 vertices (30,000 + a hole of 3,000), 1.5 km
+  across, at about the vertex spacing of ``red200`` (0.45 m against 0.58 m) — real large
+  红线 are large because they are long, not because they are dense. Together with
+  ``red200`` it gives the cost per boundary pair of a 30,000-vertex polygon at equal density.
 
 Peers, each computing pairs + intersection area (+ the intersection geometry): ours
 (:func:`guotu.domain.overlay.overlay`, 2 threads; the area-only path too), the bare kernel
@@ -117,10 +122,12 @@ def build_data(workdir: Path, sizes: list[int], quick: bool) -> None:
     layers: dict[str, Callable[[], np.ndarray]] = (
         {"red": lambda: red_lines(200, 500), "farmland": lambda: farmland(5_000),
          "red200": lambda: red_lines(200, 2_000, every=10),
-         "red200x30k": lambda: red_lines(200, 30_000, every=10)} if quick else
+         "red200x30k": lambda: red_lines(200, 30_000, every=10),
+         "red12x30k": lambda: red_lines(12, 7_500)} if quick else
         {"red": lambda: red_lines(2_000, 2_000), "farmland": lambda: farmland(50_000),
          "red200": lambda: red_lines(2_000, 2_000, every=10),
-         "red200x30k": lambda: red_lines(2_000, 30_000, every=10)})
+         "red200x30k": lambda: red_lines(2_000, 30_000, every=10),
+         "red12x30k": lambda: red_lines(12, 30_000)})
     for name, make in layers.items():
         path = workdir / f"zones-{name}.npy"
         if not path.exists():
@@ -402,7 +409,7 @@ def main() -> None:
             print(f"PostGIS not available: {pg.stderr.strip()[-200:]}")
 
     results: dict[str, dict[str, dict[str, Any]]] = {}
-    scenarios = ["red", "farmland", "red200", "red200x30k"]
+    scenarios = ["red", "farmland", "red200", "red200x30k", "red12x30k"]
     for scenario in scenarios:
         peers = (["ours", "ours-area", "bare", "geopandas", "postgis", "postgis-tuned", "duckdb",
                   "sedonadb"] if scenario in ("red", "farmland") else ["ours", "ours-area", "bare"])
@@ -451,12 +458,16 @@ def main() -> None:
             print(f"\narea-only path: {a['seconds']:.2f} s, {ours['seconds'] / a['seconds']:.2f}× "
                   f"faster than the geometry path; totals equal: "
                   f"{agrees(a['total_m2'], ours['total_m2'], 1e-9)}")
-    r2, r30 = results["red200"]["ours"], results["red200x30k"]["ours"]
-    if "error" not in r2 and "error" not in r30:
-        per2 = r2["seconds"] / max(r2["boundary_pairs"], 1) * 1e6
-        per30 = r30["seconds"] / max(r30["boundary_pairs"], 1) * 1e6
-        print(f"\n30,000-vertex red lines: {per30:.1f} µs per boundary pair vs {per2:.1f} µs "
-              f"with 2,000 vertices ({per30 / per2:.2f}×)")
+    for big, what in (("red200x30k", "same shapes, 15× denser"),
+                      ("red12x30k", "large polygons, equal density")):
+        for peer in ("ours", "ours-area"):
+            r2, r30 = results["red200"].get(peer, {}), results[big].get(peer, {})
+            if "seconds" not in r2 or "seconds" not in r30:
+                continue
+            per2 = r2["seconds"] / max(results["red200"]["ours"]["boundary_pairs"], 1) * 1e6
+            per30 = r30["seconds"] / max(results[big]["ours"]["boundary_pairs"], 1) * 1e6
+            print(f"\n30,000-vertex red lines ({what}), {peer}: {per30:.1f} µs per boundary "
+                  f"pair vs {per2:.1f} µs with 2,000 vertices ({per30 / per2:.2f}×)")
     print("\n### linearity (red lines, geometry path)\n\n| parcels | time | µs per parcel |"
           "\n|---|---|---|")
     for size, r in sorted(linear.items()):

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from guotu.domain.clipping import _ragged, pair_moments, ring_arrays
+from guotu.domain.clipping import _ragged, geometry_moments, pair_moments, ring_arrays
 from guotu.domain.clipping_jit import HAVE_NUMBA
 from guotu.domain.overlay import overlay, prepare_zones
 
@@ -140,3 +140,23 @@ def test_ear_clipping_leaves_touching_rings_to_the_caller() -> None:
     ring = np.array([(0, 0), (4, 0), (2, 2), (4, 4), (0, 4), (2, 2)], dtype=float)
     _tri, _owner, ok = ear_clip(ring, np.array([0]), np.array([len(ring)]))
     assert not ok[0]
+
+
+def test_compiled_geometry_moments_equal_numpy_bit_for_bit() -> None:
+    # exteriors and holes in either orientation, multipolygons, a ring with repeated vertices
+    geoms = arr(
+        shapely.Polygon([(X0, Y0), (X0 + 10, Y0), (X0 + 10, Y0 + 7), (X0, Y0 + 7)]),
+        shapely.Polygon([(X0, Y0), (X0, Y0 + 7), (X0 + 10, Y0 + 7), (X0 + 10, Y0)]),  # clockwise
+        shapely.difference(shapely.box(X0, Y0, X0 + 50, Y0 + 50),
+                           shapely.box(X0 + 10, Y0 + 10, X0 + 20, Y0 + 30)),
+        shapely.MultiPolygon([shapely.box(X0, Y0, X0 + 1, Y0 + 1),
+                              shapely.box(X0 + 3, Y0 + 3, X0 + 5, Y0 + 6)]),
+        shapely.Polygon([(X0, Y0), (X0 + 4, Y0), (X0 + 4, Y0), (X0 + 4, Y0 + 4), (X0, Y0)]))
+    geoms[2] = shapely.Polygon(shapely.get_exterior_ring(geoms[2]),
+                               [shapely.get_interior_ring(geoms[2], 0).coords[::-1]])
+    r = ring_arrays(geoms)
+    origin = shapely.bounds(geoms)[:, :2] - 0.5
+    jit = geometry_moments(r, origin, len(geoms), compiled=True)
+    ref = geometry_moments(r, origin, len(geoms), compiled=False)
+    assert np.array_equal(jit, ref)
+    np.testing.assert_allclose(jit[:, 0], [70.0, 70.0, 2300.0, 7.0, 8.0])

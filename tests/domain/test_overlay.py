@@ -174,6 +174,49 @@ def test_big_zone_subdivided_equals_undivided() -> None:
     assert set(cut.relation.tolist()) == {"within", "overlaps"}
 
 
+def test_blocks_clip_like_the_whole_zone() -> None:
+    # a 30,000-vertex red line gets overlapping blocks; clipping a box from its block must
+    # give the region clipping the whole zone gives: boxes inside one core, straddling cores,
+    # bigger than a core (whole zone used) and reaching outside the zone's box
+    import guotu.domain.overlay as module
+
+    zone = wiggly_zone(30_000)
+    idx = prepare_zones(arr(zone), CRS_GK39)
+    assert idx.block_size[0] >= module._BLOCK_MIN_SIZE_M
+    nx, ny = idx.block_shape[0].tolist()
+    assert nx * ny > 4 and len(idx.blocks) == nx * ny
+    blocks = [b for b in idx.blocks.tolist() if b is not None]
+    # the blocks hold the zone (their union is it) with about twice its vertices at most
+    assert shapely.area(shapely.symmetric_difference(shapely.union_all(blocks), zone)) < 1e-3
+    assert sum(shapely.get_num_coordinates(blocks)) < 3 * shapely.get_num_coordinates(zone)
+    rng = np.random.default_rng(5)
+    lo = rng.uniform(-60, 500, (400, 2))
+    size = rng.uniform(1, 150, (400, 2))
+    boxes = np.column_stack([X0 + lo[:, 0], Y0 + lo[:, 1], X0 + lo[:, 0] + size[:, 0],
+                             Y0 + lo[:, 1] + size[:, 1]])
+    got = module._clip_zones(idx, np.zeros(len(boxes), dtype=np.int64), boxes)
+    want = arr(*[shapely.clip_by_rect(zone, *b) for b in boxes.tolist()])
+    assert shapely.area(shapely.symmetric_difference(got, want)).max() < 1e-6
+    assert shapely.area(got).sum() > 0
+
+
+def test_overlay_with_blocks_equals_without(monkeypatch: pytest.MonkeyPatch) -> None:
+    import guotu.domain.overlay as module
+
+    zone = wiggly_zone(30_000)
+    parcels = np.concatenate([parcel_grid(), parcel_grid(step=90.0)])  # 90 m: bigger than a core
+    with_blocks = overlay(parcels, prepare_zones(arr(zone), CRS_GK39))
+    monkeypatch.setattr(module, "_BLOCK_MIN_VERTICES", 10**9)
+    idx = prepare_zones(arr(zone), CRS_GK39)
+    assert idx.block_size[0] == 0
+    without = overlay(parcels, idx)
+    assert with_blocks.left.tolist() == without.left.tolist()
+    assert with_blocks.relation.tolist() == without.relation.tolist()
+    np.testing.assert_allclose(with_blocks.area_m2, without.area_m2, rtol=1e-12)
+    assert shapely.area(shapely.symmetric_difference(with_blocks.geometry,
+                                                     without.geometry)).max() < 1e-6
+
+
 # -- invariants ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def county() -> tuple[np.ndarray, np.ndarray]:

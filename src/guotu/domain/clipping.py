@@ -19,11 +19,11 @@ from guotu.domain.area import (
     _transverse_mercator,
     ellipsoidal_area_m2,
 )
-from guotu.domain.clipping_jit import HAVE_NUMBA, clip_pairs, ear_clip
+from guotu.domain.clipping_jit import HAVE_NUMBA, clip_pairs, ear_clip, ring_moments
 from guotu.domain.crs import to_geographic
 
 __all__ = ["ccw_exteriors", "clip_convex", "ellipsoidal_from_moments", "feature_areas",
-           "pair_moments", "polygon_parts", "polygonal", "ring_arrays", "tri_moments",
+           "geometry_moments", "pair_moments", "polygon_parts", "polygonal", "ring_arrays", "tri_moments",
            "unique_sorted"]
 
 if TYPE_CHECKING:
@@ -597,12 +597,23 @@ def feature_areas(geoms: ObjArray, bounds: FloatArray, crs: CRS) -> FloatArray:
     if not len(small):
         return out
     r = ring_arrays(geoms[small])
-    moments, e_ring = _ring_edge_moments(r, np.asarray(bounds[small, :2], dtype=np.float64))
-    edge_geom = r.ring_geom[e_ring]
-    m: FloatArray = np.stack([np.bincount(edge_geom, mm, len(small)) for mm in moments],
-                             axis=1).astype(np.float64)
+    m = geometry_moments(r, np.asarray(bounds[small, :2], dtype=np.float64), len(small))
     out[small] = ellipsoidal_from_moments(m, bounds[small, :2], crs)
     return out
+
+
+def geometry_moments(r: _Rings, origin: FloatArray, n: int,
+                     *, compiled: bool | None = None) -> FloatArray:
+    """Moments (∬ 1, x, x², y relative to ``origin[g]``) of the ``n`` geometries of the rings
+    ``r``; ``compiled`` (default: when numba is there) as for :func:`pair_moments`."""
+    if HAVE_NUMBA if compiled is None else compiled:
+        return ring_moments(r.xy, r.start.astype(np.int64), r.ring_geom.astype(np.int64),
+                            r.exterior, np.ascontiguousarray(origin[:, 0]),
+                            np.ascontiguousarray(origin[:, 1]), n)
+    moments, e_ring = _ring_edge_moments(r, origin)
+    edge_geom = r.ring_geom[e_ring]
+    return np.stack([np.bincount(edge_geom, mm, n) for mm in moments],
+                    axis=1).astype(np.float64)
 
 
 

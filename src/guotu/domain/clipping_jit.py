@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover
     def njit(*_a: Any, **_k: Any) -> Any:  # type: ignore[no-redef]
         return lambda f: f
 
-__all__ = ["HAVE_NUMBA", "clip_pairs", "ear_clip"]
+__all__ = ["HAVE_NUMBA", "clip_pairs", "ear_clip", "ring_moments"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -306,3 +306,29 @@ def ear_clip(xy: FloatArray, start: Any, count: Any) -> tuple[FloatArray, Any, A
             owner[m] = i
             m += 1
     return tri[:3 * m], owner[:m], ok
+
+
+@njit(cache=True, nogil=True)
+def ring_moments(xy: FloatArray, start: Any, ring_geom: Any, exterior: Any, ox: FloatArray,
+                 oy: FloatArray, n_geoms: int) -> FloatArray:
+    """Moments (∬ 1, x, x², y relative to the geometry's origin (ox, oy)) of polygonal
+    geometries from their closed rings (ring r: ``xy[start[r]:start[r + 1]]``, of geometry
+    ``ring_geom[r]``): exteriors count positive and holes negative whatever their
+    orientation. Each edge's terms are added in ring order, as
+    :func:`guotu.domain.clipping._ring_edge_moments` and ``np.bincount`` add them."""
+    out = np.zeros((n_geoms, 4))
+    for r in range(len(start) - 1):
+        g = ring_geom[r]
+        x0, y0 = ox[g], oy[g]
+        signed = 0.0
+        for v in range(start[r], start[r + 1] - 1):
+            x1, y1 = xy[v, 0] - x0, xy[v, 1] - y0
+            x2, y2 = xy[v + 1, 0] - x0, xy[v + 1, 1] - y0
+            signed += (x1 * y2 - x2 * y1) / 2.0
+        sign = -1.0 if (signed < 0) == exterior[r] else 1.0
+        acc = out[g]
+        for v in range(start[r], start[r + 1] - 1):
+            x1, y1 = xy[v, 0] - x0, xy[v, 1] - y0
+            x2, y2 = xy[v + 1, 0] - x0, xy[v + 1, 1] - y0
+            _tri(x1, y1, x2, y2, acc, sign)
+    return out

@@ -81,6 +81,11 @@ PARALLEL_MIN_FEATURES = 4_000
 _NOISE_SHARE = 1e-11
 #: Largest number of vertices of a cell of the clipping kernel.
 _CELL_VERTICES = 64
+#: Zones with more vertices than this get overlapping blocks (see :func:`_zone_blocks`).
+_BLOCK_MIN_VERTICES = 4_096
+#: About this many boundary vertices per block core; cores are at least _BLOCK_MIN_SIZE_M.
+_BLOCK_VERTICES = 512
+_BLOCK_MIN_SIZE_M = 64.0
 
 _RELATIONS = np.array(["within", "contains", "overlaps"])
 _WITHIN, _CONTAINS, _OVERLAPS = 0, 1, 2
@@ -143,6 +148,15 @@ class ZoneIndex:
     piece_xy: FloatArray
     piece_offsets: IntArray
     piece_has_hole: BoolArray
+    # Overlapping blocks of the zones with many vertices (see _zone_blocks): zone z has
+    # block_shape[z] = (nx, ny) cores of side block_size[z] from block_origin[z]; core (i, j)
+    # is blocks[block_first[z] + j * nx + i], the zone clipped to the core grown by one core
+    # size towards +x and +y (None where that is empty). block_size 0: no blocks.
+    block_size: FloatArray
+    block_origin: FloatArray
+    block_shape: IntArray
+    block_first: IntArray
+    blocks: ObjArray
     # GEOS prepared geometries must not be used by two threads at once: one copy of the
     # prepared zones, pieces and cells per thread (the first is the one above).
     replicas: tuple[_Prepared, ...] = ()
@@ -232,6 +246,91 @@ def _subdivide(geoms: ObjArray, owner: IntArray, max_vertices: int) -> tuple[Obj
     return np.concatenate(done_g)[order], np.concatenate(done_o)[order].astype(np.int64)
 
 
+
+
+def _zone_blocks(zones: ObjArray, ok: IntArray) -> tuple[FloatArray, FloatArray, IntArray,
+                                                         IntArray, ObjArray]:
+    """Overlapping blocks of the zones with more than ``_BLOCK_MIN_VERTICES`` vertices.
+
+    The geometry path intersects a feature that crosses several pieces of a zone with the
+    zone clipped to the feature's box; ``clip_by_rect`` reads every vertex of the zone, which
+    for a red line of 30,000 vertices costs more than the intersection. A grid of square
+    cores of side b covers the zone's box; block (i, j) is the zone clipped to core (i, j)
+    grown by b towards +x and +y. Any box of at most b × b (within the zone's box) fits in the
+    block of the core holding its lower-left corner, and clipping that block to the box gives
+    the same region as clipping the zone. b is chosen so that a core holds about
+    ``_BLOCK_VERTICES`` boundary vertices (at least ``_BLOCK_MIN_SIZE_M``); a block then has
+    a few thousand at most, and the blocks together about twice the zone's vertices. They are
+    cut from halves of the grid in turn, so a zone is read O(log blocks) times, not once per
+    block."""
+    n = len(zones)
+    size, origin = np.zeros(n), np.zeros((n, 2))
+    shape, first = np.zeros((n, 2), dtype=np.int64), np.zeros(n, dtype=np.int64)
+    out: list[Any] = []
+    nv = shapely.get_num_coordinates(zones[ok])
+    for z in ok[nv > _BLOCK_MIN_VERTICES].tolist():
+        g = zones[z]
+        density = shapely.get_num_coordinates(g) / max(float(shapely.length(g)), 1e-9)
+        b = max(_BLOCK_MIN_SIZE_M, _BLOCK_VERTICES / density)
+        x0, y0, x1, y1 = shapely.bounds(g).tolist()
+        nx, ny = max(1, int(np.ceil((x1 - x0) / b))), max(1, int(np.ceil((y1 - y0) / b)))
+        grid = np.empty((ny, nx), dtype=object)
+        _fill_blocks(grid, g, (x0, y0, b), (0, nx, 0, ny))
+        size[z], origin[z], shape[z], first[z] = b, (x0, y0), (nx, ny), len(out)
+        out.extend(grid.reshape(-1).tolist())
+    blocks = np.empty(len(out), dtype=object)
+    blocks[:] = out
+    return size, origin, shape, first, blocks
+
+
+def _fill_blocks(grid: ObjArray, geom: Any, frame: tuple[float, float, float],
+                 cores: tuple[int, int, int, int]) -> None:
+    """Blocks of cores i0 ≤ i < i1, j0 ≤ j < j1 (``cores``) into ``grid[j, i]``, from ``geom``:
+    the zone clipped to those cores' region grown by one core (``frame``: grid origin and
+    core size). Halves of the range are cut from ``geom`` in turn."""
+    if geom is None or geom.is_empty:
+        return
+    x0, y0, b = frame
+    i0, i1, j0, j1 = cores
+    if (i1 - i0) * (j1 - j0) == 1:
+        grid[j0, i0] = geom
+        return
+    if i1 - i0 >= j1 - j0:
+        im = (i0 + i1) // 2
+        halves = [(i0, im, j0, j1), (im, i1, j0, j1)]
+    else:
+        jm = (j0 + j1) // 2
+        halves = [(i0, i1, j0, jm), (i0, i1, jm, j1)]
+    for a0, a1, c0, c1 in halves:
+        part = shapely.clip_by_rect(geom, x0 + a0 * b, y0 + c0 * b, x0 + (a1 + 1) * b,
+                                    y0 + (c1 + 1) * b)
+        _fill_blocks(grid, part, frame, (a0, a1, c0, c1))
+
+
+def _clip_zones(zones: ZoneIndex, z: IntArray, boxes: FloatArray) -> ObjArray:
+    """Zone ``z[k]`` clipped to ``boxes[k]`` (``clip_by_rect``), from the block that holds the
+    box when the zone has blocks and the box is small enough, else from the whole zone."""
+    out = np.empty(len(z), dtype=object)
+    src = zones.zones[z]
+    b = zones.block_size[z]
+    has = np.flatnonzero(b > 0)
+    if len(has):
+        zb = zones.zone_bounds[z[has]]
+        lo = np.maximum(boxes[has, :2], zb[:, :2])  # the part of the box the zone can reach
+        hi = np.minimum(boxes[has, 2:], zb[:, 2:])
+        bs = b[has, None]
+        shape = zones.block_shape[z[has]]
+        core = np.clip(np.floor((lo - zones.block_origin[z[has]]) / bs), 0, shape - 1)
+        fits = np.all(hi <= zones.block_origin[z[has]] + (core + 2) * bs, axis=1)
+        core = core.astype(np.int64)
+        pos = zones.block_first[z[has]] + core[:, 1] * shape[:, 0] + core[:, 0]
+        blk = zones.blocks[pos]
+        use = fits & np.not_equal(blk, None)
+        src = src.copy()
+        src[has[use]] = blk[use]
+    out[:] = [shapely.clip_by_rect(g, *box)
+              for g, box in zip(src, boxes.tolist(), strict=True)]
+    return out
 
 
 def _usable(geoms: ObjArray) -> BoolArray:
@@ -331,6 +430,7 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
     replicas = [_Prepared(used, pieces, cells)] + [
         _Prepared(_prepared_copy(used), _prepared_copy(pieces), cells)
         for _ in range(n_threads - 1)]
+    blocks = _zone_blocks(used, ok)
     return ZoneIndex(
         crs=crs, zones=used, zone_area_m2=zone_area, pieces=pieces,
         piece_zone=piece_zone, piece_area_m2=piece_area,
@@ -339,7 +439,8 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
         zone_bounds=shapely.bounds(used), cells=cells, cell_piece=cell_piece,
         cell_tree=shapely.STRtree(cells), xy=xy, offsets=offsets, has_edge=has_edge,
         piece_xy=piece_xy, piece_offsets=piece_offsets, piece_has_hole=piece_has_hole,
-        replicas=tuple(replicas))
+        block_size=blocks[0], block_origin=blocks[1], block_shape=blocks[2],
+        block_first=blocks[3], blocks=blocks[4], replicas=tuple(replicas))
 
 
 # -- overlay -------------------------------------------------------------------------------
@@ -604,10 +705,7 @@ def _intersections(feats: ObjArray, zones: ZoneIndex, g_f: IntArray, g_z: IntArr
     out[one] = shapely.intersection(feats[g_f[one]], zones.pieces[first[groups[one]]])
     many = np.flatnonzero(~single)
     if len(many):
-        boxes = shapely.bounds(feats[g_f[many]]).tolist()
-        clipped = np.empty(len(many), dtype=object)
-        clipped[:] = [shapely.clip_by_rect(z, *b)
-                      for z, b in zip(zones.zones[g_z[many]], boxes, strict=True)]
+        clipped = _clip_zones(zones, g_z[many], shapely.bounds(feats[g_f[many]]))
         out[many] = shapely.intersection(feats[g_f[many]], clipped)
     return polygonal(out)
 
