@@ -325,7 +325,7 @@ def _clip_zones(zones: ZoneIndex, z: IntArray, boxes: FloatArray) -> ObjArray:
         core = core.astype(np.int64)
         pos = zones.block_first[z[has]] + core[:, 1] * shape[:, 0] + core[:, 0]
         blk = zones.blocks[pos]
-        use = fits & np.not_equal(blk, None)
+        use = fits & np.array([g is not None for g in blk.tolist()], dtype=bool)
         src = src.copy()
         src[has[use]] = blk[use]
     out[:] = [shapely.clip_by_rect(g, *box)
