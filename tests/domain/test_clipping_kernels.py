@@ -10,7 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from guotu.domain.clipping import _ragged, geometry_moments, pair_moments, ring_arrays
+from guotu.domain.clipping import (
+    _ragged,
+    ccw_exteriors,
+    geometry_moments,
+    pair_moments,
+    ring_arrays,
+)
 from guotu.domain.clipping_jit import HAVE_NUMBA
 from guotu.domain.overlay import overlay, prepare_zones
 
@@ -160,3 +166,62 @@ def test_compiled_geometry_moments_equal_numpy_bit_for_bit() -> None:
     ref = geometry_moments(r, origin, len(geoms), compiled=False)
     assert np.array_equal(jit, ref)
     np.testing.assert_allclose(jit[:, 0], [70.0, 70.0, 2300.0, 7.0, 8.0])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_compiled_ccw_exteriors_equal_numpy(seed: int) -> None:
+    # random rings in both orientations, with repeated vertices (also across the closing
+    # vertex), holes and multipolygons
+    rng = np.random.default_rng(seed)
+    geoms = []
+    for _ in range(20):
+        n = int(rng.integers(3, 12))
+        theta = np.sort(rng.uniform(0, 2 * np.pi, n))
+        r = rng.uniform(1, 10, n)
+        ring = np.column_stack([X0 + r * np.cos(theta), Y0 + r * np.sin(theta)])
+        ring = np.repeat(ring, rng.integers(1, 3, n), axis=0)
+        if rng.random() < 0.5:
+            ring = ring[::-1]
+        geoms.append(shapely.Polygon(ring))
+    geoms.append(shapely.difference(shapely.box(X0, Y0, X0 + 9, Y0 + 9),
+                                    shapely.box(X0 + 3, Y0 + 3, X0 + 5, Y0 + 5)))
+    geoms.append(shapely.MultiPolygon([shapely.box(X0, Y0, X0 + 1, Y0 + 1),
+                                       shapely.box(X0 + 3, Y0, X0 + 4, Y0 + 2)]))
+    r = ring_arrays(arr(*geoms))
+    jit = ccw_exteriors(r, compiled=True)
+    ref = ccw_exteriors(r, compiled=False)
+    for a, b in zip(jit, ref, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_convex_clipping_of_the_geometry_path() -> None:
+    # What the compiled Sutherland–Hodgman clipping keeps and what it leaves to GEOS: one
+    # polygon (kept), nothing (an empty result), a hole inside the feature and a result in
+    # two parts (GEOS); every geometry equals GEOS's intersection.
+    import guotu.domain.overlay as module
+
+    u_shape = shapely.Polygon([(X0, Y0), (X0 + 30, Y0), (X0 + 30, Y0 + 30), (X0 + 20, Y0 + 30),
+                               (X0 + 20, Y0 + 10), (X0 + 10, Y0 + 10), (X0 + 10, Y0 + 30),
+                               (X0, Y0 + 30)])
+    holed = shapely.difference(shapely.box(X0 + 100, Y0, X0 + 200, Y0 + 100),
+                               shapely.box(X0 + 140, Y0 + 40, X0 + 160, Y0 + 60))
+    zones = arr(u_shape, holed)
+    feats = arr(shapely.box(X0 + 5, Y0 + 5, X0 + 25, Y0 + 15),    # one polygon (the U's base)
+                shapely.box(X0 + 5, Y0 + 20, X0 + 25, Y0 + 25),   # two parts (the U's arms)
+                shapely.box(X0 + 130, Y0 + 30, X0 + 170, Y0 + 70),  # the hole inside it
+                shapely.box(X0 + 190, Y0 + 90, X0 + 210, Y0 + 110))  # a corner: one polygon
+    index = prepare_zones(zones, GK)
+    f = np.arange(4, dtype=np.int64)
+    source = np.array([0, 0, 1, 1], dtype=np.int64)
+    _g, planar, _ell, done = module._convex_intersections(feats, index, f, source, GK)
+    assert done.tolist() == [True, False, False, True]
+    assert planar[[0, 3]].tolist() == pytest.approx([150.0, 100.0], rel=1e-12)
+    r = overlay(feats, index)
+    assert shapely.is_valid(r.geometry).all()
+    direct = shapely.intersection(feats[r.left], zones[r.right])
+    assert shapely.area(shapely.symmetric_difference(r.geometry, direct)).max() < 1e-9
+    assert r.planar_area_m2.tolist() == pytest.approx([150.0, 50.0, 1200.0, 100.0], rel=1e-12)
+    # a feature only touching a zone gives no pair at all
+    touching = overlay(arr(shapely.box(X0 + 30, Y0, X0 + 40, Y0 + 30)), index)
+    assert len(touching) == 0

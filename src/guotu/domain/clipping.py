@@ -1,6 +1,7 @@
 """The exact clipping kernel of the overlay (:mod:`guotu.domain.overlay`): planar moments of
-feature ∩ zone-piece by Green's theorem, vectorized in numpy, and the convex clipping
-(Sutherland–Hodgman) of the geometry path. Split out of ``overlay.py``, which keeps the zone
+feature ∩ zone-piece by Green's theorem (vectorized in numpy; the compiled version is in
+:mod:`guotu.domain.clipping_jit`), the rings of polygons in flat arrays and their moments,
+and the ellipsoidal area from moments. Split out of ``overlay.py``, which keeps the zone
 index, the pair search and the public API; see its docstring for how the pieces fit.
 """
 
@@ -19,12 +20,18 @@ from guotu.domain.area import (
     _transverse_mercator,
     ellipsoidal_area_m2,
 )
-from guotu.domain.clipping_jit import HAVE_NUMBA, clip_pairs, ear_clip, ring_moments
+from guotu.domain.clipping_jit import (
+    HAVE_NUMBA,
+    ccw_open_rings,
+    clip_pairs,
+    ear_clip,
+    ring_moments,
+)
 from guotu.domain.crs import to_geographic
 
-__all__ = ["ccw_exteriors", "clip_convex", "ellipsoidal_from_moments", "feature_areas",
-           "geometry_moments", "pair_moments", "polygon_parts", "polygonal", "ring_arrays", "tri_moments",
-           "unique_sorted"]
+__all__ = ["ccw_exteriors", "ellipsoidal_from_moments", "feature_areas",
+           "geometry_moments", "pair_moments", "polygon_parts", "polygonal", "ring_arrays",
+           "ring_subset", "tri_moments", "unique_sorted"]
 
 if TYPE_CHECKING:
     from guotu.domain.overlay import ZoneIndex
@@ -203,6 +210,30 @@ def ring_arrays(geoms: ObjArray) -> _Rings:
                                      (o_idx, _ragged(geoms[o_idx]))])
 
 
+def ring_subset(r: _Rings, geoms: npt.NDArray[np.intp]) -> _Rings:
+    """The rings of geometries ``geoms`` (sorted positions among those of ``r``), renumbered
+    0, 1, … in that order: what :func:`ring_arrays` of those geometries gives, read from
+    ``r`` instead of from GEOS."""
+    size = max(int(r.poly_geom.max(initial=-1)), int(geoms.max(initial=-1))) + 1
+    take = np.zeros(size, dtype=bool)
+    take[geoms] = True
+    new_geom = np.cumsum(take) - 1
+    polys = np.flatnonzero(take[r.poly_geom])
+    new_poly = np.full(len(r.poly_geom), -1, dtype=np.intp)
+    new_poly[polys] = np.arange(len(polys))
+    rings = np.flatnonzero(take[r.ring_geom])
+    counts = np.diff(r.start)[rings]
+    start = np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
+    rows = np.repeat(r.start[rings] - start[:-1], counts) + np.arange(int(start[-1]))
+    ring_poly = new_poly[r.ring_poly[rings]]
+    return _Rings(xy=r.xy[rows], start=start, ring_poly=ring_poly,
+                  ring_geom=new_geom[r.ring_geom[rings]].astype(np.intp),
+                  exterior=r.exterior[rings],
+                  poly_geom=new_geom[r.poly_geom[polys]].astype(np.intp),
+                  poly_start=np.concatenate([[0], np.cumsum(np.bincount(
+                      ring_poly, minlength=len(polys)))]).astype(np.intp))
+
+
 def _ring_edge_moments(r: _Rings, origin: FloatArray) -> tuple[list[FloatArray],
                                                                 npt.NDArray[np.intp]]:
     """Green's-theorem moments (∬ 1, x, x², y relative to the geometry's ``origin``) of every
@@ -260,17 +291,20 @@ def _triangles_of_one(poly: shapely.Geometry, depth: int = 0) -> shapely.Geometr
             [t for p in parts for t in shapely.get_parts(_triangles_of_one(p, depth + 1))])
 
 
-def ccw_exteriors(r: _Rings) -> tuple[npt.NDArray[np.intp], FloatArray,
-                                         npt.NDArray[np.intp], BoolArray]:
+def ccw_exteriors(r: _Rings, *, compiled: bool | None = None
+                  ) -> tuple[npt.NDArray[np.intp], FloatArray, npt.NDArray[np.intp], BoolArray]:
     """The exterior rings of at least 3 vertices (their ring numbers), open, without repeated
     vertices (cyclically) and counter-clockwise; their vertex counts and whether they have a
-    reflex vertex."""
-    # Open exterior rings without repeated vertices (cyclically), counter-clockwise.
+    reflex vertex. ``compiled`` (default: when numba is there) as for :func:`pair_moments`."""
     ext = np.flatnonzero(r.exterior)
     counts = np.diff(r.start)[ext] - 1
     ok_ring = counts >= 3
     ext, counts = ext[ok_ring], counts[ok_ring]
     first = r.start[ext]
+    if HAVE_NUMBA if compiled is None else compiled:
+        xy_c, kept, reflex_c = ccw_open_rings(r.xy, first.astype(np.int64),
+                                              counts.astype(np.int64))
+        return ext, xy_c, kept.astype(np.intp), reflex_c
     begin = np.cumsum(counts) - counts
     rows = np.arange(int(counts.sum())) + np.repeat(first - begin, counts)
     xy = r.xy[rows]
@@ -299,12 +333,13 @@ def ccw_exteriors(r: _Rings) -> tuple[npt.NDArray[np.intp], FloatArray,
     return ext, xy, counts, reflex
 
 
-def _convex_parts(geoms: ObjArray) -> _ConvexParts:
+def _convex_parts(geoms: ObjArray, rings: _Rings | None = None) -> _ConvexParts:
     """Split polygonal ``geoms`` into convex parts: a convex polygon without holes is its own
     part (read straight from the ragged coordinates); a non-convex one without holes is cut
     into triangles by ear clipping (compiled, when numba is there); any other polygon is
-    split into its constrained Delaunay triangles."""
-    r = ring_arrays(geoms)
+    split into its constrained Delaunay triangles. ``rings``: their :func:`ring_arrays`,
+    when the caller has them."""
+    r = ring_arrays(geoms) if rings is None else rings
     n_polys = len(r.poly_start) - 1
     ext, xy, counts, reflex = ccw_exteriors(r)
     n_rings_of = np.bincount(r.ring_poly, minlength=n_polys)
@@ -412,7 +447,7 @@ def _clip_moments(verts: FloatArray, piece: IntArray, origin: FloatArray, zones:
     # centroid of a convex part leaves at least 4/9 of it on each side, so it is never on
     # the piece's boundary when the answer is 0 or the whole part.
     share = out[:, 0] / np.where(area > 0, area, 1.0)
-    edge = np.flatnonzero((np.abs(share) < 1e-9) | (np.abs(share - 1.0) < 1e-9))
+    edge = np.flatnonzero((np.abs(share) < 1e-12) | (np.abs(share - 1.0) < 1e-12))
     if len(edge):
         cx = vx[edge].mean(axis=1) + origin[edge, 0]
         cy = vy[edge].mean(axis=1) + origin[edge, 1]
@@ -505,15 +540,19 @@ def _clip_batch(lo: int, hi: int, starts: IntArray, counts: IntArray, origin: Fl
 
 def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece: IntArray,
                   origin: FloatArray, zones: ZoneIndex, cells: ObjArray,
-                  *, compiled: bool | None = None) -> FloatArray:
+                  *, compiled: bool | None = None,
+                  known: tuple[npt.NDArray[np.integer], _Rings] | None = None) -> FloatArray:
     """Moments (∬ 1, x, x², y relative to the feature's ``origin``) of feature ∩ piece for
     each pair; ``origin`` is per feature of ``feats``. ``compiled`` (default: when numba is
-    there) runs the compiled kernel of :mod:`guotu.domain.clipping_jit`, else the numpy one."""
+    there) runs the compiled kernel of :mod:`guotu.domain.clipping_jit`, else the numpy one.
+    ``known``: sorted feature positions holding all of ``pair_feature`` and their
+    :func:`ring_arrays`, when the caller has read them already."""
     out = np.zeros((len(pair_feature), 4))
     if not len(pair_feature):
         return out
     used, inverse = unique_sorted(pair_feature)
-    parts = _convex_parts(feats[used])
+    rings = None if known is None else ring_subset(known[1], np.searchsorted(known[0], used))
+    parts = _convex_parts(feats[used], rings)
     n_parts = np.bincount(parts.owner, minlength=len(used))
     # Expand each pair to (part, piece): parts of one feature are contiguous after sorting.
     order = np.argsort(parts.owner, kind="stable")
@@ -579,13 +618,15 @@ def ellipsoidal_from_moments(moments: FloatArray, origin: FloatArray, crs: CRS) 
     return out
 
 
-def feature_areas(geoms: ObjArray, bounds: FloatArray, crs: CRS) -> FloatArray:
+def feature_areas(geoms: ObjArray, bounds: FloatArray, crs: CRS,
+                  rings: _Rings | None = None) -> FloatArray:
     """Ellipsoidal areas of polygonal features, from their rings' moments with the formula
     of :func:`ellipsoidal_from_moments`: each value depends on its feature only (the area
     module interpolates footpoint latitudes on a table spanning the whole batch, so its last
     bits depend on which other features share the call — and so on chunks and threads).
     Features wider than the formula allows, or CRSs that are not Transverse Mercator, go to
-    :func:`~guotu.domain.area.ellipsoidal_area_m2` one by one."""
+    :func:`~guotu.domain.area.ellipsoidal_area_m2` one by one. ``rings``: the
+    :func:`ring_arrays` of ``geoms``, when the caller has them."""
     out = np.zeros(len(geoms))
     extent = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
     big = ~(extent <= SCALE_FACTOR_MAX_RING_EXTENT_M)
@@ -596,7 +637,10 @@ def feature_areas(geoms: ObjArray, bounds: FloatArray, crs: CRS) -> FloatArray:
     small = np.flatnonzero(~big)
     if not len(small):
         return out
-    r = ring_arrays(geoms[small])
+    if rings is None:
+        r = ring_arrays(geoms[small])
+    else:
+        r = rings if len(small) == len(geoms) else ring_subset(rings, small)
     m = geometry_moments(r, np.asarray(bounds[small, :2], dtype=np.float64), len(small))
     out[small] = ellipsoidal_from_moments(m, bounds[small, :2], crs)
     return out
@@ -614,69 +658,3 @@ def geometry_moments(r: _Rings, origin: FloatArray, n: int,
     edge_geom = r.ring_geom[e_ring]
     return np.stack([np.bincount(edge_geom, mm, n) for mm in moments],
                     axis=1).astype(np.float64)
-
-
-
-def clip_convex(s_xy: FloatArray, s_row: npt.NDArray[np.intp], c_xy: FloatArray,
-                 c_off: npt.NDArray[np.intp], n: int) -> tuple[FloatArray, npt.NDArray[np.intp]]:
-    """Sutherland–Hodgman: for each row i < n, the subject ring (the vertices ``s_xy`` of row
-    i, open, rows contiguous) clipped to the convex counter-clockwise ring
-    ``c_xy[c_off[i]:c_off[i + 1]]``. Returns the clipped vertices and their rows. Its
-    signed area is that of subject ∩ clip, whatever the subject's shape; its ring is the
-    intersection's boundary whenever that intersection is one simple polygon."""
-    c_cnt = np.diff(c_off)
-    # Rows by decreasing clip size: at stage k the rows still clipped are a prefix, and so
-    # are their vertices (rows stay contiguous); the finished rest is set aside.
-    order = np.argsort(-c_cnt, kind="stable")
-    rank = np.empty(n, dtype=np.intp)
-    rank[order] = np.arange(n)
-    s_row = rank[s_row]
-    by_row = np.argsort(s_row, kind="stable")
-    s_xy, s_row = s_xy[by_row], s_row[by_row]
-    cnt_sorted = c_cnt[order]
-    start = c_off[:-1][order]
-    done_xy: list[FloatArray] = []
-    done_row: list[npt.NDArray[np.intp]] = []
-    for k in range(int(c_cnt.max(initial=0))):
-        m = int(np.searchsorted(-cnt_sorted, -k, side="left"))  # rows with more than k
-        cut = int(np.searchsorted(s_row, m))
-        done_xy.append(s_xy[cut:])
-        done_row.append(s_row[cut:])
-        s_xy, s_row = s_xy[:cut], s_row[:cut]
-        if not cut:
-            break
-        a = c_xy[start[:m] + k]
-        b = c_xy[start[:m] + (k + 1) % cnt_sorted[:m]]
-        ex, ey = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
-        d = ex * a[:, 1] - ey * a[:, 0]
-        side = ex[s_row] * s_xy[:, 1] - ey[s_row] * s_xy[:, 0] - d[s_row]
-        last = np.empty(len(s_row), dtype=bool)
-        last[:-1] = s_row[1:] != s_row[:-1]
-        last[-1] = True
-        first = np.empty(len(s_row), dtype=bool)
-        first[1:] = last[:-1]
-        first[0] = True
-        nxt = np.arange(1, len(s_row) + 1)
-        nxt[last] = np.flatnonzero(first)
-        inside = side >= 0
-        cross = inside != inside[nxt]
-        emit = inside.astype(np.intp) + cross
-        pos = np.cumsum(emit) - emit
-        out = np.empty((int(emit.sum()), 2))
-        row = np.empty(len(out), dtype=np.intp)
-        out[pos[inside]] = s_xy[inside]
-        row[pos[inside]] = s_row[inside]
-        c = np.flatnonzero(cross)
-        t = side[c] / (side[c] - side[nxt[c]])
-        at = pos[c] + inside[c]
-        out[at] = s_xy[c] + t[:, None] * (s_xy[nxt[c]] - s_xy[c])
-        row[at] = s_row[c]
-        s_xy, s_row = out, row
-    done_xy.append(s_xy)
-    done_row.append(s_row)
-    xy = np.concatenate(done_xy[::-1])
-    rows = order[np.concatenate(done_row[::-1])]
-    back = np.argsort(rows, kind="stable")
-    return xy[back], rows[back]
-
-

@@ -1,6 +1,6 @@
-"""The clipping kernel of the area-only overlay, compiled (numba).
+"""The compiled (numba) kernels of the overlay.
 
-The same mathematics as :func:`guotu.domain.clipping._clip_moments` — Green's theorem over the
+* :func:`clip_pairs`: the clipping kernel of the area-only path. The same mathematics as :func:`guotu.domain.clipping._clip_moments` — Green's theorem over the
 boundary of (convex part ∩ cell): the cell's edges clipped to the part (Cyrus–Beck), the part's
 boundary between where the cell's boundary leaves it and enters it again (cumulative sums G),
 the whole part when its first vertex lies in the cell, every in/out decision taken as if the
@@ -8,6 +8,11 @@ part were shifted by (ε, ε²) — written as one loop per (part, cell) pair in
 arrays over all pairs. It runs without the GIL, so the overlay's threads run it in parallel.
 The numpy kernel stays as the reference (and the fallback without numba); tests compare
 the two.
+* :func:`clip_rings_convex`: the geometry path's Sutherland–Hodgman clipping of zone rings to
+  convex features (without numba the geometry path asks GEOS instead).
+* :func:`ring_moments`, :func:`ccw_open_rings`, :func:`ear_clip`: moments of rings,
+  normalized exterior rings and the triangles of simple rings; each has a numpy (or GEOS)
+  counterpart the tests compare it with.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ except ImportError:  # pragma: no cover
     def njit(*_a: Any, **_k: Any) -> Any:  # type: ignore[no-redef]
         return lambda f: f
 
-__all__ = ["HAVE_NUMBA", "clip_pairs", "ear_clip", "ring_moments"]
+__all__ = ["HAVE_NUMBA", "ccw_open_rings", "clip_pairs", "clip_rings_convex", "ear_clip",
+           "ring_moments"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -203,7 +209,7 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
             share = acc[0] / area if area > 0 else 0.0
         # 0 or the whole part: the part's centroid (strictly inside it, and off the cell's
         # boundary in these cases) decides.
-        if abs(share) < 1e-9 or abs(share - 1.0) < 1e-9:
+        if abs(share) < 1e-12 or abs(share - 1.0) < 1e-12:
             cx = 0.0
             cy = 0.0
             for j in range(k):
@@ -332,3 +338,157 @@ def ring_moments(xy: FloatArray, start: Any, ring_geom: Any, exterior: Any, ox: 
             x2, y2 = xy[v + 1, 0] - x0, xy[v + 1, 1] - y0
             _tri(x1, y1, x2, y2, acc, sign)
     return out
+
+
+@njit(cache=True, nogil=True)
+def ccw_open_rings(xy: FloatArray, first: Any, counts: Any) -> tuple[FloatArray, Any, Any]:
+    """Ring i is ``xy[first[i]:first[i] + counts[i]]`` (open: without its closing vertex).
+    Returns the rings without repeated vertices (cyclically), counter-clockwise, one after
+    the other; their vertex counts; and whether each has a reflex vertex — as
+    :func:`guotu.domain.clipping.ccw_exteriors` computes them with numpy."""
+    n = len(first)
+    kept = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        s, m = first[i], counts[i]
+        for k in range(m):
+            v = s + k
+            p = s + m - 1 if k == 0 else v - 1
+            if xy[v, 0] != xy[p, 0] or xy[v, 1] != xy[p, 1]:
+                kept[i] += 1
+    out = np.empty((kept.sum(), 2))
+    reflex = np.zeros(n, dtype=np.bool_)
+    at = 0
+    for i in range(n):
+        s, m, c = first[i], counts[i], kept[i]
+        w = at
+        for k in range(m):
+            v = s + k
+            p = s + m - 1 if k == 0 else v - 1
+            if xy[v, 0] != xy[p, 0] or xy[v, 1] != xy[p, 1]:
+                out[w, 0] = xy[v, 0]
+                out[w, 1] = xy[v, 1]
+                w += 1
+        cross = 0.0
+        for k in range(c):
+            a, b = at + k, at + (k + 1) % c
+            cross += out[a, 0] * out[b, 1] - out[b, 0] * out[a, 1]
+        if cross < 0:  # clockwise: reverse (vertex k becomes c - 1 - k)
+            for k in range(c // 2):
+                a, b = at + k, at + c - 1 - k
+                tx, ty = out[a, 0], out[a, 1]
+                out[a, 0], out[a, 1] = out[b, 0], out[b, 1]
+                out[b, 0], out[b, 1] = tx, ty
+        for k in range(c):
+            v, p, q = at + k, at + (k - 1) % c, at + (k + 1) % c
+            turn = ((out[v, 0] - out[p, 0]) * (out[q, 1] - out[v, 1])
+                    - (out[v, 1] - out[p, 1]) * (out[q, 0] - out[v, 0]))
+            if turn < 0:
+                reflex[i] = True
+        at += c
+    return out, kept, reflex
+
+
+@njit(cache=True, nogil=True)
+def _grow(buf: FloatArray, need: int) -> FloatArray:
+    """``buf`` with room for ``need`` rows (its rows kept)."""
+    if need <= len(buf):
+        return buf
+    out = np.empty((max(need, 2 * len(buf)), 2))
+    out[:len(buf)] = buf
+    return out
+
+
+@njit(cache=True, nogil=True)
+def clip_rings_convex(c_xy: FloatArray, c_off: Any, ox: FloatArray, oy: FloatArray,
+                      src: Any, src_first: Any, src_count: Any, ring_start: Any, ring_len: Any,
+                      ring_ext: Any, ring_box: FloatArray, xy: FloatArray, tiny: FloatArray
+                      ) -> tuple[Any, FloatArray, Any, FloatArray]:
+    """Intersections of convex polygons with polygonal sources, by Sutherland–Hodgman.
+
+    Pair i clips every ring of source ``src[i]`` (rings ``src_first[s]`` … ``+ src_count[s]``;
+    ring r is ``xy[ring_start[r]:ring_start[r] + ring_len[r]]``, open, an exterior when
+    ``ring_ext[r]``, boxed by ``ring_box[r]``) to the convex counter-clockwise polygon
+    ``c_xy[c_off[i]:c_off[i + 1]]`` (relative to (ox[i], oy[i]), as the output is). Rings
+    whose clipped area is at most ``tiny[i]`` are dropped. Status per pair: 0 nothing left
+    (the intersection is empty); 1 one exterior ring left — the intersection's boundary
+    whenever the intersection is one polygon without holes, which the caller checks
+    (validity) — written to the vertices returned, rows ``start[i]:start[i + 1]``, with its
+    moments (∬ 1, x, x², y); 2 anything else (a hole or several rings left), for GEOS."""
+    n = len(src)
+    status = np.zeros(n, dtype=np.int8)
+    start = np.zeros(n + 1, dtype=np.int64)
+    moments = np.zeros((n, 4))
+    out = np.empty((1024, 2))
+    a = np.empty((256, 2))
+    b = np.empty((256, 2))
+    side = np.empty(256)
+    used = 0
+    for i in range(n):
+        k0, k = c_off[i], c_off[i + 1] - c_off[i]
+        bx0, by0 = c_xy[k0, 0], c_xy[k0, 1]
+        bx1, by1 = bx0, by0
+        for e in range(k0 + 1, k0 + k):
+            bx0, bx1 = min(bx0, c_xy[e, 0]), max(bx1, c_xy[e, 0])
+            by0, by1 = min(by0, c_xy[e, 1]), max(by1, c_xy[e, 1])
+        s = src[i]
+        found, st = 0, 1
+        for r in range(src_first[s], src_first[s] + src_count[s]):
+            if (ring_box[r, 0] - ox[i] > bx1 or ring_box[r, 2] - ox[i] < bx0
+                    or ring_box[r, 1] - oy[i] > by1 or ring_box[r, 3] - oy[i] < by0):
+                continue
+            m = ring_len[r]
+            a = _grow(a, m)
+            for j in range(m):
+                a[j, 0] = xy[ring_start[r] + j, 0] - ox[i]
+                a[j, 1] = xy[ring_start[r] + j, 1] - oy[i]
+            for e in range(k):
+                if m == 0:
+                    break
+                ax, ay = c_xy[k0 + e, 0], c_xy[k0 + e, 1]
+                ex = c_xy[k0 + (e + 1) % k, 0] - ax
+                ey = c_xy[k0 + (e + 1) % k, 1] - ay
+                d = ex * ay - ey * ax
+                if len(side) < m:
+                    side = np.empty(2 * m)
+                for j in range(m):
+                    side[j] = ex * a[j, 1] - ey * a[j, 0] - d
+                b = _grow(b, 2 * m)
+                w = 0
+                for j in range(m):
+                    q = j + 1 if j + 1 < m else 0
+                    if side[j] >= 0:
+                        b[w, 0], b[w, 1] = a[j, 0], a[j, 1]
+                        w += 1
+                    if (side[j] >= 0) != (side[q] >= 0):
+                        t = side[j] / (side[j] - side[q])
+                        b[w, 0] = a[j, 0] + t * (a[q, 0] - a[j, 0])
+                        b[w, 1] = a[j, 1] + t * (a[q, 1] - a[j, 1])
+                        w += 1
+                a, b = b, a
+                m = w
+            if m < 3:
+                continue
+            acc = np.zeros(4)
+            for j in range(m):
+                q = j + 1 if j + 1 < m else 0
+                _tri(a[j, 0], a[j, 1], a[q, 0], a[q, 1], acc, 1.0)
+            if abs(acc[0]) <= tiny[i]:
+                continue
+            if not ring_ext[r] or found:
+                st = 2
+                break
+            found = 1
+            out = _grow(out, used + m)
+            out[used:used + m] = a[:m]
+            sign = -1.0 if acc[0] < 0 else 1.0
+            for c in range(4):
+                moments[i, c] = sign * acc[c]
+            used += m
+        if st == 2 or not found:
+            used = start[i]
+            moments[i, :] = 0.0
+            status[i] = st if st == 2 else 0
+        else:
+            status[i] = 1
+        start[i + 1] = used
+    return status, out[:used], start, moments

@@ -13,10 +13,12 @@ How the work is kept small:
    its intersection is the feature itself, nothing is computed. A piece covered by the
    feature contributes the whole piece. Only pieces crossing the feature's boundary are left.
 3. For those, the geometry path builds the intersection and measures it (ellipsoidal area
-   from its rings' moments). A convex feature crossing one piece without holes is clipped in
-   numpy (vectorized Sutherland–Hodgman, :func:`clip_convex`); the result is kept when it
-   is one valid polygon. The others go to GEOS: with the one piece the feature crosses, or
-   with the zone clipped to the feature's box when it crosses several pieces.
+   from its rings' moments, compiled). A convex feature is clipped by compiled
+   Sutherland–Hodgman (:func:`~guotu.domain.clipping_jit.clip_rings_convex`) against the
+   one piece it crosses, or else the block of its zone that holds its box (zones of many
+   vertices are cut into overlapping blocks, :func:`_zone_blocks`), or else the whole zone;
+   the result is kept when it is one valid polygon. The others go to GEOS: with the one
+   piece the feature crosses, or with the zone (or its block) clipped to the feature's box.
 4. The area-only path (``geometry=False``) never builds an intersection: an exact
    vectorized clipping kernel (:func:`_clip_moments`) splits each feature into convex parts
    (itself when convex, else constrained Delaunay triangles), clips each cell edge (the
@@ -53,17 +55,17 @@ from guotu.domain.area import (
     ellipsoidal_area_m2,
 )
 from guotu.domain.clipping import (
+    _Rings,
     ccw_exteriors,
-    clip_convex,
     ellipsoidal_from_moments,
     feature_areas,
     pair_moments,
     polygon_parts,
     polygonal,
     ring_arrays,
-    tri_moments,
     unique_sorted,
 )
+from guotu.domain.clipping_jit import HAVE_NUMBA, clip_rings_convex
 from guotu.domain.crs import check_projected
 
 __all__ = ["LineOverlayResult", "OverlayResult", "ZoneIndex", "line_overlay", "overlay",
@@ -143,11 +145,18 @@ class ZoneIndex:
     xy: FloatArray
     offsets: IntArray
     has_edge: BoolArray
-    # The pieces' exterior rings, open, for the convex clipping of the geometry path: the
-    # vertices of piece i are piece_xy[piece_offsets[i]:piece_offsets[i + 1]].
-    piece_xy: FloatArray
-    piece_offsets: IntArray
-    piece_has_hole: BoolArray
+    # The rings of every source the geometry path clips convex features against: source s is
+    # zone s (s < len(zones)), piece s - len(zones), or block s - len(zones) - len(pieces).
+    # Its rings are src_first[s] … src_first[s] + src_count[s] - 1; ring r has the vertices
+    # src_xy[ring_start[r]:ring_start[r] + ring_len[r]] (open), is an exterior when
+    # ring_ext[r], and has the box ring_box[r] (x0, y0, x1, y1).
+    src_first: IntArray
+    src_count: IntArray
+    ring_start: IntArray
+    ring_len: IntArray
+    ring_ext: BoolArray
+    ring_box: FloatArray
+    src_xy: FloatArray
     # Overlapping blocks of the zones with many vertices (see _zone_blocks): zone z has
     # block_shape[z] = (nx, ny) cores of side block_size[z] from block_origin[z]; core (i, j)
     # is blocks[block_first[z] + j * nx + i], the zone clipped to the core grown by one core
@@ -307,27 +316,60 @@ def _fill_blocks(grid: ObjArray, geom: Any, frame: tuple[float, float, float],
         _fill_blocks(grid, part, frame, (a0, a1, c0, c1))
 
 
+def _source_rings(geoms: ObjArray) -> tuple[IntArray, IntArray, IntArray, IntArray, BoolArray,
+                                            FloatArray, FloatArray]:
+    """The rings of polygonal ``geoms`` (``None`` has none) in flat arrays, as
+    :class:`ZoneIndex` keeps its sources: first ring and ring count per geometry, start and
+    open length per ring, exterior or not, box, and the vertices."""
+    geoms = geoms.copy()
+    geoms[~_usable(geoms)] = shapely.Polygon()
+    r = ring_arrays(geoms)
+    n_rings = len(r.start) - 1
+    first = np.searchsorted(r.ring_geom, np.arange(len(geoms))).astype(np.int64)
+    count = np.bincount(r.ring_geom, minlength=len(geoms)).astype(np.int64)
+    box = np.zeros((n_rings, 4))
+    if n_rings:
+        starts = r.start[:-1]
+        box[:, 0] = np.minimum.reduceat(r.xy[:, 0], starts)
+        box[:, 1] = np.minimum.reduceat(r.xy[:, 1], starts)
+        box[:, 2] = np.maximum.reduceat(r.xy[:, 0], starts)
+        box[:, 3] = np.maximum.reduceat(r.xy[:, 1], starts)
+    return (first, count, r.start[:-1].astype(np.int64),
+            np.maximum(np.diff(r.start) - 1, 0).astype(np.int64), r.exterior.copy(), box,
+            np.ascontiguousarray(r.xy))
+
+
+def _block_of(zones: ZoneIndex, z: IntArray, boxes: FloatArray) -> IntArray:
+    """The block of zone ``z[k]`` that holds ``boxes[k]`` (its position in ``zones.blocks``),
+    or -1 when the zone has no blocks, the box is bigger than a core or the block is empty."""
+    out = np.full(len(z), -1, dtype=np.int64)
+    b = zones.block_size[z]
+    has = np.flatnonzero(b > 0)
+    if not len(has):
+        return out
+    zb = zones.zone_bounds[z[has]]
+    lo = np.maximum(boxes[has, :2], zb[:, :2])  # the part of the box the zone can reach
+    hi = np.minimum(boxes[has, 2:], zb[:, 2:])
+    bs = b[has, None]
+    shape = zones.block_shape[z[has]]
+    core = np.clip(np.floor((lo - zones.block_origin[z[has]]) / bs), 0, shape - 1)
+    fits = np.all(hi <= zones.block_origin[z[has]] + (core + 2) * bs, axis=1)
+    core = core.astype(np.int64)
+    pos = zones.block_first[z[has]] + core[:, 1] * shape[:, 0] + core[:, 0]
+    there = np.array([g is not None for g in zones.blocks[pos].tolist()], dtype=bool)
+    use = fits & there
+    out[has[use]] = pos[use]
+    return out
+
+
 def _clip_zones(zones: ZoneIndex, z: IntArray, boxes: FloatArray) -> ObjArray:
     """Zone ``z[k]`` clipped to ``boxes[k]`` (``clip_by_rect``), from the block that holds the
     box when the zone has blocks and the box is small enough, else from the whole zone."""
     out = np.empty(len(z), dtype=object)
-    src = zones.zones[z]
-    b = zones.block_size[z]
-    has = np.flatnonzero(b > 0)
-    if len(has):
-        zb = zones.zone_bounds[z[has]]
-        lo = np.maximum(boxes[has, :2], zb[:, :2])  # the part of the box the zone can reach
-        hi = np.minimum(boxes[has, 2:], zb[:, 2:])
-        bs = b[has, None]
-        shape = zones.block_shape[z[has]]
-        core = np.clip(np.floor((lo - zones.block_origin[z[has]]) / bs), 0, shape - 1)
-        fits = np.all(hi <= zones.block_origin[z[has]] + (core + 2) * bs, axis=1)
-        core = core.astype(np.int64)
-        pos = zones.block_first[z[has]] + core[:, 1] * shape[:, 0] + core[:, 0]
-        blk = zones.blocks[pos]
-        use = fits & np.array([g is not None for g in blk.tolist()], dtype=bool)
-        src = src.copy()
-        src[has[use]] = blk[use]
+    block = _block_of(zones, z, boxes)
+    src = zones.zones[z].copy()
+    got = np.flatnonzero(block >= 0)
+    src[got] = zones.blocks[block[got]]
     out[:] = [shapely.clip_by_rect(g, *box)
               for g, box in zip(src, boxes.tolist(), strict=True)]
     return out
@@ -405,14 +447,6 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
     per_cell = shapely.get_num_coordinates(cells)
     offsets = np.concatenate([[0], np.cumsum(per_cell)]).astype(np.int64)
 
-    pr = ring_arrays(pieces)
-    p_counts = np.diff(pr.start)[pr.exterior] - 1
-    p_rows = np.flatnonzero(np.repeat(pr.exterior, np.diff(pr.start)))
-    p_last = np.zeros(len(pr.xy), dtype=bool)
-    p_last[pr.start[1:] - 1] = True
-    piece_xy = pr.xy[p_rows[~p_last[p_rows]]]
-    piece_offsets = np.concatenate([[0], np.cumsum(p_counts)]).astype(np.int64)
-    piece_has_hole = np.bincount(pr.ring_poly, minlength=len(pieces)) > 1
     used = zones.copy()
     used[~_usable(zones)] = None
     shapely.prepare(used)
@@ -431,6 +465,7 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
         _Prepared(_prepared_copy(used), _prepared_copy(pieces), cells)
         for _ in range(n_threads - 1)]
     blocks = _zone_blocks(used, ok)
+    sources = _source_rings(np.concatenate([used, pieces, blocks[4]]))
     return ZoneIndex(
         crs=crs, zones=used, zone_area_m2=zone_area, pieces=pieces,
         piece_zone=piece_zone, piece_area_m2=piece_area,
@@ -438,7 +473,8 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
         tree=shapely.STRtree(pieces), piece_bounds=shapely.bounds(pieces),
         zone_bounds=shapely.bounds(used), cells=cells, cell_piece=cell_piece,
         cell_tree=shapely.STRtree(cells), xy=xy, offsets=offsets, has_edge=has_edge,
-        piece_xy=piece_xy, piece_offsets=piece_offsets, piece_has_hole=piece_has_hole,
+        src_first=sources[0], src_count=sources[1], ring_start=sources[2],
+        ring_len=sources[3], ring_ext=sources[4], ring_box=sources[5], src_xy=sources[6],
         block_size=blocks[0], block_origin=blocks[1], block_shape=blocks[2],
         block_first=blocks[3], blocks=blocks[4], replicas=tuple(replicas))
 
@@ -511,7 +547,8 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     f_used = unique_sorted(g_f)[0]
     f_ell = np.zeros(len(feats))
     f_planar = np.zeros(len(feats))
-    f_ell[f_used] = feature_areas(feats[f_used], fb[f_used], zones.crs)
+    f_rings = ring_arrays(feats[f_used])
+    f_ell[f_used] = feature_areas(feats[f_used], fb[f_used], zones.crs, f_rings)
     f_planar[f_used] = shapely.area(feats[f_used])
     n_g = len(groups)
     ell: FloatArray = np.where(within, f_ell[g_f], 0.0).astype(np.float64)
@@ -530,31 +567,33 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
         g_geom[within] = feats[g_f[within]]
         cont = relation == _CONTAINS
         g_geom[cont] = zones.zones[g_z[cont]]
-        over = (relation == _OVERLAPS) & (n_cross > 0)
-        # A convex feature crossing one piece of the zone: clipped in numpy.
-        single = np.flatnonzero(over & (n_cross == 1) & (n_whole == 0))
+        # The rest: a convex feature is clipped (compiled) against the one piece it crosses,
+        # or the block holding its box, or the whole zone; GEOS does what that leaves.
+        todo = np.flatnonzero((relation == _OVERLAPS) & ((n_cross > 0) | (n_whole > 0)))
+        single = (n_cross[todo] == 1) & (n_whole[todo] == 0)
         one_piece = np.zeros(n_g, dtype=np.int64)
         one_piece[g_of[crossing]] = pi[crossing]
-        c_geom, c_planar, c_ell, c_done = _convex_intersections(
-            feats, zones, g_f[single], one_piece[single], zones.crs)
-        done = single[c_done]
+        t_z = g_z[todo]
+        source = t_z.copy()
+        block = _block_of(zones, t_z, fb[g_f[todo]])
+        n_zones, n_pieces = len(zones.zones), len(zones.pieces)
+        source[block >= 0] = n_zones + n_pieces + block[block >= 0]
+        source[single] = n_zones + one_piece[todo[single]]
+        c_geom, c_planar, c_ell, c_done = _convex_intersections(feats, zones, g_f[todo], source,
+                                                                zones.crs)
+        done = todo[c_done]
         g_geom[done] = c_geom[c_done]
         planar[done] = c_planar[c_done]
         ell[done] = c_ell[c_done]
-        over[done] = False
-        over = np.flatnonzero(over)
-        inter = _intersections(feats, zones, g_f[over], g_z[over], over, g_of[crossing],
+        left = todo[~c_done]
+        inter = _intersections(feats, zones, g_f[left], g_z[left], left, g_of[crossing],
                                pi[crossing], n_whole)
-        g_geom[over] = inter
-        planar[over] = shapely.area(inter)
-        ell[over] = _polygonal_areas(inter, zones.crs)
-        # Groups of only whole pieces (not all of the zone's) keep the pieces' sums.
-        part = np.flatnonzero((relation == _OVERLAPS) & (n_cross == 0) & (n_whole > 0))
-        if len(part):
-            g_geom[part] = _intersections(feats, zones, g_f[part], g_z[part], part,
-                                          g_of[crossing], pi[crossing], n_whole)
+        g_geom[left] = inter
+        planar[left] = shapely.area(inter)
+        ell[left] = _polygonal_areas(inter, zones.crs)
     else:
-        _kernel_areas(feats, fb, zones, prep, fi, pi, g_f, g_of, crossing, ell, planar)
+        _kernel_areas(feats, fb, zones, prep, fi, pi, g_f, g_of, crossing, ell, planar,
+                      (f_used, f_rings))
     keep = np.flatnonzero((ell > min_area_m2) & (planar > _NOISE_SHARE * f_planar[g_f]))
     geoms = None if g_geom is None else g_geom[keep]
     return _Chunk(left=(g_f[keep] + base).astype(np.int64), right=g_z[keep].astype(np.int64),
@@ -573,10 +612,12 @@ def _polygonal_areas(geoms: ObjArray, crs: CRS) -> FloatArray:
 
 def _kernel_areas(feats: ObjArray, fb: FloatArray, zones: ZoneIndex, prep: _Prepared,
                   fi: IntArray, pi: IntArray, g_f: IntArray, g_of: npt.NDArray[np.intp],
-                  crossing: npt.NDArray[np.intp], ell: FloatArray, planar: FloatArray) -> None:
+                  crossing: npt.NDArray[np.intp], ell: FloatArray, planar: FloatArray,
+                  known: tuple[npt.NDArray[np.integer], _Rings]) -> None:
     """Adds the areas of the crossing pairs (feature ``fi``, piece ``pi``) to their groups'
     ``ell`` and ``planar``: the clipping kernel, or GEOS + the area module for features too
-    big for the moment formula (or CRSs that are not TM)."""
+    big for the moment formula (or CRSs that are not TM). ``known``: the features whose
+    rings have been read, and those rings."""
     n_g = len(ell)
     big = (fb[fi[crossing], 2] - fb[fi[crossing], 0] > SCALE_FACTOR_MAX_RING_EXTENT_M) | (
         fb[fi[crossing], 3] - fb[fi[crossing], 1] > SCALE_FACTOR_MAX_RING_EXTENT_M)
@@ -595,22 +636,27 @@ def _kernel_areas(feats: ObjArray, fb: FloatArray, zones: ZoneIndex, prep: _Prep
         # The cells of each crossing piece that reach the feature's box, in an order that
         # depends on the zone's own geometry only (sums then do not depend on input order).
         sf, sp = fi[small], pi[small]
-        u_f = unique_sorted(sf)[0]
-        c_q, c_c = zones.cell_tree.query(feats[u_f])
-        c_f = u_f[c_q]
-        c_piece = zones.cell_piece[c_c]
-        n_pieces = np.int64(len(zones.pieces))
-        pair_key = sf * n_pieces + sp
-        by_key = np.argsort(pair_key)
-        cell_key = c_f * n_pieces + c_piece
-        pos = np.minimum(np.searchsorted(pair_key[by_key], cell_key), len(by_key) - 1)
-        hit = np.flatnonzero(pair_key[by_key][pos] == cell_key)
-        c_f, c_c, slot = c_f[hit], c_c[hit], by_key[pos[hit]]
-        c_zone = zones.piece_zone[zones.cell_piece[c_c]]
-        c_rank = c_c - np.searchsorted(zones.piece_zone[zones.cell_piece], c_zone)
-        order = np.lexsort((c_rank, c_zone, c_f))
-        c_f, c_c, slot = c_f[order], c_c[order], slot[order]
-        cell_moments = pair_moments(feats, c_f, c_c, origin, zones, prep.cells)
+        if len(zones.cells) == len(zones.pieces):
+            # Every piece is its own cell (small zones): the pairs are the cell pairs,
+            # already in (feature, zone, rank) order.
+            c_f, c_c, slot = sf, sp, np.arange(len(small))
+        else:
+            u_f = unique_sorted(sf)[0]
+            c_q, c_c = zones.cell_tree.query(feats[u_f])
+            c_f = u_f[c_q]
+            c_piece = zones.cell_piece[c_c]
+            n_pieces = np.int64(len(zones.pieces))
+            pair_key = sf * n_pieces + sp
+            by_key = np.argsort(pair_key)
+            cell_key = c_f * n_pieces + c_piece
+            pos = np.minimum(np.searchsorted(pair_key[by_key], cell_key), len(by_key) - 1)
+            hit = np.flatnonzero(pair_key[by_key][pos] == cell_key)
+            c_f, c_c, slot = c_f[hit], c_c[hit], by_key[pos[hit]]
+            c_zone = zones.piece_zone[zones.cell_piece[c_c]]
+            c_rank = c_c - np.searchsorted(zones.piece_zone[zones.cell_piece], c_zone)
+            order = np.lexsort((c_rank, c_zone, c_f))
+            c_f, c_c, slot = c_f[order], c_c[order], slot[order]
+        cell_moments = pair_moments(feats, c_f, c_c, origin, zones, prep.cells, known=known)
         moments = np.stack([np.bincount(slot, cell_moments[:, m], len(small))
                             for m in range(4)], axis=1)
         g_small, g_inv = _group(g_of[small])
@@ -621,70 +667,59 @@ def _kernel_areas(feats: ObjArray, fb: FloatArray, zones: ZoneIndex, prep: _Prep
         ell[g_small] += ellipsoidal_from_moments(g_mom, origin[g_f[g_small]], zones.crs)
 
 
-def _convex_intersections(feats: ObjArray, zones: ZoneIndex, f: IntArray, piece: IntArray,
+def _convex_intersections(feats: ObjArray, zones: ZoneIndex, f: IntArray, source: IntArray,
                           crs: CRS) -> tuple[ObjArray, FloatArray, FloatArray, BoolArray]:
-    """Intersections of convex features ``f`` (Polygons without holes) with zone pieces
-    without holes, by :func:`clip_convex`: geometries, planar and ellipsoidal areas, and
-    whether each was done (else the caller asks GEOS: the result was not one valid polygon,
-    or the feature is too big for the moment formula)."""
+    """Intersections of features ``f`` with zone sources ``source`` (see :class:`ZoneIndex`)
+    by the compiled Sutherland–Hodgman clipping (:func:`clip_rings_convex`) of the source's
+    rings to the feature, for convex features (Polygons without holes): geometries, planar
+    and ellipsoidal areas, and whether each was done — else the caller asks GEOS (the result
+    was not one valid polygon without holes, the feature is not convex or too big for the
+    moment formula, or numba is missing)."""
     n = len(f)
     geoms = np.empty(n, dtype=object)
     planar, ell = np.zeros(n), np.zeros(n)
     done = np.zeros(n, dtype=bool)
+    if not n or not HAVE_NUMBA or _transverse_mercator(crs) is None:
+        return geoms, planar, ell, done
     fr = ring_arrays(feats[f])
     ext, c_xy, c_counts, reflex = ccw_exteriors(fr)
     one_ring = np.bincount(fr.ring_geom, minlength=n) == 1
     ok = np.zeros(n, dtype=bool)
-    good = ~reflex & (c_counts >= 3)
-    ok[fr.ring_geom[ext[good]]] = True
-    ok &= one_ring & ~zones.piece_has_hole[piece]
+    ok[fr.ring_geom[ext[~reflex & (c_counts >= 3)]]] = True
+    ok &= one_ring
     fb = shapely.bounds(feats[f])
     ok &= np.maximum(fb[:, 2] - fb[:, 0], fb[:, 3] - fb[:, 1]) <= SCALE_FACTOR_MAX_RING_EXTENT_M
-    if _transverse_mercator(crs) is None or not ok.any():
-        return geoms, planar, ell, done
     rows = np.flatnonzero(ok)
+    if not len(rows):
+        return geoms, planar, ell, done
     origin = np.asarray(fb[rows, :2], dtype=np.float64)
-    # clip rings of the chosen rows, in row order
+    # The clip rings of the chosen rows, in row order, relative to their origin.
     ring_of_geom = np.full(n, -1, dtype=np.intp)
     ring_of_geom[fr.ring_geom[ext]] = np.arange(len(ext))
     r_ids = ring_of_geom[rows]
     c_begin = np.cumsum(c_counts) - c_counts
     cc = c_counts[r_ids]
-    c_rows = np.repeat(c_begin[r_ids], cc) + np.arange(int(cc.sum())) - np.repeat(
-        np.cumsum(cc) - cc, cc)
-    c_off = np.concatenate([[0], np.cumsum(cc)]).astype(np.intp)
+    c_rows = np.repeat(c_begin[r_ids] - (np.cumsum(cc) - cc), cc) + np.arange(int(cc.sum()))
+    c_off = np.concatenate([[0], np.cumsum(cc)]).astype(np.int64)
     c_loc = c_xy[c_rows] - np.repeat(origin, cc, axis=0)
-    p = piece[rows]
-    sc = (zones.piece_offsets[p + 1] - zones.piece_offsets[p]).astype(np.intp)
-    s_rows = np.repeat(zones.piece_offsets[p], sc) + np.arange(int(sc.sum())) - np.repeat(
-        np.cumsum(sc) - sc, sc)
-    s_row = np.repeat(np.arange(len(rows)), sc)
-    s_loc = zones.piece_xy[s_rows] - origin[s_row]
-    xy, row = clip_convex(s_loc, s_row, c_loc, c_off, len(rows))
-    cnt = np.bincount(row, minlength=len(rows))
-    begin = np.cumsum(cnt) - cnt
-    nxt = np.arange(len(row)) + 1
-    nxt[(begin + cnt - 1)[cnt > 0]] = begin[cnt > 0]
-    mom = tri_moments(xy[:, 0], xy[:, 1], xy[nxt, 0], xy[nxt, 1])
-    m = np.stack([np.bincount(row, mm, len(rows)) for mm in mom], axis=1)
-    m *= np.where(m[:, :1] < 0, -1.0, 1.0)
-    f_area = shapely.area(feats[f[rows]])
-    empty = m[:, 0] <= _NOISE_SHARE * f_area
-    build = np.flatnonzero(~empty & (cnt >= 3))
-    keep_v = np.isin(row, build)
-    rank = np.full(len(rows), -1, dtype=np.intp)
-    rank[build] = np.arange(len(build))
-    built = np.empty(len(build), dtype=object)
-    if len(build):
-        built[:] = shapely.polygons(shapely.linearrings(xy[keep_v] + origin[row[keep_v]],
-                                                        indices=rank[row[keep_v]]))
+    tiny = _NOISE_SHARE * shapely.area(feats[f[rows]])
+    status, xy, start, m = clip_rings_convex(
+        c_loc, c_off, np.ascontiguousarray(origin[:, 0]), np.ascontiguousarray(origin[:, 1]),
+        source[rows].astype(np.int64), zones.src_first, zones.src_count, zones.ring_start,
+        zones.ring_len, zones.ring_ext, zones.ring_box, zones.src_xy, tiny)
+    one = np.flatnonzero(status == 1)
+    counts = np.diff(start)[one]
+    built = np.empty(len(one), dtype=object)
+    if len(one):
+        idx = np.repeat(np.arange(len(one)), counts)
+        built[:] = shapely.polygons(shapely.linearrings(xy + origin[one][idx], indices=idx))
     valid = np.asarray(shapely.is_valid(built), dtype=bool)
-    got = rows[build[valid]]
+    got = rows[one[valid]]
     geoms[got] = built[valid]
-    planar[got] = m[build[valid], 0]
-    ell[got] = ellipsoidal_from_moments(m[build[valid]], origin[build[valid]], crs)
+    planar[got] = m[one[valid], 0]
+    ell[got] = ellipsoidal_from_moments(m[one[valid]], origin[one[valid]], crs)
     done[got] = True
-    gone = rows[empty]
+    gone = rows[status == 0]
     geoms[gone] = shapely.Polygon()
     done[gone] = True
     return geoms, planar, ell, done
