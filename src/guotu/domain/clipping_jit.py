@@ -398,6 +398,41 @@ def _grow(buf: FloatArray, need: int) -> FloatArray:
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _outcode(x: float, y: float, bx0: float, by0: float, bx1: float, by1: float) -> int:
+    """Which sides of the box (x0, y0, x1, y1) the point lies strictly beyond (4 bits)."""
+    return ((x < bx0) * 1) | ((x > bx1) * 2) | ((y < by0) * 4) | ((y > by1) * 8)
+
+
+@njit(cache=True, nogil=True)
+def _outside_runs_cut(xy: FloatArray, first: int, count: int, ox: float, oy: float,
+                      bx0: float, by0: float, bx1: float, by1: float, out: FloatArray) -> int:
+    """Ring ``xy[first:first + count]`` relative to (ox, oy) into ``out``, with every run of
+    consecutive vertices that all lie beyond one side of the clip's box cut to its first and
+    last vertex. The run and the segment that replaces it lie in that half-plane, which the
+    clip polygon does not enter, so winding numbers inside the clip polygon — and hence
+    Sutherland–Hodgman's result — do not change. Returns the number of vertices (when more
+    than ``out`` holds, only the count: the caller grows ``out`` and calls again)."""
+    w = 0
+    run = 0  # the sides shared by every vertex from the last-but-one kept to the last kept
+    last_code = 0
+    for j in range(count):
+        x = xy[first + j, 0] - ox
+        y = xy[first + j, 1] - oy
+        code = _outcode(x, y, bx0, by0, bx1, by1)
+        if w >= 2 and (run & code) != 0:
+            w -= 1  # the last kept vertex is inside the run: replaced by this one
+            run &= code
+        else:
+            run = last_code & code
+        if w < len(out):
+            out[w, 0] = x
+            out[w, 1] = y
+        w += 1
+        last_code = code
+    return w
+
+
 @njit(cache=True, nogil=True)
 def clip_rings_convex(c_xy: FloatArray, c_off: Any, ox: FloatArray, oy: FloatArray,
                       src: Any, src_first: Any, src_count: Any, ring_start: Any, ring_len: Any,
@@ -436,11 +471,12 @@ def clip_rings_convex(c_xy: FloatArray, c_off: Any, ox: FloatArray, oy: FloatArr
             if (ring_box[r, 0] - ox[i] > bx1 or ring_box[r, 2] - ox[i] < bx0
                     or ring_box[r, 1] - oy[i] > by1 or ring_box[r, 3] - oy[i] < by0):
                 continue
-            m = ring_len[r]
-            a = _grow(a, m)
-            for j in range(m):
-                a[j, 0] = xy[ring_start[r] + j, 0] - ox[i]
-                a[j, 1] = xy[ring_start[r] + j, 1] - oy[i]
+            m = _outside_runs_cut(xy, ring_start[r], ring_len[r], ox[i], oy[i],
+                                  bx0, by0, bx1, by1, a)
+            if m > len(a):  # a was too small: grow it and read the ring again
+                a = _grow(a, m)
+                m = _outside_runs_cut(xy, ring_start[r], ring_len[r], ox[i], oy[i],
+                                      bx0, by0, bx1, by1, a)
             for e in range(k):
                 if m == 0:
                     break
