@@ -1,13 +1,14 @@
 """The compiled (numba) kernels of the overlay.
 
-* :func:`clip_pairs`: the clipping kernel of the area-only path. The same mathematics as :func:`guotu.domain.clipping._clip_moments` — Green's theorem over the
-boundary of (convex part ∩ cell): the cell's edges clipped to the part (Cyrus–Beck), the part's
-boundary between where the cell's boundary leaves it and enters it again (cumulative sums G),
-the whole part when its first vertex lies in the cell, every in/out decision taken as if the
-part were shifted by (ε, ε²) — written as one loop per (part, cell) pair instead of numpy
-arrays over all pairs. It runs without the GIL, so the overlay's threads run it in parallel.
-The numpy kernel stays as the reference (and the fallback without numba); tests compare
-the two.
+* :func:`clip_pairs`: the clipping kernel of the area-only path. The same mathematics as
+  :func:`guotu.domain.clipping._clip_moments` — Green's theorem over the boundary of (convex
+  part ∩ cell): the cell's edges clipped to the part (Cyrus–Beck), the part's boundary
+  between where the cell's boundary leaves it and enters it again (cumulative sums G), the
+  whole part when its first vertex lies in the cell, every in/out decision taken as if the
+  part were shifted by (ε, ε²) — written as one loop per (part, cell) pair instead of numpy
+  arrays over all pairs. It runs without the GIL, so the overlay's threads run it in
+  parallel. The numpy kernel stays as the reference (and the fallback without numba);
+  tests compare the two.
 * :func:`clip_rings_convex`: the geometry path's Sutherland–Hodgman clipping of zone rings to
   convex features (without numba the geometry path asks GEOS instead).
 * :func:`ring_moments`, :func:`ccw_open_rings`, :func:`ear_clip`: moments of rings,
