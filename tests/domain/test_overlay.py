@@ -178,7 +178,7 @@ def test_blocks_clip_like_the_whole_zone() -> None:
     # a 30,000-vertex red line gets overlapping blocks; clipping a box from its block must
     # give the region clipping the whole zone gives: boxes inside one core, straddling cores,
     # bigger than a core (whole zone used) and reaching outside the zone's box
-    import guotu.domain.overlay as module
+    import guotu.domain.zone_index as module
 
     zone = wiggly_zone(30_000)
     idx = prepare_zones(arr(zone), CRS_GK39)
@@ -201,7 +201,7 @@ def test_blocks_clip_like_the_whole_zone() -> None:
 
 
 def test_overlay_with_blocks_equals_without(monkeypatch: pytest.MonkeyPatch) -> None:
-    import guotu.domain.overlay as module
+    import guotu.domain.zone_index as module
 
     zone = wiggly_zone(30_000)
     parcels = np.concatenate([parcel_grid(), parcel_grid(step=90.0)])  # 90 m: bigger than a core

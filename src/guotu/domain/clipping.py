@@ -34,7 +34,7 @@ __all__ = ["ccw_exteriors", "ellipsoidal_from_moments", "feature_areas",
            "ring_subset", "tri_moments", "unique_sorted"]
 
 if TYPE_CHECKING:
-    from guotu.domain.overlay import ZoneIndex
+    from guotu.domain.zone_index import ZoneIndex
 
 ObjArray = npt.NDArray[np.object_]
 IntArray = npt.NDArray[np.int64]
