@@ -19,9 +19,11 @@ How the work is kept small:
    vertices are cut into overlapping blocks, :func:`_zone_blocks`), or else the whole zone;
    the result is kept when it is one valid polygon. The others go to GEOS: with the one
    piece the feature crosses, or with the zone (or its block) clipped to the feature's box.
-4. The area-only path (``geometry=False``) never builds an intersection: an exact
-   vectorized clipping kernel (:func:`_clip_moments`) splits each feature into convex parts
-   (itself when convex, else constrained Delaunay triangles), clips each cell edge (the
+4. The area-only path (``geometry=False``) never builds an intersection: an exact clipping
+   kernel (compiled, :func:`~guotu.domain.clipping_jit.clip_pairs`; the numpy
+   :func:`~guotu.domain.clipping._clip_moments` is its reference) splits each feature into
+   convex parts (itself when convex, else ear-clipped triangles, or constrained Delaunay
+   triangles when it has holes), clips each cell edge (the
    pieces cut further) to each part (Cyrus–Beck), and Green's theorem sums the clipped
    edges, the parts of the feature's boundary between where the cell's boundary enters and
    leaves it, and the feature's whole boundary when its first vertex lies in the cell. Ties
@@ -61,6 +63,7 @@ from guotu.domain.clipping import (
     pair_moments,
     polygonal,
     ring_arrays,
+    ring_subset,
     unique_sorted,
 )
 from guotu.domain.clipping_jit import HAVE_NUMBA, clip_rings_convex
@@ -238,7 +241,7 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
         source[block >= 0] = n_zones + n_pieces + block[block >= 0]
         source[single] = n_zones + one_piece[todo[single]]
         c_geom, c_planar, c_ell, c_done = _convex_intersections(feats, zones, g_f[todo], source,
-                                                                zones.crs)
+                                                                zones.crs, (f_used, f_rings))
         done = todo[c_done]
         g_geom[done] = c_geom[c_done]
         planar[done] = c_planar[c_done]
@@ -326,41 +329,45 @@ def _kernel_areas(feats: ObjArray, fb: FloatArray, zones: ZoneIndex, prep: _Prep
 
 
 def _convex_intersections(feats: ObjArray, zones: ZoneIndex, f: IntArray, source: IntArray,
-                          crs: CRS) -> tuple[ObjArray, FloatArray, FloatArray, BoolArray]:
+                          crs: CRS, known: tuple[npt.NDArray[np.integer], _Rings] | None = None
+                          ) -> tuple[ObjArray, FloatArray, FloatArray, BoolArray]:
     """Intersections of features ``f`` with zone sources ``source`` (see :class:`ZoneIndex`)
     by the compiled Sutherland–Hodgman clipping (:func:`clip_rings_convex`) of the source's
     rings to the feature, for convex features (Polygons without holes): geometries, planar
     and ellipsoidal areas, and whether each was done — else the caller asks GEOS (the result
     was not one valid polygon without holes, the feature is not convex or too big for the
-    moment formula, or numba is missing)."""
+    moment formula, or numba is missing). ``known``: sorted feature positions holding all of
+    ``f`` and their :func:`ring_arrays`, when the caller has read them already."""
     n = len(f)
     geoms = np.empty(n, dtype=object)
     planar, ell = np.zeros(n), np.zeros(n)
     done = np.zeros(n, dtype=bool)
     if not n or not HAVE_NUMBA or _transverse_mercator(crs) is None:
         return geoms, planar, ell, done
-    fr = ring_arrays(feats[f])
+    # Each feature once (one may meet several zones), its exterior ring normalized.
+    u, inv = unique_sorted(f)
+    fr = ring_arrays(feats[u]) if known is None else ring_subset(
+        known[1], np.searchsorted(known[0], u))
     ext, c_xy, c_counts, reflex = ccw_exteriors(fr)
-    one_ring = np.bincount(fr.ring_geom, minlength=n) == 1
-    ok = np.zeros(n, dtype=bool)
-    ok[fr.ring_geom[ext[~reflex & (c_counts >= 3)]]] = True
-    ok &= one_ring
-    fb = shapely.bounds(feats[f])
-    ok &= np.maximum(fb[:, 2] - fb[:, 0], fb[:, 3] - fb[:, 1]) <= SCALE_FACTOR_MAX_RING_EXTENT_M
-    rows = np.flatnonzero(ok)
+    ok_u = np.zeros(len(u), dtype=bool)
+    ok_u[fr.ring_geom[ext[~reflex & (c_counts >= 3)]]] = True
+    ok_u &= np.bincount(fr.ring_geom, minlength=len(u)) == 1
+    ub = shapely.bounds(feats[u])
+    ok_u &= np.maximum(ub[:, 2] - ub[:, 0], ub[:, 3] - ub[:, 1]) <= SCALE_FACTOR_MAX_RING_EXTENT_M
+    rows = np.flatnonzero(ok_u[inv])
     if not len(rows):
         return geoms, planar, ell, done
-    origin = np.asarray(fb[rows, :2], dtype=np.float64)
+    origin = np.asarray(ub[inv[rows], :2], dtype=np.float64)
     # The clip rings of the chosen rows, in row order, relative to their origin.
-    ring_of_geom = np.full(n, -1, dtype=np.intp)
+    ring_of_geom = np.full(len(u), -1, dtype=np.intp)
     ring_of_geom[fr.ring_geom[ext]] = np.arange(len(ext))
-    r_ids = ring_of_geom[rows]
+    r_ids = ring_of_geom[inv[rows]]
     c_begin = np.cumsum(c_counts) - c_counts
     cc = c_counts[r_ids]
     c_rows = np.repeat(c_begin[r_ids] - (np.cumsum(cc) - cc), cc) + np.arange(int(cc.sum()))
     c_off = np.concatenate([[0], np.cumsum(cc)]).astype(np.int64)
     c_loc = c_xy[c_rows] - np.repeat(origin, cc, axis=0)
-    tiny = _NOISE_SHARE * shapely.area(feats[f[rows]])
+    tiny = _NOISE_SHARE * shapely.area(feats[u])[inv[rows]]
     status, xy, start, m = clip_rings_convex(
         c_loc, c_off, np.ascontiguousarray(origin[:, 0]), np.ascontiguousarray(origin[:, 1]),
         source[rows].astype(np.int64), zones.src_first, zones.src_count, zones.ring_start,

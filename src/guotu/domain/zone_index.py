@@ -164,7 +164,8 @@ def _zone_blocks(zones: ObjArray, ok: IntArray) -> tuple[FloatArray, FloatArray,
     block of the core holding its lower-left corner, and clipping that block to the box gives
     the same region as clipping the zone. b is chosen so that a core holds about
     ``_BLOCK_VERTICES`` boundary vertices (at least ``_BLOCK_MIN_SIZE_M``); a block then has
-    a few thousand at most, and the blocks together about twice the zone's vertices. They are
+    a few thousand at most, and the blocks together two to three times the zone's vertices
+    (three when the boundary is very dense and the cores stay at their minimum). They are
     cut from halves of the grid in turn, so a zone is read O(log blocks) times, not once per
     block."""
     n = len(zones)
