@@ -21,6 +21,7 @@ from guotu.domain.area import (
     ellipsoidal_area_m2,
 )
 from guotu.domain.clipping_jit import (
+    EDGE_SHARE,
     HAVE_NUMBA,
     ccw_open_rings,
     clip_pairs,
@@ -447,7 +448,7 @@ def _clip_moments(verts: FloatArray, piece: IntArray, origin: FloatArray, zones:
     # centroid of a convex part leaves at least 4/9 of it on each side, so it is never on
     # the piece's boundary when the answer is 0 or the whole part.
     share = out[:, 0] / np.where(area > 0, area, 1.0)
-    edge = np.flatnonzero((np.abs(share) < 1e-12) | (np.abs(share - 1.0) < 1e-12))
+    edge = np.flatnonzero((np.abs(share) < EDGE_SHARE) | (np.abs(share - 1.0) < EDGE_SHARE))
     if len(edge):
         cx = vx[edge].mean(axis=1) + origin[edge, 0]
         cy = vy[edge].mean(axis=1) + origin[edge, 1]

@@ -32,10 +32,14 @@ except ImportError:  # pragma: no cover
     def njit(*_a: Any, **_k: Any) -> Any:  # type: ignore[no-redef]
         return lambda f: f
 
-__all__ = ["HAVE_NUMBA", "ccw_open_rings", "clip_pairs", "clip_rings_convex", "ear_clip",
-           "ring_moments"]
+__all__ = ["EDGE_SHARE", "HAVE_NUMBA", "ccw_open_rings", "clip_pairs", "clip_rings_convex",
+           "ear_clip", "ring_moments"]
 
 FloatArray = npt.NDArray[np.float64]
+
+#: A part's clipped share within this of 0 or 1 is decided by the part's centroid (both
+#: kernels): rounding cannot be told from a true 0 or whole there. Real slivers lie above it.
+EDGE_SHARE = 1e-12
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -210,7 +214,7 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
             share = acc[0] / area if area > 0 else 0.0
         # 0 or the whole part: the part's centroid (strictly inside it, and off the cell's
         # boundary in these cases) decides.
-        if abs(share) < 1e-12 or abs(share - 1.0) < 1e-12:
+        if abs(share) < EDGE_SHARE or abs(share - 1.0) < EDGE_SHARE:
             cx = 0.0
             cy = 0.0
             for j in range(k):
