@@ -42,8 +42,8 @@ def _pairs(feats: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def _compare(feats: np.ndarray, zones: np.ndarray) -> None:
     f, c, origin, index = _pairs(feats, zones)
-    jit = pair_moments(feats, f, c, origin, index, index.cells, compiled=True)
-    ref = pair_moments(feats, f, c, origin, index, index.cells, compiled=False)
+    jit = pair_moments(feats, f, c, origin, index, index.cells, compiled=True)[0]
+    ref = pair_moments(feats, f, c, origin, index, index.cells, compiled=False)[0]
     np.testing.assert_allclose(jit, ref, rtol=1e-9, atol=1e-7)
 
 
@@ -102,14 +102,22 @@ def test_area_only_overlay_equals_geometry_path_with_the_compiled_kernel() -> No
 
 
 @settings(max_examples=40, deadline=None)
-@given(kinds=st.lists(st.sampled_from(["box", "holed", "multi", "empty"]), min_size=1,
-                      max_size=12))
+@given(kinds=st.lists(st.sampled_from(["box", "holed", "multi", "empty", "touching", "repeated",
+                                       "multi_touching"]), min_size=1, max_size=12))
 def test_ring_arrays_equal_to_ragged_array(kinds: list[str]) -> None:
     shapes = {"box": shapely.box(0, 0, 1, 2),
               "holed": shapely.Polygon([(0, 0), (5, 0), (5, 5), (0, 5)],
                                        [[(1, 1), (2, 1), (2, 2), (1, 1)]]),
               "multi": shapely.MultiPolygon([shapely.box(6, 6, 7, 7), shapely.box(8, 8, 9, 9)]),
-              "empty": shapely.Polygon()}
+              "empty": shapely.Polygon(),
+              # a hole through the exterior's first vertex; a first vertex repeated; two
+              # polygons meeting at the first one's first vertex: all read as ragged
+              "touching": shapely.Polygon([(0, 0), (5, 0), (5, 5), (0, 5)],
+                                          [[(0, 0), (2, 1), (1, 2), (0, 0)]]),
+              "repeated": shapely.Polygon([(0, 0), (0, 0), (4, 0), (4, 4), (0, 0)]),
+              "multi_touching": shapely.MultiPolygon([
+                  shapely.Polygon([(0, 0), (2, 0), (2, 2), (0, 0)]),
+                  shapely.Polygon([(2, 2), (0, 0), (0, 2), (2, 2)])])}
     geoms = arr(*[shapes[k] for k in kinds])
     got, want = ring_arrays(geoms), _ragged(geoms)
     for name in ("xy", "start", "ring_poly", "ring_geom", "exterior", "poly_geom",

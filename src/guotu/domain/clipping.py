@@ -26,7 +26,9 @@ from guotu.domain.clipping_jit import (
     ccw_open_rings,
     clip_pairs,
     ear_clip,
+    one_ring_runs,
     ring_moments,
+    tm_moment_areas,
 )
 from guotu.domain.crs import to_geographic
 
@@ -147,68 +149,58 @@ def _ragged(geoms: ObjArray) -> _Rings:
                   poly_start=poly_off)
 
 
-def _single_rings(geoms: ObjArray) -> _Rings:
-    """:func:`ring_arrays` of non-empty Polygons without holes: one ring each, read with one
-    ``get_coordinates`` call (``to_ragged_array`` costs several times more)."""
-    xy, idx = shapely.get_coordinates(geoms, return_index=True)
-    n = len(geoms)
-    counts = np.bincount(idx, minlength=n)
-    one = np.arange(n, dtype=np.intp)
-    return _Rings(xy=np.asarray(xy, dtype=np.float64), start=np.concatenate(
-        [[0], np.cumsum(counts)]).astype(np.intp), ring_poly=one, ring_geom=one,
-        exterior=np.ones(n, dtype=bool), poly_geom=one,
-        poly_start=np.arange(n + 1, dtype=np.intp))
-
-
-def _merge_rings(n: int, parts: list[tuple[npt.NDArray[np.intp], _Rings]]) -> _Rings:
-    """Ring arrays of geometries computed in subsets (each with the subset's geometry
-    positions), renumbered in geometry order, as one :func:`_ragged` call would give."""
-    poly_g = np.concatenate([g[r.poly_geom] for g, r in parts])
-    poly_local = np.concatenate([np.arange(len(r.poly_geom)) for _g, r in parts])
-    order = np.lexsort((poly_local, poly_g))
-    new_poly = np.empty(len(order), dtype=np.intp)
-    new_poly[order] = np.arange(len(order))
-    base = np.cumsum([0] + [len(r.poly_geom) for _g, r in parts])
-    ring_new_poly = np.concatenate([new_poly[b + r.ring_poly]
-                                    for b, (_g, r) in zip(base, parts, strict=False)])
-    ring_local = np.concatenate([np.arange(len(r.ring_poly)) for _g, r in parts])
-    ring_order = np.lexsort((ring_local, ring_new_poly))
-    xy_base = np.cumsum([0] + [len(r.xy) for _g, r in parts])
-    src_start = np.concatenate([r.start[:-1] + b
-                                for b, (_g, r) in zip(xy_base, parts, strict=False)])
-    counts = np.concatenate([np.diff(r.start) for _g, r in parts])[ring_order]
-    src = src_start[ring_order]
-    start = np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
-    gather = np.repeat(src - start[:-1], counts) + np.arange(int(start[-1]))
-    xy = np.concatenate([r.xy for _g, r in parts])[gather]
-    ring_poly = ring_new_poly[ring_order]
-    poly_geom = poly_g[order]
-    poly_start = np.concatenate([[0], np.cumsum(np.bincount(ring_poly, minlength=len(order)))
-                                 ]).astype(np.intp)
-    return _Rings(xy=xy, start=start, ring_poly=ring_poly, ring_geom=poly_geom[ring_poly],
-                  exterior=np.arange(len(ring_poly)) == poly_start[ring_poly],
-                  poly_geom=poly_geom, poly_start=poly_start)
-
-
 def ring_arrays(geoms: ObjArray) -> _Rings:
+    """The rings of polygonal geometries in flat arrays (:class:`_Rings`), as
+    ``to_ragged_array`` has them; non-polygonal parts are dropped (:func:`polygonal`).
+
+    The coordinates come from one ``get_coordinates`` call, in the order ``to_ragged_array``
+    gives them; only the geometries that are not one ring (holes, several polygons, empty,
+    or when numba is missing) are read with ``to_ragged_array`` (several times slower), for
+    where their rings start."""
     kinds = shapely.get_type_id(geoms)
     if not np.isin(kinds, [shapely.GeometryType.POLYGON,
                            shapely.GeometryType.MULTIPOLYGON]).all():
         geoms = polygonal(geoms)
-        kinds = shapely.get_type_id(geoms)
-    if not len(geoms):
+    n = len(geoms)
+    if not n:
         z = np.zeros(1, dtype=np.intp)
         e = np.zeros(0, dtype=np.intp)
         return _Rings(np.zeros((0, 2)), z, e, e, np.zeros(0, dtype=bool), e, z)
-    simple = ((kinds == shapely.GeometryType.POLYGON) & ~shapely.is_empty(geoms))
-    simple[simple] = shapely.get_num_interior_rings(geoms[simple]) == 0
-    if simple.all():
-        return _single_rings(geoms)
-    if not simple.any():
-        return _ragged(geoms)
-    s_idx, o_idx = np.flatnonzero(simple), np.flatnonzero(~simple)
-    return _merge_rings(len(geoms), [(s_idx, _single_rings(geoms[s_idx])),
-                                     (o_idx, _ragged(geoms[o_idx]))])
+    xy = np.asarray(shapely.get_coordinates(geoms), dtype=np.float64)
+    counts = shapely.get_num_coordinates(geoms).astype(np.intp)
+    if HAVE_NUMBA:
+        one = one_ring_runs(xy, counts)
+    else:  # pragma: no cover - numba is a dependency
+        one = (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) & (counts > 0)
+        one[one] = shapely.get_num_interior_rings(geoms[one]) == 0
+    other = np.flatnonzero(~one)
+    if not len(other):
+        idx = np.arange(n, dtype=np.intp)
+        return _Rings(xy=xy, start=np.concatenate([[0], np.cumsum(counts)]).astype(np.intp),
+                      ring_poly=idx, ring_geom=idx, exterior=np.ones(n, dtype=bool),
+                      poly_geom=idx, poly_start=np.arange(n + 1, dtype=np.intp))
+    # Polygons per geometry and rings per polygon: one each, except where the ragged
+    # arrays of the others say otherwise; ring lengths likewise.
+    rr = _ragged(geoms[other])
+    n_polys = np.ones(n, dtype=np.intp)
+    n_polys[other] = np.bincount(rr.poly_geom, minlength=len(other))
+    poly_base = np.cumsum(n_polys) - n_polys
+    poly_geom = np.repeat(np.arange(n, dtype=np.intp), n_polys)
+    n_rings = np.ones(len(poly_geom), dtype=np.intp)
+    first = np.searchsorted(rr.poly_geom, np.arange(len(other)))
+    o_poly = poly_base[other[rr.poly_geom]] + np.arange(len(rr.poly_geom)) - first[rr.poly_geom]
+    n_rings[o_poly] = np.diff(rr.poly_start)
+    poly_start = np.concatenate([[0], np.cumsum(n_rings)]).astype(np.intp)
+    lengths = np.empty(int(poly_start[-1]), dtype=np.intp)
+    lengths[poly_start[:-1][one[poly_geom]]] = counts[one]
+    o_ring = (poly_start[o_poly[rr.ring_poly]] + np.arange(len(rr.ring_poly))
+              - rr.poly_start[rr.ring_poly])
+    lengths[o_ring] = np.diff(rr.start)
+    ring_poly = np.repeat(np.arange(len(poly_geom), dtype=np.intp), n_rings)
+    return _Rings(xy=xy, start=np.concatenate([[0], np.cumsum(lengths)]).astype(np.intp),
+                  ring_poly=ring_poly, ring_geom=poly_geom[ring_poly],
+                  exterior=np.arange(len(ring_poly)) == poly_start[ring_poly],
+                  poly_geom=poly_geom, poly_start=poly_start)
 
 
 def ring_subset(r: _Rings, geoms: npt.NDArray[np.intp]) -> _Rings:
@@ -540,19 +532,26 @@ def _clip_batch(lo: int, hi: int, starts: IntArray, counts: IntArray, origin: Fl
 
 
 def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece: IntArray,
-                  origin: FloatArray, zones: ZoneIndex, cells: ObjArray,
-                  *, compiled: bool | None = None,
-                  known: tuple[npt.NDArray[np.integer], _Rings] | None = None) -> FloatArray:
-    """Moments (∬ 1, x, x², y relative to the feature's ``origin``) of feature ∩ piece for
-    each pair; ``origin`` is per feature of ``feats``. ``compiled`` (default: when numba is
-    there) runs the compiled kernel of :mod:`guotu.domain.clipping_jit`, else the numpy one.
-    ``known``: sorted feature positions holding all of ``pair_feature`` and their
-    :func:`ring_arrays`, when the caller has read them already."""
+                 origin: FloatArray, zones: ZoneIndex, cells: ObjArray,
+                 *, compiled: bool | None = None,
+                 known: tuple[npt.NDArray[np.integer], _Rings] | None = None
+                 ) -> tuple[FloatArray, BoolArray]:
+    """Moments (∬ 1, x, x², y relative to the feature's ``origin``) of feature ∩ cell for
+    each pair (``pair_piece``: cells of ``zones``), and whether the zone's own boundary may
+    pass through the feature's interior there (``False``: it certainly does not; the numpy
+    kernel does not tell, and says ``True``). ``origin`` is per feature of ``feats``.
+    ``compiled`` (default: when numba is there) runs the compiled kernel of
+    :mod:`guotu.domain.clipping_jit`, else the numpy one. ``known``: sorted feature
+    positions holding all of ``pair_feature`` and their :func:`ring_arrays`, when the caller
+    has read them already."""
     out = np.zeros((len(pair_feature), 4))
     if not len(pair_feature):
-        return out
+        return out, np.zeros(0, dtype=bool)
     used, inverse = unique_sorted(pair_feature)
-    rings = None if known is None else ring_subset(known[1], np.searchsorted(known[0], used))
+    rings = None
+    if known is not None:  # all of them (positions are sorted and distinct), or a subset
+        rings = known[1] if len(known[0]) == len(used) else ring_subset(
+            known[1], np.searchsorted(known[0], used))
     parts = _convex_parts(feats[used], rings)
     n_parts = np.bincount(parts.owner, minlength=len(used))
     # Expand each pair to (part, piece): parts of one feature are contiguous after sorting.
@@ -563,16 +562,21 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
     part_of = order[np.repeat(first[inverse], reps) + np.arange(len(pair_of))
                     - np.repeat(np.cumsum(reps) - reps, reps)]
     if HAVE_NUMBA if compiled is None else compiled:
+        # The kernel sets a part up once for a run of its pairs: pairs of a feature with
+        # several parts are taken part by part (sums per pair do not depend on this order).
+        if len(pair_of) > len(pair_feature):
+            by_part = np.argsort(part_of, kind="stable")
+            pair_of, part_of = pair_of[by_part], part_of[by_part]
         org = origin[used[parts.owner[part_of]]]
         sizes_all = np.diff(parts.offsets)
-        moments = clip_pairs(parts.xy, parts.offsets.astype(np.int64), part_of.astype(np.int64),
-                             np.asarray(pair_piece, dtype=np.int64)[pair_of],
-                             np.ascontiguousarray(org[:, 0]), np.ascontiguousarray(org[:, 1]),
-                             zones.xy, zones.offsets.astype(np.int64), zones.has_edge,
-                             int(sizes_all.max()) if len(sizes_all) else 1)
+        moments, crossed = clip_pairs(
+            parts.xy, parts.offsets.astype(np.int64), part_of.astype(np.int64),
+            np.asarray(pair_piece, dtype=np.int64)[pair_of], np.ascontiguousarray(org[:, 0]),
+            np.ascontiguousarray(org[:, 1]), zones.xy, zones.offsets.astype(np.int64),
+            zones.has_edge, zones.on_boundary, int(sizes_all.max()) if len(sizes_all) else 1)
         for m in range(4):
             out[:, m] = np.bincount(pair_of, moments[:, m], len(out))
-        return out
+        return out, np.bincount(pair_of, crossed, len(out)) > 0
     sizes = np.diff(parts.offsets)[part_of]
     for k in np.unique(sizes):
         sel = np.flatnonzero(sizes == k)
@@ -582,40 +586,70 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
         moments = _clip_moments(verts, pair_piece[pair_of[sel]], org, zones, cells)
         for m in range(4):
             out[:, m] += np.bincount(pair_of[sel], moments[:, m], len(out))
-    return out
+    return out, np.ones(len(out), dtype=bool)
 
 
-def ellipsoidal_from_moments(moments: FloatArray, origin: FloatArray, crs: CRS) -> FloatArray:
+#: Northing spacing (m) of the footpoint-latitude nodes :func:`ellipsoidal_from_moments`
+#: interpolates between; the nodes are fixed (multiples of it), so a region's area does not
+#: depend on which others share the call. Linear interpolation errs by < 1e-11 rad here.
+_FOOTPOINT_STEP_M = 250.0
+
+
+def _footpoint_table(crs: CRS, false_easting: float, northing: FloatArray
+                     ) -> tuple[float, FloatArray]:
+    """First node and latitudes (radians, by PROJ) of the footpoint nodes that span
+    ``northing``: the latitude on the central meridian at each node's northing."""
+    lo = np.floor(float(northing.min()) / _FOOTPOINT_STEP_M) - 1.0
+    hi = np.ceil(float(northing.max()) / _FOOTPOINT_STEP_M) + 1.0
+    nodes = np.arange(lo, hi + 1.0) * _FOOTPOINT_STEP_M
+    _lon, lat = to_geographic(crs).transform(np.full(len(nodes), false_easting), nodes)
+    return float(nodes[0]), np.radians(np.asarray(lat, dtype=np.float64))
+
+
+def ellipsoidal_from_moments(moments: FloatArray, origin: FloatArray, crs: CRS,
+                             *, compiled: bool | None = None) -> FloatArray:
     """Ellipsoidal area ∬ k⁻² dA from planar moments, as in
     :func:`guotu.domain.area._scale_factor_ring_areas` (second-order expansion of k⁻² about
-    the region's centroid, radii at the footpoint latitude of its northing)."""
+    the region's centroid, radii at the footpoint latitude of its northing, from fixed
+    nodes). ``compiled`` (default: when numba is there) as for :func:`pair_moments`."""
     tm = _transverse_mercator(crs)
     if tm is None:  # pragma: no cover - the caller sends these pairs to GEOS
         raise ValueError("not a Transverse Mercator CRS")
-    area0, m1, m2, my = moments.T
-    out = np.zeros(len(area0))
-    ok = area0 > 0
+    moments = np.ascontiguousarray(moments, dtype=np.float64)
+    out = np.zeros(len(moments))
+    ok = moments[:, 0] > 0
     if not ok.any():
         return out
-    area0, m1, m2, my, org = area0[ok], m1[ok], m2[ok], my[ok], origin[ok]
+    n0, table = _footpoint_table(crs, tm.false_easting_m,
+                                 origin[ok, 1] + moments[ok, 3] / moments[ok, 0])
+    ell, k0 = tm.ellipsoid, tm.scale_factor
+    if HAVE_NUMBA if compiled is None else compiled:
+        return tm_moment_areas(moments, np.ascontiguousarray(origin[:, 0], dtype=np.float64),
+                               np.ascontiguousarray(origin[:, 1], dtype=np.float64), n0,
+                               _FOOTPOINT_STEP_M, table, tm.false_easting_m, k0, ell.a_m,
+                               ell.e2)
+    area0, m1, m2, my = moments[ok].T
+    org = origin[ok]
     cdx, cdy = m1 / area0, my / area0
     m2c = m2 - cdx * m1
-    _lon, lat = to_geographic(crs).transform(np.full(len(cdy), tm.false_easting_m),
-                                             org[:, 1] + cdy)
-    ell, k0 = tm.ellipsoid, tm.scale_factor
-    sin_lat = np.sin(np.radians(np.asarray(lat, dtype=np.float64)))
+    t = (org[:, 1] + cdy - n0) / _FOOTPOINT_STEP_M
+    j = np.clip(np.floor(t).astype(np.int64), 0, len(table) - 2)
+    lat = table[j] + (t - j) * (table[j + 1] - table[j])
+    sin_lat = np.sin(lat)
     w = 1.0 - ell.e2 * sin_lat * sin_lat
     nu = ell.a_m / np.sqrt(w)
-    rho = ell.a_m * (1.0 - ell.e2) / w**1.5
+    rho = ell.a_m * (1.0 - ell.e2) / (w * np.sqrt(w))
     eta2 = nu / rho - 1.0
     x = (org[:, 0] + cdx - tm.false_easting_m) / k0
     c2 = 1.0 / (2.0 * rho * nu)
     c4 = (1.0 + 4.0 * eta2) / (24.0 * rho * rho * nu * nu)
-    m = 1.0 + c2 * x * x + c4 * x**4
-    dm = 2.0 * c2 * x + 4.0 * c4 * x**3
-    ddm = 2.0 * c2 + 12.0 * c4 * x * x
-    g2 = 3.0 * m**-4.0 * dm * dm - m**-3.0 * ddm
-    out[ok] = np.abs(m**-2.0 * area0 + g2 * m2c / (k0 * k0)) / (k0 * k0)
+    x2 = x * x
+    m = 1.0 + c2 * x2 + c4 * x2 * x2
+    dm = 2.0 * c2 * x + 4.0 * c4 * x2 * x
+    ddm = 2.0 * c2 + 12.0 * c4 * x2
+    g0 = 1.0 / (m * m)  # (k0/k)² and half its second derivative in x
+    g2 = 3.0 * g0 * g0 * dm * dm - g0 / m * ddm
+    out[ok] = np.abs(g0 * area0 + g2 * m2c / (k0 * k0)) / (k0 * k0)
     return out
 
 

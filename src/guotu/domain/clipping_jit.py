@@ -14,6 +14,10 @@
 * :func:`ring_moments`, :func:`ccw_open_rings`, :func:`ear_clip`: moments of rings,
   normalized exterior rings and the triangles of simple rings; each has a numpy (or GEOS)
   counterpart the tests compare it with.
+* :func:`one_ring_runs`: which polygonal geometries are one closed ring (read from their
+  coordinates alone, for :func:`guotu.domain.clipping.ring_arrays`).
+* :func:`tm_moment_areas`: ellipsoidal areas from planar moments in a Transverse Mercator
+  CRS (the formula of :func:`guotu.domain.clipping.ellipsoidal_from_moments`).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ except ImportError:  # pragma: no cover
         return lambda f: f
 
 __all__ = ["EDGE_SHARE", "HAVE_NUMBA", "ccw_open_rings", "clip_pairs", "clip_rings_convex",
-           "ear_clip", "ring_moments"]
+           "ear_clip", "one_ring_runs", "ring_moments", "tm_moment_areas"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -76,15 +80,26 @@ def _inside_parity(px: float, py: float, cell_xy: FloatArray, has_edge: Any, c0:
 @njit(cache=True, nogil=True)
 def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: Any,
                pair_ox: FloatArray, pair_oy: FloatArray, cell_xy: FloatArray, cell_off: Any,
-               has_edge: Any, max_k: int) -> FloatArray:  # pragma: no cover - compiled
-    """Moments (∬ 1, x, x², y relative to the pair's origin) of part ∩ cell for each pair.
+               has_edge: Any, on_boundary: Any, max_k: int
+               ) -> tuple[FloatArray, Any]:  # pragma: no cover - compiled
+    """Moments (∬ 1, x, x², y relative to the pair's origin) of part ∩ cell for each pair,
+    and whether an edge of the zone's own boundary (``on_boundary[r]``; not a cut between
+    pieces or cells) meets the part in a segment of positive length (``False``: none passes
+    through the part's interior).
 
     ``part_xy[part_off[p]:part_off[p + 1]]`` are part p's vertices (absolute, open,
     counter-clockwise, convex); ``cell_xy[cell_off[c]:cell_off[c + 1]]`` cell c's closed rings
-    (``has_edge[r]``: vertex r starts an edge).
+    (``has_edge[r]``: vertex r starts an edge). Pairs of one part should come together: the
+    part's edges and sums are set up once for a run of pairs.
     """
     n = pair_part.shape[0]
     out = np.zeros((n, 4))
+    crossed = np.zeros(n, dtype=np.bool_)
+    last_p = -1
+    last_ox = 0.0
+    last_oy = 0.0
+    k = 0
+    bx0 = bx1 = by0 = by1 = 0.0
     vx = np.empty(max_k)
     vy = np.empty(max_k)
     nx = np.empty(max_k)
@@ -99,36 +114,42 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
         c = pair_cell[i]
         ox = pair_ox[i]
         oy = pair_oy[i]
-        p0 = part_off[p]
-        k = part_off[p + 1] - p0
-        for j in range(k):
-            vx[j] = part_xy[p0 + j, 0] - ox
-            vy[j] = part_xy[p0 + j, 1] - oy
-        whole[:] = 0.0
-        bx0 = vx[0]
-        bx1 = vx[0]
-        by0 = vy[0]
-        by1 = vy[0]
-        for j in range(k):
-            jn = j + 1 if j + 1 < k else 0
-            ex = vx[jn] - vx[j]
-            ey = vy[jn] - vy[j]
-            nx[j] = -ey
-            ny[j] = ex
-            dist[j] = nx[j] * vx[j] + ny[j] * vy[j]
-            tie[j] = (nx[j] < 0) or (nx[j] == 0 and ny[j] < 0)
-            g[j, :] = whole  # cumulative Green's sums before edge j
-            _tri(vx[j], vy[j], vx[jn], vy[jn], whole, 1.0)
-            bx0 = min(bx0, vx[j])
-            bx1 = max(bx1, vx[j])
-            by0 = min(by0, vy[j])
-            by1 = max(by1, vy[j])
+        if p != last_p or ox != last_ox or oy != last_oy:
+            last_p = p
+            last_ox = ox
+            last_oy = oy
+            p0 = part_off[p]
+            k = part_off[p + 1] - p0
+            for j in range(k):
+                vx[j] = part_xy[p0 + j, 0] - ox
+                vy[j] = part_xy[p0 + j, 1] - oy
+            whole[:] = 0.0
+            bx0 = vx[0]
+            bx1 = vx[0]
+            by0 = vy[0]
+            by1 = vy[0]
+            for j in range(k):
+                jn = j + 1 if j + 1 < k else 0
+                ex = vx[jn] - vx[j]
+                ey = vy[jn] - vy[j]
+                nx[j] = -ey
+                ny[j] = ex
+                dist[j] = nx[j] * vx[j] + ny[j] * vy[j]
+                tie[j] = (nx[j] < 0) or (nx[j] == 0 and ny[j] < 0)
+                g[j, :] = whole  # cumulative Green's sums before edge j
+                _tri(vx[j], vy[j], vx[jn], vy[jn], whole, 1.0)
+                bx0 = min(bx0, vx[j])
+                bx1 = max(bx1, vx[j])
+                by0 = min(by0, vy[j])
+                by1 = max(by1, vy[j])
         acc[:] = 0.0
         c0 = cell_off[c]
         c1 = cell_off[c + 1]
-        if _inside_parity(vx[0], vy[0], cell_xy, has_edge, c0, c1, ox, oy):
-            for m in range(4):
-                acc[m] += whole[m]
+        # One pass over the cell's edges: the crossing parity of a ray from the part's first
+        # vertex towards +x (as _inside_parity), and each edge near the part clipped to it.
+        px = vx[0]
+        py = vy[0]
+        hits = 0
         for r in range(c0, c1):
             if not has_edge[r]:
                 continue
@@ -136,6 +157,10 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
             ya = cell_xy[r, 1] - oy
             xb = cell_xy[r + 1, 0] - ox
             yb = cell_xy[r + 1, 1] - oy
+            if (ya > py) != (yb > py):
+                dy = yb - ya
+                if ((xb - xa) * (py - ya) - dy * (px - xa)) * dy > 0:
+                    hits += 1
             if max(xa, xb) < bx0 or min(xa, xb) > bx1 or max(ya, yb) < by0 or min(ya, yb) > by1:
                 continue
             all_a = True
@@ -173,6 +198,8 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
                 continue
             if all_a and all_b:
                 _tri(xa, ya, xb, yb, acc, 1.0)
+                if on_boundary[r]:
+                    crossed[i] = True
                 continue
             if k_in >= 0:
                 t_enter = max(best_in, 0.0)
@@ -180,6 +207,8 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
                 t_exit = min(best_out, 1.0)
             if t_enter > t_exit:
                 continue
+            if t_enter < t_exit and on_boundary[r]:
+                crossed[i] = True
             dx = xb - xa
             dy = yb - ya
             px_in = xa + t_enter * dx
@@ -199,6 +228,9 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
                 for m in range(4):
                     acc[m] -= g[k_out, m]
                 _tri(vx[k_out], vy[k_out], px_out, py_out, acc, -1.0)
+        if hits % 2 == 1:  # the first vertex is inside the cell: the whole part counts
+            for m in range(4):
+                acc[m] += whole[m]
         # A crossing within rounding of the first vertex may count the whole part once too
         # often or too few: the true area lies in [0, part area].
         area = whole[0]
@@ -225,7 +257,7 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
                 acc[m] = whole[m] if inside else 0.0
         for m in range(4):
             out[i, m] = acc[m]
-    return out
+    return out, crossed
 
 
 @njit(cache=True, nogil=True)
@@ -317,6 +349,71 @@ def ear_clip(xy: FloatArray, start: Any, count: Any) -> tuple[FloatArray, Any, A
             owner[m] = i
             m += 1
     return tri[:3 * m], owner[:m], ok
+
+
+@njit(cache=True, nogil=True)
+def one_ring_runs(xy: FloatArray, counts: Any) -> Any:  # pragma: no cover - compiled
+    """Whether the coordinates of each polygonal geometry (``counts[g]`` of them, in turn,
+    as ``get_coordinates`` gives them) are one closed ring: at least 4, the last equal to
+    the first and no other equal to it. A Polygon with holes or a MultiPolygon ends with a
+    ring that starts elsewhere, or passes the first point again where its first ring
+    closes. False is the safe answer (the caller then reads the rings the slow way), so a
+    ring that repeats its first vertex is simply not taken."""
+    n = counts.shape[0]
+    out = np.zeros(n, dtype=np.bool_)
+    a = 0
+    for g in range(n):
+        c = counts[g]
+        b = a + c - 1
+        if c >= 4 and xy[b, 0] == xy[a, 0] and xy[b, 1] == xy[a, 1]:
+            ok = True
+            for e in range(a + 1, b):
+                if xy[e, 0] == xy[a, 0] and xy[e, 1] == xy[a, 1]:
+                    ok = False
+                    break
+            out[g] = ok
+        a += c
+    return out
+
+
+@njit(cache=True, nogil=True)
+def tm_moment_areas(moments: FloatArray, ox: FloatArray, oy: FloatArray, n0: float,
+                    step: float, table_lat: FloatArray, false_easting: float, k0: float,
+                    a: float, e2: float) -> FloatArray:  # pragma: no cover - compiled
+    """Ellipsoidal area ∬ k⁻² dA of each region from its planar moments (∬ 1, x, x², y
+    relative to (``ox``, ``oy``)): k⁻² expanded to second order about the region's centroid,
+    radii at the footpoint latitude of the centroid's northing, interpolated linearly in
+    ``table_lat`` (radians at northings n0, n0 + step, …). The same arithmetic, in the same
+    order, as the numpy fallback of :func:`~guotu.domain.clipping.ellipsoidal_from_moments`."""
+    n = moments.shape[0]
+    out = np.zeros(n)
+    last = table_lat.shape[0] - 2
+    for i in range(n):
+        area0 = moments[i, 0]
+        if not area0 > 0:
+            continue
+        cdx = moments[i, 1] / area0
+        cdy = moments[i, 3] / area0
+        m2c = moments[i, 2] - cdx * moments[i, 1]
+        t = (oy[i] + cdy - n0) / step
+        j = min(max(int(np.floor(t)), 0), last)
+        lat = table_lat[j] + (t - j) * (table_lat[j + 1] - table_lat[j])
+        sin_lat = np.sin(lat)
+        w = 1.0 - e2 * sin_lat * sin_lat
+        nu = a / np.sqrt(w)
+        rho = a * (1.0 - e2) / (w * np.sqrt(w))
+        eta2 = nu / rho - 1.0
+        x = (ox[i] + cdx - false_easting) / k0
+        c2 = 1.0 / (2.0 * rho * nu)
+        c4 = (1.0 + 4.0 * eta2) / (24.0 * rho * rho * nu * nu)
+        x2 = x * x
+        m = 1.0 + c2 * x2 + c4 * x2 * x2
+        dm = 2.0 * c2 * x + 4.0 * c4 * x2 * x
+        ddm = 2.0 * c2 + 12.0 * c4 * x2
+        g0 = 1.0 / (m * m)  # (k0/k)² and half its second derivative in x
+        g2 = 3.0 * g0 * g0 * dm * dm - g0 / m * ddm
+        out[i] = abs(g0 * area0 + g2 * m2c / (k0 * k0)) / (k0 * k0)
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -53,13 +53,13 @@ from pyproj import CRS
 from guotu.domain.area import (
     SCALE_FACTOR_MAX_RING_EXTENT_M,
     _transverse_mercator,
-    ellipsoidal_area_m2,
 )
 from guotu.domain.clipping import (
     _Rings,
     ccw_exteriors,
     ellipsoidal_from_moments,
     feature_areas,
+    geometry_moments,
     pair_moments,
     polygonal,
     ring_arrays,
@@ -89,6 +89,9 @@ PARALLEL_MIN_FEATURES = 4_000
 #: Intersections smaller than this share of the feature's planar area are rounding noise of
 #: touching boundaries, not overlaps.
 _NOISE_SHARE = 1e-11
+#: The area-only path takes the kernel's area of a (feature, zone) pair as the whole feature
+#: (or zone) within this share of it; then it decides whether the feature is within.
+_SAME_AREA = 1e-9
 
 _RELATIONS = np.array(["within", "contains", "overlaps"])
 _WITHIN, _CONTAINS, _OVERLAPS = 0, 1, 2
@@ -164,7 +167,32 @@ def _group(keys: IntArray) -> tuple[IntArray, npt.NDArray[np.intp]]:
 def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: float,
                    geometry: bool, prep: _Prepared) -> _Chunk:
     """:func:`overlay` of ``feats`` (positions start at ``base``), with the prepared
-    geometries ``prep`` of this thread."""
+    geometries ``prep`` of this thread. The area-only path sends the features the moment
+    formula cannot take (too big, or a CRS that is not Transverse Mercator) to the geometry
+    path and drops their geometries."""
+    if geometry:
+        return _geometry_chunk(feats, base, zones, min_area_m2, prep)
+    use = _usable(feats)
+    fb = shapely.bounds(feats)
+    if _transverse_mercator(zones.crs) is None:
+        use[:] = False
+    else:
+        use &= np.maximum(fb[:, 2] - fb[:, 0], fb[:, 3] - fb[:, 1]) <= \
+            SCALE_FACTOR_MAX_RING_EXTENT_M
+    if use.all():
+        return _area_chunk(feats, fb, base, zones, min_area_m2, prep, np.arange(len(feats)))
+    rest = feats.copy()
+    rest[use] = None
+    parts = [_area_chunk(feats, fb, base, zones, min_area_m2, prep, np.flatnonzero(use)),
+             _geometry_chunk(rest, base, zones, min_area_m2, prep)]
+    return _Chunk(**{f: np.concatenate([getattr(c, f) for c in parts])
+                     for f in ("left", "right", "relation", "area_m2", "planar_area_m2",
+                               "feature_area_m2")}, geometry=None)
+
+
+def _geometry_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: float,
+                    prep: _Prepared) -> _Chunk:
+    """The geometry path of :func:`_overlay_chunk`."""
     nz = np.int64(max(len(zones), 1))
     usable = np.flatnonzero(_usable(feats))
     q_f, q_p = zones.tree.query(feats[usable])
@@ -194,8 +222,7 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     within[cut] = shapely.covers(prep.zones[g_z[cut]], feats[g_f[cut]])
     # 2. The other pairs: drop the disjoint ones; a piece covered by the feature counts whole.
     rest = np.flatnonzero(~within[g_of])
-    if geometry:  # the area kernel gives 0 for a disjoint pair, GEOS would build an empty
-        rest = rest[shapely.intersects(prep.pieces[pi[rest]], feats[fi[rest]])]
+    rest = rest[shapely.intersects(prep.pieces[pi[rest]], feats[fi[rest]])]
     r_box, rp_box = f_box[rest], pb[rest]
     maybe = np.flatnonzero((rp_box[:, 0] >= r_box[:, 0]) & (rp_box[:, 1] >= r_box[:, 1])
                            & (rp_box[:, 2] <= r_box[:, 2]) & (rp_box[:, 3] <= r_box[:, 3]))
@@ -221,45 +248,39 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     relation[(n_whole == zones.pieces_per_zone[g_z]) & ~within] = _CONTAINS
     relation[within] = _WITHIN
     n_cross = np.bincount(g_of[crossing], minlength=n_g)
-    g_geom: ObjArray | None = None
-    if geometry:
-        # The intersections by GEOS, their areas from their own rings.
-        g_geom = np.empty(n_g, dtype=object)
-        g_geom[within] = feats[g_f[within]]
-        cont = relation == _CONTAINS
-        g_geom[cont] = zones.zones[g_z[cont]]
-        # The rest: a convex feature is clipped (compiled) against the one piece it crosses,
-        # or the block holding its box, or the whole zone; GEOS does what that leaves.
-        todo = np.flatnonzero((relation == _OVERLAPS) & ((n_cross > 0) | (n_whole > 0)))
-        single = (n_cross[todo] == 1) & (n_whole[todo] == 0)
-        one_piece = np.zeros(n_g, dtype=np.int64)
-        one_piece[g_of[crossing]] = pi[crossing]
-        t_z = g_z[todo]
-        source = t_z.copy()
-        block = _block_of(zones, t_z, fb[g_f[todo]])
-        n_zones, n_pieces = len(zones.zones), len(zones.pieces)
-        source[block >= 0] = n_zones + n_pieces + block[block >= 0]
-        source[single] = n_zones + one_piece[todo[single]]
-        c_geom, c_planar, c_ell, c_done = _convex_intersections(feats, zones, g_f[todo], source,
-                                                                zones.crs, (f_used, f_rings))
-        done = todo[c_done]
-        g_geom[done] = c_geom[c_done]
-        planar[done] = c_planar[c_done]
-        ell[done] = c_ell[c_done]
-        left = todo[~c_done]
-        inter = _intersections(feats, zones, g_f[left], g_z[left], left, g_of[crossing],
-                               pi[crossing], n_whole)
-        g_geom[left] = inter
-        planar[left] = shapely.area(inter)
-        ell[left] = _polygonal_areas(inter, zones.crs)
-    else:
-        _kernel_areas(feats, fb, zones, prep, fi, pi, g_f, g_of, crossing, ell, planar,
-                      (f_used, f_rings))
+    # The intersections by GEOS, their areas from their own rings.
+    g_geom = np.empty(n_g, dtype=object)
+    g_geom[within] = feats[g_f[within]]
+    cont = relation == _CONTAINS
+    g_geom[cont] = zones.zones[g_z[cont]]
+    # The rest: a convex feature is clipped (compiled) against the one piece it crosses,
+    # or the block holding its box, or the whole zone; GEOS does what that leaves.
+    todo = np.flatnonzero((relation == _OVERLAPS) & ((n_cross > 0) | (n_whole > 0)))
+    single = (n_cross[todo] == 1) & (n_whole[todo] == 0)
+    one_piece = np.zeros(n_g, dtype=np.int64)
+    one_piece[g_of[crossing]] = pi[crossing]
+    t_z = g_z[todo]
+    source = t_z.copy()
+    block = _block_of(zones, t_z, fb[g_f[todo]])
+    n_zones, n_pieces = len(zones.zones), len(zones.pieces)
+    source[block >= 0] = n_zones + n_pieces + block[block >= 0]
+    source[single] = n_zones + one_piece[todo[single]]
+    c_geom, c_planar, c_ell, c_done = _convex_intersections(feats, zones, g_f[todo], source,
+                                                            zones.crs, (f_used, f_rings))
+    done = todo[c_done]
+    g_geom[done] = c_geom[c_done]
+    planar[done] = c_planar[c_done]
+    ell[done] = c_ell[c_done]
+    left = todo[~c_done]
+    inter = _intersections(feats, zones, g_f[left], g_z[left], left, g_of[crossing],
+                           pi[crossing], n_whole)
+    g_geom[left] = inter
+    planar[left] = shapely.area(inter)
+    ell[left] = _polygonal_areas(inter, zones.crs)
     keep = np.flatnonzero((ell > min_area_m2) & (planar > _NOISE_SHARE * f_planar[g_f]))
-    geoms = None if g_geom is None else g_geom[keep]
     return _Chunk(left=(g_f[keep] + base).astype(np.int64), right=g_z[keep].astype(np.int64),
                   relation=relation[keep], area_m2=ell[keep], planar_area_m2=planar[keep],
-                  feature_area_m2=f_ell[g_f[keep]], geometry=geoms)
+                  feature_area_m2=f_ell[g_f[keep]], geometry=g_geom[keep])
 
 
 def _polygonal_areas(geoms: ObjArray, crs: CRS) -> FloatArray:
@@ -271,61 +292,62 @@ def _polygonal_areas(geoms: ObjArray, crs: CRS) -> FloatArray:
     return out
 
 
-def _kernel_areas(feats: ObjArray, fb: FloatArray, zones: ZoneIndex, prep: _Prepared,
-                  fi: IntArray, pi: IntArray, g_f: IntArray, g_of: npt.NDArray[np.intp],
-                  crossing: npt.NDArray[np.intp], ell: FloatArray, planar: FloatArray,
-                  known: tuple[npt.NDArray[np.integer], _Rings]) -> None:
-    """Adds the areas of the crossing pairs (feature ``fi``, piece ``pi``) to their groups'
-    ``ell`` and ``planar``: the clipping kernel, or GEOS + the area module for features too
-    big for the moment formula (or CRSs that are not TM). ``known``: the features whose
-    rings have been read, and those rings."""
-    n_g = len(ell)
-    big = (fb[fi[crossing], 2] - fb[fi[crossing], 0] > SCALE_FACTOR_MAX_RING_EXTENT_M) | (
-        fb[fi[crossing], 3] - fb[fi[crossing], 1] > SCALE_FACTOR_MAX_RING_EXTENT_M)
-    if _transverse_mercator(zones.crs) is None:
-        big[:] = True
-    pair_geom: ObjArray | None = None
-    if big.any():
-        pair_geom = shapely.intersection(feats[fi[crossing[big]]], zones.pieces[pi[crossing[big]]])
-    if pair_geom is not None:
-        cb = crossing[big]
-        planar += np.bincount(g_of[cb], shapely.area(pair_geom), n_g)
-        ell += np.bincount(g_of[cb], ellipsoidal_area_m2(pair_geom, zones.crs), n_g)
-    small = crossing[~big]
-    if len(small):
-        origin: FloatArray = np.asarray(fb[:, :2], dtype=np.float64)
-        # The cells of each crossing piece that reach the feature's box, in an order that
-        # depends on the zone's own geometry only (sums then do not depend on input order).
-        sf, sp = fi[small], pi[small]
-        if len(zones.cells) == len(zones.pieces):
-            # Every piece is its own cell (small zones): the pairs are the cell pairs,
-            # already in (feature, zone, rank) order.
-            c_f, c_c, slot = sf, sp, np.arange(len(small))
-        else:
-            u_f = unique_sorted(sf)[0]
-            c_q, c_c = zones.cell_tree.query(feats[u_f])
-            c_f = u_f[c_q]
-            c_piece = zones.cell_piece[c_c]
-            n_pieces = np.int64(len(zones.pieces))
-            pair_key = sf * n_pieces + sp
-            by_key = np.argsort(pair_key)
-            cell_key = c_f * n_pieces + c_piece
-            pos = np.minimum(np.searchsorted(pair_key[by_key], cell_key), len(by_key) - 1)
-            hit = np.flatnonzero(pair_key[by_key][pos] == cell_key)
-            c_f, c_c, slot = c_f[hit], c_c[hit], by_key[pos[hit]]
-            c_zone = zones.piece_zone[zones.cell_piece[c_c]]
-            c_rank = c_c - np.searchsorted(zones.piece_zone[zones.cell_piece], c_zone)
-            order = np.lexsort((c_rank, c_zone, c_f))
-            c_f, c_c, slot = c_f[order], c_c[order], slot[order]
-        cell_moments = pair_moments(feats, c_f, c_c, origin, zones, prep.cells, known=known)
-        moments = np.stack([np.bincount(slot, cell_moments[:, m], len(small))
-                            for m in range(4)], axis=1)
-        g_small, g_inv = _group(g_of[small])
-        g_mom: FloatArray = np.stack(
-            [np.bincount(g_inv, moments[:, m], len(g_small)) for m in range(4)], axis=1
-        ).astype(np.float64)
-        planar[g_small] += g_mom[:, 0]
-        ell[g_small] += ellipsoidal_from_moments(g_mom, origin[g_f[g_small]], zones.crs)
+def _area_chunk(feats: ObjArray, fb: FloatArray, base: int, zones: ZoneIndex,
+                min_area_m2: float, prep: _Prepared, use: IntArray) -> _Chunk:
+    """The area-only path of :func:`_overlay_chunk` for the features ``use`` (usable, and
+    small enough for the moment formula): no predicate first, the clipping kernel takes
+    every (feature, cell) pair whose boxes meet. A feature is within its zone when the
+    zone's own boundary passes through none of its parts and the cells hold all of its
+    area; it may be within when the boundary only runs along its edges, and GEOS
+    (prepared ``covers``) decides those, as it does whether a zone that the feature holds
+    all of is inside it. ``fb``: the features' bounds."""
+    nz = np.int64(max(len(zones), 1))
+    q_f, c_c = zones.cell_tree.query(feats[use])
+    # Cells are numbered zone by zone: sorted by (feature, cell), the pairs come grouped by
+    # (feature, zone), and each group's sum runs in an order fixed by the zone alone.
+    key = use[q_f].astype(np.int64) * np.int64(len(zones.cells)) + c_c
+    key.sort()
+    c_f, c_c = key // len(zones.cells), key % len(zones.cells)
+    c_z = zones.piece_zone[zones.cell_piece[c_c]]
+    origin: FloatArray = np.ascontiguousarray(fb[:, :2], dtype=np.float64)
+    f_used = unique_sorted(c_f)[0]
+    f_rings = ring_arrays(feats[f_used])
+    moments, crossed = pair_moments(feats, c_f, c_c, origin, zones, prep.cells,
+                                    known=(f_used, f_rings))
+    groups, g_of = _group(c_f * nz + c_z)
+    g_f, g_z = groups // nz, groups % nz
+    n_g = len(groups)
+    g_mom: FloatArray = np.stack([np.bincount(g_of, moments[:, m], n_g) for m in range(4)],
+                                 axis=1).astype(np.float64)
+    g_crossed = np.bincount(g_of, crossed, n_g) > 0
+    # The features' own areas from their rings, as feature_areas has them.
+    f_mom = geometry_moments(f_rings, origin[f_used], len(f_used))
+    f_ell = np.zeros(len(feats))
+    f_planar = np.zeros(len(feats))
+    f_ell[f_used] = ellipsoidal_from_moments(f_mom, origin[f_used], zones.crs)
+    f_planar[f_used] = f_mom[:, 0]
+    planar = g_mom[:, 0].copy()
+    ell = ellipsoidal_from_moments(g_mom, origin[g_f], zones.crs)
+    fp = f_planar[g_f]
+    full = np.abs(planar - fp) <= _SAME_AREA * fp
+    within = full & ~g_crossed
+    ask = np.flatnonzero(full & g_crossed)
+    within[ask] = shapely.covers(prep.zones[g_z[ask]], feats[g_f[ask]])
+    zp = zones.zone_planar_m2[g_z]
+    contains = np.zeros(n_g, dtype=bool)
+    ask = np.flatnonzero(~within & (np.abs(planar - zp) <= _SAME_AREA * zp))
+    contains[ask] = shapely.covers(feats[g_f[ask]], prep.zones[g_z[ask]])
+    relation = np.full(n_g, _OVERLAPS, dtype=np.int8)
+    relation[contains] = _CONTAINS
+    relation[within] = _WITHIN
+    # As the geometry path has them: a feature within counts whole, a zone inside whole.
+    ell[within], planar[within] = f_ell[g_f[within]], fp[within]
+    ell[contains] = zones.zone_area_m2[g_z[contains]]
+    planar[contains] = zp[contains]
+    keep = np.flatnonzero((ell > min_area_m2) & (planar > _NOISE_SHARE * fp))
+    return _Chunk(left=(g_f[keep] + base).astype(np.int64), right=g_z[keep].astype(np.int64),
+                  relation=relation[keep], area_m2=ell[keep], planar_area_m2=planar[keep],
+                  feature_area_m2=f_ell[g_f[keep]], geometry=None)
 
 
 def _convex_intersections(feats: ObjArray, zones: ZoneIndex, f: IntArray, source: IntArray,
@@ -463,6 +485,7 @@ def overlay(features: ObjArray, zones: ZoneIndex, *, min_area_m2: float = 0.0,
     >>> r = overlay(parcels, zones)
     >>> r.left.tolist(), r.relation.tolist(), r.planar_area_m2.round(6).tolist()
     ([0, 1], ['overlaps', 'within'], [5000.0, 100.0])
+    >>> from guotu.domain.area import ellipsoidal_area_m2
     >>> bool(abs(r.area_m2[0] - ellipsoidal_area_m2(r.geometry[:1], crs)[0]) < 1e-6)
     True
     """

@@ -60,8 +60,8 @@ class ZoneIndex:
         The projected CRS of the zones (and of the features overlaid on them).
     zones
         The original zone geometries, prepared (``None`` where the input was missing/empty).
-    zone_area_m2
-        Ellipsoidal area of each original zone.
+    zone_area_m2, zone_planar_m2
+        Ellipsoidal and planar area of each original zone.
     pieces, piece_zone
         The pieces the zones were cut into, and the original zone position of each.
     """
@@ -69,6 +69,7 @@ class ZoneIndex:
     crs: CRS
     zones: ObjArray
     zone_area_m2: FloatArray
+    zone_planar_m2: FloatArray
     pieces: ObjArray
     piece_zone: IntArray
     piece_area_m2: FloatArray
@@ -79,13 +80,16 @@ class ZoneIndex:
     # The clipping kernel works on cells: the pieces cut further, to at most 32 vertices, so
     # that it reads few edges per feature. Cell boundaries: every ring closed, exteriors
     # counter-clockwise, holes clockwise; the vertices of cell i are xy[offsets[i]:offsets[i+1]];
-    # has_edge[j] tells whether vertex j starts an edge (False on each ring's closing vertex).
+    # has_edge[j] tells whether vertex j starts an edge (False on each ring's closing vertex);
+    # on_boundary[j] whether that edge lies on the zone's own boundary, not on a cut between
+    # pieces or cells (see _boundary_edges).
     cells: ObjArray
     cell_piece: IntArray
     cell_tree: shapely.STRtree
     xy: FloatArray
     offsets: IntArray
     has_edge: BoolArray
+    on_boundary: BoolArray
     # The rings of every source the geometry path clips convex features against: source s is
     # zone s (s < len(zones)), piece s - len(zones), or block s - len(zones) - len(pieces).
     # Its rings are src_first[s] … src_first[s] + src_count[s] - 1; ring r has the vertices
@@ -271,6 +275,23 @@ def _clip_zones(zones: ZoneIndex, z: IntArray, boxes: FloatArray) -> ObjArray:
     return out
 
 
+def _boundary_edges(xy: FloatArray, has_edge: BoolArray, vertex_zone: IntArray,
+                    zones: ObjArray) -> BoolArray:
+    """Whether each cell edge (vertex j to j + 1, where ``has_edge[j]``) lies on its zone's
+    own boundary rather than on a cut. Cuts are axis-parallel and run through the zone's
+    interior; ``clip_by_rect`` keeps the zone's vertices, so an edge on a cut line is all
+    cut or all boundary, and its midpoint tells which. A cut whose midpoint touches the
+    boundary counts as boundary, which is the safe side (the area kernel then merely asks
+    GEOS whether the feature is within)."""
+    out = has_edge.copy()
+    e = np.flatnonzero(has_edge)
+    axis = e[(xy[e, 0] == xy[e + 1, 0]) | (xy[e, 1] == xy[e + 1, 1])]
+    if len(axis):
+        mid = (xy[axis] + xy[axis + 1]) / 2.0
+        out[axis] = ~shapely.contains_xy(zones[vertex_zone[axis]], mid[:, 0], mid[:, 1])
+    return out
+
+
 def _usable(geoms: ObjArray) -> BoolArray:
     """Not missing and not empty."""
     return np.asarray(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)), dtype=bool)
@@ -351,9 +372,13 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
     # either way, and their prepared indexes would cost more memory than the pieces.
     zone_area = np.zeros(len(zones))
     zone_area[ok] = ellipsoidal_area_m2(zones[ok], crs)
+    zone_planar = np.zeros(len(zones))
+    zone_planar[ok] = shapely.area(zones[ok])
     piece_area = ellipsoidal_area_m2(pieces, crs)
     for prepared in (used, pieces):
         _build_prepared_indexes(prepared)
+    vertex_zone = np.repeat(piece_zone[cell_piece], per_cell)
+    on_boundary = _boundary_edges(xy, has_edge, vertex_zone, used)
     n_threads = (os.cpu_count() or 1) if threads is None else max(1, threads)
     # Cells (unprepared, only read) serve all threads. Prepared covers/intersects keep
     # per-call state: the zones and pieces get a prepared copy per thread.
@@ -363,12 +388,14 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
     blocks = _zone_blocks(used, ok)
     sources = _source_rings(np.concatenate([used, pieces, blocks[4]]))
     return ZoneIndex(
-        crs=crs, zones=used, zone_area_m2=zone_area, pieces=pieces,
+        crs=crs, zones=used, zone_area_m2=zone_area, zone_planar_m2=zone_planar,
+        pieces=pieces,
         piece_zone=piece_zone, piece_area_m2=piece_area,
         pieces_per_zone=np.bincount(piece_zone, minlength=len(zones)).astype(np.int64),
         tree=shapely.STRtree(pieces), piece_bounds=shapely.bounds(pieces),
         zone_bounds=shapely.bounds(used), cells=cells, cell_piece=cell_piece,
         cell_tree=shapely.STRtree(cells), xy=xy, offsets=offsets, has_edge=has_edge,
+        on_boundary=on_boundary,
         src_first=sources[0], src_count=sources[1], ring_start=sources[2],
         ring_len=sources[3], ring_ext=sources[4], ring_box=sources[5], src_xy=sources[6],
         block_size=blocks[0], block_origin=blocks[1], block_shape=blocks[2],
