@@ -127,8 +127,8 @@ def test_ring_arrays_equal_to_ragged_array(kinds: list[str]) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(5, 40))
-def test_ear_clipping_partitions_simple_polygons(seed: int, n: int) -> None:
-    from guotu.domain.clipping_jit import ear_clip
+def test_convex_pieces_partition_simple_polygons(seed: int, n: int) -> None:
+    from guotu.domain.clipping_jit import convex_pieces
 
     rng = np.random.default_rng(seed)
     theta = np.sort(rng.uniform(0, 2 * np.pi, n))
@@ -139,20 +139,41 @@ def test_ear_clipping_partitions_simple_polygons(seed: int, n: int) -> None:
         return
     poly = shapely.orient_polygons(poly, exterior_cw=False)
     xy = np.asarray(poly.exterior.coords)[:-1]
-    tri, owner, ok = ear_clip(xy, np.array([0]), np.array([len(xy)]))
-    assert ok[0]
-    parts = [shapely.Polygon(tri[3 * k:3 * k + 3]) for k in range(len(owner))]
+    out, sizes, owner, ok = convex_pieces(xy, np.array([0]), np.array([len(xy)]))
+    assert ok[0] and (owner == 0).all()
+    ends = np.cumsum(sizes)
+    parts = [shapely.Polygon(out[e - k:e]) for e, k in zip(ends, sizes, strict=True)]
+    # counter-clockwise, strictly convex (each piece is its own hull), and a partition
     assert all(p.area > 0 and p.exterior.is_ccw for p in parts)
+    assert all(shapely.convex_hull(p).area == pytest.approx(p.area, rel=1e-12) for p in parts)
     assert sum(p.area for p in parts) == pytest.approx(poly.area, rel=1e-12)
     assert shapely.symmetric_difference(shapely.union_all(parts), poly).area < 1e-9 * poly.area
+    # merged ears: never more pieces than the n - 2 triangles, and at most one piece when
+    # the polygon is convex already
+    assert len(parts) <= len(xy) - 2
+    if shapely.convex_hull(poly).area == pytest.approx(poly.area, rel=1e-12):
+        assert len(parts) == 1
 
 
-def test_ear_clipping_leaves_touching_rings_to_the_caller() -> None:
-    from guotu.domain.clipping_jit import ear_clip
+def test_convex_pieces_of_an_l_shape() -> None:
+    from guotu.domain.clipping_jit import convex_pieces
+
+    # an L: 6 vertices, 4 ear triangles, but 2 convex pieces (one diagonal at the notch)
+    ring = np.array([(0, 0), (6, 0), (6, 2), (2, 2), (2, 5), (0, 5)], dtype=float)
+    out, sizes, _owner, ok = convex_pieces(ring, np.array([0]), np.array([6]))
+    assert ok[0]
+    assert sorted(sizes.tolist()) == [4, 4]
+    areas = sorted(shapely.Polygon(out[e - k:e]).area
+                   for e, k in zip(np.cumsum(sizes), sizes, strict=True))
+    assert sum(areas) == pytest.approx(6 * 2 + 2 * 3)
+
+
+def test_convex_pieces_leave_touching_rings_to_the_caller() -> None:
+    from guotu.domain.clipping_jit import convex_pieces
 
     # a ring that touches itself at (2, 2): no ear is free of the touching vertex
     ring = np.array([(0, 0), (4, 0), (2, 2), (4, 4), (0, 4), (2, 2)], dtype=float)
-    _tri, _owner, ok = ear_clip(ring, np.array([0]), np.array([len(ring)]))
+    _out, _sizes, _owner, ok = convex_pieces(ring, np.array([0]), np.array([len(ring)]))
     assert not ok[0]
 
 

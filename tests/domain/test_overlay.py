@@ -93,13 +93,66 @@ def test_sliver_below_min_area_is_dropped() -> None:
     # crossing
     (box(0, 0, 50, 50), box(25, 25, 75, 75), "overlaps", box(25, 25, 50, 50)),
 ])
+@pytest.mark.parametrize("geometry", [True, False])
 def test_relation_and_geometry(feature: shapely.Polygon, zone: shapely.Polygon, relation: str,
-                               expected: shapely.Polygon) -> None:
-    r = run([feature], [zone])
+                               expected: shapely.Polygon, geometry: bool) -> None:
+    r = run([feature], [zone], geometry=geometry)
     assert r.relation.tolist() == [relation]
     assert r.planar_area_m2[0] == pytest.approx(expected.area, rel=1e-12)
     assert r.area_m2[0] == pytest.approx(expected_ell(expected)[0], rel=1e-9)
-    assert shapely.equals(r.geometry[0], expected)
+    if geometry:
+        assert shapely.equals(r.geometry[0], expected)
+
+
+# An L-shaped zone whose notch edge (x = 50, y 45…60) lies exactly on the line that cuts it
+# in halves (its box is 0…100): that edge is the zone's boundary, not a cut, even where GEOS
+# joins it with the cut below it into one edge. Two extra vertices on its bottom edge make
+# it too many for one piece of 8.
+L_ZONE = shapely.Polygon([(X0, Y0), (X0 + 25, Y0), (X0 + 75, Y0), (X0 + 100, Y0),
+                          (X0 + 100, Y0 + 45), (X0 + 50, Y0 + 45), (X0 + 50, Y0 + 60),
+                          (X0, Y0 + 60)])
+
+
+@pytest.mark.parametrize(("feature", "relation", "planar"), [
+    # inside, across the cut x = 50 (the pieces each hold part of it): within, no GEOS
+    (box(40, 5, 60, 25), "within", 400.0),
+    # inside, along the notch edge on the cut line (the boundary runs along its edge)
+    (box(40, 30, 50, 50), "within", 200.0),
+    # outside in the notch, sharing that edge: nothing
+    (box(50, 45, 60, 55), None, 0.0),
+    # across the notch edge: half in
+    (box(45, 48, 55, 58), "overlaps", 50.0),
+    # two parts, one inside and one outside: overlaps, the inside part's area
+    (shapely.MultiPolygon([box(10, 10, 20, 20), box(70, 50, 80, 58)]), "overlaps", 100.0),
+    # the whole zone inside a bigger feature
+    (box(-10, -10, 110, 70), "contains", 100 * 45 + 50 * 15),
+])
+@pytest.mark.parametrize("geometry", [True, False])
+def test_relations_of_a_zone_cut_along_its_own_edge(feature: shapely.Geometry,
+                                                    relation: str | None, planar: float,
+                                                    geometry: bool) -> None:
+    index = prepare_zones(arr(L_ZONE), CRS_GK39, max_vertices=8)
+    assert len(index.pieces) == 2  # cut at x = 50
+    r = overlay(arr(feature), index, geometry=geometry)
+    assert r.relation.tolist() == ([] if relation is None else [relation])
+    assert r.planar_area_m2.sum() == pytest.approx(planar, rel=1e-12)
+    if relation is not None:
+        direct = shapely.intersection(feature, L_ZONE)
+        assert r.area_m2[0] == pytest.approx(expected_ell(direct)[0], rel=1e-9)
+
+
+def test_zone_edges_on_a_cut_line_are_boundary() -> None:
+    index = prepare_zones(arr(L_ZONE), CRS_GK39, max_vertices=8)
+    e = np.flatnonzero(index.has_edge)
+    a, b = index.xy[e], index.xy[e + 1]
+    on_cut_line = (a[:, 0] == X0 + 50) & (b[:, 0] == X0 + 50)
+    assert on_cut_line.sum() == 2  # the left piece's and the right piece's
+    # boundary exactly where the edge overlaps the notch edge (y 45…60) over a length
+    lo, hi = np.minimum(a[:, 1], b[:, 1]), np.maximum(a[:, 1], b[:, 1])
+    overlaps_notch = (lo < Y0 + 60) & (hi > Y0 + 45)
+    assert index.on_boundary[e[on_cut_line]].tolist() == overlaps_notch[on_cut_line].tolist()
+    assert overlaps_notch[on_cut_line].tolist().count(True) == 1
+    assert index.on_boundary[e[~on_cut_line]].all()
 
 
 def test_zone_with_hole() -> None:

@@ -24,8 +24,9 @@ from guotu.domain.clipping_jit import (
     EDGE_SHARE,
     HAVE_NUMBA,
     ccw_open_rings,
+    centroid_northings,
     clip_pairs,
-    ear_clip,
+    convex_pieces,
     one_ring_runs,
     ring_moments,
     tm_moment_areas,
@@ -329,7 +330,8 @@ def ccw_exteriors(r: _Rings, *, compiled: bool | None = None
 def _convex_parts(geoms: ObjArray, rings: _Rings | None = None) -> _ConvexParts:
     """Split polygonal ``geoms`` into convex parts: a convex polygon without holes is its own
     part (read straight from the ragged coordinates); a non-convex one without holes is cut
-    into triangles by ear clipping (compiled, when numba is there); any other polygon is
+    into convex pieces (:func:`~guotu.domain.clipping_jit.convex_pieces`: ear clipping, the
+    ears merged back while convex; compiled, when numba is there); any other polygon is
     split into its constrained Delaunay triangles. ``rings``: their :func:`ring_arrays`,
     when the caller has them."""
     r = ring_arrays(geoms) if rings is None else rings
@@ -350,15 +352,16 @@ def _convex_parts(geoms: ObjArray, rings: _Rings | None = None) -> _ConvexParts:
     ear_xy = np.zeros((0, 2))
     ear_counts = np.zeros(0, dtype=np.intp)
     if HAVE_NUMBA:
-        # Non-convex polygons without holes: cut into triangles by ear clipping (compiled),
-        # instead of GEOS's constrained Delaunay (several times slower with its preparation).
+        # Non-convex polygons without holes: cut into convex pieces by ear clipping and
+        # merging the ears back while they stay convex (compiled), instead of GEOS's
+        # constrained Delaunay (several times slower with its preparation).
         simple = np.flatnonzero(reflex & (n_rings_of[r.ring_poly[ext]] == 1) & (counts >= 3))
         if len(simple):
             begin = (np.cumsum(counts) - counts).astype(np.int64)
-            tri, tri_ring, cut = ear_clip(xy, begin[simple], counts[simple].astype(np.int64))
-            ear_xy = tri
-            ear_counts = np.full(len(tri_ring), 3, dtype=np.intp)
-            ear_owner = r.poly_geom[r.ring_poly[ext[simple[tri_ring]]]]
+            ear_xy, sizes, piece_ring, cut = convex_pieces(xy, begin[simple],
+                                                           counts[simple].astype(np.int64))
+            ear_counts = sizes.astype(np.intp)
+            ear_owner = r.poly_geom[r.ring_poly[ext[simple[piece_ring]]]]
             poly_ok[r.ring_poly[ext[simple[cut]]]] = True
     bad_poly = np.flatnonzero(~poly_ok & has_area)
     if len(bad_poly):
@@ -380,7 +383,7 @@ def _convex_parts(geoms: ObjArray, rings: _Rings | None = None) -> _ConvexParts:
     all_counts = np.concatenate([counts[convex_ring], ear_counts, tri_counts])
     return _ConvexParts(
         owner=np.concatenate([owner, ear_owner, tri_owner]).astype(np.intp),
-        xy=np.concatenate([xy[keep_v], ear_xy, tri_xy]),
+        xy=np.concatenate([np.compress(keep_v, xy, axis=0), ear_xy, tri_xy]),
         offsets=np.concatenate([[0], np.cumsum(all_counts)]).astype(np.intp))
 
 
@@ -564,7 +567,7 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
     if HAVE_NUMBA if compiled is None else compiled:
         # The kernel sets a part up once for a run of its pairs: pairs of a feature with
         # several parts are taken part by part (sums per pair do not depend on this order).
-        if len(pair_of) > len(pair_feature):
+        if not (n_parts == 1).all():
             by_part = np.argsort(part_of, kind="stable")
             pair_of, part_of = pair_of[by_part], part_of[by_part]
         org = origin[used[parts.owner[part_of]]]
@@ -574,6 +577,8 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
             np.asarray(pair_piece, dtype=np.int64)[pair_of], np.ascontiguousarray(org[:, 0]),
             np.ascontiguousarray(org[:, 1]), zones.xy, zones.offsets.astype(np.int64),
             zones.has_edge, zones.on_boundary, int(sizes_all.max()) if len(sizes_all) else 1)
+        if (n_parts == 1).all():  # one part per feature: pair_of is 0, 1, 2 …
+            return moments, crossed
         for m in range(4):
             out[:, m] = np.bincount(pair_of, moments[:, m], len(out))
         return out, np.bincount(pair_of, crossed, len(out)) > 0
@@ -595,13 +600,13 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
 _FOOTPOINT_STEP_M = 250.0
 
 
-def _footpoint_table(crs: CRS, false_easting: float, northing: FloatArray
+def _footpoint_table(crs: CRS, false_easting: float, lo: float, hi: float
                      ) -> tuple[float, FloatArray]:
-    """First node and latitudes (radians, by PROJ) of the footpoint nodes that span
-    ``northing``: the latitude on the central meridian at each node's northing."""
-    lo = np.floor(float(northing.min()) / _FOOTPOINT_STEP_M) - 1.0
-    hi = np.ceil(float(northing.max()) / _FOOTPOINT_STEP_M) + 1.0
-    nodes = np.arange(lo, hi + 1.0) * _FOOTPOINT_STEP_M
+    """First node and latitudes (radians, by PROJ) of the footpoint nodes that span the
+    northings ``lo`` … ``hi``: the latitude on the central meridian at each node's northing."""
+    first = np.floor(lo / _FOOTPOINT_STEP_M) - 1.0
+    last = np.ceil(hi / _FOOTPOINT_STEP_M) + 1.0
+    nodes = np.arange(first, last + 1.0) * _FOOTPOINT_STEP_M
     _lon, lat = to_geographic(crs).transform(np.full(len(nodes), false_easting), nodes)
     return float(nodes[0]), np.radians(np.asarray(lat, dtype=np.float64))
 
@@ -616,18 +621,23 @@ def ellipsoidal_from_moments(moments: FloatArray, origin: FloatArray, crs: CRS,
     if tm is None:  # pragma: no cover - the caller sends these pairs to GEOS
         raise ValueError("not a Transverse Mercator CRS")
     moments = np.ascontiguousarray(moments, dtype=np.float64)
+    oy = np.ascontiguousarray(origin[:, 1], dtype=np.float64)
     out = np.zeros(len(moments))
-    ok = moments[:, 0] > 0
-    if not ok.any():
+    use_jit = HAVE_NUMBA if compiled is None else compiled
+    if use_jit:
+        lo, hi = centroid_northings(moments, oy)
+    else:
+        ok = moments[:, 0] > 0
+        north = oy[ok] + moments[ok, 3] / moments[ok, 0]
+        lo, hi = (float(north.min()), float(north.max())) if len(north) else (np.inf, -np.inf)
+    if lo > hi:  # no region with area
         return out
-    n0, table = _footpoint_table(crs, tm.false_easting_m,
-                                 origin[ok, 1] + moments[ok, 3] / moments[ok, 0])
+    n0, table = _footpoint_table(crs, tm.false_easting_m, lo, hi)
     ell, k0 = tm.ellipsoid, tm.scale_factor
-    if HAVE_NUMBA if compiled is None else compiled:
+    if use_jit:
         return tm_moment_areas(moments, np.ascontiguousarray(origin[:, 0], dtype=np.float64),
-                               np.ascontiguousarray(origin[:, 1], dtype=np.float64), n0,
-                               _FOOTPOINT_STEP_M, table, tm.false_easting_m, k0, ell.a_m,
-                               ell.e2)
+                               oy, n0, _FOOTPOINT_STEP_M, table, tm.false_easting_m, k0,
+                               ell.a_m, ell.e2)
     area0, m1, m2, my = moments[ok].T
     org = origin[ok]
     cdx, cdy = m1 / area0, my / area0

@@ -11,9 +11,10 @@
   tests compare the two.
 * :func:`clip_rings_convex`: the geometry path's Sutherland–Hodgman clipping of zone rings to
   convex features (without numba the geometry path asks GEOS instead).
-* :func:`ring_moments`, :func:`ccw_open_rings`, :func:`ear_clip`: moments of rings,
-  normalized exterior rings and the triangles of simple rings; each has a numpy (or GEOS)
-  counterpart the tests compare it with.
+* :func:`ring_moments`, :func:`ccw_open_rings`: moments of rings and normalized exterior
+  rings; each has a numpy counterpart the tests compare it with bit for bit.
+* :func:`convex_pieces`: convex pieces of simple rings (ear clipping, the ears merged back
+  while they stay convex), the parts the area kernel clips.
 * :func:`one_ring_runs`: which polygonal geometries are one closed ring (read from their
   coordinates alone, for :func:`guotu.domain.clipping.ring_arrays`).
 * :func:`tm_moment_areas`: ellipsoidal areas from planar moments in a Transverse Mercator
@@ -36,8 +37,9 @@ except ImportError:  # pragma: no cover
     def njit(*_a: Any, **_k: Any) -> Any:  # type: ignore[no-redef]
         return lambda f: f
 
-__all__ = ["EDGE_SHARE", "HAVE_NUMBA", "ccw_open_rings", "clip_pairs", "clip_rings_convex",
-           "ear_clip", "one_ring_runs", "ring_moments", "tm_moment_areas"]
+__all__ = ["EDGE_SHARE", "HAVE_NUMBA", "ccw_open_rings", "centroid_northings", "clip_pairs",
+           "clip_rings_convex", "convex_pieces", "one_ring_runs", "ring_moments",
+           "tm_moment_areas"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -150,6 +152,7 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
         px = vx[0]
         py = vy[0]
         hits = 0
+        near = False
         for r in range(c0, c1):
             if not has_edge[r]:
                 continue
@@ -163,6 +166,7 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
                     hits += 1
             if max(xa, xb) < bx0 or min(xa, xb) > bx1 or max(ya, yb) < by0 or min(ya, yb) > by1:
                 continue
+            near = True
             all_a = True
             all_b = True
             some_out = False
@@ -231,6 +235,12 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
         if hits % 2 == 1:  # the first vertex is inside the cell: the whole part counts
             for m in range(4):
                 acc[m] += whole[m]
+        if not near:
+            # No edge of the cell reaches the part's box: the first vertex is off every
+            # edge, and its parity alone is the answer (0 or the whole part, exactly).
+            for m in range(4):
+                out[i, m] = acc[m]
+            continue
         # A crossing within rounding of the first vertex may count the whole part once too
         # often or too few: the true area lies in [0, part area].
         area = whole[0]
@@ -261,94 +271,142 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
 
 
 @njit(cache=True, nogil=True)
-def ear_clip(xy: FloatArray, start: Any, count: Any) -> tuple[FloatArray, Any, Any]:
-    """Triangles of simple counter-clockwise rings (no holes) by ear clipping: ring i is
-    ``xy[start[i]:start[i] + count[i]]`` (open). Returns the triangles' vertices (3 per
-    triangle, counter-clockwise), each triangle's ring, and whether each ring was cut (a
-    ring whose ears run out — touching or degenerate — is left to the caller). A vertex on
-    a straight run is dropped without a triangle (it adds no area)."""
-    n_rings = start.shape[0]
-    total = 0
-    for i in range(n_rings):
-        total += max(count[i] - 2, 0)
-    tri = np.empty((total * 3, 2))
-    owner = np.empty(total, dtype=np.int64)
-    ok = np.ones(n_rings, dtype=np.bool_)
+def _ears(xy: FloatArray, s: int, n: int, tri: Any) -> int:  # pragma: no cover - compiled
+    """Ear clipping of the simple counter-clockwise ring ``xy[s:s + n]`` (open, no holes):
+    writes each triangle's vertices (ring-local, counter-clockwise) to ``tri`` in the order
+    the ears are cut, and returns their number, or -1 when the ears run out (a touching or
+    degenerate ring). A vertex on a straight run is dropped without a triangle."""
+    nxt = np.empty(n, dtype=np.int64)
+    prv = np.empty(n, dtype=np.int64)
+    for j in range(n):
+        nxt[j] = j + 1 if j + 1 < n else 0
+        prv[j] = j - 1 if j > 0 else n - 1
+    alive = n
+    cur = 0
+    stall = 0
     m = 0
-    for i in range(n_rings):
-        n = count[i]
-        s = start[i]
-        if n < 3:
-            ok[i] = False
-            continue
-        nxt = np.empty(n, dtype=np.int64)
-        prv = np.empty(n, dtype=np.int64)
-        for j in range(n):
-            nxt[j] = (j + 1) % n
-            prv[j] = (j - 1) % n
-        alive = n
-        cur = 0
-        stall = 0
-        m0 = m
-        while alive > 3:
-            a = prv[cur]
-            c = nxt[cur]
-            ax, ay = xy[s + a, 0], xy[s + a, 1]
-            bx, by = xy[s + cur, 0], xy[s + cur, 1]
-            cx, cy = xy[s + c, 0], xy[s + c, 1]
-            cross = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
-            ear = False
-            if cross == 0.0:  # straight (or a zero-width spike): drop the vertex
-                nxt[a] = c
-                prv[c] = a
-                alive -= 1
-                cur = a
-                stall = 0
-                continue
-            if cross > 0:
-                ear = True
-                p = nxt[c]
-                while p != a:
-                    px, py = xy[s + p, 0], xy[s + p, 1]
-                    d1 = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
-                    d2 = (cx - bx) * (py - by) - (cy - by) * (px - bx)
-                    d3 = (ax - cx) * (py - cy) - (ay - cy) * (px - cx)
-                    if d1 >= 0 and d2 >= 0 and d3 >= 0:  # inside or on the ear: not an ear
-                        ear = False
-                        break
-                    p = nxt[p]
-            if ear:
-                tri[3 * m, 0], tri[3 * m, 1] = ax, ay
-                tri[3 * m + 1, 0], tri[3 * m + 1, 1] = bx, by
-                tri[3 * m + 2, 0], tri[3 * m + 2, 1] = cx, cy
-                owner[m] = i
-                m += 1
-                nxt[a] = c
-                prv[c] = a
-                alive -= 1
-                cur = a
-                stall = 0
-            else:
-                cur = c
-                stall += 1
-                if stall > alive:
-                    break
-        if alive > 3:
-            ok[i] = False
-            m = m0  # drop this ring's triangles: the caller cuts it another way
-            continue
+    while alive > 3:
         a = prv[cur]
         c = nxt[cur]
         ax, ay = xy[s + a, 0], xy[s + a, 1]
         bx, by = xy[s + cur, 0], xy[s + cur, 1]
         cx, cy = xy[s + c, 0], xy[s + c, 1]
-        if (bx - ax) * (cy - ay) - (by - ay) * (cx - ax) > 0:
-            tri[3 * m, 0], tri[3 * m, 1] = ax, ay
-            tri[3 * m + 1, 0], tri[3 * m + 1, 1] = bx, by
-            tri[3 * m + 2, 0], tri[3 * m + 2, 1] = cx, cy
-            owner[m] = i
+        cross = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+        ear = False
+        if cross == 0.0:  # straight (or a zero-width spike): drop the vertex
+            nxt[a] = c
+            prv[c] = a
+            alive -= 1
+            cur = a
+            stall = 0
+            continue
+        if cross > 0:
+            ear = True
+            p = nxt[c]
+            while p != a:
+                px, py = xy[s + p, 0], xy[s + p, 1]
+                d1 = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+                d2 = (cx - bx) * (py - by) - (cy - by) * (px - bx)
+                d3 = (ax - cx) * (py - cy) - (ay - cy) * (px - cx)
+                if d1 >= 0 and d2 >= 0 and d3 >= 0:  # inside or on the ear: not an ear
+                    ear = False
+                    break
+                p = nxt[p]
+        if ear:
+            tri[m, 0], tri[m, 1], tri[m, 2] = a, cur, c
             m += 1
-    return tri[:3 * m], owner[:m], ok
+            nxt[a] = c
+            prv[c] = a
+            alive -= 1
+            cur = a
+            stall = 0
+        else:
+            cur = c
+            stall += 1
+            if stall > alive:
+                return -1
+    a = prv[cur]
+    c = nxt[cur]
+    ax, ay = xy[s + a, 0], xy[s + a, 1]
+    bx, by = xy[s + cur, 0], xy[s + cur, 1]
+    cx, cy = xy[s + c, 0], xy[s + c, 1]
+    if (bx - ax) * (cy - ay) - (by - ay) * (cx - ax) > 0:
+        tri[m, 0], tri[m, 1], tri[m, 2] = a, cur, c
+        m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def convex_pieces(xy: FloatArray, start: Any, count: Any
+                  ) -> tuple[FloatArray, Any, Any, Any]:  # pragma: no cover - compiled
+    """Convex pieces of simple counter-clockwise rings (no holes): ring i is
+    ``xy[start[i]:start[i] + count[i]]`` (open). The ear triangles (:func:`_ears`), each merged into the piece before it while they share an edge and
+    the union stays strictly convex (a greedy Hertel–Mehlhorn: far fewer pieces than
+    triangles, so the area kernel clips fewer parts). Returns the pieces' vertices
+    (counter-clockwise, open, one piece after the other), their vertex counts, each piece's
+    ring, and whether each ring was cut."""
+    n_rings = start.shape[0]
+    total = 0
+    widest = 3
+    for i in range(n_rings):
+        total += max(count[i] - 2, 0)
+        widest = max(widest, count[i])
+    out = np.empty((total * 3, 2))
+    sizes = np.empty(max(total, 1), dtype=np.int64)
+    owner = np.empty(max(total, 1), dtype=np.int64)
+    ok = np.zeros(n_rings, dtype=np.bool_)
+    tri = np.empty((max(widest - 2, 1), 3), dtype=np.int64)
+    piece = np.empty(widest, dtype=np.int64)  # the piece being grown (ring-local vertices)
+    w = 0
+    n_out = 0
+    for i in range(n_rings):
+        n, s = count[i], start[i]
+        got = _ears(xy, s, n, tri) if n >= 3 else -1
+        if got < 0:
+            continue
+        ok[i] = True
+        size = 0
+        for t in range(got + 1):
+            merged = False
+            if t < got and size > 0:
+                # An edge u → v of the piece that the triangle has as v → u, third vertex x.
+                for e in range(size):
+                    u = piece[e]
+                    v = piece[e + 1 if e + 1 < size else 0]
+                    x = -1
+                    for q in range(3):
+                        if tri[t, q] == v and tri[t, q + 1 if q < 2 else 0] == u:
+                            x = tri[t, q + 2 if q < 1 else q - 1]
+                    if x < 0:
+                        continue
+                    pu = piece[e - 1 if e > 0 else size - 1]
+                    nv = piece[e + 2 if e + 2 < size else e + 2 - size]
+                    turn_u = ((xy[s + u, 0] - xy[s + pu, 0]) * (xy[s + x, 1] - xy[s + u, 1])
+                              - (xy[s + u, 1] - xy[s + pu, 1]) * (xy[s + x, 0] - xy[s + u, 0]))
+                    turn_v = ((xy[s + v, 0] - xy[s + x, 0]) * (xy[s + nv, 1] - xy[s + v, 1])
+                              - (xy[s + v, 1] - xy[s + x, 1]) * (xy[s + nv, 0] - xy[s + v, 0]))
+                    if turn_u > 0 and turn_v > 0:
+                        for f in range(size, e + 1, -1):
+                            piece[f] = piece[f - 1]
+                        piece[e + 1] = x
+                        size += 1
+                        merged = True
+                    break
+            if merged:
+                continue
+            if size > 0:  # the piece is done
+                for f in range(size):
+                    out[w, 0] = xy[s + piece[f], 0]
+                    out[w, 1] = xy[s + piece[f], 1]
+                    w += 1
+                sizes[n_out] = size
+                owner[n_out] = i
+                n_out += 1
+            if t < got:
+                for q in range(3):
+                    piece[q] = tri[t, q]
+                size = 3
+    return out[:w], sizes[:n_out], owner[:n_out], ok
 
 
 @njit(cache=True, nogil=True)
@@ -374,6 +432,21 @@ def one_ring_runs(xy: FloatArray, counts: Any) -> Any:  # pragma: no cover - com
             out[g] = ok
         a += c
     return out
+
+
+@njit(cache=True, nogil=True)
+def centroid_northings(moments: FloatArray, oy: FloatArray
+                       ) -> tuple[float, float]:  # pragma: no cover - compiled
+    """Least and greatest northing of the centroids of the regions with positive area
+    (moments as for :func:`tm_moment_areas`); (inf, -inf) when there is none."""
+    lo = np.inf
+    hi = -np.inf
+    for i in range(moments.shape[0]):
+        if moments[i, 0] > 0:
+            y = oy[i] + moments[i, 3] / moments[i, 0]
+            lo = min(lo, y)
+            hi = max(hi, y)
+    return lo, hi
 
 
 @njit(cache=True, nogil=True)
@@ -472,7 +545,8 @@ def ccw_open_rings(xy: FloatArray, first: Any, counts: Any) -> tuple[FloatArray,
                 w += 1
         cross = 0.0
         for k in range(c):
-            a, b = at + k, at + (k + 1) % c
+            a = at + k
+            b = a + 1 if k + 1 < c else at
             cross += out[a, 0] * out[b, 1] - out[b, 0] * out[a, 1]
         if cross < 0:  # clockwise: reverse (vertex k becomes c - 1 - k)
             for k in range(c // 2):
@@ -481,7 +555,9 @@ def ccw_open_rings(xy: FloatArray, first: Any, counts: Any) -> tuple[FloatArray,
                 out[a, 0], out[a, 1] = out[b, 0], out[b, 1]
                 out[b, 0], out[b, 1] = tx, ty
         for k in range(c):
-            v, p, q = at + k, at + (k - 1) % c, at + (k + 1) % c
+            v = at + k
+            p = v - 1 if k > 0 else at + c - 1
+            q = v + 1 if k + 1 < c else at
             turn = ((out[v, 0] - out[p, 0]) * (out[q, 1] - out[v, 1])
                     - (out[v, 1] - out[p, 1]) * (out[q, 0] - out[v, 0]))
             if turn < 0:

@@ -9,9 +9,10 @@ How the work is kept small:
 1. Zones are cut into pieces of at most ``max_vertices`` vertices along axis-parallel lines
    (like PostGIS ``ST_Subdivide``); the pieces partition the zone, so areas add up over them.
    An STRtree over the pieces gives the candidate pairs.
-2. A feature covered by a piece, or by its whole zone (prepared ``covers``), is ``within``:
-   its intersection is the feature itself, nothing is computed. A piece covered by the
-   feature contributes the whole piece. Only pieces crossing the feature's boundary are left.
+2. Geometry path: a feature covered by a piece, or by its whole zone (prepared ``covers``),
+   is ``within``: its intersection is the feature itself, nothing is computed. A piece
+   covered by the feature contributes the whole piece. Only pieces crossing the feature's
+   boundary are left.
 3. For those, the geometry path builds the intersection and measures it (ellipsoidal area
    from its rings' moments, compiled). A convex feature is clipped by compiled
    Sutherland–Hodgman (:func:`~guotu.domain.clipping_jit.clip_rings_convex`) against the
@@ -19,19 +20,27 @@ How the work is kept small:
    vertices are cut into overlapping blocks, :func:`_zone_blocks`), or else the whole zone;
    the result is kept when it is one valid polygon. The others go to GEOS: with the one
    piece the feature crosses, or with the zone (or its block) clipped to the feature's box.
-4. The area-only path (``geometry=False``) never builds an intersection: an exact clipping
-   kernel (compiled, :func:`~guotu.domain.clipping_jit.clip_pairs`; the numpy
-   :func:`~guotu.domain.clipping._clip_moments` is its reference) splits each feature into
-   convex parts (itself when convex, else ear-clipped triangles, or constrained Delaunay
-   triangles when it has holes), clips each cell edge (the
-   pieces cut further) to each part (Cyrus–Beck), and Green's theorem sums the clipped
-   edges, the parts of the feature's boundary between where the cell's boundary enters and
-   leaves it, and the feature's whole boundary when its first vertex lies in the cell. Ties
-   (a vertex exactly on an edge, shared edges) are broken as if the feature were shifted by
-   an infinitesimal (ε, ε²) — a symbolic perturbation, so touching pairs give 0 and shared
-   edges count once. The same pass gives the planar moments the ellipsoidal area needs
-   (∬ k⁻² dA, :mod:`guotu.domain.area`). The two paths agree to 1e-9 relative, or to
-   ~1e-7 m² on slivers (GEOS rounds the vertices it creates).
+4. The area-only path (``geometry=False``) never builds an intersection and asks GEOS no
+   predicate first: an exact clipping kernel (compiled,
+   :func:`~guotu.domain.clipping_jit.clip_pairs`; the numpy
+   :func:`~guotu.domain.clipping._clip_moments` is its reference) takes every (feature,
+   cell) pair whose boxes meet (cells: the pieces cut further). It splits each feature into
+   convex parts (itself when convex, else ear triangles merged back into convex pieces, or
+   constrained Delaunay triangles when it has holes), clips each cell edge to each part
+   (Cyrus–Beck), and Green's theorem sums the clipped edges, the parts of the feature's
+   boundary between where the cell's boundary enters and leaves it, and the feature's
+   whole boundary when its first vertex lies in the cell. Ties (a vertex exactly on an
+   edge, shared edges) are broken as if the feature were shifted by an infinitesimal
+   (ε, ε²) — a symbolic perturbation, so touching pairs give 0 and shared edges count once.
+   The same pass gives the planar moments the ellipsoidal area needs (∬ k⁻² dA,
+   :mod:`guotu.domain.area`), and tells whether an edge of the zone's own boundary (not a
+   cut) meets the feature in a segment. A feature whose pieces hold all of its area
+   (within 1e-9) and that no boundary edge meets is ``within``; where a boundary edge does
+   meet it (it runs along the feature's edges) prepared ``covers`` decides, as it does
+   whether a zone whose whole area the feature holds lies inside it (``contains``). Areas
+   of those relations are the feature's or the zone's own, as on the geometry path. The
+   two paths give the same pairs and relations and agree to 1e-9 relative, or to ~1e-7 m²
+   on slivers (GEOS rounds the vertices it creates).
 
 Work is split over threads by chunks of features (GEOS and numpy release the GIL); results
 are sorted by (feature, zone) and do not depend on the input order or on ``workers``.

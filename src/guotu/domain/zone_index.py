@@ -16,7 +16,7 @@ import shapely
 from pyproj import CRS
 
 from guotu.domain.area import ellipsoidal_area_m2
-from guotu.domain.clipping import polygon_parts, ring_arrays
+from guotu.domain.clipping import _Rings, polygon_parts, ring_arrays
 from guotu.domain.crs import check_projected
 
 __all__ = ["ZoneIndex", "prepare_zones"]
@@ -275,20 +275,52 @@ def _clip_zones(zones: ZoneIndex, z: IntArray, boxes: FloatArray) -> ObjArray:
     return out
 
 
+def _axis_edges(xy: FloatArray, a: IntArray, zone: IntArray, axis: int
+                ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]:
+    """Of the edges ``xy[a] → xy[a + 1]`` (of zones ``zone``), those parallel to axis
+    ``1 - axis`` (``axis`` 0: vertical, x constant): their zone, constant coordinate, and
+    the low and high end of their extent, and their positions in ``a``."""
+    fixed = np.flatnonzero(xy[a, axis] == xy[a + 1, axis])
+    p, q = xy[a[fixed], 1 - axis], xy[a[fixed] + 1, 1 - axis]
+    return zone[fixed], xy[a[fixed], axis], np.minimum(p, q), np.maximum(p, q), fixed
+
+
 def _boundary_edges(xy: FloatArray, has_edge: BoolArray, vertex_zone: IntArray,
-                    zones: ObjArray) -> BoolArray:
-    """Whether each cell edge (vertex j to j + 1, where ``has_edge[j]``) lies on its zone's
-    own boundary rather than on a cut. Cuts are axis-parallel and run through the zone's
-    interior; ``clip_by_rect`` keeps the zone's vertices, so an edge on a cut line is all
-    cut or all boundary, and its midpoint tells which. A cut whose midpoint touches the
-    boundary counts as boundary, which is the safe side (the area kernel then merely asks
-    GEOS whether the feature is within)."""
+                    rings: _Rings, ring_zone: IntArray) -> BoolArray:
+    """Whether each cell edge (vertex j to j + 1, where ``has_edge[j]``) lies, even in part,
+    on its zone's own boundary (``rings``: the zones' rings, ``ring_zone`` the zone of
+    each), rather than only on a cut. Cuts are axis-parallel; ``clip_by_rect`` may join a
+    cut and a zone edge on the same line into one edge, so an axis-parallel cell edge is
+    checked against the zone's axis-parallel edges on its line: boundary when one of them
+    overlaps it over a positive length. A zone's edges on one line do not overlap each
+    other (the zone is valid), so sorted by their low end, only the last one starting
+    below the cell edge's high end can reach it."""
     out = has_edge.copy()
     e = np.flatnonzero(has_edge)
-    axis = e[(xy[e, 0] == xy[e + 1, 0]) | (xy[e, 1] == xy[e + 1, 1])]
-    if len(axis):
-        mid = (xy[axis] + xy[axis + 1]) / 2.0
-        out[axis] = ~shapely.contains_xy(zones[vertex_zone[axis]], mid[:, 0], mid[:, 1])
+    ring_of = np.repeat(np.arange(len(rings.start) - 1), np.diff(rings.start))
+    r_a = np.flatnonzero(ring_of[:-1] == ring_of[1:])  # the zones' edges: r → r + 1
+    r_zone = ring_zone[ring_of[r_a]]
+    for axis in (0, 1):
+        cz, cc, clo, chi, c_pos = _axis_edges(xy, e, vertex_zone[e], axis)
+        oz, oc, olo, ohi, _ = _axis_edges(rings.xy, r_a, r_zone, axis)
+        if not len(cz):
+            continue
+        out[e[c_pos]] = False
+        if not len(oz):
+            continue
+        order = np.lexsort((olo, oc, oz))
+        oz, oc, olo, ohi = oz[order], oc[order], olo[order], ohi[order]
+        # Group of each zone edge: (zone, line); complex numbers sort lexicographically.
+        line = oz.astype(np.float64) + 1j * oc
+        new = np.concatenate([[True], line[1:] != line[:-1]])
+        gid = np.cumsum(new) - 1
+        heads = line[new]
+        g = np.minimum(np.searchsorted(heads, cz.astype(np.float64) + 1j * cc), len(heads) - 1)
+        same = heads[g] == cz.astype(np.float64) + 1j * cc
+        t = np.searchsorted(gid.astype(np.float64) + 1j * olo, g.astype(np.float64) + 1j * chi)
+        last = np.maximum(t - 1, 0)
+        hit = same & (t > 0) & (gid[last] == g) & (ohi[last] > clo) & (olo[last] < chi)
+        out[e[c_pos[hit]]] = True
     return out
 
 
@@ -378,7 +410,9 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
     for prepared in (used, pieces):
         _build_prepared_indexes(prepared)
     vertex_zone = np.repeat(piece_zone[cell_piece], per_cell)
-    on_boundary = _boundary_edges(xy, has_edge, vertex_zone, used)
+    zone_rings = ring_arrays(polys)
+    on_boundary = _boundary_edges(xy, has_edge, vertex_zone, zone_rings,
+                                  ok[owner][zone_rings.ring_geom])
     n_threads = (os.cpu_count() or 1) if threads is None else max(1, threads)
     # Cells (unprepared, only read) serve all threads. Prepared covers/intersects keep
     # per-call state: the zones and pieces get a prepared copy per thread.
