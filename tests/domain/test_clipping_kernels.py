@@ -10,9 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
+from guotu.domain.area import ellipsoidal_area_m2
 from guotu.domain.clipping import (
     _ragged,
     ccw_exteriors,
+    ellipsoidal_from_moments,
     geometry_moments,
     pair_moments,
     ring_arrays,
@@ -195,6 +197,26 @@ def test_compiled_geometry_moments_equal_numpy_bit_for_bit() -> None:
     ref = geometry_moments(r, origin, len(geoms), compiled=False)
     assert np.array_equal(jit, ref)
     np.testing.assert_allclose(jit[:, 0], [70.0, 70.0, 2300.0, 7.0, 8.0])
+
+
+def test_compiled_ellipsoidal_areas_equal_numpy_and_the_area_module() -> None:
+    # parcels across a zone 39 county, some 100 km off the central meridian, and a region
+    # with no area (0 by both)
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-120_000, 120_000, 200) + 39_500_000
+    y = rng.uniform(2_000_000, 5_500_000, 200)
+    geoms = arr(*[shapely.box(a, b, a + w, b + h)
+                  for a, b, w, h in zip(x, y, rng.uniform(1, 900, 200), rng.uniform(1, 900, 200),
+                                        strict=True)], shapely.Polygon())
+    r = ring_arrays(geoms[:-1])
+    origin = shapely.bounds(geoms[:-1])[:, :2]
+    m = np.vstack([geometry_moments(r, origin, len(geoms) - 1), np.zeros((1, 4))])
+    origin = np.vstack([origin, [[x[0], y[0]]]])
+    jit = ellipsoidal_from_moments(m, origin, GK, compiled=True)
+    ref = ellipsoidal_from_moments(m, origin, GK, compiled=False)
+    np.testing.assert_allclose(jit, ref, rtol=1e-15, atol=0)
+    assert jit[-1] == 0.0
+    np.testing.assert_allclose(jit[:-1], ellipsoidal_area_m2(geoms[:-1], GK), rtol=1e-11)
 
 
 @settings(max_examples=25, deadline=None)
