@@ -29,6 +29,7 @@ from guotu.domain.clipping_jit import (
     convex_pieces,
     one_ring_runs,
     ring_moments,
+    tm_area,
     tm_moment_areas,
 )
 from guotu.domain.crs import to_geographic
@@ -564,10 +565,11 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
     pair_of = np.repeat(np.arange(len(pair_feature)), reps)
     part_of = order[np.repeat(first[inverse], reps) + np.arange(len(pair_of))
                     - np.repeat(np.cumsum(reps) - reps, reps)]
+    one_each = bool((n_parts == 1).all())  # one part per feature: pair_of is 0, 1, 2 …
     if HAVE_NUMBA if compiled is None else compiled:
         # The kernel sets a part up once for a run of its pairs: pairs of a feature with
         # several parts are taken part by part (sums per pair do not depend on this order).
-        if not (n_parts == 1).all():
+        if not one_each:
             by_part = np.argsort(part_of, kind="stable")
             pair_of, part_of = pair_of[by_part], part_of[by_part]
         org = origin[used[parts.owner[part_of]]]
@@ -577,7 +579,7 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
             np.asarray(pair_piece, dtype=np.int64)[pair_of], np.ascontiguousarray(org[:, 0]),
             np.ascontiguousarray(org[:, 1]), zones.xy, zones.offsets.astype(np.int64),
             zones.has_edge, zones.on_boundary, int(sizes_all.max()) if len(sizes_all) else 1)
-        if (n_parts == 1).all():  # one part per feature: pair_of is 0, 1, 2 …
+        if one_each:
             return moments, crossed
         for m in range(4):
             out[:, m] = np.bincount(pair_of, moments[:, m], len(out))
@@ -645,21 +647,8 @@ def ellipsoidal_from_moments(moments: FloatArray, origin: FloatArray, crs: CRS,
     t = (org[:, 1] + cdy - n0) / _FOOTPOINT_STEP_M
     j = np.clip(np.floor(t).astype(np.int64), 0, len(table) - 2)
     lat = table[j] + (t - j) * (table[j + 1] - table[j])
-    sin_lat = np.sin(lat)
-    w = 1.0 - ell.e2 * sin_lat * sin_lat
-    nu = ell.a_m / np.sqrt(w)
-    rho = ell.a_m * (1.0 - ell.e2) / (w * np.sqrt(w))
-    eta2 = nu / rho - 1.0
-    x = (org[:, 0] + cdx - tm.false_easting_m) / k0
-    c2 = 1.0 / (2.0 * rho * nu)
-    c4 = (1.0 + 4.0 * eta2) / (24.0 * rho * rho * nu * nu)
-    x2 = x * x
-    m = 1.0 + c2 * x2 + c4 * x2 * x2
-    dm = 2.0 * c2 * x + 4.0 * c4 * x2 * x
-    ddm = 2.0 * c2 + 12.0 * c4 * x2
-    g0 = 1.0 / (m * m)  # (k0/k)² and half its second derivative in x
-    g2 = 3.0 * g0 * g0 * dm * dm - g0 / m * ddm
-    out[ok] = np.abs(g0 * area0 + g2 * m2c / (k0 * k0)) / (k0 * k0)
+    out[ok] = tm_area(area0, m2c, (org[:, 0] + cdx - tm.false_easting_m) / k0, lat, k0,
+                      ell.a_m, ell.e2)
     return out
 
 

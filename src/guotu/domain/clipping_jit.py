@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover
 
 __all__ = ["EDGE_SHARE", "HAVE_NUMBA", "ccw_open_rings", "centroid_northings", "clip_pairs",
            "clip_rings_convex", "convex_pieces", "one_ring_runs", "ring_moments",
-           "tm_moment_areas"]
+           "tm_area", "tm_moment_areas"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -58,6 +58,16 @@ def _tri(x1: float, y1: float, x2: float, y2: float, out: FloatArray, sign: floa
     out[3] += sign * (y1 + y2) * cross / 6.0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _crosses_ray(xa: float, ya: float, xb: float, yb: float, px: float, py: float) -> bool:
+    """Whether the edge (xa, ya) → (xb, yb) crosses the ray from (px, py) towards +x:
+    half-open in y, and a point exactly on the edge counts as left of it."""
+    if (ya > py) == (yb > py):
+        return False
+    dy = yb - ya
+    return ((xb - xa) * (py - ya) - dy * (px - xa)) * dy > 0
+
+
 @njit(cache=True, nogil=True)
 def _inside_parity(px: float, py: float, cell_xy: FloatArray, has_edge: Any, c0: int, c1: int,
                    ox: float, oy: float) -> bool:
@@ -71,11 +81,8 @@ def _inside_parity(px: float, py: float, cell_xy: FloatArray, has_edge: Any, c0:
         ya = cell_xy[r, 1] - oy
         xb = cell_xy[r + 1, 0] - ox
         yb = cell_xy[r + 1, 1] - oy
-        if (ya > py) != (yb > py):
-            dy = yb - ya
-            orient = (xb - xa) * (py - ya) - dy * (px - xa)
-            if orient * dy > 0:
-                hits += 1
+        if _crosses_ray(xa, ya, xb, yb, px, py):
+            hits += 1
     return hits % 2 == 1
 
 
@@ -160,10 +167,8 @@ def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: An
             ya = cell_xy[r, 1] - oy
             xb = cell_xy[r + 1, 0] - ox
             yb = cell_xy[r + 1, 1] - oy
-            if (ya > py) != (yb > py):
-                dy = yb - ya
-                if ((xb - xa) * (py - ya) - dy * (px - xa)) * dy > 0:
-                    hits += 1
+            if _crosses_ray(xa, ya, xb, yb, px, py):
+                hits += 1
             if max(xa, xb) < bx0 or min(xa, xb) > bx1 or max(ya, yb) < by0 or min(ya, yb) > by1:
                 continue
             near = True
@@ -471,22 +476,32 @@ def tm_moment_areas(moments: FloatArray, ox: FloatArray, oy: FloatArray, n0: flo
         t = (oy[i] + cdy - n0) / step
         j = min(max(int(np.floor(t)), 0), last)
         lat = table_lat[j] + (t - j) * (table_lat[j + 1] - table_lat[j])
-        sin_lat = np.sin(lat)
-        w = 1.0 - e2 * sin_lat * sin_lat
-        nu = a / np.sqrt(w)
-        rho = a * (1.0 - e2) / (w * np.sqrt(w))
-        eta2 = nu / rho - 1.0
-        x = (ox[i] + cdx - false_easting) / k0
-        c2 = 1.0 / (2.0 * rho * nu)
-        c4 = (1.0 + 4.0 * eta2) / (24.0 * rho * rho * nu * nu)
-        x2 = x * x
-        m = 1.0 + c2 * x2 + c4 * x2 * x2
-        dm = 2.0 * c2 * x + 4.0 * c4 * x2 * x
-        ddm = 2.0 * c2 + 12.0 * c4 * x2
-        g0 = 1.0 / (m * m)  # (k0/k)² and half its second derivative in x
-        g2 = 3.0 * g0 * g0 * dm * dm - g0 / m * ddm
-        out[i] = abs(g0 * area0 + g2 * m2c / (k0 * k0)) / (k0 * k0)
+        out[i] = tm_area(area0, m2c, (ox[i] + cdx - false_easting) / k0, lat, k0, a, e2)
     return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def tm_area(area0: Any, m2c: Any, x: Any, lat: Any, k0: float, a: float,
+            e2: float) -> Any:  # pragma: no cover - compiled
+    """∬ k⁻² dA of regions of planar area ``area0`` and second central moment in x ``m2c``
+    whose centroid lies ``x`` (easting from the central meridian over k0) off it, at
+    footpoint latitude ``lat`` (radians): k = k0 [1 + x²/(2ρν) + x⁴(1 + 4η²)/(24ρ²ν²)],
+    k⁻² expanded to second order in x. Scalars (in :func:`tm_moment_areas`) or arrays (the
+    numpy fallback of :func:`~guotu.domain.clipping.ellipsoidal_from_moments`)."""
+    sin_lat = np.sin(lat)
+    w = 1.0 - e2 * sin_lat * sin_lat
+    nu = a / np.sqrt(w)
+    rho = a * (1.0 - e2) / (w * np.sqrt(w))
+    eta2 = nu / rho - 1.0
+    c2 = 1.0 / (2.0 * rho * nu)
+    c4 = (1.0 + 4.0 * eta2) / (24.0 * rho * rho * nu * nu)
+    x2 = x * x
+    m = 1.0 + c2 * x2 + c4 * x2 * x2
+    dm = 2.0 * c2 * x + 4.0 * c4 * x2 * x
+    ddm = 2.0 * c2 + 12.0 * c4 * x2
+    g0 = 1.0 / (m * m)  # (k0/k)² and half its second derivative in x
+    g2 = 3.0 * g0 * g0 * dm * dm - g0 / m * ddm
+    return np.abs(g0 * area0 + g2 * m2c / (k0 * k0)) / (k0 * k0)
 
 
 @njit(cache=True, nogil=True)
