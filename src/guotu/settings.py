@@ -48,6 +48,16 @@ class Settings:
         Largest polygon a site query accepts.
     tile_cache_tiles
         Tiles kept in memory per process.
+    max_yaml_kb
+        Largest YAML file (rule pack, check list, indicator catalogue, workflow) read.
+    max_yaml_depth
+        Deepest nesting of mappings and lists a YAML file may have.
+    max_yaml_nodes
+        Most scalars, mappings and lists a YAML file may hold (aliases are refused).
+    max_table_mb
+        Largest attribute table (CSV, or an XLSX's unpacked content) an import reads.
+    max_table_rows
+        Most rows an attribute table may have.
     """
 
     workspace: str = "demo_county.gpkg"
@@ -64,6 +74,11 @@ class Settings:
     monitor_statistics: str = ""
     max_query_vertices: int = 100_000
     tile_cache_tiles: int = 20_000
+    max_yaml_kb: int = 2_048
+    max_yaml_depth: int = 64
+    max_yaml_nodes: int = 200_000
+    max_table_mb: float = 500.0
+    max_table_rows: int = 5_000_000
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

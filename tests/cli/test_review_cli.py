@@ -201,9 +201,13 @@ def test_reports_and_exit_codes(demo: dict[str, Any], tmp_path: Path) -> None:
 def test_reviewing_a_handover_file_matches_the_workspace_layer(demo: dict[str, Any]) -> None:
     files = demo["base"] / "files"
     runner = CliRunner()
-    out = runner.invoke(root, ["review", "detailed-plan", str(files / "详细规划地块.geojson"),
-                               "--table", str(files / "地块控制指标.xlsx"), "--key", "DKBH",
-                               "-w", str(demo["workspace"]), "--json", "--fail-on", "never"])
+    args = ["review", "detailed-plan", str(files / "详细规划地块.geojson"),
+            "--table", str(files / "地块控制指标.xlsx"), "--key", "DKBH",
+            "-w", str(demo["workspace"]), "--json", "--fail-on", "never"]
+    refused = runner.invoke(root, args)  # the file holds a parcel without geometry
+    assert refused.exit_code == 2
+    assert "没有几何图形" in refused.output and "--allow-empty-geometry" in refused.output
+    out = runner.invoke(root, [*args, "--allow-empty-geometry"])
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
     ours = {(_key(f), round(f["area_m2"] or 0, 0))

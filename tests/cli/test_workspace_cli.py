@@ -36,8 +36,8 @@ def test_missing_workspace_is_exit_2_with_the_fix(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "guotu demo" in res.output
 
 
-def test_foreign_file_as_workspace_is_exit_3(tmp_path: Path) -> None:
+def test_foreign_file_as_workspace_is_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "x.gpkg"
     bad.write_bytes(b"not a database at all" * 100)
     res = CliRunner().invoke(root, ["layers", "-w", str(bad)])
-    assert res.exit_code == 3 and "x.gpkg" in res.output
+    assert res.exit_code == 2 and "x.gpkg 不是 guotu 工作空间" in res.output

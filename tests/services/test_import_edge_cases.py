@@ -33,10 +33,12 @@ def test_utf8_shapefile_with_a_wide_text_field_and_no_cpg(tmp_path: Path, store)
     header_len = int.from_bytes(dbf[8:10], "little")
     assert header_len > 64
     path.with_suffix(".cpg").unlink()
-    from guotu.io.readers import _dbf_text_is_utf8
+    from guotu.io.encodings import shapefile_encoding
 
-    widened = bytes(dbf[:32 + 16]) + bytes([254]) + bytes(dbf[32 + 17:])
-    assert _dbf_text_is_utf8(widened)  # the width byte does not make it "not UTF-8"
+    widened = tmp_path / "widened.dbf"
+    widened.write_bytes(bytes(dbf[:32 + 16]) + bytes([254]) + bytes(dbf[32 + 17:]))
+    # the width byte does not make it "not UTF-8"
+    assert shapefile_encoding(path, widened, None) == ("UTF-8", "detected")
     import_file(store, path, role="ecological_redline", layer="L")
     assert store.read_layer("L")["BZ"].tolist() == ["耕地保护区"]
 
@@ -152,5 +154,7 @@ def test_zipped_gbk_shapefile_without_cpg(tmp_path: Path, store) -> None:
 def test_first_layer_without_geometry_asks_for_the_workspace_crs(tmp_path: Path, store) -> None:
     path = tmp_path / "empty.geojson"
     gpd.GeoDataFrame({"YDYHFLDM": ["0701"]}, geometry=[None], crs="EPSG:4527").to_file(path)
-    with pytest.raises(CRSError, match="--workspace-crs"):
+    with pytest.raises(LayerError, match="--allow-empty-geometry"):
         import_file(store, path, role="planned_land_use")
+    with pytest.raises(CRSError, match="--workspace-crs"):
+        import_file(store, path, role="planned_land_use", allow_empty_geometry=True)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pyproj import CRS
 
 from guotu.domain.model import PlanLevel, PlanType
-from guotu.errors import ConfigError, GuotuError, NotFoundError, StoreError
+from guotu.errors import ConfigError, GuotuError, LayerError, NotFoundError, StoreError
 from guotu.store.memory import MemoryStore
 
 from ..conftest import X0, Y0
@@ -132,7 +132,7 @@ def test_layers_are_listed_and_unknown_ones_name_the_others(store) -> None:
 
 def test_writing_an_existing_layer_needs_replace(store) -> None:
     _write(store, "L", _frame(2))
-    with pytest.raises(StoreError, match="--replace"):
+    with pytest.raises(LayerError, match="--replace"):  # the user's input: exit 2
         _write(store, "L", _frame(3))
     _write(store, "L", _frame(3), replace=True)
     assert len(store.read_layer("L")) == 3

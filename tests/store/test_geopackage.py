@@ -19,7 +19,7 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from guotu.errors import NotFoundError, StoreError, StoreIntegrityError
+from guotu.errors import ConfigError, NotFoundError, StoreError, StoreIntegrityError
 from guotu.store.geopackage import GeoPackageStore
 
 from ..conftest import X0, Y0, gdal_read, squares
@@ -71,11 +71,12 @@ def test_foreign_and_missing_files_are_refused(tmp_path: Path) -> None:
         GeoPackageStore.open(tmp_path / "none.gpkg")
     foreign = tmp_path / "foreign.gpkg"
     gpd.GeoDataFrame({"a": [1]}, geometry=squares(1), crs=GK39).to_file(foreign)
-    with pytest.raises(StoreIntegrityError, match="not a guotu workspace"):
+    # a file that is not a workspace is the user's input (exit 2), not a broken store
+    with pytest.raises(ConfigError, match="not a guotu workspace"):
         GeoPackageStore.open(foreign)
     junk = tmp_path / "junk.gpkg"
     junk.write_bytes(b"\x00junk" * 1000)
-    with pytest.raises(StoreIntegrityError):
+    with pytest.raises(ConfigError, match="not even an SQLite file"):
         GeoPackageStore.open(junk)
 
 

@@ -88,7 +88,7 @@ def test_geojson_with_indicator_table_equals_the_workspace_review(demo: dict[str
     client: TestClient = demo["client"]
     files = demo["files"]
     job = _wait(client, client.post(
-        "/review/detailed-plan/jobs", data={"table_key": "DKBH"},
+        "/review/detailed-plan/jobs", data={"table_key": "DKBH", "allow_empty_geometry": "true"},
         files={"file": ("详细规划地块.geojson", (files / "详细规划地块.geojson").read_bytes()),
                "table": ("地块控制指标.xlsx", (files / "地块控制指标.xlsx").read_bytes())}))
     assert job["status"] == "done", job["error"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from rich.console import Console
 from guotu.errors import GuotuError
 
 __all__ = [
+    "EXIT_BROKEN_PIPE",
     "Context",
     "console",
     "emit_json",
@@ -23,10 +25,18 @@ __all__ = [
     "pass_context",
     "root",
     "t",
+    "use_layer_option",
     "workspace_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit status when whoever reads stdout has gone (``guotu stats … | head -2``): 128 +
+#: SIGPIPE, what the shell reports for ``cat`` or ``grep`` cut off the same way. Not 0: a
+#: review whose findings would have made it exit 1 must not look clean because its reader
+#: stopped early; with ``set -o pipefail`` guotu then behaves like any Unix tool, and without
+#: it the pipeline's status is the reader's.
+EXIT_BROKEN_PIPE = 141
 
 
 class Context:
@@ -68,24 +78,44 @@ def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
 
 
+def use_layer_option(f: F) -> F:
+    """``--use-layer LAYER`` (repeatable): the layer of its role to use when the workspace
+    holds several layers of that role (never guessed)."""
+    return click.option(
+        "--use-layer", "use_layers", multiple=True, metavar="LAYER",
+        help="Use LAYER for its role where the workspace has several layers of that role "
+        "(repeatable).")(f)
+
+
 def workspace_option(required: bool = True) -> Callable[[F], F]:
-    """``-w/--workspace PATH``: the workspace (a GeoPackage file)."""
+    """``-w/--workspace LOCATION``: the workspace (a GeoPackage file, a ``postgresql://``
+    or ``postgres://`` URL, or ``env:NAME``)."""
 
     def deco(f: F) -> F:
         return click.option(
-            "-w", "--workspace", "workspace", required=required,
+            "-w", "--workspace", "workspace", required=required, metavar="LOCATION",
             type=click.Path(dir_okay=False), envvar="GUOTU_WORKSPACE",
-            help="Workspace: a GeoPackage file (env GUOTU_WORKSPACE).",
+            help="Workspace: a GeoPackage file, a postgresql:// URL, or env:NAME (a variable "
+            "holding one) (env GUOTU_WORKSPACE).",
         )(f)
 
     return deco
 
 
+class _Console(Console):
+    """rich's console, but a closed stdout stops the command the way a ``click.echo`` to it
+    does (exit :data:`EXIT_BROKEN_PIPE`), not with rich's own exit 1 (which means findings)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(32, "Broken pipe")
+
+
 def console() -> Console:
     """A rich console; at least 120 columns wide when output is not a terminal."""
-    c = Console()
+    c = _Console()
     if not c.is_terminal:
-        c = Console(width=max(c.width, 140))
+        c = _Console(width=max(c.width, 140))
     return c
 
 
@@ -94,10 +124,41 @@ def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at the null device once its reader has gone, so that nothing more is
+    written to the closed pipe (Python's own flush at exit included)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (click's test runner)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _tolerate_unencodable_stdout() -> None:
+    """Print what stdout's encoding cannot hold as ``\\udcXX`` escapes instead of failing.
+
+    A file name whose bytes are not UTF-8 (GBK, copied from Windows) reaches Python as
+    surrogate escapes, which a strict UTF-8 stdout refuses to print. Python's stderr already
+    escapes them this way; stdout does too now, so the output stays valid UTF-8 (and JSON)."""
+    stream = sys.stdout
+    if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (OSError, ValueError):  # a stream that cannot change (already written to)
+            logging.getLogger(__name__).debug("stdout keeps strict encoding errors")
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:  # the reader of stdout has gone: stop quietly
+            _quiet_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except GuotuError as exc:
             obj = ctx.find_object(Context) or Context()
             if obj.debug:
@@ -129,6 +190,7 @@ def root(click_ctx: click.Context, lang: str, debug: bool) -> None:
     obj = click_ctx.ensure_object(Context)
     obj.lang = lang
     obj.debug = debug
+    _tolerate_unencodable_stdout()
     if debug:
         logging.basicConfig(level=logging.DEBUG)
 
@@ -136,6 +198,12 @@ def root(click_ctx: click.Context, lang: str, debug: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:
-        root.main(args=argv, prog_name="guotu", standalone_mode=True)
+        try:
+            root.main(args=argv, prog_name="guotu", standalone_mode=True)
+        finally:
+            sys.stdout.flush()  # output still buffered when the command returned
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(EXIT_BROKEN_PIPE)
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)

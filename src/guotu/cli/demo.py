@@ -50,7 +50,7 @@ def _step_label(ctx: Context, step: str) -> str:
     return ctx.t(zh, en)
 
 
-def _build_with_progress(ctx: Context, as_json: bool, workspace: Path, out_dir: Path,
+def _build_with_progress(ctx: Context, as_json: bool, workspace: str, out_dir: Path,
                          parcels: int, seed: int, force: bool) -> DemoResult:
     """Run :func:`build_demo` with a progress bar (terminal) or step lines (pipes)."""
 
@@ -80,13 +80,15 @@ def _build_with_progress(ctx: Context, as_json: bool, workspace: Path, out_dir: 
 @root.command("demo")
 @workspace_option(required=False)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Folder for the handover files and manifest.json "
-              "(default: <workspace stem>_files/).")
+              help="Folder for the handover files and manifest.json (default: "
+              "<workspace stem>_files/ next to a GeoPackage, ./demo_county_files/ for PostGIS).")
 @click.option("--parcels", type=click.IntRange(min=MIN_PARCELS), default=30000,
               show_default=True, help="About how many land parcels (GHYD, DLTB) to generate.")
 @click.option("--seed", type=int, default=20261122, show_default=True,
               help="Random seed; the same seed and size give the same county.")
-@click.option("--force", is_flag=True, help="Overwrite an existing workspace and files.")
+@click.option("--force", is_flag=True,
+              help="Overwrite an existing workspace and files (a PostGIS workspace is emptied: "
+              "guotu's tables in its schema are dropped and made anew).")
 @click.option("--no-check", is_flag=True,
               help="Only build; skip the quality check, 用地平衡表 and review that follow.")
 @json_option
@@ -100,8 +102,11 @@ def demo_command(ctx: Context, workspace: str | None, out_dir: str | None, parce
     towns, ecological red lines, permanent farmland, an urban development boundary, a master
     plan, a detailed plan, projects and change patches, with planted quality problems and
     review conflicts listed in manifest.json.
+
+    -w is a GeoPackage file (default demo_county.gpkg) or a PostgreSQL + PostGIS workspace
+    (postgresql://…, postgres://…, env:NAME); the 质检, 用地平衡表 and review then run on it.
     """
-    ws = Path(workspace or DEFAULT_WORKSPACE)
+    ws = workspace or DEFAULT_WORKSPACE
     out = Path(out_dir) if out_dir else default_out_dir(ws)
     result = _build_with_progress(ctx, as_json, ws, out, parcels, seed, force)
     report = balance = None

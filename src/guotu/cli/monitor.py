@@ -24,6 +24,7 @@ from guotu.cli.base import (
     lang_option,
     pass_context,
     root,
+    use_layer_option,
     workspace_option,
 )
 from guotu.cli.plans import as_dates, time_options
@@ -59,13 +60,14 @@ def monitor_group() -> None:
 @click.option("--explain", metavar="ID", help="Show the lineage of one indicator.")
 @click.option("--fail-on", type=click.Choice(["red", "yellow", "never"]), default="never",
               show_default=True, help="Exit 1 when an indicator is at or above this status.")
+@use_layer_option
 @json_option
 @lang_option
 @pass_context
 def indicators_command(ctx: Context, workspace: str, as_of: datetime | None,
                        known_at: datetime | None, from_year: int | None, catalogue: str,
                        targets: Path | None, statistics: Path | None, explain: str | None,
-                       fail_on: str, as_json: bool) -> None:
+                       fail_on: str, use_layers: tuple[str, ...], as_json: bool) -> None:
     """Indicator values as of a date, with their year-end series, targets, status and trend.
 
     \b
@@ -87,7 +89,7 @@ def indicators_command(ctx: Context, workspace: str, as_of: datetime | None,
                           message_zh=f"指标目录中没有指标 {explain!r}。", fix_zh=f"可选：{listed}。")
     with open_workspace(workspace) as store:
         report = indicator_report(store, cat, as_of=day, first_year=from_year, known_at=known,
-                                  targets=tgt, statistics=stats)
+                                  targets=tgt, statistics=stats, use_layers=use_layers)
     if as_json:
         emit_json(report.to_dict(ctx.lang))
     else:
@@ -181,12 +183,13 @@ _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "green"}
               help="Also write the cases with their geometry to this GeoPackage (QGIS).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="never",
               show_default=True, help="Exit 1 when a case of this severity or worse is open.")
+@use_layer_option
 @json_option
 @lang_option
 @pass_context
 def cases_command(ctx: Context, workspace: str, as_of: datetime | None,
                   known_at: datetime | None, record: bool, actor: str, gpkg_path: Path | None,
-                  fail_on: str, as_json: bool) -> None:
+                  fail_on: str, use_layers: tuple[str, ...], as_json: bool) -> None:
     """Change patches → cases: each patch against approved projects and 三区三线 as of its
     image date (已批已建, 未批先建, 占用永久基本农田, 红线内/开发边界外新增建设, 符合规划但未批).
 
@@ -200,9 +203,9 @@ def cases_command(ctx: Context, workspace: str, as_of: datetime | None,
 
     day, known = as_dates(as_of, known_at)
     with open_workspace(workspace) as store:
-        report = classify_patches(store, as_of=day, known_at=known)
+        report = classify_patches(store, as_of=day, known_at=known, use_layers=use_layers)
         if record:
-            record_cases(store, report, actor=actor)
+            record_cases(store, report, actor=actor, use_layers=use_layers)
         crs = store.crs
     if gpkg_path is not None:
         _write_cases_gpkg(report, crs, gpkg_path, ctx.lang)
@@ -222,6 +225,9 @@ def _write_cases_gpkg(report: Any, crs: Any, path: Path, lang: str) -> None:
     import geopandas as gpd
     import pyogrio
 
+    from guotu.io.findings import check_gdal_file_name
+
+    check_gdal_file_name(path, "--gpkg")
     rows = [c.to_dict(lang) for c in report.cases]
     flat = [{"TBBH": r["tbbh"], "AJLX": r["class"], "AJLXMC": r["class_name"],
              "ZT": r["status_name"], "HSXRQ": r["image_date"], "TBMJ": r["area_m2"],
@@ -271,12 +277,13 @@ def _render_cases(ctx: Context, doc: dict[str, Any], recorded: bool) -> None:
               help="Check date (核查日期, default today).")
 @click.option("--note", default="", help="Conclusion (核查结论).")
 @click.option("--rectification", default="", help="What was done (整改情况).")
+@use_layer_option
 @json_option
 @lang_option
 @pass_context
 def case_command(ctx: Context, tbbh: str, workspace: str, status: str, checker: str,
                  check_date: datetime | None, note: str, rectification: str,
-                 as_json: bool) -> None:
+                 use_layers: tuple[str, ...], as_json: bool) -> None:
     """Record the field check of case TBBH (a new version of the case layer; the earlier
     states stay in its history)."""
     from guotu.services.cases import update_case
@@ -284,7 +291,7 @@ def case_command(ctx: Context, tbbh: str, workspace: str, status: str, checker: 
     with open_workspace(workspace) as store:
         row = update_case(store, tbbh, status, checker=checker,
                           check_date=check_date.date() if check_date else None,
-                          conclusion=note, rectification=rectification)
+                          conclusion=note, rectification=rectification, use_layers=use_layers)
     if as_json:
         emit_json({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()})
         return
@@ -301,12 +308,13 @@ def case_command(ctx: Context, tbbh: str, workspace: str, status: str, checker: 
               help="End: the survey version in force then (default today).")
 @click.option("--fail-on-imbalance", is_flag=True,
               help="Exit 1 when the 占补平衡 ledger does not balance.")
+@use_layer_option
 @json_option
 @lang_option
 @pass_context
 def consolidation_command(ctx: Context, workspace: str, from_date: datetime | None,
                           as_of: datetime | None, fail_on_imbalance: bool,
-                          as_json: bool) -> None:
+                          use_layers: tuple[str, ...], as_json: bool) -> None:
     """Land consolidation (全域土地综合整治) and the 耕地占补平衡 ledger, measured from the yearly
     survey versions: occupied and supplemented farmland per year, each project's measured
     新增耕地 and 建设用地减少 against its plan and progress, its overlap with 三区三线.
@@ -320,7 +328,8 @@ def consolidation_command(ctx: Context, workspace: str, from_date: datetime | No
 
     with open_workspace(workspace) as store:
         report = consolidation_report(store, from_date=from_date.date() if from_date else None,
-                                      as_of=as_of.date() if as_of else None)
+                                      as_of=as_of.date() if as_of else None,
+                                      use_layers=use_layers)
     doc = report.to_dict(ctx.lang)
     if as_json:
         emit_json(doc)
@@ -390,13 +399,14 @@ def _render_consolidation(ctx: Context, doc: dict[str, Any]) -> None:
               help="Write the PDF report here.")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the tables as an XLSX workbook here.")
+@use_layer_option
 @json_option
 @lang_option
 @pass_context
 def report_command(ctx: Context, workspace: str, as_of: datetime | None,
                    from_year: int | None, catalogue: str, targets: Path | None,
                    statistics: Path | None, html_path: Path | None, pdf_path: Path | None,
-                   xlsx_path: Path | None, as_json: bool) -> None:
+                   xlsx_path: Path | None, use_layers: tuple[str, ...], as_json: bool) -> None:
     """The 体检评估 report (规划实施监测与体检评估报告): indicators with their series and targets,
     warnings, monitoring cases and the 耕地占补平衡 ledger, as HTML, PDF and XLSX.
 
@@ -418,7 +428,7 @@ def report_command(ctx: Context, workspace: str, as_of: datetime | None,
     with open_workspace(workspace) as store:
         doc = checkup_document(store, cat, as_of=as_of.date() if as_of else None,
                                first_year=from_year, targets=tgt, statistics=stats,
-                               lang=ctx.lang)
+                               lang=ctx.lang, use_layers=use_layers)
     doc["workspace"] = Path(str(doc["workspace"])).name
     written = []
     if html_path is not None:

@@ -27,7 +27,8 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.domain.model import PlanLevel, PlanType, VersionStatus, parse_enum
-from guotu.errors import ConfigError
+from guotu.domain.roles import get_role
+from guotu.errors import ConfigError, NotFoundError
 from guotu.io.diff_report import write_diff_gpkg, write_diff_xlsx
 from guotu.services.diff import NONE_CODE, diff_versions
 from guotu.services.workspace import open_workspace
@@ -296,10 +297,11 @@ def _check_output(path: Path, workspace: Path, force: bool) -> None:
 def history_command(ctx: Context, target: str, workspace: str, as_json: bool) -> None:
     """History of a plan (PLAN) or of a feature (LAYER:KEY, e.g. GHYD:GH00001234)."""
     with open_workspace(workspace) as store:
+        names = [i.name for i in store.layers()]
         if ":" in target and not target.startswith("layer:") and \
-                target.split(":", 1)[0] in {i.name for i in store.layers()}:
+                target.split(":", 1)[0] in names:
             layer, key = target.split(":", 1)
-            entries = store.feature_history(layer, key)
+            entries = _feature_history(store, layer, key)
             if as_json:
                 emit_json({"layer": layer, "key": key, "revisions": entries})
                 return
@@ -310,12 +312,48 @@ def history_command(ctx: Context, target: str, workspace: str, as_json: bool) ->
                 table.add_row(str(e["fid"]), e["added_in"], ", ".join(e["retired_in"]) or "—")
             console().print(table)
             return
-        plan = store.plan(target)
+        plan = _history_plan(store, target, names)
         log = store.audit_log(object_prefix=f"plan:{plan.name}")
         layer_logs = [e for i in store.layers() if i.plan == plan.name
                       for e in store.audit_log(object_prefix=f"layer:{i.name}")]
     entries_all = sorted([*log, *layer_logs], key=lambda e: e.id)
     _print_log(ctx, entries_all, as_json)
+
+
+def _feature_history(store: Any, layer: str, key: str) -> list[dict[str, Any]]:
+    """The revisions of feature ``key`` of ``layer``; a key no revision has is refused."""
+    entries: list[dict[str, Any]] = store.feature_history(layer, key)
+    if entries:
+        return entries
+    id_field = get_role(store.layer_role(layer)).id_field
+    if not id_field or id_field not in store.layer(layer).columns:
+        raise NotFoundError(
+            f"Layer {layer} has no id field ({id_field or 'its role has none'}), so a feature "
+            "cannot be looked up by key.", layer=layer,
+            fix="Give a plan instead (guotu history PLAN), or see guotu layers.",
+            message_zh=f"图层 {layer} 没有标识码字段（{id_field or '该图层类型没有'}），"
+            "无法按标识码查找要素。", fix_zh="请改为查看规划的历史（guotu history 规划名），或见 guotu layers。")
+    raise NotFoundError(
+        f"Layer {layer} has no feature with id {key} (field {id_field}), in any version.",
+        layer=layer, feature=key, field=id_field,
+        fix=f"Check the id: guotu query, or the {id_field} column of the layer.",
+        message_zh=f"图层 {layer} 中没有标识码 {key} 的要素（字段 {id_field}，所有版本）。",
+        fix_zh=f"请核对标识码（guotu query，或图层的 {id_field} 字段）。")
+
+
+def _history_plan(store: Any, target: str, layers: list[str]) -> Any:
+    """The plan ``target`` names; ``LAYER:KEY`` of a layer that does not exist says so."""
+    try:
+        return store.plan(target)
+    except NotFoundError:
+        if ":" not in target or target.startswith("layer:"):
+            raise
+    layer = target.split(":", 1)[0]
+    raise NotFoundError(
+        f"Workspace {store.path} has no layer {layer!r} (nor a plan {target!r}).", layer=layer,
+        fix=f"Layers in it: {', '.join(layers) or 'none yet'}; plans: guotu plan list.",
+        message_zh=f"工作空间 {store.path} 中没有图层 {layer!r}（也没有名为 {target!r} 的规划）。",
+        fix_zh=f"其中的图层有：{'、'.join(layers) or '暂无'}；规划见 guotu plan list。")
 
 
 @root.command("log")

@@ -24,6 +24,7 @@ from guotu.cli.base import (
     lang_option,
     pass_context,
     root,
+    use_layer_option,
     workspace_option,
 )
 from guotu.cli.plans import as_dates, time_options
@@ -88,7 +89,10 @@ def rules_validate(ctx: Context, pack: str, profile: str | None, as_json: bool) 
         for p in problems:
             out.print(f"{p.file}: {p.path}: {p.message}", highlight=False, markup=False)
         if problems:
-            out.print(ctx.t(f"共 {len(problems)} 处问题。", f"{len(problems)} problem(s)."))
+            out.print(ctx.t(f"共 {len(problems)} 处问题。请按规则包格式（docs/review.md，模式 "
+                            "rulepack-v1）逐条修改后再运行 guotu rules validate。",
+                            f"{len(problems)} problem(s). Correct each as the rule-pack format "
+                            "(docs/review.md, schema rulepack-v1) says, then validate again."))
         elif result is not None:
             out.print(ctx.t(f"规则包有效：{result.id} {result.version}"
                             f"{'（' + result.profile + '）' if result.profile else ''}，"
@@ -225,6 +229,9 @@ def _outputs(workspace: str, paths: dict[str, str | None]) -> None:
               help="Map a SOURCE column to a standard field (repeatable), as for import.")
 @click.option("--crs", "source_crs", default=None,
               help="Declare the CRS of a SOURCE file that has none, e.g. EPSG:4527.")
+@click.option("--allow-empty-geometry", is_flag=True,
+              help="Review a SOURCE file that holds features without geometry (refused "
+              "otherwise), as for import.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
               default="error", show_default=True,
               help="Exit 1 when a finding reaches this severity.")
@@ -236,6 +243,7 @@ def _outputs(workspace: str, paths: dict[str, str | None]) -> None:
               help="Write the PDF report here.")
 @click.option("--xlsx", default=None, type=click.Path(dir_okay=False),
               help="Write the findings as an Excel workbook here.")
+@use_layer_option
 @time_options
 @json_option
 @lang_option
@@ -243,9 +251,10 @@ def _outputs(workspace: str, paths: dict[str, str | None]) -> None:
 def review_command(ctx: Context, kind: str, source: str | None, workspace: str, pack: str,
                    profile: str | None, layer: str | None, source_layer: str | None,
                    table: str | None, table_key: str | None, maps: tuple[str, ...],
-                   source_crs: str | None, fail_on: str, gpkg: str | None, html: str | None,
-                   pdf: str | None, xlsx: str | None, as_of: datetime | None,
-                   known_at: datetime | None, as_json: bool) -> None:
+                   source_crs: str | None, allow_empty_geometry: bool, fail_on: str,
+                   gpkg: str | None, html: str | None,
+                   pdf: str | None, xlsx: str | None, use_layers: tuple[str, ...],
+                   as_of: datetime | None, known_at: datetime | None, as_json: bool) -> None:
     """Review a plan, route, project or indicator table against the one map (成果审查).
 
     SOURCE is a file (Shapefile, GeoPackage, GeoJSON, FileGDB; CSV/XLSX for indicators), a
@@ -271,8 +280,8 @@ def review_command(ctx: Context, kind: str, source: str | None, workspace: str, 
         report = review_plan(store, kind, source, pack=rp, layer=layer,
                              source_layer=source_layer, table=table, table_key=table_key,
                              field_map=field_pairs(maps, "--map") or None, source_crs=source_crs,
-                             as_of=day, known_at=known,
-                             progress=progress)
+                             as_of=day, known_at=known, use_layers=use_layers,
+                             progress=progress, allow_empty_geometry=allow_empty_geometry)
     if html or pdf or xlsx or gpkg:
         doc = review_document(report, ctx.lang, report.layers)
         if html:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from guotu.cli.base import Context, pass_context, root, workspace_option
-from guotu.services.workspace import open_workspace
+from guotu.services.workspace import display_location, open_workspace
 from guotu.settings import load_settings
 
 __all__ = ["serve_command"]
@@ -39,8 +39,9 @@ def serve_command(ctx: Context, workspace: str, host: str | None, port: int | No
                              monitor_targets=targets, monitor_statistics=statistics)
     with open_workspace(settings.workspace):  # fail now, with guotu's message, if unusable
         pass
-    click.echo(ctx.t(f"guotu 服务：http://{settings.host}:{settings.port}/ （工作空间 {workspace}）",
+    shown = display_location(workspace)
+    click.echo(ctx.t(f"guotu 服务：http://{settings.host}:{settings.port}/ （工作空间 {shown}）",
                      f"guotu serving http://{settings.host}:{settings.port}/ (workspace "
-                     f"{workspace})"))
+                     f"{shown})"))
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level="warning")

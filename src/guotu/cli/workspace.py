@@ -28,6 +28,7 @@ from guotu.cli.plans import (
 )
 from guotu.domain.roles import ROLES
 from guotu.errors import ConfigError
+from guotu.io.readers import require_file
 from guotu.services.importing import import_file
 from guotu.services.stats import BalanceTable, land_use_balance
 from guotu.services.workspace import open_workspace
@@ -68,6 +69,10 @@ def field_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option("--key", help="Key field shared by the layer and --table (e.g. DKBH).")
 @click.option("--replace", is_flag=True, help="Replace an existing layer of the same name.")
 @click.option("--workspace-crs", help="CRS of a new workspace instead of the data's GK zone.")
+@click.option("--encoding", help="Encoding of the file's text (GBK, UTF-8 …), overriding a "
+              "Shapefile's .cpg; checked against the bytes all the same.")
+@click.option("--allow-empty-geometry", is_flag=True,
+              help="Keep features without geometry (refused otherwise); the result counts them.")
 @version_options
 @json_option
 @lang_option
@@ -75,7 +80,8 @@ def field_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 def import_command(ctx: Context, file: str, role: str, workspace: str, layer: str | None,
                    source_layer: str | None, maps: tuple[str, ...], crs: str | None,
                    table: str | None, key: str | None, replace: bool,
-                   workspace_crs: str | None, plan: str | None, version_label: str | None,
+                   workspace_crs: str | None, encoding: str | None,
+                   allow_empty_geometry: bool, plan: str | None, version_label: str | None,
                    status: str, parent_version: str | None, valid_from: datetime | None,
                    valid_to: datetime | None, approval_no: str, approval_organ: str,
                    approval_date: datetime | None, reason: str, as_json: bool) -> None:
@@ -88,11 +94,17 @@ def import_command(ctx: Context, file: str, role: str, workspace: str, layer: st
     spec = version_spec_from_options(plan, version_label, status, parent_version, valid_from,
                                      valid_to, approval_no, approval_organ, approval_date,
                                      reason)
+    # A missing FILE is said first, before a layer-name clash, and before a new workspace
+    # file is created for nothing.
+    require_file(file)
+    if table is not None:
+        require_file(table)
     with open_workspace(workspace, create=True) as store:
         result = import_file(store, file, role=role, layer=layer, source_layer=source_layer,
                              field_map=field_pairs(maps, "--map"), crs=crs, table=table,
                              table_key=key, replace=replace, workspace_crs=workspace_crs,
-                             version=spec, actor=actor_name(), reason=reason)
+                             version=spec, actor=actor_name(), reason=reason,
+                             encoding=encoding, allow_empty_geometry=allow_empty_geometry)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -2,15 +2,17 @@
 
 The workspace ends up holding the twelve layers XZQ, DLTB, STBHHX, YJJBNT, CZKFBJ, GHYD,
 XXGHDY, XXGHDK, ZXGH, JSXM, TDZZXM and BHTB, each imported from its handover file through
-:func:`guotu.services.importing.import_file` exactly as a user would import it.
+:func:`guotu.services.importing.import_file` exactly as a user would import it. The workspace
+is a GeoPackage file or a PostgreSQL + PostGIS schema (``postgresql://…``, ``env:NAME``).
 ``manifest.json`` (next to the files) lists every planted problem with its known answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from guotu.demo.layout import COUNTY_CODE
 from guotu.domain.model import PlanLevel, PlanType
 from guotu.errors import LayerError
 from guotu.services.importing import import_file
+from guotu.services.workspace import PG_SCHEMES, open_workspace, resolve_location
 from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore
 
@@ -41,7 +44,8 @@ class DemoResult:
     Attributes
     ----------
     workspace, out_dir, manifest_path
-        The workspace GeoPackage, the folder of handover files and ``manifest.json``.
+        The workspace (a GeoPackage path, or a PostGIS workspace's name without its
+        password), the folder of handover files and ``manifest.json``.
     seed, parcels
         The inputs.
     layers
@@ -55,7 +59,7 @@ class DemoResult:
         Import warnings, as ``layer: text``.
     """
 
-    workspace: Path
+    workspace: Path | str
     out_dir: Path
     manifest_path: Path
     seed: int
@@ -74,14 +78,20 @@ class DemoResult:
 
 
 def default_out_dir(workspace: str | Path) -> Path:
-    """``<workspace stem>_files/`` next to the workspace.
+    """``<workspace stem>_files/`` next to a GeoPackage workspace; ``demo_county_files/`` in
+    the current folder for a PostGIS one.
 
     Examples
     --------
     >>> default_out_dir("data/demo_county.gpkg").as_posix()
     'data/demo_county_files'
+    >>> default_out_dir("postgresql://guotu@db.example/guotu").as_posix()
+    'demo_county_files'
     """
-    ws = Path(workspace)
+    location = resolve_location(workspace)
+    if location.startswith(PG_SCHEMES):
+        return Path("demo_county_files")
+    ws = Path(location)
     return ws.with_name(f"{ws.stem}_files")
 
 
@@ -90,14 +100,40 @@ def _clear_workspace(path: Path, force: bool) -> None:
         return
     if not force:
         raise LayerError(f"Workspace {path} already exists; the demo does not overwrite it.",
-                         file=str(path), fix="Add --force, or give another -w path.")
+                         file=str(path), fix="Add --force, or give another -w path.",
+                         message_zh=f"工作空间 {path} 已存在，示范县不会覆盖它。",
+                         fix_zh="请加 --force，或用 -w 指定另一个路径。")
     for suffix in ("", "-wal", "-shm", "-journal"):
         candidate = path.with_name(path.name + suffix)
         if candidate.exists():
             candidate.unlink()
 
 
-def _import_survey_history(store: GeoPackageStore, out: Path) -> VersionSpec:
+@contextlib.contextmanager
+def _database_workspace(location: str, force: bool) -> Iterator[Any]:
+    """The PostGIS workspace at ``location``, made if new; one with layers or plans is
+    refused without ``force`` and emptied with it (only guotu's own tables, see
+    :func:`guotu.store.postgis_reset.reset_workspace`)."""
+    with open_workspace(location, create=True) as store:
+        layers = store.layers()
+        if layers or store.plans():
+            if not force:
+                raise LayerError(
+                    f"Workspace {store.path} is not empty ({len(layers)} layers); the demo "
+                    "does not overwrite it.", file=store.path,
+                    fix="Add --force to empty it (guotu's tables in that schema only), or give "
+                    "another schema (options=-c search_path=NAME in the DSN).",
+                    message_zh=f"工作空间 {store.path} 不是空的（{len(layers)} 个图层），示范县"
+                    "不会覆盖它。",
+                    fix_zh="请加 --force 清空它（只删除该模式中 guotu 的表），或在连接串中用 "
+                    "options=-c search_path=名称 指定另一个模式。")
+            from guotu.store.postgis_reset import reset_workspace
+
+            reset_workspace(store, actor="guotu demo", reason="guotu demo --force")
+        yield store
+
+
+def _import_survey_history(store: Any, out: Path) -> VersionSpec:
     """Record the 2021–2024 survey updates (DLTB) in the survey plan, as a bureau records
     them each year; returns the version the current DLTB.shp (2025) goes into."""
     store.create_plan(SURVEY_PLAN, level=PlanLevel.COUNTY, type=PlanType.SURVEY,
@@ -126,7 +162,8 @@ def build_demo(
     Parameters
     ----------
     workspace
-        The GeoPackage to create.
+        The GeoPackage to create, or a PostgreSQL + PostGIS location (``postgresql://…``,
+        ``postgres://…``, ``env:NAME``) whose schema is made or, with ``force``, emptied.
     out_dir
         Folder for the handover files and ``manifest.json`` (default
         :func:`default_out_dir`).
@@ -147,17 +184,20 @@ def build_demo(
     Raises
     ------
     LayerError
-        If the workspace or a file exists and ``force`` is false.
+        If the workspace (a GeoPackage file, a PostGIS schema with layers) or a file exists
+        and ``force`` is false.
     ConfigError
-        If ``parcels`` is too small.
+        If ``parcels`` is too small, or the location is not one guotu can open.
 
     Examples
     --------
     >>> # result = build_demo("demo_county.gpkg", parcels=3000)
     >>> # result.layers["GHYD"]
     """
-    ws = Path(workspace)
-    out = Path(out_dir) if out_dir is not None else default_out_dir(ws)
+    location = resolve_location(workspace)  # env:NAME → its value; other URLs are refused
+    is_db = location.startswith(PG_SCHEMES)
+    ws = Path(location)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(workspace)
     timings: dict[str, float] = {}
     total = len(_STEPS)
     started = time.perf_counter()
@@ -172,30 +212,16 @@ def build_demo(
     def done(name: str) -> None:
         timings[name] = round(time.perf_counter() - clock, 3)
 
-    _clear_workspace(ws, force)
-    step("generate")
-    county: County = generate_county(parcels, seed)
-    done("generate")
-    step("write_files")
-    write_handover_files(county, out, force=force)
-    done("write_files")
-
-    warnings: list[str] = []
-    counts: dict[str, int] = {}
-    ws.parent.mkdir(parents=True, exist_ok=True)
-    with GeoPackageStore.open(ws, create=True) as store:
-        for h in HANDOVER:
-            step(f"import:{h.layer}")
-            version = None
-            if h.layer == "DLTB" and county.history is not None:
-                version = _import_survey_history(store, out)
-            result = import_file(
-                store, out / h.file, role=h.role, layer=h.layer, source_layer=h.source_layer,
-                table=out / h.table if h.table else None, table_key=h.table_key,
-                version=version)
-            counts[h.layer] = result.layer.features
-            warnings += [f"{h.layer}: {w}" for w in result.warnings]
-            done(f"import:{h.layer}")
+    with contextlib.ExitStack() as stack:
+        # A database workspace is checked (and emptied) before anything is generated; a
+        # GeoPackage file is removed now and made only when the first layer goes in.
+        db_store = stack.enter_context(_database_workspace(str(workspace), force)) \
+            if is_db else None
+        if db_store is None:
+            _clear_workspace(ws, force)
+        county, counts, warnings = _generate_and_import(
+            db_store, ws, out, parcels, seed, force, step, done)
+        shown: Path | str = ws if db_store is None else str(db_store.path)
 
     step("manifest")
     manifest_path = out / "manifest.json"
@@ -206,5 +232,41 @@ def build_demo(
     timings["total"] = round(time.perf_counter() - started, 3)
     if on_step is not None:
         on_step("done", total, total)
-    return DemoResult(ws, out, manifest_path, seed, parcels, counts, len(county.items), timings,
-                      warnings)
+    return DemoResult(shown, out, manifest_path, seed, parcels, counts, len(county.items),
+                      timings, warnings)
+
+
+def _generate_and_import(db_store: Any, ws: Path, out: Path, parcels: int, seed: int,
+                         force: bool, step: Callable[[str], None],
+                         done: Callable[[str], None]
+                         ) -> tuple[County, dict[str, int], list[str]]:
+    """Generate the county, write its files into ``out`` and import them into ``db_store``
+    (a GeoPackage at ``ws`` when it is ``None``): (county, feature counts, warnings)."""
+    step("generate")
+    county: County = generate_county(parcels, seed)
+    done("generate")
+    step("write_files")
+    write_handover_files(county, out, force=force)
+    done("write_files")
+
+    warnings: list[str] = []
+    counts: dict[str, int] = {}
+    with contextlib.ExitStack() as stack:
+        if db_store is None:
+            ws.parent.mkdir(parents=True, exist_ok=True)
+            store = stack.enter_context(GeoPackageStore.open(ws, create=True))
+        else:
+            store = db_store
+        for h in HANDOVER:
+            step(f"import:{h.layer}")
+            version = None
+            if h.layer == "DLTB" and county.history is not None:
+                version = _import_survey_history(store, out)
+            result = import_file(
+                store, out / h.file, role=h.role, layer=h.layer, source_layer=h.source_layer,
+                table=out / h.table if h.table else None, table_key=h.table_key,
+                version=version, allow_empty_geometry=h.allow_empty_geometry)
+            counts[h.layer] = result.layer.features
+            warnings += [f"{h.layer}: {w}" for w in result.warnings]
+            done(f"import:{h.layer}")
+    return county, counts, warnings

@@ -59,6 +59,9 @@ class Handover:
     source_layer: str | None = None
     table: str | None = None
     table_key: str | None = None
+    #: The file holds a feature without geometry on purpose (a planted quality problem that
+    #: 质检 must report), so the import accepts it explicitly (--allow-empty-geometry).
+    allow_empty_geometry: bool = False
 
 
 #: The files, in import order (the first one fixes the workspace CRS, EPSG:4527).
@@ -71,7 +74,7 @@ HANDOVER: tuple[Handover, ...] = (
     Handover("GHYD", "规划用地.gdb", "planned_land_use", source_layer="GHYD"),
     Handover("XXGHDY", "详细规划单元.geojson", "detailed_unit"),
     Handover("XXGHDK", "详细规划地块.geojson", "detailed_parcel", table="地块控制指标.xlsx",
-             table_key="DKBH"),
+             table_key="DKBH", allow_empty_geometry=True),
     Handover("ZXGH", "专项规划.geojson", "special_plan"),
     Handover("JSXM", "建设项目.shp", "construction_project"),
     Handover("TDZZXM", "土地整治项目.geojson", "consolidation_project"),

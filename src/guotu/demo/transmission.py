@@ -20,7 +20,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-import yaml
 from pyproj import CRS
 from shapely.geometry import Polygon
 
@@ -28,6 +27,8 @@ from guotu.demo.classes import XXGHDK_CODES, draw_codes
 from guotu.demo.manifest import CRS_EPSG, to_workspace
 from guotu.domain.area import ellipsoidal_area_m2
 from guotu.domain.rules.compat import is_compatible
+from guotu.errors import RulePackError
+from guotu.io.safe_yaml import load_yaml
 
 __all__ = [
     "RESERVE_MAX_SHARE_PCT",
@@ -74,8 +75,10 @@ class MasterPlan:
 @lru_cache(maxsize=1)
 def use_compatibility() -> dict[str, tuple[str, ...]]:
     """``tables.use_compatibility`` of the bundled ``cn-base`` rule pack."""
-    text = (resources.files("guotu") / "rulesets" / "cn-base.yaml").read_text(encoding="utf-8")
-    table = yaml.safe_load(text)["tables"]["use_compatibility"]
+    shipped = (resources.files("guotu") / "rulesets" / "cn-base.yaml").read_bytes()
+    pack = load_yaml(("guotu/rulesets/cn-base.yaml", shipped), what_zh="规则包",
+                     what_en="rule pack", error=RulePackError)
+    table = pack["tables"]["use_compatibility"]
     return {str(k): tuple(str(v) for v in vals) for k, vals in table.items()}
 
 

@@ -18,13 +18,14 @@ Which version applies "as of" a date, "as known at" a moment, is decided here, p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from guotu.errors import ConfigError, NotFoundError
+from guotu.errors import ConfigError, LayerError, NotFoundError
 
 __all__ = [
     "DECIDING",
@@ -35,6 +36,8 @@ __all__ = [
     "PlanType",
     "Version",
     "VersionStatus",
+    "check_layer_name",
+    "check_plan_name",
     "lineage",
     "parse_enum",
     "pending_versions",
@@ -43,6 +46,74 @@ __all__ = [
 
 
 E = TypeVar("E", bound=StrEnum)
+
+#: Longest layer name in UTF-8 bytes (16 Chinese characters, 48 letters): a layer name
+#: becomes a table name, and PostgreSQL keeps 63 bytes of an identifier, of which a layer's
+#: index names add 15 (``_guotu_added_in``).
+LAYER_NAME_MAX_BYTES = 48
+#: Longest plan name and version label, in characters.
+PLAN_NAME_MAX_CHARS = 100
+_LAYER_NAME = re.compile(r"[A-Za-z0-9_\u3400-\u9fff]+")
+_RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_", "guotu_", "pg_")
+#: Characters a plan name or version label may not hold: markup, quotes, path separators
+#: and control characters (names appear in web pages, URLs and file names).
+_UNSAFE_TEXT = re.compile(r"[<>\"'`/\\\x00-\x1f\x7f]")
+
+
+def check_layer_name(name: str) -> None:
+    """Refuse a layer name that is not 字母、数字、汉字或下划线, starts with a reserved
+    prefix or is longer than :data:`LAYER_NAME_MAX_BYTES`.
+
+    Examples
+    --------
+    >>> check_layer_name("GHYD"), check_layer_name("城镇开发边界_2035")
+    (None, None)
+    >>> check_layer_name("../../etc/passwd")
+    Traceback (most recent call last):
+    ...
+    guotu.errors.LayerError: '../../etc/passwd' cannot be a layer name. Fix: Use only letters, digits, Chinese characters and underscores (at most 48 bytes: 16 Chinese characters), not starting with gpkg_, rtree_, sqlite_, guotu_ or pg_.
+    """
+    fits = bool(_LAYER_NAME.fullmatch(name)) and len(name.encode("utf-8")) <= \
+        LAYER_NAME_MAX_BYTES and not name.lower().startswith(_RESERVED_PREFIXES)
+    if not fits:
+        shown = name if len(name) <= 60 else name[:60] + "…"
+        raise LayerError(
+            f"{shown!r} cannot be a layer name.",
+            fix=f"Use only letters, digits, Chinese characters and underscores (at most "
+            f"{LAYER_NAME_MAX_BYTES} bytes: {LAYER_NAME_MAX_BYTES // 3} Chinese characters), "
+            "not starting with gpkg_, rtree_, sqlite_, guotu_ or pg_.",
+            message_zh=f"{shown!r} 不能用作图层名。",
+            fix_zh=f"请只用字母、数字、汉字或下划线命名图层（最长 {LAYER_NAME_MAX_BYTES} 字节，即 "
+            f"{LAYER_NAME_MAX_BYTES // 3} 个汉字），且不要以 gpkg_、rtree_、sqlite_、guotu_ 或 pg_ 开头。")
+
+
+def check_plan_name(name: str, what: str = "plan name", what_zh: str = "规划名称") -> None:
+    """Refuse a plan name or version label that is empty, longer than
+    :data:`PLAN_NAME_MAX_CHARS` or holds markup, quotes, slashes or control characters.
+
+    Examples
+    --------
+    >>> check_plan_name("示范县国土空间总体规划（2021—2035年）")
+    >>> check_plan_name("<img src=x onerror=alert(1)>")
+    Traceback (most recent call last):
+    ...
+    guotu.errors.ConfigError: plan name '<img src=x onerror=alert(1)>' holds a character that is not allowed ('<'). Fix: Leave out < > " ' ` / \\ and control characters; at most 100 characters.
+    """
+    text = name.strip()
+    bad = _UNSAFE_TEXT.search(text)
+    if text and not bad and len(text) <= PLAN_NAME_MAX_CHARS:
+        return
+    shown = text if len(text) <= 60 else text[:60] + "…"
+    problem = (f"holds a character that is not allowed ({bad.group()!r})" if bad else
+               "is empty" if not text else f"is longer than {PLAN_NAME_MAX_CHARS} characters")
+    problem_zh = (f"含有不允许的字符 {bad.group()!r}" if bad else
+                  "为空" if not text else f"超过 {PLAN_NAME_MAX_CHARS} 个字符")
+    raise ConfigError(
+        f"{what} {shown!r} {problem}.",
+        fix=f"Leave out < > \" ' ` / \\ and control characters; at most {PLAN_NAME_MAX_CHARS} "
+        "characters.",
+        message_zh=f"{what_zh} {shown!r} {problem_zh}。",
+        fix_zh=f"请不要使用 < > \" ' ` / \\ 和控制字符，长度不超过 {PLAN_NAME_MAX_CHARS} 个字符。")
 
 
 class PlanLevel(StrEnum):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,25 @@ def _frame(findings: Sequence[Finding], geoms: list[Any], crs: CRS) -> gpd.GeoDa
     return frame
 
 
+def check_gdal_file_name(path: Path, option: str) -> None:
+    """Refuse an output name GDAL cannot take: one whose bytes are not UTF-8 (a GBK name
+    reaches Python as surrogate escapes, which GDAL's UTF-8 file names cannot hold).
+
+    Examples
+    --------
+    >>> check_gdal_file_name(Path("质检错误.gpkg"), "--errors-gpkg")
+    """
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("gb18030", "replace")
+        raise InputError(
+            f"{option} {shown}: the file name is not UTF-8, and GDAL cannot write such a name.",
+            file=shown, fix="Give a name typed in a UTF-8 terminal (e.g. 质检错误.gpkg).",
+            message_zh=f"{option} {shown}：文件名不是 UTF-8 编码，GDAL 无法写入这样的文件名。",
+            fix_zh="请换一个文件名（在 UTF-8 终端中输入，如 质检错误.gpkg）。") from None
+
+
 def write_findings_gpkg(path: str | Path, findings: Sequence[Finding], crs: CRS
                         ) -> dict[str, int]:
     """Write the findings to a new GeoPackage at ``path`` (replacing the file).
@@ -116,7 +136,7 @@ def write_findings_gpkg(path: str | Path, findings: Sequence[Finding], crs: CRS
     Raises
     ------
     InputError
-        ``path`` is a folder or cannot be replaced.
+        ``path`` is a folder, cannot be replaced, or has a name that is not UTF-8.
     EnvironmentSetupError
         GDAL cannot write the file.
 
@@ -125,6 +145,7 @@ def write_findings_gpkg(path: str | Path, findings: Sequence[Finding], crs: CRS
     >>> # write_findings_gpkg("errors.gpkg", report.findings, CRS.from_epsg(4527))
     """
     p = Path(path)
+    check_gdal_file_name(p, "--errors-gpkg")
     if p.is_dir():
         raise InputError(f"{p} is a folder; --errors-gpkg needs a file name.", file=str(p),
                          fix="Give a name ending in .gpkg.")

@@ -46,6 +46,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 
 from guotu.errors import ConfigError, CRSError, EnvironmentSetupError, InputError
 from guotu.io import review_html
+from guotu.io.findings import check_gdal_file_name
 from guotu.io.review_document import (
     MISSING,
     SEVERITIES,
@@ -516,6 +517,8 @@ def write_review_gpkg(doc: Mapping[str, Any], path: Path, crs: str) -> Path:
                 by_kind[kind][1].append(make(mine))
     layers = ((POLYGONS_LAYER, "polygon", "MultiPolygon"), (LINES_LAYER, "line", "MultiLineString"),
               (POINTS_LAYER, "point", "MultiPoint"))
+
+    check_gdal_file_name(Path(path), "--gpkg")
 
     def write(tmp: Path) -> None:
         try:

@@ -12,6 +12,7 @@ new version of that layer. Nothing is overwritten: every state of every case sta
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -34,6 +35,7 @@ from guotu.domain.clipping import feature_areas, polygonal
 from guotu.domain.model import PlanLevel, PlanType
 from guotu.domain.overlay import ZoneIndex, overlay
 from guotu.errors import ConfigError, NotFoundError
+from guotu.services.layer_choice import check_chosen_layers, layer_of_role
 from guotu.services.zones import ZoneCache, valid_polygons
 from guotu.store.catalog import VersionSpec
 
@@ -156,23 +158,30 @@ def _inside(geoms: np.ndarray, zone: ZoneIndex) -> tuple[np.ndarray, Any]:
 
 
 def classify_patches(store: Any, *, as_of: date | None = None,
-                     known_at: datetime | None = None) -> CaseReport:
+                     known_at: datetime | None = None, use_layers: Sequence[str] = ()
+                     ) -> CaseReport:
     """Classify every change patch (see :mod:`guotu.domain.cases`) against the projects and
     the control lines in force on its later image date (``HSXRQ``; ``as_of`` when blank).
+
+    ``use_layers`` chooses the layer of a role the workspace has several of (several and
+    none chosen are refused, see :func:`layer_of_role`).
 
     Raises
     ------
     NotFoundError
         The workspace has no change-patch layer, or none in force on ``as_of``.
+    ConfigError
+        Several layers of a role it reads, and none of them chosen.
     """
     day = as_of or date.today()
-    infos = store.layers_with_role("change_patch")
-    if not infos:
+    check_chosen_layers(store, use_layers)
+    info = layer_of_role(store, "change_patch", chosen=use_layers)
+    if info is None:
         raise NotFoundError("The workspace has no change-patch layer (变化图斑).",
                             fix="Import the patches: guotu import 变化图斑.shp --role change_patch",
                             message_zh="工作空间中没有变化图斑图层。",
                             fix_zh="请先导入：guotu import 变化图斑.shp --role change_patch")
-    name = infos[0].name
+    name = info.name
     version = store.layer_version(name, as_of=day, known_at=known_at)
     if version is None:
         raise NotFoundError(f"No version of {name} is in force on {day.isoformat()}.",
@@ -192,7 +201,7 @@ def classify_patches(store: Any, *, as_of: date | None = None,
              (patches["BHLX"].tolist() if "BHLX" in patches else [None] * n)]
     tbbh = [str(v) for v in (patches["TBBH"].tolist() if "TBBH" in patches else
                              [f"fid {f}" for f in patches.index])]
-    zones = ZoneCache(known_at)
+    zones = ZoneCache(known_at, use_layers=use_layers)
     redline = np.zeros(n)
     farmland = np.zeros(n)
     outside = np.zeros(n)
@@ -251,7 +260,7 @@ def classify_patches(store: Any, *, as_of: date | None = None,
     notes = []
     if z is None:
         notes.append("no construction-project layer: every patch counts as unapproved")
-    existing = _existing_cases(store, known_at)
+    existing = _existing_cases(store, known_at, use_layers)
     towns = ([str(v) for v in patches["XZQDM"].tolist()] if "XZQDM" in patches
              else [""] * n)
     cases = []
@@ -284,11 +293,12 @@ def _area_under(patch: Any, projects: np.ndarray, crs: Any) -> float:
                                               dtype=object), crs)[0])
 
 
-def _existing_cases(store: Any, known_at: datetime | None = None) -> dict[str, dict[str, Any]]:
-    infos = store.layers_with_role("monitoring_case")
-    if not infos:
+def _existing_cases(store: Any, known_at: datetime | None = None,
+                    use_layers: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    info = layer_of_role(store, "monitoring_case", chosen=use_layers)
+    if info is None:
         return {}
-    frame = store.read_layer(infos[0].name, known_at=known_at)
+    frame = store.read_layer(info.name, known_at=known_at)
     return {str(r["TBBH"]): r for r in frame.drop(columns=frame.geometry.name)
             .to_dict("records")}
 
@@ -320,9 +330,11 @@ def _next_label(store: Any, day: date, what: str) -> str:
 
 
 def record_cases(store: Any, report: CaseReport, *, actor: str = "",
-                 reason: str = "") -> Any:
+                 reason: str = "", use_layers: Sequence[str] = ()) -> Any:
     """Write the cases as a new version of ``JCAJ``: new patches start 待核查, cases already
     recorded keep their status and check record. Returns the layer info."""
+    check_chosen_layers(store, use_layers)
+    found = layer_of_role(store, "monitoring_case", chosen=use_layers)
     try:
         store.plan(CASE_PLAN)
     except NotFoundError:
@@ -331,18 +343,17 @@ def record_cases(store: Any, report: CaseReport, *, actor: str = "",
     label = _next_label(store, report.as_of, "比对")
     frame = _frame(report.cases, store.crs)
     valid_from = report.as_of
-    infos = store.layers_with_role("monitoring_case")
-    if infos:
+    if found is not None:
         # Cases already recorded whose patch is no longer delivered stay as they are: a case
         # and its check record are never dropped by a later comparison.
-        old = store.read_layer(infos[0].name).reset_index(drop=True)
+        old = store.read_layer(found.name).reset_index(drop=True)
         keep = old[~old["TBBH"].astype(str).isin(set(frame["TBBH"].astype(str)))]
         if len(keep):
             keep = keep[[c for c in frame.columns if c in keep.columns]]
             frame = gpd.GeoDataFrame(pd.concat([frame, keep], ignore_index=True),
                                      geometry="geometry", crs=store.crs)
         # never before the state in force: a backdated comparison would hide the later checks
-        current = store.layer_version(infos[0].name)
+        current = store.layer_version(found.name)
         if current is not None and current.valid_from and current.valid_from > valid_from:
             valid_from = current.valid_from
     return store.write_layer(CASE_LAYER, "monitoring_case", frame, column_types=_COLUMN_TYPES,
@@ -355,7 +366,7 @@ def record_cases(store: Any, report: CaseReport, *, actor: str = "",
 
 def update_case(store: Any, tbbh: str, status: str, *, checker: str = "",
                 check_date: date | None = None, conclusion: str = "", rectification: str = "",
-                reason: str = "") -> dict[str, Any]:
+                reason: str = "", use_layers: Sequence[str] = ()) -> dict[str, Any]:
     """Record a field check of case ``tbbh`` as a new version of ``JCAJ``; returns its row.
 
     Raises
@@ -371,13 +382,14 @@ def update_case(store: Any, tbbh: str, status: str, *, checker: str = "",
         raise ConfigError(f"Unknown case status {status!r}.",
                           fix=f"Use one of: {', '.join(CASE_STATUSES)} ({names}).",
                           message_zh=f"未知的案件状态 {status!r}。", fix_zh=f"可选：{names}。")
-    infos = store.layers_with_role("monitoring_case")
-    if not infos:
+    check_chosen_layers(store, use_layers)
+    found = layer_of_role(store, "monitoring_case", chosen=use_layers)
+    if found is None:
         raise NotFoundError("The workspace has no monitoring cases yet.",
                             fix="Record them first: guotu monitor cases --record",
                             message_zh="工作空间中还没有监测案件。",
                             fix_zh="请先运行：guotu monitor cases --record")
-    name = infos[0].name
+    name = found.name
     frame = store.read_layer(name)
     hits = np.flatnonzero(frame["TBBH"].astype(str).to_numpy() == tbbh)
     if not len(hits):

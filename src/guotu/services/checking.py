@@ -22,7 +22,6 @@ from typing import Any
 import jsonschema
 import numpy as np
 import shapely
-import yaml
 
 from guotu.domain.quality import (
     CheckContext,
@@ -37,6 +36,7 @@ from guotu.domain.quality import (
 )
 from guotu.errors import ConfigError, CRSError, NotFoundError
 from guotu.io.findings import finding_to_dict
+from guotu.io.safe_yaml import load_yaml
 from guotu.store.geopackage import GeoPackageStore, LayerInfo
 
 __all__ = [
@@ -143,8 +143,9 @@ def load_check_list(path: str | Path | None = None) -> tuple[CheckSpec, ...]:
     Raises
     ------
     ConfigError
-        The file is missing, is not YAML, breaks the schema (every problem listed with its
-        JSON path) or names an unknown operator or role.
+        The file is missing, is not YAML or is refused by :func:`guotu.io.safe_yaml.load_yaml`
+        (too large, not UTF-8, anchors, too deep …), breaks the schema (every problem listed
+        with its JSON path) or names an unknown operator or role.
 
     Examples
     --------
@@ -153,18 +154,11 @@ def load_check_list(path: str | Path | None = None) -> tuple[CheckSpec, ...]:
     """
     if path is None:
         source = "guotu/data/checks.yaml"
-        text = (files("guotu") / "data" / "checks.yaml").read_text(encoding="utf-8")
+        shipped = (files("guotu") / "data" / "checks.yaml").read_bytes()
+        data = load_yaml((source, shipped), what_zh="质检清单", what_en="check list")
     else:
         source = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"Cannot read the check list {path}: {exc.strerror}.",
-                              file=source) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"Check list {source} is not valid YAML: {exc}.", file=source) from exc
+        data = load_yaml(source, what_zh="质检清单", what_en="check list")
     schema = json.loads((files("guotu") / "schemas" / "checks-v1.json")
                             .read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)

@@ -34,6 +34,7 @@ from guotu.domain.crosswalks import known_three_major_class
 from guotu.domain.overlay import overlay, prepare_zones
 from guotu.errors import NotFoundError
 from guotu.services.diff import diff_versions
+from guotu.services.layer_choice import check_chosen_layers, layer_of_role
 
 __all__ = ["ConsolidationReport", "LedgerRow", "ProjectProgress", "consolidation_report"]
 
@@ -192,23 +193,28 @@ def _float(value: Any) -> float | None:
 
 
 def consolidation_report(store: Any, *, from_date: date | None = None,
-                         as_of: date | None = None) -> ConsolidationReport:
+                         as_of: date | None = None, use_layers: Sequence[str] = ()
+                         ) -> ConsolidationReport:
     """The 占补平衡 ledger and the consolidation projects' measured results between the
     survey version in force on ``from_date`` (default: the first one) and the one in force
-    on ``as_of`` (default today).
+    on ``as_of`` (default today). ``use_layers`` chooses the layer of a role the workspace
+    has several of.
 
     Raises
     ------
     NotFoundError
         No land-survey layer, or fewer than two of its versions in the period.
+    ConfigError
+        Several layers of a role it reads, and none of them chosen.
     """
-    infos = store.layers_with_role("land_survey")
-    if not infos:
+    check_chosen_layers(store, use_layers)
+    survey = layer_of_role(store, "land_survey", chosen=use_layers)
+    if survey is None:
         raise NotFoundError("The workspace has no land-survey layer (现状地类图斑).",
                             message_zh="工作空间中没有现状地类图斑图层。",
                             fix_zh="请先导入年度变更调查成果（--role land_survey）。")
-    layer = infos[0].name
-    plan = infos[0].plan
+    layer = survey.name
+    plan = survey.plan
     versions = list(store.versions(plan))
     day = as_of or date.today()
     last = store.layer_version(layer, as_of=day)
@@ -244,7 +250,7 @@ def consolidation_report(store: Any, *, from_date: date | None = None,
             sum(p.area_m2[k] for k in red)))
         for name in ("geoms", "old", "new", "old_grade", "new_grade", "area_m2"):
             getattr(pieces, name).extend(getattr(p, name))
-    projects = _projects(store, pieces, day)
+    projects = _projects(store, pieces, day, use_layers)
     warnings: list[tuple[str, str]] = []
     occ_total = sum(r.occupied_m2 for r in ledger)
     sup_total = sum(r.supplemented_m2 for r in ledger)
@@ -269,11 +275,12 @@ def consolidation_report(store: Any, *, from_date: date | None = None,
                                tuple(projects), tuple(warnings))
 
 
-def _projects(store: Any, pieces: _Pieces, day: date) -> list[ProjectProgress]:
-    infos = store.layers_with_role("consolidation_project")
-    if not infos:
+def _projects(store: Any, pieces: _Pieces, day: date, use_layers: Sequence[str]
+              ) -> list[ProjectProgress]:
+    info = layer_of_role(store, "consolidation_project", chosen=use_layers)
+    if info is None:
         return []
-    name = infos[0].name
+    name = info.name
     cols = [c for c in ("XMDM", "XMMC", "XZGDMJ", "JSYDJSMJ", "STXFMJ", "JD")
             if c in store.layer(name).columns]
     frame = store.read_layer(name, as_of=day, columns=cols)
@@ -300,10 +307,10 @@ def _projects(store: Any, pieces: _Pieces, day: date) -> list[ProjectProgress]:
                 reduced[j] += a
     overlaps: dict[str, np.ndarray] = {}
     for role in ("ecological_redline", "permanent_farmland", "urban_boundary"):
-        zinfo = store.layers_with_role(role)
-        if not zinfo:
+        zinfo = layer_of_role(store, role, chosen=use_layers)
+        if zinfo is None:
             continue
-        zframe = store.read_layer(zinfo[0].name, as_of=day, columns=[])
+        zframe = store.read_layer(zinfo.name, as_of=day, columns=[])
         zgeoms = shapely.make_valid(np.asarray(zframe.geometry.values, dtype=object))
         res = overlay(np.asarray(scope, dtype=object), prepare_zones(zgeoms, store.crs),
                       geometry=False)

@@ -16,6 +16,8 @@ anything is written:
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import math
 import re
@@ -30,12 +32,21 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError as CRSError_
 
 from guotu.domain.classification import normalize_code
 from guotu.domain.crs import parse_crs, workspace_crs_for_longitude
+from guotu.domain.model import check_layer_name
 from guotu.domain.roles import FIELDS, FieldKind, GeometryKind, Role, detect_field_mapping, get_role
 from guotu.errors import ConfigError, CRSError, LayerError
-from guotu.io.readers import SourceInfo, read_attribute_table, read_vector
+from guotu.io.readers import (
+    SourceInfo,
+    feature_label,
+    read_attribute_table,
+    read_vector,
+    require_file,
+)
+from guotu.settings import Settings
 from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore, LayerInfo
 
@@ -47,8 +58,6 @@ log = logging.getLogger(__name__)
 MAX_ABS_VALUE = 1e12
 #: How far outside its CRS's area of use (degrees) data may lie before it is refused.
 AREA_OF_USE_MARGIN_DEG = 3.0
-
-_ID_FIELDS = ("BSM", "DKBH", "DYBH", "XMDM", "TBBH", "YJJBNTTBBH", "XZQDM")
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class ImportResult:
     workspace_crs_chosen: bool = False
     table_rows_joined: int | None = None
     warnings: tuple[str, ...] = field(default=())
+    empty_geometries: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Machine-readable form for ``--json``."""
@@ -70,7 +80,8 @@ class ImportResult:
                 "field_map": self.field_map, "source_crs": self.source_crs,
                 "workspace_crs": self.workspace_crs,
                 "workspace_crs_chosen": self.workspace_crs_chosen,
-                "table_rows_joined": self.table_rows_joined, "warnings": list(self.warnings)}
+                "table_rows_joined": self.table_rows_joined, "warnings": list(self.warnings),
+                "empty_geometries": self.empty_geometries}
 
 
 def normalise_code(value: object) -> str | None:
@@ -107,6 +118,9 @@ def import_file(
     version: VersionSpec | None = None,
     actor: str = "",
     reason: str = "",
+    encoding: str | None = None,
+    allow_empty_geometry: bool = False,
+    settings: Settings | None = None,
 ) -> ImportResult:
     """Import one layer of ``path`` into ``store`` as ``layer`` (default: the role id).
 
@@ -126,18 +140,29 @@ def import_file(
     version, actor, reason
         Record the layer in this version of a plan (see :class:`VersionSpec`); who imports
         it and why, for the audit log.
+    encoding
+        The encoding of the file's text, overriding a Shapefile's ``.cpg`` (checked
+        strictly against the bytes all the same).
+    allow_empty_geometry
+        Keep features whose geometry is NULL or empty (refused otherwise); the result's
+        ``empty_geometries`` counts them.
+    settings
+        Limits (``max_table_mb``, ``max_unzipped_mb`` …); default
+        :func:`guotu.settings.load_settings`.
 
     Examples
     --------
     >>> # import_file(store, "三区三线.gpkg", role="生态保护红线", source_layer="STBHHX")
     """
     the_role = get_role(role)
+    require_file(path)
     name = (layer or the_role.id).strip()
-    _check_layer_name(name, path)
     existing = {i.name: i for i in store.layers()}
     same = next((n for n in existing if n.casefold() == name.casefold()), None)
     if same is not None and same != name:
         name = same  # SQL table names ignore case: GHYD and ghyd are one layer
+    if name not in existing:
+        _check_layer_name(name, path)
     if name in existing and not replace and version is None:
         raise LayerError(f"The workspace already has a layer {name!r}.", layer=name,
                          file=str(path),
@@ -146,7 +171,8 @@ def import_file(
                          message_zh=f"工作空间中已有图层 {name!r}。",
                          fix_zh="请用 --layer 换一个图层名，或加上 --replace 将文件登记为该图层的"
                          "新版本（原数据不会被覆盖），或用 --plan/--version 登记到规划版本。")
-    frame, source = read_vector(path, source_layer=source_layer, layer_hint=name)
+    frame, source = read_vector(path, source_layer=source_layer, layer_hint=name,
+                                encoding=encoding, settings=settings)
     where = {"file": str(path), "layer": source.layer}
     overrides = dict(field_map or {})
     if not overrides and name in existing:
@@ -163,10 +189,12 @@ def import_file(
     warnings_: list[str] = []
     joined: int | None = None
     if table is not None:
-        frame, joined, more = _join_table(frame, table, table_key, the_role, where)
+        frame, joined, more = _join_table(frame, table, table_key, the_role, where, settings)
         warnings_ += more
     _check_required_columns(frame, the_role, where, mapping)
-    geometry_type = _check_geometry(frame, the_role, where)
+    geometry_type, empty = _check_geometry(frame, the_role, where, allow_empty_geometry)
+    if empty:
+        warnings_.append(f"{empty} features have no geometry (kept: --allow-empty-geometry).")
     frame = _coerce_fields(frame, where)
     source_crs = _source_crs(frame, crs, where)
     frame = frame.set_crs(source_crs, allow_override=True)
@@ -199,7 +227,7 @@ def import_file(
         source=str(path), source_layer=source.layer, field_map=mapping, replace=replace,
         crs=target if chosen else None, version=version, actor=actor, reason=reason)
     return ImportResult(info, source, mapping, _crs_text(source_crs), _crs_text(target), chosen,
-                        joined, tuple(warnings_))
+                        joined, tuple(warnings_), empty)
 
 
 #: Column names the workspace uses itself (compared case-insensitively).
@@ -231,33 +259,22 @@ def _check_column_names(frame: gpd.GeoDataFrame, where: dict[str, str]) -> None:
 
 
 def _check_layer_name(name: str, path: str | Path) -> None:
-    if not name or name.lower().startswith(("gpkg_", "rtree_", "sqlite_", "guotu_")) or \
-            re.search(r'["\x00-\x1f]', name):
-        raise LayerError(f"{name!r} cannot be a layer name.", file=str(path),
-                         fix="Use letters, digits, Chinese characters or underscores, not "
-                         "starting with gpkg_, rtree_, sqlite_ or guotu_.",
-                         message_zh=f"{name!r} 不能用作图层名。",
-                         fix_zh="请使用字母、数字、汉字或下划线，且不要以 gpkg_、rtree_、sqlite_ "
-                         "或 guotu_ 开头。")
-
-
-def _feature_label(frame: pd.DataFrame, pos: int) -> str:
-    for f in _ID_FIELDS:
-        if f in frame.columns:
-            value = frame[f].iloc[pos]
-            if value is not None and not (isinstance(value, float) and math.isnan(value)):
-                return f"#{pos + 1} ({f}={value})"
-    return f"#{pos + 1}"
+    try:
+        check_layer_name(name)
+    except LayerError as exc:
+        exc.file = str(path)
+        raise
 
 
 def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, role: Role,
-                where: dict[str, str]) -> tuple[gpd.GeoDataFrame, int, list[str]]:
+                where: dict[str, str], settings: Settings | None
+                ) -> tuple[gpd.GeoDataFrame, int, list[str]]:
     if not key:
         raise LayerError("--table needs --key FIELD: the column both files share.",
                          file=str(table), fix="Add e.g. --key DKBH.",
                          message_zh="使用 --table 时需要用 --key 字段 指定两个文件共有的关联字段。",
                          fix_zh="请加上关联字段，如 --key DKBH。")
-    tab = read_attribute_table(table)
+    tab = read_attribute_table(table, settings=settings)
     tab = tab.rename(columns=detect_field_mapping([str(c) for c in tab.columns], role))
     for what, what_zh, cols, file in (("layer", "图层", frame.columns, where["file"]),
                                       ("table", "属性表", tab.columns, str(table))):
@@ -334,7 +351,11 @@ _POLY = {"Polygon", "MultiPolygon"}
 _LINE = {"LineString", "MultiLineString"}
 
 
-def _check_geometry(frame: gpd.GeoDataFrame, role: Role, where: dict[str, str]) -> str:
+def _check_geometry(frame: gpd.GeoDataFrame, role: Role, where: dict[str, str],
+                    allow_empty: bool) -> tuple[str, int]:
+    """The layer's geometry type, and how many features without geometry it keeps (refused
+    unless ``allow_empty``). Wrong kinds and coordinates that are not finite numbers are
+    refused, naming the first such feature."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
     types = shapely.get_type_id(geoms)
     names = np.array(["Missing", "Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
@@ -343,39 +364,56 @@ def _check_geometry(frame: gpd.GeoDataFrame, role: Role, where: dict[str, str]) 
                GeometryKind.POINT: {"Point", "MultiPoint"},
                GeometryKind.POLYGON_OR_LINE: _POLY | _LINE}[role.geometry]
     present = ~np.isin(names, ["Missing"]) & ~shapely.is_empty(geoms)
+    empty = int((~present).sum())
+    if empty and not allow_empty:
+        pos = int(np.flatnonzero(~present)[0])
+        raise LayerError(
+            f"Feature {feature_label(frame, pos)} has no geometry (NULL or empty; "
+            f"{empty} of {len(frame)} features), but a layer of role {role.id} "
+            f"({role.name_zh}) is a map: every feature needs its shape.", feature=pos + 1,
+            **where, fix="Draw or delete those features in the source, or accept them "
+            "explicitly with --allow-empty-geometry (the import result counts them).",
+            message_zh=f"要素 {feature_label(frame, pos)} 没有几何图形（为空或 NULL；共 {empty} / "
+            f"{len(frame)} 个要素），而图层类型 {role.id}（{role.name_zh}）的每个要素都必须有图形。",
+            fix_zh="请在源数据中补绘或删除这些要素，或加 --allow-empty-geometry 明确接受"
+            "（导入结果会列出其数量）。")
     bad = present & ~np.isin(names, sorted(allowed))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise LayerError(
-            f"Feature {_feature_label(frame, pos)} is a {names[pos]}, but role {role.id} "
+            f"Feature {feature_label(frame, pos)} is a {names[pos]}, but role {role.id} "
             f"({role.name_zh}) takes {' or '.join(sorted(allowed))} ({int(bad.sum())} such "
             "features).", feature=pos + 1, **where,
             fix="Split mixed geometry types into separate files, or choose the right --role.",
-            message_zh=f"要素 {_feature_label(frame, pos)} 的几何类型是 {names[pos]}，但图层类型 "
+            message_zh=f"要素 {feature_label(frame, pos)} 的几何类型是 {names[pos]}，但图层类型 "
             f"{role.id}（{role.name_zh}）只接受 {' 或 '.join(sorted(allowed))}（共 "
             f"{int(bad.sum())} 个此类要素）。",
             fix_zh="请把不同几何类型的要素拆分到不同文件，或用 --role 选择正确的图层类型。")
+    coords, index = shapely.get_coordinates(geoms, include_z=True, return_index=True)
     with np.errstate(invalid="ignore"):
-        finite = np.isfinite(shapely.bounds(geoms)).all(axis=1)
-    if (present & ~finite).any():
-        row = int(np.flatnonzero(present & ~finite)[0])
-        raise LayerError(f"Feature {_feature_label(frame, row)} has coordinates that are not "
-                         "numbers (NaN or infinite).", feature=row + 1, **where,
+        # z may be NaN for 2D coordinates; x and y must be finite, z finite or NaN (absent)
+        wrong = ~np.isfinite(coords[:, :2]).all(axis=1) | np.isinf(coords[:, 2])
+    if wrong.any():
+        rows = np.unique(index[wrong])
+        row = int(rows[0])
+        raise LayerError(f"Feature {feature_label(frame, row)} has coordinates that are not "
+                         f"numbers (NaN or infinite; {len(rows)} such features).",
+                         feature=row + 1, **where,
                          fix="Repair or delete that feature in the source file.",
-                         message_zh=f"要素 {_feature_label(frame, row)} 的坐标不是有效数值"
-                         "（NaN 或无穷大）。",
+                         message_zh=f"要素 {feature_label(frame, row)} 的坐标不是有效数值"
+                         f"（NaN 或无穷大；共 {len(rows)} 个此类要素）。",
                          fix_zh="请在源文件中修复或删除该要素。")
     kinds = set(names[present].tolist())
     has_poly, has_line = bool(kinds & _POLY), bool(kinds & _LINE)
     if has_poly and has_line:
-        return "GEOMETRY"
+        return "GEOMETRY", empty
     if has_line or (not has_poly and role.geometry == GeometryKind.LINE):
         frame.geometry.values[:] = _promote(geoms, "line")
-        return "MULTILINESTRING"
+        return "MULTILINESTRING", empty
     if role.geometry in (GeometryKind.POLYGON, GeometryKind.POLYGON_OR_LINE):
         frame.geometry.values[:] = _promote(geoms, "polygon")
-        return "MULTIPOLYGON"
-    return "GEOMETRY"
+        return "MULTIPOLYGON", empty
+    return "GEOMETRY", empty
 
 
 def _promote(geoms: np.ndarray, kind: str) -> np.ndarray:
@@ -442,20 +480,20 @@ def _numbers(frame: pd.DataFrame, values: pd.Series, name: str, kind: FieldKind,
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise LayerError(
-            f"Feature {_feature_label(frame, pos)}: field {name} ({zh}) holds "
+            f"Feature {feature_label(frame, pos)}: field {name} ({zh}) holds "
             f"{values.iloc[pos]!r}, which is not a number ({int(bad.sum())} such values).",
             feature=pos + 1, field=name, **where,
             fix="Correct the value in the source file, or leave it empty if unknown.",
-            message_zh=f"要素 {_feature_label(frame, pos)}：字段 {name}（{zh}）的值为 "
+            message_zh=f"要素 {feature_label(frame, pos)}：字段 {name}（{zh}）的值为 "
             f"{values.iloc[pos]!r}，不是数值（共 {int(bad.sum())} 个此类值）。",
             fix_zh="请在源文件中更正该值；如未知，请留空。")
     if huge.any():
         pos = int(np.flatnonzero(huge.to_numpy())[0])
         raise LayerError(
-            f"Feature {_feature_label(frame, pos)}: field {name} ({zh}) holds "
+            f"Feature {feature_label(frame, pos)}: field {name} ({zh}) holds "
             f"{parsed.iloc[pos]:g}, which is infinite or absurdly large.", feature=pos + 1,
             field=name, **where, fix="Correct the value in the source file.",
-            message_zh=f"要素 {_feature_label(frame, pos)}：字段 {name}（{zh}）的值为 "
+            message_zh=f"要素 {feature_label(frame, pos)}：字段 {name}（{zh}）的值为 "
             f"{parsed.iloc[pos]:g}，为无穷大或大得不合理。",
             fix_zh="请在源文件中更正该值。")
     if kind == FieldKind.INTEGER:
@@ -496,10 +534,10 @@ def _dates(frame: pd.DataFrame, values: pd.Series, name: str, where: dict[str, s
             out.append(_parse_date(v))
         except ValueError:
             raise LayerError(
-                f"Feature {_feature_label(frame, pos)}: field {name} ({FIELDS[name].name_zh}) "
+                f"Feature {feature_label(frame, pos)}: field {name} ({FIELDS[name].name_zh}) "
                 f"holds {v!r}, which is not a date.", feature=pos + 1, field=name, **where,
                 fix="Write dates as 2024-06-01 (or 2024/6/1, 20240601, 2024年6月1日).",
-                message_zh=f"要素 {_feature_label(frame, pos)}：字段 {name}"
+                message_zh=f"要素 {feature_label(frame, pos)}：字段 {name}"
                 f"（{FIELDS[name].name_zh}）的值为 {v!r}，不是日期。",
                 fix_zh="日期请写成 2024-06-01（或 2024/6/1、20240601、2024年6月1日）。") from None
     return pd.Series(out, index=values.index, dtype=object)
@@ -523,35 +561,89 @@ def _source_crs(frame: gpd.GeoDataFrame, declared: str | None, where: dict[str, 
 
 
 def _check_coordinates(frame: gpd.GeoDataFrame, crs: CRS, where: dict[str, str]) -> None:
+    """Refuse features that cannot lie where ``crs`` is used: outside its area of use (with
+    a margin of :data:`AREA_OF_USE_MARGIN_DEG`), or where the projection does not come back
+    to the same point (a Web Mercator x of 39.5 million metres "wraps" round the earth)."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not present.any():
         return
     bounds = shapely.bounds(geoms[present])
-    if _envelope_is_plausible(bounds, crs):
+    x0, y0 = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
+    x1, y1 = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
+    xs = np.array([x0, x1, x0, x1, (x0 + x1) / 2, (x0 + x1) / 2, x0, x1])
+    ys = np.array([y0, y0, y1, y1, y0, y1, (y0 + y1) / 2, (y0 + y1) / 2])
+    if not _implausible(crs, xs, ys).any():
         return
     cx = (bounds[:, 0] + bounds[:, 2]) / 2
     cy = (bounds[:, 1] + bounds[:, 3]) / 2
-    lon, lat = _to_lonlat(crs, cx, cy)
-    bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
+    bad = _implausible(crs, cx, cy)
+    if not bad.any():
+        bad = _implausible(crs, bounds[:, 0], bounds[:, 1]) | \
+            _implausible(crs, bounds[:, 2], bounds[:, 3])
+    if not bad.any():
+        return
+    k = int(np.flatnonzero(bad)[0])
+    row = int(np.flatnonzero(present)[k])
+    hint, hint_zh = _guess_crs(cx[k], cy[k]) or (None, None)
+    x, y = _coordinate_text(cx[k]), _coordinate_text(cy[k])
+    raise CRSError(
+        f"Feature {feature_label(frame, row)} lies at x={x}, y={y}, which "
+        f"is not where {crs.name} is used ({int(bad.sum())} features out of range): the "
+        "coordinates are absurd or the CRS is wrong.", feature=row + 1, **where,
+        fix=(hint or "Check the coordinates, or declare the right CRS with --crs EPSG:…."),
+        message_zh=f"要素 {feature_label(frame, row)} 位于 x={x}，y={y}，"
+        f"不在 {crs.name} 的适用范围内（共 {int(bad.sum())} 个要素超出范围）：坐标有误，"
+        "或坐标系不对。",
+        fix_zh=(hint_zh or "请检查坐标，或用 --crs EPSG:… 声明正确的坐标系。"))
+
+
+def _coordinate_text(value: float) -> str:
+    """A coordinate as a person reads it: metres to the millimetre, absurd ones short."""
+    return f"{value:.3f}" if abs(value) < 1e12 else f"{value:.6g}"
+
+
+def _area_of_use(crs: CRS) -> tuple[float, float, float, float] | None:
+    """``(west, south, east, north)`` in degrees where ``crs`` is used: its own, or that of
+    the EPSG CRS it matches (a .prj written by ArcGIS names no authority)."""
     aou = crs.area_of_use
-    if aou is not None and not bad.all():
-        m = AREA_OF_USE_MARGIN_DEG
-        bad |= (lon < aou.west - m) | (lon > aou.east + m) | (lat < aou.south - m) | \
-            (lat > aou.north + m)
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
-        row = int(np.flatnonzero(present)[k])
-        hint, hint_zh = _guess_crs(cx[k], cy[k]) or (None, None)
-        raise CRSError(
-            f"Feature {_feature_label(frame, row)} lies at x={cx[k]:.3f}, y={cy[k]:.3f}, which "
-            f"is not where {crs.name} is used ({int(bad.sum())} features out of range): the "
-            "coordinates are absurd or the CRS is wrong.", feature=row + 1, **where,
-            fix=(hint or "Check the coordinates, or declare the right CRS with --crs EPSG:…."),
-            message_zh=f"要素 {_feature_label(frame, row)} 位于 x={cx[k]:.3f}，y={cy[k]:.3f}，"
-            f"不在 {crs.name} 的适用范围内（共 {int(bad.sum())} 个要素超出范围）：坐标有误，"
-            "或坐标系不对。",
-            fix_zh=(hint_zh or "请检查坐标，或用 --crs EPSG:… 声明正确的坐标系。"))
+    if aou is None:
+        with contextlib.suppress(CRSError_, ValueError):
+            code = crs.to_epsg(min_confidence=70)
+            if code is not None:
+                aou = CRS.from_epsg(code).area_of_use
+    return None if aou is None else (aou.west, aou.south, aou.east, aou.north)
+
+
+def _implausible(crs: CRS, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Which points cannot be in ``crs``: not finite, off the globe, outside the area of use
+    (plus margin), or (projected CRSs) not mapped back onto themselves within a metre."""
+    lon, lat = _to_lonlat(crs, xs, ys)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
+        aou = _area_of_use(crs)
+        if aou is not None:
+            west, south, east, north = aou
+            m = AREA_OF_USE_MARGIN_DEG
+            bad |= (lon < west - m) | (lon > east + m) | (lat < south - m) | (lat > north + m)
+        if crs.is_projected and not bad.all():
+            with np.errstate(all="ignore"):
+                back_x, back_y = _transformer(crs, inverse=True).transform(lon, lat)
+            bad |= ~(np.abs(np.asarray(back_x) - xs) < 1.0) | \
+                ~(np.abs(np.asarray(back_y) - ys) < 1.0)
+    return np.asarray(bad, dtype=bool)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_transformer(wkt: str, inverse: bool) -> Transformer:
+    crs = CRS.from_wkt(wkt)
+    if inverse:
+        return Transformer.from_crs(crs.geodetic_crs, crs, always_xy=True)
+    return Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+
+
+def _transformer(crs: CRS, *, inverse: bool = False) -> Transformer:
+    return _cached_transformer(crs.to_wkt(), inverse)
 
 
 def _to_lonlat(crs: CRS, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -559,25 +651,8 @@ def _to_lonlat(crs: CRS, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np
     if crs.is_geographic:
         return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     with np.errstate(all="ignore"):
-        lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(xs, ys)
+        lon, lat = _transformer(crs).transform(xs, ys)
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-
-
-def _envelope_is_plausible(bounds: np.ndarray, crs: CRS) -> bool:
-    """True when the layer's whole envelope lies where ``crs`` is used (then every feature
-    does, and no per-feature check is needed)."""
-    aou = crs.area_of_use
-    if aou is None:
-        return False
-    x0, y0 = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
-    x1, y1 = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
-    xs = np.array([x0, x1, x0, x1, (x0 + x1) / 2, (x0 + x1) / 2])
-    ys = np.array([y0, y0, y1, y1, y0, y1])
-    lon, lat = _to_lonlat(crs, xs, ys)
-    m = AREA_OF_USE_MARGIN_DEG
-    return bool(np.isfinite(lon).all() and np.isfinite(lat).all()
-                and (lon >= aou.west - m).all() and (lon <= aou.east + m).all()
-                and (lat >= aou.south - m).all() and (lat <= aou.north + m).all())
 
 
 def _guess_crs(x: float, y: float) -> tuple[str, str] | None:

@@ -38,6 +38,7 @@ from guotu.domain.indicators import (
 )
 from guotu.domain.overlay import ZoneIndex, overlay
 from guotu.domain.roles import get_role
+from guotu.services.layer_choice import check_chosen_layers, layer_of_role
 from guotu.services.monitoring_inputs import Statistics, Targets
 from guotu.services.zones import ZoneCache, Zones, valid_polygons
 
@@ -195,19 +196,24 @@ class IndicatorEngine:
         External statistics and plan targets (optional).
     known_at
         Record time of the data (default: now).
+    use_layers
+        The layer to read for a role the workspace has several layers of (``--use-layer``);
+        several and none chosen are refused (:func:`layer_of_role`).
     """
 
     def __init__(self, store: Any, catalogue: Catalogue, *,
                  statistics: Statistics | None = None, targets: Targets | None = None,
-                 known_at: datetime | None = None) -> None:
+                 known_at: datetime | None = None, use_layers: Sequence[str] = ()) -> None:
         self.store = store
         self.catalogue = catalogue
         self.statistics = statistics or Statistics({})
         self.targets = targets or Targets({})
         self.known_at = known_at
+        self.use_layers = tuple(use_layers)
+        check_chosen_layers(store, self.use_layers)
         self._layers: dict[str, _LayerState] = {}
         self._terms: dict[tuple[str, AreaTerm], _TermState] = {}
-        self._zones = ZoneCache(known_at, max_entries=_ZONE_INDEXES)
+        self._zones = ZoneCache(known_at, max_entries=_ZONE_INDEXES, use_layers=self.use_layers)
         #: Feature revisions read so far: (full reads, incremental reads).
         self.reads = [0, 0]
         # compute() results by (date, the versions in force then): a date whose data did not
@@ -243,12 +249,12 @@ class IndicatorEngine:
                                                                                 strict=True))
 
     def _layer(self, role_id: str, as_of: date) -> tuple[_LayerState | None, Any, str | None]:
-        """The state of the first layer of ``role_id`` at the version in force, the version,
-        and why there is none."""
-        infos = self.store.layers_with_role(role_id)
-        if not infos:
+        """The state of the layer of ``role_id`` at the version in force, the version, and
+        why there is none."""
+        info = layer_of_role(self.store, role_id, chosen=self.use_layers)
+        if info is None:
             return None, None, f"no layer of role {role_id}"
-        name = infos[0].name
+        name = info.name
         version = self.store.layer_version(name, as_of=as_of, known_at=self.known_at)
         if version is None:
             return None, None, f"no version of {name} in force on {as_of.isoformat()}"
@@ -409,7 +415,8 @@ class IndicatorEngine:
                         if r})
         out = []
         for role in roles:
-            for info in self.store.layers_with_role(role)[:1]:
+            info = layer_of_role(self.store, role, chosen=self.use_layers)
+            if info is not None:
                 v = self.store.layer_version(info.name, as_of=day, known_at=self.known_at)
                 out.append((info.name, None if v is None else v.id))
         return tuple(out)

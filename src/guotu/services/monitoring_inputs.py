@@ -10,12 +10,12 @@ from importlib.resources import files
 from pathlib import Path
 
 import jsonschema
-import yaml
 
 from guotu.domain.indicators import AREA_UNITS, Catalogue, parse_catalogue
 from guotu.domain.roles import ROLES
 from guotu.domain.rules.tables import indicator_name, to_hectares
 from guotu.errors import ConfigError
+from guotu.io.safe_yaml import load_yaml
 from guotu.io.year_table import read_year_table
 
 __all__ = ["BUILTIN_CATALOGUES", "Statistics", "Targets", "convert_unit", "find_catalogue",
@@ -46,8 +46,9 @@ def load_catalogue(name: str | Path = "cn-core") -> Catalogue:
     Raises
     ------
     ConfigError
-        A missing file, YAML that does not parse, or any schema or semantic problem (each
-        with its file and JSON path).
+        A missing file, YAML that does not parse or that :func:`guotu.io.safe_yaml.load_yaml`
+        refuses (too large, not UTF-8, anchors, too deep …), or any schema or semantic
+        problem (each with its file and JSON path).
 
     Examples
     --------
@@ -59,12 +60,7 @@ def load_catalogue(name: str | Path = "cn-core") -> Catalogue:
     if not path.is_file():
         raise ConfigError(f"Indicator catalogue {path} does not exist.", file=str(path),
                           message_zh=f"指标目录文件 {path} 不存在。")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"Indicator catalogue {path} is not valid YAML: {exc}",
-                          file=str(path), message_zh=f"指标目录 {path} 不是有效的 YAML：{exc}",
-                          fix_zh="请修正 YAML 语法。") from exc
+    data = load_yaml(path, what_zh="指标目录", what_en="indicator catalogue")
     schema = json.loads((files("guotu") / "schemas" / "indicators-v1.json")
                         .read_text(encoding="utf-8"))
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data),

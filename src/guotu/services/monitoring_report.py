@@ -4,6 +4,7 @@ series of year-end values up to a date, its target, status, trend and warning.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -129,24 +130,26 @@ def _versions(v: IndicatorValue) -> dict[str, str]:
 def indicator_report(store: Any, catalogue: Catalogue, *, as_of: date | None = None,
                      first_year: int | None = None, known_at: datetime | None = None,
                      targets: Targets | None = None, statistics: Statistics | None = None,
-                     engine: IndicatorEngine | None = None) -> IndicatorReport:
+                     engine: IndicatorEngine | None = None,
+                     use_layers: Sequence[str] = ()) -> IndicatorReport:
     """Values at every year end from ``first_year`` (default five years back) up to
     ``as_of`` (default today), computed incrementally, with targets and forecasts.
 
     ``engine`` may be an engine kept from an earlier call (the dashboard keeps one): it then
-    only reads what changed since.
+    only reads what changed since. ``use_layers``: see :class:`IndicatorEngine`.
     """
     day = as_of or date.today()
     start = first_year if first_year is not None else day.year - DEFAULT_YEARS
     dates = [date(y, 12, 31) for y in range(start, day.year) if date(y, 12, 31) < day] + [day]
     eng = engine or IndicatorEngine(store, catalogue, statistics=statistics, targets=targets,
-                                    known_at=known_at)
+                                    known_at=known_at, use_layers=use_layers)
     return IndicatorReport(day, catalogue, eng.series(dates), eng.targets, eng.statistics)
 
 
 def checkup_document(store: Any, catalogue: Catalogue, *, as_of: date | None = None,
                      first_year: int | None = None, targets: Targets | None = None,
-                     statistics: Statistics | None = None, lang: str = "zh") -> dict[str, Any]:
+                     statistics: Statistics | None = None, lang: str = "zh",
+                     use_layers: Sequence[str] = ()) -> dict[str, Any]:
     """The 体检评估 document: indicators with series, warnings, monitoring cases and the land
     consolidation ledger as of ``as_of``; a part whose layers are missing says why instead.
     Written by :mod:`guotu.io.monitor_report` as HTML, PDF and XLSX."""
@@ -156,17 +159,18 @@ def checkup_document(store: Any, catalogue: Catalogue, *, as_of: date | None = N
 
     day = as_of or date.today()
     report = indicator_report(store, catalogue, as_of=day, first_year=first_year,
-                              targets=targets, statistics=statistics)
+                              targets=targets, statistics=statistics, use_layers=use_layers)
     doc: dict[str, Any] = {"lang": lang, "as_of": day.isoformat(),
                            "workspace": getattr(store, "path", ""),
                            "indicators": report.to_dict(lang), "cases": None,
                            "consolidation": None, "notes": []}
     try:
-        doc["cases"] = classify_patches(store, as_of=day).to_dict(lang)
+        doc["cases"] = classify_patches(store, as_of=day, use_layers=use_layers).to_dict(lang)
     except GuotuError as exc:
         doc["notes"].append(exc.render(lang))
     try:
-        doc["consolidation"] = consolidation_report(store, as_of=day).to_dict(lang)
+        doc["consolidation"] = consolidation_report(store, as_of=day,
+                                                    use_layers=use_layers).to_dict(lang)
     except GuotuError as exc:
         doc["notes"].append(exc.render(lang))
     return doc

@@ -28,7 +28,6 @@ from typing import Any
 
 import jsonschema
 import numpy as np
-import yaml
 
 from guotu.domain.quality import LayerData, Severity, as_text
 from guotu.domain.rules.evaluate import (
@@ -51,7 +50,9 @@ from guotu.domain.rules.pack import (
 )
 from guotu.errors import ConfigError, LayerError, NotFoundError, RulePackError
 from guotu.io.readers import read_attribute_table
+from guotu.io.safe_yaml import load_yaml
 from guotu.services.checking import read_layer_data
+from guotu.services.layer_choice import check_chosen_layers, layer_of_role
 
 __all__ = [
     "BUILTIN_PACKS",
@@ -79,20 +80,9 @@ _INDICATOR_COLUMNS = {
 
 
 def _read_yaml(path: str | Path) -> tuple[str, Any]:
+    """(source, document) of a pack or profile file, read by the capped safe loader."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RulePackError(f"Cannot read the rule pack {p}: {exc.strerror}.", file=str(p),
-                            fix="Check the path.", message_zh=f"无法读取规则包 {p}：{exc.strerror}。",
-                            fix_zh="请检查路径。") from exc
-    try:
-        return str(p), yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RulePackError(f"Rule pack {p} is not valid YAML: {exc}.", file=str(p),
-                            fix="Correct the YAML syntax.",
-                            message_zh=f"规则包 {p} 不是有效的 YAML：{exc}。",
-                            fix_zh="请修正 YAML 语法。") from exc
+    return str(p), load_yaml(p, what_zh="规则包", what_en="rule pack", error=RulePackError)
 
 
 def find_pack(name: str | Path) -> Path:
@@ -355,19 +345,20 @@ def _workspace_layer(store: Any, role: str, name: str | None) -> Any:
                 message_zh=f"图层 {name} 的类型是 {info.role}，不是 {role}。",
                 fix_zh="请用 --layer 指定该审查类型对应的图层。")
         return info
-    found = store.layers_with_role(role)
-    if not found:
+    found = layer_of_role(store, role, option="--layer")
+    if found is None:
         raise NotFoundError(
             f"Workspace {store.path} has no {role} layer to review.",
             fix=f"Import one with guotu import FILE --role {role}, or give a file as SOURCE.",
             message_zh=f"工作空间 {store.path} 中没有可审查的 {role} 图层。",
             fix_zh=f"请先用 guotu import FILE --role {role} 导入，或直接指定文件作为审查对象。")
-    return found[0]
+    return found
 
 
 def _file_subject(store: Any, path: Path, role: str, table: str | Path | None,
                   table_key: str | None, source_layer: str | None,
-                  field_map: dict[str, str] | None, source_crs: str | None) -> LayerData:
+                  field_map: dict[str, str] | None, source_crs: str | None,
+                  allow_empty_geometry: bool) -> LayerData:
     from guotu.services.importing import import_file
     from guotu.store.memory import MemoryStore
 
@@ -377,7 +368,8 @@ def _file_subject(store: Any, path: Path, role: str, table: str | Path | None,
                          role=role, source_layer=source_layer, table=table, table_key=table_key,
                          field_map=field_map, crs=source_crs,
                          workspace_crs=None if crs is None else crs.to_wkt(),
-                         reason="guotu review (file under review)")
+                         reason="guotu review (file under review)",
+                         allow_empty_geometry=allow_empty_geometry)
     return read_layer_data(memory, result.layer)  # type: ignore[arg-type]
 
 
@@ -401,6 +393,8 @@ def review_plan(
     known_at: datetime | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     files_allowed: bool = True,
+    use_layers: Sequence[str] = (),
+    allow_empty_geometry: bool = False,
 ) -> ReviewReport:
     """Review ``source`` (or the workspace's layer of the kind's role) with ``pack``.
 
@@ -417,6 +411,9 @@ def review_plan(
     files_allowed
         Whether a ``source`` string may name a file; ``False`` (the web app) accepts only
         ``PLAN@LABEL``, so a request never reads a file on the server.
+    use_layers
+        The layers to review against where the workspace has several of a role
+        (``--use-layer``); with several and none chosen the review is refused.
 
     Raises
     ------
@@ -437,6 +434,7 @@ def review_plan(
                             "against.", fix="Import the control lines and plans first.",
                             message_zh=f"工作空间 {store.path} 为空，没有可对照的图层。",
                             fix_zh="请先导入三区三线和规划图层。")
+    check_chosen_layers(store, use_layers)
     versions: dict[str, str] = {}
     subject: LayerData | None = None
     rows: list[IndicatorRow] = []
@@ -463,27 +461,30 @@ def review_plan(
             not files_allowed or (not Path(source).exists() and not Path(source).suffix))):
         plan_name, label = source.split("@", 1)
         version = store.version(plan_name, label)
-        candidates = [i for i in store.layers_with_role(role) if i.plan == plan_name]
+        candidates = [i for i in store.layers_with_role(role) if i.plan == plan_name
+                      and (layer is None or i.name == layer)]
         if not candidates:
             raise NotFoundError(f"Plan {plan_name} has no {role} layer.",
                                 fix="Check the plan name with guotu plan list.",
                                 message_zh=f"规划 {plan_name} 没有 {role} 图层。",
                                 fix_zh="请用 guotu plan list 核对规划名称。")
-        info = candidates[0]
+        info = layer_of_role(store, role, option="--layer", candidates=candidates)
+        assert info is not None  # candidates is not empty
         subject = read_layer_data(store, info, version_id=version.id)
         versions[info.name] = f"{plan_name} {label}（指定版本）"
         source_text = f"{plan_name}@{label}"
     else:
         path = Path(source)
         subject = _file_subject(store, path, role, table, table_key, source_layer, field_map,
-                                source_crs)
+                                source_crs, allow_empty_geometry)
         source_text = str(path)
     refs: list[LayerData] = []
     for need in sorted(_roles_needed(rules, pack)):
-        infos = store.layers_with_role(need)
-        if not infos or (subject is not None and need == role and source is None):
+        if subject is not None and need == role and source is None:
             continue
-        info = infos[0]
+        info = layer_of_role(store, need, chosen=use_layers)
+        if info is None:
+            continue
         refs.append(read_layer_data(store, info, as_of=day, known_at=known_at))
         versions[info.name] = _version_text(store, info.name, day, known_at)
     context = ReviewContext(subject, refs, crs, pack, rows)

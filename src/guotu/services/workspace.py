@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,16 +18,31 @@ from typing import Any
 from guotu.errors import ConfigError, EnvironmentSetupError
 from guotu.store.geopackage import GeoPackageStore
 
-__all__ = ["MAX_IDLE_STORES", "StorePool", "data_version", "open_workspace",
-           "resolve_location"]
+__all__ = ["MAX_IDLE_STORES", "PG_SCHEMES", "StorePool", "data_version", "display_location",
+           "open_workspace", "resolve_location"]
 
 log = logging.getLogger(__name__)
 
-_PG_SCHEMES = ("postgresql://", "postgres://")
+#: The URL schemes of a PostgreSQL + PostGIS workspace; any other ``xxx://`` is refused.
+PG_SCHEMES = ("postgresql://", "postgres://")
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 #: Open stores a :class:`StorePool` keeps between requests (more are opened under load, and
 #: closed when given back). A GeoPackage store is one sqlite3 connection; a PostGIS store a
 #: pool of up to 4 connections, of which a store used by one request at a time opens one.
 MAX_IDLE_STORES = 8
+
+
+def display_location(location: str | Path) -> str:
+    """A workspace location as it may be shown or logged: a password in a URL is masked.
+
+    Examples
+    --------
+    >>> display_location("postgresql://guotu:s3cret@db.local:5432/yzt")
+    'postgresql://guotu:***@db.local:5432/yzt'
+    >>> display_location("demo_county.gpkg")
+    'demo_county.gpkg'
+    """
+    return re.sub(r"^([a-z][a-z0-9+.-]*://[^/:@]*):[^/@]*@", r"\1:***@", str(location))
 
 
 def resolve_location(location: str | Path) -> str:
@@ -34,14 +50,23 @@ def resolve_location(location: str | Path) -> str:
     environment variable ``NAME`` (so a DSN with a password never sits on a command line
     or in a config file); anything else is itself.
 
+    Raises
+    ------
+    ConfigError
+        ``env:NAME`` of an unset variable, or a URL of a scheme other than
+        ``postgresql://`` and ``postgres://`` (``http://``, ``sqlite://`` …).
+
     Examples
     --------
     >>> resolve_location("demo_county.gpkg")
     'demo_county.gpkg'
+    >>> resolve_location("mysql://u@h/db")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    guotu.errors.ConfigError: Workspace mysql://…: ...
     """
     text = str(location)
     if not text.startswith("env:"):
-        return text
+        return _checked_scheme(text, text)
     name = text[4:]
     value = os.environ.get(name, "") if name else ""
     if not value:
@@ -52,7 +77,24 @@ def resolve_location(location: str | Path) -> str:
             message_zh=f"工作空间 {text}：环境变量 {name or '（无名称）'} 未设置。",
             fix_zh=f"请把它设为连接串（export {name or 'NAME'}=postgresql://user@host/db）"
             "或 GeoPackage 路径。")
-    return value
+    return _checked_scheme(value, text)
+
+
+def _checked_scheme(value: str, given: str) -> str:
+    """``value`` itself, unless it is a URL of a scheme guotu cannot open. The message names
+    the scheme only: the rest of a URL may hold a password."""
+    found = _URL.match(value)
+    if found is None or value.startswith(PG_SCHEMES):
+        return value
+    scheme = found.group(1)
+    shown = given if given.startswith("env:") else f"{scheme}://…"
+    raise ConfigError(
+        f"Workspace {shown}: {scheme}:// is not a workspace location guotu can open.",
+        fix="Give a GeoPackage file path (county.gpkg), a PostgreSQL URL (postgresql://… or "
+        "postgres://…), or env:NAME naming an environment variable that holds one of them.",
+        message_zh=f"工作空间 {shown}：不支持 {scheme}:// 地址。",
+        fix_zh="可用的工作空间位置：GeoPackage 文件路径（如 county.gpkg）、PostgreSQL 连接串"
+        "（postgresql://… 或 postgres://…），或 env:变量名（该环境变量中存放以上之一）。")
 
 
 def open_workspace(location: str | Path, *, create: bool = False) -> Any:
@@ -71,7 +113,7 @@ def open_workspace(location: str | Path, *, create: bool = False) -> Any:
     >>> # with open_workspace("env:GUOTU_PG_DSN", create=True) as store: store.layers()
     """
     text = resolve_location(location)
-    if text.startswith(_PG_SCHEMES):
+    if text.startswith(PG_SCHEMES):
         try:
             from guotu.store.postgis import PostGISStore
         except ImportError as exc:

@@ -17,6 +17,7 @@ import shapely
 from guotu.domain.clipping import polygonal
 from guotu.domain.model import Version
 from guotu.domain.overlay import ZoneIndex, prepare_zones
+from guotu.services.layer_choice import layer_of_role
 
 __all__ = ["ZoneCache", "Zones", "valid_polygons"]
 
@@ -50,19 +51,22 @@ class Zones:
 class ZoneCache:
     """:class:`Zones` by (layer, version), the oldest dropped beyond ``max_entries``."""
 
-    def __init__(self, known_at: datetime | None = None, max_entries: int = 8) -> None:
+    def __init__(self, known_at: datetime | None = None, max_entries: int = 8,
+                 use_layers: Sequence[str] = ()) -> None:
         self.known_at = known_at
         self.max_entries = max_entries
+        self.use_layers = tuple(use_layers)  # the chosen layer where a role has several
         self._cache: OrderedDict[tuple[str, int, tuple[str, ...]], Zones] = OrderedDict()
 
     def get(self, store: Any, role: str, day: date, columns: Sequence[str] = ()
             ) -> Zones | None:
-        """The first layer of ``role`` in the version in force on ``day``; ``None`` without
-        such a layer or version."""
-        infos = store.layers_with_role(role)
-        if not infos:
+        """The layer of ``role`` (see :func:`layer_of_role`: several are refused unless one
+        is chosen) in the version in force on ``day``; ``None`` without such a layer or
+        version."""
+        info = layer_of_role(store, role, chosen=self.use_layers)
+        if info is None:
             return None
-        name = infos[0].name
+        name = info.name
         version = store.layer_version(name, as_of=day, known_at=self.known_at)
         if version is None:
             return None

@@ -34,11 +34,13 @@ from guotu.domain.model import (
     PlanType,
     Version,
     VersionStatus,
+    check_layer_name,
+    check_plan_name,
     lineage,
     pending_versions,
     version_in_force,
 )
-from guotu.errors import ConfigError, NotFoundError, StoreError
+from guotu.errors import ConfigError, LayerError, NotFoundError, StoreError
 
 if TYPE_CHECKING:
     from guotu.store.geopackage import LayerInfo
@@ -177,6 +179,7 @@ class PlanCatalog:
                     parent_plan: str | None = None, description: str = "", actor: str = "",
                     reason: str = "") -> Plan:
         """Create a plan (规划); names are unique in a workspace."""
+        check_plan_name(name)
         if any(p.name == name for p in self.plans()):
             raise ConfigError(f"A plan called {name!r} already exists.",
                               fix="Choose another name, or record a new version of it.",
@@ -244,6 +247,7 @@ class PlanCatalog:
         return _version(row)
 
     def _insert_version(self, plan: Plan, spec: VersionSpec, parent_id: int | None) -> Version:
+        check_plan_name(spec.label, "version label", "版本号")
         if spec.valid_from and spec.valid_to and spec.valid_to <= spec.valid_from:
             raise ConfigError(f"Version {spec.label}: valid_to {spec.valid_to} is not after "
                               f"valid_from {spec.valid_from}.",
@@ -316,6 +320,8 @@ class PlanCatalog:
 
     def _plan_for_write(self, name: str, role: str, version: VersionSpec | None,
                         info: LayerInfo | None) -> int:
+        if info is None:
+            check_layer_name(name)
         if version is None:
             if info is not None:
                 return self._layer_plan_id(name)
@@ -441,9 +447,21 @@ def no_column_error(name: str, column: str, columns: Sequence[str]) -> NotFoundE
                          fix_zh=f"现有字段：{'、'.join(columns)}。")
 
 
-def layer_exists_error(where: object, name: str) -> StoreError:
-    """A write without ``replace`` or a version to a layer that exists."""
-    return StoreError(
+def layer_exists_error(where: object, name: str, *, just_created: bool = False
+                       ) -> LayerError:
+    """A write without ``replace`` or a version to a layer that exists; ``just_created``:
+    the layer did not exist when the write began (another writer made it meanwhile)."""
+    if just_created:
+        return LayerError(
+            f"Workspace {where} already has a layer {name!r} (another import created it "
+            "just now); nothing was written.", layer=name,
+            fix="Check the layer another import wrote (guotu layers), then import under "
+            "another --layer name, or add --replace to record a new version of it.",
+            message_zh=f"工作空间 {where} 中已有图层 {name!r}（另一个导入刚刚创建了它），"
+            "本次未写入任何内容。",
+            fix_zh="请先查看另一个导入写入的图层（guotu layers），再用 --layer 换一个图层名导入，"
+            "或加上 --replace 登记为该图层的新版本。")
+    return LayerError(
         f"Workspace {where} already has a layer {name!r}.", layer=name,
         fix="Choose another --layer name, or add --replace to record a new version.",
         message_zh=f"工作空间 {where} 中已有图层 {name!r}。",

@@ -43,6 +43,7 @@ from guotu.store.catalog import (
     PlanCatalog,
     VersionSpec,
     layer_case_clash_error,
+    layer_exists_error,
     no_crs_error,
     other_crs_error,
 )
@@ -52,10 +53,14 @@ from guotu.store.gpkg_schema import (
     CONTENT_HASH,
     GEOM,
     GPKG_DDL,
+    REQUIRED_GPKG_TABLES,
     SQL_TYPES,
+    SQLITE_HEADER,
     VERSIONING_DDL,
+    check_workspace_name,
     column_values,
     crs_id,
+    not_a_workspace_error,
     now,
     q,
     rtree_name,
@@ -112,6 +117,19 @@ def _driver_errors(path: Path, action: str, action_zh: str) -> Iterator[None]:
         ) from exc
 
 
+def _check_sqlite_header(path: Path) -> None:
+    """Refuse a file that is not an SQLite database at all (before SQLite reads it)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreUnavailableError(f"Cannot read workspace {path}: {exc}.", file=str(path),
+                                    message_zh=f"无法读取工作空间 {path}：{exc}。") from exc
+    if head != SQLITE_HEADER:
+        raise not_a_workspace_error(path, "it is not a GeoPackage (not even an SQLite file)",
+                                    "它不是 GeoPackage 文件（也不是 SQLite 数据库）")
+
+
 class _GuardedConnection(sqlite3.Connection):
     """A sqlite3 connection whose statements raise guotu's store errors, never sqlite3's."""
 
@@ -152,10 +170,15 @@ class GeoPackageStore(PlanCatalog):
         ------
         NotFoundError
             No file and ``create`` is false.
+        ConfigError
+            The name is not UTF-8, the path is a folder, or a file that is not a guotu
+            workspace (not SQLite, not a GeoPackage, a GeoPackage of other data, or one
+            missing its GeoPackage tables).
         StoreIntegrityError
-            The file exists but is not a GeoPackage.
+            The workspace was written by a newer guotu, or SQLite cannot read it.
         """
         p = Path(path)
+        check_workspace_name(p)
         if not p.exists() and not create:
             raise NotFoundError(
                 f"Workspace {p} does not exist.", file=str(p),
@@ -165,11 +188,13 @@ class GeoPackageStore(PlanCatalog):
                 fix_zh=f"请用 `guotu demo` 或 `guotu import 文件 --role 图层类型 -w {p}` 创建。",
             )
         if p.is_dir():
-            raise StoreIntegrityError(f"Workspace {p} is a folder, not a GeoPackage file.",
-                                      file=str(p), fix="Give a file name ending in .gpkg.",
-                                      message_zh=f"工作空间 {p} 是文件夹，不是 GeoPackage 文件。",
-                                      fix_zh="请指定以 .gpkg 结尾的文件名。")
+            raise not_a_workspace_error(p, "it is a folder, not a GeoPackage file",
+                                        "它是文件夹，不是 GeoPackage 文件",
+                                        fix="Give a file name ending in .gpkg.",
+                                        fix_zh="请指定以 .gpkg 结尾的文件名。")
         is_new = not p.exists() or p.stat().st_size == 0
+        if not is_new:
+            _check_sqlite_header(p)
         try:
             conn = sqlite3.connect(str(p), isolation_level=None, timeout=busy_timeout_s,
                                    check_same_thread=False, factory=_GuardedConnection)
@@ -228,22 +253,26 @@ class GeoPackageStore(PlanCatalog):
 
     def _check_is_workspace(self) -> None:
         (app_id,) = self._conn.execute("PRAGMA application_id").fetchone()
+        tables = {str(r[0]) for r in self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").fetchall()}
         if app_id != _APPLICATION_ID:
-            raise StoreIntegrityError(
-                f"{self.path} is not a GeoPackage.", file=str(self.path),
-                fix="Give a workspace created by guotu, or a new file name.",
-                message_zh=f"{self.path} 不是 GeoPackage 文件。",
-                fix_zh="请指定由 guotu 创建的工作空间，或一个新的文件名。")
-        has_meta = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'guotu_meta'").fetchone()
-        if not has_meta:
-            raise StoreIntegrityError(
-                f"{self.path} is a GeoPackage but not a guotu workspace.", file=str(self.path),
+            raise not_a_workspace_error(self.path, "it is an SQLite file but not a GeoPackage",
+                                        "它是 SQLite 文件，但不是 GeoPackage")
+        if "guotu_meta" not in tables:
+            raise not_a_workspace_error(
+                self.path, "it is a GeoPackage of other data", "它是存放其他数据的 GeoPackage",
                 fix="Import its layers into a workspace: guotu import "
                 f"{self.path} --role ROLE -w WORKSPACE.gpkg",
-                message_zh=f"{self.path} 是 GeoPackage 文件，但不是 guotu 工作空间。",
                 fix_zh=f"请把其中的图层导入工作空间：guotu import {self.path} --role 图层类型 "
                 "-w 工作空间.gpkg")
+        missing = [t for t in REQUIRED_GPKG_TABLES if t not in tables]
+        if missing:
+            raise not_a_workspace_error(
+                self.path, f"it is not a valid GeoPackage (table {', '.join(missing)} is "
+                "missing; QGIS and GDAL cannot open it either)",
+                f"它不是有效的 GeoPackage（缺少 {'、'.join(missing)} 表，QGIS、GDAL 也无法打开）",
+                fix="Restore the workspace from a backup, or give another -w.",
+                fix_zh="请从备份恢复该工作空间，或用 -w 指定另一个工作空间。")
         version = int(self.meta("schema_version") or 0)
         if version > SCHEMA_VERSION:
             raise StoreIntegrityError(
@@ -492,11 +521,7 @@ class GeoPackageStore(PlanCatalog):
             raise layer_case_clash_error(self.path, name, clash)
         exists = name in existing
         if exists and not replace and version is None:
-            raise StoreError(
-                f"Workspace {self.path} already has a layer {name!r}.", layer=name,
-                fix="Choose another --layer name, or add --replace to record a new version.",
-                message_zh=f"工作空间 {self.path} 中已有图层 {name!r}。",
-                fix_zh="请用 --layer 换一个图层名，或加上 --replace 登记新版本。")
+            raise layer_exists_error(self.path, name)
         cols = [c for c in frame.columns if c != frame.geometry.name]
         old_types = existing[name].columns if exists else {}
         types = {c: old_types.get(c) or SQL_TYPES[column_types.get(c, "text")] for c in cols}
@@ -507,6 +532,7 @@ class GeoPackageStore(PlanCatalog):
         hashes = content_hashes(blobs, values, cols)
         with _driver_errors(self.path, f"writing layer {name}", f"写入图层 {name}"), \
                 self._transaction():
+            self._recheck_for_write(name, exists, fixed, crs)
             if fixed is None:
                 srs_id = self._ensure_srs(crs)
                 self._conn.execute(
@@ -555,6 +581,22 @@ class GeoPackageStore(PlanCatalog):
                          int(add.sum()), "retired": len(retire), "unchanged": keep,
                          "source": source})
         return self.layer(name)
+
+    def _recheck_for_write(self, name: str, exists: bool, fixed: CRS | None, crs: CRS) -> None:
+        """Inside the write transaction (the file's writer lock held): refuse a write whose
+        checks another process has made stale since, by creating the new layer (or one whose
+        name differs only in case) or fixing the CRS of a workspace that had none."""
+        if not exists:
+            row = self._conn.execute("SELECT name FROM guotu_layers WHERE lower(name) = "
+                                     "lower(?)", (name,)).fetchone()
+            if row is not None and row[0] == name:
+                raise layer_exists_error(self.path, name, just_created=True)
+            if row is not None:
+                raise layer_case_clash_error(self.path, name, str(row[0]))
+        if fixed is None:
+            now_fixed = self.crs
+            if now_fixed is not None and not now_fixed.equals(crs):
+                raise other_crs_error(self.path, now_fixed.name)
 
     def _create_layer_table(self, name: str, role: str, cols: list[str], types: dict[str, str],
                             geometry_type: str, srs_id: int) -> None:

@@ -3,13 +3,65 @@ R-tree triggers of the spec, and guotu's own tables)."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pyproj import CRS
 
+from guotu.errors import ConfigError
+
 GEOM = "geom"
+
+#: The GeoPackage tables a workspace file must hold (QGIS and GDAL cannot open it without).
+REQUIRED_GPKG_TABLES = ("gpkg_spatial_ref_sys", "gpkg_contents", "gpkg_geometry_columns")
+#: The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_workspace_name(path: Path) -> None:
+    """Refuse a workspace file name whose bytes are not UTF-8 (a GBK name copied from
+    Windows reaches Python as surrogate escapes): QGIS and GDAL cannot open such a file, and
+    the name could not be printed or written into a report.
+
+    Examples
+    --------
+    >>> check_workspace_name(Path("示范县.gpkg"))
+    """
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("gb18030", "replace")
+        raise ConfigError(
+            f"The name of workspace {shown} is not UTF-8 (it was probably copied from a "
+            "Windows system in GBK); QGIS and GDAL cannot open it.", file=shown,
+            fix="Rename the file, e.g. with `convmv -f gbk -t utf8 --notest FILE`, or give "
+            "another -w name.",
+            message_zh=f"工作空间文件名 {shown} 不是 UTF-8 编码（多半是从 GBK 编码的 Windows 系统"
+            "拷贝而来），QGIS、GDAL 无法打开它。",
+            fix_zh="请重命名该文件（如用 `convmv -f gbk -t utf8 --notest 文件名`），或用 -w "
+            "指定另一个文件名。") from None
+
+
+def not_a_workspace_error(path: Path, why: str, why_zh: str, *, fix: str | None = None,
+                          fix_zh: str | None = None) -> ConfigError:
+    """``-w PATH`` names a file that is not a guotu workspace (the user's input: exit 2).
+
+    Examples
+    --------
+    >>> not_a_workspace_error(Path("a.db"), "it is a plain SQLite file", "它是普通 SQLite 文件"
+    ...                       ).render()  # doctest: +ELLIPSIS
+    'a.db 不是 guotu 工作空间：它是普通 SQLite 文件。解决办法：请用 -w 指定...'
+    """
+    return ConfigError(
+        f"{path} is not a guotu workspace: {why}.", file=str(path),
+        fix=fix or "Give a workspace created by guotu with -w (guotu demo or guotu import "
+        "make one), or a new file name.",
+        message_zh=f"{path} 不是 guotu 工作空间：{why_zh}。",
+        fix_zh=fix_zh or "请用 -w 指定由 guotu 创建的工作空间（guotu demo 或 guotu import "
+        "会新建一个），或一个新的文件名。")
 
 SQL_TYPES = {"text": "TEXT", "real": "REAL", "integer": "INTEGER", "date": "DATE",
              "boolean": "BOOLEAN", "code": "TEXT"}

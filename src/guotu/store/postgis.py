@@ -626,6 +626,7 @@ class PostGISStore(PlanCatalog):
                 message_zh=f"名称 {too_long[0]!r} 超过 PostgreSQL 的长度上限（63 字节）。",
                 fix_zh="请用更短的 --layer 名称导入，或重命名该字段。")
         geoms = np.asarray(frame.geometry.values, dtype=object)
+        before = {i.name for i in self.layers()}  # to tell a layer another writer just made
         with self._store_errors(f"writing layer {name}", f"写入图层 {name}"), \
                 self._transaction():
             self._lock_writer()
@@ -644,7 +645,7 @@ class PostGISStore(PlanCatalog):
                 raise layer_case_clash_error(self.path, name, clash)
             exists = name in existing
             if exists and not replace and version is None:
-                raise layer_exists_error(self.path, name)
+                raise layer_exists_error(self.path, name, just_created=name not in before)
             old_types = existing[name].columns if exists else {}
             types = {c: old_types.get(c) or SQL_TYPES[column_types.get(c, "text")]
                      for c in cols}

@@ -343,6 +343,8 @@ def post_review_job(
     source_layer: Annotated[str | None, Form(description="Layer or file name inside the "
                                                          "upload, when it holds several")] = None,
     table_key: Annotated[str | None, Form(description="Join field of the table")] = None,
+    allow_empty_geometry: Annotated[bool, Form(description="Review a plan whose file holds "
+                                               "features without geometry")] = False,
     source: Annotated[str | None, Query(description="A recorded version PLAN@LABEL")] = None,
     rules: Annotated[str, Query(description="Built-in rule pack id")] = "cn-base",
     profile: Annotated[str | None, Query(description="Built-in profile id")] = None,
@@ -397,7 +399,8 @@ def post_review_job(
                 break
             jobs.popitem(last=False)
     options = {"pack": pack, "as_of": as_of, "known_at": known_at, "table_key": table_key,
-               "source_layer": None if has_file else source_layer}
+               "source_layer": None if has_file else source_layer,
+               "allow_empty_geometry": allow_empty_geometry}
     _executor(state).submit(_run_job, state, job, settings, folder, subject, joined, options)
     return JSONResponse(job.to_dict(), status_code=202,
                         headers={"Location": f"/review/jobs/{job.id}"})
