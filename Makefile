@@ -30,8 +30,9 @@ $(UI_STAMP): $(UI_DIR)/package-lock.json
 
 ui: $(UI_STAMP)
 
-# Build the demo county into demo_county.gpkg, check its quality and print its 用地平衡表.
-demo: $(STAMP)
+# Build the demo county into demo_county.gpkg, check its quality and print its 用地平衡表;
+# the web UI's assets too, so that `guotu serve` afterwards shows the map.
+demo: $(STAMP) ui
 	$(BIN)/guotu demo -w demo_county.gpkg --force
 
 lint: $(STAMP)
