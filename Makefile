@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_DIR ?= /tmp/guotu-pg
 PG_PORT ?= 55432
 
-.PHONY: install ui demo test lint bench bench-review bench-serve bench-monitor clean
+.PHONY: install ui pdf-check demo test lint bench bench-review bench-serve bench-monitor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +40,18 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# PDF reports embed Debian's fonts-wqy-microhei (or the font GUOTU_PDF_FONT names); the PDF
+# tests read them back with poppler-utils. .ci/run installs both; here a missing one is named.
+pdf-check:
+	@[ -n "$$GUOTU_PDF_FONT" ] || [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || \
+	  echo "no CJK font for PDF reports: apt-get install fonts-wqy-microhei (the PDF tests skip)"
+	@command -v pdftotext >/dev/null && command -v pdffonts >/dev/null || \
+	  echo "poppler-utils not found: apt-get install poppler-utils (the PDF tests skip)"
+
 # Lint, import contracts, types, then the whole default test suite. The PostGIS contract
 # tests use GUOTU_TEST_PG_DSN; without it, a throw-away cluster is started (and stopped again)
 # when PostgreSQL 15 + PostGIS are installed here. Otherwise they skip (they fail in CI=true).
-test: lint ui
+test: lint ui pdf-check
 	@dsn="$${GUOTU_TEST_PG_DSN:-}"; started=; \
 	if [ -z "$$dsn" ] && ! bash scripts/pg-throwaway status "$(PG_DIR)" && \
 	   dsn=$$(GUOTU_PG_NO_INSTALL=1 bash scripts/pg-throwaway start "$(PG_DIR)" $(PG_PORT) 2>/dev/null); \

@@ -16,16 +16,20 @@ from pyproj import CRS
 from guotu.domain.model import Plan, PlanLevel, PlanType, Version
 from guotu.store.catalog import AuditEntry, VersionSpec
 from guotu.store.revisions import LayerInfo
+from guotu.store.tables import TableInfo, TableVersion, YearValue
 
 __all__ = ["FeatureStore"]
 
 
 class FeatureStore(Protocol):
-    """A versioned store of one-map layers.
+    """A versioned store of one-map layers and tables.
 
     Layers belong to plans; plans have versions; a layer's features in a version are those
-    added along the version's lineage and not retired along it. Reads resolve a version by
-    valid time (``as_of``) and record time (``known_at``). Writes are atomic and append-only.
+    added along the version's lineage and not retired along it. Tables (plan targets,
+    statistics: values by item and year, no geometry) are plan-version content too: a
+    version's table is the one recorded by the nearest version along its lineage that
+    recorded it (see :mod:`guotu.store.tables` for why). Reads resolve a version by valid
+    time (``as_of``) and record time (``known_at``). Writes are atomic and append-only.
     """
 
     @property
@@ -75,6 +79,32 @@ class FeatureStore(Protocol):
                     actor: str = "", reason: str = "", crs: CRS | None = None) -> LayerInfo:
         """Record a layer's content in a version (atomic; unchanged features shared);
         ``crs`` fixes a new workspace's CRS in the same transaction."""
+
+    # tables (non-spatial, versioned like layers)
+    def tables(self) -> list[TableInfo]:
+        """Every table, by name."""
+
+    def table(self, name: str) -> TableInfo:
+        """One table (``NotFoundError`` lists the others)."""
+
+    def table_versions(self, name: str) -> list[TableVersion]:
+        """Every version that recorded table ``name``, in record order."""
+
+    def table_version(self, name: str, *, as_of: date | None = None,
+                      known_at: datetime | None = None, version_id: int | None = None
+                      ) -> TableVersion | None:
+        """The recording a read of ``name`` sees at these times (or in that version)."""
+
+    def read_table(self, name: str, *, as_of: date | None = None,
+                   known_at: datetime | None = None, version_id: int | None = None
+                   ) -> list[YearValue]:
+        """The rows of the recording :meth:`table_version` picks (``[]`` if none)."""
+
+    def write_table(self, name: str, rows: Sequence[YearValue], *, source: str = "",
+                    version: VersionSpec | None = None, actor: str = "", reason: str = ""
+                    ) -> TableVersion:
+        """Record a table's content in a version (atomic; without ``version`` each write is
+        a new version of the table's implicit plan ``table:<name>``)."""
 
     # plans and versions
     def create_plan(self, name: str, *, level: PlanLevel, type: PlanType, xzqdm: str = "",

@@ -28,11 +28,11 @@ class Settings:
     host, port
         Where ``guotu serve`` listens.
     max_items_limit
-        Largest ``limit`` an items request may ask for.
+        Largest page of an items request: a larger ``limit`` is clamped to it (OGC API -
+        Features Part 1). ``/api`` states it as ``limit``'s maximum.
     default_items_limit
-        ``limit`` when a request gives none.
-    max_bbox_area_km2
-        Largest bbox an items or query request may ask for.
+        ``limit`` when a request gives none; ``/api`` states it as ``limit``'s default. (A
+        bbox is never refused for its size: the page limit protects the server.)
     max_upload_mb
         Largest request body: an uploaded plan or table, a site-query polygon.
     max_unzipped_mb
@@ -42,8 +42,10 @@ class Settings:
     review_jobs_queued
         Most review jobs waiting or running at once; more answer 429 (try again later).
     monitor_targets, monitor_statistics
-        Plan targets and statistics by year (CSV/XLSX) for the monitoring dashboard; empty:
-        none (indicators then show values and trends without status).
+        Plan targets and statistics by year (CSV/XLSX) for the monitoring dashboard, instead
+        of the workspace's tables ``targets`` and ``statistics`` (``guotu monitor
+        targets|statistics import``); empty: the workspace's (without them, indicators show
+        values and trends without status).
     max_query_vertices
         Largest polygon a site query accepts.
     tile_cache_tiles
@@ -58,6 +60,9 @@ class Settings:
         Largest attribute table (CSV, or an XLSX's unpacked content) an import reads.
     max_table_rows
         Most rows an attribute table may have.
+    pdf_font
+        A TrueType font file with Chinese glyphs to embed in PDF reports, instead of the one
+        found on the machine (Debian's fonts-wqy-microhei); see :mod:`guotu.io.fonts`.
     """
 
     workspace: str = "demo_county.gpkg"
@@ -65,7 +70,6 @@ class Settings:
     port: int = 8000
     max_items_limit: int = 10_000
     default_items_limit: int = 100
-    max_bbox_area_km2: float = 10_000.0
     max_upload_mb: float = 200.0
     max_unzipped_mb: float = 2_000.0
     max_zip_members: int = 10_000
@@ -79,6 +83,7 @@ class Settings:
     max_yaml_nodes: int = 200_000
     max_table_mb: float = 500.0
     max_table_rows: int = 5_000_000
+    pdf_font: str = ""
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,9 @@ def test_findings_exit_1_and_json_has_the_keys(overlapping: Path) -> None:
     result = invoke("check", "-w", str(overlapping), "--json")
     assert result.exit_code == 1
     doc = json.loads(result.output)
-    assert set(doc) == {"workspace", "findings", "summary"}
+    assert set(doc) == {"workspace", "findings", "summary", "data_versions"}
+    assert [v["layer"] for v in doc["data_versions"]] == sorted(v["layer"] for v in
+                                                                doc["data_versions"])
     overlap = next(f for f in doc["findings"] if f["check"] == "topology.overlap")
     assert {"check", "layer", "feature", "message", "message_zh", "message_en", "severity",
             "field", "value", "area_m2", "location", "geometry"} <= set(overlap)
@@ -131,3 +134,14 @@ def test_repair_rewrites_and_reports(tmp_path: Path) -> None:
     again = json.loads(invoke("check", "-w", str(ws), "--json").output)
     assert not [f for f in again["findings"] if f["check"] == "geometry.invalid"]
     assert again["summary"]["repaired"] == []
+
+
+def test_repair_says_why_in_chinese(tmp_path: Path) -> None:
+    bowtie = shapely.Polygon([(X0, Y0), (X0 + 10, Y0 + 10), (X0 + 10, Y0), (X0, Y0 + 10)])
+    ws = make_workspace(tmp_path, [bowtie], ["0701"])
+    shutil.copy(ws, tmp_path / "en.gpkg")
+    out = invoke("check", "-w", str(ws), "--repair").output
+    assert "已修复 图层 规划用地 要素 1：自相交（位置 " in out and "修复后为多面" in out
+    assert "Self-intersection" not in out
+    english = invoke("check", "-w", str(tmp_path / "en.gpkg"), "--repair", "--lang", "en").output
+    assert "Repaired layer 规划用地 feature 1: Self-intersection at " in english

@@ -109,3 +109,50 @@ def test_translate_json() -> None:
     data = json.loads(out)
     assert [t["code"] for t in data["targets"]] == ["0701"]
     assert data["is_verified"] is False
+    assert data["note"].startswith("guotu convention, unverified")
+    assert data["note_zh"].startswith("guotu 自定的对应，未经核实")
+
+
+def test_translate_note_follows_the_language() -> None:
+    _, zh = run("codes", "translate", "landuse=residential", "--from", "osm")
+    assert "说明：guotu 自定的对应，未经核实：按城镇住宅假定；村庄住宅为 0703 农村宅基地" in zh
+    assert "convention" not in zh
+    _, en = run("codes", "translate", "landuse=residential", "--from", "osm", "--lang", "en")
+    assert "Note: guotu convention, unverified: urban assumption" in en and "按城镇" not in en
+
+
+# -- one label per code: codes validate/show, the 用地平衡表 and 质检 --------------------------
+def test_a_code_carries_the_same_label_everywhere(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+
+    from guotu.domain.classification import ISSUE_LABELS, code_label
+    from guotu.services.checking import load_check_list
+
+    from ..conftest import squares
+
+    src, ws = tmp_path / "g.gpkg", str(tmp_path / "ws.gpkg")
+    gpd.GeoDataFrame({"YDYHFLDM": ["0101", "090301", "0999"]}, geometry=squares(3),
+                     crs="EPSG:4527").to_file(src)
+    assert run("import", str(src), "--role", "planned_land_use", "-w", ws)[0] == 0
+    retired, unknown = code_label("090301")[0], code_label("0999")[0]
+    assert (retired, unknown) == (ISSUE_LABELS["retired"][0], ISSUE_LABELS["unknown"][0])
+    _, stats = run("stats", "-w", ws, "--layer", "planned_land_use")
+    assert f"090301 │ {retired}" in stats and f"0999   │ {unknown}" in stats
+    assert f"[{retired}]" in run("codes", "validate", "090301")[1]
+    assert f"[{unknown}]" in run("codes", "validate", "0999")[1]
+    assert retired in run("codes", "show", "090301")[1]
+    _, check = run("check", "-w", ws)
+    assert f"{retired} (code.retired)" in check
+    names = {c.id: c.name_zh for c in load_check_list()}  # the check list names them the same
+    assert names["code.retired"] == retired
+    assert names["code.name_mismatch"] == ISSUE_LABELS["name_mismatch"][0]
+    _, english = run("stats", "-w", ws, "--layer", "planned_land_use", "--lang", "en")
+    assert code_label("090301")[1] in english
+
+
+def test_codes_in_chinese_show_no_english_names() -> None:
+    _, out = run("codes", "show", "0101")
+    assert out.startswith("0101  水田\n") and "Paddy" not in out
+    assert "Paddy field" in run("codes", "show", "0101", "--lang", "en")[1]
+    _, translated = run("codes", "translate", "0101", "--from", "sandiao")
+    assert "一对一" in translated and "one_to_one" not in translated

@@ -172,3 +172,30 @@ def test_checkup_report_html_pdf_xlsx(demo: dict[str, Any], tmp_path: Path) -> N
     assert book.sheetnames == ["指标", "指标序列", "预警", "监测案件", "占补平衡", "土地整治"]
     rows = list(book["指标"].iter_rows(values_only=True))
     assert rows[0][1] == "指标" and any(r[1] == "耕地保有量" and r[7] == "预警" for r in rows)
+
+
+def test_a_breached_indicator_is_said_to_be_breached(demo: dict[str, Any]) -> None:
+    human = [a for a in demo["args"] if a != "--json"]
+    out = CliRunner().invoke(root, [*human, "--as-of", "2025-12-31"])
+    assert out.exit_code == 0, out.output
+    red = next(line for line in out.output.splitlines() if "建设用地总面积" in line)
+    assert "已突破" in red and "预计" not in red and "–" not in red  # not "2026.0–2026.0"
+    yellow = next(line for line in out.output.splitlines() if "耕地保有量" in line)
+    assert "已突破" not in yellow and "2026" in yellow
+
+
+def test_the_report_cards_say_a_breach_is_breached(demo: dict[str, Any], tmp_path: Path) -> None:
+    import html
+    import re
+
+    files = demo["files"]
+    out = CliRunner().invoke(root, [
+        "monitor", "report", "-w", str(demo["workspace"]), "--as-of", "2025-12-31",
+        "--targets", str(files / "规划目标.xlsx"), "--statistics", str(files / "社会经济统计.xlsx"),
+        "--html", str(tmp_path / "r.html")])
+    assert out.exit_code == 0, out.output
+    page = html.unescape((tmp_path / "r.html").read_text(encoding="utf-8"))
+    cards = {m[0]: m[1] for m in re.findall(r'<h3>(.*?)</h3>(.*?)<svg', page, re.S)}
+    red, yellow = cards["建设用地总面积"], cards["耕地保有量"]
+    assert '<div class="meta">已突破</div>' in red and "预计突破" not in red
+    assert re.search(r'<div class="meta">预计突破 (最早 )?\d{4}\.\d(–\d{4}\.\d)?</div>', yellow)

@@ -100,6 +100,15 @@ def test_diff_lists_changes_and_the_land_use_change_matrix(ws: Path, tmp_path: P
     assert {row[0] for row in pyogrio.list_layers(gpkg)} == {"GHYD_old", "GHYD_new"}
 
 
+def test_diff_table_names_the_uses(ws: Path) -> None:
+    out = run("diff", PLAN, "2021版", "2023修改", "-w", str(ws)).output
+    assert "用地变化矩阵：GHYD（公顷，用地用海分类（2023））" in out
+    assert "0101 水田" in out and "0701 城镇住宅用地" in out and "0901 商业用地" in out
+    assert "（无）" in out
+    english = run("diff", PLAN, "2021版", "2023修改", "-w", str(ws), "--lang", "en").output
+    assert "0101 Paddy field" in english and "(none)" in english
+
+
 def test_diff_in_the_other_direction_mirrors_it(ws: Path) -> None:
     data = json.loads(run("diff", PLAN, "2023修改", "2021版", "-w", str(ws), "--json").output)
     layer = data["layers"][0]
@@ -171,3 +180,23 @@ def test_overlapping_features_are_not_counted_twice_in_the_matrix(tmp_path: Path
     matrix = _code_matrix(old, new, "YDYHFLDM", GK39)
     whole = ellipsoidal_area_m2([shapely.box(X0, Y0, X0 + 150, Y0 + 100)], GK39)[0]
     assert matrix == pytest.approx({("0701", "0901"): whole}, abs=1e-6)
+
+
+def test_plans_and_the_log_in_chinese(ws: Path) -> None:
+    plans = run("plan", "list", "-w", str(ws)).output
+    assert "县级" in plans and "总体规划" in plans and "county" not in plans
+    assert "county" in run("plan", "list", "-w", str(ws), "--lang", "en").output
+    log = run("log", "-w", str(ws)).output
+    assert "新建规划" in log and "登记版本" in log and "写入图层" in log
+    assert "write_layer" not in log and "record_version" not in log
+    assert "write_layer" in run("log", "-w", str(ws), "--lang", "en").output
+
+
+def test_a_version_without_its_plan_is_refused_in_chinese(ws: Path, tmp_path: Path) -> None:
+    src = tmp_path / "z.gpkg"
+    gpd.GeoDataFrame({"BSM": ["Z1"], "YDYHFLDM": ["0101"]}, geometry=squares(1),
+                     crs=GK39).to_file(src)
+    res = CliRunner().invoke(root, ["import", str(src), "--role", "规划用地", "-w", str(ws),
+                                    "--version", "2024修改"])
+    assert res.exit_code == 2
+    assert "错误：--version 需要同时给出 --plan（该版本所属的规划）。" in res.output

@@ -214,3 +214,14 @@ def test_reviewing_a_handover_file_matches_the_workspace_layer(demo: dict[str, A
             for f in demo["reviews"]["detailed-plan"]["findings"]}
     theirs = {(_key(f), round(f["area_m2"] or 0, 0)) for f in doc["findings"]}
     assert theirs == ours
+
+
+def test_human_output_names_the_repair_and_the_sources_in_chinese(demo: dict[str, Any]) -> None:
+    out = CliRunner().invoke(root, ["review", "master-plan", "-w", str(demo["workspace"]),
+                                    "--fail-on", "never"]).output
+    assert "审查对象：工作空间图层 GHYD（规划用地），审查类型 总体规划" in out
+    assert "已按 make_valid 修复后审查：GHYD" in out and "自相交（位置 " in out
+    assert "Self-intersection" not in out and "approved" not in out
+    english = CliRunner().invoke(root, ["review", "master-plan", "-w", str(demo["workspace"]),
+                                        "--fail-on", "never", "--lang", "en"]).output
+    assert "Self-intersection" in english

@@ -41,3 +41,34 @@ def test_foreign_file_as_workspace_is_exit_2(tmp_path: Path) -> None:
     bad.write_bytes(b"not a database at all" * 100)
     res = CliRunner().invoke(root, ["layers", "-w", str(bad)])
     assert res.exit_code == 2 and "x.gpkg 不是 guotu 工作空间" in res.output
+
+
+def test_import_warnings_in_the_run_language(tmp_path: Path, parcels_gdf) -> None:
+    import pandas as pd
+
+    src, table = tmp_path / "p.gpkg", tmp_path / "t.csv"
+    parcels_gdf.assign(DKBH=["A1", "A2"]).to_file(src)
+    pd.DataFrame({"DKBH": ["A1"], "RJL": [1.5]}).to_csv(table, index=False)
+    args = ["import", str(src), "--role", "planned_land_use", "--table", str(table), "--key",
+            "DKBH"]
+    zh = CliRunner().invoke(root, [*args, "-w", str(tmp_path / "a.gpkg")])
+    assert zh.exit_code == 0, zh.output
+    assert "提示：2 个要素中有 1 个在 t.csv 中没有对应行（关联字段 DKBH）。" in zh.output
+    en = CliRunner().invoke(root, [*args, "-w", str(tmp_path / "b.gpkg"), "--lang", "en"])
+    assert "Note: 1 of 2 features have no row in t.csv (key DKBH)." in en.output
+    doc = json.loads(CliRunner().invoke(root, [*args, "-w", str(tmp_path / "c.gpkg"),
+                                               "--json"]).output)
+    assert doc["warnings"] == ["1 of 2 features have no row in t.csv (key DKBH)."]
+    assert doc["warnings_zh"] == ["2 个要素中有 1 个在 t.csv 中没有对应行（关联字段 DKBH）。"]
+
+
+def test_layers_and_roles_name_geometries_in_chinese(tmp_path: Path, parcels_gdf) -> None:
+    src = tmp_path / "p.gpkg"
+    parcels_gdf.to_file(src)
+    ws = str(tmp_path / "w.gpkg")
+    CliRunner().invoke(root, ["import", str(src), "--role", "planned_land_use", "-w", ws])
+    out = CliRunner().invoke(root, ["layers", "-w", ws]).output
+    assert "多面" in out and "MULTIPOLYGON" not in out
+    assert "MULTIPOLYGON" in CliRunner().invoke(root, ["layers", "-w", ws, "--lang", "en"]).output
+    roles = CliRunner().invoke(root, ["roles"]).output
+    assert "编号" in roles and "面或线" in roles and "polygon" not in roles

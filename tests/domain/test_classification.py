@@ -318,6 +318,57 @@ def test_reverse_lookup_with_candidates() -> None:
     assert "09" not in find_sources("1506", "sandiao")
 
 
+def test_every_crosswalk_note_has_its_chinese() -> None:
+    """A note in English has its Chinese (issue 14): the CSVs' note_zh column is filled in."""
+    from guotu.domain.classification import read_data_csv
+
+    for name in ("crosswalk_sandiao.csv", "crosswalk_gb50137.csv", "osm_to_ydyh.csv",
+                 "ydyh_2020.csv"):
+        for row in read_data_csv(name):
+            assert bool(row["note"]) == bool(row["note_zh"]), (name, row)
+
+
+@pytest.mark.parametrize(
+    ("code", "scheme", "note_zh"),
+    [
+        ("090301", "ydyh2020", "改码：090301 娱乐用地 → 0903 娱乐用地（与 2020 版 0903、090302 合并）"),
+        ("0203", "ydyh2020", "更名：橡胶园 → 橡胶园地"),
+        ("0101", "ydyh2020", "代码和名称未变"),
+        ("R1", "gb50137", "未核实：2023 版没有同名类"),
+        ("landuse=farmland", "osm", "guotu 自定的对应，未经核实：水田、水浇地还是旱地不明：仅到一级类"),
+        ("0404", "sandiao", "三大类：GB/T 21010-2017 的列表（fubaore 网页）和另一仓库的文档均作 未利用地，"
+                            "CCTool 表作 农用地；两者冲突，保留 未利用地"),
+    ],
+)
+def test_translation_note_in_chinese(code: str, scheme: str, note_zh: str) -> None:
+    t = translate(code, scheme)
+    assert t.note_zh == note_zh and t.note  # the English note stays
+
+
+@pytest.mark.parametrize(
+    ("code", "scheme", "levels", "zh", "en"),
+    [
+        # 用地用海 2023: 2/4/6 digits roll up; a retired or unknown code is what 质检 calls it
+        ("070101", "ydyh2023", ("07", "0701", "070101"), "一类城镇住宅用地",
+         "Class-1 urban residential land"),
+        ("090301", "ydyh2023", ("090301",), "已废止的分类代码（2020 试行版）",
+         "Retired land-use code (2020 trial)"),
+        ("0999", "ydyh2023", ("0999",), "不存在的分类代码", "Land-use code not in the table"),
+        # 三调: the first two characters, then the code; the same digits, another name
+        ("05H1", "sandiao", ("05", "05H1"), "商业服务业设施用地", "商业服务业设施用地"),
+        ("0201K", "sandiao", ("02", "0201K"), "可调整果园", "可调整果园"),
+        ("05", "sandiao", ("05",), "商业服务业用地", "商业服务业用地"),
+        ("XX", "sandiao", ("XX",), "不存在的分类代码", "Land-use code not in the table"),
+    ],
+)
+def test_name_code_in_its_own_classification(code: str, scheme: str, levels: tuple[str, ...],
+                                             zh: str, en: str) -> None:
+    from guotu.domain.crosswalks import name_code
+
+    named = name_code(code, scheme)
+    assert (named.levels, named.label("zh"), named.label("en")) == (levels, zh, en)
+
+
 def test_every_crosswalk_target_is_a_2023_code() -> None:
     table = ydyh_2023()
     for scheme in ("sandiao", "ydyh2020", "gb50137", "osm"):

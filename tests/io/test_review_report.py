@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,10 @@ import pyogrio
 import pytest
 import shapely
 
-from guotu.errors import ConfigError, CRSError
-from guotu.io import review_html, review_pdf
-from guotu.io.review_document import MapFrame, format_measure, map_layers
+from guotu.errors import ConfigError, CRSError, EnvironmentSetupError
+from guotu.io import fonts, review_html, review_pdf
+from guotu.io.review_document import format_measure
+from guotu.io.review_map import MapFrame, map_layers
 from guotu.io.review_report import (
     LINES_LAYER,
     POLYGONS_LAYER,
@@ -127,12 +127,6 @@ def doc() -> dict[str, Any]:
     return make_doc()
 
 
-@pytest.fixture(autouse=True)
-def _no_font_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A GUOTU_PDF_FONT of the developer's shell does not reach these tests."""
-    monkeypatch.delenv(review_pdf.FONT_ENV, raising=False)
-
-
 # -- shared pieces ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("value", "unit", "shown"), [
@@ -233,7 +227,7 @@ def test_html_in_english(tmp_path: Path) -> None:
     assert ">Findings</h2>" in page and ">Rule pack hash</td>" in page and "审查概况" not in page
 
 
-# -- PDF -------------------------------------------------------------------------------------
+# -- PDF ------------------------------------------------------------------------------------
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
@@ -244,12 +238,12 @@ def _pages(pdf: bytes) -> int:
 
 @pytest.fixture
 def no_font(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No CJK font file anywhere: the built-in CID font is used."""
-    monkeypatch.setattr(review_pdf, "_candidates", lambda: iter(()))
+    """No CJK font file anywhere."""
+    monkeypatch.setattr(fonts, "_candidates", lambda: iter(()))
 
 
 def test_pdf_is_valid_with_one_page_per_finding(doc: dict[str, Any], tmp_path: Path,
-                                                no_font: None) -> None:
+                                                cjk_font: fonts.PdfFont) -> None:
     pdf = write_review_pdf(doc, tmp_path / "审查报告.pdf").read_bytes()
     empty = write_review_pdf({**doc, "findings": []}, tmp_path / "empty.pdf").read_bytes()
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
@@ -257,36 +251,52 @@ def test_pdf_is_valid_with_one_page_per_finding(doc: dict[str, Any], tmp_path: P
     assert b"/Count %d" % _pages(pdf) in pdf
 
 
-def test_pdf_without_a_font_file_references_the_cid_font(doc: dict[str, Any], tmp_path: Path,
-                                                          no_font: None) -> None:
-    pdf = write_review_pdf(doc, tmp_path / "r.pdf").read_bytes()
-    assert b"/BaseFont /STSong-Light" in pdf and b"/FontFile2" not in pdf
+def test_pdf_without_a_font_is_an_environment_error(doc: dict[str, Any], tmp_path: Path,
+                                                     no_font: None) -> None:
+    # issue 14: never a PDF whose Chinese shows as boxes (it used to reference STSong-Light)
+    with pytest.raises(EnvironmentSetupError) as info:
+        write_review_pdf(doc, tmp_path / "r.pdf")
+    assert info.value.exit_code == 3
+    assert "apt-get install fonts-wqy-microhei" in info.value.render("zh")
+    assert "中文" in info.value.render("zh") and "GUOTU_PDF_FONT" in info.value.render("en")
+    assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(not DEJAVU.is_file(), reason=f"no TrueType font at {DEJAVU} to embed")
 def test_pdf_embeds_the_font_of_guotu_pdf_font(doc: dict[str, Any], tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(review_pdf.FONT_ENV, str(DEJAVU))
-    assert review_pdf.find_cjk_font() == review_pdf.PdfFont(review_pdf._register(DEJAVU), DEJAVU)
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               cjk_font: fonts.PdfFont) -> None:
+    own = tmp_path / "my-cjk.ttc"
+    own.symlink_to(cjk_font.path)
+    monkeypatch.setenv(fonts.FONT_ENV, str(own))
+    assert fonts.find_cjk_font().path == own
     pdf = write_review_pdf(doc, tmp_path / "r.pdf").read_bytes()
-    assert b"/FontFile2" in pdf and re.search(rb"/BaseFont /[A-Z]{6}\+DejaVuSans", pdf)
-    assert b"STSong-Light" not in pdf
+    assert b"/FontFile2" in pdf and re.search(rb"/BaseFont /[A-Z]{6}\+", pdf)
+    assert b"STSong-Light" not in pdf and b"/Helvetica" not in pdf
+
+
+@pytest.mark.skipif(not DEJAVU.is_file(), reason=f"no TrueType font at {DEJAVU}")
+def test_pdf_font_env_naming_a_font_without_chinese_is_a_config_error(
+        doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 14: a Latin-only font would print Chinese as boxes (it used to be embedded)
+    monkeypatch.setenv(fonts.FONT_ENV, str(DEJAVU))
+    with pytest.raises(ConfigError, match="no glyphs for 国土空间") as info:
+        write_review_pdf(doc, tmp_path / "r.pdf")
+    assert "中文会显示为方框" in info.value.render("zh")
+    assert not (tmp_path / "r.pdf").exists()
 
 
 def test_pdf_font_env_naming_a_non_font_is_a_config_error(
         doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = tmp_path / "not-a-font.ttf"
     bad.write_text("not a font")
-    monkeypatch.setenv(review_pdf.FONT_ENV, str(bad))
+    monkeypatch.setenv(fonts.FONT_ENV, str(bad))
     with pytest.raises(ConfigError, match="GUOTU_PDF_FONT"):
         write_review_pdf(doc, tmp_path / "r.pdf")
     assert not (tmp_path / "r.pdf").exists()
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None,
-                    reason="pdftotext (Debian poppler-utils) is not installed")
 def test_pdf_text_has_the_chinese_content(doc: dict[str, Any], tmp_path: Path,
-                                          no_font: None) -> None:
+                                          poppler: None) -> None:
     path = write_review_pdf(doc, tmp_path / "r.pdf")
     pages = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
                            text=True, check=True).stdout.split("\f")
@@ -440,7 +450,10 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(
 
 
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
-def test_writers_accept_a_minimal_document(fmt: str, tmp_path: Path) -> None:
+def test_writers_accept_a_minimal_document(fmt: str, tmp_path: Path,
+                                           request: pytest.FixtureRequest) -> None:
+    if fmt == "pdf":
+        request.getfixturevalue("cjk_font")
     path = WRITERS[fmt]({"lang": "zh", "title": "审查报告"}, tmp_path / f"r.{fmt}")
     assert path.stat().st_size > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]

@@ -21,11 +21,14 @@ from guotu.io.year_table import read_year_table
 from guotu.services.monitoring import IndicatorEngine
 from guotu.services.monitoring_inputs import (
     convert_unit,
+    import_table,
+    inputs_to_dict,
     load_catalogue,
+    load_inputs,
     read_statistics,
     read_targets,
 )
-from guotu.services.monitoring_report import indicator_report
+from guotu.services.monitoring_report import IndicatorReport, indicator_report
 from guotu.store.catalog import VersionSpec
 from guotu.store.memory import MemoryStore
 
@@ -276,3 +279,174 @@ def test_change_logs_are_trimmed_and_values_stay_exact(county: Any) -> None:
     log = engine._layers["DLTB"].log
     assert len(log) <= 8  # folded and trimmed, not one entry per version forever
     assert engine.reads[0] == full_reads  # no layer read whole again: only increments
+
+
+# -- targets and statistics kept in the workspace (issue 14) -----------------------------------
+def _tables(tmp_path: Path, cultivated_2035: float = 2.0) -> tuple[Path, Path]:
+    targets = tmp_path / f"targets_{cultivated_2035:g}.xlsx"
+    pd.DataFrame([{"指标名称": "耕地保有量（公顷）", "2022": 1.0, "2035年": cultivated_2035},
+                  {"指标名称": "建设用地总面积", "单位": "亩", "2022": 45.0, "2035年": 30.0},
+                  {"指标名称": "不在目录里的指标", "2022": 1.0}]).to_excel(targets, index=False)
+    stats = tmp_path / "stats.csv"
+    pd.DataFrame([{"年份": 2021, "城镇常住人口（万人）": 0.01, "用水总量（亿立方米）": 1.5},
+                  {"年份": 2022, "城镇常住人口（万人）": 0.02, "用水总量（亿立方米）": 1.6}]).to_csv(
+        stats, index=False)
+    return targets, stats
+
+
+def test_imported_tables_read_back_as_the_files_do(county: Any, tmp_path: Path) -> None:
+    cat = load_catalogue()
+    targets_file, stats_file = _tables(tmp_path)
+    done = import_table(county, "targets", targets_file, cat, actor="张三")
+    import_table(county, "statistics", stats_file, cat)
+    assert (done.recorded.plan, done.recorded.version.label, done.recorded.source) == \
+        ("table:targets", "v1", targets_file.name)
+    assert done.matched == ("cultivated_land", "construction_land_total")
+    assert done.unmatched == ("不在目录里的指标",)  # kept as written, not used
+    targets, stats = load_inputs(county, cat)
+    assert targets.values == read_targets(targets_file, cat).values
+    assert targets.unmatched == ("不在目录里的指标",)
+    assert stats.values == read_statistics(stats_file, cat).values
+    assert targets.origin is not None and targets.origin.origin == "workspace"
+    assert targets.source == "table:targets/v1"
+    assert "版本 v1" in targets.origin.describe() and targets_file.name in \
+        targets.origin.describe()
+    with_files = indicator_report(county, cat, as_of=date(2022, 12, 31), first_year=2021,
+                                  targets=read_targets(targets_file, cat),
+                                  statistics=read_statistics(stats_file, cat))
+    from_workspace = indicator_report(county, cat, as_of=date(2022, 12, 31), first_year=2021,
+                                      targets=targets, statistics=stats)
+    assert [(v.indicator.id, v.status, v.value) for v in with_files.current()] == \
+        [(v.indicator.id, v.status, v.value) for v in from_workspace.current()]
+
+
+def test_a_new_import_is_a_new_version_readable_as_known_before(county: Any,
+                                                                 tmp_path: Path) -> None:
+    cat = load_catalogue()
+    first = import_table(county, "targets", _tables(tmp_path)[0], cat)
+    import_table(county, "targets", _tables(tmp_path, 5.0)[0], cat, reason="规划修改")
+    now, _ = load_inputs(county, cat)
+    assert now.values["cultivated_land"][2035] == 5.0 and now.source == "table:targets/v2"
+    then, _ = load_inputs(county, cat, known_at=first.recorded.version.recorded_at)
+    assert then.values["cultivated_land"][2035] == 2.0 and then.source == "table:targets/v1"
+    assert [e.detail["version"] for e in county.audit_log(object_prefix="table")
+            if e.action == "write_table"] == ["v1", "v2"]
+
+
+def test_a_file_overrides_the_workspace_and_says_so(county: Any, tmp_path: Path) -> None:
+    cat = load_catalogue()
+    import_table(county, "targets", _tables(tmp_path)[0], cat)
+    other = _tables(tmp_path, 9.0)[0]
+    targets, stats = load_inputs(county, cat, targets_file=other)
+    assert targets.values["cultivated_land"][2035] == 9.0
+    assert targets.origin is not None and targets.origin.origin == "file"
+    assert targets.origin.table is not None and targets.origin.table.version.label == "v1"
+    assert "本次运行以它代替工作空间的规划目标表（targets）的版本 v1" in targets.origin.describe()
+    assert "instead of version v1" in targets.origin.describe("en")
+    assert stats.values == {} and stats.origin is not None and stats.origin.origin == "none"
+    doc = inputs_to_dict(targets, stats, bare_names=True)
+    assert doc["targets"]["from"] == "file" and doc["targets"]["file"] == other.name
+    assert doc["targets"]["overridden_table"]["version"] == "v1"
+    assert doc["statistics"] == {"from": "none", "file": None, "table": None,
+                                 "overridden_table": None}
+
+
+@pytest.mark.parametrize(("rows", "error", "where"), [
+    # a value that is not a number: the reader names the row and the column
+    ([{"指标名称": "耕地保有量", "单位": "公顷", "2035": "很多"}], LayerError, ("row 2", "2035")),
+    # a unit that does not convert: the row and 单位
+    ([{"指标名称": "耕地保有量", "单位": "万人", "2035": 1.0}], ConfigError, ("row 2", "单位")),
+    # nothing matches the catalogue: the wrong file
+    ([{"指标名称": "某个别的东西", "单位": "个", "2035": 1.0}], ConfigError, ("matches", None)),
+], ids=["not a number", "unit", "nothing matches"])
+def test_bad_tables_are_refused_and_nothing_is_recorded(county: Any, tmp_path: Path, rows: Any,
+                                                        error: type, where: Any) -> None:
+    path = tmp_path / "bad.xlsx"
+    pd.DataFrame(rows).to_excel(path, index=False)
+    with pytest.raises(error, match=where[0]) as err:
+        import_table(county, "targets", path, load_catalogue())
+    assert err.value.file == str(path) and err.value.field == where[1]
+    assert county.tables() == []
+
+
+def test_the_engine_forgets_statuses_when_its_targets_change(county: Any, tmp_path: Path) -> None:
+    cat = load_catalogue()
+    engine = IndicatorEngine(county, cat, targets=read_targets(_tables(tmp_path, 1.5)[0], cat))
+    day = date(2023, 6, 30)  # ~2 ha of 耕地, answering to the 2035 target
+    before = by_id(engine.compute(day))["cultivated_land"]
+    engine.targets = read_targets(_tables(tmp_path, 9.0)[0], cat)
+    after = by_id(engine.compute(day))["cultivated_land"]
+    assert (before.target, before.status) == (1.5, "green")
+    assert (after.target, after.status) == (9.0, "red")
+    engine.targets = engine.targets  # the same object: the memo holds
+    assert by_id(engine.compute(day))["cultivated_land"] is after
+
+
+@pytest.mark.parametrize(("kind", "names", "refused"), [
+    # a targets table given as statistics: 用水总量 is both an indicator and a statistic
+    ("statistics", ["耕地保有量", "国土开发强度", "用水总量"], True),
+    # a statistics table given as targets
+    ("targets", ["常住人口", "地区生产总值", "用水总量"], True),
+    # a targets table with a population target among its indicators is a targets table
+    ("targets", ["耕地保有量", "国土开发强度", "常住人口"], False),
+], ids=["targets as statistics", "statistics as targets", "targets with population"])
+def test_a_table_of_the_other_kind_is_refused(county: Any, tmp_path: Path, kind: str,
+                                              names: list[str], refused: bool) -> None:
+    path = tmp_path / "table.csv"
+    pd.DataFrame({"指标名称": names, "2025": [1.0] * len(names)}).to_csv(path, index=False)
+    if not refused:
+        import_table(county, kind, path, load_catalogue())
+        assert [t.name for t in county.tables()] == [kind]
+        return
+    with pytest.raises(ConfigError, match="looks like a table of") as err:
+        import_table(county, kind, path, load_catalogue())
+    assert "guotu monitor" in (err.value.fix_zh or "") and county.tables() == []
+
+
+# -- the crossing, worded once (issue 14) -------------------------------------------------------
+def _value(status: str | None, day: str, forecast: Any = None) -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(status=status, as_of=date.fromisoformat(day), forecast=forecast)
+
+
+@pytest.mark.parametrize(("statuses", "early", "late", "zh", "en"), [
+    # breached: since the first year-end of the breach the series shows, never a forecast
+    (["green", "red", "red"], None, None, "已突破（2024-12-31 起）", "breached (since 2024-12-31)"),
+    (["yellow", "yellow", "red"], 2025.9, 2025.9, "已突破", "breached"),
+    (["red", "red", "red"], 2026.0, 2026.0, "已突破（2023-12-31 起）", "breached (since 2023-12-31)"),
+    # a forecast: a range, one value, or an open end
+    (["green", "green", "yellow"], 2026.4, 2032.2, "2026.4–2032.2", "2026.4–2032.2"),
+    (["green", "green", "yellow"], 2026.42, 2026.38, "2026.4", "2026.4"),
+    (["green", "green", "yellow"], 2026.4, None, "最早 2026.4", "2026.4 or later"),
+    (["green", "green", "green"], None, None, None, None),
+])
+def test_crossing_wording(statuses: list[str], early: float | None, late: float | None,
+                          zh: str | None, en: str | None) -> None:
+    from types import SimpleNamespace
+
+    fc = SimpleNamespace(crossing_early=early, crossing_late=late)
+    series = [_value(s, d, fc) for s, d in
+              zip(statuses, ["2023-12-31", "2024-12-31", "2025-12-31"], strict=True)]
+    report: Any = SimpleNamespace(series={"x": series})
+    assert IndicatorReport.crossing(report, "x", "zh") == zh
+    assert IndicatorReport.crossing(report, "x", "en") == en
+
+
+@pytest.mark.parametrize(("statuses", "early", "late", "zh", "en"), [
+    (["green", "red", "red"], 2026.0, 2026.0, "已突破（2024-12-31 起）",
+     "Breached (since 2024-12-31)"),
+    (["green", "green", "yellow"], 2026.4, 2032.2, "预计突破 2026.4–2032.2",
+     "Crossing 2026.4–2032.2"),
+    (["green", "green", "yellow"], 2026.4, None, "预计突破 最早 2026.4", "Crossing 2026.4 or later"),
+])
+def test_crossing_on_a_card_says_a_forecast_is_one(statuses: list[str], early: float | None,
+                                                   late: float | None, zh: str, en: str) -> None:
+    from types import SimpleNamespace
+
+    fc = SimpleNamespace(crossing_early=early, crossing_late=late)
+    series = [_value(s, d, fc) for s, d in
+              zip(statuses, ["2023-12-31", "2024-12-31", "2025-12-31"], strict=True)]
+    report: Any = SimpleNamespace(series={"x": series})
+    assert IndicatorReport.crossing(report, "x", "zh", labelled=True) == zh
+    assert IndicatorReport.crossing(report, "x", "en", labelled=True) == en

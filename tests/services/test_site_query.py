@@ -249,7 +249,8 @@ def test_cli_query_json_and_sheet(demo: dict[str, Any], tmp_path: Path) -> None:
                                     f"{c.x},{c.y}", "--json", "--html", str(sheet)])
     assert out.exit_code == 0, out.output
     assert "HX00001" in _applies(json.loads(out.stdout), "STBHHX")
-    assert "<svg" in sheet.read_text(encoding="utf-8")
+    page = sheet.read_text(encoding="utf-8")
+    assert "<svg" in page and "<title>永久链接</title>" in page and "permalink" not in page
     human = CliRunner().invoke(root, ["query", "-w", str(demo["workspace"]), "--point",
                                       f"{c.x},{c.y}"])
     assert human.exit_code == 0 and "禁止：06" in human.output
@@ -263,3 +264,18 @@ def test_cli_query_outside_exits_2(demo: dict[str, Any]) -> None:
 
     out = CliRunner().invoke(root, ["query", "-w", str(demo["workspace"]), "--point", "1,2"])
     assert out.exit_code == 2 and "不在" in out.output
+    assert "经纬度请用 --crs 指定坐标系 EPSG:4490" in out.output  # the CLI's option, not crs=
+
+
+@pytest.mark.parametrize(("crs_parameter", "fix_zh", "fix"), [
+    ("--crs", "经纬度请用 --crs 指定坐标系 EPSG:4490", "set --crs to EPSG:4490"),  # the CLI
+    ("crs", "经纬度请用 crs 指定坐标系 EPSG:4490", "set crs to EPSG:4490"),  # HTTP
+    (None, "经纬度须注明坐标系 EPSG:4490", "give the CRS EPSG:4490"),  # any caller
+])
+def test_coordinate_errors_name_the_callers_crs_parameter(
+        demo: dict[str, Any], crs_parameter: str | None, fix_zh: str, fix: str) -> None:
+    query = SiteQuery(crs_parameter=crs_parameter)
+    for point in ("1,2", "abc"):  # outside every layer; not numbers
+        with pytest.raises((NotFoundError, InputError)) as err:
+            query.query(demo["store"], point=point)
+        assert fix_zh in (err.value.fix_zh or "") and fix in (err.value.fix or "")

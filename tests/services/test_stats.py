@@ -111,6 +111,6 @@ def test_unknown_and_malformed_codes_do_not_swell_real_classes(tmp_path: Path) -
         t = land_use_balance(store, "GHYD")
     sq = ellipsoidal_area_m2(squares(3), GK39)
     assert _row(t, "10").area_m2 == pytest.approx(sq[0], abs=1e-6)  # only the real 1001
-    assert _row(t, "101").level == 1 and _row(t, "101").name_zh == "未知或格式错误的代码"
-    assert _row(t, "0999").level == 1
+    assert _row(t, "101").level == 1 and _row(t, "101").name_zh == "格式错误的分类代码"
+    assert _row(t, "0999").level == 1 and _row(t, "0999").name_zh == "不存在的分类代码"
     assert "09" not in {r.code for r in t.rows}

@@ -19,6 +19,7 @@ from pyproj import CRS
 from guotu.domain.model import PlanLevel, PlanType
 from guotu.errors import ConfigError, GuotuError, LayerError, NotFoundError, StoreError
 from guotu.store.memory import MemoryStore
+from guotu.store.tables import YearValue
 
 from ..conftest import X0, Y0
 from .conftest import backend_of, driver_errors, raw_sql
@@ -222,7 +223,9 @@ def _operations(store: Any) -> list[Any]:
             store.versions, store.plans, store.audit_log,
             lambda: store.version_changes("L", 1), lambda: store.read_revisions("L", [1]),
             lambda: _write(store, "L", _frame(2), replace=True),
-            lambda: store.create_plan("新规划", level=PlanLevel.COUNTY, type=PlanType.MASTER)]
+            lambda: store.create_plan("新规划", level=PlanLevel.COUNTY, type=PlanType.MASTER),
+            lambda: store.write_table("T", [YearValue("耕地保有量", "公顷", 2035, 1.0)]),
+            store.tables, lambda: store.read_table("T")]
 
 
 def _assert_only_guotu_errors(store: Any) -> list[GuotuError]:

@@ -197,6 +197,7 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
         DELETE FROM gpkg_contents WHERE table_name = 'GHYD_现行';
         DROP TRIGGER guotu_versions_no_update; DROP TRIGGER guotu_versions_no_delete;
         DROP TRIGGER guotu_audit_no_update; DROP TRIGGER guotu_audit_no_delete;
+        DROP TABLE guotu_table_rows; DROP TABLE guotu_table_versions;
         DROP TABLE guotu_retired; DROP TABLE guotu_layer_versions; DROP TABLE guotu_audit;
         DROP TABLE guotu_versions; ALTER TABLE guotu_layers DROP COLUMN plan_id;
         DROP TABLE guotu_plans; DROP INDEX "GHYD_guotu_added_in";
@@ -205,10 +206,14 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
     """)
     conn.close()
     with GeoPackageStore.open(path) as s:
-        assert s.meta("schema_version") == "2"
+        assert s.meta("schema_version") == "3"
         assert codes(s.read_layer("GHYD")) == ["0701", "0901"]
+        assert s.tables() == []
         assert [v.label for v in s.versions("layer:GHYD")] == ["v1"]
         assert s.audit_log()[-1].action == "upgrade"
+        # the reasons are read by people in a bureau: Chinese
+        assert [e.reason for e in s.audit_log() if e.action == "upgrade"] == [
+            "工作空间结构版本 1 → 2", "工作空间结构版本 2 → 3"]
         assert s._conn.execute('SELECT count(*) FROM "GHYD_现行"').fetchone()[0] == 2
         # The upgrade hashed the old rows, so a re-import shares the unchanged feature.
         write(s, parcels(["0701", "1401"]), name="GHYD", replace=True)

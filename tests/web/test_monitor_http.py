@@ -39,6 +39,17 @@ def test_indicators_with_targets_from_settings(demo: dict[str, Any]) -> None:
     assert "breached" in english["warnings"][0]["message"]
 
 
+def test_the_dashboard_gets_the_crossing_worded(demo: dict[str, Any]) -> None:
+    """monitor.js shows ``crossing_text`` as it comes: a breach is 已突破, never a forecast."""
+    for lang, breached, forecast in (("zh", "已突破", "预计突破 "), ("en", "Breached", "Crossing ")):
+        doc = demo["client"].get("/monitor/indicators.json",
+                                 params={"as_of": "2025-12-31", "lang": lang}).json()
+        text = {r["id"]: r["crossing_text"] for r in doc["indicators"]}
+        assert text["construction_land_total"] == breached
+        assert text["cultivated_land"].startswith(forecast)
+        assert text["forest_land"] is None  # no target
+
+
 def test_a_new_survey_version_is_followed_incrementally(demo: dict[str, Any]) -> None:
     client: TestClient = demo["client"]
     before = client.get("/monitor/indicators.json").json()
@@ -81,3 +92,72 @@ def test_cases_map_consolidation_and_reports(demo: dict[str, Any]) -> None:
     assert xlsx.content[:2] == b"PK" and "attachment" in xlsx.headers["content-disposition"]
     assert client.get("/monitor/report.doc").status_code == 404
     assert client.get("/ui/monitor").status_code in (200, 503)
+
+
+# -- targets and statistics from the workspace (issue 14) --------------------------------------
+@pytest.fixture(scope="module")
+def bare(demo: dict[str, Any]) -> Any:
+    """The dashboard as ``guotu serve -w demo_county.gpkg`` serves it: no flags, no settings."""
+    with TestClient(create_app(Settings(workspace=str(demo["workspace"])))) as client:
+        yield client
+
+
+@pytest.mark.parametrize("as_of", ["2025-12-31", None], ids=["planted date", "today"])
+def test_dashboard_and_cli_give_the_same_statuses(demo: dict[str, Any], bare: TestClient,
+                                                  as_of: str | None) -> None:
+    from click.testing import CliRunner
+
+    from guotu.cli import root
+
+    params = {"as_of": as_of} if as_of else {}
+    web = bare.get("/monitor/indicators.json", params=params).json()
+    args = ["monitor", "indicators", "-w", str(demo["workspace"]), "--json"]
+    out = CliRunner().invoke(root, [*args, *(["--as-of", as_of] if as_of else [])])
+    assert out.exit_code == 0, out.output
+    cli = json.loads(out.stdout)
+    statuses = {r["id"]: r["status"] for r in web["indicators"]}
+    assert len(statuses) == 19
+    assert statuses == {r["id"]: r["status"] for r in cli["indicators"]}
+    assert web["summary"] == cli["summary"] and web["summary"]["no_target"] < 19
+    for doc in (web, cli):
+        assert doc["inputs"]["targets"]["from"] == "workspace"
+        assert doc["inputs"]["targets"]["table"]["version"] == "v1"
+        assert doc["inputs"]["statistics"]["table"]["source"] == "社会经济统计.xlsx"
+    if as_of:
+        planted = demo["manifest"]["history"]["expected"]["status_2025"]
+        assert {k: statuses[k] for k in planted} == planted
+        assert web["summary"]["red"] == 1 and web["summary"]["yellow"] == 1
+
+
+def test_settings_files_override_the_workspace_and_say_so(demo: dict[str, Any]) -> None:
+    doc = demo["client"].get("/monitor/indicators.json").json()
+    assert doc["inputs"]["targets"]["from"] == "file"
+    assert doc["inputs"]["targets"]["file"] == doc["targets"] == "规划目标.xlsx"  # no folders
+    assert doc["inputs"]["targets"]["overridden_table"]["version"] == "v1"
+
+
+def test_a_new_import_reaches_the_running_dashboard(demo: dict[str, Any], bare: TestClient,
+                                                    tmp_path: Any) -> None:
+    import pandas as pd
+
+    from guotu.services.monitoring_inputs import import_table, load_catalogue
+
+    first = bare.get("/monitor/indicators.json", params={"as_of": "2025-12-31"}).json()
+    assert {r["id"]: r["status"] for r in first["indicators"]}["cultivated_land"] == "yellow"
+    files = demo["workspace"].parent / "files"
+    table = pd.read_excel(files / "规划目标.xlsx")
+    name = table.columns[0]
+    row = table.index[table[name] == "耕地保有量"][0]
+    for column in table.columns[1:]:
+        if str(column).startswith("20"):
+            table.loc[row, column] = 1.0  # a floor far below: no longer a warning
+    amended = tmp_path / "规划目标_修改.xlsx"
+    table.to_excel(amended, index=False)
+    with GeoPackageStore.open(demo["workspace"]) as store:
+        import_table(store, "targets", amended, load_catalogue(), reason="规划修改")
+    after = bare.get("/monitor/indicators.json", params={"as_of": "2025-12-31"}).json()
+    assert after["inputs"]["targets"]["table"]["version"] == "v2"
+    assert after["inputs"]["targets"]["table"]["source"] == "规划目标_修改.xlsx"
+    assert {r["id"]: r["status"] for r in after["indicators"]}["cultivated_land"] == "green"
+    report = bare.get("/monitor/report.html", params={"as_of": "2025-12-31"})
+    assert report.status_code == 200

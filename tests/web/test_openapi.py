@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation import OpenAPIV30SpecValidator
 
+from guotu.services.importing import import_file
 from guotu.settings import Settings
+from guotu.store.geopackage import GeoPackageStore
 from guotu.web.app import create_app
 from guotu.web.openapi30 import as_openapi30
 
@@ -73,3 +77,74 @@ def test_api_page_is_self_contained(tmp_path: Path) -> None:
     assert page.status_code == 200 and "/collections/" in page.text
     assert "/review/{kind}/jobs" in page.text and "/monitor/indicators.json" in page.text
     assert "cdn" not in page.text.lower() and "<script" not in page.text
+
+
+# -- what the document says about the app (issue 14) --------------------------------------------
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    """A workspace with GHYD (text and number columns), limits 5 by default, 50 at most."""
+    tmp = Path(tmp_path_factory.mktemp("openapi_ws"))
+    source = tmp / "ghyd.gpkg"
+    gpd.GeoDataFrame({"YDYHFLDM": ["0703"], "MJ": [1.5], "GS": [2]},
+                     geometry=[shapely.box(39_540_000, 4_052_000, 39_540_100, 4_052_100)],
+                     crs="EPSG:4527").to_file(source, layer="GHYD")
+    with GeoPackageStore.open(tmp / "ws.gpkg", create=True) as store:
+        import_file(store, source, role="planned_land_use", layer="GHYD")
+    return TestClient(create_app(Settings(workspace=str(tmp / "ws.gpkg"), max_items_limit=50,
+                                          default_items_limit=5)))
+
+
+def test_the_document_is_served_as_openapi_30_json(served: TestClient) -> None:
+    response = served.get("/api")
+    assert response.headers["content-type"] == "application/vnd.oai.openapi+json;version=3.0"
+    validate(response.json(), cls=OpenAPIV30SpecValidator)
+
+
+def test_limit_states_the_default_and_maximum(served: TestClient) -> None:
+    doc = served.get("/api").json()
+    limit = doc["components"]["parameters"]["limit"]
+    assert (limit["schema"]["default"], limit["schema"]["maximum"]) == (5, 50)
+    for path in ("/collections/{layer}/items", "/collections/GHYD/items"):
+        refs = [p.get("$ref") for p in doc["paths"][path]["get"]["parameters"]]
+        assert "#/components/parameters/limit" in refs  # GDAL reads limit through a $ref
+
+
+def test_each_collection_lists_its_property_filters(served: TestClient) -> None:
+    op = served.get("/api").json()["paths"]["/collections/GHYD/items"]["get"]
+    columns = {p["name"]: p["schema"] for p in op["parameters"] if "name" in p}
+    assert columns == {"YDYHFLDM": {"type": "string"}, "MJ": {"type": "number"},
+                       "GS": {"type": "integer"}}
+    assert "application/geo+json" in op["responses"]["200"]["content"]
+
+
+def test_no_operation_declares_422_and_each_declares_its_400(served: TestClient) -> None:
+    doc = served.get("/api").json()
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            assert "422" not in op["responses"], (method, path)
+            if op.get("parameters") or "requestBody" in op:
+                assert "400" in op["responses"], (method, path)
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+
+
+@pytest.mark.parametrize(("path", "media"), [
+    ("/", "application/json"), ("/conformance", "application/json"),
+    ("/collections", "application/json"), ("/collections/{layer}", "application/json"),
+    ("/collections/{layer}/queryables", "application/schema+json"),
+    ("/collections/{layer}/items", "application/geo+json"),
+    ("/collections/{layer}/items/{fid}", "application/geo+json"),
+])
+def test_ogc_routes_declare_json_and_html(served: TestClient, path: str, media: str) -> None:
+    op = served.get("/api").json()["paths"][path]["get"]
+    assert set(op["responses"]["200"]["content"]) == {media, "text/html"}
+    error = op["responses"]["400"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/OGCException"}
+
+
+def test_the_site_query_takes_exactly_one_site(served: TestClient) -> None:
+    op = served.get("/api").json()["paths"]["/query"]["get"]
+    (site,) = [p for p in op["parameters"] if p.get("name") == "site"]
+    assert (site["style"], site["explode"], site["required"]) == ("form", True, True)
+    assert [next(iter(o["properties"])) for o in site["schema"]["oneOf"]] == [
+        "point", "parcel", "polygon"]
+    assert not {"point", "parcel", "polygon"} & {p.get("name") for p in op["parameters"]}

@@ -83,7 +83,7 @@ def test_sheet_is_self_contained_with_a_qr_code_of_its_pinned_url(demo: dict[str
     link = unescape(re.search(r"<td>(http://testserver/query/sheet\?[^<]+)</td>", page)[1])
     query = parse_qs(urlsplit(link).query)
     assert query["as_of"] == ["2026-06-01"] and query["dv"] and query["known_at"]
-    qr = segno.make(link, error="m", micro=False).svg_inline(scale=3, title="permalink")
+    qr = segno.make(link, error="m", micro=False).svg_inline(scale=3, title="永久链接")
     assert qr in page
     again = demo["client"].get(link)
     assert again.status_code == 200 and link in unescape(again.text)

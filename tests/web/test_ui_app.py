@@ -20,8 +20,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("ui_app")
     result = build_demo(base / "demo.gpkg", base / "files", parcels=3000, seed=20261122)
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    survey = amend_survey(result.workspace)
     client = TestClient(create_app(Settings(workspace=str(result.workspace))))
-    return {"client": client, "items": {i["id"]: i for i in manifest["items"]}}
+    return {"client": client, "items": {i["id"]: i for i in manifest["items"]},
+            "survey": survey}
 
 
 def test_ui_page_or_install_message(demo: dict[str, Any]) -> None:
@@ -56,6 +58,13 @@ def test_config_lists_layers_bounds_and_colours(demo: dict[str, Any]) -> None:
     assert 116 < lon0 < lon1 < 119 and 35 < lat0 < lat1 < 38
     codes = [c["code"] for c in doc["land_use_colours"]]
     assert codes == [f"{n:02d}" for n in range(1, 25)]
+
+
+def test_config_names_the_standard_fields_with_their_units(demo: dict[str, Any]) -> None:
+    fields = demo["client"].get("/ui/config.json").json()["fields"]
+    assert fields["MJ"] == {"name_zh": "面积", "kind": "real", "unit": "m2"}
+    assert fields["XZQDM"]["name_zh"] == "行政区代码"
+    assert fields["JZXG"]["unit"] == "m" and fields["SJNF"]["kind"] == "integer"
 
 
 def test_balance(demo: dict[str, Any]) -> None:
@@ -144,8 +153,58 @@ def test_plans_and_version_diff(tmp_path: Path) -> None:
         assert (drawn[bsm]["from_code"], drawn[bsm]["to_code"]) == (change["old"][bsm], code)
     lon, lat = doc["map"]["features"][0]["geometry"]["coordinates"][0][0][0]
     assert 116 < lon < 119 and 35 < lat < 38
+    assert layer["code_scheme"] == "ydyh2023"
+    assert layer["code_names"]["0701"]["name_zh"] == "城镇住宅用地"
+    assert layer["code_names"]["1401"]["level1_name_zh"] == "绿地与开敞空间用地"
     moved = sum(m["area_m2"] for m in layer["matrix"] if m["from"] != m["to"])
     assert moved > 0
     missing = client.get("/ui/diff.json", params={"plan": change["plan"], "from": first_label,
                                                   "to": "2030版"})
     assert missing.status_code == 404
+
+
+def amend_survey(workspace: Path, avoid: set[str] | None = None) -> dict[str, Any]:
+    """Record 2026年度国土变更调查 (编制中, so nothing in force changes) of the demo's DLTB: one
+    旱地 (0103) parcel, none of ``avoid``, becomes 商业服务业设施用地 (05H1). Returns the plan,
+    the two labels, its BSM and ellipsoidal area."""
+    from guotu.domain.area import ellipsoidal_area_m2
+    from guotu.domain.model import VersionStatus
+    from guotu.store.catalog import VersionSpec
+    from guotu.store.geopackage import GeoPackageStore
+
+    with GeoPackageStore.open(workspace) as store:
+        info = store.layer("DLTB")
+        latest = store.versions(info.plan)[-1].label
+        frame = store.read_layer("DLTB").sort_values("BSM")
+        dry = frame.index[(frame["DLBM"] == "0103") & ~frame["BSM"].isin(avoid or set())][0]
+        bsm = frame.at[dry, "BSM"]
+        area_m2 = float(ellipsoidal_area_m2([frame.geometry.loc[dry]], store.crs)[0])
+        frame.loc[dry, ["DLBM", "DLMC"]] = ["05H1", "商业服务业设施用地"]
+        store.write_layer("DLTB", info.role, frame.reset_index(drop=True),
+                          column_types=info.columns, geometry_type=info.geometry_type,
+                          version=VersionSpec(info.plan, "2026年度国土变更调查",
+                                              status=VersionStatus.DRAFTING),
+                          reason="test survey update")
+    return {"plan": info.plan, "from": latest, "to": "2026年度国土变更调查", "bsm": bsm,
+            "area_m2": area_m2}
+
+
+def test_survey_diff_names_codes_by_the_survey_classification(demo: dict[str, Any]) -> None:
+    change = demo["survey"]
+    doc = demo["client"].get("/ui/diff.json", params={
+        "plan": change["plan"], "from": change["from"], "to": change["to"]}).json()
+    (layer,) = doc["layers"]
+    assert (layer["layer"], layer["code_field"], layer["code_scheme"]) == ("DLTB", "DLBM",
+                                                                         "sandiao")
+    names = layer["code_names"]
+    # 三调 names, never the 用地用海 class of the same digits (05 湿地, 0103 旱地 by chance)
+    assert (names["0103"]["name_zh"], names["0103"]["level1_name_zh"]) == ("旱地", "耕地")
+    assert names["05H1"] == {"name_zh": "商业服务业设施用地", "name_en": None, "level1": "05",
+                             "level1_name_zh": "商业服务业用地", "level1_name_en": None}
+    drawn = {f["properties"]["key"]: f["properties"] for f in doc["map"]["features"]}
+    parcel = drawn[change["bsm"]]
+    assert (parcel["kind"], parcel["from_code"], parcel["to_code"]) == ("changed", "0103",
+                                                                        "05H1")
+    # a recoded parcel keeps its area: before and after are its ellipsoidal area, not 0
+    assert parcel["area_old_m2"] == pytest.approx(change["area_m2"], abs=0.01)
+    assert parcel["area_new_m2"] == pytest.approx(change["area_m2"], abs=0.01)

@@ -26,7 +26,7 @@ from guotu.demo.build import build_demo
 from guotu.settings import Settings
 from guotu.web.app import create_app
 from guotu.web.ui import vendor_files
-from tests.web.test_ui_app import amend_land_use
+from tests.web.test_ui_app import amend_land_use, amend_survey
 
 pytestmark = pytest.mark.browser
 
@@ -72,6 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     planted = {str(f) for i in manifest["items"]
                for f in i.get("features", []) + i.get("other_features", [])}
     amendment = amend_land_use(result.workspace, avoid=planted)
+    survey = amend_survey(result.workspace, avoid=planted)
     port = _free_port()
     files = base / "files"
     app = create_app(Settings(workspace=str(result.workspace),
@@ -87,7 +88,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         time.sleep(0.05)
     try:
         yield {"url": f"http://127.0.0.1:{port}", "items": {i["id"]: i for i in manifest["items"]},
-               "crs": manifest["crs"], "files": base / "files", "amendment": amendment}
+               "crs": manifest["crs"], "files": base / "files", "amendment": amendment,
+               "survey": survey}
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
@@ -107,17 +109,21 @@ def browser(server: dict[str, Any]) -> Iterator[Any]:
 
 @pytest.fixture()
 def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
-    """A fresh page on ``/ui/`` that records console errors and non-local requests."""
+    """A fresh page on ``/ui/`` that records console errors, non-local requests and the
+    page's own data requests (``fetched``: fetch/XHR, tiles included)."""
     context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
     pg = context.new_page()
     pg.errors = []  # type: ignore[attr-defined]
     pg.external = []  # type: ignore[attr-defined]
+    pg.fetched = []  # type: ignore[attr-defined]
     pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
 
     def request(req: Any) -> None:
         if not req.url.startswith((server["url"], "data:", "blob:")):
             pg.external.append(req.url)
+        elif req.resource_type in ("fetch", "xhr"):
+            pg.fetched.append(req.url)
 
     pg.on("request", request)
     pg.goto(server["url"] + "/ui/")
@@ -134,6 +140,18 @@ def _lonlat(server: dict[str, Any], item: str) -> tuple[float, float]:
     lon, lat = Transformer.from_crs(server["crs"], "EPSG:4326", always_xy=True).transform(
         centre.x, centre.y)
     return lon, lat
+
+
+def _contrast(colour: str, background: str) -> float:
+    """WCAG contrast ratio of two CSS ``rgb()``/``rgba()`` colours (alpha ignored)."""
+
+    def luminance(css: str) -> float:
+        channels = [int(v) / 255 for v in css[css.index("(") + 1:-1].split(",")[:3]]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    high, low = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
 
 
 def test_page_loads_without_errors_or_external_requests(page: Any) -> None:
@@ -178,6 +196,27 @@ def test_click_a_parcel_shows_what_applies(page: Any, server: dict[str, Any]) ->
     assert page.errors == []
 
 
+def test_query_panel_names_fields_in_chinese_with_units(page: Any,
+                                                        server: dict[str, Any]) -> None:
+    lon, lat = _lonlat(server, "conflict.redline.inside.1")
+    page.evaluate(f"() => window.guotuMap.jumpTo({{center: [{lon}, {lat}], zoom: 17}})")
+    point = page.evaluate(f"() => window.guotuMap.project([{lon}, {lat}])")
+    box = page.locator("[data-testid=map]").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.wait_for_selector("[data-testid=applies-item]", timeout=15_000)
+    panel = page.locator("[data-testid=query-panel]")
+    # the standard Chinese name is shown, the field code is on hover
+    assert panel.locator("td[title=XZQDM]").first.inner_text() == "行政区代码"
+    assert panel.locator("td[title=YDYHFLDM]").first.inner_text() == "用地用海分类代码"
+    text = panel.inner_text()
+    assert "XZQDM" not in text and "YDYHFLDM" not in text
+    # areas in m² and 公顷 (the red line's MJ, e.g. "5,999,888.13 m²（599.9888 公顷）")
+    area = panel.locator("tr[data-field=MJ] td").nth(1).inner_text()
+    assert area.endswith("公顷）") and " m²（" in area
+    assert panel.locator("tr[data-field=MJ] td").first.inner_text() == "面积"
+    assert page.errors == []
+
+
 def test_run_a_review_lists_and_draws_findings(page: Any, server: dict[str, Any]) -> None:
     page.locator("button[data-tab=review]").click()
     page.locator("[data-testid=review-run]").click()
@@ -211,6 +250,22 @@ def test_balance_table_and_english(page: Any) -> None:
     table = page.locator("[data-testid=balance-table]").inner_text()
     assert "Code" in table and "耕地" not in table  # the table follows the language switch
     page.screenshot(path=str(SCREENSHOTS / "ui-balance-en.png"))
+    assert page.errors == []
+
+
+def test_every_request_carries_the_chosen_lang(page: Any) -> None:
+    """The browser says zh-CN (Accept-Language); the page still sends its own choice."""
+    assert page.fetched and all("lang=zh" in url for url in page.fetched)
+    assert any("/tiles/" in url for url in page.fetched)
+    page.locator("[data-testid=lang]").click()
+    page.fetched.clear()
+    page.locator("button[data-tab=balance]").click()
+    with page.expect_request(lambda r: "/ui/balance.json" in r.url):
+        page.locator("[data-testid=balance-run]").click()
+    with page.expect_request(lambda r: "/tiles/" in r.url):
+        page.evaluate("() => window.guotuMap.zoomIn({duration: 0})")
+    page.wait_for_selector("[data-testid=balance-table]", timeout=30_000)
+    assert page.fetched and all("lang=en" in url for url in page.fetched)
     assert page.errors == []
 
 
@@ -257,8 +312,36 @@ def test_version_diff_lists_draws_and_charts_the_amendment(page: Any,
                           ".features.length")
     assert drawn == 3
     assert page.locator("[data-testid=diff-chart] canvas").count() == 1
+    assert "0701 城镇住宅用地" in table  # 用地用海 names for a 用地用海 layer
     rows.first.click()
     page.screenshot(path=str(SCREENSHOTS / "ui-diff.png"))
+    assert page.errors == []
+
+
+def test_survey_diff_uses_survey_names_and_shows_areas(page: Any, server: dict[str, Any]) -> None:
+    change = server["survey"]
+    page.locator("button[data-tab=diff]").click()
+    page.locator("[data-testid=diff-plan]").select_option(change["plan"])
+    page.locator("[data-testid=diff-from]").select_option(change["from"])
+    page.locator("[data-testid=diff-to]").select_option(change["to"])
+    page.locator("[data-testid=diff-run]").click()
+    page.wait_for_selector("[data-testid=diff-row]", timeout=30_000)
+    row = page.locator("[data-testid=diff-row]", has_text=change["bsm"])
+    # named by the 三调 working classification of DLTB, not by 用地用海 (05 湿地)
+    assert row.locator("[data-testid=diff-from]").inner_text() == "0103 旱地"
+    assert row.locator("[data-testid=diff-to]").inner_text() == "05H1 商业服务业设施用地"
+    assert "三调工作分类" in page.locator("[data-testid=diff-summary]").inner_text()
+    old, new = (float(row.locator(f"[data-testid=diff-area-{side}]").inner_text()
+                      .replace(",", "")) for side in ("old", "new"))
+    assert old == pytest.approx(change["area_m2"], abs=0.01) and new == pytest.approx(old)
+    assert row.locator("[data-testid=diff-area-delta]").inner_text() in ("0.00", "-0.00")
+    labels = page.evaluate("() => echarts.getInstanceByDom(document.getElementById("
+                           "'diff-chart')).getOption().yAxis[0].data")
+    assert "05 商业服务业用地" in labels and "01 耕地" in labels
+    assert not any("湿地" in label for label in labels)
+    height = page.locator("[data-testid=diff-chart] canvas").bounding_box()["height"]
+    assert height > 100
+    page.screenshot(path=str(SCREENSHOTS / "ui-diff-survey.png"))
     assert page.errors == []
 
 
@@ -267,10 +350,17 @@ def test_monitoring_dashboard(browser: Any, server: dict[str, Any]) -> None:
     pg = context.new_page()
     errors: list[str] = []
     external: list[str] = []
+    fetched: list[str] = []
     pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
     pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("request", lambda r: None if r.url.startswith((server["url"], "data:", "blob:"))
-          else external.append(r.url))
+
+    def request(req: Any) -> None:
+        if not req.url.startswith((server["url"], "data:", "blob:")):
+            external.append(req.url)
+        elif req.resource_type in ("fetch", "xhr"):
+            fetched.append(req.url)
+
+    pg.on("request", request)
     try:
         pg.goto(server["url"] + "/ui/monitor")
         pg.wait_for_selector("body[data-ready='1']", timeout=60_000)
@@ -286,13 +376,27 @@ def test_monitoring_dashboard(browser: Any, server: dict[str, Any]) -> None:
         warnings = pg.locator("[data-testid=warnings]").inner_text()
         assert "建设用地总面积" in warnings and "占多补少" in warnings
         assert pg.locator("[data-testid=case-row]").count() == 5  # the unapproved cases
+        # case types are readable: text and background differ, with at least 4.5:1 contrast
+        for colour, background in pg.evaluate(
+                "() => [...document.querySelectorAll('[data-testid=case-class]')].map((el) =>"
+                " [getComputedStyle(el).color, getComputedStyle(el).backgroundColor])"):
+            assert colour != background
+            assert _contrast(colour, background) >= 4.5, (colour, background)
         drawn = pg.evaluate("() => window.guotuMonitorMap.getSource('cases')"
                             ".serialize().data.features.length")
         assert drawn >= 10
         assert pg.locator("[data-testid=ledger-chart] canvas").count() == 1
+        ledger = pg.locator("[data-testid=ledger-chart] canvas").bounding_box()
+        assert ledger["height"] > 100 and ledger["width"] > 100  # drawn, not 0 px high
         href = pg.locator("[data-testid=report-html]").get_attribute("href")
         report = pg.request.get(server["url"] + href)
         assert report.ok and "体检评估" in report.text()
+        assert fetched and all("lang=zh" in url for url in fetched)
+        # the dashboard scrolls inside the page: grow the window to take all of it
+        height = pg.evaluate("() => document.querySelector('header').offsetHeight"
+                             " + document.querySelector('.scroll').scrollHeight")
+        pg.set_viewport_size({"width": 1400, "height": height})
+        pg.wait_for_timeout(300)  # the charts follow the resize
         pg.screenshot(path=str(SCREENSHOTS / "ui-monitor.png"), full_page=True)
         assert errors == [] and external == []
     finally:

@@ -6,6 +6,7 @@ it, 2 input error (unknown layer, bad check list), 3 environment or store error.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from guotu.cli.base import (
     Context,
     console,
     emit_json,
+    geometry_name,
     json_option,
     lang_option,
     pass_context,
@@ -23,9 +25,11 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import as_dates, time_options
+from guotu.domain.topology import validity_reason
 from guotu.errors import ConfigError
 from guotu.io.findings import write_findings_gpkg
 from guotu.services.checking import QualityReport, check_workspace, load_check_list
+from guotu.services.read_note import ReadNote, describe_read
 from guotu.services.workspace import open_workspace
 
 __all__ = ["check_command", "render_check"]
@@ -34,12 +38,14 @@ _SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 def render_check(ctx: Context, report: QualityReport, errors_gpkg: str | None,
-            written: dict[str, int] | None) -> None:
+                 written: dict[str, int] | None, reads: Sequence[ReadNote] = ()) -> None:
     out = console()
     for r in report.repairs:
-        out.print(ctx.t(f"已修复 图层 {r.layer} 要素 {r.fid}：{r.reason}（面积 {r.area_before_m2:.2f}"
-                        f" → {r.area_after_m2:.2f} m²，{r.geometry_type}）",
-                        f"Repaired layer {r.layer} feature {r.fid}: {r.reason} (area "
+        reason = validity_reason(r.reason, ctx.lang)
+        out.print(ctx.t(f"已修复 图层 {r.layer} 要素 {r.fid}：{reason}；"
+                        f"面积 {r.area_before_m2:.2f} → {r.area_after_m2:.2f} m²，修复后为"
+                        f"{geometry_name(r.geometry_type, 'zh')}",
+                        f"Repaired layer {r.layer} feature {r.fid}: {reason} (area "
                         f"{r.area_before_m2:.2f} → {r.area_after_m2:.2f} m², {r.geometry_type})"),
                   highlight=False)
     table = Table(title=ctx.t(f"质检结果：{report.workspace}",
@@ -59,6 +65,8 @@ def render_check(ctx: Context, report: QualityReport, errors_gpkg: str | None,
         f"提示 {summary['info']}。",
         f"Checked {len(report.layers)} layer(s): {summary['error']} error(s), "
         f"{summary['warning']} warning(s), {summary['info']} info."), highlight=False)
+    for note in reads:
+        out.print(note.text(ctx.lang), highlight=False)
     for s in report.skipped:
         out.print(ctx.t(f"未运行 {s.check}（{s.layer}）：{s.reason_zh}",
                         f"Not run {s.check} ({s.layer}): {s.reason_en}"), highlight=False)
@@ -105,19 +113,22 @@ def check_command(ctx: Context, workspace: str, layers: tuple[str, ...], as_json
     """
     if errors_gpkg and Path(errors_gpkg).resolve() == Path(workspace).resolve():
         raise ConfigError("--errors-gpkg must not be the workspace itself.",
-                          file=errors_gpkg, fix="Give another file name, e.g. errors.gpkg.")
+                          file=errors_gpkg, fix="Give another file name, e.g. errors.gpkg.",
+                          message_zh="--errors-gpkg 不能是工作空间文件本身。",
+                          fix_zh="请换一个文件名，如 质检错误.gpkg。")
     specs = load_check_list(checks_file)
     with open_workspace(workspace) as store:
         day, known = as_dates(as_of, known_at)
         report = check_workspace(store, layers=layers or None, checks=specs, repair=repair,
                                  as_of=day, known_at=known)
+        reads = [describe_read(store, name, as_of=day, known_at=known) for name in report.layers]
         crs = store.crs
     written = None
     if errors_gpkg and crs is not None:
         written = write_findings_gpkg(errors_gpkg, report.findings, crs)
     if as_json:
-        emit_json(report.to_dict(ctx.lang))
+        emit_json(report.to_dict(ctx.lang) | {"data_versions": [r.to_dict() for r in reads]})
     else:
-        render_check(ctx, report, errors_gpkg, written)
+        render_check(ctx, report, errors_gpkg, written, reads)
     if report.reaches(fail_on):
         click.get_current_context().exit(1)

@@ -12,6 +12,7 @@ import click
 
 from guotu.cli.base import Context, emit_json, json_option, lang_option, pass_context, root
 from guotu.domain.classification import (
+    ISSUE_LABELS,
     CodeIssue,
     LandUseCode,
     construction_category,
@@ -26,6 +27,8 @@ from guotu.domain.crosswalks import (
 __all__ = ["codes"]
 
 _FROM_SCHEMES = [s.value for s in Scheme if s is not Scheme.YDYH2023]
+_MAPPING_ZH = {"one_to_one": "一对一", "to_level1": "仅对应到一级类", "one_to_many": "一对多",
+               "unmapped": "无对应分类"}
 _CATEGORY_EN = {
     "建设用地": "construction land",
     "非建设用地": "non-construction land",
@@ -124,24 +127,25 @@ def show(ctx: Context, code: str, as_json: bool) -> None:
             "legal_three_major_class": legal,
         })
         return
-    click.echo(f"{found.code}  {found.name_zh}  ({found.name_en})")
-    click.echo(f"{ctx.t('级别', 'Level')}: {found.level}")
+    click.echo(ctx.t(f"{found.code}  {found.name_zh}",
+                     f"{found.code}  {found.name_zh}  ({found.name_en})"))
+    click.echo(f"{ctx.t('级别：', 'Level: ')}{found.level}")
     if ancestors:
         chain = " > ".join(f"{a.code} {_name(ctx, a)}" for a in ancestors)
-        click.echo(f"{ctx.t('上级', 'Parents')}: {chain}")
+        click.echo(f"{ctx.t('上级：', 'Parents: ')}{chain}")
     if children:
-        click.echo(f"{ctx.t('下级', 'Sub-classes')}:")
+        click.echo(ctx.t("下级：", "Sub-classes:"))
         for c in children:
             click.echo(f"  {c.code:<8}{_name(ctx, c)}")
     click.echo(
-        f"{ctx.t('建设/非建设（规划口径）', 'Construction (planning convention)')}: "
+        f"{ctx.t('建设/非建设（规划口径）：', 'Construction (planning convention): ')}"
         f"{ctx.t(category, _CATEGORY_EN[category])}"
     )
     legal_text = (
         ctx.t(legal, _CATEGORY_EN[legal]) if legal is not None
         else ctx.t("视具体情况而定", "depends on context")
     )
-    click.echo(f"{ctx.t('三大类（调查法定口径）', 'Legal three major classes')}: {legal_text}")
+    click.echo(f"{ctx.t('三大类（调查法定口径）：', 'Legal three major classes: ')}{legal_text}")
 
 
 def _issue_dict(issue: CodeIssue) -> dict[str, Any]:
@@ -172,7 +176,8 @@ def validate(ctx: Context, code: str, name: str | None, as_json: bool) -> None:
                          f"{found.code} {found.name_en}: valid."))
     else:
         for issue in issues:
-            click.echo(f"[{issue.kind}] {ctx.t(issue.message_zh, issue.message_en)}")
+            label = ctx.t(*ISSUE_LABELS[issue.kind])
+            click.echo(f"[{label}] {ctx.t(issue.message_zh, issue.message_en)}")
     if issues:
         raise click.exceptions.Exit(1)
 
@@ -201,11 +206,14 @@ def translate_code(
             "mapping_type": result.mapping_type,
             "targets": [_as_dict(t) for t in targets],
             "note": result.note,
+            "note_zh": result.note_zh,
             "is_verified": result.is_verified,
         })
     else:
-        click.echo(f"{result.source} ({result.from_scheme}) → {result.to_scheme}: "
-                   f"{result.mapping_type}")
+        kind = ctx.t(_MAPPING_ZH.get(result.mapping_type, result.mapping_type),
+                     result.mapping_type)
+        click.echo(ctx.t(f"{result.source}（{result.from_scheme}）→ {result.to_scheme}：{kind}",
+                         f"{result.source} ({result.from_scheme}) → {result.to_scheme}: {kind}"))
         for t in targets:
             click.echo(f"  {t.code:<8}{_name(ctx, t)}")
         if not targets:
@@ -213,6 +221,7 @@ def translate_code(
         if not result.is_verified:
             click.echo(ctx.t("注意：未经官方对照表核实。",
                              "Caution: not backed by an official table."))
-        click.echo(f"{ctx.t('说明', 'Note')}: {result.note}")
+        if note := ctx.t(result.note_zh, result.note):
+            click.echo(f"{ctx.t('说明：', 'Note: ')}{note}")
     if result.target is None:
         raise click.exceptions.Exit(1)

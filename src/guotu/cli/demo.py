@@ -147,8 +147,8 @@ def demo_command(ctx: Context, workspace: str | None, out_dir: str | None, parce
         f"已知问题清单 {result.manifest_path}（{result.items} 项），用时 {total:.1f} 秒。",
         f"Demo county built: workspace {result.workspace}, handover files {result.out_dir}, "
         f"manifest {result.manifest_path} ({result.items} items), in {total:.1f} s."))
-    for warning in result.warnings:
-        click.echo(ctx.t(f"提示：{warning}", f"Note: {warning}"))
+    for zh, en in zip(result.warnings_zh, result.warnings, strict=True):
+        click.echo(ctx.t(f"提示：{zh}", f"Note: {en}"))
     if report is not None and balance is not None:
         click.echo()
         render_check(ctx, report, str(errors_gpkg), written)

@@ -28,8 +28,15 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import as_dates, time_options
+from guotu.domain.cases import CASE_CLASSES
 from guotu.errors import ConfigError
-from guotu.services.monitoring_inputs import load_catalogue, read_statistics, read_targets
+from guotu.services.monitoring_inputs import (
+    Statistics,
+    Targets,
+    inputs_to_dict,
+    load_catalogue,
+    load_inputs,
+)
 from guotu.services.monitoring_report import IndicatorReport, indicator_report, unit_label
 from guotu.services.workspace import open_workspace
 
@@ -54,9 +61,11 @@ def monitor_group() -> None:
 @click.option("--catalogue", default="cn-core", show_default=True,
               help="Indicator catalogue: a built-in id or a YAML file.")
 @click.option("--targets", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Plan targets by year (CSV/XLSX: 指标名称, 单位, 2025, 2035 …).")
+              help="Plan targets by year (CSV/XLSX: 指标名称, 单位, 2025, 2035 …) for this run "
+              "instead of the workspace's targets table (guotu monitor targets import).")
 @click.option("--statistics", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Statistics by year (CSV/XLSX: 年份, 常住人口, 用水总量 …).")
+              help="Statistics by year (CSV/XLSX: 年份, 常住人口, 用水总量 …) for this run "
+              "instead of the workspace's statistics table.")
 @click.option("--explain", metavar="ID", help="Show the lineage of one indicator.")
 @click.option("--fail-on", type=click.Choice(["red", "yellow", "never"]), default="never",
               show_default=True, help="Exit 1 when an indicator is at or above this status.")
@@ -72,15 +81,13 @@ def indicators_command(ctx: Context, workspace: str, as_of: datetime | None,
 
     \b
     Examples:
-      guotu monitor indicators -w demo_county.gpkg \\
-          --targets demo_county_files/规划目标.xlsx --statistics demo_county_files/社会经济统计.xlsx
+      guotu monitor indicators -w demo_county.gpkg
+      guotu monitor indicators -w demo_county.gpkg --targets 规划目标_征求意见稿.xlsx
       guotu monitor indicators -w demo_county.gpkg --as-of 2024-12-31 --json
       guotu monitor indicators -w demo_county.gpkg --explain cultivated_land
     """
     day, known = as_dates(as_of, known_at)
     cat = load_catalogue(catalogue)
-    tgt = read_targets(targets, cat) if targets else None
-    stats = read_statistics(statistics, cat) if statistics else None
     ids = [i.id for i in cat.indicators]
     if explain is not None and explain not in ids:
         listed = ", ".join(ids)
@@ -88,15 +95,25 @@ def indicators_command(ctx: Context, workspace: str, as_of: datetime | None,
                           fix=f"Use one of: {listed}.",
                           message_zh=f"指标目录中没有指标 {explain!r}。", fix_zh=f"可选：{listed}。")
     with open_workspace(workspace) as store:
+        tgt, stats = load_inputs(store, cat, targets_file=targets, statistics_file=statistics,
+                                 as_of=day, known_at=known)
         report = indicator_report(store, cat, as_of=day, first_year=from_year, known_at=known,
                                   targets=tgt, statistics=stats, use_layers=use_layers)
     if as_json:
-        emit_json(report.to_dict(ctx.lang))
+        emit_json({**report.to_dict(ctx.lang), "inputs": inputs_to_dict(tgt, stats)})
     else:
         _render(ctx, report, explain)
+        _print_sources(ctx, tgt, stats)
     worst = max((_RANK.get(v.status or "", 0) for v in report.current()), default=0)
     if fail_on != "never" and worst >= _RANK[fail_on]:
         sys.exit(1)
+
+
+def _print_sources(ctx: Context, tgt: Targets, stats: Statistics) -> None:
+    """Which targets and statistics the run used (the workspace's version, or a file)."""
+    for table in (tgt, stats):
+        if table.origin is not None:
+            console().print(table.origin.describe(ctx.lang), highlight=False, soft_wrap=True)
 
 
 def _render(ctx: Context, report: IndicatorReport, explain: str | None) -> None:
@@ -121,8 +138,7 @@ def _render(ctx: Context, report: IndicatorReport, explain: str | None) -> None:
         f = v.forecast
         slope = ("—" if f is None else "0" if abs(f.slope_per_year) < 0.5 * 10 ** -d
                  else f"{f.slope_per_year:+,.{d}f}")
-        cross = "—" if f is None or f.crossing_early is None else (
-            f"{f.crossing_early:.1f}" + (f"–{f.crossing_late:.1f}" if f.crossing_late else "+"))
+        cross = report.crossing(ind.id, ctx.lang) or "—"
         table.add_row(name, ctx.t(*_TYPE.get(ind.type, (ind.type, ind.type))), value,
                       unit_label(ind.unit, ctx.lang), target,
                       _STATUS[v.status][0 if zh else 1], slope, cross)
@@ -132,7 +148,7 @@ def _render(ctx: Context, report: IndicatorReport, explain: str | None) -> None:
         out.print(f"[{colour}]●[/] {w['message']}", highlight=False)
     missing = [v for v in report.current() if v.value is None]
     for v in missing:
-        out.print(ctx.t(f"{v.indicator.name_zh}：无法计算（{v.reason}）",
+        out.print(ctx.t(f"{v.indicator.name_zh}：无法计算（{v.reason_zh or v.reason}）",
                         f"{v.indicator.name_en}: not computed ({v.reason})"), highlight=False)
     out.print(ctx.t("* 约定算法（标准未给出公式），详见 --explain 指标编号。",
                     "* a convention, not a standard formula; see --explain ID."),
@@ -154,7 +170,8 @@ def _explain(ctx: Context, report: IndicatorReport, iid: str) -> None:
     if conv:
         out.print(ctx.t("约定：", "Convention: ") + conv, highlight=False)
     for t in v.lineage:
-        where = f"{t.layer} {t.plan} {t.version}" if t.layer else (t.note or "")
+        where = f"{t.layer} {t.plan} {t.version}" if t.layer else (
+            (t.note_zh if zh else t.note) or t.note or "")
         zone = f"，{t.zone_layer} {t.zone_version}" if t.zone_layer else ""
         val = "—" if t.value is None else (f"{t.value:,.2f} m²" if t.term.startswith("area")
                                             else f"{t.value:,.0f}")
@@ -260,8 +277,9 @@ def _render_cases(ctx: Context, doc: dict[str, Any], recorded: bool) -> None:
                       projects or "—")
     out.print(table)
     s = doc["summary"]["by_class"]
-    out.print(ctx.t("合计：", "Total: ") + "，".join(f"{k} {v}" for k, v in s.items()),
-              highlight=False)
+    out.print(ctx.t("合计：", "Total: ") + ctx.t("，", ", ").join(
+        f"{ctx.t(*CASE_CLASSES[k][:2]) if k in CASE_CLASSES else k} {v}" for k, v in s.items()),
+        highlight=False)
     if recorded:
         out.print(ctx.t("已记录为监测案件图层 JCAJ 的新版本。", "Recorded as a new version of layer JCAJ."),
                   highlight=False)
@@ -390,9 +408,9 @@ def _render_consolidation(ctx: Context, doc: dict[str, Any]) -> None:
 @click.option("--catalogue", default="cn-core", show_default=True,
               help="Indicator catalogue: a built-in id or a YAML file.")
 @click.option("--targets", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Plan targets by year (CSV/XLSX).")
+              help="Plan targets by year (CSV/XLSX) instead of the workspace's targets table.")
 @click.option("--statistics", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Statistics by year (CSV/XLSX).")
+              help="Statistics by year (CSV/XLSX) instead of the workspace's statistics table.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the self-contained HTML report here.")
 @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -412,8 +430,7 @@ def report_command(ctx: Context, workspace: str, as_of: datetime | None,
 
     \b
     Example:
-      guotu monitor report -w demo_county.gpkg --targets demo_county_files/规划目标.xlsx \\
-          --statistics demo_county_files/社会经济统计.xlsx --html 体检评估报告.html --pdf 体检评估报告.pdf
+      guotu monitor report -w demo_county.gpkg --html 体检评估报告.html --pdf 体检评估报告.pdf
     """
     from guotu.io.monitor_report import (
         render_monitor_html,
@@ -423,13 +440,14 @@ def report_command(ctx: Context, workspace: str, as_of: datetime | None,
     from guotu.services.monitoring_report import checkup_document
 
     cat = load_catalogue(catalogue)
-    tgt = read_targets(targets, cat) if targets else None
-    stats = read_statistics(statistics, cat) if statistics else None
     with open_workspace(workspace) as store:
+        tgt, stats = load_inputs(store, cat, targets_file=targets, statistics_file=statistics,
+                                 as_of=as_of.date() if as_of else None)
         doc = checkup_document(store, cat, as_of=as_of.date() if as_of else None,
                                first_year=from_year, targets=tgt, statistics=stats,
                                lang=ctx.lang, use_layers=use_layers)
     doc["workspace"] = Path(str(doc["workspace"])).name
+    doc["indicators"]["inputs"] = inputs_to_dict(tgt, stats)
     written = []
     if html_path is not None:
         html_path.write_text(render_monitor_html(doc), encoding="utf-8")
@@ -448,5 +466,9 @@ def report_command(ctx: Context, workspace: str, as_of: datetime | None,
                           f"正常 {s['green']}。",
                           f"Check-up ({doc['as_of']}): {s['red']} breached, {s['yellow']} "
                           f"warnings, {s['green']} OK."), highlight=False)
+    _print_sources(ctx, tgt, stats)
     for path in written:
         console().print(ctx.t(f"已写入 {path}", f"Written: {path}"), highlight=False)
+
+
+from guotu.cli import monitor_tables as _tables  # noqa: E402, F401  (monitor targets|statistics)

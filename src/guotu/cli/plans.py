@@ -26,6 +26,7 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
+from guotu.domain.crosswalks import CODE_SCHEMES, CodeName
 from guotu.domain.model import PlanLevel, PlanType, VersionStatus, parse_enum
 from guotu.domain.roles import get_role
 from guotu.errors import ConfigError, NotFoundError
@@ -35,6 +36,7 @@ from guotu.services.workspace import open_workspace
 from guotu.store.catalog import VersionSpec
 
 __all__ = [
+    "VERSION_STATUS_ZH",
     "actor_name",
     "as_dates",
     "time_options",
@@ -44,8 +46,18 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_STATUS_ZH = {"drafting": "编制中", "publicity": "公示", "submitted": "报批",
-              "approved": "批复", "amended": "修改", "repealed": "废止"}
+#: Version statuses in Chinese.
+VERSION_STATUS_ZH = {"drafting": "编制中", "publicity": "公示", "submitted": "报批",
+                     "approved": "批复", "amended": "修改", "repealed": "废止"}
+_LEVEL_ZH = {"national": "国家级", "provincial": "省级", "municipal": "市级", "county": "县级",
+             "township": "乡镇级"}
+_TYPE_ZH = {"master": "总体规划", "detailed": "详细规划", "special": "专项规划",
+            "village": "村庄规划", "consolidation": "土地整治规划", "survey": "调查/现状",
+            "data": "其他数据"}
+#: Audit-log actions (as the store records them) in Chinese.
+_ACTION_ZH = {"create_plan": "新建规划", "record_version": "登记版本", "write_layer": "写入图层",
+              "write_table": "写入数据表", "upgrade": "升级工作空间", "reset": "清空工作空间"}
+_OBJECT_ZH = {"workspace": "工作空间"}
 
 
 def actor_name() -> str:
@@ -106,10 +118,15 @@ def version_spec_from_options(plan: str | None, version_label: str | None, statu
     """The :class:`VersionSpec` the import options describe (``None`` without --plan)."""
     if plan is None:
         if version_label:
-            raise click.UsageError("--version needs --plan.")
+            raise ConfigError("--version needs --plan: the plan the version belongs to.",
+                              fix="Add --plan NAME (see guotu plan list).",
+                              message_zh="--version 需要同时给出 --plan（该版本所属的规划）。",
+                              fix_zh="请加上 --plan 规划名（见 guotu plan list）。")
         return None
     if not version_label:
-        raise click.UsageError("--plan needs --version LABEL.")
+        raise ConfigError("--plan needs --version LABEL.", fix="Add e.g. --version 2023修改.",
+                          message_zh="--plan 需要同时给出 --version 版本名。",
+                          fix_zh="请加上如 --version 2023修改。")
     return VersionSpec(plan, version_label, parse_enum(VersionStatus, status, "--status"),
                        parent_version, valid_from.date() if valid_from else None,
                        valid_to.date() if valid_to else None, approval_no, approval_organ,
@@ -131,7 +148,7 @@ def plan_group() -> None:
               "consolidation/survey (总体规划/详细规划/专项规划/村庄规划/土地整治规划/调查).")
 @click.option("--xzqdm", default="", help="Jurisdiction code (行政区代码).")
 @click.option("--parent-plan", help="The upper-level plan it must conform to.")
-@click.option("--description", default="")
+@click.option("--description", default="", help="What the plan is about.")
 @click.option("--reason", default="", help="Why (kept in the audit log).")
 @json_option
 @lang_option
@@ -171,8 +188,11 @@ def plan_list(ctx: Context, workspace: str, as_json: bool) -> None:
     for head in (ctx.t("规划", "Plan"), ctx.t("层级", "Level"), ctx.t("类型", "Type"),
                  ctx.t("版本数", "Versions"), ctx.t("现行版本", "In force")):
         table.add_column(head)
+    zh = ctx.lang == "zh"
     for p, v, n in rows:
-        table.add_row(p.name, p.level.value, p.type.value, str(n), v.label if v else "—")
+        table.add_row(p.name, _LEVEL_ZH.get(p.level.value, p.level.value) if zh else p.level.value,
+                      _TYPE_ZH.get(p.type.value, p.type.value) if zh else p.type.value, str(n),
+                      v.label if v else "—")
     console().print(table)
 
 
@@ -209,7 +229,7 @@ def plan_show(ctx: Context, name: str, workspace: str, as_of: datetime | None,
                  ctx.t("批复文号", "Approval"), ctx.t("现行", "In force")):
         table.add_column(head)
     for v in versions:
-        status = _STATUS_ZH[v.status.value] if ctx.lang == "zh" else v.status.value
+        status = VERSION_STATUS_ZH[v.status.value] if ctx.lang == "zh" else v.status.value
         table.add_row(v.label, status, str(v.valid_from or "—"), str(v.valid_to or "—"),
                       v.recorded_at.isoformat(timespec="seconds"), v.approval_no or "—",
                       "✔" if current and v.id == current.id else "")
@@ -259,14 +279,24 @@ def diff_command(ctx: Context, plan: str, old: str, new: str, workspace: str,
     for d in result.layers:
         if not d.matrix:
             continue
-        m = Table(title=ctx.t(f"用地变化矩阵：{d.layer}（公顷）", f"Land-use change: {d.layer} (ha)"))
+        names = d.code_names()
+        scheme = CODE_SCHEMES.get(d.code_scheme or "")
+        zh_scheme, en_scheme = (f"，{scheme[0]}", f", {scheme[1]}") if scheme else ("", "")
+        m = Table(title=ctx.t(f"用地变化矩阵：{d.layer}（公顷{zh_scheme}）",
+                              f"Land-use change: {d.layer} (ha{en_scheme})"))
         for head in (ctx.t("原用途", "From"), ctx.t("现用途", "To"), ctx.t("面积(公顷)", "ha")):
             m.add_column(head)
         for (a, b), v in sorted(d.matrix.items()):
             if a != b:
-                m.add_row(a if a != NONE_CODE else ctx.t("（无）", "(none)"),
-                          b if b != NONE_CODE else ctx.t("（无）", "(none)"), f"{v / 1e4:,.4f}")
+                m.add_row(_use(ctx, names, a), _use(ctx, names, b), f"{v / 1e4:,.4f}")
         out.print(m)
+
+
+def _use(ctx: Context, names: dict[str, CodeName], code: str) -> str:
+    """A use of the change matrix: ``0103 旱地``, or （无） for area without a counterpart."""
+    if code == NONE_CODE:
+        return ctx.t("（无）", "(none)")
+    return names[code].text(ctx.lang) if code in names else code
 
 
 def _check_output(path: Path, workspace: Path, force: bool) -> None:
@@ -306,7 +336,8 @@ def history_command(ctx: Context, target: str, workspace: str, as_json: bool) ->
                 emit_json({"layer": layer, "key": key, "revisions": entries})
                 return
             table = Table(title=ctx.t(f"要素历史：{layer} {key}", f"Feature history: {layer} {key}"))
-            for head in ("fid", ctx.t("登记于版本", "Added in"), ctx.t("废止于版本", "Retired in")):
+            for head in (ctx.t("要素号", "fid"), ctx.t("登记于版本", "Added in"),
+                         ctx.t("废止于版本", "Retired in")):
                 table.add_column(head)
             for e in entries:
                 table.add_row(str(e["fid"]), e["added_in"], ", ".join(e["retired_in"]) or "—")
@@ -382,6 +413,9 @@ def _print_log(ctx: Context, entries: list[Any], as_json: bool) -> None:
     for head in ("#", ctx.t("时间", "When"), ctx.t("操作人", "Who"), ctx.t("操作", "Action"),
                  ctx.t("对象", "Object"), ctx.t("原因", "Reason")):
         table.add_column(head)
+    zh = ctx.lang == "zh"
     for e in entries:
-        table.add_row(str(e.id), e.at[:19], e.actor, e.action, e.object, e.reason)
+        table.add_row(str(e.id), e.at[:19], e.actor,
+                      _ACTION_ZH.get(e.action, e.action) if zh else e.action,
+                      _OBJECT_ZH.get(e.object, e.object) if zh else e.object, e.reason)
     console().print(table)

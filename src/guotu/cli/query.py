@@ -17,13 +17,14 @@ from guotu.cli.base import (
     Context,
     console,
     emit_json,
+    geometry_name,
     json_option,
     lang_option,
     pass_context,
     root,
     workspace_option,
 )
-from guotu.cli.plans import as_dates, time_options
+from guotu.cli.plans import VERSION_STATUS_ZH, as_dates, time_options
 from guotu.errors import InputError
 from guotu.services.site_query import SiteQuery, sheet_html
 from guotu.services.workspace import open_workspace
@@ -34,6 +35,7 @@ __all__ = ["query_command"]
 _RELATION_ZH = {"within": "位于其内", "contains": "包含该要素", "overlaps": "部分重叠",
                 "on_boundary": "位于边界上", "touches": "仅边界相接", "crosses": "穿越"}
 _STATUS_ZH = {"allowed": "允许", "conditional": "有条件", "forbidden": "禁止"}
+_CHANGE_ZH = {"added": "拟新增", "removed": "拟删除", "changed": "拟变更"}
 _KEYS = ("YDYHFLDM", "YDYHFLMC", "GHFQDM", "GHFQMC", "XZQMC", "DLBM", "DLMC", "RJL", "JZMD",
          "LDL", "JZXG", "XMMC")
 
@@ -74,7 +76,8 @@ def query_command(ctx: Context, workspace: str, point: str | None, polygon: Path
     day, known = as_dates(as_of, known_at)
     shape: Any = polygon.read_text(encoding="utf-8") if polygon is not None else None
     with open_workspace(workspace) as store:
-        report = SiteQuery(max_vertices=Settings().max_query_vertices).query(
+        report = SiteQuery(max_vertices=Settings().max_query_vertices,
+                           crs_parameter="--crs").query(
             store, point=point, polygon=shape, parcel=parcel, crs=crs, as_of=day,
             known_at=known)
     doc = report.to_dict()
@@ -89,7 +92,7 @@ def query_command(ctx: Context, workspace: str, point: str | None, polygon: Path
 def _render(ctx: Context, doc: dict[str, Any], html_path: Path | None) -> None:
     out = console()
     site = doc["site"]
-    out.print(ctx.t(f"查询位置：{site['type']} {site['crs']}，现行日期 {doc['as_of']}，"
+    out.print(ctx.t(f"查询位置：{geometry_name(site['type'], 'zh')}（{site['crs']}），现行日期 {doc['as_of']}，"
                     f"数据版本 {doc['data_version']}",
                     f"Site: {site['type']} in {site['crs']}, as of {doc['as_of']}, "
                     f"data version {doc['data_version']}"), highlight=False)
@@ -110,7 +113,11 @@ def _render(ctx: Context, doc: dict[str, Any], html_path: Path | None) -> None:
             ver = e["version"] or {}
             label = f"{e['plan']} {ver.get('label', '')}"
             if e.get("change"):
-                label += f" ({e['change']}, {ver.get('status')}, {ver.get('valid_from') or '—'})"
+                change, status = e["change"], str(ver.get("status") or "")
+                label += ctx.t(f"（{_CHANGE_ZH.get(change, change)}，"
+                               f"{VERSION_STATUS_ZH.get(status, status)}，"
+                               f"{ver.get('valid_from') or '—'}）",
+                               f" ({change}, {status}, {ver.get('valid_from') or '—'})")
             table.add_row(e["layer"], str(e["feature"]),
                           ctx.t(_RELATION_ZH.get(e["relation"], e["relation"]), e["relation"]),
                           share, attrs, label)

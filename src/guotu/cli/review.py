@@ -7,6 +7,7 @@ Exit codes of ``guotu review``: 0 nothing at or above ``--fail-on`` (default ``e
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from guotu.cli.base import (
     Context,
@@ -29,8 +31,10 @@ from guotu.cli.base import (
 )
 from guotu.cli.plans import as_dates, time_options
 from guotu.cli.workspace import field_pairs
+from guotu.domain.roles import get_role
 from guotu.domain.rules.evaluate import OPERATORS
-from guotu.domain.rules.pack import KINDS, pack_hash
+from guotu.domain.rules.pack import KIND_NAMES, KINDS, pack_hash
+from guotu.domain.topology import validity_reason
 from guotu.errors import ConfigError
 from guotu.io.review_report import (
     write_review_gpkg,
@@ -127,11 +131,11 @@ def rules_list(ctx: Context, pack: str, profile: str | None, kind: str | None,
                   + (f" + {rp.profile}" if rp.profile else ""))
     for head in (ctx.t("规则", "Rule"), ctx.t("名称", "Title"), ctx.t("级别", "Severity"),
                  ctx.t("审查类型", "Kinds"), ctx.t("依据", "Basis")):
-        table.add_column(head)
+        table.add_column(head, no_wrap=head in ("规则", "Rule"))
     for r in rules:
         table.add_row(r.id, r.title(ctx.lang), ctx.t(_SEVERITY_ZH[r.severity.value],
                                                      r.severity.value),
-                      ", ".join(r.kinds), r.basis.text())
+                      ctx.t("、", ", ").join(r.kinds), r.basis.text())
     console().print(table)
 
 
@@ -146,45 +150,76 @@ def rules_show(ctx: Context, rule_id: str, pack: str, profile: str | None,
     """Show one rule: basis, scope, operator, arguments, tolerance and templates."""
     rp = load_rule_pack(pack, profile)
     r = rp.rule(rule_id)
-    doc = {"id": r.id, "title_zh": r.title_zh, "title_en": r.title_en,
-           "basis": {"document": r.basis.document, "article": r.basis.article},
-           "kinds": list(r.kinds), "operator": r.operator, "severity": r.severity.value,
-           "scope": {"codes": list(r.subject_codes), "exclude": list(r.subject_exclude),
-                     "zone_role": r.zone_role, "zone_field": r.zone_field,
-                     "zone_values": list(r.zone_values)},
-           "args": dict(r.args), "tolerance": dict(r.tolerance),
-           "message_zh": r.message_zh, "message_en": r.message_en,
-           "suggestion_zh": r.suggestion_zh, "suggestion_en": r.suggestion_en,
-           "origin": r.origin}
+    doc: dict[str, Any] = {
+        "id": r.id, "title_zh": r.title_zh, "title_en": r.title_en,
+        "basis": {"document": r.basis.document, "article": r.basis.article},
+        "kinds": list(r.kinds), "operator": r.operator, "severity": r.severity.value,
+        "scope": {"codes": list(r.subject_codes), "exclude": list(r.subject_exclude),
+                  "zone_role": r.zone_role, "zone_field": r.zone_field,
+                  "zone_values": list(r.zone_values)},
+        "args": dict(r.args), "tolerance": dict(r.tolerance),
+        "message_zh": r.message_zh, "message_en": r.message_en,
+        "suggestion_zh": r.suggestion_zh, "suggestion_en": r.suggestion_en,
+        "origin": r.origin,
+    }
     if as_json:
         emit_json(doc)
         return
     out = console()
-    for key, value in doc.items():
-        out.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+    if ctx.lang != "zh":
+        for key, value in doc.items():
+            out.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+        return
+
+    def listed(values: Any, none: str = "—") -> str:
+        return "、".join(map(str, values)) or none
+
+    scope = doc["scope"]
+    zone = "—"
+    if scope["zone_role"]:
+        zone = f"{get_role(scope['zone_role']).name_zh}（{scope['zone_role']}）"
+    if scope["zone_field"]:
+        zone += f"（字段 {scope['zone_field']}：{listed(scope['zone_values'], '任意值')}）"
+    rows = [("规则", r.id), ("名称", r.title_zh), ("依据", r.basis.text()),
+            ("审查类型", listed(r.kinds)), ("算子", r.operator),
+            ("级别", _SEVERITY_ZH[r.severity.value]),
+            ("适用代码", listed(scope["codes"], "全部")), ("不含代码", listed(scope["exclude"])),
+            ("比对图层类型", zone),
+            ("参数", json.dumps(doc["args"], ensure_ascii=False) if doc["args"] else "—"),
+            ("容差", json.dumps(doc["tolerance"], ensure_ascii=False) if doc["tolerance"] else "—"),
+            ("问题描述模板", r.message_zh), ("修改建议模板", r.suggestion_zh or "—"),
+            ("来源", r.origin or "—")]
+    for label, value in rows:
+        out.print(Text.assemble((label, "bold"), "：", str(value)), highlight=False)
 
 
 def _render(ctx: Context, report: ReviewReport) -> None:
     out = console()
     stamp = report.stamp()
-    out.print(ctx.t(f"审查对象：{report.source}（{report.kind}），规则包 {stamp['rule_pack']} "
+    readable = review_document(report, ctx.lang)  # source and data versions as a reader reads them
+    source = readable.get("source_label") or report.source
+    kind_zh, kind_en = KIND_NAMES.get(report.kind, (report.kind, report.kind))
+    out.print(ctx.t(f"审查对象：{source}，审查类型 {kind_zh}，规则包 {stamp['rule_pack']} "
                     f"{stamp['rule_pack_version']}"
                     f"{' + ' + stamp['profile'] if stamp['profile'] else ''}，"
                     f"{stamp['rule_pack_hash'][:19]}…，现行日期 {stamp['as_of']}",
-                    f"Reviewed: {report.source} ({report.kind}), rule pack "
+                    f"Reviewed: {report.source} ({kind_en}), rule pack "
                     f"{stamp['rule_pack']} {stamp['rule_pack_version']}"
                     f"{' + ' + stamp['profile'] if stamp['profile'] else ''}, "
                     f"{stamp['rule_pack_hash'][:19]}…, as of {stamp['as_of']}"),
               highlight=False)
-    for name, text in stamp["data_versions"].items():
-        out.print(f"  {name}: {text}", highlight=False)
+    for v in readable["data_versions"]:
+        name = f"{v['layer']}（{v['name']}）" if ctx.lang == "zh" and v.get("name") else v["layer"]
+        out.print(f"  {name}{ctx.t('：', ': ')}{v['version']}", highlight=False)
     if report.findings:
         table = Table(title=ctx.t("审查问题", "Findings"))
         for head in ("#", ctx.t("规则", "Rule"), ctx.t("级别", "Severity"),
                      ctx.t("面积(m²)", "Area (m²)"), ctx.t("说明", "Message")):
             table.add_column(head, overflow="fold")
+        titles = {r.id: r.title(ctx.lang) for r in report.rules}
         for n, f in enumerate(report.findings, start=1):
-            table.add_row(str(n), f.rule, ctx.t(_SEVERITY_ZH[f.severity.value],
+            rule = f"{titles[f.rule]}\n[dim]{f.rule}[/dim]" if f.rule in titles else f.rule
+            table.add_row(str(n), rule, ctx.t(_SEVERITY_ZH[f.severity.value],
                                                 f.severity.value),
                           "—" if f.area_m2 is None else f"{f.area_m2:,.2f}",
                           ctx.t(f.message_zh, f.message_en))
@@ -198,9 +233,10 @@ def _render(ctx: Context, report: ReviewReport) -> None:
         out.print(ctx.t(f"未运行 {sk.rule}：{sk.reason_zh}", f"Not run {sk.rule}: {sk.reason_en}"),
                   highlight=False)
     for r in report.repairs:
-        out.print(ctx.t(f"已按 make_valid 修复后审查：{r['layer']} {r['feature']}（{r['reason']}）",
+        reason = validity_reason(r["reason"], ctx.lang)
+        out.print(ctx.t(f"已按 make_valid 修复后审查：{r['layer']} {r['feature']}，{reason}",
                         f"Reviewed after make_valid repair: {r['layer']} {r['feature']} "
-                        f"({r['reason']})"), highlight=False)
+                        f"({reason})"), highlight=False)
 
 
 def _outputs(workspace: str, paths: dict[str, str | None]) -> None:

@@ -13,6 +13,7 @@ from guotu.cli.base import (
     Context,
     console,
     emit_json,
+    geometry_name,
     json_option,
     lang_option,
     pass_context,
@@ -122,8 +123,8 @@ def import_command(ctx: Context, file: str, role: str, workspace: str, layer: st
     if result.table_rows_joined is not None:
         click.echo(ctx.t(f"属性表关联：{result.table_rows_joined} 个要素",
                          f"Table joined to {result.table_rows_joined} features"))
-    for w in result.warnings:
-        click.echo(ctx.t("提示：", "Note: ") + w)
+    for zh, en in zip(result.warnings_zh, result.warnings, strict=True):
+        click.echo(ctx.t("提示：" + zh, "Note: " + en))
 
 
 @root.command("layers")
@@ -157,8 +158,9 @@ def layers_command(ctx: Context, workspace: str, as_of: datetime | None,
                  ctx.t("几何", "Geometry"), ctx.t("坐标系", "CRS"), ctx.t("规划/版本", "Plan/version")):
         table.add_column(head)
     for i in infos:
-        table.add_row(i.name, names.get(i.role, i.role), str(counts[i.name]), i.geometry_type,
-                      i.crs, f"{i.plan}/{labels[i.name] or '—'}")
+        table.add_row(i.name, names.get(i.role, i.role), str(counts[i.name]),
+                      geometry_name(i.geometry_type, ctx.lang), i.crs,
+                      f"{i.plan}/{labels[i.name] or '—'}")
     console().print(table)
 
 
@@ -174,12 +176,12 @@ def roles_command(ctx: Context, as_json: bool) -> None:
                     "required": list(r.required), "code_field": r.code_field} for r in ROLES])
         return
     table = Table()
-    for head in ("id", ctx.t("名称", "Name"), ctx.t("几何", "Geometry"),
+    for head in (ctx.t("编号", "id"), ctx.t("名称", "Name"), ctx.t("几何", "Geometry"),
                  ctx.t("必填字段", "Required")):
         table.add_column(head)
     for r in ROLES:
-        table.add_row(r.id, r.name_zh if ctx.lang == "zh" else r.name_en, r.geometry.value,
-                      ", ".join(r.required))
+        table.add_row(r.id, r.name_zh if ctx.lang == "zh" else r.name_en,
+                      geometry_name(r.geometry.value, ctx.lang), ctx.t("、", ", ").join(r.required))
     console().print(table)
 
 
@@ -238,6 +240,8 @@ def render_balance(ctx: Context, table: BalanceTable, frame: pd.DataFrame | None
                                          for v in row[1:])]
         out.add_row(*cells)
     console().print(out)
+    if table.read is not None:
+        click.echo(table.read.text(ctx.lang))
     click.echo(ctx.t(f"合计：{table.total_area_m2:,.2f} 平方米（{table.total_area_m2 / 1e4:,.4f} "
                      f"公顷），{table.features} 个图斑",
                      f"Total: {table.total_area_m2:,.2f} m² ({table.total_area_m2 / 1e4:,.4f} ha), "

@@ -2,7 +2,10 @@
 
 The workspace ends up holding the twelve layers XZQ, DLTB, STBHHX, YJJBNT, CZKFBJ, GHYD,
 XXGHDY, XXGHDK, ZXGH, JSXM, TDZZXM and BHTB, each imported from its handover file through
-:func:`guotu.services.importing.import_file` exactly as a user would import it. The workspace
+:func:`guotu.services.importing.import_file` exactly as a user would import it, and the
+monitoring tables ``targets`` (规划目标.xlsx) and ``statistics`` (社会经济统计.xlsx), imported
+through :func:`guotu.services.monitoring_inputs.import_table` as ``guotu monitor targets|
+statistics import`` does, so that the CLI and the dashboard find them with no options. The workspace
 is a GeoPackage file or a PostgreSQL + PostGIS schema (``postgresql://…``, ``env:NAME``).
 ``manifest.json`` (next to the files) lists every planted problem with its known answer.
 """
@@ -18,12 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from guotu.demo.county import County, generate_county
-from guotu.demo.files import HANDOVER, HISTORY_DIR, write_handover_files
+from guotu.demo.files import (
+    HANDOVER,
+    HISTORY_DIR,
+    STATISTICS_FILE,
+    TARGETS_FILE,
+    write_handover_files,
+)
 from guotu.demo.history import HISTORY_YEARS, SURVEY_PLAN, survey_label, survey_valid_from
 from guotu.demo.layout import COUNTY_CODE
 from guotu.domain.model import PlanLevel, PlanType
 from guotu.errors import LayerError
 from guotu.services.importing import import_file
+from guotu.services.monitoring_inputs import import_table, load_catalogue
 from guotu.services.workspace import PG_SCHEMES, open_workspace, resolve_location
 from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore
@@ -55,8 +65,8 @@ class DemoResult:
     timings_s
         Seconds per step (``generate``, ``write_files``, ``import:<layer>``, ``manifest``)
         and ``total``.
-    warnings
-        Import warnings, as ``layer: text``.
+    warnings, warnings_zh
+        Import warnings, as ``layer: text``, in English and in Chinese.
     """
 
     workspace: Path | str
@@ -68,13 +78,15 @@ class DemoResult:
     items: int
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    warnings_zh: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON summary printed by ``guotu demo --json``."""
         return {"workspace": str(self.workspace), "out_dir": str(self.out_dir),
                 "manifest": str(self.manifest_path), "seed": self.seed,
                 "parcels": self.parcels, "crs": "EPSG:4527", "layers": self.layers,
-                "items": self.items, "timings_s": self.timings_s, "warnings": self.warnings}
+                "items": self.items, "timings_s": self.timings_s, "warnings": self.warnings,
+                "warnings_zh": self.warnings_zh}
 
 
 def default_out_dir(workspace: str | Path) -> Path:
@@ -219,7 +231,7 @@ def build_demo(
             if is_db else None
         if db_store is None:
             _clear_workspace(ws, force)
-        county, counts, warnings = _generate_and_import(
+        county, counts, warnings, warnings_zh = _generate_and_import(
             db_store, ws, out, parcels, seed, force, step, done)
         shown: Path | str = ws if db_store is None else str(db_store.path)
 
@@ -233,15 +245,16 @@ def build_demo(
     if on_step is not None:
         on_step("done", total, total)
     return DemoResult(shown, out, manifest_path, seed, parcels, counts, len(county.items),
-                      timings, warnings)
+                      timings, warnings, warnings_zh)
 
 
 def _generate_and_import(db_store: Any, ws: Path, out: Path, parcels: int, seed: int,
                          force: bool, step: Callable[[str], None],
                          done: Callable[[str], None]
-                         ) -> tuple[County, dict[str, int], list[str]]:
+                         ) -> tuple[County, dict[str, int], list[str], list[str]]:
     """Generate the county, write its files into ``out`` and import them into ``db_store``
-    (a GeoPackage at ``ws`` when it is ``None``): (county, feature counts, warnings)."""
+    (a GeoPackage at ``ws`` when it is ``None``): (county, feature counts, warnings in
+    English and in Chinese)."""
     step("generate")
     county: County = generate_county(parcels, seed)
     done("generate")
@@ -250,6 +263,7 @@ def _generate_and_import(db_store: Any, ws: Path, out: Path, parcels: int, seed:
     done("write_files")
 
     warnings: list[str] = []
+    warnings_zh: list[str] = []
     counts: dict[str, int] = {}
     with contextlib.ExitStack() as stack:
         if db_store is None:
@@ -268,5 +282,17 @@ def _generate_and_import(db_store: Any, ws: Path, out: Path, parcels: int, seed:
                 version=version, allow_empty_geometry=h.allow_empty_geometry)
             counts[h.layer] = result.layer.features
             warnings += [f"{h.layer}: {w}" for w in result.warnings]
+            warnings_zh += [f"{h.layer}：{w}" for w in result.warnings_zh]
             done(f"import:{h.layer}")
-    return county, counts, warnings
+        if county.history is not None:  # the tables are written with the history
+            _import_monitoring_tables(store, out)
+    return county, counts, warnings, warnings_zh
+
+
+def _import_monitoring_tables(store: Any, out: Path) -> None:
+    """Record 规划目标.xlsx and 社会经济统计.xlsx as the workspace's tables ``targets`` and
+    ``statistics`` (a bureau imports them once; monitoring then reads them)."""
+    catalogue = load_catalogue()
+    for kind, name in (("targets", TARGETS_FILE), ("statistics", STATISTICS_FILE)):
+        import_table(store, kind, out / name, catalogue, actor="guotu demo",
+                     reason="示范县演示数据")

@@ -28,6 +28,7 @@ from guotu.errors import NotFoundError
 __all__ = [
     "CONSTRUCTION",
     "DEFAULT_CONSTRUCTION_LEVEL1",
+    "ISSUE_LABELS",
     "NON_CONSTRUCTION",
     "CodeIssue",
     "CodeLike",
@@ -35,6 +36,7 @@ __all__ = [
     "IssueKind",
     "LandUseCode",
     "TrialCode",
+    "code_label",
     "construction_category",
     "normalize_code",
     "normalize_name",
@@ -45,6 +47,16 @@ CodeLike = str | int | float
 """A code as it comes from a file: text, or a number from a numeric DBF/Excel column."""
 
 IssueKind = Literal["unknown", "retired", "name_mismatch", "malformed"]
+
+#: What a code with an issue of each kind is called, (zh, en): the one label of such a code
+#: wherever it is shown (``guotu codes validate``, the 用地平衡表, the code checks of 质检,
+#: whose check list names its ``code.retired`` and ``code.name_mismatch`` checks the same).
+ISSUE_LABELS: Final[dict[IssueKind, tuple[str, str]]] = {
+    "unknown": ("不存在的分类代码", "Land-use code not in the table"),
+    "malformed": ("格式错误的分类代码", "Malformed land-use code"),
+    "retired": ("已废止的分类代码（2020 试行版）", "Retired land-use code (2020 trial)"),
+    "name_mismatch": ("代码与名称不符", "Code and name disagree"),
+}
 
 CONSTRUCTION: Final = "建设用地"
 NON_CONSTRUCTION: Final = "非建设用地"
@@ -231,10 +243,14 @@ class CodeTable:
         found = self.get(code)
         if found is None:
             norm = normalize_code(code)
+            label_zh, label_en = code_label(norm)
             raise NotFoundError(
-                f"Land-use code {norm!r} is not in the 用地用海 2023 table.",
-                fix="Run `guotu codes validate CODE` for a suggestion, or `guotu codes list` "
+                f"Land-use code {norm!r} is not in the 用地用海 2023 table: {label_en}.",
+                fix=f"Run `guotu codes validate {norm}` for a suggestion, or `guotu codes list` "
                 "for every code.",
+                message_zh=f"代码 {norm} 不是用地用海 2023 分类代码：{label_zh}。",
+                fix_zh=f"运行 guotu codes validate {norm} 查看建议，或运行 guotu codes list "
+                "查看全部代码。",
             )
         return found
 
@@ -502,6 +518,27 @@ def ydyh_2023() -> CodeTable:
         for r in read_data_csv("ydyh_2020.csv")
     ]
     return CodeTable(codes, trial)
+
+
+def code_label(code: CodeLike) -> tuple[str, str]:
+    """The label of a 用地用海 code, (zh, en): its class name when it is a 2023 class, else
+    what it is (:data:`ISSUE_LABELS`: retired, not in the table, malformed). Every place that
+    names a code (用地平衡表, 质检, ``guotu codes``) calls this, so a code is called the same
+    everywhere.
+
+    Examples
+    --------
+    >>> code_label("0101")
+    ('水田', 'Paddy field')
+    >>> code_label("090301")[0], code_label("0999")[0], code_label("101")[0]
+    ('已废止的分类代码（2020 试行版）', '不存在的分类代码', '格式错误的分类代码')
+    """
+    table = ydyh_2023()
+    found = table.get(code)
+    if found is not None:
+        return found.name_zh, found.name_en
+    issues = table.validate(code)
+    return ISSUE_LABELS[issues[0].kind if issues else "unknown"]
 
 
 def construction_category(

@@ -7,6 +7,10 @@ DLBM, with its K/A variants), ``gb50137`` (GB 50137-2011 urban land use), ``osm`
 ``one_to_many`` with its candidates or ``unmapped``, never guessed. The tables are data files in
 ``guotu/data``; their sources are in ``docs/classification.md``.
 
+A code is named in the classification of its own layer by :func:`name_code` (三调 for a
+现状地类图斑 layer, 用地用海 2023 for a planned one): the 用地平衡表, the diff and its reports
+all call it, so ``05H1`` is 商业服务业设施用地 under 05 商业服务业用地 there, never 05 湿地.
+
 Two senses of 三大类 exist and both are needed: the planning convention 建设/非建设
 (:func:`guotu.domain.classification.construction_category`) and the legal 农用地 / 建设用地 /
 未利用地 of the land survey (:func:`sandiao_three_major_class`,
@@ -21,17 +25,27 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Literal, cast
 
-from guotu.domain.classification import CodeLike, normalize_code, read_data_csv, ydyh_2023
+from guotu.domain.classification import (
+    ISSUE_LABELS,
+    CodeLike,
+    code_label,
+    normalize_code,
+    read_data_csv,
+    ydyh_2023,
+)
 from guotu.errors import InputError, NotFoundError
 
 __all__ = [
+    "CODE_SCHEMES",
     "OSM_KEY_PRIORITY",
+    "CodeName",
     "MappingType",
     "Scheme",
     "ThreeMajorClass",
     "Translation",
     "find_sources",
     "known_three_major_class",
+    "name_code",
     "parse_scheme",
     "sandiao_name",
     "sandiao_three_major_class",
@@ -76,8 +90,9 @@ class Translation:
     mapping_type
         ``one_to_one`` (one exact class), ``to_level1`` (only the level-1 class is known),
         ``one_to_many`` (several candidates: needs survey or plan intent) or ``unmapped``.
-    note
-        Why, in the words of the source table where there is one.
+    note, note_zh
+        Why, in the words of the source table where there is one (English), and the same in
+        Chinese (codes, class names and cited sources as written).
     is_verified
         ``False`` when no published table backs the answer (GB 50137 same-name matches,
         guotu's OSM convention).
@@ -89,6 +104,7 @@ class Translation:
     targets: tuple[str, ...]
     mapping_type: MappingType
     note: str
+    note_zh: str
     is_verified: bool = True
 
     @property
@@ -139,7 +155,7 @@ def _sandiao() -> dict[str, _SandiaoRow]:
         tmc = cast(ThreeMajorClass, r["three_major_class"]) if r["three_major_class"] else None
         tr = Translation(
             r["sandiao_code"], Scheme.SANDIAO, Scheme.YDYH2023, _split(r["ydyh_codes"]),
-            cast(MappingType, r["mapping_type"]), r["note"],
+            cast(MappingType, r["mapping_type"]), r["note"], r["note_zh"],
             is_verified=r["mapping_type"] != "unmapped",
         )
         rows[r["sandiao_code"]] = _SandiaoRow(
@@ -159,19 +175,27 @@ def _ydyh2020() -> dict[str, Translation]:
     for r in raw:
         old, new = r["code"], table.lookup(r["code_2023"])
         if old == new.code and r["name_zh"] == new.name_zh:
-            note = "unchanged"
+            note, note_zh = "unchanged", "代码和名称未变"
         elif old == new.code:
             note = f"renamed: {r['name_zh']} → {new.name_zh}"
+            note_zh = f"更名：{r['name_zh']} → {new.name_zh}"
         else:
             note = f"recoded: {old} {r['name_zh']} → {new.code} {new.name_zh}"
+            note_zh = f"改码：{old} {r['name_zh']} → {new.code} {new.name_zh}"
         others = [c for c in merged[new.code] if c != old]
         if others:
             note += f" (merged with 2020 {', '.join(others)})"
+            note_zh += f"（与 2020 版 {'、'.join(others)} 合并）"
         if r["note"]:
             note += f"; {r['note']}"
+            note_zh += f"；{r['note_zh']}"
         out[old] = Translation(old, Scheme.YDYH2020, Scheme.YDYH2023, (new.code,),
-                               "one_to_one", note)
+                               "one_to_one", note, note_zh)
     return out
+
+
+#: The ``status`` values of ``crosswalk_gb50137.csv`` in Chinese.
+_GB50137_STATUS_ZH: Final[dict[str, str]] = {"unverified": "未核实"}
 
 
 @functools.cache
@@ -180,10 +204,11 @@ def _gb50137() -> dict[str, Translation]:
     for r in read_data_csv("crosswalk_gb50137.csv"):
         code = r["gb50137_code"]
         target = r["same_name_ydyh_code"]
+        status_zh = _GB50137_STATUS_ZH[r["status"]]
         out[code] = Translation(
             code, Scheme.GB50137, Scheme.YDYH2023, (target,) if target else (),
             "one_to_one" if target else "unmapped", f"{r['status']}: {r['note']}",
-            is_verified=False,
+            f"{status_zh}：{r['note_zh']}", is_verified=False,
         )
     return out
 
@@ -195,13 +220,14 @@ def _osm() -> dict[tuple[str, str], Translation]:
     for r in read_data_csv("osm_to_ydyh.csv"):
         tag, target = f"{r['key']}={r['value']}", r["ydyh_code"]
         note = f"guotu convention, unverified{': ' + r['note'] if r['note'] else ''}"
+        note_zh = f"guotu 自定的对应，未经核实{'：' + r['note_zh'] if r['note_zh'] else ''}"
         if not target:
             mapping: MappingType = "unmapped"
         else:
             mapping = "to_level1" if table.lookup(target).level == 1 else "one_to_one"
         out[(r["key"], r["value"])] = Translation(
             tag, Scheme.OSM, Scheme.YDYH2023, (target,) if target else (), mapping, note,
-            is_verified=False,
+            note_zh, is_verified=False,
         )
     return out
 
@@ -261,7 +287,8 @@ def translate(code: CodeLike, from_scheme: str, to_scheme: str = "ydyh2023") -> 
     if source is Scheme.YDYH2023:
         found = ydyh_2023().lookup(norm)
         mapping: MappingType = "one_to_one"
-        return Translation(found.code, source, target, (found.code,), mapping, "identity")
+        return Translation(found.code, source, target, (found.code,), mapping, "identity",
+                           "同一分类体系，代码不变")
     if source is Scheme.YDYH2020:
         return _found(_ydyh2020().get(norm), norm, source)
     gb = str(code).strip().upper()
@@ -302,10 +329,11 @@ def translate_osm(tags: Mapping[str, str]) -> Translation:
         hit = table.get((key, value.strip())) or table.get((key, "*"))
         if hit is not None:
             return Translation(f"{key}={value.strip()}", hit.from_scheme, hit.to_scheme,
-                               hit.targets, hit.mapping_type, hit.note, hit.is_verified)
+                               hit.targets, hit.mapping_type, hit.note, hit.note_zh,
+                               hit.is_verified)
     shown = ";".join(f"{k}={v}" for k, v in sorted(tags.items()))
     return Translation(shown, Scheme.OSM, Scheme.YDYH2023, (), "unmapped",
-                       "no mapped OSM tag", is_verified=False)
+                       "no mapped OSM tag", "没有已对应的 OSM 标签", is_verified=False)
 
 
 def find_sources(
@@ -442,3 +470,108 @@ def sandiao_name(dlbm: CodeLike) -> str | None:
     except (InputError, ValueError):
         return None
     return None if row is None else row.name
+
+
+#: The classifications a layer's codes follow (``StandardField.code_scheme``) → their names
+#: (zh, en).
+CODE_SCHEMES: Final[dict[str, tuple[str, str]]] = {
+    Scheme.YDYH2023.value: ("用地用海分类（2023）", "Land and sea use classification (2023)"),
+    Scheme.SANDIAO.value: ("三调工作分类", "Third national land survey classification"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeName:
+    """A land-use code named by the classification of its own layer (:func:`name_code`).
+
+    Attributes
+    ----------
+    code
+        The code as given.
+    name_zh, name_en
+        Its class name; ``None`` for a code the classification does not have (the 三调 table
+        has no English names: ``name_en`` is ``None`` there too).
+    level1, level1_name_zh, level1_name_en
+        Its level-1 class (an unknown code is its own level-1 group, as in the 用地平衡表).
+    levels
+        The code and its ancestors, level 1 first (``("07", "0701", "070101")``); an unknown
+        code is only itself, so it never swells a real class.
+    """
+
+    code: str
+    name_zh: str | None
+    name_en: str | None
+    level1: str
+    level1_name_zh: str | None
+    level1_name_en: str | None
+    levels: tuple[str, ...]
+    scheme: str | None = None
+
+    def label(self, lang: str = "zh") -> str:
+        """What a table calls the code in ``lang``: its class name, else what it is (for
+        用地用海 codes :func:`~guotu.domain.classification.code_label`: retired, not in the
+        table, malformed), so a code is called the same in 质检, the 用地平衡表 and a diff.
+
+        Examples
+        --------
+        >>> name_code("05H1", "sandiao").label("en"), name_code("090301", "ydyh2023").label()
+        ('商业服务业设施用地', '已废止的分类代码（2020 试行版）')
+        """
+        if self.name_zh is not None:
+            return self.name_zh if lang == "zh" else self.name_en or self.name_zh
+        zh, en = (code_label(self.code) if self.scheme == Scheme.YDYH2023
+                  else ISSUE_LABELS["unknown"])
+        return zh if lang == "zh" else en
+
+    def text(self, lang: str = "zh") -> str:
+        """The code with its :meth:`label`: ``0103 旱地``.
+
+        Examples
+        --------
+        >>> name_code("0103", "sandiao").text()
+        '0103 旱地'
+        """
+        return f"{self.code} {self.label(lang)}"
+
+    def to_dict(self) -> dict[str, str | None]:
+        """JSON-ready dict (without the code and its levels)."""
+        return {"name_zh": self.name_zh, "name_en": self.name_en, "level1": self.level1,
+                "level1_name_zh": self.level1_name_zh, "level1_name_en": self.level1_name_en}
+
+
+def name_code(code: str, scheme: str | None) -> CodeName:
+    """Name ``code`` in the classification ``scheme`` (``ydyh2023`` or ``sandiao``, the
+    ``code_scheme`` of the layer's code field), with its level-1 class and levels.
+
+    用地用海 codes roll up by their 2/4/6 digits; 三调 codes by their first two characters
+    (level 1) and the code (level 2, so 0201K 可调整果园 stays its own class). A code the
+    classification does not have, or any code of another or no scheme, is unnamed and its own
+    level-1 group.
+
+    Examples
+    --------
+    >>> c = name_code("05H1", "sandiao")
+    >>> c.name_zh, c.level1_name_zh, c.levels
+    ('商业服务业设施用地', '商业服务业用地', ('05', '05H1'))
+    >>> c = name_code("070101", "ydyh2023")
+    >>> c.level1_name_zh, c.levels
+    ('居住用地', ('07', '0701', '070101'))
+    >>> name_code("0999", "ydyh2023").name_zh is None, name_code("0999", "ydyh2023").levels
+    (True, ('0999',))
+    """
+    if scheme == Scheme.SANDIAO:
+        name = sandiao_name(code)
+        if name is not None:
+            norm = _normalize_sandiao(code)
+            groups: tuple[str, ...] = (norm[:2], norm) if len(norm) > 2 else (norm,)
+            return CodeName(code, name, None, norm[:2], sandiao_name(norm[:2]), None, groups,
+                            scheme)
+    elif scheme == Scheme.YDYH2023:
+        table = ydyh_2023()
+        entry = table.get(code)
+        if entry is not None:
+            top = table.level1(entry.code)
+            levels = tuple(entry.code[:k] for k in (2, 4, 6) if k <= len(entry.code))
+            return CodeName(code, entry.name_zh, entry.name_en, top.code, top.name_zh,
+                            top.name_en, levels, scheme)
+    return CodeName(code, None, None, code, None, None, (code,), scheme)

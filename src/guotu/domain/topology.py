@@ -47,6 +47,7 @@ __all__ = [
     "check_overlaps",
     "check_small_parts",
     "measure_above",
+    "validity_reason",
 ]
 
 ObjArray = npt.NDArray[np.object_]
@@ -118,6 +119,30 @@ def _parse_reason(text: str) -> tuple[str, tuple[float, float] | None]:
     return reason, loc
 
 
+def _reason_text(reason: str, loc: tuple[float, float] | None, lang: str) -> str:
+    if lang == "zh":
+        return _REASONS_ZH.get(reason, reason) + (f"（位置 {loc[0]:.3f}, {loc[1]:.3f}）"
+                                                  if loc else "")
+    return reason + (f" at {loc[0]:.3f}, {loc[1]:.3f}" if loc else "")
+
+
+def validity_reason(text: str, lang: str = "zh") -> str:
+    """GEOS's reason a geometry is invalid (:func:`shapely.is_valid_reason`), as people read
+    it in ``lang`` (``zh`` or ``en``), the way the ``geometry.invalid`` check writes it.
+
+    Examples
+    --------
+    >>> validity_reason("Self-intersection[39545050 4050050]")
+    '自相交（位置 39545050.000, 4050050.000）'
+    >>> validity_reason("Self-intersection[39545050 4050050]", "en")
+    'Self-intersection at 39545050.000, 4050050.000'
+    >>> validity_reason("Ring is not closed")
+    '环未闭合'
+    """
+    reason, loc = _parse_reason(text)
+    return _reason_text(reason, loc, lang)
+
+
 @register_check("invalid_geometry")
 def check_invalid_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContext
                            ) -> list[Finding]:
@@ -132,16 +157,14 @@ def check_invalid_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContext
         reason, loc = _parse_reason(str(text))
         if loc is None:
             loc = anchor_points(layer.geometries[[p]])[0]
-        reason_zh = _REASONS_ZH.get(reason, reason)
-        at = f"（位置 {loc[0]:.3f}, {loc[1]:.3f}）" if loc else ""
-        at_en = f" at {loc[0]:.3f}, {loc[1]:.3f}" if loc else ""
+        why, why_en = _reason_text(reason, loc, "zh"), _reason_text(reason, loc, "en")
         out.append(spec.finding(
             layer,
-            f"图层 {layer.name} {feature_label(layer, p)} 几何无效：{reason_zh}{at}。面积与叠加"
+            f"图层 {layer.name} {feature_label(layer, p)} 几何无效：{why}。面积与叠加"
             f"检查已按 make_valid 修复后的几何（{area:.2f} m²）计算；请在 GIS 中修正，"
             "或运行 guotu check --repair 修复。",
             f"Layer {layer.name} {feature_label(layer, p, 'en')} has an invalid geometry: "
-            f"{reason}{at_en}. Area and overlay checks used it repaired with make_valid "
+            f"{why_en}. Area and overlay checks used it repaired with make_valid "
             f"({area:.2f} m²); fix it in a GIS or run guotu check --repair.",
             value=reason, location=loc, area_m2=area, unit="m2", is_repaired=True,
             **feature_ref(layer, p)))

@@ -3,212 +3,67 @@
 The review engine hands the writers of :mod:`guotu.io.review_report` a *report document*: a
 plain JSON-ready dict with all text already in the chosen language. This module reads it
 for them: the fixed labels in both languages, the number formats (areas in m² with 2
-decimals and in 公顷 with 4, shares in percent with 2, a missing value as "—"), the summary
-rows, and the map of a finding (its layers clipped to a bounding box and a frame that fits
-metres into a drawing, for the SVG and PDF maps alike). Every reader is lenient: a missing
-key is shown as "—", never an error.
+decimals, in 公顷 with 4 and in 亩 with 2, shares in percent with 2, a missing value as
+"—"), the summary rows and the 审查意见 (conclusion, the largest conflicts). Every reader is
+lenient: a missing key is shown as "—", never an error. The map of a finding is in
+:mod:`guotu.io.review_map`.
 """
 
 from __future__ import annotations
 
-import logging
 import math
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-import shapely
+from guotu.io.review_labels import (
+    MISSING,
+    SEVERITIES,
+    is_english,
+    kind_text,
+    label,
+    relation_text,
+    severity_text,
+    unit_text,
+)
 
 __all__ = [
     "MISSING",
-    "ROLE_ORDER",
+    "MU_M2",
     "SEVERITIES",
-    "MapFrame",
-    "MapLayer",
     "area_ha",
+    "area_mu",
+    "conclusion",
     "data_versions",
     "feature_label",
+    "feature_lines",
     "features_label",
     "findings",
+    "footer_lines",
     "format_area_ha",
     "format_area_m2",
+    "format_area_mu",
     "format_measure",
     "format_share",
     "is_english",
     "kind_text",
     "label",
-    "map_layers",
+    "limit_cell",
+    "main_findings",
+    "measure_text",
     "number",
-    "parts",
     "relation_text",
     "rule_rows",
     "severity_counts",
     "severity_text",
-    "shape",
     "stamp_rows",
     "text",
     "unit_text",
     "zone_label",
+    "zone_lines",
 ]
 
-logger = logging.getLogger(__name__)
-
-#: Shown for a missing value in every format.
-MISSING = "—"
-
-SEVERITIES = ("error", "warning", "info")
-
-_TEXT: dict[str, tuple[str, str]] = {
-    "overview": ("审查概况", "Review overview"),
-    "stamp": ("审查依据版本", "Rule pack and data versions"),
-    "basis": ("审查依据", "Rules and legal basis"),
-    "summary": ("问题汇总", "Summary"),
-    "by_severity": ("按严重程度", "By severity"),
-    "by_rule": ("按规则", "By rule"),
-    "list": ("问题清单", "Findings"),
-    "details": ("问题详情", "Finding details"),
-    "skipped": ("未执行的规则", "Rules not run"),
-    "repairs": ("几何修复记录", "Geometry repairs"),
-    "kind": ("审查类型", "Review kind"),
-    "source": ("审查对象", "Reviewed data"),
-    "workspace": ("工作空间", "Workspace"),
-    "crs": ("坐标系", "CRS"),
-    "generated_at": ("生成时间", "Generated at"),
-    "rule_pack": ("规则包", "Rule pack"),
-    "rule_pack_version": ("规则包版本", "Rule pack version"),
-    "profile": ("地方配置", "Profile"),
-    "rule_pack_hash": ("规则包哈希", "Rule pack hash"),
-    "as_of": ("审查基准日", "As of"),
-    "known_at": ("数据截至", "Known at"),
-    "data_versions": ("数据版本", "Data versions"),
-    "data_layer": ("图层", "Layer"),
-    "data_version": ("版本", "Version"),
-    "no": ("序号", "No."),
-    "rule": ("规则", "Rule"),
-    "rule_title": ("规则名称", "Title"),
-    "severity": ("严重程度", "Severity"),
-    "count": ("问题数", "Findings"),
-    "total": ("合计", "Total"),
-    "area_m2": ("面积（平方米）", "Area (m²)"),
-    "area_ha": ("面积（公顷）", "Area (ha)"),
-    "features": ("涉及要素", "Features"),
-    "layer": ("图层", "Layer"),
-    "feature_ids": ("要素编号", "Feature ids"),
-    "fids": ("要素 fid", "Feature fids"),
-    "code": ("用地代码", "Land-use code"),
-    "code_name": ("用地名称", "Land-use name"),
-    "zone": ("管控区", "Zone"),
-    "zone_layer": ("管控图层", "Zone layer"),
-    "relation": ("空间关系", "Relation"),
-    "share_of_feature": ("占要素比例", "Share of feature"),
-    "share_of_zone": ("占管控区比例", "Share of zone"),
-    "measured": ("实测值", "Measured"),
-    "limit": ("限值", "Limit"),
-    "unit": ("单位", "Unit"),
-    "message": ("问题说明", "Problem"),
-    "suggestion": ("修改建议", "Suggestion"),
-    "legal_basis": ("依据", "Basis"),
-    "repaired": ("几何已修复", "Geometry repaired"),
-    "yes": ("是", "yes"),
-    "no_": ("否", "no"),
-    "reason": ("原因", "Reason"),
-    "feature": ("要素", "Feature"),
-    "area_before": ("修复前面积（平方米）", "Area before (m²)"),
-    "area_after": ("修复后面积（平方米）", "Area after (m²)"),
-    "finding": ("问题", "Finding"),
-    "map": ("示意图", "Map"),
-    "no_findings": ("未发现问题。", "No findings."),
-    "no_map": ("本问题无空间位置。", "This finding has no location."),
-    "status": ("状态", "Status"),
-    "run": ("已执行", "run"),
-    "not_run": ("未执行", "not run"),
-    "north": ("北", "N"),
-    "item": ("项目", "Item"),
-    "value": ("内容", "Value"),
-}
-
-_SEVERITY_TEXT = {"error": ("错误", "error"), "warning": ("警告", "warning"),
-                  "info": ("提示", "info")}
-_KIND_TEXT = {"detailed-plan": ("详细规划", "detailed plan"),
-              "special-plan": ("专项规划", "special plan"),
-              "project": ("建设项目", "project"), "indicators": ("规划指标", "indicators")}
-_RELATION_TEXT = {"within": ("位于其内", "within"), "overlaps": ("部分重叠", "overlaps"),
-                  "contains": ("包含", "contains"), "crosses": ("穿越", "crosses"),
-                  "intersects": ("相交", "intersects"), "touches": ("相接", "touches")}
-_UNIT_TEXT = {"m2": ("m²", "m²"), "ha": ("公顷", "ha"), "m": ("米", "m"), "km": ("千米", "km"),
-              "pct": ("%", "%"), "%": ("%", "%")}
-
-
-def is_english(doc: Mapping[str, Any]) -> bool:
-    """Whether the document asks for English labels (anything else means Chinese)."""
-    return doc.get("lang") == "en"
-
-
-def label(doc: Mapping[str, Any], key: str) -> str:
-    """The fixed label ``key`` in the document's language.
-
-    Examples
-    --------
-    >>> label({"lang": "zh"}, "list"), label({"lang": "en"}, "list")
-    ('问题清单', 'Findings')
-    """
-    zh, en = _TEXT[key]
-    return en if is_english(doc) else zh
-
-
-def _pick(doc: Mapping[str, Any], table: Mapping[str, tuple[str, str]], value: Any) -> str:
-    if value is None or value == "":
-        return MISSING
-    pair = table.get(str(value))
-    if pair is None:
-        return str(value)
-    return pair[1] if is_english(doc) else pair[0]
-
-
-def severity_text(doc: Mapping[str, Any], severity: Any) -> str:
-    """``error``/``warning``/``info`` as 错误/警告/提示 (or as is in English).
-
-    Examples
-    --------
-    >>> severity_text({"lang": "zh"}, "warning"), severity_text({"lang": "en"}, "warning")
-    ('警告', 'warning')
-    """
-    return _pick(doc, _SEVERITY_TEXT, severity)
-
-
-def kind_text(doc: Mapping[str, Any], kind: Any) -> str:
-    """The review kind (``detailed-plan`` …) in the document's language.
-
-    Examples
-    --------
-    >>> kind_text({"lang": "zh"}, "detailed-plan"), kind_text({"lang": "zh"}, "other")
-    ('详细规划', 'other')
-    """
-    return _pick(doc, _KIND_TEXT, kind)
-
-
-def relation_text(doc: Mapping[str, Any], relation: Any) -> str:
-    """A spatial relation (``within`` …) in the document's language.
-
-    Examples
-    --------
-    >>> relation_text({"lang": "zh"}, "within"), relation_text({"lang": "zh"}, None)
-    ('位于其内', '—')
-    """
-    return _pick(doc, _RELATION_TEXT, relation)
-
-
-def unit_text(doc: Mapping[str, Any], unit: Any) -> str:
-    """A unit code as shown (``m2`` → ``m²``); an empty string when there is none.
-
-    Examples
-    --------
-    >>> unit_text({"lang": "zh"}, "m2"), unit_text({"lang": "zh"}, "ha"), unit_text({}, None)
-    ('m²', '公顷', '')
-    """
-    if unit is None or unit == "":
-        return ""
-    return _pick(doc, _UNIT_TEXT, unit)
+#: 1 亩 in m² (10000/15).
+MU_M2 = 10_000 / 15
 
 
 def text(value: Any) -> str:
@@ -313,6 +168,82 @@ def area_ha(finding: Mapping[str, Any]) -> float | None:
     return None if m2 is None else m2 / 1e4
 
 
+def area_mu(value: Any) -> float | None:
+    """An area in m² as 亩 (1 亩 = 10000/15 m²); ``None`` when missing.
+
+    Examples
+    --------
+    >>> area_mu(10000.0), area_mu(None)
+    (15.0, None)
+    """
+    m2 = number(value)
+    return None if m2 is None else m2 / MU_M2
+
+
+def format_area_mu(value: Any) -> str:
+    """An area in 亩 with 2 decimals and thousands separators; ``—`` when missing.
+
+    Examples
+    --------
+    >>> format_area_mu(area_mu(9600.0)), format_area_mu(None)
+    ('14.40', '—')
+    """
+    n = number(value)
+    return MISSING if n is None else f"{n:,.2f}"
+
+
+def _code_text(code: Any, name: Any) -> str:
+    return " ".join(str(v) for v in (code, name) if v not in (None, "")) or MISSING
+
+
+def measure_text(doc: Mapping[str, Any], f: Mapping[str, Any], key: str) -> str:
+    """The finding's ``measured`` or ``limit`` (``key``) as a reader understands it.
+
+    A land-use code is shown with its name (``0903 娱乐用地``, never ``0903 code``). When the
+    limit is the rule's area tolerance (``tolerance_m2``), the measured value is the
+    conflict area and the limit says that smaller pieces are not counted. Other values get
+    their unit (``4,000.00 m²``, ``300 米``).
+
+    Examples
+    --------
+    >>> f = {"measured": 96.5, "limit": 1.0, "unit": "m2", "tolerance_m2": 1.0}
+    >>> measure_text({}, f, "measured"), measure_text({}, f, "limit")
+    ('冲突面积 96.50 m²', '面积小于 1 平方米的碎片不计')
+    >>> measure_text({}, {"limit": "0903", "limit_name": "娱乐用地", "unit": "code"}, "limit")
+    '0903 娱乐用地'
+    """
+    unit = f.get("unit")
+    tolerance = number(f.get("tolerance_m2"))
+    if tolerance is not None and unit == "m2":
+        if key == "limit":
+            return label(doc, "tolerance").format(x=f"{tolerance:g}")
+        return f"{label(doc, 'conflict_area')} {format_area_m2(f.get(key))} m²"
+    if unit == "code":
+        return _code_text(f.get(key), f.get(f"{key}_name")) if f.get(key) else MISSING
+    shown = format_measure(f.get(key), unit)
+    shown_unit = unit_text(doc, unit)
+    return f"{shown} {shown_unit}" if shown_unit and shown != MISSING else shown
+
+
+def limit_cell(doc: Mapping[str, Any], f: Mapping[str, Any]) -> str:
+    """The findings table's 实测值／限值 cell: ``4.8 ／ 4``, ``100101 一类工业用地 → 应为 …``,
+    or only the tolerance note when the measured value is the area shown beside it.
+
+    Examples
+    --------
+    >>> limit_cell({}, {"measured": 4.8, "limit": 4.0})
+    '4.8／4'
+    >>> limit_cell({}, {"measured": 9.5, "limit": 1.0, "unit": "m2", "tolerance_m2": 1.0})
+    '面积小于 1 平方米的碎片不计'
+    """
+    if number(f.get("tolerance_m2")) is not None and f.get("unit") == "m2":
+        return measure_text(doc, f, "limit")
+    measured, limit = measure_text(doc, f, "measured"), measure_text(doc, f, "limit")
+    if f.get("unit") == "code":
+        return f"{measured} → {label(doc, 'should_be')} {limit}"
+    return f"{measured}／{limit}"
+
+
 def feature_label(feature: Mapping[str, Any] | None) -> str:
     """A feature or zone reference as ``BSM=GH00028903`` (``fid 12`` without an id field).
 
@@ -361,6 +292,42 @@ def zone_label(finding: Mapping[str, Any]) -> str:
     if not zone:
         return MISSING
     return f"{zone.get('layer') or ''} {feature_label(zone)}".strip()
+
+
+def _ref_lines(ref: Mapping[str, Any] | None) -> list[str]:
+    if not ref:
+        return []
+    lines = [str(ref.get("layer_name") or ref.get("layer") or ""), feature_label(ref)]
+    if ref.get("code"):
+        lines.append(_code_text(ref.get("code"), ref.get("code_name")))
+    return [line for line in lines if line]
+
+
+def feature_lines(finding: Mapping[str, Any]) -> list[str]:
+    """The features of a finding for a table cell, one short line each (so that an id such
+    as ``BSM=GH00028903`` is never broken): the layer's Chinese name (its code when it has
+    none), the id, the land-use code and its name.
+
+    Examples
+    --------
+    >>> feature_lines({"features": [{"layer": "GHYD", "layer_name": "规划用地", "id_field": "BSM",
+    ...                              "id_value": "GH1", "code": "0703", "code_name": "农村宅基地"}]})
+    ['规划用地', 'BSM=GH1', '0703 农村宅基地']
+    """
+    return [line for ref in finding.get("features") or () for line in _ref_lines(ref)] or [
+        MISSING]
+
+
+def zone_lines(finding: Mapping[str, Any]) -> list[str]:
+    """The zone of a finding for a table cell, like :func:`feature_lines`.
+
+    Examples
+    --------
+    >>> zone_lines({"zone": {"layer": "STBHHX", "layer_name": "生态保护红线", "id_field": "BSM",
+    ...                      "id_value": "HX1"}}), zone_lines({})
+    (['生态保护红线', 'BSM=HX1'], ['—'])
+    """
+    return _ref_lines(finding.get("zone")) or [MISSING]
 
 
 def findings(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -422,6 +389,69 @@ def rule_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
+def conclusion(doc: Mapping[str, Any]) -> tuple[str, str]:
+    """The review's conclusion: ``fail`` (不通过) with any error, ``revise`` (需修改) with
+    warnings only, else ``pass`` (通过); and one sentence saying why and what follows.
+
+    Examples
+    --------
+    >>> conclusion({"findings": [{"severity": "warning"}, {"severity": "info"}]})
+    ('revise', '未发现错误；有 1 项警告，须修改或说明理由后报审。另有 1 项提示，请核实相关申报材料。')
+    >>> conclusion({"lang": "en", "findings": []})
+    ('pass', 'No errors or warnings were found.')
+    """
+    counts = severity_counts(doc)
+    errors, warnings, infos = (counts.get(s, 0) for s in SEVERITIES)
+    en = is_english(doc)
+    if errors:
+        verdict = "fail"
+        said = (f"{errors} errors were found; the plan must be changed as set out below and "
+                "submitted again." if en else f"发现 {errors} 项错误，须按下列要求修改后重新报审。")
+        if warnings:
+            said += (f" {warnings} warnings need a change or a written reason." if en
+                     else f"另有 {warnings} 项警告，须修改或说明理由。")
+    elif warnings:
+        verdict = "revise"
+        said = (f"No errors; {warnings} warnings need a change or a written reason before "
+                "submission." if en else f"未发现错误；有 {warnings} 项警告，须修改或说明理由后报审。")
+    else:
+        verdict = "pass"
+        said = "No errors or warnings were found." if en else "未发现错误和警告，审查通过。"
+    if infos:
+        said += (f" {infos} notes ask to check the declared documents." if en
+                 else f"另有 {infos} 项提示，请核实相关申报材料。")
+    return verdict, said
+
+
+def main_findings(doc: Mapping[str, Any], limit: int = 5
+                  ) -> tuple[list[tuple[int, Mapping[str, Any]]], int]:
+    """The ``limit`` largest errors and warnings by area (those without an area last, errors
+    before warnings), each with its number in the findings table; and how many are left.
+
+    Examples
+    --------
+    >>> doc = {"findings": [{"severity": "error", "area_m2": 5.0}, {"severity": "info"},
+    ...                     {"severity": "warning", "area_m2": 9.0}, {"severity": "error"}]}
+    >>> [no for no, _ in main_findings(doc, 2)[0]], main_findings(doc, 2)[1]
+    ([3, 1], 1)
+    """
+    rank = {"error": 0, "warning": 1}
+    chosen = [(no, f) for no, f in enumerate(findings(doc), start=1)
+              if f.get("severity") in rank]
+    chosen.sort(key=lambda p: (number(p[1].get("area_m2")) is None,
+                               -(number(p[1].get("area_m2")) or 0.0),
+                               rank[str(p[1].get("severity"))], p[0]))
+    return chosen[:limit], max(len(chosen) - limit, 0)
+
+
+def _short_time(value: Any) -> str:
+    """An ISO timestamp as ``2026-11-22 10:00`` (other text as it is)."""
+    shown = text(value)
+    if len(shown) >= 16 and shown[10:11] == "T":
+        return f"{shown[:10]} {shown[11:16]}"
+    return shown
+
+
 def stamp_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The overview as (label, value) pairs: what was reviewed, then the stamp.
 
@@ -432,12 +462,14 @@ def stamp_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     """
     stamp = doc.get("stamp") or {}
     pack = text(stamp.get("rule_pack"))
+    if doc.get("rule_pack_title"):
+        pack = f"{doc['rule_pack_title']}（{pack}）"
     return [
         (label(doc, "kind"), kind_text(doc, doc.get("kind"))),
-        (label(doc, "source"), text(doc.get("source"))),
+        (label(doc, "source"), text(doc.get("source_label") or doc.get("source"))),
         (label(doc, "workspace"), text(doc.get("workspace"))),
         (label(doc, "crs"), text(doc.get("crs"))),
-        (label(doc, "generated_at"), text(doc.get("generated_at"))),
+        (label(doc, "generated_at"), _short_time(doc.get("generated_at"))),
         (label(doc, "rule_pack"), pack),
         (label(doc, "rule_pack_version"), text(stamp.get("rule_pack_version"))),
         (label(doc, "profile"), text(stamp.get("profile"))),
@@ -448,171 +480,45 @@ def stamp_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def data_versions(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The stamp's data versions as (layer, version) pairs, sorted by layer.
+    """The data versions as (layer, version) pairs: ``doc["data_versions"]`` (rows with the
+    layer's Chinese name and a readable version) when given, else the stamp's, by layer.
 
     Examples
     --------
     >>> data_versions({"stamp": {"data_versions": {"STBHHX": "v1", "GHYD": None}}})
     [('GHYD', '—'), ('STBHHX', 'v1')]
+    >>> data_versions({"data_versions": [{"layer": "GHYD", "name": "规划用地", "version": "v1"}]})
+    [('规划用地 GHYD', 'v1')]
     """
+    rows = doc.get("data_versions")
+    if rows:
+        return [(" ".join(str(r[k]) for k in ("name", "layer") if r.get(k)),
+                 text(r.get("version"))) for r in rows]
     versions = (doc.get("stamp") or {}).get("data_versions") or {}
     return [(str(k), text(v)) for k, v in sorted(versions.items())]
 
 
-# -- maps ----------------------------------------------------------------------------------
-
-#: Drawing order of map layer roles (later ones on top); unknown roles go before conflicts.
-ROLE_ORDER = {"zone": 0, "context": 1, "feature": 2, "conflict": 4, "alternative": 5}
-
-
-@dataclass(frozen=True)
-class MapLayer:
-    """One layer of a finding map: its name, role and shapely geometries (clipped)."""
-
-    name: str
-    role: str
-    geometries: tuple[shapely.Geometry, ...]
-
-    @property
-    def kind(self) -> str:
-        """``"polygon"``, ``"line"`` or ``"point"``: what the legend shows for this layer
-        (polygon when it holds any area, else line when it holds any line)."""
-        kinds = {k for g in self.geometries for k, _ in parts(g)}
-        return next((k for k in ("polygon", "line") if k in kinds), "point")
-
-
-@dataclass(frozen=True)
-class MapFrame:
-    """Fits a bounding box in metres into a ``width`` × ``height`` drawing.
-
-    ``is_y_down`` is true for SVG (y grows downwards) and false for reportlab.
+def footer_lines(doc: Mapping[str, Any]) -> tuple[str, str]:
+    """What every page's footer says the report was made with: the rule pack, its version,
+    the review date and the day the report was made; then the data versions.
 
     Examples
     --------
-    >>> frame = MapFrame((0.0, 0.0, 100.0, 50.0), 220.0, 120.0, 10.0, is_y_down=True)
-    >>> frame.scale, frame.point(0.0, 50.0), frame.point(100.0, 0.0)
-    (2.0, (10.0, 10.0), (210.0, 110.0))
+    >>> footer_lines({"stamp": {"rule_pack": "cn-base", "rule_pack_version": "2026.1",
+    ...               "as_of": "2026-11-22", "data_versions": {"GHYD": "v1"}}})
+    ('规则包 cn-base 2026.1 · 审查基准日 2026-11-22', '数据：GHYD v1')
     """
-
-    bbox: tuple[float, float, float, float]
-    width: float
-    height: float
-    margin: float
-    is_y_down: bool
-
-    @property
-    def scale(self) -> float:
-        """Drawing units per metre."""
-        xmin, ymin, xmax, ymax = self.bbox
-        return min((self.width - 2 * self.margin) / (xmax - xmin),
-                   (self.height - 2 * self.margin) / (ymax - ymin))
-
-    def point(self, x: float, y: float) -> tuple[float, float]:
-        """A point in metres as drawing coordinates (centred in the frame)."""
-        xmin, ymin, xmax, ymax = self.bbox
-        s = self.scale
-        ox = (self.width - (xmax - xmin) * s) / 2
-        oy = (self.height - (ymax - ymin) * s) / 2
-        px = ox + (x - xmin) * s
-        py = oy + ((ymax - y) if self.is_y_down else (y - ymin)) * s
-        return px, py
-
-    def scale_bar(self, share: float = 0.25) -> tuple[float, str]:
-        """A round scale-bar length (1, 2 or 5 × 10ⁿ m) near ``share`` of the map width:
-        its length in drawing units and its label in metres."""
-        target = (self.bbox[2] - self.bbox[0]) * share
-        step = 10 ** math.floor(math.log10(target)) if target > 0 else 1.0
-        metres = max((m * step for m in (1, 2, 5) if m * step <= target), default=step)
-        shown = f"{metres:,.0f}" if metres >= 1 else f"{metres:g}"
-        return metres * self.scale, f"{shown} m"
-
-
-def map_layers(doc: Mapping[str, Any], finding: Mapping[str, Any], min_size_m: float = 20.0
-               ) -> tuple[tuple[float, float, float, float], list[MapLayer]] | None:
-    """The finding's map as a bounding box (metres, square-ish, never empty) and its layers
-    in drawing order, each geometry clipped to the box. ``None`` when there is nothing to
-    draw.
-
-    Without a ``map``, the finding's own geometry is drawn as the conflict. Without a
-    ``bbox``, the bounds of every geometry plus a 10% margin are used.
-
-    Examples
-    --------
-    >>> f = {"geometry": {"type": "Point", "coordinates": [100.0, 100.0]}}
-    >>> bbox, layers = map_layers({"lang": "zh"}, f)
-    >>> bbox, [(layer.name, layer.role) for layer in layers]
-    ((90.0, 90.0, 110.0, 110.0), [('问题', 'conflict')])
-    """
-    spec = finding.get("map") or {}
-    raw_layers = list(spec.get("layers") or ())
-    if not raw_layers and finding.get("geometry"):
-        raw_layers = [{"name": label(doc, "finding"), "role": "conflict",
-                       "geometries": [finding["geometry"]]}]
-    parsed: list[tuple[str, str, list[shapely.Geometry]]] = []
-    for layer in raw_layers:
-        geoms = [g for g in (shape(d) for d in layer.get("geometries") or ()) if g is not None]
-        if geoms:
-            parsed.append((str(layer.get("name") or layer.get("role") or ""),
-                           str(layer.get("role") or ""), geoms))
-    if not parsed:
-        return None
-    bbox = spec.get("bbox")
-    if bbox and len(bbox) == 4 and all(number(v) is not None for v in bbox):
-        xmin, xmax = sorted((float(bbox[0]), float(bbox[2])))
-        ymin, ymax = sorted((float(bbox[1]), float(bbox[3])))
-    else:
-        xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(
-            [g for _, _, gs in parsed for g in gs]))
-        pad = max(xmax - xmin, ymax - ymin) * 0.1
-        xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
-    grow = max(min_size_m - (xmax - xmin), min_size_m - (ymax - ymin), 0.0) / 2
-    xmin, ymin, xmax, ymax = xmin - grow, ymin - grow, xmax + grow, ymax + grow
-    box = (xmin, ymin, xmax, ymax)
-    layers = []
-    for name, role, geoms in sorted(parsed, key=lambda p: ROLE_ORDER.get(p[1], 3)):
-        clipped = tuple(c for c in (shapely.clip_by_rect(g, *box) for g in geoms)
-                        if not c.is_empty)
-        if clipped:
-            layers.append(MapLayer(name, role, clipped))
-    return box, layers
-
-
-def shape(geojson: Any) -> shapely.Geometry | None:
-    """A GeoJSON dict as a shapely geometry; ``None`` when missing, empty or invalid.
-
-    Examples
-    --------
-    >>> shape({"type": "Point", "coordinates": [1.0, 2.0]}).wkt, shape(None)
-    ('POINT (1 2)', None)
-    """
-    if not geojson:
-        return None
-    try:
-        geom = shapely.geometry.shape(geojson)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        logger.warning("Map geometry skipped, not valid GeoJSON: %s", exc)
-        return None
-    return None if geom.is_empty else geom
-
-
-def parts(geom: shapely.Geometry) -> Iterator[tuple[str, list[list[tuple[float, float]]]]]:
-    """The simple parts of a geometry: ``("polygon", rings)``, ``("line", [coords])`` or
-    ``("point", [[xy]])``, in metres.
-
-    Examples
-    --------
-    >>> [kind for kind, _ in parts(shapely.GeometryCollection(
-    ...     [shapely.box(0, 0, 1, 1), shapely.LineString([(0, 0), (1, 1)])]))]
-    ['polygon', 'line']
-    """
-    for part in shapely.get_parts(geom):
-        kind = part.geom_type
-        if kind == "Polygon":
-            rings = [part.exterior, *part.interiors]
-            yield "polygon", [[(float(x), float(y)) for x, y, *_ in r.coords] for r in rings]
-        elif kind in ("LineString", "LinearRing"):
-            yield "line", [[(float(x), float(y)) for x, y, *_ in part.coords]]
-        elif kind == "Point":
-            yield "point", [[(float(part.x), float(part.y))]]
-        elif kind.startswith("Multi") or kind == "GeometryCollection":
-            yield from parts(part)
+    stamp = doc.get("stamp") or {}
+    made = label(doc, "made_with").format(pack=text(stamp.get("rule_pack")),
+                                          version=text(stamp.get("rule_pack_version")))
+    if stamp.get("profile"):
+        made += f" + {stamp['profile']}"
+    made += f" · {label(doc, 'as_of')} {text(stamp.get('as_of'))}"
+    if doc.get("generated_at"):
+        made += f" · {label(doc, 'made_on')} {str(doc['generated_at'])[:10]}"
+    sep = ": " if is_english(doc) else "："
+    rows = doc.get("data_versions")
+    pairs = [(str(r.get("name") or r.get("layer")), text(r.get("version"))) for r in rows] \
+        if rows else data_versions(doc)
+    data = ("; " if is_english(doc) else "；").join(f"{a} {b}" for a, b in pairs)
+    return made, f"{label(doc, 'data')}{sep}{data or MISSING}"

@@ -5,6 +5,11 @@ finding's map as an SVG (zone hatched green, feature outlined, conflict filled r
 alternative route dashed blue, a scale bar in metres and a north arrow). The page
 references no external file, font or script, so it opens on an offline intranet and can be
 mailed as it is. Every text from the document is escaped.
+
+The order is the PDF's: 审查意见 (conclusion, counts, the largest conflicts in 公顷 and 亩 and
+what must be changed), overview, summary, rules and legal basis (rule ids only there), the
+findings table (it fits an A4 page: ids and codes never break, long texts wrap) and the
+details of each finding.
 """
 
 from __future__ import annotations
@@ -16,35 +21,38 @@ from typing import Any
 from guotu.io.review_document import (
     MISSING,
     SEVERITIES,
-    MapFrame,
-    MapLayer,
     area_ha,
+    area_mu,
+    conclusion,
     data_versions,
-    features_label,
+    feature_lines,
     findings,
     format_area_ha,
     format_area_m2,
-    format_measure,
+    format_area_mu,
     format_share,
     is_english,
+    kind_text,
     label,
-    map_layers,
+    limit_cell,
+    main_findings,
+    measure_text,
     number,
-    parts,
     relation_text,
     rule_rows,
     severity_counts,
     severity_text,
     stamp_rows,
     text,
-    unit_text,
-    zone_label,
+    zone_lines,
 )
+from guotu.io.review_map import MapFrame, MapLayer, map_layers, parts
 
 __all__ = ["render_review_html", "render_svg_map"]
 
 _CSS = """
-:root { --error: #c0392b; --warning: #d68910; --info: #2e86c1; --line: #c8ccd2; }
+:root { --error: #c0392b; --warning: #d68910; --info: #2e86c1; --pass: #2e7d32;
+  --line: #c8ccd2; }
 * { box-sizing: border-box; }
 body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC",
   "WenQuanYi Micro Hei", SimSun, sans-serif; color: #1d2329; margin: 0 auto; max-width: 1100px;
@@ -54,14 +62,21 @@ h2 { font-size: 19px; color: #1d4e89; margin-top: 28px; border-left: 5px solid #
   padding-left: 8px; }
 h3 { font-size: 16px; margin: 18px 0 8px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; }
-th, td { border: 1px solid var(--line); padding: 4px 6px; vertical-align: top; text-align: left; }
-th { background: #eef2f7; white-space: nowrap; }
-td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid var(--line); padding: 4px 6px; vertical-align: top; text-align: left;
+  overflow-wrap: anywhere; }
+th { background: #eef2f7; }
+td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 table.kv th { width: 11em; }
+table.list { font-size: 12.5px; }
+table.list td, table.list th { padding: 3px 4px; }
+.nb { white-space: nowrap; overflow-wrap: normal; }
 .sev { display: inline-block; padding: 0 6px; border-radius: 3px; color: #fff;
   font-size: 12px; white-space: nowrap; }
 .sev-error { background: var(--error); } .sev-warning { background: var(--warning); }
 .sev-info { background: var(--info); } .sev-other { background: #7f8c8d; }
+.verdict { display: flex; gap: 18px; align-items: center; padding: 10px 14px;
+  border-left: 6px solid var(--c); background: #f7f8fa; }
+.verdict .word { font-size: 28px; font-weight: bold; color: var(--c); white-space: nowrap; }
 .finding { border-top: 1px solid var(--line); padding-top: 6px; }
 .finding .body { display: flex; gap: 18px; flex-wrap: wrap; }
 .finding .facts { flex: 1 1 460px; }
@@ -70,13 +85,15 @@ table.kv th { width: 11em; }
 .message { background: #fdf2f0; border-left: 4px solid var(--error); padding: 6px 10px; }
 .suggestion { background: #eef7ee; border-left: 4px solid #2e7d32; padding: 6px 10px; }
 .muted { color: #666; }
-code { font-family: Consolas, "DejaVu Sans Mono", monospace; font-size: 12px; }
+code { font-family: Consolas, "DejaVu Sans Mono", monospace; font-size: 11px; }
 @page { size: A4; margin: 14mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; }
+  table.list { font-size: 8pt; }
   a { color: inherit; text-decoration: none; }
   .finding { break-before: page; page-break-before: always; border-top: none; }
   table, figure, .message, .suggestion { break-inside: avoid; page-break-inside: avoid; }
+  table.list { break-inside: auto; page-break-inside: auto; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
 }
 """
@@ -102,12 +119,24 @@ def _sev(doc: Mapping[str, Any], severity: Any) -> str:
     return f'<span class="sev {cls}">{_e(severity_text(doc, severity))}</span>'
 
 
+def _lines(lines: Sequence[str]) -> str:
+    """Short lines for one cell; each stays whole (an id never breaks mid-code)."""
+    return "<br>".join(f'<span class="nb">{_e(line)}</span>' if " " not in line or
+                       line.isascii() else _e(line) for line in lines)
+
+
+def _rule_id(rule: Any) -> str:
+    """A rule id, kept on one line."""
+    return f'<code class="nb">{_e(rule)}</code>' if rule else _e(MISSING)
+
+
 def _table(head: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Iterable[int] = (),
            css: str = "") -> str:
     """A table; cells are already-escaped HTML; columns in ``numeric`` are right-aligned."""
     nums = set(numeric)
     out = [f'<table class="{css}">' if css else "<table>", "<thead><tr>",
-           *(f"<th>{h}</th>" for h in head), "</tr></thead><tbody>"]
+           *(f'<th class="num">{h}</th>' if i in nums else f"<th>{h}</th>"
+             for i, h in enumerate(head)), "</tr></thead><tbody>"]
     for row in rows:
         out.append("<tr>" + "".join(
             f'<td class="num">{c}</td>' if i in nums else f"<td>{c}</td>"
@@ -121,6 +150,35 @@ def _ha_of_m2(area_m2: Any) -> str:
     return format_area_ha(None if m2 is None else m2 / 1e4)
 
 
+def _opinion(doc: Mapping[str, Any]) -> str:
+    verdict, sentence = conclusion(doc)
+    colour = {"fail": "var(--error)", "revise": "var(--warning)", "pass": "var(--pass)"}[verdict]
+    counts = severity_counts(doc)
+    sevs = [*SEVERITIES, *sorted(set(counts) - set(SEVERITIES))]
+    total = (doc.get("summary") or {}).get("total", len(findings(doc)))
+    out = [f'<h2 id="opinion">{_e(label(doc, "opinion"))}</h2>',
+           f'<div class="verdict" style="--c: {colour}"><div class="word">'
+           f'{_e(label(doc, "verdict_" + verdict))}</div><div><strong>'
+           f'{_e(label(doc, "conclusion"))}</strong><br>{_e(sentence)}</div></div>',
+           _table([*(_sev(doc, s) for s in sevs), _e(label(doc, "total"))],
+                  [[*(_e(counts.get(s, 0)) for s in sevs), _e(total)]],
+                  numeric=range(len(sevs) + 1))]
+    chosen, more = main_findings(doc)
+    if chosen:
+        out += [f"<h3>{_e(label(doc, 'main_findings'))}</h3>",
+                _table([_e(label(doc, k)) for k in ("finding_no", "issue", "feature_col",
+                                                    "area_ha", "area_mu", "changes")],
+                       ([f'<a href="#finding-{no}">{no}</a>',
+                         f"{_sev(doc, f.get('severity'))} {_e(text(f.get('title')))}",
+                         _lines(feature_lines(f)), _e(format_area_ha(area_ha(f))),
+                         _e(format_area_mu(area_mu(f.get("area_m2")))),
+                         _e(text(f.get("suggestion")))] for no, f in chosen),
+                       numeric=[0, 3, 4])]
+        if more:
+            out.append(f'<p class="muted">{_e(label(doc, "more_findings").format(n=more))}</p>')
+    return "".join(out)
+
+
 def _overview(doc: Mapping[str, Any]) -> str:
     rows = [[_e(k), f"<code>{_e(v)}</code>" if k == label(doc, "rule_pack_hash") else _e(v)]
             for k, v in stamp_rows(doc)]
@@ -131,37 +189,44 @@ def _overview(doc: Mapping[str, Any]) -> str:
         out += [f"<h3>{_e(label(doc, 'data_versions'))}</h3>",
                 _table([_e(label(doc, "data_layer")), _e(label(doc, "data_version"))],
                        ([_e(a), _e(b)] for a, b in versions))]
+    return "".join(out)
+
+
+def _summary(doc: Mapping[str, Any]) -> str:
     counts = severity_counts(doc)
     total = (doc.get("summary") or {}).get("total", len(findings(doc)))
     sev_rows = [[_sev(doc, s), _e(counts.get(s, 0))]
                 for s in [*SEVERITIES, *sorted(set(counts) - set(SEVERITIES))]]
     sev_rows.append([f"<strong>{_e(label(doc, 'total'))}</strong>", _e(total)])
-    out += [f'<h2 id="summary">{_e(label(doc, "summary"))}</h2>',
-            f"<h3>{_e(label(doc, 'by_severity'))}</h3>",
-            _table([_e(label(doc, "severity")), _e(label(doc, "count"))], sev_rows, numeric=[1]),
-            f"<h3>{_e(label(doc, 'by_rule'))}</h3>",
-            _table([_e(label(doc, k)) for k in ("rule", "rule_title", "severity", "count",
-                                                "area_m2", "area_ha")],
-                   ([f"<code>{_e(r['id'])}</code>", _e(text(r["title"])),
-                     _sev(doc, r["severity"]), _e(r["count"]), _e(format_area_m2(r["area_m2"])),
-                     _e(_ha_of_m2(r["area_m2"]))]
-                    for r in rule_rows(doc)), numeric=[3, 4, 5])]
-    return "".join(out)
+    return "".join([
+        f'<h2 id="summary">{_e(label(doc, "summary"))}</h2>',
+        f"<h3>{_e(label(doc, 'by_severity'))}</h3>",
+        _table([_e(label(doc, "severity")), _e(label(doc, "count"))], sev_rows, numeric=[1]),
+        f"<h3>{_e(label(doc, 'by_rule'))}</h3>",
+        _table([_e(label(doc, k)) for k in ("rule_title", "severity", "count", "area_m2",
+                                            "area_ha", "area_mu")],
+               ([_e(text(r["title"])), _sev(doc, r["severity"]), _e(r["count"]),
+                 _e(format_area_m2(r["area_m2"])), _e(_ha_of_m2(r["area_m2"])),
+                 _e(format_area_mu(area_mu(r["area_m2"])))]
+                for r in rule_rows(doc)), numeric=[2, 3, 4, 5])])
 
 
 def _basis(doc: Mapping[str, Any]) -> str:
+    rules = rule_rows(doc)
     out = [f'<h2 id="basis">{_e(label(doc, "basis"))}</h2>',
-           _table([_e(label(doc, k)) for k in ("rule", "rule_title", "severity", "legal_basis",
-                                               "count")],
-                  ([f"<code>{_e(r['id'])}</code>", _e(text(r["title"])), _sev(doc, r["severity"]),
-                    _e(text(r["basis"])), _e(r["count"])] for r in rule_rows(doc)),
-                  numeric=[4])]
+           _table([_e(label(doc, k)) for k in ("rule_title", "severity", "legal_basis", "count",
+                                               "rule_id")],
+                  ([_e(text(r["title"])), _sev(doc, r["severity"]), _e(text(r["basis"])),
+                    _e(r["count"]), _rule_id(r["id"])] for r in rules),
+                  numeric=[3])]
     skipped = list(doc.get("skipped") or ())
     if skipped:
+        titles = {str(r["id"]): text(r["title"]) for r in rules}
         out += [f"<h3>{_e(label(doc, 'skipped'))}</h3>",
-                _table([_e(label(doc, "rule")), _e(label(doc, "reason"))],
-                       ([f"<code>{_e(text(s.get('rule')))}</code>", _e(text(s.get("reason")))]
-                        for s in skipped))]
+                _table([_e(label(doc, "rule_title")), _e(label(doc, "reason")),
+                        _e(label(doc, "rule_id"))],
+                       ([_e(titles.get(str(s.get("rule")), MISSING)), _e(text(s.get("reason"))),
+                         _rule_id(s.get("rule"))] for s in skipped))]
     repairs = list(doc.get("repairs") or ())
     if repairs:
         out += [f"<h3>{_e(label(doc, 'repairs'))}</h3>",
@@ -174,41 +239,40 @@ def _basis(doc: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def _measure(doc: Mapping[str, Any], f: Mapping[str, Any], key: str) -> str:
-    shown = format_measure(f.get(key), f.get("unit"))
-    unit = unit_text(doc, f.get("unit"))
-    return f"{shown} {unit}" if unit and shown != MISSING else shown
-
-
 def _list(doc: Mapping[str, Any]) -> str:
     items = findings(doc)
     out = [f'<h2 id="findings">{_e(label(doc, "list"))}</h2>']
     if not items:
         return "".join([*out, f"<p>{_e(label(doc, 'no_findings'))}</p>"])
-    head = [_e(label(doc, k)) for k in ("no", "severity", "rule", "features", "zone", "relation",
-                                        "area_m2", "area_ha", "share_of_feature",
-                                        "share_of_zone", "measured", "limit")]
+    head = [_e(label(doc, k)) for k in ("no", "severity", "issue", "feature_col", "zone",
+                                        "area_m2_short", "area_ha_short", "area_mu_short",
+                                        "share_short", "zone_share_short", "measure_limit")]
     rows = ([f'<a href="#finding-{i}">{i}</a>', _sev(doc, f.get("severity")),
-             f"<code>{_e(text(f.get('rule')))}</code>", _e(features_label(f)), _e(zone_label(f)),
-             _e(relation_text(doc, f.get("relation"))), _e(format_area_m2(f.get("area_m2"))),
-             _e(format_area_ha(area_ha(f))), _e(format_share(f.get("share_of_feature"))),
-             _e(format_share(f.get("share_of_zone"))), _e(_measure(doc, f, "measured")),
-             _e(_measure(doc, f, "limit"))] for i, f in enumerate(items, start=1))
-    return "".join([*out, _table(head, rows, numeric=[6, 7, 8, 9, 10, 11])])
+             _e(text(f.get("title"))), _lines(feature_lines(f)), _lines(zone_lines(f)),
+             _e(format_area_m2(f.get("area_m2"))), _e(format_area_ha(area_ha(f))),
+             _e(format_area_mu(area_mu(f.get("area_m2")))),
+             _e(format_share(f.get("share_of_feature"))),
+             _e(format_share(f.get("share_of_zone"))), _e(limit_cell(doc, f))]
+            for i, f in enumerate(items, start=1))
+    return "".join([*out, _table(head, rows, numeric=[0, 5, 6, 7, 8, 9], css="list")])
 
 
 def _finding(doc: Mapping[str, Any], no: int, f: Mapping[str, Any]) -> str:
-    facts = [(label(doc, "rule"), f"<code>{_e(text(f.get('rule')))}</code>"),
+    areas = MISSING if number(f.get("area_m2")) is None else (
+        f"{format_area_m2(f.get('area_m2'))} m² = {format_area_ha(area_ha(f))} "
+        f"{label(doc, 'area_ha_short')} = {format_area_mu(area_mu(f.get('area_m2')))} "
+        f"{label(doc, 'area_mu_short')}")
+    facts = [(label(doc, "rule"), f"{_e(text(f.get('title')))}（<code>"
+                                  f"{_e(text(f.get('rule')))}</code>）"),
              (label(doc, "severity"), _sev(doc, f.get("severity"))),
-             (label(doc, "features"), _e(features_label(f))),
-             (label(doc, "zone"), _e(zone_label(f))),
+             (label(doc, "features"), _lines(feature_lines(f))),
+             (label(doc, "zone"), _lines(zone_lines(f))),
              (label(doc, "relation"), _e(relation_text(doc, f.get("relation")))),
-             (label(doc, "area_m2"), _e(format_area_m2(f.get("area_m2")))),
-             (label(doc, "area_ha"), _e(format_area_ha(area_ha(f)))),
+             (label(doc, "area_m2").split("（")[0].split(" (")[0], _e(areas)),
              (label(doc, "share_of_feature"), _e(format_share(f.get("share_of_feature")))),
              (label(doc, "share_of_zone"), _e(format_share(f.get("share_of_zone")))),
-             (label(doc, "measured"), _e(_measure(doc, f, "measured"))),
-             (label(doc, "limit"), _e(_measure(doc, f, "limit"))),
+             (label(doc, "measured"), _e(measure_text(doc, f, "measured"))),
+             (label(doc, "limit"), _e(measure_text(doc, f, "limit"))),
              (label(doc, "legal_basis"), _e(text(f.get("basis"))))]
     if f.get("repaired"):
         facts.append((label(doc, "repaired"), _e(label(doc, "yes"))))
@@ -336,20 +400,26 @@ def render_review_html(doc: Mapping[str, Any]) -> str:
     Examples
     --------
     >>> page = render_review_html({"lang": "zh", "title": "审查报告", "findings": []})
-    >>> "<h1>审查报告</h1>" in page and "未发现问题" in page
+    >>> "<h1>审查报告</h1>" in page and "未发现问题" in page and ">通过</div>" in page
     True
     """
     lang = "en" if is_english(doc) else "zh-CN"
     title = text(doc.get("title"))
+    stamp = doc.get("stamp") or {}
+    sep = ", " if is_english(doc) else "，"
+    meta = sep.join(f"{k} {v}" for k, v in (
+        (label(doc, "kind"), kind_text(doc, doc.get("kind"))),
+        (label(doc, "source"), text(doc.get("source_label") or doc.get("source"))),
+        (label(doc, "as_of"), text(stamp.get("as_of")))))
     details = "".join(_finding(doc, i, f) for i, f in enumerate(findings(doc), start=1))
     nav = " · ".join(f'<a href="#{anchor}">{_e(label(doc, key))}</a>' for anchor, key in (
-        ("overview", "overview"), ("summary", "summary"), ("basis", "basis"),
-        ("findings", "list"), ("details", "details")))
+        ("opinion", "opinion"), ("overview", "overview"), ("summary", "summary"),
+        ("basis", "basis"), ("findings", "list"), ("details", "details")))
     return "".join([
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{_e(title)}</h1><nav>{nav}</nav>",
-        _overview(doc), _basis(doc), _list(doc),
+        f'<h1>{_e(title)}</h1><p class="muted">{_e(meta)}</p><nav>{nav}</nav>',
+        _opinion(doc), _overview(doc), _summary(doc), _basis(doc), _list(doc),
         f'<h2 id="details">{_e(label(doc, "details"))}</h2>' if findings(doc) else "",
         details, "</body></html>\n"])

@@ -11,8 +11,8 @@ geometry and an optional ``map``). Missing keys are shown as "—", never an err
 
 * :func:`write_review_html`: one self-contained page (inline CSS and SVG maps, no external
   resource) that opens on an offline intranet and prints with one finding per page;
-* :func:`write_review_pdf`: the same content with reportlab, the CJK font embedded when one
-  is found (see :mod:`guotu.io.review_pdf`);
+* :func:`write_review_pdf`: the same content with reportlab, a CJK font embedded (see
+  :mod:`guotu.io.review_pdf` and :mod:`guotu.io.fonts`);
 * :func:`write_review_xlsx`: sheets 概况, 问题清单 and 规则 (and 几何修复 when repairs exist);
 * :func:`write_review_gpkg`: the finding geometries for QGIS.
 
@@ -61,12 +61,12 @@ from guotu.io.review_document import (
     rule_rows,
     severity_counts,
     severity_text,
-    shape,
     stamp_rows,
     text,
     unit_text,
     zone_label,
 )
+from guotu.io.review_map import shape
 
 __all__ = [
     "LINES_LAYER",
@@ -165,12 +165,11 @@ def write_review_html(doc: Mapping[str, Any], path: Path) -> Path:
 
 
 def write_review_pdf(doc: Mapping[str, Any], path: Path) -> Path:
-    """Write the report as a PDF (A4), with the CJK font embedded when one is installed.
+    """Write the report as a PDF (A4) with a Chinese TrueType font embedded.
 
-    The font is ``GUOTU_PDF_FONT`` when set, else the first usable TrueType CJK font found
-    by ``fc-list :lang=zh`` or at the usual paths; without one, reportlab's built-in
-    ``STSong-Light`` CID font is referenced (not embedded: readers substitute a system font).
-    See :mod:`guotu.io.review_pdf`.
+    The font is ``GUOTU_PDF_FONT`` when set, else Debian's ``fonts-wqy-microhei`` or another
+    usable TrueType CJK font at the usual paths or listed by ``fc-list :lang=zh`` (see
+    :mod:`guotu.io.fonts`). Without one nothing is written.
 
     Parameters
     ----------
@@ -188,6 +187,8 @@ def write_review_pdf(doc: Mapping[str, Any], path: Path) -> Path:
     ------
     ConfigError
         The folder of ``path`` does not exist, or ``GUOTU_PDF_FONT`` names an unusable font.
+    EnvironmentSetupError
+        No font with Chinese glyphs is installed (``apt-get install fonts-wqy-microhei``).
 
     Examples
     --------

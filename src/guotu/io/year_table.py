@@ -48,7 +48,10 @@ def _year(label: Any) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _number(raw: Any, path: Path, where: str, column: str) -> float | None:
+def _number(raw: Any, path: Path, row: int, column: str, item: str | None = None
+            ) -> float | None:
+    """The number in a cell; ``row`` is the spreadsheet's row number, ``item`` the row's
+    name (for the error)."""
     if raw is None or (isinstance(raw, float) and math.isnan(raw)):
         return None
     text = str(raw).strip().replace(",", "").replace("，", "")
@@ -57,11 +60,13 @@ def _number(raw: Any, path: Path, where: str, column: str) -> float | None:
     try:
         return float(text)
     except ValueError:
+        where = f"row {row}" + (f" ({item})" if item else "")
+        where_zh = f"第 {row} 行" + (f"（{item}）" if item else "")
         raise LayerError(
             f"Table {path}, {where}, column {column}: {raw!r} is not a number.", file=str(path),
             feature=where, field=column,
             fix="Write plain numbers; the unit goes in 单位 or in brackets after the name.",
-            message_zh=f"表 {path} {where}“{column}”列的值 {raw!r} 不是数字。",
+            message_zh=f"表 {path} {where_zh}“{column}”列的值 {raw!r} 不是数字。",
             fix_zh="请填写纯数字，单位写在“单位”列或名称后的括号中。") from None
 
 
@@ -105,7 +110,7 @@ def read_year_table(path: str | Path) -> list[YearSeries]:
                 y = _year(rec.get(year_col))
                 if y is None:
                     continue
-                v = _number(rec.get(c), p, f"row {i + 2}", c)
+                v = _number(rec.get(c), p, i + 2, c)
                 if v is not None:
                     values[y] = v
             out.append(YearSeries(name, unit, values))
@@ -128,7 +133,7 @@ def read_year_table(path: str | Path) -> list[YearSeries]:
             unit = str(rec.get(unit_col)).strip()
         values = {}
         for c, y in years.items():
-            v = _number(rec.get(c), p, f"row {i + 2} ({raw_name})", c)
+            v = _number(rec.get(c), p, i + 2, c, raw_name)
             if v is not None:
                 values[y] = v
         out.append(YearSeries(name, unit, values, row=i + 2))

@@ -166,7 +166,9 @@ def load_check_list(path: str | Path | None = None) -> tuple[CheckSpec, ...]:
     if problems:
         lines = "; ".join(f"{e.json_path}: {e.message}" for e in problems)
         raise ConfigError(f"Check list {source} does not follow checks-v1: {lines}.",
-                          file=source, fix="See docs/quality_checks.md for the format.")
+                          file=source, fix="See docs/quality_checks.md for the format.",
+                          message_zh=f"质检清单 {source} 不符合模式 checks-v1：{lines}。",
+                          fix_zh="格式见 docs/quality_checks.md。")
     return parse_check_list(data, source=source)
 
 
@@ -190,7 +192,9 @@ def read_layer_data(store: GeoPackageStore, info: LayerInfo, *, as_of: date | No
     crs = frame.crs if frame.crs is not None else store.crs
     if crs is None:
         raise CRSError(f"Layer {info.name} has no CRS in workspace {store.path}.",
-                       layer=info.name, fix="Import the layer again with --crs.")
+                       layer=info.name, fix="Import the layer again with --crs.",
+                       message_zh=f"工作空间 {store.path} 中的图层 {info.name} 没有坐标参考系。",
+                       fix_zh="请用 --crs 重新导入该图层。")
     return LayerData(name=info.name, role=info.role, crs=crs,
                      fids=np.asarray(frame.index.to_numpy(), dtype=np.int64),
                      geometries=np.asarray(frame.geometry.values, dtype=object),
@@ -205,7 +209,9 @@ def _select(infos: Sequence[LayerInfo], names: Iterable[str] | None, path: Path)
     for name in names:
         if name not in known:
             raise NotFoundError(f"Workspace {path} has no layer {name!r}.", layer=name,
-                                fix=f"Layers in it: {', '.join(known) or 'none yet'}.")
+                                fix=f"Layers in it: {', '.join(known) or 'none yet'}.",
+                                message_zh=f"工作空间 {path} 中没有图层 {name!r}。",
+                                fix_zh=f"其中的图层有：{'、'.join(known) or '暂无'}。")
         chosen.append(name)
     return sorted(set(chosen))
 

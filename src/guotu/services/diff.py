@@ -1,6 +1,11 @@
 """Differences between two versions of a plan: features added, removed and changed, with
 ellipsoidal areas, and the 用地变化 matrix (from code → to code, area).
 
+Codes are named by the classification of their own layer (the ``code_scheme`` of the role's
+code field, :func:`guotu.domain.crosswalks.name_code`): a 现状地类图斑 layer (DLBM) by the 三调
+working classification, a planned land-use layer (YDYHFLDM) by 用地用海 2023, so ``05H1`` is
+商业服务业设施用地 under 05 商业服务业用地 there, never 05 湿地 of the other table.
+
 Only the revisions the two versions do not share are read: the versions on each side of the
 fork in the lineage say what they added and retired, and everything else is shared. The cost
 of a diff therefore grows with the change, not with the plan.
@@ -19,8 +24,9 @@ import shapely
 from pyproj import CRS
 
 from guotu.domain.area import ellipsoidal_area_m2
+from guotu.domain.crosswalks import CodeName, name_code
 from guotu.domain.model import Version
-from guotu.domain.roles import get_role
+from guotu.domain.roles import FIELDS, get_role
 from guotu.ports import FeatureStore
 
 __all__ = ["FeatureChange", "LayerDiff", "PlanDiff", "diff_versions"]
@@ -62,14 +68,27 @@ class LayerDiff:
     matrix: dict[tuple[str, str], float]  # (from code, to code) → ellipsoidal m²
     old: gpd.GeoDataFrame
     new: gpd.GeoDataFrame
+    code_scheme: str | None = None  # "ydyh2023" or "sandiao": how the codes are named
 
     def count(self, kind: str) -> int:
         """Number of changes of a kind."""
         return sum(1 for c in self.changes if c.kind == kind)
 
+    def code_names(self) -> dict[str, CodeName]:
+        """Every code of the changed features and of the matrix, named by this layer's
+        classification."""
+        codes: set[str] = {c for pair in self.matrix for c in pair if c != NONE_CODE}
+        if self.code_field is not None:
+            for frame in (self.old, self.new):
+                codes.update(v for v in frame[self.code_field].tolist()
+                             if isinstance(v, str) and v.strip())
+        return {c: name_code(c, self.code_scheme) for c in sorted(codes)}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {"layer": self.layer, "key_field": self.key_field, "code_field": self.code_field,
+                "code_scheme": self.code_scheme,
+                "code_names": {c: n.to_dict() for c, n in self.code_names().items()},
                 "added": self.count("added"), "removed": self.count("removed"),
                 "changed": self.count("changed"),
                 "changes": [c.to_dict() for c in self.changes],
@@ -209,7 +228,8 @@ def _layer_diff(store: FeatureStore, name: str, revisions: gpd.GeoDataFrame,
     old = old.drop(index=[f for f in old.index if f in same])
     new = new.drop(index=[f for f in new.index if f in same])
     matrix = _code_matrix(old, new, code_field, crs) if code_field else {}
-    return LayerDiff(name, key_field, code_field, tuple(changes), matrix, old, new)
+    scheme = FIELDS[code_field].code_scheme if code_field is not None else None
+    return LayerDiff(name, key_field, code_field, tuple(changes), matrix, old, new, scheme)
 
 
 def _areas(frame: gpd.GeoDataFrame, crs: CRS | None) -> dict[int, float]:

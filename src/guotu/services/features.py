@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Transformer
 
 from guotu.errors import CRSError, InputError, NotFoundError
 from guotu.store.revisions import LayerInfo
@@ -40,7 +39,6 @@ __all__ = [
     "CRS84_URI",
     "ItemsPage",
     "ItemsQuery",
-    "bbox_area_km2",
     "bbox_to_workspace",
     "crs_uri",
     "fids_in_force",
@@ -217,21 +215,6 @@ def bbox_to_workspace(bbox: Sequence[float], bbox_crs: CRS, workspace_crs: CRS
                          field="bbox", message_zh=f"bbox {list(bbox)} 超出工作空间坐标系的适用范围。")
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     return minx, miny, maxx, maxy
-
-
-def bbox_area_km2(bbox: Sequence[float], crs: CRS) -> float:
-    """The ellipsoidal area of a (minx, miny, maxx, maxy) box of ``crs`` (easting/northing).
-
-    Examples
-    --------
-    >>> round(bbox_area_km2([0, 0, 1, 1], CRS84))
-    12308
-    """
-    lonlat = _box_in(bbox, crs, CRS84)
-    if not np.isfinite(shapely.bounds(lonlat)).all():
-        return math.inf
-    area_m2, _ = Geod(ellps="GRS80").geometry_area_perimeter(shapely.segmentize(lonlat, 0.5))
-    return abs(float(area_m2)) / 1e6
 
 
 def parse_datetime(text: str | None) -> date | None:

@@ -73,6 +73,7 @@ class ImportResult:
     table_rows_joined: int | None = None
     warnings: tuple[str, ...] = field(default=())
     empty_geometries: int = 0
+    warnings_zh: tuple[str, ...] = field(default=())  # the same warnings in Chinese
 
     def to_dict(self) -> dict[str, Any]:
         """Machine-readable form for ``--json``."""
@@ -81,6 +82,7 @@ class ImportResult:
                 "workspace_crs": self.workspace_crs,
                 "workspace_crs_chosen": self.workspace_crs_chosen,
                 "table_rows_joined": self.table_rows_joined, "warnings": list(self.warnings),
+                "warnings_zh": list(self.warnings_zh),
                 "empty_geometries": self.empty_geometries}
 
 
@@ -186,7 +188,7 @@ def import_file(
         raise
     frame = frame.rename(columns=mapping)
     _check_column_names(frame, where)
-    warnings_: list[str] = []
+    warnings_: list[tuple[str, str]] = []  # (zh, en)
     joined: int | None = None
     if table is not None:
         frame, joined, more = _join_table(frame, table, table_key, the_role, where, settings)
@@ -194,7 +196,8 @@ def import_file(
     _check_required_columns(frame, the_role, where, mapping)
     geometry_type, empty = _check_geometry(frame, the_role, where, allow_empty_geometry)
     if empty:
-        warnings_.append(f"{empty} features have no geometry (kept: --allow-empty-geometry).")
+        warnings_.append((f"{empty} 个要素没有几何（因 --allow-empty-geometry 而保留）。",
+                          f"{empty} features have no geometry (kept: --allow-empty-geometry)."))
     frame = _coerce_fields(frame, where)
     source_crs = _source_crs(frame, crs, where)
     frame = frame.set_crs(source_crs, allow_override=True)
@@ -227,7 +230,8 @@ def import_file(
         source=str(path), source_layer=source.layer, field_map=mapping, replace=replace,
         crs=target if chosen else None, version=version, actor=actor, reason=reason)
     return ImportResult(info, source, mapping, _crs_text(source_crs), _crs_text(target), chosen,
-                        joined, tuple(warnings_), empty)
+                        joined, tuple(en for _, en in warnings_), empty,
+                        tuple(zh for zh, _ in warnings_))
 
 
 #: Column names the workspace uses itself (compared case-insensitively).
@@ -268,7 +272,7 @@ def _check_layer_name(name: str, path: str | Path) -> None:
 
 def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, role: Role,
                 where: dict[str, str], settings: Settings | None
-                ) -> tuple[gpd.GeoDataFrame, int, list[str]]:
+                ) -> tuple[gpd.GeoDataFrame, int, list[tuple[str, str]]]:
     if not key:
         raise LayerError("--table needs --key FIELD: the column both files share.",
                          file=str(table), fix="Add e.g. --key DKBH.",
@@ -299,7 +303,8 @@ def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, rol
             fix_zh="请保证属性表中关联字段的值唯一（每个要素一行）。")
     tab = tab.assign(**{key: right}).set_index(key)
     overlap = [c for c in tab.columns if c in frame.columns]
-    warnings_ = [f"Table column {c} replaces the layer's column of the same name."
+    warnings_ = [(f"属性表的字段 {c} 替换了图层中的同名字段。",
+                  f"Table column {c} replaces the layer's column of the same name.")
                  for c in overlap]
     base = frame.drop(columns=overlap)
     extra = tab.reindex(left.to_numpy())
@@ -308,8 +313,10 @@ def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, rol
                            crs=frame.crs)
     matched = int((left.notna() & left.isin(tab.index)).sum())
     if matched < len(frame):
-        warnings_.append(f"{len(frame) - matched} of {len(frame)} features have no row in "
-                         f"{Path(table).name} (key {key}).")
+        warnings_.append((f"{len(frame)} 个要素中有 {len(frame) - matched} 个在 "
+                          f"{Path(table).name} 中没有对应行（关联字段 {key}）。",
+                          f"{len(frame) - matched} of {len(frame)} features have no row in "
+                          f"{Path(table).name} (key {key})."))
     return out, matched, warnings_
 
 

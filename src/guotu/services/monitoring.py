@@ -68,10 +68,12 @@ class TermLineage:
     zone_layer: str | None = None
     zone_version: str | None = None
     note: str | None = None
+    note_zh: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"term": self.term, "note": self.note, "layer": self.layer, "plan": self.plan,
+        return {"term": self.term, "note": self.note, "note_zh": self.note_zh,
+                "layer": self.layer, "plan": self.plan,
                 "version": self.version, "version_id": self.version_id,
                 "features": self.features, "features_in_version": self.features_in_version,
                 "value": self.value, "zone_layer": self.zone_layer,
@@ -92,6 +94,7 @@ class IndicatorValue:
     lineage: tuple[TermLineage, ...] = ()
     tables: dict[str, tuple[int, float]] = field(default_factory=dict)
     forecast: Forecast | None = None
+    reason_zh: str | None = None
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         """JSON-ready dict (``guotu monitor indicators --json``)."""
@@ -102,7 +105,9 @@ class IndicatorValue:
             "name_zh": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit,
             "type": ind.type, "direction": ind.direction, "as_of": self.as_of.isoformat(),
             "value": None if self.value is None else round(self.value, 6),
-            "reason": self.reason, "target_year": self.target_year, "target": self.target,
+            "reason": self.reason_zh if lang == "zh" else self.reason,
+            "reason_en": self.reason, "reason_zh": self.reason_zh,
+            "target_year": self.target_year, "target": self.target,
             "status": self.status,
             "convention": ind.convention_zh if lang == "zh" else ind.convention_en,
             "basis": ind.basis_zh if lang == "zh" else ind.basis_en,
@@ -193,7 +198,10 @@ class IndicatorEngine:
     catalogue
         The indicator definitions (:func:`load_catalogue`).
     statistics, targets
-        External statistics and plan targets (optional).
+        External statistics and plan targets (optional; :func:`~guotu.services.monitoring_inputs.load_inputs`
+        gives a run's,
+        from the workspace or a file). Setting either later (the dashboard does, when the
+        workspace records a new version of a table) forgets the values computed so far.
     known_at
         Record time of the data (default: now).
     use_layers
@@ -206,8 +214,8 @@ class IndicatorEngine:
                  known_at: datetime | None = None, use_layers: Sequence[str] = ()) -> None:
         self.store = store
         self.catalogue = catalogue
-        self.statistics = statistics or Statistics({})
-        self.targets = targets or Targets({})
+        self._statistics = statistics or Statistics({})
+        self._targets = targets or Targets({})
         self.known_at = known_at
         self.use_layers = tuple(use_layers)
         check_chosen_layers(store, self.use_layers)
@@ -219,6 +227,29 @@ class IndicatorEngine:
         # compute() results by (date, the versions in force then): a date whose data did not
         # change is answered from here (the dashboard asks for the same year ends each time).
         self._memo: OrderedDict[tuple[Any, ...], list[IndicatorValue]] = OrderedDict()
+
+    # -- targets and statistics ------------------------------------------------------------
+    @property
+    def targets(self) -> Targets:
+        """The plan targets values are compared with."""
+        return self._targets
+
+    @targets.setter
+    def targets(self, value: Targets) -> None:
+        if value is not self._targets:
+            self._targets = value
+            self._memo.clear()  # statuses were of the other targets
+
+    @property
+    def statistics(self) -> Statistics:
+        """The statistics ``table`` terms read."""
+        return self._statistics
+
+    @statistics.setter
+    def statistics(self, value: Statistics) -> None:
+        if value is not self._statistics:
+            self._statistics = value
+            self._memo.clear()  # values were of the other statistics
 
     # -- layers ------------------------------------------------------------------------------
     def _columns(self, name: str, role_id: str) -> list[str]:
@@ -248,16 +279,19 @@ class IndicatorEngine:
         return attrs, dict(zip(fids, areas.tolist(), strict=True)), dict(zip(fids, geoms,
                                                                                 strict=True))
 
-    def _layer(self, role_id: str, as_of: date) -> tuple[_LayerState | None, Any, str | None]:
+    def _layer(self, role_id: str, as_of: date
+               ) -> tuple[_LayerState | None, Any, tuple[str, str] | None]:
         """The state of the layer of ``role_id`` at the version in force, the version, and
-        why there is none."""
+        why there is none (in English and Chinese)."""
         info = layer_of_role(self.store, role_id, chosen=self.use_layers)
         if info is None:
-            return None, None, f"no layer of role {role_id}"
+            return None, None, (f"no layer of role {role_id}",
+                                f"工作空间中没有{get_role(role_id).name_zh}图层（{role_id}）")
         name = info.name
         version = self.store.layer_version(name, as_of=as_of, known_at=self.known_at)
         if version is None:
-            return None, None, f"no version of {name} in force on {as_of.isoformat()}"
+            return None, None, (f"no version of {name} in force on {as_of.isoformat()}",
+                                f"图层 {name} 在 {as_of.isoformat()} 没有现行版本")
         state = self._layers.get(name)
         if state is not None and state.version_id == version.id:
             return state, version, None
@@ -345,7 +379,9 @@ class IndicatorEngine:
         state, version, why = self._layer(term.role, as_of)
         text = f"{op}({term.text()})"
         if state is None:
-            lineage.append(TermLineage(text, None, None, None, None, 0, 0, None, note=why))
+            assert why is not None
+            lineage.append(TermLineage(text, None, None, None, None, 0, 0, None, note=why[0],
+                                       note_zh=why[1]))
             return None
         zone_role = term.within or term.outside
         zone = self._zone_index(zone_role, as_of) if zone_role else None
@@ -353,7 +389,9 @@ class IndicatorEngine:
             lineage.append(TermLineage(text, state.name, None, version.label, version.id, 0,
                                        state.count, None, zone_role,
                                        note=f"no layer of role {zone_role} in force on "
-                                            f"{as_of.isoformat()}"))
+                                            f"{as_of.isoformat()}",
+                                       note_zh=f"{as_of.isoformat()} 没有现行的"
+                                               f"{get_role(zone_role).name_zh}图层（{zone_role}）"))
             return None
         zone_version = zone.version.id if zone else None
         ts = self._terms.get((op, term))
@@ -442,16 +480,20 @@ class IndicatorEngine:
             raw = evaluate(ind.formula, term_value, table, base.get)
             base[ind.id] = raw
             value = None if raw is None else ind.from_base(raw)
-            reason = None
+            reason = reason_zh = None
             if raw is None:
-                reason = "; ".join(sorted({_why(t) for t in lineage if t.value is None})
-                                   ) or _missing_table(ind, tables, self.statistics, day)
+                whys = sorted({_why(t) for t in lineage if t.value is None})
+                if whys:
+                    reason = "; ".join(en for en, _ in whys)
+                    reason_zh = "；".join(zh for _, zh in whys)
+                else:
+                    reason, reason_zh = _missing_table(ind, tables, self.statistics, day)
             target = target_for_year(self.targets.values.get(ind.id, {}), day.year)
             out[ind.id] = IndicatorValue(
                 ind, day, value, reason, target[0] if target else None,
                 target[1] if target else None,
                 status(ind.direction, value, target[1] if target else None, ind.warn_margin),
-                tuple(lineage), tables)
+                tuple(lineage), tables, reason_zh=reason_zh)
         self._trim_logs()
         return [out[i.id] for i in self.catalogue.indicators]
 
@@ -500,7 +542,7 @@ class IndicatorEngine:
             values[-1] = IndicatorValue(
                 ind, last.as_of, last.value, last.reason, last.target_year, last.target,
                 status(ind.direction, last.value, last.target, ind.warn_margin, crossing),
-                last.lineage, last.tables, fc)
+                last.lineage, last.tables, fc, reason_zh=last.reason_zh)
             out[ind.id] = values
         return out
 
@@ -511,13 +553,15 @@ def _decimal_year(day: date) -> float:
     return day.year + (day - start).days / length
 
 
-def _why(t: TermLineage) -> str:
-    return t.note or f"{t.term} has no value"
+def _why(t: TermLineage) -> tuple[str, str]:
+    """Why a term has no value, in English and Chinese."""
+    return (t.note or f"{t.term} has no value", t.note_zh or f"{t.term} 没有取值")
 
 
 def _missing_table(ind: Indicator, tables: dict[str, tuple[int, float]],
-                   statistics: Statistics, day: date) -> str:
+                   statistics: Statistics, day: date) -> tuple[str, str]:
     wanted = [t for t in ind.formula.tables() if t not in tables]
     if wanted:
-        return f"no statistics for {', '.join(wanted)} in or before {day.year}"
-    return "a ratio divides by zero"
+        return (f"no statistics for {', '.join(wanted)} in or before {day.year}",
+                f"{day.year} 年及以前没有统计数据：{'、'.join(wanted)}")
+    return "a ratio divides by zero", "比值的分母为零"

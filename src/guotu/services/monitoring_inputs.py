@@ -1,13 +1,23 @@
 """Inputs of the monitoring indicators: the catalogue (YAML, schema-checked), plan targets
 and statistics tables by year, and the units they are written in.
+
+Targets (规划目标) and statistics (社会经济统计) belong to the workspace: :func:`import_table`
+checks a file exactly as ``--targets``/``--statistics`` read it and records it as a new
+version of the workspace's table ``targets`` or ``statistics`` (:mod:`guotu.store.tables`);
+:func:`load_inputs` gives a run the table in force on its date (as known at its record
+time), unless a file given for the run overrides it, and says which it used
+(:class:`InputSource`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 
@@ -16,10 +26,15 @@ from guotu.domain.roles import ROLES
 from guotu.domain.rules.tables import indicator_name, to_hectares
 from guotu.errors import ConfigError
 from guotu.io.safe_yaml import load_yaml
-from guotu.io.year_table import read_year_table
+from guotu.io.year_table import YearSeries, read_year_table
+from guotu.store.catalog import VersionSpec
+from guotu.store.tables import TableVersion, YearValue
 
-__all__ = ["BUILTIN_CATALOGUES", "Statistics", "Targets", "convert_unit", "find_catalogue",
-           "load_catalogue", "read_statistics", "read_targets"]
+__all__ = ["BUILTIN_CATALOGUES", "TABLE_KINDS", "InputSource", "Statistics", "TableImport",
+           "Targets", "check_kind", "convert_unit", "find_catalogue", "import_table",
+           "inputs_to_dict", "load_catalogue", "load_inputs", "local_time", "read_statistics",
+           "read_targets",
+           "workspace_table"]
 
 #: Catalogues shipped in the package (``guotu/catalogues``), by id.
 BUILTIN_CATALOGUES = ("cn-core",)
@@ -117,6 +132,107 @@ def _match(name: str, candidates: dict[str, list[str]]) -> str | None:
     return None
 
 
+# -- where targets and statistics come from -------------------------------------------------
+#: The workspace tables monitoring reads, by kind: (Chinese name, English name).
+TABLE_KINDS: dict[str, tuple[str, str]] = {"targets": ("规划目标", "plan targets"),
+                                           "statistics": ("社会经济统计", "statistics")}
+
+
+def check_kind(kind: str) -> str:
+    """``kind`` if it is one of :data:`TABLE_KINDS`.
+
+    Examples
+    --------
+    >>> check_kind("targets")
+    'targets'
+    """
+    if kind not in TABLE_KINDS:
+        raise ConfigError(f"There is no monitoring table {kind!r}.",
+                          fix=f"Use one of: {', '.join(TABLE_KINDS)}.",
+                          message_zh=f"没有名为 {kind!r} 的监测表。",
+                          fix_zh=f"可选：{'、'.join(TABLE_KINDS)}。")
+    return kind
+
+
+def local_time(recorded_at: datetime) -> str:
+    """A record time (kept in UTC) as this machine's local time, as ``--known-at`` takes it.
+
+    Examples
+    --------
+    >>> len(local_time(datetime(2026, 12, 7, 5, 30)))
+    16
+    """
+    return recorded_at.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """Where a run's targets or statistics came from.
+
+    ``origin`` is ``"workspace"`` (``table``: the recording read), ``"file"`` (``file``: the
+    path given; ``table``: the workspace's own recording it overrides, if any) or ``"none"``
+    (``table``: ``None``; ``as_of`` says for which date nothing was in force)."""
+
+    kind: str
+    origin: str
+    file: str = ""
+    table: TableVersion | None = None
+    as_of: date | None = None
+
+    def to_dict(self, *, bare_names: bool = False) -> dict[str, Any]:
+        """JSON-ready dict; ``bare_names`` leaves directories out of file names (HTTP)."""
+        def name(text: str) -> str:
+            return Path(text).name if bare_names and text else text
+
+        table = None if self.table is None else {
+            **self.table.to_dict(), "source": name(self.table.source)}
+        used = self.origin == "workspace"
+        return {"from": self.origin, "file": name(self.file) or None,
+                "table": table if used else None, "overridden_table": None if used else table}
+
+    def describe(self, lang: str = "zh") -> str:
+        """One sentence saying where the values came from (terminal and server output).
+
+        Examples
+        --------
+        >>> InputSource("targets", "file", "规划目标.xlsx").describe()
+        '规划目标：文件 规划目标.xlsx。'
+        >>> InputSource("statistics", "none").describe()  # doctest: +ELLIPSIS
+        '社会经济统计：无（工作空间没有生效的社会经济统计表（statistics）；...'
+        >>> InputSource("statistics", "none").describe("en")  # doctest: +ELLIPSIS
+        'Statistics: none (the workspace has no statistics table in force; ...'
+        """
+        zh_name, en_name = TABLE_KINDS[self.kind]
+        en_name = en_name.capitalize()
+        table_zh = f"{zh_name}表（{self.kind}）"  # 规划目标表（targets）: its name, then its id
+        t = self.table
+        if t is not None:
+            v = t.version
+            when = local_time(v.recorded_at)
+            src_zh = f"，导入自 {t.source}" if t.source else ""
+            src_en = f", from {t.source}" if t.source else ""
+            version_zh = (f"工作空间的{table_zh}的版本 {v.label}（规划 {t.plan}，{when} 登记"
+                          f"{src_zh}，{t.rows} 个数值）")
+            version_en = (f"version {v.label} of the workspace's {self.kind} table (plan "
+                          f"{t.plan}, recorded {when}{src_en}, {t.rows} values)")
+        if self.origin == "workspace" and t is not None:
+            return f"{zh_name}：{version_zh}。" if lang == "zh" else f"{en_name}: {version_en}."
+        if self.origin == "file":
+            if lang == "zh":
+                return f"{zh_name}：文件 {self.file}" + (
+                    f"；本次运行以它代替{version_zh}。" if t is not None else "。")
+            return f"{en_name}: file {self.file}" + (
+                f", used for this run instead of {version_en}." if t is not None else ".")
+        when_zh = f"在 {self.as_of.isoformat()} " if self.as_of else ""
+        when_en = f" on {self.as_of.isoformat()}" if self.as_of else ""
+        if lang == "zh":
+            return (f"{zh_name}：无（工作空间{when_zh}没有生效的{table_zh}；可用 guotu monitor "
+                    f"{self.kind} import 文件 -w 工作空间 导入）。")
+        return (f"{en_name}: none (the workspace has no {self.kind} table in "
+                f"force{when_en}; import one with guotu monitor {self.kind} import FILE -w "
+                "WORKSPACE).")
+
+
 @dataclass(frozen=True)
 class Targets:
     """Plan targets by indicator and year, in the indicators' units."""
@@ -124,6 +240,7 @@ class Targets:
     values: dict[str, dict[int, float]]
     source: str = ""
     unmatched: tuple[str, ...] = ()
+    origin: InputSource | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +250,7 @@ class Statistics:
     values: dict[str, dict[int, float]]
     source: str = ""
     unmatched: tuple[str, ...] = ()
+    origin: InputSource | None = None
 
     def value(self, name: str, year: int) -> tuple[int, float] | None:
         """The value of ``name`` for ``year``, or of the latest earlier year."""
@@ -144,34 +262,59 @@ class Statistics:
         return y, series[y]
 
 
-def _read_matched(path: str | Path, names: dict[str, list[str]], units: dict[str, str],
-                  what: tuple[str, str]) -> tuple[dict[str, dict[int, float]], tuple[str, ...]]:
+def _match_series(series: Iterable[YearSeries], names: dict[str, list[str]],
+                  units: dict[str, str], what: tuple[str, str], where: tuple[str, str],
+                  file: str | None) -> tuple[dict[str, dict[int, float]], tuple[str, ...]]:
     """The items of a year table matched by name to ``names`` (key → accepted names), each
-    value converted to its key's unit; and the names that matched nothing."""
+    value converted to its key's unit; and the names that matched nothing. ``what`` and
+    ``where`` name the table in messages (en, zh)."""
     values: dict[str, dict[int, float]] = {}
     unmatched = []
-    for series in read_year_table(path):
-        key = _match(series.name, names)
+    for s in series:
+        key = _match(s.name, names)
         if key is None:
-            unmatched.append(series.name)
+            unmatched.append(s.name)
             continue
         unit = units[key]
         converted = {}
-        for year, v in series.values.items():
-            c = convert_unit(v, series.unit, unit)
+        for year, v in s.values.items():
+            c = convert_unit(v, s.unit, unit)
             if c is None:
-                where = f"row {series.row} ({series.name})" if series.row else series.name
-                where_zh = (f"第 {series.row} 行（{series.name}）" if series.row
-                            else series.name)
+                row = f"row {s.row} ({s.name})" if s.row else s.name
+                row_zh = f"第 {s.row} 行（{s.name}）" if s.row else s.name
                 raise ConfigError(
-                    f"{what[0]} {path}, {where}: unit {series.unit!r} does not convert to "
-                    f"{unit}.", file=str(path), feature=where, field="单位",
+                    f"{what[0]} {where[0]}, {row}: unit {s.unit!r} does not convert to "
+                    f"{unit}.", file=file, feature=row, field="单位",
                     fix=f"Give the values in {unit} or a unit of the same kind.",
-                    message_zh=f"{what[1]} {path} {where_zh}的单位 {series.unit!r} 无法换算为 "
+                    message_zh=f"{what[1]} {where[1]} {row_zh}的单位 {s.unit!r} 无法换算为 "
                                f"{unit}。", fix_zh="请使用同类单位填写。")
             converted[year] = c
         values[key] = converted
     return values, tuple(unmatched)
+
+
+_WHAT = {"targets": ("Targets table", "目标表"), "statistics": ("Statistics table", "统计表")}
+
+
+def _names_units(kind: str, catalogue: Catalogue
+                 ) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Accepted names and unit of every key a ``kind`` table is matched to: the indicators
+    (targets) or the ``inputs`` (statistics)."""
+    if kind == "targets":
+        return ({i.id: [indicator_name(n) for n in (i.name_zh, i.name_en, i.id, *i.aliases)]
+                 for i in catalogue.indicators}, {i.id: i.unit for i in catalogue.indicators})
+    return ({k: [indicator_name(n) for n in (t.name_zh, t.name_en, k, *t.aliases)]
+             for k, t in catalogue.inputs.items()},
+            {k: t.unit for k, t in catalogue.inputs.items()})
+
+
+def _parse(kind: str, series: Iterable[YearSeries], catalogue: Catalogue,
+           where: tuple[str, str], file: str | None) -> tuple[dict[str, dict[int, float]],
+                                                              tuple[str, ...]]:
+    """Match and convert a targets (to the indicators) or statistics (to the ``inputs``)
+    table."""
+    names, units = _names_units(kind, catalogue)
+    return _match_series(series, names, units, _WHAT[kind], where, file)
 
 
 def read_targets(path: str | Path, catalogue: Catalogue) -> Targets:
@@ -185,19 +328,195 @@ def read_targets(path: str | Path, catalogue: Catalogue) -> Targets:
     ConfigError
         A unit that does not convert to the indicator's.
     """
-    names = {i.id: [indicator_name(n) for n in (i.name_zh, i.name_en, i.id, *i.aliases)]
-             for i in catalogue.indicators}
-    values, unmatched = _read_matched(path, names, {i.id: i.unit for i in catalogue.indicators},
-                                      ("Targets table", "目标表"))
-    return Targets(values, str(path), unmatched)
+    values, unmatched = _parse("targets", read_year_table(path), catalogue,
+                               (str(path), str(path)), str(path))
+    return Targets(values, str(path), unmatched, InputSource("targets", "file", str(path)))
 
 
 def read_statistics(path: str | Path, catalogue: Catalogue) -> Statistics:
     """Statistics (population, water use, GDP …) by year, matched to the catalogue's
     ``inputs`` by name or alias and converted to their units."""
-    names = {k: [indicator_name(n) for n in (t.name_zh, t.name_en, k, *t.aliases)]
-             for k, t in catalogue.inputs.items()}
-    values, unmatched = _read_matched(path, names,
-                                      {k: t.unit for k, t in catalogue.inputs.items()},
-                                      ("Statistics table", "统计表"))
-    return Statistics(values, str(path), unmatched)
+    values, unmatched = _parse("statistics", read_year_table(path), catalogue,
+                               (str(path), str(path)), str(path))
+    return Statistics(values, str(path), unmatched,
+                      InputSource("statistics", "file", str(path)))
+
+
+# -- the workspace's tables ------------------------------------------------------------------
+def _rows_of(series: Sequence[YearSeries]) -> list[YearValue]:
+    return [YearValue(s.name, s.unit, y, v, s.row) for s in series for y, v in s.values.items()]
+
+
+def _series_of(rows: Sequence[YearValue]) -> list[YearSeries]:
+    """Stored rows back as the series they came from (by item, unit and row, in order)."""
+    grouped: dict[tuple[str, str, int], dict[int, float]] = {}
+    for r in rows:
+        grouped.setdefault((r.item, r.unit, r.source_row), {})[r.year] = r.value
+    return [YearSeries(name, unit, values, row) for (name, unit, row), values in grouped.items()]
+
+
+@dataclass(frozen=True)
+class TableImport:
+    """What ``guotu monitor targets|statistics import`` recorded."""
+
+    kind: str
+    file: str
+    recorded: TableVersion
+    matched: tuple[str, ...]
+    unmatched: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` document."""
+        return {"kind": self.kind, "file": self.file, **self.recorded.to_dict(),
+                "matched": list(self.matched), "unmatched": list(self.unmatched)}
+
+
+def import_table(store: Any, kind: str, path: str | Path, catalogue: Catalogue, *,
+                 version: VersionSpec | None = None, actor: str = "", reason: str = ""
+                 ) -> TableImport:
+    """Check a targets or statistics file as ``--targets``/``--statistics`` would read it,
+    then record it in the workspace as a new version of its table ``kind`` (or in
+    ``version`` of a plan). Every value is kept as written (names matching nothing too);
+    matching and units are applied when it is read.
+
+    Raises
+    ------
+    LayerError
+        An unreadable table or a value that is not a number (naming the row and column).
+    ConfigError
+        A unit that does not convert (naming the row), no row with a value that matches the
+        catalogue (the wrong file), or more names of the other kind than of this one (a
+        targets table given as statistics, or the reverse).
+
+    Examples
+    --------
+    >>> # import_table(store, "targets", "规划目标.xlsx", load_catalogue())
+    """
+    check_kind(kind)
+    p = Path(path)
+    series = read_year_table(p)
+    values, unmatched = _parse(kind, series, catalogue, (str(p), str(p)), str(p))
+    if not any(values.values()):
+        zh_name, en_name = TABLE_KINDS[kind]
+        listed = "、".join(unmatched[:8]) or "（无）"
+        known = ([i.name_zh for i in catalogue.indicators] if kind == "targets"
+                 else [t.name_zh for t in catalogue.inputs.values()])[:3]
+        raise ConfigError(
+            f"No row of {p} with a value matches the {en_name} of catalogue {catalogue.id} "
+            f"(names in it: {', '.join(unmatched[:8]) or 'none'}); nothing was recorded.",
+            file=str(p),
+            fix=f"Give the {en_name} table, its names as in the catalogue ({', '.join(known)} "
+            "…).",
+            message_zh=f"{p} 中没有与指标目录 {catalogue.id} 的{zh_name}匹配且有数值的行（其中的"
+            f"名称：{listed}），未写入任何内容。",
+            fix_zh=f"请指定{zh_name}表，名称须与指标目录一致（{'、'.join(known)} …）。")
+    _check_not_the_other_kind(kind, series, catalogue, len(values), p)
+    recorded = store.write_table(kind, _rows_of(series), source=p.name, version=version,
+                                 actor=actor, reason=reason)
+    return TableImport(kind, str(p), recorded, tuple(values), unmatched)
+
+
+def _check_not_the_other_kind(kind: str, series: Sequence[YearSeries], catalogue: Catalogue,
+                              matched: int, path: Path) -> None:
+    """Refuse a table more of whose names are those of the other kind (a targets table given
+    as statistics or the reverse: 用水总量 is both an indicator and a statistic)."""
+    other = "statistics" if kind == "targets" else "targets"
+    names, _units = _names_units(other, catalogue)
+    theirs = [s.name for s in series if s.values and _match(s.name, names) is not None]
+    if len(theirs) <= matched:
+        return
+    zh_name, en_name = TABLE_KINDS[kind]
+    other_zh, other_en = TABLE_KINDS[other]
+    raise ConfigError(
+        f"{path} looks like a table of {other_en}, not of {en_name}: {len(theirs)} of its "
+        f"names are {other_en} ({', '.join(theirs[:6])}), {matched} {en_name}; nothing was "
+        "recorded.", file=str(path),
+        fix=f"Import it with guotu monitor {other} import, or give the {en_name} table.",
+        message_zh=f"{path} 像是{other_zh}表，而不是{zh_name}表：其中 {len(theirs)} 个名称属于"
+        f"{other_zh}（{'、'.join(theirs[:6])}），只有 {matched} 个属于{zh_name}；未写入任何内容。",
+        fix_zh=f"请用 guotu monitor {other} import 导入它，或指定{zh_name}表。")
+
+
+def workspace_table(store: Any, kind: str, catalogue: Catalogue, *, as_of: date | None = None,
+                    known_at: datetime | None = None,
+                    cache: dict[Any, Any] | None = None) -> Targets | Statistics:
+    """The workspace's ``kind`` table in force on ``as_of`` as known at ``known_at``, matched
+    to ``catalogue``; empty, with origin ``"none"``, when there is none. ``cache`` (a dict the
+    caller keeps) returns the same object for the same recording, so an engine's memo holds.
+
+    Raises
+    ------
+    ConfigError
+        A unit that does not convert to ``catalogue``'s (a catalogue other than the one the
+        table was checked against at import).
+    """
+    check_kind(kind)
+    found = None
+    if any(t.name == kind for t in store.tables()):
+        found = store.table_version(kind, as_of=as_of, known_at=known_at)
+    make = Targets if kind == "targets" else Statistics
+    if found is None:
+        return make({}, "", (), InputSource(kind, "none", as_of=as_of or date.today()))
+    key = (kind, found.version.id, catalogue.id, catalogue.version, id(catalogue))
+    if cache is not None and key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    label = f"{found.plan}/{found.version.label}"
+    rows = store.read_table(kind, version_id=found.version.id)
+    values, unmatched = _parse(kind, _series_of(rows), catalogue,
+                               (f"{kind} ({label}, from {found.source})",
+                                f"{kind}（{label}，导入自 {found.source}）"), None)
+    parsed = make(values, label, unmatched, InputSource(kind, "workspace", table=found))
+    if cache is not None:
+        cache[key] = parsed
+    return parsed
+
+
+def load_inputs(store: Any, catalogue: Catalogue, *, targets_file: str | Path | None = None,
+                statistics_file: str | Path | None = None, as_of: date | None = None,
+                known_at: datetime | None = None, cache: dict[Any, Any] | None = None
+                ) -> tuple[Targets, Statistics]:
+    """The targets and statistics of a monitoring run: a file given (``--targets``,
+    ``--statistics``, the server's settings) overrides the workspace's table for this run;
+    otherwise the workspace's table in force on ``as_of`` as known at ``known_at``; otherwise
+    none. Each carries its :class:`InputSource` (``origin``). With ``cache`` (a dict a
+    long-running caller keeps for one workspace) a file is read once and the same recording
+    gives the same object.
+
+    Examples
+    --------
+    >>> from guotu.store.memory import MemoryStore
+    >>> targets, statistics = load_inputs(MemoryStore(), load_catalogue())
+    >>> targets.origin.origin, statistics.values
+    ('none', {})
+    """
+    found: list[Any] = []
+    for kind, path in (("targets", targets_file), ("statistics", statistics_file)):
+        own = workspace_table(store, kind, catalogue, as_of=as_of, known_at=known_at,
+                              cache=cache)
+        found.append(own if not path else _file_input(kind, path, catalogue, own, cache))
+    return found[0], found[1]
+
+
+def _file_input(kind: str, path: str | Path, catalogue: Catalogue,
+                own: Targets | Statistics, cache: dict[Any, Any] | None
+                ) -> Targets | Statistics:
+    """The file's table, its origin naming the workspace recording it overrides."""
+    overridden = None if own.origin is None else own.origin.table
+    key = ("file", kind, str(path), id(catalogue),
+           None if overridden is None else overridden.version.id)
+    if cache is not None and key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    read: Targets | Statistics = (read_targets(path, catalogue) if kind == "targets"
+                                  else read_statistics(path, catalogue))
+    parsed = replace(read, origin=InputSource(kind, "file", str(path), overridden))
+    if cache is not None:
+        cache[key] = parsed
+    return parsed
+
+
+def inputs_to_dict(targets: Targets, statistics: Statistics, *, bare_names: bool = False
+                   ) -> dict[str, Any]:
+    """``{"targets": …, "statistics": …}``: where each came from (the ``inputs`` part of
+    ``guotu monitor indicators --json`` and of the dashboard's JSON)."""
+    return {kind: (None if t.origin is None else t.origin.to_dict(bare_names=bare_names))
+            for kind, t in (("targets", targets), ("statistics", statistics))}

@@ -13,7 +13,7 @@ from guotu.domain.indicators import Catalogue
 from guotu.services.monitoring import IndicatorEngine, IndicatorValue
 from guotu.services.monitoring_inputs import Statistics, Targets
 
-__all__ = ["UNIT_LABELS", "IndicatorReport", "indicator_report"]
+__all__ = ["UNIT_LABELS", "IndicatorReport", "crossing_text", "indicator_report"]
 
 #: How each catalogue unit is written (zh, en).
 UNIT_LABELS: dict[str, tuple[str, str]] = {
@@ -77,6 +77,65 @@ def warning_text(v: IndicatorValue, lang: str = "zh") -> str | None:
     return text + "."
 
 
+def crossing_text(*, breached: bool, since: date | None = None, early: float | None = None,
+                  late: float | None = None, lang: str = "zh",
+                  labelled: bool = False) -> str | None:
+    """When an indicator crosses its target, in words: the one wording of the terminal table,
+    the report cards (HTML, PDF) and the dashboard.
+
+    Parameters
+    ----------
+    breached
+        The indicator is past its target now: it reads 已突破, with ``since`` (the first year
+        end of the current breach) when the series shows one.
+    early, late
+        The forecast's crossing years (the edges of the prediction band); ``late`` is
+        ``None`` when that edge never crosses (an open end: 最早 2026.4). Ends that print the
+        same are one year.
+    lang
+        ``zh`` or ``en``.
+    labelled
+        Say that a forecast is one (预计突破 2026.4), for a card; a table says it in its
+        column heading.
+
+    Returns
+    -------
+    str or None
+        ``None`` when nothing is breached and no crossing is forecast.
+
+    Examples
+    --------
+    >>> crossing_text(breached=True, since=date(2024, 12, 31), early=2026.0, late=2026.0)
+    '已突破（2024-12-31 起）'
+    >>> crossing_text(breached=False, early=2026.04, late=2025.96)
+    '2026.0'
+    >>> crossing_text(breached=False, early=2026.4, late=2027.1, labelled=True)
+    '预计突破 2026.4–2027.1'
+    >>> crossing_text(breached=False, early=2026.4), crossing_text(breached=False)
+    ('最早 2026.4', None)
+    >>> crossing_text(breached=False, early=2026.4, lang="en", labelled=True)
+    'Crossing 2026.4 or later'
+    """
+    zh = lang == "zh"
+    if breached:
+        if since is None:
+            return "已突破" if zh else ("Breached" if labelled else "breached")
+        day = since.isoformat()
+        return (f"已突破（{day} 起）" if zh
+                else f"{'Breached' if labelled else 'breached'} (since {day})")
+    if early is None:
+        return None
+    first = f"{early:.1f}"
+    last = None if late is None else f"{late:.1f}"
+    if last is None:
+        when = f"最早 {first}" if zh else f"{first} or later"
+    else:
+        when = first if last == first else f"{first}–{last}"
+    if not labelled:
+        return when
+    return f"预计突破 {when}" if zh else f"Crossing {when}"
+
+
 @dataclass(frozen=True)
 class IndicatorReport:
     """Every indicator's series up to ``as_of`` (the last value is as of ``as_of``)."""
@@ -91,6 +150,23 @@ class IndicatorReport:
         """The values as of ``as_of``, in catalogue order."""
         return [self.series[i.id][-1] for i in self.catalogue.indicators]
 
+    def crossing(self, indicator: str, lang: str = "zh", *, labelled: bool = False
+                 ) -> str | None:
+        """:func:`crossing_text` of an indicator as of ``as_of``: breached since the first
+        year end of its current run of breaches (when one lies before ``as_of``), else its
+        forecast."""
+        series = self.series[indicator]
+        first = len(series) - 1
+        while first > 0 and series[first - 1].status == "red":
+            first -= 1
+        now = series[-1]
+        since = series[first].as_of if first < len(series) - 1 else None
+        f = now.forecast
+        return crossing_text(breached=now.status == "red", since=since,
+                             early=None if f is None else f.crossing_early,
+                             late=None if f is None else f.crossing_late, lang=lang,
+                             labelled=labelled)
+
     def warnings(self, lang: str = "zh") -> list[dict[str, Any]]:
         """Red, then yellow indicators with their sentences."""
         found = [{"indicator": v.indicator.id, "status": v.status,
@@ -99,12 +175,14 @@ class IndicatorReport:
         return sorted(found, key=lambda w: 0 if w["status"] == "red" else 1)
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
-        """The ``guotu monitor indicators --json`` document."""
+        """The ``guotu monitor indicators --json`` document (also the dashboard's): each
+        indicator's row has ``crossing_text``, its :meth:`crossing` as a card says it."""
         rows = []
         for ind in self.catalogue.indicators:
             values = self.series[ind.id]
             row = values[-1].to_dict(lang)
             row["unit_label"] = unit_label(ind.unit, lang)
+            row["crossing_text"] = self.crossing(ind.id, lang, labelled=True)
             row["series"] = [{"as_of": v.as_of.isoformat(),
                               "value": None if v.value is None else round(v.value, 6),
                               "version": _versions(v)} for v in values]
@@ -139,7 +217,7 @@ def indicator_report(store: Any, catalogue: Catalogue, *, as_of: date | None = N
     only reads what changed since. ``use_layers``: see :class:`IndicatorEngine`.
     """
     day = as_of or date.today()
-    start = first_year if first_year is not None else day.year - DEFAULT_YEARS
+    start = max(first_year if first_year is not None else day.year - DEFAULT_YEARS, date.min.year)
     dates = [date(y, 12, 31) for y in range(start, day.year) if date(y, 12, 31) < day] + [day]
     eng = engine or IndicatorEngine(store, catalogue, statistics=statistics, targets=targets,
                                     known_at=known_at, use_layers=use_layers)

@@ -9,6 +9,7 @@ what people read (titles, legal basis, summary, a small map per finding) for the
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -16,10 +17,13 @@ from typing import Any
 import numpy as np
 import shapely
 
+from guotu.domain.classification import code_label
+from guotu.domain.model import VersionStatus
 from guotu.domain.quality import LayerData
 from guotu.domain.roles import ROLES
 from guotu.domain.rules.evaluate import FeatureRef, ReviewFinding
 from guotu.domain.rules.pack import Rule
+from guotu.domain.topology import validity_reason
 from guotu.services.review import ReviewReport
 
 __all__ = ["finding_json", "review_document", "review_json", "summary"]
@@ -146,9 +150,77 @@ def _map(f: ReviewFinding, layers: dict[str, LayerData], lang: str) -> dict[str,
     return {"bbox": [round(v, 3) for v in bbox], "layers": layers_out}
 
 
+_STATUS_NAMES = {VersionStatus.DRAFTING: ("编制中", "drafting"),
+                 VersionStatus.PUBLICITY: ("公示", "in publicity"),
+                 VersionStatus.SUBMITTED: ("报批", "submitted"),
+                 VersionStatus.APPROVED: ("已批复", "approved"),
+                 VersionStatus.AMENDED: ("已修改", "amended"),
+                 VersionStatus.REPEALED: ("已废止", "repealed")}
+#: ``{plan} {label}（{status}[，{date} 起施行]）`` as written by the review service.
+_VERSION_TEXT = re.compile(r"^(?P<plan>.+) (?P<label>\S+)（(?P<status>[a-z]+)(?P<rest>[^）]*)）$")
+
+
+def _layer_names(report: ReviewReport, layers: dict[str, LayerData] | None,
+                 lang: str) -> dict[str, str]:
+    """Each layer's role name (生态保护红线 …), by layer name."""
+    names = {}
+    for name, data in {**report.layers, **(layers or {})}.items():
+        pair = _ROLE_NAMES.get(data.role)
+        if pair is not None:
+            names[name] = pair[0 if lang == "zh" else 1]
+    return names
+
+
+def _version_text(layer: str, raw: str, lang: str) -> str:
+    """A data version as a planner reads it: the automatic plan name ``layer:GHYD`` left
+    out, the status in words (``v1（已批复，2023-10-01 起施行）``)."""
+    found = _VERSION_TEXT.match(raw)
+    if found is None:
+        return raw
+    try:
+        status = _STATUS_NAMES[VersionStatus(found["status"])][0 if lang == "zh" else 1]
+    except ValueError:
+        return raw
+    rest = found["rest"]
+    if lang != "zh":
+        rest = re.sub(r"，(\S+) 起施行", r", in force from \1", rest)
+    plan = found["plan"]
+    shown = found["label"] if plan == f"layer:{layer}" else f"{plan} {found['label']}"
+    return f"{shown}（{status}{rest}）" if lang == "zh" else f"{shown} ({status}{rest})"
+
+
+def _code_name(code: Any, lang: str) -> str | None:
+    """The label of a code (:func:`~guotu.domain.classification.code_label`); ``None`` for
+    no code."""
+    if not isinstance(code, str) or not code:
+        return None
+    zh, en = code_label(code)
+    return zh if lang == "zh" else en
+
+
+def _readable(out: dict[str, Any], f: ReviewFinding, rule: Rule | None,
+              names: dict[str, str], lang: str) -> None:
+    """Add what a reader needs to a finding of the document: layer names, code names and
+    whether the limit is only the rule's area tolerance."""
+    for ref in [*out["features"], *([out["zone"]] if out["zone"] else [])]:
+        if ref.get("layer") in names:
+            ref["layer_name"] = names[ref["layer"]]
+        if ref.get("code") and not ref.get("code_name"):
+            ref["code_name"] = _code_name(ref["code"], lang)
+    if f.unit == "code":
+        out["measured_name"] = _code_name(f.measured, lang)
+        out["limit_name"] = _code_name(f.limit, lang)
+    tolerance = rule.tolerance.get("area_m2") if rule is not None else None
+    if (f.unit == "m2" and tolerance is not None and f.limit == tolerance
+            and f.area_m2 is not None and f.measured == f.area_m2):
+        out["tolerance_m2"] = float(tolerance)
+
+
 def review_document(report: ReviewReport, lang: str = "zh",
                     layers: dict[str, LayerData] | None = None) -> dict[str, Any]:
-    """The report document the HTML/PDF/XLSX/GeoPackage writers take."""
+    """The report document the HTML/PDF/XLSX/GeoPackage writers take: the ``--json``
+    document plus titles, legal basis, the rule pack's title, Chinese layer names and
+    readable data versions, code names, tolerances and a small map per finding."""
     doc = review_json(report, lang)
     rules = {r.id: r for r in report.rules}
     counts = Counter(f.rule for f in report.findings)
@@ -156,6 +228,21 @@ def review_document(report: ReviewReport, lang: str = "zh",
     doc["title"] = _TITLES[report.kind][0 if lang == "zh" else 1]
     doc["generated_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
     doc["stamp"] = {**doc["stamp"], "data_versions": report.stamp()["data_versions"]}
+    doc["rule_pack_title"] = report.pack.title_zh if lang == "zh" else report.pack.title_en
+    names = _layer_names(report, layers, lang)
+    doc["data_versions"] = [{"layer": layer, "name": names.get(layer),
+                             "version": _version_text(layer, raw, lang)}
+                            for layer, raw in sorted(report.data_versions.items())]
+    if report.source.startswith("workspace:"):
+        name = report.source.removeprefix("workspace:")
+        role = f"（{names[name]}）" if lang == "zh" and name in names else (
+            f" ({names[name]})" if name in names else "")
+        doc["source_label"] = (f"工作空间图层 {name}{role}" if lang == "zh"
+                               else f"workspace layer {name}{role}")
+    for out, f in zip(doc["findings"], report.findings, strict=True):
+        _readable(out, f, rules.get(f.rule), names, lang)
+    doc["repairs"] = [{**r, "reason": validity_reason(str(r.get("reason") or ""), lang)}
+                      for r in doc["repairs"]]
     doc["rules"] = [{"id": r.id, "title": r.title(lang), "severity": r.severity.value,
                      "basis": r.basis.text(), "count": counts.get(r.id, 0)}
                     for r in report.rules]

@@ -171,11 +171,22 @@ def _to_workspace(geom: BaseGeometry, crs: CRS, workspace: CRS) -> BaseGeometry:
     return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
-def parse_point(text: str, crs: str | None, workspace: CRS) -> Site:
+def _lonlat_hint(crs_parameter: str | None) -> tuple[str, str]:
+    """How to give longitude and latitude, in English and Chinese: naming the caller's CRS
+    parameter (``--crs`` on the command line, ``crs`` over HTTP) when it is known."""
+    if crs_parameter:
+        return (f"for lon,lat set {crs_parameter} to EPSG:4490",
+                f"经纬度请用 {crs_parameter} 指定坐标系 EPSG:4490")
+    return "for lon,lat give the CRS EPSG:4490", "经纬度须注明坐标系 EPSG:4490"
+
+
+def parse_point(text: str, crs: str | None, workspace: CRS, *,
+                crs_parameter: str | None = None) -> Site:
     """``"X,Y"`` in ``crs`` (default the workspace CRS) as a point in the workspace CRS.
 
     In a geographic CRS (EPSG:4490, CRS84, EPSG:4326) X is the longitude and Y the latitude,
-    whatever the CRS's official axis order.
+    whatever the CRS's official axis order. ``crs_parameter`` is how the caller names the CRS
+    (``--crs``, ``crs``) in the fix of an error.
 
     Examples
     --------
@@ -192,12 +203,12 @@ def parse_point(text: str, crs: str | None, workspace: CRS) -> Site:
         if not (np.isfinite(x) and np.isfinite(y)):
             raise ValueError(text)
     except ValueError:
+        hint, hint_zh = _lonlat_hint(crs_parameter)
         raise InputError(f"Point {text!r} is not two numbers X,Y.",
-                         fix="Write it as X,Y, e.g. 39527060,4056040 (or lon,lat with "
-                             "--crs EPSG:4490).",
+                         fix=f"Write it as X,Y, e.g. 39527060,4056040 ({hint}).",
                          message_zh=f"坐标 {text!r} 不是“X,Y”形式的两个数。",
-                         fix_zh="请写成 X,Y，如 39527060,4056040（经纬度请写 经度,纬度 并加 "
-                                "--crs EPSG:4490）。") from None
+                         fix_zh=f"请写成 X,Y，如 39527060,4056040（经纬度写作 经度,纬度；"
+                                f"{hint_zh}）。") from None
     if not crs:
         return Site(shapely.Point(x, y), "point", {"point": [x, y], "crs": None})
     source, name = _crs(crs, workspace)
@@ -423,6 +434,9 @@ class SiteQuery:
         recently used goes first.
     max_vertices
         Largest query polygon (``Settings.max_query_vertices``).
+    crs_parameter
+        How the caller's user gives the CRS (``--crs`` on the command line, ``crs`` over
+        HTTP), named in the fix of a coordinate error; ``None`` phrases it for any caller.
 
     Examples
     --------
@@ -431,10 +445,11 @@ class SiteQuery:
     """
 
     def __init__(self, *, max_indexes: int = 4, max_vertices: int = 100_000,
-                 pack: str = "cn-base") -> None:
+                 pack: str = "cn-base", crs_parameter: str | None = None) -> None:
         self.max_indexes = max_indexes
         self.max_vertices = max_vertices
         self.pack = pack
+        self.crs_parameter = crs_parameter
         self._cache: OrderedDict[tuple[Any, ...], SiteIndex] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -495,7 +510,7 @@ class SiteQuery:
         """:meth:`query` on a built index (no store read at all)."""
         day = as_of or date.today()
         if point is not None:
-            site = parse_point(point, crs, index.crs)
+            site = parse_point(point, crs, index.crs, crs_parameter=self.crs_parameter)
             hits = locate_point(index, site.geometry.x, site.geometry.y)
         else:
             if parcel is not None:
@@ -504,11 +519,12 @@ class SiteQuery:
                 site = parse_polygon(polygon, crs, index.crs, max_vertices=self.max_vertices)
             hits = locate_polygon(index, site.geometry)
         if not any(h.relation != "touches" for h in hits):
+            hint, hint_zh = _lonlat_hint(self.crs_parameter)
             raise NotFoundError(
                 "The site lies outside every layer of the workspace.",
-                fix="Check the coordinates and their CRS (lon,lat needs crs=EPSG:4490).",
+                fix=f"Check the coordinates and their CRS ({hint}).",
                 message_zh="查询位置不在工作空间任何图层范围内。",
-                fix_zh="请检查坐标及其坐标系（经纬度需指定 crs=EPSG:4490）。")
+                fix_zh=f"请检查坐标及其坐标系（{hint_zh}）。")
         return report_for(index, site, hits, as_of=day, known_at=known_at, token=token)
 
 
@@ -567,8 +583,9 @@ def permalink(doc: Mapping[str, Any], base: str = "", *, now: datetime | None = 
     return f"{base.rstrip('/')}/query/sheet?{urlencode(params)}"
 
 
-def qr_svg(text: str) -> str | None:
-    """An inline SVG QR code of ``text`` (``None`` when it is too long for a QR code)."""
+def qr_svg(text: str, *, lang: str = "zh") -> str | None:
+    """An inline SVG QR code of the permanent link ``text``, titled in ``lang`` (``None``
+    when it is too long for a QR code)."""
     import segno
     from segno import DataOverflowError
 
@@ -577,7 +594,8 @@ def qr_svg(text: str) -> str | None:
     except DataOverflowError:
         log.info("Permanent link of %d characters is too long for a QR code.", len(text))
         return None
-    return str(code.svg_inline(scale=3, title="permalink"))
+    title = "Permanent link" if lang == "en" else "永久链接"
+    return str(code.svg_inline(scale=3, title=title))
 
 
 def sheet_html(doc: Mapping[str, Any], base: str = "", *, lang: str = "zh") -> str:
@@ -588,4 +606,4 @@ def sheet_html(doc: Mapping[str, Any], base: str = "", *, lang: str = "zh") -> s
     >>> # sheet_html(report.to_dict(), "http://127.0.0.1:8000")
     """
     link = permalink(doc, base)
-    return render_sheet(doc, permalink=link, qr_svg=qr_svg(link), lang=lang)
+    return render_sheet(doc, permalink=link, qr_svg=qr_svg(link, lang=lang), lang=lang)

@@ -20,10 +20,10 @@ import shapely
 from pyproj import CRS
 
 from guotu.domain.area import ellipsoidal_area_m2, planar_area_m2
-from guotu.domain.classification import ydyh_2023
-from guotu.domain.crosswalks import sandiao_name
+from guotu.domain.crosswalks import Scheme, name_code
 from guotu.domain.roles import get_role
 from guotu.errors import ConfigError, NotFoundError
+from guotu.services.read_note import ReadNote, describe_read
 from guotu.store.geopackage import GeoPackageStore
 
 __all__ = ["M2_PER_MU", "BalanceRow", "BalanceTable", "land_use_balance"]
@@ -80,6 +80,7 @@ class BalanceTable:
     features: int
     uncoded_area_m2: float = 0.0
     notes: tuple[tuple[str, str], ...] = field(default=())  # (zh, en)
+    read: ReadNote | None = None  # which version the figures come from
 
     def to_dict(self) -> dict[str, Any]:
         """The ``guotu stats --json`` form."""
@@ -89,7 +90,8 @@ class BalanceTable:
                 "total_planar_area_m2": self.total_planar_area_m2,
                 "total_area_ha": self.total_area_m2 / 10_000.0,
                 "uncoded_area_m2": self.uncoded_area_m2,
-                "notes": [en for _zh, en in self.notes], "notes_zh": [zh for zh, _en in self.notes]}
+                "notes": [en for _zh, en in self.notes], "notes_zh": [zh for zh, _en in self.notes],
+                "data_version": self.read.to_dict() if self.read else None}
 
     def to_frame(self, *, lang: str = "zh", mu: bool = False) -> pd.DataFrame:
         """The table as a DataFrame with headed columns (for CSV/XLSX)."""
@@ -115,35 +117,6 @@ class BalanceTable:
             if mu:
                 data["面积(亩)" if zh else "Area (mu)"].append(round(r.area_mu, 2))
         return pd.DataFrame(data)
-
-
-def _levels_of(code: str, scheme: str) -> list[tuple[int, str]]:
-    """The code and its ancestors as (level, code).
-
-    Only known codes roll up: 用地用海 codes of the 2023 table (2/4/6 digits), 三调 codes of
-    the working classification (level 1 = the first two characters, level 2 = the code, so
-    0201K 可调整果园 stays its own class). An unknown or malformed code (``0999``, ``101``)
-    is listed on its own at level 1 and never swells a real class.
-    """
-    if scheme == "ydyh":
-        if ydyh_2023().get(code) is None:
-            return [(1, code)]
-        return [(k // 2, code[:k]) for k in (2, 4, 6) if k <= len(code)]
-    if sandiao_name(code) is None:
-        return [(1, code)]
-    return [(1, code[:2])] + ([(2, code)] if len(code) > 2 else [])
-
-
-def _names(code: str, scheme: str) -> tuple[str, str]:
-    if scheme == "ydyh":
-        entry = ydyh_2023().get(code)
-        if entry is not None:
-            return entry.name_zh, entry.name_en
-    else:
-        name = sandiao_name(code)
-        if name:
-            return name, name
-    return "未知或格式错误的代码", "unknown or malformed code"
 
 
 def land_use_balance(
@@ -185,7 +158,7 @@ def land_use_balance(
                             field=field_name, fix=f"Fields: {', '.join(info.columns)}.",
                             message_zh=f"图层 {layer} 中没有字段 {field_name}。",
                             fix_zh=f"现有字段：{'、'.join(info.columns)}。")
-    scheme = "sandiao" if field_name == "DLBM" else "ydyh"
+    scheme = Scheme.SANDIAO if field_name == "DLBM" else Scheme.YDYH2023
     frame = store.read_layer(layer, columns=[field_name], as_of=as_of, known_at=known_at)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     crs = CRS.from_user_input(info.crs)
@@ -214,8 +187,10 @@ def land_use_balance(
                             "area": area[coded], "planar": planar[coded]}
                            ).groupby("code", sort=False).sum()
     acc: dict[tuple[int, str], list[float]] = {}
+    # Only known codes roll up (name_code): an unknown or malformed code (0999, 101) is listed
+    # on its own at level 1 and never swells a real class.
     for code, (n, a, p) in zip(by_code.index.tolist(), by_code.to_numpy().tolist(), strict=True):
-        for level, key in _levels_of(code, scheme):
+        for level, key in enumerate(name_code(code, scheme).levels, start=1):
             if level <= max_level:
                 slot = acc.setdefault((level, key), [0, 0.0, 0.0])
                 slot[0] += n
@@ -223,14 +198,16 @@ def land_use_balance(
                 slot[2] += p
     rows = []
     for (level, code), (n, a, p) in sorted(acc.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        zh, en = _names(code, scheme)
-        rows.append(BalanceRow(code, zh, en, level, int(n), a, p, a / total if total else 0.0))
+        named = name_code(code, scheme)
+        rows.append(BalanceRow(code, named.label("zh"), named.label("en"), level, int(n), a, p,
+                               a / total if total else 0.0))
     uncoded = float(area[~coded].sum())
     if uncoded:
         notes.append((f"{int((~coded).sum())} 个图斑没有分类代码（{uncoded:.2f} 平方米），未计入分类。",
                       f"{int((~coded).sum())} features without a code ({uncoded:.2f} m²)."))
+    read = describe_read(store, layer, as_of=as_of, known_at=known_at)
     return BalanceTable(layer, field_name, info.crs, boundary_text, tuple(rows), total,
-                        total_planar, len(frame), uncoded, tuple(notes))
+                        total_planar, len(frame), uncoded, tuple(notes), read)
 
 
 def _clip(store: GeoPackageStore, geoms: np.ndarray, boundary_layer: str,

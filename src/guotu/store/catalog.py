@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -300,7 +300,12 @@ class PlanCatalog:
         ``as_of`` (default today) as known at ``known_at`` (default now). When neither time is
         given and the plan has no approved version at all yet (drafts only, 编制中), the latest
         recorded one."""
-        plan_id = self._layer_plan_id(name)
+        return self._version_seen(self._layer_plan_id(name), as_of, known_at)
+
+    def _version_seen(self, plan_id: int, as_of: date | None, known_at: datetime | None
+                      ) -> Version | None:
+        """The version of plan ``plan_id`` a read of its content sees (see
+        :meth:`layer_version`; tables follow the same rule)."""
         found = self.resolve_version(plan_id, as_of=as_of, known_at=known_at)
         if found is None and as_of is None and known_at is None:
             recorded = self.versions(plan_id)
@@ -341,8 +346,16 @@ class PlanCatalog:
                                  f"implicit plan of layer {name}", True)
 
     def _version_for_write(self, name: str, plan_id: int, spec: VersionSpec | None,
-                           actor: str, reason: str) -> tuple[Version, list[int]]:
-        """The version to record into, and the lineage whose content is the parent state."""
+                           actor: str, reason: str, *,
+                           holds: Callable[[str, int], bool] | None = None,
+                           noun: tuple[str, str] = ("layer", "图层")
+                           ) -> tuple[Version, list[int]]:
+        """The version to record into, and the lineage whose content is the parent state.
+
+        ``holds(name, version_id)`` tells whether a version already holds the content
+        ``name`` (default: a layer of that name); ``noun`` names it in messages (en, zh)."""
+        holds = holds or self._layer_in_version
+        layer = name if noun[0] == "layer" else None
         recorded = self.versions(plan_id)
         plan = self.plan(plan_id)
         if spec is None:
@@ -351,17 +364,18 @@ class PlanCatalog:
         if existing is not None and any(v.parent_id == existing.id for v in recorded):
             raise ConfigError(
                 f"Version {spec.label!r} of plan {plan.name!r} already has amendments; adding a "
-                f"layer to it now would change them after the fact.", layer=name,
-                fix="Record the layer in a new version (another --version label).",
+                f"{noun[0]} to it now would change them after the fact.", layer=layer,
+                fix=f"Record the {noun[0]} in a new version (another --version label).",
                 message_zh=f"规划 {plan.name!r} 的版本 {spec.label!r} 已有后续修改版本；现在向其添加"
-                "图层会事后改变这些版本。", fix_zh="请以新版本登记该图层（换一个 --version 名称）。")
+                f"{noun[1]}会事后改变这些版本。",
+                fix_zh=f"请以新版本登记该{noun[1]}（换一个 --version 名称）。")
         if existing is not None:
-            if self._layer_in_version(name, existing.id):
+            if holds(name, existing.id):
                 raise ConfigError(
-                    f"Version {spec.label!r} of plan {plan.name!r} already holds layer {name}; "
-                    "a recorded version is never modified.", layer=name,
+                    f"Version {spec.label!r} of plan {plan.name!r} already holds {noun[0]} "
+                    f"{name}; a recorded version is never modified.", layer=layer,
                     fix="Record the change as a new version (another --version label).",
-                    message_zh=f"规划 {plan.name!r} 的版本 {spec.label!r} 已包含图层 {name}；"
+                    message_zh=f"规划 {plan.name!r} 的版本 {spec.label!r} 已包含{noun[1]} {name}；"
                     "已登记的版本不能修改。", fix_zh="请以新版本登记修改（换一个 --version 名称）。")
             chain = self.lineage_of(existing.id)
             return existing, chain[:-1]

@@ -40,7 +40,6 @@ from guotu.errors import (
     StoreUnavailableError,
 )
 from guotu.store.catalog import (
-    PlanCatalog,
     VersionSpec,
     layer_case_clash_error,
     layer_exists_error,
@@ -56,6 +55,7 @@ from guotu.store.gpkg_schema import (
     REQUIRED_GPKG_TABLES,
     SQL_TYPES,
     SQLITE_HEADER,
+    TABLES_DDL,
     VERSIONING_DDL,
     check_workspace_name,
     column_values,
@@ -74,13 +74,27 @@ from guotu.store.revisions import (
     match_revisions,
 )
 from guotu.store.rtree_bulk import bulk_load_rtree
+from guotu.store.tables import TableCatalog
 
-__all__ = ["SCHEMA_VERSION", "GeoPackageStore", "LayerInfo"]
+__all__ = ["SCHEMA_VERSION", "GeoPackageStore", "LayerInfo", "upgrade_reason"]
 
-#: Version of guotu's own tables in the file; bumped by each migration.
-SCHEMA_VERSION = 2
+#: Version of guotu's own tables in the file; bumped by each migration (2: plans and
+#: versions; 3: non-spatial tables, :mod:`guotu.store.tables`).
+SCHEMA_VERSION = 3
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10300  # GeoPackage 1.3.0
+
+
+def upgrade_reason(old: int, new: int) -> str:
+    """The audit log's reason for upgrading a workspace's tables from schema ``old`` to
+    ``new``, in Chinese like everything the bureau's staff read in the log.
+
+    Examples
+    --------
+    >>> upgrade_reason(2, 3)
+    '工作空间结构版本 2 → 3'
+    """
+    return f"工作空间结构版本 {old} → {new}"
 
 
 def current_view_name(layer: str) -> str:
@@ -144,7 +158,7 @@ class _GuardedConnection(sqlite3.Connection):
             return super().executemany(sql, parameters)
 
 
-class GeoPackageStore(PlanCatalog):
+class GeoPackageStore(TableCatalog):
     """A workspace in one GeoPackage file.
 
     Use :meth:`open`; the store is a context manager that closes its connection.
@@ -239,7 +253,7 @@ class GeoPackageStore(PlanCatalog):
             for statement in GPKG_DDL.split(";\n"):
                 if statement.strip():
                     c.execute(statement)
-            for statement in VERSIONING_DDL:
+            for statement in (*VERSIONING_DDL, *TABLES_DDL):
                 c.execute(statement)
             c.execute("INSERT INTO guotu_meta(key, value) VALUES ('schema_version', ?)",
                       (str(SCHEMA_VERSION),))
@@ -300,8 +314,8 @@ class GeoPackageStore(PlanCatalog):
                     self._conn.execute(
                         f"ALTER TABLE {q(name)} ADD COLUMN {CONTENT_HASH} INTEGER")
                     plan = self._implicit_plan(name, self.layer_role(name))
-                    v = self._insert_version(plan, VersionSpec(plan.name, "v1",
-                                                               reason="upgrade"), None)
+                    v = self._insert_version(plan, VersionSpec(
+                        plan.name, "v1", reason=upgrade_reason(1, 2)), None)
                     self._conn.execute(f"UPDATE {q(name)} SET {ADDED_IN} = ?", (v.id,))
                     self._conn.execute(
                         f"CREATE INDEX {q(f'{name}_{ADDED_IN}')} ON {q(name)} ({ADDED_IN})")
@@ -317,7 +331,12 @@ class GeoPackageStore(PlanCatalog):
                     cols = list(json.loads(self._conn.execute(
                         "SELECT columns FROM guotu_layers WHERE name = ?", (name,)).fetchone()[0]))
                     self._write_current_view(name, plan.id, cols, gtype, int(srs_id))
-                self._audit("guotu", "upgrade", "workspace", "schema 1 → 2")
+                self._audit("guotu", "upgrade", "workspace", upgrade_reason(1, 2))
+            if version < 3:
+                # Schema 3 adds the non-spatial tables (plan targets, statistics …).
+                for statement in TABLES_DDL:
+                    self._conn.execute(statement)
+                self._audit("guotu", "upgrade", "workspace", upgrade_reason(max(version, 2), 3))
             self._conn.execute("UPDATE guotu_meta SET value = ? WHERE key = 'schema_version'",
                                (str(SCHEMA_VERSION),))
 

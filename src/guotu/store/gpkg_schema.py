@@ -199,6 +199,23 @@ VERSIONING_DDL = [
     "ALTER TABLE guotu_layers ADD COLUMN plan_id INTEGER REFERENCES guotu_plans(id)",
 ]
 
+#: guotu's non-spatial versioned tables (schema 3; see :mod:`guotu.store.tables`): which
+#: versions recorded the content of a table, and the rows each recorded. Append-only.
+TABLES_DDL = [
+    """CREATE TABLE guotu_table_versions (
+  name TEXT NOT NULL, version_id INTEGER NOT NULL REFERENCES guotu_versions(id),
+  row_count INTEGER NOT NULL, source TEXT NOT NULL DEFAULT '', PRIMARY KEY (name, version_id))""",
+    """CREATE TABLE guotu_table_rows (
+  name TEXT NOT NULL, version_id INTEGER NOT NULL, seq INTEGER NOT NULL, item TEXT NOT NULL,
+  unit TEXT NOT NULL DEFAULT '', year INTEGER NOT NULL, value REAL NOT NULL,
+  source_row INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (name, version_id, seq),
+  FOREIGN KEY (name, version_id) REFERENCES guotu_table_versions (name, version_id))""",
+    *(f"""CREATE TRIGGER guotu_{table}_no_{op.lower()} BEFORE {op} ON guotu_{table}
+  BEGIN SELECT RAISE(ABORT, 'guotu: a recorded table is never {verb}'); END"""
+      for table in ("table_versions", "table_rows")
+      for op, verb in (("UPDATE", "modified"), ("DELETE", "deleted"))),
+]
+
 #: Columns every layer table carries besides fid, geom and the attributes: the version that
 #: added the feature revision and a hash of its content (geometry and attributes).
 ADDED_IN = "guotu_added_in"

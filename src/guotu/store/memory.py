@@ -29,7 +29,6 @@ from guotu.domain.roles import get_role
 from guotu.errors import NotFoundError, StoreError
 from guotu.store.catalog import (
     AuditEntry,
-    PlanCatalog,
     VersionSpec,
     _now,
     layer_case_clash_error,
@@ -42,6 +41,7 @@ from guotu.store.catalog import (
 from guotu.store.gpkg_blob import decode_blobs, encode_blobs
 from guotu.store.gpkg_schema import SQL_TYPES, column_values, crs_id, now
 from guotu.store.revisions import LayerInfo, content_hashes, layer_frame, match_revisions
+from guotu.store.tables import TableCatalog, YearValue
 
 __all__ = ["MemoryStore", "layer_frame", "srid_of"]
 
@@ -75,7 +75,7 @@ class _Layer:
     plan_id: int
 
 
-class MemoryStore(PlanCatalog):
+class MemoryStore(TableCatalog):
     """A workspace held in memory (lost on close); see the module docstring."""
 
     def __init__(self, name: str = "memory") -> None:
@@ -88,6 +88,8 @@ class MemoryStore(PlanCatalog):
         self._tables: dict[str, _Table] = {}
         self._retired: dict[tuple[str, int], list[int]] = {}
         self._layer_versions: dict[tuple[str, int], tuple[int, int, int]] = {}
+        self._table_recs: list[tuple[str, int, int, str]] = []
+        self._table_rows: dict[tuple[str, int], list[YearValue]] = {}
         self._depth = 0
 
     @classmethod
@@ -120,13 +122,17 @@ class MemoryStore(PlanCatalog):
         saved = (dict(self._meta), len(self._plans), len(self._versions), len(self._audit_rows),
                  dict(self._layers), {n: (len(t.fids), list(t.columns))
                                       for n, t in self._tables.items()},
-                 dict(self._retired), dict(self._layer_versions))
+                 dict(self._retired), dict(self._layer_versions), len(self._table_recs),
+                 dict(self._table_rows))
         self._depth += 1
         try:
             yield
         except BaseException:
-            meta, plans, versions, audit, layers, tables, retired, layer_versions = saved
+            (meta, plans, versions, audit, layers, tables, retired, layer_versions, table_recs,
+             table_rows) = saved
             self._meta = meta
+            del self._table_recs[table_recs:]
+            self._table_rows = table_rows
             del self._plans[plans:], self._versions[versions:], self._audit_rows[audit:]
             self._layers, self._retired, self._layer_versions = layers, retired, layer_versions
             self._tables = {n: t for n, t in self._tables.items() if n in tables}
@@ -196,6 +202,20 @@ class MemoryStore(PlanCatalog):
         rows = [e for e in self._audit_rows if not object_prefix or e.object == object_prefix
                 or e.object.startswith(object_prefix + ":")]
         return rows[:limit] if limit else rows
+
+    def _table_records(self, name: str | None = None) -> list[tuple[str, int, int, str]]:
+        return sorted((r for r in self._table_recs if name is None or r[0] == name),
+                      key=lambda r: (r[1], r[0]))
+
+    def _table_content(self, name: str, version_id: int) -> list[YearValue]:
+        return list(self._table_rows.get((name, int(version_id)), []))
+
+    def _insert_table(self, name: str, version_id: int, rows: Sequence[YearValue],
+                      source: str) -> None:
+        if (name, version_id) in self._table_rows:
+            raise StoreError(f"Version {version_id} already holds table {name!r}.")
+        self._table_recs.append((name, version_id, len(rows), source))
+        self._table_rows[(name, version_id)] = list(rows)
 
     def _layer_plan_id(self, name: str) -> int:
         if name not in self._layers:

@@ -50,7 +50,6 @@ from guotu.errors import (
     StoreUnavailableError,
 )
 from guotu.store.catalog import (
-    PlanCatalog,
     VersionSpec,
     layer_case_clash_error,
     layer_exists_error,
@@ -59,7 +58,7 @@ from guotu.store.catalog import (
     no_layer_error,
     other_crs_error,
 )
-from guotu.store.geopackage import SCHEMA_VERSION
+from guotu.store.geopackage import SCHEMA_VERSION, upgrade_reason
 from guotu.store.gpkg_blob import encode_blobs
 from guotu.store.gpkg_schema import (
     ADDED_IN,
@@ -78,8 +77,9 @@ from guotu.store.revisions import (
     layer_info,
     match_revisions,
 )
+from guotu.store.tables import TableCatalog
 
-__all__ = ["DEFAULT_SCHEMA", "PG_DDL", "PostGISStore"]
+__all__ = ["DEFAULT_SCHEMA", "PG_DDL", "PG_TABLES_DDL", "PostGISStore"]
 
 #: The schema a workspace lives in when neither the caller nor the DSN names one.
 DEFAULT_SCHEMA = "guotu"
@@ -131,6 +131,24 @@ PG_DDL = [
           ("audit", "DELETE", "guotu: the audit log is append-only"),
           ("audit", "TRUNCATE", "guotu: the audit log is append-only"))),
 ]
+
+#: The non-spatial tables (schema 3, :mod:`guotu.store.tables`): append-only like versions.
+PG_TABLES_DDL = [
+    """CREATE TABLE guotu_table_versions (
+  name text NOT NULL, version_id bigint NOT NULL REFERENCES guotu_versions(id),
+  row_count bigint NOT NULL, source text NOT NULL DEFAULT '', PRIMARY KEY (name, version_id))""",
+    """CREATE TABLE guotu_table_rows (
+  name text NOT NULL, version_id bigint NOT NULL, seq integer NOT NULL, item text NOT NULL,
+  unit text NOT NULL DEFAULT '', year integer NOT NULL, value double precision NOT NULL,
+  source_row integer NOT NULL DEFAULT 0, PRIMARY KEY (name, version_id, seq),
+  FOREIGN KEY (name, version_id) REFERENCES guotu_table_versions (name, version_id))""",
+    *(f"CREATE TRIGGER guotu_{table}_no_{op.lower()} BEFORE {op} ON guotu_{table} FOR EACH "
+      f"{'STATEMENT' if op == 'TRUNCATE' else 'ROW'} EXECUTE FUNCTION guotu_refuse('guotu: a "
+      f"recorded table is never {verb}')"
+      for table in ("table_versions", "table_rows")
+      for op, verb in (("UPDATE", "modified"), ("DELETE", "deleted"), ("TRUNCATE", "deleted"))),
+]
+PG_DDL += PG_TABLES_DDL
 
 _MAX_IDENTIFIER_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1
 
@@ -279,7 +297,7 @@ class _Pool:
             conn.close()
 
 
-class PostGISStore(PlanCatalog):
+class PostGISStore(TableCatalog):
     """A workspace in one schema of a PostgreSQL + PostGIS database.
 
     Use :meth:`open`; the store is a context manager that closes its connections.
@@ -390,6 +408,9 @@ class PostGISStore(PlanCatalog):
 
     def _check_is_workspace(self) -> None:
         version = int(self.meta("schema_version") or 0)
+        if version == 2:  # schema 3 adds the non-spatial tables
+            self._upgrade_to_3()
+            version = int(self.meta("schema_version") or 0)
         if version != SCHEMA_VERSION:
             newer = version > SCHEMA_VERSION
             raise StoreIntegrityError(
@@ -398,6 +419,17 @@ class PostGISStore(PlanCatalog):
                 fix="Upgrade guotu." if newer else "Recreate the workspace with this guotu.",
                 message_zh=f"工作空间 {self.path} 的结构版本为 {version}，本版本支持 "
                 f"{SCHEMA_VERSION}。", fix_zh="请升级 guotu。" if newer else "请用本版本重建工作空间。")
+
+    def _upgrade_to_3(self) -> None:
+        """Add the non-spatial tables to a schema-2 workspace, in one transaction."""
+        with self._transaction():
+            self._lock_writer()
+            if self.meta("schema_version") != "2":  # another process upgraded it meanwhile
+                return
+            for statement in PG_TABLES_DDL:
+                self._execute(statement)
+            self._set_meta("schema_version", str(SCHEMA_VERSION))
+            self._audit("guotu", "upgrade", "workspace", upgrade_reason(2, 3))
 
     def close(self) -> None:
         """Close every connection of the pool."""
@@ -439,6 +471,14 @@ class PostGISStore(PlanCatalog):
                     yield
             finally:
                 self._local.conn = None
+
+    def _lock_for_write(self) -> None:
+        self._lock_writer()
+
+    def _execute_many(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        conn = self._local.conn  # only inside a write transaction
+        with conn.cursor() as cur:
+            cur.executemany(query.replace("?", "%s"), [tuple(r) for r in rows])
 
     def _lock_writer(self) -> None:
         """Take the workspace's writer lock until the transaction ends."""

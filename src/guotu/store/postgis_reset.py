@@ -18,7 +18,8 @@ __all__ = ["GUOTU_TABLES", "reset_workspace"]
 
 #: guotu's own tables in a PostGIS workspace (see ``postgis.PG_DDL``).
 GUOTU_TABLES = ("guotu_meta", "guotu_plans", "guotu_versions", "guotu_layers",
-                "guotu_retired", "guotu_layer_versions", "guotu_audit")
+                "guotu_retired", "guotu_layer_versions", "guotu_audit", "guotu_table_versions",
+                "guotu_table_rows")
 
 
 def reset_workspace(store: PostGISStore, *, actor: str = "", reason: str = "") -> None:
@@ -60,5 +61,5 @@ def reset_workspace(store: PostGISStore, *, actor: str = "", reason: str = "") -
         store._execute(sql.SQL("DROP FUNCTION IF EXISTS {}()").format(
             sql.Identifier(store.schema, "guotu_refuse")))
         store._initialise()
-        store._audit(actor, "reset", "workspace", reason or "workspace emptied",
+        store._audit(actor, "reset", "workspace", reason or "清空工作空间并重建",
                      {"dropped_layers": sorted(layers)})

@@ -12,7 +12,12 @@ Routers (one module each, handlers thin over :mod:`guotu.services`):
   ``/ui/monitor`` (MapLibre and ECharts from npm, no CDN).
 
 The OpenAPI document at ``/api`` is OpenAPI 3.0 (:mod:`guotu.web.openapi30`), the version the
-OGC API's ``oas30`` conformance class names.
+OGC API's ``oas30`` conformance class names, served as
+``application/vnd.oai.openapi+json;version=3.0``. It is made true to the app: every route
+declares the errors it answers (400 where FastAPI would say 422, 404, 503; the JSON envelope
+or, under the OGC routes, the OGC exception form) and its media types, and the OGC part
+names ``limit``'s default and maximum and lists each collection's items path with its
+property filters (so it is built per data version of the workspace, and cached by it).
 
 Each request borrows an open store of the workspace from ``app.state.stores`` (a
 :class:`guotu.services.workspace.StorePool`, see :func:`open_store`): a store serves one
@@ -24,20 +29,31 @@ recorded by any process never serves stale data.
 
 from __future__ import annotations
 
+import copy
 import html
+import json
+import logging
+import re
+import threading
+import typing
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import date, datetime
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
 
-from guotu.services.workspace import StorePool
+from guotu.errors import NotFoundError, StoreUnavailableError
+from guotu.services.workspace import StorePool, data_version
 from guotu.settings import Settings, load_settings
-from guotu.web.errors import install_error_handlers
+from guotu.web.errors import install_error_handlers, is_ogc_path, routes_of
 from guotu.web.limits import BodyLimit
 
 __all__ = ["api_html", "create_app", "open_store"]
+
+log = logging.getLogger(__name__)
 
 
 def open_store(request: Request) -> Iterator[Any]:
@@ -48,6 +64,36 @@ def open_store(request: Request) -> Iterator[Any]:
     """
     with request.app.state.stores.borrow() as store:
         yield store
+
+
+#: What a date or date-time query parameter must look like (OpenAPI ``format: date`` /
+#: ``date-time``; a date-time may leave out its offset, UTC, or be a bare date, midnight).
+#: Pydantic alone would also read a number as a Unix time (``as_of=0`` as 1970-01-01).
+_DATE_TEXT = {date: re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+              datetime: re.compile(r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+                                   r"([Zz]|[+-]\d{2}:?\d{2})?)?$")}
+
+
+def _date_kind(annotation: Any) -> type[date] | None:
+    kinds = typing.get_args(annotation) or (annotation,)
+    return next((k for k in (datetime, date) if k in kinds), None)
+
+
+def _strict_dates(request: Request) -> None:
+    """App-wide dependency: every date or date-time query parameter of the route is written as
+    such (RFC 3339), else 400 like any invalid parameter."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    errors = []
+    for field in getattr(dependant, "query_params", ()):
+        kind = _date_kind(field.field_info.annotation)
+        raw = request.query_params.get(field.alias) if kind else None
+        if kind and raw is not None and not _DATE_TEXT[kind].match(raw):
+            errors.append({"type": "date_parsing" if kind is date else "datetime_parsing",
+                           "loc": ("query", field.alias), "input": raw,
+                           "msg": f"Input should be a valid {kind.__name__} (RFC 3339)"})
+    if errors:
+        raise RequestValidationError(errors)
 
 
 @asynccontextmanager
@@ -69,13 +115,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     'guotu 国土空间规划一张图'
     """
     from guotu.web import monitor, ogc_features, query, review, tiles, ui
-    from guotu.web.openapi30 import as_openapi30
+    from guotu.web.openapi30 import as_openapi30, declare_errors
 
     settings = settings or load_settings()
     app = FastAPI(title="guotu 国土空间规划一张图", version="1",
                   description="OGC API - Features, vector tiles and site query of a guotu "
-                              "workspace.", docs_url=None, redoc_url=None, openapi_url="/api",
-                  lifespan=_lifespan)
+                              "workspace.", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=_lifespan, dependencies=[Depends(_strict_dates)])
     app.state.settings = settings
     app.state.stores = StorePool(settings.workspace)
     install_error_handlers(app)
@@ -88,12 +134,49 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ui.router)
     default_openapi = app.openapi
 
+    routes_document: list[dict[str, Any]] = []
+
+    def routes_openapi() -> dict[str, Any]:
+        """The routes' document in OpenAPI 3.0 with their error responses (a copy)."""
+        if not routes_document:
+            routes_document.append(declare_errors(as_openapi30(default_openapi()),
+                                                  _reading_workspace(app), is_ogc_path))
+        return copy.deepcopy(routes_document[0])
+
     def openapi30() -> dict[str, Any]:
-        if app.openapi_schema is None or app.openapi_schema.get("openapi") != "3.0.3":
-            app.openapi_schema = as_openapi30(default_openapi())
+        """The document without the workspace's collections (``/api`` adds them)."""
+        if app.openapi_schema is None:
+            app.openapi_schema = ogc_features.openapi_document(routes_openapi(), None, settings)
         return app.openapi_schema
 
     app.openapi = openapi30  # type: ignore[method-assign]
+    documents: dict[str, bytes] = {}
+    lock = threading.Lock()
+
+    def document(store: Any) -> bytes:
+        key = data_version(store)
+        with lock:
+            body = documents.get(key)
+        if body is None:
+            doc = ogc_features.openapi_document(routes_openapi(), store, settings)
+            body = _json_bytes(doc)
+            with lock:
+                if len(documents) > 16:
+                    documents.clear()
+                documents[key] = body
+        return body
+
+    @app.get("/api", include_in_schema=False)
+    def api_document(request: Request) -> Response:
+        """The OpenAPI 3.0 document with the workspace's collections (cached per data
+        version); without them while the workspace cannot be opened (its routes say why)."""
+        try:
+            with app.state.stores.borrow() as store:
+                body = document(store)
+        except (NotFoundError, StoreUnavailableError) as exc:
+            log.warning("/api without collections: %s", exc)
+            body = _json_bytes(app.openapi())
+        return Response(body, media_type=ogc_features.OPENAPI)
 
     @app.get("/api.html", include_in_schema=False)
     def api_page() -> HTMLResponse:
@@ -102,6 +185,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return HTMLResponse(api_html(app.openapi()))
 
     return app
+
+
+def _json_bytes(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _reading_workspace(app: FastAPI) -> set[tuple[str, str]]:
+    """The ``(path, METHOD)`` of every route that borrows a store of the workspace."""
+    def borrows(dependant: Any) -> bool:
+        return any(d.call is open_store or borrows(d) for d in dependant.dependencies)
+
+    return {(route.path_format, method) for route in routes_of(app)
+            if getattr(route, "dependant", None) is not None and borrows(route.dependant)
+            for method in route.methods or ()}
 
 
 def api_html(doc: dict[str, Any]) -> str:

@@ -4,14 +4,22 @@ JSON routes answer ``{"code", "message", "status", …details}``; routes under t
 (``/collections``, ``/conformance``, the landing page with ``f=json``) answer the OGC
 exception form ``{"code", "description"}``. Messages are guotu's own sentences: no SQL,
 paths or tracebacks reach a response (they go to the log).
+
+The language of a message is the request's explicit ``lang`` parameter (``zh`` or ``en``)
+when it has one, else its ``Accept-Language`` header, else Chinese: ``lang=zh`` gives a
+Chinese message even to a browser that says ``Accept-Language: en``. A 405 carries the
+``Allow`` header of the route (RFC 9110).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guotu.errors import GuotuError
 
-__all__ = ["install_error_handlers", "is_ogc_path", "scrub_text"]
+__all__ = ["choose_lang", "install_error_handlers", "is_ogc_path", "routes_of", "scrub_text"]
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +49,40 @@ def is_ogc_path(path: str) -> bool:
     return path.startswith(_OGC_PREFIXES)
 
 
+def choose_lang(lang: str | None, accept_language: str | None) -> str:
+    """The language of a message: an explicit ``lang`` (``zh``/``en``) wins over the
+    ``Accept-Language`` header; Chinese by default.
+
+    Examples
+    --------
+    >>> choose_lang("zh", "en-US,en;q=0.9"), choose_lang(None, "en-GB"), choose_lang(None, None)
+    ('zh', 'en', 'zh')
+    """
+    if lang in ("zh", "en"):
+        return lang
+    return "en" if (accept_language or "zh").strip().lower().startswith("en") else "zh"
+
+
 def _lang(request: Request) -> str:
-    accept = request.headers.get("accept-language", "zh")
-    return "en" if request.query_params.get("lang") == "en" or accept.startswith("en") else "zh"
+    return choose_lang(request.query_params.get("lang"),
+                       request.headers.get("accept-language"))
+
+
+#: Chinese texts of the HTTP errors the router itself raises (no route, wrong method).
+_HTTP_ZH = {404: "没有这个地址。", 405: "此地址不支持该请求方法。"}
+
+#: Chinese phrases of the request-validation errors FastAPI reports (by pydantic error type).
+_VALIDATION_ZH = {
+    "missing": "缺少必填参数", "int_parsing": "应为整数", "int_type": "应为整数",
+    "float_parsing": "应为数值", "float_type": "应为数值", "bool_parsing": "应为布尔值",
+    "date_parsing": "应为日期（YYYY-MM-DD）", "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_inexact": "应为日期（YYYY-MM-DD）", "datetime_parsing": "应为时刻（RFC 3339）",
+    "datetime_from_date_parsing": "应为时刻（RFC 3339）", "greater_than_equal": "数值过小",
+    "greater_than": "数值过小", "less_than_equal": "数值过大", "less_than": "数值过大",
+    "string_pattern_mismatch": "取值不在允许范围内", "json_invalid": "不是有效的 JSON",
+    "dict_type": "应为 JSON 对象", "model_attributes_type": "应为 JSON 对象",
+    "string_type": "应为文本", "int_from_float": "应为整数", "literal_error": "取值不在允许范围内",
+}
 
 
 def _respond(request: Request, status: int, code: str, message: str,
@@ -75,6 +114,33 @@ def _scrub(request: Request, text: str) -> str:
     return scrub_text(text, str(getattr(settings, "workspace", "") or ""))
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def routes_of(app: Any) -> Iterator[Any]:
+    """Every route of ``app`` (with ``path_format``, ``path_regex``, ``methods`` and
+    ``dependant``), the routes of included routers too."""
+    # newer FastAPI keeps included routers whole; iter_route_contexts lists their routes
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    yield from (contexts(app.router.routes) if contexts else app.router.routes)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path (``/query`` has two routes: GET and
+    POST, and the router names only the first one's)."""
+    path = request.scope.get("path", request.url.path)
+    methods: set[str] = set()
+    for route in routes_of(request.app):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the mapping on ``app``."""
 
@@ -91,18 +157,27 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        zh = _lang(request) == "zh"
         parts = []
         for err in exc.errors():
             where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("query", "body"))
-            parts.append(f"{where}: {err.get('msg', '')}")
-        zh = _lang(request) == "zh"
-        text = ("请求参数无效：" if zh else "Invalid request parameters: ") + "；".join(parts)
+            why = _VALIDATION_ZH.get(str(err.get("type")), "") if zh else ""
+            parts.append(f"{where}: {why or err.get('msg', '')}")
+        text = ("请求参数无效：" + "；".join(parts) if zh
+                else "Invalid request parameters: " + "; ".join(parts))
         return _respond(request, 400, "invalid-parameter", text)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = "not-found" if exc.status_code == 404 else "http-error"
-        return _respond(request, exc.status_code, code, str(exc.detail))
+        message = str(exc.detail)
+        if message == _phrase(exc.status_code) and _lang(request) == "zh":
+            message = _HTTP_ZH.get(exc.status_code, message)
+        response = _respond(request, exc.status_code, code, message)
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = _allowed_methods(request)
+        return response
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qs
 
 from guotu.errors import TooLargeError
+from guotu.web.errors import choose_lang
 
 __all__ = ["BodyLimit"]
 
@@ -77,10 +79,10 @@ class BodyLimit:
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        query = scope.get("query_string", b"").decode("latin-1")
-        accept = dict(scope.get("headers") or []).get(b"accept-language", b"zh").decode(
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode(
             "latin-1")
-        lang = "en" if "lang=en" in query or accept.startswith("en") else "zh"
+        lang = choose_lang((query.get("lang") or [None])[-1], accept)
         err = _too_large(self.max_bytes)
         body = json.dumps({"code": err.code, "message": err.render(lang), "status": 413,
                            "fix": err.fix, "fix_zh": err.fix_zh},

@@ -9,9 +9,12 @@
   become a ``note`` when the workspace lacks the layers).
 * ``GET /monitor/report.{html,pdf,xlsx}``: the 体检评估 report.
 
-Targets and statistics are the server's settings ``monitor_targets`` and
-``monitor_statistics`` (CSV/XLSX paths; ``GUOTU_MONITOR_TARGETS`` …); a request never names a
-file.
+Targets and statistics are the workspace's tables ``targets`` and ``statistics`` (``guotu
+monitor targets|statistics import``), in force on the request's ``as_of``; the server's
+settings ``monitor_targets`` and ``monitor_statistics`` (CSV/XLSX paths; ``guotu serve
+--targets``, ``GUOTU_MONITOR_TARGETS`` …) override them for the whole server. A request never
+names a file; the JSON says which source was used (``inputs``, file names without their
+folders).
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ from guotu.services.monitoring import IndicatorEngine
 from guotu.services.monitoring_inputs import (
     Statistics,
     Targets,
+    inputs_to_dict,
     load_catalogue,
-    read_statistics,
-    read_targets,
+    load_inputs,
 )
 from guotu.services.monitoring_report import checkup_document, indicator_report
 from guotu.settings import Settings
@@ -62,42 +65,55 @@ def _identity(workspace: str) -> Any:
     return (st.st_dev, st.st_ino)
 
 
-def _inputs(request: Request) -> tuple[Any, Targets | None, Statistics | None]:
-    """The catalogue and the settings' targets and statistics, read once per app."""
+def _inputs(request: Request, store: Any, as_of: date | None
+            ) -> tuple[Any, Targets, Statistics]:
+    """The catalogue (read once per app) and the targets and statistics of a request: the
+    settings' files if given, else the workspace's tables in force on ``as_of``. Call with
+    ``_LOCK`` held."""
     state = request.app.state
-    with _LOCK:
-        found = getattr(state, "monitor_inputs", None)
-        if found is None:
-            settings: Settings = state.settings
-            cat = load_catalogue()
-            tgt = read_targets(settings.monitor_targets, cat) if settings.monitor_targets \
-                else None
-            stats = read_statistics(settings.monitor_statistics, cat) \
-                if settings.monitor_statistics else None
-            found = (cat, tgt, stats)
-            state.monitor_inputs = found
-    return found
+    settings: Settings = state.settings
+    cat = getattr(state, "monitor_catalogue", None)
+    if cat is None:
+        cat = state.monitor_catalogue = load_catalogue()
+    identity = _identity(settings.workspace)
+    if getattr(state, "monitor_identity", None) != identity:
+        # a new workspace file: its version ids mean other things
+        state.monitor_identity = identity
+        state.monitor_engine = None
+        state.monitor_tables = {}
+    tgt, stats = load_inputs(store, cat, targets_file=settings.monitor_targets or None,
+                             statistics_file=settings.monitor_statistics or None,
+                             as_of=as_of, cache=state.monitor_tables)
+    return cat, tgt, stats
+
+
+def _sources(doc: dict[str, Any], tgt: Targets, stats: Statistics) -> dict[str, Any]:
+    """``doc`` saying where its targets and statistics came from, without server folders."""
+    doc["inputs"] = inputs_to_dict(tgt, stats, bare_names=True)
+    for key, table in (("targets", tgt), ("statistics", stats)):
+        if table.origin is not None and table.origin.origin == "file":
+            doc[key] = Path(table.source).name
+    return doc
 
 
 @router.get("/monitor/indicators.json", summary="Monitoring indicators with series")
 def get_indicators(request: Request, store: Store, as_of: AsOf = None,
                    first_year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
                    lang: Lang = "zh") -> dict[str, Any]:
-    """Every indicator as of ``as_of`` with its year-end series, target, status, forecast."""
-    cat, tgt, stats = _inputs(request)
+    """Every indicator as of ``as_of`` with its year-end series, target, status, forecast;
+    ``inputs`` says which targets and statistics were used."""
     state = request.app.state
-    identity = _identity(state.settings.workspace)
     with _LOCK:  # one engine per app, used by one request at a time
+        cat, tgt, stats = _inputs(request, store, as_of)
         engine: IndicatorEngine | None = getattr(state, "monitor_engine", None)
-        if engine is None or getattr(state, "monitor_identity", None) != identity:
-            # a new engine for a new workspace file (its version ids mean other things)
+        if engine is None:
             engine = IndicatorEngine(store, cat, targets=tgt, statistics=stats)
             state.monitor_engine = engine
-            state.monitor_identity = identity
         engine.store = store
+        engine.targets, engine.statistics = tgt, stats  # the same objects: the memo holds
         report = indicator_report(store, cat, as_of=as_of, first_year=first_year,
                                   engine=engine)
-        return report.to_dict(lang)
+        return _sources(report.to_dict(lang), tgt, stats)
 
 
 def _lonlat_features(cases: Any, crs: Any) -> dict[str, Any]:
@@ -159,9 +175,11 @@ def get_report(request: Request, store: Store, fmt: str, as_of: AsOf = None,
         write_monitor_xlsx,
     )
 
-    cat, tgt, stats = _inputs(request)
+    with _LOCK:
+        cat, tgt, stats = _inputs(request, store, as_of)
     doc = checkup_document(store, cat, as_of=as_of, targets=tgt, statistics=stats, lang=lang)
     doc["workspace"] = Path(str(doc["workspace"])).name
+    _sources(doc["indicators"], tgt, stats)
     if fmt == "html":
         return HTMLResponse(render_monitor_html(doc))
     if fmt == "pdf":

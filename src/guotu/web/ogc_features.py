@@ -1,7 +1,8 @@
 """OGC API - Features: Part 1 core (GeoJSON, HTML, OpenAPI 3.0) and Part 2 CRS.
 
 Routes: the landing page ``/``, ``/conformance``, ``/collections``,
-``/collections/{layer}``, ``/collections/{layer}/items`` and
+``/collections/{layer}``, ``/collections/{layer}/queryables`` (Part 3 style JSON Schema of
+the property filters), ``/collections/{layer}/items`` and
 ``/collections/{layer}/items/{fid}``. Each layer of the workspace is a collection; a
 feature's id is its fid (revision id). Handlers parse the request and call
 :mod:`guotu.services.features`; errors go through :mod:`guotu.web.errors`.
@@ -9,13 +10,19 @@ feature's id is its fid (revision id). Handlers parse the request and call
 Choices a client can rely on:
 
 * ``limit`` defaults to ``Settings.default_items_limit``; a larger value than
-  ``Settings.max_items_limit`` is clamped to it (Part 1 says it must not be an error);
+  ``Settings.max_items_limit`` is clamped to it (Part 1 says it must not be an error); the
+  OpenAPI document at ``/api`` states both, so GDAL's OAPIF driver pages by them;
+* ``bbox`` is four numbers (or six, heights ignored) of any size: the page limit protects
+  the server, so a province-wide box is paged, never refused; a box with its corners swapped
+  is a 400, and a box outside the area of the workspace CRS matches nothing;
 * ``datetime`` picks the version in force on a day: a date or date-time, or an interval's
   end (an open end is today);
 * ``crs`` and ``bbox-crs`` take CRS84, EPSG:4490 or the workspace CRS, with the axis order
   of their definitions (EPSG:4490 is latitude, longitude; the CGCS2000 Gauss-Krüger CRSs
   are northing, easting); the answer names its CRS in the ``Content-Crs`` header;
-* a query parameter that is neither one of these nor a column of the layer is a 400.
+* a query parameter that is neither one of these nor a column of the layer is a 400; the
+  OpenAPI document lists each collection's items path with its columns as parameters, so a
+  client (GDAL's ``-where YDYHFLDM='0703'``) sends equality filters to the server.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -39,8 +47,15 @@ from guotu.services.workspace import data_version
 from guotu.settings import Settings
 from guotu.store.revisions import LayerInfo
 from guotu.web.app import open_store
+from guotu.web.openapi30 import (
+    DATETIME_PATTERN,
+    column_schema,
+    error_response,
+    ogc_parameters,
+    with_ogc,
+)
 
-__all__ = ["router"]
+__all__ = ["openapi_document", "router"]
 
 router = APIRouter(tags=["OGC API - Features"])
 
@@ -48,6 +63,8 @@ GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA_JSON = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -71,6 +88,19 @@ DatetimeParam = Annotated[str | None, Query(
     description="As-of date: a date, a date-time or an interval (its end is used; an open end "
     "is today).")]
 LayerParam = Annotated[str, Path(description="Layer name (collection id).")]
+
+
+def _answers(media: str, schema: str, *, not_found: bool = True) -> dict[int | str, Any]:
+    """The responses of an OGC route: ``schema`` in ``media`` or an HTML page; 400; 404."""
+    out: dict[int | str, Any] = {
+        200: {"description": "The answer (JSON by default; HTML for f=html or a browser).",
+              "content": {media: {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+                          HTML: {"schema": {"type": "string"}}}},
+        400: error_response(400, ogc=True)}
+    if not_found:
+        out[404] = error_response(404, ogc=True, description="No such collection or feature "
+                                  "(or none in force on datetime).")
+    return out
 
 
 # -- format ---------------------------------------------------------------------------------
@@ -138,7 +168,13 @@ def _url(request: Request, path: str, **params: Any) -> str:
 def _check_params(request: Request, allowed: set[str], info: LayerInfo | None = None
                   ) -> dict[str, str]:
     """The query parameters that are not in ``allowed``: property filters when ``info`` is
-    given (unknown names are a 400), else a 400 at once."""
+    given (unknown names are a 400), else a 400 at once. ``lang`` must be zh or en."""
+    lang = request.query_params.get("lang")
+    if lang is not None and lang not in ("zh", "en"):
+        raise InputError(f"Parameter lang={lang!r} is not a language of this service.",
+                         field="lang", fix="Use lang=zh or lang=en.",
+                         message_zh=f"参数 lang={lang!r} 不是本服务支持的语言。",
+                         fix_zh="请用 lang=zh 或 lang=en。")
     extra = {k: v for k, v in request.query_params.items() if k not in allowed}
     if info is None and extra:
         name = next(iter(extra))
@@ -164,7 +200,8 @@ def _workspace_crs(store: Any) -> CRS:
 
 
 # -- landing page and conformance -----------------------------------------------------------
-@router.get("/", summary="Landing page")
+@router.get("/", summary="Landing page", response_class=Response,
+            responses=_answers(JSON, "LandingPage", not_found=False))
 def landing_page(request: Request, f: FormatParam = None) -> Response:
     """The landing page: links to the API definition, conformance and collections."""
     _check_params(request, _COMMON)
@@ -186,7 +223,8 @@ def landing_page(request: Request, f: FormatParam = None) -> Response:
                   "links": links})
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", response_class=Response,
+            responses=_answers(JSON, "ConfClasses", not_found=False))
 def conformance(request: Request, f: FormatParam = None) -> Response:
     """The conformance classes this service implements."""
     _check_params(request, _COMMON)
@@ -231,6 +269,8 @@ def _collection(request: Request, store: Any, info: LayerInfo, ws_crs: CRS) -> d
             _link(_url(request, base, f="html"), "alternate", HTML, info.name),
             _link(_url(request, base + "/items"), "items", GEOJSON, f"{info.name} 要素"),
             _link(_url(request, base + "/items", f="html"), "items", HTML, f"{info.name} 要素"),
+            _link(_url(request, base + "/queryables"), QUERYABLES_REL, SCHEMA_JSON,
+                  f"{info.name} 可筛选字段"),
         ],
         "crs": list(svc.supported_crs(ws_crs)),
         "storageCrs": svc.crs_uri(ws_crs),
@@ -243,7 +283,8 @@ def _collection(request: Request, store: Any, info: LayerInfo, ws_crs: CRS) -> d
     return out
 
 
-@router.get("/collections", summary="Feature collections")
+@router.get("/collections", summary="Feature collections", response_class=Response,
+            responses=_answers(JSON, "Collections", not_found=False))
 def collections(request: Request, store: Store, f: FormatParam = None) -> Response:
     """Every layer of the workspace as a feature collection."""
     _check_params(request, _COMMON)
@@ -262,7 +303,8 @@ def collections(request: Request, store: Store, f: FormatParam = None) -> Respon
     return _json(body)
 
 
-@router.get("/collections/{layer}", summary="One feature collection")
+@router.get("/collections/{layer}", summary="One feature collection",
+            response_class=Response, responses=_answers(JSON, "Collection"))
 def collection(request: Request, store: Store, layer: LayerParam, f: FormatParam = None
                ) -> Response:
     """One layer's description: extent (CRS84 and storage CRS), CRS list, links."""
@@ -281,12 +323,43 @@ def collection(request: Request, store: Store, layer: LayerParam, f: FormatParam
     return _json(body)
 
 
+# -- queryables -----------------------------------------------------------------------------
+def _filter_columns(info: LayerInfo) -> dict[str, str]:
+    """The columns a request can filter on (a column named like a parameter cannot)."""
+    return {c: t for c, t in info.columns.items() if c not in _ITEMS_PARAMS}
+
+
+@router.get("/collections/{layer}/queryables", summary="Property filters of a collection",
+            response_class=Response, responses=_answers(SCHEMA_JSON, "Queryables"))
+def queryables(request: Request, store: Store, layer: LayerParam, f: FormatParam = None
+               ) -> Response:
+    """The columns an items request filters on (``?COLUMN=value``, equal values), as a JSON
+    Schema (OGC API - Features Part 3 style)."""
+    _check_params(request, _COMMON)
+    info = svc.find_layer(store, layer)
+    columns = _filter_columns(info)
+    if _wants_html(request):
+        rows = [(html.escape(c), html.escape(t)) for c, t in columns.items()]
+        return _html(f"{info.name} 可筛选字段", "<p>要素查询可按下列字段的取值相等筛选，"
+                     f"如 <code>?{html.escape(next(iter(columns), 'BSM'))}=…</code>。</p>"
+                     + _table(("字段", "类型"), rows))
+    body = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": _url(request, f"/collections/{info.name}/queryables"),
+            "type": "object", "title": info.name,
+            "properties": {c: {"title": c, **column_schema(t)} for c, t in columns.items()},
+            "additionalProperties": False}
+    return _json(body, SCHEMA_JSON)
+
+
 # -- items ----------------------------------------------------------------------------------
 def _parse_bbox(text: str) -> list[float]:
+    """Four numbers, lower corner first (six: heights dropped)."""
     try:
         values = [float(v) for v in text.split(",")]
     except ValueError:
         values = []
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
     if len(values) != 4 or not all(math.isfinite(v) for v in values) or (
             values[0] > values[2] or values[1] > values[3]):
         raise InputError(f"Parameter bbox={text!r} is not four numbers, lower corner first.",
@@ -295,6 +368,47 @@ def _parse_bbox(text: str) -> list[float]:
                          message_zh=f"参数 bbox={text!r} 不是先左下角的四个数。",
                          fix_zh="请按 bbox-crs 的坐标轴顺序写 bbox=最小1,最小2,最大1,最大2（CRS84 为经度,纬度）。")
     return values
+
+
+#: How far beyond the area of use of the workspace CRS a bbox still selects features
+#: (degrees): a county may reach a little past its Gauss-Krüger zone.
+_AREA_MARGIN_DEG = 5.0
+
+
+def _bbox_in_workspace(values: list[float], box_crs: CRS, ws_crs: CRS
+                       ) -> tuple[float, float, float, float] | None:
+    """``values`` (axis order of ``box_crs``) as a box of the workspace CRS; ``None`` when
+    the box lies outside the area the workspace CRS covers (so nothing matches). A box in
+    longitude/latitude is first cut to the valid ranges and to that area (plus a margin), so
+    a continent-sized box never projects to infinities."""
+    if box_crs == ws_crs or not box_crs.is_geographic:
+        return svc.bbox_to_workspace(values, box_crs, ws_crs)
+    lat_first = box_crs.axis_info[0].direction.lower() in ("north", "south")
+    lon0, lat0, lon1, lat1 = ((values[1], values[0], values[3], values[2]) if lat_first
+                              else tuple(values))
+    west, south, east, north = -180.0, -90.0, 180.0, 90.0
+    area = ws_crs.area_of_use
+    if area is not None and not ws_crs.is_geographic:
+        m = _AREA_MARGIN_DEG
+        west, south = max(west, area.west - m), max(south, area.south - m)
+        east, north = min(east, area.east + m), min(north, area.north + m)
+    lon0, lon1 = max(lon0, west), min(lon1, east)
+    lat0, lat1 = max(lat0, south), min(lat1, north)
+    if lon0 > lon1 or lat0 > lat1:
+        return None
+    cut = [lat0, lon0, lat1, lon1] if lat_first else [lon0, lat0, lon1, lat1]
+    return svc.bbox_to_workspace(cut, box_crs, ws_crs)
+
+
+def _as_of(text: str | None) -> date | None:
+    """The as-of date of ``datetime``: exactly what the OpenAPI document's pattern admits."""
+    if text is not None and not re.match(DATETIME_PATTERN, text):
+        raise InputError(
+            f"Parameter datetime={text!r} is not an RFC 3339 date, date-time or interval.",
+            field="datetime", fix="Give e.g. 2024-05-01, 2024-05-01T00:00:00Z or ../2024-05-01.",
+            message_zh=f"参数 datetime={text!r} 不是 RFC 3339 日期、时刻或区间。",
+            fix_zh="请写成 2024-05-01、2024-05-01T00:00:00Z 或 ../2024-05-01。")
+    return svc.parse_datetime(text)
 
 
 def _out_crs(request: Request, ws_crs: CRS) -> tuple[str, CRS]:
@@ -326,7 +440,8 @@ def _features_html(layer: str, feats: list[dict[str, Any]]) -> str:
     return _table(["fid", *map(html.escape, cols)], rows)
 
 
-@router.get("/collections/{layer}/items", summary="Features of a collection")
+@router.get("/collections/{layer}/items", summary="Features of a collection",
+            response_class=Response, responses=_answers(GEOJSON, "FeatureCollection"))
 def items(
     request: Request,
     store: Store,
@@ -352,24 +467,20 @@ def items(
     filters = svc.parse_filters(info, _check_params(request, _ITEMS_PARAMS, info))
     ws_crs = _workspace_crs(store)
     crs_uri, out_crs = _out_crs(request, ws_crs)
+    as_of = _as_of(datetime)
     box = None
-    if bbox is not None:
-        box_crs = svc.CRS84 if bbox_crs is None else svc.parse_crs(bbox_crs, ws_crs,
-                                                                    parameter="bbox-crs")[1]
-        box = svc.bbox_to_workspace(_parse_bbox(bbox), box_crs, ws_crs)
-        area_km2 = svc.bbox_area_km2(box, ws_crs)
-        if area_km2 > settings.max_bbox_area_km2:
-            limit_km2 = settings.max_bbox_area_km2
-            raise InputError(
-                f"The bbox covers {area_km2:,.0f} km², more than the {limit_km2:,.0f} km² "
-                "this service reads at once.", field="bbox",
-                fix="Ask for a smaller bbox, or page through the collection without one.",
-                message_zh=f"bbox 面积 {area_km2:,.0f} 平方公里，超过单次可读的 {limit_km2:,.0f} 平方公里。",
-                fix_zh="请缩小 bbox，或不带 bbox 分页读取。")
     size = min(limit or settings.default_items_limit, settings.max_items_limit)
-    page = svc.read_items(store, svc.ItemsQuery(
-        layer=info.name, offset=offset, limit=size, bbox=box, filters=filters,
-        as_of=svc.parse_datetime(datetime)))
+    box_crs = svc.CRS84 if bbox_crs is None else svc.parse_crs(bbox_crs, ws_crs,
+                                                                parameter="bbox-crs")[1]
+    if bbox is not None:
+        box = _bbox_in_workspace(_parse_bbox(bbox), box_crs, ws_crs)
+    if bbox is not None and box is None:  # outside the workspace CRS's area: nothing there
+        page = svc.ItemsPage(frame=store.read_revisions(info.name, []), number_matched=0,
+                             offset=offset, limit=size)
+    else:
+        page = svc.read_items(store, svc.ItemsQuery(
+            layer=info.name, offset=offset, limit=size, bbox=box, filters=filters,
+            as_of=as_of))
     feats = _features(page.frame, ws_crs, out_crs)
     headers = {"Content-Crs": f"<{crs_uri}>"}
     links = _page_links(request, page, size)
@@ -387,6 +498,9 @@ def items(
 
 
 def _page_links(request: Request, page: svc.ItemsPage, size: int) -> list[dict[str, str]]:
+    """``self``, ``alternate`` and, where there are features, ``next`` and ``prev``: a page
+    past the end has no ``next``, and its ``prev`` is the last page that holds features (never
+    a page past the end again)."""
     url = request.url
     json_url = url.remove_query_params("f")
     links = [_link(str(json_url), "self", GEOJSON, "本页"),
@@ -395,9 +509,10 @@ def _page_links(request: Request, page: svc.ItemsPage, size: int) -> list[dict[s
         links.append(_link(str(json_url.include_query_params(offset=page.offset + size,
                                                              limit=size)),
                            "next", GEOJSON, "下一页"))
-    if page.offset > 0:
-        links.append(_link(str(json_url.include_query_params(
-            offset=max(0, page.offset - size), limit=size)), "prev", GEOJSON, "上一页"))
+    if page.offset > 0 and page.number_matched > 0:
+        start = max(0, min(page.offset, page.number_matched) - size)
+        links.append(_link(str(json_url.include_query_params(offset=start, limit=size)),
+                           "prev", GEOJSON, "上一页"))
     return links
 
 
@@ -405,7 +520,8 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-@router.get("/collections/{layer}/items/{fid}", summary="One feature")
+@router.get("/collections/{layer}/items/{fid}", summary="One feature",
+            response_class=Response, responses=_answers(GEOJSON, "Feature"))
 def item(request: Request, store: Store, layer: LayerParam,
          fid: Annotated[int, Path(description="Feature id (fid).")],
          datetime: DatetimeParam = None, crs: CrsParam = None, f: FormatParam = None
@@ -415,7 +531,7 @@ def item(request: Request, store: Store, layer: LayerParam,
     info = svc.find_layer(store, layer)
     ws_crs = _workspace_crs(store)
     crs_uri, out_crs = _out_crs(request, ws_crs)
-    frame = svc.read_item(store, info.name, fid, svc.parse_datetime(datetime))
+    frame = svc.read_item(store, info.name, fid, _as_of(datetime))
     (feat,) = _features(frame, ws_crs, out_crs)
     headers = {"Content-Crs": f"<{crs_uri}>"}
     base = f"/collections/{info.name}"
@@ -428,3 +544,26 @@ def item(request: Request, store: Store, layer: LayerParam,
                 for k, v in feat["properties"].items()]
         return _html(f"{info.name} 要素 {fid}", _table(("字段", "值"), rows), headers)
     return _json(feat, GEOJSON, headers)
+
+
+# -- the OpenAPI document ---------------------------------------------------------------------
+#: The OGC routes of the document whose query parameters are the shared ``$ref``s.
+_OGC_PATHS = ["/", "/conformance", "/collections", "/collections/{layer}",
+              "/collections/{layer}/queryables", "/collections/{layer}/items",
+              "/collections/{layer}/items/{fid}"]
+
+
+def openapi_document(doc: dict[str, Any], store: Any | None, settings: Settings
+                     ) -> dict[str, Any]:
+    """``doc`` (the app's OpenAPI 3.0 document, changed in place) with the OGC parameters,
+    ``limit``'s default and maximum, the CRSs of the workspace, and one items path per
+    collection listing its property filters (GDAL's OAPIF driver reads both: its page size
+    from ``limit``, and which ``-where`` equalities it may send to the server). Without a
+    ``store``: no collections, and CRS84 and EPSG:4490 only."""
+    infos = store.layers() if store is not None else []
+    ws_crs = _workspace_crs(store) if infos else svc.CRS84
+    parameters = ogc_parameters(default_limit=settings.default_items_limit,
+                                max_limit=settings.max_items_limit,
+                                crs_uris=list(svc.supported_crs(ws_crs)))
+    collections = {i.name: _filter_columns(i) for i in infos}
+    return with_ogc(doc, parameters, _OGC_PATHS, collections, "/collections/{layer}/items")

@@ -44,7 +44,7 @@ def site_query(request: Request) -> SiteQuery:
             found = getattr(state, "site_query", None)
             if found is None:
                 settings: Settings = state.settings
-                found = SiteQuery(max_vertices=settings.max_query_vertices)
+                found = SiteQuery(max_vertices=settings.max_query_vertices, crs_parameter="crs")
                 state.site_query = found
     return found
 
@@ -68,18 +68,67 @@ def _answer(request: Request, doc: dict[str, Any]) -> Response:
     return Response(body.encode("utf-8"), media_type="application/json")
 
 
+_ANSWER_SCHEMA = {"type": "object", "required": ["site", "applies"], "properties": {
+    "site": {"type": "object"}, "applies": {"type": "array", "items": {"type": "object"}},
+    "touching": {"type": "array"}, "pending": {"type": "array"},
+    "allowed_uses": {"type": "object"}, "links": {"type": "array"}}}
+_NOT_FOUND = {"description": "An unknown parcel code, or a site outside every layer."}
 _JSON_ANSWER: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/json": {}}, "description": "The site-query answer."}}
+    200: {"content": {"application/json": {"schema": _ANSWER_SCHEMA}},
+          "description": "The site-query answer."},
+    400: {"description": "Not exactly one site; bad coordinates, CRS or GeoJSON; too many "
+                         "vertices."},
+    404: _NOT_FOUND}
+
+#: ``point`` is two decimal numbers (X,Y; the server also takes spaces and a full-width
+#: comma); the CRS names a query may give (any EPSG code PROJ knows is
+#: accepted; these are the ones a Chinese plan uses: WGS 84 and the CGCS2000 family).
+_POINT_PATTERN = r"^[-+]?[0-9]{1,10}(\.[0-9]{1,12})?,[-+]?[0-9]{1,10}(\.[0-9]{1,12})?$"
+_QUERY_CRS = ["CRS84", "EPSG:4326", *(f"EPSG:{code}" for code in range(4490, 4555))]
+
+#: Exactly one of point, parcel or polygon, as OpenAPI 3.0 can say it: one exploded object
+#: parameter (``?point=…``, ``?parcel=…`` or ``?polygon=…``) with a ``oneOf`` of its forms.
+SITE_PARAMETER: dict[str, Any] = {
+    "name": "site", "in": "query", "required": True, "style": "form", "explode": True,
+    "description": "Exactly one site: point=X,Y (in crs), parcel=DKBH/BSM, or polygon= a "
+                   "GeoJSON Polygon or MultiPolygon as text.",
+    "schema": {"oneOf": [
+        {"type": "object", "title": "point", "required": ["point"], "additionalProperties": False,
+         "properties": {"point": {"type": "string", "pattern": _POINT_PATTERN,
+                                  "description": "X,Y in crs (lon,lat in a geographic CRS)",
+                                  "example": "39527060,4056040"}}},
+        {"type": "object", "title": "parcel", "required": ["parcel"],
+         "additionalProperties": False,
+         "properties": {"parcel": {"type": "string", "minLength": 1, "description": "DKBH of "
+                                   "a detailed-plan parcel or BSM of a master-plan parcel"}}},
+        {"type": "object", "title": "polygon", "required": ["polygon"],
+         "additionalProperties": False,
+         "properties": {"polygon": {"type": "string", "minLength": 2,
+                                    "description": "A GeoJSON Polygon or MultiPolygon, as text"}}},
+    ]}}
+_SITE_EXTRA = {"parameters": [SITE_PARAMETER]}
+
+#: The GeoJSON a POST may send: a polygon geometry, a Feature of one, or a FeatureCollection
+#: of one such Feature (its coordinates in crs, else the document's crs member).
+_POLYGON = {"type": "object", "required": ["type", "coordinates"], "properties": {
+    "type": {"type": "string", "enum": ["Polygon", "MultiPolygon"]},
+    "coordinates": {"type": "array", "minItems": 1, "items": {"type": "array"}}}}
+_FEATURE = {"type": "object", "required": ["type", "geometry"], "properties": {
+    "type": {"type": "string", "enum": ["Feature"]}, "geometry": _POLYGON,
+    "properties": {"type": "object", "nullable": True}}}
+GEOJSON_BODY: dict[str, Any] = {"oneOf": [_POLYGON, _FEATURE, {
+    "type": "object", "required": ["type", "features"], "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "minItems": 1, "maxItems": 1, "items": _FEATURE}}}]}
 
 
 Store = Annotated[Any, Depends(open_store)]
-PointParam = Annotated[str | None, Query(description="X,Y in crs (lon,lat in a geographic "
-                                                     "CRS such as EPSG:4490 or CRS84)")]
-ParcelParam = Annotated[str | None, Query(description="DKBH of a detailed-plan parcel or BSM "
-                                                      "of a master-plan parcel")]
-PolygonParam = Annotated[str | None, Query(description="A GeoJSON polygon, as text")]
-CrsParam = Annotated[str | None, Query(description="CRS of point/polygon (default: the "
-                                                   "workspace CRS)")]
+PointParam = Annotated[str | None, Query(include_in_schema=False)]  # the site parameter
+ParcelParam = Annotated[str | None, Query(include_in_schema=False)]  # says these three
+PolygonParam = Annotated[str | None, Query(include_in_schema=False)]
+CrsParam = Annotated[str | None, Query(
+    description="CRS of point/polygon (default: the workspace CRS)",
+    json_schema_extra={"enum": _QUERY_CRS})]
 AsOfParam = Annotated[date | None, Query(description="Valid time: plans in force on this date "
                                                      "(default today)")]
 KnownAtParam = Annotated[datetime | None, Query(description="Record time (UTC; default now)")]
@@ -87,7 +136,7 @@ DvParam = Annotated[str | None, Query(description="Data version a permanent link
 
 
 @router.get("/query", summary="What applies to a site (空间码)", response_class=Response,
-            responses=_JSON_ANSWER)
+            responses=_JSON_ANSWER, openapi_extra=_SITE_EXTRA)
 def get_query(request: Request, store: Store, point: PointParam = None,
               parcel: ParcelParam = None, polygon: PolygonParam = None, crs: CrsParam = None,
               as_of: AsOfParam = None, known_at: KnownAtParam = None,
@@ -99,11 +148,13 @@ def get_query(request: Request, store: Store, point: PointParam = None,
 
 
 @router.post("/query", summary="What applies to a GeoJSON polygon (空间码)",
-             response_class=Response, responses=_JSON_ANSWER)
+             response_class=Response,
+             responses={**_JSON_ANSWER, 413: {"description": "The body is larger than "
+                                                              "max_upload_mb."}})
 def post_query(request: Request, store: Store,
                geojson: Annotated[dict[str, Any], Body(
                    description="GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection "
-                               "of one feature")],
+                               "of one feature", json_schema_extra=GEOJSON_BODY)],
                crs: CrsParam = None, as_of: AsOfParam = None,
                known_at: KnownAtParam = None) -> Response:
     """The same answer for a polygon sent as the GeoJSON body."""
@@ -120,7 +171,8 @@ def post_query(request: Request, store: Store,
 
 
 @router.get("/query/sheet", response_class=HTMLResponse,
-            summary="Printable sheet of a site query (规划条件)")
+            summary="Printable sheet of a site query (规划条件)",
+            responses={400: _JSON_ANSWER[400], 404: _NOT_FOUND}, openapi_extra=_SITE_EXTRA)
 def get_sheet(request: Request, store: Store, point: PointParam = None,
               parcel: ParcelParam = None, polygon: PolygonParam = None, crs: CrsParam = None,
               as_of: AsOfParam = None, known_at: KnownAtParam = None,

@@ -43,6 +43,7 @@ from typing import Annotated, Any
 
 import shapely
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
@@ -77,6 +78,17 @@ _VERSION_REF = re.compile(r"^[^/\\@]+@[^/\\]+$")
 _LOCK = threading.Lock()
 
 Store = Annotated[Any, Depends(open_store)]
+#: The kinds a review of the workspace runs; an upload (``/jobs``) may be ``indicators`` too.
+Kind = Annotated[str, PathParam(description="Plan kind of the review.",
+                                json_schema_extra={"enum": list(WORKSPACE_KINDS)})]
+JobKind = Annotated[str, PathParam(description="Plan kind of the review (indicators needs "
+                                               "the uploaded table).",
+                                   json_schema_extra={"enum": list(KINDS)})]
+#: Report and job ids are 16 hexadecimal digits.
+HexId = Annotated[str, PathParam(json_schema_extra={"pattern": "^[0-9a-f]{16}$"})]
+_ERRORS: dict[int | str, Any] = {
+    400: {"description": "A kind, rule pack or source the web review cannot run."},
+    404: {"description": "A recorded version or a file inside the upload is not there."}}
 _FORMATS = {"html": ("text/html; charset=utf-8", write_review_html),
             "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      write_review_xlsx)}
@@ -131,11 +143,12 @@ def _map(doc: dict[str, Any], crs: str) -> dict[str, Any]:
          for n, f in drawn], crs, ids=[n for n, _f in drawn])
 
 
-@router.post("/review/{kind}", summary="Review the workspace's plan of a kind (成果审查)")
+@router.post("/review/{kind}", summary="Review the workspace's plan of a kind (成果审查)",
+             responses=_ERRORS)
 def post_review(
     request: Request,
     store: Store,
-    kind: str,
+    kind: Kind,
     source: Annotated[str | None, Query(description="A recorded version PLAN@LABEL "
                                                     "(default: the workspace layer)")] = None,
     rules: Annotated[str, Query(description="Built-in rule pack id")] = "cn-base",
@@ -184,8 +197,14 @@ def _publish(state: Any, report: ReviewReport, lang: str) -> dict[str, Any]:
 
 
 @router.get("/review/reports/{report_id}.{fmt}", summary="Download a review report",
-            response_class=Response)
-def get_report(request: Request, report_id: str, fmt: str) -> Response:
+            response_class=Response,
+            responses={200: {"description": "The report.", "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media, _write in _FORMATS.values()}},
+                404: {"description": "An unknown format, or a report no longer kept."}})
+def get_report(request: Request, report_id: HexId,
+               fmt: Annotated[str, PathParam(json_schema_extra={"enum": list(_FORMATS)})]
+               ) -> Response:
     """The HTML page or XLSX workbook of a review run by ``POST /review/{kind}``.
 
     Raises
@@ -331,10 +350,13 @@ def _receive(upload: UploadFile, folder: Path, limits: UploadLimits,
 
 
 @router.post("/review/{kind}/jobs", status_code=202,
-             summary="Start a review of an uploaded plan or of the workspace (background job)")
+             summary="Start a review of an uploaded plan or of the workspace (background job)",
+             responses={**_ERRORS,
+                        413: {"description": "The upload is larger than the limits."},
+                        429: {"description": "Too many review jobs are waiting."}})
 def post_review_job(
     request: Request,
-    kind: str,
+    kind: JobKind,
     file: Annotated[UploadFile | None, File(description="The plan: a zipped Shapefile or "
                                                         "FileGDB, .gpkg, .geojson or .fgb; for "
                                                         "indicators the CSV/XLSX table")] = None,
@@ -406,8 +428,9 @@ def post_review_job(
                         headers={"Location": f"/review/jobs/{job.id}"})
 
 
-@router.get("/review/jobs/{job_id}", summary="A review job's status, progress and result")
-def get_review_job(request: Request, job_id: str) -> dict[str, Any]:
+@router.get("/review/jobs/{job_id}", summary="A review job's status, progress and result",
+            responses={404: {"description": "An unknown or forgotten job."}})
+def get_review_job(request: Request, job_id: HexId) -> dict[str, Any]:
     """The job document (see :func:`post_review_job`).
 
     Raises

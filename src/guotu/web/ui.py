@@ -8,11 +8,15 @@
   ``npm ci`` from ``static/package-lock.json``; no CDN and no online basemap: the map shows the
   workspace's layers only).
 * ``GET /ui/config.json``: the layers (name, role, geometry type, count), the workspace extent
-  in lon/lat and the colour table of the legend.
+  in lon/lat, the colour table of the legend and the standard fields (Chinese name, unit) the
+  query panel labels attributes with.
 * ``GET /ui/balance.json?layer=GHYD&as_of=…``: the 用地平衡表 of a layer (``guotu stats``).
 * ``GET /ui/plans.json``: the plans with their versions (for the version-diff view).
-* ``GET /ui/diff.json?plan=…&from=…&to=…``: ``guotu diff --json`` of two versions, plus
-  ``map``, the changed features in lon/lat (at most :data:`DIFF_MAP_FEATURES`).
+* ``GET /ui/diff.json?plan=…&from=…&to=…``: ``guotu diff --json`` of two versions (each
+  layer's codes named by its own classification), plus ``map``, the changed features in
+  lon/lat (at most :data:`DIFF_MAP_FEATURES`).
+
+The page sends ``lang`` (``zh``/``en``, as chosen) with every request it makes.
 
 When the npm assets are missing, ``/ui/`` answers 503 with a page that says how to install
 them; the API routes keep working.
@@ -28,7 +32,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pyproj import CRS, Transformer
 
-from guotu.domain.roles import get_role
+from guotu.domain.roles import FIELDS, get_role
 from guotu.errors import NotFoundError
 from guotu.services import features as svc
 from guotu.services.diff import diff_versions
@@ -209,7 +213,9 @@ def ui_config(request: Request, store: Store) -> dict[str, Any]:
                        "colour": CONTROL_LINE_COLOURS.get(info.role)})
     return {"layers": layers, "bounds": _lonlat_bounds(store, request),
             "land_use_colours": [{"code": code, "name_zh": zh, "name_en": en, "colour": colour}
-                                 for code, (zh, en, colour) in LAND_USE_COLOURS.items()]}
+                                 for code, (zh, en, colour) in LAND_USE_COLOURS.items()],
+            "fields": {f.name: {"name_zh": f.name_zh, "kind": str(f.kind), "unit": f.unit}
+                       for f in FIELDS.values()}}
 
 
 @router.get("/ui/balance.json", summary="用地平衡表 of a layer (land-use balance)")

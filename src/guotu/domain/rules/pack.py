@@ -26,6 +26,7 @@ from guotu.errors import RulePackError
 
 __all__ = [
     "KINDS",
+    "KIND_NAMES",
     "LegalBasis",
     "PackProblem",
     "Rule",
@@ -43,6 +44,14 @@ KINDS: dict[str, str] = {
     "special-plan": "special_plan",
     "project": "construction_project",
     "indicators": "indicator_table",
+}
+#: What each review kind is called, in Chinese and English.
+KIND_NAMES: dict[str, tuple[str, str]] = {
+    "master-plan": ("总体规划", "master plan"),
+    "detailed-plan": ("详细规划", "detailed plan"),
+    "special-plan": ("专项规划", "special plan"),
+    "project": ("建设项目", "project"),
+    "indicators": ("规划指标", "indicators"),
 }
 
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")

@@ -26,8 +26,12 @@ const TEXT = {
     queued: "排队中…", rule: "规则", plan: "规划", from: "原版本", to: "新版本", compare: "对比",
     added: "新增", removed: "删除", changed: "修改", noPlans: "工作空间中没有可对比的规划版本。",
     sameVersion: "请选择两个不同的版本。", netChange: "面积变化(公顷)", layerCol: "图层",
-    key: "编号", fromCode: "原用途", toCode: "新用途", areaChange: "面积(m²)", noChange: "两个版本没有差别。",
+    key: "编号", noChange: "两个版本没有差别。",
+    use: "用途", areaOld: "原面积", areaNew: "新面积", areaDelta: "变化", noneCode: "（无）",
+    areaNote: "面积为椭球面积，单位：平方米（m²）。",
     truncated: "变化较多，地图只画出前 {n} 处。", balanceChart: "一级类面积(公顷)",
+    schemes: { sandiao: "三调工作分类", ydyh2023: "用地用海分类" }, ha: "公顷", sheet: "规划条件查询单",
+    change: { added: "新增", removed: "删除", changed: "修改" },
   },
   en: {
     title: "Territorial spatial planning one map", asOf: "As of", api: "API", monitor: "Monitoring", layers: "Layers",
@@ -50,8 +54,12 @@ const TEXT = {
     queued: "Queued…", rule: "rule", plan: "Plan", from: "From version", to: "To version", compare: "Compare",
     added: "added", removed: "removed", changed: "changed", noPlans: "No plan versions to compare in the workspace.",
     sameVersion: "Choose two different versions.", netChange: "Area change (ha)", layerCol: "Layer",
-    key: "Key", fromCode: "From use", toCode: "To use", areaChange: "Area (m²)", noChange: "The two versions are the same.",
+    key: "Key", noChange: "The two versions are the same.",
+    use: "Use", areaOld: "Before", areaNew: "After", areaDelta: "Change", noneCode: "(none)",
+    areaNote: "Areas are ellipsoidal, in square metres (m²).",
     truncated: "Many changes: the map draws the first {n}.", balanceChart: "Area by level-1 class (ha)",
+    schemes: { sandiao: "3rd land survey classes", ydyh2023: "Land and sea use classes" }, ha: "ha", sheet: "Printable sheet",
+    change: { added: "added", removed: "removed", changed: "changed" },
   },
 };
 const ZONE_ROLES = ["admin_boundary", "ecological_redline", "permanent_farmland", "urban_boundary"];
@@ -61,12 +69,23 @@ const state = { lang: localStorage.getItem("guotu.lang") || "zh", config: null, 
 const $ = (sel) => document.querySelector(sel);
 const t = (key) => TEXT[state.lang][key];
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-const fmt = (n, d = 2) => (n == null ? "—" : Number(n).toLocaleString(state.lang === "zh" ? "zh-CN" : "en", { maximumFractionDigits: d, minimumFractionDigits: d }));
+const fmt = (n, d = 2, min = d) => (n == null ? "—" : Number(n).toLocaleString(state.lang === "zh" ? "zh-CN" : "en", { maximumFractionDigits: d, minimumFractionDigits: min }));
+/** A colour defined once in app.css (the severity colours, --sev-error …). */
+const cssColour = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
 function status(text) { $("#status").textContent = text || ""; }
 
+/** ``url`` with ``lang`` set to the chosen language: an explicit lang wins over the browser's
+ * Accept-Language, so every request of the page carries it (tiles too, see buildMap). */
+function withLang(url) {
+  const u = new URL(url, location.href);
+  if (u.origin !== location.origin || !u.protocol.startsWith("http")) return url;
+  u.searchParams.set("lang", state.lang);
+  return /^[a-z][a-z0-9+.-]*:/i.test(url) ? u.href : u.pathname + u.search;
+}
+
 async function getJSON(url, options) {
-  const r = await fetch(url, options);
+  const r = await fetch(withLang(url), options);
   const body = await r.json().catch(() => ({}));
   if (!r.ok) { throw new Error(body.message || `${r.status} ${r.statusText}`); }
   return body;
@@ -142,9 +161,10 @@ function buildMap() {
   sources.site = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
   sources.findings = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
   sources.diff = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
+  const sev = ["match", ["get", "severity"], "error", cssColour("--sev-error"), "warning", cssColour("--sev-warning"), cssColour("--sev-info")];
   layers.push(
-    { id: "findings-fill", type: "fill", source: "findings", paint: { "fill-color": ["match", ["get", "severity"], "error", "#c62828", "warning", "#ef8f00", "#1976d2"], "fill-opacity": 0.45 } },
-    { id: "findings-line", type: "line", source: "findings", paint: { "line-color": ["match", ["get", "severity"], "error", "#b71c1c", "warning", "#e65100", "#0d47a1"], "line-width": ["case", ["boolean", ["feature-state", "selected"], false], 5, 2.5] } },
+    { id: "findings-fill", type: "fill", source: "findings", paint: { "fill-color": sev, "fill-opacity": 0.45 } },
+    { id: "findings-line", type: "line", source: "findings", paint: { "line-color": sev, "line-width": ["case", ["boolean", ["feature-state", "selected"], false], 5, 2.5] } },
   );
   const diffColour = ["match", ["get", "kind"], "added", "#2e7d32", "removed", "#c62828", "#ef8f00"];
   layers.push(
@@ -155,6 +175,7 @@ function buildMap() {
   const map = new maplibregl.Map({
     container: "map", style: { version: 8, sources, layers }, attributionControl: false,
     bounds: cfg.bounds || [73, 18, 135, 54], fitBoundsOptions: { padding: 20 }, maxZoom: 20,
+    transformRequest: (url) => ({ url: withLang(url) }),
   });
   map.addControl(new maplibregl.NavigationControl(), "top-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
@@ -224,9 +245,30 @@ function setAsOf(value) {
   }
 }
 
+const UNITS = { m2: "m²", m: "m", "%": "%" };
+
+/** A standard field's value with its unit: areas in m² and 公顷, years and codes as they are. */
+function fieldValue(field, value) {
+  const number = typeof value === "number" ? value : NaN;
+  if (!field || !Number.isFinite(number) || !["real", "integer"].includes(field.kind)) return esc(value);
+  if (field.unit === "m2") {
+    const ha = `${fmt(number / 1e4, 4)} ${t("ha")}`;
+    return `${fmt(number)} m²${state.lang === "zh" ? `（${ha}）` : ` (${ha})`}`;
+  }
+  if (field.kind === "integer" && !UNITS[field.unit]) return esc(String(number));
+  const unit = UNITS[field.unit] || "";
+  return `${fmt(number, 2, 0)}${unit && unit !== "%" ? " " : ""}${unit}`;
+}
+
+/** Attributes under their standard Chinese names (the field code on hover); other columns
+ * keep their own names. */
 function propsTable(props) {
+  const fields = state.config.fields || {};
   const rows = Object.entries(props || {}).filter(([, v]) => v !== null && v !== "").slice(0, 12);
-  return `<table class="props">${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join("")}</table>`;
+  return `<table class="props">${rows.map(([k, v]) => {
+    const f = fields[k];
+    return `<tr data-field="${esc(k)}"><td title="${esc(k)}">${esc(f ? f.name_zh : k)}</td><td>${fieldValue(f, v)}</td></tr>`;
+  }).join("")}</table>`;
 }
 
 async function siteQuery(lngLat) {
@@ -249,7 +291,8 @@ async function siteQuery(lngLat) {
         · ${esc(a.plan || "")} ${esc(a.version?.label || "")}</div>${propsTable(a.properties)}</div>`;
     }
     if (doc.pending?.length) {
-      html += `<h3>${t("pending")}</h3>` + doc.pending.map((p) => `<div class="card">${esc(p.layer)} ${esc(p.feature)} · ${esc(p.change)} · ${esc(p.version?.status)} ${esc(p.version?.valid_from || "")}</div>`).join("");
+      html += `<h3>${t("pending")}</h3>` + doc.pending.map((p) => `<div class="card"><b>${esc(roleName[p.layer] || p.layer)}</b> · ${esc(p.feature)} · ${esc(t("change")[p.change] || p.change)}
+        <div class="meta">${esc(p.layer)} · ${esc(p.version?.label || "")} ${esc(p.version?.status)} ${esc(p.version?.valid_from || "")}</div></div>`).join("");
     }
     const uses = doc.allowed_uses;
     if (uses) {
@@ -260,7 +303,7 @@ async function siteQuery(lngLat) {
       html += `<p class="codes"><b>${t("forbidden")}</b>：${list(uses.forbidden)}</p>`;
     }
     const sheet = doc.links?.find((l) => l.type === "text/html");
-    if (sheet) html += `<p><a href="${esc(sheet.href)}" target="_blank">${esc(sheet.title)}</a></p>`;
+    if (sheet) html += `<p><a href="${esc(withLang(sheet.href))}" target="_blank" data-testid="query-sheet">${t("sheet")}</a></p>`;
     out.innerHTML = html;
   } catch (err) {
     out.innerHTML = `<p class="error" data-testid="query-error">${esc(err.message)}</p>`;
@@ -355,9 +398,11 @@ function renderReview(doc) {
   out.querySelectorAll(".finding").forEach((el) => el.addEventListener("click", () => selectFinding(Number(el.dataset.n))));
 }
 
+/** Draw an ECharts chart in the (hidden until then) element ``id``; ``null`` hides it. */
 function chart(id, option) {
-  if (typeof echarts === "undefined") return;
   const el = document.getElementById(id);
+  el.hidden = option === null;
+  if (typeof echarts === "undefined" || option === null) return;
   if (!state.charts[id]) state.charts[id] = echarts.init(el, null, { renderer: "canvas" });
   state.charts[id].setOption(option, true);
   state.charts[id].resize();
@@ -401,7 +446,7 @@ function renderBalanceChart(doc, ydyh, colours) {
   const level1 = doc.rows.filter((r) => r.level === 1);
   chart("balance-chart", {
     title: { text: t("balanceChart"), textStyle: { fontSize: 12 } }, grid: { left: 120, right: 20, top: 30, bottom: 20 },
-    tooltip: { trigger: "item", formatter: (p) => `${esc(p.name)}<br>${fmt(p.value)} ha` },
+    tooltip: { trigger: "item", formatter: (p) => `${esc(p.name)}<br>${fmt(p.value)} ${t("ha")}` },
     xAxis: { type: "value" },
     yAxis: { type: "category", inverse: true, data: level1.map((r) => `${r.code} ${state.lang === "zh" ? r.name_zh : r.name_en}`), axisLabel: { fontSize: 10, width: 110, overflow: "truncate" } },
     series: [{ type: "bar", data: level1.map((r) => ({ value: r.area_m2 / 1e4, itemStyle: { color: ydyh ? colours[r.code] || "#999" : "#4f7cac", borderColor: "#666", borderWidth: 0.5 } })) }],
@@ -450,22 +495,47 @@ async function runDiff() {
   }
 }
 
+/** ``0103 旱地``: a code named by the classification of its own layer (``code_names`` of the
+ * diff: 三调 for DLTB, 用地用海 for GHYD …). */
+function codeLabel(layer, code) {
+  if (code == null || code === "") return "";
+  if (code === "∅") return t("noneCode");
+  const n = layer?.code_names?.[code];
+  const name = n && (state.lang === "zh" ? n.name_zh : n.name_en || n.name_zh);
+  return name ? `${code} ${name}` : String(code);
+}
+
+function schemeName(layer) {
+  return layer.code_scheme ? t("schemes")[layer.code_scheme] || layer.code_scheme : "";
+}
+
 function renderDiff() {
   const doc = state.diff;
   if (!doc) return;
   state.map.getSource("diff").setData(doc.map);
   const out = $("#diff-result");
-  if (!doc.layers.length) { out.innerHTML = `<p>${t("noChange")}</p>`; chart("diff-chart", { series: [] }); return; }
+  if (!doc.layers.length) { out.innerHTML = `<p>${t("noChange")}</p>`; chart("diff-chart", null); return; }
+  const layers = Object.fromEntries(doc.layers.map((l) => [l.layer, l]));
   let html = `<p class="meta">${esc(doc.plan)}：${esc(doc.from)} → ${esc(doc.to)}</p>`;
   html += `<table class="balance" data-testid="diff-summary"><tr><th>${t("layerCol")}</th><th>${t("added")}</th><th>${t("removed")}</th><th>${t("changed")}</th></tr>`;
-  html += doc.layers.map((l) => `<tr><td>${esc(l.layer)}</td><td class="num kind-added">${l.added}</td><td class="num kind-removed">${l.removed}</td><td class="num kind-changed">${l.changed}</td></tr>`).join("");
+  html += doc.layers.map((l) => `<tr><td>${esc(l.layer)}<div class="meta">${esc(schemeName(l))}</div></td><td class="num kind-added">${l.added}</td><td class="num kind-removed">${l.removed}</td><td class="num kind-changed">${l.changed}</td></tr>`).join("");
   html += "</table>";
   if (doc.map_truncated) html += `<p class="hint">${t("truncated").replace("{n}", doc.map.features.length)}</p>`;
-  html += `<table class="balance" data-testid="diff-changes"><tr><th>${t("key")}</th><th></th><th>${t("fromCode")}</th><th>${t("toCode")}</th><th>${t("areaChange")}</th></tr>`;
+  html += `<p class="hint">${t("areaNote")}</p>`;
+  html += `<table class="balance diff-changes" data-testid="diff-changes"><thead><tr><th>${t("key")}</th>
+    <th class="num">${t("areaOld")}</th><th class="num">${t("areaNew")}</th><th class="num">${t("areaDelta")}</th></tr></thead>`;
+  // One tbody per change: its key and areas, then its use before and after on a line of its own.
   doc.map.features.slice(0, 300).forEach((f) => {
     const p = f.properties;
-    html += `<tr class="diff-row" data-id="${f.id}" data-testid="diff-row"><td>${esc(p.key ?? "")}</td><td class="kind-${esc(p.kind)}">${t(p.kind)}</td>
-      <td>${esc(p.from_code ?? "")}</td><td>${esc(p.to_code ?? "")}</td><td class="num">${fmt(p.area_new_m2 - p.area_old_m2, 0)}</td></tr>`;
+    const layer = layers[p.layer];
+    const delta = p.area_new_m2 - p.area_old_m2;
+    html += `<tbody class="diff-row" data-id="${f.id}" data-testid="diff-row" data-kind="${esc(p.kind)}"><tr>
+      <td>${esc(p.key ?? "")} <span class="meta"><span class="kind-${esc(p.kind)}">${t(p.kind)}</span> · ${esc(p.layer)}</span></td>
+      <td class="num" data-testid="diff-area-old">${p.kind === "added" ? "—" : fmt(p.area_old_m2)}</td>
+      <td class="num" data-testid="diff-area-new">${p.kind === "removed" ? "—" : fmt(p.area_new_m2)}</td>
+      <td class="num" data-testid="diff-area-delta">${delta > 0 ? "+" : ""}${fmt(delta)}</td></tr>
+      <tr class="use"><td colspan="4">${t("use")}：<span data-testid="diff-from">${esc(codeLabel(layer, p.from_code) || "—")}</span>
+        → <span data-testid="diff-to">${esc(codeLabel(layer, p.to_code) || "—")}</span></td></tr></tbody>`;
   });
   html += "</table>";
   out.innerHTML = html;
@@ -473,25 +543,39 @@ function renderDiff() {
     const f = doc.map.features.find((x) => x.id === Number(row.dataset.id));
     if (f) state.map.fitBounds(bboxOf(f.geometry), { padding: 80, maxZoom: 17, duration: 0 });
   }));
-  // Net area change per level-1 class, from the change matrix of every layer.
+  renderDiffChart(doc);
+}
+
+/** Net area change per level-1 class, from the change matrix of every layer; each code rolls
+ * up in its own layer's classification (05H1 of 三调 is 05 商业服务业用地, not 05 湿地). */
+function renderDiffChart(doc) {
   const net = {};
+  const labels = {};
+  const schemes = new Set(doc.layers.map((l) => l.code_scheme || ""));
   for (const l of doc.layers) {
     for (const m of l.matrix) {
       if (m.from === m.to) continue;
-      const a = String(m.from).slice(0, 2);
-      const b = String(m.to).slice(0, 2);
-      net[a] = (net[a] || 0) - m.area_ha;
-      net[b] = (net[b] || 0) + m.area_ha;
+      for (const [code, sign] of [[m.from, -1], [m.to, 1]]) {
+        if (code === "∅") continue;
+        const n = l.code_names?.[code];
+        const level1 = n ? n.level1 : String(code);
+        const key = `${l.code_scheme || ""}|${level1}`;
+        net[key] = (net[key] || 0) + sign * m.area_ha;
+        const name = n && (state.lang === "zh" ? n.level1_name_zh : n.level1_name_en || n.level1_name_zh);
+        labels[key] = `${level1}${name ? ` ${name}` : ""}${schemes.size > 1 && l.code_scheme ? `（${schemeName(l)}）` : ""}`;
+      }
     }
   }
-  const codes = Object.keys(net).filter((c) => c !== "∅" && Math.abs(net[c]) > 1e-9).sort();
-  const names = Object.fromEntries(state.config.land_use_colours.map((c) => [c.code, state.lang === "zh" ? c.name_zh : c.name_en]));
+  const keys = Object.keys(net).filter((k) => Math.abs(net[k]) > 1e-9).sort();
+  if (!keys.length) { chart("diff-chart", null); return; }
+  const only = schemes.size === 1 ? doc.layers[0] : null;
   chart("diff-chart", {
-    title: { text: t("netChange"), textStyle: { fontSize: 12 } }, grid: { left: 120, right: 20, top: 30, bottom: 20 },
-    tooltip: { trigger: "item", formatter: (p) => `${esc(p.name)}<br>${fmt(p.value, 4)} ha` },
+    title: { text: t("netChange"), subtext: only ? schemeName(only) : "", textStyle: { fontSize: 12 }, subtextStyle: { fontSize: 11 }, itemGap: 2 },
+    grid: { left: 140, right: 20, top: 44, bottom: 20 },
+    tooltip: { trigger: "item", formatter: (p) => `${esc(p.name)}<br>${fmt(p.value, 4)} ${t("ha")}` },
     xAxis: { type: "value" },
-    yAxis: { type: "category", inverse: true, data: codes.map((c) => `${c} ${names[c] || ""}`), axisLabel: { fontSize: 10, width: 110, overflow: "truncate" } },
-    series: [{ type: "bar", data: codes.map((c) => ({ value: net[c], itemStyle: { color: net[c] >= 0 ? "#2e7d32" : "#c62828" } })) }],
+    yAxis: { type: "category", inverse: true, data: keys.map((k) => labels[k]), axisLabel: { fontSize: 10, width: 130, overflow: "truncate" } },
+    series: [{ type: "bar", data: keys.map((k) => ({ value: net[k], itemStyle: { color: net[k] >= 0 ? "#2e7d32" : "#c62828" } })) }],
   });
 }
 

@@ -8,7 +8,7 @@ const TEXT = {
     title: "规划实施监测", asOf: "现状日期", report: "体检评估报告", oneMap: "一张图", lang: "English",
     indicators: "指标监测", map: "预警与案件分布", warnings: "预警", cases: "监测案件",
     ledger: "耕地占补平衡与土地整治", red: "突破", yellow: "预警", green: "正常", none: "无目标",
-    target: "目标", crossing: "预计突破", convention: "约定算法", noWarnings: "无预警。",
+    target: "目标", convention: "约定算法", noWarnings: "无预警。",
     patch: "图斑", cls: "类型", status: "状态", area: "面积(m²)", update: "年度",
     occupied: "占用耕地", supplemented: "补充耕地", balance: "平衡", ha: "公顷", loading: "加载中…",
     project: "整治项目", progress: "进度", planned: "计划新增耕地", measured: "测得新增耕地",
@@ -17,22 +17,33 @@ const TEXT = {
     title: "Plan implementation monitoring", asOf: "As of", report: "Check-up report", oneMap: "One map", lang: "中文",
     indicators: "Indicators", map: "Warnings and cases", warnings: "Warnings", cases: "Monitoring cases",
     ledger: "Farmland balance and land consolidation", red: "Breached", yellow: "Warning", green: "OK", none: "No target",
-    target: "Target", crossing: "Crossing", convention: "convention", noWarnings: "No warning.",
+    target: "Target", convention: "convention", noWarnings: "No warning.",
     patch: "Patch", cls: "Class", status: "Status", area: "Area (m²)", update: "Update",
     occupied: "Occupied", supplemented: "Supplemented", balance: "Balance", ha: "ha", loading: "Loading…",
     project: "Project", progress: "Progress", planned: "Planned new farmland", measured: "Measured new farmland",
   },
 };
 const COLOURS = { red: "#c0392b", yellow: "#d68910", green: "#2e7d32", none: "#7f8c8d" };
-const SEVERITY = { error: "#c0392b", warning: "#d68910", info: "#2e7d32" };
 const state = { lang: localStorage.getItem("guotu.lang") || "zh", asOf: "", charts: [], map: null, data: {} };
 const $ = (s) => document.querySelector(s);
 const t = (k) => TEXT[state.lang][k];
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 const fmt = (n, d = 2) => (n == null ? "—" : Number(n).toLocaleString(state.lang === "zh" ? "zh-CN" : "en", { maximumFractionDigits: d, minimumFractionDigits: d }));
 
+/** A colour defined once in app.css (the severity colours, --sev-error …). */
+const cssColour = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+/** ``url`` with ``lang`` set to the chosen language (it wins over Accept-Language): every
+ * request of the page carries it, tiles too (see buildMap). */
+function withLang(url) {
+  const u = new URL(url, location.href);
+  if (u.origin !== location.origin || !u.protocol.startsWith("http")) return url;
+  u.searchParams.set("lang", state.lang);
+  return /^[a-z][a-z0-9+.-]*:/i.test(url) ? u.href : u.pathname + u.search;
+}
+
 async function getJSON(url) {
-  const r = await fetch(url);
+  const r = await fetch(withLang(url));
   const body = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error(body.message || `${r.status}`);
   return body;
@@ -69,11 +80,10 @@ function renderIndicators(doc) {
     card.dataset.status = row.status || "none";
     card.style.setProperty("--c", colour);
     const d = row.unit === "%" ? 3 : 2;
-    const fc = row.forecast || {};
     card.innerHTML = `<h3>${esc(row.name)}${row.convention ? ` <small title="${esc(row.convention)}">*</small>` : ""}</h3>
       <div><span class="v">${fmt(row.value, d)}</span> ${esc(row.unit_label)}<span class="st">${t(row.status || "none")}</span></div>
       <div class="meta">${row.target != null ? `${t("target")} ${esc(row.direction)}${fmt(row.target, d)}（${row.target_year}）` : "&nbsp;"}
-      ${fc.crossing_early != null ? ` · ${t("crossing")} ${fc.crossing_early.toFixed(1)}` : ""}</div><div class="spark"></div>`;
+      ${row.crossing_text ? ` · <span data-testid="crossing">${esc(row.crossing_text)}</span>` : ""}</div><div class="spark"></div>`;
     cards.appendChild(card);
     if (typeof echarts === "undefined") continue;
     const chart = echarts.init(card.querySelector(".spark"), null, { renderer: "canvas" });
@@ -96,13 +106,14 @@ function renderIndicators(doc) {
 function renderCases(doc) {
   const rows = doc.cases.filter((c) => c.class !== "approved_built");
   $("#cases").innerHTML = `<table><tr><th>${t("patch")}</th><th>${t("cls")}</th><th>${t("status")}</th><th>${t("area")}</th></tr>`
-    + rows.map((c) => `<tr data-testid="case-row"><td>${esc(c.tbbh)}</td><td class="sev-${esc(c.severity)}">${esc(c.class_name)}</td><td>${esc(c.status_name)}</td><td class="num">${fmt(c.area_m2)}</td></tr>`).join("")
+    + rows.map((c) => `<tr data-testid="case-row"><td>${esc(c.tbbh)}</td><td><span class="sev sev-${esc(c.severity)}" data-testid="case-class">${esc(c.class_name)}</span></td><td>${esc(c.status_name)}</td><td class="num">${fmt(c.area_m2)}</td></tr>`).join("")
     + "</table>";
   const src = state.map?.getSource("cases");
   if (src) src.setData(doc.map);
 }
 
 function renderLedger(doc) {
+  $("#ledger-chart").hidden = Boolean(doc.note);
   if (doc.note) { $("#ledger").innerHTML = `<p class="hint">${esc(doc.note)}</p>`; return; }
   const tot = doc.totals;
   $("#ledger").innerHTML = `<table data-testid="ledger-table"><tr><th>${t("update")}</th><th>${t("occupied")}(${t("ha")})</th><th>${t("supplemented")}(${t("ha")})</th><th>${t("balance")}(${t("ha")})</th></tr>`
@@ -133,10 +144,11 @@ async function buildMap() {
     layers.push({ id: `${l.name}-line`, type: "line", source: l.name, "source-layer": l.name, paint: { "line-color": l.colour || "#666", "line-width": 1 } });
   }
   sources.cases = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
-  const sev = ["match", ["get", "severity"], "error", SEVERITY.error, "warning", SEVERITY.warning, SEVERITY.info];
+  const sev = ["match", ["get", "severity"], "error", cssColour("--sev-error"), "warning", cssColour("--sev-warning"), cssColour("--sev-info")];
   layers.push({ id: "cases-fill", type: "fill", source: "cases", paint: { "fill-color": sev, "fill-opacity": 0.6 } },
               { id: "cases-point", type: "circle", source: "cases", maxzoom: 14, paint: { "circle-radius": 5, "circle-color": sev, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
-  state.map = new maplibregl.Map({ container: "map", style: { version: 8, sources, layers }, bounds: cfg.bounds || [73, 18, 135, 54], fitBoundsOptions: { padding: 10 }, attributionControl: false });
+  state.map = new maplibregl.Map({ container: "map", style: { version: 8, sources, layers }, bounds: cfg.bounds || [73, 18, 135, 54], fitBoundsOptions: { padding: 10 }, attributionControl: false,
+    transformRequest: (url) => ({ url: withLang(url) }) });
   state.map.addControl(new maplibregl.NavigationControl(), "top-left");
   window.guotuMonitorMap = state.map;
   await new Promise((resolve) => state.map.once("load", resolve));
