@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
 import pytest
 import shapely
+
+from guotu.errors import ConfigError, EnvironmentSetupError
+from guotu.io import fonts
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -71,3 +75,23 @@ def gdal_read(path: Path, layer: str, *, bbox: tuple[float, float, float, float]
     out = subprocess.run([sys.executable, "-c", code, str(path), layer, json.dumps(bbox),
                           column or ""], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+def unavailable(reason: str) -> None:
+    """Skip a test that needs something this machine lacks, or fail under ``CI=true``
+    (``.ci/run`` installs everything the tests need, so a skip there hides a broken set-up)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"this test must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def cjk_font(monkeypatch: pytest.MonkeyPatch) -> fonts.PdfFont:
+    """The font the PDFs embed (skips without it, fails under CI=true); a GUOTU_PDF_FONT of
+    the developer's shell does not count."""
+    monkeypatch.delenv(fonts.FONT_ENV, raising=False)
+    try:
+        return fonts.find_cjk_font()
+    except (EnvironmentSetupError, ConfigError) as exc:
+        unavailable(exc.render("en"))
+        raise  # not reached: unavailable skips or fails

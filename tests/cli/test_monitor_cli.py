@@ -150,7 +150,8 @@ def test_consolidation_ledger_and_projects(demo: dict[str, Any]) -> None:
     assert [r["version"] for r in rows] == ["2024年度国土变更调查", "2025年度国土变更调查"]
 
 
-def test_checkup_report_html_pdf_xlsx(demo: dict[str, Any], tmp_path: Path) -> None:
+def test_checkup_report_html_pdf_xlsx(demo: dict[str, Any], tmp_path: Path,
+                                      cjk_font: object) -> None:
     import re
 
     import openpyxl

@@ -162,7 +162,7 @@ print(json.dumps({{k: v for k, v in out.items() if v > 1.0}}))
         assert ours[key] == pytest.approx(value, abs=AREA_TOL_M2)
 
 
-def test_reports_and_exit_codes(demo: dict[str, Any], tmp_path: Path) -> None:
+def test_reports_and_exit_codes(demo: dict[str, Any], tmp_path: Path, cjk_font: object) -> None:
     runner = CliRunner()
     ws = str(demo["workspace"])
     out = runner.invoke(root, ["review", "master-plan", "-w", ws,

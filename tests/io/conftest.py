@@ -7,21 +7,15 @@ Without them the tests that need them skip, except under ``CI=true``, where they
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
-from guotu.errors import ConfigError, EnvironmentSetupError
 from guotu.io import fonts
 
+from ..conftest import unavailable
+
 POPPLER = ("pdffonts", "pdftotext", "pdftoppm", "pdfinfo")
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the PDF tests must run in CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)
@@ -31,18 +25,8 @@ def _no_font_override(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def cjk_font(_no_font_override: None) -> fonts.PdfFont:
-    """The font the PDFs embed (skips without it, fails under CI=true)."""
-    try:
-        return fonts.find_cjk_font()
-    except (EnvironmentSetupError, ConfigError) as exc:
-        _unavailable(exc.render("en"))
-        raise  # not reached: _unavailable skips or fails
-
-
-@pytest.fixture
 def poppler(cjk_font: fonts.PdfFont) -> None:
     """The font and poppler's command-line tools (skips without them, fails under CI=true)."""
     missing = [tool for tool in POPPLER if shutil.which(tool) is None]
     if missing:
-        _unavailable(f"{', '.join(missing)} not found (apt-get install poppler-utils)")
+        unavailable(f"{', '.join(missing)} not found (apt-get install poppler-utils)")

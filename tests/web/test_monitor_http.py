@@ -74,7 +74,7 @@ def test_a_new_survey_version_is_followed_incrementally(demo: dict[str, Any]) ->
         old["cultivated_land"] - value["cultivated_land"], abs=1e-9)
 
 
-def test_cases_map_consolidation_and_reports(demo: dict[str, Any]) -> None:
+def test_cases_map_consolidation_and_reports(demo: dict[str, Any], cjk_font: object) -> None:
     client: TestClient = demo["client"]
     cases = client.get("/monitor/cases.json").json()
     assert len(cases["map"]["features"]) == len(cases["cases"]) == 10
