@@ -4,6 +4,7 @@ stale; ``--lang`` (anywhere on the line) and ``GUOTU_LANG`` choose the language.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -116,6 +117,61 @@ def test_chinese_help_has_no_english_sentence() -> None:
     assert not [t for t in texts if " the " in t or " of " in t or "Examples:" in t]
 
 
+# -- placeholders (FILE, LOCATION, COLUMN=FIELD …) -------------------------------------------
+#: An English placeholder: a word of capitals (FILE, RULE_ID, COLUMN=FIELD); choices ({a|b},
+#: [zh|en]) and the coordinates X,Y are not placeholders to translate.
+_ENGLISH_PLACEHOLDER = re.compile(r"\b[A-Z][A-Z_]+\b")
+
+
+def _placeholders_shown(out: str) -> list[str]:
+    """The usage line's pieces and the option column's value placeholders of a help page."""
+    usage = out.split("\n\n", 1)[0].removeprefix("用法：")
+    options = out.split("选项：", 1)[1].split("命令：", 1)[0]
+    specs = [re.split(r"\s{2,}", line.strip(), maxsplit=1)[0] for line in options.splitlines()
+             if line.startswith("  -")]
+    shown = [usage, *specs]
+    return [re.sub(r"\{[^}]*\}|\[zh\|en\]|X,Y", " ", text) for text in shown]
+
+
+@pytest.mark.parametrize("path", [p for p, _ in TREE])
+def test_chinese_help_shows_chinese_placeholders(path: str) -> None:
+    out = run(*path.split()[1:], "--help").output
+    english = [w for text in _placeholders_shown(out) for w in _ENGLISH_PLACEHOLDER.findall(text)]
+    assert english == [], f"{path}: English placeholders {english} in\n{out}"
+
+
+def _english_placeholders(cmd: click.Command) -> set[str]:
+    ctx = click.Context(cmd)
+    out = set()
+    for p in cmd.params:
+        text = p.make_metavar(ctx) if isinstance(p, click.Argument) else (p.metavar or "")
+        out |= set(_ENGLISH_PLACEHOLDER.findall(text)) - {"X", "Y"}
+    return out
+
+
+@pytest.mark.parametrize("path", [p for p, _ in TREE])
+def test_chinese_help_texts_name_the_chinese_placeholders(path: str) -> None:
+    # a text refers to a value by its placeholder as the help shows it (文件, not FILE)
+    cmd = dict(TREE)[path]
+    texts = [help_zh.command_help(path) or "", *(help_zh.option_help(path, option_key(o)) or ""
+                                                  for o in _options(cmd))]
+    named = {w for t in texts for w in _ENGLISH_PLACEHOLDER.findall(t)}
+    assert not named & _english_placeholders(cmd), (path, named & _english_placeholders(cmd))
+
+
+def test_no_placeholder_entry_is_stale() -> None:
+    used: set[str] = set()
+    for path, cmd in TREE:
+        ctx = click.Context(cmd)
+        for p in cmd.params:
+            if isinstance(p, click.Argument):
+                word = p.make_metavar(ctx).strip("[].")
+                used |= {word, f"{path} {word}"}
+            elif p.metavar:
+                used |= {p.metavar, f"{path} {option_key(p)}"}
+    assert set(help_zh.PLACEHOLDERS) <= used, set(help_zh.PLACEHOLDERS) - used
+
+
 # -- which language ------------------------------------------------------------------------
 @pytest.mark.parametrize(("args", "env", "expected"), [
     ([], {}, "zh"),
@@ -181,7 +237,7 @@ def test_every_command_accepts_lang_after_the_subcommand() -> None:
 # -- click's errors ------------------------------------------------------------------------
 @pytest.mark.parametrize(("args", "zh", "en"), [
     (["plan", "list", "--colour"], "错误：没有选项 --colour。", "Error: No such option '--colour'."),
-    (["diff", "-w", "x.gpkg"], "错误：缺少参数 PLAN。", "Error: Missing argument 'PLAN'."),
+    (["diff", "-w", "x.gpkg"], "错误：缺少参数 规划。", "Error: Missing argument 'PLAN'."),
     (["stats", "-w", "x.gpkg"], "错误：缺少选项 --layer。", "Error: Missing option '--layer'."),
     (["check", "-w", "x.gpkg", "--fail-on", "严重"],
      "错误：选项 --fail-on 的值无效：严重 不是可选值（error、warning、info、never）之一。",

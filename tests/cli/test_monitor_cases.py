@@ -197,3 +197,60 @@ def test_overlapping_and_undated_projects(tmp_path: Path) -> None:
         frame = store.read_layer("JCAJ")
         kept = frame[frame["TBBH"] == "P1"]
         assert len(kept) == 1 and kept["ZT"].iloc[0] == "核查属实"
+
+
+# -- as of a date (QA: the dashboard listed 2025 patches for 2023-06-30) ------------------------
+def test_cli_reads_cases_and_consolidation_as_of_the_date(demo: dict[str, Any]) -> None:
+    runner = CliRunner()
+    ws = str(demo["workspace"])
+    image = min(c["image_date"] for c in demo["doc"]["cases"])  # 2025-04-20
+    out = runner.invoke(root, ["monitor", "cases", "-w", ws, "--as-of", "2023-06-30", "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert doc["cases"] == [] and doc["later_patches"] == len(demo["doc"]["cases"])
+    assert "2023-06-30" in doc["notes"][0]
+    on_the_day = json.loads(runner.invoke(root, ["monitor", "cases", "-w", ws, "--as-of", image,
+                                                 "--json"]).stdout)
+    assert len(on_the_day["cases"]) == len(demo["doc"]["cases"])
+    # the project approved on 2025-08-15 was not approved yet on 2025-06-01: the patch it
+    # covers is unapproved then, built before approval only once the approval exists
+    late = demo["items"]["conflict.change.before_approval.1"]["features"][0]
+    june = json.loads(runner.invoke(root, ["monitor", "cases", "-w", ws, "--as-of",
+                                           "2025-06-01", "--json"]).stdout)
+    case = next(c for c in june["cases"] if c["tbbh"] == late)
+    assert case["class"] != "built_before_approval" and case["projects"] == []
+    cons = runner.invoke(root, ["monitor", "consolidation", "-w", ws, "--as-of", "2023-06-30",
+                                "--json"])
+    assert cons.exit_code == 0, cons.output
+    ledger = json.loads(cons.stdout)
+    assert ledger["to"].startswith("2022")
+    assert all(p["progress_pct"] is None for p in ledger["projects"])  # reported later
+    assert not any("进度" in w for w in ledger["warnings"]) and ledger["notes"]
+
+
+def test_case_status_is_read_as_of_the_date(tmp_path: Path) -> None:
+    """A check recorded on 2026-02-01 is not the case's status on 2026-01-15."""
+    from datetime import date
+
+    import geopandas as gpd
+    import shapely
+    from pyproj import CRS
+
+    from guotu.services.cases import classify_patches, record_cases, update_case
+    from guotu.store.geopackage import GeoPackageStore
+
+    gk = CRS.from_epsg(4527)
+    x0, y0 = 39_540_000.0, 4_052_000.0
+    with GeoPackageStore.open(tmp_path / "w.gpkg", create=True) as store:
+        patches = gpd.GeoDataFrame({"TBBH": ["P1"], "HSXRQ": [date(2025, 4, 20)],
+                                    "BHLX": ["新增建设用地"]},
+                                   geometry=[shapely.box(x0, y0, x0 + 100, y0 + 100)], crs=gk)
+        store.write_layer("BHTB", "change_patch", patches,
+                          column_types={"TBBH": "text", "HSXRQ": "date", "BHLX": "text"},
+                          geometry_type="POLYGON", crs=gk)
+        record_cases(store, classify_patches(store, as_of=date(2026, 1, 1)))
+        update_case(store, "P1", "核查属实", checker="李四", check_date=date(2026, 2, 1))
+        before = classify_patches(store, as_of=date(2026, 1, 15)).cases[0]
+        after = classify_patches(store, as_of=date(2026, 2, 1)).cases[0]
+        assert (before.status, before.check) == ("pending", {})
+        assert after.status == "confirmed" and after.check["HCR"] == "李四"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +79,16 @@ def test_planted_statuses_and_warnings(demo: dict[str, Any]) -> None:
     planted = demo["history"]["expected"]["status_2025"]
     for iid, colour in planted.items():
         assert _row(doc, iid)["status"] == colour, iid
-    assert [w["indicator"] for w in doc["warnings"]] == ["construction_land_total",
-                                                         "cultivated_land"]
+    # every planted red, then every planted yellow, and nothing else (in catalogue order)
+    order = [r["id"] for r in doc["indicators"]]
+    expected = sorted((i for i, c in planted.items() if c in ("red", "yellow")),
+                      key=lambda i: (planted[i] != "red", order.index(i)))
+    assert [w["indicator"] for w in doc["warnings"]] == expected
     assert "已突破" in doc["warnings"][0]["message"]
     yellow = _row(doc, "cultivated_land")
     assert yellow["forecast"]["slope_per_year"] < 0
     others = [r for r in doc["indicators"] if r["id"] not in planted and r["status"]]
-    assert others and all(r["status"] == "green" for r in others)
+    assert all(r["status"] == "green" for r in others)  # the demo may plant every status
 
 
 def test_lineage_and_conventions_in_json(demo: dict[str, Any]) -> None:
@@ -163,7 +167,8 @@ def test_checkup_report_html_pdf_xlsx(demo: dict[str, Any], tmp_path: Path,
         "--html", str(tmp_path / "r.html"), "--pdf", str(tmp_path / "r.pdf"),
         "--xlsx", str(tmp_path / "r.xlsx")])
     assert out.exit_code == 0, out.output
-    assert "突破 1，预警 1" in out.output
+    planted = list(demo["history"]["expected"]["status_2025"].values())
+    assert f"突破 {planted.count('red')}，预警 {planted.count('yellow')}" in out.output
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "规划实施监测与体检评估报告" in page and "耕地保有量" in page and "<svg" in page
     assert "占多补少" in page and "未批先建" in page
@@ -182,7 +187,7 @@ def test_a_breached_indicator_is_said_to_be_breached(demo: dict[str, Any]) -> No
     red = next(line for line in out.output.splitlines() if "建设用地总面积" in line)
     assert "已突破" in red and "预计" not in red and "–" not in red  # not "2026.0–2026.0"
     yellow = next(line for line in out.output.splitlines() if "耕地保有量" in line)
-    assert "已突破" not in yellow and "2026" in yellow
+    assert "已突破" not in yellow and re.search(r"\d{4} 年", yellow)
 
 
 def test_the_report_cards_say_a_breach_is_breached(demo: dict[str, Any], tmp_path: Path) -> None:
@@ -199,4 +204,24 @@ def test_the_report_cards_say_a_breach_is_breached(demo: dict[str, Any], tmp_pat
     cards = {m[0]: m[1] for m in re.findall(r'<h3>(.*?)</h3>(.*?)<svg', page, re.S)}
     red, yellow = cards["建设用地总面积"], cards["耕地保有量"]
     assert '<div class="meta">已突破</div>' in red and "预计突破" not in red
-    assert re.search(r'<div class="meta">预计突破 (最早 )?\d{4}\.\d(–\d{4}\.\d)?</div>', yellow)
+    # a forecast is worded as a quarter or years, never as decimals (2027.8)
+    assert re.search(r'<div class="meta">预计突破 (最早 )?(\d{4}–)?\d{4} 年(第[一二三四]季度)?</div>',
+                     yellow)
+
+
+def test_targets_and_crossings_are_written_as_people_read_them(demo: dict[str, Any]) -> None:
+    rows = demo["doc"]["indicators"]
+    # a target's direction is ≥ or ≤ (direction_label, which the dashboard shows too)
+    assert {r["direction"]: r["direction_label"] for r in rows if r["direction"]} == \
+        {">=": "≥", "<=": "≤"}
+    # a crossing is a year, years or a quarter, within the plan period, never a decimal year
+    for r in rows:
+        text = r["crossing_text"] or ""
+        assert not re.search(r"\d{4}\.\d", text), (r["id"], text)
+        for year in map(int, re.findall(r"\d{4}(?= 年|–)", text)):
+            assert year <= (r["target_year"] or year), (r["id"], text)
+    out = CliRunner().invoke(root, [a for a in demo["args"] if a != "--json"]
+                             + ["--as-of", "2025-12-31"]).output
+    assert "≥" in out and "≤" in out and ">=" not in out and "<=" not in out
+    table = out.split("\n", 1)[1].split("序列：")[0]  # below the catalogue's id and version
+    assert not re.search(r"\d{4}\.\d", table)

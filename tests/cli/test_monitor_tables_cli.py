@@ -48,11 +48,14 @@ def run(*args: Any) -> Any:
 def test_import_records_a_version_and_says_so(ws: Path, tmp_path: Path) -> None:
     out = run("monitor", "targets", "import", targets_file(tmp_path), "-w", ws)
     assert out.exit_code == 0, out.output
-    assert "规划 table:targets 版本 v1" in out.output and "4 个数值" in out.output
+    # the table's implicit plan is named as people read it (规划目标表 v1), never table:targets
+    assert "登记为规划目标表 v1（工作空间的规划目标表 targets）" in out.output
+    assert "4 个数值" in out.output and "table:" not in out.output
     doc = json.loads(run("monitor", "statistics", "import", stats_file(tmp_path), "-w", ws,
                          "--json").stdout)
     assert (doc["table"], doc["version"], doc["rows"], doc["source"]) == \
         ("statistics", "v1", 2, "社会经济统计.xlsx")
+    assert (doc["plan"], doc["plan_version_label"]) == ("table:statistics", "社会经济统计表 v1")
     assert doc["matched"] == ["urban_population"] and doc["unmatched"] == []
 
 
@@ -62,7 +65,7 @@ def test_a_second_import_is_a_new_version_and_list_shows_both(ws: Path, tmp_path
     time.sleep(1.1)  # --known-at takes whole seconds: the next version a second later
     out = run("monitor", "targets", "import", targets_file(tmp_path, 17000, name="新.xlsx"),
               "-w", ws, "--reason", "规划修改")
-    assert out.exit_code == 0 and "版本 v2" in out.output
+    assert out.exit_code == 0 and "规划目标表 v2" in out.output
     doc = json.loads(run("monitor", "targets", "list", "-w", ws, "--json").stdout)
     assert [v["version"] for v in doc["versions"]] == ["v1", "v2"]
     assert doc["in_force"] == doc["versions"][1]["version_id"]
@@ -72,8 +75,12 @@ def test_a_second_import_is_a_new_version_and_list_shows_both(ws: Path, tmp_path
                           _local(recorded)).stdout)
     assert then["values"]["cultivated_land"]["2025"] == 17760.5
     assert then["source"]["table"]["version"] == "v1" == first["versions"][0]["version"]
+    assert [(v["plan"], v["plan_label"], v["plan_version_label"]) for v in doc["versions"]] \
+        == [("table:targets", "规划目标表", "规划目标表 v1"),
+            ("table:targets", "规划目标表", "规划目标表 v2")]
     human = run("monitor", "targets", "list", "-w", ws)
     assert "新.xlsx" in human.output and "✔" in human.output
+    assert "规划目标表" in human.output and "table:targets" not in human.output
 
 
 def _local(utc_text: str) -> str:
@@ -147,7 +154,8 @@ def test_indicators_say_which_targets_they_used(ws: Path, tmp_path: Path) -> Non
     assert "规划目标：无" in plain.output
     run("monitor", "targets", "import", path, "-w", ws)
     own = run("monitor", "indicators", "-w", ws)
-    assert "规划目标：工作空间的规划目标表（targets）的版本 v1（规划 table:targets，" in own.output
+    assert "规划目标：工作空间的规划目标表（targets）的版本 v1（" in own.output
+    assert "table:targets" not in own.output
     other = targets_file(tmp_path, 1.0, name="别的目标.xlsx")
     given = run("monitor", "indicators", "-w", ws, "--targets", other, "--json")
     inputs = json.loads(given.stdout)["inputs"]

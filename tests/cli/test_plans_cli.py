@@ -200,3 +200,43 @@ def test_a_version_without_its_plan_is_refused_in_chinese(ws: Path, tmp_path: Pa
                                     "--version", "2024修改"])
     assert res.exit_code == 2
     assert "错误：--version 需要同时给出 --plan（该版本所属的规划）。" in res.output
+
+
+def test_plans_without_a_plan_of_their_own_are_named_as_people_read_them(ws: Path,
+                                                                       tmp_path: Path) -> None:
+    # a layer imported without --plan, and the targets table: implicit plans whose ids
+    # (layer:XZQ, table:targets) are never what a person reads
+    src = tmp_path / "xzq.gpkg"
+    gpd.GeoDataFrame({"XZQDM": ["370999"]}, geometry=squares(1), crs=GK39).to_file(src)
+    run("import", str(src), "--role", "行政区", "-w", str(ws), "--layer", "XZQ")
+    human = run("plan", "list", "-w", str(ws)).output
+    assert "XZQ（行政区/规划范围）数据" in human and PLAN in human and "layer:" not in human
+    listed = {p["name"]: p["plan_label"] for p in
+              json.loads(run("plan", "list", "-w", str(ws), "--json").output)}
+    assert listed == {PLAN: PLAN, "layer:XZQ": "XZQ（行政区/规划范围）数据"}
+    english = json.loads(run("plan", "list", "-w", str(ws), "--json", "--lang", "en").output)
+    assert {p["plan_label"] for p in english} == {PLAN, "XZQ (Administrative or plan boundary) data"}
+    # a plan is found by its id, its label or its layer's name
+    for name in ("layer:XZQ", "XZQ（行政区/规划范围）数据", "XZQ"):
+        shown = json.loads(run("plan", "show", name, "-w", str(ws), "--json").output)
+        assert (shown["plan"], shown["plan_label"]) == ("layer:XZQ", "XZQ（行政区/规划范围）数据")
+    missing = CliRunner().invoke(root, ["plan", "show", "无此规划", "-w", str(ws)])
+    assert missing.exit_code == 2 and "现有规划：XZQ（行政区/规划范围）数据" in missing.output
+    layers = run("layers", "-w", str(ws)).output
+    assert "XZQ（行政区/规划范围）数据 v1" in layers and f"{PLAN} 2023修改" in layers
+    rows = {r["name"]: r for r in json.loads(run("layers", "-w", str(ws), "--json").output)}
+    assert (rows["XZQ"]["plan"], rows["XZQ"]["plan_version_label"]) == \
+        ("layer:XZQ", "XZQ（行政区/规划范围）数据 v1")
+    assert rows["GHYD"]["plan_version_label"] == f"{PLAN} 2023修改"
+
+
+def test_plan_create_with_a_bad_option_creates_no_workspace(tmp_path: Path) -> None:
+    ws = tmp_path / "new.gpkg"
+    for bad in (["--type", "没有这类"], ["--level", "省市"]):
+        args = ["plan", "create", PLAN, "-w", str(ws), "--level", "县", "--type", "总体规划", *bad]
+        res = CliRunner().invoke(root, args)
+        assert res.exit_code == 2 and "中文名称或编号均可" in res.output, res.output
+        assert not ws.exists()
+    res = CliRunner().invoke(root, ["plan", "create", PLAN, "-w", str(ws), "--level", "县",
+                                    "--type", "总体规划", "--parent-plan", "无此上级规划"])
+    assert res.exit_code == 2 and not ws.exists()  # found only by the store: removed again

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 import guotu.cli  # noqa: F401  (registers every command)
 from guotu.cli.base import root
 from guotu.demo.build import build_demo
+from guotu.demo.plans import MASTER_PLAN, SANQU_PLAN
 
 PARCELS = 3000
 SEED = 20261122
@@ -219,9 +220,30 @@ def test_reviewing_a_handover_file_matches_the_workspace_layer(demo: dict[str, A
 def test_human_output_names_the_repair_and_the_sources_in_chinese(demo: dict[str, Any]) -> None:
     out = CliRunner().invoke(root, ["review", "master-plan", "-w", str(demo["workspace"]),
                                     "--fail-on", "never"]).output
-    assert "审查对象：工作空间图层 GHYD（规划用地），审查类型 总体规划" in out
+    # the demo's layers are in their plans' approved versions (guotu.demo.plans)
+    assert f"审查对象：{MASTER_PLAN.name} {MASTER_PLAN.label}（规划用地 GHYD），审查类型 总体规划" in out
+    assert (f"  {SANQU_PLAN.name} {SANQU_PLAN.label}（城镇开发边界 CZKFBJ）（已批复，"
+            f"{SANQU_PLAN.valid_from.isoformat()} 起施行）") in out
     assert "已按 make_valid 修复后审查：GHYD" in out and "自相交（位置 " in out
     assert "Self-intersection" not in out and "approved" not in out
+    assert "layer:" not in out and "workspace:" not in out
     english = CliRunner().invoke(root, ["review", "master-plan", "-w", str(demo["workspace"]),
                                         "--fail-on", "never", "--lang", "en"]).output
     assert "Self-intersection" in english
+    assert (f"Reviewed: {MASTER_PLAN.name} {MASTER_PLAN.label} (Master-plan land use GHYD) "
+            "(master plan)") in english
+
+
+def test_the_summary_line_says_what_each_number_counts(demo: dict[str, Any]) -> None:
+    out = CliRunner().invoke(root, ["review", "master-plan", "-w", str(demo["workspace"]),
+                                    "--fail-on", "never"]).output
+    doc = demo["reviews"]["master-plan"]
+    s = doc["summary"]
+    sev = s["by_severity"]
+    line = (f"共 {s['total']} 项问题（涉及 {s['rules_with_findings']} 条规则，共运行 "
+            f"{s['rules_run']} 条规则）：错误 {sev['error']}，警告 {sev['warning']}，"
+            f"提示 {sev['info']}。")
+    assert line in out
+    # the numbers add up: findings by severity, rules with findings among the rules run
+    assert sum(sev.values()) == s["total"] == len(doc["findings"])
+    assert s["rules_with_findings"] == len({f["rule"] for f in doc["findings"]}) < s["rules_run"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from guotu.cli import root
@@ -72,3 +73,54 @@ def test_layers_and_roles_name_geometries_in_chinese(tmp_path: Path, parcels_gdf
     assert "MULTIPOLYGON" in CliRunner().invoke(root, ["layers", "-w", ws, "--lang", "en"]).output
     roles = CliRunner().invoke(root, ["roles"]).output
     assert "编号" in roles and "面或线" in roles and "polygon" not in roles
+
+
+# -- a failed import creates no workspace ------------------------------------------------------
+@pytest.mark.parametrize(("extra", "said"), [
+    # options checked before the workspace is opened
+    (["--role", "规划用地地"], "规划用地地"),
+    (["--role", "规划用地", "--crs", "EPSG:9999999"], "EPSG:9999999"),
+    (["--role", "规划用地", "--workspace-crs", "不是坐标系"], "不是坐标系"),
+    (["--role", "规划用地", "--layer", "../坏名"], "../坏名"),
+    (["--role", "规划用地", "--map", "规划代码"], "规划代码"),
+    (["--role", "规划用地", "--encoding", "不是编码"], "不是编码"),
+    (["--role", "规划用地", "--table", "无此表.csv"], "无此表.csv"),
+    # what only the data shows: the workspace created for it is removed again
+    (["--role", "规划用地", "--source-layer", "无此图层"], "无此图层"),
+    (["--role", "生态保护红线", "--map", "YDYHFLDM=不存在的字段"], "不存在的字段"),
+])
+def test_a_failed_import_leaves_no_workspace(tmp_path: Path, parcels_gdf, extra: list[str],
+                                             said: str) -> None:
+    src = tmp_path / "p.gpkg"
+    parcels_gdf.to_file(src)
+    ws = tmp_path / "x.gpkg"
+    res = CliRunner().invoke(root, ["import", str(src), "-w", str(ws), *extra])
+    assert res.exit_code == 2, res.output
+    assert said in res.output and "Traceback" not in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.gpkg"]
+
+
+def test_a_failed_import_into_an_existing_workspace_keeps_it(tmp_path: Path, parcels_gdf) -> None:
+    src = tmp_path / "p.gpkg"
+    parcels_gdf.to_file(src)
+    ws = tmp_path / "w.gpkg"
+    assert CliRunner().invoke(root, ["import", str(src), "--role", "规划用地", "-w",
+                                     str(ws)]).exit_code == 0
+    res = CliRunner().invoke(root, ["import", str(src), "--role", "规划用地", "-w", str(ws),
+                                    "--layer", "B", "--source-layer", "无此图层"])
+    assert res.exit_code == 2 and ws.exists()
+    assert [r["name"] for r in json.loads(CliRunner().invoke(
+        root, ["layers", "-w", str(ws), "--json"]).output)] == ["planned_land_use"]
+
+
+def test_an_unknown_role_lists_chinese_names_first(tmp_path: Path, parcels_gdf) -> None:
+    src = tmp_path / "p.gpkg"
+    parcels_gdf.to_file(src)
+    res = CliRunner().invoke(root, ["import", str(src), "--role", "规划用地地", "-w",
+                                    str(tmp_path / "x.gpkg")])
+    assert "是否是“规划用地”（planned_land_use）？" in res.output
+    assert "生态保护红线（ecological_redline）、永久基本农田（permanent_farmland）" in res.output
+    assert "admin_boundary（" not in res.output
+    english = CliRunner().invoke(root, ["import", str(src), "--role", "nope", "-w",
+                                        str(tmp_path / "x.gpkg"), "--lang", "en"])
+    assert "ecological_redline (生态保护红线)" in english.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,15 @@ import yaml
 from click.testing import CliRunner
 from pyproj import CRS
 
-import guotu.cli.demo  # noqa: F401  (registers `guotu demo` on the root group)
+import guotu.cli  # noqa: F401  (registers every command on the root group)
 from guotu.cli.base import root
 from guotu.demo.build import DemoResult, build_demo
 from guotu.demo.county import generate_county
+from guotu.demo.indicator_table import URBAN_RURAL
 from guotu.domain.area import ellipsoidal_area_m2
 from guotu.domain.rules.compat import is_compatible
+from guotu.services.monitoring_inputs import load_catalogue
+from guotu.services.site_query import SiteQuery
 from guotu.store.geopackage import GeoPackageStore
 
 PARCELS = 3000
@@ -543,26 +547,55 @@ def test_indicator_table_file_matches_the_manifest(demo: Demo) -> None:
     assert table["规划目标值"].tolist() == [r["planned"] for r in rows]
 
 
-@pytest.mark.parametrize(("name", "layer", "prefixes", "gap_ha"), [
-    # planted: 3.5 ha off the map (a finding), 0.6 ha off (within the 1 ha tolerance)
-    ("生态保护红线面积", "STBHHX", None, 3.5),
-    ("永久基本农田保护面积", "YJJBNT", None, 0.6),
-    ("城镇开发边界面积", "CZKFBJ", None, 0.0),
-    # consistent one-sided indicators: cropland below the map, construction above it
-    ("耕地保有量", "GHYD", ("01",), -10.0),
-    ("城乡建设用地规模", "GHYD", ("07", "08", "09", "10", "11", "1207", "13", "14", "15", "16"),
-     50.0),
+def _exact_ha(demo: Demo, layer: str) -> float:
+    geoms = shapely.make_valid(np.asarray(demo.layers[layer].geometry.values, dtype=object))
+    return float(ellipsoidal_area_m2(geoms, CRS_4527).sum()) / 1e4
+
+
+@pytest.mark.parametrize(("name", "layer", "share"), [
+    # floors: the upper-level task, 97 % of the delimited zone, rounded down to whole hectares
+    ("生态保护红线面积", "STBHHX", 0.97),
+    ("永久基本农田保护面积", "YJJBNT", 0.97),
+    # the cap: 103 % of the delimited boundary, rounded up
+    ("城镇开发边界面积", "CZKFBJ", 1.03),
 ])
-def test_indicator_rows_against_the_layers(demo: Demo, name: str, layer: str,
-                                           prefixes: tuple[str, ...] | None,
-                                           gap_ha: float) -> None:
+def test_zone_rows_are_the_tasks_the_delimitation_meets(demo: Demo, name: str, layer: str,
+                                                        share: float) -> None:
+    row = _table(demo).loc[name]
+    assert row["规划目标值"] == row["上级下达值"] and float(row["规划目标值"]).is_integer()
+    assert abs(row["规划目标值"] - share * _exact_ha(demo, layer)) < 1.0
+    if share < 1:
+        assert row["规划目标值"] <= share * _exact_ha(demo, layer)
+    else:
+        assert row["规划目标值"] >= share * _exact_ha(demo, layer)
+
+
+@pytest.mark.parametrize(("name", "prefixes", "gap_ha"), [
+    # planted: 0.6 ha over the map's 耕地 (within the 1 ha tolerance), 3.5 ha under the map's
+    # 城乡建设用地 (a finding)
+    ("耕地保有量", ("01",), 0.6),
+    ("城乡建设用地规模", URBAN_RURAL, -3.5),
+])
+def test_plan_map_rows_against_the_layers(demo: Demo, name: str, prefixes: tuple[str, ...],
+                                          gap_ha: float) -> None:
     planned = float(_table(demo).loc[name, "规划目标值"])
-    assert planned - _layer_ha(demo, layer, prefixes) == pytest.approx(gap_ha, abs=2e-4)
+    assert planned - _layer_ha(demo, "GHYD", prefixes) == pytest.approx(gap_ha, abs=2e-4)
+
+
+def test_construction_total_and_intensity_agree_with_the_plan_map(demo: Demo) -> None:
+    table = _table(demo)
+    total = float(table.loc["建设用地总面积", "规划目标值"])
+    mapped = _layer_ha(demo, "GHYD", tuple(f"{i:02d}" for i in range(7, 17)))
+    assert 0 <= total - mapped < 2e-4
+    county_ha = demo.manifest["county"]["area_m2"] / 1e4
+    intensity = float(table.loc["国土开发强度", "规划目标值"])
+    assert 0 <= intensity - 100 * total / county_ha < 0.01
+    assert total >= float(table.loc["城乡建设用地规模", "规划目标值"])
 
 
 def test_only_the_planted_indicator_is_below_its_allocation(demo: Demo) -> None:
     table = _table(demo).dropna(subset=["上级下达值"])
-    ge = {"生态保护红线面积", "永久基本农田保护面积", "耕地保有量"}
+    ge = {"生态保护红线面积", "永久基本农田保护面积", "耕地保有量", "林地保有量", "湿地面积"}
     short = {n for n, row in table.iterrows()
              if (row["规划目标值"] < row["上级下达值"]) == (n in ge)
              and row["规划目标值"] != row["上级下达值"]}
@@ -575,11 +608,166 @@ def test_only_the_planted_indicator_is_below_its_allocation(demo: Demo) -> None:
 
 def test_map_indicator_items_carry_layer_and_table_hectares(demo: Demo) -> None:
     table = _table(demo)
-    for item_id, layer in (("conflict.indicator.map.1", "STBHHX"),
-                           ("nonconflict.indicator.map.within_tolerance.1", "YJJBNT")):
+    for item_id, prefixes in (("conflict.indicator.map.1", URBAN_RURAL),
+                              ("nonconflict.indicator.map.within_tolerance.1", ("01",))):
         item = demo.item(item_id)
-        assert item["value"] == pytest.approx(_layer_ha(demo, layer), abs=1e-4)
+        assert item["other_layer"] == "GHYD"
+        assert item["value"] == pytest.approx(_layer_ha(demo, "GHYD", prefixes), abs=1e-4)
         assert item["limit"] == table.loc[item["features"][0], "规划目标值"]
+
+
+# -- plan targets and what monitoring makes of them -------------------------------------------
+
+def _targets(demo: Demo) -> pd.DataFrame:
+    frame = pd.read_excel(demo.result.out_dir / "规划目标.xlsx")
+    assert list(frame.columns) == ["指标名称", "指标属性", "单位", "2025年", "2035年"]
+    return frame.set_index("指标名称")
+
+
+def test_targets_carry_the_indicator_tables_figures(demo: Demo) -> None:
+    targets, table = _targets(demo), _table(demo)
+    assert targets.index.tolist() == table.index.tolist()
+    assert targets["2035年"].tolist() == table["规划目标值"].tolist()
+    assert targets["单位"].tolist() == table["单位"].tolist()
+    assert targets["指标属性"].tolist() == table["指标属性"].tolist()
+    assert demo.manifest["history"]["targets"] == json.loads(
+        targets.reset_index().to_json(orient="records", force_ascii=False))
+
+
+def test_targets_name_every_indicator_a_county_plan_sets(demo: Demo) -> None:
+    catalogue = {i.name_zh: i for i in load_catalogue().indicators}
+    targets = _targets(demo)
+    assert set(targets.index) <= set(catalogue)
+    kinds = {"binding": "约束性", "expected": "预期性"}
+    assert all(targets.loc[n, "指标属性"] == kinds[catalogue[n].type] for n in targets.index)
+    expected = demo.manifest["history"]["expected"]
+    with_target = {catalogue[n].id for n in targets.index}
+    assert with_target | set(expected["no_target"]) == {i.id for i in catalogue.values()}
+    assert len(with_target) == 12 and not with_target & set(expected["no_target"])
+    assert set(expected["status_2025"]) == with_target  # every target gives a status
+
+
+def test_planted_statuses_cover_met_at_risk_and_one_breached(demo: Demo) -> None:
+    statuses = demo.manifest["history"]["expected"]["status_2025"]
+    assert [k for k, v in statuses.items() if v == "red"] == ["construction_land_total"]
+    assert [k for k, v in statuses.items() if v == "yellow"] == ["cultivated_land",
+                                                                 "water_use_total"]
+    assert {"redline_area", "permanent_farmland_area", "urban_boundary_area"} <= {
+        k for k, v in statuses.items() if v == "green"}
+
+
+def test_monitoring_gives_the_planted_statuses(demo: Demo) -> None:
+    out = CliRunner().invoke(root, ["monitor", "indicators", "-w", str(demo.result.workspace),
+                                    "--as-of", "2025-12-31", "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    expected = demo.manifest["history"]["expected"]
+    got = {r["id"]: r["status"] for r in doc["indicators"]}
+    assert {k: v for k, v in got.items() if v is not None} == expected["status_2025"]
+    assert [k for k, v in got.items() if v is None] == expected["no_target"]
+    assert doc["inputs"]["targets"]["from"] == "workspace"
+
+
+def test_monitoring_today_answers_to_the_2035_targets(demo: Demo) -> None:
+    out = CliRunner().invoke(root, ["monitor", "indicators", "-w", str(demo.result.workspace),
+                                    "--json"])
+    assert out.exit_code == 0, out.output
+    got = {r["id"]: r["status"] for r in json.loads(out.stdout)["indicators"]}
+    later = demo.manifest["history"]["expected"]["status_2035"]
+    assert {k: v for k, v in got.items() if v is not None} == later
+    assert [k for k, v in later.items() if v == "red"] == ["per_capita_urban_construction"]
+    assert later["construction_land_total"] == "green" and later["water_use_total"] == "yellow"
+
+
+# -- plans, versions and dates ----------------------------------------------------------------
+
+def test_plans_are_recorded_with_their_approvals(demo: Demo) -> None:
+    with GeoPackageStore.open(demo.result.workspace) as store:
+        for plan in demo.manifest["plans"]:
+            (version,) = store.versions(plan["name"])
+            assert (version.label, version.status.value) == (plan["version"], "approved")
+            assert version.valid_from == date.fromisoformat(plan["valid_from"])
+            assert (version.approval_no, version.approval_organ) == (plan["approval_no"],
+                                                                     plan["approval_organ"])
+            for layer in plan["layers"]:
+                assert store.layer(layer).plan == plan["name"]
+        names = {p["name"]: p for p in demo.manifest["plans"]}
+        assert {p.name for p in store.plans() if p.name in names} == set(names)
+        for data in ("XZQ", "JSXM", "TDZZXM", "BHTB"):  # data layers keep their own plan
+            assert store.layer(data).plan == f"layer:{data}"
+
+
+@pytest.mark.parametrize("layer", ["GHYD", "STBHHX", "YJJBNT", "CZKFBJ", "XXGHDY", "XXGHDK",
+                                   "ZXGH"])
+def test_nothing_of_a_plan_is_in_force_before_its_approval(demo: Demo, layer: str) -> None:
+    plan = next(p for p in demo.manifest["plans"] if layer in p["layers"])
+    start = date.fromisoformat(plan["valid_from"])
+    with GeoPackageStore.open(demo.result.workspace) as store:
+        assert store.layer_version(layer, as_of=start - timedelta(days=1)) is None
+        assert store.layer_version(layer, as_of=start) is not None
+        assert len(store.read_layer(layer, as_of=date(2019, 1, 1))) == 0
+
+
+def test_a_site_query_before_the_plans_finds_none_of_them(demo: Demo) -> None:
+    site = shapely.from_wkt(demo.item("conflict.redline.inside.1")["geometry_wkt"]).centroid
+    with GeoPackageStore.open(demo.result.workspace) as store:
+        def layers(day: date) -> set[str]:
+            doc = SiteQuery().query(store, point=f"{site.x},{site.y}", as_of=day).to_dict()
+            return {e["layer"] for e in doc["applies"]}
+
+        assert layers(date(2019, 1, 1)) == {"XZQ"}  # data only: no plan was in force
+        assert layers(date(2022, 6, 1)) == {"XZQ", "DLTB"}  # the 2021 survey
+        assert layers(date(2023, 6, 1)) == {"XZQ", "DLTB", "STBHHX"}  # 三区三线 from 2022-10
+        assert layers(date.today()) == {"XZQ", "DLTB", "STBHHX", "GHYD"}
+
+
+def test_plan_dates_are_in_procedural_order(demo: Demo) -> None:
+    starts = {p["name"]: date.fromisoformat(p["valid_from"]) for p in demo.manifest["plans"]}
+    by_layer = {layer: date.fromisoformat(p["valid_from"]) for p in demo.manifest["plans"]
+                for layer in p["layers"]}
+    assert by_layer["STBHHX"].year == 2022  # 三区三线 delimited nationally in 2022
+    assert by_layer["STBHHX"] < by_layer["GHYD"] < by_layer["XXGHDK"]  # 三区三线 → 总规 → 控规
+    assert by_layer["GHYD"] < by_layer["ZXGH"]
+    for plan in demo.manifest["plans"]:
+        if plan["parent"] is not None:
+            assert starts[plan["parent"]] < starts[plan["name"]]
+    # projects are approved on the detailed plan in force
+    approvals = pd.to_datetime(demo.layers["JSXM"].PZRQ).dt.date
+    assert approvals.min() > by_layer["XXGHDK"]
+
+
+def test_each_survey_version_carries_its_own_year(demo: Demo) -> None:
+    with GeoPackageStore.open(demo.result.workspace) as store:
+        for v in demo.manifest["history"]["versions"]:
+            as_of = date.fromisoformat(v["valid_from"]) + timedelta(days=150)
+            frame = store.read_layer("DLTB", columns=["SJNF"], as_of=as_of)
+            assert set(frame.SJNF) == {v["year"]}, v["label"]
+            raw = pyogrio.read_dataframe(demo.result.out_dir / v["file"], encoding="GBK",
+                                         columns=["SJNF"], read_geometry=False)
+            assert set(raw.SJNF) == {v["year"]}, v["file"]
+
+
+def test_consolidation_projects_start_before_their_acceptance(demo: Demo) -> None:
+    done = demo.manifest["history"]["ledger"]["completed_project"]
+    accepted = min(c["year"] for c in demo.manifest["history"]["changes"]
+                   if c["kind"] == "supplement")
+    assert int(done[8:12]) <= accepted
+    assert all(2021 <= int(x[8:12]) <= 2023 for x in demo.layers["TDZZXM"].XMDM)
+
+
+def test_facilities_only_on_parcels_that_have_buildings(demo: Demo) -> None:
+    dk = demo.layers["XXGHDK"]
+    with_facility = dk[dk.PTSS.fillna("") != ""]
+    assert len(with_facility) and with_facility.RJL.notna().all()
+    residents = with_facility[with_facility.PTSS.isin(["幼儿园", "社区服务站"])]
+    assert residents.YDYHFLDM.str[:2].isin(["07", "08"]).all()
+
+
+def test_handover_note_names_each_plan_and_its_approval(demo: Demo) -> None:
+    note = (demo.result.out_dir / "数据说明.txt").read_text(encoding="utf-8")
+    for plan in demo.manifest["plans"]:
+        assert plan["name"] in note and plan["approval_no"] in note
+    assert "虚构" in note
 
 
 # -- the handover files ---------------------------------------------------------------------

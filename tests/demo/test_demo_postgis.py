@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from guotu.cli import root
 from guotu.demo.county import MIN_PARCELS
+from guotu.demo.plans import MASTER_PLAN
 from guotu.services.workspace import open_workspace
 
 from ..store.conftest import pg_schema  # noqa: F401  (the fixture)
@@ -47,7 +48,7 @@ def test_the_demo_builds_into_postgis_as_into_a_geopackage(pg_schema: tuple[str,
     got_version, want_version = got["balance"].pop("data_version"), want["balance"].pop(
         "data_version")
     assert got["balance"] == want["balance"]
-    assert got_version["version"] == want_version["version"] == "v1"
+    assert got_version["version"] == want_version["version"] == MASTER_PLAN.label
     assert got["review"]["summary"] == want["review"]["summary"]
     with open_workspace(_location(pg_schema)) as store:
         counts = {i.name: i.features for i in store.layers()}
@@ -65,7 +66,7 @@ def test_an_existing_postgis_workspace_needs_force(pg_schema: tuple[str, str],  
     assert forced.exit_code == 0, forced.output
     with open_workspace(location) as store:
         assert len(store.layers()) == 12
-        assert len(store.versions("layer:GHYD")) == 1  # made anew, not a second version
+        assert len(store.versions(MASTER_PLAN.name)) == 1  # made anew, not a second version
         assert store.audit_log()[0].action == "reset"
 
 

@@ -13,10 +13,12 @@ from guotu.io.monitor_report import (
     Cards,
     Grid,
     chart_model,
+    footer_lines,
     render_monitor_html,
     report_sections,
     series_svg,
 )
+from guotu.services.monitoring_report import direction_text
 
 YEARS = ("2021-12-31", "2022-12-31", "2023-12-31", "2024-12-31", "2025-12-31")
 FARMLAND = (18555.13, 18551.81, 18553.03, 18551.06, 18548.77)
@@ -29,7 +31,8 @@ CONVENTIONS = {
 
 
 def _series(values: tuple[float, ...], layer: str = "DLTB") -> list[dict[str, Any]]:
-    return [{"as_of": day, "value": v, "version": {layer: f"{day[:4]}年度国土变更调查"}}
+    return [{"as_of": day, "value": v, "version": {layer: f"{day[:4]}年度国土变更调查"},
+             "version_label": {layer: f"示范县年度国土变更调查 {day[:4]}年度国土变更调查"}}
             for day, v in zip(YEARS, values, strict=True)]
 
 
@@ -39,7 +42,8 @@ def _indicator(iid: str, name: str, unit: str, unit_label: str, values: tuple[fl
                crossing_text: str | None = None) -> dict[str, Any]:
     return {"id": iid, "name": name, "unit": unit, "unit_label": unit_label,
             "crossing_text": crossing_text,
-            "type": "binding", "direction": direction, "value": values[-1],
+            "type": "binding", "direction": direction,
+            "direction_label": direction_text(direction), "value": values[-1],
             "target_year": 2035 if target is not None else None, "target": target,
             "status": status, "convention": CONVENTIONS.get(iid), "forecast": forecast,
             "lineage": {"formula": f"area({iid})"}, "series": _series(values)}
@@ -51,7 +55,7 @@ def make_monitor_doc(lang: str = "zh") -> dict[str, Any]:
         _indicator("cultivated_land", "耕地保有量", "ha", "公顷", FARMLAND, target=18543.72,
                    direction=">=", status="yellow",
                    forecast={"slope_per_year": -1.3470, "points": 5, "crossing_early": 2027.8,
-                             "crossing_late": 2035.5}, crossing_text="预计突破 2027.8–2035.5"),
+                             "crossing_late": 2035.5}, crossing_text="预计突破 2027–2035 年"),
         _indicator("construction_land_total", "建设用地总面积", "ha", "公顷", CONSTRUCTION,
                    target=2161.87, direction="<=", status="red",
                    forecast={"slope_per_year": 2.4679, "points": 5, "crossing_early": 2025.0,
@@ -166,12 +170,27 @@ def test_indicator_section_has_a_card_per_indicator_and_the_table(doc: dict[str,
     blocks = report_sections(doc)[1][1]
     cards = next(b for b in blocks if isinstance(b, Cards)).cards
     assert [c.name for c in cards] == ["耕地保有量", "建设用地总面积 *", "国土开发强度 *"]
-    assert cards[0].lines == ("目标 ≥18,543.72（2035）", "预计突破 2027.8–2035.5")
+    assert cards[0].lines == ("目标 ≥18,543.72（2035）", "预计突破 2027–2035 年")
     # a breach says so, never a forecast of the past ("预计突破 2025.0–2025.0")
     assert cards[1].lines == ("目标 ≤2,161.87（2035）", "已突破（2024-12-31 起）", "* 约定算法")
     assert (cards[0].status, cards[1].status, cards[2].value) == ("预警", "突破", "6.6100")
     table = next(b for b in blocks if isinstance(b, Grid))
     assert table.rows[1][4] == "≤2,161.8700（2035）" and table.rows[1][5] == "突破"
+
+
+def test_targets_read_with_comparison_signs_never_ascii(doc: dict[str, Any]) -> None:
+    # the direction is written by the document (direction_label), not by each renderer
+    page = html.unescape(render_monitor_html(doc))
+    assert "≥18,543.72" in page and "≤2,161.87" in page
+    assert ">=" not in re.sub(r"<[^>]*>", "", page) and "&lt;=" not in page
+
+
+def test_pdf_footer_names_the_plan_versions_as_people_read_them(doc: dict[str, Any]) -> None:
+    # the data line names the plan and version (plan_version_label), as the review does,
+    # not the layer code with a bare version label
+    made, data = footer_lines(doc)
+    assert made.startswith("指标目录 cn-core 2026.1")
+    assert data == "数据：示范县年度国土变更调查 2025年度国土变更调查"
 
 
 def test_notes_give_every_convention_in_full(doc: dict[str, Any]) -> None:

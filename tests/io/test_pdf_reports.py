@@ -143,9 +143,18 @@ def test_review_pdf_page_one_is_the_opinion(review: dict[str, Any], review_pdf: 
     assert "另有 4 项错误或警告，详见问题清单。" in page  # 9, of which 5 are shown
 
 
+def test_review_pdf_page_one_names_the_plan_and_has_the_signature_block(
+        review_pdf: Path) -> None:
+    page = re.sub(r"\s+", "", _pages(review_pdf, "-raw")[0])
+    assert page.startswith("总体规划用地成果审查报告GHYD（规划用地）数据v1")  # the header
+    assert "总体规划用地成果审查报告审查对象：GHYD（规划用地）数据v1审查类型" in page  # the title
+    assert "审查签章审查单位审查人审核人签发日期年月日" in page
+
+
 def test_review_pdf_tables_speak_chinese(review_pdf: Path) -> None:
     text = _joined(review_pdf)
-    assert "工作空间图层 GHYD（规划用地）" in text and "v1（已批复）" in text
+    assert "审查对象：GHYD（规划用地）数据 v1" in text
+    assert "GHYD（规划用地）数据 v1（已批复）" in text
     assert "workspace:GHYD" not in text and "layer:GHYD" not in text and "approved" not in text
     assert "面积小于 1 平方米的碎片不计" in text and "1.00 m²" not in text
     assert "090301已废止的分类代码（2020试行版）→应为0903娱乐用地" in text.replace(" ", "")
@@ -158,10 +167,11 @@ def test_every_review_page_has_header_and_footer(review: dict[str, Any],
     assert len(pages) == int(re.search(r"Pages:\s+(\d+)", _run("pdfinfo", str(review_pdf)))[1])
     for no, page in enumerate(pages, start=1):
         flat = re.sub(r"\s+", " ", page)
-        assert flat.lstrip().startswith("总体规划用地成果审查报告 工作空间 示范县.gpkg"), no
+        # the header names the plan reviewed, not the workspace file
+        assert flat.lstrip().startswith("总体规划用地成果审查报告 GHYD（规划用地）数据 v1"), no
         assert f"规则包 cn-base 2026.1 · 审查基准日 {AS_OF.isoformat()} · 生成日期 " \
                f"{review['generated_at'][:10]}" in flat
-        assert "数据：城镇开发边界 v1（已批复）；规划用地 v1（已批复）" in flat
+        assert "数据：CZKFBJ（城镇开发边界）数据 v1；GHYD（规划用地）数据 v1" in flat
         assert f"第 {no} 页，共 {len(pages)} 页" in flat
 
 
@@ -232,7 +242,7 @@ def test_every_monitor_page_has_header_and_footer(monitor_pdf: Path) -> None:
         flat = re.sub(r"\s+", " ", page)
         assert flat.lstrip().startswith("规划实施监测与体检评估报告 工作空间 示范县.gpkg"), no
         assert "指标目录 cn-core 2026.1 · 现状日期 2025-12-31" in flat
-        assert "数据：DLTB 2025年度国土变更调查" in flat
+        assert "数据：示范县年度国土变更调查 2025年度国土变更调查" in flat
         assert f"第 {no} 页，共 {len(pages)} 页" in flat
     assert "/srv/data" not in "".join(pages)
 

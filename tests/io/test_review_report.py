@@ -169,6 +169,29 @@ def test_map_of_a_finding_without_geometry_is_none(doc: dict[str, Any]) -> None:
     assert map_layers(doc, doc["findings"][2]) is None
 
 
+def test_svg_scale_bar_and_north_arrow_lie_below_the_map(doc: dict[str, Any]) -> None:
+    # the zone fills the whole map of finding 1: nothing may be drawn over it
+    height = 320
+    svg = review_html.render_svg_map(doc, doc["findings"][0], width=420, height=height)
+    for group in ("scale-bar", "north-arrow"):
+        body = re.search(rf'<g class="{group}">(.*?)</g>', svg, re.S)
+        assert body is not None, group
+        ys = [float(y) for y in re.findall(r'\by="([\d.]+)"', body[1])]
+        ys += [float(m) for m in re.findall(r"[MV]\s*[\d.]+,([\d.]+)", body[1])]
+        ys += [float(m) for m in re.findall(r"V([\d.]+)", body[1])]
+        assert ys and min(ys) > height, (group, ys)
+
+
+def test_pdf_map_furniture_lies_below_the_map(doc: dict[str, Any]) -> None:
+    drawing = review_pdf.render_map_drawing(doc, doc["findings"][0], "Helvetica")
+    assert drawing is not None
+    the_map, furniture = drawing.contents[0], drawing.contents[1]
+    map_bottom = the_map.getBounds()[1]
+    x0, _, _, y1 = furniture.getBounds()
+    assert y1 < map_bottom  # the scale bar and north arrow stay in the band below the map
+    assert x0 > 100  # on the right, beside the legend
+
+
 # -- HTML ------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -215,6 +238,17 @@ def test_html_escapes_document_text(doc: dict[str, Any], tmp_path: Path) -> None
     page = write_review_html(doc, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "<b>红线</b>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 地块" in page
+
+
+def test_html_names_what_was_reviewed_and_has_the_signature_block(doc: dict[str, Any],
+                                                                 tmp_path: Path) -> None:
+    doc["source_label"] = "示范县国土空间总体规划 2021版（规划用地 GHYD）"
+    page = write_review_html(doc, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<p class="subject">审查对象：示范县国土空间总体规划 2021版（规划用地 GHYD）</p>' in page
+    sign = re.search(r'<table class="sign">(.*?)</table>', page, re.S)
+    assert sign is not None
+    assert re.findall(r"<th>(.*?)</th>", sign[1]) == ["审查单位", "审查人", "审核人", "签发", "日期"]
+    assert page.index('class="sign"') < page.index('id="overview"')  # in the 审查意见
 
 
 def test_html_prints_one_finding_per_page(page: str) -> None:

@@ -404,10 +404,12 @@ def test_a_table_of_the_other_kind_is_refused(county: Any, tmp_path: Path, kind:
 
 
 # -- the crossing, worded once (issue 14) -------------------------------------------------------
-def _value(status: str | None, day: str, forecast: Any = None) -> Any:
+def _value(status: str | None, day: str, forecast: Any = None, target: float | None = 100.0,
+           target_year: int | None = 2035) -> Any:
     from types import SimpleNamespace
 
-    return SimpleNamespace(status=status, as_of=date.fromisoformat(day), forecast=forecast)
+    return SimpleNamespace(status=status, as_of=date.fromisoformat(day), forecast=forecast,
+                           target=target, target_year=target_year)
 
 
 @pytest.mark.parametrize(("statuses", "early", "late", "zh", "en"), [
@@ -415,11 +417,18 @@ def _value(status: str | None, day: str, forecast: Any = None) -> Any:
     (["green", "red", "red"], None, None, "已突破（2024-12-31 起）", "breached (since 2024-12-31)"),
     (["yellow", "yellow", "red"], 2025.9, 2025.9, "已突破", "breached"),
     (["red", "red", "red"], 2026.0, 2026.0, "已突破（2023-12-31 起）", "breached (since 2023-12-31)"),
-    # a forecast: a range, one value, or an open end
-    (["green", "green", "yellow"], 2026.4, 2032.2, "2026.4–2032.2", "2026.4–2032.2"),
-    (["green", "green", "yellow"], 2026.42, 2026.38, "2026.4", "2026.4"),
-    (["green", "green", "yellow"], 2026.4, None, "最早 2026.4", "2026.4 or later"),
-    (["green", "green", "green"], None, None, None, None),
+    # a forecast, as years or a quarter, never decimals: a range, one quarter, an open end
+    (["green", "green", "yellow"], 2026.4, 2032.2, "2026–2032 年", "2026–2032"),
+    (["green", "green", "yellow"], 2026.42, 2026.38, "2026 年第二季度", "Q2 2026"),
+    (["green", "green", "yellow"], 2026.1, 2026.8, "2026 年", "2026"),
+    (["green", "green", "yellow"], 2026.4, None, "最早 2026 年第二季度", "Q2 2026 or later"),
+    # not beyond the plan's target year (2035): a late edge after it leaves the band open,
+    # a crossing after it is no forecast at all
+    (["green", "green", "yellow"], 2027.8, 2040.2, "最早 2027 年第四季度", "Q4 2027 or later"),
+    (["green", "green", "green"], 2062.0, None, "规划期内不会突破",
+     "Not crossed within the plan period"),
+    (["green", "green", "green"], None, None, "规划期内不会突破",
+     "Not crossed within the plan period"),
 ])
 def test_crossing_wording(statuses: list[str], early: float | None, late: float | None,
                           zh: str | None, en: str | None) -> None:
@@ -433,12 +442,22 @@ def test_crossing_wording(statuses: list[str], early: float | None, late: float 
     assert IndicatorReport.crossing(report, "x", "en") == en
 
 
+def test_no_forecast_or_no_target_says_nothing() -> None:
+    from types import SimpleNamespace
+
+    fc = SimpleNamespace(crossing_early=None, crossing_late=None)
+    for last in (_value("green", "2025-12-31", None), _value(None, "2025-12-31", fc, None, None)):
+        report: Any = SimpleNamespace(series={"x": [last]})
+        assert IndicatorReport.crossing(report, "x", "zh") is None
+
+
 @pytest.mark.parametrize(("statuses", "early", "late", "zh", "en"), [
     (["green", "red", "red"], 2026.0, 2026.0, "已突破（2024-12-31 起）",
      "Breached (since 2024-12-31)"),
-    (["green", "green", "yellow"], 2026.4, 2032.2, "预计突破 2026.4–2032.2",
-     "Crossing 2026.4–2032.2"),
-    (["green", "green", "yellow"], 2026.4, None, "预计突破 最早 2026.4", "Crossing 2026.4 or later"),
+    (["green", "green", "yellow"], 2026.4, 2032.2, "预计突破 2026–2032 年",
+     "Crossing 2026–2032"),
+    (["green", "green", "yellow"], 2026.4, None, "预计突破 最早 2026 年第二季度",
+     "Crossing Q2 2026 or later"),
 ])
 def test_crossing_on_a_card_says_a_forecast_is_one(statuses: list[str], early: float | None,
                                                    late: float | None, zh: str, en: str) -> None:
@@ -450,3 +469,72 @@ def test_crossing_on_a_card_says_a_forecast_is_one(statuses: list[str], early: f
     report: Any = SimpleNamespace(series={"x": series})
     assert IndicatorReport.crossing(report, "x", "zh", labelled=True) == zh
     assert IndicatorReport.crossing(report, "x", "en", labelled=True) == en
+
+
+# -- consolidation as of a date (QA: the dashboard took today's progress for 2023) -------------
+def _projects(store: Any, progress: float, spec: VersionSpec | None) -> None:
+    """One consolidation project over A (旱地 both years: no new farmland) that reports
+    ``progress`` % done and plans 5,000 m² of new farmland."""
+    frame = gpd.GeoDataFrame({"XMMC": ["甲项目"], "XMDM": ["TZ1"], "XZGDMJ": [5000.0],
+                              "JD": [progress]}, geometry=[box(0, 120)], crs=GK)
+    store.write_layer("TDZZXM", "consolidation_project", frame,
+                      column_types={"XMMC": "text", "XMDM": "text", "XZGDMJ": "real",
+                                    "JD": "real"}, geometry_type="POLYGON", version=spec)
+
+
+@pytest.mark.parametrize(("as_of", "progress"), [
+    (date(2023, 1, 1), None),  # before the first report: the project layer is not in force
+    (date(2023, 2, 1), 40.0),  # the report of 2023-01-15
+    (date(2023, 6, 30), 100.0),  # the report of that day
+    (date(2024, 1, 1), 100.0),
+])
+def test_progress_is_read_as_of_the_date(county: Any, as_of: date,
+                                         progress: float | None) -> None:
+    from guotu.services.consolidation import consolidation_report
+
+    record(county, survey(["0103", "0601", "0701", "0102"], ["A", "B", "C", "D"],
+                          [box(0), box(1), box(2), box(3)]), "2023年度", 2023)
+    county.create_plan("整治项目", level=PlanLevel.COUNTY, type=PlanType.CONSOLIDATION)
+    _projects(county, 40.0, VersionSpec("整治项目", "2023年初", valid_from=date(2023, 1, 15)))
+    _projects(county, 100.0, VersionSpec("整治项目", "2023年中", valid_from=date(2023, 6, 30)))
+    report = consolidation_report(county, as_of=as_of, from_date=date(2021, 12, 31))
+    warned = any("进度 100%" in w for w in report.to_dict()["warnings"])
+    if progress is None:
+        assert report.projects == () and not warned
+        return
+    (project,) = report.projects
+    assert project.progress_pct == progress
+    assert warned is (progress == 100.0)  # done, and the surveys show no new farmland
+
+
+def test_undated_progress_holds_from_the_latest_survey(county: Any) -> None:
+    """A progress table imported without a date reports the state of the latest survey
+    (here 2023年度, 2023-12-31): unknown before it, although the layer is always in force."""
+    from guotu.services.consolidation import consolidation_report
+
+    record(county, survey(["0103", "0601", "0701", "0102"], ["A", "B", "C", "D"],
+                          [box(0), box(1), box(2), box(3)]), "2023年度", 2023)
+    _projects(county, 100.0, None)
+    early = consolidation_report(county, as_of=date(2023, 6, 30))
+    assert early.to_version == "2022年度"
+    assert early.projects[0].progress_pct is None
+    assert "按最近一期变更调查计" in early.to_dict()["notes"][0]
+    assert not any("进度" in w for w in early.to_dict()["warnings"])
+    later = consolidation_report(county, as_of=date(2024, 1, 1))
+    assert later.projects[0].progress_pct == 100.0
+    assert later.projects[0].progress_date == date(2023, 12, 31)
+    assert any("进度 100%" in w for w in later.to_dict()["warnings"])
+
+
+def test_consolidation_reads_as_known_at(county: Any) -> None:
+    """A survey recorded after ``known_at`` is not in the ledger (record time, DESIGN §4)."""
+    from datetime import timedelta
+
+    from guotu.errors import NotFoundError
+    from guotu.services.consolidation import consolidation_report
+
+    first = county.versions(PLAN)[0]
+    before_second = first.recorded_at + timedelta(microseconds=1)
+    assert consolidation_report(county, as_of=date(2023, 1, 1)).to_version == "2022年度"
+    with pytest.raises(NotFoundError):
+        consolidation_report(county, as_of=date(2023, 1, 1), known_at=before_second)

@@ -165,7 +165,8 @@ def test_finding_fields_shares_relation_and_suggestion(store: Any) -> None:
     assert straddle["relation"] == "overlaps"
     assert straddle["share_of_feature"] == pytest.approx(100 / 150, abs=1e-4)
     exempt = next(f for f in doc["findings"] if f["features"][0]["id_value"] == "F-exempt")
-    assert exempt["severity"] == "info" and "HDLX=原住居民生产生活设施" in exempt["message"]
+    assert exempt["severity"] == "info" and "人为活动类型（HDLX）为“原住居民生产生活设施”" in \
+        exempt["message"]
     assert set(doc["stamp"]) >= {"rule_pack", "rule_pack_hash", "as_of", "data_versions"}
     assert doc["stamp"]["as_of"] == "2026-01-01"
     assert set(doc["stamp"]["data_versions"]) == {"STBHHX", "YJJBNT", "CZKFBJ", "GHYD"}

@@ -17,6 +17,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from guotu.demo.build import build_demo
+from guotu.demo.plans import MASTER_PLAN
 from guotu.domain.model import PlanLevel, PlanType, VersionStatus
 from guotu.errors import InputError, NotFoundError
 from guotu.services.site_query import SiteQuery
@@ -55,7 +56,7 @@ def test_point_inside_the_red_line_reports_zone_parcel_admin_and_forbidden_uses(
     assert _applies(doc, "STBHHX")["HX00001"]["share_of_site"] == 1.0
     parcel = _applies(doc, "GHYD")[item["features"][0]]
     assert parcel["properties"]["YDYHFLDM"] == "0703" and parcel["relation"] == "within"
-    assert parcel["plan"] == "layer:GHYD" and parcel["version"]["label"] == "v1"
+    assert (parcel["plan"], parcel["version"]["label"]) == (MASTER_PLAN.name, MASTER_PLAN.label)
     assert "370999" in _applies(doc, "XZQ")
     uses = doc["allowed_uses"]
     assert {f"{n:02d}" for n in range(6, 17)} <= set(uses["forbidden"])

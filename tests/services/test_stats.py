@@ -14,6 +14,7 @@ from pyproj import CRS
 
 from guotu.cli import root
 from guotu.domain.area import ellipsoidal_area_m2
+from guotu.errors import ConfigError, NotFoundError
 from guotu.services.importing import import_file
 from guotu.services.stats import M2_PER_MU, land_use_balance
 from guotu.store.geopackage import GeoPackageStore
@@ -114,3 +115,40 @@ def test_unknown_and_malformed_codes_do_not_swell_real_classes(tmp_path: Path) -
     assert _row(t, "101").level == 1 and _row(t, "101").name_zh == "格式错误的分类代码"
     assert _row(t, "0999").level == 1 and _row(t, "0999").name_zh == "不存在的分类代码"
     assert "09" not in {r.code for r in t.rows}
+
+
+# -- --where selects boundary features: never ignored, never an empty table ----------------
+def test_where_without_a_boundary_is_refused(ws: Path) -> None:
+    with GeoPackageStore.open(ws) as store, pytest.raises(ConfigError) as err:
+        land_use_balance(store, "GHYD", where={"XZQDM": "370101"})
+    # the fix names a layer that has the field
+    assert "--boundary XZQ --where XZQDM=370101" in (err.value.fix_zh or "")
+    res = CliRunner().invoke(root, ["stats", "-w", str(ws), "--layer", "GHYD", "--where",
+                                    "XZQDM=370101"])
+    assert res.exit_code == 2, res.output
+    assert "未给出 --boundary" in res.output and "用地平衡表" not in res.output
+    assert "合计" not in res.output
+
+
+def test_where_matching_no_boundary_feature_lists_the_values_there_are(ws: Path) -> None:
+    with GeoPackageStore.open(ws) as store, pytest.raises(NotFoundError) as err:
+        land_use_balance(store, "GHYD", boundary_layer="XZQ", where={"XZQDM": "370199"})
+    assert err.value.field == "XZQDM"
+    assert "行政区代码（XZQDM）为“370199”" in (err.value.message_zh or "")
+    assert "370101、370102" in (err.value.fix_zh or "")
+    res = CliRunner().invoke(root, ["stats", "-w", str(ws), "--layer", "GHYD", "--boundary",
+                                    "XZQ", "--where", "XZQDM=370199"])
+    assert res.exit_code == 2 and "370101、370102" in res.output and "合计" not in res.output
+
+
+def test_where_values_listed_are_capped(tmp_path: Path) -> None:
+    path, src = tmp_path / "ws.gpkg", tmp_path / "x.gpkg"
+    gpd.GeoDataFrame({"XZQMC": [f"镇{i:02d}" for i in range(12)]}, geometry=squares(12),
+                     crs="EPSG:4527").assign(XZQDM=[str(i) for i in range(12)]).to_file(src)
+    with GeoPackageStore.open(path, create=True) as store:
+        import_file(store, src, role="admin_boundary", layer="XZQ")
+        with pytest.raises(NotFoundError) as err:
+            land_use_balance(store, "XZQ", code_field="XZQDM", boundary_layer="XZQ",
+                             where={"XZQMC": "城关"})
+    assert "镇00、镇01" in (err.value.fix_zh or "") and "等 12 个" in (err.value.fix_zh or "")
+    assert "镇11" not in (err.value.fix_zh or "")

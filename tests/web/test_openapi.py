@@ -148,3 +148,39 @@ def test_the_site_query_takes_exactly_one_site(served: TestClient) -> None:
     assert [next(iter(o["properties"])) for o in site["schema"]["oneOf"]] == [
         "point", "parcel", "polygon"]
     assert not {"point", "parcel", "polygon"} & {p.get("name") for p in op["parameters"]}
+
+
+# -- the human page (QA: ", , , , ," for referenced parameters; English only) -------------------
+def _rows(page: str) -> dict[tuple[str, str], str]:
+    import re
+
+    rows = re.findall(r"<tr><td class=\"m\">(\w+)</td><td><code>([^<]+)</code></td>(.*?)</tr>",
+                      page, flags=re.S)
+    return {(m, p): rest for m, p, rest in rows}
+
+
+def test_api_page_resolves_referenced_parameters(served: TestClient) -> None:
+    page = served.get("/api.html").text
+    assert ", ," not in page
+    items = _rows(page)[("GET", "/collections/{layer}/items")]
+    for name in ("layer", "bbox", "bbox-crs", "limit", "offset", "datetime", "crs", "f"):
+        assert f"<code>{name}</code>" in items, name
+    assert "每页要素数" in items  # the referenced parameter's Chinese description
+    ghyd = _rows(page)[("GET", "/collections/GHYD/items")]
+    assert "<code>YDYHFLDM</code>" in ghyd and "按用地用海分类代码（YDYHFLDM）筛选" in ghyd
+
+
+def test_api_page_is_chinese_first_with_the_english_kept(served: TestClient) -> None:
+    from guotu.web.api_page import summary_zh
+
+    doc = served.get("/api").json()
+    missing = [(m, p) for p, item in doc["paths"].items() for m, op in item.items()
+               if m != "parameters" and summary_zh(m, p, op) is None]
+    assert missing == []  # every operation has its Chinese summary
+    page = served.get("/api.html").text
+    query = _rows(page)[("GET", "/query")]
+    assert query.index("地块查询（空间码）") < query.index("What applies to a site")
+    english = served.get("/api.html", params={"lang": "en"}).text
+    query = _rows(english)[("GET", "/query")]
+    assert query.index("What applies to a site") < query.index("地块查询（空间码）")
+    assert "lang='en'" in english

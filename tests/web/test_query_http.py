@@ -115,3 +115,74 @@ def test_too_many_vertices_is_400(demo: dict[str, Any]) -> None:
 def test_invalid_geojson_body_is_400(demo: dict[str, Any]) -> None:
     r = demo["client"].post("/query", json={"type": "LineString", "coordinates": [[0, 0], [1, 1]]})
     assert r.status_code == 400 and r.json()["code"] == "geometry-error"
+
+
+# -- the printed sheet (QA: 2-character label column, vertical 关系, 11 × the HDLX list, codes) --
+def _sheet(demo: dict[str, Any], **params: str) -> str:
+    r = demo["client"].get("/query/sheet", params=params)
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def test_answer_names_each_feature(demo: dict[str, Any]) -> None:
+    c = _centre(demo, "conflict.redline.inside.1")
+    doc = demo["client"].get("/query", params={"point": f"{c.x},{c.y}"}).json()
+    county = next(e for e in doc["applies"] if e["layer"] == "XZQ" and len(e["feature"]) == 6)
+    assert county["name"] == county["properties"]["XZQMC"]
+    assert _layer(doc, "GHYD") and all(e["name"] is None for e in _layer(doc, "GHYD").values())
+    assert doc["data_recorded_at"] >= max(e["version"]["recorded_at"] for e in doc["applies"])
+
+
+def test_sheet_says_each_fact_once_in_words(demo: dict[str, Any]) -> None:
+    c = _centre(demo, "conflict.redline.inside.1")
+    page = _sheet(demo, point=f"{c.x},{c.y}")
+    text = unescape(re.sub(r"<[^>]+>", " ", page.split("</style>")[1]))
+    # the red line's rule, its basis and the permitted activities (HDLX) once, not per class
+    assert text.count("生态保护红线内不得安排建设用地") == 1
+    assert text.count("管护巡护") == 1
+    assert text.count("人为活动类型（HDLX）") == 1
+    # one row per rule (not per class), then the allowed classes
+    uses = page[page.index("用途管制"):]
+    uses = uses[:uses.index("</table>")]
+    doc = demo["client"].get("/query", params={"point": f"{c.x},{c.y}"}).json()
+    rules = {r["rule"] for code in doc["allowed_uses"]["codes"] for r in code["reasons"]}
+    assert uses.count("<tr>") == 1 + len(rules) + 1 and len(rules) == 2
+    # standard field names and class names, never CODE=value
+    assert not re.search(r"\b[A-Z]{2,}=", text)
+    assert "用地用海分类：" in text and "示范县（370999）" in text
+    assert "行政级别：县级" in text
+    # a readable data version and coordinate system
+    assert "登记的数据（数据版本校验码" in text
+    assert "3度带高斯-克吕格投影" in text and "EPSG:4527" in text
+    # the sea classes of an inland county are one entry
+    assert "用海类（18、19、20、21、22、24）" in text and "18 渔业用海" not in text
+    # each layer's plan and version once, in the sources table
+    assert text.count("生态保护红线（STBHHX）") == 1
+
+
+def test_sheet_is_laid_out_for_a4(demo: dict[str, Any]) -> None:
+    c = _centre(demo, "conflict.redline.inside.1")
+    page = _sheet(demo, point=f"{c.x},{c.y}")
+    assert "@page{size:A4" in page and "table-layout:fixed" in page
+    # labels are header cells of their own width; the relation never wraps
+    assert "<tr><th>查询位置</th>" in page and ".head th{width:5.5em" in page
+    assert '<td class="nowrap">位于其内</td>' in page
+    assert "出具单位（盖章）" in page and "经办人" in page
+
+
+def test_sheet_of_a_parcel_lists_its_indicators_by_name(demo: dict[str, Any]) -> None:
+    with open_workspace(demo["workspace"]) as store:
+        frame = store.read_layer("XXGHDK", columns=["DKBH", "YDYHFLDM", "RJL"])
+    row = frame[frame["RJL"].notna()].iloc[0]
+    page = _sheet(demo, parcel=str(row["DKBH"]))
+    assert "地块控制指标" in page and "容积率" in page
+    from guotu.domain.classification import code_label
+
+    assert f"{row['YDYHFLDM']} {code_label(row['YDYHFLDM'])[0]}" in unescape(page)
+
+
+def test_english_sheet(demo: dict[str, Any]) -> None:
+    c = _centre(demo, "conflict.redline.inside.1")
+    page = _sheet(demo, point=f"{c.x},{c.y}", lang="en")
+    assert "Site planning conditions" in page and "forbidden" in page
+    assert "3-degree Gauss-Kruger zone 39" in page

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from guotu.demo.build import build_demo
+from guotu.demo.plans import SPECIAL_PLAN
 from guotu.settings import Settings
 from guotu.web.app import create_app
 
@@ -211,7 +212,8 @@ def test_source_never_names_a_server_file(demo: dict[str, Any]) -> None:
             r = client.post(url, params={"source": source})
             assert r.status_code == 400, (url, source, r.text)
             assert "geometry" not in r.text and "features" not in r.text
-    ok = client.post("/review/special-plan", params={"source": "layer:ZXGH@v1"})
+    recorded = f"{SPECIAL_PLAN.name}@{SPECIAL_PLAN.label}"  # the demo's special plan
+    ok = client.post("/review/special-plan", params={"source": recorded})
     assert ok.status_code == 200
 
 

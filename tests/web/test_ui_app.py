@@ -91,6 +91,72 @@ def test_review_answers_findings_map_and_reports(demo: dict[str, Any]) -> None:
     assert "attachment" in xlsx.headers["content-disposition"]
 
 
+def test_review_reports_open_in_the_browser_and_include_a_pdf(demo: dict[str, Any],
+                                                               cjk_font: object) -> None:
+    client: TestClient = demo["client"]
+    doc = client.post("/review/master-plan").json()
+    assert [link["title"] for link in doc["links"]] == ["HTML", "PDF", "XLSX"]
+    html = client.get(f"/review/reports/{doc['report_id']}.html")
+    assert html.headers["content-disposition"].startswith("inline")  # opens, not downloads
+    pdf = client.get(f"/review/reports/{doc['report_id']}.pdf")
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("inline")
+
+
+def test_config_colours_land_survey_classes_and_lists_the_classes_present(
+        demo: dict[str, Any]) -> None:
+    doc = demo["client"].get("/ui/config.json").json()
+    layers = {entry["name"]: entry for entry in doc["layers"]}
+    assert layers["DLTB"]["code_scheme"] == "sandiao"
+    assert layers["GHYD"]["code_scheme"] == "ydyh2023"
+    survey = {c["code"]: c for c in doc["land_survey_colours"]}
+    assert [*survey] == ["00", *(f"{n:02d}" for n in range(1, 13))]
+    assert survey["01"]["name_zh"] == "耕地" and survey["00"]["name_zh"] == "湿地"
+    assert len({c["colour"] for c in survey.values()}) == len(survey)  # each class its own
+    assert "1106" in doc["sandiao_wetland_codes"]
+    # an inland county: its layers hold no sea class, so the legend lists none
+    present = doc["present"]
+    assert "01" in present["ydyh2023"] and "01" in present["sandiao"]
+    assert not {"18", "19", "20", "21", "22", "24"} & set(present["ydyh2023"])
+    assert {c["code"] for c in doc["land_use_colours"] if c["sea"]} == {
+        "18", "19", "20", "21", "22", "24"}
+
+
+def test_level1_class_of_survey_wetlands() -> None:
+    assert ui.level1_class("1106", "sandiao") == "00"  # 内陆滩涂 is 湿地 in 三调
+    assert ui.level1_class("1106", "ydyh2023") == "11"
+    assert ui.level1_class("0103", "sandiao") == "01"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_balance_downloads_with_mu_and_the_version_read(demo: dict[str, Any], fmt: str) -> None:
+    import io
+
+    import pandas as pd
+
+    r = demo["client"].get(f"/ui/balance.{fmt}", params={"layer": "GHYD"})
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    doc = demo["client"].get("/ui/balance.json", params={"layer": "GHYD"}).json()
+    sentence = doc["data_version"]["text_zh"]
+    if fmt == "csv":
+        text = r.content.decode("utf-8-sig")
+        table = pd.read_csv(io.StringIO(text.split("\n\n")[0]), dtype={"代码": str})
+        assert sentence in text
+    else:
+        import openpyxl
+
+        assert r.content[:2] == b"PK"
+        book = openpyxl.load_workbook(io.BytesIO(r.content))
+        sheet = book["用地平衡表"]
+        assert any(sentence == c.value for row in sheet.iter_rows() for c in row)
+        table = pd.read_excel(io.BytesIO(r.content), dtype={"代码": str}, nrows=len(doc["rows"]))
+    assert "面积(亩)" in table.columns
+    first = table.iloc[0]
+    assert first["面积(亩)"] == pytest.approx(doc["rows"][0]["area_mu"], abs=0.01)
+    assert demo["client"].get("/ui/balance.doc").status_code == 404
+
+
 def test_review_errors(demo: dict[str, Any]) -> None:
     client: TestClient = demo["client"]
     assert client.post("/review/indicators").status_code == 400

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import threading
@@ -23,6 +24,7 @@ import shapely
 from pyproj import Transformer
 
 from guotu.demo.build import build_demo
+from guotu.services.monitoring_inputs import load_catalogue
 from guotu.settings import Settings
 from guotu.web.app import create_app
 from guotu.web.ui import vendor_files
@@ -89,7 +91,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     try:
         yield {"url": f"http://127.0.0.1:{port}", "items": {i["id"]: i for i in manifest["items"]},
                "crs": manifest["crs"], "files": base / "files", "amendment": amendment,
-               "survey": survey}
+               "survey": survey, "expected": manifest["history"]["expected"]}
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
@@ -284,7 +286,7 @@ def test_upload_a_zipped_shapefile_and_review_it(page: Any, server: dict[str, An
     page.locator("[data-testid=review-run]").click()
     page.wait_for_selector("[data-testid=finding], [data-testid=review-error]", timeout=60_000)
     text = page.locator("[data-testid=review-result]").inner_text()
-    assert "建设项目/建设项目.shp" in text
+    assert "建设项目.shp" in text  # the reviewed file, as its label names it
     planted = server["items"]["conflict.project.rjl.1"]["features"][0]
     assert planted in text and "project.indicator_limits" in text
     drawn = page.evaluate("() => window.guotuMap.getSource('findings').serialize().data"
@@ -368,13 +370,15 @@ def test_monitoring_dashboard(browser: Any, server: dict[str, Any]) -> None:
         assert cards.count() == 19
         status = {c.get_attribute("data-indicator"): c.get_attribute("data-status")
                   for c in cards.all()}
-        # today's values answer to the 2035 targets: the same planted statuses as in 2025
-        assert status["cultivated_land"] == "yellow"
-        assert status["construction_land_total"] == "red"
-        assert "1" in pg.locator("[data-testid=count-red]").inner_text()
+        # today's values answer to the 2035 targets: the manifest's statuses for them
+        later = server["expected"]["status_2035"]
+        assert {k: status[k] for k in later} == later
+        red = [k for k, v in later.items() if v == "red"]
+        assert str(len(red)) in pg.locator("[data-testid=count-red]").inner_text()
         assert pg.locator("[data-testid=cards] canvas").count() == 19  # ECharts trends
         warnings = pg.locator("[data-testid=warnings]").inner_text()
-        assert "建设用地总面积" in warnings and "占多补少" in warnings
+        names = {i.id: i.name_zh for i in load_catalogue().indicators}
+        assert all(names[k] in warnings for k in red) and "占多补少" in warnings
         assert pg.locator("[data-testid=case-row]").count() == 5  # the unapproved cases
         # case types are readable: text and background differ, with at least 4.5:1 contrast
         for colour, background in pg.evaluate(
@@ -399,5 +403,219 @@ def test_monitoring_dashboard(browser: Any, server: dict[str, Any]) -> None:
         pg.wait_for_timeout(300)  # the charts follow the resize
         pg.screenshot(path=str(SCREENSHOTS / "ui-monitor.png"), full_page=True)
         assert errors == [] and external == []
+    finally:
+        context.close()
+
+
+# -- QA walkthrough (planner): map, identify, balance, review, dashboard, sheet ----------------
+def _click_site(page: Any, server: dict[str, Any], item: str, zoom: int = 17) -> None:
+    lon, lat = _lonlat(server, item)
+    page.evaluate(f"() => window.guotuMap.jumpTo({{center: [{lon}, {lat}], zoom: {zoom}}})")
+    point = page.evaluate(f"() => window.guotuMap.project([{lon}, {lat}])")
+    box = page.locator("[data-testid=map]").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.wait_for_selector("[data-testid=applies-item]", timeout=15_000)
+
+
+def test_land_survey_is_coloured_by_class_with_its_legend(page: Any) -> None:
+    legend = page.locator("[data-testid=legend]")
+    assert legend.locator("[data-scheme=sandiao]").count() == 0  # DLTB hidden by default
+    assert "18 渔业用海" not in legend.inner_text()  # an inland county: no sea class
+    page.locator("[data-testid=toggle-DLTB]").check()
+    fill = page.evaluate("() => window.guotuMap.getPaintProperty('DLTB-fill', 'fill-color')")
+    colours = {c["code"]: c["colour"] for c in page.evaluate(
+        "() => fetch('/ui/config.json').then((r) => r.json()).then((c) => c.land_survey_colours)")}
+    flat = json.dumps(fill)
+    assert colours["01"] in flat and colours["03"] in flat and colours["00"] in flat
+    assert legend.locator("[data-scheme=sandiao]").inner_text() == "三调一级类（现状地类）"
+    assert "01 耕地" in legend.inner_text() and "02 种植园用地" in legend.inner_text()
+    assert page.errors == []
+
+
+def test_identify_names_the_feature_and_outlines_the_parcel(page: Any,
+                                                            server: dict[str, Any]) -> None:
+    _click_site(page, server, "conflict.redline.inside.1")
+    titles = page.locator("[data-testid=applies-title]").all_inner_texts()
+    county = next(t for t in titles if t.startswith("行政区/规划范围"))
+    assert "示范县" in county  # the name, the code beside it
+    parcel = server["items"]["conflict.redline.inside.1"]["features"][0]
+    picked = page.locator(".card.picked")
+    assert picked.count() == 1 and parcel in picked.inner_text()
+    flt = page.evaluate("() => window.guotuMap.getFilter('GHYD-highlight')")
+    assert parcel in json.dumps(flt)
+    page.wait_for_timeout(500)
+    drawn = page.evaluate("() => window.guotuMap.queryRenderedFeatures("
+                          "{layers: ['GHYD-highlight']}).length")
+    assert drawn >= 1  # the outline is on the map, not only a marker
+    assert page.errors == []
+
+
+def test_double_click_zooms_without_a_query(page: Any) -> None:
+    queries: list[str] = []
+    page.on("request", lambda r: "/query?" in r.url and queries.append(r.url))
+    before = page.evaluate("() => window.guotuMap.getZoom()")
+    box = page.locator("[data-testid=map]").bounding_box()
+    page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(1000)
+    assert page.evaluate("() => window.guotuMap.getZoom()") > before
+    assert queries == []
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(1000)
+    assert len(queries) == 1  # a single click still queries
+
+
+def test_the_query_panel_follows_the_language(page: Any, server: dict[str, Any]) -> None:
+    _click_site(page, server, "conflict.redline.inside.1")
+    assert "适用要素" in page.locator("[data-testid=query-panel]").inner_text()
+    page.locator("[data-testid=lang]").click()
+    text = page.locator("[data-testid=query-panel]").inner_text()
+    assert "What applies" in text and "within" in text and "Ecological protection red line" in text
+    assert "适用要素" not in text and "位于其内" not in text and "行政区代码" not in text
+    assert page.errors == []
+
+
+def test_allowed_uses_list_the_classes_present(page: Any, server: dict[str, Any]) -> None:
+    _click_site(page, server, "conflict.redline.inside.1")
+    allowed = page.locator("[data-testid=uses-allowed]")
+    visible = page.evaluate("() => [...document.querySelector('[data-testid=uses-allowed]')"
+                            ".childNodes].filter((n) => n.nodeName !== 'DETAILS')"
+                            ".map((n) => n.textContent).join('')")
+    assert "01 耕地" in visible and "18 渔业用海" not in visible
+    assert "含用海类" in allowed.locator("details summary").inner_text()
+    assert allowed.locator("details").get_attribute("open") is None  # folded
+
+
+def test_date_inputs_start_with_today(page: Any, browser: Any, server: dict[str, Any]) -> None:
+    today = page.evaluate("() => { const d = new Date(); return new Date(d.getTime() -"
+                          " d.getTimezoneOffset() * 60000).toISOString().slice(0, 10); }")
+    assert page.locator("[data-testid=as-of]").input_value() == today
+    context = browser.new_context(locale="zh-CN")
+    try:
+        dash = context.new_page()
+        dash.goto(server["url"] + "/ui/monitor")
+        dash.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        assert dash.locator("[data-testid=as-of]").input_value() == today
+    finally:
+        context.close()
+
+
+def test_balance_axis_version_mu_and_downloads(page: Any, server: dict[str, Any]) -> None:
+    page.locator("button[data-tab=balance]").click()
+    page.locator("[data-testid=balance-run]").click()
+    page.wait_for_selector("[data-testid=balance-table]", timeout=30_000)
+    assert "数据版本：GHYD" in page.locator("[data-testid=balance-version]").inner_text()
+    assert "面积(亩)" in page.locator("[data-testid=balance-table]").inner_text()
+    # the value axis' labels fit side by side on the axis (they ran together: 3,0006,000…)
+    fit = page.evaluate("""() => {
+      const chart = echarts.getInstanceByDom(document.getElementById('balance-chart'));
+      const axis = chart.getModel().getComponent('xAxis').axis;
+      const labels = axis.getViewLabels().map((l) => l.formattedLabel);
+      const ctx = document.createElement('canvas').getContext('2d');
+      ctx.font = '10px sans-serif';
+      const used = labels.reduce((s, l) => s + ctx.measureText(l).width + 6, 0);
+      const [a, b] = axis.getExtent();
+      return { labels, used, room: Math.abs(b - a) };
+    }""")
+    assert len(fit["labels"]) >= 3 and fit["used"] < fit["room"], fit
+    for fmt, magic in (("csv", "代码".encode("utf-8-sig")), ("xlsx", b"PK")):
+        href = page.locator(f"[data-testid=balance-{fmt}]").get_attribute("href")
+        body = page.request.get(server["url"] + href).body()
+        assert body.startswith(magic), fmt
+    assert page.errors == []
+
+
+def test_review_report_links_open_html_and_pdf(page: Any, server: dict[str, Any]) -> None:
+    page.locator("button[data-tab=review]").click()
+    page.locator("[data-testid=review-run]").click()
+    page.wait_for_selector("[data-testid=finding]", timeout=60_000)
+    html = page.locator("[data-testid=download-html]")
+    pdf = page.locator("[data-testid=download-pdf]")
+    assert html.get_attribute("target") == "_blank" and html.get_attribute("download") is None
+    assert pdf.get_attribute("target") == "_blank"
+    response = page.request.get(server["url"] + html.get_attribute("href"))
+    assert response.headers["content-disposition"].startswith("inline")
+    assert page.locator("[data-testid=download-xlsx]").get_attribute("download") is not None
+
+
+def _dashboard(browser: Any, server: dict[str, Any], query: str = "") -> Any:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    pg = context.new_page()
+    pg.errors = []  # type: ignore[attr-defined]
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.goto(server["url"] + "/ui/monitor" + query)
+    pg.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    return pg
+
+
+def test_dashboard_axes_target_line_labels_legend_and_totals(browser: Any,
+                                                             server: dict[str, Any]) -> None:
+    pg = _dashboard(browser, server)
+    try:
+        card = pg.locator("[data-indicator=cultivated_land] .spark")
+        info = pg.evaluate("""(el) => {
+          const chart = echarts.getInstanceByDom(el);
+          const y = chart.getModel().getComponent('yAxis').axis;
+          const x = chart.getModel().getComponent('xAxis').axis;
+          return { yShown: chart.getOption().yAxis[0].show !== false,
+                   ticks: y.getViewLabels().map((l) => l.formattedLabel),
+                   extent: y.scale.getExtent(),
+                   target: chart.getOption().series[0].markLine.data[0].yAxis,
+                   xLabels: x.getViewLabels().map((l) => l.formattedLabel) };
+        }""", card.element_handle())
+        assert info["yShown"] and len(info["ticks"]) >= 2  # a scale, not a bare line
+        low, high = info["extent"]
+        assert low <= info["target"] <= high  # the target line is drawn
+        assert info["xLabels"][-1] == pg.evaluate("() => new Date().toISOString().slice(0, 7)") \
+            or info["xLabels"][-1].isdigit()  # today's point as 2026-12, as in the PDF
+        assert info["xLabels"][0] == "2021"
+        legend = pg.locator("[data-testid=case-legend-item]")
+        assert legend.count() >= 2 and "违法违规" in legend.first.inner_text()
+        assert pg.locator("[data-testid=cases-total] th").first.inner_text() == "合计"
+        assert pg.locator("[data-testid=ledger-total] th").first.inner_text() == "合计"
+        assert pg.errors == []
+    finally:
+        pg.context.close()
+
+
+def test_dashboard_reads_cases_and_projects_as_of_its_date(browser: Any,
+                                                           server: dict[str, Any]) -> None:
+    pg = _dashboard(browser, server)
+    try:
+        assert pg.locator("[data-testid=case-row]").count() == 5
+        pg.evaluate("() => { delete document.body.dataset.ready; }")
+        pg.locator("[data-testid=as-of]").fill("2023-06-30")
+        pg.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        assert pg.locator("[data-testid=case-row]").count() == 0  # imaged 2025-04-20
+        assert "后时相晚于 2023-06-30" in pg.locator("[data-testid=notes]").inner_text()
+        assert "进度 100%" not in pg.locator("[data-testid=warnings]").inner_text()
+        assert set(pg.locator("[data-testid=project-progress]").all_inner_texts()) == {"—"}
+        drawn = pg.evaluate("() => window.guotuMonitorMap.getSource('cases')"
+                            ".serialize().data.features.length")
+        assert drawn == 0
+        assert pg.errors == []
+    finally:
+        pg.context.close()
+
+
+def test_sheet_prints_on_one_a4_page_with_readable_columns(browser: Any,
+                                                          server: dict[str, Any]) -> None:
+    centre = shapely.from_wkt(server["items"]["conflict.redline.inside.1"]["geometry_wkt"]
+                              ).centroid
+    context = browser.new_context(viewport={"width": 820, "height": 1160}, locale="zh-CN")
+    try:
+        pg = context.new_page()
+        pg.goto(f"{server['url']}/query/sheet?point={centre.x},{centre.y}")
+        # single-line labels and relations (they wrapped one character per line)
+        lines = pg.evaluate("""() => [...document.querySelectorAll('.head th, td.nowrap')]
+          .map((el) => {
+            const range = document.createRange();
+            range.selectNodeContents(el);
+            return [el.textContent, new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size];
+          })""")
+        assert len(lines) > 8 and all(n == 1 for _text, n in lines), lines
+        pg.screenshot(path=str(SCREENSHOTS / "sheet.png"), full_page=True)
+        pdf = pg.pdf(format="A4", print_background=True)
+        pages = [int(n) for n in re.findall(rb"/Type /Pages\s*/Count (\d+)", pdf)]
+        assert pages == [1], pages  # one A4 page
     finally:
         context.close()

@@ -271,10 +271,13 @@ def option_key(param: click.Parameter) -> str:
 
 
 def _metavar_zh(param: click.Option, click_ctx: click.Context) -> str:
-    """The metavar of ``param`` in Chinese help: a declared one as it is (a placeholder the
-    help text refers to), click's type names in Chinese."""
+    """The metavar of ``param`` in Chinese help: a declared one as the catalogue's
+    placeholder (:func:`~guotu.cli.help_zh.placeholder`), click's type names in Chinese."""
     kind = param.type
-    if param.metavar is not None or isinstance(kind, click.Choice):
+    if param.metavar is not None:
+        return help_zh.placeholder(command_key(click_ctx), param.make_metavar(click_ctx),
+                                   option_key(param))
+    if isinstance(kind, click.Choice):
         return param.make_metavar(click_ctx)
     if isinstance(kind, click.DateTime):
         return "日期" if all("%H" not in f for f in kind.formats) else "日期时间"
@@ -339,7 +342,8 @@ class _Localised(click.Command):
         pieces = super().collect_usage_pieces(ctx)
         if _lang_of(ctx) != "zh":
             return pieces
-        return [help_zh.USAGE_PIECES.get(p, p) for p in pieces]
+        path = command_key(ctx)
+        return [help_zh.USAGE_PIECES.get(p) or help_zh.placeholder(path, p) for p in pieces]
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         if _lang_of(ctx) != "zh":
@@ -456,7 +460,9 @@ def _hint_zh(exc: click.BadParameter) -> str:
     if param is None:
         return ""
     if isinstance(param, click.Argument):
-        return f"参数 {param.make_metavar(exc.ctx) if exc.ctx else param.human_readable_name}"
+        if exc.ctx is None:
+            return f"参数 {param.human_readable_name}"
+        return f"参数 {help_zh.placeholder(command_key(exc.ctx), param.make_metavar(exc.ctx))}"
     text = "选项 " + " / ".join(param.opts)
     envvar = getattr(param, "envvar", None)
     if getattr(param, "show_envvar", False) and envvar:

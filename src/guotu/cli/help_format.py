@@ -18,9 +18,11 @@ __all__ = ["HelpFormatter", "display_width", "wrap_text"]
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _OPEN = "（“‘《「『【〔"
 _CLOSE = "，。、；：！？）”’》」』】〕…"
-#: A unit a line may break before: a run of other characters, or one CJK character, with the
-#: punctuation that must not start (closing) or end (opening) a line attached.
-_UNIT = re.compile(rf"\s+|[{_OPEN}]*(?:[^\s{_CJK}{_OPEN}{_CLOSE}]+|[{_CJK}]|.)[{_CLOSE}]*")
+#: A unit a line may break before: a short bracketed note of an option (``[必填]``,
+#: ``[默认 批复]``), a run of other characters, or one CJK character, with the punctuation
+#: that must not start (closing) or end (opening) a line attached.
+_UNIT = re.compile(rf"\[[^\[\]\n]{{1,16}}\]|\s+|[{_OPEN}]*(?:[^\s{_CJK}{_OPEN}{_CLOSE}]+|[{_CJK}]|.)"
+                   rf"[{_CLOSE}]*")
 
 
 def display_width(text: str) -> int:

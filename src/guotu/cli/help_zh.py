@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_VALUES",
     "OPTIONS",
     "PARAM_KINDS",
+    "PLACEHOLDERS",
     "SHARED_OPTIONS",
     "TYPE_METAVARS",
     "USAGE_PIECES",
@@ -40,6 +41,7 @@ __all__ = [
     "command_help",
     "fingerprint",
     "option_help",
+    "placeholder",
     "translate_click_message",
 ]
 
@@ -69,8 +71,8 @@ COMMANDS: dict[str, Entry] = {
     "guotu plan create": ("a5c28701", "在工作空间中新建规划。"),
     "guotu plan list": ("26527ffa", "列出各规划及今日现行的版本。"),
     "guotu plan show": ("87fae359", "显示规划的各版本、现行版本及其图层。"),
-    "guotu diff": ("0e12acea", "比较规划 PLAN 的版本 OLD 与 NEW：新增、删除、变更的要素及用地变化矩阵。"),
-    "guotu history": ("3982acdd", "查看规划或要素的历史：TARGET 为规划名，或 图层:标识码（如 GHYD:GH00001234）。"),
+    "guotu diff": ("0e12acea", "比较规划的原版本与新版本：新增、删除、变更的要素及用地变化矩阵。"),
+    "guotu history": ("3982acdd", "查看规划或要素的历史：对象为规划名，或 图层:标识码（如 GHYD:GH00001234）。"),
     "guotu log": ("b4b66ce8", "只增不改的操作日志：何人、何时、做了什么、为什么。"),
     # -- quality checks
     "guotu check": ("744355d4", """检查工作空间的图层：几何、代码、属性、重叠、缝隙、范围。
@@ -89,7 +91,7 @@ COMMANDS: dict[str, Entry] = {
     "guotu codes validate": ("b60e029a", "校验代码（及名称）；有问题时退出码为 1。"),
     "guotu codes translate": ("a2509c9f", "把其他分类体系的代码转换为用地用海 2023 代码；没有唯一对应时退出码为 1。"),
     # -- workspace
-    "guotu import": ("05c72ca2", """把 FILE 导入为工作空间的图层（Shapefile、GeoPackage、FileGDB、GeoJSON）。
+    "guotu import": ("05c72ca2", """把文件导入为工作空间的图层（Shapefile、GeoPackage、FileGDB、GeoJSON）。
 
 导入是原子的：要么全部完成，要么工作空间保持原样。加 --plan/--version 时，图层登记到该规划的这一版本；与上一版本相同的要素共用，不复制。"""),
     "guotu layers": ("deefd9b9", "列出工作空间的图层，及各图层所读取的规划版本。"),
@@ -118,7 +120,7 @@ COMMANDS: dict[str, Entry] = {
   guotu monitor cases -w demo_county.gpkg
   guotu monitor cases -w demo_county.gpkg --record --by 张三
   guotu monitor case BH20250002 -w demo_county.gpkg --status 核查属实 --by 李四 --note 现场已硬化"""),
-    "guotu monitor case": ("5b166c63", "登记案件 TBBH 的实地核查结果（案件图层的新版本；此前的状态留在其历史中）。"),
+    "guotu monitor case": ("5b166c63", "登记案件（按图斑编号）的实地核查结果（案件图层的新版本；此前的状态留在其历史中）。"),
     "guotu monitor consolidation": ("3dc01137", """全域土地综合整治与耕地占补平衡台账，按逐年变更调查版本量算：每年占用和补充的耕地，各项目实测的新增耕地、建设用地减少与计划和进度的对比，及其与三区三线的重叠。
 
 \b
@@ -131,7 +133,7 @@ COMMANDS: dict[str, Entry] = {
 示例：
   guotu monitor report -w demo_county.gpkg --html 体检评估报告.html --pdf 体检评估报告.pdf"""),
     "guotu monitor targets": ("daf786cc", "工作空间的规划目标：导入、列出、查看。监测时无需选项即读取现行版本。"),
-    "guotu monitor targets import": ("3f2d4fb4", """把 FILE（CSV/XLSX，每个指标一行：指标名称、单位、2025、2035 …）按 --targets 的读法核验后，登记为工作空间规划目标表的新版本。
+    "guotu monitor targets import": ("3f2d4fb4", """把文件（CSV/XLSX，每个指标一行：指标名称、单位、2025、2035 …）按 --targets 的读法核验后，登记为工作空间规划目标表的新版本。
 
 \b
 示例：
@@ -140,7 +142,7 @@ COMMANDS: dict[str, Entry] = {
     "guotu monitor targets list": ("b419f7c1", "规划目标表已登记的各版本，及（--as-of 当日、按 --known-at 时所知）现行的版本。"),
     "guotu monitor targets show": ("035f9246", "监测所读取的规划目标：--as-of 当日现行、按 --known-at 时所知的版本，与指标目录匹配后的结果。"),
     "guotu monitor statistics": ("1188cd2e", "工作空间的社会经济统计：导入、列出、查看。监测时无需选项即读取现行版本。"),
-    "guotu monitor statistics import": ("e08e9a4b", """把 FILE（CSV/XLSX：年份、城镇常住人口（人）、用水总量（亿立方米）…，或每项一行）按 --statistics 的读法核验后，登记为工作空间社会经济统计表的新版本。
+    "guotu monitor statistics import": ("e08e9a4b", """把文件（CSV/XLSX：年份、城镇常住人口（人）、用水总量（亿立方米）…，或每项一行）按 --statistics 的读法核验后，登记为工作空间社会经济统计表的新版本。
 
 \b
 示例：
@@ -168,7 +170,7 @@ COMMANDS: dict[str, Entry] = {
     "guotu rules show": ("63bd7100", "查看一条规则：依据、范围、算子、参数、容差和提示模板。"),
     "guotu review": ("63e87bd0", """对照“一张图”审查规划、线位、项目或指标表（成果审查）。
 
-SOURCE 为文件（Shapefile、GeoPackage、GeoJSON、FileGDB；指标表为 CSV/XLSX），或已登记的规划版本“规划名@版本名”，或省略（审查工作空间中该类型的图层）。
+审查对象为文件（Shapefile、GeoPackage、GeoJSON、FileGDB；指标表为 CSV/XLSX），或已登记的规划版本“规划名@版本名”，或省略（审查工作空间中该类型的图层）。
 
 \b
 示例：
@@ -196,7 +198,7 @@ SHARED_OPTIONS: dict[str, Entry] = {
     "--json": ("c5b2e409", "以 JSON 格式输出结果。"),
     "--as-of": ("4db68afd", "现行日期：读取该日现行的规划（默认今天）。"),
     "--known-at": ("e3f32496", "登记时间：读取系统在该时刻所知的数据（默认现在）。"),
-    "--use-layer": ("53a0b7f6", "工作空间中同一类型有多个图层时，用 LAYER 作为该类型的图层（可重复）。"),
+    "--use-layer": ("53a0b7f6", "工作空间中同一类型有多个图层时，用所给图层作为该类型的图层（可重复）。"),
     "--reason": ("29ef9c2e", "原因（记入操作日志）。"),
     # the version options of guotu import and guotu monitor targets|statistics import
     "--plan": ("45140be6", "登记到这个规划（见 guotu plan create）。"),
@@ -237,11 +239,11 @@ OPTIONS: dict[str, Entry] = {
     "guotu check --checks": ("994a1ab2", "用另一份质检清单（YAML，模式 checks-v1）代替内置清单。"),
     # codes
     "guotu codes --level": ("5515620d", "只列出这一级（1、2 或 3）。"),
-    "guotu codes --parent": ("2fa1dd82", "只列出 CODE 的直接下级。"),
+    "guotu codes --parent": ("2fa1dd82", "只列出该代码的直接下级。"),
     "guotu codes list --level": ("5515620d", "只列出这一级（1、2 或 3）。"),
-    "guotu codes list --parent": ("2fa1dd82", "只列出 CODE 的直接下级。"),
+    "guotu codes list --parent": ("2fa1dd82", "只列出该代码的直接下级。"),
     "guotu codes validate --name": ("578686df", "同时核对该分类的名称。"),
-    "guotu codes translate --from": ("5063243e", "CODE 所属的分类体系（osm 时 CODE 写作 键=值）。"),
+    "guotu codes translate --from": ("5063243e", "代码所属的分类体系（osm 时代码写作 键=值）。"),
     "guotu codes translate --to": ("02a99891", "目标分类体系。"),
     # import
     "guotu import --role": ("7bbf2d21", "图层类型：编号或中文名称（见 guotu roles）。"),
@@ -313,7 +315,7 @@ OPTIONS: dict[str, Entry] = {
     "guotu query --html": ("abe73c1d", "同时把可打印的规划条件查询单写入这个 HTML 文件。"),
     "guotu query --base-url": ("0ff1e67d", "查询单上永久链接所用的服务器地址（如 http://gis.example.gov.cn）。"),
     # rules
-    "guotu rules validate --profile": ("7c4ab911", "同时校验叠加在 PACK 上的这个地方配置。"),
+    "guotu rules validate --profile": ("7c4ab911", "同时校验叠加在该规则包上的这个地方配置。"),
     "guotu rules list --rules": ("807b31b2", "规则包：YAML 文件或内置编号。"),
     "guotu rules list --profile": ("63d8e684", "叠加在规则包上的省级或地方配置（文件或内置编号，如 sd-example）。"),
     "guotu rules list --kind": ("a3e3d4d8", "只列出这一审查类型的规则。"),
@@ -323,12 +325,12 @@ OPTIONS: dict[str, Entry] = {
     "guotu review --rules": ("807b31b2", "规则包：YAML 文件或内置编号。"),
     "guotu review --profile": ("63d8e684", "叠加在规则包上的省级或地方配置（文件或内置编号，如 sd-example）。"),
     "guotu review --layer": ("04a84e90", "要审查的工作空间图层（默认为该审查类型对应的图层）。"),
-    "guotu review --source-layer": ("8f6ee0b3", "多图层 SOURCE 文件中的图层。"),
-    "guotu review --table": ("abe7f8b2", "与 SOURCE 文件关联的属性表（CSV/XLSX），同导入。"),
-    "guotu review --key": ("3fc61bad", "关联 --table 与 SOURCE 的字段（如 DKBH）。"),
-    "guotu review --map": ("69926f9d", "把 SOURCE 的字段对应到标准字段（可重复），同导入。"),
-    "guotu review --crs": ("2bb02204", "声明没有坐标参考系的 SOURCE 文件的坐标参考系，如 EPSG:4527。"),
-    "guotu review --allow-empty-geometry": ("1edfca05", "审查含无几何要素的 SOURCE 文件（否则拒绝），同导入。"),
+    "guotu review --source-layer": ("8f6ee0b3", "审查对象为多图层文件时，其中的图层。"),
+    "guotu review --table": ("abe7f8b2", "与审查对象文件关联的属性表（CSV/XLSX），同导入。"),
+    "guotu review --key": ("3fc61bad", "关联 --table 与审查对象文件的字段（如 DKBH）。"),
+    "guotu review --map": ("69926f9d", "把审查对象文件的字段对应到标准字段（可重复），同导入。"),
+    "guotu review --crs": ("2bb02204", "声明没有坐标参考系的审查对象文件的坐标参考系，如 EPSG:4527。"),
+    "guotu review --allow-empty-geometry": ("1edfca05", "审查含无几何要素的审查对象文件（否则拒绝），同导入。"),
     "guotu review --fail-on": ("06658475", "有问题达到此级别时退出码为 1。"),
     "guotu review --gpkg": ("01d774bb", "把问题几何写入这个 GeoPackage 文件（供 QGIS 打开）。"),
     "guotu review --html": ("4252d84a", "把独立的 HTML 报告写到这里。"),
@@ -388,6 +390,41 @@ USAGE_PIECES: dict[str, str] = {
     "COMMAND [ARGS]...": "命令 [参数]...",
     "[COMMAND] [ARGS]...": "[命令] [参数]...",
 }
+
+#: The placeholders of arguments and option values (as the code declares them: an argument's
+#: name, an option's metavar) in Chinese help. ``"command path --option"`` or ``"command path
+#: ARGUMENT"`` is a placeholder that reads differently on one command.
+PLACEHOLDERS: dict[str, str] = {
+    "FILE": "文件", "SOURCE": "审查对象", "PLAN": "规划", "OLD": "原版本", "NEW": "新版本",
+    "TARGET": "对象", "NAME": "名称", "PACK": "规则包", "RULE_ID": "规则编号", "CODE": "代码",
+    "TBBH": "图斑编号", "LAYER": "图层", "LOCATION": "工作空间", "PROFILE": "地方配置",
+    "ID": "指标编号", "COLUMN=FIELD": "源字段=标准字段", "FIELD=VALUE": "字段=值",
+    "X,Y": "X,Y",  # coordinates, as a point is written in every language
+    "guotu plan create NAME": "规划名称", "guotu plan show NAME": "规划名称",
+    "guotu check --layer": "图层", "guotu query --parcel": "地块编号",
+}
+_PLACEHOLDER = re.compile(r"(\[?)([A-Z][A-Z_=,]*)(\]?)((?:\.\.\.)?)")
+
+
+def placeholder(path: str, text: str, option: str | None = None) -> str:
+    """A usage piece or metavar (``FILE``, ``[SOURCE]``, ``COLUMN=FIELD``) of the command
+    ``path`` in Chinese (:data:`PLACEHOLDERS`; ``option`` names the option whose metavar it
+    is); anything else as it is.
+
+    Examples
+    --------
+    >>> placeholder("guotu review", "[SOURCE]"), placeholder("guotu import", "COLUMN=FIELD")
+    ('[审查对象]', '源字段=标准字段')
+    >>> placeholder("guotu query", "CODE", "--parcel"), placeholder("guotu review", "{a|b}")
+    ('地块编号', '{a|b}')
+    """
+    found = _PLACEHOLDER.fullmatch(text)
+    if found is None:
+        return text
+    word = found[2]
+    zh = PLACEHOLDERS.get(f"{path} {option or word}") or PLACEHOLDERS.get(word)
+    return text if zh is None else f"{found[1]}{zh}{found[3]}{found[4]}"
+
 
 #: Metavars of click's types (by the type's name) where an option declares none.
 TYPE_METAVARS: dict[str, str] = {

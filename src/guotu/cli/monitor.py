@@ -27,7 +27,7 @@ from guotu.cli.base import (
     use_layer_option,
     workspace_option,
 )
-from guotu.cli.plans import as_dates, time_options
+from guotu.cli.plans import as_dates, known_at_option, time_options
 from guotu.domain.cases import CASE_CLASSES
 from guotu.errors import ConfigError
 from guotu.services.monitoring_inputs import (
@@ -37,7 +37,12 @@ from guotu.services.monitoring_inputs import (
     load_catalogue,
     load_inputs,
 )
-from guotu.services.monitoring_report import IndicatorReport, indicator_report, unit_label
+from guotu.services.monitoring_report import (
+    IndicatorReport,
+    indicator_report,
+    target_text,
+    unit_label,
+)
 from guotu.services.workspace import open_workspace
 
 __all__ = ["monitor_group"]
@@ -134,7 +139,8 @@ def _render(ctx: Context, report: IndicatorReport, explain: str | None) -> None:
         d = ind.decimals
         name = (ind.name_zh if zh else ind.name_en) + (" *" if ind.convention_zh else "")
         value = "—" if v.value is None else f"{v.value:,.{d}f}"
-        target = "—" if v.target is None else f"{ind.direction or ''}{v.target:,.{d}f}（{v.target_year}）"
+        target = "—" if v.target is None else target_text(ind.direction, v.target,
+                                                          v.target_year, d)
         f = v.forecast
         slope = ("—" if f is None else "0" if abs(f.slope_per_year) < 0.5 * 10 ** -d
                  else f"{f.slope_per_year:+,.{d}f}")
@@ -169,8 +175,9 @@ def _explain(ctx: Context, report: IndicatorReport, iid: str) -> None:
     conv = ind.convention_zh if zh else ind.convention_en
     if conv:
         out.print(ctx.t("约定：", "Convention: ") + conv, highlight=False)
+    labels = report.version_labels(v, ctx.lang)
     for t in v.lineage:
-        where = f"{t.layer} {t.plan} {t.version}" if t.layer else (
+        where = f"{t.layer}（{labels.get(t.layer) or t.version or '—'}）" if t.layer else (
             (t.note_zh if zh else t.note) or t.note or "")
         zone = f"，{t.zone_layer} {t.zone_version}" if t.zone_layer else ""
         val = "—" if t.value is None else (f"{t.value:,.2f} m²" if t.term.startswith("area")
@@ -326,13 +333,15 @@ def case_command(ctx: Context, tbbh: str, workspace: str, status: str, checker: 
               help="End: the survey version in force then (default today).")
 @click.option("--fail-on-imbalance", is_flag=True,
               help="Exit 1 when the 占补平衡 ledger does not balance.")
+@known_at_option
 @use_layer_option
 @json_option
 @lang_option
 @pass_context
 def consolidation_command(ctx: Context, workspace: str, from_date: datetime | None,
                           as_of: datetime | None, fail_on_imbalance: bool,
-                          use_layers: tuple[str, ...], as_json: bool) -> None:
+                          known_at: datetime | None, use_layers: tuple[str, ...],
+                          as_json: bool) -> None:
     """Land consolidation (全域土地综合整治) and the 耕地占补平衡 ledger, measured from the yearly
     survey versions: occupied and supplemented farmland per year, each project's measured
     新增耕地 and 建设用地减少 against its plan and progress, its overlap with 三区三线.
@@ -344,10 +353,10 @@ def consolidation_command(ctx: Context, workspace: str, from_date: datetime | No
     """
     from guotu.services.consolidation import consolidation_report
 
+    day, known = as_dates(as_of, known_at)
     with open_workspace(workspace) as store:
         report = consolidation_report(store, from_date=from_date.date() if from_date else None,
-                                      as_of=as_of.date() if as_of else None,
-                                      use_layers=use_layers)
+                                      as_of=day, known_at=known, use_layers=use_layers)
     doc = report.to_dict(ctx.lang)
     if as_json:
         emit_json(doc)
@@ -398,6 +407,8 @@ def _render_consolidation(ctx: Context, doc: dict[str, Any]) -> None:
     out.print(projects)
     for w in doc["warnings"]:
         out.print(f"[yellow]●[/] {w}", highlight=False)
+    for note in doc.get("notes", []):
+        out.print(ctx.t("说明：", "Note: ") + note, highlight=False, markup=False)
 
 
 @monitor_group.command("report")
@@ -417,6 +428,7 @@ def _render_consolidation(ctx: Context, doc: dict[str, Any]) -> None:
               help="Write the PDF report here.")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the tables as an XLSX workbook here.")
+@known_at_option
 @use_layer_option
 @json_option
 @lang_option
@@ -424,7 +436,8 @@ def _render_consolidation(ctx: Context, doc: dict[str, Any]) -> None:
 def report_command(ctx: Context, workspace: str, as_of: datetime | None,
                    from_year: int | None, catalogue: str, targets: Path | None,
                    statistics: Path | None, html_path: Path | None, pdf_path: Path | None,
-                   xlsx_path: Path | None, use_layers: tuple[str, ...], as_json: bool) -> None:
+                   xlsx_path: Path | None, known_at: datetime | None,
+                   use_layers: tuple[str, ...], as_json: bool) -> None:
     """The 体检评估 report (规划实施监测与体检评估报告): indicators with their series and targets,
     warnings, monitoring cases and the 耕地占补平衡 ledger, as HTML, PDF and XLSX.
 
@@ -440,12 +453,13 @@ def report_command(ctx: Context, workspace: str, as_of: datetime | None,
     from guotu.services.monitoring_report import checkup_document
 
     cat = load_catalogue(catalogue)
+    day, known = as_dates(as_of, known_at)
     with open_workspace(workspace) as store:
         tgt, stats = load_inputs(store, cat, targets_file=targets, statistics_file=statistics,
-                                 as_of=as_of.date() if as_of else None)
-        doc = checkup_document(store, cat, as_of=as_of.date() if as_of else None,
-                               first_year=from_year, targets=tgt, statistics=stats,
-                               lang=ctx.lang, use_layers=use_layers)
+                                 as_of=day, known_at=known)
+        doc = checkup_document(store, cat, as_of=day, known_at=known, first_year=from_year,
+                               targets=tgt, statistics=stats, lang=ctx.lang,
+                               use_layers=use_layers)
     doc["workspace"] = Path(str(doc["workspace"])).name
     doc["indicators"]["inputs"] = inputs_to_dict(tgt, stats)
     written = []

@@ -39,6 +39,7 @@ from guotu.cli.plans import (
     version_options,
     version_spec_from_options,
 )
+from guotu.domain.plan_labels import plan_label, plan_version_label
 from guotu.services.monitoring_inputs import (
     TABLE_KINDS,
     import_table,
@@ -71,11 +72,13 @@ def _import(ctx: Context, kind: str, file: Path, workspace: str, catalogue: str,
     zh_name, en_name = TABLE_KINDS[kind]
     r = done.recorded
     out = console()
-    out.print(ctx.t(f"已导入 {file}：记为工作空间 {kind} 表（{zh_name}）的规划 {r.plan} 版本 "
-                    f"{r.version.label}，共 {r.rows} 个数值，{len(done.matched)} 项与指标目录匹配。",
-                    f"Imported {file}: recorded as plan {r.plan} version {r.version.label} of "
-                    f"the workspace's {kind} table ({en_name}), {r.rows} values, "
-                    f"{len(done.matched)} items matching the catalogue."), highlight=False, soft_wrap=True)
+    out.print(ctx.t(f"已导入 {file}：登记为{plan_version_label(r.plan, r.version.label)}"
+                    f"（工作空间的{zh_name}表 {kind}），共 {r.rows} 个数值，{len(done.matched)} "
+                    "项与指标目录匹配。",
+                    f"Imported {file}: recorded as "
+                    f"{plan_version_label(r.plan, r.version.label, 'en')} (the workspace's "
+                    f"{kind} table, {en_name}), {r.rows} values, {len(done.matched)} items "
+                    "matching the catalogue."), highlight=False, soft_wrap=True)
     if done.unmatched:
         out.print(ctx.t(f"[yellow]●[/] 以下名称与指标目录 {cat.id} 不匹配，已照录但不参与计算："
                         f"{'、'.join(done.unmatched)}",
@@ -98,7 +101,9 @@ def _list(ctx: Context, kind: str, workspace: str, as_of: datetime | None,
     in_force = None if current is None else current.version.id
     if as_json:
         emit_json({"table": kind, "in_force": in_force,
-                   "versions": [t.to_dict() for t in versions]})
+                   "versions": [{**t.to_dict(), "plan_label": plan_label(t.plan, ctx.lang),
+                                 "plan_version_label": plan_version_label(
+                                     t.plan, t.version.label, ctx.lang)} for t in versions]})
         return
     zh_name, en_name = TABLE_KINDS[kind]
     if not versions:
@@ -118,7 +123,7 @@ def _list(ctx: Context, kind: str, workspace: str, as_of: datetime | None,
     for t in versions:
         v = t.version
         status = _STATUS_ZH[v.status.value] if ctx.lang == "zh" else v.status.value
-        table.add_row(t.plan, v.label, status, str(v.valid_from or "—"), str(v.valid_to or "—"),
+        table.add_row(plan_label(t.plan, ctx.lang), v.label, status, str(v.valid_from or "—"), str(v.valid_to or "—"),
                       local_time(v.recorded_at), str(t.rows),
                       t.source or "—", v.author or "—", "✔" if v.id == in_force else "")
     console().print(table)

@@ -26,8 +26,15 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
+from guotu.cli.new_workspace import creating_workspace
 from guotu.domain.crosswalks import CODE_SCHEMES, CodeName
-from guotu.domain.model import PlanLevel, PlanType, VersionStatus, parse_enum
+from guotu.domain.model import PlanLevel, PlanType, VersionStatus, check_plan_name, parse_enum
+from guotu.domain.plan_labels import (
+    IMPLICIT_LAYER_PREFIX,
+    implicit_layer_plan,
+    implicit_table_plan,
+    plan_label,
+)
 from guotu.domain.roles import get_role
 from guotu.errors import ConfigError, NotFoundError
 from guotu.io.diff_report import write_diff_gpkg, write_diff_xlsx
@@ -39,6 +46,8 @@ __all__ = [
     "VERSION_STATUS_ZH",
     "actor_name",
     "as_dates",
+    "known_at_option",
+    "plan_name",
     "time_options",
     "version_options",
     "version_spec_from_options",
@@ -68,12 +77,18 @@ def actor_name() -> str:
         return "guotu"
 
 
+def known_at_option(f: F) -> F:
+    """``--known-at DATETIME``: record time, the data as the system knew it then."""
+    return click.option("--known-at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S",
+                                                           "%Y-%m-%d %H:%M:%S"]),
+                        help="Record time: the data as the system knew it then (default "
+                        "now).")(f)
+
+
 def time_options(f: F) -> F:
     """``--as-of DATE`` (valid time, default today) and ``--known-at DATETIME`` (record time,
     default now)."""
-    f = click.option("--known-at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S",
-                                                        "%Y-%m-%d %H:%M:%S"]),
-                     help="Record time: the data as the system knew it then (default now).")(f)
+    f = known_at_option(f)
     return click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
                         help="Valid time: the plans in force on this date (default today).")(f)
 
@@ -133,6 +148,30 @@ def version_spec_from_options(plan: str | None, version_label: str | None, statu
                        approval_date.date() if approval_date else None, actor_name(), reason)
 
 
+def plan_name(store: Any, text: str) -> str:
+    """The stored name of the plan ``text`` names: its name, its label as :func:`plan_label`
+    shows it (Chinese or English: ``GHYD（规划用地）数据``, ``规划目标表``), or the layer or table
+    whose implicit plan it is (``GHYD``, ``targets``). A name that matches nothing is refused
+    with the plans listed as people read them."""
+    plans: list[str] = [p.name for p in store.plans()]
+    if text in plans:
+        return text
+    roles = {i.name: i.role for i in store.layers()}
+    for name in plans:
+        if text in (plan_label(name, "zh", layer_roles=roles),
+                    plan_label(name, "en", layer_roles=roles)):
+            return name
+    for name in (implicit_layer_plan(text), implicit_table_plan(text)):
+        if name in plans:
+            return name
+    known_zh = "、".join(plan_label(n, "zh", layer_roles=roles) for n in plans) or "暂无"
+    known_en = ", ".join(plan_label(n, "en", layer_roles=roles) for n in plans) or "none yet"
+    raise NotFoundError(f"There is no plan {text!r}.",
+                        fix=f"Plans: {known_en}; create one with `guotu plan create`.",
+                        message_zh=f"不存在规划 {text!r}。",
+                        fix_zh=f"现有规划：{known_zh}；可用 guotu plan create 新建。")
+
+
 # -- guotu plan ----------------------------------------------------------------------------
 @root.group("plan")
 def plan_group() -> None:
@@ -157,9 +196,12 @@ def plan_create(ctx: Context, name: str, workspace: str, level: str, plan_type: 
                 xzqdm: str, parent_plan: str | None, description: str, reason: str,
                 as_json: bool) -> None:
     """Create a plan in the workspace."""
-    with open_workspace(workspace, create=True) as store:
-        plan = store.create_plan(name, level=parse_enum(PlanLevel, level, "--level"),
-                                 type=parse_enum(PlanType, plan_type, "--type"), xzqdm=xzqdm,
+    # the options are checked before the workspace is opened (a failed command creates none)
+    plan_level = parse_enum(PlanLevel, level, "--level")
+    kind = parse_enum(PlanType, plan_type, "--type")
+    check_plan_name(name)
+    with creating_workspace(workspace) as store:
+        plan = store.create_plan(name, level=plan_level, type=kind, xzqdm=xzqdm,
                                  parent_plan=parent_plan, description=description,
                                  actor=actor_name(), reason=reason)
     if as_json:
@@ -179,9 +221,11 @@ def plan_list(ctx: Context, workspace: str, as_json: bool) -> None:
     with open_workspace(workspace) as store:
         rows = [(p, store.resolve_version(p.id), len(store.versions(p.id)))
                 for p in store.plans()]
+        roles = {i.name: i.role for i in store.layers()}
+    labels = {p.name: plan_label(p.name, ctx.lang, layer_roles=roles) for p, _, _ in rows}
     if as_json:
-        emit_json([{"name": p.name, "level": p.level.value, "type": p.type.value,
-                    "xzqdm": p.xzqdm, "versions": n,
+        emit_json([{"name": p.name, "plan_label": labels[p.name], "level": p.level.value,
+                    "type": p.type.value, "xzqdm": p.xzqdm, "versions": n,
                     "in_force": v.label if v else None} for p, v, n in rows])
         return
     table = Table()
@@ -190,7 +234,7 @@ def plan_list(ctx: Context, workspace: str, as_json: bool) -> None:
         table.add_column(head)
     zh = ctx.lang == "zh"
     for p, v, n in rows:
-        table.add_row(p.name, _LEVEL_ZH.get(p.level.value, p.level.value) if zh else p.level.value,
+        table.add_row(labels[p.name], _LEVEL_ZH.get(p.level.value, p.level.value) if zh else p.level.value,
                       _TYPE_ZH.get(p.type.value, p.type.value) if zh else p.type.value, str(n),
                       v.label if v else "—")
     console().print(table)
@@ -208,13 +252,16 @@ def plan_show(ctx: Context, name: str, workspace: str, as_of: datetime | None,
     """Show a plan's versions, which one is in force and its layers."""
     day, known = as_dates(as_of, known_at)
     with open_workspace(workspace) as store:
-        plan = store.plan(name)
+        plan = store.plan(plan_name(store, name))
         versions = store.versions(plan.id)
         current = store.resolve_version(plan.id, as_of=day, known_at=known)
         pending = store.pending(plan.id, known_at=known)
-        layers = [i.name for i in store.layers() if i.plan == plan.name]
+        infos = [i for i in store.layers() if i.plan == plan.name]
+    layers = [i.name for i in infos]
+    shown = plan_label(plan.name, ctx.lang, layer_roles={i.name: i.role for i in infos})
     if as_json:
-        emit_json({"plan": plan.name, "level": plan.level.value, "type": plan.type.value,
+        emit_json({"plan": plan.name, "plan_label": shown, "level": plan.level.value,
+                   "type": plan.type.value,
                    "layers": layers, "in_force": current.label if current else None,
                    "pending": [v.label for v in pending],
                    "versions": [{"id": v.id, "label": v.label, "status": v.status.value,
@@ -223,7 +270,8 @@ def plan_show(ctx: Context, name: str, workspace: str, as_of: datetime | None,
                                  "approval_no": v.approval_no, "author": v.author,
                                  "reason": v.reason} for v in versions]})
         return
-    table = Table(title=f"{plan.name}（{', '.join(layers) or ctx.t('无图层', 'no layers')}）")
+    table = Table(title=ctx.t(f"{shown}（图层：{'、'.join(layers) or '无'}）",
+                              f"{shown} (layers: {', '.join(layers) or 'none'})"))
     for head in (ctx.t("版本", "Version"), ctx.t("状态", "Status"), ctx.t("生效", "Valid from"),
                  ctx.t("失效", "Valid to"), ctx.t("登记时间", "Recorded"),
                  ctx.t("批复文号", "Approval"), ctx.t("现行", "In force")):
@@ -258,7 +306,8 @@ def diff_command(ctx: Context, plan: str, old: str, new: str, workspace: str,
     for out_path in (p for p in (xlsx_path, gpkg_path) if p):
         _check_output(Path(out_path), Path(workspace), force)
     with open_workspace(workspace) as store:
-        result = diff_versions(store, plan, old, new, layers=layers or None)
+        result = diff_versions(store, plan_name(store, plan), old, new, layers=layers or None)
+        roles = {i.name: i.role for i in store.layers()}
     if xlsx_path:
         write_diff_xlsx(Path(xlsx_path), result, lang=ctx.lang)
     if gpkg_path:
@@ -267,7 +316,8 @@ def diff_command(ctx: Context, plan: str, old: str, new: str, workspace: str,
         emit_json(result.to_dict())
         return
     out = console()
-    summary = Table(title=ctx.t(f"{result.plan}：{old} → {new}", f"{result.plan}: {old} → {new}"))
+    shown = plan_label(result.plan, ctx.lang, layer_roles=roles)
+    summary = Table(title=ctx.t(f"{shown}：{old} → {new}", f"{shown}: {old} → {new}"))
     for head in (ctx.t("图层", "Layer"), ctx.t("新增", "Added"), ctx.t("删除", "Removed"),
                  ctx.t("变更", "Changed"), ctx.t("变化面积(公顷)", "Area changed (ha)")):
         summary.add_column(head)
@@ -328,7 +378,7 @@ def history_command(ctx: Context, target: str, workspace: str, as_json: bool) ->
     """History of a plan (PLAN) or of a feature (LAYER:KEY, e.g. GHYD:GH00001234)."""
     with open_workspace(workspace) as store:
         names = [i.name for i in store.layers()]
-        if ":" in target and not target.startswith("layer:") and \
+        if ":" in target and not target.startswith(IMPLICIT_LAYER_PREFIX) and \
                 target.split(":", 1)[0] in names:
             layer, key = target.split(":", 1)
             entries = _feature_history(store, layer, key)
@@ -347,8 +397,9 @@ def history_command(ctx: Context, target: str, workspace: str, as_json: bool) ->
         log = store.audit_log(object_prefix=f"plan:{plan.name}")
         layer_logs = [e for i in store.layers() if i.plan == plan.name
                       for e in store.audit_log(object_prefix=f"layer:{i.name}")]
+        roles = {i.name: i.role for i in store.layers()}
     entries_all = sorted([*log, *layer_logs], key=lambda e: e.id)
-    _print_log(ctx, entries_all, as_json)
+    _print_log(ctx, entries_all, as_json, roles)
 
 
 def _feature_history(store: Any, layer: str, key: str) -> list[dict[str, Any]]:
@@ -375,9 +426,9 @@ def _feature_history(store: Any, layer: str, key: str) -> list[dict[str, Any]]:
 def _history_plan(store: Any, target: str, layers: list[str]) -> Any:
     """The plan ``target`` names; ``LAYER:KEY`` of a layer that does not exist says so."""
     try:
-        return store.plan(target)
+        return store.plan(plan_name(store, target))
     except NotFoundError:
-        if ":" not in target or target.startswith("layer:"):
+        if ":" not in target or target.startswith(IMPLICIT_LAYER_PREFIX):
             raise
     layer = target.split(":", 1)[0]
     raise NotFoundError(
@@ -400,12 +451,14 @@ def log_command(ctx: Context, workspace: str, object_prefix: str | None, limit: 
     """The append-only audit log: who did what, when and why."""
     with open_workspace(workspace) as store:
         entries = store.audit_log(object_prefix=object_prefix)
+        roles = {i.name: i.role for i in store.layers()}
     if limit:
         entries = entries[-limit:]
-    _print_log(ctx, entries, as_json)
+    _print_log(ctx, entries, as_json, roles)
 
 
-def _print_log(ctx: Context, entries: list[Any], as_json: bool) -> None:
+def _print_log(ctx: Context, entries: list[Any], as_json: bool,
+               roles: dict[str, str] | None = None) -> None:
     if as_json:
         emit_json([e.to_dict() for e in entries])
         return
@@ -417,5 +470,20 @@ def _print_log(ctx: Context, entries: list[Any], as_json: bool) -> None:
     for e in entries:
         table.add_row(str(e.id), e.at[:19], e.actor,
                       _ACTION_ZH.get(e.action, e.action) if zh else e.action,
-                      _OBJECT_ZH.get(e.object, e.object) if zh else e.object, e.reason)
+                      _object_text(e.object, ctx.lang, roles or {}), e.reason)
     console().print(table)
+
+
+def _object_text(obj: str, lang: str, roles: dict[str, str]) -> str:
+    """An audit-log object (``plan:layer:GHYD``, ``layer:GHYD``, ``table:targets``) as a
+    person reads it; ``--json`` and ``--object`` keep the id."""
+    zh = lang != "en"
+    kind, _, name = obj.partition(":")
+    if kind == "plan" and name:
+        shown = plan_label(name, lang, layer_roles=roles)
+        return f"规划 {shown}" if zh else f"plan {shown}"
+    if kind == "layer" and name:
+        return f"图层 {name}" if zh else f"layer {name}"
+    if kind == "table" and name:
+        return plan_label(implicit_table_plan(name), lang)
+    return _OBJECT_ZH.get(obj, obj) if zh else obj

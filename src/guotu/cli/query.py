@@ -25,6 +25,7 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import VERSION_STATUS_ZH, as_dates, time_options
+from guotu.domain.plan_labels import plan_version_label
 from guotu.errors import InputError
 from guotu.services.site_query import SiteQuery, sheet_html
 from guotu.services.workspace import open_workspace
@@ -111,7 +112,7 @@ def _render(ctx: Context, doc: dict[str, Any], html_path: Path | None) -> None:
             attrs = "; ".join(f"{k}={props[k]}" for k in _KEYS if k in props)
             share = "—" if e["share_of_site"] is None else f"{e['share_of_site'] * 100:.2f}%"
             ver = e["version"] or {}
-            label = f"{e['plan']} {ver.get('label', '')}"
+            label = plan_version_label(e["plan"], ver.get("label"), ctx.lang, role=e.get("role"))
             if e.get("change"):
                 change, status = e["change"], str(ver.get("status") or "")
                 label += ctx.t(f"（{_CHANGE_ZH.get(change, change)}，"

@@ -43,7 +43,7 @@ from guotu.io.review_report import (
     write_review_xlsx,
 )
 from guotu.services.review import ReviewReport, load_rule_pack, review_plan, validate_pack_files
-from guotu.services.review_output import review_document, review_json, summary
+from guotu.services.review_output import review_document, review_json, summary_text
 from guotu.services.workspace import open_workspace
 
 __all__ = ["review_command", "rules_group"]
@@ -196,21 +196,21 @@ def rules_show(ctx: Context, rule_id: str, pack: str, profile: str | None,
 def _render(ctx: Context, report: ReviewReport) -> None:
     out = console()
     stamp = report.stamp()
-    readable = review_document(report, ctx.lang)  # source and data versions as a reader reads them
-    source = readable.get("source_label") or report.source
+    readable = review_json(report, ctx.lang)  # source and data versions as a reader reads them
+    source = readable["source_label"]
     kind_zh, kind_en = KIND_NAMES.get(report.kind, (report.kind, report.kind))
     out.print(ctx.t(f"审查对象：{source}，审查类型 {kind_zh}，规则包 {stamp['rule_pack']} "
                     f"{stamp['rule_pack_version']}"
                     f"{' + ' + stamp['profile'] if stamp['profile'] else ''}，"
                     f"{stamp['rule_pack_hash'][:19]}…，现行日期 {stamp['as_of']}",
-                    f"Reviewed: {report.source} ({kind_en}), rule pack "
+                    f"Reviewed: {source} ({kind_en}), rule pack "
                     f"{stamp['rule_pack']} {stamp['rule_pack_version']}"
                     f"{' + ' + stamp['profile'] if stamp['profile'] else ''}, "
                     f"{stamp['rule_pack_hash'][:19]}…, as of {stamp['as_of']}"),
               highlight=False)
     for v in readable["data_versions"]:
-        name = f"{v['layer']}（{v['name']}）" if ctx.lang == "zh" and v.get("name") else v["layer"]
-        out.print(f"  {name}{ctx.t('：', ': ')}{v['version']}", highlight=False)
+        out.print(ctx.t(f"  {v['label']}（{v['status_label']}）",
+                        f"  {v['label']} ({v['status_label']})"), highlight=False)
     if report.findings:
         table = Table(title=ctx.t("审查问题", "Findings"))
         for head in ("#", ctx.t("规则", "Rule"), ctx.t("级别", "Severity"),
@@ -224,11 +224,7 @@ def _render(ctx: Context, report: ReviewReport) -> None:
                           "—" if f.area_m2 is None else f"{f.area_m2:,.2f}",
                           ctx.t(f.message_zh, f.message_en))
         out.print(table)
-    s = summary(report)["by_severity"]
-    out.print(ctx.t(f"共 {len(report.rules)} 条规则：错误 {s['error']}，警告 {s['warning']}，"
-                    f"提示 {s['info']}。",
-                    f"{len(report.rules)} rules: {s['error']} error(s), {s['warning']} "
-                    f"warning(s), {s['info']} info."), highlight=False)
+    out.print(summary_text(report, ctx.lang), highlight=False)
     for sk in report.skipped:
         out.print(ctx.t(f"未运行 {sk.rule}：{sk.reason_zh}", f"Not run {sk.rule}: {sk.reason_en}"),
                   highlight=False)

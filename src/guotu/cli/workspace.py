@@ -20,6 +20,7 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
+from guotu.cli.new_workspace import creating_workspace
 from guotu.cli.plans import (
     actor_name,
     as_dates,
@@ -27,8 +28,12 @@ from guotu.cli.plans import (
     version_options,
     version_spec_from_options,
 )
-from guotu.domain.roles import ROLES
+from guotu.domain.crs import parse_crs
+from guotu.domain.model import check_layer_name
+from guotu.domain.plan_labels import plan_label, plan_version_label
+from guotu.domain.roles import ROLES, get_role
 from guotu.errors import ConfigError
+from guotu.io.encodings import codec_name
 from guotu.io.readers import require_file
 from guotu.services.importing import import_file
 from guotu.services.stats import BalanceTable, land_use_balance
@@ -92,17 +97,26 @@ def import_command(ctx: Context, file: str, role: str, workspace: str, layer: st
     --plan/--version the layer is recorded in that version of a plan; features unchanged
     from the parent version are shared, not copied.
     """
+    # Every option is checked before the workspace is opened: a command that fails creates
+    # no workspace (and what only the data shows removes the one it created).
     spec = version_spec_from_options(plan, version_label, status, parent_version, valid_from,
                                      valid_to, approval_no, approval_organ, approval_date,
                                      reason)
-    # A missing FILE is said first, before a layer-name clash, and before a new workspace
-    # file is created for nothing.
+    get_role(role)
     require_file(file)
     if table is not None:
         require_file(table)
-    with open_workspace(workspace, create=True) as store:
+    field_map = field_pairs(maps, "--map")
+    if layer is not None:
+        check_layer_name(layer.strip())
+    for value, option in ((crs, "--crs"), (workspace_crs, "--workspace-crs")):
+        if value:
+            parse_crs(value, source=option)
+    if encoding:
+        codec_name(encoding, "--encoding", option="--encoding")
+    with creating_workspace(workspace) as store:
         result = import_file(store, file, role=role, layer=layer, source_layer=source_layer,
-                             field_map=field_pairs(maps, "--map"), crs=crs, table=table,
+                             field_map=field_map, crs=crs, table=table,
                              table_key=key, replace=replace, workspace_crs=workspace_crs,
                              version=spec, actor=actor_name(), reason=reason,
                              encoding=encoding, allow_empty_geometry=allow_empty_geometry)
@@ -150,7 +164,10 @@ def layers_command(ctx: Context, workspace: str, as_of: datetime | None,
         emit_json([{**{k: v for k, v in i.to_dict().items()
                        if k in ("name", "role", "geometry_type", "crs", "columns", "source",
                                 "plan")},
-                    "features": counts[i.name], "version": labels[i.name]} for i in infos])
+                    "plan_label": plan_label(i.plan, ctx.lang, role=i.role),
+                    "features": counts[i.name], "version": labels[i.name],
+                    "plan_version_label": plan_version_label(i.plan, labels[i.name], ctx.lang,
+                                                             role=i.role)} for i in infos])
         return
     names = {r.id: r.name_zh if ctx.lang == "zh" else r.name_en for r in ROLES}
     table = Table(title=ctx.t(f"工作空间 {workspace}", f"Workspace {workspace}"))
@@ -160,7 +177,7 @@ def layers_command(ctx: Context, workspace: str, as_of: datetime | None,
     for i in infos:
         table.add_row(i.name, names.get(i.role, i.role), str(counts[i.name]),
                       geometry_name(i.geometry_type, ctx.lang), i.crs,
-                      f"{i.plan}/{labels[i.name] or '—'}")
+                      plan_version_label(i.plan, labels[i.name], ctx.lang, role=i.role))
     console().print(table)
 
 

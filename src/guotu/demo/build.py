@@ -2,7 +2,9 @@
 
 The workspace ends up holding the twelve layers XZQ, DLTB, STBHHX, YJJBNT, CZKFBJ, GHYD,
 XXGHDY, XXGHDK, ZXGH, JSXM, TDZZXM and BHTB, each imported from its handover file through
-:func:`guotu.services.importing.import_file` exactly as a user would import it, and the
+:func:`guotu.services.importing.import_file` exactly as a user would import it (the plans'
+layers into the approved version of their plan, :mod:`guotu.demo.plans`; the survey into
+its yearly versions), and the
 monitoring tables ``targets`` (规划目标.xlsx) and ``statistics`` (社会经济统计.xlsx), imported
 through :func:`guotu.services.monitoring_inputs.import_table` as ``guotu monitor targets|
 statistics import`` does, so that the CLI and the dashboard find them with no options. The workspace
@@ -30,6 +32,7 @@ from guotu.demo.files import (
 )
 from guotu.demo.history import HISTORY_YEARS, SURVEY_PLAN, survey_label, survey_valid_from
 from guotu.demo.layout import COUNTY_CODE
+from guotu.demo.plans import plan_of, record_plans
 from guotu.domain.model import PlanLevel, PlanType
 from guotu.errors import LayerError
 from guotu.services.importing import import_file
@@ -271,9 +274,11 @@ def _generate_and_import(db_store: Any, ws: Path, out: Path, parcels: int, seed:
             store = stack.enter_context(GeoPackageStore.open(ws, create=True))
         else:
             store = db_store
+        record_plans(store)
         for h in HANDOVER:
             step(f"import:{h.layer}")
-            version = None
+            plan = plan_of(h.layer)
+            version = plan.version() if plan is not None else None
             if h.layer == "DLTB" and county.history is not None:
                 version = _import_survey_history(store, out)
             result = import_file(

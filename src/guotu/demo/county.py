@@ -20,7 +20,7 @@ from pyproj import CRS
 
 from guotu.demo.classes import DLTB_CODES, GHYD_CODES, ZoneClass, draw_codes, ydyh_name
 from guotu.demo.detailed import DetailedPlan, make_detailed_plan
-from guotu.demo.history import History, plan_history
+from guotu.demo.history import HISTORY_YEARS, History, plan_history, statistics_rows
 from guotu.demo.indicator_table import COLUMNS, SHEET, indicator_table
 from guotu.demo.layout import (
     COUNTY_CODE,
@@ -40,11 +40,14 @@ from guotu.demo.manifest import (
     to_workspace,
     workspace_frame,
 )
+from guotu.demo.plans import PLANS
 from guotu.demo.planted import DECLARATION_FIELDS, highway_item, plant_dltb, plant_ghyd
+from guotu.demo.targets import CountyMeasure, plan_targets
 from guotu.demo.tessellate import Pieces, cut_by_zones, finish_pieces, jittered_voronoi
 from guotu.demo.transmission import MasterPlan
 from guotu.domain.area import ellipsoidal_area_m2
 from guotu.errors import ConfigError
+from guotu.services.monitoring_inputs import load_catalogue
 
 __all__ = ["INDICATOR_FILE", "MIN_PARCELS", "County", "generate_county"]
 
@@ -105,6 +108,7 @@ class County:
                        "area_m2": round(self.area_m2, 6)},
             "layers": {name: len(frame) for name, frame in self.layers.items()},
             "id_fields": {name: ID_FIELDS[name] for name in self.layers},
+            "plans": [p.to_dict() for p in PLANS],
             "indicator_table": {"file": INDICATOR_FILE, "sheet": SHEET,
                                 "columns": COLUMNS, "rows": self.indicators},
             "items": [item.to_dict() for item in self.items],
@@ -290,7 +294,8 @@ def generate_county(parcels: int = 30000, seed: int = 20261122) -> County:
         "BSM": dltb_cols["BSM"], "TBBH": dltb_cols["TBBH"], "DLBM": dltb_cols["code"],
         "DLMC": dltb_cols["name"],
         "XZQDM": dltb_cols["XZQDM"], "ZLDWMC": [town_of[c] for c in dltb_cols["XZQDM"]],
-        "TBMJ": survey_area_m2(dltb_geoms), "SJNF": np.full(len(dltb_geoms), 2023, dtype=np.int64),
+        "TBMJ": survey_area_m2(dltb_geoms),
+        "SJNF": np.full(len(dltb_geoms), HISTORY_YEARS[-1], dtype=np.int64),  # 数据年份
     })
     lap("DLTB")
 
@@ -321,15 +326,20 @@ def generate_county(parcels: int = 30000, seed: int = 20261122) -> County:
     layers["DLTB"], layers["GHYD"] = dltb, ghyd
     county_ws = to_workspace(lay.county)
     county_area = float(ellipsoidal_area_m2([county_ws], CRS.from_user_input(CRS_EPSG))[0])
-    table, table_items = indicator_table(layers, county_area)
+    dltb_areas = ellipsoidal_area_m2(
+        np.asarray(shapely.make_valid(np.asarray(dltb.geometry.values, dtype=object)),
+                   dtype=object), CRS.from_user_input(CRS_EPSG))
+    catalogue = load_catalogue()
+    measure = CountyMeasure(layers, dltb_areas, county_area, statistics_rows())
+    table, table_items = indicator_table(layers, county_area, measure, measure.values(catalogue))
     order = ["XZQ", "DLTB", "STBHHX", "YJJBNT", "CZKFBJ", "GHYD", "XXGHDY", "XXGHDK", "ZXGH",
              "JSXM", "TDZZXM", "BHTB"]
     items = [*ghyd_items, *dltb_items, *detailed.items, highway_item(), *table_items]
     items.sort(key=lambda it: (not it.id.startswith("qc."), it.id))
-    dltb_areas = ellipsoidal_area_m2(
-        np.asarray(shapely.make_valid(np.asarray(dltb.geometry.values, dtype=object)),
-                   dtype=object), CRS.from_user_input(CRS_EPSG))
     history = plan_history(dltb, layers["TDZZXM"], items, seed, dltb_areas)
+    targets = plan_targets(table, measure, catalogue, history.yearly_loss_ha)
+    history.targets = targets.rows
+    history.expected.update(targets.expected())
     lap("history")
     return County(seed, parcels, {k: layers[k] for k in order}, items,
                   float(shapely.area(county_ws)), county_area, table, timings, history)

@@ -71,6 +71,13 @@ QSXRQ = dt.date(2024, 10, 15)
 HSXRQ = dt.date(2025, 4, 20)
 #: Approval date of the project planted as built before approval (after HSXRQ).
 _LATE_APPROVAL = dt.date(2025, 8, 15)
+#: Projects are approved on the detailed plan, so after it is in force (2024-03-15): their
+#: approval dates are spread over these days (the seeded draw keeps its former range).
+APPROVALS_FROM, APPROVALS_TO = dt.date(2024, 4, 1), dt.date(2025, 3, 31)
+_DRAW_DAYS = (dt.date(2025, 3, 31) - dt.date(2021, 1, 1)).days
+#: 配套设施 a parcel may carry: those serving residents only on housing (07) and public
+#: service (08) parcels; the rest on any parcel with buildings (one with a floor-area ratio).
+_RESIDENT_FACILITIES = ("幼儿园", "社区服务站")
 
 
 @dataclass
@@ -198,6 +205,7 @@ def make_detailed_plan(parcels: int, lay: Layout, master: MasterPlan, rng: np.ra
     trim_reserve(area, unit_of, codes, n_units)
 
     ind = _indicators(codes, rng)
+    ptss = _facilities_by_use(ptss, codes, ind["RJL"])
     rjl0, ldl120, no_dkbh, over_cap = (int(i) for i in special)
     ind["RJL"][rjl0] = 0.0
     ind["LDL"][ldl120] = 120.0
@@ -297,6 +305,18 @@ def make_detailed_plan(parcels: int, lay: Layout, master: MasterPlan, rng: np.ra
     )
 
 
+def _facilities_by_use(ptss: npt.NDArray[Any], codes: npt.NDArray[Any], rjl: Floats
+                       ) -> npt.NDArray[Any]:
+    """Keep a drawn 配套设施 only where it belongs: none on roads, green space or reserved
+    land (no floor-area ratio); a kindergarten or community centre only on 07/08 parcels."""
+    out = np.asarray(ptss, dtype=object).copy()
+    text = np.asarray(codes).astype(str)
+    out[np.isnan(rjl)] = ""
+    residents = np.isin(out, _RESIDENT_FACILITIES)
+    out[residents & ~(np.char.startswith(text, "07") | np.char.startswith(text, "08"))] = ""
+    return out
+
+
 def _unit_caps(unit_of: npt.NDArray[np.intp], ind: dict[str, Floats], n_units: int
                ) -> dict[str, Floats]:
     """Unit controls from their parcels: RJL/JZMD/JZXG caps above the parcels, LDL below."""
@@ -324,8 +344,9 @@ def _projects(parcels: int, lay: Layout, geoms: Geoms, codes: npt.NDArray[Any],
     pick = pick[rng.permutation(n_js)]
     kinds = rng.choice(3, size=n_js, p=[0.5, 0.3, 0.2])
     pzlx = np.array(["建设用地规划许可", "建设工程规划许可", "农用地转用"])[kinds]
-    days = rng.integers(0, (dt.date(2025, 3, 31) - dt.date(2021, 1, 1)).days, n_js)
-    pzrq = [dt.date(2021, 1, 1) + dt.timedelta(days=int(d)) for d in days]
+    days = rng.integers(0, _DRAW_DAYS, n_js)
+    span = (APPROVALS_TO - APPROVALS_FROM).days
+    pzrq = [APPROVALS_FROM + dt.timedelta(days=int(d) * span // (_DRAW_DAYS - 1)) for d in days]
     # Planted, on two projects without a change patch (odd positions): a floor-area ratio
     # above the parcel's, and a use of another class than the parcel's.
     r_js, u_js = (int(i) for i in rng.choice(np.arange(1, n_js, 2), size=2, replace=False))
@@ -470,7 +491,8 @@ def _consolidation(lay: Layout, rng: np.random.Generator) -> tuple[Geoms, dict[s
     return geoms, {
         "XMMC": [f"{names.get(t, '示范县')}高标准农田建设项目（{i + 1}）"
                  for i, t in enumerate(town)],
-        "XMDM": [f"TZ{COUNTY_CODE}{2022 + i % 3}{i + 1:03d}" for i in range(n)],
+        # started 2021–2023 (the one accepted in the 2023 survey cannot start later)
+        "XMDM": [f"TZ{COUNTY_CODE}{2021 + i % 3}{i + 1:03d}" for i in range(n)],
         "XZGDMJ": np.round(area * rng.uniform(0.02, 0.06, n), 2),
         "JSYDJSMJ": np.round(area * rng.uniform(0.0, 0.01, n), 2),
         "STXFMJ": np.round(area * rng.uniform(0.0, 0.05, n), 2),

@@ -20,6 +20,9 @@ DLTB.shp                          三调 地类图斑, Shapefile in **GBK withou
 变化图斑.shp                      Shapefile, UTF-8 with a ``.cpg``, EPSG:4527
 规划指标表.xlsx                   the indicator table (sheet 规划指标), not a layer
 ================================  ==========================================================
+
+The handover note (数据说明.txt) says which plan and approved version each plan file is, with
+its 批复文号 and date (synthetic), as the import records them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import shapely
 
 from guotu.demo.county import INDICATOR_FILE, County
 from guotu.demo.indicator_table import COLUMNS, SHEET
+from guotu.demo.plans import PLANS
 from guotu.errors import LayerError
 
 __all__ = ["HANDOVER", "HISTORY_DIR", "STATISTICS_FILE", "TARGETS_FILE", "Handover",
@@ -237,7 +241,12 @@ def _readme(county: County) -> str:
         table = f"，指标表 {h.table}" if h.table else ""
         lines.append(f"{h.file}{extra}{table}：{counts[h.layer]} 个要素")
     lines.append(f"{INDICATOR_FILE}（工作表 {SHEET}）：规划指标 {len(county.indicators)} 项，"
-                 "含规划目标值与上级下达值，面积单位为公顷")
+                 "含规划目标值（2035 年）与上级下达值，面积单位为公顷")
+    lines += ["", "规划成果与批复（批复文号为演示用的虚构文号）："]
+    for plan in PLANS:
+        files = "、".join(dict.fromkeys(h.file for h in HANDOVER if h.layer in plan.layers))
+        lines.append(f"{files}：{plan.name}，版本“{plan.label}”，{plan.approval_organ}批复"
+                     f"（{plan.approval_no}），{plan.valid_from.isoformat()} 起施行")
     lines += ["", "DLTB.shp 为 GBK 编码（无 .cpg）；规划用地.gdb 为 EPSG:4548（不带带号）；",
               "GeoJSON 文件为经纬度坐标（EPSG:4490）。",
               "规划用地.gdb 的人为活动类型、重大项目类型、批准机关字段仅在申报有限人为活动或"
@@ -245,7 +254,8 @@ def _readme(county: County) -> str:
               "详细规划单元.geojson 含建设用地、居住用地、公共管理与公共服务用地、绿地与开敞空间"
               "用地规模（平方米）。",
               "DLTB.shp 为 2025 年度国土变更调查；年度变更调查/DLTB_2021.shp … DLTB_2024.shp 为"
-              "此前各年度（GBK 编码）；",
-              f"{TARGETS_FILE} 为规划目标值（2025、2035 年），{STATISTICS_FILE} 为分年度人口、"
-              "用水总量与地区生产总值，供实施监测使用。"]
+              "此前各年度（GBK 编码，数据年份 SJNF 为各自年度）；",
+              f"{TARGETS_FILE} 为总体规划的规划目标值（2025 年近期目标、2035 年目标，与"
+              f"{INDICATOR_FILE}一致），{STATISTICS_FILE} 为分年度人口、用水总量与地区生产总值，"
+              "供实施监测使用。"]
     return "\n".join(lines) + "\n"

@@ -182,9 +182,11 @@ def parse_enum(kind: type[E], value: str | E, what: str) -> E:
     except ValueError:
         zh = {v: k for k, v in _ZH.items()}
         known = ", ".join(f"{m.value} ({zh.get(m.value, '')})" for m in kind)
+        known_zh = "、".join(f"{zh[m.value]}（{m.value}）" if m.value in zh else m.value
+                            for m in kind)
         raise ConfigError(f"{what}: {value!r} is not one of {known}.", fix=f"Use one of: {known}.",
                           message_zh=f"{what}：{value!r} 不是可选值。",
-                          fix_zh=f"可选值：{known}。") from None
+                          fix_zh=f"可选值（中文名称或编号均可）：{known_zh}。") from None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ columns onto them.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ __all__ = [
     "Role",
     "StandardField",
     "detect_field_mapping",
+    "field_label",
     "get_field",
     "get_role",
 ]
@@ -262,10 +264,16 @@ def get_role(name: str) -> Role:
     role = _ROLE_INDEX.get(name.strip())
     if role is None:
         known = ", ".join(f"{r.id} ({r.name_zh})" for r in ROLES)
+        close = difflib.get_close_matches(name.strip(), list(_ROLE_INDEX), n=1, cutoff=0.6)
+        guess = _ROLE_INDEX[close[0]] if close else None
         raise NotFoundError(
-            f"There is no layer role {name!r}.", fix=f"Use one of: {known}.",
-            message_zh=f"没有图层类型 {name!r}。",
-            fix_zh="请使用以下之一：" + "、".join(f"{r.id}（{r.name_zh}）" for r in ROLES) + "。",
+            f"There is no layer role {name!r}."
+            + (f" Did you mean {guess.id} ({guess.name_zh})?" if guess else ""),
+            fix=f"Use one of: {known}.",
+            message_zh=f"没有图层类型 {name!r}。"
+            + (f"是否是“{guess.name_zh}”（{guess.id}）？" if guess else ""),
+            fix_zh="请使用以下之一（中文名称或编号均可）："
+            + "、".join(f"{r.name_zh}（{r.id}）" for r in ROLES) + "。",
         )
     return role
 
@@ -281,6 +289,21 @@ def get_field(name: str) -> StandardField:
             message_zh=f"没有标准字段 {name!r}。",
             fix_zh=f"请使用以下之一：{'、'.join(sorted(FIELDS))}。",
         ) from None
+
+
+def field_label(name: str, lang: str = "zh") -> str:
+    """A field as a person reads it: a standard field by its Chinese name with its code
+    (``重大项目类型（ZDXMLX）``; in English the code alone), any other field as it is.
+
+    Examples
+    --------
+    >>> field_label("ZDXMLX"), field_label("PZJG", "en"), field_label("备注")
+    ('重大项目类型（ZDXMLX）', 'PZJG', '备注')
+    """
+    std = FIELDS.get(name)
+    if std is None or lang == "en":
+        return name
+    return f"{std.name_zh}（{name}）"
 
 
 def _norm(name: str) -> str:

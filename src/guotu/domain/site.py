@@ -22,7 +22,6 @@ allowed, conditional or forbidden at the site. Nothing here reads files or the c
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -36,6 +35,7 @@ from shapely.geometry.base import BaseGeometry
 
 from guotu.domain.classification import ydyh_2023
 from guotu.domain.rules.pack import Rule, RulePack
+from guotu.domain.site_sheet import render_sheet
 
 __all__ = [
     "FeatureGroup",
@@ -416,171 +416,3 @@ def _uses_for(index: SiteIndex, kinds: tuple[tuple[str, str | None], ...]) -> di
         codes.append({"code": code, "name_zh": zh, "name_en": en, "status": status,
                       "reasons": why})
     return {"codes": codes, **buckets}
-
-
-# -- the printable sheet -----------------------------------------------------------------------
-
-_ROLE_ZH = {"admin_boundary": "行政区", "ecological_redline": "生态保护红线",
-            "permanent_farmland": "永久基本农田", "urban_boundary": "城镇开发边界",
-            "planned_land_use": "总体规划用地", "detailed_unit": "详细规划单元",
-            "detailed_parcel": "详细规划地块", "special_plan": "专项规划",
-            "construction_project": "已批建设项目", "consolidation_project": "土地整治项目",
-            "land_survey": "现状地类", "change_patch": "变化图斑"}
-_RELATION_ZH = {"within": "位于其内", "contains": "包含该要素", "overlaps": "部分重叠",
-                "on_boundary": "位于边界上", "touches": "仅边界相接", "crosses": "穿越"}
-_STATUS_ZH = {"allowed": "允许", "conditional": "有条件允许", "forbidden": "禁止"}
-_INDICATORS = (("RJL", "容积率", ""), ("JZMD", "建筑密度", "%"), ("LDL", "绿地率", "%"),
-               ("JZXG", "建筑限高", "m"))
-_SHEET_CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei",sans-serif;
-margin:2em auto;max-width:190mm;color:#111;font-size:10.5pt}
-h1{text-align:center;font-size:18pt;letter-spacing:.3em;margin:.2em 0}
-h2{font-size:12pt;border-left:4px solid #a00;padding-left:.4em;margin:1.2em 0 .4em}
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #555;padding:3px 5px;
-vertical-align:top;text-align:left}th{background:#eee}.meta td{border:none;padding:1px 4px}
-.qr{float:right;text-align:center;font-size:8pt;margin-left:1em}.qr svg{display:block}
-.forbidden{color:#a00}.conditional{color:#a60}.note{font-size:9pt;color:#444}
-@media print{body{margin:0}}
-"""
-
-
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-def _pct(share: Any) -> str:
-    return "—" if share is None else f"{float(share) * 100:.2f}%"
-
-
-def render_sheet(doc: Mapping[str, Any], *, permalink: str, qr_svg: str | None,
-                 lang: str = "zh") -> str:
-    """The printable sheet (规划条件 style): one self-contained HTML page, no external resource.
-
-    Parameters
-    ----------
-    doc
-        A site-query answer (``SiteReport.to_dict()``).
-    permalink
-        The sheet's permanent URL (pins the as-of date and the data version).
-    qr_svg
-        An inline ``<svg>`` QR code of ``permalink`` (``None``: the link is printed alone).
-    lang
-        ``zh`` (default) or ``en`` for the headings.
-
-    Examples
-    --------
-    >>> doc = {"site": {"type": "Point", "coordinates": [1.0, 2.0], "crs": "EPSG:4527"},
-    ...        "as_of": "2026-01-01", "data_version": "abc", "applies": [], "touching": [],
-    ...        "pending": [], "allowed_uses": {"codes": [], "master_plan": []}}
-    >>> "规划条件" in render_sheet(doc, permalink="/query/sheet?point=1,2", qr_svg=None)
-    True
-    """
-    zh = lang != "en"
-
-    def t(a: str, b: str) -> str:
-        return a if zh else b
-
-    site = doc["site"]
-    coords = site.get("coordinates")
-    where = (f"X={coords[0]:.3f}, Y={coords[1]:.3f}" if site.get("type") == "Point"
-             else t(f"面积 {site.get('area_m2', 0):.2f} m²", f"area {site.get('area_m2', 0):.2f} m²"))
-    given = site.get("given") or {}
-    if given.get("parcel"):
-        where = t(f"地块 {given['parcel']}（{where}）", f"parcel {given['parcel']} ({where})")
-    out = ["<!DOCTYPE html>", f'<html lang="{"zh-CN" if zh else "en"}"><head><meta charset="utf-8">',
-           f"<title>{t('规划条件（空间码）查询单', 'Site planning conditions')}</title>",
-           f"<style>{_SHEET_CSS}</style></head><body>"]
-    out.append('<div class="qr">' + (qr_svg or "") + f"<div>{t('扫码查看本单', 'Scan for this sheet')}"
-               "</div></div>")
-    out.append(f"<h1>{t('规划条件（空间码）查询单', 'Site planning conditions')}</h1>")
-    out.append('<table class="meta">')
-    for label, value in ((t("查询位置", "Site"), where), (t("坐标系", "CRS"), site.get("crs")),
-                         (t("现行日期", "As of"), doc.get("as_of")),
-                         (t("数据版本", "Data version"), doc.get("data_version")),
-                         (t("永久链接", "Permanent link"), permalink)):
-        out.append(f"<tr><td>{_esc(label)}：</td><td>{_esc(value)}</td></tr>")
-    out.append("</table>")
-
-    out.append(f"<h2>{t('适用的规划管控要素', 'What applies')}</h2>")
-    out.append(f"<table><tr><th>{t('类型', 'Role')}</th><th>{t('图层', 'Layer')}</th>"
-               f"<th>{t('要素', 'Feature')}</th><th>{t('关系', 'Relation')}</th>"
-               f"<th>{t('占查询范围', 'Share')}</th><th>{t('主要属性', 'Attributes')}</th>"
-               f"<th>{t('来源规划/版本', 'Plan / version')}</th></tr>")
-    for e in doc.get("applies", []):
-        props = e.get("properties") or {}
-        keys = [k for k in ("YDYHFLDM", "YDYHFLMC", "GHFQDM", "GHFQMC", "XZQMC", "LHLX", "DLBM",
-                            "DLMC", "XMMC", "PZWH") if k in props]
-        attrs = "；".join(f"{k}={props[k]}" for k in keys)
-        ver = e.get("version") or {}
-        out.append(f"<tr><td>{_esc(_ROLE_ZH.get(e['role'], e['role']) if zh else e['role'])}</td>"
-                   f"<td>{_esc(e['layer'])}</td><td>{_esc(e['feature'])}</td>"
-                   f"<td>{_esc(_RELATION_ZH.get(e['relation'], e['relation']) if zh else e['relation'])}"
-                   f"</td><td>{_pct(e.get('share_of_site'))}</td><td>{_esc(attrs)}</td>"
-                   f"<td>{_esc(e.get('plan'))} {_esc(ver.get('label'))}</td></tr>")
-    out.append("</table>")
-
-    parcels = [e for e in doc.get("applies", []) if e["role"] in ("detailed_parcel",
-                                                                  "construction_project")]
-    if parcels:
-        out.append(f"<h2>{t('地块控制指标', 'Parcel indicators')}</h2><table><tr>"
-                   f"<th>{t('地块/项目', 'Parcel')}</th><th>{t('用地性质', 'Use')}</th>"
-                   + "".join(f"<th>{_esc(n if zh else k)}</th>" for k, n, _u in _INDICATORS)
-                   + "</tr>")
-        for e in parcels:
-            p = e.get("properties") or {}
-            cells = "".join(f"<td>{_esc(p.get(k, '—'))}{_esc(u) if k in p and u else ''}</td>"
-                            for k, _n, u in _INDICATORS)
-            out.append(f"<tr><td>{_esc(e['feature'])}</td><td>{_esc(p.get('YDYHFLDM'))} "
-                       f"{_esc(p.get('YDYHFLMC'))}</td>{cells}</tr>")
-        out.append("</table>")
-
-    uses = doc.get("allowed_uses") or {}
-    out.append(f"<h2>{t('用途管制（依据规则包）', 'Land uses (from the rule pack)')}</h2>")
-    out.append(f"<table><tr><th>{t('一级类', 'Class')}</th><th>{t('结论', 'Status')}</th>"
-               f"<th>{t('依据', 'Basis')}</th></tr>")
-    for c in uses.get("codes", []):
-        if c["status"] == "allowed":
-            continue
-        basis = "<br>".join(
-            _esc((r["title_zh"] if zh else r["title_en"]) + " — " + r["basis"])
-            + (_esc(t("（例外：", " (except: ") + "、".join(r["except_codes"]) + t("）", ")"))
-               if r.get("except_codes") else "")
-            + (_esc(t("（仅限：", " (only: ") + "、".join(r["only_codes"]) + t("）", ")"))
-               if r.get("only_codes") else "")
-            + (_esc(t("；除非 ", "; unless ") + "；".join(
-                f"{u['field']} ∈ {'、'.join(u['in'])}" for u in r["unless"]))
-               if r.get("unless") else "")
-            for r in c["reasons"])
-        out.append(f"<tr><td>{_esc(c['code'])} {_esc(c['name_zh'] if zh else c['name_en'])}"
-                   f"</td><td class=\"{c['status']}\">"
-                   f"{_esc(_STATUS_ZH[c['status']] if zh else c['status'])}</td>"
-                   f"<td>{basis}</td></tr>")
-    allowed = "、".join(uses.get("allowed", [])) or "—"
-    out.append(f"<tr><td colspan=\"3\">{t('其余允许的一级类：', 'Other classes allowed: ')}"
-               f"{_esc(allowed)}</td></tr></table>")
-    for m in uses.get("master_plan", []):
-        out.append(f"<p>{t('总体规划用途', 'Master-plan use')} {_esc(m['code'])}"
-                   f"（{_esc(m['feature'])}）{t('下，详细规划可安排：', ' admits detailed uses: ')}"
-                   f"{_esc('、'.join(m['admits']))}</p>")
-
-    if doc.get("pending"):
-        out.append(f"<h2>{t('在途规划修改（公示/报批）', 'Pending amendments')}</h2><table><tr>"
-                   f"<th>{t('图层', 'Layer')}</th><th>{t('要素', 'Feature')}</th>"
-                   f"<th>{t('变化', 'Change')}</th><th>{t('版本', 'Version')}</th>"
-                   f"<th>{t('拟生效日期', 'Effective from')}</th></tr>")
-        for e in doc["pending"]:
-            ver = e.get("version") or {}
-            change = {"added": "新增", "removed": "移除"}.get(e["change"], e["change"]) \
-                if zh else e["change"]
-            out.append(f"<tr><td>{_esc(e['layer'])}</td><td>{_esc(e['feature'])}</td>"
-                       f"<td>{_esc(change)}</td><td>{_esc(e.get('plan'))} "
-                       f"{_esc(ver.get('label'))}（{_esc(ver.get('status'))}）</td>"
-                       f"<td>{_esc(ver.get('valid_from') or '—')}</td></tr>")
-        out.append("</table>")
-    if doc.get("touching"):
-        names = "、".join(f"{e['layer']} {e['feature']}" for e in doc["touching"])
-        out.append(f"<p class=\"note\">{t('仅边界相接（不适用）：', 'Touching only (not applying): ')}"
-                   f"{_esc(names)}</p>")
-    out.append(f"<p class=\"note\">{t('本单依据现行日期与数据版本生成；扫码或访问永久链接可复现同一结果。', 'Generated for the as-of date and data version above; the permanent link reproduces it.')}</p>")
-    out.append("</body></html>")
-    return "\n".join(out)

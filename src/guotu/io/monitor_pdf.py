@@ -143,7 +143,7 @@ def render_pdf(doc: Mapping[str, Any], font: PdfFont | None = None) -> bytes:
             story += _flowables(doc, block, st)
     workspace = PurePath(str(doc.get("workspace") or "—").replace("\\", "/")).name
     furniture = PageFurniture(title=label(doc, "title"),
-                              workspace=f'{label(doc, "workspace")} {workspace}',
+                              right=f'{label(doc, "workspace")} {workspace}',
                               footer=footer_lines(doc), page_lead=label(doc, "page_lead"),
                               page_total=label(doc, "page_total"))
     return build_pdf(story, font, furniture, lang=str(doc.get("lang") or "zh"),

@@ -46,10 +46,13 @@ _TEXT = {
     "planned": ("计划新增耕地(公顷)", "Planned new farmland (ha)"),
     "measured": ("测得新增耕地(公顷)", "Measured new farmland (ha)"),
     "convention": ("约定算法", "Convention"),
-    "method": ("趋势为逐年末值的最小二乘直线，预计突破年份给出 80% 预测区间的早、晚两端；距目标 2% 以内或 3 年内可能突破为预警。",
+    "method": ("趋势为逐年末值的最小二乘直线，预计突破时间给出 80% 预测区间的早、晚两端（到季度或年份），"
+               "只预测到目标年份年末，其后不作预测（规划期内不会突破）；距目标 2% 以内或 3 年内可能突破为预警。",
                "Trends are least-squares lines through the year-end values; the crossing gives "
-               "the early and late edges of the 80 % prediction band. Within 2 % of the target "
-               "or a possible crossing within 3 years is a warning."),
+               "the early and late edges of the 80 % prediction band (as a quarter or years), "
+               "forecast up to the end of the target year only (not crossed within the plan "
+               "period). Within 2 % of the target or a possible crossing within 3 years is a "
+               "warning."),
     "binding": ("约束性", "binding"), "expected": ("预期性", "expected"),
     "catalogue": ("指标目录", "Catalogue"), "data": ("数据", "Data"),
     "no_data": ("无数据", "No data"),
@@ -64,7 +67,6 @@ _TEXT = {
     "balanced": ("已平衡", "balanced"), "short": ("缺口 {x} 公顷", "short by {x} ha"),
     "page_lead": ("第 {page} 页，共 ", "Page {page} of "), "page_total": ("{total} 页", "{total}"),
 }
-_DIRECTION = {">=": "≥", "<=": "≤", ">": "＞", "<": "＜", "==": "="}
 
 
 def label(doc: Mapping[str, Any], key: str) -> str:
@@ -97,9 +99,11 @@ def _status(doc: Mapping[str, Any], status: Any) -> tuple[str, str]:
 
 
 def _target(row: Mapping[str, Any], decimals: int = 4) -> str:
+    """The target as ``≤2,161.87（2035）``: its direction as the document writes it
+    (``direction_label``, see :func:`guotu.services.monitoring_report.direction_text`)."""
     if row.get("target") is None:
         return "—"
-    direction = _DIRECTION.get(str(row.get("direction")), str(row.get("direction") or ""))
+    direction = str(row.get("direction_label") or row.get("direction") or "")
     return f'{direction}{_num(row["target"], decimals)}（{row.get("target_year")}）'
 
 
@@ -387,15 +391,19 @@ def meta_line(doc: Mapping[str, Any]) -> str:
 
 def footer_lines(doc: Mapping[str, Any]) -> tuple[str, str]:
     """What the PDF's footer says the report was made with: catalogue, version and date;
-    then the data versions of the latest values (layer and version)."""
+    then the plans and versions the latest values were read from, each once, as a person
+    reads them (``version_label``; the layer and version id where a document has none)."""
     cat = doc["indicators"]["catalogue"]
     versions: dict[str, str] = {}
     for r in doc["indicators"]["indicators"]:
         series = r.get("series") or []
         if series:
-            versions.update(series[-1].get("version") or {})
+            last = series[-1]
+            versions.update({k: f"{k} {v}" for k, v in (last.get("version") or {}).items()})
+            versions.update(last.get("version_label") or {})
     sep = ": " if doc.get("lang") == "en" else "："
-    data = "；".join(f"{k} {v}" for k, v in sorted(versions.items())) or "—"
+    data = ("; " if doc.get("lang") == "en" else "；").join(
+        dict.fromkeys(v for _, v in sorted(versions.items()))) or "—"
     return (f'{_t(doc, "catalogue")} {cat["id"]} {cat["version"]} · {_t(doc, "as_of")} '
             f'{doc["as_of"]}', f'{_t(doc, "data")}{sep}{data}')
 

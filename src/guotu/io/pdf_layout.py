@@ -1,7 +1,7 @@
 """What every PDF report of guotu shares: the A4 page with its header and footer, styles,
 tables and the build.
 
-Each page carries a header (the report title on the left, the workspace on the right) and a
+Each page carries a header (the report title on the left, what it is about on the right) and a
 footer (what the report was made with: rule pack or catalogue and version, data versions,
 date; then ``第 x 页，共 y 页``). The total page count is not known while pages are drawn, so
 the footer draws it as a PDF form XObject that is defined once, when the document is saved.
@@ -35,8 +35,9 @@ from reportlab.platypus import (
 
 from guotu.io.fonts import PdfFont
 
-__all__ = ["BLUE", "GREEN", "HEAD", "LINE", "RED", "WIDTH", "PageFurniture", "Styles",
-           "box_style", "build_pdf", "grid_table", "lines_cell", "make_styles", "para", "tint"]
+__all__ = ["BLUE", "FOOTER_LINES", "GREEN", "HEAD", "LINE", "RED", "WIDTH", "PageFurniture",
+           "Styles", "box_style", "build_pdf", "grid_table", "lines_cell", "make_styles", "para",
+           "tint"]
 
 LINE = colors.HexColor("#c8ccd2")
 HEAD = colors.HexColor("#eef2f7")
@@ -158,16 +159,44 @@ def grid_table(st: Styles, head: Sequence[str], rows: Iterable[Sequence[Any]],
 class PageFurniture:
     """What the header and footer of every page say.
 
-    ``footer`` holds one or two lines (what the report was made with). The page number is
-    ``page_lead`` (its ``{page}`` filled on each page) followed by ``page_total`` (its
-    ``{total}`` filled once, when the document is saved).
+    ``title`` is on the left of the header, ``right`` (what the report is about: the plan
+    reviewed, the workspace) on its right. ``footer`` holds the lines saying what the report
+    was made with; a line too long for the page wraps, up to :data:`FOOTER_LINES` lines in
+    all. The page number is ``page_lead`` (its ``{page}`` filled on each page) followed by
+    ``page_total`` (its ``{total}`` filled once, when the document is saved).
     """
 
     title: str
-    workspace: str
+    right: str
     footer: tuple[str, ...]
     page_lead: str = "第 {page} 页，共 "
     page_total: str = "{total} 页"
+
+
+#: Lines the footer holds at most (a longer footer is cut with ``…``).
+FOOTER_LINES = 3
+
+
+def _wrapped(font: PdfFont, lines: Sequence[str], size: float, width: float,
+             most: int = FOOTER_LINES) -> list[str]:
+    """``lines`` broken to fit ``width`` points, after a ``；``, ``·`` or space where one
+    falls in the second half of the line, else between any two characters (CJK names and
+    ids); at most ``most`` lines, the last cut with ``…``."""
+    out: list[str] = []
+    for line in lines:
+        rest = font.fit(line)
+        while rest:
+            n = len(rest)
+            while n > 1 and stringWidth(rest[:n], font.name, size) > width:
+                n -= 1
+            if n < len(rest):
+                at = max(rest.rfind(sep, 0, n) for sep in ("；", "; ", "·", " "))
+                n = at + 1 if at >= n // 2 else n
+            out.append(rest[:n].rstrip())
+            rest = rest[n:].lstrip()
+    if len(out) > most:
+        out = [*out[:most - 1], _fitted(font, "".join(out[most - 1:]), size, width)]
+    return out
 
 
 def _fitted(font: PdfFont, text: str, size: float, width: float) -> str:
@@ -203,14 +232,13 @@ class _Pages:
         canvas.setFillColor(BLUE)
         canvas.drawString(left, top, _fitted(font, f.title, 8, WIDTH * 0.6))
         canvas.setFillColor(GREY)
-        canvas.drawRightString(right, top, _fitted(font, f.workspace, 8, WIDTH * 0.38))
+        canvas.drawRightString(right, top, _fitted(font, f.right, 8, WIDTH * 0.38))
         canvas.line(left, top - 2.5 * mm, right, top - 2.5 * mm)
         bottom = 13 * mm
         canvas.line(left, bottom + 3.5 * mm, right, bottom + 3.5 * mm)
         canvas.setFont(font.name, 6.8)
-        for i, line in enumerate(f.footer[:2]):
-            canvas.drawString(left, bottom - i * 3.2 * mm,
-                              _fitted(font, line, 6.8, WIDTH - 36 * mm))
+        for i, line in enumerate(_wrapped(font, f.footer, 6.8, WIDTH - 36 * mm)):
+            canvas.drawString(left, bottom - i * 3.2 * mm, line)
         lead = font.fit(f.page_lead.format(page=self.count))
         canvas.drawString(right - 32 * mm, bottom, lead)
         canvas.translate(right - 32 * mm + stringWidth(lead, font.name, 6.8), bottom)

@@ -6,7 +6,8 @@ for them: the fixed labels in both languages, the number formats (areas in m² w
 decimals, in 公顷 with 4 and in 亩 with 2, shares in percent with 2, a missing value as
 "—"), the summary rows and the 审查意见 (conclusion, the largest conflicts). Every reader is
 lenient: a missing key is shown as "—", never an error. The map of a finding is in
-:mod:`guotu.io.review_map`.
+:mod:`guotu.io.review_map`; the counts, the summary by rule and the 审查意见 in
+:mod:`guotu.io.review_summary`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ __all__ = [
     "SEVERITIES",
     "area_ha",
     "area_mu",
-    "conclusion",
     "data_versions",
     "feature_label",
     "feature_lines",
@@ -48,12 +48,9 @@ __all__ = [
     "kind_text",
     "label",
     "limit_cell",
-    "main_findings",
     "measure_text",
     "number",
     "relation_text",
-    "rule_rows",
-    "severity_counts",
     "severity_text",
     "stamp_rows",
     "text",
@@ -341,107 +338,10 @@ def findings(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list(doc.get("findings") or ())
 
 
-def severity_counts(doc: Mapping[str, Any]) -> dict[str, int]:
-    """Findings per severity, from ``summary.by_severity`` or counted when it is missing.
-
-    Examples
-    --------
-    >>> severity_counts({"findings": [{"severity": "error"}, {"severity": "error"}]})
-    {'error': 2, 'warning': 0, 'info': 0}
-    """
-    given = (doc.get("summary") or {}).get("by_severity")
-    if given:
-        return {str(k): int(v) for k, v in given.items()}
-    counts = dict.fromkeys(SEVERITIES, 0)
-    for f in findings(doc):
-        counts[str(f.get("severity"))] = counts.get(str(f.get("severity")), 0) + 1
-    return counts
 
 
-def rule_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One row per rule for the summary: id, title, severity, basis, count and area in m².
-
-    Rules come from ``doc["rules"]``; a rule that has findings but is not listed there is
-    added from its findings, so the table and the findings always agree.
-
-    Examples
-    --------
-    >>> [(r["id"], r["count"]) for r in rule_rows({"findings": [{"rule": "a.b"}]})]
-    [('a.b', 1)]
-    """
-    areas = (doc.get("summary") or {}).get("area_m2_by_rule") or {}
-    rows: dict[str, dict[str, Any]] = {}
-    for rule in doc.get("rules") or ():
-        rows[str(rule.get("id"))] = {"id": rule.get("id"), "title": rule.get("title"),
-                                     "severity": rule.get("severity"),
-                                     "basis": rule.get("basis"), "count": rule.get("count")}
-    counted: dict[str, int] = {}
-    for f in findings(doc):
-        rid = str(f.get("rule"))
-        counted[rid] = counted.get(rid, 0) + 1
-        rows.setdefault(rid, {"id": f.get("rule"), "title": f.get("title"),
-                              "severity": f.get("severity"), "basis": f.get("basis"),
-                              "count": None})
-    for rid, row in rows.items():
-        if row["count"] is None:
-            row["count"] = counted.get(rid, 0)
-        row["area_m2"] = areas.get(rid)
-    return list(rows.values())
 
 
-def conclusion(doc: Mapping[str, Any]) -> tuple[str, str]:
-    """The review's conclusion: ``fail`` (不通过) with any error, ``revise`` (需修改) with
-    warnings only, else ``pass`` (通过); and one sentence saying why and what follows.
-
-    Examples
-    --------
-    >>> conclusion({"findings": [{"severity": "warning"}, {"severity": "info"}]})
-    ('revise', '未发现错误；有 1 项警告，须修改或说明理由后报审。另有 1 项提示，请核实相关申报材料。')
-    >>> conclusion({"lang": "en", "findings": []})
-    ('pass', 'No errors or warnings were found.')
-    """
-    counts = severity_counts(doc)
-    errors, warnings, infos = (counts.get(s, 0) for s in SEVERITIES)
-    en = is_english(doc)
-    if errors:
-        verdict = "fail"
-        said = (f"{errors} errors were found; the plan must be changed as set out below and "
-                "submitted again." if en else f"发现 {errors} 项错误，须按下列要求修改后重新报审。")
-        if warnings:
-            said += (f" {warnings} warnings need a change or a written reason." if en
-                     else f"另有 {warnings} 项警告，须修改或说明理由。")
-    elif warnings:
-        verdict = "revise"
-        said = (f"No errors; {warnings} warnings need a change or a written reason before "
-                "submission." if en else f"未发现错误；有 {warnings} 项警告，须修改或说明理由后报审。")
-    else:
-        verdict = "pass"
-        said = "No errors or warnings were found." if en else "未发现错误和警告，审查通过。"
-    if infos:
-        said += (f" {infos} notes ask to check the declared documents." if en
-                 else f"另有 {infos} 项提示，请核实相关申报材料。")
-    return verdict, said
-
-
-def main_findings(doc: Mapping[str, Any], limit: int = 5
-                  ) -> tuple[list[tuple[int, Mapping[str, Any]]], int]:
-    """The ``limit`` largest errors and warnings by area (those without an area last, errors
-    before warnings), each with its number in the findings table; and how many are left.
-
-    Examples
-    --------
-    >>> doc = {"findings": [{"severity": "error", "area_m2": 5.0}, {"severity": "info"},
-    ...                     {"severity": "warning", "area_m2": 9.0}, {"severity": "error"}]}
-    >>> [no for no, _ in main_findings(doc, 2)[0]], main_findings(doc, 2)[1]
-    ([3, 1], 1)
-    """
-    rank = {"error": 0, "warning": 1}
-    chosen = [(no, f) for no, f in enumerate(findings(doc), start=1)
-              if f.get("severity") in rank]
-    chosen.sort(key=lambda p: (number(p[1].get("area_m2")) is None,
-                               -(number(p[1].get("area_m2")) or 0.0),
-                               rank[str(p[1].get("severity"))], p[0]))
-    return chosen[:limit], max(len(chosen) - limit, 0)
 
 
 def _short_time(value: Any) -> str:
@@ -479,34 +379,49 @@ def stamp_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _version_cell(row: Mapping[str, Any], en: bool) -> str:
+    """A data version row's plan and version as read (``GHYD（规划用地）数据 v1（已批复）``)."""
+    shown = text(row.get("label") or row.get("version"))
+    state = row.get("status_label")
+    if not state:
+        return shown
+    return f"{shown} ({state})" if en else f"{shown}（{state}）"
+
+
 def data_versions(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The data versions as (layer, version) pairs: ``doc["data_versions"]`` (rows with the
-    layer's Chinese name and a readable version) when given, else the stamp's, by layer.
+    """The data versions as (layer, plan and version) pairs: ``doc["data_versions"]`` (rows
+    with the layer's Chinese name, its plan and version as a person reads them and their
+    state) when given, else the stamp's, by layer.
 
     Examples
     --------
     >>> data_versions({"stamp": {"data_versions": {"STBHHX": "v1", "GHYD": None}}})
     [('GHYD', '—'), ('STBHHX', 'v1')]
-    >>> data_versions({"data_versions": [{"layer": "GHYD", "name": "规划用地", "version": "v1"}]})
-    [('规划用地 GHYD', 'v1')]
+    >>> data_versions({"data_versions": [{"layer": "GHYD", "name": "规划用地",
+    ...     "label": "GHYD（规划用地）数据 v1", "status_label": "已批复"}]})
+    [('规划用地 GHYD', 'GHYD（规划用地）数据 v1（已批复）')]
     """
     rows = doc.get("data_versions")
     if rows:
         return [(" ".join(str(r[k]) for k in ("name", "layer") if r.get(k)),
-                 text(r.get("version"))) for r in rows]
+                 _version_cell(r, is_english(doc))) for r in rows]
     versions = (doc.get("stamp") or {}).get("data_versions") or {}
     return [(str(k), text(v)) for k, v in sorted(versions.items())]
 
 
 def footer_lines(doc: Mapping[str, Any]) -> tuple[str, str]:
     """What every page's footer says the report was made with: the rule pack, its version,
-    the review date and the day the report was made; then the data versions.
+    the review date and the day the report was made; then the plans and versions the data
+    came from, each once.
 
     Examples
     --------
     >>> footer_lines({"stamp": {"rule_pack": "cn-base", "rule_pack_version": "2026.1",
     ...               "as_of": "2026-11-22", "data_versions": {"GHYD": "v1"}}})
     ('规则包 cn-base 2026.1 · 审查基准日 2026-11-22', '数据：GHYD v1')
+    >>> footer_lines({"data_versions": [{"layer": "GHYD", "label": "GHYD（规划用地）数据 v1"},
+    ...     {"layer": "DLTB", "label": "示范县年度国土变更调查 2025年度"}]})[1]
+    '数据：GHYD（规划用地）数据 v1；示范县年度国土变更调查 2025年度'
     """
     stamp = doc.get("stamp") or {}
     made = label(doc, "made_with").format(pack=text(stamp.get("rule_pack")),
@@ -518,7 +433,11 @@ def footer_lines(doc: Mapping[str, Any]) -> tuple[str, str]:
         made += f" · {label(doc, 'made_on')} {str(doc['generated_at'])[:10]}"
     sep = ": " if is_english(doc) else "："
     rows = doc.get("data_versions")
-    pairs = [(str(r.get("name") or r.get("layer")), text(r.get("version"))) for r in rows] \
-        if rows else data_versions(doc)
-    data = ("; " if is_english(doc) else "；").join(f"{a} {b}" for a, b in pairs)
+    if rows:
+        shown = [str(r.get("plan_version_label") or r.get("label")
+                     or f"{r.get('name') or r.get('layer')} {text(r.get('version'))}")
+                 for r in rows]
+    else:
+        shown = [f"{a} {b}" for a, b in data_versions(doc)]
+    data = ("; " if is_english(doc) else "；").join(dict.fromkeys(shown))
     return made, f"{label(doc, 'data')}{sep}{data or MISSING}"

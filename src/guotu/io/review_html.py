@@ -23,7 +23,6 @@ from guotu.io.review_document import (
     SEVERITIES,
     area_ha,
     area_mu,
-    conclusion,
     data_versions,
     feature_lines,
     findings,
@@ -35,18 +34,22 @@ from guotu.io.review_document import (
     kind_text,
     label,
     limit_cell,
-    main_findings,
     measure_text,
     number,
     relation_text,
-    rule_rows,
-    severity_counts,
     severity_text,
     stamp_rows,
     text,
     zone_lines,
 )
 from guotu.io.review_map import MapFrame, MapLayer, map_layers, parts
+from guotu.io.review_summary import (
+    conclusion,
+    main_findings,
+    rule_basis_rows,
+    rule_rows,
+    severity_counts,
+)
 
 __all__ = ["render_review_html", "render_svg_map"]
 
@@ -69,6 +72,10 @@ td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: t
 table.kv th { width: 11em; }
 table.list { font-size: 12.5px; }
 table.list td, table.list th { padding: 3px 4px; }
+table.sign { table-layout: fixed; } table.sign col.head { width: 7em; }
+table.sign th { background: #eef2f7; } table.sign td { height: 2.6em; }
+table.sign td.date { text-align: right; white-space: pre; }
+.subject { font-size: 17px; margin: 0 0 4px; }
 .nb { white-space: nowrap; overflow-wrap: normal; }
 .sev { display: inline-block; padding: 0 6px; border-radius: 3px; color: #fff;
   font-size: 12px; white-space: nowrap; }
@@ -104,6 +111,8 @@ _ROLE_STYLE: dict[str, tuple[str, str, float, str]] = {
     "feature": ("none", "#1d2329", 1.4, ""),
     "conflict": ("#e53935", "#b71c1c", 1.2, ""),
     "alternative": ("none", "#1e63d6", 2.2, "6 4"),
+    "context": ("none", "#9aa3ab", 0.7, ""),
+    "zone_context": ("#f1f8f1", "#81c784", 0.7, ""),
 }
 _OTHER_STYLE = ("none", "#7f8c8d", 1.0, "")
 #: A conflict on a line (the part of a route inside a zone): colour and width.
@@ -150,6 +159,19 @@ def _ha_of_m2(area_m2: Any) -> str:
     return format_area_ha(None if m2 is None else m2 / 1e4)
 
 
+def _signatures(doc: Mapping[str, Any]) -> str:
+    """The block signed by hand: 审查单位、审查人、审核人、签发、日期 with blank fields."""
+    def th(key: str) -> str:
+        return f"<th>{_e(label(doc, key))}</th>"
+
+    return (f'<h3>{_e(label(doc, "signatures"))}</h3><table class="sign">'
+            '<colgroup><col class="head"><col><col class="head"><col></colgroup>'
+            f'<tr>{th("sign_unit")}<td colspan="3"></td></tr>'
+            f'<tr>{th("sign_reviewer")}<td></td>{th("sign_checker")}<td></td></tr>'
+            f'<tr>{th("sign_issuer")}<td></td>{th("sign_date")}'
+            f'<td class="date">{_e(label(doc, "sign_date_blank"))}</td></tr></table>')
+
+
 def _opinion(doc: Mapping[str, Any]) -> str:
     verdict, sentence = conclusion(doc)
     colour = {"fail": "var(--error)", "revise": "var(--warning)", "pass": "var(--pass)"}[verdict]
@@ -176,6 +198,7 @@ def _opinion(doc: Mapping[str, Any]) -> str:
                        numeric=[0, 3, 4])]
         if more:
             out.append(f'<p class="muted">{_e(label(doc, "more_findings").format(n=more))}</p>')
+    out.append(_signatures(doc))
     return "".join(out)
 
 
@@ -212,13 +235,12 @@ def _summary(doc: Mapping[str, Any]) -> str:
 
 
 def _basis(doc: Mapping[str, Any]) -> str:
-    rules = rule_rows(doc)
+    rules = rule_basis_rows(doc)
     out = [f'<h2 id="basis">{_e(label(doc, "basis"))}</h2>',
            _table([_e(label(doc, k)) for k in ("rule_title", "severity", "legal_basis", "count",
                                                "rule_id")],
                   ([_e(text(r["title"])), _sev(doc, r["severity"]), _e(text(r["basis"])),
-                    _e(r["count"]), _rule_id(r["id"])] for r in rules),
-                  numeric=[3])]
+                    _lines(r["count_lines"]), _rule_id(r["id"])] for r in rules))]
     skipped = list(doc.get("skipped") or ())
     if skipped:
         titles = {str(r["id"]): text(r["title"]) for r in rules}
@@ -360,13 +382,15 @@ def render_svg_map(doc: Mapping[str, Any], finding: Mapping[str, Any], *, key: s
     bbox, layers = drawn
     frame = MapFrame(bbox, float(width), float(height), 14.0, is_y_down=True)
     hatch, clip = f"hatch-{key}", f"clip-{key}"
-    legend_h = 18 * len(layers) + 8
-    total_h = height + legend_h
+    # below the map: the legend on the left, scale bar and north arrow on the right (they
+    # never cover what the map shows)
+    band = max(18 * len(layers) + 8, 48)
+    total_h = height + band
     body = "".join(_svg_layer(frame, layer, hatch, 0.5 / frame.scale) for layer in layers)
     bar_px, bar_label = frame.scale_bar()
-    bx, by = 14.0, height - 16.0
+    bx, by = width - 44.0 - bar_px, total_h - 10.0
     north = label(doc, "north")
-    nx, ny = width - 26.0, 16.0
+    nx, ny = width - 16.0, height + 6.0
     legend = "".join(
         _legend_swatch(layer, hatch, 14.0, height + 6 + 18 * i)
         + f'<text x="40" y="{height + 16 + 18 * i}" font-size="12">{_e(layer.name)}</text>'
@@ -383,8 +407,7 @@ def render_svg_map(doc: Mapping[str, Any], finding: Mapping[str, Any], *, key: s
         f'<rect x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" fill="#fbfbf8" '
         f'stroke="#999"/>'
         f'<g clip-path="url(#{clip})">{body}</g>'
-        f'<g class="scale-bar"><rect x="{bx - 4}" y="{by - 16}" width="{bar_px + 8:.1f}" height="22" '
-        f'fill="#fff" fill-opacity="0.8"/>'
+        f'<g class="scale-bar">'
         f'<path d="M{bx:.1f},{by - 4:.1f} V{by:.1f} H{bx + bar_px:.1f} V{by - 4:.1f}" '
         f'fill="none" stroke="#000" stroke-width="1.5"/>'
         f'<text x="{bx + bar_px / 2:.1f}" y="{by - 6:.1f}" font-size="11" '
@@ -409,8 +432,8 @@ def render_review_html(doc: Mapping[str, Any]) -> str:
     sep = ", " if is_english(doc) else "，"
     meta = sep.join(f"{k} {v}" for k, v in (
         (label(doc, "kind"), kind_text(doc, doc.get("kind"))),
-        (label(doc, "source"), text(doc.get("source_label") or doc.get("source"))),
         (label(doc, "as_of"), text(stamp.get("as_of")))))
+    subject = label(doc, "subject").format(x=text(doc.get("source_label") or doc.get("source")))
     details = "".join(_finding(doc, i, f) for i, f in enumerate(findings(doc), start=1))
     nav = " · ".join(f'<a href="#{anchor}">{_e(label(doc, key))}</a>' for anchor, key in (
         ("opinion", "opinion"), ("overview", "overview"), ("summary", "summary"),
@@ -419,7 +442,8 @@ def render_review_html(doc: Mapping[str, Any]) -> str:
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f'<h1>{_e(title)}</h1><p class="muted">{_e(meta)}</p><nav>{nav}</nav>',
+        f'<h1>{_e(title)}</h1><p class="subject">{_e(subject)}</p>'
+        f'<p class="muted">{_e(meta)}</p><nav>{nav}</nav>',
         _opinion(doc), _overview(doc), _summary(doc), _basis(doc), _list(doc),
         f'<h2 id="details">{_e(label(doc, "details"))}</h2>' if findings(doc) else "",
         details, "</body></html>\n"])

@@ -44,7 +44,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "known_at": ("数据截至", "Known at"),
     "data_versions": ("数据版本", "Data versions"),
     "data_layer": ("图层", "Layer"),
-    "data_version": ("版本", "Version"),
+    "data_version": ("所属规划及版本", "Plan and version"),
     "no": ("序号", "No."),
     "rule": ("规则", "Rule"),
     "rule_title": ("规则名称", "Title"),
@@ -116,6 +116,15 @@ _TEXT: dict[str, tuple[str, str]] = {
     "made_with": ("规则包 {pack} {version}", "Rule pack {pack} {version}"),
     "data": ("数据", "Data"),
     "made_on": ("生成日期", "made on"),
+    # the signature block of page 1, filled in by hand
+    "signatures": ("审查签章", "Signatures"),
+    "sign_unit": ("审查单位", "Reviewing body"),
+    "sign_reviewer": ("审查人", "Reviewed by"),
+    "sign_checker": ("审核人", "Checked by"),
+    "sign_issuer": ("签发", "Issued by"),
+    "sign_date": ("日期", "Date"),
+    "sign_date_blank": ("年　　月　　日", ""),
+    "subject": ("审查对象：{x}", "Reviewed: {x}"),
 }
 
 _SEVERITY_TEXT = {"error": ("错误", "error"), "warning": ("警告", "warning"),

@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 
 #: Drawing order of map layer roles (later ones on top); unknown roles go before conflicts.
-ROLE_ORDER = {"zone": 0, "context": 1, "feature": 2, "conflict": 4, "alternative": 5}
+ROLE_ORDER = {"zone_context": 0, "zone": 0, "context": 1, "feature": 2, "conflict": 4,
+              "alternative": 5}
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ from reportlab.platypus import (
 from guotu.io.fonts import PdfFont, find_cjk_font
 from guotu.io.pdf_layout import (
     GREEN,
+    HEAD,
+    LINE,
     RED,
     WIDTH,
     PageFurniture,
@@ -63,7 +65,6 @@ from guotu.io.review_document import (
     SEVERITIES,
     area_ha,
     area_mu,
-    conclusion,
     data_versions,
     feature_lines,
     findings,
@@ -76,20 +77,24 @@ from guotu.io.review_document import (
     kind_text,
     label,
     limit_cell,
-    main_findings,
     measure_text,
     number,
     relation_text,
-    rule_rows,
-    severity_counts,
     severity_text,
     stamp_rows,
     text,
     zone_lines,
 )
 from guotu.io.review_map import MapFrame, MapLayer, map_layers, parts
+from guotu.io.review_summary import (
+    conclusion,
+    main_findings,
+    rule_basis_rows,
+    rule_rows,
+    severity_counts,
+)
 
-__all__ = ["render_map_drawing", "render_review_pdf"]
+__all__ = ["render_map_drawing", "render_review_pdf", "subject_text"]
 
 _SEVERITY_COLOUR = {"error": colors.HexColor("#c0392b"), "warning": colors.HexColor("#d68910"),
                     "info": colors.HexColor("#2e86c1")}
@@ -127,12 +132,40 @@ def _verdict_box(doc: Mapping[str, Any], st: Styles) -> Table:
     return box
 
 
+def subject_text(doc: Mapping[str, Any]) -> str:
+    """What was reviewed, as the report names it (the plan and version, or the file)."""
+    return text(doc.get("source_label") or doc.get("source"))
+
+
+def _signatures(doc: Mapping[str, Any], st: Styles) -> Flowable:
+    """The block signed by hand on page 1: 审查单位、审查人、审核人、签发、日期 with blank
+    fields."""
+    blank = ""
+    rows = [[label(doc, "sign_unit"), blank, blank, blank],
+            [label(doc, "sign_reviewer"), blank, label(doc, "sign_checker"), blank],
+            [label(doc, "sign_issuer"), blank, label(doc, "sign_date"),
+             label(doc, "sign_date_blank")]]
+    cells = [[para(st, c, st.body) for c in row] for row in rows]
+    # the font has no ideographic space: the blanks of 年　月　日 are kept as no-break spaces
+    cells[2][3] = para(st, escape(rows[2][3]).replace("　", "&nbsp;" * 4), st.body,
+                       markup=True)
+    side = 24 * mm
+    table = Table(cells, colWidths=[side, WIDTH / 2 - side, side, WIDTH / 2 - side],
+                  rowHeights=[11 * mm] * len(rows))
+    table.setStyle(box_style(st, [("GRID", (0, 0), (-1, -1), 0.5, LINE),
+                                  ("SPAN", (1, 0), (3, 0)),
+                                  ("BACKGROUND", (0, 0), (0, -1), HEAD),
+                                  ("BACKGROUND", (2, 1), (2, -1), HEAD),
+                                  ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                                  ("ALIGN", (3, 2), (3, 2), "RIGHT")]))
+    return KeepTogether([para(st, label(doc, "signatures"), st.h3), table])
+
+
 def _opinion(doc: Mapping[str, Any], st: Styles) -> list[Flowable]:
     stamp = doc.get("stamp") or {}
     sep = ", " if is_english(doc) else "，"
     meta = sep.join(f"{k} {v}" for k, v in (
         (label(doc, "kind"), kind_text(doc, doc.get("kind"))),
-        (label(doc, "source"), text(doc.get("source_label") or doc.get("source"))),
         (label(doc, "as_of"), text(stamp.get("as_of")))))
     counts = severity_counts(doc)
     sevs = [*SEVERITIES, *sorted(set(counts) - set(SEVERITIES))]
@@ -143,7 +176,9 @@ def _opinion(doc: Mapping[str, Any], st: Styles) -> list[Flowable]:
         colours={(i, 0): tint(_SEVERITY_COLOUR[s]) for i, s in enumerate(sevs)
                  if s in _SEVERITY_COLOUR},
         style=ParagraphStyle("count", parent=st.body, alignment=1, fontSize=11, leading=15))
-    out: list[Flowable] = [para(st, text(doc.get("title")), st.title), para(st, meta, st.small),
+    out: list[Flowable] = [para(st, text(doc.get("title")), st.title),
+                           para(st, label(doc, "subject").format(x=subject_text(doc)), st.lead),
+                           para(st, meta, st.small),
                            para(st, label(doc, "opinion"), st.h2), _verdict_box(doc, st),
                            Spacer(1, 6), count_table]
     chosen, more = main_findings(doc)
@@ -161,7 +196,7 @@ def _opinion(doc: Mapping[str, Any], st: Styles) -> list[Flowable]:
                            colours=_sev_colours([f.get("severity") for _, f in chosen], 1))]
         if more:
             out.append(para(st, label(doc, "more_findings").format(n=more), st.small))
-    out.append(PageBreak())
+    out += [Spacer(1, 4), _signatures(doc, st), PageBreak()]
     return out
 
 
@@ -201,14 +236,14 @@ def _summary(doc: Mapping[str, Any], st: Styles) -> list[Flowable]:
 
 
 def _basis(doc: Mapping[str, Any], st: Styles) -> list[Flowable]:
-    rules = rule_rows(doc)
+    rules = rule_basis_rows(doc)
     out: list[Flowable] = [
         para(st, label(doc, "basis"), st.h2),
         grid_table(st, [label(doc, k) for k in ("rule_title", "severity", "legal_basis", "count",
                                                 "rule_id")],
                    ([text(r["title"]), severity_text(doc, r["severity"]), text(r["basis"]),
-                     r["count"], text(r["id"])] for r in rules),
-                   [44 * mm, 15.5 * mm, WIDTH - 128 * mm, 14.5 * mm, 54 * mm], numeric=[3],
+                     lines_cell(st, r["count_lines"], 15 * mm), text(r["id"])] for r in rules),
+                   [44 * mm, 15.5 * mm, WIDTH - 128.5 * mm, 15 * mm, 54 * mm],
                    colours=_sev_colours([r["severity"] for r in rules], 1))]
     skipped = list(doc.get("skipped") or ())
     if skipped:
@@ -311,6 +346,8 @@ _ROLE_STYLE: dict[str, tuple[colors.Color | None, colors.Color, float, list[floa
     "conflict": (colors.Color(0.898, 0.224, 0.208, alpha=0.6), colors.HexColor("#b71c1c"),
                  1.0, None),
     "alternative": (None, colors.HexColor("#1e63d6"), 2.0, [6, 4]),
+    "context": (None, colors.HexColor("#9aa3ab"), 0.5, None),
+    "zone_context": (colors.HexColor("#f1f8f1"), colors.HexColor("#81c784"), 0.5, None),
 }
 _OTHER_STYLE: tuple[colors.Color | None, colors.Color, float, list[float] | None] = (
     None, colors.HexColor("#7f8c8d"), 0.8, None)
@@ -344,9 +381,24 @@ def _map_layer(frame: MapFrame, layer: MapLayer, group: Group) -> None:
                                  strokeColor=colors.white, strokeWidth=0.8))
 
 
+def _north_arrow(group: Group, x: float, y: float, word: str, font: str) -> None:
+    """A north arrow with its tip at (``x``, ``y``) and the word below it."""
+    arrow = RLPath(fillColor=colors.black, strokeColor=None)
+    arrow.moveTo(x, y)
+    arrow.lineTo(x - 5, y - 15)
+    arrow.lineTo(x, y - 11)
+    arrow.lineTo(x + 5, y - 15)
+    arrow.closePath()
+    group.add(arrow)
+    group.add(String(x, y - 25, word, fontName=font, fontSize=9, textAnchor="middle"))
+
+
 def render_map_drawing(doc: Mapping[str, Any], finding: Mapping[str, Any], font: str,
                        width: float = 300.0, height: float = 230.0) -> Drawing | None:
-    """A finding's map as a reportlab drawing (legend below), or ``None`` without geometry.
+    """A finding's map as a reportlab drawing, or ``None`` without geometry.
+
+    Below the map is a band with the legend on the left and the scale bar and north arrow
+    on the right: they never cover what the map shows.
 
     Examples
     --------
@@ -358,33 +410,26 @@ def render_map_drawing(doc: Mapping[str, Any], finding: Mapping[str, Any], font:
     if drawn is None:
         return None
     bbox, layers = drawn
-    legend_h = 14.0 * len(layers) + 6
-    drawing = Drawing(width, height + legend_h, initialFontName=font, initialFontSize=8)
+    band = max(14.0 * len(layers) + 6, 36.0)
+    drawing = Drawing(width, height + band, initialFontName=font, initialFontSize=8)
     frame = MapFrame(bbox, width, height, 10.0, is_y_down=False)
-    group = Group(transform=(1, 0, 0, 1, 0, legend_h))
+    group = Group(transform=(1, 0, 0, 1, 0, band))
     group.add(Rect(0, 0, width, height, fillColor=colors.HexColor("#fbfbf8"),
                    strokeColor=colors.HexColor("#999999"), strokeWidth=0.6))
     for layer in layers:
         _map_layer(frame, layer, group)
-    bar, bar_label = frame.scale_bar()
-    group.add(Rect(6, 4, bar + 8, 18, fillColor=colors.Color(1, 1, 1, alpha=0.8),
-                   strokeColor=None))
-    group.add(PolyLine([10, 14, 10, 10, 10 + bar, 10, 10 + bar, 14], strokeColor=colors.black,
-                       strokeWidth=1.2))
-    group.add(String(10 + bar / 2, 13, bar_label, fontName=font, fontSize=8, textAnchor="middle"))
-    nx, ny = width - 18, height - 10
-    arrow = RLPath(fillColor=colors.black, strokeColor=None)
-    arrow.moveTo(nx, ny)
-    arrow.lineTo(nx - 5, ny - 15)
-    arrow.lineTo(nx, ny - 11)
-    arrow.lineTo(nx + 5, ny - 15)
-    arrow.closePath()
-    group.add(arrow)
-    group.add(String(nx, ny - 26, label(doc, "north"), fontName=font, fontSize=9,
-                     textAnchor="middle"))
     drawing.add(group)
+    furniture = Group()
+    bar, bar_label = frame.scale_bar()
+    bx = width - 34 - bar
+    furniture.add(PolyLine([bx, 12, bx, 8, bx + bar, 8, bx + bar, 12],
+                           strokeColor=colors.black, strokeWidth=1.2))
+    furniture.add(String(bx + bar / 2, 13, bar_label, fontName=font, fontSize=8,
+                         textAnchor="middle"))
+    _north_arrow(furniture, width - 12, band - 4, label(doc, "north"), font)
+    drawing.add(furniture)
     for i, layer in enumerate(layers):
-        y = legend_h - 14.0 * (i + 1)
+        y = band - 14.0 * (i + 1)
         fill, stroke, lw, dash = _ROLE_STYLE.get(layer.role, _OTHER_STYLE)
         if layer.kind == "line":
             colour, lw = _CONFLICT_LINE if layer.role == "conflict" else (stroke, lw)
@@ -394,6 +439,10 @@ def render_map_drawing(doc: Mapping[str, Any], finding: Mapping[str, Any], font:
             drawing.add(Circle(12, y + 5, 3, fillColor=fill or stroke, strokeColor=None))
         else:
             drawing.add(Rect(4, y, 16, 10, fillColor=fill, strokeColor=stroke, strokeWidth=lw))
+            if layer.role == "zone":
+                drawing.add(Hatching(spacings=4, angles=45, xyLists=[[4, y, 20, y, 20, y + 10,
+                                                                       4, y + 10]],
+                                     strokeColor=GREEN, strokeWidth=0.5))
         drawing.add(String(26, y + 1.5, layer.name, fontName=font, fontSize=8))
     return drawing
 
@@ -421,10 +470,8 @@ def render_review_pdf(doc: Mapping[str, Any], font: PdfFont | None = None) -> by
     """
     font = font or find_cjk_font()
     st = make_styles(font, cjk=not is_english(doc))
-    workspace = text(doc.get("workspace"))
     furniture = PageFurniture(
-        title=text(doc.get("title")),
-        workspace=f"{label(doc, 'workspace')} {workspace.replace(chr(92), '/').rsplit('/', 1)[-1]}",
+        title=text(doc.get("title")), right=subject_text(doc),
         footer=footer_lines(doc), page_lead=label(doc, "page_lead"),
         page_total=label(doc, "page_total"))
     story = [*_opinion(doc, st), *_overview(doc, st), *_summary(doc, st), *_basis(doc, st),

@@ -58,8 +58,6 @@ from guotu.io.review_document import (
     label,
     number,
     relation_text,
-    rule_rows,
-    severity_counts,
     severity_text,
     stamp_rows,
     text,
@@ -67,6 +65,7 @@ from guotu.io.review_document import (
     zone_label,
 )
 from guotu.io.review_map import shape
+from guotu.io.review_summary import rule_rows, severity_counts
 
 __all__ = [
     "LINES_LAYER",

@@ -2,7 +2,10 @@
 
 :func:`classify_patches` matches every change patch, as of its later image date, against the
 approved projects (their approval dates) and the control lines in force on that date, and
-classifies it (:mod:`guotu.domain.cases`). :func:`record_cases` writes the cases into the
+classifies it (:mod:`guotu.domain.cases`). It reads the workspace as of a date (``as_of``)
+and a record time (``known_at``), like every read (DESIGN §4): a patch whose later image is
+after ``as_of`` had not been seen yet and is left out, a project approved after ``as_of`` was
+not approved yet, and each case's status and check record are the ones in force then. :func:`record_cases` writes the cases into the
 workspace as the layer ``JCAJ`` (role ``monitoring_case``) of the plan ``监测案件``;
 :func:`update_case` records a check (status, checker, date, conclusion, rectification) as a
 new version of that layer. Nothing is overwritten: every state of every case stays readable
@@ -117,7 +120,8 @@ class CaseReport:
     patch_layer: str
     patch_version: str
     cases: tuple[Case, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()  # (zh, en)
+    later_patches: int = 0  # patches whose later image is after as_of (not seen yet)
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Counts by class and by status."""
@@ -130,7 +134,9 @@ class CaseReport:
         """The ``guotu monitor cases --json`` document."""
         return {"as_of": self.as_of.isoformat(), "patch_layer": self.patch_layer,
                 "patch_version": self.patch_version, "summary": self.summary(),
-                "notes": list(self.notes), "cases": [c.to_dict(lang) for c in self.cases]}
+                "later_patches": self.later_patches,
+                "notes": [zh if lang == "zh" else en for zh, en in self.notes],
+                "cases": [c.to_dict(lang) for c in self.cases]}
 
 
 def _day(value: Any) -> date | None:
@@ -160,8 +166,12 @@ def _inside(geoms: np.ndarray, zone: ZoneIndex) -> tuple[np.ndarray, Any]:
 def classify_patches(store: Any, *, as_of: date | None = None,
                      known_at: datetime | None = None, use_layers: Sequence[str] = ()
                      ) -> CaseReport:
-    """Classify every change patch (see :mod:`guotu.domain.cases`) against the projects and
-    the control lines in force on its later image date (``HSXRQ``; ``as_of`` when blank).
+    """Classify every change patch seen by ``as_of`` (see :mod:`guotu.domain.cases`) against
+    the projects approved by then and the control lines in force on its later image date
+    (``HSXRQ``; ``as_of`` when blank), with the cases' status as recorded for ``as_of``.
+
+    A patch whose later image is after ``as_of`` is left out (counted in ``later_patches``);
+    a project approved after ``as_of`` counts as not approved (it was not, on that date).
 
     ``use_layers`` chooses the layer of a role the workspace has several of (several and
     none chosen are refused, see :func:`layer_of_role`).
@@ -188,15 +198,22 @@ def classify_patches(store: Any, *, as_of: date | None = None,
                             layer=name, message_zh=f"{day.isoformat()} 没有现行的 {name} 版本。")
     cols = [c for c in ("TBBH", "HSXRQ", "BHLX", "XZQDM") if c in store.layer(name).columns]
     patches = store.read_layer(name, version_id=version.id, columns=cols)
+    days: dict[Any, date | None] = {}
+    image = [days[v] if v in days else days.setdefault(v, _day(v))
+             for v in (patches["HSXRQ"].tolist() if "HSXRQ" in patches
+                       else [None] * len(patches))]
+    # a patch imaged after the date had not been seen on it
+    seen_by = [d is None or d <= day for d in image]
+    later = len(image) - sum(seen_by)
+    if later:
+        patches = patches[np.asarray(seen_by, dtype=bool)]
+        image = [d for d, ok in zip(image, seen_by, strict=True) if ok]
     geoms = valid_polygons(patches.geometry.values)
     n = len(patches)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     area = np.zeros(n)
     if ok.any():
         area[ok] = feature_areas(geoms[ok], shapely.bounds(geoms[ok]), store.crs)
-    days: dict[Any, date | None] = {}
-    image = [days[v] if v in days else days.setdefault(v, _day(v))
-             for v in (patches["HSXRQ"].tolist() if "HSXRQ" in patches else [None] * n)]
     kinds = [str(v) if v is not None else "" for v in
              (patches["BHLX"].tolist() if "BHLX" in patches else [None] * n)]
     tbbh = [str(v) for v in (patches["TBBH"].tolist() if "TBBH" in patches else
@@ -223,7 +240,7 @@ def classify_patches(store: Any, *, as_of: date | None = None,
             has_udb[rows] = True
             used["urban_boundary"] = z.label
     approved = np.zeros(n)
-    later = np.zeros(n)
+    approved_later = np.zeros(n)
     matches: dict[int, list[ProjectMatch]] = defaultdict(list)
     z = zones.get(store, "construction_project", day, ["XMDM", "XMMC", "PZRQ", "PZWH"])
     if z is not None:
@@ -235,13 +252,15 @@ def classify_patches(store: Any, *, as_of: date | None = None,
         seen: dict[int, list[tuple[int, bool]]] = defaultdict(list)
         for k, j, a in zip(res.left.tolist(), res.right.tolist(), res.area_m2.tolist(),
                            strict=True):
+            if pz[j] is not None and pz[j] > day:
+                continue  # approved after the date: not approved on it
             when = image[k] or day
             # a project without an approval date is not counted as approved: to be checked
             before = pz[j] is not None and pz[j] <= when
             if before:
                 approved[k] += a
             elif pz[j] is not None:
-                later[k] += a
+                approved_later[k] += a
             seen[k].append((j, before))
             row = frame.iloc[j]
             matches[k].append(ProjectMatch(
@@ -256,17 +275,22 @@ def classify_patches(store: Any, *, as_of: date | None = None,
             dated = [j for j, _b in hits if pz[j] is not None]
             in_before = _area_under(geoms[k], pgeoms[ok_before], store.crs)
             approved[k] = in_before
-            later[k] = _area_under(geoms[k], pgeoms[dated], store.crs) - in_before
-    notes = []
+            approved_later[k] = _area_under(geoms[k], pgeoms[dated], store.crs) - in_before
+    notes: list[tuple[str, str]] = []
     if z is None:
-        notes.append("no construction-project layer: every patch counts as unapproved")
-    existing = _existing_cases(store, known_at, use_layers)
+        notes.append(("工作空间中没有建设项目图层：所有图斑均按未批处理。",
+                      "no construction-project layer: every patch counts as unapproved"))
+    if later:
+        notes.append((f"{later} 个图斑的后时相晚于 {day.isoformat()}，当日尚未发现，未列入。",
+                       f"{later} patches imaged after {day.isoformat()} had not been seen on "
+                       "that date and are left out."))
+    existing = _existing_cases(store, day, known_at, use_layers)
     towns = ([str(v) for v in patches["XZQDM"].tolist()] if "XZQDM" in patches
              else [""] * n)
     cases = []
     construction = {k: is_construction_change(k) for k in set(kinds)}
     for k in range(n):
-        facts = PatchFacts(float(area[k]), float(approved[k]), float(later[k]),
+        facts = PatchFacts(float(area[k]), float(approved[k]), float(approved_later[k]),
                            float(redline[k]), float(farmland[k]), float(max(outside[k], 0.0)),
                            construction[kinds[k]], bool(has_udb[k]))
         old = existing.get(tbbh[k], {})
@@ -279,7 +303,7 @@ def classify_patches(store: Any, *, as_of: date | None = None,
             versions=used))
     rank = {k: i for i, k in enumerate(CASE_CLASSES)}
     cases.sort(key=lambda c: (rank[c.case_class], c.tbbh))
-    return CaseReport(day, name, version.label, tuple(cases), tuple(notes))
+    return CaseReport(day, name, version.label, tuple(cases), tuple(notes), later)
 
 
 def _area_under(patch: Any, projects: np.ndarray, crs: Any) -> float:
@@ -293,12 +317,14 @@ def _area_under(patch: Any, projects: np.ndarray, crs: Any) -> float:
                                               dtype=object), crs)[0])
 
 
-def _existing_cases(store: Any, known_at: datetime | None = None,
+def _existing_cases(store: Any, day: date, known_at: datetime | None = None,
                     use_layers: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """The recorded cases (status, check record) in force on ``day`` as known at
+    ``known_at``: a check made after ``day`` is not shown on it."""
     info = layer_of_role(store, "monitoring_case", chosen=use_layers)
     if info is None:
         return {}
-    frame = store.read_layer(info.name, known_at=known_at)
+    frame = store.read_layer(info.name, as_of=day, known_at=known_at)
     return {str(r["TBBH"]): r for r in frame.drop(columns=frame.geometry.name)
             .to_dict("records")}
 

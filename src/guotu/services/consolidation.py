@@ -16,6 +16,15 @@ of worse average grade: 占多补少 and 占优补劣 are warnings). Each consol
 supplemented, occupied and construction-reduced ground inside its scope, next to its planned
 figures (新增耕地面积 ``XZGDMJ``, 建设用地减少面积 ``JSYDJSMJ``, 生态修复面积 ``STXFMJ``) and its
 progress ``JD``, and the overlap of its scope with 三区三线.
+
+Everything is read as of a date (``as_of``) and a record time (``known_at``), like every read
+(DESIGN §4): the surveys, the projects and the control lines in force then. A project's
+progress is a report made on a date: the valid-from date of the project layer's version that
+carries it or, for an undated version, the date of the latest survey version (the state the
+figures are checked against: guotu's convention for a progress table delivered without a
+date). Before that date the progress was not known, so a report as of an earlier date shows
+none and warns of nothing: a project the workspace records as finished was not finished in
+2023 just because it is finished now.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -31,6 +40,7 @@ import shapely
 
 from guotu.domain.area import ellipsoidal_area_m2
 from guotu.domain.crosswalks import known_three_major_class
+from guotu.domain.model import Version
 from guotu.domain.overlay import overlay, prepare_zones
 from guotu.errors import NotFoundError
 from guotu.services.diff import diff_versions
@@ -133,7 +143,7 @@ class ProjectProgress:
 
     xmdm: str
     xmmc: str
-    progress_pct: float | None
+    progress_pct: float | None  # None: not reported, or reported after the report's date
     planned_new_farmland_m2: float | None
     planned_construction_reduction_m2: float | None
     planned_restoration_m2: float | None
@@ -143,10 +153,13 @@ class ProjectProgress:
     scope_m2: float
     overlaps_m2: dict[str, float]
     warnings: tuple[tuple[str, str], ...] = ()  # (zh, en)
+    progress_date: date | None = None  # when the progress was reported
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         """JSON-ready dict."""
         return {"xmdm": self.xmdm, "xmmc": self.xmmc, "progress_pct": self.progress_pct,
+                "progress_as_of": (None if self.progress_date is None
+                                   else self.progress_date.isoformat()),
                 "planned": {"new_farmland_m2": self.planned_new_farmland_m2,
                             "construction_reduction_m2": self.planned_construction_reduction_m2,
                             "ecological_restoration_m2": self.planned_restoration_m2},
@@ -168,6 +181,8 @@ class ConsolidationReport:
     ledger: tuple[LedgerRow, ...]
     projects: tuple[ProjectProgress, ...]
     warnings: tuple[tuple[str, str], ...] = ()  # (zh, en)
+    as_of: date | None = None
+    notes: tuple[tuple[str, str], ...] = ()  # (zh, en)
 
     def totals(self) -> dict[str, Any]:
         """Occupied, supplemented and the balance over the whole period (m²)."""
@@ -179,9 +194,11 @@ class ConsolidationReport:
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         """The ``guotu monitor consolidation --json`` document."""
         return {"plan": self.plan, "from": self.from_version, "to": self.to_version,
+                "as_of": None if self.as_of is None else self.as_of.isoformat(),
                 "ledger": [r.to_dict() for r in self.ledger], "totals": self.totals(),
                 "projects": [p.to_dict(lang) for p in self.projects],
-                "warnings": [w[0] if lang == "zh" else w[1] for w in self.warnings]}
+                "warnings": [w[0] if lang == "zh" else w[1] for w in self.warnings],
+                "notes": [n[0] if lang == "zh" else n[1] for n in self.notes]}
 
 
 def _float(value: Any) -> float | None:
@@ -193,12 +210,13 @@ def _float(value: Any) -> float | None:
 
 
 def consolidation_report(store: Any, *, from_date: date | None = None,
-                         as_of: date | None = None, use_layers: Sequence[str] = ()
-                         ) -> ConsolidationReport:
+                         as_of: date | None = None, known_at: datetime | None = None,
+                         use_layers: Sequence[str] = ()) -> ConsolidationReport:
     """The 占补平衡 ledger and the consolidation projects' measured results between the
     survey version in force on ``from_date`` (default: the first one) and the one in force
-    on ``as_of`` (default today). ``use_layers`` chooses the layer of a role the workspace
-    has several of.
+    on ``as_of`` (default today), as recorded by ``known_at`` (default now); the projects, their
+    progress and the control lines as of ``as_of`` too (see the module docstring).
+    ``use_layers`` chooses the layer of a role the workspace has several of.
 
     Raises
     ------
@@ -215,10 +233,12 @@ def consolidation_report(store: Any, *, from_date: date | None = None,
                             fix_zh="请先导入年度变更调查成果（--role land_survey）。")
     layer = survey.name
     plan = survey.plan
-    versions = list(store.versions(plan))
+    # the versions recorded by known_at (a later record was not known then)
+    versions = [v for v in store.versions(plan)
+                if known_at is None or v.recorded_at <= known_at]
     day = as_of or date.today()
-    last = store.layer_version(layer, as_of=day)
-    first = store.layer_version(layer, as_of=from_date) if from_date else (
+    last = store.layer_version(layer, as_of=day, known_at=known_at)
+    first = store.layer_version(layer, as_of=from_date, known_at=known_at) if from_date else (
         versions[0] if versions else None)
     if last is None or first is None or first.id == last.id:
         raise NotFoundError(
@@ -250,7 +270,9 @@ def consolidation_report(store: Any, *, from_date: date | None = None,
             sum(p.area_m2[k] for k in red)))
         for name in ("geoms", "old", "new", "old_grade", "new_grade", "area_m2"):
             getattr(pieces, name).extend(getattr(p, name))
-    projects = _projects(store, pieces, day, use_layers)
+    dated = [v.valid_from for v in versions if v.valid_from is not None]
+    period = _Period(day, known_at, last.valid_from, max(dated) if dated else None)
+    projects, notes = _projects(store, pieces, period, use_layers)
     warnings: list[tuple[str, str]] = []
     occ_total = sum(r.occupied_m2 for r in ledger)
     sup_total = sum(r.supplemented_m2 for r in ledger)
@@ -272,20 +294,53 @@ def consolidation_report(store: Any, *, from_date: date | None = None,
     for pr in projects:
         warnings.extend(pr.warnings)
     return ConsolidationReport(plan, labels[first.id], labels[last.id], tuple(ledger),
-                               tuple(projects), tuple(warnings))
+                               tuple(projects), tuple(warnings), day, tuple(notes))
 
 
-def _projects(store: Any, pieces: _Pieces, day: date, use_layers: Sequence[str]
-              ) -> list[ProjectProgress]:
+@dataclass(frozen=True)
+class _Period:
+    """What the projects are read for: the date, the record time, the date of the last
+    survey version in the period and of the latest survey version recorded (``None``:
+    undated)."""
+
+    day: date
+    known_at: datetime | None
+    survey_date: date | None
+    latest_survey: date | None
+
+
+def _progress_date(version: Version, latest_survey: date | None) -> date | None:
+    """The date a version's progress figures report: its valid-from date, or for an undated
+    version the latest survey's (``None``: nothing dates it, it always holds)."""
+    return version.valid_from or latest_survey
+
+
+def _projects(store: Any, pieces: _Pieces, period: _Period, use_layers: Sequence[str]
+              ) -> tuple[list[ProjectProgress], list[tuple[str, str]]]:
     info = layer_of_role(store, "consolidation_project", chosen=use_layers)
     if info is None:
-        return []
+        return [], []
     name = info.name
+    day, known_at = period.day, period.known_at
+    version = store.layer_version(name, as_of=day, known_at=known_at)
+    if version is None:
+        return [], []
     cols = [c for c in ("XMDM", "XMMC", "XZGDMJ", "JSYDJSMJ", "STXFMJ", "JD")
             if c in store.layer(name).columns]
-    frame = store.read_layer(name, as_of=day, columns=cols)
+    frame = store.read_layer(name, version_id=version.id, columns=cols)
     if not len(frame):
-        return []
+        return [], []
+    reported = _progress_date(version, period.latest_survey)
+    progress_known = reported is None or reported <= day
+    notes: list[tuple[str, str]] = []
+    if reported is not None and not progress_known and "JD" in frame.columns \
+            and frame["JD"].notna().any():
+        how_zh = "" if version.valid_from else "（图层未注明日期，按最近一期变更调查计）"
+        how_en = "" if version.valid_from else " (undated: taken as of the latest survey)"
+        notes.append((f"{name} 的项目进度为 {reported.isoformat()} 的情况{how_zh}，晚于现状日期 "
+                      f"{day.isoformat()}：当日进度未知，不据此预警。",
+                      f"The progress in {name} is as of {reported.isoformat()}{how_en}, after "
+                      f"{day.isoformat()}: it was not known on that date and warns of nothing."))
     scope = shapely.make_valid(np.asarray(frame.geometry.values, dtype=object))
     index = prepare_zones(scope, store.crs)
     n = len(frame)
@@ -310,7 +365,7 @@ def _projects(store: Any, pieces: _Pieces, day: date, use_layers: Sequence[str]
         zinfo = layer_of_role(store, role, chosen=use_layers)
         if zinfo is None:
             continue
-        zframe = store.read_layer(zinfo.name, as_of=day, columns=[])
+        zframe = store.read_layer(zinfo.name, as_of=day, known_at=known_at, columns=[])
         zgeoms = shapely.make_valid(np.asarray(zframe.geometry.values, dtype=object))
         res = overlay(np.asarray(scope, dtype=object), prepare_zones(zgeoms, store.crs),
                       geometry=False)
@@ -320,16 +375,17 @@ def _projects(store: Any, pieces: _Pieces, day: date, use_layers: Sequence[str]
     for j in range(n):
         row = frame.iloc[j]
         planned = _float(row.get("XZGDMJ"))
-        jd = _float(row.get("JD"))
+        jd = _float(row.get("JD")) if progress_known else None
         warnings: list[tuple[str, str]] = []
         xmmc = str(row.get("XMMC", "") or "")
         share = int(_DONE_SHARE * 100)
         if jd is not None and jd >= _DONE_PCT and planned and new_farm[j] < _DONE_SHARE * planned:
-            warnings.append((f"{xmmc}：进度 {jd:g}% 已完成，但测得新增耕地 {new_farm[j]:,.2f} m²，"
-                             f"不足计划 {planned:,.2f} m² 的 {share}%。",
-                             f"{xmmc}: reported {jd:g} % done, but the surveys show "
-                             f"{new_farm[j]:,.2f} m² of new farmland, under {share} % of the "
-                             f"planned {planned:,.2f} m²."))
+            survey = period.survey_date.isoformat() if period.survey_date else "—"
+            warnings.append((f"{xmmc}：进度 {jd:g}% 已完成，但截至变更调查（{survey}）测得新增耕地 "
+                             f"{new_farm[j]:,.2f} m²，不足计划 {planned:,.2f} m² 的 {share}%。",
+                             f"{xmmc}: reported {jd:g} % done, but the surveys up to {survey} "
+                             f"show {new_farm[j]:,.2f} m² of new farmland, under {share} % of "
+                             f"the planned {planned:,.2f} m²."))
         red = overlaps.get("ecological_redline")
         if red is not None and red[j] > 1:
             warnings.append((f"{xmmc}：项目范围有 {red[j]:,.2f} m² 位于生态保护红线内，整治活动须"
@@ -340,5 +396,6 @@ def _projects(store: Any, pieces: _Pieces, day: date, use_layers: Sequence[str]
             str(row.get("XMDM", "") or ""), xmmc, jd, planned, _float(row.get("JSYDJSMJ")),
             _float(row.get("STXFMJ")), float(new_farm[j]), float(lost_farm[j]),
             float(reduced[j]), float(scope_area[j]),
-            {k: float(v[j]) for k, v in overlaps.items()}, tuple(warnings)))
-    return out
+            {k: float(v[j]) for k, v in overlaps.items()}, tuple(warnings),
+            reported if jd is not None else None))
+    return out, notes

@@ -12,7 +12,7 @@ time), unless a file given for the run overrides it, and says which it used
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from importlib.resources import files
@@ -22,6 +22,12 @@ from typing import Any
 import jsonschema
 
 from guotu.domain.indicators import AREA_UNITS, Catalogue, parse_catalogue
+from guotu.domain.plan_labels import (
+    TABLE_NAMES,
+    is_implicit_plan,
+    plan_label,
+    plan_version_label,
+)
 from guotu.domain.roles import ROLES
 from guotu.domain.rules.tables import indicator_name, to_hectares
 from guotu.errors import ConfigError
@@ -134,8 +140,7 @@ def _match(name: str, candidates: dict[str, list[str]]) -> str | None:
 
 # -- where targets and statistics come from -------------------------------------------------
 #: The workspace tables monitoring reads, by kind: (Chinese name, English name).
-TABLE_KINDS: dict[str, tuple[str, str]] = {"targets": ("规划目标", "plan targets"),
-                                           "statistics": ("社会经济统计", "statistics")}
+TABLE_KINDS: Mapping[str, tuple[str, str]] = TABLE_NAMES
 
 
 def check_kind(kind: str) -> str:
@@ -185,7 +190,9 @@ class InputSource:
             return Path(text).name if bare_names and text else text
 
         table = None if self.table is None else {
-            **self.table.to_dict(), "source": name(self.table.source)}
+            **self.table.to_dict(), "source": name(self.table.source),
+            "plan_version_label": plan_version_label(self.table.plan,
+                                                     self.table.version.label)}
         used = self.origin == "workspace"
         return {"from": self.origin, "file": name(self.file) or None,
                 "table": table if used else None, "overridden_table": None if used else table}
@@ -211,10 +218,14 @@ class InputSource:
             when = local_time(v.recorded_at)
             src_zh = f"，导入自 {t.source}" if t.source else ""
             src_en = f", from {t.source}" if t.source else ""
-            version_zh = (f"工作空间的{table_zh}的版本 {v.label}（规划 {t.plan}，{when} 登记"
+            # a table recorded in a plan of the bureau's names the plan; an implicit plan
+            # (table:targets) is the table itself, already named
+            plan_zh = "" if is_implicit_plan(t.plan) else f"规划 {plan_label(t.plan)}，"
+            plan_en = "" if is_implicit_plan(t.plan) else f"plan {plan_label(t.plan, 'en')}, "
+            version_zh = (f"工作空间的{table_zh}的版本 {v.label}（{plan_zh}{when} 登记"
                           f"{src_zh}，{t.rows} 个数值）")
-            version_en = (f"version {v.label} of the workspace's {self.kind} table (plan "
-                          f"{t.plan}, recorded {when}{src_en}, {t.rows} values)")
+            version_en = (f"version {v.label} of the workspace's {self.kind} table ("
+                          f"{plan_en}recorded {when}{src_en}, {t.rows} values)")
         if self.origin == "workspace" and t is not None:
             return f"{zh_name}：{version_zh}。" if lang == "zh" else f"{en_name}: {version_en}."
         if self.origin == "file":
@@ -367,7 +378,9 @@ class TableImport:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` document."""
-        return {"kind": self.kind, "file": self.file, **self.recorded.to_dict(),
+        r = self.recorded
+        return {"kind": self.kind, "file": self.file, **r.to_dict(),
+                "plan_version_label": plan_version_label(r.plan, r.version.label),
                 "matched": list(self.matched), "unmatched": list(self.unmatched)}
 
 
@@ -463,8 +476,10 @@ def workspace_table(store: Any, kind: str, catalogue: Catalogue, *, as_of: date 
     label = f"{found.plan}/{found.version.label}"
     rows = store.read_table(kind, version_id=found.version.id)
     values, unmatched = _parse(kind, _series_of(rows), catalogue,
-                               (f"{kind} ({label}, from {found.source})",
-                                f"{kind}（{label}，导入自 {found.source}）"), None)
+                               (f"{plan_version_label(found.plan, found.version.label, 'en')}"
+                                f" ({kind}, from {found.source})",
+                                f"{plan_version_label(found.plan, found.version.label)}"
+                                f"（{kind}，导入自 {found.source}）"), None)
     parsed = make(values, label, unmatched, InputSource(kind, "workspace", table=found))
     if cache is not None:
         cache[key] = parsed

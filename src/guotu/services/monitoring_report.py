@@ -4,16 +4,19 @@ series of year-end values up to a date, its target, status, trend and warning.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from guotu.domain.indicators import Catalogue
+from guotu.domain.plan_labels import plan_version_label
 from guotu.services.monitoring import IndicatorEngine, IndicatorValue
 from guotu.services.monitoring_inputs import Statistics, Targets
 
-__all__ = ["UNIT_LABELS", "IndicatorReport", "crossing_text", "indicator_report"]
+__all__ = ["UNIT_LABELS", "IndicatorReport", "crossing_text", "direction_text", "in_plan_period",
+           "indicator_report", "target_text", "when_text"]
 
 #: How each catalogue unit is written (zh, en).
 UNIT_LABELS: dict[str, tuple[str, str]] = {
@@ -42,6 +45,76 @@ def _fmt(value: float, decimals: int) -> str:
     return f"{value:,.{decimals}f}"
 
 
+#: How a target's direction is written where a person reads it.
+_DIRECTIONS = {">=": "≥", "<=": "≤", ">": "＞", "<": "＜", "==": "="}
+
+
+def direction_text(direction: str | None) -> str:
+    """A target's direction as a person reads it (``>=`` → ``≥``, ``<=`` → ``≤``); the one
+    place for it: the terminal table, the reports and ``direction_label`` in JSON (the
+    dashboard reads that).
+
+    Examples
+    --------
+    >>> direction_text(">="), direction_text("<="), direction_text(None)
+    ('≥', '≤', '')
+    """
+    if not direction:
+        return ""
+    return _DIRECTIONS.get(direction, direction)
+
+
+def target_text(direction: str | None, target: float, target_year: int | None,
+                decimals: int) -> str:
+    """A target as written in tables: ``≤2,161.87（2035）``.
+
+    Examples
+    --------
+    >>> target_text("<=", 2161.871, 2035, 2)
+    '≤2,161.87（2035）'
+    """
+    year = f"（{target_year}）" if target_year is not None else ""
+    return f"{direction_text(direction)}{_fmt(target, decimals)}{year}"
+
+
+_QUARTERS = ("第一季度", "第二季度", "第三季度", "第四季度")
+
+
+def _year_quarter(x: float) -> tuple[int, int]:
+    """A decimal year as (year, quarter 1–4)."""
+    year = math.floor(x)
+    return year, min(int((x - year) * 4), 3) + 1
+
+
+def when_text(early: float, late: float | None = None, lang: str = "zh") -> str:
+    """When a forecast crosses its target, as a reader says it: a quarter when the band's
+    edges fall in one (``2027 年第四季度``), the year when they fall in one year, else the
+    years (``2027–2029 年``); ``late`` ``None`` (the slow edge does not cross): from the
+    early edge on (``最早 2027 年第四季度``).
+
+    Examples
+    --------
+    >>> when_text(2027.8, 2027.9), when_text(2027.1, 2027.8), when_text(2027.8, 2029.2)
+    ('2027 年第四季度', '2027 年', '2027–2029 年')
+    >>> when_text(2027.8), when_text(2027.8, lang="en")
+    ('最早 2027 年第四季度', 'Q4 2027 or later')
+    """
+    zh = lang != "en"
+    y0, q0 = _year_quarter(min(early, late) if late is not None else early)
+
+    def quarter(y: int, q: int) -> str:
+        return f"{y} 年{_QUARTERS[q - 1]}" if zh else f"Q{q} {y}"
+
+    if late is None:
+        return f"最早 {quarter(y0, q0)}" if zh else f"{quarter(y0, q0)} or later"
+    y1, q1 = _year_quarter(max(early, late))
+    if (y0, q0) == (y1, q1):
+        return quarter(y0, q0)
+    if y0 == y1:
+        return f"{y0} 年" if zh else str(y0)
+    return f"{y0}–{y1} 年" if zh else f"{y0}–{y1}"
+
+
 def warning_text(v: IndicatorValue, lang: str = "zh") -> str | None:
     """The warning of a yellow or red value, as a sentence; ``None`` for the others."""
     ind = v.indicator
@@ -62,23 +135,40 @@ def warning_text(v: IndicatorValue, lang: str = "zh") -> str | None:
                 f"{v.target_year} target of {_fmt(v.target, d)} {unit}: breached.")
     share = 100 * gap / abs(v.target) if v.target else 0.0
     f = v.forecast
+    early = None if f is None else in_plan_period(f.crossing_early, v.target_year)
     if lang == "zh":
         text = (f"{name} {_fmt(v.value, d)} {unit}，距 {v.target_year} 年目标 "
                 f"{_fmt(v.target, d)} {unit} 仅 {_fmt(gap, d)} {unit}（{share:.2f}%）")
-        if f is not None and f.crossing_early is not None:
+        if f is not None and early is not None:
             text += (f"；按近 {f.points} 期趋势（每年 {f.slope_per_year:+,.{d}f} {unit}），最早约 "
-                     f"{f.crossing_early:.1f} 年突破")
+                     f"{when_text(early, early)}突破")
         return text + "。"
     text = (f"{name} is {_fmt(v.value, d)} {unit}, only {_fmt(gap, d)} {unit} ({share:.2f} %) "
             f"from the {v.target_year} target of {_fmt(v.target, d)} {unit}")
-    if f is not None and f.crossing_early is not None:
+    if f is not None and early is not None:
         text += (f"; at the pace of the last {f.points} values ({f.slope_per_year:+,.{d}f} "
-                 f"{unit} a year) it may be crossed as early as {f.crossing_early:.1f}")
+                 f"{unit} a year) it may be crossed as early as {when_text(early, early, 'en')}")
     return text + "."
 
 
+def in_plan_period(crossing: float | None, target_year: int | None) -> float | None:
+    """A forecast crossing (decimal year) when it falls within the plan period, that is by
+    the end of the target year; ``None`` after it (a forecast that far is noise: the plan
+    sets its next target by then) or when there is none.
+
+    Examples
+    --------
+    >>> in_plan_period(2027.8, 2035), in_plan_period(2062.0, 2035), in_plan_period(2036.0, 2035)
+    (2027.8, None, 2036.0)
+    """
+    if crossing is None or (target_year is not None and crossing > target_year + 1):
+        return None
+    return crossing
+
+
 def crossing_text(*, breached: bool, since: date | None = None, early: float | None = None,
-                  late: float | None = None, lang: str = "zh",
+                  late: float | None = None, target_year: int | None = None,
+                  forecast: bool = False, lang: str = "zh",
                   labelled: bool = False) -> str | None:
     """When an indicator crosses its target, in words: the one wording of the terminal table,
     the report cards (HTML, PDF) and the dashboard.
@@ -89,48 +179,53 @@ def crossing_text(*, breached: bool, since: date | None = None, early: float | N
         The indicator is past its target now: it reads 已突破, with ``since`` (the first year
         end of the current breach) when the series shows one.
     early, late
-        The forecast's crossing years (the edges of the prediction band); ``late`` is
-        ``None`` when that edge never crosses (an open end: 最早 2026.4). Ends that print the
-        same are one year.
+        The forecast's crossing years (decimal years: the edges of the prediction band);
+        ``late`` is ``None`` when that edge never crosses. They are said as a quarter or
+        years (:func:`when_text`), never as decimals.
+    target_year
+        The year of the target: a crossing after its end is not forecast (:func:`in_plan_period`);
+        a late edge after it leaves the band open (最早 …).
+    forecast
+        A forecast was made (a trend of two or more values against a target): with no
+        crossing within the plan period it says so (规划期内不会突破) instead of nothing.
     lang
         ``zh`` or ``en``.
     labelled
-        Say that a forecast is one (预计突破 2026.4), for a card; a table says it in its
-        column heading.
+        Say that a forecast is one (预计突破 2027 年第四季度), for a card; a table says it in
+        its column heading.
 
     Returns
     -------
     str or None
-        ``None`` when nothing is breached and no crossing is forecast.
+        ``None`` when nothing is breached and there is no forecast to speak of.
 
     Examples
     --------
     >>> crossing_text(breached=True, since=date(2024, 12, 31), early=2026.0, late=2026.0)
     '已突破（2024-12-31 起）'
-    >>> crossing_text(breached=False, early=2026.04, late=2025.96)
-    '2026.0'
-    >>> crossing_text(breached=False, early=2026.4, late=2027.1, labelled=True)
-    '预计突破 2026.4–2027.1'
-    >>> crossing_text(breached=False, early=2026.4), crossing_text(breached=False)
-    ('最早 2026.4', None)
-    >>> crossing_text(breached=False, early=2026.4, lang="en", labelled=True)
-    'Crossing 2026.4 or later'
+    >>> crossing_text(breached=False, early=2027.8, late=2035.5, target_year=2035)
+    '2027–2035 年'
+    >>> crossing_text(breached=False, early=2062.0, late=None, target_year=2035, forecast=True)
+    '规划期内不会突破'
+    >>> crossing_text(breached=False, early=2027.8, late=2040.2, target_year=2035, labelled=True)
+    '预计突破 最早 2027 年第四季度'
+    >>> crossing_text(breached=False, early=2026.4, late=2026.45, lang="en", labelled=True)
+    'Crossing Q2 2026'
+    >>> crossing_text(breached=False)
     """
-    zh = lang == "zh"
+    zh = lang != "en"
     if breached:
         if since is None:
             return "已突破" if zh else ("Breached" if labelled else "breached")
         day = since.isoformat()
         return (f"已突破（{day} 起）" if zh
                 else f"{'Breached' if labelled else 'breached'} (since {day})")
-    if early is None:
-        return None
-    first = f"{early:.1f}"
-    last = None if late is None else f"{late:.1f}"
-    if last is None:
-        when = f"最早 {first}" if zh else f"{first} or later"
-    else:
-        when = first if last == first else f"{first}–{last}"
+    first = in_plan_period(early, target_year)
+    if first is None:
+        if not forecast and early is None:
+            return None
+        return "规划期内不会突破" if zh else "Not crossed within the plan period"
+    when = when_text(first, in_plan_period(late, target_year), lang)
     if not labelled:
         return when
     return f"预计突破 {when}" if zh else f"Crossing {when}"
@@ -145,6 +240,7 @@ class IndicatorReport:
     series: dict[str, list[IndicatorValue]]
     targets: Targets
     statistics: Statistics
+    layer_roles: dict[str, str] = field(default_factory=dict)  # role id by layer name
 
     def current(self) -> list[IndicatorValue]:
         """The values as of ``as_of``, in catalogue order."""
@@ -164,8 +260,17 @@ class IndicatorReport:
         f = now.forecast
         return crossing_text(breached=now.status == "red", since=since,
                              early=None if f is None else f.crossing_early,
-                             late=None if f is None else f.crossing_late, lang=lang,
+                             late=None if f is None else f.crossing_late,
+                             target_year=now.target_year,
+                             forecast=f is not None and now.target is not None, lang=lang,
                              labelled=labelled)
+
+    def version_labels(self, v: IndicatorValue, lang: str = "zh") -> dict[str, str]:
+        """The plan and version each layer of ``v`` was read at, as a person reads it
+        (:func:`~guotu.domain.plan_labels.plan_version_label`), by layer."""
+        return {t.layer: plan_version_label(t.plan, t.version, lang,
+                                            role=self.layer_roles.get(t.layer))
+                for t in v.lineage if t.layer and t.version}
 
     def warnings(self, lang: str = "zh") -> list[dict[str, Any]]:
         """Red, then yellow indicators with their sentences."""
@@ -182,10 +287,12 @@ class IndicatorReport:
             values = self.series[ind.id]
             row = values[-1].to_dict(lang)
             row["unit_label"] = unit_label(ind.unit, lang)
+            row["direction_label"] = direction_text(ind.direction)
             row["crossing_text"] = self.crossing(ind.id, lang, labelled=True)
             row["series"] = [{"as_of": v.as_of.isoformat(),
                               "value": None if v.value is None else round(v.value, 6),
-                              "version": _versions(v)} for v in values]
+                              "version": _versions(v),
+                              "version_label": self.version_labels(v, lang)} for v in values]
             row["targets"] = {str(y): t for y, t in
                               sorted(self.targets.values.get(ind.id, {}).items())}
             rows.append(row)
@@ -221,33 +328,37 @@ def indicator_report(store: Any, catalogue: Catalogue, *, as_of: date | None = N
     dates = [date(y, 12, 31) for y in range(start, day.year) if date(y, 12, 31) < day] + [day]
     eng = engine or IndicatorEngine(store, catalogue, statistics=statistics, targets=targets,
                                     known_at=known_at, use_layers=use_layers)
-    return IndicatorReport(day, catalogue, eng.series(dates), eng.targets, eng.statistics)
+    return IndicatorReport(day, catalogue, eng.series(dates), eng.targets, eng.statistics,
+                           {i.name: i.role for i in store.layers()})
 
 
 def checkup_document(store: Any, catalogue: Catalogue, *, as_of: date | None = None,
-                     first_year: int | None = None, targets: Targets | None = None,
-                     statistics: Statistics | None = None, lang: str = "zh",
-                     use_layers: Sequence[str] = ()) -> dict[str, Any]:
+                     known_at: datetime | None = None, first_year: int | None = None,
+                     targets: Targets | None = None, statistics: Statistics | None = None,
+                     lang: str = "zh", use_layers: Sequence[str] = ()) -> dict[str, Any]:
     """The 体检评估 document: indicators with series, warnings, monitoring cases and the land
-    consolidation ledger as of ``as_of``; a part whose layers are missing says why instead.
+    consolidation ledger as of ``as_of`` as known at ``known_at``; a part whose layers are
+    missing says why instead.
     Written by :mod:`guotu.io.monitor_report` as HTML, PDF and XLSX."""
     from guotu.errors import GuotuError
     from guotu.services.cases import classify_patches
     from guotu.services.consolidation import consolidation_report
 
     day = as_of or date.today()
-    report = indicator_report(store, catalogue, as_of=day, first_year=first_year,
-                              targets=targets, statistics=statistics, use_layers=use_layers)
+    report = indicator_report(store, catalogue, as_of=day, known_at=known_at,
+                              first_year=first_year, targets=targets, statistics=statistics,
+                              use_layers=use_layers)
     doc: dict[str, Any] = {"lang": lang, "as_of": day.isoformat(),
                            "workspace": getattr(store, "path", ""),
                            "indicators": report.to_dict(lang), "cases": None,
                            "consolidation": None, "notes": []}
     try:
-        doc["cases"] = classify_patches(store, as_of=day, use_layers=use_layers).to_dict(lang)
+        doc["cases"] = classify_patches(store, as_of=day, known_at=known_at,
+                                        use_layers=use_layers).to_dict(lang)
     except GuotuError as exc:
         doc["notes"].append(exc.render(lang))
     try:
-        doc["consolidation"] = consolidation_report(store, as_of=day,
+        doc["consolidation"] = consolidation_report(store, as_of=day, known_at=known_at,
                                                     use_layers=use_layers).to_dict(lang)
     except GuotuError as exc:
         doc["notes"].append(exc.render(lang))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from guotu.domain.model import DECIDING, Version
+from guotu.domain.plan_labels import is_implicit_plan, plan_version_label
 from guotu.ports import FeatureStore
 
 __all__ = ["ReadNote", "describe_read"]
@@ -32,16 +33,20 @@ class ReadNote:
     plan: str | None
     zh: str
     en: str
+    role: str = ""
 
     def text(self, lang: str) -> str:
         """The sentence in ``lang``."""
         return self.en if lang == "en" else self.zh
 
     def to_dict(self) -> dict[str, object]:
-        """JSON form: layer, plan, version label and id, and the two sentences."""
+        """JSON form: layer, plan, version label and id, the plan and version as people read
+        them (``plan_version_label``), and the two sentences."""
         v = self.version
         return {"layer": self.layer, "plan": self.plan,
                 "version": v.label if v else None, "version_id": v.id if v else None,
+                "plan_version_label": plan_version_label(self.plan, v.label if v else None,
+                                                         role=self.role or None),
                 "status": v.status.value if v else None,
                 "valid_from": v.valid_from.isoformat() if v and v.valid_from else None,
                 "recorded_at": v.recorded_at.isoformat() if v else None,
@@ -64,7 +69,7 @@ def describe_read(store: FeatureStore, layer: str, *, as_of: date | None = None,
     info = store.layer(layer)
     version = store.layer_version(layer, as_of=as_of, known_at=known_at)
     plan = info.plan or None
-    shown_plan = None if plan is None or plan.startswith("layer:") else plan
+    shown_plan = None if plan is None or is_implicit_plan(plan) else plan
     if version is not None:
         parts_zh, parts_en = [], []
         if shown_plan:
@@ -79,9 +84,10 @@ def describe_read(store: FeatureStore, layer: str, *, as_of: date | None = None,
         parts_en.append(f"recorded {_moment(version.recorded_at)}")
         return ReadNote(layer, version, plan,
                         f"数据版本：{layer} {version.label}（{'，'.join(parts_zh)}）",
-                        f"Data version: {layer} {version.label} ({', '.join(parts_en)})")
+                        f"Data version: {layer} {version.label} ({', '.join(parts_en)})",
+                        info.role)
     zh, en = _why_none(store, layer, plan, as_of, known_at)
-    return ReadNote(layer, None, plan, zh, en)
+    return ReadNote(layer, None, plan, zh, en, info.role)
 
 
 def _why_none(store: FeatureStore, layer: str, plan: str | None, as_of: date | None,

@@ -56,6 +56,7 @@ from guotu.services.layer_choice import check_chosen_layers, layer_of_role
 
 __all__ = [
     "BUILTIN_PACKS",
+    "LayerRead",
     "ReviewReport",
     "find_pack",
     "load_rule_pack",
@@ -293,8 +294,44 @@ def _roles_needed(rules: Sequence[Rule], pack: RulePack) -> set[str]:
 
 
 @dataclass(frozen=True)
+class LayerRead:
+    """The version of one workspace layer a review read: the layer and its role, the plan
+    and version label as stored (``None``: no version in force, an imported layer), the
+    version's status and start, and whether the version was named (``PLAN@LABEL``) rather
+    than found in force on the review date."""
+
+    layer: str
+    role: str
+    plan: str | None
+    version: str | None
+    status: str | None = None
+    valid_from: date | None = None
+    is_pinned: bool = False
+
+    def stamp_text(self) -> str:
+        """The version as the report's stamp records it (``layer:GHYD v1（approved）``)."""
+        if self.version is None:
+            return "未登记版本（导入的图层）"
+        if self.is_pinned:
+            return f"{self.plan} {self.version}（指定版本）"
+        since = f"，{self.valid_from.isoformat()} 起施行" if self.valid_from else ""
+        return f"{self.plan} {self.version}（{self.status}{since}）"
+
+
+def _layer_read(store: Any, info: Any, as_of: date, known_at: datetime | None) -> LayerRead:
+    version = store.layer_version(info.name, as_of=as_of, known_at=known_at)
+    if version is None:
+        return LayerRead(info.name, info.role, info.plan or None, None)
+    return LayerRead(info.name, info.role, store.plan(version.plan_id).name, version.label,
+                     version.status.value, version.valid_from)
+
+
+@dataclass(frozen=True)
 class ReviewReport:
-    """A finished review: findings, the rules run and skipped, and the stamp."""
+    """A finished review: findings, the rules run and skipped, and the stamp.
+
+    ``reads`` are the versions of the workspace layers read; ``subject`` is the one of the
+    layer reviewed (``None`` when a file or an indicator table was reviewed)."""
 
     kind: str
     source: str
@@ -306,9 +343,15 @@ class ReviewReport:
     skipped: tuple[SkippedRule, ...]
     as_of: date
     known_at: datetime | None
-    data_versions: dict[str, str] = field(default_factory=dict)
+    reads: tuple[LayerRead, ...] = ()
     repairs: tuple[dict[str, Any], ...] = ()
     layers: dict[str, LayerData] = field(default_factory=dict, compare=False, repr=False)
+    subject: LayerRead | None = None
+
+    @property
+    def data_versions(self) -> dict[str, str]:
+        """The version of each layer read, as the stamp records it, by layer."""
+        return {r.layer: r.stamp_text() for r in self.reads}
 
     def stamp(self) -> dict[str, Any]:
         """The ``stamp`` object of the JSON output."""
@@ -324,15 +367,6 @@ class ReviewReport:
             return False
         level = Severity.parse(threshold).rank
         return any(f.severity.rank >= level for f in self.findings)
-
-
-def _version_text(store: Any, name: str, as_of: date, known_at: datetime | None) -> str:
-    version = store.layer_version(name, as_of=as_of, known_at=known_at)
-    if version is None:
-        return "未登记版本（导入的图层）"
-    plan = store.plan(version.plan_id)
-    since = f"，{version.valid_from.isoformat()} 起施行" if version.valid_from else ""
-    return f"{plan.name} {version.label}（{version.status.value}{since}）"
 
 
 def _workspace_layer(store: Any, role: str, name: str | None) -> Any:
@@ -435,7 +469,8 @@ def review_plan(
                             message_zh=f"工作空间 {store.path} 为空，没有可对照的图层。",
                             fix_zh="请先导入三区三线和规划图层。")
     check_chosen_layers(store, use_layers)
-    versions: dict[str, str] = {}
+    reads: dict[str, LayerRead] = {}
+    subject_read: LayerRead | None = None
     subject: LayerData | None = None
     rows: list[IndicatorRow] = []
     source_text = ""
@@ -450,7 +485,7 @@ def review_plan(
     elif source is None:
         info = _workspace_layer(store, role, layer)
         subject = read_layer_data(store, info, as_of=day, known_at=known_at)
-        versions[info.name] = _version_text(store, info.name, day, known_at)
+        subject_read = reads[info.name] = _layer_read(store, info, day, known_at)
         source_text = f"workspace:{info.name}"
     elif isinstance(source, str) and not files_allowed and not _VERSION_REF.match(source):
         raise ConfigError(f"{source!r} is not a recorded plan version PLAN@LABEL.",
@@ -471,7 +506,9 @@ def review_plan(
         info = layer_of_role(store, role, option="--layer", candidates=candidates)
         assert info is not None  # candidates is not empty
         subject = read_layer_data(store, info, version_id=version.id)
-        versions[info.name] = f"{plan_name} {label}（指定版本）"
+        subject_read = reads[info.name] = LayerRead(
+            info.name, info.role, plan_name, label, version.status.value, version.valid_from,
+            is_pinned=True)
         source_text = f"{plan_name}@{label}"
     else:
         path = Path(source)
@@ -486,7 +523,7 @@ def review_plan(
         if info is None:
             continue
         refs.append(read_layer_data(store, info, as_of=day, known_at=known_at))
-        versions[info.name] = _version_text(store, info.name, day, known_at)
+        reads[info.name] = _layer_read(store, info, day, known_at)
     context = ReviewContext(subject, refs, crs, pack, rows)
 
     def tick(rule: Rule, n: int, total: int) -> None:
@@ -506,8 +543,9 @@ def review_plan(
     return ReviewReport(kind=kind, source=source_text, workspace=str(store.path),
                         crs=crs.to_string(), pack=pack, rules=run.rules, findings=run.findings,
                         skipped=run.skipped, as_of=day, known_at=known_at,
-                        data_versions=versions, repairs=repairs,
-                        layers={x.name: x for x in ([subject] if subject else []) + refs})
+                        reads=tuple(reads[k] for k in sorted(reads)), repairs=repairs,
+                        layers={x.name: x for x in ([subject] if subject else []) + refs},
+                        subject=subject_read)
 
 
 def _repairs(layer: LayerData) -> tuple[dict[str, Any], ...]:

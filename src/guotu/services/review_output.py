@@ -9,9 +9,9 @@ what people read (titles, legal basis, summary, a small map per finding) for the
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -19,14 +19,16 @@ import shapely
 
 from guotu.domain.classification import code_label
 from guotu.domain.model import VersionStatus
-from guotu.domain.quality import LayerData
+from guotu.domain.plan_labels import is_implicit_plan, plan_version_label
+from guotu.domain.quality import LayerData, as_text
 from guotu.domain.roles import ROLES
 from guotu.domain.rules.evaluate import FeatureRef, ReviewFinding
 from guotu.domain.rules.pack import Rule
 from guotu.domain.topology import validity_reason
-from guotu.services.review import ReviewReport
+from guotu.services.review import LayerRead, ReviewReport
 
-__all__ = ["finding_json", "review_document", "review_json", "summary"]
+__all__ = ["finding_json", "review_document", "review_json", "source_label", "summary",
+           "summary_text"]
 
 _TITLES = {
     "master-plan": ("总体规划用地成果审查报告", "Master-plan land-use review report"),
@@ -78,23 +80,66 @@ def finding_json(f: ReviewFinding, lang: str, rules: dict[str, Rule]) -> dict[st
 
 
 def summary(report: ReviewReport) -> dict[str, Any]:
-    """Totals by severity and by rule (count and conflict area)."""
+    """What the findings add up to, each count saying what it counts.
+
+    ``total`` findings, ``by_severity`` (findings per severity), ``rules_run`` and
+    ``rules_with_findings`` (rules, not findings); per rule: ``by_rule`` (findings of any
+    severity), ``area_m2_by_rule`` (conflict area of its errors and warnings: a 提示 is
+    not a conflict), and the same split by severity: ``by_rule_severity`` and
+    ``area_m2_by_rule_severity`` (rule → severity → count or m²), so that a table row of
+    one severity shows that severity's findings and area only.
+    """
     by_sev = Counter(f.severity.value for f in report.findings)
     by_rule = Counter(f.rule for f in report.findings)
+    split: dict[str, dict[str, int]] = {}
     area: dict[str, float] = {}
+    split_area: dict[str, dict[str, float]] = {}
     for f in report.findings:
-        if f.area_m2 is not None and f.severity.value != "info":
+        sev = f.severity.value
+        split.setdefault(f.rule, {})[sev] = split.get(f.rule, {}).get(sev, 0) + 1
+        if f.area_m2 is None:
+            continue
+        cell = split_area.setdefault(f.rule, {})
+        cell[sev] = round(cell.get(sev, 0.0) + f.area_m2, 2)
+        if sev != "info":
             area[f.rule] = round(area.get(f.rule, 0.0) + f.area_m2, 2)
     return {"total": len(report.findings),
             "by_severity": {s: by_sev.get(s, 0) for s in ("error", "warning", "info")},
-            "by_rule": dict(sorted(by_rule.items())), "area_m2_by_rule": dict(sorted(area.items()))}
+            "rules_run": len(report.rules), "rules_with_findings": len(by_rule),
+            "by_rule": dict(sorted(by_rule.items())), "area_m2_by_rule": dict(sorted(area.items())),
+            "by_rule_severity": dict(sorted(split.items())),
+            "area_m2_by_rule_severity": dict(sorted(split_area.items()))}
+
+
+def summary_text(report: ReviewReport, lang: str = "zh") -> str:
+    """The one-sentence count of a review, saying what each number counts (findings, and the
+    rules they come from).
+
+    Examples
+    --------
+    >>> # summary_text(report) → '共 10 项问题（涉及 6 条规则，共运行 7 条规则）：错误 7，警告 1，提示 2。'
+    """
+    s = summary(report)
+    sev = s["by_severity"]
+    if lang == "en":
+        return (f"{s['total']} findings (from {s['rules_with_findings']} of the "
+                f"{s['rules_run']} rules run): {sev['error']} errors, {sev['warning']} "
+                f"warnings, {sev['info']} notes.")
+    return (f"共 {s['total']} 项问题（涉及 {s['rules_with_findings']} 条规则，共运行 "
+            f"{s['rules_run']} 条规则）：错误 {sev['error']}，警告 {sev['warning']}，"
+            f"提示 {sev['info']}。")
 
 
 def review_json(report: ReviewReport, lang: str = "zh") -> dict[str, Any]:
-    """The ``--json`` document: stamp, findings (sorted), summary, skipped rules, repairs."""
+    """The ``--json`` document: stamp, findings (sorted), summary, skipped rules, repairs;
+    ``source_label`` and ``data_versions`` say what was reviewed and read as a person reads
+    it (:func:`~guotu.domain.plan_labels.plan_version_label`), ``source`` and the stamp keep
+    the ids."""
     rules = {r.id: r for r in report.rules}
     return {
         "stamp": report.stamp(), "kind": report.kind, "source": report.source,
+        "source_label": source_label(report, lang),
+        "data_versions": [_read_json(r, lang) for r in report.reads],
         "workspace": report.workspace, "crs": report.crs,
         "findings": [finding_json(f, lang, rules) for f in report.findings],
         "summary": summary(report),
@@ -112,42 +157,121 @@ def _geometry_of(layers: dict[str, LayerData], ref: FeatureRef | None) -> shapel
     return layer.repaired[int(pos[0])] if len(pos) else None
 
 
-def _map(f: ReviewFinding, layers: dict[str, LayerData], lang: str) -> dict[str, Any] | None:
-    conflict = f.geometry
-    feature = _geometry_of(layers, f.features[0]) if f.features else None
-    zone = _geometry_of(layers, f.zone)
-    alt = f.details.get("alternative")
-    focus = [g for g in (conflict, feature, alt) if g is not None and not g.is_empty]
-    if not focus:
-        return None
-    x0, y0, x1, y1 = shapely.total_bounds(np.array(focus, dtype=object))
-    pad = max(60.0, 0.25 * max(x1 - x0, y1 - y0))
-    bbox = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-    box = shapely.box(*bbox)
+#: Features of the finding's own layer drawn around it, at most (the nearest first).
+MAP_CONTEXT_FEATURES = 60
 
-    def clip(g: shapely.Geometry | None) -> list[dict[str, Any]]:
-        if g is None or g.is_empty:
+
+class _Maps:
+    """The small map of each finding: the zones it is about, the features around it, the
+    feature, the conflict and a suggested route, clipped to a box round the finding. Builds
+    one spatial index per layer it draws from."""
+
+    def __init__(self, layers: dict[str, LayerData], lang: str) -> None:
+        self.layers = layers
+        self.zh = lang != "en"
+        self._trees: dict[str, shapely.STRtree] = {}
+
+    def _near(self, layer: str, box: shapely.Geometry, focus: shapely.Geometry
+              ) -> np.ndarray:
+        """Positions of the features of ``layer`` that meet ``box``, nearest to ``focus``
+        (what the finding is about) first."""
+        if layer not in self._trees:
+            self._trees[layer] = shapely.STRtree(self.layers[layer].repaired)
+        found = self._trees[layer].query(box, predicate="intersects")
+        geoms = self.layers[layer].repaired[found]
+        order = np.argsort(shapely.distance(geoms, focus), kind="stable")
+        return np.asarray(found[order], dtype=np.intp)
+
+    def _name(self, layer: str) -> str:
+        role = self.layers[layer].role if layer in self.layers else ""
+        return _ROLE_NAMES.get(role, (layer, layer))[0 if self.zh else 1]
+
+    def _zones(self, f: ReviewFinding, rule: Rule | None, box: shapely.Geometry,
+               focus: shapely.Geometry, clip: Any) -> list[dict[str, Any]]:
+        """The zones the finding is about, and the others of its kind around it.
+
+        A finding with a zone of its own (the red line it enters) draws that zone, with the
+        other zones of the rule in the box as context (the nearest few). A ``must lie within``
+        finding has none of its own: every zone of the rule in the box is the boundary it
+        leaves. A rule on a sub-zone (特别用途区) draws that sub-zone only.
+        """
+        layer = f.zone.layer if f.zone is not None else next(
+            (n for n, d in self.layers.items()
+             if rule is not None and rule.zone_role and d.role == rule.zone_role), None)
+        if layer is None or layer not in self.layers:
             return []
-        out = geojson(shapely.intersection(g, box))
-        return [out] if out else []
+        data = self.layers[layer]
+        near = self._near(layer, box, focus)
+        name = self._name(layer)
+        if rule is not None and rule.zone_field and rule.zone_field in data.attributes:
+            values = data.attributes[rule.zone_field]
+            near = np.asarray([p for p in near if as_text(values[p]) in rule.zone_values],
+                              dtype=np.intp)
+            subs = dict(next((r.sub_zones for r in ROLES if r.id == data.role), ()))
+            named = [subs[v] for v in rule.zone_values if v in subs]
+            if named and self.zh:
+                name = "、".join(named)
+        if f.zone is None:
+            geoms = [g for p in near for g in clip(data.repaired[p])]
+            return [{"name": name, "role": "zone", "geometries": geoms}] if geoms else []
+        own = [p for p in near if int(data.fids[p]) == f.zone.fid]
+        others = [p for p in near if int(data.fids[p]) != f.zone.fid][:MAP_CONTEXT_FEATURES]
+        out = []
+        context = [g for p in others for g in clip(data.repaired[p])]
+        if context:
+            out.append({"name": f"其他{name}" if self.zh else f"Other {name.lower()}",
+                        "role": "zone_context", "geometries": context})
+        geoms = [g for p in own for g in clip(data.repaired[p])]
+        if geoms:
+            out.append({"name": name, "role": "zone", "geometries": geoms})
+        return out
 
-    zh = lang == "zh"
-    layers_out = []
-    if f.zone is not None:
-        role = layers[f.zone.layer].role if f.zone.layer in layers else ""
-        name = _ROLE_NAMES.get(role, (f.zone.layer, f.zone.layer))[0 if zh else 1]
-        layers_out.append({"name": name, "role": "zone", "geometries": clip(zone)})
-    if f.features:
-        ref = f.features[0]
-        role = layers[ref.layer].role if ref.layer in layers else ""
-        name = _ROLE_NAMES.get(role, (ref.layer, ref.layer))[0 if zh else 1]
-        layers_out.append({"name": name, "role": "feature", "geometries": clip(feature)})
-    layers_out.append({"name": "冲突范围" if zh else "Conflict", "role": "conflict",
-                       "geometries": clip(conflict)})
-    if alt is not None:
-        layers_out.append({"name": "建议线位" if zh else "Suggested route", "role": "alternative",
-                           "geometries": clip(alt)})
-    return {"bbox": [round(v, 3) for v in bbox], "layers": layers_out}
+    def _context(self, ref: FeatureRef, box: shapely.Geometry, focus: shapely.Geometry,
+                 clip: Any) -> dict[str, Any] | None:
+        """The other features of the finding's layer in the box (the nearest few)."""
+        if ref.layer not in self.layers:
+            return None
+        data = self.layers[ref.layer]
+        near = [p for p in self._near(ref.layer, box, focus) if int(data.fids[p]) != ref.fid]
+        geoms = [g for p in near[:MAP_CONTEXT_FEATURES] for g in clip(data.repaired[p])]
+        if not geoms:
+            return None
+        return {"name": f"周边{self._name(ref.layer)}" if self.zh
+                else f"Neighbouring {self._name(ref.layer).lower()}",
+                "role": "context", "geometries": geoms}
+
+    def of(self, f: ReviewFinding, rule: Rule | None) -> dict[str, Any] | None:
+        """The map of ``f`` (``None`` when it has no geometry)."""
+        conflict = f.geometry
+        feature = _geometry_of(self.layers, f.features[0]) if f.features else None
+        alt = f.details.get("alternative")
+        focus = [g for g in (conflict, feature, alt) if g is not None and not g.is_empty]
+        if not focus:
+            return None
+        x0, y0, x1, y1 = shapely.total_bounds(np.array(focus, dtype=object))
+        pad = max(60.0, 0.25 * max(x1 - x0, y1 - y0))
+        bbox = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+        box = shapely.box(*bbox)
+
+        def clip(g: shapely.Geometry | None) -> list[dict[str, Any]]:
+            if g is None or g.is_empty:
+                return []
+            out = geojson(shapely.intersection(g, box))
+            return [out] if out else []
+
+        layers_out = self._zones(f, rule, box, focus[0], clip)
+        if f.features:
+            context = self._context(f.features[0], box, focus[0], clip)
+            if context is not None:
+                layers_out.append(context)
+            layers_out.append({"name": self._name(f.features[0].layer), "role": "feature",
+                               "geometries": clip(feature)})
+        layers_out.append({"name": "冲突范围" if self.zh else "Conflict", "role": "conflict",
+                           "geometries": clip(conflict)})
+        if alt is not None:
+            layers_out.append({"name": "建议线位" if self.zh else "Suggested route",
+                               "role": "alternative", "geometries": clip(alt)})
+        return {"bbox": [round(v, 3) for v in bbox], "layers": layers_out}
 
 
 _STATUS_NAMES = {VersionStatus.DRAFTING: ("编制中", "drafting"),
@@ -156,8 +280,55 @@ _STATUS_NAMES = {VersionStatus.DRAFTING: ("编制中", "drafting"),
                  VersionStatus.APPROVED: ("已批复", "approved"),
                  VersionStatus.AMENDED: ("已修改", "amended"),
                  VersionStatus.REPEALED: ("已废止", "repealed")}
-#: ``{plan} {label}（{status}[，{date} 起施行]）`` as written by the review service.
-_VERSION_TEXT = re.compile(r"^(?P<plan>.+) (?P<label>\S+)（(?P<status>[a-z]+)(?P<rest>[^）]*)）$")
+
+
+def _status_label(read: LayerRead, lang: str) -> str:
+    """The state of a version read: ``已批复，2023-10-01 起施行``, ``指定版本``, or that the
+    layer has no version."""
+    zh = lang != "en"
+    if read.version is None:
+        return "未登记版本（导入的图层）" if zh else "no recorded version (imported layer)"
+    if read.is_pinned:
+        return "指定版本" if zh else "version named"
+    try:
+        status = _STATUS_NAMES[VersionStatus(read.status or "")][0 if zh else 1]
+    except ValueError:
+        status = read.status or ""
+    if read.valid_from is None:
+        return status
+    day = read.valid_from.isoformat()
+    return f"{status}，{day} 起施行" if zh else f"{status}, in force from {day}"
+
+
+def _read_label(read: LayerRead, lang: str) -> str:
+    """A layer read as a person reads it: the plan and version it belongs to
+    (:func:`~guotu.domain.plan_labels.plan_version_label`), with the layer when the plan is
+    the bureau's own (``示范县国土空间总体规划 2021版（规划用地 GHYD）``; an implicit plan already
+    names its layer: ``GHYD（规划用地）数据 v1``)."""
+    text = plan_version_label(read.plan, read.version, lang, role=read.role)
+    if read.plan and not is_implicit_plan(read.plan):
+        name = _ROLE_NAMES.get(read.role, (read.layer, read.layer))[0 if lang != "en" else 1]
+        text += f"（{name} {read.layer}）" if lang != "en" else f" ({name} {read.layer})"
+    return text
+
+
+def _read_json(read: LayerRead, lang: str) -> dict[str, Any]:
+    """One layer read, for people (``label``, ``status_label``) and machines (ids)."""
+    names = _ROLE_NAMES.get(read.role)
+    return {"layer": read.layer, "role": read.role,
+            "name": None if names is None else names[0 if lang != "en" else 1],
+            "plan": read.plan, "version": read.version, "status": read.status,
+            "plan_version_label": plan_version_label(read.plan, read.version, lang,
+                                                     role=read.role),
+            "label": _read_label(read, lang), "status_label": _status_label(read, lang)}
+
+
+def source_label(report: ReviewReport, lang: str = "zh") -> str:
+    """What was reviewed, as a person reads it: the plan and version of the layer reviewed
+    (:func:`_read_label`), else the name of the file reviewed."""
+    if report.subject is None:
+        return PurePath(report.source.replace("\\", "/")).name or report.source
+    return _read_label(report.subject, lang)
 
 
 def _layer_names(report: ReviewReport, layers: dict[str, LayerData] | None,
@@ -169,24 +340,6 @@ def _layer_names(report: ReviewReport, layers: dict[str, LayerData] | None,
         if pair is not None:
             names[name] = pair[0 if lang == "zh" else 1]
     return names
-
-
-def _version_text(layer: str, raw: str, lang: str) -> str:
-    """A data version as a planner reads it: the automatic plan name ``layer:GHYD`` left
-    out, the status in words (``v1（已批复，2023-10-01 起施行）``)."""
-    found = _VERSION_TEXT.match(raw)
-    if found is None:
-        return raw
-    try:
-        status = _STATUS_NAMES[VersionStatus(found["status"])][0 if lang == "zh" else 1]
-    except ValueError:
-        return raw
-    rest = found["rest"]
-    if lang != "zh":
-        rest = re.sub(r"，(\S+) 起施行", r", in force from \1", rest)
-    plan = found["plan"]
-    shown = found["label"] if plan == f"layer:{layer}" else f"{plan} {found['label']}"
-    return f"{shown}（{status}{rest}）" if lang == "zh" else f"{shown} ({status}{rest})"
 
 
 def _code_name(code: Any, lang: str) -> str | None:
@@ -219,36 +372,31 @@ def _readable(out: dict[str, Any], f: ReviewFinding, rule: Rule | None,
 def review_document(report: ReviewReport, lang: str = "zh",
                     layers: dict[str, LayerData] | None = None) -> dict[str, Any]:
     """The report document the HTML/PDF/XLSX/GeoPackage writers take: the ``--json``
-    document plus titles, legal basis, the rule pack's title, Chinese layer names and
-    readable data versions, code names, tolerances and a small map per finding."""
+    document plus titles, legal basis, the rule pack's title, Chinese layer names, code
+    names, tolerances, the counts and areas of each rule by severity and a small map per
+    finding (its zones and surroundings too, when ``layers`` are given)."""
     doc = review_json(report, lang)
     rules = {r.id: r for r in report.rules}
-    counts = Counter(f.rule for f in report.findings)
+    split = doc["summary"]["by_rule_severity"]
+    split_area = doc["summary"]["area_m2_by_rule_severity"]
     doc["lang"] = lang
     doc["title"] = _TITLES[report.kind][0 if lang == "zh" else 1]
     doc["generated_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
-    doc["stamp"] = {**doc["stamp"], "data_versions": report.stamp()["data_versions"]}
     doc["rule_pack_title"] = report.pack.title_zh if lang == "zh" else report.pack.title_en
     names = _layer_names(report, layers, lang)
-    doc["data_versions"] = [{"layer": layer, "name": names.get(layer),
-                             "version": _version_text(layer, raw, lang)}
-                            for layer, raw in sorted(report.data_versions.items())]
-    if report.source.startswith("workspace:"):
-        name = report.source.removeprefix("workspace:")
-        role = f"（{names[name]}）" if lang == "zh" and name in names else (
-            f" ({names[name]})" if name in names else "")
-        doc["source_label"] = (f"工作空间图层 {name}{role}" if lang == "zh"
-                               else f"workspace layer {name}{role}")
     for out, f in zip(doc["findings"], report.findings, strict=True):
         _readable(out, f, rules.get(f.rule), names, lang)
     doc["repairs"] = [{**r, "reason": validity_reason(str(r.get("reason") or ""), lang)}
                       for r in doc["repairs"]]
     doc["rules"] = [{"id": r.id, "title": r.title(lang), "severity": r.severity.value,
-                     "basis": r.basis.text(), "count": counts.get(r.id, 0)}
+                     "basis": r.basis.text(), "count": sum(split.get(r.id, {}).values()),
+                     "by_severity": dict(split.get(r.id, {})),
+                     "area_m2_by_severity": dict(split_area.get(r.id, {}))}
                     for r in report.rules]
     if layers:
+        maps = _Maps(layers, lang)
         for out, f in zip(doc["findings"], report.findings, strict=True):
-            m = _map(f, layers, lang)
+            m = maps.of(f, rules.get(f.rule))
             if m is not None:
                 out["map"] = m
     for out in doc["findings"]:

@@ -9,14 +9,17 @@ prepared contains, with no store read; a new import or amendment changes the dat
 The answer (:meth:`SiteReport.to_dict`)::
 
     {"site": {GeoJSON geometry, "crs"}, "as_of", "known_at", "data_version",
-     "applies":  [{"layer", "role", "feature", "relation", "share_of_site", "properties",
-                   "plan", "version", …}],
+     "data_recorded_at",
+     "applies":  [{"layer", "role", "feature", "name", "relation", "share_of_site",
+                   "properties", "plan", "version", …}],
      "touching": [… same shape, relation "touches": neighbours that only share an edge],
      "pending":  [… same shape plus "change" (added/removed) from versions in 公示/报批],
      "allowed_uses": {"codes", "allowed", "conditional", "forbidden", "master_plan"}}
 
 A point exactly on an edge shared by two features applies to both, with relation
-``on_boundary`` and ``share_of_site`` ``null`` (see :mod:`guotu.domain.site`).
+``on_boundary`` and ``share_of_site`` ``null`` (see :mod:`guotu.domain.site`). ``name`` is the
+feature's name (行政区名称, 项目名称 …; ``null`` when it has none) and ``data_recorded_at`` the
+latest record time of the versions the answer was read from.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 from shapely.geometry.base import BaseGeometry
 
 from guotu.domain.model import Version
+from guotu.domain.plan_labels import plan_version_label
 from guotu.domain.roles import ROLES, get_role
 from guotu.domain.site import (
     FeatureGroup,
@@ -51,6 +55,7 @@ from guotu.domain.site import (
     locate_polygon,
     render_sheet,
 )
+from guotu.domain.site_sheet import feature_name
 from guotu.errors import CRSError, GeometryError, InputError, NotFoundError
 from guotu.services.checking import frame_attributes
 from guotu.services.review import load_rule_pack
@@ -105,6 +110,7 @@ class SiteReport:
     touching: tuple[dict[str, Any], ...]
     pending: tuple[dict[str, Any], ...]
     allowed_uses: Mapping[str, Any]
+    data_recorded_at: str | None = None  # latest record time of the versions read
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document."""
@@ -116,7 +122,7 @@ class SiteReport:
             site["area_m2"] = round(float(self.site.geometry.area), 4)
         return {"site": site, "as_of": self.as_of.isoformat(),
                 "known_at": self.known_at.isoformat() if self.known_at else None,
-                "data_version": self.data_version,
+                "data_version": self.data_version, "data_recorded_at": self.data_recorded_at,
                 "applies": list(self.applies), "touching": list(self.touching),
                 "pending": list(self.pending), "allowed_uses": self.allowed_uses}
 
@@ -380,11 +386,15 @@ def read_site_index(store: Any, *, as_of: date, known_at: datetime | None,
 def _entry(index: SiteIndex, hit: Hit) -> dict[str, Any]:
     g = index.groups[hit.group]
     ident = g.ids[hit.row]
+    props = g.properties(hit.row)
     out: dict[str, Any] = {
         "layer": g.layer, "role": g.role, "feature": None if ident is None else str(ident),
-        "relation": hit.relation,
+        "name": feature_name(props), "relation": hit.relation,
         "share_of_site": None if hit.share_of_site is None else round(hit.share_of_site, 6),
-        "properties": g.properties(hit.row), "plan": g.plan, "version": g.version}
+        "properties": props, "plan": g.plan, "version": g.version}
+    label = g.version.get("label") if g.version else None
+    out["plan_label"] = plan_version_label(g.plan, label, "zh", role=g.role)
+    out["plan_label_en"] = plan_version_label(g.plan, label, "en", role=g.role)
     if hit.area_m2 is not None:
         out["area_m2"] = round(hit.area_m2, 4)
     if g.change is not None:
@@ -420,8 +430,10 @@ def report_for(index: SiteIndex, site: Site, hits: Sequence[Hit], *, as_of: date
     master = [(e["layer"], e["feature"] or "", str(e["properties"].get("YDYHFLDM") or ""))
               for e in applies if e["role"] == "planned_land_use"]
     uses = derive_uses(index, zones, master)
+    recorded = max((str(g.version["recorded_at"]) for g in index.groups
+                    if g.version and g.version.get("recorded_at")), default=None)
     return SiteReport(site, index.crs_name, as_of, known_at, token, tuple(applies),
-                      tuple(touching), tuple(pending), uses)
+                      tuple(touching), tuple(pending), uses, recorded)
 
 
 class SiteQuery:

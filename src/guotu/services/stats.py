@@ -21,7 +21,7 @@ from pyproj import CRS
 
 from guotu.domain.area import ellipsoidal_area_m2, planar_area_m2
 from guotu.domain.crosswalks import Scheme, name_code
-from guotu.domain.roles import get_role
+from guotu.domain.roles import FIELDS, get_role
 from guotu.errors import ConfigError, NotFoundError
 from guotu.services.read_note import ReadNote, describe_read
 from guotu.store.geopackage import GeoPackageStore
@@ -138,6 +138,16 @@ def land_use_balance(
         Field holding the land-use code (default: the role's code field, YDYHFLDM or DLBM).
     boundary_layer, where
         Clip to the union of ``boundary_layer`` features matching ``where`` (field = value).
+        ``where`` selects boundary features, so it needs ``boundary_layer``; a ``where``
+        that matches no boundary feature is refused (never a whole-county table).
+
+    Raises
+    ------
+    ConfigError
+        ``where`` without ``boundary_layer``.
+    NotFoundError
+        A layer or field that does not exist, or a ``where`` matching no boundary feature
+        (the error lists values the field has).
     max_level
         Deepest code level listed (1–3).
 
@@ -145,6 +155,8 @@ def land_use_balance(
     --------
     >>> # land_use_balance(store, "GHYD", boundary_layer="XZQ", where={"XZQDM": "..."})
     """
+    if where and not boundary_layer:
+        raise _where_without_boundary(store, where)
     info = store.layer(layer)
     role = get_role(info.role)
     field_name = code_field or role.code_field
@@ -169,6 +181,9 @@ def land_use_balance(
         frame = frame.iloc[keep]
         boundary_text = boundary_layer + (
             "".join(f" {k}={v}" for k, v in (where or {}).items()))
+        if not len(frame):
+            notes.append((f"范围 {boundary_text} 内没有图层 {layer} 的图斑。",
+                          f"No feature of layer {layer} lies within {boundary_text}."))
     invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     if invalid.any():
         geoms = geoms.copy()
@@ -216,21 +231,18 @@ def _clip(store: GeoPackageStore, geoms: np.ndarray, boundary_layer: str,
     """Clip ``geoms`` to the boundary; returns the clipped geometries and kept positions."""
     info = store.layer(boundary_layer)
     bframe = store.read_layer(boundary_layer, as_of=as_of, known_at=known_at)
-    for key, value in where.items():
+    for key in where:
         if key not in info.columns:
             raise NotFoundError(f"Boundary layer {boundary_layer} has no field {key}.",
                                 layer=boundary_layer, field=key,
                                 fix=f"Fields: {', '.join(info.columns)}.",
                                 message_zh=f"范围图层 {boundary_layer} 中没有字段 {key}。",
                                 fix_zh=f"现有字段：{'、'.join(info.columns)}。")
-        bframe = bframe[bframe[key].astype(str) == str(value)]
-    if bframe.empty:
-        condition = ", ".join(f"{k}={v}" for k, v in where.items())
-        raise NotFoundError(f"No feature of {boundary_layer} matches {condition}.",
-                            layer=boundary_layer, fix="Check the value (guotu layers shows "
-                            "the fields).",
-                            message_zh=f"图层 {boundary_layer} 中没有符合 {condition} 的要素。",
-                            fix_zh="请检查取值（guotu layers 可列出各图层的字段）。")
+    for key, value in where.items():
+        kept = bframe[bframe[key].astype(str).str.strip() == str(value).strip()]
+        if kept.empty:
+            raise _no_match(boundary_layer, key, value, bframe[key], where)
+        bframe = kept
     boundary = shapely.union_all(shapely.make_valid(np.asarray(bframe.geometry.values)))
     shapely.prepare(boundary)
     tree = shapely.STRtree(geoms)
@@ -242,3 +254,50 @@ def _clip(store: GeoPackageStore, geoms: np.ndarray, boundary_layer: str,
     clipped[cut] = shapely.intersection(shapely.make_valid(cand[cut]), boundary)
     nonempty = ~shapely.is_empty(clipped)
     return clipped[nonempty], candidates[nonempty]
+
+
+#: Values of a field a refused ``--where`` lists, at most.
+WHERE_VALUES_LISTED = 8
+
+
+def _field_name(field: str, lang: str) -> str:
+    """``行政区名称（XZQMC）`` for a standard field, the name alone for others."""
+    std = FIELDS.get(field)
+    if std is None:
+        return field
+    return f"{std.name_zh}（{field}）" if lang == "zh" else field
+
+
+def _no_match(layer: str, field: str, value: str, column: pd.Series,
+              where: Mapping[str, str]) -> NotFoundError:
+    """``field=value`` selects no feature of the boundary ``layer`` (selected so far by the
+    conditions before it): the error names both and lists some values the field has."""
+    values = [v for v in dict.fromkeys(column.dropna().astype(str).str.strip()) if v]
+    shown = values[:WHERE_VALUES_LISTED]
+    more_zh = f" 等 {len(values)} 个" if len(values) > len(shown) else ""
+    more_en = f" … ({len(values)} in all)" if len(values) > len(shown) else ""
+    condition = ", ".join(f"{k}={v}" for k, v in where.items())
+    return NotFoundError(
+        f"No feature of boundary layer {layer} has {field}={value} ({condition}): the table "
+        "would be empty.", layer=layer, field=field,
+        fix=f"Give a value {field} has: {', '.join(shown) or 'none'}{more_en}.",
+        message_zh=f"范围图层 {layer} 中没有{_field_name(field, 'zh')}为“{value}”的要素"
+        f"（--where {condition}），统计结果将为空。",
+        fix_zh=f"请改用该字段现有的取值：{'、'.join(shown) or '无'}{more_zh}。")
+
+
+def _where_without_boundary(store: GeoPackageStore, where: Mapping[str, str]) -> ConfigError:
+    """``where`` given without a boundary layer to select from: refused, naming a boundary
+    layer that has the field when the workspace has one."""
+    condition = " ".join(f"--where {k}={v}" for k, v in where.items())
+    having = [i.name for i in store.layers() if all(k in i.columns for k in where)]
+    boundaries = [i.name for i in store.layers() if i.role == "admin_boundary"]
+    suggested = next((n for n in having if n in boundaries), having[0] if having else None)
+    example = f"--boundary {suggested or 'XZQ'} {condition}"
+    return ConfigError(
+        f"{condition} selects features of the --boundary layer, and no --boundary was given: "
+        "the figures would be the whole layer's.",
+        fix=f"Name the layer to select from, e.g. {example}.",
+        message_zh=f"{condition} 用于选取 --boundary 范围图层中的要素，但未给出 --boundary；"
+        "否则统计的将是整个图层（全县）的数字。",
+        fix_zh=f"请同时指明从哪个图层选取，例如 {example}。")

@@ -40,6 +40,7 @@ from guotu.domain.model import (
     pending_versions,
     version_in_force,
 )
+from guotu.domain.plan_labels import implicit_layer_plan
 from guotu.errors import ConfigError, LayerError, NotFoundError, StoreError
 
 if TYPE_CHECKING:
@@ -342,7 +343,7 @@ class PlanCatalog:
 
     def _implicit_plan(self, name: str, role: str) -> Plan:
         kind = PlanType.SURVEY if role in ("land_survey", "change_patch") else PlanType.DATA
-        return self._insert_plan(f"layer:{name}", PlanLevel.COUNTY, kind, "", None,
+        return self._insert_plan(implicit_layer_plan(name), PlanLevel.COUNTY, kind, "", None,
                                  f"implicit plan of layer {name}", True)
 
     def _version_for_write(self, name: str, plan_id: int, spec: VersionSpec | None,

@@ -47,13 +47,14 @@ from datetime import date, datetime
 from typing import Any
 
 from guotu.domain.model import PlanLevel, PlanType, Version, check_plan_name
+from guotu.domain.plan_labels import IMPLICIT_TABLE_PREFIX
 from guotu.errors import ConfigError, NotFoundError
 from guotu.store.catalog import PlanCatalog, VersionSpec
 
 __all__ = ["TableCatalog", "TableInfo", "TableVersion", "YearValue", "no_table_error"]
 
 #: Plan name prefix of a table recorded without a plan (as ``layer:`` for layers).
-IMPLICIT_PREFIX = "table:"
+IMPLICIT_PREFIX = IMPLICIT_TABLE_PREFIX
 
 
 @dataclass(frozen=True)

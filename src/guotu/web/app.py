@@ -30,7 +30,6 @@ recorded by any process never serves stale data.
 from __future__ import annotations
 
 import copy
-import html
 import json
 import logging
 import re
@@ -48,6 +47,7 @@ from fastapi.responses import HTMLResponse, Response
 from guotu.errors import NotFoundError, StoreUnavailableError
 from guotu.services.workspace import StorePool, data_version
 from guotu.settings import Settings, load_settings
+from guotu.web.api_page import api_html
 from guotu.web.errors import install_error_handlers, is_ogc_path, routes_of
 from guotu.web.limits import BodyLimit
 
@@ -179,10 +179,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(body, media_type=ogc_features.OPENAPI)
 
     @app.get("/api.html", include_in_schema=False)
-    def api_page() -> HTMLResponse:
-        """The API's routes as one self-contained page (FastAPI's Swagger UI loads its
-        scripts from a CDN, which a government intranet cannot reach)."""
-        return HTMLResponse(api_html(app.openapi()))
+    def api_page(lang: str = "zh") -> HTMLResponse:
+        """The API's routes as one self-contained page, Chinese first (``lang=en``: English
+        first), with the workspace's collections when it can be opened (FastAPI's Swagger UI
+        loads its scripts from a CDN, which a government intranet cannot reach)."""
+        try:
+            with app.state.stores.borrow() as store:
+                doc = json.loads(document(store))
+        except (NotFoundError, StoreUnavailableError) as exc:
+            log.warning("/api.html without collections: %s", exc)
+            doc = app.openapi()
+        return HTMLResponse(api_html(doc, "en" if lang == "en" else "zh"))
 
     return app
 
@@ -199,29 +206,3 @@ def _reading_workspace(app: FastAPI) -> set[tuple[str, str]]:
     return {(route.path_format, method) for route in routes_of(app)
             if getattr(route, "dependant", None) is not None and borrows(route.dependant)
             for method in route.methods or ()}
-
-
-def api_html(doc: dict[str, Any]) -> str:
-    """A plain HTML page listing every path of an OpenAPI document with its methods,
-    summaries and parameters, and a link to the JSON document.
-
-    Examples
-    --------
-    >>> "<td>/x</td>" in api_html({"info": {"title": "t"}, "paths": {"/x": {"get": {}}}})
-    True
-    """
-    e = html.escape
-    rows = []
-    for path, item in doc.get("paths", {}).items():
-        for method, op in item.items():
-            params = ", ".join(p.get("name", "") for p in op.get("parameters", []))
-            rows.append(f"<tr><td>{e(method.upper())}</td><td>{e(path)}</td>"
-                        f"<td>{e(op.get('summary', ''))}</td><td>{e(params)}</td></tr>")
-    title = e(doc.get("info", {}).get("title", "API"))
-    return ("<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-            f"<title>{title} 接口文档</title><style>body{{font-family:sans-serif;margin:2em}}"
-            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;"
-            "text-align:left}</style></head><body>"
-            f"<h1>{title} 接口文档</h1><p>OpenAPI 3.0: <a href='/api'>/api</a>（JSON）</p>"
-            "<table><tr><th>方法</th><th>路径</th><th>说明</th><th>参数</th></tr>"
-            + "".join(rows) + "</table></body></html>")

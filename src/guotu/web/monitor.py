@@ -3,10 +3,12 @@
 * ``GET /monitor/indicators.json?as_of=…&lang=…``: ``guotu monitor indicators --json``. The app
   keeps one :class:`~guotu.services.monitoring.IndicatorEngine`, so after an amendment only
   what changed is read again.
-* ``GET /monitor/cases.json``: ``guotu monitor cases --json`` plus ``map``, the cases in
-  lon/lat (class, severity, status) for the dashboard map.
-* ``GET /monitor/consolidation.json``: ``guotu monitor consolidation --json`` (``null`` parts
-  become a ``note`` when the workspace lacks the layers).
+* ``GET /monitor/cases.json?as_of=…&known_at=…``: ``guotu monitor cases --json`` plus ``map``,
+  the cases in lon/lat (class, severity, status) for the dashboard map: the patches seen by
+  ``as_of``, the projects approved by then and the cases' status on that date.
+* ``GET /monitor/consolidation.json?as_of=…&known_at=…``: ``guotu monitor consolidation
+  --json`` as of that date (surveys, projects and their progress as reported by then;
+  ``null`` parts become a ``note`` when the workspace lacks the layers).
 * ``GET /monitor/report.{html,pdf,xlsx}``: the 体检评估 report.
 
 Targets and statistics are the workspace's tables ``targets`` and ``statistics`` (``guotu
@@ -22,7 +24,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,6 +52,8 @@ router = APIRouter(tags=["monitoring 实施监测"])
 _LOCK = threading.Lock()
 Store = Annotated[Any, Depends(open_store)]
 AsOf = Annotated[date | None, Query(description="Date of the values (default today)")]
+KnownAt = Annotated[datetime | None, Query(description="Record time: the data as recorded "
+                                                       "then (UTC; default now)")]
 Lang = Annotated[str, Query(pattern="^(zh|en)$")]
 
 
@@ -130,25 +134,36 @@ def _lonlat_features(cases: Any, crs: Any) -> dict[str, Any]:
 
 
 @router.get("/monitor/cases.json", summary="Change patches as monitoring cases")
-def get_cases(store: Store, as_of: AsOf = None, lang: Lang = "zh") -> dict[str, Any]:
-    """The cases (see ``guotu monitor cases``) with ``map`` in lon/lat."""
+def get_cases(store: Store, as_of: AsOf = None, known_at: KnownAt = None,
+              lang: Lang = "zh") -> dict[str, Any]:
+    """The cases (see ``guotu monitor cases``) as of ``as_of`` with ``map`` in lon/lat."""
     from guotu.services.cases import classify_patches
 
-    report = classify_patches(store, as_of=as_of)
+    report = classify_patches(store, as_of=as_of, known_at=_utc(known_at))
     doc = report.to_dict(lang)
     doc["map"] = _lonlat_features(report.cases, store.crs)
     return doc
 
 
 @router.get("/monitor/consolidation.json", summary="Land consolidation and the farmland ledger")
-def get_consolidation(store: Store, as_of: AsOf = None, lang: Lang = "zh") -> dict[str, Any]:
-    """``guotu monitor consolidation --json``; ``{"note": …}`` when it cannot be made."""
+def get_consolidation(store: Store, as_of: AsOf = None, known_at: KnownAt = None,
+                      lang: Lang = "zh") -> dict[str, Any]:
+    """``guotu monitor consolidation --json`` as of ``as_of``; ``{"note": …}`` when it cannot
+    be made."""
     from guotu.services.consolidation import consolidation_report
 
     try:
-        return consolidation_report(store, as_of=as_of).to_dict(lang)
+        return consolidation_report(store, as_of=as_of, known_at=_utc(known_at)).to_dict(lang)
     except NotFoundError as exc:
-        return {"note": exc.render(lang), "ledger": [], "projects": [], "warnings": []}
+        return {"note": exc.render(lang), "ledger": [], "projects": [], "warnings": [],
+                "notes": []}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A record time as the store keeps them: naive UTC (an offset-less one is UTC)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 _REPORTS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",

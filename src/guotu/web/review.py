@@ -13,8 +13,9 @@
 * ``GET /review/jobs/{id}``: the job's ``status`` (queued, running, done, failed), its
   ``progress`` (the rule being run, rules done, rule count) and, when done, the ``result``
   (the document of ``POST /review/{kind}``) or the ``error``.
-* ``GET /review/reports/{report_id}.{html,xlsx}``: the report of that run, written by the same
-  writers as ``guotu review --html/--xlsx``.
+* ``GET /review/reports/{report_id}.{html,pdf,xlsx}``: the report of that run, written by the
+  same writers as ``guotu review --html/--pdf/--xlsx``. HTML and PDF are served inline (the
+  browser opens them; its own save keeps the file name), XLSX as a download.
 
 Files on the server are never read from a request: ``source`` is only a recorded version and
 ``rules``/``profile`` only a built-in id; an upload is written into a temporary folder of its
@@ -49,7 +50,7 @@ from starlette.exceptions import HTTPException
 
 from guotu.domain.rules.pack import KINDS
 from guotu.errors import ConfigError, GuotuError, NotFoundError
-from guotu.io.review_report import write_review_html, write_review_xlsx
+from guotu.io.review_report import write_review_html, write_review_pdf, write_review_xlsx
 from guotu.services.features import lonlat_collection
 from guotu.services.review import ReviewReport, load_rule_pack, review_plan
 from guotu.services.review_output import review_document, review_json
@@ -90,8 +91,11 @@ _ERRORS: dict[int | str, Any] = {
     400: {"description": "A kind, rule pack or source the web review cannot run."},
     404: {"description": "A recorded version or a file inside the upload is not there."}}
 _FORMATS = {"html": ("text/html; charset=utf-8", write_review_html),
+            "pdf": ("application/pdf", write_review_pdf),
             "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      write_review_xlsx)}
+#: Formats a browser shows itself: served inline, so the link opens them.
+_INLINE = ("html", "pdf")
 
 
 def _state_dict(state: Any, name: str) -> OrderedDict[str, Any]:
@@ -196,7 +200,7 @@ def _publish(state: Any, report: ReviewReport, lang: str) -> dict[str, Any]:
     return doc
 
 
-@router.get("/review/reports/{report_id}.{fmt}", summary="Download a review report",
+@router.get("/review/reports/{report_id}.{fmt}", summary="A review report (HTML, PDF or XLSX)",
             response_class=Response,
             responses={200: {"description": "The report.", "content": {
                 media: {"schema": {"type": "string", "format": "binary"}}
@@ -205,7 +209,8 @@ def _publish(state: Any, report: ReviewReport, lang: str) -> dict[str, Any]:
 def get_report(request: Request, report_id: HexId,
                fmt: Annotated[str, PathParam(json_schema_extra={"enum": list(_FORMATS)})]
                ) -> Response:
-    """The HTML page or XLSX workbook of a review run by ``POST /review/{kind}``.
+    """The HTML page (inline), PDF (inline) or XLSX workbook (a download) of a review run
+    by ``POST /review/{kind}``.
 
     Raises
     ------
@@ -213,8 +218,9 @@ def get_report(request: Request, report_id: HexId,
         An unknown format, or a report no longer kept (run the review again).
     """
     if fmt not in _FORMATS:
-        raise NotFoundError(f"No report format {fmt!r}.", fix="Use .html or .xlsx.",
-                            message_zh=f"没有 {fmt!r} 格式的报告。", fix_zh="请用 .html 或 .xlsx。")
+        raise NotFoundError(f"No report format {fmt!r}.", fix="Use .html, .pdf or .xlsx.",
+                            message_zh=f"没有 {fmt!r} 格式的报告。",
+                            fix_zh="请用 .html、.pdf 或 .xlsx。")
     reports = _reports(request)
     with _LOCK:
         kept = reports.get(report_id)
@@ -231,8 +237,9 @@ def get_report(request: Request, report_id: HexId,
         write(doc, path)
         body = path.read_bytes()
     name = f"review-{report.kind}-{report_id}.{fmt}"
+    how = "inline" if fmt in _INLINE else "attachment"
     return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'{how}; filename="{name}"'})
 
 
 # -- background jobs (uploaded plans) --------------------------------------------------------

@@ -7,10 +7,15 @@
 * ``GET /ui/vendor/{name}``: MapLibre GL JS, served from ``static/node_modules`` (installed by
   ``npm ci`` from ``static/package-lock.json``; no CDN and no online basemap: the map shows the
   workspace's layers only).
-* ``GET /ui/config.json``: the layers (name, role, geometry type, count), the workspace extent
-  in lon/lat, the colour table of the legend and the standard fields (Chinese name, unit) the
-  query panel labels attributes with.
-* ``GET /ui/balance.json?layer=GHYD&as_of=…``: the 用地平衡表 of a layer (``guotu stats``).
+* ``GET /ui/config.json``: the layers (name, role, geometry type, count, code scheme), the
+  workspace extent in lon/lat, the colour tables of the legends (用地用海 and 三调 level-1
+  classes), the level-1 classes present in the workspace's coded layers (``present``, so the
+  legend and the query panel list the classes that occur, not all 24) and the standard fields
+  (Chinese name, unit) the query panel labels attributes with.
+* ``GET /ui/balance.json?layer=GHYD&as_of=…``: the 用地平衡表 of a layer (``guotu stats``),
+  with ``data_version``: which version was read, in words.
+* ``GET /ui/balance.{csv,xlsx}?layer=GHYD&as_of=…``: the same table as a file (the columns of
+  ``guotu stats --csv/--xlsx --mu``), with the data-version sentence under it.
 * ``GET /ui/plans.json``: the plans with their versions (for the version-diff view).
 * ``GET /ui/diff.json?plan=…&from=…&to=…``: ``guotu diff --json`` of two versions (each
   layer's codes named by its own classification), plus ``map``, the changed features in
@@ -24,15 +29,20 @@ them; the API routes keep working.
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pyproj import CRS, Transformer
 
 from guotu.domain.roles import FIELDS, get_role
+from guotu.domain.site_sheet import SEA_CLASSES
 from guotu.errors import NotFoundError
 from guotu.services import features as svc
 from guotu.services.diff import diff_versions
@@ -41,8 +51,8 @@ from guotu.services.stats import land_use_balance
 from guotu.services.workspace import data_version
 from guotu.web.app import open_store
 
-__all__ = ["CONTROL_LINE_COLOURS", "DIFF_MAP_FEATURES", "LAND_USE_COLOURS", "router",
-           "vendor_files"]
+__all__ = ["CONTROL_LINE_COLOURS", "DIFF_MAP_FEATURES", "LAND_SURVEY_COLOURS", "LAND_USE_COLOURS",
+           "SANDIAO_WETLAND_CODES", "level1_class", "router", "vendor_files"]
 
 STATIC = Path(__file__).parent / "static"
 #: The page's own files (``static/ui``).
@@ -90,6 +100,49 @@ LAND_USE_COLOURS: dict[str, tuple[str, str, str]] = {
     "23": ("其他土地", "Other land", "#D9D2C4"),
     "24": ("其他海域", "Other sea", "#C9E3F5"),
 }
+#: First-level classes of the 三调 working classification (第三次全国国土调查工作分类; the land
+#: survey's ``DLBM``) → fill colour. This is guotu's own palette, not a standard's colour
+#: table: it keeps the colour families 三调 land-use maps use (yellow farmland, greens for
+#: garden, forest and grass, blues for water, reds and pinks for built-up classes, grey for
+#: transport; the official 图示 is set by 《第三次全国国土调查技术规程》TD/T 1055-2019, whose
+#: RGB values are not reproduced here). ``00`` 湿地 is the first-level group of the wetland
+#: codes (:data:`SANDIAO_WETLAND_CODES`), which sit under other level-1 numbers.
+LAND_SURVEY_COLOURS: dict[str, tuple[str, str, str]] = {
+    "00": ("湿地", "Wetland", "#6CC3B5"),
+    "01": ("耕地", "Cultivated land", "#F3E38C"),
+    "02": ("种植园用地", "Plantation land", "#CDE38A"),
+    "03": ("林地", "Forest land", "#4E9F5D"),
+    "04": ("草地", "Grassland", "#A9D77E"),
+    "05": ("商业服务业用地", "Commercial and business land", "#E8604C"),
+    "06": ("工矿用地", "Industrial and mining land", "#B48A6C"),
+    "07": ("住宅用地", "Residential land", "#F4A259"),
+    "08": ("公共管理与公共服务用地", "Public administration and service land", "#E58CC4"),
+    "09": ("特殊用地", "Special land", "#8E9A5B"),
+    "10": ("交通运输用地", "Transport land", "#A3A3A3"),
+    "11": ("水域及水利设施用地", "Water and water facilities", "#5AAEE0"),
+    "12": ("其他土地", "Other land", "#DCD3C3"),
+}
+#: 三调 codes of the first-level group 湿地 (00): 红树林地, 森林沼泽, 灌丛沼泽, 沼泽草地, 盐田,
+#: 沿海滩涂, 内陆滩涂, 沼泽地 (the working classification's 湿地 group).
+SANDIAO_WETLAND_CODES: tuple[str, ...] = ("0303", "0304", "0306", "0402", "0603", "1105",
+                                          "1106", "1108")
+
+
+def level1_class(code: Any, scheme: str | None) -> str:
+    """The level-1 class a code is drawn and listed under: its first two digits, or ``00``
+    湿地 for a 三调 wetland code.
+
+    Examples
+    --------
+    >>> level1_class("0102", "ydyh2023"), level1_class("1106", "sandiao"), level1_class("0103", "sandiao")
+    ('01', '00', '01')
+    """
+    text = str(code or "").strip()
+    if scheme == "sandiao" and text[:4] in SANDIAO_WETLAND_CODES:
+        return "00"
+    return text[:2]
+
+
 #: Roles drawn as outlined zones (三区三线 and boundaries) → line colour, as usually mapped:
 #: 生态保护红线 green, 永久基本农田 ochre, 城镇开发边界 red-violet, administrative grey.
 CONTROL_LINE_COLOURS: dict[str, str] = {
@@ -200,31 +253,117 @@ def _lonlat_bounds(store: Any, request: Request) -> list[float] | None:
     return bounds
 
 
+def _scheme(code_field: str | None) -> str | None:
+    found = FIELDS.get(code_field or "")
+    return found.code_scheme if found else None
+
+
+def _present_classes(store: Any, request: Request) -> dict[str, list[str]]:
+    """The level-1 classes that occur in the coded layers in force today, per code scheme
+    (``ydyh2023``, ``sandiao``), cached by data version."""
+    state = request.app.state
+    key = data_version(store)
+    cached: tuple[str, dict[str, list[str]]] | None = getattr(state, "ui_present", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    present: dict[str, set[str]] = {}
+    for info in store.layers():
+        field = get_role(info.role).code_field
+        scheme = _scheme(field)
+        if field is None or scheme is None or field not in info.columns:
+            continue
+        values = store.read_layer(info.name, columns=[field])[field]
+        present.setdefault(scheme, set()).update(
+            level1_class(v, scheme) for v in values.dropna().astype(str).unique())
+    found = {k: sorted(v) for k, v in present.items()}
+    state.ui_present = (key, found)
+    return found
+
+
 @router.get("/ui/config.json", summary="Layers, extent and legend of the web UI")
 def ui_config(request: Request, store: Store) -> dict[str, Any]:
-    """What the page needs to draw the map: layers with their role, extent and colours."""
+    """What the page needs to draw the map: layers with their role, extent and colours,
+    the legends' colour tables and the level-1 classes present in the workspace."""
     layers = []
     for info in store.layers():
         role = get_role(info.role)
         layers.append({"name": info.name, "role": info.role, "role_zh": role.name_zh,
                        "role_en": role.name_en, "geometry_type": info.geometry_type,
                        "features": info.features, "code_field": role.code_field,
-                       "id_field": role.id_field,
+                       "code_scheme": _scheme(role.code_field), "id_field": role.id_field,
                        "colour": CONTROL_LINE_COLOURS.get(info.role)})
     return {"layers": layers, "bounds": _lonlat_bounds(store, request),
-            "land_use_colours": [{"code": code, "name_zh": zh, "name_en": en, "colour": colour}
+            "land_use_colours": [{"code": code, "name_zh": zh, "name_en": en, "colour": colour,
+                                  "sea": code in SEA_CLASSES}
                                  for code, (zh, en, colour) in LAND_USE_COLOURS.items()],
+            "land_survey_colours": [{"code": code, "name_zh": zh, "name_en": en,
+                                     "colour": colour}
+                                    for code, (zh, en, colour) in LAND_SURVEY_COLOURS.items()],
+            "sandiao_wetland_codes": list(SANDIAO_WETLAND_CODES),
+            "present": _present_classes(store, request),
             "fields": {f.name: {"name_zh": f.name_zh, "kind": str(f.kind), "unit": f.unit}
                        for f in FIELDS.values()}}
 
 
+BalanceLayer = Annotated[str, Query(description="Layer with a land-use code field")]
+BalanceAsOf = Annotated[date | None, Query(description="Valid time: the version in force on "
+                                                       "this date (default today)")]
+BalanceLevel = Annotated[int, Query(ge=1, le=3, description="Deepest code level listed")]
+_BALANCE_FILES = {"csv": "text/csv; charset=utf-8",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
 @router.get("/ui/balance.json", summary="用地平衡表 of a layer (land-use balance)")
-def ui_balance(store: Store, layer: Annotated[str, Query()] = "GHYD",
-               as_of: Annotated[date | None, Query()] = None,
-               max_level: Annotated[int, Query(ge=1, le=3)] = 2) -> dict[str, Any]:
-    """The ``guotu stats --json`` document of ``layer`` in force on ``as_of``."""
+def ui_balance(store: Store, layer: BalanceLayer = "GHYD", as_of: BalanceAsOf = None,
+               max_level: BalanceLevel = 2) -> dict[str, Any]:
+    """The ``guotu stats --json`` document of ``layer`` in force on ``as_of``; its
+    ``data_version`` says which version was read."""
     table = land_use_balance(store, layer, max_level=max_level, as_of=as_of)
     return table.to_dict()
+
+
+@router.get("/ui/balance.{fmt}", summary="用地平衡表 of a layer as CSV or XLSX",
+            response_class=Response,
+            responses={200: {"description": "The table as a file.", "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in _BALANCE_FILES.values()}},
+                404: {"description": "An unknown format or layer."}})
+def ui_balance_file(store: Store, fmt: Annotated[str, PathParam(
+                        json_schema_extra={"enum": list(_BALANCE_FILES)})],
+                    layer: BalanceLayer = "GHYD", as_of: BalanceAsOf = None,
+                    max_level: BalanceLevel = 2,
+                    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> Response:
+    """The table as ``guotu stats --csv/--xlsx --mu`` writes it, the sentence saying which
+    version was read under it.
+
+    Raises
+    ------
+    NotFoundError
+        Another format.
+    """
+    if fmt not in _BALANCE_FILES:
+        raise NotFoundError(f"No table format {fmt!r}.", fix="Use .csv or .xlsx.",
+                            message_zh=f"没有 {fmt!r} 格式的表。", fix_zh="请用 .csv 或 .xlsx。")
+    table = land_use_balance(store, layer, max_level=max_level, as_of=as_of)
+    frame = table.to_frame(lang=lang, mu=True)
+    note = table.read.text(lang) if table.read else ""
+    buffer = io.BytesIO()
+    if fmt == "csv":
+        text = frame.to_csv(index=False)
+        if note:
+            text += f"\n{note}\n"
+        buffer.write(text.encode("utf-8-sig"))
+    else:
+        sheet = "用地平衡表" if lang != "en" else "Land-use balance"
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, index=False, sheet_name=sheet)
+            if note:
+                writer.sheets[sheet].cell(row=len(frame) + 3, column=1, value=note)
+    stem = f"用地平衡表-{layer}" if lang != "en" else f"land-use-balance-{layer}"
+    name = f"{stem}-{as_of.isoformat() if as_of else date.today().isoformat()}.{fmt}"
+    return Response(buffer.getvalue(), media_type=_BALANCE_FILES[fmt],
+                    headers={"Content-Disposition": f"attachment; filename=\"balance.{fmt}\"; "
+                                                    f"filename*=UTF-8''{quote(name)}"})
 
 
 def _day(value: Any) -> str | None:

@@ -25,6 +25,7 @@ import shapely
 from guotu.domain.area import ellipsoidal_area_m2
 from guotu.domain.overlay import line_overlay, overlay, prepare_zones
 from guotu.domain.quality import LayerData, Severity, as_text
+from guotu.domain.roles import field_label
 from guotu.domain.routing import find_detour
 from guotu.domain.rules.evaluate import (
     RELATION_ZH,
@@ -78,8 +79,9 @@ def _selected(rule: Rule, ctx: ReviewContext, layer: LayerData) -> np.ndarray:
     return np.flatnonzero(usable & match)
 
 
-def _is_exempt(rule: Rule, layer: LayerData, pos: int) -> str | None:
-    """The declared exemption (``field=value; …``) when every ``exempt_if`` condition holds."""
+def _is_exempt(rule: Rule, layer: LayerData, pos: int) -> list[tuple[str, str]] | None:
+    """The declared exemption (``[(field, value), …]``) when every ``exempt_if`` condition
+    holds."""
     conditions: Sequence[Mapping[str, Any]] = rule.args.get("exempt_if") or ()
     if not conditions:
         return None
@@ -93,8 +95,8 @@ def _is_exempt(rule: Rule, layer: LayerData, pos: int) -> str | None:
         accepted |= {part for v in list(accepted) for part in v.split("、")}
         if value is None or value not in accepted:
             return None
-        said.append(f"{fld}={value}")
-    return "；".join(said)
+        said.append((fld, value))
+    return said
 
 
 def _labels(rule: Rule, ctx: ReviewContext, layer: LayerData, pos: int,
@@ -148,18 +150,20 @@ def forbid_overlap(rule: Rule, ctx: ReviewContext) -> OperatorResult:
             limit=rule.tol("area_m2"), unit="m2",
             geometry=None if res.geometry is None else res.geometry[k],
             is_repaired=not bool(subject.is_valid[pos]),
-            details={"exempt": exempt} if exempt else {})
+            details={"exempt": "；".join(f"{k}={v}" for k, v in exempt)} if exempt else {})
         if exempt is not None:
             finding = _exempt_text(finding, exempt)
         out.append(finding)
     return out
 
 
-def _exempt_text(f: ReviewFinding, exempt: str) -> ReviewFinding:
+def _exempt_text(f: ReviewFinding, exempt: list[tuple[str, str]]) -> ReviewFinding:
+    said_zh = "，".join(f"{field_label(k)}为“{v}”" for k, v in exempt)
+    said_en = "; ".join(f"{field_label(k, 'en')}={v}" for k, v in exempt)
     return replace(
-        f, message_zh=f"{f.message_zh}该地块已申报：{exempt}，按允许情形登记，不计为冲突。",
-        message_en=f"{f.message_en} The feature declares {exempt}; recorded as an allowed case, "
-        "not a conflict.",
+        f, message_zh=f"{f.message_zh}该地块已申报{said_zh}，按允许情形登记，不计为冲突。",
+        message_en=f"{f.message_en} The feature declares {said_en}; recorded as an allowed "
+        "case, not a conflict.",
         suggestion_zh="核实申报内容并附相应批准或认定文件（省级人民政府认定意见、不可避让论证或国务院批准文件）。",
         suggestion_en="Verify the declaration and attach the approval or recognition documents.")
 
@@ -349,8 +353,8 @@ def _route_finding(rule: Rule, ctx: ReviewContext, layer: LayerData, pos: int,
         fld = str(rule.args.get("width_field", "KD"))
         finding = replace(
             finding,
-            message_zh=f"{finding.message_zh}注意：该线路没有有效的宽度（{fld}），占用面积按 0 m 宽计算，"
-                       f"请补充 {fld} 字段后重新审查。",
+            message_zh=f"{finding.message_zh}注意：该线路没有有效的{field_label(fld)}，占用面积按 0 m "
+                       f"宽计算，请补充{field_label(fld)}后重新审查。",
             message_en=f"{finding.message_en} Note: the route has no usable width ({fld}); "
                        f"its area was taken at 0 m width. Fill in {fld} and review again.")
     return finding

@@ -21,6 +21,7 @@ import shapely
 
 from guotu.domain.overlay import overlay, prepare_zones
 from guotu.domain.quality import LayerData, as_text
+from guotu.domain.roles import field_label
 from guotu.domain.rules.compat import is_compatible, nearest_compatible
 from guotu.domain.rules.evaluate import (
     OperatorResult,
@@ -181,7 +182,8 @@ def unit_totals(rule: Rule, ctx: ReviewContext) -> OperatorResult:
                not in units.attributes]
     if categories and len(missing) == len(categories):
         return SkippedRule(
-            rule.id, f"单元图层 {units.name} 没有管控字段 {'、'.join(missing)}，规则未运行。",
+            rule.id, f"单元图层 {units.name} 没有管控字段"
+            f"{'、'.join(field_label(m) for m in missing)}，规则未运行。",
             f"Unit layer {units.name} has none of the fields {', '.join(missing)}; the rule "
             "did not run.")
     for cat in categories:
@@ -311,8 +313,9 @@ def indicator_limits(rule: Rule, ctx: ReviewContext) -> OperatorResult:
                      and str(c.get("parent_field", c.get("field"))) in parent.attributes]
     if checks and not usable_checks:
         names = "、".join(str(c.get("field")) for c in checks)
+        names_zh = "、".join(field_label(str(c.get("field"))) for c in checks)
         return SkippedRule(
-            rule.id, f"图层 {subject.name} 或 {parent.name} 没有指标字段（{names}），规则未运行。",
+            rule.id, f"图层 {subject.name} 或 {parent.name} 没有指标字段{names_zh}，规则未运行。",
             f"Layer {subject.name} or {parent.name} has none of the indicator fields "
             f"({names}); the rule did not run.")
     for p in sorted(parent_of):

@@ -7,12 +7,17 @@
 const TEXT = {
   zh: {
     title: "国土空间规划一张图", asOf: "现行日期", api: "接口文档", monitor: "实施监测", layers: "图层",
-    legend: "图例（用地用海一级类）", tabQuery: "地块查询", tabReview: "成果审查",
+    legend: "图例", legendYdyh: "用地用海一级类", legendSandiao: "三调一级类（现状地类）",
+    legendNone: "勾选规划用地或现状地类图层后显示其分类图例。",
+    absent: "另有 {n} 类本工作空间未出现（含用海类）", absentLand: "另有 {n} 类本工作空间未出现",
+    picked: "已在地图上勾出", mu: "面积(亩)", exportTable: "下载表格", report: "审查报告",
+    tabQuery: "地块查询", tabReview: "成果审查",
     tabBalance: "用地平衡表", queryHint: "在地图上点击一处，查看该处适用的全部规划管控要求。",
     kind: "审查类型", "kind_master-plan": "总体规划用地", "kind_detailed-plan": "详细规划地块",
     "kind_special-plan": "专项规划线位", kind_project: "建设项目", run: "运行审查",
     layer: "图层", compute: "计算", lang: "English", loading: "加载中…",
     applies: "适用要素", pending: "待生效的修改", allowed: "允许的用地（一级类）",
+    versionStatus: { drafting: "编制中", publicity: "公示", submitted: "报批", approved: "批复", amended: "修改", repealed: "废止" },
     forbidden: "禁止", conditional: "有条件", none: "无", share: "占比",
     relation: { within: "位于其内", on_boundary: "位于边界上", contains: "包含", overlaps: "相交", crosses: "穿越" },
     running: "审查中…", findings: "审查问题", total: "共", error: "错误", warning: "警告",
@@ -35,12 +40,17 @@ const TEXT = {
   },
   en: {
     title: "Territorial spatial planning one map", asOf: "As of", api: "API", monitor: "Monitoring", layers: "Layers",
-    legend: "Legend (land use level 1)", tabQuery: "Site query", tabReview: "Plan review",
+    legend: "Legend", legendYdyh: "Land and sea use, level 1", legendSandiao: "Land survey (三调), level 1",
+    legendNone: "Show a land-use or land-survey layer to see its legend.",
+    absent: "{n} more classes do not occur in this workspace (sea classes among them)", absentLand: "{n} more classes do not occur in this workspace",
+    picked: "outlined on the map", mu: "Area (mu)", exportTable: "Download", report: "Review report",
+    tabQuery: "Site query", tabReview: "Plan review",
     tabBalance: "Land-use balance", queryHint: "Click a place on the map to see every plan control that applies there.",
     kind: "Review kind", "kind_master-plan": "Master-plan land use", "kind_detailed-plan": "Detailed-plan parcels",
     "kind_special-plan": "Special-plan routes", kind_project: "Construction projects", run: "Run review",
     layer: "Layer", compute: "Compute", lang: "中文", loading: "Loading…",
     applies: "What applies", pending: "Pending changes", allowed: "Allowed uses (level 1)",
+    versionStatus: { drafting: "drafting", publicity: "on public display", submitted: "submitted", approved: "approved", amended: "amended", repealed: "repealed" },
     forbidden: "forbidden", conditional: "conditional", none: "none", share: "share",
     relation: { within: "within", on_boundary: "on the boundary", contains: "contains", overlaps: "overlaps", crosses: "crosses" },
     running: "Reviewing…", findings: "Findings", total: "Total", error: "error", warning: "warning",
@@ -64,14 +74,23 @@ const TEXT = {
 };
 const ZONE_ROLES = ["admin_boundary", "ecological_redline", "permanent_farmland", "urban_boundary"];
 const HIDDEN_BY_DEFAULT = ["DLTB", "XXGHDK", "XXGHDY", "BHTB", "TDZZXM"];
-const state = { lang: localStorage.getItem("guotu.lang") || "zh", config: null, map: null, asOf: "", review: null, balance: null, visible: {}, plans: [], diff: null, charts: {} };
+const state = { lang: localStorage.getItem("guotu.lang") || "zh", config: null, map: null, asOf: "", review: null, balance: null, visible: {}, plans: [], diff: null, charts: {}, query: null, picked: null };
+/** Roles whose feature a click picks and outlines, most specific first. */
+const PICK_ORDER = ["detailed_parcel", "construction_project", "planned_land_use", "land_survey", "consolidation_project", "change_patch", "detailed_unit", "special_plan"];
+/** How long a click waits for a second one: a double click zooms and queries nothing. */
+const CLICK_DELAY_MS = 300;
 
 const $ = (sel) => document.querySelector(sel);
 const t = (key) => TEXT[state.lang][key];
+/* The plan and version an entry comes from, as the server words it (plan_version_label). */
+const planText = (e) => (state.lang === "en" ? e.plan_label_en : e.plan_label)
+  || `${e.plan || ""} ${e.version?.label || ""}`.trim();
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 const fmt = (n, d = 2, min = d) => (n == null ? "—" : Number(n).toLocaleString(state.lang === "zh" ? "zh-CN" : "en", { maximumFractionDigits: d, minimumFractionDigits: min }));
 /** A colour defined once in app.css (the severity colours, --sev-error …). */
 const cssColour = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+/** Today in the browser's time zone, as YYYY-MM-DD (what the date inputs start with). */
+const today = () => { const d = new Date(); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10); };
 
 function status(text) { $("#status").textContent = text || ""; }
 
@@ -96,7 +115,7 @@ function applyText() {
   document.title = t("title");
   document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
   $("#lang").textContent = t("lang");
-  if (state.config) { buildLayerTree(); buildLegend(); renderBalance(); renderDiff(); }
+  if (state.config) { buildLayerTree(); buildLegend(); renderBalance(); renderDiff(); renderQuery(); renderReview(); }
 }
 
 function tileURL(name) {
@@ -104,11 +123,30 @@ function tileURL(name) {
   return `${location.origin}/tiles/${encodeURIComponent(name)}/{z}/{x}/{y}.mvt${q}`;
 }
 
-function landUseFill(field) {
-  const match = ["match", ["slice", ["to-string", ["coalesce", ["get", field], ""]], 0, 2]];
-  for (const c of state.config.land_use_colours) { match.push(c.code, c.colour); }
+/** The colour table of a layer's classification: 用地用海 or 三调 (land survey). */
+function classTable(layer) {
+  return layer.code_scheme === "sandiao" ? state.config.land_survey_colours : state.config.land_use_colours;
+}
+
+/** Fill colour by level-1 class; a 三调 wetland code (0303, 1106 …) takes 00 湿地's colour. */
+function classFill(layer) {
+  const code = ["to-string", ["coalesce", ["get", layer.code_field], ""]];
+  const table = classTable(layer);
+  const match = ["match", ["slice", code, 0, 2]];
+  for (const c of table) { if (c.code !== "00") match.push(c.code, c.colour); }
   match.push("#cccccc");
-  return match;
+  const wet = table.find((c) => c.code === "00");
+  if (layer.code_scheme !== "sandiao" || !wet) return match;
+  return ["case", ["in", ["slice", code, 0, 4], ["literal", state.config.sandiao_wetland_codes]], wet.colour, match];
+}
+
+/** A filter that keeps the feature a site-query entry names (by the layer's id field, or by
+ * the tile feature id when the layer has no such field), or nothing. */
+function featureFilter(layer, entry) {
+  if (!entry || entry.layer !== layer.name) return ["boolean", false];
+  const value = String(entry.feature);
+  const field = layer.id_field || "BSM";
+  return ["case", ["has", field], ["==", ["to-string", ["get", field]], value], ["==", ["to-string", ["id"]], value]];
 }
 
 function mapLayersOf(layer) {
@@ -118,9 +156,9 @@ function mapLayersOf(layer) {
   if (layer.geometry_type.includes("LINE")) {
     return [{ ...base, id: `${id}-line`, type: "line", paint: { "line-color": line, "line-width": 3 } }];
   }
-  if (layer.code_field === "YDYHFLDM") {
+  if (layer.code_field && layer.code_scheme) {
     return [
-      { ...base, id: `${id}-fill`, type: "fill", paint: { "fill-color": landUseFill("YDYHFLDM"), "fill-opacity": 0.85 } },
+      { ...base, id: `${id}-fill`, type: "fill", paint: { "fill-color": classFill(layer), "fill-opacity": 0.85 } },
       { ...base, id: `${id}-line`, type: "line", minzoom: 13, paint: { "line-color": "#777777", "line-width": 0.4 } },
     ];
   }
@@ -171,7 +209,14 @@ function buildMap() {
     { id: "diff-fill", type: "fill", source: "diff", paint: { "fill-color": diffColour, "fill-opacity": 0.35 } },
     { id: "diff-line", type: "line", source: "diff", paint: { "line-color": diffColour, "line-width": 2 } },
   );
-  layers.push({ id: "site", type: "circle", source: "site", paint: { "circle-radius": 6, "circle-color": "#ffffff", "circle-stroke-color": "#1f3a5f", "circle-stroke-width": 3 } });
+  // the picked feature's outline, from the layer's own tiles (hidden until a query picks one)
+  for (const layer of ordered) {
+    if (layer.geometry_type.includes("LINE")) continue;
+    const base = { source: layer.name, "source-layer": layer.name, filter: ["boolean", false] };
+    layers.push({ ...base, id: `${layer.name}-highlight-casing`, type: "line", paint: { "line-color": "#ffffff", "line-width": 6, "line-opacity": 0.9 } },
+                { ...base, id: `${layer.name}-highlight`, type: "line", paint: { "line-color": "#0d47a1", "line-width": 3 } });
+  }
+  layers.push({ id: "site", type: "circle", source: "site", paint: { "circle-radius": 5, "circle-color": "#ffffff", "circle-stroke-color": "#0d47a1", "circle-stroke-width": 3 } });
   const map = new maplibregl.Map({
     container: "map", style: { version: 8, sources, layers }, attributionControl: false,
     bounds: cfg.bounds || [73, 18, 135, 54], fitBoundsOptions: { padding: 20 }, maxZoom: 20,
@@ -179,7 +224,14 @@ function buildMap() {
   });
   map.addControl(new maplibregl.NavigationControl(), "top-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
-  map.on("click", (e) => siteQuery(e.lngLat));
+  // A click queries the site once the browser knows it was not the first of a double click
+  // (which zooms): MapLibre reports both clicks of a double click as clicks too.
+  let pending = null;
+  map.on("click", (e) => {
+    clearTimeout(pending);
+    pending = setTimeout(() => { pending = null; siteQuery(e.lngLat); }, CLICK_DELAY_MS);
+  });
+  map.on("dblclick", () => { clearTimeout(pending); pending = null; });
   map.getCanvas().style.cursor = "crosshair";
   state.map = map;
   window.guotuMap = map;
@@ -214,7 +266,7 @@ function buildLayerTree() {
     for (const l of list) {
       const li = document.createElement("li");
       const checked = layerVisible(l.name);
-      const colour = l.code_field === "YDYHFLDM" ? "linear-gradient(90deg,#FFFF2D,#FF0000,#68B167)" : (l.colour || "#9e9e9e");
+      const colour = l.code_scheme ? `linear-gradient(90deg,${classTable(l).filter((c) => (state.config.present[l.code_scheme] || []).includes(c.code)).slice(0, 6).map((c) => c.colour).join(",") || "#ccc,#ccc"})` : (l.colour || "#9e9e9e");
       li.innerHTML = `<label><input type="checkbox" data-layer="${esc(l.name)}" data-testid="toggle-${esc(l.name)}" ${checked ? "checked" : ""}>
         <span class="swatch" style="background:${colour}"></span>${esc(state.lang === "zh" ? l.role_zh : l.role_en)}
         <small>${esc(l.name)} · ${l.features}</small></label>`;
@@ -222,7 +274,7 @@ function buildLayerTree() {
     }
   }
   tree.querySelectorAll("input[data-layer]").forEach((box) => {
-    box.addEventListener("change", () => setLayerVisible(box.dataset.layer, box.checked));
+    box.addEventListener("change", () => { setLayerVisible(box.dataset.layer, box.checked); buildLegend(); });
   });
   const select = $("#balance-layer");
   const current = select.value;
@@ -232,13 +284,24 @@ function buildLayerTree() {
   select.value = current || (planned ? planned.name : select.value);
 }
 
+/** A legend section per classification of a visible coded layer (用地用海, 三调), listing the
+ * level-1 classes that occur in the workspace. */
 function buildLegend() {
-  $("#legend").innerHTML = state.config.land_use_colours.map((c) =>
-    `<li><span class="swatch" style="background:${c.colour}"></span>${c.code} ${esc(state.lang === "zh" ? c.name_zh : c.name_en)}</li>`).join("");
+  const shown = new Set(state.config.layers.filter((l) => l.code_scheme && layerVisible(l.name)).map((l) => l.code_scheme));
+  const sections = [["ydyh2023", state.config.land_use_colours, "legendYdyh"], ["sandiao", state.config.land_survey_colours, "legendSandiao"]];
+  let html = "";
+  for (const [scheme, table, title] of sections) {
+    if (!shown.has(scheme)) continue;
+    const present = new Set(state.config.present[scheme] || []);
+    html += `<li class="legend-head" data-scheme="${scheme}">${t(title)}</li>` + table.filter((c) => present.has(c.code)).map((c) =>
+      `<li data-code="${esc(c.code)}"><span class="swatch" style="background:${c.colour}"></span>${c.code} ${esc(state.lang === "zh" ? c.name_zh : c.name_en)}</li>`).join("");
+  }
+  $("#legend").innerHTML = html || `<li class="hint">${t("legendNone")}</li>`;
 }
 
 function setAsOf(value) {
-  state.asOf = value;
+  state.asOf = value || today();
+  $("#as-of").value = state.asOf;
   for (const l of state.config.layers) {
     const src = state.map.getSource(l.name);
     if (src) src.setTiles([tileURL(l.name)]);
@@ -260,15 +323,60 @@ function fieldValue(field, value) {
   return `${fmt(number, 2, 0)}${unit && unit !== "%" ? " " : ""}${unit}`;
 }
 
-/** Attributes under their standard Chinese names (the field code on hover); other columns
- * keep their own names. */
+/** Attributes under their standard Chinese names (the field code on hover); in English under
+ * their field codes (the Chinese name on hover). Other columns keep their own names. */
 function propsTable(props) {
   const fields = state.config.fields || {};
   const rows = Object.entries(props || {}).filter(([, v]) => v !== null && v !== "").slice(0, 12);
+  const zh = state.lang === "zh";
   return `<table class="props">${rows.map(([k, v]) => {
     const f = fields[k];
-    return `<tr data-field="${esc(k)}"><td title="${esc(k)}">${esc(f ? f.name_zh : k)}</td><td>${fieldValue(f, v)}</td></tr>`;
+    const label = f && zh ? f.name_zh : k;
+    const hover = f && zh ? k : (f ? f.name_zh : k);
+    return `<tr data-field="${esc(k)}"><td title="${esc(hover)}">${esc(label)}</td><td>${fieldValue(f, v)}</td></tr>`;
   }).join("")}</table>`;
+}
+
+/** Level-1 codes as "07 居住用地、…": the classes that occur in the workspace first; the
+ * others (the sea classes of an inland county …) folded into one collapsed entry. */
+function classList(codes) {
+  if (!codes?.length) return t("none");
+  const names = Object.fromEntries(state.config.land_use_colours.map((c) => [c.code, state.lang === "zh" ? c.name_zh : c.name_en]));
+  const sea = new Set(state.config.land_use_colours.filter((c) => c.sea).map((c) => c.code));
+  const present = new Set(state.config.present?.ydyh2023 || codes);
+  const sep = state.lang === "zh" ? "、" : ", ";
+  const label = (c) => `${c} ${esc(names[c] || "")}`;
+  const here = codes.filter((c) => present.has(c));
+  const absent = codes.filter((c) => !present.has(c));
+  let html = here.map(label).join(sep) || t("none");
+  if (absent.length) {
+    const key = absent.some((c) => sea.has(c)) ? "absent" : "absentLand";
+    html += ` <details class="absent"><summary>${t(key).replace("{n}", absent.length)}</summary>${absent.map(label).join(sep)}</details>`;
+  }
+  return html;
+}
+
+/** The feature a query picks (and outlines): the most specific visible one that applies. */
+function pickedEntry(doc) {
+  const applies = doc.applies.filter((a) => a.relation !== "touches");
+  for (const role of PICK_ORDER) {
+    const hit = applies.find((a) => a.role === role && layerVisible(a.layer));
+    if (hit) return hit;
+  }
+  return null;
+}
+
+/** Outline one site-query entry's feature on the map (``null``: none). */
+function highlight(entry) {
+  state.picked = entry ? { layer: entry.layer, feature: entry.feature } : null;
+  for (const l of state.config.layers) {
+    for (const id of [`${l.name}-highlight-casing`, `${l.name}-highlight`]) {
+      if (state.map.getLayer(id)) state.map.setFilter(id, featureFilter(l, entry));
+    }
+  }
+  document.querySelectorAll("#query-result .card[data-layer]").forEach((el) => {
+    el.classList.toggle("picked", Boolean(entry) && el.dataset.layer === entry.layer && el.dataset.feature === String(entry.feature));
+  });
 }
 
 async function siteQuery(lngLat) {
@@ -279,35 +387,50 @@ async function siteQuery(lngLat) {
   const params = new URLSearchParams({ point: `${lngLat.lng.toFixed(7)},${lngLat.lat.toFixed(7)}`, crs: "EPSG:4326", lang: state.lang });
   if (state.asOf) params.set("as_of", state.asOf);
   try {
-    const doc = await getJSON(`/query?${params}`);
-    const roleName = {};
-    for (const l of state.config.layers) roleName[l.name] = state.lang === "zh" ? l.role_zh : l.role_en;
-    let html = `<p class="meta">${esc(doc.site.coordinates.map((v) => v.toFixed(2)).join(", "))} (${esc(doc.site.crs)}) · ${t("asOf")} ${esc(doc.as_of)}</p>`;
-    html += `<h3>${t("applies")} (${doc.applies.length})</h3>`;
-    for (const a of doc.applies) {
-      const rel = t("relation")[a.relation] || a.relation;
-      html += `<div class="card" data-testid="applies-item"><b>${esc(roleName[a.layer] || a.layer)}</b> · ${esc(a.feature)}
-        <div class="meta">${esc(a.layer)} · ${esc(rel)}${a.share_of_site != null ? ` · ${t("share")} ${fmt(100 * a.share_of_site, 1)}%` : ""}
-        · ${esc(a.plan || "")} ${esc(a.version?.label || "")}</div>${propsTable(a.properties)}</div>`;
-    }
-    if (doc.pending?.length) {
-      html += `<h3>${t("pending")}</h3>` + doc.pending.map((p) => `<div class="card"><b>${esc(roleName[p.layer] || p.layer)}</b> · ${esc(p.feature)} · ${esc(t("change")[p.change] || p.change)}
-        <div class="meta">${esc(p.layer)} · ${esc(p.version?.label || "")} ${esc(p.version?.status)} ${esc(p.version?.valid_from || "")}</div></div>`).join("");
-    }
-    const uses = doc.allowed_uses;
-    if (uses) {
-      const names = Object.fromEntries(state.config.land_use_colours.map((c) => [c.code, state.lang === "zh" ? c.name_zh : c.name_en]));
-      const list = (codes) => (codes?.length ? codes.map((c) => `${c} ${esc(names[c] || "")}`).join("、") : t("none"));
-      html += `<h3>${t("allowed")}</h3><p class="codes">${list(uses.allowed)}</p>`;
-      html += `<p class="codes"><b>${t("conditional")}</b>：${list(uses.conditional)}</p>`;
-      html += `<p class="codes"><b>${t("forbidden")}</b>：${list(uses.forbidden)}</p>`;
-    }
-    const sheet = doc.links?.find((l) => l.type === "text/html");
-    if (sheet) html += `<p><a href="${esc(withLang(sheet.href))}" target="_blank" data-testid="query-sheet">${t("sheet")}</a></p>`;
-    out.innerHTML = html;
+    state.query = await getJSON(`/query?${params}`);
+    const picked = pickedEntry(state.query);
+    renderQuery();
+    highlight(picked);
   } catch (err) {
+    state.query = null;
+    highlight(null);
     out.innerHTML = `<p class="error" data-testid="query-error">${esc(err.message)}</p>`;
   }
+}
+
+/** The last query's answer in the chosen language (run again after a language switch). */
+function renderQuery() {
+  const doc = state.query;
+  if (!doc) return;
+  const roleName = {};
+  for (const l of state.config.layers) roleName[l.name] = state.lang === "zh" ? l.role_zh : l.role_en;
+  let html = `<p class="meta">${esc(doc.site.coordinates.map((v) => v.toFixed(2)).join(", "))} (${esc(doc.site.crs)}) · ${t("asOf")} ${esc(doc.as_of)}</p>`;
+  html += `<h3>${t("applies")} (${doc.applies.length})</h3>`;
+  for (const a of doc.applies) {
+    const rel = t("relation")[a.relation] || a.relation;
+    const title = a.name ? `${esc(a.name)} <span class="meta">${esc(a.feature)}</span>` : esc(a.feature);
+    html += `<div class="card" data-testid="applies-item" data-layer="${esc(a.layer)}" data-feature="${esc(a.feature)}"><b data-testid="applies-title">${esc(roleName[a.layer] || a.layer)} · ${title}</b>
+      <div class="meta">${esc(a.layer)} · ${esc(rel)}${a.share_of_site != null ? ` · ${t("share")} ${fmt(100 * a.share_of_site, 1)}%` : ""}
+      · ${esc(planText(a))}<span class="picked-note"> · ${t("picked")}</span></div>${propsTable(a.properties)}</div>`;
+  }
+  if (doc.pending?.length) {
+    html += `<h3>${t("pending")}</h3>` + doc.pending.map((p) => `<div class="card"><b>${esc(roleName[p.layer] || p.layer)}</b> · ${esc(p.name || p.feature)} · ${esc(t("change")[p.change] || p.change)}
+      <div class="meta">${esc(p.layer)} · ${esc(planText(p))} ${esc(t("versionStatus")[p.version?.status] || p.version?.status || "")} ${esc(p.version?.valid_from || "")}</div></div>`).join("");
+  }
+  const uses = doc.allowed_uses;
+  if (uses) {
+    html += `<h3>${t("allowed")}</h3><div class="codes" data-testid="uses-allowed">${classList(uses.allowed)}</div>`;
+    html += `<div class="codes" data-testid="uses-conditional"><b>${t("conditional")}</b>：${classList(uses.conditional)}</div>`;
+    html += `<div class="codes" data-testid="uses-forbidden"><b>${t("forbidden")}</b>：${classList(uses.forbidden)}</div>`;
+  }
+  const sheet = doc.links?.find((l) => l.type === "text/html");
+  if (sheet) html += `<p><a href="${esc(withLang(sheet.href))}" target="_blank" data-testid="query-sheet">${t("sheet")}</a></p>`;
+  const out = $("#query-result");
+  out.innerHTML = html;
+  out.querySelectorAll(".card[data-layer]").forEach((el) => el.addEventListener("click", () => {
+    highlight(doc.applies.find((a) => a.layer === el.dataset.layer && String(a.feature) === el.dataset.feature) || null);
+  }));
+  if (state.picked) highlight(state.picked);
 }
 
 function bboxOf(geometry) {
@@ -378,15 +501,21 @@ async function runReview() {
   }
 }
 
-function renderReview(doc) {
+function renderReview(doc = state.review) {
+  if (!doc) return;
   const out = $("#review-result");
   state.review = doc;
   state.map.getSource("findings").setData(doc.map);
   const s = doc.summary.by_severity;
-  let html = `<p class="meta">${esc(doc.source)}</p>`;
+  let html = `<p class="meta">${esc(doc.source_label || doc.source)}</p>`;
   html += `<p data-testid="review-summary">${t("total")} ${doc.summary.total}：<span class="sev sev-error">${t("error")} ${s.error}</span>
     <span class="sev sev-warning">${t("warning")} ${s.warning}</span> <span class="sev sev-info">${t("info")} ${s.info}</span></p>`;
-  html += `<p>${t("download")}：` + doc.links.map((l) => `<a href="${esc(l.href)}" data-testid="download-${esc(l.title.toLowerCase())}">${esc(l.title)}</a>`).join(" · ") + "</p>";
+  // HTML and PDF open in a new tab (served inline); XLSX downloads
+  html += `<p>${t("report")}：` + doc.links.map((l) => {
+    const fmt = l.title.toLowerCase();
+    const how = fmt === "xlsx" ? "download" : 'target="_blank" rel="noopener"';
+    return `<a href="${esc(l.href)}" ${how} data-testid="download-${esc(fmt)}">${esc(l.title)}</a>`;
+  }).join(" · ") + "</p>";
   if (!doc.findings.length) html += `<p>${t("noFindings")}</p>`;
   doc.findings.forEach((f, i) => {
     const n = i + 1;
@@ -426,20 +555,36 @@ async function runBalance() {
 function renderBalance() {
   const doc = state.balance;
   if (!doc) return;
-  const ydyh = doc.code_field === "YDYHFLDM";
-  const colours = Object.fromEntries(state.config.land_use_colours.map((c) => [c.code, c.colour]));
-  let html = `<table class="balance" data-testid="balance-table"><tr><th>${t("code")}</th><th>${t("name")}</th><th>${t("features")}</th><th>${t("areaHa")}</th><th>${t("sharePct")}</th></tr>`;
+  // coloured by the layer's own classification (用地用海 or 三调)
+  const layer = state.config.layers.find((l) => l.name === doc.layer);
+  const ydyh = Boolean(layer?.code_scheme);
+  const colours = Object.fromEntries((layer?.code_scheme ? classTable(layer) : []).map((c) => [c.code, c.colour]));
+  const read = doc.data_version;
+  let html = read ? `<p class="meta" data-testid="balance-version">${esc(state.lang === "zh" ? read.text_zh : read.text_en)}</p>` : "";
+  html += `<table class="balance" data-testid="balance-table"><tr><th>${t("code")}</th><th>${t("name")}</th><th>${t("features")}</th><th>${t("areaHa")}</th><th>${t("mu")}</th><th>${t("sharePct")}</th></tr>`;
   for (const r of doc.rows) {
     const sw = r.level === 1 && ydyh ? `<span class="swatch" style="background:${colours[r.code] || "#ccc"}"></span>` : "";
     html += `<tr class="l${r.level}"><td>${sw}${esc(r.code)}</td><td>${r.level > 1 ? "　" : ""}${esc(state.lang === "zh" ? r.name_zh : r.name_en)}</td>
-      <td class="num">${r.features}</td><td class="num">${fmt(r.area_m2 / 1e4)}</td>
+      <td class="num">${r.features}</td><td class="num">${fmt(r.area_m2 / 1e4)}</td><td class="num" data-testid="balance-mu">${fmt(r.area_mu)}</td>
       <td class="num">${fmt(100 * r.share)}<div class="bar" style="width:${Math.min(100, 100 * r.share).toFixed(1)}%"></div></td></tr>`;
   }
-  html += `<tr class="l1"><td></td><td>${t("totalArea")}</td><td class="num">${doc.features}</td><td class="num">${fmt(doc.total_area_ha)}</td><td class="num">100.00</td></tr></table>`;
+  const mu = doc.total_area_m2 / (10000 / 15);
+  html += `<tr class="l1"><td></td><td>${t("totalArea")}</td><td class="num">${doc.features}</td><td class="num">${fmt(doc.total_area_ha)}</td><td class="num">${fmt(mu)}</td><td class="num">100.00</td></tr></table>`;
   const notes = state.lang === "zh" ? doc.notes_zh : doc.notes;
   html += notes.map((n) => `<p class="hint">${esc(n)}</p>`).join("");
+  const q = new URLSearchParams({ layer: doc.layer, lang: state.lang });
+  if (state.asOf) q.set("as_of", state.asOf);
+  html += `<p>${t("exportTable")}：<a href="/ui/balance.csv?${q}" download data-testid="balance-csv">CSV</a> · <a href="/ui/balance.xlsx?${q}" download data-testid="balance-xlsx">XLSX</a></p>`;
   $("#balance-result").innerHTML = html;
   renderBalanceChart(doc, ydyh, colours);
+}
+
+/** Axis labels short enough not to run into each other, all in one unit: with a largest
+ * value of 10,000 or more, 5,000 → 0.5万 (zh) or 5k (en). */
+function compactAxis(values) {
+  const top = Math.max(0, ...values.map((v) => Math.abs(v)));
+  const [step, unit] = state.lang === "zh" ? [1e4, "万"] : [1e3, "k"];
+  return (v) => (top >= 1e4 ? `${+(v / step).toFixed(2)}${v === 0 ? "" : unit}` : `${+v.toFixed(2)}`);
 }
 
 function renderBalanceChart(doc, ydyh, colours) {
@@ -447,7 +592,7 @@ function renderBalanceChart(doc, ydyh, colours) {
   chart("balance-chart", {
     title: { text: t("balanceChart"), textStyle: { fontSize: 12 } }, grid: { left: 120, right: 20, top: 30, bottom: 20 },
     tooltip: { trigger: "item", formatter: (p) => `${esc(p.name)}<br>${fmt(p.value)} ${t("ha")}` },
-    xAxis: { type: "value" },
+    xAxis: { type: "value", splitNumber: 3, axisLabel: { fontSize: 10, hideOverlap: true, formatter: compactAxis(level1.map((r) => r.area_m2 / 1e4)) } },
     yAxis: { type: "category", inverse: true, data: level1.map((r) => `${r.code} ${state.lang === "zh" ? r.name_zh : r.name_en}`), axisLabel: { fontSize: 10, width: 110, overflow: "truncate" } },
     series: [{ type: "bar", data: level1.map((r) => ({ value: r.area_m2 / 1e4, itemStyle: { color: ydyh ? colours[r.code] || "#999" : "#4f7cac", borderColor: "#666", borderWidth: 0.5 } })) }],
   });
@@ -571,9 +716,9 @@ function renderDiffChart(doc) {
   const only = schemes.size === 1 ? doc.layers[0] : null;
   chart("diff-chart", {
     title: { text: t("netChange"), subtext: only ? schemeName(only) : "", textStyle: { fontSize: 12 }, subtextStyle: { fontSize: 11 }, itemGap: 2 },
-    grid: { left: 140, right: 20, top: 44, bottom: 20 },
+    grid: { left: 140, right: 30, top: 44, bottom: 20 },
     tooltip: { trigger: "item", formatter: (p) => `${esc(p.name)}<br>${fmt(p.value, 4)} ${t("ha")}` },
-    xAxis: { type: "value" },
+    xAxis: { type: "value", splitNumber: 3, axisLabel: { fontSize: 10, hideOverlap: true, formatter: compactAxis(keys.map((k) => net[k])) } },
     yAxis: { type: "category", inverse: true, data: keys.map((k) => labels[k]), axisLabel: { fontSize: 10, width: 130, overflow: "truncate" } },
     series: [{ type: "bar", data: keys.map((k) => ({ value: net[k], itemStyle: { color: net[k] >= 0 ? "#2e7d32" : "#c62828" } })) }],
   });
@@ -592,6 +737,8 @@ async function main() {
     localStorage.setItem("guotu.lang", state.lang);
     applyText();
   });
+  $("#as-of").value = today();
+  state.asOf = today();
   $("#as-of").addEventListener("change", (e) => setAsOf(e.target.value));
   $("#review-run").addEventListener("click", runReview);
   document.querySelectorAll('input[name="review-source"]').forEach((r) => r.addEventListener("change", () => {
