@@ -49,8 +49,11 @@ def _source(workdir: Path, which: str) -> tuple[Path, str | None, str]:
     files = workdir / "files"
     if which == "GHYD":
         return files / "规划用地.gdb", None, "planned_land_use"
-    return next(files.glob("*DLTB*.shp"), None) or next(files.glob("*地类图斑*.shp")), None, \
-        "land_survey"
+    return (
+        next(files.glob("*DLTB*.shp"), None) or next(files.glob("*地类图斑*.shp")),
+        None,
+        "land_survey",
+    )
 
 
 def child_import_ours(workdir: Path, which: str) -> dict[str, Any]:
@@ -115,9 +118,14 @@ def child_area_ours(workdir: Path) -> dict[str, Any]:
     t = time.perf_counter()
     trapezoid = ellipsoidal_area_m2(geoms, frame.crs, method="trapezoid")
     trapezoid_s = time.perf_counter() - t
-    return {"seconds": best, "features": len(geoms), "total_m2": float(area.sum()),
-            "one_thread_seconds": one_thread, "trapezoid_seconds": trapezoid_s,
-            "max_diff_vs_trapezoid_m2": float(np.abs(one - trapezoid).max())}
+    return {
+        "seconds": best,
+        "features": len(geoms),
+        "total_m2": float(area.sum()),
+        "one_thread_seconds": one_thread,
+        "trapezoid_seconds": trapezoid_s,
+        "max_diff_vs_trapezoid_m2": float(np.abs(one - trapezoid).max()),
+    }
 
 
 def child_area_geod_loop(workdir: Path) -> dict[str, Any]:
@@ -147,8 +155,9 @@ def _pg_load(workdir: Path, dsn: str) -> None:
         conn.execute("CREATE TABLE ghyd (fid bigint, code text, geom geometry(MultiPolygon, 4527))")
         wkb = shapely.to_wkb(frame.geometry.values, include_srid=False)
         with conn.cursor().copy("COPY ghyd (fid, code, geom) FROM STDIN") as copy:
-            for fid, code, w in zip(frame.index.tolist(), frame["YDYHFLDM"].tolist(), wkb.tolist(),
-                                    strict=True):
+            for fid, code, w in zip(
+                frame.index.tolist(), frame["YDYHFLDM"].tolist(), wkb.tolist(), strict=True
+            ):
                 copy.write_row((fid, code, None if w is None else w.hex()))
         conn.execute("UPDATE ghyd SET geom = ST_SetSRID(geom, 4527)")
         conn.execute("VACUUM ANALYZE ghyd")
@@ -165,7 +174,8 @@ def child_area_postgis(workdir: Path, dsn: str) -> dict[str, Any]:
         for _ in range(3):
             t = time.perf_counter()
             total = conn.execute(
-                "SELECT sum(ST_Area(ST_Transform(geom, 4490)::geography)) FROM ghyd").fetchone()[0]
+                "SELECT sum(ST_Area(ST_Transform(geom, 4490)::geography)) FROM ghyd"
+            ).fetchone()[0]
             best = min(best, time.perf_counter() - t)
     return {"seconds": best, "total_m2": float(total)}
 
@@ -178,8 +188,12 @@ def child_balance_ours(workdir: Path) -> dict[str, Any]:
         t = time.perf_counter()
         table = land_use_balance(store, "GHYD")
         seconds = time.perf_counter() - t
-    return {"seconds": seconds, "rows": len(table.rows), "total_m2": table.total_area_m2,
-            "note": "includes reading the layer from the GeoPackage"}
+    return {
+        "seconds": seconds,
+        "rows": len(table.rows),
+        "total_m2": table.total_area_m2,
+        "note": "includes reading the layer from the GeoPackage",
+    }
 
 
 def child_balance_postgis(workdir: Path, dsn: str) -> dict[str, Any]:
@@ -190,15 +204,23 @@ def child_balance_postgis(workdir: Path, dsn: str) -> dict[str, Any]:
         t = time.perf_counter()
         rows = conn.execute(
             "SELECT code, sum(ST_Area(ST_Transform(geom, 4490)::geography)) FROM ghyd "
-            "GROUP BY code ORDER BY code").fetchall()
-    return {"seconds": time.perf_counter() - t, "rows": len(rows),
-            "note": "level-2 codes only; the table is already in the database"}
+            "GROUP BY code ORDER BY code"
+        ).fetchall()
+    return {
+        "seconds": time.perf_counter() - t,
+        "rows": len(rows),
+        "note": "level-2 codes only; the table is already in the database",
+    }
 
 
 CHILDREN = {
-    "build": child_build, "import_ours": child_import_ours, "import_pyogrio": child_import_pyogrio,
-    "area_ours": child_area_ours, "area_geod_loop": child_area_geod_loop,
-    "area_postgis": child_area_postgis, "balance_ours": child_balance_ours,
+    "build": child_build,
+    "import_ours": child_import_ours,
+    "import_pyogrio": child_import_pyogrio,
+    "area_ours": child_area_ours,
+    "area_geod_loop": child_area_geod_loop,
+    "area_postgis": child_area_postgis,
+    "balance_ours": child_balance_ours,
     "balance_postgis": child_balance_postgis,
 }
 
@@ -206,8 +228,9 @@ CHILDREN = {
 # -- driver --------------------------------------------------------------------------------
 def run_child(name: str, *args: str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.run([sys.executable, __file__, "--child", name, *args], env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", name, *args], env=env, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{name} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -246,22 +269,34 @@ def main() -> None:
     if not ns.keep and work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    res: dict[str, Any] = {"parcels": ns.parcels, "machine": os.uname().machine,
-                           "cpus": os.cpu_count()}
+    res: dict[str, Any] = {
+        "parcels": ns.parcels,
+        "machine": os.uname().machine,
+        "cpus": os.cpu_count(),
+    }
     if not (work / "county.gpkg").exists():
         res["build"] = run_child("build", str(work), str(ns.parcels))
         print(f"demo county built in {res['build']['seconds']:.1f} s")
 
     for which in ("GHYD", "DLTB"):
-        ours = min((run_child("import_ours", str(work), which) for _ in range(ns.repeat)),
-                   key=lambda r: r["seconds"])
-        peer = min((run_child("import_pyogrio", str(work), which) for _ in range(ns.repeat)),
-                   key=lambda r: r["seconds"])
-        res[f"import_{which}"] = {"ours": ours, "pyogrio": peer,
-                                  "ratio_ours_over_pyogrio": ours["seconds"] / peer["seconds"]}
+        ours = min(
+            (run_child("import_ours", str(work), which) for _ in range(ns.repeat)),
+            key=lambda r: r["seconds"],
+        )
+        peer = min(
+            (run_child("import_pyogrio", str(work), which) for _ in range(ns.repeat)),
+            key=lambda r: r["seconds"],
+        )
+        res[f"import_{which}"] = {
+            "ours": ours,
+            "pyogrio": peer,
+            "ratio_ours_over_pyogrio": ours["seconds"] / peer["seconds"],
+        }
 
-    area = {"ours": run_child("area_ours", str(work)),
-            "geod_loop": run_child("area_geod_loop", str(work))}
+    area = {
+        "ours": run_child("area_ours", str(work)),
+        "geod_loop": run_child("area_geod_loop", str(work)),
+    }
     dsn = None if ns.no_postgis else start_postgis()
     if dsn:
         _pg_load(work, dsn)
@@ -285,16 +320,22 @@ def print_table(res: dict[str, Any]) -> None:
     print(f"\nparcels: {res['parcels']}")
     for which in ("GHYD", "DLTB"):
         r = res[f"import_{which}"]
-        print(f"import {which}: ours {r['ours']['seconds']:.2f} s ({r['ours']['max_rss_mb']:.0f} MB)"
-              f" vs pyogrio read+write {r['pyogrio']['seconds']:.2f} s "
-              f"({r['pyogrio']['max_rss_mb']:.0f} MB) → ratio {r['ratio_ours_over_pyogrio']:.2f}×")
+        print(
+            f"import {which}: ours {r['ours']['seconds']:.2f} s ({r['ours']['max_rss_mb']:.0f} MB)"
+            f" vs pyogrio read+write {r['pyogrio']['seconds']:.2f} s "
+            f"({r['pyogrio']['max_rss_mb']:.0f} MB) → ratio {r['ratio_ours_over_pyogrio']:.2f}×"
+        )
     a = res["area"]
-    line = (f"ellipsoidal area: ours {a['ours']['seconds']:.3f} s ({a['ours']['max_rss_mb']:.0f} MB)"
-            f", Geod loop {a['geod_loop']['seconds']:.2f} s (×{a['speedup_vs_geod_loop']:.1f})")
+    line = (
+        f"ellipsoidal area: ours {a['ours']['seconds']:.3f} s ({a['ours']['max_rss_mb']:.0f} MB)"
+        f", Geod loop {a['geod_loop']['seconds']:.2f} s (×{a['speedup_vs_geod_loop']:.1f})"
+    )
     if "postgis" in a:
-        line += (f", PostGIS {a['postgis']['seconds']:.3f} s (×{a['speedup_vs_postgis']:.1f}); "
-                 f"totals ours {a['ours']['total_m2']:.1f} / PostGIS {a['postgis']['total_m2']:.1f}"
-                 f" / Geod {a['geod_loop']['total_m2']:.1f} m²")
+        line += (
+            f", PostGIS {a['postgis']['seconds']:.3f} s (×{a['speedup_vs_postgis']:.1f}); "
+            f"totals ours {a['ours']['total_m2']:.1f} / PostGIS {a['postgis']['total_m2']:.1f}"
+            f" / Geod {a['geod_loop']['total_m2']:.1f} m²"
+        )
     print(line)
     b = res["balance"]
     line = f"用地平衡表: ours {b['ours']['seconds']:.2f} s ({b['ours']['max_rss_mb']:.0f} MB)"

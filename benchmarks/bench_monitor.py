@@ -67,15 +67,20 @@ def amend(src: Path, dst: Path, share: float, seed: int = 11) -> dict[str, Any]:
         rng = np.random.default_rng(seed)
         rows = rng.choice(len(frame), size=max(1, int(share * len(frame))), replace=False)
         codes = frame["DLBM"].astype(object).to_numpy().copy()
-        codes[rows] = np.where(np.char.startswith(codes[rows].astype(str), "01"), "0701",
-                               "0103")
+        codes[rows] = np.where(np.char.startswith(codes[rows].astype(str), "01"), "0701", "0103")
         frame["DLBM"] = codes
         t = time.perf_counter()
-        store.write_layer("DLTB", info.role, frame, column_types=info.columns,
-                          geometry_type=info.geometry_type,
-                          version=VersionSpec(info.plan, "2026年度国土变更调查（基准测试）",
-                                              valid_from=date(2026, 6, 30)),
-                          reason="benchmark amendment")
+        store.write_layer(
+            "DLTB",
+            info.role,
+            frame,
+            column_types=info.columns,
+            geometry_type=info.geometry_type,
+            version=VersionSpec(
+                info.plan, "2026年度国土变更调查（基准测试）", valid_from=date(2026, 6, 30)
+            ),
+            reason="benchmark amendment",
+        )
         record_s = time.perf_counter() - t
     return {"features": len(frame), "changed": int(len(rows)), "record_s": record_s}
 
@@ -106,9 +111,15 @@ def bench_indicators(gpkg: Path, repeat: int) -> dict[str, Any]:
             reads["full"] = fresh.reads
             values = {"incremental": [v.value for v in got], "full": [v.value for v in ref]}
     same = values["incremental"] == values["full"]
-    return {"incremental_s": statistics.median(inc), "full_s": statistics.median(full),
-            "runs_incremental": inc, "runs_full": full, "identical": same,
-            "speedup": statistics.median(full) / statistics.median(inc), "reads": reads}
+    return {
+        "incremental_s": statistics.median(inc),
+        "full_s": statistics.median(full),
+        "runs_incremental": inc,
+        "runs_full": full,
+        "identical": same,
+        "speedup": statistics.median(full) / statistics.median(inc),
+        "reads": reads,
+    }
 
 
 def patches(gpkg: Path, n: int, seed: int = 5) -> gpd.GeoDataFrame:
@@ -128,9 +139,16 @@ def patches(gpkg: Path, n: int, seed: int = 5) -> gpd.GeoDataFrame:
         if county.contains(box):
             out.append(box)
     days = [date(2025, 4, 20)] * n
-    return gpd.GeoDataFrame({"TBBH": [f"BM{i + 1:06d}" for i in range(n)], "HSXRQ": days,
-                             "QSXRQ": [date(2024, 10, 15)] * n, "BHLX": ["新增建设用地"] * n},
-                            geometry=out, crs=crs)
+    return gpd.GeoDataFrame(
+        {
+            "TBBH": [f"BM{i + 1:06d}" for i in range(n)],
+            "HSXRQ": days,
+            "QSXRQ": [date(2024, 10, 15)] * n,
+            "BHLX": ["新增建设用地"] * n,
+        },
+        geometry=out,
+        crs=crs,
+    )
 
 
 def bench_cases(gpkg: Path, frame: gpd.GeoDataFrame, repeat: int) -> dict[str, Any]:
@@ -138,25 +156,40 @@ def bench_cases(gpkg: Path, frame: gpd.GeoDataFrame, repeat: int) -> dict[str, A
     from guotu.store.geopackage import GeoPackageStore
 
     with GeoPackageStore.open(gpkg) as store:
-        store.write_layer("BHTB", "change_patch", frame,
-                          column_types={"TBBH": "text", "HSXRQ": "date", "QSXRQ": "date",
-                                        "BHLX": "text"},
-                          geometry_type="POLYGON", replace=True)
+        store.write_layer(
+            "BHTB",
+            "change_patch",
+            frame,
+            column_types={"TBBH": "text", "HSXRQ": "date", "QSXRQ": "date", "BHLX": "text"},
+            geometry_type="POLYGON",
+            replace=True,
+        )
         times = []
         for _ in range(repeat):
             t = time.perf_counter()
             report = classify_patches(store, as_of=date(2026, 1, 1))
             times.append(time.perf_counter() - t)
     summary = report.summary()["by_class"]
-    overlaps = {c.tbbh: (c.facts.approved_m2 + c.facts.approved_later_m2, c.facts.redline_m2,
-                         c.facts.farmland_m2, c.facts.area_m2 - c.facts.outside_udb_m2)
-                for c in report.cases}
-    return {"seconds": statistics.median(times), "runs": times, "by_class": summary,
-            "overlaps": overlaps}
+    overlaps = {
+        c.tbbh: (
+            c.facts.approved_m2 + c.facts.approved_later_m2,
+            c.facts.redline_m2,
+            c.facts.farmland_m2,
+            c.facts.area_m2 - c.facts.outside_udb_m2,
+        )
+        for c in report.cases
+    }
+    return {
+        "seconds": statistics.median(times),
+        "runs": times,
+        "by_class": summary,
+        "overlaps": overlaps,
+    }
 
 
-def bench_cases_postgis(gpkg: Path, frame: gpd.GeoDataFrame, dsn: str,
-                        repeat: int) -> dict[str, Any]:
+def bench_cases_postgis(
+    gpkg: Path, frame: gpd.GeoDataFrame, dsn: str, repeat: int
+) -> dict[str, Any]:
     import psycopg
 
     from guotu.store.geopackage import GeoPackageStore
@@ -164,10 +197,12 @@ def bench_cases_postgis(gpkg: Path, frame: gpd.GeoDataFrame, dsn: str,
     def load(conn: Any, name: str, geoms: Any, extra: dict[str, list[Any]]) -> None:
         cols = "".join(f", {k} {'date' if k == 'day' else 'text'}" for k in extra)
         conn.execute(f"DROP TABLE IF EXISTS {name}")
-        conn.execute(f"CREATE TABLE {name} (id bigint PRIMARY KEY, geom geometry(Geometry, "
-                     f"{SRID}){cols})")
-        wkb = shapely.to_wkb(shapely.set_srid(np.asarray(geoms, dtype=object), SRID), hex=True,
-                             include_srid=True)
+        conn.execute(
+            f"CREATE TABLE {name} (id bigint PRIMARY KEY, geom geometry(Geometry, {SRID}){cols})"
+        )
+        wkb = shapely.to_wkb(
+            shapely.set_srid(np.asarray(geoms, dtype=object), SRID), hex=True, include_srid=True
+        )
         names = ", ".join(["id", "geom", *extra])
         with conn.cursor().copy(f"COPY {name} ({names}) FROM STDIN") as copy:
             for i, w in enumerate(wkb.tolist()):
@@ -177,16 +212,26 @@ def bench_cases_postgis(gpkg: Path, frame: gpd.GeoDataFrame, dsn: str,
 
     with GeoPackageStore.open(gpkg) as store, psycopg.connect(dsn, autocommit=True) as conn:
         day = date(2026, 1, 1)
-        for role, table in (("ecological_redline", "red"), ("permanent_farmland", "farm"),
-                            ("urban_boundary", "udb")):
+        for role, table in (
+            ("ecological_redline", "red"),
+            ("permanent_farmland", "farm"),
+            ("urban_boundary", "udb"),
+        ):
             name = store.layers_with_role(role)[0].name
-            load(conn, table, shapely.make_valid(store.read_layer(name, as_of=day).geometry
-                                                 .values), {})
+            load(
+                conn,
+                table,
+                shapely.make_valid(store.read_layer(name, as_of=day).geometry.values),
+                {},
+            )
         js = store.read_layer("JSXM", as_of=day)
-        load(conn, "proj", shapely.make_valid(js.geometry.values),
-             {"day": [str(d)[:10] if d else None for d in js["PZRQ"]]})
-        load(conn, "patch", frame.geometry.values,
-             {"day": [d.isoformat() for d in frame["HSXRQ"]]})
+        load(
+            conn,
+            "proj",
+            shapely.make_valid(js.geometry.values),
+            {"day": [str(d)[:10] if d else None for d in js["PZRQ"]]},
+        )
+        load(conn, "patch", frame.geometry.values, {"day": [d.isoformat() for d in frame["HSXRQ"]]})
     sql = """
         SELECT p.id,
           (SELECT coalesce(sum(ST_Area(ST_Intersection(p.geom, j.geom))), 0) FROM proj j
@@ -206,8 +251,11 @@ def bench_cases_postgis(gpkg: Path, frame: gpd.GeoDataFrame, dsn: str,
             t = time.perf_counter()
             rows = conn.execute(sql).fetchall()
             times.append(time.perf_counter() - t)
-    return {"seconds": statistics.median(times), "runs": times,
-            "overlaps": {f"BM{r[0] + 1:06d}": tuple(float(v) for v in r[1:5]) for r in rows}}
+    return {
+        "seconds": statistics.median(times),
+        "runs": times,
+        "overlaps": {f"BM{r[0] + 1:06d}": tuple(float(v) for v in r[1:5]) for r in rows},
+    }
 
 
 def main() -> None:
@@ -225,42 +273,66 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     base = build(args.workdir, parcels)
     amended = args.workdir / "amended.gpkg"
-    res: dict[str, Any] = {"machine": platform.platform(), "parcels": parcels,
-                           "amendment": amend(base, amended, args.share)}
+    res: dict[str, Any] = {
+        "machine": platform.platform(),
+        "parcels": parcels,
+        "amendment": amend(base, amended, args.share),
+    }
     res["indicators"] = bench_indicators(amended, args.repeat)
     frame = patches(base, n_patches)
     cases_ws = args.workdir / "cases.gpkg"
     shutil.copy(base, cases_ws)
     ours = bench_cases(cases_ws, frame, args.repeat)
-    res["cases"] = {"patches": n_patches, "ours_s": ours["seconds"], "runs": ours["runs"],
-                    "by_class": ours["by_class"]}
+    res["cases"] = {
+        "patches": n_patches,
+        "ours_s": ours["seconds"],
+        "runs": ours["runs"],
+        "by_class": ours["by_class"],
+    }
     if not args.no_postgis:
-        pg = subprocess.run(["bash", str(ROOT / "scripts" / "pg-throwaway"), "start", PG_DIR,
-                             PG_PORT], capture_output=True, text=True, check=False)
+        pg = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "pg-throwaway"), "start", PG_DIR, PG_PORT],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if pg.returncode == 0:
             try:
-                peer = bench_cases_postgis(cases_ws, frame, pg.stdout.strip().splitlines()[-1],
-                                           args.repeat)
-                worst = max(abs(a - b) / max(abs(b), 1.0)
-                            for k, row in peer["overlaps"].items()
-                            for a, b in zip(ours["overlaps"][k], row, strict=True))
-                res["cases"].update(postgis_s=peer["seconds"], postgis_runs=peer["runs"],
-                                    ratio=peer["seconds"] / ours["seconds"],
-                                    worst_relative_difference=worst)
+                peer = bench_cases_postgis(
+                    cases_ws, frame, pg.stdout.strip().splitlines()[-1], args.repeat
+                )
+                worst = max(
+                    abs(a - b) / max(abs(b), 1.0)
+                    for k, row in peer["overlaps"].items()
+                    for a, b in zip(ours["overlaps"][k], row, strict=True)
+                )
+                res["cases"].update(
+                    postgis_s=peer["seconds"],
+                    postgis_runs=peer["runs"],
+                    ratio=peer["seconds"] / ours["seconds"],
+                    worst_relative_difference=worst,
+                )
             finally:
-                subprocess.run(["bash", str(ROOT / "scripts" / "pg-throwaway"), "stop",
-                                PG_DIR], capture_output=True, check=False)
+                subprocess.run(
+                    ["bash", str(ROOT / "scripts" / "pg-throwaway"), "stop", PG_DIR],
+                    capture_output=True,
+                    check=False,
+                )
         else:
             print(f"PostGIS not available: {pg.stderr.strip()[-300:]}")
     ind = res["indicators"]
-    print(f"indicators after a {args.share:.0%} amendment of {parcels} parcels: incremental "
-          f"{ind['incremental_s']:.3f} s, full {ind['full_s']:.3f} s, {ind['speedup']:.1f}× "
-          f"(identical: {ind['identical']}); reads {ind['reads']}")
+    print(
+        f"indicators after a {args.share:.0%} amendment of {parcels} parcels: incremental "
+        f"{ind['incremental_s']:.3f} s, full {ind['full_s']:.3f} s, {ind['speedup']:.1f}× "
+        f"(identical: {ind['identical']}); reads {ind['reads']}"
+    )
     c = res["cases"]
     line = f"{n_patches} change patches classified: ours {c['ours_s']:.2f} s"
     if "postgis_s" in c:
-        line += (f", PostGIS {c['postgis_s']:.2f} s ({c['ratio']:.1f}× ours), worst overlap "
-                 f"difference {c['worst_relative_difference']:.2e}")
+        line += (
+            f", PostGIS {c['postgis_s']:.2f} s ({c['ratio']:.1f}× ours), worst overlap "
+            f"difference {c['worst_relative_difference']:.2e}"
+        )
     print(line)
     out = HERE / "results" / f"monitor-{parcels}.json"
     out.write_text(json.dumps(res, indent=1, ensure_ascii=False, default=str) + "\n")

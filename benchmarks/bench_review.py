@@ -120,14 +120,22 @@ def build_data(workdir: Path, sizes: list[int], quick: bool) -> None:
         if not path.exists():
             _run_child(workdir, ["parcels", str(n)], timeout=3600)
     layers: dict[str, Callable[[], np.ndarray]] = (
-        {"red": lambda: red_lines(200, 500), "farmland": lambda: farmland(5_000),
-         "red200": lambda: red_lines(200, 2_000, every=10),
-         "red200x30k": lambda: red_lines(200, 30_000, every=10),
-         "red12x30k": lambda: red_lines(12, 7_500)} if quick else
-        {"red": lambda: red_lines(2_000, 2_000), "farmland": lambda: farmland(50_000),
-         "red200": lambda: red_lines(2_000, 2_000, every=10),
-         "red200x30k": lambda: red_lines(2_000, 30_000, every=10),
-         "red12x30k": lambda: red_lines(12, 30_000)})
+        {
+            "red": lambda: red_lines(200, 500),
+            "farmland": lambda: farmland(5_000),
+            "red200": lambda: red_lines(200, 2_000, every=10),
+            "red200x30k": lambda: red_lines(200, 30_000, every=10),
+            "red12x30k": lambda: red_lines(12, 7_500),
+        }
+        if quick
+        else {
+            "red": lambda: red_lines(2_000, 2_000),
+            "farmland": lambda: farmland(50_000),
+            "red200": lambda: red_lines(2_000, 2_000, every=10),
+            "red200x30k": lambda: red_lines(2_000, 30_000, every=10),
+            "red12x30k": lambda: red_lines(12, 30_000),
+        }
+    )
     for name, make in layers.items():
         path = workdir / f"zones-{name}.npy"
         if not path.exists():
@@ -141,12 +149,17 @@ def _timed(fn: Callable[[], tuple[float, int]], repeat: int) -> dict[str, Any]:
         t = time.perf_counter()
         total, pairs = fn()
         times.append(time.perf_counter() - t)
-    return {"seconds": statistics.median(times), "runs": times, "total_m2": float(total),
-            "pairs": int(pairs)}
+    return {
+        "seconds": statistics.median(times),
+        "runs": times,
+        "total_m2": float(total),
+        "pairs": int(pairs),
+    }
 
 
-def peer_ours(parcels: np.ndarray, zones: np.ndarray, repeat: int, *,
-              geometry: bool = True) -> dict[str, Any]:
+def peer_ours(
+    parcels: np.ndarray, zones: np.ndarray, repeat: int, *, geometry: bool = True
+) -> dict[str, Any]:
     from pyproj import CRS
 
     from guotu.domain.overlay import overlay, prepare_zones
@@ -161,8 +174,11 @@ def peer_ours(parcels: np.ndarray, zones: np.ndarray, repeat: int, *,
 
     out = _timed(run, repeat)
     r = overlay(parcels, idx, geometry=False, workers=THREADS)
-    out.update(prepare_seconds=prepare_s, ellipsoidal_m2=float(r.area_m2.sum()),
-               boundary_pairs=int((r.relation == "overlaps").sum()))
+    out.update(
+        prepare_seconds=prepare_s,
+        ellipsoidal_m2=float(r.area_m2.sum()),
+        boundary_pairs=int((r.relation == "overlaps").sum()),
+    )
     return out
 
 
@@ -222,8 +238,10 @@ def pg_load(workdir: Path, scenario: str, n: int) -> dict[str, Any]:
             conn.execute(f"VACUUM ANALYZE {table}")
         t = time.perf_counter()
         conn.execute(f"DROP TABLE IF EXISTS zs_{scenario}")
-        conn.execute(f"CREATE TABLE zs_{scenario} AS SELECT id, ST_Subdivide(geom, 256) AS geom "
-                     f"FROM z_{scenario}")
+        conn.execute(
+            f"CREATE TABLE zs_{scenario} AS SELECT id, ST_Subdivide(geom, 256) AS geom "
+            f"FROM z_{scenario}"
+        )
         conn.execute(f"CREATE INDEX ON zs_{scenario} USING gist (geom)")
         conn.execute(f"VACUUM ANALYZE zs_{scenario}")
         return {"subdivide_seconds": time.perf_counter() - t}
@@ -244,19 +262,31 @@ def _pg_query(workdir: Path, sql: str, settings: list[str], repeat: int) -> dict
 
 
 def peer_postgis(workdir: Path, scenario: str, n: int, repeat: int) -> dict[str, Any]:
-    sql = (f"SELECT count(*), sum(ST_Area(g)) FROM (SELECT ST_Intersection(p.geom, z.geom) g "
-           f"FROM p{n} p JOIN z_{scenario} z ON ST_Intersects(p.geom, z.geom)) q")
+    sql = (
+        f"SELECT count(*), sum(ST_Area(g)) FROM (SELECT ST_Intersection(p.geom, z.geom) g "
+        f"FROM p{n} p JOIN z_{scenario} z ON ST_Intersects(p.geom, z.geom)) q"
+    )
     return _pg_query(workdir, sql, ["SET max_parallel_workers_per_gather = 0"], repeat)
 
 
 def peer_postgis_tuned(workdir: Path, scenario: str, n: int, repeat: int) -> dict[str, Any]:
-    sql = (f"SELECT count(*), sum(ST_Area(g)) FROM (SELECT CASE WHEN ST_CoveredBy(p.geom, z.geom) "
-           f"THEN p.geom ELSE ST_Intersection(p.geom, z.geom) END g "
-           f"FROM p{n} p JOIN zs_{scenario} z ON ST_Intersects(p.geom, z.geom)) q")
-    return _pg_query(workdir, sql, [
-        "SET max_parallel_workers_per_gather = 2", "SET parallel_setup_cost = 0",
-        "SET parallel_tuple_cost = 0", "SET min_parallel_table_scan_size = 0",
-        "SET min_parallel_index_scan_size = 0"], repeat)
+    sql = (
+        f"SELECT count(*), sum(ST_Area(g)) FROM (SELECT CASE WHEN ST_CoveredBy(p.geom, z.geom) "
+        f"THEN p.geom ELSE ST_Intersection(p.geom, z.geom) END g "
+        f"FROM p{n} p JOIN zs_{scenario} z ON ST_Intersects(p.geom, z.geom)) q"
+    )
+    return _pg_query(
+        workdir,
+        sql,
+        [
+            "SET max_parallel_workers_per_gather = 2",
+            "SET parallel_setup_cost = 0",
+            "SET parallel_tuple_cost = 0",
+            "SET min_parallel_table_scan_size = 0",
+            "SET min_parallel_index_scan_size = 0",
+        ],
+        repeat,
+    )
 
 
 def peer_duckdb(parcels: np.ndarray, zones: np.ndarray, repeat: int) -> dict[str, Any]:
@@ -264,22 +294,36 @@ def peer_duckdb(parcels: np.ndarray, zones: np.ndarray, repeat: int) -> dict[str
     import duckdb_extension_spatial
     import pyarrow as pa
 
-    ext = next(Path(duckdb_extension_spatial.__file__).parent.glob(
-        f"extensions/v{duckdb.__version__}/spatial.duckdb_extension"))
-    con = duckdb.connect(config={"threads": THREADS, "autoinstall_known_extensions": False,
-                                 "autoload_known_extensions": False})
+    ext = next(
+        Path(duckdb_extension_spatial.__file__).parent.glob(
+            f"extensions/v{duckdb.__version__}/spatial.duckdb_extension"
+        )
+    )
+    con = duckdb.connect(
+        config={
+            "threads": THREADS,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
     con.execute(f"LOAD '{ext}'")  # offline: the extension file from the PyPI package
     for name, geoms in (("p", parcels), ("z", zones)):
-        tbl = pa.table({"id": np.arange(len(geoms)),
-                        "wkb": pa.array(shapely.to_wkb(geoms).tolist(), pa.binary())})
+        tbl = pa.table(
+            {
+                "id": np.arange(len(geoms)),
+                "wkb": pa.array(shapely.to_wkb(geoms).tolist(), pa.binary()),
+            }
+        )
         con.register(f"{name}_arrow", tbl)
-        con.execute(f"CREATE TABLE {name} AS SELECT id, ST_GeomFromWKB(wkb) AS geom "
-                    f"FROM {name}_arrow")
+        con.execute(
+            f"CREATE TABLE {name} AS SELECT id, ST_GeomFromWKB(wkb) AS geom FROM {name}_arrow"
+        )
 
     def run() -> tuple[float, int]:
         count, total = con.execute(
             "SELECT count(*), sum(ST_Area(ST_Intersection(p.geom, z.geom))) FROM p JOIN z "
-            "ON ST_Intersects(p.geom, z.geom)").fetchone()  # type: ignore[misc]
+            "ON ST_Intersects(p.geom, z.geom)"
+        ).fetchone()  # type: ignore[misc]
         return float(total), int(count)
 
     out = _timed(run, repeat)
@@ -293,16 +337,23 @@ def peer_sedonadb(parcels: np.ndarray, zones: np.ndarray, repeat: int) -> dict[s
 
     con = sedonadb.connect()
     for name, geoms in (("p", parcels), ("z", zones)):
-        tbl = pa.table({"id": np.arange(len(geoms)),
-                        "wkb": pa.array(shapely.to_wkb(geoms).tolist(), pa.binary())})
+        tbl = pa.table(
+            {
+                "id": np.arange(len(geoms)),
+                "wkb": pa.array(shapely.to_wkb(geoms).tolist(), pa.binary()),
+            }
+        )
         con.create_data_frame(tbl).to_view(f"{name}_raw")
         # Parsed once, kept in memory (as the other databases' tables are).
-        con.sql(f"SELECT id, ST_GeomFromWKB(wkb) AS geom FROM {name}_raw").to_memtable() \
-            .to_view(name)
+        con.sql(f"SELECT id, ST_GeomFromWKB(wkb) AS geom FROM {name}_raw").to_memtable().to_view(
+            name
+        )
 
     def run() -> tuple[float, int]:
-        t = con.sql("SELECT count(*) AS n, sum(ST_Area(ST_Intersection(p.geom, z.geom))) AS s "
-                    "FROM p JOIN z ON ST_Intersects(p.geom, z.geom)").to_arrow_table()
+        t = con.sql(
+            "SELECT count(*) AS n, sum(ST_Area(ST_Intersection(p.geom, z.geom))) AS s "
+            "FROM p JOIN z ON ST_Intersects(p.geom, z.geom)"
+        ).to_arrow_table()
         return float(t["s"][0].as_py()), int(t["n"][0].as_py())
 
     out = _timed(run, repeat)
@@ -311,8 +362,13 @@ def peer_sedonadb(parcels: np.ndarray, zones: np.ndarray, repeat: int) -> dict[s
 
 
 IN_MEMORY_PEERS: dict[str, Callable[..., dict[str, Any]]] = {
-    "ours": peer_ours, "ours-area": peer_ours_area, "bare": peer_bare,
-    "geopandas": peer_geopandas, "duckdb": peer_duckdb, "sedonadb": peer_sedonadb}
+    "ours": peer_ours,
+    "ours-area": peer_ours_area,
+    "bare": peer_bare,
+    "geopandas": peer_geopandas,
+    "duckdb": peer_duckdb,
+    "sedonadb": peer_sedonadb,
+}
 PG_PEERS = {"postgis": peer_postgis, "postgis-tuned": peer_postgis_tuned}
 
 
@@ -368,8 +424,10 @@ def _fmt_row(name: str, r: dict[str, Any], ours: dict[str, Any]) -> str:
     ok = agrees(r["total_m2"], ours["total_m2"])
     ratio = r["seconds"] / ours["seconds"]
     check = "agrees" if ok else f"DISAGREES ({r['total_m2']:.1f} m² vs {ours['total_m2']:.1f})"
-    return (f"| {name} | {r['seconds']:.2f} s | {ratio:.2f}× | {r['maxrss_mb']:.0f} MB | "
-            f"{check}; {r['pairs']:,} pairs |")
+    return (
+        f"| {name} | {r['seconds']:.2f} s | {ratio:.2f}× | {r['maxrss_mb']:.0f} MB | "
+        f"{check}; {r['pairs']:,} pairs |"
+    )
 
 
 def main() -> None:
@@ -393,15 +451,20 @@ def main() -> None:
     build_data(workdir, sizes, args.quick)
     print(f"data ready in {time.perf_counter() - t0:.0f} s ({workdir})", flush=True)
     only = set(filter(None, args.only.split(",")))
-    want = (lambda p: not only or p in only)  # noqa: E731
+    want = lambda p: not only or p in only  # noqa: E731
 
     pg_ok, pg_started = False, False
     pg_script, pg_dir = str(ROOT / "scripts/pg-throwaway"), "/tmp/guotu-bench-pg"
     if not args.no_postgis and (want("postgis") or want("postgis-tuned")):
-        pg_started = subprocess.run(["bash", pg_script, "status", pg_dir],
-                                    check=False).returncode != 0
-        pg = subprocess.run(["bash", pg_script, "start", pg_dir, "55433"],
-                            capture_output=True, text=True, check=False)
+        pg_started = (
+            subprocess.run(["bash", pg_script, "status", pg_dir], check=False).returncode != 0
+        )
+        pg = subprocess.run(
+            ["bash", pg_script, "start", pg_dir, "55433"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         pg_ok = pg.returncode == 0
         if pg_ok:
             (workdir / "pg.dsn").write_text(pg.stdout.strip().splitlines()[-1])
@@ -411,8 +474,20 @@ def main() -> None:
     results: dict[str, dict[str, dict[str, Any]]] = {}
     scenarios = ["red", "farmland", "red200", "red200x30k", "red12x30k"]
     for scenario in scenarios:
-        peers = (["ours", "ours-area", "bare", "geopandas", "postgis", "postgis-tuned", "duckdb",
-                  "sedonadb"] if scenario in ("red", "farmland") else ["ours", "ours-area", "bare"])
+        peers = (
+            [
+                "ours",
+                "ours-area",
+                "bare",
+                "geopandas",
+                "postgis",
+                "postgis-tuned",
+                "duckdb",
+                "sedonadb",
+            ]
+            if scenario in ("red", "farmland")
+            else ["ours", "ours-area", "bare"]
+        )
         res = results.setdefault(scenario, {})
         if pg_ok and any(p.startswith("postgis") and want(p) for p in peers):
             res["pg_load"] = _run_child(workdir, ["pg_load", scenario, str(n)])
@@ -433,8 +508,7 @@ def main() -> None:
             linear[size] = _run_child(workdir, ["ours", "red", str(size), str(args.repeat)])
     linear[n] = results["red"]["ours"]
 
-    print(f"\n## Plan review overlay — {n:,} parcels, {THREADS} threads, median of "
-          f"{args.repeat}\n")
+    print(f"\n## Plan review overlay — {n:,} parcels, {THREADS} threads, median of {args.repeat}\n")
     for scenario in scenarios:
         res = results[scenario]
         ours = res["ours"]
@@ -442,42 +516,62 @@ def main() -> None:
         if "error" in ours:
             print(f"ours failed: {ours['error']}")
             continue
-        print(f"ours: prepare_zones {ours['prepare_seconds']:.2f} s (not in the times below); "
-              f"{ours['pairs']:,} pairs, {ours['boundary_pairs']:,} crossing a zone boundary; "
-              f"ellipsoidal total {ours['ellipsoidal_m2']:,.2f} m², planar "
-              f"{ours['total_m2']:,.2f} m²\n")
+        print(
+            f"ours: prepare_zones {ours['prepare_seconds']:.2f} s (not in the times below); "
+            f"{ours['pairs']:,} pairs, {ours['boundary_pairs']:,} crossing a zone boundary; "
+            f"ellipsoidal total {ours['ellipsoidal_m2']:,.2f} m², planar "
+            f"{ours['total_m2']:,.2f} m²\n"
+        )
         print("| peer | time | vs ours | peak memory | check |\n|---|---|---|---|---|")
         for peer, r in res.items():
             if peer != "pg_load":
                 print(_fmt_row(peer, r, ours))
         if "pg_load" in res and "subdivide_seconds" in res["pg_load"]:
-            print(f"\nPostGIS ST_Subdivide (not timed above): "
-                  f"{res['pg_load']['subdivide_seconds']:.2f} s")
+            print(
+                f"\nPostGIS ST_Subdivide (not timed above): "
+                f"{res['pg_load']['subdivide_seconds']:.2f} s"
+            )
         if "ours-area" in res and "error" not in res["ours-area"]:
             a = res["ours-area"]
-            print(f"\narea-only path: {a['seconds']:.2f} s, {ours['seconds'] / a['seconds']:.2f}× "
-                  f"faster than the geometry path; totals equal: "
-                  f"{agrees(a['total_m2'], ours['total_m2'], 1e-9)}")
-    for big, what in (("red200x30k", "same shapes, 15× denser"),
-                      ("red12x30k", "large polygons, equal density")):
+            print(
+                f"\narea-only path: {a['seconds']:.2f} s, {ours['seconds'] / a['seconds']:.2f}× "
+                f"faster than the geometry path; totals equal: "
+                f"{agrees(a['total_m2'], ours['total_m2'], 1e-9)}"
+            )
+    for big, what in (
+        ("red200x30k", "same shapes, 15× denser"),
+        ("red12x30k", "large polygons, equal density"),
+    ):
         for peer in ("ours", "ours-area"):
             r2, r30 = results["red200"].get(peer, {}), results[big].get(peer, {})
             if "seconds" not in r2 or "seconds" not in r30:
                 continue
             per2 = r2["seconds"] / max(results["red200"]["ours"]["boundary_pairs"], 1) * 1e6
             per30 = r30["seconds"] / max(results[big]["ours"]["boundary_pairs"], 1) * 1e6
-            print(f"\n30,000-vertex red lines ({what}), {peer}: {per30:.1f} µs per boundary "
-                  f"pair vs {per2:.1f} µs with 2,000 vertices ({per30 / per2:.2f}×)")
-    print("\n### linearity (red lines, geometry path)\n\n| parcels | time | µs per parcel |"
-          "\n|---|---|---|")
+            print(
+                f"\n30,000-vertex red lines ({what}), {peer}: {per30:.1f} µs per boundary "
+                f"pair vs {per2:.1f} µs with 2,000 vertices ({per30 / per2:.2f}×)"
+            )
+    print(
+        "\n### linearity (red lines, geometry path)\n\n| parcels | time | µs per parcel |"
+        "\n|---|---|---|"
+    )
     for size, r in sorted(linear.items()):
         if "error" not in r:
             print(f"| {size:,} | {r['seconds']:.2f} s | {r['seconds'] / size * 1e6:.1f} |")
     out = HERE / "results" / f"review-{n}.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"parcels": n, "results": results,
-                               "linearity": {str(k): v for k, v in linear.items()},
-                               "cpus": os.cpu_count()}, indent=1))
+    out.write_text(
+        json.dumps(
+            {
+                "parcels": n,
+                "results": results,
+                "linearity": {str(k): v for k, v in linear.items()},
+                "cpus": os.cpu_count(),
+            },
+            indent=1,
+        )
+    )
     print(f"\nresults: {out}")
 
 

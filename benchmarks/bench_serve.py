@@ -65,8 +65,20 @@ def build_demo(workdir: Path, parcels: int) -> Path:
     if not gpkg.exists():
         gpkg.parent.mkdir(parents=True, exist_ok=True)
         t = time.perf_counter()
-        subprocess.run([str(BIN / "guotu"), "demo", "-w", str(gpkg), "--parcels", str(parcels),
-                        "--force", "--no-check"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(BIN / "guotu"),
+                "demo",
+                "-w",
+                str(gpkg),
+                "--parcels",
+                str(parcels),
+                "--force",
+                "--no-check",
+            ],
+            check=True,
+            capture_output=True,
+        )
         print(f"demo county built in {time.perf_counter() - t:.0f} s: {gpkg}", flush=True)
     return gpkg
 
@@ -111,12 +123,18 @@ def tiles_covering(gpkg: Path, z: int) -> list[tuple[int, int, int]]:
 # -- timing ----------------------------------------------------------------------------------
 def _stats(lat_ns: list[int], wall_s: float) -> dict[str, float]:
     a = np.asarray(lat_ns, dtype=np.float64) / 1e3  # µs
-    return {"p50_us": float(np.percentile(a, 50)), "p99_us": float(np.percentile(a, 99)),
-            "mean_us": float(a.mean()), "max_us": float(a.max()), "per_s": len(a) / wall_s}
+    return {
+        "p50_us": float(np.percentile(a, 50)),
+        "p99_us": float(np.percentile(a, 99)),
+        "mean_us": float(a.mean()),
+        "max_us": float(a.max()),
+        "per_s": len(a) / wall_s,
+    }
 
 
-def timed_passes(items: list[Any], fn: Callable[[Any], Any], repeat: int,
-                 warmup: int = 200) -> dict[str, Any]:
+def timed_passes(
+    items: list[Any], fn: Callable[[Any], Any], repeat: int, warmup: int = 200
+) -> dict[str, Any]:
     """``fn`` over ``items`` ``repeat`` times: per pass p50/p99/mean and throughput; the
     reported figures are the medians over the passes."""
     for it in items[:warmup]:
@@ -163,20 +181,26 @@ def peer_query_ours(gpkg: Path, points: np.ndarray, repeat: int) -> dict[str, An
     token = data_version_token(store)
     texts = [f"{x!r},{y!r}" for x, y in points.tolist()]
     xy = points.tolist()
-    res: dict[str, Any] = {"index_build_s": build_s, "index_features": len(index),
-                           "groups": len(index.groups)}
+    res: dict[str, Any] = {
+        "index_build_s": build_s,
+        "index_features": len(index),
+        "groups": len(index.groups),
+    }
     res["service"] = timed_passes(texts, lambda p: q.query(store, point=p).to_dict(), repeat)
     res["on_index"] = timed_passes(
-        texts, lambda p: q.query_index(index, point=p, token=token).to_dict(), repeat)
+        texts, lambda p: q.query_index(index, point=p, token=token).to_dict(), repeat
+    )
     res["locate_point"] = timed_passes(xy, lambda p: locate_point(index, p[0], p[1]), repeat)
     # the bare kernel: an STRtree over unprepared copies of the same geometries
     bare = shapely.from_wkb(shapely.to_wkb(index.geometries))
     tree = shapely.STRtree(bare)
     res["bare_strtree"] = timed_passes(
-        xy, lambda p: tree.query(shapely.Point(p[0], p[1]), predicate="intersects"), repeat)
+        xy, lambda p: tree.query(shapely.Point(p[0], p[1]), predicate="intersects"), repeat
+    )
     res["sample_fids"] = [_fid_set(index, locate_point(index, x, y)) for x, y in xy[:SAMPLE]]
-    res["sample_applies"] = [_applies(q.query_index(index, point=p, token=token).to_dict())
-                             for p in texts[:SAMPLE]]
+    res["sample_applies"] = [
+        _applies(q.query_index(index, point=p, token=token).to_dict()) for p in texts[:SAMPLE]
+    ]
     res["hits_per_point"] = float(np.mean([len(s) for s in res["sample_fids"]]))
     store.close()
     return res
@@ -190,8 +214,11 @@ class _Server:
 
         self.port = port
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (a file, not a pipe, which could fill)
-        self.proc = subprocess.Popen([str(BIN / "guotu"), "serve", "-w", str(gpkg), "--port",
-                                      str(port)], stdout=subprocess.DEVNULL, stderr=self.log)
+        self.proc = subprocess.Popen(
+            [str(BIN / "guotu"), "serve", "-w", str(gpkg), "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
         deadline = time.time() + 120
         while True:
             if self.proc.poll() is not None:
@@ -237,8 +264,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def peer_http(gpkg: Path, points: np.ndarray, repeat: int, tiles: list[tuple[int, int, int]],
-              what: set[str]) -> dict[str, Any]:
+def peer_http(
+    gpkg: Path, points: np.ndarray, repeat: int, tiles: list[tuple[int, int, int]], what: set[str]
+) -> dict[str, Any]:
     port = _free_port()  # never a port another server on this machine already answers on
     server = _Server(gpkg, port)
     res: dict[str, Any] = {}
@@ -260,8 +288,7 @@ def peer_http(gpkg: Path, points: np.ndarray, repeat: int, tiles: list[tuple[int
 
             res["query"] = timed_passes(paths, one, repeat)
             res["query"]["errors"] = len(bad)
-            res["sample_applies"] = [_applies(json.loads(_get(conn, p)[1]))
-                                     for p in paths[:SAMPLE]]
+            res["sample_applies"] = [_applies(json.loads(_get(conn, p)[1])) for p in paths[:SAMPLE]]
         if "tiles" in what:
             paths = [f"/tiles/{TILE_LAYER}/{z}/{x}/{y}.mvt" for z, x, y in tiles]
             t = time.perf_counter()
@@ -288,20 +315,26 @@ def pg_load(gpkg: Path, workdir: Path) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     t0 = time.perf_counter()
-    with open_workspace(gpkg) as store, psycopg.connect(_pg_dsn(workdir),
-                                                        autocommit=True) as conn:
+    with open_workspace(gpkg) as store, psycopg.connect(_pg_dsn(workdir), autocommit=True) as conn:
         for info in store.layers():
             frame = store.read_layer(info.name, as_of=date.today())
             table = f'"{info.name}"'
             conn.execute(f"DROP TABLE IF EXISTS {table}")
-            conn.execute(f"CREATE TABLE {table} (fid bigint PRIMARY KEY, props jsonb, "
-                         f"geom geometry(Geometry, {SRID}))")
+            conn.execute(
+                f"CREATE TABLE {table} (fid bigint PRIMARY KEY, props jsonb, "
+                f"geom geometry(Geometry, {SRID}))"
+            )
             attrs = frame.drop(columns=[frame.geometry.name])
-            rows = json.loads(attrs.to_json(orient="records", date_format="iso",
-                                            force_ascii=False)) if len(attrs.columns) else \
-                [{}] * len(frame)
-            wkb = shapely.to_wkb(shapely.set_srid(np.asarray(frame.geometry.values, dtype=object),
-                                                  SRID), hex=True, include_srid=True)
+            rows = (
+                json.loads(attrs.to_json(orient="records", date_format="iso", force_ascii=False))
+                if len(attrs.columns)
+                else [{}] * len(frame)
+            )
+            wkb = shapely.to_wkb(
+                shapely.set_srid(np.asarray(frame.geometry.values, dtype=object), SRID),
+                hex=True,
+                include_srid=True,
+            )
             with conn.cursor().copy(f"COPY {table} (fid, props, geom) FROM STDIN") as copy:
                 for fid, props, w in zip(frame.index.tolist(), rows, wkb.tolist(), strict=True):
                     clean = {k: v for k, v in props.items() if v is not None}
@@ -316,21 +349,30 @@ def peer_query_postgis(workdir: Path, points: np.ndarray, repeat: int) -> dict[s
     import psycopg
 
     with psycopg.connect(_pg_dsn(workdir), autocommit=True) as conn:
-        layers = [r[0] for r in conn.execute(
-            "SELECT f_table_name FROM geometry_columns WHERE f_table_schema = 'public' "
-            "ORDER BY 1").fetchall()]
+        layers = [
+            r[0]
+            for r in conn.execute(
+                "SELECT f_table_name FROM geometry_columns WHERE f_table_schema = 'public' "
+                "ORDER BY 1"
+            ).fetchall()
+        ]
         sql = " UNION ALL ".join(
             f"SELECT '{name}' AS layer, fid FROM \"{name}\" WHERE ST_Intersects(geom, "
-            f"ST_SetSRID(ST_Point(%(x)s, %(y)s), {SRID}))" for name in layers)
+            f"ST_SetSRID(ST_Point(%(x)s, %(y)s), {SRID}))"
+            for name in layers
+        )
         xy = [{"x": x, "y": y} for x, y in points.tolist()]
-        res: dict[str, Any] = {"layers": len(layers),
-                               "server": conn.execute("SELECT version()").fetchone()[0],  # type: ignore[index]
-                               "postgis": conn.execute("SELECT postgis_lib_version()"
-                                                       ).fetchone()[0]}  # type: ignore[index]
+        res: dict[str, Any] = {
+            "layers": len(layers),
+            "server": conn.execute("SELECT version()").fetchone()[0],  # type: ignore[index]
+            "postgis": conn.execute("SELECT postgis_lib_version()").fetchone()[0],
+        }  # type: ignore[index]
         res["query"] = timed_passes(
-            xy, lambda p: conn.execute(sql, p, prepare=True).fetchall(), repeat)
-        res["sample_fids"] = [sorted([list(r) for r in conn.execute(sql, p, prepare=True)])
-                              for p in xy[:SAMPLE]]
+            xy, lambda p: conn.execute(sql, p, prepare=True).fetchall(), repeat
+        )
+        res["sample_fids"] = [
+            sorted([list(r) for r in conn.execute(sql, p, prepare=True)]) for p in xy[:SAMPLE]
+        ]
     return res
 
 
@@ -355,11 +397,11 @@ def _fields(buf: bytes) -> Iterable[tuple[int, Any]]:
             value, i = _varint(buf, i)
         elif wire == 2:
             n, i = _varint(buf, i)
-            value, i = buf[i:i + n], i + n
+            value, i = buf[i : i + n], i + n
         elif wire == 1:
-            value, i = buf[i:i + 8], i + 8
+            value, i = buf[i : i + 8], i + 8
         else:
-            value, i = buf[i:i + 4], i + 4
+            value, i = buf[i : i + 4], i + 4
         yield key >> 3, value
 
 
@@ -374,8 +416,9 @@ def tile_fids(tile: bytes) -> list[int]:
     return sorted(out)
 
 
-def peer_tiles_ours(gpkg: Path, tiles: dict[int, list[tuple[int, int, int]]],
-                    repeat: int) -> dict[str, Any]:
+def peer_tiles_ours(
+    gpkg: Path, tiles: dict[int, list[tuple[int, int, int]]], repeat: int
+) -> dict[str, Any]:
     from guotu.services.tiles import TileCache
     from guotu.services.workspace import open_workspace
 
@@ -385,11 +428,14 @@ def peer_tiles_ours(gpkg: Path, tiles: dict[int, list[tuple[int, int, int]]],
         uncached = TileCache(0)  # no tile cache; the layer is kept whole if it fits the budget
         t = time.perf_counter()
         first = uncached.tile(store, TILE_LAYER, *zt[0])
-        r: dict[str, Any] = {"first_tile_s": time.perf_counter() - t,
-                             "index_path": len(uncached._frames) > 0,
-                             "index_mb": uncached._frames.nbytes / 2**20}
-        r["uncached"] = timed_passes(zt, lambda k, c=uncached: c.tile(store, TILE_LAYER, *k),
-                                     repeat, warmup=0)
+        r: dict[str, Any] = {
+            "first_tile_s": time.perf_counter() - t,
+            "index_path": len(uncached._frames) > 0,
+            "index_mb": uncached._frames.nbytes / 2**20,
+        }
+        r["uncached"] = timed_passes(
+            zt, lambda k, c=uncached: c.tile(store, TILE_LAYER, *k), repeat, warmup=0
+        )
         built = [uncached.tile(store, TILE_LAYER, *k) for k in zt]
         r["features"] = [b.features for b in built]
         r["bytes"] = sum(len(b.content) for b in built)
@@ -397,51 +443,64 @@ def peer_tiles_ours(gpkg: Path, tiles: dict[int, list[tuple[int, int, int]]],
         if r["index_path"]:  # the other path: one bbox read of the store per tile
             other = TileCache(0, max_index_features=0)
             r["uncached_read"] = timed_passes(
-                zt, lambda k, c=other: c.tile(store, TILE_LAYER, *k), repeat, warmup=0)
+                zt, lambda k, c=other: c.tile(store, TILE_LAYER, *k), repeat, warmup=0
+            )
         else:  # the layer is over the limits: try it kept whole too
             other = TileCache(0, max_index_features=10**9, max_index_bytes=2**40)
             t = time.perf_counter()
             other.tile(store, TILE_LAYER, *zt[0])
             r["indexed_first_tile_s"] = time.perf_counter() - t
             r["uncached_indexed"] = timed_passes(
-                zt, lambda k, c=other: c.tile(store, TILE_LAYER, *k), repeat, warmup=0)
+                zt, lambda k, c=other: c.tile(store, TILE_LAYER, *k), repeat, warmup=0
+            )
         del other
         cached = TileCache(100_000)
         for k in zt:
             cached.tile(store, TILE_LAYER, *k)
-        r["cached"] = timed_passes(zt * max(1, 2000 // len(zt)),
-                                   lambda k, c=cached: c.tile(store, TILE_LAYER, *k), repeat,
-                                   warmup=0)
+        r["cached"] = timed_passes(
+            zt * max(1, 2000 // len(zt)),
+            lambda k, c=cached: c.tile(store, TILE_LAYER, *k),
+            repeat,
+            warmup=0,
+        )
         del first
         res[str(z)] = r
     store.close()
     return res
 
 
-def peer_tiles_postgis(workdir: Path, tiles: dict[int, list[tuple[int, int, int]]],
-                       repeat: int) -> dict[str, Any]:
+def peer_tiles_postgis(
+    workdir: Path, tiles: dict[int, list[tuple[int, int, int]]], repeat: int
+) -> dict[str, Any]:
     import psycopg
 
     from guotu.services.tiles import TILE_BUFFER, TILE_EXTENT
 
     margin = TILE_BUFFER / TILE_EXTENT
     # The tile plus its buffer, densified, taken to the table's CRS for the GiST filter.
-    sql = (f"WITH e AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env, "
-           f"ST_Transform(ST_Segmentize(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, "
-           f"margin => {margin}), 40075016.7 / (2 ^ %(z)s) / 20), {SRID}) AS area), "
-           f"q AS (SELECT t.fid, t.props, ST_AsMVTGeom(ST_Transform(t.geom, 3857), e.env, "
-           f"{TILE_EXTENT}, {TILE_BUFFER}, true) AS geom FROM \"{TILE_LAYER}\" t, e "
-           f"WHERE t.geom && e.area) "
-           f"SELECT ST_AsMVT(q, '{TILE_LAYER}', {TILE_EXTENT}, 'geom', 'fid'), count(q.geom) "
-           f"FROM q WHERE q.geom IS NOT NULL")
+    sql = (
+        f"WITH e AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env, "
+        f"ST_Transform(ST_Segmentize(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, "
+        f"margin => {margin}), 40075016.7 / (2 ^ %(z)s) / 20), {SRID}) AS area), "
+        f"q AS (SELECT t.fid, t.props, ST_AsMVTGeom(ST_Transform(t.geom, 3857), e.env, "
+        f'{TILE_EXTENT}, {TILE_BUFFER}, true) AS geom FROM "{TILE_LAYER}" t, e '
+        f"WHERE t.geom && e.area) "
+        f"SELECT ST_AsMVT(q, '{TILE_LAYER}', {TILE_EXTENT}, 'geom', 'fid'), count(q.geom) "
+        f"FROM q WHERE q.geom IS NOT NULL"
+    )
     res: dict[str, Any] = {}
     with psycopg.connect(_pg_dsn(workdir), autocommit=True) as conn:
         conn.execute("SET max_parallel_workers_per_gather = 0")
         for z, zt in tiles.items():
             params = [{"z": z, "x": x, "y": y} for _, x, y in zt]
-            r: dict[str, Any] = {"uncached": timed_passes(
-                params, lambda p: conn.execute(sql, p, prepare=True).fetchone(), repeat,
-                warmup=min(3, len(params)))}
+            r: dict[str, Any] = {
+                "uncached": timed_passes(
+                    params,
+                    lambda p: conn.execute(sql, p, prepare=True).fetchone(),
+                    repeat,
+                    warmup=min(3, len(params)),
+                )
+            }
             got = [conn.execute(sql, p, prepare=True).fetchone() for p in params]
             r["features"] = [int(g[1]) for g in got]  # type: ignore[index]
             r["bytes"] = sum(len(g[0] or b"") for g in got)  # type: ignore[index]
@@ -455,8 +514,10 @@ def child_main(args: list[str]) -> dict[str, Any]:
     workdir, what, gpkg, repeat = Path(args[0]), args[1], Path(args[2]), int(args[3])
     sys.path.insert(0, str(ROOT / "src"))
     points = np.load(workdir / "points.npy")
-    tiles = {int(z): [tuple(t) for t in v]
-             for z, v in json.loads((workdir / "tiles.json").read_text()).items()}
+    tiles = {
+        int(z): [tuple(t) for t in v]
+        for z, v in json.loads((workdir / "tiles.json").read_text()).items()
+    }
     if what == "pg_load":
         return pg_load(gpkg, workdir)
     if what == "query-ours":
@@ -497,8 +558,10 @@ def _agree(a: list[Any], b: list[Any]) -> tuple[int, int]:
 
 def _only_in(a: list[list[int]], b: list[list[int]]) -> tuple[int, int]:
     """Features (tile, id) only in ``a``'s tiles, and only in ``b``'s."""
-    return (sum(len(set(x) - set(y)) for x, y in zip(a, b, strict=True)),
-            sum(len(set(y) - set(x)) for x, y in zip(a, b, strict=True)))
+    return (
+        sum(len(set(x) - set(y)) for x, y in zip(a, b, strict=True)),
+        sum(len(set(y) - set(x)) for x, y in zip(a, b, strict=True)),
+    )
 
 
 def report(res: dict[str, Any], n_points: int, parcels: int) -> list[str]:
@@ -510,19 +573,23 @@ def report(res: dict[str, Any], n_points: int, parcels: int) -> list[str]:
         ("ours, `locate_point` only", q.get("locate_point")),
         ("bare STRtree point query (reference)", q.get("bare_strtree")),
         ("ours over HTTP (keep-alive, `GET /query`)", h.get("query")),
-        ("PostGIS over loopback (prepared, all layers)", pg.get("query"))]
+        ("PostGIS over loopback (prepared, all layers)", pg.get("query")),
+    ]
     base = (pg.get("query") or {}).get("per_s")
     out.append("| site query | p50 | p99 | throughput | vs PostGIS |\n|---|---|---|---|---|")
     for name, r in rows:
         if not r:
             continue
         ratio = f"{r['per_s'] / base:.1f}×" if base else "—"
-        out.append(f"| {name} | {_ms(r['p50_us'])} | {_ms(r['p99_us'])} | "
-                   f"{r['per_s']:,.0f}/s | {ratio} |")
+        out.append(
+            f"| {name} | {_ms(r['p50_us'])} | {_ms(r['p99_us'])} | {r['per_s']:,.0f}/s | {ratio} |"
+        )
     if q and "index_build_s" in q:
-        out.append(f"\nindex: {q['index_features']:,} features in {q['groups']} groups, built "
-                   f"in {q['index_build_s']:.1f} s; {q['hits_per_point']:.2f} features apply "
-                   f"per point (sample)")
+        out.append(
+            f"\nindex: {q['index_features']:,} features in {q['groups']} groups, built "
+            f"in {q['index_build_s']:.1f} s; {q['hits_per_point']:.2f} features apply "
+            f"per point (sample)"
+        )
     if q.get("sample_fids") and pg.get("sample_fids"):
         d, n = _agree(q["sample_fids"], pg["sample_fids"])
         out.append(f"agreement ours vs PostGIS ((layer, fid) sets): {n - d}/{n} points equal")
@@ -530,13 +597,17 @@ def report(res: dict[str, Any], n_points: int, parcels: int) -> list[str]:
         d, n = _agree(q["sample_applies"], h["sample_applies"])
         out.append(f"agreement in-process vs HTTP (applies): {n - d}/{n} points equal")
     if h.get("first_request_s") is not None:
-        out.append(f"HTTP: first request (index build in the server) "
-                   f"{h['first_request_s']:.1f} s; server peak memory "
-                   f"{h.get('server_max_rss_mb', 0):,.0f} MB")
+        out.append(
+            f"HTTP: first request (index build in the server) "
+            f"{h['first_request_s']:.1f} s; server peak memory "
+            f"{h.get('server_max_rss_mb', 0):,.0f} MB"
+        )
     t, tp = res.get("tiles-ours", {}), res.get("tiles-postgis", {})
-    out.append("\n| tiles (GHYD) | tiles | ours uncached | PostGIS ST_AsMVT | ours / PostGIS "
-               "| ours cached (service) | features ours / PostGIS | fid sets equal |"
-               "\n|---|---|---|---|---|---|---|---|")
+    out.append(
+        "\n| tiles (GHYD) | tiles | ours uncached | PostGIS ST_AsMVT | ours / PostGIS "
+        "| ours cached (service) | features ours / PostGIS | fid sets equal |"
+        "\n|---|---|---|---|---|---|---|---|"
+    )
     for z in ZOOMS:
         r, p = t.get(str(z)), tp.get(str(z))
         if not r:
@@ -544,40 +615,56 @@ def report(res: dict[str, Any], n_points: int, parcels: int) -> list[str]:
         u = r["uncached"]
         pu = p["uncached"] if p else None
         ratio = f"{u['per_s'] / pu['per_s']:.2f}×" if pu else "—"
-        pcell = (f"{pu['per_s']:.1f}/s (p50 {_ms(pu['p50_us'])}, p99 {_ms(pu['p99_us'])})"
-                 if pu else "—")
+        pcell = (
+            f"{pu['per_s']:.1f}/s (p50 {_ms(pu['p50_us'])}, p99 {_ms(pu['p99_us'])})" if pu else "—"
+        )
         feats = f"{sum(r['features']):,} / {sum(p['features']):,}" if p else "—"
         same = "—"
         if p and "fids" in r and "fids" in p:
             d, n = _agree(r["fids"], p["fids"])
             ours_only, pg_only = _only_in(r["fids"], p["fids"])
             same = f"{n - d}/{n} (only ours {ours_only}, only PostGIS {pg_only})"
-        out.append(f"| z{z} | {len(r['features'])} | {u['per_s']:.1f}/s (p50 "
-                   f"{_ms(u['p50_us'])}, p99 {_ms(u['p99_us'])}) | {pcell} | {ratio} | "
-                   f"{r['cached']['per_s']:,.0f}/s | {feats} | {same} |")
+        out.append(
+            f"| z{z} | {len(r['features'])} | {u['per_s']:.1f}/s (p50 "
+            f"{_ms(u['p50_us'])}, p99 {_ms(u['p99_us'])}) | {pcell} | {ratio} | "
+            f"{r['cached']['per_s']:,.0f}/s | {feats} | {same} |"
+        )
     for z in ZOOMS:
         r, p = t.get(str(z)), tp.get(str(z))
-        for name, label in (("uncached_indexed", "with the layer kept in memory (limits "
-                                                 "raised)"),
-                            ("uncached_read", "with a bbox read per tile (max_index_features=0)")):
+        for name, label in (
+            ("uncached_indexed", "with the layer kept in memory (limits raised)"),
+            ("uncached_read", "with a bbox read per tile (max_index_features=0)"),
+        ):
             if r and name in r:
                 u = r[name]
                 ratio = f", {u['per_s'] / p['uncached']['per_s']:.2f}× PostGIS" if p else ""
-                first = (f"; the index took {r['indexed_first_tile_s']:.1f} s"
-                         if "indexed_first_tile_s" in r and name == "uncached_indexed" else "")
-                out.append(f"\nz{z} {label}: {u['per_s']:.1f}/s (p50 {_ms(u['p50_us'])}, "
-                           f"p99 {_ms(u['p99_us'])}){ratio}{first}")
+                first = (
+                    f"; the index took {r['indexed_first_tile_s']:.1f} s"
+                    if "indexed_first_tile_s" in r and name == "uncached_indexed"
+                    else ""
+                )
+                out.append(
+                    f"\nz{z} {label}: {u['per_s']:.1f}/s (p50 {_ms(u['p50_us'])}, "
+                    f"p99 {_ms(u['p99_us'])}){ratio}{first}"
+                )
     if t:
-        out.append(f"\nGHYD has {t['layer_features']:,} features; uncached build path: "
-                   + ", ".join(f"z{z} {'layer index' if t[str(z)]['index_path'] else 'bbox read'}"
-                               f" (first tile {t[str(z)]['first_tile_s']:.1f} s, index "
-                               f"{t[str(z)].get('index_mb', 0):,.0f} MB)"
-                               for z in ZOOMS if str(z) in t))
+        out.append(
+            f"\nGHYD has {t['layer_features']:,} features; uncached build path: "
+            + ", ".join(
+                f"z{z} {'layer index' if t[str(z)]['index_path'] else 'bbox read'}"
+                f" (first tile {t[str(z)]['first_tile_s']:.1f} s, index "
+                f"{t[str(z)].get('index_mb', 0):,.0f} MB)"
+                for z in ZOOMS
+                if str(z) in t
+            )
+        )
     if h.get("tiles_cached"):
         c = h["tiles_cached"]
-        out.append(f"cached over HTTP (keep-alive, z{ZOOMS[0]} and z{ZOOMS[1]}): "
-                   f"{c['per_s']:,.0f} tiles/s, p50 {_ms(c['p50_us'])}, p99 {_ms(c['p99_us'])}; "
-                   f"statuses {h['tiles_status']}")
+        out.append(
+            f"cached over HTTP (keep-alive, z{ZOOMS[0]} and z{ZOOMS[1]}): "
+            f"{c['per_s']:,.0f} tiles/s, p50 {_ms(c['p50_us'])}, p99 {_ms(c['p99_us'])}; "
+            f"statuses {h['tiles_status']}"
+        )
     return out
 
 
@@ -595,12 +682,18 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/bench-serve"))
     ap.add_argument("--no-postgis", action="store_true")
     ap.add_argument("--only", default="query,tiles", help="query and/or tiles")
-    ap.add_argument("--steps", default="",
-                    help="re-run only these steps (pg_load, query-ours, query-postgis, "
-                    "tiles-ours, tiles-postgis, http); the others' figures come from the last "
-                    "run's raw-*.json")
-    ap.add_argument("--workspace", type=Path,
-                    help="an existing demo workspace (instead of building one in --workdir)")
+    ap.add_argument(
+        "--steps",
+        default="",
+        help="re-run only these steps (pg_load, query-ours, query-postgis, "
+        "tiles-ours, tiles-postgis, http); the others' figures come from the last "
+        "run's raw-*.json",
+    )
+    ap.add_argument(
+        "--workspace",
+        type=Path,
+        help="an existing demo workspace (instead of building one in --workdir)",
+    )
     args = ap.parse_args()
     parcels = 30_000 if args.quick else args.parcels
     n_points = 2_000 if args.quick else args.points
@@ -613,10 +706,15 @@ def main() -> None:
 
     pg_script = str(ROOT / "scripts" / "pg-throwaway")
     pg_ok = False
-    if not args.no_postgis and (not args.steps or "postgis" in args.steps
-                                or "pg_load" in args.steps):
-        pg = subprocess.run(["bash", pg_script, "start", PG_DIR, PG_PORT], capture_output=True,
-                            text=True, check=False)
+    if not args.no_postgis and (
+        not args.steps or "postgis" in args.steps or "pg_load" in args.steps
+    ):
+        pg = subprocess.run(
+            ["bash", pg_script, "start", PG_DIR, PG_PORT],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         pg_ok = pg.returncode == 0
         if pg_ok:
             (workdir / "pg.dsn").write_text(pg.stdout.strip().splitlines()[-1])
@@ -624,10 +722,12 @@ def main() -> None:
             print(f"PostGIS not available: {pg.stderr.strip()[-300:]}")
     res: dict[str, Any] = {}
     common = [str(gpkg), str(args.repeat)]
-    steps = [s for s in ("pg_load", "query-ours", "query-postgis", "tiles-ours",
-                         "tiles-postgis", "http")
-             if (s in ("pg_load", "http") or s.split("-")[0] in only)
-             and not (args.no_postgis and ("postgis" in s or s == "pg_load"))]
+    steps = [
+        s
+        for s in ("pg_load", "query-ours", "query-postgis", "tiles-ours", "tiles-postgis", "http")
+        if (s in ("pg_load", "http") or s.split("-")[0] in only)
+        and not (args.no_postgis and ("postgis" in s or s == "pg_load"))
+    ]
     wanted = set(filter(None, args.steps.split(","))) or set(steps)
     if not pg_ok:
         wanted -= {"pg_load", "query-postgis", "tiles-postgis"}
@@ -649,19 +749,25 @@ def main() -> None:
         if "error" in r:
             print(f"{name} failed: {r['error']}")
     lines = report(res, n_points, parcels)
-    lines.append(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} "
-                 f"CPUs; peak memory: " + ", ".join(
-                     f"{k} {v.get('maxrss_mb', 0):,.0f} MB" for k, v in res.items()))
+    lines.append(
+        f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} "
+        f"CPUs; peak memory: "
+        + ", ".join(f"{k} {v.get('maxrss_mb', 0):,.0f} MB" for k, v in res.items())
+    )
     print("\n".join(lines))
     path = HERE / "results" / f"serve-{parcels}.json"
     path.parent.mkdir(exist_ok=True)
+
     def slim(v: Any) -> Any:
         if isinstance(v, dict):
             return {k: slim(x) for k, x in v.items() if not k.startswith("sample") and k != "fids"}
         return v
 
-    path.write_text(json.dumps({"parcels": parcels, "points": n_points, "results": slim(res)},
-                               default=str, indent=1))
+    path.write_text(
+        json.dumps(
+            {"parcels": parcels, "points": n_points, "results": slim(res)}, default=str, indent=1
+        )
+    )
     print(f"\nresults: {path}")
 
 

@@ -53,17 +53,23 @@ def best(fn: Any, repeat: int = 3) -> tuple[float, Any]:
 
 
 def pyogrio_child(path: Path, layer: str, bbox: tuple[float, ...] | None) -> float:
-    code = ("import sys, time, json, pyogrio\n"
-            "b = json.loads(sys.argv[3])\n"
-            "best = 9e9\n"
-            "for _ in range(3):\n"
-            "    t = time.perf_counter()\n"
-            "    pyogrio.read_dataframe(sys.argv[1], layer=sys.argv[2], bbox=tuple(b) if b "
-            "else None, use_arrow=True)\n"
-            "    best = min(best, time.perf_counter() - t)\n"
-            "print(best)\n")
-    out = subprocess.run([sys.executable, "-c", code, str(path), layer, json.dumps(bbox)],
-                         capture_output=True, text=True, check=True)
+    code = (
+        "import sys, time, json, pyogrio\n"
+        "b = json.loads(sys.argv[3])\n"
+        "best = 9e9\n"
+        "for _ in range(3):\n"
+        "    t = time.perf_counter()\n"
+        "    pyogrio.read_dataframe(sys.argv[1], layer=sys.argv[2], bbox=tuple(b) if b "
+        "else None, use_arrow=True)\n"
+        "    best = min(best, time.perf_counter() - t)\n"
+        "print(best)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path), layer, json.dumps(bbox)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(out.stdout.strip())
 
 
@@ -77,18 +83,33 @@ def full_copy_diff(store: Any, old_id: int, new_id: int) -> int:
     attrs = [c for c in a.columns if c != a.geometry.name]
     changed = (a.loc[common, attrs].astype(str) != b.loc[common, attrs].astype(str)).any(axis=1)
     geom_changed = ~a.geometry.loc[common].geom_equals_exact(b.geometry.loc[common], 0.0)
-    return int((changed | geom_changed).sum() + len(a.index.difference(b.index))
-               + len(b.index.difference(a.index)))
+    return int(
+        (changed | geom_changed).sum()
+        + len(a.index.difference(b.index))
+        + len(b.index.difference(a.index))
+    )
 
 
-def run_store(name: str, store: Any, frame: Any, window: tuple[float, ...], gpkg_path: Path | None,
-              dsn: str | None) -> dict[str, Any]:
+def run_store(
+    name: str,
+    store: Any,
+    frame: Any,
+    window: tuple[float, ...],
+    gpkg_path: Path | None,
+    dsn: str | None,
+) -> dict[str, Any]:
     res: dict[str, Any] = {"store": name}
     store.create_plan(PLAN, level=PlanLevel.COUNTY, type=PlanType.MASTER)
     t = time.perf_counter()
-    store.write_layer("GHYD", "planned_land_use", frame, column_types=TYPES,
-                      geometry_type="MULTIPOLYGON", version=VersionSpec(PLAN, "v1"),
-                      crs=frame.crs)
+    store.write_layer(
+        "GHYD",
+        "planned_land_use",
+        frame,
+        column_types=TYPES,
+        geometry_type="MULTIPOLYGON",
+        version=VersionSpec(PLAN, "v1"),
+        crs=frame.crs,
+    )
     res["load_s"] = time.perf_counter() - t
     res["read_s"], whole = best(lambda: store.read_layer("GHYD"))
     res["features"] = len(whole)
@@ -107,13 +128,20 @@ def run_store(name: str, store: Any, frame: Any, window: tuple[float, ...], gpkg
             conn.execute('CREATE TABLE plain_copy AS SELECT * FROM "GHYD"')
             conn.execute("CREATE INDEX ON plain_copy USING gist (geom)")
             conn.execute("VACUUM ANALYZE plain_copy")
-            res["peer_read_s"], _ = best(lambda: conn.execute(
-                "SELECT fid, ST_AsBinary(geom), \"BSM\", \"YDYHFLDM\" FROM plain_copy"
-            ).fetchall())
+            res["peer_read_s"], _ = best(
+                lambda: conn.execute(
+                    'SELECT fid, ST_AsBinary(geom), "BSM", "YDYHFLDM" FROM plain_copy'
+                ).fetchall()
+            )
             env = (window[0], window[1], window[2], window[3])
-            res["peer_bbox_read_s"], _ = best(lambda: conn.execute(
-                "SELECT fid, ST_AsBinary(geom), \"BSM\", \"YDYHFLDM\" FROM plain_copy WHERE "
-                "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4527)", env).fetchall(), 5)
+            res["peer_bbox_read_s"], _ = best(
+                lambda: conn.execute(
+                    'SELECT fid, ST_AsBinary(geom), "BSM", "YDYHFLDM" FROM plain_copy WHERE '
+                    "geom && ST_MakeEnvelope(%s, %s, %s, %s, 4527)",
+                    env,
+                ).fetchall(),
+                5,
+            )
         res["peer"] = "plain PostGIS SELECT (GiST bbox) on a copy of the table"
     # Amendment: 1 % of the parcels get a new code.
     rng = np.random.default_rng(7)
@@ -122,9 +150,14 @@ def run_store(name: str, store: Any, frame: Any, window: tuple[float, ...], gpkg
     amended.iloc[pick, amended.columns.get_loc("YDYHFLDM")] = "0901"
     rows_before = store.revision_count("GHYD")
     t = time.perf_counter()
-    store.write_layer("GHYD", "planned_land_use", amended, column_types=TYPES,
-                      geometry_type="MULTIPOLYGON",
-                      version=VersionSpec(PLAN, "v2", status=VersionStatus.AMENDED))
+    store.write_layer(
+        "GHYD",
+        "planned_land_use",
+        amended,
+        column_types=TYPES,
+        geometry_type="MULTIPOLYGON",
+        version=VersionSpec(PLAN, "v2", status=VersionStatus.AMENDED),
+    )
     res["amend_s"] = time.perf_counter() - t
     res["changed_features"] = len(pick)
     res["rows_added"] = store.revision_count("GHYD") - rows_before
@@ -142,16 +175,30 @@ def main() -> None:
     ap.add_argument("--parcels", type=int, default=300_000)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/guotu-bench"))
     ap.add_argument("--no-postgis", action="store_true")
-    ap.add_argument("--only", choices=["geopackage", "postgis"],
-                    help="run one store in this process (the driver runs each in its own "
-                    "process, so each reports its own peak memory)")
+    ap.add_argument(
+        "--only",
+        choices=["geopackage", "postgis"],
+        help="run one store in this process (the driver runs each in its own "
+        "process, so each reports its own peak memory)",
+    )
     ns = ap.parse_args()
     if ns.only is None:
         results = []
         for only in ("geopackage", *(() if ns.no_postgis else ("postgis",))):
-            out = subprocess.run([sys.executable, __file__, "--parcels", str(ns.parcels),
-                                  "--workdir", str(ns.workdir), "--only", only],
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--parcels",
+                    str(ns.parcels),
+                    "--workdir",
+                    str(ns.workdir),
+                    "--only",
+                    only,
+                ],
+                capture_output=True,
+                text=True,
+            )
             if out.returncode != 0:
                 raise SystemExit(f"{only} failed:\n{out.stderr[-3000:]}")
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -184,8 +231,12 @@ def main() -> None:
 
         from guotu.store.postgis import PostGISStore
 
-        dsn = subprocess.run(["bash", str(ROOT / "scripts" / "pg-throwaway"), "start"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+        dsn = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "pg-throwaway"), "start"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         schema = "bench_store"
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -20,15 +20,19 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
     import pyproj
 
-    return [f"GEOS {shapely.geos_version_string}, PROJ {pyproj.proj_version_str}, "
-            f"GDAL {pyogrio.__gdal_version_string__}, SQLite {sqlite3.sqlite_version}"]
+    return [
+        f"GEOS {shapely.geos_version_string}, PROJ {pyproj.proj_version_str}, "
+        f"GDAL {pyogrio.__gdal_version_string__}, SQLite {sqlite3.sqlite_version}"
+    ]
 
 
 #: A point in the demo region: CGCS2000 3° GK zone 39 (EPSG:4527), about 40 km east of 117°E.
 X0, Y0 = 39_540_000.0, 4_052_000.0
 
 
-def squares(n: int = 2, size: float = 100.0, x0: float = X0, y0: float = Y0) -> list[shapely.Polygon]:
+def squares(
+    n: int = 2, size: float = 100.0, x0: float = X0, y0: float = Y0
+) -> list[shapely.Polygon]:
     """``n`` touching squares in a row (side ``size`` m)."""
     return [shapely.box(x0 + i * size, y0, x0 + (i + 1) * size, y0 + size) for i in range(n)]
 
@@ -46,13 +50,23 @@ def file_digest(path: Path) -> str:
 def parcels_gdf() -> gpd.GeoDataFrame:
     """Two planned-land-use parcels with Chinese column names, in EPSG:4527."""
     return gpd.GeoDataFrame(
-        {"用地用海代码": ["0701", "1401"], "用地用海名称": ["城镇住宅用地", "公园绿地"],
-         "备注": ["甲", "乙"]},
-        geometry=squares(2), crs="EPSG:4527")
+        {
+            "用地用海代码": ["0701", "1401"],
+            "用地用海名称": ["城镇住宅用地", "公园绿地"],
+            "备注": ["甲", "乙"],
+        },
+        geometry=squares(2),
+        crs="EPSG:4527",
+    )
 
 
-def gdal_read(path: Path, layer: str, *, bbox: tuple[float, float, float, float] | None = None,
-              column: str | None = None) -> dict:
+def gdal_read(
+    path: Path,
+    layer: str,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    column: str | None = None,
+) -> dict:
     """Read a layer with GDAL (pyogrio) in a separate process, as QGIS would.
 
     GDAL's own SQLite must not open a workspace inside the process that holds it open through
@@ -72,8 +86,12 @@ def gdal_read(path: Path, layer: str, *, bbox: tuple[float, float, float, float]
         "print(json.dumps({'features': info['features'], 'geometry_type': info['geometry_type'],"
         " 'crs': info['crs'], 'values': df[column].tolist() if column else []}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(path), layer, json.dumps(bbox),
-                          column or ""], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path), layer, json.dumps(bbox), column or ""],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 

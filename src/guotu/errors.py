@@ -107,9 +107,13 @@ class GuotuError(Exception):
         text = self.message_zh if chinese and self.message_zh is not None else self.message
         fix = self.fix_zh if chinese and self.fix_zh is not None else self.fix
         labels = _LABELS_ZH if chinese else _LABELS_EN
-        where = [f"{label} {value}" for label, value in zip(labels, (
-            self.file, self.layer, self.feature, self.field), strict=True)
-            if value is not None and str(value) not in text]
+        where = [
+            f"{label} {value}"
+            for label, value in zip(
+                labels, (self.file, self.layer, self.feature, self.field), strict=True
+            )
+            if value is not None and str(value) not in text
+        ]
         if where and chinese:
             body, stop = (text[:-1], text[-1]) if text.endswith("。") else (text, "")
             text = f"{body}（{'，'.join(where)}）{stop}"
@@ -125,7 +129,11 @@ class GuotuError(Exception):
         ``message`` is the English line of ``str()``; ``message_zh`` and ``fix_zh`` are added
         when the error has them.
         """
-        out: dict[str, object] = {"code": self.code, "message": str(self), "status": self.http_status}
+        out: dict[str, object] = {
+            "code": self.code,
+            "message": str(self),
+            "status": self.http_status,
+        }
         for key in ("file", "layer", "feature", "field", "fix", "message_zh", "fix_zh"):
             value = getattr(self, key)
             if value is not None:

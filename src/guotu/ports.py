@@ -52,18 +52,26 @@ class FeatureStore(Protocol):
     def layers_with_role(self, role: str) -> list[LayerInfo]:
         """Every layer of a role."""
 
-    def layer_version(self, name: str, *, as_of: date | None = None,
-                      known_at: datetime | None = None) -> Version | None:
+    def layer_version(
+        self, name: str, *, as_of: date | None = None, known_at: datetime | None = None
+    ) -> Version | None:
         """The version a read of ``name`` sees at these times."""
 
-    def read_layer(self, name: str, *, bbox: Sequence[float] | None = None,
-                   columns: Sequence[str] | None = None, as_of: date | None = None,
-                   known_at: datetime | None = None, version_id: int | None = None
-                   ) -> gpd.GeoDataFrame:
+    def read_layer(
+        self,
+        name: str,
+        *,
+        bbox: Sequence[float] | None = None,
+        columns: Sequence[str] | None = None,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        version_id: int | None = None,
+    ) -> gpd.GeoDataFrame:
         """Features of a layer in a version, indexed by fid (revision id)."""
 
-    def read_revisions(self, name: str, fids: Sequence[int],
-                       columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    def read_revisions(
+        self, name: str, fids: Sequence[int], columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
         """Feature revisions by fid, whatever version they belong to."""
 
     def version_changes(self, name: str, version_id: int) -> tuple[list[int], list[int]]:
@@ -72,11 +80,23 @@ class FeatureStore(Protocol):
     def feature_history(self, name: str, key: str) -> list[dict[str, Any]]:
         """Revisions of the feature with this id-field value: fid, added_in, retired_in."""
 
-    def write_layer(self, name: str, role: str, frame: gpd.GeoDataFrame, *,
-                    column_types: dict[str, str], geometry_type: str, source: str = "",
-                    source_layer: str = "", field_map: dict[str, str] | None = None,
-                    replace: bool = False, version: VersionSpec | None = None,
-                    actor: str = "", reason: str = "", crs: CRS | None = None) -> LayerInfo:
+    def write_layer(
+        self,
+        name: str,
+        role: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        column_types: dict[str, str],
+        geometry_type: str,
+        source: str = "",
+        source_layer: str = "",
+        field_map: dict[str, str] | None = None,
+        replace: bool = False,
+        version: VersionSpec | None = None,
+        actor: str = "",
+        reason: str = "",
+        crs: CRS | None = None,
+    ) -> LayerInfo:
         """Record a layer's content in a version (atomic; unchanged features shared);
         ``crs`` fixes a new workspace's CRS in the same transaction."""
 
@@ -90,26 +110,52 @@ class FeatureStore(Protocol):
     def table_versions(self, name: str) -> list[TableVersion]:
         """Every version that recorded table ``name``, in record order."""
 
-    def table_version(self, name: str, *, as_of: date | None = None,
-                      known_at: datetime | None = None, version_id: int | None = None
-                      ) -> TableVersion | None:
+    def table_version(
+        self,
+        name: str,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        version_id: int | None = None,
+    ) -> TableVersion | None:
         """The recording a read of ``name`` sees at these times (or in that version)."""
 
-    def read_table(self, name: str, *, as_of: date | None = None,
-                   known_at: datetime | None = None, version_id: int | None = None
-                   ) -> list[YearValue]:
+    def read_table(
+        self,
+        name: str,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        version_id: int | None = None,
+    ) -> list[YearValue]:
         """The rows of the recording :meth:`table_version` picks (``[]`` if none)."""
 
-    def write_table(self, name: str, rows: Sequence[YearValue], *, source: str = "",
-                    version: VersionSpec | None = None, actor: str = "", reason: str = ""
-                    ) -> TableVersion:
+    def write_table(
+        self,
+        name: str,
+        rows: Sequence[YearValue],
+        *,
+        source: str = "",
+        version: VersionSpec | None = None,
+        actor: str = "",
+        reason: str = "",
+    ) -> TableVersion:
         """Record a table's content in a version (atomic; without ``version`` each write is
         a new version of the table's implicit plan ``table:<name>``)."""
 
     # plans and versions
-    def create_plan(self, name: str, *, level: PlanLevel, type: PlanType, xzqdm: str = "",
-                    parent_plan: str | None = None, description: str = "", actor: str = "",
-                    reason: str = "") -> Plan:
+    def create_plan(
+        self,
+        name: str,
+        *,
+        level: PlanLevel,
+        type: PlanType,
+        xzqdm: str = "",
+        parent_plan: str | None = None,
+        description: str = "",
+        actor: str = "",
+        reason: str = "",
+    ) -> Plan:
         """Create a plan."""
 
     def plans(self) -> list[Plan]:
@@ -130,15 +176,17 @@ class FeatureStore(Protocol):
     def lineage_of(self, version_id: int) -> list[int]:
         """Version ids from the root down to ``version_id``."""
 
-    def resolve_version(self, plan: str | int, *, as_of: date | None = None,
-                        known_at: datetime | None = None) -> Version | None:
+    def resolve_version(
+        self, plan: str | int, *, as_of: date | None = None, known_at: datetime | None = None
+    ) -> Version | None:
         """The version of a plan in force at these times."""
 
     def pending(self, plan: str | int, *, known_at: datetime | None = None) -> list[Version]:
         """Versions of a plan on their way to approval."""
 
-    def audit_log(self, *, object_prefix: str | None = None, limit: int | None = None
-                  ) -> list[AuditEntry]:
+    def audit_log(
+        self, *, object_prefix: str | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
         """The append-only audit log."""
 
     def audit_head(self) -> tuple[int, int]:

@@ -108,6 +108,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
                 f"Environment variable GUOTU_{f.name.upper()}={raw!r} is not a {kind.__name__}.",
                 fix=f"Set it to a {kind.__name__}.",
                 message_zh=f"环境变量 GUOTU_{f.name.upper()}={raw!r} 不是有效的 {kind.__name__}。",
-                fix_zh="请改为正确的值。") from None
+                fix_zh="请改为正确的值。",
+            ) from None
     values.update({k: v for k, v in overrides.items() if v is not None})
     return replace(Settings(), **values)

@@ -39,14 +39,14 @@ def make_workspace(tmp: Path, geoms: list[Any], codes: list[str]) -> Path:
 
 @pytest.fixture
 def clean(tmp_path: Path) -> Path:
-    return make_workspace(tmp_path, [box(0, 0, 100, 100), box(100, 0, 200, 100)],
-                          ["0701", "0101"])
+    return make_workspace(tmp_path, [box(0, 0, 100, 100), box(100, 0, 200, 100)], ["0701", "0101"])
 
 
 @pytest.fixture
 def overlapping(tmp_path: Path) -> Path:
-    return make_workspace(tmp_path, [box(0, 0, 100, 100), box(90, 0, 190, 100)],
-                          ["0199", "090301"])  # fid 1 has two findings: overlap, unknown code
+    return make_workspace(
+        tmp_path, [box(0, 0, 100, 100), box(90, 0, 190, 100)], ["0199", "090301"]
+    )  # fid 1 has two findings: overlap, unknown code
 
 
 def invoke(*args: str) -> Any:
@@ -65,25 +65,42 @@ def test_findings_exit_1_and_json_has_the_keys(overlapping: Path) -> None:
     assert result.exit_code == 1
     doc = json.loads(result.output)
     assert set(doc) == {"workspace", "findings", "summary", "data_versions"}
-    assert [v["layer"] for v in doc["data_versions"]] == sorted(v["layer"] for v in
-                                                                doc["data_versions"])
+    assert [v["layer"] for v in doc["data_versions"]] == sorted(
+        v["layer"] for v in doc["data_versions"]
+    )
     overlap = next(f for f in doc["findings"] if f["check"] == "topology.overlap")
-    assert {"check", "layer", "feature", "message", "message_zh", "message_en", "severity",
-            "field", "value", "area_m2", "location", "geometry"} <= set(overlap)
+    assert {
+        "check",
+        "layer",
+        "feature",
+        "message",
+        "message_zh",
+        "message_en",
+        "severity",
+        "field",
+        "value",
+        "area_m2",
+        "location",
+        "geometry",
+    } <= set(overlap)
     assert overlap["feature"] == {"fid": 1}
     assert overlap["geometry"]["type"] == "Polygon"
     assert overlap["message"] == overlap["message_zh"]
     assert overlap["area_m2"] == pytest.approx(1000.0, abs=2.0)
-    checks = [(f["check"], f["layer"], (f["feature"] or {}).get("fid", -1))
-              for f in doc["findings"]]
+    checks = [
+        (f["check"], f["layer"], (f["feature"] or {}).get("fid", -1)) for f in doc["findings"]
+    ]
     assert checks == sorted(checks)
 
 
-@pytest.mark.parametrize(("fail_on", "code"), [
-    ("error", 1),      # the overlap is an error
-    ("never", 0),
-    ("warning", 1),
-])
+@pytest.mark.parametrize(
+    ("fail_on", "code"),
+    [
+        ("error", 1),  # the overlap is an error
+        ("never", 0),
+        ("warning", 1),
+    ],
+)
 def test_fail_on_threshold(overlapping: Path, fail_on: str, code: int) -> None:
     assert invoke("check", "-w", str(overlapping), "--fail-on", fail_on).exit_code == code
 
@@ -100,10 +117,13 @@ def test_english_messages(overlapping: Path) -> None:
     assert all(f["message"] == f["message_en"] for f in doc["findings"])
 
 
-@pytest.mark.parametrize("args", [
-    ("--layer", "nope"),                  # unknown layer
-    ("--checks", "missing.yaml"),         # unreadable check list
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--layer", "nope"),  # unknown layer
+        ("--checks", "missing.yaml"),  # unreadable check list
+    ],
+)
 def test_input_errors_exit_2(overlapping: Path, args: tuple[str, ...]) -> None:
     assert invoke("check", "-w", str(overlapping), *args).exit_code == 2
 
@@ -112,8 +132,9 @@ def test_missing_workspace_exits_2(tmp_path: Path) -> None:
     assert invoke("check", "-w", str(tmp_path / "none.gpkg")).exit_code == 2
 
 
-def test_errors_geopackage_opens_with_crs_and_check_column(overlapping: Path,
-                                                           tmp_path: Path) -> None:
+def test_errors_geopackage_opens_with_crs_and_check_column(
+    overlapping: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "errors.gpkg"
     invoke("check", "-w", str(overlapping), "--errors-gpkg", str(out))
     layers = {name for name, _ in pyogrio.list_layers(out)}

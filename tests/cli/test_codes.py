@@ -131,8 +131,9 @@ def test_a_code_carries_the_same_label_everywhere(tmp_path) -> None:  # type: ig
     from ..conftest import squares
 
     src, ws = tmp_path / "g.gpkg", str(tmp_path / "ws.gpkg")
-    gpd.GeoDataFrame({"YDYHFLDM": ["0101", "090301", "0999"]}, geometry=squares(3),
-                     crs="EPSG:4527").to_file(src)
+    gpd.GeoDataFrame(
+        {"YDYHFLDM": ["0101", "090301", "0999"]}, geometry=squares(3), crs="EPSG:4527"
+    ).to_file(src)
     assert run("import", str(src), "--role", "planned_land_use", "-w", ws)[0] == 0
     retired, unknown = code_label("090301")[0], code_label("0999")[0]
     assert (retired, unknown) == (ISSUE_LABELS["retired"][0], ISSUE_LABELS["unknown"][0])

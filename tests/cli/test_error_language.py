@@ -16,8 +16,9 @@ from ..conftest import squares
 
 
 def _import(tmp_path: Path, path: Path | str, role: str, *extra: str) -> tuple[int, str]:
-    res = CliRunner().invoke(root, ["import", str(path), "--role", role,
-                                    "-w", str(tmp_path / "W.gpkg"), *extra])
+    res = CliRunner().invoke(
+        root, ["import", str(path), "--role", role, "-w", str(tmp_path / "W.gpkg"), *extra]
+    )
     assert "Traceback" not in res.output
     return res.exit_code, res.output
 
@@ -40,8 +41,9 @@ def test_missing_file_is_reported_in_english_on_request(tmp_path: Path) -> None:
 
 def test_shapefile_without_prj_names_the_file_and_suggests_a_crs(tmp_path: Path) -> None:
     shp = tmp_path / "noprj.shp"
-    gpd.GeoDataFrame({"YDYHFLDM": ["0701", "0901"]}, geometry=squares(2),
-                     crs="EPSG:4527").to_file(shp)
+    gpd.GeoDataFrame({"YDYHFLDM": ["0701", "0901"]}, geometry=squares(2), crs="EPSG:4527").to_file(
+        shp
+    )
     shp.with_suffix(".prj").unlink()
     code, out = _import(tmp_path, shp, "规划用地")
     assert code == 2
@@ -51,9 +53,11 @@ def test_shapefile_without_prj_names_the_file_and_suggests_a_crs(tmp_path: Path)
 
 def test_text_in_a_number_field_names_feature_and_field_in_chinese(tmp_path: Path) -> None:
     src = tmp_path / "rjl.geojson"
-    gpd.GeoDataFrame({"DKBH": ["A1", "A2"], "YDYHFLDM": ["0701", "0701"],
-                      "容积率": ["2.0", "两点五"]}, geometry=squares(2),
-                     crs="EPSG:4527").to_file(src)
+    gpd.GeoDataFrame(
+        {"DKBH": ["A1", "A2"], "YDYHFLDM": ["0701", "0701"], "容积率": ["2.0", "两点五"]},
+        geometry=squares(2),
+        crs="EPSG:4527",
+    ).to_file(src)
     code, out = _import(tmp_path, src, "详细规划地块")
     assert code == 2
     assert "要素 #2" in out and "DKBH=A2" in out
@@ -66,8 +70,14 @@ def test_text_in_a_number_field_names_feature_and_field_in_chinese(tmp_path: Pat
 
 def _error(**kw: Any) -> GuotuError:
     base: dict[str, Any] = {
-        "file": "a.shp", "layer": "b", "feature": 3, "field": "RJL", "fix": "Correct it.",
-        "message_zh": "值不对。", "fix_zh": "请更正。"}
+        "file": "a.shp",
+        "layer": "b",
+        "feature": 3,
+        "field": "RJL",
+        "fix": "Correct it.",
+        "message_zh": "值不对。",
+        "fix_zh": "请更正。",
+    }
     base.update(kw)
     return LayerError("The value is wrong.", **base)
 
@@ -82,15 +92,25 @@ def test_render_en_equals_str() -> None:
     assert err.render("en") == str(err) == expected
 
 
-@pytest.mark.parametrize(("message_zh", "expected"), [
-    # parts the sentence already names are left out
-    ("文件 a.shp 中要素 3 的字段 RJL 不对。", "文件 a.shp 中要素 3 的字段 RJL 不对（图层 b）。解决办法：请更正。"),
-    ("a.shp 图层 b 要素 3 字段 RJL 不对。", "a.shp 图层 b 要素 3 字段 RJL 不对。解决办法：请更正。"),
-    # a sentence without a final 。 gets the location at its end
-    ("值不对", "值不对（文件 a.shp，图层 b，要素 3，字段 RJL）解决办法：请更正。"),
-])
-def test_render_zh_does_not_repeat_location_already_in_the_text(message_zh: str,
-                                                                 expected: str) -> None:
+@pytest.mark.parametrize(
+    ("message_zh", "expected"),
+    [
+        # parts the sentence already names are left out
+        (
+            "文件 a.shp 中要素 3 的字段 RJL 不对。",
+            "文件 a.shp 中要素 3 的字段 RJL 不对（图层 b）。解决办法：请更正。",
+        ),
+        (
+            "a.shp 图层 b 要素 3 字段 RJL 不对。",
+            "a.shp 图层 b 要素 3 字段 RJL 不对。解决办法：请更正。",
+        ),
+        # a sentence without a final 。 gets the location at its end
+        ("值不对", "值不对（文件 a.shp，图层 b，要素 3，字段 RJL）解决办法：请更正。"),
+    ],
+)
+def test_render_zh_does_not_repeat_location_already_in_the_text(
+    message_zh: str, expected: str
+) -> None:
     assert _error(message_zh=message_zh).render("zh") == expected
 
 

@@ -33,8 +33,9 @@ OPTIONS = [(path, option_key(opt), opt) for path, cmd in TREE for opt in _option
 
 
 def run(*args: str, env: dict[str, str | None] | None = None) -> Result:
-    return CliRunner().invoke(root, list(args), prog_name="guotu",
-                              env={"GUOTU_LANG": None, **(env or {})})
+    return CliRunner().invoke(
+        root, list(args), prog_name="guotu", env={"GUOTU_LANG": None, **(env or {})}
+    )
 
 
 # -- the catalogue ---------------------------------------------------------------------------
@@ -43,12 +44,14 @@ def test_every_command_has_chinese_help(path: str) -> None:
     assert help_zh.command_help(path), f"help_zh.COMMANDS has no entry for {path!r}"
 
 
-@pytest.mark.parametrize(("path", "option"), [(p, o) for p, o, _ in OPTIONS],
-                         ids=[f"{p} {o}" for p, o, _ in OPTIONS])
+@pytest.mark.parametrize(
+    ("path", "option"), [(p, o) for p, o, _ in OPTIONS], ids=[f"{p} {o}" for p, o, _ in OPTIONS]
+)
 def test_every_option_has_chinese_help(path: str, option: str) -> None:
     assert help_zh.option_help(path, option), (
         f"help_zh has no entry for {option} of {path!r} (OPTIONS[{path + ' ' + option!r}] or "
-        f"SHARED_OPTIONS[{option!r}])")
+        f"SHARED_OPTIONS[{option!r}])"
+    )
 
 
 def test_no_command_entry_is_stale() -> None:
@@ -77,9 +80,11 @@ def _changed(where: str, key: str, entry: help_zh.Entry, english: str) -> str | 
     now = help_zh.fingerprint(english)
     if entry[0] == now:
         return None
-    return (f"The English help of {key!r} changed since its Chinese was written: bring "
-            f"help_zh.{where}[{key!r}] up to date with it, then set its fingerprint to {now!r} "
-            f"(was {entry[0]!r}).\n  English now: {' '.join(english.split())}")
+    return (
+        f"The English help of {key!r} changed since its Chinese was written: bring "
+        f"help_zh.{where}[{key!r}] up to date with it, then set its fingerprint to {now!r} "
+        f"(was {entry[0]!r}).\n  English now: {' '.join(english.split())}"
+    )
 
 
 @pytest.mark.parametrize("path", [p for p, _ in TREE])
@@ -89,16 +94,16 @@ def test_command_chinese_matches_its_english(path: str) -> None:
     assert problem is None, problem
 
 
-@pytest.mark.parametrize(("path", "option"), [(p, o) for p, o, _ in OPTIONS],
-                         ids=[f"{p} {o}" for p, o, _ in OPTIONS])
+@pytest.mark.parametrize(
+    ("path", "option"), [(p, o) for p, o, _ in OPTIONS], ids=[f"{p} {o}" for p, o, _ in OPTIONS]
+)
 def test_option_chinese_matches_its_english(path: str, option: str) -> None:
     opt = next(o for p, k, o in OPTIONS if (p, k) == (path, option))
     key = f"{path} {option}"
     if key in help_zh.OPTIONS:
         problem = _changed("OPTIONS", key, help_zh.OPTIONS[key], opt.help or "")
     else:
-        problem = _changed("SHARED_OPTIONS", option, help_zh.SHARED_OPTIONS[option],
-                           opt.help or "")
+        problem = _changed("SHARED_OPTIONS", option, help_zh.SHARED_OPTIONS[option], opt.help or "")
     assert problem is None, problem
 
 
@@ -112,8 +117,14 @@ def test_a_changed_english_text_is_caught() -> None:
 
 
 def test_chinese_help_has_no_english_sentence() -> None:
-    texts = [text for _, text in (*help_zh.COMMANDS.values(), *help_zh.OPTIONS.values(),
-                                  *help_zh.SHARED_OPTIONS.values())]
+    texts = [
+        text
+        for _, text in (
+            *help_zh.COMMANDS.values(),
+            *help_zh.OPTIONS.values(),
+            *help_zh.SHARED_OPTIONS.values(),
+        )
+    ]
     assert not [t for t in texts if " the " in t or " of " in t or "Examples:" in t]
 
 
@@ -127,8 +138,11 @@ def _placeholders_shown(out: str) -> list[str]:
     """The usage line's pieces and the option column's value placeholders of a help page."""
     usage = out.split("\n\n", 1)[0].removeprefix("用法：")
     options = out.split("选项：", 1)[1].split("命令：", 1)[0]
-    specs = [re.split(r"\s{2,}", line.strip(), maxsplit=1)[0] for line in options.splitlines()
-             if line.startswith("  -")]
+    specs = [
+        re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
+        for line in options.splitlines()
+        if line.startswith("  -")
+    ]
     shown = [usage, *specs]
     return [re.sub(r"\{[^}]*\}|\[zh\|en\]|X,Y", " ", text) for text in shown]
 
@@ -153,8 +167,10 @@ def _english_placeholders(cmd: click.Command) -> set[str]:
 def test_chinese_help_texts_name_the_chinese_placeholders(path: str) -> None:
     # a text refers to a value by its placeholder as the help shows it (文件, not FILE)
     cmd = dict(TREE)[path]
-    texts = [help_zh.command_help(path) or "", *(help_zh.option_help(path, option_key(o)) or ""
-                                                  for o in _options(cmd))]
+    texts = [
+        help_zh.command_help(path) or "",
+        *(help_zh.option_help(path, option_key(o)) or "" for o in _options(cmd)),
+    ]
     named = {w for t in texts for w in _ENGLISH_PLACEHOLDER.findall(t)}
     assert not named & _english_placeholders(cmd), (path, named & _english_placeholders(cmd))
 
@@ -173,17 +189,20 @@ def test_no_placeholder_entry_is_stale() -> None:
 
 
 # -- which language ------------------------------------------------------------------------
-@pytest.mark.parametrize(("args", "env", "expected"), [
-    ([], {}, "zh"),
-    (["check", "--lang", "en"], {}, "en"),
-    (["--lang=en", "check"], {}, "en"),
-    (["plan", "list", "--help", "--lang", "en"], {}, "en"),  # after the eager --help
-    ([], {"GUOTU_LANG": "en"}, "en"),
-    (["roles", "--lang", "zh"], {"GUOTU_LANG": "en"}, "zh"),  # the command line wins
-    (["--lang", "en", "roles", "--lang", "zh"], {}, "zh"),  # the last one wins
-    (["import", "a.shp", "--reason", "--", "--lang", "en"], {}, "zh"),  # after --: an argument
-    ([], {"GUOTU_LANG": "fr"}, "zh"),  # not a language: click refuses it (in Chinese)
-])
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        ([], {}, "zh"),
+        (["check", "--lang", "en"], {}, "en"),
+        (["--lang=en", "check"], {}, "en"),
+        (["plan", "list", "--help", "--lang", "en"], {}, "en"),  # after the eager --help
+        ([], {"GUOTU_LANG": "en"}, "en"),
+        (["roles", "--lang", "zh"], {"GUOTU_LANG": "en"}, "zh"),  # the command line wins
+        (["--lang", "en", "roles", "--lang", "zh"], {}, "zh"),  # the last one wins
+        (["import", "a.shp", "--reason", "--", "--lang", "en"], {}, "zh"),  # after --: an argument
+        ([], {"GUOTU_LANG": "fr"}, "zh"),  # not a language: click refuses it (in Chinese)
+    ],
+)
 def test_run_language(args: list[str], env: dict[str, str], expected: str) -> None:
     assert run_language(args, env) == expected
 
@@ -196,11 +215,14 @@ def test_help_is_chinese_by_default() -> None:
     assert "Usage" not in out and "Show this message" not in out
 
 
-@pytest.mark.parametrize(("args", "env"), [
-    (["check", "--help", "--lang", "en"], {}),
-    (["--lang", "en", "check", "--help"], {}),
-    (["check", "--help"], {"GUOTU_LANG": "en"}),
-])
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["check", "--help", "--lang", "en"], {}),
+        (["--lang", "en", "check", "--help"], {}),
+        (["check", "--help"], {"GUOTU_LANG": "en"}),
+    ],
+)
 def test_help_is_english_on_request(args: list[str], env: dict[str, str]) -> None:
     out = run(*args, env=env).output
     assert out.startswith("Usage: guotu check [OPTIONS]")
@@ -235,26 +257,54 @@ def test_every_command_accepts_lang_after_the_subcommand() -> None:
 
 
 # -- click's errors ------------------------------------------------------------------------
-@pytest.mark.parametrize(("args", "zh", "en"), [
-    (["plan", "list", "--colour"], "错误：没有选项 --colour。", "Error: No such option '--colour'."),
-    (["diff", "-w", "x.gpkg"], "错误：缺少参数 规划。", "Error: Missing argument 'PLAN'."),
-    (["stats", "-w", "x.gpkg"], "错误：缺少选项 --layer。", "Error: Missing option '--layer'."),
-    (["check", "-w", "x.gpkg", "--fail-on", "严重"],
-     "错误：选项 --fail-on 的值无效：严重 不是可选值（error、warning、info、never）之一。",
-     "Error: Invalid value for '--fail-on': '严重' is not one of"),
-    (["log", "-w", "x.gpkg", "--limit", "五"], "错误：选项 --limit 的值无效：五 不是整数。",
-     "is not a valid integer"),
-    (["layers", "-w", "x.gpkg", "--as-of", "2025/1/1"],
-     "2025/1/1 不是有效的日期，应写成如 2025-12-31 的形式。", "does not match the format"),
-    (["codes", "list", "--level", "7"], "错误：选项 --level 的值无效：7 不在范围 1<=x<=3 内。",
-     "7 is not in the range 1<=x<=3."),
-    (["roles", "多余"], "错误：多余的参数：多余。", "Error: Got unexpected extra argument (多余)"),
-    (["check", "-w", "x.gpkg", "--layer"], "错误：选项 --layer 需要一个值。",
-     "Error: Option '--layer' requires an argument."),
-    (["plna"], "错误：没有命令 plna。是否要用 guotu plan？", "Error: No such command 'plna'."),
-    (["query", "-w", "x.gpkg", "--polygon", "无此.geojson"], "文件 无此.geojson 不存在。",
-     "does not exist"),
-])
+@pytest.mark.parametrize(
+    ("args", "zh", "en"),
+    [
+        (
+            ["plan", "list", "--colour"],
+            "错误：没有选项 --colour。",
+            "Error: No such option '--colour'.",
+        ),
+        (["diff", "-w", "x.gpkg"], "错误：缺少参数 规划。", "Error: Missing argument 'PLAN'."),
+        (["stats", "-w", "x.gpkg"], "错误：缺少选项 --layer。", "Error: Missing option '--layer'."),
+        (
+            ["check", "-w", "x.gpkg", "--fail-on", "严重"],
+            "错误：选项 --fail-on 的值无效：严重 不是可选值（error、warning、info、never）之一。",
+            "Error: Invalid value for '--fail-on': '严重' is not one of",
+        ),
+        (
+            ["log", "-w", "x.gpkg", "--limit", "五"],
+            "错误：选项 --limit 的值无效：五 不是整数。",
+            "is not a valid integer",
+        ),
+        (
+            ["layers", "-w", "x.gpkg", "--as-of", "2025/1/1"],
+            "2025/1/1 不是有效的日期，应写成如 2025-12-31 的形式。",
+            "does not match the format",
+        ),
+        (
+            ["codes", "list", "--level", "7"],
+            "错误：选项 --level 的值无效：7 不在范围 1<=x<=3 内。",
+            "7 is not in the range 1<=x<=3.",
+        ),
+        (
+            ["roles", "多余"],
+            "错误：多余的参数：多余。",
+            "Error: Got unexpected extra argument (多余)",
+        ),
+        (
+            ["check", "-w", "x.gpkg", "--layer"],
+            "错误：选项 --layer 需要一个值。",
+            "Error: Option '--layer' requires an argument.",
+        ),
+        (["plna"], "错误：没有命令 plna。是否要用 guotu plan？", "Error: No such command 'plna'."),
+        (
+            ["query", "-w", "x.gpkg", "--polygon", "无此.geojson"],
+            "文件 无此.geojson 不存在。",
+            "does not exist",
+        ),
+    ],
+)
 def test_click_errors_are_in_the_run_language(args: list[str], zh: str, en: str) -> None:
     chinese, english = run(*args), run(*args, env={"GUOTU_LANG": "en"})
     assert chinese.exit_code == english.exit_code == 2

@@ -48,22 +48,32 @@ from guotu.demo.county import MIN_PARCELS
 ALLOWED_WORDS: dict[str, str] = {
     "guotu": "the command's name, as typed",
     # file formats, named so in Chinese documents and software too (no Chinese names in use)
-    "GeoPackage": "OGC file format", "GeoJSON": "file format", "Shapefile": "Esri file format",
-    "FileGDB": "Esri file geodatabase", "HTML": "file format", "PDF": "file format",
-    "XLSX": "file format", "CSV": "file format", "JSON": "file format (--json)",
+    "GeoPackage": "OGC file format",
+    "GeoJSON": "file format",
+    "Shapefile": "Esri file format",
+    "FileGDB": "Esri file geodatabase",
+    "HTML": "file format",
+    "PDF": "file format",
+    "XLSX": "file format",
+    "CSV": "file format",
+    "JSON": "file format (--json)",
     "YAML": "file format of rule packs, check lists and catalogues",
     "GBK": "the name of a text encoding (--encoding)",
     # products and standards by their names
-    "QGIS": "the GIS bureaus open the GeoPackages in", "PostgreSQL": "database (a workspace)",
-    "PostGIS": "database extension (a workspace)", "HTTP": "the protocol guotu serve speaks",
+    "QGIS": "the GIS bureaus open the GeoPackages in",
+    "PostgreSQL": "database (a workspace)",
+    "PostGIS": "database extension (a workspace)",
+    "HTTP": "the protocol guotu serve speaks",
     "OGC": "the standards body (OGC API - Features, see _STANDARDS)",
     "EPSG": "the CRS registry, written EPSG:4527 in Chinese documents too",
     "GDP": "part of official Chinese indicator names (每万元GDP地耗)",
     "make_valid": "the GEOS/OGC repair operation, named in options and reports",
 }
 
-_EXTENSIONS = ("gpkg|shp|shx|dbf|prj|cpg|gdb|geojson|json|xlsx|xls|csv|html|pdf|yaml|yml|txt|"
-               "zip|svg|png|gpkg-wal")
+_EXTENSIONS = (
+    "gpkg|shp|shx|dbf|prj|cpg|gdb|geojson|json|xlsx|xls|csv|html|pdf|yaml|yml|txt|"
+    "zip|svg|png|gpkg-wal"
+)
 _URL = re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s，。；、）”》]*")
 _ABS_PATH = re.compile(r"(?<![\w.])/[^\s，。；：、（）“”《》]+")
 _FILE = re.compile(rf"[\w.\-]*\.(?:{_EXTENSIONS})\b", re.IGNORECASE)
@@ -82,8 +92,9 @@ def _command_names(cmd: click.Command) -> set[str]:
     return names
 
 
-def _walk(cmd: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...],
-                                                                            click.Command]]:
+def _walk(
+    cmd: click.Command, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     yield path, cmd
     for name, sub in sorted(getattr(cmd, "commands", {}).items()):
         yield from _walk(sub, (*path, name))
@@ -94,13 +105,23 @@ def _params(cmd: click.Command) -> list[click.Parameter]:
 
 
 COMMANDS = list(_walk(root))
-OPTION_NAMES = {o for _, c in COMMANDS for p in _params(c) for o in (*p.opts, *p.secondary_opts)
-                if isinstance(p, click.Option)}
+OPTION_NAMES = {
+    o
+    for _, c in COMMANDS
+    for p in _params(c)
+    for o in (*p.opts, *p.secondary_opts)
+    if isinstance(p, click.Option)
+}
 #: Placeholders of the usage lines and help texts: arguments (PLAN, FILE) and the metavars
 #: options declare (LOCATION, COLUMN=FIELD).
-PLACEHOLDERS = {w for _, c in COMMANDS for p in c.params
-                for w in _WORD.findall(p.metavar or "" if isinstance(p, click.Option)
-                                       else (p.name or "").upper())}
+PLACEHOLDERS = {
+    w
+    for _, c in COMMANDS
+    for p in c.params
+    for w in _WORD.findall(
+        p.metavar or "" if isinstance(p, click.Option) else (p.name or "").upper()
+    )
+}
 _NAMES = "|".join(sorted(map(re.escape, _command_names(root) - {"root"}), key=len, reverse=True))
 _GUOTU_LINE = re.compile(rf"\bguotu(?:\s+(?:{_NAMES})\b)*")
 _ENV_VAR = re.compile(r"\bGUOTU_[A-Z0-9_]+\b")
@@ -164,39 +185,59 @@ def english_words(text: str, vocabulary: set[str] = frozenset()) -> list[str]:
     """The ASCII words of ``text`` that are not allowed in Chinese output (see the module)."""
     for formula in FORMULAS:
         text = text.replace(formula, " ")
-    for pattern in (_URL, _ABS_PATH, _FILE, _FOLDER, _OBJECT, _GUOTU_LINE, _ENV_VAR, _TEMPLATE,
-                    _STANDARDS):
+    for pattern in (
+        _URL,
+        _ABS_PATH,
+        _FILE,
+        _FOLDER,
+        _OBJECT,
+        _GUOTU_LINE,
+        _ENV_VAR,
+        _TEMPLATE,
+        _STANDARDS,
+    ):
         text = pattern.sub(" ", text)
     text = _OPTION.sub(lambda m: " " if m.group() in OPTION_NAMES else m.group(), text)
     leaks = []
     for word in _WORD.findall(text):
-        if (not re.search("[A-Za-z]", word) or re.search(r"\d", word) or len(word) == 1
-                or word in ALLOWED_WORDS or word in vocabulary or word in PLACEHOLDERS
-                or word in CODE_VOCABULARY):
+        if (
+            not re.search("[A-Za-z]", word)
+            or re.search(r"\d", word)
+            or len(word) == 1
+            or word in ALLOWED_WORDS
+            or word in vocabulary
+            or word in PLACEHOLDERS
+            or word in CODE_VOCABULARY
+        ):
             continue
         leaks.append(word)
     return leaks
 
 
 # -- the tokenizer can fail ------------------------------------------------------------------
-@pytest.mark.parametrize("text", [
-    "已导入 1 个要素。The layer has no geometry in this file.",
-    "提示：XXGHDK: 1 of 2953 features have no row in 地块控制指标.xlsx (key DKBH).",
-    "无法计算（no layer of role monitoring_case）",
-    "合计：built_before_approval 1",
-    "已修复：Self-intersection[39545050 4050050]",
-    "e.g. 2023修改",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "已导入 1 个要素。The layer has no geometry in this file.",
+        "提示：XXGHDK: 1 of 2953 features have no row in 地块控制指标.xlsx (key DKBH).",
+        "无法计算（no layer of role monitoring_case）",
+        "合计：built_before_approval 1",
+        "已修复：Self-intersection[39545050 4050050]",
+        "e.g. 2023修改",
+    ],
+)
 def test_a_planted_english_sentence_is_caught(text: str) -> None:
     assert english_words(text, {"monitoring_case", "XXGHDK", "DKBH"})
 
 
 def test_ids_codes_units_files_options_and_commands_pass() -> None:
-    text = ("错误：图层 GHYD 要素 BSM=GH00001234 的 YDYHFLDM（用地用海分类）：代码 090301 已废止；"
-            "见 /tmp/a b/质检错误.gpkg 与 demo_county_files/规划目标.xlsx，坐标系 EPSG:4527、"
-            "CGCS2000，面积 5,000.00 m²；请运行 guotu check --repair 或 guotu monitor cases "
-            "--fail-on（http://127.0.0.1:8000/ui?x=1）；对象 layer:XZQ、env:GUOTU_PG；"
-            "可在 QGIS 中打开 GeoPackage；已按 make_valid 修复。")
+    text = (
+        "错误：图层 GHYD 要素 BSM=GH00001234 的 YDYHFLDM（用地用海分类）：代码 090301 已废止；"
+        "见 /tmp/a b/质检错误.gpkg 与 demo_county_files/规划目标.xlsx，坐标系 EPSG:4527、"
+        "CGCS2000，面积 5,000.00 m²；请运行 guotu check --repair 或 guotu monitor cases "
+        "--fail-on（http://127.0.0.1:8000/ui?x=1）；对象 layer:XZQ、env:GUOTU_PG；"
+        "可在 QGIS 中打开 GeoPackage；已按 make_valid 修复。"
+    )
     assert english_words(text, {"GHYD", "BSM", "YDYHFLDM", "XZQ"}) == []
 
 
@@ -226,17 +267,31 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         vocab |= {w for label in versions[p.name] for w in _WORD.findall(label)}
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     survey = next(p.name for p in plans if len(versions[p.name]) > 2)
-    return {"base": base, "ws": ws, "files": base / "files", "vocab": vocab,
-            "manifest": manifest, "survey": survey, "survey_versions": versions[survey],
-            "bsm": str(ghyd["BSM"].iloc[0]), "dkbh": str(dk["DKBH"].dropna().iloc[0]),
-            "xzqdm": str(xzq["XZQDM"].iloc[1]), "tbbh": str(cases["TBBH"].iloc[0]),
-            "rule": sorted(r.id for r in pack.rules)[0]}
+    return {
+        "base": base,
+        "ws": ws,
+        "files": base / "files",
+        "vocab": vocab,
+        "manifest": manifest,
+        "survey": survey,
+        "survey_versions": versions[survey],
+        "bsm": str(ghyd["BSM"].iloc[0]),
+        "dkbh": str(dk["DKBH"].dropna().iloc[0]),
+        "xzqdm": str(xzq["XZQDM"].iloc[1]),
+        "tbbh": str(cases["TBBH"].iloc[0]),
+        "rule": sorted(r.id for r in pack.rules)[0],
+    }
 
 
-def _run(demo: dict[str, Any], args: list[str], code: int | None = 0,
-         env: dict[str, str] | None = None) -> str:
-    res = CliRunner().invoke(root, args, prog_name="guotu",
-                             env={"GUOTU_LANG": None, "GUOTU_USER": "测试员", **(env or {})})
+def _run(
+    demo: dict[str, Any], args: list[str], code: int | None = 0, env: dict[str, str] | None = None
+) -> str:
+    res = CliRunner().invoke(
+        root,
+        args,
+        prog_name="guotu",
+        env={"GUOTU_LANG": None, "GUOTU_USER": "测试员", **(env or {})},
+    )
     assert "Traceback" not in res.output, res.output
     if code is not None:
         assert res.exit_code == code, (args, res.exit_code, res.output)
@@ -260,8 +315,9 @@ def _help_values(cmd: click.Command) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize(("path", "cmd"), COMMANDS, ids=lambda v: " ".join(v) or "guotu"
-                         if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    ("path", "cmd"), COMMANDS, ids=lambda v: " ".join(v) or "guotu" if isinstance(v, tuple) else ""
+)
 def test_help_is_chinese(path: tuple[str, ...], cmd: click.Command) -> None:
     out = _run({}, [*path, "--help"])
     assert out.startswith("用法：guotu") and "选项：" in out and "显示本帮助并退出" in out
@@ -289,8 +345,10 @@ def _reads(d: dict[str, Any]) -> dict[str, tuple[list[str], int]]:
         "diff": (["diff", d["survey"], first, second, *w], 0),
         "stats": (["stats", *w, "--layer", "GHYD", "--mu"], 0),
         "stats DLTB": (["stats", *w, "--layer", "DLTB", "--level", "2"], 0),
-        "stats boundary": (["stats", *w, "--layer", "GHYD", "--boundary", "XZQ", "--where",
-                            f"XZQDM={d['xzqdm']}"], 0),
+        "stats boundary": (
+            ["stats", *w, "--layer", "GHYD", "--boundary", "XZQ", "--where", f"XZQDM={d['xzqdm']}"],
+            0,
+        ),
         "check": (["check", *w], 1),
         "codes": (["codes", "--level", "1"], 0),
         "codes show": (["codes", "show", "0101"], 0),
@@ -299,8 +357,10 @@ def _reads(d: dict[str, Any]) -> dict[str, tuple[list[str], int]]:
         "codes validate malformed": (["codes", "validate", "101"], 1),
         "codes validate name": (["codes", "validate", "0101", "--name", "旱地"], 1),
         "codes translate": (["codes", "translate", "0101", "--from", "sandiao"], 0),
-        "codes translate osm": (["codes", "translate", "landuse=residential", "--from", "osm"],
-                                None),
+        "codes translate osm": (
+            ["codes", "translate", "landuse=residential", "--from", "osm"],
+            None,
+        ),
         "query point": (["query", *w, "--point", f"{c.x},{c.y}"], 0),
         "query parcel": (["query", *w, "--parcel", d["dkbh"]], 0),
         "rules list": (["rules", "list"], 0),
@@ -311,11 +371,24 @@ def _reads(d: dict[str, Any]) -> dict[str, tuple[list[str], int]]:
         "review special-plan": (["review", "special-plan", *w], 1),
         "review project": (["review", "project", *w], 1),
         "review indicators": (["review", "indicators", str(files / "规划指标表.xlsx"), *w], 1),
-        "monitor indicators": (["monitor", "indicators", *w, "--as-of", "2025-12-31",
-                                "--targets", str(files / "规划目标.xlsx"),
-                                "--statistics", str(files / "社会经济统计.xlsx")], 0),
-        "monitor indicators explain": (["monitor", "indicators", *w, "--explain",
-                                        "cultivated_land"], 0),
+        "monitor indicators": (
+            [
+                "monitor",
+                "indicators",
+                *w,
+                "--as-of",
+                "2025-12-31",
+                "--targets",
+                str(files / "规划目标.xlsx"),
+                "--statistics",
+                str(files / "社会经济统计.xlsx"),
+            ],
+            0,
+        ),
+        "monitor indicators explain": (
+            ["monitor", "indicators", *w, "--explain", "cultivated_land"],
+            0,
+        ),
         "monitor cases": (["monitor", "cases", *w], 0),
         "monitor consolidation": (["monitor", "consolidation", *w], 0),
         "monitor report": (["monitor", "report", *w, "--as-of", "2025-12-31"], 0),
@@ -326,16 +399,48 @@ def _reads(d: dict[str, Any]) -> dict[str, tuple[list[str], int]]:
     }
 
 
-READS = ["layers", "roles", "plan list", "plan show", "log", "log --object", "history plan",
-         "history feature", "diff", "stats", "stats DLTB", "stats boundary", "check", "codes",
-         "codes show", "codes validate retired", "codes validate unknown",
-         "codes validate malformed", "codes validate name", "codes translate",
-         "codes translate osm", "query point", "query parcel", "rules list", "rules show",
-         "rules validate", "review master-plan", "review detailed-plan", "review special-plan",
-         "review project", "review indicators", "monitor indicators",
-         "monitor indicators explain", "monitor cases", "monitor consolidation",
-         "monitor report", "monitor targets list", "monitor targets show",
-         "monitor statistics list", "monitor statistics show"]
+READS = [
+    "layers",
+    "roles",
+    "plan list",
+    "plan show",
+    "log",
+    "log --object",
+    "history plan",
+    "history feature",
+    "diff",
+    "stats",
+    "stats DLTB",
+    "stats boundary",
+    "check",
+    "codes",
+    "codes show",
+    "codes validate retired",
+    "codes validate unknown",
+    "codes validate malformed",
+    "codes validate name",
+    "codes translate",
+    "codes translate osm",
+    "query point",
+    "query parcel",
+    "rules list",
+    "rules show",
+    "rules validate",
+    "review master-plan",
+    "review detailed-plan",
+    "review special-plan",
+    "review project",
+    "review indicators",
+    "monitor indicators",
+    "monitor indicators explain",
+    "monitor cases",
+    "monitor consolidation",
+    "monitor report",
+    "monitor targets list",
+    "monitor targets show",
+    "monitor statistics list",
+    "monitor statistics show",
+]
 
 
 #: Words a run may repeat because the user typed them.
@@ -345,8 +450,9 @@ _INPUT_WORDS: dict[str, set[str]] = {"codes translate osm": {"landuse", "residen
 @pytest.mark.parametrize("name", READS)
 def test_command_output_is_chinese(demo: dict[str, Any], name: str) -> None:
     args, code = _reads(demo)[name]
-    _assert_chinese(_run(demo, args, code), demo["vocab"] | _INPUT_WORDS.get(name, set()),
-                    f"guotu {name}")
+    _assert_chinese(
+        _run(demo, args, code), demo["vocab"] | _INPUT_WORDS.get(name, set()), f"guotu {name}"
+    )
 
 
 def test_commands_that_write_are_chinese(demo: dict[str, Any], tmp_path: Path) -> None:
@@ -356,9 +462,23 @@ def test_commands_that_write_are_chinese(demo: dict[str, Any], tmp_path: Path) -
     files = demo["files"]
     runs: list[tuple[list[str], int | None]] = [
         (["plan", "create", "某县国土空间总体规划", *w, "--level", "县", "--type", "总体规划"], 0),
-        (["import", str(files / "详细规划地块.geojson"), "--role", "详细规划地块", "--layer",
-          "DK2", *w, "--table", str(files / "地块控制指标.xlsx"), "--key", "DKBH",
-          "--allow-empty-geometry"], 0),
+        (
+            [
+                "import",
+                str(files / "详细规划地块.geojson"),
+                "--role",
+                "详细规划地块",
+                "--layer",
+                "DK2",
+                *w,
+                "--table",
+                str(files / "地块控制指标.xlsx"),
+                "--key",
+                "DKBH",
+                "--allow-empty-geometry",
+            ],
+            0,
+        ),
         (["check", *w, "--repair", "--layer", "GHYD"], 1),
         (["monitor", "cases", *w, "--record", "--by", "张三"], 0),
         (["monitor", "case", demo["tbbh"], *w, "--status", "核查属实", "--by", "李四"], 0),
@@ -366,8 +486,7 @@ def test_commands_that_write_are_chinese(demo: dict[str, Any], tmp_path: Path) -
         (["monitor", "statistics", "import", str(files / "社会经济统计.xlsx"), *w], 0),
         (["log", *w, "--limit", "6"], 0),
         (["plan", "list", *w], 0),
-        (["demo", "-w", str(tmp_path / "d.gpkg"), "--parcels", str(MIN_PARCELS), "--no-check"],
-         0),
+        (["demo", "-w", str(tmp_path / "d.gpkg"), "--parcels", str(MIN_PARCELS), "--no-check"], 0),
     ]
     for args, code in runs:
         _assert_chinese(_run(demo, args, code), demo["vocab"], f"guotu {' '.join(args[:2])}")
@@ -381,8 +500,7 @@ def test_html_reports_are_chinese(demo: dict[str, Any], tmp_path: Path) -> None:
     _run(demo, ["monitor", "report", *w, "--as-of", "2025-12-31", "--html", str(monitor_html)])
     _run(demo, ["query", *w, "--parcel", demo["dkbh"], "--html", str(sheet_html)])
     for path in (review_html, monitor_html, sheet_html):
-        _assert_chinese(_visible_text(path.read_text(encoding="utf-8")), demo["vocab"],
-                        path.name)
+        _assert_chinese(_visible_text(path.read_text(encoding="utf-8")), demo["vocab"], path.name)
 
 
 class _Text(html.parser.HTMLParser):
@@ -442,8 +560,19 @@ def _errors(d: dict[str, Any]) -> dict[str, tuple[list[str], int, dict[str, str]
         "unknown feature": (["history", "GHYD:无此1", *w], 2, {}),
         "unknown field": (["stats", *w, "--layer", "GHYD", "--field", "无此字段"], 2, {}),
         "missing import file": (["import", "无此.shp", "--role", "规划用地", *w], 2, {}),
-        "version without plan": (["import", str(d["files"] / "专项规划.geojson"), "--role",
-                                  "专项规划", *w, "--version", "2023修改"], 2, {}),
+        "version without plan": (
+            [
+                "import",
+                str(d["files"] / "专项规划.geojson"),
+                "--role",
+                "专项规划",
+                *w,
+                "--version",
+                "2023修改",
+            ],
+            2,
+            {},
+        ),
         "unknown pack": (["review", "master-plan", *w, "--rules", "无此规则包"], 2, {}),
         "unknown indicator": (["monitor", "indicators", *w, "--explain", "无此指标"], 2, {}),
         "unknown case": (["monitor", "case", "BH1", *w, "--status", "误报"], 2, {}),
@@ -452,13 +581,36 @@ def _errors(d: dict[str, Any]) -> dict[str, tuple[list[str], int, dict[str, str]
     }
 
 
-ERRORS = ["no such option", "no such command", "missing argument", "missing option",
-          "invalid choice", "invalid integer", "invalid date", "invalid range", "missing file",
-          "extra argument", "option needs a value", "group without command", "bad --lang",
-          "bad GUOTU_LANG", "no workspace", "unknown layer", "unknown plan", "unknown code",
-          "site outside", "unknown feature", "unknown field", "missing import file",
-          "version without plan", "unknown pack", "unknown indicator", "unknown case",
-          "serve without workspace", "check list missing"]
+ERRORS = [
+    "no such option",
+    "no such command",
+    "missing argument",
+    "missing option",
+    "invalid choice",
+    "invalid integer",
+    "invalid date",
+    "invalid range",
+    "missing file",
+    "extra argument",
+    "option needs a value",
+    "group without command",
+    "bad --lang",
+    "bad GUOTU_LANG",
+    "no workspace",
+    "unknown layer",
+    "unknown plan",
+    "unknown code",
+    "site outside",
+    "unknown feature",
+    "unknown field",
+    "missing import file",
+    "version without plan",
+    "unknown pack",
+    "unknown indicator",
+    "unknown case",
+    "serve without workspace",
+    "check list missing",
+]
 
 
 #: Words an error may name because the user must type one of them: the values it lists.

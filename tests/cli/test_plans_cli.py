@@ -35,22 +35,59 @@ def ws(tmp_path: Path) -> Path:
     0101 → 0701, square 4 halved, square 5 added (0901)."""
     ws = tmp_path / "ws.gpkg"
     v1 = tmp_path / "v1.gpkg"
-    gpd.GeoDataFrame({"BSM": ["S1", "S2", "S3", "S4"],
-                      "YDYHFLDM": ["0101", "0101", "0701", "1401"]},
-                     geometry=squares(4), crs=GK39).to_file(v1)
+    gpd.GeoDataFrame(
+        {"BSM": ["S1", "S2", "S3", "S4"], "YDYHFLDM": ["0101", "0101", "0701", "1401"]},
+        geometry=squares(4),
+        crs=GK39,
+    ).to_file(v1)
     sq = squares(5)
     half = shapely.box(X0 + 300, Y0, X0 + 350, Y0 + 100)
     v2 = tmp_path / "v2.gpkg"
-    gpd.GeoDataFrame({"BSM": ["S2", "S3", "S4", "S5"],
-                      "YDYHFLDM": ["0701", "0701", "1401", "0901"]},
-                     geometry=[sq[1], sq[2], half, sq[4]], crs=GK39).to_file(v2)
+    gpd.GeoDataFrame(
+        {"BSM": ["S2", "S3", "S4", "S5"], "YDYHFLDM": ["0701", "0701", "1401", "0901"]},
+        geometry=[sq[1], sq[2], half, sq[4]],
+        crs=GK39,
+    ).to_file(v2)
     w = str(ws)
     run("plan", "create", PLAN, "-w", w, "--level", "县", "--type", "总体规划", "--xzqdm", "370999")
-    run("import", str(v1), "--role", "规划用地", "-w", w, "--layer", "GHYD", "--plan", PLAN,
-        "--version", "2021版", "--valid-from", "2021-05-01", "--approval-no", "鲁政字〔2021〕1号")
-    run("import", str(v2), "--role", "规划用地", "-w", w, "--layer", "GHYD", "--plan", PLAN,
-        "--version", "2023修改", "--status", "修改", "--valid-from", "2023-09-01",
-        "--reason", "局部修改")
+    run(
+        "import",
+        str(v1),
+        "--role",
+        "规划用地",
+        "-w",
+        w,
+        "--layer",
+        "GHYD",
+        "--plan",
+        PLAN,
+        "--version",
+        "2021版",
+        "--valid-from",
+        "2021-05-01",
+        "--approval-no",
+        "鲁政字〔2021〕1号",
+    )
+    run(
+        "import",
+        str(v2),
+        "--role",
+        "规划用地",
+        "-w",
+        w,
+        "--layer",
+        "GHYD",
+        "--plan",
+        PLAN,
+        "--version",
+        "2023修改",
+        "--status",
+        "修改",
+        "--valid-from",
+        "2023-09-01",
+        "--reason",
+        "局部修改",
+    )
     return ws
 
 
@@ -61,10 +98,23 @@ def test_amendment_stores_only_the_change(ws: Path) -> None:
 
 def test_as_of_reads_through_stats_and_layers(ws: Path) -> None:
     sq = ellipsoidal_area_m2(squares(5), GK39)
-    old = json.loads(run("stats", "-w", str(ws), "--layer", "GHYD", "--as-of", "2022-01-01",
-                         "--json", "--level", "1").output)
-    new = json.loads(run("stats", "-w", str(ws), "--layer", "GHYD", "--json", "--level",
-                         "1").output)
+    old = json.loads(
+        run(
+            "stats",
+            "-w",
+            str(ws),
+            "--layer",
+            "GHYD",
+            "--as-of",
+            "2022-01-01",
+            "--json",
+            "--level",
+            "1",
+        ).output
+    )
+    new = json.loads(
+        run("stats", "-w", str(ws), "--layer", "GHYD", "--json", "--level", "1").output
+    )
     by_code = {r["code"]: r["area_m2"] for r in old["rows"]}
     assert by_code["01"] == pytest.approx(sq[0] + sq[1], abs=1e-6)
     by_code = {r["code"]: r["area_m2"] for r in new["rows"]}
@@ -78,8 +128,21 @@ def test_as_of_reads_through_stats_and_layers(ws: Path) -> None:
 
 def test_diff_lists_changes_and_the_land_use_change_matrix(ws: Path, tmp_path: Path) -> None:
     xlsx, gpkg = tmp_path / "d.xlsx", tmp_path / "d.gpkg"
-    data = json.loads(run("diff", PLAN, "2021版", "2023修改", "-w", str(ws), "--json",
-                          "--xlsx", str(xlsx), "--gpkg", str(gpkg)).output)
+    data = json.loads(
+        run(
+            "diff",
+            PLAN,
+            "2021版",
+            "2023修改",
+            "-w",
+            str(ws),
+            "--json",
+            "--xlsx",
+            str(xlsx),
+            "--gpkg",
+            str(gpkg),
+        ).output
+    )
     (layer,) = data["layers"]
     assert (layer["added"], layer["removed"], layer["changed"]) == (1, 1, 2)
     kinds = {(c["kind"], c["key"]) for c in layer["changes"]}
@@ -89,12 +152,24 @@ def test_diff_lists_changes_and_the_land_use_change_matrix(ws: Path, tmp_path: P
     s4 = next(c for c in layer["changes"] if c["key"] == "S4")
     assert s4["geometry_changed"] and s4["changed_fields"] == {}
     sq = ellipsoidal_area_m2(squares(5), GK39)
-    halves = ellipsoidal_area_m2([shapely.box(X0 + 300, Y0, X0 + 350, Y0 + 100),
-                                  shapely.box(X0 + 350, Y0, X0 + 400, Y0 + 100)], GK39)
+    halves = ellipsoidal_area_m2(
+        [
+            shapely.box(X0 + 300, Y0, X0 + 350, Y0 + 100),
+            shapely.box(X0 + 350, Y0, X0 + 400, Y0 + 100),
+        ],
+        GK39,
+    )
     matrix = {(m["from"], m["to"]): m["area_m2"] for m in layer["matrix"]}
-    assert matrix == pytest.approx({
-        ("0101", "0701"): sq[1], ("0101", "∅"): sq[0], ("1401", "1401"): halves[0],
-        ("1401", "∅"): halves[1], ("∅", "0901"): sq[4]}, abs=1e-6)
+    assert matrix == pytest.approx(
+        {
+            ("0101", "0701"): sq[1],
+            ("0101", "∅"): sq[0],
+            ("1401", "1401"): halves[0],
+            ("1401", "∅"): halves[1],
+            ("∅", "0901"): sq[4],
+        },
+        abs=1e-6,
+    )
     book = openpyxl.load_workbook(xlsx)
     assert book.sheetnames == ["汇总", "变化要素", "用地变化矩阵"]
     assert {row[0] for row in pyogrio.list_layers(gpkg)} == {"GHYD_old", "GHYD_new"}
@@ -120,8 +195,9 @@ def test_plan_show_history_and_log(ws: Path) -> None:
     shown = json.loads(run("plan", "show", PLAN, "-w", str(ws), "--json").output)
     assert [v["label"] for v in shown["versions"]] == ["2021版", "2023修改"]
     assert shown["in_force"] == "2023修改" and shown["layers"] == ["GHYD"]
-    at_2022 = json.loads(run("plan", "show", PLAN, "-w", str(ws), "--as-of", "2022-06-01",
-                             "--json").output)
+    at_2022 = json.loads(
+        run("plan", "show", PLAN, "-w", str(ws), "--as-of", "2022-06-01", "--json").output
+    )
     assert at_2022["in_force"] == "2021版"
     hist = json.loads(run("history", "GHYD:S2", "-w", str(ws), "--json").output)
     assert [r["added_in"] for r in hist["revisions"]] == [f"{PLAN}/2021版", f"{PLAN}/2023修改"]
@@ -138,20 +214,54 @@ def test_plan_show_history_and_log(ws: Path) -> None:
 
 def test_recording_the_same_version_twice_is_refused(ws: Path, tmp_path: Path) -> None:
     v3 = tmp_path / "v3.gpkg"
-    gpd.GeoDataFrame({"BSM": ["S9"], "YDYHFLDM": ["0701"]}, geometry=squares(1),
-                     crs=GK39).to_file(v3)
-    res = CliRunner().invoke(root, ["import", str(v3), "--role", "规划用地", "-w", str(ws),
-                                    "--layer", "GHYD", "--plan", PLAN, "--version", "2023修改"])
+    gpd.GeoDataFrame({"BSM": ["S9"], "YDYHFLDM": ["0701"]}, geometry=squares(1), crs=GK39).to_file(
+        v3
+    )
+    res = CliRunner().invoke(
+        root,
+        [
+            "import",
+            str(v3),
+            "--role",
+            "规划用地",
+            "-w",
+            str(ws),
+            "--layer",
+            "GHYD",
+            "--plan",
+            PLAN,
+            "--version",
+            "2023修改",
+        ],
+    )
     assert res.exit_code == 2 and "已登记的版本不能修改" in res.output
 
 
 def test_same_edit_on_two_branches_is_no_change(ws: Path, tmp_path: Path) -> None:
     same = tmp_path / "same.gpkg"
-    gpd.GeoDataFrame({"BSM": ["S2", "S3", "S4", "S5"], "YDYHFLDM": ["0701", "0701", "1401", "0901"]},
-                     geometry=[*squares(5)[1:3], shapely.box(X0 + 300, Y0, X0 + 350, Y0 + 100),
-                               squares(5)[4]], crs=GK39).to_file(same)
-    run("import", str(same), "--role", "规划用地", "-w", str(ws), "--layer", "GHYD", "--plan", PLAN,
-        "--version", "并行修改", "--status", "修改", "--parent-version", "2021版")
+    gpd.GeoDataFrame(
+        {"BSM": ["S2", "S3", "S4", "S5"], "YDYHFLDM": ["0701", "0701", "1401", "0901"]},
+        geometry=[*squares(5)[1:3], shapely.box(X0 + 300, Y0, X0 + 350, Y0 + 100), squares(5)[4]],
+        crs=GK39,
+    ).to_file(same)
+    run(
+        "import",
+        str(same),
+        "--role",
+        "规划用地",
+        "-w",
+        str(ws),
+        "--layer",
+        "GHYD",
+        "--plan",
+        PLAN,
+        "--version",
+        "并行修改",
+        "--status",
+        "修改",
+        "--parent-version",
+        "2021版",
+    )
     data = json.loads(run("diff", PLAN, "2023修改", "并行修改", "-w", str(ws), "--json").output)
     assert data["layers"] == [] or data["layers"][0]["changes"] == []
 
@@ -161,8 +271,9 @@ def test_diff_outputs_never_clobber(ws: Path, tmp_path: Path, target: str) -> No
     existing = tmp_path / "keep.gpkg"
     existing.write_bytes(b"precious")
     path = {"workspace": ws, "existing": existing, "nofolder": tmp_path / "no" / "d.gpkg"}[target]
-    res = CliRunner().invoke(root, ["diff", PLAN, "2021版", "2023修改", "-w", str(ws),
-                                    "--gpkg", str(path)])
+    res = CliRunner().invoke(
+        root, ["diff", PLAN, "2021版", "2023修改", "-w", str(ws), "--gpkg", str(path)]
+    )
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert existing.read_bytes() == b"precious"
     with GeoPackageStore.open(ws) as store:  # the workspace is intact
@@ -172,11 +283,17 @@ def test_diff_outputs_never_clobber(ws: Path, tmp_path: Path, target: str) -> No
 def test_overlapping_features_are_not_counted_twice_in_the_matrix(tmp_path: Path) -> None:
     from guotu.services.diff import _code_matrix
 
-    old = gpd.GeoDataFrame({"YDYHFLDM": ["0701", "0701"]},
-                           geometry=[shapely.box(X0, Y0, X0 + 100, Y0 + 100),
-                                     shapely.box(X0 + 50, Y0, X0 + 150, Y0 + 100)], crs=GK39)
-    new = gpd.GeoDataFrame({"YDYHFLDM": ["0901"]},
-                           geometry=[shapely.box(X0, Y0, X0 + 150, Y0 + 100)], crs=GK39)
+    old = gpd.GeoDataFrame(
+        {"YDYHFLDM": ["0701", "0701"]},
+        geometry=[
+            shapely.box(X0, Y0, X0 + 100, Y0 + 100),
+            shapely.box(X0 + 50, Y0, X0 + 150, Y0 + 100),
+        ],
+        crs=GK39,
+    )
+    new = gpd.GeoDataFrame(
+        {"YDYHFLDM": ["0901"]}, geometry=[shapely.box(X0, Y0, X0 + 150, Y0 + 100)], crs=GK39
+    )
     matrix = _code_matrix(old, new, "YDYHFLDM", GK39)
     whole = ellipsoidal_area_m2([shapely.box(X0, Y0, X0 + 150, Y0 + 100)], GK39)[0]
     assert matrix == pytest.approx({("0701", "0901"): whole}, abs=1e-6)
@@ -194,16 +311,19 @@ def test_plans_and_the_log_in_chinese(ws: Path) -> None:
 
 def test_a_version_without_its_plan_is_refused_in_chinese(ws: Path, tmp_path: Path) -> None:
     src = tmp_path / "z.gpkg"
-    gpd.GeoDataFrame({"BSM": ["Z1"], "YDYHFLDM": ["0101"]}, geometry=squares(1),
-                     crs=GK39).to_file(src)
-    res = CliRunner().invoke(root, ["import", str(src), "--role", "规划用地", "-w", str(ws),
-                                    "--version", "2024修改"])
+    gpd.GeoDataFrame({"BSM": ["Z1"], "YDYHFLDM": ["0101"]}, geometry=squares(1), crs=GK39).to_file(
+        src
+    )
+    res = CliRunner().invoke(
+        root, ["import", str(src), "--role", "规划用地", "-w", str(ws), "--version", "2024修改"]
+    )
     assert res.exit_code == 2
     assert "错误：--version 需要同时给出 --plan（该版本所属的规划）。" in res.output
 
 
-def test_plans_without_a_plan_of_their_own_are_named_as_people_read_them(ws: Path,
-                                                                       tmp_path: Path) -> None:
+def test_plans_without_a_plan_of_their_own_are_named_as_people_read_them(
+    ws: Path, tmp_path: Path
+) -> None:
     # a layer imported without --plan, and the targets table: implicit plans whose ids
     # (layer:XZQ, table:targets) are never what a person reads
     src = tmp_path / "xzq.gpkg"
@@ -211,11 +331,16 @@ def test_plans_without_a_plan_of_their_own_are_named_as_people_read_them(ws: Pat
     run("import", str(src), "--role", "行政区", "-w", str(ws), "--layer", "XZQ")
     human = run("plan", "list", "-w", str(ws)).output
     assert "XZQ（行政区/规划范围）数据" in human and PLAN in human and "layer:" not in human
-    listed = {p["name"]: p["plan_label"] for p in
-              json.loads(run("plan", "list", "-w", str(ws), "--json").output)}
+    listed = {
+        p["name"]: p["plan_label"]
+        for p in json.loads(run("plan", "list", "-w", str(ws), "--json").output)
+    }
     assert listed == {PLAN: PLAN, "layer:XZQ": "XZQ（行政区/规划范围）数据"}
     english = json.loads(run("plan", "list", "-w", str(ws), "--json", "--lang", "en").output)
-    assert {p["plan_label"] for p in english} == {PLAN, "XZQ (Administrative or plan boundary) data"}
+    assert {p["plan_label"] for p in english} == {
+        PLAN,
+        "XZQ (Administrative or plan boundary) data",
+    }
     # a plan is found by its id, its label or its layer's name
     for name in ("layer:XZQ", "XZQ（行政区/规划范围）数据", "XZQ"):
         shown = json.loads(run("plan", "show", name, "-w", str(ws), "--json").output)
@@ -225,8 +350,10 @@ def test_plans_without_a_plan_of_their_own_are_named_as_people_read_them(ws: Pat
     layers = run("layers", "-w", str(ws)).output
     assert "XZQ（行政区/规划范围）数据 v1" in layers and f"{PLAN} 2023修改" in layers
     rows = {r["name"]: r for r in json.loads(run("layers", "-w", str(ws), "--json").output)}
-    assert (rows["XZQ"]["plan"], rows["XZQ"]["plan_version_label"]) == \
-        ("layer:XZQ", "XZQ（行政区/规划范围）数据 v1")
+    assert (rows["XZQ"]["plan"], rows["XZQ"]["plan_version_label"]) == (
+        "layer:XZQ",
+        "XZQ（行政区/规划范围）数据 v1",
+    )
     assert rows["GHYD"]["plan_version_label"] == f"{PLAN} 2023修改"
 
 
@@ -237,6 +364,20 @@ def test_plan_create_with_a_bad_option_creates_no_workspace(tmp_path: Path) -> N
         res = CliRunner().invoke(root, args)
         assert res.exit_code == 2 and "中文名称或编号均可" in res.output, res.output
         assert not ws.exists()
-    res = CliRunner().invoke(root, ["plan", "create", PLAN, "-w", str(ws), "--level", "县",
-                                    "--type", "总体规划", "--parent-plan", "无此上级规划"])
+    res = CliRunner().invoke(
+        root,
+        [
+            "plan",
+            "create",
+            PLAN,
+            "-w",
+            str(ws),
+            "--level",
+            "县",
+            "--type",
+            "总体规划",
+            "--parent-plan",
+            "无此上级规划",
+        ],
+    )
     assert res.exit_code == 2 and not ws.exists()  # found only by the store: removed again

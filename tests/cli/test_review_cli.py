@@ -63,8 +63,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         out = runner.invoke(root, args)
         assert out.exit_code == 0, out.output
         reviews[kind] = json.loads(out.stdout)
-    return {"base": base, "workspace": result.workspace, "manifest": manifest,
-            "reviews": reviews}
+    return {"base": base, "workspace": result.workspace, "manifest": manifest, "reviews": reviews}
 
 
 def _item(demo: dict[str, Any], item_id: str) -> dict[str, Any]:
@@ -90,8 +89,11 @@ def test_every_planted_conflict_is_found_with_its_exact_area(demo: dict[str, Any
         if item.get("limit") is not None:
             assert float(f["limit"]) == pytest.approx(float(item["limit"]), abs=1e-6), item_id
         if item.get("other_features"):
-            assert f["zone"] is None or f["zone"]["id_value"] in item["other_features"] \
-                or item["kind"] in ("use_incompatible",), item_id
+            assert (
+                f["zone"] is None
+                or f["zone"]["id_value"] in item["other_features"]
+                or item["kind"] in ("use_incompatible",)
+            ), item_id
 
 
 def test_nothing_else_is_reported(demo: dict[str, Any]) -> None:
@@ -105,8 +107,10 @@ def test_nothing_else_is_reported(demo: dict[str, Any]) -> None:
 
 
 def test_touching_and_sliver_give_no_finding(demo: dict[str, Any]) -> None:
-    quiet = {_item(demo, i)["features"][0] for i in
-             ("nonconflict.redline.touch.1", "conflict.redline.sliver.1")}
+    quiet = {
+        _item(demo, i)["features"][0]
+        for i in ("nonconflict.redline.touch.1", "conflict.redline.sliver.1")
+    }
     named = {f["features"][0]["id_value"] for f in demo["reviews"]["master-plan"]["findings"]}
     assert not quiet & named
 
@@ -127,8 +131,19 @@ def test_json_stamp_and_keys(demo: dict[str, Any]) -> None:
     assert set(doc["stamp"]) >= {"rule_pack", "rule_pack_hash", "as_of", "data_versions"}
     assert doc["stamp"]["rule_pack_hash"].startswith("sha256:")
     assert {"STBHHX", "YJJBNT", "CZKFBJ", "GHYD"} <= set(doc["stamp"]["data_versions"])
-    keys = {"rule", "severity", "features", "relation", "area_m2", "share_of_feature",
-            "share_of_zone", "measured", "limit", "suggestion", "geometry"}
+    keys = {
+        "rule",
+        "severity",
+        "features",
+        "relation",
+        "area_m2",
+        "share_of_feature",
+        "share_of_zone",
+        "measured",
+        "limit",
+        "suggestion",
+        "geometry",
+    }
     for f in doc["findings"]:
         assert keys <= set(f)
     rules = [f["rule"] for f in doc["findings"]]
@@ -150,8 +165,7 @@ ov["a"] = ellipsoidal_area_m2(ov.geometry.values, gh.crs)
 out = ov.groupby("BSM").a.sum()
 print(json.dumps({{k: v for k, v in out.items() if v > 1.0}}))
 """
-    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True)
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     theirs = json.loads(res.stdout)
     ours: dict[str, float] = {}
     for f in demo["reviews"]["master-plan"]["findings"]:
@@ -166,12 +180,24 @@ print(json.dumps({{k: v for k, v in out.items() if v > 1.0}}))
 def test_reports_and_exit_codes(demo: dict[str, Any], tmp_path: Path, cjk_font: object) -> None:
     runner = CliRunner()
     ws = str(demo["workspace"])
-    out = runner.invoke(root, ["review", "master-plan", "-w", ws,
-                               "--html", str(tmp_path / "r.html"),
-                               "--pdf", str(tmp_path / "r.pdf"),
-                               "--xlsx", str(tmp_path / "r.xlsx"),
-                               "--gpkg", str(tmp_path / "r.gpkg")])
-    assert out.exit_code == 1, out.output          # errors found, --fail-on error
+    out = runner.invoke(
+        root,
+        [
+            "review",
+            "master-plan",
+            "-w",
+            ws,
+            "--html",
+            str(tmp_path / "r.html"),
+            "--pdf",
+            str(tmp_path / "r.pdf"),
+            "--xlsx",
+            str(tmp_path / "r.xlsx"),
+            "--gpkg",
+            str(tmp_path / "r.gpkg"),
+        ],
+    )
+    assert out.exit_code == 1, out.output  # errors found, --fail-on error
     assert "sanqu.redline.construction" in out.output
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert demo["reviews"]["master-plan"]["stamp"]["rule_pack_hash"] in html
@@ -188,61 +214,102 @@ def test_reports_and_exit_codes(demo: dict[str, Any], tmp_path: Path, cjk_font: 
     assert info["features"] == n_geo
     never = runner.invoke(root, ["review", "master-plan", "-w", ws, "--fail-on", "never"])
     assert never.exit_code == 0
-    bad = runner.invoke(root, ["review", "master-plan", "-w", ws, "--rules",
-                               str(tmp_path / "missing.yaml")])
+    bad = runner.invoke(
+        root, ["review", "master-plan", "-w", ws, "--rules", str(tmp_path / "missing.yaml")]
+    )
     assert bad.exit_code == 2
-    missing = runner.invoke(root, ["review", "detailed-plan", str(tmp_path / "none.shp"),
-                                   "-w", ws])
+    missing = runner.invoke(root, ["review", "detailed-plan", str(tmp_path / "none.shp"), "-w", ws])
     assert missing.exit_code == 2
-    english = runner.invoke(root, ["review", "special-plan", "-w", ws, "--lang", "en",
-                                   "--json"])
+    english = runner.invoke(root, ["review", "special-plan", "-w", ws, "--lang", "en", "--json"])
     assert "inside ecological red line" in json.loads(english.stdout)["findings"][0]["message"]
 
 
 def test_reviewing_a_handover_file_matches_the_workspace_layer(demo: dict[str, Any]) -> None:
     files = demo["base"] / "files"
     runner = CliRunner()
-    args = ["review", "detailed-plan", str(files / "详细规划地块.geojson"),
-            "--table", str(files / "地块控制指标.xlsx"), "--key", "DKBH",
-            "-w", str(demo["workspace"]), "--json", "--fail-on", "never"]
+    args = [
+        "review",
+        "detailed-plan",
+        str(files / "详细规划地块.geojson"),
+        "--table",
+        str(files / "地块控制指标.xlsx"),
+        "--key",
+        "DKBH",
+        "-w",
+        str(demo["workspace"]),
+        "--json",
+        "--fail-on",
+        "never",
+    ]
     refused = runner.invoke(root, args)  # the file holds a parcel without geometry
     assert refused.exit_code == 2
     assert "没有几何图形" in refused.output and "--allow-empty-geometry" in refused.output
     out = runner.invoke(root, [*args, "--allow-empty-geometry"])
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
-    ours = {(_key(f), round(f["area_m2"] or 0, 0))
-            for f in demo["reviews"]["detailed-plan"]["findings"]}
+    ours = {
+        (_key(f), round(f["area_m2"] or 0, 0)) for f in demo["reviews"]["detailed-plan"]["findings"]
+    }
     theirs = {(_key(f), round(f["area_m2"] or 0, 0)) for f in doc["findings"]}
     assert theirs == ours
 
 
 def test_human_output_names_the_repair_and_the_sources_in_chinese(demo: dict[str, Any]) -> None:
-    out = CliRunner().invoke(root, ["review", "master-plan", "-w", str(demo["workspace"]),
-                                    "--fail-on", "never"]).output
+    out = (
+        CliRunner()
+        .invoke(root, ["review", "master-plan", "-w", str(demo["workspace"]), "--fail-on", "never"])
+        .output
+    )
     # the demo's layers are in their plans' approved versions (guotu.demo.plans)
-    assert f"审查对象：{MASTER_PLAN.name} {MASTER_PLAN.label}（规划用地 GHYD），审查类型 总体规划" in out
-    assert (f"  {SANQU_PLAN.name} {SANQU_PLAN.label}（城镇开发边界 CZKFBJ）（已批复，"
-            f"{SANQU_PLAN.valid_from.isoformat()} 起施行）") in out
+    assert (
+        f"审查对象：{MASTER_PLAN.name} {MASTER_PLAN.label}（规划用地 GHYD），审查类型 总体规划"
+        in out
+    )
+    assert (
+        f"  {SANQU_PLAN.name} {SANQU_PLAN.label}（城镇开发边界 CZKFBJ）（已批复，"
+        f"{SANQU_PLAN.valid_from.isoformat()} 起施行）"
+    ) in out
     assert "已按 make_valid 修复后审查：GHYD" in out and "自相交（位置 " in out
     assert "Self-intersection" not in out and "approved" not in out
     assert "layer:" not in out and "workspace:" not in out
-    english = CliRunner().invoke(root, ["review", "master-plan", "-w", str(demo["workspace"]),
-                                        "--fail-on", "never", "--lang", "en"]).output
+    english = (
+        CliRunner()
+        .invoke(
+            root,
+            [
+                "review",
+                "master-plan",
+                "-w",
+                str(demo["workspace"]),
+                "--fail-on",
+                "never",
+                "--lang",
+                "en",
+            ],
+        )
+        .output
+    )
     assert "Self-intersection" in english
-    assert (f"Reviewed: {MASTER_PLAN.name} {MASTER_PLAN.label} (Master-plan land use GHYD) "
-            "(master plan)") in english
+    assert (
+        f"Reviewed: {MASTER_PLAN.name} {MASTER_PLAN.label} (Master-plan land use GHYD) "
+        "(master plan)"
+    ) in english
 
 
 def test_the_summary_line_says_what_each_number_counts(demo: dict[str, Any]) -> None:
-    out = CliRunner().invoke(root, ["review", "master-plan", "-w", str(demo["workspace"]),
-                                    "--fail-on", "never"]).output
+    out = (
+        CliRunner()
+        .invoke(root, ["review", "master-plan", "-w", str(demo["workspace"]), "--fail-on", "never"])
+        .output
+    )
     doc = demo["reviews"]["master-plan"]
     s = doc["summary"]
     sev = s["by_severity"]
-    line = (f"共 {s['total']} 项问题（涉及 {s['rules_with_findings']} 条规则，共运行 "
-            f"{s['rules_run']} 条规则）：错误 {sev['error']}，警告 {sev['warning']}，"
-            f"提示 {sev['info']}。")
+    line = (
+        f"共 {s['total']} 项问题（涉及 {s['rules_with_findings']} 条规则，共运行 "
+        f"{s['rules_run']} 条规则）：错误 {sev['error']}，警告 {sev['warning']}，"
+        f"提示 {sev['info']}。"
+    )
     assert line in out
     # the numbers add up: findings by severity, rules with findings among the rules run
     assert sum(sev.values()) == s["total"] == len(doc["findings"])

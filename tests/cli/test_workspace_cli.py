@@ -16,8 +16,15 @@ def test_roles_json_has_stable_ids_and_chinese_names() -> None:
     res = CliRunner().invoke(root, ["roles", "--json"])
     data = json.loads(res.output)
     assert [r["id"] for r in data] == [r.id for r in ROLES]
-    assert {"ecological_redline", "permanent_farmland", "urban_boundary", "planned_land_use",
-            "detailed_parcel", "land_survey", "change_patch"} <= {r["id"] for r in data}
+    assert {
+        "ecological_redline",
+        "permanent_farmland",
+        "urban_boundary",
+        "planned_land_use",
+        "detailed_parcel",
+        "land_survey",
+        "change_patch",
+    } <= {r["id"] for r in data}
     assert next(r for r in data if r["id"] == "ecological_redline")["name_zh"] == "生态保护红线"
 
 
@@ -50,15 +57,24 @@ def test_import_warnings_in_the_run_language(tmp_path: Path, parcels_gdf) -> Non
     src, table = tmp_path / "p.gpkg", tmp_path / "t.csv"
     parcels_gdf.assign(DKBH=["A1", "A2"]).to_file(src)
     pd.DataFrame({"DKBH": ["A1"], "RJL": [1.5]}).to_csv(table, index=False)
-    args = ["import", str(src), "--role", "planned_land_use", "--table", str(table), "--key",
-            "DKBH"]
+    args = [
+        "import",
+        str(src),
+        "--role",
+        "planned_land_use",
+        "--table",
+        str(table),
+        "--key",
+        "DKBH",
+    ]
     zh = CliRunner().invoke(root, [*args, "-w", str(tmp_path / "a.gpkg")])
     assert zh.exit_code == 0, zh.output
     assert "提示：2 个要素中有 1 个在 t.csv 中没有对应行（关联字段 DKBH）。" in zh.output
     en = CliRunner().invoke(root, [*args, "-w", str(tmp_path / "b.gpkg"), "--lang", "en"])
     assert "Note: 1 of 2 features have no row in t.csv (key DKBH)." in en.output
-    doc = json.loads(CliRunner().invoke(root, [*args, "-w", str(tmp_path / "c.gpkg"),
-                                               "--json"]).output)
+    doc = json.loads(
+        CliRunner().invoke(root, [*args, "-w", str(tmp_path / "c.gpkg"), "--json"]).output
+    )
     assert doc["warnings"] == ["1 of 2 features have no row in t.csv (key DKBH)."]
     assert doc["warnings_zh"] == ["2 个要素中有 1 个在 t.csv 中没有对应行（关联字段 DKBH）。"]
 
@@ -76,21 +92,25 @@ def test_layers_and_roles_name_geometries_in_chinese(tmp_path: Path, parcels_gdf
 
 
 # -- a failed import creates no workspace ------------------------------------------------------
-@pytest.mark.parametrize(("extra", "said"), [
-    # options checked before the workspace is opened
-    (["--role", "规划用地地"], "规划用地地"),
-    (["--role", "规划用地", "--crs", "EPSG:9999999"], "EPSG:9999999"),
-    (["--role", "规划用地", "--workspace-crs", "不是坐标系"], "不是坐标系"),
-    (["--role", "规划用地", "--layer", "../坏名"], "../坏名"),
-    (["--role", "规划用地", "--map", "规划代码"], "规划代码"),
-    (["--role", "规划用地", "--encoding", "不是编码"], "不是编码"),
-    (["--role", "规划用地", "--table", "无此表.csv"], "无此表.csv"),
-    # what only the data shows: the workspace created for it is removed again
-    (["--role", "规划用地", "--source-layer", "无此图层"], "无此图层"),
-    (["--role", "生态保护红线", "--map", "YDYHFLDM=不存在的字段"], "不存在的字段"),
-])
-def test_a_failed_import_leaves_no_workspace(tmp_path: Path, parcels_gdf, extra: list[str],
-                                             said: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        # options checked before the workspace is opened
+        (["--role", "规划用地地"], "规划用地地"),
+        (["--role", "规划用地", "--crs", "EPSG:9999999"], "EPSG:9999999"),
+        (["--role", "规划用地", "--workspace-crs", "不是坐标系"], "不是坐标系"),
+        (["--role", "规划用地", "--layer", "../坏名"], "../坏名"),
+        (["--role", "规划用地", "--map", "规划代码"], "规划代码"),
+        (["--role", "规划用地", "--encoding", "不是编码"], "不是编码"),
+        (["--role", "规划用地", "--table", "无此表.csv"], "无此表.csv"),
+        # what only the data shows: the workspace created for it is removed again
+        (["--role", "规划用地", "--source-layer", "无此图层"], "无此图层"),
+        (["--role", "生态保护红线", "--map", "YDYHFLDM=不存在的字段"], "不存在的字段"),
+    ],
+)
+def test_a_failed_import_leaves_no_workspace(
+    tmp_path: Path, parcels_gdf, extra: list[str], said: str
+) -> None:
     src = tmp_path / "p.gpkg"
     parcels_gdf.to_file(src)
     ws = tmp_path / "x.gpkg"
@@ -104,23 +124,44 @@ def test_a_failed_import_into_an_existing_workspace_keeps_it(tmp_path: Path, par
     src = tmp_path / "p.gpkg"
     parcels_gdf.to_file(src)
     ws = tmp_path / "w.gpkg"
-    assert CliRunner().invoke(root, ["import", str(src), "--role", "规划用地", "-w",
-                                     str(ws)]).exit_code == 0
-    res = CliRunner().invoke(root, ["import", str(src), "--role", "规划用地", "-w", str(ws),
-                                    "--layer", "B", "--source-layer", "无此图层"])
+    assert (
+        CliRunner()
+        .invoke(root, ["import", str(src), "--role", "规划用地", "-w", str(ws)])
+        .exit_code
+        == 0
+    )
+    res = CliRunner().invoke(
+        root,
+        [
+            "import",
+            str(src),
+            "--role",
+            "规划用地",
+            "-w",
+            str(ws),
+            "--layer",
+            "B",
+            "--source-layer",
+            "无此图层",
+        ],
+    )
     assert res.exit_code == 2 and ws.exists()
-    assert [r["name"] for r in json.loads(CliRunner().invoke(
-        root, ["layers", "-w", str(ws), "--json"]).output)] == ["planned_land_use"]
+    assert [
+        r["name"]
+        for r in json.loads(CliRunner().invoke(root, ["layers", "-w", str(ws), "--json"]).output)
+    ] == ["planned_land_use"]
 
 
 def test_an_unknown_role_lists_chinese_names_first(tmp_path: Path, parcels_gdf) -> None:
     src = tmp_path / "p.gpkg"
     parcels_gdf.to_file(src)
-    res = CliRunner().invoke(root, ["import", str(src), "--role", "规划用地地", "-w",
-                                    str(tmp_path / "x.gpkg")])
+    res = CliRunner().invoke(
+        root, ["import", str(src), "--role", "规划用地地", "-w", str(tmp_path / "x.gpkg")]
+    )
     assert "是否是“规划用地”（planned_land_use）？" in res.output
     assert "生态保护红线（ecological_redline）、永久基本农田（permanent_farmland）" in res.output
     assert "admin_boundary（" not in res.output
-    english = CliRunner().invoke(root, ["import", str(src), "--role", "nope", "-w",
-                                        str(tmp_path / "x.gpkg"), "--lang", "en"])
+    english = CliRunner().invoke(
+        root, ["import", str(src), "--role", "nope", "-w", str(tmp_path / "x.gpkg"), "--lang", "en"]
+    )
     assert "ecological_redline (生态保护红线)" in english.output

@@ -50,8 +50,7 @@ class Demo:
     def item(self, item_id: str) -> dict[str, Any]:
         return next(i for i in self.manifest["items"] if i["id"] == item_id)
 
-    def features(self, layer: str, ids: list[str], field: str | None = None
-                 ) -> gpd.GeoDataFrame:
+    def features(self, layer: str, ids: list[str], field: str | None = None) -> gpd.GeoDataFrame:
         frame = self.layers[layer]
         key = field or self.manifest_id_field(layer)
         return frame[frame[key].isin(ids)]
@@ -91,12 +90,14 @@ def _one(frame: gpd.GeoDataFrame) -> shapely.Geometry:
 
 # -- determinism and counts -------------------------------------------------------------------
 
+
 def test_same_seed_gives_identical_manifest_and_layers(demo: Demo, tmp_path: Path) -> None:
     again = build_demo(tmp_path / "again.gpkg", tmp_path / "files", parcels=PARCELS, seed=SEED)
     assert again.manifest_path.read_bytes() == demo.result.manifest_path.read_bytes()
     layers = _read_workspace(again.workspace, list(demo.layers))
-    assert {k: _layer_hash(v) for k, v in layers.items()} == \
-        {k: _layer_hash(v) for k, v in demo.layers.items()}
+    assert {k: _layer_hash(v) for k, v in layers.items()} == {
+        k: _layer_hash(v) for k, v in demo.layers.items()
+    }
 
 
 def test_another_seed_gives_another_county() -> None:
@@ -106,8 +107,20 @@ def test_another_seed_gives_another_county() -> None:
 
 
 def test_layer_counts_match_manifest_and_workspace(demo: Demo) -> None:
-    expected = ["XZQ", "DLTB", "STBHHX", "YJJBNT", "CZKFBJ", "GHYD", "XXGHDY", "XXGHDK",
-                "ZXGH", "JSXM", "TDZZXM", "BHTB"]
+    expected = [
+        "XZQ",
+        "DLTB",
+        "STBHHX",
+        "YJJBNT",
+        "CZKFBJ",
+        "GHYD",
+        "XXGHDY",
+        "XXGHDK",
+        "ZXGH",
+        "JSXM",
+        "TDZZXM",
+        "BHTB",
+    ]
     assert list(demo.manifest["layers"]) == expected
     assert demo.result.layers == demo.manifest["layers"]
     assert {k: len(v) for k, v in demo.layers.items()} == demo.manifest["layers"]
@@ -126,6 +139,7 @@ def test_every_feature_has_a_unique_id_but_the_planted_duplicates(demo: Demo) ->
 
 # -- tiling and the background ---------------------------------------------------------------
 
+
 def test_ghyd_tiles_the_county_up_to_the_planted_gap_and_overlap(demo: Demo) -> None:
     ghyd = demo.layers["GHYD"].geometry.values
     covered = float(shapely.area(shapely.make_valid(ghyd)).sum())
@@ -140,13 +154,15 @@ def test_dltb_tiles_the_county_but_for_the_duplicate(demo: Demo) -> None:
     dup = demo.item("qc.duplicate.1")["planar_area_m2"]
     total = float(shapely.area(dltb.geometry.values).sum())
     assert total == pytest.approx(demo.manifest["county"]["planar_area_m2"] + dup, abs=0.1)
-    assert (dltb.TBMJ - np.round(ellipsoidal_area_m2(dltb.geometry.values, CRS_4527), 2)
-            ).abs().max() < 0.011
+    assert (
+        dltb.TBMJ - np.round(ellipsoidal_area_m2(dltb.geometry.values, CRS_4527), 2)
+    ).abs().max() < 0.011
 
 
 @pytest.mark.parametrize("layer", ["GHYD", "DLTB"])
-def test_land_parcels_are_single_polygons_of_at_least_one_square_metre(demo: Demo,
-                                                                      layer: str) -> None:
+def test_land_parcels_are_single_polygons_of_at_least_one_square_metre(
+    demo: Demo, layer: str
+) -> None:
     geoms = np.asarray(demo.layers[layer].geometry.values, dtype=object)
     geoms = geoms[shapely.is_valid(geoms)]  # the planted bow-tie repairs to two triangles
     assert (shapely.get_num_geometries(geoms) == 1).all()
@@ -162,8 +178,7 @@ def test_zones_lie_within_one_town(demo: Demo, layer: str) -> None:
     assert (inside.sum(axis=1) == 1).all()
 
 
-def _conflicting(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, min_area_m2: float
-                 ) -> set[str]:
+def _conflicting(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, min_area_m2: float) -> set[str]:
     """BSM of features overlapping ``zones`` by more than ``min_area_m2``."""
     geoms = shapely.make_valid(frame.geometry.values)
     i, j = shapely.STRtree(zones.geometry.values).query(geoms, predicate="intersects")
@@ -179,15 +194,20 @@ def test_construction_inside_red_lines_is_only_planted(demo: Demo) -> None:
     ghyd = demo.layers["GHYD"]
     built = ghyd[ghyd.YDYHFLDM.str.startswith(CONSTRUCTION)]
     assert _conflicting(built, demo.layers["STBHHX"], 1e-6) == _planted(
-        demo, "conflict.redline.inside.1", "conflict.redline.straddle.1",
-        "conflict.redline.sliver.1", "compliant.redline.exempt.1")
+        demo,
+        "conflict.redline.inside.1",
+        "conflict.redline.straddle.1",
+        "conflict.redline.sliver.1",
+        "compliant.redline.exempt.1",
+    )
 
 
 def test_construction_on_permanent_farmland_is_only_planted(demo: Demo) -> None:
     ghyd = demo.layers["GHYD"]
     built = ghyd[ghyd.YDYHFLDM.str.startswith(CONSTRUCTION)]
     assert _conflicting(built, demo.layers["YJJBNT"], 1e-6) == _planted(
-        demo, "conflict.farmland.1", "compliant.farmland.exempt.1")
+        demo, "conflict.farmland.1", "compliant.farmland.exempt.1"
+    )
 
 
 def test_urban_use_outside_the_development_boundary_is_only_planted(demo: Demo) -> None:
@@ -199,8 +219,9 @@ def test_urban_use_outside_the_development_boundary_is_only_planted(demo: Demo) 
 
 
 def test_parcels_lie_wholly_inside_or_outside_every_zone(demo: Demo) -> None:
-    straddling = _planted(demo, "conflict.redline.straddle.1", "conflict.redline.sliver.1",
-                          "conflict.udb.outside.1")
+    straddling = _planted(
+        demo, "conflict.redline.straddle.1", "conflict.redline.sliver.1", "conflict.udb.outside.1"
+    )
     for layer in ("GHYD", "DLTB"):
         frame = demo.layers[layer]
         geoms = shapely.make_valid(frame.geometry.values)
@@ -214,12 +235,16 @@ def test_parcels_lie_wholly_inside_or_outside_every_zone(demo: Demo) -> None:
 
 # -- every manifest answer, recomputed from the imported layers -------------------------------
 
+
 def _measure(demo: Demo, item: dict[str, Any]) -> tuple[shapely.Geometry, float | None]:
     """The planted geometry measured again from the workspace, and a length where relevant."""
     layer, kind = item["layer"], item["kind"]
     mine = demo.features(layer, item["features"], item["id_field"])
-    other = (demo.features(item["other_layer"], item["other_features"], item["other_id_field"])
-             if item["other_layer"] else None)
+    other = (
+        demo.features(item["other_layer"], item["other_features"], item["other_id_field"])
+        if item["other_layer"]
+        else None
+    )
     if kind == "overlap":
         a, b = mine.geometry.values
         return shapely.intersection(a, b), None
@@ -234,10 +259,17 @@ def _measure(demo: Demo, item: dict[str, Any]) -> tuple[shapely.Geometry, float 
         geom = _one(mine)
         assert not shapely.is_valid(geom)
         return shapely.make_valid(geom), None
-    if kind in ("redline_conflict", "below_tolerance", "touches_only", "farmland_conflict",
-                "unapproved_construction_on_farmland", "disallowed_use_in_zone",
-                "urban_use_in_flexible_zone", "declared_allowed_activity",
-                "declared_major_project"):
+    if kind in (
+        "redline_conflict",
+        "below_tolerance",
+        "touches_only",
+        "farmland_conflict",
+        "unapproved_construction_on_farmland",
+        "disallowed_use_in_zone",
+        "urban_use_in_flexible_zone",
+        "declared_allowed_activity",
+        "declared_major_project",
+    ):
         assert other is not None
         return shapely.intersection(_one(mine), _one(other)), None
     if kind == "outside_urban_boundary":
@@ -251,8 +283,9 @@ def _measure(demo: Demo, item: dict[str, Any]) -> tuple[shapely.Geometry, float 
         line, red = _one(mine), _one(other)
         width = float(mine.KD.values[0])
         strip = shapely.buffer(line, width / 2, cap_style="flat")
-        return shapely.intersection(strip, red), float(shapely.length(
-            shapely.intersection(line, red)))
+        return shapely.intersection(strip, red), float(
+            shapely.length(shapely.intersection(line, red))
+        )
     if kind in ("approved_construction", "unapproved_construction"):
         patch = _one(mine)
         projects = demo.layers["JSXM"]
@@ -265,20 +298,37 @@ def _measure(demo: Demo, item: dict[str, Any]) -> tuple[shapely.Geometry, float 
 #: Every manifest item with a geometry (and so a planar and an ellipsoidal area).
 AREA_ITEMS = [
     # quality problems
-    "qc.self_intersection.1", "qc.overlap.1", "qc.gap.1", "qc.unknown_code.1",
-    "qc.retired_code.1", "qc.code_name_mismatch.1", "qc.duplicate.1", "qc.outside_county.1",
+    "qc.self_intersection.1",
+    "qc.overlap.1",
+    "qc.gap.1",
+    "qc.unknown_code.1",
+    "qc.retired_code.1",
+    "qc.code_name_mismatch.1",
+    "qc.duplicate.1",
+    "qc.outside_county.1",
     "qc.unit_overflow.1",
     # review conflicts, and the two near misses that are not conflicts
-    "conflict.redline.inside.1", "conflict.redline.straddle.1", "nonconflict.redline.touch.1",
-    "conflict.redline.sliver.1", "conflict.farmland.1", "conflict.udb.outside.1",
-    "conflict.highway.redline.1", "conflict.change.unapproved.1",
-    "conflict.change.unapproved_farmland.1", "compliant.change.approved.1",
-    "conflict.change.redline.1", "conflict.change.compliant_unapproved.1",
+    "conflict.redline.inside.1",
+    "conflict.redline.straddle.1",
+    "nonconflict.redline.touch.1",
+    "conflict.redline.sliver.1",
+    "conflict.farmland.1",
+    "conflict.udb.outside.1",
+    "conflict.highway.redline.1",
+    "conflict.change.unapproved.1",
+    "conflict.change.unapproved_farmland.1",
+    "compliant.change.approved.1",
+    "conflict.change.redline.1",
+    "conflict.change.compliant_unapproved.1",
     "conflict.change.before_approval.1",
-    "conflict.udb.special_use.1", "conflict.udb.flexible.1", "compliant.redline.exempt.1",
+    "conflict.udb.special_use.1",
+    "conflict.udb.flexible.1",
+    "compliant.redline.exempt.1",
     "compliant.farmland.exempt.1",
     # 传导 and projects
-    "conflict.transmission.use.1", "conflict.project.use.1", "conflict.project.udb_outside.1",
+    "conflict.transmission.use.1",
+    "conflict.project.use.1",
+    "conflict.project.udb_outside.1",
 ]
 
 
@@ -310,17 +360,22 @@ def test_sliver_is_below_one_square_metre(demo: Demo) -> None:
 
 # -- attribute answers --------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("item_id", "layer", "field", "value"), [
-    # land-use codes in the master plan and the survey
-    ("qc.unknown_code.1", "GHYD", "YDYHFLDM", "0999"),
-    ("qc.retired_code.1", "GHYD", "YDYHFLDM", "090301"),
-    ("qc.code_name_mismatch.1", "DLTB", "DLMC", "旱地"),
-    # indicators of detailed-plan parcels (joined from the XLSX table)
-    ("qc.range.rjl.1", "XXGHDK", "RJL", 0.0),
-    ("qc.range.ldl.1", "XXGHDK", "LDL", 120.0),
-])
-def test_planted_attribute_values(demo: Demo, item_id: str, layer: str, field: str,
-                                  value: object) -> None:
+
+@pytest.mark.parametrize(
+    ("item_id", "layer", "field", "value"),
+    [
+        # land-use codes in the master plan and the survey
+        ("qc.unknown_code.1", "GHYD", "YDYHFLDM", "0999"),
+        ("qc.retired_code.1", "GHYD", "YDYHFLDM", "090301"),
+        ("qc.code_name_mismatch.1", "DLTB", "DLMC", "旱地"),
+        # indicators of detailed-plan parcels (joined from the XLSX table)
+        ("qc.range.rjl.1", "XXGHDK", "RJL", 0.0),
+        ("qc.range.ldl.1", "XXGHDK", "LDL", 120.0),
+    ],
+)
+def test_planted_attribute_values(
+    demo: Demo, item_id: str, layer: str, field: str, value: object
+) -> None:
     item = demo.item(item_id)
     assert (item["layer"], item["field"], item["value"]) == (layer, field, value)
     assert demo.features(layer, item["features"])[field].tolist() == [value]
@@ -365,19 +420,24 @@ def test_rjl_above_unit_cap_is_the_only_one(demo: Demo) -> None:
 
 def test_change_patches_without_approval_are_only_planted(demo: Demo) -> None:
     patches, projects = demo.layers["BHTB"], demo.layers["JSXM"]
-    i, _ = shapely.STRtree(projects.geometry.values).query(patches.geometry.values,
-                                                           predicate="within")
+    i, _ = shapely.STRtree(projects.geometry.values).query(
+        patches.geometry.values, predicate="within"
+    )
     outside_projects = set(patches.TBBH) - set(patches.TBBH.values[i])
-    assert outside_projects == _planted(demo, "conflict.change.unapproved.1",
-                                        "conflict.change.unapproved_farmland.1",
-                                        "conflict.change.redline.1",
-                                        "conflict.change.compliant_unapproved.1")
+    assert outside_projects == _planted(
+        demo,
+        "conflict.change.unapproved.1",
+        "conflict.change.unapproved_farmland.1",
+        "conflict.change.redline.1",
+        "conflict.change.compliant_unapproved.1",
+    )
     # the patch built before its approval lies inside its project (approved later)
     late = _planted(demo, "conflict.change.before_approval.1")
     assert late <= set(patches.TBBH.values[i])
 
 
 # -- 传导: detailed plan ↔ master plan, unit totals, projects ↔ parcels ------------------------
+
 
 def _compat_table() -> dict[str, list[str]]:
     text = (resources.files("guotu") / "rulesets" / "cn-base.yaml").read_text(encoding="utf-8")
@@ -390,8 +450,9 @@ def _dominant_codes(parcels: gpd.GeoDataFrame, ghyd: gpd.GeoDataFrame) -> pd.Ser
     master = shapely.make_valid(ghyd.geometry.values)
     i, j = shapely.STRtree(master).query(geoms, predicate="intersects")
     area = shapely.area(shapely.intersection(geoms[i], master[j]))
-    frame = pd.DataFrame({"dkbh": parcels.DKBH.values[i], "code": ghyd.YDYHFLDM.values[j],
-                          "area": area})
+    frame = pd.DataFrame(
+        {"dkbh": parcels.DKBH.values[i], "code": ghyd.YDYHFLDM.values[j], "area": area}
+    )
     by_code = frame.groupby(["dkbh", "code"])["area"].sum().reset_index()
     top = by_code.sort_values("area", ascending=False).drop_duplicates("dkbh")
     return top.set_index("dkbh")["code"]
@@ -414,8 +475,11 @@ def test_parcel_uses_agree_with_the_master_plan_but_the_planted_one(demo: Demo) 
     parcels = _review_parcels(demo)
     dominant = _dominant_codes(parcels, demo.layers["GHYD"])
     table = _compat_table()
-    bad = {d for d, code in zip(parcels.DKBH, parcels.YDYHFLDM, strict=True)
-           if not is_compatible(code, dominant[d], table)}
+    bad = {
+        d
+        for d, code in zip(parcels.DKBH, parcels.YDYHFLDM, strict=True)
+        if not is_compatible(code, dominant[d], table)
+    }
     assert bad == _planted(demo, "conflict.transmission.use.1")
 
 
@@ -430,36 +494,36 @@ def test_transmission_parcel_lies_wholly_in_one_master_plan_parcel(demo: Demo) -
     assert code == "100101" and not is_compatible(code, item["value"], _compat_table())
 
 
-def _unit_sums(demo: Demo, prefixes: tuple[str, ...], exclude: tuple[str, ...] = ()
-               ) -> pd.Series:
+def _unit_sums(demo: Demo, prefixes: tuple[str, ...], exclude: tuple[str, ...] = ()) -> pd.Series:
     """Ellipsoidal area of each unit's parcels with the codes (joined by DYBH)."""
     dk = demo.layers["XXGHDK"]
     dk = dk[_has_geometry(dk) & (dk.DYBH.fillna("") != "").to_numpy()]
     codes = dk.YDYHFLDM.astype(str)
-    mask = codes.str.startswith(prefixes) & ~(codes.str.startswith(exclude) if exclude
-                                              else False)
+    mask = codes.str.startswith(prefixes) & ~(codes.str.startswith(exclude) if exclude else False)
     area = pd.Series(ellipsoidal_area_m2(dk.geometry.values, CRS_4527), index=dk.index)
     units = demo.layers["XXGHDY"].DYBH
     return area[mask].groupby(dk.DYBH[mask]).sum().reindex(units, fill_value=0.0)
 
 
-@pytest.mark.parametrize(("field", "prefixes", "exclude", "compare"), [
-    # caps: the parcels' total stays at or below the allocation
-    ("JSYDGM", CONSTRUCTION, ("14",), "le"),
-    ("JZYDGM", ("07",), (), "le"),
-    # floors: the parcels' total stays at or above it
-    ("GGFWYDGM", ("08",), (), "ge"),
-    ("LDKJYDGM", ("14",), (), "ge"),
-])
+@pytest.mark.parametrize(
+    ("field", "prefixes", "exclude", "compare"),
+    [
+        # caps: the parcels' total stays at or below the allocation
+        ("JSYDGM", CONSTRUCTION, ("14",), "le"),
+        ("JZYDGM", ("07",), (), "le"),
+        # floors: the parcels' total stays at or above it
+        ("GGFWYDGM", ("08",), (), "ge"),
+        ("LDKJYDGM", ("14",), (), "ge"),
+    ],
+)
 def test_unit_totals_keep_their_allocations_but_the_planted_one(
-        demo: Demo, field: str, prefixes: tuple[str, ...], exclude: tuple[str, ...],
-        compare: str) -> None:
+    demo: Demo, field: str, prefixes: tuple[str, ...], exclude: tuple[str, ...], compare: str
+) -> None:
     measured = _unit_sums(demo, prefixes, exclude)
     limit = demo.layers["XXGHDY"].set_index("DYBH")[field]
     excess = measured - limit if compare == "le" else limit - measured
     broken = set(excess.index[excess > 1.0])
-    expected = (_planted(demo, "conflict.unit_total.residential.1") if field == "JZYDGM"
-                else set())
+    expected = _planted(demo, "conflict.unit_total.residential.1") if field == "JZYDGM" else set()
     assert broken == expected
 
 
@@ -484,12 +548,20 @@ def _project_parcels(demo: Demo) -> pd.DataFrame:
     dk = dk[_has_geometry(dk)]
     projects = np.asarray(js.geometry.values, dtype=object)
     i, j = shapely.STRtree(dk.geometry.values).query(projects, predicate="intersects")
-    share = shapely.area(shapely.intersection(projects[i], dk.geometry.values[j])) / \
-        shapely.area(projects[i])
+    share = shapely.area(shapely.intersection(projects[i], dk.geometry.values[j])) / shapely.area(
+        projects[i]
+    )
     i, j = i[share > 0.999999], j[share > 0.999999]  # the parcel the project copies
-    out = pd.DataFrame({"XMDM": js.XMDM.values[i], "code": js.YDYHFLDM.values[i],
-                        "rjl": js.RJL.values[i], "DKBH": dk.DKBH.values[j],
-                        "parcel_code": dk.YDYHFLDM.values[j], "parcel_rjl": dk.RJL.values[j]})
+    out = pd.DataFrame(
+        {
+            "XMDM": js.XMDM.values[i],
+            "code": js.YDYHFLDM.values[i],
+            "rjl": js.RJL.values[i],
+            "DKBH": dk.DKBH.values[j],
+            "parcel_code": dk.YDYHFLDM.values[j],
+            "parcel_rjl": dk.RJL.values[j],
+        }
+    )
     assert len(out) == len(js) - 1  # all but the project outside the county
     return out
 
@@ -506,25 +578,33 @@ def test_planted_project_values(demo: Demo) -> None:
     pairs = _project_parcels(demo).set_index("XMDM")
     use, rjl = demo.item("conflict.project.use.1"), demo.item("conflict.project.rjl.1")
     row = pairs.loc[use["features"][0]]
-    assert [row.code, row.parcel_code, row.DKBH] == [use["value"], use["limit"],
-                                                     use["other_features"][0]]
+    assert [row.code, row.parcel_code, row.DKBH] == [
+        use["value"],
+        use["limit"],
+        use["other_features"][0],
+    ]
     assert row.code[:2] != row.parcel_code[:2]
     row = pairs.loc[rjl["features"][0]]
-    assert [row.rjl, row.parcel_rjl, row.DKBH] == [rjl["value"], rjl["limit"],
-                                                   rjl["other_features"][0]]
+    assert [row.rjl, row.parcel_rjl, row.DKBH] == [
+        rjl["value"],
+        rjl["limit"],
+        rjl["other_features"][0],
+    ]
     assert row.rjl == pytest.approx(row.parcel_rjl + 0.5)
 
 
 def test_declarations_are_only_on_the_exempt_parcels(demo: Demo) -> None:
     ghyd = demo.layers["GHYD"]
     declared = ghyd[ghyd[["HDLX", "ZDXMLX", "PZJG"]].notna().any(axis=1)]
-    assert set(declared.BSM) == _planted(demo, "compliant.redline.exempt.1",
-                                         "compliant.farmland.exempt.1")
+    assert set(declared.BSM) == _planted(
+        demo, "compliant.redline.exempt.1", "compliant.farmland.exempt.1"
+    )
     exempt = demo.features("GHYD", demo.item("compliant.farmland.exempt.1")["features"])
     assert exempt[["ZDXMLX", "PZJG"]].values.tolist() == [["交通类", "国务院"]]
 
 
 # -- the indicator table ----------------------------------------------------------------------
+
 
 def _table(demo: Demo) -> pd.DataFrame:
     spec = demo.manifest["indicator_table"]
@@ -552,15 +632,19 @@ def _exact_ha(demo: Demo, layer: str) -> float:
     return float(ellipsoidal_area_m2(geoms, CRS_4527).sum()) / 1e4
 
 
-@pytest.mark.parametrize(("name", "layer", "share"), [
-    # floors: the upper-level task, 97 % of the delimited zone, rounded down to whole hectares
-    ("生态保护红线面积", "STBHHX", 0.97),
-    ("永久基本农田保护面积", "YJJBNT", 0.97),
-    # the cap: 103 % of the delimited boundary, rounded up
-    ("城镇开发边界面积", "CZKFBJ", 1.03),
-])
-def test_zone_rows_are_the_tasks_the_delimitation_meets(demo: Demo, name: str, layer: str,
-                                                        share: float) -> None:
+@pytest.mark.parametrize(
+    ("name", "layer", "share"),
+    [
+        # floors: the upper-level task, 97 % of the delimited zone, rounded down to whole hectares
+        ("生态保护红线面积", "STBHHX", 0.97),
+        ("永久基本农田保护面积", "YJJBNT", 0.97),
+        # the cap: 103 % of the delimited boundary, rounded up
+        ("城镇开发边界面积", "CZKFBJ", 1.03),
+    ],
+)
+def test_zone_rows_are_the_tasks_the_delimitation_meets(
+    demo: Demo, name: str, layer: str, share: float
+) -> None:
     row = _table(demo).loc[name]
     assert row["规划目标值"] == row["上级下达值"] and float(row["规划目标值"]).is_integer()
     assert abs(row["规划目标值"] - share * _exact_ha(demo, layer)) < 1.0
@@ -570,14 +654,18 @@ def test_zone_rows_are_the_tasks_the_delimitation_meets(demo: Demo, name: str, l
         assert row["规划目标值"] >= share * _exact_ha(demo, layer)
 
 
-@pytest.mark.parametrize(("name", "prefixes", "gap_ha"), [
-    # planted: 0.6 ha over the map's 耕地 (within the 1 ha tolerance), 3.5 ha under the map's
-    # 城乡建设用地 (a finding)
-    ("耕地保有量", ("01",), 0.6),
-    ("城乡建设用地规模", URBAN_RURAL, -3.5),
-])
-def test_plan_map_rows_against_the_layers(demo: Demo, name: str, prefixes: tuple[str, ...],
-                                          gap_ha: float) -> None:
+@pytest.mark.parametrize(
+    ("name", "prefixes", "gap_ha"),
+    [
+        # planted: 0.6 ha over the map's 耕地 (within the 1 ha tolerance), 3.5 ha under the map's
+        # 城乡建设用地 (a finding)
+        ("耕地保有量", ("01",), 0.6),
+        ("城乡建设用地规模", URBAN_RURAL, -3.5),
+    ],
+)
+def test_plan_map_rows_against_the_layers(
+    demo: Demo, name: str, prefixes: tuple[str, ...], gap_ha: float
+) -> None:
     planned = float(_table(demo).loc[name, "规划目标值"])
     assert planned - _layer_ha(demo, "GHYD", prefixes) == pytest.approx(gap_ha, abs=2e-4)
 
@@ -596,9 +684,12 @@ def test_construction_total_and_intensity_agree_with_the_plan_map(demo: Demo) ->
 def test_only_the_planted_indicator_is_below_its_allocation(demo: Demo) -> None:
     table = _table(demo).dropna(subset=["上级下达值"])
     ge = {"生态保护红线面积", "永久基本农田保护面积", "耕地保有量", "林地保有量", "湿地面积"}
-    short = {n for n, row in table.iterrows()
-             if (row["规划目标值"] < row["上级下达值"]) == (n in ge)
-             and row["规划目标值"] != row["上级下达值"]}
+    short = {
+        n
+        for n, row in table.iterrows()
+        if (row["规划目标值"] < row["上级下达值"]) == (n in ge)
+        and row["规划目标值"] != row["上级下达值"]
+    }
     item = demo.item("conflict.indicator.allocation.1")
     assert short == set(item["features"])
     row = table.loc[item["features"][0]]
@@ -608,8 +699,10 @@ def test_only_the_planted_indicator_is_below_its_allocation(demo: Demo) -> None:
 
 def test_map_indicator_items_carry_layer_and_table_hectares(demo: Demo) -> None:
     table = _table(demo)
-    for item_id, prefixes in (("conflict.indicator.map.1", URBAN_RURAL),
-                              ("nonconflict.indicator.map.within_tolerance.1", ("01",))):
+    for item_id, prefixes in (
+        ("conflict.indicator.map.1", URBAN_RURAL),
+        ("nonconflict.indicator.map.within_tolerance.1", ("01",)),
+    ):
         item = demo.item(item_id)
         assert item["other_layer"] == "GHYD"
         assert item["value"] == pytest.approx(_layer_ha(demo, "GHYD", prefixes), abs=1e-4)
@@ -617,6 +710,7 @@ def test_map_indicator_items_carry_layer_and_table_hectares(demo: Demo) -> None:
 
 
 # -- plan targets and what monitoring makes of them -------------------------------------------
+
 
 def _targets(demo: Demo) -> pd.DataFrame:
     frame = pd.read_excel(demo.result.out_dir / "规划目标.xlsx")
@@ -631,7 +725,8 @@ def test_targets_carry_the_indicator_tables_figures(demo: Demo) -> None:
     assert targets["单位"].tolist() == table["单位"].tolist()
     assert targets["指标属性"].tolist() == table["指标属性"].tolist()
     assert demo.manifest["history"]["targets"] == json.loads(
-        targets.reset_index().to_json(orient="records", force_ascii=False))
+        targets.reset_index().to_json(orient="records", force_ascii=False)
+    )
 
 
 def test_targets_name_every_indicator_a_county_plan_sets(demo: Demo) -> None:
@@ -650,15 +745,28 @@ def test_targets_name_every_indicator_a_county_plan_sets(demo: Demo) -> None:
 def test_planted_statuses_cover_met_at_risk_and_one_breached(demo: Demo) -> None:
     statuses = demo.manifest["history"]["expected"]["status_2025"]
     assert [k for k, v in statuses.items() if v == "red"] == ["construction_land_total"]
-    assert [k for k, v in statuses.items() if v == "yellow"] == ["cultivated_land",
-                                                                 "water_use_total"]
+    assert [k for k, v in statuses.items() if v == "yellow"] == [
+        "cultivated_land",
+        "water_use_total",
+    ]
     assert {"redline_area", "permanent_farmland_area", "urban_boundary_area"} <= {
-        k for k, v in statuses.items() if v == "green"}
+        k for k, v in statuses.items() if v == "green"
+    }
 
 
 def test_monitoring_gives_the_planted_statuses(demo: Demo) -> None:
-    out = CliRunner().invoke(root, ["monitor", "indicators", "-w", str(demo.result.workspace),
-                                    "--as-of", "2025-12-31", "--json"])
+    out = CliRunner().invoke(
+        root,
+        [
+            "monitor",
+            "indicators",
+            "-w",
+            str(demo.result.workspace),
+            "--as-of",
+            "2025-12-31",
+            "--json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
     expected = demo.manifest["history"]["expected"]
@@ -669,8 +777,9 @@ def test_monitoring_gives_the_planted_statuses(demo: Demo) -> None:
 
 
 def test_monitoring_today_answers_to_the_2035_targets(demo: Demo) -> None:
-    out = CliRunner().invoke(root, ["monitor", "indicators", "-w", str(demo.result.workspace),
-                                    "--json"])
+    out = CliRunner().invoke(
+        root, ["monitor", "indicators", "-w", str(demo.result.workspace), "--json"]
+    )
     assert out.exit_code == 0, out.output
     got = {r["id"]: r["status"] for r in json.loads(out.stdout)["indicators"]}
     later = demo.manifest["history"]["expected"]["status_2035"]
@@ -681,14 +790,17 @@ def test_monitoring_today_answers_to_the_2035_targets(demo: Demo) -> None:
 
 # -- plans, versions and dates ----------------------------------------------------------------
 
+
 def test_plans_are_recorded_with_their_approvals(demo: Demo) -> None:
     with GeoPackageStore.open(demo.result.workspace) as store:
         for plan in demo.manifest["plans"]:
             (version,) = store.versions(plan["name"])
             assert (version.label, version.status.value) == (plan["version"], "approved")
             assert version.valid_from == date.fromisoformat(plan["valid_from"])
-            assert (version.approval_no, version.approval_organ) == (plan["approval_no"],
-                                                                     plan["approval_organ"])
+            assert (version.approval_no, version.approval_organ) == (
+                plan["approval_no"],
+                plan["approval_organ"],
+            )
             for layer in plan["layers"]:
                 assert store.layer(layer).plan == plan["name"]
         names = {p["name"]: p for p in demo.manifest["plans"]}
@@ -697,8 +809,9 @@ def test_plans_are_recorded_with_their_approvals(demo: Demo) -> None:
             assert store.layer(data).plan == f"layer:{data}"
 
 
-@pytest.mark.parametrize("layer", ["GHYD", "STBHHX", "YJJBNT", "CZKFBJ", "XXGHDY", "XXGHDK",
-                                   "ZXGH"])
+@pytest.mark.parametrize(
+    "layer", ["GHYD", "STBHHX", "YJJBNT", "CZKFBJ", "XXGHDY", "XXGHDK", "ZXGH"]
+)
 def test_nothing_of_a_plan_is_in_force_before_its_approval(demo: Demo, layer: str) -> None:
     plan = next(p for p in demo.manifest["plans"] if layer in p["layers"])
     start = date.fromisoformat(plan["valid_from"])
@@ -711,6 +824,7 @@ def test_nothing_of_a_plan_is_in_force_before_its_approval(demo: Demo, layer: st
 def test_a_site_query_before_the_plans_finds_none_of_them(demo: Demo) -> None:
     site = shapely.from_wkt(demo.item("conflict.redline.inside.1")["geometry_wkt"]).centroid
     with GeoPackageStore.open(demo.result.workspace) as store:
+
         def layers(day: date) -> set[str]:
             doc = SiteQuery().query(store, point=f"{site.x},{site.y}", as_of=day).to_dict()
             return {e["layer"] for e in doc["applies"]}
@@ -723,8 +837,11 @@ def test_a_site_query_before_the_plans_finds_none_of_them(demo: Demo) -> None:
 
 def test_plan_dates_are_in_procedural_order(demo: Demo) -> None:
     starts = {p["name"]: date.fromisoformat(p["valid_from"]) for p in demo.manifest["plans"]}
-    by_layer = {layer: date.fromisoformat(p["valid_from"]) for p in demo.manifest["plans"]
-                for layer in p["layers"]}
+    by_layer = {
+        layer: date.fromisoformat(p["valid_from"])
+        for p in demo.manifest["plans"]
+        for layer in p["layers"]
+    }
     assert by_layer["STBHHX"].year == 2022  # 三区三线 delimited nationally in 2022
     assert by_layer["STBHHX"] < by_layer["GHYD"] < by_layer["XXGHDK"]  # 三区三线 → 总规 → 控规
     assert by_layer["GHYD"] < by_layer["ZXGH"]
@@ -742,15 +859,20 @@ def test_each_survey_version_carries_its_own_year(demo: Demo) -> None:
             as_of = date.fromisoformat(v["valid_from"]) + timedelta(days=150)
             frame = store.read_layer("DLTB", columns=["SJNF"], as_of=as_of)
             assert set(frame.SJNF) == {v["year"]}, v["label"]
-            raw = pyogrio.read_dataframe(demo.result.out_dir / v["file"], encoding="GBK",
-                                         columns=["SJNF"], read_geometry=False)
+            raw = pyogrio.read_dataframe(
+                demo.result.out_dir / v["file"],
+                encoding="GBK",
+                columns=["SJNF"],
+                read_geometry=False,
+            )
             assert set(raw.SJNF) == {v["year"]}, v["file"]
 
 
 def test_consolidation_projects_start_before_their_acceptance(demo: Demo) -> None:
     done = demo.manifest["history"]["ledger"]["completed_project"]
-    accepted = min(c["year"] for c in demo.manifest["history"]["changes"]
-                   if c["kind"] == "supplement")
+    accepted = min(
+        c["year"] for c in demo.manifest["history"]["changes"] if c["kind"] == "supplement"
+    )
     assert int(done[8:12]) <= accepted
     assert all(2021 <= int(x[8:12]) <= 2023 for x in demo.layers["TDZZXM"].XMDM)
 
@@ -771,6 +893,7 @@ def test_handover_note_names_each_plan_and_its_approval(demo: Demo) -> None:
 
 
 # -- the handover files ---------------------------------------------------------------------
+
 
 def test_gbk_shapefile_has_no_cpg_and_reads_back_in_chinese(demo: Demo) -> None:
     shp = demo.result.out_dir / "DLTB.shp"
@@ -796,6 +919,7 @@ def test_parcel_indicators_come_from_the_table(demo: Demo) -> None:
 
 # -- the command line -----------------------------------------------------------------------
 
+
 def test_cli_json_summary(tmp_path: Path) -> None:
     ws = tmp_path / "cli.gpkg"
     run = CliRunner().invoke(root, ["demo", "-w", str(ws), "--parcels", "1000", "--json"])
@@ -803,8 +927,9 @@ def test_cli_json_summary(tmp_path: Path) -> None:
     summary = json.loads(run.output)
     assert summary["layers"]["XZQ"] == 9
     assert Path(summary["manifest"]) == tmp_path / "cli_files" / "manifest.json"
-    assert summary["items"] == len(json.loads(Path(summary["manifest"]).read_text("utf-8"))
-                                   ["items"])
+    assert summary["items"] == len(
+        json.loads(Path(summary["manifest"]).read_text("utf-8"))["items"]
+    )
 
 
 def test_cli_refuses_to_overwrite_without_force(tmp_path: Path) -> None:

@@ -24,8 +24,22 @@ SEED = 20261122
 
 
 def _demo(workspace: str, out: Path, *extra: str) -> Result:
-    return CliRunner().invoke(root, ["demo", "-w", workspace, "--out", str(out), "--parcels",
-                                     str(MIN_PARCELS), "--seed", str(SEED), "--json", *extra])
+    return CliRunner().invoke(
+        root,
+        [
+            "demo",
+            "-w",
+            workspace,
+            "--out",
+            str(out),
+            "--parcels",
+            str(MIN_PARCELS),
+            "--seed",
+            str(SEED),
+            "--json",
+            *extra,
+        ],
+    )
 
 
 def _location(pg: tuple[str, str]) -> str:
@@ -33,8 +47,10 @@ def _location(pg: tuple[str, str]) -> str:
     return f"{dsn}{'&' if '?' in dsn else '?'}options=-c%20search_path%3D{schema}"
 
 
-def test_the_demo_builds_into_postgis_as_into_a_geopackage(pg_schema: tuple[str, str],  # noqa: F811
-                                                           tmp_path: Path) -> None:
+def test_the_demo_builds_into_postgis_as_into_a_geopackage(
+    pg_schema: tuple[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
     pg = _demo(_location(pg_schema), tmp_path / "pg_files")
     assert pg.exit_code == 0, pg.output
     gpkg = _demo(str(tmp_path / "demo.gpkg"), tmp_path / "gpkg_files")
@@ -45,8 +61,10 @@ def test_the_demo_builds_into_postgis_as_into_a_geopackage(pg_schema: tuple[str,
     # 质检, 用地平衡表 and 成果审查 ran on the database, with the GeoPackage's results
     assert got["check"]["summary"] == want["check"]["summary"]
     # the same figures from the same version (recorded at a different moment in each store)
-    got_version, want_version = got["balance"].pop("data_version"), want["balance"].pop(
-        "data_version")
+    got_version, want_version = (
+        got["balance"].pop("data_version"),
+        want["balance"].pop("data_version"),
+    )
     assert got["balance"] == want["balance"]
     assert got_version["version"] == want_version["version"] == MASTER_PLAN.label
     assert got["review"]["summary"] == want["review"]["summary"]
@@ -55,8 +73,10 @@ def test_the_demo_builds_into_postgis_as_into_a_geopackage(pg_schema: tuple[str,
     assert counts == want["layers"]
 
 
-def test_an_existing_postgis_workspace_needs_force(pg_schema: tuple[str, str],  # noqa: F811
-                                                   tmp_path: Path) -> None:
+def test_an_existing_postgis_workspace_needs_force(
+    pg_schema: tuple[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
     location = _location(pg_schema)
     assert _demo(location, tmp_path / "a", "--no-check").exit_code == 0
     again = _demo(location, tmp_path / "b", "--no-check")
@@ -70,8 +90,10 @@ def test_an_existing_postgis_workspace_needs_force(pg_schema: tuple[str, str],  
         assert store.audit_log()[0].action == "reset"
 
 
-def test_force_refuses_a_schema_holding_other_tables(pg_schema: tuple[str, str],  # noqa: F811
-                                                     tmp_path: Path) -> None:
+def test_force_refuses_a_schema_holding_other_tables(
+    pg_schema: tuple[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
     import psycopg
 
     location = _location(pg_schema)
@@ -85,12 +107,16 @@ def test_force_refuses_a_schema_holding_other_tables(pg_schema: tuple[str, str],
         assert conn.execute(f'SELECT count(*) FROM "{schema}"."GHYD"').fetchone()[0] > 0
 
 
-def test_the_handover_files_default_to_the_current_folder(pg_schema: tuple[str, str],  # noqa: F811
-                                                          tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_handover_files_default_to_the_current_folder(
+    pg_schema: tuple[str, str],  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(tmp_path)
-    res = CliRunner().invoke(root, ["demo", "-w", _location(pg_schema), "--parcels",
-                                    str(MIN_PARCELS), "--no-check", "--json"])
+    res = CliRunner().invoke(
+        root,
+        ["demo", "-w", _location(pg_schema), "--parcels", str(MIN_PARCELS), "--no-check", "--json"],
+    )
     assert res.exit_code == 0, res.output
     data: dict[str, Any] = json.loads(res.output)
     assert data["out_dir"] == "demo_county_files"

@@ -31,8 +31,9 @@ def test_public_api_all_is_complete_and_sorted() -> None:
 
 def test_readme_first_screen_has_the_two_set_up_commands() -> None:
     first = README.read_text(encoding="utf-8").split("---")[0]
-    commands = [line.split("#")[0].strip() for line in first.splitlines()
-                if line.startswith("make ")]
+    commands = [
+        line.split("#")[0].strip() for line in first.splitlines() if line.startswith("make ")
+    ]
     assert commands == ["make demo", "make test"]
     ci = (Path(__file__).parents[2] / ".ci" / "run").read_text()
     assert "make test" in ci

@@ -38,8 +38,11 @@ def readme_commands(text: str) -> list[tuple[str, list[str]]]:
         lines = body.replace("\\\n", " ").splitlines()
         current: list[str] | None = None
         for line in lines:
-            command = line[2:] if kind == "console" and line.startswith("$ ") else (
-                line if kind == "sh" else None)
+            command = (
+                line[2:]
+                if kind == "console" and line.startswith("$ ")
+                else (line if kind == "sh" else None)
+            )
             if command is None:
                 if current is not None:
                     current.append(line)
@@ -53,10 +56,15 @@ def readme_commands(text: str) -> list[tuple[str, list[str]]]:
 
 
 def test_the_readme_parser_finds_continued_lines_and_outputs() -> None:
-    text = ("```console\n$ guotu a -w x   # note\nline one\n$ make b\n```\n"
-            "```sh\nguotu c \\\n    --d 1 ; guotu e\nmake f\n```\n")
-    assert readme_commands(text) == [("guotu a -w x", ["line one"]),
-                                     ("guotu c      --d 1", []), ("guotu e", [])]
+    text = (
+        "```console\n$ guotu a -w x   # note\nline one\n$ make b\n```\n"
+        "```sh\nguotu c \\\n    --d 1 ; guotu e\nmake f\n```\n"
+    )
+    assert readme_commands(text) == [
+        ("guotu a -w x", ["line one"]),
+        ("guotu c      --d 1", []),
+        ("guotu e", []),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +79,12 @@ def _serve(argv: list[str], cwd: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "guotu", *argv, "--port", str(port)],
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "guotu", *argv, "--port", str(port)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         for _ in range(120):
             try:
@@ -97,7 +109,8 @@ def _cells(shown: str) -> list[str]:
 
 
 def test_every_readme_command_runs_and_shows_what_the_readme_says(
-        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     commands = readme_commands(README.read_text(encoding="utf-8"))
     assert len(commands) >= 20
     monkeypatch.chdir(folder)
@@ -120,10 +133,10 @@ def test_every_readme_command_runs_and_shows_what_the_readme_says(
     assert any(c.startswith("guotu serve") for c in ran)
 
 
-def test_a_read_known_before_anything_was_recorded_says_so(folder: Path,
-                                                             monkeypatch: Any) -> None:
+def test_a_read_known_before_anything_was_recorded_says_so(folder: Path, monkeypatch: Any) -> None:
     monkeypatch.chdir(folder)
-    out = CliRunner().invoke(root, ["stats", "-w", "demo_county.gpkg", "--layer", "GHYD",
-                                    "--known-at", "2020-01-01"])
+    out = CliRunner().invoke(
+        root, ["stats", "-w", "demo_county.gpkg", "--layer", "GHYD", "--known-at", "2020-01-01"]
+    )
     assert out.exit_code == 0, out.output
     assert "还没有任何版本" in out.output and "--as-of" in out.output

@@ -34,10 +34,19 @@ def _trapezoid_ring(lon: list[float], lat: list[float]) -> float:
         b1, b2 = math.radians(lat[i]), math.radians(lat[i + 1])
         dl = (math.radians(lon[i]) + math.radians(lon[i + 1])) / 2 - l0
         db, bm = b2 - b1, (b1 + b2) / 2
-        total += 2 * bb * bb * dl * (
-            a * math.sin(db / 2) * math.cos(bm) - b * math.sin(1.5 * db) * math.cos(3 * bm)
-            + c * math.sin(2.5 * db) * math.cos(5 * bm) - d * math.sin(3.5 * db) * math.cos(7 * bm)
-            + e * math.sin(4.5 * db) * math.cos(9 * bm))
+        total += (
+            2
+            * bb
+            * bb
+            * dl
+            * (
+                a * math.sin(db / 2) * math.cos(bm)
+                - b * math.sin(1.5 * db) * math.cos(3 * bm)
+                + c * math.sin(2.5 * db) * math.cos(5 * bm)
+                - d * math.sin(3.5 * db) * math.cos(7 * bm)
+                + e * math.sin(4.5 * db) * math.cos(9 * bm)
+            )
+        )
     return abs(total)
 
 
@@ -54,13 +63,29 @@ def _independent(poly: shapely.Polygon, step_m: float = 1.0) -> tuple[float, flo
 
 PARCELS = [
     # (what, polygon in EPSG:4527)
-    ("100 m × 50 m, 40 km east of the CM", shapely.box(39_540_000, 4_052_000, 39_540_100, 4_052_050)),
+    (
+        "100 m × 50 m, 40 km east of the CM",
+        shapely.box(39_540_000, 4_052_000, 39_540_100, 4_052_050),
+    ),
     ("1 km square on the CM", shapely.box(39_500_000, 4_000_000, 39_501_000, 4_001_000)),
     ("1 km square 150 km east", shapely.box(39_650_000, 4_000_000, 39_651_000, 4_001_000)),
-    ("skewed quadrilateral", shapely.Polygon([(39_530_000, 4_050_000), (39_530_420, 4_050_030),
-                                              (39_530_380, 4_050_510), (39_529_950, 4_050_300)])),
-    ("parcel with a hole", shapely.box(39_545_000, 4_053_000, 39_545_300, 4_053_200).difference(
-        shapely.box(39_545_100, 4_053_050, 39_545_150, 4_053_120))),
+    (
+        "skewed quadrilateral",
+        shapely.Polygon(
+            [
+                (39_530_000, 4_050_000),
+                (39_530_420, 4_050_030),
+                (39_530_380, 4_050_510),
+                (39_529_950, 4_050_300),
+            ]
+        ),
+    ),
+    (
+        "parcel with a hole",
+        shapely.box(39_545_000, 4_053_000, 39_545_300, 4_053_200).difference(
+            shapely.box(39_545_100, 4_053_050, 39_545_150, 4_053_120)
+        ),
+    ),
     ("long thin road strip", shapely.box(39_520_000, 4_040_000, 39_526_000, 4_040_030)),
 ]
 
@@ -91,16 +116,24 @@ def test_multipolygon_equals_sum_of_parts_and_empty_is_zero() -> None:
     parts = ellipsoidal_area_m2([a, b], GK39)
     multi = ellipsoidal_area_m2([shapely.MultiPolygon([a, b])], GK39)
     assert multi[0] == pytest.approx(parts.sum(), abs=1e-6)
-    out = ellipsoidal_area_m2([None, shapely.Polygon(), shapely.LineString([(0, 0), (1, 1)]),
-                               shapely.GeometryCollection([a, shapely.Point(0, 0)])], GK39)
+    out = ellipsoidal_area_m2(
+        [
+            None,
+            shapely.Polygon(),
+            shapely.LineString([(0, 0), (1, 1)]),
+            shapely.GeometryCollection([a, shapely.Point(0, 0)]),
+        ],
+        GK39,
+    )
     assert out[:3].tolist() == [0.0, 0.0, 0.0]
     assert out[3] == pytest.approx(parts[0], abs=1e-9)
 
 
 def test_result_does_not_depend_on_ring_orientation() -> None:
     poly = PARCELS[3][1]
-    assert ellipsoidal_area_m2([shapely.orient_polygons(poly, exterior_cw=True)], GK39)[0] == \
-        pytest.approx(ellipsoidal_area_m2([poly], GK39)[0], abs=1e-9)
+    assert ellipsoidal_area_m2([shapely.orient_polygons(poly, exterior_cw=True)], GK39)[
+        0
+    ] == pytest.approx(ellipsoidal_area_m2([poly], GK39)[0], abs=1e-9)
 
 
 def test_without_zone_prefix_gives_the_same_area() -> None:
@@ -129,29 +162,36 @@ def test_geographic_crs_is_refused() -> None:
 def test_many_parcels_vectorized_match_one_by_one() -> None:
     rng = np.random.default_rng(7)
     xy = rng.uniform(0, 20_000, size=(200, 2)) + [39_530_000, 4_040_000]
-    polys = [shapely.box(x, y, x + w, y + h)
-             for (x, y), (w, h) in zip(xy, rng.uniform(5, 300, size=(200, 2)), strict=True)]
+    polys = [
+        shapely.box(x, y, x + w, y + h)
+        for (x, y), (w, h) in zip(xy, rng.uniform(5, 300, size=(200, 2)), strict=True)
+    ]
     together = ellipsoidal_area_m2(polys, GK39)
     alone = np.array([ellipsoidal_area_m2([p], GK39)[0] for p in polys])
     np.testing.assert_allclose(together, alone, rtol=0, atol=1e-9)
 
 
-@pytest.mark.parametrize(("epsg", "x0", "y0"), [
-    # (CRS, where): GK zone 39 near the CM, 150 km east and west, far north and south; UTM.
-    (4527, 39_500_000, 4_050_000),
-    (4527, 39_650_000, 3_000_000),
-    (4527, 39_350_000, 5_300_000),
-    (4548, 640_000, 2_400_000),  # same zone without the prefix, 140 km east, 21.7°N
-    (32650, 400_000, 4_400_000),  # WGS 84 / UTM 50N
-])
+@pytest.mark.parametrize(
+    ("epsg", "x0", "y0"),
+    [
+        # (CRS, where): GK zone 39 near the CM, 150 km east and west, far north and south; UTM.
+        (4527, 39_500_000, 4_050_000),
+        (4527, 39_650_000, 3_000_000),
+        (4527, 39_350_000, 5_300_000),
+        (4548, 640_000, 2_400_000),  # same zone without the prefix, 140 km east, 21.7°N
+        (32650, 400_000, 4_400_000),  # WGS 84 / UTM 50N
+    ],
+)
 def test_scale_factor_method_equals_the_densified_trapezoid_procedure(epsg, x0, y0) -> None:
     crs = CRS.from_epsg(epsg)
     rng = np.random.default_rng(epsg + x0)
     centres = rng.uniform(0, 20_000, size=(300, 2)) + [x0, y0]
     sizes = rng.uniform(5, 1200, size=(300, 2))
     angles = rng.uniform(0, 90, size=300)
-    polys = [shapely.affinity.rotate(shapely.box(cx, cy, cx + w, cy + h), a, origin="centroid")
-             for (cx, cy), (w, h), a in zip(centres, sizes, angles, strict=True)]
+    polys = [
+        shapely.affinity.rotate(shapely.box(cx, cy, cx + w, cy + h), a, origin="centroid")
+        for (cx, cy), (w, h), a in zip(centres, sizes, angles, strict=True)
+    ]
     polys[0] = polys[0].difference(polys[0].centroid.buffer(2))  # a hole
     polys[1] = shapely.MultiPolygon([polys[1], polys[2]])
     polys[3] = shapely.box(x0, y0, x0 + 800, y0 + 8_000)  # taller than 5 km: trapezoid path
@@ -173,5 +213,6 @@ def test_threads_give_the_same_result() -> None:
     rng = np.random.default_rng(11)
     xy = rng.uniform(0, 30_000, size=(25_000, 2)) + [39_520_000, 4_030_000]
     polys = shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + 40, xy[:, 1] + 25)
-    np.testing.assert_array_equal(ellipsoidal_area_m2(polys, GK39, workers=2),
-                                  ellipsoidal_area_m2(polys, GK39))
+    np.testing.assert_array_equal(
+        ellipsoidal_area_m2(polys, GK39, workers=2), ellipsoidal_area_m2(polys, GK39)
+    )

@@ -178,8 +178,14 @@ def test_changed_meaning_code_alone_is_valid_2023() -> None:
 
 @pytest.mark.parametrize(
     ("code", "category"),
-    [("0601", "建设用地"), ("16", "建设用地"), ("1003", "建设用地"),
-     ("0101", "非建设用地"), ("1701", "非建设用地"), ("2301", "非建设用地")],
+    [
+        ("0601", "建设用地"),
+        ("16", "建设用地"),
+        ("1003", "建设用地"),
+        ("0101", "非建设用地"),
+        ("1701", "非建设用地"),
+        ("2301", "非建设用地"),
+    ],
 )
 def test_construction_category_default(code: str, category: str) -> None:
     assert construction_category(code) == category
@@ -194,8 +200,16 @@ def test_construction_category_is_configurable() -> None:
 
 @pytest.mark.parametrize(
     ("dlbm", "expected"),
-    [("0404", "未利用地"), ("1006", "农用地"), ("0603", "建设用地"), ("1203", "农用地"),
-     ("1201", "建设用地"), ("09", "建设用地"), ("0307k", "农用地"), ("01", None)],
+    [
+        ("0404", "未利用地"),
+        ("1006", "农用地"),
+        ("0603", "建设用地"),
+        ("1203", "农用地"),
+        ("1201", "建设用地"),
+        ("09", "建设用地"),
+        ("0307k", "农用地"),
+        ("01", None),
+    ],
 )
 def test_sandiao_three_major_class(dlbm: str, expected: str | None) -> None:
     assert sandiao_three_major_class(dlbm) == expected
@@ -210,13 +224,24 @@ def test_sandiao_three_major_class_unknown_raises() -> None:
     ("code", "expected"),
     [
         # the planning convention and the legal class disagree here
-        ("0601", "农用地"), ("060102", "农用地"), ("0602", "农用地"), ("2303", "农用地"),
-        ("1003", "建设用地"), ("2301", "建设用地"),
-        ("1701", "未利用地"), ("1702", "未利用地"), ("0403", "未利用地"),
+        ("0601", "农用地"),
+        ("060102", "农用地"),
+        ("0602", "农用地"),
+        ("2303", "农用地"),
+        ("1003", "建设用地"),
+        ("2301", "建设用地"),
+        ("1701", "未利用地"),
+        ("1702", "未利用地"),
+        ("0403", "未利用地"),
         # derived through the level-1 class
-        ("0702", "建设用地"), ("080401", "建设用地"),
+        ("0702", "建设用地"),
+        ("080401", "建设用地"),
         # depends on context
-        ("1311", None), ("17", None), ("16", None), ("2302", None), ("1802", None),
+        ("1311", None),
+        ("17", None),
+        ("16", None),
+        ("2302", None),
+        ("1802", None),
     ],
 )
 def test_ydyh_legal_three_major_class(code: str, expected: str | None) -> None:
@@ -322,8 +347,12 @@ def test_every_crosswalk_note_has_its_chinese() -> None:
     """A note in English has its Chinese (issue 14): the CSVs' note_zh column is filled in."""
     from guotu.domain.classification import read_data_csv
 
-    for name in ("crosswalk_sandiao.csv", "crosswalk_gb50137.csv", "osm_to_ydyh.csv",
-                 "ydyh_2020.csv"):
+    for name in (
+        "crosswalk_sandiao.csv",
+        "crosswalk_gb50137.csv",
+        "osm_to_ydyh.csv",
+        "ydyh_2020.csv",
+    ):
         for row in read_data_csv(name):
             assert bool(row["note"]) == bool(row["note_zh"]), (name, row)
 
@@ -331,13 +360,25 @@ def test_every_crosswalk_note_has_its_chinese() -> None:
 @pytest.mark.parametrize(
     ("code", "scheme", "note_zh"),
     [
-        ("090301", "ydyh2020", "改码：090301 娱乐用地 → 0903 娱乐用地（与 2020 版 0903、090302 合并）"),
+        (
+            "090301",
+            "ydyh2020",
+            "改码：090301 娱乐用地 → 0903 娱乐用地（与 2020 版 0903、090302 合并）",
+        ),
         ("0203", "ydyh2020", "更名：橡胶园 → 橡胶园地"),
         ("0101", "ydyh2020", "代码和名称未变"),
         ("R1", "gb50137", "未核实：2023 版没有同名类"),
-        ("landuse=farmland", "osm", "guotu 自定的对应，未经核实：水田、水浇地还是旱地不明：仅到一级类"),
-        ("0404", "sandiao", "三大类：GB/T 21010-2017 的列表（fubaore 网页）和另一仓库的文档均作 未利用地，"
-                            "CCTool 表作 农用地；两者冲突，保留 未利用地"),
+        (
+            "landuse=farmland",
+            "osm",
+            "guotu 自定的对应，未经核实：水田、水浇地还是旱地不明：仅到一级类",
+        ),
+        (
+            "0404",
+            "sandiao",
+            "三大类：GB/T 21010-2017 的列表（fubaore 网页）和另一仓库的文档均作 未利用地，"
+            "CCTool 表作 农用地；两者冲突，保留 未利用地",
+        ),
     ],
 )
 def test_translation_note_in_chinese(code: str, scheme: str, note_zh: str) -> None:
@@ -349,10 +390,20 @@ def test_translation_note_in_chinese(code: str, scheme: str, note_zh: str) -> No
     ("code", "scheme", "levels", "zh", "en"),
     [
         # 用地用海 2023: 2/4/6 digits roll up; a retired or unknown code is what 质检 calls it
-        ("070101", "ydyh2023", ("07", "0701", "070101"), "一类城镇住宅用地",
-         "Class-1 urban residential land"),
-        ("090301", "ydyh2023", ("090301",), "已废止的分类代码（2020 试行版）",
-         "Retired land-use code (2020 trial)"),
+        (
+            "070101",
+            "ydyh2023",
+            ("07", "0701", "070101"),
+            "一类城镇住宅用地",
+            "Class-1 urban residential land",
+        ),
+        (
+            "090301",
+            "ydyh2023",
+            ("090301",),
+            "已废止的分类代码（2020 试行版）",
+            "Retired land-use code (2020 trial)",
+        ),
         ("0999", "ydyh2023", ("0999",), "不存在的分类代码", "Land-use code not in the table"),
         # 三调: the first two characters, then the code; the same digits, another name
         ("05H1", "sandiao", ("05", "05H1"), "商业服务业设施用地", "商业服务业设施用地"),
@@ -361,8 +412,9 @@ def test_translation_note_in_chinese(code: str, scheme: str, note_zh: str) -> No
         ("XX", "sandiao", ("XX",), "不存在的分类代码", "Land-use code not in the table"),
     ],
 )
-def test_name_code_in_its_own_classification(code: str, scheme: str, levels: tuple[str, ...],
-                                             zh: str, en: str) -> None:
+def test_name_code_in_its_own_classification(
+    code: str, scheme: str, levels: tuple[str, ...], zh: str, en: str
+) -> None:
     from guotu.domain.crosswalks import name_code
 
     named = name_code(code, scheme)

@@ -34,8 +34,9 @@ def arr(*geoms: shapely.Geometry) -> np.ndarray:
     return out
 
 
-def _pairs(feats: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                             object]:
+def _pairs(
+    feats: np.ndarray, zones: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
     index = prepare_zones(zones, GK, max_vertices=64)
     f, c = index.cell_tree.query(feats)
     origin = shapely.bounds(feats)[:, :2]
@@ -53,22 +54,40 @@ def test_grid_sharing_edges_with_the_zones() -> None:
     # parcels on a 10 m grid, zones whose edges run along grid lines, through vertices,
     # and diagonally through grid points: every tie the symbolic shift must break
     step = 10.0
-    cells = [shapely.box(X0 + i * step, Y0 + j * step, X0 + (i + 1) * step, Y0 + (j + 1) * step)
-             for i in range(12) for j in range(12)]
+    cells = [
+        shapely.box(X0 + i * step, Y0 + j * step, X0 + (i + 1) * step, Y0 + (j + 1) * step)
+        for i in range(12)
+        for j in range(12)
+    ]
     tri = shapely.Polygon([(X0 + 10, Y0 + 10), (X0 + 90, Y0 + 10), (X0 + 10, Y0 + 90)])
-    zones = arr(shapely.box(X0 + 20, Y0 + 20, X0 + 60, Y0 + 50), tri,
-                shapely.difference(shapely.box(X0, Y0, X0 + 120, Y0 + 120),
-                                   shapely.box(X0 + 30, Y0 + 30, X0 + 70, Y0 + 70)))
+    zones = arr(
+        shapely.box(X0 + 20, Y0 + 20, X0 + 60, Y0 + 50),
+        tri,
+        shapely.difference(
+            shapely.box(X0, Y0, X0 + 120, Y0 + 120), shapely.box(X0 + 30, Y0 + 30, X0 + 70, Y0 + 70)
+        ),
+    )
     _compare(arr(*cells), zones)
 
 
 def test_concave_and_holed_features() -> None:
-    ring = shapely.difference(shapely.box(X0, Y0, X0 + 50, Y0 + 50),
-                              shapely.box(X0 + 10, Y0 + 10, X0 + 40, Y0 + 40))
-    ell = shapely.Polygon([(X0, Y0), (X0 + 60, Y0), (X0 + 60, Y0 + 10), (X0 + 10, Y0 + 10),
-                           (X0 + 10, Y0 + 60), (X0, Y0 + 60)])
-    zones = arr(shapely.Point(X0 + 25, Y0 + 25).buffer(22, quad_segs=16),
-                shapely.box(X0 + 5, Y0 - 5, X0 + 30, Y0 + 70))
+    ring = shapely.difference(
+        shapely.box(X0, Y0, X0 + 50, Y0 + 50), shapely.box(X0 + 10, Y0 + 10, X0 + 40, Y0 + 40)
+    )
+    ell = shapely.Polygon(
+        [
+            (X0, Y0),
+            (X0 + 60, Y0),
+            (X0 + 60, Y0 + 10),
+            (X0 + 10, Y0 + 10),
+            (X0 + 10, Y0 + 60),
+            (X0, Y0 + 60),
+        ]
+    )
+    zones = arr(
+        shapely.Point(X0 + 25, Y0 + 25).buffer(22, quad_segs=16),
+        shapely.box(X0 + 5, Y0 - 5, X0 + 30, Y0 + 70),
+    )
     _compare(arr(ring, ell), zones)
 
 
@@ -77,24 +96,37 @@ def test_concave_and_holed_features() -> None:
 def test_random_polygons(seed: int) -> None:
     rng = np.random.default_rng(seed)
     centres = rng.uniform(0, 200, (40, 2))
-    feats = arr(*[shapely.Point(X0 + x, Y0 + y).buffer(r, quad_segs=int(q))
-                  for (x, y), r, q in zip(centres, rng.uniform(3, 30, 40),
-                                          rng.integers(1, 4, 40), strict=True)])
+    feats = arr(
+        *[
+            shapely.Point(X0 + x, Y0 + y).buffer(r, quad_segs=int(q))
+            for (x, y), r, q in zip(
+                centres, rng.uniform(3, 30, 40), rng.integers(1, 4, 40), strict=True
+            )
+        ]
+    )
     theta = np.sort(rng.uniform(0, 2 * np.pi, 90))
     radius = rng.uniform(40, 90, 90)
-    star = shapely.make_valid(shapely.Polygon(np.column_stack(
-        [X0 + 100 + radius * np.cos(theta), Y0 + 100 + radius * np.sin(theta)])))
+    star = shapely.make_valid(
+        shapely.Polygon(
+            np.column_stack([X0 + 100 + radius * np.cos(theta), Y0 + 100 + radius * np.sin(theta)])
+        )
+    )
     _compare(feats, arr(star, shapely.box(X0 + 50, Y0 + 50, X0 + 150, Y0 + 120)))
 
 
 def test_area_only_overlay_equals_geometry_path_with_the_compiled_kernel() -> None:
     rng = np.random.default_rng(11)
-    feats = arr(*[shapely.box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h)
-                  for x, y, w, h in rng.uniform([0, 0, 3, 3], [300, 300, 40, 40], (400, 4))])
+    feats = arr(
+        *[
+            shapely.box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h)
+            for x, y, w, h in rng.uniform([0, 0, 3, 3], [300, 300, 40, 40], (400, 4))
+        ]
+    )
     theta = np.linspace(0, 2 * np.pi, 2_000, endpoint=False)
     r = 120 * (1 + 0.15 * np.sin(7 * theta))
-    zone = shapely.Polygon(np.column_stack([X0 + 150 + r * np.cos(theta),
-                                            Y0 + 150 + r * np.sin(theta)]))
+    zone = shapely.Polygon(
+        np.column_stack([X0 + 150 + r * np.cos(theta), Y0 + 150 + r * np.sin(theta)])
+    )
     index = prepare_zones(arr(zone), GK, max_vertices=128)
     area = overlay(feats, index, geometry=False)
     geom = overlay(feats, index)
@@ -104,26 +136,39 @@ def test_area_only_overlay_equals_geometry_path_with_the_compiled_kernel() -> No
 
 
 @settings(max_examples=40, deadline=None)
-@given(kinds=st.lists(st.sampled_from(["box", "holed", "multi", "empty", "touching", "repeated",
-                                       "multi_touching"]), min_size=1, max_size=12))
+@given(
+    kinds=st.lists(
+        st.sampled_from(
+            ["box", "holed", "multi", "empty", "touching", "repeated", "multi_touching"]
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_ring_arrays_equal_to_ragged_array(kinds: list[str]) -> None:
-    shapes = {"box": shapely.box(0, 0, 1, 2),
-              "holed": shapely.Polygon([(0, 0), (5, 0), (5, 5), (0, 5)],
-                                       [[(1, 1), (2, 1), (2, 2), (1, 1)]]),
-              "multi": shapely.MultiPolygon([shapely.box(6, 6, 7, 7), shapely.box(8, 8, 9, 9)]),
-              "empty": shapely.Polygon(),
-              # a hole through the exterior's first vertex; a first vertex repeated; two
-              # polygons meeting at the first one's first vertex: all read as ragged
-              "touching": shapely.Polygon([(0, 0), (5, 0), (5, 5), (0, 5)],
-                                          [[(0, 0), (2, 1), (1, 2), (0, 0)]]),
-              "repeated": shapely.Polygon([(0, 0), (0, 0), (4, 0), (4, 4), (0, 0)]),
-              "multi_touching": shapely.MultiPolygon([
-                  shapely.Polygon([(0, 0), (2, 0), (2, 2), (0, 0)]),
-                  shapely.Polygon([(2, 2), (0, 0), (0, 2), (2, 2)])])}
+    shapes = {
+        "box": shapely.box(0, 0, 1, 2),
+        "holed": shapely.Polygon(
+            [(0, 0), (5, 0), (5, 5), (0, 5)], [[(1, 1), (2, 1), (2, 2), (1, 1)]]
+        ),
+        "multi": shapely.MultiPolygon([shapely.box(6, 6, 7, 7), shapely.box(8, 8, 9, 9)]),
+        "empty": shapely.Polygon(),
+        # a hole through the exterior's first vertex; a first vertex repeated; two
+        # polygons meeting at the first one's first vertex: all read as ragged
+        "touching": shapely.Polygon(
+            [(0, 0), (5, 0), (5, 5), (0, 5)], [[(0, 0), (2, 1), (1, 2), (0, 0)]]
+        ),
+        "repeated": shapely.Polygon([(0, 0), (0, 0), (4, 0), (4, 4), (0, 0)]),
+        "multi_touching": shapely.MultiPolygon(
+            [
+                shapely.Polygon([(0, 0), (2, 0), (2, 2), (0, 0)]),
+                shapely.Polygon([(2, 2), (0, 0), (0, 2), (2, 2)]),
+            ]
+        ),
+    }
     geoms = arr(*[shapes[k] for k in kinds])
     got, want = ring_arrays(geoms), _ragged(geoms)
-    for name in ("xy", "start", "ring_poly", "ring_geom", "exterior", "poly_geom",
-                 "poly_start"):
+    for name in ("xy", "start", "ring_poly", "ring_geom", "exterior", "poly_geom", "poly_start"):
         assert np.array_equal(getattr(got, name), getattr(want, name)), name
 
 
@@ -144,7 +189,7 @@ def test_convex_pieces_partition_simple_polygons(seed: int, n: int) -> None:
     out, sizes, owner, ok = convex_pieces(xy, np.array([0]), np.array([len(xy)]))
     assert ok[0] and (owner == 0).all()
     ends = np.cumsum(sizes)
-    parts = [shapely.Polygon(out[e - k:e]) for e, k in zip(ends, sizes, strict=True)]
+    parts = [shapely.Polygon(out[e - k : e]) for e, k in zip(ends, sizes, strict=True)]
     # counter-clockwise, strictly convex (each piece is its own hull), and a partition
     assert all(p.area > 0 and p.exterior.is_ccw for p in parts)
     assert all(shapely.convex_hull(p).area == pytest.approx(p.area, rel=1e-12) for p in parts)
@@ -165,8 +210,9 @@ def test_convex_pieces_of_an_l_shape() -> None:
     out, sizes, _owner, ok = convex_pieces(ring, np.array([0]), np.array([6]))
     assert ok[0]
     assert sorted(sizes.tolist()) == [4, 4]
-    areas = sorted(shapely.Polygon(out[e - k:e]).area
-                   for e, k in zip(np.cumsum(sizes), sizes, strict=True))
+    areas = sorted(
+        shapely.Polygon(out[e - k : e]).area for e, k in zip(np.cumsum(sizes), sizes, strict=True)
+    )
     assert sum(areas) == pytest.approx(6 * 2 + 2 * 3)
 
 
@@ -184,13 +230,17 @@ def test_compiled_geometry_moments_equal_numpy_bit_for_bit() -> None:
     geoms = arr(
         shapely.Polygon([(X0, Y0), (X0 + 10, Y0), (X0 + 10, Y0 + 7), (X0, Y0 + 7)]),
         shapely.Polygon([(X0, Y0), (X0, Y0 + 7), (X0 + 10, Y0 + 7), (X0 + 10, Y0)]),  # clockwise
-        shapely.difference(shapely.box(X0, Y0, X0 + 50, Y0 + 50),
-                           shapely.box(X0 + 10, Y0 + 10, X0 + 20, Y0 + 30)),
-        shapely.MultiPolygon([shapely.box(X0, Y0, X0 + 1, Y0 + 1),
-                              shapely.box(X0 + 3, Y0 + 3, X0 + 5, Y0 + 6)]),
-        shapely.Polygon([(X0, Y0), (X0 + 4, Y0), (X0 + 4, Y0), (X0 + 4, Y0 + 4), (X0, Y0)]))
-    geoms[2] = shapely.Polygon(shapely.get_exterior_ring(geoms[2]),
-                               [shapely.get_interior_ring(geoms[2], 0).coords[::-1]])
+        shapely.difference(
+            shapely.box(X0, Y0, X0 + 50, Y0 + 50), shapely.box(X0 + 10, Y0 + 10, X0 + 20, Y0 + 30)
+        ),
+        shapely.MultiPolygon(
+            [shapely.box(X0, Y0, X0 + 1, Y0 + 1), shapely.box(X0 + 3, Y0 + 3, X0 + 5, Y0 + 6)]
+        ),
+        shapely.Polygon([(X0, Y0), (X0 + 4, Y0), (X0 + 4, Y0), (X0 + 4, Y0 + 4), (X0, Y0)]),
+    )
+    geoms[2] = shapely.Polygon(
+        shapely.get_exterior_ring(geoms[2]), [shapely.get_interior_ring(geoms[2], 0).coords[::-1]]
+    )
     r = ring_arrays(geoms)
     origin = shapely.bounds(geoms)[:, :2] - 0.5
     jit = geometry_moments(r, origin, len(geoms), compiled=True)
@@ -205,9 +255,15 @@ def test_compiled_ellipsoidal_areas_equal_numpy_and_the_area_module() -> None:
     rng = np.random.default_rng(7)
     x = rng.uniform(-120_000, 120_000, 200) + 39_500_000
     y = rng.uniform(2_000_000, 5_500_000, 200)
-    geoms = arr(*[shapely.box(a, b, a + w, b + h)
-                  for a, b, w, h in zip(x, y, rng.uniform(1, 900, 200), rng.uniform(1, 900, 200),
-                                        strict=True)], shapely.Polygon())
+    geoms = arr(
+        *[
+            shapely.box(a, b, a + w, b + h)
+            for a, b, w, h in zip(
+                x, y, rng.uniform(1, 900, 200), rng.uniform(1, 900, 200), strict=True
+            )
+        ],
+        shapely.Polygon(),
+    )
     r = ring_arrays(geoms[:-1])
     origin = shapely.bounds(geoms[:-1])[:, :2]
     m = np.vstack([geometry_moments(r, origin, len(geoms) - 1), np.zeros((1, 4))])
@@ -235,10 +291,16 @@ def test_compiled_ccw_exteriors_equal_numpy(seed: int) -> None:
         if rng.random() < 0.5:
             ring = ring[::-1]
         geoms.append(shapely.Polygon(ring))
-    geoms.append(shapely.difference(shapely.box(X0, Y0, X0 + 9, Y0 + 9),
-                                    shapely.box(X0 + 3, Y0 + 3, X0 + 5, Y0 + 5)))
-    geoms.append(shapely.MultiPolygon([shapely.box(X0, Y0, X0 + 1, Y0 + 1),
-                                       shapely.box(X0 + 3, Y0, X0 + 4, Y0 + 2)]))
+    geoms.append(
+        shapely.difference(
+            shapely.box(X0, Y0, X0 + 9, Y0 + 9), shapely.box(X0 + 3, Y0 + 3, X0 + 5, Y0 + 5)
+        )
+    )
+    geoms.append(
+        shapely.MultiPolygon(
+            [shapely.box(X0, Y0, X0 + 1, Y0 + 1), shapely.box(X0 + 3, Y0, X0 + 4, Y0 + 2)]
+        )
+    )
     r = ring_arrays(arr(*geoms))
     jit = ccw_exteriors(r, compiled=True)
     ref = ccw_exteriors(r, compiled=False)
@@ -252,16 +314,29 @@ def test_convex_clipping_of_the_geometry_path() -> None:
     # two parts (GEOS); every geometry equals GEOS's intersection.
     import guotu.domain.overlay as module
 
-    u_shape = shapely.Polygon([(X0, Y0), (X0 + 30, Y0), (X0 + 30, Y0 + 30), (X0 + 20, Y0 + 30),
-                               (X0 + 20, Y0 + 10), (X0 + 10, Y0 + 10), (X0 + 10, Y0 + 30),
-                               (X0, Y0 + 30)])
-    holed = shapely.difference(shapely.box(X0 + 100, Y0, X0 + 200, Y0 + 100),
-                               shapely.box(X0 + 140, Y0 + 40, X0 + 160, Y0 + 60))
+    u_shape = shapely.Polygon(
+        [
+            (X0, Y0),
+            (X0 + 30, Y0),
+            (X0 + 30, Y0 + 30),
+            (X0 + 20, Y0 + 30),
+            (X0 + 20, Y0 + 10),
+            (X0 + 10, Y0 + 10),
+            (X0 + 10, Y0 + 30),
+            (X0, Y0 + 30),
+        ]
+    )
+    holed = shapely.difference(
+        shapely.box(X0 + 100, Y0, X0 + 200, Y0 + 100),
+        shapely.box(X0 + 140, Y0 + 40, X0 + 160, Y0 + 60),
+    )
     zones = arr(u_shape, holed)
-    feats = arr(shapely.box(X0 + 5, Y0 + 5, X0 + 25, Y0 + 15),    # one polygon (the U's base)
-                shapely.box(X0 + 5, Y0 + 20, X0 + 25, Y0 + 25),   # two parts (the U's arms)
-                shapely.box(X0 + 130, Y0 + 30, X0 + 170, Y0 + 70),  # the hole inside it
-                shapely.box(X0 + 190, Y0 + 90, X0 + 210, Y0 + 110))  # a corner: one polygon
+    feats = arr(
+        shapely.box(X0 + 5, Y0 + 5, X0 + 25, Y0 + 15),  # one polygon (the U's base)
+        shapely.box(X0 + 5, Y0 + 20, X0 + 25, Y0 + 25),  # two parts (the U's arms)
+        shapely.box(X0 + 130, Y0 + 30, X0 + 170, Y0 + 70),  # the hole inside it
+        shapely.box(X0 + 190, Y0 + 90, X0 + 210, Y0 + 110),
+    )  # a corner: one polygon
     index = prepare_zones(zones, GK)
     f = np.arange(4, dtype=np.int64)
     source = np.array([0, 0, 1, 1], dtype=np.int64)
@@ -288,15 +363,24 @@ def test_convex_clipping_equals_geos_on_a_wiggly_zone(seed: int) -> None:
     rng = np.random.default_rng(seed)
     theta = np.linspace(0, 2 * np.pi, 3_000, endpoint=False)
     r = 200 * (1 + 0.1 * np.sin(7 * theta) + 0.05 * np.sin(31 * theta))
-    zone = shapely.Polygon(np.column_stack([X0 + r * np.cos(theta), Y0 + r * np.sin(theta)]),
-                           [shapely.box(X0 - 20, Y0 - 20, X0 + 20, Y0 + 20).exterior.coords])
+    zone = shapely.Polygon(
+        np.column_stack([X0 + r * np.cos(theta), Y0 + r * np.sin(theta)]),
+        [shapely.box(X0 - 20, Y0 - 20, X0 + 20, Y0 + 20).exterior.coords],
+    )
     index = prepare_zones(arr(zone), GK, max_vertices=100_000)
     centres = rng.uniform(-260, 260, (60, 2))
-    feats = arr(*[shapely.convex_hull(shapely.multipoints(
-        np.array([X0 + cx, Y0 + cy]) + rng.uniform(-40, 40, (8, 2)))) for cx, cy in centres])
+    feats = arr(
+        *[
+            shapely.convex_hull(
+                shapely.multipoints(np.array([X0 + cx, Y0 + cy]) + rng.uniform(-40, 40, (8, 2)))
+            )
+            for cx, cy in centres
+        ]
+    )
     f = np.arange(len(feats), dtype=np.int64)
     geoms, planar, _ell, done = module._convex_intersections(
-        feats, index, f, np.zeros(len(feats), dtype=np.int64), GK)
+        feats, index, f, np.zeros(len(feats), dtype=np.int64), GK
+    )
     want = shapely.intersection(feats, zone)
     assert done.sum() > len(feats) // 2
     np.testing.assert_allclose(planar[done], shapely.area(want[done]), rtol=1e-9, atol=1e-7)

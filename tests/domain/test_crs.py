@@ -10,14 +10,17 @@ from guotu.domain.crs import gk_zone_for_longitude, parse_crs, workspace_crs_for
 from guotu.errors import CRSError
 
 
-@pytest.mark.parametrize(("lon", "zone", "prefixed", "plain"), [
-    # (longitude, 3° zone, EPSG with zone prefix, EPSG without) — reference/crs.md §2
-    (75.2, 25, 4513, 4534),
-    (117.0, 39, 4527, 4548),
-    (118.49, 39, 4527, 4548),
-    (118.51, 40, 4528, 4549),
-    (134.9, 45, 4533, 4554),
-])
+@pytest.mark.parametrize(
+    ("lon", "zone", "prefixed", "plain"),
+    [
+        # (longitude, 3° zone, EPSG with zone prefix, EPSG without) — reference/crs.md §2
+        (75.2, 25, 4513, 4534),
+        (117.0, 39, 4527, 4548),
+        (118.49, 39, 4527, 4548),
+        (118.51, 40, 4528, 4549),
+        (134.9, 45, 4533, 4554),
+    ],
+)
 def test_zone_and_epsg_from_longitude(lon: float, zone: int, prefixed: int, plain: int) -> None:
     assert gk_zone_for_longitude(lon) == zone
     assert workspace_crs_for_longitude(lon) == prefixed

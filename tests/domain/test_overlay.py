@@ -50,24 +50,50 @@ def test_rectangle_overlap_has_hand_computed_areas() -> None:
     assert shapely.equals(r.geometry[0], box(60, 20, 100, 50))
 
 
-@pytest.mark.parametrize(("feature", "zone"), [
-    # sharing an edge
-    (box(0, 0, 10, 10), box(10, 0, 20, 10)),
-    # sharing a corner
-    (box(0, 0, 10, 10), box(10, 10, 20, 20)),
-    # sharing part of an edge, the feature's first vertex on it
-    (box(0, 0, 10, 10), box(10, 5, 30, 30)),
-    # disjoint
-    (box(0, 0, 10, 10), box(11, 0, 20, 10)),
-    # a concave (L-shaped) parcel, split into triangles, sharing an edge
-    (shapely.Polygon([(X0, Y0), (X0 + 60, Y0), (X0 + 60, Y0 + 20), (X0 + 20, Y0 + 20),
-                      (X0 + 20, Y0 + 60), (X0, Y0 + 60)]), box(60, 0, 100, 20)),
-    # the same parcel, a zone in its notch touching two of its edges
-    (shapely.Polygon([(X0, Y0), (X0 + 60, Y0), (X0 + 60, Y0 + 20), (X0 + 20, Y0 + 20),
-                      (X0 + 20, Y0 + 60), (X0, Y0 + 60)]), box(20, 20, 60, 60)),
-])
-def test_touching_or_disjoint_gives_nothing(feature: shapely.Polygon,
-                                            zone: shapely.Polygon) -> None:
+@pytest.mark.parametrize(
+    ("feature", "zone"),
+    [
+        # sharing an edge
+        (box(0, 0, 10, 10), box(10, 0, 20, 10)),
+        # sharing a corner
+        (box(0, 0, 10, 10), box(10, 10, 20, 20)),
+        # sharing part of an edge, the feature's first vertex on it
+        (box(0, 0, 10, 10), box(10, 5, 30, 30)),
+        # disjoint
+        (box(0, 0, 10, 10), box(11, 0, 20, 10)),
+        # a concave (L-shaped) parcel, split into triangles, sharing an edge
+        (
+            shapely.Polygon(
+                [
+                    (X0, Y0),
+                    (X0 + 60, Y0),
+                    (X0 + 60, Y0 + 20),
+                    (X0 + 20, Y0 + 20),
+                    (X0 + 20, Y0 + 60),
+                    (X0, Y0 + 60),
+                ]
+            ),
+            box(60, 0, 100, 20),
+        ),
+        # the same parcel, a zone in its notch touching two of its edges
+        (
+            shapely.Polygon(
+                [
+                    (X0, Y0),
+                    (X0 + 60, Y0),
+                    (X0 + 60, Y0 + 20),
+                    (X0 + 20, Y0 + 20),
+                    (X0 + 20, Y0 + 60),
+                    (X0, Y0 + 60),
+                ]
+            ),
+            box(20, 20, 60, 60),
+        ),
+    ],
+)
+def test_touching_or_disjoint_gives_nothing(
+    feature: shapely.Polygon, zone: shapely.Polygon
+) -> None:
     assert len(run([feature], [zone])) == 0
     assert len(run([zone], [feature])) == 0
 
@@ -79,23 +105,31 @@ def test_sliver_below_min_area_is_dropped() -> None:
     assert len(run([feature], [zone], min_area_m2=1.0)) == 0
 
 
-@pytest.mark.parametrize(("feature", "zone", "relation", "expected"), [
-    # feature strictly inside
-    (box(10, 10, 20, 20), box(0, 0, 100, 100), "within", box(10, 10, 20, 20)),
-    # feature inside, touching the zone's boundary from inside
-    (box(0, 0, 20, 20), box(0, 0, 100, 100), "within", box(0, 0, 20, 20)),
-    # equal geometries count as within
-    (box(0, 0, 20, 20), box(0, 0, 20, 20), "within", box(0, 0, 20, 20)),
-    # zone inside feature
-    (box(0, 0, 100, 100), box(10, 10, 20, 20), "contains", box(10, 10, 20, 20)),
-    # zone inside, sharing the feature's corner
-    (box(0, 0, 100, 100), box(0, 0, 20, 20), "contains", box(0, 0, 20, 20)),
-    # crossing
-    (box(0, 0, 50, 50), box(25, 25, 75, 75), "overlaps", box(25, 25, 50, 50)),
-])
+@pytest.mark.parametrize(
+    ("feature", "zone", "relation", "expected"),
+    [
+        # feature strictly inside
+        (box(10, 10, 20, 20), box(0, 0, 100, 100), "within", box(10, 10, 20, 20)),
+        # feature inside, touching the zone's boundary from inside
+        (box(0, 0, 20, 20), box(0, 0, 100, 100), "within", box(0, 0, 20, 20)),
+        # equal geometries count as within
+        (box(0, 0, 20, 20), box(0, 0, 20, 20), "within", box(0, 0, 20, 20)),
+        # zone inside feature
+        (box(0, 0, 100, 100), box(10, 10, 20, 20), "contains", box(10, 10, 20, 20)),
+        # zone inside, sharing the feature's corner
+        (box(0, 0, 100, 100), box(0, 0, 20, 20), "contains", box(0, 0, 20, 20)),
+        # crossing
+        (box(0, 0, 50, 50), box(25, 25, 75, 75), "overlaps", box(25, 25, 50, 50)),
+    ],
+)
 @pytest.mark.parametrize("geometry", [True, False])
-def test_relation_and_geometry(feature: shapely.Polygon, zone: shapely.Polygon, relation: str,
-                               expected: shapely.Polygon, geometry: bool) -> None:
+def test_relation_and_geometry(
+    feature: shapely.Polygon,
+    zone: shapely.Polygon,
+    relation: str,
+    expected: shapely.Polygon,
+    geometry: bool,
+) -> None:
     r = run([feature], [zone], geometry=geometry)
     assert r.relation.tolist() == [relation]
     assert r.planar_area_m2[0] == pytest.approx(expected.area, rel=1e-12)
@@ -108,29 +142,41 @@ def test_relation_and_geometry(feature: shapely.Polygon, zone: shapely.Polygon, 
 # in halves (its box is 0…100): that edge is the zone's boundary, not a cut, even where GEOS
 # joins it with the cut below it into one edge. Two extra vertices on its bottom edge make
 # it too many for one piece of 8.
-L_ZONE = shapely.Polygon([(X0, Y0), (X0 + 25, Y0), (X0 + 75, Y0), (X0 + 100, Y0),
-                          (X0 + 100, Y0 + 45), (X0 + 50, Y0 + 45), (X0 + 50, Y0 + 60),
-                          (X0, Y0 + 60)])
+L_ZONE = shapely.Polygon(
+    [
+        (X0, Y0),
+        (X0 + 25, Y0),
+        (X0 + 75, Y0),
+        (X0 + 100, Y0),
+        (X0 + 100, Y0 + 45),
+        (X0 + 50, Y0 + 45),
+        (X0 + 50, Y0 + 60),
+        (X0, Y0 + 60),
+    ]
+)
 
 
-@pytest.mark.parametrize(("feature", "relation", "planar"), [
-    # inside, across the cut x = 50 (the pieces each hold part of it): within, no GEOS
-    (box(40, 5, 60, 25), "within", 400.0),
-    # inside, along the notch edge on the cut line (the boundary runs along its edge)
-    (box(40, 30, 50, 50), "within", 200.0),
-    # outside in the notch, sharing that edge: nothing
-    (box(50, 45, 60, 55), None, 0.0),
-    # across the notch edge: half in
-    (box(45, 48, 55, 58), "overlaps", 50.0),
-    # two parts, one inside and one outside: overlaps, the inside part's area
-    (shapely.MultiPolygon([box(10, 10, 20, 20), box(70, 50, 80, 58)]), "overlaps", 100.0),
-    # the whole zone inside a bigger feature
-    (box(-10, -10, 110, 70), "contains", 100 * 45 + 50 * 15),
-])
+@pytest.mark.parametrize(
+    ("feature", "relation", "planar"),
+    [
+        # inside, across the cut x = 50 (the pieces each hold part of it): within, no GEOS
+        (box(40, 5, 60, 25), "within", 400.0),
+        # inside, along the notch edge on the cut line (the boundary runs along its edge)
+        (box(40, 30, 50, 50), "within", 200.0),
+        # outside in the notch, sharing that edge: nothing
+        (box(50, 45, 60, 55), None, 0.0),
+        # across the notch edge: half in
+        (box(45, 48, 55, 58), "overlaps", 50.0),
+        # two parts, one inside and one outside: overlaps, the inside part's area
+        (shapely.MultiPolygon([box(10, 10, 20, 20), box(70, 50, 80, 58)]), "overlaps", 100.0),
+        # the whole zone inside a bigger feature
+        (box(-10, -10, 110, 70), "contains", 100 * 45 + 50 * 15),
+    ],
+)
 @pytest.mark.parametrize("geometry", [True, False])
-def test_relations_of_a_zone_cut_along_its_own_edge(feature: shapely.Geometry,
-                                                    relation: str | None, planar: float,
-                                                    geometry: bool) -> None:
+def test_relations_of_a_zone_cut_along_its_own_edge(
+    feature: shapely.Geometry, relation: str | None, planar: float, geometry: bool
+) -> None:
     index = prepare_zones(arr(L_ZONE), CRS_GK39, max_vertices=8)
     assert len(index.pieces) == 2  # cut at x = 50
     r = overlay(arr(feature), index, geometry=geometry)
@@ -156,8 +202,9 @@ def test_zone_edges_on_a_cut_line_are_boundary() -> None:
 
 
 def test_zone_with_hole() -> None:
-    zone = shapely.Polygon(box(0, 0, 100, 100).exterior.coords,
-                           [box(40, 40, 60, 60).exterior.coords])
+    zone = shapely.Polygon(
+        box(0, 0, 100, 100).exterior.coords, [box(40, 40, 60, 60).exterior.coords]
+    )
     inside_hole = box(45, 45, 55, 55)
     across_hole = box(30, 45, 70, 55)  # 40 × 10, the middle 20 × 10 in the hole
     r = run([inside_hole, across_hole], [zone])
@@ -171,8 +218,16 @@ def test_zone_with_hole() -> None:
 
 def test_concave_feature_and_multipolygon() -> None:
     # an L-shaped parcel (not convex) and a two-part parcel over one zone
-    ell = shapely.Polygon([(X0, Y0), (X0 + 60, Y0), (X0 + 60, Y0 + 20), (X0 + 20, Y0 + 20),
-                           (X0 + 20, Y0 + 60), (X0, Y0 + 60)])
+    ell = shapely.Polygon(
+        [
+            (X0, Y0),
+            (X0 + 60, Y0),
+            (X0 + 60, Y0 + 20),
+            (X0 + 20, Y0 + 20),
+            (X0 + 20, Y0 + 60),
+            (X0, Y0 + 60),
+        ]
+    )
     two = shapely.MultiPolygon([box(0, 100, 10, 110), box(40, 100, 50, 110)])
     zone = box(10, 10, 45, 105)
     r = run([ell, two], [zone])
@@ -182,8 +237,9 @@ def test_concave_feature_and_multipolygon() -> None:
 
 
 def test_missing_and_empty_inputs_are_skipped() -> None:
-    r = run([None, shapely.Polygon(), box(0, 0, 10, 10)], [shapely.Polygon(), None,
-                                                            box(5, 0, 20, 10)])
+    r = run(
+        [None, shapely.Polygon(), box(0, 0, 10, 10)], [shapely.Polygon(), None, box(5, 0, 20, 10)]
+    )
     assert r.left.tolist() == [2] and r.right.tolist() == [2]
     assert r.planar_area_m2.tolist() == pytest.approx([50.0])
 
@@ -203,7 +259,9 @@ def wiggly_zone(n_vertices: int, seed: int = 3) -> shapely.Polygon:
     phase = rng.uniform(0, 2 * np.pi, len(k))
     r = 200 * (1 + (amp[:, None] * np.sin(k[:, None] * theta + phase[:, None])).sum(0))
     shell = np.column_stack([X0 + 250 + r * np.cos(theta), Y0 + 250 + r * np.sin(theta)])
-    hole = np.column_stack([X0 + 250 + 40 * np.cos(theta[::50]), Y0 + 250 + 40 * np.sin(theta[::50])])
+    hole = np.column_stack(
+        [X0 + 250 + 40 * np.cos(theta[::50]), Y0 + 250 + 40 * np.sin(theta[::50])]
+    )
     return shapely.Polygon(shell, [hole])
 
 
@@ -245,8 +303,9 @@ def test_blocks_clip_like_the_whole_zone() -> None:
     rng = np.random.default_rng(5)
     lo = rng.uniform(-60, 500, (400, 2))
     size = rng.uniform(1, 150, (400, 2))
-    boxes = np.column_stack([X0 + lo[:, 0], Y0 + lo[:, 1], X0 + lo[:, 0] + size[:, 0],
-                             Y0 + lo[:, 1] + size[:, 1]])
+    boxes = np.column_stack(
+        [X0 + lo[:, 0], Y0 + lo[:, 1], X0 + lo[:, 0] + size[:, 0], Y0 + lo[:, 1] + size[:, 1]]
+    )
     got = module._clip_zones(idx, np.zeros(len(boxes), dtype=np.int64), boxes)
     want = arr(*[shapely.clip_by_rect(zone, *b) for b in boxes.tolist()])
     assert shapely.area(shapely.symmetric_difference(got, want)).max() < 1e-6
@@ -266,8 +325,10 @@ def test_overlay_with_blocks_equals_without(monkeypatch: pytest.MonkeyPatch) -> 
     assert with_blocks.left.tolist() == without.left.tolist()
     assert with_blocks.relation.tolist() == without.relation.tolist()
     np.testing.assert_allclose(with_blocks.area_m2, without.area_m2, rtol=1e-12)
-    assert shapely.area(shapely.symmetric_difference(with_blocks.geometry,
-                                                     without.geometry)).max() < 1e-6
+    assert (
+        shapely.area(shapely.symmetric_difference(with_blocks.geometry, without.geometry)).max()
+        < 1e-6
+    )
 
 
 # -- invariants ----------------------------------------------------------------------------
@@ -275,10 +336,18 @@ def test_overlay_with_blocks_equals_without(monkeypatch: pytest.MonkeyPatch) -> 
 def county() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
     centres = rng.uniform(0, 500, (300, 2))
-    parcels = arr(*[shapely.buffer(shapely.Point(X0 + x, Y0 + y), r, quad_segs=2)
-                    for (x, y), r in zip(centres, rng.uniform(5, 25, 300), strict=True)])
-    zones = arr(wiggly_zone(3_000, seed=1), box(-10, -10, 120, 90), box(300, 300, 520, 420),
-                shapely.difference(box(0, 300, 200, 500), box(50, 350, 150, 450)))
+    parcels = arr(
+        *[
+            shapely.buffer(shapely.Point(X0 + x, Y0 + y), r, quad_segs=2)
+            for (x, y), r in zip(centres, rng.uniform(5, 25, 300), strict=True)
+        ]
+    )
+    zones = arr(
+        wiggly_zone(3_000, seed=1),
+        box(-10, -10, 120, 90),
+        box(300, 300, 520, 420),
+        shapely.difference(box(0, 300, 200, 500), box(50, 350, 150, 450)),
+    )
     return parcels, zones
 
 
@@ -295,16 +364,19 @@ def test_area_only_path_equals_geometry_path(county: tuple[np.ndarray, np.ndarra
     # agree to 1e-9 relative, or to 1e-7 m² on slivers, where the rounding of the new
     # vertices (coordinates of ~4e7 m, so ~1e-9 m) is what is left.
     np.testing.assert_allclose(area_only.area_m2, with_geom.area_m2, rtol=1e-9, atol=1e-7)
-    np.testing.assert_allclose(area_only.planar_area_m2, with_geom.planar_area_m2, rtol=1e-9,
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        area_only.planar_area_m2, with_geom.planar_area_m2, rtol=1e-9, atol=1e-7
+    )
     direct = shapely.intersection(parcels[with_geom.left], zones[with_geom.right])
-    np.testing.assert_allclose(with_geom.area_m2, ellipsoidal_area_m2(direct, CRS_GK39),
-                               rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(
+        with_geom.area_m2, ellipsoidal_area_m2(direct, CRS_GK39), rtol=1e-9, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("parcel_shape", ["convex", "concave"])
-def test_geometries_are_valid_and_equal_geos(county: tuple[np.ndarray, np.ndarray],
-                                             parcel_shape: str) -> None:
+def test_geometries_are_valid_and_equal_geos(
+    county: tuple[np.ndarray, np.ndarray], parcel_shape: str
+) -> None:
     # convex parcels crossing one piece are clipped in numpy, the others by GEOS
     parcels, zones = county
     if parcel_shape == "concave":
@@ -316,8 +388,9 @@ def test_geometries_are_valid_and_equal_geos(county: tuple[np.ndarray, np.ndarra
     np.testing.assert_allclose(r.planar_area_m2, shapely.area(r.geometry), rtol=1e-9, atol=1e-7)
 
 
-def test_workers_do_not_change_results(county: tuple[np.ndarray, np.ndarray],
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_do_not_change_results(
+    county: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import guotu.domain.overlay as module
 
     monkeypatch.setattr(module, "PARALLEL_MIN_FEATURES", 10)
@@ -329,20 +402,38 @@ def test_workers_do_not_change_results(county: tuple[np.ndarray, np.ndarray],
     assert all(shapely.equals(one.geometry, two.geometry))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 2**32 - 1))
-def test_results_do_not_depend_on_input_order(county: tuple[np.ndarray, np.ndarray],
-                                              seed: int) -> None:
+def test_results_do_not_depend_on_input_order(
+    county: tuple[np.ndarray, np.ndarray], seed: int
+) -> None:
     parcels, zones = county
     rng = np.random.default_rng(seed)
     fp, zp = rng.permutation(len(parcels)), rng.permutation(len(zones))
     base = overlay(parcels, prepare_zones(zones, CRS_GK39, max_vertices=64), geometry=False)
-    shuffled = overlay(parcels[fp], prepare_zones(zones[zp], CRS_GK39, max_vertices=64),
-                       geometry=False)
-    back = sorted(zip(fp[shuffled.left].tolist(), zp[shuffled.right].tolist(),
-                      shuffled.area_m2.tolist(), shuffled.relation.tolist(), strict=True))
-    want = list(zip(base.left.tolist(), base.right.tolist(), base.area_m2.tolist(),
-                    base.relation.tolist(), strict=True))
+    shuffled = overlay(
+        parcels[fp], prepare_zones(zones[zp], CRS_GK39, max_vertices=64), geometry=False
+    )
+    back = sorted(
+        zip(
+            fp[shuffled.left].tolist(),
+            zp[shuffled.right].tolist(),
+            shuffled.area_m2.tolist(),
+            shuffled.relation.tolist(),
+            strict=True,
+        )
+    )
+    want = list(
+        zip(
+            base.left.tolist(),
+            base.right.tolist(),
+            base.area_m2.tolist(),
+            base.relation.tolist(),
+            strict=True,
+        )
+    )
     assert [b[:2] + (b[3],) for b in back] == [w[:2] + (w[3],) for w in want]
     for b, w in zip(back, want, strict=True):
         assert math.isclose(b[2], w[2], rel_tol=1e-12)

@@ -28,8 +28,7 @@ def county():  # type: ignore[no-untyped-def]
 def _geos_pairs(features: np.ndarray, zones: np.ndarray) -> dict[tuple[int, int], float]:
     a, b = shapely.STRtree(zones).query(features, predicate="intersects")
     areas = shapely.area(shapely.intersection(features[a], zones[b]))
-    return {(int(i), int(j)): float(x) for i, j, x in zip(a, b, areas, strict=True)
-            if x > TOL_M2}
+    return {(int(i), int(j)): float(x) for i, j, x in zip(a, b, areas, strict=True) if x > TOL_M2}
 
 
 @pytest.mark.parametrize("zone_layer", ["YJJBNT", "STBHHX", "CZKFBJ"])
@@ -39,11 +38,14 @@ def test_kernel_pairs_and_areas_equal_geos(county, zone_layer: str, geometry: bo
     feats = shapely.make_valid(np.asarray(gh.geometry.values, dtype=object))
     zones = np.asarray(county.layers[zone_layer].geometry.values, dtype=object)
     res = overlay(feats, prepare_zones(zones, gh.crs), geometry=geometry)
-    ours = {(int(i), int(j)): float(x) for i, j, x in
-            zip(res.left, res.right, res.planar_area_m2, strict=True)}
+    ours = {
+        (int(i), int(j)): float(x)
+        for i, j, x in zip(res.left, res.right, res.planar_area_m2, strict=True)
+    }
     theirs = _geos_pairs(feats, zones)
-    wrong = {k: (v, theirs.get(k, 0.0)) for k, v in ours.items()
-             if abs(v - theirs.get(k, 0.0)) > TOL_M2}
+    wrong = {
+        k: (v, theirs.get(k, 0.0)) for k, v in ours.items() if abs(v - theirs.get(k, 0.0)) > TOL_M2
+    }
     missing = {k: v for k, v in theirs.items() if k not in ours}
     assert not wrong, list(wrong.items())[:5]
     assert not missing, list(missing.items())[:5]

@@ -40,19 +40,33 @@ def ell(geom: shapely.Geometry) -> float:
     return float(ellipsoidal_area_m2([geom], GK)[0])
 
 
-def layer(geoms: list[Any], role: str = "planned_land_use", name: str = "L",
-          fids: list[int] | None = None, **attrs: list[Any]) -> LayerData:
+def layer(
+    geoms: list[Any],
+    role: str = "planned_land_use",
+    name: str = "L",
+    fids: list[int] | None = None,
+    **attrs: list[Any],
+) -> LayerData:
     n = len(geoms)
     return LayerData(
-        name=name, role=role, crs=GK,
+        name=name,
+        role=role,
+        crs=GK,
         fids=np.asarray(fids if fids is not None else range(1, n + 1), dtype=np.int64),
         geometries=np.asarray(geoms, dtype=object),
-        attributes={k: np.asarray(v, dtype=object) for k, v in attrs.items()})
+        attributes={k: np.asarray(v, dtype=object) for k, v in attrs.items()},
+    )
 
 
 def spec(operator: str, severity: str = "error", **params: Any) -> CheckSpec:
-    return CheckSpec(id=f"test.{operator}", name_zh=operator, name_en=operator,
-                     severity=Severity(severity), operator=operator, params=params)
+    return CheckSpec(
+        id=f"test.{operator}",
+        name_zh=operator,
+        name_en=operator,
+        severity=Severity(severity),
+        operator=operator,
+        params=params,
+    )
 
 
 def run(s: CheckSpec, target: LayerData, *others: LayerData) -> list[Finding]:
@@ -66,8 +80,9 @@ BOUNDARY = layer([box(0, 0, 300, 100)], role="admin_boundary", name="范围", XZ
 
 # -- overlaps ---------------------------------------------------------------------------------
 def test_overlap_of_two_squares_is_the_shared_strip() -> None:
-    found = run(spec("overlaps", tolerance_area_m2=1.0),
-                layer([box(0, 0, 100, 100), box(90, 0, 190, 100)]))
+    found = run(
+        spec("overlaps", tolerance_area_m2=1.0), layer([box(0, 0, 100, 100), box(90, 0, 190, 100)])
+    )
     assert len(found) == 1
     f = found[0]
     assert (f.fid, f.related_fids) == (1, (2,))
@@ -77,11 +92,14 @@ def test_overlap_of_two_squares_is_the_shared_strip() -> None:
     assert "1000.00 m²" in f.message_zh and "要素 2" in f.message_zh
 
 
-@pytest.mark.parametrize("second", [
-    box(100, 0, 200, 100),          # touching neighbours share an edge
-    box(100, 100, 200, 200),        # touching at a corner
-    box(99.999, 0, 200, 100),       # sliver overlap of 0.1 m², below the 1 m² tolerance
-])
+@pytest.mark.parametrize(
+    "second",
+    [
+        box(100, 0, 200, 100),  # touching neighbours share an edge
+        box(100, 100, 200, 200),  # touching at a corner
+        box(99.999, 0, 200, 100),  # sliver overlap of 0.1 m², below the 1 m² tolerance
+    ],
+)
 def test_touching_and_sliver_overlaps_are_not_findings(second: shapely.Polygon) -> None:
     assert run(spec("overlaps", tolerance_area_m2=1.0), layer([box(0, 0, 100, 100), second])) == []
 
@@ -90,8 +108,9 @@ def test_overlap_with_invalid_geometry_is_measured_repaired_and_says_so() -> Non
     bowtie = shapely.Polygon([(X0, Y0), (X0 + 20, Y0 + 20), (X0 + 20, Y0), (X0, Y0 + 20)])
     found = run(spec("overlaps"), layer([bowtie, box(10, 0, 30, 20)]))
     assert len(found) == 1 and found[0].is_repaired
-    assert found[0].area_m2 == pytest.approx(ell(shapely.Polygon(
-        [(X0 + 10, Y0 + 10), (X0 + 20, Y0 + 20), (X0 + 20, Y0)])), abs=1e-6)
+    assert found[0].area_m2 == pytest.approx(
+        ell(shapely.Polygon([(X0 + 10, Y0 + 10), (X0 + 20, Y0 + 20), (X0 + 20, Y0)])), abs=1e-6
+    )
     assert "make_valid" in found[0].message_zh
 
 
@@ -120,10 +139,19 @@ def test_gap_below_tolerance_is_not_a_finding() -> None:
 
 # -- containment ---------------------------------------------------------------------------
 def test_parcel_sticking_out_of_its_unit_by_a_known_rectangle() -> None:
-    units = layer([box(0, 0, 200, 100), box(200, 0, 400, 100)], role="detailed_unit",
-                  name="单元", DYBH=["U1", "U2"])
-    parcels = layer([box(0, 0, 100, 100), box(150, 0, 220, 50)], role="detailed_parcel",
-                    name="地块", DYBH=["U1", "U1"], DKBH=["A1", "A2"])
+    units = layer(
+        [box(0, 0, 200, 100), box(200, 0, 400, 100)],
+        role="detailed_unit",
+        name="单元",
+        DYBH=["U1", "U2"],
+    )
+    parcels = layer(
+        [box(0, 0, 100, 100), box(150, 0, 220, 50)],
+        role="detailed_parcel",
+        name="地块",
+        DYBH=["U1", "U1"],
+        DKBH=["A1", "A2"],
+    )
     s = spec("outside_container", container_role="detailed_unit", join_field="DYBH")
     (f,) = run(s, parcels, units)
     assert (f.fid, f.id_field, f.id_value) == (2, "DKBH", "A2")
@@ -169,44 +197,60 @@ def test_small_part_and_small_hole_are_slivers() -> None:
     shell = box(0, 0, 100, 100)
     with_hole = shapely.Polygon(shell.exterior.coords, [box(10, 10, 10.5, 10.5).exterior.coords])
     multi = shapely.MultiPolygon([box(200, 0, 300, 100), box(400, 0, 401, 0.5)])
-    found = run(spec("small_parts", min_part_area_m2=1.0, min_hole_area_m2=1.0),
-                layer([with_hole, multi, box(500, 0, 600, 100)]))
+    found = run(
+        spec("small_parts", min_part_area_m2=1.0, min_hole_area_m2=1.0),
+        layer([with_hole, multi, box(500, 0, 600, 100)]),
+    )
     assert [(f.fid, round(f.area_m2 or 0, 2)) for f in found] == [(1, 0.25), (2, 0.5)]
     assert "碎洞" in found[0].message_zh and "碎片部件" in found[1].message_zh
 
 
 def test_degenerate_ring_with_repeated_points() -> None:
     flat = shapely.Polygon([(X0, Y0), (X0 + 5, Y0), (X0 + 5, Y0), (X0, Y0)])
-    (f,) = run(spec("degenerate_rings", min_ring_vertex_count=3),
-               layer([box(0, 0, 10, 10), flat]))
+    (f,) = run(spec("degenerate_rings", min_ring_vertex_count=3), layer([box(0, 0, 10, 10), flat]))
     assert f.fid == 2 and f.value == 2.0
 
 
 # -- attributes --------------------------------------------------------------------------
 def test_codes_unknown_retired_and_name_mismatch() -> None:
-    lyr = layer([box(i, 0, i + 1, 1) for i in range(4)],
-                YDYHFLDM=["0101", "090301", "0199", "0101"],
-                YDYHFLMC=["水田", None, None, "旱地"])
-    kinds = {k: run(spec("land_use_code", kinds=[k]), lyr)
-             for k in ("unknown", "retired", "name_mismatch")}
+    lyr = layer(
+        [box(i, 0, i + 1, 1) for i in range(4)],
+        YDYHFLDM=["0101", "090301", "0199", "0101"],
+        YDYHFLMC=["水田", None, None, "旱地"],
+    )
+    kinds = {
+        k: run(spec("land_use_code", kinds=[k]), lyr)
+        for k in ("unknown", "retired", "name_mismatch")
+    }
     assert [f.fid for f in kinds["unknown"]] == [3]
     assert [(f.fid, f.value, f.limit) for f in kinds["retired"]] == [(2, "090301", "0903")]
     assert [(f.fid, f.field, f.limit) for f in kinds["name_mismatch"]] == [(4, "YDYHFLMC", "0103")]
 
 
 def test_sandiao_codes_use_the_sandiao_table() -> None:
-    lyr = layer([box(i, 0, i + 1, 1) for i in range(3)], role="land_survey",
-                DLBM=["0101", "0199", "0103"], DLMC=["水田", "x", "水田"])
+    lyr = layer(
+        [box(i, 0, i + 1, 1) for i in range(3)],
+        role="land_survey",
+        DLBM=["0101", "0199", "0103"],
+        DLMC=["水田", "x", "水田"],
+    )
     assert [f.fid for f in run(spec("land_use_code", kinds=["unknown"]), lyr)] == [2]
     assert [f.fid for f in run(spec("land_use_code", kinds=["name_mismatch"]), lyr)] == [3]
 
 
 def test_out_of_range_rjl_zero_and_ldl_120() -> None:
-    lyr = layer([box(0, 0, 1, 1), box(1, 0, 2, 1)], role="detailed_parcel",
-                DKBH=["A", "B"], RJL=[0.0, 2.5], LDL=[120.0, 35.0])
+    lyr = layer(
+        [box(0, 0, 1, 1), box(1, 0, 2, 1)],
+        role="detailed_parcel",
+        DKBH=["A", "B"],
+        RJL=[0.0, 2.5],
+        LDL=[120.0, 35.0],
+    )
     found = run(spec("field_ranges"), lyr)
     assert [(f.fid, f.field, f.value, f.limit) for f in found] == [
-        (1, "LDL", 120.0, ">= 0 and <= 100"), (1, "RJL", 0.0, "> 0 and <= 30")]
+        (1, "LDL", 120.0, ">= 0 and <= 100"),
+        (1, "RJL", 0.0, "> 0 and <= 30"),
+    ]
 
 
 def test_required_fields_blank_and_missing() -> None:
@@ -219,8 +263,12 @@ def test_required_fields_blank_and_missing() -> None:
 
 # -- registry and check list ----------------------------------------------------------------
 def test_unknown_operator_fails_at_load_listing_the_known_ones() -> None:
-    data = {"schema_version": 1, "checks": [{"id": "x.y", "name_zh": "x", "name_en": "x",
-                                              "severity": "error", "operator": "nope"}]}
+    data = {
+        "schema_version": 1,
+        "checks": [
+            {"id": "x.y", "name_zh": "x", "name_en": "x", "severity": "error", "operator": "nope"}
+        ],
+    }
     with pytest.raises(ConfigError) as info:
         parse_check_list(data)
     assert "nope" in str(info.value) and "overlaps" in str(info.value)
@@ -237,23 +285,49 @@ def test_register_check_adds_an_operator() -> None:
 
 
 # -- order independence ---------------------------------------------------------------------
-ALL = [spec(op) for op in ("empty_geometry", "invalid_geometry", "duplicate_geometry",
-                           "small_parts", "overlaps", "land_use_code", "field_ranges")]
+ALL = [
+    spec(op)
+    for op in (
+        "empty_geometry",
+        "invalid_geometry",
+        "duplicate_geometry",
+        "small_parts",
+        "overlaps",
+        "land_use_code",
+        "field_ranges",
+    )
+]
 
 
 def _key(findings: tuple[Finding, ...]) -> list[tuple[Any, ...]]:
-    return [(f.check, f.fid, f.related_fids, f.field, None if f.area_m2 is None
-             else round(f.area_m2, 6)) for f in findings]
+    return [
+        (
+            f.check,
+            f.fid,
+            f.related_fids,
+            f.field,
+            None if f.area_m2 is None else round(f.area_m2, 6),
+        )
+        for f in findings
+    ]
 
 
 def _shuffled(lyr: LayerData, order: np.ndarray) -> LayerData:
-    return LayerData(lyr.name, lyr.role, lyr.crs, lyr.fids[order], lyr.geometries[order],
-                     {k: v[order] for k, v in lyr.attributes.items()})
+    return LayerData(
+        lyr.name,
+        lyr.role,
+        lyr.crs,
+        lyr.fids[order],
+        lyr.geometries[order],
+        {k: v[order] for k, v in lyr.attributes.items()},
+    )
 
 
 def test_shuffling_features_gives_the_same_findings() -> None:
-    lyr = layer([box(0, 0, 100, 100), box(90, 0, 190, 100), box(0, 0, 100, 100),
-                 box(300, 0, 301, 0.5)], YDYHFLDM=["0101", "0199", "0101", "090301"])
+    lyr = layer(
+        [box(0, 0, 100, 100), box(90, 0, 190, 100), box(0, 0, 100, 100), box(300, 0, 301, 0.5)],
+        YDYHFLDM=["0101", "0199", "0101", "090301"],
+    )
     base = run_checks(ALL, CheckContext([lyr])).findings
     for seed in range(5):
         order = np.random.default_rng(seed).permutation(len(lyr.fids))
@@ -261,10 +335,11 @@ def test_shuffling_features_gives_the_same_findings() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(shifts=st.lists(st.floats(-3, 3, allow_nan=False), min_size=3, max_size=9),
-       seed=st.integers(0, 2**16))
-def test_property_findings_do_not_depend_on_feature_order(shifts: list[float], seed: int
-                                                          ) -> None:
+@given(
+    shifts=st.lists(st.floats(-3, 3, allow_nan=False), min_size=3, max_size=9),
+    seed=st.integers(0, 2**16),
+)
+def test_property_findings_do_not_depend_on_feature_order(shifts: list[float], seed: int) -> None:
     geoms = [box(i * 50 + s, 0, i * 50 + 50 + s, 50) for i, s in enumerate(shifts)]
     lyr = layer(geoms)
     checks = [spec("overlaps", tolerance_area_m2=1.0), spec("duplicate_geometry")]

@@ -123,10 +123,13 @@ def test_narrow_corridor_has_no_detour() -> None:
     assert not d.is_found  # the inflated square reaches 1030 m from the line
 
 
-@pytest.mark.parametrize(("line", "where"), [
-    (shapely.LineString([(4_500, 0), (10_000, 0)]), "起点"),
-    (shapely.LineString([(0, 0), (3_980, 0)]), "终点"),  # within the 30 m half-width
-])
+@pytest.mark.parametrize(
+    ("line", "where"),
+    [
+        (shapely.LineString([(4_500, 0), (10_000, 0)]), "起点"),
+        (shapely.LineString([(0, 0), (3_980, 0)]), "终点"),  # within the 30 m half-width
+    ],
+)
 def test_end_point_inside_the_red_line_has_no_detour(line: shapely.LineString, where: str) -> None:
     d = find_detour(line, _red(SQUARE), width_m=WIDTH_M)
     assert not d.is_found
@@ -184,7 +187,9 @@ def test_invalid_red_line_is_repaired() -> None:
     bowtie = shapely.Polygon([(4_000, -1_000), (6_000, 1_000), (6_000, -1_000), (4_000, 1_000)])
     d = find_detour(LINE, _red(bowtie), width_m=WIDTH_M)
     assert d.is_found and d.is_rerouted
-    assert _overlap_m2(d, _red(shapely.make_valid(bowtie)), WIDTH_M / 2) == pytest.approx(0, abs=1e-6)
+    assert _overlap_m2(d, _red(shapely.make_valid(bowtie)), WIDTH_M / 2) == pytest.approx(
+        0, abs=1e-6
+    )
 
 
 def test_projected_coordinates_far_from_the_origin() -> None:
@@ -231,25 +236,31 @@ def test_obstacle_order_does_not_change_the_length(seed: int, n: int, shuffle: o
 # -- bad input --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("route", [
-    shapely.LineString(),
-    shapely.LineString([(0, 0), (0, 0)]),
-    shapely.MultiLineString([[(0, 0), (1, 0)]]),
-    shapely.Point(0, 0),
-])
+@pytest.mark.parametrize(
+    "route",
+    [
+        shapely.LineString(),
+        shapely.LineString([(0, 0), (0, 0)]),
+        shapely.MultiLineString([[(0, 0), (1, 0)]]),
+        shapely.Point(0, 0),
+    ],
+)
 def test_route_that_is_not_a_line_is_a_geometry_error(route: shapely.Geometry) -> None:
     with pytest.raises(GeometryError):
         find_detour(route, _red(SQUARE), width_m=WIDTH_M)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"width_m": -1.0},
-    {"width_m": math.nan},
-    {"width_m": 60.0, "clearance_m": -1.0},
-    {"width_m": 60.0, "corridor_m": 0.0},
-    {"width_m": 60.0, "departure_m": math.inf},
-    {"width_m": 60.0, "max_vertices": 2},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"width_m": -1.0},
+        {"width_m": math.nan},
+        {"width_m": 60.0, "clearance_m": -1.0},
+        {"width_m": 60.0, "corridor_m": 0.0},
+        {"width_m": 60.0, "departure_m": math.inf},
+        {"width_m": 60.0, "max_vertices": 2},
+    ],
+)
 def test_out_of_range_parameter_is_a_config_error(kwargs: dict[str, float]) -> None:
     with pytest.raises(ConfigError):
         find_detour(LINE, _red(SQUARE), **kwargs)  # type: ignore[arg-type]

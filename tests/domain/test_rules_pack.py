@@ -39,8 +39,8 @@ def test_builtin_pack_loads_with_every_kind_and_operator() -> None:
 def test_every_problem_is_listed_at_once_with_file_and_path(tmp_path: Path) -> None:
     data = _base()
     data["rules"][0]["operator"] = "no_such_operator"
-    data["rules"][1]["severity"] = "fatal"            # schema
-    data["rules"][2]["id"] = data["rules"][3]["id"]   # duplicate id
+    data["rules"][1]["severity"] = "fatal"  # schema
+    data["rules"][2]["id"] = data["rules"][3]["id"]  # duplicate id
     data["rules"][4]["scope"]["codes"]["include"] = ["@no_such_set"]
     data["rules"][6]["scope"]["codes"]["include"] = ["07", 701]  # unquoted code: a number
     data["rules"][7]["args"] = {"compare": "lt", "max_share_pct": "十五"}
@@ -50,9 +50,15 @@ def test_every_problem_is_listed_at_once_with_file_and_path(tmp_path: Path) -> N
     assert all(p.file == str(path) for p in problems)
     paths = [p.path for p in problems]
     # schema problems and the semantic ones, all in one pass
-    for expected in ("$.rules[1].severity", "$.rules[0].operator", "$.rules[3].id",
-                     "$.rules[4].scope.codes.include", "$.rules[6].scope.codes.include[1]",
-                     "$.rules[7].args.compare", "$.rules[7].args.max_share_pct"):
+    for expected in (
+        "$.rules[1].severity",
+        "$.rules[0].operator",
+        "$.rules[3].id",
+        "$.rules[4].scope.codes.include",
+        "$.rules[6].scope.codes.include[1]",
+        "$.rules[7].args.compare",
+        "$.rules[7].args.max_share_pct",
+    ):
         assert expected in paths, (expected, paths)
     quoted = next(p for p in problems if p.path == "$.rules[6].scope.codes.include[1]")
     assert "quote codes" in quoted.message
@@ -73,9 +79,9 @@ def test_profile_overrides_disables_and_adds() -> None:
     prof = load_rule_pack("cn-base", "sd-example")
     ids = {r.id for r in prof.rules}
     assert "sanqu.farmland.forestry_fishpond" in {r.id for r in base.rules}
-    assert "sanqu.farmland.forestry_fishpond" not in ids            # disabled
+    assert "sanqu.farmland.forestry_fishpond" not in ids  # disabled
     assert {"sd.farmland.rural_road", "sd.farmland.forestry_fishpond"} <= ids  # added
-    assert prof.rule("sanqu.udb.flexible_zone").severity.value == "error"     # overridden
+    assert prof.rule("sanqu.udb.flexible_zone").severity.value == "error"  # overridden
     assert base.rule("sanqu.udb.flexible_zone").severity.value == "warning"
     assert prof.rule("transmission.reserve_share").args["max_share_pct"] == 10.0
     farm = prof.rule("sanqu.farmland.construction")
@@ -85,11 +91,13 @@ def test_profile_overrides_disables_and_adds() -> None:
 
 
 def test_profile_naming_missing_rules_is_refused(tmp_path: Path) -> None:
-    prof = {"schema_version": 1,
-            "profile": {"id": "x", "extends": "cn-base", "title": "x"},
-            "disable": ["no.such_rule"],
-            "override": [{"id": "also.missing", "set": {"severity": "info"}}],
-            "add": [dict(_base()["rules"][0])]}   # an id the base already has
+    prof = {
+        "schema_version": 1,
+        "profile": {"id": "x", "extends": "cn-base", "title": "x"},
+        "disable": ["no.such_rule"],
+        "override": [{"id": "also.missing", "set": {"severity": "info"}}],
+        "add": [dict(_base()["rules"][0])],
+    }  # an id the base already has
     path = _write(tmp_path, "prof.yaml", prof)
     _, problems = validate_pack_files("cn-base", path)
     paths = sorted(p.path for p in problems)
@@ -110,8 +118,10 @@ def test_hash_ignores_formatting_but_not_content(tmp_path: Path) -> None:
 
 def test_templates_never_reach_attributes() -> None:
     values = {"area_m2": 1.5, "feature": "x"}
-    assert render_template("{feature.__class__}{area_m2.real}{area_m2:.1f}", values) == \
-        "{feature.__class__}{area_m2.real}1.5"
+    assert (
+        render_template("{feature.__class__}{area_m2.real}{area_m2:.1f}", values)
+        == "{feature.__class__}{area_m2.real}1.5"
+    )
     # nested specs are never formatted: only the inner name is substituted, as text
     assert render_template("{area_m2:>{feature}}", values) == "{area_m2:>x}"
 

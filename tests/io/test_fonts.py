@@ -26,7 +26,8 @@ def test_ci_installs_the_font_and_poppler() -> None:
 
 
 def test_candidates_are_tried_in_order_skipping_unusable_files(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cjk_font: fonts.PdfFont) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cjk_font: fonts.PdfFont
+) -> None:
     not_a_font = tmp_path / "broken.ttf"
     not_a_font.write_bytes(b"\0\1\0\0 not really")
     tried = [str(tmp_path / "absent.ttc"), str(not_a_font)]
@@ -37,8 +38,9 @@ def test_candidates_are_tried_in_order_skipping_unusable_files(
     assert fonts.find_cjk_font().path == cjk_font.path
 
 
-def test_the_setting_wins_over_the_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          cjk_font: fonts.PdfFont) -> None:
+def test_the_setting_wins_over_the_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cjk_font: fonts.PdfFont
+) -> None:
     chosen = tmp_path / "单位字体.ttc"
     chosen.symlink_to(cjk_font.path)
     monkeypatch.setattr(fonts, "_candidates", lambda: iter(()))
@@ -50,13 +52,15 @@ def test_the_setting_wins_over_the_search(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_a_missing_font_file_in_the_setting_is_a_config_error(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(fonts.FONT_ENV, str(tmp_path / "absent.ttf"))
     with pytest.raises(ConfigError) as info:
         fonts.find_cjk_font()
     assert info.value.exit_code == 2 and info.value.file == str(tmp_path / "absent.ttf")
     assert info.value.render("zh").startswith(
-        f"GUOTU_PDF_FONT={tmp_path / 'absent.ttf'} 指向的字体文件不存在。解决办法：")
+        f"GUOTU_PDF_FONT={tmp_path / 'absent.ttf'} 指向的字体文件不存在。解决办法："
+    )
 
 
 def test_no_font_at_all_names_the_debian_package(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +72,8 @@ def test_no_font_at_all_names_the_debian_package(monkeypatch: pytest.MonkeyPatch
     assert err.render("zh") == (
         "找不到可嵌入 PDF 的中文 TrueType 字体；guotu 不会生成中文显示为方框的 PDF。解决办法：请安装 Debian "
         "软件包 fonts-wqy-microhei（apt-get install fonts-wqy-microhei），或将环境变量 "
-        "GUOTU_PDF_FONT 设为含中文字形的 .ttf 或 .ttc 字体文件。")
+        "GUOTU_PDF_FONT 设为含中文字形的 .ttf 或 .ttc 字体文件。"
+    )
 
 
 def test_the_font_has_every_character_the_reports_print(cjk_font: fonts.PdfFont) -> None:

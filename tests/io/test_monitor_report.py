@@ -31,71 +31,180 @@ CONVENTIONS = {
 
 
 def _series(values: tuple[float, ...], layer: str = "DLTB") -> list[dict[str, Any]]:
-    return [{"as_of": day, "value": v, "version": {layer: f"{day[:4]}年度国土变更调查"},
-             "version_label": {layer: f"示范县年度国土变更调查 {day[:4]}年度国土变更调查"}}
-            for day, v in zip(YEARS, values, strict=True)]
+    return [
+        {
+            "as_of": day,
+            "value": v,
+            "version": {layer: f"{day[:4]}年度国土变更调查"},
+            "version_label": {layer: f"示范县年度国土变更调查 {day[:4]}年度国土变更调查"},
+        }
+        for day, v in zip(YEARS, values, strict=True)
+    ]
 
 
-def _indicator(iid: str, name: str, unit: str, unit_label: str, values: tuple[float, ...],
-               *, target: float | None, direction: str, status: str | None,
-               forecast: dict[str, Any] | None = None,
-               crossing_text: str | None = None) -> dict[str, Any]:
-    return {"id": iid, "name": name, "unit": unit, "unit_label": unit_label,
-            "crossing_text": crossing_text,
-            "type": "binding", "direction": direction,
-            "direction_label": direction_text(direction), "value": values[-1],
-            "target_year": 2035 if target is not None else None, "target": target,
-            "status": status, "convention": CONVENTIONS.get(iid), "forecast": forecast,
-            "lineage": {"formula": f"area({iid})"}, "series": _series(values)}
+def _indicator(
+    iid: str,
+    name: str,
+    unit: str,
+    unit_label: str,
+    values: tuple[float, ...],
+    *,
+    target: float | None,
+    direction: str,
+    status: str | None,
+    forecast: dict[str, Any] | None = None,
+    crossing_text: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": iid,
+        "name": name,
+        "unit": unit,
+        "unit_label": unit_label,
+        "crossing_text": crossing_text,
+        "type": "binding",
+        "direction": direction,
+        "direction_label": direction_text(direction),
+        "value": values[-1],
+        "target_year": 2035 if target is not None else None,
+        "target": target,
+        "status": status,
+        "convention": CONVENTIONS.get(iid),
+        "forecast": forecast,
+        "lineage": {"formula": f"area({iid})"},
+        "series": _series(values),
+    }
 
 
 def make_monitor_doc(lang: str = "zh") -> dict[str, Any]:
     """Three indicators (a warning, a breach and a convention), two cases, a ledger."""
     indicators = [
-        _indicator("cultivated_land", "耕地保有量", "ha", "公顷", FARMLAND, target=18543.72,
-                   direction=">=", status="yellow",
-                   forecast={"slope_per_year": -1.3470, "points": 5, "crossing_early": 2027.8,
-                             "crossing_late": 2035.5}, crossing_text="预计突破 2027–2035 年"),
-        _indicator("construction_land_total", "建设用地总面积", "ha", "公顷", CONSTRUCTION,
-                   target=2161.87, direction="<=", status="red",
-                   forecast={"slope_per_year": 2.4679, "points": 5, "crossing_early": 2025.0,
-                             "crossing_late": 2025.0},
-                   crossing_text="已突破（2024-12-31 起）"),
-        _indicator("development_intensity", "国土开发强度", "%", "%", INTENSITY, target=9.5,
-                   direction="<=", status="green"),
+        _indicator(
+            "cultivated_land",
+            "耕地保有量",
+            "ha",
+            "公顷",
+            FARMLAND,
+            target=18543.72,
+            direction=">=",
+            status="yellow",
+            forecast={
+                "slope_per_year": -1.3470,
+                "points": 5,
+                "crossing_early": 2027.8,
+                "crossing_late": 2035.5,
+            },
+            crossing_text="预计突破 2027–2035 年",
+        ),
+        _indicator(
+            "construction_land_total",
+            "建设用地总面积",
+            "ha",
+            "公顷",
+            CONSTRUCTION,
+            target=2161.87,
+            direction="<=",
+            status="red",
+            forecast={
+                "slope_per_year": 2.4679,
+                "points": 5,
+                "crossing_early": 2025.0,
+                "crossing_late": 2025.0,
+            },
+            crossing_text="已突破（2024-12-31 起）",
+        ),
+        _indicator(
+            "development_intensity",
+            "国土开发强度",
+            "%",
+            "%",
+            INTENSITY,
+            target=9.5,
+            direction="<=",
+            status="green",
+        ),
     ]
     return {
-        "lang": lang, "as_of": "2025-12-31", "workspace": "/srv/data/示范县.gpkg",
+        "lang": lang,
+        "as_of": "2025-12-31",
+        "workspace": "/srv/data/示范县.gpkg",
         "indicators": {
             "as_of": "2025-12-31",
-            "catalogue": {"id": "cn-core", "version": "2026.1", "title": "国土空间规划实施监测核心指标"},
+            "catalogue": {
+                "id": "cn-core",
+                "version": "2026.1",
+                "title": "国土空间规划实施监测核心指标",
+            },
             "summary": {"green": 1, "yellow": 1, "red": 1, "no_target": 0},
             "indicators": indicators,
             "warnings": [
-                {"indicator": "construction_land_total", "status": "red",
-                 "message": "建设用地总面积 2,162.37 公顷，高于 2035 年目标 2,161.87 公顷 0.50 公顷，已突破。"},
-                {"indicator": "cultivated_land", "status": "yellow",
-                 "message": "耕地保有量 18,548.77 公顷，距 2035 年目标 18,543.72 公顷 仅 5.05 公顷（0.03%）。"}]},
-        "cases": {"summary": {"by_class": {"redline_construction": 1, "approved_built": 1}},
-                  "cases": [
-                      {"tbbh": "BH20250019", "class_name": "生态保护红线内新增建设",
-                       "status_name": "待核查", "image_date": "2025-04-20", "area_m2": 2999.9488,
-                       "projects": []},
-                      {"tbbh": "BH20250001", "class_name": "已批已建", "status_name": "待核查",
-                       "image_date": "2025-04-20", "area_m2": 7574.67,
-                       "projects": [{"xmdm": "2022-370999-70-01-000001"}]}]},
+                {
+                    "indicator": "construction_land_total",
+                    "status": "red",
+                    "message": "建设用地总面积 2,162.37 公顷，高于 2035 年目标 2,161.87 公顷 0.50 公顷，已突破。",
+                },
+                {
+                    "indicator": "cultivated_land",
+                    "status": "yellow",
+                    "message": "耕地保有量 18,548.77 公顷，距 2035 年目标 18,543.72 公顷 仅 5.05 公顷（0.03%）。",
+                },
+            ],
+        },
+        "cases": {
+            "summary": {"by_class": {"redline_construction": 1, "approved_built": 1}},
+            "cases": [
+                {
+                    "tbbh": "BH20250019",
+                    "class_name": "生态保护红线内新增建设",
+                    "status_name": "待核查",
+                    "image_date": "2025-04-20",
+                    "area_m2": 2999.9488,
+                    "projects": [],
+                },
+                {
+                    "tbbh": "BH20250001",
+                    "class_name": "已批已建",
+                    "status_name": "待核查",
+                    "image_date": "2025-04-20",
+                    "area_m2": 7574.67,
+                    "projects": [{"xmdm": "2022-370999-70-01-000001"}],
+                },
+            ],
+        },
         "consolidation": {
-            "from": "2021年度国土变更调查", "to": "2025年度国土变更调查",
-            "ledger": [{"version": "2022年度国土变更调查", "occupied_m2": 33161.7381,
-                        "supplemented_m2": 0, "balance_m2": -33161.7381},
-                       {"version": "2023年度国土变更调查", "occupied_m2": 25205.5811,
-                        "supplemented_m2": 37364.7615, "balance_m2": 12159.1804}],
-            "totals": {"occupied_m2": 58367.3192, "supplemented_m2": 37364.7615,
-                       "balance_m2": -21002.5577, "balanced": False},
-            "projects": [{"xmdm": "TZ3709992022001", "xmmc": "平原镇高标准农田建设项目（1）",
-                          "progress_pct": 100.0, "planned": {"new_farmland_m2": 37364.76},
-                          "measured": {"new_farmland_m2": 37364.7615}, "warnings": []}],
-            "warnings": ["耕地占补不平衡：占用耕地 5.8367 公顷，补充 3.7365 公顷（占多补少）。"]},
+            "from": "2021年度国土变更调查",
+            "to": "2025年度国土变更调查",
+            "ledger": [
+                {
+                    "version": "2022年度国土变更调查",
+                    "occupied_m2": 33161.7381,
+                    "supplemented_m2": 0,
+                    "balance_m2": -33161.7381,
+                },
+                {
+                    "version": "2023年度国土变更调查",
+                    "occupied_m2": 25205.5811,
+                    "supplemented_m2": 37364.7615,
+                    "balance_m2": 12159.1804,
+                },
+            ],
+            "totals": {
+                "occupied_m2": 58367.3192,
+                "supplemented_m2": 37364.7615,
+                "balance_m2": -21002.5577,
+                "balanced": False,
+            },
+            "projects": [
+                {
+                    "xmdm": "TZ3709992022001",
+                    "xmmc": "平原镇高标准农田建设项目（1）",
+                    "progress_pct": 100.0,
+                    "planned": {"new_farmland_m2": 37364.76},
+                    "measured": {"new_farmland_m2": 37364.7615},
+                    "warnings": [],
+                }
+            ],
+            "warnings": ["耕地占补不平衡：占用耕地 5.8367 公顷，补充 3.7365 公顷（占多补少）。"],
+        },
         "notes": ["没有第二期变化图斑，案件按单期统计。"],
     }
 
@@ -107,14 +216,20 @@ def doc() -> dict[str, Any]:
 
 # -- charts ----------------------------------------------------------------------------------
 
+
 def test_chart_has_round_ticks_years_values_and_the_target() -> None:
     m = chart_model(_series(FARMLAND), 18543.72, width=245, height=112)
     assert m is not None
     # the values and the target span 18,543.72–18,555.13: ticks every 5 from 18,540
     assert [t for _, t in m.ticks] == ["18,540", "18,545", "18,550", "18,555", "18,560"]
     assert [p[2] for p in m.points] == ["2021", "2022", "2023", "2024", "2025"]
-    assert [p[3] for p in m.points] == ["18,555.13", "18,551.81", "18,553.03", "18,551.06",
-                                        "18,548.77"]
+    assert [p[3] for p in m.points] == [
+        "18,555.13",
+        "18,551.81",
+        "18,553.03",
+        "18,551.06",
+        "18,548.77",
+    ]
     assert m.target is not None and m.target[1] == "18,543.72"
     # y grows down: the 18,560 tick is at the top of the plot, 18,540 at the bottom
     left, top, right, bottom = m.plot
@@ -133,8 +248,9 @@ def test_chart_drops_value_labels_that_would_collide_keeping_the_last() -> None:
 
 
 def test_chart_of_a_mid_year_date_names_its_month() -> None:
-    m = chart_model([{"as_of": "2025-12-31", "value": 1.0}, {"as_of": "2026-06-30", "value": 2.0}],
-                    None)
+    m = chart_model(
+        [{"as_of": "2025-12-31", "value": 1.0}, {"as_of": "2026-06-30", "value": 2.0}], None
+    )
     assert m is not None and [p[2] for p in m.points] == ["2025", "2026-06"]
 
 
@@ -152,9 +268,16 @@ def test_svg_chart_shows_axes_years_and_values() -> None:
 
 # -- sections and HTML -----------------------------------------------------------------------
 
+
 def test_sections_are_numbered_one_to_six(doc: dict[str, Any]) -> None:
     assert [h for h, _ in report_sections(doc)] == [
-        "一、总体情况", "二、指标监测", "三、预警", "四、监测案件", "五、耕地占补平衡与土地整治", "六、说明"]
+        "一、总体情况",
+        "二、指标监测",
+        "三、预警",
+        "四、监测案件",
+        "五、耕地占补平衡与土地整治",
+        "六、说明",
+    ]
 
 
 def test_overview_counts_statuses_cases_and_the_ledger(doc: dict[str, Any]) -> None:
@@ -163,7 +286,8 @@ def test_overview_counts_statuses_cases_and_the_ledger(doc: dict[str, Any]) -> N
         "指标 3 项：突破 1，预警 1，正常 1，无目标 0。",
         "监测案件 2 件：生态保护红线内新增建设 1，已批已建 1。",
         "耕地占补（2021年度国土变更调查至2025年度国土变更调查）：占用 5.8367 公顷，补充 3.7365 公顷，"
-        "缺口 2.1003 公顷。"]
+        "缺口 2.1003 公顷。",
+    ]
 
 
 def test_indicator_section_has_a_card_per_indicator_and_the_table(doc: dict[str, Any]) -> None:
@@ -196,9 +320,11 @@ def test_pdf_footer_names_the_plan_versions_as_people_read_them(doc: dict[str, A
 def test_notes_give_every_convention_in_full(doc: dict[str, Any]) -> None:
     notes = report_sections(doc)[5][1]
     items = notes[1].items  # type: ignore[union-attr]
-    assert items == ("建设用地总面积：" + CONVENTIONS["construction_land_total"],
-                     "国土开发强度：" + CONVENTIONS["development_intensity"],
-                     "没有第二期变化图斑，案件按单期统计。")
+    assert items == (
+        "建设用地总面积：" + CONVENTIONS["construction_land_total"],
+        "国土开发强度：" + CONVENTIONS["development_intensity"],
+        "没有第二期变化图斑，案件按单期统计。",
+    )
 
 
 def test_a_missing_part_says_none(doc: dict[str, Any]) -> None:
@@ -209,7 +335,8 @@ def test_a_missing_part_says_none(doc: dict[str, Any]) -> None:
 def test_html_has_the_sections_in_order_and_a_chart_per_indicator(doc: dict[str, Any]) -> None:
     page = render_monitor_html(doc)
     assert [html.unescape(h) for h in re.findall(r"<h2>(.*?)</h2>", page)] == [
-        h for h, _ in report_sections(doc)]
+        h for h, _ in report_sections(doc)
+    ]
     assert page.count("<svg") == 3 and "带 * 的指标按约定算法计算" in page
     assert "/srv/data" not in page
     assert not re.search(r'(?:src|href)="(?:https?:)?//', page)

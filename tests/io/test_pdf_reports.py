@@ -91,6 +91,7 @@ def _joined(path: Path) -> str:
 
 # -- fonts -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("which", ["review_pdf", "monitor_pdf"])
 def test_every_font_is_embedded(which: str, request: pytest.FixtureRequest) -> None:
     rows = _run("pdffonts", str(request.getfixturevalue(which))).splitlines()[2:]
@@ -110,13 +111,23 @@ def test_lines_cell_shrinks_an_id_rather_than_breaking_it(cjk_font: fonts.PdfFon
 
 # -- the review PDF --------------------------------------------------------------------------
 
-def test_review_pdf_has_units_code_names_and_every_area(review: dict[str, Any],
-                                                        review_pdf: Path) -> None:
+
+def test_review_pdf_has_units_code_names_and_every_area(
+    review: dict[str, Any], review_pdf: Path
+) -> None:
     text = _joined(review_pdf)
     assert "m²" in text and "公顷" in text and "亩" in text and "�" not in text
     names = {ref["code_name"] for f in review["findings"] for ref in f["features"]}
-    assert {"农村宅基地", "果园", "公路用地", "畜禽养殖设施建设用地", "城镇住宅用地", "商业用地",
-            "零售商业用地", code_label("090301")[0]} == names  # one label per code
+    assert {
+        "农村宅基地",
+        "果园",
+        "公路用地",
+        "畜禽养殖设施建设用地",
+        "城镇住宅用地",
+        "商业用地",
+        "零售商业用地",
+        code_label("090301")[0],
+    } == names  # one label per code
     for name in names:
         assert name in text
     for f in review["findings"]:
@@ -137,14 +148,15 @@ def test_review_pdf_page_one_is_the_opinion(review: dict[str, Any], review_pdf: 
     assert re.search(r"错误 +警告 +提示 +合计 7 2 2 11", page)
     # the largest conflict first: G-farm in permanent farmland, 11,999.47 m² (it is finding 2)
     raw = re.sub(r"\s+", "", _pages(review_pdf, "-raw")[0])
-    assert ("问题编号问题涉及地块面积（公顷）面积（亩）修改要求2永久基本农田不得擅自占用（非农建设）（错误）"
-            "规划用地BSM=G-farm0703农村宅基地1.199918.00调整选址或边界") in raw
+    assert (
+        "问题编号问题涉及地块面积（公顷）面积（亩）修改要求2永久基本农田不得擅自占用（非农建设）（错误）"
+        "规划用地BSM=G-farm0703农村宅基地1.199918.00调整选址或边界"
+    ) in raw
     assert "调整选址或边界，退出永久基本农田" in page.replace(" ", "")
     assert "另有 4 项错误或警告，详见问题清单。" in page  # 9, of which 5 are shown
 
 
-def test_review_pdf_page_one_names_the_plan_and_has_the_signature_block(
-        review_pdf: Path) -> None:
+def test_review_pdf_page_one_names_the_plan_and_has_the_signature_block(review_pdf: Path) -> None:
     page = re.sub(r"\s+", "", _pages(review_pdf, "-raw")[0])
     assert page.startswith("总体规划用地成果审查报告GHYD（规划用地）数据v1")  # the header
     assert "总体规划用地成果审查报告审查对象：GHYD（规划用地）数据v1审查类型" in page  # the title
@@ -161,22 +173,24 @@ def test_review_pdf_tables_speak_chinese(review_pdf: Path) -> None:
     assert " code" not in text
 
 
-def test_every_review_page_has_header_and_footer(review: dict[str, Any],
-                                                 review_pdf: Path) -> None:
+def test_every_review_page_has_header_and_footer(review: dict[str, Any], review_pdf: Path) -> None:
     pages = _pages(review_pdf, "-layout")
     assert len(pages) == int(re.search(r"Pages:\s+(\d+)", _run("pdfinfo", str(review_pdf)))[1])
     for no, page in enumerate(pages, start=1):
         flat = re.sub(r"\s+", " ", page)
         # the header names the plan reviewed, not the workspace file
         assert flat.lstrip().startswith("总体规划用地成果审查报告 GHYD（规划用地）数据 v1"), no
-        assert f"规则包 cn-base 2026.1 · 审查基准日 {AS_OF.isoformat()} · 生成日期 " \
-               f"{review['generated_at'][:10]}" in flat
+        assert (
+            f"规则包 cn-base 2026.1 · 审查基准日 {AS_OF.isoformat()} · 生成日期 "
+            f"{review['generated_at'][:10]}" in flat
+        )
         assert "数据：CZKFBJ（城镇开发边界）数据 v1；GHYD（规划用地）数据 v1" in flat
         assert f"第 {no} 页，共 {len(pages)} 页" in flat
 
 
-def test_review_pdf_has_the_sections_of_the_html(review: dict[str, Any], review_pdf: Path,
-                                                 tmp_path: Path) -> None:
+def test_review_pdf_has_the_sections_of_the_html(
+    review: dict[str, Any], review_pdf: Path, tmp_path: Path
+) -> None:
     page = write_review_html(review, tmp_path / "r.html").read_text(encoding="utf-8")
     headings = [html.unescape(h) for h in re.findall(r'<h2 id="\w+">(.*?)</h2>', page)]
     assert headings == ["审查意见", "审查概况", "问题汇总", "审查依据", "问题清单", "问题详情"]
@@ -191,21 +205,37 @@ def test_review_pdf_in_english(report: ReviewReport, tmp_path: Path, poppler: No
 
 
 def test_review_cli_without_a_font_exits_3_and_writes_nothing(
-        county: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    county: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(fonts, "_candidates", lambda: iter(()))
     pdf = tmp_path / "审查报告.pdf"
-    out = CliRunner().invoke(root, ["review", "master-plan", "-w", str(county), "--as-of",
-                                    AS_OF.isoformat(), "--pdf", str(pdf)])
+    out = CliRunner().invoke(
+        root,
+        [
+            "review",
+            "master-plan",
+            "-w",
+            str(county),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--pdf",
+            str(pdf),
+        ],
+    )
     assert out.exit_code == 3, out.output
     assert "apt-get install fonts-wqy-microhei" in out.output and not pdf.exists()
 
 
 # -- the monitoring PDF ----------------------------------------------------------------------
 
+
 def _heading_lines(path: Path, headings: list[str]) -> list[str]:
     """The lines of the PDF that are exactly one of ``headings``, in order."""
-    return [line.strip() for line in _run("pdftotext", "-raw", str(path), "-").splitlines()
-            if line.strip() in headings]
+    return [
+        line.strip()
+        for line in _run("pdftotext", "-raw", str(path), "-").splitlines()
+        if line.strip() in headings
+    ]
 
 
 def test_monitor_pdf_has_the_sections_of_the_html(monitor_pdf: Path) -> None:
@@ -249,13 +279,21 @@ def test_every_monitor_page_has_header_and_footer(monitor_pdf: Path) -> None:
 
 # -- layout ----------------------------------------------------------------------------------
 
+
 def _words(path: Path) -> list[list[tuple[str, float, float, float, float]]]:
     out = _run("pdftotext", "-bbox", str(path), "-")
     pages = []
     for page in re.findall(r"<page .*?</page>", out, flags=re.S):
-        pages.append([(html.unescape(w), float(a), float(b), float(c), float(d)) for a, b, c, d, w
-                      in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
-                                    r'yMax="([\d.]+)">(.*?)</word>', page)])
+        pages.append(
+            [
+                (html.unescape(w), float(a), float(b), float(c), float(d))
+                for a, b, c, d, w in re.findall(
+                    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                    r'yMax="([\d.]+)">(.*?)</word>',
+                    page,
+                )
+            ]
+        )
     return pages
 
 
@@ -265,15 +303,17 @@ def test_no_two_words_overlap(which: str, request: pytest.FixtureRequest) -> Non
     for no, words in enumerate(_words(request.getfixturevalue(which)), start=1):
         words.sort(key=lambda w: w[1])
         for i, (a, ax0, ay0, ax1, ay1) in enumerate(words):
-            for b, bx0, by0, bx1, by1 in words[i + 1:]:
+            for b, bx0, by0, bx1, by1 in words[i + 1 :]:
                 if bx0 >= ax1 - slack:
                     break
-                overlaps = min(ax1, bx1) - max(ax0, bx0) > slack and \
-                    min(ay1, by1) - max(ay0, by0) > slack
+                overlaps = (
+                    min(ax1, bx1) - max(ax0, bx0) > slack and min(ay1, by1) - max(ay0, by0) > slack
+                )
                 assert not overlaps, f"page {no}: {a!r} overlaps {b!r}"
 
 
 # -- screenshots -----------------------------------------------------------------------------
+
 
 def _png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
@@ -286,6 +326,17 @@ def _png_size(path: Path) -> tuple[int, int]:
 def test_page_one_screenshot(which: str, request: pytest.FixtureRequest) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     stem = SCREENSHOTS / f"{which.removesuffix('_pdf')}-page-1"
-    _run("pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile",
-         str(request.getfixturevalue(which)), str(stem))
+    _run(
+        "pdftoppm",
+        "-png",
+        "-r",
+        "60",
+        "-f",
+        "1",
+        "-l",
+        "1",
+        "-singlefile",
+        str(request.getfixturevalue(which)),
+        str(stem),
+    )
     assert _png_size(stem.with_suffix(".png")) == (497, 702)  # A4 at 60 dpi, rounded up

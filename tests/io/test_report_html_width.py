@@ -47,8 +47,9 @@ def browser_page() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
         page = browser.new_page(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
         page.emulate_media(media="print")
         yield page
@@ -78,5 +79,6 @@ def test_ids_in_the_findings_table_stay_on_one_line(browser_page: Any, tmp_path:
     broken = browser_page.evaluate("""() => [...document.querySelectorAll('table.list .nb')]
         .filter(s => s.getClientRects().length > 1).map(s => s.textContent)""")
     shown = browser_page.evaluate(
-        "[...document.querySelectorAll('table.list .nb')].map(s => s.textContent)")
+        "[...document.querySelectorAll('table.list .nb')].map(s => s.textContent)"
+    )
     assert "BSM=GH00028903" in shown and broken == []

@@ -55,69 +55,149 @@ def make_doc(lang: str = "zh") -> dict[str, Any]:
     """Three findings: a polygon conflict with a full map, a route (LineString) with an
     alternative, and an indicator without geometry."""
     return {
-        "lang": lang, "title": "详细规划成果审查报告", "kind": "detailed-plan",
-        "source": "规划地块.gpkg（图层 XXGHDK）", "workspace": "demo_county.gpkg",
-        "crs": "EPSG:4527", "generated_at": "2026-11-22T10:00:00+08:00",
-        "stamp": {"rule_pack": "cn-base", "rule_pack_version": "2026.1", "profile": None,
-                  "rule_pack_hash": HASH, "as_of": "2026-11-22", "known_at": None,
-                  "data_versions": {"STBHHX": "三区三线划定成果 v1（2023-10-01 起施行）"}},
+        "lang": lang,
+        "title": "详细规划成果审查报告",
+        "kind": "detailed-plan",
+        "source": "规划地块.gpkg（图层 XXGHDK）",
+        "workspace": "demo_county.gpkg",
+        "crs": "EPSG:4527",
+        "generated_at": "2026-11-22T10:00:00+08:00",
+        "stamp": {
+            "rule_pack": "cn-base",
+            "rule_pack_version": "2026.1",
+            "profile": None,
+            "rule_pack_hash": HASH,
+            "as_of": "2026-11-22",
+            "known_at": None,
+            "data_versions": {"STBHHX": "三区三线划定成果 v1（2023-10-01 起施行）"},
+        },
         "rules": [
-            {"id": "sanqu.redline.construction", "title": "生态保护红线内不得新增建设用地",
-             "severity": "error", "count": 1,
-             "basis": "《关于加强生态保护红线管理的通知（试行）》（自然资发〔2022〕142号）第一条"},
-            {"id": "route.redline.crossing", "title": "线性工程穿越生态保护红线",
-             "severity": "warning", "count": 1, "basis": "同上，第二条"},
-            {"id": "indicator.green_ratio", "title": "绿地率不低于 35%", "severity": "error",
-             "count": 1, "basis": "《城市居住区规划设计标准》GB 50180-2018"},
+            {
+                "id": "sanqu.redline.construction",
+                "title": "生态保护红线内不得新增建设用地",
+                "severity": "error",
+                "count": 1,
+                "basis": "《关于加强生态保护红线管理的通知（试行）》（自然资发〔2022〕142号）第一条",
+            },
+            {
+                "id": "route.redline.crossing",
+                "title": "线性工程穿越生态保护红线",
+                "severity": "warning",
+                "count": 1,
+                "basis": "同上，第二条",
+            },
+            {
+                "id": "indicator.green_ratio",
+                "title": "绿地率不低于 35%",
+                "severity": "error",
+                "count": 1,
+                "basis": "《城市居住区规划设计标准》GB 50180-2018",
+            },
         ],
-        "summary": {"total": 3, "by_severity": {"error": 2, "warning": 1, "info": 0},
-                    "area_m2_by_rule": {"sanqu.redline.construction": 4000.0}},
+        "summary": {
+            "total": 3,
+            "by_severity": {"error": 2, "warning": 1, "info": 0},
+            "area_m2_by_rule": {"sanqu.redline.construction": 4000.0},
+        },
         "skipped": [{"rule": "farmland.permanent", "reason": "工作空间没有永久基本农田图层"}],
-        "repairs": [{"layer": "GHYD", "feature": "BSM=GH00028913",
-                     "reason": "Self-intersection[39540010 4052010]", "area_before_m2": 0.0,
-                     "area_after_m2": 5000.0}],
+        "repairs": [
+            {
+                "layer": "GHYD",
+                "feature": "BSM=GH00028913",
+                "reason": "Self-intersection[39540010 4052010]",
+                "area_before_m2": 0.0,
+                "area_after_m2": 5000.0,
+            }
+        ],
         "findings": [
-            {"rule": "sanqu.redline.construction", "severity": "error",
-             "title": "生态保护红线内不得新增建设用地",
-             "features": [{"layer": "GHYD", "fid": 28903, "id_field": "BSM",
-                           "id_value": "GH00028903", "code": "0703", "code_name": "农村宅基地"}],
-             "zone": {"layer": "STBHHX", "fid": 12, "id_field": "BSM", "id_value": "HX00001"},
-             "relation": "overlaps", "area_m2": 4000.0, "area_ha": 0.4,
-             "share_of_feature": 4000 / 9600, "share_of_zone": 4000 / 90000,
-             "measured": 4000.0, "limit": 0.0, "unit": "m2",
-             "message": "地块 BSM=GH00028903（0703 农村宅基地）有 4000.00 m² 位于生态保护红线 HX00001 内。",
-             "suggestion": "调出生态保护红线：核减 4000.00 m² 建设用地，或改为非建设用途。",
-             "basis": "自然资发〔2022〕142号 第一条", "repaired": False,
-             "geometry": _gj(CONFLICT),
-             "map": {"bbox": [X0 - 20, Y0 - 20, X0 + 390, Y0 + 320],
-                     "layers": [{"name": "生态保护红线", "role": "zone", "geometries": [_gj(ZONE)]},
-                                {"name": "规划用地", "role": "feature",
-                                 "geometries": [_gj(PARCEL)]},
-                                {"name": "冲突范围", "role": "conflict",
-                                 "geometries": [_gj(CONFLICT)]}]}},
-            {"rule": "route.redline.crossing", "severity": "warning",
-             "title": "线性工程穿越生态保护红线",
-             "features": [{"layer": "XXGC", "fid": 7, "id_field": "BSM", "id_value": "XL0007"}],
-             "zone": {"layer": "STBHHX", "fid": 12, "id_field": "BSM", "id_value": "HX00001"},
-             "relation": "crosses", "area_m2": None, "area_ha": None,
-             "share_of_feature": 0.6, "share_of_zone": None,
-             "measured": 300.0, "limit": 0.0, "unit": "m",
-             "message": "线路 XL0007 穿越生态保护红线 300 m。",
-             "suggestion": "按比选线路绕行生态保护红线。", "basis": "同上，第二条",
-             "repaired": False, "geometry": _gj(ROUTE_IN_ZONE),
-             "map": {"layers": [{"name": "生态保护红线", "role": "zone", "geometries": [_gj(ZONE)]},
-                                {"name": "线路", "role": "feature", "geometries": [_gj(ROUTE)]},
-                                {"name": "穿越段", "role": "conflict",
-                                 "geometries": [_gj(ROUTE_IN_ZONE)]},
-                                {"name": "比选线路", "role": "alternative",
-                                 "geometries": [_gj(ALTERNATIVE)]}]}},
-            {"rule": "indicator.green_ratio", "severity": "error", "title": "绿地率不低于 35%",
-             "features": [], "zone": None, "relation": None, "area_m2": None,
-             "share_of_feature": None, "share_of_zone": None,
-             "measured": 0.31, "limit": "≥ 0.35", "unit": None,
-             "message": "规划单元绿地率 31.00%，低于 35%。",
-             "suggestion": "增加公园绿地或防护绿地。", "basis": "GB 50180-2018 第 4.0.2 条",
-             "repaired": True, "geometry": None},
+            {
+                "rule": "sanqu.redline.construction",
+                "severity": "error",
+                "title": "生态保护红线内不得新增建设用地",
+                "features": [
+                    {
+                        "layer": "GHYD",
+                        "fid": 28903,
+                        "id_field": "BSM",
+                        "id_value": "GH00028903",
+                        "code": "0703",
+                        "code_name": "农村宅基地",
+                    }
+                ],
+                "zone": {"layer": "STBHHX", "fid": 12, "id_field": "BSM", "id_value": "HX00001"},
+                "relation": "overlaps",
+                "area_m2": 4000.0,
+                "area_ha": 0.4,
+                "share_of_feature": 4000 / 9600,
+                "share_of_zone": 4000 / 90000,
+                "measured": 4000.0,
+                "limit": 0.0,
+                "unit": "m2",
+                "message": "地块 BSM=GH00028903（0703 农村宅基地）有 4000.00 m² 位于生态保护红线 HX00001 内。",
+                "suggestion": "调出生态保护红线：核减 4000.00 m² 建设用地，或改为非建设用途。",
+                "basis": "自然资发〔2022〕142号 第一条",
+                "repaired": False,
+                "geometry": _gj(CONFLICT),
+                "map": {
+                    "bbox": [X0 - 20, Y0 - 20, X0 + 390, Y0 + 320],
+                    "layers": [
+                        {"name": "生态保护红线", "role": "zone", "geometries": [_gj(ZONE)]},
+                        {"name": "规划用地", "role": "feature", "geometries": [_gj(PARCEL)]},
+                        {"name": "冲突范围", "role": "conflict", "geometries": [_gj(CONFLICT)]},
+                    ],
+                },
+            },
+            {
+                "rule": "route.redline.crossing",
+                "severity": "warning",
+                "title": "线性工程穿越生态保护红线",
+                "features": [{"layer": "XXGC", "fid": 7, "id_field": "BSM", "id_value": "XL0007"}],
+                "zone": {"layer": "STBHHX", "fid": 12, "id_field": "BSM", "id_value": "HX00001"},
+                "relation": "crosses",
+                "area_m2": None,
+                "area_ha": None,
+                "share_of_feature": 0.6,
+                "share_of_zone": None,
+                "measured": 300.0,
+                "limit": 0.0,
+                "unit": "m",
+                "message": "线路 XL0007 穿越生态保护红线 300 m。",
+                "suggestion": "按比选线路绕行生态保护红线。",
+                "basis": "同上，第二条",
+                "repaired": False,
+                "geometry": _gj(ROUTE_IN_ZONE),
+                "map": {
+                    "layers": [
+                        {"name": "生态保护红线", "role": "zone", "geometries": [_gj(ZONE)]},
+                        {"name": "线路", "role": "feature", "geometries": [_gj(ROUTE)]},
+                        {"name": "穿越段", "role": "conflict", "geometries": [_gj(ROUTE_IN_ZONE)]},
+                        {
+                            "name": "比选线路",
+                            "role": "alternative",
+                            "geometries": [_gj(ALTERNATIVE)],
+                        },
+                    ]
+                },
+            },
+            {
+                "rule": "indicator.green_ratio",
+                "severity": "error",
+                "title": "绿地率不低于 35%",
+                "features": [],
+                "zone": None,
+                "relation": None,
+                "area_m2": None,
+                "share_of_feature": None,
+                "share_of_zone": None,
+                "measured": 0.31,
+                "limit": "≥ 0.35",
+                "unit": None,
+                "message": "规划单元绿地率 31.00%，低于 35%。",
+                "suggestion": "增加公园绿地或防护绿地。",
+                "basis": "GB 50180-2018 第 4.0.2 条",
+                "repaired": True,
+                "geometry": None,
+            },
         ],
     }
 
@@ -129,14 +209,22 @@ def doc() -> dict[str, Any]:
 
 # -- shared pieces ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("value", "unit", "shown"), [
-    # areas: 2 decimals in m², 4 in 公顷
-    (1234.5, "m2", "1,234.50"), (0.4, "ha", "0.4000"),
-    # other numbers keep up to 4 decimals, ints stay ints
-    (0.31, None, "0.31"), (12, "m", "12"),
-    # words and missing values
-    ("≥ 0.35", None, "≥ 0.35"), (None, "m2", "—"), (float("nan"), "m2", "—"),
-])
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        # areas: 2 decimals in m², 4 in 公顷
+        (1234.5, "m2", "1,234.50"),
+        (0.4, "ha", "0.4000"),
+        # other numbers keep up to 4 decimals, ints stay ints
+        (0.31, None, "0.31"),
+        (12, "m", "12"),
+        # words and missing values
+        ("≥ 0.35", None, "≥ 0.35"),
+        (None, "m2", "—"),
+        (float("nan"), "m2", "—"),
+    ],
+)
 def test_format_measure(value: Any, unit: str | None, shown: str) -> None:
     assert format_measure(value, unit) == shown
 
@@ -194,6 +282,7 @@ def test_pdf_map_furniture_lies_below_the_map(doc: dict[str, Any]) -> None:
 
 # -- HTML ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def page(doc: dict[str, Any], tmp_path: Path) -> str:
     return write_review_html(doc, tmp_path / "审查报告.html").read_text(encoding="utf-8")
@@ -206,7 +295,9 @@ def test_html_shows_stamp_rules_and_chinese_text(page: str, doc: dict[str, Any])
         assert rule["id"] in page
     for heading in ("审查概况", "审查依据", "问题清单", "问题详情"):
         assert f">{heading}</h2>" in page
-    assert "地块 BSM=GH00028903（0703 农村宅基地）有 4000.00 m² 位于生态保护红线 HX00001 内。" in page
+    assert (
+        "地块 BSM=GH00028903（0703 农村宅基地）有 4000.00 m² 位于生态保护红线 HX00001 内。" in page
+    )
     assert "调出生态保护红线" in page
 
 
@@ -227,8 +318,7 @@ def test_html_has_one_svg_per_finding_with_geometry(page: str) -> None:
 
 def test_html_references_no_external_resource(page: str) -> None:
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, flags=re.I)
-    assert not re.search(r"url\(\s*['\"]?\s*(?:https?:)?//|@import|<script|<link", page,
-                         flags=re.I)
+    assert not re.search(r"url\(\s*['\"]?\s*(?:https?:)?//|@import|<script|<link", page, flags=re.I)
     assert "http://" not in page and "https://" not in page
 
 
@@ -240,14 +330,21 @@ def test_html_escapes_document_text(doc: dict[str, Any], tmp_path: Path) -> None
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 地块" in page
 
 
-def test_html_names_what_was_reviewed_and_has_the_signature_block(doc: dict[str, Any],
-                                                                 tmp_path: Path) -> None:
+def test_html_names_what_was_reviewed_and_has_the_signature_block(
+    doc: dict[str, Any], tmp_path: Path
+) -> None:
     doc["source_label"] = "示范县国土空间总体规划 2021版（规划用地 GHYD）"
     page = write_review_html(doc, tmp_path / "r.html").read_text(encoding="utf-8")
     assert '<p class="subject">审查对象：示范县国土空间总体规划 2021版（规划用地 GHYD）</p>' in page
     sign = re.search(r'<table class="sign">(.*?)</table>', page, re.S)
     assert sign is not None
-    assert re.findall(r"<th>(.*?)</th>", sign[1]) == ["审查单位", "审查人", "审核人", "签发", "日期"]
+    assert re.findall(r"<th>(.*?)</th>", sign[1]) == [
+        "审查单位",
+        "审查人",
+        "审核人",
+        "签发",
+        "日期",
+    ]
     assert page.index('class="sign"') < page.index('id="overview"')  # in the 审查意见
 
 
@@ -276,8 +373,9 @@ def no_font(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fonts, "_candidates", lambda: iter(()))
 
 
-def test_pdf_is_valid_with_one_page_per_finding(doc: dict[str, Any], tmp_path: Path,
-                                                cjk_font: fonts.PdfFont) -> None:
+def test_pdf_is_valid_with_one_page_per_finding(
+    doc: dict[str, Any], tmp_path: Path, cjk_font: fonts.PdfFont
+) -> None:
     pdf = write_review_pdf(doc, tmp_path / "审查报告.pdf").read_bytes()
     empty = write_review_pdf({**doc, "findings": []}, tmp_path / "empty.pdf").read_bytes()
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
@@ -285,8 +383,9 @@ def test_pdf_is_valid_with_one_page_per_finding(doc: dict[str, Any], tmp_path: P
     assert b"/Count %d" % _pages(pdf) in pdf
 
 
-def test_pdf_without_a_font_is_an_environment_error(doc: dict[str, Any], tmp_path: Path,
-                                                     no_font: None) -> None:
+def test_pdf_without_a_font_is_an_environment_error(
+    doc: dict[str, Any], tmp_path: Path, no_font: None
+) -> None:
     # issue 14: never a PDF whose Chinese shows as boxes (it used to reference STSong-Light)
     with pytest.raises(EnvironmentSetupError) as info:
         write_review_pdf(doc, tmp_path / "r.pdf")
@@ -296,9 +395,9 @@ def test_pdf_without_a_font_is_an_environment_error(doc: dict[str, Any], tmp_pat
     assert list(tmp_path.iterdir()) == []
 
 
-def test_pdf_embeds_the_font_of_guotu_pdf_font(doc: dict[str, Any], tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch,
-                                               cjk_font: fonts.PdfFont) -> None:
+def test_pdf_embeds_the_font_of_guotu_pdf_font(
+    doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cjk_font: fonts.PdfFont
+) -> None:
     own = tmp_path / "my-cjk.ttc"
     own.symlink_to(cjk_font.path)
     monkeypatch.setenv(fonts.FONT_ENV, str(own))
@@ -310,7 +409,8 @@ def test_pdf_embeds_the_font_of_guotu_pdf_font(doc: dict[str, Any], tmp_path: Pa
 
 @pytest.mark.skipif(not DEJAVU.is_file(), reason=f"no TrueType font at {DEJAVU}")
 def test_pdf_font_env_naming_a_font_without_chinese_is_a_config_error(
-        doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # issue 14: a Latin-only font would print Chinese as boxes (it used to be embedded)
     monkeypatch.setenv(fonts.FONT_ENV, str(DEJAVU))
     with pytest.raises(ConfigError, match="no glyphs for 国土空间") as info:
@@ -320,7 +420,8 @@ def test_pdf_font_env_naming_a_font_without_chinese_is_a_config_error(
 
 
 def test_pdf_font_env_naming_a_non_font_is_a_config_error(
-        doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "not-a-font.ttf"
     bad.write_text("not a font")
     monkeypatch.setenv(fonts.FONT_ENV, str(bad))
@@ -329,11 +430,13 @@ def test_pdf_font_env_naming_a_non_font_is_a_config_error(
     assert not (tmp_path / "r.pdf").exists()
 
 
-def test_pdf_text_has_the_chinese_content(doc: dict[str, Any], tmp_path: Path,
-                                          poppler: None) -> None:
+def test_pdf_text_has_the_chinese_content(
+    doc: dict[str, Any], tmp_path: Path, poppler: None
+) -> None:
     path = write_review_pdf(doc, tmp_path / "r.pdf")
-    pages = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                           text=True, check=True).stdout.split("\f")
+    pages = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
     whole = "".join(pages)
     assert "详细规划成果审查报告" in whole and HASH in whole
     assert "生态保护红线 HX00001 内" in whole.replace("\n", "")
@@ -342,6 +445,7 @@ def test_pdf_text_has_the_chinese_content(doc: dict[str, Any], tmp_path: Path,
 
 
 # -- XLSX ------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def book(doc: dict[str, Any], tmp_path: Path) -> openpyxl.Workbook:
@@ -359,8 +463,11 @@ def test_xlsx_has_the_three_sheets(book: openpyxl.Workbook) -> None:
 
 def test_xlsx_findings_sheet_one_row_per_finding(book: openpyxl.Workbook) -> None:
     rows = _rows(book["问题清单"])
-    assert [r["规则"] for r in rows] == ["sanqu.redline.construction", "route.redline.crossing",
-                                       "indicator.green_ratio"]
+    assert [r["规则"] for r in rows] == [
+        "sanqu.redline.construction",
+        "route.redline.crossing",
+        "indicator.green_ratio",
+    ]
     first = rows[0]
     assert first["面积（平方米）"] == 4000.0 and first["面积（公顷）"] == 0.4
     assert first["占要素比例"] == pytest.approx(4000 / 9600)
@@ -398,10 +505,12 @@ def test_xlsx_in_english(tmp_path: Path) -> None:
 
 # -- GeoPackage ------------------------------------------------------------------------------
 
+
 def test_gpkg_polygons_and_lines_in_two_layers(doc: dict[str, Any], tmp_path: Path) -> None:
     path = write_review_gpkg(doc, tmp_path / "审查问题.gpkg", "EPSG:4527")
     assert sorted(name for name, _ in pyogrio.list_layers(path)) == sorted(
-        [POLYGONS_LAYER, LINES_LAYER])
+        [POLYGONS_LAYER, LINES_LAYER]
+    )
     polygons = pyogrio.read_dataframe(path, layer=POLYGONS_LAYER)
     lines = pyogrio.read_dataframe(path, layer=LINES_LAYER)
     assert len(polygons) == 1 and len(lines) == 1
@@ -415,8 +524,9 @@ def test_gpkg_polygons_and_lines_in_two_layers(doc: dict[str, Any], tmp_path: Pa
     assert lines.iloc[0]["no"] == 2 and lines.geometry.iloc[0].length == pytest.approx(300.0)
 
 
-def test_gpkg_without_geometries_has_an_empty_polygon_layer(doc: dict[str, Any],
-                                                            tmp_path: Path) -> None:
+def test_gpkg_without_geometries_has_an_empty_polygon_layer(
+    doc: dict[str, Any], tmp_path: Path
+) -> None:
     doc["findings"] = doc["findings"][2:]
     path = write_review_gpkg(doc, tmp_path / "r.gpkg", "EPSG:4527")
     assert [name for name, _ in pyogrio.list_layers(path)] == [POLYGONS_LAYER]
@@ -458,7 +568,8 @@ def test_missing_folder_is_a_config_error(fmt: str, doc: dict[str, Any], tmp_pat
 
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
 def test_failed_write_leaves_the_old_file_and_no_temporary(
-        fmt: str, doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fmt: str, doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk full")
 
@@ -470,10 +581,12 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(
         Path(filename).write_bytes(b"PK\3\4partial")
         raise RuntimeError("disk full")
 
-    patches = {"html": (review_html, "render_review_html", fail),
-               "pdf": (review_pdf, "render_review_pdf", fail),
-               "xlsx": (openpyxl.Workbook, "save", partial_xlsx),
-               "gpkg": (pyogrio, "write_dataframe", partial_gpkg)}
+    patches = {
+        "html": (review_html, "render_review_html", fail),
+        "pdf": (review_pdf, "render_review_pdf", fail),
+        "xlsx": (openpyxl.Workbook, "save", partial_xlsx),
+        "gpkg": (pyogrio, "write_dataframe", partial_gpkg),
+    }
     path = tmp_path / f"r.{fmt}"
     path.write_bytes(b"old report")
     monkeypatch.setattr(*patches[fmt])
@@ -484,8 +597,9 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(
 
 
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
-def test_writers_accept_a_minimal_document(fmt: str, tmp_path: Path,
-                                           request: pytest.FixtureRequest) -> None:
+def test_writers_accept_a_minimal_document(
+    fmt: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     if fmt == "pdf":
         request.getfixturevalue("cjk_font")
     path = WRITERS[fmt]({"lang": "zh", "title": "审查报告"}, tmp_path / f"r.{fmt}")

@@ -24,15 +24,24 @@ from guotu.services.monitoring_inputs import load_catalogue
 from guotu.settings import Settings
 
 #: Nine levels of nine: 9**9 (387 million) strings once the aliases are expanded.
-BILLION_LAUGHS = "\n".join(
-    ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    + [f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]"
-       for prev, name in zip("abcdefgh", "bcdefghi", strict=True)]
-) + "\n"
+BILLION_LAUGHS = (
+    "\n".join(
+        ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+        + [
+            f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]"
+            for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+        ]
+    )
+    + "\n"
+)
 
-SHIPPED = sorted([*Path(safe_yaml.__file__).parents[1].glob("rulesets/*.yaml"),
-                  Path(safe_yaml.__file__).parents[1] / "data" / "checks.yaml",
-                  *Path(safe_yaml.__file__).parents[1].glob("catalogues/*.yaml")])
+SHIPPED = sorted(
+    [
+        *Path(safe_yaml.__file__).parents[1].glob("rulesets/*.yaml"),
+        Path(safe_yaml.__file__).parents[1] / "data" / "checks.yaml",
+        *Path(safe_yaml.__file__).parents[1].glob("catalogues/*.yaml"),
+    ]
+)
 
 
 @pytest.fixture(params=["libyaml", "python"])
@@ -47,11 +56,15 @@ def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
     yield request.param
 
 
-def _refusal(path: Path | tuple[str, bytes | str], limits: Settings | None = None,
-             error: type[InputError] = ConfigError) -> InputError:
+def _refusal(
+    path: Path | tuple[str, bytes | str],
+    limits: Settings | None = None,
+    error: type[InputError] = ConfigError,
+) -> InputError:
     with pytest.raises(error) as info:
-        load_yaml(path, what_zh="规则包", what_en="rule pack", error=error,
-                  limits=limits or Settings())
+        load_yaml(
+            path, what_zh="规则包", what_en="rule pack", error=error, limits=limits or Settings()
+        )
     return info.value
 
 
@@ -66,26 +79,35 @@ def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
 
 # -- valid files load as yaml.safe_load reads them ----------------------------------------------
 def test_small_file_loads_to_its_value(tmp_path: Path, loader: str) -> None:
-    path = _write(tmp_path, "ok.yaml", "id: cn-base\nversion: '1'\ncodes: ['0701', 0702]\n"
-                                       "rules:\n  - {id: a.b, max: 1.5, on: yes}\n")
+    path = _write(
+        tmp_path,
+        "ok.yaml",
+        "id: cn-base\nversion: '1'\ncodes: ['0701', 0702]\n"
+        "rules:\n  - {id: a.b, max: 1.5, on: yes}\n",
+    )
     assert load_yaml(path, what_zh="规则包", what_en="rule pack") == {
-        "id": "cn-base", "version": "1", "codes": ["0701", 0o702],  # YAML 1.1, as safe_load:
-        "rules": [{"id": "a.b", "max": 1.5, True: True}]}           # 0702 octal, on/yes true
+        "id": "cn-base",
+        "version": "1",
+        "codes": ["0701", 0o702],  # YAML 1.1, as safe_load:
+        "rules": [{"id": "a.b", "max": 1.5, True: True}],
+    }  # 0702 octal, on/yes true
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b"\xef\xbb\xbfa: 1\n", {"a": 1}),   # a UTF-8 byte-order mark is fine
-    (b"", None),                          # empty, as yaml.safe_load
-    (b"# only a comment\n", None),
-    ("名称: 耕地\n".encode(), {"名称": "耕地"}),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\xef\xbb\xbfa: 1\n", {"a": 1}),  # a UTF-8 byte-order mark is fine
+        (b"", None),  # empty, as yaml.safe_load
+        (b"# only a comment\n", None),
+        ("名称: 耕地\n".encode(), {"名称": "耕地"}),
+    ],
+)
 def test_package_data_loads_from_bytes(content: bytes, expected: Any, loader: str) -> None:
     assert load_yaml(("pkg.yaml", content), what_zh="规则包", what_en="rule pack") == expected
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
-def test_shipped_yaml_loads_under_the_caps_as_safe_load_reads_it(path: Path, loader: str
-                                                                  ) -> None:
+def test_shipped_yaml_loads_under_the_caps_as_safe_load_reads_it(path: Path, loader: str) -> None:
     ours = load_yaml(path, what_zh="文件", what_en="file", limits=Settings())
     assert repr(ours) == repr(yaml.safe_load(path.read_text(encoding="utf-8")))
 
@@ -119,18 +141,23 @@ def test_billion_laughs_allocates_nothing_big(tmp_path: Path) -> None:
         except ConfigError:
             print("refused")
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "refused"
 
 
-@pytest.mark.parametrize(("content", "line", "needle"), [
-    ("a: &keep 1\nb: 2\n", 1, "锚点 &keep"),        # an anchor nobody refers to
-    ("a: 1\nb:\n  - *nowhere\n", 3, "别名 *nowhere"),  # an alias without its anchor
-])
-def test_anchors_and_aliases_are_refused_with_their_line(content: str, line: int, needle: str,
-                                                          loader: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "line", "needle"),
+    [
+        ("a: &keep 1\nb: 2\n", 1, "锚点 &keep"),  # an anchor nobody refers to
+        ("a: 1\nb:\n  - *nowhere\n", 3, "别名 *nowhere"),  # an alias without its anchor
+    ],
+)
+def test_anchors_and_aliases_are_refused_with_their_line(
+    content: str, line: int, needle: str, loader: str
+) -> None:
     err = _refusal(("a.yaml", content))
     assert err.message_zh is not None
     assert f"第 {line} 行" in err.message_zh and needle in err.message_zh
@@ -144,8 +171,9 @@ def test_merge_key_is_refused(loader: str) -> None:
 
 
 # -- size, depth and node caps ------------------------------------------------------------------
-def test_fifty_megabyte_string_is_refused_by_size_before_parsing(tmp_path: Path,
-                                                                  loader: str) -> None:
+def test_fifty_megabyte_string_is_refused_by_size_before_parsing(
+    tmp_path: Path, loader: str
+) -> None:
     path = tmp_path / "big.yaml"
     with path.open("wb") as f:
         f.write(b'a: "')
@@ -164,18 +192,23 @@ def test_size_cap_applies_to_package_data_too() -> None:
     assert err.message_zh is not None and "超过上限 1 KB" in err.message_zh
 
 
-def test_size_cap_comes_from_the_environment(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_size_cap_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GUOTU_MAX_YAML_KB", "1")
     path = _write(tmp_path, "two.yaml", "a: 1\n" * 400)
     with pytest.raises(ConfigError, match="over the limit of 1 KB"):
         load_yaml(path, what_zh="规则包", what_en="rule pack")
 
 
-@pytest.mark.parametrize("content", [
-    "a: " + "[" * 10_000 + "]" * 10_000 + "\n",                  # flow style, 10,000 deep
-    "".join("  " * i + f"k{i}:\n" for i in range(100)) + "  " * 100 + "v\n",  # block style
-], ids=["flow-10000", "block-100"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "a: " + "[" * 10_000 + "]" * 10_000 + "\n",  # flow style, 10,000 deep
+        "".join("  " * i + f"k{i}:\n" for i in range(100)) + "  " * 100 + "v\n",  # block style
+    ],
+    ids=["flow-10000", "block-100"],
+)
 def test_deep_nesting_is_refused_without_recursion_error(content: str, loader: str) -> None:
     start = time.perf_counter()
     err = _refusal(("deep.yaml", content))
@@ -197,8 +230,9 @@ def test_composing_uses_no_recursion() -> None:
 
 
 def test_node_cap_is_refused_while_composing(loader: str) -> None:
-    err = _refusal(("n.yaml", "[" + ", ".join(["1"] * 50) + "]\n"),
-                   limits=Settings(max_yaml_nodes=10))
+    err = _refusal(
+        ("n.yaml", "[" + ", ".join(["1"] * 50) + "]\n"), limits=Settings(max_yaml_nodes=10)
+    )
     assert err.message_zh is not None
     assert "超过 10 个" in err.message_zh and "max_yaml_nodes" in err.message_zh
 
@@ -233,11 +267,14 @@ def test_syntax_error_gives_line_and_column(loader: str) -> None:
     assert "不是有效的 YAML" in err.message_zh and "第 2 行第" in err.message_zh
 
 
-@pytest.mark.parametrize("content", [
-    "a: 2020-13-45\n",                                 # a 13th month
-    "a: " + "1" * 5_000 + "\n",                        # beyond Python's int-parsing limit
-    "a: !!python/object/apply:os.system [echo]\n",    # not a safe tag
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "a: 2020-13-45\n",  # a 13th month
+        "a: " + "1" * 5_000 + "\n",  # beyond Python's int-parsing limit
+        "a: !!python/object/apply:os.system [echo]\n",  # not a safe tag
+    ],
+)
 def test_values_python_cannot_hold_are_input_errors(content: str, loader: str) -> None:
     err = _refusal(("v.yaml", content))
     assert err.message_zh is not None and "第 1 行第 4 列" in err.message_zh
@@ -250,14 +287,18 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
 
 
 # -- every YAML guotu reads goes through it ------------------------------------------------------
-@pytest.mark.parametrize(("name", "content"), [
-    ("lol.yaml", BILLION_LAUGHS),
-    ("gbk.yaml", "pack: 规则\n".encode("gbk")),
-    ("deep.yaml", "a: " + "[" * 10_000 + "]" * 10_000 + "\n"),
-    ("dup.yaml", "schema_version: 1\nid: x\nid: y\n"),
-])
-def test_rules_validate_refuses_a_hostile_pack(tmp_path: Path, name: str,
-                                               content: str | bytes) -> None:
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("lol.yaml", BILLION_LAUGHS),
+        ("gbk.yaml", "pack: 规则\n".encode("gbk")),
+        ("deep.yaml", "a: " + "[" * 10_000 + "]" * 10_000 + "\n"),
+        ("dup.yaml", "schema_version: 1\nid: x\nid: y\n"),
+    ],
+)
+def test_rules_validate_refuses_a_hostile_pack(
+    tmp_path: Path, name: str, content: str | bytes
+) -> None:
     path = _write(tmp_path, name, content)
     res = CliRunner().invoke(root, ["rules", "validate", str(path)])
     assert res.exit_code == 2, res.output

@@ -22,8 +22,9 @@ def workspace(tmp_path: Path, parcels_gdf) -> Path:
     src = tmp_path / "seed.gpkg"
     parcels_gdf.to_file(src)
     ws = tmp_path / "ws.gpkg"
-    res = CliRunner().invoke(root, ["import", str(src), "--role", "规划用地", "-w", str(ws),
-                                    "--layer", "GHYD"])
+    res = CliRunner().invoke(
+        root, ["import", str(src), "--role", "规划用地", "-w", str(ws), "--layer", "GHYD"]
+    )
     assert res.exit_code == 0, res.output
     return ws
 
@@ -69,16 +70,19 @@ def _wrong_crs(d: Path) -> tuple[Path, list[str]]:
 
 def _absurd_coordinates(d: Path) -> tuple[Path, list[str]]:
     p = d / "absurd.geojson"
-    gpd.GeoDataFrame({"YDYHFLDM": ["0701"]}, geometry=[shapely.box(500, 500, 501, 501)],
-                     crs="EPSG:4490").to_file(p)
+    gpd.GeoDataFrame(
+        {"YDYHFLDM": ["0701"]}, geometry=[shapely.box(500, 500, 501, 501)], crs="EPSG:4490"
+    ).to_file(p)
     return p, ["--role", "规划用地"]
 
 
 def _mixed_geometry(d: Path) -> tuple[Path, list[str]]:
     p = d / "mixed.geojson"
-    gpd.GeoDataFrame({"YDYHFLDM": ["0701", "0901"]},
-                     geometry=[squares(1)[0], shapely.Point(39_540_050, 4_052_050)],
-                     crs="EPSG:4527").to_file(p)
+    gpd.GeoDataFrame(
+        {"YDYHFLDM": ["0701", "0901"]},
+        geometry=[squares(1)[0], shapely.Point(39_540_050, 4_052_050)],
+        crs="EPSG:4527",
+    ).to_file(p)
     return p, ["--role", "规划用地"]
 
 
@@ -159,11 +163,13 @@ CASES: list[tuple[str, Callable[[Path], tuple[Path, list[str]]], list[str]]] = [
 
 @pytest.mark.parametrize(("case", "build", "words"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_exits_2_with_a_clear_message_and_leaves_workspace_untouched(
-        tmp_path: Path, workspace: Path, case: str, build, words: list[str]) -> None:
+    tmp_path: Path, workspace: Path, case: str, build, words: list[str]
+) -> None:
     before = file_digest(workspace)
     path, args = build(tmp_path)
-    res = CliRunner().invoke(root, ["--lang", "en", "import", str(path), "-w", str(workspace),
-                                    *args])
+    res = CliRunner().invoke(
+        root, ["--lang", "en", "import", str(path), "-w", str(workspace), *args]
+    )
     assert res.exit_code == 2, (case, res.output)
     assert "Traceback" not in res.output
     text = res.output
@@ -174,7 +180,8 @@ def test_bad_input_exits_2_with_a_clear_message_and_leaves_workspace_untouched(
 
 
 def test_failure_inside_the_write_transaction_leaves_workspace_as_before(
-        tmp_path: Path, workspace: Path, monkeypatch, parcels_gdf) -> None:
+    tmp_path: Path, workspace: Path, monkeypatch, parcels_gdf
+) -> None:
     from guotu.services.importing import import_file
     from guotu.store.geopackage import GeoPackageStore
 

@@ -29,12 +29,14 @@ def ell(geom: shapely.Geometry) -> float:
     return float(ellipsoidal_area_m2([geom], GK)[0])
 
 
-BOWTIE = shapely.Polygon([(X0 + 250, Y0 + 10), (X0 + 260, Y0 + 20), (X0 + 260, Y0 + 10),
-                          (X0 + 250, Y0 + 20)])
+BOWTIE = shapely.Polygon(
+    [(X0 + 250, Y0 + 10), (X0 + 260, Y0 + 20), (X0 + 260, Y0 + 10), (X0 + 250, Y0 + 20)]
+)
 
 
-def add(store: GeoPackageStore, tmp: Path, name: str, role: str, geoms: list[Any],
-        **cols: list[Any]) -> None:
+def add(
+    store: GeoPackageStore, tmp: Path, name: str, role: str, geoms: list[Any], **cols: list[Any]
+) -> None:
     path = tmp / f"src_{name}.gpkg"
     gpd.GeoDataFrame(cols, geometry=geoms, crs=GK).to_file(path, layer=name)
     import_file(store, path, role=role, layer=name)
@@ -45,14 +47,28 @@ def county(tmp_path: Path) -> GeoPackageStore:
     """A 300 m × 100 m plan with one problem of each kind."""
     store = GeoPackageStore.open(tmp_path / "ws.gpkg", create=True)
     add(store, tmp_path, "范围", "admin_boundary", [box(0, 0, 300, 100)], XZQDM=["360100"])
-    add(store, tmp_path, "规划用地", "planned_land_use",
+    add(
+        store,
+        tmp_path,
+        "规划用地",
+        "planned_land_use",
         [box(0, 0, 100, 100), box(90, 0, 190, 100), box(200, 0, 320, 100), BOWTIE],
-        YDYHFLDM=["0701", "090301", "0101", "0701"], YDYHFLMC=["城镇住宅用地", None, None, None])
+        YDYHFLDM=["0701", "090301", "0101", "0701"],
+        YDYHFLMC=["城镇住宅用地", None, None, None],
+    )
     add(store, tmp_path, "单元", "detailed_unit", [box(0, 0, 200, 100)], DYBH=["U1"])
-    add(store, tmp_path, "地块", "detailed_parcel",
+    add(
+        store,
+        tmp_path,
+        "地块",
+        "detailed_parcel",
         [box(0, 0, 100, 100), box(100, 0, 200, 100), box(150, 0, 220, 50)],
-        DYBH=["U1", "U1", "U1"], DKBH=["A1", "A2", "A3"], YDYHFLDM=["0701", "0701", "0801"],
-        RJL=[0.0, 2.0, 1.5], LDL=[120.0, 30.0, 35.0])
+        DYBH=["U1", "U1", "U1"],
+        DKBH=["A1", "A2", "A3"],
+        YDYHFLDM=["0701", "0701", "0801"],
+        RJL=[0.0, 2.0, 1.5],
+        LDL=[120.0, 30.0, 35.0],
+    )
     yield store
     store.close()
 
@@ -75,7 +91,9 @@ def test_every_planted_problem_is_found(county: GeoPackageStore) -> None:
     assert invalid.location == (X0 + 255, Y0 + 15)
     assert [f.value for f in by_check(report, "code.retired")] == ["090301"]
     assert {(f.field, f.value) for f in by_check(report, "attribute.out_of_range")} == {
-        ("RJL", 0.0), ("LDL", 120.0)}
+        ("RJL", 0.0),
+        ("LDL", 120.0),
+    }
 
 
 def test_gap_area_is_exact_where_no_invalid_feature_touches_it(county: GeoPackageStore) -> None:
@@ -104,12 +122,19 @@ def test_unknown_layer_is_an_input_error(county: GeoPackageStore) -> None:
 
 def test_gap_check_without_boundary_is_skipped_and_said(tmp_path: Path) -> None:
     with GeoPackageStore.open(tmp_path / "w.gpkg", create=True) as store:
-        add(store, tmp_path, "规划用地", "planned_land_use",
-            [box(0, 0, 100, 100), box(200, 0, 300, 100)], YDYHFLDM=["0701", "0701"])
+        add(
+            store,
+            tmp_path,
+            "规划用地",
+            "planned_land_use",
+            [box(0, 0, 100, 100), box(200, 0, 300, 100)],
+            YDYHFLDM=["0701", "0701"],
+        )
         report = check_workspace(store)
     assert not by_check(report, "topology.gap")
     assert [(s.check, s.layer) for s in report.skipped if s.check == "topology.gap"] == [
-        ("topology.gap", "规划用地")]
+        ("topology.gap", "规划用地")
+    ]
 
 
 def test_repair_rewrites_invalid_geometries_and_reports_each(county: GeoPackageStore) -> None:
@@ -129,9 +154,11 @@ def test_repair_rewrites_invalid_geometries_and_reports_each(county: GeoPackageS
 
 def test_check_list_breaking_the_schema_lists_every_problem(tmp_path: Path) -> None:
     bad = tmp_path / "checks.yaml"
-    bad.write_text("schema_version: 1\nchecks:\n  - id: x.y\n    name_zh: x\n    name_en: x\n"
-                   "    severity: fatal\n    operator: overlaps\n    params: {tolerance: 1}\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "schema_version: 1\nchecks:\n  - id: x.y\n    name_zh: x\n    name_en: x\n"
+        "    severity: fatal\n    operator: overlaps\n    params: {tolerance: 1}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as info:
         load_check_list(bad)
     text = str(info.value)
@@ -185,7 +212,8 @@ def _matches(item: dict[str, Any], finding: Any) -> bool:
 
 
 def test_demo_county_planted_quality_items_are_found(
-        demo: tuple[QualityReport, list[dict[str, Any]]]) -> None:
+    demo: tuple[QualityReport, list[dict[str, Any]]],
+) -> None:
     report, items = demo
     assert items, "the demo manifest has no qc. items"
     for item in items:

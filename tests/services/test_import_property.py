@@ -36,9 +36,12 @@ _TEXT = "abcXYZ019 -_()国土空间规划用地耕地林地草地湿地住宅商
 _CODES = ("0101", "0301", "0701", "070101", "0901", "1207", "1401")
 _X0, _Y0 = 39_540_000.0, 4_052_000.0
 
-settings.register_profile("import", max_examples=120, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow,
-                                                 HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "import",
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 
 @st.composite
@@ -50,18 +53,30 @@ def layers(draw: st.DrawFn) -> gpd.GeoDataFrame:
         y = _Y0 + draw(st.floats(0, 100, allow_nan=False))
         w = draw(st.floats(1, 150, allow_nan=False))
         h = draw(st.floats(1, 150, allow_nan=False))
-        geoms.append(shapely.box(x, y, x + w, y + h) if draw(st.booleans()) else
-                     shapely.Polygon([(x, y), (x + w, y), (x, y + h)]))
-    text = st.one_of(st.none(), st.text(_TEXT, min_size=1, max_size=12).map(str.strip)
-                     .filter(bool))
-    return gpd.GeoDataFrame({
-        "YDYHFLDM": draw(st.lists(st.sampled_from(_CODES), min_size=n, max_size=n)),
-        "BZ": draw(st.lists(text, min_size=n, max_size=n)),
-        "SL": draw(st.lists(st.one_of(st.none(), st.integers(-10**9, 10**9)), min_size=n,
-                            max_size=n)),
-        "ZB": draw(st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)),
-                            min_size=n, max_size=n)),
-    }, geometry=geoms, crs="EPSG:4527")
+        geoms.append(
+            shapely.box(x, y, x + w, y + h)
+            if draw(st.booleans())
+            else shapely.Polygon([(x, y), (x + w, y), (x, y + h)])
+        )
+    text = st.one_of(st.none(), st.text(_TEXT, min_size=1, max_size=12).map(str.strip).filter(bool))
+    return gpd.GeoDataFrame(
+        {
+            "YDYHFLDM": draw(st.lists(st.sampled_from(_CODES), min_size=n, max_size=n)),
+            "BZ": draw(st.lists(text, min_size=n, max_size=n)),
+            "SL": draw(
+                st.lists(st.one_of(st.none(), st.integers(-(10**9), 10**9)), min_size=n, max_size=n)
+            ),
+            "ZB": draw(
+                st.lists(
+                    st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)),
+                    min_size=n,
+                    max_size=n,
+                )
+            ),
+        },
+        geometry=geoms,
+        crs="EPSG:4527",
+    )
 
 
 def _write(frame: gpd.GeoDataFrame, folder: Path, fmt: str, lonlat: bool) -> Path:
@@ -83,8 +98,11 @@ def _write(frame: gpd.GeoDataFrame, folder: Path, fmt: str, lonlat: bool) -> Pat
 
 
 def _damage(path: Path, how: str, where: float) -> None:
-    members = [p for p in path.parent.iterdir() if p.stem == path.stem
-               and p.suffix.lower() in (".shp", ".shx", ".dbf", ".gpkg", ".geojson")]
+    members = [
+        p
+        for p in path.parent.iterdir()
+        if p.stem == path.stem and p.suffix.lower() in (".shp", ".shx", ".dbf", ".gpkg", ".geojson")
+    ]
     target = sorted(members)[int(where * 997) % len(members)]
     data = bytearray(target.read_bytes())
     at = int(where * (len(data) - 1))
@@ -118,11 +136,16 @@ def _as_stored(frame: gpd.GeoDataFrame) -> list[bytes]:
 
 
 @settings(settings.get_profile("import"))
-@given(frame=layers(), fmt=st.sampled_from(["shp-utf8", "shp-gbk", "gpkg", "geojson"]),
-       lonlat=st.booleans(), damage=st.sampled_from(["cut", "flip", "none"]),
-       where=st.floats(0, 1, allow_nan=False))
+@given(
+    frame=layers(),
+    fmt=st.sampled_from(["shp-utf8", "shp-gbk", "gpkg", "geojson"]),
+    lonlat=st.booleans(),
+    damage=st.sampled_from(["cut", "flip", "none"]),
+    where=st.floats(0, 1, allow_nan=False),
+)
 def test_an_import_that_exits_0_stores_exactly_what_the_file_holds(
-        frame: gpd.GeoDataFrame, fmt: str, lonlat: bool, damage: str, where: float) -> None:
+    frame: gpd.GeoDataFrame, fmt: str, lonlat: bool, damage: str, where: float
+) -> None:
     folder = Path(tempfile.mkdtemp(prefix="guotu-prop-"))
     try:
         path = _write(frame, folder, fmt, lonlat)
@@ -131,15 +154,16 @@ def test_an_import_that_exits_0_stores_exactly_what_the_file_holds(
             written = gpd.read_file(path)  # what the whole file holds, read by GDAL alone
         _damage(path, damage, where)
         ws = folder / "ws.gpkg"
-        res = CliRunner().invoke(root, ["import", str(path), "--role", "规划用地", "--layer",
-                                        "L", "-w", str(ws), "--json"])
+        res = CliRunner().invoke(
+            root,
+            ["import", str(path), "--role", "规划用地", "--layer", "L", "-w", str(ws), "--json"],
+        )
         assert res.exit_code in (0, 2), res.output
         event(f"{damage}: exit {res.exit_code}")
         if damage == "none":
             assert res.exit_code == 0, res.output
         if res.exit_code == 2:
-            assert not ws.exists() or "L" not in {i.name for i in GeoPackageStore.open(ws)
-                                                  .layers()}
+            assert not ws.exists() or "L" not in {i.name for i in GeoPackageStore.open(ws).layers()}
             return
         if damage == "flip":
             with warnings.catch_warnings():

@@ -81,8 +81,11 @@ def _run(case: Case, ws: Path) -> tuple[int, str, float, float]:
             else:
                 os.environ[k] = v
     seconds = time.perf_counter() - started
-    output = result.output + (f"\n{result.exception!r}" if result.exception and
-                              not isinstance(result.exception, SystemExit) else "")
+    output = result.output + (
+        f"\n{result.exception!r}"
+        if result.exception and not isinstance(result.exception, SystemExit)
+        else ""
+    )
     return result.exit_code, output, seconds, _peak_rss_mb() - before
 
 
@@ -143,8 +146,7 @@ def test_every_malformed_input_is_refused_or_imported_exactly(corpus) -> None:
             shutil.copy(pristine, ws)
             for suffix in ("-wal", "-shm"):
                 Path(str(ws) + suffix).unlink(missing_ok=True)
-    summary = {"inputs": len(cases), **counts,
-               "by_kind": Counter(c.kind for c in cases)}
+    summary = {"inputs": len(cases), **counts, "by_kind": Counter(c.kind for c in cases)}
     (base / "corpus-summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
     print("malformed-input corpus:", json.dumps(summary, ensure_ascii=False))
     assert not failures, f"{len(failures)} of {len(cases)} inputs:\n" + "\n".join(failures)
@@ -153,15 +155,31 @@ def test_every_malformed_input_is_refused_or_imported_exactly(corpus) -> None:
 def test_the_corpus_covers_every_member_file_of_each_container(corpus) -> None:
     _base, _ws, cases = corpus
     truncated = {c.id.split("@")[0] for c in cases if c.kind == "truncate"}
-    for member in ("建设项目.shp", "建设项目.shx", "建设项目.dbf", "三区三线.gpkg",
-                   "详细规划单元.geojson", "地块控制指标.xlsx"):
+    for member in (
+        "建设项目.shp",
+        "建设项目.shx",
+        "建设项目.dbf",
+        "三区三线.gpkg",
+        "详细规划单元.geojson",
+        "地块控制指标.xlsx",
+    ):
         assert any(t.endswith(member) for t in truncated), member
     gdb_members = {t.split("/")[-1] for t in truncated if "规划用地.gdb/" in t}
     assert any(m.endswith(".gdbtable") for m in gdb_members)
     assert any(m.endswith(".gdbtablx") for m in gdb_members)
     kinds = {c.kind for c in cases}
-    assert {"truncate", "flip", "sidecar", "geometry", "crs", "encoding", "zip", "table",
-            "yaml", "name"} <= kinds
+    assert {
+        "truncate",
+        "flip",
+        "sidecar",
+        "geometry",
+        "crs",
+        "encoding",
+        "zip",
+        "table",
+        "yaml",
+        "name",
+    } <= kinds
 
 
 def test_reading_the_damaged_gdb_with_gdal_alone_loses_features(corpus) -> None:

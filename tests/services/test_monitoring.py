@@ -42,8 +42,9 @@ _GEOD = Geod(ellps="GRS80")
 def geodesic_m2(geom: shapely.Geometry) -> float:
     """Independent ellipsoidal area: densify to 1 m, to lon/lat, pyproj.Geod."""
     dense = shapely.segmentize(geom, 1.0)
-    lonlat = shapely.transform(dense, lambda xy: __import__("numpy").column_stack(
-        _TO_LONLAT.transform(xy[:, 0], xy[:, 1])))
+    lonlat = shapely.transform(
+        dense, lambda xy: __import__("numpy").column_stack(_TO_LONLAT.transform(xy[:, 0], xy[:, 1]))
+    )
     area, _ = _GEOD.geometry_area_perimeter(lonlat)
     return abs(area)
 
@@ -57,9 +58,15 @@ def survey(codes: list[str], keys: list[str], geoms: list[shapely.Geometry]) -> 
 
 
 def record(store: Any, frame: gpd.GeoDataFrame, label: str, year: int) -> None:
-    store.write_layer("DLTB", "land_survey", frame, column_types={"BSM": "text", "DLBM": "code"},
-                      geometry_type="POLYGON", crs=GK,
-                      version=VersionSpec(PLAN, label, valid_from=date(year, 12, 31)))
+    store.write_layer(
+        "DLTB",
+        "land_survey",
+        frame,
+        column_types={"BSM": "text", "DLBM": "code"},
+        geometry_type="POLYGON",
+        crs=GK,
+        version=VersionSpec(PLAN, label, valid_from=date(year, 12, 31)),
+    )
 
 
 @pytest.fixture()
@@ -68,19 +75,38 @@ def county() -> Any:
     is added. A red line covers the east half of B; the county outline is a 2 km box."""
     with MemoryStore.open() as store:
         store.create_plan(PLAN, level=PlanLevel.COUNTY, type=PlanType.SURVEY)
-        record(store, survey(["0103", "0103", "0701"], ["A", "B", "C"],
-                             [box(0), box(1), box(2)]), "2021年度", 2021)
-        record(store, survey(["0103", "0601", "0701", "0102"], ["A", "B", "C", "D"],
-                             [box(0), box(1), box(2), box(3)]), "2022年度", 2022)
+        record(
+            store,
+            survey(["0103", "0103", "0701"], ["A", "B", "C"], [box(0), box(1), box(2)]),
+            "2021年度",
+            2021,
+        )
+        record(
+            store,
+            survey(
+                ["0103", "0601", "0701", "0102"],
+                ["A", "B", "C", "D"],
+                [box(0), box(1), box(2), box(3)],
+            ),
+            "2022年度",
+            2022,
+        )
         red = shapely.box(X0 + 250, Y0 - 10, X0 + 400, Y0 + 110)
-        store.write_layer("STBHHX", "ecological_redline",
-                          gpd.GeoDataFrame({"BSM": ["R1"]}, geometry=[red], crs=GK),
-                          column_types={"BSM": "text"}, geometry_type="POLYGON")
+        store.write_layer(
+            "STBHHX",
+            "ecological_redline",
+            gpd.GeoDataFrame({"BSM": ["R1"]}, geometry=[red], crs=GK),
+            column_types={"BSM": "text"},
+            geometry_type="POLYGON",
+        )
         outline = shapely.box(X0 - 500, Y0 - 500, X0 + 1500, Y0 + 1500)
-        store.write_layer("XZQ", "admin_boundary",
-                          gpd.GeoDataFrame({"XZQDM": ["370999"], "JB": ["县级"]},
-                                           geometry=[outline], crs=GK),
-                          column_types={"XZQDM": "text", "JB": "text"}, geometry_type="POLYGON")
+        store.write_layer(
+            "XZQ",
+            "admin_boundary",
+            gpd.GeoDataFrame({"XZQDM": ["370999"], "JB": ["县级"]}, geometry=[outline], crs=GK),
+            column_types={"XZQDM": "text", "JB": "text"},
+            geometry_type="POLYGON",
+        )
         yield store
 
 
@@ -141,20 +167,27 @@ def test_no_version_before_the_first_update(county: Any) -> None:
 
 def test_targets_statistics_status_and_series(county: Any, tmp_path: Path) -> None:
     cat = load_catalogue()
-    pd.DataFrame([{"指标名称": "耕地保有量（公顷）", "2022": 1.0, "2035年": 2.0},
-                  {"指标名称": "建设用地总面积", "单位": "亩", "2022": 45.0, "2035年": 30.0},
-                  {"指标名称": "不在目录里的指标", "2022": 1.0}]).to_excel(
-        tmp_path / "targets.xlsx", index=False)
-    pd.DataFrame([{"年份": 2021, "城镇常住人口（万人）": 0.01, "用水总量（亿立方米）": 1.5},
-                  {"年份": 2022, "城镇常住人口（万人）": 0.02, "用水总量（亿立方米）": 1.6}]).to_csv(
-        tmp_path / "stats.csv", index=False)
+    pd.DataFrame(
+        [
+            {"指标名称": "耕地保有量（公顷）", "2022": 1.0, "2035年": 2.0},
+            {"指标名称": "建设用地总面积", "单位": "亩", "2022": 45.0, "2035年": 30.0},
+            {"指标名称": "不在目录里的指标", "2022": 1.0},
+        ]
+    ).to_excel(tmp_path / "targets.xlsx", index=False)
+    pd.DataFrame(
+        [
+            {"年份": 2021, "城镇常住人口（万人）": 0.01, "用水总量（亿立方米）": 1.5},
+            {"年份": 2022, "城镇常住人口（万人）": 0.02, "用水总量（亿立方米）": 1.6},
+        ]
+    ).to_csv(tmp_path / "stats.csv", index=False)
     targets = read_targets(tmp_path / "targets.xlsx", cat)
     stats = read_statistics(tmp_path / "stats.csv", cat)
     assert targets.values["construction_land_total"][2022] == pytest.approx(3.0)  # 45 亩 = 3 ha
     assert targets.unmatched == ("不在目录里的指标",)
     assert stats.values["urban_population"] == {2021: 100.0, 2022: 200.0}
-    report = indicator_report(county, cat, as_of=date(2022, 12, 31), first_year=2021,
-                              targets=targets, statistics=stats)
+    report = indicator_report(
+        county, cat, as_of=date(2022, 12, 31), first_year=2021, targets=targets, statistics=stats
+    )
     now = by_id(report.current())
     assert now["cultivated_land"].status == "green"  # ~2 ha ≥ 1 ha
     # ~2 ha under a 3 ha cap, but rising 1 ha a year: the trend reaches it within 3 years
@@ -163,12 +196,16 @@ def test_targets_statistics_status_and_series(county: Any, tmp_path: Path) -> No
     assert construction.forecast is not None
     assert construction.forecast.slope_per_year == pytest.approx(1.0, rel=1e-3)
     assert construction.forecast.crossing_year == pytest.approx(2023.99, abs=0.02)
-    after = by_id(indicator_report(county, cat, as_of=date(2023, 6, 30), first_year=2021,
-                                   targets=targets, statistics=stats).current())
+    after = by_id(
+        indicator_report(
+            county, cat, as_of=date(2023, 6, 30), first_year=2021, targets=targets, statistics=stats
+        ).current()
+    )
     assert after["construction_land_total"].target_year == 2035
     assert after["construction_land_total"].status == "yellow"  # ~2 ha, cap 2 ha: within 2 %
     assert now["water_use_total"].value == 1.6 and now["water_use_total"].tables == {
-        "water_use": (2022, 1.6)}
+        "water_use": (2022, 1.6)
+    }
     doc = report.to_dict()
     row = next(r for r in doc["indicators"] if r["id"] == "cultivated_land")
     assert [p["as_of"] for p in row["series"]] == ["2021-12-31", "2022-12-31"]
@@ -204,12 +241,14 @@ def test_unit_conversion() -> None:
 
 
 def test_year_tables_both_ways_and_bad_values(tmp_path: Path) -> None:
-    pd.DataFrame({"年份": [2021, 2022], "GDP（万元）": [10, 12]}).to_csv(tmp_path / "a.csv",
-                                                                      index=False)
+    pd.DataFrame({"年份": [2021, 2022], "GDP（万元）": [10, 12]}).to_csv(
+        tmp_path / "a.csv", index=False
+    )
     (series,) = read_year_table(tmp_path / "a.csv")
     assert (series.name, series.unit, series.values) == ("GDP", "万元", {2021: 10.0, 2022: 12.0})
     pd.DataFrame({"指标": ["人口"], "单位": ["人"], "2021年": ["1,000"]}).to_csv(
-        tmp_path / "b.csv", index=False)
+        tmp_path / "b.csv", index=False
+    )
     (series,) = read_year_table(tmp_path / "b.csv")
     assert series.values == {2021: 1000.0} and series.unit == "人"
     pd.DataFrame({"指标": ["人口"], "2021": ["很多"]}).to_csv(tmp_path / "c.csv", index=False)
@@ -223,7 +262,8 @@ def test_year_tables_both_ways_and_bad_values(tmp_path: Path) -> None:
 
 def test_catalogue_problems_are_listed_together(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("""
+    bad.write_text(
+        """
 id: bad
 version: "1"
 title: {zh: 坏目录, en: Bad}
@@ -240,14 +280,17 @@ indicators:
     name: {zh: 丙, en: C}
     unit: ha
     formula: {ref: b}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as err:
         load_catalogue(bad)
     text = str(err.value)
     for needle in ("furlong", "no_such_role", "@missing", "nothing", "itself"):
         assert needle in text
     schema_bad = tmp_path / "schema.yaml"
-    schema_bad.write_text("""
+    schema_bad.write_text(
+        """
 id: s
 version: "1"
 title: {zh: 甲, en: A}
@@ -256,7 +299,9 @@ indicators:
     name: {zh: 甲, en: A}
     unit: ha
     formula: {area: {role: land_survey, codes: [0103]}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=r"\$\.indicators\[0\]\.formula\.area\.codes"):
         load_catalogue(schema_bad)
     with pytest.raises(ConfigError, match="no indicator catalogue"):
@@ -267,8 +312,9 @@ def test_change_logs_are_trimmed_and_values_stay_exact(county: Any) -> None:
     engine = IndicatorEngine(county, load_catalogue())
     engine.compute(date(2022, 12, 31))
     full_reads = engine.reads[0]
-    base = survey(["0103", "0601", "0701", "0102"], ["A", "B", "C", "D"],
-                  [box(0), box(1), box(2), box(3)])
+    base = survey(
+        ["0103", "0601", "0701", "0102"], ["A", "B", "C", "D"], [box(0), box(1), box(2), box(3)]
+    )
     for year in range(2023, 2035):  # twelve yearly versions, D toggling 0102 ↔ 0701
         base.loc[3, "DLBM"] = "0701" if year % 2 else "0102"
         record(county, base, f"{year}年度", year)
@@ -284,13 +330,20 @@ def test_change_logs_are_trimmed_and_values_stay_exact(county: Any) -> None:
 # -- targets and statistics kept in the workspace (issue 14) -----------------------------------
 def _tables(tmp_path: Path, cultivated_2035: float = 2.0) -> tuple[Path, Path]:
     targets = tmp_path / f"targets_{cultivated_2035:g}.xlsx"
-    pd.DataFrame([{"指标名称": "耕地保有量（公顷）", "2022": 1.0, "2035年": cultivated_2035},
-                  {"指标名称": "建设用地总面积", "单位": "亩", "2022": 45.0, "2035年": 30.0},
-                  {"指标名称": "不在目录里的指标", "2022": 1.0}]).to_excel(targets, index=False)
+    pd.DataFrame(
+        [
+            {"指标名称": "耕地保有量（公顷）", "2022": 1.0, "2035年": cultivated_2035},
+            {"指标名称": "建设用地总面积", "单位": "亩", "2022": 45.0, "2035年": 30.0},
+            {"指标名称": "不在目录里的指标", "2022": 1.0},
+        ]
+    ).to_excel(targets, index=False)
     stats = tmp_path / "stats.csv"
-    pd.DataFrame([{"年份": 2021, "城镇常住人口（万人）": 0.01, "用水总量（亿立方米）": 1.5},
-                  {"年份": 2022, "城镇常住人口（万人）": 0.02, "用水总量（亿立方米）": 1.6}]).to_csv(
-        stats, index=False)
+    pd.DataFrame(
+        [
+            {"年份": 2021, "城镇常住人口（万人）": 0.01, "用水总量（亿立方米）": 1.5},
+            {"年份": 2022, "城镇常住人口（万人）": 0.02, "用水总量（亿立方米）": 1.6},
+        ]
+    ).to_csv(stats, index=False)
     return targets, stats
 
 
@@ -299,8 +352,11 @@ def test_imported_tables_read_back_as_the_files_do(county: Any, tmp_path: Path) 
     targets_file, stats_file = _tables(tmp_path)
     done = import_table(county, "targets", targets_file, cat, actor="张三")
     import_table(county, "statistics", stats_file, cat)
-    assert (done.recorded.plan, done.recorded.version.label, done.recorded.source) == \
-        ("table:targets", "v1", targets_file.name)
+    assert (done.recorded.plan, done.recorded.version.label, done.recorded.source) == (
+        "table:targets",
+        "v1",
+        targets_file.name,
+    )
     assert done.matched == ("cultivated_land", "construction_land_total")
     assert done.unmatched == ("不在目录里的指标",)  # kept as written, not used
     targets, stats = load_inputs(county, cat)
@@ -309,19 +365,26 @@ def test_imported_tables_read_back_as_the_files_do(county: Any, tmp_path: Path) 
     assert stats.values == read_statistics(stats_file, cat).values
     assert targets.origin is not None and targets.origin.origin == "workspace"
     assert targets.source == "table:targets/v1"
-    assert "版本 v1" in targets.origin.describe() and targets_file.name in \
-        targets.origin.describe()
-    with_files = indicator_report(county, cat, as_of=date(2022, 12, 31), first_year=2021,
-                                  targets=read_targets(targets_file, cat),
-                                  statistics=read_statistics(stats_file, cat))
-    from_workspace = indicator_report(county, cat, as_of=date(2022, 12, 31), first_year=2021,
-                                      targets=targets, statistics=stats)
-    assert [(v.indicator.id, v.status, v.value) for v in with_files.current()] == \
-        [(v.indicator.id, v.status, v.value) for v in from_workspace.current()]
+    assert "版本 v1" in targets.origin.describe() and targets_file.name in targets.origin.describe()
+    with_files = indicator_report(
+        county,
+        cat,
+        as_of=date(2022, 12, 31),
+        first_year=2021,
+        targets=read_targets(targets_file, cat),
+        statistics=read_statistics(stats_file, cat),
+    )
+    from_workspace = indicator_report(
+        county, cat, as_of=date(2022, 12, 31), first_year=2021, targets=targets, statistics=stats
+    )
+    assert [(v.indicator.id, v.status, v.value) for v in with_files.current()] == [
+        (v.indicator.id, v.status, v.value) for v in from_workspace.current()
+    ]
 
 
-def test_a_new_import_is_a_new_version_readable_as_known_before(county: Any,
-                                                                 tmp_path: Path) -> None:
+def test_a_new_import_is_a_new_version_readable_as_known_before(
+    county: Any, tmp_path: Path
+) -> None:
     cat = load_catalogue()
     first = import_table(county, "targets", _tables(tmp_path)[0], cat)
     import_table(county, "targets", _tables(tmp_path, 5.0)[0], cat, reason="规划修改")
@@ -329,8 +392,11 @@ def test_a_new_import_is_a_new_version_readable_as_known_before(county: Any,
     assert now.values["cultivated_land"][2035] == 5.0 and now.source == "table:targets/v2"
     then, _ = load_inputs(county, cat, known_at=first.recorded.version.recorded_at)
     assert then.values["cultivated_land"][2035] == 2.0 and then.source == "table:targets/v1"
-    assert [e.detail["version"] for e in county.audit_log(object_prefix="table")
-            if e.action == "write_table"] == ["v1", "v2"]
+    assert [
+        e.detail["version"]
+        for e in county.audit_log(object_prefix="table")
+        if e.action == "write_table"
+    ] == ["v1", "v2"]
 
 
 def test_a_file_overrides_the_workspace_and_says_so(county: Any, tmp_path: Path) -> None:
@@ -347,20 +413,33 @@ def test_a_file_overrides_the_workspace_and_says_so(county: Any, tmp_path: Path)
     doc = inputs_to_dict(targets, stats, bare_names=True)
     assert doc["targets"]["from"] == "file" and doc["targets"]["file"] == other.name
     assert doc["targets"]["overridden_table"]["version"] == "v1"
-    assert doc["statistics"] == {"from": "none", "file": None, "table": None,
-                                 "overridden_table": None}
+    assert doc["statistics"] == {
+        "from": "none",
+        "file": None,
+        "table": None,
+        "overridden_table": None,
+    }
 
 
-@pytest.mark.parametrize(("rows", "error", "where"), [
-    # a value that is not a number: the reader names the row and the column
-    ([{"指标名称": "耕地保有量", "单位": "公顷", "2035": "很多"}], LayerError, ("row 2", "2035")),
-    # a unit that does not convert: the row and 单位
-    ([{"指标名称": "耕地保有量", "单位": "万人", "2035": 1.0}], ConfigError, ("row 2", "单位")),
-    # nothing matches the catalogue: the wrong file
-    ([{"指标名称": "某个别的东西", "单位": "个", "2035": 1.0}], ConfigError, ("matches", None)),
-], ids=["not a number", "unit", "nothing matches"])
-def test_bad_tables_are_refused_and_nothing_is_recorded(county: Any, tmp_path: Path, rows: Any,
-                                                        error: type, where: Any) -> None:
+@pytest.mark.parametrize(
+    ("rows", "error", "where"),
+    [
+        # a value that is not a number: the reader names the row and the column
+        (
+            [{"指标名称": "耕地保有量", "单位": "公顷", "2035": "很多"}],
+            LayerError,
+            ("row 2", "2035"),
+        ),
+        # a unit that does not convert: the row and 单位
+        ([{"指标名称": "耕地保有量", "单位": "万人", "2035": 1.0}], ConfigError, ("row 2", "单位")),
+        # nothing matches the catalogue: the wrong file
+        ([{"指标名称": "某个别的东西", "单位": "个", "2035": 1.0}], ConfigError, ("matches", None)),
+    ],
+    ids=["not a number", "unit", "nothing matches"],
+)
+def test_bad_tables_are_refused_and_nothing_is_recorded(
+    county: Any, tmp_path: Path, rows: Any, error: type, where: Any
+) -> None:
     path = tmp_path / "bad.xlsx"
     pd.DataFrame(rows).to_excel(path, index=False)
     with pytest.raises(error, match=where[0]) as err:
@@ -382,16 +461,21 @@ def test_the_engine_forgets_statuses_when_its_targets_change(county: Any, tmp_pa
     assert by_id(engine.compute(day))["cultivated_land"] is after
 
 
-@pytest.mark.parametrize(("kind", "names", "refused"), [
-    # a targets table given as statistics: 用水总量 is both an indicator and a statistic
-    ("statistics", ["耕地保有量", "国土开发强度", "用水总量"], True),
-    # a statistics table given as targets
-    ("targets", ["常住人口", "地区生产总值", "用水总量"], True),
-    # a targets table with a population target among its indicators is a targets table
-    ("targets", ["耕地保有量", "国土开发强度", "常住人口"], False),
-], ids=["targets as statistics", "statistics as targets", "targets with population"])
-def test_a_table_of_the_other_kind_is_refused(county: Any, tmp_path: Path, kind: str,
-                                              names: list[str], refused: bool) -> None:
+@pytest.mark.parametrize(
+    ("kind", "names", "refused"),
+    [
+        # a targets table given as statistics: 用水总量 is both an indicator and a statistic
+        ("statistics", ["耕地保有量", "国土开发强度", "用水总量"], True),
+        # a statistics table given as targets
+        ("targets", ["常住人口", "地区生产总值", "用水总量"], True),
+        # a targets table with a population target among its indicators is a targets table
+        ("targets", ["耕地保有量", "国土开发强度", "常住人口"], False),
+    ],
+    ids=["targets as statistics", "statistics as targets", "targets with population"],
+)
+def test_a_table_of_the_other_kind_is_refused(
+    county: Any, tmp_path: Path, kind: str, names: list[str], refused: bool
+) -> None:
     path = tmp_path / "table.csv"
     pd.DataFrame({"指标名称": names, "2025": [1.0] * len(names)}).to_csv(path, index=False)
     if not refused:
@@ -404,39 +488,77 @@ def test_a_table_of_the_other_kind_is_refused(county: Any, tmp_path: Path, kind:
 
 
 # -- the crossing, worded once (issue 14) -------------------------------------------------------
-def _value(status: str | None, day: str, forecast: Any = None, target: float | None = 100.0,
-           target_year: int | None = 2035) -> Any:
+def _value(
+    status: str | None,
+    day: str,
+    forecast: Any = None,
+    target: float | None = 100.0,
+    target_year: int | None = 2035,
+) -> Any:
     from types import SimpleNamespace
 
-    return SimpleNamespace(status=status, as_of=date.fromisoformat(day), forecast=forecast,
-                           target=target, target_year=target_year)
+    return SimpleNamespace(
+        status=status,
+        as_of=date.fromisoformat(day),
+        forecast=forecast,
+        target=target,
+        target_year=target_year,
+    )
 
 
-@pytest.mark.parametrize(("statuses", "early", "late", "zh", "en"), [
-    # breached: since the first year-end of the breach the series shows, never a forecast
-    (["green", "red", "red"], None, None, "已突破（2024-12-31 起）", "breached (since 2024-12-31)"),
-    (["yellow", "yellow", "red"], 2025.9, 2025.9, "已突破", "breached"),
-    (["red", "red", "red"], 2026.0, 2026.0, "已突破（2023-12-31 起）", "breached (since 2023-12-31)"),
-    # a forecast, as years or a quarter, never decimals: a range, one quarter, an open end
-    (["green", "green", "yellow"], 2026.4, 2032.2, "2026–2032 年", "2026–2032"),
-    (["green", "green", "yellow"], 2026.42, 2026.38, "2026 年第二季度", "Q2 2026"),
-    (["green", "green", "yellow"], 2026.1, 2026.8, "2026 年", "2026"),
-    (["green", "green", "yellow"], 2026.4, None, "最早 2026 年第二季度", "Q2 2026 or later"),
-    # not beyond the plan's target year (2035): a late edge after it leaves the band open,
-    # a crossing after it is no forecast at all
-    (["green", "green", "yellow"], 2027.8, 2040.2, "最早 2027 年第四季度", "Q4 2027 or later"),
-    (["green", "green", "green"], 2062.0, None, "规划期内不会突破",
-     "Not crossed within the plan period"),
-    (["green", "green", "green"], None, None, "规划期内不会突破",
-     "Not crossed within the plan period"),
-])
-def test_crossing_wording(statuses: list[str], early: float | None, late: float | None,
-                          zh: str | None, en: str | None) -> None:
+@pytest.mark.parametrize(
+    ("statuses", "early", "late", "zh", "en"),
+    [
+        # breached: since the first year-end of the breach the series shows, never a forecast
+        (
+            ["green", "red", "red"],
+            None,
+            None,
+            "已突破（2024-12-31 起）",
+            "breached (since 2024-12-31)",
+        ),
+        (["yellow", "yellow", "red"], 2025.9, 2025.9, "已突破", "breached"),
+        (
+            ["red", "red", "red"],
+            2026.0,
+            2026.0,
+            "已突破（2023-12-31 起）",
+            "breached (since 2023-12-31)",
+        ),
+        # a forecast, as years or a quarter, never decimals: a range, one quarter, an open end
+        (["green", "green", "yellow"], 2026.4, 2032.2, "2026–2032 年", "2026–2032"),
+        (["green", "green", "yellow"], 2026.42, 2026.38, "2026 年第二季度", "Q2 2026"),
+        (["green", "green", "yellow"], 2026.1, 2026.8, "2026 年", "2026"),
+        (["green", "green", "yellow"], 2026.4, None, "最早 2026 年第二季度", "Q2 2026 or later"),
+        # not beyond the plan's target year (2035): a late edge after it leaves the band open,
+        # a crossing after it is no forecast at all
+        (["green", "green", "yellow"], 2027.8, 2040.2, "最早 2027 年第四季度", "Q4 2027 or later"),
+        (
+            ["green", "green", "green"],
+            2062.0,
+            None,
+            "规划期内不会突破",
+            "Not crossed within the plan period",
+        ),
+        (
+            ["green", "green", "green"],
+            None,
+            None,
+            "规划期内不会突破",
+            "Not crossed within the plan period",
+        ),
+    ],
+)
+def test_crossing_wording(
+    statuses: list[str], early: float | None, late: float | None, zh: str | None, en: str | None
+) -> None:
     from types import SimpleNamespace
 
     fc = SimpleNamespace(crossing_early=early, crossing_late=late)
-    series = [_value(s, d, fc) for s, d in
-              zip(statuses, ["2023-12-31", "2024-12-31", "2025-12-31"], strict=True)]
+    series = [
+        _value(s, d, fc)
+        for s, d in zip(statuses, ["2023-12-31", "2024-12-31", "2025-12-31"], strict=True)
+    ]
     report: Any = SimpleNamespace(series={"x": series})
     assert IndicatorReport.crossing(report, "x", "zh") == zh
     assert IndicatorReport.crossing(report, "x", "en") == en
@@ -451,21 +573,42 @@ def test_no_forecast_or_no_target_says_nothing() -> None:
         assert IndicatorReport.crossing(report, "x", "zh") is None
 
 
-@pytest.mark.parametrize(("statuses", "early", "late", "zh", "en"), [
-    (["green", "red", "red"], 2026.0, 2026.0, "已突破（2024-12-31 起）",
-     "Breached (since 2024-12-31)"),
-    (["green", "green", "yellow"], 2026.4, 2032.2, "预计突破 2026–2032 年",
-     "Crossing 2026–2032"),
-    (["green", "green", "yellow"], 2026.4, None, "预计突破 最早 2026 年第二季度",
-     "Crossing Q2 2026 or later"),
-])
-def test_crossing_on_a_card_says_a_forecast_is_one(statuses: list[str], early: float | None,
-                                                   late: float | None, zh: str, en: str) -> None:
+@pytest.mark.parametrize(
+    ("statuses", "early", "late", "zh", "en"),
+    [
+        (
+            ["green", "red", "red"],
+            2026.0,
+            2026.0,
+            "已突破（2024-12-31 起）",
+            "Breached (since 2024-12-31)",
+        ),
+        (
+            ["green", "green", "yellow"],
+            2026.4,
+            2032.2,
+            "预计突破 2026–2032 年",
+            "Crossing 2026–2032",
+        ),
+        (
+            ["green", "green", "yellow"],
+            2026.4,
+            None,
+            "预计突破 最早 2026 年第二季度",
+            "Crossing Q2 2026 or later",
+        ),
+    ],
+)
+def test_crossing_on_a_card_says_a_forecast_is_one(
+    statuses: list[str], early: float | None, late: float | None, zh: str, en: str
+) -> None:
     from types import SimpleNamespace
 
     fc = SimpleNamespace(crossing_early=early, crossing_late=late)
-    series = [_value(s, d, fc) for s, d in
-              zip(statuses, ["2023-12-31", "2024-12-31", "2025-12-31"], strict=True)]
+    series = [
+        _value(s, d, fc)
+        for s, d in zip(statuses, ["2023-12-31", "2024-12-31", "2025-12-31"], strict=True)
+    ]
     report: Any = SimpleNamespace(series={"x": series})
     assert IndicatorReport.crossing(report, "x", "zh", labelled=True) == zh
     assert IndicatorReport.crossing(report, "x", "en", labelled=True) == en
@@ -475,25 +618,41 @@ def test_crossing_on_a_card_says_a_forecast_is_one(statuses: list[str], early: f
 def _projects(store: Any, progress: float, spec: VersionSpec | None) -> None:
     """One consolidation project over A (旱地 both years: no new farmland) that reports
     ``progress`` % done and plans 5,000 m² of new farmland."""
-    frame = gpd.GeoDataFrame({"XMMC": ["甲项目"], "XMDM": ["TZ1"], "XZGDMJ": [5000.0],
-                              "JD": [progress]}, geometry=[box(0, 120)], crs=GK)
-    store.write_layer("TDZZXM", "consolidation_project", frame,
-                      column_types={"XMMC": "text", "XMDM": "text", "XZGDMJ": "real",
-                                    "JD": "real"}, geometry_type="POLYGON", version=spec)
+    frame = gpd.GeoDataFrame(
+        {"XMMC": ["甲项目"], "XMDM": ["TZ1"], "XZGDMJ": [5000.0], "JD": [progress]},
+        geometry=[box(0, 120)],
+        crs=GK,
+    )
+    store.write_layer(
+        "TDZZXM",
+        "consolidation_project",
+        frame,
+        column_types={"XMMC": "text", "XMDM": "text", "XZGDMJ": "real", "JD": "real"},
+        geometry_type="POLYGON",
+        version=spec,
+    )
 
 
-@pytest.mark.parametrize(("as_of", "progress"), [
-    (date(2023, 1, 1), None),  # before the first report: the project layer is not in force
-    (date(2023, 2, 1), 40.0),  # the report of 2023-01-15
-    (date(2023, 6, 30), 100.0),  # the report of that day
-    (date(2024, 1, 1), 100.0),
-])
-def test_progress_is_read_as_of_the_date(county: Any, as_of: date,
-                                         progress: float | None) -> None:
+@pytest.mark.parametrize(
+    ("as_of", "progress"),
+    [
+        (date(2023, 1, 1), None),  # before the first report: the project layer is not in force
+        (date(2023, 2, 1), 40.0),  # the report of 2023-01-15
+        (date(2023, 6, 30), 100.0),  # the report of that day
+        (date(2024, 1, 1), 100.0),
+    ],
+)
+def test_progress_is_read_as_of_the_date(county: Any, as_of: date, progress: float | None) -> None:
     from guotu.services.consolidation import consolidation_report
 
-    record(county, survey(["0103", "0601", "0701", "0102"], ["A", "B", "C", "D"],
-                          [box(0), box(1), box(2), box(3)]), "2023年度", 2023)
+    record(
+        county,
+        survey(
+            ["0103", "0601", "0701", "0102"], ["A", "B", "C", "D"], [box(0), box(1), box(2), box(3)]
+        ),
+        "2023年度",
+        2023,
+    )
     county.create_plan("整治项目", level=PlanLevel.COUNTY, type=PlanType.CONSOLIDATION)
     _projects(county, 40.0, VersionSpec("整治项目", "2023年初", valid_from=date(2023, 1, 15)))
     _projects(county, 100.0, VersionSpec("整治项目", "2023年中", valid_from=date(2023, 6, 30)))
@@ -512,8 +671,14 @@ def test_undated_progress_holds_from_the_latest_survey(county: Any) -> None:
     (here 2023年度, 2023-12-31): unknown before it, although the layer is always in force."""
     from guotu.services.consolidation import consolidation_report
 
-    record(county, survey(["0103", "0601", "0701", "0102"], ["A", "B", "C", "D"],
-                          [box(0), box(1), box(2), box(3)]), "2023年度", 2023)
+    record(
+        county,
+        survey(
+            ["0103", "0601", "0701", "0102"], ["A", "B", "C", "D"], [box(0), box(1), box(2), box(3)]
+        ),
+        "2023年度",
+        2023,
+    )
     _projects(county, 100.0, None)
     early = consolidation_report(county, as_of=date(2023, 6, 30))
     assert early.to_version == "2022年度"

@@ -40,7 +40,8 @@ def ell(geom: shapely.Geometry) -> float:
 
 REDLINE = shapely.Polygon(
     [(X0, Y0), (X0 + 1000, Y0), (X0 + 1000, Y0 + 1000), (X0, Y0 + 1000)],
-    [[(X0 + 400, Y0 + 400), (X0 + 600, Y0 + 400), (X0 + 600, Y0 + 600), (X0 + 400, Y0 + 600)]])
+    [[(X0 + 400, Y0 + 400), (X0 + 600, Y0 + 400), (X0 + 600, Y0 + 600), (X0 + 400, Y0 + 600)]],
+)
 
 #: GHYD parcels: BSM → (geometry, code, extra columns).
 PARCELS: dict[str, tuple[shapely.Polygon, str, dict[str, str]]] = {
@@ -51,8 +52,7 @@ PARCELS: dict[str, tuple[shapely.Polygon, str, dict[str, str]]] = {
     "E-sliver": (box(500, 1000 - 2.0**-8, 628, 1100), "060101", {}),
     "F-exempt": (box(700, 100, 760, 150), "0703", {"HDLX": "原住居民生产生活设施"}),
     "G-farm": (box(2100, 100, 2250, 180), "0703", {}),
-    "H-farm-exempt": (box(2500, 100, 2600, 200), "1202",
-                      {"ZDXMLX": "交通类", "PZJG": "国务院"}),
+    "H-farm-exempt": (box(2500, 100, 2600, 200), "1202", {"ZDXMLX": "交通类", "PZJG": "国务院"}),
     "I-udb-straddle": (box(3950, 500, 4150, 600), "090101", {}),
     "J-special": (box(4500, 1050, 4600, 1100), "0901", {}),
     "K-flexible": (box(6100, 100, 6200, 200), "0701", {}),
@@ -63,22 +63,43 @@ PARCELS: dict[str, tuple[shapely.Polygon, str, dict[str, str]]] = {
 
 #: (rule, BSM, zone BSM, expected conflict geometry, planar area, severity).
 EXPECTED: list[tuple[str, str, str | None, shapely.Geometry, float, str]] = [
-    ("sanqu.farmland.construction", "G-farm", "NT1", box(2100, 100, 2250, 180), 12000.0,
-     "error"),
-    ("sanqu.farmland.construction", "H-farm-exempt", "NT1", box(2500, 100, 2600, 200), 10000.0,
-     "info"),
-    ("sanqu.farmland.forestry_fishpond", "M-orchard", "NT1", box(2700, 700, 2800, 800),
-     10000.0, "warning"),
+    ("sanqu.farmland.construction", "G-farm", "NT1", box(2100, 100, 2250, 180), 12000.0, "error"),
+    (
+        "sanqu.farmland.construction",
+        "H-farm-exempt",
+        "NT1",
+        box(2500, 100, 2600, 200),
+        10000.0,
+        "info",
+    ),
+    (
+        "sanqu.farmland.forestry_fishpond",
+        "M-orchard",
+        "NT1",
+        box(2700, 700, 2800, 800),
+        10000.0,
+        "warning",
+    ),
     ("sanqu.redline.construction", "A-inside", "HX1", box(100, 100, 220, 180), 9600.0, "error"),
-    ("sanqu.redline.construction", "B-straddle", "HX1", box(0, 500, 100, 600), 10000.0,
-     "error"),
+    ("sanqu.redline.construction", "B-straddle", "HX1", box(0, 500, 100, 600), 10000.0, "error"),
     ("sanqu.redline.construction", "F-exempt", "HX1", box(700, 100, 760, 150), 3000.0, "info"),
-    ("sanqu.udb.flexible_zone", "K-flexible", "KF02", box(6100, 100, 6200, 200), 10000.0,
-     "warning"),
-    ("sanqu.udb.special_use_zone", "J-special", "KF03", box(4500, 1050, 4600, 1100), 5000.0,
-     "error"),
-    ("sanqu.udb.urban_outside", "I-udb-straddle", None, box(3950, 500, 4000, 600), 5000.0,
-     "error"),
+    (
+        "sanqu.udb.flexible_zone",
+        "K-flexible",
+        "KF02",
+        box(6100, 100, 6200, 200),
+        10000.0,
+        "warning",
+    ),
+    (
+        "sanqu.udb.special_use_zone",
+        "J-special",
+        "KF03",
+        box(4500, 1050, 4600, 1100),
+        5000.0,
+        "error",
+    ),
+    ("sanqu.udb.urban_outside", "I-udb-straddle", None, box(3950, 500, 4000, 600), 5000.0, "error"),
 ]
 
 
@@ -89,8 +110,9 @@ def _add(store: Any, tmp: Path, name: str, role: str, frame: gpd.GeoDataFrame) -
     import_file(store, path, role=role, layer=name)
 
 
-def _ghyd(order: list[str] | None = None, parcels: dict[str, Any] | None = None
-          ) -> gpd.GeoDataFrame:
+def _ghyd(
+    order: list[str] | None = None, parcels: dict[str, Any] | None = None
+) -> gpd.GeoDataFrame:
     parcels = parcels or PARCELS
     keys = order or list(parcels)
     cols: dict[str, list[Any]] = {"BSM": [], "YDYHFLDM": [], "HDLX": [], "ZDXMLX": [], "PZJG": []}
@@ -104,14 +126,35 @@ def _ghyd(order: list[str] | None = None, parcels: dict[str, Any] | None = None
 
 
 def build(store: Any, tmp: Path, ghyd: gpd.GeoDataFrame | None = None) -> Any:
-    _add(store, tmp, "STBHHX", "ecological_redline",
-         gpd.GeoDataFrame({"BSM": ["HX1"]}, geometry=[REDLINE], crs=GK))
-    _add(store, tmp, "YJJBNT", "permanent_farmland",
-         gpd.GeoDataFrame({"BSM": ["NT1"]}, geometry=[box(2000, 0, 3000, 1000)], crs=GK))
-    _add(store, tmp, "CZKFBJ", "urban_boundary", gpd.GeoDataFrame(
-        {"BSM": ["KF01", "KF03", "KF02"], "GHFQDM": ["01", "03", "02"]},
-        geometry=[box(4000, 0, 6000, 1000), box(4000, 1000, 6000, 1200),
-                  box(6000, 0, 6500, 1000)], crs=GK))
+    _add(
+        store,
+        tmp,
+        "STBHHX",
+        "ecological_redline",
+        gpd.GeoDataFrame({"BSM": ["HX1"]}, geometry=[REDLINE], crs=GK),
+    )
+    _add(
+        store,
+        tmp,
+        "YJJBNT",
+        "permanent_farmland",
+        gpd.GeoDataFrame({"BSM": ["NT1"]}, geometry=[box(2000, 0, 3000, 1000)], crs=GK),
+    )
+    _add(
+        store,
+        tmp,
+        "CZKFBJ",
+        "urban_boundary",
+        gpd.GeoDataFrame(
+            {"BSM": ["KF01", "KF03", "KF02"], "GHFQDM": ["01", "03", "02"]},
+            geometry=[
+                box(4000, 0, 6000, 1000),
+                box(4000, 1000, 6000, 1200),
+                box(6000, 0, 6500, 1000),
+            ],
+            crs=GK,
+        ),
+    )
     frame = ghyd if ghyd is not None else _ghyd()
     path = tmp / f"src_GHYD_{abs(hash(tuple(frame['BSM'])))}.gpkg"
     frame.to_file(path, layer="GHYD")
@@ -128,15 +171,22 @@ def store(tmp_path: Path) -> Any:
 
 
 def _keyed(report: ReviewReport) -> list[tuple[str, str, str | None, float, str]]:
-    return [(f.rule, f.features[0].id_value or "", f.zone.id_value if f.zone else None,
-             float(f.area_m2 or 0), f.severity.value) for f in report.findings]
+    return [
+        (
+            f.rule,
+            f.features[0].id_value or "",
+            f.zone.id_value if f.zone else None,
+            float(f.area_m2 or 0),
+            f.severity.value,
+        )
+        for f in report.findings
+    ]
 
 
 def test_master_plan_review_finds_exactly_the_planted_conflicts(store: Any) -> None:
     report = review_plan(store, "master-plan", as_of=AS_OF)
     got = [f for f in report.findings if f.rule != "data.code_valid"]
-    assert [(f.rule, f.features[0].id_value) for f in got] == \
-        [(r, b) for r, b, *_ in EXPECTED]
+    assert [(f.rule, f.features[0].id_value) for f in got] == [(r, b) for r, b, *_ in EXPECTED]
     for f, (rule, _, zone, geom, planar, sev) in zip(got, EXPECTED, strict=True):
         assert f.severity.value == sev, rule
         assert (f.zone.id_value if f.zone else None) == zone
@@ -157,7 +207,8 @@ def test_finding_fields_shares_relation_and_suggestion(store: Any) -> None:
     assert inside["relation"] == "within"
     assert inside["share_of_feature"] == pytest.approx(1.0, abs=1e-6)
     assert inside["share_of_zone"] == pytest.approx(
-        ell(box(100, 100, 220, 180)) / ell(REDLINE), rel=1e-5)
+        ell(box(100, 100, 220, 180)) / ell(REDLINE), rel=1e-5
+    )
     assert inside["geometry"]["type"] in ("Polygon", "MultiPolygon")
     assert "9600" in inside["message"] and "HX1" in inside["message"]
     assert "0301" in inside["suggestion"]
@@ -165,8 +216,10 @@ def test_finding_fields_shares_relation_and_suggestion(store: Any) -> None:
     assert straddle["relation"] == "overlaps"
     assert straddle["share_of_feature"] == pytest.approx(100 / 150, abs=1e-4)
     exempt = next(f for f in doc["findings"] if f["features"][0]["id_value"] == "F-exempt")
-    assert exempt["severity"] == "info" and "人为活动类型（HDLX）为“原住居民生产生活设施”" in \
-        exempt["message"]
+    assert (
+        exempt["severity"] == "info"
+        and "人为活动类型（HDLX）为“原住居民生产生活设施”" in exempt["message"]
+    )
     assert set(doc["stamp"]) >= {"rule_pack", "rule_pack_hash", "as_of", "data_versions"}
     assert doc["stamp"]["as_of"] == "2026-01-01"
     assert set(doc["stamp"]["data_versions"]) == {"STBHHX", "YJJBNT", "CZKFBJ", "GHYD"}
@@ -174,8 +227,9 @@ def test_finding_fields_shares_relation_and_suggestion(store: Any) -> None:
 
 
 def test_profile_changes_the_answer(store: Any) -> None:
-    report = review_plan(store, "master-plan", pack=load_rule_pack("cn-base", "sd-example"),
-                         as_of=AS_OF)
+    report = review_plan(
+        store, "master-plan", pack=load_rule_pack("cn-base", "sd-example"), as_of=AS_OF
+    )
     rules = {(f.rule, f.features[0].id_value): f.severity.value for f in report.findings}
     assert rules[("sanqu.udb.flexible_zone", "K-flexible")] == "error"
     assert ("sd.farmland.forestry_fishpond", "M-orchard") in rules
@@ -184,14 +238,16 @@ def test_profile_changes_the_answer(store: Any) -> None:
 
 @settings(max_examples=5, deadline=None)
 @given(st.permutations(list(PARCELS)))
-def test_findings_do_not_depend_on_feature_order(tmp_path_factory: pytest.TempPathFactory,
-                                                  order: list[str]) -> None:
+def test_findings_do_not_depend_on_feature_order(
+    tmp_path_factory: pytest.TempPathFactory, order: list[str]
+) -> None:
     tmp = tmp_path_factory.mktemp("order")
     with MemoryStore.open() as a, MemoryStore.open() as b:
         build(a, tmp)
         build(b, tmp, _ghyd(order))
-        assert _keyed(review_plan(a, "master-plan", as_of=AS_OF)) == \
-            _keyed(review_plan(b, "master-plan", as_of=AS_OF))
+        assert _keyed(review_plan(a, "master-plan", as_of=AS_OF)) == _keyed(
+            review_plan(b, "master-plan", as_of=AS_OF)
+        )
 
 
 def test_areas_add_up_over_a_partition(tmp_path: Path) -> None:
@@ -202,12 +258,16 @@ def test_areas_add_up_over_a_partition(tmp_path: Path) -> None:
     with MemoryStore.open() as whole, MemoryStore.open() as parts:
         build(whole, tmp_path)
         build(parts, tmp_path, _ghyd(parcels=split))
-        a = {f.features[0].id_value: f.area_m2 for f in
-             review_plan(whole, "master-plan", as_of=AS_OF).findings
-             if f.rule == "sanqu.redline.construction"}
-        b = {f.features[0].id_value: f.area_m2 for f in
-             review_plan(parts, "master-plan", as_of=AS_OF).findings
-             if f.rule == "sanqu.redline.construction"}
+        a = {
+            f.features[0].id_value: f.area_m2
+            for f in review_plan(whole, "master-plan", as_of=AS_OF).findings
+            if f.rule == "sanqu.redline.construction"
+        }
+        b = {
+            f.features[0].id_value: f.area_m2
+            for f in review_plan(parts, "master-plan", as_of=AS_OF).findings
+            if f.rule == "sanqu.redline.construction"
+        }
     assert b["B1"] + b["B2"] == pytest.approx(a["B-straddle"], abs=0.02)
     assert b["B1"] == pytest.approx(ell(box(0, 500, 30, 600)), abs=0.01)
 
@@ -217,12 +277,13 @@ def test_memory_and_geopackage_give_the_same_findings(store: Any, tmp_path: Path
         build(mem, tmp_path)
         a = review_json(review_plan(mem, "master-plan", as_of=AS_OF))
     b = review_json(review_plan(store, "master-plan", as_of=AS_OF))
-    strip = [{k: v for k, v in f.items() if k not in ("features", "zone")}
-             for f in a["findings"]]
-    assert strip == [{k: v for k, v in f.items() if k not in ("features", "zone")}
-                     for f in b["findings"]]
-    assert [[r["id_value"] for r in f["features"]] for f in a["findings"]] == \
-        [[r["id_value"] for r in f["features"]] for f in b["findings"]]
+    strip = [{k: v for k, v in f.items() if k not in ("features", "zone")} for f in a["findings"]]
+    assert strip == [
+        {k: v for k, v in f.items() if k not in ("features", "zone")} for f in b["findings"]
+    ]
+    assert [[r["id_value"] for r in f["features"]] for f in a["findings"]] == [
+        [r["id_value"] for r in f["features"]] for f in b["findings"]
+    ]
 
 
 def test_a_file_under_review_leaves_the_workspace_alone(store: Any, tmp_path: Path) -> None:
@@ -234,15 +295,18 @@ def test_a_file_under_review_leaves_the_workspace_alone(store: Any, tmp_path: Pa
     assert [i.name for i in store.layers()] == before
     # commercial land (09) in the red line, which is also outside the development boundary
     assert [(f.rule, f.features[0].id_value) for f in report.findings] == [
-        ("sanqu.redline.construction", "X-new"), ("sanqu.udb.urban_outside", "X-new")]
+        ("sanqu.redline.construction", "X-new"),
+        ("sanqu.udb.urban_outside", "X-new"),
+    ]
     for f in report.findings:
         assert f.area_m2 == pytest.approx(ell(box(300, 300, 350, 350)), abs=0.01)
     assert report.source == str(path)
 
 
 def test_invalid_geometry_is_repaired_and_reported(tmp_path: Path) -> None:
-    bowtie = shapely.Polygon([(X0 + 100, Y0 + 100), (X0 + 200, Y0 + 100), (X0 + 100, Y0 + 200),
-                              (X0 + 200, Y0 + 200)])
+    bowtie = shapely.Polygon(
+        [(X0 + 100, Y0 + 100), (X0 + 200, Y0 + 100), (X0 + 100, Y0 + 200), (X0 + 200, Y0 + 200)]
+    )
     with MemoryStore.open() as mem:
         build(mem, tmp_path, _ghyd(parcels={"Z-bowtie": (bowtie, "0703", {})}))
         report = review_plan(mem, "master-plan", as_of=AS_OF)
@@ -266,13 +330,24 @@ def test_recorded_versions_and_as_of(tmp_path: Path) -> None:
         mem.create_plan("示范县总体规划", level=PlanLevel.COUNTY, type=PlanType.MASTER)
         old = _ghyd(parcels={"P1": (box(100, 100, 220, 180), "0703", {})})
         new = _ghyd(parcels={"P1": (box(1100, 100, 1220, 180), "0703", {})})
-        for frame, label, start in ((old, "2021版", date(2021, 1, 1)),
-                                    (new, "2024修改", date(2024, 6, 1))):
-            mem.write_layer("总规用地", "planned_land_use", frame,
-                            column_types={"BSM": "text", "YDYHFLDM": "code", "HDLX": "text",
-                                          "ZDXMLX": "text", "PZJG": "text"},
-                            geometry_type="MULTIPOLYGON",
-                            version=VersionSpec("示范县总体规划", label, valid_from=start))
+        for frame, label, start in (
+            (old, "2021版", date(2021, 1, 1)),
+            (new, "2024修改", date(2024, 6, 1)),
+        ):
+            mem.write_layer(
+                "总规用地",
+                "planned_land_use",
+                frame,
+                column_types={
+                    "BSM": "text",
+                    "YDYHFLDM": "code",
+                    "HDLX": "text",
+                    "ZDXMLX": "text",
+                    "PZJG": "text",
+                },
+                geometry_type="MULTIPOLYGON",
+                version=VersionSpec("示范县总体规划", label, valid_from=start),
+            )
 
         def found(**kw: Any) -> set[str]:
             report = review_plan(mem, "master-plan", layer="总规用地", **kw)
@@ -290,25 +365,64 @@ def test_recorded_versions_and_as_of(tmp_path: Path) -> None:
 def test_detailed_plan_transmission_rules(tmp_path: Path) -> None:
     """传导 on hand numbers: a unit of four 100 m × 100 m parcels under the master plan."""
     with MemoryStore.open() as mem:
-        build(mem, tmp_path, _ghyd(parcels={
-            # the west half is residential in two polygons, the east half industrial
-            "G1": (box(4000, 0, 4100, 200), "070102", {}),
-            "G2": (box(4100, 0, 4140, 200), "0701", {}),
-            "G3": (box(4140, 0, 4400, 200), "100101", {}),
-        }))
+        build(
+            mem,
+            tmp_path,
+            _ghyd(
+                parcels={
+                    # the west half is residential in two polygons, the east half industrial
+                    "G1": (box(4000, 0, 4100, 200), "070102", {}),
+                    "G2": (box(4100, 0, 4140, 200), "0701", {}),
+                    "G3": (box(4140, 0, 4400, 200), "100101", {}),
+                }
+            ),
+        )
         # U2 has no parcel in this plan: its allocations are not this plan's business
-        _add(mem, tmp_path, "XXGHDY", "detailed_unit", gpd.GeoDataFrame(
-            {"DYBH": ["U1", "U2"], "JSYDGM": [30000.0, 1.0], "JZYDGM": [15000.0, 1.0],
-             "GGFWYDGM": [12000.0, 9e9], "LDKJYDGM": [0.0, 9e9], "RJL": [2.5, 1.0],
-             "JZMD": [40.0, 1.0], "LDL": [30.0, 1.0], "JZXG": [60.0, 1.0]},
-            geometry=[box(4000, 0, 4200, 200), box(4200, 0, 4400, 200)], crs=GK))
-        _add(mem, tmp_path, "XXGHDK", "detailed_parcel", gpd.GeoDataFrame(
-            {"DKBH": ["K1", "K2", "K3", "K4"], "DYBH": ["U1"] * 4,
-             "YDYHFLDM": ["070102", "0801", "100101", "1401"],
-             "RJL": [2.8, 1.0, 1.2, None], "JZMD": [30.0, 30.0, 50.0, None],
-             "LDL": [35.0, 35.0, 20.0, 80.0], "JZXG": [54.0, 24.0, 24.0, None]},
-            geometry=[box(4000, 0, 4100, 100), box(4000, 100, 4100, 200),
-                      box(4100, 0, 4200, 100), box(4100, 100, 4200, 200)], crs=GK))
+        _add(
+            mem,
+            tmp_path,
+            "XXGHDY",
+            "detailed_unit",
+            gpd.GeoDataFrame(
+                {
+                    "DYBH": ["U1", "U2"],
+                    "JSYDGM": [30000.0, 1.0],
+                    "JZYDGM": [15000.0, 1.0],
+                    "GGFWYDGM": [12000.0, 9e9],
+                    "LDKJYDGM": [0.0, 9e9],
+                    "RJL": [2.5, 1.0],
+                    "JZMD": [40.0, 1.0],
+                    "LDL": [30.0, 1.0],
+                    "JZXG": [60.0, 1.0],
+                },
+                geometry=[box(4000, 0, 4200, 200), box(4200, 0, 4400, 200)],
+                crs=GK,
+            ),
+        )
+        _add(
+            mem,
+            tmp_path,
+            "XXGHDK",
+            "detailed_parcel",
+            gpd.GeoDataFrame(
+                {
+                    "DKBH": ["K1", "K2", "K3", "K4"],
+                    "DYBH": ["U1"] * 4,
+                    "YDYHFLDM": ["070102", "0801", "100101", "1401"],
+                    "RJL": [2.8, 1.0, 1.2, None],
+                    "JZMD": [30.0, 30.0, 50.0, None],
+                    "LDL": [35.0, 35.0, 20.0, 80.0],
+                    "JZXG": [54.0, 24.0, 24.0, None],
+                },
+                geometry=[
+                    box(4000, 0, 4100, 100),
+                    box(4000, 100, 4100, 200),
+                    box(4100, 0, 4200, 100),
+                    box(4100, 100, 4200, 200),
+                ],
+                crs=GK,
+            ),
+        )
         report = review_plan(mem, "detailed-plan", as_of=AS_OF)
     got = {(f.rule, f.features[0].id_value, f.details.get("field")): f for f in report.findings}
     # K3 (industrial) lies 40 % on residential (two polygons) and 60 % on industrial: agrees.
@@ -331,11 +445,20 @@ def test_detailed_plan_transmission_rules(tmp_path: Path) -> None:
     park.mkdir()
     with MemoryStore.open() as mem:
         build(mem, park, _ghyd(parcels={"P": (box(4000, 0, 4400, 200), "1401", {})}))
-        _add(mem, park, "XXGHDK", "detailed_parcel", gpd.GeoDataFrame(
-            {"DKBH": ["K3"], "YDYHFLDM": ["100101"]},
-            geometry=[box(4100, 0, 4200, 100)], crs=GK))
-        (f,) = [f for f in review_plan(mem, "detailed-plan", as_of=AS_OF).findings
-                if f.rule == "transmission.use_compatibility"]
+        _add(
+            mem,
+            park,
+            "XXGHDK",
+            "detailed_parcel",
+            gpd.GeoDataFrame(
+                {"DKBH": ["K3"], "YDYHFLDM": ["100101"]}, geometry=[box(4100, 0, 4200, 100)], crs=GK
+            ),
+        )
+        (f,) = [
+            f
+            for f in review_plan(mem, "detailed-plan", as_of=AS_OF).findings
+            if f.rule == "transmission.use_compatibility"
+        ]
     assert f.area_m2 == pytest.approx(ell(box(4100, 0, 4200, 100)), abs=0.01)
     assert f.details["suggested_code"] == "1401" and "1401 公园绿地" in f.suggestion_zh
 
@@ -349,15 +472,19 @@ def test_indicator_table_review(store: Any, tmp_path: Path) -> None:
     table = tmp_path / "指标.csv"
     table.write_text(
         "指标名称,指标属性,单位,规划目标值,上级下达值\n"
-        f"生态保护红线面积,约束性,平方公里,{(red_ha + 1.5) / 100:.8f},0.5\n"   # map: +1.5 ha
+        f"生态保护红线面积,约束性,平方公里,{(red_ha + 1.5) / 100:.8f},0.5\n"  # map: +1.5 ha
         f"永久基本农田保护面积,约束性,公顷,{farm_ha + 0.5:.4f},{farm_ha + 3:.4f}\n"  # < allocation
-        "城乡建设用地规模,约束性,公顷,120,100\n"                                  # > allocation
-        "用水总量,约束性,亿立方米,1.2,1.5\n", encoding="utf-8")                    # fine
+        "城乡建设用地规模,约束性,公顷,120,100\n"  # > allocation
+        "用水总量,约束性,亿立方米,1.2,1.5\n",
+        encoding="utf-8",
+    )  # fine
     report = review_plan(store, "indicators", table, as_of=AS_OF)
     got = {(f.rule, f.details["indicator"]): f for f in report.findings}
-    assert sorted(got) == [("indicators.allocation", "城乡建设用地规模"),
-                           ("indicators.allocation", "永久基本农田保护面积"),
-                           ("indicators.map_consistency", "生态保护红线面积")]
+    assert sorted(got) == [
+        ("indicators.allocation", "城乡建设用地规模"),
+        ("indicators.allocation", "永久基本农田保护面积"),
+        ("indicators.map_consistency", "生态保护红线面积"),
+    ]
     farm = got[("indicators.allocation", "永久基本农田保护面积")]
     assert farm.measured == pytest.approx(farm_ha + 0.5, abs=1e-4) and "低于" in farm.message_zh
     red = got[("indicators.map_consistency", "生态保护红线面积")]

@@ -22,28 +22,45 @@ from .test_review import AS_OF, GK, PARCELS, REDLINE, _add, _ghyd, box, build, e
 def test_development_boundary_without_sub_zones(tmp_path: Path) -> None:
     """A CZKFBJ with only 集中建设区 (no 03/02 zones, as most counties have)."""
     with MemoryStore.open() as mem:
-        _add(mem, tmp_path, "STBHHX", "ecological_redline",
-             gpd.GeoDataFrame({"BSM": ["HX1"]}, geometry=[REDLINE], crs=GK))
-        _add(mem, tmp_path, "CZKFBJ", "urban_boundary", gpd.GeoDataFrame(
-            {"BSM": ["KF01"], "GHFQDM": ["01"]}, geometry=[box(4000, 0, 6000, 1000)], crs=GK))
+        _add(
+            mem,
+            tmp_path,
+            "STBHHX",
+            "ecological_redline",
+            gpd.GeoDataFrame({"BSM": ["HX1"]}, geometry=[REDLINE], crs=GK),
+        )
+        _add(
+            mem,
+            tmp_path,
+            "CZKFBJ",
+            "urban_boundary",
+            gpd.GeoDataFrame(
+                {"BSM": ["KF01"], "GHFQDM": ["01"]}, geometry=[box(4000, 0, 6000, 1000)], crs=GK
+            ),
+        )
         frame = _ghyd(parcels={k: PARCELS[k] for k in ("A-inside", "J-special", "K-flexible")})
         frame.to_file(tmp_path / "g.gpkg", layer="GHYD")
         import_file(mem, tmp_path / "g.gpkg", role="planned_land_use", layer="GHYD")
         report = review_plan(mem, "master-plan", as_of=AS_OF)
     got = sorted((f.rule, f.features[0].id_value) for f in report.findings)
-    assert got == [("sanqu.redline.construction", "A-inside"),
-                   ("sanqu.udb.urban_outside", "J-special"),
-                   ("sanqu.udb.urban_outside", "K-flexible")]
+    assert got == [
+        ("sanqu.redline.construction", "A-inside"),
+        ("sanqu.udb.urban_outside", "J-special"),
+        ("sanqu.udb.urban_outside", "K-flexible"),
+    ]
     # the farmland rules could not run: said, not silently passed
-    assert {s.rule for s in report.skipped} == {"sanqu.farmland.construction",
-                                                "sanqu.farmland.forestry_fishpond"}
+    assert {s.rule for s in report.skipped} == {
+        "sanqu.farmland.construction",
+        "sanqu.farmland.forestry_fishpond",
+    }
 
 
 def test_blank_code_is_reported_not_skipped(tmp_path: Path) -> None:
     with MemoryStore.open() as mem:
         build(mem, tmp_path, _ghyd(parcels={"T1": (box(100, 100, 200, 200), "0703", {})}))
-        frame = gpd.GeoDataFrame({"BSM": ["T1"], "YDYHFLDM": [None]},
-                                 geometry=[box(100, 100, 200, 200)], crs=GK)
+        frame = gpd.GeoDataFrame(
+            {"BSM": ["T1"], "YDYHFLDM": [None]}, geometry=[box(100, 100, 200, 200)], crs=GK
+        )
         frame.to_file(tmp_path / "blank.gpkg", layer="x")
         report = review_plan(mem, "master-plan", tmp_path / "blank.gpkg", as_of=AS_OF)
     (f,) = report.findings
@@ -56,9 +73,13 @@ def test_nothing_to_review_against_is_an_input_error(tmp_path: Path) -> None:
         frame = _ghyd(parcels={"A": PARCELS["A-inside"]})
         frame.to_file(tmp_path / "g.gpkg", layer="GHYD")
         import_file(mem, tmp_path / "g.gpkg", role="planned_land_use", layer="GHYD")
-        line = gpd.GeoDataFrame({"BSM": ["ZX1"], "KD": [20.0]}, crs=GK, geometry=[
-            shapely.LineString([(39_540_000.0, 4_052_500.0),
-                                (39_541_500.0, 4_052_500.0)])])
+        line = gpd.GeoDataFrame(
+            {"BSM": ["ZX1"], "KD": [20.0]},
+            crs=GK,
+            geometry=[
+                shapely.LineString([(39_540_000.0, 4_052_500.0), (39_541_500.0, 4_052_500.0)])
+            ],
+        )
         line.to_file(tmp_path / "route.gpkg", layer="route")
         with pytest.raises(NotFoundError, match=r"special-plan.*ecological_redline"):
             review_plan(mem, "special-plan", tmp_path / "route.gpkg", as_of=AS_OF)
@@ -69,11 +90,12 @@ def test_route_width_and_missing_width(tmp_path: Path) -> None:
         build(mem, tmp_path)
         y = 4_052_000.0 + 700
         geoms = [shapely.LineString([(39_540_000.0 - 500, y), (39_540_000.0 + 1500, y)])] * 2
-        gpd.GeoDataFrame({"BSM": ["R1", "R2"], "KD": [20.0, None]}, geometry=geoms,
-                         crs=GK).to_file(tmp_path / "r.gpkg", layer="r")
+        gpd.GeoDataFrame({"BSM": ["R1", "R2"], "KD": [20.0, None]}, geometry=geoms, crs=GK).to_file(
+            tmp_path / "r.gpkg", layer="r"
+        )
         report = review_plan(mem, "special-plan", tmp_path / "r.gpkg", as_of=AS_OF)
     by = {f.features[0].id_value: f for f in report.findings}
-    r1 = by["R1"]   # 1000 m inside the red line, 20 m wide
+    r1 = by["R1"]  # 1000 m inside the red line, 20 m wide
     assert r1.measured == pytest.approx(1000.0, abs=1e-6)
     assert r1.area_m2 == pytest.approx(ell(box(0, 690, 1000, 710)), abs=0.01)
     assert by["R2"].details.get("width_missing") and "KD" in by["R2"].message_zh
@@ -83,8 +105,11 @@ def test_declared_activity_may_name_one_item_of_a_list(tmp_path: Path) -> None:
     parcels = {"S": (box(100, 100, 160, 150), "1306", {"HDLX": "科学研究"})}
     with MemoryStore.open() as mem:
         build(mem, tmp_path, _ghyd(parcels=parcels))
-        (f,) = [f for f in review_plan(mem, "master-plan", as_of=AS_OF).findings
-                if f.rule == "sanqu.redline.construction"]
+        (f,) = [
+            f
+            for f in review_plan(mem, "master-plan", as_of=AS_OF).findings
+            if f.rule == "sanqu.redline.construction"
+        ]
     assert f.severity.value == "info"
 
 
@@ -101,19 +126,24 @@ def test_indicator_table_with_title_row_and_unit_in_name(tmp_path: Path) -> None
     rows = read_indicator_table(tmp_path / "t.xlsx")
     assert [(r.name, r.unit, r.planned, r.allocated, r.row) for r in rows] == [
         ("生态保护红线面积（平方公里）", "平方公里", 17.47, 17.0, 3),
-        ("耕地保护目标", "", 100.0, 120.0, 4)]
+        ("耕地保护目标", "", 100.0, 120.0, 4),
+    ]
 
 
 def test_indicator_alias_and_unknown_rows(store: Any, tmp_path: Path) -> None:
     table = tmp_path / "t.csv"
-    table.write_text("指标名称,单位,规划目标值,上级下达值\n耕地保护目标,公顷,100,120\n"
-                     "某自定义指标,公顷,5,6\n", encoding="utf-8")
+    table.write_text(
+        "指标名称,单位,规划目标值,上级下达值\n耕地保护目标,公顷,100,120\n某自定义指标,公顷,5,6\n",
+        encoding="utf-8",
+    )
     report = review_plan(store, "indicators", table, as_of=AS_OF)
     got = {(f.rule, f.details["indicator"], f.severity.value) for f in report.findings}
     # the alias makes it 耕地保有量: below its allocation, and more than the map's 1 ha of 耕地
-    assert got == {("indicators.allocation", "耕地保护目标", "error"),
-                   ("indicators.map_consistency", "耕地保护目标", "error"),
-                   ("indicators.allocation", "某自定义指标", "info")}
+    assert got == {
+        ("indicators.allocation", "耕地保护目标", "error"),
+        ("indicators.map_consistency", "耕地保护目标", "error"),
+        ("indicators.allocation", "某自定义指标", "info"),
+    }
 
 
 @pytest.fixture
@@ -123,8 +153,9 @@ def store(tmp_path: Path) -> Any:
         yield mem
 
 
-def test_unexpected_errors_exit_3_without_traceback(monkeypatch: pytest.MonkeyPatch,
-                                                    tmp_path: Path) -> None:
+def test_unexpected_errors_exit_3_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import guotu.cli.review as cli_review
 
     def broken(*_a: Any, **_k: Any) -> None:

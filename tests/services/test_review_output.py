@@ -51,9 +51,13 @@ def doc(report: Any) -> dict[str, Any]:
 def test_the_summary_line_counts_findings_and_names_the_rules_apart(report: Any) -> None:
     # 9 findings (5 errors, 2 warnings, 2 declared exemptions) from 6 of the 7 rules run: the
     # line never calls findings rules ("共 7 条规则：错误 5 …")
-    assert summary_text(report) == "共 9 项问题（涉及 6 条规则，共运行 7 条规则）：错误 5，警告 2，提示 2。"
-    assert summary_text(report, "en") == ("9 findings (from 6 of the 7 rules run): 5 errors, "
-                                          "2 warnings, 2 notes.")
+    assert (
+        summary_text(report)
+        == "共 9 项问题（涉及 6 条规则，共运行 7 条规则）：错误 5，警告 2，提示 2。"
+    )
+    assert summary_text(report, "en") == (
+        "9 findings (from 6 of the 7 rules run): 5 errors, 2 warnings, 2 notes."
+    )
     s = summary(report)
     assert (s["total"], s["rules_run"], s["rules_with_findings"]) == (9, 7, 6)
     assert sum(s["by_severity"].values()) == s["total"]
@@ -63,18 +67,21 @@ def test_a_rule_row_counts_and_measures_one_severity(report: Any, doc: dict[str,
     # sanqu.farmland.construction has an error (G-farm) and a declared exemption (H-farm-exempt,
     # a 提示): two rows, each with its own findings and area, never 2 under 错误
     rows = [r for r in rule_rows(doc) if r["id"] == "sanqu.farmland.construction"]
-    by_sev = {f.severity.value: f for f in report.findings
-              if f.rule == "sanqu.farmland.construction"}
+    by_sev = {
+        f.severity.value: f for f in report.findings if f.rule == "sanqu.farmland.construction"
+    }
     assert [(r["severity"], r["count"]) for r in rows] == [("error", 1), ("info", 1)]
     for r in rows:
         assert r["area_m2"] == pytest.approx(by_sev[r["severity"]].area_m2, abs=0.01)
     # every row: the count and area are those of its severity's findings
     for r in rule_rows(doc):
-        mine = [f for f in doc["findings"] if f["rule"] == r["id"]
-                and f["severity"] == r["severity"]]
+        mine = [
+            f for f in doc["findings"] if f["rule"] == r["id"] and f["severity"] == r["severity"]
+        ]
         assert r["count"] == len(mine)
-        assert (r["area_m2"] or 0.0) == pytest.approx(sum(f["area_m2"] or 0 for f in mine),
-                                                      abs=0.01)
+        assert (r["area_m2"] or 0.0) == pytest.approx(
+            sum(f["area_m2"] or 0 for f in mine), abs=0.01
+        )
     assert sum(r["count"] for r in rule_rows(doc)) == len(doc["findings"])
     basis = {r["id"]: r["count"] for r in rule_basis_rows(doc)}
     assert basis["sanqu.farmland.construction"] == "错误 1、提示 1"
@@ -91,8 +98,9 @@ def test_labels_name_plans_and_versions_as_people_read_them(report: Any) -> None
     assert rows["CZKFBJ"]["label"] == "CZKFBJ（城镇开发边界）数据 v1"
     assert rows["CZKFBJ"]["status_label"] == "已批复"
     labels = [v for r in doc["data_versions"] for k, v in r.items() if k.endswith("label")]
-    assert not [t for t in [*labels, doc["source_label"]] if re.search("layer:|table:|workspace:",
-                                                                         t)]
+    assert not [
+        t for t in [*labels, doc["source_label"]] if re.search("layer:|table:|workspace:", t)
+    ]
     english = review_json(report, "en")
     assert english["source_label"] == "GHYD (Master-plan land use) data v1"
 
@@ -101,13 +109,20 @@ def test_a_recorded_plan_version_is_named_with_its_layer(tmp_path: Path) -> None
     with MemoryStore.open() as mem:
         build(mem, tmp_path, _ghyd(parcels={"A-inside": PARCELS["A-inside"]}))
         mem.create_plan("示范县总体规划", level=PlanLevel.COUNTY, type=PlanType.MASTER)
-        mem.write_layer("总规用地", "planned_land_use",
-                        _ghyd(parcels={"P1": (box(100, 100, 220, 180), "0703", {})}),
-                        column_types={"BSM": "text", "YDYHFLDM": "code", "HDLX": "text",
-                                      "ZDXMLX": "text", "PZJG": "text"},
-                        geometry_type="MULTIPOLYGON",
-                        version=VersionSpec("示范县总体规划", "2021版",
-                                            valid_from=date(2021, 1, 1)))
+        mem.write_layer(
+            "总规用地",
+            "planned_land_use",
+            _ghyd(parcels={"P1": (box(100, 100, 220, 180), "0703", {})}),
+            column_types={
+                "BSM": "text",
+                "YDYHFLDM": "code",
+                "HDLX": "text",
+                "ZDXMLX": "text",
+                "PZJG": "text",
+            },
+            geometry_type="MULTIPOLYGON",
+            version=VersionSpec("示范县总体规划", "2021版", valid_from=date(2021, 1, 1)),
+        )
         pinned = review_plan(mem, "master-plan", "示范县总体规划@2021版", as_of=AS_OF)
         current = review_plan(mem, "master-plan", layer="总规用地", as_of=AS_OF)
     assert review_json(pinned)["source_label"] == "示范县总体规划 2021版（规划用地 总规用地）"
@@ -121,9 +136,12 @@ def test_a_declared_exemption_names_its_fields(report: Any) -> None:
     doc = review_json(report)
     messages = {f["features"][0]["id_value"]: f["message"] for f in doc["findings"]}
     assert "已申报人为活动类型（HDLX）为“原住居民生产生活设施”" in messages["F-exempt"]
-    assert "重大项目类型（ZDXMLX）为“交通类”，批准机关（PZJG）为“国务院”" in messages["H-farm-exempt"]
-    english = {f["features"][0]["id_value"]: f["message"]
-               for f in review_json(report, "en")["findings"]}
+    assert (
+        "重大项目类型（ZDXMLX）为“交通类”，批准机关（PZJG）为“国务院”" in messages["H-farm-exempt"]
+    )
+    english = {
+        f["features"][0]["id_value"]: f["message"] for f in review_json(report, "en")["findings"]
+    }
     assert "declares ZDXMLX=交通类; PZJG=国务院" in english["H-farm-exempt"]
 
 

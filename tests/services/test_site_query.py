@@ -49,7 +49,8 @@ def _applies(doc: dict[str, Any], layer: str) -> dict[str, dict[str, Any]]:
 
 
 def test_point_inside_the_red_line_reports_zone_parcel_admin_and_forbidden_uses(
-        demo: dict[str, Any]) -> None:
+    demo: dict[str, Any],
+) -> None:
     item = demo["items"]["conflict.redline.inside.1"]
     c = shapely.from_wkt(item["geometry_wkt"]).centroid
     doc = demo["query"].query(demo["store"], point=f"{c.x},{c.y}").to_dict()
@@ -61,12 +62,16 @@ def test_point_inside_the_red_line_reports_zone_parcel_admin_and_forbidden_uses(
     uses = doc["allowed_uses"]
     assert {f"{n:02d}" for n in range(6, 17)} <= set(uses["forbidden"])
     assert "01" in uses["allowed"] and "03" in uses["allowed"]
-    redline = [r for c in uses["codes"] if c["code"] == "07" for r in c["reasons"]
-               if r["rule"] == "sanqu.redline.construction"]
+    redline = [
+        r
+        for c in uses["codes"]
+        if c["code"] == "07"
+        for r in c["reasons"]
+        if r["rule"] == "sanqu.redline.construction"
+    ]
     assert redline and redline[0]["unless"][0]["field"] == "HDLX"
     assert uses["master_plan"][0]["code"] == "0703"
-    assert "16" in uses["master_plan"][0]["admits"] and "10" not in uses["master_plan"][0][
-        "admits"]
+    assert "16" in uses["master_plan"][0]["admits"] and "10" not in uses["master_plan"][0]["admits"]
     assert doc["touching"] == [] and doc["as_of"] == date.today().isoformat()
 
 
@@ -143,16 +148,23 @@ def test_special_use_zone_allows_only_what_the_pack_allows(demo: dict[str, Any])
 # -- errors -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kw", [
-    {"point": "abc"},  # not numbers
-    {"point": "1,2,3"},  # three numbers
-    {"point": "36.5,117.2", "crs": "EPSG:4490"},  # lat,lon typed the wrong way round
-    {"point": "1,2", "crs": "EPSG:999999"},  # unknown CRS
-    {"polygon": "{not json"},  # not JSON
-    {"polygon": {"type": "Point", "coordinates": [0, 0]}},  # not a polygon
-    {"polygon": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 1], [1, 0],
-                                                     [0, 0]]]}},  # self-intersecting
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"point": "abc"},  # not numbers
+        {"point": "1,2,3"},  # three numbers
+        {"point": "36.5,117.2", "crs": "EPSG:4490"},  # lat,lon typed the wrong way round
+        {"point": "1,2", "crs": "EPSG:999999"},  # unknown CRS
+        {"polygon": "{not json"},  # not JSON
+        {"polygon": {"type": "Point", "coordinates": [0, 0]}},  # not a polygon
+        {
+            "polygon": {
+                "type": "Polygon",
+                "coordinates": [[[0, 0], [1, 1], [0, 1], [1, 0], [0, 0]]],
+            }
+        },  # self-intersecting
+    ],
+)
 def test_bad_input_is_an_input_error(demo: dict[str, Any], kw: dict[str, Any]) -> None:
     with pytest.raises(InputError) as err:
         demo["query"].query(demo["store"], **kw)
@@ -182,34 +194,48 @@ def test_index_is_built_once_and_reused(demo: dict[str, Any]) -> None:
 
 
 def _frame(x0: float, bsm: str = "P1") -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"BSM": [bsm], "YDYHFLDM": ["0703"]},
-                            geometry=[shapely.box(39_540_000 + x0, 4_052_000,
-                                                  39_540_000 + x0 + 100, 4_052_100)], crs=GK)
+    return gpd.GeoDataFrame(
+        {"BSM": [bsm], "YDYHFLDM": ["0703"]},
+        geometry=[shapely.box(39_540_000 + x0, 4_052_000, 39_540_000 + x0 + 100, 4_052_100)],
+        crs=GK,
+    )
 
 
 def _write(mem: Any, frame: gpd.GeoDataFrame, spec: VersionSpec) -> None:
-    mem.write_layer("总规用地", "planned_land_use", frame,
-                    column_types={"BSM": "text", "YDYHFLDM": "code"},
-                    geometry_type="MULTIPOLYGON", version=spec, crs=GK)
+    mem.write_layer(
+        "总规用地",
+        "planned_land_use",
+        frame,
+        column_types={"BSM": "text", "YDYHFLDM": "code"},
+        geometry_type="MULTIPOLYGON",
+        version=spec,
+        crs=GK,
+    )
 
 
 @pytest.fixture()
 def amended(tmp_path: Path) -> Any:
     with MemoryStore.open() as mem:
         mem.create_plan("示范县总体规划", level=PlanLevel.COUNTY, type=PlanType.MASTER)
-        _write(mem, _frame(0), VersionSpec("示范县总体规划", "2021版",
-                                           valid_from=date(2021, 1, 1)))
-        _write(mem, _frame(1000), VersionSpec("示范县总体规划", "2024修改",
-                                              valid_from=date(2024, 6, 1)))
+        _write(mem, _frame(0), VersionSpec("示范县总体规划", "2021版", valid_from=date(2021, 1, 1)))
+        _write(
+            mem,
+            _frame(1000),
+            VersionSpec("示范县总体规划", "2024修改", valid_from=date(2024, 6, 1)),
+        )
         yield mem
 
 
-@pytest.mark.parametrize(("as_of", "x", "expected"), [
-    (date(2023, 1, 1), 50, "2021版"),  # before the amendment: the old site holds P1
-    (date(2025, 1, 1), 1050, "2024修改"),  # after it: P1 has moved east
-])
-def test_as_of_before_and_after_an_amendment(amended: Any, as_of: date, x: float,
-                                             expected: str) -> None:
+@pytest.mark.parametrize(
+    ("as_of", "x", "expected"),
+    [
+        (date(2023, 1, 1), 50, "2021版"),  # before the amendment: the old site holds P1
+        (date(2025, 1, 1), 1050, "2024修改"),  # after it: P1 has moved east
+    ],
+)
+def test_as_of_before_and_after_an_amendment(
+    amended: Any, as_of: date, x: float, expected: str
+) -> None:
     doc = SiteQuery().query(amended, point=f"{39_540_000 + x},4052050", as_of=as_of).to_dict()
     (entry,) = doc["applies"]
     assert entry["feature"] == "P1" and entry["plan"] == "示范县总体规划"
@@ -222,11 +248,17 @@ def test_amended_away_site_is_empty_after_the_amendment(amended: Any) -> None:
 
 
 def test_pending_version_is_reported_with_its_effective_date(amended: Any) -> None:
-    _write(amended, _frame(2000, "P2"), VersionSpec(
-        "示范县总体规划", "2026修改（公示）", status=VersionStatus.PUBLICITY,
-        valid_from=date(2027, 1, 1)))
-    doc = SiteQuery().query(amended, point="39542050,4052050", as_of=date(2025, 1, 1)
-                            ).to_dict()
+    _write(
+        amended,
+        _frame(2000, "P2"),
+        VersionSpec(
+            "示范县总体规划",
+            "2026修改（公示）",
+            status=VersionStatus.PUBLICITY,
+            valid_from=date(2027, 1, 1),
+        ),
+    )
+    doc = SiteQuery().query(amended, point="39542050,4052050", as_of=date(2025, 1, 1)).to_dict()
     (entry,) = doc["pending"]
     assert entry["feature"] == "P2" and entry["change"] == "added"
     assert entry["version"]["status"] == "publicity"
@@ -246,14 +278,26 @@ def test_cli_query_json_and_sheet(demo: dict[str, Any], tmp_path: Path) -> None:
 
     c = shapely.from_wkt(demo["items"]["conflict.redline.inside.1"]["geometry_wkt"]).centroid
     sheet = tmp_path / "sheet.html"
-    out = CliRunner().invoke(root, ["query", "-w", str(demo["workspace"]), "--point",
-                                    f"{c.x},{c.y}", "--json", "--html", str(sheet)])
+    out = CliRunner().invoke(
+        root,
+        [
+            "query",
+            "-w",
+            str(demo["workspace"]),
+            "--point",
+            f"{c.x},{c.y}",
+            "--json",
+            "--html",
+            str(sheet),
+        ],
+    )
     assert out.exit_code == 0, out.output
     assert "HX00001" in _applies(json.loads(out.stdout), "STBHHX")
     page = sheet.read_text(encoding="utf-8")
     assert "<svg" in page and "<title>永久链接</title>" in page and "permalink" not in page
-    human = CliRunner().invoke(root, ["query", "-w", str(demo["workspace"]), "--point",
-                                      f"{c.x},{c.y}"])
+    human = CliRunner().invoke(
+        root, ["query", "-w", str(demo["workspace"]), "--point", f"{c.x},{c.y}"]
+    )
     assert human.exit_code == 0 and "禁止：06" in human.output
 
 
@@ -268,13 +312,17 @@ def test_cli_query_outside_exits_2(demo: dict[str, Any]) -> None:
     assert "经纬度请用 --crs 指定坐标系 EPSG:4490" in out.output  # the CLI's option, not crs=
 
 
-@pytest.mark.parametrize(("crs_parameter", "fix_zh", "fix"), [
-    ("--crs", "经纬度请用 --crs 指定坐标系 EPSG:4490", "set --crs to EPSG:4490"),  # the CLI
-    ("crs", "经纬度请用 crs 指定坐标系 EPSG:4490", "set crs to EPSG:4490"),  # HTTP
-    (None, "经纬度须注明坐标系 EPSG:4490", "give the CRS EPSG:4490"),  # any caller
-])
+@pytest.mark.parametrize(
+    ("crs_parameter", "fix_zh", "fix"),
+    [
+        ("--crs", "经纬度请用 --crs 指定坐标系 EPSG:4490", "set --crs to EPSG:4490"),  # the CLI
+        ("crs", "经纬度请用 crs 指定坐标系 EPSG:4490", "set crs to EPSG:4490"),  # HTTP
+        (None, "经纬度须注明坐标系 EPSG:4490", "give the CRS EPSG:4490"),  # any caller
+    ],
+)
 def test_coordinate_errors_name_the_callers_crs_parameter(
-        demo: dict[str, Any], crs_parameter: str | None, fix_zh: str, fix: str) -> None:
+    demo: dict[str, Any], crs_parameter: str | None, fix_zh: str, fix: str
+) -> None:
     query = SiteQuery(crs_parameter=crs_parameter)
     for point in ("1,2", "abc"):  # outside every layer; not numbers
         with pytest.raises((NotFoundError, InputError)) as err:

@@ -28,15 +28,20 @@ GK39 = CRS.from_epsg(4527)
 def ws(tmp_path: Path) -> Path:
     """Four 100 m squares: 0701, 070102, 0901, 0101; a boundary over the west half."""
     path = tmp_path / "ws.gpkg"
-    parcels = gpd.GeoDataFrame({"YDYHFLDM": ["0701", "070102", "0901", "0101"]},
-                               geometry=squares(4), crs="EPSG:4527")
+    parcels = gpd.GeoDataFrame(
+        {"YDYHFLDM": ["0701", "070102", "0901", "0101"]}, geometry=squares(4), crs="EPSG:4527"
+    )
     src = tmp_path / "ghyd.gpkg"
     parcels.to_file(src)
     # Boundary: the first square and the west 40 m of the second.
-    xzq = gpd.GeoDataFrame({"XZQDM": ["370101", "370102"]},
-                           geometry=[shapely.box(X0, Y0, X0 + 140, Y0 + 100),
-                                     shapely.box(X0 + 140, Y0, X0 + 400, Y0 + 100)],
-                           crs="EPSG:4527")
+    xzq = gpd.GeoDataFrame(
+        {"XZQDM": ["370101", "370102"]},
+        geometry=[
+            shapely.box(X0, Y0, X0 + 140, Y0 + 100),
+            shapely.box(X0 + 140, Y0, X0 + 400, Y0 + 100),
+        ],
+        crs="EPSG:4527",
+    )
     bsrc = tmp_path / "xzq.gpkg"
     xzq.to_file(bsrc)
     with GeoPackageStore.open(path, create=True) as store:
@@ -76,8 +81,21 @@ def test_boundary_clips_crossing_features(ws: Path) -> None:
 
 def test_cli_json_csv_and_xlsx(ws: Path, tmp_path: Path) -> None:
     csv, xlsx = tmp_path / "t.csv", tmp_path / "t.xlsx"
-    res = CliRunner().invoke(root, ["stats", "-w", str(ws), "--layer", "GHYD", "--json",
-                                    "--csv", str(csv), "--xlsx", str(xlsx)])
+    res = CliRunner().invoke(
+        root,
+        [
+            "stats",
+            "-w",
+            str(ws),
+            "--layer",
+            "GHYD",
+            "--json",
+            "--csv",
+            str(csv),
+            "--xlsx",
+            str(xlsx),
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert set(data) >= {"rows", "total_area_m2"}
@@ -96,8 +114,10 @@ def test_cli_human_output_is_chinese_by_default_and_english_on_request(ws: Path)
 
 def test_unknown_layer_and_boundary_value_are_input_errors(ws: Path) -> None:
     r1 = CliRunner().invoke(root, ["stats", "-w", str(ws), "--layer", "NOPE"])
-    r2 = CliRunner().invoke(root, ["stats", "-w", str(ws), "--layer", "GHYD", "--boundary", "XZQ",
-                                   "--where", "XZQDM=999"])
+    r2 = CliRunner().invoke(
+        root,
+        ["stats", "-w", str(ws), "--layer", "GHYD", "--boundary", "XZQ", "--where", "XZQDM=999"],
+    )
     assert r1.exit_code == 2 and "GHYD" in r1.output  # lists the layers there are
     assert r2.exit_code == 2 and "999" in r2.output
 
@@ -105,8 +125,9 @@ def test_unknown_layer_and_boundary_value_are_input_errors(ws: Path) -> None:
 def test_unknown_and_malformed_codes_do_not_swell_real_classes(tmp_path: Path) -> None:
     path = tmp_path / "ws.gpkg"
     src = tmp_path / "g.gpkg"
-    gpd.GeoDataFrame({"YDYHFLDM": ["1001", "101", "0999"]}, geometry=squares(3),
-                     crs="EPSG:4527").to_file(src)
+    gpd.GeoDataFrame(
+        {"YDYHFLDM": ["1001", "101", "0999"]}, geometry=squares(3), crs="EPSG:4527"
+    ).to_file(src)
     with GeoPackageStore.open(path, create=True) as store:
         import_file(store, src, role="planned_land_use", layer="GHYD")
         t = land_use_balance(store, "GHYD")
@@ -123,8 +144,9 @@ def test_where_without_a_boundary_is_refused(ws: Path) -> None:
         land_use_balance(store, "GHYD", where={"XZQDM": "370101"})
     # the fix names a layer that has the field
     assert "--boundary XZQ --where XZQDM=370101" in (err.value.fix_zh or "")
-    res = CliRunner().invoke(root, ["stats", "-w", str(ws), "--layer", "GHYD", "--where",
-                                    "XZQDM=370101"])
+    res = CliRunner().invoke(
+        root, ["stats", "-w", str(ws), "--layer", "GHYD", "--where", "XZQDM=370101"]
+    )
     assert res.exit_code == 2, res.output
     assert "未给出 --boundary" in res.output and "用地平衡表" not in res.output
     assert "合计" not in res.output
@@ -136,19 +158,23 @@ def test_where_matching_no_boundary_feature_lists_the_values_there_are(ws: Path)
     assert err.value.field == "XZQDM"
     assert "行政区代码（XZQDM）为“370199”" in (err.value.message_zh or "")
     assert "370101、370102" in (err.value.fix_zh or "")
-    res = CliRunner().invoke(root, ["stats", "-w", str(ws), "--layer", "GHYD", "--boundary",
-                                    "XZQ", "--where", "XZQDM=370199"])
+    res = CliRunner().invoke(
+        root,
+        ["stats", "-w", str(ws), "--layer", "GHYD", "--boundary", "XZQ", "--where", "XZQDM=370199"],
+    )
     assert res.exit_code == 2 and "370101、370102" in res.output and "合计" not in res.output
 
 
 def test_where_values_listed_are_capped(tmp_path: Path) -> None:
     path, src = tmp_path / "ws.gpkg", tmp_path / "x.gpkg"
-    gpd.GeoDataFrame({"XZQMC": [f"镇{i:02d}" for i in range(12)]}, geometry=squares(12),
-                     crs="EPSG:4527").assign(XZQDM=[str(i) for i in range(12)]).to_file(src)
+    gpd.GeoDataFrame(
+        {"XZQMC": [f"镇{i:02d}" for i in range(12)]}, geometry=squares(12), crs="EPSG:4527"
+    ).assign(XZQDM=[str(i) for i in range(12)]).to_file(src)
     with GeoPackageStore.open(path, create=True) as store:
         import_file(store, src, role="admin_boundary", layer="XZQ")
         with pytest.raises(NotFoundError) as err:
-            land_use_balance(store, "XZQ", code_field="XZQDM", boundary_layer="XZQ",
-                             where={"XZQMC": "城关"})
+            land_use_balance(
+                store, "XZQ", code_field="XZQDM", boundary_layer="XZQ", where={"XZQMC": "城关"}
+            )
     assert "镇00、镇01" in (err.value.fix_zh or "") and "等 12 个" in (err.value.fix_zh or "")
     assert "镇11" not in (err.value.fix_zh or "")

@@ -30,14 +30,17 @@ def pg_dsn() -> str:
     dsn = os.environ.get("GUOTU_TEST_PG_DSN", "")
     if not dsn:
         if os.environ.get("CI") == "true":
-            pytest.fail("GUOTU_TEST_PG_DSN is not set: in CI the PostGIS contract tests must "
-                        "run (.ci/run starts a server with scripts/pg-throwaway).")
+            pytest.fail(
+                "GUOTU_TEST_PG_DSN is not set: in CI the PostGIS contract tests must "
+                "run (.ci/run starts a server with scripts/pg-throwaway)."
+            )
         pytest.skip("GUOTU_TEST_PG_DSN is not set (bash scripts/pg-throwaway start prints one)")
     try:
         import psycopg  # noqa: F401
     except ImportError:  # pragma: no cover - the postgis extra is part of the test setup
-        pytest.fail("GUOTU_TEST_PG_DSN is set but psycopg is not installed: "
-                    "pip install -e '.[postgis]'")
+        pytest.fail(
+            "GUOTU_TEST_PG_DSN is set but psycopg is not installed: pip install -e '.[postgis]'"
+        )
     return dsn
 
 
@@ -89,8 +92,9 @@ def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 
 
 def backend_of(store: Any) -> str:
-    return {"MemoryStore": "memory", "GeoPackageStore": "geopackage",
-            "PostGISStore": "postgis"}[type(store).__name__]
+    return {"MemoryStore": "memory", "GeoPackageStore": "geopackage", "PostGISStore": "postgis"}[
+        type(store).__name__
+    ]
 
 
 def revision_count(store: Any, layer: str) -> int:
@@ -117,8 +121,7 @@ def raw_sql(store: Any, text: str) -> list[tuple[Any, ...]]:
     from psycopg import sql
 
     with psycopg.connect(store.dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("SET search_path TO {}, public").format(
-            sql.Identifier(store.schema)))
+        conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(store.schema)))
         cur = conn.execute(text)
         return cur.fetchall() if cur.description else []
 
@@ -138,10 +141,12 @@ def driver_errors() -> tuple[type[BaseException], ...]:
 def index_is_sound(store: Any, layer: str) -> bool:
     """The layer's spatial index passes the backend's own check."""
     if isinstance(store, GeoPackageStore):
-        return store._conn.execute(f"SELECT rtreecheck('rtree_{layer}_geom')").fetchone()[0] \
-            == "ok"
+        return store._conn.execute(f"SELECT rtreecheck('rtree_{layer}_geom')").fetchone()[0] == "ok"
     if backend_of(store) == "postgis":
-        rows = raw_sql(store, "SELECT indexdef FROM pg_indexes WHERE schemaname = "
-                       f"'{store.schema}' AND tablename = '{layer}'")
+        rows = raw_sql(
+            store,
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = "
+            f"'{store.schema}' AND tablename = '{layer}'",
+        )
         return any("USING gist (geom)" in r[0] for r in rows)
     return True

@@ -30,16 +30,26 @@ TYPES = {"BSM": "text", "MJ": "real"}
 
 def _frame(n: int) -> gpd.GeoDataFrame:
     side = int(np.ceil(np.sqrt(n)))
-    geoms = [shapely.box(X0 + (i % side) * 10, Y0 + (i // side) * 10,
-                         X0 + (i % side) * 10 + 10, Y0 + (i // side) * 10 + 10) for i in range(n)]
-    return gpd.GeoDataFrame({"BSM": [f"B{i}" for i in range(n)], "MJ": np.full(n, 100.0)},
-                            geometry=geoms, crs=GK39)
+    geoms = [
+        shapely.box(
+            X0 + (i % side) * 10,
+            Y0 + (i // side) * 10,
+            X0 + (i % side) * 10 + 10,
+            Y0 + (i // side) * 10 + 10,
+        )
+        for i in range(n)
+    ]
+    return gpd.GeoDataFrame(
+        {"BSM": [f"B{i}" for i in range(n)], "MJ": np.full(n, 100.0)}, geometry=geoms, crs=GK39
+    )
 
 
-def _write(store: Any, name: str, frame: gpd.GeoDataFrame, types: dict[str, str] = TYPES,
-           **kw: Any) -> None:
-    store.write_layer(name, "planned_land_use", frame, column_types=types,
-                      geometry_type="POLYGON", **kw)
+def _write(
+    store: Any, name: str, frame: gpd.GeoDataFrame, types: dict[str, str] = TYPES, **kw: Any
+) -> None:
+    store.write_layer(
+        name, "planned_land_use", frame, column_types=types, geometry_type="POLYGON", **kw
+    )
 
 
 def test_round_trip_keeps_geometry_attributes_and_order(store) -> None:
@@ -86,8 +96,9 @@ def test_frames_have_one_shape_on_every_store(store) -> None:
     assert back.index.name == "fid" and back.index.dtype == np.int64
     assert list(back.columns) == ["BSM", "MJ", "N", "D", "OK", "geometry"]
     assert back.crs == GK39
-    pd.testing.assert_frame_equal(pd.DataFrame(back.drop(columns="geometry")),
-                                  pd.DataFrame(expected.drop(columns="geometry")))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(back.drop(columns="geometry")), pd.DataFrame(expected.drop(columns="geometry"))
+    )
     assert back["D"].tolist()[0] == "2021-05-01"
     empty = store.read_layer("L", bbox=(0, 0, 1, 1))
     assert list(empty.columns) == list(back.columns) and len(empty) == 0
@@ -104,8 +115,11 @@ def test_bbox_read_answers_like_a_scan(store) -> None:
     n = 2000
     xy = rng.uniform(0, 5000, size=(n, 2)) + [X0, Y0]
     wh = rng.uniform(1, 80, size=(n, 2))
-    frame = gpd.GeoDataFrame({"BSM": [str(i) for i in range(n)], "MJ": np.ones(n)},
-                             geometry=shapely.box(xy[:, 0], xy[:, 1], *(xy + wh).T), crs=GK39)
+    frame = gpd.GeoDataFrame(
+        {"BSM": [str(i) for i in range(n)], "MJ": np.ones(n)},
+        geometry=shapely.box(xy[:, 0], xy[:, 1], *(xy + wh).T),
+        crs=GK39,
+    )
     _write(store, "L", frame)
     for qx, qy in rng.uniform(0, 5000, size=(10, 2)) + [X0, Y0]:
         bbox = (qx, qy, qx + 300, qy + 200)
@@ -123,8 +137,10 @@ def test_columns_select_and_unknown_columns_are_named(store) -> None:
 def test_layers_are_listed_and_unknown_ones_name_the_others(store) -> None:
     _write(store, "B", _frame(2))
     _write(store, "A", _frame(3))
-    assert [(i.name, i.features, i.plan) for i in store.layers()] == \
-        [("A", 3, "layer:A"), ("B", 2, "layer:B")]
+    assert [(i.name, i.features, i.plan) for i in store.layers()] == [
+        ("A", 3, "layer:A"),
+        ("B", 2, "layer:B"),
+    ]
     assert store.layer("A").columns == {"BSM": "TEXT", "MJ": "REAL"}
     assert [i.name for i in store.layers_with_role("planned_land_use")] == ["A", "B"]
     with pytest.raises(NotFoundError, match="Layers in it: A, B"):
@@ -162,8 +178,9 @@ def test_revisions_and_changes_are_read_by_fid(store) -> None:
 
 
 @pytest.mark.parametrize("replace", [False, True], ids=["new layer", "new version"])
-def test_a_write_failing_at_its_last_step_leaves_the_store_as_it_was(store, monkeypatch,
-                                                                     replace) -> None:
+def test_a_write_failing_at_its_last_step_leaves_the_store_as_it_was(
+    store, monkeypatch, replace
+) -> None:
     _write(store, "L", _frame(3))
     before = (store.layers(), store.plans(), store.versions(), len(store.audit_log()))
     audit = store._audit
@@ -185,18 +202,30 @@ def test_a_write_failing_at_its_last_step_leaves_the_store_as_it_was(store, monk
     assert len(store.read_layer("M")) == 4
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20), st.sampled_from(
-    ["0701", "0901", "1401"])), min_size=0, max_size=12),
-    st.lists(st.integers(0, 11), max_size=4))
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 20), st.integers(0, 20), st.sampled_from(["0701", "0901", "1401"])
+        ),
+        min_size=0,
+        max_size=12,
+    ),
+    st.lists(st.integers(0, 11), max_size=4),
+)
 def test_every_store_reads_back_what_memory_does(store, cells, changes) -> None:
     """Two versions of random content: each store returns what the reference returns."""
     name = f"L{abs(hash((tuple(cells), tuple(changes)))) % 10**9}"
     frame = gpd.GeoDataFrame(
         {"BSM": [f"P{i}" for i in range(len(cells))], "YDYHFLDM": [c for _, _, c in cells]},
-        geometry=[shapely.box(X0 + x * 10, Y0 + y * 10, X0 + x * 10 + 10, Y0 + y * 10 + 10)
-                  for x, y, _ in cells], crs=GK39)
+        geometry=[
+            shapely.box(X0 + x * 10, Y0 + y * 10, X0 + x * 10 + 10, Y0 + y * 10 + 10)
+            for x, y, _ in cells
+        ],
+        crs=GK39,
+    )
     amended = frame.copy()
     for i in changes:
         if i < len(amended):
@@ -209,23 +238,31 @@ def test_every_store_reads_back_what_memory_does(store, cells, changes) -> None:
         _write(s, name, amended, types, replace=True)
     for version in (0, 1):
         got = store.read_layer(name, version_id=store.versions(f"layer:{name}")[version].id)
-        ref = reference.read_layer(
-            name, version_id=reference.versions(f"layer:{name}")[version].id)
-        assert sorted(zip(got["BSM"], got["YDYHFLDM"], strict=True)) == \
-            sorted(zip(ref["BSM"], ref["YDYHFLDM"], strict=True))
+        ref = reference.read_layer(name, version_id=reference.versions(f"layer:{name}")[version].id)
+        assert sorted(zip(got["BSM"], got["YDYHFLDM"], strict=True)) == sorted(
+            zip(ref["BSM"], ref["YDYHFLDM"], strict=True)
+        )
         assert len(got) == len(ref)
 
 
 # -- no driver exception escapes a store ------------------------------------------------------
 def _operations(store: Any) -> list[Any]:
-    return [store.layers, lambda: store.layer("L"), lambda: store.read_layer("L"),
-            lambda: store.read_layer("L", bbox=(X0, Y0, X0 + 5, Y0 + 5)),
-            store.versions, store.plans, store.audit_log,
-            lambda: store.version_changes("L", 1), lambda: store.read_revisions("L", [1]),
-            lambda: _write(store, "L", _frame(2), replace=True),
-            lambda: store.create_plan("新规划", level=PlanLevel.COUNTY, type=PlanType.MASTER),
-            lambda: store.write_table("T", [YearValue("耕地保有量", "公顷", 2035, 1.0)]),
-            store.tables, lambda: store.read_table("T")]
+    return [
+        store.layers,
+        lambda: store.layer("L"),
+        lambda: store.read_layer("L"),
+        lambda: store.read_layer("L", bbox=(X0, Y0, X0 + 5, Y0 + 5)),
+        store.versions,
+        store.plans,
+        store.audit_log,
+        lambda: store.version_changes("L", 1),
+        lambda: store.read_revisions("L", [1]),
+        lambda: _write(store, "L", _frame(2), replace=True),
+        lambda: store.create_plan("新规划", level=PlanLevel.COUNTY, type=PlanType.MASTER),
+        lambda: store.write_table("T", [YearValue("耕地保有量", "公顷", 2035, 1.0)]),
+        store.tables,
+        lambda: store.read_table("T"),
+    ]
 
 
 def _assert_only_guotu_errors(store: Any) -> list[GuotuError]:
@@ -262,11 +299,14 @@ def test_no_driver_exception_escapes_when_the_connection_drops(sql_store, reques
     else:
         pids = sql_store._pool.backend_pids()
         assert pids
-        raw_sql(sql_store, "SELECT pg_terminate_backend(pid) FROM unnest(ARRAY["
-                + ",".join(str(p) for p in pids) + "]) AS pid")
+        raw_sql(
+            sql_store,
+            "SELECT pg_terminate_backend(pid) FROM unnest(ARRAY["
+            + ",".join(str(p) for p in pids)
+            + "]) AS pid",
+        )
     raised = _assert_only_guotu_errors(sql_store)
     assert raised and isinstance(raised[0], StoreError)
-
 
 
 def test_audit_head_follows_every_write(store: Any) -> None:

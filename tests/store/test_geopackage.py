@@ -29,15 +29,29 @@ GK39 = CRS.from_epsg(4527)
 
 def _frame(n: int) -> gpd.GeoDataFrame:
     side = int(np.ceil(np.sqrt(n)))
-    geoms = [shapely.box(X0 + (i % side) * 10, Y0 + (i // side) * 10,
-                         X0 + (i % side) * 10 + 10, Y0 + (i // side) * 10 + 10) for i in range(n)]
-    return gpd.GeoDataFrame({"BSM": [f"B{i}" for i in range(n)], "MJ": np.full(n, 100.0)},
-                            geometry=geoms, crs=GK39)
+    geoms = [
+        shapely.box(
+            X0 + (i % side) * 10,
+            Y0 + (i // side) * 10,
+            X0 + (i % side) * 10 + 10,
+            Y0 + (i // side) * 10 + 10,
+        )
+        for i in range(n)
+    ]
+    return gpd.GeoDataFrame(
+        {"BSM": [f"B{i}" for i in range(n)], "MJ": np.full(n, 100.0)}, geometry=geoms, crs=GK39
+    )
 
 
 def _write(store: GeoPackageStore, name: str, frame: gpd.GeoDataFrame, **kw) -> None:
-    store.write_layer(name, "planned_land_use", frame, column_types={"BSM": "text", "MJ": "real"},
-                      geometry_type="POLYGON", **kw)
+    store.write_layer(
+        name,
+        "planned_land_use",
+        frame,
+        column_types={"BSM": "text", "MJ": "real"},
+        geometry_type="POLYGON",
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -60,8 +74,9 @@ def test_gdal_reads_the_layer_and_edits_keep_the_index_in_step(store, tmp_path: 
     conn.execute("UPDATE L SET geom = ? WHERE BSM = 'B0'", (blob,))
     conn.commit()
     conn.close()
-    assert store.read_layer("L", bbox=(X0 + 501, Y0 + 501, X0 + 502, Y0 + 502))["BSM"].tolist() \
-        == ["B0"]
+    assert store.read_layer("L", bbox=(X0 + 501, Y0 + 501, X0 + 502, Y0 + 502))["BSM"].tolist() == [
+        "B0"
+    ]
     got = gdal_read(path, "L", bbox=(X0 + 501, Y0 + 501, X0 + 502, Y0 + 502), column="BSM")
     assert got["values"] == ["B0"]
 
@@ -109,8 +124,12 @@ def test_writer_killed_mid_import_leaves_the_workspace_as_before(store, tmp_path
     script.write_text(_WRITER)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
     for delay in (0.05, 0.3, 0.8):
-        proc = subprocess.Popen([sys.executable, str(script), str(store.path), "400000"],
-                                stdout=subprocess.PIPE, env=env, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(store.path), "400000"],
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
@@ -119,8 +138,10 @@ def test_writer_killed_mid_import_leaves_the_workspace_as_before(store, tmp_path
         with GeoPackageStore.open(store.path) as again:
             assert [i.name for i in again.layers()] == ["L"]
             assert len(again.read_layer("L")) == 10
-            tables = {r[0] for r in again._conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {
+                r[0]
+                for r in again._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
             assert "BIG" not in tables
 
 
@@ -144,8 +165,11 @@ def test_bulk_loaded_rtree_passes_rtreecheck_and_answers_like_a_scan(store, n: i
     rng = np.random.default_rng(n)
     xy = rng.uniform(0, 5000, size=(n, 2)) + [X0, Y0]
     wh = rng.uniform(1, 80, size=(n, 2))
-    frame = gpd.GeoDataFrame({"BSM": [str(i) for i in range(n)], "MJ": np.ones(n)},
-                             geometry=shapely.box(xy[:, 0], xy[:, 1], *(xy + wh).T), crs=GK39)
+    frame = gpd.GeoDataFrame(
+        {"BSM": [str(i) for i in range(n)], "MJ": np.ones(n)},
+        geometry=shapely.box(xy[:, 0], xy[:, 1], *(xy + wh).T),
+        crs=GK39,
+    )
     _write(store, "L", frame)
     (check,) = store._conn.execute("SELECT rtreecheck('rtree_L_geom')").fetchone()
     assert check == "ok"
@@ -172,13 +196,26 @@ def test_qgis_view_shows_the_version_in_force_today(tmp_path: Path) -> None:
         _write(store, "L", old, version=VersionSpec("总规", "A", valid_from=date(2021, 1, 1)))
         amended = old.copy()
         amended.loc[0, "BSM"] = "改"
-        _write(store, "L", amended.iloc[:3],
-               version=VersionSpec("总规", "B", status=VersionStatus.AMENDED,
-                                   valid_from=date(2023, 1, 1)))
+        _write(
+            store,
+            "L",
+            amended.iloc[:3],
+            version=VersionSpec(
+                "总规", "B", status=VersionStatus.AMENDED, valid_from=date(2023, 1, 1)
+            ),
+        )
         # A version valid only from next year does not show yet.
-        _write(store, "L", amended.iloc[:1],
-               version=VersionSpec("总规", "C", status=VersionStatus.AMENDED,
-                                   valid_from=date.today() + timedelta(days=365)))
+        _write(
+            store,
+            "L",
+            amended.iloc[:1],
+            version=VersionSpec(
+                "总规",
+                "C",
+                status=VersionStatus.AMENDED,
+                valid_from=date.today() + timedelta(days=365),
+            ),
+        )
         path = store.path
     got = gdal_read(path, "L_现行", column="BSM")
     assert got["features"] == 3

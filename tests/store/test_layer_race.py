@@ -28,8 +28,9 @@ def _frame(n: int) -> gpd.GeoDataFrame:
 
 
 def _write(store: Any, name: str, n: int) -> Any:
-    return store.write_layer(name, "planned_land_use", _frame(n), column_types={"BSM": "text"},
-                             geometry_type="POLYGON")
+    return store.write_layer(
+        name, "planned_land_use", _frame(n), column_types={"BSM": "text"}, geometry_type="POLYGON"
+    )
 
 
 def _second_writer(store: Any) -> Any:
@@ -42,7 +43,8 @@ def _second_writer(store: Any) -> Any:
 
 
 def test_a_layer_created_meanwhile_refuses_the_second_writer(
-        sql_store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    sql_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _write(sql_store, "OTHER", 1)
     with _second_writer(sql_store) as late:
         stale = late.layers()  # what the second writer saw before the first one committed

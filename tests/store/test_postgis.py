@@ -35,8 +35,9 @@ def _frame(n: int) -> gpd.GeoDataFrame:
 
 
 def _write(store: Any, name: str, frame: gpd.GeoDataFrame, **kw: Any) -> None:
-    store.write_layer(name, "planned_land_use", frame, column_types={"BSM": "text"},
-                      geometry_type="POLYGON", **kw)
+    store.write_layer(
+        name, "planned_land_use", frame, column_types={"BSM": "text"}, geometry_type="POLYGON", **kw
+    )
 
 
 @pytest.fixture
@@ -105,10 +106,18 @@ def test_passwords_stay_out_of_messages(pg_schema) -> None:
 
 def test_the_layer_table_has_a_typed_geometry_and_a_gist_index(pg) -> None:
     _write(pg, "L", _frame(3))
-    assert raw_sql(pg, "SELECT type, srid FROM geometry_columns WHERE f_table_schema = "
-                   f"'{pg.schema}' AND f_table_name = 'L'") == [("GEOMETRY", 4527)]
-    defs = [r[0] for r in raw_sql(pg, "SELECT indexdef FROM pg_indexes WHERE schemaname = "
-                                  f"'{pg.schema}' AND tablename = 'L'")]
+    assert raw_sql(
+        pg,
+        "SELECT type, srid FROM geometry_columns WHERE f_table_schema = "
+        f"'{pg.schema}' AND f_table_name = 'L'",
+    ) == [("GEOMETRY", 4527)]
+    defs = [
+        r[0]
+        for r in raw_sql(
+            pg,
+            f"SELECT indexdef FROM pg_indexes WHERE schemaname = '{pg.schema}' AND tablename = 'L'",
+        )
+    ]
     assert any("USING gist (geom)" in d for d in defs)
 
 
@@ -164,10 +173,18 @@ _WRITER = textwrap.dedent("""
 
 
 def _state(store: Any) -> tuple[Any, ...]:
-    tables = raw_sql(store, "SELECT tablename FROM pg_tables WHERE schemaname = "
-                     f"'{store.schema}' ORDER BY tablename")
-    return (store.layers(), store.versions(), store.plans(), len(store.audit_log()),
-            tables, len(store.read_layer("L")))
+    tables = raw_sql(
+        store,
+        f"SELECT tablename FROM pg_tables WHERE schemaname = '{store.schema}' ORDER BY tablename",
+    )
+    return (
+        store.layers(),
+        store.versions(),
+        store.plans(),
+        len(store.audit_log()),
+        tables,
+        len(store.read_layer("L")),
+    )
 
 
 def _wait_for_stage(store: Any, proc: subprocess.Popen[str], query_prefix: str) -> None:
@@ -176,28 +193,39 @@ def _wait_for_stage(store: Any, proc: subprocess.Popen[str], query_prefix: str) 
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"the writer ended before reaching {query_prefix!r}")
-        rows = raw_sql(store, "SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
-                       f"AND query LIKE '{query_prefix}%' AND query LIKE '%{store.schema}%'")
+        rows = raw_sql(
+            store,
+            "SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+            f"AND query LIKE '{query_prefix}%' AND query LIKE '%{store.schema}%'",
+        )
         if rows:
             return
         time.sleep(0.01)
     pytest.fail(f"the writer did not reach {query_prefix!r} in 60 s")
 
 
-@pytest.mark.parametrize("stage", [
-    "SELECT t.fid",  # the transaction is open, parent state read, hashes being computed
-    "COPY",  # features streaming in
-    "CREATE INDEX",  # the new table's indexes being built
-])
-def test_writer_killed_mid_import_leaves_the_workspace_as_before(pg, tmp_path: Path,
-                                                                 stage: str) -> None:
+@pytest.mark.parametrize(
+    "stage",
+    [
+        "SELECT t.fid",  # the transaction is open, parent state read, hashes being computed
+        "COPY",  # features streaming in
+        "CREATE INDEX",  # the new table's indexes being built
+    ],
+)
+def test_writer_killed_mid_import_leaves_the_workspace_as_before(
+    pg, tmp_path: Path, stage: str
+) -> None:
     _write(pg, "L", _frame(10))
     before = _state(pg)
     script = tmp_path / "writer.py"
     script.write_text(_WRITER)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
-    proc = subprocess.Popen([sys.executable, str(script), pg.dsn, pg.schema, "300000"],
-                            stdout=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), pg.dsn, pg.schema, "300000"],
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
     _wait_for_stage(pg, proc, stage)

@@ -16,7 +16,8 @@ def test_review_on_every_backend(store: Any, tmp_path: Path) -> None:
     build(store, tmp_path)
     report = review_plan(store, "master-plan", as_of=AS_OF)
     got = [f for f in report.findings if f.rule != "data.code_valid"]
-    assert [(f.rule, f.features[0].id_value, f.severity.value) for f in got] == \
-        [(r, b, s) for r, b, _, _, _, s in EXPECTED]
+    assert [(f.rule, f.features[0].id_value, f.severity.value) for f in got] == [
+        (r, b, s) for r, b, _, _, _, s in EXPECTED
+    ]
     for f, (_, _, _, geom, _, _) in zip(got, EXPECTED, strict=True):
         assert f.area_m2 == pytest.approx(ell(geom), abs=0.01)

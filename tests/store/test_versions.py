@@ -25,27 +25,42 @@ from .conftest import driver_errors, index_is_sound, raw_sql, revision_count
 GK39 = CRS.from_epsg(4527)
 
 
-def parcels(codes: list[str], keys: list[str] | None = None, shift: float = 0.0
-            ) -> gpd.GeoDataFrame:
+def parcels(
+    codes: list[str], keys: list[str] | None = None, shift: float = 0.0
+) -> gpd.GeoDataFrame:
     n = len(codes)
     keys = keys or [f"P{i}" for i in range(n)]
-    geoms = [shapely.box(X0 + i * 100 + shift, Y0, X0 + i * 100 + 100 + shift, Y0 + 100)
-             for i in range(n)]
+    geoms = [
+        shapely.box(X0 + i * 100 + shift, Y0, X0 + i * 100 + 100 + shift, Y0 + 100)
+        for i in range(n)
+    ]
     return gpd.GeoDataFrame({"BSM": keys, "YDYHFLDM": codes}, geometry=geoms, crs=GK39)
 
 
-def write(store: Any, frame: gpd.GeoDataFrame, spec: VersionSpec | None = None,
-          name: str = "GHYD", replace: bool = False) -> None:
-    store.write_layer(name, "planned_land_use", frame,
-                      column_types={"BSM": "text", "YDYHFLDM": "code"},
-                      geometry_type="POLYGON", version=spec, replace=replace)
+def write(
+    store: Any,
+    frame: gpd.GeoDataFrame,
+    spec: VersionSpec | None = None,
+    name: str = "GHYD",
+    replace: bool = False,
+) -> None:
+    store.write_layer(
+        name,
+        "planned_land_use",
+        frame,
+        column_types={"BSM": "text", "YDYHFLDM": "code"},
+        geometry_type="POLYGON",
+        version=spec,
+        replace=replace,
+    )
 
 
 @pytest.fixture
 def store(store: Any) -> Any:
     """The conftest's store of each backend, with the county's master plan."""
-    store.create_plan("示范县总体规划", level=PlanLevel.COUNTY, type=PlanType.MASTER,
-                      xzqdm="370999")
+    store.create_plan(
+        "示范县总体规划", level=PlanLevel.COUNTY, type=PlanType.MASTER, xzqdm="370999"
+    )
     return store
 
 
@@ -62,8 +77,9 @@ def test_amendment_shares_unchanged_features(store) -> None:
     write(store, base, spec("2021版", valid_from=date(2021, 5, 1)))
     amended = base.copy()
     amended.loc[[3, 7], "YDYHFLDM"] = "0901"
-    write(store, amended, spec("2023修改", status=VersionStatus.AMENDED,
-                               valid_from=date(2023, 9, 1)))
+    write(
+        store, amended, spec("2023修改", status=VersionStatus.AMENDED, valid_from=date(2023, 9, 1))
+    )
     assert revision_count(store, "GHYD") == 102  # 100 + the 2 changed features, not 200
     v2 = store.version("示范县总体规划", "2023修改")
     added, retired = store.version_changes("GHYD", v2.id)
@@ -76,33 +92,45 @@ def test_amendment_shares_unchanged_features(store) -> None:
 def test_known_at_answers_as_recorded_then(store) -> None:
     write(store, parcels(["0101"] * 3), spec("2021版", valid_from=date(2021, 1, 1)))
     later = parcels(["0101", "0701", "0101"])
-    write(store, later, spec("2024修改", status=VersionStatus.AMENDED,
-                             valid_from=date(2024, 1, 1)))
+    write(store, later, spec("2024修改", status=VersionStatus.AMENDED, valid_from=date(2024, 1, 1)))
     v2 = store.version("示范县总体规划", "2024修改")
     before_record = v2.recorded_at - timedelta(microseconds=1)
-    assert codes(store.read_layer("GHYD", as_of=date(2024, 6, 1), known_at=before_record)) == \
-        ["0101"] * 3
+    assert (
+        codes(store.read_layer("GHYD", as_of=date(2024, 6, 1), known_at=before_record))
+        == ["0101"] * 3
+    )
     assert codes(store.read_layer("GHYD", as_of=date(2024, 6, 1))) == ["0101", "0701", "0101"]
 
 
 def test_retroactive_correction_is_answered_on_both_axes(store) -> None:
     write(store, parcels(["0701", "0701"]), spec("A", valid_from=date(2022, 1, 1)))
-    write(store, parcels(["0701", "0801"]), spec("B", status=VersionStatus.AMENDED,
-                                                 valid_from=date(2023, 1, 1)))
+    write(
+        store,
+        parcels(["0701", "0801"]),
+        spec("B", status=VersionStatus.AMENDED, valid_from=date(2023, 1, 1)),
+    )
     # Recorded later, but valid from 2022-06-01: it corrects the past.
-    write(store, parcels(["1401", "0701"]), spec("C更正", status=VersionStatus.AMENDED,
-                                                 parent="A", valid_from=date(2022, 6, 1)))
+    write(
+        store,
+        parcels(["1401", "0701"]),
+        spec("C更正", status=VersionStatus.AMENDED, parent="A", valid_from=date(2022, 6, 1)),
+    )
     c = store.version("示范县总体规划", "C更正")
     before_c = c.recorded_at - timedelta(microseconds=1)
     assert codes(store.read_layer("GHYD", as_of=date(2022, 8, 1))) == ["1401", "0701"]
-    assert codes(store.read_layer("GHYD", as_of=date(2022, 8, 1), known_at=before_c)) == \
-        ["0701", "0701"]
+    assert codes(store.read_layer("GHYD", as_of=date(2022, 8, 1), known_at=before_c)) == [
+        "0701",
+        "0701",
+    ]
     assert codes(store.read_layer("GHYD", as_of=date(2023, 6, 1))) == ["0701", "0801"]
 
 
 def test_valid_to_ends_a_version_and_drafts_are_not_in_force(store) -> None:
-    write(store, parcels(["0701"]), spec("2021版", valid_from=date(2021, 1, 1),
-                                        valid_to=date(2025, 1, 1)))
+    write(
+        store,
+        parcels(["0701"]),
+        spec("2021版", valid_from=date(2021, 1, 1), valid_to=date(2025, 1, 1)),
+    )
     write(store, parcels(["0901"]), spec("草案", status=VersionStatus.DRAFTING))
     assert codes(store.read_layer("GHYD", as_of=date(2024, 12, 31))) == ["0701"]
     assert store.read_layer("GHYD", as_of=date(2025, 1, 1)).empty
@@ -117,14 +145,17 @@ def test_a_recorded_version_is_not_written_again(store) -> None:
     assert codes(store.read_layer("GHYD")) == ["0701"]
 
 
-@pytest.mark.parametrize(("statement", "message"), [
-    # versions: triggers refuse changes
-    ("UPDATE guotu_versions SET label = 'x'", "never modified"),
-    ("DELETE FROM guotu_versions", "never deleted"),
-    # the audit log: append-only
-    ("UPDATE guotu_audit SET actor = 'x'", "append-only"),
-    ("DELETE FROM guotu_audit", "append-only"),
-])
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        # versions: triggers refuse changes
+        ("UPDATE guotu_versions SET label = 'x'", "never modified"),
+        ("DELETE FROM guotu_versions", "never deleted"),
+        # the audit log: append-only
+        ("UPDATE guotu_audit SET actor = 'x'", "append-only"),
+        ("DELETE FROM guotu_audit", "append-only"),
+    ],
+)
 def test_sql_triggers_keep_versions_and_the_audit_log(sql_store, statement, message) -> None:
     sql_store.create_plan("示范县总体规划", level=PlanLevel.COUNTY, type=PlanType.MASTER)
     write(sql_store, parcels(["0701"]), spec("2021版"))
@@ -213,7 +244,9 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
         assert s.audit_log()[-1].action == "upgrade"
         # the reasons are read by people in a bureau: Chinese
         assert [e.reason for e in s.audit_log() if e.action == "upgrade"] == [
-            "工作空间结构版本 1 → 2", "工作空间结构版本 2 → 3"]
+            "工作空间结构版本 1 → 2",
+            "工作空间结构版本 2 → 3",
+        ]
         assert s._conn.execute('SELECT count(*) FROM "GHYD_现行"').fetchone()[0] == 2
         # The upgrade hashed the old rows, so a re-import shares the unchanged feature.
         write(s, parcels(["0701", "1401"]), name="GHYD", replace=True)
@@ -241,12 +274,24 @@ def test_a_version_with_amendments_takes_no_new_layer(store) -> None:
 
 def test_default_parent_is_the_version_in_force_not_a_later_correction(store) -> None:
     write(store, parcels(["0701"]), spec("2021版", valid_from=date(2021, 1, 1)), name="CZKFBJ")
-    write(store, parcels(["0901"]), spec("2023修改", status=VersionStatus.AMENDED,
-                                         valid_from=date(2023, 1, 1)), name="CZKFBJ")
-    write(store, parcels(["0101"]), spec("2021版更正", status=VersionStatus.AMENDED,
-                                         parent="2021版", valid_from=date(2021, 6, 1)))
-    write(store, parcels(["0102"]), spec("2025修改", status=VersionStatus.AMENDED,
-                                         valid_from=date(2025, 1, 1)))
+    write(
+        store,
+        parcels(["0901"]),
+        spec("2023修改", status=VersionStatus.AMENDED, valid_from=date(2023, 1, 1)),
+        name="CZKFBJ",
+    )
+    write(
+        store,
+        parcels(["0101"]),
+        spec(
+            "2021版更正", status=VersionStatus.AMENDED, parent="2021版", valid_from=date(2021, 6, 1)
+        ),
+    )
+    write(
+        store,
+        parcels(["0102"]),
+        spec("2025修改", status=VersionStatus.AMENDED, valid_from=date(2025, 1, 1)),
+    )
     latest = store.version("示范县总体规划", "2025修改")
     assert store.version_by_id(latest.parent_id).label == "2023修改"
     assert codes(store.read_layer("CZKFBJ")) == ["0901"]  # not undone by the correction
@@ -262,8 +307,11 @@ def test_reordered_columns_share_every_feature(store) -> None:
 
 def test_a_repeal_ends_what_came_before(store) -> None:
     write(store, parcels(["0701"]), spec("A", valid_from=date(2021, 1, 1)))
-    write(store, parcels(["0701"]), spec("废止", status=VersionStatus.REPEALED,
-                                         valid_from=date(2025, 1, 1)))
+    write(
+        store,
+        parcels(["0701"]),
+        spec("废止", status=VersionStatus.REPEALED, valid_from=date(2025, 1, 1)),
+    )
     assert codes(store.read_layer("GHYD", as_of=date(2024, 1, 1))) == ["0701"]
     assert store.read_layer("GHYD", as_of=date(2025, 6, 1)).empty
     assert store.read_layer("GHYD").empty  # today: repealed, no fallback to a draft

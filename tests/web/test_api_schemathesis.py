@@ -45,22 +45,39 @@ GK = CRS.from_epsg(4527)
 X0, Y0 = 39_540_000.0, 4_052_000.0
 MAX_ITEMS = 50
 #: A valid square in the workspace CRS, for positive site queries.
-SQUARE = {"type": "Polygon", "coordinates": [[[X0, Y0], [X0 + 50, Y0], [X0 + 50, Y0 + 50],
-                                              [X0, Y0 + 50], [X0, Y0]]]}
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[X0, Y0], [X0 + 50, Y0], [X0 + 50, Y0 + 50], [X0, Y0 + 50], [X0, Y0]]],
+}
 #: Routes that run whole plan reviews (covered by test_review_jobs.py).
 SLOW = r"^/review/\{kind\}(/jobs)?$"
 
 CONFIG = {
-    "generation": {"mode": "all", "max-examples": 12, "deterministic": True,
-                   "no-shrink": True, "database": "none"},
-    "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True},
-               "fuzzing": {"enabled": True}, "stateful": {"enabled": False}},
+    "generation": {
+        "mode": "all",
+        "max-examples": 12,
+        "deterministic": True,
+        "no-shrink": True,
+        "database": "none",
+    },
+    "phases": {
+        "examples": {"enabled": True},
+        "coverage": {"enabled": True},
+        "fuzzing": {"enabled": True},
+        "stateful": {"enabled": False},
+    },
     "checks": {"enabled": True},
 }
 
 
-def _import(store: GeoPackageStore, tmp: Path, name: str, role: str, frame: gpd.GeoDataFrame,
-            version: VersionSpec | None = None) -> None:
+def _import(
+    store: GeoPackageStore,
+    tmp: Path,
+    name: str,
+    role: str,
+    frame: gpd.GeoDataFrame,
+    version: VersionSpec | None = None,
+) -> None:
     path = tmp / f"src_{name}_{version.label if version else 'x'}.gpkg"
     frame.to_file(path, layer=name)
     import_file(store, path, role=role, layer=name, version=version)
@@ -75,14 +92,33 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
         store.create_plan("总规", level=PlanLevel.COUNTY, type=PlanType.MASTER)
         for label, start, n in (("2021版", date(2021, 1, 1), 5), ("2024修改", date(2024, 6, 1), 3)):
             frame = gpd.GeoDataFrame(
-                {"BSM": [f"{label}-{i}" for i in range(n)], "YDYHFLDM": ["0703"] * n,
-                 "MJ": [10_000.0 + i for i in range(n)]},
-                geometry=[shapely.box(X0 + 100 * i, Y0, X0 + 100 * (i + 1), Y0 + 100)
-                          for i in range(n)], crs=GK)
-            _import(store, tmp, "GHYD", "planned_land_use", frame,
-                    VersionSpec("总规", label, valid_from=start))
-        _import(store, tmp, "XZQ", "admin_boundary", gpd.GeoDataFrame(
-            {"XZQDM": ["370999"]}, geometry=[shapely.box(X0, Y0, X0 + 500, Y0 + 100)], crs=GK))
+                {
+                    "BSM": [f"{label}-{i}" for i in range(n)],
+                    "YDYHFLDM": ["0703"] * n,
+                    "MJ": [10_000.0 + i for i in range(n)],
+                },
+                geometry=[
+                    shapely.box(X0 + 100 * i, Y0, X0 + 100 * (i + 1), Y0 + 100) for i in range(n)
+                ],
+                crs=GK,
+            )
+            _import(
+                store,
+                tmp,
+                "GHYD",
+                "planned_land_use",
+                frame,
+                VersionSpec("总规", label, valid_from=start),
+            )
+        _import(
+            store,
+            tmp,
+            "XZQ",
+            "admin_boundary",
+            gpd.GeoDataFrame(
+                {"XZQDM": ["370999"]}, geometry=[shapely.box(X0, Y0, X0 + 500, Y0 + 100)], crs=GK
+            ),
+        )
     return path
 
 
@@ -118,7 +154,7 @@ def map_case(context: Any, case: Any) -> Any:
         z = int(case.path_parameters.get("z", 0))
         for axis in ("x", "y"):
             if axis in case.path_parameters:
-                case.path_parameters[axis] = int(case.path_parameters[axis]) % 2 ** z
+                case.path_parameters[axis] = int(case.path_parameters[axis]) % 2**z
     if path.startswith("/query") and query is not None:
         query.pop("crs", None)
         if "polygon" in query:
@@ -160,16 +196,20 @@ def _failures(events: Any) -> list[str]:
 
 
 def test_the_api_document_is_true(workspace: Path) -> None:
-    app = create_app(Settings(workspace=str(workspace), max_items_limit=MAX_ITEMS,
-                              default_items_limit=5))
+    app = create_app(
+        Settings(workspace=str(workspace), max_items_limit=MAX_ITEMS, default_items_limit=5)
+    )
     schema = schemathesis.openapi.from_asgi(
-        "/api", app, config=SchemathesisConfig.from_dict(CONFIG)).exclude(
-        method="POST", path_regex=SLOW)
+        "/api", app, config=SchemathesisConfig.from_dict(CONFIG)
+    ).exclude(method="POST", path_regex=SLOW)
     schema.hook(map_case)
     schema.hook(filter_failure)
     events = list(schemathesis.engine.from_schema(schema).execute())
-    tested = {e.recorder.label for e in events if isinstance(e, engine_events.ScenarioFinished)
-              and e.status is not Status.SKIP}
+    tested = {
+        e.recorder.label
+        for e in events
+        if isinstance(e, engine_events.ScenarioFinished) and e.status is not Status.SKIP
+    }
     assert len(tested) >= 25, sorted(tested)  # every route of the document, and per collection
     failures = _failures(events)
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures)

@@ -47,41 +47,56 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def lang_client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     tmp = tmp_path_factory.mktemp("lang")
     source = tmp / "ghyd.gpkg"
-    gpd.GeoDataFrame({"YDYHFLDM": ["0703"]}, geometry=[shapely.box(39_540_000, 4_052_000,
-                                                                   39_540_100, 4_052_100)],
-                     crs="EPSG:4527").to_file(source, layer="GHYD")
+    gpd.GeoDataFrame(
+        {"YDYHFLDM": ["0703"]},
+        geometry=[shapely.box(39_540_000, 4_052_000, 39_540_100, 4_052_100)],
+        crs="EPSG:4527",
+    ).to_file(source, layer="GHYD")
     workspace = tmp / "ws.gpkg"
     with GeoPackageStore.open(workspace, create=True) as store:
         import_file(store, source, role="planned_land_use", layer="GHYD")
     return TestClient(create_app(Settings(workspace=str(workspace), max_upload_mb=0.001)))
 
 
-@pytest.mark.parametrize(("method", "url", "field"), [
-    # OGC routes: a bad parameter (guotu's InputError), an unknown collection
-    ("GET", "/collections/GHYD/items?bbox=1,2,3", "description"),
-    ("GET", "/collections/NONE/items", "description"),
-    # FastAPI's request validation, a service error, a tile outside its grid
-    ("GET", "/collections/GHYD/items?limit=0", "description"),
-    ("GET", "/query?point=a,b", "message"),
-    ("GET", "/tiles/GHYD/2/9/9.mvt", "message"),
-    ("GET", "/tiles/GHYD.json?as_of=0", "message"),
-    # the router itself: no such route, a method the route does not answer
-    ("GET", "/no-such-route", "message"),
-    ("DELETE", "/query", "message"),
-    # the body limit, answered before the app
-    ("POST", "/query", "message"),
-])
-@pytest.mark.parametrize(("lang", "accept", "chinese"), [
-    ("zh", "en-US,en;q=0.9", True),
-    ("en", "zh-CN,zh;q=0.9", False),
-])
+@pytest.mark.parametrize(
+    ("method", "url", "field"),
+    [
+        # OGC routes: a bad parameter (guotu's InputError), an unknown collection
+        ("GET", "/collections/GHYD/items?bbox=1,2,3", "description"),
+        ("GET", "/collections/NONE/items", "description"),
+        # FastAPI's request validation, a service error, a tile outside its grid
+        ("GET", "/collections/GHYD/items?limit=0", "description"),
+        ("GET", "/query?point=a,b", "message"),
+        ("GET", "/tiles/GHYD/2/9/9.mvt", "message"),
+        ("GET", "/tiles/GHYD.json?as_of=0", "message"),
+        # the router itself: no such route, a method the route does not answer
+        ("GET", "/no-such-route", "message"),
+        ("DELETE", "/query", "message"),
+        # the body limit, answered before the app
+        ("POST", "/query", "message"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("lang", "accept", "chinese"),
+    [
+        ("zh", "en-US,en;q=0.9", True),
+        ("en", "zh-CN,zh;q=0.9", False),
+    ],
+)
 def test_an_explicit_lang_wins_over_accept_language(
-        lang_client: TestClient, method: str, url: str, field: str, lang: str, accept: str,
-        chinese: bool) -> None:
+    lang_client: TestClient,
+    method: str,
+    url: str,
+    field: str,
+    lang: str,
+    accept: str,
+    chinese: bool,
+) -> None:
     sep = "&" if "?" in url else "?"
     body = b"{" + b" " * 4096 + b"}" if method == "POST" else None
-    response = lang_client.request(method, f"{url}{sep}lang={lang}", content=body,
-                                   headers={"Accept-Language": accept})
+    response = lang_client.request(
+        method, f"{url}{sep}lang={lang}", content=body, headers={"Accept-Language": accept}
+    )
     assert 400 <= response.status_code < 500
     assert bool(CJK.search(response.json()[field])) is chinese, response.text
 

@@ -44,11 +44,21 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """GHYD: a 50 × 50 grid of 20 m squares, the codes cycling through ``CODES``."""
     tmp = tmp_path_factory.mktemp("gdal_oapif")
     frame = gpd.GeoDataFrame(
-        {"BSM": [f"GH{i:05d}" for i in range(FEATURES)],
-         "YDYHFLDM": [CODES[i % len(CODES)] for i in range(FEATURES)]},
-        geometry=[shapely.box(X0 + 20 * (i % 50), Y0 + 20 * (i // 50),
-                              X0 + 20 * (i % 50 + 1), Y0 + 20 * (i // 50 + 1))
-                  for i in range(FEATURES)], crs=GK)
+        {
+            "BSM": [f"GH{i:05d}" for i in range(FEATURES)],
+            "YDYHFLDM": [CODES[i % len(CODES)] for i in range(FEATURES)],
+        },
+        geometry=[
+            shapely.box(
+                X0 + 20 * (i % 50),
+                Y0 + 20 * (i // 50),
+                X0 + 20 * (i % 50 + 1),
+                Y0 + 20 * (i // 50 + 1),
+            )
+            for i in range(FEATURES)
+        ],
+        crs=GK,
+    )
     source = tmp / "ghyd.gpkg"
     frame.to_file(source, layer="GHYD")
     path = tmp / "ws.gpkg"
@@ -73,12 +83,25 @@ class Server:
         module = folder / f"app_{self.port}.py"
         module.write_text(
             "from guotu.settings import Settings\nfrom guotu.web.app import create_app\n"
-            f"app = create_app(Settings(workspace={str(workspace)!r}, **{settings!r}))\n")
+            f"app = create_app(Settings(workspace={str(workspace)!r}, **{settings!r}))\n"
+        )
         self._out = self.log.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"{module.stem}:app", "--port", str(self.port),
-             "--log-level", "info", "--access-log"], cwd=folder, stdout=self._out,
-            stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"{module.stem}:app",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "info",
+                "--access-log",
+            ],
+            cwd=folder,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
 
     def wait(self) -> None:
         for _ in range(150):
@@ -92,8 +115,11 @@ class Server:
     def items_requests(self) -> list[dict[str, list[str]]]:
         """The query of every items request GDAL made, in order."""
         lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
-        paths = [m.group(1) for m in (re.search(r'"GET (\S+) HTTP', line) for line in lines)
-                 if m and "/collections/GHYD/items" in m.group(1)]
+        paths = [
+            m.group(1)
+            for m in (re.search(r'"GET (\S+) HTTP', line) for line in lines)
+            if m and "/collections/GHYD/items" in m.group(1)
+        ]
         return [parse_qs(urlsplit(p).query) for p in paths]
 
     def stop(self) -> None:
@@ -130,24 +156,33 @@ print(json.dumps({"seconds": time.perf_counter() - start, "count": len(frame),
 
 def _gdal_read(url: str, where: str = "") -> dict[str, Any]:
     env = {**os.environ, "GDAL_HTTP_TIMEOUT": "60", "CPL_DEBUG": "OFF"}
-    run = subprocess.run([sys.executable, "-c", _READ, url, where], capture_output=True,
-                         text=True, timeout=300, env=env)
+    run = subprocess.run(
+        [sys.executable, "-c", _READ, url, where],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
     return result
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("settings", "page"), [
-    # the defaults: GDAL keeps its own 1000, which the maximum allows
-    ({}, 1000),
-    # a maximum below 1000: GDAL asks for exactly that (it would ask 1000 without /api)
-    ({"max_items_limit": 400}, 400),
-    # a default above 1000: GDAL takes it
-    ({"default_items_limit": 2000}, 2000),
-])
-def test_gdal_pages_by_the_limit_the_api_states(serve: Any, settings: dict[str, int],
-                                                page: int) -> None:
+@pytest.mark.parametrize(
+    ("settings", "page"),
+    [
+        # the defaults: GDAL keeps its own 1000, which the maximum allows
+        ({}, 1000),
+        # a maximum below 1000: GDAL asks for exactly that (it would ask 1000 without /api)
+        ({"max_items_limit": 400}, 400),
+        # a default above 1000: GDAL takes it
+        ({"default_items_limit": 2000}, 2000),
+    ],
+)
+def test_gdal_pages_by_the_limit_the_api_states(
+    serve: Any, settings: dict[str, int], page: int
+) -> None:
     server = serve(**settings)
     result = _gdal_read(server.url)
     assert result["count"] == FEATURES

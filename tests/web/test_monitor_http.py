@@ -21,9 +21,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("monitor_http")
     result = build_demo(base / "demo.gpkg", base / "files", parcels=3000, seed=20261122)
     files = base / "files"
-    settings = Settings(workspace=str(result.workspace),
-                        monitor_targets=str(files / "规划目标.xlsx"),
-                        monitor_statistics=str(files / "社会经济统计.xlsx"))
+    settings = Settings(
+        workspace=str(result.workspace),
+        monitor_targets=str(files / "规划目标.xlsx"),
+        monitor_statistics=str(files / "社会经济统计.xlsx"),
+    )
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     with TestClient(create_app(settings)) as client:
         yield {"client": client, "workspace": result.workspace, "manifest": manifest}
@@ -34,16 +36,25 @@ def test_indicators_with_targets_from_settings(demo: dict[str, Any]) -> None:
     status = {r["id"]: r["status"] for r in doc["indicators"]}
     assert status["cultivated_land"] == "yellow" and status["construction_land_total"] == "red"
     assert doc["summary"]["red"] == 1
-    english = demo["client"].get("/monitor/indicators.json",
-                                 params={"as_of": "2025-12-31", "lang": "en"}).json()
+    english = (
+        demo["client"]
+        .get("/monitor/indicators.json", params={"as_of": "2025-12-31", "lang": "en"})
+        .json()
+    )
     assert "breached" in english["warnings"][0]["message"]
 
 
 def test_the_dashboard_gets_the_crossing_worded(demo: dict[str, Any]) -> None:
     """monitor.js shows ``crossing_text`` as it comes: a breach is 已突破, never a forecast."""
-    for lang, breached, forecast in (("zh", "已突破", "预计突破 "), ("en", "Breached", "Crossing ")):
-        doc = demo["client"].get("/monitor/indicators.json",
-                                 params={"as_of": "2025-12-31", "lang": lang}).json()
+    for lang, breached, forecast in (
+        ("zh", "已突破", "预计突破 "),
+        ("en", "Breached", "Crossing "),
+    ):
+        doc = (
+            demo["client"]
+            .get("/monitor/indicators.json", params={"as_of": "2025-12-31", "lang": lang})
+            .json()
+        )
         text = {r["id"]: r["crossing_text"] for r in doc["indicators"]}
         assert text["construction_land_total"] == breached
         assert text["cultivated_land"].startswith(forecast)
@@ -59,10 +70,18 @@ def test_a_new_survey_version_is_followed_incrementally(demo: dict[str, Any]) ->
         frame = store.read_layer("DLTB").reset_index(drop=True)
         row = int((frame["DLBM"].astype(str) == "0103").to_numpy().nonzero()[0][0])
         frame.loc[row, "DLBM"] = "0701"
-        store.write_layer("DLTB", info.role, frame, column_types=info.columns,
-                          geometry_type=info.geometry_type,
-                          version=VersionSpec(info.plan, "2026年度国土变更调查",
-                                              valid_from=__import__("datetime").date(2026, 6, 30)))
+        store.write_layer(
+            "DLTB",
+            info.role,
+            frame,
+            column_types=info.columns,
+            geometry_type=info.geometry_type,
+            version=VersionSpec(
+                info.plan,
+                "2026年度国土变更调查",
+                valid_from=__import__("datetime").date(2026, 6, 30),
+            ),
+        )
     engine = client.app.state.monitor_engine  # type: ignore[attr-defined]
     reads_before = list(engine.reads)
     after = client.get("/monitor/indicators.json").json()
@@ -72,7 +91,8 @@ def test_a_new_survey_version_is_followed_incrementally(demo: dict[str, Any]) ->
     old = {r["id"]: r["value"] for r in before["indicators"]}
     assert value["cultivated_land"] < old["cultivated_land"]
     assert value["construction_land_total"] - old["construction_land_total"] == pytest.approx(
-        old["cultivated_land"] - value["cultivated_land"], abs=1e-9)
+        old["cultivated_land"] - value["cultivated_land"], abs=1e-9
+    )
 
 
 def test_cases_map_consolidation_and_reports(demo: dict[str, Any], cjk_font: object) -> None:
@@ -104,8 +124,9 @@ def bare(demo: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize("as_of", ["2025-12-31", None], ids=["planted date", "today"])
-def test_dashboard_and_cli_give_the_same_statuses(demo: dict[str, Any], bare: TestClient,
-                                                  as_of: str | None) -> None:
+def test_dashboard_and_cli_give_the_same_statuses(
+    demo: dict[str, Any], bare: TestClient, as_of: str | None
+) -> None:
     from click.testing import CliRunner
 
     from guotu.cli import root
@@ -139,8 +160,9 @@ def test_settings_files_override_the_workspace_and_say_so(demo: dict[str, Any]) 
     assert doc["inputs"]["targets"]["overridden_table"]["version"] == "v1"
 
 
-def test_a_new_import_reaches_the_running_dashboard(demo: dict[str, Any], bare: TestClient,
-                                                    tmp_path: Any) -> None:
+def test_a_new_import_reaches_the_running_dashboard(
+    demo: dict[str, Any], bare: TestClient, tmp_path: Any
+) -> None:
     import pandas as pd
 
     from guotu.services.monitoring_inputs import import_table, load_catalogue
@@ -189,6 +211,5 @@ def test_cases_and_consolidation_take_the_record_time(demo: dict[str, Any]) -> N
     assert client.get("/monitor/cases.json", params=early).status_code == 404
     cons = client.get("/monitor/consolidation.json", params=early).json()
     assert cons["note"] and cons["projects"] == []
-    now = client.get("/monitor/cases.json",
-                     params={"known_at": "2100-01-01T00:00:00+08:00"}).json()
+    now = client.get("/monitor/cases.json", params={"known_at": "2100-01-01T00:00:00+08:00"}).json()
     assert len(now["cases"]) == 10

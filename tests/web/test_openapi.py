@@ -45,27 +45,44 @@ def test_upload_and_review_routes_are_described(doc: dict[str, object]) -> None:
     assert isinstance(paths, dict)
     assert "/review/{kind}/jobs" in paths and "/review/jobs/{job_id}" in paths
     assert "/collections/{collection_id}/items" in paths or any(
-        p.startswith("/collections/") for p in paths)
+        p.startswith("/collections/") for p in paths
+    )
 
 
 def test_conversion_of_31_constructs() -> None:
-    src = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {},
-           "components": {"schemas": {"A": {"type": "object", "properties": {
-               "ref": {"anyOf": [{"$ref": "#/components/schemas/B"}, {"type": "null"}],
-                       "description": "d"},
-               "two": {"type": ["string", "null"]},
-               "k": {"const": "x"},
-               "n": {"type": "integer", "exclusiveMinimum": 0, "examples": [3, 4]},
-               "f": {"type": "string", "contentMediaType": "application/octet-stream"}}},
-               "B": {"type": "string"}}}}
+    src = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {},
+        "components": {
+            "schemas": {
+                "A": {
+                    "type": "object",
+                    "properties": {
+                        "ref": {
+                            "anyOf": [{"$ref": "#/components/schemas/B"}, {"type": "null"}],
+                            "description": "d",
+                        },
+                        "two": {"type": ["string", "null"]},
+                        "k": {"const": "x"},
+                        "n": {"type": "integer", "exclusiveMinimum": 0, "examples": [3, 4]},
+                        "f": {"type": "string", "contentMediaType": "application/octet-stream"},
+                    },
+                },
+                "B": {"type": "string"},
+            }
+        },
+    }
     out = as_openapi30(src)
     props = out["components"]["schemas"]["A"]["properties"]
-    assert props["ref"] == {"allOf": [{"$ref": "#/components/schemas/B"}],
-                            "description": "d", "nullable": True}
+    assert props["ref"] == {
+        "allOf": [{"$ref": "#/components/schemas/B"}],
+        "description": "d",
+        "nullable": True,
+    }
     assert props["two"] == {"type": "string", "nullable": True}
     assert props["k"] == {"enum": ["x"]}
-    assert props["n"] == {"type": "integer", "minimum": 0, "exclusiveMinimum": True,
-                          "example": 3}
+    assert props["n"] == {"type": "integer", "minimum": 0, "exclusiveMinimum": True, "example": 3}
     assert props["f"] == {"type": "string", "format": "binary"}
     validate(out, cls=OpenAPIV30SpecValidator)
     assert src["openapi"] == "3.1.0"  # the input is not changed
@@ -85,13 +102,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     """A workspace with GHYD (text and number columns), limits 5 by default, 50 at most."""
     tmp = Path(tmp_path_factory.mktemp("openapi_ws"))
     source = tmp / "ghyd.gpkg"
-    gpd.GeoDataFrame({"YDYHFLDM": ["0703"], "MJ": [1.5], "GS": [2]},
-                     geometry=[shapely.box(39_540_000, 4_052_000, 39_540_100, 4_052_100)],
-                     crs="EPSG:4527").to_file(source, layer="GHYD")
+    gpd.GeoDataFrame(
+        {"YDYHFLDM": ["0703"], "MJ": [1.5], "GS": [2]},
+        geometry=[shapely.box(39_540_000, 4_052_000, 39_540_100, 4_052_100)],
+        crs="EPSG:4527",
+    ).to_file(source, layer="GHYD")
     with GeoPackageStore.open(tmp / "ws.gpkg", create=True) as store:
         import_file(store, source, role="planned_land_use", layer="GHYD")
-    return TestClient(create_app(Settings(workspace=str(tmp / "ws.gpkg"), max_items_limit=50,
-                                          default_items_limit=5)))
+    return TestClient(
+        create_app(
+            Settings(workspace=str(tmp / "ws.gpkg"), max_items_limit=50, default_items_limit=5)
+        )
+    )
 
 
 def test_the_document_is_served_as_openapi_30_json(served: TestClient) -> None:
@@ -112,8 +134,11 @@ def test_limit_states_the_default_and_maximum(served: TestClient) -> None:
 def test_each_collection_lists_its_property_filters(served: TestClient) -> None:
     op = served.get("/api").json()["paths"]["/collections/GHYD/items"]["get"]
     columns = {p["name"]: p["schema"] for p in op["parameters"] if "name" in p}
-    assert columns == {"YDYHFLDM": {"type": "string"}, "MJ": {"type": "number"},
-                       "GS": {"type": "integer"}}
+    assert columns == {
+        "YDYHFLDM": {"type": "string"},
+        "MJ": {"type": "number"},
+        "GS": {"type": "integer"},
+    }
     assert "application/geo+json" in op["responses"]["200"]["content"]
 
 
@@ -127,13 +152,18 @@ def test_no_operation_declares_422_and_each_declares_its_400(served: TestClient)
     assert "HTTPValidationError" not in doc["components"]["schemas"]
 
 
-@pytest.mark.parametrize(("path", "media"), [
-    ("/", "application/json"), ("/conformance", "application/json"),
-    ("/collections", "application/json"), ("/collections/{layer}", "application/json"),
-    ("/collections/{layer}/queryables", "application/schema+json"),
-    ("/collections/{layer}/items", "application/geo+json"),
-    ("/collections/{layer}/items/{fid}", "application/geo+json"),
-])
+@pytest.mark.parametrize(
+    ("path", "media"),
+    [
+        ("/", "application/json"),
+        ("/conformance", "application/json"),
+        ("/collections", "application/json"),
+        ("/collections/{layer}", "application/json"),
+        ("/collections/{layer}/queryables", "application/schema+json"),
+        ("/collections/{layer}/items", "application/geo+json"),
+        ("/collections/{layer}/items/{fid}", "application/geo+json"),
+    ],
+)
 def test_ogc_routes_declare_json_and_html(served: TestClient, path: str, media: str) -> None:
     op = served.get("/api").json()["paths"][path]["get"]
     assert set(op["responses"]["200"]["content"]) == {media, "text/html"}
@@ -146,7 +176,10 @@ def test_the_site_query_takes_exactly_one_site(served: TestClient) -> None:
     (site,) = [p for p in op["parameters"] if p.get("name") == "site"]
     assert (site["style"], site["explode"], site["required"]) == ("form", True, True)
     assert [next(iter(o["properties"])) for o in site["schema"]["oneOf"]] == [
-        "point", "parcel", "polygon"]
+        "point",
+        "parcel",
+        "polygon",
+    ]
     assert not {"point", "parcel", "polygon"} & {p.get("name") for p in op["parameters"]}
 
 
@@ -154,8 +187,9 @@ def test_the_site_query_takes_exactly_one_site(served: TestClient) -> None:
 def _rows(page: str) -> dict[tuple[str, str], str]:
     import re
 
-    rows = re.findall(r"<tr><td class=\"m\">(\w+)</td><td><code>([^<]+)</code></td>(.*?)</tr>",
-                      page, flags=re.S)
+    rows = re.findall(
+        r"<tr><td class=\"m\">(\w+)</td><td><code>([^<]+)</code></td>(.*?)</tr>", page, flags=re.S
+    )
     return {(m, p): rest for m, p, rest in rows}
 
 
@@ -174,8 +208,12 @@ def test_api_page_is_chinese_first_with_the_english_kept(served: TestClient) -> 
     from guotu.web.api_page import summary_zh
 
     doc = served.get("/api").json()
-    missing = [(m, p) for p, item in doc["paths"].items() for m, op in item.items()
-               if m != "parameters" and summary_zh(m, p, op) is None]
+    missing = [
+        (m, p)
+        for p, item in doc["paths"].items()
+        for m, op in item.items()
+        if m != "parameters" and summary_zh(m, p, op) is None
+    ]
     assert missing == []  # every operation has its Chinese summary
     page = served.get("/api.html").text
     query = _rows(page)[("GET", "/query")]

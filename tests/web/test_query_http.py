@@ -44,8 +44,16 @@ def test_get_point_reports_the_red_line_and_links_the_sheet(demo: dict[str, Any]
     assert r.status_code == 200, r.text
     doc = r.json()
     assert _layer(doc, "STBHHX")["HX00001"]["share_of_site"] == 1.0
-    assert set(doc["applies"][0]) >= {"layer", "role", "feature", "relation", "share_of_site",
-                                      "properties", "plan", "version"}
+    assert set(doc["applies"][0]) >= {
+        "layer",
+        "role",
+        "feature",
+        "relation",
+        "share_of_site",
+        "properties",
+        "plan",
+        "version",
+    }
     href = doc["links"][0]["href"]
     assert "/query/sheet?" in href and f"dv={doc['data_version']}" in href
 
@@ -63,8 +71,12 @@ def test_post_geojson_polygon_gets_the_exact_share(demo: dict[str, Any]) -> None
     with open_workspace(demo["workspace"]) as store:
         frame = store.read_layer("GHYD")
     parcel = frame.geometry[frame["BSM"] == item["features"][0]].iloc[0]
-    body = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(parcel)}]}
+    body = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(parcel)}
+        ],
+    }
     r = demo["client"].post("/query", json=body)
     assert r.status_code == 200, r.text
     red = _layer(r.json(), "STBHHX")["HX00001"]
@@ -74,8 +86,7 @@ def test_post_geojson_polygon_gets_the_exact_share(demo: dict[str, Any]) -> None
 
 def test_sheet_is_self_contained_with_a_qr_code_of_its_pinned_url(demo: dict[str, Any]) -> None:
     c = _centre(demo, "conflict.redline.inside.1")
-    r = demo["client"].get("/query/sheet", params={"point": f"{c.x},{c.y}",
-                                                   "as_of": "2026-06-01"})
+    r = demo["client"].get("/query/sheet", params={"point": f"{c.x},{c.y}", "as_of": "2026-06-01"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = r.text
     assert "规划条件" in page and "生态保护红线" in page and "禁止" in page
@@ -89,24 +100,29 @@ def test_sheet_is_self_contained_with_a_qr_code_of_its_pinned_url(demo: dict[str
     assert again.status_code == 200 and link in unescape(again.text)
 
 
-@pytest.mark.parametrize(("params", "status", "code"), [
-    ({"point": "a,b"}, 400, "input-error"),  # not numbers
-    ({"point": "1,2"}, 404, "not-found"),  # outside every layer
-    ({"parcel": "NO-SUCH"}, 404, "not-found"),  # unknown parcel code
-    ({"point": "1,2", "crs": "EPSG:0"}, 400, "crs-error"),  # unknown CRS
-    ({"polygon": "{"}, 400, "geometry-error"),  # not GeoJSON
-    ({}, 400, "input-error"),  # no site at all
-])
-def test_errors_map_to_4xx(demo: dict[str, Any], params: dict[str, str], status: int,
-                           code: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"point": "a,b"}, 400, "input-error"),  # not numbers
+        ({"point": "1,2"}, 404, "not-found"),  # outside every layer
+        ({"parcel": "NO-SUCH"}, 404, "not-found"),  # unknown parcel code
+        ({"point": "1,2", "crs": "EPSG:0"}, 400, "crs-error"),  # unknown CRS
+        ({"polygon": "{"}, 400, "geometry-error"),  # not GeoJSON
+        ({}, 400, "input-error"),  # no site at all
+    ],
+)
+def test_errors_map_to_4xx(
+    demo: dict[str, Any], params: dict[str, str], status: int, code: str
+) -> None:
     r = demo["client"].get("/query", params=params)
     assert r.status_code == status, r.text
     assert r.json()["code"] == code and r.json()["message"]
 
 
 def test_too_many_vertices_is_400(demo: dict[str, Any]) -> None:
-    client = TestClient(create_app(Settings(workspace=str(demo["workspace"]),
-                                            max_query_vertices=10)))
+    client = TestClient(
+        create_app(Settings(workspace=str(demo["workspace"]), max_query_vertices=10))
+    )
     poly = shapely.Point(39_527_060, 4_056_040).buffer(10)
     r = client.post("/query", json=shapely.geometry.mapping(poly))
     assert r.status_code == 400 and "顶点" in r.json()["message"]
@@ -142,8 +158,8 @@ def test_sheet_says_each_fact_once_in_words(demo: dict[str, Any]) -> None:
     assert text.count("管护巡护") == 1
     assert text.count("人为活动类型（HDLX）") == 1
     # one row per rule (not per class), then the allowed classes
-    uses = page[page.index("用途管制"):]
-    uses = uses[:uses.index("</table>")]
+    uses = page[page.index("用途管制") :]
+    uses = uses[: uses.index("</table>")]
     doc = demo["client"].get("/query", params={"point": f"{c.x},{c.y}"}).json()
     rules = {r["rule"] for code in doc["allowed_uses"]["codes"] for r in code["reasons"]}
     assert uses.count("<tr>") == 1 + len(rules) + 1 and len(rules) == 2

@@ -25,9 +25,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     result = build_demo(base / "demo.gpkg", base / "files", parcels=3000, seed=20261122)
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     settings = Settings(workspace=str(result.workspace))
-    return {"client": TestClient(create_app(settings)), "files": base / "files",
-            "workspace": str(result.workspace),
-            "items": {i["id"]: i for i in manifest["items"]}}
+    return {
+        "client": TestClient(create_app(settings)),
+        "files": base / "files",
+        "workspace": str(result.workspace),
+        "items": {i["id"]: i for i in manifest["items"]},
+    }
 
 
 def _wait(client: TestClient, answer: Any) -> dict[str, Any]:
@@ -43,8 +46,14 @@ def _wait(client: TestClient, answer: Any) -> dict[str, Any]:
 
 
 def _keys(doc: dict[str, Any]) -> set[tuple[str, str, float]]:
-    return {(f["rule"], str(f["features"][0]["id_value"]) if f["features"] else "",
-             round(f["area_m2"] or 0.0, 1)) for f in doc["findings"]}
+    return {
+        (
+            f["rule"],
+            str(f["features"][0]["id_value"]) if f["features"] else "",
+            round(f["area_m2"] or 0.0, 1),
+        )
+        for f in doc["findings"]
+    }
 
 
 class _GBKName(zipfile.ZipInfo):
@@ -69,8 +78,12 @@ def test_zipped_shapefile_project_review_equals_the_workspace_review(demo: dict[
     client: TestClient = demo["client"]
     shp = sorted(demo["files"].glob("建设项目.*"))
     body = _zip(shp, gbk_names=True)
-    job = _wait(client, client.post("/review/project/jobs",
-                                    files={"file": ("建设项目.zip", body, "application/zip")}))
+    job = _wait(
+        client,
+        client.post(
+            "/review/project/jobs", files={"file": ("建设项目.zip", body, "application/zip")}
+        ),
+    )
     assert job["status"] == "done", job["error"]
     doc = job["result"]
     assert doc["source"] == "建设项目/建设项目.shp"
@@ -78,8 +91,10 @@ def test_zipped_shapefile_project_review_equals_the_workspace_review(demo: dict[
     workspace = client.post("/review/project").json()
     assert _keys(doc) == _keys(workspace) and doc["findings"]
     planted = demo["items"]["conflict.project.rjl.1"]["features"][0]
-    assert any(f["rule"] == "project.indicator_limits"
-               and f["features"][0]["id_value"] == planted for f in doc["findings"])
+    assert any(
+        f["rule"] == "project.indicator_limits" and f["features"][0]["id_value"] == planted
+        for f in doc["findings"]
+    )
     assert job["progress"]["total"] > 0 and job["progress"]["done"] == job["progress"]["total"]
     report = client.get(doc["links"][0]["href"])
     assert report.status_code == 200 and "建设项目" in report.text
@@ -88,10 +103,17 @@ def test_zipped_shapefile_project_review_equals_the_workspace_review(demo: dict[
 def test_geojson_with_indicator_table_equals_the_workspace_review(demo: dict[str, Any]) -> None:
     client: TestClient = demo["client"]
     files = demo["files"]
-    job = _wait(client, client.post(
-        "/review/detailed-plan/jobs", data={"table_key": "DKBH", "allow_empty_geometry": "true"},
-        files={"file": ("详细规划地块.geojson", (files / "详细规划地块.geojson").read_bytes()),
-               "table": ("地块控制指标.xlsx", (files / "地块控制指标.xlsx").read_bytes())}))
+    job = _wait(
+        client,
+        client.post(
+            "/review/detailed-plan/jobs",
+            data={"table_key": "DKBH", "allow_empty_geometry": "true"},
+            files={
+                "file": ("详细规划地块.geojson", (files / "详细规划地块.geojson").read_bytes()),
+                "table": ("地块控制指标.xlsx", (files / "地块控制指标.xlsx").read_bytes()),
+            },
+        ),
+    )
     assert job["status"] == "done", job["error"]
     workspace = client.post("/review/detailed-plan").json()
     assert _keys(job["result"]) == _keys(workspace)
@@ -102,8 +124,9 @@ def test_geojson_with_indicator_table_equals_the_workspace_review(demo: dict[str
 def test_indicator_table_upload(demo: dict[str, Any]) -> None:
     client: TestClient = demo["client"]
     body = (demo["files"] / "规划指标表.xlsx").read_bytes()
-    job = _wait(client, client.post("/review/indicators/jobs",
-                                    files={"file": ("规划指标表.xlsx", body)}))
+    job = _wait(
+        client, client.post("/review/indicators/jobs", files={"file": ("规划指标表.xlsx", body)})
+    )
     assert job["status"] == "done", job["error"]
     rules = {f["rule"] for f in job["result"]["findings"] if f["severity"] == "error"}
     assert rules == {"indicators.allocation", "indicators.map_consistency"}
@@ -118,8 +141,13 @@ def test_workspace_review_as_a_job(demo: dict[str, Any]) -> None:
 
 def test_broken_geojson_fails_with_the_users_file_name(demo: dict[str, Any]) -> None:
     client: TestClient = demo["client"]
-    job = _wait(client, client.post("/review/detailed-plan/jobs",
-                                    files={"file": ("坏文件.geojson", b'{"type": "FeatureColl')}))
+    job = _wait(
+        client,
+        client.post(
+            "/review/detailed-plan/jobs",
+            files={"file": ("坏文件.geojson", b'{"type": "FeatureColl')},
+        ),
+    )
     assert job["status"] == "failed"
     err = job["error"]
     assert err["code"] == "layer-error" and err["status"] == 400
@@ -146,8 +174,9 @@ def test_bad_uploads_are_refused(demo: dict[str, Any]) -> None:
         z.writestr("readme.txt", b"no data here")
     r = client.post("/review/project/jobs", files={"file": ("nodata.zip", buf.getvalue())})
     assert r.status_code == 400 and ".shp" in r.json()["message"]
-    r = client.post("/review/project/jobs", params={"source": "x@y"},
-                    files={"file": ("a.geojson", b"{}")})
+    r = client.post(
+        "/review/project/jobs", params={"source": "x@y"}, files={"file": ("a.geojson", b"{}")}
+    )
     assert r.status_code == 400
     assert client.get("/review/jobs/0123456789abcdef").status_code == 404
 
@@ -157,8 +186,7 @@ def test_zip_bomb_is_refused_before_unpacking(demo: dict[str, Any]) -> None:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("bomb.geojson", b"\0" * (64 * 1024 * 1024))
     assert len(buf.getvalue()) < 200_000  # 64 MiB of zeros packs to ~64 KB
-    r = demo["client"].post("/review/project/jobs",
-                            files={"file": ("bomb.zip", buf.getvalue())})
+    r = demo["client"].post("/review/project/jobs", files={"file": ("bomb.zip", buf.getvalue())})
     assert r.status_code == 413 and r.json()["code"] == "too-large"
     assert "bomb.zip" in r.json()["message"]
 
@@ -172,16 +200,24 @@ def test_zip_that_lies_about_its_size_stops_at_the_limit(demo: dict[str, Any]) -
     # Shrink the declared size in both headers: the unpacked bytes must still be counted.
     local = raw.find(b"PK\x03\x04")
     central = raw.find(b"PK\x01\x02")
-    raw[local + 22:local + 26] = (10).to_bytes(4, "little")
-    raw[central + 24:central + 28] = (10).to_bytes(4, "little")
+    raw[local + 22 : local + 26] = (10).to_bytes(4, "little")
+    raw[central + 24 : central + 28] = (10).to_bytes(4, "little")
     r = demo["client"].post("/review/project/jobs", files={"file": ("liar.zip", bytes(raw))})
     assert r.status_code in (400, 413)
     assert r.json()["code"] in ("too-large", "layer-error")
 
 
 def test_limits_are_settings(demo: dict[str, Any]) -> None:
-    small = TestClient(create_app(Settings(workspace=demo["workspace"], max_upload_mb=0.01,
-                                           max_unzipped_mb=0.05, review_jobs_queued=0)))
+    small = TestClient(
+        create_app(
+            Settings(
+                workspace=demo["workspace"],
+                max_upload_mb=0.01,
+                max_unzipped_mb=0.05,
+                review_jobs_queued=0,
+            )
+        )
+    )
     big = b"x" * 20_000
     r = small.post("/review/project/jobs", files={"file": ("big.geojson", big)})
     assert r.status_code == 413 and "0.01 MB" in r.json()["message"]
@@ -205,8 +241,11 @@ def test_limits_are_settings(demo: dict[str, Any]) -> None:
 def test_source_never_names_a_server_file(demo: dict[str, Any]) -> None:
     client: TestClient = demo["client"]
     target = str(demo["files"] / "专项规划.geojson")
-    tricks = [f"/usr/share/locale/en@quot/../../../..{target}", f"x@y/../../..{target}",
-              "layer:ZXGH@v1/.."]
+    tricks = [
+        f"/usr/share/locale/en@quot/../../../..{target}",
+        f"x@y/../../..{target}",
+        "layer:ZXGH@v1/..",
+    ]
     for source in tricks:
         for url in ("/review/special-plan", "/review/special-plan/jobs"):
             r = client.post(url, params={"source": source})

@@ -48,10 +48,15 @@ def land_use(codes: list[str]) -> gpd.GeoDataFrame:
 
 
 def record(store: Any, codes: list[str], label: str, valid_from: date) -> None:
-    store.write_layer("GHYD", "planned_land_use", land_use(codes),
-                      column_types={"BSM": "text", "YDYHFLDM": "code"},
-                      geometry_type="POLYGON",
-                      version=VersionSpec(PLAN, label, valid_from=valid_from), crs=GK39)
+    store.write_layer(
+        "GHYD",
+        "planned_land_use",
+        land_use(codes),
+        column_types={"BSM": "text", "YDYHFLDM": "code"},
+        geometry_type="POLYGON",
+        version=VersionSpec(PLAN, label, valid_from=valid_from),
+        crs=GK39,
+    )
 
 
 def make_workspace(path: Path) -> Path:
@@ -146,7 +151,8 @@ def watched_app(workspace: Path | str) -> tuple[Any, list[WatchedStore]]:
 # ------------------------------------------------------------------ new data is seen
 @pytest.mark.parametrize("route", sorted(ROUTES))
 def test_a_version_recorded_through_another_handle_is_in_the_next_answer(
-        workspace: Path, route: str) -> None:
+    workspace: Path, route: str
+) -> None:
     app, opened = watched_app(workspace)
     client = TestClient(app)
     ask = ROUTES[route]
@@ -172,8 +178,13 @@ def test_a_version_recorded_by_another_process_is_in_the_next_answer(workspace: 
     client = TestClient(app)
     assert (code_by_items(client), code_by_tile(client)) == ("0701", "0701")
     root = Path(__file__).resolve().parents[2]
-    subprocess.run([sys.executable, "-c", WRITER, str(workspace)], check=True, cwd=root,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-c", WRITER, str(workspace)],
+        check=True,
+        cwd=root,
+        capture_output=True,
+        timeout=120,
+    )
     assert (code_by_items(client), code_by_tile(client)) == ("0901", "0901")
     assert len(opened) == 1
 
@@ -189,8 +200,7 @@ def test_a_replaced_workspace_file_is_opened_again(workspace: Path, tmp_path: Pa
 
 
 # ------------------------------------------------------------------ threads
-def test_concurrent_requests_never_share_a_store_and_get_right_answers(
-        workspace: Path) -> None:
+def test_concurrent_requests_never_share_a_store_and_get_right_answers(workspace: Path) -> None:
     app, opened = watched_app(workspace)
     expected = dict(zip(KEYS, CODES_2021, strict=True))
     jobs = [(route, key) for _ in range(4) for route in sorted(ROUTES) for key in KEYS]
@@ -275,8 +285,7 @@ def test_a_postgis_workspace_is_reused_and_sees_new_versions() -> None:
     try:
         with PostGISStore.open(dsn, create=True, schema=schema) as store:
             store.set_crs(GK39)
-            store.create_plan(PLAN, level=PlanLevel.COUNTY, type=PlanType.MASTER,
-                              xzqdm="370999")
+            store.create_plan(PLAN, level=PlanLevel.COUNTY, type=PlanType.MASTER, xzqdm="370999")
             record(store, CODES_2021, "2021版", date(2021, 1, 1))
         app, opened = watched_app(f"{dsn}?options={quote(f'-c search_path={schema}')}")
         with TestClient(app) as client:
@@ -288,5 +297,4 @@ def test_a_postgis_workspace_is_reused_and_sees_new_versions() -> None:
         assert all(s.is_closed for s in opened)
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-                sql.Identifier(schema)))
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))

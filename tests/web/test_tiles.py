@@ -39,8 +39,10 @@ HALF = 20037508.342789244
 PLAN = "示范县总体规划"
 
 SQUARE = shapely.box(X0, Y0, X0 + 100, Y0 + 100)
-HOLED = shapely.Polygon(shapely.box(X0 + 300, Y0, X0 + 500, Y0 + 200).exterior.coords,
-                        [shapely.box(X0 + 350, Y0 + 50, X0 + 450, Y0 + 150).exterior.coords])
+HOLED = shapely.Polygon(
+    shapely.box(X0 + 300, Y0, X0 + 500, Y0 + 200).exterior.coords,
+    [shapely.box(X0 + 350, Y0 + 50, X0 + 450, Y0 + 150).exterior.coords],
+)
 CIRCLE = shapely.Point(X0 + 2000, Y0 + 2000).buffer(300, quad_segs=256)
 
 
@@ -64,10 +66,10 @@ def _fields(buf: bytes) -> list[tuple[int, Any]]:
         if wire == 0:
             value, i = _varint(buf, i)
         elif wire == 1:
-            value, i = buf[i:i + 8], i + 8
+            value, i = buf[i : i + 8], i + 8
         elif wire == 2:
             n, i = _varint(buf, i)
-            value, i = buf[i:i + n], i + n
+            value, i = buf[i : i + n], i + n
         else:
             raise AssertionError(f"unexpected wire type {wire}")
         out.append((number, value))
@@ -132,30 +134,43 @@ def decode(tile: bytes) -> dict[str, dict[str, Any]]:
                 continue
             f = dict(_fields(fraw))
             tags = _packed(f.get(2, b""))
-            features.append({"id": f.get(1), "type": f[3], "parts": _geometry(_packed(f[4])),
-                             "props": {keys[tags[j]]: values[tags[j + 1]]
-                                       for j in range(0, len(tags), 2)}})
+            features.append(
+                {
+                    "id": f.get(1),
+                    "type": f[3],
+                    "parts": _geometry(_packed(f[4])),
+                    "props": {keys[tags[j]]: values[tags[j + 1]] for j in range(0, len(tags), 2)},
+                }
+            )
         name = next(v.decode() for n, v in fields if n == 1)
-        layers[name] = {"extent": dict(fields).get(5), "version": dict(fields)[15],
-                        "features": features}
+        layers[name] = {
+            "extent": dict(fields).get(5),
+            "version": dict(fields)[15],
+            "features": features,
+        }
     return layers
 
 
 def signed_area(ring: list[tuple[int, int]]) -> float:
-    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True)) / 2
+    return (
+        sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True))
+        / 2
+    )
 
 
 # ------------------------------------------------------------------ the tile grid, by hand
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2 ** z
-    return (int((lon + 180) / 360 * n),
-            int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+    n = 2**z
+    return (
+        int((lon + 180) / 360 * n),
+        int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n),
+    )
 
 
 def pixel(x_gk: float, y_gk: float, z: int, tx: int, ty: int) -> tuple[float, float]:
     """Where a workspace point lands in tile z/tx/ty (tile units, y down)."""
     mx, my = TO_3857.transform(x_gk, y_gk)
-    size = 2 * HALF / 2 ** z
+    size = 2 * HALF / 2**z
     return ((mx - (-HALF + tx * size)) / size * 4096, ((HALF - ty * size) - my) / size * 4096)
 
 
@@ -166,17 +181,22 @@ def tile_at(geom: shapely.Geometry, z: int) -> tuple[int, int]:
 
 # ------------------------------------------------------------------ fixtures
 def land_use(codes: list[str], geoms: list[Any], keys: list[str]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"BSM": keys, "YDYHFLDM": codes, "MJ": [g.area for g in geoms]},
-                            geometry=geoms, crs=GK39)
+    return gpd.GeoDataFrame(
+        {"BSM": keys, "YDYHFLDM": codes, "MJ": [g.area for g in geoms]}, geometry=geoms, crs=GK39
+    )
 
 
 def record(path: Path, frame: gpd.GeoDataFrame, label: str, valid_from: date) -> None:
     with GeoPackageStore.open(path) as store:
-        store.write_layer("GHYD", "planned_land_use", frame,
-                          column_types={"BSM": "text", "YDYHFLDM": "code", "MJ": "real"},
-                          geometry_type="POLYGON", version=VersionSpec(PLAN, label,
-                                                                       valid_from=valid_from),
-                          crs=GK39)
+        store.write_layer(
+            "GHYD",
+            "planned_land_use",
+            frame,
+            column_types={"BSM": "text", "YDYHFLDM": "code", "MJ": "real"},
+            geometry_type="POLYGON",
+            version=VersionSpec(PLAN, label, valid_from=valid_from),
+            crs=GK39,
+        )
 
 
 @pytest.fixture
@@ -185,8 +205,12 @@ def workspace(tmp_path: Path) -> Path:
     path = tmp_path / "ws.gpkg"
     with GeoPackageStore.open(path, create=True) as store:
         store.create_plan(PLAN, level=PlanLevel.COUNTY, type=PlanType.MASTER, xzqdm="370999")
-    record(path, land_use(["0701", "0801", "1401"], [SQUARE, HOLED, CIRCLE], ["A1", "A2", "A3"]),
-           "2021版", date(2021, 1, 1))
+    record(
+        path,
+        land_use(["0701", "0801", "1401"], [SQUARE, HOLED, CIRCLE], ["A1", "A2", "A3"]),
+        "2021版",
+        date(2021, 1, 1),
+    )
     return path
 
 
@@ -265,25 +289,36 @@ def test_etag_and_not_modified(client: TestClient) -> None:
 def test_a_new_version_rebuilds_the_tile(client: TestClient, workspace: Path) -> None:
     url = "/tiles/GHYD/16/{}/{}.mvt".format(*tile_at(SQUARE, 16))
     before = client.get(url)
-    record(workspace, land_use(["0901", "0801", "1401"], [SQUARE, HOLED, CIRCLE],
-                               ["A1", "A2", "A3"]), "2023修改", date(2023, 1, 1))
+    record(
+        workspace,
+        land_use(["0901", "0801", "1401"], [SQUARE, HOLED, CIRCLE], ["A1", "A2", "A3"]),
+        "2023修改",
+        date(2023, 1, 1),
+    )
     after = client.get(url, headers={"If-None-Match": before.headers["etag"]})
     assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
     assert by_key(decode(after.content)["GHYD"])["A1"]["props"]["YDYHFLDM"] == "0901"
 
 
 def test_as_of_picks_the_version_in_force(client: TestClient, workspace: Path) -> None:
-    record(workspace, land_use(["0901", "0801", "1401"], [SQUARE, HOLED, CIRCLE],
-                               ["A1", "A2", "A3"]), "2023修改", date(2023, 1, 1))
+    record(
+        workspace,
+        land_use(["0901", "0801", "1401"], [SQUARE, HOLED, CIRCLE], ["A1", "A2", "A3"]),
+        "2023修改",
+        date(2023, 1, 1),
+    )
     tile = tile_at(SQUARE, 16)
 
     def code(**params: str) -> str:
         return str(by_key(get_tile(client, 16, *tile, **params))["A1"]["props"]["YDYHFLDM"])
 
-    assert (code(as_of="2022-06-01"), code(as_of="2024-06-01"), code()) == ("0701", "0901",
-                                                                            "0901")
-    assert client.get("/tiles/GHYD/16/{}/{}.mvt".format(*tile),
-                      params={"as_of": "2020-01-01"}).status_code == 204
+    assert (code(as_of="2022-06-01"), code(as_of="2024-06-01"), code()) == ("0701", "0901", "0901")
+    assert (
+        client.get(
+            "/tiles/GHYD/16/{}/{}.mvt".format(*tile), params={"as_of": "2020-01-01"}
+        ).status_code
+        == 204
+    )
 
 
 def test_an_empty_tile_answers_204_with_an_etag(client: TestClient) -> None:
@@ -291,13 +326,17 @@ def test_an_empty_tile_answers_204_with_an_etag(client: TestClient) -> None:
     assert (r.status_code, r.content) == (204, b"") and r.headers["etag"]
 
 
-@pytest.mark.parametrize("limits", [
-    {"max_index_features": 0},   # more features than layers may have to be kept whole
-    {"max_index_bytes": 0},      # no memory for any layer kept whole
-    {"max_index_bytes": 10_000},  # less than this layer needs: built once, not kept
-])
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"max_index_features": 0},  # more features than layers may have to be kept whole
+        {"max_index_bytes": 0},  # no memory for any layer kept whole
+        {"max_index_bytes": 10_000},  # less than this layer needs: built once, not kept
+    ],
+)
 def test_the_bbox_read_gives_the_same_tile_as_the_layer_index(
-        workspace: Path, limits: dict[str, int]) -> None:
+    workspace: Path, limits: dict[str, int]
+) -> None:
     z, (x, y) = 15, tile_at(SQUARE, 15)
     with GeoPackageStore.open(workspace) as store:
         indexed = TileCache(10).tile(store, "GHYD", z, x, y)
@@ -335,12 +374,23 @@ def test_features_broken_by_the_grid_snap_are_repaired(workspace: Path) -> None:
     corridor, and the tile still holds a valid polygon."""
     w = 0.03  # metres; a tile unit at z16 is about 0.12 m on the ground here
     x0, y0 = X0 + 5000, Y0 + 5000
-    dumbbell = shapely.union_all([shapely.box(x0, y0, x0 + 20, y0 + 20),
-                                  shapely.box(x0 + 20, y0 + 10, x0 + 40, y0 + 10 + w),
-                                  shapely.box(x0 + 40, y0, x0 + 60, y0 + 20)])
-    record(workspace, land_use(["0701", "0801", "1401", "1401"],
-                               [SQUARE, HOLED, CIRCLE, dumbbell], ["A1", "A2", "A3", "A4"]),
-           "2023修改", date(2023, 1, 1))
+    dumbbell = shapely.union_all(
+        [
+            shapely.box(x0, y0, x0 + 20, y0 + 20),
+            shapely.box(x0 + 20, y0 + 10, x0 + 40, y0 + 10 + w),
+            shapely.box(x0 + 40, y0, x0 + 60, y0 + 20),
+        ]
+    )
+    record(
+        workspace,
+        land_use(
+            ["0701", "0801", "1401", "1401"],
+            [SQUARE, HOLED, CIRCLE, dumbbell],
+            ["A1", "A2", "A3", "A4"],
+        ),
+        "2023修改",
+        date(2023, 1, 1),
+    )
     client = TestClient(create_app(Settings(workspace=str(workspace))))
     z = 16
     feature = by_key(get_tile(client, z, *tile_at(dumbbell, z)))["A4"]
@@ -354,18 +404,22 @@ def test_features_broken_by_the_grid_snap_are_repaired(workspace: Path) -> None:
     assert shape.is_valid and shape.area > 0.9 * 2 * (20 / 0.12) ** 2
 
 
-@pytest.mark.parametrize(("url", "status", "code"), [
-    ("/tiles/NOPE/1/0/0.mvt", 404, "not-found"),           # unknown layer
-    ("/tiles/NOPE.json", 404, "not-found"),
-    ("/tiles/GHYD/23/0/0.mvt", 400, "input-error"),         # zoom beyond the grid
-    ("/tiles/GHYD/2/4/0.mvt", 400, "input-error"),          # x and y outside the zoom's grid
-    ("/tiles/GHYD/2/0/-1.mvt", 400, "input-error"),
-    ("/tiles/GHYD/2/a/0.mvt", 400, "invalid-parameter"),    # not numbers or dates
-    ("/tiles/GHYD/2/0/0.mvt?as_of=2024-13-01", 400, "invalid-parameter"),
-    ("/tiles/GHYD.json?as_of=soon", 400, "invalid-parameter"),
-])
-def test_errors_use_the_json_envelope(client: TestClient, workspace: Path, url: str,
-                                      status: int, code: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "status", "code"),
+    [
+        ("/tiles/NOPE/1/0/0.mvt", 404, "not-found"),  # unknown layer
+        ("/tiles/NOPE.json", 404, "not-found"),
+        ("/tiles/GHYD/23/0/0.mvt", 400, "input-error"),  # zoom beyond the grid
+        ("/tiles/GHYD/2/4/0.mvt", 400, "input-error"),  # x and y outside the zoom's grid
+        ("/tiles/GHYD/2/0/-1.mvt", 400, "input-error"),
+        ("/tiles/GHYD/2/a/0.mvt", 400, "invalid-parameter"),  # not numbers or dates
+        ("/tiles/GHYD/2/0/0.mvt?as_of=2024-13-01", 400, "invalid-parameter"),
+        ("/tiles/GHYD.json?as_of=soon", 400, "invalid-parameter"),
+    ],
+)
+def test_errors_use_the_json_envelope(
+    client: TestClient, workspace: Path, url: str, status: int, code: str
+) -> None:
     r = client.get(url)
     assert (r.status_code, r.json()["code"], r.json()["status"]) == (status, code, status)
     assert str(workspace.parent) not in r.text and "Traceback" not in r.text
@@ -401,13 +455,18 @@ def test_gdal_reads_a_served_tile(client: TestClient, tmp_path: Path) -> None:
     path = tmp_path / "tiles" / str(z) / str(x) / f"{y}.pbf"  # GDAL georeferences by z/x/y
     path.parent.mkdir(parents=True)
     path.write_bytes(body)
-    out = subprocess.run([sys.executable, "-c", GDAL_READER, str(path)], capture_output=True,
-                         text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", GDAL_READER, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     got = json.loads(out.stdout)
     assert (got["bsm"], got["codes"], got["crs"]) == (["A1", "A2"], ["0701", "0801"], 3857)
     minx, miny = TO_3857.transform(X0, Y0)
     maxx, maxy = TO_3857.transform(X0 + 100, Y0 + 100)
-    unit = 2 * HALF / 2 ** z / 4096
+    unit = 2 * HALF / 2**z / 4096
     assert got["bounds"]["A1"] == pytest.approx([minx, miny, maxx, maxy], abs=2 * unit)
     # the hole is a hole: 200² − 100² m² on the ground, times the Mercator scale squared
     scale = (maxx - minx) / 100

@@ -22,8 +22,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     survey = amend_survey(result.workspace)
     client = TestClient(create_app(Settings(workspace=str(result.workspace))))
-    return {"client": client, "items": {i["id"]: i for i in manifest["items"]},
-            "survey": survey}
+    return {"client": client, "items": {i["id"]: i for i in manifest["items"]}, "survey": survey}
 
 
 def test_ui_page_or_install_message(demo: dict[str, Any]) -> None:
@@ -40,8 +39,9 @@ def test_ui_page_or_install_message(demo: dict[str, Any]) -> None:
     assert client.get("/ui/vendor/package.json").status_code == 404
 
 
-def test_missing_assets_page_says_how_to_install(demo: dict[str, Any], tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_assets_page_says_how_to_install(
+    demo: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ui, "NODE_MODULES", tmp_path / "node_modules")
     r = demo["client"].get("/ui/")
     assert r.status_code == 503
@@ -78,8 +78,12 @@ def test_review_answers_findings_map_and_reports(demo: dict[str, Any]) -> None:
     client: TestClient = demo["client"]
     doc = client.post("/review/master-plan").json()
     parcel = demo["items"]["conflict.redline.inside.1"]["features"][0]
-    hits = [f for f in doc["findings"] if f["rule"] == "sanqu.redline.construction"
-            and any(ref["id_value"] == parcel for ref in f["features"])]
+    hits = [
+        f
+        for f in doc["findings"]
+        if f["rule"] == "sanqu.redline.construction"
+        and any(ref["id_value"] == parcel for ref in f["features"])
+    ]
     assert len(hits) == 1
     assert doc["summary"]["total"] == len(doc["findings"])
     lon, lat = doc["map"]["features"][0]["geometry"]["coordinates"][0][0][0]
@@ -91,8 +95,9 @@ def test_review_answers_findings_map_and_reports(demo: dict[str, Any]) -> None:
     assert "attachment" in xlsx.headers["content-disposition"]
 
 
-def test_review_reports_open_in_the_browser_and_include_a_pdf(demo: dict[str, Any],
-                                                               cjk_font: object) -> None:
+def test_review_reports_open_in_the_browser_and_include_a_pdf(
+    demo: dict[str, Any], cjk_font: object
+) -> None:
     client: TestClient = demo["client"]
     doc = client.post("/review/master-plan").json()
     assert [link["title"] for link in doc["links"]] == ["HTML", "PDF", "XLSX"]
@@ -105,7 +110,8 @@ def test_review_reports_open_in_the_browser_and_include_a_pdf(demo: dict[str, An
 
 
 def test_config_colours_land_survey_classes_and_lists_the_classes_present(
-        demo: dict[str, Any]) -> None:
+    demo: dict[str, Any],
+) -> None:
     doc = demo["client"].get("/ui/config.json").json()
     layers = {entry["name"]: entry for entry in doc["layers"]}
     assert layers["DLTB"]["code_scheme"] == "sandiao"
@@ -120,7 +126,13 @@ def test_config_colours_land_survey_classes_and_lists_the_classes_present(
     assert "01" in present["ydyh2023"] and "01" in present["sandiao"]
     assert not {"18", "19", "20", "21", "22", "24"} & set(present["ydyh2023"])
     assert {c["code"] for c in doc["land_use_colours"] if c["sea"]} == {
-        "18", "19", "20", "21", "22", "24"}
+        "18",
+        "19",
+        "20",
+        "21",
+        "22",
+        "24",
+    }
 
 
 def test_level1_class_of_survey_wetlands() -> None:
@@ -188,12 +200,17 @@ def amend_land_use(workspace: Path, avoid: set[str] | None = None) -> dict[str, 
         new = {frame.at[i, "BSM"]: frame.at[i, "YDYHFLDM"] for i in (first, second)}
         removed = frame.at[gone, "BSM"]
         frame = frame.drop(index=[gone]).reset_index(drop=True)
-        store.write_layer("GHYD", info.role, frame, column_types=info.columns,
-                          geometry_type=info.geometry_type,
-                          version=VersionSpec(info.plan, "2025修改",
-                                              valid_from=date(2025, 7, 1),
-                                              approval_no="示政字〔2025〕12号"),
-                          reason="test amendment")
+        store.write_layer(
+            "GHYD",
+            info.role,
+            frame,
+            column_types=info.columns,
+            geometry_type=info.geometry_type,
+            version=VersionSpec(
+                info.plan, "2025修改", valid_from=date(2025, 7, 1), approval_no="示政字〔2025〕12号"
+            ),
+            reason="test amendment",
+        )
     return {"plan": info.plan, "old": old, "new": new, "removed": removed}
 
 
@@ -207,11 +224,11 @@ def test_plans_and_version_diff(tmp_path: Path) -> None:
     assert [v["label"] for v in plan["versions"]] == [first_label, "2025修改"]
     assert plan["versions"][1]["parent"] == first_label
     assert plan["versions"][1]["approval_no"] == "示政字〔2025〕12号"
-    doc = client.get("/ui/diff.json", params={"plan": change["plan"], "from": first_label,
-                                              "to": "2025修改"}).json()
+    doc = client.get(
+        "/ui/diff.json", params={"plan": change["plan"], "from": first_label, "to": "2025修改"}
+    ).json()
     (layer,) = doc["layers"]
-    assert (layer["layer"], layer["changed"], layer["removed"], layer["added"]) == (
-        "GHYD", 2, 1, 0)
+    assert (layer["layer"], layer["changed"], layer["removed"], layer["added"]) == ("GHYD", 2, 1, 0)
     drawn = {f["properties"]["key"]: f["properties"] for f in doc["map"]["features"]}
     assert drawn[change["removed"]]["kind"] == "removed"
     for bsm, code in change["new"].items():
@@ -224,8 +241,9 @@ def test_plans_and_version_diff(tmp_path: Path) -> None:
     assert layer["code_names"]["1401"]["level1_name_zh"] == "绿地与开敞空间用地"
     moved = sum(m["area_m2"] for m in layer["matrix"] if m["from"] != m["to"])
     assert moved > 0
-    missing = client.get("/ui/diff.json", params={"plan": change["plan"], "from": first_label,
-                                                  "to": "2030版"})
+    missing = client.get(
+        "/ui/diff.json", params={"plan": change["plan"], "from": first_label, "to": "2030版"}
+    )
     assert missing.status_code == 404
 
 
@@ -246,31 +264,53 @@ def amend_survey(workspace: Path, avoid: set[str] | None = None) -> dict[str, An
         bsm = frame.at[dry, "BSM"]
         area_m2 = float(ellipsoidal_area_m2([frame.geometry.loc[dry]], store.crs)[0])
         frame.loc[dry, ["DLBM", "DLMC"]] = ["05H1", "商业服务业设施用地"]
-        store.write_layer("DLTB", info.role, frame.reset_index(drop=True),
-                          column_types=info.columns, geometry_type=info.geometry_type,
-                          version=VersionSpec(info.plan, "2026年度国土变更调查",
-                                              status=VersionStatus.DRAFTING),
-                          reason="test survey update")
-    return {"plan": info.plan, "from": latest, "to": "2026年度国土变更调查", "bsm": bsm,
-            "area_m2": area_m2}
+        store.write_layer(
+            "DLTB",
+            info.role,
+            frame.reset_index(drop=True),
+            column_types=info.columns,
+            geometry_type=info.geometry_type,
+            version=VersionSpec(info.plan, "2026年度国土变更调查", status=VersionStatus.DRAFTING),
+            reason="test survey update",
+        )
+    return {
+        "plan": info.plan,
+        "from": latest,
+        "to": "2026年度国土变更调查",
+        "bsm": bsm,
+        "area_m2": area_m2,
+    }
 
 
 def test_survey_diff_names_codes_by_the_survey_classification(demo: dict[str, Any]) -> None:
     change = demo["survey"]
-    doc = demo["client"].get("/ui/diff.json", params={
-        "plan": change["plan"], "from": change["from"], "to": change["to"]}).json()
+    doc = (
+        demo["client"]
+        .get(
+            "/ui/diff.json",
+            params={"plan": change["plan"], "from": change["from"], "to": change["to"]},
+        )
+        .json()
+    )
     (layer,) = doc["layers"]
-    assert (layer["layer"], layer["code_field"], layer["code_scheme"]) == ("DLTB", "DLBM",
-                                                                         "sandiao")
+    assert (layer["layer"], layer["code_field"], layer["code_scheme"]) == (
+        "DLTB",
+        "DLBM",
+        "sandiao",
+    )
     names = layer["code_names"]
     # 三调 names, never the 用地用海 class of the same digits (05 湿地, 0103 旱地 by chance)
     assert (names["0103"]["name_zh"], names["0103"]["level1_name_zh"]) == ("旱地", "耕地")
-    assert names["05H1"] == {"name_zh": "商业服务业设施用地", "name_en": None, "level1": "05",
-                             "level1_name_zh": "商业服务业用地", "level1_name_en": None}
+    assert names["05H1"] == {
+        "name_zh": "商业服务业设施用地",
+        "name_en": None,
+        "level1": "05",
+        "level1_name_zh": "商业服务业用地",
+        "level1_name_en": None,
+    }
     drawn = {f["properties"]["key"]: f["properties"] for f in doc["map"]["features"]}
     parcel = drawn[change["bsm"]]
-    assert (parcel["kind"], parcel["from_code"], parcel["to_code"]) == ("changed", "0103",
-                                                                        "05H1")
+    assert (parcel["kind"], parcel["from_code"], parcel["to_code"]) == ("changed", "0103", "05H1")
     # a recoded parcel keeps its area: before and after are its ellipsoidal area, not 0
     assert parcel["area_old_m2"] == pytest.approx(change["area_m2"], abs=0.01)
     assert parcel["area_new_m2"] == pytest.approx(change["area_m2"], abs=0.01)

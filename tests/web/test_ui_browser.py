@@ -35,8 +35,16 @@ pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("GUOTU_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 #: The flags this machine needs: no sandbox as root, no background network calls.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _missing() -> str | None:
@@ -71,15 +79,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     base = tmp_path_factory.mktemp("ui_browser")
     result = build_demo(base / "demo.gpkg", base / "files", parcels=3000, seed=20261122)
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
-    planted = {str(f) for i in manifest["items"]
-               for f in i.get("features", []) + i.get("other_features", [])}
+    planted = {
+        str(f)
+        for i in manifest["items"]
+        for f in i.get("features", []) + i.get("other_features", [])
+    }
     amendment = amend_land_use(result.workspace, avoid=planted)
     survey = amend_survey(result.workspace, avoid=planted)
     port = _free_port()
     files = base / "files"
-    app = create_app(Settings(workspace=str(result.workspace),
-                              monitor_targets=str(files / "规划目标.xlsx"),
-                              monitor_statistics=str(files / "社会经济统计.xlsx")))
+    app = create_app(
+        Settings(
+            workspace=str(result.workspace),
+            monitor_targets=str(files / "规划目标.xlsx"),
+            monitor_statistics=str(files / "社会经济统计.xlsx"),
+        )
+    )
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -89,9 +104,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             pytest.fail("uvicorn did not start within 20 s")
         time.sleep(0.05)
     try:
-        yield {"url": f"http://127.0.0.1:{port}", "items": {i["id"]: i for i in manifest["items"]},
-               "crs": manifest["crs"], "files": base / "files", "amendment": amendment,
-               "survey": survey, "expected": manifest["history"]["expected"]}
+        yield {
+            "url": f"http://127.0.0.1:{port}",
+            "items": {i["id"]: i for i in manifest["items"]},
+            "crs": manifest["crs"],
+            "files": base / "files",
+            "amendment": amendment,
+            "survey": survey,
+            "expected": manifest["history"]["expected"],
+        }
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
@@ -140,7 +161,8 @@ def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
 def _lonlat(server: dict[str, Any], item: str) -> tuple[float, float]:
     centre = shapely.from_wkt(server["items"][item]["geometry_wkt"]).centroid
     lon, lat = Transformer.from_crs(server["crs"], "EPSG:4326", always_xy=True).transform(
-        centre.x, centre.y)
+        centre.x, centre.y
+    )
     return lon, lat
 
 
@@ -148,7 +170,7 @@ def _contrast(colour: str, background: str) -> float:
     """WCAG contrast ratio of two CSS ``rgb()``/``rgba()`` colours (alpha ignored)."""
 
     def luminance(css: str) -> float:
-        channels = [int(v) / 255 for v in css[css.index("(") + 1:-1].split(",")[:3]]
+        channels = [int(v) / 255 for v in css[css.index("(") + 1 : -1].split(",")[:3]]
         lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
@@ -191,15 +213,14 @@ def test_click_a_parcel_shows_what_applies(page: Any, server: dict[str, Any]) ->
     page.wait_for_selector("[data-testid=applies-item], [data-testid=query-error]", timeout=15_000)
     page.screenshot(path=str(SCREENSHOTS / "ui-query.png"))
     text = page.locator("[data-testid=query-panel]").inner_text()
-    assert item["features"][0] in text        # the master-plan parcel (GHYD BSM)
+    assert item["features"][0] in text  # the master-plan parcel (GHYD BSM)
     assert item["other_features"][0] in text  # the red line it lies in
     assert "生态保护红线" in text and "禁止" in text
     page.screenshot(path=str(SCREENSHOTS / "ui-query.png"))
     assert page.errors == []
 
 
-def test_query_panel_names_fields_in_chinese_with_units(page: Any,
-                                                        server: dict[str, Any]) -> None:
+def test_query_panel_names_fields_in_chinese_with_units(page: Any, server: dict[str, Any]) -> None:
     lon, lat = _lonlat(server, "conflict.redline.inside.1")
     page.evaluate(f"() => window.guotuMap.jumpTo({{center: [{lon}, {lat}], zoom: 17}})")
     point = page.evaluate(f"() => window.guotuMap.project([{lon}, {lat}])")
@@ -228,8 +249,9 @@ def test_run_a_review_lists_and_draws_findings(page: Any, server: dict[str, Any]
     text = page.locator("[data-testid=review-result]").inner_text()
     parcel = server["items"]["conflict.redline.inside.1"]["features"][0]
     assert parcel in text and "生态保护红线" in text
-    drawn = page.evaluate("() => window.guotuMap.getSource('findings').serialize().data"
-                          ".features.length")
+    drawn = page.evaluate(
+        "() => window.guotuMap.getSource('findings').serialize().data.features.length"
+    )
     assert drawn >= 3
     findings.first.click()
     href = page.locator("[data-testid=download-xlsx]").get_attribute("href")
@@ -271,8 +293,9 @@ def test_every_request_carries_the_chosen_lang(page: Any) -> None:
     assert page.errors == []
 
 
-def test_upload_a_zipped_shapefile_and_review_it(page: Any, server: dict[str, Any],
-                                                tmp_path: Path) -> None:
+def test_upload_a_zipped_shapefile_and_review_it(
+    page: Any, server: dict[str, Any], tmp_path: Path
+) -> None:
     import zipfile
 
     bundle = tmp_path / "建设项目.zip"
@@ -289,15 +312,17 @@ def test_upload_a_zipped_shapefile_and_review_it(page: Any, server: dict[str, An
     assert "建设项目.shp" in text  # the reviewed file, as its label names it
     planted = server["items"]["conflict.project.rjl.1"]["features"][0]
     assert planted in text and "project.indicator_limits" in text
-    drawn = page.evaluate("() => window.guotuMap.getSource('findings').serialize().data"
-                          ".features.length")
+    drawn = page.evaluate(
+        "() => window.guotuMap.getSource('findings').serialize().data.features.length"
+    )
     assert drawn >= 1
     page.screenshot(path=str(SCREENSHOTS / "ui-review-upload.png"))
     assert page.errors == []
 
 
-def test_version_diff_lists_draws_and_charts_the_amendment(page: Any,
-                                                           server: dict[str, Any]) -> None:
+def test_version_diff_lists_draws_and_charts_the_amendment(
+    page: Any, server: dict[str, Any]
+) -> None:
     change = server["amendment"]
     page.locator("button[data-tab=diff]").click()
     assert page.locator("[data-testid=diff-plan]").input_value() == change["plan"]
@@ -310,8 +335,9 @@ def test_version_diff_lists_draws_and_charts_the_amendment(page: Any,
     for bsm, code in change["new"].items():
         assert bsm in table and code in table
     assert change["removed"] in table and "删除" in table
-    drawn = page.evaluate("() => window.guotuMap.getSource('diff').serialize().data"
-                          ".features.length")
+    drawn = page.evaluate(
+        "() => window.guotuMap.getSource('diff').serialize().data.features.length"
+    )
     assert drawn == 3
     assert page.locator("[data-testid=diff-chart] canvas").count() == 1
     assert "0701 城镇住宅用地" in table  # 用地用海 names for a 用地用海 layer
@@ -333,12 +359,16 @@ def test_survey_diff_uses_survey_names_and_shows_areas(page: Any, server: dict[s
     assert row.locator("[data-testid=diff-from]").inner_text() == "0103 旱地"
     assert row.locator("[data-testid=diff-to]").inner_text() == "05H1 商业服务业设施用地"
     assert "三调工作分类" in page.locator("[data-testid=diff-summary]").inner_text()
-    old, new = (float(row.locator(f"[data-testid=diff-area-{side}]").inner_text()
-                      .replace(",", "")) for side in ("old", "new"))
+    old, new = (
+        float(row.locator(f"[data-testid=diff-area-{side}]").inner_text().replace(",", ""))
+        for side in ("old", "new")
+    )
     assert old == pytest.approx(change["area_m2"], abs=0.01) and new == pytest.approx(old)
     assert row.locator("[data-testid=diff-area-delta]").inner_text() in ("0.00", "-0.00")
-    labels = page.evaluate("() => echarts.getInstanceByDom(document.getElementById("
-                           "'diff-chart')).getOption().yAxis[0].data")
+    labels = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById("
+        "'diff-chart')).getOption().yAxis[0].data"
+    )
     assert "05 商业服务业用地" in labels and "01 耕地" in labels
     assert not any("湿地" in label for label in labels)
     height = page.locator("[data-testid=diff-chart] canvas").bounding_box()["height"]
@@ -368,8 +398,9 @@ def test_monitoring_dashboard(browser: Any, server: dict[str, Any]) -> None:
         pg.wait_for_selector("body[data-ready='1']", timeout=60_000)
         cards = pg.locator("[data-testid=card]")
         assert cards.count() == 19
-        status = {c.get_attribute("data-indicator"): c.get_attribute("data-status")
-                  for c in cards.all()}
+        status = {
+            c.get_attribute("data-indicator"): c.get_attribute("data-status") for c in cards.all()
+        }
         # today's values answer to the 2035 targets: the manifest's statuses for them
         later = server["expected"]["status_2035"]
         assert {k: status[k] for k in later} == later
@@ -382,12 +413,14 @@ def test_monitoring_dashboard(browser: Any, server: dict[str, Any]) -> None:
         assert pg.locator("[data-testid=case-row]").count() == 5  # the unapproved cases
         # case types are readable: text and background differ, with at least 4.5:1 contrast
         for colour, background in pg.evaluate(
-                "() => [...document.querySelectorAll('[data-testid=case-class]')].map((el) =>"
-                " [getComputedStyle(el).color, getComputedStyle(el).backgroundColor])"):
+            "() => [...document.querySelectorAll('[data-testid=case-class]')].map((el) =>"
+            " [getComputedStyle(el).color, getComputedStyle(el).backgroundColor])"
+        ):
             assert colour != background
             assert _contrast(colour, background) >= 4.5, (colour, background)
-        drawn = pg.evaluate("() => window.guotuMonitorMap.getSource('cases')"
-                            ".serialize().data.features.length")
+        drawn = pg.evaluate(
+            "() => window.guotuMonitorMap.getSource('cases').serialize().data.features.length"
+        )
         assert drawn >= 10
         assert pg.locator("[data-testid=ledger-chart] canvas").count() == 1
         ledger = pg.locator("[data-testid=ledger-chart] canvas").bounding_box()
@@ -397,8 +430,10 @@ def test_monitoring_dashboard(browser: Any, server: dict[str, Any]) -> None:
         assert report.ok and "体检评估" in report.text()
         assert fetched and all("lang=zh" in url for url in fetched)
         # the dashboard scrolls inside the page: grow the window to take all of it
-        height = pg.evaluate("() => document.querySelector('header').offsetHeight"
-                             " + document.querySelector('.scroll').scrollHeight")
+        height = pg.evaluate(
+            "() => document.querySelector('header').offsetHeight"
+            " + document.querySelector('.scroll').scrollHeight"
+        )
         pg.set_viewport_size({"width": 1400, "height": height})
         pg.wait_for_timeout(300)  # the charts follow the resize
         pg.screenshot(path=str(SCREENSHOTS / "ui-monitor.png"), full_page=True)
@@ -423,8 +458,12 @@ def test_land_survey_is_coloured_by_class_with_its_legend(page: Any) -> None:
     assert "18 渔业用海" not in legend.inner_text()  # an inland county: no sea class
     page.locator("[data-testid=toggle-DLTB]").check()
     fill = page.evaluate("() => window.guotuMap.getPaintProperty('DLTB-fill', 'fill-color')")
-    colours = {c["code"]: c["colour"] for c in page.evaluate(
-        "() => fetch('/ui/config.json').then((r) => r.json()).then((c) => c.land_survey_colours)")}
+    colours = {
+        c["code"]: c["colour"]
+        for c in page.evaluate(
+            "() => fetch('/ui/config.json').then((r) => r.json()).then((c) => c.land_survey_colours)"
+        )
+    }
     flat = json.dumps(fill)
     assert colours["01"] in flat and colours["03"] in flat and colours["00"] in flat
     assert legend.locator("[data-scheme=sandiao]").inner_text() == "三调一级类（现状地类）"
@@ -432,8 +471,9 @@ def test_land_survey_is_coloured_by_class_with_its_legend(page: Any) -> None:
     assert page.errors == []
 
 
-def test_identify_names_the_feature_and_outlines_the_parcel(page: Any,
-                                                            server: dict[str, Any]) -> None:
+def test_identify_names_the_feature_and_outlines_the_parcel(
+    page: Any, server: dict[str, Any]
+) -> None:
     _click_site(page, server, "conflict.redline.inside.1")
     titles = page.locator("[data-testid=applies-title]").all_inner_texts()
     county = next(t for t in titles if t.startswith("行政区/规划范围"))
@@ -444,8 +484,9 @@ def test_identify_names_the_feature_and_outlines_the_parcel(page: Any,
     flt = page.evaluate("() => window.guotuMap.getFilter('GHYD-highlight')")
     assert parcel in json.dumps(flt)
     page.wait_for_timeout(500)
-    drawn = page.evaluate("() => window.guotuMap.queryRenderedFeatures("
-                          "{layers: ['GHYD-highlight']}).length")
+    drawn = page.evaluate(
+        "() => window.guotuMap.queryRenderedFeatures({layers: ['GHYD-highlight']}).length"
+    )
     assert drawn >= 1  # the outline is on the map, not only a marker
     assert page.errors == []
 
@@ -477,17 +518,21 @@ def test_the_query_panel_follows_the_language(page: Any, server: dict[str, Any])
 def test_allowed_uses_list_the_classes_present(page: Any, server: dict[str, Any]) -> None:
     _click_site(page, server, "conflict.redline.inside.1")
     allowed = page.locator("[data-testid=uses-allowed]")
-    visible = page.evaluate("() => [...document.querySelector('[data-testid=uses-allowed]')"
-                            ".childNodes].filter((n) => n.nodeName !== 'DETAILS')"
-                            ".map((n) => n.textContent).join('')")
+    visible = page.evaluate(
+        "() => [...document.querySelector('[data-testid=uses-allowed]')"
+        ".childNodes].filter((n) => n.nodeName !== 'DETAILS')"
+        ".map((n) => n.textContent).join('')"
+    )
     assert "01 耕地" in visible and "18 渔业用海" not in visible
     assert "含用海类" in allowed.locator("details summary").inner_text()
     assert allowed.locator("details").get_attribute("open") is None  # folded
 
 
 def test_date_inputs_start_with_today(page: Any, browser: Any, server: dict[str, Any]) -> None:
-    today = page.evaluate("() => { const d = new Date(); return new Date(d.getTime() -"
-                          " d.getTimezoneOffset() * 60000).toISOString().slice(0, 10); }")
+    today = page.evaluate(
+        "() => { const d = new Date(); return new Date(d.getTime() -"
+        " d.getTimezoneOffset() * 60000).toISOString().slice(0, 10); }"
+    )
     assert page.locator("[data-testid=as-of]").input_value() == today
     context = browser.new_context(locale="zh-CN")
     try:
@@ -547,12 +592,14 @@ def _dashboard(browser: Any, server: dict[str, Any], query: str = "") -> Any:
     return pg
 
 
-def test_dashboard_axes_target_line_labels_legend_and_totals(browser: Any,
-                                                             server: dict[str, Any]) -> None:
+def test_dashboard_axes_target_line_labels_legend_and_totals(
+    browser: Any, server: dict[str, Any]
+) -> None:
     pg = _dashboard(browser, server)
     try:
         card = pg.locator("[data-indicator=cultivated_land] .spark")
-        info = pg.evaluate("""(el) => {
+        info = pg.evaluate(
+            """(el) => {
           const chart = echarts.getInstanceByDom(el);
           const y = chart.getModel().getComponent('yAxis').axis;
           const x = chart.getModel().getComponent('xAxis').axis;
@@ -561,12 +608,16 @@ def test_dashboard_axes_target_line_labels_legend_and_totals(browser: Any,
                    extent: y.scale.getExtent(),
                    target: chart.getOption().series[0].markLine.data[0].yAxis,
                    xLabels: x.getViewLabels().map((l) => l.formattedLabel) };
-        }""", card.element_handle())
+        }""",
+            card.element_handle(),
+        )
         assert info["yShown"] and len(info["ticks"]) >= 2  # a scale, not a bare line
         low, high = info["extent"]
         assert low <= info["target"] <= high  # the target line is drawn
-        assert info["xLabels"][-1] == pg.evaluate("() => new Date().toISOString().slice(0, 7)") \
-            or info["xLabels"][-1].isdigit()  # today's point as 2026-12, as in the PDF
+        assert (
+            info["xLabels"][-1] == pg.evaluate("() => new Date().toISOString().slice(0, 7)")
+            or info["xLabels"][-1].isdigit()
+        )  # today's point as 2026-12, as in the PDF
         assert info["xLabels"][0] == "2021"
         legend = pg.locator("[data-testid=case-legend-item]")
         assert legend.count() >= 2 and "违法违规" in legend.first.inner_text()
@@ -577,8 +628,9 @@ def test_dashboard_axes_target_line_labels_legend_and_totals(browser: Any,
         pg.context.close()
 
 
-def test_dashboard_reads_cases_and_projects_as_of_its_date(browser: Any,
-                                                           server: dict[str, Any]) -> None:
+def test_dashboard_reads_cases_and_projects_as_of_its_date(
+    browser: Any, server: dict[str, Any]
+) -> None:
     pg = _dashboard(browser, server)
     try:
         assert pg.locator("[data-testid=case-row]").count() == 5
@@ -589,18 +641,19 @@ def test_dashboard_reads_cases_and_projects_as_of_its_date(browser: Any,
         assert "后时相晚于 2023-06-30" in pg.locator("[data-testid=notes]").inner_text()
         assert "进度 100%" not in pg.locator("[data-testid=warnings]").inner_text()
         assert set(pg.locator("[data-testid=project-progress]").all_inner_texts()) == {"—"}
-        drawn = pg.evaluate("() => window.guotuMonitorMap.getSource('cases')"
-                            ".serialize().data.features.length")
+        drawn = pg.evaluate(
+            "() => window.guotuMonitorMap.getSource('cases').serialize().data.features.length"
+        )
         assert drawn == 0
         assert pg.errors == []
     finally:
         pg.context.close()
 
 
-def test_sheet_prints_on_one_a4_page_with_readable_columns(browser: Any,
-                                                          server: dict[str, Any]) -> None:
-    centre = shapely.from_wkt(server["items"]["conflict.redline.inside.1"]["geometry_wkt"]
-                              ).centroid
+def test_sheet_prints_on_one_a4_page_with_readable_columns(
+    browser: Any, server: dict[str, Any]
+) -> None:
+    centre = shapely.from_wkt(server["items"]["conflict.redline.inside.1"]["geometry_wkt"]).centroid
     context = browser.new_context(viewport={"width": 820, "height": 1160}, locale="zh-CN")
     try:
         pg = context.new_page()

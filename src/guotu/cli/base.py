@@ -99,8 +99,13 @@ def run_language(args: Sequence[str] = (), environ: Mapping[str, str] | None = N
     for i, arg in enumerate(args):
         if arg == "--":
             break
-        value = (args[i + 1] if arg == "--lang" and i + 1 < len(args)
-                 else arg.removeprefix("--lang=") if arg.startswith("--lang=") else None)
+        value = (
+            args[i + 1]
+            if arg == "--lang" and i + 1 < len(args)
+            else arg.removeprefix("--lang=")
+            if arg.startswith("--lang=")
+            else None
+        )
         if value in LANGS:
             lang = value
     return lang
@@ -140,8 +145,11 @@ def _set_lang(click_ctx: click.Context, _param: click.Parameter, value: str | No
 
 #: ``--lang`` of a command (the root group's also reads GUOTU_LANG, see :data:`root`).
 _LANG_OPTION: dict[str, Any] = {
-    "type": click.Choice(LANGS), "default": None, "expose_value": False,
-    "callback": _set_lang, "is_eager": True,
+    "type": click.Choice(LANGS),
+    "default": None,
+    "expose_value": False,
+    "callback": _set_lang,
+    "is_eager": True,
     "help": f"Language of human output (default zh, or {ENV_LANG}).",
 }
 
@@ -161,9 +169,13 @@ def use_layer_option(f: F) -> F:
     """``--use-layer LAYER`` (repeatable): the layer of its role to use when the workspace
     holds several layers of that role (never guessed)."""
     return click.option(
-        "--use-layer", "use_layers", multiple=True, metavar="LAYER",
+        "--use-layer",
+        "use_layers",
+        multiple=True,
+        metavar="LAYER",
         help="Use LAYER for its role where the workspace has several layers of that role "
-        "(repeatable).")(f)
+        "(repeatable).",
+    )(f)
 
 
 def workspace_option(required: bool = True) -> Callable[[F], F]:
@@ -172,8 +184,13 @@ def workspace_option(required: bool = True) -> Callable[[F], F]:
 
     def deco(f: F) -> F:
         return click.option(
-            "-w", "--workspace", "workspace", required=required, metavar="LOCATION",
-            type=click.Path(dir_okay=False), envvar="GUOTU_WORKSPACE",
+            "-w",
+            "--workspace",
+            "workspace",
+            required=required,
+            metavar="LOCATION",
+            type=click.Path(dir_okay=False),
+            envvar="GUOTU_WORKSPACE",
             help="Workspace: a GeoPackage file, a postgresql:// URL, or env:NAME (a variable "
             "holding one) (env GUOTU_WORKSPACE).",
         )(f)
@@ -182,9 +199,18 @@ def workspace_option(required: bool = True) -> Callable[[F], F]:
 
 
 #: Geometry types (OGC names, any case) and geometry kinds of roles, in Chinese.
-_GEOMETRY_ZH = {"point": "点", "multipoint": "多点", "linestring": "线", "multilinestring": "多线",
-                "polygon": "面", "multipolygon": "多面", "geometrycollection": "几何集合",
-                "line": "线", "polygon_or_line": "面或线", "geometry": "任意几何"}
+_GEOMETRY_ZH = {
+    "point": "点",
+    "multipoint": "多点",
+    "linestring": "线",
+    "multilinestring": "多线",
+    "polygon": "面",
+    "multipolygon": "多面",
+    "geometrycollection": "几何集合",
+    "line": "线",
+    "polygon_or_line": "面或线",
+    "geometry": "任意几何",
+}
 
 
 def geometry_name(value: str, lang: str) -> str:
@@ -275,8 +301,9 @@ def _metavar_zh(param: click.Option, click_ctx: click.Context) -> str:
     placeholder (:func:`~guotu.cli.help_zh.placeholder`), click's type names in Chinese."""
     kind = param.type
     if param.metavar is not None:
-        return help_zh.placeholder(command_key(click_ctx), param.make_metavar(click_ctx),
-                                   option_key(param))
+        return help_zh.placeholder(
+            command_key(click_ctx), param.make_metavar(click_ctx), option_key(param)
+        )
     if isinstance(kind, click.Choice):
         return param.make_metavar(click_ctx)
     if isinstance(kind, click.DateTime):
@@ -349,8 +376,11 @@ class _Localised(click.Command):
         if _lang_of(ctx) != "zh":
             super().format_usage(ctx, formatter)
             return
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)),
-                              prefix=help_zh.CLICK_WORDS["usage"])
+        formatter.write_usage(
+            ctx.command_path,
+            " ".join(self.collect_usage_pieces(ctx)),
+            prefix=help_zh.CLICK_WORDS["usage"],
+        )
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         text = help_zh.command_help(command_key(ctx)) if _lang_of(ctx) == "zh" else None
@@ -365,8 +395,11 @@ class _Localised(click.Command):
         if _lang_of(ctx) != "zh":
             super().format_options(ctx, formatter)
             return
-        rows = [_option_record_zh(p, ctx) for p in self.get_params(ctx)
-                if isinstance(p, click.Option) and not p.hidden]
+        rows = [
+            _option_record_zh(p, ctx)
+            for p in self.get_params(ctx)
+            if isinstance(p, click.Option) and not p.hidden
+        ]
         if rows:
             with formatter.section(help_zh.CLICK_WORDS["options"]):
                 formatter.write_dl(rows)
@@ -389,16 +422,25 @@ class GuotuGroup(_Localised, click.Group):
         if _lang_of(ctx) != "zh":
             super().format_commands(ctx, formatter)
             return
-        commands = [(name, cmd) for name in self.list_commands(ctx)
-                    if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        commands = [
+            (name, cmd)
+            for name in self.list_commands(ctx)
+            if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden
+        ]
         if not commands:
             return
         limit = formatter.width - 6 - max(len(name) for name, _ in commands)
         rows = []
         for name, cmd in commands:
             text = help_zh.command_help(f"{command_key(ctx)} {name}")
-            rows.append((name, _short_help_zh(text, limit) if text is not None
-                         else cmd.get_short_help_str(limit)))
+            rows.append(
+                (
+                    name,
+                    _short_help_zh(text, limit)
+                    if text is not None
+                    else cmd.get_short_help_str(limit),
+                )
+            )
         with formatter.section(help_zh.CLICK_WORDS["commands"]):
             formatter.write_dl(rows)
 
@@ -422,25 +464,48 @@ class GuotuGroup(_Localised, click.Group):
             if obj.debug:
                 raise
             logging.getLogger(__name__).debug("Unexpected error", exc_info=exc)
-            click.echo(obj.t(f"内部错误：{type(exc).__name__}: {exc}。请加 --debug 重试，并报告此问题。",
-                             f"Internal error: {type(exc).__name__}: {exc}. Run again with "
-                             "--debug and report it."), err=True)
+            click.echo(
+                obj.t(
+                    f"内部错误：{type(exc).__name__}: {exc}。请加 --debug 重试，并报告此问题。",
+                    f"Internal error: {type(exc).__name__}: {exc}. Run again with "
+                    "--debug and report it.",
+                ),
+                err=True,
+            )
             ctx.exit(3)
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True,
-             windows_expand_args: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         """click's ``main``, with the run's language decided first (:func:`run_language`)
         and click's own errors shown in it (:func:`show_click_error`)."""
         argv = list(sys.argv[1:] if args is None else args)
         obj = extra.setdefault("obj", Context(run_language(argv)))
         if not standalone_mode:
-            return super().main(argv, prog_name, complete_var, False,
-                                windows_expand_args=windows_expand_args, **extra)
+            return super().main(
+                argv,
+                prog_name,
+                complete_var,
+                False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
         lang = obj.lang if isinstance(obj, Context) else run_language(argv)
         try:
-            rv = super().main(argv, prog_name, complete_var, False,
-                              windows_expand_args=windows_expand_args, **extra)
+            rv = super().main(
+                argv,
+                prog_name,
+                complete_var,
+                False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
         except click.ClickException as exc:
             show_click_error(exc, obj.lang if isinstance(obj, Context) else lang)
             sys.exit(exc.exit_code)
@@ -522,8 +587,12 @@ def show_click_error(exc: click.ClickException, lang: str) -> None:
         hint = ""
         if ctx.command.get_help_option(ctx) is not None:
             names = ctx.command.get_help_option_names(ctx)
-            hint = help_zh.CLICK_WORDS["try_help"].format(
-                command=f"{ctx.command_path} {max(names, key=len)}") + "\n"
+            hint = (
+                help_zh.CLICK_WORDS["try_help"].format(
+                    command=f"{ctx.command_path} {max(names, key=len)}"
+                )
+                + "\n"
+            )
         click.echo(f"{ctx.get_usage()}\n{hint}", err=True)
     click.echo(help_zh.CLICK_WORDS["error"] + click_message_zh(exc), err=True)
 
@@ -545,12 +614,26 @@ def _print_version(click_ctx: click.Context, _param: click.Parameter, value: boo
 
 
 @click.group(cls=GuotuGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--lang", type=click.Choice(LANGS), default=None, expose_value=False,
-              callback=_set_lang, is_eager=True, envvar=ENV_LANG, show_envvar=True,
-              help="Language of human output (default zh).")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    default=None,
+    expose_value=False,
+    callback=_set_lang,
+    is_eager=True,
+    envvar=ENV_LANG,
+    show_envvar=True,
+    help="Language of human output (default zh).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
-              callback=_print_version, help="Show the version and exit.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def root(click_ctx: click.Context, debug: bool) -> None:
     """guotu 国土: territorial spatial planning one map (一张图) for planning bureaus."""

@@ -37,72 +37,136 @@ __all__ = ["check_command", "render_check"]
 _SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
-def render_check(ctx: Context, report: QualityReport, errors_gpkg: str | None,
-                 written: dict[str, int] | None, reads: Sequence[ReadNote] = ()) -> None:
+def render_check(
+    ctx: Context,
+    report: QualityReport,
+    errors_gpkg: str | None,
+    written: dict[str, int] | None,
+    reads: Sequence[ReadNote] = (),
+) -> None:
     out = console()
     for r in report.repairs:
         reason = validity_reason(r.reason, ctx.lang)
-        out.print(ctx.t(f"已修复 图层 {r.layer} 要素 {r.fid}：{reason}；"
-                        f"面积 {r.area_before_m2:.2f} → {r.area_after_m2:.2f} m²，修复后为"
-                        f"{geometry_name(r.geometry_type, 'zh')}",
-                        f"Repaired layer {r.layer} feature {r.fid}: {reason} (area "
-                        f"{r.area_before_m2:.2f} → {r.area_after_m2:.2f} m², {r.geometry_type})"),
-                  highlight=False)
-    table = Table(title=ctx.t(f"质检结果：{report.workspace}",
-                              f"Quality checks: {report.workspace}"))
-    for head in (ctx.t("检查", "Check"), ctx.t("图层", "Layer"), ctx.t("级别", "Severity"),
-                 ctx.t("数量", "Count")):
+        out.print(
+            ctx.t(
+                f"已修复 图层 {r.layer} 要素 {r.fid}：{reason}；"
+                f"面积 {r.area_before_m2:.2f} → {r.area_after_m2:.2f} m²，修复后为"
+                f"{geometry_name(r.geometry_type, 'zh')}",
+                f"Repaired layer {r.layer} feature {r.fid}: {reason} (area "
+                f"{r.area_before_m2:.2f} → {r.area_after_m2:.2f} m², {r.geometry_type})",
+            ),
+            highlight=False,
+        )
+    table = Table(
+        title=ctx.t(f"质检结果：{report.workspace}", f"Quality checks: {report.workspace}")
+    )
+    for head in (
+        ctx.t("检查", "Check"),
+        ctx.t("图层", "Layer"),
+        ctx.t("级别", "Severity"),
+        ctx.t("数量", "Count"),
+    ):
         table.add_column(head, justify="right" if head in ("数量", "Count") else "left")
     for row in report.counts():
         sev = row["severity"]
-        table.add_row(f"{ctx.t(row['name_zh'], row['name_en'])} ({row['check']})", row["layer"],
-                      ctx.t(_SEVERITY_ZH.get(sev, sev), sev), str(row["count"]))
+        table.add_row(
+            f"{ctx.t(row['name_zh'], row['name_en'])} ({row['check']})",
+            row["layer"],
+            ctx.t(_SEVERITY_ZH.get(sev, sev), sev),
+            str(row["count"]),
+        )
     if report.findings:
         out.print(table)
     summary = report.summary()["by_severity"]
-    out.print(ctx.t(
-        f"共检查 {len(report.layers)} 个图层：错误 {summary['error']}，警告 {summary['warning']}，"
-        f"提示 {summary['info']}。",
-        f"Checked {len(report.layers)} layer(s): {summary['error']} error(s), "
-        f"{summary['warning']} warning(s), {summary['info']} info."), highlight=False)
+    out.print(
+        ctx.t(
+            f"共检查 {len(report.layers)} 个图层：错误 {summary['error']}，警告 {summary['warning']}，"
+            f"提示 {summary['info']}。",
+            f"Checked {len(report.layers)} layer(s): {summary['error']} error(s), "
+            f"{summary['warning']} warning(s), {summary['info']} info.",
+        ),
+        highlight=False,
+    )
     for note in reads:
         out.print(note.text(ctx.lang), highlight=False)
     for s in report.skipped:
-        out.print(ctx.t(f"未运行 {s.check}（{s.layer}）：{s.reason_zh}",
-                        f"Not run {s.check} ({s.layer}): {s.reason_en}"), highlight=False)
+        out.print(
+            ctx.t(
+                f"未运行 {s.check}（{s.layer}）：{s.reason_zh}",
+                f"Not run {s.check} ({s.layer}): {s.reason_en}",
+            ),
+            highlight=False,
+        )
     if errors_gpkg and written is not None:
-        out.print(ctx.t(
-            f"错误位置已写入 {errors_gpkg}（点 {written['finding_points']} 个，"
-            f"面 {written['finding_areas']} 个），可在 QGIS 中打开。",
-            f"Error locations written to {errors_gpkg} ({written['finding_points']} points, "
-            f"{written['finding_areas']} areas); open it in QGIS."), highlight=False)
+        out.print(
+            ctx.t(
+                f"错误位置已写入 {errors_gpkg}（点 {written['finding_points']} 个，"
+                f"面 {written['finding_areas']} 个），可在 QGIS 中打开。",
+                f"Error locations written to {errors_gpkg} ({written['finding_points']} points, "
+                f"{written['finding_areas']} areas); open it in QGIS.",
+            ),
+            highlight=False,
+        )
     if report.findings:
-        out.print(ctx.t("详情：guotu check --json；逐条位置：--errors-gpkg 错误.gpkg",
-                        "Details: guotu check --json; locations: --errors-gpkg errors.gpkg"),
-                  highlight=False)
+        out.print(
+            ctx.t(
+                "详情：guotu check --json；逐条位置：--errors-gpkg 错误.gpkg",
+                "Details: guotu check --json; locations: --errors-gpkg errors.gpkg",
+            ),
+            highlight=False,
+        )
 
 
 @root.command("check")
 @workspace_option()
-@click.option("--layer", "layers", multiple=True, metavar="NAME",
-              help="Check only this layer (repeatable; default: every layer).")
+@click.option(
+    "--layer",
+    "layers",
+    multiple=True,
+    metavar="NAME",
+    help="Check only this layer (repeatable; default: every layer).",
+)
 @json_option
-@click.option("--errors-gpkg", type=click.Path(dir_okay=False), default=None,
-              help="Write the finding locations to this GeoPackage (for QGIS).")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
-              default="error", show_default=True,
-              help="Exit 1 when a finding reaches this severity.")
-@click.option("--repair", is_flag=True,
-              help="Rewrite invalid geometries with make_valid first, listing each one.")
-@click.option("--checks", "checks_file", type=click.Path(dir_okay=False), default=None,
-              help="Another check list (YAML, schema checks-v1) instead of the built-in one.")
+@click.option(
+    "--errors-gpkg",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the finding locations to this GeoPackage (for QGIS).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding reaches this severity.",
+)
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Rewrite invalid geometries with make_valid first, listing each one.",
+)
+@click.option(
+    "--checks",
+    "checks_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Another check list (YAML, schema checks-v1) instead of the built-in one.",
+)
 @time_options
 @lang_option
 @pass_context
-def check_command(ctx: Context, workspace: str, layers: tuple[str, ...], as_json: bool,
-                  errors_gpkg: str | None, fail_on: str, repair: bool,
-                  checks_file: str | None, as_of: datetime | None,
-                  known_at: datetime | None) -> None:
+def check_command(
+    ctx: Context,
+    workspace: str,
+    layers: tuple[str, ...],
+    as_json: bool,
+    errors_gpkg: str | None,
+    fail_on: str,
+    repair: bool,
+    checks_file: str | None,
+    as_of: datetime | None,
+    known_at: datetime | None,
+) -> None:
     """Check the workspace's layers: geometry, codes, attributes, overlaps, gaps, boundaries.
 
     \b
@@ -112,15 +176,19 @@ def check_command(ctx: Context, workspace: str, layers: tuple[str, ...], as_json
       guotu check -w county.gpkg --errors-gpkg errors.gpkg --fail-on warning
     """
     if errors_gpkg and Path(errors_gpkg).resolve() == Path(workspace).resolve():
-        raise ConfigError("--errors-gpkg must not be the workspace itself.",
-                          file=errors_gpkg, fix="Give another file name, e.g. errors.gpkg.",
-                          message_zh="--errors-gpkg 不能是工作空间文件本身。",
-                          fix_zh="请换一个文件名，如 质检错误.gpkg。")
+        raise ConfigError(
+            "--errors-gpkg must not be the workspace itself.",
+            file=errors_gpkg,
+            fix="Give another file name, e.g. errors.gpkg.",
+            message_zh="--errors-gpkg 不能是工作空间文件本身。",
+            fix_zh="请换一个文件名，如 质检错误.gpkg。",
+        )
     specs = load_check_list(checks_file)
     with open_workspace(workspace) as store:
         day, known = as_dates(as_of, known_at)
-        report = check_workspace(store, layers=layers or None, checks=specs, repair=repair,
-                                 as_of=day, known_at=known)
+        report = check_workspace(
+            store, layers=layers or None, checks=specs, repair=repair, as_of=day, known_at=known
+        )
         reads = [describe_read(store, name, as_of=day, known_at=known) for name in report.layers]
         crs = store.crs
     written = None

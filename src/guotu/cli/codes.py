@@ -27,8 +27,12 @@ from guotu.domain.crosswalks import (
 __all__ = ["codes"]
 
 _FROM_SCHEMES = [s.value for s in Scheme if s is not Scheme.YDYH2023]
-_MAPPING_ZH = {"one_to_one": "一对一", "to_level1": "仅对应到一级类", "one_to_many": "一对多",
-               "unmapped": "无对应分类"}
+_MAPPING_ZH = {
+    "one_to_one": "一对一",
+    "to_level1": "仅对应到一级类",
+    "one_to_many": "一对多",
+    "unmapped": "无对应分类",
+}
 _CATEGORY_EN = {
     "建设用地": "construction land",
     "非建设用地": "non-construction land",
@@ -119,16 +123,19 @@ def show(ctx: Context, code: str, as_json: bool) -> None:
     ancestors = table.ancestors(found.code)
     children = table.children(found.code)
     if as_json:
-        emit_json({
-            **_as_dict(found),
-            "ancestors": [_as_dict(a) for a in ancestors],
-            "children": [_as_dict(c) for c in children],
-            "construction_category": category,
-            "legal_three_major_class": legal,
-        })
+        emit_json(
+            {
+                **_as_dict(found),
+                "ancestors": [_as_dict(a) for a in ancestors],
+                "children": [_as_dict(c) for c in children],
+                "construction_category": category,
+                "legal_three_major_class": legal,
+            }
+        )
         return
-    click.echo(ctx.t(f"{found.code}  {found.name_zh}",
-                     f"{found.code}  {found.name_zh}  ({found.name_en})"))
+    click.echo(
+        ctx.t(f"{found.code}  {found.name_zh}", f"{found.code}  {found.name_zh}  ({found.name_en})")
+    )
     click.echo(f"{ctx.t('级别：', 'Level: ')}{found.level}")
     if ancestors:
         chain = " > ".join(f"{a.code} {_name(ctx, a)}" for a in ancestors)
@@ -142,7 +149,8 @@ def show(ctx: Context, code: str, as_json: bool) -> None:
         f"{ctx.t(category, _CATEGORY_EN[category])}"
     )
     legal_text = (
-        ctx.t(legal, _CATEGORY_EN[legal]) if legal is not None
+        ctx.t(legal, _CATEGORY_EN[legal])
+        if legal is not None
         else ctx.t("视具体情况而定", "depends on context")
     )
     click.echo(f"{ctx.t('三大类（调查法定口径）：', 'Legal three major classes: ')}{legal_text}")
@@ -168,12 +176,14 @@ def validate(ctx: Context, code: str, name: str | None, as_json: bool) -> None:
     """Check a code (and optionally its name); exit 1 when there are issues."""
     issues = ydyh_2023().validate(code, name)
     if as_json:
-        emit_json({"code": code, "is_valid": not issues,
-                   "issues": [_issue_dict(i) for i in issues]})
+        emit_json(
+            {"code": code, "is_valid": not issues, "issues": [_issue_dict(i) for i in issues]}
+        )
     elif not issues:
         found = ydyh_2023().lookup(code)
-        click.echo(ctx.t(f"{found.code} {found.name_zh}：有效。",
-                         f"{found.code} {found.name_en}: valid."))
+        click.echo(
+            ctx.t(f"{found.code} {found.name_zh}：有效。", f"{found.code} {found.name_en}: valid.")
+        )
     else:
         for issue in issues:
             label = ctx.t(*ISSUE_LABELS[issue.kind])
@@ -184,10 +194,21 @@ def validate(ctx: Context, code: str, name: str | None, as_json: bool) -> None:
 
 @codes.command(name="translate")
 @click.argument("code")
-@click.option("--from", "from_scheme", type=click.Choice(_FROM_SCHEMES), required=True,
-              help="Scheme of CODE (for osm, CODE is key=value).")
-@click.option("--to", "to_scheme", type=click.Choice([Scheme.YDYH2023.value]),
-              default=Scheme.YDYH2023.value, show_default=True, help="Target scheme.")
+@click.option(
+    "--from",
+    "from_scheme",
+    type=click.Choice(_FROM_SCHEMES),
+    required=True,
+    help="Scheme of CODE (for osm, CODE is key=value).",
+)
+@click.option(
+    "--to",
+    "to_scheme",
+    type=click.Choice([Scheme.YDYH2023.value]),
+    default=Scheme.YDYH2023.value,
+    show_default=True,
+    help="Target scheme.",
+)
 @json_option
 @lang_option
 @pass_context
@@ -199,28 +220,34 @@ def translate_code(
     table = ydyh_2023()
     targets = [table.lookup(t) for t in result.targets]
     if as_json:
-        emit_json({
-            "source": result.source,
-            "from_scheme": result.from_scheme,
-            "to_scheme": result.to_scheme,
-            "mapping_type": result.mapping_type,
-            "targets": [_as_dict(t) for t in targets],
-            "note": result.note,
-            "note_zh": result.note_zh,
-            "is_verified": result.is_verified,
-        })
+        emit_json(
+            {
+                "source": result.source,
+                "from_scheme": result.from_scheme,
+                "to_scheme": result.to_scheme,
+                "mapping_type": result.mapping_type,
+                "targets": [_as_dict(t) for t in targets],
+                "note": result.note,
+                "note_zh": result.note_zh,
+                "is_verified": result.is_verified,
+            }
+        )
     else:
-        kind = ctx.t(_MAPPING_ZH.get(result.mapping_type, result.mapping_type),
-                     result.mapping_type)
-        click.echo(ctx.t(f"{result.source}（{result.from_scheme}）→ {result.to_scheme}：{kind}",
-                         f"{result.source} ({result.from_scheme}) → {result.to_scheme}: {kind}"))
+        kind = ctx.t(_MAPPING_ZH.get(result.mapping_type, result.mapping_type), result.mapping_type)
+        click.echo(
+            ctx.t(
+                f"{result.source}（{result.from_scheme}）→ {result.to_scheme}：{kind}",
+                f"{result.source} ({result.from_scheme}) → {result.to_scheme}: {kind}",
+            )
+        )
         for t in targets:
             click.echo(f"  {t.code:<8}{_name(ctx, t)}")
         if not targets:
             click.echo(ctx.t("  （无对应分类）", "  (no target class)"))
         if not result.is_verified:
-            click.echo(ctx.t("注意：未经官方对照表核实。",
-                             "Caution: not backed by an official table."))
+            click.echo(
+                ctx.t("注意：未经官方对照表核实。", "Caution: not backed by an official table.")
+            )
         if note := ctx.t(result.note_zh, result.note):
             click.echo(f"{ctx.t('说明：', 'Note: ')}{note}")
     if result.target is None:

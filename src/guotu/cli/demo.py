@@ -50,24 +50,32 @@ def _step_label(ctx: Context, step: str) -> str:
     return ctx.t(zh, en)
 
 
-def _build_with_progress(ctx: Context, as_json: bool, workspace: str, out_dir: Path,
-                         parcels: int, seed: int, force: bool) -> DemoResult:
+def _build_with_progress(
+    ctx: Context, as_json: bool, workspace: str, out_dir: Path, parcels: int, seed: int, force: bool
+) -> DemoResult:
     """Run :func:`build_demo` with a progress bar (terminal) or step lines (pipes)."""
 
     def run(on_step: ProgressCallback | None) -> DemoResult:
-        return build_demo(workspace, out_dir, parcels=parcels, seed=seed, force=force,
-                          on_step=on_step)
+        return build_demo(
+            workspace, out_dir, parcels=parcels, seed=seed, force=force, on_step=on_step
+        )
 
     if as_json:
         return run(None)
     con = console()
     if not con.is_terminal:
+
         def echo_step(step: str, done: int, total: int) -> None:
             if step != "done":
                 click.echo(f"[{done + 1}/{total}] {_step_label(ctx, step)}")
+
         return run(echo_step)
-    columns = (TextColumn("{task.description}"), BarColumn(),
-               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=con) as bar:
         task = bar.add_task(_step_label(ctx, "generate"), total=1)
 
@@ -79,23 +87,51 @@ def _build_with_progress(ctx: Context, as_json: bool, workspace: str, out_dir: P
 
 @root.command("demo")
 @workspace_option(required=False)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Folder for the handover files and manifest.json (default: "
-              "<workspace stem>_files/ next to a GeoPackage, ./demo_county_files/ for PostGIS).")
-@click.option("--parcels", type=click.IntRange(min=MIN_PARCELS), default=30000,
-              show_default=True, help="About how many land parcels (GHYD, DLTB) to generate.")
-@click.option("--seed", type=int, default=20261122, show_default=True,
-              help="Random seed; the same seed and size give the same county.")
-@click.option("--force", is_flag=True,
-              help="Overwrite an existing workspace and files (a PostGIS workspace is emptied: "
-              "guotu's tables in its schema are dropped and made anew).")
-@click.option("--no-check", is_flag=True,
-              help="Only build; skip the quality check, 用地平衡表 and review that follow.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Folder for the handover files and manifest.json (default: "
+    "<workspace stem>_files/ next to a GeoPackage, ./demo_county_files/ for PostGIS).",
+)
+@click.option(
+    "--parcels",
+    type=click.IntRange(min=MIN_PARCELS),
+    default=30000,
+    show_default=True,
+    help="About how many land parcels (GHYD, DLTB) to generate.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=20261122,
+    show_default=True,
+    help="Random seed; the same seed and size give the same county.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite an existing workspace and files (a PostGIS workspace is emptied: "
+    "guotu's tables in its schema are dropped and made anew).",
+)
+@click.option(
+    "--no-check",
+    is_flag=True,
+    help="Only build; skip the quality check, 用地平衡表 and review that follow.",
+)
 @json_option
 @lang_option
 @pass_context
-def demo_command(ctx: Context, workspace: str | None, out_dir: str | None, parcels: int,
-                 seed: int, force: bool, no_check: bool, as_json: bool) -> None:
+def demo_command(
+    ctx: Context,
+    workspace: str | None,
+    out_dir: str | None,
+    parcels: int,
+    seed: int,
+    force: bool,
+    no_check: bool,
+    as_json: bool,
+) -> None:
     """Build the demo county 示范县: handover files, a workspace and a manifest of known answers.
 
     The county is synthetic and deterministic: about 300 km² around 117.4°E 36.6°N with
@@ -127,12 +163,16 @@ def demo_command(ctx: Context, workspace: str | None, out_dir: str | None, parce
         if report is not None and balance is not None:
             data["check"] = {"summary": report.summary(), "errors_gpkg": str(errors_gpkg)}
             data["balance"] = balance.to_dict()
-            data["review"] = {"summary": summary(review), "stamp": review.stamp(),
-                              "html": str(review_html)}
+            data["review"] = {
+                "summary": summary(review),
+                "stamp": review.stamp(),
+                "html": str(review_html),
+            }
         emit_json(data)
         return
-    source = {h.layer: h.file + (f" ({h.source_layer})" if h.source_layer else "")
-              for h in HANDOVER}
+    source = {
+        h.layer: h.file + (f" ({h.source_layer})" if h.source_layer else "") for h in HANDOVER
+    }
     table = Table(title=ctx.t("工作空间图层", "Workspace layers"))
     table.add_column(ctx.t("图层", "Layer"))
     table.add_column(ctx.t("要素数", "Features"), justify="right")
@@ -142,25 +182,35 @@ def demo_command(ctx: Context, workspace: str | None, out_dir: str | None, parce
     con = console()
     con.print(table)
     total = result.timings_s.get("total", 0.0)
-    click.echo(ctx.t(
-        f"示范县已生成：工作空间 {result.workspace}，移交文件 {result.out_dir}，"
-        f"已知问题清单 {result.manifest_path}（{result.items} 项），用时 {total:.1f} 秒。",
-        f"Demo county built: workspace {result.workspace}, handover files {result.out_dir}, "
-        f"manifest {result.manifest_path} ({result.items} items), in {total:.1f} s."))
+    click.echo(
+        ctx.t(
+            f"示范县已生成：工作空间 {result.workspace}，移交文件 {result.out_dir}，"
+            f"已知问题清单 {result.manifest_path}（{result.items} 项），用时 {total:.1f} 秒。",
+            f"Demo county built: workspace {result.workspace}, handover files {result.out_dir}, "
+            f"manifest {result.manifest_path} ({result.items} items), in {total:.1f} s.",
+        )
+    )
     for zh, en in zip(result.warnings_zh, result.warnings, strict=True):
         click.echo(ctx.t(f"提示：{zh}", f"Note: {en}"))
     if report is not None and balance is not None:
         click.echo()
         render_check(ctx, report, str(errors_gpkg), written)
-        click.echo(ctx.t("（以上问题均为示范县中有意埋设的已知问题，见 manifest.json。）",
-                         "(These are the problems planted on purpose; see manifest.json.)"))
+        click.echo(
+            ctx.t(
+                "（以上问题均为示范县中有意埋设的已知问题，见 manifest.json。）",
+                "(These are the problems planted on purpose; see manifest.json.)",
+            )
+        )
         click.echo()
         render_balance(ctx, balance)
         by_sev = summary(review)["by_severity"]
-        click.echo(ctx.t(
-            f"成果审查（总体规划用地 × 三区三线，规则包 {review.pack.id}）：错误 {by_sev['error']}，"
-            f"警告 {by_sev['warning']}，提示 {by_sev['info']}；报告 {review_html}"
-            "（guotu review master-plan 查看详情）。",
-            f"Plan review (master-plan land use × control lines, pack {review.pack.id}): "
-            f"{by_sev['error']} error(s), {by_sev['warning']} warning(s), {by_sev['info']} info; "
-            f"report {review_html} (details: guotu review master-plan)."))
+        click.echo(
+            ctx.t(
+                f"成果审查（总体规划用地 × 三区三线，规则包 {review.pack.id}）：错误 {by_sev['error']}，"
+                f"警告 {by_sev['warning']}，提示 {by_sev['info']}；报告 {review_html}"
+                "（guotu review master-plan 查看详情）。",
+                f"Plan review (master-plan land use × control lines, pack {review.pack.id}): "
+                f"{by_sev['error']} error(s), {by_sev['warning']} warning(s), {by_sev['info']} info; "
+                f"report {review_html} (details: guotu review master-plan).",
+            )
+        )

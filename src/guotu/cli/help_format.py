@@ -21,8 +21,10 @@ _CLOSE = "，。、；：！？）”’》」』】〕…"
 #: A unit a line may break before: a short bracketed note of an option (``[必填]``,
 #: ``[默认 批复]``), a run of other characters, or one CJK character, with the punctuation
 #: that must not start (closing) or end (opening) a line attached.
-_UNIT = re.compile(rf"\[[^\[\]\n]{{1,16}}\]|\s+|[{_OPEN}]*(?:[^\s{_CJK}{_OPEN}{_CLOSE}]+|[{_CJK}]|.)"
-                   rf"[{_CLOSE}]*")
+_UNIT = re.compile(
+    rf"\[[^\[\]\n]{{1,16}}\]|\s+|[{_OPEN}]*(?:[^\s{_CJK}{_OPEN}{_CLOSE}]+|[{_CJK}]|.)"
+    rf"[{_CLOSE}]*"
+)
 
 
 def display_width(text: str) -> int:
@@ -58,7 +60,7 @@ def _wrap_paragraph(text: str, width: int, initial: str, subsequent: str) -> lis
                         break
                     cut, n = cut + ch, n + display_width(ch)
                 lines.append(indent + cut)
-                indent, unit = subsequent, unit[len(cut):]
+                indent, unit = subsequent, unit[len(cut) :]
                 continue
             parts += [" "] * gap + [unit]
             used, space, unit = used + gap + w, False, ""
@@ -72,7 +74,9 @@ def _join_lines(lines: list[str]) -> str:
     out = ""
     for line in lines:
         line = line.strip()
-        if out and not (re.search(rf"[{_CJK}{_CLOSE}]$", out) or re.match(rf"[{_CJK}{_OPEN}]", line)):
+        if out and not (
+            re.search(rf"[{_CJK}{_CLOSE}]$", out) or re.match(rf"[{_CJK}{_OPEN}]", line)
+        ):
             out += " "
         out += line
     return out
@@ -137,8 +141,9 @@ class HelpFormatter(click.HelpFormatter):
         indent = " " * self.current_indent
         self.write(wrap_text(text, self.width, indent, indent) + "\n")
 
-    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30,
-                 col_spacing: int = 2) -> None:
+    def write_dl(
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
         rows = list(rows)
         first_col = min(max((display_width(a) for a, _ in rows), default=0), col_max) + col_spacing
         for first, second in rows:

@@ -36,7 +36,9 @@ def creating_workspace(location: str) -> Iterator[Any]:
             yield store
     except BaseException:
         if is_new and path is not None:
-            for leftover in (path, *(path.with_name(path.name + suffix)
-                                     for suffix in ("-journal", "-wal", "-shm"))):
+            for leftover in (
+                path,
+                *(path.with_name(path.name + suffix) for suffix in ("-journal", "-wal", "-shm")),
+            ):
                 leftover.unlink(missing_ok=True)
         raise

@@ -56,16 +56,39 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Version statuses in Chinese.
-VERSION_STATUS_ZH = {"drafting": "编制中", "publicity": "公示", "submitted": "报批",
-                     "approved": "批复", "amended": "修改", "repealed": "废止"}
-_LEVEL_ZH = {"national": "国家级", "provincial": "省级", "municipal": "市级", "county": "县级",
-             "township": "乡镇级"}
-_TYPE_ZH = {"master": "总体规划", "detailed": "详细规划", "special": "专项规划",
-            "village": "村庄规划", "consolidation": "土地整治规划", "survey": "调查/现状",
-            "data": "其他数据"}
+VERSION_STATUS_ZH = {
+    "drafting": "编制中",
+    "publicity": "公示",
+    "submitted": "报批",
+    "approved": "批复",
+    "amended": "修改",
+    "repealed": "废止",
+}
+_LEVEL_ZH = {
+    "national": "国家级",
+    "provincial": "省级",
+    "municipal": "市级",
+    "county": "县级",
+    "township": "乡镇级",
+}
+_TYPE_ZH = {
+    "master": "总体规划",
+    "detailed": "详细规划",
+    "special": "专项规划",
+    "village": "村庄规划",
+    "consolidation": "土地整治规划",
+    "survey": "调查/现状",
+    "data": "其他数据",
+}
 #: Audit-log actions (as the store records them) in Chinese.
-_ACTION_ZH = {"create_plan": "新建规划", "record_version": "登记版本", "write_layer": "写入图层",
-              "write_table": "写入数据表", "upgrade": "升级工作空间", "reset": "清空工作空间"}
+_ACTION_ZH = {
+    "create_plan": "新建规划",
+    "record_version": "登记版本",
+    "write_layer": "写入图层",
+    "write_table": "写入数据表",
+    "upgrade": "升级工作空间",
+    "reset": "清空工作空间",
+}
 _OBJECT_ZH = {"workspace": "工作空间"}
 
 
@@ -79,22 +102,27 @@ def actor_name() -> str:
 
 def known_at_option(f: F) -> F:
     """``--known-at DATETIME``: record time, the data as the system knew it then."""
-    return click.option("--known-at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S",
-                                                           "%Y-%m-%d %H:%M:%S"]),
-                        help="Record time: the data as the system knew it then (default "
-                        "now).")(f)
+    return click.option(
+        "--known-at",
+        type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+        help="Record time: the data as the system knew it then (default now).",
+    )(f)
 
 
 def time_options(f: F) -> F:
     """``--as-of DATE`` (valid time, default today) and ``--known-at DATETIME`` (record time,
     default now)."""
     f = known_at_option(f)
-    return click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]),
-                        help="Valid time: the plans in force on this date (default today).")(f)
+    return click.option(
+        "--as-of",
+        type=click.DateTime(["%Y-%m-%d"]),
+        help="Valid time: the plans in force on this date (default today).",
+    )(f)
 
 
-def as_dates(as_of: datetime | None, known_at: datetime | None
-             ) -> tuple[date | None, datetime | None]:
+def as_dates(
+    as_of: datetime | None, known_at: datetime | None
+) -> tuple[date | None, datetime | None]:
     """Click's datetimes as (date, record time). ``--known-at`` is typed in local time (北京时间
     on a bureau's machine); record times are kept in UTC."""
     if known_at is not None:
@@ -107,15 +135,24 @@ def version_options(f: F) -> F:
     opts = [
         click.option("--plan", help="Record into this plan (see `guotu plan create`)."),
         click.option("--version", "version_label", help="Version label, e.g. 2023修改."),
-        click.option("--status", default="approved", show_default=True,
-                     help="Version status: drafting/publicity/submitted/approved/amended/"
-                     "repealed (编制中/公示/报批/批复/修改/废止)."),
-        click.option("--parent-version", help="The version this one amends (default: the "
-                     "plan's latest)."),
-        click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]),
-                     help="In force from this date."),
-        click.option("--valid-to", type=click.DateTime(["%Y-%m-%d"]),
-                     help="In force until this date (exclusive)."),
+        click.option(
+            "--status",
+            default="approved",
+            show_default=True,
+            help="Version status: drafting/publicity/submitted/approved/amended/"
+            "repealed (编制中/公示/报批/批复/修改/废止).",
+        ),
+        click.option(
+            "--parent-version", help="The version this one amends (default: the plan's latest)."
+        ),
+        click.option(
+            "--valid-from", type=click.DateTime(["%Y-%m-%d"]), help="In force from this date."
+        ),
+        click.option(
+            "--valid-to",
+            type=click.DateTime(["%Y-%m-%d"]),
+            help="In force until this date (exclusive).",
+        ),
         click.option("--approval-no", default="", help="批复文号."),
         click.option("--approval-organ", default="", help="批复机关."),
         click.option("--approval-date", type=click.DateTime(["%Y-%m-%d"]), help="批复日期."),
@@ -126,26 +163,48 @@ def version_options(f: F) -> F:
     return f
 
 
-def version_spec_from_options(plan: str | None, version_label: str | None, status: str,
-                              parent_version: str | None, valid_from: datetime | None,
-                              valid_to: datetime | None, approval_no: str, approval_organ: str,
-                              approval_date: datetime | None, reason: str) -> VersionSpec | None:
+def version_spec_from_options(
+    plan: str | None,
+    version_label: str | None,
+    status: str,
+    parent_version: str | None,
+    valid_from: datetime | None,
+    valid_to: datetime | None,
+    approval_no: str,
+    approval_organ: str,
+    approval_date: datetime | None,
+    reason: str,
+) -> VersionSpec | None:
     """The :class:`VersionSpec` the import options describe (``None`` without --plan)."""
     if plan is None:
         if version_label:
-            raise ConfigError("--version needs --plan: the plan the version belongs to.",
-                              fix="Add --plan NAME (see guotu plan list).",
-                              message_zh="--version 需要同时给出 --plan（该版本所属的规划）。",
-                              fix_zh="请加上 --plan 规划名（见 guotu plan list）。")
+            raise ConfigError(
+                "--version needs --plan: the plan the version belongs to.",
+                fix="Add --plan NAME (see guotu plan list).",
+                message_zh="--version 需要同时给出 --plan（该版本所属的规划）。",
+                fix_zh="请加上 --plan 规划名（见 guotu plan list）。",
+            )
         return None
     if not version_label:
-        raise ConfigError("--plan needs --version LABEL.", fix="Add e.g. --version 2023修改.",
-                          message_zh="--plan 需要同时给出 --version 版本名。",
-                          fix_zh="请加上如 --version 2023修改。")
-    return VersionSpec(plan, version_label, parse_enum(VersionStatus, status, "--status"),
-                       parent_version, valid_from.date() if valid_from else None,
-                       valid_to.date() if valid_to else None, approval_no, approval_organ,
-                       approval_date.date() if approval_date else None, actor_name(), reason)
+        raise ConfigError(
+            "--plan needs --version LABEL.",
+            fix="Add e.g. --version 2023修改.",
+            message_zh="--plan 需要同时给出 --version 版本名。",
+            fix_zh="请加上如 --version 2023修改。",
+        )
+    return VersionSpec(
+        plan,
+        version_label,
+        parse_enum(VersionStatus, status, "--status"),
+        parent_version,
+        valid_from.date() if valid_from else None,
+        valid_to.date() if valid_to else None,
+        approval_no,
+        approval_organ,
+        approval_date.date() if approval_date else None,
+        actor_name(),
+        reason,
+    )
 
 
 def plan_name(store: Any, text: str) -> str:
@@ -158,18 +217,22 @@ def plan_name(store: Any, text: str) -> str:
         return text
     roles = {i.name: i.role for i in store.layers()}
     for name in plans:
-        if text in (plan_label(name, "zh", layer_roles=roles),
-                    plan_label(name, "en", layer_roles=roles)):
+        if text in (
+            plan_label(name, "zh", layer_roles=roles),
+            plan_label(name, "en", layer_roles=roles),
+        ):
             return name
     for name in (implicit_layer_plan(text), implicit_table_plan(text)):
         if name in plans:
             return name
     known_zh = "、".join(plan_label(n, "zh", layer_roles=roles) for n in plans) or "暂无"
     known_en = ", ".join(plan_label(n, "en", layer_roles=roles) for n in plans) or "none yet"
-    raise NotFoundError(f"There is no plan {text!r}.",
-                        fix=f"Plans: {known_en}; create one with `guotu plan create`.",
-                        message_zh=f"不存在规划 {text!r}。",
-                        fix_zh=f"现有规划：{known_zh}；可用 guotu plan create 新建。")
+    raise NotFoundError(
+        f"There is no plan {text!r}.",
+        fix=f"Plans: {known_en}; create one with `guotu plan create`.",
+        message_zh=f"不存在规划 {text!r}。",
+        fix_zh=f"现有规划：{known_zh}；可用 guotu plan create 新建。",
+    )
 
 
 # -- guotu plan ----------------------------------------------------------------------------
@@ -181,10 +244,18 @@ def plan_group() -> None:
 @plan_group.command("create")
 @click.argument("name")
 @workspace_option()
-@click.option("--level", required=True, help="national/provincial/municipal/county/township "
-              "(国家/省/市/县/乡镇).")
-@click.option("--type", "plan_type", required=True, help="master/detailed/special/village/"
-              "consolidation/survey (总体规划/详细规划/专项规划/村庄规划/土地整治规划/调查).")
+@click.option(
+    "--level",
+    required=True,
+    help="national/provincial/municipal/county/township (国家/省/市/县/乡镇).",
+)
+@click.option(
+    "--type",
+    "plan_type",
+    required=True,
+    help="master/detailed/special/village/"
+    "consolidation/survey (总体规划/详细规划/专项规划/村庄规划/土地整治规划/调查).",
+)
 @click.option("--xzqdm", default="", help="Jurisdiction code (行政区代码).")
 @click.option("--parent-plan", help="The upper-level plan it must conform to.")
 @click.option("--description", default="", help="What the plan is about.")
@@ -192,21 +263,44 @@ def plan_group() -> None:
 @json_option
 @lang_option
 @pass_context
-def plan_create(ctx: Context, name: str, workspace: str, level: str, plan_type: str,
-                xzqdm: str, parent_plan: str | None, description: str, reason: str,
-                as_json: bool) -> None:
+def plan_create(
+    ctx: Context,
+    name: str,
+    workspace: str,
+    level: str,
+    plan_type: str,
+    xzqdm: str,
+    parent_plan: str | None,
+    description: str,
+    reason: str,
+    as_json: bool,
+) -> None:
     """Create a plan in the workspace."""
     # the options are checked before the workspace is opened (a failed command creates none)
     plan_level = parse_enum(PlanLevel, level, "--level")
     kind = parse_enum(PlanType, plan_type, "--type")
     check_plan_name(name)
     with creating_workspace(workspace) as store:
-        plan = store.create_plan(name, level=plan_level, type=kind, xzqdm=xzqdm,
-                                 parent_plan=parent_plan, description=description,
-                                 actor=actor_name(), reason=reason)
+        plan = store.create_plan(
+            name,
+            level=plan_level,
+            type=kind,
+            xzqdm=xzqdm,
+            parent_plan=parent_plan,
+            description=description,
+            actor=actor_name(),
+            reason=reason,
+        )
     if as_json:
-        emit_json({"id": plan.id, "name": plan.name, "level": plan.level.value,
-                   "type": plan.type.value, "xzqdm": plan.xzqdm})
+        emit_json(
+            {
+                "id": plan.id,
+                "name": plan.name,
+                "level": plan.level.value,
+                "type": plan.type.value,
+                "xzqdm": plan.xzqdm,
+            }
+        )
         return
     click.echo(ctx.t(f"已创建规划：{plan.name}", f"Plan created: {plan.name}"))
 
@@ -219,24 +313,43 @@ def plan_create(ctx: Context, name: str, workspace: str, level: str, plan_type: 
 def plan_list(ctx: Context, workspace: str, as_json: bool) -> None:
     """List the plans with the version in force today."""
     with open_workspace(workspace) as store:
-        rows = [(p, store.resolve_version(p.id), len(store.versions(p.id)))
-                for p in store.plans()]
+        rows = [(p, store.resolve_version(p.id), len(store.versions(p.id))) for p in store.plans()]
         roles = {i.name: i.role for i in store.layers()}
     labels = {p.name: plan_label(p.name, ctx.lang, layer_roles=roles) for p, _, _ in rows}
     if as_json:
-        emit_json([{"name": p.name, "plan_label": labels[p.name], "level": p.level.value,
-                    "type": p.type.value, "xzqdm": p.xzqdm, "versions": n,
-                    "in_force": v.label if v else None} for p, v, n in rows])
+        emit_json(
+            [
+                {
+                    "name": p.name,
+                    "plan_label": labels[p.name],
+                    "level": p.level.value,
+                    "type": p.type.value,
+                    "xzqdm": p.xzqdm,
+                    "versions": n,
+                    "in_force": v.label if v else None,
+                }
+                for p, v, n in rows
+            ]
+        )
         return
     table = Table()
-    for head in (ctx.t("规划", "Plan"), ctx.t("层级", "Level"), ctx.t("类型", "Type"),
-                 ctx.t("版本数", "Versions"), ctx.t("现行版本", "In force")):
+    for head in (
+        ctx.t("规划", "Plan"),
+        ctx.t("层级", "Level"),
+        ctx.t("类型", "Type"),
+        ctx.t("版本数", "Versions"),
+        ctx.t("现行版本", "In force"),
+    ):
         table.add_column(head)
     zh = ctx.lang == "zh"
     for p, v, n in rows:
-        table.add_row(labels[p.name], _LEVEL_ZH.get(p.level.value, p.level.value) if zh else p.level.value,
-                      _TYPE_ZH.get(p.type.value, p.type.value) if zh else p.type.value, str(n),
-                      v.label if v else "—")
+        table.add_row(
+            labels[p.name],
+            _LEVEL_ZH.get(p.level.value, p.level.value) if zh else p.level.value,
+            _TYPE_ZH.get(p.type.value, p.type.value) if zh else p.type.value,
+            str(n),
+            v.label if v else "—",
+        )
     console().print(table)
 
 
@@ -247,8 +360,14 @@ def plan_list(ctx: Context, workspace: str, as_json: bool) -> None:
 @json_option
 @lang_option
 @pass_context
-def plan_show(ctx: Context, name: str, workspace: str, as_of: datetime | None,
-              known_at: datetime | None, as_json: bool) -> None:
+def plan_show(
+    ctx: Context,
+    name: str,
+    workspace: str,
+    as_of: datetime | None,
+    known_at: datetime | None,
+    as_json: bool,
+) -> None:
     """Show a plan's versions, which one is in force and its layers."""
     day, known = as_dates(as_of, known_at)
     with open_workspace(workspace) as store:
@@ -260,27 +379,60 @@ def plan_show(ctx: Context, name: str, workspace: str, as_of: datetime | None,
     layers = [i.name for i in infos]
     shown = plan_label(plan.name, ctx.lang, layer_roles={i.name: i.role for i in infos})
     if as_json:
-        emit_json({"plan": plan.name, "plan_label": shown, "level": plan.level.value,
-                   "type": plan.type.value,
-                   "layers": layers, "in_force": current.label if current else None,
-                   "pending": [v.label for v in pending],
-                   "versions": [{"id": v.id, "label": v.label, "status": v.status.value,
-                                 "parent_id": v.parent_id, "valid_from": v.valid_from,
-                                 "valid_to": v.valid_to, "recorded_at": v.recorded_at,
-                                 "approval_no": v.approval_no, "author": v.author,
-                                 "reason": v.reason} for v in versions]})
+        emit_json(
+            {
+                "plan": plan.name,
+                "plan_label": shown,
+                "level": plan.level.value,
+                "type": plan.type.value,
+                "layers": layers,
+                "in_force": current.label if current else None,
+                "pending": [v.label for v in pending],
+                "versions": [
+                    {
+                        "id": v.id,
+                        "label": v.label,
+                        "status": v.status.value,
+                        "parent_id": v.parent_id,
+                        "valid_from": v.valid_from,
+                        "valid_to": v.valid_to,
+                        "recorded_at": v.recorded_at,
+                        "approval_no": v.approval_no,
+                        "author": v.author,
+                        "reason": v.reason,
+                    }
+                    for v in versions
+                ],
+            }
+        )
         return
-    table = Table(title=ctx.t(f"{shown}（图层：{'、'.join(layers) or '无'}）",
-                              f"{shown} (layers: {', '.join(layers) or 'none'})"))
-    for head in (ctx.t("版本", "Version"), ctx.t("状态", "Status"), ctx.t("生效", "Valid from"),
-                 ctx.t("失效", "Valid to"), ctx.t("登记时间", "Recorded"),
-                 ctx.t("批复文号", "Approval"), ctx.t("现行", "In force")):
+    table = Table(
+        title=ctx.t(
+            f"{shown}（图层：{'、'.join(layers) or '无'}）",
+            f"{shown} (layers: {', '.join(layers) or 'none'})",
+        )
+    )
+    for head in (
+        ctx.t("版本", "Version"),
+        ctx.t("状态", "Status"),
+        ctx.t("生效", "Valid from"),
+        ctx.t("失效", "Valid to"),
+        ctx.t("登记时间", "Recorded"),
+        ctx.t("批复文号", "Approval"),
+        ctx.t("现行", "In force"),
+    ):
         table.add_column(head)
     for v in versions:
         status = VERSION_STATUS_ZH[v.status.value] if ctx.lang == "zh" else v.status.value
-        table.add_row(v.label, status, str(v.valid_from or "—"), str(v.valid_to or "—"),
-                      v.recorded_at.isoformat(timespec="seconds"), v.approval_no or "—",
-                      "✔" if current and v.id == current.id else "")
+        table.add_row(
+            v.label,
+            status,
+            str(v.valid_from or "—"),
+            str(v.valid_to or "—"),
+            v.recorded_at.isoformat(timespec="seconds"),
+            v.approval_no or "—",
+            "✔" if current and v.id == current.id else "",
+        )
     console().print(table)
 
 
@@ -291,17 +443,34 @@ def plan_show(ctx: Context, name: str, workspace: str, as_of: datetime | None,
 @click.argument("new")
 @workspace_option()
 @click.option("--layer", "layers", multiple=True, help="Only these layers of the plan.")
-@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False),
-              help="Write the changes and the 用地变化 matrix as XLSX.")
-@click.option("--gpkg", "gpkg_path", type=click.Path(dir_okay=False),
-              help="Write the changed geometries as a GeoPackage (for QGIS).")
+@click.option(
+    "--xlsx",
+    "xlsx_path",
+    type=click.Path(dir_okay=False),
+    help="Write the changes and the 用地变化 matrix as XLSX.",
+)
+@click.option(
+    "--gpkg",
+    "gpkg_path",
+    type=click.Path(dir_okay=False),
+    help="Write the changed geometries as a GeoPackage (for QGIS).",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing --xlsx/--gpkg files.")
 @json_option
 @lang_option
 @pass_context
-def diff_command(ctx: Context, plan: str, old: str, new: str, workspace: str,
-                 layers: tuple[str, ...], xlsx_path: str | None, gpkg_path: str | None,
-                 force: bool, as_json: bool) -> None:
+def diff_command(
+    ctx: Context,
+    plan: str,
+    old: str,
+    new: str,
+    workspace: str,
+    layers: tuple[str, ...],
+    xlsx_path: str | None,
+    gpkg_path: str | None,
+    force: bool,
+    as_json: bool,
+) -> None:
     """Compare versions OLD and NEW of PLAN: features added, removed, changed; 用地变化矩阵."""
     for out_path in (p for p in (xlsx_path, gpkg_path) if p):
         _check_output(Path(out_path), Path(workspace), force)
@@ -318,13 +487,23 @@ def diff_command(ctx: Context, plan: str, old: str, new: str, workspace: str,
     out = console()
     shown = plan_label(result.plan, ctx.lang, layer_roles=roles)
     summary = Table(title=ctx.t(f"{shown}：{old} → {new}", f"{shown}: {old} → {new}"))
-    for head in (ctx.t("图层", "Layer"), ctx.t("新增", "Added"), ctx.t("删除", "Removed"),
-                 ctx.t("变更", "Changed"), ctx.t("变化面积(公顷)", "Area changed (ha)")):
+    for head in (
+        ctx.t("图层", "Layer"),
+        ctx.t("新增", "Added"),
+        ctx.t("删除", "Removed"),
+        ctx.t("变更", "Changed"),
+        ctx.t("变化面积(公顷)", "Area changed (ha)"),
+    ):
         summary.add_column(head)
     for d in result.layers:
         changed_m2 = sum(v for (a, b), v in d.matrix.items() if a != b)
-        summary.add_row(d.layer, str(d.count("added")), str(d.count("removed")),
-                        str(d.count("changed")), f"{changed_m2 / 1e4:,.4f}")
+        summary.add_row(
+            d.layer,
+            str(d.count("added")),
+            str(d.count("removed")),
+            str(d.count("changed")),
+            f"{changed_m2 / 1e4:,.4f}",
+        )
     out.print(summary)
     for d in result.layers:
         if not d.matrix:
@@ -332,8 +511,12 @@ def diff_command(ctx: Context, plan: str, old: str, new: str, workspace: str,
         names = d.code_names()
         scheme = CODE_SCHEMES.get(d.code_scheme or "")
         zh_scheme, en_scheme = (f"，{scheme[0]}", f", {scheme[1]}") if scheme else ("", "")
-        m = Table(title=ctx.t(f"用地变化矩阵：{d.layer}（公顷{zh_scheme}）",
-                              f"Land-use change: {d.layer} (ha{en_scheme})"))
+        m = Table(
+            title=ctx.t(
+                f"用地变化矩阵：{d.layer}（公顷{zh_scheme}）",
+                f"Land-use change: {d.layer} (ha{en_scheme})",
+            )
+        )
         for head in (ctx.t("原用途", "From"), ctx.t("现用途", "To"), ctx.t("面积(公顷)", "ha")):
             m.add_column(head)
         for (a, b), v in sorted(d.matrix.items()):
@@ -353,18 +536,29 @@ def _check_output(path: Path, workspace: Path, force: bool) -> None:
     """An output file must not be the workspace, must have a folder, and is not overwritten
     unless asked."""
     if path.resolve() == workspace.resolve():
-        raise ConfigError(f"{path} is the workspace itself; it cannot be an output file.",
-                          file=str(path), fix="Give another file name.",
-                          message_zh=f"{path} 就是工作空间本身，不能作为输出文件。",
-                          fix_zh="请换一个文件名。")
+        raise ConfigError(
+            f"{path} is the workspace itself; it cannot be an output file.",
+            file=str(path),
+            fix="Give another file name.",
+            message_zh=f"{path} 就是工作空间本身，不能作为输出文件。",
+            fix_zh="请换一个文件名。",
+        )
     if not path.parent.is_dir():
-        raise ConfigError(f"The folder of {path} does not exist.", file=str(path),
-                          fix="Create the folder or give another path.",
-                          message_zh=f"{path} 所在的文件夹不存在。", fix_zh="请先创建文件夹，或换一个路径。")
+        raise ConfigError(
+            f"The folder of {path} does not exist.",
+            file=str(path),
+            fix="Create the folder or give another path.",
+            message_zh=f"{path} 所在的文件夹不存在。",
+            fix_zh="请先创建文件夹，或换一个路径。",
+        )
     if path.exists() and not force:
-        raise ConfigError(f"{path} exists already.", file=str(path),
-                          fix="Give another file name, or add --force to overwrite it.",
-                          message_zh=f"{path} 已存在。", fix_zh="请换一个文件名，或加 --force 覆盖。")
+        raise ConfigError(
+            f"{path} exists already.",
+            file=str(path),
+            fix="Give another file name, or add --force to overwrite it.",
+            message_zh=f"{path} 已存在。",
+            fix_zh="请换一个文件名，或加 --force 覆盖。",
+        )
 
 
 # -- guotu history / log -------------------------------------------------------------------
@@ -378,16 +572,24 @@ def history_command(ctx: Context, target: str, workspace: str, as_json: bool) ->
     """History of a plan (PLAN) or of a feature (LAYER:KEY, e.g. GHYD:GH00001234)."""
     with open_workspace(workspace) as store:
         names = [i.name for i in store.layers()]
-        if ":" in target and not target.startswith(IMPLICIT_LAYER_PREFIX) and \
-                target.split(":", 1)[0] in names:
+        if (
+            ":" in target
+            and not target.startswith(IMPLICIT_LAYER_PREFIX)
+            and target.split(":", 1)[0] in names
+        ):
             layer, key = target.split(":", 1)
             entries = _feature_history(store, layer, key)
             if as_json:
                 emit_json({"layer": layer, "key": key, "revisions": entries})
                 return
-            table = Table(title=ctx.t(f"要素历史：{layer} {key}", f"Feature history: {layer} {key}"))
-            for head in (ctx.t("要素号", "fid"), ctx.t("登记于版本", "Added in"),
-                         ctx.t("废止于版本", "Retired in")):
+            table = Table(
+                title=ctx.t(f"要素历史：{layer} {key}", f"Feature history: {layer} {key}")
+            )
+            for head in (
+                ctx.t("要素号", "fid"),
+                ctx.t("登记于版本", "Added in"),
+                ctx.t("废止于版本", "Retired in"),
+            ):
                 table.add_column(head)
             for e in entries:
                 table.add_row(str(e["fid"]), e["added_in"], ", ".join(e["retired_in"]) or "—")
@@ -395,8 +597,12 @@ def history_command(ctx: Context, target: str, workspace: str, as_json: bool) ->
             return
         plan = _history_plan(store, target, names)
         log = store.audit_log(object_prefix=f"plan:{plan.name}")
-        layer_logs = [e for i in store.layers() if i.plan == plan.name
-                      for e in store.audit_log(object_prefix=f"layer:{i.name}")]
+        layer_logs = [
+            e
+            for i in store.layers()
+            if i.plan == plan.name
+            for e in store.audit_log(object_prefix=f"layer:{i.name}")
+        ]
         roles = {i.name: i.role for i in store.layers()}
     entries_all = sorted([*log, *layer_logs], key=lambda e: e.id)
     _print_log(ctx, entries_all, as_json, roles)
@@ -411,16 +617,22 @@ def _feature_history(store: Any, layer: str, key: str) -> list[dict[str, Any]]:
     if not id_field or id_field not in store.layer(layer).columns:
         raise NotFoundError(
             f"Layer {layer} has no id field ({id_field or 'its role has none'}), so a feature "
-            "cannot be looked up by key.", layer=layer,
+            "cannot be looked up by key.",
+            layer=layer,
             fix="Give a plan instead (guotu history PLAN), or see guotu layers.",
             message_zh=f"图层 {layer} 没有标识码字段（{id_field or '该图层类型没有'}），"
-            "无法按标识码查找要素。", fix_zh="请改为查看规划的历史（guotu history 规划名），或见 guotu layers。")
+            "无法按标识码查找要素。",
+            fix_zh="请改为查看规划的历史（guotu history 规划名），或见 guotu layers。",
+        )
     raise NotFoundError(
         f"Layer {layer} has no feature with id {key} (field {id_field}), in any version.",
-        layer=layer, feature=key, field=id_field,
+        layer=layer,
+        feature=key,
+        field=id_field,
         fix=f"Check the id: guotu query, or the {id_field} column of the layer.",
         message_zh=f"图层 {layer} 中没有标识码 {key} 的要素（字段 {id_field}，所有版本）。",
-        fix_zh=f"请核对标识码（guotu query，或图层的 {id_field} 字段）。")
+        fix_zh=f"请核对标识码（guotu query，或图层的 {id_field} 字段）。",
+    )
 
 
 def _history_plan(store: Any, target: str, layers: list[str]) -> Any:
@@ -432,22 +644,26 @@ def _history_plan(store: Any, target: str, layers: list[str]) -> Any:
             raise
     layer = target.split(":", 1)[0]
     raise NotFoundError(
-        f"Workspace {store.path} has no layer {layer!r} (nor a plan {target!r}).", layer=layer,
+        f"Workspace {store.path} has no layer {layer!r} (nor a plan {target!r}).",
+        layer=layer,
         fix=f"Layers in it: {', '.join(layers) or 'none yet'}; plans: guotu plan list.",
         message_zh=f"工作空间 {store.path} 中没有图层 {layer!r}（也没有名为 {target!r} 的规划）。",
-        fix_zh=f"其中的图层有：{'、'.join(layers) or '暂无'}；规划见 guotu plan list。")
+        fix_zh=f"其中的图层有：{'、'.join(layers) or '暂无'}；规划见 guotu plan list。",
+    )
 
 
 @root.command("log")
 @workspace_option()
-@click.option("--object", "object_prefix", help="Only entries about this object "
-              "(plan:NAME, layer:NAME).")
+@click.option(
+    "--object", "object_prefix", help="Only entries about this object (plan:NAME, layer:NAME)."
+)
 @click.option("--limit", type=int, help="At most this many entries (the newest).")
 @json_option
 @lang_option
 @pass_context
-def log_command(ctx: Context, workspace: str, object_prefix: str | None, limit: int | None,
-                as_json: bool) -> None:
+def log_command(
+    ctx: Context, workspace: str, object_prefix: str | None, limit: int | None, as_json: bool
+) -> None:
     """The append-only audit log: who did what, when and why."""
     with open_workspace(workspace) as store:
         entries = store.audit_log(object_prefix=object_prefix)
@@ -457,20 +673,32 @@ def log_command(ctx: Context, workspace: str, object_prefix: str | None, limit: 
     _print_log(ctx, entries, as_json, roles)
 
 
-def _print_log(ctx: Context, entries: list[Any], as_json: bool,
-               roles: dict[str, str] | None = None) -> None:
+def _print_log(
+    ctx: Context, entries: list[Any], as_json: bool, roles: dict[str, str] | None = None
+) -> None:
     if as_json:
         emit_json([e.to_dict() for e in entries])
         return
     table = Table()
-    for head in ("#", ctx.t("时间", "When"), ctx.t("操作人", "Who"), ctx.t("操作", "Action"),
-                 ctx.t("对象", "Object"), ctx.t("原因", "Reason")):
+    for head in (
+        "#",
+        ctx.t("时间", "When"),
+        ctx.t("操作人", "Who"),
+        ctx.t("操作", "Action"),
+        ctx.t("对象", "Object"),
+        ctx.t("原因", "Reason"),
+    ):
         table.add_column(head)
     zh = ctx.lang == "zh"
     for e in entries:
-        table.add_row(str(e.id), e.at[:19], e.actor,
-                      _ACTION_ZH.get(e.action, e.action) if zh else e.action,
-                      _object_text(e.object, ctx.lang, roles or {}), e.reason)
+        table.add_row(
+            str(e.id),
+            e.at[:19],
+            e.actor,
+            _ACTION_ZH.get(e.action, e.action) if zh else e.action,
+            _object_text(e.object, ctx.lang, roles or {}),
+            e.reason,
+        )
     console().print(table)
 
 

@@ -16,15 +16,29 @@ __all__ = ["serve_command"]
 @workspace_option()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
-@click.option("--targets", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Plan targets by year (CSV/XLSX) for the monitoring dashboard, instead of "
-              "the workspace's targets table.")
-@click.option("--statistics", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Statistics by year (CSV/XLSX) for the monitoring dashboard, instead of the "
-              "workspace's statistics table.")
+@click.option(
+    "--targets",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Plan targets by year (CSV/XLSX) for the monitoring dashboard, instead of "
+    "the workspace's targets table.",
+)
+@click.option(
+    "--statistics",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Statistics by year (CSV/XLSX) for the monitoring dashboard, instead of the "
+    "workspace's statistics table.",
+)
 @pass_context
-def serve_command(ctx: Context, workspace: str, host: str | None, port: int | None,
-                  targets: str | None, statistics: str | None) -> None:
+def serve_command(
+    ctx: Context,
+    workspace: str,
+    host: str | None,
+    port: int | None,
+    targets: str | None,
+    statistics: str | None,
+) -> None:
     """Serve the workspace over HTTP: OGC API - Features, vector tiles, site query, web UI.
 
     The monitoring dashboard reads the workspace's targets and statistics tables (guotu
@@ -40,20 +54,30 @@ def serve_command(ctx: Context, workspace: str, host: str | None, port: int | No
 
     from guotu.web.app import create_app
 
-    settings = load_settings(workspace=workspace, host=host, port=port,
-                             monitor_targets=targets, monitor_statistics=statistics)
+    settings = load_settings(
+        workspace=workspace,
+        host=host,
+        port=port,
+        monitor_targets=targets,
+        monitor_statistics=statistics,
+    )
     # Fail now, with guotu's message, if the workspace or a table is unusable; say which
     # targets and statistics the dashboard starts with.
     with open_workspace(settings.workspace) as store:
-        tgt, stats = load_inputs(store, load_catalogue(),
-                                 targets_file=settings.monitor_targets or None,
-                                 statistics_file=settings.monitor_statistics or None)
+        tgt, stats = load_inputs(
+            store,
+            load_catalogue(),
+            targets_file=settings.monitor_targets or None,
+            statistics_file=settings.monitor_statistics or None,
+        )
     shown = display_location(workspace)
-    click.echo(ctx.t(f"guotu 服务：http://{settings.host}:{settings.port}/ （工作空间 {shown}）",
-                     f"guotu serving http://{settings.host}:{settings.port}/ (workspace "
-                     f"{shown})"))
+    click.echo(
+        ctx.t(
+            f"guotu 服务：http://{settings.host}:{settings.port}/ （工作空间 {shown}）",
+            f"guotu serving http://{settings.host}:{settings.port}/ (workspace {shown})",
+        )
+    )
     for table in (tgt, stats):
         if table.origin is not None:
             click.echo(table.origin.describe(ctx.lang))
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="warning")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")

@@ -85,11 +85,19 @@ class DemoResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON summary printed by ``guotu demo --json``."""
-        return {"workspace": str(self.workspace), "out_dir": str(self.out_dir),
-                "manifest": str(self.manifest_path), "seed": self.seed,
-                "parcels": self.parcels, "crs": "EPSG:4527", "layers": self.layers,
-                "items": self.items, "timings_s": self.timings_s, "warnings": self.warnings,
-                "warnings_zh": self.warnings_zh}
+        return {
+            "workspace": str(self.workspace),
+            "out_dir": str(self.out_dir),
+            "manifest": str(self.manifest_path),
+            "seed": self.seed,
+            "parcels": self.parcels,
+            "crs": "EPSG:4527",
+            "layers": self.layers,
+            "items": self.items,
+            "timings_s": self.timings_s,
+            "warnings": self.warnings,
+            "warnings_zh": self.warnings_zh,
+        }
 
 
 def default_out_dir(workspace: str | Path) -> Path:
@@ -114,10 +122,13 @@ def _clear_workspace(path: Path, force: bool) -> None:
     if not path.exists():
         return
     if not force:
-        raise LayerError(f"Workspace {path} already exists; the demo does not overwrite it.",
-                         file=str(path), fix="Add --force, or give another -w path.",
-                         message_zh=f"工作空间 {path} 已存在，示范县不会覆盖它。",
-                         fix_zh="请加 --force，或用 -w 指定另一个路径。")
+        raise LayerError(
+            f"Workspace {path} already exists; the demo does not overwrite it.",
+            file=str(path),
+            fix="Add --force, or give another -w path.",
+            message_zh=f"工作空间 {path} 已存在，示范县不会覆盖它。",
+            fix_zh="请加 --force，或用 -w 指定另一个路径。",
+        )
     for suffix in ("", "-wal", "-shm", "-journal"):
         candidate = path.with_name(path.name + suffix)
         if candidate.exists():
@@ -135,13 +146,15 @@ def _database_workspace(location: str, force: bool) -> Iterator[Any]:
             if not force:
                 raise LayerError(
                     f"Workspace {store.path} is not empty ({len(layers)} layers); the demo "
-                    "does not overwrite it.", file=store.path,
+                    "does not overwrite it.",
+                    file=store.path,
                     fix="Add --force to empty it (guotu's tables in that schema only), or give "
                     "another schema (options=-c search_path=NAME in the DSN).",
                     message_zh=f"工作空间 {store.path} 不是空的（{len(layers)} 个图层），示范县"
                     "不会覆盖它。",
                     fix_zh="请加 --force 清空它（只删除该模式中 guotu 的表），或在连接串中用 "
-                    "options=-c search_path=名称 指定另一个模式。")
+                    "options=-c search_path=名称 指定另一个模式。",
+                )
             from guotu.store.postgis_reset import reset_workspace
 
             reset_workspace(store, actor="guotu demo", reason="guotu demo --force")
@@ -151,16 +164,34 @@ def _database_workspace(location: str, force: bool) -> Iterator[Any]:
 def _import_survey_history(store: Any, out: Path) -> VersionSpec:
     """Record the 2021–2024 survey updates (DLTB) in the survey plan, as a bureau records
     them each year; returns the version the current DLTB.shp (2025) goes into."""
-    store.create_plan(SURVEY_PLAN, level=PlanLevel.COUNTY, type=PlanType.SURVEY,
-                      xzqdm=COUNTY_CODE, description="年度国土变更调查（演示数据）")
+    store.create_plan(
+        SURVEY_PLAN,
+        level=PlanLevel.COUNTY,
+        type=PlanType.SURVEY,
+        xzqdm=COUNTY_CODE,
+        description="年度国土变更调查（演示数据）",
+    )
     for year in HISTORY_YEARS[:-1]:
-        import_file(store, out / HISTORY_DIR / f"DLTB_{year}.shp", role="land_survey",
-                    layer="DLTB", version=VersionSpec(
-                        SURVEY_PLAN, survey_label(year), valid_from=survey_valid_from(year),
-                        reason=f"{year} 年度国土变更调查成果入库"), reason="演示数据")
+        import_file(
+            store,
+            out / HISTORY_DIR / f"DLTB_{year}.shp",
+            role="land_survey",
+            layer="DLTB",
+            version=VersionSpec(
+                SURVEY_PLAN,
+                survey_label(year),
+                valid_from=survey_valid_from(year),
+                reason=f"{year} 年度国土变更调查成果入库",
+            ),
+            reason="演示数据",
+        )
     last = HISTORY_YEARS[-1]
-    return VersionSpec(SURVEY_PLAN, survey_label(last), valid_from=survey_valid_from(last),
-                       reason=f"{last} 年度国土变更调查成果入库")
+    return VersionSpec(
+        SURVEY_PLAN,
+        survey_label(last),
+        valid_from=survey_valid_from(last),
+        reason=f"{last} 年度国土变更调查成果入库",
+    )
 
 
 def build_demo(
@@ -230,31 +261,50 @@ def build_demo(
     with contextlib.ExitStack() as stack:
         # A database workspace is checked (and emptied) before anything is generated; a
         # GeoPackage file is removed now and made only when the first layer goes in.
-        db_store = stack.enter_context(_database_workspace(str(workspace), force)) \
-            if is_db else None
+        db_store = (
+            stack.enter_context(_database_workspace(str(workspace), force)) if is_db else None
+        )
         if db_store is None:
             _clear_workspace(ws, force)
         county, counts, warnings, warnings_zh = _generate_and_import(
-            db_store, ws, out, parcels, seed, force, step, done)
+            db_store, ws, out, parcels, seed, force, step, done
+        )
         shown: Path | str = ws if db_store is None else str(db_store.path)
 
     step("manifest")
     manifest_path = out / "manifest.json"
     manifest = county.manifest()
-    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",
-                             encoding="utf-8")
+    manifest_path.write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     done("manifest")
     timings["total"] = round(time.perf_counter() - started, 3)
     if on_step is not None:
         on_step("done", total, total)
-    return DemoResult(shown, out, manifest_path, seed, parcels, counts, len(county.items),
-                      timings, warnings, warnings_zh)
+    return DemoResult(
+        shown,
+        out,
+        manifest_path,
+        seed,
+        parcels,
+        counts,
+        len(county.items),
+        timings,
+        warnings,
+        warnings_zh,
+    )
 
 
-def _generate_and_import(db_store: Any, ws: Path, out: Path, parcels: int, seed: int,
-                         force: bool, step: Callable[[str], None],
-                         done: Callable[[str], None]
-                         ) -> tuple[County, dict[str, int], list[str], list[str]]:
+def _generate_and_import(
+    db_store: Any,
+    ws: Path,
+    out: Path,
+    parcels: int,
+    seed: int,
+    force: bool,
+    step: Callable[[str], None],
+    done: Callable[[str], None],
+) -> tuple[County, dict[str, int], list[str], list[str]]:
     """Generate the county, write its files into ``out`` and import them into ``db_store``
     (a GeoPackage at ``ws`` when it is ``None``): (county, feature counts, warnings in
     English and in Chinese)."""
@@ -282,9 +332,16 @@ def _generate_and_import(db_store: Any, ws: Path, out: Path, parcels: int, seed:
             if h.layer == "DLTB" and county.history is not None:
                 version = _import_survey_history(store, out)
             result = import_file(
-                store, out / h.file, role=h.role, layer=h.layer, source_layer=h.source_layer,
-                table=out / h.table if h.table else None, table_key=h.table_key,
-                version=version, allow_empty_geometry=h.allow_empty_geometry)
+                store,
+                out / h.file,
+                role=h.role,
+                layer=h.layer,
+                source_layer=h.source_layer,
+                table=out / h.table if h.table else None,
+                table_key=h.table_key,
+                version=version,
+                allow_empty_geometry=h.allow_empty_geometry,
+            )
             counts[h.layer] = result.layer.features
             warnings += [f"{h.layer}: {w}" for w in result.warnings]
             warnings_zh += [f"{h.layer}：{w}" for w in result.warnings_zh]
@@ -299,5 +356,6 @@ def _import_monitoring_tables(store: Any, out: Path) -> None:
     ``statistics`` (a bureau imports them once; monitoring then reads them)."""
     catalogue = load_catalogue()
     for kind, name in (("targets", TARGETS_FILE), ("statistics", STATISTICS_FILE)):
-        import_table(store, kind, out / name, catalogue, actor="guotu demo",
-                     reason="示范县演示数据")
+        import_table(
+            store, kind, out / name, catalogue, actor="guotu demo", reason="示范县演示数据"
+        )

@@ -28,8 +28,16 @@ import shapely
 
 from guotu.demo.manifest import Item
 
-__all__ = ["HISTORY_YEARS", "SURVEY_PLAN", "History", "SurveyChange", "plan_history",
-           "statistics_rows", "survey_label", "survey_valid_from"]
+__all__ = [
+    "HISTORY_YEARS",
+    "SURVEY_PLAN",
+    "History",
+    "SurveyChange",
+    "plan_history",
+    "statistics_rows",
+    "survey_label",
+    "survey_valid_from",
+]
 
 #: The plan the yearly survey updates are recorded in.
 SURVEY_PLAN = "示范县年度国土变更调查"
@@ -70,9 +78,14 @@ class SurveyChange:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"year": self.year, "bsm": self.bsm, "kind": self.kind,
-                "code_before": self.code_before, "code_after": self.code_after,
-                "area_m2": self.area_m2}
+        return {
+            "year": self.year,
+            "bsm": self.bsm,
+            "kind": self.kind,
+            "code_before": self.code_before,
+            "code_after": self.code_after,
+            "area_m2": self.area_m2,
+        }
 
 
 @dataclass
@@ -91,14 +104,26 @@ class History:
 
     def manifest(self) -> dict[str, Any]:
         """The ``history`` section of the manifest."""
-        return {"plan": SURVEY_PLAN,
-                "versions": [{"year": y, "label": survey_label(y),
-                              "valid_from": survey_valid_from(y).isoformat(),
-                              "file": (f"年度变更调查/DLTB_{y}.shp" if y != HISTORY_YEARS[-1]
-                                       else "DLTB.shp")} for y in HISTORY_YEARS],
-                "changes": [c.to_dict() for c in self.changes],
-                "targets_file": "规划目标.xlsx", "statistics_file": "社会经济统计.xlsx",
-                "targets": self.targets, "expected": self.expected, "ledger": self.ledger}
+        return {
+            "plan": SURVEY_PLAN,
+            "versions": [
+                {
+                    "year": y,
+                    "label": survey_label(y),
+                    "valid_from": survey_valid_from(y).isoformat(),
+                    "file": (
+                        f"年度变更调查/DLTB_{y}.shp" if y != HISTORY_YEARS[-1] else "DLTB.shp"
+                    ),
+                }
+                for y in HISTORY_YEARS
+            ],
+            "changes": [c.to_dict() for c in self.changes],
+            "targets_file": "规划目标.xlsx",
+            "statistics_file": "社会经济统计.xlsx",
+            "targets": self.targets,
+            "expected": self.expected,
+            "ledger": self.ledger,
+        }
 
 
 def _avoid(items: list[Item]) -> set[str]:
@@ -111,8 +136,13 @@ def _avoid(items: list[Item]) -> set[str]:
     return out
 
 
-def plan_history(dltb: gpd.GeoDataFrame, consolidation: gpd.GeoDataFrame, items: list[Item],
-                 seed: int, areas_m2: np.ndarray) -> History:
+def plan_history(
+    dltb: gpd.GeoDataFrame,
+    consolidation: gpd.GeoDataFrame,
+    items: list[Item],
+    seed: int,
+    areas_m2: np.ndarray,
+) -> History:
     """Choose the planted changes and build the 2021–2024 survey frames.
 
     ``areas_m2`` are the patches' ellipsoidal areas (full precision), in ``dltb`` order.
@@ -124,10 +154,13 @@ def plan_history(dltb: gpd.GeoDataFrame, consolidation: gpd.GeoDataFrame, items:
     free = ~np.isin(bsm, list(avoid))
     occupied = np.flatnonzero(np.isin(codes, _OCCUPIED) & free)
     picked = np.sort(rng.choice(occupied, size=min(8, len(occupied)), replace=False))
-    years = [2022, 2022, 2023, 2023, 2024, 2024, 2025, 2025][:len(picked)]
-    changes = [SurveyChange(y, str(bsm[i]), "occupation", "0103", str(codes[i]),
-                            round(float(areas_m2[i]), 6)) for y, i in zip(years, picked,
-                                                                          strict=True)]
+    years = [2022, 2022, 2023, 2023, 2024, 2024, 2025, 2025][: len(picked)]
+    changes = [
+        SurveyChange(
+            y, str(bsm[i]), "occupation", "0103", str(codes[i]), round(float(areas_m2[i]), 6)
+        )
+        for y, i in zip(years, picked, strict=True)
+    ]
     if len(consolidation):
         scope = shapely.union_all(np.asarray(consolidation.geometry.values, dtype=object))
         geoms = np.asarray(dltb.geometry.values, dtype=object)
@@ -136,8 +169,16 @@ def plan_history(dltb: gpd.GeoDataFrame, consolidation: gpd.GeoDataFrame, items:
         share = inside / np.maximum(shapely.area(geoms[cultivated]), 1e-9)
         candidates = cultivated[share > 0.99]
         for i in candidates[:3]:
-            changes.append(SurveyChange(2023, str(bsm[i]), "supplement", "0404", str(codes[i]),
-                                        round(float(areas_m2[i]), 6)))
+            changes.append(
+                SurveyChange(
+                    2023,
+                    str(bsm[i]),
+                    "supplement",
+                    "0404",
+                    str(codes[i]),
+                    round(float(areas_m2[i]), 6),
+                )
+            )
     row_of = {b: k for k, b in enumerate(bsm)}
     frames: dict[int, gpd.GeoDataFrame] = {}
     for year in HISTORY_YEARS[:-1]:
@@ -171,12 +212,14 @@ def _consolidation_story(history: History, consolidation: gpd.GeoDataFrame) -> N
     added = np.zeros(len(scope))
     for c in history.changes:
         if c.kind == "supplement":
-            added[int(np.argmax(shapely.area(shapely.intersection(
-                scope, history.geoms[c.bsm]))))] += c.area_m2
+            added[
+                int(np.argmax(shapely.area(shapely.intersection(scope, history.geoms[c.bsm]))))
+            ] += c.area_m2
     done = int(np.argmax(added)) if added.any() else 0
     short = next((k for k in range(len(scope)) if k != done), None)
-    updates: dict[int, dict[str, float]] = {done: {"XZGDMJ": round(float(added[done]), 2),
-                                                   "JD": 100.0}}
+    updates: dict[int, dict[str, float]] = {
+        done: {"XZGDMJ": round(float(added[done]), 2), "JD": 100.0}
+    }
     if short is not None:
         updates[short] = {"JD": 100.0}
     for k, values in updates.items():
@@ -186,26 +229,34 @@ def _consolidation_story(history: History, consolidation: gpd.GeoDataFrame) -> N
     supplemented = sum(c.area_m2 for c in history.changes if c.kind == "supplement")
     xmdm = consolidation["XMDM"].astype(str).tolist()
     history.ledger = {
-        "occupied_m2": round(occupied, 6), "supplemented_m2": round(supplemented, 6),
+        "occupied_m2": round(occupied, 6),
+        "supplemented_m2": round(supplemented, 6),
         "balanced": supplemented >= occupied,
-        "completed_project": xmdm[done], "completed_new_farmland_m2": round(float(added[done]), 6),
-        "shortfall_project": None if short is None else xmdm[short]}
+        "completed_project": xmdm[done],
+        "completed_new_farmland_m2": round(float(added[done]), 6),
+        "shortfall_project": None if short is None else xmdm[short],
+    }
 
 
 def _expected_changes(history: History) -> None:
     """The expected per-year changes of 耕地保有量 and 建设用地总面积 (ha), and the pace of
     the 耕地 loss the targets are set against."""
-    occupied = {y: sum(c.area_m2 for c in history.changes
-                       if c.kind == "occupation" and c.year == y) / 1e4 for y in HISTORY_YEARS}
-    supplemented = {y: sum(c.area_m2 for c in history.changes
-                           if c.kind == "supplement" and c.year == y) / 1e4
-                    for y in HISTORY_YEARS}
+    occupied = {
+        y: sum(c.area_m2 for c in history.changes if c.kind == "occupation" and c.year == y) / 1e4
+        for y in HISTORY_YEARS
+    }
+    supplemented = {
+        y: sum(c.area_m2 for c in history.changes if c.kind == "supplement" and c.year == y) / 1e4
+        for y in HISTORY_YEARS
+    }
     history.yearly_loss_ha = max(sum(occupied.values()) / 4, 0.01)
     history.expected = {
-        "cultivated_land_change_ha": {str(y): round(supplemented[y] - occupied[y], 6)
-                                      for y in HISTORY_YEARS[1:]},
-        "construction_land_total_change_ha": {str(y): round(occupied[y], 6)
-                                              for y in HISTORY_YEARS[1:]},
+        "cultivated_land_change_ha": {
+            str(y): round(supplemented[y] - occupied[y], 6) for y in HISTORY_YEARS[1:]
+        },
+        "construction_land_total_change_ha": {
+            str(y): round(occupied[y], 6) for y in HISTORY_YEARS[1:]
+        },
     }
 
 
@@ -219,7 +270,13 @@ def statistics_rows() -> list[dict[str, Any]]:
     >>> statistics_rows()[-1]["用水总量（亿立方米）"]
     0.74
     """
-    return [{"年份": y, "常住人口（人）": 300_000 + 2_000 * k, "城镇常住人口（人）": 160_000 + 3_000 * k,
-             "用水总量（亿立方米）": round(0.70 + 0.01 * k, 2),
-             "地区生产总值（万元）": 2_400_000 + 150_000 * k}
-            for k, y in enumerate(HISTORY_YEARS)]
+    return [
+        {
+            "年份": y,
+            "常住人口（人）": 300_000 + 2_000 * k,
+            "城镇常住人口（人）": 160_000 + 3_000 * k,
+            "用水总量（亿立方米）": round(0.70 + 0.01 * k, 2),
+            "地区生产总值（万元）": 2_400_000 + 150_000 * k,
+        }
+        for k, y in enumerate(HISTORY_YEARS)
+    ]

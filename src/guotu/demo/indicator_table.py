@@ -40,8 +40,13 @@ __all__ = ["COLUMNS", "INDICATOR_LAYER", "SHEET", "URBAN_RURAL", "indicator_tabl
 SHEET = "规划指标"
 INDICATOR_LAYER = "规划指标表"
 #: Columns of the table: English key → Chinese header.
-COLUMNS = {"name": "指标名称", "kind": "指标属性", "unit": "单位", "planned": "规划目标值",
-           "allocated": "上级下达值"}
+COLUMNS = {
+    "name": "指标名称",
+    "kind": "指标属性",
+    "unit": "单位",
+    "planned": "规划目标值",
+    "allocated": "上级下达值",
+}
 #: 城乡建设用地 codes: the `cn-base` rule pack's map indicator (建设用地 without 区域基础设施
 #: 1201–1206, 采矿/盐田 1002/1003 and 特殊用地 15).
 URBAN_RURAL = ("07", "08", "09", "1001", "11", "1207", "1208", "1209", "13", "14", "16")
@@ -69,9 +74,12 @@ def _r4(value: float) -> float:
     return round(value, 4)
 
 
-def indicator_table(layers: dict[str, gpd.GeoDataFrame], county_area_m2: float,
-                    measure: CountyMeasure, survey: dict[str, float | None]
-                    ) -> tuple[list[dict[str, Any]], list[Item]]:
+def indicator_table(
+    layers: dict[str, gpd.GeoDataFrame],
+    county_area_m2: float,
+    measure: CountyMeasure,
+    survey: dict[str, float | None],
+) -> tuple[list[dict[str, Any]], list[Item]]:
     """The table rows (keys of :data:`COLUMNS`, ``None`` = blank) and the manifest items.
 
     ``survey`` holds the monitoring values of the 2025 survey by indicator id
@@ -92,10 +100,20 @@ def indicator_table(layers: dict[str, gpd.GeoDataFrame], county_area_m2: float,
         ("生态保护红线面积", "约束性", "公顷", redline, redline),
         ("永久基本农田保护面积", "约束性", "公顷", farmland, farmland),
         ("耕地保有量", "约束性", "公顷", crop_plan, crop_alloc),
-        ("林地保有量", "约束性", "公顷", kept["forest_land"],
-         float(math.floor(kept["forest_land"]))),
-        ("湿地面积", "约束性", "公顷", kept["wetland_area"],
-         float(math.floor(kept["wetland_area"]))),
+        (
+            "林地保有量",
+            "约束性",
+            "公顷",
+            kept["forest_land"],
+            float(math.floor(kept["forest_land"])),
+        ),
+        (
+            "湿地面积",
+            "约束性",
+            "公顷",
+            kept["wetland_area"],
+            float(math.floor(kept["wetland_area"])),
+        ),
         ("草地面积", "预期性", "公顷", kept["grassland_area"], None),
         ("建设用地总面积", "约束性", "公顷", construction, _r4(construction + 60)),
         ("城乡建设用地规模", "约束性", "公顷", ur_plan, _r4(ur_plan + 100)),
@@ -107,29 +125,50 @@ def indicator_table(layers: dict[str, gpd.GeoDataFrame], county_area_m2: float,
     table = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
     codes = "、".join(URBAN_RURAL)
     items = [
-        Item("conflict.indicator.map.1", "map_table_mismatch", INDICATOR_LAYER, ["城乡建设用地规模"],
-             f"指标表城乡建设用地规模 {ur_plan:.4f} 公顷，规划用地图层 GHYD 的城乡建设用地（{codes}）"
-             f"量算 {urban_rural:.4f} 公顷，图上多出 {_URBAN_RURAL_UNDER_HA:g} 公顷，超过 1 公顷容差。",
-             f"The table gives the urban and rural construction land as {ur_plan:.4f} ha; layer "
-             f"GHYD holds {urban_rural:.4f} ha of it ({codes}), {_URBAN_RURAL_UNDER_HA:g} ha more "
-             "(tolerance 1 ha).",
-             id_field=COLUMNS["name"], other_layer="GHYD", field=COLUMNS["planned"],
-             value=urban_rural, limit=ur_plan),
-        Item("nonconflict.indicator.map.within_tolerance.1", "within_tolerance",
-             INDICATOR_LAYER, ["耕地保有量"],
-             f"指标表耕地保有量比规划用地图层 GHYD 的耕地（01）多 {_CROPLAND_OVER_HA:g} 公顷，"
-             "在 1 公顷容差内，不是问题。",
-             f"The table's cultivated land is {_CROPLAND_OVER_HA:g} ha above the cultivated land "
-             "(01) of layer GHYD, within the 1 ha tolerance: not a finding.",
-             id_field=COLUMNS["name"], other_layer="GHYD", field=COLUMNS["planned"],
-             value=cropland, limit=crop_plan),
-        Item("conflict.indicator.allocation.1", "below_allocation", INDICATOR_LAYER,
-             ["耕地保有量"],
-             f"耕地保有量规划目标值 {crop_plan:.4f} 公顷低于上级下达值 {crop_alloc:.4f} 公顷"
-             f"（差 {_CROPLAND_BELOW_HA:g} 公顷）。",
-             f"The planned cropland {crop_plan:.4f} ha is {_CROPLAND_BELOW_HA:g} ha below the "
-             f"allocation {crop_alloc:.4f} ha.",
-             id_field=COLUMNS["name"], field=COLUMNS["planned"], value=crop_plan,
-             limit=crop_alloc),
+        Item(
+            "conflict.indicator.map.1",
+            "map_table_mismatch",
+            INDICATOR_LAYER,
+            ["城乡建设用地规模"],
+            f"指标表城乡建设用地规模 {ur_plan:.4f} 公顷，规划用地图层 GHYD 的城乡建设用地（{codes}）"
+            f"量算 {urban_rural:.4f} 公顷，图上多出 {_URBAN_RURAL_UNDER_HA:g} 公顷，超过 1 公顷容差。",
+            f"The table gives the urban and rural construction land as {ur_plan:.4f} ha; layer "
+            f"GHYD holds {urban_rural:.4f} ha of it ({codes}), {_URBAN_RURAL_UNDER_HA:g} ha more "
+            "(tolerance 1 ha).",
+            id_field=COLUMNS["name"],
+            other_layer="GHYD",
+            field=COLUMNS["planned"],
+            value=urban_rural,
+            limit=ur_plan,
+        ),
+        Item(
+            "nonconflict.indicator.map.within_tolerance.1",
+            "within_tolerance",
+            INDICATOR_LAYER,
+            ["耕地保有量"],
+            f"指标表耕地保有量比规划用地图层 GHYD 的耕地（01）多 {_CROPLAND_OVER_HA:g} 公顷，"
+            "在 1 公顷容差内，不是问题。",
+            f"The table's cultivated land is {_CROPLAND_OVER_HA:g} ha above the cultivated land "
+            "(01) of layer GHYD, within the 1 ha tolerance: not a finding.",
+            id_field=COLUMNS["name"],
+            other_layer="GHYD",
+            field=COLUMNS["planned"],
+            value=cropland,
+            limit=crop_plan,
+        ),
+        Item(
+            "conflict.indicator.allocation.1",
+            "below_allocation",
+            INDICATOR_LAYER,
+            ["耕地保有量"],
+            f"耕地保有量规划目标值 {crop_plan:.4f} 公顷低于上级下达值 {crop_alloc:.4f} 公顷"
+            f"（差 {_CROPLAND_BELOW_HA:g} 公顷）。",
+            f"The planned cropland {crop_plan:.4f} ha is {_CROPLAND_BELOW_HA:g} ha below the "
+            f"allocation {crop_alloc:.4f} ha.",
+            id_field=COLUMNS["name"],
+            field=COLUMNS["planned"],
+            value=crop_plan,
+            limit=crop_alloc,
+        ),
     ]
     return table, items

@@ -38,9 +38,22 @@ COUNTY_NAME = "示范县"
 
 #: The county outline (local metres), an irregular simple polygon of about 300 km².
 _OUTLINE = [
-    (1500, 500), (8000, 1200), (13000, 0), (18500, 1200), (23500, 600), (25000, 3500),
-    (24000, 8000), (25000, 11500), (21500, 14000), (17000, 13500), (13000, 15500),
-    (8000, 14500), (2500, 15500), (0, 12500), (800, 7500), (0, 3500),
+    (1500, 500),
+    (8000, 1200),
+    (13000, 0),
+    (18500, 1200),
+    (23500, 600),
+    (25000, 3500),
+    (24000, 8000),
+    (25000, 11500),
+    (21500, 14000),
+    (17000, 13500),
+    (13000, 15500),
+    (8000, 14500),
+    (2500, 15500),
+    (0, 12500),
+    (800, 7500),
+    (0, 3500),
 ]
 
 #: Towns (乡镇): 12-digit code, name and the seed point of their (Voronoi) territory.
@@ -56,18 +69,47 @@ TOWNS: tuple[tuple[str, str, tuple[float, float]], ...] = (
 )
 
 #: The mountain (ecological) region lies north-west of this line (local metres).
-_ECO_EDGE = [(-100, 8000), (4000, 9000), (8000, 9200), (11000, 10500), (13000, 12500),
-             (14500, 16500)]
+_ECO_EDGE = [
+    (-100, 8000),
+    (4000, 9000),
+    (8000, 9200),
+    (11000, 10500),
+    (13000, 12500),
+    (14500, 16500),
+]
 
 #: River centre line (local metres) and half width.
-_RIVER = [(8500, 16500), (9500, 12000), (11500, 8500), (13500, 5500), (14500, 4200), (16000, 3900),
-          (20000, 3800), (23000, 2500), (27000, 1500)]
+_RIVER = [
+    (8500, 16500),
+    (9500, 12000),
+    (11500, 8500),
+    (13500, 5500),
+    (14500, 4200),
+    (16000, 3900),
+    (20000, 3800),
+    (23000, 2500),
+    (27000, 1500),
+]
 _RIVER_HALF_WIDTH_M = 40.0
 
 #: 城镇开发边界 sub-zones: (GHFQDM, GHFQMC, polygon). Straight, axis-parallel edges.
 UDB_ZONES: tuple[tuple[str, str, Polygon], ...] = (
-    ("01", "城镇集中建设区", Polygon([(15000, 5000), (20000, 5000), (20000, 8500), (19000, 8500),
-                                (19000, 9500), (16000, 9500), (16000, 8500), (15000, 8500)])),
+    (
+        "01",
+        "城镇集中建设区",
+        Polygon(
+            [
+                (15000, 5000),
+                (20000, 5000),
+                (20000, 8500),
+                (19000, 8500),
+                (19000, 9500),
+                (16000, 9500),
+                (16000, 8500),
+                (15000, 8500),
+            ]
+        ),
+    ),
     ("02", "城镇弹性发展区", box(20000, 5500, 20800, 8000)),
     ("03", "特别用途区", box(15000, 4600, 20000, 5000)),
 )
@@ -168,25 +210,34 @@ def _site(name: str) -> Polygon:
 def _town_polygons(county: Polygon) -> Geoms:
     """Voronoi territories of the town seeds, clipped to the county, in :data:`TOWNS` order."""
     seeds = shapely.points([t[2] for t in TOWNS])
-    cells = shapely.get_parts(shapely.voronoi_polygons(
-        shapely.multipoints(seeds), extend_to=county.buffer(5000), ordered=True))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(
+            shapely.multipoints(seeds), extend_to=county.buffer(5000), ordered=True
+        )
+    )
     return np.asarray(shapely.intersection(cells, county), dtype=object)
 
 
-def _star_polygons(centres: npt.NDArray[np.float64], radius: npt.NDArray[np.float64],
-                   rng: np.random.Generator, vertices: int) -> npt.NDArray[np.float64]:
+def _star_polygons(
+    centres: npt.NDArray[np.float64],
+    radius: npt.NDArray[np.float64],
+    rng: np.random.Generator,
+    vertices: int,
+) -> npt.NDArray[np.float64]:
     """Ring coordinates (m, vertices + 1, 2) of star-shaped polygons around ``centres``."""
     m = len(centres)
     step = 2 * np.pi / vertices
     angle = np.arange(vertices) * step + rng.uniform(-0.3, 0.3, (m, vertices)) * step
     r = radius[:, None] * rng.uniform(0.6, 1.0, (m, vertices))
-    xy = np.stack([centres[:, 0:1] + r * np.cos(angle), centres[:, 1:2] + r * np.sin(angle)],
-                  axis=-1)
+    xy = np.stack(
+        [centres[:, 0:1] + r * np.cos(angle), centres[:, 1:2] + r * np.sin(angle)], axis=-1
+    )
     return np.concatenate([xy, xy[:, :1]], axis=1)
 
 
-def _redlines(eco: Polygon, keep_out: Polygon, n: int, rng: np.random.Generator
-              ) -> tuple[Geoms, npt.NDArray[np.bool_]]:
+def _redlines(
+    eco: Polygon, keep_out: Polygon, n: int, rng: np.random.Generator
+) -> tuple[Geoms, npt.NDArray[np.bool_]]:
     """``n`` red lines: the special rectangle plus ``n - 1`` star patches on a grid of cells.
 
     Cells are shrunk until enough of them lie fully inside ``eco`` minus ``keep_out``; each
@@ -219,8 +270,9 @@ def _redlines(eco: Polygon, keep_out: Polygon, n: int, rng: np.random.Generator
     return np.concatenate([special, stars]), np.concatenate([[False], has_hole])
 
 
-def _blocks(plain: Polygon, keep_out: Polygon, rng: np.random.Generator
-            ) -> tuple[Geoms, Geoms, Geoms]:
+def _blocks(
+    plain: Polygon, keep_out: Polygon, rng: np.random.Generator
+) -> tuple[Geoms, Geoms, Geoms]:
     """Farmland blocks (permanent farmland), village footprints and consolidation areas.
 
     A grid of 800 m × 600 m blocks aligned on the planted farmland block covers the plain;
@@ -229,10 +281,12 @@ def _blocks(plain: Polygon, keep_out: Polygon, rng: np.random.Generator
     """
     x0, y0 = SITES["farm_block"][:2]
     xmin, ymin, xmax, ymax = plain.bounds
-    xs = x0 + _BLOCK_W * np.arange(np.floor((xmin - x0) / _BLOCK_W),
-                                   np.ceil((xmax - x0) / _BLOCK_W))
-    ys = y0 + _BLOCK_H * np.arange(np.floor((ymin - y0) / _BLOCK_H),
-                                   np.ceil((ymax - y0) / _BLOCK_H))
+    xs = x0 + _BLOCK_W * np.arange(
+        np.floor((xmin - x0) / _BLOCK_W), np.ceil((xmax - x0) / _BLOCK_W)
+    )
+    ys = y0 + _BLOCK_H * np.arange(
+        np.floor((ymin - y0) / _BLOCK_H), np.ceil((ymax - y0) / _BLOCK_H)
+    )
     gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
     blocks = shapely.box(gx, gy, gx + _BLOCK_W, gy + _BLOCK_H)
     inner = plain.buffer(-30)
@@ -284,24 +338,46 @@ def make_layout(n_redlines: int, rng: np.random.Generator) -> Layout:
     eco = shapely.intersection(county, eco_cut)
     plain = shapely.difference(county, eco_cut)
     river = shapely.intersection(
-        LineString(_RIVER).buffer(_RIVER_HALF_WIDTH_M, cap_style="flat"), county)
+        LineString(_RIVER).buffer(_RIVER_HALF_WIDTH_M, cap_style="flat"), county
+    )
     highway = shapely.intersection(LineString(_HIGHWAY), county)
     pipeline = shapely.intersection(LineString(_PIPELINE), county)
     sites = shapely.union_all([_site(k) for k in SITES if k != "project_outside"])
     # Zones never cross a town boundary, so no zone leaves a tiny fragment in a town.
     town_edges = shapely.union_all(shapely.boundary(towns))
-    redline_keep_out = shapely.union_all([
-        town_edges.buffer(30),
-        river.buffer(100), highway.buffer(HIGHWAY_WIDTH_M / 2 + 150),
-        _site("redline").buffer(400), sites.buffer(300),
-    ])
+    redline_keep_out = shapely.union_all(
+        [
+            town_edges.buffer(30),
+            river.buffer(100),
+            highway.buffer(HIGHWAY_WIDTH_M / 2 + 150),
+            _site("redline").buffer(400),
+            sites.buffer(300),
+        ]
+    )
     redlines, has_hole = _redlines(eco, redline_keep_out, n_redlines, rng)
     udb = shapely.union_all([z[2] for z in UDB_ZONES])
-    block_keep_out = shapely.union_all([
-        town_edges.buffer(10), udb.buffer(100), river.buffer(60),
-        highway.buffer(HIGHWAY_WIDTH_M / 2 + 50),
-        pipeline.buffer(PIPELINE_WIDTH_M / 2 + 30), sites.buffer(200),
-    ])
+    block_keep_out = shapely.union_all(
+        [
+            town_edges.buffer(10),
+            udb.buffer(100),
+            river.buffer(60),
+            highway.buffer(HIGHWAY_WIDTH_M / 2 + 50),
+            pipeline.buffer(PIPELINE_WIDTH_M / 2 + 30),
+            sites.buffer(200),
+        ]
+    )
     farmland, villages, consolidation = _blocks(plain, block_keep_out, rng)
-    return Layout(county, towns, eco, plain, river, redlines, has_hole, farmland, villages,
-                  consolidation, highway, pipeline)
+    return Layout(
+        county,
+        towns,
+        eco,
+        plain,
+        river,
+        redlines,
+        has_hole,
+        farmland,
+        villages,
+        consolidation,
+        highway,
+        pipeline,
+    )

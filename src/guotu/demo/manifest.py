@@ -28,9 +28,18 @@ CRS_EPSG = "EPSG:4527"
 
 #: The field that identifies a feature of each workspace layer.
 ID_FIELDS: dict[str, str] = {
-    "XZQ": "XZQDM", "DLTB": "BSM", "STBHHX": "BSM", "YJJBNT": "BSM", "CZKFBJ": "BSM",
-    "GHYD": "BSM", "XXGHDY": "DYBH", "XXGHDK": "DKBH", "ZXGH": "BSM", "JSXM": "XMDM",
-    "TDZZXM": "XMDM", "BHTB": "TBBH",
+    "XZQ": "XZQDM",
+    "DLTB": "BSM",
+    "STBHHX": "BSM",
+    "YJJBNT": "BSM",
+    "CZKFBJ": "BSM",
+    "GHYD": "BSM",
+    "XXGHDY": "DYBH",
+    "XXGHDK": "DKBH",
+    "ZXGH": "BSM",
+    "JSXM": "XMDM",
+    "TDZZXM": "XMDM",
+    "BHTB": "TBBH",
 }
 
 #: Planar areas stated by construction must match the geometry to this many m².
@@ -45,8 +54,9 @@ def to_workspace(geoms: Any) -> Any:
 
 def workspace_frame(geoms: Any, columns: dict[str, Any]) -> gpd.GeoDataFrame:
     """A layer in EPSG:4527 from local-metre geometries and its columns."""
-    return gpd.GeoDataFrame(columns, geometry=to_workspace(np.asarray(geoms, dtype=object)),
-                            crs=CRS_EPSG)
+    return gpd.GeoDataFrame(
+        columns, geometry=to_workspace(np.asarray(geoms, dtype=object)), crs=CRS_EPSG
+    )
 
 
 def survey_area_m2(geoms: Any) -> npt.NDArray[np.float64]:
@@ -93,26 +103,38 @@ class Item:
         wkt = area = planar = None
         if self.geometry is not None:
             geom = to_workspace(self.geometry)
-            measured = to_workspace(self.area_geometry if self.area_geometry is not None
-                                    else self.geometry)
+            measured = to_workspace(
+                self.area_geometry if self.area_geometry is not None else self.geometry
+            )
             wkt = shapely.to_wkt(geom, rounding_precision=-1)
             planar = float(shapely.area(measured))
             if self.planar_area_m2 is not None:
                 if abs(planar - self.planar_area_m2) > _EXACT_TOLERANCE_M2:
-                    raise AssertionError(f"{self.id}: planted area {planar} m² is not the stated "
-                                         f"{self.planar_area_m2} m².")
+                    raise AssertionError(
+                        f"{self.id}: planted area {planar} m² is not the stated "
+                        f"{self.planar_area_m2} m²."
+                    )
                 planar = self.planar_area_m2
-            area = round(float(ellipsoidal_area_m2([measured], CRS.from_user_input(CRS_EPSG))[0]),
-                         6)
+            area = round(
+                float(ellipsoidal_area_m2([measured], CRS.from_user_input(CRS_EPSG))[0]), 6
+            )
             planar = round(planar, 6)
         return {
-            "id": self.id, "kind": self.kind, "layer": self.layer,
-            "id_field": self.id_field or ID_FIELDS.get(self.layer), "features": self.features,
+            "id": self.id,
+            "kind": self.kind,
+            "layer": self.layer,
+            "id_field": self.id_field or ID_FIELDS.get(self.layer),
+            "features": self.features,
             "other_layer": self.other_layer,
             "other_id_field": (self.other_id_field or ID_FIELDS.get(self.other_layer or "")),
-            "other_features": self.other_features, "field": self.field, "value": self.value,
+            "other_features": self.other_features,
+            "field": self.field,
+            "value": self.value,
             "limit": self.limit,
-            "planar_area_m2": planar, "area_m2": area, "length_m": self.length_m,
-            "geometry_wkt": wkt, "description_zh": self.description_zh,
+            "planar_area_m2": planar,
+            "area_m2": area,
+            "length_m": self.length_m,
+            "geometry_wkt": wkt,
+            "description_zh": self.description_zh,
             "description_en": self.description_en,
         }

@@ -47,8 +47,16 @@ from guotu.domain.area import ellipsoidal_area_m2
 from guotu.domain.crosswalks import known_three_major_class
 from guotu.domain.indicators import AreaTerm, Catalogue, evaluate, status, target_for_year
 
-__all__ = ["LATER_DATE", "NEAR_YEAR", "STATUS_DATE", "TARGET_YEAR", "CountyMeasure",
-           "PlanTargets", "floor_to", "plan_targets"]
+__all__ = [
+    "LATER_DATE",
+    "NEAR_YEAR",
+    "STATUS_DATE",
+    "TARGET_YEAR",
+    "CountyMeasure",
+    "PlanTargets",
+    "floor_to",
+    "plan_targets",
+]
 
 #: The milestones of the plan (近期, 目标年).
 NEAR_YEAR, TARGET_YEAR = 2025, 2035
@@ -61,11 +69,18 @@ _CONSTRUCTION_OVER_HA = 1.0
 _PER_CAPITA_2025 = 110.0
 _CLASS_ZH = {"agricultural": "农用地", "construction": "建设用地", "unused": "未利用地"}
 #: Zone roles → the demo layer holding them.
-_ZONES = {"ecological_redline": "STBHHX", "permanent_farmland": "YJJBNT",
-          "urban_boundary": "CZKFBJ"}
+_ZONES = {
+    "ecological_redline": "STBHHX",
+    "permanent_farmland": "YJJBNT",
+    "urban_boundary": "CZKFBJ",
+}
 #: Statistics inputs of the catalogue → the column of 社会经济统计.xlsx.
-_STATISTICS = {"resident_population": "常住人口（人）", "urban_population": "城镇常住人口（人）",
-               "water_use": "用水总量（亿立方米）", "gdp": "地区生产总值（万元）"}
+_STATISTICS = {
+    "resident_population": "常住人口（人）",
+    "urban_population": "城镇常住人口（人）",
+    "water_use": "用水总量（亿立方米）",
+    "gdp": "地区生产总值（万元）",
+}
 _KIND_ZH = {"binding": "约束性", "expected": "预期性"}
 _UNIT_ZH = {"ha": "公顷", "%": "%", "m2/person": "平方米/人", "1e8m3": "亿立方米"}
 #: Below this (in the value's unit) two measurements of the same thing may differ.
@@ -102,8 +117,13 @@ class CountyMeasure:
     :data:`STATUS_DATE`: the 2025 survey (DLTB), the 三区三线, the county outline, the plan's
     land use (GHYD) and the 2025 statistics. Areas are ellipsoidal and full precision."""
 
-    def __init__(self, layers: dict[str, gpd.GeoDataFrame], dltb_areas_m2: np.ndarray,
-                 county_area_m2: float, statistics: Sequence[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        layers: dict[str, gpd.GeoDataFrame],
+        dltb_areas_m2: np.ndarray,
+        county_area_m2: float,
+        statistics: Sequence[dict[str, Any]],
+    ) -> None:
         crs = CRS.from_user_input(CRS_EPSG)
         dltb = layers["DLTB"]
         self._dlbm = dltb["DLBM"].astype(str).to_numpy()
@@ -111,13 +131,18 @@ class CountyMeasure:
         kinds, where = np.unique(self._dlbm, return_inverse=True)
         self._class = np.array([known_three_major_class(c) or "" for c in kinds])[where]
         udb = shapely.union_all(np.asarray(layers["CZKFBJ"].geometry.values, dtype=object))
-        points = shapely.point_on_surface(shapely.make_valid(
-            np.asarray(dltb.geometry.values, dtype=object)))
+        points = shapely.point_on_surface(
+            shapely.make_valid(np.asarray(dltb.geometry.values, dtype=object))
+        )
         self._in_udb = shapely.contains(udb, points)
         self._zone_m2 = {
-            role: float(ellipsoidal_area_m2(shapely.make_valid(
-                np.asarray(layers[name].geometry.values, dtype=object)), crs).sum())
-            for role, name in _ZONES.items()}
+            role: float(
+                ellipsoidal_area_m2(
+                    shapely.make_valid(np.asarray(layers[name].geometry.values, dtype=object)), crs
+                ).sum()
+            )
+            for role, name in _ZONES.items()
+        }
         self._ydyh = layers["GHYD"]["YDYHFLDM"].astype(str).to_numpy()
         self._ghyd_m2 = layers["GHYD"]["MJ"].to_numpy(dtype=np.float64)
         self._county_m2 = county_area_m2
@@ -189,12 +214,20 @@ class PlanTargets:
     def expected(self) -> dict[str, Any]:
         """The manifest's record of the statuses (``history.expected``): ``status_2025`` on
         2025-12-31, ``status_2035`` for any later date (today) as long as no new data comes."""
-        return {"status_date": STATUS_DATE.isoformat(), "status_2025": self.statuses,
-                "status_2035": self.later, "no_target": self.no_target}
+        return {
+            "status_date": STATUS_DATE.isoformat(),
+            "status_2025": self.statuses,
+            "status_2035": self.later,
+            "no_target": self.no_target,
+        }
 
 
-def plan_targets(table: Sequence[dict[str, Any]], measure: CountyMeasure,
-                 catalogue: Catalogue, yearly_loss_ha: float) -> PlanTargets:
+def plan_targets(
+    table: Sequence[dict[str, Any]],
+    measure: CountyMeasure,
+    catalogue: Catalogue,
+    yearly_loss_ha: float,
+) -> PlanTargets:
     """The targets of every indicator table row (matched to ``catalogue`` by its Chinese
     name), staged for 2025 as the module says, and their statuses on :data:`STATUS_DATE`."""
     by_name = {ind.name_zh: ind for ind in catalogue.indicators}
@@ -219,25 +252,37 @@ def plan_targets(table: Sequence[dict[str, Any]], measure: CountyMeasure,
         planned = float(row["planned"])
         staged = near(ind.id, planned)
         values[ind.id] = {TARGET_YEAR: planned} | ({} if staged is None else {NEAR_YEAR: staged})
-        rows.append({"指标名称": ind.name_zh, "指标属性": _KIND_ZH[ind.type],
-                     "单位": _UNIT_ZH[ind.unit], f"{NEAR_YEAR}年": staged,
-                     f"{TARGET_YEAR}年": planned})
-    statuses = {day: _statuses(catalogue, values, measured, day.year)
-                for day in (STATUS_DATE, LATER_DATE)}
+        rows.append(
+            {
+                "指标名称": ind.name_zh,
+                "指标属性": _KIND_ZH[ind.type],
+                "单位": _UNIT_ZH[ind.unit],
+                f"{NEAR_YEAR}年": staged,
+                f"{TARGET_YEAR}年": planned,
+            }
+        )
+    statuses = {
+        day: _statuses(catalogue, values, measured, day.year) for day in (STATUS_DATE, LATER_DATE)
+    }
     no_target = [ind.id for ind in catalogue.indicators if ind.id not in values]
     return PlanTargets(rows, values, statuses[STATUS_DATE], statuses[LATER_DATE], no_target)
 
 
-def _statuses(catalogue: Catalogue, values: dict[str, dict[int, float]],
-              measured: dict[str, float | None], year: int) -> dict[str, str]:
+def _statuses(
+    catalogue: Catalogue,
+    values: dict[str, dict[int, float]],
+    measured: dict[str, float | None],
+    year: int,
+) -> dict[str, str]:
     """Each target's status for values of ``year``, in catalogue order."""
     out: dict[str, str] = {}
     for ind in catalogue.indicators:
         if ind.id not in values:
             continue
         target = target_for_year(values[ind.id], year)
-        found = status(ind.direction, measured.get(ind.id), target[1] if target else None,
-                       ind.warn_margin)
+        found = status(
+            ind.direction, measured.get(ind.id), target[1] if target else None, ind.warn_margin
+        )
         if found is not None:
             out[ind.id] = found
     return out

@@ -15,8 +15,15 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import Polygon
 
-__all__ = ["Pieces", "cut_by_zones", "difference_all", "finish_pieces", "jittered_voronoi",
-           "merge_slivers", "polygon_parts"]
+__all__ = [
+    "Pieces",
+    "cut_by_zones",
+    "difference_all",
+    "finish_pieces",
+    "jittered_voronoi",
+    "merge_slivers",
+    "polygon_parts",
+]
 
 Geoms = npt.NDArray[np.object_]
 Index = npt.NDArray[np.intp]
@@ -111,10 +118,12 @@ def _clip_to_regions(geoms: Geoms, regions: Geoms) -> tuple[Geoms, Index, Index]
     is_within[w_g] = True
     crossing = ~is_within[g_i]
     cg, cr = g_i[crossing], r_i[crossing]
-    parts, pidx = polygon_parts(shapely.intersection(geoms[cg], regions[cr]),
-                                 np.arange(len(cg)))
-    return (np.concatenate([geoms[w_g], parts]), np.concatenate([w_g, cg[pidx]]),
-            np.concatenate([w_r, cr[pidx]]))
+    parts, pidx = polygon_parts(shapely.intersection(geoms[cg], regions[cr]), np.arange(len(cg)))
+    return (
+        np.concatenate([geoms[w_g], parts]),
+        np.concatenate([w_g, cg[pidx]]),
+        np.concatenate([w_r, cr[pidx]]),
+    )
 
 
 def cut_by_zones(cells: Geoms, bases: Geoms, zones: Geoms) -> Pieces:
@@ -144,8 +153,9 @@ def cut_by_zones(cells: Geoms, bases: Geoms, zones: Geoms) -> Pieces:
     is_within[w_p] = True
     crossing = ~is_within[p_i]
     cp, cz = p_i[crossing], z_i[crossing]
-    inter_parts, inter_pair = polygon_parts(shapely.intersection(base_geoms[cp], zones[cz]),
-                                             np.arange(len(cp)))
+    inter_parts, inter_pair = polygon_parts(
+        shapely.intersection(base_geoms[cp], zones[cz]), np.arange(len(cp))
+    )
     rest = difference_all(base_geoms, zones, cp, cz)
     rest_idx = np.flatnonzero(~is_within)
     rest_parts, rest_pos = polygon_parts(rest[rest_idx], rest_idx)
@@ -162,8 +172,13 @@ def _shared_length(a: Geoms, b: Geoms) -> npt.NDArray[np.float64]:
     return np.asarray(shapely.length(common), dtype=np.float64)
 
 
-def merge_slivers(pieces: Pieces, min_area_m2: float, min_compactness: float = 0.03,
-                  frozen: npt.NDArray[np.bool_] | None = None, rounds: int = 8) -> Pieces:
+def merge_slivers(
+    pieces: Pieces,
+    min_area_m2: float,
+    min_compactness: float = 0.03,
+    frozen: npt.NDArray[np.bool_] | None = None,
+    rounds: int = 8,
+) -> Pieces:
     """Merge tiny or needle-thin pieces into a neighbour of the same base and zone.
 
     A piece is a sliver when its area is below ``min_area_m2`` or its Polsby-Popper
@@ -179,8 +194,11 @@ def merge_slivers(pieces: Pieces, min_area_m2: float, min_compactness: float = 0
     for _ in range(rounds):
         area = shapely.area(geoms)
         compact = 4 * np.pi * area / np.maximum(shapely.length(geoms), 1e-9) ** 2
-        small = alive & ~fixed & ((area < min_area_m2)
-                                  | ((compact < min_compactness) & (area < 10 * min_area_m2)))
+        small = (
+            alive
+            & ~fixed
+            & ((area < min_area_m2) | ((compact < min_compactness) & (area < 10 * min_area_m2)))
+        )
         small_idx = np.flatnonzero(small)
         if len(small_idx) == 0:
             break
@@ -218,8 +236,13 @@ def merge_slivers(pieces: Pieces, min_area_m2: float, min_compactness: float = 0
     return Pieces(geoms[keep], base[keep], zone[keep])
 
 
-def finish_pieces(pieces: Pieces, min_area_m2: float, grid_m: float, dust_m2: float,
-                  frozen: npt.NDArray[np.bool_] | None = None) -> Pieces:
+def finish_pieces(
+    pieces: Pieces,
+    min_area_m2: float,
+    grid_m: float,
+    dust_m2: float,
+    frozen: npt.NDArray[np.bool_] | None = None,
+) -> Pieces:
     """Merge slivers, drop dust and snap to ``grid_m``, keeping every piece one polygon.
 
     Snapping can split a piece pinched at a point into two parts; such parts are made pieces

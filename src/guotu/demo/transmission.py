@@ -76,24 +76,35 @@ class MasterPlan:
 def use_compatibility() -> dict[str, tuple[str, ...]]:
     """``tables.use_compatibility`` of the bundled ``cn-base`` rule pack."""
     shipped = (resources.files("guotu") / "rulesets" / "cn-base.yaml").read_bytes()
-    pack = load_yaml(("guotu/rulesets/cn-base.yaml", shipped), what_zh="规则包",
-                     what_en="rule pack", error=RulePackError)
+    pack = load_yaml(
+        ("guotu/rulesets/cn-base.yaml", shipped),
+        what_zh="规则包",
+        what_en="rule pack",
+        error=RulePackError,
+    )
     table = pack["tables"]["use_compatibility"]
     return {str(k): tuple(str(v) for v in vals) for k, vals in table.items()}
 
 
-def master_uses(geoms: Geoms, master_geoms: Geoms, master_codes: npt.NDArray[Any]
-                ) -> list[tuple[str, ...]]:
+def master_uses(
+    geoms: Geoms, master_geoms: Geoms, master_codes: npt.NDArray[Any]
+) -> list[tuple[str, ...]]:
     """Master-plan codes binding each parcel: the code covering the largest part first,
     then any code within :data:`_TIE_SHARE` of it (empty when nothing covers the parcel)."""
     a, b = shapely.STRtree(master_geoms).query(geoms)
     area = shapely.area(shapely.intersection(geoms[a], shapely.make_valid(master_geoms[b])))
     keep = area > 0
-    frame = pd.DataFrame({"parcel": a[keep], "code": np.asarray(master_codes, dtype=object)[b[keep]],
-                          "area": area[keep]})
+    frame = pd.DataFrame(
+        {
+            "parcel": a[keep],
+            "code": np.asarray(master_codes, dtype=object)[b[keep]],
+            "area": area[keep],
+        }
+    )
     by_code = frame.groupby(["parcel", "code"], sort=True)["area"].sum().reset_index()
-    by_code = by_code.sort_values(["parcel", "area", "code"], ascending=[True, False, True],
-                                  kind="stable")
+    by_code = by_code.sort_values(
+        ["parcel", "area", "code"], ascending=[True, False, True], kind="stable"
+    )
     top = by_code.groupby("parcel")["area"].transform("max")
     own = shapely.area(geoms)[by_code["parcel"].to_numpy()]
     binding = by_code[by_code["area"].to_numpy() >= top.to_numpy() - _TIE_SHARE * own]
@@ -103,17 +114,20 @@ def master_uses(geoms: Geoms, master_geoms: Geoms, master_codes: npt.NDArray[Any
     return out
 
 
-def _admitted(masters: tuple[str, ...], table: Mapping[str, Sequence[str]]
-              ) -> tuple[tuple[str, float], ...]:
-    entries = tuple((c, w) for c, w in XXGHDK_CODES
-                    if all(is_compatible(c, m, table) for m in masters))
+def _admitted(
+    masters: tuple[str, ...], table: Mapping[str, Sequence[str]]
+) -> tuple[tuple[str, float], ...]:
+    entries = tuple(
+        (c, w) for c, w in XXGHDK_CODES if all(is_compatible(c, m, table) for m in masters)
+    )
     if entries or not masters:
         return entries
     return tuple((c, w) for c, w in XXGHDK_CODES if is_compatible(c, masters[0], table))
 
 
-def compatible_codes(masters: Sequence[tuple[str, ...]], rng: np.random.Generator
-                     ) -> npt.NDArray[np.object_]:
+def compatible_codes(
+    masters: Sequence[tuple[str, ...]], rng: np.random.Generator
+) -> npt.NDArray[np.object_]:
     """A detailed-plan code for each parcel, drawn (weights renormalised) from the entries
     of :data:`~guotu.demo.classes.XXGHDK_CODES` its master-plan codes admit; a parcel whose
     master code admits none of them (a non-construction use) takes that code itself."""
@@ -136,30 +150,34 @@ def admits(code: str, masters: Sequence[tuple[str, ...]]) -> npt.NDArray[np.bool
 
 def parcel_areas_m2(geoms: Geoms) -> Floats:
     """Ellipsoidal areas (EPSG:4527, unrounded) of local-metre geometries."""
-    return np.asarray(ellipsoidal_area_m2(to_workspace(geoms), CRS.from_user_input(CRS_EPSG)),
-                      dtype=np.float64)
+    return np.asarray(
+        ellipsoidal_area_m2(to_workspace(geoms), CRS.from_user_input(CRS_EPSG)), dtype=np.float64
+    )
 
 
 def _starts(codes: npt.NDArray[Any], prefixes: tuple[str, ...]) -> npt.NDArray[np.bool_]:
     return np.array([str(c).startswith(prefixes) for c in codes], dtype=bool)
 
 
-def _unit_sums(area: Floats, unit_of: npt.NDArray[np.intp], mask: npt.NDArray[np.bool_],
-               n_units: int) -> Floats:
+def _unit_sums(
+    area: Floats, unit_of: npt.NDArray[np.intp], mask: npt.NDArray[np.bool_], n_units: int
+) -> Floats:
     sums = np.bincount(unit_of, weights=np.where(mask, area, 0.0), minlength=n_units)
     return np.asarray(sums, dtype=np.float64)
 
 
-def reserve_share_pct(area: Floats, unit_of: npt.NDArray[np.intp], codes: npt.NDArray[Any],
-                      n_units: int) -> Floats:
+def reserve_share_pct(
+    area: Floats, unit_of: npt.NDArray[np.intp], codes: npt.NDArray[Any], n_units: int
+) -> Floats:
     """Share (%) of 留白用地 (16) in each unit's parcel area."""
     total = _unit_sums(area, unit_of, np.ones(len(area), dtype=bool), n_units)
     reserve = _unit_sums(area, unit_of, _starts(codes, ("16",)), n_units)
     return np.divide(100.0 * reserve, total, out=np.zeros(n_units), where=total > 0)
 
 
-def trim_reserve(area: Floats, unit_of: npt.NDArray[np.intp], codes: npt.NDArray[Any],
-                 n_units: int) -> None:
+def trim_reserve(
+    area: Floats, unit_of: npt.NDArray[np.intp], codes: npt.NDArray[Any], n_units: int
+) -> None:
     """Recode 16 parcels to 1401 (admitted wherever 16 is), largest first, until no unit's
     留白 share exceeds :data:`RESERVE_MAX_SHARE_PCT` (with a margin of 0.5 points)."""
     limit = RESERVE_MAX_SHARE_PCT - 0.5
@@ -173,8 +191,9 @@ def trim_reserve(area: Floats, unit_of: npt.NDArray[np.intp], codes: npt.NDArray
     assert (reserve_share_pct(area, unit_of, codes, n_units) <= limit).all()
 
 
-def unit_allocations(area: Floats, unit_of: npt.NDArray[np.intp], codes: npt.NDArray[Any],
-                     n_units: int) -> dict[str, Floats]:
+def unit_allocations(
+    area: Floats, unit_of: npt.NDArray[np.intp], codes: npt.NDArray[Any], n_units: int
+) -> dict[str, Floats]:
     """Unit allocations (m², 0.01) from the parcels: 建设用地 and 居住 caps at or above their
     totals, 公共服务 and 绿地 floors at or below.
 
@@ -187,13 +206,16 @@ def unit_allocations(area: Floats, unit_of: npt.NDArray[np.intp], codes: npt.NDA
     jzyd = _unit_sums(area, unit_of, _starts(codes, ("07",)), n_units)
     ggfw = _unit_sums(area, unit_of, _starts(codes, ("08",)), n_units)
     ldkj = _unit_sums(area, unit_of, _starts(codes, ("14",)), n_units)
-    return {"JSYDGM": np.round(jsyd, 2),
-            "JZYDGM": np.ceil(jzyd * 1.05 / 100) * 100,
-            "GGFWYDGM": np.maximum(0.0, np.floor(ggfw * 0.95 / 100) * 100),
-            "LDKJYDGM": np.maximum(0.0, np.floor(ldkj * 0.95 / 100) * 100)}
+    return {
+        "JSYDGM": np.round(jsyd, 2),
+        "JZYDGM": np.ceil(jzyd * 1.05 / 100) * 100,
+        "GGFWYDGM": np.maximum(0.0, np.floor(ggfw * 0.95 / 100) * 100),
+        "LDKJYDGM": np.maximum(0.0, np.floor(ldkj * 0.95 / 100) * 100),
+    }
 
 
-def residential_totals(area: Floats, unit_of: npt.NDArray[np.intp], codes: npt.NDArray[Any],
-                       n_units: int) -> Floats:
+def residential_totals(
+    area: Floats, unit_of: npt.NDArray[np.intp], codes: npt.NDArray[Any], n_units: int
+) -> Floats:
     """Residential (07) parcel area of each unit, m² (unrounded)."""
     return _unit_sums(area, unit_of, _starts(codes, ("07",)), n_units)

@@ -34,8 +34,13 @@ from pyproj import CRS
 
 from guotu.domain.crs import check_projected, to_geographic
 
-__all__ = ["DEFAULT_MAX_SEGMENT_M", "Ellipsoid", "ellipsoidal_area_m2", "planar_area_m2",
-           "trapezoid_coefficients"]
+__all__ = [
+    "DEFAULT_MAX_SEGMENT_M",
+    "Ellipsoid",
+    "ellipsoidal_area_m2",
+    "planar_area_m2",
+    "trapezoid_coefficients",
+]
 
 #: Inputs smaller than this are not split over threads.
 PARALLEL_MIN_FEATURES = 20_000
@@ -111,9 +116,12 @@ def _trapezoid_series(b1: FloatArray, b2: FloatArray, e2: float) -> FloatArray:
         d, m = db[long_edge], bm[long_edge]
         ca, cb, cc, cd, ce = trapezoid_coefficients(e2)
         out[long_edge] = 2.0 * (
-            ca * np.sin(0.5 * d) * np.cos(m) - cb * np.sin(1.5 * d) * np.cos(3 * m)
-            + cc * np.sin(2.5 * d) * np.cos(5 * m) - cd * np.sin(3.5 * d) * np.cos(7 * m)
-            + ce * np.sin(4.5 * d) * np.cos(9 * m))
+            ca * np.sin(0.5 * d) * np.cos(m)
+            - cb * np.sin(1.5 * d) * np.cos(3 * m)
+            + cc * np.sin(2.5 * d) * np.cos(5 * m)
+            - cd * np.sin(3.5 * d) * np.cos(7 * m)
+            + ce * np.sin(4.5 * d) * np.cos(9 * m)
+        )
     return out
 
 
@@ -129,7 +137,9 @@ def planar_area_m2(geoms: npt.ArrayLike) -> FloatArray:
     return np.nan_to_num(np.asarray(out, dtype=np.float64), nan=0.0)
 
 
-def _polygons_of(geoms: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.intp]]:
+def _polygons_of(
+    geoms: npt.NDArray[np.object_],
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.intp]]:
     """All polygon parts inside geometry collections, with the index of the collection."""
     parts, part_idx = shapely.get_parts(geoms, return_index=True)
     kinds = shapely.get_type_id(parts)
@@ -137,8 +147,10 @@ def _polygons_of(geoms: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.object_
     is_coll = kinds == shapely.GeometryType.GEOMETRYCOLLECTION
     if is_coll.any():
         sub, sub_idx = _polygons_of(parts[is_coll])
-        return (np.concatenate([parts[is_poly], sub]),
-                np.concatenate([part_idx[is_poly], part_idx[is_coll][sub_idx]]))
+        return (
+            np.concatenate([parts[is_poly], sub]),
+            np.concatenate([part_idx[is_poly], part_idx[is_coll][sub_idx]]),
+        )
     return parts[is_poly], part_idx[is_poly]
 
 
@@ -148,8 +160,9 @@ def _densify(
     """Insert points on edges longer than ``max_segment_m`` (straight lines in the plane)."""
     d = xy[1:] - xy[:-1]
     len2 = d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]
-    long_edge = np.flatnonzero((len2 > max_segment_m * max_segment_m)
-                               & (ring_of_pt[1:] == ring_of_pt[:-1]))
+    long_edge = np.flatnonzero(
+        (len2 > max_segment_m * max_segment_m) & (ring_of_pt[1:] == ring_of_pt[:-1])
+    )
     if len(long_edge) == 0:
         return xy, ring_of_pt
     pieces = np.ceil(np.sqrt(len2[long_edge]) / max_segment_m).astype(np.intp)
@@ -159,12 +172,12 @@ def _densify(
     step = np.arange(len(edge)) - np.repeat(np.cumsum(extra) - extra, extra) + 1
     frac = step / np.repeat(pieces, extra)
     new = xy[edge] + d[edge] * frac[:, None]
-    return (np.insert(xy, edge + 1, new, axis=0),
-            np.insert(ring_of_pt, edge + 1, ring_of_pt[edge]))
+    return (np.insert(xy, edge + 1, new, axis=0), np.insert(ring_of_pt, edge + 1, ring_of_pt[edge]))
 
 
-def _rings(polys: npt.NDArray[np.object_]) -> tuple[
-        FloatArray, npt.NDArray[np.intp], npt.NDArray[np.bool_], npt.NDArray[np.intp]]:
+def _rings(
+    polys: npt.NDArray[np.object_],
+) -> tuple[FloatArray, npt.NDArray[np.intp], npt.NDArray[np.bool_], npt.NDArray[np.intp]]:
     """Vertices of every ring: (xy, ring of each vertex, ring is exterior, geometry of ring).
 
     Geometries made of one ring (most parcels, as Polygon or single-part MultiPolygon) take
@@ -198,13 +211,20 @@ def _rings(polys: npt.NDArray[np.object_]) -> tuple[
         ring_s = (np.cumsum(simple) - 1)[geom_of_pt[keep]]
     rest_idx = np.flatnonzero(has & ~simple)
     if len(rest_idx) == 0:
-        return (np.asarray(xy_s, dtype=np.float64), np.asarray(ring_s, dtype=np.intp),
-                np.ones(len(simple_idx), dtype=bool), simple_idx.astype(np.intp))
+        return (
+            np.asarray(xy_s, dtype=np.float64),
+            np.asarray(ring_s, dtype=np.intp),
+            np.ones(len(simple_idx), dtype=bool),
+            simple_idx.astype(np.intp),
+        )
     _kind, coords, offsets = shapely.to_ragged_array(polys[rest_idx], include_z=False)
     ring_offsets, poly_offsets = (np.asarray(o, dtype=np.intp) for o in offsets[:2])
     # Only Polygons: one polygon per geometry; with MultiPolygons a third level of offsets.
-    geom_offsets = (np.asarray(offsets[2], dtype=np.intp) if len(offsets) == 3
-                    else np.arange(len(rest_idx) + 1, dtype=np.intp))
+    geom_offsets = (
+        np.asarray(offsets[2], dtype=np.intp)
+        if len(offsets) == 3
+        else np.arange(len(rest_idx) + 1, dtype=np.intp)
+    )
     n_rings, n_polys = len(ring_offsets) - 1, len(poly_offsets) - 1
     ring_of_pt = np.repeat(np.arange(n_rings), np.diff(ring_offsets)) + len(simple_idx)
     # The first ring of each polygon is its exterior; the others are holes.
@@ -212,10 +232,12 @@ def _rings(polys: npt.NDArray[np.object_]) -> tuple[
     is_exterior[poly_offsets[:-1][np.diff(poly_offsets) > 0]] = True
     ring_poly = np.repeat(np.arange(n_polys), np.diff(poly_offsets))
     poly_geom = np.repeat(np.arange(len(rest_idx)), np.diff(geom_offsets))
-    return (np.concatenate([xy_s, np.asarray(coords, dtype=np.float64)]),
-            np.concatenate([ring_s, ring_of_pt]).astype(np.intp),
-            np.concatenate([np.ones(len(simple_idx), dtype=bool), is_exterior]),
-            np.concatenate([simple_idx, rest_idx[poly_geom[ring_poly]]]).astype(np.intp))
+    return (
+        np.concatenate([xy_s, np.asarray(coords, dtype=np.float64)]),
+        np.concatenate([ring_s, ring_of_pt]).astype(np.intp),
+        np.concatenate([np.ones(len(simple_idx), dtype=bool), is_exterior]),
+        np.concatenate([simple_idx, rest_idx[poly_geom[ring_poly]]]).astype(np.intp),
+    )
 
 
 @dataclass(frozen=True)
@@ -244,8 +266,13 @@ def _transverse_mercator(crs: CRS) -> _TransverseMercator | None:
 SCALE_FACTOR_MAX_RING_EXTENT_M = 5_000.0
 
 
-def _scale_factor_ring_areas(xy: FloatArray, ring_of_pt: npt.NDArray[np.intp], n_rings: int,
-                             crs: CRS, tm: _TransverseMercator) -> FloatArray:
+def _scale_factor_ring_areas(
+    xy: FloatArray,
+    ring_of_pt: npt.NDArray[np.intp],
+    n_rings: int,
+    crs: CRS,
+    tm: _TransverseMercator,
+) -> FloatArray:
     """Ellipsoidal area of each ring as ∬ k(x, y)⁻² dx dy over the ring in the plane.
 
     A conformal projection scales areas by k², so this integral is exactly the ellipsoidal
@@ -286,8 +313,9 @@ def _scale_factor_ring_areas(xy: FloatArray, ring_of_pt: npt.NDArray[np.intp], n
     northing = ref[:, 1] + centroid_dy
     lo, hi = float(northing.min()), float(northing.max())
     table_n = np.linspace(lo, hi, max(2, min(4096, int((hi - lo) / 50.0) + 2)))
-    _lon, table_lat = to_geographic(crs).transform(np.full(len(table_n), tm.false_easting_m),
-                                                   table_n)
+    _lon, table_lat = to_geographic(crs).transform(
+        np.full(len(table_n), tm.false_easting_m), table_n
+    )
     lat = np.interp(northing, table_n, np.asarray(table_lat, dtype=np.float64))
     sin_lat = np.sin(np.radians(np.asarray(lat, dtype=np.float64)))
     w = 1.0 - ell.e2 * sin_lat * sin_lat
@@ -308,8 +336,9 @@ def _scale_factor_ring_areas(xy: FloatArray, ring_of_pt: npt.NDArray[np.intp], n
     return out
 
 
-def _polygon_areas(polys: npt.NDArray[np.object_], crs: CRS, max_segment_m: float | None,
-                   method: str) -> FloatArray:
+def _polygon_areas(
+    polys: npt.NDArray[np.object_], crs: CRS, max_segment_m: float | None, method: str
+) -> FloatArray:
     """Areas of an array holding only Polygons, MultiPolygons, empties and missing values."""
     result = np.zeros(len(polys), dtype=np.float64)
     xy, ring_of_pt, is_exterior, ring_geom = _rings(polys)
@@ -323,16 +352,22 @@ def _polygon_areas(polys: npt.NDArray[np.object_], crs: CRS, max_segment_m: floa
         if len(tall):
             keep = np.isin(ring_of_pt, tall)
             renumber = np.searchsorted(tall, ring_of_pt[keep])
-            ring_area[tall] = _trapezoid_ring_areas(xy[keep], renumber, len(tall), crs,
-                                                    max_segment_m)
+            ring_area[tall] = _trapezoid_ring_areas(
+                xy[keep], renumber, len(tall), crs, max_segment_m
+            )
     else:
         ring_area = _trapezoid_ring_areas(xy, ring_of_pt, n_rings, crs, max_segment_m)
     np.add.at(result, ring_geom, np.where(is_exterior, ring_area, -ring_area))
     return result
 
 
-def _trapezoid_ring_areas(xy: FloatArray, ring_of_pt: npt.NDArray[np.intp], n_rings: int,
-                          crs: CRS, max_segment_m: float | None) -> FloatArray:
+def _trapezoid_ring_areas(
+    xy: FloatArray,
+    ring_of_pt: npt.NDArray[np.intp],
+    n_rings: int,
+    crs: CRS,
+    max_segment_m: float | None,
+) -> FloatArray:
     """The survey's procedure: densify, inverse-project, sum the trapezoids per ring."""
     if max_segment_m:
         xy, ring_of_pt = _densify(xy, ring_of_pt, max_segment_m)
@@ -407,14 +442,18 @@ def ellipsoidal_area_m2(
     check_projected(crs, "Ellipsoidal area", what_zh="椭球面积")
     if workers > 1 and len(arr) >= PARALLEL_MIN_FEATURES:
         with ThreadPoolExecutor(workers) as pool:
-            results = pool.map(lambda chunk: ellipsoidal_area_m2(
-                chunk, crs, max_segment_m=max_segment_m, method=method),
-                np.array_split(arr, workers))
+            results = pool.map(
+                lambda chunk: ellipsoidal_area_m2(
+                    chunk, crs, max_segment_m=max_segment_m, method=method
+                ),
+                np.array_split(arr, workers),
+            )
             return np.concatenate(list(results))
     result = np.zeros(len(arr), dtype=np.float64)
     kinds = shapely.get_type_id(arr)
     polygonal = (kinds == shapely.GeometryType.POLYGON) | (
-        kinds == shapely.GeometryType.MULTIPOLYGON)
+        kinds == shapely.GeometryType.MULTIPOLYGON
+    )
     coll = kinds == shapely.GeometryType.GEOMETRYCOLLECTION
     if polygonal.all():
         return _polygon_areas(arr, crs, max_segment_m, method)
@@ -423,6 +462,9 @@ def ellipsoidal_area_m2(
     if coll.any():
         parts, owner = _polygons_of(arr[coll])
         if len(parts):
-            np.add.at(result, np.flatnonzero(coll)[owner],
-                      ellipsoidal_area_m2(parts, crs, max_segment_m=max_segment_m, method=method))
+            np.add.at(
+                result,
+                np.flatnonzero(coll)[owner],
+                ellipsoidal_area_m2(parts, crs, max_segment_m=max_segment_m, method=method),
+            )
     return result

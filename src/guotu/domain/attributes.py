@@ -46,8 +46,7 @@ def _blank(values: ObjArray) -> BoolArray:
 
 
 @register_check("required_fields")
-def check_required_fields(spec: CheckSpec, layer: LayerData, ctx: CheckContext
-                          ) -> list[Finding]:
+def check_required_fields(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> list[Finding]:
     """Null or blank values in the role's required fields (or the ``fields`` parameter)."""
     required = spec.texts("fields") or get_role(layer.role).required
     out = []
@@ -55,20 +54,29 @@ def check_required_fields(spec: CheckSpec, layer: LayerData, ctx: CheckContext
         std = FIELDS.get(name)
         name_zh = std.name_zh if std else name
         if name not in layer.attributes:
-            out.append(spec.finding(
-                layer,
-                f"图层 {layer.name} 缺少必填字段 {name}（{name_zh}）：请在源数据中补充该字段，"
-                f"或导入时用 --map 列名={name} 指定。",
-                f"Layer {layer.name} has no required field {name} ({name_zh}): add it to the "
-                f"source or map a column with --map COLUMN={name} on import.", field=name))
+            out.append(
+                spec.finding(
+                    layer,
+                    f"图层 {layer.name} 缺少必填字段 {name}（{name_zh}）：请在源数据中补充该字段，"
+                    f"或导入时用 --map 列名={name} 指定。",
+                    f"Layer {layer.name} has no required field {name} ({name_zh}): add it to the "
+                    f"source or map a column with --map COLUMN={name} on import.",
+                    field=name,
+                )
+            )
             continue
         for p in np.flatnonzero(_blank(layer.attributes[name])).tolist():
-            out.append(spec.finding(
-                layer,
-                f"图层 {layer.name} {feature_label(layer, p)} 的必填字段 {name}（{name_zh}）为空："
-                "请补填。",
-                f"Layer {layer.name} {feature_label(layer, p, 'en')}: required field {name} "
-                f"({name_zh}) is empty; fill it in.", field=name, **feature_ref(layer, p)))
+            out.append(
+                spec.finding(
+                    layer,
+                    f"图层 {layer.name} {feature_label(layer, p)} 的必填字段 {name}（{name_zh}）为空："
+                    "请补填。",
+                    f"Layer {layer.name} {feature_label(layer, p, 'en')}: required field {name} "
+                    f"({name_zh}) is empty; fill it in.",
+                    field=name,
+                    **feature_ref(layer, p),
+                )
+            )
     return out
 
 
@@ -91,26 +99,34 @@ def check_field_ranges(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> 
         if name not in layer.attributes or (std.minimum is None and std.maximum is None):
             continue
         lo, hi = std.minimum, std.maximum
-        parts = ([f"{'>' if std.exclusive_minimum else '>='} {lo:g}"] if lo is not None else []
-                 ) + ([f"<= {hi:g}"] if hi is not None else [])
+        parts = ([f"{'>' if std.exclusive_minimum else '>='} {lo:g}"] if lo is not None else []) + (
+            [f"<= {hi:g}"] if hi is not None else []
+        )
         limit = " and ".join(parts)
         limit_zh = " 且 ".join(p.replace(">=", "≥").replace("<=", "≤") for p in parts)
         unit = std.unit
         for p, raw in enumerate(layer.attributes[name].tolist()):
             x = _number(raw)
-            below = lo is not None and x is not None and (x <= lo if std.exclusive_minimum
-                                                          else x < lo)
+            below = (
+                lo is not None and x is not None and (x <= lo if std.exclusive_minimum else x < lo)
+            )
             if x is None or not (math.isnan(x) or below or (hi is not None and x > hi)):
                 continue
             shown = str(raw).strip() if math.isnan(x) else f"{x:g}"
-            out.append(spec.finding(
-                layer,
-                f"图层 {layer.name} {feature_label(layer, p)} 的 {name}（{std.name_zh}）= {shown}"
-                f"{unit}，超出合理范围（应 {limit_zh}{unit}）：请核实并更正。",
-                f"Layer {layer.name} {feature_label(layer, p, 'en')}: {name} ({std.name_zh}) = "
-                f"{shown}{unit} is out of range (must be {limit}{unit}); check and correct it.",
-                field=name, value=shown if math.isnan(x) else x, unit=unit or None, limit=limit,
-                **feature_ref(layer, p)))
+            out.append(
+                spec.finding(
+                    layer,
+                    f"图层 {layer.name} {feature_label(layer, p)} 的 {name}（{std.name_zh}）= {shown}"
+                    f"{unit}，超出合理范围（应 {limit_zh}{unit}）：请核实并更正。",
+                    f"Layer {layer.name} {feature_label(layer, p, 'en')}: {name} ({std.name_zh}) = "
+                    f"{shown}{unit} is out of range (must be {limit}{unit}); check and correct it.",
+                    field=name,
+                    value=shown if math.isnan(x) else x,
+                    unit=unit or None,
+                    limit=limit,
+                    **feature_ref(layer, p),
+                )
+            )
     return out
 
 
@@ -122,18 +138,36 @@ _SANDIAO_RE = re.compile(r"\d{4}[A-Z]?|\d{2}H\d[A-Z]?|09")
 def _validate_sandiao(code: CodeLike, name: str | None) -> list[CodeIssue]:
     norm = normalize_code(code).upper()
     if not _SANDIAO_RE.fullmatch(norm):
-        return [CodeIssue(
-            "malformed", norm, f"三调地类编码 {norm!r} 格式不正确：应为 4 位数字（可带 K、A 等后缀）。",
-            f"三调 code {norm!r} is malformed: DLBM has 4 digits (and an optional K/A suffix).")]
+        return [
+            CodeIssue(
+                "malformed",
+                norm,
+                f"三调地类编码 {norm!r} 格式不正确：应为 4 位数字（可带 K、A 等后缀）。",
+                f"三调 code {norm!r} is malformed: DLBM has 4 digits (and an optional K/A suffix).",
+            )
+        ]
     expected = sandiao_name(norm)
     if expected is None:
         base = norm[:4] if sandiao_name(norm[:4]) else None
-        return [CodeIssue("unknown", norm, f"地类编码 {norm} 不在三调工作分类中。",
-                          f"DLBM {norm} is not in the 三调 working classification.", base)]
+        return [
+            CodeIssue(
+                "unknown",
+                norm,
+                f"地类编码 {norm} 不在三调工作分类中。",
+                f"DLBM {norm} is not in the 三调 working classification.",
+                base,
+            )
+        ]
     if name is not None and normalize_name(name) != normalize_name(expected):
-        return [CodeIssue("name_mismatch", norm,
-                          f"地类编码 {norm} 的名称应为“{expected}”，而不是“{name}”。",
-                          f"DLBM {norm} is {expected!r}, not {name!r}.", None)]
+        return [
+            CodeIssue(
+                "name_mismatch",
+                norm,
+                f"地类编码 {norm} 的名称应为“{expected}”，而不是“{name}”。",
+                f"DLBM {norm} is {expected!r}, not {name!r}.",
+                None,
+            )
+        ]
     return []
 
 
@@ -170,8 +204,11 @@ def check_land_use_code(spec: CheckSpec, layer: LayerData, ctx: CheckContext) ->
     name_field = spec.text("name_field") or _NAME_FIELDS.get(code_field)
     kinds = set(spec.texts("kinds")) or {"unknown", "malformed"}
     codes = layer.attributes[code_field].tolist()
-    names = (layer.attributes[name_field].tolist() if name_field and name_field in layer.attributes
-             else [None] * len(codes))
+    names = (
+        layer.attributes[name_field].tolist()
+        if name_field and name_field in layer.attributes
+        else [None] * len(codes)
+    )
     cache: dict[tuple[str, str | None], list[CodeIssue]] = {}
     out = []
     scheme_zh = "三调地类" if scheme == "sandiao" else "用地用海分类"
@@ -187,16 +224,24 @@ def check_land_use_code(spec: CheckSpec, layer: LayerData, ctx: CheckContext) ->
                 continue
             fld = name_field if issue.kind == "name_mismatch" and name_field else code_field
             fix_zh = f"建议改为 {issue.suggestion}。" if issue.suggestion else "请按分类表更正。"
-            fix_en = (f"Suggested: {issue.suggestion}." if issue.suggestion
-                      else "Correct it from the code table.")
-            out.append(spec.finding(
-                layer,
-                f"图层 {layer.name} {feature_label(layer, p)} 的 {fld}（{scheme_zh}）："
-                f"{issue.message_zh}{fix_zh}",
-                f"Layer {layer.name} {feature_label(layer, p, 'en')}, field {fld}: "
-                f"{issue.message_en} {fix_en}",
-                field=fld, value=name if fld == name_field else code,
-                limit=issue.suggestion, **feature_ref(layer, p)))
+            fix_en = (
+                f"Suggested: {issue.suggestion}."
+                if issue.suggestion
+                else "Correct it from the code table."
+            )
+            out.append(
+                spec.finding(
+                    layer,
+                    f"图层 {layer.name} {feature_label(layer, p)} 的 {fld}（{scheme_zh}）："
+                    f"{issue.message_zh}{fix_zh}",
+                    f"Layer {layer.name} {feature_label(layer, p, 'en')}, field {fld}: "
+                    f"{issue.message_en} {fix_en}",
+                    field=fld,
+                    value=name if fld == name_field else code,
+                    limit=issue.suggestion,
+                    **feature_ref(layer, p),
+                )
+            )
     return out
 
 
@@ -212,9 +257,12 @@ def check_foreign_key(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> C
         return []
     targets = ctx.with_role(target_role)
     if not targets:
-        return Skipped(spec.id, layer.name, f"工作空间中没有 {target_role} 图层，未检查 {fld} 的引用。",
-                       f"No {target_role} layer in the workspace; references in {fld} were not "
-                       "checked.")
+        return Skipped(
+            spec.id,
+            layer.name,
+            f"工作空间中没有 {target_role} 图层，未检查 {fld} 的引用。",
+            f"No {target_role} layer in the workspace; references in {fld} were not checked.",
+        )
     known: set[str] = set()
     for t in targets:
         if target_field in t.attributes:
@@ -225,11 +273,16 @@ def check_foreign_key(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> C
         value = as_text(raw)
         if value is None or value in known:
             continue
-        out.append(spec.finding(
-            layer,
-            f"图层 {layer.name} {feature_label(layer, p)} 的 {fld} = {value}，在图层 {target_names} "
-            f"的 {target_field} 中找不到：请更正编号或补充该单元。",
-            f"Layer {layer.name} {feature_label(layer, p, 'en')}: {fld} = {value} is not found in "
-            f"{target_field} of layer {target_names}; correct it or add the missing feature.",
-            field=fld, value=value, **feature_ref(layer, p)))
+        out.append(
+            spec.finding(
+                layer,
+                f"图层 {layer.name} {feature_label(layer, p)} 的 {fld} = {value}，在图层 {target_names} "
+                f"的 {target_field} 中找不到：请更正编号或补充该单元。",
+                f"Layer {layer.name} {feature_label(layer, p, 'en')}: {fld} = {value} is not found in "
+                f"{target_field} of layer {target_names}; correct it or add the missing feature.",
+                field=fld,
+                value=value,
+                **feature_ref(layer, p),
+            )
+        )
     return out

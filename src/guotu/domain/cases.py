@@ -23,8 +23,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CASE_CLASSES", "CASE_STATUSES", "COVER_SHARE", "MIN_OVERLAP_M2", "PatchFacts",
-           "classify", "is_construction_change", "status_id"]
+__all__ = [
+    "CASE_CLASSES",
+    "CASE_STATUSES",
+    "COVER_SHARE",
+    "MIN_OVERLAP_M2",
+    "PatchFacts",
+    "classify",
+    "is_construction_change",
+    "status_id",
+]
 
 #: Share of a patch approved projects must cover for it to count as approved.
 COVER_SHARE = 0.9
@@ -33,11 +41,17 @@ MIN_OVERLAP_M2 = 1.0
 
 #: Case classes: id → (zh, en, severity).
 CASE_CLASSES: dict[str, tuple[str, str, str]] = {
-    "redline_construction": ("生态保护红线内新增建设", "New construction in the ecological red line",
-                             "error"),
+    "redline_construction": (
+        "生态保护红线内新增建设",
+        "New construction in the ecological red line",
+        "error",
+    ),
     "farmland_occupation": ("占用永久基本农田", "Occupies permanent basic farmland", "error"),
-    "outside_urban_boundary": ("城镇开发边界外新增建设", "New construction outside the urban "
-                               "development boundary", "error"),
+    "outside_urban_boundary": (
+        "城镇开发边界外新增建设",
+        "New construction outside the urban development boundary",
+        "error",
+    ),
     "built_before_approval": ("未批先建", "Built before approval", "warning"),
     "compliant_unapproved": ("符合规划但未批", "Compliant with the plan but unapproved", "warning"),
     "approved_built": ("已批已建", "Approved and built", "info"),
@@ -110,8 +124,11 @@ def classify(f: PatchFacts) -> str:
     need = COVER_SHARE * f.area_m2
     if f.area_m2 > 0 and f.approved_m2 >= need:
         return "approved_built"
-    if f.area_m2 > 0 and f.approved_later_m2 > MIN_OVERLAP_M2 and (
-            f.approved_m2 + f.approved_later_m2 >= need):
+    if (
+        f.area_m2 > 0
+        and f.approved_later_m2 > MIN_OVERLAP_M2
+        and (f.approved_m2 + f.approved_later_m2 >= need)
+    ):
         return "built_before_approval"
     if f.redline_m2 > MIN_OVERLAP_M2:
         return "redline_construction"

@@ -61,9 +61,7 @@ ISSUE_LABELS: Final[dict[IssueKind, tuple[str, str]]] = {
 CONSTRUCTION: Final = "建设用地"
 NON_CONSTRUCTION: Final = "非建设用地"
 
-DEFAULT_CONSTRUCTION_LEVEL1: Final[frozenset[str]] = frozenset(
-    f"{n:02d}" for n in range(6, 17)
-)
+DEFAULT_CONSTRUCTION_LEVEL1: Final[frozenset[str]] = frozenset(f"{n:02d}" for n in range(6, 17))
 """Level-1 classes counted as 建设用地 by the planning convention: 06–16."""
 
 _CODE_RE: Final = re.compile(r"\d{2}(?:\d{2}(?:\d{2})?)?")
@@ -431,16 +429,24 @@ class CodeTable:
     def _retired_name(self, trial: TrialCode, current: LandUseCode) -> CodeIssue:
         target = self._codes[trial.code_2023]
         if target.code == current.code:
-            zh = (f"名称“{trial.name_zh}”是 {trial.code} 的 2020 试行版名称，"
-                  f"2023 版名称为“{current.name_zh}”。")
-            en = (f"Name {trial.name_zh!r} is the 2020 trial name of {trial.code}; "
-                  f"the 2023 name is {current.name_zh!r}.")
+            zh = (
+                f"名称“{trial.name_zh}”是 {trial.code} 的 2020 试行版名称，"
+                f"2023 版名称为“{current.name_zh}”。"
+            )
+            en = (
+                f"Name {trial.name_zh!r} is the 2020 trial name of {trial.code}; "
+                f"the 2023 name is {current.name_zh!r}."
+            )
         else:
-            zh = (f"{trial.code}“{trial.name_zh}”是 2020 试行版的分类；2023 版 {current.code} 为"
-                  f"“{current.name_zh}”，原分类应改为 {target.code} {target.name_zh}。")
-            en = (f"{trial.code} {trial.name_zh!r} is the 2020 trial class; in 2023 "
-                  f"{current.code} means {current.name_zh!r} and the old class is "
-                  f"{target.code} {target.name_zh}.")
+            zh = (
+                f"{trial.code}“{trial.name_zh}”是 2020 试行版的分类；2023 版 {current.code} 为"
+                f"“{current.name_zh}”，原分类应改为 {target.code} {target.name_zh}。"
+            )
+            en = (
+                f"{trial.code} {trial.name_zh!r} is the 2020 trial class; in 2023 "
+                f"{current.code} means {current.name_zh!r} and the old class is "
+                f"{target.code} {target.name_zh}."
+            )
         return CodeIssue("retired", current.code, zh, en, target.code)
 
     def _unknown(self, norm: str, name: str | None) -> CodeIssue:
@@ -459,8 +465,7 @@ class CodeTable:
             "unknown",
             norm,
             f"代码 {norm} 不在用地用海 2023 分类表（也不在 2020 试行表）中{hint_zh}。",
-            f"Code {norm} is in neither the 用地用海 2023 table nor the 2020 trial table"
-            f"{hint_en}.",
+            f"Code {norm} is in neither the 用地用海 2023 table nor the 2020 trial table{hint_en}.",
             suggestion,
         )
 
@@ -468,8 +473,11 @@ class CodeTable:
         other = self.find_by_name(name)
         if other is None:
             old = next(
-                (t for t in self._trial.values()
-                 if normalize_name(t.name_zh) == normalize_name(name)),
+                (
+                    t
+                    for t in self._trial.values()
+                    if normalize_name(t.name_zh) == normalize_name(name)
+                ),
                 None,
             )
             other = self._codes[old.code_2023] if old else None

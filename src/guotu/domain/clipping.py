@@ -34,9 +34,19 @@ from guotu.domain.clipping_jit import (
 )
 from guotu.domain.crs import to_geographic
 
-__all__ = ["ccw_exteriors", "ellipsoidal_from_moments", "feature_areas",
-           "geometry_moments", "pair_moments", "polygon_parts", "polygonal", "ring_arrays",
-           "ring_subset", "tri_moments", "unique_sorted"]
+__all__ = [
+    "ccw_exteriors",
+    "ellipsoidal_from_moments",
+    "feature_areas",
+    "geometry_moments",
+    "pair_moments",
+    "polygon_parts",
+    "polygonal",
+    "ring_arrays",
+    "ring_subset",
+    "tri_moments",
+    "unique_sorted",
+]
 
 if TYPE_CHECKING:
     from guotu.domain.zone_index import ZoneIndex
@@ -45,12 +55,15 @@ ObjArray = npt.NDArray[np.object_]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+
 def polygon_parts(geoms: ObjArray) -> tuple[ObjArray, npt.NDArray[np.intp]]:
     """The non-empty Polygon parts of ``geoms`` (collections flattened), with their owner."""
     parts, idx = shapely.get_parts(geoms, return_index=True)
     kinds = shapely.get_type_id(parts)
     coll = (kinds == shapely.GeometryType.GEOMETRYCOLLECTION) | (
-        kinds == shapely.GeometryType.MULTIPOLYGON)
+        kinds == shapely.GeometryType.MULTIPOLYGON
+    )
     if coll.any():
         sub, sub_idx = polygon_parts(parts[coll])
         parts = np.concatenate([parts[~coll], sub])
@@ -63,14 +76,20 @@ def polygon_parts(geoms: ObjArray) -> tuple[ObjArray, npt.NDArray[np.intp]]:
 def polygonal(geoms: ObjArray) -> ObjArray:
     """The polygonal parts of each geometry, as Polygon/MultiPolygon (empty Polygon if none)."""
     kinds = shapely.get_type_id(geoms)
-    bad = np.flatnonzero((kinds != shapely.GeometryType.POLYGON)
-                         & (kinds != shapely.GeometryType.MULTIPOLYGON))
+    bad = np.flatnonzero(
+        (kinds != shapely.GeometryType.POLYGON) & (kinds != shapely.GeometryType.MULTIPOLYGON)
+    )
     if len(bad):
         geoms = geoms.copy()
         for i in bad.tolist():
             parts, _idx = polygon_parts(np.array([geoms[i]], dtype=object))
-            geoms[i] = (parts[0] if len(parts) == 1 else shapely.multipolygons(parts)
-                        if len(parts) else shapely.Polygon())
+            geoms[i] = (
+                parts[0]
+                if len(parts) == 1
+                else shapely.multipolygons(parts)
+                if len(parts)
+                else shapely.Polygon()
+            )
     return geoms
 
 
@@ -79,8 +98,9 @@ _BATCH_EDGES = 400_000
 
 
 # -- the clipping kernel ---------------------------------------------------------------------
-def unique_sorted(values: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.integer],
-                                                            npt.NDArray[np.intp]]:
+def unique_sorted(
+    values: npt.NDArray[np.integer],
+) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.intp]]:
     """``np.unique(values, return_inverse=True)``, in one linear pass when ``values`` is
     already sorted (the overlay's keys mostly are), else by ``np.unique``.
 
@@ -101,13 +121,18 @@ def unique_sorted(values: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.integ
     return a[new], (np.cumsum(new) - 1).astype(np.intp)
 
 
-def tri_moments(x1: FloatArray, y1: FloatArray, x2: FloatArray,
-                 y2: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+def tri_moments(
+    x1: FloatArray, y1: FloatArray, x2: FloatArray, y2: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """∬ 1, x, x², y over the signed triangle (origin, P1, P2): the Green's-theorem terms of
     the edge P1 → P2. Summed over a closed boundary they are the region's moments."""
     cross = x1 * y2 - x2 * y1
-    return (cross / 2.0, (x1 + x2) * cross / 6.0, (x1 * x1 + x1 * x2 + x2 * x2) * cross / 12.0,
-            (y1 + y2) * cross / 6.0)
+    return (
+        cross / 2.0,
+        (x1 + x2) * cross / 6.0,
+        (x1 * x1 + x1 * x2 + x2 * x2) * cross / 12.0,
+        (y1 + y2) * cross / 6.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -140,15 +165,21 @@ def _ragged(geoms: ObjArray) -> _Rings:
     _kind, xy, offsets = shapely.to_ragged_array(geoms)
     ring_off = offsets[0].astype(np.intp)
     poly_off = offsets[1].astype(np.intp)
-    multi_off = (offsets[2].astype(np.intp) if len(offsets) > 2
-                 else np.arange(len(geoms) + 1, dtype=np.intp))
+    multi_off = (
+        offsets[2].astype(np.intp) if len(offsets) > 2 else np.arange(len(geoms) + 1, dtype=np.intp)
+    )
     n_rings, n_polys = len(ring_off) - 1, len(poly_off) - 1
     ring_poly = np.repeat(np.arange(n_polys), np.diff(poly_off))
     poly_geom = np.repeat(np.arange(len(geoms)), np.diff(multi_off))
-    return _Rings(xy=np.asarray(xy, dtype=np.float64)[:, :2], start=ring_off,
-                  ring_poly=ring_poly, ring_geom=poly_geom[ring_poly],
-                  exterior=np.arange(n_rings) == poly_off[ring_poly], poly_geom=poly_geom,
-                  poly_start=poly_off)
+    return _Rings(
+        xy=np.asarray(xy, dtype=np.float64)[:, :2],
+        start=ring_off,
+        ring_poly=ring_poly,
+        ring_geom=poly_geom[ring_poly],
+        exterior=np.arange(n_rings) == poly_off[ring_poly],
+        poly_geom=poly_geom,
+        poly_start=poly_off,
+    )
 
 
 def ring_arrays(geoms: ObjArray) -> _Rings:
@@ -160,8 +191,7 @@ def ring_arrays(geoms: ObjArray) -> _Rings:
     or when numba is missing) are read with ``to_ragged_array`` (several times slower), for
     where their rings start."""
     kinds = shapely.get_type_id(geoms)
-    if not np.isin(kinds, [shapely.GeometryType.POLYGON,
-                           shapely.GeometryType.MULTIPOLYGON]).all():
+    if not np.isin(kinds, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON]).all():
         geoms = polygonal(geoms)
     n = len(geoms)
     if not n:
@@ -178,9 +208,15 @@ def ring_arrays(geoms: ObjArray) -> _Rings:
     other = np.flatnonzero(~one)
     if not len(other):
         idx = np.arange(n, dtype=np.intp)
-        return _Rings(xy=xy, start=np.concatenate([[0], np.cumsum(counts)]).astype(np.intp),
-                      ring_poly=idx, ring_geom=idx, exterior=np.ones(n, dtype=bool),
-                      poly_geom=idx, poly_start=np.arange(n + 1, dtype=np.intp))
+        return _Rings(
+            xy=xy,
+            start=np.concatenate([[0], np.cumsum(counts)]).astype(np.intp),
+            ring_poly=idx,
+            ring_geom=idx,
+            exterior=np.ones(n, dtype=bool),
+            poly_geom=idx,
+            poly_start=np.arange(n + 1, dtype=np.intp),
+        )
     # Polygons per geometry and rings per polygon: one each, except where the ragged
     # arrays of the others say otherwise; ring lengths likewise.
     rr = _ragged(geoms[other])
@@ -195,14 +231,22 @@ def ring_arrays(geoms: ObjArray) -> _Rings:
     poly_start = np.concatenate([[0], np.cumsum(n_rings)]).astype(np.intp)
     lengths = np.empty(int(poly_start[-1]), dtype=np.intp)
     lengths[poly_start[:-1][one[poly_geom]]] = counts[one]
-    o_ring = (poly_start[o_poly[rr.ring_poly]] + np.arange(len(rr.ring_poly))
-              - rr.poly_start[rr.ring_poly])
+    o_ring = (
+        poly_start[o_poly[rr.ring_poly]]
+        + np.arange(len(rr.ring_poly))
+        - rr.poly_start[rr.ring_poly]
+    )
     lengths[o_ring] = np.diff(rr.start)
     ring_poly = np.repeat(np.arange(len(poly_geom), dtype=np.intp), n_rings)
-    return _Rings(xy=xy, start=np.concatenate([[0], np.cumsum(lengths)]).astype(np.intp),
-                  ring_poly=ring_poly, ring_geom=poly_geom[ring_poly],
-                  exterior=np.arange(len(ring_poly)) == poly_start[ring_poly],
-                  poly_geom=poly_geom, poly_start=poly_start)
+    return _Rings(
+        xy=xy,
+        start=np.concatenate([[0], np.cumsum(lengths)]).astype(np.intp),
+        ring_poly=ring_poly,
+        ring_geom=poly_geom[ring_poly],
+        exterior=np.arange(len(ring_poly)) == poly_start[ring_poly],
+        poly_geom=poly_geom,
+        poly_start=poly_start,
+    )
 
 
 def ring_subset(r: _Rings, geoms: npt.NDArray[np.intp]) -> _Rings:
@@ -221,16 +265,22 @@ def ring_subset(r: _Rings, geoms: npt.NDArray[np.intp]) -> _Rings:
     start = np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
     rows = np.repeat(r.start[rings] - start[:-1], counts) + np.arange(int(start[-1]))
     ring_poly = new_poly[r.ring_poly[rings]]
-    return _Rings(xy=r.xy[rows], start=start, ring_poly=ring_poly,
-                  ring_geom=new_geom[r.ring_geom[rings]].astype(np.intp),
-                  exterior=r.exterior[rings],
-                  poly_geom=new_geom[r.poly_geom[polys]].astype(np.intp),
-                  poly_start=np.concatenate([[0], np.cumsum(np.bincount(
-                      ring_poly, minlength=len(polys)))]).astype(np.intp))
+    return _Rings(
+        xy=r.xy[rows],
+        start=start,
+        ring_poly=ring_poly,
+        ring_geom=new_geom[r.ring_geom[rings]].astype(np.intp),
+        exterior=r.exterior[rings],
+        poly_geom=new_geom[r.poly_geom[polys]].astype(np.intp),
+        poly_start=np.concatenate(
+            [[0], np.cumsum(np.bincount(ring_poly, minlength=len(polys)))]
+        ).astype(np.intp),
+    )
 
 
-def _ring_edge_moments(r: _Rings, origin: FloatArray) -> tuple[list[FloatArray],
-                                                                npt.NDArray[np.intp]]:
+def _ring_edge_moments(
+    r: _Rings, origin: FloatArray
+) -> tuple[list[FloatArray], npt.NDArray[np.intp]]:
     """Green's-theorem moments (∬ 1, x, x², y relative to the geometry's ``origin``) of every
     edge, signed so that exteriors count positive and holes negative whatever their
     orientation, and the ring of each edge."""
@@ -279,15 +329,19 @@ def _triangles_of_one(poly: shapely.Geometry, depth: int = 0) -> shapely.Geometr
         x0, y0, x1, y1 = simple.bounds
         ym = float(np.median(shapely.get_coordinates(simple)[:, 1]))
         ym = ym if y0 < ym < y1 else (y0 + y1) / 2.0
-        halves = [shapely.clip_by_rect(simple, x0, y0, x1, ym),
-                  shapely.clip_by_rect(simple, x0, ym, x1, y1)]
+        halves = [
+            shapely.clip_by_rect(simple, x0, y0, x1, ym),
+            shapely.clip_by_rect(simple, x0, ym, x1, y1),
+        ]
         parts, _idx = polygon_parts(np.asarray(halves, dtype=object))
         return shapely.GeometryCollection(
-            [t for p in parts for t in shapely.get_parts(_triangles_of_one(p, depth + 1))])
+            [t for p in parts for t in shapely.get_parts(_triangles_of_one(p, depth + 1))]
+        )
 
 
-def ccw_exteriors(r: _Rings, *, compiled: bool | None = None
-                  ) -> tuple[npt.NDArray[np.intp], FloatArray, npt.NDArray[np.intp], BoolArray]:
+def ccw_exteriors(
+    r: _Rings, *, compiled: bool | None = None
+) -> tuple[npt.NDArray[np.intp], FloatArray, npt.NDArray[np.intp], BoolArray]:
     """The exterior rings of at least 3 vertices (their ring numbers), open, without repeated
     vertices (cyclically) and counter-clockwise; their vertex counts and whether they have a
     reflex vertex. ``compiled`` (default: when numba is there) as for :func:`pair_moments`."""
@@ -297,8 +351,7 @@ def ccw_exteriors(r: _Rings, *, compiled: bool | None = None
     ext, counts = ext[ok_ring], counts[ok_ring]
     first = r.start[ext]
     if HAVE_NUMBA if compiled is None else compiled:
-        xy_c, kept, reflex_c = ccw_open_rings(r.xy, first.astype(np.int64),
-                                              counts.astype(np.int64))
+        xy_c, kept, reflex_c = ccw_open_rings(r.xy, first.astype(np.int64), counts.astype(np.int64))
         return ext, xy_c, kept.astype(np.intp), reflex_c
     begin = np.cumsum(counts) - counts
     rows = np.arange(int(counts.sum())) + np.repeat(first - begin, counts)
@@ -359,8 +412,9 @@ def _convex_parts(geoms: ObjArray, rings: _Rings | None = None) -> _ConvexParts:
         simple = np.flatnonzero(reflex & (n_rings_of[r.ring_poly[ext]] == 1) & (counts >= 3))
         if len(simple):
             begin = (np.cumsum(counts) - counts).astype(np.int64)
-            ear_xy, sizes, piece_ring, cut = convex_pieces(xy, begin[simple],
-                                                           counts[simple].astype(np.int64))
+            ear_xy, sizes, piece_ring, cut = convex_pieces(
+                xy, begin[simple], counts[simple].astype(np.int64)
+            )
             ear_counts = sizes.astype(np.intp)
             ear_owner = r.poly_geom[r.ring_poly[ext[simple[piece_ring]]]]
             poly_ok[r.ring_poly[ext[simple[cut]]]] = True
@@ -374,8 +428,7 @@ def _convex_parts(geoms: ObjArray, rings: _Rings | None = None) -> _ConvexParts:
         p_global = g_first[p_idx] + p_rank
         sel = np.isin(p_global, bad_poly)
         polys, p_global = polys[sel], p_global[sel]
-        polys = shapely.orient_polygons(shapely.remove_repeated_points(polys),
-                                        exterior_cw=False)
+        polys = shapely.orient_polygons(shapely.remove_repeated_points(polys), exterior_cw=False)
         tris, t_idx = polygon_parts(_triangles(polys))
         nonzero = shapely.area(tris) > 0
         tris, t_idx = shapely.orient_polygons(tris[nonzero], exterior_cw=False), t_idx[nonzero]
@@ -385,11 +438,13 @@ def _convex_parts(geoms: ObjArray, rings: _Rings | None = None) -> _ConvexParts:
     return _ConvexParts(
         owner=np.concatenate([owner, ear_owner, tri_owner]).astype(np.intp),
         xy=np.concatenate([np.compress(keep_v, xy, axis=0), ear_xy, tri_xy]),
-        offsets=np.concatenate([[0], np.cumsum(all_counts)]).astype(np.intp))
+        offsets=np.concatenate([[0], np.cumsum(all_counts)]).astype(np.intp),
+    )
 
 
-def _clip_moments(verts: FloatArray, piece: IntArray, origin: FloatArray, zones: ZoneIndex,
-                  cells: ObjArray) -> FloatArray:
+def _clip_moments(
+    verts: FloatArray, piece: IntArray, origin: FloatArray, zones: ZoneIndex, cells: ObjArray
+) -> FloatArray:
     """Moments (∬ 1, x, x², y, in coordinates relative to ``origin``) of the intersection of
     each convex part ``verts[i]`` (K vertices, counter-clockwise, relative to ``origin[i]``)
     with zone piece ``piece[i]``.
@@ -429,14 +484,33 @@ def _clip_moments(verts: FloatArray, piece: IntArray, origin: FloatArray, zones:
     marks = np.arange(_BATCH_EDGES, int(ends[-1]), _BATCH_EDGES)
     cuts = np.unique(np.concatenate([[0, n], np.searchsorted(ends, marks, side="right")]))
     for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
-        _clip_batch(lo, hi, starts, counts, origin, zones, vx, vy, nx, ny, dist, tie_inside,
-                    g_cum, whole, (bx0, bx1, by0, by1), exact, out)
+        _clip_batch(
+            lo,
+            hi,
+            starts,
+            counts,
+            origin,
+            zones,
+            vx,
+            vy,
+            nx,
+            ny,
+            dist,
+            tie_inside,
+            g_cum,
+            whole,
+            (bx0, bx1, by0, by1),
+            exact,
+            out,
+        )
     # A crossing within rounding of the part's first vertex may be put on the last edge or on
     # the first; the two values of G there differ by the whole part. The true area lies in
     # [0, part area], so such a slip (a whole multiple of the part) is taken back out.
     area = whole[:, 0]
     share = out[:, 0] / np.where(area > 0, area, 1.0)
-    slip = np.where(share < 0, np.floor(share + 1e-9), np.where(share > 1, np.ceil(share - 1 - 1e-9), 0))
+    slip = np.where(
+        share < 0, np.floor(share + 1e-9), np.where(share > 1, np.ceil(share - 1 - 1e-9), 0)
+    )
     out -= slip[:, None] * whole
     # The one case that shift cannot be told from the truth: a result of 0 or of the whole
     # part (the piece's boundary through the first vertex, the part touching the piece or
@@ -453,11 +527,25 @@ def _clip_moments(verts: FloatArray, piece: IntArray, origin: FloatArray, zones:
     return out
 
 
-def _clip_batch(lo: int, hi: int, starts: IntArray, counts: IntArray, origin: FloatArray,
-                zones: ZoneIndex, vx: FloatArray, vy: FloatArray, nx: FloatArray,
-                ny: FloatArray, dist: FloatArray, tie_inside: BoolArray, g_cum: FloatArray,
-                whole: FloatArray, box: tuple[FloatArray, ...], exact: BoolArray,
-                out: FloatArray) -> None:
+def _clip_batch(
+    lo: int,
+    hi: int,
+    starts: IntArray,
+    counts: IntArray,
+    origin: FloatArray,
+    zones: ZoneIndex,
+    vx: FloatArray,
+    vy: FloatArray,
+    nx: FloatArray,
+    ny: FloatArray,
+    dist: FloatArray,
+    tie_inside: BoolArray,
+    g_cum: FloatArray,
+    whole: FloatArray,
+    box: tuple[FloatArray, ...],
+    exact: BoolArray,
+    out: FloatArray,
+) -> None:
     """:func:`_clip_moments` for pairs ``lo:hi``; adds into ``out``."""
     c = counts[lo:hi]
     total = int(c.sum())
@@ -478,14 +566,21 @@ def _clip_batch(lo: int, hi: int, starts: IntArray, counts: IntArray, origin: Fl
         e_xa, e_ya, e_xb, e_yb = xa[ex_e], ya[ex_e], xb[ex_e], yb[ex_e]
         straddle = np.flatnonzero((e_ya > v0y) != (e_yb > v0y))
         s_dy = e_yb[straddle] - e_ya[straddle]
-        orient = ((e_xb[straddle] - e_xa[straddle]) * (v0y[straddle] - e_ya[straddle])
-                  - s_dy * (v0x[straddle] - e_xa[straddle]))
+        orient = (e_xb[straddle] - e_xa[straddle]) * (v0y[straddle] - e_ya[straddle]) - s_dy * (
+            v0x[straddle] - e_xa[straddle]
+        )
         hits = np.bincount(ep[ex_e][straddle][orient * s_dy > 0], minlength=len(out))
         out += whole * (hits % 2 == 1)[:, None]
 
     bx0, bx1, by0, by1 = (b[ep] for b in box)
-    near = np.flatnonzero(~((np.maximum(xa, xb) < bx0) | (np.minimum(xa, xb) > bx1)
-                            | (np.maximum(ya, yb) < by0) | (np.minimum(ya, yb) > by1)))
+    near = np.flatnonzero(
+        ~(
+            (np.maximum(xa, xb) < bx0)
+            | (np.minimum(xa, xb) > bx1)
+            | (np.maximum(ya, yb) < by0)
+            | (np.minimum(ya, yb) > by1)
+        )
+    )
     ep, xa, ya, xb, yb = ep[near], xa[near], ya[near], xb[near], yb[near]
     pnx, pny, pd, ptie = nx[ep], ny[ep], dist[ep], tie_inside[ep]
     sa = pnx * xa[:, None] + pny * ya[:, None] - pd
@@ -526,8 +621,10 @@ def _clip_batch(lo: int, hi: int, starts: IntArray, counts: IntArray, origin: Fl
     py_out = np.where(has_exit, ya + t_exit * dy, yb)
     add(cross, tri_moments(px_in, py_in, px_out, py_out), 1.0)
     cp = ep[cross]
-    for mask, kk, px, py, sign in ((has_entry, k_in, px_in, py_in, 1.0),
-                                   (has_exit, k_out, px_out, py_out, -1.0)):
+    for mask, kk, px, py, sign in (
+        (has_entry, k_in, px_in, py_in, 1.0),
+        (has_exit, k_out, px_out, py_out, -1.0),
+    ):
         sel = np.flatnonzero(mask)
         pp, ks = cp[sel], kk[sel]
         part = tri_moments(vx[pp, ks], vy[pp, ks], px[sel], py[sel])
@@ -535,11 +632,17 @@ def _clip_batch(lo: int, hi: int, starts: IntArray, counts: IntArray, origin: Fl
             out[:, m] += sign * np.bincount(pp, g_cum[pp, ks, m] + part[m], len(out))
 
 
-def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece: IntArray,
-                 origin: FloatArray, zones: ZoneIndex, cells: ObjArray,
-                 *, compiled: bool | None = None,
-                 known: tuple[npt.NDArray[np.integer], _Rings] | None = None
-                 ) -> tuple[FloatArray, BoolArray]:
+def pair_moments(
+    feats: ObjArray,
+    pair_feature: npt.NDArray[np.intp],
+    pair_piece: IntArray,
+    origin: FloatArray,
+    zones: ZoneIndex,
+    cells: ObjArray,
+    *,
+    compiled: bool | None = None,
+    known: tuple[npt.NDArray[np.integer], _Rings] | None = None,
+) -> tuple[FloatArray, BoolArray]:
     """Moments (∬ 1, x, x², y relative to the feature's ``origin``) of feature ∩ cell for
     each pair (``pair_piece``: cells of ``zones``), and whether the zone's own boundary may
     pass through the feature's interior there (``False``: it certainly does not; the numpy
@@ -554,8 +657,11 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
     used, inverse = unique_sorted(pair_feature)
     rings = None
     if known is not None:  # all of them (positions are sorted and distinct), or a subset
-        rings = known[1] if len(known[0]) == len(used) else ring_subset(
-            known[1], np.searchsorted(known[0], used))
+        rings = (
+            known[1]
+            if len(known[0]) == len(used)
+            else ring_subset(known[1], np.searchsorted(known[0], used))
+        )
     parts = _convex_parts(feats[used], rings)
     n_parts = np.bincount(parts.owner, minlength=len(used))
     # Expand each pair to (part, piece): parts of one feature are contiguous after sorting.
@@ -563,8 +669,11 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
     first = np.cumsum(n_parts) - n_parts
     reps = n_parts[inverse]
     pair_of = np.repeat(np.arange(len(pair_feature)), reps)
-    part_of = order[np.repeat(first[inverse], reps) + np.arange(len(pair_of))
-                    - np.repeat(np.cumsum(reps) - reps, reps)]
+    part_of = order[
+        np.repeat(first[inverse], reps)
+        + np.arange(len(pair_of))
+        - np.repeat(np.cumsum(reps) - reps, reps)
+    ]
     one_each = bool((n_parts == 1).all())  # one part per feature: pair_of is 0, 1, 2 …
     if HAVE_NUMBA if compiled is None else compiled:
         # The kernel sets a part up once for a run of its pairs: pairs of a feature with
@@ -575,10 +684,18 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
         org = origin[used[parts.owner[part_of]]]
         sizes_all = np.diff(parts.offsets)
         moments, crossed = clip_pairs(
-            parts.xy, parts.offsets.astype(np.int64), part_of.astype(np.int64),
-            np.asarray(pair_piece, dtype=np.int64)[pair_of], np.ascontiguousarray(org[:, 0]),
-            np.ascontiguousarray(org[:, 1]), zones.xy, zones.offsets.astype(np.int64),
-            zones.has_edge, zones.on_boundary, int(sizes_all.max()) if len(sizes_all) else 1)
+            parts.xy,
+            parts.offsets.astype(np.int64),
+            part_of.astype(np.int64),
+            np.asarray(pair_piece, dtype=np.int64)[pair_of],
+            np.ascontiguousarray(org[:, 0]),
+            np.ascontiguousarray(org[:, 1]),
+            zones.xy,
+            zones.offsets.astype(np.int64),
+            zones.has_edge,
+            zones.on_boundary,
+            int(sizes_all.max()) if len(sizes_all) else 1,
+        )
         if one_each:
             return moments, crossed
         for m in range(4):
@@ -602,8 +719,9 @@ def pair_moments(feats: ObjArray, pair_feature: npt.NDArray[np.intp], pair_piece
 _FOOTPOINT_STEP_M = 250.0
 
 
-def _footpoint_table(crs: CRS, false_easting: float, lo: float, hi: float
-                     ) -> tuple[float, FloatArray]:
+def _footpoint_table(
+    crs: CRS, false_easting: float, lo: float, hi: float
+) -> tuple[float, FloatArray]:
     """First node and latitudes (radians, by PROJ) of the footpoint nodes that span the
     northings ``lo`` … ``hi``: the latitude on the central meridian at each node's northing."""
     first = np.floor(lo / _FOOTPOINT_STEP_M) - 1.0
@@ -613,8 +731,9 @@ def _footpoint_table(crs: CRS, false_easting: float, lo: float, hi: float
     return float(nodes[0]), np.radians(np.asarray(lat, dtype=np.float64))
 
 
-def ellipsoidal_from_moments(moments: FloatArray, origin: FloatArray, crs: CRS,
-                             *, compiled: bool | None = None) -> FloatArray:
+def ellipsoidal_from_moments(
+    moments: FloatArray, origin: FloatArray, crs: CRS, *, compiled: bool | None = None
+) -> FloatArray:
     """Ellipsoidal area ∬ k⁻² dA from planar moments, as in
     :func:`guotu.domain.area._scale_factor_ring_areas` (second-order expansion of k⁻² about
     the region's centroid, radii at the footpoint latitude of its northing, from fixed
@@ -637,9 +756,18 @@ def ellipsoidal_from_moments(moments: FloatArray, origin: FloatArray, crs: CRS,
     n0, table = _footpoint_table(crs, tm.false_easting_m, lo, hi)
     ell, k0 = tm.ellipsoid, tm.scale_factor
     if use_jit:
-        return tm_moment_areas(moments, np.ascontiguousarray(origin[:, 0], dtype=np.float64),
-                               oy, n0, _FOOTPOINT_STEP_M, table, tm.false_easting_m, k0,
-                               ell.a_m, ell.e2)
+        return tm_moment_areas(
+            moments,
+            np.ascontiguousarray(origin[:, 0], dtype=np.float64),
+            oy,
+            n0,
+            _FOOTPOINT_STEP_M,
+            table,
+            tm.false_easting_m,
+            k0,
+            ell.a_m,
+            ell.e2,
+        )
     area0, m1, m2, my = moments[ok].T
     org = origin[ok]
     cdx, cdy = m1 / area0, my / area0
@@ -647,13 +775,15 @@ def ellipsoidal_from_moments(moments: FloatArray, origin: FloatArray, crs: CRS,
     t = (org[:, 1] + cdy - n0) / _FOOTPOINT_STEP_M
     j = np.clip(np.floor(t).astype(np.int64), 0, len(table) - 2)
     lat = table[j] + (t - j) * (table[j + 1] - table[j])
-    out[ok] = tm_area(area0, m2c, (org[:, 0] + cdx - tm.false_easting_m) / k0, lat, k0,
-                      ell.a_m, ell.e2)
+    out[ok] = tm_area(
+        area0, m2c, (org[:, 0] + cdx - tm.false_easting_m) / k0, lat, k0, ell.a_m, ell.e2
+    )
     return out
 
 
-def feature_areas(geoms: ObjArray, bounds: FloatArray, crs: CRS,
-                  rings: _Rings | None = None) -> FloatArray:
+def feature_areas(
+    geoms: ObjArray, bounds: FloatArray, crs: CRS, rings: _Rings | None = None
+) -> FloatArray:
     """Ellipsoidal areas of polygonal features, from their rings' moments with the formula
     of :func:`ellipsoidal_from_moments`: each value depends on its feature only (the area
     module interpolates footpoint latitudes on a table spanning the whole batch, so its last
@@ -667,7 +797,7 @@ def feature_areas(geoms: ObjArray, bounds: FloatArray, crs: CRS,
     if _transverse_mercator(crs) is None:
         big[:] = True
     for i in np.flatnonzero(big).tolist():
-        out[i] = ellipsoidal_area_m2(geoms[i:i + 1], crs)[0]
+        out[i] = ellipsoidal_area_m2(geoms[i : i + 1], crs)[0]
     small = np.flatnonzero(~big)
     if not len(small):
         return out
@@ -680,15 +810,21 @@ def feature_areas(geoms: ObjArray, bounds: FloatArray, crs: CRS,
     return out
 
 
-def geometry_moments(r: _Rings, origin: FloatArray, n: int,
-                     *, compiled: bool | None = None) -> FloatArray:
+def geometry_moments(
+    r: _Rings, origin: FloatArray, n: int, *, compiled: bool | None = None
+) -> FloatArray:
     """Moments (∬ 1, x, x², y relative to ``origin[g]``) of the ``n`` geometries of the rings
     ``r``; ``compiled`` (default: when numba is there) as for :func:`pair_moments`."""
     if HAVE_NUMBA if compiled is None else compiled:
-        return ring_moments(r.xy, r.start.astype(np.int64), r.ring_geom.astype(np.int64),
-                            r.exterior, np.ascontiguousarray(origin[:, 0]),
-                            np.ascontiguousarray(origin[:, 1]), n)
+        return ring_moments(
+            r.xy,
+            r.start.astype(np.int64),
+            r.ring_geom.astype(np.int64),
+            r.exterior,
+            np.ascontiguousarray(origin[:, 0]),
+            np.ascontiguousarray(origin[:, 1]),
+            n,
+        )
     moments, e_ring = _ring_edge_moments(r, origin)
     edge_geom = r.ring_geom[e_ring]
-    return np.stack([np.bincount(edge_geom, mm, n) for mm in moments],
-                    axis=1).astype(np.float64)
+    return np.stack([np.bincount(edge_geom, mm, n) for mm in moments], axis=1).astype(np.float64)

@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 try:  # pragma: no cover - numba is a dependency; the fallback is for odd platforms
     from numba import njit
+
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
@@ -37,9 +38,20 @@ except ImportError:  # pragma: no cover
     def njit(*_a: Any, **_k: Any) -> Any:  # type: ignore[no-redef]
         return lambda f: f
 
-__all__ = ["EDGE_SHARE", "HAVE_NUMBA", "ccw_open_rings", "centroid_northings", "clip_pairs",
-           "clip_rings_convex", "convex_pieces", "one_ring_runs", "ring_moments",
-           "tm_area", "tm_moment_areas"]
+
+__all__ = [
+    "EDGE_SHARE",
+    "HAVE_NUMBA",
+    "ccw_open_rings",
+    "centroid_northings",
+    "clip_pairs",
+    "clip_rings_convex",
+    "convex_pieces",
+    "one_ring_runs",
+    "ring_moments",
+    "tm_area",
+    "tm_moment_areas",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -69,8 +81,9 @@ def _crosses_ray(xa: float, ya: float, xb: float, yb: float, px: float, py: floa
 
 
 @njit(cache=True, nogil=True)
-def _inside_parity(px: float, py: float, cell_xy: FloatArray, has_edge: Any, c0: int, c1: int,
-                   ox: float, oy: float) -> bool:
+def _inside_parity(
+    px: float, py: float, cell_xy: FloatArray, has_edge: Any, c0: int, c1: int, ox: float, oy: float
+) -> bool:
     """Whether (px, py) (relative to (ox, oy)) lies in the cell: parity of the edges a ray
     towards +x crosses, half-open in y; a point exactly on an edge counts as left of it."""
     hits = 0
@@ -87,10 +100,19 @@ def _inside_parity(px: float, py: float, cell_xy: FloatArray, has_edge: Any, c0:
 
 
 @njit(cache=True, nogil=True)
-def clip_pairs(part_xy: FloatArray, part_off: Any, pair_part: Any, pair_cell: Any,
-               pair_ox: FloatArray, pair_oy: FloatArray, cell_xy: FloatArray, cell_off: Any,
-               has_edge: Any, on_boundary: Any, max_k: int
-               ) -> tuple[FloatArray, Any]:  # pragma: no cover - compiled
+def clip_pairs(
+    part_xy: FloatArray,
+    part_off: Any,
+    pair_part: Any,
+    pair_cell: Any,
+    pair_ox: FloatArray,
+    pair_oy: FloatArray,
+    cell_xy: FloatArray,
+    cell_off: Any,
+    has_edge: Any,
+    on_boundary: Any,
+    max_k: int,
+) -> tuple[FloatArray, Any]:  # pragma: no cover - compiled
     """Moments (∬ 1, x, x², y relative to the pair's origin) of part ∩ cell for each pair,
     and whether an edge of the zone's own boundary (``on_boundary[r]``; not a cut between
     pieces or cells) meets the part in a segment of positive length (``False``: none passes
@@ -342,8 +364,9 @@ def _ears(xy: FloatArray, s: int, n: int, tri: Any) -> int:  # pragma: no cover 
 
 
 @njit(cache=True, nogil=True)
-def convex_pieces(xy: FloatArray, start: Any, count: Any
-                  ) -> tuple[FloatArray, Any, Any, Any]:  # pragma: no cover - compiled
+def convex_pieces(
+    xy: FloatArray, start: Any, count: Any
+) -> tuple[FloatArray, Any, Any, Any]:  # pragma: no cover - compiled
     """Convex pieces of simple counter-clockwise rings (no holes): ring i is
     ``xy[start[i]:start[i] + count[i]]`` (open). The ear triangles (:func:`_ears`), each merged into the piece before it while they share an edge and
     the union stays strictly convex (a greedy Hertel–Mehlhorn: far fewer pieces than
@@ -386,10 +409,12 @@ def convex_pieces(xy: FloatArray, start: Any, count: Any
                         continue
                     pu = piece[e - 1 if e > 0 else size - 1]
                     nv = piece[e + 2 if e + 2 < size else e + 2 - size]
-                    turn_u = ((xy[s + u, 0] - xy[s + pu, 0]) * (xy[s + x, 1] - xy[s + u, 1])
-                              - (xy[s + u, 1] - xy[s + pu, 1]) * (xy[s + x, 0] - xy[s + u, 0]))
-                    turn_v = ((xy[s + v, 0] - xy[s + x, 0]) * (xy[s + nv, 1] - xy[s + v, 1])
-                              - (xy[s + v, 1] - xy[s + x, 1]) * (xy[s + nv, 0] - xy[s + v, 0]))
+                    turn_u = (xy[s + u, 0] - xy[s + pu, 0]) * (xy[s + x, 1] - xy[s + u, 1]) - (
+                        xy[s + u, 1] - xy[s + pu, 1]
+                    ) * (xy[s + x, 0] - xy[s + u, 0])
+                    turn_v = (xy[s + v, 0] - xy[s + x, 0]) * (xy[s + nv, 1] - xy[s + v, 1]) - (
+                        xy[s + v, 1] - xy[s + x, 1]
+                    ) * (xy[s + nv, 0] - xy[s + v, 0])
                     if turn_u > 0 and turn_v > 0:
                         for f in range(size, e + 1, -1):
                             piece[f] = piece[f - 1]
@@ -440,8 +465,9 @@ def one_ring_runs(xy: FloatArray, counts: Any) -> Any:  # pragma: no cover - com
 
 
 @njit(cache=True, nogil=True)
-def centroid_northings(moments: FloatArray, oy: FloatArray
-                       ) -> tuple[float, float]:  # pragma: no cover - compiled
+def centroid_northings(
+    moments: FloatArray, oy: FloatArray
+) -> tuple[float, float]:  # pragma: no cover - compiled
     """Least and greatest northing of the centroids of the regions with positive area
     (moments as for :func:`tm_moment_areas`); (inf, -inf) when there is none."""
     lo = np.inf
@@ -455,9 +481,18 @@ def centroid_northings(moments: FloatArray, oy: FloatArray
 
 
 @njit(cache=True, nogil=True)
-def tm_moment_areas(moments: FloatArray, ox: FloatArray, oy: FloatArray, n0: float,
-                    step: float, table_lat: FloatArray, false_easting: float, k0: float,
-                    a: float, e2: float) -> FloatArray:  # pragma: no cover - compiled
+def tm_moment_areas(
+    moments: FloatArray,
+    ox: FloatArray,
+    oy: FloatArray,
+    n0: float,
+    step: float,
+    table_lat: FloatArray,
+    false_easting: float,
+    k0: float,
+    a: float,
+    e2: float,
+) -> FloatArray:  # pragma: no cover - compiled
     """Ellipsoidal area ∬ k⁻² dA of each region from its planar moments (∬ 1, x, x², y
     relative to (``ox``, ``oy``)): k⁻² expanded to second order about the region's centroid,
     radii at the footpoint latitude of the centroid's northing, interpolated linearly in
@@ -481,8 +516,9 @@ def tm_moment_areas(moments: FloatArray, ox: FloatArray, oy: FloatArray, n0: flo
 
 
 @njit(cache=True, nogil=True, inline="always")
-def tm_area(area0: Any, m2c: Any, x: Any, lat: Any, k0: float, a: float,
-            e2: float) -> Any:  # pragma: no cover - compiled
+def tm_area(
+    area0: Any, m2c: Any, x: Any, lat: Any, k0: float, a: float, e2: float
+) -> Any:  # pragma: no cover - compiled
     """∬ k⁻² dA of regions of planar area ``area0`` and second central moment in x ``m2c``
     whose centroid lies ``x`` (easting from the central meridian over k0) off it, at
     footpoint latitude ``lat`` (radians): k = k0 [1 + x²/(2ρν) + x⁴(1 + 4η²)/(24ρ²ν²)],
@@ -505,8 +541,15 @@ def tm_area(area0: Any, m2c: Any, x: Any, lat: Any, k0: float, a: float,
 
 
 @njit(cache=True, nogil=True)
-def ring_moments(xy: FloatArray, start: Any, ring_geom: Any, exterior: Any, ox: FloatArray,
-                 oy: FloatArray, n_geoms: int) -> FloatArray:
+def ring_moments(
+    xy: FloatArray,
+    start: Any,
+    ring_geom: Any,
+    exterior: Any,
+    ox: FloatArray,
+    oy: FloatArray,
+    n_geoms: int,
+) -> FloatArray:
     """Moments (∬ 1, x, x², y relative to the geometry's origin (ox, oy)) of polygonal
     geometries from their closed rings (ring r: ``xy[start[r]:start[r + 1]]``, of geometry
     ``ring_geom[r]``): exteriors count positive and holes negative whatever their
@@ -573,8 +616,9 @@ def ccw_open_rings(xy: FloatArray, first: Any, counts: Any) -> tuple[FloatArray,
             v = at + k
             p = v - 1 if k > 0 else at + c - 1
             q = v + 1 if k + 1 < c else at
-            turn = ((out[v, 0] - out[p, 0]) * (out[q, 1] - out[v, 1])
-                    - (out[v, 1] - out[p, 1]) * (out[q, 0] - out[v, 0]))
+            turn = (out[v, 0] - out[p, 0]) * (out[q, 1] - out[v, 1]) - (out[v, 1] - out[p, 1]) * (
+                out[q, 0] - out[v, 0]
+            )
             if turn < 0:
                 reflex[i] = True
         at += c
@@ -587,7 +631,7 @@ def _grow(buf: FloatArray, need: int) -> FloatArray:
     if need <= len(buf):
         return buf
     out = np.empty((max(need, 2 * len(buf)), 2))
-    out[:len(buf)] = buf
+    out[: len(buf)] = buf
     return out
 
 
@@ -598,8 +642,18 @@ def _outcode(x: float, y: float, bx0: float, by0: float, bx1: float, by1: float)
 
 
 @njit(cache=True, nogil=True)
-def _outside_runs_cut(xy: FloatArray, first: int, count: int, ox: float, oy: float,
-                      bx0: float, by0: float, bx1: float, by1: float, out: FloatArray) -> int:
+def _outside_runs_cut(
+    xy: FloatArray,
+    first: int,
+    count: int,
+    ox: float,
+    oy: float,
+    bx0: float,
+    by0: float,
+    bx1: float,
+    by1: float,
+    out: FloatArray,
+) -> int:
     """Ring ``xy[first:first + count]`` relative to (ox, oy) into ``out``, with every run of
     consecutive vertices that all lie beyond one side of the clip's box cut to its first and
     last vertex. The run and the segment that replaces it lie in that half-plane, which the
@@ -627,10 +681,21 @@ def _outside_runs_cut(xy: FloatArray, first: int, count: int, ox: float, oy: flo
 
 
 @njit(cache=True, nogil=True)
-def clip_rings_convex(c_xy: FloatArray, c_off: Any, ox: FloatArray, oy: FloatArray,
-                      src: Any, src_first: Any, src_count: Any, ring_start: Any, ring_len: Any,
-                      ring_ext: Any, ring_box: FloatArray, xy: FloatArray, tiny: FloatArray
-                      ) -> tuple[Any, FloatArray, Any, FloatArray]:
+def clip_rings_convex(
+    c_xy: FloatArray,
+    c_off: Any,
+    ox: FloatArray,
+    oy: FloatArray,
+    src: Any,
+    src_first: Any,
+    src_count: Any,
+    ring_start: Any,
+    ring_len: Any,
+    ring_ext: Any,
+    ring_box: FloatArray,
+    xy: FloatArray,
+    tiny: FloatArray,
+) -> tuple[Any, FloatArray, Any, FloatArray]:
     """Intersections of convex polygons with polygonal sources, by Sutherland–Hodgman.
 
     Pair i clips every ring of source ``src[i]`` (rings ``src_first[s]`` … ``+ src_count[s]``;
@@ -661,15 +726,21 @@ def clip_rings_convex(c_xy: FloatArray, c_off: Any, ox: FloatArray, oy: FloatArr
         s = src[i]
         found, st = 0, 1
         for r in range(src_first[s], src_first[s] + src_count[s]):
-            if (ring_box[r, 0] - ox[i] > bx1 or ring_box[r, 2] - ox[i] < bx0
-                    or ring_box[r, 1] - oy[i] > by1 or ring_box[r, 3] - oy[i] < by0):
+            if (
+                ring_box[r, 0] - ox[i] > bx1
+                or ring_box[r, 2] - ox[i] < bx0
+                or ring_box[r, 1] - oy[i] > by1
+                or ring_box[r, 3] - oy[i] < by0
+            ):
                 continue
-            m = _outside_runs_cut(xy, ring_start[r], ring_len[r], ox[i], oy[i],
-                                  bx0, by0, bx1, by1, a)
+            m = _outside_runs_cut(
+                xy, ring_start[r], ring_len[r], ox[i], oy[i], bx0, by0, bx1, by1, a
+            )
             if m > len(a):  # a was too small: grow it and read the ring again
                 a = _grow(a, m)
-                m = _outside_runs_cut(xy, ring_start[r], ring_len[r], ox[i], oy[i],
-                                      bx0, by0, bx1, by1, a)
+                m = _outside_runs_cut(
+                    xy, ring_start[r], ring_len[r], ox[i], oy[i], bx0, by0, bx1, by1, a
+                )
             for e in range(k):
                 if m == 0:
                     break
@@ -708,7 +779,7 @@ def clip_rings_convex(c_xy: FloatArray, c_off: Any, ox: FloatArray, oy: FloatArr
                 break
             found = 1
             out = _grow(out, used + m)
-            out[used:used + m] = a[:m]
+            out[used : used + m] = a[:m]
             sign = -1.0 if acc[0] < 0 else 1.0
             for c in range(4):
                 moments[i, c] = sign * acc[c]

@@ -58,8 +58,17 @@ MappingType = Literal["one_to_one", "to_level1", "one_to_many", "unmapped"]
 ThreeMajorClass = Literal["农用地", "建设用地", "未利用地"]
 
 OSM_KEY_PRIORITY: Final[tuple[str, ...]] = (
-    "amenity", "leisure", "aeroway", "railway", "power", "man_made", "military",
-    "landuse", "water", "waterway", "natural",
+    "amenity",
+    "leisure",
+    "aeroway",
+    "railway",
+    "power",
+    "man_made",
+    "military",
+    "landuse",
+    "water",
+    "waterway",
+    "natural",
 )
 """OSM keys in the order :func:`translate_osm` consults them: function before land cover."""
 
@@ -154,8 +163,13 @@ def _sandiao() -> dict[str, _SandiaoRow]:
     for r in read_data_csv("crosswalk_sandiao.csv"):
         tmc = cast(ThreeMajorClass, r["three_major_class"]) if r["three_major_class"] else None
         tr = Translation(
-            r["sandiao_code"], Scheme.SANDIAO, Scheme.YDYH2023, _split(r["ydyh_codes"]),
-            cast(MappingType, r["mapping_type"]), r["note"], r["note_zh"],
+            r["sandiao_code"],
+            Scheme.SANDIAO,
+            Scheme.YDYH2023,
+            _split(r["ydyh_codes"]),
+            cast(MappingType, r["mapping_type"]),
+            r["note"],
+            r["note_zh"],
             is_verified=r["mapping_type"] != "unmapped",
         )
         rows[r["sandiao_code"]] = _SandiaoRow(
@@ -189,8 +203,9 @@ def _ydyh2020() -> dict[str, Translation]:
         if r["note"]:
             note += f"; {r['note']}"
             note_zh += f"；{r['note_zh']}"
-        out[old] = Translation(old, Scheme.YDYH2020, Scheme.YDYH2023, (new.code,),
-                               "one_to_one", note, note_zh)
+        out[old] = Translation(
+            old, Scheme.YDYH2020, Scheme.YDYH2023, (new.code,), "one_to_one", note, note_zh
+        )
     return out
 
 
@@ -206,9 +221,14 @@ def _gb50137() -> dict[str, Translation]:
         target = r["same_name_ydyh_code"]
         status_zh = _GB50137_STATUS_ZH[r["status"]]
         out[code] = Translation(
-            code, Scheme.GB50137, Scheme.YDYH2023, (target,) if target else (),
-            "one_to_one" if target else "unmapped", f"{r['status']}: {r['note']}",
-            f"{status_zh}：{r['note_zh']}", is_verified=False,
+            code,
+            Scheme.GB50137,
+            Scheme.YDYH2023,
+            (target,) if target else (),
+            "one_to_one" if target else "unmapped",
+            f"{r['status']}: {r['note']}",
+            f"{status_zh}：{r['note_zh']}",
+            is_verified=False,
         )
     return out
 
@@ -226,8 +246,14 @@ def _osm() -> dict[tuple[str, str], Translation]:
         else:
             mapping = "to_level1" if table.lookup(target).level == 1 else "one_to_one"
         out[(r["key"], r["value"])] = Translation(
-            tag, Scheme.OSM, Scheme.YDYH2023, (target,) if target else (), mapping, note,
-            note_zh, is_verified=False,
+            tag,
+            Scheme.OSM,
+            Scheme.YDYH2023,
+            (target,) if target else (),
+            mapping,
+            note,
+            note_zh,
+            is_verified=False,
         )
     return out
 
@@ -276,8 +302,10 @@ def translate(code: CodeLike, from_scheme: str, to_scheme: str = "ydyh2023") -> 
     if source is Scheme.OSM:
         key, sep, value = str(code).partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise InputError(f"OSM tag {code!r} is not of the form key=value.",
-                             fix="Write the tag as key=value, e.g. landuse=residential.")
+            raise InputError(
+                f"OSM tag {code!r} is not of the form key=value.",
+                fix="Write the tag as key=value, e.g. landuse=residential.",
+            )
         return translate_osm({key.strip(): value.strip()})
     if source is Scheme.SANDIAO:
         norm = _normalize_sandiao(code)
@@ -287,8 +315,9 @@ def translate(code: CodeLike, from_scheme: str, to_scheme: str = "ydyh2023") -> 
     if source is Scheme.YDYH2023:
         found = ydyh_2023().lookup(norm)
         mapping: MappingType = "one_to_one"
-        return Translation(found.code, source, target, (found.code,), mapping, "identity",
-                           "同一分类体系，代码不变")
+        return Translation(
+            found.code, source, target, (found.code,), mapping, "identity", "同一分类体系，代码不变"
+        )
     if source is Scheme.YDYH2020:
         return _found(_ydyh2020().get(norm), norm, source)
     gb = str(code).strip().upper()
@@ -328,12 +357,27 @@ def translate_osm(tags: Mapping[str, str]) -> Translation:
             continue
         hit = table.get((key, value.strip())) or table.get((key, "*"))
         if hit is not None:
-            return Translation(f"{key}={value.strip()}", hit.from_scheme, hit.to_scheme,
-                               hit.targets, hit.mapping_type, hit.note, hit.note_zh,
-                               hit.is_verified)
+            return Translation(
+                f"{key}={value.strip()}",
+                hit.from_scheme,
+                hit.to_scheme,
+                hit.targets,
+                hit.mapping_type,
+                hit.note,
+                hit.note_zh,
+                hit.is_verified,
+            )
     shown = ";".join(f"{k}={v}" for k, v in sorted(tags.items()))
-    return Translation(shown, Scheme.OSM, Scheme.YDYH2023, (), "unmapped",
-                       "no mapped OSM tag", "没有已对应的 OSM 标签", is_verified=False)
+    return Translation(
+        shown,
+        Scheme.OSM,
+        Scheme.YDYH2023,
+        (),
+        "unmapped",
+        "no mapped OSM tag",
+        "没有已对应的 OSM 标签",
+        is_verified=False,
+    )
 
 
 def find_sources(
@@ -393,8 +437,10 @@ def sandiao_three_major_class(dlbm: CodeLike) -> ThreeMajorClass | None:
     norm = _normalize_sandiao(dlbm)
     row = _sandiao().get(norm)
     if row is None:
-        raise NotFoundError(f"三调 code {norm!r} is not in the 三调 working classification.",
-                            fix="Check the DLBM value (K/A variants are accepted).")
+        raise NotFoundError(
+            f"三调 code {norm!r} is not in the 三调 working classification.",
+            fix="Check the DLBM value (K/A variants are accepted).",
+        )
     return row.three_major_class
 
 
@@ -419,12 +465,18 @@ def known_three_major_class(dlbm: CodeLike | None) -> ThreeMajorClass | None:
 @functools.cache
 def _legal_classes() -> dict[str, ThreeMajorClass | None]:
     table = ydyh_2023()
-    rows = [r for r in _sandiao().values()
-            if r.three_major_class is not None and r.translation.mapping_type != "unmapped"]
+    rows = [
+        r
+        for r in _sandiao().values()
+        if r.three_major_class is not None and r.translation.mapping_type != "unmapped"
+    ]
 
     def classes_touching(codes: set[str]) -> set[ThreeMajorClass]:
-        return {r.three_major_class for r in rows
-                if r.three_major_class is not None and codes & set(r.translation.targets)}
+        return {
+            r.three_major_class
+            for r in rows
+            if r.three_major_class is not None and codes & set(r.translation.targets)
+        }
 
     out: dict[str, ThreeMajorClass | None] = {}
     for c in table:
@@ -519,8 +571,9 @@ class CodeName:
         """
         if self.name_zh is not None:
             return self.name_zh if lang == "zh" else self.name_en or self.name_zh
-        zh, en = (code_label(self.code) if self.scheme == Scheme.YDYH2023
-                  else ISSUE_LABELS["unknown"])
+        zh, en = (
+            code_label(self.code) if self.scheme == Scheme.YDYH2023 else ISSUE_LABELS["unknown"]
+        )
         return zh if lang == "zh" else en
 
     def text(self, lang: str = "zh") -> str:
@@ -535,8 +588,13 @@ class CodeName:
 
     def to_dict(self) -> dict[str, str | None]:
         """JSON-ready dict (without the code and its levels)."""
-        return {"name_zh": self.name_zh, "name_en": self.name_en, "level1": self.level1,
-                "level1_name_zh": self.level1_name_zh, "level1_name_en": self.level1_name_en}
+        return {
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
+            "level1": self.level1,
+            "level1_name_zh": self.level1_name_zh,
+            "level1_name_en": self.level1_name_en,
+        }
 
 
 def name_code(code: str, scheme: str | None) -> CodeName:
@@ -564,14 +622,23 @@ def name_code(code: str, scheme: str | None) -> CodeName:
         if name is not None:
             norm = _normalize_sandiao(code)
             groups: tuple[str, ...] = (norm[:2], norm) if len(norm) > 2 else (norm,)
-            return CodeName(code, name, None, norm[:2], sandiao_name(norm[:2]), None, groups,
-                            scheme)
+            return CodeName(
+                code, name, None, norm[:2], sandiao_name(norm[:2]), None, groups, scheme
+            )
     elif scheme == Scheme.YDYH2023:
         table = ydyh_2023()
         entry = table.get(code)
         if entry is not None:
             top = table.level1(entry.code)
             levels = tuple(entry.code[:k] for k in (2, 4, 6) if k <= len(entry.code))
-            return CodeName(code, entry.name_zh, entry.name_en, top.code, top.name_zh,
-                            top.name_en, levels, scheme)
+            return CodeName(
+                code,
+                entry.name_zh,
+                entry.name_en,
+                top.code,
+                top.name_zh,
+                top.name_en,
+                levels,
+                scheme,
+            )
     return CodeName(code, None, None, code, None, None, (code,), scheme)

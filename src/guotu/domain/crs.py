@@ -52,12 +52,15 @@ def gk_zone_for_longitude(lon_deg: float) -> int:
     40
     """
     if not math.isfinite(lon_deg):
-        raise CRSError(f"Longitude {lon_deg!r} is not a number.",
-                       message_zh=f"经度 {lon_deg!r} 不是有效数值。")
+        raise CRSError(
+            f"Longitude {lon_deg!r} is not a number.", message_zh=f"经度 {lon_deg!r} 不是有效数值。"
+        )
     return int(math.floor(lon_deg / 3.0 + 0.5))
 
 
-def workspace_crs_for_longitude(lon_deg: float, lat_deg: float = 30.0, *, prefixed: bool = True) -> int:
+def workspace_crs_for_longitude(
+    lon_deg: float, lat_deg: float = 30.0, *, prefixed: bool = True
+) -> int:
     """EPSG code of the projected CRS a new workspace uses for data centred at ``lon_deg``.
 
     Inside China's 3° zones (central meridian 75°E–135°E) this is the CGCS2000 3° GK zone,

@@ -31,9 +31,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AREA_UNITS", "AreaTerm", "Catalogue", "Forecast", "Formula", "Indicator",
-           "TableInput", "evaluate", "forecast", "parse_catalogue", "status",
-           "target_for_year"]
+__all__ = [
+    "AREA_UNITS",
+    "AreaTerm",
+    "Catalogue",
+    "Forecast",
+    "Formula",
+    "Indicator",
+    "TableInput",
+    "evaluate",
+    "forecast",
+    "parse_catalogue",
+    "status",
+    "target_for_year",
+]
 
 #: Square metres per unit of each area unit (亩 = 10,000/15 m²).
 AREA_UNITS: dict[str, float] = {"m2": 1.0, "ha": 1e4, "km2": 1e6, "mu": 1e4 / 15.0}
@@ -188,14 +199,17 @@ class Catalogue:
 
 
 # -- parsing ---------------------------------------------------------------------------------
-def _codes(value: Any, sets: Mapping[str, list[str]], where: str,
-           problems: list[str]) -> tuple[str, ...]:
+def _codes(
+    value: Any, sets: Mapping[str, list[str]], where: str, problems: list[str]
+) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str) and value.startswith("@"):
         if value[1:] not in sets:
-            problems.append(f"{where}: unknown code set {value} (known: "
-                            f"{', '.join('@' + s for s in sorted(sets)) or 'none'})")
+            problems.append(
+                f"{where}: unknown code set {value} (known: "
+                f"{', '.join('@' + s for s in sorted(sets)) or 'none'})"
+            )
             return ()
         return tuple(str(c) for c in sets[value[1:]])
     if isinstance(value, list) and all(isinstance(c, str) for c in value):
@@ -204,8 +218,13 @@ def _codes(value: Any, sets: Mapping[str, list[str]], where: str,
     return ()
 
 
-def _term(node: Any, sets: Mapping[str, list[str]], roles: set[str] | None, where: str,
-          problems: list[str]) -> AreaTerm:
+def _term(
+    node: Any,
+    sets: Mapping[str, list[str]],
+    roles: set[str] | None,
+    where: str,
+    problems: list[str],
+) -> AreaTerm:
     if not isinstance(node, dict) or "role" not in node:
         problems.append(f"{where}: needs at least a role")
         return AreaTerm(role="?")
@@ -220,28 +239,38 @@ def _term(node: Any, sets: Mapping[str, list[str]], roles: set[str] | None, wher
     for name, values in (node.get("where") or {}).items():
         vals = values if isinstance(values, list) else [values]
         filters.append((str(name), tuple(str(v) for v in vals)))
-    return AreaTerm(role=str(node["role"]), codes=_codes(node.get("codes"), sets, where + ".codes",
-                                                         problems),
-                    major_class=major, where=tuple(filters), within=node.get("within"),
-                    outside=node.get("outside"))
+    return AreaTerm(
+        role=str(node["role"]),
+        codes=_codes(node.get("codes"), sets, where + ".codes", problems),
+        major_class=major,
+        where=tuple(filters),
+        within=node.get("within"),
+        outside=node.get("outside"),
+    )
 
 
-def _formula(node: Any, sets: Mapping[str, list[str]], roles: set[str] | None, where: str,
-             problems: list[str]) -> Formula:
+def _formula(
+    node: Any,
+    sets: Mapping[str, list[str]],
+    roles: set[str] | None,
+    where: str,
+    problems: list[str],
+) -> Formula:
     if not isinstance(node, dict):
         problems.append(f"{where}: a formula is a mapping such as {{area: {{role: …}}}}")
         return Formula("table", name="?")
     ops = [k for k in node if k in _OPS]
     if len(ops) != 1:
-        problems.append(f"{where}: give exactly one of {', '.join(_OPS)} (got "
-                        f"{', '.join(map(str, node)) or 'nothing'})")
+        problems.append(
+            f"{where}: give exactly one of {', '.join(_OPS)} (got "
+            f"{', '.join(map(str, node)) or 'nothing'})"
+        )
         return Formula("table", name="?")
     op = ops[0]
     scale = float(node.get("scale", 1.0))
     value = node[op]
     if op in ("area", "count"):
-        return Formula(op, term=_term(value, sets, roles, f"{where}.{op}", problems),
-                       scale=scale)
+        return Formula(op, term=_term(value, sets, roles, f"{where}.{op}", problems), scale=scale)
     if op in ("table", "ref"):
         return Formula(op, name=str(value), scale=scale)
     if not isinstance(value, list) or not value:
@@ -249,21 +278,24 @@ def _formula(node: Any, sets: Mapping[str, list[str]], roles: set[str] | None, w
         return Formula(op, scale=scale)
     if op in ("difference", "ratio") and len(value) != 2:
         problems.append(f"{where}.{op}: needs exactly two formulas")
-    args = tuple(_formula(v, sets, roles, f"{where}.{op}[{k}]", problems)
-                 for k, v in enumerate(value))
+    args = tuple(
+        _formula(v, sets, roles, f"{where}.{op}[{k}]", problems) for k, v in enumerate(value)
+    )
     return Formula(op, args=args, scale=scale)
 
 
-def parse_catalogue(doc: Mapping[str, Any], where: str = "catalogue",
-                    roles: set[str] | None = None) -> tuple[Catalogue, list[str]]:
+def parse_catalogue(
+    doc: Mapping[str, Any], where: str = "catalogue", roles: set[str] | None = None
+) -> tuple[Catalogue, list[str]]:
     """The catalogue of a schema-valid document, and the semantic problems found (unknown
     refs, tables, roles or code sets, reference cycles, duplicate ids, bad units). The
     document's structure is the schema's business (checked before)."""
     problems: list[str] = []
     sets: dict[str, list[str]] = {k: list(v) for k, v in (doc.get("sets") or {}).items()}
-    inputs = {k: TableInput(k, v["name"]["zh"], v["name"]["en"], v["unit"],
-                            tuple(v.get("aliases", ())))
-              for k, v in (doc.get("inputs") or {}).items()}
+    inputs = {
+        k: TableInput(k, v["name"]["zh"], v["name"]["en"], v["unit"], tuple(v.get("aliases", ())))
+        for k, v in (doc.get("inputs") or {}).items()
+    }
     indicators = []
     seen: set[str] = set()
     for k, raw in enumerate(doc.get("indicators") or []):
@@ -276,19 +308,30 @@ def parse_catalogue(doc: Mapping[str, Any], where: str = "catalogue",
         seen.add(iid)
         unit = raw["unit"]
         if unit not in AREA_UNITS and unit not in _OTHER_UNITS:
-            problems.append(f"{at}: unknown unit {unit!r} (known: "
-                            f"{', '.join(sorted(AREA_UNITS) + sorted(_OTHER_UNITS))})")
+            problems.append(
+                f"{at}: unknown unit {unit!r} (known: "
+                f"{', '.join(sorted(AREA_UNITS) + sorted(_OTHER_UNITS))})"
+            )
         formula = _formula(raw.get("formula"), sets, roles, f"{at}.formula", problems)
         conv = raw.get("convention") or {}
-        indicators.append(Indicator(
-            id=iid, name_zh=raw["name"]["zh"], name_en=raw["name"]["en"], unit=unit,
-            type=raw.get("type", "expected"), direction=raw.get("direction"), formula=formula,
-            basis_zh=(raw.get("basis") or {}).get("zh", ""),
-            basis_en=(raw.get("basis") or {}).get("en", ""),
-            convention_zh=conv.get("zh"), convention_en=conv.get("en"),
-            aliases=tuple(raw.get("aliases", ())), warn_margin=float(raw.get("warn_margin",
-                                                                             0.02)),
-            decimals=int(raw.get("decimals", 2))))
+        indicators.append(
+            Indicator(
+                id=iid,
+                name_zh=raw["name"]["zh"],
+                name_en=raw["name"]["en"],
+                unit=unit,
+                type=raw.get("type", "expected"),
+                direction=raw.get("direction"),
+                formula=formula,
+                basis_zh=(raw.get("basis") or {}).get("zh", ""),
+                basis_en=(raw.get("basis") or {}).get("en", ""),
+                convention_zh=conv.get("zh"),
+                convention_en=conv.get("en"),
+                aliases=tuple(raw.get("aliases", ())),
+                warn_margin=float(raw.get("warn_margin", 0.02)),
+                decimals=int(raw.get("decimals", 2)),
+            )
+        )
     ids = {i.id for i in indicators}
     for ind in indicators:
         for r in ind.formula.refs():
@@ -296,12 +339,17 @@ def parse_catalogue(doc: Mapping[str, Any], where: str = "catalogue",
                 problems.append(f"{where}: {ind.id} refers to unknown indicator {r!r}")
         for t in ind.formula.tables():
             if t not in inputs:
-                problems.append(f"{where}: {ind.id} reads unknown table input {t!r} "
-                                f"(declare it under inputs)")
-    cat = Catalogue(id=str(doc.get("id")), version=str(doc.get("version", "")),
-                    title_zh=(doc.get("title") or {}).get("zh", ""),
-                    title_en=(doc.get("title") or {}).get("en", ""),
-                    indicators=tuple(indicators), inputs=inputs)
+                problems.append(
+                    f"{where}: {ind.id} reads unknown table input {t!r} (declare it under inputs)"
+                )
+    cat = Catalogue(
+        id=str(doc.get("id")),
+        version=str(doc.get("version", "")),
+        title_zh=(doc.get("title") or {}).get("zh", ""),
+        title_en=(doc.get("title") or {}).get("en", ""),
+        indicators=tuple(indicators),
+        inputs=inputs,
+    )
     by_id = {i.id: i for i in indicators}
     state: dict[str, int] = {}
 
@@ -323,9 +371,12 @@ def parse_catalogue(doc: Mapping[str, Any], where: str = "catalogue",
 
 
 # -- evaluation ------------------------------------------------------------------------------
-def evaluate(formula: Formula, term_value: Callable[[str, AreaTerm], float | None],
-             table_value: Callable[[str], float | None],
-             ref_value: Callable[[str], float | None]) -> float | None:
+def evaluate(
+    formula: Formula,
+    term_value: Callable[[str, AreaTerm], float | None],
+    table_value: Callable[[str], float | None],
+    ref_value: Callable[[str], float | None],
+) -> float | None:
     """The value of ``formula`` in base units; ``None`` when an input is missing (a table
     without the year, a referenced indicator without a value) or a ratio divides by 0."""
     op = formula.op
@@ -370,9 +421,14 @@ def target_for_year(targets: Mapping[int, float], year: int) -> tuple[int, float
     return y, float(targets[y])
 
 
-def status(direction: str | None, value: float | None, target: float | None,
-           warn_margin: float, crossing_years: float | None = None,
-           horizon_years: float = 3.0) -> str | None:
+def status(
+    direction: str | None,
+    value: float | None,
+    target: float | None,
+    warn_margin: float,
+    crossing_years: float | None = None,
+    horizon_years: float = 3.0,
+) -> str | None:
     """``red`` when the target is breached, ``yellow`` when the value is within
     ``warn_margin`` (relative) of it or the forecast crosses it within ``horizon_years``,
     ``green`` otherwise; ``None`` without a direction, value or target.
@@ -389,15 +445,30 @@ def status(direction: str | None, value: float | None, target: float | None,
     gap = (value - target) if direction == ">=" else (target - value)
     if gap < 0:
         return "red"
-    if gap < warn_margin * abs(target) or (crossing_years is not None
-                                           and 0 <= crossing_years <= horizon_years):
+    if gap < warn_margin * abs(target) or (
+        crossing_years is not None and 0 <= crossing_years <= horizon_years
+    ):
         return "yellow"
     return "green"
 
 
 #: Two-sided 80 % Student t quantiles (t₀.₉) by degrees of freedom (standard tables).
-_T80 = {1: 3.078, 2: 1.886, 3: 1.638, 4: 1.533, 5: 1.476, 6: 1.440, 7: 1.415, 8: 1.397,
-        9: 1.383, 10: 1.372, 12: 1.356, 15: 1.341, 20: 1.325, 30: 1.310}
+_T80 = {
+    1: 3.078,
+    2: 1.886,
+    3: 1.638,
+    4: 1.533,
+    5: 1.476,
+    6: 1.440,
+    7: 1.415,
+    8: 1.397,
+    9: 1.383,
+    10: 1.372,
+    12: 1.356,
+    15: 1.341,
+    20: 1.325,
+    30: 1.310,
+}
 
 
 def _t80(df: int) -> float:
@@ -439,9 +510,14 @@ class Forecast:
         return self.intercept + self.slope_per_year * year
 
 
-def forecast(years: Sequence[float], values: Sequence[float], target: float | None,
-             direction: str | None, horizon: float = 50.0,
-             start: float | None = None) -> Forecast | None:
+def forecast(
+    years: Sequence[float],
+    values: Sequence[float],
+    target: float | None,
+    direction: str | None,
+    horizon: float = 50.0,
+    start: float | None = None,
+) -> Forecast | None:
     """The linear trend of ``values`` over ``years`` and when it crosses ``target`` from
     the allowed side (a floor falling through it, a cap rising through it), looking from
     ``start`` (default the last observation) on. ``None`` with fewer than two points.

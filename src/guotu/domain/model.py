@@ -73,8 +73,11 @@ def check_layer_name(name: str) -> None:
     ...
     guotu.errors.LayerError: '../../etc/passwd' cannot be a layer name. Fix: Use only letters, digits, Chinese characters and underscores (at most 48 bytes: 16 Chinese characters), not starting with gpkg_, rtree_, sqlite_, guotu_ or pg_.
     """
-    fits = bool(_LAYER_NAME.fullmatch(name)) and len(name.encode("utf-8")) <= \
-        LAYER_NAME_MAX_BYTES and not name.lower().startswith(_RESERVED_PREFIXES)
+    fits = (
+        bool(_LAYER_NAME.fullmatch(name))
+        and len(name.encode("utf-8")) <= LAYER_NAME_MAX_BYTES
+        and not name.lower().startswith(_RESERVED_PREFIXES)
+    )
     if not fits:
         shown = name if len(name) <= 60 else name[:60] + "…"
         raise LayerError(
@@ -84,7 +87,8 @@ def check_layer_name(name: str) -> None:
             "not starting with gpkg_, rtree_, sqlite_, guotu_ or pg_.",
             message_zh=f"{shown!r} 不能用作图层名。",
             fix_zh=f"请只用字母、数字、汉字或下划线命名图层（最长 {LAYER_NAME_MAX_BYTES} 字节，即 "
-            f"{LAYER_NAME_MAX_BYTES // 3} 个汉字），且不要以 gpkg_、rtree_、sqlite_、guotu_ 或 pg_ 开头。")
+            f"{LAYER_NAME_MAX_BYTES // 3} 个汉字），且不要以 gpkg_、rtree_、sqlite_、guotu_ 或 pg_ 开头。",
+        )
 
 
 def check_plan_name(name: str, what: str = "plan name", what_zh: str = "规划名称") -> None:
@@ -104,16 +108,27 @@ def check_plan_name(name: str, what: str = "plan name", what_zh: str = "规划�
     if text and not bad and len(text) <= PLAN_NAME_MAX_CHARS:
         return
     shown = text if len(text) <= 60 else text[:60] + "…"
-    problem = (f"holds a character that is not allowed ({bad.group()!r})" if bad else
-               "is empty" if not text else f"is longer than {PLAN_NAME_MAX_CHARS} characters")
-    problem_zh = (f"含有不允许的字符 {bad.group()!r}" if bad else
-                  "为空" if not text else f"超过 {PLAN_NAME_MAX_CHARS} 个字符")
+    problem = (
+        f"holds a character that is not allowed ({bad.group()!r})"
+        if bad
+        else "is empty"
+        if not text
+        else f"is longer than {PLAN_NAME_MAX_CHARS} characters"
+    )
+    problem_zh = (
+        f"含有不允许的字符 {bad.group()!r}"
+        if bad
+        else "为空"
+        if not text
+        else f"超过 {PLAN_NAME_MAX_CHARS} 个字符"
+    )
     raise ConfigError(
         f"{what} {shown!r} {problem}.",
         fix=f"Leave out < > \" ' ` / \\ and control characters; at most {PLAN_NAME_MAX_CHARS} "
         "characters.",
         message_zh=f"{what_zh} {shown!r} {problem_zh}。",
-        fix_zh=f"请不要使用 < > \" ' ` / \\ 和控制字符，长度不超过 {PLAN_NAME_MAX_CHARS} 个字符。")
+        fix_zh=f"请不要使用 < > \" ' ` / \\ 和控制字符，长度不超过 {PLAN_NAME_MAX_CHARS} 个字符。",
+    )
 
 
 class PlanLevel(StrEnum):
@@ -157,12 +172,30 @@ DECIDING = IN_FORCE | {VersionStatus.REPEALED}
 PENDING = frozenset({VersionStatus.PUBLICITY, VersionStatus.SUBMITTED})
 
 _ZH: Mapping[str, str] = {
-    "国家": "national", "省": "provincial", "省级": "provincial", "市": "municipal",
-    "市级": "municipal", "县": "county", "县级": "county", "乡镇": "township", "乡": "township",
-    "镇": "township", "总体规划": "master", "详细规划": "detailed", "专项规划": "special",
-    "村庄规划": "village", "土地整治规划": "consolidation", "调查": "survey", "现状": "survey",
-    "数据": "data", "编制中": "drafting", "公示": "publicity", "报批": "submitted",
-    "批复": "approved", "修改": "amended", "废止": "repealed",
+    "国家": "national",
+    "省": "provincial",
+    "省级": "provincial",
+    "市": "municipal",
+    "市级": "municipal",
+    "县": "county",
+    "县级": "county",
+    "乡镇": "township",
+    "乡": "township",
+    "镇": "township",
+    "总体规划": "master",
+    "详细规划": "detailed",
+    "专项规划": "special",
+    "村庄规划": "village",
+    "土地整治规划": "consolidation",
+    "调查": "survey",
+    "现状": "survey",
+    "数据": "data",
+    "编制中": "drafting",
+    "公示": "publicity",
+    "报批": "submitted",
+    "批复": "approved",
+    "修改": "amended",
+    "废止": "repealed",
 }
 
 
@@ -182,11 +215,15 @@ def parse_enum(kind: type[E], value: str | E, what: str) -> E:
     except ValueError:
         zh = {v: k for k, v in _ZH.items()}
         known = ", ".join(f"{m.value} ({zh.get(m.value, '')})" for m in kind)
-        known_zh = "、".join(f"{zh[m.value]}（{m.value}）" if m.value in zh else m.value
-                            for m in kind)
-        raise ConfigError(f"{what}: {value!r} is not one of {known}.", fix=f"Use one of: {known}.",
-                          message_zh=f"{what}：{value!r} 不是可选值。",
-                          fix_zh=f"可选值（中文名称或编号均可）：{known_zh}。") from None
+        known_zh = "、".join(
+            f"{zh[m.value]}（{m.value}）" if m.value in zh else m.value for m in kind
+        )
+        raise ConfigError(
+            f"{what}: {value!r} is not one of {known}.",
+            fix=f"Use one of: {known}.",
+            message_zh=f"{what}：{value!r} 不是可选值。",
+            fix_zh=f"可选值（中文名称或编号均可）：{known_zh}。",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -223,17 +260,23 @@ class Version:
     def is_valid_on(self, day: date) -> bool:
         """Whether ``day`` lies in the valid time (status aside)."""
         return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_to is None or day < self.valid_to)
+            self.valid_to is None or day < self.valid_to
+        )
 
 
-def _candidates(versions: Iterable[Version], as_of: date, known_at: datetime,
-                statuses: frozenset[VersionStatus]) -> list[Version]:
-    return [v for v in versions
-            if v.status in statuses and v.recorded_at <= known_at and v.is_valid_on(as_of)]
+def _candidates(
+    versions: Iterable[Version], as_of: date, known_at: datetime, statuses: frozenset[VersionStatus]
+) -> list[Version]:
+    return [
+        v
+        for v in versions
+        if v.status in statuses and v.recorded_at <= known_at and v.is_valid_on(as_of)
+    ]
 
 
-def version_in_force(versions: Iterable[Version], as_of: date, known_at: datetime
-                     ) -> Version | None:
+def version_in_force(
+    versions: Iterable[Version], as_of: date, known_at: datetime
+) -> Version | None:
     """The version in force on ``as_of`` as recorded by ``known_at``, or ``None``.
 
     Examples
@@ -288,8 +331,9 @@ def lineage(version_id: int, versions: Mapping[int, Version]) -> list[int]:
         if current in seen:
             raise ValueError(f"version {version_id} has a cycle in its parents")
         if current not in versions:
-            raise NotFoundError(f"There is no version {current}.",
-                                message_zh=f"不存在版本 {current}。")
+            raise NotFoundError(
+                f"There is no version {current}.", message_zh=f"不存在版本 {current}。"
+            )
         seen.add(current)
         chain.append(current)
         current = versions[current].parent_id

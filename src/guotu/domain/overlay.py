@@ -85,8 +85,15 @@ from guotu.domain.zone_index import (
     prepare_zones,
 )
 
-__all__ = ["LineOverlayResult", "OverlayResult", "ZoneIndex", "line_overlay", "overlay",
-           "prepare_zones", "warm_up"]
+__all__ = [
+    "LineOverlayResult",
+    "OverlayResult",
+    "ZoneIndex",
+    "line_overlay",
+    "overlay",
+    "prepare_zones",
+    "warm_up",
+]
 
 ObjArray = npt.NDArray[np.object_]
 IntArray = npt.NDArray[np.int64]
@@ -173,8 +180,14 @@ def _group(keys: IntArray) -> tuple[IntArray, npt.NDArray[np.intp]]:
     return uniq.astype(np.int64, copy=False), inverse
 
 
-def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: float,
-                   geometry: bool, prep: _Prepared) -> _Chunk:
+def _overlay_chunk(
+    feats: ObjArray,
+    base: int,
+    zones: ZoneIndex,
+    min_area_m2: float,
+    geometry: bool,
+    prep: _Prepared,
+) -> _Chunk:
     """:func:`overlay` of ``feats`` (positions start at ``base``), with the prepared
     geometries ``prep`` of this thread. The area-only path sends the features the moment
     formula cannot take (too big, or a CRS that is not Transverse Mercator) to the geometry
@@ -186,21 +199,29 @@ def _overlay_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: fl
     if _transverse_mercator(zones.crs) is None:
         use[:] = False
     else:
-        use &= np.maximum(fb[:, 2] - fb[:, 0], fb[:, 3] - fb[:, 1]) <= \
-            SCALE_FACTOR_MAX_RING_EXTENT_M
+        use &= (
+            np.maximum(fb[:, 2] - fb[:, 0], fb[:, 3] - fb[:, 1]) <= SCALE_FACTOR_MAX_RING_EXTENT_M
+        )
     if use.all():
         return _area_chunk(feats, fb, base, zones, min_area_m2, prep, np.arange(len(feats)))
     rest = feats.copy()
     rest[use] = None
-    parts = [_area_chunk(feats, fb, base, zones, min_area_m2, prep, np.flatnonzero(use)),
-             _geometry_chunk(rest, base, zones, min_area_m2, prep)]
-    return _Chunk(**{f: np.concatenate([getattr(c, f) for c in parts])
-                     for f in ("left", "right", "relation", "area_m2", "planar_area_m2",
-                               "feature_area_m2")}, geometry=None)
+    parts = [
+        _area_chunk(feats, fb, base, zones, min_area_m2, prep, np.flatnonzero(use)),
+        _geometry_chunk(rest, base, zones, min_area_m2, prep),
+    ]
+    return _Chunk(
+        **{
+            f: np.concatenate([getattr(c, f) for c in parts])
+            for f in ("left", "right", "relation", "area_m2", "planar_area_m2", "feature_area_m2")
+        },
+        geometry=None,
+    )
 
 
-def _geometry_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: float,
-                    prep: _Prepared) -> _Chunk:
+def _geometry_chunk(
+    feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: float, prep: _Prepared
+) -> _Chunk:
     """The geometry path of :func:`_overlay_chunk`."""
     nz = np.int64(max(len(zones), 1))
     usable = np.flatnonzero(_usable(feats))
@@ -214,8 +235,12 @@ def _geometry_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: f
     pb = zones.piece_bounds[pi]
     f_box = fb[fi]
     # 1. Features covered by a piece, or by their whole (cut) zone: within, nothing to compute.
-    maybe = np.flatnonzero((f_box[:, 0] >= pb[:, 0]) & (f_box[:, 1] >= pb[:, 1])
-                           & (f_box[:, 2] <= pb[:, 2]) & (f_box[:, 3] <= pb[:, 3]))
+    maybe = np.flatnonzero(
+        (f_box[:, 0] >= pb[:, 0])
+        & (f_box[:, 1] >= pb[:, 1])
+        & (f_box[:, 2] <= pb[:, 2])
+        & (f_box[:, 3] <= pb[:, 3])
+    )
     in_piece = np.zeros(len(fi), dtype=bool)
     in_piece[maybe] = shapely.covers(prep.pieces[pi[maybe]], feats[fi[maybe]])
     keys = fi * nz + zi
@@ -226,15 +251,23 @@ def _geometry_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: f
     cut = np.flatnonzero(~within & (zones.pieces_per_zone[g_z] > 1))
     zb = zones.zone_bounds[g_z[cut]]
     gb = fb[g_f[cut]]
-    cut = cut[(gb[:, 0] >= zb[:, 0]) & (gb[:, 1] >= zb[:, 1]) & (gb[:, 2] <= zb[:, 2])
-              & (gb[:, 3] <= zb[:, 3])]
+    cut = cut[
+        (gb[:, 0] >= zb[:, 0])
+        & (gb[:, 1] >= zb[:, 1])
+        & (gb[:, 2] <= zb[:, 2])
+        & (gb[:, 3] <= zb[:, 3])
+    ]
     within[cut] = shapely.covers(prep.zones[g_z[cut]], feats[g_f[cut]])
     # 2. The other pairs: drop the disjoint ones; a piece covered by the feature counts whole.
     rest = np.flatnonzero(~within[g_of])
     rest = rest[shapely.intersects(prep.pieces[pi[rest]], feats[fi[rest]])]
     r_box, rp_box = f_box[rest], pb[rest]
-    maybe = np.flatnonzero((rp_box[:, 0] >= r_box[:, 0]) & (rp_box[:, 1] >= r_box[:, 1])
-                           & (rp_box[:, 2] <= r_box[:, 2]) & (rp_box[:, 3] <= r_box[:, 3]))
+    maybe = np.flatnonzero(
+        (rp_box[:, 0] >= r_box[:, 0])
+        & (rp_box[:, 1] >= r_box[:, 1])
+        & (rp_box[:, 2] <= r_box[:, 2])
+        & (rp_box[:, 3] <= r_box[:, 3])
+    )
     piece_inside = np.zeros(len(rest), dtype=bool)
     piece_inside[maybe] = shapely.covers(feats[fi[rest[maybe]]], zones.pieces[pi[rest[maybe]]])
     whole = rest[piece_inside]
@@ -274,22 +307,30 @@ def _geometry_chunk(feats: ObjArray, base: int, zones: ZoneIndex, min_area_m2: f
     n_zones, n_pieces = len(zones.zones), len(zones.pieces)
     source[block >= 0] = n_zones + n_pieces + block[block >= 0]
     source[single] = n_zones + one_piece[todo[single]]
-    c_geom, c_planar, c_ell, c_done = _convex_intersections(feats, zones, g_f[todo], source,
-                                                            zones.crs, (f_used, f_rings))
+    c_geom, c_planar, c_ell, c_done = _convex_intersections(
+        feats, zones, g_f[todo], source, zones.crs, (f_used, f_rings)
+    )
     done = todo[c_done]
     g_geom[done] = c_geom[c_done]
     planar[done] = c_planar[c_done]
     ell[done] = c_ell[c_done]
     left = todo[~c_done]
-    inter = _intersections(feats, zones, g_f[left], g_z[left], left, g_of[crossing],
-                           pi[crossing], n_whole)
+    inter = _intersections(
+        feats, zones, g_f[left], g_z[left], left, g_of[crossing], pi[crossing], n_whole
+    )
     g_geom[left] = inter
     planar[left] = shapely.area(inter)
     ell[left] = _polygonal_areas(inter, zones.crs)
     keep = np.flatnonzero((ell > min_area_m2) & (planar > _NOISE_SHARE * f_planar[g_f]))
-    return _Chunk(left=(g_f[keep] + base).astype(np.int64), right=g_z[keep].astype(np.int64),
-                  relation=relation[keep], area_m2=ell[keep], planar_area_m2=planar[keep],
-                  feature_area_m2=f_ell[g_f[keep]], geometry=g_geom[keep])
+    return _Chunk(
+        left=(g_f[keep] + base).astype(np.int64),
+        right=g_z[keep].astype(np.int64),
+        relation=relation[keep],
+        area_m2=ell[keep],
+        planar_area_m2=planar[keep],
+        feature_area_m2=f_ell[g_f[keep]],
+        geometry=g_geom[keep],
+    )
 
 
 def _polygonal_areas(geoms: ObjArray, crs: CRS) -> FloatArray:
@@ -301,8 +342,15 @@ def _polygonal_areas(geoms: ObjArray, crs: CRS) -> FloatArray:
     return out
 
 
-def _area_chunk(feats: ObjArray, fb: FloatArray, base: int, zones: ZoneIndex,
-                min_area_m2: float, prep: _Prepared, use: IntArray) -> _Chunk:
+def _area_chunk(
+    feats: ObjArray,
+    fb: FloatArray,
+    base: int,
+    zones: ZoneIndex,
+    min_area_m2: float,
+    prep: _Prepared,
+    use: IntArray,
+) -> _Chunk:
     """The area-only path of :func:`_overlay_chunk` for the features ``use`` (usable, and
     small enough for the moment formula): no predicate first, the clipping kernel takes
     every (feature, cell) pair whose boxes meet. A feature is within its zone when the
@@ -321,13 +369,15 @@ def _area_chunk(feats: ObjArray, fb: FloatArray, base: int, zones: ZoneIndex,
     origin: FloatArray = np.ascontiguousarray(fb[:, :2], dtype=np.float64)
     f_used = unique_sorted(c_f)[0]
     f_rings = ring_arrays(feats[f_used])
-    moments, crossed = pair_moments(feats, c_f, c_c, origin, zones, prep.cells,
-                                    known=(f_used, f_rings))
+    moments, crossed = pair_moments(
+        feats, c_f, c_c, origin, zones, prep.cells, known=(f_used, f_rings)
+    )
     groups, g_of = _group(c_f * nz + c_z)
     g_f, g_z = groups // nz, groups % nz
     n_g = len(groups)
-    g_mom: FloatArray = np.stack([np.bincount(g_of, moments[:, m], n_g) for m in range(4)],
-                                 axis=1).astype(np.float64)
+    g_mom: FloatArray = np.stack(
+        [np.bincount(g_of, moments[:, m], n_g) for m in range(4)], axis=1
+    ).astype(np.float64)
     g_crossed = np.bincount(g_of, crossed, n_g) > 0
     # The features' own areas from their rings, as feature_areas has them.
     f_mom = geometry_moments(f_rings, origin[f_used], len(f_used))
@@ -354,14 +404,25 @@ def _area_chunk(feats: ObjArray, fb: FloatArray, base: int, zones: ZoneIndex,
     ell[contains] = zones.zone_area_m2[g_z[contains]]
     planar[contains] = zp[contains]
     keep = np.flatnonzero((ell > min_area_m2) & (planar > _NOISE_SHARE * fp))
-    return _Chunk(left=(g_f[keep] + base).astype(np.int64), right=g_z[keep].astype(np.int64),
-                  relation=relation[keep], area_m2=ell[keep], planar_area_m2=planar[keep],
-                  feature_area_m2=f_ell[g_f[keep]], geometry=None)
+    return _Chunk(
+        left=(g_f[keep] + base).astype(np.int64),
+        right=g_z[keep].astype(np.int64),
+        relation=relation[keep],
+        area_m2=ell[keep],
+        planar_area_m2=planar[keep],
+        feature_area_m2=f_ell[g_f[keep]],
+        geometry=None,
+    )
 
 
-def _convex_intersections(feats: ObjArray, zones: ZoneIndex, f: IntArray, source: IntArray,
-                          crs: CRS, known: tuple[npt.NDArray[np.integer], _Rings] | None = None
-                          ) -> tuple[ObjArray, FloatArray, FloatArray, BoolArray]:
+def _convex_intersections(
+    feats: ObjArray,
+    zones: ZoneIndex,
+    f: IntArray,
+    source: IntArray,
+    crs: CRS,
+    known: tuple[npt.NDArray[np.integer], _Rings] | None = None,
+) -> tuple[ObjArray, FloatArray, FloatArray, BoolArray]:
     """Intersections of features ``f`` with zone sources ``source`` (see :class:`ZoneIndex`)
     by the compiled Sutherland–Hodgman clipping (:func:`clip_rings_convex`) of the source's
     rings to the feature, for convex features (Polygons without holes): geometries, planar
@@ -377,8 +438,11 @@ def _convex_intersections(feats: ObjArray, zones: ZoneIndex, f: IntArray, source
         return geoms, planar, ell, done
     # Each feature once (one may meet several zones), its exterior ring normalized.
     u, inv = unique_sorted(f)
-    fr = ring_arrays(feats[u]) if known is None else ring_subset(
-        known[1], np.searchsorted(known[0], u))
+    fr = (
+        ring_arrays(feats[u])
+        if known is None
+        else ring_subset(known[1], np.searchsorted(known[0], u))
+    )
     ext, c_xy, c_counts, reflex = ccw_exteriors(fr)
     ok_u = np.zeros(len(u), dtype=bool)
     ok_u[fr.ring_geom[ext[~reflex & (c_counts >= 3)]]] = True
@@ -400,9 +464,20 @@ def _convex_intersections(feats: ObjArray, zones: ZoneIndex, f: IntArray, source
     c_loc = c_xy[c_rows] - np.repeat(origin, cc, axis=0)
     tiny = _NOISE_SHARE * shapely.area(feats[u])[inv[rows]]
     status, xy, start, m = clip_rings_convex(
-        c_loc, c_off, np.ascontiguousarray(origin[:, 0]), np.ascontiguousarray(origin[:, 1]),
-        source[rows].astype(np.int64), zones.src_first, zones.src_count, zones.ring_start,
-        zones.ring_len, zones.ring_ext, zones.ring_box, zones.src_xy, tiny)
+        c_loc,
+        c_off,
+        np.ascontiguousarray(origin[:, 0]),
+        np.ascontiguousarray(origin[:, 1]),
+        source[rows].astype(np.int64),
+        zones.src_first,
+        zones.src_count,
+        zones.ring_start,
+        zones.ring_len,
+        zones.ring_ext,
+        zones.ring_box,
+        zones.src_xy,
+        tiny,
+    )
     one = np.flatnonzero(status == 1)
     counts = np.diff(start)[one]
     built = np.empty(len(one), dtype=object)
@@ -421,9 +496,16 @@ def _convex_intersections(feats: ObjArray, zones: ZoneIndex, f: IntArray, source
     return geoms, planar, ell, done
 
 
-def _intersections(feats: ObjArray, zones: ZoneIndex, g_f: IntArray, g_z: IntArray,
-                   groups: IntArray, cross_group: npt.NDArray[np.intp], cross_piece: IntArray,
-                   n_whole: IntArray) -> ObjArray:
+def _intersections(
+    feats: ObjArray,
+    zones: ZoneIndex,
+    g_f: IntArray,
+    g_z: IntArray,
+    groups: IntArray,
+    cross_group: npt.NDArray[np.intp],
+    cross_piece: IntArray,
+    n_whole: IntArray,
+) -> ObjArray:
     """Intersection geometries of (feature, zone) groups: with the one piece the feature
     crosses, or else with the zone clipped to the feature's box (``clip_by_rect``, linear and
     without noding), which equals the union of its pieces' intersections, in one overlay."""
@@ -451,8 +533,9 @@ def _chunks(n: int, workers: int | None) -> tuple[int, list[tuple[int, int]]]:
     return threads, [(int(a), int(b)) for a, b in itertools.pairwise(edges.tolist())]
 
 
-def _map(threads: int, fn: Callable[[tuple[int, int], int], _Chunk],
-         ranges: list[tuple[int, int]]) -> list[_Chunk]:
+def _map(
+    threads: int, fn: Callable[[tuple[int, int], int], _Chunk], ranges: list[tuple[int, int]]
+) -> list[_Chunk]:
     """``fn(range, thread)`` over ``ranges``; thread t runs ranges t, t + threads … in turn."""
     if threads == 1:
         return [fn(r, 0) for r in ranges]
@@ -465,8 +548,14 @@ def _map(threads: int, fn: Callable[[tuple[int, int], int], _Chunk],
     return [done[i % threads][i // threads] for i in range(len(ranges))]
 
 
-def overlay(features: ObjArray, zones: ZoneIndex, *, min_area_m2: float = 0.0,
-            geometry: bool = True, workers: int | None = None) -> OverlayResult:
+def overlay(
+    features: ObjArray,
+    zones: ZoneIndex,
+    *,
+    min_area_m2: float = 0.0,
+    geometry: bool = True,
+    workers: int | None = None,
+) -> OverlayResult:
     """Every (feature, zone) pair whose intersection has ellipsoidal area > ``min_area_m2``.
 
     Parameters
@@ -501,22 +590,31 @@ def overlay(features: ObjArray, zones: ZoneIndex, *, min_area_m2: float = 0.0,
     feats = np.asarray(features, dtype=object).reshape(-1)
     threads, ranges = _chunks(len(feats), workers)
     threads = min(threads, len(zones.replicas))
-    chunks = _map(threads, lambda r, t: _overlay_chunk(feats[r[0]:r[1]], r[0], zones,
-                                                       min_area_m2, geometry,
-                                                       zones.replicas[t]), ranges)
+    chunks = _map(
+        threads,
+        lambda r, t: _overlay_chunk(
+            feats[r[0] : r[1]], r[0], zones, min_area_m2, geometry, zones.replicas[t]
+        ),
+        ranges,
+    )
     left = np.concatenate([c.left for c in chunks])
     right = np.concatenate([c.right for c in chunks])
     order = np.lexsort((right, left))
-    geoms = (np.concatenate([c.geometry for c in chunks if c.geometry is not None])[order]
-             if geometry else None)
+    geoms = (
+        np.concatenate([c.geometry for c in chunks if c.geometry is not None])[order]
+        if geometry
+        else None
+    )
     return OverlayResult(
-        left=left[order], right=right[order],
+        left=left[order],
+        right=right[order],
         relation=_RELATIONS[np.concatenate([c.relation for c in chunks])[order]],
         area_m2=np.concatenate([c.area_m2 for c in chunks])[order],
         planar_area_m2=np.concatenate([c.planar_area_m2 for c in chunks])[order],
         geometry=geoms,
         feature_area_m2=np.concatenate([c.feature_area_m2 for c in chunks])[order],
-        zone_area_m2=zones.zone_area_m2[right[order]])
+        zone_area_m2=zones.zone_area_m2[right[order]],
+    )
 
 
 def line_overlay(lines: ObjArray, zones: ZoneIndex) -> LineOverlayResult:
@@ -539,15 +637,20 @@ def line_overlay(lines: ObjArray, zones: ZoneIndex) -> LineOverlayResult:
     li, zi = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
     inter = shapely.intersection(arr[li], zones.zones[zi])
     parts, idx = shapely.get_parts(inter, return_index=True)
-    linear = np.isin(shapely.get_type_id(parts), [shapely.GeometryType.LINESTRING,
-                                                  shapely.GeometryType.MULTILINESTRING])
+    linear = np.isin(
+        shapely.get_type_id(parts),
+        [shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING],
+    )
     geom = np.empty(len(li), dtype=object)
-    geom[:] = [shapely.line_merge(shapely.multilinestrings(parts[linear][idx[linear] == i]))
-               for i in range(len(li))]
+    geom[:] = [
+        shapely.line_merge(shapely.multilinestrings(parts[linear][idx[linear] == i]))
+        for i in range(len(li))
+    ]
     length = shapely.length(geom)
     keep = length > 0
-    return LineOverlayResult(left=li[keep], right=zi[keep], length_m=length[keep],
-                             geometry=geom[keep])
+    return LineOverlayResult(
+        left=li[keep], right=zi[keep], length_m=length[keep], geometry=geom[keep]
+    )
 
 
 def warm_up() -> None:
@@ -559,13 +662,24 @@ def warm_up() -> None:
     """
     crs = CRS.from_epsg(4527)
     x0, y0 = 39_540_000.0, 4_052_000.0
-    zone = shapely.Polygon([(x0, y0), (x0 + 50, y0), (x0 + 50, y0 + 40), (x0 + 25, y0 + 20),
-                            (x0, y0 + 40)])
+    zone = shapely.Polygon(
+        [(x0, y0), (x0 + 50, y0), (x0 + 50, y0 + 40), (x0 + 25, y0 + 20), (x0, y0 + 40)]
+    )
     feats = np.empty(3, dtype=object)
-    feats[:] = [shapely.box(x0 + 10, y0 - 5, x0 + 40, y0 + 10),  # convex
-                shapely.Polygon([(x0 - 5, y0 - 5), (x0 + 20, y0 - 5), (x0 + 20, y0 + 5),
-                                 (x0 + 5, y0 + 5), (x0 + 5, y0 + 30), (x0 - 5, y0 + 30)]),
-                shapely.box(x0 + 30, y0 + 30, x0 + 60, y0 + 60)]
+    feats[:] = [
+        shapely.box(x0 + 10, y0 - 5, x0 + 40, y0 + 10),  # convex
+        shapely.Polygon(
+            [
+                (x0 - 5, y0 - 5),
+                (x0 + 20, y0 - 5),
+                (x0 + 20, y0 + 5),
+                (x0 + 5, y0 + 5),
+                (x0 + 5, y0 + 30),
+                (x0 - 5, y0 + 30),
+            ]
+        ),
+        shapely.box(x0 + 30, y0 + 30, x0 + 60, y0 + 60),
+    ]
     index = prepare_zones(np.array([zone], dtype=object), crs, threads=1)
     for geometry in (True, False):
         overlay(feats, index, geometry=geometry, workers=1)

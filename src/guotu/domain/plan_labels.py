@@ -75,8 +75,13 @@ def is_implicit_plan(plan: str) -> bool:
     return plan.startswith((IMPLICIT_LAYER_PREFIX, IMPLICIT_TABLE_PREFIX))
 
 
-def plan_label(plan: str | None, lang: str = "zh", *, role: str | None = None,
-               layer_roles: Mapping[str, str] | None = None) -> str:
+def plan_label(
+    plan: str | None,
+    lang: str = "zh",
+    *,
+    role: str | None = None,
+    layer_roles: Mapping[str, str] | None = None,
+) -> str:
     """The plan ``plan`` as a person reads it; ``—`` for no plan.
 
     ``role`` is the role id of the layer whose implicit plan it is, when known; else it is
@@ -112,9 +117,14 @@ def plan_label(plan: str | None, lang: str = "zh", *, role: str | None = None,
     return plan
 
 
-def plan_version_label(plan: str | None, version: str | None, lang: str = "zh", *,
-                       role: str | None = None,
-                       layer_roles: Mapping[str, str] | None = None) -> str:
+def plan_version_label(
+    plan: str | None,
+    version: str | None,
+    lang: str = "zh",
+    *,
+    role: str | None = None,
+    layer_roles: Mapping[str, str] | None = None,
+) -> str:
     """The plan and version a layer or table belongs to, as a person reads it: the one
     display of it in the CLI, the reports, the web UI and the ``*_label`` fields of JSON
     (the JSON id fields keep ``plan`` and ``version`` as stored).

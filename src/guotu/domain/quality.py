@@ -97,8 +97,9 @@ class Severity(StrEnum):
         try:
             return cls(value)
         except ValueError:
-            raise ConfigError(f"Unknown severity {value!r}.",
-                              fix="Use one of: error, warning, info.") from None
+            raise ConfigError(
+                f"Unknown severity {value!r}.", fix="Use one of: error, warning, info."
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,15 @@ class Finding:
     def sort_key(self) -> tuple[str, str, int, tuple[int, ...], str, float, float]:
         """Deterministic order: check id, layer, feature, related features, field, location."""
         x, y = self.location if self.location is not None else (math.inf, math.inf)
-        return (self.check, self.layer, -1 if self.fid is None else self.fid,
-                self.related_fids, self.field or "", x, y)
+        return (
+            self.check,
+            self.layer,
+            -1 if self.fid is None else self.fid,
+            self.related_fids,
+            self.field or "",
+            x,
+            y,
+        )
 
 
 @dataclass(frozen=True)
@@ -205,8 +213,9 @@ class LayerData:
     def is_valid(self) -> BoolArray:
         """Validity of each geometry (missing and empty count as valid)."""
         g = self.geometries
-        return np.asarray(shapely.is_valid(g) | shapely.is_missing(g) | shapely.is_empty(g),
-                          dtype=bool)
+        return np.asarray(
+            shapely.is_valid(g) | shapely.is_missing(g) | shapely.is_empty(g), dtype=bool
+        )
 
     @functools.cached_property
     def repaired(self) -> ObjArray:
@@ -310,8 +319,9 @@ class Registry(Generic[F]):
         try:
             return self._functions[name]
         except KeyError:
-            raise ConfigError(f"Unknown {self.kind} {name!r}.",
-                              fix=f"Known: {', '.join(self.names())}.") from None
+            raise ConfigError(
+                f"Unknown {self.kind} {name!r}.", fix=f"Known: {', '.join(self.names())}."
+            ) from None
 
     def _load(self) -> None:
         # Threads asking at once (the web app's first requests) wait for one load: the
@@ -425,28 +435,43 @@ def parse_check_list(data: Mapping[str, Any], *, source: str = "checks") -> tupl
         where = f"{source}: checks[{n}]"
         cid = str(raw.get("id", ""))
         if not _ID_RE.fullmatch(cid):
-            raise ConfigError(f"{where}: id {cid!r} is not a dotted lower-case id.",
-                              fix="Write ids like geometry.invalid.")
+            raise ConfigError(
+                f"{where}: id {cid!r} is not a dotted lower-case id.",
+                fix="Write ids like geometry.invalid.",
+            )
         if cid in seen:
-            raise ConfigError(f"{where}: check id {cid!r} appears twice.",
-                              fix="Give every check its own id.")
+            raise ConfigError(
+                f"{where}: check id {cid!r} appears twice.", fix="Give every check its own id."
+            )
         seen.add(cid)
         operator = str(raw.get("operator", ""))
         if operator not in CHECKS.names():
-            raise ConfigError(f"{where} ({cid}): unknown operator {operator!r}.",
-                              fix=f"Known operators: {', '.join(CHECKS.names())}.")
+            raise ConfigError(
+                f"{where} ({cid}): unknown operator {operator!r}.",
+                fix=f"Known operators: {', '.join(CHECKS.names())}.",
+            )
         scope = raw.get("applies_to") or {}
         roles = tuple(scope.get("roles", ("*",) if not scope.get("layers") else ()))
         excluded = tuple(scope.get("exclude_roles", ()))
         for role in (*roles, *excluded):
             if role not in known_roles:
-                raise ConfigError(f"{where} ({cid}): unknown role {role!r}.",
-                                  fix=f"Roles: {', '.join(sorted(known_roles))}.")
-        specs.append(CheckSpec(
-            id=cid, name_zh=str(raw.get("name_zh", cid)), name_en=str(raw.get("name_en", cid)),
-            severity=Severity.parse(str(raw.get("severity", "error"))), operator=operator,
-            roles=roles, layers=tuple(scope.get("layers", ())), exclude_roles=excluded,
-            params=dict(raw.get("params") or {})))
+                raise ConfigError(
+                    f"{where} ({cid}): unknown role {role!r}.",
+                    fix=f"Roles: {', '.join(sorted(known_roles))}.",
+                )
+        specs.append(
+            CheckSpec(
+                id=cid,
+                name_zh=str(raw.get("name_zh", cid)),
+                name_en=str(raw.get("name_en", cid)),
+                severity=Severity.parse(str(raw.get("severity", "error"))),
+                operator=operator,
+                roles=roles,
+                layers=tuple(scope.get("layers", ())),
+                exclude_roles=excluded,
+                params=dict(raw.get("params") or {}),
+            )
+        )
     return tuple(specs)
 
 
@@ -458,8 +483,9 @@ class CheckRun:
     skipped: tuple[Skipped, ...]
 
 
-def run_checks(specs: Iterable[CheckSpec], context: CheckContext,
-               layers: Iterable[str] | None = None) -> CheckRun:
+def run_checks(
+    specs: Iterable[CheckSpec], context: CheckContext, layers: Iterable[str] | None = None
+) -> CheckRun:
     """Run every check on every layer it applies to; sorted, deterministic output.
 
     Parameters
@@ -508,14 +534,20 @@ def _locate(findings: list[Finding], context: CheckContext) -> list[Finding]:
         pos = np.flatnonzero(np.isin(layer.fids, sorted(fids)))
         for p, pt in zip(pos.tolist(), anchor_points(layer.geometries[pos]), strict=True):
             points[(name, int(layer.fids[p]))] = pt
-    return [dataclasses.replace(f, location=points.get((f.layer, f.fid)))
-            if f.location is None and f.fid is not None else f for f in findings]
+    return [
+        dataclasses.replace(f, location=points.get((f.layer, f.fid)))
+        if f.location is None and f.fid is not None
+        else f
+        for f in findings
+    ]
 
 
 # -- geometry helpers ----------------------------------------------------------------------
 #: Type ids of polygonal geometries.
-POLYGONAL_TYPES: tuple[int, ...] = (int(shapely.GeometryType.POLYGON),
-                                     int(shapely.GeometryType.MULTIPOLYGON))
+POLYGONAL_TYPES: tuple[int, ...] = (
+    int(shapely.GeometryType.POLYGON),
+    int(shapely.GeometryType.MULTIPOLYGON),
+)
 
 
 def polygonal_parts(geoms: ObjArray) -> ObjArray:
@@ -535,8 +567,11 @@ def polygonal_parts(geoms: ObjArray) -> ObjArray:
         parts, owner = shapely.get_parts(arr[odd], return_index=True)
         keep = np.isin(shapely.get_type_id(parts), POLYGONAL_TYPES)
         polys = shapely.get_parts(parts[keep]) if keep.any() else np.empty(0, dtype=object)
-        idx = (np.repeat(owner[keep], shapely.get_num_geometries(parts[keep]))
-               if keep.any() else np.empty(0, dtype=np.int64))
+        idx = (
+            np.repeat(owner[keep], shapely.get_num_geometries(parts[keep]))
+            if keep.any()
+            else np.empty(0, dtype=np.int64)
+        )
         merged = np.full(int(odd.sum()), shapely.Polygon(), dtype=object)
         if len(polys):
             uniq = np.unique(idx)
@@ -557,8 +592,9 @@ def repair_polygonal(geoms: ObjArray) -> ObjArray:
     """
     arr = np.asarray(geoms, dtype=object)
     was_polygonal = np.isin(shapely.get_type_id(arr), POLYGONAL_TYPES)
-    fixed = np.asarray(shapely.make_valid(arr, method="structure", keep_collapsed=False),
-                       dtype=object)
+    fixed = np.asarray(
+        shapely.make_valid(arr, method="structure", keep_collapsed=False), dtype=object
+    )
     if was_polygonal.any():
         fixed[was_polygonal] = polygonal_parts(fixed[was_polygonal])
     return fixed

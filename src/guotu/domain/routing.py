@@ -99,9 +99,16 @@ class Detour:
     is_rerouted: bool = False
 
 
-def find_detour(route: shapely.LineString, obstacles: ObjArray, *, width_m: float,
-                corridor_m: float = 2000.0, clearance_m: float = 0.0,
-                max_vertices: int = 2000, departure_m: float = 0.0) -> Detour:
+def find_detour(
+    route: shapely.LineString,
+    obstacles: ObjArray,
+    *,
+    width_m: float,
+    corridor_m: float = 2000.0,
+    clearance_m: float = 0.0,
+    max_vertices: int = 2000,
+    departure_m: float = 0.0,
+) -> Detour:
     """The shortest alternative centre line that keeps ``route``'s width clear of ``obstacles``.
 
     Parameters
@@ -165,37 +172,55 @@ def find_detour(route: shapely.LineString, obstacles: ObjArray, *, width_m: floa
         return not_found(
             f"线位{which_zh}位于生态保护红线（含 {radius_m:g} m 半宽与净距）内，不存在避让线位。",
             f"The {which_en} point of the alignment lies within the ecological red line "
-            f"(with {radius_m:g} m half-width and clearance); no avoiding alignment exists.")
+            f"(with {radius_m:g} m half-width and clearance); no avoiding alignment exists.",
+        )
     n = len(_crossings(line, exact, exact_vis))
     if n == 0:
-        return Detour(True, route, original_length_m, original_length_m, 0.0,
-                      "线位未穿越生态保护红线（含半宽与净距），无需避让。",
-                      "The alignment does not cross the ecological red line (with its "
-                      "half-width and clearance); no detour is needed.")
+        return Detour(
+            True,
+            route,
+            original_length_m,
+            original_length_m,
+            0.0,
+            "线位未穿越生态保护红线（含半宽与净距），无需避让。",
+            "The alignment does not cross the ecological red line (with its "
+            "half-width and clearance); no detour is needed.",
+        )
     simple = _simplified_outward(exact, max_vertices, corridor)
     found = _search(line, corridor, simple, departure_m)
     if found is None and simple is not exact:
         # simplifying outward may close a narrow gap: never say "none" on its account
         found = _search(line, corridor, exact, departure_m)
     if found is None:
-        return not_found(f"在 {corridor_m:g} m 走廊范围内不存在避让生态保护红线的线位。",
-                         f"No alignment within the {corridor_m:g} m corridor avoids the "
-                         "ecological red line.")
+        return not_found(
+            f"在 {corridor_m:g} m 走廊范围内不存在避让生态保护红线的线位。",
+            f"No alignment within the {corridor_m:g} m corridor avoids the ecological red line.",
+        )
     coords = found + np.array([x0, y0])
     coords[0], coords[-1] = route.coords[0][:2], route.coords[-1][:2]
     detour = shapely.LineString(coords)
     length_m = float(detour.length)
     extra_m = length_m - original_length_m
-    return Detour(True, detour, original_length_m, length_m, extra_m,
-                  f"替代线位绕避 {n} 处穿越生态保护红线的路段，长 {length_m:.1f} m，"
-                  f"比原线位增加 {extra_m:.1f} m。",
-                  f"The alternative alignment avoids {n} crossing(s) of the ecological red line; "
-                  f"it is {length_m:.1f} m long, {extra_m:.1f} m longer than the original.",
-                  is_rerouted=True)
+    return Detour(
+        True,
+        detour,
+        original_length_m,
+        length_m,
+        extra_m,
+        f"替代线位绕避 {n} 处穿越生态保护红线的路段，长 {length_m:.1f} m，"
+        f"比原线位增加 {extra_m:.1f} m。",
+        f"The alternative alignment avoids {n} crossing(s) of the ecological red line; "
+        f"it is {length_m:.1f} m long, {extra_m:.1f} m longer than the original.",
+        is_rerouted=True,
+    )
 
 
-def _search(line: shapely.LineString, corridor: shapely.Geometry, blocked: shapely.Geometry,
-            departure_m: float) -> FloatArray | None:
+def _search(
+    line: shapely.LineString,
+    corridor: shapely.Geometry,
+    blocked: shapely.Geometry,
+    departure_m: float,
+) -> FloatArray | None:
     """The coordinates of the alternative line round ``blocked``, ``None`` when there is none."""
     blocked_vis = _shrunk(blocked)
     shapely.prepare(blocked_vis)
@@ -204,16 +229,18 @@ def _search(line: shapely.LineString, corridor: shapely.Geometry, blocked: shape
         return None
     free_vis = shapely.difference(shapely.buffer(corridor, TOLERANCE_M), blocked_vis)
     shapely.prepare(free_vis)
-    graph = _Graph.build(line, crossings, shapely.difference(corridor, blocked), free_vis,
-                         departure_m)
+    graph = _Graph.build(
+        line, crossings, shapely.difference(corridor, blocked), free_vis, departure_m
+    )
     paths = _detour_paths(graph, free_vis, len(crossings))
     if paths is None:
         return None
     return graph.path_coords(line, paths)
 
 
-def _detour_paths(graph: _Graph, free_vis: shapely.Geometry,
-                  n_crossings: int) -> list[list[int]] | None:
+def _detour_paths(
+    graph: _Graph, free_vis: shapely.Geometry, n_crossings: int
+) -> list[list[int]] | None:
     """One path per group of crossings, in order, or ``None`` when some crossing cannot be
     avoided. Each crossing is avoided on its own, rejoining the line before the next one,
     unless it cannot be (the line runs on through a hole in the red line, or into a pocket of
@@ -223,8 +250,11 @@ def _detour_paths(graph: _Graph, free_vis: shapely.Geometry,
     while first < n_crossings:
         last = first
         while True:
-            path = graph.shortest_path(free_vis, first, last) if graph.is_connected(
-                first, last) else None
+            path = (
+                graph.shortest_path(free_vis, first, last)
+                if graph.is_connected(first, last)
+                else None
+            )
             if path is not None:
                 break
             last += 1
@@ -235,31 +265,57 @@ def _detour_paths(graph: _Graph, free_vis: shapely.Geometry,
     return paths
 
 
-def _check_arguments(route: shapely.LineString, width_m: float, corridor_m: float,
-                     clearance_m: float, max_vertices: int, departure_m: float) -> None:
+def _check_arguments(
+    route: shapely.LineString,
+    width_m: float,
+    corridor_m: float,
+    clearance_m: float,
+    max_vertices: int,
+    departure_m: float,
+) -> None:
     """Raise for a route or parameter the search cannot use."""
-    if (not isinstance(route, shapely.LineString) or route.is_empty
-            or not math.isfinite(route.length) or route.length <= 0):
+    if (
+        not isinstance(route, shapely.LineString)
+        or route.is_empty
+        or not math.isfinite(route.length)
+        or route.length <= 0
+    ):
         kind = getattr(route, "geom_type", type(route).__name__)
-        raise GeometryError(f"The route must be a LineString of positive length, not {kind}.",
-                            fix="Pass the centre line of one special-plan feature.",
-                            message_zh=f"线位必须是长度大于 0 的 LineString，而不是 {kind}。",
-                            fix_zh="请传入一条专项规划中心线。")
-    for name, value, least in (("width_m", width_m, 0.0), ("clearance_m", clearance_m, 0.0),
-                               ("departure_m", departure_m, 0.0)):
+        raise GeometryError(
+            f"The route must be a LineString of positive length, not {kind}.",
+            fix="Pass the centre line of one special-plan feature.",
+            message_zh=f"线位必须是长度大于 0 的 LineString，而不是 {kind}。",
+            fix_zh="请传入一条专项规划中心线。",
+        )
+    for name, value, least in (
+        ("width_m", width_m, 0.0),
+        ("clearance_m", clearance_m, 0.0),
+        ("departure_m", departure_m, 0.0),
+    ):
         if not (math.isfinite(value) and value >= least):
-            raise ConfigError(f"{name} must be a finite number of metres >= 0, not {value!r}.",
-                              fix=f"Give {name} in metres.")
+            raise ConfigError(
+                f"{name} must be a finite number of metres >= 0, not {value!r}.",
+                fix=f"Give {name} in metres.",
+            )
     if not (math.isfinite(corridor_m) and corridor_m > 0):
-        raise ConfigError(f"corridor_m must be a finite number of metres > 0, not {corridor_m!r}.",
-                          fix="Give the corridor half-width in metres.")
+        raise ConfigError(
+            f"corridor_m must be a finite number of metres > 0, not {corridor_m!r}.",
+            fix="Give the corridor half-width in metres.",
+        )
     if max_vertices < 3:
-        raise ConfigError(f"max_vertices must be at least 3, not {max_vertices!r}.",
-                          fix="Allow at least a triangle's worth of vertices.")
+        raise ConfigError(
+            f"max_vertices must be at least 3, not {max_vertices!r}.",
+            fix="Allow at least a triangle's worth of vertices.",
+        )
 
 
-def _inflated(obstacles: ObjArray, line: shapely.LineString, corridor_m: float,
-              radius_m: float, origin: tuple[float, float]) -> shapely.Geometry:
+def _inflated(
+    obstacles: ObjArray,
+    line: shapely.LineString,
+    corridor_m: float,
+    radius_m: float,
+    origin: tuple[float, float],
+) -> shapely.Geometry:
     """The obstacles near the corridor, moved to the local origin, dissolved and inflated.
 
     Clipping to ``line.buffer(corridor_m + radius_m + 1)`` first keeps huge red lines cheap and
@@ -296,8 +352,9 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if len(parts) else shapely.Polygon()
 
 
-def _simplified_outward(blocked: shapely.Geometry, max_vertices: int,
-                        corridor: shapely.Geometry) -> shapely.Geometry:
+def _simplified_outward(
+    blocked: shapely.Geometry, max_vertices: int, corridor: shapely.Geometry
+) -> shapely.Geometry:
     """``blocked`` with at most about ``max_vertices`` vertices, still covering it.
 
     ``blocked`` is already clipped to the corridor's neighbourhood, so its vertices are
@@ -311,8 +368,9 @@ def _simplified_outward(blocked: shapely.Geometry, max_vertices: int,
     shapely.prepare(blocked)
     for _ in range(30):
         grown = shapely.buffer(blocked, 1.5 * tolerance_m, join_style="mitre")
-        candidate = _polygonal(shapely.make_valid(
-            shapely.simplify(grown, tolerance_m, preserve_topology=True)))
+        candidate = _polygonal(
+            shapely.make_valid(shapely.simplify(grown, tolerance_m, preserve_topology=True))
+        )
         if not shapely.covers(candidate, blocked):
             break  # collapsed parts: keep the last one that still covers everything
         simple = candidate
@@ -329,8 +387,9 @@ def _shrunk(blocked: shapely.Geometry) -> shapely.Geometry:
     return shapely.buffer(blocked, -TOLERANCE_M, join_style="mitre")
 
 
-def _crossings(line: shapely.LineString, blocked: shapely.Geometry,
-               blocked_vis: shapely.Geometry) -> list[tuple[float, float]]:
+def _crossings(
+    line: shapely.LineString, blocked: shapely.Geometry, blocked_vis: shapely.Geometry
+) -> list[tuple[float, float]]:
     """The stretches ``(from_m, to_m)`` along ``line`` inside ``blocked``, merged and sorted,
     that enter its interior (a stretch that only touches it is free)."""
     if blocked.is_empty:
@@ -345,10 +404,12 @@ def _crossings(line: shapely.LineString, blocked: shapely.Geometry,
     hit = np.flatnonzero(shapely.intersects(blocked, segments))
     if len(hit) == 0:
         return []
-    parts, owner = shapely.get_parts(shapely.intersection(segments[hit], blocked),
-                                     return_index=True)
+    parts, owner = shapely.get_parts(
+        shapely.intersection(segments[hit], blocked), return_index=True
+    )
     is_line = (shapely.get_type_id(parts) == int(shapely.GeometryType.LINESTRING)) & (
-        shapely.length(parts) > 0)
+        shapely.length(parts) > 0
+    )
     parts, owner = parts[is_line], hit[owner[is_line]]
     if len(parts) == 0:
         return []
@@ -382,7 +443,9 @@ def _reflex_vertices(free: shapely.Geometry) -> tuple[FloatArray, FloatArray, Fl
             if len(c) < 3:
                 continue
             p, n = np.roll(c, 1, axis=0), np.roll(c, -1, axis=0)
-            cross = (c[:, 0] - p[:, 0]) * (n[:, 1] - c[:, 1]) - (c[:, 1] - p[:, 1]) * (n[:, 0] - c[:, 0])
+            cross = (c[:, 0] - p[:, 0]) * (n[:, 1] - c[:, 1]) - (c[:, 1] - p[:, 1]) * (
+                n[:, 0] - c[:, 0]
+            )
             reflex = cross < 0
             found.append((c[reflex], p[reflex], n[reflex]))
     if not found:
@@ -395,8 +458,11 @@ def _reflex_vertices(free: shapely.Geometry) -> tuple[FloatArray, FloatArray, Fl
 
 def _cross(o: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
     """z of (a - o) × (b - o), row by row."""
-    return np.asarray((a[..., 0] - o[..., 0]) * (b[..., 1] - o[..., 1])
-                      - (a[..., 1] - o[..., 1]) * (b[..., 0] - o[..., 0]), dtype=np.float64)
+    return np.asarray(
+        (a[..., 0] - o[..., 0]) * (b[..., 1] - o[..., 1])
+        - (a[..., 1] - o[..., 1]) * (b[..., 0] - o[..., 0]),
+        dtype=np.float64,
+    )
 
 
 def _tangent(at: FloatArray, other: FloatArray, prev: FloatArray, nxt: FloatArray) -> BoolArray:
@@ -406,8 +472,9 @@ def _tangent(at: FloatArray, other: FloatArray, prev: FloatArray, nxt: FloatArra
     sides = []
     for neighbour in (prev, nxt):
         # the sine of the turn, so that near-collinear (noise) counts as on the line
-        sine = _cross(other, at, neighbour) / np.maximum(reach * np.hypot(*(neighbour - at).T),
-                                                         np.finfo(np.float64).tiny)
+        sine = _cross(other, at, neighbour) / np.maximum(
+            reach * np.hypot(*(neighbour - at).T), np.finfo(np.float64).tiny
+        )
         sides.append(np.where(np.abs(sine) <= 1e-9, 0, np.sign(sine)))
     return np.asarray(sides[0] * sides[1] >= 0, dtype=np.bool_)
 
@@ -433,8 +500,14 @@ class _Graph:
     n_route: int
 
     @classmethod
-    def build(cls, line: shapely.LineString, crossings: list[tuple[float, float]],
-              free: shapely.Geometry, free_vis: shapely.Geometry, departure_m: float) -> _Graph:
+    def build(
+        cls,
+        line: shapely.LineString,
+        crossings: list[tuple[float, float]],
+        free: shapely.Geometry,
+        free_vis: shapely.Geometry,
+        departure_m: float,
+    ) -> _Graph:
         """The graph for ``line`` with its ``crossings`` in ``free`` space.
 
         On a stretch between two crossings the rejoin window (after the first) and the leave
@@ -526,8 +599,12 @@ class _Graph:
             closed[u] = True
             if u == goal:
                 break
-            if not is_vertex[u] and u + 1 < self.n_route and not closed[u + 1] and (
-                    self.gap[u + 1] == self.gap[u]):  # along the kept line
+            if (
+                not is_vertex[u]
+                and u + 1 < self.n_route
+                and not closed[u + 1]
+                and (self.gap[u + 1] == self.gap[u])
+            ):  # along the kept line
                 relax(u, np.array([u + 1]), np.array([self.along_m[u + 1] - self.along_m[u]]))
             if not (is_vertex[u] or leaves[u]):
                 continue
@@ -537,8 +614,9 @@ class _Graph:
             cand, d = cand[better], d[better]
             at_v = is_vertex[cand]
             keep = np.ones(len(cand), dtype=bool)
-            keep[at_v] = _tangent(self.xy[cand[at_v]], self.xy[u], self.prev[cand[at_v]],
-                                  self.nxt[cand[at_v]])
+            keep[at_v] = _tangent(
+                self.xy[cand[at_v]], self.xy[u], self.prev[cand[at_v]], self.nxt[cand[at_v]]
+            )
             if is_vertex[u]:
                 keep &= _tangent(self.xy[u], self.xy[cand], self.prev[u], self.nxt[u])
             cand, d = cand[keep], d[keep]
@@ -569,11 +647,11 @@ class _Graph:
             for u, v in itertools.pairwise(path):
                 if u == path[0] and self.along_m[u] > done_m:
                     keep_line(float(self.along_m[u]))
-                    out.append(self.xy[u:u + 1])
+                    out.append(self.xy[u : u + 1])
                 if v < self.n_route and self.gap[u] == self.gap[v] and u < self.n_route:
                     done_m = float(self.along_m[u])
                     keep_line(float(self.along_m[v]))
-                out.append(self.xy[v:v + 1])
+                out.append(self.xy[v : v + 1])
             done_m = float(self.along_m[path[-1]])
         keep_line(float(cum[-1]))
         out.append(xy_line[-1:])

@@ -142,8 +142,13 @@ class SiteIndex:
 _CODE_ROLES = {"detailed_parcel": "DKBH", "planned_land_use": "BSM"}
 
 
-def build_site_index(crs: CRS, groups: Sequence[FeatureGroup], *, pack: RulePack | None = None,
-                     key: tuple[Any, ...] = ()) -> SiteIndex:
+def build_site_index(
+    crs: CRS,
+    groups: Sequence[FeatureGroup],
+    *,
+    pack: RulePack | None = None,
+    key: tuple[Any, ...] = (),
+) -> SiteIndex:
     """Concatenate the groups' geometries, prepare them and build one STRtree.
 
     Empty and missing geometries are left out of the tree.
@@ -183,12 +188,19 @@ def build_site_index(crs: CRS, groups: Sequence[FeatureGroup], *, pack: RulePack
     restrictions = restrictions_of(pack) if pack is not None else ()
     table = pack.table("use_compatibility") if pack is not None else None
     compat = {str(k): tuple(str(v) for v in vs) for k, vs in (table or {}).items()}
-    return SiteIndex(crs=crs, groups=tuple(groups), geometries=all_geoms,
-                     owner=np.concatenate(owners) if owners else np.empty(0, dtype=np.int32),
-                     row=np.concatenate(rows) if rows else np.empty(0, dtype=np.int64),
-                     tree=shapely.STRtree(all_geoms), by_code=by_code, key=key,
-                     crs_name=crs.to_string(),
-                     restrictions=restrictions, compatibility=compat)
+    return SiteIndex(
+        crs=crs,
+        groups=tuple(groups),
+        geometries=all_geoms,
+        owner=np.concatenate(owners) if owners else np.empty(0, dtype=np.int32),
+        row=np.concatenate(rows) if rows else np.empty(0, dtype=np.int64),
+        tree=shapely.STRtree(all_geoms),
+        by_code=by_code,
+        key=key,
+        crs_name=crs.to_string(),
+        restrictions=restrictions,
+        compatibility=compat,
+    )
 
 
 def locate_point(index: SiteIndex, x: float, y: float) -> list[Hit]:
@@ -300,8 +312,10 @@ class UseRestriction:
 
     def exemptions(self) -> list[dict[str, Any]]:
         """The ``exempt_if`` conditions: ``[{"field", "in"}]``."""
-        return [{"field": str(c.get("field")), "in": [str(v) for v in c.get("in", ())]}
-                for c in self.rule.args.get("exempt_if") or ()]
+        return [
+            {"field": str(c.get("field")), "in": [str(v) for v in c.get("in", ())]}
+            for c in self.rule.args.get("exempt_if") or ()
+        ]
 
 
 def restrictions_of(pack: RulePack) -> tuple[UseRestriction, ...]:
@@ -332,8 +346,11 @@ def _level1() -> tuple[tuple[str, str, str], ...]:
     return tuple((c.code, c.name_zh, c.name_en) for c in ydyh_2023().at_level(1))
 
 
-def derive_uses(index: SiteIndex, zones: Sequence[tuple[str, str, str, Any]],
-                master_codes: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+def derive_uses(
+    index: SiteIndex,
+    zones: Sequence[tuple[str, str, str, Any]],
+    master_codes: Sequence[tuple[str, str, str]],
+) -> dict[str, Any]:
     """Allowed, conditional and forbidden level-1 land uses at a site.
 
     Parameters
@@ -355,8 +372,12 @@ def derive_uses(index: SiteIndex, zones: Sequence[tuple[str, str, str, Any]],
         ``master_plan`` (the detailed codes the pack's ``use_compatibility`` table admits under
         each master-plan use).
     """
-    kinds = tuple(sorted({(z[1], None if z[3] is None else str(z[3])) for z in zones},
-                         key=lambda k: (k[0], k[1] or "")))
+    kinds = tuple(
+        sorted(
+            {(z[1], None if z[3] is None else str(z[3])) for z in zones},
+            key=lambda k: (k[0], k[1] or ""),
+        )
+    )
     out = index._uses_memo.get(kinds)
     if out is None:
         out = _uses_for(index, kinds)
@@ -365,11 +386,20 @@ def derive_uses(index: SiteIndex, zones: Sequence[tuple[str, str, str, Any]],
     master = []
     for layer, fid, code in master_codes:
         admits = index.compatibility.get(code[:2]) if code else None
-        master.append({"layer": layer, "feature": fid, "code": code,
-                       "admits": list(admits) if admits is not None else
-                       ([code[:2]] if code else []), "table": "use_compatibility"})
-    return {**out, "zones": [{"layer": z[0], "role": z[1], "feature": z[2], "value": z[3]}
-                             for z in zones], "master_plan": master}
+        master.append(
+            {
+                "layer": layer,
+                "feature": fid,
+                "code": code,
+                "admits": list(admits) if admits is not None else ([code[:2]] if code else []),
+                "table": "use_compatibility",
+            }
+        )
+    return {
+        **out,
+        "zones": [{"layer": z[0], "role": z[1], "feature": z[2], "value": z[3]} for z in zones],
+        "master_plan": master,
+    }
 
 
 def _uses_for(index: SiteIndex, kinds: tuple[tuple[str, str | None], ...]) -> dict[str, Any]:
@@ -383,24 +413,34 @@ def _uses_for(index: SiteIndex, kinds: tuple[tuple[str, str | None], ...]) -> di
             # require_within restricts outside every zone of its role, when the workspace
             # has a layer of that role at all
             if rule.zone_role in roles_present or not any(
-                    g.role == rule.zone_role and g.change is None for g in index.groups):
+                g.role == rule.zone_role and g.change is None for g in index.groups
+            ):
                 continue
             hits = [(rule.zone_role or "", None)]
         for code, _zh, _en in _level1():
             if not rule.matches_code(code) and not any(
-                    inc.startswith(code) for inc in rule.subject_codes):
+                inc.startswith(code) for inc in rule.subject_codes
+            ):
                 continue
             partial = [e for e in rule.subject_exclude if e.startswith(code) and len(e) > 2]
             narrower = [i for i in rule.subject_codes if i.startswith(code) and len(i) > 2]
             for role, value in hits:
-                reasons.setdefault(code, []).append({
-                    "rule": rule.id, "title_zh": rule.title_zh, "title_en": rule.title_en,
-                    "basis": rule.basis.text(), "severity": rule.severity.value,
-                    "status": "forbidden" if res.forbids else "conditional",
-                    "zone_role": role, "zone_value": value,
-                    "where": "inside" if res.inside else "outside",
-                    "unless": res.exemptions(), "except_codes": partial,
-                    "only_codes": narrower})
+                reasons.setdefault(code, []).append(
+                    {
+                        "rule": rule.id,
+                        "title_zh": rule.title_zh,
+                        "title_en": rule.title_en,
+                        "basis": rule.basis.text(),
+                        "severity": rule.severity.value,
+                        "status": "forbidden" if res.forbids else "conditional",
+                        "zone_role": role,
+                        "zone_value": value,
+                        "where": "inside" if res.inside else "outside",
+                        "unless": res.exemptions(),
+                        "except_codes": partial,
+                        "only_codes": narrower,
+                    }
+                )
     codes = []
     buckets: dict[str, list[str]] = {"allowed": [], "conditional": [], "forbidden": []}
     for code, zh, en in _level1():
@@ -413,6 +453,5 @@ def _uses_for(index: SiteIndex, kinds: tuple[tuple[str, str | None], ...]) -> di
         else:
             status = "allowed"
         buckets[status].append(code)
-        codes.append({"code": code, "name_zh": zh, "name_en": en, "status": status,
-                      "reasons": why})
+        codes.append({"code": code, "name_zh": zh, "name_en": en, "status": status, "reasons": why})
     return {"codes": codes, **buckets}

@@ -57,8 +57,9 @@ FloatArray = npt.NDArray[np.float64]
 _INTERIORS_MEET = "T********"
 
 
-def measure_above(geoms: ObjArray, layer: LayerData, tolerance_area_m2: float
-                  ) -> tuple[IntArray, FloatArray]:
+def measure_above(
+    geoms: ObjArray, layer: LayerData, tolerance_area_m2: float
+) -> tuple[IntArray, FloatArray]:
     """Positions of the polygonal ``geoms`` whose ellipsoidal area exceeds the tolerance, and
     those areas. Planar area filters first (it differs from the ellipsoidal by well under 1 %
     in a 3° Gauss-Krüger zone), so the ellipsoidal area is computed on candidates only.
@@ -79,8 +80,10 @@ def _usable(geoms: ObjArray) -> IntArray:
 def _repaired_note(is_repaired: bool) -> tuple[str, str]:
     if not is_repaired:
         return "", ""
-    return ("（涉及无效几何，已按 make_valid 修复后计算）",
-            " (an invalid geometry was repaired with make_valid to compute this)")
+    return (
+        "（涉及无效几何，已按 make_valid 修复后计算）",
+        " (an invalid geometry was repaired with make_valid to compute this)",
+    )
 
 
 # -- geometry checks ---------------------------------------------------------------------
@@ -89,19 +92,28 @@ def check_empty_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -
     """Features with a missing or empty geometry."""
     g = layer.geometries
     found = np.flatnonzero(shapely.is_missing(g) | shapely.is_empty(g))
-    return [spec.finding(
-        layer,
-        f"图层 {layer.name} {feature_label(layer, p)} 几何为空：请补绘该要素的图形或删除该要素。",
-        f"Layer {layer.name} {feature_label(layer, p, 'en')} has an empty geometry: draw its "
-        "shape or delete the feature.", **feature_ref(layer, p)) for p in found.tolist()]
+    return [
+        spec.finding(
+            layer,
+            f"图层 {layer.name} {feature_label(layer, p)} 几何为空：请补绘该要素的图形或删除该要素。",
+            f"Layer {layer.name} {feature_label(layer, p, 'en')} has an empty geometry: draw its "
+            "shape or delete the feature.",
+            **feature_ref(layer, p),
+        )
+        for p in found.tolist()
+    ]
 
 
 _REASONS_ZH = {
-    "Self-intersection": "自相交", "Ring Self-intersection": "环自相交",
+    "Self-intersection": "自相交",
+    "Ring Self-intersection": "环自相交",
     "Too few points in geometry component": "组成部分的点数过少",
-    "Hole lies outside shell": "洞位于外环之外", "Nested holes": "洞相互嵌套",
-    "Interior is disconnected": "内部不连通", "Nested shells": "外环相互嵌套",
-    "Duplicate Rings": "环重复", "Invalid Coordinate": "坐标无效",
+    "Hole lies outside shell": "洞位于外环之外",
+    "Nested holes": "洞相互嵌套",
+    "Interior is disconnected": "内部不连通",
+    "Nested shells": "外环相互嵌套",
+    "Duplicate Rings": "环重复",
+    "Invalid Coordinate": "坐标无效",
     "Ring is not closed": "环未闭合",
 }
 _REASON_RE = re.compile(r"^(?P<reason>[^\[]+?)\s*(?:\[(?P<x>\S+) (?P<y>\S+)\])?$")
@@ -121,8 +133,9 @@ def _parse_reason(text: str) -> tuple[str, tuple[float, float] | None]:
 
 def _reason_text(reason: str, loc: tuple[float, float] | None, lang: str) -> str:
     if lang == "zh":
-        return _REASONS_ZH.get(reason, reason) + (f"（位置 {loc[0]:.3f}, {loc[1]:.3f}）"
-                                                  if loc else "")
+        return _REASONS_ZH.get(reason, reason) + (
+            f"（位置 {loc[0]:.3f}, {loc[1]:.3f}）" if loc else ""
+        )
     return reason + (f" at {loc[0]:.3f}, {loc[1]:.3f}" if loc else "")
 
 
@@ -144,8 +157,7 @@ def validity_reason(text: str, lang: str = "zh") -> str:
 
 
 @register_check("invalid_geometry")
-def check_invalid_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContext
-                           ) -> list[Finding]:
+def check_invalid_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> list[Finding]:
     """Invalid geometries with GEOS's reason and the point where it happens."""
     bad = np.flatnonzero(~layer.is_valid)
     if not len(bad):
@@ -158,22 +170,28 @@ def check_invalid_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContext
         if loc is None:
             loc = anchor_points(layer.geometries[[p]])[0]
         why, why_en = _reason_text(reason, loc, "zh"), _reason_text(reason, loc, "en")
-        out.append(spec.finding(
-            layer,
-            f"图层 {layer.name} {feature_label(layer, p)} 几何无效：{why}。面积与叠加"
-            f"检查已按 make_valid 修复后的几何（{area:.2f} m²）计算；请在 GIS 中修正，"
-            "或运行 guotu check --repair 修复。",
-            f"Layer {layer.name} {feature_label(layer, p, 'en')} has an invalid geometry: "
-            f"{why_en}. Area and overlay checks used it repaired with make_valid "
-            f"({area:.2f} m²); fix it in a GIS or run guotu check --repair.",
-            value=reason, location=loc, area_m2=area, unit="m2", is_repaired=True,
-            **feature_ref(layer, p)))
+        out.append(
+            spec.finding(
+                layer,
+                f"图层 {layer.name} {feature_label(layer, p)} 几何无效：{why}。面积与叠加"
+                f"检查已按 make_valid 修复后的几何（{area:.2f} m²）计算；请在 GIS 中修正，"
+                "或运行 guotu check --repair 修复。",
+                f"Layer {layer.name} {feature_label(layer, p, 'en')} has an invalid geometry: "
+                f"{why_en}. Area and overlay checks used it repaired with make_valid "
+                f"({area:.2f} m²); fix it in a GIS or run guotu check --repair.",
+                value=reason,
+                location=loc,
+                area_m2=area,
+                unit="m2",
+                is_repaired=True,
+                **feature_ref(layer, p),
+            )
+        )
     return out
 
 
 @register_check("duplicate_geometry")
-def check_duplicate_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContext
-                             ) -> list[Finding]:
+def check_duplicate_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> list[Finding]:
     """Features whose geometry equals another's (normalized, coordinates on ``grid_size_m``).
 
     The feature with the smallest fid of each group is kept; every other one is a finding
@@ -202,13 +220,19 @@ def check_duplicate_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContex
         for q in members[1:]:
             others = tuple(f for f in fids if f != int(layer.fids[q]))
             listed = ", ".join(map(str, others))
-            out.append(spec.finding(
-                layer,
-                f"图层 {layer.name} {feature_label(layer, q)} 与要素 {listed} 几何完全重复："
-                "请删除多余的要素，或确认是否应合并属性。",
-                f"Layer {layer.name} {feature_label(layer, q, 'en')} has the same geometry as "
-                f"feature(s) {listed}: delete the extra feature or merge the attributes.",
-                area_m2=area, location=loc, related_fids=others, **feature_ref(layer, q)))
+            out.append(
+                spec.finding(
+                    layer,
+                    f"图层 {layer.name} {feature_label(layer, q)} 与要素 {listed} 几何完全重复："
+                    "请删除多余的要素，或确认是否应合并属性。",
+                    f"Layer {layer.name} {feature_label(layer, q, 'en')} has the same geometry as "
+                    f"feature(s) {listed}: delete the extra feature or merge the attributes.",
+                    area_m2=area,
+                    location=loc,
+                    related_fids=others,
+                    **feature_ref(layer, q),
+                )
+            )
     return out
 
 
@@ -248,31 +272,51 @@ def check_small_parts(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> l
         pos = int(owner[ring_part[r]])
         lab, lab_en = feature_label(layer, pos), feature_label(layer, pos, "en")
         if not is_shell[r]:
-            zh = (f"图层 {layer.name} {lab} 有面积仅 {area:.3f} m² 的碎洞（小于 {hole_tol:g} m²）："
-                  "请删除该洞或核实是否为真实的未覆盖区域。")
-            en = (f"Layer {layer.name} {lab_en} has a hole of only {area:.3f} m² (below "
-                  f"{hole_tol:g} m²): remove the hole or confirm it is real.")
+            zh = (
+                f"图层 {layer.name} {lab} 有面积仅 {area:.3f} m² 的碎洞（小于 {hole_tol:g} m²）："
+                "请删除该洞或核实是否为真实的未覆盖区域。"
+            )
+            en = (
+                f"Layer {layer.name} {lab_en} has a hole of only {area:.3f} m² (below "
+                f"{hole_tol:g} m²): remove the hole or confirm it is real."
+            )
         elif n_parts[pos] > 1:
-            zh = (f"图层 {layer.name} {lab} 有面积仅 {area:.3f} m² 的碎片部件（小于 {part_tol:g} m²）"
-                  "：请删除该碎片或并入相邻图斑。")
-            en = (f"Layer {layer.name} {lab_en} has a part of only {area:.3f} m² (below "
-                  f"{part_tol:g} m²): delete the sliver or merge it into a neighbour.")
+            zh = (
+                f"图层 {layer.name} {lab} 有面积仅 {area:.3f} m² 的碎片部件（小于 {part_tol:g} m²）"
+                "：请删除该碎片或并入相邻图斑。"
+            )
+            en = (
+                f"Layer {layer.name} {lab_en} has a part of only {area:.3f} m² (below "
+                f"{part_tol:g} m²): delete the sliver or merge it into a neighbour."
+            )
         else:
-            zh = (f"图层 {layer.name} {lab} 是面积仅 {area:.3f} m² 的碎片图斑（小于 {part_tol:g} m²）"
-                  "：请并入相邻图斑或删除。")
-            en = (f"Layer {layer.name} {lab_en} is a sliver of only {area:.3f} m² (below "
-                  f"{part_tol:g} m²): merge it into a neighbour or delete it.")
-        out.append(spec.finding(layer, zh, en, area_m2=area, location=loc,
-                                geometry=ring_poly[r], unit="m2",
-                                limit=f">= {(hole_tol if not is_shell[r] else part_tol):g}",
-                                is_repaired=not bool(layer.is_valid[pos]),
-                                **feature_ref(layer, pos)))
+            zh = (
+                f"图层 {layer.name} {lab} 是面积仅 {area:.3f} m² 的碎片图斑（小于 {part_tol:g} m²）"
+                "：请并入相邻图斑或删除。"
+            )
+            en = (
+                f"Layer {layer.name} {lab_en} is a sliver of only {area:.3f} m² (below "
+                f"{part_tol:g} m²): merge it into a neighbour or delete it."
+            )
+        out.append(
+            spec.finding(
+                layer,
+                zh,
+                en,
+                area_m2=area,
+                location=loc,
+                geometry=ring_poly[r],
+                unit="m2",
+                limit=f">= {(hole_tol if not is_shell[r] else part_tol):g}",
+                is_repaired=not bool(layer.is_valid[pos]),
+                **feature_ref(layer, pos),
+            )
+        )
     return out
 
 
 @register_check("degenerate_rings")
-def check_degenerate_rings(spec: CheckSpec, layer: LayerData, ctx: CheckContext
-                           ) -> list[Finding]:
+def check_degenerate_rings(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> list[Finding]:
     """Rings with fewer than ``min_ring_vertex_count`` distinct vertices (closing point not counted)."""
     g = layer.geometries
     poly = np.flatnonzero(np.isin(shapely.get_type_id(g), POLYGONAL_TYPES))
@@ -291,13 +335,19 @@ def check_degenerate_rings(spec: CheckSpec, layer: LayerData, ctx: CheckContext
         n = int(max(distinct[r], 0))
         loc_xy = coords[ring_of == r][0]
         loc = (round(float(loc_xy[0]), 3), round(float(loc_xy[1]), 3))
-        out.append(spec.finding(
-            layer,
-            f"图层 {layer.name} {feature_label(layer, pos)} 有一个环只有 {n} 个不同顶点（至少需要 "
-            f"{minimum} 个），是退化环：请删除该环或重新绘制。",
-            f"Layer {layer.name} {feature_label(layer, pos, 'en')} has a ring with only {n} "
-            f"distinct vertices (at least {minimum} needed): delete or redraw the ring.",
-            value=float(n), limit=f">= {minimum}", location=loc, **feature_ref(layer, pos)))
+        out.append(
+            spec.finding(
+                layer,
+                f"图层 {layer.name} {feature_label(layer, pos)} 有一个环只有 {n} 个不同顶点（至少需要 "
+                f"{minimum} 个），是退化环：请删除该环或重新绘制。",
+                f"Layer {layer.name} {feature_label(layer, pos, 'en')} has a ring with only {n} "
+                f"distinct vertices (at least {minimum} needed): delete or redraw the ring.",
+                value=float(n),
+                limit=f">= {minimum}",
+                location=loc,
+                **feature_ref(layer, pos),
+            )
+        )
     return out
 
 
@@ -337,31 +387,42 @@ def check_overlaps(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> list
         note_zh, note_en = _repaired_note(repaired)
         other_zh = feature_label(layer, q)
         other_en = feature_label(layer, q, "en")
-        out.append(spec.finding(
-            layer,
-            f"图层 {layer.name} {feature_label(layer, p)} 与{other_zh} 重叠 {area:.2f} m²"
-            f"（容差 {tol:g} m²）{note_zh}：该图层应无缝无叠，请调整两者的公共边界。",
-            f"Layer {layer.name} {feature_label(layer, p, 'en')} overlaps {other_en} by "
-            f"{area:.2f} m² (tolerance {tol:g} m²){note_en}: the layer must tile, adjust their "
-            "shared boundary.",
-            area_m2=area, unit="m2", limit=f"<= {tol:g}",
-            location=points[i], geometry=overlaps[i], related_fids=(int(layer.fids[q]),),
-            is_repaired=repaired, **feature_ref(layer, p)))
+        out.append(
+            spec.finding(
+                layer,
+                f"图层 {layer.name} {feature_label(layer, p)} 与{other_zh} 重叠 {area:.2f} m²"
+                f"（容差 {tol:g} m²）{note_zh}：该图层应无缝无叠，请调整两者的公共边界。",
+                f"Layer {layer.name} {feature_label(layer, p, 'en')} overlaps {other_en} by "
+                f"{area:.2f} m² (tolerance {tol:g} m²){note_en}: the layer must tile, adjust their "
+                "shared boundary.",
+                area_m2=area,
+                unit="m2",
+                limit=f"<= {tol:g}",
+                location=points[i],
+                geometry=overlaps[i],
+                related_fids=(int(layer.fids[q]),),
+                is_repaired=repaired,
+                **feature_ref(layer, p),
+            )
+        )
     return out
 
 
 def _no_boundary(spec: CheckSpec, layer: LayerData, role: str) -> Skipped:
     return Skipped(
-        spec.id, layer.name,
+        spec.id,
+        layer.name,
         f"工作空间中没有 {role} 图层（规划范围），未检查图层 {layer.name} 的缝隙；图层自身的外轮廓"
         "不能代替规划范围。请导入规划范围后重新检查。",
         f"No {role} layer (plan boundary) in the workspace, so gaps in layer {layer.name} "
         "were not checked; the layer's own outline is not a boundary. Import the plan "
-        "boundary and check again.")
+        "boundary and check again.",
+    )
 
 
-def _boundary(spec: CheckSpec, ctx: CheckContext, role: str, geoms: ObjArray,
-              cover: shapely.Geometry) -> shapely.Geometry:
+def _boundary(
+    spec: CheckSpec, ctx: CheckContext, role: str, geoms: ObjArray, cover: shapely.Geometry
+) -> shapely.Geometry:
     """The union of the ``role`` features (only those the layer reaches, if scope is touched)."""
     if spec.text("boundary_scope", "all") == "touched":
         pool = np.concatenate([polygonal_parts(b.repaired) for b in ctx.with_role(role)])
@@ -392,8 +453,9 @@ def check_gaps(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> CheckRes
     names = "、".join(b.name for b in ctx.with_role(role))
     cover = shapely.union_all(geoms)
     boundary = _boundary(spec, ctx, role, geoms, cover)
-    holes = shapely.get_parts(polygonal_parts(
-        np.array([shapely.difference(boundary, cover)], dtype=object)))
+    holes = shapely.get_parts(
+        polygonal_parts(np.array([shapely.difference(boundary, cover)], dtype=object))
+    )
     found, areas = measure_above(holes, layer, tol)
     if not len(found):
         return []
@@ -409,40 +471,54 @@ def check_gaps(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> CheckRes
         at = f"（位置 {loc[0]:.3f}, {loc[1]:.3f}）" if loc else ""
         at_en = f" at {loc[0]:.3f}, {loc[1]:.3f}" if loc else ""
         area = float(areas[i])
-        out.append(spec.finding(
-            layer,
-            f"图层 {layer.name} 在图层 {names} 的范围内有 {area:.2f} m² 的缝隙{at}（容差 {tol:g} m²）"
-            + (f"，相邻要素 {near}" if fids else "")
-            + "：该图层应覆盖整个范围，请补绘缝隙处的图斑或调整相邻边界。",
-            f"Layer {layer.name} leaves a gap of {area:.2f} m² inside layer {names}{at_en} "
-            f"(tolerance {tol:g} m²)" + (f", next to features {near}" if fids else "")
-            + ": the layer must cover the whole area; draw the missing feature or move the "
-            "neighbouring boundaries.",
-            area_m2=area, unit="m2", limit=f"<= {tol:g}", location=loc, geometry=gap,
-            related_fids=fids))
+        out.append(
+            spec.finding(
+                layer,
+                f"图层 {layer.name} 在图层 {names} 的范围内有 {area:.2f} m² 的缝隙{at}（容差 {tol:g} m²）"
+                + (f"，相邻要素 {near}" if fids else "")
+                + "：该图层应覆盖整个范围，请补绘缝隙处的图斑或调整相邻边界。",
+                f"Layer {layer.name} leaves a gap of {area:.2f} m² inside layer {names}{at_en} "
+                f"(tolerance {tol:g} m²)"
+                + (f", next to features {near}" if fids else "")
+                + ": the layer must cover the whole area; draw the missing feature or move the "
+                "neighbouring boundaries.",
+                area_m2=area,
+                unit="m2",
+                limit=f"<= {tol:g}",
+                location=loc,
+                geometry=gap,
+                related_fids=fids,
+            )
+        )
     return out
 
 
-def _containers(spec: CheckSpec, layer: LayerData, ctx: CheckContext, role: str
-                ) -> tuple[ObjArray, str] | Skipped:
+def _containers(
+    spec: CheckSpec, layer: LayerData, ctx: CheckContext, role: str
+) -> tuple[ObjArray, str] | Skipped:
     """The container geometry of each feature (or ``None``) and a description of it."""
     containers = ctx.with_role(role)
     join = spec.text("join_field")
     target_join = spec.text("container_field", join)
     if not containers:
         return Skipped(
-            spec.id, layer.name,
+            spec.id,
+            layer.name,
             f"工作空间中没有 {role} 图层，未检查图层 {layer.name} 是否超出其范围。",
-            f"No {role} layer in the workspace, so layer {layer.name} was not checked "
-            "against it.")
+            f"No {role} layer in the workspace, so layer {layer.name} was not checked against it.",
+        )
     names = "、".join(c.name for c in containers)
     out = np.full(len(layer.geometries), None, dtype=object)
     if join is None or target_join is None:
         out[:] = ctx.union_of_role(role)
         return out, names
     if join not in layer.attributes:
-        return Skipped(spec.id, layer.name, f"图层 {layer.name} 没有字段 {join}，未检查。",
-                       f"Layer {layer.name} has no field {join}; not checked.")
+        return Skipped(
+            spec.id,
+            layer.name,
+            f"图层 {layer.name} 没有字段 {join}，未检查。",
+            f"Layer {layer.name} has no field {join}; not checked.",
+        )
     pieces: dict[str, list[shapely.Geometry]] = {}
     for c in containers:
         if target_join not in c.attributes:
@@ -462,8 +538,7 @@ def _containers(spec: CheckSpec, layer: LayerData, ctx: CheckContext, role: str
 
 
 @register_check("outside_container")
-def check_outside_container(spec: CheckSpec, layer: LayerData, ctx: CheckContext
-                            ) -> CheckResult:
+def check_outside_container(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> CheckResult:
     """Features sticking out of their container by more than ``tolerance_area_m2``.
 
     The container is the union of the ``container_role`` layers (plan boundary), or with
@@ -503,14 +578,23 @@ def check_outside_container(spec: CheckSpec, layer: LayerData, ctx: CheckContext
         key = f"（{join}={layer.attributes[join][pos]}）" if join else ""
         key_en = f" ({join}={layer.attributes[join][pos]})" if join else ""
         note_zh, note_en = _repaired_note(not bool(layer.is_valid[pos]))
-        out.append(spec.finding(
-            layer,
-            f"图层 {layer.name} {feature_label(layer, pos)} 有 {area:.2f} m²（{share:.1f}%）超出"
-            f"图层 {names} 的范围{key}（容差 {tol:g} m²）{note_zh}：请将其裁切到范围内或核实所属编号。",
-            f"Layer {layer.name} {feature_label(layer, pos, 'en')} has {area:.2f} m² "
-            f"({share:.1f} %) outside layer {names}{key_en} (tolerance {tol:g} m²){note_en}: clip "
-            "it to the boundary or check which unit it belongs to.",
-            area_m2=area, unit="m2", limit=f"<= {tol:g}",
-            field=join, value=None if join is None else str(layer.attributes[join][pos]),
-            location=points[i], geometry=diff[found][i], is_repaired=not bool(layer.is_valid[pos]), **feature_ref(layer, pos)))
+        out.append(
+            spec.finding(
+                layer,
+                f"图层 {layer.name} {feature_label(layer, pos)} 有 {area:.2f} m²（{share:.1f}%）超出"
+                f"图层 {names} 的范围{key}（容差 {tol:g} m²）{note_zh}：请将其裁切到范围内或核实所属编号。",
+                f"Layer {layer.name} {feature_label(layer, pos, 'en')} has {area:.2f} m² "
+                f"({share:.1f} %) outside layer {names}{key_en} (tolerance {tol:g} m²){note_en}: clip "
+                "it to the boundary or check which unit it belongs to.",
+                area_m2=area,
+                unit="m2",
+                limit=f"<= {tol:g}",
+                field=join,
+                value=None if join is None else str(layer.attributes[join][pos]),
+                location=points[i],
+                geometry=diff[found][i],
+                is_repaired=not bool(layer.is_valid[pos]),
+                **feature_ref(layer, pos),
+            )
+        )
     return out

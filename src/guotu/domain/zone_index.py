@@ -34,6 +34,7 @@ _BLOCK_MIN_VERTICES = 4_096
 _BLOCK_VERTICES = 512
 _BLOCK_MIN_SIZE_M = 64.0
 
+
 @dataclass(frozen=True, eq=False)
 class _Prepared:
     """Prepared copies of the zones and pieces (and the shared cells), for one thread."""
@@ -137,12 +138,16 @@ def _subdivide(geoms: ObjArray, owner: IntArray, max_vertices: int) -> tuple[Obj
         for g, (x0, y0, x1, y1) in zip(geoms, shapely.bounds(geoms).tolist(), strict=True):
             if x1 - x0 >= y1 - y0:
                 xm = (x0 + x1) / 2.0
-                halves += [shapely.clip_by_rect(g, x0, y0, xm, y1),
-                           shapely.clip_by_rect(g, xm, y0, x1, y1)]
+                halves += [
+                    shapely.clip_by_rect(g, x0, y0, xm, y1),
+                    shapely.clip_by_rect(g, xm, y0, x1, y1),
+                ]
             else:
                 ym = (y0 + y1) / 2.0
-                halves += [shapely.clip_by_rect(g, x0, y0, x1, ym),
-                           shapely.clip_by_rect(g, x0, ym, x1, y1)]
+                halves += [
+                    shapely.clip_by_rect(g, x0, y0, x1, ym),
+                    shapely.clip_by_rect(g, x0, ym, x1, y1),
+                ]
         cut = np.empty(len(halves), dtype=object)
         cut[:] = halves
         parts, idx = polygon_parts(cut)
@@ -154,10 +159,9 @@ def _subdivide(geoms: ObjArray, owner: IntArray, max_vertices: int) -> tuple[Obj
     return np.concatenate(done_g)[order], np.concatenate(done_o)[order].astype(np.int64)
 
 
-
-
-def _zone_blocks(zones: ObjArray, ok: IntArray) -> tuple[FloatArray, FloatArray, IntArray,
-                                                         IntArray, ObjArray]:
+def _zone_blocks(
+    zones: ObjArray, ok: IntArray
+) -> tuple[FloatArray, FloatArray, IntArray, IntArray, ObjArray]:
     """Overlapping blocks of the zones with more than ``_BLOCK_MIN_VERTICES`` vertices.
 
     The geometry path intersects a feature that crosses several pieces of a zone with the
@@ -192,8 +196,9 @@ def _zone_blocks(zones: ObjArray, ok: IntArray) -> tuple[FloatArray, FloatArray,
     return size, origin, shape, first, blocks
 
 
-def _fill_blocks(grid: ObjArray, geom: Any, frame: tuple[float, float, float],
-                 cores: tuple[int, int, int, int]) -> None:
+def _fill_blocks(
+    grid: ObjArray, geom: Any, frame: tuple[float, float, float], cores: tuple[int, int, int, int]
+) -> None:
     """Blocks of cores i0 ≤ i < i1, j0 ≤ j < j1 (``cores``) into ``grid[j, i]``, from ``geom``:
     the zone clipped to those cores' region grown by one core (``frame``: grid origin and
     core size). Halves of the range are cut from ``geom`` in turn."""
@@ -211,13 +216,15 @@ def _fill_blocks(grid: ObjArray, geom: Any, frame: tuple[float, float, float],
         jm = (j0 + j1) // 2
         halves = [(i0, i1, j0, jm), (i0, i1, jm, j1)]
     for a0, a1, c0, c1 in halves:
-        part = shapely.clip_by_rect(geom, x0 + a0 * b, y0 + c0 * b, x0 + (a1 + 1) * b,
-                                    y0 + (c1 + 1) * b)
+        part = shapely.clip_by_rect(
+            geom, x0 + a0 * b, y0 + c0 * b, x0 + (a1 + 1) * b, y0 + (c1 + 1) * b
+        )
         _fill_blocks(grid, part, frame, (a0, a1, c0, c1))
 
 
-def _source_rings(geoms: ObjArray) -> tuple[IntArray, IntArray, IntArray, IntArray, BoolArray,
-                                            FloatArray, FloatArray]:
+def _source_rings(
+    geoms: ObjArray,
+) -> tuple[IntArray, IntArray, IntArray, IntArray, BoolArray, FloatArray, FloatArray]:
     """The rings of polygonal ``geoms`` (``None`` has none) in flat arrays, as
     :class:`ZoneIndex` keeps its sources: first ring and ring count per geometry, start and
     open length per ring, exterior or not, box, and the vertices."""
@@ -234,9 +241,15 @@ def _source_rings(geoms: ObjArray) -> tuple[IntArray, IntArray, IntArray, IntArr
         box[:, 1] = np.minimum.reduceat(r.xy[:, 1], starts)
         box[:, 2] = np.maximum.reduceat(r.xy[:, 0], starts)
         box[:, 3] = np.maximum.reduceat(r.xy[:, 1], starts)
-    return (first, count, r.start[:-1].astype(np.int64),
-            np.maximum(np.diff(r.start) - 1, 0).astype(np.int64), r.exterior.copy(), box,
-            np.ascontiguousarray(r.xy))
+    return (
+        first,
+        count,
+        r.start[:-1].astype(np.int64),
+        np.maximum(np.diff(r.start) - 1, 0).astype(np.int64),
+        r.exterior.copy(),
+        box,
+        np.ascontiguousarray(r.xy),
+    )
 
 
 def _block_of(zones: ZoneIndex, z: IntArray, boxes: FloatArray) -> IntArray:
@@ -270,13 +283,13 @@ def _clip_zones(zones: ZoneIndex, z: IntArray, boxes: FloatArray) -> ObjArray:
     src = zones.zones[z].copy()
     got = np.flatnonzero(block >= 0)
     src[got] = zones.blocks[block[got]]
-    out[:] = [shapely.clip_by_rect(g, *box)
-              for g, box in zip(src, boxes.tolist(), strict=True)]
+    out[:] = [shapely.clip_by_rect(g, *box) for g, box in zip(src, boxes.tolist(), strict=True)]
     return out
 
 
-def _axis_edges(xy: FloatArray, a: IntArray, zone: IntArray, axis: int
-                ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]:
+def _axis_edges(
+    xy: FloatArray, a: IntArray, zone: IntArray, axis: int
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]:
     """Of the edges ``xy[a] → xy[a + 1]`` (of zones ``zone``), those parallel to axis
     ``1 - axis`` (``axis`` 0: vertical, x constant): their zone, constant coordinate, and
     the low and high end of their extent, and their positions in ``a``."""
@@ -285,8 +298,9 @@ def _axis_edges(xy: FloatArray, a: IntArray, zone: IntArray, axis: int
     return zone[fixed], xy[a[fixed], axis], np.minimum(p, q), np.maximum(p, q), fixed
 
 
-def _boundary_edges(xy: FloatArray, has_edge: BoolArray, vertex_zone: IntArray,
-                    rings: _Rings, ring_zone: IntArray) -> BoolArray:
+def _boundary_edges(
+    xy: FloatArray, has_edge: BoolArray, vertex_zone: IntArray, rings: _Rings, ring_zone: IntArray
+) -> BoolArray:
     """Whether each cell edge (vertex j to j + 1, where ``has_edge[j]``) lies, even in part,
     on its zone's own boundary (``rings``: the zones' rings, ``ring_zone`` the zone of
     each), rather than only on a cut. Cuts are axis-parallel; ``clip_by_rect`` may join a
@@ -341,16 +355,18 @@ def _build_prepared_indexes(geoms: ObjArray) -> None:
     x0, y0, x1, y1 = shapely.bounds(g).T
     ym = (y0 + y1) / 2.0
     pad = np.maximum(x1 - x0, 1.0)
-    lines = shapely.linestrings(np.stack([np.stack([x0 - pad, ym], axis=1),
-                                          np.stack([x1 + pad, ym], axis=1)], axis=1))
+    lines = shapely.linestrings(
+        np.stack([np.stack([x0 - pad, ym], axis=1), np.stack([x1 + pad, ym], axis=1)], axis=1)
+    )
     shapely.intersects(g, lines)
     shapely.covers(g, lines)
     shapely.contains_xy(g, x0, ym)
     shapely.intersects_xy(g, x0, ym)
 
 
-def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
-                  threads: int | None = None) -> ZoneIndex:
+def prepare_zones(
+    zones: ObjArray, crs: CRS, *, max_vertices: int = 256, threads: int | None = None
+) -> ZoneIndex:
     """Index zone polygons once, for many :func:`overlay` calls.
 
     Polygons with more than ``max_vertices`` vertices are cut into pieces (like
@@ -383,8 +399,9 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
     polys, owner = polygon_parts(zones[ok])
     polys = shapely.orient_polygons(polys, exterior_cw=False)
     pieces, piece_zone = _subdivide(polys, ok[owner].astype(np.int64), max_vertices)
-    cells, cell_piece = _subdivide(pieces, np.arange(len(pieces), dtype=np.int64),
-                                   min(max_vertices, _CELL_VERTICES))
+    cells, cell_piece = _subdivide(
+        pieces, np.arange(len(pieces), dtype=np.int64), min(max_vertices, _CELL_VERTICES)
+    )
     # Deterministic cell boundaries: counter-clockwise exteriors, clockwise holes.
     cells = shapely.orient_polygons(cells, exterior_cw=False)
     rings = shapely.get_rings(cells)
@@ -411,26 +428,47 @@ def prepare_zones(zones: ObjArray, crs: CRS, *, max_vertices: int = 256,
         _build_prepared_indexes(prepared)
     vertex_zone = np.repeat(piece_zone[cell_piece], per_cell)
     zone_rings = ring_arrays(polys)
-    on_boundary = _boundary_edges(xy, has_edge, vertex_zone, zone_rings,
-                                  ok[owner][zone_rings.ring_geom])
+    on_boundary = _boundary_edges(
+        xy, has_edge, vertex_zone, zone_rings, ok[owner][zone_rings.ring_geom]
+    )
     n_threads = (os.cpu_count() or 1) if threads is None else max(1, threads)
     # Cells (unprepared, only read) serve all threads. Prepared covers/intersects keep
     # per-call state: the zones and pieces get a prepared copy per thread.
     replicas = [_Prepared(used, pieces, cells)] + [
-        _Prepared(_prepared_copy(used), _prepared_copy(pieces), cells)
-        for _ in range(n_threads - 1)]
+        _Prepared(_prepared_copy(used), _prepared_copy(pieces), cells) for _ in range(n_threads - 1)
+    ]
     blocks = _zone_blocks(used, ok)
     sources = _source_rings(np.concatenate([used, pieces, blocks[4]]))
     return ZoneIndex(
-        crs=crs, zones=used, zone_area_m2=zone_area, zone_planar_m2=zone_planar,
+        crs=crs,
+        zones=used,
+        zone_area_m2=zone_area,
+        zone_planar_m2=zone_planar,
         pieces=pieces,
-        piece_zone=piece_zone, piece_area_m2=piece_area,
+        piece_zone=piece_zone,
+        piece_area_m2=piece_area,
         pieces_per_zone=np.bincount(piece_zone, minlength=len(zones)).astype(np.int64),
-        tree=shapely.STRtree(pieces), piece_bounds=shapely.bounds(pieces),
-        zone_bounds=shapely.bounds(used), cells=cells, cell_piece=cell_piece,
-        cell_tree=shapely.STRtree(cells), xy=xy, offsets=offsets, has_edge=has_edge,
+        tree=shapely.STRtree(pieces),
+        piece_bounds=shapely.bounds(pieces),
+        zone_bounds=shapely.bounds(used),
+        cells=cells,
+        cell_piece=cell_piece,
+        cell_tree=shapely.STRtree(cells),
+        xy=xy,
+        offsets=offsets,
+        has_edge=has_edge,
         on_boundary=on_boundary,
-        src_first=sources[0], src_count=sources[1], ring_start=sources[2],
-        ring_len=sources[3], ring_ext=sources[4], ring_box=sources[5], src_xy=sources[6],
-        block_size=blocks[0], block_origin=blocks[1], block_shape=blocks[2],
-        block_first=blocks[3], blocks=blocks[4], replicas=tuple(replicas))
+        src_first=sources[0],
+        src_count=sources[1],
+        ring_start=sources[2],
+        ring_len=sources[3],
+        ring_ext=sources[4],
+        ring_box=sources[5],
+        src_xy=sources[6],
+        block_size=blocks[0],
+        block_origin=blocks[1],
+        block_shape=blocks[2],
+        block_first=blocks[3],
+        blocks=blocks[4],
+        replicas=tuple(replicas),
+    )

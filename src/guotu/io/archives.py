@@ -57,11 +57,12 @@ def too_large(what: str, what_zh: str, limit_bytes: int, setting: str) -> TooLar
     """The refusal of something larger than the limit ``limit_bytes`` of ``setting``."""
     limit = f"{limit_bytes / _MIB:.3g} MB"
     env = f"GUOTU_{setting.upper()}"
-    return TooLargeError(f"{what} is larger than the limit of {limit} (setting {setting}).",
-                         fix=f"Use a smaller file, or raise the setting {setting} (environment "
-                         f"variable {env}).",
-                         message_zh=f"{what_zh}超过了 {limit} 的上限（设置 {setting}）。",
-                         fix_zh=f"请使用更小的文件，或调高设置 {setting}（环境变量 {env}）。")
+    return TooLargeError(
+        f"{what} is larger than the limit of {limit} (setting {setting}).",
+        fix=f"Use a smaller file, or raise the setting {setting} (environment variable {env}).",
+        message_zh=f"{what_zh}超过了 {limit} 的上限（设置 {setting}）。",
+        fix_zh=f"请使用更小的文件，或调高设置 {setting}（环境变量 {env}）。",
+    )
 
 
 def _member_path(info: zipfile.ZipInfo, archive: str) -> PurePosixPath:
@@ -73,11 +74,13 @@ def _member_path(info: zipfile.ZipInfo, archive: str) -> PurePosixPath:
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts or is_link:
         raise LayerError(
             f"The zip {archive} holds a member {info.filename!r} that points outside the archive "
-            "(an absolute path, '..' or a link).", file=archive,
+            "(an absolute path, '..' or a link).",
+            file=archive,
             fix="Zip the data folder itself, without links or absolute paths.",
             message_zh=f"zip 文件 {archive} 中的 {info.filename!r} 指向压缩包以外（绝对路径、'..' 或"
-                       "链接）。",
-            fix_zh="请直接压缩数据文件夹，不要包含链接或绝对路径。")
+            "链接）。",
+            fix_zh="请直接压缩数据文件夹，不要包含链接或绝对路径。",
+        )
     return PurePosixPath(*parts)
 
 
@@ -111,24 +114,33 @@ def unpack_zip(path: Path, folder: Path, limits: ZipLimits) -> Path:
             if len(infos) > limits.max_members:
                 raise TooLargeError(
                     f"The zip {name} holds {len(infos)} files, more than the limit of "
-                    f"{limits.max_members}.", file=name,
+                    f"{limits.max_members}.",
+                    file=name,
                     fix="Zip only the plan's data files.",
                     message_zh=f"zip 文件 {name} 含 {len(infos)} 个文件，超过 {limits.max_members} 个"
-                               "的限制。", fix_zh="请只压缩规划数据文件。")
+                    "的限制。",
+                    fix_zh="请只压缩规划数据文件。",
+                )
             declared = sum(i.file_size for i in infos)
             if declared > limits.max_unzipped_bytes:
-                raise too_large(f"The zip {name} unpacked", f"zip 文件 {name} 解压后",
-                                 limits.max_unzipped_bytes, "max_unzipped_mb")
+                raise too_large(
+                    f"The zip {name} unpacked",
+                    f"zip 文件 {name} 解压后",
+                    limits.max_unzipped_bytes,
+                    "max_unzipped_mb",
+                )
             for info in infos:
                 ratio = info.file_size / max(info.compress_size, 1)
                 if info.file_size > _RATIO_FREE_BYTES and ratio > limits.max_ratio:
                     raise TooLargeError(
                         f"The zip {name} looks like a zip bomb: {info.filename} unpacks to "
                         f"{ratio:.0f} times its packed size (limit {limits.max_ratio:g}).",
-                        file=name, fix="Zip the plan's data files as they are.",
+                        file=name,
+                        fix="Zip the plan's data files as they are.",
                         message_zh=f"zip 文件 {name} 疑似“压缩炸弹”：其中 {info.filename} 解压后是"
-                                   f"压缩大小的 {ratio:.0f} 倍（限制 {limits.max_ratio:g} 倍）。",
-                        fix_zh="请直接压缩规划数据文件。")
+                        f"压缩大小的 {ratio:.0f} 倍（限制 {limits.max_ratio:g} 倍）。",
+                        fix_zh="请直接压缩规划数据文件。",
+                    )
             paths = [target.joinpath(*_member_path(info, name).parts) for info in infos]
             written = 0
             for info, out_path in zip(infos, paths, strict=True):
@@ -139,24 +151,33 @@ def unpack_zip(path: Path, folder: Path, limits: ZipLimits) -> Path:
                         own += len(block)
                         written += len(block)
                         if own > info.file_size or written > limits.max_unzipped_bytes:
-                            raise too_large(f"The zip {name} unpacked",
-                                             f"zip 文件 {name} 解压后",
-                                             limits.max_unzipped_bytes, "max_unzipped_mb")
+                            raise too_large(
+                                f"The zip {name} unpacked",
+                                f"zip 文件 {name} 解压后",
+                                limits.max_unzipped_bytes,
+                                "max_unzipped_mb",
+                            )
                         dst.write(block)
     except zipfile.BadZipFile as exc:
-        raise LayerError(f"The file {name} is not a readable zip ({exc}).", file=name,
-                         fix="Check that the file is complete, or zip it again.",
-                         message_zh=f"文件 {name} 不是可读取的 zip 文件（{exc}）。",
-                         fix_zh="请检查文件是否完整，或重新压缩。") from exc
+        raise LayerError(
+            f"The file {name} is not a readable zip ({exc}).",
+            file=name,
+            fix="Check that the file is complete, or zip it again.",
+            message_zh=f"文件 {name} 不是可读取的 zip 文件（{exc}）。",
+            fix_zh="请检查文件是否完整，或重新压缩。",
+        ) from exc
     except (RuntimeError, NotImplementedError, OSError) as exc:
         # encrypted members, unsupported compression, names that clash (a file and a folder
         # of the same name) or that the file system refuses
         shutil.rmtree(target, ignore_errors=True)
-        raise LayerError(f"The zip {name} cannot be unpacked: {type(exc).__name__}.",
-                         file=name, fix="Zip the plan's files again, without a password, with "
-                                        "the usual (deflate) compression.",
-                         message_zh=f"zip 文件 {name} 无法解压（{type(exc).__name__}）。",
-                         fix_zh="请不加密码、用常规（deflate）压缩方式重新压缩规划数据文件。") from None
+        raise LayerError(
+            f"The zip {name} cannot be unpacked: {type(exc).__name__}.",
+            file=name,
+            fix="Zip the plan's files again, without a password, with "
+            "the usual (deflate) compression.",
+            message_zh=f"zip 文件 {name} 无法解压（{type(exc).__name__}）。",
+            fix_zh="请不加密码、用常规（deflate）压缩方式重新压缩规划数据文件。",
+        ) from None
     except (TooLargeError, LayerError):
         shutil.rmtree(target, ignore_errors=True)
         raise
@@ -180,7 +201,8 @@ def find_dataset(root: Path, uploaded: str, source_layer: str | None = None) -> 
         suffix = p.suffix.lower()
         in_gdb = ".gdb" in {q.suffix.lower() for q in p.parents}
         if (suffix == ".gdb" and p.is_dir()) or (
-                suffix in _DATASET_SUFFIXES and p.is_file() and not in_gdb):
+            suffix in _DATASET_SUFFIXES and p.is_file() and not in_gdb
+        ):
             found.append(p)
     if source_layer is not None:
         named = [p for p in found if p.stem == source_layer]
@@ -192,14 +214,18 @@ def find_dataset(root: Path, uploaded: str, source_layer: str | None = None) -> 
     if not found:
         raise LayerError(
             f"The zip {uploaded} holds no vector data (.shp, .gpkg, .gdb, .geojson, .fgb).",
-            file=uploaded, fix="Zip the plan layer's files (for a Shapefile: .shp, .dbf, .shx, "
-                               ".prj and .cpg together).",
+            file=uploaded,
+            fix="Zip the plan layer's files (for a Shapefile: .shp, .dbf, .shx, "
+            ".prj and .cpg together).",
             message_zh=f"zip 文件 {uploaded} 中没有矢量数据（.shp、.gpkg、.gdb、.geojson、.fgb）。",
-            fix_zh="请压缩规划图层的全部文件（Shapefile 需 .shp、.dbf、.shx、.prj、.cpg 同时压缩）。")
+            fix_zh="请压缩规划图层的全部文件（Shapefile 需 .shp、.dbf、.shx、.prj、.cpg 同时压缩）。",
+        )
     raise LayerError(
         f"The zip {uploaded} holds {len(found)} datasets: {', '.join(shown)}; say which one "
-        "to review.", file=uploaded,
+        "to review.",
+        file=uploaded,
         fix="Give source_layer as the name of one of them (without suffix), or zip one layer.",
         message_zh=f"zip 文件 {uploaded} 中有 {len(found)} 个数据集：{'、'.join(shown)}，请指定审查"
-                   "哪一个。",
-        fix_zh="请用 source_layer 指定其中一个的名称（不含扩展名），或只压缩一个图层。")
+        "哪一个。",
+        fix_zh="请用 source_layer 指定其中一个的名称（不含扩展名），或只压缩一个图层。",
+    )

@@ -39,33 +39,57 @@ def write_diff_xlsx(path: Path, diff: Any, *, lang: str = "zh") -> None:
     and its use before and after), 用地变化矩阵 (公顷)."""
     zh = lang != "en"
     names = {d.layer: d.code_names() for d in diff.layers}
-    summary = pd.DataFrame([{
-        ("图层" if zh else "Layer"): d.layer, ("新增" if zh else "Added"): d.count("added"),
-        ("删除" if zh else "Removed"): d.count("removed"),
-        ("变更" if zh else "Changed"): d.count("changed")} for d in diff.layers])
-    changes = pd.DataFrame([{
-        ("图层" if zh else "Layer"): d.layer,
-        ("类型" if zh else "Kind"): _KINDS_ZH.get(c.kind, c.kind) if zh else c.kind,
-        ("编号" if zh else "Key"): c.key, ("原fid" if zh else "Old fid"): c.old_fid,
-        ("新fid" if zh else "New fid"): c.new_fid,
-        ("原用途" if zh else "From use"): _named(
-            _code_of(d.old, d.code_field, c.old_fid), names[d.layer], zh),
-        ("新用途" if zh else "To use"): _named(
-            _code_of(d.new, d.code_field, c.new_fid), names[d.layer], zh),
-        ("原面积(平方米)" if zh else "Old area (m²)"): round(c.area_old_m2, 2),
-        ("新面积(平方米)" if zh else "New area (m²)"): round(c.area_new_m2, 2),
-        ("面积变化(平方米)" if zh else "Area change (m²)"): round(
-            c.area_new_m2 - c.area_old_m2, 2),
-        ("几何变化" if zh else "Geometry changed"): c.is_geometry_changed,
-        ("属性变化" if zh else "Changed fields"): "; ".join(
-            f"{k}: {a} → {b}" for k, (a, b) in c.changed_fields.items())}
-        for d in diff.layers for c in d.changes])
-    matrix = pd.DataFrame([{
-        ("图层" if zh else "Layer"): d.layer,
-        ("原用途" if zh else "From"): _named(a, names[d.layer], zh),
-        ("现用途" if zh else "To"): _named(b, names[d.layer], zh),
-        ("面积(公顷)" if zh else "Area (ha)"): round(v / 1e4, 6)}
-        for d in diff.layers for (a, b), v in sorted(d.matrix.items())])
+    summary = pd.DataFrame(
+        [
+            {
+                ("图层" if zh else "Layer"): d.layer,
+                ("新增" if zh else "Added"): d.count("added"),
+                ("删除" if zh else "Removed"): d.count("removed"),
+                ("变更" if zh else "Changed"): d.count("changed"),
+            }
+            for d in diff.layers
+        ]
+    )
+    changes = pd.DataFrame(
+        [
+            {
+                ("图层" if zh else "Layer"): d.layer,
+                ("类型" if zh else "Kind"): _KINDS_ZH.get(c.kind, c.kind) if zh else c.kind,
+                ("编号" if zh else "Key"): c.key,
+                ("原fid" if zh else "Old fid"): c.old_fid,
+                ("新fid" if zh else "New fid"): c.new_fid,
+                ("原用途" if zh else "From use"): _named(
+                    _code_of(d.old, d.code_field, c.old_fid), names[d.layer], zh
+                ),
+                ("新用途" if zh else "To use"): _named(
+                    _code_of(d.new, d.code_field, c.new_fid), names[d.layer], zh
+                ),
+                ("原面积(平方米)" if zh else "Old area (m²)"): round(c.area_old_m2, 2),
+                ("新面积(平方米)" if zh else "New area (m²)"): round(c.area_new_m2, 2),
+                ("面积变化(平方米)" if zh else "Area change (m²)"): round(
+                    c.area_new_m2 - c.area_old_m2, 2
+                ),
+                ("几何变化" if zh else "Geometry changed"): c.is_geometry_changed,
+                ("属性变化" if zh else "Changed fields"): "; ".join(
+                    f"{k}: {a} → {b}" for k, (a, b) in c.changed_fields.items()
+                ),
+            }
+            for d in diff.layers
+            for c in d.changes
+        ]
+    )
+    matrix = pd.DataFrame(
+        [
+            {
+                ("图层" if zh else "Layer"): d.layer,
+                ("原用途" if zh else "From"): _named(a, names[d.layer], zh),
+                ("现用途" if zh else "To"): _named(b, names[d.layer], zh),
+                ("面积(公顷)" if zh else "Area (ha)"): round(v / 1e4, 6),
+            }
+            for d in diff.layers
+            for (a, b), v in sorted(d.matrix.items())
+        ]
+    )
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         summary.to_excel(xl, sheet_name="汇总" if zh else "Summary", index=False)
         changes.to_excel(xl, sheet_name="变化要素" if zh else "Changes", index=False)
@@ -83,8 +107,11 @@ def write_diff_gpkg(path: Path, diff: Any) -> dict[str, int]:
         for suffix, frame, kinds in (("old", d.old, kind_old), ("new", d.new, kind_new)):
             if frame.empty:
                 continue
-            out = gpd.GeoDataFrame(frame.reset_index().rename(columns={"fid": "guotu_fid"}),
-                                   geometry=frame.geometry.name, crs=frame.crs)
+            out = gpd.GeoDataFrame(
+                frame.reset_index().rename(columns={"fid": "guotu_fid"}),
+                geometry=frame.geometry.name,
+                crs=frame.crs,
+            )
             out["change"] = [kinds.get(int(f), "") for f in out["guotu_fid"]]
             name = f"{d.layer}_{suffix}"
             pyogrio.write_dataframe(out, path, layer=name, driver="GPKG", append=path.exists())

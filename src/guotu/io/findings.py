@@ -85,17 +85,39 @@ def finding_to_dict(finding: Finding, lang: str = "zh") -> dict[str, Any]:
     }
 
 
-_COLUMNS = ("check", "severity", "layer", "feature_fid", "id_field", "id_value", "field", "value",
-            "area_m2", "related_fids", "is_repaired", "message_zh", "message_en")
+_COLUMNS = (
+    "check",
+    "severity",
+    "layer",
+    "feature_fid",
+    "id_field",
+    "id_value",
+    "field",
+    "value",
+    "area_m2",
+    "related_fids",
+    "is_repaired",
+    "message_zh",
+    "message_en",
+)
 
 
 def _row(f: Finding) -> dict[str, Any]:
-    return {"check": f.check, "severity": f.severity.value, "layer": f.layer,
-            "feature_fid": f.fid, "id_field": f.id_field, "id_value": f.id_value, "field": f.field,
-            "value": None if f.value is None else str(f.value),
-            "area_m2": _json_number(f.area_m2), "related_fids":
-            ",".join(map(str, f.related_fids)) or None, "is_repaired": f.is_repaired,
-            "message_zh": f.message_zh, "message_en": f.message_en}
+    return {
+        "check": f.check,
+        "severity": f.severity.value,
+        "layer": f.layer,
+        "feature_fid": f.fid,
+        "id_field": f.id_field,
+        "id_value": f.id_value,
+        "field": f.field,
+        "value": None if f.value is None else str(f.value),
+        "area_m2": _json_number(f.area_m2),
+        "related_fids": ",".join(map(str, f.related_fids)) or None,
+        "is_repaired": f.is_repaired,
+        "message_zh": f.message_zh,
+        "message_en": f.message_en,
+    }
 
 
 def _frame(findings: Sequence[Finding], geoms: list[Any], crs: CRS) -> gpd.GeoDataFrame:
@@ -122,13 +144,14 @@ def check_gdal_file_name(path: Path, option: str) -> None:
         shown = os.fsencode(path).decode("gb18030", "replace")
         raise InputError(
             f"{option} {shown}: the file name is not UTF-8, and GDAL cannot write such a name.",
-            file=shown, fix="Give a name typed in a UTF-8 terminal (e.g. 质检错误.gpkg).",
+            file=shown,
+            fix="Give a name typed in a UTF-8 terminal (e.g. 质检错误.gpkg).",
             message_zh=f"{option} {shown}：文件名不是 UTF-8 编码，GDAL 无法写入这样的文件名。",
-            fix_zh="请换一个文件名（在 UTF-8 终端中输入，如 质检错误.gpkg）。") from None
+            fix_zh="请换一个文件名（在 UTF-8 终端中输入，如 质检错误.gpkg）。",
+        ) from None
 
 
-def write_findings_gpkg(path: str | Path, findings: Sequence[Finding], crs: CRS
-                        ) -> dict[str, int]:
+def write_findings_gpkg(path: str | Path, findings: Sequence[Finding], crs: CRS) -> dict[str, int]:
     """Write the findings to a new GeoPackage at ``path`` (replacing the file).
 
     Returns the number of features written per layer.
@@ -147,8 +170,11 @@ def write_findings_gpkg(path: str | Path, findings: Sequence[Finding], crs: CRS
     p = Path(path)
     check_gdal_file_name(p, "--errors-gpkg")
     if p.is_dir():
-        raise InputError(f"{p} is a folder; --errors-gpkg needs a file name.", file=str(p),
-                         fix="Give a name ending in .gpkg.")
+        raise InputError(
+            f"{p} is a folder; --errors-gpkg needs a file name.",
+            file=str(p),
+            fix="Give a name ending in .gpkg.",
+        )
     try:
         if p.exists():
             p.unlink()
@@ -156,16 +182,29 @@ def write_findings_gpkg(path: str | Path, findings: Sequence[Finding], crs: CRS
         raise InputError(f"Cannot replace {p}: {exc.strerror}.", file=str(p)) from exc
     pointed = [f for f in findings if f.location is not None]
     points = [shapely.Point(*f.location) for f in pointed if f.location is not None]
-    with_area = [f for f in findings if f.geometry is not None
-                 and int(shapely.get_type_id(f.geometry)) in POLYGONAL_TYPES]
-    areas = [shapely.multipolygons(shapely.get_parts(g)) for g in
-             polygonal_parts(np.array([f.geometry for f in with_area], dtype=object))]
+    with_area = [
+        f
+        for f in findings
+        if f.geometry is not None and int(shapely.get_type_id(f.geometry)) in POLYGONAL_TYPES
+    ]
+    areas = [
+        shapely.multipolygons(shapely.get_parts(g))
+        for g in polygonal_parts(np.array([f.geometry for f in with_area], dtype=object))
+    ]
     counts: dict[str, int] = {}
     try:
-        for layer, subset, geoms, kind in ((POINTS_LAYER, pointed, points, "Point"),
-                                           (AREAS_LAYER, with_area, areas, "MultiPolygon")):
-            pyogrio.write_dataframe(_frame(subset, geoms, crs), p, layer=layer, driver="GPKG",
-                                    geometry_type=kind, promote_to_multi=kind != "Point")
+        for layer, subset, geoms, kind in (
+            (POINTS_LAYER, pointed, points, "Point"),
+            (AREAS_LAYER, with_area, areas, "MultiPolygon"),
+        ):
+            pyogrio.write_dataframe(
+                _frame(subset, geoms, crs),
+                p,
+                layer=layer,
+                driver="GPKG",
+                geometry_type=kind,
+                promote_to_multi=kind != "Point",
+            )
             counts[layer] = len(subset)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise EnvironmentSetupError(f"GDAL could not write {p}: {exc}.", file=str(p)) from exc

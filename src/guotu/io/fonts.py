@@ -38,8 +38,15 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from guotu.errors import ConfigError, EnvironmentSetupError
 from guotu.settings import load_settings
 
-__all__ = ["DEBIAN_PACKAGE", "FONT_ENV", "KNOWN_FONTS", "REQUIRED_TEXT", "PdfFont",
-           "find_cjk_font", "load_font"]
+__all__ = [
+    "DEBIAN_PACKAGE",
+    "FONT_ENV",
+    "KNOWN_FONTS",
+    "REQUIRED_TEXT",
+    "PdfFont",
+    "find_cjk_font",
+    "load_font",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +89,9 @@ class PdfFont:
         >>> PdfFont("x", Path("x.ttf"), frozenset(map(ord, "ab"))).missing("abcac")
         'c'
         """
-        return "".join(dict.fromkeys(c for c in text if ord(c) not in self.chars
-                                     and not c.isspace()))
+        return "".join(
+            dict.fromkeys(c for c in text if ord(c) not in self.chars and not c.isspace())
+        )
 
     def fit(self, text: str) -> str:
         """``text`` with each character the font lacks replaced by its compatibility form
@@ -142,15 +150,26 @@ def _fc_list() -> list[str]:
     if exe is None:
         return []
     try:
-        out = subprocess.run([exe, ":lang=zh", "--format=%{file}\\n"], capture_output=True,
-                             text=True, timeout=15, check=False).stdout
+        out = subprocess.run(
+            [exe, ":lang=zh", "--format=%{file}\\n"],
+            capture_output=True,
+            text=True,
+            timeout=15,
+            check=False,
+        ).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         logger.info("fc-list failed; only the usual font paths are looked at: %s", exc)
         return []
     files = sorted({line.strip() for line in out.splitlines() if line.strip()})
     heavy = ("bold", "black", "heavy", "light", "thin", "medium", "semibold")
-    return sorted(files, key=lambda f: (any(w in f.lower() for w in heavy),
-                                        not f.lower().endswith((".ttf", ".ttc")), f))
+    return sorted(
+        files,
+        key=lambda f: (
+            any(w in f.lower() for w in heavy),
+            not f.lower().endswith((".ttf", ".ttc")),
+            f,
+        ),
+    )
 
 
 def _candidates() -> Iterator[str]:
@@ -163,10 +182,11 @@ def _no_font_error() -> EnvironmentSetupError:
         "No Chinese TrueType font was found to embed in the PDF, and guotu does not write a "
         "PDF whose Chinese text would show as empty boxes.",
         fix=f"Install Debian's {DEBIAN_PACKAGE} (apt-get install {DEBIAN_PACKAGE}), or set "
-            f"{FONT_ENV} to a .ttf or .ttc font file with Chinese glyphs.",
+        f"{FONT_ENV} to a .ttf or .ttc font file with Chinese glyphs.",
         message_zh="找不到可嵌入 PDF 的中文 TrueType 字体；guotu 不会生成中文显示为方框的 PDF。",
         fix_zh=f"请安装 Debian 软件包 {DEBIAN_PACKAGE}（apt-get install {DEBIAN_PACKAGE}），"
-               f"或将环境变量 {FONT_ENV} 设为含中文字形的 .ttf 或 .ttc 字体文件。")
+        f"或将环境变量 {FONT_ENV} 设为含中文字形的 .ttf 或 .ttc 字体文件。",
+    )
 
 
 def find_cjk_font(path: str | Path | None = None) -> PdfFont:
@@ -193,31 +213,37 @@ def find_cjk_font(path: str | Path | None = None) -> PdfFont:
     if chosen:
         if not Path(chosen).is_file():
             raise ConfigError(
-                f"{FONT_ENV}={chosen}: there is no such file.", file=chosen,
+                f"{FONT_ENV}={chosen}: there is no such file.",
+                file=chosen,
                 fix=f"Point {FONT_ENV} to a .ttf or .ttc font with Chinese glyphs (for example "
-                    f"{KNOWN_FONTS[0]}), or unset it.",
+                f"{KNOWN_FONTS[0]}), or unset it.",
                 message_zh=f"{FONT_ENV}={chosen} 指向的字体文件不存在。",
                 fix_zh=f"请将 {FONT_ENV} 指向含中文字形的 .ttf 或 .ttc 字体（如 {KNOWN_FONTS[0]}），"
-                       "或取消该设置。")
+                "或取消该设置。",
+            )
         try:
             font = load_font(chosen)
         except (TTFError, OSError) as exc:
             raise ConfigError(
                 f"{FONT_ENV}={chosen} is not a TrueType font file reportlab can embed: {exc}.",
-                file=chosen, fix=f"Point {FONT_ENV} to a .ttf or .ttc font with Chinese glyphs "
+                file=chosen,
+                fix=f"Point {FONT_ENV} to a .ttf or .ttc font with Chinese glyphs "
                 f"(for example {KNOWN_FONTS[0]}), or unset it.",
                 message_zh=f"{FONT_ENV}={chosen} 不是可嵌入的 TrueType 字体文件：{exc}。",
                 fix_zh=f"请将 {FONT_ENV} 指向含中文字形的 .ttf 或 .ttc 字体（如 {KNOWN_FONTS[0]}），"
-                       "或取消该设置。") from exc
+                "或取消该设置。",
+            ) from exc
         lacking = font.missing(REQUIRED_TEXT)
         if lacking:
             raise ConfigError(
                 f"{FONT_ENV}={chosen} has no glyphs for {lacking}: Chinese text would show as "
-                "empty boxes.", file=chosen,
+                "empty boxes.",
+                file=chosen,
                 fix=f"Point {FONT_ENV} to a font with Chinese glyphs (for example "
-                    f"{KNOWN_FONTS[0]}), or unset it.",
+                f"{KNOWN_FONTS[0]}), or unset it.",
                 message_zh=f"{FONT_ENV}={chosen} 缺少“{lacking}”等字形，中文会显示为方框。",
-                fix_zh=f"请将 {FONT_ENV} 指向含中文字形的字体（如 {KNOWN_FONTS[0]}），或取消该设置。")
+                fix_zh=f"请将 {FONT_ENV} 指向含中文字形的字体（如 {KNOWN_FONTS[0]}），或取消该设置。",
+            )
         return font
     for candidate in dict.fromkeys(_candidates()):
         if not Path(candidate).is_file():
@@ -228,8 +254,7 @@ def find_cjk_font(path: str | Path | None = None) -> PdfFont:
             logger.info("Font %s skipped: %s", candidate, exc)
             continue
         if font.missing(REQUIRED_TEXT):
-            logger.info("Font %s skipped: no glyphs for %s", candidate,
-                        font.missing(REQUIRED_TEXT))
+            logger.info("Font %s skipped: no glyphs for %s", candidate, font.missing(REQUIRED_TEXT))
             continue
         return font
     raise _no_font_error()

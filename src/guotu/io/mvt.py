@@ -17,8 +17,17 @@ import shapely
 
 from guotu.errors import InputError
 
-__all__ = ["MAX_ZOOM", "MERCATOR_HALF_M", "SIMPLIFY_TOLERANCE", "TILE_BUFFER", "TILE_EXTENT",
-           "check_tile", "encode_tile", "tile_bounds", "to_tile_grid"]
+__all__ = [
+    "MAX_ZOOM",
+    "MERCATOR_HALF_M",
+    "SIMPLIFY_TOLERANCE",
+    "TILE_BUFFER",
+    "TILE_EXTENT",
+    "check_tile",
+    "encode_tile",
+    "tile_bounds",
+    "to_tile_grid",
+]
 
 #: Tile coordinate extent (MVT default).
 TILE_EXTENT = 4096
@@ -62,16 +71,20 @@ def check_tile(z: int, x: int, y: int) -> None:
     guotu.errors.InputError: Tile 2/4/0 is outside the tile grid: at zoom 2, x and y run from 0 to 3. Fix: Use XYZ tile numbers (y counted from the north).
     """
     if not 0 <= z <= MAX_ZOOM:
-        raise InputError(f"Zoom {z} is outside 0–{MAX_ZOOM}.", fix=f"Ask for z from 0 to {MAX_ZOOM}.",
-                         message_zh=f"缩放级别 {z} 超出 0–{MAX_ZOOM}。",
-                         fix_zh=f"请使用 0 到 {MAX_ZOOM} 的缩放级别。")
+        raise InputError(
+            f"Zoom {z} is outside 0–{MAX_ZOOM}.",
+            fix=f"Ask for z from 0 to {MAX_ZOOM}.",
+            message_zh=f"缩放级别 {z} 超出 0–{MAX_ZOOM}。",
+            fix_zh=f"请使用 0 到 {MAX_ZOOM} 的缩放级别。",
+        )
     n = 1 << z
     if not (0 <= x < n and 0 <= y < n):
         raise InputError(
             f"Tile {z}/{x}/{y} is outside the tile grid: at zoom {z}, x and y run from 0 to {n - 1}.",
             fix="Use XYZ tile numbers (y counted from the north).",
             message_zh=f"瓦片 {z}/{x}/{y} 超出瓦片网格：缩放级别 {z} 时 x、y 取 0 到 {n - 1}。",
-            fix_zh="请使用 XYZ 瓦片编号（y 自北向南计）。")
+            fix_zh="请使用 XYZ 瓦片编号（y 自北向南计）。",
+        )
 
 
 # --------------------------------------------------------------------------- protobuf
@@ -164,9 +177,15 @@ def _only(geoms: np.ndarray, family: str) -> np.ndarray:
     for i in np.flatnonzero(~np.isin(shapely.get_type_id(geoms), ids)):
         parts = shapely.get_parts(geoms[i])
         parts = parts[np.isin(shapely.get_type_id(parts), ids)]
-        out[i] = None if len(parts) == 0 else shapely.multipolygons(parts) if family == "POLYGON" \
-            else shapely.multilinestrings(parts) if family == "LINESTRING" \
+        out[i] = (
+            None
+            if len(parts) == 0
+            else shapely.multipolygons(parts)
+            if family == "POLYGON"
+            else shapely.multilinestrings(parts)
+            if family == "LINESTRING"
             else shapely.multipoints(parts)
+        )
     return out
 
 
@@ -253,11 +272,13 @@ def to_tile_grid(geoms: np.ndarray, z: int, x: int, y: int) -> np.ndarray:
     grid = shapely.transform(simple, lambda c: np.rint(to_tile(c)))
     broken = ~shapely.is_valid(grid) & ~shapely.is_missing(grid)
     if broken.any():
-        grid[broken] = np.array([_snap(g) for g in shapely.transform(simple[broken], to_tile)],
-                                dtype=object)
+        grid[broken] = np.array(
+            [_snap(g) for g in shapely.transform(simple[broken], to_tile)], dtype=object
+        )
     # Exterior rings must have positive area in tile coordinates (y down): "ccw" to shapely.
-    oriented: np.ndarray = np.asarray(shapely.orient_polygons(grid, exterior_cw=False),
-                                      dtype=object)
+    oriented: np.ndarray = np.asarray(
+        shapely.orient_polygons(grid, exterior_cw=False), dtype=object
+    )
     oriented[shapely.is_empty(oriented) | shapely.is_missing(oriented)] = None
     return oriented
 
@@ -276,9 +297,12 @@ def _snap(geom: Any) -> Any:
         return shapely.transform(geom, np.round)  # last resort: rounded, maybe invalid
 
 
-def encode_tile(layer: str, geoms: Sequence[Any] | np.ndarray,
-                columns: dict[str, Sequence[Any] | np.ndarray] | None = None,
-                ids: Sequence[int] | np.ndarray | None = None) -> tuple[bytes, int]:
+def encode_tile(
+    layer: str,
+    geoms: Sequence[Any] | np.ndarray,
+    columns: dict[str, Sequence[Any] | np.ndarray] | None = None,
+    ids: Sequence[int] | np.ndarray | None = None,
+) -> tuple[bytes, int]:
     """Encode one MVT layer (extent 4096) of integer tile-coordinate geometries.
 
     Geometries must already be in tile units (y down) with polygon exteriors of positive
@@ -314,8 +338,14 @@ def encode_tile(layer: str, geoms: Sequence[Any] | np.ndarray,
     codes: list[np.ndarray] = []
     for name, col in (columns or {}).items():
         labels, uniques = pd.factorize(np.asarray(col, dtype=object)[rows], use_na_sentinel=True)
-        table = np.array([-1 if e is None else values.setdefault(e, len(values))
-                          for e in _encode_values(uniques)] + [-1], dtype=np.int64)
+        table = np.array(
+            [
+                -1 if e is None else values.setdefault(e, len(values))
+                for e in _encode_values(uniques)
+            ]
+            + [-1],
+            dtype=np.int64,
+        )
         keys.append(name)
         codes.append(table[labels])
     n = len(rows)
@@ -332,8 +362,7 @@ def encode_tile(layer: str, geoms: Sequence[Any] | np.ndarray,
     kept = np.flatnonzero(has_geom)
     if len(kept) == 0:
         return b"", 0
-    features = _features(kept, fids, _MVT_TYPES[family], tag_bytes, tag_at, geom_bytes,
-                         geom_at)
+    features = _features(kept, fids, _MVT_TYPES[family], tag_bytes, tag_at, geom_bytes, geom_at)
     out = _varint(15 << 3) + _varint(2) + _field(1, layer.encode()) + features
     out += b"".join(_field(3, k.encode()) for k in keys)
     out += _delimited(0x22, b"".join(values), np.fromiter(map(len, values), np.int64))
@@ -363,8 +392,15 @@ def _delimited(key: int, data: bytes, sizes: np.ndarray) -> bytes:
     return _gather(src, starts, np.column_stack([zero + 1, size_n, sizes]))
 
 
-def _features(kept: np.ndarray, fids: np.ndarray | None, geom_type: int, tag_bytes: bytes,
-              tag_at: np.ndarray, geom_bytes: bytes, geom_at: np.ndarray) -> bytes:
+def _features(
+    kept: np.ndarray,
+    fids: np.ndarray | None,
+    geom_type: int,
+    tag_bytes: bytes,
+    tag_at: np.ndarray,
+    geom_bytes: bytes,
+    geom_at: np.ndarray,
+) -> bytes:
     """The ``Feature`` messages (layer field 2) of rows ``kept``, all at once from the packed
     tag and geometry streams: ``{1: id, 2: [tags] (if any), 3: type, 4: [geometry]}``."""
     m = len(kept)
@@ -375,18 +411,43 @@ def _features(kept: np.ndarray, fids: np.ndarray | None, geom_type: int, tag_byt
     tlen_bytes, tlen_n = _varints(tag_len)
     glen_bytes, glen_n = _varints(geom_len)
     # one source buffer: the constant keys, then each stream (at its base offset)
-    parts = [bytes([0x08, 0x12, 0x18, geom_type, 0x22]), id_bytes, tlen_bytes, tag_bytes,
-             glen_bytes, geom_bytes]
+    parts = [
+        bytes([0x08, 0x12, 0x18, geom_type, 0x22]),
+        id_bytes,
+        tlen_bytes,
+        tag_bytes,
+        glen_bytes,
+        geom_bytes,
+    ]
     base = np.cumsum([0] + [len(p) for p in parts])
     src = np.frombuffer(b"".join(parts), dtype=np.uint8)
     zero = np.zeros(m, dtype=np.int64)
-    starts = np.column_stack([
-        zero, base[1] + _starts(id_n),                                  # id
-        zero + 1, base[2] + _starts(tlen_n), base[3] + tag_at[kept],    # tags
-        zero + 2,                                                       # type
-        zero + 4, base[4] + _starts(glen_n), base[5] + geom_at[kept]])  # geometry
-    lengths = np.column_stack([has_id, has_id * id_n, has_tags, has_tags * tlen_n, tag_len,
-                               zero + 2, zero + 1, glen_n, geom_len])
+    starts = np.column_stack(
+        [
+            zero,
+            base[1] + _starts(id_n),  # id
+            zero + 1,
+            base[2] + _starts(tlen_n),
+            base[3] + tag_at[kept],  # tags
+            zero + 2,  # type
+            zero + 4,
+            base[4] + _starts(glen_n),
+            base[5] + geom_at[kept],
+        ]
+    )  # geometry
+    lengths = np.column_stack(
+        [
+            has_id,
+            has_id * id_n,
+            has_tags,
+            has_tags * tlen_n,
+            tag_len,
+            zero + 2,
+            zero + 1,
+            glen_n,
+            geom_len,
+        ]
+    )
     return _delimited(0x12, _gather(src, starts, lengths), lengths.sum(axis=1))
 
 
@@ -398,14 +459,18 @@ def _encode_values(uniques: np.ndarray) -> list[bytes | None]:
     kind = pd.api.types.infer_dtype(uniques, skipna=False)
     if kind == "string":
         encoded = [u.encode() for u in uniques]
-        return [b"\n" + (_SHORT_LENGTHS[len(e)] if len(e) < 128 else _varint(len(e))) + e
-                for e in encoded]
+        return [
+            b"\n" + (_SHORT_LENGTHS[len(e)] if len(e) < 128 else _varint(len(e))) + e
+            for e in encoded
+        ]
     if kind == "floating":
         numbers = np.asarray(uniques, dtype="<f8")
         block = np.empty((len(numbers), 9), dtype=np.uint8)
         block[:, 0] = (3 << 3) | 1  # double_value
         block[:, 1:] = numbers.view(np.uint8).reshape(-1, 8)
         data = block.tobytes()
-        return [None if math.isnan(v) else data[9 * i:9 * i + 9]
-                for i, v in enumerate(numbers.tolist())]
+        return [
+            None if math.isnan(v) else data[9 * i : 9 * i + 9]
+            for i, v in enumerate(numbers.tolist())
+        ]
     return [_value(u) for u in uniques]

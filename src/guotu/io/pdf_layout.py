@@ -35,9 +35,24 @@ from reportlab.platypus import (
 
 from guotu.io.fonts import PdfFont
 
-__all__ = ["BLUE", "FOOTER_LINES", "GREEN", "HEAD", "LINE", "RED", "WIDTH", "PageFurniture",
-           "Styles", "box_style", "build_pdf", "grid_table", "lines_cell", "make_styles", "para",
-           "tint"]
+__all__ = [
+    "BLUE",
+    "FOOTER_LINES",
+    "GREEN",
+    "HEAD",
+    "LINE",
+    "RED",
+    "WIDTH",
+    "PageFurniture",
+    "Styles",
+    "box_style",
+    "build_pdf",
+    "grid_table",
+    "lines_cell",
+    "make_styles",
+    "para",
+    "tint",
+]
 
 LINE = colors.HexColor("#c8ccd2")
 HEAD = colors.HexColor("#eef2f7")
@@ -85,20 +100,34 @@ def make_styles(font: PdfFont, *, cjk: bool = True) -> Styles:
     # inside the cell, so that it never runs into the next column
     cell = ParagraphStyle("cell", parent=body, fontSize=7.5, leading=10, rightIndent=_HANG)
     return Styles(
-        font=font, body=body, cell=cell,
+        font=font,
+        body=body,
+        cell=cell,
         small=ParagraphStyle("small", parent=body, fontSize=8, leading=11),
         num=ParagraphStyle("num", parent=cell, alignment=2, rightIndent=0),
-        title=ParagraphStyle("title", parent=body, fontSize=18, leading=24, spaceAfter=6,
-                             textColor=BLUE),
-        h2=ParagraphStyle("h2", parent=body, fontSize=13, leading=18, spaceBefore=10,
-                          keepWithNext=1, spaceAfter=4, textColor=BLUE),
-        h3=ParagraphStyle("h3", parent=body, fontSize=11, leading=15, spaceBefore=6,
-                          keepWithNext=1, spaceAfter=3),
-        lead=ParagraphStyle("lead", parent=body, fontSize=11, leading=17))
+        title=ParagraphStyle(
+            "title", parent=body, fontSize=18, leading=24, spaceAfter=6, textColor=BLUE
+        ),
+        h2=ParagraphStyle(
+            "h2",
+            parent=body,
+            fontSize=13,
+            leading=18,
+            spaceBefore=10,
+            keepWithNext=1,
+            spaceAfter=4,
+            textColor=BLUE,
+        ),
+        h3=ParagraphStyle(
+            "h3", parent=body, fontSize=11, leading=15, spaceBefore=6, keepWithNext=1, spaceAfter=3
+        ),
+        lead=ParagraphStyle("lead", parent=body, fontSize=11, leading=17),
+    )
 
 
-def para(st: Styles, value: Any, style: ParagraphStyle | None = None, *,
-         markup: bool = False) -> Paragraph:
+def para(
+    st: Styles, value: Any, style: ParagraphStyle | None = None, *, markup: bool = False
+) -> Paragraph:
     """A paragraph of ``value`` in ``style`` (body by default): escaped unless ``markup``
     (then ``value`` is reportlab markup whose text the caller escaped), fitted to the font.
     """
@@ -112,8 +141,9 @@ def box_style(st: Styles, commands: Sequence[tuple[Any, ...]]) -> TableStyle:
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), st.font.name), *commands])
 
 
-def lines_cell(st: Styles, lines: Sequence[str], width: float,
-               style: ParagraphStyle | None = None) -> Paragraph:
+def lines_cell(
+    st: Styles, lines: Sequence[str], width: float, style: ParagraphStyle | None = None
+) -> Paragraph:
     """A table cell of short lines, each on a line of its own; a line without spaces (an id
     like ``BSM=GH00028903``) that is wider than the cell is set smaller instead of being
     broken in the middle. ``width`` is the column width (padding included)."""
@@ -130,10 +160,16 @@ def lines_cell(st: Styles, lines: Sequence[str], width: float,
     return Paragraph("<br/>".join(out), cell)
 
 
-def grid_table(st: Styles, head: Sequence[str], rows: Iterable[Sequence[Any]],
-               widths: Sequence[float], *, numeric: Iterable[int] = (),
-               colours: Mapping[tuple[int, int], colors.Color] | None = None,
-               style: ParagraphStyle | None = None) -> Table:
+def grid_table(
+    st: Styles,
+    head: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    widths: Sequence[float],
+    *,
+    numeric: Iterable[int] = (),
+    colours: Mapping[tuple[int, int], colors.Color] | None = None,
+    style: ParagraphStyle | None = None,
+) -> Table:
     """A grid table with a shaded header row repeated on every page. Plain values become
     paragraphs (``numeric`` columns right-aligned); flowables are kept as they are."""
     cell = style or st.cell
@@ -141,14 +177,23 @@ def grid_table(st: Styles, head: Sequence[str], rows: Iterable[Sequence[Any]],
     nums = set(numeric)
     data: list[list[Any]] = [[para(st, h, cell) for h in head]]
     for row in rows:
-        data.append([c if isinstance(c, Flowable) else para(st, c, right if i in nums else cell)
-                     for i, c in enumerate(row)])
+        data.append(
+            [
+                c if isinstance(c, Flowable) else para(st, c, right if i in nums else cell)
+                for i, c in enumerate(row)
+            ]
+        )
     table = Table(data, colWidths=list(widths), repeatRows=1)
     commands: list[tuple[Any, ...]] = [
-        ("FONTNAME", (0, 0), (-1, -1), st.font.name), ("GRID", (0, 0), (-1, -1), 0.5, LINE), ("BACKGROUND", (0, 0), (-1, 0), HEAD),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
+        ("FONTNAME", (0, 0), (-1, -1), st.font.name),
+        ("GRID", (0, 0), (-1, -1), 0.5, LINE),
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
     for at, colour in (colours or {}).items():
         commands.append(("BACKGROUND", at, at, colour))
     table.setStyle(TableStyle(commands))
@@ -177,8 +222,9 @@ class PageFurniture:
 FOOTER_LINES = 3
 
 
-def _wrapped(font: PdfFont, lines: Sequence[str], size: float, width: float,
-             most: int = FOOTER_LINES) -> list[str]:
+def _wrapped(
+    font: PdfFont, lines: Sequence[str], size: float, width: float, most: int = FOOTER_LINES
+) -> list[str]:
     """``lines`` broken to fit ``width`` points, after a ``；``, ``·`` or space where one
     falls in the second half of the line, else between any two characters (CJK names and
     ids); at most ``most`` lines, the last cut with ``…``."""
@@ -195,7 +241,7 @@ def _wrapped(font: PdfFont, lines: Sequence[str], size: float, width: float,
             out.append(rest[:n].rstrip())
             rest = rest[n:].lstrip()
     if len(out) > most:
-        out = [*out[:most - 1], _fitted(font, "".join(out[most - 1:]), size, width)]
+        out = [*out[: most - 1], _fitted(font, "".join(out[most - 1 :]), size, width)]
     return out
 
 
@@ -266,8 +312,9 @@ class _Pages:
             canvas.beginForm(_TOTAL_FORM, 0, -3, 40 * mm, 10)
             canvas.setFont(self.font.name, 6.8)
             canvas.setFillColor(GREY)
-            canvas.drawString(0, 0, self.font.fit(
-                self.furniture.page_total.format(total=self.count)))
+            canvas.drawString(
+                0, 0, self.font.fit(self.furniture.page_total.format(total=self.count))
+            )
             canvas.endForm()
             save()
 
@@ -276,8 +323,14 @@ class _Pages:
         return canvas
 
 
-def build_pdf(story: list[Flowable], font: PdfFont, furniture: PageFurniture, *,
-              lang: str = "zh", subject: str = "") -> bytes:
+def build_pdf(
+    story: list[Flowable],
+    font: PdfFont,
+    furniture: PageFurniture,
+    *,
+    lang: str = "zh",
+    subject: str = "",
+) -> bytes:
     """Lay ``story`` out on A4 pages with ``furniture`` and return the PDF bytes.
 
     Examples
@@ -286,10 +339,20 @@ def build_pdf(story: list[Flowable], font: PdfFont, furniture: PageFurniture, *,
     """
     buffer = BytesIO()
     pages = _Pages(font, furniture)
-    doc = BaseDocTemplate(buffer, pagesize=A4, leftMargin=_MARGIN_X, rightMargin=_MARGIN_X,
-                          topMargin=_MARGIN_TOP, bottomMargin=_MARGIN_BOTTOM,
-                          initialFontName=font.name, initialFontSize=9.5, title=furniture.title,
-                          author="guotu", subject=subject, lang=lang)
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=_MARGIN_X,
+        rightMargin=_MARGIN_X,
+        topMargin=_MARGIN_TOP,
+        bottomMargin=_MARGIN_BOTTOM,
+        initialFontName=font.name,
+        initialFontSize=9.5,
+        title=furniture.title,
+        author="guotu",
+        subject=subject,
+        lang=lang,
+    )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate("page", [frame], onPage=pages.draw)])
     doc.afterFlowable = pages.after_flowable

@@ -42,14 +42,27 @@ from guotu.io.containers import check_container
 from guotu.io.encodings import check_utf8_text, codec_name, shapefile_encoding
 from guotu.settings import Settings, load_settings
 
-__all__ = ["ID_FIELDS", "SourceInfo", "feature_label", "list_source_layers",
-           "read_attribute_table", "read_vector", "require_file"]
+__all__ = [
+    "ID_FIELDS",
+    "SourceInfo",
+    "feature_label",
+    "list_source_layers",
+    "read_attribute_table",
+    "read_vector",
+    "require_file",
+]
 
 log = logging.getLogger(__name__)
 
-_VECTOR_SUFFIXES = {".shp": "Shapefile", ".gpkg": "GeoPackage", ".gdb": "FileGDB",
-                    ".geojson": "GeoJSON", ".json": "GeoJSON", ".fgb": "FlatGeobuf",
-                    ".zip": "zipped data"}
+_VECTOR_SUFFIXES = {
+    ".shp": "Shapefile",
+    ".gpkg": "GeoPackage",
+    ".gdb": "FileGDB",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".fgb": "FlatGeobuf",
+    ".zip": "zipped data",
+}
 _TABLE_SUFFIXES = {".csv", ".xlsx"}
 _MIB = 1024 * 1024
 
@@ -89,13 +102,15 @@ def _check_name_encoding(p: Path) -> None:
         shown = _display_name(p)
         raise LayerError(
             f"The name of {shown} is not UTF-8 (it was probably copied from a Windows system "
-            "in GBK); GDAL cannot open it.", file=shown,
+            "in GBK); GDAL cannot open it.",
+            file=shown,
             fix="Rename the file (and its .dbf, .shx, .prj, .cpg), e.g. with "
             "`convmv -f gbk -t utf8 --notest FILE`.",
             message_zh=f"文件名 {shown} 不是 UTF-8 编码（多半是从 GBK 编码的 Windows 系统拷贝而来），"
             "GDAL 无法打开。",
             fix_zh="请重命名该文件（及同名的 .dbf、.shx、.prj、.cpg），如用 "
-            "`convmv -f gbk -t utf8 --notest 文件名`。") from None
+            "`convmv -f gbk -t utf8 --notest 文件名`。",
+        ) from None
 
 
 def require_file(path: str | Path) -> Path:
@@ -103,33 +118,44 @@ def require_file(path: str | Path) -> Path:
     p = Path(path)
     _check_name_encoding(p)
     if not p.exists():
-        raise LayerError(f"File {p} does not exist.", file=str(p),
-                         fix="Check the path (use quotes around paths with spaces).",
-                         message_zh=f"文件 {p} 不存在。",
-                         fix_zh="请检查路径（路径含空格时请加引号）。")
+        raise LayerError(
+            f"File {p} does not exist.",
+            file=str(p),
+            fix="Check the path (use quotes around paths with spaces).",
+            message_zh=f"文件 {p} 不存在。",
+            fix_zh="请检查路径（路径含空格时请加引号）。",
+        )
     return p
 
 
 def _format_of(path: Path) -> str:
     if path.is_dir() and path.suffix.lower() != ".gdb":
-        raise LayerError(f"{path} is a folder, not a data file.", file=str(path),
-                         fix="Give a .shp, .gpkg, .gdb, .geojson, .csv or .xlsx file.",
-                         message_zh=f"{path} 是文件夹，不是数据文件。",
-                         fix_zh="请指定 .shp、.gpkg、.gdb、.geojson、.csv 或 .xlsx 文件。")
+        raise LayerError(
+            f"{path} is a folder, not a data file.",
+            file=str(path),
+            fix="Give a .shp, .gpkg, .gdb, .geojson, .csv or .xlsx file.",
+            message_zh=f"{path} 是文件夹，不是数据文件。",
+            fix_zh="请指定 .shp、.gpkg、.gdb、.geojson、.csv 或 .xlsx 文件。",
+        )
     fmt = _VECTOR_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(_VECTOR_SUFFIXES))
-        raise LayerError(f"{path} is not a spatial format guotu reads.", file=str(path),
-                         fix=f"Give a file ending in one of: {known} (tables: .csv, .xlsx "
-                         "with --table).",
-                         message_zh=f"{path} 不是 guotu 能读取的空间数据格式。",
-                         fix_zh=f"请指定扩展名为以下之一的文件：{known}（属性表 .csv、.xlsx "
-                         "请用 --table 导入）。")
+        raise LayerError(
+            f"{path} is not a spatial format guotu reads.",
+            file=str(path),
+            fix=f"Give a file ending in one of: {known} (tables: .csv, .xlsx with --table).",
+            message_zh=f"{path} 不是 guotu 能读取的空间数据格式。",
+            fix_zh=f"请指定扩展名为以下之一的文件：{known}（属性表 .csv、.xlsx "
+            "请用 --table 导入）。",
+        )
     if fmt == "FileGDB" and not path.is_dir():
-        raise LayerError(f"{path} is not a FileGDB folder.", file=str(path),
-                         fix="Give the .gdb folder itself, copied whole.",
-                         message_zh=f"{path} 不是 FileGDB 文件夹。",
-                         fix_zh="请指定完整拷贝的 .gdb 文件夹本身。")
+        raise LayerError(
+            f"{path} is not a FileGDB folder.",
+            file=str(path),
+            fix="Give the .gdb folder itself, copied whole.",
+            message_zh=f"{path} 不是 FileGDB 文件夹。",
+            fix_zh="请指定完整拷贝的 .gdb 文件夹本身。",
+        )
     return fmt
 
 
@@ -141,35 +167,48 @@ def list_source_layers(path: str | Path) -> list[str]:
             warnings.simplefilter("ignore", RuntimeWarning)
             return [str(row[0]) for row in pyogrio.list_layers(p)]
     except (DataSourceError, DataLayerError, OSError, UnicodeDecodeError) as exc:
-        raise LayerError(f"{p} cannot be opened: {_gdal_text(exc)}.", file=str(p),
-                         fix="Check that the file is complete (not truncated) and of the "
-                         "format its name says.",
-                         message_zh=f"无法打开 {p}：{_gdal_text(exc)}。",
-                         fix_zh="请检查文件是否完整（未被截断），格式是否与扩展名相符。") from exc
+        raise LayerError(
+            f"{p} cannot be opened: {_gdal_text(exc)}.",
+            file=str(p),
+            fix="Check that the file is complete (not truncated) and of the format its name says.",
+            message_zh=f"无法打开 {p}：{_gdal_text(exc)}。",
+            fix_zh="请检查文件是否完整（未被截断），格式是否与扩展名相符。",
+        ) from exc
 
 
 def _check_shapefile_parts(p: Path) -> None:
-    for suffix, what, what_zh in ((".shx", "index", "空间索引"),
-                                  (".dbf", "attribute table", "属性表")):
+    for suffix, what, what_zh in (
+        (".shx", "index", "空间索引"),
+        (".dbf", "attribute table", "属性表"),
+    ):
         if _sibling(p, suffix) is None:
             raise LayerError(
                 f"Shapefile {p} has no {suffix} file ({what}); a Shapefile is several files "
-                "with the same name.", file=str(p),
+                "with the same name.",
+                file=str(p),
                 fix=f"Copy {p.stem}{suffix} next to {p.name} (all of .shp, .shx, .dbf, .prj, "
                 ".cpg).",
                 message_zh=f"Shapefile {p} 缺少 {suffix} 文件（{what_zh}）；Shapefile 由多个同名"
                 "文件组成。",
                 fix_zh=f"请把 {p.stem}{suffix} 复制到 {p.name} 所在文件夹（.shp、.shx、.dbf、"
-                ".prj、.cpg 应放在一起）。")
+                ".prj、.cpg 应放在一起）。",
+            )
 
 
 def _zip_limits(settings: Settings) -> ZipLimits:
-    return ZipLimits(max_unzipped_bytes=int(settings.max_unzipped_mb * _MIB),
-                     max_members=settings.max_zip_members)
+    return ZipLimits(
+        max_unzipped_bytes=int(settings.max_unzipped_mb * _MIB),
+        max_members=settings.max_zip_members,
+    )
 
 
-def _read_zip(p: Path, source_layer: str | None, layer_hint: str | None,
-              encoding: str | None, settings: Settings) -> tuple[gpd.GeoDataFrame, SourceInfo]:
+def _read_zip(
+    p: Path,
+    source_layer: str | None,
+    layer_hint: str | None,
+    encoding: str | None,
+    settings: Settings,
+) -> tuple[gpd.GeoDataFrame, SourceInfo]:
     """Unpack a zip within the limits, then read the one dataset inside like a file; errors
     name ``zip!member``, never the temporary folder."""
     with tempfile.TemporaryDirectory(prefix="guotu-zip-") as tmp:
@@ -178,14 +217,20 @@ def _read_zip(p: Path, source_layer: str | None, layer_hint: str | None,
             root = unpack_zip(p, folder, _zip_limits(settings))
             dataset = find_dataset(root, p.name, source_layer)
             inner = source_layer if source_layer and source_layer != dataset.stem else None
-            frame, info = read_vector(dataset, source_layer=inner, layer_hint=layer_hint,
-                                      encoding=encoding, settings=settings)
+            frame, info = read_vector(
+                dataset,
+                source_layer=inner,
+                layer_hint=layer_hint,
+                encoding=encoding,
+                settings=settings,
+            )
         except LayerError as exc:
             _rename_in_error(exc, str(folder / (p.stem or "data")), f"{p}!")
             _rename_in_error(exc, str(folder), f"{p}!")
             raise
-    return frame, SourceInfo(str(p), "zipped " + info.format, info.layer, info.encoding,
-                             info.features)
+    return frame, SourceInfo(
+        str(p), "zipped " + info.format, info.layer, info.encoding, info.features
+    )
 
 
 def _rename_in_error(exc: LayerError, old: str, new: str) -> None:
@@ -196,9 +241,14 @@ def _rename_in_error(exc: LayerError, old: str, new: str) -> None:
     exc.args = (exc.message,)
 
 
-def read_vector(path: str | Path, *, source_layer: str | None = None,
-                layer_hint: str | None = None, encoding: str | None = None,
-                settings: Settings | None = None) -> tuple[gpd.GeoDataFrame, SourceInfo]:
+def read_vector(
+    path: str | Path,
+    *,
+    source_layer: str | None = None,
+    layer_hint: str | None = None,
+    encoding: str | None = None,
+    settings: Settings | None = None,
+) -> tuple[gpd.GeoDataFrame, SourceInfo]:
     """Read one layer of a spatial file, whole and checked (see the module docstring).
 
     ``source_layer`` names the layer in a multi-layer source; without it a single-layer
@@ -230,41 +280,48 @@ def read_vector(path: str | Path, *, source_layer: str | None = None,
     if declared is not None and len(frame) != declared:
         raise LayerError(
             f"{p} (layer {source_layer}) declares {declared:,} features, but only "
-            f"{len(frame):,} could be read: the file is damaged or incomplete.", file=str(p),
+            f"{len(frame):,} could be read: the file is damaged or incomplete.",
+            file=str(p),
             layer=source_layer,
             fix="Copy the file again from its source, or export it again; nothing was imported.",
             message_zh=f"{p}（图层 {source_layer}）文件头记载 {declared:,} 个要素，实际只能读出 "
             f"{len(frame):,} 个：文件已损坏或不完整。",
-            fix_zh="请从原始来源重新拷贝，或重新导出该数据；本次未导入任何数据。")
+            fix_zh="请从原始来源重新拷贝，或重新导出该数据；本次未导入任何数据。",
+        )
     return frame, SourceInfo(str(p), fmt, source_layer, codec, len(frame))
 
 
-def _read_recoded_geojson(p: Path, encoding: str, source_layer: str | None,
-                          layer_hint: str | None, settings: Settings
-                          ) -> tuple[gpd.GeoDataFrame, SourceInfo]:
+def _read_recoded_geojson(
+    p: Path, encoding: str, source_layer: str | None, layer_hint: str | None, settings: Settings
+) -> tuple[gpd.GeoDataFrame, SourceInfo]:
     """A GeoJSON written in another encoding, read through a UTF-8 copy."""
     codec = codec_name(encoding, "--encoding", option="--encoding")
     try:
         text = p.read_bytes().decode(codec)
     except UnicodeDecodeError as exc:
-        raise LayerError(f"{p} is not in the encoding {encoding} (byte {exc.start}).",
-                         file=str(p), fix="Give the encoding it was written in.",
-                         message_zh=f"{p} 不是 {encoding} 编码（第 {exc.start} 字节）。",
-                         fix_zh="请用 --encoding 指定它写出时的编码。") from None
+        raise LayerError(
+            f"{p} is not in the encoding {encoding} (byte {exc.start}).",
+            file=str(p),
+            fix="Give the encoding it was written in.",
+            message_zh=f"{p} 不是 {encoding} 编码（第 {exc.start} 字节）。",
+            fix_zh="请用 --encoding 指定它写出时的编码。",
+        ) from None
     with tempfile.TemporaryDirectory(prefix="guotu-json-") as tmp:
         copy = Path(tmp) / (p.stem + ".geojson")
         copy.write_text(text, encoding="utf-8")
         try:
-            frame, info = read_vector(copy, source_layer=source_layer, layer_hint=layer_hint,
-                                      settings=settings)
+            frame, info = read_vector(
+                copy, source_layer=source_layer, layer_hint=layer_hint, settings=settings
+            )
         except LayerError as exc:
             _rename_in_error(exc, str(copy), str(p))
             raise
     return frame, SourceInfo(str(p), "GeoJSON", info.layer, codec, info.features)
 
 
-def _choose_layer(p: Path, layers: list[str], source_layer: str | None,
-                  layer_hint: str | None) -> str:
+def _choose_layer(
+    p: Path, layers: list[str], source_layer: str | None, layer_hint: str | None
+) -> str:
     if source_layer is None:
         if len(layers) == 1:
             return layers[0]
@@ -272,20 +329,29 @@ def _choose_layer(p: Path, layers: list[str], source_layer: str | None,
             assert layer_hint is not None
             return layer_hint
         if not layers:
-            raise LayerError(f"{p} holds no layers.", file=str(p),
-                             fix="Check that it is the right file and that it is complete.",
-                             message_zh=f"{p} 中没有任何图层。",
-                             fix_zh="请检查是否为正确的文件、文件是否完整。")
+            raise LayerError(
+                f"{p} holds no layers.",
+                file=str(p),
+                fix="Check that it is the right file and that it is complete.",
+                message_zh=f"{p} 中没有任何图层。",
+                fix_zh="请检查是否为正确的文件、文件是否完整。",
+            )
         raise LayerError(
-            f"{p} holds {len(layers)} layers; say which one to import.", file=str(p),
+            f"{p} holds {len(layers)} layers; say which one to import.",
+            file=str(p),
             fix=f"Add --source-layer NAME with one of: {', '.join(layers)}.",
             message_zh=f"{p} 包含 {len(layers)} 个图层，请指定要导入哪一个。",
-            fix_zh=f"请加上 --source-layer 图层名，可选：{'、'.join(layers)}。")
+            fix_zh=f"请加上 --source-layer 图层名，可选：{'、'.join(layers)}。",
+        )
     if source_layer not in layers:
-        raise LayerError(f"{p} has no layer {source_layer!r}.", file=str(p), layer=source_layer,
-                         fix=f"Layers in it: {', '.join(layers)}.",
-                         message_zh=f"{p} 中没有图层 {source_layer!r}。",
-                         fix_zh=f"其中的图层有：{'、'.join(layers)}。")
+        raise LayerError(
+            f"{p} has no layer {source_layer!r}.",
+            file=str(p),
+            layer=source_layer,
+            fix=f"Layers in it: {', '.join(layers)}.",
+            message_zh=f"{p} 中没有图层 {source_layer!r}。",
+            fix_zh=f"其中的图层有：{'、'.join(layers)}。",
+        )
     return source_layer
 
 
@@ -312,10 +378,12 @@ def _read_checked(p: Path, layer: str, codec: str | None) -> gpd.GeoDataFrame:
             geom_col = meta.get("geometry_name") or "wkb_geometry"
             if geom_col not in table.column_names:
                 raise LayerError(
-                    f"{p} (layer {layer}) has no geometry.", **where,
+                    f"{p} (layer {layer}) has no geometry.",
+                    **where,
                     fix="Import tables with --table FILE --key FIELD on a spatial layer.",
                     message_zh=f"{p}（图层 {layer}）没有几何图形。",
-                    fix_zh="纯属性表请在导入空间图层时用 --table 文件 --key 字段 挂接。")
+                    fix_zh="纯属性表请在导入空间图层时用 --table 文件 --key 字段 挂接。",
+                )
             wkb = table.column(geom_col).to_numpy(zero_copy_only=False)
             attrs = table.drop_columns([geom_col]).to_pandas(types_mapper=_nullable_integers)
             # Arrow decodes text lazily: turn text columns into Python strings here, so a
@@ -325,28 +393,36 @@ def _read_checked(p: Path, layer: str, codec: str | None) -> gpd.GeoDataFrame:
                     attrs[col] = attrs[col].astype(object)
     except (UnicodeDecodeError, ArrowException) as exc:
         raise LayerError(
-            f"{p}: the text of layer {layer} is not in {codec or 'UTF-8'}.", **where,
+            f"{p}: the text of layer {layer} is not in {codec or 'UTF-8'}.",
+            **where,
             fix="Give the encoding the file was written in with --encoding.",
             message_zh=f"{p}：图层 {layer} 的属性文字不是 {codec or 'UTF-8'} 编码。",
-            fix_zh="请用 --encoding 指定文件写出时所用的编码。") from exc
+            fix_zh="请用 --encoding 指定文件写出时所用的编码。",
+        ) from exc
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
-        raise LayerError(f"{p} (layer {layer}) cannot be read: {_gdal_text(exc)}.", **where,
-                         fix="Check that the file is complete and not truncated; open it in "
-                         "QGIS to see whether GDAL can read it.",
-                         message_zh=f"无法读取 {p}（图层 {layer}）：{_gdal_text(exc)}。",
-                         fix_zh="请检查文件是否完整、未被截断；可在 QGIS 中打开，确认 GDAL "
-                         "能否读取。") from exc
+        raise LayerError(
+            f"{p} (layer {layer}) cannot be read: {_gdal_text(exc)}.",
+            **where,
+            fix="Check that the file is complete and not truncated; open it in "
+            "QGIS to see whether GDAL can read it.",
+            message_zh=f"无法读取 {p}（图层 {layer}）：{_gdal_text(exc)}。",
+            fix_zh="请检查文件是否完整、未被截断；可在 QGIS 中打开，确认 GDAL 能否读取。",
+        ) from exc
     gdal = [str(w.message).strip() for w in caught if issubclass(w.category, RuntimeWarning)]
     if gdal:
         more = len(gdal) - 1
         raise LayerError(
             f"GDAL reports a problem while reading {p} (layer {layer}): {gdal[0]}"
-            + (f" (and {more} more)" if more else "") + ".", **where,
+            + (f" (and {more} more)" if more else "")
+            + ".",
+            **where,
             fix="Repair the file at its source (GDAL would have read it incompletely); "
             "nothing was imported.",
             message_zh=f"读取 {p}（图层 {layer}）时 GDAL 报告问题：{_gdal_zh(gdal[0])}"
-            + (f"（另有 {more} 条）" if more else "") + "。",
-            fix_zh="请在源头修复该文件（否则数据会被不完整地读入）；本次未导入任何数据。")
+            + (f"（另有 {more} 条）" if more else "")
+            + "。",
+            fix_zh="请在源头修复该文件（否则数据会被不完整地读入）；本次未导入任何数据。",
+        )
     geoms = _decode_geometries(wkb, p, layer, attrs)
     if _is_json(p):
         _refuse_unreadable_json_geometry(p, layer, geoms, attrs)
@@ -354,11 +430,13 @@ def _read_checked(p: Path, layer: str, codec: str | None) -> gpd.GeoDataFrame:
 
 
 #: GDAL warnings seen on damaged files, in Chinese (the GDAL text follows in brackets).
-_GDAL_ZH = (("Non closed ring", "存在未闭合的环"),
-            ("Unsupported geometry type", "几何类型无法识别，该要素的几何将被置空"),
-            ("parsed incompletely", "字段值无法完整解析为数值"),
-            ("already exists", "存在重名字段，后一个将被丢弃"),
-            ("not successfully written", "字段值无法写出"))
+_GDAL_ZH = (
+    ("Non closed ring", "存在未闭合的环"),
+    ("Unsupported geometry type", "几何类型无法识别，该要素的几何将被置空"),
+    ("parsed incompletely", "字段值无法完整解析为数值"),
+    ("already exists", "存在重名字段，后一个将被丢弃"),
+    ("not successfully written", "字段值无法写出"),
+)
 
 
 def _gdal_zh(text: str) -> str:
@@ -372,8 +450,9 @@ def _is_json(p: Path) -> bool:
     return _VECTOR_SUFFIXES.get(p.suffix.lower()) == "GeoJSON"
 
 
-def _refuse_unreadable_json_geometry(p: Path, layer: str, geoms: np.ndarray,
-                                     attrs: pd.DataFrame) -> None:
+def _refuse_unreadable_json_geometry(
+    p: Path, layer: str, geoms: np.ndarray, attrs: pd.DataFrame
+) -> None:
     """GDAL gives NULL geometry for GeoJSON geometry it cannot parse (string coordinates);
     a feature whose ``geometry`` member is not null but came out NULL is refused."""
     missing = np.flatnonzero(np.array([g is None for g in geoms], dtype=bool))
@@ -392,11 +471,15 @@ def _refuse_unreadable_json_geometry(p: Path, layer: str, geoms: np.ndarray,
         shown = json.dumps(features[pos]["geometry"], ensure_ascii=False)[:80]
         raise LayerError(
             f"Feature {label} of {p} has a geometry GDAL cannot read: {shown} "
-            f"({len(lost)} such features).", file=str(p), layer=layer, feature=pos + 1,
+            f"({len(lost)} such features).",
+            file=str(p),
+            layer=layer,
+            feature=pos + 1,
             fix="Correct the geometry (type Point/LineString/Polygon/Multi…, coordinates as "
             "numbers) in the file.",
             message_zh=f"{p} 中要素 {label} 的几何无法解析：{shown}（共 {len(lost)} 个此类要素）。",
-            fix_zh="请更正文件中的几何（类型须为 Point/LineString/Polygon/Multi… 等，坐标须为数值）。")
+            fix_zh="请更正文件中的几何（类型须为 Point/LineString/Polygon/Multi… 等，坐标须为数值）。",
+        )
 
 
 def _decode_geometries(wkb: np.ndarray, p: Path, layer: str, attrs: pd.DataFrame) -> np.ndarray:
@@ -413,13 +496,16 @@ def _decode_geometries(wkb: np.ndarray, p: Path, layer: str, attrs: pd.DataFrame
         label = feature_label(attrs, pos)
         raise LayerError(
             f"Feature {label} of {p} (layer {layer}) has a geometry that is not valid "
-            f"geometry data: {reason} ({int(broken.sum())} such features).", file=str(p),
-            layer=layer, feature=pos + 1,
+            f"geometry data: {reason} ({int(broken.sum())} such features).",
+            file=str(p),
+            layer=layer,
+            feature=pos + 1,
             fix="Repair or delete that feature in the source (e.g. QGIS: Vector → Geometry "
             "Tools → Check Validity), then export again.",
             message_zh=f"{p}（图层 {layer}）中要素 {label} 的几何数据无法解析：{reason_zh}"
             f"（共 {int(broken.sum())} 个此类要素）。",
-            fix_zh="请在源数据中修复或删除该要素（如 QGIS：矢量 → 几何工具 → 检查有效性）后重新导出。")
+            fix_zh="请在源数据中修复或删除该要素（如 QGIS：矢量 → 几何工具 → 检查有效性）后重新导出。",
+        )
     return geoms
 
 
@@ -446,8 +532,11 @@ def feature_label(frame: pd.DataFrame, pos: int) -> str:
     for f in ID_FIELDS:
         if f in frame.columns:
             value = frame[f].iloc[pos]
-            if value is not None and value is not pd.NA and not (
-                    isinstance(value, float) and np.isnan(value)):
+            if (
+                value is not None
+                and value is not pd.NA
+                and not (isinstance(value, float) and np.isnan(value))
+            ):
                 return f"#{pos + 1} ({f}={value})"
     return f"#{pos + 1}"
 
@@ -466,15 +555,21 @@ def _xlsx_unpacked_bytes(p: Path, limit: int, max_members: int) -> None:
         with zipfile.ZipFile(p) as z:
             infos = z.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise LayerError(f"Table {p} is not a readable XLSX file ({exc}).", file=str(p),
-                         fix="Open and save it again in Excel/WPS as .xlsx.",
-                         message_zh=f"属性表 {p} 不是可读取的 XLSX 文件（{exc}）。",
-                         fix_zh="请在 Excel/WPS 中打开后重新另存为 .xlsx。") from exc
+        raise LayerError(
+            f"Table {p} is not a readable XLSX file ({exc}).",
+            file=str(p),
+            fix="Open and save it again in Excel/WPS as .xlsx.",
+            message_zh=f"属性表 {p} 不是可读取的 XLSX 文件（{exc}）。",
+            fix_zh="请在 Excel/WPS 中打开后重新另存为 .xlsx。",
+        ) from exc
     if len(infos) > max_members:
-        raise TooLargeError(f"Table {p} holds {len(infos)} parts, more than {max_members}.",
-                            file=str(p), fix="Save it again from Excel/WPS.",
-                            message_zh=f"属性表 {p} 含 {len(infos)} 个部件，超过 {max_members} 个。",
-                            fix_zh="请在 Excel/WPS 中重新保存。")
+        raise TooLargeError(
+            f"Table {p} holds {len(infos)} parts, more than {max_members}.",
+            file=str(p),
+            fix="Save it again from Excel/WPS.",
+            message_zh=f"属性表 {p} 含 {len(infos)} 个部件，超过 {max_members} 个。",
+            fix_zh="请在 Excel/WPS 中重新保存。",
+        )
     total = sum(i.file_size for i in infos)
     if total > limit:
         raise too_large(f"Table {p} unpacked", f"属性表 {p} 解压后", limit, "max_table_mb")
@@ -491,14 +586,22 @@ def read_attribute_table(path: str | Path, *, settings: Settings | None = None) 
     settings = settings or load_settings()
     limit = int(settings.max_table_mb * _MIB)
     if not p.exists():
-        raise LayerError(f"Table {p} does not exist.", file=str(p), fix="Check the path.",
-                         message_zh=f"属性表 {p} 不存在。", fix_zh="请检查路径。")
+        raise LayerError(
+            f"Table {p} does not exist.",
+            file=str(p),
+            fix="Check the path.",
+            message_zh=f"属性表 {p} 不存在。",
+            fix_zh="请检查路径。",
+        )
     suffix = p.suffix.lower()
     if suffix not in _TABLE_SUFFIXES or not p.is_file():
-        raise LayerError(f"{p} is not a table guotu reads.", file=str(p),
-                         fix="Give a .csv or .xlsx file.",
-                         message_zh=f"{p} 不是 guotu 能读取的属性表。",
-                         fix_zh="请指定 .csv 或 .xlsx 文件。")
+        raise LayerError(
+            f"{p} is not a table guotu reads.",
+            file=str(p),
+            fix="Give a .csv or .xlsx file.",
+            message_zh=f"{p} 不是 guotu 能读取的属性表。",
+            fix_zh="请指定 .csv 或 .xlsx 文件。",
+        )
     if suffix == ".csv" and p.stat().st_size > limit:
         raise too_large(f"Table {p}", f"属性表 {p} ", limit, "max_table_mb")
     if suffix == ".xlsx":
@@ -506,39 +609,51 @@ def read_attribute_table(path: str | Path, *, settings: Settings | None = None) 
     try:
         if suffix == ".csv":
             try:
-                table = pd.read_csv(p, encoding="utf-8-sig", dtype=str, keep_default_na=False,
-                                    na_values=[""])
+                table = pd.read_csv(
+                    p, encoding="utf-8-sig", dtype=str, keep_default_na=False, na_values=[""]
+                )
             except UnicodeDecodeError:
-                table = pd.read_csv(p, encoding="gb18030", dtype=str, keep_default_na=False,
-                                    na_values=[""])
+                table = pd.read_csv(
+                    p, encoding="gb18030", dtype=str, keep_default_na=False, na_values=[""]
+                )
         else:
             table = pd.read_excel(p, sheet_name=0, dtype=object, engine="openpyxl")
     except UnicodeDecodeError as exc:
-        raise LayerError(f"Table {p} is neither UTF-8 nor GBK text.", file=str(p),
-                         fix="Save it again as UTF-8 CSV.",
-                         message_zh=f"属性表 {p} 既不是 UTF-8 也不是 GBK 编码的文本。",
-                         fix_zh="请另存为 UTF-8 编码的 CSV。") from exc
+        raise LayerError(
+            f"Table {p} is neither UTF-8 nor GBK text.",
+            file=str(p),
+            fix="Save it again as UTF-8 CSV.",
+            message_zh=f"属性表 {p} 既不是 UTF-8 也不是 GBK 编码的文本。",
+            fix_zh="请另存为 UTF-8 编码的 CSV。",
+        ) from exc
     except (ValueError, OSError, KeyError, IndexError, TypeError) as exc:
-        raise LayerError(f"Table {p} cannot be read: {exc}.", file=str(p),
-                         fix="Check that it is a complete CSV/XLSX file with a header row.",
-                         message_zh=f"无法读取属性表 {p}：{exc}。",
-                         fix_zh="请检查它是否为完整的 CSV/XLSX 文件，且第一行为表头。"
-                         ) from exc
+        raise LayerError(
+            f"Table {p} cannot be read: {exc}.",
+            file=str(p),
+            fix="Check that it is a complete CSV/XLSX file with a header row.",
+            message_zh=f"无法读取属性表 {p}：{exc}。",
+            fix_zh="请检查它是否为完整的 CSV/XLSX 文件，且第一行为表头。",
+        ) from exc
     except Exception as exc:  # openpyxl raises zipfile/XML errors of its own on corrupt files
         if type(exc).__module__.startswith(("zipfile", "openpyxl", "xml", "pandas")):
-            raise LayerError(f"Table {p} is not a readable XLSX/CSV file ({exc}).", file=str(p),
-                             fix="Open and save it again in Excel/WPS.",
-                             message_zh=f"属性表 {p} 不是可读取的 XLSX/CSV 文件（{exc}）。",
-                             fix_zh="请在 Excel/WPS 中打开后重新保存。") from exc
+            raise LayerError(
+                f"Table {p} is not a readable XLSX/CSV file ({exc}).",
+                file=str(p),
+                fix="Open and save it again in Excel/WPS.",
+                message_zh=f"属性表 {p} 不是可读取的 XLSX/CSV 文件（{exc}）。",
+                fix_zh="请在 Excel/WPS 中打开后重新保存。",
+            ) from exc
         raise
     if len(table) > settings.max_table_rows:
         raise TooLargeError(
             f"Table {p} has {len(table):,} rows, more than the limit of "
-            f"{settings.max_table_rows:,} (setting max_table_rows).", file=str(p),
+            f"{settings.max_table_rows:,} (setting max_table_rows).",
+            file=str(p),
             fix="Split the table, or raise the setting max_table_rows (GUOTU_MAX_TABLE_ROWS).",
             message_zh=f"属性表 {p} 有 {len(table):,} 行，超过上限 {settings.max_table_rows:,} 行"
             "（设置 max_table_rows）。",
-            fix_zh="请拆分该表，或调高设置 max_table_rows（环境变量 GUOTU_MAX_TABLE_ROWS）。")
+            fix_zh="请拆分该表，或调高设置 max_table_rows（环境变量 GUOTU_MAX_TABLE_ROWS）。",
+        )
     return table
 
 

@@ -311,8 +311,7 @@ def feature_lines(finding: Mapping[str, Any]) -> list[str]:
     ...                              "id_value": "GH1", "code": "0703", "code_name": "农村宅基地"}]})
     ['规划用地', 'BSM=GH1', '0703 农村宅基地']
     """
-    return [line for ref in finding.get("features") or () for line in _ref_lines(ref)] or [
-        MISSING]
+    return [line for ref in finding.get("features") or () for line in _ref_lines(ref)] or [MISSING]
 
 
 def zone_lines(finding: Mapping[str, Any]) -> list[str]:
@@ -336,12 +335,6 @@ def findings(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     []
     """
     return list(doc.get("findings") or ())
-
-
-
-
-
-
 
 
 def _short_time(value: Any) -> str:
@@ -403,8 +396,13 @@ def data_versions(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     """
     rows = doc.get("data_versions")
     if rows:
-        return [(" ".join(str(r[k]) for k in ("name", "layer") if r.get(k)),
-                 _version_cell(r, is_english(doc))) for r in rows]
+        return [
+            (
+                " ".join(str(r[k]) for k in ("name", "layer") if r.get(k)),
+                _version_cell(r, is_english(doc)),
+            )
+            for r in rows
+        ]
     versions = (doc.get("stamp") or {}).get("data_versions") or {}
     return [(str(k), text(v)) for k, v in sorted(versions.items())]
 
@@ -424,8 +422,9 @@ def footer_lines(doc: Mapping[str, Any]) -> tuple[str, str]:
     '数据：GHYD（规划用地）数据 v1；示范县年度国土变更调查 2025年度'
     """
     stamp = doc.get("stamp") or {}
-    made = label(doc, "made_with").format(pack=text(stamp.get("rule_pack")),
-                                          version=text(stamp.get("rule_pack_version")))
+    made = label(doc, "made_with").format(
+        pack=text(stamp.get("rule_pack")), version=text(stamp.get("rule_pack_version"))
+    )
     if stamp.get("profile"):
         made += f" + {stamp['profile']}"
     made += f" · {label(doc, 'as_of')} {text(stamp.get('as_of'))}"
@@ -434,9 +433,14 @@ def footer_lines(doc: Mapping[str, Any]) -> tuple[str, str]:
     sep = ": " if is_english(doc) else "："
     rows = doc.get("data_versions")
     if rows:
-        shown = [str(r.get("plan_version_label") or r.get("label")
-                     or f"{r.get('name') or r.get('layer')} {text(r.get('version'))}")
-                 for r in rows]
+        shown = [
+            str(
+                r.get("plan_version_label")
+                or r.get("label")
+                or f"{r.get('name') or r.get('layer')} {text(r.get('version'))}"
+            )
+            for r in rows
+        ]
     else:
         shown = [f"{a} {b}" for a, b in data_versions(doc)]
     data = ("; " if is_english(doc) else "；").join(dict.fromkeys(shown))

@@ -12,8 +12,16 @@ from typing import Any
 
 from guotu.domain.rules.pack import KIND_NAMES
 
-__all__ = ["MISSING", "SEVERITIES", "is_english", "kind_text", "label", "relation_text",
-           "severity_text", "unit_text"]
+__all__ = [
+    "MISSING",
+    "SEVERITIES",
+    "is_english",
+    "kind_text",
+    "label",
+    "relation_text",
+    "severity_text",
+    "unit_text",
+]
 
 #: Shown for a missing value in every format.
 MISSING = "—"
@@ -94,8 +102,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "verdict_revise": ("需修改", "To be revised"),
     "verdict_pass": ("通过", "Passed"),
     "main_findings": ("主要问题（按面积从大到小）", "Main findings (largest first)"),
-    "more_findings": ("另有 {n} 项错误或警告，详见问题清单。",
-                      "{n} more errors or warnings: see the findings table."),
+    "more_findings": (
+        "另有 {n} 项错误或警告，详见问题清单。",
+        "{n} more errors or warnings: see the findings table.",
+    ),
     "changes": ("修改要求", "Required change"),
     "issue": ("问题", "Issue"),
     "finding_no": ("问题编号", "Finding"),
@@ -127,16 +137,31 @@ _TEXT: dict[str, tuple[str, str]] = {
     "subject": ("审查对象：{x}", "Reviewed: {x}"),
 }
 
-_SEVERITY_TEXT = {"error": ("错误", "error"), "warning": ("警告", "warning"),
-                  "info": ("提示", "info")}
+_SEVERITY_TEXT = {
+    "error": ("错误", "error"),
+    "warning": ("警告", "warning"),
+    "info": ("提示", "info"),
+}
 _KIND_TEXT = KIND_NAMES
-_RELATION_TEXT = {"within": ("位于其内", "within"), "overlaps": ("部分重叠", "overlaps"),
-                  "contains": ("包含", "contains"), "crosses": ("穿越", "crosses"),
-                  "intersects": ("相交", "intersects"), "touches": ("相接", "touches"),
-                  "outside": ("位于其外", "outside")}
+_RELATION_TEXT = {
+    "within": ("位于其内", "within"),
+    "overlaps": ("部分重叠", "overlaps"),
+    "contains": ("包含", "contains"),
+    "crosses": ("穿越", "crosses"),
+    "intersects": ("相交", "intersects"),
+    "touches": ("相接", "touches"),
+    "outside": ("位于其外", "outside"),
+}
 #: Units as shown; a land-use code carries no unit word (``090301``, not ``090301 code``).
-_UNIT_TEXT = {"m2": ("m²", "m²"), "ha": ("公顷", "ha"), "m": ("米", "m"), "km": ("千米", "km"),
-              "pct": ("%", "%"), "%": ("%", "%"), "code": ("", "")}
+_UNIT_TEXT = {
+    "m2": ("m²", "m²"),
+    "ha": ("公顷", "ha"),
+    "m": ("米", "m"),
+    "km": ("千米", "km"),
+    "pct": ("%", "%"),
+    "%": ("%", "%"),
+    "code": ("", ""),
+}
 
 
 def is_english(doc: Mapping[str, Any]) -> bool:

@@ -23,8 +23,14 @@ logger = logging.getLogger(__name__)
 
 
 #: Drawing order of map layer roles (later ones on top); unknown roles go before conflicts.
-ROLE_ORDER = {"zone_context": 0, "zone": 0, "context": 1, "feature": 2, "conflict": 4,
-              "alternative": 5}
+ROLE_ORDER = {
+    "zone_context": 0,
+    "zone": 0,
+    "context": 1,
+    "feature": 2,
+    "conflict": 4,
+    "alternative": 5,
+}
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,10 @@ class MapFrame:
     def scale(self) -> float:
         """Drawing units per metre."""
         xmin, ymin, xmax, ymax = self.bbox
-        return min((self.width - 2 * self.margin) / (xmax - xmin),
-                   (self.height - 2 * self.margin) / (ymax - ymin))
+        return min(
+            (self.width - 2 * self.margin) / (xmax - xmin),
+            (self.height - 2 * self.margin) / (ymax - ymin),
+        )
 
     def point(self, x: float, y: float) -> tuple[float, float]:
         """A point in metres as drawing coordinates (centred in the frame)."""
@@ -89,8 +97,9 @@ class MapFrame:
         return metres * self.scale, f"{shown} m"
 
 
-def map_layers(doc: Mapping[str, Any], finding: Mapping[str, Any], min_size_m: float = 20.0
-               ) -> tuple[tuple[float, float, float, float], list[MapLayer]] | None:
+def map_layers(
+    doc: Mapping[str, Any], finding: Mapping[str, Any], min_size_m: float = 20.0
+) -> tuple[tuple[float, float, float, float], list[MapLayer]] | None:
     """The finding's map as a bounding box (metres, square-ish, never empty) and its layers
     in drawing order, each geometry clipped to the box. ``None`` when there is nothing to
     draw.
@@ -108,14 +117,20 @@ def map_layers(doc: Mapping[str, Any], finding: Mapping[str, Any], min_size_m: f
     spec = finding.get("map") or {}
     raw_layers = list(spec.get("layers") or ())
     if not raw_layers and finding.get("geometry"):
-        raw_layers = [{"name": label(doc, "finding"), "role": "conflict",
-                       "geometries": [finding["geometry"]]}]
+        raw_layers = [
+            {"name": label(doc, "finding"), "role": "conflict", "geometries": [finding["geometry"]]}
+        ]
     parsed: list[tuple[str, str, list[shapely.Geometry]]] = []
     for layer in raw_layers:
         geoms = [g for g in (shape(d) for d in layer.get("geometries") or ()) if g is not None]
         if geoms:
-            parsed.append((str(layer.get("name") or layer.get("role") or ""),
-                           str(layer.get("role") or ""), geoms))
+            parsed.append(
+                (
+                    str(layer.get("name") or layer.get("role") or ""),
+                    str(layer.get("role") or ""),
+                    geoms,
+                )
+            )
     if not parsed:
         return None
     bbox = spec.get("bbox")
@@ -123,8 +138,9 @@ def map_layers(doc: Mapping[str, Any], finding: Mapping[str, Any], min_size_m: f
         xmin, xmax = sorted((float(bbox[0]), float(bbox[2])))
         ymin, ymax = sorted((float(bbox[1]), float(bbox[3])))
     else:
-        xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(
-            [g for _, _, gs in parsed for g in gs]))
+        xmin, ymin, xmax, ymax = (
+            float(v) for v in shapely.total_bounds([g for _, _, gs in parsed for g in gs])
+        )
         pad = max(xmax - xmin, ymax - ymin) * 0.1
         xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
     grow = max(min_size_m - (xmax - xmin), min_size_m - (ymax - ymin), 0.0) / 2
@@ -132,8 +148,7 @@ def map_layers(doc: Mapping[str, Any], finding: Mapping[str, Any], min_size_m: f
     box = (xmin, ymin, xmax, ymax)
     layers = []
     for name, role, geoms in sorted(parsed, key=lambda p: ROLE_ORDER.get(p[1], 3)):
-        clipped = tuple(c for c in (shapely.clip_by_rect(g, *box) for g in geoms)
-                        if not c.is_empty)
+        clipped = tuple(c for c in (shapely.clip_by_rect(g, *box) for g in geoms) if not c.is_empty)
         if clipped:
             layers.append(MapLayer(name, role, clipped))
     return box, layers

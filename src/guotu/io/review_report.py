@@ -84,17 +84,24 @@ POINTS_LAYER = "审查问题_点"
 
 # -- writing -------------------------------------------------------------------------------
 
+
 def _check_parent(path: Path, what: str) -> None:
     if path.is_dir():
-        raise ConfigError(f"{path} is a folder; the {what} needs a file name.", file=str(path),
-                          fix="Give a file name inside the folder.",
-                          message_zh=f"{path} 是文件夹；{what}需要一个文件名。",
-                          fix_zh="请在该文件夹下给出文件名。")
+        raise ConfigError(
+            f"{path} is a folder; the {what} needs a file name.",
+            file=str(path),
+            fix="Give a file name inside the folder.",
+            message_zh=f"{path} 是文件夹；{what}需要一个文件名。",
+            fix_zh="请在该文件夹下给出文件名。",
+        )
     if not path.parent.is_dir():
-        raise ConfigError(f"The folder of {path} does not exist.", file=str(path),
-                          fix="Create the folder or give another path.",
-                          message_zh=f"{path} 所在的文件夹不存在。",
-                          fix_zh="请先创建文件夹，或换一个路径。")
+        raise ConfigError(
+            f"The folder of {path} does not exist.",
+            file=str(path),
+            fix="Create the folder or give another path.",
+            message_zh=f"{path} 所在的文件夹不存在。",
+            fix_zh="请先创建文件夹，或换一个路径。",
+        )
 
 
 def write_atomic(path: Path, what: str, write: Callable[[Path], None]) -> Path:
@@ -120,14 +127,20 @@ def write_atomic(path: Path, what: str, write: Callable[[Path], None]) -> Path:
         try:
             os.replace(tmp, path)
         except OSError as exc:
-            raise InputError(f"Cannot replace {path}: {exc.strerror}.", file=str(path),
-                             fix="Close the file in the program that has it open, or give "
-                                 "another file name.",
-                             message_zh=f"无法覆盖 {path}：{exc.strerror}。",
-                             fix_zh="请在打开该文件的程序中关闭它，或换一个文件名。") from exc
+            raise InputError(
+                f"Cannot replace {path}: {exc.strerror}.",
+                file=str(path),
+                fix="Close the file in the program that has it open, or give another file name.",
+                message_zh=f"无法覆盖 {path}：{exc.strerror}。",
+                fix_zh="请在打开该文件的程序中关闭它，或换一个文件名。",
+            ) from exc
     except BaseException:
-        for leftover in (tmp, tmp.with_name(tmp.name + "-journal"),
-                         tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+        for leftover in (
+            tmp,
+            tmp.with_name(tmp.name + "-journal"),
+            tmp.with_name(tmp.name + "-wal"),
+            tmp.with_name(tmp.name + "-shm"),
+        ):
             leftover.unlink(missing_ok=True)
         raise
     return path
@@ -157,6 +170,7 @@ def write_review_html(doc: Mapping[str, Any], path: Path) -> Path:
     --------
     >>> # write_review_html(doc, Path("审查报告.html"))
     """
+
     def write(tmp: Path) -> None:
         tmp.write_text(review_html.render_review_html(doc), encoding="utf-8")
 
@@ -233,8 +247,13 @@ def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
-def _put(ws: Worksheet, row: int, values: Sequence[Any],
-         formats: Mapping[int, str | None] | None = None, wrap_from: int | None = None) -> int:
+def _put(
+    ws: Worksheet,
+    row: int,
+    values: Sequence[Any],
+    formats: Mapping[int, str | None] | None = None,
+    wrap_from: int | None = None,
+) -> int:
     """Write ``values`` into ``row`` (number formats by 1-based column, text wrapped from
     column ``wrap_from`` on) and return the next row. Rows are counted here, not with
     ``ws.max_row``, which scans every cell."""
@@ -263,28 +282,63 @@ def _overview_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
     for sev in [*SEVERITIES, *sorted(set(counts) - set(SEVERITIES))]:
         row = _put(ws, row, [severity_text(doc, sev), counts.get(sev, 0)])
     total = (doc.get("summary") or {}).get("total")
-    row = _put(ws, row, [label(doc, "total"),
-                         int(total) if total is not None else len(findings(doc))])
-    _header(ws, row + 1, [label(doc, "rule"), label(doc, "rule_title"), label(doc, "count"),
-                          label(doc, "area_m2"), label(doc, "area_ha")])
+    row = _put(
+        ws, row, [label(doc, "total"), int(total) if total is not None else len(findings(doc))]
+    )
+    _header(
+        ws,
+        row + 1,
+        [
+            label(doc, "rule"),
+            label(doc, "rule_title"),
+            label(doc, "count"),
+            label(doc, "area_m2"),
+            label(doc, "area_ha"),
+        ],
+    )
     row += 2
     for r in rule_rows(doc):
         m2 = number(r["area_m2"])
-        row = _put(ws, row, [_cell_value(r["id"]), _cell_value(r["title"]), r["count"],
-                             _cell_value(m2), _cell_value(None if m2 is None else m2 / 1e4)],
-                   {4: _M2_FORMAT, 5: _HA_FORMAT})
+        row = _put(
+            ws,
+            row,
+            [
+                _cell_value(r["id"]),
+                _cell_value(r["title"]),
+                r["count"],
+                _cell_value(m2),
+                _cell_value(None if m2 is None else m2 / 1e4),
+            ],
+            {4: _M2_FORMAT, 5: _HA_FORMAT},
+        )
     _widths(ws, (34, 60, 10, 16, 14))
 
 
 _FINDING_COLUMNS: tuple[tuple[str, float, str | None], ...] = (
     # (label key, column width, number format)
-    ("no", 6, None), ("rule", 30, None), ("severity", 9, None), ("rule_title", 30, None),
-    ("layer", 10, None), ("feature_ids", 24, None), ("fids", 10, None), ("code", 10, None),
-    ("code_name", 14, None), ("zone_layer", 10, None), ("zone", 18, None),
-    ("relation", 10, None), ("area_m2", 14, _M2_FORMAT), ("area_ha", 12, _HA_FORMAT),
-    ("share_of_feature", 12, _SHARE_FORMAT), ("share_of_zone", 12, _SHARE_FORMAT),
-    ("measured", 12, None), ("limit", 12, None), ("unit", 8, None), ("message", 60, None),
-    ("suggestion", 60, None), ("legal_basis", 40, None), ("repaired", 10, None),
+    ("no", 6, None),
+    ("rule", 30, None),
+    ("severity", 9, None),
+    ("rule_title", 30, None),
+    ("layer", 10, None),
+    ("feature_ids", 24, None),
+    ("fids", 10, None),
+    ("code", 10, None),
+    ("code_name", 14, None),
+    ("zone_layer", 10, None),
+    ("zone", 18, None),
+    ("relation", 10, None),
+    ("area_m2", 14, _M2_FORMAT),
+    ("area_ha", 12, _HA_FORMAT),
+    ("share_of_feature", 12, _SHARE_FORMAT),
+    ("share_of_zone", 12, _SHARE_FORMAT),
+    ("measured", 12, None),
+    ("limit", 12, None),
+    ("unit", 8, None),
+    ("message", 60, None),
+    ("suggestion", 60, None),
+    ("legal_basis", 40, None),
+    ("repaired", 10, None),
 )
 _FINDING_FORMATS = {col: fmt for col, (_, _, fmt) in enumerate(_FINDING_COLUMNS, start=1)}
 #: The long texts (message, suggestion, basis) wrap.
@@ -300,18 +354,31 @@ def _finding_row(doc: Mapping[str, Any], no: int, f: Mapping[str, Any]) -> list[
     zone = f.get("zone") or {}
     measured, limit = f.get("measured"), f.get("limit")
     unit = f.get("unit")
-    return [no, _cell_value(f.get("rule")), severity_text(doc, f.get("severity")),
-            _cell_value(f.get("title")), _cell_value(joined("layer")),
-            _cell_value("；".join(feature_label(x) for x in feats)), _cell_value(joined("fid")),
-            _cell_value(joined("code")), _cell_value(joined("code_name")),
-            _cell_value(zone.get("layer")), feature_label(zone),
-            relation_text(doc, f.get("relation")), _cell_value(number(f.get("area_m2"))),
-            _cell_value(area_ha(f)), _cell_value(number(f.get("share_of_feature"))),
-            _cell_value(number(f.get("share_of_zone"))), _cell_value(measured),
-            _cell_value(limit), _cell_value(unit_text(doc, unit)),
-            _cell_value(f.get("message")), _cell_value(f.get("suggestion")),
-            _cell_value(f.get("basis")),
-            label(doc, "yes") if f.get("repaired") else label(doc, "no_")]
+    return [
+        no,
+        _cell_value(f.get("rule")),
+        severity_text(doc, f.get("severity")),
+        _cell_value(f.get("title")),
+        _cell_value(joined("layer")),
+        _cell_value("；".join(feature_label(x) for x in feats)),
+        _cell_value(joined("fid")),
+        _cell_value(joined("code")),
+        _cell_value(joined("code_name")),
+        _cell_value(zone.get("layer")),
+        feature_label(zone),
+        relation_text(doc, f.get("relation")),
+        _cell_value(number(f.get("area_m2"))),
+        _cell_value(area_ha(f)),
+        _cell_value(number(f.get("share_of_feature"))),
+        _cell_value(number(f.get("share_of_zone"))),
+        _cell_value(measured),
+        _cell_value(limit),
+        _cell_value(unit_text(doc, unit)),
+        _cell_value(f.get("message")),
+        _cell_value(f.get("suggestion")),
+        _cell_value(f.get("basis")),
+        label(doc, "yes") if f.get("repaired") else label(doc, "no_"),
+    ]
 
 
 def _findings_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
@@ -325,37 +392,87 @@ def _findings_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
 
 
 def _rules_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
-    _header(ws, 1, [label(doc, "rule"), label(doc, "rule_title"), label(doc, "severity"),
-                    label(doc, "legal_basis"), label(doc, "count"), label(doc, "area_m2"),
-                    label(doc, "area_ha"), label(doc, "status")])
+    _header(
+        ws,
+        1,
+        [
+            label(doc, "rule"),
+            label(doc, "rule_title"),
+            label(doc, "severity"),
+            label(doc, "legal_basis"),
+            label(doc, "count"),
+            label(doc, "area_m2"),
+            label(doc, "area_ha"),
+            label(doc, "status"),
+        ],
+    )
     skipped = {str(s.get("rule")): s.get("reason") for s in doc.get("skipped") or ()}
     row = 2
     for r in rule_rows(doc):
         m2 = number(r["area_m2"])
         reason = skipped.pop(str(r["id"]), None)
         status = label(doc, "run") if reason is None else f"{label(doc, 'not_run')}：{reason}"
-        row = _put(ws, row, [_cell_value(r["id"]), _cell_value(r["title"]),
-                             severity_text(doc, r["severity"]), _cell_value(r["basis"]),
-                             r["count"], _cell_value(m2),
-                             _cell_value(None if m2 is None else m2 / 1e4), status],
-                   {6: _M2_FORMAT, 7: _HA_FORMAT}, wrap_from=4)
+        row = _put(
+            ws,
+            row,
+            [
+                _cell_value(r["id"]),
+                _cell_value(r["title"]),
+                severity_text(doc, r["severity"]),
+                _cell_value(r["basis"]),
+                r["count"],
+                _cell_value(m2),
+                _cell_value(None if m2 is None else m2 / 1e4),
+                status,
+            ],
+            {6: _M2_FORMAT, 7: _HA_FORMAT},
+            wrap_from=4,
+        )
     for rule, reason in skipped.items():
-        row = _put(ws, row, [rule, MISSING, MISSING, MISSING, 0, MISSING, MISSING,
-                             f"{label(doc, 'not_run')}：{text(reason)}"])
+        row = _put(
+            ws,
+            row,
+            [
+                rule,
+                MISSING,
+                MISSING,
+                MISSING,
+                0,
+                MISSING,
+                MISSING,
+                f"{label(doc, 'not_run')}：{text(reason)}",
+            ],
+        )
     _widths(ws, (34, 40, 9, 60, 8, 14, 12, 30))
     ws.freeze_panes = "B2"
 
 
 def _repairs_sheet(ws: Worksheet, doc: Mapping[str, Any]) -> None:
-    _header(ws, 1, [label(doc, "layer"), label(doc, "feature"), label(doc, "reason"),
-                    label(doc, "area_before"), label(doc, "area_after")])
+    _header(
+        ws,
+        1,
+        [
+            label(doc, "layer"),
+            label(doc, "feature"),
+            label(doc, "reason"),
+            label(doc, "area_before"),
+            label(doc, "area_after"),
+        ],
+    )
     row = 2
     for r in doc.get("repairs") or ():
-        row = _put(ws, row, [_cell_value(r.get("layer")), _cell_value(r.get("feature")),
-                             _cell_value(r.get("reason")),
-                             _cell_value(number(r.get("area_before_m2"))),
-                             _cell_value(number(r.get("area_after_m2")))],
-                   {4: _M2_FORMAT, 5: _M2_FORMAT})
+        row = _put(
+            ws,
+            row,
+            [
+                _cell_value(r.get("layer")),
+                _cell_value(r.get("feature")),
+                _cell_value(r.get("reason")),
+                _cell_value(number(r.get("area_before_m2"))),
+                _cell_value(number(r.get("area_after_m2"))),
+            ],
+            {4: _M2_FORMAT, 5: _M2_FORMAT},
+        )
     _widths(ws, (12, 24, 50, 18, 18))
 
 
@@ -403,9 +520,25 @@ def write_review_xlsx(doc: Mapping[str, Any], path: Path) -> Path:
 
 # -- GeoPackage ----------------------------------------------------------------------------
 
-GPKG_COLUMNS = ("no", "rule", "severity", "title", "layer", "feature_ids", "zone", "relation",
-                "area_m2", "area_ha", "share_of_feature", "share_of_zone", "measured", "limit",
-                "unit", "message", "suggestion")
+GPKG_COLUMNS = (
+    "no",
+    "rule",
+    "severity",
+    "title",
+    "layer",
+    "feature_ids",
+    "zone",
+    "relation",
+    "area_m2",
+    "area_ha",
+    "share_of_feature",
+    "share_of_zone",
+    "measured",
+    "limit",
+    "unit",
+    "message",
+    "suggestion",
+)
 _FLOAT_COLUMNS = ("area_m2", "area_ha", "share_of_feature", "share_of_zone")
 
 
@@ -415,22 +548,32 @@ def _gpkg_row(no: int, f: Mapping[str, Any]) -> dict[str, Any]:
     def as_text(value: Any) -> str | None:
         return None if value is None or value == "" else str(value)
 
-    return {"no": no, "rule": as_text(f.get("rule")), "severity": as_text(f.get("severity")),
-            "title": as_text(f.get("title")),
-            "layer": as_text(",".join(dict.fromkeys(str(x.get("layer")) for x in feats
-                                                    if x.get("layer")))),
-            "feature_ids": as_text(";".join(feature_label(x) for x in feats)),
-            "zone": None if not f.get("zone") else zone_label(f),
-            "relation": as_text(f.get("relation")), "area_m2": number(f.get("area_m2")),
-            "area_ha": area_ha(f), "share_of_feature": number(f.get("share_of_feature")),
-            "share_of_zone": number(f.get("share_of_zone")),
-            "measured": as_text(f.get("measured")), "limit": as_text(f.get("limit")),
-            "unit": as_text(f.get("unit")), "message": as_text(f.get("message")),
-            "suggestion": as_text(f.get("suggestion"))}
+    return {
+        "no": no,
+        "rule": as_text(f.get("rule")),
+        "severity": as_text(f.get("severity")),
+        "title": as_text(f.get("title")),
+        "layer": as_text(
+            ",".join(dict.fromkeys(str(x.get("layer")) for x in feats if x.get("layer")))
+        ),
+        "feature_ids": as_text(";".join(feature_label(x) for x in feats)),
+        "zone": None if not f.get("zone") else zone_label(f),
+        "relation": as_text(f.get("relation")),
+        "area_m2": number(f.get("area_m2")),
+        "area_ha": area_ha(f),
+        "share_of_feature": number(f.get("share_of_feature")),
+        "share_of_zone": number(f.get("share_of_zone")),
+        "measured": as_text(f.get("measured")),
+        "limit": as_text(f.get("limit")),
+        "unit": as_text(f.get("unit")),
+        "message": as_text(f.get("message")),
+        "suggestion": as_text(f.get("suggestion")),
+    }
 
 
-def _gpkg_frame(rows: list[dict[str, Any]], geoms: list[shapely.Geometry], crs: CRS
-                ) -> gpd.GeoDataFrame:
+def _gpkg_frame(
+    rows: list[dict[str, Any]], geoms: list[shapely.Geometry], crs: CRS
+) -> gpd.GeoDataFrame:
     data = {c: [r[c] for r in rows] for c in GPKG_COLUMNS}
     frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
     frame["no"] = frame["no"].astype("int64")
@@ -484,39 +627,55 @@ def write_review_gpkg(doc: Mapping[str, Any], path: Path, crs: str) -> Path:
     try:
         target_crs = CRS.from_user_input(crs)
     except ProjCRSError as exc:
-        raise CRSError(f"The report CRS {crs!r} is not a known coordinate reference system.",
-                       fix="Give an EPSG code such as EPSG:4527.",
-                       message_zh=f"报告坐标系 {crs!r} 不是可识别的坐标参考系。",
-                       fix_zh="请给出 EPSG 代码，如 EPSG:4527。") from exc
+        raise CRSError(
+            f"The report CRS {crs!r} is not a known coordinate reference system.",
+            fix="Give an EPSG code such as EPSG:4527.",
+            message_zh=f"报告坐标系 {crs!r} 不是可识别的坐标参考系。",
+            fix_zh="请给出 EPSG 代码，如 EPSG:4527。",
+        ) from exc
     path = Path(path)
-    open_by = [p.name for p in (path.with_name(path.name + "-wal"),
-                                path.with_name(path.name + "-shm")) if p.exists()]
+    open_by = [
+        p.name
+        for p in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+        if p.exists()
+    ]
     if open_by:
         # Replacing a GeoPackage beside its write-ahead log would let SQLite replay the old
         # database's pages into the new file.
         raise ConfigError(
             f"{path} is open in another program (QGIS?): {', '.join(open_by)} exists beside it.",
-            file=str(path), fix="Close it there and try again, or give another file name. If no "
+            file=str(path),
+            fix="Close it there and try again, or give another file name. If no "
             "program has it open, delete the -wal and -shm files left by a crash.",
             message_zh=f"{path} 正被其他程序（如 QGIS）打开：旁边有 {'、'.join(open_by)}。",
             fix_zh="请先在该程序中关闭后重试，或换一个文件名；若没有程序打开它，请删除崩溃遗留的 "
-                   "-wal 和 -shm 文件。")
+            "-wal 和 -shm 文件。",
+        )
     by_kind: dict[str, tuple[list[dict[str, Any]], list[shapely.Geometry]]] = {
-        "polygon": ([], []), "line": ([], []), "point": ([], [])}
+        "polygon": ([], []),
+        "line": ([], []),
+        "point": ([], []),
+    }
     for no, f in enumerate(findings(doc), start=1):
         geom = shape(f.get("geometry"))
         if geom is None:
             continue
         row = _gpkg_row(no, f)
         pieces = list(_singles(geom))
-        for kind, make in (("polygon", shapely.multipolygons), ("line", shapely.multilinestrings),
-                           ("point", shapely.multipoints)):
+        for kind, make in (
+            ("polygon", shapely.multipolygons),
+            ("line", shapely.multilinestrings),
+            ("point", shapely.multipoints),
+        ):
             mine = [p for p in pieces if _KIND_OF.get(p.geom_type) == kind]
             if mine:
                 by_kind[kind][0].append(row)
                 by_kind[kind][1].append(make(mine))
-    layers = ((POLYGONS_LAYER, "polygon", "MultiPolygon"), (LINES_LAYER, "line", "MultiLineString"),
-              (POINTS_LAYER, "point", "MultiPoint"))
+    layers = (
+        (POLYGONS_LAYER, "polygon", "MultiPolygon"),
+        (LINES_LAYER, "line", "MultiLineString"),
+        (POINTS_LAYER, "point", "MultiPoint"),
+    )
 
     check_gdal_file_name(Path(path), "--gpkg")
 
@@ -525,12 +684,18 @@ def write_review_gpkg(doc: Mapping[str, Any], path: Path, crs: str) -> Path:
             for name, kind, geometry_type in layers:
                 rows, geoms = by_kind[kind]
                 if rows or kind == "polygon":
-                    pyogrio.write_dataframe(_gpkg_frame(rows, geoms, target_crs), tmp,
-                                            layer=name, driver="GPKG",
-                                            geometry_type=geometry_type, append=tmp.exists())
+                    pyogrio.write_dataframe(
+                        _gpkg_frame(rows, geoms, target_crs),
+                        tmp,
+                        layer=name,
+                        driver="GPKG",
+                        geometry_type=geometry_type,
+                        append=tmp.exists(),
+                    )
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-            raise EnvironmentSetupError(f"GDAL could not write {path}: {exc}.",
-                                        file=str(path)) from exc
+            raise EnvironmentSetupError(
+                f"GDAL could not write {path}: {exc}.", file=str(path)
+            ) from exc
 
     return write_atomic(Path(path), "GeoPackage of findings", write)
 

@@ -14,6 +14,7 @@ from guotu.io.review_labels import SEVERITIES, is_english, severity_text
 
 __all__ = ["conclusion", "main_findings", "rule_basis_rows", "rule_rows", "severity_counts"]
 
+
 def severity_counts(doc: Mapping[str, Any]) -> dict[str, int]:
     """Findings per severity, from ``summary.by_severity`` or counted when it is missing.
 
@@ -57,14 +58,24 @@ def rule_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     """
     rules: dict[str, dict[str, Any]] = {}
     for rule in doc.get("rules") or ():
-        rules[str(rule.get("id"))] = {"id": rule.get("id"), "title": rule.get("title"),
-                                      "severity": rule.get("severity"),
-                                      "basis": rule.get("basis")}
+        rules[str(rule.get("id"))] = {
+            "id": rule.get("id"),
+            "title": rule.get("title"),
+            "severity": rule.get("severity"),
+            "basis": rule.get("basis"),
+        }
     groups: dict[tuple[str, Any], list[Mapping[str, Any]]] = {}
     for f in findings(doc):
         rid = str(f.get("rule"))
-        rules.setdefault(rid, {"id": f.get("rule"), "title": f.get("title"),
-                               "severity": f.get("severity"), "basis": f.get("basis")})
+        rules.setdefault(
+            rid,
+            {
+                "id": f.get("rule"),
+                "title": f.get("title"),
+                "severity": f.get("severity"),
+                "basis": f.get("basis"),
+            },
+        )
         groups.setdefault((rid, f.get("severity") or rules[rid]["severity"]), []).append(f)
     rows = []
     for rid, rule in rules.items():
@@ -72,8 +83,14 @@ def rule_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
         for sev in severities or [rule["severity"]]:
             found = groups.get((rid, sev), [])
             areas = [a for a in (number(f.get("area_m2")) for f in found) if a is not None]
-            rows.append({**rule, "severity": sev, "count": len(found),
-                         "area_m2": round(sum(areas), 2) if areas else None})
+            rows.append(
+                {
+                    **rule,
+                    "severity": sev,
+                    "count": len(found),
+                    "area_m2": round(sum(areas), 2) if areas else None,
+                }
+            )
     return rows
 
 
@@ -125,26 +142,40 @@ def conclusion(doc: Mapping[str, Any]) -> tuple[str, str]:
     en = is_english(doc)
     if errors:
         verdict = "fail"
-        said = (f"{errors} errors were found; the plan must be changed as set out below and "
-                "submitted again." if en else f"发现 {errors} 项错误，须按下列要求修改后重新报审。")
+        said = (
+            f"{errors} errors were found; the plan must be changed as set out below and "
+            "submitted again."
+            if en
+            else f"发现 {errors} 项错误，须按下列要求修改后重新报审。"
+        )
         if warnings:
-            said += (f" {warnings} warnings need a change or a written reason." if en
-                     else f"另有 {warnings} 项警告，须修改或说明理由。")
+            said += (
+                f" {warnings} warnings need a change or a written reason."
+                if en
+                else f"另有 {warnings} 项警告，须修改或说明理由。"
+            )
     elif warnings:
         verdict = "revise"
-        said = (f"No errors; {warnings} warnings need a change or a written reason before "
-                "submission." if en else f"未发现错误；有 {warnings} 项警告，须修改或说明理由后报审。")
+        said = (
+            f"No errors; {warnings} warnings need a change or a written reason before submission."
+            if en
+            else f"未发现错误；有 {warnings} 项警告，须修改或说明理由后报审。"
+        )
     else:
         verdict = "pass"
         said = "No errors or warnings were found." if en else "未发现错误和警告，审查通过。"
     if infos:
-        said += (f" {infos} notes ask to check the declared documents." if en
-                 else f"另有 {infos} 项提示，请核实相关申报材料。")
+        said += (
+            f" {infos} notes ask to check the declared documents."
+            if en
+            else f"另有 {infos} 项提示，请核实相关申报材料。"
+        )
     return verdict, said
 
 
-def main_findings(doc: Mapping[str, Any], limit: int = 5
-                  ) -> tuple[list[tuple[int, Mapping[str, Any]]], int]:
+def main_findings(
+    doc: Mapping[str, Any], limit: int = 5
+) -> tuple[list[tuple[int, Mapping[str, Any]]], int]:
     """The ``limit`` largest errors and warnings by area (those without an area last, errors
     before warnings), each with its number in the findings table; and how many are left.
 
@@ -156,10 +187,13 @@ def main_findings(doc: Mapping[str, Any], limit: int = 5
     ([3, 1], 1)
     """
     rank = {"error": 0, "warning": 1}
-    chosen = [(no, f) for no, f in enumerate(findings(doc), start=1)
-              if f.get("severity") in rank]
-    chosen.sort(key=lambda p: (number(p[1].get("area_m2")) is None,
-                               -(number(p[1].get("area_m2")) or 0.0),
-                               rank[str(p[1].get("severity"))], p[0]))
+    chosen = [(no, f) for no, f in enumerate(findings(doc), start=1) if f.get("severity") in rank]
+    chosen.sort(
+        key=lambda p: (
+            number(p[1].get("area_m2")) is None,
+            -(number(p[1].get("area_m2")) or 0.0),
+            rank[str(p[1].get("severity"))],
+            p[0],
+        )
+    )
     return chosen[:limit], max(len(chosen) - limit, 0)
-

@@ -60,10 +60,14 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 #: libyaml (0.2.5 on) refuses nesting beyond this itself, with this text.
 _LIBYAML_MAX_DEPTH = 1000
 _LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
-_NO_ALIASES_FIX = ("Write the repeated content out in full instead of using & and *.",
-                   "请把重复的内容直接写出来，不要使用 & 和 *。")
-_LIMIT_FIX = ("Check that this is the right, intact file; if it really needs more, raise the "
-              "setting.", "请确认文件正确、未被损坏或篡改；确实需要更大的值时，请调高该设置。")
+_NO_ALIASES_FIX = (
+    "Write the repeated content out in full instead of using & and *.",
+    "请把重复的内容直接写出来，不要使用 & 和 *。",
+)
+_LIMIT_FIX = (
+    "Check that this is the right, intact file; if it really needs more, raise the setting.",
+    "请确认文件正确、未被损坏或篡改；确实需要更大的值时，请调高该设置。",
+)
 
 
 class _Refused(Exception):
@@ -103,7 +107,9 @@ def _no_anchors(kind_en: str, kind_zh: str, written: str, line: int) -> _Refused
         f"uses the YAML {kind_en} {written} on line {line}; guotu refuses anchors and aliases "
         "(& and *), through which a small file can expand to billions of entries",
         f"第 {line} 行使用了 YAML {kind_zh} {written}；一个小文件可以借助锚点和别名展开成海量"
-        "内容（“十亿笑声”攻击），guotu 因此不接受锚点和别名（& 与 *）", _NO_ALIASES_FIX)
+        "内容（“十亿笑声”攻击），guotu 因此不接受锚点和别名（& 与 *）",
+        _NO_ALIASES_FIX,
+    )
 
 
 # -- composing: events to nodes, with the caps ----------------------------------------------
@@ -131,9 +137,12 @@ class _CappedComposer:
             self.get_event()  # document end
         if not self.check_event(StreamEndEvent):
             event = self.get_event()
-            raise ComposerError("expected a single document in the stream",
-                                node.start_mark if node is not None else None,
-                                "but found another document", event.start_mark)
+            raise ComposerError(
+                "expected a single document in the stream",
+                node.start_mark if node is not None else None,
+                "but found another document",
+                event.start_mark,
+            )
         self.get_event()  # stream end
         return node
 
@@ -176,20 +185,23 @@ class _CappedComposer:
                 f"has more than {self._max_nodes} YAML nodes (scalars, lists and mappings; "
                 f"passed on line {line}) ({en})",
                 f"的 YAML 节点（标量、列表和映射）超过 {self._max_nodes} 个（在第 {line} 行超出；"
-                f"{zh}）", _LIMIT_FIX)
+                f"{zh}）",
+                _LIMIT_FIX,
+            )
         if isinstance(event, ScalarEvent):
             tag = event.tag
             if tag is None or tag == "!":
                 tag = self.resolve(ScalarNode, event.value, event.implicit)
-            return ScalarNode(tag, event.value, event.start_mark, event.end_mark,
-                              style=event.style)
+            return ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
         if depth >= self._max_depth:
             en, zh = _setting("max_yaml_depth")
-            raise _Refused(f"nests deeper than {self._max_depth} levels on line {line} ({en})",
-                           f"第 {line} 行嵌套超过 {self._max_depth} 层（{zh}）", _LIMIT_FIX)
+            raise _Refused(
+                f"nests deeper than {self._max_depth} levels on line {line} ({en})",
+                f"第 {line} 行嵌套超过 {self._max_depth} 层（{zh}）",
+                _LIMIT_FIX,
+            )
         if not isinstance(event, SequenceStartEvent | MappingStartEvent):  # pragma: no cover
-            raise ComposerError(None, None, f"unexpected {type(event).__name__}",
-                                event.start_mark)
+            raise ComposerError(None, None, f"unexpected {type(event).__name__}", event.start_mark)
         kind = SequenceNode if isinstance(event, SequenceStartEvent) else MappingNode
         tag = event.tag
         if tag is None or tag == "!":
@@ -206,18 +218,19 @@ class _StrictConstructor(SafeConstructor):  # type: ignore[misc]
         try:
             return super().construct_object(node, deep=deep)
         except (ValueError, OverflowError) as exc:
-            raise ConstructorError(None, None, f"cannot read the value ({exc})",
-                                   node.start_mark) from exc
+            raise ConstructorError(
+                None, None, f"cannot read the value ({exc})", node.start_mark
+            ) from exc
 
     def flatten_mapping(self, node: MappingNode) -> None:
         for key_node, _ in node.value:
             if key_node.tag == _MERGE_TAG:
                 line = _line(key_node.start_mark)
-                raise _Refused(f"uses the YAML merge key << on line {line}; guotu does not "
-                               "accept merge keys",
-                               f"第 {line} 行使用了 YAML 合并键 <<；guotu 不接受合并键",
-                               ("Write the merged keys out in full.",
-                                "请把要合并的键直接写出来。"))
+                raise _Refused(
+                    f"uses the YAML merge key << on line {line}; guotu does not accept merge keys",
+                    f"第 {line} 行使用了 YAML 合并键 <<；guotu 不接受合并键",
+                    ("Write the merged keys out in full.", "请把要合并的键直接写出来。"),
+                )
         super().flatten_mapping(node)
 
     def construct_mapping(self, node: Node, deep: bool = False) -> Any:
@@ -246,14 +259,14 @@ def _repeated_key(key: Any, first: int, line: int) -> _Refused:
     else:
         where_en = f"on line {first} and again on line {line}"
         where_zh = f"第 {line} 行的键“{name}”重复（第一次出现在第 {first} 行）"
-    return _Refused(f"gives the key {name!r} twice {where_en}; YAML would silently keep only "
-                    "the last one", f"{where_zh}；YAML 会悄悄只保留最后一个，前面的内容随之丢失",
-                    ("Remove or merge the repeated key.", "请删除或合并重复的键。"))
+    return _Refused(
+        f"gives the key {name!r} twice {where_en}; YAML would silently keep only the last one",
+        f"{where_zh}；YAML 会悄悄只保留最后一个，前面的内容随之丢失",
+        ("Remove or merge the repeated key.", "请删除或合并重复的键。"),
+    )
 
 
-class _PyLoader(
-    _CappedComposer, Reader, Scanner, Parser, _StrictConstructor, Resolver,  # type: ignore[misc]
-):
+class _PyLoader(_CappedComposer, Reader, Scanner, Parser, _StrictConstructor, Resolver):  # type: ignore[misc]  # fmt: skip
     """The capped loader on PyYAML's pure-Python reader, scanner and parser."""
 
     def __init__(self, text: str, max_depth: int, max_nodes: int) -> None:
@@ -266,6 +279,7 @@ class _PyLoader(
 
 
 if CParser is not None:
+
     class _CLoader(_CappedComposer, CParser, _StrictConstructor, Resolver):  # type: ignore[misc]
         """The capped loader on libyaml's parser (events only; composing stays ours)."""
 
@@ -281,8 +295,14 @@ else:  # pragma: no cover
 
 
 # -- the public function ---------------------------------------------------------------------
-def load_yaml(source: YamlSource, *, what_zh: str, what_en: str,
-              error: type[InputError] = ConfigError, limits: Settings | None = None) -> Any:
+def load_yaml(
+    source: YamlSource,
+    *,
+    what_zh: str,
+    what_en: str,
+    error: type[InputError] = ConfigError,
+    limits: Settings | None = None,
+) -> Any:
     """Read one YAML document safely, or refuse it as bad input.
 
     Parameters
@@ -331,8 +351,13 @@ def load_yaml(source: YamlSource, *, what_zh: str, what_en: str,
 
     def refuse(en: str, zh: str, fix: tuple[str, str]) -> InputError:
         stop = "" if zh.endswith("。") else "。"
-        return error(f"{what} {name} {en}.", file=name, fix=fix[0],
-                     message_zh=f"{what_zh} {name} {zh}{stop}", fix_zh=fix[1])
+        return error(
+            f"{what} {name} {en}.",
+            file=name,
+            fix=fix[0],
+            message_zh=f"{what_zh} {name} {zh}{stop}",
+            fix_zh=fix[1],
+        )
 
     max_bytes = settings.max_yaml_kb * 1024
     try:
@@ -340,8 +365,11 @@ def load_yaml(source: YamlSource, *, what_zh: str, what_en: str,
             data: bytes | str = _read_capped(Path(name), max_bytes)
         else:
             data = content
-            size = len(content) if isinstance(content, bytes) else len(
-                content.encode("utf-8", "surrogatepass"))
+            size = (
+                len(content)
+                if isinstance(content, bytes)
+                else len(content.encode("utf-8", "surrogatepass"))
+            )
             if size > max_bytes:
                 raise _TooLarge(size)
         text = data if isinstance(data, str) else _decode(data)
@@ -349,15 +377,21 @@ def load_yaml(source: YamlSource, *, what_zh: str, what_en: str,
     except FileNotFoundError as exc:
         raise refuse("does not exist", "不存在", ("Check the path.", "请检查路径。")) from exc
     except OSError as exc:
-        raise error(f"Cannot read the {what_en} {name}: {exc.strerror}.", file=name,
-                    fix="Check the path.", message_zh=f"无法读取{what_zh} {name}：{exc.strerror}。",
-                    fix_zh="请检查路径。") from exc
+        raise error(
+            f"Cannot read the {what_en} {name}: {exc.strerror}.",
+            file=name,
+            fix="Check the path.",
+            message_zh=f"无法读取{what_zh} {name}：{exc.strerror}。",
+            fix_zh="请检查路径。",
+        ) from exc
     except _TooLarge as exc:
         en, zh = _setting("max_yaml_kb")
         kb = math.ceil(exc.size / 1024)
-        raise refuse(f"is {kb} KB, over the limit of {settings.max_yaml_kb} KB ({en})",
-                     f"有 {kb} KB，超过上限 {settings.max_yaml_kb} KB（{zh}）",
-                     _LIMIT_FIX) from None
+        raise refuse(
+            f"is {kb} KB, over the limit of {settings.max_yaml_kb} KB ({en})",
+            f"有 {kb} KB，超过上限 {settings.max_yaml_kb} KB（{zh}）",
+            _LIMIT_FIX,
+        ) from None
     except _Refused as exc:
         raise refuse(exc.en, exc.zh, (exc.fix_en, exc.fix_zh)) from None
     except yaml.YAMLError as exc:
@@ -365,14 +399,18 @@ def load_yaml(source: YamlSource, *, what_zh: str, what_en: str,
         if _LIBYAML_TOO_DEEP in detail and settings.max_yaml_depth < _LIBYAML_MAX_DEPTH:
             # libyaml's scanner looks ahead and stops at its own cap before ours is reached
             en, zh = _setting("max_yaml_depth")
-            raise refuse(f"nests deeper than {settings.max_yaml_depth} levels on line {line} "
-                         f"({en})", f"第 {line} 行嵌套超过 {settings.max_yaml_depth} 层（{zh}）",
-                         _LIMIT_FIX) from None
+            raise refuse(
+                f"nests deeper than {settings.max_yaml_depth} levels on line {line} ({en})",
+                f"第 {line} 行嵌套超过 {settings.max_yaml_depth} 层（{zh}）",
+                _LIMIT_FIX,
+            ) from None
         where_en = f" (line {line}, column {column})" if line else ""
         where_zh = f"第 {line} 行第 {column} 列：" if line else ""
-        raise refuse(f"is not valid YAML: {detail}{where_en}",
-                     f"不是有效的 YAML：{where_zh}{detail}",
-                     ("Correct the YAML syntax.", "请修正 YAML 语法。")) from exc
+        raise refuse(
+            f"is not valid YAML: {detail}{where_en}",
+            f"不是有效的 YAML：{where_zh}{detail}",
+            ("Correct the YAML syntax.", "请修正 YAML 语法。"),
+        ) from exc
 
 
 def _read_capped(path: Path, max_bytes: int) -> bytes:
@@ -393,16 +431,23 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        bad = exc.object[exc.start:exc.start + 1]
+        bad = exc.object[exc.start : exc.start + 1]
         line = data.count(b"\n", 0, exc.start) + 1
-        fix = ("Save the file as UTF-8 (in the editor's Save As dialog, choose UTF-8).",
-               "请用文本编辑器把该文件另存为 UTF-8 编码（“另存为”时编码选择 UTF-8）。")
+        fix = (
+            "Save the file as UTF-8 (in the editor's Save As dialog, choose UTF-8).",
+            "请用文本编辑器把该文件另存为 UTF-8 编码（“另存为”时编码选择 UTF-8）。",
+        )
         if _looks_like_gbk(data):
-            raise _Refused("is not UTF-8 encoded; it looks like GBK (GB18030)",
-                           "不是 UTF-8 编码，看起来是 GBK（GB18030）编码", fix) from None
-        raise _Refused(f"is not UTF-8 encoded (invalid byte 0x{bad.hex().upper()} on line {line})",
-                       f"不是 UTF-8 编码（第 {line} 行有无效字节 0x{bad.hex().upper()}）",
-                       fix) from None
+            raise _Refused(
+                "is not UTF-8 encoded; it looks like GBK (GB18030)",
+                "不是 UTF-8 编码，看起来是 GBK（GB18030）编码",
+                fix,
+            ) from None
+        raise _Refused(
+            f"is not UTF-8 encoded (invalid byte 0x{bad.hex().upper()} on line {line})",
+            f"不是 UTF-8 编码（第 {line} 行有无效字节 0x{bad.hex().upper()}）",
+            fix,
+        ) from None
 
 
 def _looks_like_gbk(data: bytes) -> bool:

@@ -41,15 +41,18 @@ class YearSeries:
 
 
 def _year(label: Any) -> int | None:
-    if isinstance(label, (int, float)) and not isinstance(label, bool) and float(label).is_integer():
+    if (
+        isinstance(label, (int, float))
+        and not isinstance(label, bool)
+        and float(label).is_integer()
+    ):
         y = int(label)
         return y if 1900 <= y <= 2099 else None
     m = _YEAR.match(str(label))
     return int(m.group(1)) if m else None
 
 
-def _number(raw: Any, path: Path, row: int, column: str, item: str | None = None
-            ) -> float | None:
+def _number(raw: Any, path: Path, row: int, column: str, item: str | None = None) -> float | None:
     """The number in a cell; ``row`` is the spreadsheet's row number, ``item`` the row's
     name (for the error)."""
     if raw is None or (isinstance(raw, float) and math.isnan(raw)):
@@ -63,18 +66,21 @@ def _number(raw: Any, path: Path, row: int, column: str, item: str | None = None
         where = f"row {row}" + (f" ({item})" if item else "")
         where_zh = f"第 {row} 行" + (f"（{item}）" if item else "")
         raise LayerError(
-            f"Table {path}, {where}, column {column}: {raw!r} is not a number.", file=str(path),
-            feature=where, field=column,
+            f"Table {path}, {where}, column {column}: {raw!r} is not a number.",
+            file=str(path),
+            feature=where,
+            field=column,
             fix="Write plain numbers; the unit goes in 单位 or in brackets after the name.",
             message_zh=f"表 {path} {where_zh}“{column}”列的值 {raw!r} 不是数字。",
-            fix_zh="请填写纯数字，单位写在“单位”列或名称后的括号中。") from None
+            fix_zh="请填写纯数字，单位写在“单位”列或名称后的括号中。",
+        ) from None
 
 
 def _split_unit(name: str) -> tuple[str, str]:
     m = re.search(r"[（(]([^（）()]+)[）)]\s*$", name)
     if not m:
         return name.strip(), ""
-    return name[:m.start()].strip(), m.group(1).strip()
+    return name[: m.start()].strip(), m.group(1).strip()
 
 
 def _pick(columns: list[str], wanted: tuple[str, ...]) -> str | None:
@@ -120,9 +126,11 @@ def read_year_table(path: str | Path) -> list[YearSeries]:
     if not years:
         raise LayerError(
             f"Table {p} has neither year columns (2021, 2025年 …) nor a year column (年份).",
-            file=str(p), fix="Put the years in the header row, or add a 年份 column.",
+            file=str(p),
+            fix="Put the years in the header row, or add a 年份 column.",
             message_zh=f"表 {p} 既没有年份列（2021、2025年 …），也没有“年份”列。",
-            fix_zh="请在表头写年份，或增加“年份”列。")
+            fix_zh="请在表头写年份，或增加“年份”列。",
+        )
     unit_col = _pick(columns, _UNIT_COLUMNS)
     for i, rec in enumerate(frame.to_dict("records")):
         raw_name = str(rec.get(name_col) or "").strip()

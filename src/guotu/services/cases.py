@@ -42,17 +42,40 @@ from guotu.services.layer_choice import check_chosen_layers, layer_of_role
 from guotu.services.zones import ZoneCache, valid_polygons
 from guotu.store.catalog import VersionSpec
 
-__all__ = ["CASE_LAYER", "CASE_PLAN", "Case", "CaseReport", "ProjectMatch", "classify_patches",
-           "record_cases", "update_case"]
+__all__ = [
+    "CASE_LAYER",
+    "CASE_PLAN",
+    "Case",
+    "CaseReport",
+    "ProjectMatch",
+    "classify_patches",
+    "record_cases",
+    "update_case",
+]
 
 #: The workspace layer and plan the cases are recorded in.
 CASE_LAYER = "JCAJ"
 CASE_PLAN = "监测案件"
-_COLUMN_TYPES = {"TBBH": "text", "AJLX": "text", "AJLXMC": "text", "ZT": "text",
-                 "HSXRQ": "date", "BHLX": "text", "XZQDM": "text", "TBMJ": "real",
-                 "PZXMMJ": "real", "HPXMMJ": "real", "HXNMJ": "real", "ZYJBNTMJ": "real",
-                 "KFBJWMJ": "real", "XMDM": "text", "HCR": "text", "HCRQ": "date",
-                 "HCJL": "text", "ZGQK": "text"}
+_COLUMN_TYPES = {
+    "TBBH": "text",
+    "AJLX": "text",
+    "AJLXMC": "text",
+    "ZT": "text",
+    "HSXRQ": "date",
+    "BHLX": "text",
+    "XZQDM": "text",
+    "TBMJ": "real",
+    "PZXMMJ": "real",
+    "HPXMMJ": "real",
+    "HXNMJ": "real",
+    "ZYJBNTMJ": "real",
+    "KFBJWMJ": "real",
+    "XMDM": "text",
+    "HCR": "text",
+    "HCRQ": "date",
+    "HCJL": "text",
+    "ZGQK": "text",
+}
 _CHECK_FIELDS = ("HCR", "HCRQ", "HCJL", "ZGQK")
 
 
@@ -69,10 +92,14 @@ class ProjectMatch:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"xmdm": self.xmdm, "xmmc": self.xmmc,
-                "pzrq": None if self.pzrq is None else self.pzrq.isoformat(),
-                "pzwh": self.pzwh, "area_m2": round(self.area_m2, 4),
-                "approved_before_image": self.approved_before}
+        return {
+            "xmdm": self.xmdm,
+            "xmmc": self.xmmc,
+            "pzrq": None if self.pzrq is None else self.pzrq.isoformat(),
+            "pzwh": self.pzwh,
+            "area_m2": round(self.area_m2, 4),
+            "approved_before_image": self.approved_before,
+        }
 
 
 @dataclass(frozen=True)
@@ -95,21 +122,30 @@ class Case:
         """JSON-ready dict (``guotu monitor cases --json``), geometry excluded."""
         zh, en, severity = CASE_CLASSES[self.case_class]
         f = self.facts
-        return {"tbbh": self.tbbh, "class": self.case_class, "class_name": zh if lang == "zh"
-                else en, "severity": severity, "status": self.status,
-                "status_name": CASE_STATUSES[self.status][0 if lang == "zh" else 1],
-                "image_date": None if self.image_date is None else self.image_date.isoformat(),
-                "change_type": self.change_type, "xzqdm": self.xzqdm,
-                "area_m2": round(f.area_m2, 4),
-                "overlaps_m2": {"approved": round(f.approved_m2, 4),
-                                "approved_later": round(f.approved_later_m2, 4),
-                                "redline": round(f.redline_m2, 4),
-                                "permanent_farmland": round(f.farmland_m2, 4),
-                                "outside_urban_boundary": round(f.outside_udb_m2, 4)},
-                "projects": [p.to_dict() for p in self.projects],
-                "check": {k: (v.isoformat() if isinstance(v, date) else v)
-                          for k, v in self.check.items()},
-                "versions": self.versions}
+        return {
+            "tbbh": self.tbbh,
+            "class": self.case_class,
+            "class_name": zh if lang == "zh" else en,
+            "severity": severity,
+            "status": self.status,
+            "status_name": CASE_STATUSES[self.status][0 if lang == "zh" else 1],
+            "image_date": None if self.image_date is None else self.image_date.isoformat(),
+            "change_type": self.change_type,
+            "xzqdm": self.xzqdm,
+            "area_m2": round(f.area_m2, 4),
+            "overlaps_m2": {
+                "approved": round(f.approved_m2, 4),
+                "approved_later": round(f.approved_later_m2, 4),
+                "redline": round(f.redline_m2, 4),
+                "permanent_farmland": round(f.farmland_m2, 4),
+                "outside_urban_boundary": round(f.outside_udb_m2, 4),
+            },
+            "projects": [p.to_dict() for p in self.projects],
+            "check": {
+                k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.check.items()
+            },
+            "versions": self.versions,
+        }
 
 
 @dataclass(frozen=True)
@@ -127,16 +163,22 @@ class CaseReport:
         """Counts by class and by status."""
         by_class = {k: sum(1 for c in self.cases if c.case_class == k) for k in CASE_CLASSES}
         by_status = {k: sum(1 for c in self.cases if c.status == k) for k in CASE_STATUSES}
-        return {"by_class": {k: v for k, v in by_class.items() if v},
-                "by_status": {k: v for k, v in by_status.items() if v}}
+        return {
+            "by_class": {k: v for k, v in by_class.items() if v},
+            "by_status": {k: v for k, v in by_status.items() if v},
+        }
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         """The ``guotu monitor cases --json`` document."""
-        return {"as_of": self.as_of.isoformat(), "patch_layer": self.patch_layer,
-                "patch_version": self.patch_version, "summary": self.summary(),
-                "later_patches": self.later_patches,
-                "notes": [zh if lang == "zh" else en for zh, en in self.notes],
-                "cases": [c.to_dict(lang) for c in self.cases]}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "patch_layer": self.patch_layer,
+            "patch_version": self.patch_version,
+            "summary": self.summary(),
+            "later_patches": self.later_patches,
+            "notes": [zh if lang == "zh" else en for zh, en in self.notes],
+            "cases": [c.to_dict(lang) for c in self.cases],
+        }
 
 
 def _day(value: Any) -> date | None:
@@ -163,9 +205,13 @@ def _inside(geoms: np.ndarray, zone: ZoneIndex) -> tuple[np.ndarray, Any]:
     return np.bincount(res.left, res.area_m2, len(geoms)), res
 
 
-def classify_patches(store: Any, *, as_of: date | None = None,
-                     known_at: datetime | None = None, use_layers: Sequence[str] = ()
-                     ) -> CaseReport:
+def classify_patches(
+    store: Any,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    use_layers: Sequence[str] = (),
+) -> CaseReport:
     """Classify every change patch seen by ``as_of`` (see :mod:`guotu.domain.cases`) against
     the projects approved by then and the control lines in force on its later image date
     (``HSXRQ``; ``as_of`` when blank), with the cases' status as recorded for ``as_of``.
@@ -187,21 +233,27 @@ def classify_patches(store: Any, *, as_of: date | None = None,
     check_chosen_layers(store, use_layers)
     info = layer_of_role(store, "change_patch", chosen=use_layers)
     if info is None:
-        raise NotFoundError("The workspace has no change-patch layer (变化图斑).",
-                            fix="Import the patches: guotu import 变化图斑.shp --role change_patch",
-                            message_zh="工作空间中没有变化图斑图层。",
-                            fix_zh="请先导入：guotu import 变化图斑.shp --role change_patch")
+        raise NotFoundError(
+            "The workspace has no change-patch layer (变化图斑).",
+            fix="Import the patches: guotu import 变化图斑.shp --role change_patch",
+            message_zh="工作空间中没有变化图斑图层。",
+            fix_zh="请先导入：guotu import 变化图斑.shp --role change_patch",
+        )
     name = info.name
     version = store.layer_version(name, as_of=day, known_at=known_at)
     if version is None:
-        raise NotFoundError(f"No version of {name} is in force on {day.isoformat()}.",
-                            layer=name, message_zh=f"{day.isoformat()} 没有现行的 {name} 版本。")
+        raise NotFoundError(
+            f"No version of {name} is in force on {day.isoformat()}.",
+            layer=name,
+            message_zh=f"{day.isoformat()} 没有现行的 {name} 版本。",
+        )
     cols = [c for c in ("TBBH", "HSXRQ", "BHLX", "XZQDM") if c in store.layer(name).columns]
     patches = store.read_layer(name, version_id=version.id, columns=cols)
     days: dict[Any, date | None] = {}
-    image = [days[v] if v in days else days.setdefault(v, _day(v))
-             for v in (patches["HSXRQ"].tolist() if "HSXRQ" in patches
-                       else [None] * len(patches))]
+    image = [
+        days[v] if v in days else days.setdefault(v, _day(v))
+        for v in (patches["HSXRQ"].tolist() if "HSXRQ" in patches else [None] * len(patches))
+    ]
     # a patch imaged after the date had not been seen on it
     seen_by = [d is None or d <= day for d in image]
     later = len(image) - sum(seen_by)
@@ -214,10 +266,16 @@ def classify_patches(store: Any, *, as_of: date | None = None,
     area = np.zeros(n)
     if ok.any():
         area[ok] = feature_areas(geoms[ok], shapely.bounds(geoms[ok]), store.crs)
-    kinds = [str(v) if v is not None else "" for v in
-             (patches["BHLX"].tolist() if "BHLX" in patches else [None] * n)]
-    tbbh = [str(v) for v in (patches["TBBH"].tolist() if "TBBH" in patches else
-                             [f"fid {f}" for f in patches.index])]
+    kinds = [
+        str(v) if v is not None else ""
+        for v in (patches["BHLX"].tolist() if "BHLX" in patches else [None] * n)
+    ]
+    tbbh = [
+        str(v)
+        for v in (
+            patches["TBBH"].tolist() if "TBBH" in patches else [f"fid {f}" for f in patches.index]
+        )
+    ]
     zones = ZoneCache(known_at, use_layers=use_layers)
     redline = np.zeros(n)
     farmland = np.zeros(n)
@@ -250,8 +308,9 @@ def classify_patches(store: Any, *, as_of: date | None = None,
         pz = [_day(v) for v in (frame["PZRQ"] if "PZRQ" in frame else [None] * len(frame))]
         pgeoms = valid_polygons(frame.geometry.values)
         seen: dict[int, list[tuple[int, bool]]] = defaultdict(list)
-        for k, j, a in zip(res.left.tolist(), res.right.tolist(), res.area_m2.tolist(),
-                           strict=True):
+        for k, j, a in zip(
+            res.left.tolist(), res.right.tolist(), res.area_m2.tolist(), strict=True
+        ):
             if pz[j] is not None and pz[j] > day:
                 continue  # approved after the date: not approved on it
             when = image[k] or day
@@ -263,9 +322,16 @@ def classify_patches(store: Any, *, as_of: date | None = None,
                 approved_later[k] += a
             seen[k].append((j, before))
             row = frame.iloc[j]
-            matches[k].append(ProjectMatch(
-                str(row.get("XMDM", "") or ""), str(row.get("XMMC", "") or ""), pz[j],
-                str(row.get("PZWH", "") or ""), float(a), before))
+            matches[k].append(
+                ProjectMatch(
+                    str(row.get("XMDM", "") or ""),
+                    str(row.get("XMMC", "") or ""),
+                    pz[j],
+                    str(row.get("PZWH", "") or ""),
+                    float(a),
+                    before,
+                )
+            )
         # Projects that overlap one another must not count their common ground twice: a
         # patch under several is measured against their union.
         for k, hits in seen.items():
@@ -278,29 +344,51 @@ def classify_patches(store: Any, *, as_of: date | None = None,
             approved_later[k] = _area_under(geoms[k], pgeoms[dated], store.crs) - in_before
     notes: list[tuple[str, str]] = []
     if z is None:
-        notes.append(("工作空间中没有建设项目图层：所有图斑均按未批处理。",
-                      "no construction-project layer: every patch counts as unapproved"))
+        notes.append(
+            (
+                "工作空间中没有建设项目图层：所有图斑均按未批处理。",
+                "no construction-project layer: every patch counts as unapproved",
+            )
+        )
     if later:
-        notes.append((f"{later} 个图斑的后时相晚于 {day.isoformat()}，当日尚未发现，未列入。",
-                       f"{later} patches imaged after {day.isoformat()} had not been seen on "
-                       "that date and are left out."))
+        notes.append(
+            (
+                f"{later} 个图斑的后时相晚于 {day.isoformat()}，当日尚未发现，未列入。",
+                f"{later} patches imaged after {day.isoformat()} had not been seen on "
+                "that date and are left out.",
+            )
+        )
     existing = _existing_cases(store, day, known_at, use_layers)
-    towns = ([str(v) for v in patches["XZQDM"].tolist()] if "XZQDM" in patches
-             else [""] * n)
+    towns = [str(v) for v in patches["XZQDM"].tolist()] if "XZQDM" in patches else [""] * n
     cases = []
     construction = {k: is_construction_change(k) for k in set(kinds)}
     for k in range(n):
-        facts = PatchFacts(float(area[k]), float(approved[k]), float(approved_later[k]),
-                           float(redline[k]), float(farmland[k]), float(max(outside[k], 0.0)),
-                           construction[kinds[k]], bool(has_udb[k]))
+        facts = PatchFacts(
+            float(area[k]),
+            float(approved[k]),
+            float(approved_later[k]),
+            float(redline[k]),
+            float(farmland[k]),
+            float(max(outside[k], 0.0)),
+            construction[kinds[k]],
+            bool(has_udb[k]),
+        )
         old = existing.get(tbbh[k], {})
-        cases.append(Case(
-            tbbh[k], classify(facts), image[k], kinds[k], facts,
-            tuple(sorted(matches[k], key=lambda m: -m.area_m2)), geoms[k],
-            towns[k],
-            status=(status_id(str(old.get("ZT") or "")) or "pending") if old else "pending",
-            check={f: old[f] for f in _CHECK_FIELDS if old.get(f) not in (None, "")},
-            versions=used))
+        cases.append(
+            Case(
+                tbbh[k],
+                classify(facts),
+                image[k],
+                kinds[k],
+                facts,
+                tuple(sorted(matches[k], key=lambda m: -m.area_m2)),
+                geoms[k],
+                towns[k],
+                status=(status_id(str(old.get("ZT") or "")) or "pending") if old else "pending",
+                check={f: old[f] for f in _CHECK_FIELDS if old.get(f) not in (None, "")},
+                versions=used,
+            )
+        )
     rank = {k: i for i, k in enumerate(CASE_CLASSES)}
     cases.sort(key=lambda c: (rank[c.case_class], c.tbbh))
     return CaseReport(day, name, version.label, tuple(cases), tuple(notes), later)
@@ -313,20 +401,23 @@ def _area_under(patch: Any, projects: np.ndarray, crs: Any) -> float:
     part = shapely.intersection(patch, shapely.union_all(projects))
     if shapely.is_empty(part):
         return 0.0
-    return float(ellipsoidal_area_m2(np.array([polygonal(np.array([part], dtype=object))[0]],
-                                              dtype=object), crs)[0])
+    return float(
+        ellipsoidal_area_m2(
+            np.array([polygonal(np.array([part], dtype=object))[0]], dtype=object), crs
+        )[0]
+    )
 
 
-def _existing_cases(store: Any, day: date, known_at: datetime | None = None,
-                    use_layers: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+def _existing_cases(
+    store: Any, day: date, known_at: datetime | None = None, use_layers: Sequence[str] = ()
+) -> dict[str, dict[str, Any]]:
     """The recorded cases (status, check record) in force on ``day`` as known at
     ``known_at``: a check made after ``day`` is not shown on it."""
     info = layer_of_role(store, "monitoring_case", chosen=use_layers)
     if info is None:
         return {}
     frame = store.read_layer(info.name, as_of=day, known_at=known_at)
-    return {str(r["TBBH"]): r for r in frame.drop(columns=frame.geometry.name)
-            .to_dict("records")}
+    return {str(r["TBBH"]): r for r in frame.drop(columns=frame.geometry.name).to_dict("records")}
 
 
 def _frame(cases: tuple[Case, ...], crs: Any) -> gpd.GeoDataFrame:
@@ -334,17 +425,28 @@ def _frame(cases: tuple[Case, ...], crs: Any) -> gpd.GeoDataFrame:
     for c in cases:
         f = c.facts
         check = c.check
-        rows.append({
-            "TBBH": c.tbbh, "AJLX": c.case_class, "AJLXMC": CASE_CLASSES[c.case_class][0],
-            "ZT": CASE_STATUSES[c.status][0], "HSXRQ": c.image_date,
-            "BHLX": c.change_type, "XZQDM": c.xzqdm, "TBMJ": round(f.area_m2, 2),
-            "PZXMMJ": round(f.approved_m2, 2), "HPXMMJ": round(f.approved_later_m2, 2),
-            "HXNMJ": round(f.redline_m2, 2), "ZYJBNTMJ": round(f.farmland_m2, 2),
-            "KFBJWMJ": round(f.outside_udb_m2, 2),
-            "XMDM": ";".join(p.xmdm for p in c.projects),
-            **{k: check.get(k) for k in _CHECK_FIELDS}})
-    return gpd.GeoDataFrame(rows, geometry=[c.geometry for c in cases], crs=crs,
-                            columns=[*_COLUMN_TYPES, "geometry"])
+        rows.append(
+            {
+                "TBBH": c.tbbh,
+                "AJLX": c.case_class,
+                "AJLXMC": CASE_CLASSES[c.case_class][0],
+                "ZT": CASE_STATUSES[c.status][0],
+                "HSXRQ": c.image_date,
+                "BHLX": c.change_type,
+                "XZQDM": c.xzqdm,
+                "TBMJ": round(f.area_m2, 2),
+                "PZXMMJ": round(f.approved_m2, 2),
+                "HPXMMJ": round(f.approved_later_m2, 2),
+                "HXNMJ": round(f.redline_m2, 2),
+                "ZYJBNTMJ": round(f.farmland_m2, 2),
+                "KFBJWMJ": round(f.outside_udb_m2, 2),
+                "XMDM": ";".join(p.xmdm for p in c.projects),
+                **{k: check.get(k) for k in _CHECK_FIELDS},
+            }
+        )
+    return gpd.GeoDataFrame(
+        rows, geometry=[c.geometry for c in cases], crs=crs, columns=[*_COLUMN_TYPES, "geometry"]
+    )
 
 
 def _next_label(store: Any, day: date, what: str) -> str:
@@ -355,8 +457,14 @@ def _next_label(store: Any, day: date, what: str) -> str:
     return f"{day.isoformat()} {what}（第{count + 1}版）"
 
 
-def record_cases(store: Any, report: CaseReport, *, actor: str = "",
-                 reason: str = "", use_layers: Sequence[str] = ()) -> Any:
+def record_cases(
+    store: Any,
+    report: CaseReport,
+    *,
+    actor: str = "",
+    reason: str = "",
+    use_layers: Sequence[str] = (),
+) -> Any:
     """Write the cases as a new version of ``JCAJ``: new patches start 待核查, cases already
     recorded keep their status and check record. Returns the layer info."""
     check_chosen_layers(store, use_layers)
@@ -364,8 +472,12 @@ def record_cases(store: Any, report: CaseReport, *, actor: str = "",
     try:
         store.plan(CASE_PLAN)
     except NotFoundError:
-        store.create_plan(CASE_PLAN, level=PlanLevel.COUNTY, type=PlanType.SURVEY,
-                          description="变化图斑比对形成的监测案件及其核查记录")
+        store.create_plan(
+            CASE_PLAN,
+            level=PlanLevel.COUNTY,
+            type=PlanType.SURVEY,
+            description="变化图斑比对形成的监测案件及其核查记录",
+        )
     label = _next_label(store, report.as_of, "比对")
     frame = _frame(report.cases, store.crs)
     valid_from = report.as_of
@@ -376,23 +488,37 @@ def record_cases(store: Any, report: CaseReport, *, actor: str = "",
         keep = old[~old["TBBH"].astype(str).isin(set(frame["TBBH"].astype(str)))]
         if len(keep):
             keep = keep[[c for c in frame.columns if c in keep.columns]]
-            frame = gpd.GeoDataFrame(pd.concat([frame, keep], ignore_index=True),
-                                     geometry="geometry", crs=store.crs)
+            frame = gpd.GeoDataFrame(
+                pd.concat([frame, keep], ignore_index=True), geometry="geometry", crs=store.crs
+            )
         # never before the state in force: a backdated comparison would hide the later checks
         current = store.layer_version(found.name)
         if current is not None and current.valid_from and current.valid_from > valid_from:
             valid_from = current.valid_from
-    return store.write_layer(CASE_LAYER, "monitoring_case", frame, column_types=_COLUMN_TYPES,
-                             geometry_type="MULTIPOLYGON", actor=actor,
-                             reason=reason or f"变化图斑比对（{report.patch_layer} "
-                                              f"{report.patch_version}）",
-                             version=VersionSpec(CASE_PLAN, label, valid_from=valid_from,
-                                                 author=actor, reason=reason))
+    return store.write_layer(
+        CASE_LAYER,
+        "monitoring_case",
+        frame,
+        column_types=_COLUMN_TYPES,
+        geometry_type="MULTIPOLYGON",
+        actor=actor,
+        reason=reason or f"变化图斑比对（{report.patch_layer} {report.patch_version}）",
+        version=VersionSpec(CASE_PLAN, label, valid_from=valid_from, author=actor, reason=reason),
+    )
 
 
-def update_case(store: Any, tbbh: str, status: str, *, checker: str = "",
-                check_date: date | None = None, conclusion: str = "", rectification: str = "",
-                reason: str = "", use_layers: Sequence[str] = ()) -> dict[str, Any]:
+def update_case(
+    store: Any,
+    tbbh: str,
+    status: str,
+    *,
+    checker: str = "",
+    check_date: date | None = None,
+    conclusion: str = "",
+    rectification: str = "",
+    reason: str = "",
+    use_layers: Sequence[str] = (),
+) -> dict[str, Any]:
     """Record a field check of case ``tbbh`` as a new version of ``JCAJ``; returns its row.
 
     Raises
@@ -405,22 +531,31 @@ def update_case(store: Any, tbbh: str, status: str, *, checker: str = "",
     sid = status_id(status)
     if sid is None:
         names = "、".join(zh for zh, _ in CASE_STATUSES.values())
-        raise ConfigError(f"Unknown case status {status!r}.",
-                          fix=f"Use one of: {', '.join(CASE_STATUSES)} ({names}).",
-                          message_zh=f"未知的案件状态 {status!r}。", fix_zh=f"可选：{names}。")
+        raise ConfigError(
+            f"Unknown case status {status!r}.",
+            fix=f"Use one of: {', '.join(CASE_STATUSES)} ({names}).",
+            message_zh=f"未知的案件状态 {status!r}。",
+            fix_zh=f"可选：{names}。",
+        )
     check_chosen_layers(store, use_layers)
     found = layer_of_role(store, "monitoring_case", chosen=use_layers)
     if found is None:
-        raise NotFoundError("The workspace has no monitoring cases yet.",
-                            fix="Record them first: guotu monitor cases --record",
-                            message_zh="工作空间中还没有监测案件。",
-                            fix_zh="请先运行：guotu monitor cases --record")
+        raise NotFoundError(
+            "The workspace has no monitoring cases yet.",
+            fix="Record them first: guotu monitor cases --record",
+            message_zh="工作空间中还没有监测案件。",
+            fix_zh="请先运行：guotu monitor cases --record",
+        )
     name = found.name
     frame = store.read_layer(name)
     hits = np.flatnonzero(frame["TBBH"].astype(str).to_numpy() == tbbh)
     if not len(hits):
-        raise NotFoundError(f"There is no case {tbbh} in {name}.", layer=name, feature=tbbh,
-                            message_zh=f"{name} 中没有案件 {tbbh}。")
+        raise NotFoundError(
+            f"There is no case {tbbh} in {name}.",
+            layer=name,
+            feature=tbbh,
+            message_zh=f"{name} 中没有案件 {tbbh}。",
+        )
     frame = frame.reset_index(drop=True)
     for col in ("ZT", *_CHECK_FIELDS):  # as read back, a column may be typed (e.g. Arrow text)
         if col in frame.columns:
@@ -429,8 +564,12 @@ def update_case(store: Any, tbbh: str, status: str, *, checker: str = "",
     rows = hits.tolist()  # a patch delivered in several parts: every part gets the check
     frame.loc[rows, "ZT"] = CASE_STATUSES[sid][0]
     day = check_date or date.today()
-    for col, value in (("HCR", checker), ("HCRQ", day), ("HCJL", conclusion),
-                       ("ZGQK", rectification)):
+    for col, value in (
+        ("HCR", checker),
+        ("HCRQ", day),
+        ("HCJL", conclusion),
+        ("ZGQK", rectification),
+    ):
         if value:
             for r in rows:
                 frame.at[r, col] = value
@@ -440,10 +579,15 @@ def update_case(store: Any, tbbh: str, status: str, *, checker: str = "",
     # entered late, dated before the latest comparison, must not hide that comparison).
     current = store.layer_version(name)
     valid_from = max(day, current.valid_from) if current and current.valid_from else day
-    store.write_layer(name, "monitoring_case", frame, column_types=info.columns,
-                      geometry_type=info.geometry_type, actor=checker,
-                      reason=reason or f"案件 {tbbh} 核查：{CASE_STATUSES[sid][0]}",
-                      version=VersionSpec(CASE_PLAN, label, valid_from=valid_from,
-                                          author=checker, reason=reason))
+    store.write_layer(
+        name,
+        "monitoring_case",
+        frame,
+        column_types=info.columns,
+        geometry_type=info.geometry_type,
+        actor=checker,
+        reason=reason or f"案件 {tbbh} 核查：{CASE_STATUSES[sid][0]}",
+        version=VersionSpec(CASE_PLAN, label, valid_from=valid_from, author=checker, reason=reason),
+    )
     out: dict[str, Any] = frame.drop(columns=frame.geometry.name).iloc[row].to_dict()
     return out

@@ -51,8 +51,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_SQL_TO_KIND = {"TEXT": "text", "REAL": "real", "INTEGER": "integer", "DATE": "date",
-                "BOOLEAN": "boolean"}
+_SQL_TO_KIND = {
+    "TEXT": "text",
+    "REAL": "real",
+    "INTEGER": "integer",
+    "DATE": "date",
+    "BOOLEAN": "boolean",
+}
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,14 @@ class Repair:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"layer": self.layer, "fid": self.fid, "reason": self.reason,
-                "area_before_m2": round(self.area_before_m2, 4),
-                "area_after_m2": round(self.area_after_m2, 4),
-                "geometry_type": self.geometry_type}
+        return {
+            "layer": self.layer,
+            "fid": self.fid,
+            "reason": self.reason,
+            "area_before_m2": round(self.area_before_m2, 4),
+            "area_after_m2": round(self.area_after_m2, 4),
+            "geometry_type": self.geometry_type,
+        }
 
 
 @dataclass(frozen=True)
@@ -105,13 +114,20 @@ class QualityReport:
         order = {c.id: i for i, c in enumerate(self.checks)}
         counter = Counter((f.check, f.layer) for f in self.findings)
         rows = []
-        for (check, layer), n in sorted(counter.items(),
-                                        key=lambda kv: (order.get(kv[0][0], 1 << 30), kv[0])):
+        for (check, layer), n in sorted(
+            counter.items(), key=lambda kv: (order.get(kv[0][0], 1 << 30), kv[0])
+        ):
             spec = names.get(check)
-            rows.append({"check": check, "layer": layer, "count": n,
-                         "name_zh": spec.name_zh if spec else check,
-                         "name_en": spec.name_en if spec else check,
-                         "severity": spec.severity.value if spec else ""})
+            rows.append(
+                {
+                    "check": check,
+                    "layer": layer,
+                    "count": n,
+                    "name_zh": spec.name_zh if spec else check,
+                    "name_en": spec.name_en if spec else check,
+                    "severity": spec.severity.value if spec else "",
+                }
+            )
         return rows
 
     def summary(self) -> dict[str, Any]:
@@ -119,22 +135,33 @@ class QualityReport:
         by_sev = Counter(f.severity.value for f in self.findings)
         return {
             "total": len(self.findings),
-            "by_severity": {s.value: by_sev.get(s.value, 0) for s in
-                            (Severity.ERROR, Severity.WARNING, Severity.INFO)},
+            "by_severity": {
+                s.value: by_sev.get(s.value, 0)
+                for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+            },
             "by_check": self.counts(),
             "layers": list(self.layers),
             "crs": self.crs,
             "checks_run": [c.id for c in self.checks],
-            "skipped": [{"check": s.check, "layer": s.layer, "reason_zh": s.reason_zh,
-                         "reason_en": s.reason_en} for s in self.skipped],
+            "skipped": [
+                {
+                    "check": s.check,
+                    "layer": s.layer,
+                    "reason_zh": s.reason_zh,
+                    "reason_en": s.reason_en,
+                }
+                for s in self.skipped
+            ],
             "repaired": [r.to_dict() for r in self.repairs],
         }
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         """The ``--json`` document: workspace, findings (sorted) and summary."""
-        return {"workspace": self.workspace,
-                "findings": [finding_to_dict(f, lang) for f in self.findings],
-                "summary": self.summary()}
+        return {
+            "workspace": self.workspace,
+            "findings": [finding_to_dict(f, lang) for f in self.findings],
+            "summary": self.summary(),
+        }
 
 
 def load_check_list(path: str | Path | None = None) -> tuple[CheckSpec, ...]:
@@ -159,29 +186,40 @@ def load_check_list(path: str | Path | None = None) -> tuple[CheckSpec, ...]:
     else:
         source = str(path)
         data = load_yaml(source, what_zh="质检清单", what_en="check list")
-    schema = json.loads((files("guotu") / "schemas" / "checks-v1.json")
-                            .read_text(encoding="utf-8"))
+    schema = json.loads((files("guotu") / "schemas" / "checks-v1.json").read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
     problems = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
     if problems:
         lines = "; ".join(f"{e.json_path}: {e.message}" for e in problems)
-        raise ConfigError(f"Check list {source} does not follow checks-v1: {lines}.",
-                          file=source, fix="See docs/quality_checks.md for the format.",
-                          message_zh=f"质检清单 {source} 不符合模式 checks-v1：{lines}。",
-                          fix_zh="格式见 docs/quality_checks.md。")
+        raise ConfigError(
+            f"Check list {source} does not follow checks-v1: {lines}.",
+            file=source,
+            fix="See docs/quality_checks.md for the format.",
+            message_zh=f"质检清单 {source} 不符合模式 checks-v1：{lines}。",
+            fix_zh="格式见 docs/quality_checks.md。",
+        )
     return parse_check_list(data, source=source)
 
 
 def frame_attributes(frame: Any) -> dict[str, Any]:
     """A GeoDataFrame's columns (not its geometry) as object arrays, nulls as ``None``."""
-    return {c: np.asarray(frame[c].astype(object).where(frame[c].notna(), None).to_numpy(),
-                          dtype=object)
-            for c in frame.columns if c != frame.geometry.name}
+    return {
+        c: np.asarray(
+            frame[c].astype(object).where(frame[c].notna(), None).to_numpy(), dtype=object
+        )
+        for c in frame.columns
+        if c != frame.geometry.name
+    }
 
 
-def read_layer_data(store: GeoPackageStore, info: LayerInfo, *, as_of: date | None = None,
-                    known_at: datetime | None = None, version_id: int | None = None
-                    ) -> LayerData:
+def read_layer_data(
+    store: GeoPackageStore,
+    info: LayerInfo,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    version_id: int | None = None,
+) -> LayerData:
     """Read one workspace layer into the arrays the checks use.
 
     Examples
@@ -191,14 +229,21 @@ def read_layer_data(store: GeoPackageStore, info: LayerInfo, *, as_of: date | No
     frame = store.read_layer(info.name, as_of=as_of, known_at=known_at, version_id=version_id)
     crs = frame.crs if frame.crs is not None else store.crs
     if crs is None:
-        raise CRSError(f"Layer {info.name} has no CRS in workspace {store.path}.",
-                       layer=info.name, fix="Import the layer again with --crs.",
-                       message_zh=f"工作空间 {store.path} 中的图层 {info.name} 没有坐标参考系。",
-                       fix_zh="请用 --crs 重新导入该图层。")
-    return LayerData(name=info.name, role=info.role, crs=crs,
-                     fids=np.asarray(frame.index.to_numpy(), dtype=np.int64),
-                     geometries=np.asarray(frame.geometry.values, dtype=object),
-                     attributes=frame_attributes(frame))
+        raise CRSError(
+            f"Layer {info.name} has no CRS in workspace {store.path}.",
+            layer=info.name,
+            fix="Import the layer again with --crs.",
+            message_zh=f"工作空间 {store.path} 中的图层 {info.name} 没有坐标参考系。",
+            fix_zh="请用 --crs 重新导入该图层。",
+        )
+    return LayerData(
+        name=info.name,
+        role=info.role,
+        crs=crs,
+        fids=np.asarray(frame.index.to_numpy(), dtype=np.int64),
+        geometries=np.asarray(frame.geometry.values, dtype=object),
+        attributes=frame_attributes(frame),
+    )
 
 
 def _select(infos: Sequence[LayerInfo], names: Iterable[str] | None, path: Path) -> list[str]:
@@ -208,10 +253,13 @@ def _select(infos: Sequence[LayerInfo], names: Iterable[str] | None, path: Path)
     chosen = []
     for name in names:
         if name not in known:
-            raise NotFoundError(f"Workspace {path} has no layer {name!r}.", layer=name,
-                                fix=f"Layers in it: {', '.join(known) or 'none yet'}.",
-                                message_zh=f"工作空间 {path} 中没有图层 {name!r}。",
-                                fix_zh=f"其中的图层有：{'、'.join(known) or '暂无'}。")
+            raise NotFoundError(
+                f"Workspace {path} has no layer {name!r}.",
+                layer=name,
+                fix=f"Layers in it: {', '.join(known) or 'none yet'}.",
+                message_zh=f"工作空间 {path} 中没有图层 {name!r}。",
+                fix_zh=f"其中的图层有：{'、'.join(known) or '暂无'}。",
+            )
         chosen.append(name)
     return sorted(set(chosen))
 
@@ -230,8 +278,9 @@ def repair_layers(store: GeoPackageStore, names: Iterable[str]) -> tuple[Repair,
         info = store.layer(name)
         frame = store.read_layer(name)
         geoms = np.asarray(frame.geometry.values, dtype=object)
-        bad = np.flatnonzero(~(shapely.is_valid(geoms) | shapely.is_missing(geoms)
-                               | shapely.is_empty(geoms)))
+        bad = np.flatnonzero(
+            ~(shapely.is_valid(geoms) | shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        )
         if not len(bad):
             continue
         reasons = shapely.is_valid_reason(geoms[bad])
@@ -243,17 +292,36 @@ def repair_layers(store: GeoPackageStore, names: Iterable[str]) -> tuple[Repair,
         after = shapely.area(fixed)
         for k, pos in enumerate(bad.tolist()):
             if not usable[k]:
-                log.warning("Layer %s feature %s: make_valid leaves nothing; not repaired.",
-                            name, frame.index[pos])
+                log.warning(
+                    "Layer %s feature %s: make_valid leaves nothing; not repaired.",
+                    name,
+                    frame.index[pos],
+                )
                 continue
-            repairs.append(Repair(name, int(frame.index[pos]), str(reasons[k]),
-                                  float(before[k]), float(after[k]), fixed[k].geom_type))
+            repairs.append(
+                Repair(
+                    name,
+                    int(frame.index[pos]),
+                    str(reasons[k]),
+                    float(before[k]),
+                    float(after[k]),
+                    fixed[k].geom_type,
+                )
+            )
         out = frame.set_geometry(new)
         types = {c: _SQL_TO_KIND.get(t, "text") for c, t in info.columns.items()}
-        store.write_layer(name, info.role, out, column_types=types,
-                          geometry_type=info.geometry_type, source=info.source,
-                          source_layer=info.source_layer, field_map=info.field_map,
-                          replace=True, reason="guotu check --repair (make_valid)")
+        store.write_layer(
+            name,
+            info.role,
+            out,
+            column_types=types,
+            geometry_type=info.geometry_type,
+            source=info.source,
+            source_layer=info.source_layer,
+            field_map=info.field_map,
+            replace=True,
+            reason="guotu check --repair (make_valid)",
+        )
     return tuple(repairs)
 
 
@@ -298,10 +366,15 @@ def check_workspace(
     repairs = repair_layers(store, selected) if repair else ()
     roles = _referenced_roles(specs)
     wanted = [i for i in store.layers() if i.name in selected or i.role in roles]
-    ctx = CheckContext(read_layer_data(store, i, as_of=as_of, known_at=known_at)
-                       for i in wanted)
+    ctx = CheckContext(read_layer_data(store, i, as_of=as_of, known_at=known_at) for i in wanted)
     run = run_checks(specs, ctx, selected)
     crs = store.crs
-    return QualityReport(workspace=str(store.path), crs="" if crs is None else crs.to_string(),
-                         layers=tuple(selected), checks=specs, findings=run.findings,
-                         skipped=run.skipped, repairs=repairs)
+    return QualityReport(
+        workspace=str(store.path),
+        crs="" if crs is None else crs.to_string(),
+        layers=tuple(selected),
+        checks=specs,
+        findings=run.findings,
+        skipped=run.skipped,
+        repairs=repairs,
+    )

@@ -129,12 +129,15 @@ class LedgerRow:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"version": self.year_label, "occupied_m2": round(self.occupied_m2, 4),
-                "supplemented_m2": round(self.supplemented_m2, 4),
-                "balance_m2": round(self.supplemented_m2 - self.occupied_m2, 4),
-                "occupied_grade": self.occupied_grade,
-                "supplemented_grade": self.supplemented_grade,
-                "construction_reduced_m2": round(self.construction_reduced_m2, 4)}
+        return {
+            "version": self.year_label,
+            "occupied_m2": round(self.occupied_m2, 4),
+            "supplemented_m2": round(self.supplemented_m2, 4),
+            "balance_m2": round(self.supplemented_m2 - self.occupied_m2, 4),
+            "occupied_grade": self.occupied_grade,
+            "supplemented_grade": self.supplemented_grade,
+            "construction_reduced_m2": round(self.construction_reduced_m2, 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -157,18 +160,27 @@ class ProjectProgress:
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"xmdm": self.xmdm, "xmmc": self.xmmc, "progress_pct": self.progress_pct,
-                "progress_as_of": (None if self.progress_date is None
-                                   else self.progress_date.isoformat()),
-                "planned": {"new_farmland_m2": self.planned_new_farmland_m2,
-                            "construction_reduction_m2": self.planned_construction_reduction_m2,
-                            "ecological_restoration_m2": self.planned_restoration_m2},
-                "measured": {"new_farmland_m2": round(self.new_farmland_m2, 4),
-                             "lost_farmland_m2": round(self.lost_farmland_m2, 4),
-                             "construction_reduced_m2": round(self.construction_reduced_m2, 4)},
-                "scope_m2": round(self.scope_m2, 4),
-                "overlaps_m2": {k: round(v, 4) for k, v in self.overlaps_m2.items()},
-                "warnings": [w[0] if lang == "zh" else w[1] for w in self.warnings]}
+        return {
+            "xmdm": self.xmdm,
+            "xmmc": self.xmmc,
+            "progress_pct": self.progress_pct,
+            "progress_as_of": (
+                None if self.progress_date is None else self.progress_date.isoformat()
+            ),
+            "planned": {
+                "new_farmland_m2": self.planned_new_farmland_m2,
+                "construction_reduction_m2": self.planned_construction_reduction_m2,
+                "ecological_restoration_m2": self.planned_restoration_m2,
+            },
+            "measured": {
+                "new_farmland_m2": round(self.new_farmland_m2, 4),
+                "lost_farmland_m2": round(self.lost_farmland_m2, 4),
+                "construction_reduced_m2": round(self.construction_reduced_m2, 4),
+            },
+            "scope_m2": round(self.scope_m2, 4),
+            "overlaps_m2": {k: round(v, 4) for k, v in self.overlaps_m2.items()},
+            "warnings": [w[0] if lang == "zh" else w[1] for w in self.warnings],
+        }
 
 
 @dataclass(frozen=True)
@@ -188,17 +200,26 @@ class ConsolidationReport:
         """Occupied, supplemented and the balance over the whole period (m²)."""
         occ = sum(r.occupied_m2 for r in self.ledger)
         sup = sum(r.supplemented_m2 for r in self.ledger)
-        return {"occupied_m2": round(occ, 4), "supplemented_m2": round(sup, 4),
-                "balance_m2": round(sup - occ, 4), "balanced": sup >= occ}
+        return {
+            "occupied_m2": round(occ, 4),
+            "supplemented_m2": round(sup, 4),
+            "balance_m2": round(sup - occ, 4),
+            "balanced": sup >= occ,
+        }
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         """The ``guotu monitor consolidation --json`` document."""
-        return {"plan": self.plan, "from": self.from_version, "to": self.to_version,
-                "as_of": None if self.as_of is None else self.as_of.isoformat(),
-                "ledger": [r.to_dict() for r in self.ledger], "totals": self.totals(),
-                "projects": [p.to_dict(lang) for p in self.projects],
-                "warnings": [w[0] if lang == "zh" else w[1] for w in self.warnings],
-                "notes": [n[0] if lang == "zh" else n[1] for n in self.notes]}
+        return {
+            "plan": self.plan,
+            "from": self.from_version,
+            "to": self.to_version,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "ledger": [r.to_dict() for r in self.ledger],
+            "totals": self.totals(),
+            "projects": [p.to_dict(lang) for p in self.projects],
+            "warnings": [w[0] if lang == "zh" else w[1] for w in self.warnings],
+            "notes": [n[0] if lang == "zh" else n[1] for n in self.notes],
+        }
 
 
 def _float(value: Any) -> float | None:
@@ -209,9 +230,14 @@ def _float(value: Any) -> float | None:
     return None if np.isnan(v) else v
 
 
-def consolidation_report(store: Any, *, from_date: date | None = None,
-                         as_of: date | None = None, known_at: datetime | None = None,
-                         use_layers: Sequence[str] = ()) -> ConsolidationReport:
+def consolidation_report(
+    store: Any,
+    *,
+    from_date: date | None = None,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    use_layers: Sequence[str] = (),
+) -> ConsolidationReport:
     """The 占补平衡 ledger and the consolidation projects' measured results between the
     survey version in force on ``from_date`` (default: the first one) and the one in force
     on ``as_of`` (default today), as recorded by ``known_at`` (default now); the projects, their
@@ -228,46 +254,66 @@ def consolidation_report(store: Any, *, from_date: date | None = None,
     check_chosen_layers(store, use_layers)
     survey = layer_of_role(store, "land_survey", chosen=use_layers)
     if survey is None:
-        raise NotFoundError("The workspace has no land-survey layer (现状地类图斑).",
-                            message_zh="工作空间中没有现状地类图斑图层。",
-                            fix_zh="请先导入年度变更调查成果（--role land_survey）。")
+        raise NotFoundError(
+            "The workspace has no land-survey layer (现状地类图斑).",
+            message_zh="工作空间中没有现状地类图斑图层。",
+            fix_zh="请先导入年度变更调查成果（--role land_survey）。",
+        )
     layer = survey.name
     plan = survey.plan
     # the versions recorded by known_at (a later record was not known then)
-    versions = [v for v in store.versions(plan)
-                if known_at is None or v.recorded_at <= known_at]
+    versions = [v for v in store.versions(plan) if known_at is None or v.recorded_at <= known_at]
     day = as_of or date.today()
     last = store.layer_version(layer, as_of=day, known_at=known_at)
-    first = store.layer_version(layer, as_of=from_date, known_at=known_at) if from_date else (
-        versions[0] if versions else None)
+    first = (
+        store.layer_version(layer, as_of=from_date, known_at=known_at)
+        if from_date
+        else (versions[0] if versions else None)
+    )
     if last is None or first is None or first.id == last.id:
         raise NotFoundError(
             f"Layer {layer} has fewer than two versions between the dates; the ledger needs "
-            "two survey updates.", layer=layer,
+            "two survey updates.",
+            layer=layer,
             fix="Record each yearly survey update as a version (guotu import … --plan … "
-                "--version 2023年度 --valid-from 2023-12-31).",
+            "--version 2023年度 --valid-from 2023-12-31).",
             message_zh=f"图层 {layer} 在该时段内不足两个版本，占补平衡需要至少两期年度变更调查。",
-            fix_zh="请将各年度变更调查按版本入库（guotu import … --plan … --version …）。")
+            fix_zh="请将各年度变更调查按版本入库（guotu import … --plan … --version …）。",
+        )
     chain = store.lineage_of(last.id)
     if first.id not in chain:
         chain = [first.id, last.id]
     labels = {v.id: v.label for v in versions}
-    steps = chain[chain.index(first.id):]
+    steps = chain[chain.index(first.id) :]
     ledger = []
     pieces = _Pieces()
     for a, b in itertools.pairwise(steps):
         p = _pieces(store, plan, labels[a], labels[b], layer)
-        occ = [k for k in range(len(p.geoms)) if _is_cultivated(p.old[k])
-               and not _is_cultivated(p.new[k])]
-        sup = [k for k in range(len(p.geoms)) if not _is_cultivated(p.old[k])
-               and _is_cultivated(p.new[k])]
-        red = [k for k in range(len(p.geoms)) if _is_construction(p.old[k])
-               and not _is_construction(p.new[k])]
-        ledger.append(LedgerRow(
-            labels[b], sum(p.area_m2[k] for k in occ), sum(p.area_m2[k] for k in sup),
-            _mean_grade([p.area_m2[k] for k in occ], [p.old_grade[k] for k in occ]),
-            _mean_grade([p.area_m2[k] for k in sup], [p.new_grade[k] for k in sup]),
-            sum(p.area_m2[k] for k in red)))
+        occ = [
+            k
+            for k in range(len(p.geoms))
+            if _is_cultivated(p.old[k]) and not _is_cultivated(p.new[k])
+        ]
+        sup = [
+            k
+            for k in range(len(p.geoms))
+            if not _is_cultivated(p.old[k]) and _is_cultivated(p.new[k])
+        ]
+        red = [
+            k
+            for k in range(len(p.geoms))
+            if _is_construction(p.old[k]) and not _is_construction(p.new[k])
+        ]
+        ledger.append(
+            LedgerRow(
+                labels[b],
+                sum(p.area_m2[k] for k in occ),
+                sum(p.area_m2[k] for k in sup),
+                _mean_grade([p.area_m2[k] for k in occ], [p.old_grade[k] for k in occ]),
+                _mean_grade([p.area_m2[k] for k in sup], [p.new_grade[k] for k in sup]),
+                sum(p.area_m2[k] for k in red),
+            )
+        )
         for name in ("geoms", "old", "new", "old_grade", "new_grade", "area_m2"):
             getattr(pieces, name).extend(getattr(p, name))
     dated = [v.valid_from for v in versions if v.valid_from is not None]
@@ -278,23 +324,39 @@ def consolidation_report(store: Any, *, from_date: date | None = None,
     sup_total = sum(r.supplemented_m2 for r in ledger)
     if sup_total < occ_total:
         gap = (occ_total - sup_total) / 1e4
-        warnings.append((
-            f"耕地占补不平衡：{labels[first.id]}以来占用耕地 {occ_total / 1e4:,.4f} 公顷，"
-            f"补充 {sup_total / 1e4:,.4f} 公顷，缺口 {gap:,.4f} 公顷（占多补少）。",
-            f"Farmland does not balance: since {labels[first.id]}, {occ_total / 1e4:,.4f} ha "
-            f"occupied and {sup_total / 1e4:,.4f} ha supplemented, {gap:,.4f} ha short."))
+        warnings.append(
+            (
+                f"耕地占补不平衡：{labels[first.id]}以来占用耕地 {occ_total / 1e4:,.4f} 公顷，"
+                f"补充 {sup_total / 1e4:,.4f} 公顷，缺口 {gap:,.4f} 公顷（占多补少）。",
+                f"Farmland does not balance: since {labels[first.id]}, {occ_total / 1e4:,.4f} ha "
+                f"occupied and {sup_total / 1e4:,.4f} ha supplemented, {gap:,.4f} ha short.",
+            )
+        )
     occ_grade = _mean_grade([r.occupied_m2 for r in ledger], [r.occupied_grade for r in ledger])
-    sup_grade = _mean_grade([r.supplemented_m2 for r in ledger],
-                            [r.supplemented_grade for r in ledger])
+    sup_grade = _mean_grade(
+        [r.supplemented_m2 for r in ledger], [r.supplemented_grade for r in ledger]
+    )
     if occ_grade is not None and sup_grade is not None and sup_grade > occ_grade:
-        warnings.append((f"补充耕地平均质量等别 {sup_grade:.1f} 低于占用耕地 {occ_grade:.1f}"
-                         "（等别数越大质量越低，占优补劣）。",
-                         f"The supplemented farmland's mean quality grade {sup_grade:.1f} is "
-                         f"worse than the occupied farmland's {occ_grade:.1f} (higher is worse)."))
+        warnings.append(
+            (
+                f"补充耕地平均质量等别 {sup_grade:.1f} 低于占用耕地 {occ_grade:.1f}"
+                "（等别数越大质量越低，占优补劣）。",
+                f"The supplemented farmland's mean quality grade {sup_grade:.1f} is "
+                f"worse than the occupied farmland's {occ_grade:.1f} (higher is worse).",
+            )
+        )
     for pr in projects:
         warnings.extend(pr.warnings)
-    return ConsolidationReport(plan, labels[first.id], labels[last.id], tuple(ledger),
-                               tuple(projects), tuple(warnings), day, tuple(notes))
+    return ConsolidationReport(
+        plan,
+        labels[first.id],
+        labels[last.id],
+        tuple(ledger),
+        tuple(projects),
+        tuple(warnings),
+        day,
+        tuple(notes),
+    )
 
 
 @dataclass(frozen=True)
@@ -315,8 +377,9 @@ def _progress_date(version: Version, latest_survey: date | None) -> date | None:
     return version.valid_from or latest_survey
 
 
-def _projects(store: Any, pieces: _Pieces, period: _Period, use_layers: Sequence[str]
-              ) -> tuple[list[ProjectProgress], list[tuple[str, str]]]:
+def _projects(
+    store: Any, pieces: _Pieces, period: _Period, use_layers: Sequence[str]
+) -> tuple[list[ProjectProgress], list[tuple[str, str]]]:
     info = layer_of_role(store, "consolidation_project", chosen=use_layers)
     if info is None:
         return [], []
@@ -325,22 +388,33 @@ def _projects(store: Any, pieces: _Pieces, period: _Period, use_layers: Sequence
     version = store.layer_version(name, as_of=day, known_at=known_at)
     if version is None:
         return [], []
-    cols = [c for c in ("XMDM", "XMMC", "XZGDMJ", "JSYDJSMJ", "STXFMJ", "JD")
-            if c in store.layer(name).columns]
+    cols = [
+        c
+        for c in ("XMDM", "XMMC", "XZGDMJ", "JSYDJSMJ", "STXFMJ", "JD")
+        if c in store.layer(name).columns
+    ]
     frame = store.read_layer(name, version_id=version.id, columns=cols)
     if not len(frame):
         return [], []
     reported = _progress_date(version, period.latest_survey)
     progress_known = reported is None or reported <= day
     notes: list[tuple[str, str]] = []
-    if reported is not None and not progress_known and "JD" in frame.columns \
-            and frame["JD"].notna().any():
+    if (
+        reported is not None
+        and not progress_known
+        and "JD" in frame.columns
+        and frame["JD"].notna().any()
+    ):
         how_zh = "" if version.valid_from else "（图层未注明日期，按最近一期变更调查计）"
         how_en = "" if version.valid_from else " (undated: taken as of the latest survey)"
-        notes.append((f"{name} 的项目进度为 {reported.isoformat()} 的情况{how_zh}，晚于现状日期 "
-                      f"{day.isoformat()}：当日进度未知，不据此预警。",
-                      f"The progress in {name} is as of {reported.isoformat()}{how_en}, after "
-                      f"{day.isoformat()}: it was not known on that date and warns of nothing."))
+        notes.append(
+            (
+                f"{name} 的项目进度为 {reported.isoformat()} 的情况{how_zh}，晚于现状日期 "
+                f"{day.isoformat()}：当日进度未知，不据此预警。",
+                f"The progress in {name} is as of {reported.isoformat()}{how_en}, after "
+                f"{day.isoformat()}: it was not known on that date and warns of nothing.",
+            )
+        )
     scope = shapely.make_valid(np.asarray(frame.geometry.values, dtype=object))
     index = prepare_zones(scope, store.crs)
     n = len(frame)
@@ -348,11 +422,11 @@ def _projects(store: Any, pieces: _Pieces, period: _Period, use_layers: Sequence
     lost_farm = np.zeros(n)
     reduced = np.zeros(n)
     if pieces.geoms:
-        geoms = np.asarray(shapely.make_valid(np.asarray(pieces.geoms, dtype=object)),
-                           dtype=object)
+        geoms = np.asarray(shapely.make_valid(np.asarray(pieces.geoms, dtype=object)), dtype=object)
         res = overlay(geoms, index, geometry=False)
-        for k, j, a in zip(res.left.tolist(), res.right.tolist(), res.area_m2.tolist(),
-                           strict=True):
+        for k, j, a in zip(
+            res.left.tolist(), res.right.tolist(), res.area_m2.tolist(), strict=True
+        ):
             old, new = pieces.old[k], pieces.new[k]
             if _is_cultivated(new) and not _is_cultivated(old):
                 new_farm[j] += a
@@ -367,8 +441,9 @@ def _projects(store: Any, pieces: _Pieces, period: _Period, use_layers: Sequence
             continue
         zframe = store.read_layer(zinfo.name, as_of=day, known_at=known_at, columns=[])
         zgeoms = shapely.make_valid(np.asarray(zframe.geometry.values, dtype=object))
-        res = overlay(np.asarray(scope, dtype=object), prepare_zones(zgeoms, store.crs),
-                      geometry=False)
+        res = overlay(
+            np.asarray(scope, dtype=object), prepare_zones(zgeoms, store.crs), geometry=False
+        )
         overlaps[role] = np.bincount(res.left, res.area_m2, n)
     scope_area = ellipsoidal_area_m2(np.asarray(scope, dtype=object), store.crs)
     out = []
@@ -381,21 +456,40 @@ def _projects(store: Any, pieces: _Pieces, period: _Period, use_layers: Sequence
         share = int(_DONE_SHARE * 100)
         if jd is not None and jd >= _DONE_PCT and planned and new_farm[j] < _DONE_SHARE * planned:
             survey = period.survey_date.isoformat() if period.survey_date else "—"
-            warnings.append((f"{xmmc}：进度 {jd:g}% 已完成，但截至变更调查（{survey}）测得新增耕地 "
-                             f"{new_farm[j]:,.2f} m²，不足计划 {planned:,.2f} m² 的 {share}%。",
-                             f"{xmmc}: reported {jd:g} % done, but the surveys up to {survey} "
-                             f"show {new_farm[j]:,.2f} m² of new farmland, under {share} % of "
-                             f"the planned {planned:,.2f} m²."))
+            warnings.append(
+                (
+                    f"{xmmc}：进度 {jd:g}% 已完成，但截至变更调查（{survey}）测得新增耕地 "
+                    f"{new_farm[j]:,.2f} m²，不足计划 {planned:,.2f} m² 的 {share}%。",
+                    f"{xmmc}: reported {jd:g} % done, but the surveys up to {survey} "
+                    f"show {new_farm[j]:,.2f} m² of new farmland, under {share} % of "
+                    f"the planned {planned:,.2f} m².",
+                )
+            )
         red = overlaps.get("ecological_redline")
         if red is not None and red[j] > 1:
-            warnings.append((f"{xmmc}：项目范围有 {red[j]:,.2f} m² 位于生态保护红线内，整治活动须"
-                             "符合红线管控要求。",
-                             f"{xmmc}: {red[j]:,.2f} m² of its scope lie in the ecological red "
-                             "line; the works must follow the red line's rules."))
-        out.append(ProjectProgress(
-            str(row.get("XMDM", "") or ""), xmmc, jd, planned, _float(row.get("JSYDJSMJ")),
-            _float(row.get("STXFMJ")), float(new_farm[j]), float(lost_farm[j]),
-            float(reduced[j]), float(scope_area[j]),
-            {k: float(v[j]) for k, v in overlaps.items()}, tuple(warnings),
-            reported if jd is not None else None))
+            warnings.append(
+                (
+                    f"{xmmc}：项目范围有 {red[j]:,.2f} m² 位于生态保护红线内，整治活动须"
+                    "符合红线管控要求。",
+                    f"{xmmc}: {red[j]:,.2f} m² of its scope lie in the ecological red "
+                    "line; the works must follow the red line's rules.",
+                )
+            )
+        out.append(
+            ProjectProgress(
+                str(row.get("XMDM", "") or ""),
+                xmmc,
+                jd,
+                planned,
+                _float(row.get("JSYDJSMJ")),
+                _float(row.get("STXFMJ")),
+                float(new_farm[j]),
+                float(lost_farm[j]),
+                float(reduced[j]),
+                float(scope_area[j]),
+                {k: float(v[j]) for k, v in overlaps.items()},
+                tuple(warnings),
+                reported if jd is not None else None,
+            )
+        )
     return out, notes

@@ -50,11 +50,18 @@ class FeatureChange:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"kind": self.kind, "key": self.key, "old_fid": self.old_fid,
-                "new_fid": self.new_fid, "area_old_m2": self.area_old_m2,
-                "area_new_m2": self.area_new_m2, "geometry_changed": self.is_geometry_changed,
-                "changed_fields": {k: [_plain(a), _plain(b)]
-                                   for k, (a, b) in self.changed_fields.items()}}
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "old_fid": self.old_fid,
+            "new_fid": self.new_fid,
+            "area_old_m2": self.area_old_m2,
+            "area_new_m2": self.area_new_m2,
+            "geometry_changed": self.is_geometry_changed,
+            "changed_fields": {
+                k: [_plain(a), _plain(b)] for k, (a, b) in self.changed_fields.items()
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -80,20 +87,28 @@ class LayerDiff:
         codes: set[str] = {c for pair in self.matrix for c in pair if c != NONE_CODE}
         if self.code_field is not None:
             for frame in (self.old, self.new):
-                codes.update(v for v in frame[self.code_field].tolist()
-                             if isinstance(v, str) and v.strip())
+                codes.update(
+                    v for v in frame[self.code_field].tolist() if isinstance(v, str) and v.strip()
+                )
         return {c: name_code(c, self.code_scheme) for c in sorted(codes)}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"layer": self.layer, "key_field": self.key_field, "code_field": self.code_field,
-                "code_scheme": self.code_scheme,
-                "code_names": {c: n.to_dict() for c, n in self.code_names().items()},
-                "added": self.count("added"), "removed": self.count("removed"),
-                "changed": self.count("changed"),
-                "changes": [c.to_dict() for c in self.changes],
-                "matrix": [{"from": a, "to": b, "area_m2": v, "area_ha": v / 1e4}
-                           for (a, b), v in sorted(self.matrix.items())]}
+        return {
+            "layer": self.layer,
+            "key_field": self.key_field,
+            "code_field": self.code_field,
+            "code_scheme": self.code_scheme,
+            "code_names": {c: n.to_dict() for c, n in self.code_names().items()},
+            "added": self.count("added"),
+            "removed": self.count("removed"),
+            "changed": self.count("changed"),
+            "changes": [c.to_dict() for c in self.changes],
+            "matrix": [
+                {"from": a, "to": b, "area_m2": v, "area_ha": v / 1e4}
+                for (a, b), v in sorted(self.matrix.items())
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -108,9 +123,15 @@ class PlanDiff:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``guotu diff --json`` document."""
-        return {"plan": self.plan, "from": self.old.label, "to": self.new.label,
-                "from_version_id": self.old.id, "to_version_id": self.new.id, "crs": self.crs,
-                "layers": [d.to_dict() for d in self.layers]}
+        return {
+            "plan": self.plan,
+            "from": self.old.label,
+            "to": self.new.label,
+            "from_version_id": self.old.id,
+            "to_version_id": self.new.id,
+            "crs": self.crs,
+            "layers": [d.to_dict() for d in self.layers],
+        }
 
 
 def _plain(value: Any) -> Any:
@@ -121,8 +142,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _touched(store: FeatureStore, layer: str, versions: Iterable[int]
-             ) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+def _touched(
+    store: FeatureStore, layer: str, versions: Iterable[int]
+) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
     """For each version on either side of the fork: the fids it added and it retired."""
     added: dict[int, set[int]] = {}
     retired: dict[int, set[int]] = {}
@@ -132,8 +154,12 @@ def _touched(store: FeatureStore, layer: str, versions: Iterable[int]
     return added, retired
 
 
-def _members(candidates: Iterable[int], chain: Sequence[int], added: dict[int, set[int]],
-             retired: dict[int, set[int]]) -> set[int]:
+def _members(
+    candidates: Iterable[int],
+    chain: Sequence[int],
+    added: dict[int, set[int]],
+    retired: dict[int, set[int]],
+) -> set[int]:
     """Which of the revisions touched by the fork belong to the version with lineage ``chain``.
 
     A touched revision was either added by a fork version, or is older than the fork (then
@@ -142,12 +168,17 @@ def _members(candidates: Iterable[int], chain: Sequence[int], added: dict[int, s
     in_chain = set(chain)
     by_fork = {f: v for v, fids in added.items() for f in fids}
     gone = set().union(*(fids for v, fids in retired.items() if v in in_chain))
-    return {f for f in candidates
-            if (f not in by_fork or by_fork[f] in in_chain) and f not in gone}
+    return {f for f in candidates if (f not in by_fork or by_fork[f] in in_chain) and f not in gone}
 
 
-def diff_versions(store: FeatureStore, plan: str, old_label: str, new_label: str, *,
-                  layers: Sequence[str] | None = None) -> PlanDiff:
+def diff_versions(
+    store: FeatureStore,
+    plan: str,
+    old_label: str,
+    new_label: str,
+    *,
+    layers: Sequence[str] | None = None,
+) -> PlanDiff:
     """Compare two versions of ``plan`` (any two: parent and amendment, or siblings).
 
     Examples
@@ -174,14 +205,24 @@ def diff_versions(store: FeatureStore, plan: str, old_label: str, new_label: str
         revisions = store.read_revisions(name, sorted(touched))
         in_old = _members(touched, c_old, added, retired)
         in_new = _members(touched, c_new, added, retired)
-        out.append(_layer_diff(store, name, revisions, sorted(in_old - in_new),
-                               sorted(in_new - in_old), crs))
-    return PlanDiff(store.plan(plan).name, old, new, tuple(out),
-                    crs.to_string() if crs is not None else "")
+        out.append(
+            _layer_diff(
+                store, name, revisions, sorted(in_old - in_new), sorted(in_new - in_old), crs
+            )
+        )
+    return PlanDiff(
+        store.plan(plan).name, old, new, tuple(out), crs.to_string() if crs is not None else ""
+    )
 
 
-def _layer_diff(store: FeatureStore, name: str, revisions: gpd.GeoDataFrame,
-                removed: list[int], added: list[int], crs: CRS | None) -> LayerDiff:
+def _layer_diff(
+    store: FeatureStore,
+    name: str,
+    revisions: gpd.GeoDataFrame,
+    removed: list[int],
+    added: list[int],
+    crs: CRS | None,
+) -> LayerDiff:
     info = store.layer(name)
     role = get_role(info.role)
     key_field = role.id_field if role.id_field in revisions.columns else None
@@ -194,10 +235,12 @@ def _layer_diff(store: FeatureStore, name: str, revisions: gpd.GeoDataFrame,
     old_by_key = _by_key(old, key_field)
     fields = [c for c in revisions.columns if c != revisions.geometry.name]
     # Plain Python rows: pandas' per-cell access costs more than the whole comparison.
-    old_rows = dict(zip(old.index.tolist(), old[fields].itertuples(index=False, name=None),
-                        strict=True))
-    new_rows = dict(zip(new.index.tolist(), new[fields].itertuples(index=False, name=None),
-                        strict=True))
+    old_rows = dict(
+        zip(old.index.tolist(), old[fields].itertuples(index=False, name=None), strict=True)
+    )
+    new_rows = dict(
+        zip(new.index.tolist(), new[fields].itertuples(index=False, name=None), strict=True)
+    )
     old_geoms = dict(zip(old.index.tolist(), old.geometry.values, strict=True))
     new_geoms = dict(zip(new.index.tolist(), new.geometry.values, strict=True))
     new_keys, old_keys = _keys(new, key_field), _keys(old, key_field)
@@ -208,22 +251,36 @@ def _layer_diff(store: FeatureStore, name: str, revisions: gpd.GeoDataFrame,
         match = old_by_key.get(key) if key is not None else None
         if match is not None and match not in paired_old:
             paired_old.add(match)
-            diffs = {f: (a, b) for f, a, b in zip(fields, old_rows[match], new_rows[fid],
-                                                    strict=True) if not _same(a, b)}
+            diffs = {
+                f: (a, b)
+                for f, a, b in zip(fields, old_rows[match], new_rows[fid], strict=True)
+                if not _same(a, b)
+            }
             geom_changed = not _same_geometry(old_geoms[match], new_geoms[fid])
             if not diffs and not geom_changed:
                 # Two revisions with the same content (two sides made the same edit, or an
                 # edit was undone): not a change.
                 same.update({match, fid})
                 continue
-            changes.append(FeatureChange("changed", key, int(match), int(fid),
-                                         area_old[match], area_new[fid], geom_changed, diffs))
+            changes.append(
+                FeatureChange(
+                    "changed",
+                    key,
+                    int(match),
+                    int(fid),
+                    area_old[match],
+                    area_new[fid],
+                    geom_changed,
+                    diffs,
+                )
+            )
         else:
             changes.append(FeatureChange("added", key, None, int(fid), 0.0, area_new[fid], True))
     for fid in old.index:
         if fid not in paired_old:
-            changes.append(FeatureChange("removed", old_keys[fid], int(fid), None,
-                                         area_old[fid], 0.0, True))
+            changes.append(
+                FeatureChange("removed", old_keys[fid], int(fid), None, area_old[fid], 0.0, True)
+            )
     changes.sort(key=lambda c: (c.kind, c.key or "", c.old_fid or 0, c.new_fid or 0))
     old = old.drop(index=[f for f in old.index if f in same])
     new = new.drop(index=[f for f in new.index if f in same])
@@ -238,8 +295,9 @@ def _areas(frame: gpd.GeoDataFrame, crs: CRS | None) -> dict[int, float]:
     geoms = np.asarray(frame.geometry.values, dtype=object)
     bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     geoms[bad] = shapely.make_valid(geoms[bad])
-    return dict(zip(frame.index.astype(int).tolist(),
-                    ellipsoidal_area_m2(geoms, crs).tolist(), strict=True))
+    return dict(
+        zip(frame.index.astype(int).tolist(), ellipsoidal_area_m2(geoms, crs).tolist(), strict=True)
+    )
 
 
 def _by_key(frame: gpd.GeoDataFrame, key_field: str | None) -> dict[str, int]:
@@ -256,8 +314,10 @@ def _keys(frame: gpd.GeoDataFrame, key_field: str | None) -> dict[int, str | Non
     """The id-field value of each feature (``None`` when blank or without an id field)."""
     if key_field is None:
         return dict.fromkeys(frame.index.tolist())
-    return {int(f): (v if isinstance(v, str) and v.strip() else None)
-            for f, v in zip(frame.index.tolist(), frame[key_field].tolist(), strict=True)}
+    return {
+        int(f): (v if isinstance(v, str) and v.strip() else None)
+        for f, v in zip(frame.index.tolist(), frame[key_field].tolist(), strict=True)
+    }
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -285,13 +345,13 @@ def _by_code(frame: gpd.GeoDataFrame, code_field: str) -> tuple[np.ndarray, list
         return geoms, codes  # a tiling (the usual case): nothing to dissolve
     kinds = sorted(set(codes))
     code_arr = np.asarray(codes, dtype=object)
-    dissolved = np.asarray([shapely.union_all(geoms[code_arr == k]) for k in kinds],
-                           dtype=object)
+    dissolved = np.asarray([shapely.union_all(geoms[code_arr == k]) for k in kinds], dtype=object)
     return dissolved, kinds
 
 
-def _covered(owner: np.ndarray, parts: np.ndarray, areas: np.ndarray, n: int, crs: CRS
-             ) -> np.ndarray:
+def _covered(
+    owner: np.ndarray, parts: np.ndarray, areas: np.ndarray, n: int, crs: CRS
+) -> np.ndarray:
     """Area of each feature covered by its intersection parts: the sum of the parts, or the
     area of their union where the other side's features overlap one another."""
     covered = np.bincount(owner, weights=areas, minlength=n)
@@ -303,8 +363,9 @@ def _covered(owner: np.ndarray, parts: np.ndarray, areas: np.ndarray, n: int, cr
     return covered
 
 
-def _code_matrix(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, code_field: str,
-                 crs: CRS | None) -> dict[tuple[str, str], float]:
+def _code_matrix(
+    old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, code_field: str, crs: CRS | None
+) -> dict[tuple[str, str], float]:
     """Area (m², ellipsoidal) by (old code, new code) over the changed ground.
 
     Old and new features are intersected; area of old features no new one covers counts as

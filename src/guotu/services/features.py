@@ -77,8 +77,10 @@ def crs_uri(crs: CRS) -> str:
         return CRS84_URI
     epsg = crs.to_epsg()
     if epsg is None:
-        raise CRSError(f"CRS {crs.name} has no EPSG code, so it cannot be named by a URI.",
-                       message_zh=f"坐标参考系 {crs.name} 没有 EPSG 代码，无法用 URI 表示。")
+        raise CRSError(
+            f"CRS {crs.name} has no EPSG code, so it cannot be named by a URI.",
+            message_zh=f"坐标参考系 {crs.name} 没有 EPSG 代码，无法用 URI 表示。",
+        )
     return _EPSG_URI.format(epsg)
 
 
@@ -113,13 +115,16 @@ def parse_crs(text: str, workspace_crs: CRS, *, parameter: str = "crs") -> tuple
     elif value in ("CRS84", "OGC:CRS84", "[OGC:CRS84]"):
         value = CRS84_URI
     elif value.startswith("https://"):
-        value = "http://" + value[len("https://"):]
+        value = "http://" + value[len("https://") :]
     if value not in known:
         names = ", ".join(known)
-        raise InputError(f"Parameter {parameter}={text!r} is not a CRS this service offers.",
-                         field=parameter, fix=f"Use one of: {names}.",
-                         message_zh=f"参数 {parameter}={text!r} 不是本服务支持的坐标参考系。",
-                         fix_zh=f"可用：{names}。")
+        raise InputError(
+            f"Parameter {parameter}={text!r} is not a CRS this service offers.",
+            field=parameter,
+            fix=f"Use one of: {names}.",
+            message_zh=f"参数 {parameter}={text!r} 不是本服务支持的坐标参考系。",
+            fix_zh=f"可用：{names}。",
+        )
     return value, known[value]
 
 
@@ -156,13 +161,19 @@ def to_output_crs(geoms: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
     out = np.asarray(geoms, dtype=object)
     if source != target:
         move = _transformer(source, target)
-        out = np.asarray(shapely.transform(
-            out, lambda c: np.column_stack(move.transform(c[:, 0], c[:, 1]))), dtype=object)
+        out = np.asarray(
+            shapely.transform(out, lambda c: np.column_stack(move.transform(c[:, 0], c[:, 1]))),
+            dtype=object,
+        )
     return _swap_xy(out) if _is_northing_first(target) else out
 
 
-def lonlat_collection(geoms: Sequence[Any], properties: Sequence[dict[str, Any]],
-                      crs: CRS | str, ids: Sequence[int] | None = None) -> dict[str, Any]:
+def lonlat_collection(
+    geoms: Sequence[Any],
+    properties: Sequence[dict[str, Any]],
+    crs: CRS | str,
+    ids: Sequence[int] | None = None,
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection in lon/lat (CRS84) of geometries in ``crs``, for web
     maps; ``ids`` default to 1, 2, 3 …
 
@@ -175,10 +186,18 @@ def lonlat_collection(geoms: Sequence[Any], properties: Sequence[dict[str, Any]]
     arr = np.empty(len(geoms), dtype=object)
     arr[:] = list(geoms)
     texts = shapely.to_geojson(to_output_crs(arr, CRS.from_user_input(crs), CRS84))
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": ids[k] if ids is not None else k + 1,
-         "geometry": json.loads(text), "properties": props}
-        for k, (text, props) in enumerate(zip(texts.tolist(), properties, strict=True))]}
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": ids[k] if ids is not None else k + 1,
+                "geometry": json.loads(text),
+                "properties": props,
+            }
+            for k, (text, props) in enumerate(zip(texts.tolist(), properties, strict=True))
+        ],
+    }
 
 
 def _box_in(bbox: Sequence[float], source: CRS, target: CRS) -> shapely.Polygon:
@@ -192,8 +211,9 @@ def _box_in(bbox: Sequence[float], source: CRS, target: CRS) -> shapely.Polygon:
     return shapely.transform(ring, lambda c: np.column_stack(move.transform(c[:, 0], c[:, 1])))
 
 
-def bbox_to_workspace(bbox: Sequence[float], bbox_crs: CRS, workspace_crs: CRS
-                      ) -> tuple[float, float, float, float]:
+def bbox_to_workspace(
+    bbox: Sequence[float], bbox_crs: CRS, workspace_crs: CRS
+) -> tuple[float, float, float, float]:
     """A ``bbox`` (axis order of ``bbox_crs``'s definition) as (minx, miny, maxx, maxy) in
     the workspace CRS (easting/northing), densified so curved edges stay covered.
 
@@ -211,8 +231,11 @@ def bbox_to_workspace(bbox: Sequence[float], bbox_crs: CRS, workspace_crs: CRS
         return x0, y0, x1, y1
     bounds = shapely.bounds(_box_in((x0, y0, x1, y1), bbox_crs, workspace_crs))
     if not np.isfinite(bounds).all():
-        raise InputError(f"The bbox {list(bbox)} lies outside the area of the workspace CRS.",
-                         field="bbox", message_zh=f"bbox {list(bbox)} 超出工作空间坐标系的适用范围。")
+        raise InputError(
+            f"The bbox {list(bbox)} lies outside the area of the workspace CRS.",
+            field="bbox",
+            message_zh=f"bbox {list(bbox)} 超出工作空间坐标系的适用范围。",
+        )
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     return minx, miny, maxx, maxy
 
@@ -241,9 +264,11 @@ def parse_datetime(text: str | None) -> date | None:
     except ValueError:
         raise InputError(
             f"Parameter datetime={text!r} is not an RFC 3339 date, date-time or interval.",
-            field="datetime", fix="Give e.g. 2024-05-01, 2024-05-01T00:00:00Z or ../2024-05-01.",
+            field="datetime",
+            fix="Give e.g. 2024-05-01, 2024-05-01T00:00:00Z or ../2024-05-01.",
             message_zh=f"参数 datetime={text!r} 不是 RFC 3339 日期、时刻或区间。",
-            fix_zh="请写成 2024-05-01、2024-05-01T00:00:00Z 或 ../2024-05-01。") from None
+            fix_zh="请写成 2024-05-01、2024-05-01T00:00:00Z 或 ../2024-05-01。",
+        ) from None
 
 
 def parse_filters(info: LayerInfo, params: Mapping[str, str]) -> dict[str, Any]:
@@ -263,10 +288,13 @@ def parse_filters(info: LayerInfo, params: Mapping[str, str]) -> dict[str, Any]:
             known = ", ".join(info.columns)
             raise InputError(
                 f"Layer {info.name} has no column {name!r} to filter on, and {name!r} is not "
-                "a parameter of this request.", layer=info.name, field=name,
+                "a parameter of this request.",
+                layer=info.name,
+                field=name,
                 fix=f"Filter on one of: {known}.",
                 message_zh=f"图层 {info.name} 没有可筛选的字段 {name!r}，{name!r} 也不是本请求的参数。",
-                fix_zh=f"可筛选字段：{known}。")
+                fix_zh=f"可筛选字段：{known}。",
+            )
         kind = _NUMERIC.get(info.columns[name].upper())
         if kind is None:
             out[name] = text
@@ -276,9 +304,12 @@ def parse_filters(info: LayerInfo, params: Mapping[str, str]) -> dict[str, Any]:
         except ValueError:
             raise InputError(
                 f"Filter {name}={text!r}: column {name} of layer {info.name} holds numbers.",
-                layer=info.name, field=name, fix="Give a number.",
+                layer=info.name,
+                field=name,
+                fix="Give a number.",
                 message_zh=f"筛选 {name}={text!r}：图层 {info.name} 的字段 {name} 是数值。",
-                fix_zh="请给出数值。") from None
+                fix_zh="请给出数值。",
+            ) from None
     return out
 
 
@@ -296,9 +327,13 @@ def find_layer(store: Any, name: str) -> LayerInfo:
             return info  # type: ignore[no-any-return]
     known = ", ".join(i.name for i in infos) or "none yet"
     known_zh = "、".join(i.name for i in infos) or "暂无"
-    raise NotFoundError(f"There is no collection {name!r}.", layer=name,
-                        fix=f"Collections: {known}.",
-                        message_zh=f"没有要素集合 {name!r}。", fix_zh=f"现有要素集合：{known_zh}。")
+    raise NotFoundError(
+        f"There is no collection {name!r}.",
+        layer=name,
+        fix=f"Collections: {known}.",
+        message_zh=f"没有要素集合 {name!r}。",
+        fix_zh=f"现有要素集合：{known_zh}。",
+    )
 
 
 def fids_in_force(store: Any, name: str, as_of: date | None = None) -> np.ndarray:
@@ -374,8 +409,11 @@ def _matches(frame: pd.DataFrame, filters: Mapping[str, Any]) -> np.ndarray:
         column = frame[name]
         present = column.notna().to_numpy()
         if isinstance(value, str):
-            text = column.astype(object).where(column.notna(), None).map(
-                lambda v: v.isoformat() if isinstance(v, date) else str(v))
+            text = (
+                column.astype(object)
+                .where(column.notna(), None)
+                .map(lambda v: v.isoformat() if isinstance(v, date) else str(v))
+            )
             keep &= present & (text == value).to_numpy()
         else:
             numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
@@ -394,19 +432,18 @@ def read_items(store: Any, query: ItemsQuery) -> ItemsPage:
     if query.bbox is None and not query.filters:
         fids = fids_in_force(store, query.layer, query.as_of)
     else:
-        frame = store.read_layer(query.layer, bbox=query.bbox, columns=list(query.filters),
-                                 as_of=query.as_of)
+        frame = store.read_layer(
+            query.layer, bbox=query.bbox, columns=list(query.filters), as_of=query.as_of
+        )
         fids = np.asarray(frame.index.to_numpy(), dtype=np.int64)
         if query.filters:
             fids = fids[_matches(frame, query.filters)]
-    page = fids[query.offset:query.offset + query.limit]
+    page = fids[query.offset : query.offset + query.limit]
     frame = store.read_revisions(info.name, page.tolist())
-    return ItemsPage(frame=frame, number_matched=len(fids), offset=query.offset,
-                     limit=query.limit)
+    return ItemsPage(frame=frame, number_matched=len(fids), offset=query.offset, limit=query.limit)
 
 
-def read_item(store: Any, name: str, fid: int, as_of: date | None = None
-              ) -> gpd.GeoDataFrame:
+def read_item(store: Any, name: str, fid: int, as_of: date | None = None) -> gpd.GeoDataFrame:
     """The feature ``fid`` of layer ``name`` as in force on ``as_of`` (one row).
 
     Examples
@@ -414,9 +451,12 @@ def read_item(store: Any, name: str, fid: int, as_of: date | None = None
     >>> # read_item(store, "GHYD", 12)
     """
     info = find_layer(store, name)
-    missing = NotFoundError(f"Collection {name} has no feature {fid} in force then.",
-                            layer=name, feature=fid,
-                            message_zh=f"要素集合 {name} 中没有当时有效的要素 {fid}。")
+    missing = NotFoundError(
+        f"Collection {name} has no feature {fid} in force then.",
+        layer=name,
+        feature=fid,
+        message_zh=f"要素集合 {name} 中没有当时有效的要素 {fid}。",
+    )
     frame = store.read_revisions(info.name, [fid])
     if not len(frame):
         raise missing

@@ -77,13 +77,18 @@ class ImportResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Machine-readable form for ``--json``."""
-        return {"layer": self.layer.to_dict(), "source": self.source.__dict__,
-                "field_map": self.field_map, "source_crs": self.source_crs,
-                "workspace_crs": self.workspace_crs,
-                "workspace_crs_chosen": self.workspace_crs_chosen,
-                "table_rows_joined": self.table_rows_joined, "warnings": list(self.warnings),
-                "warnings_zh": list(self.warnings_zh),
-                "empty_geometries": self.empty_geometries}
+        return {
+            "layer": self.layer.to_dict(),
+            "source": self.source.__dict__,
+            "field_map": self.field_map,
+            "source_crs": self.source_crs,
+            "workspace_crs": self.workspace_crs,
+            "workspace_crs_chosen": self.workspace_crs_chosen,
+            "table_rows_joined": self.table_rows_joined,
+            "warnings": list(self.warnings),
+            "warnings_zh": list(self.warnings_zh),
+            "empty_geometries": self.empty_geometries,
+        }
 
 
 def normalise_code(value: object) -> str | None:
@@ -166,23 +171,29 @@ def import_file(
     if name not in existing:
         _check_layer_name(name, path)
     if name in existing and not replace and version is None:
-        raise LayerError(f"The workspace already has a layer {name!r}.", layer=name,
-                         file=str(path),
-                         fix="Choose another --layer name, add --replace to record the file as "
-                         "a new version of it (nothing is overwritten), or give --plan/--version.",
-                         message_zh=f"工作空间中已有图层 {name!r}。",
-                         fix_zh="请用 --layer 换一个图层名，或加上 --replace 将文件登记为该图层的"
-                         "新版本（原数据不会被覆盖），或用 --plan/--version 登记到规划版本。")
-    frame, source = read_vector(path, source_layer=source_layer, layer_hint=name,
-                                encoding=encoding, settings=settings)
+        raise LayerError(
+            f"The workspace already has a layer {name!r}.",
+            layer=name,
+            file=str(path),
+            fix="Choose another --layer name, add --replace to record the file as "
+            "a new version of it (nothing is overwritten), or give --plan/--version.",
+            message_zh=f"工作空间中已有图层 {name!r}。",
+            fix_zh="请用 --layer 换一个图层名，或加上 --replace 将文件登记为该图层的"
+            "新版本（原数据不会被覆盖），或用 --plan/--version 登记到规划版本。",
+        )
+    frame, source = read_vector(
+        path, source_layer=source_layer, layer_hint=name, encoding=encoding, settings=settings
+    )
     where = {"file": str(path), "layer": source.layer}
     overrides = dict(field_map or {})
     if not overrides and name in existing:
-        overrides = {k: v for k, v in existing[name].field_map.items() if k in frame.columns
-                     and k != v}
+        overrides = {
+            k: v for k, v in existing[name].field_map.items() if k in frame.columns and k != v
+        }
     try:
-        mapping = detect_field_mapping([c for c in frame.columns if c != frame.geometry.name],
-                                       the_role, overrides)
+        mapping = detect_field_mapping(
+            [c for c in frame.columns if c != frame.geometry.name], the_role, overrides
+        )
     except ConfigError as exc:  # a bad --map: say which file it was about
         exc.file = exc.file or str(path)
         raise
@@ -196,42 +207,75 @@ def import_file(
     _check_required_columns(frame, the_role, where, mapping)
     geometry_type, empty = _check_geometry(frame, the_role, where, allow_empty_geometry)
     if empty:
-        warnings_.append((f"{empty} 个要素没有几何（因 --allow-empty-geometry 而保留）。",
-                          f"{empty} features have no geometry (kept: --allow-empty-geometry)."))
+        warnings_.append(
+            (
+                f"{empty} 个要素没有几何（因 --allow-empty-geometry 而保留）。",
+                f"{empty} features have no geometry (kept: --allow-empty-geometry).",
+            )
+        )
     frame = _coerce_fields(frame, where)
     source_crs = _source_crs(frame, crs, where)
     frame = frame.set_crs(source_crs, allow_override=True)
     _check_coordinates(frame, source_crs, where)
     chosen = False
     target = store.crs
-    if target is not None and workspace_crs and not parse_crs(
-            workspace_crs, source="--workspace-crs").equals(target):
-        raise CRSError(f"--workspace-crs {workspace_crs}: the workspace already uses "
-                       f"{target.name}.", **where, fix="Leave out --workspace-crs, or import "
-                       "into a new workspace.", message_zh=f"--workspace-crs {workspace_crs}："
-                       f"工作空间已使用 {target.name}。",
-                       fix_zh="请去掉 --workspace-crs，或导入到新的工作空间。")
+    if (
+        target is not None
+        and workspace_crs
+        and not parse_crs(workspace_crs, source="--workspace-crs").equals(target)
+    ):
+        raise CRSError(
+            f"--workspace-crs {workspace_crs}: the workspace already uses {target.name}.",
+            **where,
+            fix="Leave out --workspace-crs, or import into a new workspace.",
+            message_zh=f"--workspace-crs {workspace_crs}：工作空间已使用 {target.name}。",
+            fix_zh="请去掉 --workspace-crs，或导入到新的工作空间。",
+        )
     if target is None:
-        target = (parse_crs(workspace_crs, source="--workspace-crs") if workspace_crs
-                  else _crs_for_data(frame, source_crs))
+        target = (
+            parse_crs(workspace_crs, source="--workspace-crs")
+            if workspace_crs
+            else _crs_for_data(frame, source_crs)
+        )
         chosen = True
     if not target.is_projected:
-        raise CRSError(f"The workspace CRS must be projected (metres); {target.name} is not.",
-                       fix="Use a CGCS2000 Gauss-Krüger CRS such as EPSG:4527.",
-                       message_zh=f"工作空间的坐标参考系必须是投影坐标系（单位：米），"
-                       f"{target.name} 不是。",
-                       fix_zh="请使用 CGCS2000 高斯-克吕格投影坐标系，如 EPSG:4527。")
+        raise CRSError(
+            f"The workspace CRS must be projected (metres); {target.name} is not.",
+            fix="Use a CGCS2000 Gauss-Krüger CRS such as EPSG:4527.",
+            message_zh=f"工作空间的坐标参考系必须是投影坐标系（单位：米），{target.name} 不是。",
+            fix_zh="请使用 CGCS2000 高斯-克吕格投影坐标系，如 EPSG:4527。",
+        )
     if not source_crs.equals(target):
         frame = frame.to_crs(target)
     column_types = _column_types(frame)
     # A new workspace's CRS is fixed in the same transaction as its first layer.
     info = store.write_layer(
-        name, the_role.id, frame, column_types=column_types, geometry_type=geometry_type,
-        source=str(path), source_layer=source.layer, field_map=mapping, replace=replace,
-        crs=target if chosen else None, version=version, actor=actor, reason=reason)
-    return ImportResult(info, source, mapping, _crs_text(source_crs), _crs_text(target), chosen,
-                        joined, tuple(en for _, en in warnings_), empty,
-                        tuple(zh for zh, _ in warnings_))
+        name,
+        the_role.id,
+        frame,
+        column_types=column_types,
+        geometry_type=geometry_type,
+        source=str(path),
+        source_layer=source.layer,
+        field_map=mapping,
+        replace=replace,
+        crs=target if chosen else None,
+        version=version,
+        actor=actor,
+        reason=reason,
+    )
+    return ImportResult(
+        info,
+        source,
+        mapping,
+        _crs_text(source_crs),
+        _crs_text(target),
+        chosen,
+        joined,
+        tuple(en for _, en in warnings_),
+        empty,
+        tuple(zh for zh, _ in warnings_),
+    )
 
 
 #: Column names the workspace uses itself (compared case-insensitively).
@@ -248,17 +292,24 @@ def _check_column_names(frame: gpd.GeoDataFrame, where: dict[str, str]) -> None:
         key = str(col).casefold()
         if key in _RESERVED_COLUMNS:
             raise LayerError(
-                f"The file has a column {col!r}, a name the workspace reserves.", field=str(col),
-                **where, fix="Rename the column in the file (e.g. to 原fid) and import again.",
+                f"The file has a column {col!r}, a name the workspace reserves.",
+                field=str(col),
+                **where,
+                fix="Rename the column in the file (e.g. to 原fid) and import again.",
                 message_zh=f"文件中有字段 {col!r}，该名称为工作空间保留字段。",
-                fix_zh="请在源文件中把该字段改名（如改为“原fid”）后再导入。")
+                fix_zh="请在源文件中把该字段改名（如改为“原fid”）后再导入。",
+            )
         if key in seen:
             raise LayerError(
                 f"The columns {seen[key]!r} and {col!r} differ only in case (after field "
-                "mapping); the workspace cannot keep both.", field=str(col), **where,
+                "mapping); the workspace cannot keep both.",
+                field=str(col),
+                **where,
                 fix="Rename one of them in the file, or map only one with --map.",
                 message_zh=f"字段 {seen[key]!r} 与 {col!r}（字段映射后）仅大小写不同，"
-                "工作空间无法同时保存。", fix_zh="请在源文件中把其中一个改名，或只映射其中一个。")
+                "工作空间无法同时保存。",
+                fix_zh="请在源文件中把其中一个改名，或只映射其中一个。",
+            )
         seen[key] = str(col)
 
 
@@ -270,25 +321,37 @@ def _check_layer_name(name: str, path: str | Path) -> None:
         raise
 
 
-def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, role: Role,
-                where: dict[str, str], settings: Settings | None
-                ) -> tuple[gpd.GeoDataFrame, int, list[tuple[str, str]]]:
+def _join_table(
+    frame: gpd.GeoDataFrame,
+    table: str | Path,
+    key: str | None,
+    role: Role,
+    where: dict[str, str],
+    settings: Settings | None,
+) -> tuple[gpd.GeoDataFrame, int, list[tuple[str, str]]]:
     if not key:
-        raise LayerError("--table needs --key FIELD: the column both files share.",
-                         file=str(table), fix="Add e.g. --key DKBH.",
-                         message_zh="使用 --table 时需要用 --key 字段 指定两个文件共有的关联字段。",
-                         fix_zh="请加上关联字段，如 --key DKBH。")
+        raise LayerError(
+            "--table needs --key FIELD: the column both files share.",
+            file=str(table),
+            fix="Add e.g. --key DKBH.",
+            message_zh="使用 --table 时需要用 --key 字段 指定两个文件共有的关联字段。",
+            fix_zh="请加上关联字段，如 --key DKBH。",
+        )
     tab = read_attribute_table(table, settings=settings)
     tab = tab.rename(columns=detect_field_mapping([str(c) for c in tab.columns], role))
-    for what, what_zh, cols, file in (("layer", "图层", frame.columns, where["file"]),
-                                      ("table", "属性表", tab.columns, str(table))):
+    for what, what_zh, cols, file in (
+        ("layer", "图层", frame.columns, where["file"]),
+        ("table", "属性表", tab.columns, str(table)),
+    ):
         if key not in cols:
-            raise LayerError(f"The {what} has no key column {key!r}.", file=file, field=key,
-                             fix=f"Columns: {', '.join(map(str, cols))}; give --key one "
-                             "present in both.",
-                             message_zh=f"{what_zh}中没有关联字段 {key!r}。",
-                             fix_zh=f"现有字段：{'、'.join(map(str, cols))}；--key 请指定两者"
-                             "都有的字段。")
+            raise LayerError(
+                f"The {what} has no key column {key!r}.",
+                file=file,
+                field=key,
+                fix=f"Columns: {', '.join(map(str, cols))}; give --key one present in both.",
+                message_zh=f"{what_zh}中没有关联字段 {key!r}。",
+                fix_zh=f"现有字段：{'、'.join(map(str, cols))}；--key 请指定两者都有的字段。",
+            )
     left = frame[key].map(_key_text)
     right = tab[key].map(_key_text)
     tab, right = tab[right.notna()], right[right.notna()]  # blank keys join nothing
@@ -296,27 +359,39 @@ def _join_table(frame: gpd.GeoDataFrame, table: str | Path, key: str | None, rol
     if len(dup):
         raise LayerError(
             f"Table {table} has the key {key}={dup.iloc[0]!r} more than once "
-            f"({dup.nunique()} keys repeated).", file=str(table), field=key,
+            f"({dup.nunique()} keys repeated).",
+            file=str(table),
+            field=key,
             fix="Make the key unique in the table (one row per feature).",
             message_zh=f"属性表 {table} 中关联字段值 {key}={dup.iloc[0]!r} 出现不止一次"
             f"（共 {dup.nunique()} 个值重复）。",
-            fix_zh="请保证属性表中关联字段的值唯一（每个要素一行）。")
+            fix_zh="请保证属性表中关联字段的值唯一（每个要素一行）。",
+        )
     tab = tab.assign(**{key: right}).set_index(key)
     overlap = [c for c in tab.columns if c in frame.columns]
-    warnings_ = [(f"属性表的字段 {c} 替换了图层中的同名字段。",
-                  f"Table column {c} replaces the layer's column of the same name.")
-                 for c in overlap]
+    warnings_ = [
+        (
+            f"属性表的字段 {c} 替换了图层中的同名字段。",
+            f"Table column {c} replaces the layer's column of the same name.",
+        )
+        for c in overlap
+    ]
     base = frame.drop(columns=overlap)
     extra = tab.reindex(left.to_numpy())
     extra.index = frame.index
-    out = gpd.GeoDataFrame(pd.concat([base, extra], axis=1), geometry=frame.geometry.name,
-                           crs=frame.crs)
+    out = gpd.GeoDataFrame(
+        pd.concat([base, extra], axis=1), geometry=frame.geometry.name, crs=frame.crs
+    )
     matched = int((left.notna() & left.isin(tab.index)).sum())
     if matched < len(frame):
-        warnings_.append((f"{len(frame)} 个要素中有 {len(frame) - matched} 个在 "
-                          f"{Path(table).name} 中没有对应行（关联字段 {key}）。",
-                          f"{len(frame) - matched} of {len(frame)} features have no row in "
-                          f"{Path(table).name} (key {key})."))
+        warnings_.append(
+            (
+                f"{len(frame)} 个要素中有 {len(frame) - matched} 个在 "
+                f"{Path(table).name} 中没有对应行（关联字段 {key}）。",
+                f"{len(frame) - matched} of {len(frame)} features have no row in "
+                f"{Path(table).name} (key {key}).",
+            )
+        )
     return out, matched, warnings_
 
 
@@ -337,39 +412,58 @@ def _key_text(value: object) -> str | None:
 _INTEGRAL_TEXT = re.compile(r"-?\d+\.0+")
 
 
-def _check_required_columns(frame: pd.DataFrame, role: Role, where: dict[str, str],
-                            mapping: Mapping[str, str]) -> None:
+def _check_required_columns(
+    frame: pd.DataFrame, role: Role, where: dict[str, str], mapping: Mapping[str, str]
+) -> None:
     for req in role.required:
         if req not in frame.columns:
             f = FIELDS[req]
             cols = [c for c in frame.columns if c != "geometry"]
             raise LayerError(
                 f"Role {role.id} ({role.name_zh}) needs field {req} ({f.name_zh}), which the "
-                "file does not have under any known name.", field=req, **where,
+                "file does not have under any known name.",
+                field=req,
+                **where,
                 fix=f"Say which column holds it: --map COLUMN={req} (columns: "
                 f"{', '.join(map(str, cols))}).",
                 message_zh=f"图层类型 {role.id}（{role.name_zh}）必须有字段 {req}（{f.name_zh}），"
                 "但文件中没有任何可识别的同义字段。",
                 fix_zh=f"请指明哪一列是该字段：--map 列名={req}（现有列："
-                f"{'、'.join(map(str, cols))}）。")
+                f"{'、'.join(map(str, cols))}）。",
+            )
 
 
 _POLY = {"Polygon", "MultiPolygon"}
 _LINE = {"LineString", "MultiLineString"}
 
 
-def _check_geometry(frame: gpd.GeoDataFrame, role: Role, where: dict[str, str],
-                    allow_empty: bool) -> tuple[str, int]:
+def _check_geometry(
+    frame: gpd.GeoDataFrame, role: Role, where: dict[str, str], allow_empty: bool
+) -> tuple[str, int]:
     """The layer's geometry type, and how many features without geometry it keeps (refused
     unless ``allow_empty``). Wrong kinds and coordinates that are not finite numbers are
     refused, naming the first such feature."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
     types = shapely.get_type_id(geoms)
-    names = np.array(["Missing", "Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
-                      "MultiLineString", "MultiPolygon", "GeometryCollection"])[types + 1]
-    allowed = {GeometryKind.POLYGON: _POLY, GeometryKind.LINE: _LINE,
-               GeometryKind.POINT: {"Point", "MultiPoint"},
-               GeometryKind.POLYGON_OR_LINE: _POLY | _LINE}[role.geometry]
+    names = np.array(
+        [
+            "Missing",
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ]
+    )[types + 1]
+    allowed = {
+        GeometryKind.POLYGON: _POLY,
+        GeometryKind.LINE: _LINE,
+        GeometryKind.POINT: {"Point", "MultiPoint"},
+        GeometryKind.POLYGON_OR_LINE: _POLY | _LINE,
+    }[role.geometry]
     present = ~np.isin(names, ["Missing"]) & ~shapely.is_empty(geoms)
     empty = int((~present).sum())
     if empty and not allow_empty:
@@ -377,25 +471,31 @@ def _check_geometry(frame: gpd.GeoDataFrame, role: Role, where: dict[str, str],
         raise LayerError(
             f"Feature {feature_label(frame, pos)} has no geometry (NULL or empty; "
             f"{empty} of {len(frame)} features), but a layer of role {role.id} "
-            f"({role.name_zh}) is a map: every feature needs its shape.", feature=pos + 1,
-            **where, fix="Draw or delete those features in the source, or accept them "
+            f"({role.name_zh}) is a map: every feature needs its shape.",
+            feature=pos + 1,
+            **where,
+            fix="Draw or delete those features in the source, or accept them "
             "explicitly with --allow-empty-geometry (the import result counts them).",
             message_zh=f"要素 {feature_label(frame, pos)} 没有几何图形（为空或 NULL；共 {empty} / "
             f"{len(frame)} 个要素），而图层类型 {role.id}（{role.name_zh}）的每个要素都必须有图形。",
             fix_zh="请在源数据中补绘或删除这些要素，或加 --allow-empty-geometry 明确接受"
-            "（导入结果会列出其数量）。")
+            "（导入结果会列出其数量）。",
+        )
     bad = present & ~np.isin(names, sorted(allowed))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise LayerError(
             f"Feature {feature_label(frame, pos)} is a {names[pos]}, but role {role.id} "
             f"({role.name_zh}) takes {' or '.join(sorted(allowed))} ({int(bad.sum())} such "
-            "features).", feature=pos + 1, **where,
+            "features).",
+            feature=pos + 1,
+            **where,
             fix="Split mixed geometry types into separate files, or choose the right --role.",
             message_zh=f"要素 {feature_label(frame, pos)} 的几何类型是 {names[pos]}，但图层类型 "
             f"{role.id}（{role.name_zh}）只接受 {' 或 '.join(sorted(allowed))}（共 "
             f"{int(bad.sum())} 个此类要素）。",
-            fix_zh="请把不同几何类型的要素拆分到不同文件，或用 --role 选择正确的图层类型。")
+            fix_zh="请把不同几何类型的要素拆分到不同文件，或用 --role 选择正确的图层类型。",
+        )
     coords, index = shapely.get_coordinates(geoms, include_z=True, return_index=True)
     with np.errstate(invalid="ignore"):
         # z may be NaN for 2D coordinates; x and y must be finite, z finite or NaN (absent)
@@ -403,13 +503,16 @@ def _check_geometry(frame: gpd.GeoDataFrame, role: Role, where: dict[str, str],
     if wrong.any():
         rows = np.unique(index[wrong])
         row = int(rows[0])
-        raise LayerError(f"Feature {feature_label(frame, row)} has coordinates that are not "
-                         f"numbers (NaN or infinite; {len(rows)} such features).",
-                         feature=row + 1, **where,
-                         fix="Repair or delete that feature in the source file.",
-                         message_zh=f"要素 {feature_label(frame, row)} 的坐标不是有效数值"
-                         f"（NaN 或无穷大；共 {len(rows)} 个此类要素）。",
-                         fix_zh="请在源文件中修复或删除该要素。")
+        raise LayerError(
+            f"Feature {feature_label(frame, row)} has coordinates that are not "
+            f"numbers (NaN or infinite; {len(rows)} such features).",
+            feature=row + 1,
+            **where,
+            fix="Repair or delete that feature in the source file.",
+            message_zh=f"要素 {feature_label(frame, row)} 的坐标不是有效数值"
+            f"（NaN 或无穷大；共 {len(rows)} 个此类要素）。",
+            fix_zh="请在源文件中修复或删除该要素。",
+        )
     kinds = set(names[present].tolist())
     has_poly, has_line = bool(kinds & _POLY), bool(kinds & _LINE)
     if has_poly and has_line:
@@ -458,14 +561,18 @@ def _texts(values: pd.Series, *, code: bool) -> pd.Series:
         # A layer holds few distinct codes: normalise each once.
         distinct = pd.unique(pd.Series(arr, dtype=object))
         table = {v: normalise_code(v) for v in distinct if v is not None and v == v}
-        return pd.Series([table.get(v) if v is not None and v == v else None for v in arr],
-                         index=values.index, dtype=object)
+        return pd.Series(
+            [table.get(v) if v is not None and v == v else None for v in arr],
+            index=values.index,
+            dtype=object,
+        )
     if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
         # Only text and blanks (the usual case): one vectorized strip.
         stripped = pd.Series(arr, dtype=object).str.strip()
         blank = stripped.isna() | (stripped == "")
-        return pd.Series(stripped.where(~blank, None).to_numpy(dtype=object),
-                         index=values.index, dtype=object)
+        return pd.Series(
+            stripped.where(~blank, None).to_numpy(dtype=object), index=values.index, dtype=object
+        )
     is_str = np.fromiter((isinstance(v, str) for v in arr), dtype=bool, count=len(arr))
     out = np.empty(len(arr), dtype=object)
     if is_str.any():
@@ -476,40 +583,56 @@ def _texts(values: pd.Series, *, code: bool) -> pd.Series:
     return pd.Series(out, index=values.index, dtype=object)
 
 
-def _numbers(frame: pd.DataFrame, values: pd.Series, name: str, kind: FieldKind,
-             where: dict[str, str]) -> pd.Series:
+def _numbers(
+    frame: pd.DataFrame, values: pd.Series, name: str, kind: FieldKind, where: dict[str, str]
+) -> pd.Series:
     blank = values.isna() | values.astype(str).str.strip().isin(["", "nan", "NaN", "None"])
     parsed = pd.to_numeric(values.where(~blank), errors="coerce").astype("float64")
     bad = ~blank & parsed.isna()
-    huge = ~blank & ~parsed.isna() & ~np.isfinite(parsed.where(parsed.notna(), 0)) | \
-        (parsed.abs() > MAX_ABS_VALUE)
+    huge = ~blank & ~parsed.isna() & ~np.isfinite(parsed.where(parsed.notna(), 0)) | (
+        parsed.abs() > MAX_ABS_VALUE
+    )
     zh = FIELDS[name].name_zh
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise LayerError(
             f"Feature {feature_label(frame, pos)}: field {name} ({zh}) holds "
             f"{values.iloc[pos]!r}, which is not a number ({int(bad.sum())} such values).",
-            feature=pos + 1, field=name, **where,
+            feature=pos + 1,
+            field=name,
+            **where,
             fix="Correct the value in the source file, or leave it empty if unknown.",
             message_zh=f"要素 {feature_label(frame, pos)}：字段 {name}（{zh}）的值为 "
             f"{values.iloc[pos]!r}，不是数值（共 {int(bad.sum())} 个此类值）。",
-            fix_zh="请在源文件中更正该值；如未知，请留空。")
+            fix_zh="请在源文件中更正该值；如未知，请留空。",
+        )
     if huge.any():
         pos = int(np.flatnonzero(huge.to_numpy())[0])
         raise LayerError(
             f"Feature {feature_label(frame, pos)}: field {name} ({zh}) holds "
-            f"{parsed.iloc[pos]:g}, which is infinite or absurdly large.", feature=pos + 1,
-            field=name, **where, fix="Correct the value in the source file.",
+            f"{parsed.iloc[pos]:g}, which is infinite or absurdly large.",
+            feature=pos + 1,
+            field=name,
+            **where,
+            fix="Correct the value in the source file.",
             message_zh=f"要素 {feature_label(frame, pos)}：字段 {name}（{zh}）的值为 "
             f"{parsed.iloc[pos]:g}，为无穷大或大得不合理。",
-            fix_zh="请在源文件中更正该值。")
+            fix_zh="请在源文件中更正该值。",
+        )
     if kind == FieldKind.INTEGER:
         return parsed.round().astype("Int64")
     return parsed
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%dT%H:%M:%S",
-                 "%Y-%m-%d %H:%M:%S")
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%Y.%m.%d",
+    "%Y年%m月%d日",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+)
 
 
 def _parse_date(value: object) -> date | None:
@@ -542,11 +665,15 @@ def _dates(frame: pd.DataFrame, values: pd.Series, name: str, where: dict[str, s
         except ValueError:
             raise LayerError(
                 f"Feature {feature_label(frame, pos)}: field {name} ({FIELDS[name].name_zh}) "
-                f"holds {v!r}, which is not a date.", feature=pos + 1, field=name, **where,
+                f"holds {v!r}, which is not a date.",
+                feature=pos + 1,
+                field=name,
+                **where,
                 fix="Write dates as 2024-06-01 (or 2024/6/1, 20240601, 2024年6月1日).",
                 message_zh=f"要素 {feature_label(frame, pos)}：字段 {name}"
                 f"（{FIELDS[name].name_zh}）的值为 {v!r}，不是日期。",
-                fix_zh="日期请写成 2024-06-01（或 2024/6/1、20240601、2024年6月1日）。") from None
+                fix_zh="日期请写成 2024-06-01（或 2024/6/1、20240601、2024年6月1日）。",
+            ) from None
     return pd.Series(out, index=values.index, dtype=object)
 
 
@@ -556,14 +683,16 @@ def _source_crs(frame: gpd.GeoDataFrame, declared: str | None, where: dict[str, 
     if frame.crs is None:
         raise CRSError(
             f"{where['file']} (layer {where['layer']}) has no coordinate reference system "
-            "(a Shapefile without .prj, or a file that does not say).", **where,
+            "(a Shapefile without .prj, or a file that does not say).",
+            **where,
             fix="Declare it: --crs EPSG:4527 (CGCS2000 3° GK zone 39, easting with zone "
             "number) or --crs EPSG:4548 (same zone without it) or --crs EPSG:4490 (lon/lat).",
             message_zh=f"{where['file']}（图层 {where['layer']}）没有坐标参考系"
             "（缺少 .prj 的 Shapefile，或文件本身未注明坐标系）。",
             fix_zh="请用 --crs 声明坐标系：--crs EPSG:4527（CGCS2000 3 度带高斯-克吕格第 39 带，"
             "横坐标含带号）、--crs EPSG:4548（同一带，横坐标不含带号）或 --crs EPSG:4490"
-            "（经纬度）。")
+            "（经纬度）。",
+        )
     return CRS.from_user_input(frame.crs)
 
 
@@ -586,8 +715,9 @@ def _check_coordinates(frame: gpd.GeoDataFrame, crs: CRS, where: dict[str, str])
     cy = (bounds[:, 1] + bounds[:, 3]) / 2
     bad = _implausible(crs, cx, cy)
     if not bad.any():
-        bad = _implausible(crs, bounds[:, 0], bounds[:, 1]) | \
-            _implausible(crs, bounds[:, 2], bounds[:, 3])
+        bad = _implausible(crs, bounds[:, 0], bounds[:, 1]) | _implausible(
+            crs, bounds[:, 2], bounds[:, 3]
+        )
     if not bad.any():
         return
     k = int(np.flatnonzero(bad)[0])
@@ -597,12 +727,15 @@ def _check_coordinates(frame: gpd.GeoDataFrame, crs: CRS, where: dict[str, str])
     raise CRSError(
         f"Feature {feature_label(frame, row)} lies at x={x}, y={y}, which "
         f"is not where {crs.name} is used ({int(bad.sum())} features out of range): the "
-        "coordinates are absurd or the CRS is wrong.", feature=row + 1, **where,
+        "coordinates are absurd or the CRS is wrong.",
+        feature=row + 1,
+        **where,
         fix=(hint or "Check the coordinates, or declare the right CRS with --crs EPSG:…."),
         message_zh=f"要素 {feature_label(frame, row)} 位于 x={x}，y={y}，"
         f"不在 {crs.name} 的适用范围内（共 {int(bad.sum())} 个要素超出范围）：坐标有误，"
         "或坐标系不对。",
-        fix_zh=(hint_zh or "请检查坐标，或用 --crs EPSG:… 声明正确的坐标系。"))
+        fix_zh=(hint_zh or "请检查坐标，或用 --crs EPSG:… 声明正确的坐标系。"),
+    )
 
 
 def _coordinate_text(value: float) -> str:
@@ -636,8 +769,9 @@ def _implausible(crs: CRS, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         if crs.is_projected and not bad.all():
             with np.errstate(all="ignore"):
                 back_x, back_y = _transformer(crs, inverse=True).transform(lon, lat)
-            bad |= ~(np.abs(np.asarray(back_x) - xs) < 1.0) | \
-                ~(np.abs(np.asarray(back_y) - ys) < 1.0)
+            bad |= ~(np.abs(np.asarray(back_x) - xs) < 1.0) | ~(
+                np.abs(np.asarray(back_y) - ys) < 1.0
+            )
     return np.asarray(bad, dtype=bool)
 
 
@@ -665,28 +799,35 @@ def _to_lonlat(crs: CRS, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np
 def _guess_crs(x: float, y: float) -> tuple[str, str] | None:
     """A likely fix for coordinates out of range, in English and Chinese."""
     if 73 <= x <= 136 and 3 <= y <= 54:
-        return ("The numbers look like longitude/latitude: declare --crs EPSG:4490.",
-                "这些数值看起来是经纬度：请声明 --crs EPSG:4490。")
+        return (
+            "The numbers look like longitude/latitude: declare --crs EPSG:4490.",
+            "这些数值看起来是经纬度：请声明 --crs EPSG:4490。",
+        )
     if 3e5 <= y <= 6e6 and 25e6 <= x < 46e6:
         zone = int(x // 1e6)
-        return (f"The eastings carry zone number {zone}: declare --crs EPSG:"
-                f"{4513 + zone - 25} (CGCS2000 3° GK zone {zone}).",
-                f"横坐标含带号 {zone}：请声明 --crs EPSG:{4513 + zone - 25}"
-                f"（CGCS2000 3 度带高斯-克吕格第 {zone} 带）。")
+        return (
+            f"The eastings carry zone number {zone}: declare --crs EPSG:"
+            f"{4513 + zone - 25} (CGCS2000 3° GK zone {zone}).",
+            f"横坐标含带号 {zone}：请声明 --crs EPSG:{4513 + zone - 25}"
+            f"（CGCS2000 3 度带高斯-克吕格第 {zone} 带）。",
+        )
     if 3e5 <= x <= 6e6 and 25e6 <= y < 46e6:
-        return ("x and y look swapped (northing first); swap them or fix the CRS's axis order.",
-                "x 与 y 似乎颠倒了（纵坐标在前）：请互换坐标，或更正坐标系的轴顺序。")
+        return (
+            "x and y look swapped (northing first); swap them or fix the CRS's axis order.",
+            "x 与 y 似乎颠倒了（纵坐标在前）：请互换坐标，或更正坐标系的轴顺序。",
+        )
     return None
 
 
 def _crs_for_data(frame: gpd.GeoDataFrame, crs: CRS) -> CRS:
     minx, miny, maxx, maxy = frame.total_bounds
     if not np.isfinite([minx, miny, maxx, maxy]).all():
-        raise CRSError("The first layer of a new workspace has no geometry to choose the "
-                       "workspace CRS from.", fix="Give it: --workspace-crs EPSG:4527 (or the "
-                       "Gauss-Krüger zone of your area).",
-                       message_zh="新工作空间的第一个图层没有几何图形，无法据此选定工作空间坐标系。",
-                       fix_zh="请指定：--workspace-crs EPSG:4527（或本地区的高斯-克吕格分带）。")
+        raise CRSError(
+            "The first layer of a new workspace has no geometry to choose the workspace CRS from.",
+            fix="Give it: --workspace-crs EPSG:4527 (or the Gauss-Krüger zone of your area).",
+            message_zh="新工作空间的第一个图层没有几何图形，无法据此选定工作空间坐标系。",
+            fix_zh="请指定：--workspace-crs EPSG:4527（或本地区的高斯-克吕格分带）。",
+        )
     lons, lats = _to_lonlat(crs, np.array([(minx + maxx) / 2]), np.array([(miny + maxy) / 2]))
     lon, lat = float(lons[0]), float(lats[0])
     if crs.is_projected and not _is_china_gk(crs) and not (73 <= lon <= 136):

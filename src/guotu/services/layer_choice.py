@@ -29,9 +29,14 @@ def check_chosen_layers(store: Any, chosen: Iterable[str]) -> None:
         store.layer(name)
 
 
-def layer_of_role(store: Any, role: str, *, chosen: Sequence[str] = (),
-                  option: str = USE_LAYER_OPTION, candidates: Sequence[LayerInfo] | None = None
-                  ) -> LayerInfo | None:
+def layer_of_role(
+    store: Any,
+    role: str,
+    *,
+    chosen: Sequence[str] = (),
+    option: str = USE_LAYER_OPTION,
+    candidates: Sequence[LayerInfo] | None = None,
+) -> LayerInfo | None:
     """The layer of ``role`` to use, or ``None`` when there is none.
 
     Parameters
@@ -52,8 +57,9 @@ def layer_of_role(store: Any, role: str, *, chosen: Sequence[str] = (),
     --------
     >>> # layer_of_role(store, "ecological_redline", chosen=["STBHHX_2025"]).name
     """
-    infos: list[LayerInfo] = list(store.layers_with_role(role) if candidates is None
-                                  else candidates)
+    infos: list[LayerInfo] = list(
+        store.layers_with_role(role) if candidates is None else candidates
+    )
     picked = [i for i in infos if i.name in set(chosen)]
     if len(picked) == 1:
         return picked[0]
@@ -71,4 +77,5 @@ def _ambiguous(role: str, infos: Sequence[LayerInfo], option: str) -> ConfigErro
         fix=f"Choose one with {option} NAME (e.g. {option} {names[0]}).",
         message_zh=f"工作空间中有 {len(names)} 个“{role_zh}”图层（{role}）：{'、'.join(names)}，"
         "不能确定使用哪一个。",
-        fix_zh=f"请用 {option} 图层名 指定其中一个（如 {option} {names[0]}）。")
+        fix_zh=f"请用 {option} 图层名 指定其中一个（如 {option} {names[0]}）。",
+    )

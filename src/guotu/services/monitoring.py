@@ -52,6 +52,7 @@ _ZONE_INDEXES = 8
 #: Change-log entries of a layer kept unfolded before they are folded into its attributes.
 _FOLD_AFTER = 8
 
+
 # -- values with lineage ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class TermLineage:
@@ -72,12 +73,20 @@ class TermLineage:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"term": self.term, "note": self.note, "note_zh": self.note_zh,
-                "layer": self.layer, "plan": self.plan,
-                "version": self.version, "version_id": self.version_id,
-                "features": self.features, "features_in_version": self.features_in_version,
-                "value": self.value, "zone_layer": self.zone_layer,
-                "zone_version": self.zone_version}
+        return {
+            "term": self.term,
+            "note": self.note,
+            "note_zh": self.note_zh,
+            "layer": self.layer,
+            "plan": self.plan,
+            "version": self.version,
+            "version_id": self.version_id,
+            "features": self.features,
+            "features_in_version": self.features_in_version,
+            "value": self.value,
+            "zone_layer": self.zone_layer,
+            "zone_version": self.zone_version,
+        }
 
 
 @dataclass(frozen=True)
@@ -101,24 +110,38 @@ class IndicatorValue:
         ind = self.indicator
         f = self.forecast
         return {
-            "id": ind.id, "name": ind.name_zh if lang == "zh" else ind.name_en,
-            "name_zh": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit,
-            "type": ind.type, "direction": ind.direction, "as_of": self.as_of.isoformat(),
+            "id": ind.id,
+            "name": ind.name_zh if lang == "zh" else ind.name_en,
+            "name_zh": ind.name_zh,
+            "name_en": ind.name_en,
+            "unit": ind.unit,
+            "type": ind.type,
+            "direction": ind.direction,
+            "as_of": self.as_of.isoformat(),
             "value": None if self.value is None else round(self.value, 6),
             "reason": self.reason_zh if lang == "zh" else self.reason,
-            "reason_en": self.reason, "reason_zh": self.reason_zh,
-            "target_year": self.target_year, "target": self.target,
+            "reason_en": self.reason,
+            "reason_zh": self.reason_zh,
+            "target_year": self.target_year,
+            "target": self.target,
             "status": self.status,
             "convention": ind.convention_zh if lang == "zh" else ind.convention_en,
             "basis": ind.basis_zh if lang == "zh" else ind.basis_en,
-            "lineage": {"formula": ind.formula.text(),
-                        "terms": [t.to_dict() for t in self.lineage],
-                        "tables": {k: {"year": y, "value": v}
-                                   for k, (y, v) in self.tables.items()}},
-            "forecast": None if f is None else {
-                "slope_per_year": f.slope_per_year, "points": f.points,
-                "crossing_year": f.crossing_year, "crossing_early": f.crossing_early,
-                "crossing_late": f.crossing_late}}
+            "lineage": {
+                "formula": ind.formula.text(),
+                "terms": [t.to_dict() for t in self.lineage],
+                "tables": {k: {"year": y, "value": v} for k, (y, v) in self.tables.items()},
+            },
+            "forecast": None
+            if f is None
+            else {
+                "slope_per_year": f.slope_per_year,
+                "points": f.points,
+                "crossing_year": f.crossing_year,
+                "crossing_early": f.crossing_early,
+                "crossing_late": f.crossing_late,
+            },
+        }
 
 
 @dataclass
@@ -144,7 +167,7 @@ class _LayerState:
         if self._folded < len(self.log):
             frames = [self.attrs]
             gone: set[int] = set()
-            for retired, added in self.log[self._folded:]:
+            for retired, added in self.log[self._folded :]:
                 gone |= retired
                 frames.append(added)
             frame = pd.concat(frames)
@@ -156,7 +179,7 @@ class _LayerState:
 #: Contributions are summed as integers of 2⁻⁸⁰ m² (exact for any area above ~10⁻⁸ m²): the
 #: sum is then exact and independent of order, so following a version's change (subtract
 #: the retired features, add the new ones) gives the same bits as summing every feature.
-_SCALE = 2.0 ** 80
+_SCALE = 2.0**80
 
 
 def _scaled(value: float) -> int:
@@ -209,9 +232,16 @@ class IndicatorEngine:
         several and none chosen are refused (:func:`layer_of_role`).
     """
 
-    def __init__(self, store: Any, catalogue: Catalogue, *,
-                 statistics: Statistics | None = None, targets: Targets | None = None,
-                 known_at: datetime | None = None, use_layers: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        store: Any,
+        catalogue: Catalogue,
+        *,
+        statistics: Statistics | None = None,
+        targets: Targets | None = None,
+        known_at: datetime | None = None,
+        use_layers: Sequence[str] = (),
+    ) -> None:
         self.store = store
         self.catalogue = catalogue
         self._statistics = statistics or Statistics({})
@@ -276,22 +306,38 @@ class IndicatorEngine:
             areas[ok] = feature_areas(geoms[ok], shapely.bounds(geoms[ok]), crs)
         attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name)).copy()
         attrs.index = fids
-        return attrs, dict(zip(fids, areas.tolist(), strict=True)), dict(zip(fids, geoms,
-                                                                                strict=True))
+        return (
+            attrs,
+            dict(zip(fids, areas.tolist(), strict=True)),
+            dict(zip(fids, geoms, strict=True)),
+        )
 
-    def _layer(self, role_id: str, as_of: date
-               ) -> tuple[_LayerState | None, Any, tuple[str, str] | None]:
+    def _layer(
+        self, role_id: str, as_of: date
+    ) -> tuple[_LayerState | None, Any, tuple[str, str] | None]:
         """The state of the layer of ``role_id`` at the version in force, the version, and
         why there is none (in English and Chinese)."""
         info = layer_of_role(self.store, role_id, chosen=self.use_layers)
         if info is None:
-            return None, None, (f"no layer of role {role_id}",
-                                f"工作空间中没有{get_role(role_id).name_zh}图层（{role_id}）")
+            return (
+                None,
+                None,
+                (
+                    f"no layer of role {role_id}",
+                    f"工作空间中没有{get_role(role_id).name_zh}图层（{role_id}）",
+                ),
+            )
         name = info.name
         version = self.store.layer_version(name, as_of=as_of, known_at=self.known_at)
         if version is None:
-            return None, None, (f"no version of {name} in force on {as_of.isoformat()}",
-                                f"图层 {name} 在 {as_of.isoformat()} 没有现行版本")
+            return (
+                None,
+                None,
+                (
+                    f"no version of {name} in force on {as_of.isoformat()}",
+                    f"图层 {name} 在 {as_of.isoformat()} 没有现行版本",
+                ),
+            )
         state = self._layers.get(name)
         if state is not None and state.version_id == version.id:
             return state, version, None
@@ -299,8 +345,8 @@ class IndicatorEngine:
         chain_new = self.store.lineage_of(version.id)
         if state is not None:
             chain_old = self.store.lineage_of(state.version_id)
-            if chain_new[:len(chain_old)] == chain_old:
-                self._advance(state, chain_new[len(chain_old):], columns)
+            if chain_new[: len(chain_old)] == chain_old:
+                self._advance(state, chain_new[len(chain_old) :], columns)
                 state.version_id = version.id
                 return state, version, None
         frame = self.store.read_layer(name, version_id=version.id, columns=columns)
@@ -350,7 +396,9 @@ class IndicatorEngine:
                 mask &= np.fromiter((c.startswith(prefixes) for c in codes), bool, len(codes))
             if term.major_class:
                 wanted = _CLASS_ZH[term.major_class]
-                mask &= np.fromiter((known_three_major_class(c) == wanted for c in codes), bool, len(codes))
+                mask &= np.fromiter(
+                    (known_three_major_class(c) == wanted for c in codes), bool, len(codes)
+                )
         for name, values in term.where:
             if name not in attrs.columns:
                 return np.zeros(len(attrs), dtype=bool)
@@ -374,24 +422,36 @@ class IndicatorEngine:
             out[f] = float(sums[k])
         return out
 
-    def _term(self, op: str, term: AreaTerm, as_of: date,
-              lineage: list[TermLineage]) -> float | None:
+    def _term(
+        self, op: str, term: AreaTerm, as_of: date, lineage: list[TermLineage]
+    ) -> float | None:
         state, version, why = self._layer(term.role, as_of)
         text = f"{op}({term.text()})"
         if state is None:
             assert why is not None
-            lineage.append(TermLineage(text, None, None, None, None, 0, 0, None, note=why[0],
-                                       note_zh=why[1]))
+            lineage.append(
+                TermLineage(text, None, None, None, None, 0, 0, None, note=why[0], note_zh=why[1])
+            )
             return None
         zone_role = term.within or term.outside
         zone = self._zone_index(zone_role, as_of) if zone_role else None
         if zone_role and zone is None:
-            lineage.append(TermLineage(text, state.name, None, version.label, version.id, 0,
-                                       state.count, None, zone_role,
-                                       note=f"no layer of role {zone_role} in force on "
-                                            f"{as_of.isoformat()}",
-                                       note_zh=f"{as_of.isoformat()} 没有现行的"
-                                               f"{get_role(zone_role).name_zh}图层（{zone_role}）"))
+            lineage.append(
+                TermLineage(
+                    text,
+                    state.name,
+                    None,
+                    version.label,
+                    version.id,
+                    0,
+                    state.count,
+                    None,
+                    zone_role,
+                    note=f"no layer of role {zone_role} in force on {as_of.isoformat()}",
+                    note_zh=f"{as_of.isoformat()} 没有现行的"
+                    f"{get_role(zone_role).name_zh}图层（{zone_role}）",
+                )
+            )
             return None
         zone_version = zone.version.id if zone else None
         ts = self._terms.get((op, term))
@@ -400,7 +460,7 @@ class IndicatorEngine:
         if ts is not None and ts.zone_version == zone_version and ts.layer is state:
             # the layer state moved on incrementally: follow its change only
             steps = []
-            for retired, added in state.log[ts.synced:]:
+            for retired, added in state.log[ts.synced :]:
                 for f in retired:
                     ts.drop(f)
                 steps.append(added)
@@ -427,9 +487,20 @@ class IndicatorEngine:
                     ts.put(f, state.area_m2[f])
         value = ts.value()
         plan = self.store.plan(version.plan_id).name
-        lineage.append(TermLineage(
-            text, state.name, plan, version.label, version.id, len(ts.contributions),
-            state.count, value, zone.layer if zone else None, zone.version.label if zone else None))
+        lineage.append(
+            TermLineage(
+                text,
+                state.name,
+                plan,
+                version.label,
+                version.id,
+                len(ts.contributions),
+                state.count,
+                value,
+                zone.layer if zone else None,
+                zone.version.label if zone else None,
+            )
+        )
         return value
 
     # -- values ------------------------------------------------------------------------------
@@ -449,8 +520,7 @@ class IndicatorEngine:
         return values
 
     def _versions_in_force(self, day: date) -> tuple[tuple[str, int | None], ...]:
-        roles = sorted({r for t in self._all_terms() for r in (t.role, t.within, t.outside)
-                        if r})
+        roles = sorted({r for t in self._all_terms() for r in (t.role, t.within, t.outside) if r})
         out = []
         for role in roles:
             info = layer_of_role(self.store, role, chosen=self.use_layers)
@@ -473,8 +543,9 @@ class IndicatorEngine:
                 _t[name] = found
                 return found[1]
 
-            def term_value(op: str, term: AreaTerm,
-                           _l: list[TermLineage] = lineage) -> float | None:
+            def term_value(
+                op: str, term: AreaTerm, _l: list[TermLineage] = lineage
+            ) -> float | None:
                 return self._term(op, term, day, _l)
 
             raw = evaluate(ind.formula, term_value, table, base.get)
@@ -490,10 +561,17 @@ class IndicatorEngine:
                     reason, reason_zh = _missing_table(ind, tables, self.statistics, day)
             target = target_for_year(self.targets.values.get(ind.id, {}), day.year)
             out[ind.id] = IndicatorValue(
-                ind, day, value, reason, target[0] if target else None,
+                ind,
+                day,
+                value,
+                reason,
+                target[0] if target else None,
                 target[1] if target else None,
                 status(ind.direction, value, target[1] if target else None, ind.warn_margin),
-                tuple(lineage), tables, reason_zh=reason_zh)
+                tuple(lineage),
+                tables,
+                reason_zh=reason_zh,
+            )
         self._trim_logs()
         return [out[i.id] for i in self.catalogue.indicators]
 
@@ -527,22 +605,41 @@ class IndicatorEngine:
             points: list[tuple[date, float]] = []
             seen = None
             for v in values:
-                state = tuple((t.layer, t.version_id, t.zone_version) for t in v.lineage), tuple(
-                    sorted(v.tables.items()))
+                state = (
+                    tuple((t.layer, t.version_id, t.zone_version) for t in v.lineage),
+                    tuple(sorted(v.tables.items())),
+                )
                 if v.value is not None and state != seen:
                     points.append((v.as_of, v.value))
                 seen = state
             last = values[-1]
-            fc = forecast([_decimal_year(d) for d, _ in points], [v for _, v in points],
-                          last.target, ind.direction, start=_decimal_year(last.as_of)
-                          ) if len(points) >= 2 else None
+            fc = (
+                forecast(
+                    [_decimal_year(d) for d, _ in points],
+                    [v for _, v in points],
+                    last.target,
+                    ind.direction,
+                    start=_decimal_year(last.as_of),
+                )
+                if len(points) >= 2
+                else None
+            )
             crossing = None
             if fc is not None and fc.crossing_early is not None:
                 crossing = fc.crossing_early - _decimal_year(last.as_of)
             values[-1] = IndicatorValue(
-                ind, last.as_of, last.value, last.reason, last.target_year, last.target,
+                ind,
+                last.as_of,
+                last.value,
+                last.reason,
+                last.target_year,
+                last.target,
                 status(ind.direction, last.value, last.target, ind.warn_margin, crossing),
-                last.lineage, last.tables, fc, reason_zh=last.reason_zh)
+                last.lineage,
+                last.tables,
+                fc,
+                reason_zh=last.reason_zh,
+            )
             out[ind.id] = values
         return out
 
@@ -558,10 +655,13 @@ def _why(t: TermLineage) -> tuple[str, str]:
     return (t.note or f"{t.term} has no value", t.note_zh or f"{t.term} 没有取值")
 
 
-def _missing_table(ind: Indicator, tables: dict[str, tuple[int, float]],
-                   statistics: Statistics, day: date) -> tuple[str, str]:
+def _missing_table(
+    ind: Indicator, tables: dict[str, tuple[int, float]], statistics: Statistics, day: date
+) -> tuple[str, str]:
     wanted = [t for t in ind.formula.tables() if t not in tables]
     if wanted:
-        return (f"no statistics for {', '.join(wanted)} in or before {day.year}",
-                f"{day.year} 年及以前没有统计数据：{'、'.join(wanted)}")
+        return (
+            f"no statistics for {', '.join(wanted)} in or before {day.year}",
+            f"{day.year} 年及以前没有统计数据：{'、'.join(wanted)}",
+        )
     return "a ratio divides by zero", "比值的分母为零"

@@ -36,11 +36,25 @@ from guotu.io.year_table import YearSeries, read_year_table
 from guotu.store.catalog import VersionSpec
 from guotu.store.tables import TableVersion, YearValue
 
-__all__ = ["BUILTIN_CATALOGUES", "TABLE_KINDS", "InputSource", "Statistics", "TableImport",
-           "Targets", "check_kind", "convert_unit", "find_catalogue", "import_table",
-           "inputs_to_dict", "load_catalogue", "load_inputs", "local_time", "read_statistics",
-           "read_targets",
-           "workspace_table"]
+__all__ = [
+    "BUILTIN_CATALOGUES",
+    "TABLE_KINDS",
+    "InputSource",
+    "Statistics",
+    "TableImport",
+    "Targets",
+    "check_kind",
+    "convert_unit",
+    "find_catalogue",
+    "import_table",
+    "inputs_to_dict",
+    "load_catalogue",
+    "load_inputs",
+    "local_time",
+    "read_statistics",
+    "read_targets",
+    "workspace_table",
+]
 
 #: Catalogues shipped in the package (``guotu/catalogues``), by id.
 BUILTIN_CATALOGUES = ("cn-core",)
@@ -55,10 +69,12 @@ def find_catalogue(name: str | Path) -> Path:
     builtin = files("guotu") / "catalogues" / f"{name}.yaml"
     if builtin.is_file():
         return Path(str(builtin))
-    raise ConfigError(f"There is no indicator catalogue {name!r}.",
-                      fix=f"Give a YAML file or one of: {', '.join(BUILTIN_CATALOGUES)}.",
-                      message_zh=f"没有名为 {name!r} 的指标目录。",
-                      fix_zh=f"请指定 YAML 文件，或内置目录之一：{'、'.join(BUILTIN_CATALOGUES)}。")
+    raise ConfigError(
+        f"There is no indicator catalogue {name!r}.",
+        fix=f"Give a YAML file or one of: {', '.join(BUILTIN_CATALOGUES)}.",
+        message_zh=f"没有名为 {name!r} 的指标目录。",
+        fix_zh=f"请指定 YAML 文件，或内置目录之一：{'、'.join(BUILTIN_CATALOGUES)}。",
+    )
 
 
 def load_catalogue(name: str | Path = "cn-core") -> Catalogue:
@@ -79,33 +95,44 @@ def load_catalogue(name: str | Path = "cn-core") -> Catalogue:
     """
     path = find_catalogue(name)
     if not path.is_file():
-        raise ConfigError(f"Indicator catalogue {path} does not exist.", file=str(path),
-                          message_zh=f"指标目录文件 {path} 不存在。")
+        raise ConfigError(
+            f"Indicator catalogue {path} does not exist.",
+            file=str(path),
+            message_zh=f"指标目录文件 {path} 不存在。",
+        )
     data = load_yaml(path, what_zh="指标目录", what_en="indicator catalogue")
-    schema = json.loads((files("guotu") / "schemas" / "indicators-v1.json")
-                        .read_text(encoding="utf-8"))
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data),
-                    key=lambda e: [str(x) for x in e.path])
+    schema = json.loads(
+        (files("guotu") / "schemas" / "indicators-v1.json").read_text(encoding="utf-8")
+    )
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(data),
+        key=lambda e: [str(x) for x in e.path],
+    )
     problems = [f"{path}: {e.json_path}: {e.message}" for e in errors]
     if not problems:
         catalogue, semantic = parse_catalogue(data, str(path), {r.id for r in ROLES})
         problems += semantic
     if problems:
         listed = "\n  ".join(problems)
-        raise ConfigError(f"Indicator catalogue {path} has {len(problems)} problem(s):\n  "
-                          f"{listed}", file=str(path),
-                          message_zh=f"指标目录 {path} 有 {len(problems)} 处问题：\n  {listed}")
+        raise ConfigError(
+            f"Indicator catalogue {path} has {len(problems)} problem(s):\n  {listed}",
+            file=str(path),
+            message_zh=f"指标目录 {path} 有 {len(problems)} 处问题：\n  {listed}",
+        )
     return catalogue
 
 
 # -- units, targets and statistics -----------------------------------------------------------
-_OTHER = {"%": {"%": 1.0, "％": 1.0, "百分比": 1.0},
-          "m2/person": {"平方米/人": 1.0, "m2/人": 1.0, "m²/人": 1.0, "㎡/人": 1.0},
-          "m2/10k-yuan": {"平方米/万元": 1.0, "m2/万元": 1.0, "m²/万元": 1.0},
-          "1e8m3": {"亿立方米": 1.0, "亿m3": 1.0, "亿m³": 1.0, "万立方米": 1e-4},
-          "person": {"人": 1.0, "万人": 1e4},
-          "10k-yuan": {"万元": 1.0, "亿元": 1e4, "元": 1e-4},
-          "count": {"个": 1.0, "件": 1.0, "处": 1.0}, "1": {}}
+_OTHER = {
+    "%": {"%": 1.0, "％": 1.0, "百分比": 1.0},
+    "m2/person": {"平方米/人": 1.0, "m2/人": 1.0, "m²/人": 1.0, "㎡/人": 1.0},
+    "m2/10k-yuan": {"平方米/万元": 1.0, "m2/万元": 1.0, "m²/万元": 1.0},
+    "1e8m3": {"亿立方米": 1.0, "亿m3": 1.0, "亿m³": 1.0, "万立方米": 1e-4},
+    "person": {"人": 1.0, "万人": 1e4},
+    "10k-yuan": {"万元": 1.0, "亿元": 1e4, "元": 1e-4},
+    "count": {"个": 1.0, "件": 1.0, "处": 1.0},
+    "1": {},
+}
 
 
 def convert_unit(value: float, from_unit: str, to_unit: str) -> float | None:
@@ -152,10 +179,12 @@ def check_kind(kind: str) -> str:
     'targets'
     """
     if kind not in TABLE_KINDS:
-        raise ConfigError(f"There is no monitoring table {kind!r}.",
-                          fix=f"Use one of: {', '.join(TABLE_KINDS)}.",
-                          message_zh=f"没有名为 {kind!r} 的监测表。",
-                          fix_zh=f"可选：{'、'.join(TABLE_KINDS)}。")
+        raise ConfigError(
+            f"There is no monitoring table {kind!r}.",
+            fix=f"Use one of: {', '.join(TABLE_KINDS)}.",
+            message_zh=f"没有名为 {kind!r} 的监测表。",
+            fix_zh=f"可选：{'、'.join(TABLE_KINDS)}。",
+        )
     return kind
 
 
@@ -186,16 +215,26 @@ class InputSource:
 
     def to_dict(self, *, bare_names: bool = False) -> dict[str, Any]:
         """JSON-ready dict; ``bare_names`` leaves directories out of file names (HTTP)."""
+
         def name(text: str) -> str:
             return Path(text).name if bare_names and text else text
 
-        table = None if self.table is None else {
-            **self.table.to_dict(), "source": name(self.table.source),
-            "plan_version_label": plan_version_label(self.table.plan,
-                                                     self.table.version.label)}
+        table = (
+            None
+            if self.table is None
+            else {
+                **self.table.to_dict(),
+                "source": name(self.table.source),
+                "plan_version_label": plan_version_label(self.table.plan, self.table.version.label),
+            }
+        )
         used = self.origin == "workspace"
-        return {"from": self.origin, "file": name(self.file) or None,
-                "table": table if used else None, "overridden_table": None if used else table}
+        return {
+            "from": self.origin,
+            "file": name(self.file) or None,
+            "table": table if used else None,
+            "overridden_table": None if used else table,
+        }
 
     def describe(self, lang: str = "zh") -> str:
         """One sentence saying where the values came from (terminal and server output).
@@ -222,26 +261,36 @@ class InputSource:
             # (table:targets) is the table itself, already named
             plan_zh = "" if is_implicit_plan(t.plan) else f"规划 {plan_label(t.plan)}，"
             plan_en = "" if is_implicit_plan(t.plan) else f"plan {plan_label(t.plan, 'en')}, "
-            version_zh = (f"工作空间的{table_zh}的版本 {v.label}（{plan_zh}{when} 登记"
-                          f"{src_zh}，{t.rows} 个数值）")
-            version_en = (f"version {v.label} of the workspace's {self.kind} table ("
-                          f"{plan_en}recorded {when}{src_en}, {t.rows} values)")
+            version_zh = (
+                f"工作空间的{table_zh}的版本 {v.label}（{plan_zh}{when} 登记"
+                f"{src_zh}，{t.rows} 个数值）"
+            )
+            version_en = (
+                f"version {v.label} of the workspace's {self.kind} table ("
+                f"{plan_en}recorded {when}{src_en}, {t.rows} values)"
+            )
         if self.origin == "workspace" and t is not None:
             return f"{zh_name}：{version_zh}。" if lang == "zh" else f"{en_name}: {version_en}."
         if self.origin == "file":
             if lang == "zh":
                 return f"{zh_name}：文件 {self.file}" + (
-                    f"；本次运行以它代替{version_zh}。" if t is not None else "。")
+                    f"；本次运行以它代替{version_zh}。" if t is not None else "。"
+                )
             return f"{en_name}: file {self.file}" + (
-                f", used for this run instead of {version_en}." if t is not None else ".")
+                f", used for this run instead of {version_en}." if t is not None else "."
+            )
         when_zh = f"在 {self.as_of.isoformat()} " if self.as_of else ""
         when_en = f" on {self.as_of.isoformat()}" if self.as_of else ""
         if lang == "zh":
-            return (f"{zh_name}：无（工作空间{when_zh}没有生效的{table_zh}；可用 guotu monitor "
-                    f"{self.kind} import 文件 -w 工作空间 导入）。")
-        return (f"{en_name}: none (the workspace has no {self.kind} table in "
-                f"force{when_en}; import one with guotu monitor {self.kind} import FILE -w "
-                "WORKSPACE).")
+            return (
+                f"{zh_name}：无（工作空间{when_zh}没有生效的{table_zh}；可用 guotu monitor "
+                f"{self.kind} import 文件 -w 工作空间 导入）。"
+            )
+        return (
+            f"{en_name}: none (the workspace has no {self.kind} table in "
+            f"force{when_en}; import one with guotu monitor {self.kind} import FILE -w "
+            "WORKSPACE)."
+        )
 
 
 @dataclass(frozen=True)
@@ -273,9 +322,14 @@ class Statistics:
         return y, series[y]
 
 
-def _match_series(series: Iterable[YearSeries], names: dict[str, list[str]],
-                  units: dict[str, str], what: tuple[str, str], where: tuple[str, str],
-                  file: str | None) -> tuple[dict[str, dict[int, float]], tuple[str, ...]]:
+def _match_series(
+    series: Iterable[YearSeries],
+    names: dict[str, list[str]],
+    units: dict[str, str],
+    what: tuple[str, str],
+    where: tuple[str, str],
+    file: str | None,
+) -> tuple[dict[str, dict[int, float]], tuple[str, ...]]:
     """The items of a year table matched by name to ``names`` (key → accepted names), each
     value converted to its key's unit; and the names that matched nothing. ``what`` and
     ``where`` name the table in messages (en, zh)."""
@@ -294,11 +348,15 @@ def _match_series(series: Iterable[YearSeries], names: dict[str, list[str]],
                 row = f"row {s.row} ({s.name})" if s.row else s.name
                 row_zh = f"第 {s.row} 行（{s.name}）" if s.row else s.name
                 raise ConfigError(
-                    f"{what[0]} {where[0]}, {row}: unit {s.unit!r} does not convert to "
-                    f"{unit}.", file=file, feature=row, field="单位",
+                    f"{what[0]} {where[0]}, {row}: unit {s.unit!r} does not convert to {unit}.",
+                    file=file,
+                    feature=row,
+                    field="单位",
                     fix=f"Give the values in {unit} or a unit of the same kind.",
                     message_zh=f"{what[1]} {where[1]} {row_zh}的单位 {s.unit!r} 无法换算为 "
-                               f"{unit}。", fix_zh="请使用同类单位填写。")
+                    f"{unit}。",
+                    fix_zh="请使用同类单位填写。",
+                )
             converted[year] = c
         values[key] = converted
     return values, tuple(unmatched)
@@ -307,21 +365,33 @@ def _match_series(series: Iterable[YearSeries], names: dict[str, list[str]],
 _WHAT = {"targets": ("Targets table", "目标表"), "statistics": ("Statistics table", "统计表")}
 
 
-def _names_units(kind: str, catalogue: Catalogue
-                 ) -> tuple[dict[str, list[str]], dict[str, str]]:
+def _names_units(kind: str, catalogue: Catalogue) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Accepted names and unit of every key a ``kind`` table is matched to: the indicators
     (targets) or the ``inputs`` (statistics)."""
     if kind == "targets":
-        return ({i.id: [indicator_name(n) for n in (i.name_zh, i.name_en, i.id, *i.aliases)]
-                 for i in catalogue.indicators}, {i.id: i.unit for i in catalogue.indicators})
-    return ({k: [indicator_name(n) for n in (t.name_zh, t.name_en, k, *t.aliases)]
-             for k, t in catalogue.inputs.items()},
-            {k: t.unit for k, t in catalogue.inputs.items()})
+        return (
+            {
+                i.id: [indicator_name(n) for n in (i.name_zh, i.name_en, i.id, *i.aliases)]
+                for i in catalogue.indicators
+            },
+            {i.id: i.unit for i in catalogue.indicators},
+        )
+    return (
+        {
+            k: [indicator_name(n) for n in (t.name_zh, t.name_en, k, *t.aliases)]
+            for k, t in catalogue.inputs.items()
+        },
+        {k: t.unit for k, t in catalogue.inputs.items()},
+    )
 
 
-def _parse(kind: str, series: Iterable[YearSeries], catalogue: Catalogue,
-           where: tuple[str, str], file: str | None) -> tuple[dict[str, dict[int, float]],
-                                                              tuple[str, ...]]:
+def _parse(
+    kind: str,
+    series: Iterable[YearSeries],
+    catalogue: Catalogue,
+    where: tuple[str, str],
+    file: str | None,
+) -> tuple[dict[str, dict[int, float]], tuple[str, ...]]:
     """Match and convert a targets (to the indicators) or statistics (to the ``inputs``)
     table."""
     names, units = _names_units(kind, catalogue)
@@ -339,18 +409,19 @@ def read_targets(path: str | Path, catalogue: Catalogue) -> Targets:
     ConfigError
         A unit that does not convert to the indicator's.
     """
-    values, unmatched = _parse("targets", read_year_table(path), catalogue,
-                               (str(path), str(path)), str(path))
+    values, unmatched = _parse(
+        "targets", read_year_table(path), catalogue, (str(path), str(path)), str(path)
+    )
     return Targets(values, str(path), unmatched, InputSource("targets", "file", str(path)))
 
 
 def read_statistics(path: str | Path, catalogue: Catalogue) -> Statistics:
     """Statistics (population, water use, GDP …) by year, matched to the catalogue's
     ``inputs`` by name or alias and converted to their units."""
-    values, unmatched = _parse("statistics", read_year_table(path), catalogue,
-                               (str(path), str(path)), str(path))
-    return Statistics(values, str(path), unmatched,
-                      InputSource("statistics", "file", str(path)))
+    values, unmatched = _parse(
+        "statistics", read_year_table(path), catalogue, (str(path), str(path)), str(path)
+    )
+    return Statistics(values, str(path), unmatched, InputSource("statistics", "file", str(path)))
 
 
 # -- the workspace's tables ------------------------------------------------------------------
@@ -379,14 +450,26 @@ class TableImport:
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` document."""
         r = self.recorded
-        return {"kind": self.kind, "file": self.file, **r.to_dict(),
-                "plan_version_label": plan_version_label(r.plan, r.version.label),
-                "matched": list(self.matched), "unmatched": list(self.unmatched)}
+        return {
+            "kind": self.kind,
+            "file": self.file,
+            **r.to_dict(),
+            "plan_version_label": plan_version_label(r.plan, r.version.label),
+            "matched": list(self.matched),
+            "unmatched": list(self.unmatched),
+        }
 
 
-def import_table(store: Any, kind: str, path: str | Path, catalogue: Catalogue, *,
-                 version: VersionSpec | None = None, actor: str = "", reason: str = ""
-                 ) -> TableImport:
+def import_table(
+    store: Any,
+    kind: str,
+    path: str | Path,
+    catalogue: Catalogue,
+    *,
+    version: VersionSpec | None = None,
+    actor: str = "",
+    reason: str = "",
+) -> TableImport:
     """Check a targets or statistics file as ``--targets``/``--statistics`` would read it,
     then record it in the workspace as a new version of its table ``kind`` (or in
     ``version`` of a plan). Every value is kept as written (names matching nothing too);
@@ -412,25 +495,30 @@ def import_table(store: Any, kind: str, path: str | Path, catalogue: Catalogue, 
     if not any(values.values()):
         zh_name, en_name = TABLE_KINDS[kind]
         listed = "、".join(unmatched[:8]) or "（无）"
-        known = ([i.name_zh for i in catalogue.indicators] if kind == "targets"
-                 else [t.name_zh for t in catalogue.inputs.values()])[:3]
+        known = (
+            [i.name_zh for i in catalogue.indicators]
+            if kind == "targets"
+            else [t.name_zh for t in catalogue.inputs.values()]
+        )[:3]
         raise ConfigError(
             f"No row of {p} with a value matches the {en_name} of catalogue {catalogue.id} "
             f"(names in it: {', '.join(unmatched[:8]) or 'none'}); nothing was recorded.",
             file=str(p),
-            fix=f"Give the {en_name} table, its names as in the catalogue ({', '.join(known)} "
-            "…).",
+            fix=f"Give the {en_name} table, its names as in the catalogue ({', '.join(known)} …).",
             message_zh=f"{p} 中没有与指标目录 {catalogue.id} 的{zh_name}匹配且有数值的行（其中的"
             f"名称：{listed}），未写入任何内容。",
-            fix_zh=f"请指定{zh_name}表，名称须与指标目录一致（{'、'.join(known)} …）。")
+            fix_zh=f"请指定{zh_name}表，名称须与指标目录一致（{'、'.join(known)} …）。",
+        )
     _check_not_the_other_kind(kind, series, catalogue, len(values), p)
-    recorded = store.write_table(kind, _rows_of(series), source=p.name, version=version,
-                                 actor=actor, reason=reason)
+    recorded = store.write_table(
+        kind, _rows_of(series), source=p.name, version=version, actor=actor, reason=reason
+    )
     return TableImport(kind, str(p), recorded, tuple(values), unmatched)
 
 
-def _check_not_the_other_kind(kind: str, series: Sequence[YearSeries], catalogue: Catalogue,
-                              matched: int, path: Path) -> None:
+def _check_not_the_other_kind(
+    kind: str, series: Sequence[YearSeries], catalogue: Catalogue, matched: int, path: Path
+) -> None:
     """Refuse a table more of whose names are those of the other kind (a targets table given
     as statistics or the reverse: 用水总量 is both an indicator and a statistic)."""
     other = "statistics" if kind == "targets" else "targets"
@@ -443,16 +531,24 @@ def _check_not_the_other_kind(kind: str, series: Sequence[YearSeries], catalogue
     raise ConfigError(
         f"{path} looks like a table of {other_en}, not of {en_name}: {len(theirs)} of its "
         f"names are {other_en} ({', '.join(theirs[:6])}), {matched} {en_name}; nothing was "
-        "recorded.", file=str(path),
+        "recorded.",
+        file=str(path),
         fix=f"Import it with guotu monitor {other} import, or give the {en_name} table.",
         message_zh=f"{path} 像是{other_zh}表，而不是{zh_name}表：其中 {len(theirs)} 个名称属于"
         f"{other_zh}（{'、'.join(theirs[:6])}），只有 {matched} 个属于{zh_name}；未写入任何内容。",
-        fix_zh=f"请用 guotu monitor {other} import 导入它，或指定{zh_name}表。")
+        fix_zh=f"请用 guotu monitor {other} import 导入它，或指定{zh_name}表。",
+    )
 
 
-def workspace_table(store: Any, kind: str, catalogue: Catalogue, *, as_of: date | None = None,
-                    known_at: datetime | None = None,
-                    cache: dict[Any, Any] | None = None) -> Targets | Statistics:
+def workspace_table(
+    store: Any,
+    kind: str,
+    catalogue: Catalogue,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    cache: dict[Any, Any] | None = None,
+) -> Targets | Statistics:
     """The workspace's ``kind`` table in force on ``as_of`` as known at ``known_at``, matched
     to ``catalogue``; empty, with origin ``"none"``, when there is none. ``cache`` (a dict the
     caller keeps) returns the same object for the same recording, so an engine's memo holds.
@@ -475,21 +571,34 @@ def workspace_table(store: Any, kind: str, catalogue: Catalogue, *, as_of: date 
         return cache[key]  # type: ignore[no-any-return]
     label = f"{found.plan}/{found.version.label}"
     rows = store.read_table(kind, version_id=found.version.id)
-    values, unmatched = _parse(kind, _series_of(rows), catalogue,
-                               (f"{plan_version_label(found.plan, found.version.label, 'en')}"
-                                f" ({kind}, from {found.source})",
-                                f"{plan_version_label(found.plan, found.version.label)}"
-                                f"（{kind}，导入自 {found.source}）"), None)
+    values, unmatched = _parse(
+        kind,
+        _series_of(rows),
+        catalogue,
+        (
+            f"{plan_version_label(found.plan, found.version.label, 'en')}"
+            f" ({kind}, from {found.source})",
+            f"{plan_version_label(found.plan, found.version.label)}"
+            f"（{kind}，导入自 {found.source}）",
+        ),
+        None,
+    )
     parsed = make(values, label, unmatched, InputSource(kind, "workspace", table=found))
     if cache is not None:
         cache[key] = parsed
     return parsed
 
 
-def load_inputs(store: Any, catalogue: Catalogue, *, targets_file: str | Path | None = None,
-                statistics_file: str | Path | None = None, as_of: date | None = None,
-                known_at: datetime | None = None, cache: dict[Any, Any] | None = None
-                ) -> tuple[Targets, Statistics]:
+def load_inputs(
+    store: Any,
+    catalogue: Catalogue,
+    *,
+    targets_file: str | Path | None = None,
+    statistics_file: str | Path | None = None,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    cache: dict[Any, Any] | None = None,
+) -> tuple[Targets, Statistics]:
     """The targets and statistics of a monitoring run: a file given (``--targets``,
     ``--statistics``, the server's settings) overrides the workspace's table for this run;
     otherwise the workspace's table in force on ``as_of`` as known at ``known_at``; otherwise
@@ -506,32 +615,44 @@ def load_inputs(store: Any, catalogue: Catalogue, *, targets_file: str | Path | 
     """
     found: list[Any] = []
     for kind, path in (("targets", targets_file), ("statistics", statistics_file)):
-        own = workspace_table(store, kind, catalogue, as_of=as_of, known_at=known_at,
-                              cache=cache)
+        own = workspace_table(store, kind, catalogue, as_of=as_of, known_at=known_at, cache=cache)
         found.append(own if not path else _file_input(kind, path, catalogue, own, cache))
     return found[0], found[1]
 
 
-def _file_input(kind: str, path: str | Path, catalogue: Catalogue,
-                own: Targets | Statistics, cache: dict[Any, Any] | None
-                ) -> Targets | Statistics:
+def _file_input(
+    kind: str,
+    path: str | Path,
+    catalogue: Catalogue,
+    own: Targets | Statistics,
+    cache: dict[Any, Any] | None,
+) -> Targets | Statistics:
     """The file's table, its origin naming the workspace recording it overrides."""
     overridden = None if own.origin is None else own.origin.table
-    key = ("file", kind, str(path), id(catalogue),
-           None if overridden is None else overridden.version.id)
+    key = (
+        "file",
+        kind,
+        str(path),
+        id(catalogue),
+        None if overridden is None else overridden.version.id,
+    )
     if cache is not None and key in cache:
         return cache[key]  # type: ignore[no-any-return]
-    read: Targets | Statistics = (read_targets(path, catalogue) if kind == "targets"
-                                  else read_statistics(path, catalogue))
+    read: Targets | Statistics = (
+        read_targets(path, catalogue) if kind == "targets" else read_statistics(path, catalogue)
+    )
     parsed = replace(read, origin=InputSource(kind, "file", str(path), overridden))
     if cache is not None:
         cache[key] = parsed
     return parsed
 
 
-def inputs_to_dict(targets: Targets, statistics: Statistics, *, bare_names: bool = False
-                   ) -> dict[str, Any]:
+def inputs_to_dict(
+    targets: Targets, statistics: Statistics, *, bare_names: bool = False
+) -> dict[str, Any]:
     """``{"targets": …, "statistics": …}``: where each came from (the ``inputs`` part of
     ``guotu monitor indicators --json`` and of the dashboard's JSON)."""
-    return {kind: (None if t.origin is None else t.origin.to_dict(bare_names=bare_names))
-            for kind, t in (("targets", targets), ("statistics", statistics))}
+    return {
+        kind: (None if t.origin is None else t.origin.to_dict(bare_names=bare_names))
+        for kind, t in (("targets", targets), ("statistics", statistics))
+    }

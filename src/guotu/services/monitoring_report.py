@@ -15,15 +15,31 @@ from guotu.domain.plan_labels import plan_version_label
 from guotu.services.monitoring import IndicatorEngine, IndicatorValue
 from guotu.services.monitoring_inputs import Statistics, Targets
 
-__all__ = ["UNIT_LABELS", "IndicatorReport", "crossing_text", "direction_text", "in_plan_period",
-           "indicator_report", "target_text", "when_text"]
+__all__ = [
+    "UNIT_LABELS",
+    "IndicatorReport",
+    "crossing_text",
+    "direction_text",
+    "in_plan_period",
+    "indicator_report",
+    "target_text",
+    "when_text",
+]
 
 #: How each catalogue unit is written (zh, en).
 UNIT_LABELS: dict[str, tuple[str, str]] = {
-    "ha": ("公顷", "ha"), "m2": ("平方米", "m²"), "km2": ("平方公里", "km²"), "mu": ("亩", "mu"),
-    "%": ("%", "%"), "1": ("", ""), "m2/person": ("平方米/人", "m²/person"),
-    "m2/10k-yuan": ("平方米/万元", "m²/10k yuan"), "1e8m3": ("亿立方米", "10⁸ m³"),
-    "person": ("人", "persons"), "10k-yuan": ("万元", "10k yuan"), "count": ("个", ""),
+    "ha": ("公顷", "ha"),
+    "m2": ("平方米", "m²"),
+    "km2": ("平方公里", "km²"),
+    "mu": ("亩", "mu"),
+    "%": ("%", "%"),
+    "1": ("", ""),
+    "m2/person": ("平方米/人", "m²/person"),
+    "m2/10k-yuan": ("平方米/万元", "m²/10k yuan"),
+    "1e8m3": ("亿立方米", "10⁸ m³"),
+    "person": ("人", "persons"),
+    "10k-yuan": ("万元", "10k yuan"),
+    "count": ("个", ""),
 }
 #: Years of year-end values before the report date, by default.
 DEFAULT_YEARS = 5
@@ -64,8 +80,9 @@ def direction_text(direction: str | None) -> str:
     return _DIRECTIONS.get(direction, direction)
 
 
-def target_text(direction: str | None, target: float, target_year: int | None,
-                decimals: int) -> str:
+def target_text(
+    direction: str | None, target: float, target_year: int | None, decimals: int
+) -> str:
     """A target as written in tables: ``≤2,161.87（2035）``.
 
     Examples
@@ -128,26 +145,38 @@ def warning_text(v: IndicatorValue, lang: str = "zh") -> str | None:
     if v.status == "red":
         if lang == "zh":
             word = "低于" if floor else "高于"
-            return (f"{name} {_fmt(v.value, d)} {unit}，{word} {v.target_year} 年目标 "
-                    f"{_fmt(v.target, d)} {unit} {_fmt(gap, d)} {unit}，已突破。")
+            return (
+                f"{name} {_fmt(v.value, d)} {unit}，{word} {v.target_year} 年目标 "
+                f"{_fmt(v.target, d)} {unit} {_fmt(gap, d)} {unit}，已突破。"
+            )
         word = "below" if floor else "above"
-        return (f"{name} is {_fmt(v.value, d)} {unit}, {_fmt(gap, d)} {unit} {word} the "
-                f"{v.target_year} target of {_fmt(v.target, d)} {unit}: breached.")
+        return (
+            f"{name} is {_fmt(v.value, d)} {unit}, {_fmt(gap, d)} {unit} {word} the "
+            f"{v.target_year} target of {_fmt(v.target, d)} {unit}: breached."
+        )
     share = 100 * gap / abs(v.target) if v.target else 0.0
     f = v.forecast
     early = None if f is None else in_plan_period(f.crossing_early, v.target_year)
     if lang == "zh":
-        text = (f"{name} {_fmt(v.value, d)} {unit}，距 {v.target_year} 年目标 "
-                f"{_fmt(v.target, d)} {unit} 仅 {_fmt(gap, d)} {unit}（{share:.2f}%）")
+        text = (
+            f"{name} {_fmt(v.value, d)} {unit}，距 {v.target_year} 年目标 "
+            f"{_fmt(v.target, d)} {unit} 仅 {_fmt(gap, d)} {unit}（{share:.2f}%）"
+        )
         if f is not None and early is not None:
-            text += (f"；按近 {f.points} 期趋势（每年 {f.slope_per_year:+,.{d}f} {unit}），最早约 "
-                     f"{when_text(early, early)}突破")
+            text += (
+                f"；按近 {f.points} 期趋势（每年 {f.slope_per_year:+,.{d}f} {unit}），最早约 "
+                f"{when_text(early, early)}突破"
+            )
         return text + "。"
-    text = (f"{name} is {_fmt(v.value, d)} {unit}, only {_fmt(gap, d)} {unit} ({share:.2f} %) "
-            f"from the {v.target_year} target of {_fmt(v.target, d)} {unit}")
+    text = (
+        f"{name} is {_fmt(v.value, d)} {unit}, only {_fmt(gap, d)} {unit} ({share:.2f} %) "
+        f"from the {v.target_year} target of {_fmt(v.target, d)} {unit}"
+    )
     if f is not None and early is not None:
-        text += (f"; at the pace of the last {f.points} values ({f.slope_per_year:+,.{d}f} "
-                 f"{unit} a year) it may be crossed as early as {when_text(early, early, 'en')}")
+        text += (
+            f"; at the pace of the last {f.points} values ({f.slope_per_year:+,.{d}f} "
+            f"{unit} a year) it may be crossed as early as {when_text(early, early, 'en')}"
+        )
     return text + "."
 
 
@@ -166,10 +195,17 @@ def in_plan_period(crossing: float | None, target_year: int | None) -> float | N
     return crossing
 
 
-def crossing_text(*, breached: bool, since: date | None = None, early: float | None = None,
-                  late: float | None = None, target_year: int | None = None,
-                  forecast: bool = False, lang: str = "zh",
-                  labelled: bool = False) -> str | None:
+def crossing_text(
+    *,
+    breached: bool,
+    since: date | None = None,
+    early: float | None = None,
+    late: float | None = None,
+    target_year: int | None = None,
+    forecast: bool = False,
+    lang: str = "zh",
+    labelled: bool = False,
+) -> str | None:
     """When an indicator crosses its target, in words: the one wording of the terminal table,
     the report cards (HTML, PDF) and the dashboard.
 
@@ -218,8 +254,11 @@ def crossing_text(*, breached: bool, since: date | None = None, early: float | N
         if since is None:
             return "已突破" if zh else ("Breached" if labelled else "breached")
         day = since.isoformat()
-        return (f"已突破（{day} 起）" if zh
-                else f"{'Breached' if labelled else 'breached'} (since {day})")
+        return (
+            f"已突破（{day} 起）"
+            if zh
+            else f"{'Breached' if labelled else 'breached'} (since {day})"
+        )
     first = in_plan_period(early, target_year)
     if first is None:
         if not forecast and early is None:
@@ -246,8 +285,7 @@ class IndicatorReport:
         """The values as of ``as_of``, in catalogue order."""
         return [self.series[i.id][-1] for i in self.catalogue.indicators]
 
-    def crossing(self, indicator: str, lang: str = "zh", *, labelled: bool = False
-                 ) -> str | None:
+    def crossing(self, indicator: str, lang: str = "zh", *, labelled: bool = False) -> str | None:
         """:func:`crossing_text` of an indicator as of ``as_of``: breached since the first
         year end of its current run of breaches (when one lies before ``as_of``), else its
         forecast."""
@@ -258,25 +296,33 @@ class IndicatorReport:
         now = series[-1]
         since = series[first].as_of if first < len(series) - 1 else None
         f = now.forecast
-        return crossing_text(breached=now.status == "red", since=since,
-                             early=None if f is None else f.crossing_early,
-                             late=None if f is None else f.crossing_late,
-                             target_year=now.target_year,
-                             forecast=f is not None and now.target is not None, lang=lang,
-                             labelled=labelled)
+        return crossing_text(
+            breached=now.status == "red",
+            since=since,
+            early=None if f is None else f.crossing_early,
+            late=None if f is None else f.crossing_late,
+            target_year=now.target_year,
+            forecast=f is not None and now.target is not None,
+            lang=lang,
+            labelled=labelled,
+        )
 
     def version_labels(self, v: IndicatorValue, lang: str = "zh") -> dict[str, str]:
         """The plan and version each layer of ``v`` was read at, as a person reads it
         (:func:`~guotu.domain.plan_labels.plan_version_label`), by layer."""
-        return {t.layer: plan_version_label(t.plan, t.version, lang,
-                                            role=self.layer_roles.get(t.layer))
-                for t in v.lineage if t.layer and t.version}
+        return {
+            t.layer: plan_version_label(t.plan, t.version, lang, role=self.layer_roles.get(t.layer))
+            for t in v.lineage
+            if t.layer and t.version
+        }
 
     def warnings(self, lang: str = "zh") -> list[dict[str, Any]]:
         """Red, then yellow indicators with their sentences."""
-        found = [{"indicator": v.indicator.id, "status": v.status,
-                  "message": warning_text(v, lang)}
-                 for v in self.current() if v.status in ("red", "yellow")]
+        found = [
+            {"indicator": v.indicator.id, "status": v.status, "message": warning_text(v, lang)}
+            for v in self.current()
+            if v.status in ("red", "yellow")
+        ]
         return sorted(found, key=lambda w: 0 if w["status"] == "red" else 1)
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
@@ -289,34 +335,53 @@ class IndicatorReport:
             row["unit_label"] = unit_label(ind.unit, lang)
             row["direction_label"] = direction_text(ind.direction)
             row["crossing_text"] = self.crossing(ind.id, lang, labelled=True)
-            row["series"] = [{"as_of": v.as_of.isoformat(),
-                              "value": None if v.value is None else round(v.value, 6),
-                              "version": _versions(v),
-                              "version_label": self.version_labels(v, lang)} for v in values]
-            row["targets"] = {str(y): t for y, t in
-                              sorted(self.targets.values.get(ind.id, {}).items())}
+            row["series"] = [
+                {
+                    "as_of": v.as_of.isoformat(),
+                    "value": None if v.value is None else round(v.value, 6),
+                    "version": _versions(v),
+                    "version_label": self.version_labels(v, lang),
+                }
+                for v in values
+            ]
+            row["targets"] = {
+                str(y): t for y, t in sorted(self.targets.values.get(ind.id, {}).items())
+            }
             rows.append(row)
-        counts = {s: sum(1 for v in self.current() if v.status == s)
-                  for s in ("green", "yellow", "red")}
-        return {"as_of": self.as_of.isoformat(),
-                "catalogue": {"id": self.catalogue.id, "version": self.catalogue.version,
-                              "title": self.catalogue.title_zh if lang == "zh"
-                              else self.catalogue.title_en},
-                "targets": self.targets.source or None,
-                "statistics": self.statistics.source or None,
-                "summary": {**counts, "no_target": len(rows) - sum(counts.values())},
-                "indicators": rows, "warnings": self.warnings(lang)}
+        counts = {
+            s: sum(1 for v in self.current() if v.status == s) for s in ("green", "yellow", "red")
+        }
+        return {
+            "as_of": self.as_of.isoformat(),
+            "catalogue": {
+                "id": self.catalogue.id,
+                "version": self.catalogue.version,
+                "title": self.catalogue.title_zh if lang == "zh" else self.catalogue.title_en,
+            },
+            "targets": self.targets.source or None,
+            "statistics": self.statistics.source or None,
+            "summary": {**counts, "no_target": len(rows) - sum(counts.values())},
+            "indicators": rows,
+            "warnings": self.warnings(lang),
+        }
 
 
 def _versions(v: IndicatorValue) -> dict[str, str]:
     return {t.layer: t.version for t in v.lineage if t.layer and t.version}
 
 
-def indicator_report(store: Any, catalogue: Catalogue, *, as_of: date | None = None,
-                     first_year: int | None = None, known_at: datetime | None = None,
-                     targets: Targets | None = None, statistics: Statistics | None = None,
-                     engine: IndicatorEngine | None = None,
-                     use_layers: Sequence[str] = ()) -> IndicatorReport:
+def indicator_report(
+    store: Any,
+    catalogue: Catalogue,
+    *,
+    as_of: date | None = None,
+    first_year: int | None = None,
+    known_at: datetime | None = None,
+    targets: Targets | None = None,
+    statistics: Statistics | None = None,
+    engine: IndicatorEngine | None = None,
+    use_layers: Sequence[str] = (),
+) -> IndicatorReport:
     """Values at every year end from ``first_year`` (default five years back) up to
     ``as_of`` (default today), computed incrementally, with targets and forecasts.
 
@@ -326,16 +391,36 @@ def indicator_report(store: Any, catalogue: Catalogue, *, as_of: date | None = N
     day = as_of or date.today()
     start = max(first_year if first_year is not None else day.year - DEFAULT_YEARS, date.min.year)
     dates = [date(y, 12, 31) for y in range(start, day.year) if date(y, 12, 31) < day] + [day]
-    eng = engine or IndicatorEngine(store, catalogue, statistics=statistics, targets=targets,
-                                    known_at=known_at, use_layers=use_layers)
-    return IndicatorReport(day, catalogue, eng.series(dates), eng.targets, eng.statistics,
-                           {i.name: i.role for i in store.layers()})
+    eng = engine or IndicatorEngine(
+        store,
+        catalogue,
+        statistics=statistics,
+        targets=targets,
+        known_at=known_at,
+        use_layers=use_layers,
+    )
+    return IndicatorReport(
+        day,
+        catalogue,
+        eng.series(dates),
+        eng.targets,
+        eng.statistics,
+        {i.name: i.role for i in store.layers()},
+    )
 
 
-def checkup_document(store: Any, catalogue: Catalogue, *, as_of: date | None = None,
-                     known_at: datetime | None = None, first_year: int | None = None,
-                     targets: Targets | None = None, statistics: Statistics | None = None,
-                     lang: str = "zh", use_layers: Sequence[str] = ()) -> dict[str, Any]:
+def checkup_document(
+    store: Any,
+    catalogue: Catalogue,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    first_year: int | None = None,
+    targets: Targets | None = None,
+    statistics: Statistics | None = None,
+    lang: str = "zh",
+    use_layers: Sequence[str] = (),
+) -> dict[str, Any]:
     """The 体检评估 document: indicators with series, warnings, monitoring cases and the land
     consolidation ledger as of ``as_of`` as known at ``known_at``; a part whose layers are
     missing says why instead.
@@ -345,21 +430,35 @@ def checkup_document(store: Any, catalogue: Catalogue, *, as_of: date | None = N
     from guotu.services.consolidation import consolidation_report
 
     day = as_of or date.today()
-    report = indicator_report(store, catalogue, as_of=day, known_at=known_at,
-                              first_year=first_year, targets=targets, statistics=statistics,
-                              use_layers=use_layers)
-    doc: dict[str, Any] = {"lang": lang, "as_of": day.isoformat(),
-                           "workspace": getattr(store, "path", ""),
-                           "indicators": report.to_dict(lang), "cases": None,
-                           "consolidation": None, "notes": []}
+    report = indicator_report(
+        store,
+        catalogue,
+        as_of=day,
+        known_at=known_at,
+        first_year=first_year,
+        targets=targets,
+        statistics=statistics,
+        use_layers=use_layers,
+    )
+    doc: dict[str, Any] = {
+        "lang": lang,
+        "as_of": day.isoformat(),
+        "workspace": getattr(store, "path", ""),
+        "indicators": report.to_dict(lang),
+        "cases": None,
+        "consolidation": None,
+        "notes": [],
+    }
     try:
-        doc["cases"] = classify_patches(store, as_of=day, known_at=known_at,
-                                        use_layers=use_layers).to_dict(lang)
+        doc["cases"] = classify_patches(
+            store, as_of=day, known_at=known_at, use_layers=use_layers
+        ).to_dict(lang)
     except GuotuError as exc:
         doc["notes"].append(exc.render(lang))
     try:
-        doc["consolidation"] = consolidation_report(store, as_of=day, known_at=known_at,
-                                                    use_layers=use_layers).to_dict(lang)
+        doc["consolidation"] = consolidation_report(
+            store, as_of=day, known_at=known_at, use_layers=use_layers
+        ).to_dict(lang)
     except GuotuError as exc:
         doc["notes"].append(exc.render(lang))
     return doc

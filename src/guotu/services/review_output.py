@@ -27,8 +27,14 @@ from guotu.domain.rules.pack import Rule
 from guotu.domain.topology import validity_reason
 from guotu.services.review import LayerRead, ReviewReport
 
-__all__ = ["finding_json", "review_document", "review_json", "source_label", "summary",
-           "summary_text"]
+__all__ = [
+    "finding_json",
+    "review_document",
+    "review_json",
+    "source_label",
+    "summary",
+    "summary_text",
+]
 
 _TITLES = {
     "master-plan": ("总体规划用地成果审查报告", "Master-plan land-use review report"),
@@ -61,20 +67,28 @@ def _num(value: Any) -> Any:
 def finding_json(f: ReviewFinding, lang: str, rules: dict[str, Rule]) -> dict[str, Any]:
     """One finding as the ``--json`` object (text in ``lang``)."""
     rule = rules.get(f.rule)
-    details = {k: (geojson(v) if isinstance(v, shapely.Geometry) else v)
-               for k, v in f.details.items()}
+    details = {
+        k: (geojson(v) if isinstance(v, shapely.Geometry) else v) for k, v in f.details.items()
+    }
     return {
-        "rule": f.rule, "severity": f.severity.value,
+        "rule": f.rule,
+        "severity": f.severity.value,
         "title": rule.title(lang) if rule else f.rule,
         "features": [r.to_dict() for r in f.features],
         "zone": f.zone.to_dict() if f.zone else None,
         "relation": f.relation,
-        "area_m2": f.area_m2, "area_ha": None if f.area_m2 is None else round(f.area_m2 / 1e4, 6),
-        "share_of_feature": f.share_of_feature, "share_of_zone": f.share_of_zone,
-        "measured": _num(f.measured), "limit": _num(f.limit), "unit": f.unit,
+        "area_m2": f.area_m2,
+        "area_ha": None if f.area_m2 is None else round(f.area_m2 / 1e4, 6),
+        "share_of_feature": f.share_of_feature,
+        "share_of_zone": f.share_of_zone,
+        "measured": _num(f.measured),
+        "limit": _num(f.limit),
+        "unit": f.unit,
         "message": f.message_zh if lang == "zh" else f.message_en,
         "suggestion": f.suggestion_zh if lang == "zh" else f.suggestion_en,
-        "basis": _basis(rule), "repaired": f.is_repaired, "details": details,
+        "basis": _basis(rule),
+        "repaired": f.is_repaired,
+        "details": details,
         "geometry": geojson(f.geometry),
     }
 
@@ -103,12 +117,16 @@ def summary(report: ReviewReport) -> dict[str, Any]:
         cell[sev] = round(cell.get(sev, 0.0) + f.area_m2, 2)
         if sev != "info":
             area[f.rule] = round(area.get(f.rule, 0.0) + f.area_m2, 2)
-    return {"total": len(report.findings),
-            "by_severity": {s: by_sev.get(s, 0) for s in ("error", "warning", "info")},
-            "rules_run": len(report.rules), "rules_with_findings": len(by_rule),
-            "by_rule": dict(sorted(by_rule.items())), "area_m2_by_rule": dict(sorted(area.items())),
-            "by_rule_severity": dict(sorted(split.items())),
-            "area_m2_by_rule_severity": dict(sorted(split_area.items()))}
+    return {
+        "total": len(report.findings),
+        "by_severity": {s: by_sev.get(s, 0) for s in ("error", "warning", "info")},
+        "rules_run": len(report.rules),
+        "rules_with_findings": len(by_rule),
+        "by_rule": dict(sorted(by_rule.items())),
+        "area_m2_by_rule": dict(sorted(area.items())),
+        "by_rule_severity": dict(sorted(split.items())),
+        "area_m2_by_rule_severity": dict(sorted(split_area.items())),
+    }
 
 
 def summary_text(report: ReviewReport, lang: str = "zh") -> str:
@@ -122,12 +140,16 @@ def summary_text(report: ReviewReport, lang: str = "zh") -> str:
     s = summary(report)
     sev = s["by_severity"]
     if lang == "en":
-        return (f"{s['total']} findings (from {s['rules_with_findings']} of the "
-                f"{s['rules_run']} rules run): {sev['error']} errors, {sev['warning']} "
-                f"warnings, {sev['info']} notes.")
-    return (f"共 {s['total']} 项问题（涉及 {s['rules_with_findings']} 条规则，共运行 "
-            f"{s['rules_run']} 条规则）：错误 {sev['error']}，警告 {sev['warning']}，"
-            f"提示 {sev['info']}。")
+        return (
+            f"{s['total']} findings (from {s['rules_with_findings']} of the "
+            f"{s['rules_run']} rules run): {sev['error']} errors, {sev['warning']} "
+            f"warnings, {sev['info']} notes."
+        )
+    return (
+        f"共 {s['total']} 项问题（涉及 {s['rules_with_findings']} 条规则，共运行 "
+        f"{s['rules_run']} 条规则）：错误 {sev['error']}，警告 {sev['warning']}，"
+        f"提示 {sev['info']}。"
+    )
 
 
 def review_json(report: ReviewReport, lang: str = "zh") -> dict[str, Any]:
@@ -137,14 +159,19 @@ def review_json(report: ReviewReport, lang: str = "zh") -> dict[str, Any]:
     the ids."""
     rules = {r.id: r for r in report.rules}
     return {
-        "stamp": report.stamp(), "kind": report.kind, "source": report.source,
+        "stamp": report.stamp(),
+        "kind": report.kind,
+        "source": report.source,
         "source_label": source_label(report, lang),
         "data_versions": [_read_json(r, lang) for r in report.reads],
-        "workspace": report.workspace, "crs": report.crs,
+        "workspace": report.workspace,
+        "crs": report.crs,
         "findings": [finding_json(f, lang, rules) for f in report.findings],
         "summary": summary(report),
-        "skipped": [{"rule": s.rule, "reason": s.reason_zh if lang == "zh" else s.reason_en}
-                    for s in report.skipped],
+        "skipped": [
+            {"rule": s.rule, "reason": s.reason_zh if lang == "zh" else s.reason_en}
+            for s in report.skipped
+        ],
         "repairs": list(report.repairs),
     }
 
@@ -171,8 +198,7 @@ class _Maps:
         self.zh = lang != "en"
         self._trees: dict[str, shapely.STRtree] = {}
 
-    def _near(self, layer: str, box: shapely.Geometry, focus: shapely.Geometry
-              ) -> np.ndarray:
+    def _near(self, layer: str, box: shapely.Geometry, focus: shapely.Geometry) -> np.ndarray:
         """Positions of the features of ``layer`` that meet ``box``, nearest to ``focus``
         (what the finding is about) first."""
         if layer not in self._trees:
@@ -186,8 +212,14 @@ class _Maps:
         role = self.layers[layer].role if layer in self.layers else ""
         return _ROLE_NAMES.get(role, (layer, layer))[0 if self.zh else 1]
 
-    def _zones(self, f: ReviewFinding, rule: Rule | None, box: shapely.Geometry,
-               focus: shapely.Geometry, clip: Any) -> list[dict[str, Any]]:
+    def _zones(
+        self,
+        f: ReviewFinding,
+        rule: Rule | None,
+        box: shapely.Geometry,
+        focus: shapely.Geometry,
+        clip: Any,
+    ) -> list[dict[str, Any]]:
         """The zones the finding is about, and the others of its kind around it.
 
         A finding with a zone of its own (the red line it enters) draws that zone, with the
@@ -195,9 +227,18 @@ class _Maps:
         finding has none of its own: every zone of the rule in the box is the boundary it
         leaves. A rule on a sub-zone (特别用途区) draws that sub-zone only.
         """
-        layer = f.zone.layer if f.zone is not None else next(
-            (n for n, d in self.layers.items()
-             if rule is not None and rule.zone_role and d.role == rule.zone_role), None)
+        layer = (
+            f.zone.layer
+            if f.zone is not None
+            else next(
+                (
+                    n
+                    for n, d in self.layers.items()
+                    if rule is not None and rule.zone_role and d.role == rule.zone_role
+                ),
+                None,
+            )
+        )
         if layer is None or layer not in self.layers:
             return []
         data = self.layers[layer]
@@ -205,8 +246,9 @@ class _Maps:
         name = self._name(layer)
         if rule is not None and rule.zone_field and rule.zone_field in data.attributes:
             values = data.attributes[rule.zone_field]
-            near = np.asarray([p for p in near if as_text(values[p]) in rule.zone_values],
-                              dtype=np.intp)
+            near = np.asarray(
+                [p for p in near if as_text(values[p]) in rule.zone_values], dtype=np.intp
+            )
             subs = dict(next((r.sub_zones for r in ROLES if r.id == data.role), ()))
             named = [subs[v] for v in rule.zone_values if v in subs]
             if named and self.zh:
@@ -219,15 +261,21 @@ class _Maps:
         out = []
         context = [g for p in others for g in clip(data.repaired[p])]
         if context:
-            out.append({"name": f"其他{name}" if self.zh else f"Other {name.lower()}",
-                        "role": "zone_context", "geometries": context})
+            out.append(
+                {
+                    "name": f"其他{name}" if self.zh else f"Other {name.lower()}",
+                    "role": "zone_context",
+                    "geometries": context,
+                }
+            )
         geoms = [g for p in own for g in clip(data.repaired[p])]
         if geoms:
             out.append({"name": name, "role": "zone", "geometries": geoms})
         return out
 
-    def _context(self, ref: FeatureRef, box: shapely.Geometry, focus: shapely.Geometry,
-                 clip: Any) -> dict[str, Any] | None:
+    def _context(
+        self, ref: FeatureRef, box: shapely.Geometry, focus: shapely.Geometry, clip: Any
+    ) -> dict[str, Any] | None:
         """The other features of the finding's layer in the box (the nearest few)."""
         if ref.layer not in self.layers:
             return None
@@ -236,9 +284,13 @@ class _Maps:
         geoms = [g for p in near[:MAP_CONTEXT_FEATURES] for g in clip(data.repaired[p])]
         if not geoms:
             return None
-        return {"name": f"周边{self._name(ref.layer)}" if self.zh
-                else f"Neighbouring {self._name(ref.layer).lower()}",
-                "role": "context", "geometries": geoms}
+        return {
+            "name": f"周边{self._name(ref.layer)}"
+            if self.zh
+            else f"Neighbouring {self._name(ref.layer).lower()}",
+            "role": "context",
+            "geometries": geoms,
+        }
 
     def of(self, f: ReviewFinding, rule: Rule | None) -> dict[str, Any] | None:
         """The map of ``f`` (``None`` when it has no geometry)."""
@@ -264,22 +316,39 @@ class _Maps:
             context = self._context(f.features[0], box, focus[0], clip)
             if context is not None:
                 layers_out.append(context)
-            layers_out.append({"name": self._name(f.features[0].layer), "role": "feature",
-                               "geometries": clip(feature)})
-        layers_out.append({"name": "冲突范围" if self.zh else "Conflict", "role": "conflict",
-                           "geometries": clip(conflict)})
+            layers_out.append(
+                {
+                    "name": self._name(f.features[0].layer),
+                    "role": "feature",
+                    "geometries": clip(feature),
+                }
+            )
+        layers_out.append(
+            {
+                "name": "冲突范围" if self.zh else "Conflict",
+                "role": "conflict",
+                "geometries": clip(conflict),
+            }
+        )
         if alt is not None:
-            layers_out.append({"name": "建议线位" if self.zh else "Suggested route",
-                               "role": "alternative", "geometries": clip(alt)})
+            layers_out.append(
+                {
+                    "name": "建议线位" if self.zh else "Suggested route",
+                    "role": "alternative",
+                    "geometries": clip(alt),
+                }
+            )
         return {"bbox": [round(v, 3) for v in bbox], "layers": layers_out}
 
 
-_STATUS_NAMES = {VersionStatus.DRAFTING: ("编制中", "drafting"),
-                 VersionStatus.PUBLICITY: ("公示", "in publicity"),
-                 VersionStatus.SUBMITTED: ("报批", "submitted"),
-                 VersionStatus.APPROVED: ("已批复", "approved"),
-                 VersionStatus.AMENDED: ("已修改", "amended"),
-                 VersionStatus.REPEALED: ("已废止", "repealed")}
+_STATUS_NAMES = {
+    VersionStatus.DRAFTING: ("编制中", "drafting"),
+    VersionStatus.PUBLICITY: ("公示", "in publicity"),
+    VersionStatus.SUBMITTED: ("报批", "submitted"),
+    VersionStatus.APPROVED: ("已批复", "approved"),
+    VersionStatus.AMENDED: ("已修改", "amended"),
+    VersionStatus.REPEALED: ("已废止", "repealed"),
+}
 
 
 def _status_label(read: LayerRead, lang: str) -> str:
@@ -315,12 +384,17 @@ def _read_label(read: LayerRead, lang: str) -> str:
 def _read_json(read: LayerRead, lang: str) -> dict[str, Any]:
     """One layer read, for people (``label``, ``status_label``) and machines (ids)."""
     names = _ROLE_NAMES.get(read.role)
-    return {"layer": read.layer, "role": read.role,
-            "name": None if names is None else names[0 if lang != "en" else 1],
-            "plan": read.plan, "version": read.version, "status": read.status,
-            "plan_version_label": plan_version_label(read.plan, read.version, lang,
-                                                     role=read.role),
-            "label": _read_label(read, lang), "status_label": _status_label(read, lang)}
+    return {
+        "layer": read.layer,
+        "role": read.role,
+        "name": None if names is None else names[0 if lang != "en" else 1],
+        "plan": read.plan,
+        "version": read.version,
+        "status": read.status,
+        "plan_version_label": plan_version_label(read.plan, read.version, lang, role=read.role),
+        "label": _read_label(read, lang),
+        "status_label": _status_label(read, lang),
+    }
 
 
 def source_label(report: ReviewReport, lang: str = "zh") -> str:
@@ -331,8 +405,9 @@ def source_label(report: ReviewReport, lang: str = "zh") -> str:
     return _read_label(report.subject, lang)
 
 
-def _layer_names(report: ReviewReport, layers: dict[str, LayerData] | None,
-                 lang: str) -> dict[str, str]:
+def _layer_names(
+    report: ReviewReport, layers: dict[str, LayerData] | None, lang: str
+) -> dict[str, str]:
     """Each layer's role name (生态保护红线 …), by layer name."""
     names = {}
     for name, data in {**report.layers, **(layers or {})}.items():
@@ -351,8 +426,9 @@ def _code_name(code: Any, lang: str) -> str | None:
     return zh if lang == "zh" else en
 
 
-def _readable(out: dict[str, Any], f: ReviewFinding, rule: Rule | None,
-              names: dict[str, str], lang: str) -> None:
+def _readable(
+    out: dict[str, Any], f: ReviewFinding, rule: Rule | None, names: dict[str, str], lang: str
+) -> None:
     """Add what a reader needs to a finding of the document: layer names, code names and
     whether the limit is only the rule's area tolerance."""
     for ref in [*out["features"], *([out["zone"]] if out["zone"] else [])]:
@@ -364,13 +440,19 @@ def _readable(out: dict[str, Any], f: ReviewFinding, rule: Rule | None,
         out["measured_name"] = _code_name(f.measured, lang)
         out["limit_name"] = _code_name(f.limit, lang)
     tolerance = rule.tolerance.get("area_m2") if rule is not None else None
-    if (f.unit == "m2" and tolerance is not None and f.limit == tolerance
-            and f.area_m2 is not None and f.measured == f.area_m2):
+    if (
+        f.unit == "m2"
+        and tolerance is not None
+        and f.limit == tolerance
+        and f.area_m2 is not None
+        and f.measured == f.area_m2
+    ):
         out["tolerance_m2"] = float(tolerance)
 
 
-def review_document(report: ReviewReport, lang: str = "zh",
-                    layers: dict[str, LayerData] | None = None) -> dict[str, Any]:
+def review_document(
+    report: ReviewReport, lang: str = "zh", layers: dict[str, LayerData] | None = None
+) -> dict[str, Any]:
     """The report document the HTML/PDF/XLSX/GeoPackage writers take: the ``--json``
     document plus titles, legal basis, the rule pack's title, Chinese layer names, code
     names, tolerances, the counts and areas of each rule by severity and a small map per
@@ -386,13 +468,21 @@ def review_document(report: ReviewReport, lang: str = "zh",
     names = _layer_names(report, layers, lang)
     for out, f in zip(doc["findings"], report.findings, strict=True):
         _readable(out, f, rules.get(f.rule), names, lang)
-    doc["repairs"] = [{**r, "reason": validity_reason(str(r.get("reason") or ""), lang)}
-                      for r in doc["repairs"]]
-    doc["rules"] = [{"id": r.id, "title": r.title(lang), "severity": r.severity.value,
-                     "basis": r.basis.text(), "count": sum(split.get(r.id, {}).values()),
-                     "by_severity": dict(split.get(r.id, {})),
-                     "area_m2_by_severity": dict(split_area.get(r.id, {}))}
-                    for r in report.rules]
+    doc["repairs"] = [
+        {**r, "reason": validity_reason(str(r.get("reason") or ""), lang)} for r in doc["repairs"]
+    ]
+    doc["rules"] = [
+        {
+            "id": r.id,
+            "title": r.title(lang),
+            "severity": r.severity.value,
+            "basis": r.basis.text(),
+            "count": sum(split.get(r.id, {}).values()),
+            "by_severity": dict(split.get(r.id, {})),
+            "area_m2_by_severity": dict(split_area.get(r.id, {})),
+        }
+        for r in report.rules
+    ]
     if layers:
         maps = _Maps(layers, lang)
         for out, f in zip(doc["findings"], report.findings, strict=True):

@@ -115,16 +115,26 @@ class SiteReport:
     def to_dict(self) -> dict[str, Any]:
         """The JSON document."""
         geo = shapely.geometry.mapping(self.site.geometry)
-        site: dict[str, Any] = {"type": geo["type"], "coordinates": _listify(geo["coordinates"]),
-                                "crs": self.crs, "kind": self.site.kind,
-                                "given": dict(self.site.given)}
+        site: dict[str, Any] = {
+            "type": geo["type"],
+            "coordinates": _listify(geo["coordinates"]),
+            "crs": self.crs,
+            "kind": self.site.kind,
+            "given": dict(self.site.given),
+        }
         if self.site.kind != "point":
             site["area_m2"] = round(float(self.site.geometry.area), 4)
-        return {"site": site, "as_of": self.as_of.isoformat(),
-                "known_at": self.known_at.isoformat() if self.known_at else None,
-                "data_version": self.data_version, "data_recorded_at": self.data_recorded_at,
-                "applies": list(self.applies), "touching": list(self.touching),
-                "pending": list(self.pending), "allowed_uses": self.allowed_uses}
+        return {
+            "site": site,
+            "as_of": self.as_of.isoformat(),
+            "known_at": self.known_at.isoformat() if self.known_at else None,
+            "data_version": self.data_version,
+            "data_recorded_at": self.data_recorded_at,
+            "applies": list(self.applies),
+            "touching": list(self.touching),
+            "pending": list(self.pending),
+            "allowed_uses": self.allowed_uses,
+        }
 
 
 def _listify(value: Any) -> Any:
@@ -149,8 +159,9 @@ def data_version_token(store: Any) -> str:
 
 @lru_cache(maxsize=32)
 def _transformer(source: str, target: str) -> Transformer:
-    return Transformer.from_crs(CRS.from_user_input(source), CRS.from_user_input(target),
-                                always_xy=True)
+    return Transformer.from_crs(
+        CRS.from_user_input(source), CRS.from_user_input(target), always_xy=True
+    )
 
 
 def _crs(text: str | None, workspace: CRS) -> tuple[CRS, str]:
@@ -159,9 +170,12 @@ def _crs(text: str | None, workspace: CRS) -> tuple[CRS, str]:
     try:
         return _named_crs(text.strip())
     except ProjCRSError as exc:
-        raise CRSError(f"Unknown CRS {text!r}.", fix="Give an EPSG code such as EPSG:4527, "
-                       "EPSG:4490 or CRS84.", message_zh=f"无法识别坐标系 {text!r}。",
-                       fix_zh="请给出 EPSG 代码，如 EPSG:4527、EPSG:4490 或 CRS84。") from exc
+        raise CRSError(
+            f"Unknown CRS {text!r}.",
+            fix="Give an EPSG code such as EPSG:4527, EPSG:4490 or CRS84.",
+            message_zh=f"无法识别坐标系 {text!r}。",
+            fix_zh="请给出 EPSG 代码，如 EPSG:4527、EPSG:4490 或 CRS84。",
+        ) from exc
 
 
 @lru_cache(maxsize=32)
@@ -181,13 +195,16 @@ def _lonlat_hint(crs_parameter: str | None) -> tuple[str, str]:
     """How to give longitude and latitude, in English and Chinese: naming the caller's CRS
     parameter (``--crs`` on the command line, ``crs`` over HTTP) when it is known."""
     if crs_parameter:
-        return (f"for lon,lat set {crs_parameter} to EPSG:4490",
-                f"经纬度请用 {crs_parameter} 指定坐标系 EPSG:4490")
+        return (
+            f"for lon,lat set {crs_parameter} to EPSG:4490",
+            f"经纬度请用 {crs_parameter} 指定坐标系 EPSG:4490",
+        )
     return "for lon,lat give the CRS EPSG:4490", "经纬度须注明坐标系 EPSG:4490"
 
 
-def parse_point(text: str, crs: str | None, workspace: CRS, *,
-                crs_parameter: str | None = None) -> Site:
+def parse_point(
+    text: str, crs: str | None, workspace: CRS, *, crs_parameter: str | None = None
+) -> Site:
     """``"X,Y"`` in ``crs`` (default the workspace CRS) as a point in the workspace CRS.
 
     In a geographic CRS (EPSG:4490, CRS84, EPSG:4326) X is the longitude and Y the latitude,
@@ -210,43 +227,51 @@ def parse_point(text: str, crs: str | None, workspace: CRS, *,
             raise ValueError(text)
     except ValueError:
         hint, hint_zh = _lonlat_hint(crs_parameter)
-        raise InputError(f"Point {text!r} is not two numbers X,Y.",
-                         fix=f"Write it as X,Y, e.g. 39527060,4056040 ({hint}).",
-                         message_zh=f"坐标 {text!r} 不是“X,Y”形式的两个数。",
-                         fix_zh=f"请写成 X,Y，如 39527060,4056040（经纬度写作 经度,纬度；"
-                                f"{hint_zh}）。") from None
+        raise InputError(
+            f"Point {text!r} is not two numbers X,Y.",
+            fix=f"Write it as X,Y, e.g. 39527060,4056040 ({hint}).",
+            message_zh=f"坐标 {text!r} 不是“X,Y”形式的两个数。",
+            fix_zh=f"请写成 X,Y，如 39527060,4056040（经纬度写作 经度,纬度；{hint_zh}）。",
+        ) from None
     if not crs:
         return Site(shapely.Point(x, y), "point", {"point": [x, y], "crs": None})
     source, name = _crs(crs, workspace)
     if source.is_geographic:
         if not (-180 <= x <= 180 and -90 <= y <= 90):
-            raise InputError(f"Point {text!r} is not a longitude,latitude pair in {crs}.",
-                             fix="Give the longitude first, then the latitude.",
-                             message_zh=f"坐标 {text!r} 不是 {crs} 下的“经度,纬度”。",
-                             fix_zh="请先写经度，后写纬度。")
+            raise InputError(
+                f"Point {text!r} is not a longitude,latitude pair in {crs}.",
+                fix="Give the longitude first, then the latitude.",
+                message_zh=f"坐标 {text!r} 不是 {crs} 下的“经度,纬度”。",
+                fix_zh="请先写经度，后写纬度。",
+            )
         if abs(x) < 60 and abs(y) > 70:
-            raise InputError(f"Point {text!r} looks like latitude,longitude.",
-                             fix=f"Write longitude first: {y},{x}.",
-                             message_zh=f"坐标 {text!r} 似乎是“纬度,经度”。",
-                             fix_zh=f"请先写经度：{y},{x}。")
+            raise InputError(
+                f"Point {text!r} looks like latitude,longitude.",
+                fix=f"Write longitude first: {y},{x}.",
+                message_zh=f"坐标 {text!r} 似乎是“纬度,经度”。",
+                fix_zh=f"请先写经度：{y},{x}。",
+            )
     geom = _to_workspace(shapely.Point(x, y), source, workspace)
     if not np.isfinite(np.asarray(shapely.get_coordinates(geom))).all():
-        raise CRSError(f"Point {text!r} in {crs} cannot be projected to the workspace CRS.",
-                       message_zh=f"坐标 {text!r}（{crs}）无法投影到工作空间坐标系。")
+        raise CRSError(
+            f"Point {text!r} in {crs} cannot be projected to the workspace CRS.",
+            message_zh=f"坐标 {text!r}（{crs}）无法投影到工作空间坐标系。",
+        )
     return Site(geom, "point", {"point": [x, y], "crs": name})
 
 
 def _geojson_error(reason: str, reason_zh: str) -> GeometryError:
-    return GeometryError(f"The site polygon is not valid GeoJSON: {reason}.",
-                         fix="Send a GeoJSON Polygon or MultiPolygon (a geometry, a Feature or "
-                             "a FeatureCollection of one feature).",
-                         message_zh=f"地块范围不是有效的 GeoJSON：{reason_zh}。",
-                         fix_zh="请提交 GeoJSON 的 Polygon 或 MultiPolygon（几何、Feature 或只含一个"
-                                "要素的 FeatureCollection）。")
+    return GeometryError(
+        f"The site polygon is not valid GeoJSON: {reason}.",
+        fix="Send a GeoJSON Polygon or MultiPolygon (a geometry, a Feature or "
+        "a FeatureCollection of one feature).",
+        message_zh=f"地块范围不是有效的 GeoJSON：{reason_zh}。",
+        fix_zh="请提交 GeoJSON 的 Polygon 或 MultiPolygon（几何、Feature 或只含一个"
+        "要素的 FeatureCollection）。",
+    )
 
 
-def parse_polygon(doc: Any, crs: str | None, workspace: CRS, *,
-                  max_vertices: int) -> Site:
+def parse_polygon(doc: Any, crs: str | None, workspace: CRS, *, max_vertices: int) -> Site:
     """A GeoJSON polygon (text or parsed) as a site in the workspace CRS.
 
     The CRS is ``crs``, else the document's ``crs`` member (``{"type": "name",
@@ -272,28 +297,39 @@ def parse_polygon(doc: Any, crs: str | None, workspace: CRS, *,
     if doc.get("type") == "FeatureCollection":
         feats = doc.get("features") or []
         if len(feats) != 1:
-            raise _geojson_error(f"a FeatureCollection of {len(feats)} features",
-                                 f"FeatureCollection 含 {len(feats)} 个要素")
+            raise _geojson_error(
+                f"a FeatureCollection of {len(feats)} features",
+                f"FeatureCollection 含 {len(feats)} 个要素",
+            )
         geom_doc = feats[0]
     if isinstance(geom_doc, Mapping) and geom_doc.get("type") == "Feature":
         geom_doc = geom_doc.get("geometry")
-    if not isinstance(geom_doc, Mapping) or geom_doc.get("type") not in ("Polygon",
-                                                                          "MultiPolygon"):
+    if not isinstance(geom_doc, Mapping) or geom_doc.get("type") not in ("Polygon", "MultiPolygon"):
         kind = geom_doc.get("type") if isinstance(geom_doc, Mapping) else type(geom_doc).__name__
-        raise _geojson_error(f"type {kind!r} is not a Polygon or MultiPolygon",
-                             f"类型 {kind!r} 不是 Polygon 或 MultiPolygon")
+        raise _geojson_error(
+            f"type {kind!r} is not a Polygon or MultiPolygon",
+            f"类型 {kind!r} 不是 Polygon 或 MultiPolygon",
+        )
     try:
         geom = shapely.geometry.shape(geom_doc)
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError,
-            shapely.errors.GEOSException) as exc:
+    except (
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        shapely.errors.GEOSException,
+    ) as exc:
         raise _geojson_error(f"bad coordinates ({exc})", f"坐标无效（{exc}）") from None
     vertices = int(shapely.get_num_coordinates(geom))
     if vertices > max_vertices:
-        raise InputError(f"The site polygon has {vertices} vertices, more than the "
-                         f"{max_vertices} a query accepts.",
-                         fix="Simplify the polygon or raise max_query_vertices.",
-                         message_zh=f"地块范围有 {vertices} 个顶点，超过查询上限 {max_vertices}。",
-                         fix_zh="请简化多边形，或调高设置 max_query_vertices。")
+        raise InputError(
+            f"The site polygon has {vertices} vertices, more than the "
+            f"{max_vertices} a query accepts.",
+            fix="Simplify the polygon or raise max_query_vertices.",
+            message_zh=f"地块范围有 {vertices} 个顶点，超过查询上限 {max_vertices}。",
+            fix_zh="请简化多边形，或调高设置 max_query_vertices。",
+        )
     if geom.is_empty or not np.isfinite(shapely.get_coordinates(geom)).all():
         raise _geojson_error("empty or non-finite coordinates", "为空或坐标非有限数")
     if not geom.is_valid:
@@ -313,10 +349,17 @@ def _iso(d: date | None) -> str | None:
 def _version_dict(v: Version | None) -> dict[str, Any] | None:
     if v is None:
         return None
-    return {"id": v.id, "label": v.label, "status": v.status.value,
-            "valid_from": _iso(v.valid_from), "valid_to": _iso(v.valid_to),
-            "approval_no": v.approval_no or None, "approval_organ": v.approval_organ or None,
-            "approval_date": _iso(v.approval_date), "recorded_at": v.recorded_at.isoformat()}
+    return {
+        "id": v.id,
+        "label": v.label,
+        "status": v.status.value,
+        "valid_from": _iso(v.valid_from),
+        "valid_to": _iso(v.valid_to),
+        "approval_no": v.approval_no or None,
+        "approval_organ": v.approval_organ or None,
+        "approval_date": _iso(v.approval_date),
+        "recorded_at": v.recorded_at.isoformat(),
+    }
 
 
 def _id_field(role: str) -> str:
@@ -326,20 +369,37 @@ def _id_field(role: str) -> str:
         return "BSM"
 
 
-def _group(name: str, role: str, frame: Any, plan: str | None, version: Version | None,
-           change: str | None) -> FeatureGroup:
+def _group(
+    name: str, role: str, frame: Any, plan: str | None, version: Version | None, change: str | None
+) -> FeatureGroup:
     id_field = _id_field(role)
     attrs = frame_attributes(frame)
     fids = np.asarray(frame.index.to_numpy(), dtype=np.int64)
     ids = attrs.get(id_field)
     if ids is None:
         ids = np.asarray([str(f) for f in fids.tolist()], dtype=object)
-    return FeatureGroup(name, role, id_field, plan, _version_dict(version), change, fids, ids,
-                        np.asarray(frame.geometry.values, dtype=object), attrs)
+    return FeatureGroup(
+        name,
+        role,
+        id_field,
+        plan,
+        _version_dict(version),
+        change,
+        fids,
+        ids,
+        np.asarray(frame.geometry.values, dtype=object),
+        attrs,
+    )
 
 
-def read_site_index(store: Any, *, as_of: date, known_at: datetime | None,
-                    pack: str = "cn-base", key: tuple[Any, ...] = ()) -> SiteIndex:
+def read_site_index(
+    store: Any,
+    *,
+    as_of: date,
+    known_at: datetime | None,
+    pack: str = "cn-base",
+    key: tuple[Any, ...] = (),
+) -> SiteIndex:
     """Read every layer in force on ``as_of`` (and what pending versions change) into a
     :class:`SiteIndex`.
 
@@ -348,8 +408,12 @@ def read_site_index(store: Any, *, as_of: date, known_at: datetime | None,
     >>> # read_site_index(store, as_of=date.today(), known_at=None).groups[0].layer
     """
     if store.crs is None:
-        raise NotFoundError("The workspace has no layer yet.", fix="Import layers first.",
-                            message_zh="工作空间中还没有图层。", fix_zh="请先导入图层。")
+        raise NotFoundError(
+            "The workspace has no layer yet.",
+            fix="Import layers first.",
+            message_zh="工作空间中还没有图层。",
+            fix_zh="请先导入图层。",
+        )
     groups: list[FeatureGroup] = []
     pending_groups: list[FeatureGroup] = []
     for info in store.layers():
@@ -374,10 +438,10 @@ def read_site_index(store: Any, *, as_of: date, known_at: datetime | None,
                 pending_groups.append(_group(info.name, info.role, added, plan, pv, "added"))
             gone = sorted(current - fids)
             if gone and frame is not None:
-                pending_groups.append(_group(info.name, info.role, frame.loc[gone], plan, pv,
-                                             "removed"))
-    return build_site_index(store.crs, groups + pending_groups, pack=load_rule_pack(pack),
-                            key=key)
+                pending_groups.append(
+                    _group(info.name, info.role, frame.loc[gone], plan, pv, "removed")
+                )
+    return build_site_index(store.crs, groups + pending_groups, pack=load_rule_pack(pack), key=key)
 
 
 # -- the query ---------------------------------------------------------------------------------
@@ -388,10 +452,16 @@ def _entry(index: SiteIndex, hit: Hit) -> dict[str, Any]:
     ident = g.ids[hit.row]
     props = g.properties(hit.row)
     out: dict[str, Any] = {
-        "layer": g.layer, "role": g.role, "feature": None if ident is None else str(ident),
-        "name": feature_name(props), "relation": hit.relation,
+        "layer": g.layer,
+        "role": g.role,
+        "feature": None if ident is None else str(ident),
+        "name": feature_name(props),
+        "relation": hit.relation,
         "share_of_site": None if hit.share_of_site is None else round(hit.share_of_site, 6),
-        "properties": props, "plan": g.plan, "version": g.version}
+        "properties": props,
+        "plan": g.plan,
+        "version": g.version,
+    }
     label = g.version.get("label") if g.version else None
     out["plan_label"] = plan_version_label(g.plan, label, "zh", role=g.role)
     out["plan_label_en"] = plan_version_label(g.plan, label, "en", role=g.role)
@@ -403,12 +473,18 @@ def _entry(index: SiteIndex, hit: Hit) -> dict[str, Any]:
 
 
 def _sort_key(e: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (_ROLE_ORDER.get(e["role"], 99), e["layer"], e.get("change") or "",
-            e["feature"] or "")
+    return (_ROLE_ORDER.get(e["role"], 99), e["layer"], e.get("change") or "", e["feature"] or "")
 
 
-def report_for(index: SiteIndex, site: Site, hits: Sequence[Hit], *, as_of: date,
-               known_at: datetime | None, token: str) -> SiteReport:
+def report_for(
+    index: SiteIndex,
+    site: Site,
+    hits: Sequence[Hit],
+    *,
+    as_of: date,
+    known_at: datetime | None,
+    token: str,
+) -> SiteReport:
     """Shape the hits of one query into a :class:`SiteReport`."""
     applies: list[dict[str, Any]] = []
     touching: list[dict[str, Any]] = []
@@ -425,15 +501,37 @@ def report_for(index: SiteIndex, site: Site, hits: Sequence[Hit], *, as_of: date
     applies.sort(key=_sort_key)
     touching.sort(key=_sort_key)
     pending.sort(key=_sort_key)
-    zones = [(e["layer"], e["role"], e["feature"] or "", e["properties"].get("GHFQDM"))
-             for e in applies if e["role"] in _ZONE_ROLES]
-    master = [(e["layer"], e["feature"] or "", str(e["properties"].get("YDYHFLDM") or ""))
-              for e in applies if e["role"] == "planned_land_use"]
+    zones = [
+        (e["layer"], e["role"], e["feature"] or "", e["properties"].get("GHFQDM"))
+        for e in applies
+        if e["role"] in _ZONE_ROLES
+    ]
+    master = [
+        (e["layer"], e["feature"] or "", str(e["properties"].get("YDYHFLDM") or ""))
+        for e in applies
+        if e["role"] == "planned_land_use"
+    ]
     uses = derive_uses(index, zones, master)
-    recorded = max((str(g.version["recorded_at"]) for g in index.groups
-                    if g.version and g.version.get("recorded_at")), default=None)
-    return SiteReport(site, index.crs_name, as_of, known_at, token, tuple(applies),
-                      tuple(touching), tuple(pending), uses, recorded)
+    recorded = max(
+        (
+            str(g.version["recorded_at"])
+            for g in index.groups
+            if g.version and g.version.get("recorded_at")
+        ),
+        default=None,
+    )
+    return SiteReport(
+        site,
+        index.crs_name,
+        as_of,
+        known_at,
+        token,
+        tuple(applies),
+        tuple(touching),
+        tuple(pending),
+        uses,
+        recorded,
+    )
 
 
 class SiteQuery:
@@ -456,8 +554,14 @@ class SiteQuery:
     >>> # report = q.query(store, point="39527060,4056040"); report.to_dict()["applies"][0]
     """
 
-    def __init__(self, *, max_indexes: int = 4, max_vertices: int = 100_000,
-                 pack: str = "cn-base", crs_parameter: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_indexes: int = 4,
+        max_vertices: int = 100_000,
+        pack: str = "cn-base",
+        crs_parameter: str | None = None,
+    ) -> None:
         self.max_indexes = max_indexes
         self.max_vertices = max_vertices
         self.pack = pack
@@ -465,8 +569,14 @@ class SiteQuery:
         self._cache: OrderedDict[tuple[Any, ...], SiteIndex] = OrderedDict()
         self._lock = threading.Lock()
 
-    def index(self, store: Any, *, as_of: date | None = None,
-              known_at: datetime | None = None, token: str | None = None) -> SiteIndex:
+    def index(
+        self,
+        store: Any,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        token: str | None = None,
+    ) -> SiteIndex:
         """The index for these times (built on first use, then reused)."""
         day = as_of or date.today()
         token = token or data_version_token(store)
@@ -483,9 +593,18 @@ class SiteQuery:
                 self._cache.popitem(last=False)
         return built
 
-    def query(self, store: Any, *, point: str | None = None, polygon: Any = None,
-              parcel: str | None = None, crs: str | None = None, as_of: date | None = None,
-              known_at: datetime | None = None, pinned: str | None = None) -> SiteReport:
+    def query(
+        self,
+        store: Any,
+        *,
+        point: str | None = None,
+        polygon: Any = None,
+        parcel: str | None = None,
+        crs: str | None = None,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        pinned: str | None = None,
+    ) -> SiteReport:
         """Answer one query: exactly one of ``point`` (``"X,Y"``), ``polygon`` (GeoJSON) or
         ``parcel`` (DKBH or BSM).
 
@@ -503,22 +622,40 @@ class SiteQuery:
         """
         given = [v for v in (point, polygon, parcel) if v is not None]
         if len(given) != 1:
-            raise InputError("Give exactly one site: a point, a polygon or a parcel code.",
-                             fix="Use one of point=X,Y, a GeoJSON polygon or parcel=DKBH.",
-                             message_zh="请给出且只给出一个查询对象：坐标点、多边形或地块编号。",
-                             fix_zh="使用 point=X,Y、GeoJSON 多边形或 parcel=地块编号 之一。")
+            raise InputError(
+                "Give exactly one site: a point, a polygon or a parcel code.",
+                fix="Use one of point=X,Y, a GeoJSON polygon or parcel=DKBH.",
+                message_zh="请给出且只给出一个查询对象：坐标点、多边形或地块编号。",
+                fix_zh="使用 point=X,Y、GeoJSON 多边形或 parcel=地块编号 之一。",
+            )
         day = as_of or date.today()
         token = data_version_token(store)
         if pinned is not None and pinned == token:
             known_at = None
         index = self.index(store, as_of=day, known_at=known_at, token=token)
-        return self.query_index(index, point=point, polygon=polygon, parcel=parcel, crs=crs,
-                                as_of=day, known_at=known_at, token=token)
+        return self.query_index(
+            index,
+            point=point,
+            polygon=polygon,
+            parcel=parcel,
+            crs=crs,
+            as_of=day,
+            known_at=known_at,
+            token=token,
+        )
 
-    def query_index(self, index: SiteIndex, *, point: str | None = None, polygon: Any = None,
-                    parcel: str | None = None, crs: str | None = None,
-                    as_of: date | None = None, known_at: datetime | None = None,
-                    token: str = "") -> SiteReport:
+    def query_index(
+        self,
+        index: SiteIndex,
+        *,
+        point: str | None = None,
+        polygon: Any = None,
+        parcel: str | None = None,
+        crs: str | None = None,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        token: str = "",
+    ) -> SiteReport:
         """:meth:`query` on a built index (no store read at all)."""
         day = as_of or date.today()
         if point is not None:
@@ -536,7 +673,8 @@ class SiteQuery:
                 "The site lies outside every layer of the workspace.",
                 fix=f"Check the coordinates and their CRS ({hint}).",
                 message_zh="查询位置不在工作空间任何图层范围内。",
-                fix_zh=f"请检查坐标及其坐标系（{hint_zh}）。")
+                fix_zh=f"请检查坐标及其坐标系（{hint_zh}）。",
+            )
         return report_for(index, site, hits, as_of=day, known_at=known_at, token=token)
 
 
@@ -549,12 +687,15 @@ def parcel_site(index: SiteIndex, code: str) -> Site:
     """
     found = index.by_code.get(code.strip())
     if found is None:
-        raise NotFoundError(f"There is no parcel {code!r} (DKBH of a detailed-plan parcel or "
-                            "BSM of a master-plan parcel) in force.", feature=code,
-                            fix="Check the code and the as-of date.",
-                            message_zh=f"不存在现行地块 {code!r}（详细规划地块编号 DKBH 或总体规划"
-                                       "图斑标识码 BSM）。",
-                            fix_zh="请检查编号和查询日期。")
+        raise NotFoundError(
+            f"There is no parcel {code!r} (DKBH of a detailed-plan parcel or "
+            "BSM of a master-plan parcel) in force.",
+            feature=code,
+            fix="Check the code and the as-of date.",
+            message_zh=f"不存在现行地块 {code!r}（详细规划地块编号 DKBH 或总体规划"
+            "图斑标识码 BSM）。",
+            fix_zh="请检查编号和查询日期。",
+        )
     g = index.groups[found[0]]
     geom = g.geometries[found[1]]
     return Site(geom, "parcel", {"parcel": code.strip(), "layer": g.layer})
@@ -588,10 +729,13 @@ def permalink(doc: Mapping[str, Any], base: str = "", *, now: datetime | None = 
         geo = {"type": site["type"], "coordinates": site["coordinates"]}
         params["polygon"] = json.dumps(geo, separators=(",", ":"))
         params["crs"] = str(site.get("crs"))
-    known = doc.get("known_at") or (now or datetime.now(UTC).replace(tzinfo=None)
-                                    ).replace(microsecond=0).isoformat()
-    params.update({"as_of": str(doc["as_of"]), "known_at": str(known),
-                   "dv": str(doc["data_version"])})
+    known = (
+        doc.get("known_at")
+        or (now or datetime.now(UTC).replace(tzinfo=None)).replace(microsecond=0).isoformat()
+    )
+    params.update(
+        {"as_of": str(doc["as_of"]), "known_at": str(known), "dv": str(doc["data_version"])}
+    )
     return f"{base.rstrip('/')}/query/sheet?{urlencode(params)}"
 
 

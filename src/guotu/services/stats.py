@@ -60,10 +60,18 @@ class BalanceRow:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"code": self.code, "name_zh": self.name_zh, "name_en": self.name_en,
-                "level": self.level, "features": self.features, "area_m2": self.area_m2,
-                "planar_area_m2": self.planar_area_m2, "area_ha": self.area_ha,
-                "area_mu": self.area_mu, "share": self.share}
+        return {
+            "code": self.code,
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
+            "level": self.level,
+            "features": self.features,
+            "area_m2": self.area_m2,
+            "planar_area_m2": self.planar_area_m2,
+            "area_ha": self.area_ha,
+            "area_mu": self.area_mu,
+            "share": self.share,
+        }
 
 
 @dataclass(frozen=True)
@@ -84,24 +92,35 @@ class BalanceTable:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``guotu stats --json`` form."""
-        return {"layer": self.layer, "code_field": self.code_field, "crs": self.crs,
-                "boundary": self.boundary, "features": self.features,
-                "rows": [r.to_dict() for r in self.rows], "total_area_m2": self.total_area_m2,
-                "total_planar_area_m2": self.total_planar_area_m2,
-                "total_area_ha": self.total_area_m2 / 10_000.0,
-                "uncoded_area_m2": self.uncoded_area_m2,
-                "notes": [en for _zh, en in self.notes], "notes_zh": [zh for zh, _en in self.notes],
-                "data_version": self.read.to_dict() if self.read else None}
+        return {
+            "layer": self.layer,
+            "code_field": self.code_field,
+            "crs": self.crs,
+            "boundary": self.boundary,
+            "features": self.features,
+            "rows": [r.to_dict() for r in self.rows],
+            "total_area_m2": self.total_area_m2,
+            "total_planar_area_m2": self.total_planar_area_m2,
+            "total_area_ha": self.total_area_m2 / 10_000.0,
+            "uncoded_area_m2": self.uncoded_area_m2,
+            "notes": [en for _zh, en in self.notes],
+            "notes_zh": [zh for zh, _en in self.notes],
+            "data_version": self.read.to_dict() if self.read else None,
+        }
 
     def to_frame(self, *, lang: str = "zh", mu: bool = False) -> pd.DataFrame:
         """The table as a DataFrame with headed columns (for CSV/XLSX)."""
         zh = lang != "en"
-        cols = {"code": "代码" if zh else "Code", "name": "名称" if zh else "Name",
-                "level": "级别" if zh else "Level", "features": "图斑数" if zh else "Features",
-                "area_m2": "椭球面积(平方米)" if zh else "Ellipsoidal area (m²)",
-                "area_ha": "面积(公顷)" if zh else "Area (ha)",
-                "share": "占比(%)" if zh else "Share (%)",
-                "planar": "投影面积(平方米)" if zh else "Planar area (m²)"}
+        cols = {
+            "code": "代码" if zh else "Code",
+            "name": "名称" if zh else "Name",
+            "level": "级别" if zh else "Level",
+            "features": "图斑数" if zh else "Features",
+            "area_m2": "椭球面积(平方米)" if zh else "Ellipsoidal area (m²)",
+            "area_ha": "面积(公顷)" if zh else "Area (ha)",
+            "share": "占比(%)" if zh else "Share (%)",
+            "planar": "投影面积(平方米)" if zh else "Planar area (m²)",
+        }
         data: dict[str, list[Any]] = {v: [] for v in cols.values()}
         if mu:
             data["面积(亩)" if zh else "Area (mu)"] = []
@@ -161,15 +180,22 @@ def land_use_balance(
     role = get_role(info.role)
     field_name = code_field or role.code_field
     if field_name is None:
-        raise ConfigError(f"Layer {layer} (role {info.role}) has no land-use code field.",
-                          layer=layer, fix="Say which field holds codes: --field NAME.",
-                          message_zh=f"图层 {layer}（图层类型 {info.role}）没有用地分类代码字段。",
-                          fix_zh="请用 --field 字段名 指明哪个字段是用地代码。")
+        raise ConfigError(
+            f"Layer {layer} (role {info.role}) has no land-use code field.",
+            layer=layer,
+            fix="Say which field holds codes: --field NAME.",
+            message_zh=f"图层 {layer}（图层类型 {info.role}）没有用地分类代码字段。",
+            fix_zh="请用 --field 字段名 指明哪个字段是用地代码。",
+        )
     if field_name not in info.columns:
-        raise NotFoundError(f"Layer {layer} has no field {field_name}.", layer=layer,
-                            field=field_name, fix=f"Fields: {', '.join(info.columns)}.",
-                            message_zh=f"图层 {layer} 中没有字段 {field_name}。",
-                            fix_zh=f"现有字段：{'、'.join(info.columns)}。")
+        raise NotFoundError(
+            f"Layer {layer} has no field {field_name}.",
+            layer=layer,
+            field=field_name,
+            fix=f"Fields: {', '.join(info.columns)}.",
+            message_zh=f"图层 {layer} 中没有字段 {field_name}。",
+            fix_zh=f"现有字段：{'、'.join(info.columns)}。",
+        )
     scheme = Scheme.SANDIAO if field_name == "DLBM" else Scheme.YDYH2023
     frame = store.read_layer(layer, columns=[field_name], as_of=as_of, known_at=known_at)
     geoms = np.asarray(frame.geometry.values, dtype=object)
@@ -179,28 +205,44 @@ def land_use_balance(
     if boundary_layer:
         geoms, keep = _clip(store, geoms, boundary_layer, where or {}, as_of, known_at)
         frame = frame.iloc[keep]
-        boundary_text = boundary_layer + (
-            "".join(f" {k}={v}" for k, v in (where or {}).items()))
+        boundary_text = boundary_layer + ("".join(f" {k}={v}" for k, v in (where or {}).items()))
         if not len(frame):
-            notes.append((f"范围 {boundary_text} 内没有图层 {layer} 的图斑。",
-                          f"No feature of layer {layer} lies within {boundary_text}."))
+            notes.append(
+                (
+                    f"范围 {boundary_text} 内没有图层 {layer} 的图斑。",
+                    f"No feature of layer {layer} lies within {boundary_text}.",
+                )
+            )
     invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     if invalid.any():
         geoms = geoms.copy()
         geoms[invalid] = shapely.make_valid(geoms[invalid])
-        notes.append((f"{int(invalid.sum())} 个无效几何仅为量算按 make_valid 修复；运行 guotu check "
-                      "查看并修正。",
-                      f"{int(invalid.sum())} invalid geometries were repaired (make_valid) for "
-                      "measuring only; run `guotu check` to see them."))
+        notes.append(
+            (
+                f"{int(invalid.sum())} 个无效几何仅为量算按 make_valid 修复；运行 guotu check "
+                "查看并修正。",
+                f"{int(invalid.sum())} invalid geometries were repaired (make_valid) for "
+                "measuring only; run `guotu check` to see them.",
+            )
+        )
     area = ellipsoidal_area_m2(geoms, crs, workers=AREA_WORKERS)
     planar = planar_area_m2(geoms)
     codes = frame[field_name].astype("string").str.strip()
     coded = (codes.notna() & (codes != "")).to_numpy(dtype=bool)
     total, total_planar = float(area.sum()), float(planar.sum())
     # Group once by the full code, then roll the (few) distinct codes up their levels.
-    by_code = pd.DataFrame({"code": codes[coded].to_numpy(dtype=object), "n": 1,
-                            "area": area[coded], "planar": planar[coded]}
-                           ).groupby("code", sort=False).sum()
+    by_code = (
+        pd.DataFrame(
+            {
+                "code": codes[coded].to_numpy(dtype=object),
+                "n": 1,
+                "area": area[coded],
+                "planar": planar[coded],
+            }
+        )
+        .groupby("code", sort=False)
+        .sum()
+    )
     acc: dict[tuple[int, str], list[float]] = {}
     # Only known codes roll up (name_code): an unknown or malformed code (0999, 101) is listed
     # on its own at level 1 and never swells a real class.
@@ -214,30 +256,63 @@ def land_use_balance(
     rows = []
     for (level, code), (n, a, p) in sorted(acc.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         named = name_code(code, scheme)
-        rows.append(BalanceRow(code, named.label("zh"), named.label("en"), level, int(n), a, p,
-                               a / total if total else 0.0))
+        rows.append(
+            BalanceRow(
+                code,
+                named.label("zh"),
+                named.label("en"),
+                level,
+                int(n),
+                a,
+                p,
+                a / total if total else 0.0,
+            )
+        )
     uncoded = float(area[~coded].sum())
     if uncoded:
-        notes.append((f"{int((~coded).sum())} 个图斑没有分类代码（{uncoded:.2f} 平方米），未计入分类。",
-                      f"{int((~coded).sum())} features without a code ({uncoded:.2f} m²)."))
+        notes.append(
+            (
+                f"{int((~coded).sum())} 个图斑没有分类代码（{uncoded:.2f} 平方米），未计入分类。",
+                f"{int((~coded).sum())} features without a code ({uncoded:.2f} m²).",
+            )
+        )
     read = describe_read(store, layer, as_of=as_of, known_at=known_at)
-    return BalanceTable(layer, field_name, info.crs, boundary_text, tuple(rows), total,
-                        total_planar, len(frame), uncoded, tuple(notes), read)
+    return BalanceTable(
+        layer,
+        field_name,
+        info.crs,
+        boundary_text,
+        tuple(rows),
+        total,
+        total_planar,
+        len(frame),
+        uncoded,
+        tuple(notes),
+        read,
+    )
 
 
-def _clip(store: GeoPackageStore, geoms: np.ndarray, boundary_layer: str,
-          where: Mapping[str, str], as_of: date | None = None,
-          known_at: datetime | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _clip(
+    store: GeoPackageStore,
+    geoms: np.ndarray,
+    boundary_layer: str,
+    where: Mapping[str, str],
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Clip ``geoms`` to the boundary; returns the clipped geometries and kept positions."""
     info = store.layer(boundary_layer)
     bframe = store.read_layer(boundary_layer, as_of=as_of, known_at=known_at)
     for key in where:
         if key not in info.columns:
-            raise NotFoundError(f"Boundary layer {boundary_layer} has no field {key}.",
-                                layer=boundary_layer, field=key,
-                                fix=f"Fields: {', '.join(info.columns)}.",
-                                message_zh=f"范围图层 {boundary_layer} 中没有字段 {key}。",
-                                fix_zh=f"现有字段：{'、'.join(info.columns)}。")
+            raise NotFoundError(
+                f"Boundary layer {boundary_layer} has no field {key}.",
+                layer=boundary_layer,
+                field=key,
+                fix=f"Fields: {', '.join(info.columns)}.",
+                message_zh=f"范围图层 {boundary_layer} 中没有字段 {key}。",
+                fix_zh=f"现有字段：{'、'.join(info.columns)}。",
+            )
     for key, value in where.items():
         kept = bframe[bframe[key].astype(str).str.strip() == str(value).strip()]
         if kept.empty:
@@ -268,8 +343,9 @@ def _field_name(field: str, lang: str) -> str:
     return f"{std.name_zh}（{field}）" if lang == "zh" else field
 
 
-def _no_match(layer: str, field: str, value: str, column: pd.Series,
-              where: Mapping[str, str]) -> NotFoundError:
+def _no_match(
+    layer: str, field: str, value: str, column: pd.Series, where: Mapping[str, str]
+) -> NotFoundError:
     """``field=value`` selects no feature of the boundary ``layer`` (selected so far by the
     conditions before it): the error names both and lists some values the field has."""
     values = [v for v in dict.fromkeys(column.dropna().astype(str).str.strip()) if v]
@@ -279,11 +355,14 @@ def _no_match(layer: str, field: str, value: str, column: pd.Series,
     condition = ", ".join(f"{k}={v}" for k, v in where.items())
     return NotFoundError(
         f"No feature of boundary layer {layer} has {field}={value} ({condition}): the table "
-        "would be empty.", layer=layer, field=field,
+        "would be empty.",
+        layer=layer,
+        field=field,
         fix=f"Give a value {field} has: {', '.join(shown) or 'none'}{more_en}.",
         message_zh=f"范围图层 {layer} 中没有{_field_name(field, 'zh')}为“{value}”的要素"
         f"（--where {condition}），统计结果将为空。",
-        fix_zh=f"请改用该字段现有的取值：{'、'.join(shown) or '无'}{more_zh}。")
+        fix_zh=f"请改用该字段现有的取值：{'、'.join(shown) or '无'}{more_zh}。",
+    )
 
 
 def _where_without_boundary(store: GeoPackageStore, where: Mapping[str, str]) -> ConfigError:
@@ -300,4 +379,5 @@ def _where_without_boundary(store: GeoPackageStore, where: Mapping[str, str]) ->
         fix=f"Name the layer to select from, e.g. {example}.",
         message_zh=f"{condition} 用于选取 --boundary 范围图层中的要素，但未给出 --boundary；"
         "否则统计的将是整个图层（全县）的数字。",
-        fix_zh=f"请同时指明从哪个图层选取，例如 {example}。")
+        fix_zh=f"请同时指明从哪个图层选取，例如 {example}。",
+    )

@@ -46,8 +46,17 @@ from guotu.io.mvt import (
 )
 from guotu.services.workspace import data_version
 
-__all__ = ["FULL_ATTRIBUTE_ZOOM", "MAX_ZOOM", "TILE_BUFFER", "TILE_EXTENT", "Tile",
-           "TileCache", "TileKey", "encode_tile", "tile_bounds"]
+__all__ = [
+    "FULL_ATTRIBUTE_ZOOM",
+    "MAX_ZOOM",
+    "TILE_BUFFER",
+    "TILE_EXTENT",
+    "Tile",
+    "TileCache",
+    "TileKey",
+    "encode_tile",
+    "tile_bounds",
+]
 
 #: From this zoom on, features carry every column (below it only id and code fields).
 FULL_ATTRIBUTE_ZOOM = 12
@@ -135,8 +144,9 @@ class _FrameCache:
                     self.nbytes -= size
         return free >= nbytes and count < self.size
 
-    def get_or_build(self, key: tuple[str, date, str], at_least_bytes: int,
-                     build: Callable[[], Any]) -> Any:
+    def get_or_build(
+        self, key: tuple[str, date, str], at_least_bytes: int, build: Callable[[], Any]
+    ) -> Any:
         """The layer for ``key``, built on first use by one thread (the others wait for it)
         and kept if it fits; None when even ``at_least_bytes`` would not fit."""
         found = self.get(key)
@@ -188,8 +198,17 @@ class TileKey:
         >>> TileKey("GHYD", 0, 0, 0, date(2024, 1, 1), "ws#1:1").etag[:1]
         '"'
         """
-        text = "|".join([TILE_FORMAT, self.layer, str(self.z), str(self.x), str(self.y),
-                         self.as_of.isoformat(), self.data_version])
+        text = "|".join(
+            [
+                TILE_FORMAT,
+                self.layer,
+                str(self.z),
+                str(self.x),
+                str(self.y),
+                self.as_of.isoformat(),
+                self.data_version,
+            ]
+        )
         return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
@@ -220,10 +239,17 @@ class _LayerFrame:
     def nbytes(self) -> int:
         """Estimated memory: coordinates, per-geometry objects, ids and columns (deep)."""
         coords = int(shapely.get_num_coordinates(self.geoms).sum())
-        columns = sum(int(pd.Series(v, copy=False).memory_usage(deep=True, index=False))
-                      for v in self.columns.values())
-        return (16 * coords + GEOMETRY_OVERHEAD_BYTES * len(self.geoms) + self.geoms.nbytes
-                + self.ids.nbytes + columns)
+        columns = sum(
+            int(pd.Series(v, copy=False).memory_usage(deep=True, index=False))
+            for v in self.columns.values()
+        )
+        return (
+            16 * coords
+            + GEOMETRY_OVERHEAD_BYTES * len(self.geoms)
+            + self.geoms.nbytes
+            + self.ids.nbytes
+            + columns
+        )
 
 
 class TileCache:
@@ -249,8 +275,14 @@ class TileCache:
     >>> # tile = cache.tile(store, "GHYD", 14, 13_510, 6_320)
     """
 
-    def __init__(self, max_tiles: int, *, max_index_features: int = MAX_INDEX_FEATURES,
-                 max_index_bytes: int = MAX_INDEX_BYTES, max_indexes: int = 8) -> None:
+    def __init__(
+        self,
+        max_tiles: int,
+        *,
+        max_index_features: int = MAX_INDEX_FEATURES,
+        max_index_bytes: int = MAX_INDEX_BYTES,
+        max_indexes: int = 8,
+    ) -> None:
         self.max_index_features = max_index_features
         self._tiles: _LRU[TileKey, Tile] = _LRU(max_tiles)
         self._frames = _FrameCache(max_indexes, max_index_bytes)
@@ -258,8 +290,9 @@ class TileCache:
         self._layer_names: _LRU[str, frozenset[str]] = _LRU(16)
         self.builds = 0
 
-    def key(self, store: Any, layer: str, z: int, x: int, y: int,
-            as_of: date | None = None) -> TileKey:
+    def key(
+        self, store: Any, layer: str, z: int, x: int, y: int, as_of: date | None = None
+    ) -> TileKey:
         """The key of a tile; raises ``NotFoundError`` (unknown layer) or ``InputError``."""
         version = data_version(store)
         # The layer names are read once per data version: any write changes the version, so
@@ -273,8 +306,17 @@ class TileCache:
         check_tile(z, x, y)
         return TileKey(layer, z, x, y, as_of or date.today(), version)
 
-    def tile(self, store: Any, layer: str, z: int, x: int, y: int,
-             as_of: date | None = None, *, key: TileKey | None = None) -> Tile:
+    def tile(
+        self,
+        store: Any,
+        layer: str,
+        z: int,
+        x: int,
+        y: int,
+        as_of: date | None = None,
+        *,
+        key: TileKey | None = None,
+    ) -> Tile:
         """Tile ``z/x/y`` of ``layer`` as in force on ``as_of`` (default today); ``key``, if
         the caller already has it from :meth:`key`, saves reading the data version again."""
         key = key or self.key(store, layer, z, x, y, as_of)
@@ -285,8 +327,9 @@ class TileCache:
         self._tiles.put(key, tile)
         return tile
 
-    def tilejson(self, store: Any, layer: str, tiles_url: str,
-                 as_of: date | None = None) -> dict[str, Any]:
+    def tilejson(
+        self, store: Any, layer: str, tiles_url: str, as_of: date | None = None
+    ) -> dict[str, Any]:
         """A TileJSON 3.0.0 document of ``layer``; ``tiles_url`` has ``{z}/{x}/{y}``."""
         info = _layer_info(store, layer)
         day = as_of or date.today()
@@ -299,8 +342,11 @@ class TileCache:
                 extent = tuple(_transformer(_WEB_MERCATOR, _LONLAT).transform_bounds(*bounds))
             else:
                 geoms = store.read_layer(layer, columns=[], as_of=day)
-                extent = (tuple(geoms.to_crs(_LONLAT).total_bounds) if len(geoms)
-                          else (-180.0, -85.0511, 180.0, 85.0511))
+                extent = (
+                    tuple(geoms.to_crs(_LONLAT).total_bounds)
+                    if len(geoms)
+                    else (-180.0, -85.0511, 180.0, 85.0511)
+                )
             self._extents.put(frame_key, extent)
         w, s, e, n = (float(v) for v in extent)
         if any(math.isnan(v) for v in (w, s, e, n)):
@@ -308,17 +354,36 @@ class TileCache:
         span = max(e - w, (n - s) * 1.2, 1e-9)
         center_zoom = int(min(MAX_ZOOM, max(0, math.floor(math.log2(360.0 / span)) + 1)))
         role = get_role(info.role)
-        kinds = {"TEXT": "String", "DATE": "String", "DATETIME": "String",
-                 "INTEGER": "Number", "REAL": "Number", "BOOLEAN": "Boolean"}
+        kinds = {
+            "TEXT": "String",
+            "DATE": "String",
+            "DATETIME": "String",
+            "INTEGER": "Number",
+            "REAL": "Number",
+            "BOOLEAN": "Boolean",
+        }
         fields = {c: kinds.get(t.upper(), "String") for c, t in info.columns.items()}
         return {
-            "tilejson": "3.0.0", "name": layer, "description": f"{role.name_zh} {role.name_en}",
-            "version": "1.0.0", "scheme": "xyz", "tiles": [tiles_url],
-            "minzoom": 0, "maxzoom": MAX_ZOOM, "bounds": [w, s, e, n],
+            "tilejson": "3.0.0",
+            "name": layer,
+            "description": f"{role.name_zh} {role.name_en}",
+            "version": "1.0.0",
+            "scheme": "xyz",
+            "tiles": [tiles_url],
+            "minzoom": 0,
+            "maxzoom": MAX_ZOOM,
+            "bounds": [w, s, e, n],
             "center": [(w + e) / 2, (s + n) / 2, center_zoom],
-            "vector_layers": [{"id": layer, "fields": fields, "minzoom": 0, "maxzoom": MAX_ZOOM,
-                               "description": f"{role.name_zh}; every field from zoom "
-                                              f"{FULL_ATTRIBUTE_ZOOM}, id and code fields below"}],
+            "vector_layers": [
+                {
+                    "id": layer,
+                    "fields": fields,
+                    "minzoom": 0,
+                    "maxzoom": MAX_ZOOM,
+                    "description": f"{role.name_zh}; every field from zoom "
+                    f"{FULL_ATTRIBUTE_ZOOM}, id and code fields below",
+                }
+            ],
         }
 
     # ------------------------------------------------------------------ building
@@ -329,13 +394,19 @@ class TileCache:
         if key.z >= FULL_ATTRIBUTE_ZOOM:
             names = list(info.columns)
         else:
-            names = [c for c in dict.fromkeys([role.id_field, role.code_field])
-                     if c and c in info.columns]
+            names = [
+                c
+                for c in dict.fromkeys([role.id_field, role.code_field])
+                if c and c in info.columns
+            ]
         minx, miny, maxx, maxy = tile_bounds(key.z, key.x, key.y)
         pad = TILE_BUFFER * (maxx - minx) / TILE_EXTENT
         area = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-        frame = (self._frame(store, key, info.features)
-                 if info.features <= self.max_index_features else None)
+        frame = (
+            self._frame(store, key, info.features)
+            if info.features <= self.max_index_features
+            else None
+        )
         if frame is not None:
             hits = np.sort(frame.tree.query(shapely.box(*area)))
             geoms, ids = frame.geoms[hits], frame.ids[hits]
@@ -360,13 +431,20 @@ class TileCache:
         def build() -> _LayerFrame:
             read: gpd.GeoDataFrame = store.read_layer(key.layer, as_of=key.as_of)
             geoms = _to_mercator(read)
-            return _LayerFrame(geoms, read.index.to_numpy(),
-                               {c: read[c].to_numpy(dtype=object)
-                                for c in read.columns if c != read.geometry.name},
-                               shapely.STRtree(geoms))
+            return _LayerFrame(
+                geoms,
+                read.index.to_numpy(),
+                {
+                    c: read[c].to_numpy(dtype=object)
+                    for c in read.columns
+                    if c != read.geometry.name
+                },
+                shapely.STRtree(geoms),
+            )
 
         frame: _LayerFrame | None = self._frames.get_or_build(
-            (key.layer, key.as_of, key.data_version), features * GEOMETRY_OVERHEAD_BYTES, build)
+            (key.layer, key.as_of, key.data_version), features * GEOMETRY_OVERHEAD_BYTES, build
+        )
         return frame
 
     def __len__(self) -> int:
@@ -378,9 +456,13 @@ def _layer_info(store: Any, layer: str) -> Any:
     infos = {info.name: info for info in store.layers()}
     if layer not in infos:
         names = sorted(infos)
-        raise NotFoundError(f"There is no layer {layer!r}.", layer=layer,
-                            fix=f"Layers: {', '.join(names)}.",
-                            message_zh=f"没有图层 {layer!r}。", fix_zh=f"现有图层：{'、'.join(names)}。")
+        raise NotFoundError(
+            f"There is no layer {layer!r}.",
+            layer=layer,
+            fix=f"Layers: {', '.join(names)}.",
+            message_zh=f"没有图层 {layer!r}。",
+            fix_zh=f"现有图层：{'、'.join(names)}。",
+        )
     return infos[layer]
 
 

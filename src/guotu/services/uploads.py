@@ -21,8 +21,14 @@ from pathlib import Path
 from guotu.errors import LayerError, TooLargeError
 from guotu.io.archives import ZipLimits, find_dataset, too_large, unpack_zip
 
-__all__ = ["UPLOAD_SUFFIXES", "UploadLimits", "find_dataset", "safe_name", "save_upload",
-           "unpack_zip"]
+__all__ = [
+    "UPLOAD_SUFFIXES",
+    "UploadLimits",
+    "find_dataset",
+    "safe_name",
+    "save_upload",
+    "unpack_zip",
+]
 
 #: File kinds an upload may be: vector data, a zip of vector data, or an attribute/indicator
 #: table.
@@ -62,19 +68,22 @@ def safe_name(filename: str | None) -> str:
         kinds = "、".join(UPLOAD_SUFFIXES)
         raise LayerError(
             f"Cannot read an upload named {filename!r}: send one of {', '.join(UPLOAD_SUFFIXES)} "
-            "(a Shapefile or FileGDB goes zipped).", file=filename or None,
+            "(a Shapefile or FileGDB goes zipped).",
+            file=filename or None,
             fix="Zip the .shp with its .dbf, .shx, .prj (and .cpg) and upload the zip.",
             message_zh=f"无法读取上传的文件 {filename!r}：请上传 {kinds} 格式（Shapefile 和 "
-                       "FileGDB 请先压缩为 zip）。",
-            fix_zh="请将 .shp 与同名 .dbf、.shx、.prj（及 .cpg）一起压缩为 zip 后上传。")
-    stem, suffix_kept = base[:-len(suffix)], base[-len(suffix):]
+            "FileGDB 请先压缩为 zip）。",
+            fix_zh="请将 .shp 与同名 .dbf、.shx、.prj（及 .cpg）一起压缩为 zip 后上传。",
+        )
+    stem, suffix_kept = base[: -len(suffix)], base[-len(suffix) :]
     while len((stem + suffix_kept).encode("utf-8")) > _MAX_NAME_BYTES:  # file systems: 255 B
         stem = stem[:-1]
     return stem + suffix_kept
 
 
-def save_upload(chunks: Iterable[bytes], filename: str | None, folder: Path,
-                limits: UploadLimits) -> Path:
+def save_upload(
+    chunks: Iterable[bytes], filename: str | None, folder: Path, limits: UploadLimits
+) -> Path:
     """Write an upload into ``folder`` (which must exist) under its :func:`safe_name`,
     stopping at ``limits.max_bytes``; an oversized file is removed before the error.
 
@@ -92,18 +101,23 @@ def save_upload(chunks: Iterable[bytes], filename: str | None, folder: Path,
             for chunk in chunks:
                 written += len(chunk)
                 if written > limits.max_bytes:
-                    raise too_large(f"The uploaded file {path.name}", f"上传的文件 {path.name} ",
-                                     limits.max_bytes, "max_upload_mb")
+                    raise too_large(
+                        f"The uploaded file {path.name}",
+                        f"上传的文件 {path.name} ",
+                        limits.max_bytes,
+                        "max_upload_mb",
+                    )
                 out.write(chunk)
     except TooLargeError:
         path.unlink(missing_ok=True)
         raise
     if written == 0:
         path.unlink(missing_ok=True)
-        raise LayerError(f"The uploaded file {path.name} is empty.", file=path.name,
-                         fix="Check that the file was chosen and copied completely.",
-                         message_zh=f"上传的文件 {path.name} 是空的。",
-                         fix_zh="请检查所选文件是否完整。")
+        raise LayerError(
+            f"The uploaded file {path.name} is empty.",
+            file=path.name,
+            fix="Check that the file was chosen and copied completely.",
+            message_zh=f"上传的文件 {path.name} 是空的。",
+            fix_zh="请检查所选文件是否完整。",
+        )
     return path
-
-

@@ -18,8 +18,15 @@ from typing import Any
 from guotu.errors import ConfigError, EnvironmentSetupError
 from guotu.store.geopackage import GeoPackageStore
 
-__all__ = ["MAX_IDLE_STORES", "PG_SCHEMES", "StorePool", "data_version", "display_location",
-           "open_workspace", "resolve_location"]
+__all__ = [
+    "MAX_IDLE_STORES",
+    "PG_SCHEMES",
+    "StorePool",
+    "data_version",
+    "display_location",
+    "open_workspace",
+    "resolve_location",
+]
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +83,8 @@ def resolve_location(location: str | Path) -> str:
             "GeoPackage path.",
             message_zh=f"工作空间 {text}：环境变量 {name or '（无名称）'} 未设置。",
             fix_zh=f"请把它设为连接串（export {name or 'NAME'}=postgresql://user@host/db）"
-            "或 GeoPackage 路径。")
+            "或 GeoPackage 路径。",
+        )
     return _checked_scheme(value, text)
 
 
@@ -94,7 +102,8 @@ def _checked_scheme(value: str, given: str) -> str:
         "postgres://…), or env:NAME naming an environment variable that holds one of them.",
         message_zh=f"工作空间 {shown}：不支持 {scheme}:// 地址。",
         fix_zh="可用的工作空间位置：GeoPackage 文件路径（如 county.gpkg）、PostgreSQL 连接串"
-        "（postgresql://… 或 postgres://…），或 env:变量名（该环境变量中存放以上之一）。")
+        "（postgresql://… 或 postgres://…），或 env:变量名（该环境变量中存放以上之一）。",
+    )
 
 
 def open_workspace(location: str | Path, *, create: bool = False) -> Any:
@@ -121,7 +130,8 @@ def open_workspace(location: str | Path, *, create: bool = False) -> Any:
                 "PostgreSQL/PostGIS workspaces need psycopg, which is not installed.",
                 fix="pip install 'guotu[postgis]'",
                 message_zh="PostgreSQL/PostGIS 工作空间需要 psycopg，但它未安装。",
-                fix_zh="请执行 pip install 'guotu[postgis]'") from exc
+                fix_zh="请执行 pip install 'guotu[postgis]'",
+            ) from exc
         return PostGISStore.open(text, create=create)
     return GeoPackageStore.open(Path(text), create=create)
 
@@ -187,8 +197,13 @@ class StorePool:
     >>> pool.close()
     """
 
-    def __init__(self, location: str | Path, *, max_idle: int = MAX_IDLE_STORES,
-                 opener: Callable[[str | Path], Any] = open_workspace) -> None:
+    def __init__(
+        self,
+        location: str | Path,
+        *,
+        max_idle: int = MAX_IDLE_STORES,
+        opener: Callable[[str | Path], Any] = open_workspace,
+    ) -> None:
         self.location = location
         self.max_idle = max(0, max_idle)
         self._open = opener
@@ -223,7 +238,7 @@ class StorePool:
         """Give ``store`` back; with ``failed`` (the caller raised) it is closed instead."""
         with self._lock:
             identity = self._lent.pop(id(store), None)
-            keep = (not failed and not self._closed and len(self._idle) < self.max_idle)
+            keep = not failed and not self._closed and len(self._idle) < self.max_idle
         if keep and not _is_idle(store):
             keep = False
             log.warning("a workspace store was given back inside a transaction; closed")

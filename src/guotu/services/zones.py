@@ -51,15 +51,15 @@ class Zones:
 class ZoneCache:
     """:class:`Zones` by (layer, version), the oldest dropped beyond ``max_entries``."""
 
-    def __init__(self, known_at: datetime | None = None, max_entries: int = 8,
-                 use_layers: Sequence[str] = ()) -> None:
+    def __init__(
+        self, known_at: datetime | None = None, max_entries: int = 8, use_layers: Sequence[str] = ()
+    ) -> None:
         self.known_at = known_at
         self.max_entries = max_entries
         self.use_layers = tuple(use_layers)  # the chosen layer where a role has several
         self._cache: OrderedDict[tuple[str, int, tuple[str, ...]], Zones] = OrderedDict()
 
-    def get(self, store: Any, role: str, day: date, columns: Sequence[str] = ()
-            ) -> Zones | None:
+    def get(self, store: Any, role: str, day: date, columns: Sequence[str] = ()) -> Zones | None:
         """The layer of ``role`` (see :func:`layer_of_role`: several are refused unless one
         is chosen) in the version in force on ``day``; ``None`` without such a layer or
         version."""
@@ -75,8 +75,12 @@ class ZoneCache:
         found = self._cache.get(key)
         if found is None:
             frame = store.read_layer(name, version_id=version.id, columns=list(cols))
-            found = Zones(prepare_zones(valid_polygons(frame.geometry.values), store.crs),
-                          frame, name, version)
+            found = Zones(
+                prepare_zones(valid_polygons(frame.geometry.values), store.crs),
+                frame,
+                name,
+                version,
+            )
             self._cache[key] = found
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)

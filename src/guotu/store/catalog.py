@@ -95,8 +95,15 @@ class AuditEntry:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"id": self.id, "at": self.at, "actor": self.actor, "action": self.action,
-                "object": self.object, "reason": self.reason, "detail": self.detail}
+        return {
+            "id": self.id,
+            "at": self.at,
+            "actor": self.actor,
+            "action": self.action,
+            "object": self.object,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
 
 
 def _now() -> datetime:
@@ -122,17 +129,32 @@ def _timestamp(value: str | datetime) -> datetime:
 
 def _version(row: Sequence[Any]) -> Version:
     return Version(
-        id=int(row[0]), plan_id=int(row[1]), label=row[2],
+        id=int(row[0]),
+        plan_id=int(row[1]),
+        label=row[2],
         parent_id=None if row[3] is None else int(row[3]),
-        status=VersionStatus(row[4]), valid_from=_date(row[5]), valid_to=_date(row[6]),
-        recorded_at=_timestamp(row[7]), approval_no=row[8], approval_organ=row[9],
-        approval_date=_date(row[10]), author=row[11], reason=row[12])
+        status=VersionStatus(row[4]),
+        valid_from=_date(row[5]),
+        valid_to=_date(row[6]),
+        recorded_at=_timestamp(row[7]),
+        approval_no=row[8],
+        approval_organ=row[9],
+        approval_date=_date(row[10]),
+        author=row[11],
+        reason=row[12],
+    )
 
 
 def _plan(row: Sequence[Any]) -> Plan:
-    return Plan(id=int(row[0]), name=row[1], level=PlanLevel(row[2]), type=PlanType(row[3]),
-                xzqdm=row[4], parent_plan_id=None if row[5] is None else int(row[5]),
-                description=row[6])
+    return Plan(
+        id=int(row[0]),
+        name=row[1],
+        level=PlanLevel(row[2]),
+        type=PlanType(row[3]),
+        xzqdm=row[4],
+        parent_plan_id=None if row[5] is None else int(row[5]),
+        description=row[6],
+    )
 
 
 def _audit_entry(row: Sequence[Any]) -> AuditEntry:
@@ -141,8 +163,10 @@ def _audit_entry(row: Sequence[Any]) -> AuditEntry:
     return AuditEntry(int(row[0]), at, row[2], row[3], row[4], row[5], detail)
 
 
-_VERSION_COLS = ("id, plan_id, label, parent_id, status, valid_from, valid_to, recorded_at, "
-                 "approval_no, approval_organ, approval_date, author, reason")
+_VERSION_COLS = (
+    "id, plan_id, label, parent_id, status, valid_from, valid_to, recorded_at, "
+    "approval_no, approval_organ, approval_date, author, reason"
+)
 _PLAN_COLS = "id, name, level, type, xzqdm, parent_plan_id, description"
 
 
@@ -156,8 +180,7 @@ class PlanCatalog:
         raise NotImplementedError
 
     # -- dialect hooks ---------------------------------------------------------------------
-    def _store_errors(self, action: str, action_zh: str
-                      ) -> contextlib.AbstractContextManager[None]:
+    def _store_errors(self, action: str, action_zh: str) -> contextlib.AbstractContextManager[None]:
         """Driver exceptions raised inside become guotu's store errors (dialect hook)."""
         from guotu.store.geopackage import _driver_errors  # the GeoPackage adapter's helper
 
@@ -176,30 +199,54 @@ class PlanCatalog:
             return int(self._execute(sql + " RETURNING id", params).fetchone()[0])
 
     # -- plans -----------------------------------------------------------------------------
-    def create_plan(self, name: str, *, level: PlanLevel, type: PlanType, xzqdm: str = "",
-                    parent_plan: str | None = None, description: str = "", actor: str = "",
-                    reason: str = "") -> Plan:
+    def create_plan(
+        self,
+        name: str,
+        *,
+        level: PlanLevel,
+        type: PlanType,
+        xzqdm: str = "",
+        parent_plan: str | None = None,
+        description: str = "",
+        actor: str = "",
+        reason: str = "",
+    ) -> Plan:
         """Create a plan (规划); names are unique in a workspace."""
         check_plan_name(name)
         if any(p.name == name for p in self.plans()):
-            raise ConfigError(f"A plan called {name!r} already exists.",
-                              fix="Choose another name, or record a new version of it.",
-                              message_zh=f"已存在名为 {name!r} 的规划。",
-                              fix_zh="请换一个名称，或为该规划登记新版本。")
+            raise ConfigError(
+                f"A plan called {name!r} already exists.",
+                fix="Choose another name, or record a new version of it.",
+                message_zh=f"已存在名为 {name!r} 的规划。",
+                fix_zh="请换一个名称，或为该规划登记新版本。",
+            )
         parent_id = self.plan(parent_plan).id if parent_plan else None
-        with self._store_errors(f"creating plan {name}", f"新建规划 {name}"), \
-                self._transaction():
+        with self._store_errors(f"creating plan {name}", f"新建规划 {name}"), self._transaction():
             plan = self._insert_plan(name, level, type, xzqdm, parent_id, description, False)
-            self._audit(actor, "create_plan", f"plan:{name}", reason,
-                        {"level": level.value, "type": type.value, "xzqdm": xzqdm})
+            self._audit(
+                actor,
+                "create_plan",
+                f"plan:{name}",
+                reason,
+                {"level": level.value, "type": type.value, "xzqdm": xzqdm},
+            )
         return plan
 
-    def _insert_plan(self, name: str, level: PlanLevel, type: PlanType, xzqdm: str,
-                     parent_id: int | None, description: str, implicit: bool) -> Plan:
+    def _insert_plan(
+        self,
+        name: str,
+        level: PlanLevel,
+        type: PlanType,
+        xzqdm: str,
+        parent_id: int | None,
+        description: str,
+        implicit: bool,
+    ) -> Plan:
         plan_id = self._insert_returning_id(
             "INSERT INTO guotu_plans (name, level, type, xzqdm, parent_plan_id, description,"
             " is_implicit) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (name, level.value, type.value, xzqdm, parent_id, description, bool(implicit)))
+            (name, level.value, type.value, xzqdm, parent_id, description, bool(implicit)),
+        )
         return Plan(plan_id, name, level, type, xzqdm, parent_id, description)
 
     def plans(self) -> list[Plan]:
@@ -213,9 +260,12 @@ class PlanCatalog:
             if p.name == name or p.id == name:
                 return p
         known = ", ".join(p.name for p in self.plans()) or "none yet"
-        raise NotFoundError(f"There is no plan {name!r}.", fix=f"Plans: {known}; create one "
-                            "with `guotu plan create`.", message_zh=f"不存在规划 {name!r}。",
-                            fix_zh=f"现有规划：{known}；可用 guotu plan create 新建。")
+        raise NotFoundError(
+            f"There is no plan {name!r}.",
+            fix=f"Plans: {known}; create one with `guotu plan create`.",
+            message_zh=f"不存在规划 {name!r}。",
+            fix_zh=f"现有规划：{known}；可用 guotu plan create 新建。",
+        )
 
     # -- versions --------------------------------------------------------------------------
     def versions(self, plan: str | int | None = None) -> list[Version]:
@@ -223,8 +273,10 @@ class PlanCatalog:
         if plan is None:
             rows = self._run(f"SELECT {_VERSION_COLS} FROM guotu_versions ORDER BY id")
         else:
-            rows = self._run(f"SELECT {_VERSION_COLS} FROM guotu_versions WHERE "
-                             "plan_id = ? ORDER BY id", (self.plan(plan).id,))
+            rows = self._run(
+                f"SELECT {_VERSION_COLS} FROM guotu_versions WHERE plan_id = ? ORDER BY id",
+                (self.plan(plan).id,),
+            )
         return [_version(r) for r in rows.fetchall()]
 
     def version(self, plan: str | int, label: str) -> Version:
@@ -233,29 +285,35 @@ class PlanCatalog:
             if v.label == label:
                 return v
         labels = ", ".join(v.label for v in self.versions(plan)) or "none yet"
-        raise NotFoundError(f"Plan {plan!r} has no version {label!r}.",
-                            fix=f"Its versions: {labels}.",
-                            message_zh=f"规划 {plan!r} 没有版本 {label!r}。",
-                            fix_zh=f"其版本有：{labels}。")
+        raise NotFoundError(
+            f"Plan {plan!r} has no version {label!r}.",
+            fix=f"Its versions: {labels}.",
+            message_zh=f"规划 {plan!r} 没有版本 {label!r}。",
+            fix_zh=f"其版本有：{labels}。",
+        )
 
     def version_by_id(self, version_id: int) -> Version:
         """A version by its id."""
-        row = self._run(f"SELECT {_VERSION_COLS} FROM guotu_versions WHERE id = ?",
-                        (int(version_id),)).fetchone()
+        row = self._run(
+            f"SELECT {_VERSION_COLS} FROM guotu_versions WHERE id = ?", (int(version_id),)
+        ).fetchone()
         if row is None:
-            raise NotFoundError(f"There is no version {version_id}.",
-                                message_zh=f"不存在版本 {version_id}。")
+            raise NotFoundError(
+                f"There is no version {version_id}.", message_zh=f"不存在版本 {version_id}。"
+            )
         return _version(row)
 
     def _insert_version(self, plan: Plan, spec: VersionSpec, parent_id: int | None) -> Version:
         check_plan_name(spec.label, "version label", "版本号")
         if spec.valid_from and spec.valid_to and spec.valid_to <= spec.valid_from:
-            raise ConfigError(f"Version {spec.label}: valid_to {spec.valid_to} is not after "
-                              f"valid_from {spec.valid_from}.",
-                              fix="Give --valid-to later than --valid-from.",
-                              message_zh=f"版本 {spec.label}：失效日期 {spec.valid_to} 不晚于"
-                              f"生效日期 {spec.valid_from}。",
-                              fix_zh="请让 --valid-to 晚于 --valid-from。")
+            raise ConfigError(
+                f"Version {spec.label}: valid_to {spec.valid_to} is not after "
+                f"valid_from {spec.valid_from}.",
+                fix="Give --valid-to later than --valid-from.",
+                message_zh=f"版本 {spec.label}：失效日期 {spec.valid_to} 不晚于"
+                f"生效日期 {spec.valid_from}。",
+                fix_zh="请让 --valid-to 晚于 --valid-from。",
+            )
         recorded = _now()
         last = self._last_record_time()
         if last is not None and last >= recorded:  # keep record time strictly rising
@@ -266,22 +324,36 @@ class PlanCatalog:
         last = self._run("SELECT max(recorded_at) FROM guotu_versions").fetchone()[0]
         return None if not last else _timestamp(last)
 
-    def _insert_version_row(self, plan: Plan, spec: VersionSpec, parent_id: int | None,
-                            recorded: datetime) -> int:
+    def _insert_version_row(
+        self, plan: Plan, spec: VersionSpec, parent_id: int | None, recorded: datetime
+    ) -> int:
         return self._insert_returning_id(
             "INSERT INTO guotu_versions (plan_id, label, parent_id, status, valid_from, valid_to,"
             " recorded_at, approval_no, approval_organ, approval_date, author, reason) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (plan.id, spec.label, parent_id, spec.status.value, _iso(spec.valid_from),
-             _iso(spec.valid_to), recorded.isoformat(), spec.approval_no, spec.approval_organ,
-             _iso(spec.approval_date), spec.author, spec.reason))
+            (
+                plan.id,
+                spec.label,
+                parent_id,
+                spec.status.value,
+                _iso(spec.valid_from),
+                _iso(spec.valid_to),
+                recorded.isoformat(),
+                spec.approval_no,
+                spec.approval_organ,
+                _iso(spec.approval_date),
+                spec.author,
+                spec.reason,
+            ),
+        )
 
     def lineage_of(self, version_id: int) -> list[int]:
         """Version ids from the root to ``version_id``."""
         return lineage(version_id, {v.id: v for v in self.versions()})
 
-    def resolve_version(self, plan: str | int, *, as_of: date | None = None,
-                        known_at: datetime | None = None) -> Version | None:
+    def resolve_version(
+        self, plan: str | int, *, as_of: date | None = None, known_at: datetime | None = None
+    ) -> Version | None:
         """The version of ``plan`` in force on ``as_of`` (default today) as recorded by
         ``known_at`` (default now)."""
         return version_in_force(self.versions(plan), as_of or date.today(), known_at or _now())
@@ -295,16 +367,18 @@ class PlanCatalog:
         """Every layer of role ``role`` (by role id)."""
         return [i for i in self.layers() if i.role == role]  # type: ignore[attr-defined]
 
-    def layer_version(self, name: str, *, as_of: date | None = None,
-                      known_at: datetime | None = None) -> Version | None:
+    def layer_version(
+        self, name: str, *, as_of: date | None = None, known_at: datetime | None = None
+    ) -> Version | None:
         """The version a read of layer ``name`` sees: the version of its plan in force on
         ``as_of`` (default today) as known at ``known_at`` (default now). When neither time is
         given and the plan has no approved version at all yet (drafts only, 编制中), the latest
         recorded one."""
         return self._version_seen(self._layer_plan_id(name), as_of, known_at)
 
-    def _version_seen(self, plan_id: int, as_of: date | None, known_at: datetime | None
-                      ) -> Version | None:
+    def _version_seen(
+        self, plan_id: int, as_of: date | None, known_at: datetime | None
+    ) -> Version | None:
         """The version of plan ``plan_id`` a read of its content sees (see
         :meth:`layer_version`; tables follow the same rule)."""
         found = self.resolve_version(plan_id, as_of=as_of, known_at=known_at)
@@ -321,11 +395,17 @@ class PlanCatalog:
         return int(row[0])
 
     def _layer_in_version(self, name: str, version_id: int) -> bool:
-        return self._run("SELECT 1 FROM guotu_layer_versions WHERE layer = ? AND version_id = ?",
-                         (name, version_id)).fetchone() is not None
+        return (
+            self._run(
+                "SELECT 1 FROM guotu_layer_versions WHERE layer = ? AND version_id = ?",
+                (name, version_id),
+            ).fetchone()
+            is not None
+        )
 
-    def _plan_for_write(self, name: str, role: str, version: VersionSpec | None,
-                        info: LayerInfo | None) -> int:
+    def _plan_for_write(
+        self, name: str, role: str, version: VersionSpec | None, info: LayerInfo | None
+    ) -> int:
         if info is None:
             check_layer_name(name)
         if version is None:
@@ -335,22 +415,38 @@ class PlanCatalog:
         plan = self.plan(version.plan)
         if info is not None and info.plan and info.plan != plan.name:
             raise ConfigError(
-                f"Layer {name} belongs to plan {info.plan!r}, not {plan.name!r}.", layer=name,
+                f"Layer {name} belongs to plan {info.plan!r}, not {plan.name!r}.",
+                layer=name,
                 fix=f"Record it in a version of {info.plan!r}, or import it under another "
-                "--layer name.", message_zh=f"图层 {name} 属于规划 {info.plan!r}，不属于"
-                f" {plan.name!r}。", fix_zh=f"请登记到 {info.plan!r} 的版本，或用 --layer 换名导入。")
+                "--layer name.",
+                message_zh=f"图层 {name} 属于规划 {info.plan!r}，不属于 {plan.name!r}。",
+                fix_zh=f"请登记到 {info.plan!r} 的版本，或用 --layer 换名导入。",
+            )
         return plan.id
 
     def _implicit_plan(self, name: str, role: str) -> Plan:
         kind = PlanType.SURVEY if role in ("land_survey", "change_patch") else PlanType.DATA
-        return self._insert_plan(implicit_layer_plan(name), PlanLevel.COUNTY, kind, "", None,
-                                 f"implicit plan of layer {name}", True)
+        return self._insert_plan(
+            implicit_layer_plan(name),
+            PlanLevel.COUNTY,
+            kind,
+            "",
+            None,
+            f"implicit plan of layer {name}",
+            True,
+        )
 
-    def _version_for_write(self, name: str, plan_id: int, spec: VersionSpec | None,
-                           actor: str, reason: str, *,
-                           holds: Callable[[str, int], bool] | None = None,
-                           noun: tuple[str, str] = ("layer", "图层")
-                           ) -> tuple[Version, list[int]]:
+    def _version_for_write(
+        self,
+        name: str,
+        plan_id: int,
+        spec: VersionSpec | None,
+        actor: str,
+        reason: str,
+        *,
+        holds: Callable[[str, int], bool] | None = None,
+        noun: tuple[str, str] = ("layer", "图层"),
+    ) -> tuple[Version, list[int]]:
         """The version to record into, and the lineage whose content is the parent state.
 
         ``holds(name, version_id)`` tells whether a version already holds the content
@@ -365,19 +461,24 @@ class PlanCatalog:
         if existing is not None and any(v.parent_id == existing.id for v in recorded):
             raise ConfigError(
                 f"Version {spec.label!r} of plan {plan.name!r} already has amendments; adding a "
-                f"{noun[0]} to it now would change them after the fact.", layer=layer,
+                f"{noun[0]} to it now would change them after the fact.",
+                layer=layer,
                 fix=f"Record the {noun[0]} in a new version (another --version label).",
                 message_zh=f"规划 {plan.name!r} 的版本 {spec.label!r} 已有后续修改版本；现在向其添加"
                 f"{noun[1]}会事后改变这些版本。",
-                fix_zh=f"请以新版本登记该{noun[1]}（换一个 --version 名称）。")
+                fix_zh=f"请以新版本登记该{noun[1]}（换一个 --version 名称）。",
+            )
         if existing is not None:
             if holds(name, existing.id):
                 raise ConfigError(
                     f"Version {spec.label!r} of plan {plan.name!r} already holds {noun[0]} "
-                    f"{name}; a recorded version is never modified.", layer=layer,
+                    f"{name}; a recorded version is never modified.",
+                    layer=layer,
                     fix="Record the change as a new version (another --version label).",
                     message_zh=f"规划 {plan.name!r} 的版本 {spec.label!r} 已包含{noun[1]} {name}；"
-                    "已登记的版本不能修改。", fix_zh="请以新版本登记修改（换一个 --version 名称）。")
+                    "已登记的版本不能修改。",
+                    fix_zh="请以新版本登记修改（换一个 --version 名称）。",
+                )
             chain = self.lineage_of(existing.id)
             return existing, chain[:-1]
         if spec.parent is not None:
@@ -385,17 +486,27 @@ class PlanCatalog:
         else:
             # The version it amends: the one in force when it takes effect (so a correction
             # branch recorded meanwhile is not picked by accident), else the latest recorded.
-            parent = version_in_force(recorded, spec.valid_from or date.today(),
-                                      datetime.max) or (recorded[-1] if recorded else None)
+            parent = version_in_force(recorded, spec.valid_from or date.today(), datetime.max) or (
+                recorded[-1] if recorded else None
+            )
         target = self._insert_version(plan, spec, parent.id if parent else None)
-        self._audit(actor or spec.author, "record_version", f"plan:{plan.name}",
-                    reason or spec.reason, {"version": spec.label, "status": spec.status.value,
-                                            "parent": parent.label if parent else None})
+        self._audit(
+            actor or spec.author,
+            "record_version",
+            f"plan:{plan.name}",
+            reason or spec.reason,
+            {
+                "version": spec.label,
+                "status": spec.status.value,
+                "parent": parent.label if parent else None,
+            },
+        )
         return target, ([] if parent is None else self.lineage_of(parent.id))
 
     @staticmethod
-    def _correction_spec(plan: Plan, recorded: list[Version], actor: str, reason: str
-                         ) -> VersionSpec:
+    def _correction_spec(
+        plan: Plan, recorded: list[Version], actor: str, reason: str
+    ) -> VersionSpec:
         """A write with no version named (``--replace``, ``check --repair``) corrects the
         version in force today: same valid time, recorded later, so it supersedes it. With
         none in force it follows the latest recorded version (a draft stays a draft)."""
@@ -408,18 +519,38 @@ class PlanCatalog:
         if base is None:
             return VersionSpec(plan.name, f"v{n}", author=actor, reason=reason)
         status = VersionStatus.AMENDED if current is not None else base.status
-        return VersionSpec(plan.name, f"v{n}", status=status, parent=base.label,
-                           valid_from=base.valid_from, valid_to=base.valid_to, author=actor,
-                           reason=reason)
+        return VersionSpec(
+            plan.name,
+            f"v{n}",
+            status=status,
+            parent=base.label,
+            valid_from=base.valid_from,
+            valid_to=base.valid_to,
+            author=actor,
+            reason=reason,
+        )
 
     # -- audit -----------------------------------------------------------------------------
-    def _audit(self, actor: str, action: str, obj: str, reason: str = "",
-               detail: dict[str, Any] | None = None) -> None:
+    def _audit(
+        self,
+        actor: str,
+        action: str,
+        obj: str,
+        reason: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         self._run(
             "INSERT INTO guotu_audit (at, actor, action, object, reason, detail) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (_now().isoformat(), actor or "guotu", action, obj, reason,
-             json.dumps(detail or {}, ensure_ascii=False, default=str)))
+            (
+                _now().isoformat(),
+                actor or "guotu",
+                action,
+                obj,
+                reason,
+                json.dumps(detail or {}, ensure_ascii=False, default=str),
+            ),
+        )
 
     def audit_head(self) -> tuple[int, int]:
         """(number of audit entries, last entry id): changes with every write, costs one
@@ -427,8 +558,9 @@ class PlanCatalog:
         row = self._run("SELECT count(*), coalesce(max(id), 0) FROM guotu_audit").fetchone()
         return int(row[0]), int(row[1])
 
-    def audit_log(self, *, object_prefix: str | None = None, limit: int | None = None
-                  ) -> list[AuditEntry]:
+    def audit_log(
+        self, *, object_prefix: str | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
         """The audit log, oldest first (optionally only objects starting with a prefix)."""
         sql = "SELECT id, at, actor, action, object, reason, detail FROM guotu_audit"
         params: tuple[Any, ...] = ()
@@ -442,65 +574,81 @@ class PlanCatalog:
         return [_audit_entry(r) for r in self._run(sql, params).fetchall()]
 
 
-
 # -- messages every store gives in the same words ----------------------------------------------
 def no_layer_error(where: object, name: str, names: Sequence[str]) -> NotFoundError:
     """``name`` is not a layer of workspace ``where`` (the error lists ``names``)."""
     known = ", ".join(names) or "none yet"
     known_zh = "、".join(names) or "暂无"
-    return NotFoundError(f"Workspace {where} has no layer {name!r}.", layer=name,
-                         fix=f"Layers in it: {known}.",
-                         message_zh=f"工作空间 {where} 中没有图层 {name!r}。",
-                         fix_zh=f"其中的图层有：{known_zh}。")
+    return NotFoundError(
+        f"Workspace {where} has no layer {name!r}.",
+        layer=name,
+        fix=f"Layers in it: {known}.",
+        message_zh=f"工作空间 {where} 中没有图层 {name!r}。",
+        fix_zh=f"其中的图层有：{known_zh}。",
+    )
 
 
 def no_column_error(name: str, column: str, columns: Sequence[str]) -> NotFoundError:
     """Layer ``name`` has no ``column``."""
-    return NotFoundError(f"Layer {name!r} has no column {column!r}.", layer=name,
-                         field=column, fix=f"Columns: {', '.join(columns)}.",
-                         message_zh=f"图层 {name!r} 中没有字段 {column!r}。",
-                         fix_zh=f"现有字段：{'、'.join(columns)}。")
+    return NotFoundError(
+        f"Layer {name!r} has no column {column!r}.",
+        layer=name,
+        field=column,
+        fix=f"Columns: {', '.join(columns)}.",
+        message_zh=f"图层 {name!r} 中没有字段 {column!r}。",
+        fix_zh=f"现有字段：{'、'.join(columns)}。",
+    )
 
 
-def layer_exists_error(where: object, name: str, *, just_created: bool = False
-                       ) -> LayerError:
+def layer_exists_error(where: object, name: str, *, just_created: bool = False) -> LayerError:
     """A write without ``replace`` or a version to a layer that exists; ``just_created``:
     the layer did not exist when the write began (another writer made it meanwhile)."""
     if just_created:
         return LayerError(
             f"Workspace {where} already has a layer {name!r} (another import created it "
-            "just now); nothing was written.", layer=name,
+            "just now); nothing was written.",
+            layer=name,
             fix="Check the layer another import wrote (guotu layers), then import under "
             "another --layer name, or add --replace to record a new version of it.",
             message_zh=f"工作空间 {where} 中已有图层 {name!r}（另一个导入刚刚创建了它），"
             "本次未写入任何内容。",
             fix_zh="请先查看另一个导入写入的图层（guotu layers），再用 --layer 换一个图层名导入，"
-            "或加上 --replace 登记为该图层的新版本。")
+            "或加上 --replace 登记为该图层的新版本。",
+        )
     return LayerError(
-        f"Workspace {where} already has a layer {name!r}.", layer=name,
+        f"Workspace {where} already has a layer {name!r}.",
+        layer=name,
         fix="Choose another --layer name, or add --replace to record a new version.",
         message_zh=f"工作空间 {where} 中已有图层 {name!r}。",
-        fix_zh="请用 --layer 换一个图层名，或加上 --replace 登记新版本。")
+        fix_zh="请用 --layer 换一个图层名，或加上 --replace 登记新版本。",
+    )
 
 
 def layer_case_clash_error(where: object, name: str, clash: str) -> ConfigError:
     """``name`` differs from the existing layer ``clash`` only in letter case."""
     return ConfigError(
         f"Workspace {where} has a layer {clash!r}; names that differ only in case "
-        "are the same table.", layer=name, fix=f"Use --layer {clash} or another name.",
+        "are the same table.",
+        layer=name,
+        fix=f"Use --layer {clash} or another name.",
         message_zh=f"工作空间 {where} 中已有图层 {clash!r}；仅大小写不同的名称视为同一图层。",
-        fix_zh=f"请用 --layer {clash} 或换一个名称。")
+        fix_zh=f"请用 --layer {clash} 或换一个名称。",
+    )
 
 
 def no_crs_error() -> StoreError:
     """A write to a workspace with no CRS and none given."""
-    return StoreError("The workspace has no CRS yet; call set_crs first.",
-                      message_zh="工作空间尚未设置坐标参考系；请先调用 set_crs。")
+    return StoreError(
+        "The workspace has no CRS yet; call set_crs first.",
+        message_zh="工作空间尚未设置坐标参考系；请先调用 set_crs。",
+    )
 
 
 def other_crs_error(where: object, current: str) -> ConfigError:
     """A write in another CRS than the workspace's."""
-    return ConfigError(f"Workspace {where} already uses {current}.",
-                       fix="Reproject the data to it, or use another workspace.",
-                       message_zh=f"工作空间 {where} 已使用坐标系 {current}。",
-                       fix_zh="请把数据投影到该坐标系，或换一个工作空间。")
+    return ConfigError(
+        f"Workspace {where} already uses {current}.",
+        fix="Reproject the data to it, or use another workspace.",
+        message_zh=f"工作空间 {where} 已使用坐标系 {current}。",
+        fix_zh="请把数据投影到该坐标系，或换一个工作空间。",
+    )

@@ -112,20 +112,27 @@ def _driver_errors(path: Path, action: str, action_zh: str) -> Iterator[None]:
         if "locked" in text or "busy" in text:
             raise StoreError(
                 f"Workspace {path} is being written by another process; {action} was not done.",
-                file=str(path), fix="Wait for the other import to finish and run it again.",
+                file=str(path),
+                fix="Wait for the other import to finish and run it again.",
                 message_zh=f"工作空间 {path} 正被另一个进程写入，未能{action_zh}。",
                 fix_zh="请等另一个导入完成后再运行一次。",
             ) from exc
-        raise StoreError(f"Workspace {path}: {action} failed: {text}.", file=str(path),
-                         message_zh=f"工作空间 {path}：{action_zh}失败：{text}。") from exc
+        raise StoreError(
+            f"Workspace {path}: {action} failed: {text}.",
+            file=str(path),
+            message_zh=f"工作空间 {path}：{action_zh}失败：{text}。",
+        ) from exc
     except sqlite3.IntegrityError as exc:
         raise StoreIntegrityError(
-            f"Workspace {path}: {action} was refused: {exc}.", file=str(path),
-            message_zh=f"工作空间 {path}：{action_zh}被拒绝：{exc}。") from exc
+            f"Workspace {path}: {action} was refused: {exc}.",
+            file=str(path),
+            message_zh=f"工作空间 {path}：{action_zh}被拒绝：{exc}。",
+        ) from exc
     except sqlite3.DatabaseError as exc:
         raise StoreIntegrityError(
             f"{path} is not a readable GeoPackage ({exc}); {action} was not done.",
-            file=str(path), fix="Give a workspace created by guotu, or a new file name.",
+            file=str(path),
+            fix="Give a workspace created by guotu, or a new file name.",
             message_zh=f"{path} 不是可读取的 GeoPackage（{exc}），未能{action_zh}。",
             fix_zh="请指定由 guotu 创建的工作空间，或一个新的文件名。",
         ) from exc
@@ -137,11 +144,17 @@ def _check_sqlite_header(path: Path) -> None:
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_HEADER))
     except OSError as exc:
-        raise StoreUnavailableError(f"Cannot read workspace {path}: {exc}.", file=str(path),
-                                    message_zh=f"无法读取工作空间 {path}：{exc}。") from exc
+        raise StoreUnavailableError(
+            f"Cannot read workspace {path}: {exc}.",
+            file=str(path),
+            message_zh=f"无法读取工作空间 {path}：{exc}。",
+        ) from exc
     if head != SQLITE_HEADER:
-        raise not_a_workspace_error(path, "it is not a GeoPackage (not even an SQLite file)",
-                                    "它不是 GeoPackage 文件（也不是 SQLite 数据库）")
+        raise not_a_workspace_error(
+            path,
+            "it is not a GeoPackage (not even an SQLite file)",
+            "它不是 GeoPackage 文件（也不是 SQLite 数据库）",
+        )
 
 
 class _GuardedConnection(sqlite3.Connection):
@@ -176,8 +189,9 @@ class GeoPackageStore(TableCatalog):
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = False, busy_timeout_s: float = 10.0
-             ) -> GeoPackageStore:
+    def open(
+        cls, path: str | Path, *, create: bool = False, busy_timeout_s: float = 10.0
+    ) -> GeoPackageStore:
         """Open the workspace at ``path``; with ``create=True`` make it if it does not exist.
 
         Raises
@@ -195,27 +209,38 @@ class GeoPackageStore(TableCatalog):
         check_workspace_name(p)
         if not p.exists() and not create:
             raise NotFoundError(
-                f"Workspace {p} does not exist.", file=str(p),
-                fix="Create one with `guotu demo` or `guotu import FILE --role ROLE -w "
-                f"{p}`.",
+                f"Workspace {p} does not exist.",
+                file=str(p),
+                fix=f"Create one with `guotu demo` or `guotu import FILE --role ROLE -w {p}`.",
                 message_zh=f"工作空间 {p} 不存在。",
                 fix_zh=f"请用 `guotu demo` 或 `guotu import 文件 --role 图层类型 -w {p}` 创建。",
             )
         if p.is_dir():
-            raise not_a_workspace_error(p, "it is a folder, not a GeoPackage file",
-                                        "它是文件夹，不是 GeoPackage 文件",
-                                        fix="Give a file name ending in .gpkg.",
-                                        fix_zh="请指定以 .gpkg 结尾的文件名。")
+            raise not_a_workspace_error(
+                p,
+                "it is a folder, not a GeoPackage file",
+                "它是文件夹，不是 GeoPackage 文件",
+                fix="Give a file name ending in .gpkg.",
+                fix_zh="请指定以 .gpkg 结尾的文件名。",
+            )
         is_new = not p.exists() or p.stat().st_size == 0
         if not is_new:
             _check_sqlite_header(p)
         try:
-            conn = sqlite3.connect(str(p), isolation_level=None, timeout=busy_timeout_s,
-                                   check_same_thread=False, factory=_GuardedConnection)
+            conn = sqlite3.connect(
+                str(p),
+                isolation_level=None,
+                timeout=busy_timeout_s,
+                check_same_thread=False,
+                factory=_GuardedConnection,
+            )
             conn.workspace_path = p
         except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"Cannot open workspace {p}: {exc}.", file=str(p),
-                                        message_zh=f"无法打开工作空间 {p}：{exc}。") from exc
+            raise StoreUnavailableError(
+                f"Cannot open workspace {p}: {exc}.",
+                file=str(p),
+                message_zh=f"无法打开工作空间 {p}：{exc}。",
+            ) from exc
         register_functions(conn)
         store = cls(p, conn)
         with _driver_errors(p, "opening the workspace", "打开工作空间"):
@@ -255,10 +280,11 @@ class GeoPackageStore(TableCatalog):
                     c.execute(statement)
             for statement in (*VERSIONING_DDL, *TABLES_DDL):
                 c.execute(statement)
-            c.execute("INSERT INTO guotu_meta(key, value) VALUES ('schema_version', ?)",
-                      (str(SCHEMA_VERSION),))
-            c.execute("INSERT INTO guotu_meta(key, value) VALUES ('created_at', ?)",
-                      (now(),))
+            c.execute(
+                "INSERT INTO guotu_meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            c.execute("INSERT INTO guotu_meta(key, value) VALUES ('created_at', ?)", (now(),))
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -267,69 +293,97 @@ class GeoPackageStore(TableCatalog):
 
     def _check_is_workspace(self) -> None:
         (app_id,) = self._conn.execute("PRAGMA application_id").fetchone()
-        tables = {str(r[0]) for r in self._conn.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").fetchall()}
+        tables = {
+            str(r[0])
+            for r in self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+            ).fetchall()
+        }
         if app_id != _APPLICATION_ID:
-            raise not_a_workspace_error(self.path, "it is an SQLite file but not a GeoPackage",
-                                        "它是 SQLite 文件，但不是 GeoPackage")
+            raise not_a_workspace_error(
+                self.path,
+                "it is an SQLite file but not a GeoPackage",
+                "它是 SQLite 文件，但不是 GeoPackage",
+            )
         if "guotu_meta" not in tables:
             raise not_a_workspace_error(
-                self.path, "it is a GeoPackage of other data", "它是存放其他数据的 GeoPackage",
+                self.path,
+                "it is a GeoPackage of other data",
+                "它是存放其他数据的 GeoPackage",
                 fix="Import its layers into a workspace: guotu import "
                 f"{self.path} --role ROLE -w WORKSPACE.gpkg",
                 fix_zh=f"请把其中的图层导入工作空间：guotu import {self.path} --role 图层类型 "
-                "-w 工作空间.gpkg")
+                "-w 工作空间.gpkg",
+            )
         missing = [t for t in REQUIRED_GPKG_TABLES if t not in tables]
         if missing:
             raise not_a_workspace_error(
-                self.path, f"it is not a valid GeoPackage (table {', '.join(missing)} is "
+                self.path,
+                f"it is not a valid GeoPackage (table {', '.join(missing)} is "
                 "missing; QGIS and GDAL cannot open it either)",
                 f"它不是有效的 GeoPackage（缺少 {'、'.join(missing)} 表，QGIS、GDAL 也无法打开）",
                 fix="Restore the workspace from a backup, or give another -w.",
-                fix_zh="请从备份恢复该工作空间，或用 -w 指定另一个工作空间。")
+                fix_zh="请从备份恢复该工作空间，或用 -w 指定另一个工作空间。",
+            )
         version = int(self.meta("schema_version") or 0)
         if version > SCHEMA_VERSION:
             raise StoreIntegrityError(
                 f"Workspace {self.path} was written by a newer guotu (schema {version}, "
-                f"this one knows {SCHEMA_VERSION}).", file=str(self.path),
+                f"this one knows {SCHEMA_VERSION}).",
+                file=str(self.path),
                 fix="Upgrade guotu.",
                 message_zh=f"工作空间 {self.path} 由更新版本的 guotu 写入（结构版本 {version}，"
                 f"本版本只支持到 {SCHEMA_VERSION}）。",
-                fix_zh="请升级 guotu。")
+                fix_zh="请升级 guotu。",
+            )
         self._conn.execute("PRAGMA journal_mode = WAL")
         if version < SCHEMA_VERSION:
             self._migrate(version)
 
     def _migrate(self, version: int) -> None:
         """Upgrade an older workspace in place, in one transaction."""
-        with _driver_errors(self.path, "upgrading the workspace", "升级工作空间"), \
-                self._transaction():
+        with (
+            _driver_errors(self.path, "upgrading the workspace", "升级工作空间"),
+            self._transaction(),
+        ):
             if version == 1:
                 # Schema 1 had unversioned layers: each becomes version v1 of a plan of its own.
                 for statement in VERSIONING_DDL:
                     self._conn.execute(statement)
                 for (name,) in self._conn.execute(
-                        "SELECT name FROM guotu_layers ORDER BY name").fetchall():
+                    "SELECT name FROM guotu_layers ORDER BY name"
+                ).fetchall():
                     self._conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {ADDED_IN} INTEGER")
-                    self._conn.execute(
-                        f"ALTER TABLE {q(name)} ADD COLUMN {CONTENT_HASH} INTEGER")
+                    self._conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {CONTENT_HASH} INTEGER")
                     plan = self._implicit_plan(name, self.layer_role(name))
-                    v = self._insert_version(plan, VersionSpec(
-                        plan.name, "v1", reason=upgrade_reason(1, 2)), None)
+                    v = self._insert_version(
+                        plan, VersionSpec(plan.name, "v1", reason=upgrade_reason(1, 2)), None
+                    )
                     self._conn.execute(f"UPDATE {q(name)} SET {ADDED_IN} = ?", (v.id,))
                     self._conn.execute(
-                        f"CREATE INDEX {q(f'{name}_{ADDED_IN}')} ON {q(name)} ({ADDED_IN})")
+                        f"CREATE INDEX {q(f'{name}_{ADDED_IN}')} ON {q(name)} ({ADDED_IN})"
+                    )
                     self._hash_existing_rows(name)
-                    self._conn.execute("UPDATE guotu_layers SET plan_id = ? WHERE name = ?",
-                                       (plan.id, name))
+                    self._conn.execute(
+                        "UPDATE guotu_layers SET plan_id = ? WHERE name = ?", (plan.id, name)
+                    )
                     n = self._conn.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0]
-                    self._conn.execute("INSERT INTO guotu_layer_versions VALUES (?, ?, ?, ?, 0)",
-                                       (name, v.id, n, n))
+                    self._conn.execute(
+                        "INSERT INTO guotu_layer_versions VALUES (?, ?, ?, ?, 0)",
+                        (name, v.id, n, n),
+                    )
                     gtype, srs_id = self._conn.execute(
                         "SELECT geometry_type_name, srs_id FROM gpkg_geometry_columns "
-                        "WHERE table_name = ?", (name,)).fetchone()
-                    cols = list(json.loads(self._conn.execute(
-                        "SELECT columns FROM guotu_layers WHERE name = ?", (name,)).fetchone()[0]))
+                        "WHERE table_name = ?",
+                        (name,),
+                    ).fetchone()
+                    cols = list(
+                        json.loads(
+                            self._conn.execute(
+                                "SELECT columns FROM guotu_layers WHERE name = ?", (name,)
+                            ).fetchone()[0]
+                        )
+                    )
                     self._write_current_view(name, plan.id, cols, gtype, int(srs_id))
                 self._audit("guotu", "upgrade", "workspace", upgrade_reason(1, 2))
             if version < 3:
@@ -337,26 +391,34 @@ class GeoPackageStore(TableCatalog):
                 for statement in TABLES_DDL:
                     self._conn.execute(statement)
                 self._audit("guotu", "upgrade", "workspace", upgrade_reason(max(version, 2), 3))
-            self._conn.execute("UPDATE guotu_meta SET value = ? WHERE key = 'schema_version'",
-                               (str(SCHEMA_VERSION),))
+            self._conn.execute(
+                "UPDATE guotu_meta SET value = ? WHERE key = 'schema_version'",
+                (str(SCHEMA_VERSION),),
+            )
 
     def _hash_existing_rows(self, name: str) -> None:
         """Fill the content hash of rows written before hashes existed."""
-        cols = list(json.loads(self._conn.execute(
-            "SELECT columns FROM guotu_layers WHERE name = ?", (name,)).fetchone()[0]))
+        cols = list(
+            json.loads(
+                self._conn.execute(
+                    "SELECT columns FROM guotu_layers WHERE name = ?", (name,)
+                ).fetchone()[0]
+            )
+        )
         select = ", ".join(["fid", GEOM, *(q(c) for c in cols)])
         rows = self._conn.execute(f"SELECT {select} FROM {q(name)}").fetchall()
         if not rows:
             return
         fids, blobs, *values = (list(v) for v in zip(*rows, strict=True))
         hashes = content_hashes(blobs, values, cols)
-        self._conn.executemany(f"UPDATE {q(name)} SET {CONTENT_HASH} = ? WHERE fid = ?",
-                               list(zip(hashes, fids, strict=True)))
+        self._conn.executemany(
+            f"UPDATE {q(name)} SET {CONTENT_HASH} = ? WHERE fid = ?",
+            list(zip(hashes, fids, strict=True)),
+        )
 
     def layer_role(self, name: str) -> str:
         """The role id of layer ``name``."""
-        row = self._conn.execute("SELECT role FROM guotu_layers WHERE name = ?",
-                                 (name,)).fetchone()
+        row = self._conn.execute("SELECT role FROM guotu_layers WHERE name = ?", (name,)).fetchone()
         if row is None:
             self.layer(name)  # raises the helpful NotFoundError
         return str(row[0])
@@ -379,7 +441,8 @@ class GeoPackageStore(TableCatalog):
             rows = self._conn.execute(
                 "SELECT l.name, l.role, l.features, l.geometry_type, l.crs, l.columns, l.source,"
                 " l.source_layer, l.field_map, l.imported_at, p.name FROM guotu_layers l LEFT "
-                "JOIN guotu_plans p ON p.id = l.plan_id ORDER BY l.name").fetchall()
+                "JOIN guotu_plans p ON p.id = l.plan_id ORDER BY l.name"
+            ).fetchall()
         return [layer_info(r) for r in rows]
 
     def layer(self, name: str) -> LayerInfo:
@@ -395,16 +458,25 @@ class GeoPackageStore(TableCatalog):
                 return info
         names = ", ".join(i.name for i in self.layers()) or "none yet"
         names_zh = "、".join(i.name for i in self.layers()) or "暂无"
-        raise NotFoundError(f"Workspace {self.path} has no layer {name!r}.", layer=name,
-                            fix=f"Layers in it: {names}.",
-                            message_zh=f"工作空间 {self.path} 中没有图层 {name!r}。",
-                            fix_zh=f"其中的图层有：{names_zh}。")
+        raise NotFoundError(
+            f"Workspace {self.path} has no layer {name!r}.",
+            layer=name,
+            fix=f"Layers in it: {names}.",
+            message_zh=f"工作空间 {self.path} 中没有图层 {name!r}。",
+            fix_zh=f"其中的图层有：{names_zh}。",
+        )
 
     # -- reading ---------------------------------------------------------------------------
-    def read_layer(self, name: str, *, bbox: Sequence[float] | None = None,
-                   columns: Sequence[str] | None = None, as_of: date | None = None,
-                   known_at: datetime | None = None, version_id: int | None = None
-                   ) -> gpd.GeoDataFrame:
+    def read_layer(
+        self,
+        name: str,
+        *,
+        bbox: Sequence[float] | None = None,
+        columns: Sequence[str] | None = None,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        version_id: int | None = None,
+    ) -> gpd.GeoDataFrame:
         """Read a layer as a GeoDataFrame indexed by ``fid``, in the workspace CRS.
 
         The features are those of ``version_id`` if given, else of the version in force on
@@ -415,10 +487,14 @@ class GeoPackageStore(TableCatalog):
         cols = list(info.columns) if columns is None else list(columns)
         unknown = [c for c in cols if c not in info.columns]
         if unknown:
-            raise NotFoundError(f"Layer {name!r} has no column {unknown[0]!r}.", layer=name,
-                                field=unknown[0], fix=f"Columns: {', '.join(info.columns)}.",
-                                message_zh=f"图层 {name!r} 中没有字段 {unknown[0]!r}。",
-                                fix_zh=f"现有字段：{'、'.join(info.columns)}。")
+            raise NotFoundError(
+                f"Layer {name!r} has no column {unknown[0]!r}.",
+                layer=name,
+                field=unknown[0],
+                fix=f"Columns: {', '.join(info.columns)}.",
+                message_zh=f"图层 {name!r} 中没有字段 {unknown[0]!r}。",
+                fix_zh=f"现有字段：{'、'.join(info.columns)}。",
+            )
         if version_id is None:
             version = self.layer_version(name, as_of=as_of, known_at=known_at)
             chain = [] if version is None else self.lineage_of(version.id)
@@ -428,8 +504,10 @@ class GeoPackageStore(TableCatalog):
         sql, params = self._select_in_versions(name, select, chain)
         if bbox is not None:
             minx, miny, maxx, maxy = (float(v) for v in bbox)
-            sql += (f" AND fid IN (SELECT id FROM {q(rtree_name(name))} WHERE maxx >= ? AND "
-                    "minx <= ? AND maxy >= ? AND miny <= ?)")
+            sql += (
+                f" AND fid IN (SELECT id FROM {q(rtree_name(name))} WHERE maxx >= ? AND "
+                "minx <= ? AND maxy >= ? AND miny <= ?)"
+            )
             params += (minx, maxx, miny, maxy)
         sql += " ORDER BY fid"
         with _driver_errors(self.path, f"reading layer {name}", f"读取图层 {name}"):
@@ -437,29 +515,44 @@ class GeoPackageStore(TableCatalog):
         if bbox is not None and rows:
             # The R-tree holds float32 bounds rounded outwards; keep exact envelope hits only.
             env = shapely.bounds(decode_blobs([r[1] for r in rows]))
-            hit = ((env[:, 2] >= minx) & (env[:, 0] <= maxx)
-                   & (env[:, 3] >= miny) & (env[:, 1] <= maxy))
+            hit = (
+                (env[:, 2] >= minx)
+                & (env[:, 0] <= maxx)
+                & (env[:, 3] >= miny)
+                & (env[:, 1] <= maxy)
+            )
             rows = [r for r, h in zip(rows, hit.tolist(), strict=True) if h]
         return self._frame(rows, cols, info)
 
-    def read_revisions(self, name: str, fids: Sequence[int],
-                       columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    def read_revisions(
+        self, name: str, fids: Sequence[int], columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
         """Feature revisions of layer ``name`` by fid, whatever version they belong to."""
         info = self.layer(name)
         cols = list(info.columns) if columns is None else list(columns)
         select = ", ".join(["fid", GEOM, *(q(c) for c in cols)])
         rows = self._conn.execute(
             f"SELECT {select} FROM {q(name)} WHERE fid IN (SELECT value FROM json_each(?)) "
-            "ORDER BY fid", (json.dumps([int(f) for f in fids]),)).fetchall()
+            "ORDER BY fid",
+            (json.dumps([int(f) for f in fids]),),
+        ).fetchall()
         return self._frame(rows, cols, info)
 
     def version_changes(self, name: str, version_id: int) -> tuple[list[int], list[int]]:
         """(fids added, fids retired) by one version in layer ``name``."""
-        added = [int(r[0]) for r in self._conn.execute(
-            f"SELECT fid FROM {q(name)} WHERE {ADDED_IN} = ? ORDER BY fid", (version_id,))]
-        retired = [int(r[0]) for r in self._conn.execute(
-            "SELECT fid FROM guotu_retired WHERE layer = ? AND version_id = ? ORDER BY fid",
-            (name, version_id))]
+        added = [
+            int(r[0])
+            for r in self._conn.execute(
+                f"SELECT fid FROM {q(name)} WHERE {ADDED_IN} = ? ORDER BY fid", (version_id,)
+            )
+        ]
+        retired = [
+            int(r[0])
+            for r in self._conn.execute(
+                "SELECT fid FROM guotu_retired WHERE layer = ? AND version_id = ? ORDER BY fid",
+                (name, version_id),
+            )
+        ]
         return added, retired
 
     def revision_count(self, name: str) -> int:
@@ -476,47 +569,69 @@ class GeoPackageStore(TableCatalog):
         labels = {v.id: f"{self.plan(v.plan_id).name}/{v.label}" for v in self.versions()}
         out = []
         for fid, added_in in self._conn.execute(
-                f"SELECT fid, {ADDED_IN} FROM {q(name)} WHERE {q(id_field)} = ? ORDER BY fid",
-                (key,)).fetchall():
-            retired = [labels[int(r[0])] for r in self._conn.execute(
-                "SELECT version_id FROM guotu_retired WHERE layer = ? AND fid = ? "
-                "ORDER BY version_id", (name, fid))]
-            out.append({"fid": int(fid), "added_in": labels[int(added_in)],
-                        "retired_in": retired})
+            f"SELECT fid, {ADDED_IN} FROM {q(name)} WHERE {q(id_field)} = ? ORDER BY fid", (key,)
+        ).fetchall():
+            retired = [
+                labels[int(r[0])]
+                for r in self._conn.execute(
+                    "SELECT version_id FROM guotu_retired WHERE layer = ? AND fid = ? "
+                    "ORDER BY version_id",
+                    (name, fid),
+                )
+            ]
+            out.append({"fid": int(fid), "added_in": labels[int(added_in)], "retired_in": retired})
         return out
 
-    def _select_in_versions(self, name: str, select: str, chain: Sequence[int]
-                            ) -> tuple[str, tuple[Any, ...]]:
+    def _select_in_versions(
+        self, name: str, select: str, chain: Sequence[int]
+    ) -> tuple[str, tuple[Any, ...]]:
         ids = json.dumps([int(v) for v in chain])
-        sql = (f"SELECT {select} FROM {q(name)} WHERE {ADDED_IN} IN (SELECT value FROM "
-               "json_each(?)) AND fid NOT IN (SELECT fid FROM guotu_retired WHERE layer = ? "
-               "AND version_id IN (SELECT value FROM json_each(?)))")
+        sql = (
+            f"SELECT {select} FROM {q(name)} WHERE {ADDED_IN} IN (SELECT value FROM "
+            "json_each(?)) AND fid NOT IN (SELECT fid FROM guotu_retired WHERE layer = ? "
+            "AND version_id IN (SELECT value FROM json_each(?)))"
+        )
         return sql, (ids, name, ids)
 
     def _frame(self, rows: list[Any], cols: list[str], info: LayerInfo) -> gpd.GeoDataFrame:
         data = list(zip(*rows, strict=True)) if rows else [()] * (2 + len(cols))
-        return layer_frame(data[0], decode_blobs(list(data[1])), cols, data[2:], info.columns,
-                           info.crs)
+        return layer_frame(
+            data[0], decode_blobs(list(data[1])), cols, data[2:], info.columns, info.crs
+        )
 
     # -- writing ---------------------------------------------------------------------------
     def set_crs(self, crs: CRS) -> None:
         """Fix the workspace CRS; allowed only while the workspace has no layer."""
         current = self.crs
         if current is not None and current != crs:
-            raise StoreError(f"Workspace {self.path} already uses {current.to_string()}.",
-                             file=str(self.path),
-                             message_zh=f"工作空间 {self.path} 已使用坐标参考系 "
-                             f"{current.to_string()}。")
+            raise StoreError(
+                f"Workspace {self.path} already uses {current.to_string()}.",
+                file=str(self.path),
+                message_zh=f"工作空间 {self.path} 已使用坐标参考系 {current.to_string()}。",
+            )
         with _driver_errors(self.path, "setting the CRS", "设置坐标参考系"), self._transaction():
             self._ensure_srs(crs)
-            self._conn.execute("INSERT OR REPLACE INTO guotu_meta(key, value) VALUES ('crs', ?)",
-                               (crs_id(crs),))
+            self._conn.execute(
+                "INSERT OR REPLACE INTO guotu_meta(key, value) VALUES ('crs', ?)", (crs_id(crs),)
+            )
 
-    def write_layer(self, name: str, role: str, frame: gpd.GeoDataFrame, *,
-                    column_types: dict[str, str], geometry_type: str, source: str = "",
-                    source_layer: str = "", field_map: dict[str, str] | None = None,
-                    replace: bool = False, version: VersionSpec | None = None,
-                    actor: str = "", reason: str = "", crs: CRS | None = None) -> LayerInfo:
+    def write_layer(
+        self,
+        name: str,
+        role: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        column_types: dict[str, str],
+        geometry_type: str,
+        source: str = "",
+        source_layer: str = "",
+        field_map: dict[str, str] | None = None,
+        replace: bool = False,
+        version: VersionSpec | None = None,
+        actor: str = "",
+        reason: str = "",
+        crs: CRS | None = None,
+    ) -> LayerInfo:
         """Record ``frame`` as the content of layer ``name`` in a version, in one transaction.
 
         Without ``version`` the layer has an implicit plan of its own: the first write is
@@ -549,56 +664,91 @@ class GeoPackageStore(TableCatalog):
         blobs = encode_blobs(geoms, srs_id)
         values = [column_values(frame[c], types[c]) for c in cols]
         hashes = content_hashes(blobs, values, cols)
-        with _driver_errors(self.path, f"writing layer {name}", f"写入图层 {name}"), \
-                self._transaction():
+        with (
+            _driver_errors(self.path, f"writing layer {name}", f"写入图层 {name}"),
+            self._transaction(),
+        ):
             self._recheck_for_write(name, exists, fixed, crs)
             if fixed is None:
                 srs_id = self._ensure_srs(crs)
                 self._conn.execute(
                     "INSERT OR REPLACE INTO guotu_meta(key, value) VALUES ('crs', ?)",
-                    (crs_id(crs),))
+                    (crs_id(crs),),
+                )
             plan_id = self._plan_for_write(name, role, version, existing.get(name))
-            target, parent_chain = self._version_for_write(name, plan_id, version, actor,
-                                                           reason)
+            target, parent_chain = self._version_for_write(name, plan_id, version, actor, reason)
             if not exists:
                 self._create_layer_table(name, role, cols, types, geometry_type, srs_id)
             else:
                 self._add_columns(name, [c for c in cols if c not in old_types], types)
             old = self._conn.execute(
-                *self._select_in_versions(name, f"fid, {CONTENT_HASH}", parent_chain)).fetchall()
+                *self._select_in_versions(name, f"fid, {CONTENT_HASH}", parent_chain)
+            ).fetchall()
             keep, retire, add = match_revisions(old, hashes)
-            rows = [(*r, target.id, h) for i, (r, h) in
-                    enumerate(zip(zip(blobs, *values, strict=True), hashes, strict=True))
-                    if add[i]]
+            rows = [
+                (*r, target.id, h)
+                for i, (r, h) in enumerate(
+                    zip(zip(blobs, *values, strict=True), hashes, strict=True)
+                )
+                if add[i]
+            ]
             colnames = ", ".join([GEOM, *(q(c) for c in cols), ADDED_IN, CONTENT_HASH])
             marks = ", ".join("?" * (3 + len(cols)))
             self._conn.executemany(f"INSERT INTO {q(name)} ({colnames}) VALUES ({marks})", rows)
-            self._conn.executemany("INSERT INTO guotu_retired VALUES (?, ?, ?)",
-                                   [(name, target.id, f) for f in retire])
+            self._conn.executemany(
+                "INSERT INTO guotu_retired VALUES (?, ?, ?)", [(name, target.id, f) for f in retire]
+            )
             if not exists:
                 # Indexes of a new table are built after its rows: much faster than row by row.
                 inserted = np.flatnonzero(add)
                 self._create_rtree(name, geoms[inserted])
                 self._conn.execute(
-                    f"CREATE INDEX {q(f'{name}_{ADDED_IN}')} ON {q(name)} ({ADDED_IN})")
+                    f"CREATE INDEX {q(f'{name}_{ADDED_IN}')} ON {q(name)} ({ADDED_IN})"
+                )
             features = keep + int(add.sum())
-            self._conn.execute("INSERT INTO guotu_layer_versions VALUES (?, ?, ?, ?, ?)",
-                               (name, target.id, features, int(add.sum()), len(retire)))
-            meta = (role, features, geometry_type, crs_id(crs),
-                    json.dumps(types | {c: t for c, t in old_types.items() if c not in types},
-                               ensure_ascii=False), source, source_layer,
-                    json.dumps(field_map or {}, ensure_ascii=False), now(), plan_id)
+            self._conn.execute(
+                "INSERT INTO guotu_layer_versions VALUES (?, ?, ?, ?, ?)",
+                (name, target.id, features, int(add.sum()), len(retire)),
+            )
+            meta = (
+                role,
+                features,
+                geometry_type,
+                crs_id(crs),
+                json.dumps(
+                    types | {c: t for c, t in old_types.items() if c not in types},
+                    ensure_ascii=False,
+                ),
+                source,
+                source_layer,
+                json.dumps(field_map or {}, ensure_ascii=False),
+                now(),
+                plan_id,
+            )
             self._conn.execute(
                 "INSERT OR REPLACE INTO guotu_layers (role, features, geometry_type, crs, columns,"
                 " source, source_layer, field_map, imported_at, plan_id, name) VALUES "
-                "(?,?,?,?,?,?,?,?,?,?,?)", (*meta, name))
+                "(?,?,?,?,?,?,?,?,?,?,?)",
+                (*meta, name),
+            )
             self._update_extent(name)
-            self._write_current_view(name, plan_id, [c for c in json.loads(meta[4])],
-                                     geometry_type, srs_id)
-            self._audit(actor, "write_layer", f"layer:{name}", reason or target.reason,
-                        {"version_id": target.id, "version": target.label, "added":
-                         int(add.sum()), "retired": len(retire), "unchanged": keep,
-                         "source": source})
+            self._write_current_view(
+                name, plan_id, [c for c in json.loads(meta[4])], geometry_type, srs_id
+            )
+            self._audit(
+                actor,
+                "write_layer",
+                f"layer:{name}",
+                reason or target.reason,
+                {
+                    "version_id": target.id,
+                    "version": target.label,
+                    "added": int(add.sum()),
+                    "retired": len(retire),
+                    "unchanged": keep,
+                    "source": source,
+                },
+            )
         return self.layer(name)
 
     def _recheck_for_write(self, name: str, exists: bool, fixed: CRS | None, crs: CRS) -> None:
@@ -606,8 +756,9 @@ class GeoPackageStore(TableCatalog):
         checks another process has made stale since, by creating the new layer (or one whose
         name differs only in case) or fixing the CRS of a workspace that had none."""
         if not exists:
-            row = self._conn.execute("SELECT name FROM guotu_layers WHERE lower(name) = "
-                                     "lower(?)", (name,)).fetchone()
+            row = self._conn.execute(
+                "SELECT name FROM guotu_layers WHERE lower(name) = lower(?)", (name,)
+            ).fetchone()
             if row is not None and row[0] == name:
                 raise layer_exists_error(self.path, name, just_created=True)
             if row is not None:
@@ -617,26 +768,38 @@ class GeoPackageStore(TableCatalog):
             if now_fixed is not None and not now_fixed.equals(crs):
                 raise other_crs_error(self.path, now_fixed.name)
 
-    def _create_layer_table(self, name: str, role: str, cols: list[str], types: dict[str, str],
-                            geometry_type: str, srs_id: int) -> None:
+    def _create_layer_table(
+        self,
+        name: str,
+        role: str,
+        cols: list[str],
+        types: dict[str, str],
+        geometry_type: str,
+        srs_id: int,
+    ) -> None:
         coldefs = "".join(f", {q(c)} {types[c]}" for c in cols)
         self._conn.execute(
             f"CREATE TABLE {q(name)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, "
             f"{GEOM} {geometry_type}{coldefs}, {ADDED_IN} INTEGER NOT NULL, "
-            f"{CONTENT_HASH} INTEGER NOT NULL)")
+            f"{CONTENT_HASH} INTEGER NOT NULL)"
+        )
         self._conn.execute(
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
             " last_change, srs_id) VALUES (?, 'features', ?, ?, ?, ?)",
-            (name, name, role, now(), srs_id))
-        self._conn.execute("INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
-                           (name, GEOM, geometry_type, srs_id))
+            (name, name, role, now(), srs_id),
+        )
+        self._conn.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
+            (name, GEOM, geometry_type, srs_id),
+        )
 
     def _add_columns(self, name: str, new: list[str], types: dict[str, str]) -> None:
         for c in new:
             self._conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {q(c)} {types[c]}")
 
-    def _write_current_view(self, name: str, plan_id: int, cols: list[str],
-                            geometry_type: str, srs_id: int) -> None:
+    def _write_current_view(
+        self, name: str, plan_id: int, cols: list[str], geometry_type: str, srs_id: int
+    ) -> None:
         """(Re)create the view ``<layer>_现行`` that QGIS and GDAL open: the layer as the
         version of its plan in force today (as recorded now), resolved by SQLite at read time
         with the same rule as :func:`guotu.domain.model.version_in_force` (a repeal in force
@@ -664,27 +827,36 @@ WITH RECURSIVE
 SELECT {select} FROM {q(name)} WHERE {ADDED_IN} IN (SELECT id FROM chain)
   AND fid NOT IN (SELECT fid FROM guotu_retired WHERE layer = {literal}
                   AND version_id IN (SELECT id FROM chain))""")
-        if not self._conn.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?",
-                                  (view,)).fetchone():
+        if not self._conn.execute(
+            "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (view,)
+        ).fetchone():
             self._conn.execute(
                 "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
                 " last_change, srs_id) VALUES (?, 'features', ?, ?, ?, ?)",
-                (view, view, f"{name}: the version in force today", now(), srs_id))
-            self._conn.execute("INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
-                               (view, GEOM, geometry_type, srs_id))
+                (view, view, f"{name}: the version in force today", now(), srs_id),
+            )
+            self._conn.execute(
+                "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
+                (view, GEOM, geometry_type, srs_id),
+            )
         self._conn.execute(
             "UPDATE gpkg_contents SET min_x = (SELECT min_x FROM gpkg_contents WHERE "
             "table_name = ?), min_y = (SELECT min_y FROM gpkg_contents WHERE table_name = ?), "
             "max_x = (SELECT max_x FROM gpkg_contents WHERE table_name = ?), max_y = (SELECT "
             "max_y FROM gpkg_contents WHERE table_name = ?), last_change = ? "
-            "WHERE table_name = ?", (name, name, name, name, now(), view))
+            "WHERE table_name = ?",
+            (name, name, name, name, now(), view),
+        )
 
     def _update_extent(self, name: str) -> None:
         row = self._conn.execute(
             f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {q(rtree_name(name))}"
         ).fetchone()
-        self._conn.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?,"
-                           " last_change = ? WHERE table_name = ?", (*row, now(), name))
+        self._conn.execute(
+            "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?,"
+            " last_change = ? WHERE table_name = ?",
+            (*row, now(), name),
+        )
 
     # -- internals -------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -704,15 +876,18 @@ SELECT {select} FROM {q(name)} WHERE {ADDED_IN} IN (SELECT id FROM chain)
         rt = rtree_name(name)
         c = self._conn
         c.execute(f"CREATE VIRTUAL TABLE {q(rt)} USING rtree(id, minx, maxx, miny, maxy)")
-        ids = np.fromiter((r[0] for r in c.execute(f"SELECT fid FROM {q(name)} ORDER BY fid")),
-                          dtype=np.int64)
+        ids = np.fromiter(
+            (r[0] for r in c.execute(f"SELECT fid FROM {q(name)} ORDER BY fid")), dtype=np.int64
+        )
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         bulk_load_rtree(c, rt, ids[ok], shapely.bounds(geoms)[ok][:, [0, 2, 1, 3]])
         for trigger in rtree_triggers(name):
             c.execute(trigger)
-        c.execute("INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
-                  "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
-                  (name, GEOM))
+        c.execute(
+            "INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
+            "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+            (name, GEOM),
+        )
 
     def _ensure_srs(self, crs: CRS) -> int:
         srs_id = self._srs_id(crs, missing_ok=True)
@@ -721,12 +896,14 @@ SELECT {select} FROM {q(name)} WHERE {ADDED_IN} IN (SELECT id FROM chain)
         auth = crs.to_authority()
         org, code = (auth[0], int(auth[1])) if auth else ("NONE", None)
         if code is None:
-            code = 100000 + int(self._conn.execute(
-                "SELECT COUNT(*) FROM gpkg_spatial_ref_sys").fetchone()[0])
+            code = 100000 + int(
+                self._conn.execute("SELECT COUNT(*) FROM gpkg_spatial_ref_sys").fetchone()[0]
+            )
         self._conn.execute(
             "INSERT INTO gpkg_spatial_ref_sys (srs_name, srs_id, organization,"
             " organization_coordsys_id, definition, description) VALUES (?, ?, ?, ?, ?, ?)",
-            (crs.name, code, org, code, crs.to_wkt(WktVersion.WKT1_GDAL), crs.name))
+            (crs.name, code, org, code, crs.to_wkt(WktVersion.WKT1_GDAL), crs.name),
+        )
         return code
 
     def _planned_srs_id(self, crs: CRS) -> int:
@@ -737,26 +914,30 @@ SELECT {select} FROM {q(name)} WHERE {ADDED_IN} IN (SELECT id FROM chain)
         auth = crs.to_authority()
         if auth:
             return int(auth[1])
-        return 100000 + int(self._conn.execute(
-            "SELECT COUNT(*) FROM gpkg_spatial_ref_sys").fetchone()[0])
+        return 100000 + int(
+            self._conn.execute("SELECT COUNT(*) FROM gpkg_spatial_ref_sys").fetchone()[0]
+        )
 
     def _srs_id(self, crs: CRS, missing_ok: bool = False) -> Any:
         auth = crs.to_authority()
         if auth:
             row = self._conn.execute(
                 "SELECT srs_id FROM gpkg_spatial_ref_sys WHERE upper(organization) = ? AND "
-                "organization_coordsys_id = ?", (auth[0].upper(), int(auth[1]))).fetchone()
+                "organization_coordsys_id = ?",
+                (auth[0].upper(), int(auth[1])),
+            ).fetchone()
             if row:
                 return int(row[0])
         else:  # a CRS without an authority code (城市独立坐标系): match its definition
             for srs_id, definition in self._conn.execute(
-                    "SELECT srs_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id > 0"):
+                "SELECT srs_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id > 0"
+            ):
                 with contextlib.suppress(Exception):
                     if CRS.from_wkt(definition).equals(crs):
                         return int(srs_id)
         if missing_ok:
             return None
-        raise StoreError(f"CRS {crs.name} is not registered in {self.path}.",
-                         message_zh=f"坐标参考系 {crs.name} 未在 {self.path} 中登记。")
-
-
+        raise StoreError(
+            f"CRS {crs.name} is not registered in {self.path}.",
+            message_zh=f"坐标参考系 {crs.name} 未在 {self.path} 中登记。",
+        )

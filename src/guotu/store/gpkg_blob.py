@@ -18,8 +18,15 @@ import shapely
 __all__ = ["decode_blobs", "encode_blobs", "envelope_of_blob", "register_functions"]
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
-_HEADER = np.dtype([("magic", "S2"), ("version", "u1"), ("flags", "u1"), ("srs_id", "<i4"),
-                    ("envelope", "<f8", (4,))])
+_HEADER = np.dtype(
+    [
+        ("magic", "S2"),
+        ("version", "u1"),
+        ("flags", "u1"),
+        ("srs_id", "<i4"),
+        ("envelope", "<f8", (4,)),
+    ]
+)
 _EMPTY_HEADER = np.dtype([("magic", "S2"), ("version", "u1"), ("flags", "u1"), ("srs_id", "<i4")])
 
 
@@ -49,7 +56,7 @@ def encode_blobs(geoms: npt.ArrayLike, srs_id: int) -> list[bytes | None]:
         elif empty[i]:
             out.append(empty_raw + w)
         else:
-            out.append(raw[i * size:(i + 1) * size] + w)
+            out.append(raw[i * size : (i + 1) * size] + w)
     return out
 
 
@@ -59,7 +66,7 @@ def _header_length(blob: bytes) -> int:
 
 def decode_blobs(blobs: Sequence[bytes | None]) -> npt.NDArray[np.object_]:
     """Shapely geometries of GeoPackage blobs (NULL → ``None``)."""
-    wkb = [None if b is None else b[_header_length(b):] for b in blobs]
+    wkb = [None if b is None else b[_header_length(b) :] for b in blobs]
     return np.asarray(shapely.from_wkb(wkb), dtype=object)
 
 
@@ -74,7 +81,7 @@ def envelope_of_blob(blob: bytes | None) -> tuple[float, float, float, float] | 
         fmt = "<4d" if flags & 1 else ">4d"
         minx, maxx, miny, maxy = struct.unpack_from(fmt, blob, 8)
         return minx, maxx, miny, maxy
-    geom = shapely.from_wkb(blob[_header_length(blob):])
+    geom = shapely.from_wkb(blob[_header_length(blob) :])
     if geom.is_empty:
         return None
     x0, y0, x1, y1 = geom.bounds

@@ -36,17 +36,20 @@ def check_workspace_name(path: Path) -> None:
         shown = os.fsencode(path).decode("gb18030", "replace")
         raise ConfigError(
             f"The name of workspace {shown} is not UTF-8 (it was probably copied from a "
-            "Windows system in GBK); QGIS and GDAL cannot open it.", file=shown,
+            "Windows system in GBK); QGIS and GDAL cannot open it.",
+            file=shown,
             fix="Rename the file, e.g. with `convmv -f gbk -t utf8 --notest FILE`, or give "
             "another -w name.",
             message_zh=f"工作空间文件名 {shown} 不是 UTF-8 编码（多半是从 GBK 编码的 Windows 系统"
             "拷贝而来），QGIS、GDAL 无法打开它。",
             fix_zh="请重命名该文件（如用 `convmv -f gbk -t utf8 --notest 文件名`），或用 -w "
-            "指定另一个文件名。") from None
+            "指定另一个文件名。",
+        ) from None
 
 
-def not_a_workspace_error(path: Path, why: str, why_zh: str, *, fix: str | None = None,
-                          fix_zh: str | None = None) -> ConfigError:
+def not_a_workspace_error(
+    path: Path, why: str, why_zh: str, *, fix: str | None = None, fix_zh: str | None = None
+) -> ConfigError:
     """``-w PATH`` names a file that is not a guotu workspace (the user's input: exit 2).
 
     Examples
@@ -56,15 +59,26 @@ def not_a_workspace_error(path: Path, why: str, why_zh: str, *, fix: str | None 
     'a.db 不是 guotu 工作空间：它是普通 SQLite 文件。解决办法：请用 -w 指定...'
     """
     return ConfigError(
-        f"{path} is not a guotu workspace: {why}.", file=str(path),
-        fix=fix or "Give a workspace created by guotu with -w (guotu demo or guotu import "
+        f"{path} is not a guotu workspace: {why}.",
+        file=str(path),
+        fix=fix
+        or "Give a workspace created by guotu with -w (guotu demo or guotu import "
         "make one), or a new file name.",
         message_zh=f"{path} 不是 guotu 工作空间：{why_zh}。",
-        fix_zh=fix_zh or "请用 -w 指定由 guotu 创建的工作空间（guotu demo 或 guotu import "
-        "会新建一个），或一个新的文件名。")
+        fix_zh=fix_zh
+        or "请用 -w 指定由 guotu 创建的工作空间（guotu demo 或 guotu import "
+        "会新建一个），或一个新的文件名。",
+    )
 
-SQL_TYPES = {"text": "TEXT", "real": "REAL", "integer": "INTEGER", "date": "DATE",
-             "boolean": "BOOLEAN", "code": "TEXT"}
+
+SQL_TYPES = {
+    "text": "TEXT",
+    "real": "REAL",
+    "integer": "INTEGER",
+    "date": "DATE",
+    "boolean": "BOOLEAN",
+    "code": "TEXT",
+}
 
 
 def q(name: str) -> str:
@@ -79,8 +93,10 @@ def rtree_name(name: str) -> str:
 def rtree_triggers(name: str) -> list[str]:
     t, rt, g = q(name), q(rtree_name(name)), GEOM
     p = f"rtree_{name}_{g}"
-    ins = (f"INSERT OR REPLACE INTO {rt} VALUES (NEW.fid, ST_MinX(NEW.{g}), ST_MaxX(NEW.{g}), "
-           f"ST_MinY(NEW.{g}), ST_MaxY(NEW.{g}))")
+    ins = (
+        f"INSERT OR REPLACE INTO {rt} VALUES (NEW.fid, ST_MinX(NEW.{g}), ST_MaxX(NEW.{g}), "
+        f"ST_MinY(NEW.{g}), ST_MaxY(NEW.{g}))"
+    )
     ok = f"(NEW.{g} NOT NULL AND NOT ST_IsEmpty(NEW.{g}))"
     gone = f"(NEW.{g} ISNULL OR ST_IsEmpty(NEW.{g}))"
     return [
@@ -114,9 +130,12 @@ def column_values(series: pd.Series, sql_type: str) -> list[Any]:
             arr = arr.copy()
             arr[missing] = None
         return list(arr.tolist())
-    return [None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT
-            else (v.isoformat()[:10] if sql_type == "DATE" and hasattr(v, "isoformat")
-                  else str(v)) for v in series.tolist()]
+    return [
+        None
+        if v is None or (isinstance(v, float) and v != v) or v is pd.NaT
+        else (v.isoformat()[:10] if sql_type == "DATE" and hasattr(v, "isoformat") else str(v))
+        for v in series.tolist()
+    ]
 
 
 def crs_id(crs: CRS) -> str:
@@ -210,10 +229,12 @@ TABLES_DDL = [
   unit TEXT NOT NULL DEFAULT '', year INTEGER NOT NULL, value REAL NOT NULL,
   source_row INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (name, version_id, seq),
   FOREIGN KEY (name, version_id) REFERENCES guotu_table_versions (name, version_id))""",
-    *(f"""CREATE TRIGGER guotu_{table}_no_{op.lower()} BEFORE {op} ON guotu_{table}
+    *(
+        f"""CREATE TRIGGER guotu_{table}_no_{op.lower()} BEFORE {op} ON guotu_{table}
   BEGIN SELECT RAISE(ABORT, 'guotu: a recorded table is never {verb}'); END"""
-      for table in ("table_versions", "table_rows")
-      for op, verb in (("UPDATE", "modified"), ("DELETE", "deleted"))),
+        for table in ("table_versions", "table_rows")
+        for op, verb in (("UPDATE", "modified"), ("DELETE", "deleted"))
+    ),
 ]
 
 #: Columns every layer table carries besides fid, geom and the attributes: the version that

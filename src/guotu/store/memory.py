@@ -107,8 +107,7 @@ class MemoryStore(TableCatalog):
         self.close()
 
     # -- the catalogue's primitives ----------------------------------------------------------
-    def _store_errors(self, action: str, action_zh: str
-                      ) -> contextlib.AbstractContextManager[None]:
+    def _store_errors(self, action: str, action_zh: str) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:  # pragma: no cover
@@ -119,17 +118,34 @@ class MemoryStore(TableCatalog):
         if self._depth:
             yield
             return
-        saved = (dict(self._meta), len(self._plans), len(self._versions), len(self._audit_rows),
-                 dict(self._layers), {n: (len(t.fids), list(t.columns))
-                                      for n, t in self._tables.items()},
-                 dict(self._retired), dict(self._layer_versions), len(self._table_recs),
-                 dict(self._table_rows))
+        saved = (
+            dict(self._meta),
+            len(self._plans),
+            len(self._versions),
+            len(self._audit_rows),
+            dict(self._layers),
+            {n: (len(t.fids), list(t.columns)) for n, t in self._tables.items()},
+            dict(self._retired),
+            dict(self._layer_versions),
+            len(self._table_recs),
+            dict(self._table_rows),
+        )
         self._depth += 1
         try:
             yield
         except BaseException:
-            (meta, plans, versions, audit, layers, tables, retired, layer_versions, table_recs,
-             table_rows) = saved
+            (
+                meta,
+                plans,
+                versions,
+                audit,
+                layers,
+                tables,
+                retired,
+                layer_versions,
+                table_recs,
+                table_rows,
+            ) = saved
             self._meta = meta
             del self._table_recs[table_recs:]
             self._table_rows = table_rows
@@ -145,8 +161,16 @@ class MemoryStore(TableCatalog):
         finally:
             self._depth -= 1
 
-    def _insert_plan(self, name: str, level: PlanLevel, type: PlanType, xzqdm: str,
-                     parent_id: int | None, description: str, implicit: bool) -> Plan:
+    def _insert_plan(
+        self,
+        name: str,
+        level: PlanLevel,
+        type: PlanType,
+        xzqdm: str,
+        parent_id: int | None,
+        description: str,
+        implicit: bool,
+    ) -> Plan:
         plan = Plan(len(self._plans) + 1, name, level, type, xzqdm, parent_id, description)
         self._plans.append(plan)
         return plan
@@ -166,52 +190,87 @@ class MemoryStore(TableCatalog):
         """A version by its id."""
         if 1 <= int(version_id) <= len(self._versions):
             return self._versions[int(version_id) - 1]
-        raise NotFoundError(f"There is no version {version_id}.",
-                            message_zh=f"不存在版本 {version_id}。")
+        raise NotFoundError(
+            f"There is no version {version_id}.", message_zh=f"不存在版本 {version_id}。"
+        )
 
     def _last_record_time(self) -> datetime | None:
         return max((v.recorded_at for v in self._versions), default=None)
 
-    def _insert_version_row(self, plan: Plan, spec: VersionSpec, parent_id: int | None,
-                            recorded: datetime) -> int:
+    def _insert_version_row(
+        self, plan: Plan, spec: VersionSpec, parent_id: int | None, recorded: datetime
+    ) -> int:
         version = Version(
-            id=len(self._versions) + 1, plan_id=plan.id, label=spec.label, parent_id=parent_id,
-            status=spec.status, valid_from=spec.valid_from, valid_to=spec.valid_to,
-            recorded_at=recorded, approval_no=spec.approval_no,
-            approval_organ=spec.approval_organ, approval_date=spec.approval_date,
-            author=spec.author, reason=spec.reason)
+            id=len(self._versions) + 1,
+            plan_id=plan.id,
+            label=spec.label,
+            parent_id=parent_id,
+            status=spec.status,
+            valid_from=spec.valid_from,
+            valid_to=spec.valid_to,
+            recorded_at=recorded,
+            approval_no=spec.approval_no,
+            approval_organ=spec.approval_organ,
+            approval_date=spec.approval_date,
+            author=spec.author,
+            reason=spec.reason,
+        )
         if any(v.plan_id == plan.id and v.label == spec.label for v in self._versions):
             raise StoreError(f"Plan {plan.name!r} already has a version {spec.label!r}.")
         self._versions.append(version)
         return version.id
 
-    def _audit(self, actor: str, action: str, obj: str, reason: str = "",
-               detail: dict[str, Any] | None = None) -> None:
+    def _audit(
+        self,
+        actor: str,
+        action: str,
+        obj: str,
+        reason: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         detail = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
-        self._audit_rows.append(AuditEntry(len(self._audit_rows) + 1, _now().isoformat(),
-                                           actor or "guotu", action, obj, reason, detail))
+        self._audit_rows.append(
+            AuditEntry(
+                len(self._audit_rows) + 1,
+                _now().isoformat(),
+                actor or "guotu",
+                action,
+                obj,
+                reason,
+                detail,
+            )
+        )
 
     def audit_head(self) -> tuple[int, int]:
         """(number of audit entries, last entry id)."""
         rows = self._audit_rows
         return len(rows), rows[-1].id if rows else 0
 
-    def audit_log(self, *, object_prefix: str | None = None, limit: int | None = None
-                  ) -> list[AuditEntry]:
+    def audit_log(
+        self, *, object_prefix: str | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
         """The audit log, oldest first (optionally only objects starting with a prefix)."""
-        rows = [e for e in self._audit_rows if not object_prefix or e.object == object_prefix
-                or e.object.startswith(object_prefix + ":")]
+        rows = [
+            e
+            for e in self._audit_rows
+            if not object_prefix
+            or e.object == object_prefix
+            or e.object.startswith(object_prefix + ":")
+        ]
         return rows[:limit] if limit else rows
 
     def _table_records(self, name: str | None = None) -> list[tuple[str, int, int, str]]:
-        return sorted((r for r in self._table_recs if name is None or r[0] == name),
-                      key=lambda r: (r[1], r[0]))
+        return sorted(
+            (r for r in self._table_recs if name is None or r[0] == name),
+            key=lambda r: (r[1], r[0]),
+        )
 
     def _table_content(self, name: str, version_id: int) -> list[YearValue]:
         return list(self._table_rows.get((name, int(version_id)), []))
 
-    def _insert_table(self, name: str, version_id: int, rows: Sequence[YearValue],
-                      source: str) -> None:
+    def _insert_table(
+        self, name: str, version_id: int, rows: Sequence[YearValue], source: str
+    ) -> None:
         if (name, version_id) in self._table_rows:
             raise StoreError(f"Version {version_id} already holds table {name!r}.")
         self._table_recs.append((name, version_id, len(rows), source))
@@ -240,10 +299,11 @@ class MemoryStore(TableCatalog):
         """Fix the workspace CRS; allowed only while the workspace has no layer."""
         current = self.crs
         if current is not None and current != crs:
-            raise StoreError(f"Workspace {self.path} already uses {current.to_string()}.",
-                             file=str(self.path),
-                             message_zh=f"工作空间 {self.path} 已使用坐标参考系 "
-                             f"{current.to_string()}。")
+            raise StoreError(
+                f"Workspace {self.path} already uses {current.to_string()}.",
+                file=str(self.path),
+                message_zh=f"工作空间 {self.path} 已使用坐标参考系 {current.to_string()}。",
+            )
         self._meta["crs"] = crs_id(crs)
 
     def layers(self) -> list[LayerInfo]:
@@ -261,8 +321,9 @@ class MemoryStore(TableCatalog):
         return self.layer(name).role
 
     # -- reading -----------------------------------------------------------------------------
-    def _chain(self, name: str, as_of: date | None, known_at: datetime | None,
-               version_id: int | None) -> list[int]:
+    def _chain(
+        self, name: str, as_of: date | None, known_at: datetime | None, version_id: int | None
+    ) -> list[int]:
         if version_id is not None:
             return self.lineage_of(version_id)
         version = self.layer_version(name, as_of=as_of, known_at=known_at)
@@ -273,13 +334,22 @@ class MemoryStore(TableCatalog):
         table = self._tables[name]
         ids = set(chain)
         gone = {f for v in chain for f in self._retired.get((name, v), [])}
-        return [i for i, (fid, added) in enumerate(zip(table.fids, table.added_in, strict=True))
-                if added in ids and fid not in gone]
+        return [
+            i
+            for i, (fid, added) in enumerate(zip(table.fids, table.added_in, strict=True))
+            if added in ids and fid not in gone
+        ]
 
-    def read_layer(self, name: str, *, bbox: Sequence[float] | None = None,
-                   columns: Sequence[str] | None = None, as_of: date | None = None,
-                   known_at: datetime | None = None, version_id: int | None = None
-                   ) -> gpd.GeoDataFrame:
+    def read_layer(
+        self,
+        name: str,
+        *,
+        bbox: Sequence[float] | None = None,
+        columns: Sequence[str] | None = None,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        version_id: int | None = None,
+    ) -> gpd.GeoDataFrame:
         """Features of layer ``name`` in a version, indexed by fid (see the contract)."""
         info = self.layer(name)
         cols = self._columns(info, columns)
@@ -290,13 +360,18 @@ class MemoryStore(TableCatalog):
             geoms = np.asarray([table.geoms[i] for i in rows], dtype=object)
             env = shapely.bounds(geoms)
             ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-            hit = ok & ((env[:, 2] >= minx) & (env[:, 0] <= maxx)
-                        & (env[:, 3] >= miny) & (env[:, 1] <= maxy))
+            hit = ok & (
+                (env[:, 2] >= minx)
+                & (env[:, 0] <= maxx)
+                & (env[:, 3] >= miny)
+                & (env[:, 1] <= maxy)
+            )
             rows = [r for r, h in zip(rows, hit.tolist(), strict=True) if h]
         return self._frame(name, rows, cols, info)
 
-    def read_revisions(self, name: str, fids: Sequence[int],
-                       columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    def read_revisions(
+        self, name: str, fids: Sequence[int], columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
         """Feature revisions of layer ``name`` by fid, whatever version they belong to."""
         info = self.layer(name)
         cols = self._columns(info, columns)
@@ -307,8 +382,11 @@ class MemoryStore(TableCatalog):
     def version_changes(self, name: str, version_id: int) -> tuple[list[int], list[int]]:
         """(fids added, fids retired) by one version in layer ``name``."""
         table = self._tables.get(name)
-        added = [] if table is None else [
-            f for f, v in zip(table.fids, table.added_in, strict=True) if v == version_id]
+        added = (
+            []
+            if table is None
+            else [f for f, v in zip(table.fids, table.added_in, strict=True) if v == version_id]
+        )
         return added, sorted(self._retired.get((name, version_id), []))
 
     def feature_history(self, name: str, key: str) -> list[dict[str, Any]]:
@@ -322,10 +400,16 @@ class MemoryStore(TableCatalog):
         out = []
         for row, fid in enumerate(table.fids):
             if table.value(row, id_field) == key:
-                retired = sorted(v for (n, v), fids in self._retired.items()
-                                 if n == name and fid in fids)
-                out.append({"fid": fid, "added_in": labels[table.added_in[row]],
-                            "retired_in": [labels[v] for v in retired]})
+                retired = sorted(
+                    v for (n, v), fids in self._retired.items() if n == name and fid in fids
+                )
+                out.append(
+                    {
+                        "fid": fid,
+                        "added_in": labels[table.added_in[row]],
+                        "retired_in": [labels[v] for v in retired],
+                    }
+                )
         return out
 
     def _columns(self, info: LayerInfo, columns: Sequence[str] | None) -> list[str]:
@@ -335,19 +419,38 @@ class MemoryStore(TableCatalog):
             raise no_column_error(info.name, unknown[0], list(info.columns))
         return cols
 
-    def _frame(self, name: str, rows: list[int], cols: list[str], info: LayerInfo
-               ) -> gpd.GeoDataFrame:
+    def _frame(
+        self, name: str, rows: list[int], cols: list[str], info: LayerInfo
+    ) -> gpd.GeoDataFrame:
         table = self._tables[name]
         data = [[table.value(i, c) for i in rows] for c in cols]
-        return layer_frame([table.fids[i] for i in rows], [table.geoms[i] for i in rows],
-                           cols, data, info.columns, info.crs)
+        return layer_frame(
+            [table.fids[i] for i in rows],
+            [table.geoms[i] for i in rows],
+            cols,
+            data,
+            info.columns,
+            info.crs,
+        )
 
     # -- writing -----------------------------------------------------------------------------
-    def write_layer(self, name: str, role: str, frame: gpd.GeoDataFrame, *,
-                    column_types: dict[str, str], geometry_type: str, source: str = "",
-                    source_layer: str = "", field_map: dict[str, str] | None = None,
-                    replace: bool = False, version: VersionSpec | None = None,
-                    actor: str = "", reason: str = "", crs: CRS | None = None) -> LayerInfo:
+    def write_layer(
+        self,
+        name: str,
+        role: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        column_types: dict[str, str],
+        geometry_type: str,
+        source: str = "",
+        source_layer: str = "",
+        field_map: dict[str, str] | None = None,
+        replace: bool = False,
+        version: VersionSpec | None = None,
+        actor: str = "",
+        reason: str = "",
+        crs: CRS | None = None,
+    ) -> LayerInfo:
         """Record ``frame`` as the content of layer ``name`` in a version (see
         ``GeoPackageStore.write_layer``): atomic, unchanged features shared."""
         fixed = self.crs
@@ -358,8 +461,7 @@ class MemoryStore(TableCatalog):
         target_crs = fixed or crs
         assert target_crs is not None
         existing = {i.name: i for i in self.layers()}
-        clash = next((n for n in existing if n != name and n.casefold() == name.casefold()),
-                     None)
+        clash = next((n for n in existing if n != name and n.casefold() == name.casefold()), None)
         if clash is not None:
             raise layer_case_clash_error(self.path, name, clash)
         exists = name in existing
@@ -368,8 +470,7 @@ class MemoryStore(TableCatalog):
         cols = [c for c in frame.columns if c != frame.geometry.name]
         old_types = existing[name].columns if exists else {}
         types = {c: old_types.get(c) or SQL_TYPES[column_types.get(c, "text")] for c in cols}
-        blobs = encode_blobs(np.asarray(frame.geometry.values, dtype=object),
-                             srid_of(target_crs))
+        blobs = encode_blobs(np.asarray(frame.geometry.values, dtype=object), srid_of(target_crs))
         values = [column_values(frame[c], types[c]) for c in cols]
         hashes = content_hashes(blobs, values, cols)
         geoms = decode_blobs(blobs)  # what a GeoPackage would give back (2D)
@@ -377,8 +478,7 @@ class MemoryStore(TableCatalog):
             if fixed is None:
                 self._meta["crs"] = crs_id(target_crs)
             plan_id = self._plan_for_write(name, role, version, existing.get(name))
-            target, parent_chain = self._version_for_write(name, plan_id, version, actor,
-                                                           reason)
+            target, parent_chain = self._version_for_write(name, plan_id, version, actor, reason)
             table = self._tables.setdefault(name, _Table(columns=[]))
             table.columns = [*table.columns, *(c for c in cols if c not in table.columns)]
             old = [(table.fids[i], table.hashes[i]) for i in self._rows_in(name, parent_chain)]
@@ -401,19 +501,39 @@ class MemoryStore(TableCatalog):
             self._layer_versions[(name, target.id)] = (features, int(add.sum()), len(retire))
             plan = self.plan(plan_id)
             all_types = types | {c: t for c, t in old_types.items() if c not in types}
-            self._layers[name] = _Layer(LayerInfo(
-                name=name, role=role, features=features, geometry_type=geometry_type,
-                crs=crs_id(target_crs), columns=all_types, source=source,
-                source_layer=source_layer, field_map=dict(field_map or {}), imported_at=now(),
-                plan=plan.name), plan_id)
-            self._audit(actor, "write_layer", f"layer:{name}", reason or target.reason,
-                        {"version_id": target.id, "version": target.label, "added":
-                         int(add.sum()), "retired": len(retire), "unchanged": keep,
-                         "source": source})
+            self._layers[name] = _Layer(
+                LayerInfo(
+                    name=name,
+                    role=role,
+                    features=features,
+                    geometry_type=geometry_type,
+                    crs=crs_id(target_crs),
+                    columns=all_types,
+                    source=source,
+                    source_layer=source_layer,
+                    field_map=dict(field_map or {}),
+                    imported_at=now(),
+                    plan=plan.name,
+                ),
+                plan_id,
+            )
+            self._audit(
+                actor,
+                "write_layer",
+                f"layer:{name}",
+                reason or target.reason,
+                {
+                    "version_id": target.id,
+                    "version": target.label,
+                    "added": int(add.sum()),
+                    "retired": len(retire),
+                    "unchanged": keep,
+                    "source": source,
+                },
+            )
         return self.layer(name)
 
     def revision_count(self, name: str) -> int:
         """How many feature revisions layer ``name`` stores (all versions together)."""
         table = self._tables.get(name)
         return 0 if table is None else len(table.fids)
-

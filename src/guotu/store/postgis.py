@@ -85,8 +85,13 @@ __all__ = ["DEFAULT_SCHEMA", "PG_DDL", "PG_TABLES_DDL", "PostGISStore"]
 DEFAULT_SCHEMA = "guotu"
 
 #: Column types of layer tables, by the GeoPackage type recorded in ``guotu_layers.columns``.
-PG_TYPES = {"TEXT": "text", "REAL": "double precision", "INTEGER": "bigint", "DATE": "date",
-            "BOOLEAN": "boolean"}
+PG_TYPES = {
+    "TEXT": "text",
+    "REAL": "double precision",
+    "INTEGER": "bigint",
+    "DATE": "date",
+    "BOOLEAN": "boolean",
+}
 
 #: guotu's tables, created in the workspace schema (the first entry of the search_path).
 PG_DDL = [
@@ -121,15 +126,18 @@ PG_DDL = [
   reason text NOT NULL DEFAULT '', detail json NOT NULL DEFAULT '{}')""",
     """CREATE FUNCTION guotu_refuse() RETURNS trigger LANGUAGE plpgsql AS
   $$ BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$""",
-    *(f"CREATE TRIGGER guotu_{table}_no_{op.lower()} BEFORE {op} ON guotu_{table} FOR EACH "
-      f"{'STATEMENT' if op == 'TRUNCATE' else 'ROW'} EXECUTE FUNCTION guotu_refuse('{text}')"
-      for table, op, text in (
-          ("versions", "UPDATE", "guotu: a recorded version is never modified"),
-          ("versions", "DELETE", "guotu: a recorded version is never deleted"),
-          ("versions", "TRUNCATE", "guotu: a recorded version is never deleted"),
-          ("audit", "UPDATE", "guotu: the audit log is append-only"),
-          ("audit", "DELETE", "guotu: the audit log is append-only"),
-          ("audit", "TRUNCATE", "guotu: the audit log is append-only"))),
+    *(
+        f"CREATE TRIGGER guotu_{table}_no_{op.lower()} BEFORE {op} ON guotu_{table} FOR EACH "
+        f"{'STATEMENT' if op == 'TRUNCATE' else 'ROW'} EXECUTE FUNCTION guotu_refuse('{text}')"
+        for table, op, text in (
+            ("versions", "UPDATE", "guotu: a recorded version is never modified"),
+            ("versions", "DELETE", "guotu: a recorded version is never deleted"),
+            ("versions", "TRUNCATE", "guotu: a recorded version is never deleted"),
+            ("audit", "UPDATE", "guotu: the audit log is append-only"),
+            ("audit", "DELETE", "guotu: the audit log is append-only"),
+            ("audit", "TRUNCATE", "guotu: the audit log is append-only"),
+        )
+    ),
 ]
 
 #: The non-spatial tables (schema 3, :mod:`guotu.store.tables`): append-only like versions.
@@ -142,11 +150,13 @@ PG_TABLES_DDL = [
   unit text NOT NULL DEFAULT '', year integer NOT NULL, value double precision NOT NULL,
   source_row integer NOT NULL DEFAULT 0, PRIMARY KEY (name, version_id, seq),
   FOREIGN KEY (name, version_id) REFERENCES guotu_table_versions (name, version_id))""",
-    *(f"CREATE TRIGGER guotu_{table}_no_{op.lower()} BEFORE {op} ON guotu_{table} FOR EACH "
-      f"{'STATEMENT' if op == 'TRUNCATE' else 'ROW'} EXECUTE FUNCTION guotu_refuse('guotu: a "
-      f"recorded table is never {verb}')"
-      for table in ("table_versions", "table_rows")
-      for op, verb in (("UPDATE", "modified"), ("DELETE", "deleted"), ("TRUNCATE", "deleted"))),
+    *(
+        f"CREATE TRIGGER guotu_{table}_no_{op.lower()} BEFORE {op} ON guotu_{table} FOR EACH "
+        f"{'STATEMENT' if op == 'TRUNCATE' else 'ROW'} EXECUTE FUNCTION guotu_refuse('guotu: a "
+        f"recorded table is never {verb}')"
+        for table in ("table_versions", "table_rows")
+        for op, verb in (("UPDATE", "modified"), ("DELETE", "deleted"), ("TRUNCATE", "deleted"))
+    ),
 ]
 PG_DDL += PG_TABLES_DDL
 
@@ -161,31 +171,43 @@ def _pg_errors(where: str, action: str, action_zh: str) -> Iterator[None]:
     except psycopg.errors.LockNotAvailable as exc:
         raise StoreError(
             f"Workspace {where} is being written by another process; {action} was not done.",
-            file=where, fix="Wait for the other import to finish and run it again.",
+            file=where,
+            fix="Wait for the other import to finish and run it again.",
             message_zh=f"工作空间 {where} 正被另一个进程写入，未能{action_zh}。",
-            fix_zh="请等另一个导入完成后再运行一次。") from exc
+            fix_zh="请等另一个导入完成后再运行一次。",
+        ) from exc
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
         text = _first_line(exc)
         raise StoreUnavailableError(
             f"Workspace {where}: the database could not be reached; {action} was not done "
-            f"({text}).", file=where,
+            f"({text}).",
+            file=where,
             fix="Check that the PostgreSQL server is running and the DSN is right, then run "
             "it again.",
             message_zh=f"工作空间 {where}：无法连接数据库，未能{action_zh}（{text}）。",
-            fix_zh="请确认 PostgreSQL 服务在运行且连接串正确，然后再运行一次。") from exc
-    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn,
-            psycopg.errors.InvalidSchemaName, psycopg.errors.UndefinedFunction) as exc:
+            fix_zh="请确认 PostgreSQL 服务在运行且连接串正确，然后再运行一次。",
+        ) from exc
+    except (
+        psycopg.errors.UndefinedTable,
+        psycopg.errors.UndefinedColumn,
+        psycopg.errors.InvalidSchemaName,
+        psycopg.errors.UndefinedFunction,
+    ) as exc:
         text = _first_line(exc)
         raise StoreIntegrityError(
-            f"Workspace {where} is missing part of its tables ({text}); {action} was not "
-            "done.", file=where,
+            f"Workspace {where} is missing part of its tables ({text}); {action} was not done.",
+            file=where,
             fix="The schema was changed outside guotu: restore it from a backup.",
             message_zh=f"工作空间 {where} 缺少部分数据表（{text}），未能{action_zh}。",
-            fix_zh="该模式在 guotu 之外被改动过：请从备份恢复。") from exc
+            fix_zh="该模式在 guotu 之外被改动过：请从备份恢复。",
+        ) from exc
     except psycopg.Error as exc:
         text = _first_line(exc)
-        raise StoreError(f"Workspace {where}: {action} failed: {text}.", file=where,
-                         message_zh=f"工作空间 {where}：{action_zh}失败：{text}。") from exc
+        raise StoreError(
+            f"Workspace {where}: {action} failed: {text}.",
+            file=where,
+            message_zh=f"工作空间 {where}：{action_zh}失败：{text}。",
+        ) from exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -231,8 +253,14 @@ def schema_from_dsn(dsn: str) -> str | None:
 class _Pool:
     """A small pool of autocommit connections, each configured by ``configure``."""
 
-    def __init__(self, conninfo: str, configure: Any, max_size: int = 4,
-                 timeout_s: float = 30.0, prepare_threshold: int = 2) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        configure: Any,
+        max_size: int = 4,
+        timeout_s: float = 30.0,
+        prepare_threshold: int = 2,
+    ) -> None:
         self._conninfo = conninfo
         self._configure = configure
         self._idle: list[psycopg.Connection[Any]] = []
@@ -243,8 +271,9 @@ class _Pool:
         self._closed = False
 
     def _connect(self) -> psycopg.Connection[Any]:
-        conn = psycopg.connect(self._conninfo, autocommit=True,
-                               prepare_threshold=self._prepare_threshold)
+        conn = psycopg.connect(
+            self._conninfo, autocommit=True, prepare_threshold=self._prepare_threshold
+        )
         try:
             self._configure(conn)
         except BaseException:
@@ -258,7 +287,8 @@ class _Pool:
             raise psycopg.InterfaceError("the workspace is closed")
         if not self._slots.acquire(timeout=self._timeout_s):
             raise psycopg.OperationalError(
-                f"no free connection in the pool after {self._timeout_s:g} s")
+                f"no free connection in the pool after {self._timeout_s:g} s"
+            )
         try:
             with self._lock:
                 conn = self._idle.pop() if self._idle else None
@@ -304,8 +334,15 @@ class PostGISStore(TableCatalog):
     See the module docstring for the tables and the guarantees.
     """
 
-    def __init__(self, dsn: str, schema: str, *, pool_size: int = 4,
-                 lock_timeout_s: float = 10.0, create: bool = False) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        schema: str,
+        *,
+        pool_size: int = 4,
+        lock_timeout_s: float = 10.0,
+        create: bool = False,
+    ) -> None:
         self.dsn = dsn
         self.schema = schema
         self.path = _display(dsn, schema)
@@ -316,8 +353,15 @@ class PostGISStore(TableCatalog):
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
-    def open(cls, dsn: str, *, create: bool = False, schema: str | None = None,
-             pool_size: int = 4, lock_timeout_s: float = 10.0) -> PostGISStore:
+    def open(
+        cls,
+        dsn: str,
+        *,
+        create: bool = False,
+        schema: str | None = None,
+        pool_size: int = 4,
+        lock_timeout_s: float = 10.0,
+    ) -> PostGISStore:
         """Open the workspace in ``schema`` of the database at ``dsn``; with ``create=True``
         make it (and the PostGIS extension, given the privilege) if it does not exist.
 
@@ -332,12 +376,14 @@ class PostGISStore(TableCatalog):
         """
         name = schema or schema_from_dsn(dsn) or DEFAULT_SCHEMA
         if len(name.encode()) > _MAX_IDENTIFIER_BYTES:
-            raise ConfigError(f"Schema name {name!r} is longer than PostgreSQL allows "
-                              f"({_MAX_IDENTIFIER_BYTES} bytes).", fix="Use a shorter name.",
-                              message_zh=f"模式名 {name!r} 超过 PostgreSQL 的长度上限。",
-                              fix_zh="请使用更短的名称。")
-        store = cls(dsn, name, pool_size=pool_size, lock_timeout_s=lock_timeout_s,
-                    create=create)
+            raise ConfigError(
+                f"Schema name {name!r} is longer than PostgreSQL allows "
+                f"({_MAX_IDENTIFIER_BYTES} bytes).",
+                fix="Use a shorter name.",
+                message_zh=f"模式名 {name!r} 超过 PostgreSQL 的长度上限。",
+                fix_zh="请使用更短的名称。",
+            )
+        store = cls(dsn, name, pool_size=pool_size, lock_timeout_s=lock_timeout_s, create=create)
         try:
             with store._store_errors("opening the workspace", "打开工作空间"):
                 state = store._schema_state()
@@ -345,19 +391,23 @@ class PostGISStore(TableCatalog):
                     store._check_is_workspace()
                 elif not create:
                     raise NotFoundError(
-                        f"Workspace {store.path} does not exist.", file=store.path,
+                        f"Workspace {store.path} does not exist.",
+                        file=store.path,
                         fix=f"Create it: guotu import FILE --role ROLE -w {store.path.split()[0]}"
                         " (the schema is made on the first import).",
                         message_zh=f"工作空间 {store.path} 不存在。",
-                        fix_zh="请先导入一个图层以创建它（首次导入时自动建立模式）。")
+                        fix_zh="请先导入一个图层以创建它（首次导入时自动建立模式）。",
+                    )
                 elif state == "foreign":
                     raise StoreIntegrityError(
                         f"Schema {name!r} of {store.path} holds tables but is not a guotu "
-                        "workspace.", file=store.path,
+                        "workspace.",
+                        file=store.path,
                         fix="Give another schema (options=-c search_path=NAME in the DSN).",
                         message_zh=f"{store.path} 的模式 {name!r} 中已有其他数据表，不是 guotu "
-                        "工作空间。", fix_zh="请指定另一个模式（在连接串中用 options=-c "
-                        "search_path=名称）。")
+                        "工作空间。",
+                        fix_zh="请指定另一个模式（在连接串中用 options=-c search_path=名称）。",
+                    )
                 else:
                     store._initialise()
         except BaseException:
@@ -369,27 +419,35 @@ class PostGISStore(TableCatalog):
         """Put the workspace schema first on the search_path, then PostGIS's schema."""
         found = conn.execute(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = "
-            "e.extnamespace WHERE e.extname = 'postgis'").fetchone()
+            "e.extnamespace WHERE e.extname = 'postgis'"
+        ).fetchone()
         if found is None and self._create:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
             found = conn.execute(
                 "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = "
-                "e.extnamespace WHERE e.extname = 'postgis'").fetchone()
+                "e.extnamespace WHERE e.extname = 'postgis'"
+            ).fetchone()
         if found is None:
             raise StoreUnavailableError(
-                f"Database {self.path} has no PostGIS extension.", file=self.path,
+                f"Database {self.path} has no PostGIS extension.",
+                file=self.path,
                 fix="Run CREATE EXTENSION postgis in it (as a user allowed to).",
                 message_zh=f"数据库 {self.path} 未安装 PostGIS 扩展。",
-                fix_zh="请在该数据库中执行 CREATE EXTENSION postgis（需相应权限）。")
-        conn.execute("SELECT set_config('search_path', format('%%I, %%I', %s::text, %s::text),"
-                     " false)", (self.schema, found[0]))
+                fix_zh="请在该数据库中执行 CREATE EXTENSION postgis（需相应权限）。",
+            )
+        conn.execute(
+            "SELECT set_config('search_path', format('%%I, %%I', %s::text, %s::text), false)",
+            (self.schema, found[0]),
+        )
 
     def _schema_state(self) -> str:
         """'workspace', 'empty' (no schema or no table in it) or 'foreign'."""
         row = self._execute(
             "SELECT count(*), count(*) FILTER (WHERE c.relname = 'guotu_meta') FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND "
-            "c.relkind IN ('r', 'p', 'v')", (self.schema,)).fetchone()
+            "c.relkind IN ('r', 'p', 'v')",
+            (self.schema,),
+        ).fetchone()
         if row[1]:
             return "workspace"
         return "foreign" if row[0] else "empty"
@@ -399,12 +457,16 @@ class PostGISStore(TableCatalog):
             self._lock_writer()
             if self._schema_state() == "workspace":  # another process made it meanwhile
                 return
-            self._execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                sql.Identifier(self.schema)))
+            self._execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+            )
             for statement in PG_DDL:
                 self._execute(statement)
-            self._execute("INSERT INTO guotu_meta (key, value) VALUES ('schema_version', ?), "
-                          "('created_at', ?)", (str(SCHEMA_VERSION), now()))
+            self._execute(
+                "INSERT INTO guotu_meta (key, value) VALUES ('schema_version', ?), "
+                "('created_at', ?)",
+                (str(SCHEMA_VERSION), now()),
+            )
 
     def _check_is_workspace(self) -> None:
         version = int(self.meta("schema_version") or 0)
@@ -414,11 +476,13 @@ class PostGISStore(TableCatalog):
         if version != SCHEMA_VERSION:
             newer = version > SCHEMA_VERSION
             raise StoreIntegrityError(
-                f"Workspace {self.path} has schema {version}; this guotu knows "
-                f"{SCHEMA_VERSION}.", file=self.path,
+                f"Workspace {self.path} has schema {version}; this guotu knows {SCHEMA_VERSION}.",
+                file=self.path,
                 fix="Upgrade guotu." if newer else "Recreate the workspace with this guotu.",
                 message_zh=f"工作空间 {self.path} 的结构版本为 {version}，本版本支持 "
-                f"{SCHEMA_VERSION}。", fix_zh="请升级 guotu。" if newer else "请用本版本重建工作空间。")
+                f"{SCHEMA_VERSION}。",
+                fix_zh="请升级 guotu。" if newer else "请用本版本重建工作空间。",
+            )
 
     def _upgrade_to_3(self) -> None:
         """Add the non-spatial tables to a schema-2 workspace, in one transaction."""
@@ -442,12 +506,10 @@ class PostGISStore(TableCatalog):
         self.close()
 
     # -- the dialect hooks -----------------------------------------------------------------
-    def _store_errors(self, action: str, action_zh: str
-                      ) -> contextlib.AbstractContextManager[None]:
+    def _store_errors(self, action: str, action_zh: str) -> contextlib.AbstractContextManager[None]:
         return _pg_errors(self.path, action, action_zh)
 
-    def _execute(self, query: Any, params: Sequence[Any] = (), *, binary: bool = False
-                 ) -> Any:
+    def _execute(self, query: Any, params: Sequence[Any] = (), *, binary: bool = False) -> Any:
         """Run one statement (``?`` placeholders in plain text; :mod:`psycopg.sql`
         compositions as they are) on the transaction's connection, or a pooled one."""
         if isinstance(query, str):
@@ -482,10 +544,12 @@ class PostGISStore(TableCatalog):
 
     def _lock_writer(self) -> None:
         """Take the workspace's writer lock until the transaction ends."""
-        self._execute("SELECT set_config('lock_timeout', ?, true)",
-                      (f"{int(self._lock_timeout_s * 1000)}ms",))
-        self._execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
-                      (f"guotu:{self.schema}",))
+        self._execute(
+            "SELECT set_config('lock_timeout', ?, true)", (f"{int(self._lock_timeout_s * 1000)}ms",)
+        )
+        self._execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"guotu:{self.schema}",)
+        )
 
     def _table(self, name: str) -> sql.Identifier:
         return sql.Identifier(self.schema, name)
@@ -507,16 +571,20 @@ class PostGISStore(TableCatalog):
         """Fix the workspace CRS; allowed only while the workspace has no layer."""
         current = self.crs
         if current is not None and current != crs:
-            raise StoreError(f"Workspace {self.path} already uses {current.to_string()}.",
-                             file=self.path,
-                             message_zh=f"工作空间 {self.path} 已使用坐标参考系 "
-                             f"{current.to_string()}。")
+            raise StoreError(
+                f"Workspace {self.path} already uses {current.to_string()}.",
+                file=self.path,
+                message_zh=f"工作空间 {self.path} 已使用坐标参考系 {current.to_string()}。",
+            )
         with self._store_errors("setting the CRS", "设置坐标参考系"), self._transaction():
             self._set_meta("crs", crs_id(crs))
 
     def _set_meta(self, key: str, value: str) -> None:
-        self._execute("INSERT INTO guotu_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
-                      "UPDATE SET value = excluded.value", (key, value))
+        self._execute(
+            "INSERT INTO guotu_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
+            "UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     def layers(self) -> list[LayerInfo]:
         """Every layer, by name."""
@@ -524,7 +592,8 @@ class PostGISStore(TableCatalog):
             rows = self._execute(
                 "SELECT l.name, l.role, l.features, l.geometry_type, l.crs, l.columns, l.source,"
                 " l.source_layer, l.field_map, l.imported_at, p.name FROM guotu_layers l LEFT "
-                "JOIN guotu_plans p ON p.id = l.plan_id").fetchall()
+                "JOIN guotu_plans p ON p.id = l.plan_id"
+            ).fetchall()
         return sorted((layer_info(r) for r in rows), key=lambda i: i.name)
 
     def layer(self, name: str) -> LayerInfo:
@@ -540,10 +609,16 @@ class PostGISStore(TableCatalog):
         return self.layer(name).role
 
     # -- reading ---------------------------------------------------------------------------
-    def read_layer(self, name: str, *, bbox: Sequence[float] | None = None,
-                   columns: Sequence[str] | None = None, as_of: date | None = None,
-                   known_at: datetime | None = None, version_id: int | None = None
-                   ) -> gpd.GeoDataFrame:
+    def read_layer(
+        self,
+        name: str,
+        *,
+        bbox: Sequence[float] | None = None,
+        columns: Sequence[str] | None = None,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        version_id: int | None = None,
+    ) -> gpd.GeoDataFrame:
         """Read a layer as a GeoDataFrame indexed by ``fid``, in the workspace CRS.
 
         The features are those of ``version_id`` if given, else of the version in force on
@@ -561,7 +636,8 @@ class PostGISStore(TableCatalog):
         if bbox is not None:
             minx, miny, maxx, maxy = (float(v) for v in bbox)
             query = query + sql.SQL(" AND t.{} && ST_MakeEnvelope(%s, %s, %s, %s, %s)").format(
-                sql.Identifier(GEOM))
+                sql.Identifier(GEOM)
+            )
             params = (*params, minx, miny, maxx, maxy, srid_of(CRS.from_user_input(info.crs)))
         query = query + sql.SQL(" ORDER BY t.fid")
         with self._store_errors(f"reading layer {name}", f"读取图层 {name}"):
@@ -570,18 +646,24 @@ class PostGISStore(TableCatalog):
         if bbox is not None and len(frame):
             # The index keeps float4 boxes rounded outwards; keep exact envelope hits only.
             env = shapely.bounds(np.asarray(frame.geometry.values, dtype=object))
-            hit = ((env[:, 2] >= minx) & (env[:, 0] <= maxx)
-                   & (env[:, 3] >= miny) & (env[:, 1] <= maxy))
+            hit = (
+                (env[:, 2] >= minx)
+                & (env[:, 0] <= maxx)
+                & (env[:, 3] >= miny)
+                & (env[:, 1] <= maxy)
+            )
             frame = frame[hit]
         return frame
 
-    def read_revisions(self, name: str, fids: Sequence[int],
-                       columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    def read_revisions(
+        self, name: str, fids: Sequence[int], columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
         """Feature revisions of layer ``name`` by fid, whatever version they belong to."""
         info = self.layer(name)
         cols = _checked_columns(info, columns)
-        query = sql.SQL("SELECT {} FROM {} t WHERE t.fid = ANY(%s::bigint[]) ORDER BY t.fid"
-                        ).format(self._select_list(cols), self._table(name))
+        query = sql.SQL(
+            "SELECT {} FROM {} t WHERE t.fid = ANY(%s::bigint[]) ORDER BY t.fid"
+        ).format(self._select_list(cols), self._table(name))
         with self._store_errors(f"reading layer {name}", f"读取图层 {name}"):
             rows = self._execute(query, ([int(f) for f in fids],), binary=True).fetchall()
         return self._frame(rows, cols, info)
@@ -590,12 +672,22 @@ class PostGISStore(TableCatalog):
         """(fids added, fids retired) by one version in layer ``name``."""
         self.layer(name)
         with self._store_errors(f"reading layer {name}", f"读取图层 {name}"):
-            added = [int(r[0]) for r in self._execute(
-                sql.SQL("SELECT fid FROM {} WHERE {} = %s ORDER BY fid").format(
-                    self._table(name), sql.Identifier(ADDED_IN)), (version_id,)).fetchall()]
-            retired = [int(r[0]) for r in self._execute(
-                "SELECT fid FROM guotu_retired WHERE layer = ? AND version_id = ? ORDER BY fid",
-                (name, version_id)).fetchall()]
+            added = [
+                int(r[0])
+                for r in self._execute(
+                    sql.SQL("SELECT fid FROM {} WHERE {} = %s ORDER BY fid").format(
+                        self._table(name), sql.Identifier(ADDED_IN)
+                    ),
+                    (version_id,),
+                ).fetchall()
+            ]
+            retired = [
+                int(r[0])
+                for r in self._execute(
+                    "SELECT fid FROM guotu_retired WHERE layer = ? AND version_id = ? ORDER BY fid",
+                    (name, version_id),
+                ).fetchall()
+            ]
         return added, retired
 
     def feature_history(self, name: str, key: str) -> list[dict[str, Any]]:
@@ -608,36 +700,55 @@ class PostGISStore(TableCatalog):
         labels = {v.id: f"{self.plan(v.plan_id).name}/{v.label}" for v in self.versions()}
         out = []
         with self._store_errors(f"reading layer {name}", f"读取图层 {name}"):
-            rows = self._execute(sql.SQL("SELECT fid, {} FROM {} WHERE {} = %s ORDER BY fid").format(
-                sql.Identifier(ADDED_IN), self._table(name), sql.Identifier(id_field)),
-                (key,)).fetchall()
+            rows = self._execute(
+                sql.SQL("SELECT fid, {} FROM {} WHERE {} = %s ORDER BY fid").format(
+                    sql.Identifier(ADDED_IN), self._table(name), sql.Identifier(id_field)
+                ),
+                (key,),
+            ).fetchall()
             for fid, added in rows:
-                retired = [labels[int(r[0])] for r in self._execute(
-                    "SELECT version_id FROM guotu_retired WHERE layer = ? AND fid = ? "
-                    "ORDER BY version_id", (name, fid)).fetchall()]
-                out.append({"fid": int(fid), "added_in": labels[int(added)],
-                            "retired_in": retired})
+                retired = [
+                    labels[int(r[0])]
+                    for r in self._execute(
+                        "SELECT version_id FROM guotu_retired WHERE layer = ? AND fid = ? "
+                        "ORDER BY version_id",
+                        (name, fid),
+                    ).fetchall()
+                ]
+                out.append({"fid": int(fid), "added_in": labels[int(added)], "retired_in": retired})
         return out
 
     def revision_count(self, name: str) -> int:
         """How many feature revisions layer ``name`` stores (all versions together)."""
         with self._store_errors(f"reading layer {name}", f"读取图层 {name}"):
-            return int(self._execute(sql.SQL("SELECT count(*) FROM {}").format(
-                self._table(name))).fetchone()[0])
+            return int(
+                self._execute(
+                    sql.SQL("SELECT count(*) FROM {}").format(self._table(name))
+                ).fetchone()[0]
+            )
 
     def _select_list(self, cols: Sequence[str]) -> sql.Composable:
-        return sql.SQL(", ").join([
-            sql.SQL("t.fid"), sql.SQL("ST_AsBinary(t.{})").format(sql.Identifier(GEOM)),
-            *(sql.SQL("t.{}").format(sql.Identifier(c)) for c in cols)])
+        return sql.SQL(", ").join(
+            [
+                sql.SQL("t.fid"),
+                sql.SQL("ST_AsBinary(t.{})").format(sql.Identifier(GEOM)),
+                *(sql.SQL("t.{}").format(sql.Identifier(c)) for c in cols),
+            ]
+        )
 
-    def _select_in_versions(self, name: str, select: sql.Composable, chain: Sequence[int]
-                            ) -> tuple[sql.Composed, tuple[Any, ...]]:
+    def _select_in_versions(
+        self, name: str, select: sql.Composable, chain: Sequence[int]
+    ) -> tuple[sql.Composed, tuple[Any, ...]]:
         ids = [int(v) for v in chain]
         query = sql.SQL(
             "SELECT {} FROM {} t WHERE t.{} = ANY(%s::bigint[]) AND NOT EXISTS (SELECT 1 FROM "
             "{} r WHERE r.layer = %s AND r.version_id = ANY(%s::bigint[]) AND r.fid = t.fid)"
-        ).format(select, self._table(name), sql.Identifier(ADDED_IN),
-                 sql.Identifier(self.schema, "guotu_retired"))
+        ).format(
+            select,
+            self._table(name),
+            sql.Identifier(ADDED_IN),
+            sql.Identifier(self.schema, "guotu_retired"),
+        )
         return query, (ids, name, ids)
 
     def _frame(self, rows: list[Any], cols: list[str], info: LayerInfo) -> gpd.GeoDataFrame:
@@ -648,11 +759,23 @@ class PostGISStore(TableCatalog):
         return layer_frame(list(data[0]), geoms, cols, values, info.columns, info.crs)
 
     # -- writing ---------------------------------------------------------------------------
-    def write_layer(self, name: str, role: str, frame: gpd.GeoDataFrame, *,
-                    column_types: dict[str, str], geometry_type: str, source: str = "",
-                    source_layer: str = "", field_map: dict[str, str] | None = None,
-                    replace: bool = False, version: VersionSpec | None = None,
-                    actor: str = "", reason: str = "", crs: CRS | None = None) -> LayerInfo:
+    def write_layer(
+        self,
+        name: str,
+        role: str,
+        frame: gpd.GeoDataFrame,
+        *,
+        column_types: dict[str, str],
+        geometry_type: str,
+        source: str = "",
+        source_layer: str = "",
+        field_map: dict[str, str] | None = None,
+        replace: bool = False,
+        version: VersionSpec | None = None,
+        actor: str = "",
+        reason: str = "",
+        crs: CRS | None = None,
+    ) -> LayerInfo:
         """Record ``frame`` as the content of layer ``name`` in a version, in one transaction
         (see ``GeoPackageStore.write_layer``): unchanged features are shared, new ones go in
         with COPY."""
@@ -661,14 +784,15 @@ class PostGISStore(TableCatalog):
         if too_long:
             raise ConfigError(
                 f"Name {too_long[0]!r} is longer than PostgreSQL allows "
-                f"({_MAX_IDENTIFIER_BYTES} bytes).", layer=name,
+                f"({_MAX_IDENTIFIER_BYTES} bytes).",
+                layer=name,
                 fix="Import it under a shorter --layer name, or rename the field.",
                 message_zh=f"名称 {too_long[0]!r} 超过 PostgreSQL 的长度上限（63 字节）。",
-                fix_zh="请用更短的 --layer 名称导入，或重命名该字段。")
+                fix_zh="请用更短的 --layer 名称导入，或重命名该字段。",
+            )
         geoms = np.asarray(frame.geometry.values, dtype=object)
         before = {i.name for i in self.layers()}  # to tell a layer another writer just made
-        with self._store_errors(f"writing layer {name}", f"写入图层 {name}"), \
-                self._transaction():
+        with self._store_errors(f"writing layer {name}", f"写入图层 {name}"), self._transaction():
             self._lock_writer()
             fixed = self.crs
             if fixed is None and crs is None:
@@ -679,42 +803,50 @@ class PostGISStore(TableCatalog):
             assert target_crs is not None
             srid = srid_of(target_crs)
             existing = {i.name: i for i in self.layers()}
-            clash = next((n for n in existing
-                          if n != name and n.casefold() == name.casefold()), None)
+            clash = next(
+                (n for n in existing if n != name and n.casefold() == name.casefold()), None
+            )
             if clash is not None:
                 raise layer_case_clash_error(self.path, name, clash)
             exists = name in existing
             if exists and not replace and version is None:
                 raise layer_exists_error(self.path, name, just_created=name not in before)
             old_types = existing[name].columns if exists else {}
-            types = {c: old_types.get(c) or SQL_TYPES[column_types.get(c, "text")]
-                     for c in cols}
+            types = {c: old_types.get(c) or SQL_TYPES[column_types.get(c, "text")] for c in cols}
             values = [column_values(frame[c], types[c]) for c in cols]
             hashes = content_hashes(encode_blobs(geoms, srid), values, cols)
             if fixed is None:
                 self._set_meta("crs", crs_id(target_crs))
             plan_id = self._plan_for_write(name, role, version, existing.get(name))
-            target, parent_chain = self._version_for_write(name, plan_id, version, actor,
-                                                           reason)
+            target, parent_chain = self._version_for_write(name, plan_id, version, actor, reason)
             if not exists:
                 self._create_layer_table(name, cols, types, srid)
             else:
                 for c in (c for c in cols if c not in old_types):
-                    self._execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
-                        self._table(name), sql.Identifier(c), sql.SQL(PG_TYPES[types[c]])))
+                    self._execute(
+                        sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                            self._table(name), sql.Identifier(c), sql.SQL(PG_TYPES[types[c]])
+                        )
+                    )
             query, params = self._select_in_versions(
-                name, sql.SQL("t.fid, t.{}").format(sql.Identifier(CONTENT_HASH)), parent_chain)
+                name, sql.SQL("t.fid, t.{}").format(sql.Identifier(CONTENT_HASH)), parent_chain
+            )
             old = self._execute(query, params).fetchall()
             keep, retire, add = match_revisions(old, hashes)
             self._copy_rows(name, cols, geoms, values, hashes, add, srid, target.id)
             if not exists:
                 self._create_indexes(name)
-            self._copy(sql.SQL("COPY {} (layer, version_id, fid) FROM STDIN").format(
-                sql.Identifier(self.schema, "guotu_retired")),
-                ((name, target.id, f) for f in retire))
+            self._copy(
+                sql.SQL("COPY {} (layer, version_id, fid) FROM STDIN").format(
+                    sql.Identifier(self.schema, "guotu_retired")
+                ),
+                ((name, target.id, f) for f in retire),
+            )
             features = keep + int(add.sum())
-            self._execute("INSERT INTO guotu_layer_versions VALUES (?, ?, ?, ?, ?)",
-                          (name, target.id, features, int(add.sum()), len(retire)))
+            self._execute(
+                "INSERT INTO guotu_layer_versions VALUES (?, ?, ?, ?, ?)",
+                (name, target.id, features, int(add.sum()), len(retire)),
+            )
             all_types = types | {c: t for c, t in old_types.items() if c not in types}
             self._execute(
                 "INSERT INTO guotu_layers (role, features, geometry_type, crs, columns, source,"
@@ -724,48 +856,94 @@ class PostGISStore(TableCatalog):
                 "excluded.crs, columns = excluded.columns, source = excluded.source, "
                 "source_layer = excluded.source_layer, field_map = excluded.field_map, "
                 "imported_at = excluded.imported_at, plan_id = excluded.plan_id",
-                (role, features, geometry_type, crs_id(target_crs),
-                 json.dumps(all_types, ensure_ascii=False), source, source_layer,
-                 json.dumps(field_map or {}, ensure_ascii=False), now(), plan_id, name))
-            self._audit(actor, "write_layer", f"layer:{name}", reason or target.reason,
-                        {"version_id": target.id, "version": target.label, "added":
-                         int(add.sum()), "retired": len(retire), "unchanged": keep,
-                         "source": source})
+                (
+                    role,
+                    features,
+                    geometry_type,
+                    crs_id(target_crs),
+                    json.dumps(all_types, ensure_ascii=False),
+                    source,
+                    source_layer,
+                    json.dumps(field_map or {}, ensure_ascii=False),
+                    now(),
+                    plan_id,
+                    name,
+                ),
+            )
+            self._audit(
+                actor,
+                "write_layer",
+                f"layer:{name}",
+                reason or target.reason,
+                {
+                    "version_id": target.id,
+                    "version": target.label,
+                    "added": int(add.sum()),
+                    "retired": len(retire),
+                    "unchanged": keep,
+                    "source": source,
+                },
+            )
         return self.layer(name)
 
-    def _create_layer_table(self, name: str, cols: list[str], types: dict[str, str],
-                            srid: int) -> None:
-        coldefs = [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(PG_TYPES[types[c]]))
-                   for c in cols]
-        self._execute(sql.SQL(
-            "CREATE TABLE {} (fid bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
-            "{} geometry(Geometry, {}){}, {} bigint NOT NULL REFERENCES {}(id), {} bigint NOT NULL)"
-        ).format(self._table(name), sql.Identifier(GEOM), sql.Literal(int(srid)),
-                 sql.SQL("").join(sql.SQL(", ") + d for d in coldefs),
-                 sql.Identifier(ADDED_IN), sql.Identifier(self.schema, "guotu_versions"),
-                 sql.Identifier(CONTENT_HASH)))
+    def _create_layer_table(
+        self, name: str, cols: list[str], types: dict[str, str], srid: int
+    ) -> None:
+        coldefs = [
+            sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(PG_TYPES[types[c]])) for c in cols
+        ]
+        self._execute(
+            sql.SQL(
+                "CREATE TABLE {} (fid bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+                "{} geometry(Geometry, {}){}, {} bigint NOT NULL REFERENCES {}(id), {} bigint NOT NULL)"
+            ).format(
+                self._table(name),
+                sql.Identifier(GEOM),
+                sql.Literal(int(srid)),
+                sql.SQL("").join(sql.SQL(", ") + d for d in coldefs),
+                sql.Identifier(ADDED_IN),
+                sql.Identifier(self.schema, "guotu_versions"),
+                sql.Identifier(CONTENT_HASH),
+            )
+        )
 
     def _create_indexes(self, name: str) -> None:
         """GiST on the geometry, B-tree on the version (built after the first COPY: faster)."""
-        self._execute(sql.SQL("CREATE INDEX ON {} USING gist ({})").format(
-            self._table(name), sql.Identifier(GEOM)))
-        self._execute(sql.SQL("CREATE INDEX ON {} ({})").format(
-            self._table(name), sql.Identifier(ADDED_IN)))
+        self._execute(
+            sql.SQL("CREATE INDEX ON {} USING gist ({})").format(
+                self._table(name), sql.Identifier(GEOM)
+            )
+        )
+        self._execute(
+            sql.SQL("CREATE INDEX ON {} ({})").format(self._table(name), sql.Identifier(ADDED_IN))
+        )
 
-    def _copy_rows(self, name: str, cols: list[str], geoms: np.ndarray,
-                   values: list[list[Any]], hashes: list[int], add: np.ndarray, srid: int,
-                   version_id: int) -> None:
+    def _copy_rows(
+        self,
+        name: str,
+        cols: list[str],
+        geoms: np.ndarray,
+        values: list[list[Any]],
+        hashes: list[int],
+        add: np.ndarray,
+        srid: int,
+        version_id: int,
+    ) -> None:
         """COPY the new feature revisions (geometry as hex EWKB, 2D like the GeoPackage)."""
         idx = np.flatnonzero(add)
         if not len(idx):
             return
         picked = shapely.set_srid(geoms[idx], srid)
-        ewkb = shapely.to_wkb(picked, hex=True, output_dimension=2, include_srid=True,
-                              flavor="extended").tolist()
-        columns = sql.SQL(", ").join(sql.Identifier(c) for c in [GEOM, *cols, ADDED_IN,
-                                                                 CONTENT_HASH])
-        rows = ((ewkb[k], *(v[i] for v in values), version_id, hashes[i])
-                for k, i in enumerate(idx.tolist()))
+        ewkb = shapely.to_wkb(
+            picked, hex=True, output_dimension=2, include_srid=True, flavor="extended"
+        ).tolist()
+        columns = sql.SQL(", ").join(
+            sql.Identifier(c) for c in [GEOM, *cols, ADDED_IN, CONTENT_HASH]
+        )
+        rows = (
+            (ewkb[k], *(v[i] for v in values), version_id, hashes[i])
+            for k, i in enumerate(idx.tolist())
+        )
         self._copy(sql.SQL("COPY {} ({}) FROM STDIN").format(self._table(name), columns), rows)
 
     def _copy(self, statement: sql.Composed, rows: Iterator[tuple[Any, ...]] | Any) -> None:

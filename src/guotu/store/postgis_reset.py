@@ -17,9 +17,17 @@ from guotu.store.postgis import PostGISStore
 __all__ = ["GUOTU_TABLES", "reset_workspace"]
 
 #: guotu's own tables in a PostGIS workspace (see ``postgis.PG_DDL``).
-GUOTU_TABLES = ("guotu_meta", "guotu_plans", "guotu_versions", "guotu_layers",
-                "guotu_retired", "guotu_layer_versions", "guotu_audit", "guotu_table_versions",
-                "guotu_table_rows")
+GUOTU_TABLES = (
+    "guotu_meta",
+    "guotu_plans",
+    "guotu_versions",
+    "guotu_layers",
+    "guotu_retired",
+    "guotu_layer_versions",
+    "guotu_audit",
+    "guotu_table_versions",
+    "guotu_table_rows",
+)
 
 
 def reset_workspace(store: PostGISStore, *, actor: str = "", reason: str = "") -> None:
@@ -39,27 +47,46 @@ def reset_workspace(store: PostGISStore, *, actor: str = "", reason: str = "") -
         rows = store._execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
-            (store.schema,)).fetchall()
+            (store.schema,),
+        ).fetchall()
         tables = sorted(str(r[0]) for r in rows)
-        extensions = [str(r[0]) for r in store._execute(
-            "SELECT e.extname FROM pg_extension e JOIN pg_namespace n ON n.oid = "
-            "e.extnamespace WHERE n.nspname = ?", (store.schema,)).fetchall()]
+        extensions = [
+            str(r[0])
+            for r in store._execute(
+                "SELECT e.extname FROM pg_extension e JOIN pg_namespace n ON n.oid = "
+                "e.extnamespace WHERE n.nspname = ?",
+                (store.schema,),
+            ).fetchall()
+        ]
         foreign = [t for t in tables if t not in GUOTU_TABLES and t not in layers]
         if foreign or extensions:
             things = ", ".join([*foreign, *(f"extension {e}" for e in extensions)])
             things_zh = "、".join([*foreign, *(f"扩展 {e}" for e in extensions)])
             raise ConfigError(
                 f"Schema {store.schema!r} of {store.path} also holds what guotu did not make "
-                f"({things}); it is not emptied.", file=store.path,
+                f"({things}); it is not emptied.",
+                file=store.path,
                 fix="Give the demo a schema of its own (options=-c search_path=NAME in the DSN).",
                 message_zh=f"{store.path} 的模式 {store.schema!r} 中还有不是 guotu 建立的对象"
                 f"（{things_zh}），未清空。",
-                fix_zh="请为示范县指定单独的模式（在连接串中用 options=-c search_path=名称）。")
+                fix_zh="请为示范县指定单独的模式（在连接串中用 options=-c search_path=名称）。",
+            )
         if tables:
-            store._execute(sql.SQL("DROP TABLE {}").format(sql.SQL(", ").join(
-                sql.Identifier(store.schema, t) for t in tables)))
-        store._execute(sql.SQL("DROP FUNCTION IF EXISTS {}()").format(
-            sql.Identifier(store.schema, "guotu_refuse")))
+            store._execute(
+                sql.SQL("DROP TABLE {}").format(
+                    sql.SQL(", ").join(sql.Identifier(store.schema, t) for t in tables)
+                )
+            )
+        store._execute(
+            sql.SQL("DROP FUNCTION IF EXISTS {}()").format(
+                sql.Identifier(store.schema, "guotu_refuse")
+            )
+        )
         store._initialise()
-        store._audit(actor, "reset", "workspace", reason or "清空工作空间并重建",
-                     {"dropped_layers": sorted(layers)})
+        store._audit(
+            actor,
+            "reset",
+            "workspace",
+            reason or "清空工作空间并重建",
+            {"dropped_layers": sorted(layers)},
+        )

@@ -35,14 +35,24 @@ class LayerInfo:
 
     def to_dict(self) -> dict[str, Any]:
         """The machine-readable form used by ``guotu layers --json``."""
-        return {"name": self.name, "role": self.role, "features": self.features,
-                "geometry_type": self.geometry_type, "crs": self.crs, "columns": self.columns,
-                "source": self.source, "source_layer": self.source_layer,
-                "field_map": self.field_map, "imported_at": self.imported_at, "plan": self.plan}
+        return {
+            "name": self.name,
+            "role": self.role,
+            "features": self.features,
+            "geometry_type": self.geometry_type,
+            "crs": self.crs,
+            "columns": self.columns,
+            "source": self.source,
+            "source_layer": self.source_layer,
+            "field_map": self.field_map,
+            "imported_at": self.imported_at,
+            "plan": self.plan,
+        }
 
 
-def content_hashes(blobs: Sequence[bytes | None], values: Sequence[Sequence[Any]],
-                   names: Sequence[str]) -> list[int]:
+def content_hashes(
+    blobs: Sequence[bytes | None], values: Sequence[Sequence[Any]], names: Sequence[str]
+) -> list[int]:
     """A 64-bit hash (as a signed SQLite integer) of each feature's geometry and attributes.
 
     Each column is hashed on its own, keyed by its name (pandas' keyed SipHash: stable
@@ -67,14 +77,16 @@ def content_hashes(blobs: Sequence[bytes | None], values: Sequence[Sequence[Any]
         elif kind in ("string", "bytes"):
             hashed = pd.util.hash_array(values_present, hash_key=key, categorize=False)
         else:
-            hashed = pd.util.hash_array(values_present.astype(str).astype(object),
-                                        hash_key=key, categorize=False)
+            hashed = pd.util.hash_array(
+                values_present.astype(str).astype(object), hash_key=key, categorize=False
+            )
         total[present] += hashed.astype(np.uint64)
     return [int(h) for h in total.view(np.int64).tolist()]
 
 
-def match_revisions(old: Sequence[Sequence[Any]], hashes: Sequence[int]
-                     ) -> tuple[int, list[int], np.ndarray]:
+def match_revisions(
+    old: Sequence[Sequence[Any]], hashes: Sequence[int]
+) -> tuple[int, list[int], np.ndarray]:
     """Compare the parent's revisions (fid, hash) with the new content's hashes.
 
     Returns (number of unchanged revisions kept, fids to retire, mask of new rows to add).
@@ -96,20 +108,36 @@ def match_revisions(old: Sequence[Sequence[Any]], hashes: Sequence[int]
 
 
 def layer_info(row: Sequence[Any]) -> LayerInfo:
-    return LayerInfo(name=row[0], role=row[1], features=int(row[2]), geometry_type=row[3],
-                     crs=row[4], columns=json.loads(row[5]), source=row[6] or "",
-                     source_layer=row[7] or "", field_map=json.loads(row[8] or "{}"),
-                     imported_at=row[9] or "", plan=row[10] or "")
+    return LayerInfo(
+        name=row[0],
+        role=row[1],
+        features=int(row[2]),
+        geometry_type=row[3],
+        crs=row[4],
+        columns=json.loads(row[5]),
+        source=row[6] or "",
+        source_layer=row[7] or "",
+        field_map=json.loads(row[8] or "{}"),
+        imported_at=row[9] or "",
+        plan=row[10] or "",
+    )
 
 
-def layer_frame(fids: Sequence[int], geoms: npt.ArrayLike, cols: Sequence[str],
-                data: Sequence[Sequence[Any]], types: dict[str, str], crs: Any
-                ) -> gpd.GeoDataFrame:
+def layer_frame(
+    fids: Sequence[int],
+    geoms: npt.ArrayLike,
+    cols: Sequence[str],
+    data: Sequence[Sequence[Any]],
+    types: dict[str, str],
+    crs: Any,
+) -> gpd.GeoDataFrame:
     """The frame every store returns: index ``fid`` (int64), the columns in order as the
     Python values SQLite gives back (REAL as float64, missing as ``None``/NaN), then the
     geometry column ``geometry`` in the layer's CRS."""
-    frame = pd.DataFrame({c: list(v) for c, v in zip(cols, data, strict=True)},
-                         index=pd.Index(np.asarray(fids, dtype=np.int64), name="fid"))
+    frame = pd.DataFrame(
+        {c: list(v) for c, v in zip(cols, data, strict=True)},
+        index=pd.Index(np.asarray(fids, dtype=np.int64), name="fid"),
+    )
     for c in cols:
         if types[c] == "REAL":
             frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")

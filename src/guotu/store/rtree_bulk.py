@@ -27,8 +27,9 @@ _CELL = np.dtype([("id", ">i8"), ("box", ">f4", (4,))])
 _NODE_BYTES = 4 + _CELL.itemsize * MAX_CELLS
 
 
-def _float32_out(lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64]
-                 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+def _float32_out(
+    lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Round minima down and maxima up to float32, as the R-tree module does."""
     lo32 = lo.astype(np.float32)
     hi32 = hi.astype(np.float32)
@@ -51,19 +52,21 @@ def _str_order(boxes: npt.NDArray[np.float64], cap: int) -> npt.NDArray[np.intp]
     return np.lexsort((cy, slice_of))
 
 
-def _nodes(n: int, boxes: npt.NDArray[np.float64], cap: int
-           ) -> tuple[list[tuple[int, int]], npt.NDArray[np.float64]]:
+def _nodes(
+    n: int, boxes: npt.NDArray[np.float64], cap: int
+) -> tuple[list[tuple[int, int]], npt.NDArray[np.float64]]:
     """Group ``n`` ordered entries into nodes of ``cap``: (start, count) and node boxes."""
     spans = [(start, min(cap, n - start)) for start in range(0, n, cap)]
     parents = np.empty((len(spans), 4))
     for k, (start, count) in enumerate(spans):
-        b = boxes[start:start + count]
+        b = boxes[start : start + count]
         parents[k] = (b[:, 0].min(), b[:, 1].max(), b[:, 2].min(), b[:, 3].max())
     return spans, parents
 
 
-def bulk_load_rtree(conn: sqlite3.Connection, rtree: str, ids: npt.ArrayLike,
-                    boxes: npt.ArrayLike) -> None:
+def bulk_load_rtree(
+    conn: sqlite3.Connection, rtree: str, ids: npt.ArrayLike, boxes: npt.ArrayLike
+) -> None:
     """Fill the freshly created, empty 2-D rtree virtual table ``rtree`` with ``ids`` and
     ``boxes`` (N × 4: minx, maxx, miny, maxy), inside the caller's transaction.
     """
@@ -109,15 +112,20 @@ def bulk_load_rtree(conn: sqlite3.Connection, rtree: str, ids: npt.ArrayLike,
         boxes_here = np.empty((len(spans), 4))
         for j, (start, count) in enumerate(spans):
             no = first_no[k] + j
-            cell_boxes = below_boxes[start:start + count]
-            boxes_here[j] = (cell_boxes[:, 0].min(), cell_boxes[:, 1].max(),
-                             cell_boxes[:, 2].min(), cell_boxes[:, 3].max())
+            cell_boxes = below_boxes[start : start + count]
+            boxes_here[j] = (
+                cell_boxes[:, 0].min(),
+                cell_boxes[:, 1].max(),
+                cell_boxes[:, 2].min(),
+                cell_boxes[:, 3].max(),
+            )
             if k == 0:
-                cell_ids = entry_ids[start:start + count]
+                cell_ids = entry_ids[start : start + count]
                 rowid_rows.extend((int(r), no) for r in cell_ids.tolist())
             else:
-                cell_ids = np.arange(first_no[k - 1] + start, first_no[k - 1] + start + count,
-                                     dtype=np.int64)
+                cell_ids = np.arange(
+                    first_no[k - 1] + start, first_no[k - 1] + start + count, dtype=np.int64
+                )
                 parent_rows.extend((int(c), no) for c in cell_ids.tolist())
             cells = np.zeros(count, dtype=_CELL)
             cells["id"] = cell_ids

@@ -71,8 +71,13 @@ class YearValue:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"item": self.item, "unit": self.unit, "year": self.year, "value": self.value,
-                "source_row": self.source_row}
+        return {
+            "item": self.item,
+            "unit": self.unit,
+            "year": self.year,
+            "value": self.value,
+            "source_row": self.source_row,
+        }
 
 
 @dataclass(frozen=True)
@@ -89,12 +94,20 @@ class TableVersion:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         v = self.version
-        return {"table": self.name, "plan": self.plan, "version": v.label, "version_id": v.id,
-                "status": v.status.value,
-                "valid_from": None if v.valid_from is None else v.valid_from.isoformat(),
-                "valid_to": None if v.valid_to is None else v.valid_to.isoformat(),
-                "recorded_at": v.recorded_at.isoformat(), "rows": self.rows,
-                "source": self.source, "author": v.author, "reason": v.reason}
+        return {
+            "table": self.name,
+            "plan": self.plan,
+            "version": v.label,
+            "version_id": v.id,
+            "status": v.status.value,
+            "valid_from": None if v.valid_from is None else v.valid_from.isoformat(),
+            "valid_to": None if v.valid_to is None else v.valid_to.isoformat(),
+            "recorded_at": v.recorded_at.isoformat(),
+            "rows": self.rows,
+            "source": self.source,
+            "author": v.author,
+            "reason": v.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -111,18 +124,26 @@ class TableInfo:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"name": self.name, "plan": self.plan, "versions": self.versions,
-                "rows": self.rows, "source": self.source, "recorded_at": self.recorded_at}
+        return {
+            "name": self.name,
+            "plan": self.plan,
+            "versions": self.versions,
+            "rows": self.rows,
+            "source": self.source,
+            "recorded_at": self.recorded_at,
+        }
 
 
 def no_table_error(where: object, name: str, names: Sequence[str]) -> NotFoundError:
     """``name`` is not a table of workspace ``where`` (the error lists ``names``)."""
     known = ", ".join(names) or "none yet"
     known_zh = "、".join(names) or "暂无"
-    return NotFoundError(f"Workspace {where} has no table {name!r}.",
-                         fix=f"Tables in it: {known}.",
-                         message_zh=f"工作空间 {where} 中没有表 {name!r}。",
-                         fix_zh=f"其中的表有：{known_zh}。")
+    return NotFoundError(
+        f"Workspace {where} has no table {name!r}.",
+        fix=f"Tables in it: {known}.",
+        message_zh=f"工作空间 {where} 中没有表 {name!r}。",
+        fix_zh=f"其中的表有：{known_zh}。",
+    )
 
 
 def checked_rows(name: str, rows: Sequence[YearValue]) -> list[YearValue]:
@@ -146,12 +167,14 @@ def checked_rows(name: str, rows: Sequence[YearValue]) -> list[YearValue]:
         if not item or not 1900 <= year <= 2100 or not math.isfinite(value):
             raise ConfigError(
                 f"Table {name}, {where}: {r.item!r} {r.year!r} {r.value!r} is not an item, a "
-                "year (1900–2100) and a finite number.", feature=where,
+                "year (1900–2100) and a finite number.",
+                feature=where,
                 fix="Give every value a name, a year and a number.",
                 message_zh=f"表 {name} {where_zh}：{r.item!r} {r.year!r} {r.value!r} 不是有效的"
-                "名称、年份（1900–2100）和有限数值。", fix_zh="请为每个数值填写名称、年份和数字。")
-        out.append(YearValue(item, str(r.unit or "").strip(), year, value,
-                             int(r.source_row or 0)))
+                "名称、年份（1900–2100）和有限数值。",
+                fix_zh="请为每个数值填写名称、年份和数字。",
+            )
+        out.append(YearValue(item, str(r.unit or "").strip(), year, value, int(r.source_row or 0)))
     return out
 
 
@@ -185,20 +208,28 @@ class TableCatalog(PlanCatalog):
         with self._store_errors(f"reading table {name}", f"读取表 {name}"):
             found = self._execute(
                 "SELECT item, unit, year, value, source_row FROM guotu_table_rows WHERE "
-                "name = ? AND version_id = ? ORDER BY seq", (name, int(version_id))).fetchall()
-        return [YearValue(str(r[0]), str(r[1]), int(r[2]), float(r[3]), int(r[4]))
-                for r in found]
+                "name = ? AND version_id = ? ORDER BY seq",
+                (name, int(version_id)),
+            ).fetchall()
+        return [YearValue(str(r[0]), str(r[1]), int(r[2]), float(r[3]), int(r[4])) for r in found]
 
-    def _insert_table(self, name: str, version_id: int, rows: Sequence[YearValue],
-                      source: str) -> None:
+    def _insert_table(
+        self, name: str, version_id: int, rows: Sequence[YearValue], source: str
+    ) -> None:
         """Record ``rows`` as the content of table ``name`` in version ``version_id``."""
-        self._execute("INSERT INTO guotu_table_versions (name, version_id, row_count, source) "
-                      "VALUES (?, ?, ?, ?)", (name, version_id, len(rows), source))
+        self._execute(
+            "INSERT INTO guotu_table_versions (name, version_id, row_count, source) "
+            "VALUES (?, ?, ?, ?)",
+            (name, version_id, len(rows), source),
+        )
         self._execute_many(
             "INSERT INTO guotu_table_rows (name, version_id, seq, item, unit, year, value, "
             "source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(name, version_id, k, r.item, r.unit, r.year, r.value, r.source_row)
-             for k, r in enumerate(rows)])
+            [
+                (name, version_id, k, r.item, r.unit, r.year, r.value, r.source_row)
+                for k, r in enumerate(rows)
+            ],
+        )
 
     # -- reading ---------------------------------------------------------------------------
     def tables(self) -> list[TableInfo]:
@@ -215,8 +246,11 @@ class TableCatalog(PlanCatalog):
             recs = by_name[name]
             last = max(recs, key=lambda r: (versions[r[1]].recorded_at, r[1]))
             v = versions[last[1]]
-            out.append(TableInfo(name, plans[v.plan_id], len(recs), last[2], last[3],
-                                 v.recorded_at.isoformat()))
+            out.append(
+                TableInfo(
+                    name, plans[v.plan_id], len(recs), last[2], last[3], v.recorded_at.isoformat()
+                )
+            )
         return out
 
     def table(self, name: str) -> TableInfo:
@@ -239,9 +273,14 @@ class TableCatalog(PlanCatalog):
             out.append(TableVersion(name, plans[v.plan_id], v, rows, source))
         return sorted(out, key=lambda t: (t.version.recorded_at, t.version.id))
 
-    def table_version(self, name: str, *, as_of: date | None = None,
-                      known_at: datetime | None = None, version_id: int | None = None
-                      ) -> TableVersion | None:
+    def table_version(
+        self,
+        name: str,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        version_id: int | None = None,
+    ) -> TableVersion | None:
         """The recording a read of table ``name`` sees: that of the nearest version, along
         the lineage of its plan's version in force on ``as_of`` (default today) as known at
         ``known_at`` (default now) — or of version ``version_id`` — that recorded the table;
@@ -258,9 +297,14 @@ class TableCatalog(PlanCatalog):
                 return recorded[vid]
         return None
 
-    def read_table(self, name: str, *, as_of: date | None = None,
-                   known_at: datetime | None = None, version_id: int | None = None
-                   ) -> list[YearValue]:
+    def read_table(
+        self,
+        name: str,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        version_id: int | None = None,
+    ) -> list[YearValue]:
         """The rows of table ``name`` that :meth:`table_version` picks, in their recorded
         order (``[]`` when no version is in force)."""
         found = self.table_version(name, as_of=as_of, known_at=known_at, version_id=version_id)
@@ -270,9 +314,16 @@ class TableCatalog(PlanCatalog):
     def _table_in_version(self, name: str, version_id: int) -> bool:
         return any(r[1] == version_id for r in self._table_records(name))
 
-    def write_table(self, name: str, rows: Sequence[YearValue], *, source: str = "",
-                    version: VersionSpec | None = None, actor: str = "", reason: str = ""
-                    ) -> TableVersion:
+    def write_table(
+        self,
+        name: str,
+        rows: Sequence[YearValue],
+        *,
+        source: str = "",
+        version: VersionSpec | None = None,
+        actor: str = "",
+        reason: str = "",
+    ) -> TableVersion:
         """Record ``rows`` as the content of table ``name`` in a version, in one transaction.
 
         Without ``version`` the table has an implicit plan ``table:<name>``: the first write
@@ -291,8 +342,7 @@ class TableCatalog(PlanCatalog):
         """
         check_plan_name(name, "table name", "表名")
         checked = checked_rows(name, rows)
-        with self._store_errors(f"writing table {name}", f"写入表 {name}"), \
-                self._transaction():
+        with self._store_errors(f"writing table {name}", f"写入表 {name}"), self._transaction():
             self._lock_for_write()
             recs = self._table_records(name)
             own = self.version_by_id(recs[0][1]).plan_id if recs else None
@@ -304,18 +354,40 @@ class TableCatalog(PlanCatalog):
                         f"Table {name} belongs to plan {owner!r}, not {version.plan!r}.",
                         fix=f"Record it in a version of {owner!r}.",
                         message_zh=f"表 {name} 属于规划 {owner!r}，不属于 {version.plan!r}。",
-                        fix_zh=f"请登记到 {owner!r} 的版本。")
+                        fix_zh=f"请登记到 {owner!r} 的版本。",
+                    )
             elif own is not None:
                 plan_id = own
             else:
-                plan_id = self._insert_plan(f"{IMPLICIT_PREFIX}{name}", PlanLevel.COUNTY,
-                                            PlanType.DATA, "", None,
-                                            f"implicit plan of table {name}", True).id
-            target, _chain = self._version_for_write(name, plan_id, version, actor, reason,
-                                                     holds=self._table_in_version,
-                                                     noun=("table", "表"))
+                plan_id = self._insert_plan(
+                    f"{IMPLICIT_PREFIX}{name}",
+                    PlanLevel.COUNTY,
+                    PlanType.DATA,
+                    "",
+                    None,
+                    f"implicit plan of table {name}",
+                    True,
+                ).id
+            target, _chain = self._version_for_write(
+                name,
+                plan_id,
+                version,
+                actor,
+                reason,
+                holds=self._table_in_version,
+                noun=("table", "表"),
+            )
             self._insert_table(name, target.id, checked, source)
-            self._audit(actor, "write_table", f"table:{name}", reason or target.reason,
-                        {"version_id": target.id, "version": target.label,
-                         "rows": len(checked), "source": source})
+            self._audit(
+                actor,
+                "write_table",
+                f"table:{name}",
+                reason or target.reason,
+                {
+                    "version_id": target.id,
+                    "version": target.label,
+                    "rows": len(checked),
+                    "source": source,
+                },
+            )
         return TableVersion(name, self.plan(plan_id).name, target, len(checked), source)

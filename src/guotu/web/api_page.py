@@ -121,8 +121,9 @@ def _resolve(doc: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, An
     return node
 
 
-def parameters_of(doc: Mapping[str, Any], path_item: Mapping[str, Any],
-                  op: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def parameters_of(
+    doc: Mapping[str, Any], path_item: Mapping[str, Any], op: Mapping[str, Any]
+) -> list[Mapping[str, Any]]:
     """The parameters of an operation (its path's and its own), references resolved.
 
     Examples
@@ -132,8 +133,7 @@ def parameters_of(doc: Mapping[str, Any], path_item: Mapping[str, Any],
     ...     {"$ref": "#/components/parameters/f"}]})]
     ['f']
     """
-    out = [_resolve(doc, p) for p in (*path_item.get("parameters", ()),
-                                       *op.get("parameters", ()))]
+    out = [_resolve(doc, p) for p in (*path_item.get("parameters", ()), *op.get("parameters", ()))]
     return [p for p in out if p.get("name")]
 
 
@@ -145,13 +145,19 @@ def _parameter_zh(p: Mapping[str, Any]) -> str:
     return found or str(p.get("description") or "")
 
 
-_PLACE = {"query": ("查询参数", "query"), "path": ("路径参数", "path"),
-          "header": ("请求头", "header"), "cookie": ("Cookie", "cookie")}
-_CSS = ("body{font-family:\"Noto Sans CJK SC\",\"Microsoft YaHei\",sans-serif;margin:2em;"
-        "color:#222}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;"
-        "padding:4px 8px;text-align:left;vertical-align:top}th{background:#f0f3f7}"
-        "code{font-size:.95em}.en{color:#666;font-size:.88em}.req{color:#b00020}"
-        "ul{margin:0;padding-left:1.1em}li{margin:.1em 0}td.m{font-weight:bold;width:4em}")
+_PLACE = {
+    "query": ("查询参数", "query"),
+    "path": ("路径参数", "path"),
+    "header": ("请求头", "header"),
+    "cookie": ("Cookie", "cookie"),
+}
+_CSS = (
+    'body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;'
+    "color:#222}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;"
+    "padding:4px 8px;text-align:left;vertical-align:top}th{background:#f0f3f7}"
+    "code{font-size:.95em}.en{color:#666;font-size:.88em}.req{color:#b00020}"
+    "ul{margin:0;padding-left:1.1em}li{margin:.1em 0}td.m{font-weight:bold;width:4em}"
+)
 
 
 def api_html(doc: Mapping[str, Any], lang: str = "zh") -> str:
@@ -175,26 +181,38 @@ def api_html(doc: Mapping[str, Any], lang: str = "zh") -> str:
             en = str(op.get("summary") or "")
             cn = summary_zh(method, path, op) or en
             first, second = (cn, en) if zh else (en, cn)
-            summary = e(first) + (f'<div class="en">{e(second)}</div>'
-                                  if second and second != first else "")
+            summary = e(first) + (
+                f'<div class="en">{e(second)}</div>' if second and second != first else ""
+            )
             params = []
             for p in parameters_of(doc, item, op):
                 desc_zh, desc_en = _parameter_zh(p), str(p.get("description") or "")
                 desc, other = (desc_zh, desc_en) if zh else (desc_en or desc_zh, desc_zh)
                 where = _PLACE.get(str(p.get("in")), ("", ""))[0 if zh else 1]
                 req = '<span class="req" title="必填">*</span>' if p.get("required") else ""
-                params.append(f'<li title="{e(other)}"><code>{e(str(p["name"]))}</code>{req} '
-                              f"<small>{e(where)}</small> {e(desc)}</li>")
-            rows.append(f"<tr><td class=\"m\">{e(method.upper())}</td><td><code>{e(path)}"
-                        f"</code></td><td>{summary}</td><td><ul>{''.join(params)}</ul></td></tr>")
+                params.append(
+                    f'<li title="{e(other)}"><code>{e(str(p["name"]))}</code>{req} '
+                    f"<small>{e(where)}</small> {e(desc)}</li>"
+                )
+            rows.append(
+                f'<tr><td class="m">{e(method.upper())}</td><td><code>{e(path)}'
+                f"</code></td><td>{summary}</td><td><ul>{''.join(params)}</ul></td></tr>"
+            )
     title = e(str(doc.get("info", {}).get("title", "API")))
     heading = f"{title} 接口文档" if zh else f"{title}: API"
-    other = ("<a href='/api.html?lang=en'>English</a>" if zh
-             else "<a href='/api.html'>中文</a>")
-    head = ("方法", "路径", "说明", "参数（* 为必填）") if zh else (
-        "Method", "Path", "Summary", "Parameters (* required)")
-    return (f"<!doctype html><html lang='{'zh-CN' if zh else 'en'}'><head><meta charset='utf-8'>"
-            f"<title>{heading}</title><style>{_CSS}</style></head><body>"
-            f"<h1>{heading}</h1><p>OpenAPI 3.0：<a href='/api'>/api</a>（JSON） · {other}</p>"
-            "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
-            + "".join(rows) + "</table></body></html>")
+    other = "<a href='/api.html?lang=en'>English</a>" if zh else "<a href='/api.html'>中文</a>"
+    head = (
+        ("方法", "路径", "说明", "参数（* 为必填）")
+        if zh
+        else ("Method", "Path", "Summary", "Parameters (* required)")
+    )
+    return (
+        f"<!doctype html><html lang='{'zh-CN' if zh else 'en'}'><head><meta charset='utf-8'>"
+        f"<title>{heading}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{heading}</h1><p>OpenAPI 3.0：<a href='/api'>/api</a>（JSON） · {other}</p>"
+        "<table><tr>"
+        + "".join(f"<th>{h}</th>" for h in head)
+        + "</tr>"
+        + "".join(rows)
+        + "</table></body></html>"
+    )

@@ -69,9 +69,13 @@ def open_store(request: Request) -> Iterator[Any]:
 #: What a date or date-time query parameter must look like (OpenAPI ``format: date`` /
 #: ``date-time``; a date-time may leave out its offset, UTC, or be a bare date, midnight).
 #: Pydantic alone would also read a number as a Unix time (``as_of=0`` as 1970-01-01).
-_DATE_TEXT = {date: re.compile(r"^\d{4}-\d{2}-\d{2}$"),
-              datetime: re.compile(r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
-                                   r"([Zz]|[+-]\d{2}:?\d{2})?)?$")}
+_DATE_TEXT = {
+    date: re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    datetime: re.compile(
+        r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+        r"([Zz]|[+-]\d{2}:?\d{2})?)?$"
+    ),
+}
 
 
 def _date_kind(annotation: Any) -> type[date] | None:
@@ -89,9 +93,14 @@ def _strict_dates(request: Request) -> None:
         kind = _date_kind(field.field_info.annotation)
         raw = request.query_params.get(field.alias) if kind else None
         if kind and raw is not None and not _DATE_TEXT[kind].match(raw):
-            errors.append({"type": "date_parsing" if kind is date else "datetime_parsing",
-                           "loc": ("query", field.alias), "input": raw,
-                           "msg": f"Input should be a valid {kind.__name__} (RFC 3339)"})
+            errors.append(
+                {
+                    "type": "date_parsing" if kind is date else "datetime_parsing",
+                    "loc": ("query", field.alias),
+                    "input": raw,
+                    "msg": f"Input should be a valid {kind.__name__} (RFC 3339)",
+                }
+            )
     if errors:
         raise RequestValidationError(errors)
 
@@ -118,10 +127,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from guotu.web.openapi30 import as_openapi30, declare_errors
 
     settings = settings or load_settings()
-    app = FastAPI(title="guotu 国土空间规划一张图", version="1",
-                  description="OGC API - Features, vector tiles and site query of a guotu "
-                              "workspace.", docs_url=None, redoc_url=None, openapi_url=None,
-                  lifespan=_lifespan, dependencies=[Depends(_strict_dates)])
+    app = FastAPI(
+        title="guotu 国土空间规划一张图",
+        version="1",
+        description="OGC API - Features, vector tiles and site query of a guotu workspace.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=_lifespan,
+        dependencies=[Depends(_strict_dates)],
+    )
     app.state.settings = settings
     app.state.stores = StorePool(settings.workspace)
     install_error_handlers(app)
@@ -139,8 +154,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def routes_openapi() -> dict[str, Any]:
         """The routes' document in OpenAPI 3.0 with their error responses (a copy)."""
         if not routes_document:
-            routes_document.append(declare_errors(as_openapi30(default_openapi()),
-                                                  _reading_workspace(app), is_ogc_path))
+            routes_document.append(
+                declare_errors(
+                    as_openapi30(default_openapi()), _reading_workspace(app), is_ogc_path
+                )
+            )
         return copy.deepcopy(routes_document[0])
 
     def openapi30() -> dict[str, Any]:
@@ -200,9 +218,13 @@ def _json_bytes(doc: dict[str, Any]) -> bytes:
 
 def _reading_workspace(app: FastAPI) -> set[tuple[str, str]]:
     """The ``(path, METHOD)`` of every route that borrows a store of the workspace."""
+
     def borrows(dependant: Any) -> bool:
         return any(d.call is open_store or borrows(d) for d in dependant.dependencies)
 
-    return {(route.path_format, method) for route in routes_of(app)
-            if getattr(route, "dependant", None) is not None and borrows(route.dependant)
-            for method in route.methods or ()}
+    return {
+        (route.path_format, method)
+        for route in routes_of(app)
+        if getattr(route, "dependant", None) is not None and borrows(route.dependant)
+        for method in route.methods or ()
+    }

@@ -64,8 +64,7 @@ def choose_lang(lang: str | None, accept_language: str | None) -> str:
 
 
 def _lang(request: Request) -> str:
-    return choose_lang(request.query_params.get("lang"),
-                       request.headers.get("accept-language"))
+    return choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 #: Chinese texts of the HTTP errors the router itself raises (no route, wrong method).
@@ -73,20 +72,34 @@ _HTTP_ZH = {404: "没有这个地址。", 405: "此地址不支持该请求方�
 
 #: Chinese phrases of the request-validation errors FastAPI reports (by pydantic error type).
 _VALIDATION_ZH = {
-    "missing": "缺少必填参数", "int_parsing": "应为整数", "int_type": "应为整数",
-    "float_parsing": "应为数值", "float_type": "应为数值", "bool_parsing": "应为布尔值",
-    "date_parsing": "应为日期（YYYY-MM-DD）", "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
-    "date_from_datetime_inexact": "应为日期（YYYY-MM-DD）", "datetime_parsing": "应为时刻（RFC 3339）",
-    "datetime_from_date_parsing": "应为时刻（RFC 3339）", "greater_than_equal": "数值过小",
-    "greater_than": "数值过小", "less_than_equal": "数值过大", "less_than": "数值过大",
-    "string_pattern_mismatch": "取值不在允许范围内", "json_invalid": "不是有效的 JSON",
-    "dict_type": "应为 JSON 对象", "model_attributes_type": "应为 JSON 对象",
-    "string_type": "应为文本", "int_from_float": "应为整数", "literal_error": "取值不在允许范围内",
+    "missing": "缺少必填参数",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数值",
+    "float_type": "应为数值",
+    "bool_parsing": "应为布尔值",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_inexact": "应为日期（YYYY-MM-DD）",
+    "datetime_parsing": "应为时刻（RFC 3339）",
+    "datetime_from_date_parsing": "应为时刻（RFC 3339）",
+    "greater_than_equal": "数值过小",
+    "greater_than": "数值过小",
+    "less_than_equal": "数值过大",
+    "less_than": "数值过大",
+    "string_pattern_mismatch": "取值不在允许范围内",
+    "json_invalid": "不是有效的 JSON",
+    "dict_type": "应为 JSON 对象",
+    "model_attributes_type": "应为 JSON 对象",
+    "string_type": "应为文本",
+    "int_from_float": "应为整数",
+    "literal_error": "取值不在允许范围内",
 }
 
 
-def _respond(request: Request, status: int, code: str, message: str,
-             details: dict[str, Any] | None = None) -> JSONResponse:
+def _respond(
+    request: Request, status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> JSONResponse:
     if is_ogc_path(request.url.path) or _is_landing(request):
         return JSONResponse({"code": code, "description": message}, status_code=status)
     body: dict[str, Any] = {"code": code, "message": message, "status": status}
@@ -104,7 +117,8 @@ def scrub_text(text: str, workspace: str) -> str:
     """
     if workspace:
         text = text.replace(str(Path(workspace).resolve()), "<workspace>").replace(
-            workspace, "<workspace>")
+            workspace, "<workspace>"
+        )
     return text
 
 
@@ -146,14 +160,29 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GuotuError)
     async def guotu_error(request: Request, exc: GuotuError) -> JSONResponse:
-        details = {k: _scrub(request, str(v)) for k, v in exc.to_dict().items()
-                   if k in ("layer", "feature", "field", "fix", "fix_zh")}
+        details = {
+            k: _scrub(request, str(v))
+            for k, v in exc.to_dict().items()
+            if k in ("layer", "feature", "field", "fix", "fix_zh")
+        }
         # the file location is the server's business: said in the log, not to the client
-        shown = type(exc)(exc.message, layer=exc.layer, feature=exc.feature, field=exc.field,
-                          fix=exc.fix, message_zh=exc.message_zh, fix_zh=exc.fix_zh)
+        shown = type(exc)(
+            exc.message,
+            layer=exc.layer,
+            feature=exc.feature,
+            field=exc.field,
+            fix=exc.fix,
+            message_zh=exc.message_zh,
+            fix_zh=exc.fix_zh,
+        )
         log.info("%s on %s: %s (file %s)", exc.code, request.url.path, exc, exc.file)
-        return _respond(request, exc.http_status, exc.code,
-                        _scrub(request, shown.render(_lang(request))), details)
+        return _respond(
+            request,
+            exc.http_status,
+            exc.code,
+            _scrub(request, shown.render(_lang(request))),
+            details,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -163,8 +192,11 @@ def install_error_handlers(app: FastAPI) -> None:
             where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("query", "body"))
             why = _VALIDATION_ZH.get(str(err.get("type")), "") if zh else ""
             parts.append(f"{where}: {why or err.get('msg', '')}")
-        text = ("请求参数无效：" + "；".join(parts) if zh
-                else "Invalid request parameters: " + "; ".join(parts))
+        text = (
+            "请求参数无效：" + "；".join(parts)
+            if zh
+            else "Invalid request parameters: " + "; ".join(parts)
+        )
         return _respond(request, 400, "invalid-parameter", text)
 
     @app.exception_handler(StarletteHTTPException)
@@ -183,5 +215,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def internal(request: Request, exc: Exception) -> JSONResponse:
         log.exception("Unhandled error on %s", request.url.path)
         zh = _lang(request) == "zh"
-        return _respond(request, 500, "internal-error",
-                        "服务器内部错误，已记录日志。" if zh else "Internal server error; it was logged.")
+        return _respond(
+            request,
+            500,
+            "internal-error",
+            "服务器内部错误，已记录日志。" if zh else "Internal server error; it was logged.",
+        )

@@ -25,11 +25,12 @@ Send = Any
 
 def _too_large(limit_bytes: int) -> TooLargeError:
     limit = f"{limit_bytes / (1024 * 1024):.3g} MB"
-    return TooLargeError(f"The request body is larger than the limit of {limit}.",
-                         fix="Send a smaller file, or ask the administrator to raise "
-                             "max_upload_mb.",
-                         message_zh=f"请求内容超过了 {limit} 的限制。",
-                         fix_zh="请上传更小的文件，或请管理员调高设置 max_upload_mb。")
+    return TooLargeError(
+        f"The request body is larger than the limit of {limit}.",
+        fix="Send a smaller file, or ask the administrator to raise max_upload_mb.",
+        message_zh=f"请求内容超过了 {limit} 的限制。",
+        fix_zh="请上传更小的文件，或请管理员调高设置 max_upload_mb。",
+    )
 
 
 class BodyLimit:
@@ -80,15 +81,28 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode(
-            "latin-1")
+        accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
         lang = choose_lang((query.get("lang") or [None])[-1], accept)
         err = _too_large(self.max_bytes)
-        body = json.dumps({"code": err.code, "message": err.render(lang), "status": 413,
-                           "fix": err.fix, "fix_zh": err.fix_zh},
-                          ensure_ascii=False).encode("utf-8")
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        body = json.dumps(
+            {
+                "code": err.code,
+                "message": err.render(lang),
+                "status": 413,
+                "fix": err.fix,
+                "fix_zh": err.fix_zh,
+            },
+            ensure_ascii=False,
+        ).encode("utf-8")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -52,8 +52,9 @@ router = APIRouter(tags=["monitoring 实施监测"])
 _LOCK = threading.Lock()
 Store = Annotated[Any, Depends(open_store)]
 AsOf = Annotated[date | None, Query(description="Date of the values (default today)")]
-KnownAt = Annotated[datetime | None, Query(description="Record time: the data as recorded "
-                                                       "then (UTC; default now)")]
+KnownAt = Annotated[
+    datetime | None, Query(description="Record time: the data as recorded then (UTC; default now)")
+]
 Lang = Annotated[str, Query(pattern="^(zh|en)$")]
 
 
@@ -69,8 +70,7 @@ def _identity(workspace: str) -> Any:
     return (st.st_dev, st.st_ino)
 
 
-def _inputs(request: Request, store: Any, as_of: date | None
-            ) -> tuple[Any, Targets, Statistics]:
+def _inputs(request: Request, store: Any, as_of: date | None) -> tuple[Any, Targets, Statistics]:
     """The catalogue (read once per app) and the targets and statistics of a request: the
     settings' files if given, else the workspace's tables in force on ``as_of``. Call with
     ``_LOCK`` held."""
@@ -85,9 +85,14 @@ def _inputs(request: Request, store: Any, as_of: date | None
         state.monitor_identity = identity
         state.monitor_engine = None
         state.monitor_tables = {}
-    tgt, stats = load_inputs(store, cat, targets_file=settings.monitor_targets or None,
-                             statistics_file=settings.monitor_statistics or None,
-                             as_of=as_of, cache=state.monitor_tables)
+    tgt, stats = load_inputs(
+        store,
+        cat,
+        targets_file=settings.monitor_targets or None,
+        statistics_file=settings.monitor_statistics or None,
+        as_of=as_of,
+        cache=state.monitor_tables,
+    )
     return cat, tgt, stats
 
 
@@ -101,9 +106,13 @@ def _sources(doc: dict[str, Any], tgt: Targets, stats: Statistics) -> dict[str, 
 
 
 @router.get("/monitor/indicators.json", summary="Monitoring indicators with series")
-def get_indicators(request: Request, store: Store, as_of: AsOf = None,
-                   first_year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
-                   lang: Lang = "zh") -> dict[str, Any]:
+def get_indicators(
+    request: Request,
+    store: Store,
+    as_of: AsOf = None,
+    first_year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
+    lang: Lang = "zh",
+) -> dict[str, Any]:
     """Every indicator as of ``as_of`` with its year-end series, target, status, forecast;
     ``inputs`` says which targets and statistics were used."""
     state = request.app.state
@@ -115,27 +124,35 @@ def get_indicators(request: Request, store: Store, as_of: AsOf = None,
             state.monitor_engine = engine
         engine.store = store
         engine.targets, engine.statistics = tgt, stats  # the same objects: the memo holds
-        report = indicator_report(store, cat, as_of=as_of, first_year=first_year,
-                                  engine=engine)
+        report = indicator_report(store, cat, as_of=as_of, first_year=first_year, engine=engine)
         return _sources(report.to_dict(lang), tgt, stats)
 
 
 def _lonlat_features(cases: Any, crs: Any) -> dict[str, Any]:
     """The cases with a geometry, in lon/lat, with what the dashboard map colours them by."""
-    drawn = [(k + 1, c) for k, c in enumerate(cases)
-             if c.geometry is not None and not shapely.is_empty(c.geometry)]
+    drawn = [
+        (k + 1, c)
+        for k, c in enumerate(cases)
+        if c.geometry is not None and not shapely.is_empty(c.geometry)
+    ]
     props = []
     for _k, c in drawn:
         d = c.to_dict()
-        props.append({key: d[key] for key in ("tbbh", "class", "class_name", "severity",
-                                              "status", "area_m2")})
-    return lonlat_collection([c.geometry for _k, c in drawn], props, crs,
-                             ids=[k for k, _c in drawn])
+        props.append(
+            {
+                key: d[key]
+                for key in ("tbbh", "class", "class_name", "severity", "status", "area_m2")
+            }
+        )
+    return lonlat_collection(
+        [c.geometry for _k, c in drawn], props, crs, ids=[k for k, _c in drawn]
+    )
 
 
 @router.get("/monitor/cases.json", summary="Change patches as monitoring cases")
-def get_cases(store: Store, as_of: AsOf = None, known_at: KnownAt = None,
-              lang: Lang = "zh") -> dict[str, Any]:
+def get_cases(
+    store: Store, as_of: AsOf = None, known_at: KnownAt = None, lang: Lang = "zh"
+) -> dict[str, Any]:
     """The cases (see ``guotu monitor cases``) as of ``as_of`` with ``map`` in lon/lat."""
     from guotu.services.cases import classify_patches
 
@@ -146,8 +163,9 @@ def get_cases(store: Store, as_of: AsOf = None, known_at: KnownAt = None,
 
 
 @router.get("/monitor/consolidation.json", summary="Land consolidation and the farmland ledger")
-def get_consolidation(store: Store, as_of: AsOf = None, known_at: KnownAt = None,
-                      lang: Lang = "zh") -> dict[str, Any]:
+def get_consolidation(
+    store: Store, as_of: AsOf = None, known_at: KnownAt = None, lang: Lang = "zh"
+) -> dict[str, Any]:
     """``guotu monitor consolidation --json`` as of ``as_of``; ``{"note": …}`` when it cannot
     be made."""
     from guotu.services.consolidation import consolidation_report
@@ -155,8 +173,7 @@ def get_consolidation(store: Store, as_of: AsOf = None, known_at: KnownAt = None
     try:
         return consolidation_report(store, as_of=as_of, known_at=_utc(known_at)).to_dict(lang)
     except NotFoundError as exc:
-        return {"note": exc.render(lang), "ledger": [], "projects": [], "warnings": [],
-                "notes": []}
+        return {"note": exc.render(lang), "ledger": [], "projects": [], "warnings": [], "notes": []}
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -166,13 +183,17 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-_REPORTS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
-            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+_REPORTS = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @router.get("/monitor/report.{fmt}", summary="The 体检评估 report", response_class=Response)
-def get_report(request: Request, store: Store, fmt: str, as_of: AsOf = None,
-               lang: Lang = "zh") -> Response:
+def get_report(
+    request: Request, store: Store, fmt: str, as_of: AsOf = None, lang: Lang = "zh"
+) -> Response:
     """The check-up report as HTML, PDF or XLSX.
 
     Raises
@@ -181,9 +202,12 @@ def get_report(request: Request, store: Store, fmt: str, as_of: AsOf = None,
         Another format.
     """
     if fmt not in _REPORTS:
-        raise NotFoundError(f"No report format {fmt!r}.", fix="Use .html, .pdf or .xlsx.",
-                            message_zh=f"没有 {fmt!r} 格式的报告。",
-                            fix_zh="请用 .html、.pdf 或 .xlsx。")
+        raise NotFoundError(
+            f"No report format {fmt!r}.",
+            fix="Use .html, .pdf or .xlsx.",
+            message_zh=f"没有 {fmt!r} 格式的报告。",
+            fix_zh="请用 .html、.pdf 或 .xlsx。",
+        )
     from guotu.io.monitor_report import (
         render_monitor_html,
         render_monitor_pdf,
@@ -205,6 +229,8 @@ def get_report(request: Request, store: Store, fmt: str, as_of: AsOf = None,
             write_monitor_xlsx(doc, path)
             body = path.read_bytes()
     name = f"checkup-{doc['as_of']}.{fmt}"
-    return Response(body, media_type=_REPORTS[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
+    return Response(
+        body,
+        media_type=_REPORTS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

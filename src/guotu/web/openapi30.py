@@ -23,9 +23,18 @@ import copy
 import json
 from typing import Any
 
-__all__ = ["DATETIME_PATTERN", "ERROR_SCHEMA", "OGC_EXCEPTION_SCHEMA", "OGC_SCHEMAS",
-           "as_openapi30", "column_schema", "declare_errors", "error_response",
-           "ogc_parameters", "with_ogc"]
+__all__ = [
+    "DATETIME_PATTERN",
+    "ERROR_SCHEMA",
+    "OGC_EXCEPTION_SCHEMA",
+    "OGC_SCHEMAS",
+    "as_openapi30",
+    "column_schema",
+    "declare_errors",
+    "error_response",
+    "ogc_parameters",
+    "with_ogc",
+]
 
 #: Keys whose values are maps of names to schemas or to objects holding schemas.
 _MAPS = {"properties", "schemas", "patternProperties", "definitions", "$defs"}
@@ -118,28 +127,40 @@ def as_openapi30(doc: dict[str, Any]) -> dict[str, Any]:
 # -- what the app adds to FastAPI's document ---------------------------------------------------
 #: The JSON error envelope of every route outside the OGC API (see :mod:`guotu.web.errors`).
 ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["code", "message", "status"],
-    "properties": {"code": {"type": "string", "description": "Stable kebab-case error code."},
-                   "message": {"type": "string", "description": "A full sentence, in the "
-                               "language of `lang` (else Accept-Language; Chinese by default)."},
-                   "status": {"type": "integer"},
-                   "layer": {"type": "string"}, "feature": {"type": "string"},
-                   "field": {"type": "string"}, "fix": {"type": "string"},
-                   "fix_zh": {"type": "string"}}}
+    "type": "object",
+    "required": ["code", "message", "status"],
+    "properties": {
+        "code": {"type": "string", "description": "Stable kebab-case error code."},
+        "message": {
+            "type": "string",
+            "description": "A full sentence, in the "
+            "language of `lang` (else Accept-Language; Chinese by default).",
+        },
+        "status": {"type": "integer"},
+        "layer": {"type": "string"},
+        "feature": {"type": "string"},
+        "field": {"type": "string"},
+        "fix": {"type": "string"},
+        "fix_zh": {"type": "string"},
+    },
+}
 #: The OGC API exception form, answered under ``/``, ``/conformance`` and ``/collections``.
 OGC_EXCEPTION_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["code"],
-    "properties": {"code": {"type": "string"}, "description": {"type": "string"}}}
+    "type": "object",
+    "required": ["code"],
+    "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+}
 
-_ERROR_TEXT = {400: "Invalid parameter or request body.",
-               404: "Something the request names is not in the workspace.",
-               413: "The request body is larger than max_upload_mb.",
-               429: "Too many jobs are waiting; try again later.",
-               503: "The workspace cannot be opened now."}
+_ERROR_TEXT = {
+    400: "Invalid parameter or request body.",
+    404: "Something the request names is not in the workspace.",
+    413: "The request body is larger than max_upload_mb.",
+    429: "Too many jobs are waiting; try again later.",
+    503: "The workspace cannot be opened now.",
+}
 
 
-def error_response(status: int, *, ogc: bool, description: str | None = None
-                   ) -> dict[str, Any]:
+def error_response(status: int, *, ogc: bool, description: str | None = None) -> dict[str, Any]:
     """The response object of an error ``status``: the envelope, or the OGC form.
 
     Examples
@@ -148,12 +169,15 @@ def error_response(status: int, *, ogc: bool, description: str | None = None
     {'$ref': '#/components/schemas/OGCException'}
     """
     name = "OGCException" if ogc else "Error"
-    return {"description": description or _ERROR_TEXT.get(status, "Error."),
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+    return {
+        "description": description or _ERROR_TEXT.get(status, "Error."),
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+    }
 
 
-def declare_errors(doc: dict[str, Any], reads_workspace: set[tuple[str, str]],
-                   is_ogc: Any) -> dict[str, Any]:
+def declare_errors(
+    doc: dict[str, Any], reads_workspace: set[tuple[str, str]], is_ogc: Any
+) -> dict[str, Any]:
     """``doc`` with the error responses the app really gives.
 
     FastAPI declares 422 for request validation; the app answers 400 (the envelope or the OGC
@@ -188,8 +212,11 @@ def declare_errors(doc: dict[str, Any], reads_workspace: set[tuple[str, str]],
                 responses.setdefault(str(status), error_response(status, ogc=ogc))
             for status, response in responses.items():
                 if status[:1] in "45" and "content" not in response:
-                    response.update(error_response(int(status), ogc=ogc,
-                                                   description=response.get("description")))
+                    response.update(
+                        error_response(
+                            int(status), ogc=ogc, description=response.get("description")
+                        )
+                    )
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused in schemas and f'"#/components/schemas/{unused}"' not in _text(doc):
             schemas.pop(unused)
@@ -205,54 +232,126 @@ def _text(doc: dict[str, Any]) -> str:
 #: ``..`` or nothing for an open end; empty is today. What the items routes accept (month
 #: lengths included; 29 February in years divisible by 4).
 _YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
-_DAY = (f"({_YEAR}-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
-        f"|{_YEAR}-(0[469]|11)-(0[1-9]|[12][0-9]|30)"
-        f"|{_YEAR}-02-(0[1-9]|1[0-9]|2[0-8])"
-        "|[0-9]{2}(0[48]|[2468][048]|[13579][26])-02-29)")
-_INSTANT = (f"{_DAY}([Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{{1,6}})?"
-            "([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?")
+_DAY = (
+    f"({_YEAR}-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+    f"|{_YEAR}-(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    f"|{_YEAR}-02-(0[1-9]|1[0-9]|2[0-8])"
+    "|[0-9]{2}(0[48]|[2468][048]|[13579][26])-02-29)"
+)
+_INSTANT = (
+    f"{_DAY}([Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{{1,6}})?"
+    "([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?"
+)
 DATETIME_PATTERN = f"^({_INSTANT}|({_INSTANT}|\\.\\.)?/({_INSTANT}|\\.\\.)?)?$"
 
-_FEATURE_GEOMETRY = {"type": "object", "nullable": True, "required": ["type"], "properties": {
-    "type": {"type": "string", "enum": ["Point", "MultiPoint", "LineString", "MultiLineString",
-                                        "Polygon", "MultiPolygon", "GeometryCollection"]}}}
-_LINK = {"type": "object", "required": ["href", "rel"], "properties": {
-    "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
-    "title": {"type": "string"}}}
+_FEATURE_GEOMETRY = {
+    "type": "object",
+    "nullable": True,
+    "required": ["type"],
+    "properties": {
+        "type": {
+            "type": "string",
+            "enum": [
+                "Point",
+                "MultiPoint",
+                "LineString",
+                "MultiLineString",
+                "Polygon",
+                "MultiPolygon",
+                "GeometryCollection",
+            ],
+        }
+    },
+}
+_LINK = {
+    "type": "object",
+    "required": ["href", "rel"],
+    "properties": {
+        "href": {"type": "string"},
+        "rel": {"type": "string"},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+    },
+}
 _LINKS = {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}
 
 #: The response bodies of the OGC routes.
 OGC_SCHEMAS: dict[str, Any] = {
     "Link": _LINK,
-    "LandingPage": {"type": "object", "required": ["links"], "properties": {
-        "title": {"type": "string"}, "description": {"type": "string"}, "links": _LINKS}},
-    "ConfClasses": {"type": "object", "required": ["conformsTo"], "properties": {
-        "conformsTo": {"type": "array", "items": {"type": "string"}}}},
-    "Collection": {"type": "object", "required": ["id", "links"], "properties": {
-        "id": {"type": "string"}, "title": {"type": "string"},
-        "description": {"type": "string"}, "links": _LINKS, "itemType": {"type": "string"},
-        "extent": {"type": "object"}, "crs": {"type": "array", "items": {"type": "string"}},
-        "storageCrs": {"type": "string"}}},
-    "Collections": {"type": "object", "required": ["links", "collections"], "properties": {
-        "links": _LINKS, "crs": {"type": "array", "items": {"type": "string"}},
-        "collections": {"type": "array", "items": {"$ref": "#/components/schemas/Collection"}}}},
-    "Feature": {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
-        "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "integer"},
-        "geometry": _FEATURE_GEOMETRY,
-        "properties": {"type": "object", "nullable": True}, "links": _LINKS}},
-    "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {
-        "type": {"type": "string", "enum": ["FeatureCollection"]},
-        "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
-        "links": _LINKS, "numberMatched": {"type": "integer", "minimum": 0},
-        "numberReturned": {"type": "integer", "minimum": 0}, "timeStamp": {"type": "string"}}},
-    "Queryables": {"type": "object", "required": ["type", "properties"], "properties": {
-        "type": {"type": "string", "enum": ["object"]}, "title": {"type": "string"},
-        "properties": {"type": "object"}, "additionalProperties": {"type": "boolean"}}},
+    "LandingPage": {
+        "type": "object",
+        "required": ["links"],
+        "properties": {
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "links": _LINKS,
+        },
+    },
+    "ConfClasses": {
+        "type": "object",
+        "required": ["conformsTo"],
+        "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+    },
+    "Collection": {
+        "type": "object",
+        "required": ["id", "links"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "links": _LINKS,
+            "itemType": {"type": "string"},
+            "extent": {"type": "object"},
+            "crs": {"type": "array", "items": {"type": "string"}},
+            "storageCrs": {"type": "string"},
+        },
+    },
+    "Collections": {
+        "type": "object",
+        "required": ["links", "collections"],
+        "properties": {
+            "links": _LINKS,
+            "crs": {"type": "array", "items": {"type": "string"}},
+            "collections": {"type": "array", "items": {"$ref": "#/components/schemas/Collection"}},
+        },
+    },
+    "Feature": {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": _FEATURE_GEOMETRY,
+            "properties": {"type": "object", "nullable": True},
+            "links": _LINKS,
+        },
+    },
+    "FeatureCollection": {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
+            "links": _LINKS,
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+            "timeStamp": {"type": "string"},
+        },
+    },
+    "Queryables": {
+        "type": "object",
+        "required": ["type", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["object"]},
+            "title": {"type": "string"},
+            "properties": {"type": "object"},
+            "additionalProperties": {"type": "boolean"},
+        },
+    },
 }
 
 
-def ogc_parameters(*, default_limit: int, max_limit: int, crs_uris: list[str]
-                   ) -> dict[str, Any]:
+def ogc_parameters(*, default_limit: int, max_limit: int, crs_uris: list[str]) -> dict[str, Any]:
     """The query parameters of the OGC routes, for ``components/parameters``.
 
     ``limit`` states the server's default and maximum (GDAL's OAPIF driver reads them from the
@@ -265,41 +364,76 @@ def ogc_parameters(*, default_limit: int, max_limit: int, crs_uris: list[str]
     >>> ogc_parameters(default_limit=100, max_limit=10000, crs_uris=[])["limit"]["schema"]
     {'type': 'integer', 'minimum': 1, 'maximum': 10000, 'default': 100}
     """
-    short = [u.replace("http://www.opengis.net/def/crs/EPSG/0/", "EPSG:")
-             .replace("http://www.opengis.net/def/crs/OGC/1.3/", "") for u in crs_uris]
+    short = [
+        u.replace("http://www.opengis.net/def/crs/EPSG/0/", "EPSG:").replace(
+            "http://www.opengis.net/def/crs/OGC/1.3/", ""
+        )
+        for u in crs_uris
+    ]
     crs_values = list(dict.fromkeys([*crs_uris, *short]))
 
-    def query(name: str, description: str, schema: dict[str, Any], **extra: Any
-              ) -> dict[str, Any]:
-        return {"name": name, "in": "query", "required": False, "description": description,
-                "schema": schema, **extra}
+    def query(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": description,
+            "schema": schema,
+            **extra,
+        }
 
     return {
-        "limit": query("limit", "Features per page. Without it, the server's default; a "
-                       "larger value than the maximum is clamped to it (not an error).",
-                       {"type": "integer", "minimum": 1, "maximum": max_limit,
-                        "default": default_limit}, style="form", explode=False),
-        "offset": query("offset", "Features to skip (the `next` link carries it).",
-                        {"type": "integer", "minimum": 0, "default": 0}),
-        "bbox": query("bbox", "Lower corner, then upper corner, in the axis order of "
-                      "bbox-crs (CRS84: lon,lat); six numbers give heights too (ignored). "
-                      "Any size: a large box is paged like any other request.",
-                      {"type": "array", "items": {"type": "number"},
-                       "oneOf": [{"minItems": 4, "maxItems": 4},
-                                 {"minItems": 6, "maxItems": 6}]},
-                      style="form", explode=False),
-        "bbox-crs": query("bbox-crs", "CRS of bbox (default CRS84).",
-                          {"type": "string", "enum": crs_values}),
-        "crs": query("crs", "CRS of the answer's coordinates (default CRS84), in the axis "
-                     "order of its definition (EPSG:4490 is lat,lon).",
-                     {"type": "string", "enum": crs_values}),
-        "datetime": query("datetime", "As-of date: a date, a date-time or an interval (its "
-                          "end is used; an open end is today).",
-                          {"type": "string", "pattern": DATETIME_PATTERN}),
-        "f": query("f", "Output format: json (GeoJSON for features) or html.",
-                   {"type": "string", "enum": ["json", "html"]}),
-        "lang": query("lang", "Language of error messages (default: Accept-Language, else "
-                      "Chinese).", {"type": "string", "enum": ["zh", "en"]}),
+        "limit": query(
+            "limit",
+            "Features per page. Without it, the server's default; a "
+            "larger value than the maximum is clamped to it (not an error).",
+            {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit},
+            style="form",
+            explode=False,
+        ),
+        "offset": query(
+            "offset",
+            "Features to skip (the `next` link carries it).",
+            {"type": "integer", "minimum": 0, "default": 0},
+        ),
+        "bbox": query(
+            "bbox",
+            "Lower corner, then upper corner, in the axis order of "
+            "bbox-crs (CRS84: lon,lat); six numbers give heights too (ignored). "
+            "Any size: a large box is paged like any other request.",
+            {
+                "type": "array",
+                "items": {"type": "number"},
+                "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
+            },
+            style="form",
+            explode=False,
+        ),
+        "bbox-crs": query(
+            "bbox-crs", "CRS of bbox (default CRS84).", {"type": "string", "enum": crs_values}
+        ),
+        "crs": query(
+            "crs",
+            "CRS of the answer's coordinates (default CRS84), in the axis "
+            "order of its definition (EPSG:4490 is lat,lon).",
+            {"type": "string", "enum": crs_values},
+        ),
+        "datetime": query(
+            "datetime",
+            "As-of date: a date, a date-time or an interval (its "
+            "end is used; an open end is today).",
+            {"type": "string", "pattern": DATETIME_PATTERN},
+        ),
+        "f": query(
+            "f",
+            "Output format: json (GeoJSON for features) or html.",
+            {"type": "string", "enum": ["json", "html"]},
+        ),
+        "lang": query(
+            "lang",
+            "Language of error messages (default: Accept-Language, else Chinese).",
+            {"type": "string", "enum": ["zh", "en"]},
+        ),
     }
 
 
@@ -319,8 +453,13 @@ def column_schema(sql_type: str) -> dict[str, Any]:
     return {"type": "string"}
 
 
-def with_ogc(doc: dict[str, Any], parameters: dict[str, Any], ogc_paths: list[str],
-             collections: dict[str, dict[str, str]], items_path: str) -> dict[str, Any]:
+def with_ogc(
+    doc: dict[str, Any],
+    parameters: dict[str, Any],
+    ogc_paths: list[str],
+    collections: dict[str, dict[str, str]],
+    items_path: str,
+) -> dict[str, Any]:
     """``doc`` with the OGC parameters as ``$ref``s on the OGC routes (``lang`` added to
     each), the OGC response schemas, and one ``items`` path per collection
     (``/collections/GHYD/items``) holding its property filters, copied from ``items_path``.
@@ -332,9 +471,14 @@ def with_ogc(doc: dict[str, Any], parameters: dict[str, Any], ogc_paths: list[st
     components.setdefault("schemas", {}).update(OGC_SCHEMAS)
     for path in ogc_paths:
         for op in doc["paths"].get(path, {}).values():
-            params = [({"$ref": f"#/components/parameters/{p['name']}"}
-                       if p.get("in") == "query" and p.get("name") in parameters else p)
-                      for p in op.get("parameters", [])]
+            params = [
+                (
+                    {"$ref": f"#/components/parameters/{p['name']}"}
+                    if p.get("in") == "query" and p.get("name") in parameters
+                    else p
+                )
+                for p in op.get("parameters", [])
+            ]
             if "f" in {p.get("name") for p in op.get("parameters", [])}:
                 params.append({"$ref": "#/components/parameters/lang"})
             op["parameters"] = params
@@ -348,9 +492,15 @@ def with_ogc(doc: dict[str, Any], parameters: dict[str, Any], ogc_paths: list[st
         op["operationId"] = f"getFeatures_{name}"
         op["summary"] = f"Features of {name}"
         op["parameters"] = [p for p in op["parameters"] if p.get("in") != "path"] + [
-            {"name": column, "in": "query", "required": False, "schema": column_schema(kind),
-             "description": f"Features whose {column} equals this value."}
-            for column, kind in columns.items()]
+            {
+                "name": column,
+                "in": "query",
+                "required": False,
+                "schema": column_schema(kind),
+                "description": f"Features whose {column} equals this value.",
+            }
+            for column, kind in columns.items()
+        ]
         op["responses"].pop("404", None)
         doc["paths"][items_path.replace("{layer}", name)] = {"get": op}
     return doc

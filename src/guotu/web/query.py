@@ -61,24 +61,43 @@ def _answer(request: Request, doc: dict[str, Any]) -> Response:
     """The JSON response, encoded by ``json.dumps`` directly: FastAPI's ``jsonable_encoder``
     walks the whole answer first (about 1 ms of a 1.3 ms request on the demo county); it is
     only asked about values ``json`` cannot encode itself (dates, numpy scalars)."""
-    doc["links"] = [{"rel": "alternate", "type": "text/html", "title": "规划条件查询单",
-                     "href": permalink(doc, _base(request))}]
-    body = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"),
-                      default=jsonable_encoder)
+    doc["links"] = [
+        {
+            "rel": "alternate",
+            "type": "text/html",
+            "title": "规划条件查询单",
+            "href": permalink(doc, _base(request)),
+        }
+    ]
+    body = json.dumps(
+        doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=jsonable_encoder
+    )
     return Response(body.encode("utf-8"), media_type="application/json")
 
 
-_ANSWER_SCHEMA = {"type": "object", "required": ["site", "applies"], "properties": {
-    "site": {"type": "object"}, "applies": {"type": "array", "items": {"type": "object"}},
-    "touching": {"type": "array"}, "pending": {"type": "array"},
-    "allowed_uses": {"type": "object"}, "links": {"type": "array"}}}
+_ANSWER_SCHEMA = {
+    "type": "object",
+    "required": ["site", "applies"],
+    "properties": {
+        "site": {"type": "object"},
+        "applies": {"type": "array", "items": {"type": "object"}},
+        "touching": {"type": "array"},
+        "pending": {"type": "array"},
+        "allowed_uses": {"type": "object"},
+        "links": {"type": "array"},
+    },
+}
 _NOT_FOUND = {"description": "An unknown parcel code, or a site outside every layer."}
 _JSON_ANSWER: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/json": {"schema": _ANSWER_SCHEMA}},
-          "description": "The site-query answer."},
-    400: {"description": "Not exactly one site; bad coordinates, CRS or GeoJSON; too many "
-                         "vertices."},
-    404: _NOT_FOUND}
+    200: {
+        "content": {"application/json": {"schema": _ANSWER_SCHEMA}},
+        "description": "The site-query answer.",
+    },
+    400: {
+        "description": "Not exactly one site; bad coordinates, CRS or GeoJSON; too many vertices."
+    },
+    404: _NOT_FOUND,
+}
 
 #: ``point`` is two decimal numbers (X,Y; the server also takes spaces and a full-width
 #: comma); the CRS names a query may give (any EPSG code PROJ knows is
@@ -89,97 +108,212 @@ _QUERY_CRS = ["CRS84", "EPSG:4326", *(f"EPSG:{code}" for code in range(4490, 455
 #: Exactly one of point, parcel or polygon, as OpenAPI 3.0 can say it: one exploded object
 #: parameter (``?point=…``, ``?parcel=…`` or ``?polygon=…``) with a ``oneOf`` of its forms.
 SITE_PARAMETER: dict[str, Any] = {
-    "name": "site", "in": "query", "required": True, "style": "form", "explode": True,
+    "name": "site",
+    "in": "query",
+    "required": True,
+    "style": "form",
+    "explode": True,
     "description": "Exactly one site: point=X,Y (in crs), parcel=DKBH/BSM, or polygon= a "
-                   "GeoJSON Polygon or MultiPolygon as text.",
-    "schema": {"oneOf": [
-        {"type": "object", "title": "point", "required": ["point"], "additionalProperties": False,
-         "properties": {"point": {"type": "string", "pattern": _POINT_PATTERN,
-                                  "description": "X,Y in crs (lon,lat in a geographic CRS)",
-                                  "example": "39527060,4056040"}}},
-        {"type": "object", "title": "parcel", "required": ["parcel"],
-         "additionalProperties": False,
-         "properties": {"parcel": {"type": "string", "minLength": 1, "description": "DKBH of "
-                                   "a detailed-plan parcel or BSM of a master-plan parcel"}}},
-        {"type": "object", "title": "polygon", "required": ["polygon"],
-         "additionalProperties": False,
-         "properties": {"polygon": {"type": "string", "minLength": 2,
-                                    "description": "A GeoJSON Polygon or MultiPolygon, as text"}}},
-    ]}}
+    "GeoJSON Polygon or MultiPolygon as text.",
+    "schema": {
+        "oneOf": [
+            {
+                "type": "object",
+                "title": "point",
+                "required": ["point"],
+                "additionalProperties": False,
+                "properties": {
+                    "point": {
+                        "type": "string",
+                        "pattern": _POINT_PATTERN,
+                        "description": "X,Y in crs (lon,lat in a geographic CRS)",
+                        "example": "39527060,4056040",
+                    }
+                },
+            },
+            {
+                "type": "object",
+                "title": "parcel",
+                "required": ["parcel"],
+                "additionalProperties": False,
+                "properties": {
+                    "parcel": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "DKBH of "
+                        "a detailed-plan parcel or BSM of a master-plan parcel",
+                    }
+                },
+            },
+            {
+                "type": "object",
+                "title": "polygon",
+                "required": ["polygon"],
+                "additionalProperties": False,
+                "properties": {
+                    "polygon": {
+                        "type": "string",
+                        "minLength": 2,
+                        "description": "A GeoJSON Polygon or MultiPolygon, as text",
+                    }
+                },
+            },
+        ]
+    },
+}
 _SITE_EXTRA = {"parameters": [SITE_PARAMETER]}
 
 #: The GeoJSON a POST may send: a polygon geometry, a Feature of one, or a FeatureCollection
 #: of one such Feature (its coordinates in crs, else the document's crs member).
-_POLYGON = {"type": "object", "required": ["type", "coordinates"], "properties": {
-    "type": {"type": "string", "enum": ["Polygon", "MultiPolygon"]},
-    "coordinates": {"type": "array", "minItems": 1, "items": {"type": "array"}}}}
-_FEATURE = {"type": "object", "required": ["type", "geometry"], "properties": {
-    "type": {"type": "string", "enum": ["Feature"]}, "geometry": _POLYGON,
-    "properties": {"type": "object", "nullable": True}}}
-GEOJSON_BODY: dict[str, Any] = {"oneOf": [_POLYGON, _FEATURE, {
-    "type": "object", "required": ["type", "features"], "properties": {
-        "type": {"type": "string", "enum": ["FeatureCollection"]},
-        "features": {"type": "array", "minItems": 1, "maxItems": 1, "items": _FEATURE}}}]}
+_POLYGON = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Polygon", "MultiPolygon"]},
+        "coordinates": {"type": "array", "minItems": 1, "items": {"type": "array"}},
+    },
+}
+_FEATURE = {
+    "type": "object",
+    "required": ["type", "geometry"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "geometry": _POLYGON,
+        "properties": {"type": "object", "nullable": True},
+    },
+}
+GEOJSON_BODY: dict[str, Any] = {
+    "oneOf": [
+        _POLYGON,
+        _FEATURE,
+        {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "features": {"type": "array", "minItems": 1, "maxItems": 1, "items": _FEATURE},
+            },
+        },
+    ]
+}
 
 
 Store = Annotated[Any, Depends(open_store)]
 PointParam = Annotated[str | None, Query(include_in_schema=False)]  # the site parameter
 ParcelParam = Annotated[str | None, Query(include_in_schema=False)]  # says these three
 PolygonParam = Annotated[str | None, Query(include_in_schema=False)]
-CrsParam = Annotated[str | None, Query(
-    description="CRS of point/polygon (default: the workspace CRS)",
-    json_schema_extra={"enum": _QUERY_CRS})]
-AsOfParam = Annotated[date | None, Query(description="Valid time: plans in force on this date "
-                                                     "(default today)")]
+CrsParam = Annotated[
+    str | None,
+    Query(
+        description="CRS of point/polygon (default: the workspace CRS)",
+        json_schema_extra={"enum": _QUERY_CRS},
+    ),
+]
+AsOfParam = Annotated[
+    date | None, Query(description="Valid time: plans in force on this date (default today)")
+]
 KnownAtParam = Annotated[datetime | None, Query(description="Record time (UTC; default now)")]
 DvParam = Annotated[str | None, Query(description="Data version a permanent link pins")]
 
 
-@router.get("/query", summary="What applies to a site (空间码)", response_class=Response,
-            responses=_JSON_ANSWER, openapi_extra=_SITE_EXTRA)
-def get_query(request: Request, store: Store, point: PointParam = None,
-              parcel: ParcelParam = None, polygon: PolygonParam = None, crs: CrsParam = None,
-              as_of: AsOfParam = None, known_at: KnownAtParam = None,
-              dv: DvParam = None) -> Response:
+@router.get(
+    "/query",
+    summary="What applies to a site (空间码)",
+    response_class=Response,
+    responses=_JSON_ANSWER,
+    openapi_extra=_SITE_EXTRA,
+)
+def get_query(
+    request: Request,
+    store: Store,
+    point: PointParam = None,
+    parcel: ParcelParam = None,
+    polygon: PolygonParam = None,
+    crs: CrsParam = None,
+    as_of: AsOfParam = None,
+    known_at: KnownAtParam = None,
+    dv: DvParam = None,
+) -> Response:
     """Every feature that applies to the site, with shares, plans and versions."""
-    report = site_query(request).query(store, point=point, parcel=parcel, polygon=polygon,
-                                       crs=crs, as_of=as_of, known_at=known_at, pinned=dv)
+    report = site_query(request).query(
+        store,
+        point=point,
+        parcel=parcel,
+        polygon=polygon,
+        crs=crs,
+        as_of=as_of,
+        known_at=known_at,
+        pinned=dv,
+    )
     return _answer(request, report.to_dict())
 
 
-@router.post("/query", summary="What applies to a GeoJSON polygon (空间码)",
-             response_class=Response,
-             responses={**_JSON_ANSWER, 413: {"description": "The body is larger than "
-                                                              "max_upload_mb."}})
-def post_query(request: Request, store: Store,
-               geojson: Annotated[dict[str, Any], Body(
-                   description="GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection "
-                               "of one feature", json_schema_extra=GEOJSON_BODY)],
-               crs: CrsParam = None, as_of: AsOfParam = None,
-               known_at: KnownAtParam = None) -> Response:
+@router.post(
+    "/query",
+    summary="What applies to a GeoJSON polygon (空间码)",
+    response_class=Response,
+    responses={**_JSON_ANSWER, 413: {"description": "The body is larger than max_upload_mb."}},
+)
+def post_query(
+    request: Request,
+    store: Store,
+    geojson: Annotated[
+        dict[str, Any],
+        Body(
+            description="GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection "
+            "of one feature",
+            json_schema_extra=GEOJSON_BODY,
+        ),
+    ],
+    crs: CrsParam = None,
+    as_of: AsOfParam = None,
+    known_at: KnownAtParam = None,
+) -> Response:
     """The same answer for a polygon sent as the GeoJSON body."""
     settings: Settings = request.app.state.settings
     size = int(request.headers.get("content-length") or 0)
     if size > settings.max_upload_mb * 1024 * 1024:
-        raise InputError(f"The GeoJSON body is larger than {settings.max_upload_mb:g} MB.",
-                         fix="Simplify the polygon.",
-                         message_zh=f"提交的 GeoJSON 超过 {settings.max_upload_mb:g} MB。",
-                         fix_zh="请简化多边形。")
-    report = site_query(request).query(store, polygon=geojson, crs=crs, as_of=as_of,
-                                       known_at=known_at)
+        raise InputError(
+            f"The GeoJSON body is larger than {settings.max_upload_mb:g} MB.",
+            fix="Simplify the polygon.",
+            message_zh=f"提交的 GeoJSON 超过 {settings.max_upload_mb:g} MB。",
+            fix_zh="请简化多边形。",
+        )
+    report = site_query(request).query(
+        store, polygon=geojson, crs=crs, as_of=as_of, known_at=known_at
+    )
     return _answer(request, report.to_dict())
 
 
-@router.get("/query/sheet", response_class=HTMLResponse,
-            summary="Printable sheet of a site query (规划条件)",
-            responses={400: _JSON_ANSWER[400], 404: _NOT_FOUND}, openapi_extra=_SITE_EXTRA)
-def get_sheet(request: Request, store: Store, point: PointParam = None,
-              parcel: ParcelParam = None, polygon: PolygonParam = None, crs: CrsParam = None,
-              as_of: AsOfParam = None, known_at: KnownAtParam = None,
-              dv: DvParam = None) -> HTMLResponse:
+@router.get(
+    "/query/sheet",
+    response_class=HTMLResponse,
+    summary="Printable sheet of a site query (规划条件)",
+    responses={400: _JSON_ANSWER[400], 404: _NOT_FOUND},
+    openapi_extra=_SITE_EXTRA,
+)
+def get_sheet(
+    request: Request,
+    store: Store,
+    point: PointParam = None,
+    parcel: ParcelParam = None,
+    polygon: PolygonParam = None,
+    crs: CrsParam = None,
+    as_of: AsOfParam = None,
+    known_at: KnownAtParam = None,
+    dv: DvParam = None,
+) -> HTMLResponse:
     """The sheet: self-contained HTML (no external resource) with a QR code of its link."""
-    report = site_query(request).query(store, point=point, parcel=parcel, polygon=polygon,
-                                       crs=crs, as_of=as_of, known_at=known_at, pinned=dv)
+    report = site_query(request).query(
+        store,
+        point=point,
+        parcel=parcel,
+        polygon=polygon,
+        crs=crs,
+        as_of=as_of,
+        known_at=known_at,
+        pinned=dv,
+    )
     doc = report.to_dict()
     if known_at is not None:
         doc["known_at"] = known_at.isoformat()

@@ -80,20 +80,33 @@ _LOCK = threading.Lock()
 
 Store = Annotated[Any, Depends(open_store)]
 #: The kinds a review of the workspace runs; an upload (``/jobs``) may be ``indicators`` too.
-Kind = Annotated[str, PathParam(description="Plan kind of the review.",
-                                json_schema_extra={"enum": list(WORKSPACE_KINDS)})]
-JobKind = Annotated[str, PathParam(description="Plan kind of the review (indicators needs "
-                                               "the uploaded table).",
-                                   json_schema_extra={"enum": list(KINDS)})]
+Kind = Annotated[
+    str,
+    PathParam(
+        description="Plan kind of the review.", json_schema_extra={"enum": list(WORKSPACE_KINDS)}
+    ),
+]
+JobKind = Annotated[
+    str,
+    PathParam(
+        description="Plan kind of the review (indicators needs the uploaded table).",
+        json_schema_extra={"enum": list(KINDS)},
+    ),
+]
 #: Report and job ids are 16 hexadecimal digits.
 HexId = Annotated[str, PathParam(json_schema_extra={"pattern": "^[0-9a-f]{16}$"})]
 _ERRORS: dict[int | str, Any] = {
     400: {"description": "A kind, rule pack or source the web review cannot run."},
-    404: {"description": "A recorded version or a file inside the upload is not there."}}
-_FORMATS = {"html": ("text/html; charset=utf-8", write_review_html),
-            "pdf": ("application/pdf", write_review_pdf),
-            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     write_review_xlsx)}
+    404: {"description": "A recorded version or a file inside the upload is not there."},
+}
+_FORMATS = {
+    "html": ("text/html; charset=utf-8", write_review_html),
+    "pdf": ("application/pdf", write_review_pdf),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        write_review_xlsx,
+    ),
+}
 #: Formats a browser shows itself: served inline, so the link opens them.
 _INLINE = ("html", "pdf")
 
@@ -114,16 +127,20 @@ def _reports(request: Request) -> OrderedDict[str, tuple[ReviewReport, str]]:
 def _check_kind(kind: str, source: str | None, *, has_file: bool = False) -> None:
     """Refuse kinds and sources a web review cannot run."""
     if kind not in KINDS or (kind not in WORKSPACE_KINDS and not has_file):
-        raise ConfigError(f"Review kind {kind!r} cannot run over HTTP on the workspace alone.",
-                          fix=f"Use one of: {', '.join(WORKSPACE_KINDS)}; indicators needs "
-                              "the indicator table uploaded (POST /review/indicators/jobs).",
-                          message_zh=f"审查类型 {kind!r} 不能仅凭工作空间在网页上运行。",
-                          fix_zh=f"请使用：{'、'.join(WORKSPACE_KINDS)}；指标审查需上传规划指标表。")
+        raise ConfigError(
+            f"Review kind {kind!r} cannot run over HTTP on the workspace alone.",
+            fix=f"Use one of: {', '.join(WORKSPACE_KINDS)}; indicators needs "
+            "the indicator table uploaded (POST /review/indicators/jobs).",
+            message_zh=f"审查类型 {kind!r} 不能仅凭工作空间在网页上运行。",
+            fix_zh=f"请使用：{'、'.join(WORKSPACE_KINDS)}；指标审查需上传规划指标表。",
+        )
     if source is not None and not _VERSION_REF.match(source):
-        raise ConfigError("source must be a recorded plan version PLAN@LABEL.",
-                          fix="Upload the file instead (POST /review/KIND/jobs with file=…).",
-                          message_zh="source 只能是已登记的规划版本 PLAN@LABEL。",
-                          fix_zh="文件请通过上传提交审查。")
+        raise ConfigError(
+            "source must be a recorded plan version PLAN@LABEL.",
+            fix="Upload the file instead (POST /review/KIND/jobs with file=…).",
+            message_zh="source 只能是已登记的规划版本 PLAN@LABEL。",
+            fix_zh="文件请通过上传提交审查。",
+        )
 
 
 def _builtin(name: str | None, what: str) -> str | None:
@@ -131,10 +148,12 @@ def _builtin(name: str | None, what: str) -> str | None:
     if name is None:
         return None
     if not name.replace("-", "").replace("_", "").isalnum():
-        raise ConfigError(f"{what} must be a built-in id such as cn-base, not {name!r}.",
-                          fix="Run a review of your own pack file with `guotu review`.",
-                          message_zh=f"{what} 只能是内置规则包编号（如 cn-base），不能是 {name!r}。",
-                          fix_zh="自定义规则包文件请用命令行 guotu review 审查。")
+        raise ConfigError(
+            f"{what} must be a built-in id such as cn-base, not {name!r}.",
+            fix="Run a review of your own pack file with `guotu review`.",
+            message_zh=f"{what} 只能是内置规则包编号（如 cn-base），不能是 {name!r}。",
+            fix_zh="自定义规则包文件请用命令行 guotu review 审查。",
+        )
     return name
 
 
@@ -143,18 +162,26 @@ def _map(doc: dict[str, Any], crs: str) -> dict[str, Any]:
     drawn = [(n, f) for n, f in enumerate(doc["findings"], start=1) if f["geometry"]]
     return lonlat_collection(
         [shapely.from_geojson(json.dumps(f["geometry"])) for _n, f in drawn],
-        [{"n": n, "rule": f["rule"], "severity": f["severity"], "title": f["title"]}
-         for n, f in drawn], crs, ids=[n for n, _f in drawn])
+        [
+            {"n": n, "rule": f["rule"], "severity": f["severity"], "title": f["title"]}
+            for n, f in drawn
+        ],
+        crs,
+        ids=[n for n, _f in drawn],
+    )
 
 
-@router.post("/review/{kind}", summary="Review the workspace's plan of a kind (成果审查)",
-             responses=_ERRORS)
+@router.post(
+    "/review/{kind}", summary="Review the workspace's plan of a kind (成果审查)", responses=_ERRORS
+)
 def post_review(
     request: Request,
     store: Store,
     kind: Kind,
-    source: Annotated[str | None, Query(description="A recorded version PLAN@LABEL "
-                                                    "(default: the workspace layer)")] = None,
+    source: Annotated[
+        str | None,
+        Query(description="A recorded version PLAN@LABEL (default: the workspace layer)"),
+    ] = None,
     rules: Annotated[str, Query(description="Built-in rule pack id")] = "cn-base",
     profile: Annotated[str | None, Query(description="Built-in profile id")] = None,
     as_of: Annotated[date | None, Query(description="Plans in force on this date")] = None,
@@ -170,8 +197,9 @@ def post_review(
     """
     _check_kind(kind, source)
     pack = load_rule_pack(_builtin(rules, "rules") or "cn-base", _builtin(profile, "profile"))
-    report = review_plan(store, kind, source, pack=pack, as_of=as_of, known_at=known_at,
-                         files_allowed=False)
+    report = review_plan(
+        store, kind, source, pack=pack, as_of=as_of, known_at=known_at, files_allowed=False
+    )
     return _publish(request.app.state, report, lang)
 
 
@@ -183,8 +211,9 @@ def _publish(state: Any, report: ReviewReport, lang: str) -> dict[str, Any]:
     shown = "PostGIS" if "://" in where or where.startswith("env:") else Path(where).name
     report = dataclasses.replace(report, workspace=shown)
     doc = review_json(report, lang)
-    stamp = repr((report.kind, report.source, doc["stamp"], lang,
-                  [f["message"] for f in doc["findings"]]))
+    stamp = repr(
+        (report.kind, report.source, doc["stamp"], lang, [f["message"] for f in doc["findings"]])
+    )
     report_id = hashlib.sha256(stamp.encode()).hexdigest()[:16]
     reports: OrderedDict[str, tuple[ReviewReport, str]] = _state_dict(state, "review_reports")
     with _LOCK:
@@ -193,22 +222,39 @@ def _publish(state: Any, report: ReviewReport, lang: str) -> dict[str, Any]:
         while len(reports) > REPORTS_KEPT:
             reports.popitem(last=False)
     doc["report_id"] = report_id
-    doc["links"] = [{"rel": "alternate", "type": media, "title": fmt.upper(),
-                     "href": f"/review/reports/{report_id}.{fmt}"}
-                    for fmt, (media, _) in _FORMATS.items()]
+    doc["links"] = [
+        {
+            "rel": "alternate",
+            "type": media,
+            "title": fmt.upper(),
+            "href": f"/review/reports/{report_id}.{fmt}",
+        }
+        for fmt, (media, _) in _FORMATS.items()
+    ]
     doc["map"] = _map(doc, report.crs)
     return doc
 
 
-@router.get("/review/reports/{report_id}.{fmt}", summary="A review report (HTML, PDF or XLSX)",
-            response_class=Response,
-            responses={200: {"description": "The report.", "content": {
+@router.get(
+    "/review/reports/{report_id}.{fmt}",
+    summary="A review report (HTML, PDF or XLSX)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The report.",
+            "content": {
                 media: {"schema": {"type": "string", "format": "binary"}}
-                for media, _write in _FORMATS.values()}},
-                404: {"description": "An unknown format, or a report no longer kept."}})
-def get_report(request: Request, report_id: HexId,
-               fmt: Annotated[str, PathParam(json_schema_extra={"enum": list(_FORMATS)})]
-               ) -> Response:
+                for media, _write in _FORMATS.values()
+            },
+        },
+        404: {"description": "An unknown format, or a report no longer kept."},
+    },
+)
+def get_report(
+    request: Request,
+    report_id: HexId,
+    fmt: Annotated[str, PathParam(json_schema_extra={"enum": list(_FORMATS)})],
+) -> Response:
     """The HTML page (inline), PDF (inline) or XLSX workbook (a download) of a review run
     by ``POST /review/{kind}``.
 
@@ -218,17 +264,22 @@ def get_report(request: Request, report_id: HexId,
         An unknown format, or a report no longer kept (run the review again).
     """
     if fmt not in _FORMATS:
-        raise NotFoundError(f"No report format {fmt!r}.", fix="Use .html, .pdf or .xlsx.",
-                            message_zh=f"没有 {fmt!r} 格式的报告。",
-                            fix_zh="请用 .html、.pdf 或 .xlsx。")
+        raise NotFoundError(
+            f"No report format {fmt!r}.",
+            fix="Use .html, .pdf or .xlsx.",
+            message_zh=f"没有 {fmt!r} 格式的报告。",
+            fix_zh="请用 .html、.pdf 或 .xlsx。",
+        )
     reports = _reports(request)
     with _LOCK:
         kept = reports.get(report_id)
     if kept is None:
-        raise NotFoundError(f"Review report {report_id} is no longer kept.",
-                            fix="Run the review again (POST /review/KIND).",
-                            message_zh=f"审查报告 {report_id} 已不在缓存中。",
-                            fix_zh="请重新运行审查。")
+        raise NotFoundError(
+            f"Review report {report_id} is no longer kept.",
+            fix="Run the review again (POST /review/KIND).",
+            message_zh=f"审查报告 {report_id} 已不在缓存中。",
+            fix_zh="请重新运行审查。",
+        )
     report, lang = kept
     media, write = _FORMATS[fmt]
     doc = review_document(report, lang, report.layers)
@@ -238,8 +289,9 @@ def get_report(request: Request, report_id: HexId,
         body = path.read_bytes()
     name = f"review-{report.kind}-{report_id}.{fmt}"
     how = "inline" if fmt in _INLINE else "attachment"
-    return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'{how}; filename="{name}"'})
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'{how}; filename="{name}"'}
+    )
 
 
 # -- background jobs (uploaded plans) --------------------------------------------------------
@@ -256,17 +308,24 @@ class _Job:
     total: int = 0
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
-    created: str = field(default_factory=lambda: datetime.now().astimezone().isoformat(
-        timespec="seconds"))
+    created: str = field(
+        default_factory=lambda: datetime.now().astimezone().isoformat(timespec="seconds")
+    )
 
     def to_dict(self) -> dict[str, Any]:
         with _LOCK:
-            return {"id": self.id, "kind": self.kind, "status": self.status,
-                    "created": self.created,
-                    "progress": {"rule": self.rule, "done": self.done, "total": self.total},
-                    "result": self.result, "error": self.error,
-                    "links": [{"rel": "self", "type": "application/json",
-                               "href": f"/review/jobs/{self.id}"}]}
+            return {
+                "id": self.id,
+                "kind": self.kind,
+                "status": self.status,
+                "created": self.created,
+                "progress": {"rule": self.rule, "done": self.done, "total": self.total},
+                "result": self.result,
+                "error": self.error,
+                "links": [
+                    {"rel": "self", "type": "application/json", "href": f"/review/jobs/{self.id}"}
+                ],
+            }
 
 
 def _executor(state: Any) -> ThreadPoolExecutor:
@@ -292,16 +351,30 @@ def _error_dict(exc: GuotuError, folder: Path, lang: str, workspace: str) -> dic
         return scrub_text(text, workspace)
 
     own = exc.file if exc.file and exc.file.startswith(prefixes) else None
-    shown = type(exc)(cut(exc.message), file=cut(own), layer=exc.layer,
-                      feature=exc.feature, field=exc.field, fix=cut(exc.fix),
-                      message_zh=cut(exc.message_zh), fix_zh=cut(exc.fix_zh))
+    shown = type(exc)(
+        cut(exc.message),
+        file=cut(own),
+        layer=exc.layer,
+        feature=exc.feature,
+        field=exc.field,
+        fix=cut(exc.fix),
+        message_zh=cut(exc.message_zh),
+        fix_zh=cut(exc.fix_zh),
+    )
     out = {k: v for k, v in shown.to_dict().items() if k not in ("message", "message_zh")}
     out["message"] = shown.render(lang)
     return out
 
 
-def _run_job(state: Any, job: _Job, settings: Settings, folder: tempfile.TemporaryDirectory[str],
-             source: Path | str | None, table: Path | None, options: dict[str, Any]) -> None:
+def _run_job(
+    state: Any,
+    job: _Job,
+    settings: Settings,
+    folder: tempfile.TemporaryDirectory[str],
+    source: Path | str | None,
+    table: Path | None,
+    options: dict[str, Any],
+) -> None:
     def tick(rule: str, n: int, total: int) -> None:
         with _LOCK:
             job.rule, job.done, job.total = rule, n - 1, total
@@ -311,41 +384,59 @@ def _run_job(state: Any, job: _Job, settings: Settings, folder: tempfile.Tempora
     try:
         store = open_workspace(settings.workspace)
         try:
-            report = review_plan(store, job.kind, source, table=table, progress=tick,
-                                 files_allowed=isinstance(source, Path), **options)
+            report = review_plan(
+                store,
+                job.kind,
+                source,
+                table=table,
+                progress=tick,
+                files_allowed=isinstance(source, Path),
+                **options,
+            )
         finally:
             store.close()
         if isinstance(source, Path):  # the user's file name, not the job folder
             report = dataclasses.replace(
-                report, source=source.relative_to(Path(folder.name)).as_posix())
+                report, source=source.relative_to(Path(folder.name)).as_posix()
+            )
         doc = _publish(state, report, job.lang)
         with _LOCK:
             job.status, job.result, job.done = "done", doc, job.total
     except GuotuError as exc:
         with _LOCK:
-            job.status, job.error = "failed", _error_dict(exc, Path(folder.name), job.lang,
-                                                          settings.workspace)
+            job.status, job.error = (
+                "failed",
+                _error_dict(exc, Path(folder.name), job.lang, settings.workspace),
+            )
     except Exception:
         log.exception("Review job %s failed", job.id)
         with _LOCK:
             job.status = "failed"
-            job.error = {"code": "internal-error", "status": 500,
-                         "message": "服务器内部错误，已记录日志。" if job.lang == "zh"
-                         else "Internal server error; it was logged."}
+            job.error = {
+                "code": "internal-error",
+                "status": 500,
+                "message": "服务器内部错误，已记录日志。"
+                if job.lang == "zh"
+                else "Internal server error; it was logged.",
+            }
     finally:
         folder.cleanup()
 
 
 def _limits(settings: Settings) -> UploadLimits:
     mib = 1024 * 1024
-    return UploadLimits(max_bytes=int(settings.max_upload_mb * mib),
-                        max_unzipped_bytes=int(settings.max_unzipped_mb * mib),
-                        max_members=settings.max_zip_members)
+    return UploadLimits(
+        max_bytes=int(settings.max_upload_mb * mib),
+        max_unzipped_bytes=int(settings.max_unzipped_mb * mib),
+        max_members=settings.max_zip_members,
+    )
 
 
-def _receive(upload: UploadFile, folder: Path, limits: UploadLimits,
-             source_layer: str | None) -> Path:
+def _receive(
+    upload: UploadFile, folder: Path, limits: UploadLimits, source_layer: str | None
+) -> Path:
     """Save an upload into ``folder``; a zip is unpacked and its one dataset returned."""
+
     def chunks() -> Any:
         while block := upload.file.read(1024 * 1024):
             yield block
@@ -356,24 +447,37 @@ def _receive(upload: UploadFile, folder: Path, limits: UploadLimits,
     return find_dataset(unpack_zip(path, folder, limits), path.name, source_layer)
 
 
-@router.post("/review/{kind}/jobs", status_code=202,
-             summary="Start a review of an uploaded plan or of the workspace (background job)",
-             responses={**_ERRORS,
-                        413: {"description": "The upload is larger than the limits."},
-                        429: {"description": "Too many review jobs are waiting."}})
+@router.post(
+    "/review/{kind}/jobs",
+    status_code=202,
+    summary="Start a review of an uploaded plan or of the workspace (background job)",
+    responses={
+        **_ERRORS,
+        413: {"description": "The upload is larger than the limits."},
+        429: {"description": "Too many review jobs are waiting."},
+    },
+)
 def post_review_job(
     request: Request,
     kind: JobKind,
-    file: Annotated[UploadFile | None, File(description="The plan: a zipped Shapefile or "
-                                                        "FileGDB, .gpkg, .geojson or .fgb; for "
-                                                        "indicators the CSV/XLSX table")] = None,
-    table: Annotated[UploadFile | None, File(description="Attribute table joined to the plan "
-                                                         "(CSV/XLSX)")] = None,
-    source_layer: Annotated[str | None, Form(description="Layer or file name inside the "
-                                                         "upload, when it holds several")] = None,
+    file: Annotated[
+        UploadFile | None,
+        File(
+            description="The plan: a zipped Shapefile or "
+            "FileGDB, .gpkg, .geojson or .fgb; for "
+            "indicators the CSV/XLSX table"
+        ),
+    ] = None,
+    table: Annotated[
+        UploadFile | None, File(description="Attribute table joined to the plan (CSV/XLSX)")
+    ] = None,
+    source_layer: Annotated[
+        str | None, Form(description="Layer or file name inside the upload, when it holds several")
+    ] = None,
     table_key: Annotated[str | None, Form(description="Join field of the table")] = None,
-    allow_empty_geometry: Annotated[bool, Form(description="Review a plan whose file holds "
-                                               "features without geometry")] = False,
+    allow_empty_geometry: Annotated[
+        bool, Form(description="Review a plan whose file holds features without geometry")
+    ] = False,
     source: Annotated[str | None, Query(description="A recorded version PLAN@LABEL")] = None,
     rules: Annotated[str, Query(description="Built-in rule pack id")] = "cn-base",
     profile: Annotated[str | None, Query(description="Built-in profile id")] = None,
@@ -391,8 +495,10 @@ def post_review_job(
     has_file = file is not None and bool(file.filename)
     _check_kind(kind, source, has_file=has_file)
     if has_file and source is not None:
-        raise ConfigError("Give either an uploaded file or source=PLAN@LABEL, not both.",
-                          message_zh="上传文件与 source=PLAN@LABEL 只能二选一。")
+        raise ConfigError(
+            "Give either an uploaded file or source=PLAN@LABEL, not both.",
+            message_zh="上传文件与 source=PLAN@LABEL 只能二选一。",
+        )
     pack = load_rule_pack(_builtin(rules, "rules") or "cn-base", _builtin(profile, "profile"))
     settings: Settings = request.app.state.settings
     state = request.app.state
@@ -403,8 +509,12 @@ def post_review_job(
         if busy < settings.review_jobs_queued:
             jobs[job.id] = job
     if job.id not in jobs:
-        raise HTTPException(429, "审查任务已满，请稍后再试。" if lang == "zh" else
-                            "Too many review jobs are waiting; try again later.")
+        raise HTTPException(
+            429,
+            "审查任务已满，请稍后再试。"
+            if lang == "zh"
+            else "Too many review jobs are waiting; try again later.",
+        )
     folder = tempfile.TemporaryDirectory(prefix="guotu-upload-")
     try:
         limits = _limits(settings)
@@ -427,16 +537,25 @@ def post_review_job(
             if jobs[oldest].status in _ACTIVE:
                 break
             jobs.popitem(last=False)
-    options = {"pack": pack, "as_of": as_of, "known_at": known_at, "table_key": table_key,
-               "source_layer": None if has_file else source_layer,
-               "allow_empty_geometry": allow_empty_geometry}
+    options = {
+        "pack": pack,
+        "as_of": as_of,
+        "known_at": known_at,
+        "table_key": table_key,
+        "source_layer": None if has_file else source_layer,
+        "allow_empty_geometry": allow_empty_geometry,
+    }
     _executor(state).submit(_run_job, state, job, settings, folder, subject, joined, options)
-    return JSONResponse(job.to_dict(), status_code=202,
-                        headers={"Location": f"/review/jobs/{job.id}"})
+    return JSONResponse(
+        job.to_dict(), status_code=202, headers={"Location": f"/review/jobs/{job.id}"}
+    )
 
 
-@router.get("/review/jobs/{job_id}", summary="A review job's status, progress and result",
-            responses={404: {"description": "An unknown or forgotten job."}})
+@router.get(
+    "/review/jobs/{job_id}",
+    summary="A review job's status, progress and result",
+    responses={404: {"description": "An unknown or forgotten job."}},
+)
 def get_review_job(request: Request, job_id: HexId) -> dict[str, Any]:
     """The job document (see :func:`post_review_job`).
 
@@ -449,8 +568,10 @@ def get_review_job(request: Request, job_id: HexId) -> dict[str, Any]:
     with _LOCK:
         job = jobs.get(job_id)
     if job is None:
-        raise NotFoundError(f"Review job {job_id} is unknown or no longer kept.",
-                            fix="Start the review again (POST /review/KIND/jobs).",
-                            message_zh=f"审查任务 {job_id} 不存在或已过期。",
-                            fix_zh="请重新提交审查。")
+        raise NotFoundError(
+            f"Review job {job_id} is unknown or no longer kept.",
+            fix="Start the review again (POST /review/KIND/jobs).",
+            message_zh=f"审查任务 {job_id} 不存在或已过期。",
+            fix_zh="请重新提交审查。",
+        )
     return job.to_dict()

@@ -40,21 +40,43 @@ AsOf = Annotated[date | None, Query(description="Date the features are in force 
 Layer = Annotated[str, Path(description="Layer name.")]
 #: Zoom 0-22; x and y within the zoom's grid (0 … 2^z - 1), else 400 (checked by the tile
 #: service, so the bounds are stated in the document only).
-Zoom = Annotated[int, Path(description="Zoom level, 0 to 22.",
-                           json_schema_extra={"minimum": 0, "maximum": 22})]
-Column = Annotated[int, Path(description="Tile column, 0 to 2^z - 1.",
-                             json_schema_extra={"minimum": 0, "maximum": 2 ** 22 - 1})]
-Row = Annotated[int, Path(description="Tile row (XYZ: from the north), 0 to 2^z - 1.",
-                          json_schema_extra={"minimum": 0, "maximum": 2 ** 22 - 1})]
-_HEADERS = {"ETag": {"description": "Derived from layer, tile, as-of date and data version.",
-                     "schema": {"type": "string"}},
-            "Cache-Control": {"schema": {"type": "string"}}}
+Zoom = Annotated[
+    int, Path(description="Zoom level, 0 to 22.", json_schema_extra={"minimum": 0, "maximum": 22})
+]
+Column = Annotated[
+    int,
+    Path(
+        description="Tile column, 0 to 2^z - 1.",
+        json_schema_extra={"minimum": 0, "maximum": 2**22 - 1},
+    ),
+]
+Row = Annotated[
+    int,
+    Path(
+        description="Tile row (XYZ: from the north), 0 to 2^z - 1.",
+        json_schema_extra={"minimum": 0, "maximum": 2**22 - 1},
+    ),
+]
+_HEADERS = {
+    "ETag": {
+        "description": "Derived from layer, tile, as-of date and data version.",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {"schema": {"type": "string"}},
+}
 _NOT_FOUND = {"description": "No such layer."}
-_TILEJSON = {"type": "object", "required": ["tilejson", "tiles"], "properties": {
-    "tilejson": {"type": "string"}, "tiles": {"type": "array", "items": {"type": "string"}},
-    "minzoom": {"type": "integer"}, "maxzoom": {"type": "integer"},
-    "bounds": {"type": "array", "items": {"type": "number"}},
-    "vector_layers": {"type": "array", "items": {"type": "object"}}}}
+_TILEJSON = {
+    "type": "object",
+    "required": ["tilejson", "tiles"],
+    "properties": {
+        "tilejson": {"type": "string"},
+        "tiles": {"type": "array", "items": {"type": "string"}},
+        "minzoom": {"type": "integer"},
+        "maxzoom": {"type": "integer"},
+        "bounds": {"type": "array", "items": {"type": "number"}},
+        "vector_layers": {"type": "array", "items": {"type": "object"}},
+    },
+}
 
 
 def tile_cache(request: Request) -> TileCache:
@@ -78,12 +100,20 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
-@router.get("/tiles/{layer}.json", summary="TileJSON 3.0 of a layer", response_class=JSONResponse,
-            responses={200: {"description": "The TileJSON document.",
-                             "content": {"application/json": {"schema": _TILEJSON}}},
-                       400: {"description": "A bad as_of."}, 404: _NOT_FOUND})
-def get_tilejson(layer: Layer, request: Request, store: Store, as_of: AsOf = None
-                 ) -> JSONResponse:
+@router.get(
+    "/tiles/{layer}.json",
+    summary="TileJSON 3.0 of a layer",
+    response_class=JSONResponse,
+    responses={
+        200: {
+            "description": "The TileJSON document.",
+            "content": {"application/json": {"schema": _TILEJSON}},
+        },
+        400: {"description": "A bad as_of."},
+        404: _NOT_FOUND,
+    },
+)
+def get_tilejson(layer: Layer, request: Request, store: Store, as_of: AsOf = None) -> JSONResponse:
     """The TileJSON document of ``layer``: tile URL template, zooms, bounds and fields."""
     url = str(request.base_url) + f"tiles/{quote(layer, safe='')}/{{z}}/{{x}}/{{y}}.mvt"
     if as_of is not None:
@@ -92,19 +122,25 @@ def get_tilejson(layer: Layer, request: Request, store: Store, as_of: AsOf = Non
     return JSONResponse(doc, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", summary="Vector tile of a layer",
-            response_class=Response,
-            responses={200: {"description": "The tile.", "headers": _HEADERS,
-                             "content": {MVT_MEDIA_TYPE: {"schema": {"type": "string",
-                                                                     "format": "binary"}}}},
-                       204: {"description": "No feature in this tile.", "headers": _HEADERS},
-                       304: {"description": "Not modified (If-None-Match).",
-                             "headers": _HEADERS},
-                       400: {"description": "A zoom beyond 0-22, x or y outside the zoom's "
-                                            "grid, or a bad as_of."},
-                       404: _NOT_FOUND})
-def get_tile(layer: Layer, z: Zoom, x: Column, y: Row, request: Request, store: Store,
-             as_of: AsOf = None) -> Response:
+@router.get(
+    "/tiles/{layer}/{z}/{x}/{y}.mvt",
+    summary="Vector tile of a layer",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The tile.",
+            "headers": _HEADERS,
+            "content": {MVT_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        },
+        204: {"description": "No feature in this tile.", "headers": _HEADERS},
+        304: {"description": "Not modified (If-None-Match).", "headers": _HEADERS},
+        400: {"description": "A zoom beyond 0-22, x or y outside the zoom's grid, or a bad as_of."},
+        404: _NOT_FOUND,
+    },
+)
+def get_tile(
+    layer: Layer, z: Zoom, x: Column, y: Row, request: Request, store: Store, as_of: AsOf = None
+) -> Response:
     """Tile ``z/x/y`` of ``layer`` (MVT), 204 when it holds no feature."""
     cache = tile_cache(request)
     key = cache.key(store, layer, z, x, y, as_of)

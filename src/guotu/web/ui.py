@@ -51,8 +51,16 @@ from guotu.services.stats import land_use_balance
 from guotu.services.workspace import data_version
 from guotu.web.app import open_store
 
-__all__ = ["CONTROL_LINE_COLOURS", "DIFF_MAP_FEATURES", "LAND_SURVEY_COLOURS", "LAND_USE_COLOURS",
-           "SANDIAO_WETLAND_CODES", "level1_class", "router", "vendor_files"]
+__all__ = [
+    "CONTROL_LINE_COLOURS",
+    "DIFF_MAP_FEATURES",
+    "LAND_SURVEY_COLOURS",
+    "LAND_USE_COLOURS",
+    "SANDIAO_WETLAND_CODES",
+    "level1_class",
+    "router",
+    "vendor_files",
+]
 
 STATIC = Path(__file__).parent / "static"
 #: The page's own files (``static/ui``).
@@ -66,8 +74,12 @@ _VENDOR = {
 }
 #: Most changed features the diff view draws (the tables list every change).
 DIFF_MAP_FEATURES = 5_000
-_OWN = {"app.js": "text/javascript", "app.css": "text/css", "monitor.js": "text/javascript",
-        "monitor.css": "text/css"}
+_OWN = {
+    "app.js": "text/javascript",
+    "app.css": "text/css",
+    "monitor.js": "text/javascript",
+    "monitor.css": "text/css",
+}
 
 #: Level-1 classes of 用地用海分类 (自然资发〔2023〕234号) → fill colour. The colours follow the
 #: usual 国土空间规划 colour convention of the plan-mapping rules (《市级国土空间总体规划制图规范
@@ -124,8 +136,16 @@ LAND_SURVEY_COLOURS: dict[str, tuple[str, str, str]] = {
 }
 #: 三调 codes of the first-level group 湿地 (00): 红树林地, 森林沼泽, 灌丛沼泽, 沼泽草地, 盐田,
 #: 沿海滩涂, 内陆滩涂, 沼泽地 (the working classification's 湿地 group).
-SANDIAO_WETLAND_CODES: tuple[str, ...] = ("0303", "0304", "0306", "0402", "0603", "1105",
-                                          "1106", "1108")
+SANDIAO_WETLAND_CODES: tuple[str, ...] = (
+    "0303",
+    "0304",
+    "0306",
+    "0402",
+    "0603",
+    "1105",
+    "1106",
+    "1108",
+)
 
 
 def level1_class(code: Any, scheme: str | None) -> str:
@@ -189,12 +209,14 @@ def ui_redirect() -> RedirectResponse:
 
 
 def _page(name: str) -> Response:
-    missing = [f"node_modules/{_VENDOR[v][0]}" for v, path in vendor_files().items()
-               if not path.is_file()]
+    missing = [
+        f"node_modules/{_VENDOR[v][0]}" for v, path in vendor_files().items() if not path.is_file()
+    ]
     if missing:
         return HTMLResponse(_MISSING_PAGE.format(missing=", ".join(missing)), status_code=503)
-    return FileResponse(UI_DIR / name, media_type="text/html; charset=utf-8",
-                        headers={"Cache-Control": "no-cache"})
+    return FileResponse(
+        UI_DIR / name, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )
 
 
 @router.get("/ui/", response_class=HTMLResponse, summary="The web UI (一张图)")
@@ -203,16 +225,21 @@ def ui_page() -> Response:
     return _page("index.html")
 
 
-@router.get("/ui/monitor", response_class=HTMLResponse,
-            summary="The monitoring dashboard (规划实施监测)")
+@router.get(
+    "/ui/monitor", response_class=HTMLResponse, summary="The monitoring dashboard (规划实施监测)"
+)
 def ui_monitor_page() -> Response:
     """Indicator cards, trends, warnings, cases on a map and the farmland ledger."""
     return _page("monitor.html")
 
 
 def _not_found(name: str) -> NotFoundError:
-    return NotFoundError(f"The web UI has no file {name!r}.", fix="Run `make ui` (npm ci).",
-                         message_zh=f"网页没有文件 {name!r}。", fix_zh="请运行 make ui（npm ci）。")
+    return NotFoundError(
+        f"The web UI has no file {name!r}.",
+        fix="Run `make ui` (npm ci).",
+        message_zh=f"网页没有文件 {name!r}。",
+        fix_zh="请运行 make ui（npm ci）。",
+    )
 
 
 @router.get("/ui/static/{name}", include_in_schema=False)
@@ -220,8 +247,7 @@ def ui_static(name: str) -> FileResponse:
     """The page's own script and style."""
     if name not in _OWN:
         raise _not_found(name)
-    return FileResponse(UI_DIR / name, media_type=_OWN[name],
-                        headers={"Cache-Control": "no-cache"})
+    return FileResponse(UI_DIR / name, media_type=_OWN[name], headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/ui/vendor/{name}", include_in_schema=False)
@@ -230,8 +256,9 @@ def ui_vendor(name: str) -> FileResponse:
     path = vendor_files().get(name)
     if path is None or not path.is_file():
         raise _not_found(name)
-    return FileResponse(path, media_type=_VENDOR[name][1],
-                        headers={"Cache-Control": "public, max-age=3600"})
+    return FileResponse(
+        path, media_type=_VENDOR[name][1], headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 def _lonlat_bounds(store: Any, request: Request) -> list[float] | None:
@@ -244,10 +271,15 @@ def _lonlat_bounds(store: Any, request: Request) -> list[float] | None:
     boxes = [b for info in store.layers() if (b := svc.layer_extent(store, info.name))]
     bounds: list[float] | None = None
     if boxes and store.crs is not None:
-        to_lonlat = Transformer.from_crs(CRS.from_user_input(store.crs), CRS.from_epsg(4326),
-                                         always_xy=True)
-        box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
-               max(b[2] for b in boxes), max(b[3] for b in boxes))
+        to_lonlat = Transformer.from_crs(
+            CRS.from_user_input(store.crs), CRS.from_epsg(4326), always_xy=True
+        )
+        box = (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
         bounds = [round(v, 7) for v in to_lonlat.transform_bounds(*box)]
     state.ui_bounds = (key, bounds)
     return bounds
@@ -274,7 +306,8 @@ def _present_classes(store: Any, request: Request) -> dict[str, list[str]]:
             continue
         values = store.read_layer(info.name, columns=[field])[field]
         present.setdefault(scheme, set()).update(
-            level1_class(v, scheme) for v in values.dropna().astype(str).unique())
+            level1_class(v, scheme) for v in values.dropna().astype(str).unique()
+        )
     found = {k: sorted(v) for k, v in present.items()}
     state.ui_present = (key, found)
     return found
@@ -287,52 +320,93 @@ def ui_config(request: Request, store: Store) -> dict[str, Any]:
     layers = []
     for info in store.layers():
         role = get_role(info.role)
-        layers.append({"name": info.name, "role": info.role, "role_zh": role.name_zh,
-                       "role_en": role.name_en, "geometry_type": info.geometry_type,
-                       "features": info.features, "code_field": role.code_field,
-                       "code_scheme": _scheme(role.code_field), "id_field": role.id_field,
-                       "colour": CONTROL_LINE_COLOURS.get(info.role)})
-    return {"layers": layers, "bounds": _lonlat_bounds(store, request),
-            "land_use_colours": [{"code": code, "name_zh": zh, "name_en": en, "colour": colour,
-                                  "sea": code in SEA_CLASSES}
-                                 for code, (zh, en, colour) in LAND_USE_COLOURS.items()],
-            "land_survey_colours": [{"code": code, "name_zh": zh, "name_en": en,
-                                     "colour": colour}
-                                    for code, (zh, en, colour) in LAND_SURVEY_COLOURS.items()],
-            "sandiao_wetland_codes": list(SANDIAO_WETLAND_CODES),
-            "present": _present_classes(store, request),
-            "fields": {f.name: {"name_zh": f.name_zh, "kind": str(f.kind), "unit": f.unit}
-                       for f in FIELDS.values()}}
+        layers.append(
+            {
+                "name": info.name,
+                "role": info.role,
+                "role_zh": role.name_zh,
+                "role_en": role.name_en,
+                "geometry_type": info.geometry_type,
+                "features": info.features,
+                "code_field": role.code_field,
+                "code_scheme": _scheme(role.code_field),
+                "id_field": role.id_field,
+                "colour": CONTROL_LINE_COLOURS.get(info.role),
+            }
+        )
+    return {
+        "layers": layers,
+        "bounds": _lonlat_bounds(store, request),
+        "land_use_colours": [
+            {
+                "code": code,
+                "name_zh": zh,
+                "name_en": en,
+                "colour": colour,
+                "sea": code in SEA_CLASSES,
+            }
+            for code, (zh, en, colour) in LAND_USE_COLOURS.items()
+        ],
+        "land_survey_colours": [
+            {"code": code, "name_zh": zh, "name_en": en, "colour": colour}
+            for code, (zh, en, colour) in LAND_SURVEY_COLOURS.items()
+        ],
+        "sandiao_wetland_codes": list(SANDIAO_WETLAND_CODES),
+        "present": _present_classes(store, request),
+        "fields": {
+            f.name: {"name_zh": f.name_zh, "kind": str(f.kind), "unit": f.unit}
+            for f in FIELDS.values()
+        },
+    }
 
 
 BalanceLayer = Annotated[str, Query(description="Layer with a land-use code field")]
-BalanceAsOf = Annotated[date | None, Query(description="Valid time: the version in force on "
-                                                       "this date (default today)")]
+BalanceAsOf = Annotated[
+    date | None, Query(description="Valid time: the version in force on this date (default today)")
+]
 BalanceLevel = Annotated[int, Query(ge=1, le=3, description="Deepest code level listed")]
-_BALANCE_FILES = {"csv": "text/csv; charset=utf-8",
-                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+_BALANCE_FILES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @router.get("/ui/balance.json", summary="用地平衡表 of a layer (land-use balance)")
-def ui_balance(store: Store, layer: BalanceLayer = "GHYD", as_of: BalanceAsOf = None,
-               max_level: BalanceLevel = 2) -> dict[str, Any]:
+def ui_balance(
+    store: Store,
+    layer: BalanceLayer = "GHYD",
+    as_of: BalanceAsOf = None,
+    max_level: BalanceLevel = 2,
+) -> dict[str, Any]:
     """The ``guotu stats --json`` document of ``layer`` in force on ``as_of``; its
     ``data_version`` says which version was read."""
     table = land_use_balance(store, layer, max_level=max_level, as_of=as_of)
     return table.to_dict()
 
 
-@router.get("/ui/balance.{fmt}", summary="用地平衡表 of a layer as CSV or XLSX",
-            response_class=Response,
-            responses={200: {"description": "The table as a file.", "content": {
+@router.get(
+    "/ui/balance.{fmt}",
+    summary="用地平衡表 of a layer as CSV or XLSX",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The table as a file.",
+            "content": {
                 media: {"schema": {"type": "string", "format": "binary"}}
-                for media in _BALANCE_FILES.values()}},
-                404: {"description": "An unknown format or layer."}})
-def ui_balance_file(store: Store, fmt: Annotated[str, PathParam(
-                        json_schema_extra={"enum": list(_BALANCE_FILES)})],
-                    layer: BalanceLayer = "GHYD", as_of: BalanceAsOf = None,
-                    max_level: BalanceLevel = 2,
-                    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> Response:
+                for media in _BALANCE_FILES.values()
+            },
+        },
+        404: {"description": "An unknown format or layer."},
+    },
+)
+def ui_balance_file(
+    store: Store,
+    fmt: Annotated[str, PathParam(json_schema_extra={"enum": list(_BALANCE_FILES)})],
+    layer: BalanceLayer = "GHYD",
+    as_of: BalanceAsOf = None,
+    max_level: BalanceLevel = 2,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+) -> Response:
     """The table as ``guotu stats --csv/--xlsx --mu`` writes it, the sentence saying which
     version was read under it.
 
@@ -342,8 +416,12 @@ def ui_balance_file(store: Store, fmt: Annotated[str, PathParam(
         Another format.
     """
     if fmt not in _BALANCE_FILES:
-        raise NotFoundError(f"No table format {fmt!r}.", fix="Use .csv or .xlsx.",
-                            message_zh=f"没有 {fmt!r} 格式的表。", fix_zh="请用 .csv 或 .xlsx。")
+        raise NotFoundError(
+            f"No table format {fmt!r}.",
+            fix="Use .csv or .xlsx.",
+            message_zh=f"没有 {fmt!r} 格式的表。",
+            fix_zh="请用 .csv 或 .xlsx。",
+        )
     table = land_use_balance(store, layer, max_level=max_level, as_of=as_of)
     frame = table.to_frame(lang=lang, mu=True)
     note = table.read.text(lang) if table.read else ""
@@ -361,9 +439,14 @@ def ui_balance_file(store: Store, fmt: Annotated[str, PathParam(
                 writer.sheets[sheet].cell(row=len(frame) + 3, column=1, value=note)
     stem = f"用地平衡表-{layer}" if lang != "en" else f"land-use-balance-{layer}"
     name = f"{stem}-{as_of.isoformat() if as_of else date.today().isoformat()}.{fmt}"
-    return Response(buffer.getvalue(), media_type=_BALANCE_FILES[fmt],
-                    headers={"Content-Disposition": f"attachment; filename=\"balance.{fmt}\"; "
-                                                    f"filename*=UTF-8''{quote(name)}"})
+    return Response(
+        buffer.getvalue(),
+        media_type=_BALANCE_FILES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="balance.{fmt}"; '
+            f"filename*=UTF-8''{quote(name)}"
+        },
+    )
 
 
 def _day(value: Any) -> str | None:
@@ -378,21 +461,36 @@ def ui_plans(store: Store) -> list[dict[str, Any]]:
         versions = store.versions(plan.id)
         current = store.resolve_version(plan.id)
         labels = {v.id: v.label for v in versions}
-        out.append({"name": plan.name, "level": str(plan.level), "type": str(plan.type),
-                    "in_force": None if current is None else current.label,
-                    "versions": [{"label": v.label, "status": str(v.status),
-                                  "parent": labels.get(v.parent_id) if v.parent_id else None,
-                                  "valid_from": _day(v.valid_from), "valid_to": _day(v.valid_to),
-                                  "approval_no": v.approval_no,
-                                  "recorded_at": v.recorded_at.isoformat(timespec="seconds")}
-                                 for v in versions]})
+        out.append(
+            {
+                "name": plan.name,
+                "level": str(plan.level),
+                "type": str(plan.type),
+                "in_force": None if current is None else current.label,
+                "versions": [
+                    {
+                        "label": v.label,
+                        "status": str(v.status),
+                        "parent": labels.get(v.parent_id) if v.parent_id else None,
+                        "valid_from": _day(v.valid_from),
+                        "valid_to": _day(v.valid_to),
+                        "approval_no": v.approval_no,
+                        "recorded_at": v.recorded_at.isoformat(timespec="seconds"),
+                    }
+                    for v in versions
+                ],
+            }
+        )
     return out
 
 
 @router.get("/ui/diff.json", summary="Differences between two versions of a plan")
-def ui_diff(store: Store, plan: Annotated[str, Query()],
-            old: Annotated[str, Query(alias="from")], new: Annotated[str, Query(alias="to")]
-            ) -> dict[str, Any]:
+def ui_diff(
+    store: Store,
+    plan: Annotated[str, Query()],
+    old: Annotated[str, Query(alias="from")],
+    new: Annotated[str, Query(alias="to")],
+) -> dict[str, Any]:
     """``guotu diff --json`` of ``plan`` from one version to another, with ``map``: the
     removed (old geometry), added and changed (new geometry) features in lon/lat."""
     found = diff_versions(store, plan, old, new)
@@ -404,23 +502,37 @@ def ui_diff(store: Store, plan: Annotated[str, Query()],
         for change in layer.changes:
             if len(geoms) >= DIFF_MAP_FEATURES:
                 break
-            frame, fid = ((layer.old, change.old_fid) if change.kind == "removed"
-                          else (layer.new, change.new_fid))
+            frame, fid = (
+                (layer.old, change.old_fid)
+                if change.kind == "removed"
+                else (layer.new, change.new_fid)
+            )
             if fid is None or fid not in frame.index:
                 continue
             geom = frame.geometry.loc[fid]
             if geom is None or geom.is_empty:
                 continue
             geoms.append(geom)
-            props.append({"layer": layer.layer, "kind": change.kind, "key": change.key,
-                          "from_code": layer.old[code].get(change.old_fid)
-                          if code and change.old_fid else None,
-                          "to_code": layer.new[code].get(change.new_fid)
-                          if code and change.new_fid else None,
-                          "area_old_m2": change.area_old_m2,
-                          "area_new_m2": change.area_new_m2})
-    doc["map"] = (lonlat_collection(geoms, props, store.crs) if geoms
-                  else {"type": "FeatureCollection", "features": []})
+            props.append(
+                {
+                    "layer": layer.layer,
+                    "kind": change.kind,
+                    "key": change.key,
+                    "from_code": layer.old[code].get(change.old_fid)
+                    if code and change.old_fid
+                    else None,
+                    "to_code": layer.new[code].get(change.new_fid)
+                    if code and change.new_fid
+                    else None,
+                    "area_old_m2": change.area_old_m2,
+                    "area_new_m2": change.area_new_m2,
+                }
+            )
+    doc["map"] = (
+        lonlat_collection(geoms, props, store.crs)
+        if geoms
+        else {"type": "FeatureCollection", "features": []}
+    )
     features = doc["map"]["features"]
     doc["map_truncated"] = sum(len(d.changes) for d in found.layers) > len(features)
     return doc

@@ -58,8 +58,13 @@ FloatArray = npt.NDArray[np.float64]
 _ROLE_NAMES = {r.id: (r.name_zh, r.name_en) for r in ROLES}
 _ROLE_NAMES["indicator_table"] = ("规划指标表", "indicator table")
 _CODE_FIELDS = {r.id: r.code_field for r in ROLES}
-RELATION_ZH = {"within": "完全位于其内", "contains": "包含该区域", "overlaps": "部分重叠",
-               "outside": "位于其外", "crosses": "穿越"}
+RELATION_ZH = {
+    "within": "完全位于其内",
+    "contains": "包含该区域",
+    "overlaps": "部分重叠",
+    "outside": "位于其外",
+    "crosses": "穿越",
+}
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,12 @@ class FeatureRef:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (with the code's name when there is a code)."""
-        out: dict[str, Any] = {"layer": self.layer, "fid": self.fid, "id_field": self.id_field,
-                               "id_value": self.id_value}
+        out: dict[str, Any] = {
+            "layer": self.layer,
+            "fid": self.fid,
+            "id_field": self.id_field,
+            "id_value": self.id_value,
+        }
         if self.code is not None:
             out["code"] = self.code
             found = ydyh_2023().get(self.code)
@@ -117,9 +126,13 @@ class ReviewFinding:
 
     def sort_key(self) -> tuple[Any, ...]:
         """Rule id, then the features, then the zone, then the field checked."""
-        return (self.rule, tuple(f.key() for f in self.features),
-                self.zone.key() if self.zone else ("", "", -1),
-                str(self.details.get("field", "")), str(self.details.get("indicator", "")))
+        return (
+            self.rule,
+            tuple(f.key() for f in self.features),
+            self.zone.key() if self.zone else ("", "", -1),
+            str(self.details.get("field", "")),
+            str(self.details.get("indicator", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -172,8 +185,14 @@ class ReviewContext:
         The indicator table, for the indicator review.
     """
 
-    def __init__(self, subject: LayerData | None, references: Iterable[LayerData], crs: CRS,
-                 pack: RulePack, table: Sequence[IndicatorRow] = ()) -> None:
+    def __init__(
+        self,
+        subject: LayerData | None,
+        references: Iterable[LayerData],
+        crs: CRS,
+        pack: RulePack,
+        table: Sequence[IndicatorRow] = (),
+    ) -> None:
         self.subject = subject
         self.references: dict[str, LayerData] = {}
         for layer in references:
@@ -202,8 +221,11 @@ class ReviewContext:
             if raw is not None:
                 for i, v in enumerate(raw.tolist()):
                     text = as_text(v)
-                    out[i] = normalize_code(v if isinstance(v, int | float) else text) \
-                        if text is not None else None
+                    out[i] = (
+                        normalize_code(v if isinstance(v, int | float) else text)
+                        if text is not None
+                        else None
+                    )
             self._codes[key] = out
         return self._codes[key]
 
@@ -251,8 +273,12 @@ class ReviewContext:
             if rule.zone_field is not None:
                 vals = layer.attributes.get(rule.zone_field)
                 wanted = set(rule.zone_values)
-                keep = np.array([as_text(v) in wanted for v in vals.tolist()] if vals is not None
-                                else [False] * len(layer.fids), dtype=bool)
+                keep = np.array(
+                    [as_text(v) in wanted for v in vals.tolist()]
+                    if vals is not None
+                    else [False] * len(layer.fids),
+                    dtype=bool,
+                )
             geoms = self.polygons(layer)
             keep &= self.usable(layer)
             pos = np.flatnonzero(keep).astype(np.int64)
@@ -315,9 +341,15 @@ def zone_text(ref: FeatureRef | None) -> str:
     return ref.id_value or f"fid {ref.fid}"
 
 
-def make_finding(rule: Rule, values: Mapping[str, Any], *, zh: Mapping[str, Any] | None = None,
-                 en: Mapping[str, Any] | None = None, severity: Severity | None = None,
-                 **fields: Any) -> ReviewFinding:
+def make_finding(
+    rule: Rule,
+    values: Mapping[str, Any],
+    *,
+    zh: Mapping[str, Any] | None = None,
+    en: Mapping[str, Any] | None = None,
+    severity: Severity | None = None,
+    **fields: Any,
+) -> ReviewFinding:
     """A finding of ``rule`` with its message and suggestion filled from ``values``.
 
     ``zh``/``en`` hold language-specific values (feature labels …) laid over ``values``.
@@ -325,21 +357,26 @@ def make_finding(rule: Rule, values: Mapping[str, Any], *, zh: Mapping[str, Any]
     vz = {**values, **(zh or {})}
     ve = {**values, **(en or {})}
     return ReviewFinding(
-        rule=rule.id, severity=severity or rule.severity,
+        rule=rule.id,
+        severity=severity or rule.severity,
         message_zh=render_template(rule.message_zh, vz),
         message_en=render_template(rule.message_en, ve),
         suggestion_zh=render_template(rule.suggestion_zh, vz),
-        suggestion_en=render_template(rule.suggestion_en, ve), **fields)
+        suggestion_en=render_template(rule.suggestion_en, ve),
+        **fields,
+    )
 
 
-def area_values(area_m2: float, feature_m2: float | None, zone_m2: float | None
-                ) -> dict[str, Any]:
+def area_values(area_m2: float, feature_m2: float | None, zone_m2: float | None) -> dict[str, Any]:
     """Template values for an area: m², 公顷 and the shares in percent."""
     share_f = area_m2 / feature_m2 if feature_m2 else None
     share_z = area_m2 / zone_m2 if zone_m2 else None
-    return {"area_m2": area_m2, "area_ha": area_m2 / 10_000,
-            "share_of_feature_pct": None if share_f is None else 100 * share_f,
-            "share_of_zone_pct": None if share_z is None else 100 * share_z}
+    return {
+        "area_m2": area_m2,
+        "area_ha": area_m2 / 10_000,
+        "share_of_feature_pct": None if share_f is None else 100 * share_f,
+        "share_of_zone_pct": None if share_z is None else 100 * share_z,
+    }
 
 
 def share(part: float, whole: float | None) -> float | None:
@@ -378,8 +415,12 @@ class ReviewRun:
     skipped: tuple[SkippedRule, ...]
 
 
-def run_review(pack: RulePack, kind: str, context: ReviewContext,
-               progress: Callable[[Rule, int, int], None] | None = None) -> ReviewRun:
+def run_review(
+    pack: RulePack,
+    kind: str,
+    context: ReviewContext,
+    progress: Callable[[Rule, int, int], None] | None = None,
+) -> ReviewRun:
     """Run every rule of ``pack`` for review ``kind``; sorted, deterministic findings.
 
     Parameters
@@ -411,12 +452,18 @@ def run_review(pack: RulePack, kind: str, context: ReviewContext,
 
 def skipped_no_subject(rule: Rule) -> SkippedRule:
     """The rule skipped because the review has no reviewed layer (an indicator review)."""
-    return SkippedRule(rule.id, "没有被审查的图层，规则未运行。",
-                       "There is no reviewed layer; the rule did not run.")
+    return SkippedRule(
+        rule.id,
+        "没有被审查的图层，规则未运行。",
+        "There is no reviewed layer; the rule did not run.",
+    )
 
 
 def skipped_missing(rule: Rule, role: str) -> SkippedRule:
     """The rule skipped because the workspace has no layer of ``role``."""
     zh, en = _ROLE_NAMES.get(role, (role, role))
-    return SkippedRule(rule.id, f"工作空间中没有“{zh}”图层（{role}），规则未运行。",
-                       f"The workspace has no {en} layer ({role}); the rule did not run.")
+    return SkippedRule(
+        rule.id,
+        f"工作空间中没有“{zh}”图层（{role}），规则未运行。",
+        f"The workspace has no {en} layer ({role}); the rule did not run.",
+    )

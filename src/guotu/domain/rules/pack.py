@@ -186,7 +186,8 @@ class RulePack:
             f"Rule pack {self.id} has no rule {rule_id!r}.",
             fix=f"Rules: {', '.join(r.id for r in self.rules)}.",
             message_zh=f"规则包 {self.id} 中没有规则 {rule_id!r}。",
-            fix_zh="可用规则见 guotu rules list。")
+            fix_zh="可用规则见 guotu rules list。",
+        )
 
     def table(self, name: str) -> Any:
         """A named table of the pack (``None`` if absent)."""
@@ -229,16 +230,26 @@ def _text_pair(raw: Any) -> tuple[str, str]:
     return (str(raw), str(raw)) if raw is not None else ("", "")
 
 
-def _resolve(values: Sequence[Any], sets: Mapping[str, tuple[str, ...]], where: str,
-             problems: list[PackProblem], source: str) -> tuple[str, ...]:
+def _resolve(
+    values: Sequence[Any],
+    sets: Mapping[str, tuple[str, ...]],
+    where: str,
+    problems: list[PackProblem],
+    source: str,
+) -> tuple[str, ...]:
     out: list[str] = []
     for v in values:
         text = str(v)
         if text.startswith("@"):
             name = text[1:]
             if name not in sets:
-                problems.append(PackProblem(source, where, f"unknown code set {text!r}; sets: "
-                                            f"{', '.join(sorted(sets)) or 'none'}"))
+                problems.append(
+                    PackProblem(
+                        source,
+                        where,
+                        f"unknown code set {text!r}; sets: {', '.join(sorted(sets)) or 'none'}",
+                    )
+                )
                 continue
             out.extend(sets[name])
         else:
@@ -246,24 +257,39 @@ def _resolve(values: Sequence[Any], sets: Mapping[str, tuple[str, ...]], where: 
     return tuple(out)
 
 
-def _parse_rule(raw: Mapping[str, Any], where: str, source: str,
-                sets: Mapping[str, tuple[str, ...]], known_ops: Sequence[str],
-                problems: list[PackProblem]) -> Rule | None:
+def _parse_rule(
+    raw: Mapping[str, Any],
+    where: str,
+    source: str,
+    sets: Mapping[str, tuple[str, ...]],
+    known_ops: Sequence[str],
+    problems: list[PackProblem],
+) -> Rule | None:
     rid = str(raw.get("id", ""))
     if not _ID_RE.fullmatch(rid):
-        problems.append(PackProblem(source, f"{where}.id",
-                                    f"{rid!r} is not a dotted lower-case id"))
+        problems.append(
+            PackProblem(source, f"{where}.id", f"{rid!r} is not a dotted lower-case id")
+        )
         return None
     op = str(raw.get("operator", ""))
     if op not in known_ops:
-        problems.append(PackProblem(source, f"{where}.operator",
-                                    f"unknown operator {op!r} (rule {rid}); known operators: "
-                                    f"{', '.join(known_ops)}"))
+        problems.append(
+            PackProblem(
+                source,
+                f"{where}.operator",
+                f"unknown operator {op!r} (rule {rid}); known operators: {', '.join(known_ops)}",
+            )
+        )
     kinds = tuple(str(k) for k in raw.get("kinds", ()))
     for k in kinds:
         if k not in KINDS:
-            problems.append(PackProblem(source, f"{where}.kinds",
-                                        f"unknown review kind {k!r}; kinds: {', '.join(KINDS)}"))
+            problems.append(
+                PackProblem(
+                    source,
+                    f"{where}.kinds",
+                    f"unknown review kind {k!r}; kinds: {', '.join(KINDS)}",
+                )
+            )
     scope = raw.get("scope") or {}
     codes = scope.get("codes") or {}
     zone = scope.get("zone") or {}
@@ -274,25 +300,38 @@ def _parse_rule(raw: Mapping[str, Any], where: str, source: str,
     try:
         severity = Severity.parse(str(raw.get("severity", "error")))
     except Exception:
-        problems.append(PackProblem(source, f"{where}.severity",
-                                    f"unknown severity {raw.get('severity')!r}"))
+        problems.append(
+            PackProblem(source, f"{where}.severity", f"unknown severity {raw.get('severity')!r}")
+        )
         severity = Severity.ERROR
     args = _resolve_args(dict(raw.get("args") or {}), sets, f"{where}.args", problems, source)
     for path, message in _arg_problems(args, f"{where}.args"):
         problems.append(PackProblem(source, path, f"{message} (rule {rid})"))
     return Rule(
-        id=rid, title_zh=title_zh, title_en=title_en,
+        id=rid,
+        title_zh=title_zh,
+        title_en=title_en,
         basis=LegalBasis(str(basis.get("document", "")), str(basis.get("article", ""))),
-        kinds=kinds, operator=op, severity=severity, message_zh=msg_zh, message_en=msg_en,
-        suggestion_zh=sug_zh, suggestion_en=sug_en,
-        subject_codes=_resolve(codes.get("include", ()), sets, f"{where}.scope.codes.include",
-                               problems, source),
-        subject_exclude=_resolve(codes.get("exclude", ()), sets, f"{where}.scope.codes.exclude",
-                                 problems, source),
-        zone_role=zone.get("role"), zone_field=zone.get("field"),
+        kinds=kinds,
+        operator=op,
+        severity=severity,
+        message_zh=msg_zh,
+        message_en=msg_en,
+        suggestion_zh=sug_zh,
+        suggestion_en=sug_en,
+        subject_codes=_resolve(
+            codes.get("include", ()), sets, f"{where}.scope.codes.include", problems, source
+        ),
+        subject_exclude=_resolve(
+            codes.get("exclude", ()), sets, f"{where}.scope.codes.exclude", problems, source
+        ),
+        zone_role=zone.get("role"),
+        zone_field=zone.get("field"),
         zone_values=tuple(str(v) for v in zone.get("values", ())),
-        args=args, tolerance={str(k): float(v) for k, v in (raw.get("tolerance") or {}).items()},
-        origin=source)
+        args=args,
+        tolerance={str(k): float(v) for k, v in (raw.get("tolerance") or {}).items()},
+        origin=source,
+    )
 
 
 _UNIT_SUFFIXES = ("_m", "_m2", "_ha", "_pct")
@@ -308,7 +347,8 @@ def _arg_problems(value: Any, where: str) -> list[tuple[str, str]]:
             if key == "compare" and item not in ("le", "ge", "eq"):
                 out.append((at, f"compare must be le, ge or eq, not {item!r}"))
             elif str(key).endswith(_UNIT_SUFFIXES) and (
-                    isinstance(item, bool) or not isinstance(item, int | float)):
+                isinstance(item, bool) or not isinstance(item, int | float)
+            ):
                 out.append((at, f"{key} must be a number, not {item!r}"))
             elif key in ("categories", "checks"):
                 if not isinstance(item, list):
@@ -324,17 +364,24 @@ def _arg_problems(value: Any, where: str) -> list[tuple[str, str]]:
     return out
 
 
-def _resolve_args(value: Any, sets: Mapping[str, tuple[str, ...]], where: str,
-                  problems: list[PackProblem], source: str) -> Any:
+def _resolve_args(
+    value: Any,
+    sets: Mapping[str, tuple[str, ...]],
+    where: str,
+    problems: list[PackProblem],
+    source: str,
+) -> Any:
     """Operator arguments with ``@set`` references in any list expanded, at any depth."""
     if isinstance(value, Mapping):
-        return {k: _resolve_args(v, sets, f"{where}.{k}", problems, source)
-                for k, v in value.items()}
+        return {
+            k: _resolve_args(v, sets, f"{where}.{k}", problems, source) for k, v in value.items()
+        }
     if isinstance(value, list):
         if any(isinstance(v, str) and v.startswith("@") for v in value):
             return list(_resolve(value, sets, where, problems, source))
-        return [_resolve_args(v, sets, f"{where}[{n}]", problems, source)
-                for n, v in enumerate(value)]
+        return [
+            _resolve_args(v, sets, f"{where}[{n}]", problems, source) for n, v in enumerate(value)
+        ]
     return value
 
 
@@ -342,8 +389,13 @@ def _sets_of(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     return {str(k): tuple(str(v) for v in vals) for k, vals in (raw.get("sets") or {}).items()}
 
 
-def parse_pack(data: Mapping[str, Any], *, source: str, known_operators: Sequence[str],
-               problems: list[PackProblem] | None = None) -> RulePack:
+def parse_pack(
+    data: Mapping[str, Any],
+    *,
+    source: str,
+    known_operators: Sequence[str],
+    problems: list[PackProblem] | None = None,
+) -> RulePack:
     """Turn a schema-valid base pack document into a :class:`RulePack`.
 
     Checks what the schema cannot: unique ids, known operators and kinds, known code sets.
@@ -365,21 +417,32 @@ def parse_pack(data: Mapping[str, Any], *, source: str, known_operators: Sequenc
     start = len(collect)
     head = data.get("pack") or {}
     sets = _sets_of(data)
-    rules = _parse_rules(data.get("rules") or (), "$.rules", source, sets, known_operators,
-                         collect)
+    rules = _parse_rules(data.get("rules") or (), "$.rules", source, sets, known_operators, collect)
     title_zh, title_en = _text_pair(head.get("title"))
-    pack = RulePack(id=str(head.get("id", "")), version=str(head.get("version", "")),
-                    title_zh=title_zh, title_en=title_en, rules=tuple(rules), sets=sets,
-                    tables=dict(data.get("tables") or {}), sources=(source,),
-                    canonical=_canonical(data))
+    pack = RulePack(
+        id=str(head.get("id", "")),
+        version=str(head.get("version", "")),
+        title_zh=title_zh,
+        title_en=title_en,
+        rules=tuple(rules),
+        sets=sets,
+        tables=dict(data.get("tables") or {}),
+        sources=(source,),
+        canonical=_canonical(data),
+    )
     if problems is None and len(collect) > start:
         raise pack_error(source, collect[start:])
     return pack
 
 
-def _parse_rules(raws: Sequence[Mapping[str, Any]], where: str, source: str,
-                 sets: Mapping[str, tuple[str, ...]], known_ops: Sequence[str],
-                 problems: list[PackProblem]) -> list[Rule]:
+def _parse_rules(
+    raws: Sequence[Mapping[str, Any]],
+    where: str,
+    source: str,
+    sets: Mapping[str, tuple[str, ...]],
+    known_ops: Sequence[str],
+    problems: list[PackProblem],
+) -> list[Rule]:
     rules: list[Rule] = []
     seen: set[str] = set()
     for n, raw in enumerate(raws):
@@ -387,8 +450,9 @@ def _parse_rules(raws: Sequence[Mapping[str, Any]], where: str, source: str,
         if rule is None:
             continue
         if rule.id in seen:
-            problems.append(PackProblem(source, f"{where}[{n}].id",
-                                        f"rule id {rule.id!r} appears twice"))
+            problems.append(
+                PackProblem(source, f"{where}[{n}].id", f"rule id {rule.id!r} appears twice")
+            )
             continue
         seen.add(rule.id)
         rules.append(rule)
@@ -401,14 +465,21 @@ def pack_error(source: str, problems: Sequence[PackProblem]) -> RulePackError:
     lines = "; ".join(str(p) for p in problems)
     return RulePackError(
         f"Rule pack {source} has {n} problem{'s' if n != 1 else ''}: {lines}",
-        file=source, fix="Correct the pack; guotu rules validate lists every problem.",
+        file=source,
+        fix="Correct the pack; guotu rules validate lists every problem.",
         message_zh=f"规则包 {source} 有 {n} 处问题：{lines}",
-        fix_zh="请修改规则包；guotu rules validate 会列出全部问题。")
+        fix_zh="请修改规则包；guotu rules validate 会列出全部问题。",
+    )
 
 
-def apply_profile(base: RulePack, data: Mapping[str, Any], *, source: str,
-                  known_operators: Sequence[str],
-                  problems: list[PackProblem] | None = None) -> RulePack:
+def apply_profile(
+    base: RulePack,
+    data: Mapping[str, Any],
+    *,
+    source: str,
+    known_operators: Sequence[str],
+    problems: list[PackProblem] | None = None,
+) -> RulePack:
     """Layer a profile document (override, disable, add; replace sets and tables) over ``base``.
 
     Overrides replace whole top-level keys of a rule (``severity``, ``tolerance``, ``args`` …);
@@ -430,8 +501,13 @@ def apply_profile(base: RulePack, data: Mapping[str, Any], *, source: str,
     head = data.get("profile") or {}
     extends = str(head.get("extends", ""))
     if extends != base.id:
-        collect.append(PackProblem(source, "$.profile.extends",
-                                   f"profile extends {extends!r} but the base pack is {base.id!r}"))
+        collect.append(
+            PackProblem(
+                source,
+                "$.profile.extends",
+                f"profile extends {extends!r} but the base pack is {base.id!r}",
+            )
+        )
     sets = {**base.sets, **_sets_of(data)}
     base_raw = {str(r.get("id")): r for r in base.canonical.get("rules", ())}
     by_id: dict[str, Rule] = {r.id: r for r in base.rules}
@@ -453,23 +529,39 @@ def apply_profile(base: RulePack, data: Mapping[str, Any], *, source: str,
     if _sets_of(data):  # replaced sets change the rules that use them
         for rid, rule in list(by_id.items()):
             if rule.origin == base.sources[0] and rid in base_raw:
-                again = _parse_rule(base_raw[rid], f"$.rules[{rid}]", base.sources[0], sets,
-                                    known_operators, collect)
+                again = _parse_rule(
+                    base_raw[rid],
+                    f"$.rules[{rid}]",
+                    base.sources[0],
+                    sets,
+                    known_operators,
+                    collect,
+                )
                 if again is not None:
                     by_id[rid] = again
-    for rule in _parse_rules(data.get("add") or (), "$.add", source, sets, known_operators,
-                             collect):
+    for rule in _parse_rules(
+        data.get("add") or (), "$.add", source, sets, known_operators, collect
+    ):
         if rule.id in by_id:
-            collect.append(PackProblem(source, "$.add",
-                                       f"rule id {rule.id!r} is already in {base.id}; "
-                                       "use override to change it"))
+            collect.append(
+                PackProblem(
+                    source,
+                    "$.add",
+                    f"rule id {rule.id!r} is already in {base.id}; use override to change it",
+                )
+            )
             continue
         by_id[rule.id] = rule
     canonical = {"base": dict(base.canonical), "profile": _canonical(data)}
-    pack = replace(base, rules=tuple(sorted(by_id.values(), key=lambda r: r.id)), sets=sets,
-                   tables={**base.tables, **dict(data.get("tables") or {})},
-                   profile=str(head.get("id", "")), sources=(*base.sources, source),
-                   canonical=canonical)
+    pack = replace(
+        base,
+        rules=tuple(sorted(by_id.values(), key=lambda r: r.id)),
+        sets=sets,
+        tables={**base.tables, **dict(data.get("tables") or {})},
+        profile=str(head.get("id", "")),
+        sources=(*base.sources, source),
+        canonical=canonical,
+    )
     if problems is None and len(collect) > start:
         raise pack_error(source, collect[start:])
     return pack

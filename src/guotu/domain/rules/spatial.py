@@ -71,7 +71,6 @@ def suggested_code(rule: Rule, code: str | None) -> str | None:
     return None if default is None else str(default)
 
 
-
 def _selected(rule: Rule, ctx: ReviewContext, layer: LayerData) -> np.ndarray:
     codes = ctx.codes(layer)
     usable = ctx.usable(layer)
@@ -99,15 +98,22 @@ def _is_exempt(rule: Rule, layer: LayerData, pos: int) -> list[tuple[str, str]] 
     return said
 
 
-def _labels(rule: Rule, ctx: ReviewContext, layer: LayerData, pos: int,
-            code: str | None) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def _labels(
+    rule: Rule, ctx: ReviewContext, layer: LayerData, pos: int, code: str | None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     ref = ctx.ref(layer, pos, with_code=True)
     sug = suggested_code(rule, code)
     base = {"code": code or "—"}
-    zh = {"feature": feature_text(ref, layer.role, "zh"), "code_name": code_name(code),
-          "suggested_code": code_label(sug) if sug else "非建设用途"}
-    en = {"feature": feature_text(ref, layer.role, "en"), "code_name": code_name(code, "en"),
-          "suggested_code": code_label(sug, "en") if sug else "a non-construction use"}
+    zh = {
+        "feature": feature_text(ref, layer.role, "zh"),
+        "code_name": code_name(code),
+        "suggested_code": code_label(sug) if sug else "非建设用途",
+    }
+    en = {
+        "feature": feature_text(ref, layer.role, "en"),
+        "code_name": code_name(code, "en"),
+        "suggested_code": code_label(sug, "en") if sug else "a non-construction use",
+    }
     return base, zh, en
 
 
@@ -135,22 +141,36 @@ def forbid_overlap(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         f_area, z_area = float(res.feature_area_m2[k]), float(res.zone_area_m2[k])
         relation = str(res.relation[k])
         base, zh, en = _labels(rule, ctx, subject, pos, codes[pos])
-        values = {**base, **area_values(area, f_area, z_area), "zone": zone_text(zone),
-                  "relation": relation}
+        values = {
+            **base,
+            **area_values(area, f_area, z_area),
+            "zone": zone_text(zone),
+            "relation": relation,
+        }
         zh["relation_zh"] = RELATION_ZH.get(relation, relation)
         exempt = _is_exempt(rule, subject, pos)
         severity = None
         if exempt is not None:
             severity = Severity.INFO
         finding = make_finding(
-            rule, values, zh=zh, en=en, severity=severity,
-            features=(ctx.ref(subject, pos, with_code=True),), zone=zone, relation=relation,
-            area_m2=round(area, 2), share_of_feature=share(area, f_area),
-            share_of_zone=share(area, z_area), measured=round(area, 2),
-            limit=rule.tol("area_m2"), unit="m2",
+            rule,
+            values,
+            zh=zh,
+            en=en,
+            severity=severity,
+            features=(ctx.ref(subject, pos, with_code=True),),
+            zone=zone,
+            relation=relation,
+            area_m2=round(area, 2),
+            share_of_feature=share(area, f_area),
+            share_of_zone=share(area, z_area),
+            measured=round(area, 2),
+            limit=rule.tol("area_m2"),
+            unit="m2",
             geometry=None if res.geometry is None else res.geometry[k],
             is_repaired=not bool(subject.is_valid[pos]),
-            details={"exempt": "；".join(f"{k}={v}" for k, v in exempt)} if exempt else {})
+            details={"exempt": "；".join(f"{k}={v}" for k, v in exempt)} if exempt else {},
+        )
         if exempt is not None:
             finding = _exempt_text(finding, exempt)
         out.append(finding)
@@ -161,11 +181,13 @@ def _exempt_text(f: ReviewFinding, exempt: list[tuple[str, str]]) -> ReviewFindi
     said_zh = "，".join(f"{field_label(k)}为“{v}”" for k, v in exempt)
     said_en = "; ".join(f"{field_label(k, 'en')}={v}" for k, v in exempt)
     return replace(
-        f, message_zh=f"{f.message_zh}该地块已申报{said_zh}，按允许情形登记，不计为冲突。",
+        f,
+        message_zh=f"{f.message_zh}该地块已申报{said_zh}，按允许情形登记，不计为冲突。",
         message_en=f"{f.message_en} The feature declares {said_en}; recorded as an allowed "
         "case, not a conflict.",
         suggestion_zh="核实申报内容并附相应批准或认定文件（省级人民政府认定意见、不可避让论证或国务院批准文件）。",
-        suggestion_en="Verify the declaration and attach the approval or recognition documents.")
+        suggestion_en="Verify the declaration and attach the approval or recognition documents.",
+    )
 
 
 @register_operator("require_within")
@@ -187,15 +209,17 @@ def require_within(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     union = shapely.union_all(zone_geoms) if len(zone_geoms) else shapely.Polygon()
     inside = np.zeros(len(sel))
     if not union.is_empty:
-        res = overlay(polys[sel], prepare_zones(np.array([union], dtype=object), ctx.crs),
-                      geometry=False)
+        res = overlay(
+            polys[sel], prepare_zones(np.array([union], dtype=object), ctx.crs), geometry=False
+        )
         np.add.at(inside, res.left, res.area_m2)
     # candidates: the outside part may exceed the tolerance (a margin for rounding)
     cand = np.flatnonzero(f_areas - inside > tol - 1e-3)
     if not len(cand):
         return []
-    outside = shapely.difference(polys[sel[cand]], union) if not union.is_empty \
-        else polys[sel[cand]]
+    outside = (
+        shapely.difference(polys[sel[cand]], union) if not union.is_empty else polys[sel[cand]]
+    )
     o_areas = ellipsoidal_area_m2(outside, ctx.crs)
     codes = ctx.codes(subject)
     out: list[ReviewFinding] = []
@@ -207,11 +231,23 @@ def require_within(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         relation = "outside" if inside[c] <= 0 else "overlaps"
         base, zh, en = _labels(rule, ctx, subject, pos, codes[pos])
         values = {**base, **area_values(area, f_area, None), "relation": relation}
-        out.append(make_finding(
-            rule, values, zh=zh, en=en, features=(ctx.ref(subject, pos, with_code=True),),
-            relation=relation, area_m2=round(area, 2), share_of_feature=share(area, f_area),
-            measured=round(area, 2), limit=tol, unit="m2", geometry=geom,
-            is_repaired=not bool(subject.is_valid[pos])))
+        out.append(
+            make_finding(
+                rule,
+                values,
+                zh=zh,
+                en=en,
+                features=(ctx.ref(subject, pos, with_code=True),),
+                relation=relation,
+                area_m2=round(area, 2),
+                share_of_feature=share(area, f_area),
+                measured=round(area, 2),
+                limit=tol,
+                unit="m2",
+                geometry=geom,
+                is_repaired=not bool(subject.is_valid[pos]),
+            )
+        )
     return out
 
 
@@ -251,37 +287,62 @@ def route_conflict(rule: Rule, ctx: ReviewContext) -> OperatorResult:
             continue
         is_line = int(kinds[pos]) in _LINE_TYPES
         width = _width_m(rule, subject, pos) if is_line else 0.0
-        body = shapely.buffer(geom, width / 2, cap_style="flat") if is_line and width > 0 \
+        body = (
+            shapely.buffer(geom, width / 2, cap_style="flat")
+            if is_line and width > 0
             else (geom if not is_line else None)
+        )
         length_total = float(shapely.length(geom)) if is_line else 0.0
         pairs: dict[int, dict[str, Any]] = {}
         if is_line:
             lo = line_overlay(np.array([geom], dtype=object), index)
             for k in range(len(lo.left)):
-                pairs.setdefault(int(lo.right[k]), {})["line"] = (float(lo.length_m[k]),
-                                                                   lo.geometry[k])
+                pairs.setdefault(int(lo.right[k]), {})["line"] = (
+                    float(lo.length_m[k]),
+                    lo.geometry[k],
+                )
         if body is not None and not body.is_empty:
-            res = overlay(np.array([body], dtype=object), index,
-                          min_area_m2=rule.tol("area_m2"))
+            res = overlay(np.array([body], dtype=object), index, min_area_m2=rule.tol("area_m2"))
             for k in range(len(res.left)):
                 pairs.setdefault(int(res.right[k]), {})["area"] = (
-                    float(res.area_m2[k]), res.geometry[k] if res.geometry is not None else None,
-                    float(res.feature_area_m2[k]), float(res.zone_area_m2[k]))
+                    float(res.area_m2[k]),
+                    res.geometry[k] if res.geometry is not None else None,
+                    float(res.feature_area_m2[k]),
+                    float(res.zone_area_m2[k]),
+                )
         if not pairs:
             continue
         detour = None
         line = shapely.line_merge(geom) if is_line and geom.geom_type != "LineString" else geom
         if is_line and rule.args.get("detour", True) and isinstance(line, shapely.LineString):
-            near = zone_polys[shapely.intersects(zone_polys, shapely.buffer(
-                line, float(rule.args.get("corridor_m", 2000.0))))]
-            detour = find_detour(line, near, width_m=width,
-                                 corridor_m=float(rule.args.get("corridor_m", 2000.0)),
-                                 clearance_m=float(rule.args.get("clearance_m", 0.0)),
-                                 departure_m=float(rule.args.get("departure_m", 0.0)))
+            near = zone_polys[
+                shapely.intersects(
+                    zone_polys, shapely.buffer(line, float(rule.args.get("corridor_m", 2000.0)))
+                )
+            ]
+            detour = find_detour(
+                line,
+                near,
+                width_m=width,
+                corridor_m=float(rule.args.get("corridor_m", 2000.0)),
+                clearance_m=float(rule.args.get("clearance_m", 0.0)),
+                departure_m=float(rule.args.get("departure_m", 0.0)),
+            )
         for zi in sorted(pairs):
-            out.append(_route_finding(rule, ctx, subject, pos, zones.layer,
-                                      int(zones.positions[zi]), pairs[zi], width, length_total,
-                                      detour))
+            out.append(
+                _route_finding(
+                    rule,
+                    ctx,
+                    subject,
+                    pos,
+                    zones.layer,
+                    int(zones.positions[zi]),
+                    pairs[zi],
+                    width,
+                    length_total,
+                    detour,
+                )
+            )
     return out
 
 
@@ -289,8 +350,9 @@ def _segments(line: shapely.Geometry | None, route: shapely.Geometry) -> list[di
     """The parts of ``line`` (inside a zone) with their chainages along ``route``."""
     if line is None or line.is_empty:
         return []
-    parts = shapely.get_parts(shapely.line_merge(line) if line.geom_type.startswith("Multi")
-                              else line)
+    parts = shapely.get_parts(
+        shapely.line_merge(line) if line.geom_type.startswith("Multi") else line
+    )
     out: list[dict[str, Any]] = []
     for part in parts:
         coords = shapely.get_coordinates(part)
@@ -299,43 +361,74 @@ def _segments(line: shapely.Geometry | None, route: shapely.Geometry) -> list[di
         if ca > cb:
             ca, cb = cb, ca
             a, b = b, a
-        out.append({"from_chainage_m": round(ca, 2), "to_chainage_m": round(cb, 2),
-                    "length_m": round(float(part.length), 2),
-                    "from": [round(a.x, 3), round(a.y, 3)], "to": [round(b.x, 3), round(b.y, 3)]})
+        out.append(
+            {
+                "from_chainage_m": round(ca, 2),
+                "to_chainage_m": round(cb, 2),
+                "length_m": round(float(part.length), 2),
+                "from": [round(a.x, 3), round(a.y, 3)],
+                "to": [round(b.x, 3), round(b.y, 3)],
+            }
+        )
     out.sort(key=lambda s: (s["from_chainage_m"], s["to_chainage_m"]))
     return out
 
 
-def _route_finding(rule: Rule, ctx: ReviewContext, layer: LayerData, pos: int,
-                   zone_layer: LayerData, zpos: int, pair: Mapping[str, Any], width: float,
-                   length_total: float, detour: Any) -> ReviewFinding:
+def _route_finding(
+    rule: Rule,
+    ctx: ReviewContext,
+    layer: LayerData,
+    pos: int,
+    zone_layer: LayerData,
+    zpos: int,
+    pair: Mapping[str, Any],
+    width: float,
+    length_total: float,
+    detour: Any,
+) -> ReviewFinding:
     zone = ctx.ref(zone_layer, zpos)
     ref = ctx.ref(layer, pos)
     length, line = pair.get("line", (0.0, None))
     area, geom, f_area, z_area = pair.get("area", (0.0, None, None, None))
     segs = _segments(line, layer.repaired[pos]) if line is not None else []
     values: dict[str, Any] = {
-        **area_values(area, f_area, z_area), "zone": zone_text(zone), "length_m": length,
+        **area_values(area, f_area, z_area),
+        "zone": zone_text(zone),
+        "length_m": length,
         "share_of_route_pct": 100 * length / length_total if length_total else None,
-        "width_m": width, "segments": len(segs)}
-    details: dict[str, Any] = {"length_m": round(length, 2), "width_m": width,
-                               "route_length_m": round(length_total, 2), "segments": segs}
+        "width_m": width,
+        "segments": len(segs),
+    }
+    details: dict[str, Any] = {
+        "length_m": round(length, 2),
+        "width_m": width,
+        "route_length_m": round(length_total, 2),
+        "segments": segs,
+    }
     if detour is not None and detour.is_found and detour.route is not None:
-        values["detour_zh"] = (f"建议改线避让：绕行线位长 {detour.length_m:.2f} m，比原线位增加 "
-                               f"{detour.extra_length_m:.2f} m（见图中虚线）；确属必须且无法避让的线性基础设施，"
-                               "应开展不可避让论证并附省级认定意见。")
-        values["detour_en"] = (f"Reroute to avoid it: the detour is {detour.length_m:.2f} m "
-                               f"long, {detour.extra_length_m:.2f} m longer than the route "
-                               "(dashed on the map); if it truly cannot avoid it, prove so and "
-                               "attach the provincial opinion.")
+        values["detour_zh"] = (
+            f"建议改线避让：绕行线位长 {detour.length_m:.2f} m，比原线位增加 "
+            f"{detour.extra_length_m:.2f} m（见图中虚线）；确属必须且无法避让的线性基础设施，"
+            "应开展不可避让论证并附省级认定意见。"
+        )
+        values["detour_en"] = (
+            f"Reroute to avoid it: the detour is {detour.length_m:.2f} m "
+            f"long, {detour.extra_length_m:.2f} m longer than the route "
+            "(dashed on the map); if it truly cannot avoid it, prove so and "
+            "attach the provincial opinion."
+        )
         details["alternative"] = detour.route
         details["extra_length_m"] = round(float(detour.extra_length_m), 2)
     elif detour is not None:
-        values["detour_zh"] = (f"{detour.reason_zh}；应开展不可避让论证，并按允许的有限人为活动履行认定程序，"
-                               "或在更大范围内重新比选线位。")
-        values["detour_en"] = (f"{detour.reason_en}; prove that it cannot be avoided and follow "
-                               "the allowed-activity procedure, or compare alignments over a "
-                               "wider area.")
+        values["detour_zh"] = (
+            f"{detour.reason_zh}；应开展不可避让论证，并按允许的有限人为活动履行认定程序，"
+            "或在更大范围内重新比选线位。"
+        )
+        values["detour_en"] = (
+            f"{detour.reason_en}; prove that it cannot be avoided and follow "
+            "the allowed-activity procedure, or compare alignments over a "
+            "wider area."
+        )
     else:
         values["detour_zh"] = "调整线位或形态避让该区域，或开展不可避让论证。"
         values["detour_en"] = "Move or reshape the route to avoid the zone, or prove it cannot."
@@ -344,17 +437,30 @@ def _route_finding(rule: Rule, ctx: ReviewContext, layer: LayerData, pos: int,
     if line is not None and width <= 0:
         details["width_missing"] = True
     finding = make_finding(
-        rule, values, zh=zh, en=en, features=(ref,), zone=zone, relation="crosses",
-        area_m2=round(area, 2), share_of_feature=share(area, f_area),
-        share_of_zone=share(area, z_area), measured=round(length, 2),
-        limit=0.0, unit="m", geometry=geom if geom is not None else line,
-        is_repaired=not bool(layer.is_valid[pos]), details=details)
+        rule,
+        values,
+        zh=zh,
+        en=en,
+        features=(ref,),
+        zone=zone,
+        relation="crosses",
+        area_m2=round(area, 2),
+        share_of_feature=share(area, f_area),
+        share_of_zone=share(area, z_area),
+        measured=round(length, 2),
+        limit=0.0,
+        unit="m",
+        geometry=geom if geom is not None else line,
+        is_repaired=not bool(layer.is_valid[pos]),
+        details=details,
+    )
     if details.get("width_missing"):
         fld = str(rule.args.get("width_field", "KD"))
         finding = replace(
             finding,
             message_zh=f"{finding.message_zh}注意：该线路没有有效的{field_label(fld)}，占用面积按 0 m "
-                       f"宽计算，请补充{field_label(fld)}后重新审查。",
+            f"宽计算，请补充{field_label(fld)}后重新审查。",
             message_en=f"{finding.message_en} Note: the route has no usable width ({fld}); "
-                       f"its area was taken at 0 m width. Fill in {fld} and review again.")
+            f"its area was taken at 0 m width. Fill in {fld} and review again.",
+        )
     return finding

@@ -31,15 +31,35 @@ from guotu.domain.rules.evaluate import (
 )
 from guotu.domain.rules.pack import Rule
 
-__all__ = ["code_check", "indicator_allocation", "indicator_name", "map_table_consistency",
-           "to_hectares"]
+__all__ = [
+    "code_check",
+    "indicator_allocation",
+    "indicator_name",
+    "map_table_consistency",
+    "to_hectares",
+]
 
-_WORDS = {"ge": ("低于", "below", "低于"), "le": ("高于", "above", "高于"),
-          "eq": ("不等于", "different from", "")}
+_WORDS = {
+    "ge": ("低于", "below", "低于"),
+    "le": ("高于", "above", "高于"),
+    "eq": ("不等于", "different from", ""),
+}
 #: Area units of indicator tables → hectares per unit.
-_HECTARES = {"公顷": 1.0, "hm2": 1.0, "hm²": 1.0, "ha": 1.0, "平方公里": 100.0, "km2": 100.0,
-             "km²": 100.0, "平方千米": 100.0, "亩": 1 / 15, "万亩": 10_000 / 15,
-             "平方米": 1e-4, "m2": 1e-4, "m²": 1e-4}
+_HECTARES = {
+    "公顷": 1.0,
+    "hm2": 1.0,
+    "hm²": 1.0,
+    "ha": 1.0,
+    "平方公里": 100.0,
+    "km2": 100.0,
+    "km²": 100.0,
+    "平方千米": 100.0,
+    "亩": 1 / 15,
+    "万亩": 10_000 / 15,
+    "平方米": 1e-4,
+    "m2": 1e-4,
+    "m²": 1e-4,
+}
 
 
 def indicator_name(text: str) -> str:
@@ -73,8 +93,11 @@ def _canonical(name: str, aliases: Mapping[str, Any]) -> str:
 
 
 def _no_table(rule: Rule) -> SkippedRule:
-    return SkippedRule(rule.id, "没有规划指标表，规则未运行。",
-                       "There is no indicator table; the rule did not run.")
+    return SkippedRule(
+        rule.id,
+        "没有规划指标表，规则未运行。",
+        "There is no indicator table; the rule did not run.",
+    )
 
 
 def _table(ctx: ReviewContext, rule: Rule, key: str) -> Mapping[str, Any]:
@@ -96,9 +119,12 @@ def indicator_allocation(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     aliases = _table(ctx, rule, "aliases")
     tol = rule.tol("value")
     if not any(row.allocated is not None for row in ctx.table):
-        return SkippedRule(rule.id, "规划指标表中没有“上级下达值”，无法对照上级分解指标。",
-                           "The indicator table has no upper-level allocation column "
-                           "(上级下达值); nothing to compare with.")
+        return SkippedRule(
+            rule.id,
+            "规划指标表中没有“上级下达值”，无法对照上级分解指标。",
+            "The indicator table has no upper-level allocation column "
+            "(上级下达值); nothing to compare with.",
+        )
     out: list[ReviewFinding] = []
     for row in ctx.table:
         if row.planned is None or row.allocated is None:
@@ -106,29 +132,50 @@ def indicator_allocation(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         name = _canonical(row.name, aliases)
         compare = directions.get(name)
         if compare not in ("ge", "le"):
-            out.append(ReviewFinding(
-                rule=rule.id, severity=Severity.INFO, features=(),
-                message_zh=f"指标“{row.name}”（第 {row.row} 行）不在规则包的指标方向表中，未与上级"
-                           "下达值对照。",
-                message_en=f"Indicator {row.name} (row {row.row}) has no direction in the rule "
-                           "pack; it was not compared with its allocation.",
-                suggestion_zh="如为约束性指标，请在规则包 tables.indicator_directions 或 "
-                              "indicator_aliases 中补充。",
-                suggestion_en="Add it to tables.indicator_directions or indicator_aliases of "
-                              "the pack if it is binding.",
-                measured=row.planned, limit=row.allocated, unit=row.unit or None,
-                details=_row_ref(row)))
+            out.append(
+                ReviewFinding(
+                    rule=rule.id,
+                    severity=Severity.INFO,
+                    features=(),
+                    message_zh=f"指标“{row.name}”（第 {row.row} 行）不在规则包的指标方向表中，未与上级"
+                    "下达值对照。",
+                    message_en=f"Indicator {row.name} (row {row.row}) has no direction in the rule "
+                    "pack; it was not compared with its allocation.",
+                    suggestion_zh="如为约束性指标，请在规则包 tables.indicator_directions 或 "
+                    "indicator_aliases 中补充。",
+                    suggestion_en="Add it to tables.indicator_directions or indicator_aliases of "
+                    "the pack if it is binding.",
+                    measured=row.planned,
+                    limit=row.allocated,
+                    unit=row.unit or None,
+                    details=_row_ref(row),
+                )
+            )
             continue
         gap = row.allocated - row.planned if compare == "ge" else row.planned - row.allocated
         if gap <= tol:
             continue
         word_zh, word_en, word2 = _WORDS[str(compare)]
-        values = {"indicator": row.name, "measured": row.planned, "limit": row.allocated,
-                  "unit": row.unit, "gap": round(gap, 6)}
-        out.append(make_finding(
-            rule, values, zh={"compare_zh": word_zh, "compare_word_zh": word2},
-            en={"compare_en": word_en}, features=(), measured=row.planned,
-            limit=row.allocated, unit=row.unit or None, details=_row_ref(row)))
+        values = {
+            "indicator": row.name,
+            "measured": row.planned,
+            "limit": row.allocated,
+            "unit": row.unit,
+            "gap": round(gap, 6),
+        }
+        out.append(
+            make_finding(
+                rule,
+                values,
+                zh={"compare_zh": word_zh, "compare_word_zh": word2},
+                en={"compare_en": word_en},
+                features=(),
+                measured=row.planned,
+                limit=row.allocated,
+                unit=row.unit or None,
+                details=_row_ref(row),
+            )
+        )
     return out
 
 
@@ -153,28 +200,42 @@ def map_table_consistency(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         areas = ctx.areas(layer)
         if prefixes:
             codes = ctx.codes(layer)
-            keep = np.array([c is not None and str(c).startswith(prefixes)
-                             for c in codes.tolist()], dtype=bool)
+            keep = np.array(
+                [c is not None and str(c).startswith(prefixes) for c in codes.tolist()], dtype=bool
+            )
             layer_m2 = float(areas[keep].sum())
         else:
             layer_m2 = float(areas.sum())
         layer_ha = layer_m2 / 10_000
         compare = str(spec.get("compare", "eq"))
-        if compare == "le":      # the table may not claim more than the map holds
+        if compare == "le":  # the table may not claim more than the map holds
             gap = table_ha - layer_ha
-        elif compare == "ge":    # the table may not claim less than the map holds
+        elif compare == "ge":  # the table may not claim less than the map holds
             gap = layer_ha - table_ha
         else:
             gap = abs(table_ha - layer_ha)
         if gap <= tol_ha:
             continue
-        values = {"indicator": row.name, "measured": layer_ha, "limit": table_ha,
-                  "layer": layer.name, "gap_ha": abs(table_ha - layer_ha),
-                  "tolerance_ha": tol_ha}
-        out.append(make_finding(
-            rule, values, features=(), area_m2=round(abs(table_ha - layer_ha) * 10_000, 2),
-            measured=round(layer_ha, 4), limit=round(table_ha, 4), unit="公顷",
-            details={**_row_ref(row), "layer": layer.name, "compare": compare}))
+        values = {
+            "indicator": row.name,
+            "measured": layer_ha,
+            "limit": table_ha,
+            "layer": layer.name,
+            "gap_ha": abs(table_ha - layer_ha),
+            "tolerance_ha": tol_ha,
+        }
+        out.append(
+            make_finding(
+                rule,
+                values,
+                features=(),
+                area_m2=round(abs(table_ha - layer_ha) * 10_000, 2),
+                measured=round(layer_ha, 4),
+                limit=round(table_ha, 4),
+                unit="公顷",
+                details={**_row_ref(row), "layer": layer.name, "compare": compare},
+            )
+        )
     return out
 
 
@@ -193,34 +254,67 @@ def code_check(rule: Rule, ctx: ReviewContext) -> OperatorResult:
             # a blank code would escape every rule scoped by codes: say so
             ref = ctx.ref(subject, pos)
             area = float(ctx.areas(subject)[pos])
-            out.append(make_finding(
-                rule, {"code": "（空）"},
-                zh={"feature": feature_text(ref, subject.role, "zh"),
-                    "problem_zh": "代码为空，按用地用海分类的规则均无法审查该地块。",
-                    "replacement_zh": ""},
-                en={"feature": feature_text(ref, subject.role, "en"), "code": "(blank)",
-                    "problem_en": "the code is blank, so no rule scoped by land use can "
-                    "review this feature.", "replacement_en": ""},
-                features=(ref,), measured=None, unit="code",
-                area_m2=round(area, 2) if area else None,
-                share_of_feature=1.0 if area else None, geometry=polys[pos],
-                details={"field": "code", "kind": "missing"}))
+            out.append(
+                make_finding(
+                    rule,
+                    {"code": "（空）"},
+                    zh={
+                        "feature": feature_text(ref, subject.role, "zh"),
+                        "problem_zh": "代码为空，按用地用海分类的规则均无法审查该地块。",
+                        "replacement_zh": "",
+                    },
+                    en={
+                        "feature": feature_text(ref, subject.role, "en"),
+                        "code": "(blank)",
+                        "problem_en": "the code is blank, so no rule scoped by land use can "
+                        "review this feature.",
+                        "replacement_en": "",
+                    },
+                    features=(ref,),
+                    measured=None,
+                    unit="code",
+                    area_m2=round(area, 2) if area else None,
+                    share_of_feature=1.0 if area else None,
+                    geometry=polys[pos],
+                    details={"field": "code", "kind": "missing"},
+                )
+            )
             continue
         if code not in cache:
-            cache[code] = [i for i in validate_code("ydyh", code, None)
-                           if i.kind in ("unknown", "malformed", "retired")]
+            cache[code] = [
+                i
+                for i in validate_code("ydyh", code, None)
+                if i.kind in ("unknown", "malformed", "retired")
+            ]
         for issue in cache[code]:
             ref = ctx.ref(subject, pos, with_code=True)
             rep = issue.suggestion
             values = {"code": code}
-            zh = {"feature": feature_text(ref, subject.role, "zh"), "problem_zh": issue.message_zh,
-                  "replacement_zh": f"（建议 {rep}）" if rep else ""}
-            en = {"feature": feature_text(ref, subject.role, "en"), "problem_en": issue.message_en,
-                  "replacement_en": f" (suggested: {rep})" if rep else ""}
+            zh = {
+                "feature": feature_text(ref, subject.role, "zh"),
+                "problem_zh": issue.message_zh,
+                "replacement_zh": f"（建议 {rep}）" if rep else "",
+            }
+            en = {
+                "feature": feature_text(ref, subject.role, "en"),
+                "problem_en": issue.message_en,
+                "replacement_en": f" (suggested: {rep})" if rep else "",
+            }
             area = float(ctx.areas(subject)[pos])
-            out.append(make_finding(
-                rule, values, zh=zh, en=en, features=(ref,), measured=code, limit=rep,
-                area_m2=round(area, 2) if area else None, share_of_feature=1.0 if area else None,
-                unit="code", geometry=polys[pos],
-                details={"field": "code", "kind": issue.kind, "name": as_text(code)}))
+            out.append(
+                make_finding(
+                    rule,
+                    values,
+                    zh=zh,
+                    en=en,
+                    features=(ref,),
+                    measured=code,
+                    limit=rep,
+                    area_m2=round(area, 2) if area else None,
+                    share_of_feature=1.0 if area else None,
+                    unit="code",
+                    geometry=polys[pos],
+                    details={"field": "code", "kind": issue.kind, "name": as_text(code)},
+                )
+            )
     return out

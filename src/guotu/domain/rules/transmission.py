@@ -43,9 +43,9 @@ __all__ = ["dominant", "indicator_limits", "unit_share", "unit_totals", "use_com
 _COMPARE = {"le": ("高于", "above", "高于", "减少"), "ge": ("低于", "below", "低于", "增加")}
 
 
-
-def dominant(ctx: ReviewContext, subject: LayerData, sel: np.ndarray, ref: LayerData
-             ) -> dict[int, list[tuple[int, float, Any]]]:
+def dominant(
+    ctx: ReviewContext, subject: LayerData, sel: np.ndarray, ref: LayerData
+) -> dict[int, list[tuple[int, float, Any]]]:
     """For each selected subject position: its overlaps with ``ref`` as (ref position, area,
     geometry), largest first (ties by reference id, so the order of features never matters)."""
     ref_ok = np.flatnonzero(ctx.usable(ref))
@@ -57,7 +57,8 @@ def dominant(ctx: ReviewContext, subject: LayerData, sel: np.ndarray, ref: Layer
     for k in range(len(res.left)):
         geom = res.geometry[k] if res.geometry is not None else None
         out.setdefault(int(sel[res.left[k]]), []).append(
-            (int(ref_ok[res.right[k]]), float(res.area_m2[k]), geom))
+            (int(ref_ok[res.right[k]]), float(res.area_m2[k]), geom)
+        )
     for items in out.values():
         items.sort(key=lambda t: (-round(t[1], 6), ref.feature_key(t[0])[1] or "", t[0]))
     return out
@@ -77,8 +78,10 @@ def use_compatibility(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     table = ctx.pack.table(str(table_name)) if table_name else None
     codes = ctx.codes(subject)
     ref_codes = ctx.codes(ref)
-    sel = np.flatnonzero(ctx.usable(subject) & np.array(
-        [c is not None and rule.matches_code(c) for c in codes.tolist()], dtype=bool))
+    sel = np.flatnonzero(
+        ctx.usable(subject)
+        & np.array([c is not None and rule.matches_code(c) for c in codes.tolist()], dtype=bool)
+    )
     over = dominant(ctx, subject, sel, ref)
     areas = ctx.areas(subject)
     tol = rule.tol("area_m2")
@@ -99,8 +102,11 @@ def use_compatibility(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         top = next(p for p, _, _ in items if ref_codes[p] == top_code)
         if is_compatible(code, top_code, table):
             continue
-        bad = [(p, a, g) for p, a, g in items
-               if ref_codes[p] is not None and not is_compatible(code, str(ref_codes[p]), table)]
+        bad = [
+            (p, a, g)
+            for p, a, g in items
+            if ref_codes[p] is not None and not is_compatible(code, str(ref_codes[p]), table)
+        ]
         area = float(sum(a for _, a, _ in bad))
         if area <= tol:
             continue
@@ -110,30 +116,56 @@ def use_compatibility(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         sug = nearest_compatible(code, top_code, table) if table else top_code
         fref = ctx.ref(subject, pos, with_code=True)
         rref = ctx.ref(ref, top, with_code=True)
-        values = {"code": code, "reference_code": top_code,
-                  "reference_share_pct": 100 * top_area / f_area if f_area else None,
-                  "suggested_code": sug, "area_m2": area, "area_ha": area / 10_000,
-                  "reference": rref.id_value or f"fid {rref.fid}"}
-        zh = {"feature": feature_text(fref, subject.role, "zh"), "code_name": code_name(code),
-              "reference_code_name": code_name(top_code),
-              "suggested_code_name": code_name(sug) if len(sug) >= 2 else ""}
-        en = {"feature": feature_text(fref, subject.role, "en"),
-              "code_name": code_name(code, "en"),
-              "reference_code_name": code_name(top_code, "en"),
-              "suggested_code_name": code_name(sug, "en")}
-        out.append(make_finding(
-            rule, values, zh=zh, en=en, features=(fref,), zone=rref, relation="overlaps"
-            if len(items) > 1 or top_area < f_area - 1e-6 else "within",
-            area_m2=round(area, 2), share_of_feature=share(area, f_area),
-            measured=code, limit=str(top_code), unit="code", geometry=geom,
-            is_repaired=not bool(subject.is_valid[pos]),
-            details={"reference_code": top_code, "suggested_code": sug,
-                     "reference_share": share(top_area, f_area)}))
+        values = {
+            "code": code,
+            "reference_code": top_code,
+            "reference_share_pct": 100 * top_area / f_area if f_area else None,
+            "suggested_code": sug,
+            "area_m2": area,
+            "area_ha": area / 10_000,
+            "reference": rref.id_value or f"fid {rref.fid}",
+        }
+        zh = {
+            "feature": feature_text(fref, subject.role, "zh"),
+            "code_name": code_name(code),
+            "reference_code_name": code_name(top_code),
+            "suggested_code_name": code_name(sug) if len(sug) >= 2 else "",
+        }
+        en = {
+            "feature": feature_text(fref, subject.role, "en"),
+            "code_name": code_name(code, "en"),
+            "reference_code_name": code_name(top_code, "en"),
+            "suggested_code_name": code_name(sug, "en"),
+        }
+        out.append(
+            make_finding(
+                rule,
+                values,
+                zh=zh,
+                en=en,
+                features=(fref,),
+                zone=rref,
+                relation="overlaps" if len(items) > 1 or top_area < f_area - 1e-6 else "within",
+                area_m2=round(area, 2),
+                share_of_feature=share(area, f_area),
+                measured=code,
+                limit=str(top_code),
+                unit="code",
+                geometry=geom,
+                is_repaired=not bool(subject.is_valid[pos]),
+                details={
+                    "reference_code": top_code,
+                    "suggested_code": sug,
+                    "reference_share": share(top_area, f_area),
+                },
+            )
+        )
     return out
 
 
-def _group(ctx: ReviewContext, parcels: LayerData, units: LayerData, join: str
-           ) -> tuple[dict[str, int], np.ndarray]:
+def _group(
+    ctx: ReviewContext, parcels: LayerData, units: LayerData, join: str
+) -> tuple[dict[str, int], np.ndarray]:
     """Unit position by join value, and each parcel's join value (``None`` if blank)."""
     unit_vals = units.attributes.get(join)
     by_key: dict[str, int] = {}
@@ -143,8 +175,10 @@ def _group(ctx: ReviewContext, parcels: LayerData, units: LayerData, join: str
             if key is not None:
                 by_key.setdefault(key, i)
     pv = parcels.attributes.get(join)
-    keys = np.array([as_text(v) for v in pv.tolist()] if pv is not None
-                    else [None] * len(parcels.fids), dtype=object)
+    keys = np.array(
+        [as_text(v) for v in pv.tolist()] if pv is not None else [None] * len(parcels.fids),
+        dtype=object,
+    )
     return by_key, keys
 
 
@@ -176,27 +210,44 @@ def unit_totals(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     categories: Sequence[Mapping[str, Any]] = rule.args.get("categories") or ()
     # only the units the reviewed plan has parcels in: a plan of one unit says nothing of
     # the others
-    present = sorted({by_key[k] for k, ok in zip(keys.tolist(), usable.tolist(), strict=True)
-                      if ok and k is not None and k in by_key})
-    missing = [str(c.get("field")) for c in categories if str(c.get("field"))
-               not in units.attributes]
+    present = sorted(
+        {
+            by_key[k]
+            for k, ok in zip(keys.tolist(), usable.tolist(), strict=True)
+            if ok and k is not None and k in by_key
+        }
+    )
+    missing = [
+        str(c.get("field")) for c in categories if str(c.get("field")) not in units.attributes
+    ]
     if categories and len(missing) == len(categories):
         return SkippedRule(
-            rule.id, f"单元图层 {units.name} 没有管控字段"
+            rule.id,
+            f"单元图层 {units.name} 没有管控字段"
             f"{'、'.join(field_label(m) for m in missing)}，规则未运行。",
             f"Unit layer {units.name} has none of the fields {', '.join(missing)}; the rule "
-            "did not run.")
+            "did not run.",
+        )
     for cat in categories:
-        include = tuple(str(c) for c in cat.get("codes", ()))   # @sets resolved at parse
+        include = tuple(str(c) for c in cat.get("codes", ()))  # @sets resolved at parse
         exclude = tuple(str(c) for c in cat.get("exclude", ()))
         fld = str(cat.get("field"))
         compare = str(cat.get("compare", "le"))
         alloc = units.attributes.get(fld)
         if alloc is None:
             continue
-        match = np.array([c is not None and c.startswith(include)
-                          and not (exclude and c.startswith(exclude)) for c in codes.tolist()],
-                         dtype=bool) & usable
+        match = (
+            np.array(
+                [
+                    c is not None
+                    and c.startswith(include)
+                    and not (exclude and c.startswith(exclude))
+                    for c in codes.tolist()
+                ],
+                dtype=bool,
+            )
+            & usable
+        )
         totals: dict[int, float] = {}
         members: dict[int, list[int]] = {}
         for p in np.flatnonzero(match).tolist():
@@ -213,30 +264,77 @@ def unit_totals(rule: Rule, ctx: ReviewContext) -> OperatorResult:
             excess = total - limit if compare == "le" else limit - total
             if excess <= tol:
                 continue
-            out.append(_unit_finding(rule, ctx, subject, units, u, members.get(u, []), cat,
-                                     compare, total, limit, excess))
+            out.append(
+                _unit_finding(
+                    rule,
+                    ctx,
+                    subject,
+                    units,
+                    u,
+                    members.get(u, []),
+                    cat,
+                    compare,
+                    total,
+                    limit,
+                    excess,
+                )
+            )
     return out
 
 
-def _unit_finding(rule: Rule, ctx: ReviewContext, parcels: LayerData, units: LayerData, u: int,
-                  members: list[int], cat: Mapping[str, Any], compare: str, total: float,
-                  limit: float, excess: float) -> ReviewFinding:
+def _unit_finding(
+    rule: Rule,
+    ctx: ReviewContext,
+    parcels: LayerData,
+    units: LayerData,
+    u: int,
+    members: list[int],
+    cat: Mapping[str, Any],
+    compare: str,
+    total: float,
+    limit: float,
+    excess: float,
+) -> ReviewFinding:
     uref = ctx.ref(units, u)
     word_zh, word_en, _, act = _COMPARE[compare]
     geoms = ctx.polygons(parcels)[members] if members else np.empty(0, dtype=object)
     geom = shapely.union_all(geoms) if len(geoms) else ctx.polygons(units)[u]
-    values = {"unit": uref.id_value or f"fid {uref.fid}", "measured": total, "limit": limit,
-              "excess_m2": excess, "excess_ha": excess / 10_000}
-    zh = {"category": str(cat.get("name_zh", "")), "compare_zh": f"{word_zh}",
-          "action_zh": "核减" if compare == "le" else "增加"}
-    en = {"category": str(cat.get("name_en", "")), "compare_en": word_en,
-          "action_en": "Cut" if compare == "le" else "Add"}
+    values = {
+        "unit": uref.id_value or f"fid {uref.fid}",
+        "measured": total,
+        "limit": limit,
+        "excess_m2": excess,
+        "excess_ha": excess / 10_000,
+    }
+    zh = {
+        "category": str(cat.get("name_zh", "")),
+        "compare_zh": f"{word_zh}",
+        "action_zh": "核减" if compare == "le" else "增加",
+    }
+    en = {
+        "category": str(cat.get("name_en", "")),
+        "compare_en": word_en,
+        "action_en": "Cut" if compare == "le" else "Add",
+    }
     del act
     return make_finding(
-        rule, values, zh=zh, en=en, features=(uref,), relation=None,
-        area_m2=round(excess, 2), measured=round(total, 2), limit=round(limit, 2), unit="m2",
-        geometry=geom, details={"field": str(cat.get("field")), "category": cat.get("name_zh"),
-                                "parcels": [ctx.ref(parcels, p).id_value for p in members]})
+        rule,
+        values,
+        zh=zh,
+        en=en,
+        features=(uref,),
+        relation=None,
+        area_m2=round(excess, 2),
+        measured=round(total, 2),
+        limit=round(limit, 2),
+        unit="m2",
+        geometry=geom,
+        details={
+            "field": str(cat.get("field")),
+            "category": cat.get("name_zh"),
+            "parcels": [ctx.ref(parcels, p).id_value for p in members],
+        },
+    )
 
 
 @register_operator("unit_share")
@@ -274,12 +372,26 @@ def unit_share(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         uref = ctx.ref(units, u)
         excess = part[u] - limit / 100 * total[u]
         geom = shapely.union_all(ctx.polygons(subject)[members[u]])
-        values = {"unit": uref.id_value or f"fid {uref.fid}", "measured": pct, "limit": limit,
-                  "measured_m2": part[u], "excess_m2": excess}
-        out.append(make_finding(
-            rule, values, features=(uref,), area_m2=round(part[u], 2),
-            share_of_feature=share(part[u], total[u]), measured=round(pct, 4), limit=limit,
-            unit="%", geometry=geom))
+        values = {
+            "unit": uref.id_value or f"fid {uref.fid}",
+            "measured": pct,
+            "limit": limit,
+            "measured_m2": part[u],
+            "excess_m2": excess,
+        }
+        out.append(
+            make_finding(
+                rule,
+                values,
+                features=(uref,),
+                area_m2=round(part[u], 2),
+                share_of_feature=share(part[u], total[u]),
+                measured=round(pct, 4),
+                limit=limit,
+                unit="%",
+                geometry=geom,
+            )
+        )
     return out
 
 
@@ -309,15 +421,21 @@ def indicator_limits(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     areas = ctx.areas(subject)
     out: list[ReviewFinding] = []
     checks: Sequence[Mapping[str, Any]] = rule.args.get("checks") or ()
-    usable_checks = [c for c in checks if str(c.get("field")) in subject.attributes
-                     and str(c.get("parent_field", c.get("field"))) in parent.attributes]
+    usable_checks = [
+        c
+        for c in checks
+        if str(c.get("field")) in subject.attributes
+        and str(c.get("parent_field", c.get("field"))) in parent.attributes
+    ]
     if checks and not usable_checks:
         names = "、".join(str(c.get("field")) for c in checks)
         names_zh = "、".join(field_label(str(c.get("field"))) for c in checks)
         return SkippedRule(
-            rule.id, f"图层 {subject.name} 或 {parent.name} 没有指标字段{names_zh}，规则未运行。",
+            rule.id,
+            f"图层 {subject.name} 或 {parent.name} 没有指标字段{names_zh}，规则未运行。",
             f"Layer {subject.name} or {parent.name} has none of the indicator fields "
-            f"({names}); the rule did not run.")
+            f"({names}); the rule did not run.",
+        )
     for p in sorted(parent_of):
         u = parent_of[p]
         for chk in checks:
@@ -334,28 +452,62 @@ def indicator_limits(rule: Rule, ctx: ReviewContext) -> OperatorResult:
             broken = value > limit + tol if compare == "le" else value < limit - tol
             if not broken:
                 continue
-            out.append(_limit_finding(rule, ctx, subject, parent, p, u, chk, compare, value,
-                                      limit, float(areas[p])))
+            out.append(
+                _limit_finding(
+                    rule, ctx, subject, parent, p, u, chk, compare, value, limit, float(areas[p])
+                )
+            )
     return out
 
 
-def _limit_finding(rule: Rule, ctx: ReviewContext, layer: LayerData, parent: LayerData, p: int,
-                   u: int, chk: Mapping[str, Any], compare: str, value: float, limit: float,
-                   area: float) -> ReviewFinding:
+def _limit_finding(
+    rule: Rule,
+    ctx: ReviewContext,
+    layer: LayerData,
+    parent: LayerData,
+    p: int,
+    u: int,
+    chk: Mapping[str, Any],
+    compare: str,
+    value: float,
+    limit: float,
+    area: float,
+) -> ReviewFinding:
     fref = ctx.ref(layer, p, with_code=True)
     pref = ctx.ref(parent, u)
     word_zh, word_en, word2, _ = _COMPARE[compare]
     unit = str(chk.get("unit", ""))
-    values = {"measured": f"{value:g}", "limit": f"{limit:g}", "unit": unit,
-              "parent": pref.id_value or f"fid {pref.fid}"}
-    zh = {"feature": feature_text(fref, layer.role, "zh"), "indicator": str(chk.get("name_zh")),
-          "compare_zh": word_zh, "compare_word_zh": word2}
-    en = {"feature": feature_text(fref, layer.role, "en"), "indicator": str(chk.get("name_en")),
-          "compare_en": word_en}
+    values = {
+        "measured": f"{value:g}",
+        "limit": f"{limit:g}",
+        "unit": unit,
+        "parent": pref.id_value or f"fid {pref.fid}",
+    }
+    zh = {
+        "feature": feature_text(fref, layer.role, "zh"),
+        "indicator": str(chk.get("name_zh")),
+        "compare_zh": word_zh,
+        "compare_word_zh": word2,
+    }
+    en = {
+        "feature": feature_text(fref, layer.role, "en"),
+        "indicator": str(chk.get("name_en")),
+        "compare_en": word_en,
+    }
     return make_finding(
-        rule, values, zh=zh, en=en, features=(fref,), zone=pref, relation=None,
-        area_m2=round(area, 2), share_of_feature=1.0, measured=value, limit=limit,
-        unit=unit or None, geometry=ctx.polygons(layer)[p],
+        rule,
+        values,
+        zh=zh,
+        en=en,
+        features=(fref,),
+        zone=pref,
+        relation=None,
+        area_m2=round(area, 2),
+        share_of_feature=1.0,
+        measured=value,
+        limit=limit,
+        unit=unit or None,
+        geometry=ctx.polygons(layer)[p],
         is_repaired=not bool(layer.is_valid[p]),
-        details={"field": str(chk.get("field")), "indicator": chk.get("name_zh")})
-
+        details={"field": str(chk.get("field")), "indicator": chk.get("name_zh")},
+    )
