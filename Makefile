@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[postgis]' --group test --group dev
-	$(BIN)/python -c "from guotu.domain.overlay import warm_up; warm_up()"  # numba kernels, cached
+	$(BIN)/python -c "from guotu.domain.geometry.overlay import warm_up; warm_up()"  # numba kernels, cached
 	touch $(STAMP)
 
 install: $(STAMP) ui

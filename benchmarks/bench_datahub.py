@@ -103,7 +103,7 @@ def _ghyd(workdir: Path):  # type: ignore[no-untyped-def]
 def child_area_ours(workdir: Path) -> dict[str, Any]:
     import numpy as np
 
-    from guotu.domain.area import ellipsoidal_area_m2
+    from guotu.domain.geometry.area import ellipsoidal_area_m2
 
     frame = _ghyd(workdir)
     geoms = np.asarray(frame.geometry.values, dtype=object)

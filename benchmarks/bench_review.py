@@ -14,14 +14,14 @@ The 三区三线 review of all parcels of the demo county (GHYD) against:
   ``red200`` it gives the cost per boundary pair of a 30,000-vertex polygon at equal density.
 
 Peers, each computing pairs + intersection area (+ the intersection geometry): ours
-(:func:`guotu.domain.overlay.overlay`, 2 threads; the area-only path too), the bare kernel
+(:func:`guotu.domain.geometry.overlay.overlay`, 2 threads; the area-only path too), the bare kernel
 (STRtree candidate pairs + ``shapely.intersection`` + area, 2 threads), ``geopandas.overlay``,
 PostGIS plain (GiST, ST_Intersects/ST_Intersection, one process) and tuned (red lines cut with
 ST_Subdivide — not timed — ST_CoveredBy shortcut, two parallel workers), DuckDB spatial and
 SedonaDB. Every peer's total planar intersection area must agree with ours (relative 1e-6)
 before its time is reported. Each peer runs in its own process (peak memory = its max RSS).
 Times are medians of ``--repeat`` runs; data loading and index building of the databases are
-not timed, ours includes everything after :func:`~guotu.domain.overlay.prepare_zones`
+not timed, ours includes everything after :func:`~guotu.domain.geometry.overlay.prepare_zones`
 (reported separately).
 
 Usage::
@@ -162,7 +162,8 @@ def peer_ours(
 ) -> dict[str, Any]:
     from pyproj import CRS
 
-    from guotu.domain.overlay import overlay, prepare_zones
+    from guotu.domain.geometry.overlay import overlay
+    from guotu.domain.geometry.zone_index import prepare_zones
 
     t = time.perf_counter()
     idx = prepare_zones(zones, CRS.from_epsg(EPSG), threads=THREADS)
@@ -378,7 +379,7 @@ def child_main(args: list[str]) -> dict[str, Any]:
         from guotu.demo import generate_county
 
         n = int(args[2])
-        from guotu.domain.quality import repair_polygonal
+        from guotu.domain.geometry.polygons import repair_polygonal
 
         county = generate_county(n)
         geoms = np.asarray(county.layers["GHYD"].geometry.values, dtype=object)

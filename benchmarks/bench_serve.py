@@ -169,7 +169,7 @@ def _applies(doc: dict[str, Any]) -> list[list[Any]]:
 
 
 def peer_query_ours(gpkg: Path, points: np.ndarray, repeat: int) -> dict[str, Any]:
-    from guotu.domain.site import locate_point
+    from guotu.domain.site.query import locate_point
     from guotu.services.site_query import SiteQuery, data_version_token
     from guotu.services.workspace import open_workspace
 

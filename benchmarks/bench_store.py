@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from guotu.domain.model import PlanLevel, PlanType, VersionStatus  # noqa: E402
+from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus  # noqa: E402
 from guotu.services.diff import diff_versions  # noqa: E402
 from guotu.store.catalog import VersionSpec  # noqa: E402
 from guotu.store.geopackage import GeoPackageStore  # noqa: E402

@@ -3,10 +3,11 @@
 The library API most users need; the CLI (``guotu``) and, later, the web server are built on it.
 """
 
-from guotu.domain.area import ellipsoidal_area_m2, planar_area_m2
-from guotu.domain.classification import CodeTable, LandUseCode, ydyh_2023
-from guotu.domain.crosswalks import translate, translate_osm
-from guotu.domain.roles import FIELDS, ROLES, get_role
+from guotu.domain.codes.classification import CodeTable, LandUseCode, ydyh_2023
+from guotu.domain.codes.crosswalks import translate, translate_osm
+from guotu.domain.core.fields import FIELDS
+from guotu.domain.core.roles import ROLES, get_role
+from guotu.domain.geometry.area import ellipsoidal_area_m2, planar_area_m2
 from guotu.errors import GuotuError
 from guotu.services.importing import import_file
 from guotu.services.stats import land_use_balance

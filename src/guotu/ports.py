@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import geopandas as gpd
 from pyproj import CRS
 
-from guotu.domain.model import Plan, PlanLevel, PlanType, Version
+from guotu.domain.core.model import Plan, PlanLevel, PlanType, Version
 from guotu.store.catalog import AuditEntry, VersionSpec
 from guotu.store.revisions import LayerInfo
 from guotu.store.tables import TableInfo, TableVersion, YearValue

@@ -1,8 +1,12 @@
-"""The one registry of settings: name, type, default and help.
+"""The server's settings: name, type, default and help.
 
 Settings come from defaults, then environment variables ``GUOTU_<NAME>`` (upper case), then
-explicit keyword arguments (the CLI's options). Nothing reads the environment elsewhere; the
-web app is built from a :class:`Settings` by :func:`guotu.web.app.create_app`.
+explicit keyword arguments (the CLI's options); the web app is built from a :class:`Settings`
+by :func:`guotu.web.app.create_app`. A few variables are read where they are used, because
+they concern one run rather than the server: ``GUOTU_LANG`` (the output language,
+:func:`guotu.cli.base.run_language`), ``GUOTU_USER`` (who records a version,
+:func:`guotu.cli.plans.actor_name`), ``GUOTU_PDF_FONT`` (:mod:`guotu.io.fonts`) and the
+variable an ``env:NAME`` workspace names (:func:`guotu.services.workspace.resolve_location`).
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def test_translate_note_follows_the_language() -> None:
 def test_a_code_carries_the_same_label_everywhere(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import geopandas as gpd
 
-    from guotu.domain.classification import ISSUE_LABELS, code_label
+    from guotu.domain.codes.classification import ISSUE_LABELS, code_label
     from guotu.services.checking import load_check_list
 
     from ..conftest import squares

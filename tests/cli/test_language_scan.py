@@ -131,9 +131,10 @@ def _code_vocabulary() -> set[str]:
     """Identifiers of the tool and its data, from the code: field codes, standard layer
     names, role, check, rule, indicator, review-kind, scheme, pack and catalogue ids."""
     from guotu.demo.files import HANDOVER
-    from guotu.domain.crosswalks import Scheme
-    from guotu.domain.roles import FIELDS, ROLES
-    from guotu.domain.rules.pack import KINDS
+    from guotu.domain.codes.crosswalks import Scheme
+    from guotu.domain.core.fields import FIELDS
+    from guotu.domain.core.roles import ROLES
+    from guotu.domain.review.pack import KINDS
     from guotu.services.cases import CASE_LAYER
     from guotu.services.checking import load_check_list
     from guotu.services.monitoring_inputs import load_catalogue

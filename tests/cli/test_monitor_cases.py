@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from guotu.cli import root
 from guotu.demo.build import build_demo
-from guotu.domain.cases import PatchFacts, classify
+from guotu.domain.monitoring.cases import PatchFacts, classify
 
 #: Planted manifest items → the case class each patch must get.
 PLANTED = {

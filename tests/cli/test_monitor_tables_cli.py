@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from guotu.cli import root
-from guotu.domain.model import PlanLevel, PlanType
+from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.store.geopackage import GeoPackageStore
 
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from pyproj import CRS
 
 from guotu.cli import root
-from guotu.domain.area import ellipsoidal_area_m2
+from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.store.geopackage import GeoPackageStore
 
 from ..conftest import X0, Y0, squares

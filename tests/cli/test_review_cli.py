@@ -155,7 +155,7 @@ def test_red_line_areas_equal_geopandas_overlay(demo: dict[str, Any]) -> None:
     store of this process has it open): geopandas.overlay after make_valid."""
     script = f"""
 import json, geopandas as gpd, shapely
-from guotu.domain.area import ellipsoidal_area_m2
+from guotu.domain.geometry.area import ellipsoidal_area_m2
 ws = {str(demo["workspace"])!r}
 gh = gpd.read_file(ws, layer="GHYD"); hx = gpd.read_file(ws, layer="STBHHX")
 gh = gh[gh.YDYHFLDM.str[:2].isin([f"{{i:02d}}" for i in range(6, 17)])].copy()

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from guotu.cli import root
-from guotu.domain.roles import ROLES
+from guotu.domain.core.roles import ROLES
 
 
 def test_roles_json_has_stable_ids_and_chinese_names() -> None:

@@ -25,8 +25,8 @@ from guotu.cli.base import root
 from guotu.demo.build import DemoResult, build_demo
 from guotu.demo.county import generate_county
 from guotu.demo.indicator_table import URBAN_RURAL
-from guotu.domain.area import ellipsoidal_area_m2
-from guotu.domain.rules.compat import is_compatible
+from guotu.domain.geometry.area import ellipsoidal_area_m2
+from guotu.domain.review.compat import is_compatible
 from guotu.services.monitoring_inputs import load_catalogue
 from guotu.services.site_query import SiteQuery
 from guotu.store.geopackage import GeoPackageStore

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import guotu
-from guotu.domain.roles import FIELDS, ROLES
+from guotu.domain.core.fields import FIELDS
+from guotu.domain.core.roles import ROLES
 
 DOCS = Path(__file__).parents[2] / "docs"
 README = Path(__file__).parents[2] / "README.md"

@@ -9,7 +9,12 @@ import pytest
 import shapely
 from pyproj import CRS, Geod, Transformer
 
-from guotu.domain.area import CGCS2000, ellipsoidal_area_m2, planar_area_m2, trapezoid_coefficients
+from guotu.domain.geometry.area import (
+    CGCS2000,
+    ellipsoidal_area_m2,
+    planar_area_m2,
+    trapezoid_coefficients,
+)
 from guotu.errors import CRSError
 
 GK39 = CRS.from_epsg(4527)  # CGCS2000 3° GK zone 39, CM 117°E, false easting 39 500 000

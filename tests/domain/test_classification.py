@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from guotu.domain.classification import (
+from guotu.domain.codes.classification import (
     DEFAULT_CONSTRUCTION_LEVEL1,
     construction_category,
     normalize_code,
     ydyh_2023,
 )
-from guotu.domain.crosswalks import (
+from guotu.domain.codes.crosswalks import (
     find_sources,
     sandiao_three_major_class,
     translate,
@@ -345,7 +345,7 @@ def test_reverse_lookup_with_candidates() -> None:
 
 def test_every_crosswalk_note_has_its_chinese() -> None:
     """A note in English has its Chinese (issue 14): the CSVs' note_zh column is filled in."""
-    from guotu.domain.classification import read_data_csv
+    from guotu.domain.codes.classification import read_data_csv
 
     for name in (
         "crosswalk_sandiao.csv",
@@ -415,7 +415,7 @@ def test_translation_note_in_chinese(code: str, scheme: str, note_zh: str) -> No
 def test_name_code_in_its_own_classification(
     code: str, scheme: str, levels: tuple[str, ...], zh: str, en: str
 ) -> None:
-    from guotu.domain.crosswalks import name_code
+    from guotu.domain.codes.code_names import name_code
 
     named = name_code(code, scheme)
     assert (named.levels, named.label("zh"), named.label("en")) == (levels, zh, en)

@@ -10,17 +10,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from guotu.domain.area import ellipsoidal_area_m2
-from guotu.domain.clipping import (
-    _ragged,
-    ccw_exteriors,
-    ellipsoidal_from_moments,
-    geometry_moments,
-    pair_moments,
-    ring_arrays,
-)
-from guotu.domain.clipping_jit import HAVE_NUMBA
-from guotu.domain.overlay import overlay, prepare_zones
+from guotu.domain.geometry._clipping import pair_moments
+from guotu.domain.geometry._compiled import HAVE_NUMBA
+from guotu.domain.geometry._convex_parts import ccw_exteriors
+from guotu.domain.geometry._rings import ragged_rings as _ragged
+from guotu.domain.geometry._rings import ring_arrays
+from guotu.domain.geometry.area import ellipsoidal_area_m2
+from guotu.domain.geometry.moments import ellipsoidal_from_moments, geometry_moments
+from guotu.domain.geometry.overlay import overlay
+from guotu.domain.geometry.zone_index import prepare_zones
 
 GK = CRS.from_epsg(4527)
 X0, Y0 = 39_540_000.0, 4_052_000.0
@@ -175,7 +173,7 @@ def test_ring_arrays_equal_to_ragged_array(kinds: list[str]) -> None:
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(5, 40))
 def test_convex_pieces_partition_simple_polygons(seed: int, n: int) -> None:
-    from guotu.domain.clipping_jit import convex_pieces
+    from guotu.domain.geometry._compiled.ring_kernels import convex_pieces
 
     rng = np.random.default_rng(seed)
     theta = np.sort(rng.uniform(0, 2 * np.pi, n))
@@ -203,7 +201,7 @@ def test_convex_pieces_partition_simple_polygons(seed: int, n: int) -> None:
 
 
 def test_convex_pieces_of_an_l_shape() -> None:
-    from guotu.domain.clipping_jit import convex_pieces
+    from guotu.domain.geometry._compiled.ring_kernels import convex_pieces
 
     # an L: 6 vertices, 4 ear triangles, but 2 convex pieces (one diagonal at the notch)
     ring = np.array([(0, 0), (6, 0), (6, 2), (2, 2), (2, 5), (0, 5)], dtype=float)
@@ -217,7 +215,7 @@ def test_convex_pieces_of_an_l_shape() -> None:
 
 
 def test_convex_pieces_leave_touching_rings_to_the_caller() -> None:
-    from guotu.domain.clipping_jit import convex_pieces
+    from guotu.domain.geometry._compiled.ring_kernels import convex_pieces
 
     # a ring that touches itself at (2, 2): no ear is free of the touching vertex
     ring = np.array([(0, 0), (4, 0), (2, 2), (4, 4), (0, 4), (2, 2)], dtype=float)
@@ -312,7 +310,7 @@ def test_convex_clipping_of_the_geometry_path() -> None:
     # What the compiled Sutherland–Hodgman clipping keeps and what it leaves to GEOS: one
     # polygon (kept), nothing (an empty result), a hole inside the feature and a result in
     # two parts (GEOS); every geometry equals GEOS's intersection.
-    import guotu.domain.overlay as module
+    import guotu.domain.geometry._geometry_path as module
 
     u_shape = shapely.Polygon(
         [
@@ -340,7 +338,7 @@ def test_convex_clipping_of_the_geometry_path() -> None:
     index = prepare_zones(zones, GK)
     f = np.arange(4, dtype=np.int64)
     source = np.array([0, 0, 1, 1], dtype=np.int64)
-    _g, planar, _ell, done = module._convex_intersections(feats, index, f, source, GK)
+    _g, planar, _ell, done = module.convex_intersections(feats, index, f, source, GK)
     assert done.tolist() == [True, False, False, True]
     assert planar[[0, 3]].tolist() == pytest.approx([150.0, 100.0], rel=1e-12)
     r = overlay(feats, index)
@@ -358,7 +356,7 @@ def test_convex_clipping_of_the_geometry_path() -> None:
 def test_convex_clipping_equals_geos_on_a_wiggly_zone(seed: int) -> None:
     # random convex features over a 3,000-vertex wiggly zone with a hole, clipped against
     # the whole zone (most of its ring lies outside each feature's box and is cut to runs)
-    import guotu.domain.overlay as module
+    import guotu.domain.geometry._geometry_path as module
 
     rng = np.random.default_rng(seed)
     theta = np.linspace(0, 2 * np.pi, 3_000, endpoint=False)
@@ -378,7 +376,7 @@ def test_convex_clipping_equals_geos_on_a_wiggly_zone(seed: int) -> None:
         ]
     )
     f = np.arange(len(feats), dtype=np.int64)
-    geoms, planar, _ell, done = module._convex_intersections(
+    geoms, planar, _ell, done = module.convex_intersections(
         feats, index, f, np.zeros(len(feats), dtype=np.int64), GK
     )
     want = shapely.intersection(feats, zone)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pyproj import CRS, Transformer
 
-from guotu.domain.crs import gk_zone_for_longitude, parse_crs, workspace_crs_for_longitude
+from guotu.domain.geometry.crs import gk_zone_for_longitude, parse_crs, workspace_crs_for_longitude
 from guotu.errors import CRSError
 
 

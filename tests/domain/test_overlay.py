@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from guotu.domain.area import ellipsoidal_area_m2
-from guotu.domain.overlay import OverlayResult, line_overlay, overlay, prepare_zones
+from guotu.domain.geometry.area import ellipsoidal_area_m2
+from guotu.domain.geometry.overlay import OverlayResult, line_overlay, overlay
+from guotu.domain.geometry.zone_index import prepare_zones
 from guotu.errors import CRSError
 
 CRS_GK39 = CRS.from_epsg(4527)
@@ -289,7 +290,7 @@ def test_blocks_clip_like_the_whole_zone() -> None:
     # a 30,000-vertex red line gets overlapping blocks; clipping a box from its block must
     # give the region clipping the whole zone gives: boxes inside one core, straddling cores,
     # bigger than a core (whole zone used) and reaching outside the zone's box
-    import guotu.domain.zone_index as module
+    import guotu.domain.geometry.zone_index as module
 
     zone = wiggly_zone(30_000)
     idx = prepare_zones(arr(zone), CRS_GK39)
@@ -306,14 +307,14 @@ def test_blocks_clip_like_the_whole_zone() -> None:
     boxes = np.column_stack(
         [X0 + lo[:, 0], Y0 + lo[:, 1], X0 + lo[:, 0] + size[:, 0], Y0 + lo[:, 1] + size[:, 1]]
     )
-    got = module._clip_zones(idx, np.zeros(len(boxes), dtype=np.int64), boxes)
+    got = module.clip_zones(idx, np.zeros(len(boxes), dtype=np.int64), boxes)
     want = arr(*[shapely.clip_by_rect(zone, *b) for b in boxes.tolist()])
     assert shapely.area(shapely.symmetric_difference(got, want)).max() < 1e-6
     assert shapely.area(got).sum() > 0
 
 
 def test_overlay_with_blocks_equals_without(monkeypatch: pytest.MonkeyPatch) -> None:
-    import guotu.domain.zone_index as module
+    import guotu.domain.geometry.zone_index as module
 
     zone = wiggly_zone(30_000)
     parcels = np.concatenate([parcel_grid(), parcel_grid(step=90.0)])  # 90 m: bigger than a core
@@ -391,7 +392,7 @@ def test_geometries_are_valid_and_equal_geos(
 def test_workers_do_not_change_results(
     county: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import guotu.domain.overlay as module
+    import guotu.domain.geometry.overlay as module
 
     monkeypatch.setattr(module, "PARALLEL_MIN_FEATURES", 10)
     parcels, zones = county

@@ -13,7 +13,8 @@ import pytest
 import shapely
 
 from guotu.demo.county import generate_county
-from guotu.domain.overlay import overlay, prepare_zones
+from guotu.domain.geometry.overlay import overlay
+from guotu.domain.geometry.zone_index import prepare_zones
 
 PARCELS = 3000
 #: Planar areas must agree to this (m²): GEOS and the kernel round differently.

@@ -11,20 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from guotu.domain.area import ellipsoidal_area_m2
-from guotu.domain.attributes import validate_code
-from guotu.domain.quality import (
-    CHECKS,
-    CheckContext,
-    CheckSpec,
-    Finding,
-    LayerData,
-    Severity,
-    Skipped,
-    parse_check_list,
-    register_check,
-    run_checks,
-)
+from guotu.domain.checks.engine import CHECKS, parse_check_list, register_check, run_checks
+from guotu.domain.checks.spec import CheckContext, CheckSpec
+from guotu.domain.codes.validation import validate_code
+from guotu.domain.core.findings import Finding, Severity, Skipped
+from guotu.domain.core.layers import LayerData
+from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.errors import ConfigError
 
 GK = CRS.from_epsg(4527)  # CGCS2000 3° GK zone 39

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from guotu.domain.quality import Registry
+from guotu.domain.core.registry import Registry
 
 
 def test_concurrent_first_lookups_wait_for_the_load() -> None:

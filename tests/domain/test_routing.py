@@ -10,7 +10,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guotu.domain.routing import Detour, find_detour
+from guotu.domain.review.routing import Detour, find_detour
 from guotu.errors import ConfigError, GeometryError
 
 LINE = shapely.LineString([(0, 0), (10_000, 0)])  # 10 km along y = 0

@@ -9,8 +9,8 @@ import yaml
 from click.testing import CliRunner
 
 from guotu.cli.base import root
-from guotu.domain.rules.evaluate import OPERATORS
-from guotu.domain.rules.pack import pack_hash, render_template
+from guotu.domain.review.operators import OPERATORS
+from guotu.domain.review.pack import pack_hash, render_template
 from guotu.errors import RulePackError
 from guotu.services.review import find_pack, load_rule_pack, validate_pack_files
 

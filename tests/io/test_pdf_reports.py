@@ -21,9 +21,10 @@ import pytest
 from click.testing import CliRunner
 
 from guotu.cli import root
-from guotu.domain.classification import code_label
+from guotu.domain.codes.classification import code_label
 from guotu.io import fonts
-from guotu.io.monitor_report import render_monitor_html, render_monitor_pdf, report_sections
+from guotu.io.monitor_pdf import render_monitor_pdf
+from guotu.io.monitor_report import render_monitor_html, report_sections
 from guotu.io.pdf_layout import lines_cell, make_styles
 from guotu.io.review_document import area_mu, format_area_ha, format_area_m2, format_area_mu
 from guotu.io.review_report import write_review_html, write_review_pdf

@@ -11,7 +11,7 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from guotu.domain.area import ellipsoidal_area_m2
+from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.errors import ConfigError, NotFoundError
 from guotu.services.checking import QualityReport, check_workspace, load_check_list
 from guotu.services.importing import import_file

@@ -14,8 +14,8 @@ import pytest
 import shapely
 from pyproj import CRS, Geod, Transformer
 
-from guotu.domain.indicators import forecast, status
-from guotu.domain.model import PlanLevel, PlanType
+from guotu.domain.core.model import PlanLevel, PlanType
+from guotu.domain.monitoring.indicators import forecast, status
 from guotu.errors import ConfigError, LayerError
 from guotu.io.year_table import read_year_table
 from guotu.services.monitoring import IndicatorEngine

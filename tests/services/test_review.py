@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from guotu.domain.area import ellipsoidal_area_m2
+from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.services.importing import import_file
 from guotu.services.review import ReviewReport, load_rule_pack, review_plan
 from guotu.services.review_output import review_json
@@ -322,7 +322,7 @@ def test_recorded_versions_and_as_of(tmp_path: Path) -> None:
     finds it, as of 2025 it does not, and PLAN@LABEL reviews a version whatever the date."""
     from datetime import date
 
-    from guotu.domain.model import PlanLevel, PlanType
+    from guotu.domain.core.model import PlanLevel, PlanType
     from guotu.store.catalog import VersionSpec
 
     with MemoryStore.open() as mem:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import shapely
 
-from guotu.domain.model import PlanLevel, PlanType
-from guotu.domain.roles import FIELDS
+from guotu.domain.core.fields import FIELDS
+from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.io.review_map import map_layers, shape
 from guotu.io.review_summary import rule_basis_rows, rule_rows
 from guotu.services.review import load_rule_pack, review_plan

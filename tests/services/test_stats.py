@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from pyproj import CRS
 
 from guotu.cli import root
-from guotu.domain.area import ellipsoidal_area_m2
+from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.errors import ConfigError, NotFoundError
 from guotu.services.importing import import_file
 from guotu.services.stats import M2_PER_MU, land_use_balance

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from guotu.domain.model import PlanLevel, PlanType
+from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.errors import ConfigError, GuotuError, LayerError, NotFoundError, StoreError
 from guotu.store.memory import MemoryStore
 from guotu.store.tables import YearValue

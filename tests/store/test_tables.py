@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from guotu.domain.model import PlanLevel, PlanType, VersionStatus
+from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus
 from guotu.errors import ConfigError, GuotuError, NotFoundError, StoreError
 from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import SCHEMA_VERSION, GeoPackageStore

@@ -14,7 +14,7 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from guotu.domain.model import PlanLevel, PlanType, VersionStatus
+from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus
 from guotu.errors import ConfigError, NotFoundError
 from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore

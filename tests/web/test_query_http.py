@@ -192,7 +192,7 @@ def test_sheet_of_a_parcel_lists_its_indicators_by_name(demo: dict[str, Any]) ->
     row = frame[frame["RJL"].notna()].iloc[0]
     page = _sheet(demo, parcel=str(row["DKBH"]))
     assert "地块控制指标" in page and "容积率" in page
-    from guotu.domain.classification import code_label
+    from guotu.domain.codes.classification import code_label
 
     assert f"{row['YDYHFLDM']} {code_label(row['YDYHFLDM'])[0]}" in unescape(page)
 

@@ -24,7 +24,7 @@ import shapely
 from fastapi.testclient import TestClient
 from pyproj import CRS
 
-from guotu.domain.model import PlanLevel, PlanType
+from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.errors import StoreError
 from guotu.services.workspace import StorePool, open_workspace
 from guotu.settings import Settings

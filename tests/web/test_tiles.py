@@ -23,7 +23,7 @@ import shapely
 from fastapi.testclient import TestClient
 from pyproj import CRS, Transformer
 
-from guotu.domain.model import PlanLevel, PlanType
+from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.services.tiles import TileCache
 from guotu.settings import Settings
 from guotu.store.catalog import VersionSpec

@@ -251,8 +251,8 @@ def amend_survey(workspace: Path, avoid: set[str] | None = None) -> dict[str, An
     """Record 2026年度国土变更调查 (编制中, so nothing in force changes) of the demo's DLTB: one
     旱地 (0103) parcel, none of ``avoid``, becomes 商业服务业设施用地 (05H1). Returns the plan,
     the two labels, its BSM and ellipsoidal area."""
-    from guotu.domain.area import ellipsoidal_area_m2
-    from guotu.domain.model import VersionStatus
+    from guotu.domain.core.model import VersionStatus
+    from guotu.domain.geometry.area import ellipsoidal_area_m2
     from guotu.store.catalog import VersionSpec
     from guotu.store.geopackage import GeoPackageStore
 

@@ -25,7 +25,7 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import as_dates, time_options
-from guotu.domain.topology import validity_reason
+from guotu.domain.checks.feature_geometry import validity_reason
 from guotu.errors import ConfigError
 from guotu.io.findings import write_findings_gpkg
 from guotu.services.checking import QualityReport, check_workspace, load_check_list

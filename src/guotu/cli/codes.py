@@ -11,18 +11,14 @@ from typing import Any
 import click
 
 from guotu.cli.base import Context, emit_json, json_option, lang_option, pass_context, root
-from guotu.domain.classification import (
+from guotu.domain.codes.classification import (
     ISSUE_LABELS,
     CodeIssue,
     LandUseCode,
     construction_category,
     ydyh_2023,
 )
-from guotu.domain.crosswalks import (
-    Scheme,
-    translate,
-    ydyh_legal_three_major_class,
-)
+from guotu.domain.codes.crosswalks import Scheme, translate, ydyh_legal_three_major_class
 
 __all__ = ["codes"]
 

@@ -27,8 +27,9 @@ from guotu.cli.base import (
     use_layer_option,
     workspace_option,
 )
+from guotu.cli.monitor_tables import statistics_group, targets_group
 from guotu.cli.plans import as_dates, known_at_option, time_options
-from guotu.domain.cases import CASE_CLASSES
+from guotu.domain.monitoring.cases import CASE_CLASSES
 from guotu.errors import ConfigError
 from guotu.services.monitoring_inputs import (
     Statistics,
@@ -698,11 +699,8 @@ def report_command(
     Example:
       guotu monitor report -w demo_county.gpkg --html 体检评估报告.html --pdf 体检评估报告.pdf
     """
-    from guotu.io.monitor_report import (
-        render_monitor_html,
-        render_monitor_pdf,
-        write_monitor_xlsx,
-    )
+    from guotu.io.monitor_pdf import render_monitor_pdf  # reportlab loads only here
+    from guotu.io.monitor_report import render_monitor_html, write_monitor_xlsx
     from guotu.services.monitoring_report import checkup_document
 
     cat = load_catalogue(catalogue)
@@ -751,4 +749,5 @@ def report_command(
         console().print(ctx.t(f"已写入 {path}", f"Written: {path}"), highlight=False)
 
 
-from guotu.cli import monitor_tables as _tables  # noqa: E402, F401  (monitor targets|statistics)
+monitor_group.add_command(targets_group)
+monitor_group.add_command(statistics_group)

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from guotu.cli.base import (
     Context,
+    GuotuGroup,
     console,
     emit_json,
     json_option,
@@ -31,7 +32,6 @@ from guotu.cli.base import (
     pass_context,
     workspace_option,
 )
-from guotu.cli.monitor import monitor_group
 from guotu.cli.plans import (
     actor_name,
     as_dates,
@@ -39,7 +39,7 @@ from guotu.cli.plans import (
     version_options,
     version_spec_from_options,
 )
-from guotu.domain.plan_labels import plan_label, plan_version_label
+from guotu.domain.core.plan_labels import plan_label, plan_version_label
 from guotu.services.monitoring_inputs import (
     TABLE_KINDS,
     import_table,
@@ -267,8 +267,9 @@ def _table_group(kind: str) -> click.Group:
         else "年份, 城镇常住人口（人）, 用水总量（亿立方米） … or a row per item"
     )
 
-    @monitor_group.group(
+    @click.group(
         kind,
+        cls=GuotuGroup,
         help=f"The workspace's {en_name} ({zh_name}): import, list, "
         "show. Monitoring reads the version in force with no options.",
     )

@@ -27,15 +27,15 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.new_workspace import creating_workspace
-from guotu.domain.crosswalks import CODE_SCHEMES, CodeName
-from guotu.domain.model import PlanLevel, PlanType, VersionStatus, check_plan_name, parse_enum
-from guotu.domain.plan_labels import (
+from guotu.domain.codes.code_names import CODE_SCHEMES, CodeName
+from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus, check_plan_name, parse_enum
+from guotu.domain.core.plan_labels import (
     IMPLICIT_LAYER_PREFIX,
     implicit_layer_plan,
     implicit_table_plan,
     plan_label,
 )
-from guotu.domain.roles import get_role
+from guotu.domain.core.roles import get_role
 from guotu.errors import ConfigError, NotFoundError
 from guotu.io.diff_report import write_diff_gpkg, write_diff_xlsx
 from guotu.services.diff import NONE_CODE, diff_versions

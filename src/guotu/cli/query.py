@@ -25,7 +25,7 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import VERSION_STATUS_ZH, as_dates, time_options
-from guotu.domain.plan_labels import plan_version_label
+from guotu.domain.core.plan_labels import plan_version_label
 from guotu.errors import InputError
 from guotu.services.site_query import SiteQuery, sheet_html
 from guotu.services.workspace import open_workspace

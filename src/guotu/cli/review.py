@@ -31,10 +31,10 @@ from guotu.cli.base import (
 )
 from guotu.cli.plans import as_dates, time_options
 from guotu.cli.workspace import field_pairs
-from guotu.domain.roles import get_role
-from guotu.domain.rules.evaluate import OPERATORS
-from guotu.domain.rules.pack import KIND_NAMES, KINDS, pack_hash
-from guotu.domain.topology import validity_reason
+from guotu.domain.checks.feature_geometry import validity_reason
+from guotu.domain.core.roles import get_role
+from guotu.domain.review.operators import OPERATORS
+from guotu.domain.review.pack import KIND_NAMES, KINDS, pack_hash
 from guotu.errors import ConfigError
 from guotu.io.review_report import (
     write_review_gpkg,

@@ -28,10 +28,10 @@ from guotu.cli.plans import (
     version_options,
     version_spec_from_options,
 )
-from guotu.domain.crs import parse_crs
-from guotu.domain.model import check_layer_name
-from guotu.domain.plan_labels import plan_label, plan_version_label
-from guotu.domain.roles import ROLES, get_role
+from guotu.domain.core.model import check_layer_name
+from guotu.domain.core.plan_labels import plan_label, plan_version_label
+from guotu.domain.core.roles import ROLES, get_role
+from guotu.domain.geometry.crs import parse_crs
 from guotu.errors import ConfigError
 from guotu.io.encodings import codec_name
 from guotu.io.readers import require_file

@@ -33,7 +33,7 @@ from guotu.demo.files import (
 from guotu.demo.history import HISTORY_YEARS, SURVEY_PLAN, survey_label, survey_valid_from
 from guotu.demo.layout import COUNTY_CODE
 from guotu.demo.plans import plan_of, record_plans
-from guotu.domain.model import PlanLevel, PlanType
+from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.errors import LayerError
 from guotu.services.importing import import_file
 from guotu.services.monitoring_inputs import import_table, load_catalogue

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from guotu.domain import crosswalks
-from guotu.domain.classification import ydyh_2023
+from guotu.domain.codes import crosswalks
+from guotu.domain.codes.classification import ydyh_2023
 
 __all__ = [
     "DLTB_CODES",

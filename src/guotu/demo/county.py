@@ -2,7 +2,7 @@
 
 :func:`generate_county` is deterministic for a given ``(parcels, seed)``: the same numbers
 give the same geometry, attributes and manifest, byte for byte. All layers come out in
-EPSG:4527 with the standard field names of :mod:`guotu.domain.roles`; :mod:`guotu.demo.files`
+EPSG:4527 with the standard field names of :mod:`guotu.domain.core.roles`; :mod:`guotu.demo.files`
 turns them into the files a bureau hands over.
 """
 
@@ -45,7 +45,7 @@ from guotu.demo.planted import DECLARATION_FIELDS, highway_item, plant_dltb, pla
 from guotu.demo.targets import CountyMeasure, plan_targets
 from guotu.demo.tessellate import Pieces, cut_by_zones, finish_pieces, jittered_voronoi
 from guotu.demo.transmission import MasterPlan
-from guotu.domain.area import ellipsoidal_area_m2
+from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.errors import ConfigError
 from guotu.services.monitoring_inputs import load_catalogue
 

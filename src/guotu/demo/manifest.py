@@ -3,7 +3,7 @@
 An item names the features involved (by their ID field), the measured value or the conflict
 geometry, and its areas: ``planar_area_m2`` is exact by construction (hand-computable
 rectangles against straight edges), ``area_m2`` is the ellipsoidal area that
-:func:`guotu.domain.area.ellipsoidal_area_m2` gives for the same geometry in EPSG:4527.
+:func:`guotu.domain.geometry.area.ellipsoidal_area_m2` gives for the same geometry in EPSG:4527.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from guotu.demo.layout import ORIGIN
-from guotu.domain.area import ellipsoidal_area_m2
+from guotu.domain.geometry.area import ellipsoidal_area_m2
 
 __all__ = ["CRS_EPSG", "ID_FIELDS", "Item", "survey_area_m2", "to_workspace", "workspace_frame"]
 

@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from guotu.demo.layout import COUNTY_CODE
-from guotu.domain.model import PlanLevel, PlanType, VersionStatus
+from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus
 from guotu.store.catalog import VersionSpec
 
 __all__ = [

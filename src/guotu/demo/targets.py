@@ -25,7 +25,7 @@ base, no direction), 城镇开发边界范围内城乡建设用地面积 and 留
 
 :class:`CountyMeasure` measures the generated county as the monitoring engine does with the
 2025 survey, the zones and the 2025 statistics, and :func:`plan_targets` states each
-target's status with :func:`guotu.domain.indicators.status` and the catalogue's warning
+target's status with :func:`guotu.domain.monitoring.indicators.status` and the catalogue's warning
 margins (the margins are wide enough that no trend forecast changes them for years).
 """
 
@@ -43,9 +43,15 @@ import shapely
 from pyproj import CRS
 
 from guotu.demo.manifest import CRS_EPSG
-from guotu.domain.area import ellipsoidal_area_m2
-from guotu.domain.crosswalks import known_three_major_class
-from guotu.domain.indicators import AreaTerm, Catalogue, evaluate, status, target_for_year
+from guotu.domain.codes.crosswalks import known_three_major_class
+from guotu.domain.geometry.area import ellipsoidal_area_m2
+from guotu.domain.monitoring.indicators import (
+    AreaTerm,
+    Catalogue,
+    evaluate,
+    status,
+    target_for_year,
+)
 
 __all__ = [
     "LATER_DATE",

@@ -2,7 +2,7 @@
 
 The review engine checks every detailed-plan parcel with a construction code against the
 master-plan (GHYD) code covering the largest part of it, through the pack's
-``use_compatibility`` table (:mod:`guotu.domain.rules.compat`), and sums each unit's parcels
+``use_compatibility`` table (:mod:`guotu.domain.review.compat`), and sums each unit's parcels
 by class against the unit's allocations. The demo draws parcel codes only among those the
 master plan admits, keeps 留白 (16) within its share and derives the unit allocations from the
 parcels, so only the planted conflicts break a rule.
@@ -25,8 +25,8 @@ from shapely.geometry import Polygon
 
 from guotu.demo.classes import XXGHDK_CODES, draw_codes
 from guotu.demo.manifest import CRS_EPSG, to_workspace
-from guotu.domain.area import ellipsoidal_area_m2
-from guotu.domain.rules.compat import is_compatible
+from guotu.domain.geometry.area import ellipsoidal_area_m2
+from guotu.domain.review.compat import is_compatible
 from guotu.errors import RulePackError
 from guotu.io.safe_yaml import load_yaml
 

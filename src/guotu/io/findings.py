@@ -28,7 +28,8 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from guotu.domain.quality import POLYGONAL_TYPES, Finding, polygonal_parts
+from guotu.domain.core.findings import Finding
+from guotu.domain.geometry.polygons import POLYGONAL_TYPES, polygonal_parts
 from guotu.errors import EnvironmentSetupError, InputError
 
 __all__ = ["AREAS_LAYER", "POINTS_LAYER", "finding_to_dict", "write_findings_gpkg"]
@@ -48,7 +49,7 @@ def finding_to_dict(finding: Finding, lang: str = "zh") -> dict[str, Any]:
 
     Examples
     --------
-    >>> from guotu.domain.quality import Severity
+    >>> from guotu.domain.core.findings import Severity
     >>> f = Finding("geometry.empty", "规划用地", Severity.ERROR, "空", "empty", fid=3)
     >>> d = finding_to_dict(f, "en")
     >>> d["message"], d["feature"]["fid"]

@@ -45,7 +45,7 @@ from guotu.io.pdf_layout import (
     para,
 )
 
-__all__ = ["chart_drawing", "render_pdf"]
+__all__ = ["chart_drawing", "render_monitor_pdf"]
 
 _GREY = colors.HexColor("#888888")
 _GRID = colors.HexColor("#e3e6ea")
@@ -174,8 +174,14 @@ def _flowables(doc: Mapping[str, Any], block: Block, st: Styles) -> list[Flowabl
     return [*_cards(doc, block, st), Spacer(1, 6)]
 
 
-def render_pdf(doc: Mapping[str, Any], font: PdfFont | None = None) -> bytes:
-    """The report as PDF bytes (see :func:`guotu.io.monitor_report.render_monitor_pdf`)."""
+def render_monitor_pdf(doc: Mapping[str, Any], font: PdfFont | None = None) -> bytes:
+    """The report as a PDF (A4) with the same sections as the HTML.
+
+    Raises
+    ------
+    EnvironmentSetupError
+        No font with Chinese glyphs is installed (``apt-get install fonts-wqy-microhei``).
+    """
     font = font or find_cjk_font()
     st = make_styles(font, cjk=doc.get("lang") != "en")
     story: list[Flowable] = [

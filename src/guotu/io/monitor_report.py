@@ -35,7 +35,6 @@ __all__ = [
     "label",
     "meta_line",
     "render_monitor_html",
-    "render_monitor_pdf",
     "report_sections",
     "series_svg",
     "write_monitor_xlsx",
@@ -704,17 +703,3 @@ def write_monitor_xlsx(doc: Mapping[str, Any], path: Path) -> Path:
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name, index=False)
     return path
-
-
-def render_monitor_pdf(doc: Mapping[str, Any], font: Any = None) -> bytes:
-    """The report as a PDF (A4) with the same sections as the HTML; see
-    :mod:`guotu.io.monitor_pdf`.
-
-    Raises
-    ------
-    EnvironmentSetupError
-        No font with Chinese glyphs is installed (``apt-get install fonts-wqy-microhei``).
-    """
-    from guotu.io.monitor_pdf import render_pdf  # here: reportlab loads only for a PDF
-
-    return render_pdf(doc, font)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from guotu.domain.rules.pack import KIND_NAMES
+from guotu.domain.review.pack import KIND_NAMES
 
 __all__ = [
     "MISSING",

@@ -2,7 +2,7 @@
 
 :func:`classify_patches` matches every change patch, as of its later image date, against the
 approved projects (their approval dates) and the control lines in force on that date, and
-classifies it (:mod:`guotu.domain.cases`). It reads the workspace as of a date (``as_of``)
+classifies it (:mod:`guotu.domain.monitoring.cases`). It reads the workspace as of a date (``as_of``)
 and a record time (``known_at``), like every read (DESIGN §4): a patch whose later image is
 after ``as_of`` had not been seen yet and is left out, a project approved after ``as_of`` was
 not approved yet, and each case's status and check record are the ones in force then. :func:`record_cases` writes the cases into the
@@ -25,8 +25,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from guotu.domain.area import ellipsoidal_area_m2
-from guotu.domain.cases import (
+from guotu.domain.core.model import PlanLevel, PlanType
+from guotu.domain.geometry.area import ellipsoidal_area_m2
+from guotu.domain.geometry.moments import feature_areas
+from guotu.domain.geometry.overlay import overlay
+from guotu.domain.geometry.polygons import polygonal
+from guotu.domain.geometry.zone_index import ZoneIndex
+from guotu.domain.monitoring.cases import (
     CASE_CLASSES,
     CASE_STATUSES,
     PatchFacts,
@@ -34,9 +39,6 @@ from guotu.domain.cases import (
     is_construction_change,
     status_id,
 )
-from guotu.domain.clipping import feature_areas, polygonal
-from guotu.domain.model import PlanLevel, PlanType
-from guotu.domain.overlay import ZoneIndex, overlay
 from guotu.errors import ConfigError, NotFoundError
 from guotu.services.layer_choice import check_chosen_layers, layer_of_role
 from guotu.services.zones import ZoneCache, valid_polygons
@@ -212,7 +214,7 @@ def classify_patches(
     known_at: datetime | None = None,
     use_layers: Sequence[str] = (),
 ) -> CaseReport:
-    """Classify every change patch seen by ``as_of`` (see :mod:`guotu.domain.cases`) against
+    """Classify every change patch seen by ``as_of`` (see :mod:`guotu.domain.monitoring.cases`) against
     the projects approved by then and the control lines in force on its later image date
     (``HSXRQ``; ``as_of`` when blank), with the cases' status as recorded for ``as_of``.
 

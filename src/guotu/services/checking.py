@@ -2,7 +2,7 @@
 
 The check list is data (``guotu/data/checks.yaml`` by default, validated against
 ``guotu/schemas/checks-v1.json``); the checks themselves are the pure operators of
-:mod:`guotu.domain.quality` and :mod:`guotu.domain.topology`. This module only reads layers
+:mod:`guotu.domain.checks.engine` and :mod:`guotu.domain.checks.topology`. This module only reads layers
 from the store into arrays, runs the checks and, when asked (``repair=True``), rewrites invalid
 geometries with ``make_valid`` and lists every feature it changed.
 """
@@ -23,17 +23,11 @@ import jsonschema
 import numpy as np
 import shapely
 
-from guotu.domain.quality import (
-    CheckContext,
-    CheckSpec,
-    Finding,
-    LayerData,
-    Severity,
-    Skipped,
-    parse_check_list,
-    repair_polygonal,
-    run_checks,
-)
+from guotu.domain.checks.engine import parse_check_list, run_checks
+from guotu.domain.checks.spec import CheckContext, CheckSpec
+from guotu.domain.core.findings import Finding, Severity, Skipped
+from guotu.domain.core.layers import LayerData
+from guotu.domain.geometry.polygons import repair_polygonal
 from guotu.errors import ConfigError, CRSError, NotFoundError
 from guotu.io.findings import finding_to_dict
 from guotu.io.safe_yaml import load_yaml

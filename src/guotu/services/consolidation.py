@@ -38,10 +38,11 @@ from typing import Any
 import numpy as np
 import shapely
 
-from guotu.domain.area import ellipsoidal_area_m2
-from guotu.domain.crosswalks import known_three_major_class
-from guotu.domain.model import Version
-from guotu.domain.overlay import overlay, prepare_zones
+from guotu.domain.codes.crosswalks import known_three_major_class
+from guotu.domain.core.model import Version
+from guotu.domain.geometry.area import ellipsoidal_area_m2
+from guotu.domain.geometry.overlay import overlay
+from guotu.domain.geometry.zone_index import prepare_zones
 from guotu.errors import NotFoundError
 from guotu.services.diff import diff_versions
 from guotu.services.layer_choice import check_chosen_layers, layer_of_role

@@ -2,7 +2,7 @@
 ellipsoidal areas, and the 用地变化 matrix (from code → to code, area).
 
 Codes are named by the classification of their own layer (the ``code_scheme`` of the role's
-code field, :func:`guotu.domain.crosswalks.name_code`): a 现状地类图斑 layer (DLBM) by the 三调
+code field, :func:`guotu.domain.codes.crosswalks.name_code`): a 现状地类图斑 layer (DLBM) by the 三调
 working classification, a planned land-use layer (YDYHFLDM) by 用地用海 2023, so ``05H1`` is
 商业服务业设施用地 under 05 商业服务业用地 there, never 05 湿地 of the other table.
 
@@ -23,10 +23,11 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from guotu.domain.area import ellipsoidal_area_m2
-from guotu.domain.crosswalks import CodeName, name_code
-from guotu.domain.model import Version
-from guotu.domain.roles import FIELDS, get_role
+from guotu.domain.codes.code_names import CodeName, name_code
+from guotu.domain.core.fields import FIELDS
+from guotu.domain.core.model import Version
+from guotu.domain.core.roles import get_role
+from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.ports import FeatureStore
 
 __all__ = ["FeatureChange", "LayerDiff", "PlanDiff", "diff_versions"]

@@ -34,10 +34,11 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as CRSError_
 
-from guotu.domain.classification import normalize_code
-from guotu.domain.crs import parse_crs, workspace_crs_for_longitude
-from guotu.domain.model import check_layer_name
-from guotu.domain.roles import FIELDS, FieldKind, GeometryKind, Role, detect_field_mapping, get_role
+from guotu.domain.codes.classification import normalize_code
+from guotu.domain.core.fields import FIELDS, FieldKind
+from guotu.domain.core.model import check_layer_name
+from guotu.domain.core.roles import GeometryKind, Role, detect_field_mapping, get_role
+from guotu.domain.geometry.crs import parse_crs, workspace_crs_for_longitude
 from guotu.errors import ConfigError, CRSError, LayerError
 from guotu.io.readers import (
     SourceInfo,
@@ -92,7 +93,7 @@ class ImportResult:
 
 
 def normalise_code(value: object) -> str | None:
-    """A land-use code as text (:func:`guotu.domain.classification.normalize_code`: numbers
+    """A land-use code as text (:func:`guotu.domain.codes.classification.normalize_code`: numbers
     from numeric columns regain their leading zero, full-width digits become ASCII), with
     ``None`` for blanks.
 

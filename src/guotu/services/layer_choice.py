@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from guotu.domain.roles import get_role
+from guotu.domain.core.roles import get_role
 from guotu.errors import ConfigError
 from guotu.store.revisions import LayerInfo
 

@@ -24,9 +24,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from guotu.domain.clipping import feature_areas
-from guotu.domain.crosswalks import known_three_major_class
-from guotu.domain.indicators import (
+from guotu.domain.codes.crosswalks import known_three_major_class
+from guotu.domain.core.roles import get_role
+from guotu.domain.geometry.moments import feature_areas
+from guotu.domain.geometry.overlay import overlay
+from guotu.domain.geometry.zone_index import ZoneIndex
+from guotu.domain.monitoring.indicators import (
     AreaTerm,
     Catalogue,
     Forecast,
@@ -36,8 +39,6 @@ from guotu.domain.indicators import (
     status,
     target_for_year,
 )
-from guotu.domain.overlay import ZoneIndex, overlay
-from guotu.domain.roles import get_role
 from guotu.services.layer_choice import check_chosen_layers, layer_of_role
 from guotu.services.monitoring_inputs import Statistics, Targets
 from guotu.services.zones import ZoneCache, Zones, valid_polygons

@@ -21,15 +21,15 @@ from typing import Any
 
 import jsonschema
 
-from guotu.domain.indicators import AREA_UNITS, Catalogue, parse_catalogue
-from guotu.domain.plan_labels import (
+from guotu.domain.core.plan_labels import (
     TABLE_NAMES,
     is_implicit_plan,
     plan_label,
     plan_version_label,
 )
-from guotu.domain.roles import ROLES
-from guotu.domain.rules.tables import indicator_name, to_hectares
+from guotu.domain.core.roles import ROLES
+from guotu.domain.monitoring.indicators import AREA_UNITS, Catalogue, parse_catalogue
+from guotu.domain.review.tables import indicator_name, to_hectares
 from guotu.errors import ConfigError
 from guotu.io.safe_yaml import load_yaml
 from guotu.io.year_table import YearSeries, read_year_table

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from guotu.domain.indicators import Catalogue
-from guotu.domain.plan_labels import plan_version_label
+from guotu.domain.core.plan_labels import plan_version_label
+from guotu.domain.monitoring.indicators import Catalogue
 from guotu.services.monitoring import IndicatorEngine, IndicatorValue
 from guotu.services.monitoring_inputs import Statistics, Targets
 
@@ -309,7 +309,7 @@ class IndicatorReport:
 
     def version_labels(self, v: IndicatorValue, lang: str = "zh") -> dict[str, str]:
         """The plan and version each layer of ``v`` was read at, as a person reads it
-        (:func:`~guotu.domain.plan_labels.plan_version_label`), by layer."""
+        (:func:`~guotu.domain.core.plan_labels.plan_version_label`), by layer."""
         return {
             t.layer: plan_version_label(t.plan, t.version, lang, role=self.layer_roles.get(t.layer))
             for t in v.lineage

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from guotu.domain.model import DECIDING, Version
-from guotu.domain.plan_labels import is_implicit_plan, plan_version_label
+from guotu.domain.core.model import DECIDING, Version
+from guotu.domain.core.plan_labels import is_implicit_plan, plan_version_label
 from guotu.ports import FeatureStore
 
 __all__ = ["ReadNote", "describe_read"]

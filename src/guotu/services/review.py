@@ -29,16 +29,11 @@ from typing import Any
 import jsonschema
 import numpy as np
 
-from guotu.domain.quality import LayerData, Severity, as_text
-from guotu.domain.rules.evaluate import (
-    OPERATORS,
-    IndicatorRow,
-    ReviewContext,
-    ReviewFinding,
-    SkippedRule,
-    run_review,
-)
-from guotu.domain.rules.pack import (
+from guotu.domain.core.findings import Severity
+from guotu.domain.core.layers import LayerData, as_text
+from guotu.domain.review.evaluate import IndicatorRow, ReviewContext, ReviewFinding, SkippedRule
+from guotu.domain.review.operators import OPERATORS, run_review
+from guotu.domain.review.pack import (
     KINDS,
     PackProblem,
     Rule,
@@ -659,7 +654,7 @@ def review_plan(
 def _repairs(layer: LayerData) -> tuple[dict[str, Any], ...]:
     import shapely
 
-    from guotu.domain.area import planar_area_m2
+    from guotu.domain.geometry.area import planar_area_m2
 
     bad = np.flatnonzero(~layer.is_valid)
     if not len(bad):

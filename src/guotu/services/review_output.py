@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 import shapely
 
-from guotu.domain.classification import code_label
-from guotu.domain.model import VersionStatus
-from guotu.domain.plan_labels import is_implicit_plan, plan_version_label
-from guotu.domain.quality import LayerData, as_text
-from guotu.domain.roles import ROLES
-from guotu.domain.rules.evaluate import FeatureRef, ReviewFinding
-from guotu.domain.rules.pack import Rule
-from guotu.domain.topology import validity_reason
+from guotu.domain.checks.feature_geometry import validity_reason
+from guotu.domain.codes.classification import code_label
+from guotu.domain.core.layers import LayerData, as_text
+from guotu.domain.core.model import VersionStatus
+from guotu.domain.core.plan_labels import is_implicit_plan, plan_version_label
+from guotu.domain.core.roles import ROLES
+from guotu.domain.review.evaluate import FeatureRef, ReviewFinding
+from guotu.domain.review.pack import Rule
 from guotu.services.review import LayerRead, ReviewReport
 
 __all__ = [
@@ -155,7 +155,7 @@ def summary_text(report: ReviewReport, lang: str = "zh") -> str:
 def review_json(report: ReviewReport, lang: str = "zh") -> dict[str, Any]:
     """The ``--json`` document: stamp, findings (sorted), summary, skipped rules, repairs;
     ``source_label`` and ``data_versions`` say what was reviewed and read as a person reads
-    it (:func:`~guotu.domain.plan_labels.plan_version_label`), ``source`` and the stamp keep
+    it (:func:`~guotu.domain.core.plan_labels.plan_version_label`), ``source`` and the stamp keep
     the ids."""
     rules = {r.id: r for r in report.rules}
     return {
@@ -371,7 +371,7 @@ def _status_label(read: LayerRead, lang: str) -> str:
 
 def _read_label(read: LayerRead, lang: str) -> str:
     """A layer read as a person reads it: the plan and version it belongs to
-    (:func:`~guotu.domain.plan_labels.plan_version_label`), with the layer when the plan is
+    (:func:`~guotu.domain.core.plan_labels.plan_version_label`), with the layer when the plan is
     the bureau's own (``示范县国土空间总体规划 2021版（规划用地 GHYD）``; an implicit plan already
     names its layer: ``GHYD（规划用地）数据 v1``)."""
     text = plan_version_label(read.plan, read.version, lang, role=read.role)
@@ -418,7 +418,7 @@ def _layer_names(
 
 
 def _code_name(code: Any, lang: str) -> str | None:
-    """The label of a code (:func:`~guotu.domain.classification.code_label`); ``None`` for
+    """The label of a code (:func:`~guotu.domain.codes.classification.code_label`); ``None`` for
     no code."""
     if not isinstance(code, str) or not code:
         return None

@@ -1,6 +1,6 @@
 """The site query (空间码): everything that applies to a point, a polygon or a parcel.
 
-:class:`SiteQuery` keeps a small bounded cache of :class:`guotu.domain.site.SiteIndex`, one per
+:class:`SiteQuery` keeps a small bounded cache of :class:`guotu.domain.site.query.SiteIndex`, one per
 (as-of date, record time, data version, rule pack): every layer read once into one STRtree of
 prepared geometries plus attribute arrays. A point query is then an STRtree query and a
 prepared contains, with no store read; a new import or amendment changes the data version
@@ -17,7 +17,7 @@ The answer (:meth:`SiteReport.to_dict`)::
      "allowed_uses": {"codes", "allowed", "conditional", "forbidden", "master_plan"}}
 
 A point exactly on an edge shared by two features applies to both, with relation
-``on_boundary`` and ``share_of_site`` ``null`` (see :mod:`guotu.domain.site`). ``name`` is the
+``on_boundary`` and ``share_of_site`` ``null`` (see :mod:`guotu.domain.site.query`). ``name`` is the
 feature's name (行政区名称, 项目名称 …; ``null`` when it has none) and ``data_recorded_at`` the
 latest record time of the versions the answer was read from.
 """
@@ -42,21 +42,21 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 from shapely.geometry.base import BaseGeometry
 
-from guotu.domain.model import Version
-from guotu.domain.plan_labels import plan_version_label
-from guotu.domain.roles import ROLES, get_role
-from guotu.domain.site import (
+from guotu.domain.core.model import Version
+from guotu.domain.core.plan_labels import plan_version_label
+from guotu.domain.core.roles import ROLES, get_role
+from guotu.domain.site.query import (
     FeatureGroup,
     Hit,
     SiteIndex,
     build_site_index,
     derive_uses,
+    feature_name,
     locate_point,
     locate_polygon,
-    render_sheet,
 )
-from guotu.domain.site_sheet import feature_name
 from guotu.errors import CRSError, GeometryError, InputError, NotFoundError
+from guotu.io.site_sheet import render_sheet
 from guotu.services.checking import frame_attributes
 from guotu.services.review import load_rule_pack
 from guotu.services.workspace import data_version

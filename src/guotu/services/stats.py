@@ -19,9 +19,11 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from guotu.domain.area import ellipsoidal_area_m2, planar_area_m2
-from guotu.domain.crosswalks import Scheme, name_code
-from guotu.domain.roles import FIELDS, get_role
+from guotu.domain.codes.code_names import name_code
+from guotu.domain.codes.crosswalks import Scheme
+from guotu.domain.core.fields import FIELDS
+from guotu.domain.core.roles import get_role
+from guotu.domain.geometry.area import ellipsoidal_area_m2, planar_area_m2
 from guotu.errors import ConfigError, NotFoundError
 from guotu.services.read_note import ReadNote, describe_read
 from guotu.store.geopackage import GeoPackageStore

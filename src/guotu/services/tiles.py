@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-from guotu.domain.roles import get_role
+from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError
 from guotu.io.mvt import (
     MAX_ZOOM,

@@ -14,9 +14,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from guotu.domain.clipping import polygonal
-from guotu.domain.model import Version
-from guotu.domain.overlay import ZoneIndex, prepare_zones
+from guotu.domain.core.model import Version
+from guotu.domain.geometry.polygons import polygonal
+from guotu.domain.geometry.zone_index import ZoneIndex, prepare_zones
 from guotu.services.layer_choice import layer_of_role
 
 __all__ = ["ZoneCache", "Zones", "valid_polygons"]

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guotu.domain.model import (
+from guotu.domain.core.model import (
     DECIDING,
     Plan,
     PlanLevel,
@@ -40,7 +40,7 @@ from guotu.domain.model import (
     pending_versions,
     version_in_force,
 )
-from guotu.domain.plan_labels import implicit_layer_plan
+from guotu.domain.core.plan_labels import implicit_layer_plan
 from guotu.errors import ConfigError, LayerError, NotFoundError, StoreError
 
 if TYPE_CHECKING:

@@ -31,8 +31,8 @@ import shapely
 from pyproj import CRS
 from pyproj.enums import WktVersion
 
-from guotu.domain.model import DECIDING, VersionStatus
-from guotu.domain.roles import get_role
+from guotu.domain.core.model import DECIDING, VersionStatus
+from guotu.domain.core.roles import get_role
 from guotu.errors import (
     NotFoundError,
     StoreError,
@@ -802,7 +802,7 @@ class GeoPackageStore(TableCatalog):
     ) -> None:
         """(Re)create the view ``<layer>_现行`` that QGIS and GDAL open: the layer as the
         version of its plan in force today (as recorded now), resolved by SQLite at read time
-        with the same rule as :func:`guotu.domain.model.version_in_force` (a repeal in force
+        with the same rule as :func:`guotu.domain.core.model.version_in_force` (a repeal in force
         shows nothing); a plan with no approved version at all yet shows its latest draft."""
         view = current_view_name(name)
         literal = "'" + name.replace("'", "''") + "'"

@@ -24,8 +24,8 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from guotu.domain.model import Plan, PlanLevel, PlanType, Version
-from guotu.domain.roles import get_role
+from guotu.domain.core.model import Plan, PlanLevel, PlanType, Version
+from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError, StoreError
 from guotu.store.catalog import (
     AuditEntry,

@@ -41,7 +41,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 from pyproj import CRS
 
-from guotu.domain.roles import get_role
+from guotu.domain.core.roles import get_role
 from guotu.errors import (
     ConfigError,
     NotFoundError,

@@ -46,8 +46,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from guotu.domain.model import PlanLevel, PlanType, Version, check_plan_name
-from guotu.domain.plan_labels import IMPLICIT_TABLE_PREFIX
+from guotu.domain.core.model import PlanLevel, PlanType, Version, check_plan_name
+from guotu.domain.core.plan_labels import IMPLICIT_TABLE_PREFIX
 from guotu.errors import ConfigError, NotFoundError
 from guotu.store.catalog import PlanCatalog, VersionSpec
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from guotu.domain.roles import FIELDS
+from guotu.domain.core.fields import FIELDS
 
 __all__ = ["PARAMETER_ZH", "SUMMARY_ZH", "api_html", "parameters_of", "summary_zh"]
 

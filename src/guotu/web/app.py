@@ -20,7 +20,7 @@ names ``limit``'s default and maximum and lists each collection's items path wit
 property filters (so it is built per data version of the workspace, and cached by it).
 
 Each request borrows an open store of the workspace from ``app.state.stores`` (a
-:class:`guotu.services.workspace.StorePool`, see :func:`open_store`): a store serves one
+:class:`guotu.services.workspace.StorePool`, see :func:`guotu.web.deps.open_store`): a store serves one
 request at a time, is reused by the next, is closed instead when its request failed, and every
 idle store is closed when the app shuts down. Caches that outlive a request live in
 ``app.state`` and are keyed by the data version (read by each request), so an amendment
@@ -35,7 +35,7 @@ import logging
 import re
 import threading
 import typing
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
@@ -48,22 +48,13 @@ from guotu.errors import NotFoundError, StoreUnavailableError
 from guotu.services.workspace import StorePool, data_version
 from guotu.settings import Settings, load_settings
 from guotu.web.api_page import api_html
+from guotu.web.deps import open_store
 from guotu.web.errors import install_error_handlers, is_ogc_path, routes_of
 from guotu.web.limits import BodyLimit
 
 __all__ = ["api_html", "create_app", "open_store"]
 
 log = logging.getLogger(__name__)
-
-
-def open_store(request: Request) -> Iterator[Any]:
-    """FastAPI dependency: an open store of the workspace, for this request alone.
-
-    It is borrowed from the app's :class:`StorePool` and given back after the request (or
-    closed, when the request raised), so a request does not pay for opening the workspace.
-    """
-    with request.app.state.stores.borrow() as store:
-        yield store
 
 
 #: What a date or date-time query parameter must look like (OpenAPI ``format: date`` /

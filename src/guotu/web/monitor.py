@@ -44,7 +44,7 @@ from guotu.services.monitoring_inputs import (
 )
 from guotu.services.monitoring_report import checkup_document, indicator_report
 from guotu.settings import Settings
-from guotu.web.app import open_store
+from guotu.web.deps import open_store
 
 __all__ = ["router"]
 
@@ -208,11 +208,8 @@ def get_report(
             message_zh=f"没有 {fmt!r} 格式的报告。",
             fix_zh="请用 .html、.pdf 或 .xlsx。",
         )
-    from guotu.io.monitor_report import (
-        render_monitor_html,
-        render_monitor_pdf,
-        write_monitor_xlsx,
-    )
+    from guotu.io.monitor_pdf import render_monitor_pdf  # reportlab loads only here
+    from guotu.io.monitor_report import render_monitor_html, write_monitor_xlsx
 
     with _LOCK:
         cat, tgt, stats = _inputs(request, store, as_of)

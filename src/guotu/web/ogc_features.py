@@ -46,7 +46,7 @@ from guotu.services import features as svc
 from guotu.services.workspace import data_version
 from guotu.settings import Settings
 from guotu.store.revisions import LayerInfo
-from guotu.web.app import open_store
+from guotu.web.deps import open_store
 from guotu.web.openapi30 import (
     DATETIME_PATTERN,
     column_schema,

@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse, Response
 from guotu.errors import InputError
 from guotu.services.site_query import SiteQuery, permalink, sheet_html
 from guotu.settings import Settings
-from guotu.web.app import open_store
+from guotu.web.deps import open_store
 
 __all__ = ["router", "site_query"]
 

@@ -48,7 +48,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from guotu.domain.rules.pack import KINDS
+from guotu.domain.review.pack import KINDS
 from guotu.errors import ConfigError, GuotuError, NotFoundError
 from guotu.io.review_report import write_review_html, write_review_pdf, write_review_xlsx
 from guotu.services.features import lonlat_collection
@@ -57,7 +57,7 @@ from guotu.services.review_output import review_document, review_json
 from guotu.services.uploads import UploadLimits, find_dataset, save_upload, unpack_zip
 from guotu.services.workspace import open_workspace
 from guotu.settings import Settings
-from guotu.web.app import open_store
+from guotu.web.deps import open_store
 from guotu.web.errors import scrub_text
 
 __all__ = ["JOBS_KEPT", "REPORTS_KEPT", "router"]

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 
 from guotu.services.tiles import TileCache
 from guotu.settings import Settings
-from guotu.web.app import open_store
+from guotu.web.deps import open_store
 
 __all__ = ["MVT_MEDIA_TYPE", "router", "tile_cache"]
 

@@ -41,15 +41,16 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pyproj import CRS, Transformer
 
-from guotu.domain.roles import FIELDS, get_role
-from guotu.domain.site_sheet import SEA_CLASSES
+from guotu.domain.codes.classification import SEA_CLASSES
+from guotu.domain.core.fields import FIELDS
+from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError
 from guotu.services import features as svc
 from guotu.services.diff import diff_versions
 from guotu.services.features import lonlat_collection
 from guotu.services.stats import land_use_balance
 from guotu.services.workspace import data_version
-from guotu.web.app import open_store
+from guotu.web.deps import open_store
 
 __all__ = [
     "CONTROL_LINE_COLOURS",

@@ -1,0 +1,210 @@
+"""Data-quality checks (质检): the check registry, the check list and the run.
+
+A *check* is a named operator (``invalid_geometry``, ``overlaps`` …) applied, with
+parameters, to the layers of some roles. The list of checks is data (``guotu/data/checks.yaml``,
+parsed by :func:`parse_check_list`); the operators are Python functions registered by name
+in :data:`CHECKS` (the built-in ones on first use, others with :func:`register_check`). An
+unknown operator fails at load time and lists the known ones.
+
+Checks are pure: they take :class:`~guotu.domain.core.layers.LayerData` (arrays of fids,
+shapely geometries and attribute values, in a projected CRS) and return
+:class:`~guotu.domain.core.findings.Finding` records, never exceptions. A check that cannot
+run (no plan boundary for the gap check) returns :class:`~guotu.domain.core.findings.Skipped`
+with the reason. The attribute and code checks are in :mod:`guotu.domain.checks.attributes`,
+the checks of each feature's own geometry (validity, duplicates, 碎片) in
+:mod:`guotu.domain.checks.feature_geometry`, the checks between features (overlaps, gaps,
+containment) in :mod:`guotu.domain.checks.topology`.
+
+Tolerances are parameters with their unit in the name (``tolerance_area_m2``). Areas in
+findings are ellipsoidal (椭球面积, :func:`guotu.domain.geometry.area.ellipsoidal_area_m2`).
+Invalid geometries are repaired with ``shapely.make_valid`` only to measure areas and overlay;
+findings computed on a repaired geometry say so (``is_repaired``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from guotu.domain.checks.spec import CheckContext, CheckFunction, CheckSpec
+from guotu.domain.core.findings import Finding, Severity, Skipped
+from guotu.domain.core.registry import Registry
+from guotu.domain.core.roles import ROLES
+from guotu.domain.geometry.polygons import anchor_points
+from guotu.errors import ConfigError
+
+__all__ = [
+    "CHECKS",
+    "CheckRun",
+    "parse_check_list",
+    "register_check",
+    "run_checks",
+]
+
+
+def _register_builtin_checks() -> None:
+    """Register the built-in operators; their modules are imported on first use of :data:`CHECKS`."""
+    from guotu.domain.checks import attributes, feature_geometry, topology
+
+    for module in (attributes, feature_geometry, topology):
+        for name, fn in module.OPERATORS.items():
+            CHECKS.register(name)(fn)
+
+
+#: The check operators, by name.
+CHECKS: Registry[CheckFunction] = Registry("check operator", _register_builtin_checks)
+
+
+def register_check(name: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check operator under ``name``.
+
+    Examples
+    --------
+    >>> @register_check("doc_example_nothing")
+    ... def _nothing(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> list[Finding]:
+    ...     return []
+    >>> "doc_example_nothing" in CHECKS.names()
+    True
+    """
+    return CHECKS.register(name)
+
+
+_ID_RE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
+
+
+def parse_check_list(data: Mapping[str, Any], *, source: str = "checks") -> tuple[CheckSpec, ...]:
+    """Turn the parsed YAML check list into :class:`CheckSpec` objects.
+
+    The structure is validated by ``schemas/checks-v1.json`` first (in the service); this step
+    checks what the schema cannot: unique ids, known operators and known roles.
+
+    Raises
+    ------
+    ConfigError
+        Naming the check and listing the known operators or roles.
+
+    Examples
+    --------
+    >>> specs = parse_check_list({"schema_version": 1, "checks": [
+    ...     {"id": "geometry.empty", "name_zh": "空几何", "name_en": "Empty geometry",
+    ...      "severity": "error", "operator": "empty_geometry"}]})
+    >>> specs[0].roles
+    ('*',)
+    """
+    specs: list[CheckSpec] = []
+    seen: set[str] = set()
+    known_roles = {r.id for r in ROLES} | {"*"}
+    for n, raw in enumerate(data.get("checks", ())):
+        where = f"{source}: checks[{n}]"
+        cid = str(raw.get("id", ""))
+        if not _ID_RE.fullmatch(cid):
+            raise ConfigError(
+                f"{where}: id {cid!r} is not a dotted lower-case id.",
+                fix="Write ids like geometry.invalid.",
+            )
+        if cid in seen:
+            raise ConfigError(
+                f"{where}: check id {cid!r} appears twice.", fix="Give every check its own id."
+            )
+        seen.add(cid)
+        operator = str(raw.get("operator", ""))
+        if operator not in CHECKS.names():
+            raise ConfigError(
+                f"{where} ({cid}): unknown operator {operator!r}.",
+                fix=f"Known operators: {', '.join(CHECKS.names())}.",
+            )
+        scope = raw.get("applies_to") or {}
+        roles = tuple(scope.get("roles", ("*",) if not scope.get("layers") else ()))
+        excluded = tuple(scope.get("exclude_roles", ()))
+        for role in (*roles, *excluded):
+            if role not in known_roles:
+                raise ConfigError(
+                    f"{where} ({cid}): unknown role {role!r}.",
+                    fix=f"Roles: {', '.join(sorted(known_roles))}.",
+                )
+        specs.append(
+            CheckSpec(
+                id=cid,
+                name_zh=str(raw.get("name_zh", cid)),
+                name_en=str(raw.get("name_en", cid)),
+                severity=Severity.parse(str(raw.get("severity", "error"))),
+                operator=operator,
+                roles=roles,
+                layers=tuple(scope.get("layers", ())),
+                exclude_roles=excluded,
+                params=dict(raw.get("params") or {}),
+            )
+        )
+    return tuple(specs)
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """The findings of a run (sorted) and the checks that were skipped."""
+
+    findings: tuple[Finding, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def run_checks(
+    specs: Iterable[CheckSpec], context: CheckContext, layers: Iterable[str] | None = None
+) -> CheckRun:
+    """Run every check on every layer it applies to; sorted, deterministic output.
+
+    Parameters
+    ----------
+    specs
+        The checks (see :func:`parse_check_list`).
+    context
+        All loaded layers.
+    layers
+        Names of the layers to check (default: every layer in ``context``).
+
+    Examples
+    --------
+    >>> run_checks([], CheckContext([])).findings
+    ()
+    """
+    names = sorted(context.layers) if layers is None else sorted(set(layers))
+    findings: list[Finding] = []
+    skipped: list[Skipped] = []
+    for spec in specs:
+        fn = CHECKS.get(spec.operator)
+        for name in names:
+            layer = context.layers[name]
+            if not spec.applies_to(layer):
+                continue
+            result = fn(spec, layer, context)
+            if isinstance(result, Skipped):
+                skipped.append(result)
+            else:
+                findings.extend(result)
+    findings = _locate(findings, context)
+    findings.sort(key=Finding.sort_key)
+    skipped.sort(key=lambda s: (s.check, s.layer))
+    return CheckRun(tuple(findings), tuple(skipped))
+
+
+def _locate(findings: list[Finding], context: CheckContext) -> list[Finding]:
+    """Give findings on a feature without a location a point on that feature."""
+    wanted: dict[str, set[int]] = {}
+    for f in findings:
+        if f.location is None and f.fid is not None and f.layer in context.layers:
+            wanted.setdefault(f.layer, set()).add(f.fid)
+    points: dict[tuple[str, int], tuple[float, float] | None] = {}
+    for name, fids in wanted.items():
+        layer = context.layers[name]
+        pos = np.flatnonzero(np.isin(layer.fids, sorted(fids)))
+        for p, pt in zip(pos.tolist(), anchor_points(layer.geometries[pos]), strict=True):
+            points[(name, int(layer.fids[p]))] = pt
+    return [
+        dataclasses.replace(f, location=points.get((f.layer, f.fid)))
+        if f.location is None and f.fid is not None
+        else f
+        for f in findings
+    ]

@@ -1,0 +1,1 @@
+"""Implementation supervision: indicator status and forecasts, change-patch cases."""

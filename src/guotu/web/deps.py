@@ -1,0 +1,25 @@
+"""FastAPI dependencies the routers share, so that a router never imports the app.
+
+:func:`open_store` lends the request an open store of the workspace from the app's
+:class:`~guotu.services.workspace.StorePool` (``app.state.stores``, set up by
+:func:`guotu.web.app.create_app`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request
+
+__all__ = ["open_store"]
+
+
+def open_store(request: Request) -> Iterator[Any]:
+    """FastAPI dependency: an open store of the workspace, for this request alone.
+
+    It is borrowed from the app's store pool and given back after the request (or closed,
+    when the request raised), so a request does not pay for opening the workspace.
+    """
+    with request.app.state.stores.borrow() as store:
+        yield store
