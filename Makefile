@@ -52,6 +52,8 @@ pdf-check:
 # Lint, import contracts, types, then the whole default test suite. The PostGIS contract
 # tests use GUOTU_TEST_PG_DSN; without it, a throw-away cluster is started (and stopped again)
 # when PostgreSQL 15 + PostGIS are installed here. Otherwise they skip (they fail in CI=true).
+# Coverage is measured here only (not on every pytest run) and fails the target below the
+# floor of [tool.coverage.report] fail_under in pyproject.toml.
 test: lint ui pdf-check
 	@dsn="$${GUOTU_TEST_PG_DSN:-}"; started=; \
 	if [ -z "$$dsn" ] && ! bash scripts/pg-throwaway status "$(PG_DIR)" && \
@@ -60,7 +62,7 @@ test: lint ui pdf-check
 	elif [ -z "$$dsn" ] && bash scripts/pg-throwaway status "$(PG_DIR)"; then \
 	  dsn=$$(GUOTU_PG_NO_INSTALL=1 bash scripts/pg-throwaway start "$(PG_DIR)" $(PG_PORT)); fi; \
 	[ -n "$$dsn" ] && echo "PostGIS for the tests: $$dsn" || echo "no PostGIS here: its tests skip"; \
-	status=0; GUOTU_TEST_PG_DSN="$$dsn" $(BIN)/python -m pytest || status=$$?; \
+	status=0; GUOTU_TEST_PG_DSN="$$dsn" $(BIN)/python -m pytest --cov --cov-report=term || status=$$?; \
 	if [ -n "$$started" ]; then bash scripts/pg-throwaway stop "$(PG_DIR)"; fi; \
 	exit $$status
 

@@ -57,7 +57,7 @@ def build(workdir: Path, parcels: int) -> Path:
 
 def amend(src: Path, dst: Path, share: float, seed: int = 11) -> dict[str, Any]:
     """Copy ``src`` and record a new survey version with ``share`` of the patches recoded."""
-    from guotu.store.catalog import VersionSpec
+    from guotu.domain.core.catalog import VersionSpec
     from guotu.store.geopackage import GeoPackageStore
 
     shutil.copy(src, dst)

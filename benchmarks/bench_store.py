@@ -34,9 +34,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from guotu.domain.core.catalog import VersionSpec  # noqa: E402
 from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus  # noqa: E402
 from guotu.services.diff import diff_versions  # noqa: E402
-from guotu.store.catalog import VersionSpec  # noqa: E402
 from guotu.store.geopackage import GeoPackageStore  # noqa: E402
 
 PLAN = "示范县总体规划"

@@ -11,8 +11,11 @@ The tree::
     │   ├── CRSError                missing, unknown or unsuitable coordinate reference system
     │   └── TooLargeError           an upload or request beyond a size limit (HTTP 413)
     ├── NotFoundError               a workspace, layer, code or role that does not exist (exit 2, HTTP 404)
+    ├── AuthenticationError         not signed in, or a sign-in that failed (exit 2, HTTP 401)
+    ├── PermissionDeniedError       signed in, but the roles do not allow it (exit 2, HTTP 403)
     ├── StoreError                  the store failed (exit 3, HTTP 500)
     │   ├── StoreUnavailableError   cannot open or reach the store
+    │   │   └── DirectoryUnavailableError  cannot reach the LDAP directory or identity provider
     │   └── StoreIntegrityError     the store holds something it should not (corrupt, foreign file)
     ├── EnvironmentSetupError       a missing program or library on this machine (exit 3)
     └── PluginError                 a plugin that fails to register
@@ -25,14 +28,17 @@ sentences naming the object and, where possible, the fix. Facts are kept as attr
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationError",
     "CRSError",
     "ConfigError",
+    "DirectoryUnavailableError",
     "EnvironmentSetupError",
     "GeometryError",
     "GuotuError",
     "InputError",
     "LayerError",
     "NotFoundError",
+    "PermissionDeniedError",
     "PluginError",
     "RulePackError",
     "StoreError",
@@ -199,6 +205,24 @@ class NotFoundError(GuotuError):
     exit_code = 2
 
 
+class AuthenticationError(GuotuError):
+    """Not signed in, or a sign-in that failed. The message never says whether the user name
+    or the password was wrong."""
+
+    code = "unauthenticated"
+    http_status = 401
+    exit_code = 2
+
+
+class PermissionDeniedError(GuotuError):
+    """Signed in, but no role allows this. The message names the action, never a layer the
+    user may not know exists."""
+
+    code = "forbidden"
+    http_status = 403
+    exit_code = 2
+
+
 class StoreError(GuotuError):
     """The store failed; the workspace is left as it was."""
 
@@ -210,6 +234,13 @@ class StoreUnavailableError(StoreError):
 
     code = "store-unavailable"
     http_status = 503
+
+
+class DirectoryUnavailableError(StoreUnavailableError):
+    """The LDAP directory or the identity provider cannot be reached; its message names the
+    host and port only."""
+
+    code = "directory-unavailable"
 
 
 class StoreIntegrityError(StoreError):

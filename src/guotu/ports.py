@@ -1,22 +1,29 @@
 """The storage contract every store implements (GeoPackage, PostGIS, memory).
 
-Services depend on this protocol, not on a backend. Every store passes the same contract
-test suite (``tests/store/``).
+Services depend on this protocol, not on a backend; it speaks in the domain's values
+(:mod:`guotu.domain.core.catalog`, :mod:`guotu.domain.core.model`), never in an adapter's.
+Every store passes the same contract test suite (``tests/store/``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, Self
 
 import geopandas as gpd
 from pyproj import CRS
 
+from guotu.domain.core.catalog import (
+    AuditEntry,
+    LayerInfo,
+    TableInfo,
+    TableVersion,
+    VersionSpec,
+    YearValue,
+)
 from guotu.domain.core.model import Plan, PlanLevel, PlanType, Version
-from guotu.store.catalog import AuditEntry, VersionSpec
-from guotu.store.revisions import LayerInfo
-from guotu.store.tables import TableInfo, TableVersion, YearValue
 
 __all__ = ["FeatureStore"]
 
@@ -31,6 +38,16 @@ class FeatureStore(Protocol):
     recorded it (see :mod:`guotu.store.tables` for why). Reads resolve a version by valid
     time (``as_of``) and record time (``known_at``). Writes are atomic and append-only.
     """
+
+    @property
+    def path(self) -> Path | str:
+        """The workspace as messages name it: a GeoPackage file (a :class:`~pathlib.Path`),
+        or a database and schema, or ``memory:NAME`` (text; a DSN's password never shows)."""
+
+    @property
+    def has_open_transaction(self) -> bool:
+        """Whether a write transaction is open on the store (a store handed back to a pool
+        inside one must be closed, not reused)."""
 
     @property
     def crs(self) -> CRS | None:
@@ -48,6 +65,9 @@ class FeatureStore(Protocol):
 
     def layer(self, name: str) -> LayerInfo:
         """One layer (``NotFoundError`` lists the others)."""
+
+    def layer_role(self, name: str) -> str:
+        """The role id of layer ``name`` (``NotFoundError`` lists the layers)."""
 
     def layers_with_role(self, role: str) -> list[LayerInfo]:
         """Every layer of a role."""
@@ -192,7 +212,7 @@ class FeatureStore(Protocol):
     def audit_head(self) -> tuple[int, int]:
         """(number of audit entries, last entry id): changes with every write."""
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         """Context manager: closes on exit."""
 
     def __exit__(self, *exc: object) -> None:

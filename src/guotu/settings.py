@@ -4,7 +4,7 @@ Settings come from defaults, then environment variables ``GUOTU_<NAME>`` (upper 
 explicit keyword arguments (the CLI's options); the web app is built from a :class:`Settings`
 by :func:`guotu.web.app.create_app`. A few variables are read where they are used, because
 they concern one run rather than the server: ``GUOTU_LANG`` (the output language,
-:func:`guotu.cli.base.run_language`), ``GUOTU_USER`` (who records a version,
+:func:`guotu.cli.language.run_language`), ``GUOTU_USER`` (who records a version,
 :func:`guotu.cli.plans.actor_name`), ``GUOTU_PDF_FONT`` (:mod:`guotu.io.fonts`) and the
 variable an ``env:NAME`` workspace names (:func:`guotu.services.workspace.resolve_location`).
 """

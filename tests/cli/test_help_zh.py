@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from guotu.cli import help_zh, root
-from guotu.cli.base import option_key, run_language
 from guotu.cli.help_format import display_width
+from guotu.cli.help_zh import option_key
+from guotu.cli.language import run_language
 
 
 def _tree(cmd: click.Command, path: str = "guotu") -> Iterator[tuple[str, click.Command]]:

@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from guotu.domain.checks.engine import CHECKS, parse_check_list, register_check, run_checks
+from guotu.domain.checks.engine import (
+    CHECKS,
+    check_order,
+    parse_check_list,
+    register_check,
+    run_checks,
+)
 from guotu.domain.checks.spec import CheckContext, CheckSpec
 from guotu.domain.codes.validation import validate_code
 from guotu.domain.core.findings import Finding, Severity, Skipped
@@ -64,7 +70,7 @@ def spec(operator: str, severity: str = "error", **params: Any) -> CheckSpec:
 def run(s: CheckSpec, target: LayerData, *others: LayerData) -> list[Finding]:
     result = CHECKS.get(s.operator)(s, target, CheckContext([target, *others]))
     assert not isinstance(result, Skipped), result
-    return sorted(result, key=Finding.sort_key)
+    return sorted(result, key=check_order)
 
 
 BOUNDARY = layer([box(0, 0, 300, 100)], role="admin_boundary", name="范围", XZQDM=["1"])
@@ -168,7 +174,7 @@ def test_outside_check_is_skipped_without_a_container_layer() -> None:
 def test_bowtie_is_invalid_with_reason_and_location() -> None:
     bowtie = shapely.Polygon([(X0, Y0), (X0 + 10, Y0 + 10), (X0 + 10, Y0), (X0, Y0 + 10)])
     (f,) = run(spec("invalid_geometry"), layer([box(100, 0, 200, 100), bowtie]))
-    assert f.fid == 2 and f.value == "Self-intersection"
+    assert f.fid == 2 and f.measured == "Self-intersection"
     assert f.location == (X0 + 5, Y0 + 5)
     assert "自相交" in f.message_zh and "--repair" in f.message_zh
 
@@ -200,7 +206,7 @@ def test_small_part_and_small_hole_are_slivers() -> None:
 def test_degenerate_ring_with_repeated_points() -> None:
     flat = shapely.Polygon([(X0, Y0), (X0 + 5, Y0), (X0 + 5, Y0), (X0, Y0)])
     (f,) = run(spec("degenerate_rings", min_ring_vertex_count=3), layer([box(0, 0, 10, 10), flat]))
-    assert f.fid == 2 and f.value == 2.0
+    assert f.fid == 2 and f.measured == 2.0
 
 
 # -- attributes --------------------------------------------------------------------------
@@ -215,7 +221,7 @@ def test_codes_unknown_retired_and_name_mismatch() -> None:
         for k in ("unknown", "retired", "name_mismatch")
     }
     assert [f.fid for f in kinds["unknown"]] == [3]
-    assert [(f.fid, f.value, f.limit) for f in kinds["retired"]] == [(2, "090301", "0903")]
+    assert [(f.fid, f.measured, f.limit) for f in kinds["retired"]] == [(2, "090301", "0903")]
     assert [(f.fid, f.field, f.limit) for f in kinds["name_mismatch"]] == [(4, "YDYHFLMC", "0103")]
 
 
@@ -239,7 +245,7 @@ def test_out_of_range_rjl_zero_and_ldl_120() -> None:
         LDL=[120.0, 35.0],
     )
     found = run(spec("field_ranges"), lyr)
-    assert [(f.fid, f.field, f.value, f.limit) for f in found] == [
+    assert [(f.fid, f.field, f.measured, f.limit) for f in found] == [
         (1, "LDL", 120.0, ">= 0 and <= 100"),
         (1, "RJL", 0.0, "> 0 and <= 30"),
     ]
@@ -266,14 +272,33 @@ def test_unknown_operator_fails_at_load_listing_the_known_ones() -> None:
     assert "nope" in str(info.value) and "overlaps" in str(info.value)
 
 
+def test_every_problem_of_a_check_list_is_listed_with_its_path() -> None:
+    entry = {"name_zh": "x", "name_en": "x", "severity": "error", "operator": "overlaps"}
+    data = {
+        "schema_version": 1,
+        "checks": [
+            {**entry, "id": "a.b", "operator": "nope"},
+            {**entry, "id": "a.b"},  # the same id again
+            {**entry, "id": "c.d", "applies_to": {"roles": ["no_such_role"]}},
+        ],
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_check_list(data, source="c.yaml")
+    text = info.value.render("zh")
+    assert text.startswith("质检清单 c.yaml 有 3 处问题：")
+    for path in ("$.checks[0].operator", "$.checks[1].id", "$.checks[2].applies_to"):
+        assert f"c.yaml: {path}: " in text
+    assert "docs/quality_checks.md" in text
+
+
 def test_register_check_adds_an_operator() -> None:
     @register_check("test_count_features")
     def _count(s: CheckSpec, lyr: LayerData, ctx: CheckContext) -> list[Finding]:
-        return [s.finding(lyr, "数", "count", value=float(len(lyr.fids)))]
+        return [s.finding(lyr, "数", "count", measured=float(len(lyr.fids)))]
 
     lyr = layer([box(0, 0, 1, 1)])
     run_result = run_checks([spec("test_count_features")], CheckContext([lyr]))
-    assert [f.value for f in run_result.findings] == [1.0]
+    assert [f.measured for f in run_result.findings] == [1.0]
 
 
 # -- order independence ---------------------------------------------------------------------
@@ -294,7 +319,7 @@ ALL = [
 def _key(findings: tuple[Finding, ...]) -> list[tuple[Any, ...]]:
     return [
         (
-            f.check,
+            f.rule,
             f.fid,
             f.related_fids,
             f.field,

@@ -12,7 +12,7 @@ from guotu.cli.base import root
 from guotu.domain.review.operators import OPERATORS
 from guotu.domain.review.pack import pack_hash, render_template
 from guotu.errors import RulePackError
-from guotu.services.review import find_pack, load_rule_pack, validate_pack_files
+from guotu.services.rule_packs import find_pack, load_rule_pack, validate_pack_files
 
 
 def _base() -> dict:

@@ -9,15 +9,9 @@ from typing import Any
 
 import pytest
 
-from guotu.io.monitor_report import (
-    Cards,
-    Grid,
-    chart_model,
-    footer_lines,
-    render_monitor_html,
-    report_sections,
-    series_svg,
-)
+from guotu.io.monitor_chart import chart_model, series_svg
+from guotu.io.monitor_report import render_monitor_html
+from guotu.io.monitor_sections import Cards, Grid, footer_lines, report_sections
 from guotu.services.monitoring_report import direction_text
 
 YEARS = ("2021-12-31", "2022-12-31", "2023-12-31", "2024-12-31", "2025-12-31")

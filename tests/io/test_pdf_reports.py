@@ -15,7 +15,6 @@ import re
 import struct
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -24,11 +23,13 @@ from guotu.cli import root
 from guotu.domain.codes.classification import code_label
 from guotu.io import fonts
 from guotu.io.monitor_pdf import render_monitor_pdf
-from guotu.io.monitor_report import render_monitor_html, report_sections
+from guotu.io.monitor_report import render_monitor_html
+from guotu.io.monitor_sections import report_sections
 from guotu.io.pdf_layout import lines_cell, make_styles
 from guotu.io.review_document import area_mu, format_area_ha, format_area_m2, format_area_mu
+from guotu.io.review_model import ReviewDocument
 from guotu.io.review_report import write_review_html, write_review_pdf
-from guotu.services.review import ReviewReport, review_plan
+from guotu.services.review import ReviewOptions, ReviewReport, review_plan
 from guotu.services.review_output import review_document
 from guotu.store.geopackage import GeoPackageStore
 from tests.io.test_monitor_report import CONVENTIONS, FARMLAND, make_monitor_doc
@@ -55,18 +56,18 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def report(county: Path) -> ReviewReport:
     store = GeoPackageStore.open(county)
     try:
-        return review_plan(store, "master-plan", as_of=AS_OF)
+        return review_plan(store, "master-plan", options=ReviewOptions(as_of=AS_OF))
     finally:
         store.close()
 
 
 @pytest.fixture(scope="module")
-def review(report: ReviewReport) -> dict[str, Any]:
+def review(report: ReviewReport) -> ReviewDocument:
     return review_document(report, "zh", report.layers)
 
 
 @pytest.fixture
-def review_pdf(review: dict[str, Any], tmp_path: Path, poppler: None) -> Path:
+def review_pdf(review: ReviewDocument, tmp_path: Path, poppler: None) -> Path:
     return write_review_pdf(review, tmp_path / "总体规划审查报告.pdf")
 
 
@@ -114,11 +115,11 @@ def test_lines_cell_shrinks_an_id_rather_than_breaking_it(cjk_font: fonts.PdfFon
 
 
 def test_review_pdf_has_units_code_names_and_every_area(
-    review: dict[str, Any], review_pdf: Path
+    review: ReviewDocument, review_pdf: Path
 ) -> None:
     text = _joined(review_pdf)
     assert "m²" in text and "公顷" in text and "亩" in text and "�" not in text
-    names = {ref["code_name"] for f in review["findings"] for ref in f["features"]}
+    names = {ref.code_name for f in review.findings for ref in f.features}
     assert {
         "农村宅基地",
         "果园",
@@ -131,16 +132,17 @@ def test_review_pdf_has_units_code_names_and_every_area(
     } == names  # one label per code
     for name in names:
         assert name in text
-    for f in review["findings"]:
-        m2 = f["area_m2"]
+    for f in review.findings:
+        m2 = f.area_m2
+        assert m2 is not None
         assert format_area_m2(m2) in text and format_area_ha(m2 / 1e4) in text
         assert format_area_mu(area_mu(m2)) in text
     layout = _run("pdftotext", "-layout", str(review_pdf), "-")
-    for f in review["findings"]:  # ids stand whole on one line of the tables
-        assert f"BSM={f['features'][0]['id_value']}" in layout
+    for f in review.findings:  # ids stand whole on one line of the tables
+        assert f"BSM={f.features[0].id_value}" in layout
 
 
-def test_review_pdf_page_one_is_the_opinion(review: dict[str, Any], review_pdf: Path) -> None:
+def test_review_pdf_page_one_is_the_opinion(review: ReviewDocument, review_pdf: Path) -> None:
     page = re.sub(r"\s+", " ", _pages(review_pdf, "-layout")[0])
     assert "审查意见" in page and "审查概况" not in page
     # 7 errors: 5 planted conflicts, and Z-trial's retired code and its place outside the
@@ -174,7 +176,7 @@ def test_review_pdf_tables_speak_chinese(review_pdf: Path) -> None:
     assert " code" not in text
 
 
-def test_every_review_page_has_header_and_footer(review: dict[str, Any], review_pdf: Path) -> None:
+def test_every_review_page_has_header_and_footer(review: ReviewDocument, review_pdf: Path) -> None:
     pages = _pages(review_pdf, "-layout")
     assert len(pages) == int(re.search(r"Pages:\s+(\d+)", _run("pdfinfo", str(review_pdf)))[1])
     for no, page in enumerate(pages, start=1):
@@ -183,14 +185,14 @@ def test_every_review_page_has_header_and_footer(review: dict[str, Any], review_
         assert flat.lstrip().startswith("总体规划用地成果审查报告 GHYD（规划用地）数据 v1"), no
         assert (
             f"规则包 cn-base 2026.1 · 审查基准日 {AS_OF.isoformat()} · 生成日期 "
-            f"{review['generated_at'][:10]}" in flat
+            f"{review.generated_at.date().isoformat() if review.generated_at else ''}" in flat
         )
         assert "数据：CZKFBJ（城镇开发边界）数据 v1；GHYD（规划用地）数据 v1" in flat
         assert f"第 {no} 页，共 {len(pages)} 页" in flat
 
 
 def test_review_pdf_has_the_sections_of_the_html(
-    review: dict[str, Any], review_pdf: Path, tmp_path: Path
+    review: ReviewDocument, review_pdf: Path, tmp_path: Path
 ) -> None:
     page = write_review_html(review, tmp_path / "r.html").read_text(encoding="utf-8")
     headings = [html.unescape(h) for h in re.findall(r'<h2 id="\w+">(.*?)</h2>', page)]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import re
 import subprocess
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,26 @@ import openpyxl
 import pyogrio
 import pytest
 import shapely
+from pyproj import CRS
 
+from guotu.domain.core.findings import Severity
 from guotu.errors import ConfigError, CRSError, EnvironmentSetupError
 from guotu.io import fonts, review_html, review_pdf
 from guotu.io.review_document import format_measure
 from guotu.io.review_map import MapFrame, map_layers
+from guotu.io.review_model import (
+    DataVersion,
+    FindingMap,
+    MapLayer,
+    ReportFeature,
+    ReportFinding,
+    ReportRepair,
+    ReportRule,
+    ReportSkipped,
+    ReviewDocument,
+    Stamp,
+)
+from guotu.io.review_pdf_map import render_map_drawing
 from guotu.io.review_report import (
     LINES_LAYER,
     POLYGONS_LAYER,
@@ -25,14 +41,11 @@ from guotu.io.review_report import (
     write_review_pdf,
     write_review_xlsx,
 )
+from guotu.io.review_svg import render_svg_map
 
 #: CGCS2000 3° GK zone 39 (EPSG:4527), as in tests/conftest.py.
 X0, Y0 = 39_540_000.0, 4_052_000.0
 HASH = "sha256:9f2c51d0a4b7e3f8"
-
-
-def _gj(geom: shapely.Geometry) -> dict[str, Any]:
-    return json.loads(shapely.to_geojson(geom))
 
 
 def _box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
@@ -51,159 +64,131 @@ ROUTE_IN_ZONE = shapely.intersection(ROUTE, ZONE)
 ALTERNATIVE = _line((-100, 150), (-100, 350), (400, 350), (400, 150))
 
 
-def make_doc(lang: str = "zh") -> dict[str, Any]:
+def make_doc(lang: str = "zh") -> ReviewDocument:
     """Three findings: a polygon conflict with a full map, a route (LineString) with an
     alternative, and an indicator without geometry."""
-    return {
-        "lang": lang,
-        "title": "详细规划成果审查报告",
-        "kind": "detailed-plan",
-        "source": "规划地块.gpkg（图层 XXGHDK）",
-        "workspace": "demo_county.gpkg",
-        "crs": "EPSG:4527",
-        "generated_at": "2026-11-22T10:00:00+08:00",
-        "stamp": {
-            "rule_pack": "cn-base",
-            "rule_pack_version": "2026.1",
-            "profile": None,
-            "rule_pack_hash": HASH,
-            "as_of": "2026-11-22",
-            "known_at": None,
-            "data_versions": {"STBHHX": "三区三线划定成果 v1（2023-10-01 起施行）"},
-        },
-        "rules": [
-            {
-                "id": "sanqu.redline.construction",
-                "title": "生态保护红线内不得新增建设用地",
-                "severity": "error",
-                "count": 1,
-                "basis": "《关于加强生态保护红线管理的通知（试行）》（自然资发〔2022〕142号）第一条",
-            },
-            {
-                "id": "route.redline.crossing",
-                "title": "线性工程穿越生态保护红线",
-                "severity": "warning",
-                "count": 1,
-                "basis": "同上，第二条",
-            },
-            {
-                "id": "indicator.green_ratio",
-                "title": "绿地率不低于 35%",
-                "severity": "error",
-                "count": 1,
-                "basis": "《城市居住区规划设计标准》GB 50180-2018",
-            },
-        ],
-        "summary": {
-            "total": 3,
-            "by_severity": {"error": 2, "warning": 1, "info": 0},
-            "area_m2_by_rule": {"sanqu.redline.construction": 4000.0},
-        },
-        "skipped": [{"rule": "farmland.permanent", "reason": "工作空间没有永久基本农田图层"}],
-        "repairs": [
-            {
-                "layer": "GHYD",
-                "feature": "BSM=GH00028913",
-                "reason": "Self-intersection[39540010 4052010]",
-                "area_before_m2": 0.0,
-                "area_after_m2": 5000.0,
-            }
-        ],
-        "findings": [
-            {
-                "rule": "sanqu.redline.construction",
-                "severity": "error",
-                "title": "生态保护红线内不得新增建设用地",
-                "features": [
-                    {
-                        "layer": "GHYD",
-                        "fid": 28903,
-                        "id_field": "BSM",
-                        "id_value": "GH00028903",
-                        "code": "0703",
-                        "code_name": "农村宅基地",
-                    }
-                ],
-                "zone": {"layer": "STBHHX", "fid": 12, "id_field": "BSM", "id_value": "HX00001"},
-                "relation": "overlaps",
-                "area_m2": 4000.0,
-                "area_ha": 0.4,
-                "share_of_feature": 4000 / 9600,
-                "share_of_zone": 4000 / 90000,
-                "measured": 4000.0,
-                "limit": 0.0,
-                "unit": "m2",
-                "message": "地块 BSM=GH00028903（0703 农村宅基地）有 4000.00 m² 位于生态保护红线 HX00001 内。",
-                "suggestion": "调出生态保护红线：核减 4000.00 m² 建设用地，或改为非建设用途。",
-                "basis": "自然资发〔2022〕142号 第一条",
-                "repaired": False,
-                "geometry": _gj(CONFLICT),
-                "map": {
-                    "bbox": [X0 - 20, Y0 - 20, X0 + 390, Y0 + 320],
-                    "layers": [
-                        {"name": "生态保护红线", "role": "zone", "geometries": [_gj(ZONE)]},
-                        {"name": "规划用地", "role": "feature", "geometries": [_gj(PARCEL)]},
-                        {"name": "冲突范围", "role": "conflict", "geometries": [_gj(CONFLICT)]},
-                    ],
-                },
-            },
-            {
-                "rule": "route.redline.crossing",
-                "severity": "warning",
-                "title": "线性工程穿越生态保护红线",
-                "features": [{"layer": "XXGC", "fid": 7, "id_field": "BSM", "id_value": "XL0007"}],
-                "zone": {"layer": "STBHHX", "fid": 12, "id_field": "BSM", "id_value": "HX00001"},
-                "relation": "crosses",
-                "area_m2": None,
-                "area_ha": None,
-                "share_of_feature": 0.6,
-                "share_of_zone": None,
-                "measured": 300.0,
-                "limit": 0.0,
-                "unit": "m",
-                "message": "线路 XL0007 穿越生态保护红线 300 m。",
-                "suggestion": "按比选线路绕行生态保护红线。",
-                "basis": "同上，第二条",
-                "repaired": False,
-                "geometry": _gj(ROUTE_IN_ZONE),
-                "map": {
-                    "layers": [
-                        {"name": "生态保护红线", "role": "zone", "geometries": [_gj(ZONE)]},
-                        {"name": "线路", "role": "feature", "geometries": [_gj(ROUTE)]},
-                        {"name": "穿越段", "role": "conflict", "geometries": [_gj(ROUTE_IN_ZONE)]},
-                        {
-                            "name": "比选线路",
-                            "role": "alternative",
-                            "geometries": [_gj(ALTERNATIVE)],
-                        },
-                    ]
-                },
-            },
-            {
-                "rule": "indicator.green_ratio",
-                "severity": "error",
-                "title": "绿地率不低于 35%",
-                "features": [],
-                "zone": None,
-                "relation": None,
-                "area_m2": None,
-                "share_of_feature": None,
-                "share_of_zone": None,
-                "measured": 0.31,
-                "limit": "≥ 0.35",
-                "unit": None,
-                "message": "规划单元绿地率 31.00%，低于 35%。",
-                "suggestion": "增加公园绿地或防护绿地。",
-                "basis": "GB 50180-2018 第 4.0.2 条",
-                "repaired": True,
-                "geometry": None,
-            },
-        ],
-    }
+    zone_ref = ReportFeature("STBHHX", 12, "BSM", "HX00001")
+    return ReviewDocument(
+        lang=lang,
+        title="详细规划成果审查报告",
+        kind="detailed-plan",
+        source="规划地块.gpkg（图层 XXGHDK）",
+        workspace="demo_county.gpkg",
+        crs=CRS.from_epsg(4527),
+        generated_at=datetime(2026, 11, 22, 10, 0, tzinfo=timezone(timedelta(hours=8))),
+        stamp=Stamp(
+            rule_pack="cn-base",
+            rule_pack_version="2026.1",
+            profile=None,
+            rule_pack_hash=HASH,
+            as_of=date(2026, 11, 22),
+            known_at=None,
+        ),
+        data_versions=(DataVersion("STBHHX", label="三区三线划定成果 v1（2023-10-01 起施行）"),),
+        rules=(
+            ReportRule(
+                "sanqu.redline.construction",
+                "生态保护红线内不得新增建设用地",
+                Severity.ERROR,
+                "《关于加强生态保护红线管理的通知（试行）》（自然资发〔2022〕142号）第一条",
+            ),
+            ReportRule(
+                "route.redline.crossing",
+                "线性工程穿越生态保护红线",
+                Severity.WARNING,
+                "同上，第二条",
+            ),
+            ReportRule(
+                "indicator.green_ratio",
+                "绿地率不低于 35%",
+                Severity.ERROR,
+                "《城市居住区规划设计标准》GB 50180-2018",
+            ),
+        ),
+        skipped=(ReportSkipped("farmland.permanent", "工作空间没有永久基本农田图层"),),
+        repairs=(
+            ReportRepair(
+                "GHYD",
+                "BSM=GH00028913",
+                "Self-intersection[39540010 4052010]",
+                0.0,
+                5000.0,
+            ),
+        ),
+        findings=(
+            ReportFinding(
+                rule="sanqu.redline.construction",
+                severity=Severity.ERROR,
+                title="生态保护红线内不得新增建设用地",
+                features=(ReportFeature("GHYD", 28903, "BSM", "GH00028903", "0703", "农村宅基地"),),
+                zone=zone_ref,
+                relation="overlaps",
+                area_m2=4000.0,
+                share_of_feature=4000 / 9600,
+                share_of_zone=4000 / 90000,
+                measured=4000.0,
+                limit=0.0,
+                unit="m2",
+                message="地块 BSM=GH00028903（0703 农村宅基地）有 4000.00 m² 位于生态保护红线 HX00001 内。",
+                suggestion="调出生态保护红线：核减 4000.00 m² 建设用地，或改为非建设用途。",
+                basis="自然资发〔2022〕142号 第一条",
+                is_repaired=False,
+                geometry=CONFLICT,
+                map=FindingMap(
+                    (
+                        MapLayer("生态保护红线", "zone", (ZONE,)),
+                        MapLayer("规划用地", "feature", (PARCEL,)),
+                        MapLayer("冲突范围", "conflict", (CONFLICT,)),
+                    ),
+                    (X0 - 20, Y0 - 20, X0 + 390, Y0 + 320),
+                ),
+            ),
+            ReportFinding(
+                rule="route.redline.crossing",
+                severity=Severity.WARNING,
+                title="线性工程穿越生态保护红线",
+                features=(ReportFeature("XXGC", 7, "BSM", "XL0007"),),
+                zone=zone_ref,
+                relation="crosses",
+                area_m2=None,
+                share_of_feature=0.6,
+                share_of_zone=None,
+                measured=300.0,
+                limit=0.0,
+                unit="m",
+                message="线路 XL0007 穿越生态保护红线 300 m。",
+                suggestion="按比选线路绕行生态保护红线。",
+                basis="同上，第二条",
+                is_repaired=False,
+                geometry=ROUTE_IN_ZONE,
+                map=FindingMap(
+                    (
+                        MapLayer("生态保护红线", "zone", (ZONE,)),
+                        MapLayer("线路", "feature", (ROUTE,)),
+                        MapLayer("穿越段", "conflict", (ROUTE_IN_ZONE,)),
+                        MapLayer("比选线路", "alternative", (ALTERNATIVE,)),
+                    )
+                ),
+            ),
+            ReportFinding(
+                rule="indicator.green_ratio",
+                severity=Severity.ERROR,
+                title="绿地率不低于 35%",
+                measured=0.31,
+                limit="≥ 0.35",
+                unit=None,
+                message="规划单元绿地率 31.00%，低于 35%。",
+                suggestion="增加公园绿地或防护绿地。",
+                basis="GB 50180-2018 第 4.0.2 条",
+                is_repaired=True,
+                geometry=None,
+            ),
+        ),
+    )
 
 
 @pytest.fixture
-def doc() -> dict[str, Any]:
+def doc() -> ReviewDocument:
     return make_doc()
 
 
@@ -244,8 +229,8 @@ def test_scale_bar_is_a_round_length_in_metres() -> None:
     assert px == pytest.approx(100 * frame.scale)
 
 
-def test_map_without_bbox_fits_all_layers_and_orders_roles(doc: dict[str, Any]) -> None:
-    drawn = map_layers(doc, doc["findings"][1])
+def test_map_without_bbox_fits_all_layers_and_orders_roles(doc: ReviewDocument) -> None:
+    drawn = map_layers(doc, doc.findings[1])
     assert drawn is not None
     bbox, layers = drawn
     assert [layer.role for layer in layers] == ["zone", "feature", "conflict", "alternative"]
@@ -253,14 +238,14 @@ def test_map_without_bbox_fits_all_layers_and_orders_roles(doc: dict[str, Any]) 
     assert xmin < X0 - 100 and xmax > X0 + 400 and ymax > Y0 + 350
 
 
-def test_map_of_a_finding_without_geometry_is_none(doc: dict[str, Any]) -> None:
-    assert map_layers(doc, doc["findings"][2]) is None
+def test_map_of_a_finding_without_geometry_is_none(doc: ReviewDocument) -> None:
+    assert map_layers(doc, doc.findings[2]) is None
 
 
-def test_svg_scale_bar_and_north_arrow_lie_below_the_map(doc: dict[str, Any]) -> None:
+def test_svg_scale_bar_and_north_arrow_lie_below_the_map(doc: ReviewDocument) -> None:
     # the zone fills the whole map of finding 1: nothing may be drawn over it
     height = 320
-    svg = review_html.render_svg_map(doc, doc["findings"][0], width=420, height=height)
+    svg = render_svg_map(doc, doc.findings[0], width=420, height=height)
     for group in ("scale-bar", "north-arrow"):
         body = re.search(rf'<g class="{group}">(.*?)</g>', svg, re.S)
         assert body is not None, group
@@ -270,8 +255,8 @@ def test_svg_scale_bar_and_north_arrow_lie_below_the_map(doc: dict[str, Any]) ->
         assert ys and min(ys) > height, (group, ys)
 
 
-def test_pdf_map_furniture_lies_below_the_map(doc: dict[str, Any]) -> None:
-    drawing = review_pdf.render_map_drawing(doc, doc["findings"][0], "Helvetica")
+def test_pdf_map_furniture_lies_below_the_map(doc: ReviewDocument) -> None:
+    drawing = render_map_drawing(doc, doc.findings[0], "Helvetica")
     assert drawing is not None
     the_map, furniture = drawing.contents[0], drawing.contents[1]
     map_bottom = the_map.getBounds()[1]
@@ -284,15 +269,15 @@ def test_pdf_map_furniture_lies_below_the_map(doc: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def page(doc: dict[str, Any], tmp_path: Path) -> str:
+def page(doc: ReviewDocument, tmp_path: Path) -> str:
     return write_review_html(doc, tmp_path / "审查报告.html").read_text(encoding="utf-8")
 
 
-def test_html_shows_stamp_rules_and_chinese_text(page: str, doc: dict[str, Any]) -> None:
+def test_html_shows_stamp_rules_and_chinese_text(page: str, doc: ReviewDocument) -> None:
     assert HASH in page and "cn-base" in page and "2026-11-22" in page
     assert "三区三线划定成果 v1（2023-10-01 起施行）" in page
-    for rule in doc["rules"]:
-        assert rule["id"] in page
+    for rule in doc.rules:
+        assert rule.id in page
     for heading in ("审查概况", "审查依据", "问题清单", "问题详情"):
         assert f">{heading}</h2>" in page
     assert (
@@ -322,18 +307,24 @@ def test_html_references_no_external_resource(page: str) -> None:
     assert "http://" not in page and "https://" not in page
 
 
-def test_html_escapes_document_text(doc: dict[str, Any], tmp_path: Path) -> None:
-    doc["findings"][0]["message"] = '<script>alert("x")</script> & 地块'
-    doc["findings"][1]["map"]["layers"][0]["name"] = "<b>红线</b>"
+def test_html_escapes_document_text(doc: ReviewDocument, tmp_path: Path) -> None:
+    first = dataclasses.replace(doc.findings[0], message='<script>alert("x")</script> & 地块')
+    route = doc.findings[1]
+    assert route.map is not None
+    red = dataclasses.replace(route.map.layers[0], name="<b>红线</b>")
+    route = dataclasses.replace(
+        route, map=dataclasses.replace(route.map, layers=(red, *route.map.layers[1:]))
+    )
+    doc = dataclasses.replace(doc, findings=(first, route, *doc.findings[2:]))
     page = write_review_html(doc, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "<b>红线</b>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 地块" in page
 
 
 def test_html_names_what_was_reviewed_and_has_the_signature_block(
-    doc: dict[str, Any], tmp_path: Path
+    doc: ReviewDocument, tmp_path: Path
 ) -> None:
-    doc["source_label"] = "示范县国土空间总体规划 2021版（规划用地 GHYD）"
+    doc = dataclasses.replace(doc, source_label="示范县国土空间总体规划 2021版（规划用地 GHYD）")
     page = write_review_html(doc, tmp_path / "r.html").read_text(encoding="utf-8")
     assert '<p class="subject">审查对象：示范县国土空间总体规划 2021版（规划用地 GHYD）</p>' in page
     sign = re.search(r'<table class="sign">(.*?)</table>', page, re.S)
@@ -374,17 +365,18 @@ def no_font(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_pdf_is_valid_with_one_page_per_finding(
-    doc: dict[str, Any], tmp_path: Path, cjk_font: fonts.PdfFont
+    doc: ReviewDocument, tmp_path: Path, cjk_font: fonts.PdfFont
 ) -> None:
     pdf = write_review_pdf(doc, tmp_path / "审查报告.pdf").read_bytes()
-    empty = write_review_pdf({**doc, "findings": []}, tmp_path / "empty.pdf").read_bytes()
+    empty = write_review_pdf(dataclasses.replace(doc, findings=()), tmp_path / "empty.pdf")
+    empty_bytes = empty.read_bytes()
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
-    assert _pages(pdf) >= _pages(empty) + len(doc["findings"])
+    assert _pages(pdf) >= _pages(empty_bytes) + len(doc.findings)
     assert b"/Count %d" % _pages(pdf) in pdf
 
 
 def test_pdf_without_a_font_is_an_environment_error(
-    doc: dict[str, Any], tmp_path: Path, no_font: None
+    doc: ReviewDocument, tmp_path: Path, no_font: None
 ) -> None:
     # issue 14: never a PDF whose Chinese shows as boxes (it used to reference STSong-Light)
     with pytest.raises(EnvironmentSetupError) as info:
@@ -396,7 +388,7 @@ def test_pdf_without_a_font_is_an_environment_error(
 
 
 def test_pdf_embeds_the_font_of_guotu_pdf_font(
-    doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cjk_font: fonts.PdfFont
+    doc: ReviewDocument, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cjk_font: fonts.PdfFont
 ) -> None:
     own = tmp_path / "my-cjk.ttc"
     own.symlink_to(cjk_font.path)
@@ -409,7 +401,7 @@ def test_pdf_embeds_the_font_of_guotu_pdf_font(
 
 @pytest.mark.skipif(not DEJAVU.is_file(), reason=f"no TrueType font at {DEJAVU}")
 def test_pdf_font_env_naming_a_font_without_chinese_is_a_config_error(
-    doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    doc: ReviewDocument, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # issue 14: a Latin-only font would print Chinese as boxes (it used to be embedded)
     monkeypatch.setenv(fonts.FONT_ENV, str(DEJAVU))
@@ -420,7 +412,7 @@ def test_pdf_font_env_naming_a_font_without_chinese_is_a_config_error(
 
 
 def test_pdf_font_env_naming_a_non_font_is_a_config_error(
-    doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    doc: ReviewDocument, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bad = tmp_path / "not-a-font.ttf"
     bad.write_text("not a font")
@@ -431,7 +423,7 @@ def test_pdf_font_env_naming_a_non_font_is_a_config_error(
 
 
 def test_pdf_text_has_the_chinese_content(
-    doc: dict[str, Any], tmp_path: Path, poppler: None
+    doc: ReviewDocument, tmp_path: Path, poppler: None
 ) -> None:
     path = write_review_pdf(doc, tmp_path / "r.pdf")
     pages = subprocess.run(
@@ -448,7 +440,7 @@ def test_pdf_text_has_the_chinese_content(
 
 
 @pytest.fixture
-def book(doc: dict[str, Any], tmp_path: Path) -> openpyxl.Workbook:
+def book(doc: ReviewDocument, tmp_path: Path) -> openpyxl.Workbook:
     return openpyxl.load_workbook(write_review_xlsx(doc, tmp_path / "审查报告.xlsx"))
 
 
@@ -506,8 +498,8 @@ def test_xlsx_in_english(tmp_path: Path) -> None:
 # -- GeoPackage ------------------------------------------------------------------------------
 
 
-def test_gpkg_polygons_and_lines_in_two_layers(doc: dict[str, Any], tmp_path: Path) -> None:
-    path = write_review_gpkg(doc, tmp_path / "审查问题.gpkg", "EPSG:4527")
+def test_gpkg_polygons_and_lines_in_two_layers(doc: ReviewDocument, tmp_path: Path) -> None:
+    path = write_review_gpkg(doc, tmp_path / "审查问题.gpkg")
     assert sorted(name for name, _ in pyogrio.list_layers(path)) == sorted(
         [POLYGONS_LAYER, LINES_LAYER]
     )
@@ -525,26 +517,33 @@ def test_gpkg_polygons_and_lines_in_two_layers(doc: dict[str, Any], tmp_path: Pa
 
 
 def test_gpkg_without_geometries_has_an_empty_polygon_layer(
-    doc: dict[str, Any], tmp_path: Path
+    doc: ReviewDocument, tmp_path: Path
 ) -> None:
-    doc["findings"] = doc["findings"][2:]
-    path = write_review_gpkg(doc, tmp_path / "r.gpkg", "EPSG:4527")
+    doc = dataclasses.replace(doc, findings=doc.findings[2:])
+    path = write_review_gpkg(doc, tmp_path / "r.gpkg")
     assert [name for name, _ in pyogrio.list_layers(path)] == [POLYGONS_LAYER]
     assert len(pyogrio.read_dataframe(path, layer=POLYGONS_LAYER)) == 0
 
 
-def test_gpkg_open_in_qgis_is_not_replaced(doc: dict[str, Any], tmp_path: Path) -> None:
+def test_gpkg_open_in_qgis_is_not_replaced(doc: ReviewDocument, tmp_path: Path) -> None:
     path = tmp_path / "r.gpkg"
     path.write_bytes(b"old")
     (tmp_path / "r.gpkg-wal").write_bytes(b"log")
     with pytest.raises(ConfigError, match="open in another program"):
-        write_review_gpkg(doc, path, "EPSG:4527")
+        write_review_gpkg(doc, path)
     assert path.read_bytes() == b"old"
 
 
-def test_gpkg_unknown_crs_is_a_crs_error(doc: dict[str, Any], tmp_path: Path) -> None:
-    with pytest.raises(CRSError, match="EPSG:999999"):
-        write_review_gpkg(doc, tmp_path / "r.gpkg", "EPSG:999999")
+def test_gpkg_is_in_the_documents_crs(doc: ReviewDocument, tmp_path: Path) -> None:
+    other = dataclasses.replace(doc, crs=CRS.from_epsg(4528))
+    path = write_review_gpkg(other, tmp_path / "r.gpkg")
+    assert pyogrio.read_info(path, layer=POLYGONS_LAYER)["crs"] == "EPSG:4528"
+
+
+def test_gpkg_without_a_crs_is_a_crs_error(doc: ReviewDocument, tmp_path: Path) -> None:
+    with pytest.raises(CRSError, match="no coordinate reference system"):
+        write_review_gpkg(dataclasses.replace(doc, crs=None), tmp_path / "r.gpkg")
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- every writer ----------------------------------------------------------------------------
@@ -553,12 +552,12 @@ WRITERS = {
     "html": lambda doc, path: write_review_html(doc, path),
     "pdf": lambda doc, path: write_review_pdf(doc, path),
     "xlsx": lambda doc, path: write_review_xlsx(doc, path),
-    "gpkg": lambda doc, path: write_review_gpkg(doc, path, "EPSG:4527"),
+    "gpkg": lambda doc, path: write_review_gpkg(doc, path),
 }
 
 
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
-def test_missing_folder_is_a_config_error(fmt: str, doc: dict[str, Any], tmp_path: Path) -> None:
+def test_missing_folder_is_a_config_error(fmt: str, doc: ReviewDocument, tmp_path: Path) -> None:
     path = tmp_path / "没有的文件夹" / f"r.{fmt}"
     with pytest.raises(ConfigError, match="does not exist") as info:
         WRITERS[fmt](doc, path)
@@ -568,7 +567,7 @@ def test_missing_folder_is_a_config_error(fmt: str, doc: dict[str, Any], tmp_pat
 
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
 def test_failed_write_leaves_the_old_file_and_no_temporary(
-    fmt: str, doc: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fmt: str, doc: ReviewDocument, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk full")
@@ -602,6 +601,7 @@ def test_writers_accept_a_minimal_document(
 ) -> None:
     if fmt == "pdf":
         request.getfixturevalue("cjk_font")
-    path = WRITERS[fmt]({"lang": "zh", "title": "审查报告"}, tmp_path / f"r.{fmt}")
+    minimal = ReviewDocument(title="审查报告", crs=CRS.from_epsg(4527))
+    path = WRITERS[fmt](minimal, tmp_path / f"r.{fmt}")
     assert path.stat().st_size > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]

@@ -11,6 +11,7 @@ import pytest
 import shapely
 from pyproj import CRS
 
+from guotu.domain.checks.engine import check_order
 from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.errors import ConfigError, NotFoundError
 from guotu.services.checking import QualityReport, check_workspace, load_check_list
@@ -74,7 +75,7 @@ def county(tmp_path: Path) -> GeoPackageStore:
 
 
 def by_check(report: QualityReport, check: str, layer: str | None = None) -> list[Any]:
-    return [f for f in report.findings if f.check == check and layer in (None, f.layer)]
+    return [f for f in report.findings if f.rule == check and layer in (None, f.layer)]
 
 
 def test_every_planted_problem_is_found(county: GeoPackageStore) -> None:
@@ -89,8 +90,8 @@ def test_every_planted_problem_is_found(county: GeoPackageStore) -> None:
     assert stick.area_m2 == pytest.approx(ell(box(200, 0, 220, 50)), abs=1e-6)
     (invalid,) = by_check(report, "geometry.invalid")
     assert invalid.location == (X0 + 255, Y0 + 15)
-    assert [f.value for f in by_check(report, "code.retired")] == ["090301"]
-    assert {(f.field, f.value) for f in by_check(report, "attribute.out_of_range")} == {
+    assert [f.measured for f in by_check(report, "code.retired")] == ["090301"]
+    assert {(f.field, f.measured) for f in by_check(report, "attribute.out_of_range")} == {
         ("RJL", 0.0),
         ("LDL", 120.0),
     }
@@ -105,7 +106,7 @@ def test_gap_area_is_exact_where_no_invalid_feature_touches_it(county: GeoPackag
 
 def test_findings_are_sorted_by_check_layer_feature(county: GeoPackageStore) -> None:
     findings = check_workspace(county).findings
-    keys = [f.sort_key() for f in findings]
+    keys = [check_order(f) for f in findings]
     assert keys == sorted(keys)
 
 
@@ -132,7 +133,7 @@ def test_gap_check_without_boundary_is_skipped_and_said(tmp_path: Path) -> None:
         )
         report = check_workspace(store)
     assert not by_check(report, "topology.gap")
-    assert [(s.check, s.layer) for s in report.skipped if s.check == "topology.gap"] == [
+    assert [(s.rule, s.layer) for s in report.skipped if s.rule == "topology.gap"] == [
         ("topology.gap", "规划用地")
     ]
 
@@ -218,7 +219,7 @@ def test_demo_county_planted_quality_items_are_found(
     assert items, "the demo manifest has no qc. items"
     for item in items:
         check = _KIND_TO_CHECK[item["kind"]]
-        found = [f for f in report.findings if f.check == check and _matches(item, f)]
+        found = [f for f in report.findings if f.rule == check and _matches(item, f)]
         assert found, f"{item['id']} ({check}) not found"
         if item.get("area_m2") and any(f.area_m2 is not None for f in found):
             assert min(abs((f.area_m2 or 0) - item["area_m2"]) for f in found) < 0.01, item["id"]

@@ -14,6 +14,7 @@ import pytest
 import shapely
 from pyproj import CRS, Geod, Transformer
 
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.domain.monitoring.indicators import forecast, status
 from guotu.errors import ConfigError, LayerError
@@ -29,7 +30,6 @@ from guotu.services.monitoring_inputs import (
     read_targets,
 )
 from guotu.services.monitoring_report import IndicatorReport, indicator_report
-from guotu.store.catalog import VersionSpec
 from guotu.store.memory import MemoryStore
 
 GK = CRS.from_epsg(4527)

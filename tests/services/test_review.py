@@ -20,8 +20,9 @@ from pyproj import CRS
 
 from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.services.importing import import_file
-from guotu.services.review import ReviewReport, load_rule_pack, review_plan
+from guotu.services.review import ReviewOptions, ReviewReport, load_rule_pack, review_plan
 from guotu.services.review_output import review_json
+from guotu.services.review_source import RecordedVersion, SourceFile, WorkspaceLayer
 from guotu.store.geopackage import GeoPackageStore
 from guotu.store.memory import MemoryStore
 
@@ -184,7 +185,7 @@ def _keyed(report: ReviewReport) -> list[tuple[str, str, str | None, float, str]
 
 
 def test_master_plan_review_finds_exactly_the_planted_conflicts(store: Any) -> None:
-    report = review_plan(store, "master-plan", as_of=AS_OF)
+    report = review_plan(store, "master-plan", options=ReviewOptions(as_of=AS_OF))
     got = [f for f in report.findings if f.rule != "data.code_valid"]
     assert [(f.rule, f.features[0].id_value) for f in got] == [(r, b) for r, b, *_ in EXPECTED]
     for f, (rule, _, zone, geom, planar, sev) in zip(got, EXPECTED, strict=True):
@@ -201,7 +202,7 @@ def test_master_plan_review_finds_exactly_the_planted_conflicts(store: Any) -> N
 
 
 def test_finding_fields_shares_relation_and_suggestion(store: Any) -> None:
-    report = review_plan(store, "master-plan", as_of=AS_OF)
+    report = review_plan(store, "master-plan", options=ReviewOptions(as_of=AS_OF))
     doc = review_json(report)
     inside = next(f for f in doc["findings"] if f["features"][0]["id_value"] == "A-inside")
     assert inside["relation"] == "within"
@@ -227,9 +228,8 @@ def test_finding_fields_shares_relation_and_suggestion(store: Any) -> None:
 
 
 def test_profile_changes_the_answer(store: Any) -> None:
-    report = review_plan(
-        store, "master-plan", pack=load_rule_pack("cn-base", "sd-example"), as_of=AS_OF
-    )
+    options = ReviewOptions(pack=load_rule_pack("cn-base", "sd-example"), as_of=AS_OF)
+    report = review_plan(store, "master-plan", options=options)
     rules = {(f.rule, f.features[0].id_value): f.severity.value for f in report.findings}
     assert rules[("sanqu.udb.flexible_zone", "K-flexible")] == "error"
     assert ("sd.farmland.forestry_fishpond", "M-orchard") in rules
@@ -245,8 +245,8 @@ def test_findings_do_not_depend_on_feature_order(
     with MemoryStore.open() as a, MemoryStore.open() as b:
         build(a, tmp)
         build(b, tmp, _ghyd(order))
-        assert _keyed(review_plan(a, "master-plan", as_of=AS_OF)) == _keyed(
-            review_plan(b, "master-plan", as_of=AS_OF)
+        assert _keyed(review_plan(a, "master-plan", options=ReviewOptions(as_of=AS_OF))) == _keyed(
+            review_plan(b, "master-plan", options=ReviewOptions(as_of=AS_OF))
         )
 
 
@@ -260,12 +260,12 @@ def test_areas_add_up_over_a_partition(tmp_path: Path) -> None:
         build(parts, tmp_path, _ghyd(parcels=split))
         a = {
             f.features[0].id_value: f.area_m2
-            for f in review_plan(whole, "master-plan", as_of=AS_OF).findings
+            for f in review_plan(whole, "master-plan", options=ReviewOptions(as_of=AS_OF)).findings
             if f.rule == "sanqu.redline.construction"
         }
         b = {
             f.features[0].id_value: f.area_m2
-            for f in review_plan(parts, "master-plan", as_of=AS_OF).findings
+            for f in review_plan(parts, "master-plan", options=ReviewOptions(as_of=AS_OF)).findings
             if f.rule == "sanqu.redline.construction"
         }
     assert b["B1"] + b["B2"] == pytest.approx(a["B-straddle"], abs=0.02)
@@ -275,8 +275,8 @@ def test_areas_add_up_over_a_partition(tmp_path: Path) -> None:
 def test_memory_and_geopackage_give_the_same_findings(store: Any, tmp_path: Path) -> None:
     with MemoryStore.open() as mem:
         build(mem, tmp_path)
-        a = review_json(review_plan(mem, "master-plan", as_of=AS_OF))
-    b = review_json(review_plan(store, "master-plan", as_of=AS_OF))
+        a = review_json(review_plan(mem, "master-plan", options=ReviewOptions(as_of=AS_OF)))
+    b = review_json(review_plan(store, "master-plan", options=ReviewOptions(as_of=AS_OF)))
     strip = [{k: v for k, v in f.items() if k not in ("features", "zone")} for f in a["findings"]]
     assert strip == [
         {k: v for k, v in f.items() if k not in ("features", "zone")} for f in b["findings"]
@@ -291,7 +291,7 @@ def test_a_file_under_review_leaves_the_workspace_alone(store: Any, tmp_path: Pa
     frame = _ghyd(parcels={"X-new": (box(300, 300, 350, 350), "0901", {})})
     frame.to_file(path, layer="方案")
     before = [i.name for i in store.layers()]
-    report = review_plan(store, "master-plan", path, as_of=AS_OF)
+    report = review_plan(store, "master-plan", SourceFile(path), ReviewOptions(as_of=AS_OF))
     assert [i.name for i in store.layers()] == before
     # commercial land (09) in the red line, which is also outside the development boundary
     assert [(f.rule, f.features[0].id_value) for f in report.findings] == [
@@ -309,12 +309,12 @@ def test_invalid_geometry_is_repaired_and_reported(tmp_path: Path) -> None:
     )
     with MemoryStore.open() as mem:
         build(mem, tmp_path, _ghyd(parcels={"Z-bowtie": (bowtie, "0703", {})}))
-        report = review_plan(mem, "master-plan", as_of=AS_OF)
+        report = review_plan(mem, "master-plan", options=ReviewOptions(as_of=AS_OF))
     (f,) = [f for f in report.findings if f.rule == "sanqu.redline.construction"]
     assert f.is_repaired
     assert f.area_m2 == pytest.approx(ell(shapely.make_valid(bowtie)), abs=0.01)
-    assert report.repairs and report.repairs[0]["feature"] == "BSM=Z-bowtie"
-    assert np.isclose(report.repairs[0]["area_after_m2"], 5000.0)
+    assert report.repairs and report.repairs[0].feature.label() == "BSM=Z-bowtie"
+    assert np.isclose(report.repairs[0].area_after_m2, 5000.0)
 
 
 def test_recorded_versions_and_as_of(tmp_path: Path) -> None:
@@ -322,8 +322,8 @@ def test_recorded_versions_and_as_of(tmp_path: Path) -> None:
     finds it, as of 2025 it does not, and PLAN@LABEL reviews a version whatever the date."""
     from datetime import date
 
+    from guotu.domain.core.catalog import VersionSpec
     from guotu.domain.core.model import PlanLevel, PlanType
-    from guotu.store.catalog import VersionSpec
 
     with MemoryStore.open() as mem:
         build(mem, tmp_path, _ghyd(parcels={"A-inside": PARCELS["A-inside"]}))
@@ -350,15 +350,24 @@ def test_recorded_versions_and_as_of(tmp_path: Path) -> None:
             )
 
         def found(**kw: Any) -> set[str]:
-            report = review_plan(mem, "master-plan", layer="总规用地", **kw)
+            report = review_plan(
+                mem, "master-plan", WorkspaceLayer("总规用地"), ReviewOptions(**kw)
+            )
             return {f.features[0].id_value or "" for f in report.findings}
 
         assert found(as_of=date(2023, 1, 1)) == {"P1"}
         assert found(as_of=date(2025, 1, 1)) == set()
-        pinned = review_plan(mem, "master-plan", "示范县总体规划@2021版", as_of=date(2025, 1, 1))
+        pinned = review_plan(
+            mem,
+            "master-plan",
+            RecordedVersion("示范县总体规划", "2021版"),
+            ReviewOptions(as_of=date(2025, 1, 1)),
+        )
         assert {f.features[0].id_value for f in pinned.findings} == {"P1"}
         assert "2021版" in pinned.stamp()["data_versions"]["总规用地"]
-        stamped = review_plan(mem, "master-plan", layer="总规用地", as_of=date(2025, 1, 1))
+        stamped = review_plan(
+            mem, "master-plan", WorkspaceLayer("总规用地"), ReviewOptions(as_of=date(2025, 1, 1))
+        )
         assert "2024修改" in stamped.stamp()["data_versions"]["总规用地"]
 
 
@@ -423,7 +432,7 @@ def test_detailed_plan_transmission_rules(tmp_path: Path) -> None:
                 crs=GK,
             ),
         )
-        report = review_plan(mem, "detailed-plan", as_of=AS_OF)
+        report = review_plan(mem, "detailed-plan", options=ReviewOptions(as_of=AS_OF))
     got = {(f.rule, f.features[0].id_value, f.details.get("field")): f for f in report.findings}
     # K3 (industrial) lies 40 % on residential (two polygons) and 60 % on industrial: agrees.
     # K2 (public service) lies on residential: admitted. K1 on residential: same branch.
@@ -456,7 +465,7 @@ def test_detailed_plan_transmission_rules(tmp_path: Path) -> None:
         )
         (f,) = [
             f
-            for f in review_plan(mem, "detailed-plan", as_of=AS_OF).findings
+            for f in review_plan(mem, "detailed-plan", options=ReviewOptions(as_of=AS_OF)).findings
             if f.rule == "transmission.use_compatibility"
         ]
     assert f.area_m2 == pytest.approx(ell(box(4100, 0, 4200, 100)), abs=0.01)
@@ -478,7 +487,7 @@ def test_indicator_table_review(store: Any, tmp_path: Path) -> None:
         "用水总量,约束性,亿立方米,1.2,1.5\n",
         encoding="utf-8",
     )  # fine
-    report = review_plan(store, "indicators", table, as_of=AS_OF)
+    report = review_plan(store, "indicators", SourceFile(table), ReviewOptions(as_of=AS_OF))
     got = {(f.rule, f.details["indicator"]): f for f in report.findings}
     assert sorted(got) == [
         ("indicators.allocation", "城乡建设用地规模"),
@@ -493,4 +502,4 @@ def test_indicator_table_review(store: Any, tmp_path: Path) -> None:
     bad = tmp_path / "坏表.csv"
     bad.write_text("指标名称,单位,规划目标值\n耕地保有量,公顷,约100\n", encoding="utf-8")
     with pytest.raises(LayerError, match="row 2, column 规划目标值"):
-        review_plan(store, "indicators", bad, as_of=AS_OF)
+        review_plan(store, "indicators", SourceFile(bad), ReviewOptions(as_of=AS_OF))

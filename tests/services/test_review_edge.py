@@ -11,12 +11,45 @@ import shapely
 from click.testing import CliRunner
 
 from guotu.cli.base import root
-from guotu.errors import NotFoundError
+from guotu.errors import ConfigError, NotFoundError
 from guotu.services.importing import import_file
-from guotu.services.review import read_indicator_table, review_plan
+from guotu.services.review import ReviewOptions, read_indicator_table, review_plan
+from guotu.services.review_source import (
+    RecordedVersion,
+    SourceFile,
+    WorkspaceLayer,
+    parse_review_source,
+)
 from guotu.store.memory import MemoryStore
 
 from .test_review import AS_OF, GK, PARCELS, REDLINE, _add, _ghyd, box, build, ell
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        # nothing: the workspace layer; PLAN@LABEL: a recorded version
+        (None, "master-plan", WorkspaceLayer("GHYD")),
+        (
+            "示范县总体规划@2021版",
+            "master-plan",
+            RecordedVersion("示范县总体规划", "2021版", "GHYD"),
+        ),
+        # a name with a suffix, or an indicator table, is a file
+        ("a@b.gpkg", "master-plan", SourceFile(Path("a@b.gpkg"))),
+        ("表@1", "indicators", SourceFile(Path("表@1"))),
+    ],
+)
+def test_the_source_is_decided_once(text: str | None, kind: str, expected: object) -> None:
+    assert parse_review_source(text, kind=kind, layer="GHYD") == expected
+
+
+def test_the_web_names_only_recorded_versions() -> None:
+    assert parse_review_source("规划@v1", kind="master-plan", files_allowed=False) == (
+        RecordedVersion("规划", "v1")
+    )
+    with pytest.raises(ConfigError, match="PLAN@LABEL"):
+        parse_review_source("/etc/passwd", kind="master-plan", files_allowed=False)
 
 
 def test_development_boundary_without_sub_zones(tmp_path: Path) -> None:
@@ -41,7 +74,7 @@ def test_development_boundary_without_sub_zones(tmp_path: Path) -> None:
         frame = _ghyd(parcels={k: PARCELS[k] for k in ("A-inside", "J-special", "K-flexible")})
         frame.to_file(tmp_path / "g.gpkg", layer="GHYD")
         import_file(mem, tmp_path / "g.gpkg", role="planned_land_use", layer="GHYD")
-        report = review_plan(mem, "master-plan", as_of=AS_OF)
+        report = review_plan(mem, "master-plan", options=ReviewOptions(as_of=AS_OF))
     got = sorted((f.rule, f.features[0].id_value) for f in report.findings)
     assert got == [
         ("sanqu.redline.construction", "A-inside"),
@@ -62,7 +95,9 @@ def test_blank_code_is_reported_not_skipped(tmp_path: Path) -> None:
             {"BSM": ["T1"], "YDYHFLDM": [None]}, geometry=[box(100, 100, 200, 200)], crs=GK
         )
         frame.to_file(tmp_path / "blank.gpkg", layer="x")
-        report = review_plan(mem, "master-plan", tmp_path / "blank.gpkg", as_of=AS_OF)
+        report = review_plan(
+            mem, "master-plan", SourceFile(tmp_path / "blank.gpkg"), ReviewOptions(as_of=AS_OF)
+        )
     (f,) = report.findings
     assert f.rule == "data.code_valid" and f.details["kind"] == "missing"
     assert f.area_m2 == pytest.approx(ell(box(100, 100, 200, 200)), abs=0.01)
@@ -82,7 +117,9 @@ def test_nothing_to_review_against_is_an_input_error(tmp_path: Path) -> None:
         )
         line.to_file(tmp_path / "route.gpkg", layer="route")
         with pytest.raises(NotFoundError, match=r"special-plan.*ecological_redline"):
-            review_plan(mem, "special-plan", tmp_path / "route.gpkg", as_of=AS_OF)
+            review_plan(
+                mem, "special-plan", SourceFile(tmp_path / "route.gpkg"), ReviewOptions(as_of=AS_OF)
+            )
 
 
 def test_route_width_and_missing_width(tmp_path: Path) -> None:
@@ -93,7 +130,9 @@ def test_route_width_and_missing_width(tmp_path: Path) -> None:
         gpd.GeoDataFrame({"BSM": ["R1", "R2"], "KD": [20.0, None]}, geometry=geoms, crs=GK).to_file(
             tmp_path / "r.gpkg", layer="r"
         )
-        report = review_plan(mem, "special-plan", tmp_path / "r.gpkg", as_of=AS_OF)
+        report = review_plan(
+            mem, "special-plan", SourceFile(tmp_path / "r.gpkg"), ReviewOptions(as_of=AS_OF)
+        )
     by = {f.features[0].id_value: f for f in report.findings}
     r1 = by["R1"]  # 1000 m inside the red line, 20 m wide
     assert r1.measured == pytest.approx(1000.0, abs=1e-6)
@@ -107,7 +146,7 @@ def test_declared_activity_may_name_one_item_of_a_list(tmp_path: Path) -> None:
         build(mem, tmp_path, _ghyd(parcels=parcels))
         (f,) = [
             f
-            for f in review_plan(mem, "master-plan", as_of=AS_OF).findings
+            for f in review_plan(mem, "master-plan", options=ReviewOptions(as_of=AS_OF)).findings
             if f.rule == "sanqu.redline.construction"
         ]
     assert f.severity.value == "info"
@@ -136,7 +175,7 @@ def test_indicator_alias_and_unknown_rows(store: Any, tmp_path: Path) -> None:
         "指标名称,单位,规划目标值,上级下达值\n耕地保护目标,公顷,100,120\n某自定义指标,公顷,5,6\n",
         encoding="utf-8",
     )
-    report = review_plan(store, "indicators", table, as_of=AS_OF)
+    report = review_plan(store, "indicators", SourceFile(table), ReviewOptions(as_of=AS_OF))
     got = {(f.rule, f.details["indicator"], f.severity.value) for f in report.findings}
     # the alias makes it 耕地保有量: below its allocation, and more than the map's 1 ha of 耕地
     assert got == {

@@ -13,13 +13,15 @@ from typing import Any
 import pytest
 import shapely
 
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.fields import FIELDS
 from guotu.domain.core.model import PlanLevel, PlanType
-from guotu.io.review_map import map_layers, shape
+from guotu.io.review_map import map_layers
+from guotu.io.review_model import ReportFinding, ReviewDocument
 from guotu.io.review_summary import rule_basis_rows, rule_rows
-from guotu.services.review import load_rule_pack, review_plan
+from guotu.services.review import ReviewOptions, load_rule_pack, review_plan
 from guotu.services.review_output import review_document, review_json, summary, summary_text
-from guotu.store.catalog import VersionSpec
+from guotu.services.review_source import RecordedVersion, WorkspaceLayer
 from guotu.store.memory import MemoryStore
 
 from .test_review import AS_OF, PARCELS, _ghyd, box, build
@@ -39,11 +41,11 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="module")
 def report(county: Any) -> Any:
-    return review_plan(county, "master-plan", as_of=AS_OF)
+    return review_plan(county, "master-plan", options=ReviewOptions(as_of=AS_OF))
 
 
 @pytest.fixture(scope="module")
-def doc(report: Any) -> dict[str, Any]:
+def doc(report: Any) -> ReviewDocument:
     return review_document(report, "zh", report.layers)
 
 
@@ -63,27 +65,23 @@ def test_the_summary_line_counts_findings_and_names_the_rules_apart(report: Any)
     assert sum(s["by_severity"].values()) == s["total"]
 
 
-def test_a_rule_row_counts_and_measures_one_severity(report: Any, doc: dict[str, Any]) -> None:
+def test_a_rule_row_counts_and_measures_one_severity(report: Any, doc: ReviewDocument) -> None:
     # sanqu.farmland.construction has an error (G-farm) and a declared exemption (H-farm-exempt,
     # a 提示): two rows, each with its own findings and area, never 2 under 错误
-    rows = [r for r in rule_rows(doc) if r["id"] == "sanqu.farmland.construction"]
+    rows = [r for r in rule_rows(doc) if r.id == "sanqu.farmland.construction"]
     by_sev = {
         f.severity.value: f for f in report.findings if f.rule == "sanqu.farmland.construction"
     }
-    assert [(r["severity"], r["count"]) for r in rows] == [("error", 1), ("info", 1)]
+    assert [(r.severity, r.count) for r in rows] == [("error", 1), ("info", 1)]
     for r in rows:
-        assert r["area_m2"] == pytest.approx(by_sev[r["severity"]].area_m2, abs=0.01)
+        assert r.area_m2 == pytest.approx(by_sev[r.severity.value].area_m2, abs=0.01)
     # every row: the count and area are those of its severity's findings
     for r in rule_rows(doc):
-        mine = [
-            f for f in doc["findings"] if f["rule"] == r["id"] and f["severity"] == r["severity"]
-        ]
-        assert r["count"] == len(mine)
-        assert (r["area_m2"] or 0.0) == pytest.approx(
-            sum(f["area_m2"] or 0 for f in mine), abs=0.01
-        )
-    assert sum(r["count"] for r in rule_rows(doc)) == len(doc["findings"])
-    basis = {r["id"]: r["count"] for r in rule_basis_rows(doc)}
+        mine = [f for f in doc.findings if f.rule == r.id and f.severity == r.severity]
+        assert r.count == len(mine)
+        assert (r.area_m2 or 0.0) == pytest.approx(sum(f.area_m2 or 0 for f in mine), abs=0.01)
+    assert sum(r.count for r in rule_rows(doc)) == len(doc.findings)
+    basis = {r.id: r.count for r in rule_basis_rows(doc)}
     assert basis["sanqu.farmland.construction"] == "错误 1、提示 1"
     assert basis["sanqu.udb.urban_outside"] == "1"
 
@@ -123,8 +121,15 @@ def test_a_recorded_plan_version_is_named_with_its_layer(tmp_path: Path) -> None
             geometry_type="MULTIPOLYGON",
             version=VersionSpec("示范县总体规划", "2021版", valid_from=date(2021, 1, 1)),
         )
-        pinned = review_plan(mem, "master-plan", "示范县总体规划@2021版", as_of=AS_OF)
-        current = review_plan(mem, "master-plan", layer="总规用地", as_of=AS_OF)
+        pinned = review_plan(
+            mem,
+            "master-plan",
+            RecordedVersion("示范县总体规划", "2021版"),
+            ReviewOptions(as_of=AS_OF),
+        )
+        current = review_plan(
+            mem, "master-plan", WorkspaceLayer("总规用地"), ReviewOptions(as_of=AS_OF)
+        )
     assert review_json(pinned)["source_label"] == "示范县总体规划 2021版（规划用地 总规用地）"
     row = next(r for r in review_json(current)["data_versions"] if r["layer"] == "总规用地")
     assert row["label"] == "示范县总体规划 2021版（规划用地 总规用地）"
@@ -157,33 +162,34 @@ def test_templates_name_standard_fields_by_name_and_code(profile: str | None) ->
 
 
 # -- maps ------------------------------------------------------------------------------------
-def _finding(doc: dict[str, Any], rule: str) -> dict[str, Any]:
-    return next(f for f in doc["findings"] if f["rule"] == rule)
+def _finding(doc: ReviewDocument, rule: str) -> ReportFinding:
+    return next(f for f in doc.findings if f.rule == rule)
 
 
-def test_an_outside_the_boundary_map_draws_the_boundary(doc: dict[str, Any]) -> None:
+def test_an_outside_the_boundary_map_draws_the_boundary(doc: ReviewDocument) -> None:
     # the finding has no zone of its own: the boundary it leaves is drawn from the rule's
     # zone layer, with the parcel beside it as context
     f = _finding(doc, "sanqu.udb.urban_outside")
-    assert f["zone"] is None
-    layers = {layer["role"]: layer for layer in f["map"]["layers"]}
+    assert f.zone is None and f.map is not None
+    layers = {layer.role: layer for layer in f.map.layers}
     assert list(layers) == ["zone", "context", "feature", "conflict"]
-    assert layers["zone"]["name"] == "城镇开发边界"
-    zone = shapely.union_all([shape(g) for g in layers["zone"]["geometries"]])
-    parcel = shape(layers["feature"]["geometries"][0])
+    assert layers["zone"].name == "城镇开发边界"
+    zone = shapely.union_all(layers["zone"].geometries)
+    parcel = layers["feature"].geometries[0]
     # the line the parcel crosses is on the map: the parcel is partly in, partly out
     assert zone.intersects(parcel) and not zone.contains(parcel)
-    assert layers["context"]["name"] == "周边规划用地"
-    context = [shape(g) for g in layers["context"]["geometries"]]
+    assert layers["context"].name == "周边规划用地"
+    context = layers["context"].geometries
     assert any(c.intersects(NEIGHBOUR["Z-next"][0]) for c in context)
     _, drawn = map_layers(doc, f) or (None, [])
     assert [layer.role for layer in drawn] == ["zone", "context", "feature", "conflict"]
 
 
-def test_a_sub_zone_map_draws_only_that_sub_zone(doc: dict[str, Any]) -> None:
+def test_a_sub_zone_map_draws_only_that_sub_zone(doc: ReviewDocument) -> None:
     f = _finding(doc, "sanqu.udb.special_use_zone")
-    zone = next(layer for layer in f["map"]["layers"] if layer["role"] == "zone")
-    assert zone["name"] == "特别用途区"
+    assert f.map is not None
+    zone = next(layer for layer in f.map.layers if layer.role == "zone")
+    assert zone.name == "特别用途区"
     # KF03 (特别用途区) only, not KF01 (集中建设区) below it
-    drawn = shapely.union_all([shape(g) for g in zone["geometries"]])
+    drawn = shapely.union_all(zone.geometries)
     assert drawn.bounds[1] >= box(0, 1000, 1, 1001).bounds[1] - 1e-6

@@ -18,11 +18,11 @@ from pyproj import CRS, Transformer
 
 from guotu.demo.build import build_demo
 from guotu.demo.plans import MASTER_PLAN
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus
 from guotu.errors import InputError, NotFoundError
 from guotu.services.site_query import SiteQuery
 from guotu.services.workspace import open_workspace
-from guotu.store.catalog import VersionSpec
 from guotu.store.memory import MemoryStore
 
 GK = CRS.from_epsg(4527)

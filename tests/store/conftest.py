@@ -99,8 +99,6 @@ def backend_of(store: Any) -> str:
 
 def revision_count(store: Any, layer: str) -> int:
     """Feature revisions a layer stores, all versions together."""
-    if isinstance(store, GeoPackageStore):
-        return int(store._conn.execute(f'SELECT count(*) FROM "{layer}"').fetchone()[0])
     return int(store.revision_count(layer))
 
 

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
+from guotu.domain.core.catalog import YearValue
 from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.errors import ConfigError, GuotuError, LayerError, NotFoundError, StoreError
 from guotu.store.memory import MemoryStore
-from guotu.store.tables import YearValue
 
 from ..conftest import X0, Y0
 from .conftest import backend_of, driver_errors, raw_sql

@@ -186,8 +186,8 @@ def test_bulk_loaded_rtree_passes_rtreecheck_and_answers_like_a_scan(store, n: i
 def test_qgis_view_shows_the_version_in_force_today(tmp_path: Path) -> None:
     from datetime import date, timedelta
 
+    from guotu.domain.core.catalog import VersionSpec
     from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus
-    from guotu.store.catalog import VersionSpec
 
     with GeoPackageStore.open(tmp_path / "ws.gpkg", create=True) as store:
         store.set_crs(GK39)

@@ -63,7 +63,8 @@ def test_a_missing_workspace_is_not_created_unless_asked(pg_schema) -> None:
 
 
 def test_the_schema_comes_from_the_dsn_options(pg_schema) -> None:
-    from guotu.store.postgis import PostGISStore, schema_from_dsn
+    from guotu.store.postgis import PostGISStore
+    from guotu.store.postgis_connection import schema_from_dsn
 
     dsn, schema = pg_schema
     with_options = f"{dsn}?options={quote(f'-c search_path={schema}')}"

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from guotu.services.review import review_plan
+from guotu.services.review import ReviewOptions, review_plan
 
 from ..services.test_review import AS_OF, EXPECTED, build, ell
 
 
 def test_review_on_every_backend(store: Any, tmp_path: Path) -> None:
     build(store, tmp_path)
-    report = review_plan(store, "master-plan", as_of=AS_OF)
+    report = review_plan(store, "master-plan", options=ReviewOptions(as_of=AS_OF))
     got = [f for f in report.findings if f.rule != "data.code_valid"]
     assert [(f.rule, f.features[0].id_value, f.severity.value) for f in got] == [
         (r, b, s) for r, b, _, _, _, s in EXPECTED

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from guotu.domain.core.catalog import VersionSpec, YearValue
 from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus
 from guotu.errors import ConfigError, GuotuError, NotFoundError, StoreError
-from guotu.store.catalog import VersionSpec
-from guotu.store.geopackage import SCHEMA_VERSION, GeoPackageStore
-from guotu.store.tables import YearValue
+from guotu.store.geopackage import GeoPackageStore
+from guotu.store.layout import SCHEMA_VERSION
 
 from .conftest import backend_of, driver_errors, raw_sql
 

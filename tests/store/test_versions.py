@@ -14,9 +14,9 @@ import pytest
 import shapely
 from pyproj import CRS
 
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus
 from guotu.errors import ConfigError, NotFoundError
-from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore
 
 from ..conftest import X0, Y0

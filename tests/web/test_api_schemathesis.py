@@ -34,10 +34,10 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status
 from schemathesis.engine import events as engine_events
 
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.services.importing import import_file
 from guotu.settings import Settings
-from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore
 from guotu.web.app import create_app
 

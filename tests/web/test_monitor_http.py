@@ -10,8 +10,8 @@ import shapely.geometry
 from fastapi.testclient import TestClient
 
 from guotu.demo.build import build_demo
+from guotu.domain.core.catalog import VersionSpec
 from guotu.settings import Settings
-from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore
 from guotu.web.app import create_app
 

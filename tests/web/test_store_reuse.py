@@ -24,11 +24,11 @@ import shapely
 from fastapi.testclient import TestClient
 from pyproj import CRS
 
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.errors import StoreError
 from guotu.services.workspace import StorePool, open_workspace
 from guotu.settings import Settings
-from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore
 from guotu.web.app import create_app
 

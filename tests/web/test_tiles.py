@@ -23,10 +23,10 @@ import shapely
 from fastapi.testclient import TestClient
 from pyproj import CRS, Transformer
 
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.services.tiles import TileCache
 from guotu.settings import Settings
-from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore
 from guotu.web.app import create_app
 

@@ -185,7 +185,7 @@ def amend_land_use(workspace: Path, avoid: set[str] | None = None) -> dict[str, 
     one removed, none of them in ``avoid``. Returns their BSM and old codes."""
     from datetime import date
 
-    from guotu.store.catalog import VersionSpec
+    from guotu.domain.core.catalog import VersionSpec
     from guotu.store.geopackage import GeoPackageStore
 
     with GeoPackageStore.open(workspace) as store:
@@ -251,9 +251,9 @@ def amend_survey(workspace: Path, avoid: set[str] | None = None) -> dict[str, An
     """Record 2026年度国土变更调查 (编制中, so nothing in force changes) of the demo's DLTB: one
     旱地 (0103) parcel, none of ``avoid``, becomes 商业服务业设施用地 (05H1). Returns the plan,
     the two labels, its BSM and ellipsoidal area."""
+    from guotu.domain.core.catalog import VersionSpec
     from guotu.domain.core.model import VersionStatus
     from guotu.domain.geometry.area import ellipsoidal_area_m2
-    from guotu.store.catalog import VersionSpec
     from guotu.store.geopackage import GeoPackageStore
 
     with GeoPackageStore.open(workspace) as store:

@@ -1,11 +1,10 @@
-"""The root click group, shared options, the language of a run, Chinese help and the one
-error-to-exit-code mapping.
+"""The root click group, shared options, Chinese help and the one error-to-exit-code mapping.
 
 Language
-    A run has one language, decided before click parses anything (:func:`run_language`): the
-    last ``--lang zh|en`` on the command line, else the environment variable ``GUOTU_LANG``,
-    else Chinese. ``--lang`` is also an eager option of the root group and of every command
-    (so it may come after the subcommand); it sets :attr:`Context.lang`.
+    A run has one language (:mod:`guotu.cli.language`): the last ``--lang zh|en`` on the
+    command line, else ``GUOTU_LANG``, else Chinese. Command modules import what they use of it
+    (:class:`Context`, :func:`pass_context`, :func:`t`, :func:`lang_option`,
+    :func:`geometry_name`) from here, with the shared options.
 Chinese help
     The English help stays in the code (docstrings and ``help=``). The Chinese texts are one
     catalogue, :mod:`guotu.cli.help_zh` (command path → help, option → help). The command and
@@ -15,7 +14,8 @@ Chinese help
 Errors
     :class:`GuotuGroup` maps a :class:`~guotu.errors.GuotuError` to its message and exit code
     (an unexpected exception to exit 3), and click's usage errors ("No such option", "Missing
-    argument" …) to Chinese in Chinese runs (:func:`show_click_error`).
+    argument" …) to Chinese in Chinese runs
+    (:func:`guotu.cli.help_zh.click_words.show_click_error`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 
@@ -36,28 +36,35 @@ from rich.console import Console
 
 from guotu.cli import help_zh
 from guotu.cli.help_format import HelpFormatter, display_width
+from guotu.cli.help_zh import command_key, option_key, show_click_error
+from guotu.cli.language import (
+    ENV_LANG,
+    LANG_OPTION,
+    LANGS,
+    Context,
+    geometry_name,
+    lang_of,
+    lang_option,
+    pass_context,
+    run_language,
+    set_lang,
+    t,
+)
 from guotu.errors import GuotuError
 
 __all__ = [
-    "ENV_LANG",
     "EXIT_BROKEN_PIPE",
-    "LANGS",
     "Context",
     "GuotuCommand",
     "GuotuGroup",
-    "click_message_zh",
-    "command_key",
     "console",
     "emit_json",
     "geometry_name",
     "json_option",
     "lang_option",
     "main",
-    "option_key",
     "pass_context",
     "root",
-    "run_language",
-    "show_click_error",
     "t",
     "use_layer_option",
     "workspace_option",
@@ -71,93 +78,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: stopped early; with ``set -o pipefail`` guotu then behaves like any Unix tool, and without
 #: it the pipeline's status is the reader's.
 EXIT_BROKEN_PIPE = 141
-
-#: The languages of human output, and the environment variable choosing the default one.
-LANGS = ("zh", "en")
-ENV_LANG = "GUOTU_LANG"
-
-
-def run_language(args: Sequence[str] = (), environ: Mapping[str, str] | None = None) -> str:
-    """The language of a run: the last ``--lang`` of ``args``, else ``GUOTU_LANG``, else zh.
-
-    Decided before click parses the command line, so that ``--help`` and click's own errors
-    are in that language wherever ``--lang`` stands. A value that is not a language is left
-    for click to refuse (in the language decided so far).
-
-    Examples
-    --------
-    >>> run_language(["plan", "list", "--help", "--lang", "en"], {})
-    'en'
-    >>> run_language(["--lang=en", "check", "--lang", "zh"], {}), run_language([], {"GUOTU_LANG": "en"})
-    ('zh', 'en')
-    >>> run_language(["import", "--reason", "--", "--lang", "en"], {"GUOTU_LANG": "fr"})
-    'zh'
-    """
-    env = os.environ if environ is None else environ
-    lang = env.get(ENV_LANG, "").strip().lower()
-    lang = lang if lang in LANGS else "zh"
-    for i, arg in enumerate(args):
-        if arg == "--":
-            break
-        value = (
-            args[i + 1]
-            if arg == "--lang" and i + 1 < len(args)
-            else arg.removeprefix("--lang=")
-            if arg.startswith("--lang=")
-            else None
-        )
-        if value in LANGS:
-            lang = value
-    return lang
-
-
-class Context:
-    """Options every command sees: language and debug flag (the language defaults to
-    :func:`run_language` of the environment)."""
-
-    def __init__(self, lang: str | None = None, debug: bool = False) -> None:
-        self.lang = lang if lang in LANGS else run_language()
-        self.debug = debug
-
-    def t(self, zh: str, en: str) -> str:
-        """Pick the Chinese or English text."""
-        return en if self.lang == "en" else zh
-
-
-pass_context = click.make_pass_decorator(Context, ensure=True)
-
-
-def t(ctx: Context, zh: str, en: str) -> str:
-    """Pick the Chinese or English text for ``ctx``."""
-    return ctx.t(zh, en)
-
-
-def _lang_of(click_ctx: click.Context | None) -> str:
-    obj = click_ctx.find_object(Context) if click_ctx is not None else None
-    return obj.lang if obj is not None else run_language()
-
-
-def _set_lang(click_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    if value is not None:
-        click_ctx.ensure_object(Context).lang = value
-    return value
-
-
-#: ``--lang`` of a command (the root group's also reads GUOTU_LANG, see :data:`root`).
-_LANG_OPTION: dict[str, Any] = {
-    "type": click.Choice(LANGS),
-    "default": None,
-    "expose_value": False,
-    "callback": _set_lang,
-    "is_eager": True,
-    "help": f"Language of human output (default zh, or {ENV_LANG}).",
-}
-
-
-def lang_option(f: F) -> F:
-    """``--lang zh|en`` on a command (every command has it: :class:`GuotuCommand` adds it
-    where a command does not declare it)."""
-    return click.option("--lang", **_LANG_OPTION)(f)
 
 
 def json_option(f: F) -> F:
@@ -196,33 +116,6 @@ def workspace_option(required: bool = True) -> Callable[[F], F]:
         )(f)
 
     return deco
-
-
-#: Geometry types (OGC names, any case) and geometry kinds of roles, in Chinese.
-_GEOMETRY_ZH = {
-    "point": "点",
-    "multipoint": "多点",
-    "linestring": "线",
-    "multilinestring": "多线",
-    "polygon": "面",
-    "multipolygon": "多面",
-    "geometrycollection": "几何集合",
-    "line": "线",
-    "polygon_or_line": "面或线",
-    "geometry": "任意几何",
-}
-
-
-def geometry_name(value: str, lang: str) -> str:
-    """A geometry type (``MultiPolygon``, ``MULTIPOLYGON``) or role geometry kind
-    (``polygon_or_line``) as it is written in ``lang``.
-
-    Examples
-    --------
-    >>> geometry_name("MULTIPOLYGON", "zh"), geometry_name("Point", "en")
-    ('多面', 'Point')
-    """
-    return _GEOMETRY_ZH.get(value.lower(), value) if lang == "zh" else value
 
 
 class _Console(Console):
@@ -280,22 +173,6 @@ class _ClickContext(click.Context):
 
 
 # -- Chinese help ----------------------------------------------------------------------------
-def command_key(click_ctx: click.Context) -> str:
-    """The catalogue key of the command of ``click_ctx``: ``guotu`` and the subcommand names
-    (``guotu plan list``), whatever the program was called."""
-    names = []
-    while click_ctx.parent is not None:
-        names.append(click_ctx.command.name or "")
-        click_ctx = click_ctx.parent
-    return " ".join(["guotu", *reversed(names)])
-
-
-def option_key(param: click.Parameter) -> str:
-    """The catalogue name of an option: its first long name (``--workspace`` of
-    ``-w/--workspace``)."""
-    return next((o for o in param.opts if o.startswith("--")), param.opts[0])
-
-
 def _metavar_zh(param: click.Option, click_ctx: click.Context) -> str:
     """The metavar of ``param`` in Chinese help: a declared one as the catalogue's
     placeholder (:func:`~guotu.cli.help_zh.placeholder`), click's type names in Chinese."""
@@ -363,17 +240,17 @@ class _Localised(click.Command):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not any(p.name == "lang" for p in self.params):
-            self.params.append(click.Option(["--lang"], **_LANG_OPTION))
+            self.params.append(click.Option(["--lang"], **LANG_OPTION))
 
     def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
         pieces = super().collect_usage_pieces(ctx)
-        if _lang_of(ctx) != "zh":
+        if lang_of(ctx) != "zh":
             return pieces
         path = command_key(ctx)
         return [help_zh.USAGE_PIECES.get(p) or help_zh.placeholder(path, p) for p in pieces]
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        if _lang_of(ctx) != "zh":
+        if lang_of(ctx) != "zh":
             super().format_usage(ctx, formatter)
             return
         formatter.write_usage(
@@ -383,7 +260,7 @@ class _Localised(click.Command):
         )
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        text = help_zh.command_help(command_key(ctx)) if _lang_of(ctx) == "zh" else None
+        text = help_zh.command_help(command_key(ctx)) if lang_of(ctx) == "zh" else None
         if text is None:
             super().format_help_text(ctx, formatter)
             return
@@ -392,7 +269,7 @@ class _Localised(click.Command):
             formatter.write_text(inspect.cleandoc(text))
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        if _lang_of(ctx) != "zh":
+        if lang_of(ctx) != "zh":
             super().format_options(ctx, formatter)
             return
         rows = [
@@ -419,7 +296,7 @@ class GuotuGroup(_Localised, click.Group):
     group_class = type  # subgroups are GuotuGroup
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        if _lang_of(ctx) != "zh":
+        if lang_of(ctx) != "zh":
             super().format_commands(ctx, formatter)
             return
         commands = [
@@ -515,88 +392,6 @@ class GuotuGroup(_Localised, click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-# -- click's errors in Chinese ---------------------------------------------------------------
-def _hint_zh(exc: click.BadParameter) -> str:
-    """The parameter an error is about, as Chinese text (``选项 -w / --workspace``)."""
-    if exc.param_hint is not None:
-        hints = [exc.param_hint] if isinstance(exc.param_hint, str) else list(exc.param_hint)
-        return " / ".join(h.strip("'") for h in hints)
-    param = exc.param
-    if param is None:
-        return ""
-    if isinstance(param, click.Argument):
-        if exc.ctx is None:
-            return f"参数 {param.human_readable_name}"
-        return f"参数 {help_zh.placeholder(command_key(exc.ctx), param.make_metavar(exc.ctx))}"
-    text = "选项 " + " / ".join(param.opts)
-    envvar = getattr(param, "envvar", None)
-    if getattr(param, "show_envvar", False) and envvar:
-        text += f"（环境变量 {envvar if isinstance(envvar, str) else '、'.join(envvar)}）"
-    return text
-
-
-def click_message_zh(exc: click.ClickException) -> str:
-    """The message of one of click's errors in Chinese (the English one when it is not one
-    of click's own sentences).
-
-    Examples
-    --------
-    >>> click_message_zh(click.NoSuchOption("--bogus"))
-    '没有选项 --bogus。'
-    >>> click_message_zh(click.UsageError("Got unexpected extra arguments (a b)"))
-    '多余的参数：a b。'
-    """
-    if isinstance(exc, click.MissingParameter):
-        param = exc.param
-        kind = exc.param_type or (param.param_type_name if param is not None else "parameter")
-        hint = _hint_zh(exc).removeprefix("参数 ").removeprefix("选项 ")
-        text = f"缺少{help_zh.PARAM_KINDS.get(kind, '参数')} {hint}。".replace(" 。", "。")
-        if param is not None and isinstance(param.type, click.Choice):
-            text += "可选：" + "、".join(map(str, param.type.choices)) + "。"
-        elif exc.message:
-            text += help_zh.translate_click_message(exc.message)
-        return text
-    if isinstance(exc, click.BadParameter):
-        hint = _hint_zh(exc)
-        message = help_zh.translate_click_message(exc.message)
-        if not hint:
-            return f"值无效：{message}"
-        return f"{hint}{'' if hint.endswith('）') else ' '}的值无效：{message}"
-    text = help_zh.translate_click_message(exc.message)
-    possibilities = getattr(exc, "possibilities", None)
-    if possibilities:
-        ctx = getattr(exc, "ctx", None)
-        prefix = f"{ctx.command_path} " if isinstance(exc, click.NoSuchCommand) and ctx else ""
-        text += f"是否要用 {'、'.join(prefix + p for p in sorted(possibilities))}？"
-    if isinstance(exc, click.FileError):
-        return f"无法打开文件 {exc.ui_filename}：{text}"
-    return text
-
-
-def show_click_error(exc: click.ClickException, lang: str) -> None:
-    """Show one of click's errors on stderr as click does (usage line, a hint, the message),
-    in Chinese when ``lang`` is zh."""
-    if lang != "zh":
-        exc.show()
-        return
-    if isinstance(exc, click.exceptions.NoArgsIsHelpError):  # a group without a subcommand
-        click.echo(exc.format_message(), err=True)
-        return
-    ctx = getattr(exc, "ctx", None)
-    if isinstance(exc, click.UsageError) and ctx is not None:
-        hint = ""
-        if ctx.command.get_help_option(ctx) is not None:
-            names = ctx.command.get_help_option_names(ctx)
-            hint = (
-                help_zh.CLICK_WORDS["try_help"].format(
-                    command=f"{ctx.command_path} {max(names, key=len)}"
-                )
-                + "\n"
-            )
-        click.echo(f"{ctx.get_usage()}\n{hint}", err=True)
-    click.echo(help_zh.CLICK_WORDS["error"] + click_message_zh(exc), err=True)
-
-
 def _package_version() -> str:
     try:
         return version("guotu")
@@ -607,7 +402,7 @@ def _package_version() -> str:
 def _print_version(click_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or click_ctx.resilient_parsing:
         return
-    lang = _lang_of(click_ctx)
+    lang = lang_of(click_ctx)
     number = _package_version()
     click.echo(f"guotu {number}" if lang == "zh" else f"guotu, version {number}")
     click_ctx.exit()
@@ -619,7 +414,7 @@ def _print_version(click_ctx: click.Context, _param: click.Parameter, value: boo
     type=click.Choice(LANGS),
     default=None,
     expose_value=False,
-    callback=_set_lang,
+    callback=set_lang,
     is_eager=True,
     envvar=ENV_LANG,
     show_envvar=True,

@@ -26,6 +26,7 @@ from guotu.cli.base import (
 )
 from guotu.cli.plans import as_dates, time_options
 from guotu.domain.checks.feature_geometry import validity_reason
+from guotu.domain.core.findings import Severity
 from guotu.errors import ConfigError
 from guotu.io.findings import write_findings_gpkg
 from guotu.services.checking import QualityReport, check_workspace, load_check_list
@@ -33,8 +34,6 @@ from guotu.services.read_note import ReadNote, describe_read
 from guotu.services.workspace import open_workspace
 
 __all__ = ["check_command", "render_check"]
-
-_SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 def render_check(
@@ -51,7 +50,7 @@ def render_check(
             ctx.t(
                 f"已修复 图层 {r.layer} 要素 {r.fid}：{reason}；"
                 f"面积 {r.area_before_m2:.2f} → {r.area_after_m2:.2f} m²，修复后为"
-                f"{geometry_name(r.geometry_type, 'zh')}",
+                f"{geometry_name(r.geometry_type or '', 'zh')}",
                 f"Repaired layer {r.layer} feature {r.fid}: {reason} (area "
                 f"{r.area_before_m2:.2f} → {r.area_after_m2:.2f} m², {r.geometry_type})",
             ),
@@ -72,7 +71,7 @@ def render_check(
         table.add_row(
             f"{ctx.t(row['name_zh'], row['name_en'])} ({row['check']})",
             row["layer"],
-            ctx.t(_SEVERITY_ZH.get(sev, sev), sev),
+            Severity(sev).text(ctx.lang) if sev else sev,
             str(row["count"]),
         )
     if report.findings:
@@ -92,8 +91,8 @@ def render_check(
     for s in report.skipped:
         out.print(
             ctx.t(
-                f"未运行 {s.check}（{s.layer}）：{s.reason_zh}",
-                f"Not run {s.check} ({s.layer}): {s.reason_en}",
+                f"未运行 {s.rule}（{s.layer}）：{s.reason_zh}",
+                f"Not run {s.rule} ({s.layer}): {s.reason_en}",
             ),
             highlight=False,
         )

@@ -1,5 +1,9 @@
 """``guotu monitor``: implementation monitoring (规划实施监测) — indicators with lineage,
-targets, warnings and forecasts.
+targets, warnings and forecasts, and the 体检评估 report.
+
+Its other commands live beside it: ``cases``/``case`` (:mod:`guotu.cli.monitor_cases`),
+``consolidation`` (:mod:`guotu.cli.monitor_consolidation`), ``targets``/``statistics``
+(:mod:`guotu.cli.monitor_tables`).
 
 Exit codes: 0 done (1 with ``--fail-on`` and an indicator at or above that status), 2 input
 error (a catalogue, targets or statistics table that does not read), 3 environment or store
@@ -11,7 +15,6 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.table import Table
@@ -27,9 +30,10 @@ from guotu.cli.base import (
     use_layer_option,
     workspace_option,
 )
+from guotu.cli.monitor_cases import case_command, cases_command
+from guotu.cli.monitor_consolidation import consolidation_command
 from guotu.cli.monitor_tables import statistics_group, targets_group
 from guotu.cli.plans import as_dates, known_at_option, time_options
-from guotu.domain.monitoring.cases import CASE_CLASSES
 from guotu.errors import ConfigError
 from guotu.services.monitoring_inputs import (
     Statistics,
@@ -286,352 +290,6 @@ def _explain(ctx: Context, report: IndicatorReport, iid: str) -> None:
     out.print(ctx.t("序列：", "Series: ") + series, highlight=False)
 
 
-_SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "green"}
-
-
-@monitor_group.command("cases")
-@workspace_option()
-@time_options
-@click.option(
-    "--record",
-    is_flag=True,
-    help="Record the cases in the workspace (layer JCAJ, a new version; statuses and "
-    "check records of recorded cases are kept).",
-)
-@click.option("--by", "actor", default="", help="Who records (kept in the audit log).")
-@click.option(
-    "--gpkg",
-    "gpkg_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the cases with their geometry to this GeoPackage (QGIS).",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "never"]),
-    default="never",
-    show_default=True,
-    help="Exit 1 when a case of this severity or worse is open.",
-)
-@use_layer_option
-@json_option
-@lang_option
-@pass_context
-def cases_command(
-    ctx: Context,
-    workspace: str,
-    as_of: datetime | None,
-    known_at: datetime | None,
-    record: bool,
-    actor: str,
-    gpkg_path: Path | None,
-    fail_on: str,
-    use_layers: tuple[str, ...],
-    as_json: bool,
-) -> None:
-    """Change patches → cases: each patch against approved projects and 三区三线 as of its
-    image date (已批已建, 未批先建, 占用永久基本农田, 红线内/开发边界外新增建设, 符合规划但未批).
-
-    \b
-    Examples:
-      guotu monitor cases -w demo_county.gpkg
-      guotu monitor cases -w demo_county.gpkg --record --by 张三
-      guotu monitor case BH20250002 -w demo_county.gpkg --status 核查属实 --by 李四 --note 现场已硬化
-    """
-    from guotu.services.cases import classify_patches, record_cases
-
-    day, known = as_dates(as_of, known_at)
-    with open_workspace(workspace) as store:
-        report = classify_patches(store, as_of=day, known_at=known, use_layers=use_layers)
-        if record:
-            record_cases(store, report, actor=actor, use_layers=use_layers)
-        crs = store.crs
-    if gpkg_path is not None:
-        _write_cases_gpkg(report, crs, gpkg_path, ctx.lang)
-    doc = report.to_dict(ctx.lang)
-    if as_json:
-        emit_json(doc)
-    else:
-        _render_cases(ctx, doc, record)
-    rank = {"error": 2, "warning": 1, "info": 0}
-    open_ = [c for c in doc["cases"] if c["status"] in ("pending", "confirmed")]
-    worst = max((rank[c["severity"]] for c in open_), default=0)
-    if fail_on != "never" and worst >= rank[fail_on]:
-        sys.exit(1)
-
-
-def _write_cases_gpkg(report: Any, crs: Any, path: Path, lang: str) -> None:
-    import geopandas as gpd
-    import pyogrio
-
-    from guotu.io.findings import check_gdal_file_name
-
-    check_gdal_file_name(path, "--gpkg")
-    rows = [c.to_dict(lang) for c in report.cases]
-    flat = [
-        {
-            "TBBH": r["tbbh"],
-            "AJLX": r["class"],
-            "AJLXMC": r["class_name"],
-            "ZT": r["status_name"],
-            "HSXRQ": r["image_date"],
-            "TBMJ": r["area_m2"],
-            **{k: v for k, v in r["overlaps_m2"].items()},
-            "XMDM": ";".join(p["xmdm"] for p in r["projects"]),
-        }
-        for r in rows
-    ]
-    frame = gpd.GeoDataFrame(flat, geometry=[c.geometry for c in report.cases], crs=crs)
-    pyogrio.write_dataframe(frame, path, layer="监测案件", driver="GPKG")
-
-
-def _render_cases(ctx: Context, doc: dict[str, Any], recorded: bool) -> None:
-    out = console()
-    out.print(
-        ctx.t(
-            f"变化图斑 {doc['patch_layer']}（{doc['patch_version']}）比对，现状日期 {doc['as_of']}",
-            f"Change patches {doc['patch_layer']} ({doc['patch_version']}), as of {doc['as_of']}",
-        ),
-        highlight=False,
-    )
-    table = Table()
-    for head in (
-        ctx.t("图斑编号", "Patch"),
-        ctx.t("类型", "Class"),
-        ctx.t("状态", "Status"),
-        ctx.t("后时相", "Image"),
-        ctx.t("面积(m²)", "Area (m²)"),
-        ctx.t("重叠面积(m²)", "Overlaps (m²)"),
-        ctx.t("项目", "Projects"),
-    ):
-        table.add_column(head, overflow="fold")
-    names = {
-        "approved": ctx.t("已批", "approved"),
-        "approved_later": ctx.t("后批", "approved later"),
-        "redline": ctx.t("红线", "red line"),
-        "permanent_farmland": ctx.t("永农", "farmland"),
-        "outside_urban_boundary": ctx.t("边界外", "outside boundary"),
-    }
-    for c in doc["cases"]:
-        overlaps = "，".join(f"{names[k]} {v:,.2f}" for k, v in c["overlaps_m2"].items() if v > 0)
-        projects = "；".join(f"{p['xmdm']}（{p['pzrq']}）" for p in c["projects"])
-        style = _SEVERITY_STYLE[c["severity"]]
-        table.add_row(
-            c["tbbh"],
-            f"[{style}]{c['class_name']}[/]",
-            c["status_name"],
-            c["image_date"] or "—",
-            f"{c['area_m2']:,.2f}",
-            overlaps or "—",
-            projects or "—",
-        )
-    out.print(table)
-    s = doc["summary"]["by_class"]
-    out.print(
-        ctx.t("合计：", "Total: ")
-        + ctx.t("，", ", ").join(
-            f"{ctx.t(*CASE_CLASSES[k][:2]) if k in CASE_CLASSES else k} {v}" for k, v in s.items()
-        ),
-        highlight=False,
-    )
-    if recorded:
-        out.print(
-            ctx.t(
-                "已记录为监测案件图层 JCAJ 的新版本。", "Recorded as a new version of layer JCAJ."
-            ),
-            highlight=False,
-        )
-
-
-@monitor_group.command("case")
-@click.argument("tbbh")
-@workspace_option()
-@click.option(
-    "--status",
-    required=True,
-    help="待核查/核查属实/已整改/误报 (pending/confirmed/rectified/false_positive).",
-)
-@click.option("--by", "checker", default="", help="Who checked (核查人).")
-@click.option(
-    "--date",
-    "check_date",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Check date (核查日期, default today).",
-)
-@click.option("--note", default="", help="Conclusion (核查结论).")
-@click.option("--rectification", default="", help="What was done (整改情况).")
-@use_layer_option
-@json_option
-@lang_option
-@pass_context
-def case_command(
-    ctx: Context,
-    tbbh: str,
-    workspace: str,
-    status: str,
-    checker: str,
-    check_date: datetime | None,
-    note: str,
-    rectification: str,
-    use_layers: tuple[str, ...],
-    as_json: bool,
-) -> None:
-    """Record the field check of case TBBH (a new version of the case layer; the earlier
-    states stay in its history)."""
-    from guotu.services.cases import update_case
-
-    with open_workspace(workspace) as store:
-        row = update_case(
-            store,
-            tbbh,
-            status,
-            checker=checker,
-            check_date=check_date.date() if check_date else None,
-            conclusion=note,
-            rectification=rectification,
-            use_layers=use_layers,
-        )
-    if as_json:
-        emit_json({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()})
-        return
-    console().print(
-        ctx.t(
-            f"案件 {tbbh}：{row['ZT']}（{row.get('HCR') or '—'}，{row.get('HCRQ')}）",
-            f"Case {tbbh}: {row['ZT']} ({row.get('HCR') or '—'}, {row.get('HCRQ')})",
-        ),
-        highlight=False,
-    )
-
-
-@monitor_group.command("consolidation")
-@workspace_option()
-@click.option(
-    "--from",
-    "from_date",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Start: the survey version in force then (default: the first one).",
-)
-@click.option(
-    "--as-of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="End: the survey version in force then (default today).",
-)
-@click.option(
-    "--fail-on-imbalance", is_flag=True, help="Exit 1 when the 占补平衡 ledger does not balance."
-)
-@known_at_option
-@use_layer_option
-@json_option
-@lang_option
-@pass_context
-def consolidation_command(
-    ctx: Context,
-    workspace: str,
-    from_date: datetime | None,
-    as_of: datetime | None,
-    fail_on_imbalance: bool,
-    known_at: datetime | None,
-    use_layers: tuple[str, ...],
-    as_json: bool,
-) -> None:
-    """Land consolidation (全域土地综合整治) and the 耕地占补平衡 ledger, measured from the yearly
-    survey versions: occupied and supplemented farmland per year, each project's measured
-    新增耕地 and 建设用地减少 against its plan and progress, its overlap with 三区三线.
-
-    \b
-    Examples:
-      guotu monitor consolidation -w demo_county.gpkg
-      guotu monitor consolidation -w demo_county.gpkg --from 2022-12-31 --json
-    """
-    from guotu.services.consolidation import consolidation_report
-
-    day, known = as_dates(as_of, known_at)
-    with open_workspace(workspace) as store:
-        report = consolidation_report(
-            store,
-            from_date=from_date.date() if from_date else None,
-            as_of=day,
-            known_at=known,
-            use_layers=use_layers,
-        )
-    doc = report.to_dict(ctx.lang)
-    if as_json:
-        emit_json(doc)
-    else:
-        _render_consolidation(ctx, doc)
-    if fail_on_imbalance and not doc["totals"]["balanced"]:
-        sys.exit(1)
-
-
-def _ha(m2: float | None) -> str:
-    return "—" if m2 is None else f"{m2 / 1e4:,.4f}"
-
-
-def _render_consolidation(ctx: Context, doc: dict[str, Any]) -> None:
-    out = console()
-    out.print(
-        ctx.t(
-            f"耕地占补平衡台账（{doc['plan']}：{doc['from']} → {doc['to']}，公顷）",
-            f"Farmland occupation/supplement ledger ({doc['plan']}: {doc['from']} → "
-            f"{doc['to']}, ha)",
-        ),
-        highlight=False,
-    )
-    table = Table()
-    for head in (
-        ctx.t("年度", "Update"),
-        ctx.t("占用耕地", "Occupied"),
-        ctx.t("补充耕地", "Supplemented"),
-        ctx.t("平衡", "Balance"),
-        ctx.t("建设用地减少", "Construction reduced"),
-    ):
-        table.add_column(head)
-    for r in doc["ledger"]:
-        table.add_row(
-            r["version"],
-            _ha(r["occupied_m2"]),
-            _ha(r["supplemented_m2"]),
-            _ha(r["balance_m2"]),
-            _ha(r["construction_reduced_m2"]),
-        )
-    t = doc["totals"]
-    table.add_row(
-        ctx.t("合计", "Total"),
-        _ha(t["occupied_m2"]),
-        _ha(t["supplemented_m2"]),
-        _ha(t["balance_m2"]),
-        "",
-    )
-    out.print(table)
-    projects = Table(title=ctx.t("土地整治项目（公顷）", "Consolidation projects (ha)"))
-    for head in (
-        ctx.t("项目", "Project"),
-        ctx.t("进度", "Progress"),
-        ctx.t("计划新增耕地", "Planned new farmland"),
-        ctx.t("测得新增耕地", "Measured new farmland"),
-        ctx.t("测得建设用地减少", "Measured construction reduced"),
-        ctx.t("红线/永农/开发边界内", "In red line/farmland/boundary"),
-    ):
-        projects.add_column(head, overflow="fold")
-    for p in doc["projects"]:
-        ov = p["overlaps_m2"]
-        projects.add_row(
-            f"{p['xmmc']}\n{p['xmdm']}",
-            "—" if p["progress_pct"] is None else f"{p['progress_pct']:g}%",
-            _ha(p["planned"]["new_farmland_m2"]),
-            _ha(p["measured"]["new_farmland_m2"]),
-            _ha(p["measured"]["construction_reduced_m2"]),
-            " / ".join(
-                _ha(ov.get(k))
-                for k in ("ecological_redline", "permanent_farmland", "urban_boundary")
-            ),
-        )
-    out.print(projects)
-    for w in doc["warnings"]:
-        out.print(f"[yellow]●[/] {w}", highlight=False)
-    for note in doc.get("notes", []):
-        out.print(ctx.t("说明：", "Note: ") + note, highlight=False, markup=False)
-
-
 @monitor_group.command("report")
 @workspace_option()
 @click.option(
@@ -749,5 +407,8 @@ def report_command(
         console().print(ctx.t(f"已写入 {path}", f"Written: {path}"), highlight=False)
 
 
+monitor_group.add_command(cases_command)
+monitor_group.add_command(case_command)
+monitor_group.add_command(consolidation_command)
 monitor_group.add_command(targets_group)
 monitor_group.add_command(statistics_group)

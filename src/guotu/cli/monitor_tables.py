@@ -39,6 +39,7 @@ from guotu.cli.plans import (
     version_options,
     version_spec_from_options,
 )
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.plan_labels import plan_label, plan_version_label
 from guotu.services.monitoring_inputs import (
     TABLE_KINDS,
@@ -49,7 +50,6 @@ from guotu.services.monitoring_inputs import (
 )
 from guotu.services.monitoring_report import unit_label
 from guotu.services.workspace import open_workspace
-from guotu.store.catalog import VersionSpec
 
 __all__ = ["statistics_group", "targets_group"]
 

@@ -11,22 +11,32 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+from guotu.ports import FeatureStore
 from guotu.services.workspace import PG_SCHEMES, open_workspace, resolve_location
 
 __all__ = ["creating_workspace"]
 
 
 @contextlib.contextmanager
-def creating_workspace(location: str) -> Iterator[Any]:
+def creating_workspace(location: str) -> Iterator[FeatureStore]:
     """The workspace at ``location``, created if it does not exist; a GeoPackage file this
     call created is removed (with its journal files) when the block raises. A PostgreSQL
     schema created for it is left in place (it is empty).
 
     Examples
     --------
-    >>> # with creating_workspace("county.gpkg") as store: import_file(store, …)
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with creating_workspace(str(Path(folder) / "county.gpkg")) as store:
+    ...         layers = store.layers()
+    ...     try:
+    ...         with creating_workspace(str(Path(folder) / "failed.gpkg")) as store:
+    ...             raise ValueError("an import that fails")
+    ...     except ValueError:
+    ...         pass
+    ...     print(layers, sorted(p.name for p in Path(folder).iterdir()))
+    [] ['county.gpkg']
     """
     text = resolve_location(location)
     path = None if text.startswith(PG_SCHEMES) else Path(text)

@@ -1,7 +1,9 @@
-"""Plans, versions and history: ``guotu plan``, ``guotu diff``, ``guotu history``, ``guotu log``.
+"""Plans and their versions: ``guotu plan create|list|show``.
 
-Also the ``--as-of``/``--known-at`` options every read takes, and the version options of
-``guotu import``.
+Also what the commands about plans and versions share: the ``--as-of``/``--known-at``
+options every read takes, the version options of ``guotu import``, who is working
+(:func:`actor_name`) and the plan a name or label names (:func:`plan_name`). ``guotu diff`` is
+:mod:`guotu.cli.diff`; ``guotu history`` and ``guotu log`` are :mod:`guotu.cli.history`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import getpass
 import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -27,20 +28,16 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.new_workspace import creating_workspace
-from guotu.domain.codes.code_names import CODE_SCHEMES, CodeName
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus, check_plan_name, parse_enum
 from guotu.domain.core.plan_labels import (
-    IMPLICIT_LAYER_PREFIX,
     implicit_layer_plan,
     implicit_table_plan,
     plan_label,
 )
-from guotu.domain.core.roles import get_role
 from guotu.errors import ConfigError, NotFoundError
-from guotu.io.diff_report import write_diff_gpkg, write_diff_xlsx
-from guotu.services.diff import NONE_CODE, diff_versions
+from guotu.ports import FeatureStore
 from guotu.services.workspace import open_workspace
-from guotu.store.catalog import VersionSpec
 
 __all__ = [
     "VERSION_STATUS_ZH",
@@ -80,16 +77,6 @@ _TYPE_ZH = {
     "survey": "调查/现状",
     "data": "其他数据",
 }
-#: Audit-log actions (as the store records them) in Chinese.
-_ACTION_ZH = {
-    "create_plan": "新建规划",
-    "record_version": "登记版本",
-    "write_layer": "写入图层",
-    "write_table": "写入数据表",
-    "upgrade": "升级工作空间",
-    "reset": "清空工作空间",
-}
-_OBJECT_ZH = {"workspace": "工作空间"}
 
 
 def actor_name() -> str:
@@ -207,7 +194,7 @@ def version_spec_from_options(
     )
 
 
-def plan_name(store: Any, text: str) -> str:
+def plan_name(store: FeatureStore, text: str) -> str:
     """The stored name of the plan ``text`` names: its name, its label as :func:`plan_label`
     shows it (Chinese or English: ``GHYD（规划用地）数据``, ``规划目标表``), or the layer or table
     whose implicit plan it is (``GHYD``, ``targets``). A name that matches nothing is refused
@@ -434,284 +421,3 @@ def plan_show(
             "✔" if current and v.id == current.id else "",
         )
     console().print(table)
-
-
-# -- guotu diff ----------------------------------------------------------------------------
-@root.command("diff")
-@click.argument("plan")
-@click.argument("old")
-@click.argument("new")
-@workspace_option()
-@click.option("--layer", "layers", multiple=True, help="Only these layers of the plan.")
-@click.option(
-    "--xlsx",
-    "xlsx_path",
-    type=click.Path(dir_okay=False),
-    help="Write the changes and the 用地变化 matrix as XLSX.",
-)
-@click.option(
-    "--gpkg",
-    "gpkg_path",
-    type=click.Path(dir_okay=False),
-    help="Write the changed geometries as a GeoPackage (for QGIS).",
-)
-@click.option("--force", is_flag=True, help="Overwrite existing --xlsx/--gpkg files.")
-@json_option
-@lang_option
-@pass_context
-def diff_command(
-    ctx: Context,
-    plan: str,
-    old: str,
-    new: str,
-    workspace: str,
-    layers: tuple[str, ...],
-    xlsx_path: str | None,
-    gpkg_path: str | None,
-    force: bool,
-    as_json: bool,
-) -> None:
-    """Compare versions OLD and NEW of PLAN: features added, removed, changed; 用地变化矩阵."""
-    for out_path in (p for p in (xlsx_path, gpkg_path) if p):
-        _check_output(Path(out_path), Path(workspace), force)
-    with open_workspace(workspace) as store:
-        result = diff_versions(store, plan_name(store, plan), old, new, layers=layers or None)
-        roles = {i.name: i.role for i in store.layers()}
-    if xlsx_path:
-        write_diff_xlsx(Path(xlsx_path), result, lang=ctx.lang)
-    if gpkg_path:
-        write_diff_gpkg(Path(gpkg_path), result)
-    if as_json:
-        emit_json(result.to_dict())
-        return
-    out = console()
-    shown = plan_label(result.plan, ctx.lang, layer_roles=roles)
-    summary = Table(title=ctx.t(f"{shown}：{old} → {new}", f"{shown}: {old} → {new}"))
-    for head in (
-        ctx.t("图层", "Layer"),
-        ctx.t("新增", "Added"),
-        ctx.t("删除", "Removed"),
-        ctx.t("变更", "Changed"),
-        ctx.t("变化面积(公顷)", "Area changed (ha)"),
-    ):
-        summary.add_column(head)
-    for d in result.layers:
-        changed_m2 = sum(v for (a, b), v in d.matrix.items() if a != b)
-        summary.add_row(
-            d.layer,
-            str(d.count("added")),
-            str(d.count("removed")),
-            str(d.count("changed")),
-            f"{changed_m2 / 1e4:,.4f}",
-        )
-    out.print(summary)
-    for d in result.layers:
-        if not d.matrix:
-            continue
-        names = d.code_names()
-        scheme = CODE_SCHEMES.get(d.code_scheme or "")
-        zh_scheme, en_scheme = (f"，{scheme[0]}", f", {scheme[1]}") if scheme else ("", "")
-        m = Table(
-            title=ctx.t(
-                f"用地变化矩阵：{d.layer}（公顷{zh_scheme}）",
-                f"Land-use change: {d.layer} (ha{en_scheme})",
-            )
-        )
-        for head in (ctx.t("原用途", "From"), ctx.t("现用途", "To"), ctx.t("面积(公顷)", "ha")):
-            m.add_column(head)
-        for (a, b), v in sorted(d.matrix.items()):
-            if a != b:
-                m.add_row(_use(ctx, names, a), _use(ctx, names, b), f"{v / 1e4:,.4f}")
-        out.print(m)
-
-
-def _use(ctx: Context, names: dict[str, CodeName], code: str) -> str:
-    """A use of the change matrix: ``0103 旱地``, or （无） for area without a counterpart."""
-    if code == NONE_CODE:
-        return ctx.t("（无）", "(none)")
-    return names[code].text(ctx.lang) if code in names else code
-
-
-def _check_output(path: Path, workspace: Path, force: bool) -> None:
-    """An output file must not be the workspace, must have a folder, and is not overwritten
-    unless asked."""
-    if path.resolve() == workspace.resolve():
-        raise ConfigError(
-            f"{path} is the workspace itself; it cannot be an output file.",
-            file=str(path),
-            fix="Give another file name.",
-            message_zh=f"{path} 就是工作空间本身，不能作为输出文件。",
-            fix_zh="请换一个文件名。",
-        )
-    if not path.parent.is_dir():
-        raise ConfigError(
-            f"The folder of {path} does not exist.",
-            file=str(path),
-            fix="Create the folder or give another path.",
-            message_zh=f"{path} 所在的文件夹不存在。",
-            fix_zh="请先创建文件夹，或换一个路径。",
-        )
-    if path.exists() and not force:
-        raise ConfigError(
-            f"{path} exists already.",
-            file=str(path),
-            fix="Give another file name, or add --force to overwrite it.",
-            message_zh=f"{path} 已存在。",
-            fix_zh="请换一个文件名，或加 --force 覆盖。",
-        )
-
-
-# -- guotu history / log -------------------------------------------------------------------
-@root.command("history")
-@click.argument("target")
-@workspace_option()
-@json_option
-@lang_option
-@pass_context
-def history_command(ctx: Context, target: str, workspace: str, as_json: bool) -> None:
-    """History of a plan (PLAN) or of a feature (LAYER:KEY, e.g. GHYD:GH00001234)."""
-    with open_workspace(workspace) as store:
-        names = [i.name for i in store.layers()]
-        if (
-            ":" in target
-            and not target.startswith(IMPLICIT_LAYER_PREFIX)
-            and target.split(":", 1)[0] in names
-        ):
-            layer, key = target.split(":", 1)
-            entries = _feature_history(store, layer, key)
-            if as_json:
-                emit_json({"layer": layer, "key": key, "revisions": entries})
-                return
-            table = Table(
-                title=ctx.t(f"要素历史：{layer} {key}", f"Feature history: {layer} {key}")
-            )
-            for head in (
-                ctx.t("要素号", "fid"),
-                ctx.t("登记于版本", "Added in"),
-                ctx.t("废止于版本", "Retired in"),
-            ):
-                table.add_column(head)
-            for e in entries:
-                table.add_row(str(e["fid"]), e["added_in"], ", ".join(e["retired_in"]) or "—")
-            console().print(table)
-            return
-        plan = _history_plan(store, target, names)
-        log = store.audit_log(object_prefix=f"plan:{plan.name}")
-        layer_logs = [
-            e
-            for i in store.layers()
-            if i.plan == plan.name
-            for e in store.audit_log(object_prefix=f"layer:{i.name}")
-        ]
-        roles = {i.name: i.role for i in store.layers()}
-    entries_all = sorted([*log, *layer_logs], key=lambda e: e.id)
-    _print_log(ctx, entries_all, as_json, roles)
-
-
-def _feature_history(store: Any, layer: str, key: str) -> list[dict[str, Any]]:
-    """The revisions of feature ``key`` of ``layer``; a key no revision has is refused."""
-    entries: list[dict[str, Any]] = store.feature_history(layer, key)
-    if entries:
-        return entries
-    id_field = get_role(store.layer_role(layer)).id_field
-    if not id_field or id_field not in store.layer(layer).columns:
-        raise NotFoundError(
-            f"Layer {layer} has no id field ({id_field or 'its role has none'}), so a feature "
-            "cannot be looked up by key.",
-            layer=layer,
-            fix="Give a plan instead (guotu history PLAN), or see guotu layers.",
-            message_zh=f"图层 {layer} 没有标识码字段（{id_field or '该图层类型没有'}），"
-            "无法按标识码查找要素。",
-            fix_zh="请改为查看规划的历史（guotu history 规划名），或见 guotu layers。",
-        )
-    raise NotFoundError(
-        f"Layer {layer} has no feature with id {key} (field {id_field}), in any version.",
-        layer=layer,
-        feature=key,
-        field=id_field,
-        fix=f"Check the id: guotu query, or the {id_field} column of the layer.",
-        message_zh=f"图层 {layer} 中没有标识码 {key} 的要素（字段 {id_field}，所有版本）。",
-        fix_zh=f"请核对标识码（guotu query，或图层的 {id_field} 字段）。",
-    )
-
-
-def _history_plan(store: Any, target: str, layers: list[str]) -> Any:
-    """The plan ``target`` names; ``LAYER:KEY`` of a layer that does not exist says so."""
-    try:
-        return store.plan(plan_name(store, target))
-    except NotFoundError:
-        if ":" not in target or target.startswith(IMPLICIT_LAYER_PREFIX):
-            raise
-    layer = target.split(":", 1)[0]
-    raise NotFoundError(
-        f"Workspace {store.path} has no layer {layer!r} (nor a plan {target!r}).",
-        layer=layer,
-        fix=f"Layers in it: {', '.join(layers) or 'none yet'}; plans: guotu plan list.",
-        message_zh=f"工作空间 {store.path} 中没有图层 {layer!r}（也没有名为 {target!r} 的规划）。",
-        fix_zh=f"其中的图层有：{'、'.join(layers) or '暂无'}；规划见 guotu plan list。",
-    )
-
-
-@root.command("log")
-@workspace_option()
-@click.option(
-    "--object", "object_prefix", help="Only entries about this object (plan:NAME, layer:NAME)."
-)
-@click.option("--limit", type=int, help="At most this many entries (the newest).")
-@json_option
-@lang_option
-@pass_context
-def log_command(
-    ctx: Context, workspace: str, object_prefix: str | None, limit: int | None, as_json: bool
-) -> None:
-    """The append-only audit log: who did what, when and why."""
-    with open_workspace(workspace) as store:
-        entries = store.audit_log(object_prefix=object_prefix)
-        roles = {i.name: i.role for i in store.layers()}
-    if limit:
-        entries = entries[-limit:]
-    _print_log(ctx, entries, as_json, roles)
-
-
-def _print_log(
-    ctx: Context, entries: list[Any], as_json: bool, roles: dict[str, str] | None = None
-) -> None:
-    if as_json:
-        emit_json([e.to_dict() for e in entries])
-        return
-    table = Table()
-    for head in (
-        "#",
-        ctx.t("时间", "When"),
-        ctx.t("操作人", "Who"),
-        ctx.t("操作", "Action"),
-        ctx.t("对象", "Object"),
-        ctx.t("原因", "Reason"),
-    ):
-        table.add_column(head)
-    zh = ctx.lang == "zh"
-    for e in entries:
-        table.add_row(
-            str(e.id),
-            e.at[:19],
-            e.actor,
-            _ACTION_ZH.get(e.action, e.action) if zh else e.action,
-            _object_text(e.object, ctx.lang, roles or {}),
-            e.reason,
-        )
-    console().print(table)
-
-
-def _object_text(obj: str, lang: str, roles: dict[str, str]) -> str:
-    """An audit-log object (``plan:layer:GHYD``, ``layer:GHYD``, ``table:targets``) as a
-    person reads it; ``--json`` and ``--object`` keep the id."""
-    zh = lang != "en"
-    kind, _, name = obj.partition(":")
-    if kind == "plan" and name:
-        shown = plan_label(name, lang, layer_roles=roles)
-        return f"规划 {shown}" if zh else f"plan {shown}"
-    if kind == "layer" and name:
-        return f"图层 {name}" if zh else f"layer {name}"
-    if kind == "table" and name:
-        return plan_label(implicit_table_plan(name), lang)
-    return _OBJECT_ZH.get(obj, obj) if zh else obj

@@ -27,7 +27,8 @@ from guotu.cli.base import (
 from guotu.cli.plans import VERSION_STATUS_ZH, as_dates, time_options
 from guotu.domain.core.plan_labels import plan_version_label
 from guotu.errors import InputError
-from guotu.services.site_query import SiteQuery, sheet_html
+from guotu.services.site_permalink import sheet_html
+from guotu.services.site_query import SiteQuery
 from guotu.services.workspace import open_workspace
 from guotu.settings import Settings
 

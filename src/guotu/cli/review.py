@@ -42,13 +42,13 @@ from guotu.io.review_report import (
     write_review_pdf,
     write_review_xlsx,
 )
-from guotu.services.review import ReviewReport, load_rule_pack, review_plan, validate_pack_files
+from guotu.services.review import ReviewOptions, ReviewReport, review_plan
 from guotu.services.review_output import review_document, review_json, summary_text
+from guotu.services.review_source import ImportOptions, parse_review_source
+from guotu.services.rule_packs import load_rule_pack, validate_pack_files
 from guotu.services.workspace import open_workspace
 
 __all__ = ["review_command", "rules_group"]
-
-_SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 @root.group("rules")
@@ -185,7 +185,7 @@ def rules_list(
         table.add_row(
             r.id,
             r.title(ctx.lang),
-            ctx.t(_SEVERITY_ZH[r.severity.value], r.severity.value),
+            r.severity.text(ctx.lang),
             ctx.t("、", ", ").join(r.kinds),
             r.basis.text(),
         )
@@ -249,7 +249,7 @@ def rules_show(ctx: Context, rule_id: str, pack: str, profile: str | None, as_js
         ("依据", r.basis.text()),
         ("审查类型", listed(r.kinds)),
         ("算子", r.operator),
-        ("级别", _SEVERITY_ZH[r.severity.value]),
+        ("级别", r.severity.name_zh),
         ("适用代码", listed(scope["codes"], "全部")),
         ("不含代码", listed(scope["exclude"])),
         ("比对图层类型", zone),
@@ -265,28 +265,27 @@ def rules_show(ctx: Context, rule_id: str, pack: str, profile: str | None, as_js
 
 def _render(ctx: Context, report: ReviewReport) -> None:
     out = console()
-    stamp = report.stamp()
-    readable = review_json(report, ctx.lang)  # source and data versions as a reader reads them
-    source = readable["source_label"]
+    # the source and data versions as a reader reads them
+    readable = review_document(report, ctx.lang)
+    source = readable.source_label
+    stamp = readable.stamp
+    pack = f"{stamp.rule_pack} {stamp.rule_pack_version}"
+    if stamp.profile:
+        pack += f" + {stamp.profile}"
+    as_of = "" if stamp.as_of is None else stamp.as_of.isoformat()
     kind_zh, kind_en = KIND_NAMES.get(report.kind, (report.kind, report.kind))
     out.print(
         ctx.t(
-            f"审查对象：{source}，审查类型 {kind_zh}，规则包 {stamp['rule_pack']} "
-            f"{stamp['rule_pack_version']}"
-            f"{' + ' + stamp['profile'] if stamp['profile'] else ''}，"
-            f"{stamp['rule_pack_hash'][:19]}…，现行日期 {stamp['as_of']}",
-            f"Reviewed: {source} ({kind_en}), rule pack "
-            f"{stamp['rule_pack']} {stamp['rule_pack_version']}"
-            f"{' + ' + stamp['profile'] if stamp['profile'] else ''}, "
-            f"{stamp['rule_pack_hash'][:19]}…, as of {stamp['as_of']}",
+            f"审查对象：{source}，审查类型 {kind_zh}，规则包 {pack}，"
+            f"{stamp.rule_pack_hash[:19]}…，现行日期 {as_of}",
+            f"Reviewed: {source} ({kind_en}), rule pack {pack}, "
+            f"{stamp.rule_pack_hash[:19]}…, as of {as_of}",
         ),
         highlight=False,
     )
-    for v in readable["data_versions"]:
+    for v in readable.data_versions:
         out.print(
-            ctx.t(
-                f"  {v['label']}（{v['status_label']}）", f"  {v['label']} ({v['status_label']})"
-            ),
+            ctx.t(f"  {v.label}（{v.status_label}）", f"  {v.label} ({v.status_label})"),
             highlight=False,
         )
     if report.findings:
@@ -305,7 +304,7 @@ def _render(ctx: Context, report: ReviewReport) -> None:
             table.add_row(
                 str(n),
                 rule,
-                ctx.t(_SEVERITY_ZH[f.severity.value], f.severity.value),
+                f.severity.text(ctx.lang),
                 "—" if f.area_m2 is None else f"{f.area_m2:,.2f}",
                 ctx.t(f.message_zh, f.message_en),
             )
@@ -317,11 +316,12 @@ def _render(ctx: Context, report: ReviewReport) -> None:
             highlight=False,
         )
     for r in report.repairs:
-        reason = validity_reason(r["reason"], ctx.lang)
+        reason = validity_reason(r.reason, ctx.lang)
+        feature = r.feature.label()
         out.print(
             ctx.t(
-                f"已按 make_valid 修复后审查：{r['layer']} {r['feature']}，{reason}",
-                f"Reviewed after make_valid repair: {r['layer']} {r['feature']} ({reason})",
+                f"已按 make_valid 修复后审查：{r.layer} {feature}，{reason}",
+                f"Reviewed after make_valid repair: {r.layer} {feature} ({reason})",
             ),
             highlight=False,
         )
@@ -457,24 +457,20 @@ def review_command(
         if show:
             click.echo(ctx.t(f"[{n}/{total}] {rule_id}", f"[{n}/{total}] {rule_id}"), err=True)
 
+    reading = ImportOptions(
+        source_layer=source_layer,
+        table=None if table is None else Path(table),
+        table_key=table_key,
+        field_map=field_pairs(maps, "--map") or {},
+        crs=source_crs,
+        allow_empty_geometry=allow_empty_geometry,
+    )
+    subject = parse_review_source(source, kind=kind, layer=layer, options=reading)
+    options = ReviewOptions(
+        pack=rp, as_of=day, known_at=known, use_layers=use_layers, progress=progress
+    )
     with open_workspace(workspace) as store:
-        report = review_plan(
-            store,
-            kind,
-            source,
-            pack=rp,
-            layer=layer,
-            source_layer=source_layer,
-            table=table,
-            table_key=table_key,
-            field_map=field_pairs(maps, "--map") or None,
-            source_crs=source_crs,
-            as_of=day,
-            known_at=known,
-            use_layers=use_layers,
-            progress=progress,
-            allow_empty_geometry=allow_empty_geometry,
-        )
+        report = review_plan(store, kind, subject, options)
     if html or pdf or xlsx or gpkg:
         doc = review_document(report, ctx.lang, report.layers)
         if html:
@@ -484,7 +480,7 @@ def review_command(
         if xlsx:
             write_review_xlsx(doc, Path(xlsx))
         if gpkg:
-            write_review_gpkg(doc, Path(gpkg), report.crs)
+            write_review_gpkg(doc, Path(gpkg))
     if as_json:
         emit_json(review_json(report, ctx.lang))
     else:

@@ -33,12 +33,13 @@ from guotu.demo.files import (
 from guotu.demo.history import HISTORY_YEARS, SURVEY_PLAN, survey_label, survey_valid_from
 from guotu.demo.layout import COUNTY_CODE
 from guotu.demo.plans import plan_of, record_plans
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.errors import LayerError
+from guotu.ports import FeatureStore
 from guotu.services.importing import import_file
 from guotu.services.monitoring_inputs import import_table, load_catalogue
 from guotu.services.workspace import PG_SCHEMES, open_workspace, resolve_location
-from guotu.store.catalog import VersionSpec
 from guotu.store.geopackage import GeoPackageStore
 
 __all__ = ["DemoResult", "ProgressCallback", "build_demo", "default_out_dir"]
@@ -136,7 +137,7 @@ def _clear_workspace(path: Path, force: bool) -> None:
 
 
 @contextlib.contextmanager
-def _database_workspace(location: str, force: bool) -> Iterator[Any]:
+def _database_workspace(location: str, force: bool) -> Iterator[FeatureStore]:
     """The PostGIS workspace at ``location``, made if new; one with layers or plans is
     refused without ``force`` and emptied with it (only guotu's own tables, see
     :func:`guotu.store.postgis_reset.reset_workspace`)."""
@@ -147,7 +148,7 @@ def _database_workspace(location: str, force: bool) -> Iterator[Any]:
                 raise LayerError(
                     f"Workspace {store.path} is not empty ({len(layers)} layers); the demo "
                     "does not overwrite it.",
-                    file=store.path,
+                    file=str(store.path),
                     fix="Add --force to empty it (guotu's tables in that schema only), or give "
                     "another schema (options=-c search_path=NAME in the DSN).",
                     message_zh=f"工作空间 {store.path} 不是空的（{len(layers)} 个图层），示范县"
@@ -161,7 +162,7 @@ def _database_workspace(location: str, force: bool) -> Iterator[Any]:
         yield store
 
 
-def _import_survey_history(store: Any, out: Path) -> VersionSpec:
+def _import_survey_history(store: FeatureStore, out: Path) -> VersionSpec:
     """Record the 2021–2024 survey updates (DLTB) in the survey plan, as a bureau records
     them each year; returns the version the current DLTB.shp (2025) goes into."""
     store.create_plan(
@@ -234,11 +235,6 @@ def build_demo(
         and ``force`` is false.
     ConfigError
         If ``parcels`` is too small, or the location is not one guotu can open.
-
-    Examples
-    --------
-    >>> # result = build_demo("demo_county.gpkg", parcels=3000)
-    >>> # result.layers["GHYD"]
     """
     location = resolve_location(workspace)  # env:NAME → its value; other URLs are refused
     is_db = location.startswith(PG_SCHEMES)
@@ -296,7 +292,7 @@ def build_demo(
 
 
 def _generate_and_import(
-    db_store: Any,
+    db_store: FeatureStore | None,
     ws: Path,
     out: Path,
     parcels: int,
@@ -321,7 +317,7 @@ def _generate_and_import(
     with contextlib.ExitStack() as stack:
         if db_store is None:
             ws.parent.mkdir(parents=True, exist_ok=True)
-            store = stack.enter_context(GeoPackageStore.open(ws, create=True))
+            store: FeatureStore = stack.enter_context(GeoPackageStore.open(ws, create=True))
         else:
             store = db_store
         record_plans(store)
@@ -351,7 +347,7 @@ def _generate_and_import(
     return county, counts, warnings, warnings_zh
 
 
-def _import_monitoring_tables(store: Any, out: Path) -> None:
+def _import_monitoring_tables(store: FeatureStore, out: Path) -> None:
     """Record 规划目标.xlsx and 社会经济统计.xlsx as the workspace's tables ``targets`` and
     ``statistics`` (a bureau imports them once; monitoring then reads them)."""
     catalogue = load_catalogue()

@@ -62,7 +62,8 @@ _SLIVER_SHARE = 0.05
 #: Pieces below this area are numerical dust from the overlay and are dropped.
 _DUST_M2 = 1e-6
 #: Parcel vertices are snapped to this binary grid (about 1 µm) in the local frame, so that
-#: adding the integer :data:`ORIGIN` is exact and no near-touching ring turns invalid.
+#: adding the integer :data:`~guotu.demo.layout.ORIGIN` is exact and no near-touching ring
+#: turns invalid.
 GRID_M = 2.0**-20
 
 

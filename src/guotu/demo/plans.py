@@ -21,8 +21,9 @@ from datetime import date
 from typing import Any
 
 from guotu.demo.layout import COUNTY_CODE
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus
-from guotu.store.catalog import VersionSpec
+from guotu.ports import FeatureStore
 
 __all__ = [
     "DETAILED_PLAN",
@@ -148,7 +149,7 @@ def plan_of(layer: str) -> DemoPlan | None:
     return next((p for p in PLANS if layer in p.layers), None)
 
 
-def record_plans(store: Any, actor: str = "guotu demo") -> None:
+def record_plans(store: FeatureStore, actor: str = "guotu demo") -> None:
     """Create every plan of :data:`PLANS` in ``store`` (versions are made by the imports)."""
     for p in PLANS:
         store.create_plan(

@@ -19,7 +19,8 @@ _KINDS_ZH = {"added": "新增", "removed": "删除", "changed": "修改"}
 
 
 def _named(code: Any, names: dict[str, Any], zh: bool) -> str:
-    """``0103 旱地``: a code with its label (:meth:`guotu.domain.codes.crosswalks.CodeName.text`)."""
+    """``0103 旱地``: a code with its label
+    (:meth:`guotu.domain.codes.code_names.CodeName.text`)."""
     if not isinstance(code, str) or not code:
         return ""
     if code == "∅":  # the matrix's key for no counterpart (guotu.services.diff.NONE_CODE)

@@ -207,7 +207,10 @@ def find_cjk_font(path: str | Path | None = None) -> PdfFont:
 
     Examples
     --------
-    >>> # find_cjk_font().path → PosixPath('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc')
+    >>> find_cjk_font("/nonexistent/font.ttf")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    guotu.errors.ConfigError: GUOTU_PDF_FONT=/nonexistent/font.ttf: there is no such file. Fix: ...
     """
     chosen = str(path) if path else load_settings().pdf_font
     if chosen:

@@ -1,6 +1,6 @@
 """The 体检评估 report as a PDF (A4, reportlab, the CJK font embedded).
 
-It renders the sections of :func:`guotu.io.monitor_report.report_sections`, the same the HTML
+It renders the sections of :func:`guotu.io.monitor_sections.report_sections`, the same the HTML
 renders, so both have the same content in the same order: the overview, the indicator cards
 (two a row, each with its chart: value axis, years, values and the dashed target), the
 indicator table, warnings, monitoring cases, the 占补平衡 ledger and projects, and the notes
@@ -20,14 +20,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, Spacer, Table
 
 from guotu.io.fonts import PdfFont, find_cjk_font
-from guotu.io.monitor_report import (
+from guotu.io.monitor_chart import chart_model
+from guotu.io.monitor_sections import (
     Block,
     Bullets,
     Card,
     Cards,
     Grid,
     Text,
-    chart_model,
     footer_lines,
     label,
     meta_line,

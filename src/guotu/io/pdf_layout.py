@@ -331,12 +331,7 @@ def build_pdf(
     lang: str = "zh",
     subject: str = "",
 ) -> bytes:
-    """Lay ``story`` out on A4 pages with ``furniture`` and return the PDF bytes.
-
-    Examples
-    --------
-    >>> # build_pdf([para(st, "审查意见")], font, PageFurniture("审查报告", "县.gpkg", ("cn-base",)))
-    """
+    """Lay ``story`` out on A4 pages with ``furniture`` and return the PDF bytes."""
     buffer = BytesIO()
     pages = _Pages(font, furniture)
     doc = BaseDocTemplate(

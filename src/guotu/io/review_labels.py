@@ -1,8 +1,10 @@
 """The fixed words of the plan-review report in Chinese and English.
 
-Labels of tables and sections, severities, review kinds, spatial relations and units, each
-as a (Chinese, English) pair; the report document's ``lang`` picks one (anything but
-``"en"`` is Chinese). Read through :mod:`guotu.io.review_document`.
+Labels of tables and sections, review kinds, spatial relations and units, each as a
+(Chinese, English) pair; the report document's ``lang`` picks one (anything but ``"en"`` is
+Chinese). Severities are named as everywhere else
+(:attr:`guotu.domain.core.findings.Severity.name_zh`), review kinds as the rule packs name them
+(:data:`guotu.domain.review.pack.KIND_NAMES`).
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from guotu.domain.core.findings import Severity
 from guotu.domain.review.pack import KIND_NAMES
+from guotu.io.review_model import ReviewDocument
 
 __all__ = [
     "MISSING",
-    "SEVERITIES",
-    "is_english",
     "kind_text",
     "label",
     "relation_text",
@@ -25,8 +27,6 @@ __all__ = [
 
 #: Shown for a missing value in every format.
 MISSING = "—"
-
-SEVERITIES = ("error", "warning", "info")
 
 _TEXT: dict[str, tuple[str, str]] = {
     "overview": ("审查概况", "Review overview"),
@@ -137,11 +137,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "subject": ("审查对象：{x}", "Reviewed: {x}"),
 }
 
-_SEVERITY_TEXT = {
-    "error": ("错误", "error"),
-    "warning": ("警告", "warning"),
-    "info": ("提示", "info"),
-}
 _KIND_TEXT = KIND_NAMES
 _RELATION_TEXT = {
     "within": ("位于其内", "within"),
@@ -164,71 +159,73 @@ _UNIT_TEXT = {
 }
 
 
-def is_english(doc: Mapping[str, Any]) -> bool:
-    """Whether the document asks for English labels (anything else means Chinese)."""
-    return doc.get("lang") == "en"
-
-
-def label(doc: Mapping[str, Any], key: str) -> str:
+def label(doc: ReviewDocument, key: str) -> str:
     """The fixed label ``key`` in the document's language.
 
     Examples
     --------
-    >>> label({"lang": "zh"}, "list"), label({"lang": "en"}, "list")
+    >>> label(ReviewDocument(lang="zh"), "list"), label(ReviewDocument(lang="en"), "list")
     ('问题清单', 'Findings')
     """
     zh, en = _TEXT[key]
-    return en if is_english(doc) else zh
+    return en if doc.is_english else zh
 
 
-def _pick(doc: Mapping[str, Any], table: Mapping[str, tuple[str, str]], value: Any) -> str:
+def _pick(doc: ReviewDocument, table: Mapping[str, tuple[str, str]], value: Any) -> str:
     if value is None or value == "":
         return MISSING
     pair = table.get(str(value))
     if pair is None:
         return str(value)
-    return pair[1] if is_english(doc) else pair[0]
+    return pair[1] if doc.is_english else pair[0]
 
 
-def severity_text(doc: Mapping[str, Any], severity: Any) -> str:
-    """``error``/``warning``/``info`` as 错误/警告/提示 (or as is in English).
+def severity_text(doc: ReviewDocument, severity: Severity | str | None) -> str:
+    """A severity as 错误/警告/提示 (error/warning/info in English).
 
     Examples
     --------
-    >>> severity_text({"lang": "zh"}, "warning"), severity_text({"lang": "en"}, "warning")
+    >>> severity_text(ReviewDocument(), Severity.WARNING), severity_text(ReviewDocument(lang="en"),
+    ...                                                                  "warning")
     ('警告', 'warning')
     """
-    return _pick(doc, _SEVERITY_TEXT, severity)
+    if severity is None or severity == "":
+        return MISSING
+    try:
+        return Severity(severity).text(doc.lang)
+    except ValueError:
+        return str(severity)
 
 
-def kind_text(doc: Mapping[str, Any], kind: Any) -> str:
+def kind_text(doc: ReviewDocument, kind: Any) -> str:
     """The review kind (``detailed-plan`` …) in the document's language.
 
     Examples
     --------
-    >>> kind_text({"lang": "zh"}, "detailed-plan"), kind_text({"lang": "zh"}, "other")
+    >>> kind_text(ReviewDocument(), "detailed-plan"), kind_text(ReviewDocument(), "other")
     ('详细规划', 'other')
     """
     return _pick(doc, _KIND_TEXT, kind)
 
 
-def relation_text(doc: Mapping[str, Any], relation: Any) -> str:
+def relation_text(doc: ReviewDocument, relation: Any) -> str:
     """A spatial relation (``within`` …) in the document's language.
 
     Examples
     --------
-    >>> relation_text({"lang": "zh"}, "within"), relation_text({"lang": "zh"}, None)
+    >>> relation_text(ReviewDocument(), "within"), relation_text(ReviewDocument(), None)
     ('位于其内', '—')
     """
     return _pick(doc, _RELATION_TEXT, relation)
 
 
-def unit_text(doc: Mapping[str, Any], unit: Any) -> str:
+def unit_text(doc: ReviewDocument, unit: Any) -> str:
     """A unit code as shown (``m2`` → ``m²``); an empty string when there is none.
 
     Examples
     --------
-    >>> unit_text({"lang": "zh"}, "m2"), unit_text({"lang": "zh"}, "ha"), unit_text({}, None)
+    >>> d = ReviewDocument()
+    >>> unit_text(d, "m2"), unit_text(d, "ha"), unit_text(d, None)
     ('m²', '公顷', '')
     """
     if unit is None or unit == "":

@@ -1,25 +1,22 @@
 """The map of a plan-review finding, for the SVG (HTML) and PDF maps alike.
 
-:func:`map_layers` reads a finding's ``map`` (or its own geometry) from the report
-document: its layers clipped to a bounding box in metres. :class:`MapFrame` fits that box
+:func:`map_layers` reads a finding's :class:`~guotu.io.review_model.FindingMap` (or its own
+geometry): its layers clipped to a bounding box in metres. :class:`MapFrame` fits that box
 into a drawing, with y growing down (SVG) or up (PDF), and picks a round scale bar.
 """
 
 from __future__ import annotations
 
-import logging
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import shapely
 
-from guotu.io.review_document import label, number
+from guotu.io.review_labels import label
+from guotu.io.review_model import MapLayer, ReportFinding, ReviewDocument
 
-__all__ = ["ROLE_ORDER", "MapFrame", "MapLayer", "map_layers", "parts", "shape"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["ROLE_ORDER", "MapFrame", "map_layers", "parts"]
 
 
 #: Drawing order of map layer roles (later ones on top); unknown roles go before conflicts.
@@ -31,22 +28,6 @@ ROLE_ORDER = {
     "conflict": 4,
     "alternative": 5,
 }
-
-
-@dataclass(frozen=True)
-class MapLayer:
-    """One layer of a finding map: its name, role and shapely geometries (clipped)."""
-
-    name: str
-    role: str
-    geometries: tuple[shapely.Geometry, ...]
-
-    @property
-    def kind(self) -> str:
-        """``"polygon"``, ``"line"`` or ``"point"``: what the legend shows for this layer
-        (polygon when it holds any area, else line when it holds any line)."""
-        kinds = {k for g in self.geometries for k, _ in parts(g)}
-        return next((k for k in ("polygon", "line") if k in kinds), "point")
 
 
 @dataclass(frozen=True)
@@ -98,43 +79,35 @@ class MapFrame:
 
 
 def map_layers(
-    doc: Mapping[str, Any], finding: Mapping[str, Any], min_size_m: float = 20.0
+    doc: ReviewDocument, finding: ReportFinding, min_size_m: float = 20.0
 ) -> tuple[tuple[float, float, float, float], list[MapLayer]] | None:
     """The finding's map as a bounding box (metres, square-ish, never empty) and its layers
     in drawing order, each geometry clipped to the box. ``None`` when there is nothing to
     draw.
 
-    Without a ``map``, the finding's own geometry is drawn as the conflict. Without a
-    ``bbox``, the bounds of every geometry plus a 10% margin are used.
+    Without a map, the finding's own geometry is drawn as the conflict. Without a box, the
+    bounds of every geometry plus a 10% margin are used.
 
     Examples
     --------
-    >>> f = {"geometry": {"type": "Point", "coordinates": [100.0, 100.0]}}
-    >>> bbox, layers = map_layers({"lang": "zh"}, f)
+    >>> from guotu.domain.core.findings import Severity
+    >>> f = ReportFinding("a.b", Severity.ERROR, geometry=shapely.Point(100.0, 100.0))
+    >>> bbox, layers = map_layers(ReviewDocument(), f)
     >>> bbox, [(layer.name, layer.role) for layer in layers]
     ((90.0, 90.0, 110.0, 110.0), [('问题', 'conflict')])
     """
-    spec = finding.get("map") or {}
-    raw_layers = list(spec.get("layers") or ())
-    if not raw_layers and finding.get("geometry"):
-        raw_layers = [
-            {"name": label(doc, "finding"), "role": "conflict", "geometries": [finding["geometry"]]}
-        ]
-    parsed: list[tuple[str, str, list[shapely.Geometry]]] = []
-    for layer in raw_layers:
-        geoms = [g for g in (shape(d) for d in layer.get("geometries") or ()) if g is not None]
-        if geoms:
-            parsed.append(
-                (
-                    str(layer.get("name") or layer.get("role") or ""),
-                    str(layer.get("role") or ""),
-                    geoms,
-                )
-            )
+    drawn = list(finding.map.layers) if finding.map is not None else []
+    if not drawn and finding.geometry is not None:
+        drawn = [MapLayer(label(doc, "finding"), "conflict", (finding.geometry,))]
+    parsed = [
+        (layer.name or layer.role, layer.role, geoms)
+        for layer in drawn
+        if (geoms := [g for g in layer.geometries if g is not None and not g.is_empty])
+    ]
     if not parsed:
         return None
-    bbox = spec.get("bbox")
-    if bbox and len(bbox) == 4 and all(number(v) is not None for v in bbox):
+    bbox = finding.map.bbox if finding.map is not None else None
+    if bbox is not None and all(math.isfinite(v) for v in bbox):
         xmin, xmax = sorted((float(bbox[0]), float(bbox[2])))
         ymin, ymax = sorted((float(bbox[1]), float(bbox[3])))
     else:
@@ -152,24 +125,6 @@ def map_layers(
         if clipped:
             layers.append(MapLayer(name, role, clipped))
     return box, layers
-
-
-def shape(geojson: Any) -> shapely.Geometry | None:
-    """A GeoJSON dict as a shapely geometry; ``None`` when missing, empty or invalid.
-
-    Examples
-    --------
-    >>> shape({"type": "Point", "coordinates": [1.0, 2.0]}).wkt, shape(None)
-    ('POINT (1 2)', None)
-    """
-    if not geojson:
-        return None
-    try:
-        geom = shapely.geometry.shape(geojson)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        logger.warning("Map geometry skipped, not valid GeoJSON: %s", exc)
-        return None
-    return None if geom.is_empty else geom
 
 
 def parts(geom: shapely.Geometry) -> Iterator[tuple[str, list[list[tuple[float, float]]]]]:

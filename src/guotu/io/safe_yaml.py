@@ -51,7 +51,7 @@ try:  # libyaml's parser: about ten times faster; only its events are used, so c
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     CParser = None
 
-__all__ = ["load_yaml"]
+__all__ = ["YamlSource", "load_yaml"]
 
 #: A file path, or ``(name, content)`` for text that is not a file (package data).
 YamlSource = str | os.PathLike[str] | tuple[str, bytes | str]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from guotu.errors import LayerError
-from guotu.io.readers import read_attribute_table
+from guotu.io.attribute_tables import read_attribute_table
 
 __all__ = ["YearSeries", "read_year_table"]
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType
 from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.domain.geometry.moments import feature_areas
@@ -40,9 +41,10 @@ from guotu.domain.monitoring.cases import (
     status_id,
 )
 from guotu.errors import ConfigError, NotFoundError
+from guotu.ports import FeatureStore
 from guotu.services.layer_choice import check_chosen_layers, layer_of_role
+from guotu.services.workspace import workspace_crs
 from guotu.services.zones import ZoneCache, valid_polygons
-from guotu.store.catalog import VersionSpec
 
 __all__ = [
     "CASE_LAYER",
@@ -208,7 +210,7 @@ def _inside(geoms: np.ndarray, zone: ZoneIndex) -> tuple[np.ndarray, Any]:
 
 
 def classify_patches(
-    store: Any,
+    store: FeatureStore,
     *,
     as_of: date | None = None,
     known_at: datetime | None = None,
@@ -266,8 +268,9 @@ def classify_patches(
     n = len(patches)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     area = np.zeros(n)
+    crs = workspace_crs(store)
     if ok.any():
-        area[ok] = feature_areas(geoms[ok], shapely.bounds(geoms[ok]), store.crs)
+        area[ok] = feature_areas(geoms[ok], shapely.bounds(geoms[ok]), crs)
     kinds = [
         str(v) if v is not None else ""
         for v in (patches["BHLX"].tolist() if "BHLX" in patches else [None] * n)
@@ -341,9 +344,9 @@ def classify_patches(
                 continue
             ok_before = [j for j, b in hits if b]
             dated = [j for j, _b in hits if pz[j] is not None]
-            in_before = _area_under(geoms[k], pgeoms[ok_before], store.crs)
+            in_before = _area_under(geoms[k], pgeoms[ok_before], crs)
             approved[k] = in_before
-            approved_later[k] = _area_under(geoms[k], pgeoms[dated], store.crs) - in_before
+            approved_later[k] = _area_under(geoms[k], pgeoms[dated], crs) - in_before
     notes: list[tuple[str, str]] = []
     if z is None:
         notes.append(
@@ -411,7 +414,7 @@ def _area_under(patch: Any, projects: np.ndarray, crs: Any) -> float:
 
 
 def _existing_cases(
-    store: Any, day: date, known_at: datetime | None = None, use_layers: Sequence[str] = ()
+    store: FeatureStore, day: date, known_at: datetime | None = None, use_layers: Sequence[str] = ()
 ) -> dict[str, dict[str, Any]]:
     """The recorded cases (status, check record) in force on ``day`` as known at
     ``known_at``: a check made after ``day`` is not shown on it."""
@@ -451,7 +454,7 @@ def _frame(cases: tuple[Case, ...], crs: Any) -> gpd.GeoDataFrame:
     )
 
 
-def _next_label(store: Any, day: date, what: str) -> str:
+def _next_label(store: FeatureStore, day: date, what: str) -> str:
     try:
         count = len(store.versions(CASE_PLAN))
     except NotFoundError:
@@ -460,7 +463,7 @@ def _next_label(store: Any, day: date, what: str) -> str:
 
 
 def record_cases(
-    store: Any,
+    store: FeatureStore,
     report: CaseReport,
     *,
     actor: str = "",
@@ -510,7 +513,7 @@ def record_cases(
 
 
 def update_case(
-    store: Any,
+    store: FeatureStore,
     tbbh: str,
     status: str,
     *,

@@ -9,7 +9,6 @@ geometries with ``make_valid`` and lists every feature it changed.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -19,23 +18,31 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import numpy as np
 import shapely
 
 from guotu.domain.checks.engine import parse_check_list, run_checks
 from guotu.domain.checks.spec import CheckContext, CheckSpec
-from guotu.domain.core.findings import Finding, Severity, Skipped
+from guotu.domain.core.catalog import LayerInfo
+from guotu.domain.core.documents import CHECK_LIST
+from guotu.domain.core.findings import (
+    SEVERITY_ORDER,
+    FeatureRef,
+    Finding,
+    Repair,
+    Severity,
+    Skipped,
+    reaches,
+)
 from guotu.domain.core.layers import LayerData
 from guotu.domain.geometry.polygons import repair_polygonal
-from guotu.errors import ConfigError, CRSError, NotFoundError
+from guotu.errors import CRSError, NotFoundError
 from guotu.io.findings import finding_to_dict
-from guotu.io.safe_yaml import load_yaml
-from guotu.store.geopackage import GeoPackageStore, LayerInfo
+from guotu.io.yaml_documents import load_document
+from guotu.ports import FeatureStore
 
 __all__ = [
     "QualityReport",
-    "Repair",
     "check_workspace",
     "frame_attributes",
     "load_check_list",
@@ -52,29 +59,6 @@ _SQL_TO_KIND = {
     "DATE": "date",
     "BOOLEAN": "boolean",
 }
-
-
-@dataclass(frozen=True)
-class Repair:
-    """One feature whose geometry ``--repair`` rewrote."""
-
-    layer: str
-    fid: int
-    reason: str
-    area_before_m2: float
-    area_after_m2: float
-    geometry_type: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "layer": self.layer,
-            "fid": self.fid,
-            "reason": self.reason,
-            "area_before_m2": round(self.area_before_m2, 4),
-            "area_after_m2": round(self.area_after_m2, 4),
-            "geometry_type": self.geometry_type,
-        }
 
 
 @dataclass(frozen=True)
@@ -97,16 +81,13 @@ class QualityReport:
 
     def reaches(self, threshold: str) -> bool:
         """Whether any finding is at or above ``threshold`` (``never`` is never reached)."""
-        if threshold == "never":
-            return False
-        level = Severity.parse(threshold).rank
-        return any(f.severity.rank >= level for f in self.findings)
+        return reaches(self.findings, threshold)
 
     def counts(self) -> list[dict[str, Any]]:
         """Findings per (check, layer), in check-list order then layer name."""
         names = {c.id: c for c in self.checks}
         order = {c.id: i for i, c in enumerate(self.checks)}
-        counter = Counter((f.check, f.layer) for f in self.findings)
+        counter = Counter((f.rule, str(f.layer)) for f in self.findings)
         rows = []
         for (check, layer), n in sorted(
             counter.items(), key=lambda kv: (order.get(kv[0][0], 1 << 30), kv[0])
@@ -129,24 +110,31 @@ class QualityReport:
         by_sev = Counter(f.severity.value for f in self.findings)
         return {
             "total": len(self.findings),
-            "by_severity": {
-                s.value: by_sev.get(s.value, 0)
-                for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
-            },
+            "by_severity": {s.value: by_sev.get(s.value, 0) for s in SEVERITY_ORDER},
             "by_check": self.counts(),
             "layers": list(self.layers),
             "crs": self.crs,
             "checks_run": [c.id for c in self.checks],
             "skipped": [
                 {
-                    "check": s.check,
+                    "check": s.rule,
                     "layer": s.layer,
                     "reason_zh": s.reason_zh,
                     "reason_en": s.reason_en,
                 }
                 for s in self.skipped
             ],
-            "repaired": [r.to_dict() for r in self.repairs],
+            "repaired": [
+                {
+                    "layer": r.layer,
+                    "fid": r.fid,
+                    "reason": r.reason,
+                    "area_before_m2": round(r.area_before_m2, 4),
+                    "area_after_m2": round(r.area_after_m2, 4),
+                    "geometry_type": r.geometry_type,
+                }
+                for r in self.repairs
+            ],
         }
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
@@ -165,8 +153,9 @@ def load_check_list(path: str | Path | None = None) -> tuple[CheckSpec, ...]:
     ------
     ConfigError
         The file is missing, is not YAML or is refused by :func:`guotu.io.safe_yaml.load_yaml`
-        (too large, not UTF-8, anchors, too deep …), breaks the schema (every problem listed
-        with its JSON path) or names an unknown operator or role.
+        (too large, not UTF-8, anchors, too deep …), breaks the schema or names an unknown
+        operator or role (every problem listed with its JSON path;
+        :func:`guotu.io.yaml_documents.load_document`).
 
     Examples
     --------
@@ -174,24 +163,10 @@ def load_check_list(path: str | Path | None = None) -> tuple[CheckSpec, ...]:
     ['geometry.empty', 'geometry.invalid']
     """
     if path is None:
-        source = "guotu/data/checks.yaml"
         shipped = (files("guotu") / "data" / "checks.yaml").read_bytes()
-        data = load_yaml((source, shipped), what_zh="质检清单", what_en="check list")
+        source, data = load_document(("guotu/data/checks.yaml", shipped), CHECK_LIST)
     else:
-        source = str(path)
-        data = load_yaml(source, what_zh="质检清单", what_en="check list")
-    schema = json.loads((files("guotu") / "schemas" / "checks-v1.json").read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    problems = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
-    if problems:
-        lines = "; ".join(f"{e.json_path}: {e.message}" for e in problems)
-        raise ConfigError(
-            f"Check list {source} does not follow checks-v1: {lines}.",
-            file=source,
-            fix="See docs/quality_checks.md for the format.",
-            message_zh=f"质检清单 {source} 不符合模式 checks-v1：{lines}。",
-            fix_zh="格式见 docs/quality_checks.md。",
-        )
+        source, data = load_document(path, CHECK_LIST)
     return parse_check_list(data, source=source)
 
 
@@ -207,7 +182,7 @@ def frame_attributes(frame: Any) -> dict[str, Any]:
 
 
 def read_layer_data(
-    store: GeoPackageStore,
+    store: FeatureStore,
     info: LayerInfo,
     *,
     as_of: date | None = None,
@@ -240,7 +215,7 @@ def read_layer_data(
     )
 
 
-def _select(infos: Sequence[LayerInfo], names: Iterable[str] | None, path: Path) -> list[str]:
+def _select(infos: Sequence[LayerInfo], names: Iterable[str] | None, path: Path | str) -> list[str]:
     known = [i.name for i in infos]
     if not names:
         return known
@@ -258,7 +233,7 @@ def _select(infos: Sequence[LayerInfo], names: Iterable[str] | None, path: Path)
     return sorted(set(chosen))
 
 
-def repair_layers(store: GeoPackageStore, names: Iterable[str]) -> tuple[Repair, ...]:
+def repair_layers(store: FeatureStore, names: Iterable[str]) -> tuple[Repair, ...]:
     """Rewrite the invalid geometries of ``names`` with make_valid; list each repaired feature.
 
     Polygon layers keep only the polygonal parts of the repaired geometry. A feature whose
@@ -294,8 +269,7 @@ def repair_layers(store: GeoPackageStore, names: Iterable[str]) -> tuple[Repair,
                 continue
             repairs.append(
                 Repair(
-                    name,
-                    int(frame.index[pos]),
+                    FeatureRef(name, int(frame.index[pos])),
                     str(reasons[k]),
                     float(before[k]),
                     float(after[k]),
@@ -324,7 +298,7 @@ def _referenced_roles(specs: Iterable[CheckSpec]) -> set[str]:
 
 
 def check_workspace(
-    store: GeoPackageStore,
+    store: FeatureStore,
     *,
     layers: Iterable[str] | None = None,
     checks: Sequence[CheckSpec] | None = None,

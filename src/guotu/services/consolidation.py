@@ -44,8 +44,10 @@ from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.domain.geometry.overlay import overlay
 from guotu.domain.geometry.zone_index import prepare_zones
 from guotu.errors import NotFoundError
+from guotu.ports import FeatureStore
 from guotu.services.diff import diff_versions
 from guotu.services.layer_choice import check_chosen_layers, layer_of_role
+from guotu.services.workspace import workspace_crs
 
 __all__ = ["ConsolidationReport", "LedgerRow", "ProjectProgress", "consolidation_report"]
 
@@ -75,7 +77,7 @@ class _Pieces:
     area_m2: list[float] = field(default_factory=list)
 
 
-def _pieces(store: Any, plan: str, old_label: str, new_label: str, layer: str) -> _Pieces:
+def _pieces(store: FeatureStore, plan: str, old_label: str, new_label: str, layer: str) -> _Pieces:
     diff = diff_versions(store, plan, old_label, new_label, layers=[layer])
     out = _Pieces()
     if not diff.layers:
@@ -94,7 +96,7 @@ def _pieces(store: Any, plan: str, old_label: str, new_label: str, layer: str) -
     left, right, parts = left[keep], right[keep], parts[keep]
     if not len(parts):
         return out
-    areas = ellipsoidal_area_m2(parts, store.crs)
+    areas = ellipsoidal_area_m2(parts, workspace_crs(store))
     oc = old[code].astype(str).tolist()
     nc = new[code].astype(str).tolist()
     og_grade = old["GDDB"].tolist() if "GDDB" in old.columns else [None] * len(old)
@@ -232,7 +234,7 @@ def _float(value: Any) -> float | None:
 
 
 def consolidation_report(
-    store: Any,
+    store: FeatureStore,
     *,
     from_date: date | None = None,
     as_of: date | None = None,
@@ -379,7 +381,7 @@ def _progress_date(version: Version, latest_survey: date | None) -> date | None:
 
 
 def _projects(
-    store: Any, pieces: _Pieces, period: _Period, use_layers: Sequence[str]
+    store: FeatureStore, pieces: _Pieces, period: _Period, use_layers: Sequence[str]
 ) -> tuple[list[ProjectProgress], list[tuple[str, str]]]:
     info = layer_of_role(store, "consolidation_project", chosen=use_layers)
     if info is None:
@@ -417,7 +419,8 @@ def _projects(
             )
         )
     scope = shapely.make_valid(np.asarray(frame.geometry.values, dtype=object))
-    index = prepare_zones(scope, store.crs)
+    crs = workspace_crs(store)
+    index = prepare_zones(scope, crs)
     n = len(frame)
     new_farm = np.zeros(n)
     lost_farm = np.zeros(n)
@@ -442,11 +445,9 @@ def _projects(
             continue
         zframe = store.read_layer(zinfo.name, as_of=day, known_at=known_at, columns=[])
         zgeoms = shapely.make_valid(np.asarray(zframe.geometry.values, dtype=object))
-        res = overlay(
-            np.asarray(scope, dtype=object), prepare_zones(zgeoms, store.crs), geometry=False
-        )
+        res = overlay(np.asarray(scope, dtype=object), prepare_zones(zgeoms, crs), geometry=False)
         overlaps[role] = np.bincount(res.left, res.area_m2, n)
-    scope_area = ellipsoidal_area_m2(np.asarray(scope, dtype=object), store.crs)
+    scope_area = ellipsoidal_area_m2(np.asarray(scope, dtype=object), crs)
     out = []
     for j in range(n):
         row = frame.iloc[j]

@@ -2,7 +2,7 @@
 ellipsoidal areas, and the 用地变化 matrix (from code → to code, area).
 
 Codes are named by the classification of their own layer (the ``code_scheme`` of the role's
-code field, :func:`guotu.domain.codes.crosswalks.name_code`): a 现状地类图斑 layer (DLBM) by the 三调
+code field, :func:`guotu.domain.codes.code_names.name_code`): a 现状地类图斑 layer (DLBM) by the 三调
 working classification, a planned land-use layer (YDYHFLDM) by 用地用海 2023, so ``05H1`` is
 商业服务业设施用地 under 05 商业服务业用地 there, never 05 湿地 of the other table.
 
@@ -180,12 +180,7 @@ def diff_versions(
     *,
     layers: Sequence[str] | None = None,
 ) -> PlanDiff:
-    """Compare two versions of ``plan`` (any two: parent and amendment, or siblings).
-
-    Examples
-    --------
-    >>> # d = diff_versions(store, "示范县总体规划", "2021版", "2023修改")
-    """
+    """Compare two versions of ``plan`` (any two: parent and amendment, or siblings)."""
     old = store.version(plan, old_label)
     new = store.version(plan, new_label)
     c_old, c_new = store.lineage_of(old.id), store.lineage_of(new.id)

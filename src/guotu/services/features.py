@@ -31,8 +31,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
+from guotu.domain.core.catalog import LayerInfo
 from guotu.errors import CRSError, InputError, NotFoundError
-from guotu.store.revisions import LayerInfo
+from guotu.ports import FeatureStore
 
 __all__ = [
     "CRS84",
@@ -313,18 +314,22 @@ def parse_filters(info: LayerInfo, params: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def find_layer(store: Any, name: str) -> LayerInfo:
+def find_layer(store: FeatureStore, name: str) -> LayerInfo:
     """The layer ``name`` of ``store``; a :class:`NotFoundError` naming the layers (and no
     workspace path, since web responses show it).
 
     Examples
     --------
-    >>> # find_layer(store, "GHYD").columns
+    >>> from guotu.store.memory import MemoryStore
+    >>> find_layer(MemoryStore(), "GHYD")
+    Traceback (most recent call last):
+    ...
+    guotu.errors.NotFoundError: There is no collection 'GHYD'. Fix: Collections: none yet.
     """
     infos = store.layers()
     for info in infos:
         if info.name == name:
-            return info  # type: ignore[no-any-return]
+            return info
     known = ", ".join(i.name for i in infos) or "none yet"
     known_zh = "、".join(i.name for i in infos) or "暂无"
     raise NotFoundError(
@@ -336,14 +341,9 @@ def find_layer(store: Any, name: str) -> LayerInfo:
     )
 
 
-def fids_in_force(store: Any, name: str, as_of: date | None = None) -> np.ndarray:
+def fids_in_force(store: FeatureStore, name: str, as_of: date | None = None) -> np.ndarray:
     """The sorted fids of layer ``name`` in the version in force on ``as_of``, from the
-    version changes along its lineage (no geometry is read).
-
-    Examples
-    --------
-    >>> # fids_in_force(store, "GHYD")[:3]
-    """
+    version changes along its lineage (no geometry is read)."""
     version = store.layer_version(name, as_of=as_of)
     if version is None:
         return np.zeros(0, dtype=np.int64)
@@ -357,14 +357,9 @@ def fids_in_force(store: Any, name: str, as_of: date | None = None) -> np.ndarra
     return fids[~np.isin(fids, np.asarray(retired, dtype=np.int64))]
 
 
-def layer_extent(store: Any, name: str) -> tuple[float, float, float, float] | None:
+def layer_extent(store: FeatureStore, name: str) -> tuple[float, float, float, float] | None:
     """(minx, miny, maxx, maxy) of the layer in force today, in the workspace CRS; ``None``
-    when it has no feature. Reads every geometry: callers cache it by data version.
-
-    Examples
-    --------
-    >>> # layer_extent(store, "XZQ")
-    """
+    when it has no feature. Reads every geometry: callers cache it by data version."""
     frame = store.read_layer(name, columns=[])
     geoms = np.asarray(frame.geometry.values, dtype=object)
     if not len(geoms):
@@ -421,13 +416,8 @@ def _matches(frame: pd.DataFrame, filters: Mapping[str, Any]) -> np.ndarray:
     return keep
 
 
-def read_items(store: Any, query: ItemsQuery) -> ItemsPage:
-    """The page of layer ``query.layer`` a query asks for, ordered by fid.
-
-    Examples
-    --------
-    >>> # read_items(store, ItemsQuery("GHYD", limit=10, filters={"YDYHFLDM": "0703"}))
-    """
+def read_items(store: FeatureStore, query: ItemsQuery) -> ItemsPage:
+    """The page of layer ``query.layer`` a query asks for, ordered by fid."""
     info = find_layer(store, query.layer)
     if query.bbox is None and not query.filters:
         fids = fids_in_force(store, query.layer, query.as_of)
@@ -443,13 +433,10 @@ def read_items(store: Any, query: ItemsQuery) -> ItemsPage:
     return ItemsPage(frame=frame, number_matched=len(fids), offset=query.offset, limit=query.limit)
 
 
-def read_item(store: Any, name: str, fid: int, as_of: date | None = None) -> gpd.GeoDataFrame:
-    """The feature ``fid`` of layer ``name`` as in force on ``as_of`` (one row).
-
-    Examples
-    --------
-    >>> # read_item(store, "GHYD", 12)
-    """
+def read_item(
+    store: FeatureStore, name: str, fid: int, as_of: date | None = None
+) -> gpd.GeoDataFrame:
+    """The feature ``fid`` of layer ``name`` as in force on ``as_of`` (one row)."""
     info = find_layer(store, name)
     missing = NotFoundError(
         f"Collection {name} has no feature {fid} in force then.",

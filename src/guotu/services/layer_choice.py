@@ -10,11 +10,11 @@ with several it is refused with the candidates and the option that chooses one
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
+from guotu.domain.core.catalog import LayerInfo
 from guotu.domain.core.roles import get_role
 from guotu.errors import ConfigError
-from guotu.store.revisions import LayerInfo
+from guotu.ports import FeatureStore
 
 __all__ = ["USE_LAYER_OPTION", "check_chosen_layers", "layer_of_role"]
 
@@ -22,7 +22,7 @@ __all__ = ["USE_LAYER_OPTION", "check_chosen_layers", "layer_of_role"]
 USE_LAYER_OPTION = "--use-layer"
 
 
-def check_chosen_layers(store: Any, chosen: Iterable[str]) -> None:
+def check_chosen_layers(store: FeatureStore, chosen: Iterable[str]) -> None:
     """Every chosen layer name must be a layer of the workspace (``NotFoundError``, listing
     the layers there are, otherwise)."""
     for name in chosen:
@@ -30,7 +30,7 @@ def check_chosen_layers(store: Any, chosen: Iterable[str]) -> None:
 
 
 def layer_of_role(
-    store: Any,
+    store: FeatureStore,
     role: str,
     *,
     chosen: Sequence[str] = (),
@@ -55,7 +55,9 @@ def layer_of_role(
 
     Examples
     --------
-    >>> # layer_of_role(store, "ecological_redline", chosen=["STBHHX_2025"]).name
+    >>> from guotu.store.memory import MemoryStore
+    >>> layer_of_role(MemoryStore(), "ecological_redline", chosen=["STBHHX_2025"]) is None
+    True
     """
     infos: list[LayerInfo] = list(
         store.layers_with_role(role) if candidates is None else candidates

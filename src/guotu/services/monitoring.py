@@ -10,13 +10,17 @@ holds, it reads only the revisions added along the way and drops those retired
 layer. Values are exact sums (of integers of 2⁻⁸⁰ m²) of per-feature contributions that
 depend on their feature only, so the incremental and the full computation give the same
 bits, and each step costs what changed.
+
+The values it gives (:class:`~guotu.services.indicator_values.IndicatorValue` with their
+:class:`~guotu.services.indicator_values.TermLineage`) are in
+:mod:`guotu.services.indicator_values`; what it keeps between dates (the layer states and the
+exact per-feature contributions) in :mod:`guotu.services.indicator_state`.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -32,18 +36,21 @@ from guotu.domain.geometry.zone_index import ZoneIndex
 from guotu.domain.monitoring.indicators import (
     AreaTerm,
     Catalogue,
-    Forecast,
     Indicator,
     evaluate,
     forecast,
     status,
     target_for_year,
 )
+from guotu.ports import FeatureStore
+from guotu.services.indicator_state import LayerState, TermState
+from guotu.services.indicator_values import IndicatorValue, TermLineage
 from guotu.services.layer_choice import check_chosen_layers, layer_of_role
 from guotu.services.monitoring_inputs import Statistics, Targets
+from guotu.services.workspace import workspace_crs
 from guotu.services.zones import ZoneCache, Zones, valid_polygons
 
-__all__ = ["IndicatorEngine", "IndicatorValue", "TermLineage"]
+__all__ = ["IndicatorEngine"]
 
 _CLASS_ZH = {"agricultural": "农用地", "construction": "建设用地", "unused": "未利用地"}
 #: Dates whose values the engine keeps.
@@ -54,164 +61,6 @@ _ZONE_INDEXES = 8
 _FOLD_AFTER = 8
 
 
-# -- values with lineage ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class TermLineage:
-    """Where one area or count of a value came from."""
-
-    term: str
-    layer: str | None
-    plan: str | None
-    version: str | None
-    version_id: int | None
-    features: int
-    features_in_version: int
-    value: float | None
-    zone_layer: str | None = None
-    zone_version: str | None = None
-    note: str | None = None
-    note_zh: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {
-            "term": self.term,
-            "note": self.note,
-            "note_zh": self.note_zh,
-            "layer": self.layer,
-            "plan": self.plan,
-            "version": self.version,
-            "version_id": self.version_id,
-            "features": self.features,
-            "features_in_version": self.features_in_version,
-            "value": self.value,
-            "zone_layer": self.zone_layer,
-            "zone_version": self.zone_version,
-        }
-
-
-@dataclass(frozen=True)
-class IndicatorValue:
-    """One indicator as of a date: value, target, status, forecast and lineage."""
-
-    indicator: Indicator
-    as_of: date
-    value: float | None
-    reason: str | None = None
-    target_year: int | None = None
-    target: float | None = None
-    status: str | None = None
-    lineage: tuple[TermLineage, ...] = ()
-    tables: dict[str, tuple[int, float]] = field(default_factory=dict)
-    forecast: Forecast | None = None
-    reason_zh: str | None = None
-
-    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
-        """JSON-ready dict (``guotu monitor indicators --json``)."""
-        ind = self.indicator
-        f = self.forecast
-        return {
-            "id": ind.id,
-            "name": ind.name_zh if lang == "zh" else ind.name_en,
-            "name_zh": ind.name_zh,
-            "name_en": ind.name_en,
-            "unit": ind.unit,
-            "type": ind.type,
-            "direction": ind.direction,
-            "as_of": self.as_of.isoformat(),
-            "value": None if self.value is None else round(self.value, 6),
-            "reason": self.reason_zh if lang == "zh" else self.reason,
-            "reason_en": self.reason,
-            "reason_zh": self.reason_zh,
-            "target_year": self.target_year,
-            "target": self.target,
-            "status": self.status,
-            "convention": ind.convention_zh if lang == "zh" else ind.convention_en,
-            "basis": ind.basis_zh if lang == "zh" else ind.basis_en,
-            "lineage": {
-                "formula": ind.formula.text(),
-                "terms": [t.to_dict() for t in self.lineage],
-                "tables": {k: {"year": y, "value": v} for k, (y, v) in self.tables.items()},
-            },
-            "forecast": None
-            if f is None
-            else {
-                "slope_per_year": f.slope_per_year,
-                "points": f.points,
-                "crossing_year": f.crossing_year,
-                "crossing_early": f.crossing_early,
-                "crossing_late": f.crossing_late,
-            },
-        }
-
-
-@dataclass
-class _LayerState:
-    """The features of one version of a layer, as the engine last saw them.
-
-    ``attrs`` holds the code field and the fields terms filter on, by fid, as of the full
-    read; what later versions changed is in ``log`` (one ``(retired fids, added attrs)`` per
-    step), so a term follows the change without touching the rest. ``current_attrs()``
-    applies the log when a term first needs every feature."""
-
-    name: str
-    version_id: int
-    attrs: pd.DataFrame
-    area_m2: dict[int, float]
-    geoms: dict[int, Any]
-    log: list[tuple[set[int], pd.DataFrame]] = field(default_factory=list)
-    count: int = 0
-    _folded: int = 0
-
-    def current_attrs(self) -> pd.DataFrame:
-        """Every feature's attributes at the current version."""
-        if self._folded < len(self.log):
-            frames = [self.attrs]
-            gone: set[int] = set()
-            for retired, added in self.log[self._folded :]:
-                gone |= retired
-                frames.append(added)
-            frame = pd.concat(frames)
-            self.attrs = frame[~frame.index.isin(list(gone))]
-            self._folded = len(self.log)
-        return self.attrs
-
-
-#: Contributions are summed as integers of 2⁻⁸⁰ m² (exact for any area above ~10⁻⁸ m²): the
-#: sum is then exact and independent of order, so following a version's change (subtract
-#: the retired features, add the new ones) gives the same bits as summing every feature.
-_SCALE = 2.0**80
-
-
-def _scaled(value: float) -> int:
-    return int(value * _SCALE) if value else 0
-
-
-@dataclass
-class _TermState:
-    """One term's contributions (scaled integers) by fid of its layer's state — only the
-    features it counts — and their exact total, for the zone version it was computed
-    against and the layer state's log position it has followed to."""
-
-    zone_version: int | None
-    layer: _LayerState
-    contributions: dict[int, int]
-    total: int = 0
-    synced: int = 0
-
-    def put(self, fid: int, value: float) -> None:
-        scaled = _scaled(value)
-        if scaled:
-            self.contributions[fid] = scaled
-            self.total += scaled
-
-    def drop(self, fid: int) -> None:
-        self.total -= self.contributions.pop(fid, 0)
-
-    def value(self) -> float:
-        return self.total / _SCALE
-
-
 class IndicatorEngine:
     """Indicator values of a workspace, as of any date, with lineage.
 
@@ -220,11 +69,12 @@ class IndicatorEngine:
     store
         The workspace (any :class:`~guotu.ports.FeatureStore`).
     catalogue
-        The indicator definitions (:func:`load_catalogue`).
+        The indicator definitions
+        (:func:`~guotu.services.monitoring_inputs.load_catalogue`).
     statistics, targets
-        External statistics and plan targets (optional; :func:`~guotu.services.monitoring_inputs.load_inputs`
-        gives a run's,
-        from the workspace or a file). Setting either later (the dashboard does, when the
+        External statistics and plan targets (optional;
+        :func:`~guotu.services.monitoring_inputs.load_inputs` gives a run's, from the
+        workspace or a file). Setting either later (the dashboard does, when the
         workspace records a new version of a table) forgets the values computed so far.
     known_at
         Record time of the data (default: now).
@@ -235,7 +85,7 @@ class IndicatorEngine:
 
     def __init__(
         self,
-        store: Any,
+        store: FeatureStore,
         catalogue: Catalogue,
         *,
         statistics: Statistics | None = None,
@@ -250,8 +100,8 @@ class IndicatorEngine:
         self.known_at = known_at
         self.use_layers = tuple(use_layers)
         check_chosen_layers(store, self.use_layers)
-        self._layers: dict[str, _LayerState] = {}
-        self._terms: dict[tuple[str, AreaTerm], _TermState] = {}
+        self._layers: dict[str, LayerState] = {}
+        self._terms: dict[tuple[str, AreaTerm], TermState] = {}
         self._zones = ZoneCache(known_at, max_entries=_ZONE_INDEXES, use_layers=self.use_layers)
         #: Feature revisions read so far: (full reads, incremental reads).
         self.reads = [0, 0]
@@ -298,7 +148,7 @@ class IndicatorEngine:
         return [t for i in self.catalogue.indicators for t in i.formula.terms()]
 
     def _frame_parts(self, frame: Any) -> tuple[pd.DataFrame, dict[int, float], dict[int, Any]]:
-        crs = self.store.crs
+        crs = workspace_crs(self.store)
         geoms = valid_polygons(frame.geometry.values)
         fids = [int(f) for f in frame.index]
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -315,7 +165,7 @@ class IndicatorEngine:
 
     def _layer(
         self, role_id: str, as_of: date
-    ) -> tuple[_LayerState | None, Any, tuple[str, str] | None]:
+    ) -> tuple[LayerState | None, Any, tuple[str, str] | None]:
         """The state of the layer of ``role_id`` at the version in force, the version, and
         why there is none (in English and Chinese)."""
         info = layer_of_role(self.store, role_id, chosen=self.use_layers)
@@ -353,13 +203,13 @@ class IndicatorEngine:
         frame = self.store.read_layer(name, version_id=version.id, columns=columns)
         self.reads[0] += len(frame)
         attrs, areas, geoms = self._frame_parts(frame)
-        state = _LayerState(name, version.id, attrs, areas, geoms, count=len(attrs))
+        state = LayerState(name, version.id, attrs, areas, geoms, count=len(attrs))
         self._layers[name] = state
         for key in [k for k in self._terms if k[1].role == role_id]:
             del self._terms[key]  # their contributions were of other features
         return state, version, None
 
-    def _advance(self, state: _LayerState, versions: Sequence[int], columns: list[str]) -> None:
+    def _advance(self, state: LayerState, versions: Sequence[int], columns: list[str]) -> None:
         """Move ``state`` along ``versions`` (descendants): drop what they retire, read what
         they add."""
         added: set[int] = set()
@@ -410,7 +260,7 @@ class IndicatorEngine:
     def _zone_index(self, role_id: str, as_of: date) -> Zones | None:
         return self._zones.get(self.store, role_id, as_of)
 
-    def _inside(self, state: _LayerState, fids: list[int], zone: ZoneIndex) -> dict[int, float]:
+    def _inside(self, state: LayerState, fids: list[int], zone: ZoneIndex) -> dict[int, float]:
         """Area (m²) of each feature ``fids`` inside the zone polygons."""
         if not fids:
             return {}
@@ -466,7 +316,7 @@ class IndicatorEngine:
                     ts.drop(f)
                 steps.append(added)
         else:
-            ts = _TermState(zone_version, state, {})
+            ts = TermState(zone_version, state, {})
             self._terms[(op, term)] = ts
             steps = [state.current_attrs()]
         ts.synced = len(state.log)
@@ -580,15 +430,15 @@ class IndicatorEngine:
         """Drop the change-log entries every term of a layer has followed (a long-running
         server would otherwise keep every version's changes)."""
         for state in self._layers.values():
-            if len(state.log) - state._folded >= _FOLD_AFTER:
+            if len(state.log) - state.folded >= _FOLD_AFTER:
                 state.current_attrs()  # fold the changes into the attributes, so they can go
             followers = [ts for ts in self._terms.values() if ts.layer is state]
             done = min((ts.synced for ts in followers), default=0)
-            done = min(done, state._folded) if state._folded else 0
+            done = min(done, state.folded) if state.folded else 0
             if done <= 0:
                 continue
             del state.log[:done]
-            state._folded -= done
+            state.folded -= done
             for ts in followers:
                 ts.synced -= done
 

@@ -1,40 +1,32 @@
-"""Inputs of the monitoring indicators: the catalogue (YAML, schema-checked), plan targets
-and statistics tables by year, and the units they are written in.
+"""Inputs of the monitoring indicators: plan targets and statistics tables by year, the units
+they are written in, and the catalogue they are matched to
+(:mod:`guotu.services.indicator_catalogue`).
 
 Targets (规划目标) and statistics (社会经济统计) belong to the workspace: :func:`import_table`
 checks a file exactly as ``--targets``/``--statistics`` read it and records it as a new
 version of the workspace's table ``targets`` or ``statistics`` (:mod:`guotu.store.tables`);
 :func:`load_inputs` gives a run the table in force on its date (as known at its record
 time), unless a file given for the run overrides it, and says which it used
-(:class:`InputSource`).
+(:class:`~guotu.services.input_source.InputSource`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
-from importlib.resources import files
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from guotu.domain.core.plan_labels import (
-    TABLE_NAMES,
-    is_implicit_plan,
-    plan_label,
-    plan_version_label,
-)
-from guotu.domain.core.roles import ROLES
-from guotu.domain.monitoring.indicators import AREA_UNITS, Catalogue, parse_catalogue
+from guotu.domain.core.catalog import TableVersion, VersionSpec, YearValue
+from guotu.domain.core.plan_labels import plan_version_label
+from guotu.domain.monitoring.indicators import AREA_UNITS, Catalogue
 from guotu.domain.review.tables import indicator_name, to_hectares
 from guotu.errors import ConfigError
-from guotu.io.safe_yaml import load_yaml
 from guotu.io.year_table import YearSeries, read_year_table
-from guotu.store.catalog import VersionSpec
-from guotu.store.tables import TableVersion, YearValue
+from guotu.ports import FeatureStore
+from guotu.services.indicator_catalogue import BUILTIN_CATALOGUES, find_catalogue, load_catalogue
+from guotu.services.input_source import TABLE_KINDS, InputSource, check_kind, local_time
 
 __all__ = [
     "BUILTIN_CATALOGUES",
@@ -55,72 +47,6 @@ __all__ = [
     "read_targets",
     "workspace_table",
 ]
-
-#: Catalogues shipped in the package (``guotu/catalogues``), by id.
-BUILTIN_CATALOGUES = ("cn-core",)
-
-
-# -- catalogue -------------------------------------------------------------------------------
-def find_catalogue(name: str | Path) -> Path:
-    """The file of a catalogue: a path, or a built-in id (``cn-core``)."""
-    p = Path(name)
-    if p.suffix.lower() in (".yaml", ".yml", ".json") or p.exists():
-        return p
-    builtin = files("guotu") / "catalogues" / f"{name}.yaml"
-    if builtin.is_file():
-        return Path(str(builtin))
-    raise ConfigError(
-        f"There is no indicator catalogue {name!r}.",
-        fix=f"Give a YAML file or one of: {', '.join(BUILTIN_CATALOGUES)}.",
-        message_zh=f"没有名为 {name!r} 的指标目录。",
-        fix_zh=f"请指定 YAML 文件，或内置目录之一：{'、'.join(BUILTIN_CATALOGUES)}。",
-    )
-
-
-def load_catalogue(name: str | Path = "cn-core") -> Catalogue:
-    """Read, schema-check and parse a catalogue; every problem is listed at once.
-
-    Raises
-    ------
-    ConfigError
-        A missing file, YAML that does not parse or that :func:`guotu.io.safe_yaml.load_yaml`
-        refuses (too large, not UTF-8, anchors, too deep …), or any schema or semantic
-        problem (each with its file and JSON path).
-
-    Examples
-    --------
-    >>> cat = load_catalogue()
-    >>> cat.get("cultivated_land").name_zh, cat.get("development_intensity").unit
-    ('耕地保有量', '%')
-    """
-    path = find_catalogue(name)
-    if not path.is_file():
-        raise ConfigError(
-            f"Indicator catalogue {path} does not exist.",
-            file=str(path),
-            message_zh=f"指标目录文件 {path} 不存在。",
-        )
-    data = load_yaml(path, what_zh="指标目录", what_en="indicator catalogue")
-    schema = json.loads(
-        (files("guotu") / "schemas" / "indicators-v1.json").read_text(encoding="utf-8")
-    )
-    errors = sorted(
-        jsonschema.Draft202012Validator(schema).iter_errors(data),
-        key=lambda e: [str(x) for x in e.path],
-    )
-    problems = [f"{path}: {e.json_path}: {e.message}" for e in errors]
-    if not problems:
-        catalogue, semantic = parse_catalogue(data, str(path), {r.id for r in ROLES})
-        problems += semantic
-    if problems:
-        listed = "\n  ".join(problems)
-        raise ConfigError(
-            f"Indicator catalogue {path} has {len(problems)} problem(s):\n  {listed}",
-            file=str(path),
-            message_zh=f"指标目录 {path} 有 {len(problems)} 处问题：\n  {listed}",
-        )
-    return catalogue
-
 
 # -- units, targets and statistics -----------------------------------------------------------
 _OTHER = {
@@ -163,134 +89,6 @@ def _match(name: str, candidates: dict[str, list[str]]) -> str | None:
         if key in names:
             return target
     return None
-
-
-# -- where targets and statistics come from -------------------------------------------------
-#: The workspace tables monitoring reads, by kind: (Chinese name, English name).
-TABLE_KINDS: Mapping[str, tuple[str, str]] = TABLE_NAMES
-
-
-def check_kind(kind: str) -> str:
-    """``kind`` if it is one of :data:`TABLE_KINDS`.
-
-    Examples
-    --------
-    >>> check_kind("targets")
-    'targets'
-    """
-    if kind not in TABLE_KINDS:
-        raise ConfigError(
-            f"There is no monitoring table {kind!r}.",
-            fix=f"Use one of: {', '.join(TABLE_KINDS)}.",
-            message_zh=f"没有名为 {kind!r} 的监测表。",
-            fix_zh=f"可选：{'、'.join(TABLE_KINDS)}。",
-        )
-    return kind
-
-
-def local_time(recorded_at: datetime) -> str:
-    """A record time (kept in UTC) as this machine's local time, as ``--known-at`` takes it.
-
-    Examples
-    --------
-    >>> len(local_time(datetime(2026, 12, 7, 5, 30)))
-    16
-    """
-    return recorded_at.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-@dataclass(frozen=True)
-class InputSource:
-    """Where a run's targets or statistics came from.
-
-    ``origin`` is ``"workspace"`` (``table``: the recording read), ``"file"`` (``file``: the
-    path given; ``table``: the workspace's own recording it overrides, if any) or ``"none"``
-    (``table``: ``None``; ``as_of`` says for which date nothing was in force)."""
-
-    kind: str
-    origin: str
-    file: str = ""
-    table: TableVersion | None = None
-    as_of: date | None = None
-
-    def to_dict(self, *, bare_names: bool = False) -> dict[str, Any]:
-        """JSON-ready dict; ``bare_names`` leaves directories out of file names (HTTP)."""
-
-        def name(text: str) -> str:
-            return Path(text).name if bare_names and text else text
-
-        table = (
-            None
-            if self.table is None
-            else {
-                **self.table.to_dict(),
-                "source": name(self.table.source),
-                "plan_version_label": plan_version_label(self.table.plan, self.table.version.label),
-            }
-        )
-        used = self.origin == "workspace"
-        return {
-            "from": self.origin,
-            "file": name(self.file) or None,
-            "table": table if used else None,
-            "overridden_table": None if used else table,
-        }
-
-    def describe(self, lang: str = "zh") -> str:
-        """One sentence saying where the values came from (terminal and server output).
-
-        Examples
-        --------
-        >>> InputSource("targets", "file", "规划目标.xlsx").describe()
-        '规划目标：文件 规划目标.xlsx。'
-        >>> InputSource("statistics", "none").describe()  # doctest: +ELLIPSIS
-        '社会经济统计：无（工作空间没有生效的社会经济统计表（statistics）；...'
-        >>> InputSource("statistics", "none").describe("en")  # doctest: +ELLIPSIS
-        'Statistics: none (the workspace has no statistics table in force; ...'
-        """
-        zh_name, en_name = TABLE_KINDS[self.kind]
-        en_name = en_name.capitalize()
-        table_zh = f"{zh_name}表（{self.kind}）"  # 规划目标表（targets）: its name, then its id
-        t = self.table
-        if t is not None:
-            v = t.version
-            when = local_time(v.recorded_at)
-            src_zh = f"，导入自 {t.source}" if t.source else ""
-            src_en = f", from {t.source}" if t.source else ""
-            # a table recorded in a plan of the bureau's names the plan; an implicit plan
-            # (table:targets) is the table itself, already named
-            plan_zh = "" if is_implicit_plan(t.plan) else f"规划 {plan_label(t.plan)}，"
-            plan_en = "" if is_implicit_plan(t.plan) else f"plan {plan_label(t.plan, 'en')}, "
-            version_zh = (
-                f"工作空间的{table_zh}的版本 {v.label}（{plan_zh}{when} 登记"
-                f"{src_zh}，{t.rows} 个数值）"
-            )
-            version_en = (
-                f"version {v.label} of the workspace's {self.kind} table ("
-                f"{plan_en}recorded {when}{src_en}, {t.rows} values)"
-            )
-        if self.origin == "workspace" and t is not None:
-            return f"{zh_name}：{version_zh}。" if lang == "zh" else f"{en_name}: {version_en}."
-        if self.origin == "file":
-            if lang == "zh":
-                return f"{zh_name}：文件 {self.file}" + (
-                    f"；本次运行以它代替{version_zh}。" if t is not None else "。"
-                )
-            return f"{en_name}: file {self.file}" + (
-                f", used for this run instead of {version_en}." if t is not None else "."
-            )
-        when_zh = f"在 {self.as_of.isoformat()} " if self.as_of else ""
-        when_en = f" on {self.as_of.isoformat()}" if self.as_of else ""
-        if lang == "zh":
-            return (
-                f"{zh_name}：无（工作空间{when_zh}没有生效的{table_zh}；可用 guotu monitor "
-                f"{self.kind} import 文件 -w 工作空间 导入）。"
-            )
-        return (
-            f"{en_name}: none (the workspace has no {self.kind} table in "
-            f"force{when_en}; import one with guotu monitor {self.kind} import FILE -w "
-            "WORKSPACE)."
-        )
 
 
 @dataclass(frozen=True)
@@ -461,7 +259,7 @@ class TableImport:
 
 
 def import_table(
-    store: Any,
+    store: FeatureStore,
     kind: str,
     path: str | Path,
     catalogue: Catalogue,
@@ -541,7 +339,7 @@ def _check_not_the_other_kind(
 
 
 def workspace_table(
-    store: Any,
+    store: FeatureStore,
     kind: str,
     catalogue: Catalogue,
     *,
@@ -590,7 +388,7 @@ def workspace_table(
 
 
 def load_inputs(
-    store: Any,
+    store: FeatureStore,
     catalogue: Catalogue,
     *,
     targets_file: str | Path | None = None,

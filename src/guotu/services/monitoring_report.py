@@ -12,7 +12,9 @@ from typing import Any
 
 from guotu.domain.core.plan_labels import plan_version_label
 from guotu.domain.monitoring.indicators import Catalogue
-from guotu.services.monitoring import IndicatorEngine, IndicatorValue
+from guotu.ports import FeatureStore
+from guotu.services.indicator_values import IndicatorValue
+from guotu.services.monitoring import IndicatorEngine
 from guotu.services.monitoring_inputs import Statistics, Targets
 
 __all__ = [
@@ -371,7 +373,7 @@ def _versions(v: IndicatorValue) -> dict[str, str]:
 
 
 def indicator_report(
-    store: Any,
+    store: FeatureStore,
     catalogue: Catalogue,
     *,
     as_of: date | None = None,
@@ -410,7 +412,7 @@ def indicator_report(
 
 
 def checkup_document(
-    store: Any,
+    store: FeatureStore,
     catalogue: Catalogue,
     *,
     as_of: date | None = None,

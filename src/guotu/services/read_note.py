@@ -72,13 +72,7 @@ def _moment(value: datetime) -> str:
 def describe_read(
     store: FeatureStore, layer: str, *, as_of: date | None = None, known_at: datetime | None = None
 ) -> ReadNote:
-    """The version a read of ``layer`` at these times uses, or why there is none.
-
-    Examples
-    --------
-    >>> # describe_read(store, "GHYD", as_of=date(2022, 6, 1)).zh
-    >>> # '数据版本：GHYD 2021版（规划 示范县国土空间总体规划，批复，2021-05-01 起现行，…登记）'
-    """
+    """The version a read of ``layer`` at these times uses, or why there is none."""
     info = store.layer(layer)
     version = store.layer_version(layer, as_of=as_of, known_at=known_at)
     plan = info.plan or None

@@ -1,8 +1,10 @@
 """What a review report looks like outside: the ``--json`` document and the report document.
 
-:func:`review_json` is the machine interface (``guotu review … --json``): the stamp and the
-findings with their geometry as GeoJSON in the workspace CRS. :func:`review_document` adds
-what people read (titles, legal basis, summary, a small map per finding) for the writers of
+:func:`review_json` is the machine interface (``guotu review … --json``, the web API): the
+stamp and the findings with their geometry as GeoJSON in the workspace CRS; it is the only
+place a review becomes JSON. :func:`review_document` builds what people read, a typed
+:class:`~guotu.io.review_model.ReviewDocument` (titles, legal basis, names of layers and
+codes, a small map per finding, shapely geometries and the pyproj CRS), for the writers of
 :mod:`guotu.io.review_report` (HTML, PDF, XLSX, GeoPackage).
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
@@ -18,14 +22,25 @@ import numpy as np
 import shapely
 
 from guotu.domain.checks.feature_geometry import validity_reason
-from guotu.domain.codes.classification import code_label
-from guotu.domain.core.layers import LayerData, as_text
+from guotu.domain.codes.classification import code_label, ydyh_2023
+from guotu.domain.core.findings import SEVERITY_ORDER, FeatureRef, Finding
+from guotu.domain.core.layers import LayerData
 from guotu.domain.core.model import VersionStatus
 from guotu.domain.core.plan_labels import is_implicit_plan, plan_version_label
-from guotu.domain.core.roles import ROLES
-from guotu.domain.review.evaluate import FeatureRef, ReviewFinding
-from guotu.domain.review.pack import Rule
+from guotu.domain.core.roles import ROLE_NAMES, role_name
+from guotu.domain.review.pack import Rule, pack_hash
+from guotu.io.review_model import (
+    DataVersion,
+    ReportFeature,
+    ReportFinding,
+    ReportRepair,
+    ReportRule,
+    ReportSkipped,
+    ReviewDocument,
+    Stamp,
+)
 from guotu.services.review import LayerRead, ReviewReport
+from guotu.services.review_maps import FindingMaps
 
 __all__ = [
     "finding_json",
@@ -43,7 +58,6 @@ _TITLES = {
     "project": ("建设项目规划符合性审查报告", "Construction-project compliance report"),
     "indicators": ("规划指标审查报告", "Plan indicator review report"),
 }
-_ROLE_NAMES = {r.id: (r.name_zh, r.name_en) for r in ROLES}
 
 
 def geojson(geom: shapely.Geometry | None) -> dict[str, Any] | None:
@@ -64,7 +78,27 @@ def _num(value: Any) -> Any:
     return value
 
 
-def finding_json(f: ReviewFinding, lang: str, rules: dict[str, Rule]) -> dict[str, Any]:
+def _code_json_name(code: str) -> str | None:
+    found = ydyh_2023().get(code)
+    return found.name_zh if found else None
+
+
+def feature_json(ref: FeatureRef) -> dict[str, Any]:
+    """A feature a finding names, as the ``--json`` object (with the code's name when it
+    has a code)."""
+    out: dict[str, Any] = {
+        "layer": ref.layer,
+        "fid": ref.fid,
+        "id_field": ref.id_field,
+        "id_value": ref.id_value,
+    }
+    if ref.code is not None:
+        out["code"] = ref.code
+        out["code_name"] = _code_json_name(ref.code)
+    return out
+
+
+def finding_json(f: Finding, lang: str, rules: Mapping[str, Rule]) -> dict[str, Any]:
     """One finding as the ``--json`` object (text in ``lang``)."""
     rule = rules.get(f.rule)
     details = {
@@ -74,8 +108,8 @@ def finding_json(f: ReviewFinding, lang: str, rules: dict[str, Rule]) -> dict[st
         "rule": f.rule,
         "severity": f.severity.value,
         "title": rule.title(lang) if rule else f.rule,
-        "features": [r.to_dict() for r in f.features],
-        "zone": f.zone.to_dict() if f.zone else None,
+        "features": [feature_json(r) for r in f.features],
+        "zone": feature_json(f.zone) if f.zone else None,
         "relation": f.relation,
         "area_m2": f.area_m2,
         "area_ha": None if f.area_m2 is None else round(f.area_m2 / 1e4, 6),
@@ -119,7 +153,7 @@ def summary(report: ReviewReport) -> dict[str, Any]:
             area[f.rule] = round(area.get(f.rule, 0.0) + f.area_m2, 2)
     return {
         "total": len(report.findings),
-        "by_severity": {s: by_sev.get(s, 0) for s in ("error", "warning", "info")},
+        "by_severity": {s.value: by_sev.get(s.value, 0) for s in SEVERITY_ORDER},
         "rules_run": len(report.rules),
         "rules_with_findings": len(by_rule),
         "by_rule": dict(sorted(by_rule.items())),
@@ -165,180 +199,25 @@ def review_json(report: ReviewReport, lang: str = "zh") -> dict[str, Any]:
         "source_label": source_label(report, lang),
         "data_versions": [_read_json(r, lang) for r in report.reads],
         "workspace": report.workspace,
-        "crs": report.crs,
+        "crs": report.crs.to_string(),
         "findings": [finding_json(f, lang, rules) for f in report.findings],
         "summary": summary(report),
         "skipped": [
             {"rule": s.rule, "reason": s.reason_zh if lang == "zh" else s.reason_en}
             for s in report.skipped
         ],
-        "repairs": list(report.repairs),
-    }
-
-
-def _geometry_of(layers: dict[str, LayerData], ref: FeatureRef | None) -> shapely.Geometry | None:
-    if ref is None or ref.fid is None or ref.layer not in layers:
-        return None
-    layer = layers[ref.layer]
-    pos = np.flatnonzero(layer.fids == ref.fid)
-    return layer.repaired[int(pos[0])] if len(pos) else None
-
-
-#: Features of the finding's own layer drawn around it, at most (the nearest first).
-MAP_CONTEXT_FEATURES = 60
-
-
-class _Maps:
-    """The small map of each finding: the zones it is about, the features around it, the
-    feature, the conflict and a suggested route, clipped to a box round the finding. Builds
-    one spatial index per layer it draws from."""
-
-    def __init__(self, layers: dict[str, LayerData], lang: str) -> None:
-        self.layers = layers
-        self.zh = lang != "en"
-        self._trees: dict[str, shapely.STRtree] = {}
-
-    def _near(self, layer: str, box: shapely.Geometry, focus: shapely.Geometry) -> np.ndarray:
-        """Positions of the features of ``layer`` that meet ``box``, nearest to ``focus``
-        (what the finding is about) first."""
-        if layer not in self._trees:
-            self._trees[layer] = shapely.STRtree(self.layers[layer].repaired)
-        found = self._trees[layer].query(box, predicate="intersects")
-        geoms = self.layers[layer].repaired[found]
-        order = np.argsort(shapely.distance(geoms, focus), kind="stable")
-        return np.asarray(found[order], dtype=np.intp)
-
-    def _name(self, layer: str) -> str:
-        role = self.layers[layer].role if layer in self.layers else ""
-        return _ROLE_NAMES.get(role, (layer, layer))[0 if self.zh else 1]
-
-    def _zones(
-        self,
-        f: ReviewFinding,
-        rule: Rule | None,
-        box: shapely.Geometry,
-        focus: shapely.Geometry,
-        clip: Any,
-    ) -> list[dict[str, Any]]:
-        """The zones the finding is about, and the others of its kind around it.
-
-        A finding with a zone of its own (the red line it enters) draws that zone, with the
-        other zones of the rule in the box as context (the nearest few). A ``must lie within``
-        finding has none of its own: every zone of the rule in the box is the boundary it
-        leaves. A rule on a sub-zone (特别用途区) draws that sub-zone only.
-        """
-        layer = (
-            f.zone.layer
-            if f.zone is not None
-            else next(
-                (
-                    n
-                    for n, d in self.layers.items()
-                    if rule is not None and rule.zone_role and d.role == rule.zone_role
-                ),
-                None,
-            )
-        )
-        if layer is None or layer not in self.layers:
-            return []
-        data = self.layers[layer]
-        near = self._near(layer, box, focus)
-        name = self._name(layer)
-        if rule is not None and rule.zone_field and rule.zone_field in data.attributes:
-            values = data.attributes[rule.zone_field]
-            near = np.asarray(
-                [p for p in near if as_text(values[p]) in rule.zone_values], dtype=np.intp
-            )
-            subs = dict(next((r.sub_zones for r in ROLES if r.id == data.role), ()))
-            named = [subs[v] for v in rule.zone_values if v in subs]
-            if named and self.zh:
-                name = "、".join(named)
-        if f.zone is None:
-            geoms = [g for p in near for g in clip(data.repaired[p])]
-            return [{"name": name, "role": "zone", "geometries": geoms}] if geoms else []
-        own = [p for p in near if int(data.fids[p]) == f.zone.fid]
-        others = [p for p in near if int(data.fids[p]) != f.zone.fid][:MAP_CONTEXT_FEATURES]
-        out = []
-        context = [g for p in others for g in clip(data.repaired[p])]
-        if context:
-            out.append(
-                {
-                    "name": f"其他{name}" if self.zh else f"Other {name.lower()}",
-                    "role": "zone_context",
-                    "geometries": context,
-                }
-            )
-        geoms = [g for p in own for g in clip(data.repaired[p])]
-        if geoms:
-            out.append({"name": name, "role": "zone", "geometries": geoms})
-        return out
-
-    def _context(
-        self, ref: FeatureRef, box: shapely.Geometry, focus: shapely.Geometry, clip: Any
-    ) -> dict[str, Any] | None:
-        """The other features of the finding's layer in the box (the nearest few)."""
-        if ref.layer not in self.layers:
-            return None
-        data = self.layers[ref.layer]
-        near = [p for p in self._near(ref.layer, box, focus) if int(data.fids[p]) != ref.fid]
-        geoms = [g for p in near[:MAP_CONTEXT_FEATURES] for g in clip(data.repaired[p])]
-        if not geoms:
-            return None
-        return {
-            "name": f"周边{self._name(ref.layer)}"
-            if self.zh
-            else f"Neighbouring {self._name(ref.layer).lower()}",
-            "role": "context",
-            "geometries": geoms,
-        }
-
-    def of(self, f: ReviewFinding, rule: Rule | None) -> dict[str, Any] | None:
-        """The map of ``f`` (``None`` when it has no geometry)."""
-        conflict = f.geometry
-        feature = _geometry_of(self.layers, f.features[0]) if f.features else None
-        alt = f.details.get("alternative")
-        focus = [g for g in (conflict, feature, alt) if g is not None and not g.is_empty]
-        if not focus:
-            return None
-        x0, y0, x1, y1 = shapely.total_bounds(np.array(focus, dtype=object))
-        pad = max(60.0, 0.25 * max(x1 - x0, y1 - y0))
-        bbox = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-        box = shapely.box(*bbox)
-
-        def clip(g: shapely.Geometry | None) -> list[dict[str, Any]]:
-            if g is None or g.is_empty:
-                return []
-            out = geojson(shapely.intersection(g, box))
-            return [out] if out else []
-
-        layers_out = self._zones(f, rule, box, focus[0], clip)
-        if f.features:
-            context = self._context(f.features[0], box, focus[0], clip)
-            if context is not None:
-                layers_out.append(context)
-            layers_out.append(
-                {
-                    "name": self._name(f.features[0].layer),
-                    "role": "feature",
-                    "geometries": clip(feature),
-                }
-            )
-        layers_out.append(
+        "repairs": [
             {
-                "name": "冲突范围" if self.zh else "Conflict",
-                "role": "conflict",
-                "geometries": clip(conflict),
+                "layer": r.layer,
+                "fid": r.fid,
+                "feature": r.feature.label(),
+                "reason": r.reason,
+                "area_before_m2": round(r.area_before_m2, 2),
+                "area_after_m2": round(r.area_after_m2, 2),
             }
-        )
-        if alt is not None:
-            layers_out.append(
-                {
-                    "name": "建议线位" if self.zh else "Suggested route",
-                    "role": "alternative",
-                    "geometries": clip(alt),
-                }
-            )
-        return {"bbox": [round(v, 3) for v in bbox], "layers": layers_out}
+            for r in report.repairs
+        ],
+    }
 
 
 _STATUS_NAMES = {
@@ -376,18 +255,17 @@ def _read_label(read: LayerRead, lang: str) -> str:
     names its layer: ``GHYD（规划用地）数据 v1``)."""
     text = plan_version_label(read.plan, read.version, lang, role=read.role)
     if read.plan and not is_implicit_plan(read.plan):
-        name = _ROLE_NAMES.get(read.role, (read.layer, read.layer))[0 if lang != "en" else 1]
+        name = role_name(read.role, lang, default=read.layer)
         text += f"（{name} {read.layer}）" if lang != "en" else f" ({name} {read.layer})"
     return text
 
 
 def _read_json(read: LayerRead, lang: str) -> dict[str, Any]:
     """One layer read, for people (``label``, ``status_label``) and machines (ids)."""
-    names = _ROLE_NAMES.get(read.role)
     return {
         "layer": read.layer,
         "role": read.role,
-        "name": None if names is None else names[0 if lang != "en" else 1],
+        "name": role_name(read.role, lang) if read.role in ROLE_NAMES else None,
         "plan": read.plan,
         "version": read.version,
         "status": read.status,
@@ -406,15 +284,14 @@ def source_label(report: ReviewReport, lang: str = "zh") -> str:
 
 
 def _layer_names(
-    report: ReviewReport, layers: dict[str, LayerData] | None, lang: str
+    report: ReviewReport, layers: Mapping[str, LayerData] | None, lang: str
 ) -> dict[str, str]:
     """Each layer's role name (生态保护红线 …), by layer name."""
-    names = {}
-    for name, data in {**report.layers, **(layers or {})}.items():
-        pair = _ROLE_NAMES.get(data.role)
-        if pair is not None:
-            names[name] = pair[0 if lang == "zh" else 1]
-    return names
+    return {
+        name: role_name(data.role, lang)
+        for name, data in {**report.layers, **(layers or {})}.items()
+        if data.role in ROLE_NAMES
+    }
 
 
 def _code_name(code: Any, lang: str) -> str | None:
@@ -426,19 +303,20 @@ def _code_name(code: Any, lang: str) -> str | None:
     return zh if lang == "zh" else en
 
 
-def _readable(
-    out: dict[str, Any], f: ReviewFinding, rule: Rule | None, names: dict[str, str], lang: str
-) -> None:
-    """Add what a reader needs to a finding of the document: layer names, code names and
-    whether the limit is only the rule's area tolerance."""
-    for ref in [*out["features"], *([out["zone"]] if out["zone"] else [])]:
-        if ref.get("layer") in names:
-            ref["layer_name"] = names[ref["layer"]]
-        if ref.get("code") and not ref.get("code_name"):
-            ref["code_name"] = _code_name(ref["code"], lang)
-    if f.unit == "code":
-        out["measured_name"] = _code_name(f.measured, lang)
-        out["limit_name"] = _code_name(f.limit, lang)
+def _feature(ref: FeatureRef, names: Mapping[str, str], lang: str) -> ReportFeature:
+    """A feature of a finding with its layer's role name and its code's name (the 用地用海
+    name as ``--json`` gives it, else the code's label in ``lang``)."""
+    code_name = None
+    if ref.code:
+        code_name = _code_json_name(ref.code) or _code_name(ref.code, lang)
+    return ReportFeature(
+        ref.layer, ref.fid, ref.id_field, ref.id_value, ref.code, code_name, names.get(ref.layer)
+    )
+
+
+def _tolerance(f: Finding, rule: Rule | None) -> float | None:
+    """The rule's area tolerance when it is all the finding's limit says (the measured value
+    is then the conflict area)."""
     tolerance = rule.tolerance.get("area_m2") if rule is not None else None
     if (
         f.unit == "m2"
@@ -447,48 +325,103 @@ def _readable(
         and f.area_m2 is not None
         and f.measured == f.area_m2
     ):
-        out["tolerance_m2"] = float(tolerance)
+        return float(tolerance)
+    return None
+
+
+def _report_finding(
+    f: Finding, rule: Rule | None, names: Mapping[str, str], lang: str
+) -> ReportFinding:
+    is_code = f.unit == "code"
+    geometry = f.geometry if f.geometry is not None and not f.geometry.is_empty else None
+    return ReportFinding(
+        rule=f.rule,
+        severity=f.severity,
+        title=rule.title(lang) if rule else f.rule,
+        features=tuple(_feature(r, names, lang) for r in f.features),
+        zone=_feature(f.zone, names, lang) if f.zone else None,
+        relation=f.relation,
+        area_m2=f.area_m2,
+        share_of_feature=f.share_of_feature,
+        share_of_zone=f.share_of_zone,
+        measured=_num(f.measured),
+        limit=_num(f.limit),
+        unit=f.unit,
+        measured_name=_code_name(f.measured, lang) if is_code else None,
+        limit_name=_code_name(f.limit, lang) if is_code else None,
+        tolerance_m2=_tolerance(f, rule),
+        message=f.message(lang),
+        suggestion=f.suggestion(lang),
+        basis=_basis(rule),
+        is_repaired=f.is_repaired,
+        geometry=geometry,
+    )
 
 
 def review_document(
-    report: ReviewReport, lang: str = "zh", layers: dict[str, LayerData] | None = None
-) -> dict[str, Any]:
-    """The report document the HTML/PDF/XLSX/GeoPackage writers take: the ``--json``
-    document plus titles, legal basis, the rule pack's title, Chinese layer names, code
-    names, tolerances, the counts and areas of each rule by severity and a small map per
-    finding (its zones and surroundings too, when ``layers`` are given)."""
-    doc = review_json(report, lang)
+    report: ReviewReport, lang: str = "zh", layers: Mapping[str, LayerData] | None = None
+) -> ReviewDocument:
+    """The report document the HTML/PDF/XLSX/GeoPackage writers read: what was reviewed and
+    the stamp, titles and legal basis in ``lang``, the rule pack's title, the layers' and
+    codes' names, tolerances and a small map per finding (its zones and surroundings too,
+    when ``layers`` are given).
+
+    Examples
+    --------
+    >>> # write_review_html(review_document(report, "zh", report.layers), Path("审查报告.html"))
+    """
     rules = {r.id: r for r in report.rules}
-    split = doc["summary"]["by_rule_severity"]
-    split_area = doc["summary"]["area_m2_by_rule_severity"]
-    doc["lang"] = lang
-    doc["title"] = _TITLES[report.kind][0 if lang == "zh" else 1]
-    doc["generated_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
-    doc["rule_pack_title"] = report.pack.title_zh if lang == "zh" else report.pack.title_en
     names = _layer_names(report, layers, lang)
-    for out, f in zip(doc["findings"], report.findings, strict=True):
-        _readable(out, f, rules.get(f.rule), names, lang)
-    doc["repairs"] = [
-        {**r, "reason": validity_reason(str(r.get("reason") or ""), lang)} for r in doc["repairs"]
-    ]
-    doc["rules"] = [
-        {
-            "id": r.id,
-            "title": r.title(lang),
-            "severity": r.severity.value,
-            "basis": r.basis.text(),
-            "count": sum(split.get(r.id, {}).values()),
-            "by_severity": dict(split.get(r.id, {})),
-            "area_m2_by_severity": dict(split_area.get(r.id, {})),
-        }
-        for r in report.rules
-    ]
-    if layers:
-        maps = _Maps(layers, lang)
-        for out, f in zip(doc["findings"], report.findings, strict=True):
-            m = maps.of(f, rules.get(f.rule))
-            if m is not None:
-                out["map"] = m
-    for out in doc["findings"]:
-        out["basis"] = _basis(rules.get(out["rule"]))
-    return doc
+    maps = FindingMaps(layers, lang) if layers else None
+    findings = []
+    for f in report.findings:
+        rule = rules.get(f.rule)
+        found = _report_finding(f, rule, names, lang)
+        drawn = maps.of(f, rule) if maps is not None else None
+        findings.append(found if drawn is None else replace(found, map=drawn))
+    return ReviewDocument(
+        lang=lang,
+        title=_TITLES[report.kind][0 if lang == "zh" else 1],
+        kind=report.kind,
+        source=report.source,
+        source_label=source_label(report, lang),
+        workspace=report.workspace,
+        crs=report.crs,
+        generated_at=datetime.now().astimezone().replace(microsecond=0),
+        stamp=Stamp(
+            report.pack.id,
+            report.pack.version,
+            report.pack.profile,
+            pack_hash(report.pack),
+            report.as_of,
+            report.known_at,
+        ),
+        rule_pack_title=report.pack.title_zh if lang == "zh" else report.pack.title_en,
+        data_versions=tuple(_data_version(r, lang) for r in report.reads),
+        rules=tuple(
+            ReportRule(r.id, r.title(lang), r.severity, r.basis.text()) for r in report.rules
+        ),
+        findings=tuple(findings),
+        skipped=tuple(ReportSkipped(s.rule, s.reason(lang)) for s in report.skipped),
+        repairs=tuple(
+            ReportRepair(
+                r.layer,
+                r.feature.label(),
+                validity_reason(r.reason, lang),
+                round(r.area_before_m2, 2),
+                round(r.area_after_m2, 2),
+            )
+            for r in report.repairs
+        ),
+    )
+
+
+def _data_version(read: LayerRead, lang: str) -> DataVersion:
+    return DataVersion(
+        layer=read.layer,
+        name=role_name(read.role, lang) if read.role in ROLE_NAMES else None,
+        label=_read_label(read, lang),
+        plan_version_label=plan_version_label(read.plan, read.version, lang, role=read.role),
+        status_label=_status_label(read, lang),
+        version=read.version,
+    )

@@ -20,81 +20,44 @@ A point exactly on an edge shared by two features applies to both, with relation
 ``on_boundary`` and ``share_of_site`` ``null`` (see :mod:`guotu.domain.site.query`). ``name`` is the
 feature's name (行政区名称, 项目名称 …; ``null`` when it has none) and ``data_recorded_at`` the
 latest record time of the versions the answer was read from.
+
+The site is parsed by :mod:`guotu.services.site_parsing`, the index read by
+:mod:`guotu.services.site_index`; the permanent link and the printable sheet of an answer are
+:mod:`guotu.services.site_permalink`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from functools import lru_cache
+from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-import numpy as np
 import shapely
-from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError as ProjCRSError
-from shapely.geometry.base import BaseGeometry
 
-from guotu.domain.core.model import Version
 from guotu.domain.core.plan_labels import plan_version_label
-from guotu.domain.core.roles import ROLES, get_role
+from guotu.domain.core.roles import ROLES
 from guotu.domain.site.query import (
-    FeatureGroup,
     Hit,
     SiteIndex,
-    build_site_index,
     derive_uses,
     feature_name,
     locate_point,
     locate_polygon,
 )
-from guotu.errors import CRSError, GeometryError, InputError, NotFoundError
-from guotu.io.site_sheet import render_sheet
-from guotu.services.checking import frame_attributes
-from guotu.services.review import load_rule_pack
+from guotu.errors import InputError, NotFoundError
+from guotu.ports import FeatureStore
+from guotu.services.site_index import read_site_index
+from guotu.services.site_parsing import Site, lonlat_hint, parse_point, parse_polygon
 from guotu.services.workspace import data_version
 
-__all__ = [
-    "Site",
-    "SiteQuery",
-    "SiteReport",
-    "data_version_token",
-    "parse_point",
-    "parse_polygon",
-    "permalink",
-    "sheet_html",
-]
-
-log = logging.getLogger(__name__)
+__all__ = ["SiteQuery", "SiteReport", "data_version_token", "parcel_site", "report_for"]
 
 _ROLE_ORDER = {r.id: i for i, r in enumerate(ROLES)}
 _ZONE_ROLES = ("ecological_redline", "permanent_farmland", "urban_boundary")
-
-
-@dataclass(frozen=True)
-class Site:
-    """A parsed site in the workspace CRS.
-
-    Attributes
-    ----------
-    geometry
-        A Point or a (Multi)Polygon in the workspace CRS.
-    kind
-        ``point``, ``polygon`` or ``parcel``.
-    given
-        What the user gave (coordinates and CRS, or the parcel code), for the report.
-    """
-
-    geometry: BaseGeometry
-    kind: str
-    given: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -143,305 +106,21 @@ def _listify(value: Any) -> Any:
     return value
 
 
-def data_version_token(store: Any) -> str:
+def data_version_token(store: FeatureStore) -> str:
     """A short hash of :func:`data_version` (which names the workspace path, kept out of
     responses and URLs).
 
     Examples
     --------
-    >>> # data_version_token(store) -> 'a1b2c3d4e5f6'
+    >>> class Store:  # a workspace: its path and the head of its audit log
+    ...     path = "/data/demo_county.gpkg"
+    ...     def audit_head(self):
+    ...         return 42, "2026-01-01T08:00:00"
+    >>> token = data_version_token(Store())
+    >>> len(token), token == data_version_token(Store()), "demo_county" in token
+    (12, True, False)
     """
     return hashlib.sha256(data_version(store).encode()).hexdigest()[:12]
-
-
-# -- parsing -----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=32)
-def _transformer(source: str, target: str) -> Transformer:
-    return Transformer.from_crs(
-        CRS.from_user_input(source), CRS.from_user_input(target), always_xy=True
-    )
-
-
-def _crs(text: str | None, workspace: CRS) -> tuple[CRS, str]:
-    if not text:
-        return workspace, _named_crs(workspace.to_string())[1]
-    try:
-        return _named_crs(text.strip())
-    except ProjCRSError as exc:
-        raise CRSError(
-            f"Unknown CRS {text!r}.",
-            fix="Give an EPSG code such as EPSG:4527, EPSG:4490 or CRS84.",
-            message_zh=f"无法识别坐标系 {text!r}。",
-            fix_zh="请给出 EPSG 代码，如 EPSG:4527、EPSG:4490 或 CRS84。",
-        ) from exc
-
-
-@lru_cache(maxsize=32)
-def _named_crs(text: str) -> tuple[CRS, str]:
-    crs = CRS.from_user_input(text)
-    return crs, crs.to_string()
-
-
-def _to_workspace(geom: BaseGeometry, crs: CRS, workspace: CRS) -> BaseGeometry:
-    if crs is workspace or crs == workspace:
-        return geom
-    tr = _transformer(crs.to_wkt(), workspace.to_wkt())
-    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-
-
-def _lonlat_hint(crs_parameter: str | None) -> tuple[str, str]:
-    """How to give longitude and latitude, in English and Chinese: naming the caller's CRS
-    parameter (``--crs`` on the command line, ``crs`` over HTTP) when it is known."""
-    if crs_parameter:
-        return (
-            f"for lon,lat set {crs_parameter} to EPSG:4490",
-            f"经纬度请用 {crs_parameter} 指定坐标系 EPSG:4490",
-        )
-    return "for lon,lat give the CRS EPSG:4490", "经纬度须注明坐标系 EPSG:4490"
-
-
-def parse_point(
-    text: str, crs: str | None, workspace: CRS, *, crs_parameter: str | None = None
-) -> Site:
-    """``"X,Y"`` in ``crs`` (default the workspace CRS) as a point in the workspace CRS.
-
-    In a geographic CRS (EPSG:4490, CRS84, EPSG:4326) X is the longitude and Y the latitude,
-    whatever the CRS's official axis order. ``crs_parameter`` is how the caller names the CRS
-    (``--crs``, ``crs``) in the fix of an error.
-
-    Examples
-    --------
-    >>> parse_point("39527060,4056040", None, CRS.from_epsg(4527)).geometry.wkt
-    'POINT (39527060 4056040)'
-    >>> round(parse_point("117.0,36.0", "EPSG:4490", CRS.from_epsg(4527)).geometry.x)
-    39500000
-    """
-    parts = [p.strip() for p in str(text).replace("，", ",").split(",")]
-    try:
-        if len(parts) != 2:
-            raise ValueError(text)
-        x, y = float(parts[0]), float(parts[1])
-        if not (np.isfinite(x) and np.isfinite(y)):
-            raise ValueError(text)
-    except ValueError:
-        hint, hint_zh = _lonlat_hint(crs_parameter)
-        raise InputError(
-            f"Point {text!r} is not two numbers X,Y.",
-            fix=f"Write it as X,Y, e.g. 39527060,4056040 ({hint}).",
-            message_zh=f"坐标 {text!r} 不是“X,Y”形式的两个数。",
-            fix_zh=f"请写成 X,Y，如 39527060,4056040（经纬度写作 经度,纬度；{hint_zh}）。",
-        ) from None
-    if not crs:
-        return Site(shapely.Point(x, y), "point", {"point": [x, y], "crs": None})
-    source, name = _crs(crs, workspace)
-    if source.is_geographic:
-        if not (-180 <= x <= 180 and -90 <= y <= 90):
-            raise InputError(
-                f"Point {text!r} is not a longitude,latitude pair in {crs}.",
-                fix="Give the longitude first, then the latitude.",
-                message_zh=f"坐标 {text!r} 不是 {crs} 下的“经度,纬度”。",
-                fix_zh="请先写经度，后写纬度。",
-            )
-        if abs(x) < 60 and abs(y) > 70:
-            raise InputError(
-                f"Point {text!r} looks like latitude,longitude.",
-                fix=f"Write longitude first: {y},{x}.",
-                message_zh=f"坐标 {text!r} 似乎是“纬度,经度”。",
-                fix_zh=f"请先写经度：{y},{x}。",
-            )
-    geom = _to_workspace(shapely.Point(x, y), source, workspace)
-    if not np.isfinite(np.asarray(shapely.get_coordinates(geom))).all():
-        raise CRSError(
-            f"Point {text!r} in {crs} cannot be projected to the workspace CRS.",
-            message_zh=f"坐标 {text!r}（{crs}）无法投影到工作空间坐标系。",
-        )
-    return Site(geom, "point", {"point": [x, y], "crs": name})
-
-
-def _geojson_error(reason: str, reason_zh: str) -> GeometryError:
-    return GeometryError(
-        f"The site polygon is not valid GeoJSON: {reason}.",
-        fix="Send a GeoJSON Polygon or MultiPolygon (a geometry, a Feature or "
-        "a FeatureCollection of one feature).",
-        message_zh=f"地块范围不是有效的 GeoJSON：{reason_zh}。",
-        fix_zh="请提交 GeoJSON 的 Polygon 或 MultiPolygon（几何、Feature 或只含一个"
-        "要素的 FeatureCollection）。",
-    )
-
-
-def parse_polygon(doc: Any, crs: str | None, workspace: CRS, *, max_vertices: int) -> Site:
-    """A GeoJSON polygon (text or parsed) as a site in the workspace CRS.
-
-    The CRS is ``crs``, else the document's ``crs`` member (``{"type": "name",
-    "properties": {"name": …}}``), else the workspace CRS.
-
-    Examples
-    --------
-    >>> doc = {"type": "Polygon", "coordinates": [[[0, 0], [10, 0], [10, 10], [0, 0]]]}
-    >>> parse_polygon(doc, None, CRS.from_epsg(4527), max_vertices=100).geometry.area
-    50.0
-    """
-    if isinstance(doc, str | bytes):
-        try:
-            doc = json.loads(doc)
-        except ValueError as exc:
-            raise _geojson_error(f"not JSON ({exc})", f"不是 JSON（{exc}）") from None
-    if not isinstance(doc, Mapping):
-        raise _geojson_error("not a JSON object", "不是 JSON 对象")
-    named = crs
-    if not named and isinstance(doc.get("crs"), Mapping):
-        named = str((doc["crs"].get("properties") or {}).get("name") or "") or None
-    geom_doc: Any = doc
-    if doc.get("type") == "FeatureCollection":
-        feats = doc.get("features") or []
-        if len(feats) != 1:
-            raise _geojson_error(
-                f"a FeatureCollection of {len(feats)} features",
-                f"FeatureCollection 含 {len(feats)} 个要素",
-            )
-        geom_doc = feats[0]
-    if isinstance(geom_doc, Mapping) and geom_doc.get("type") == "Feature":
-        geom_doc = geom_doc.get("geometry")
-    if not isinstance(geom_doc, Mapping) or geom_doc.get("type") not in ("Polygon", "MultiPolygon"):
-        kind = geom_doc.get("type") if isinstance(geom_doc, Mapping) else type(geom_doc).__name__
-        raise _geojson_error(
-            f"type {kind!r} is not a Polygon or MultiPolygon",
-            f"类型 {kind!r} 不是 Polygon 或 MultiPolygon",
-        )
-    try:
-        geom = shapely.geometry.shape(geom_doc)
-    except (
-        ValueError,
-        TypeError,
-        AttributeError,
-        IndexError,
-        KeyError,
-        shapely.errors.GEOSException,
-    ) as exc:
-        raise _geojson_error(f"bad coordinates ({exc})", f"坐标无效（{exc}）") from None
-    vertices = int(shapely.get_num_coordinates(geom))
-    if vertices > max_vertices:
-        raise InputError(
-            f"The site polygon has {vertices} vertices, more than the "
-            f"{max_vertices} a query accepts.",
-            fix="Simplify the polygon or raise max_query_vertices.",
-            message_zh=f"地块范围有 {vertices} 个顶点，超过查询上限 {max_vertices}。",
-            fix_zh="请简化多边形，或调高设置 max_query_vertices。",
-        )
-    if geom.is_empty or not np.isfinite(shapely.get_coordinates(geom)).all():
-        raise _geojson_error("empty or non-finite coordinates", "为空或坐标非有限数")
-    if not geom.is_valid:
-        raise _geojson_error(shapely.is_valid_reason(geom), shapely.is_valid_reason(geom))
-    source, name = _crs(named, workspace)
-    out = _to_workspace(geom, source, workspace)
-    return Site(out, "polygon", {"crs": name, "vertices": vertices})
-
-
-# -- the index ---------------------------------------------------------------------------------
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
-
-
-def _version_dict(v: Version | None) -> dict[str, Any] | None:
-    if v is None:
-        return None
-    return {
-        "id": v.id,
-        "label": v.label,
-        "status": v.status.value,
-        "valid_from": _iso(v.valid_from),
-        "valid_to": _iso(v.valid_to),
-        "approval_no": v.approval_no or None,
-        "approval_organ": v.approval_organ or None,
-        "approval_date": _iso(v.approval_date),
-        "recorded_at": v.recorded_at.isoformat(),
-    }
-
-
-def _id_field(role: str) -> str:
-    try:
-        return get_role(role).id_field
-    except NotFoundError:
-        return "BSM"
-
-
-def _group(
-    name: str, role: str, frame: Any, plan: str | None, version: Version | None, change: str | None
-) -> FeatureGroup:
-    id_field = _id_field(role)
-    attrs = frame_attributes(frame)
-    fids = np.asarray(frame.index.to_numpy(), dtype=np.int64)
-    ids = attrs.get(id_field)
-    if ids is None:
-        ids = np.asarray([str(f) for f in fids.tolist()], dtype=object)
-    return FeatureGroup(
-        name,
-        role,
-        id_field,
-        plan,
-        _version_dict(version),
-        change,
-        fids,
-        ids,
-        np.asarray(frame.geometry.values, dtype=object),
-        attrs,
-    )
-
-
-def read_site_index(
-    store: Any,
-    *,
-    as_of: date,
-    known_at: datetime | None,
-    pack: str = "cn-base",
-    key: tuple[Any, ...] = (),
-) -> SiteIndex:
-    """Read every layer in force on ``as_of`` (and what pending versions change) into a
-    :class:`SiteIndex`.
-
-    Examples
-    --------
-    >>> # read_site_index(store, as_of=date.today(), known_at=None).groups[0].layer
-    """
-    if store.crs is None:
-        raise NotFoundError(
-            "The workspace has no layer yet.",
-            fix="Import layers first.",
-            message_zh="工作空间中还没有图层。",
-            fix_zh="请先导入图层。",
-        )
-    groups: list[FeatureGroup] = []
-    pending_groups: list[FeatureGroup] = []
-    for info in store.layers():
-        version = store.layer_version(info.name, as_of=as_of, known_at=known_at)
-        plan = info.plan or None
-        if version is not None:
-            frame = store.read_layer(info.name, as_of=as_of, known_at=known_at)
-            if plan is None:
-                plan = store.plan(version.plan_id).name
-        else:
-            frame = None
-        current = set(frame.index.tolist()) if frame is not None else set()
-        if frame is not None and len(frame):
-            groups.append(_group(info.name, info.role, frame, plan, version, None))
-        if plan is None:
-            continue
-        for pv in store.pending(plan, known_at=known_at):
-            future = store.read_layer(info.name, version_id=pv.id)
-            fids = set(future.index.tolist())
-            added = future.loc[sorted(fids - current)]
-            if len(added):
-                pending_groups.append(_group(info.name, info.role, added, plan, pv, "added"))
-            gone = sorted(current - fids)
-            if gone and frame is not None:
-                pending_groups.append(
-                    _group(info.name, info.role, frame.loc[gone], plan, pv, "removed")
-                )
-    return build_site_index(store.crs, groups + pending_groups, pack=load_rule_pack(pack), key=key)
 
 
 # -- the query ---------------------------------------------------------------------------------
@@ -550,8 +229,20 @@ class SiteQuery:
 
     Examples
     --------
+    An index of one parcel (:meth:`query` reads it from a workspace instead, and keeps it):
+
+    >>> import numpy as np
+    >>> from pyproj import CRS
+    >>> from shapely import box
+    >>> from guotu.domain.site.query import FeatureGroup, build_site_index
+    >>> parcels = FeatureGroup("GHYD", "planned_land_use", "BSM", None, None, None,
+    ...                        np.array([1]), np.array(["GH1"], dtype=object),
+    ...                        np.array([box(0, 0, 100, 100)], dtype=object), {})
+    >>> index = build_site_index(CRS.from_epsg(4527), [parcels])
     >>> q = SiteQuery(max_indexes=2)
-    >>> # report = q.query(store, point="39527060,4056040"); report.to_dict()["applies"][0]
+    >>> doc = q.query_index(index, point="50,50").to_dict()
+    >>> [(e["layer"], e["feature"], e["relation"]) for e in doc["applies"]]
+    [('GHYD', 'GH1', 'within')]
     """
 
     def __init__(
@@ -571,7 +262,7 @@ class SiteQuery:
 
     def index(
         self,
-        store: Any,
+        store: FeatureStore,
         *,
         as_of: date | None = None,
         known_at: datetime | None = None,
@@ -595,7 +286,7 @@ class SiteQuery:
 
     def query(
         self,
-        store: Any,
+        store: FeatureStore,
         *,
         point: str | None = None,
         polygon: Any = None,
@@ -668,7 +359,7 @@ class SiteQuery:
                 site = parse_polygon(polygon, crs, index.crs, max_vertices=self.max_vertices)
             hits = locate_polygon(index, site.geometry)
         if not any(h.relation != "touches" for h in hits):
-            hint, hint_zh = _lonlat_hint(self.crs_parameter)
+            hint, hint_zh = lonlat_hint(self.crs_parameter)
             raise NotFoundError(
                 "The site lies outside every layer of the workspace.",
                 fix=f"Check the coordinates and their CRS ({hint}).",
@@ -683,7 +374,17 @@ def parcel_site(index: SiteIndex, code: str) -> Site:
 
     Examples
     --------
-    >>> # parcel_site(index, "CG064-033").kind
+    >>> import numpy as np
+    >>> from pyproj import CRS
+    >>> from shapely import box
+    >>> from guotu.domain.site.query import FeatureGroup, build_site_index
+    >>> bsm = np.array(["GH1"], dtype=object)
+    >>> parcels = FeatureGroup("GHYD", "planned_land_use", "BSM", None, None, None,
+    ...                        np.array([1]), bsm, np.array([box(0, 0, 100, 100)], dtype=object),
+    ...                        {"BSM": bsm})
+    >>> site = parcel_site(build_site_index(CRS.from_epsg(4527), [parcels]), "GH1")
+    >>> site.kind, site.geometry.area, dict(site.given)
+    ('parcel', 10000.0, {'parcel': 'GH1', 'layer': 'GHYD'})
     """
     found = index.by_code.get(code.strip())
     if found is None:
@@ -699,67 +400,3 @@ def parcel_site(index: SiteIndex, code: str) -> Site:
     g = index.groups[found[0]]
     geom = g.geometries[found[1]]
     return Site(geom, "parcel", {"parcel": code.strip(), "layer": g.layer})
-
-
-# -- permanent link and sheet ------------------------------------------------------------------
-
-
-def permalink(doc: Mapping[str, Any], base: str = "", *, now: datetime | None = None) -> str:
-    """The permanent URL of a sheet: the site, the as-of date, the record time and the data
-    version (``dv``), so the same sheet comes back after later amendments.
-
-    Examples
-    --------
-    >>> doc = {"site": {"kind": "point", "given": {"point": [1.0, 2.0], "crs": None}},
-    ...        "as_of": "2026-01-01", "known_at": "2026-01-02T00:00:00", "data_version": "ab"}
-    >>> permalink(doc, "http://gis.example/")
-    'http://gis.example/query/sheet?point=1.0%2C2.0&as_of=2026-01-01&known_at=2026-01-02T00%3A00%3A00&dv=ab'
-    """
-    site = doc["site"]
-    given = site.get("given") or {}
-    params: dict[str, str] = {}
-    if site.get("kind") == "point":
-        x, y = given["point"]
-        params["point"] = f"{x!r},{y!r}"
-        if given.get("crs"):
-            params["crs"] = str(given["crs"])
-    elif site.get("kind") == "parcel":
-        params["parcel"] = str(given["parcel"])
-    else:
-        geo = {"type": site["type"], "coordinates": site["coordinates"]}
-        params["polygon"] = json.dumps(geo, separators=(",", ":"))
-        params["crs"] = str(site.get("crs"))
-    known = (
-        doc.get("known_at")
-        or (now or datetime.now(UTC).replace(tzinfo=None)).replace(microsecond=0).isoformat()
-    )
-    params.update(
-        {"as_of": str(doc["as_of"]), "known_at": str(known), "dv": str(doc["data_version"])}
-    )
-    return f"{base.rstrip('/')}/query/sheet?{urlencode(params)}"
-
-
-def qr_svg(text: str, *, lang: str = "zh") -> str | None:
-    """An inline SVG QR code of the permanent link ``text``, titled in ``lang`` (``None``
-    when it is too long for a QR code)."""
-    import segno
-    from segno import DataOverflowError
-
-    try:
-        code = segno.make(text, error="m", micro=False)
-    except DataOverflowError:
-        log.info("Permanent link of %d characters is too long for a QR code.", len(text))
-        return None
-    title = "Permanent link" if lang == "en" else "永久链接"
-    return str(code.svg_inline(scale=3, title=title))
-
-
-def sheet_html(doc: Mapping[str, Any], base: str = "", *, lang: str = "zh") -> str:
-    """The printable sheet of a query answer, with a QR code of its permanent URL.
-
-    Examples
-    --------
-    >>> # sheet_html(report.to_dict(), "http://127.0.0.1:8000")
-    """
-    link = permalink(doc, base)
-    return render_sheet(doc, permalink=link, qr_svg=qr_svg(link, lang=lang), lang=lang)

@@ -25,8 +25,8 @@ from guotu.domain.core.fields import FIELDS
 from guotu.domain.core.roles import get_role
 from guotu.domain.geometry.area import ellipsoidal_area_m2, planar_area_m2
 from guotu.errors import ConfigError, NotFoundError
+from guotu.ports import FeatureStore
 from guotu.services.read_note import ReadNote, describe_read
-from guotu.store.geopackage import GeoPackageStore
 
 __all__ = ["M2_PER_MU", "BalanceRow", "BalanceTable", "land_use_balance"]
 
@@ -141,7 +141,7 @@ class BalanceTable:
 
 
 def land_use_balance(
-    store: GeoPackageStore,
+    store: FeatureStore,
     layer: str,
     *,
     code_field: str | None = None,
@@ -171,10 +171,6 @@ def land_use_balance(
         (the error lists values the field has).
     max_level
         Deepest code level listed (1–3).
-
-    Examples
-    --------
-    >>> # land_use_balance(store, "GHYD", boundary_layer="XZQ", where={"XZQDM": "..."})
     """
     if where and not boundary_layer:
         raise _where_without_boundary(store, where)
@@ -295,7 +291,7 @@ def land_use_balance(
 
 
 def _clip(
-    store: GeoPackageStore,
+    store: FeatureStore,
     geoms: np.ndarray,
     boundary_layer: str,
     where: Mapping[str, str],
@@ -367,7 +363,7 @@ def _no_match(
     )
 
 
-def _where_without_boundary(store: GeoPackageStore, where: Mapping[str, str]) -> ConfigError:
+def _where_without_boundary(store: FeatureStore, where: Mapping[str, str]) -> ConfigError:
     """``where`` given without a boundary layer to select from: refused, naming a boundary
     layer that has the field when the workspace has one."""
     condition = " ".join(f"--where {k}={v}" for k, v in where.items())

@@ -44,7 +44,8 @@ from guotu.io.mvt import (
     tile_bounds,
     to_tile_grid,
 )
-from guotu.services.workspace import data_version
+from guotu.ports import FeatureStore
+from guotu.services.workspace import data_version, workspace_crs
 
 __all__ = [
     "FULL_ATTRIBUTE_ZOOM",
@@ -272,7 +273,8 @@ class TileCache:
     Examples
     --------
     >>> cache = TileCache(max_tiles=100)
-    >>> # tile = cache.tile(store, "GHYD", 14, 13_510, 6_320)
+    >>> cache.builds, cache.max_index_features == MAX_INDEX_FEATURES
+    (0, True)
     """
 
     def __init__(
@@ -291,7 +293,7 @@ class TileCache:
         self.builds = 0
 
     def key(
-        self, store: Any, layer: str, z: int, x: int, y: int, as_of: date | None = None
+        self, store: FeatureStore, layer: str, z: int, x: int, y: int, as_of: date | None = None
     ) -> TileKey:
         """The key of a tile; raises ``NotFoundError`` (unknown layer) or ``InputError``."""
         version = data_version(store)
@@ -308,7 +310,7 @@ class TileCache:
 
     def tile(
         self,
-        store: Any,
+        store: FeatureStore,
         layer: str,
         z: int,
         x: int,
@@ -328,7 +330,7 @@ class TileCache:
         return tile
 
     def tilejson(
-        self, store: Any, layer: str, tiles_url: str, as_of: date | None = None
+        self, store: FeatureStore, layer: str, tiles_url: str, as_of: date | None = None
     ) -> dict[str, Any]:
         """A TileJSON 3.0.0 document of ``layer``; ``tiles_url`` has ``{z}/{x}/{y}``."""
         info = _layer_info(store, layer)
@@ -387,7 +389,7 @@ class TileCache:
         }
 
     # ------------------------------------------------------------------ building
-    def _build(self, store: Any, key: TileKey) -> Tile:
+    def _build(self, store: FeatureStore, key: TileKey) -> Tile:
         self.builds += 1
         info = store.layer(key.layer)
         role = get_role(info.role)
@@ -412,7 +414,7 @@ class TileCache:
             geoms, ids = frame.geoms[hits], frame.ids[hits]
             cols = {c: frame.columns[c][hits] for c in names}
         else:
-            crs = store.crs
+            crs = workspace_crs(store)
             bbox = _transformer(_WEB_MERCATOR, crs).transform_bounds(*area, densify_pts=21)
             read = store.read_layer(key.layer, bbox=bbox, columns=names, as_of=key.as_of)
             geoms = _to_mercator(read)
@@ -424,7 +426,7 @@ class TileCache:
         content, count = encode_tile(key.layer, grid, cols, ids)
         return Tile(key, content, count)
 
-    def _frame(self, store: Any, key: TileKey, features: int) -> _LayerFrame | None:
+    def _frame(self, store: FeatureStore, key: TileKey, features: int) -> _LayerFrame | None:
         """The layer kept whole for ``key``'s (layer, date, data version); None when it does
         not fit in the memory budget."""
 
@@ -451,7 +453,7 @@ class TileCache:
         return len(self._tiles)
 
 
-def _layer_info(store: Any, layer: str) -> Any:
+def _layer_info(store: FeatureStore, layer: str) -> Any:
     """The store's ``LayerInfo`` of ``layer``; the error names no workspace path."""
     infos = {info.name: info for info in store.layers()}
     if layer not in infos:

@@ -13,9 +13,11 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-from guotu.errors import ConfigError, EnvironmentSetupError
+from pyproj import CRS
+
+from guotu.errors import ConfigError, CRSError, EnvironmentSetupError
+from guotu.ports import FeatureStore
 from guotu.store.geopackage import GeoPackageStore
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "display_location",
     "open_workspace",
     "resolve_location",
+    "workspace_crs",
 ]
 
 log = logging.getLogger(__name__)
@@ -106,15 +109,15 @@ def _checked_scheme(value: str, given: str) -> str:
     )
 
 
-def open_workspace(location: str | Path, *, create: bool = False) -> Any:
+def open_workspace(location: str | Path, *, create: bool = False) -> FeatureStore:
     """Open the workspace at ``location``.
 
     ``location`` is a GeoPackage path, a PostgreSQL URL (``postgresql://`` or
     ``postgres://``; the workspace is the schema ``guotu``, or the first schema of a
     ``search_path`` given in the URL's ``options``), or ``env:NAME``: the location is in the
     environment variable ``NAME`` (the way to give a DSN with a password, e.g.
-    ``-w env:GUOTU_PG_DSN``). Returns a ``GeoPackageStore`` or a ``PostGISStore``; both
-    implement :class:`guotu.ports.FeatureStore`.
+    ``-w env:GUOTU_PG_DSN``). Returns a ``GeoPackageStore`` or a ``PostGISStore``, typed as
+    the port both implement, :class:`guotu.ports.FeatureStore`.
 
     Examples
     --------
@@ -136,7 +139,21 @@ def open_workspace(location: str | Path, *, create: bool = False) -> Any:
     return GeoPackageStore.open(Path(text), create=create)
 
 
-def data_version(store: Any) -> str:
+def workspace_crs(store: FeatureStore) -> CRS:
+    """The workspace's CRS; :class:`~guotu.errors.CRSError` when it holds no layer yet (the
+    first imported layer fixes the CRS)."""
+    crs = store.crs
+    if crs is None:
+        raise CRSError(
+            "The workspace has no CRS yet: it holds no layer.",
+            fix="Import a layer first.",
+            message_zh="工作空间尚无坐标参考系：其中还没有图层。",
+            fix_zh="请先导入图层。",
+        )
+    return crs
+
+
+def data_version(store: FeatureStore) -> str:
     """A token that changes whenever anything is recorded in the workspace (every write goes
     through the append-only audit log): the key of caches of tiles and query indexes.
 
@@ -147,11 +164,11 @@ def data_version(store: Any) -> str:
     return f"{store.path}#{count}:{last}"
 
 
-def _file_identity(store: Any) -> tuple[int, int] | None:
-    """(device, inode) of a GeoPackage store's file, None for other stores or no file: a
-    workspace replaced by a new file (``guotu demo --force``) must not be read through a
-    connection to the old one."""
-    path = getattr(store, "path", None)
+def _file_identity(store: FeatureStore) -> tuple[int, int] | None:
+    """(device, inode) of a store's file (a GeoPackage's path is a file path; a database's
+    or memory's is text), None for other stores or no file: a workspace replaced by a new
+    file (``guotu demo --force``) must not be read through a connection to the old one."""
+    path = store.path
     if not isinstance(path, Path):
         return None
     try:
@@ -161,11 +178,10 @@ def _file_identity(store: Any) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def _is_idle(store: Any) -> bool:
-    """Whether a returned store holds no open transaction (a GeoPackage store's sqlite3
-    connection; a PostGIS store rolls back and checks its connections itself)."""
-    conn = getattr(store, "_conn", None)  # GeoPackageStore exposes no public flag for it
-    return not (conn is not None and getattr(conn, "in_transaction", False))
+def _is_idle(store: FeatureStore) -> bool:
+    """Whether a returned store holds no open transaction (a PostGIS store also rolls back
+    and checks its pooled connections itself)."""
+    return not store.has_open_transaction
 
 
 class StorePool:
@@ -202,18 +218,18 @@ class StorePool:
         location: str | Path,
         *,
         max_idle: int = MAX_IDLE_STORES,
-        opener: Callable[[str | Path], Any] = open_workspace,
+        opener: Callable[[str | Path], FeatureStore] = open_workspace,
     ) -> None:
         self.location = location
         self.max_idle = max(0, max_idle)
         self._open = opener
-        self._idle: list[tuple[Any, tuple[int, int] | None]] = []
+        self._idle: list[tuple[FeatureStore, tuple[int, int] | None]] = []
         self._lent: dict[int, tuple[int, int] | None] = {}
         self._lock = threading.Lock()
         self._closed = False
         self.opened = 0  # stores opened so far (for tests and diagnostics)
 
-    def acquire(self) -> Any:
+    def acquire(self) -> FeatureStore:
         """A store for the caller alone; give it back with :meth:`release`."""
         while True:
             with self._lock:
@@ -234,7 +250,7 @@ class StorePool:
             self._lent[id(store)] = identity
         return store
 
-    def release(self, store: Any, *, failed: bool = False) -> None:
+    def release(self, store: FeatureStore, *, failed: bool = False) -> None:
         """Give ``store`` back; with ``failed`` (the caller raised) it is closed instead."""
         with self._lock:
             identity = self._lent.pop(id(store), None)
@@ -250,7 +266,7 @@ class StorePool:
         self._discard(store, "failed request" if failed else "not kept")
 
     @contextlib.contextmanager
-    def borrow(self) -> Iterator[Any]:
+    def borrow(self) -> Iterator[FeatureStore]:
         """A store for the ``with`` block, given back at its end (closed if it raised)."""
         store = self.acquire()
         try:
@@ -278,7 +294,7 @@ class StorePool:
         """How many open stores wait for the next request."""
         return len(self._idle)
 
-    def _discard(self, store: Any, why: str) -> None:
+    def _discard(self, store: FeatureStore, why: str) -> None:
         log.debug("closing a workspace store (%s)", why)
         try:
             store.close()

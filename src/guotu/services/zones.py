@@ -17,7 +17,9 @@ import shapely
 from guotu.domain.core.model import Version
 from guotu.domain.geometry.polygons import polygonal
 from guotu.domain.geometry.zone_index import ZoneIndex, prepare_zones
+from guotu.ports import FeatureStore
 from guotu.services.layer_choice import layer_of_role
+from guotu.services.workspace import workspace_crs
 
 __all__ = ["ZoneCache", "Zones", "valid_polygons"]
 
@@ -59,7 +61,9 @@ class ZoneCache:
         self.use_layers = tuple(use_layers)  # the chosen layer where a role has several
         self._cache: OrderedDict[tuple[str, int, tuple[str, ...]], Zones] = OrderedDict()
 
-    def get(self, store: Any, role: str, day: date, columns: Sequence[str] = ()) -> Zones | None:
+    def get(
+        self, store: FeatureStore, role: str, day: date, columns: Sequence[str] = ()
+    ) -> Zones | None:
         """The layer of ``role`` (see :func:`layer_of_role`: several are refused unless one
         is chosen) in the version in force on ``day``; ``None`` without such a layer or
         version."""
@@ -76,7 +80,7 @@ class ZoneCache:
         if found is None:
             frame = store.read_layer(name, version_id=version.id, columns=list(cols))
             found = Zones(
-                prepare_zones(valid_polygons(frame.geometry.values), store.crs),
+                prepare_zones(valid_polygons(frame.geometry.values), workspace_crs(store)),
                 frame,
                 name,
                 version,

@@ -1,32 +1,31 @@
 """Plans, versions and the audit log in SQL tables (see ``gpkg_schema.VERSIONING_DDL`` and
-``postgis.PG_DDL``).
+``postgis_schema.PG_DDL``).
 
-:class:`PlanCatalog` is a mixin for SQL stores. Its SQL is written once, with ``?``
-placeholders and ``RETURNING id``; a dialect overrides two small hooks:
+:class:`PlanCatalog` is the base of every store. Its SQL is written once, with ``?``
+placeholders and ``RETURNING id``; a backend supplies three small hooks:
 
-* :meth:`PlanCatalog._execute` runs one statement and returns a cursor (the default uses
-  ``self._conn``, a sqlite3 connection; PostGIS rewrites ``?`` to ``%s`` and runs it on the
-  connection of the current transaction or one from its pool);
-* :meth:`PlanCatalog._store_errors` turns the driver's exceptions into guotu's store errors
-  (the default is the GeoPackage adapter's helper).
+* :meth:`PlanCatalog._execute` runs one statement and returns a cursor (GeoPackage: on its
+  sqlite3 connection; PostGIS rewrites ``?`` to ``%s`` and runs it on the connection of the
+  current transaction or one from its pool);
+* :meth:`PlanCatalog._store_errors` turns the driver's exceptions into guotu's store errors;
+* :meth:`PlanCatalog._transaction` makes what runs inside one atomic write.
 
-Values cross in portable forms (ISO text for dates and times, JSON text for details) and are
-read back from either text or the driver's native types. The store also provides
-``self._transaction()``. Versions and audit entries are only ever inserted; the tables'
-triggers refuse updates and deletes.
+The memory store replaces the SQL primitives (``_insert_plan``, ``versions``, ``_audit`` …)
+instead. Values cross in portable forms (ISO text for dates and times, JSON text for details)
+and are read back from either text or the driver's native types. Versions and audit entries
+are only ever inserted; the tables' triggers refuse updates and deletes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from guotu.domain.core.catalog import AuditEntry, VersionSpec
 from guotu.domain.core.model import (
     DECIDING,
     Plan,
@@ -34,80 +33,15 @@ from guotu.domain.core.model import (
     PlanType,
     Version,
     VersionStatus,
-    check_layer_name,
     check_plan_name,
     lineage,
     pending_versions,
     version_in_force,
 )
-from guotu.domain.core.plan_labels import implicit_layer_plan
-from guotu.errors import ConfigError, LayerError, NotFoundError, StoreError
+from guotu.errors import ConfigError, NotFoundError
+from guotu.store.layout import record_time
 
-if TYPE_CHECKING:
-    from guotu.store.geopackage import LayerInfo
-
-__all__ = [
-    "AuditEntry",
-    "PlanCatalog",
-    "VersionSpec",
-    "layer_case_clash_error",
-    "layer_exists_error",
-    "no_column_error",
-    "no_crs_error",
-    "no_layer_error",
-    "other_crs_error",
-]
-
-
-@dataclass(frozen=True)
-class VersionSpec:
-    """What a caller says about a version it records (the store adds id and record time).
-
-    ``plan`` is a plan name (created beforehand with :meth:`PlanCatalog.create_plan`);
-    ``parent`` a version label of the same plan: the version this one amends. Without a
-    parent, the plan's latest recorded version is the parent (if there is one).
-    """
-
-    plan: str
-    label: str
-    status: VersionStatus = VersionStatus.APPROVED
-    parent: str | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
-    approval_no: str = ""
-    approval_organ: str = ""
-    approval_date: date | None = None
-    author: str = ""
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One line of the append-only audit log."""
-
-    id: int
-    at: str
-    actor: str
-    action: str
-    object: str
-    reason: str
-    detail: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {
-            "id": self.id,
-            "at": self.at,
-            "actor": self.actor,
-            "action": self.action,
-            "object": self.object,
-            "reason": self.reason,
-            "detail": self.detail,
-        }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+__all__ = ["PlanCatalog"]
 
 
 def _iso(d: date | datetime | None) -> str | None:
@@ -171,24 +105,25 @@ _PLAN_COLS = "id, name, level, type, xzqdm, parent_plan_id, description"
 
 
 class PlanCatalog:
-    """Plans, versions, time resolution and the audit log, for SQL stores."""
+    """Plans, versions, time resolution and the audit log (see the module docstring)."""
 
-    _conn: sqlite3.Connection
-    path: Any
+    #: The workspace as messages name it: a GeoPackage file, or a database and schema.
+    path: Path | str
 
+    # -- backend hooks ---------------------------------------------------------------------
     def _transaction(self) -> contextlib.AbstractContextManager[None]:  # pragma: no cover
+        """One atomic write: everything inside is recorded, or nothing (backend hook)."""
         raise NotImplementedError
 
-    # -- dialect hooks ---------------------------------------------------------------------
-    def _store_errors(self, action: str, action_zh: str) -> contextlib.AbstractContextManager[None]:
-        """Driver exceptions raised inside become guotu's store errors (dialect hook)."""
-        from guotu.store.geopackage import _driver_errors  # the GeoPackage adapter's helper
+    def _store_errors(
+        self, action: str, action_zh: str
+    ) -> contextlib.AbstractContextManager[None]:  # pragma: no cover
+        """Driver exceptions raised inside become guotu's store errors (backend hook)."""
+        raise NotImplementedError
 
-        return _driver_errors(Path(self.path), action, action_zh)
-
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        """Run one statement written with ``?`` placeholders; a cursor (dialect hook)."""
-        return self._conn.execute(sql, tuple(params))
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:  # pragma: no cover
+        """Run one statement written with ``?`` placeholders; a cursor (backend hook)."""
+        raise NotImplementedError
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._store_errors("reading or recording plans and versions", "读写规划与版本"):
@@ -314,7 +249,7 @@ class PlanCatalog:
                 f"生效日期 {spec.valid_from}。",
                 fix_zh="请让 --valid-to 晚于 --valid-from。",
             )
-        recorded = _now()
+        recorded = record_time()
         last = self._last_record_time()
         if last is not None and last >= recorded:  # keep record time strictly rising
             recorded = last + timedelta(microseconds=1)
@@ -356,85 +291,28 @@ class PlanCatalog:
     ) -> Version | None:
         """The version of ``plan`` in force on ``as_of`` (default today) as recorded by
         ``known_at`` (default now)."""
-        return version_in_force(self.versions(plan), as_of or date.today(), known_at or _now())
+        return version_in_force(
+            self.versions(plan), as_of or date.today(), known_at or record_time()
+        )
 
     def pending(self, plan: str | int, *, known_at: datetime | None = None) -> list[Version]:
         """Versions of ``plan`` in 公示 or 报批, newest first."""
-        return pending_versions(self.versions(plan), known_at or _now())
+        return pending_versions(self.versions(plan), known_at or record_time())
 
-    # -- layers in plans (shared by the stores' write_layer) ---------------------------------
-    def layers_with_role(self, role: str) -> list[LayerInfo]:
-        """Every layer of role ``role`` (by role id)."""
-        return [i for i in self.layers() if i.role == role]  # type: ignore[attr-defined]
-
-    def layer_version(
-        self, name: str, *, as_of: date | None = None, known_at: datetime | None = None
-    ) -> Version | None:
-        """The version a read of layer ``name`` sees: the version of its plan in force on
-        ``as_of`` (default today) as known at ``known_at`` (default now). When neither time is
-        given and the plan has no approved version at all yet (drafts only, 编制中), the latest
-        recorded one."""
-        return self._version_seen(self._layer_plan_id(name), as_of, known_at)
-
+    # -- what a read sees, and which version a write goes into -----------------------------
     def _version_seen(
         self, plan_id: int, as_of: date | None, known_at: datetime | None
     ) -> Version | None:
-        """The version of plan ``plan_id`` a read of its content sees (see
-        :meth:`layer_version`; tables follow the same rule)."""
+        """The version of plan ``plan_id`` a read of its content sees: the version in force
+        on ``as_of`` (default today) as known at ``known_at`` (default now); when neither time
+        is given and the plan has no approved version at all yet (drafts only, 编制中), the
+        latest recorded one. Layers and tables follow the same rule."""
         found = self.resolve_version(plan_id, as_of=as_of, known_at=known_at)
         if found is None and as_of is None and known_at is None:
             recorded = self.versions(plan_id)
             if not any(v.status in DECIDING for v in recorded):  # drafts only so far
                 return recorded[-1] if recorded else None
         return found
-
-    def _layer_plan_id(self, name: str) -> int:
-        row = self._run("SELECT plan_id FROM guotu_layers WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            self.layer(name)  # type: ignore[attr-defined]  # raises the helpful NotFoundError
-        return int(row[0])
-
-    def _layer_in_version(self, name: str, version_id: int) -> bool:
-        return (
-            self._run(
-                "SELECT 1 FROM guotu_layer_versions WHERE layer = ? AND version_id = ?",
-                (name, version_id),
-            ).fetchone()
-            is not None
-        )
-
-    def _plan_for_write(
-        self, name: str, role: str, version: VersionSpec | None, info: LayerInfo | None
-    ) -> int:
-        if info is None:
-            check_layer_name(name)
-        if version is None:
-            if info is not None:
-                return self._layer_plan_id(name)
-            return self._implicit_plan(name, role).id
-        plan = self.plan(version.plan)
-        if info is not None and info.plan and info.plan != plan.name:
-            raise ConfigError(
-                f"Layer {name} belongs to plan {info.plan!r}, not {plan.name!r}.",
-                layer=name,
-                fix=f"Record it in a version of {info.plan!r}, or import it under another "
-                "--layer name.",
-                message_zh=f"图层 {name} 属于规划 {info.plan!r}，不属于 {plan.name!r}。",
-                fix_zh=f"请登记到 {info.plan!r} 的版本，或用 --layer 换名导入。",
-            )
-        return plan.id
-
-    def _implicit_plan(self, name: str, role: str) -> Plan:
-        kind = PlanType.SURVEY if role in ("land_survey", "change_patch") else PlanType.DATA
-        return self._insert_plan(
-            implicit_layer_plan(name),
-            PlanLevel.COUNTY,
-            kind,
-            "",
-            None,
-            f"implicit plan of layer {name}",
-            True,
-        )
 
     def _version_for_write(
         self,
@@ -444,14 +322,13 @@ class PlanCatalog:
         actor: str,
         reason: str,
         *,
-        holds: Callable[[str, int], bool] | None = None,
-        noun: tuple[str, str] = ("layer", "图层"),
+        holds: Callable[[str, int], bool],
+        noun: tuple[str, str],
     ) -> tuple[Version, list[int]]:
         """The version to record into, and the lineage whose content is the parent state.
 
         ``holds(name, version_id)`` tells whether a version already holds the content
-        ``name`` (default: a layer of that name); ``noun`` names it in messages (en, zh)."""
-        holds = holds or self._layer_in_version
+        ``name`` (a layer or a table of that name); ``noun`` names it in messages (en, zh)."""
         layer = name if noun[0] == "layer" else None
         recorded = self.versions(plan_id)
         plan = self.plan(plan_id)
@@ -543,7 +420,7 @@ class PlanCatalog:
             "INSERT INTO guotu_audit (at, actor, action, object, reason, detail) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (
-                _now().isoformat(),
+                record_time().isoformat(),
                 actor or "guotu",
                 action,
                 obj,
@@ -572,83 +449,3 @@ class PlanCatalog:
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [_audit_entry(r) for r in self._run(sql, params).fetchall()]
-
-
-# -- messages every store gives in the same words ----------------------------------------------
-def no_layer_error(where: object, name: str, names: Sequence[str]) -> NotFoundError:
-    """``name`` is not a layer of workspace ``where`` (the error lists ``names``)."""
-    known = ", ".join(names) or "none yet"
-    known_zh = "、".join(names) or "暂无"
-    return NotFoundError(
-        f"Workspace {where} has no layer {name!r}.",
-        layer=name,
-        fix=f"Layers in it: {known}.",
-        message_zh=f"工作空间 {where} 中没有图层 {name!r}。",
-        fix_zh=f"其中的图层有：{known_zh}。",
-    )
-
-
-def no_column_error(name: str, column: str, columns: Sequence[str]) -> NotFoundError:
-    """Layer ``name`` has no ``column``."""
-    return NotFoundError(
-        f"Layer {name!r} has no column {column!r}.",
-        layer=name,
-        field=column,
-        fix=f"Columns: {', '.join(columns)}.",
-        message_zh=f"图层 {name!r} 中没有字段 {column!r}。",
-        fix_zh=f"现有字段：{'、'.join(columns)}。",
-    )
-
-
-def layer_exists_error(where: object, name: str, *, just_created: bool = False) -> LayerError:
-    """A write without ``replace`` or a version to a layer that exists; ``just_created``:
-    the layer did not exist when the write began (another writer made it meanwhile)."""
-    if just_created:
-        return LayerError(
-            f"Workspace {where} already has a layer {name!r} (another import created it "
-            "just now); nothing was written.",
-            layer=name,
-            fix="Check the layer another import wrote (guotu layers), then import under "
-            "another --layer name, or add --replace to record a new version of it.",
-            message_zh=f"工作空间 {where} 中已有图层 {name!r}（另一个导入刚刚创建了它），"
-            "本次未写入任何内容。",
-            fix_zh="请先查看另一个导入写入的图层（guotu layers），再用 --layer 换一个图层名导入，"
-            "或加上 --replace 登记为该图层的新版本。",
-        )
-    return LayerError(
-        f"Workspace {where} already has a layer {name!r}.",
-        layer=name,
-        fix="Choose another --layer name, or add --replace to record a new version.",
-        message_zh=f"工作空间 {where} 中已有图层 {name!r}。",
-        fix_zh="请用 --layer 换一个图层名，或加上 --replace 登记新版本。",
-    )
-
-
-def layer_case_clash_error(where: object, name: str, clash: str) -> ConfigError:
-    """``name`` differs from the existing layer ``clash`` only in letter case."""
-    return ConfigError(
-        f"Workspace {where} has a layer {clash!r}; names that differ only in case "
-        "are the same table.",
-        layer=name,
-        fix=f"Use --layer {clash} or another name.",
-        message_zh=f"工作空间 {where} 中已有图层 {clash!r}；仅大小写不同的名称视为同一图层。",
-        fix_zh=f"请用 --layer {clash} 或换一个名称。",
-    )
-
-
-def no_crs_error() -> StoreError:
-    """A write to a workspace with no CRS and none given."""
-    return StoreError(
-        "The workspace has no CRS yet; call set_crs first.",
-        message_zh="工作空间尚未设置坐标参考系；请先调用 set_crs。",
-    )
-
-
-def other_crs_error(where: object, current: str) -> ConfigError:
-    """A write in another CRS than the workspace's."""
-    return ConfigError(
-        f"Workspace {where} already uses {current}.",
-        fix="Reproject the data to it, or use another workspace.",
-        message_zh=f"工作空间 {where} 已使用坐标系 {current}。",
-        fix_zh="请把数据投影到该坐标系，或换一个工作空间。",
-    )

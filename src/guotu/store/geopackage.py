@@ -27,151 +27,52 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import CRS
-from pyproj.enums import WktVersion
 
-from guotu.domain.core.model import DECIDING, VersionStatus
+from guotu.domain.core.catalog import LayerInfo, VersionSpec
 from guotu.domain.core.roles import get_role
-from guotu.errors import (
-    NotFoundError,
-    StoreError,
-    StoreIntegrityError,
-    StoreUnavailableError,
+from guotu.errors import NotFoundError, StoreIntegrityError
+from guotu.store.gpkg_blob import decode_blobs
+from guotu.store.gpkg_connection import check_sqlite_header, connect, driver_errors
+from guotu.store.gpkg_contents import (
+    create_layer_table,
+    create_rtree,
+    ensure_srs,
+    planned_srs_id,
+    update_extent,
+    write_current_view,
 )
-from guotu.store.catalog import (
-    VersionSpec,
-    layer_case_clash_error,
-    layer_exists_error,
-    no_crs_error,
-    other_crs_error,
-)
-from guotu.store.gpkg_blob import decode_blobs, encode_blobs, register_functions
 from guotu.store.gpkg_schema import (
-    ADDED_IN,
-    CONTENT_HASH,
-    GEOM,
     GPKG_DDL,
     REQUIRED_GPKG_TABLES,
-    SQL_TYPES,
-    SQLITE_HEADER,
     TABLES_DDL,
     VERSIONING_DDL,
     check_workspace_name,
-    column_values,
-    crs_id,
     not_a_workspace_error,
-    now,
     q,
     rtree_name,
-    rtree_triggers,
 )
-from guotu.store.revisions import (
-    LayerInfo,
-    content_hashes,
-    layer_frame,
-    layer_info,
-    match_revisions,
+from guotu.store.layers import LayerCatalog, LayerContent
+from guotu.store.layout import (
+    ADDED_IN,
+    CONTENT_HASH,
+    GEOM,
+    SCHEMA_VERSION,
+    crs_id,
+    now,
+    upgrade_reason,
 )
-from guotu.store.rtree_bulk import bulk_load_rtree
-from guotu.store.tables import TableCatalog
+from guotu.store.revisions import checked_columns, content_hashes, layer_frame, layer_info
 
-__all__ = ["SCHEMA_VERSION", "GeoPackageStore", "LayerInfo", "upgrade_reason"]
+__all__ = ["GeoPackageStore"]
 
-#: Version of guotu's own tables in the file; bumped by each migration (2: plans and
-#: versions; 3: non-spatial tables, :mod:`guotu.store.tables`).
-SCHEMA_VERSION = 3
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10300  # GeoPackage 1.3.0
 
 
-def upgrade_reason(old: int, new: int) -> str:
-    """The audit log's reason for upgrading a workspace's tables from schema ``old`` to
-    ``new``, in Chinese like everything the bureau's staff read in the log.
-
-    Examples
-    --------
-    >>> upgrade_reason(2, 3)
-    '工作空间结构版本 2 → 3'
-    """
-    return f"工作空间结构版本 {old} → {new}"
-
-
-def current_view_name(layer: str) -> str:
-    """Name of the view showing ``layer`` as in force today (``GHYD`` → ``GHYD_现行``)."""
-    return f"{layer}_现行"
-
-
-@contextlib.contextmanager
-def _driver_errors(path: Path, action: str, action_zh: str) -> Iterator[None]:
-    """Turn sqlite3 exceptions into guotu's store errors (``action`` in English and Chinese)."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            raise StoreError(
-                f"Workspace {path} is being written by another process; {action} was not done.",
-                file=str(path),
-                fix="Wait for the other import to finish and run it again.",
-                message_zh=f"工作空间 {path} 正被另一个进程写入，未能{action_zh}。",
-                fix_zh="请等另一个导入完成后再运行一次。",
-            ) from exc
-        raise StoreError(
-            f"Workspace {path}: {action} failed: {text}.",
-            file=str(path),
-            message_zh=f"工作空间 {path}：{action_zh}失败：{text}。",
-        ) from exc
-    except sqlite3.IntegrityError as exc:
-        raise StoreIntegrityError(
-            f"Workspace {path}: {action} was refused: {exc}.",
-            file=str(path),
-            message_zh=f"工作空间 {path}：{action_zh}被拒绝：{exc}。",
-        ) from exc
-    except sqlite3.DatabaseError as exc:
-        raise StoreIntegrityError(
-            f"{path} is not a readable GeoPackage ({exc}); {action} was not done.",
-            file=str(path),
-            fix="Give a workspace created by guotu, or a new file name.",
-            message_zh=f"{path} 不是可读取的 GeoPackage（{exc}），未能{action_zh}。",
-            fix_zh="请指定由 guotu 创建的工作空间，或一个新的文件名。",
-        ) from exc
-
-
-def _check_sqlite_header(path: Path) -> None:
-    """Refuse a file that is not an SQLite database at all (before SQLite reads it)."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise StoreUnavailableError(
-            f"Cannot read workspace {path}: {exc}.",
-            file=str(path),
-            message_zh=f"无法读取工作空间 {path}：{exc}。",
-        ) from exc
-    if head != SQLITE_HEADER:
-        raise not_a_workspace_error(
-            path,
-            "it is not a GeoPackage (not even an SQLite file)",
-            "它不是 GeoPackage 文件（也不是 SQLite 数据库）",
-        )
-
-
-class _GuardedConnection(sqlite3.Connection):
-    """A sqlite3 connection whose statements raise guotu's store errors, never sqlite3's."""
-
-    workspace_path: Path = Path("?")
-
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        with _driver_errors(self.workspace_path, "accessing the workspace", "访问工作空间"):
-            return super().execute(sql, parameters)
-
-    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
-        with _driver_errors(self.workspace_path, "writing to the workspace", "写入工作空间"):
-            return super().executemany(sql, parameters)
-
-
-class GeoPackageStore(TableCatalog):
+class GeoPackageStore(LayerCatalog):
     """A workspace in one GeoPackage file.
 
     Use :meth:`open`; the store is a context manager that closes its connection.
@@ -184,7 +85,7 @@ class GeoPackageStore(TableCatalog):
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
-        self.path = path
+        self.path: Path = path
         self._conn = conn
 
     # -- opening ---------------------------------------------------------------------------
@@ -225,25 +126,10 @@ class GeoPackageStore(TableCatalog):
             )
         is_new = not p.exists() or p.stat().st_size == 0
         if not is_new:
-            _check_sqlite_header(p)
-        try:
-            conn = sqlite3.connect(
-                str(p),
-                isolation_level=None,
-                timeout=busy_timeout_s,
-                check_same_thread=False,
-                factory=_GuardedConnection,
-            )
-            conn.workspace_path = p
-        except sqlite3.Error as exc:
-            raise StoreUnavailableError(
-                f"Cannot open workspace {p}: {exc}.",
-                file=str(p),
-                message_zh=f"无法打开工作空间 {p}：{exc}。",
-            ) from exc
-        register_functions(conn)
+            check_sqlite_header(p)
+        conn = connect(p, busy_timeout_s)
         store = cls(p, conn)
-        with _driver_errors(p, "opening the workspace", "打开工作空间"):
+        with driver_errors(p, "opening the workspace", "打开工作空间"):
             # WAL with synchronous=NORMAL keeps every commit atomic and the file consistent
             # when a process is killed; only a power cut can lose the last commits. A large
             # page cache keeps bulk imports from thrashing.
@@ -266,6 +152,12 @@ class GeoPackageStore(TableCatalog):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def has_open_transaction(self) -> bool:
+        """Whether a transaction is open on the store's connection (a store handed back to a
+        pool inside one must be closed, not reused)."""
+        return self._conn.in_transaction
 
     def _initialise(self) -> None:
         c = self._conn
@@ -342,10 +234,7 @@ class GeoPackageStore(TableCatalog):
 
     def _migrate(self, version: int) -> None:
         """Upgrade an older workspace in place, in one transaction."""
-        with (
-            _driver_errors(self.path, "upgrading the workspace", "升级工作空间"),
-            self._transaction(),
-        ):
+        with self._store_errors("upgrading the workspace", "升级工作空间"), self._transaction():
             if version == 1:
                 # Schema 1 had unversioned layers: each becomes version v1 of a plan of its own.
                 for statement in VERSIONING_DDL:
@@ -384,7 +273,7 @@ class GeoPackageStore(TableCatalog):
                             ).fetchone()[0]
                         )
                     )
-                    self._write_current_view(name, plan.id, cols, gtype, int(srs_id))
+                    write_current_view(self._conn, name, plan.id, cols, gtype, int(srs_id))
                 self._audit("guotu", "upgrade", "workspace", upgrade_reason(1, 2))
             if version < 3:
                 # Schema 3 adds the non-spatial tables (plan targets, statistics …).
@@ -423,48 +312,43 @@ class GeoPackageStore(TableCatalog):
             self.layer(name)  # raises the helpful NotFoundError
         return str(row[0])
 
-    # -- metadata --------------------------------------------------------------------------
+    # -- the backend hooks ------------------------------------------------------------------
+    def _store_errors(self, action: str, action_zh: str) -> contextlib.AbstractContextManager[None]:
+        return driver_errors(self.path, action, action_zh)
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(sql, tuple(params))
+
+    def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, [tuple(r) for r in rows])
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE``: the file's writer lock is held from the start."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+
+    # -- metadata and layers ---------------------------------------------------------------
     def meta(self, key: str) -> str | None:
         """A value of guotu's key/value metadata."""
         row = self._conn.execute("SELECT value FROM guotu_meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    @property
-    def crs(self) -> CRS | None:
-        """The workspace CRS, or ``None`` while it holds no layer."""
-        epsg = self.meta("crs")
-        return None if epsg is None else CRS.from_user_input(epsg)
-
     def layers(self) -> list[LayerInfo]:
         """Every layer, by name."""
-        with _driver_errors(self.path, "listing layers", "列出图层"):
+        with driver_errors(self.path, "listing layers", "列出图层"):
             rows = self._conn.execute(
                 "SELECT l.name, l.role, l.features, l.geometry_type, l.crs, l.columns, l.source,"
                 " l.source_layer, l.field_map, l.imported_at, p.name FROM guotu_layers l LEFT "
                 "JOIN guotu_plans p ON p.id = l.plan_id ORDER BY l.name"
             ).fetchall()
         return [layer_info(r) for r in rows]
-
-    def layer(self, name: str) -> LayerInfo:
-        """The layer called ``name``.
-
-        Raises
-        ------
-        NotFoundError
-            Listing the layers there are.
-        """
-        for info in self.layers():
-            if info.name == name:
-                return info
-        names = ", ".join(i.name for i in self.layers()) or "none yet"
-        names_zh = "、".join(i.name for i in self.layers()) or "暂无"
-        raise NotFoundError(
-            f"Workspace {self.path} has no layer {name!r}.",
-            layer=name,
-            fix=f"Layers in it: {names}.",
-            message_zh=f"工作空间 {self.path} 中没有图层 {name!r}。",
-            fix_zh=f"其中的图层有：{names_zh}。",
-        )
 
     # -- reading ---------------------------------------------------------------------------
     def read_layer(
@@ -484,22 +368,8 @@ class GeoPackageStore(TableCatalog):
         applies. ``bbox`` = (minx, miny, maxx, maxy) uses the R-tree index.
         """
         info = self.layer(name)
-        cols = list(info.columns) if columns is None else list(columns)
-        unknown = [c for c in cols if c not in info.columns]
-        if unknown:
-            raise NotFoundError(
-                f"Layer {name!r} has no column {unknown[0]!r}.",
-                layer=name,
-                field=unknown[0],
-                fix=f"Columns: {', '.join(info.columns)}.",
-                message_zh=f"图层 {name!r} 中没有字段 {unknown[0]!r}。",
-                fix_zh=f"现有字段：{'、'.join(info.columns)}。",
-            )
-        if version_id is None:
-            version = self.layer_version(name, as_of=as_of, known_at=known_at)
-            chain = [] if version is None else self.lineage_of(version.id)
-        else:
-            chain = self.lineage_of(version_id)
+        cols = checked_columns(info, columns)
+        chain = self._layer_chain(name, as_of, known_at, version_id)
         select = ", ".join(["fid", GEOM, *(q(c) for c in cols)])
         sql, params = self._select_in_versions(name, select, chain)
         if bbox is not None:
@@ -510,7 +380,7 @@ class GeoPackageStore(TableCatalog):
             )
             params += (minx, maxx, miny, maxy)
         sql += " ORDER BY fid"
-        with _driver_errors(self.path, f"reading layer {name}", f"读取图层 {name}"):
+        with driver_errors(self.path, f"reading layer {name}", f"读取图层 {name}"):
             rows = self._conn.execute(sql, params).fetchall()
         if bbox is not None and rows:
             # The R-tree holds float32 bounds rounded outwards; keep exact envelope hits only.
@@ -529,7 +399,7 @@ class GeoPackageStore(TableCatalog):
     ) -> gpd.GeoDataFrame:
         """Feature revisions of layer ``name`` by fid, whatever version they belong to."""
         info = self.layer(name)
-        cols = list(info.columns) if columns is None else list(columns)
+        cols = checked_columns(info, columns)
         select = ", ".join(["fid", GEOM, *(q(c) for c in cols)])
         rows = self._conn.execute(
             f"SELECT {select} FROM {q(name)} WHERE fid IN (SELECT value FROM json_each(?)) "
@@ -540,6 +410,7 @@ class GeoPackageStore(TableCatalog):
 
     def version_changes(self, name: str, version_id: int) -> tuple[list[int], list[int]]:
         """(fids added, fids retired) by one version in layer ``name``."""
+        self.layer(name)
         added = [
             int(r[0])
             for r in self._conn.execute(
@@ -599,345 +470,60 @@ class GeoPackageStore(TableCatalog):
             data[0], decode_blobs(list(data[1])), cols, data[2:], info.columns, info.crs
         )
 
-    # -- writing ---------------------------------------------------------------------------
-    def set_crs(self, crs: CRS) -> None:
-        """Fix the workspace CRS; allowed only while the workspace has no layer."""
-        current = self.crs
-        if current is not None and current != crs:
-            raise StoreError(
-                f"Workspace {self.path} already uses {current.to_string()}.",
-                file=str(self.path),
-                message_zh=f"工作空间 {self.path} 已使用坐标参考系 {current.to_string()}。",
-            )
-        with _driver_errors(self.path, "setting the CRS", "设置坐标参考系"), self._transaction():
-            self._ensure_srs(crs)
-            self._conn.execute(
-                "INSERT OR REPLACE INTO guotu_meta(key, value) VALUES ('crs', ?)", (crs_id(crs),)
-            )
+    # -- the write path's hooks (see guotu.store.layers) ------------------------------------
+    def _content_srid(self, crs: CRS) -> int:
+        return planned_srs_id(self._conn, crs)
 
-    def write_layer(
-        self,
-        name: str,
-        role: str,
-        frame: gpd.GeoDataFrame,
-        *,
-        column_types: dict[str, str],
-        geometry_type: str,
-        source: str = "",
-        source_layer: str = "",
-        field_map: dict[str, str] | None = None,
-        replace: bool = False,
-        version: VersionSpec | None = None,
-        actor: str = "",
-        reason: str = "",
-        crs: CRS | None = None,
-    ) -> LayerInfo:
-        """Record ``frame`` as the content of layer ``name`` in a version, in one transaction.
-
-        Without ``version`` the layer has an implicit plan of its own: the first write is
-        its version v1, and a write with ``replace`` records v2, v3 … (nothing is
-        overwritten). With ``version`` the content is recorded in that version of a plan
-        (created if the label is new, amending ``version.parent`` or the plan's latest
-        version). Features whose geometry and attributes are unchanged from the parent are
-        shared, not copied: storage grows with the change. ``crs`` fixes the CRS of a
-        workspace that has none yet, in the same transaction.
-        """
-        fixed = self.crs
-        if fixed is None and crs is None:
-            raise no_crs_error()
-        if fixed is not None and crs is not None and not fixed.equals(crs):
-            raise other_crs_error(self.path, fixed.name)
-        crs = fixed or crs
-        assert crs is not None
-        existing = {i.name: i for i in self.layers()}
-        clash = next((n for n in existing if n != name and n.casefold() == name.casefold()), None)
-        if clash is not None:
-            raise layer_case_clash_error(self.path, name, clash)
-        exists = name in existing
-        if exists and not replace and version is None:
-            raise layer_exists_error(self.path, name)
-        cols = [c for c in frame.columns if c != frame.geometry.name]
-        old_types = existing[name].columns if exists else {}
-        types = {c: old_types.get(c) or SQL_TYPES[column_types.get(c, "text")] for c in cols}
-        geoms = np.asarray(frame.geometry.values, dtype=object)
-        srs_id = self._srs_id(crs) if fixed is not None else self._planned_srs_id(crs)
-        blobs = encode_blobs(geoms, srs_id)
-        values = [column_values(frame[c], types[c]) for c in cols]
-        hashes = content_hashes(blobs, values, cols)
-        with (
-            _driver_errors(self.path, f"writing layer {name}", f"写入图层 {name}"),
-            self._transaction(),
-        ):
-            self._recheck_for_write(name, exists, fixed, crs)
-            if fixed is None:
-                srs_id = self._ensure_srs(crs)
-                self._conn.execute(
-                    "INSERT OR REPLACE INTO guotu_meta(key, value) VALUES ('crs', ?)",
-                    (crs_id(crs),),
-                )
-            plan_id = self._plan_for_write(name, role, version, existing.get(name))
-            target, parent_chain = self._version_for_write(name, plan_id, version, actor, reason)
-            if not exists:
-                self._create_layer_table(name, role, cols, types, geometry_type, srs_id)
-            else:
-                self._add_columns(name, [c for c in cols if c not in old_types], types)
-            old = self._conn.execute(
-                *self._select_in_versions(name, f"fid, {CONTENT_HASH}", parent_chain)
-            ).fetchall()
-            keep, retire, add = match_revisions(old, hashes)
-            rows = [
-                (*r, target.id, h)
-                for i, (r, h) in enumerate(
-                    zip(zip(blobs, *values, strict=True), hashes, strict=True)
-                )
-                if add[i]
-            ]
-            colnames = ", ".join([GEOM, *(q(c) for c in cols), ADDED_IN, CONTENT_HASH])
-            marks = ", ".join("?" * (3 + len(cols)))
-            self._conn.executemany(f"INSERT INTO {q(name)} ({colnames}) VALUES ({marks})", rows)
-            self._conn.executemany(
-                "INSERT INTO guotu_retired VALUES (?, ?, ?)", [(name, target.id, f) for f in retire]
-            )
-            if not exists:
-                # Indexes of a new table are built after its rows: much faster than row by row.
-                inserted = np.flatnonzero(add)
-                self._create_rtree(name, geoms[inserted])
-                self._conn.execute(
-                    f"CREATE INDEX {q(f'{name}_{ADDED_IN}')} ON {q(name)} ({ADDED_IN})"
-                )
-            features = keep + int(add.sum())
-            self._conn.execute(
-                "INSERT INTO guotu_layer_versions VALUES (?, ?, ?, ?, ?)",
-                (name, target.id, features, int(add.sum()), len(retire)),
-            )
-            meta = (
-                role,
-                features,
-                geometry_type,
-                crs_id(crs),
-                json.dumps(
-                    types | {c: t for c, t in old_types.items() if c not in types},
-                    ensure_ascii=False,
-                ),
-                source,
-                source_layer,
-                json.dumps(field_map or {}, ensure_ascii=False),
-                now(),
-                plan_id,
-            )
-            self._conn.execute(
-                "INSERT OR REPLACE INTO guotu_layers (role, features, geometry_type, crs, columns,"
-                " source, source_layer, field_map, imported_at, plan_id, name) VALUES "
-                "(?,?,?,?,?,?,?,?,?,?,?)",
-                (*meta, name),
-            )
-            self._update_extent(name)
-            self._write_current_view(
-                name, plan_id, [c for c in json.loads(meta[4])], geometry_type, srs_id
-            )
-            self._audit(
-                actor,
-                "write_layer",
-                f"layer:{name}",
-                reason or target.reason,
-                {
-                    "version_id": target.id,
-                    "version": target.label,
-                    "added": int(add.sum()),
-                    "retired": len(retire),
-                    "unchanged": keep,
-                    "source": source,
-                },
-            )
-        return self.layer(name)
-
-    def _recheck_for_write(self, name: str, exists: bool, fixed: CRS | None, crs: CRS) -> None:
-        """Inside the write transaction (the file's writer lock held): refuse a write whose
-        checks another process has made stale since, by creating the new layer (or one whose
-        name differs only in case) or fixing the CRS of a workspace that had none."""
-        if not exists:
-            row = self._conn.execute(
-                "SELECT name FROM guotu_layers WHERE lower(name) = lower(?)", (name,)
-            ).fetchone()
-            if row is not None and row[0] == name:
-                raise layer_exists_error(self.path, name, just_created=True)
-            if row is not None:
-                raise layer_case_clash_error(self.path, name, str(row[0]))
-        if fixed is None:
-            now_fixed = self.crs
-            if now_fixed is not None and not now_fixed.equals(crs):
-                raise other_crs_error(self.path, now_fixed.name)
-
-    def _create_layer_table(
-        self,
-        name: str,
-        role: str,
-        cols: list[str],
-        types: dict[str, str],
-        geometry_type: str,
-        srs_id: int,
-    ) -> None:
-        coldefs = "".join(f", {q(c)} {types[c]}" for c in cols)
+    def _fix_crs(self, crs: CRS) -> None:
+        ensure_srs(self._conn, crs)
         self._conn.execute(
-            f"CREATE TABLE {q(name)} (fid INTEGER PRIMARY KEY AUTOINCREMENT, "
-            f"{GEOM} {geometry_type}{coldefs}, {ADDED_IN} INTEGER NOT NULL, "
-            f"{CONTENT_HASH} INTEGER NOT NULL)"
-        )
-        self._conn.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
-            " last_change, srs_id) VALUES (?, 'features', ?, ?, ?, ?)",
-            (name, name, role, now(), srs_id),
-        )
-        self._conn.execute(
-            "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
-            (name, GEOM, geometry_type, srs_id),
+            "INSERT OR REPLACE INTO guotu_meta(key, value) VALUES ('crs', ?)", (crs_id(crs),)
         )
 
-    def _add_columns(self, name: str, new: list[str], types: dict[str, str]) -> None:
-        for c in new:
+    def _create_layer(self, content: LayerContent, role: str, geometry_type: str) -> None:
+        create_layer_table(
+            self._conn,
+            content.name,
+            role,
+            content.columns,
+            content.types,
+            geometry_type,
+            content.srid,
+        )
+
+    def _add_columns(self, name: str, columns: Sequence[str], types: dict[str, str]) -> None:
+        for c in columns:
             self._conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {q(c)} {types[c]}")
 
-    def _write_current_view(
-        self, name: str, plan_id: int, cols: list[str], geometry_type: str, srs_id: int
+    def _revisions_in(self, name: str, chain: Sequence[int]) -> list[tuple[int, int]]:
+        sql, params = self._select_in_versions(name, f"fid, {CONTENT_HASH}", chain)
+        return [(int(r[0]), int(r[1])) for r in self._conn.execute(sql, params).fetchall()]
+
+    def _insert_revisions(
+        self, content: LayerContent, rows: npt.NDArray[np.intp], version_id: int
     ) -> None:
-        """(Re)create the view ``<layer>_现行`` that QGIS and GDAL open: the layer as the
-        version of its plan in force today (as recorded now), resolved by SQLite at read time
-        with the same rule as :func:`guotu.domain.core.model.version_in_force` (a repeal in force
-        shows nothing); a plan with no approved version at all yet shows its latest draft."""
-        view = current_view_name(name)
-        literal = "'" + name.replace("'", "''") + "'"
-        select = ", ".join(["fid", GEOM, *(q(c) for c in cols)])
-        deciding = ", ".join(f"'{v.value}'" for v in DECIDING)
-        repealed = f"'{VersionStatus.REPEALED.value}'"
-        today = "date('now', 'localtime')"  # the same calendar day as date.today()
-        self._conn.execute(f"DROP VIEW IF EXISTS {q(view)}")
-        self._conn.execute(f"""CREATE VIEW {q(view)} AS
-WITH RECURSIVE
-  winner(id, status) AS (SELECT id, status FROM guotu_versions WHERE plan_id = {int(plan_id)}
-    AND status IN ({deciding}) AND (valid_from IS NULL OR valid_from <= {today})
-    AND (valid_to IS NULL OR {today} < valid_to)
-    ORDER BY coalesce(valid_from, '0000-00-00') DESC, recorded_at DESC, id DESC LIMIT 1),
-  head(id) AS (SELECT id FROM winner WHERE status != {repealed} UNION ALL
-    SELECT max(id) FROM guotu_versions WHERE plan_id = {int(plan_id)}
-    AND NOT EXISTS (SELECT 1 FROM guotu_versions WHERE plan_id = {int(plan_id)}
-                    AND status IN ({deciding}))),
-  chain(id) AS (SELECT id FROM head UNION ALL
-    SELECT v.parent_id FROM guotu_versions v JOIN chain c ON v.id = c.id
-    WHERE v.parent_id IS NOT NULL)
-SELECT {select} FROM {q(name)} WHERE {ADDED_IN} IN (SELECT id FROM chain)
-  AND fid NOT IN (SELECT fid FROM guotu_retired WHERE layer = {literal}
-                  AND version_id IN (SELECT id FROM chain))""")
-        if not self._conn.execute(
-            "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (view,)
-        ).fetchone():
-            self._conn.execute(
-                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
-                " last_change, srs_id) VALUES (?, 'features', ?, ?, ?, ?)",
-                (view, view, f"{name}: the version in force today", now(), srs_id),
-            )
-            self._conn.execute(
-                "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
-                (view, GEOM, geometry_type, srs_id),
-            )
-        self._conn.execute(
-            "UPDATE gpkg_contents SET min_x = (SELECT min_x FROM gpkg_contents WHERE "
-            "table_name = ?), min_y = (SELECT min_y FROM gpkg_contents WHERE table_name = ?), "
-            "max_x = (SELECT max_x FROM gpkg_contents WHERE table_name = ?), max_y = (SELECT "
-            "max_y FROM gpkg_contents WHERE table_name = ?), last_change = ? "
-            "WHERE table_name = ?",
-            (name, name, name, name, now(), view),
+        colnames = ", ".join([GEOM, *(q(c) for c in content.columns), ADDED_IN, CONTENT_HASH])
+        marks = ", ".join("?" * (3 + len(content.columns)))
+        self._conn.executemany(
+            f"INSERT INTO {q(content.name)} ({colnames}) VALUES ({marks})",
+            (
+                (content.blobs[i], *(v[i] for v in content.values), version_id, content.hashes[i])
+                for i in rows.tolist()
+            ),
         )
 
-    def _update_extent(self, name: str) -> None:
-        row = self._conn.execute(
-            f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {q(rtree_name(name))}"
-        ).fetchone()
-        self._conn.execute(
-            "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?,"
-            " last_change = ? WHERE table_name = ?",
-            (*row, now(), name),
-        )
+    def _index_new_layer(self, content: LayerContent, rows: npt.NDArray[np.intp]) -> None:
+        # Indexes of a new table are built after its rows: much faster than row by row.
+        name = content.name
+        self._create_rtree(name, content.geoms[rows])
+        self._conn.execute(f"CREATE INDEX {q(f'{name}_{ADDED_IN}')} ON {q(name)} ({ADDED_IN})")
 
-    # -- internals -------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self._conn.execute("COMMIT")
-        except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
+    def _create_rtree(self, name: str, geoms: npt.NDArray[np.object_]) -> None:
+        """Build the R-tree of the new layer ``name`` from the geometries just inserted."""
+        create_rtree(self._conn, name, geoms)
 
-    def _create_rtree(self, name: str, geoms: np.ndarray) -> None:
-        """Build a new layer's R-tree (bulk-packed) from the geometries just inserted into
-        it, in fid order, then its triggers."""
-        rt = rtree_name(name)
-        c = self._conn
-        c.execute(f"CREATE VIRTUAL TABLE {q(rt)} USING rtree(id, minx, maxx, miny, maxy)")
-        ids = np.fromiter(
-            (r[0] for r in c.execute(f"SELECT fid FROM {q(name)} ORDER BY fid")), dtype=np.int64
-        )
-        ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        bulk_load_rtree(c, rt, ids[ok], shapely.bounds(geoms)[ok][:, [0, 2, 1, 3]])
-        for trigger in rtree_triggers(name):
-            c.execute(trigger)
-        c.execute(
-            "INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
-            "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
-            (name, GEOM),
-        )
-
-    def _ensure_srs(self, crs: CRS) -> int:
-        srs_id = self._srs_id(crs, missing_ok=True)
-        if srs_id is not None:
-            return int(srs_id)
-        auth = crs.to_authority()
-        org, code = (auth[0], int(auth[1])) if auth else ("NONE", None)
-        if code is None:
-            code = 100000 + int(
-                self._conn.execute("SELECT COUNT(*) FROM gpkg_spatial_ref_sys").fetchone()[0]
-            )
-        self._conn.execute(
-            "INSERT INTO gpkg_spatial_ref_sys (srs_name, srs_id, organization,"
-            " organization_coordsys_id, definition, description) VALUES (?, ?, ?, ?, ?, ?)",
-            (crs.name, code, org, code, crs.to_wkt(WktVersion.WKT1_GDAL), crs.name),
-        )
-        return code
-
-    def _planned_srs_id(self, crs: CRS) -> int:
-        """The srs_id :meth:`_ensure_srs` will give ``crs`` (it is not registered yet)."""
-        found = self._srs_id(crs, missing_ok=True)
-        if found is not None:
-            return int(found)
-        auth = crs.to_authority()
-        if auth:
-            return int(auth[1])
-        return 100000 + int(
-            self._conn.execute("SELECT COUNT(*) FROM gpkg_spatial_ref_sys").fetchone()[0]
-        )
-
-    def _srs_id(self, crs: CRS, missing_ok: bool = False) -> Any:
-        auth = crs.to_authority()
-        if auth:
-            row = self._conn.execute(
-                "SELECT srs_id FROM gpkg_spatial_ref_sys WHERE upper(organization) = ? AND "
-                "organization_coordsys_id = ?",
-                (auth[0].upper(), int(auth[1])),
-            ).fetchone()
-            if row:
-                return int(row[0])
-        else:  # a CRS without an authority code (城市独立坐标系): match its definition
-            for srs_id, definition in self._conn.execute(
-                "SELECT srs_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id > 0"
-            ):
-                with contextlib.suppress(Exception):
-                    if CRS.from_wkt(definition).equals(crs):
-                        return int(srs_id)
-        if missing_ok:
-            return None
-        raise StoreError(
-            f"CRS {crs.name} is not registered in {self.path}.",
-            message_zh=f"坐标参考系 {crs.name} 未在 {self.path} 中登记。",
+    def _after_layer_write(self, info: LayerInfo, plan_id: int, srid: int) -> None:
+        update_extent(self._conn, info.name)
+        write_current_view(
+            self._conn, info.name, plan_id, list(info.columns), info.geometry_type, srid
         )

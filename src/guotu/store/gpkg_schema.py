@@ -1,19 +1,15 @@
-"""SQL text and value conversions of the GeoPackage workspace (GeoPackage 1.3 tables, the
-R-tree triggers of the spec, and guotu's own tables)."""
+"""SQL text of the GeoPackage workspace (GeoPackage 1.3 tables, the R-tree triggers of the
+spec, and guotu's own tables), identifier quoting, and the checks of a workspace file's name
+and kind. What every backend shares (column names, types, values) is in
+:mod:`guotu.store.layout`."""
 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-from pyproj import CRS
 
 from guotu.errors import ConfigError
-
-GEOM = "geom"
+from guotu.store.layout import GEOM
 
 #: The GeoPackage tables a workspace file must hold (QGIS and GDAL cannot open it without).
 REQUIRED_GPKG_TABLES = ("gpkg_spatial_ref_sys", "gpkg_contents", "gpkg_geometry_columns")
@@ -71,16 +67,6 @@ def not_a_workspace_error(
     )
 
 
-SQL_TYPES = {
-    "text": "TEXT",
-    "real": "REAL",
-    "integer": "INTEGER",
-    "date": "DATE",
-    "boolean": "BOOLEAN",
-    "code": "TEXT",
-}
-
-
 def q(name: str) -> str:
     """Quote an SQL identifier (layer and column names come from users' files)."""
     return '"' + name.replace('"', '""') + '"'
@@ -113,38 +99,6 @@ def rtree_triggers(name: str) -> list[str]:
         f"CREATE TRIGGER {q(p + '_delete')} AFTER DELETE ON {t} WHEN OLD.{g} NOT NULL "
         f"BEGIN DELETE FROM {rt} WHERE id = OLD.fid; END",
     ]
-
-
-def column_values(series: pd.Series, sql_type: str) -> list[Any]:
-    if sql_type == "REAL":
-        arr = pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
-        return [None if v != v else float(v) for v in arr.tolist()]
-    if sql_type == "INTEGER":
-        return [None if pd.isna(v) else int(v) for v in series.tolist()]
-    if sql_type == "BOOLEAN":
-        return [None if pd.isna(v) else int(bool(v)) for v in series.tolist()]
-    arr = series.to_numpy(dtype=object)
-    if sql_type == "TEXT" and pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
-        missing = pd.isna(arr)
-        if missing.any():
-            arr = arr.copy()
-            arr[missing] = None
-        return list(arr.tolist())
-    return [
-        None
-        if v is None or (isinstance(v, float) and v != v) or v is pd.NaT
-        else (v.isoformat()[:10] if sql_type == "DATE" and hasattr(v, "isoformat") else str(v))
-        for v in series.tolist()
-    ]
-
-
-def crs_id(crs: CRS) -> str:
-    auth = crs.to_authority()
-    return f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 GPKG_DDL = """
@@ -236,8 +190,3 @@ TABLES_DDL = [
         for op, verb in (("UPDATE", "modified"), ("DELETE", "deleted"))
     ),
 ]
-
-#: Columns every layer table carries besides fid, geom and the attributes: the version that
-#: added the feature revision and a hash of its content (geometry and attributes).
-ADDED_IN = "guotu_added_in"
-CONTENT_HASH = "guotu_hash"

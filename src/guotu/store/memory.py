@@ -5,9 +5,10 @@ lists and dicts; no SQL. It answers every read exactly as the SQL stores do (sam
 same errors), so the contract suite (``tests/store/``) runs every test against it too, and
 services can be tested against it without a file or a server.
 
-The plan catalogue logic (time resolution, lineage, which version a write goes into) is the
-one of :class:`~guotu.store.catalog.PlanCatalog`; this module replaces its SQL primitives.
-A write is atomic: a failure restores the state it started from.
+The plan catalogue logic (time resolution, lineage, which version a write goes into) and the
+write path of layers are those every store shares (:class:`~guotu.store.layers.LayerCatalog`);
+this module replaces their SQL primitives and hooks. A write is atomic: a failure restores the
+state it started from.
 """
 
 from __future__ import annotations
@@ -21,35 +22,21 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import CRS
 
+from guotu.domain.core.catalog import AuditEntry, LayerInfo, VersionSpec, YearValue
 from guotu.domain.core.model import Plan, PlanLevel, PlanType, Version
 from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError, StoreError
-from guotu.store.catalog import (
-    AuditEntry,
-    VersionSpec,
-    _now,
-    layer_case_clash_error,
-    layer_exists_error,
-    no_column_error,
-    no_crs_error,
-    no_layer_error,
-    other_crs_error,
-)
-from guotu.store.gpkg_blob import decode_blobs, encode_blobs
-from guotu.store.gpkg_schema import SQL_TYPES, column_values, crs_id, now
-from guotu.store.revisions import LayerInfo, content_hashes, layer_frame, match_revisions
-from guotu.store.tables import TableCatalog, YearValue
+from guotu.store.gpkg_blob import decode_blobs
+from guotu.store.layers import LayerCatalog, LayerContent
+from guotu.store.layout import crs_id, record_time, srid_of
+from guotu.store.messages import no_layer_error
+from guotu.store.revisions import checked_columns, layer_frame
 
-__all__ = ["MemoryStore", "layer_frame", "srid_of"]
-
-
-def srid_of(crs: CRS) -> int:
-    """The numeric id a store gives ``crs``: its EPSG code, else 0 (undefined)."""
-    auth = crs.to_authority()
-    return int(auth[1]) if auth and auth[0].upper() == "EPSG" else 0
+__all__ = ["MemoryStore"]
 
 
 @dataclass
@@ -75,7 +62,7 @@ class _Layer:
     plan_id: int
 
 
-class MemoryStore(TableCatalog):
+class MemoryStore(LayerCatalog):
     """A workspace held in memory (lost on close); see the module docstring."""
 
     def __init__(self, name: str = "memory") -> None:
@@ -105,6 +92,11 @@ class MemoryStore(TableCatalog):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def has_open_transaction(self) -> bool:
+        """Whether a write is under way on the store."""
+        return self._depth > 0
 
     # -- the catalogue's primitives ----------------------------------------------------------
     def _store_errors(self, action: str, action_zh: str) -> contextlib.AbstractContextManager[None]:
@@ -232,7 +224,7 @@ class MemoryStore(TableCatalog):
         self._audit_rows.append(
             AuditEntry(
                 len(self._audit_rows) + 1,
-                _now().isoformat(),
+                record_time().isoformat(),
                 actor or "guotu",
                 action,
                 obj,
@@ -289,23 +281,6 @@ class MemoryStore(TableCatalog):
         """A value of guotu's key/value metadata."""
         return self._meta.get(key)
 
-    @property
-    def crs(self) -> CRS | None:
-        """The workspace CRS, or ``None`` while it holds no layer."""
-        text = self._meta.get("crs")
-        return None if text is None else CRS.from_user_input(text)
-
-    def set_crs(self, crs: CRS) -> None:
-        """Fix the workspace CRS; allowed only while the workspace has no layer."""
-        current = self.crs
-        if current is not None and current != crs:
-            raise StoreError(
-                f"Workspace {self.path} already uses {current.to_string()}.",
-                file=str(self.path),
-                message_zh=f"工作空间 {self.path} 已使用坐标参考系 {current.to_string()}。",
-            )
-        self._meta["crs"] = crs_id(crs)
-
     def layers(self) -> list[LayerInfo]:
         """Every layer, by name."""
         return [self._layers[n].info for n in sorted(self._layers)]
@@ -316,19 +291,7 @@ class MemoryStore(TableCatalog):
             return self._layers[name].info
         raise no_layer_error(self.path, name, sorted(self._layers))
 
-    def layer_role(self, name: str) -> str:
-        """The role id of layer ``name``."""
-        return self.layer(name).role
-
     # -- reading -----------------------------------------------------------------------------
-    def _chain(
-        self, name: str, as_of: date | None, known_at: datetime | None, version_id: int | None
-    ) -> list[int]:
-        if version_id is not None:
-            return self.lineage_of(version_id)
-        version = self.layer_version(name, as_of=as_of, known_at=known_at)
-        return [] if version is None else self.lineage_of(version.id)
-
     def _rows_in(self, name: str, chain: Sequence[int]) -> list[int]:
         """Row positions of the revisions of ``name`` in the version whose lineage is ``chain``."""
         table = self._tables[name]
@@ -352,8 +315,8 @@ class MemoryStore(TableCatalog):
     ) -> gpd.GeoDataFrame:
         """Features of layer ``name`` in a version, indexed by fid (see the contract)."""
         info = self.layer(name)
-        cols = self._columns(info, columns)
-        rows = self._rows_in(name, self._chain(name, as_of, known_at, version_id))
+        cols = checked_columns(info, columns)
+        rows = self._rows_in(name, self._layer_chain(name, as_of, known_at, version_id))
         table = self._tables[name]
         if bbox is not None and rows:
             minx, miny, maxx, maxy = (float(v) for v in bbox)
@@ -374,19 +337,16 @@ class MemoryStore(TableCatalog):
     ) -> gpd.GeoDataFrame:
         """Feature revisions of layer ``name`` by fid, whatever version they belong to."""
         info = self.layer(name)
-        cols = self._columns(info, columns)
+        cols = checked_columns(info, columns)
         wanted = {int(f) for f in fids}
         rows = [i for i, f in enumerate(self._tables[name].fids) if f in wanted]
         return self._frame(name, rows, cols, info)
 
     def version_changes(self, name: str, version_id: int) -> tuple[list[int], list[int]]:
         """(fids added, fids retired) by one version in layer ``name``."""
-        table = self._tables.get(name)
-        added = (
-            []
-            if table is None
-            else [f for f, v in zip(table.fids, table.added_in, strict=True) if v == version_id]
-        )
+        self.layer(name)
+        table = self._tables[name]
+        added = [f for f, v in zip(table.fids, table.added_in, strict=True) if v == version_id]
         return added, sorted(self._retired.get((name, version_id), []))
 
     def feature_history(self, name: str, key: str) -> list[dict[str, Any]]:
@@ -412,13 +372,6 @@ class MemoryStore(TableCatalog):
                 )
         return out
 
-    def _columns(self, info: LayerInfo, columns: Sequence[str] | None) -> list[str]:
-        cols = list(info.columns) if columns is None else list(columns)
-        unknown = [c for c in cols if c not in info.columns]
-        if unknown:
-            raise no_column_error(info.name, unknown[0], list(info.columns))
-        return cols
-
     def _frame(
         self, name: str, rows: list[int], cols: list[str], info: LayerInfo
     ) -> gpd.GeoDataFrame:
@@ -433,107 +386,56 @@ class MemoryStore(TableCatalog):
             info.crs,
         )
 
-    # -- writing -----------------------------------------------------------------------------
-    def write_layer(
-        self,
-        name: str,
-        role: str,
-        frame: gpd.GeoDataFrame,
-        *,
-        column_types: dict[str, str],
-        geometry_type: str,
-        source: str = "",
-        source_layer: str = "",
-        field_map: dict[str, str] | None = None,
-        replace: bool = False,
-        version: VersionSpec | None = None,
-        actor: str = "",
-        reason: str = "",
-        crs: CRS | None = None,
-    ) -> LayerInfo:
-        """Record ``frame`` as the content of layer ``name`` in a version (see
-        ``GeoPackageStore.write_layer``): atomic, unchanged features shared."""
-        fixed = self.crs
-        if fixed is None and crs is None:
-            raise no_crs_error()
-        if fixed is not None and crs is not None and not fixed.equals(crs):
-            raise other_crs_error(self.path, fixed.name)
-        target_crs = fixed or crs
-        assert target_crs is not None
-        existing = {i.name: i for i in self.layers()}
-        clash = next((n for n in existing if n != name and n.casefold() == name.casefold()), None)
-        if clash is not None:
-            raise layer_case_clash_error(self.path, name, clash)
-        exists = name in existing
-        if exists and not replace and version is None:
-            raise layer_exists_error(self.path, name)
-        cols = [c for c in frame.columns if c != frame.geometry.name]
-        old_types = existing[name].columns if exists else {}
-        types = {c: old_types.get(c) or SQL_TYPES[column_types.get(c, "text")] for c in cols}
-        blobs = encode_blobs(np.asarray(frame.geometry.values, dtype=object), srid_of(target_crs))
-        values = [column_values(frame[c], types[c]) for c in cols]
-        hashes = content_hashes(blobs, values, cols)
-        geoms = decode_blobs(blobs)  # what a GeoPackage would give back (2D)
-        with self._transaction():
-            if fixed is None:
-                self._meta["crs"] = crs_id(target_crs)
-            plan_id = self._plan_for_write(name, role, version, existing.get(name))
-            target, parent_chain = self._version_for_write(name, plan_id, version, actor, reason)
-            table = self._tables.setdefault(name, _Table(columns=[]))
-            table.columns = [*table.columns, *(c for c in cols if c not in table.columns)]
-            old = [(table.fids[i], table.hashes[i]) for i in self._rows_in(name, parent_chain)]
-            keep, retire, add = match_revisions(old, hashes)
-            order = [table.columns.index(c) for c in cols]
-            next_fid = (table.fids[-1] if table.fids else 0) + 1
-            for i in np.flatnonzero(add).tolist():
-                row: list[Any] = [None] * len(table.columns)
-                for j, k in enumerate(order):
-                    row[k] = values[j][i]
-                table.fids.append(next_fid)
-                table.geoms.append(geoms[i])
-                table.values.append(tuple(row))
-                table.added_in.append(target.id)
-                table.hashes.append(hashes[i])
-                next_fid += 1
-            if retire:
-                self._retired[(name, target.id)] = list(retire)
-            features = keep + int(add.sum())
-            self._layer_versions[(name, target.id)] = (features, int(add.sum()), len(retire))
-            plan = self.plan(plan_id)
-            all_types = types | {c: t for c, t in old_types.items() if c not in types}
-            self._layers[name] = _Layer(
-                LayerInfo(
-                    name=name,
-                    role=role,
-                    features=features,
-                    geometry_type=geometry_type,
-                    crs=crs_id(target_crs),
-                    columns=all_types,
-                    source=source,
-                    source_layer=source_layer,
-                    field_map=dict(field_map or {}),
-                    imported_at=now(),
-                    plan=plan.name,
-                ),
-                plan_id,
-            )
-            self._audit(
-                actor,
-                "write_layer",
-                f"layer:{name}",
-                reason or target.reason,
-                {
-                    "version_id": target.id,
-                    "version": target.label,
-                    "added": int(add.sum()),
-                    "retired": len(retire),
-                    "unchanged": keep,
-                    "source": source,
-                },
-            )
-        return self.layer(name)
-
     def revision_count(self, name: str) -> int:
         """How many feature revisions layer ``name`` stores (all versions together)."""
-        table = self._tables.get(name)
-        return 0 if table is None else len(table.fids)
+        self.layer(name)
+        return len(self._tables[name].fids)
+
+    # -- the write path's hooks (see guotu.store.layers) ---------------------------------------
+    def _content_srid(self, crs: CRS) -> int:
+        return srid_of(crs)
+
+    def _fix_crs(self, crs: CRS) -> None:
+        self._meta["crs"] = crs_id(crs)
+
+    def _create_layer(self, content: LayerContent, role: str, geometry_type: str) -> None:
+        self._tables[content.name] = _Table(columns=list(content.columns))
+
+    def _add_columns(self, name: str, columns: Sequence[str], types: dict[str, str]) -> None:
+        table = self._tables[name]
+        table.columns = [*table.columns, *columns]
+
+    def _revisions_in(self, name: str, chain: Sequence[int]) -> list[tuple[int, int]]:
+        table = self._tables[name]
+        return [(table.fids[i], table.hashes[i]) for i in self._rows_in(name, chain)]
+
+    def _insert_revisions(
+        self, content: LayerContent, rows: npt.NDArray[np.intp], version_id: int
+    ) -> None:
+        table = self._tables[content.name]
+        picked = rows.tolist()
+        geoms = decode_blobs([content.blobs[i] for i in picked])  # what a GeoPackage gives back
+        order = [table.columns.index(c) for c in content.columns]
+        next_fid = (table.fids[-1] if table.fids else 0) + 1
+        for geom, i in zip(geoms, picked, strict=True):
+            row: list[Any] = [None] * len(table.columns)
+            for j, k in enumerate(order):
+                row[k] = content.values[j][i]
+            table.fids.append(next_fid)
+            table.geoms.append(geom)
+            table.values.append(tuple(row))
+            table.added_in.append(version_id)
+            table.hashes.append(content.hashes[i])
+            next_fid += 1
+
+    def _retire(self, name: str, version_id: int, fids: Sequence[int]) -> None:
+        if fids:
+            self._retired[(name, version_id)] = [int(f) for f in fids]
+
+    def _record_layer_version(
+        self, name: str, version_id: int, features: int, added: int, retired: int
+    ) -> None:
+        self._layer_versions[(name, version_id)] = (features, added, retired)
+
+    def _record_layer(self, info: LayerInfo, plan_id: int) -> None:
+        self._layers[info.name] = _Layer(info, plan_id)

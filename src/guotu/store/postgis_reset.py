@@ -12,11 +12,12 @@ from __future__ import annotations
 from psycopg import sql
 
 from guotu.errors import ConfigError
+from guotu.ports import FeatureStore
 from guotu.store.postgis import PostGISStore
 
 __all__ = ["GUOTU_TABLES", "reset_workspace"]
 
-#: guotu's own tables in a PostGIS workspace (see ``postgis.PG_DDL``).
+#: guotu's own tables in a PostGIS workspace (see ``postgis_schema.PG_DDL``).
 GUOTU_TABLES = (
     "guotu_meta",
     "guotu_plans",
@@ -30,17 +31,25 @@ GUOTU_TABLES = (
 )
 
 
-def reset_workspace(store: PostGISStore, *, actor: str = "", reason: str = "") -> None:
-    """Drop every table of the workspace in ``store`` and create empty ones; the new audit
-    log starts with an entry saying so.
+def reset_workspace(store: FeatureStore, *, actor: str = "", reason: str = "") -> None:
+    """Drop every table of the PostGIS workspace in ``store`` and create empty ones; the new
+    audit log starts with an entry saying so.
 
     Raises
     ------
     ConfigError
-        The schema holds tables, views or extensions that guotu did not make.
+        ``store`` is not a PostGIS workspace, or its schema holds tables, views or
+        extensions that guotu did not make.
     StoreError
         Another writer holds the workspace, or an object outside the schema depends on it.
     """
+    if not isinstance(store, PostGISStore):
+        raise ConfigError(
+            f"Workspace {store.path} is not a PostGIS workspace; only those are emptied in place.",
+            fix="Remove the GeoPackage file instead (guotu demo --force does).",
+            message_zh=f"工作空间 {store.path} 不是 PostGIS 工作空间；只有 PostGIS 工作空间可原地清空。",
+            fix_zh="请改为删除该 GeoPackage 文件（guotu demo --force 会这样做）。",
+        )
     with store._store_errors("emptying the workspace", "清空工作空间"), store._transaction():
         store._lock_writer()
         layers = {i.name for i in store.layers()}

@@ -1,12 +1,12 @@
-"""What every store shares about feature revisions: the layer record, content hashes and
-the matching of new content against a parent version's revisions."""
+"""What every store shares about feature revisions: content hashes, the matching of new
+content against a parent version's revisions, the layer record read back from its row, and the
+frame every read returns."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -14,40 +14,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["LayerInfo", "content_hashes", "layer_frame", "layer_info", "match_revisions"]
+from guotu.domain.core.catalog import LayerInfo
+from guotu.store.messages import no_column_error
 
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """What the workspace knows about one layer."""
-
-    name: str
-    role: str
-    features: int
-    geometry_type: str
-    crs: str
-    columns: dict[str, str] = field(default_factory=dict)
-    source: str = ""
-    source_layer: str = ""
-    field_map: dict[str, str] = field(default_factory=dict)
-    imported_at: str = ""
-    plan: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The machine-readable form used by ``guotu layers --json``."""
-        return {
-            "name": self.name,
-            "role": self.role,
-            "features": self.features,
-            "geometry_type": self.geometry_type,
-            "crs": self.crs,
-            "columns": self.columns,
-            "source": self.source,
-            "source_layer": self.source_layer,
-            "field_map": self.field_map,
-            "imported_at": self.imported_at,
-            "plan": self.plan,
-        }
+__all__ = ["checked_columns", "content_hashes", "layer_frame", "layer_info", "match_revisions"]
 
 
 def content_hashes(
@@ -108,6 +78,8 @@ def match_revisions(
 
 
 def layer_info(row: Sequence[Any]) -> LayerInfo:
+    """A layer's record from its ``guotu_layers`` row (name, role, features, geometry type,
+    CRS, columns and field map as JSON, source, source layer, import time, plan name)."""
     return LayerInfo(
         name=row[0],
         role=row[1],
@@ -142,3 +114,13 @@ def layer_frame(
         if types[c] == "REAL":
             frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
     return gpd.GeoDataFrame(frame, geometry=np.asarray(geoms, dtype=object), crs=crs)
+
+
+def checked_columns(info: LayerInfo, columns: Sequence[str] | None) -> list[str]:
+    """The columns a read of layer ``info`` asks for (all by default); an unknown one is a
+    :class:`~guotu.errors.NotFoundError` listing the layer's columns."""
+    cols = list(info.columns) if columns is None else list(columns)
+    unknown = [c for c in cols if c not in info.columns]
+    if unknown:
+        raise no_column_error(info.name, unknown[0], list(info.columns))
+    return cols

@@ -25,9 +25,9 @@ sharing of unchanged rows as for features), in append-only tables (``guotu_table
 ``guotu_table_rows``; triggers refuse UPDATE and DELETE), and the write is audited
 (``write_table`` on ``table:<name>``).
 
-Rows are typed (:class:`YearValue`): the item and its unit as the bureau wrote them, the year,
-the value and the row of the source file. The table is kept as written; matching to an
-indicator catalogue and converting units happen when it is read
+Rows are typed (:class:`~guotu.domain.core.catalog.YearValue`): the item and its unit as the
+bureau wrote them, the year, the value and the row of the source file. The table is kept as
+written; matching to an indicator catalogue and converting units happen when it is read
 (:mod:`guotu.services.monitoring_inputs`), like indicators computed from stored features.
 
 :class:`TableCatalog` holds this logic once, in SQL with ``?`` placeholders run through the
@@ -42,108 +42,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from guotu.domain.core.model import PlanLevel, PlanType, Version, check_plan_name
+from guotu.domain.core.catalog import TableInfo, TableVersion, VersionSpec, YearValue
+from guotu.domain.core.model import PlanLevel, PlanType, check_plan_name
 from guotu.domain.core.plan_labels import IMPLICIT_TABLE_PREFIX
-from guotu.errors import ConfigError, NotFoundError
-from guotu.store.catalog import PlanCatalog, VersionSpec
+from guotu.errors import ConfigError
+from guotu.store.catalog import PlanCatalog
+from guotu.store.messages import no_table_error
 
-__all__ = ["TableCatalog", "TableInfo", "TableVersion", "YearValue", "no_table_error"]
+__all__ = ["TableCatalog", "checked_rows"]
 
 #: Plan name prefix of a table recorded without a plan (as ``layer:`` for layers).
 IMPLICIT_PREFIX = IMPLICIT_TABLE_PREFIX
-
-
-@dataclass(frozen=True)
-class YearValue:
-    """One value of a table: ``item`` (指标名称 or 统计项, as written) in ``unit`` (as written;
-    ``""`` none) for ``year``; ``source_row`` is the row of the source file (0: unknown, as in
-    a table with a row per year)."""
-
-    item: str
-    unit: str
-    year: int
-    value: float
-    source_row: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {
-            "item": self.item,
-            "unit": self.unit,
-            "year": self.year,
-            "value": self.value,
-            "source_row": self.source_row,
-        }
-
-
-@dataclass(frozen=True)
-class TableVersion:
-    """A version that recorded a table's content: the version, its plan, how many values and
-    the file they came from."""
-
-    name: str
-    plan: str
-    version: Version
-    rows: int
-    source: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        v = self.version
-        return {
-            "table": self.name,
-            "plan": self.plan,
-            "version": v.label,
-            "version_id": v.id,
-            "status": v.status.value,
-            "valid_from": None if v.valid_from is None else v.valid_from.isoformat(),
-            "valid_to": None if v.valid_to is None else v.valid_to.isoformat(),
-            "recorded_at": v.recorded_at.isoformat(),
-            "rows": self.rows,
-            "source": self.source,
-            "author": v.author,
-            "reason": v.reason,
-        }
-
-
-@dataclass(frozen=True)
-class TableInfo:
-    """What the workspace knows about one table: its plan, how many versions recorded it, and
-    the latest recording's size, source and record time."""
-
-    name: str
-    plan: str
-    versions: int
-    rows: int
-    source: str
-    recorded_at: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {
-            "name": self.name,
-            "plan": self.plan,
-            "versions": self.versions,
-            "rows": self.rows,
-            "source": self.source,
-            "recorded_at": self.recorded_at,
-        }
-
-
-def no_table_error(where: object, name: str, names: Sequence[str]) -> NotFoundError:
-    """``name`` is not a table of workspace ``where`` (the error lists ``names``)."""
-    known = ", ".join(names) or "none yet"
-    known_zh = "、".join(names) or "暂无"
-    return NotFoundError(
-        f"Workspace {where} has no table {name!r}.",
-        fix=f"Tables in it: {known}.",
-        message_zh=f"工作空间 {where} 中没有表 {name!r}。",
-        fix_zh=f"其中的表有：{known_zh}。",
-    )
 
 
 def checked_rows(name: str, rows: Sequence[YearValue]) -> list[YearValue]:
@@ -182,9 +94,11 @@ class TableCatalog(PlanCatalog):
     """Tables of values by item and year, versioned in plans (see the module docstring)."""
 
     # -- per-backend hooks -----------------------------------------------------------------
-    def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _execute_many(
+        self, sql: str, rows: Sequence[Sequence[Any]]
+    ) -> None:  # pragma: no cover - every SQL backend implements it
         """Run one statement written with ``?`` placeholders for each of ``rows`` (hook)."""
-        self._conn.executemany(sql, [tuple(r) for r in rows])
+        raise NotImplementedError
 
     def _lock_for_write(self) -> None:
         """Take the workspace's writer lock inside a write transaction (hook; SQLite's

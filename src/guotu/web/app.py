@@ -45,6 +45,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 
 from guotu.errors import NotFoundError, StoreUnavailableError
+from guotu.ports import FeatureStore
 from guotu.services.workspace import StorePool, data_version
 from guotu.settings import Settings, load_settings
 from guotu.web.api_page import api_html
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     'guotu 国土空间规划一张图'
     """
     from guotu.web import monitor, ogc_features, query, review, tiles, ui
+    from guotu.web.ogc_format import OPENAPI
     from guotu.web.openapi30 import as_openapi30, declare_errors
 
     settings = settings or load_settings()
@@ -162,7 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     documents: dict[str, bytes] = {}
     lock = threading.Lock()
 
-    def document(store: Any) -> bytes:
+    def document(store: FeatureStore) -> bytes:
         key = data_version(store)
         with lock:
             body = documents.get(key)
@@ -185,7 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except (NotFoundError, StoreUnavailableError) as exc:
             log.warning("/api without collections: %s", exc)
             body = _json_bytes(app.openapi())
-        return Response(body, media_type=ogc_features.OPENAPI)
+        return Response(body, media_type=OPENAPI)
 
     @app.get("/api.html", include_in_schema=False)
     def api_page(lang: str = "zh") -> HTMLResponse:

@@ -8,18 +8,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from fastapi import Request
+
+from guotu.ports import FeatureStore
+from guotu.services.workspace import StorePool
 
 __all__ = ["open_store"]
 
 
-def open_store(request: Request) -> Iterator[Any]:
+def open_store(request: Request) -> Iterator[FeatureStore]:
     """FastAPI dependency: an open store of the workspace, for this request alone.
 
     It is borrowed from the app's store pool and given back after the request (or closed,
     when the request raised), so a request does not pay for opening the workspace.
     """
-    with request.app.state.stores.borrow() as store:
+    stores: StorePool = request.app.state.stores
+    with stores.borrow() as store:
         yield store

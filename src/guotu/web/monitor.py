@@ -33,6 +33,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from guotu.errors import NotFoundError
+from guotu.ports import FeatureStore
 from guotu.services.features import lonlat_collection
 from guotu.services.monitoring import IndicatorEngine
 from guotu.services.monitoring_inputs import (
@@ -50,7 +51,7 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["monitoring 实施监测"])
 _LOCK = threading.Lock()
-Store = Annotated[Any, Depends(open_store)]
+Store = Annotated[FeatureStore, Depends(open_store)]
 AsOf = Annotated[date | None, Query(description="Date of the values (default today)")]
 KnownAt = Annotated[
     datetime | None, Query(description="Record time: the data as recorded then (UTC; default now)")
@@ -70,7 +71,9 @@ def _identity(workspace: str) -> Any:
     return (st.st_dev, st.st_ino)
 
 
-def _inputs(request: Request, store: Any, as_of: date | None) -> tuple[Any, Targets, Statistics]:
+def _inputs(
+    request: Request, store: FeatureStore, as_of: date | None
+) -> tuple[Any, Targets, Statistics]:
     """The catalogue (read once per app) and the targets and statistics of a request: the
     settings' files if given, else the workspace's tables in force on ``as_of``. Call with
     ``_LOCK`` held."""

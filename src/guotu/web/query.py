@@ -24,7 +24,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, Response
 
 from guotu.errors import InputError
-from guotu.services.site_query import SiteQuery, permalink, sheet_html
+from guotu.ports import FeatureStore
+from guotu.services.site_permalink import permalink, sheet_html
+from guotu.services.site_query import SiteQuery
 from guotu.settings import Settings
 from guotu.web.deps import open_store
 
@@ -198,7 +200,7 @@ GEOJSON_BODY: dict[str, Any] = {
 }
 
 
-Store = Annotated[Any, Depends(open_store)]
+Store = Annotated[FeatureStore, Depends(open_store)]
 PointParam = Annotated[str | None, Query(include_in_schema=False)]  # the site parameter
 ParcelParam = Annotated[str | None, Query(include_in_schema=False)]  # says these three
 PolygonParam = Annotated[str | None, Query(include_in_schema=False)]

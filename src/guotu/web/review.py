@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
-import re
 import tempfile
 import threading
 import uuid
@@ -42,7 +40,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import shapely
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
@@ -51,9 +48,18 @@ from starlette.exceptions import HTTPException
 from guotu.domain.review.pack import KINDS
 from guotu.errors import ConfigError, GuotuError, NotFoundError
 from guotu.io.review_report import write_review_html, write_review_pdf, write_review_xlsx
+from guotu.ports import FeatureStore
 from guotu.services.features import lonlat_collection
-from guotu.services.review import ReviewReport, load_rule_pack, review_plan
+from guotu.services.review import ReviewOptions, ReviewReport, review_plan
 from guotu.services.review_output import review_document, review_json
+from guotu.services.review_source import (
+    VERSION_REF,
+    ImportOptions,
+    ReviewSource,
+    SourceFile,
+    parse_review_source,
+)
+from guotu.services.rule_packs import load_rule_pack
 from guotu.services.uploads import UploadLimits, find_dataset, save_upload, unpack_zip
 from guotu.services.workspace import open_workspace
 from guotu.settings import Settings
@@ -74,11 +80,9 @@ _ACTIVE = ("receiving", "queued", "running")
 WORKSPACE_KINDS = tuple(k for k in KINDS if k != "indicators")
 
 router = APIRouter(tags=["plan review 成果审查"])
-#: ``source`` must be a recorded version: PLAN@LABEL without any path separator.
-_VERSION_REF = re.compile(r"^[^/\\@]+@[^/\\]+$")
 _LOCK = threading.Lock()
 
-Store = Annotated[Any, Depends(open_store)]
+Store = Annotated[FeatureStore, Depends(open_store)]
 #: The kinds a review of the workspace runs; an upload (``/jobs``) may be ``indicators`` too.
 Kind = Annotated[
     str,
@@ -134,7 +138,7 @@ def _check_kind(kind: str, source: str | None, *, has_file: bool = False) -> Non
             message_zh=f"审查类型 {kind!r} 不能仅凭工作空间在网页上运行。",
             fix_zh=f"请使用：{'、'.join(WORKSPACE_KINDS)}；指标审查需上传规划指标表。",
         )
-    if source is not None and not _VERSION_REF.match(source):
+    if source is not None and not VERSION_REF.match(source):
         raise ConfigError(
             "source must be a recorded plan version PLAN@LABEL.",
             fix="Upload the file instead (POST /review/KIND/jobs with file=…).",
@@ -157,17 +161,21 @@ def _builtin(name: str | None, what: str) -> str | None:
     return name
 
 
-def _map(doc: dict[str, Any], crs: str) -> dict[str, Any]:
+def _map(doc: dict[str, Any], report: ReviewReport) -> dict[str, Any]:
     """The findings as a CRS84 FeatureCollection (``n`` = 1-based finding number)."""
-    drawn = [(n, f) for n, f in enumerate(doc["findings"], start=1) if f["geometry"]]
+    drawn = [
+        (n, f, out)
+        for n, (f, out) in enumerate(zip(report.findings, doc["findings"], strict=True), start=1)
+        if f.geometry is not None and not f.geometry.is_empty
+    ]
     return lonlat_collection(
-        [shapely.from_geojson(json.dumps(f["geometry"])) for _n, f in drawn],
+        [f.geometry for _n, f, _out in drawn],
         [
-            {"n": n, "rule": f["rule"], "severity": f["severity"], "title": f["title"]}
-            for n, f in drawn
+            {"n": n, "rule": out["rule"], "severity": out["severity"], "title": out["title"]}
+            for n, _f, out in drawn
         ],
-        crs,
-        ids=[n for n, _f in drawn],
+        report.crs,
+        ids=[n for n, _f, _out in drawn],
     )
 
 
@@ -197,9 +205,9 @@ def post_review(
     """
     _check_kind(kind, source)
     pack = load_rule_pack(_builtin(rules, "rules") or "cn-base", _builtin(profile, "profile"))
-    report = review_plan(
-        store, kind, source, pack=pack, as_of=as_of, known_at=known_at, files_allowed=False
-    )
+    subject = parse_review_source(source, kind=kind, files_allowed=False)
+    options = ReviewOptions(pack=pack, as_of=as_of, known_at=known_at)
+    report = review_plan(store, kind, subject, options)
     return _publish(request.app.state, report, lang)
 
 
@@ -231,7 +239,7 @@ def _publish(state: Any, report: ReviewReport, lang: str) -> dict[str, Any]:
         }
         for fmt, (media, _) in _FORMATS.items()
     ]
-    doc["map"] = _map(doc, report.crs)
+    doc["map"] = _map(doc, report)
     return doc
 
 
@@ -371,9 +379,8 @@ def _run_job(
     job: _Job,
     settings: Settings,
     folder: tempfile.TemporaryDirectory[str],
-    source: Path | str | None,
-    table: Path | None,
-    options: dict[str, Any],
+    source: ReviewSource,
+    options: ReviewOptions,
 ) -> None:
     def tick(rule: str, n: int, total: int) -> None:
         with _LOCK:
@@ -385,19 +392,13 @@ def _run_job(
         store = open_workspace(settings.workspace)
         try:
             report = review_plan(
-                store,
-                job.kind,
-                source,
-                table=table,
-                progress=tick,
-                files_allowed=isinstance(source, Path),
-                **options,
+                store, job.kind, source, dataclasses.replace(options, progress=tick)
             )
         finally:
             store.close()
-        if isinstance(source, Path):  # the user's file name, not the job folder
+        if isinstance(source, SourceFile):  # the user's file name, not the job folder
             report = dataclasses.replace(
-                report, source=source.relative_to(Path(folder.name)).as_posix()
+                report, source=source.path.relative_to(Path(folder.name)).as_posix()
             )
         doc = _publish(state, report, job.lang)
         with _LOCK:
@@ -519,12 +520,16 @@ def post_review_job(
     try:
         limits = _limits(settings)
         where = Path(folder.name)
-        subject: Path | str | None = source
+        subject: ReviewSource = parse_review_source(source, kind=kind, files_allowed=False)
         if has_file and file is not None:
-            subject = _receive(file, where, limits, source_layer)
-        joined = None
-        if table is not None and table.filename:
-            joined = _receive(table, where, limits, None)
+            plan = _receive(file, where, limits, source_layer)
+            joined = None
+            if table is not None and table.filename:
+                joined = _receive(table, where, limits, None)
+            reading = ImportOptions(
+                table=joined, table_key=table_key, allow_empty_geometry=allow_empty_geometry
+            )
+            subject = SourceFile(plan, reading)
     except BaseException:
         folder.cleanup()
         with _LOCK:
@@ -537,15 +542,8 @@ def post_review_job(
             if jobs[oldest].status in _ACTIVE:
                 break
             jobs.popitem(last=False)
-    options = {
-        "pack": pack,
-        "as_of": as_of,
-        "known_at": known_at,
-        "table_key": table_key,
-        "source_layer": None if has_file else source_layer,
-        "allow_empty_geometry": allow_empty_geometry,
-    }
-    _executor(state).submit(_run_job, state, job, settings, folder, subject, joined, options)
+    options = ReviewOptions(pack=pack, as_of=as_of, known_at=known_at)
+    _executor(state).submit(_run_job, state, job, settings, folder, subject, options)
     return JSONResponse(
         job.to_dict(), status_code=202, headers={"Location": f"/review/jobs/{job.id}"}
     )

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from guotu.ports import FeatureStore
 from guotu.services.tiles import TileCache
 from guotu.settings import Settings
 from guotu.web.deps import open_store
@@ -35,7 +36,7 @@ TILE_CACHE_CONTROL = "public, max-age=60"
 router = APIRouter(tags=["tiles"])
 _cache_lock = threading.Lock()
 
-Store = Annotated[Any, Depends(open_store)]
+Store = Annotated[FeatureStore, Depends(open_store)]
 AsOf = Annotated[date | None, Query(description="Date the features are in force (default today).")]
 Layer = Annotated[str, Path(description="Layer name.")]
 #: Zoom 0-22; x and y within the zoom's grid (0 … 2^z - 1), else 400 (checked by the tile

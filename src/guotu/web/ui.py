@@ -45,11 +45,12 @@ from guotu.domain.codes.classification import SEA_CLASSES
 from guotu.domain.core.fields import FIELDS
 from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError
+from guotu.ports import FeatureStore
 from guotu.services import features as svc
 from guotu.services.diff import diff_versions
 from guotu.services.features import lonlat_collection
 from guotu.services.stats import land_use_balance
-from guotu.services.workspace import data_version
+from guotu.services.workspace import data_version, workspace_crs
 from guotu.web.deps import open_store
 
 __all__ = [
@@ -179,7 +180,7 @@ CONTROL_LINE_COLOURS: dict[str, str] = {
 }
 
 router = APIRouter(tags=["web UI 一张图"])
-Store = Annotated[Any, Depends(open_store)]
+Store = Annotated[FeatureStore, Depends(open_store)]
 
 _MISSING_PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>一张图：前端资源未安装</title>
@@ -262,7 +263,7 @@ def ui_vendor(name: str) -> FileResponse:
     )
 
 
-def _lonlat_bounds(store: Any, request: Request) -> list[float] | None:
+def _lonlat_bounds(store: FeatureStore, request: Request) -> list[float] | None:
     """The workspace extent (all layers in force today) in lon/lat, cached by data version."""
     state = request.app.state
     key = data_version(store)
@@ -291,7 +292,7 @@ def _scheme(code_field: str | None) -> str | None:
     return found.code_scheme if found else None
 
 
-def _present_classes(store: Any, request: Request) -> dict[str, list[str]]:
+def _present_classes(store: FeatureStore, request: Request) -> dict[str, list[str]]:
     """The level-1 classes that occur in the coded layers in force today, per code scheme
     (``ydyh2023``, ``sandiao``), cached by data version."""
     state = request.app.state
@@ -530,7 +531,7 @@ def ui_diff(
                 }
             )
     doc["map"] = (
-        lonlat_collection(geoms, props, store.crs)
+        lonlat_collection(geoms, props, workspace_crs(store))
         if geoms
         else {"type": "FeatureCollection", "features": []}
     )

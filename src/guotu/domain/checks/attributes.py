@@ -17,8 +17,8 @@ from guotu.domain.checks.spec import CheckContext, CheckFunction, CheckResult, C
 from guotu.domain.codes.classification import CodeIssue
 from guotu.domain.codes.validation import validate_code
 from guotu.domain.core.fields import FIELDS
-from guotu.domain.core.findings import Finding, Skipped
-from guotu.domain.core.layers import LayerData, as_text, feature_label, feature_ref
+from guotu.domain.core.findings import Finding
+from guotu.domain.core.layers import LayerData, as_text, feature_label
 from guotu.domain.core.roles import get_role
 from guotu.errors import ConfigError
 
@@ -67,7 +67,7 @@ def check_required_fields(spec: CheckSpec, layer: LayerData, ctx: CheckContext) 
                     f"Layer {layer.name} {feature_label(layer, p, 'en')}: required field {name} "
                     f"({name_zh}) is empty; fill it in.",
                     field=name,
-                    **feature_ref(layer, p),
+                    at=p,
                 )
             )
     return out
@@ -113,10 +113,10 @@ def check_field_ranges(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> 
                     f"Layer {layer.name} {feature_label(layer, p, 'en')}: {name} ({std.name_zh}) = "
                     f"{shown}{unit} is out of range (must be {limit}{unit}); check and correct it.",
                     field=name,
-                    value=shown if math.isnan(x) else x,
+                    measured=shown if math.isnan(x) else x,
                     unit=unit or None,
                     limit=limit,
-                    **feature_ref(layer, p),
+                    at=p,
                 )
             )
     return out
@@ -172,9 +172,9 @@ def check_land_use_code(spec: CheckSpec, layer: LayerData, ctx: CheckContext) ->
                     f"Layer {layer.name} {feature_label(layer, p, 'en')}, field {fld}: "
                     f"{issue.message_en} {fix_en}",
                     field=fld,
-                    value=name if fld == name_field else code,
+                    measured=name if fld == name_field else code,
                     limit=issue.suggestion,
-                    **feature_ref(layer, p),
+                    at=p,
                 )
             )
     return out
@@ -191,9 +191,8 @@ def check_foreign_key(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> C
         return []
     targets = ctx.with_role(target_role)
     if not targets:
-        return Skipped(
-            spec.id,
-            layer.name,
+        return spec.skipped(
+            layer,
             f"工作空间中没有 {target_role} 图层，未检查 {fld} 的引用。",
             f"No {target_role} layer in the workspace; references in {fld} were not checked.",
         )
@@ -215,8 +214,8 @@ def check_foreign_key(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> C
                 f"Layer {layer.name} {feature_label(layer, p, 'en')}: {fld} = {value} is not found in "
                 f"{target_field} of layer {target_names}; correct it or add the missing feature.",
                 field=fld,
-                value=value,
-                **feature_ref(layer, p),
+                measured=value,
+                at=p,
             )
         )
     return out

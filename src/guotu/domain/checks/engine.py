@@ -24,7 +24,7 @@ findings computed on a repaired geometry say so (``is_repaired``).
 from __future__ import annotations
 
 import dataclasses
-import re
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from guotu.domain.checks.spec import CheckContext, CheckFunction, CheckSpec
-from guotu.domain.core.findings import Finding, Severity, Skipped
+from guotu.domain.core.documents import CHECK_LIST, DocumentProblem, document_error
+from guotu.domain.core.findings import RULE_ID, Finding, Severity, Skipped
 from guotu.domain.core.registry import Registry
 from guotu.domain.core.roles import ROLES
 from guotu.domain.geometry.polygons import anchor_points
@@ -41,6 +42,7 @@ from guotu.errors import ConfigError
 __all__ = [
     "CHECKS",
     "CheckRun",
+    "check_order",
     "parse_check_list",
     "register_check",
     "run_checks",
@@ -74,19 +76,23 @@ def register_check(name: str) -> Callable[[CheckFunction], CheckFunction]:
     return CHECKS.register(name)
 
 
-_ID_RE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
-
-
-def parse_check_list(data: Mapping[str, Any], *, source: str = "checks") -> tuple[CheckSpec, ...]:
+def parse_check_list(
+    data: Mapping[str, Any],
+    *,
+    source: str = "checks",
+    problems: list[DocumentProblem] | None = None,
+) -> tuple[CheckSpec, ...]:
     """Turn the parsed YAML check list into :class:`CheckSpec` objects.
 
     The structure is validated by ``schemas/checks-v1.json`` first (in the service); this step
-    checks what the schema cannot: unique ids, known operators and known roles.
+    checks what the schema cannot: unique ids, known operators and known roles. Every problem
+    is collected; :class:`ConfigError` lists them all (or they are appended to ``problems``
+    when a list is passed).
 
     Raises
     ------
     ConfigError
-        Naming the check and listing the known operators or roles.
+        Naming each check by its JSON path and listing the known operators or roles.
 
     Examples
     --------
@@ -96,43 +102,52 @@ def parse_check_list(data: Mapping[str, Any], *, source: str = "checks") -> tupl
     >>> specs[0].roles
     ('*',)
     """
+    collect = problems if problems is not None else []
+    start = len(collect)
     specs: list[CheckSpec] = []
     seen: set[str] = set()
     known_roles = {r.id for r in ROLES} | {"*"}
     for n, raw in enumerate(data.get("checks", ())):
-        where = f"{source}: checks[{n}]"
+        where = f"$.checks[{n}]"
+
+        def problem(at: str, message: str, where: str = where) -> None:
+            collect.append(DocumentProblem(source, f"{where}{at}", message))
+
         cid = str(raw.get("id", ""))
-        if not _ID_RE.fullmatch(cid):
-            raise ConfigError(
-                f"{where}: id {cid!r} is not a dotted lower-case id.",
-                fix="Write ids like geometry.invalid.",
-            )
+        if not RULE_ID.fullmatch(cid):
+            problem(".id", f"{cid!r} is not a dotted lower-case id like geometry.invalid")
+            continue
         if cid in seen:
-            raise ConfigError(
-                f"{where}: check id {cid!r} appears twice.", fix="Give every check its own id."
-            )
+            problem(".id", f"check id {cid!r} appears twice; give every check its own id")
+            continue
         seen.add(cid)
         operator = str(raw.get("operator", ""))
         if operator not in CHECKS.names():
-            raise ConfigError(
-                f"{where} ({cid}): unknown operator {operator!r}.",
-                fix=f"Known operators: {', '.join(CHECKS.names())}.",
+            problem(
+                ".operator",
+                f"unknown operator {operator!r} (check {cid}); known operators: "
+                f"{', '.join(CHECKS.names())}",
             )
         scope = raw.get("applies_to") or {}
         roles = tuple(scope.get("roles", ("*",) if not scope.get("layers") else ()))
         excluded = tuple(scope.get("exclude_roles", ()))
         for role in (*roles, *excluded):
             if role not in known_roles:
-                raise ConfigError(
-                    f"{where} ({cid}): unknown role {role!r}.",
-                    fix=f"Roles: {', '.join(sorted(known_roles))}.",
+                problem(
+                    ".applies_to",
+                    f"unknown role {role!r} (check {cid}); roles: {', '.join(sorted(known_roles))}",
                 )
+        try:
+            severity = Severity.parse(str(raw.get("severity", "error")))
+        except ConfigError:
+            problem(".severity", f"unknown severity {raw.get('severity')!r}")
+            severity = Severity.ERROR
         specs.append(
             CheckSpec(
                 id=cid,
                 name_zh=str(raw.get("name_zh", cid)),
                 name_en=str(raw.get("name_en", cid)),
-                severity=Severity.parse(str(raw.get("severity", "error"))),
+                severity=severity,
                 operator=operator,
                 roles=roles,
                 layers=tuple(scope.get("layers", ())),
@@ -140,6 +155,8 @@ def parse_check_list(data: Mapping[str, Any], *, source: str = "checks") -> tupl
                 params=dict(raw.get("params") or {}),
             )
         )
+    if problems is None and len(collect) > start:
+        raise document_error(CHECK_LIST, source, collect[start:])
     return tuple(specs)
 
 
@@ -185,9 +202,17 @@ def run_checks(
             else:
                 findings.extend(result)
     findings = _locate(findings, context)
-    findings.sort(key=Finding.sort_key)
-    skipped.sort(key=lambda s: (s.check, s.layer))
+    findings.sort(key=check_order)
+    skipped.sort(key=lambda s: (s.rule, s.layer or ""))
     return CheckRun(tuple(findings), tuple(skipped))
+
+
+def check_order(f: Finding) -> tuple[str, str, int, tuple[int, ...], str, float, float]:
+    """The order of a check run's findings: check id, layer, feature, related features,
+    field, location (deterministic, whatever the order features were read in)."""
+    x, y = f.location if f.location is not None else (math.inf, math.inf)
+    fid = f.fid
+    return (f.rule, f.layer or "", -1 if fid is None else fid, f.related_fids, f.field or "", x, y)
 
 
 def _locate(findings: list[Finding], context: CheckContext) -> list[Finding]:
@@ -195,7 +220,7 @@ def _locate(findings: list[Finding], context: CheckContext) -> list[Finding]:
     wanted: dict[str, set[int]] = {}
     for f in findings:
         if f.location is None and f.fid is not None and f.layer in context.layers:
-            wanted.setdefault(f.layer, set()).add(f.fid)
+            wanted.setdefault(str(f.layer), set()).add(f.fid)
     points: dict[tuple[str, int], tuple[float, float] | None] = {}
     for name, fids in wanted.items():
         layer = context.layers[name]
@@ -203,7 +228,7 @@ def _locate(findings: list[Finding], context: CheckContext) -> list[Finding]:
         for p, pt in zip(pos.tolist(), anchor_points(layer.geometries[pos]), strict=True):
             points[(name, int(layer.fids[p]))] = pt
     return [
-        dataclasses.replace(f, location=points.get((f.layer, f.fid)))
+        dataclasses.replace(f, location=points.get((str(f.layer), f.fid)))
         if f.location is None and f.fid is not None
         else f
         for f in findings

@@ -17,7 +17,8 @@ import shapely
 
 from guotu.domain.checks.spec import CheckContext, CheckFunction, CheckSpec
 from guotu.domain.core.findings import Finding
-from guotu.domain.core.layers import LayerData, feature_label, feature_ref
+from guotu.domain.core.layer_context import feature_at
+from guotu.domain.core.layers import LayerData, feature_label
 from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.domain.geometry.polygons import POLYGONAL_TYPES, anchor_points, polygonal_parts
 
@@ -46,7 +47,7 @@ def check_empty_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -
             f"图层 {layer.name} {feature_label(layer, p)} 几何为空：请补绘该要素的图形或删除该要素。",
             f"Layer {layer.name} {feature_label(layer, p, 'en')} has an empty geometry: draw its "
             "shape or delete the feature.",
-            **feature_ref(layer, p),
+            at=p,
         )
         for p in found.tolist()
     ]
@@ -126,12 +127,12 @@ def check_invalid_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContext)
                 f"Layer {layer.name} {feature_label(layer, p, 'en')} has an invalid geometry: "
                 f"{why_en}. Area and overlay checks used it repaired with make_valid "
                 f"({area:.2f} m²); fix it in a GIS or run guotu check --repair.",
-                value=reason,
+                measured=reason,
                 location=loc,
                 area_m2=area,
                 unit="m2",
                 is_repaired=True,
-                **feature_ref(layer, p),
+                at=p,
             )
         )
     return out
@@ -160,12 +161,11 @@ def check_duplicate_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContex
     out = []
     for members in groups.values():
         members.sort(key=lambda q: int(layer.fids[q]))
-        fids = [int(layer.fids[q]) for q in members]
         area = float(ellipsoidal_area_m2(layer.repaired[[members[0]]], layer.crs)[0])
         loc = anchor_points(g[[members[0]]])[0]
         for q in members[1:]:
-            others = tuple(f for f in fids if f != int(layer.fids[q]))
-            listed = ", ".join(map(str, others))
+            others = [m for m in members if m != q]
+            listed = ", ".join(str(int(layer.fids[m])) for m in others)
             out.append(
                 spec.finding(
                     layer,
@@ -175,8 +175,8 @@ def check_duplicate_geometry(spec: CheckSpec, layer: LayerData, ctx: CheckContex
                     f"feature(s) {listed}: delete the extra feature or merge the attributes.",
                     area_m2=area,
                     location=loc,
-                    related_fids=others,
-                    **feature_ref(layer, q),
+                    related=[feature_at(layer, m) for m in others],
+                    at=q,
                 )
             )
     return out
@@ -254,7 +254,7 @@ def check_small_parts(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> l
                 unit="m2",
                 limit=f">= {(hole_tol if not is_shell[r] else part_tol):g}",
                 is_repaired=not bool(layer.is_valid[pos]),
-                **feature_ref(layer, pos),
+                at=pos,
             )
         )
     return out
@@ -286,10 +286,10 @@ def check_degenerate_rings(spec: CheckSpec, layer: LayerData, ctx: CheckContext)
                 f"{minimum} 个），是退化环：请删除该环或重新绘制。",
                 f"Layer {layer.name} {feature_label(layer, pos, 'en')} has a ring with only {n} "
                 f"distinct vertices (at least {minimum} needed): delete or redraw the ring.",
-                value=float(n),
+                measured=float(n),
                 limit=f">= {minimum}",
                 location=loc,
-                **feature_ref(layer, pos),
+                at=pos,
             )
         )
     return out

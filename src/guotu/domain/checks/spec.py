@@ -12,40 +12,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import shapely
-
-from guotu.domain.core.findings import Finding, Severity, Skipped
+from guotu.domain.core.findings import FeatureRef, Finding, Severity, Skipped
+from guotu.domain.core.layer_context import LayerContext, feature_at
 from guotu.domain.core.layers import LayerData
-from guotu.domain.geometry.polygons import polygonal_parts
 
 __all__ = ["CheckContext", "CheckFunction", "CheckResult", "CheckSpec"]
 
 
-class CheckContext:
-    """Every layer a check may look at, by name, with cached unions per role.
-
-    Parameters
-    ----------
-    layers
-        The loaded layers (the ones checked and the ones they refer to).
-    """
-
-    def __init__(self, layers: Iterable[LayerData]) -> None:
-        self.layers: dict[str, LayerData] = {layer.name: layer for layer in layers}
-        self._unions: dict[str, shapely.Geometry | None] = {}
-
-    def with_role(self, role: str) -> list[LayerData]:
-        """The layers of ``role``, by name."""
-        return [self.layers[n] for n in sorted(self.layers) if self.layers[n].role == role]
-
-    def union_of_role(self, role: str) -> shapely.Geometry | None:
-        """Union of every (repaired) polygon of every layer of ``role``; ``None`` if there is none."""
-        if role not in self._unions:
-            parts = [polygonal_parts(layer.repaired) for layer in self.with_role(role)]
-            geoms = np.concatenate(parts) if parts else np.empty(0, dtype=object)
-            self._unions[role] = shapely.union_all(geoms) if len(geoms) else None
-        return self._unions[role]
+#: Every layer a check may look at, by name, with cached polygons and unions per role.
+CheckContext = LayerContext
 
 
 @dataclass(frozen=True)
@@ -85,9 +60,33 @@ class CheckSpec:
         """A list-of-text parameter."""
         return tuple(str(v) for v in self.params.get(name, ()))
 
-    def finding(self, layer: LayerData, zh: str, en: str, **kw: Any) -> Finding:
-        """A :class:`Finding` of this check on ``layer``."""
-        return Finding(self.id, layer.name, self.severity, zh, en, **kw)
+    def finding(
+        self,
+        layer: LayerData,
+        zh: str,
+        en: str,
+        *,
+        at: int | None = None,
+        related: Iterable[FeatureRef] = (),
+        **kw: Any,
+    ) -> Finding:
+        """A :class:`Finding` of this check on ``layer``: about the feature at position ``at``
+        (none for a layer-level problem), with the ``related`` features involved."""
+        features = () if at is None else (feature_at(layer, at),)
+        return Finding(
+            self.id,
+            self.severity,
+            zh,
+            en,
+            layer=layer.name,
+            features=features,
+            related=tuple(related),
+            **kw,
+        )
+
+    def skipped(self, layer: LayerData, zh: str, en: str) -> Skipped:
+        """This check skipped on ``layer``, with the reason."""
+        return Skipped(self.id, zh, en, layer=layer.name)
 
 
 #: What an operator returns: its findings, or why it could not run.

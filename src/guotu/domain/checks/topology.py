@@ -19,7 +19,8 @@ import shapely
 
 from guotu.domain.checks.spec import CheckContext, CheckFunction, CheckResult, CheckSpec
 from guotu.domain.core.findings import Finding, Skipped
-from guotu.domain.core.layers import LayerData, as_text, feature_label, feature_ref
+from guotu.domain.core.layer_context import feature_at
+from guotu.domain.core.layers import LayerData, as_text, feature_label
 from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.domain.geometry.polygons import anchor_points, polygonal_parts
 from guotu.errors import ConfigError
@@ -72,7 +73,7 @@ def check_overlaps(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> list
     """Pairs of features of a tiling layer whose overlap exceeds ``tolerance_area_m2``.
 
     One finding per pair, on the feature with the smaller fid, with the overlap geometry and
-    its ellipsoidal area; the other feature is in ``related_fids``.
+    its ellipsoidal area; the other feature is its related feature.
     """
     tol = spec.number("tolerance_area_m2", 1.0)
     geoms = polygonal_parts(layer.repaired)
@@ -115,18 +116,17 @@ def check_overlaps(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> list
                 limit=f"<= {tol:g}",
                 location=points[i],
                 geometry=overlaps[i],
-                related_fids=(int(layer.fids[q]),),
+                related=(feature_at(layer, q),),
                 is_repaired=repaired,
-                **feature_ref(layer, p),
+                at=p,
             )
         )
     return out
 
 
 def _no_boundary(spec: CheckSpec, layer: LayerData, role: str) -> Skipped:
-    return Skipped(
-        spec.id,
-        layer.name,
+    return spec.skipped(
+        layer,
         f"工作空间中没有 {role} 图层（规划范围），未检查图层 {layer.name} 的缝隙；图层自身的外轮廓"
         "不能代替规划范围。请导入规划范围后重新检查。",
         f"No {role} layer (plan boundary) in the workspace, so gaps in layer {layer.name} "
@@ -179,19 +179,20 @@ def check_gaps(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> CheckRes
     points = anchor_points(gaps)
     out = []
     for i, gap in enumerate(gaps):
-        fids = tuple(sorted(int(f) for f in layer.fids[f_idx[g_idx == i]]))
+        near_pos = sorted(f_idx[g_idx == i].tolist(), key=lambda q: int(layer.fids[q]))
+        fids = tuple(int(layer.fids[q]) for q in near_pos)
         near = ", ".join(map(str, fids[:10])) + (" …" if len(fids) > 10 else "")
         loc = points[i]
-        at = f"（位置 {loc[0]:.3f}, {loc[1]:.3f}）" if loc else ""
-        at_en = f" at {loc[0]:.3f}, {loc[1]:.3f}" if loc else ""
+        where = f"（位置 {loc[0]:.3f}, {loc[1]:.3f}）" if loc else ""
+        where_en = f" at {loc[0]:.3f}, {loc[1]:.3f}" if loc else ""
         area = float(areas[i])
         out.append(
             spec.finding(
                 layer,
-                f"图层 {layer.name} 在图层 {names} 的范围内有 {area:.2f} m² 的缝隙{at}（容差 {tol:g} m²）"
+                f"图层 {layer.name} 在图层 {names} 的范围内有 {area:.2f} m² 的缝隙{where}（容差 {tol:g} m²）"
                 + (f"，相邻要素 {near}" if fids else "")
                 + "：该图层应覆盖整个范围，请补绘缝隙处的图斑或调整相邻边界。",
-                f"Layer {layer.name} leaves a gap of {area:.2f} m² inside layer {names}{at_en} "
+                f"Layer {layer.name} leaves a gap of {area:.2f} m² inside layer {names}{where_en} "
                 f"(tolerance {tol:g} m²)"
                 + (f", next to features {near}" if fids else "")
                 + ": the layer must cover the whole area; draw the missing feature or move the "
@@ -201,7 +202,7 @@ def check_gaps(spec: CheckSpec, layer: LayerData, ctx: CheckContext) -> CheckRes
                 limit=f"<= {tol:g}",
                 location=loc,
                 geometry=gap,
-                related_fids=fids,
+                related=[feature_at(layer, q) for q in near_pos],
             )
         )
     return out
@@ -215,9 +216,8 @@ def _containers(
     join = spec.text("join_field")
     target_join = spec.text("container_field", join)
     if not containers:
-        return Skipped(
-            spec.id,
-            layer.name,
+        return spec.skipped(
+            layer,
             f"工作空间中没有 {role} 图层，未检查图层 {layer.name} 是否超出其范围。",
             f"No {role} layer in the workspace, so layer {layer.name} was not checked against it.",
         )
@@ -227,9 +227,8 @@ def _containers(
         out[:] = ctx.union_of_role(role)
         return out, names
     if join not in layer.attributes:
-        return Skipped(
-            spec.id,
-            layer.name,
+        return spec.skipped(
+            layer,
             f"图层 {layer.name} 没有字段 {join}，未检查。",
             f"Layer {layer.name} has no field {join}; not checked.",
         )
@@ -303,11 +302,11 @@ def check_outside_container(spec: CheckSpec, layer: LayerData, ctx: CheckContext
                 unit="m2",
                 limit=f"<= {tol:g}",
                 field=join,
-                value=None if join is None else str(layer.attributes[join][pos]),
+                measured=None if join is None else str(layer.attributes[join][pos]),
                 location=points[i],
                 geometry=diff[found][i],
                 is_repaired=not bool(layer.is_valid[pos]),
-                **feature_ref(layer, pos),
+                at=pos,
             )
         )
     return out

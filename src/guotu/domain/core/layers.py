@@ -2,7 +2,7 @@
 
 :class:`LayerData` is what crosses from the services into the pure checks (:mod:`guotu.domain.checks`)
 and review (:mod:`guotu.domain.review`): geometries in a projected CRS, attribute columns as
-object arrays. :func:`feature_label` and :func:`feature_ref` name one of its features in
+object arrays. :func:`feature_label` names one of its features in
 messages and findings by its human identifier (DKBH, TBBH, BSM …).
 """
 
@@ -12,7 +12,6 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +27,6 @@ __all__ = [
     "LayerData",
     "as_text",
     "feature_label",
-    "feature_ref",
 ]
 
 ObjArray = npt.NDArray[np.object_]
@@ -118,12 +116,6 @@ def feature_label(layer: LayerData, pos: int, lang: str = "zh") -> str:
     if lang == "zh":
         return f"要素 {fid}" + (f"（{name}={ident}）" if ident else "")
     return f"feature {fid}" + (f" ({name}={ident})" if ident else "")
-
-
-def feature_ref(layer: LayerData, pos: int) -> dict[str, Any]:
-    """``fid``, ``id_field`` and ``id_value`` of the feature at ``pos``, as Finding keywords."""
-    name, ident = layer.feature_key(pos)
-    return {"fid": int(layer.fids[pos]), "id_field": name, "id_value": ident}
 
 
 def as_text(value: object) -> str | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from guotu.domain.core.roles import ROLES
+from guotu.domain.core.roles import ROLE_NAMES
 
 __all__ = [
     "IMPLICIT_LAYER_PREFIX",
@@ -39,7 +39,6 @@ TABLE_NAMES: Mapping[str, tuple[str, str]] = {
     "targets": ("规划目标", "plan targets"),
     "statistics": ("社会经济统计", "statistics"),
 }
-_ROLE_NAMES = {r.id: (r.name_zh, r.name_en) for r in ROLES}
 
 
 def implicit_layer_plan(layer: str) -> str:
@@ -104,7 +103,7 @@ def plan_label(
         layer = plan.removeprefix(IMPLICIT_LAYER_PREFIX)
         if role is None and layer_roles is not None:
             role = layer_roles.get(layer)
-        names = _ROLE_NAMES.get(role or "")
+        names = ROLE_NAMES.get(role or "")
         if names is None:
             return f"{layer} 图层数据" if zh else f"layer {layer} data"
         return f"{layer}（{names[0]}）数据" if zh else f"{layer} ({names[1]}) data"

@@ -18,10 +18,12 @@ from guotu.errors import ConfigError, NotFoundError
 
 __all__ = [
     "ROLES",
+    "ROLE_NAMES",
     "GeometryKind",
     "Role",
     "detect_field_mapping",
     "get_role",
+    "role_name",
 ]
 
 
@@ -346,3 +348,27 @@ def detect_field_mapping(
             mapping[column] = found
             used.add(found)
     return {c: mapping[c] for c in columns if c in mapping}
+
+
+#: (Chinese, English) name of every role id, and of the indicator table.
+ROLE_NAMES: Mapping[str, tuple[str, str]] = {
+    **{r.id: (r.name_zh, r.name_en) for r in ROLES},
+    "indicator_table": ("规划指标表", "indicator table"),
+}
+
+
+def role_name(role: str, lang: str = "zh", default: str | None = None) -> str:
+    """The name of ``role`` in ``lang`` (anything but ``"en"`` is Chinese); ``default`` (the
+    role id when not given) for a role that is not in :data:`ROLE_NAMES`.
+
+    Examples
+    --------
+    >>> role_name("ecological_redline"), role_name("ecological_redline", "en")
+    ('生态保护红线', 'Ecological protection red line')
+    >>> role_name("no_such_role"), role_name("", default="GHYD")
+    ('no_such_role', 'GHYD')
+    """
+    names = ROLE_NAMES.get(role)
+    if names is None:
+        return role if default is None else default
+    return names[1] if lang == "en" else names[0]

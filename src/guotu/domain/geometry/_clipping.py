@@ -235,8 +235,8 @@ def pair_moments(
     kernel does not tell, and says ``True``). ``origin`` is per feature of ``feats``.
     ``compiled`` (default: when numba is there) runs the compiled kernel of
     :mod:`guotu.domain.geometry._compiled`, else the numpy one. ``known``: sorted feature
-    positions holding all of ``pair_feature`` and their :func:`ring_arrays`, when the caller
-    has read them already."""
+    positions holding all of ``pair_feature`` and their
+    :func:`~guotu.domain.geometry._rings.ring_arrays`, when the caller has read them already."""
     out = np.zeros((len(pair_feature), 4))
     if not len(pair_feature):
         return out, np.zeros(0, dtype=bool)

@@ -79,7 +79,8 @@ def ccw_exteriors(
 ) -> tuple[npt.NDArray[np.intp], FloatArray, npt.NDArray[np.intp], BoolArray]:
     """The exterior rings of at least 3 vertices (their ring numbers), open, without repeated
     vertices (cyclically) and counter-clockwise; their vertex counts and whether they have a
-    reflex vertex. ``compiled`` (default: when numba is there) as for :func:`pair_moments`."""
+    reflex vertex. ``compiled`` (default: when numba is there) as for
+    :func:`~guotu.domain.geometry._clipping.pair_moments`."""
     ext = np.flatnonzero(r.exterior)
     counts = np.diff(r.start)[ext] - 1
     ok_ring = counts >= 3
@@ -119,7 +120,7 @@ def ccw_exteriors(
 def convex_parts(geoms: ObjArray, rings: Rings | None = None) -> ConvexParts:
     """Split polygonal ``geoms`` into convex parts: a convex polygon without holes is its own
     part (read straight from the ragged coordinates); a non-convex one without holes is cut
-    into convex pieces (:func:`~guotu.domain.geometry._compiled.convex_pieces`: ear clipping, the
+    into convex pieces (:func:`~guotu.domain.geometry._compiled.ring_kernels.convex_pieces`: ear clipping, the
     ears merged back while convex; compiled, when numba is there); any other polygon is
     split into its constrained Delaunay triangles. ``rings``: their :func:`ring_arrays`,
     when the caller has them."""

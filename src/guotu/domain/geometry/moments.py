@@ -101,7 +101,8 @@ def ellipsoidal_from_moments(
     """Ellipsoidal area ∬ k⁻² dA from planar moments, as in
     :func:`guotu.domain.geometry.area._scale_factor_ring_areas` (second-order expansion of k⁻² about
     the region's centroid, radii at the footpoint latitude of its northing, from fixed
-    nodes). ``compiled`` (default: when numba is there) as for :func:`pair_moments`."""
+    nodes). ``compiled`` (default: when numba is there) as for
+    :func:`~guotu.domain.geometry._clipping.pair_moments`."""
     tm = transverse_mercator(crs)
     if tm is None:  # pragma: no cover - the caller sends these pairs to GEOS
         raise ValueError("not a Transverse Mercator CRS")
@@ -178,7 +179,8 @@ def geometry_moments(
     r: Rings, origin: FloatArray, n: int, *, compiled: bool | None = None
 ) -> FloatArray:
     """Moments (∬ 1, x, x², y relative to ``origin[g]``) of the ``n`` geometries of the rings
-    ``r``; ``compiled`` (default: when numba is there) as for :func:`pair_moments`."""
+    ``r``; ``compiled`` (default: when numba is there) as for
+    :func:`~guotu.domain.geometry._clipping.pair_moments`."""
     if HAVE_NUMBA if compiled is None else compiled:
         return ring_moments(
             r.xy,

@@ -1,9 +1,11 @@
-"""What a review operator reads and returns: the review context, findings, skipped rules.
+"""What a review operator reads and returns: the review context, and how findings are made.
 
 An operator (:mod:`~guotu.domain.review.spatial`, :mod:`~guotu.domain.review.transmission`,
 :mod:`~guotu.domain.review.tables`) is a plain function of a rule and a :class:`ReviewContext`
 (the reviewed layer, the layers it is checked against and, for the indicator review, the
-indicator table) returning :class:`ReviewFinding` records or a :class:`SkippedRule`.
+indicator table) returning :class:`~guotu.domain.core.findings.Finding` records or a
+:class:`~guotu.domain.core.findings.Skipped` (the records the quality checks return too);
+:func:`make_finding` fills a rule's message and suggestion templates.
 :func:`guotu.domain.review.operators.run_review` runs them and sorts the findings by rule id,
 then by the features' ids: deterministic and independent of the order features were read in.
 """
@@ -12,40 +14,44 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import shapely
 from pyproj import CRS
 
 from guotu.domain.codes.classification import normalize_code, ydyh_2023
-from guotu.domain.core.findings import Severity
+from guotu.domain.core.findings import FeatureRef, Finding, Severity, Skipped
+from guotu.domain.core.layer_context import LayerContext, feature_at
 from guotu.domain.core.layers import LayerData, as_text
-from guotu.domain.core.roles import ROLES
+from guotu.domain.core.roles import ROLES, role_name
 from guotu.domain.geometry.area import ellipsoidal_area_m2
-from guotu.domain.geometry.polygons import POLYGONAL_TYPES, polygonal_parts
 from guotu.domain.geometry.zone_index import ZoneIndex, prepare_zones
 from guotu.domain.review.pack import Rule, RulePack, render_template
 
 __all__ = [
-    "FeatureRef",
+    "RELATION_ZH",
     "IndicatorRow",
+    "OperatorFunction",
+    "OperatorResult",
     "ReviewContext",
-    "ReviewFinding",
-    "SkippedRule",
     "ZoneSet",
+    "area_values",
     "code_label",
     "code_name",
+    "feature_text",
+    "make_finding",
+    "share",
+    "skipped_missing",
+    "skipped_no_subject",
+    "zone_text",
 ]
 
 ObjArray = npt.NDArray[np.object_]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-_ROLE_NAMES = {r.id: (r.name_zh, r.name_en) for r in ROLES}
-_ROLE_NAMES["indicator_table"] = ("规划指标表", "indicator table")
 _CODE_FIELDS = {r.id: r.code_field for r in ROLES}
 RELATION_ZH = {
     "within": "完全位于其内",
@@ -54,83 +60,6 @@ RELATION_ZH = {
     "outside": "位于其外",
     "crosses": "穿越",
 }
-
-
-@dataclass(frozen=True)
-class FeatureRef:
-    """A feature a finding names: layer, fid and its human id (and code, when it has one)."""
-
-    layer: str
-    fid: int | None
-    id_field: str | None = None
-    id_value: str | None = None
-    code: str | None = None
-
-    def key(self) -> tuple[str, str, int]:
-        """Sort key: layer, id value, fid."""
-        return (self.layer, self.id_value or "", -1 if self.fid is None else self.fid)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (with the code's name when there is a code)."""
-        out: dict[str, Any] = {
-            "layer": self.layer,
-            "fid": self.fid,
-            "id_field": self.id_field,
-            "id_value": self.id_value,
-        }
-        if self.code is not None:
-            out["code"] = self.code
-            found = ydyh_2023().get(self.code)
-            out["code_name"] = found.name_zh if found else None
-        return out
-
-
-@dataclass(frozen=True)
-class ReviewFinding:
-    """One conflict found by one rule: a record, never an exception.
-
-    ``area_m2`` is ellipsoidal; shares are fractions (0–1); ``measured`` and ``limit`` carry
-    the rule's quantity in ``unit``; ``geometry`` is the conflict geometry in the workspace
-    CRS. ``details`` holds operator-specific values (route segments, the detour …).
-    """
-
-    rule: str
-    severity: Severity
-    features: tuple[FeatureRef, ...]
-    message_zh: str
-    message_en: str
-    suggestion_zh: str = ""
-    suggestion_en: str = ""
-    zone: FeatureRef | None = None
-    relation: str | None = None
-    area_m2: float | None = None
-    share_of_feature: float | None = None
-    share_of_zone: float | None = None
-    measured: float | str | None = None
-    limit: float | str | None = None
-    unit: str | None = None
-    geometry: shapely.Geometry | None = None
-    is_repaired: bool = False
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-    def sort_key(self) -> tuple[Any, ...]:
-        """Rule id, then the features, then the zone, then the field checked."""
-        return (
-            self.rule,
-            tuple(f.key() for f in self.features),
-            self.zone.key() if self.zone else ("", "", -1),
-            str(self.details.get("field", "")),
-            str(self.details.get("indicator", "")),
-        )
-
-
-@dataclass(frozen=True)
-class SkippedRule:
-    """A rule that could not run, and why (a missing layer or field)."""
-
-    rule: str
-    reason_zh: str
-    reason_en: str
 
 
 @dataclass(frozen=True)
@@ -157,7 +86,7 @@ class ZoneSet:
     index: ZoneIndex | None  # None when no feature of the layer passes the rule's filter
 
 
-class ReviewContext:
+class ReviewContext(LayerContext):
     """What a review looks at: the reviewed layer, the reference layers by role, the table.
 
     Parameters
@@ -182,9 +111,11 @@ class ReviewContext:
         pack: RulePack,
         table: Sequence[IndicatorRow] = (),
     ) -> None:
+        refs = list(references)
+        super().__init__([subject, *refs] if subject is not None else refs)
         self.subject = subject
         self.references: dict[str, LayerData] = {}
-        for layer in references:
+        for layer in refs:
             self.references.setdefault(layer.role, layer)
         self.crs = crs
         self.pack = pack
@@ -192,7 +123,6 @@ class ReviewContext:
         self._zones: dict[tuple[Any, ...], ZoneSet] = {}
         self._areas: dict[int, FloatArray] = {}
         self._codes: dict[int, ObjArray] = {}
-        self._polygons: dict[int, ObjArray] = {}
 
     def layer(self, role: str) -> LayerData | None:
         """The reference layer of ``role`` (the subject if it has that role)."""
@@ -217,25 +147,6 @@ class ReviewContext:
                     )
             self._codes[key] = out
         return self._codes[key]
-
-    def polygons(self, layer: LayerData) -> ObjArray:
-        """The layer's geometries, invalid ones repaired, reduced to polygonal parts (once
-        per layer: operators ask for them per finding)."""
-        key = id(layer)
-        if key not in self._polygons:
-            geoms = layer.repaired
-            kinds = shapely.get_type_id(geoms)
-            out = np.asarray(geoms, dtype=object).copy()
-            odd = ~np.isin(kinds, POLYGONAL_TYPES)
-            if odd.any():
-                out[odd] = polygonal_parts(out[odd])
-            self._polygons[key] = out
-        return self._polygons[key]
-
-    def usable(self, layer: LayerData) -> npt.NDArray[np.bool_]:
-        """Which features of ``layer`` have a polygon to measure (not missing, not empty)."""
-        polys = self.polygons(layer)
-        return np.asarray(~(shapely.is_missing(polys) | shapely.is_empty(polys)), dtype=bool)
 
     def areas(self, layer: LayerData) -> FloatArray:
         """Ellipsoidal area of every (repaired) polygon of ``layer`` (0 for lines/empty)."""
@@ -276,10 +187,9 @@ class ReviewContext:
         return self._zones[key]
 
     def ref(self, layer: LayerData, pos: int, *, with_code: bool = False) -> FeatureRef:
-        """A :class:`FeatureRef` for the feature at ``pos`` of ``layer``."""
-        name, ident = layer.feature_key(pos)
-        code = self.codes(layer)[pos] if with_code else None
-        return FeatureRef(layer.name, int(layer.fids[pos]), name, ident, code)
+        """A :class:`~guotu.domain.core.findings.FeatureRef` for the feature at ``pos`` of
+        ``layer`` (with its land-use code when ``with_code``)."""
+        return feature_at(layer, pos, self.codes(layer)[pos] if with_code else None)
 
 
 def code_label(code: str | None, lang: str = "zh") -> str:
@@ -314,13 +224,13 @@ def code_name(code: str | None, lang: str = "zh") -> str:
 
 def feature_text(ref: FeatureRef, role: str, lang: str) -> str:
     """How messages name a feature: ``规划用地 BSM=GH00001（0703 农村宅基地）``."""
-    zh, en = _ROLE_NAMES.get(role, (ref.layer, ref.layer))
+    name = role_name(role, lang, default=ref.layer)
     ident = f"{ref.id_field}={ref.id_value}" if ref.id_value else f"fid {ref.fid}"
     if lang == "zh":
         code = f"（{code_label(ref.code)}）" if ref.code else ""
-        return f"{zh} {ident}{code}"
+        return f"{name} {ident}{code}"
     code = f" ({code_label(ref.code, 'en')})" if ref.code else ""
-    return f"{en} {ident}{code}"
+    return f"{name} {ident}{code}"
 
 
 def zone_text(ref: FeatureRef | None) -> str:
@@ -337,21 +247,25 @@ def make_finding(
     zh: Mapping[str, Any] | None = None,
     en: Mapping[str, Any] | None = None,
     severity: Severity | None = None,
+    features: Sequence[FeatureRef] = (),
     **fields: Any,
-) -> ReviewFinding:
-    """A finding of ``rule`` with its message and suggestion filled from ``values``.
+) -> Finding:
+    """A finding of ``rule`` about ``features`` (on the first one's layer) with its message
+    and suggestion filled from ``values``.
 
     ``zh``/``en`` hold language-specific values (feature labels …) laid over ``values``.
     """
     vz = {**values, **(zh or {})}
     ve = {**values, **(en or {})}
-    return ReviewFinding(
+    return Finding(
         rule=rule.id,
         severity=severity or rule.severity,
         message_zh=render_template(rule.message_zh, vz),
         message_en=render_template(rule.message_en, ve),
         suggestion_zh=render_template(rule.suggestion_zh, vz),
         suggestion_en=render_template(rule.suggestion_en, ve),
+        layer=features[0].layer if features else None,
+        features=tuple(features),
         **fields,
     )
 
@@ -375,23 +289,25 @@ def share(part: float, whole: float | None) -> float | None:
     return round(part / whole, 6)
 
 
-OperatorResult = Sequence[ReviewFinding] | SkippedRule
+#: What an operator returns: its findings, or why the rule could not run.
+OperatorResult = Sequence[Finding] | Skipped
+#: A review operator: ``(rule, context) -> findings or Skipped``.
 OperatorFunction = Callable[[Rule, ReviewContext], OperatorResult]
 
 
-def skipped_no_subject(rule: Rule) -> SkippedRule:
+def skipped_no_subject(rule: Rule) -> Skipped:
     """The rule skipped because the review has no reviewed layer (an indicator review)."""
-    return SkippedRule(
+    return Skipped(
         rule.id,
         "没有被审查的图层，规则未运行。",
         "There is no reviewed layer; the rule did not run.",
     )
 
 
-def skipped_missing(rule: Rule, role: str) -> SkippedRule:
+def skipped_missing(rule: Rule, role: str) -> Skipped:
     """The rule skipped because the workspace has no layer of ``role``."""
-    zh, en = _ROLE_NAMES.get(role, (role, role))
-    return SkippedRule(
+    zh, en = role_name(role), role_name(role, "en")
+    return Skipped(
         rule.id,
         f"工作空间中没有“{zh}”图层（{role}），规则未运行。",
         f"The workspace has no {en} layer ({role}); the rule did not run.",

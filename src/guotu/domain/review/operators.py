@@ -3,7 +3,7 @@
 Every built-in operator module lists its functions in an ``OPERATORS`` mapping; this module
 gathers them into one :class:`~guotu.domain.core.registry.Registry` (a rule naming an unknown
 operator never gets this far: :func:`guotu.domain.review.pack.parse_pack` is given the known
-names). A new operator is a function ``(rule, context) -> findings | SkippedRule`` in one of
+names). A new operator is a function ``(rule, context) -> findings | Skipped`` in one of
 those modules (or a new one listed in :data:`_BUILTIN`), or one registered with
 :func:`register_operator` by a plug-in.
 """
@@ -12,18 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from guotu.domain.core.findings import Finding, Skipped
 from guotu.domain.core.registry import Registry
 from guotu.domain.review import spatial, tables, transmission
-from guotu.domain.review.evaluate import (
-    OperatorFunction,
-    ReviewContext,
-    ReviewFinding,
-    SkippedRule,
-)
+from guotu.domain.review.evaluate import OperatorFunction, ReviewContext
 from guotu.domain.review.pack import Rule, RulePack
 
-__all__ = ["OPERATORS", "ReviewRun", "register_operator", "run_review"]
+__all__ = ["OPERATORS", "ReviewRun", "register_operator", "review_order", "run_review"]
 
 _BUILTIN = (spatial.OPERATORS, tables.OPERATORS, transmission.OPERATORS)
 
@@ -43,9 +40,9 @@ def register_operator(name: str) -> Callable[[OperatorFunction], OperatorFunctio
 class ReviewRun:
     """The sorted findings of a review, the rules run and the rules skipped."""
 
-    findings: tuple[ReviewFinding, ...]
+    findings: tuple[Finding, ...]
     rules: tuple[Rule, ...]
-    skipped: tuple[SkippedRule, ...]
+    skipped: tuple[Skipped, ...]
 
 
 def run_review(
@@ -69,15 +66,27 @@ def run_review(
     ReviewRun(findings=(), rules=(), skipped=())
     """
     rules = pack.rules_for(kind)
-    findings: list[ReviewFinding] = []
-    skipped: list[SkippedRule] = []
+    findings: list[Finding] = []
+    skipped: list[Skipped] = []
     for n, rule in enumerate(rules, start=1):
         if progress is not None:
             progress(rule, n, len(rules))
         result = OPERATORS.get(rule.operator)(rule, context)
-        if isinstance(result, SkippedRule):
+        if isinstance(result, Skipped):
             skipped.append(result)
         else:
             findings.extend(result)
-    findings.sort(key=ReviewFinding.sort_key)
+    findings.sort(key=review_order)
     return ReviewRun(tuple(findings), rules, tuple(sorted(skipped, key=lambda s: s.rule)))
+
+
+def review_order(f: Finding) -> tuple[Any, ...]:
+    """The order of a review's findings: rule id, then the features, then the zone, then the
+    field or indicator checked (deterministic, whatever the order features were read in)."""
+    return (
+        f.rule,
+        tuple(r.key() for r in f.features),
+        f.zone.key() if f.zone else ("", "", -1),
+        str(f.details.get("field", "")),
+        str(f.details.get("indicator", "")),
+    )

@@ -21,14 +21,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from guotu.domain.core.findings import Severity
-from guotu.errors import RulePackError
+from guotu.domain.core.documents import RULE_PACK, DocumentProblem, document_error
+from guotu.domain.core.findings import RULE_ID, Severity
+from guotu.errors import ConfigError, RulePackError
 
 __all__ = [
     "KINDS",
     "KIND_NAMES",
     "LegalBasis",
-    "PackProblem",
     "Rule",
     "RulePack",
     "apply_profile",
@@ -54,21 +54,8 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "indicators": ("规划指标", "indicators"),
 }
 
-_ID_RE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?::([^{}]*))?\}")
 _SAFE_SPEC = re.compile(r"[<>^]?[+-]?,?(\.\d{1,3})?[fdg%]?")
-
-
-@dataclass(frozen=True)
-class PackProblem:
-    """One problem found in a pack: where (file and JSON path) and what."""
-
-    file: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.path}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -234,7 +221,7 @@ def _resolve(
     values: Sequence[Any],
     sets: Mapping[str, tuple[str, ...]],
     where: str,
-    problems: list[PackProblem],
+    problems: list[DocumentProblem],
     source: str,
 ) -> tuple[str, ...]:
     out: list[str] = []
@@ -244,7 +231,7 @@ def _resolve(
             name = text[1:]
             if name not in sets:
                 problems.append(
-                    PackProblem(
+                    DocumentProblem(
                         source,
                         where,
                         f"unknown code set {text!r}; sets: {', '.join(sorted(sets)) or 'none'}",
@@ -263,18 +250,18 @@ def _parse_rule(
     source: str,
     sets: Mapping[str, tuple[str, ...]],
     known_ops: Sequence[str],
-    problems: list[PackProblem],
+    problems: list[DocumentProblem],
 ) -> Rule | None:
     rid = str(raw.get("id", ""))
-    if not _ID_RE.fullmatch(rid):
+    if not RULE_ID.fullmatch(rid):
         problems.append(
-            PackProblem(source, f"{where}.id", f"{rid!r} is not a dotted lower-case id")
+            DocumentProblem(source, f"{where}.id", f"{rid!r} is not a dotted lower-case id")
         )
         return None
     op = str(raw.get("operator", ""))
     if op not in known_ops:
         problems.append(
-            PackProblem(
+            DocumentProblem(
                 source,
                 f"{where}.operator",
                 f"unknown operator {op!r} (rule {rid}); known operators: {', '.join(known_ops)}",
@@ -284,7 +271,7 @@ def _parse_rule(
     for k in kinds:
         if k not in KINDS:
             problems.append(
-                PackProblem(
+                DocumentProblem(
                     source,
                     f"{where}.kinds",
                     f"unknown review kind {k!r}; kinds: {', '.join(KINDS)}",
@@ -299,14 +286,16 @@ def _parse_rule(
     basis = raw.get("basis") or {}
     try:
         severity = Severity.parse(str(raw.get("severity", "error")))
-    except Exception:
+    except ConfigError:
         problems.append(
-            PackProblem(source, f"{where}.severity", f"unknown severity {raw.get('severity')!r}")
+            DocumentProblem(
+                source, f"{where}.severity", f"unknown severity {raw.get('severity')!r}"
+            )
         )
         severity = Severity.ERROR
     args = _resolve_args(dict(raw.get("args") or {}), sets, f"{where}.args", problems, source)
     for path, message in _arg_problems(args, f"{where}.args"):
-        problems.append(PackProblem(source, path, f"{message} (rule {rid})"))
+        problems.append(DocumentProblem(source, path, f"{message} (rule {rid})"))
     return Rule(
         id=rid,
         title_zh=title_zh,
@@ -368,7 +357,7 @@ def _resolve_args(
     value: Any,
     sets: Mapping[str, tuple[str, ...]],
     where: str,
-    problems: list[PackProblem],
+    problems: list[DocumentProblem],
     source: str,
 ) -> Any:
     """Operator arguments with ``@set`` references in any list expanded, at any depth."""
@@ -394,7 +383,7 @@ def parse_pack(
     *,
     source: str,
     known_operators: Sequence[str],
-    problems: list[PackProblem] | None = None,
+    problems: list[DocumentProblem] | None = None,
 ) -> RulePack:
     """Turn a schema-valid base pack document into a :class:`RulePack`.
 
@@ -408,10 +397,10 @@ def parse_pack(
     ...        "rules": [{"id": "a.b", "title": "x", "basis": {"document": "d"},
     ...                   "kinds": ["master-plan"], "operator": "nope", "severity": "error",
     ...                   "message": "m"}]}
-    >>> parse_pack(doc, source="t.yaml", known_operators=["forbid_overlap"])
+    >>> parse_pack(doc, source="t.yaml", known_operators=["forbid_overlap"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    guotu.errors.RulePackError: Rule pack t.yaml has 1 problem: t.yaml: $.rules[0].operator: unknown operator 'nope' (rule a.b); known operators: forbid_overlap Fix: Correct the pack; guotu rules validate lists every problem.
+    guotu.errors.RulePackError: Rule pack t.yaml has 1 problem: t.yaml: $.rules[0].operator: unknown operator 'nope' (rule a.b); known operators: forbid_overlap. Fix: ...
     """
     collect = problems if problems is not None else []
     start = len(collect)
@@ -431,7 +420,7 @@ def parse_pack(
         canonical=_canonical(data),
     )
     if problems is None and len(collect) > start:
-        raise pack_error(source, collect[start:])
+        raise document_error(RULE_PACK, source, collect[start:])
     return pack
 
 
@@ -441,7 +430,7 @@ def _parse_rules(
     source: str,
     sets: Mapping[str, tuple[str, ...]],
     known_ops: Sequence[str],
-    problems: list[PackProblem],
+    problems: list[DocumentProblem],
 ) -> list[Rule]:
     rules: list[Rule] = []
     seen: set[str] = set()
@@ -451,25 +440,12 @@ def _parse_rules(
             continue
         if rule.id in seen:
             problems.append(
-                PackProblem(source, f"{where}[{n}].id", f"rule id {rule.id!r} appears twice")
+                DocumentProblem(source, f"{where}[{n}].id", f"rule id {rule.id!r} appears twice")
             )
             continue
         seen.add(rule.id)
         rules.append(rule)
     return rules
-
-
-def pack_error(source: str, problems: Sequence[PackProblem]) -> RulePackError:
-    """One :class:`RulePackError` listing every problem."""
-    n = len(problems)
-    lines = "; ".join(str(p) for p in problems)
-    return RulePackError(
-        f"Rule pack {source} has {n} problem{'s' if n != 1 else ''}: {lines}",
-        file=source,
-        fix="Correct the pack; guotu rules validate lists every problem.",
-        message_zh=f"规则包 {source} 有 {n} 处问题：{lines}",
-        fix_zh="请修改规则包；guotu rules validate 会列出全部问题。",
-    )
 
 
 def apply_profile(
@@ -478,7 +454,7 @@ def apply_profile(
     *,
     source: str,
     known_operators: Sequence[str],
-    problems: list[PackProblem] | None = None,
+    problems: list[DocumentProblem] | None = None,
 ) -> RulePack:
     """Layer a profile document (override, disable, add; replace sets and tables) over ``base``.
 
@@ -502,7 +478,7 @@ def apply_profile(
     extends = str(head.get("extends", ""))
     if extends != base.id:
         collect.append(
-            PackProblem(
+            DocumentProblem(
                 source,
                 "$.profile.extends",
                 f"profile extends {extends!r} but the base pack is {base.id!r}",
@@ -515,7 +491,7 @@ def apply_profile(
         rid = str(entry.get("id", ""))
         where = f"$.override[{n}]"
         if rid not in by_id:
-            collect.append(PackProblem(source, where, _missing(rid, by_id)))
+            collect.append(DocumentProblem(source, where, _missing(rid, by_id)))
             continue
         merged = {**base_raw.get(rid, {}), **(entry.get("set") or {}), "id": rid}
         rule = _parse_rule(merged, where, source, sets, known_operators, collect)
@@ -523,7 +499,7 @@ def apply_profile(
             by_id[rid] = rule
     for n, rid in enumerate(str(x) for x in data.get("disable") or ()):
         if rid not in by_id:
-            collect.append(PackProblem(source, f"$.disable[{n}]", _missing(rid, by_id)))
+            collect.append(DocumentProblem(source, f"$.disable[{n}]", _missing(rid, by_id)))
             continue
         del by_id[rid]
     if _sets_of(data):  # replaced sets change the rules that use them
@@ -544,7 +520,7 @@ def apply_profile(
     ):
         if rule.id in by_id:
             collect.append(
-                PackProblem(
+                DocumentProblem(
                     source,
                     "$.add",
                     f"rule id {rule.id!r} is already in {base.id}; use override to change it",
@@ -563,7 +539,7 @@ def apply_profile(
         canonical=canonical,
     )
     if problems is None and len(collect) > start:
-        raise pack_error(source, collect[start:])
+        raise document_error(RULE_PACK, source, collect[start:])
     return pack
 
 

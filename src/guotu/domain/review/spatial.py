@@ -23,7 +23,7 @@ import numpy as np
 import shapely
 
 from guotu.domain.core.fields import field_label
-from guotu.domain.core.findings import Severity
+from guotu.domain.core.findings import Finding, Severity
 from guotu.domain.core.layers import LayerData, as_text
 from guotu.domain.geometry.area import ellipsoidal_area_m2
 from guotu.domain.geometry.overlay import line_overlay, overlay
@@ -33,7 +33,6 @@ from guotu.domain.review.evaluate import (
     OperatorFunction,
     OperatorResult,
     ReviewContext,
-    ReviewFinding,
     area_values,
     code_label,
     code_name,
@@ -133,7 +132,7 @@ def forbid_overlap(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     polys = ctx.polygons(subject)
     res = overlay(polys[sel], zones.index, min_area_m2=rule.tol("area_m2"))
     codes = ctx.codes(subject)
-    out: list[ReviewFinding] = []
+    out: list[Finding] = []
     for k in range(len(res.left)):
         pos = int(sel[res.left[k]])
         zpos = int(zones.positions[res.right[k]])
@@ -160,7 +159,7 @@ def forbid_overlap(rule: Rule, ctx: ReviewContext) -> OperatorResult:
             en=en,
             severity=severity,
             features=(ctx.ref(subject, pos, with_code=True),),
-            zone=zone,
+            related=(zone,),
             relation=relation,
             area_m2=round(area, 2),
             share_of_feature=share(area, f_area),
@@ -178,7 +177,7 @@ def forbid_overlap(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     return out
 
 
-def _exempt_text(f: ReviewFinding, exempt: list[tuple[str, str]]) -> ReviewFinding:
+def _exempt_text(f: Finding, exempt: list[tuple[str, str]]) -> Finding:
     said_zh = "，".join(f"{field_label(k)}为“{v}”" for k, v in exempt)
     said_en = "; ".join(f"{field_label(k, 'en')}={v}" for k, v in exempt)
     return replace(
@@ -222,7 +221,7 @@ def require_within(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     )
     o_areas = ellipsoidal_area_m2(outside, ctx.crs)
     codes = ctx.codes(subject)
-    out: list[ReviewFinding] = []
+    out: list[Finding] = []
     for c, geom, area in zip(cand.tolist(), outside, o_areas.tolist(), strict=True):
         if area <= tol:
             continue
@@ -309,7 +308,7 @@ def route_conflict(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     index = zones.index
     geoms = subject.repaired
     kinds = shapely.get_type_id(geoms)
-    out: list[ReviewFinding] = []
+    out: list[Finding] = []
     zone_polys = ctx.polygons(zones.layer)[zones.positions]
     for pos in range(len(geoms)):
         geom = geoms[pos]
@@ -412,7 +411,7 @@ def _route_finding(
     width: float,
     length_total: float,
     detour: Any,
-) -> ReviewFinding:
+) -> Finding:
     zone = ctx.ref(zone_layer, zpos)
     ref = ctx.ref(layer, pos)
     length, line = pair.get("line", (0.0, None))
@@ -456,7 +455,7 @@ def _route_finding(
         zh=zh,
         en=en,
         features=(ref,),
-        zone=zone,
+        related=(zone,),
         relation="crosses",
         area_m2=round(area, 2),
         share_of_feature=share(area, f_area),

@@ -17,15 +17,13 @@ from typing import Any
 import numpy as np
 
 from guotu.domain.codes.validation import validate_code
-from guotu.domain.core.findings import Severity
+from guotu.domain.core.findings import Finding, Severity, Skipped
 from guotu.domain.core.layers import as_text
 from guotu.domain.review.evaluate import (
     IndicatorRow,
     OperatorFunction,
     OperatorResult,
     ReviewContext,
-    ReviewFinding,
-    SkippedRule,
     feature_text,
     make_finding,
     skipped_no_subject,
@@ -94,8 +92,8 @@ def _canonical(name: str, aliases: Mapping[str, Any]) -> str:
     return str(aliases.get(plain, plain))
 
 
-def _no_table(rule: Rule) -> SkippedRule:
-    return SkippedRule(
+def _no_table(rule: Rule) -> Skipped:
+    return Skipped(
         rule.id,
         "没有规划指标表，规则未运行。",
         "There is no indicator table; the rule did not run.",
@@ -120,13 +118,13 @@ def indicator_allocation(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     aliases = _table(ctx, rule, "aliases")
     tol = rule.tol("value")
     if not any(row.allocated is not None for row in ctx.table):
-        return SkippedRule(
+        return Skipped(
             rule.id,
             "规划指标表中没有“上级下达值”，无法对照上级分解指标。",
             "The indicator table has no upper-level allocation column "
             "(上级下达值); nothing to compare with.",
         )
-    out: list[ReviewFinding] = []
+    out: list[Finding] = []
     for row in ctx.table:
         if row.planned is None or row.allocated is None:
             continue
@@ -134,7 +132,7 @@ def indicator_allocation(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         compare = directions.get(name)
         if compare not in ("ge", "le"):
             out.append(
-                ReviewFinding(
+                Finding(
                     rule=rule.id,
                     severity=Severity.INFO,
                     features=(),
@@ -187,7 +185,7 @@ def map_table_consistency(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     mapping = _table(ctx, rule, "indicators")
     aliases = _table(ctx, rule, "aliases")
     tol_ha = rule.tol("area_ha", 1.0)
-    out: list[ReviewFinding] = []
+    out: list[Finding] = []
     for row in ctx.table:
         spec = mapping.get(_canonical(row.name, aliases))
         if not isinstance(spec, Mapping) or row.planned is None:
@@ -246,7 +244,7 @@ def code_check(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         return skipped_no_subject(rule)
     codes = ctx.codes(subject)
     cache: dict[str, list[Any]] = {}
-    out: list[ReviewFinding] = []
+    out: list[Finding] = []
     polys = ctx.polygons(subject)
     for pos, code in enumerate(codes.tolist()):
         if code is None:

@@ -20,6 +20,7 @@ import numpy as np
 import shapely
 
 from guotu.domain.core.fields import field_label
+from guotu.domain.core.findings import Finding, Skipped
 from guotu.domain.core.layers import LayerData, as_text
 from guotu.domain.geometry.overlay import overlay
 from guotu.domain.geometry.zone_index import prepare_zones
@@ -28,8 +29,6 @@ from guotu.domain.review.evaluate import (
     OperatorFunction,
     OperatorResult,
     ReviewContext,
-    ReviewFinding,
-    SkippedRule,
     code_name,
     feature_text,
     make_finding,
@@ -92,7 +91,7 @@ def use_compatibility(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     over = dominant(ctx, subject, sel, ref)
     areas = ctx.areas(subject)
     tol = rule.tol("area_m2")
-    out: list[ReviewFinding] = []
+    out: list[Finding] = []
     for pos in sorted(over):
         items = over[pos]
         code = str(codes[pos])
@@ -151,7 +150,7 @@ def use_compatibility(rule: Rule, ctx: ReviewContext) -> OperatorResult:
                 zh=zh,
                 en=en,
                 features=(fref,),
-                zone=rref,
+                related=(rref,),
                 relation="overlaps" if len(items) > 1 or top_area < f_area - 1e-6 else "within",
                 area_m2=round(area, 2),
                 share_of_feature=share(area, f_area),
@@ -212,7 +211,7 @@ def unit_totals(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     areas = ctx.areas(subject)
     usable = ctx.usable(subject)
     tol = rule.tol("area_m2")
-    out: list[ReviewFinding] = []
+    out: list[Finding] = []
     categories: Sequence[Mapping[str, Any]] = rule.args.get("categories") or ()
     # only the units the reviewed plan has parcels in: a plan of one unit says nothing of
     # the others
@@ -227,7 +226,7 @@ def unit_totals(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         str(c.get("field")) for c in categories if str(c.get("field")) not in units.attributes
     ]
     if categories and len(missing) == len(categories):
-        return SkippedRule(
+        return Skipped(
             rule.id,
             f"单元图层 {units.name} 没有管控字段"
             f"{'、'.join(field_label(m) for m in missing)}，规则未运行。",
@@ -300,7 +299,7 @@ def _unit_finding(
     total: float,
     limit: float,
     excess: float,
-) -> ReviewFinding:
+) -> Finding:
     uref = ctx.ref(units, u)
     word_zh, word_en, _, act = _COMPARE[compare]
     geoms = ctx.polygons(parcels)[members] if members else np.empty(0, dtype=object)
@@ -369,7 +368,7 @@ def unit_share(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         if codes[p] is not None and str(codes[p]).startswith(prefixes):
             part[u] = part.get(u, 0.0) + float(areas[p])
             members.setdefault(u, []).append(p)
-    out: list[ReviewFinding] = []
+    out: list[Finding] = []
     for u in sorted(part):
         pct = 100 * part[u] / total[u] if total.get(u) else 0.0
         if pct <= limit + rule.tol("share_pct"):
@@ -423,7 +422,7 @@ def indicator_limits(rule: Rule, ctx: ReviewContext) -> OperatorResult:
         parent_of = {p: items[0][0] for p, items in over.items()}
     tol = rule.tol("value")
     areas = ctx.areas(subject)
-    out: list[ReviewFinding] = []
+    out: list[Finding] = []
     checks: Sequence[Mapping[str, Any]] = rule.args.get("checks") or ()
     usable_checks = [
         c
@@ -434,7 +433,7 @@ def indicator_limits(rule: Rule, ctx: ReviewContext) -> OperatorResult:
     if checks and not usable_checks:
         names = "、".join(str(c.get("field")) for c in checks)
         names_zh = "、".join(field_label(str(c.get("field"))) for c in checks)
-        return SkippedRule(
+        return Skipped(
             rule.id,
             f"图层 {subject.name} 或 {parent.name} 没有指标字段{names_zh}，规则未运行。",
             f"Layer {subject.name} or {parent.name} has none of the indicator fields "
@@ -476,7 +475,7 @@ def _limit_finding(
     value: float,
     limit: float,
     area: float,
-) -> ReviewFinding:
+) -> Finding:
     fref = ctx.ref(layer, p, with_code=True)
     pref = ctx.ref(parent, u)
     word_zh, word_en, word2, _ = _COMPARE[compare]
@@ -504,7 +503,7 @@ def _limit_finding(
         zh=zh,
         en=en,
         features=(fref,),
-        zone=pref,
+        related=(pref,),
         relation=None,
         area_m2=round(area, 2),
         share_of_feature=1.0,

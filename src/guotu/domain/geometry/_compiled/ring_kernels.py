@@ -187,7 +187,7 @@ def ccw_open_rings(xy: FloatArray, first: Any, counts: Any) -> tuple[FloatArray,
     """Ring i is ``xy[first[i]:first[i] + counts[i]]`` (open: without its closing vertex).
     Returns the rings without repeated vertices (cyclically), counter-clockwise, one after
     the other; their vertex counts; and whether each has a reflex vertex — as
-    :func:`guotu.domain.geometry._clipping.ccw_exteriors` computes them with numpy."""
+    :func:`guotu.domain.geometry._convex_parts.ccw_exteriors` computes them with numpy."""
     n = len(first)
     kept = np.zeros(n, dtype=np.int64)
     for i in range(n):

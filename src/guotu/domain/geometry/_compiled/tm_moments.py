@@ -49,7 +49,7 @@ def tm_moment_areas(
     relative to (``ox``, ``oy``)): k⁻² expanded to second order about the region's centroid,
     radii at the footpoint latitude of the centroid's northing, interpolated linearly in
     ``table_lat`` (radians at northings n0, n0 + step, …). The same arithmetic, in the same
-    order, as the numpy fallback of :func:`~guotu.domain.geometry._clipping.ellipsoidal_from_moments`."""
+    order, as the numpy fallback of :func:`~guotu.domain.geometry.moments.ellipsoidal_from_moments`."""
     n = moments.shape[0]
     out = np.zeros(n)
     last = table_lat.shape[0] - 2
@@ -75,7 +75,7 @@ def tm_area(
     whose centroid lies ``x`` (easting from the central meridian over k0) off it, at
     footpoint latitude ``lat`` (radians): k = k0 [1 + x²/(2ρν) + x⁴(1 + 4η²)/(24ρ²ν²)],
     k⁻² expanded to second order in x. Scalars (in :func:`tm_moment_areas`) or arrays (the
-    numpy fallback of :func:`~guotu.domain.geometry._clipping.ellipsoidal_from_moments`)."""
+    numpy fallback of :func:`~guotu.domain.geometry.moments.ellipsoidal_from_moments`)."""
     sin_lat = np.sin(lat)
     w = 1.0 - e2 * sin_lat * sin_lat
     nu = a / np.sqrt(w)
@@ -106,7 +106,7 @@ def ring_moments(
     geometries from their closed rings (ring r: ``xy[start[r]:start[r + 1]]``, of geometry
     ``ring_geom[r]``): exteriors count positive and holes negative whatever their
     orientation. Each edge's terms are added in ring order, as
-    :func:`guotu.domain.geometry._clipping._ring_edge_moments` and ``np.bincount`` add them."""
+    :func:`guotu.domain.geometry.moments._ring_edge_moments` and ``np.bincount`` add them."""
     out = np.zeros((n_geoms, 4))
     for r in range(len(start) - 1):
         g = ring_geom[r]
