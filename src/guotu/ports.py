@@ -15,6 +15,8 @@ from typing import Any, Protocol, Self
 import geopandas as gpd
 from pyproj import CRS
 
+from guotu.domain.access.policy import LayerPolicy
+from guotu.domain.access.records import AccessToken, Department, Session, UserAccount
 from guotu.domain.core.catalog import (
     AuditEntry,
     LayerInfo,
@@ -210,7 +212,93 @@ class FeatureStore(Protocol):
         """The append-only audit log."""
 
     def audit_head(self) -> tuple[int, int]:
-        """(number of audit entries, last entry id): changes with every write."""
+        """(number of audit entries, last entry id): changes with every entry."""
+
+    def data_head(self) -> int:
+        """The audit id of the last data write (not of events such as sign-ins): changes
+        with every write that can change what is read, the key of caches."""
+
+    # -- identity, access policies and the audit log (issue 16) ------------------------------
+    # Departments, accounts, layer policies and tokens are append-only: ``put_*`` records a
+    # new state with its record time and an audit entry (never a password hash or a secret);
+    # the current state is the latest record of each key. Sessions are kept in place.
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        obj: str,
+        *,
+        reason: str = "",
+        detail: dict[str, Any] | None = None,
+        department: str = "",
+        address: str = "",
+    ) -> AuditEntry:
+        """Append one entry to the audit log, chained to the one before it
+        (:mod:`guotu.domain.access.audit_chain`), and return it (with its hashes)."""
+
+    def audit_records(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        object_prefix: str | None = None,
+        department: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        """Audit entries matching every filter given, newest first: ``since <= at < until``
+        (naive times are UTC), ``id < before_id`` (the next page), at most ``limit``."""
+
+    def departments(self) -> list[Department]:
+        """Every department, current state, by id."""
+
+    def put_department(self, department: Department, *, actor: str, reason: str = "") -> None:
+        """Record a department's new state (create, rename, deactivate)."""
+
+    def users(self) -> list[UserAccount]:
+        """Every account, current state, by user name."""
+
+    def user(self, username: str) -> UserAccount | None:
+        """One account's current state (user names compare case-insensitively)."""
+
+    def put_user(
+        self, account: UserAccount, *, actor: str, action: str = "update_user", reason: str = ""
+    ) -> None:
+        """Record an account's new state; ``action`` names it in the audit log
+        (``create_user``, ``grant``, ``lock``, ``sign_in_failed`` …)."""
+
+    def user_history(self, username: str) -> list[UserAccount]:
+        """Every recorded state of an account, oldest first."""
+
+    def layer_policies(self) -> dict[str, LayerPolicy]:
+        """The current access policy of every layer that has one, by layer name."""
+
+    def put_layer_policy(self, policy: LayerPolicy, *, actor: str, reason: str = "") -> None:
+        """Record a layer's new grade and access policy."""
+
+    def tokens(self, username: str | None = None) -> list[AccessToken]:
+        """Access tokens (of one user), current state, newest first."""
+
+    def token(self, token_id: str) -> AccessToken | None:
+        """One access token's current state."""
+
+    def put_token(self, token: AccessToken, *, actor: str, action: str = "create_token") -> None:
+        """Record a token (created, or revoked: ``revoked_at`` set)."""
+
+    def session(self, id_hash: str) -> Session | None:
+        """A live session by the hash of its value."""
+
+    def put_session(self, session: Session) -> None:
+        """Start a session, or record that it was seen again (``last_seen_at``)."""
+
+    def end_session(self, id_hash: str) -> None:
+        """End a session (sign-out, timeout); unknown hashes are ignored."""
+
+    def end_sessions_of(self, username: str) -> int:
+        """End every session of a user (locked, disabled, password changed); how many."""
 
     def __enter__(self) -> Self:
         """Context manager: closes on exit."""

@@ -11,14 +11,19 @@ variable an ``env:NAME`` workspace names (:func:`guotu.services.workspace.resolv
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from guotu.domain.access.passwords import SignInLimits
+from guotu.domain.access.roles import get_access_role
 from guotu.errors import ConfigError
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["AUTH_MODES", "Settings", "group_roles", "is_loopback_host", "load_settings"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,47 @@ class Settings:
     pdf_font
         A TrueType font file with Chinese glyphs to embed in PDF reports, instead of the one
         found on the machine (Debian's fonts-wqy-microhei); see :mod:`guotu.io.fonts`.
+    auth
+        Who may use the server: ``none`` (one user on this machine: every request acts as a
+        local user with the business roles; ``guotu serve`` then listens on a loopback
+        address only), ``local`` (accounts with passwords kept in the workspace) or ``ldap``
+        (the bureau's directory, and local accounts beside it).
+    ldap_url, ldap_search_base, ldap_user_dn_template, ldap_service_dn, ldap_group_base
+        Where the directory is and how people and groups are found in it
+        (:class:`guotu.io.ldap_directory.LdapSettings`): give the search base (search as the
+        service account, then bind) or the user DN template (bind directly).
+    ldap_service_password_env
+        The *name* of the environment variable holding the service account's password (the
+        password itself is never a setting, so it is in no file and no process listing).
+    ldap_department_attribute
+        The attribute of a person's entry naming their department; it is matched to a
+        department of the workspace by the department's name.
+    ldap_group_roles
+        Which directory groups give which roles: ``group=role[,role];group=role``, e.g.
+        ``guotu-viewers=viewer;guotu-reviewers=reviewer``; a group not named gives nothing.
+    ldap_start_tls, ldap_ca_file
+        Upgrade an ``ldap://`` connection to TLS, and the CA certificate file to check the
+        server's certificate against (``ldaps://`` is TLS from the start).
+    session_idle_minutes, session_absolute_hours
+        A browser session ends when unused this long, and this long after sign-in in any
+        case (GB/T 22239-2019 level 3 asks for session timeouts; the numbers are guotu's).
+    sign_in_max_failures, sign_in_lockout_minutes
+        Consecutive failed sign-ins that lock an account, and for how long.
+    argon2_time_cost, argon2_memory_kib, argon2_parallelism
+        The argon2id parameters of new password hashes. The defaults are the OWASP Password
+        Storage Cheat Sheet's minimum argon2id configuration (m=19 MiB, t=2, p=1); a hash
+        made with other parameters is renewed at its next successful sign-in.
+    cors_origins
+        Origins (``https://portal.example.gov.cn``) whose pages may call the API from the
+        browser (CORS); empty: none, no ``Access-Control-Allow-Origin`` is ever sent. In the
+        environment: comma-separated.
+    secure_cookies
+        Mark the session cookie ``Secure`` (sent over HTTPS only). Unset: yes, unless the
+        server listens on a loopback address (a developer's machine without TLS).
+    sign_ins_per_minute
+        Sign-in attempts one address may make per minute (then 429).
+    uploads_per_minute
+        Plan reviews and uploads one user (or, anonymous, one address) may submit per minute.
     """
 
     workspace: str = "demo_county.gpkg"
@@ -88,6 +134,174 @@ class Settings:
     max_table_mb: float = 500.0
     max_table_rows: int = 5_000_000
     pdf_font: str = ""
+    auth: str = "none"
+    ldap_url: str = ""
+    ldap_search_base: str = ""
+    ldap_user_dn_template: str = ""
+    ldap_service_dn: str = ""
+    ldap_service_password_env: str = ""
+    ldap_group_base: str = ""
+    ldap_department_attribute: str = "ou"
+    ldap_group_roles: str = ""
+    ldap_start_tls: bool = False
+    ldap_ca_file: str = ""
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 8
+    sign_in_max_failures: int = 5
+    sign_in_lockout_minutes: int = 15
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19_456
+    argon2_parallelism: int = 1
+    cors_origins: tuple[str, ...] = ()
+    secure_cookies: bool | None = None
+    sign_ins_per_minute: int = 10
+    uploads_per_minute: int = 10
+
+    def __post_init__(self) -> None:
+        if self.auth not in AUTH_MODES:
+            raise ConfigError(
+                f"Unknown auth mode {self.auth!r}.",
+                field="auth",
+                fix=f"Use one of: {', '.join(AUTH_MODES)}.",
+                message_zh=f"没有“{self.auth}”这一登录方式（auth）。",
+                fix_zh="请用 none（单机单人，不登录）、local（本地账号）或 ldap（目录账号）。",
+            )
+        if self.auth == "ldap" and not self.ldap_url:
+            raise ConfigError(
+                "auth is ldap but no LDAP URL is set.",
+                field="ldap_url",
+                fix="Set ldap_url (GUOTU_LDAP_URL), e.g. ldaps://ldap.example.gov.cn.",
+                message_zh="登录方式为 ldap，但没有设置目录服务器地址。",
+                fix_zh="请设置 ldap_url（环境变量 GUOTU_LDAP_URL），如 ldaps://ldap.example.gov.cn。",
+            )
+        numbers = {
+            "session_idle_minutes": self.session_idle_minutes,
+            "session_absolute_hours": self.session_absolute_hours,
+            "sign_in_max_failures": self.sign_in_max_failures,
+            "sign_in_lockout_minutes": self.sign_in_lockout_minutes,
+            "argon2_time_cost": self.argon2_time_cost,
+            "argon2_parallelism": self.argon2_parallelism,
+            "sign_ins_per_minute": self.sign_ins_per_minute,
+            "uploads_per_minute": self.uploads_per_minute,
+        }
+        for name, value in numbers.items():
+            if value < 1:
+                raise ConfigError(
+                    f"The setting {name} must be at least 1; it is {value}.",
+                    field=name,
+                    fix=f"Set {name} to a positive whole number.",
+                    message_zh=f"设置 {name} 至少为 1，现为 {value}。",
+                    fix_zh=f"请把 {name} 设为正整数。",
+                )
+        if self.argon2_memory_kib < 8 * self.argon2_parallelism:
+            raise ConfigError(
+                "argon2_memory_kib must be at least 8 KiB per lane of argon2_parallelism.",
+                field="argon2_memory_kib",
+                fix="Keep the default 19456 (19 MiB) or raise it.",
+                message_zh="argon2_memory_kib 至少为 argon2_parallelism 的 8 倍（KiB）。",
+                fix_zh="请保留默认值 19456（19 MiB）或调高。",
+            )
+        group_roles(self.ldap_group_roles)  # refuses a mapping that does not parse
+
+    @property
+    def is_loopback(self) -> bool:
+        """Whether the server listens on this machine only (127.0.0.0/8, ``::1``,
+        ``localhost``)."""
+        return is_loopback_host(self.host)
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether the session cookie is ``Secure``: :attr:`secure_cookies`, or when unset,
+        whenever the server listens beyond this machine."""
+        return not self.is_loopback if self.secure_cookies is None else self.secure_cookies
+
+    @property
+    def sign_in_limits(self) -> SignInLimits:
+        """Failed sign-ins and session lifetimes as the identity services take them."""
+        return SignInLimits(
+            max_failures=self.sign_in_max_failures,
+            lockout_minutes=self.sign_in_lockout_minutes,
+            idle_minutes=self.session_idle_minutes,
+            absolute_hours=self.session_absolute_hours,
+        )
+
+    @property
+    def group_role_map(self) -> dict[str, frozenset[str]]:
+        """:attr:`ldap_group_roles` parsed: directory group → role ids."""
+        return group_roles(self.ldap_group_roles)
+
+
+#: The values of :attr:`Settings.auth`.
+AUTH_MODES = ("none", "local", "ldap")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is an address of this machine only.
+
+    Examples
+    --------
+    >>> is_loopback_host("127.0.0.1"), is_loopback_host("::1"), is_loopback_host("0.0.0.0")
+    (True, True, False)
+    """
+    text = host.strip().strip("[]").lower()
+    if text == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
+
+
+def group_roles(text: str) -> dict[str, frozenset[str]]:
+    """Directory group → role ids, from ``group=role[,role];group=role``.
+
+    Examples
+    --------
+    >>> sorted(group_roles("guotu-viewers=viewer; guotu-admins=reviewer,approver")["guotu-admins"])
+    ['approver', 'reviewer']
+    """
+    out: dict[str, frozenset[str]] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        group, sep, roles = part.partition("=")
+        names = frozenset(r.strip() for r in roles.split(",") if r.strip())
+        if not sep or not group.strip() or not names:
+            raise ConfigError(
+                f"The LDAP group mapping {part!r} is not group=role[,role].",
+                field="ldap_group_roles",
+                fix="Write it as group=role[,role];group=role, e.g. guotu-viewers=viewer.",
+                message_zh=f"目录组与角色的对应“{part}”格式不对。",
+                fix_zh="请写成 组=角色[,角色];组=角色，如 guotu-viewers=viewer。",
+            )
+        for role in names:
+            get_access_role(role)  # an unknown role is refused, listing the known ones
+        out[group.strip()] = out.get(group.strip(), frozenset()) | names
+    return out
+
+
+def _boolean(raw: str) -> bool:
+    text = raw.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+def _words(raw: str) -> tuple[str, ...]:
+    return tuple(w.strip() for w in raw.split(",") if w.strip())
+
+
+def _parser(annotation: Any) -> tuple[Callable[[str], Any], str]:
+    """How an environment variable's text becomes a value of the field's type, and the type's
+    name for the message."""
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    kinds = [k for k in typing.get_args(annotation) if k is not type(None)] if union else []
+    kind = kinds[0] if kinds else annotation
+    if kind is bool:
+        return _boolean, "bool (true/false)"
+    if typing.get_origin(kind) is tuple:
+        return _words, "comma-separated list"
+    return kind, kind.__name__
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -97,21 +311,25 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     --------
     >>> load_settings({"GUOTU_PORT": "9000"}, host="0.0.0.0").port
     9000
+    >>> load_settings({"GUOTU_CORS_ORIGINS": "https://a.gov.cn, https://b.gov.cn"}).cors_origins
+    ('https://a.gov.cn', 'https://b.gov.cn')
     """
     env = os.environ if environ is None else environ
+    hints = typing.get_type_hints(Settings)
     values: dict[str, Any] = {}
     for f in fields(Settings):
-        raw = env.get(f"GUOTU_{f.name.upper()}")
+        name = f"GUOTU_{f.name.upper()}"
+        raw = env.get(name)
         if raw is None:
             continue
-        kind = type(getattr(Settings(), f.name))
+        parse, kind = _parser(hints[f.name])
         try:
-            values[f.name] = kind(raw)
+            values[f.name] = parse(raw)
         except ValueError:
             raise ConfigError(
-                f"Environment variable GUOTU_{f.name.upper()}={raw!r} is not a {kind.__name__}.",
-                fix=f"Set it to a {kind.__name__}.",
-                message_zh=f"环境变量 GUOTU_{f.name.upper()}={raw!r} 不是有效的 {kind.__name__}。",
+                f"Environment variable {name}={raw!r} is not a {kind}.",
+                fix=f"Set it to a {kind}.",
+                message_zh=f"环境变量 {name}={raw!r} 不是有效的 {kind}。",
                 fix_zh="请改为正确的值。",
             ) from None
     values.update({k: v for k, v in overrides.items() if v is not None})

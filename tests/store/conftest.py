@@ -124,6 +124,41 @@ def raw_sql(store: Any, text: str) -> list[tuple[Any, ...]]:
         return cur.fetchall() if cur.description else []
 
 
+#: What turns a schema-4 workspace back into a schema-3 one: no identity tables, an audit log
+#: without departments, addresses and hashes (SQLite and PostgreSQL alike).
+SCHEMA_4_PARTS = [
+    *(
+        f"DROP TABLE guotu_{t}"
+        for t in ("departments", "users", "layer_policies", "tokens", "sessions")
+    ),
+    "DROP INDEX guotu_audit_at",
+    "DROP INDEX guotu_audit_actor",
+    *(
+        f"ALTER TABLE guotu_audit DROP COLUMN {c}"
+        for c in ("department", "address", "prev_hash", "hash")
+    ),
+    "DELETE FROM guotu_meta WHERE key = 'audit_head'",
+    "UPDATE guotu_meta SET value = '3' WHERE key = 'schema_version'",
+]
+
+
+def strip_to_schema_3(store: Any) -> None:
+    """Make the SQL workspace of ``store`` one that guotu with schema 3 wrote (its audit
+    entries kept, unchained)."""
+    for statement in SCHEMA_4_PARTS:
+        raw_sql(store, statement)
+
+
+def reopen(store: Any) -> Any:
+    """Close ``store`` and open its workspace again (GeoPackage or PostGIS)."""
+    store.close()
+    if backend_of(store) == "geopackage":
+        return GeoPackageStore.open(store.path)
+    from guotu.store.postgis import PostGISStore
+
+    return PostGISStore.open(store.dsn, schema=store.schema)
+
+
 def driver_errors() -> tuple[type[BaseException], ...]:
     """The exception classes of the database drivers."""
     errors: list[type[BaseException]] = [sqlite3.Error]

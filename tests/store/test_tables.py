@@ -14,10 +14,9 @@ import pytest
 from guotu.domain.core.catalog import VersionSpec, YearValue
 from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus
 from guotu.errors import ConfigError, GuotuError, NotFoundError, StoreError
-from guotu.store.geopackage import GeoPackageStore
 from guotu.store.layout import SCHEMA_VERSION
 
-from .conftest import backend_of, driver_errors, raw_sql
+from .conftest import driver_errors, raw_sql, reopen, strip_to_schema_3
 
 PLAN = "示范县国土空间总体规划"
 
@@ -248,25 +247,20 @@ def test_no_driver_exception_escapes_when_the_table_tables_go(sql_store: Any) ->
 
 def test_a_schema_2_workspace_gets_the_tables_on_open(sql_store: Any, tmp_path: Path) -> None:
     sql_store.write_table("kept", rows(1.0))
+    strip_to_schema_3(sql_store)
     for statement in (
         "DROP TABLE guotu_table_rows",
         "DROP TABLE guotu_table_versions",
         "UPDATE guotu_meta SET value = '2' WHERE key = 'schema_version'",
     ):
         raw_sql(sql_store, statement)
-    sql_store.close()
-    if backend_of(sql_store) == "geopackage":
-        reopened: Any = GeoPackageStore.open(sql_store.path)
-    else:
-        from guotu.store.postgis import PostGISStore
-
-        reopened = PostGISStore.open(sql_store.dsn, schema=sql_store.schema)
-    with reopened:
-        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "3"
+    with reopen(sql_store) as reopened:
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "4"
         assert reopened.tables() == []
-        assert (
-            reopened.audit_log()[-1].detail == {}
-            and reopened.audit_log()[-1].reason == "工作空间结构版本 2 → 3"
-        )
+        upgrades = [e for e in reopened.audit_log() if e.action == "upgrade"]
+        assert [(e.reason, e.detail) for e in upgrades] == [
+            ("工作空间结构版本 2 → 3", {}),
+            ("工作空间结构版本 3 → 4", {}),
+        ]
         reopened.write_table("targets", rows(5.0))
         assert reopened.read_table("targets") == rows(5.0)

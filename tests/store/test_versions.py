@@ -17,6 +17,7 @@ from pyproj import CRS
 from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus
 from guotu.errors import ConfigError, NotFoundError
+from guotu.services.audit import verify_audit
 from guotu.store.geopackage import GeoPackageStore
 
 from ..conftest import X0, Y0
@@ -228,6 +229,9 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
         DELETE FROM gpkg_contents WHERE table_name = 'GHYD_现行';
         DROP TRIGGER guotu_versions_no_update; DROP TRIGGER guotu_versions_no_delete;
         DROP TRIGGER guotu_audit_no_update; DROP TRIGGER guotu_audit_no_delete;
+        DROP TABLE guotu_departments; DROP TABLE guotu_users; DROP TABLE guotu_tokens;
+        DROP TABLE guotu_layer_policies; DROP TABLE guotu_sessions;
+        DELETE FROM guotu_meta WHERE key = 'audit_head';
         DROP TABLE guotu_table_rows; DROP TABLE guotu_table_versions;
         DROP TABLE guotu_retired; DROP TABLE guotu_layer_versions; DROP TABLE guotu_audit;
         DROP TABLE guotu_versions; ALTER TABLE guotu_layers DROP COLUMN plan_id;
@@ -237,7 +241,7 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
     """)
     conn.close()
     with GeoPackageStore.open(path) as s:
-        assert s.meta("schema_version") == "3"
+        assert s.meta("schema_version") == "4"
         assert codes(s.read_layer("GHYD")) == ["0701", "0901"]
         assert s.tables() == []
         assert [v.label for v in s.versions("layer:GHYD")] == ["v1"]
@@ -246,7 +250,9 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
         assert [e.reason for e in s.audit_log() if e.action == "upgrade"] == [
             "工作空间结构版本 1 → 2",
             "工作空间结构版本 2 → 3",
+            "工作空间结构版本 3 → 4",
         ]
+        assert verify_audit(s) == []
         assert s._conn.execute('SELECT count(*) FROM "GHYD_现行"').fetchone()[0] == 2
         # The upgrade hashed the old rows, so a re-import shares the unchanged feature.
         write(s, parcels(["0701", "1401"]), name="GHYD", replace=True)

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -202,3 +203,72 @@ def test_gdal_sends_attribute_filters_to_the_server(serve: Any) -> None:
     pages = [q for q in server.items_requests() if q.get("limit") != ["20"]]
     assert pages and all(q.get("YDYHFLDM") == ["0703"] for q in pages)
     assert len(pages) == 1  # 500 matching features: one page of 1000
+
+
+# -- a personal access token, as docs/access.md tells GDAL to send it (issue 16) -------------
+def _ogrinfo(url: str, header: str) -> str:
+    """Debian's ``ogrinfo`` run exactly as docs/access.md shows (pyogrio's own GDAL build does
+    not send GDAL_HTTP_HEADERS): the layers it lists and GHYD's feature count."""
+    run = subprocess.run(
+        ["ogrinfo", "-so", "-al", f"OAPIF:{url}", "--config", "GDAL_HTTP_HEADERS", header],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "GDAL_HTTP_TIMEOUT": "60"},
+    )
+    return run.stdout + run.stderr
+
+
+@pytest.mark.slow
+def test_gdal_reads_a_restricted_layer_with_its_departments_token_only(
+    workspace: Path, tmp_path: Path
+) -> None:
+    if shutil.which("ogrinfo") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("ogrinfo is missing: apt-get install gdal-bin (.ci/run does)")
+        pytest.skip("ogrinfo is not installed (apt-get install gdal-bin)")
+    from guotu.domain.access.grades import Grade
+    from guotu.domain.access.policy import AccessList, Action, LayerPolicy
+    from guotu.domain.access.records import Department
+    from guotu.services import identity
+
+    graded = tmp_path / "graded.gpkg"
+    graded.write_bytes(workspace.read_bytes())
+    with GeoPackageStore.open(graded) as store:
+        for dept in ("gengdi", "guihua"):
+            identity.create_department(store, Department(dept, dept), actor="t")
+        texts = {}
+        for user, dept in (("li01", "gengdi"), ("wang01", "guihua")):
+            identity.create_user(
+                store,
+                username=user,
+                display_name=user,
+                department=dept,
+                roles=["viewer"],
+                password="Gh#2035plan!",
+                actor="t",
+            )
+            _token, texts[user] = identity.create_token(store, user, "gdal", ["read"], 7, actor="t")
+        identity.set_layer_policy(
+            store,
+            LayerPolicy(
+                "GHYD",
+                Grade.RESTRICTED,
+                {Action.READ: AccessList(departments=frozenset({"gengdi"}))},
+            ),
+            actor="t",
+        )
+    server = Server(graded, tmp_path, auth="local")
+    try:
+        server.wait()
+        own = _ogrinfo(server.url, f"Authorization: Bearer {texts['li01']}")
+        assert "Layer name: GHYD" in own and f"Feature Count: {FEATURES}" in own
+        # another department's token, no token, a forged one: GHYD is not there
+        for header in (
+            f"Authorization: Bearer {texts['wang01']}",
+            "X-Nothing: 1",
+            "Authorization: Bearer gt_0000_forged",
+        ):
+            assert "GHYD" not in _ogrinfo(server.url, header)
+    finally:
+        server.stop()

@@ -8,6 +8,8 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from guotu.cli.access import role_names
+from guotu.cli.accounts import generate_password
 from guotu.cli.base import (
     Context,
     console,
@@ -19,7 +21,9 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.check import render_check
+from guotu.cli.plans import actor_name
 from guotu.cli.workspace import render_balance
+from guotu.demo.access import SeededAccess, seed_access
 from guotu.demo.build import DemoResult, ProgressCallback, build_demo, default_out_dir
 from guotu.demo.county import MIN_PARCELS
 from guotu.demo.files import HANDOVER
@@ -119,6 +123,12 @@ def _build_with_progress(
     is_flag=True,
     help="Only build; skip the quality check, 用地平衡表 and review that follow.",
 )
+@click.option(
+    "--no-accounts",
+    is_flag=True,
+    help="Seed no departments, accounts or layer grades (by default they are, and the "
+    "accounts' passwords are printed once at the end).",
+)
 @json_option
 @lang_option
 @pass_context
@@ -130,6 +140,7 @@ def demo_command(
     seed: int,
     force: bool,
     no_check: bool,
+    no_accounts: bool,
     as_json: bool,
 ) -> None:
     """Build the demo county 示范县: handover files, a workspace and a manifest of known answers.
@@ -145,6 +156,12 @@ def demo_command(
     ws = workspace or DEFAULT_WORKSPACE
     out = Path(out_dir) if out_dir else default_out_dir(ws)
     result = _build_with_progress(ctx, as_json, ws, out, parcels, seed, force)
+    seeded = None
+    if not no_accounts:
+        with open_workspace(ws) as store:
+            seeded = seed_access(
+                store, make_password=generate_password, actor=f"guotu demo ({actor_name()})"
+            )
     report = balance = None
     if not no_check:
         # The main job goes on: 质检 of every layer, the 用地平衡表 of the master plan, then
@@ -168,6 +185,17 @@ def demo_command(
                 "stamp": review.stamp(),
                 "html": str(review_html),
             }
+        if seeded is not None:
+            data["accounts"] = [
+                {
+                    "username": a.username,
+                    "display_name": a.display_name,
+                    "department": a.department,
+                    "roles": list(a.roles),
+                    "password": a.password,
+                }
+                for a in seeded.accounts
+            ]
         emit_json(data)
         return
     source = {
@@ -214,3 +242,46 @@ def demo_command(
                 f"report {review_html} (details: guotu review master-plan).",
             )
         )
+    if seeded is not None:
+        click.echo()
+        _render_accounts(ctx, seeded)
+
+
+def _render_accounts(ctx: Context, seeded: SeededAccess) -> None:
+    """The demo's accounts with their passwords, printed this once."""
+    names = {d.id: d.name for d in seeded.departments}
+    table = Table(
+        title=ctx.t(
+            f"示范县账号（{len(seeded.departments)} 个部门、{len(seeded.accounts)} 个账号、"
+            f"{len(seeded.policies)} 个图层的开放等级）",
+            f"Demo accounts ({len(seeded.departments)} departments, {len(seeded.accounts)} "
+            f"accounts, open grades of {len(seeded.policies)} layers)",
+        )
+    )
+    for head in (
+        ctx.t("用户名", "User name"),
+        ctx.t("姓名", "Name"),
+        ctx.t("部门", "Department"),
+        ctx.t("角色", "Roles"),
+        ctx.t("密码", "Password"),
+    ):
+        table.add_column(head)
+    for a in seeded.accounts:
+        table.add_row(
+            a.username,
+            a.display_name,
+            names.get(a.department, a.department),
+            role_names(a.roles, ctx.lang),
+            a.password,
+        )
+    console().print(table)
+    click.echo(
+        ctx.t(
+            "这些演示密码只显示这一次，未写入任何文件；忘记时可用 guotu user passwd 重设。"
+            "各图层的开放等级见 guotu policy list；启用登录（环境变量 GUOTU_AUTH）后，在 "
+            "guotu serve 的网页上用这些账号登录。",
+            "These demo passwords are shown this once and written nowhere; reset one with "
+            "guotu user passwd. The layers' open grades: guotu policy list; with sign-in on "
+            "(GUOTU_AUTH=local) these accounts sign in to guotu serve (docs/access.md).",
+        )
+    )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from guotu.cli.base import Context, pass_context, root, workspace_option
+from guotu.errors import ConfigError
 from guotu.services.monitoring_inputs import load_catalogue, load_inputs
 from guotu.services.workspace import display_location, open_workspace
-from guotu.settings import load_settings
+from guotu.settings import Settings, load_settings
 
 __all__ = ["serve_command"]
 
@@ -61,6 +62,7 @@ def serve_command(
         monitor_targets=targets,
         monitor_statistics=statistics,
     )
+    refuse_open_single_user(settings)
     # Fail now, with guotu's message, if the workspace or a table is unusable; say which
     # targets and statistics the dashboard starts with.
     with open_workspace(settings.workspace) as store:
@@ -80,4 +82,33 @@ def serve_command(
     for table in (tgt, stats):
         if table.origin is not None:
             click.echo(table.origin.describe(ctx.lang))
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        server_header=False,  # the server's name and version are nobody's business
+    )
+
+
+def refuse_open_single_user(settings: Settings) -> None:
+    """Refuse to serve without sign-in (``auth = none``: every request acts as the local user
+    with the business roles) on an address other machines can reach.
+
+    Raises
+    ------
+    ConfigError
+        ``auth`` is ``none`` and ``host`` is not a loopback address (exit 2).
+    """
+    if settings.auth == "none" and not settings.is_loopback:
+        raise ConfigError(
+            f"Without sign-in (auth = none) guotu serves this machine only, not {settings.host}: "
+            "anyone reaching it would act with every business role.",
+            field="auth",
+            fix="Configure sign-in (GUOTU_AUTH=local or ldap, with accounts), or listen on "
+            "127.0.0.1.",
+            message_zh=f"未启用登录（auth = none）时只能在本机提供服务，不能监听 {settings.host}："
+            "任何能访问到它的人都将拥有全部业务权限。",
+            fix_zh="请配置登录方式（环境变量 GUOTU_AUTH=local 或 ldap，并建立账号），"
+            "或改为监听 127.0.0.1。",
+        )

@@ -31,9 +31,11 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
+from guotu.domain.access.policy import RowFilter
 from guotu.domain.core.catalog import LayerInfo
 from guotu.errors import CRSError, InputError, NotFoundError
 from guotu.ports import FeatureStore
+from guotu.services.access import LayerAccess, layer_not_found, row_mask
 
 __all__ = [
     "CRS84",
@@ -314,9 +316,10 @@ def parse_filters(info: LayerInfo, params: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def find_layer(store: FeatureStore, name: str) -> LayerInfo:
+def find_layer(store: FeatureStore, name: str, access: LayerAccess | None = None) -> LayerInfo:
     """The layer ``name`` of ``store``; a :class:`NotFoundError` naming the layers (and no
-    workspace path, since web responses show it).
+    workspace path, since web responses show it). With ``access``, a layer its principal may
+    not read is not found either, with the same words, and only the readable ones are named.
 
     Examples
     --------
@@ -328,17 +331,11 @@ def find_layer(store: FeatureStore, name: str) -> LayerInfo:
     """
     infos = store.layers()
     for info in infos:
-        if info.name == name:
+        if info.name == name and (access is None or access.may_read(name)):
             return info
-    known = ", ".join(i.name for i in infos) or "none yet"
-    known_zh = "、".join(i.name for i in infos) or "暂无"
-    raise NotFoundError(
-        f"There is no collection {name!r}.",
-        layer=name,
-        fix=f"Collections: {known}.",
-        message_zh=f"没有要素集合 {name!r}。",
-        fix_zh=f"现有要素集合：{known_zh}。",
-    )
+    names = [i.name for i in infos]
+    shown = names if access is None else access.readable(names)
+    raise layer_not_found(name, shown, noun="collection")
 
 
 def fids_in_force(store: FeatureStore, name: str, as_of: date | None = None) -> np.ndarray:
@@ -357,11 +354,16 @@ def fids_in_force(store: FeatureStore, name: str, as_of: date | None = None) -> 
     return fids[~np.isin(fids, np.asarray(retired, dtype=np.int64))]
 
 
-def layer_extent(store: FeatureStore, name: str) -> tuple[float, float, float, float] | None:
-    """(minx, miny, maxx, maxy) of the layer in force today, in the workspace CRS; ``None``
-    when it has no feature. Reads every geometry: callers cache it by data version."""
-    frame = store.read_layer(name, columns=[])
+def layer_extent(
+    store: FeatureStore, name: str, rows: RowFilter | None = None
+) -> tuple[float, float, float, float] | None:
+    """(minx, miny, maxx, maxy) of the layer in force today (of the ``rows`` a principal is
+    limited to), in the workspace CRS; ``None`` when it has no such feature. Reads every
+    geometry: callers cache it by data version."""
+    frame = store.read_layer(name, columns=[] if rows is None else [rows.field])
     geoms = np.asarray(frame.geometry.values, dtype=object)
+    if rows is not None:
+        geoms = geoms[row_mask(frame[rows.field].to_numpy(), rows)]
     if not len(geoms):
         return None
     bounds = shapely.total_bounds(geoms)
@@ -381,6 +383,8 @@ class ItemsQuery:
     bbox: tuple[float, float, float, float] | None = None
     filters: Mapping[str, Any] = field(default_factory=dict)
     as_of: date | None = None
+    columns: Sequence[str] | None = None  # the columns shown (``None``: all)
+    rows: RowFilter | None = None  # the rows a principal is limited to (``None``: all)
 
 
 @dataclass(frozen=True)
@@ -417,26 +421,42 @@ def _matches(frame: pd.DataFrame, filters: Mapping[str, Any]) -> np.ndarray:
 
 
 def read_items(store: FeatureStore, query: ItemsQuery) -> ItemsPage:
-    """The page of layer ``query.layer`` a query asks for, ordered by fid."""
+    """The page of layer ``query.layer`` a query asks for, ordered by fid (only the rows of
+    ``query.rows`` count, and only ``query.columns`` are read)."""
     info = find_layer(store, query.layer)
-    if query.bbox is None and not query.filters:
+    rows = query.rows
+    if query.bbox is None and not query.filters and rows is None:
         fids = fids_in_force(store, query.layer, query.as_of)
     else:
+        read = list(query.filters) + ([rows.field] if rows is not None else [])
         frame = store.read_layer(
-            query.layer, bbox=query.bbox, columns=list(query.filters), as_of=query.as_of
+            query.layer, bbox=query.bbox, columns=list(dict.fromkeys(read)), as_of=query.as_of
         )
         fids = np.asarray(frame.index.to_numpy(), dtype=np.int64)
+        keep = np.ones(len(fids), dtype=bool)
         if query.filters:
-            fids = fids[_matches(frame, query.filters)]
+            keep &= _matches(frame, query.filters)
+        if rows is not None:
+            keep &= row_mask(frame[rows.field].to_numpy(), rows)
+        fids = fids[keep]
     page = fids[query.offset : query.offset + query.limit]
-    frame = store.read_revisions(info.name, page.tolist())
+    frame = store.read_revisions(
+        info.name, page.tolist(), None if query.columns is None else list(query.columns)
+    )
     return ItemsPage(frame=frame, number_matched=len(fids), offset=query.offset, limit=query.limit)
 
 
 def read_item(
-    store: FeatureStore, name: str, fid: int, as_of: date | None = None
+    store: FeatureStore,
+    name: str,
+    fid: int,
+    as_of: date | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    rows: RowFilter | None = None,
 ) -> gpd.GeoDataFrame:
-    """The feature ``fid`` of layer ``name`` as in force on ``as_of`` (one row)."""
+    """The feature ``fid`` of layer ``name`` as in force on ``as_of`` (one row, with
+    ``columns``); one outside ``rows`` (the rows a principal is limited to) is not found."""
     info = find_layer(store, name)
     missing = NotFoundError(
         f"Collection {name} has no feature {fid} in force then.",
@@ -444,7 +464,11 @@ def read_item(
         feature=fid,
         message_zh=f"要素集合 {name} 中没有当时有效的要素 {fid}。",
     )
-    frame = store.read_revisions(info.name, [fid])
+    if rows is not None:
+        region = store.read_revisions(info.name, [fid], [rows.field])
+        if not len(region) or not row_mask(region[rows.field].to_numpy(), rows).all():
+            raise missing
+    frame = store.read_revisions(info.name, [fid], None if columns is None else list(columns))
     if not len(frame):
         raise missing
     geom = frame.geometry.iloc[0]

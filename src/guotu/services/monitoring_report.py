@@ -1,11 +1,16 @@
 """The indicator report of ``guotu monitor indicators`` and the dashboard: every indicator's
 series of year-end values up to a date, its target, status, trend and warning.
+
+For a user who may not read every layer, an indicator computed from a layer of a role they
+may not read whole (:func:`withheld_indicators`) is shown without its figures (value, series,
+status, lineage and forecast), and the cases and the consolidation ledger are left out of the
+check-up when they read such a layer (:data:`CASE_ROLES`, :data:`CONSOLIDATION_ROLES`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +23,10 @@ from guotu.services.monitoring import IndicatorEngine
 from guotu.services.monitoring_inputs import Statistics, Targets
 
 __all__ = [
+    "CASE_ROLES",
+    "CONSOLIDATION_ROLES",
     "UNIT_LABELS",
+    "WITHHELD_NOTE",
     "IndicatorReport",
     "crossing_text",
     "direction_text",
@@ -26,7 +34,66 @@ __all__ = [
     "indicator_report",
     "target_text",
     "when_text",
+    "withheld_indicators",
 ]
+
+#: The layer roles the monitoring cases are read from (:mod:`guotu.services.cases`).
+CASE_ROLES = frozenset(
+    {
+        "change_patch",
+        "ecological_redline",
+        "permanent_farmland",
+        "urban_boundary",
+        "construction_project",
+        "monitoring_case",
+    }
+)
+#: The layer roles the consolidation ledger is read from (:mod:`guotu.services.consolidation`).
+CONSOLIDATION_ROLES = frozenset(
+    {
+        "land_survey",
+        "consolidation_project",
+        "ecological_redline",
+        "permanent_farmland",
+        "urban_boundary",
+    }
+)
+#: What an indicator (or a part of the check-up) computed from layers the user may not read
+#: says instead of its figures (zh, en).
+WITHHELD_NOTE = (
+    "依据您无权查看的图层计算，不予显示",
+    "Computed from layers you may not read; not shown",
+)
+
+
+def withheld_indicators(catalogue: Catalogue, blocked_roles: Collection[str]) -> frozenset[str]:
+    """The indicators computed from a layer of ``blocked_roles`` (the roles of layers the user
+    may not read whole), directly or through the indicators they refer to.
+
+    Examples
+    --------
+    >>> from guotu.services.monitoring_inputs import load_catalogue
+    >>> cat = load_catalogue()
+    >>> sorted(withheld_indicators(cat, {"permanent_farmland"}))
+    ['farmland_occupied_by_cases', 'permanent_farmland_area']
+    >>> withheld_indicators(cat, ())
+    frozenset()
+    """
+    blocked = set(blocked_roles)
+    by_id = {i.id: i for i in catalogue.indicators}
+
+    def reads_blocked(ind_id: str, seen: set[str]) -> bool:
+        ind = by_id.get(ind_id)
+        if ind is None or ind_id in seen:
+            return False
+        seen.add(ind_id)
+        roles = {r for t in ind.formula.terms() for r in (t.role, t.within, t.outside) if r}
+        return bool(roles & blocked) or any(reads_blocked(r, seen) for r in ind.formula.refs())
+
+    if not blocked:
+        return frozenset()
+    return frozenset(i.id for i in catalogue.indicators if reads_blocked(i.id, set()))
+
 
 #: How each catalogue unit is written (zh, en).
 UNIT_LABELS: dict[str, tuple[str, str]] = {
@@ -318,20 +385,27 @@ class IndicatorReport:
             if t.layer and t.version
         }
 
-    def warnings(self, lang: str = "zh") -> list[dict[str, Any]]:
-        """Red, then yellow indicators with their sentences."""
+    def warnings(
+        self, lang: str = "zh", withheld: Collection[str] = frozenset()
+    ) -> list[dict[str, Any]]:
+        """Red, then yellow indicators with their sentences (none of ``withheld``)."""
         found = [
             {"indicator": v.indicator.id, "status": v.status, "message": warning_text(v, lang)}
             for v in self.current()
-            if v.status in ("red", "yellow")
+            if v.status in ("red", "yellow") and v.indicator.id not in withheld
         ]
         return sorted(found, key=lambda w: 0 if w["status"] == "red" else 1)
 
-    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+    def to_dict(self, lang: str = "zh", withheld: Collection[str] = frozenset()) -> dict[str, Any]:
         """The ``guotu monitor indicators --json`` document (also the dashboard's): each
-        indicator's row has ``crossing_text``, its :meth:`crossing` as a card says it."""
+        indicator's row has ``crossing_text``, its :meth:`crossing` as a card says it. The
+        rows of ``withheld`` (:func:`withheld_indicators`) have no figures: ``withheld`` is
+        true and ``reason`` says why."""
         rows = []
         for ind in self.catalogue.indicators:
+            if ind.id in withheld:
+                rows.append(self._withheld_row(ind.id, lang))
+                continue
             values = self.series[ind.id]
             row = values[-1].to_dict(lang)
             row["unit_label"] = unit_label(ind.unit, lang)
@@ -350,9 +424,11 @@ class IndicatorReport:
                 str(y): t for y, t in sorted(self.targets.values.get(ind.id, {}).items())
             }
             rows.append(row)
-        counts = {
-            s: sum(1 for v in self.current() if v.status == s) for s in ("green", "yellow", "red")
-        }
+        shown = [v for v in self.current() if v.indicator.id not in withheld]
+        counts = {s: sum(1 for v in shown if v.status == s) for s in ("green", "yellow", "red")}
+        summary: dict[str, int] = {**counts, "no_target": len(shown) - sum(counts.values())}
+        if len(shown) < len(rows):
+            summary["withheld"] = len(rows) - len(shown)
         return {
             "as_of": self.as_of.isoformat(),
             "catalogue": {
@@ -362,10 +438,37 @@ class IndicatorReport:
             },
             "targets": self.targets.source or None,
             "statistics": self.statistics.source or None,
-            "summary": {**counts, "no_target": len(rows) - sum(counts.values())},
+            "summary": summary,
             "indicators": rows,
-            "warnings": self.warnings(lang),
+            "warnings": self.warnings(lang, withheld),
         }
+
+    def _withheld_row(self, indicator: str, lang: str) -> dict[str, Any]:
+        """An indicator's row without its figures (value, series, status, lineage, forecast)."""
+        values = self.series[indicator]
+        row = values[-1].to_dict(lang)
+        zh, en = WITHHELD_NOTE
+        row.update(
+            value=None,
+            status=None,
+            reason=zh if lang == "zh" else en,
+            reason_en=en,
+            reason_zh=zh,
+            lineage=None,
+            forecast=None,
+            withheld=True,
+        )
+        row["unit_label"] = unit_label(values[-1].indicator.unit, lang)
+        row["direction_label"] = direction_text(values[-1].indicator.direction)
+        row["crossing_text"] = None
+        row["series"] = [
+            {"as_of": v.as_of.isoformat(), "value": None, "version": {}, "version_label": {}}
+            for v in values
+        ]
+        row["targets"] = {
+            str(y): t for y, t in sorted(self.targets.values.get(indicator, {}).items())
+        }
+        return row
 
 
 def _versions(v: IndicatorValue) -> dict[str, str]:
@@ -422,10 +525,12 @@ def checkup_document(
     statistics: Statistics | None = None,
     lang: str = "zh",
     use_layers: Sequence[str] = (),
+    blocked_roles: Collection[str] = (),
 ) -> dict[str, Any]:
     """The 体检评估 document: indicators with series, warnings, monitoring cases and the land
     consolidation ledger as of ``as_of`` as known at ``known_at``; a part whose layers are
-    missing says why instead.
+    missing says why instead, and so does a part read from a layer of ``blocked_roles`` (the
+    roles of layers the reader may not export whole; its indicators have no figures).
     Written by :mod:`guotu.io.monitor_report` as HTML, PDF and XLSX."""
     from guotu.errors import GuotuError
     from guotu.services.cases import classify_patches
@@ -446,21 +551,29 @@ def checkup_document(
         "lang": lang,
         "as_of": day.isoformat(),
         "workspace": getattr(store, "path", ""),
-        "indicators": report.to_dict(lang),
+        "indicators": report.to_dict(lang, withheld_indicators(catalogue, blocked_roles)),
         "cases": None,
         "consolidation": None,
         "notes": [],
     }
+    blocked = set(blocked_roles)
+    note = WITHHELD_NOTE[0] if lang == "zh" else WITHHELD_NOTE[1]
     try:
-        doc["cases"] = classify_patches(
-            store, as_of=day, known_at=known_at, use_layers=use_layers
-        ).to_dict(lang)
+        if blocked & CASE_ROLES:
+            doc["notes"].append(note)
+        else:
+            doc["cases"] = classify_patches(
+                store, as_of=day, known_at=known_at, use_layers=use_layers
+            ).to_dict(lang)
     except GuotuError as exc:
         doc["notes"].append(exc.render(lang))
     try:
-        doc["consolidation"] = consolidation_report(
-            store, as_of=day, known_at=known_at, use_layers=use_layers
-        ).to_dict(lang)
+        if blocked & CONSOLIDATION_ROLES:
+            doc["notes"].append(note)
+        else:
+            doc["consolidation"] = consolidation_report(
+                store, as_of=day, known_at=known_at, use_layers=use_layers
+            ).to_dict(lang)
     except GuotuError as exc:
         doc["notes"].append(exc.render(lang))
     return doc

@@ -13,6 +13,11 @@ where the request comes in) against the workspace:
 The control lines, master plan and units it is checked against are read from the workspace
 as of ``as_of``/``known_at``; the report is stamped with the rule pack, its hash and the
 version of every layer read.
+
+A review for someone who may not read every layer (:attr:`ReviewOptions.readable`) neither
+reviews nor reviews against the others: they are left out as if the workspace did not have
+them (a rule that needs one is skipped, the subject is not found, in the same words), and the
+report says that layers were left out (``restricted_layers_omitted``), never which.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from guotu.domain.review.operators import run_review
 from guotu.domain.review.pack import KINDS, Rule, RulePack, pack_hash
 from guotu.errors import ConfigError, NotFoundError
 from guotu.ports import FeatureStore
+from guotu.services.access import layer_not_found
 from guotu.services.checking import read_layer_data
 from guotu.services.indicator_table import read_indicator_table
 from guotu.services.layer_choice import check_chosen_layers, layer_of_role
@@ -69,6 +75,9 @@ class ReviewOptions:
         (``--use-layer``); with several and none chosen the review is refused.
     progress
         Called with the rule id, its number and the rule count before each rule.
+    readable
+        The workspace layers the reviewer may read whole (``None``: every layer); the others
+        are left out of the review as if the workspace did not have them.
     """
 
     pack: RulePack | None = None
@@ -76,6 +85,7 @@ class ReviewOptions:
     known_at: datetime | None = None
     use_layers: Sequence[str] = ()
     progress: Callable[[str, int, int], None] | None = None
+    readable: frozenset[str] | None = None
 
 
 def _roles_needed(rules: Sequence[Rule], pack: RulePack) -> set[str]:
@@ -156,6 +166,7 @@ class ReviewReport:
     repairs: tuple[Repair, ...] = ()
     layers: dict[str, LayerData] = field(default_factory=dict, compare=False, repr=False)
     subject: LayerRead | None = None
+    restricted_layers_omitted: bool = False
 
     @property
     def data_versions(self) -> dict[str, str]:
@@ -179,8 +190,20 @@ class ReviewReport:
         return reaches(self.findings, threshold)
 
 
-def _workspace_layer(store: FeatureStore, role: str, name: str | None) -> Any:
+def _usable(
+    store: FeatureStore, infos: Sequence[Any], readable: frozenset[str] | None
+) -> list[Any]:
+    """``infos`` without the layers the reviewer may not read."""
+    return list(infos) if readable is None else [i for i in infos if i.name in readable]
+
+
+def _workspace_layer(
+    store: FeatureStore, role: str, name: str | None, readable: frozenset[str] | None = None
+) -> Any:
     if name is not None:
+        if readable is not None and name not in readable:
+            shown = [i.name for i in store.layers() if i.name in readable]
+            raise layer_not_found(name, shown)
         info = store.layer(name)
         if info.role != role:
             raise ConfigError(
@@ -191,7 +214,12 @@ def _workspace_layer(store: FeatureStore, role: str, name: str | None) -> Any:
                 fix_zh="请用 --layer 指定该审查类型对应的图层。",
             )
         return info
-    found = layer_of_role(store, role, option="--layer")
+    found = layer_of_role(
+        store,
+        role,
+        option="--layer",
+        candidates=_usable(store, store.layers_with_role(role), readable),
+    )
     if found is None:
         raise NotFoundError(
             f"Workspace {store.path} has no {role} layer to review.",
@@ -226,12 +254,12 @@ def _file_subject(store: FeatureStore, source: SourceFile, role: str) -> LayerDa
 
 
 def _version_subject(
-    store: FeatureStore, source: RecordedVersion, role: str
+    store: FeatureStore, source: RecordedVersion, role: str, readable: frozenset[str] | None
 ) -> tuple[LayerData, LayerRead]:
     version = store.version(source.plan, source.label)
     candidates = [
         i
-        for i in store.layers_with_role(role)
+        for i in _usable(store, store.layers_with_role(role), readable)
         if i.plan == source.plan and (source.layer is None or i.name == source.layer)
     ]
     if not candidates:
@@ -267,7 +295,12 @@ class _Subject:
 
 
 def _read_subject(
-    store: FeatureStore, kind: str, source: ReviewSource, day: date, known_at: datetime | None
+    store: FeatureStore,
+    kind: str,
+    source: ReviewSource,
+    day: date,
+    known_at: datetime | None,
+    readable: frozenset[str] | None = None,
 ) -> _Subject:
     role = KINDS[kind]
     if kind == "indicators":
@@ -280,13 +313,13 @@ def _read_subject(
             )
         return _Subject(None, None, tuple(read_indicator_table(source.path)), str(source.path))
     if isinstance(source, WorkspaceLayer):
-        info = _workspace_layer(store, role, source.layer)
+        info = _workspace_layer(store, role, source.layer, readable)
         layer = read_layer_data(store, info, as_of=day, known_at=known_at)
         return _Subject(
             layer, _layer_read(store, info, day, known_at), (), f"workspace:{info.name}"
         )
     if isinstance(source, RecordedVersion):
-        layer, read = _version_subject(store, source, role)
+        layer, read = _version_subject(store, source, role, readable)
         return _Subject(layer, read, (), str(source))
     return _Subject(_file_subject(store, source, role), None, (), str(source.path))
 
@@ -341,16 +374,30 @@ def review_plan(
             message_zh=f"工作空间 {store.path} 为空，没有可对照的图层。",
             fix_zh="请先导入三区三线和规划图层。",
         )
+    readable = opts.readable
+    if readable is not None:
+        for name in opts.use_layers:
+            if name not in readable:
+                raise layer_not_found(name, [i.name for i in store.layers() if i.name in readable])
     check_chosen_layers(store, opts.use_layers)
-    subject = _read_subject(store, kind, source, day, opts.known_at)
+    needed = _roles_needed(rules, pack)
+    omitted = readable is not None and any(
+        i.name not in readable and i.role in needed | {role} for i in store.layers()
+    )
+    subject = _read_subject(store, kind, source, day, opts.known_at, readable)
     reads: dict[str, LayerRead] = {}
     if subject.read is not None:
         reads[subject.read.layer] = subject.read
     refs: list[LayerData] = []
-    for need in sorted(_roles_needed(rules, pack)):
+    for need in sorted(needed):
         if subject.layer is not None and need == role and isinstance(source, WorkspaceLayer):
             continue
-        info = layer_of_role(store, need, chosen=opts.use_layers)
+        info = layer_of_role(
+            store,
+            need,
+            chosen=opts.use_layers,
+            candidates=_usable(store, store.layers_with_role(need), readable),
+        )
         if info is None:
             continue
         refs.append(read_layer_data(store, info, as_of=day, known_at=opts.known_at))
@@ -387,6 +434,7 @@ def review_plan(
         repairs=_repairs(layer) if layer is not None else (),
         layers={x.name: x for x in ([layer] if layer else []) + refs},
         subject=subject.read,
+        restricted_layers_omitted=omitted,
     )
 
 

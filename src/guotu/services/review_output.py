@@ -39,6 +39,7 @@ from guotu.io.review_model import (
     ReviewDocument,
     Stamp,
 )
+from guotu.services.access import RESTRICTED_NOTE
 from guotu.services.review import LayerRead, ReviewReport
 from guotu.services.review_maps import FindingMaps
 
@@ -217,6 +218,8 @@ def review_json(report: ReviewReport, lang: str = "zh") -> dict[str, Any]:
             }
             for r in report.repairs
         ],
+        "restricted_layers_omitted": report.restricted_layers_omitted,
+        **({"restricted_note": dict(RESTRICTED_NOTE)} if report.restricted_layers_omitted else {}),
     }
 
 

@@ -1,24 +1,31 @@
 """The index of the site query (空间码), read from a workspace: every layer in force on a date
 (as recorded at a time) and what the versions pending in 公示/报批 would add or remove, as the
 feature groups of one :class:`guotu.domain.site.query.SiteIndex` (:func:`read_site_index`).
+
+The index holds every layer; what one principal sees of it is a :class:`SiteView`
+(:func:`site_view`): the groups of the layers they may read, without their hidden fields, and
+only the rows of their own 行政区 where a layer limits them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from guotu.domain.core.model import Version
 from guotu.domain.core.roles import get_role
 from guotu.domain.site.query import FeatureGroup, SiteIndex, build_site_index
 from guotu.errors import NotFoundError
 from guotu.ports import FeatureStore
+from guotu.services.access import LayerAccess, row_mask
 from guotu.services.checking import frame_attributes
 from guotu.services.review import load_rule_pack
 
-__all__ = ["read_site_index"]
+__all__ = ["SiteView", "read_site_index", "site_view"]
 
 
 def _iso(d: date | None) -> str | None:
@@ -127,3 +134,73 @@ def read_site_index(
                     _group(info.name, info.role, frame.loc[gone], plan, pv, "removed")
                 )
     return build_site_index(store.crs, groups + pending_groups, pack=load_rule_pack(pack), key=key)
+
+
+@dataclass(frozen=True)
+class SiteView:
+    """What one principal sees of a :class:`SiteIndex`, group by group: whether the group's
+    layer is shown, the fields hidden from them, which rows they may see (``None``: all) and
+    whether the layer is 受限.
+
+    ``is_omitting`` says that layers they may not read were left out (an answer says so,
+    never which); ``is_region_limited`` that some layer shows them their own area's rows
+    only."""
+
+    is_shown: tuple[bool, ...]
+    hidden: tuple[frozenset[str], ...]
+    rows: tuple[npt.NDArray[np.bool_] | None, ...]
+    is_omitting: bool = False
+    is_region_limited: bool = False
+    is_restricted: tuple[bool, ...] = ()  # the group's layer is 受限 (its reads are audited)
+
+    def admits(self, group: int, row: int) -> bool:
+        """Whether the principal sees feature ``row`` of group ``group``."""
+        if not self.is_shown[group]:
+            return False
+        mask = self.rows[group]
+        return mask is None or bool(mask[row])
+
+
+def site_view(index: SiteIndex, access: LayerAccess) -> SiteView:
+    """What ``access``'s principal sees of ``index`` (built once per index and principal by
+    the caller: the row masks cost a pass over the limited layers' region codes).
+
+    Examples
+    --------
+    >>> from pyproj import CRS
+    >>> from shapely import box
+    >>> from guotu.domain.access.policy import LayerPolicy, Principal
+    >>> from guotu.domain.site.query import FeatureGroup, build_site_index
+    >>> codes = np.array(["330102001", "330103001"], dtype=object)
+    >>> g = FeatureGroup("CZGH", "planned_land_use", "BSM", None, None, None, np.array([1, 2]),
+    ...                  np.array(["a", "b"], dtype=object),
+    ...                  np.array([box(0, 0, 1, 1), box(1, 0, 2, 1)], dtype=object),
+    ...                  {"XZQDM": codes})
+    >>> town = Principal("zhao", frozenset({"viewer"}), "xiangzhen", ("330102001",))
+    >>> view = site_view(build_site_index(CRS.from_epsg(4527), [g]),
+    ...                  LayerAccess(town, {"CZGH": LayerPolicy("CZGH", region_field="XZQDM")}))
+    >>> view.admits(0, 0), view.admits(0, 1), view.is_region_limited
+    (True, False, True)
+    """
+    shown: list[bool] = []
+    hidden: list[frozenset[str]] = []
+    rows: list[npt.NDArray[np.bool_] | None] = []
+    for g in index.groups:
+        is_shown = access.may_read(g.layer)
+        shown.append(is_shown)
+        hidden.append(access.hidden(g.layer) if is_shown else frozenset())
+        limit = access.row_filter(g.layer) if is_shown else None
+        if limit is None:
+            rows.append(None)
+        elif limit.field in g.attributes:
+            rows.append(row_mask(g.attributes[limit.field], limit))
+        else:  # the layer has no region field: no row is the principal's
+            rows.append(np.zeros(len(g.fids), dtype=bool))
+    return SiteView(
+        tuple(shown),
+        tuple(hidden),
+        tuple(rows),
+        is_omitting=not all(shown),
+        is_region_limited=any(r is not None for r in rows),
+        is_restricted=tuple(access.is_restricted(g.layer) for g in index.groups),
+    )

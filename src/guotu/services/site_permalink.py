@@ -7,6 +7,7 @@ same sheet comes back after later amendments; :func:`sheet_html` renders the she
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from collections.abc import Mapping
@@ -86,4 +87,30 @@ def sheet_html(doc: Mapping[str, Any], base: str = "", *, lang: str = "zh") -> s
     (True, True)
     """
     link = permalink(doc, base)
-    return render_sheet(doc, permalink=link, qr_svg=qr_svg(link, lang=lang), lang=lang)
+    page = render_sheet(doc, permalink=link, qr_svg=qr_svg(link, lang=lang), lang=lang)
+    return _with_access_notes(page, doc, lang)
+
+
+def _with_access_notes(page: str, doc: Mapping[str, Any], lang: str) -> str:
+    """``page`` with the answer's access notes under its title: that layers the reader may
+    not read were left out, or that only their own area's features are shown.
+
+    Examples
+    --------
+    >>> _with_access_notes("<h1>规划条件</h1><h2>", {"restricted_layers_omitted": True,
+    ...     "restricted_note": {"zh": "有受限图层未显示", "en": "Some restricted layers are not shown"}},
+    ...     "zh")
+    '<h1>规划条件</h1><p class="note" data-access-note>有受限图层未显示</p><h2>'
+    """
+    notes = [
+        note[lang if lang in note else "zh"]
+        for flag, key in (
+            ("restricted_layers_omitted", "restricted_note"),
+            ("region_limited", "region_note"),
+        )
+        if doc.get(flag) and isinstance(note := doc.get(key), Mapping)
+    ]
+    if not notes or "</h1>" not in page:
+        return page
+    shown = "".join(f'<p class="note" data-access-note>{html.escape(n)}</p>' for n in notes)
+    return page.replace("</h1>", "</h1>" + shown, 1)

@@ -14,7 +14,16 @@ The answer (:meth:`SiteReport.to_dict`)::
                    "properties", "plan", "version", …}],
      "touching": [… same shape, relation "touches": neighbours that only share an edge],
      "pending":  [… same shape plus "change" (added/removed) from versions in 公示/报批],
-     "allowed_uses": {"codes", "allowed", "conditional", "forbidden", "master_plan"}}
+     "allowed_uses": {"codes", "allowed", "conditional", "forbidden", "master_plan"},
+     "restricted_layers_omitted": false}
+
+Asked for a principal (:meth:`SiteQuery.query`'s ``principal``), the answer holds only the
+layers they may read, without the fields hidden from them, and only their own 行政区's rows
+where a layer limits them (:class:`~guotu.services.site_index.SiteView`); the allowed uses are
+derived from what they see. When layers were left out, ``restricted_layers_omitted`` is true
+and ``restricted_note`` says so in Chinese and English, never naming them; a region-limited
+answer says ``region_limited`` with ``region_note``. A parcel code of a layer they may not
+read is not found, in the same words as a code that does not exist.
 
 A point exactly on an edge shared by two features applies to both, with relation
 ``on_boundary`` and ``share_of_site`` ``null`` (see :mod:`guotu.domain.site.query`). ``name`` is the
@@ -38,6 +47,7 @@ from typing import Any
 
 import shapely
 
+from guotu.domain.access.policy import Principal
 from guotu.domain.core.plan_labels import plan_version_label
 from guotu.domain.core.roles import ROLES
 from guotu.domain.site.query import (
@@ -50,7 +60,8 @@ from guotu.domain.site.query import (
 )
 from guotu.errors import InputError, NotFoundError
 from guotu.ports import FeatureStore
-from guotu.services.site_index import read_site_index
+from guotu.services.access import RESTRICTED_NOTE, LayerAccess, access_for
+from guotu.services.site_index import SiteView, read_site_index, site_view
 from guotu.services.site_parsing import Site, lonlat_hint, parse_point, parse_polygon
 from guotu.services.workspace import data_version
 
@@ -58,6 +69,10 @@ __all__ = ["SiteQuery", "SiteReport", "data_version_token", "parcel_site", "repo
 
 _ROLE_ORDER = {r.id: i for i, r in enumerate(ROLES)}
 _ZONE_ROLES = ("ecological_redline", "permanent_farmland", "urban_boundary")
+#: What a region-limited answer says (the user sees their own 行政区's features only).
+REGION_NOTE = {"zh": "仅显示本辖区的要素", "en": "Only features of your own area are shown"}
+#: (index, principal) views kept by a :class:`SiteQuery`.
+_VIEWS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,9 @@ class SiteReport:
     pending: tuple[dict[str, Any], ...]
     allowed_uses: Mapping[str, Any]
     data_recorded_at: str | None = None  # latest record time of the versions read
+    is_omitting: bool = False  # layers the principal may not read were left out
+    is_region_limited: bool = False  # some layer shows the principal their own area only
+    restricted_layers: tuple[str, ...] = ()  # 受限 layers the answer shows (to audit)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document."""
@@ -87,7 +105,7 @@ class SiteReport:
         }
         if self.site.kind != "point":
             site["area_m2"] = round(float(self.site.geometry.area), 4)
-        return {
+        out: dict[str, Any] = {
             "site": site,
             "as_of": self.as_of.isoformat(),
             "known_at": self.known_at.isoformat() if self.known_at else None,
@@ -97,7 +115,14 @@ class SiteReport:
             "touching": list(self.touching),
             "pending": list(self.pending),
             "allowed_uses": self.allowed_uses,
+            "restricted_layers_omitted": self.is_omitting,
         }
+        if self.is_omitting:
+            out["restricted_note"] = dict(RESTRICTED_NOTE)
+        if self.is_region_limited:
+            out["region_limited"] = True
+            out["region_note"] = dict(REGION_NOTE)
+        return out
 
 
 def _listify(value: Any) -> Any:
@@ -112,24 +137,30 @@ def data_version_token(store: FeatureStore) -> str:
 
     Examples
     --------
-    >>> class Store:  # a workspace: its path and the head of its audit log
+    >>> class Store:  # a workspace: its path and the audit id of its last data write
     ...     path = "/data/demo_county.gpkg"
-    ...     def audit_head(self):
-    ...         return 42, "2026-01-01T08:00:00"
+    ...     def data_head(self):
+    ...         return 42
     >>> token = data_version_token(Store())
     >>> len(token), token == data_version_token(Store()), "demo_county" in token
     (12, True, False)
     """
-    return hashlib.sha256(data_version(store).encode()).hexdigest()[:12]
+    return _token(data_version(store))
+
+
+def _token(version: str) -> str:
+    return hashlib.sha256(version.encode()).hexdigest()[:12]
 
 
 # -- the query ---------------------------------------------------------------------------------
 
 
-def _entry(index: SiteIndex, hit: Hit) -> dict[str, Any]:
+def _entry(index: SiteIndex, hit: Hit, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
     g = index.groups[hit.group]
-    ident = g.ids[hit.row]
+    ident = None if g.id_field in hidden else g.ids[hit.row]
     props = g.properties(hit.row)
+    if hidden:
+        props = {k: v for k, v in props.items() if k not in hidden}
     out: dict[str, Any] = {
         "layer": g.layer,
         "role": g.role,
@@ -163,13 +194,20 @@ def report_for(
     as_of: date,
     known_at: datetime | None,
     token: str,
+    view: SiteView | None = None,
 ) -> SiteReport:
-    """Shape the hits of one query into a :class:`SiteReport`."""
+    """Shape the hits of one query into a :class:`SiteReport` (the hits ``view`` admits,
+    as it shows them)."""
     applies: list[dict[str, Any]] = []
     touching: list[dict[str, Any]] = []
     pending: list[dict[str, Any]] = []
+    restricted: set[str] = set()
     for hit in hits:
-        e = _entry(index, hit)
+        if view is not None and not view.admits(hit.group, hit.row):
+            continue
+        if view is not None and view.is_restricted[hit.group]:
+            restricted.add(index.groups[hit.group].layer)
+        e = _entry(index, hit, view.hidden[hit.group] if view is not None else frozenset())
         if "change" in e:
             if hit.relation not in ("touches",):
                 pending.append(e)
@@ -194,8 +232,8 @@ def report_for(
     recorded = max(
         (
             str(g.version["recorded_at"])
-            for g in index.groups
-            if g.version and g.version.get("recorded_at")
+            for k, g in enumerate(index.groups)
+            if g.version and g.version.get("recorded_at") and (view is None or view.is_shown[k])
         ),
         default=None,
     )
@@ -210,6 +248,9 @@ def report_for(
         tuple(pending),
         uses,
         recorded,
+        is_omitting=view is not None and view.is_omitting,
+        is_region_limited=view is not None and view.is_region_limited,
+        restricted_layers=tuple(sorted(restricted)),
     )
 
 
@@ -258,7 +299,23 @@ class SiteQuery:
         self.pack = pack
         self.crs_parameter = crs_parameter
         self._cache: OrderedDict[tuple[Any, ...], SiteIndex] = OrderedDict()
+        self._views: OrderedDict[tuple[int, Principal], tuple[SiteIndex, SiteView]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def view(self, index: SiteIndex, access: LayerAccess) -> SiteView:
+        """What ``access``'s principal sees of ``index`` (kept per index and principal)."""
+        key = (id(index), access.principal)
+        with self._lock:
+            found = self._views.get(key)
+            if found is not None and found[0] is index:
+                self._views.move_to_end(key)
+                return found[1]
+        built = site_view(index, access)
+        with self._lock:
+            self._views[key] = (index, built)
+            while len(self._views) > _VIEWS_KEPT:
+                self._views.popitem(last=False)
+        return built
 
     def index(
         self,
@@ -295,9 +352,10 @@ class SiteQuery:
         as_of: date | None = None,
         known_at: datetime | None = None,
         pinned: str | None = None,
+        principal: Principal | None = None,
     ) -> SiteReport:
         """Answer one query: exactly one of ``point`` (``"X,Y"``), ``polygon`` (GeoJSON) or
-        ``parcel`` (DKBH or BSM).
+        ``parcel`` (DKBH or BSM); as ``principal`` may see it (``None``: everything).
 
         ``pinned`` is the data version a permanent link was made for: while the workspace
         still has that version, ``known_at`` adds nothing (nothing was recorded since), so it
@@ -309,7 +367,7 @@ class SiteQuery:
         InputError
             Bad coordinates, CRS or GeoJSON; too many vertices; not exactly one site.
         NotFoundError
-            Unknown parcel code; a site outside every layer.
+            Unknown parcel code; a site outside every layer (the principal may read).
         """
         given = [v for v in (point, polygon, parcel) if v is not None]
         if len(given) != 1:
@@ -320,7 +378,8 @@ class SiteQuery:
                 fix_zh="使用 point=X,Y、GeoJSON 多边形或 parcel=地块编号 之一。",
             )
         day = as_of or date.today()
-        token = data_version_token(store)
+        version = data_version(store)
+        token = _token(version)
         if pinned is not None and pinned == token:
             known_at = None
         index = self.index(store, as_of=day, known_at=known_at, token=token)
@@ -333,6 +392,7 @@ class SiteQuery:
             as_of=day,
             known_at=known_at,
             token=token,
+            access=None if principal is None else access_for(store, principal, version=version),
         )
 
     def query_index(
@@ -346,18 +406,23 @@ class SiteQuery:
         as_of: date | None = None,
         known_at: datetime | None = None,
         token: str = "",
+        access: LayerAccess | None = None,
     ) -> SiteReport:
-        """:meth:`query` on a built index (no store read at all)."""
+        """:meth:`query` on a built index (no store read at all), as ``access``'s principal
+        may see it (``None``: everything)."""
         day = as_of or date.today()
+        view = None if access is None else self.view(index, access)
         if point is not None:
             site = parse_point(point, crs, index.crs, crs_parameter=self.crs_parameter)
             hits = locate_point(index, site.geometry.x, site.geometry.y)
         else:
             if parcel is not None:
-                site = parcel_site(index, parcel)
+                site = parcel_site(index, parcel, view)
             else:
                 site = parse_polygon(polygon, crs, index.crs, max_vertices=self.max_vertices)
             hits = locate_polygon(index, site.geometry)
+        if view is not None:
+            hits = [h for h in hits if view.admits(h.group, h.row)]
         if not any(h.relation != "touches" for h in hits):
             hint, hint_zh = lonlat_hint(self.crs_parameter)
             raise NotFoundError(
@@ -366,11 +431,12 @@ class SiteQuery:
                 message_zh="查询位置不在工作空间任何图层范围内。",
                 fix_zh=f"请检查坐标及其坐标系（{hint_zh}）。",
             )
-        return report_for(index, site, hits, as_of=day, known_at=known_at, token=token)
+        return report_for(index, site, hits, as_of=day, known_at=known_at, token=token, view=view)
 
 
-def parcel_site(index: SiteIndex, code: str) -> Site:
-    """The parcel with this DKBH (detailed plan) or BSM (master plan) as a site.
+def parcel_site(index: SiteIndex, code: str, view: SiteView | None = None) -> Site:
+    """The parcel with this DKBH (detailed plan) or BSM (master plan) as a site; one that
+    ``view`` does not admit is not found, in the same words as an unknown code.
 
     Examples
     --------
@@ -387,6 +453,8 @@ def parcel_site(index: SiteIndex, code: str) -> Site:
     ('parcel', 10000.0, {'parcel': 'GH1', 'layer': 'GHYD'})
     """
     found = index.by_code.get(code.strip())
+    if found is not None and view is not None and not view.admits(*found):
+        found = None
     if found is None:
         raise NotFoundError(
             f"There is no parcel {code!r} (DKBH of a detailed-plan parcel or "

@@ -8,8 +8,12 @@ grid (valid output) and encoded. Below :data:`FULL_ATTRIBUTE_ZOOM` a feature car
 its layer's id and code fields; from there on every column.
 
 :class:`TileCache` keeps built tiles in an LRU keyed by :class:`TileKey` (layer, z, x, y,
-as-of date and :func:`guotu.services.workspace.data_version`), so recording anything in the
-workspace makes the next request rebuild; the strong ETag is a hash of the key. Layers are
+as-of date, :func:`guotu.services.workspace.data_version`, and what the asking principal may
+not see of the layer: its hidden fields and the rows it is limited to), so recording anything
+in the workspace makes the next request rebuild, and one user's tile never serves another
+who may see less (users who see the same share tiles); the strong ETag is a hash of the key.
+A layer the principal may not read is not found, exactly like a layer that does not exist
+(:func:`guotu.services.access.layer_not_found`). Layers are
 also kept whole, reprojected, in a small LRU of STR-tree indexes (same key without z/x/y)
 within a memory budget (:data:`MAX_INDEX_BYTES`), so a burst of tiles reads the store once;
 a layer over the budget (or over :data:`MAX_INDEX_FEATURES`) is read per tile with a bbox.
@@ -33,8 +37,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
+from guotu.domain.access.policy import Principal, RowFilter
 from guotu.domain.core.roles import get_role
-from guotu.errors import NotFoundError
 from guotu.io.mvt import (
     MAX_ZOOM,
     TILE_BUFFER,
@@ -45,6 +49,7 @@ from guotu.io.mvt import (
     to_tile_grid,
 )
 from guotu.ports import FeatureStore
+from guotu.services.access import access_for, layer_not_found, row_mask
 from guotu.services.workspace import data_version, workspace_crs
 
 __all__ = [
@@ -189,6 +194,8 @@ class TileKey:
     y: int
     as_of: date
     data_version: str
+    hidden: frozenset[str] = frozenset()  # fields the principal may not see
+    rows: RowFilter | None = None  # the rows the principal is limited to
 
     @property
     def etag(self) -> str:
@@ -209,6 +216,8 @@ class TileKey:
                 self.as_of.isoformat(),
                 self.data_version,
             ]
+            + (["-" + ",".join(sorted(self.hidden))] if self.hidden else [])
+            + ([f"{self.rows.field}^" + ",".join(self.rows.prefixes)] if self.rows else [])
         )
         return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
@@ -293,9 +302,19 @@ class TileCache:
         self.builds = 0
 
     def key(
-        self, store: FeatureStore, layer: str, z: int, x: int, y: int, as_of: date | None = None
+        self,
+        store: FeatureStore,
+        layer: str,
+        z: int,
+        x: int,
+        y: int,
+        as_of: date | None = None,
+        *,
+        principal: Principal | None = None,
     ) -> TileKey:
-        """The key of a tile; raises ``NotFoundError`` (unknown layer) or ``InputError``."""
+        """The key of a tile as ``principal`` sees it (``None``: all of it); raises
+        ``NotFoundError`` (unknown layer, or one the principal may not read: the same error)
+        or ``InputError``."""
         version = data_version(store)
         # The layer names are read once per data version: any write changes the version, so
         # a cached name list is never stale (and a cached tile costs no catalog read).
@@ -303,10 +322,25 @@ class TileCache:
         if names is None:
             names = frozenset(info.name for info in store.layers())
             self._layer_names.put(version, names)
-        if layer not in names:
-            _layer_info(store, layer)  # raises NotFoundError naming the layers
+        if principal is None:
+            if layer not in names:
+                raise layer_not_found(layer, sorted(names))
+            check_tile(z, x, y)
+            return TileKey(layer, z, x, y, as_of or date.today(), version)
+        access = access_for(store, principal, version=version)
+        if layer not in names or not access.may_read(layer):
+            raise layer_not_found(layer, access.readable(sorted(names)))
         check_tile(z, x, y)
-        return TileKey(layer, z, x, y, as_of or date.today(), version)
+        return TileKey(
+            layer,
+            z,
+            x,
+            y,
+            as_of or date.today(),
+            version,
+            access.hidden(layer),
+            access.row_filter(layer),
+        )
 
     def tile(
         self,
@@ -318,10 +352,12 @@ class TileCache:
         as_of: date | None = None,
         *,
         key: TileKey | None = None,
+        principal: Principal | None = None,
     ) -> Tile:
-        """Tile ``z/x/y`` of ``layer`` as in force on ``as_of`` (default today); ``key``, if
-        the caller already has it from :meth:`key`, saves reading the data version again."""
-        key = key or self.key(store, layer, z, x, y, as_of)
+        """Tile ``z/x/y`` of ``layer`` as in force on ``as_of`` (default today), as
+        ``principal`` sees it; ``key``, if the caller already has it from :meth:`key`, saves
+        reading the data version again."""
+        key = key or self.key(store, layer, z, x, y, as_of, principal=principal)
         cached = self._tiles.get(key)
         if cached is not None:
             return cached
@@ -330,10 +366,18 @@ class TileCache:
         return tile
 
     def tilejson(
-        self, store: FeatureStore, layer: str, tiles_url: str, as_of: date | None = None
+        self,
+        store: FeatureStore,
+        layer: str,
+        tiles_url: str,
+        as_of: date | None = None,
+        *,
+        principal: Principal | None = None,
     ) -> dict[str, Any]:
-        """A TileJSON 3.0.0 document of ``layer``; ``tiles_url`` has ``{z}/{x}/{y}``."""
-        info = _layer_info(store, layer)
+        """A TileJSON 3.0.0 document of ``layer``; ``tiles_url`` has ``{z}/{x}/{y}``. With
+        ``principal``: only for a layer they may read (else not found, as an unknown layer),
+        listing the fields they may see."""
+        info = _layer_info(store, layer, principal)
         day = as_of or date.today()
         frame_key = (layer, day, data_version(store))
         extent = self._extents.get(frame_key)
@@ -364,7 +408,12 @@ class TileCache:
             "REAL": "Number",
             "BOOLEAN": "Boolean",
         }
-        fields = {c: kinds.get(t.upper(), "String") for c, t in info.columns.items()}
+        shown = (
+            info.columns
+            if principal is None
+            else access_for(store, principal).columns(layer, info.columns)
+        )
+        fields = {c: kinds.get(info.columns[c].upper(), "String") for c in shown}
         return {
             "tilejson": "3.0.0",
             "name": layer,
@@ -401,6 +450,10 @@ class TileCache:
                 for c in dict.fromkeys([role.id_field, role.code_field])
                 if c and c in info.columns
             ]
+        names = [c for c in names if c not in key.hidden]
+        rows = key.rows
+        if rows is not None and rows.field not in info.columns:
+            return Tile(key, b"", 0)  # no row can be shown to a principal limited by it
         minx, miny, maxx, maxy = tile_bounds(key.z, key.x, key.y)
         pad = TILE_BUFFER * (maxx - minx) / TILE_EXTENT
         area = (minx - pad, miny - pad, maxx + pad, maxy + pad)
@@ -411,12 +464,17 @@ class TileCache:
         )
         if frame is not None:
             hits = np.sort(frame.tree.query(shapely.box(*area)))
+            if rows is not None:
+                hits = hits[row_mask(frame.columns[rows.field][hits], rows)]
             geoms, ids = frame.geoms[hits], frame.ids[hits]
             cols = {c: frame.columns[c][hits] for c in names}
         else:
             crs = workspace_crs(store)
             bbox = _transformer(_WEB_MERCATOR, crs).transform_bounds(*area, densify_pts=21)
-            read = store.read_layer(key.layer, bbox=bbox, columns=names, as_of=key.as_of)
+            needs = names if rows is None else list(dict.fromkeys([*names, rows.field]))
+            read = store.read_layer(key.layer, bbox=bbox, columns=needs, as_of=key.as_of)
+            if rows is not None:
+                read = read[row_mask(read[rows.field].to_numpy(), rows)]
             geoms = _to_mercator(read)
             ids = read.index.to_numpy()
             cols = {c: read[c].to_numpy(dtype=object) for c in names}
@@ -453,18 +511,18 @@ class TileCache:
         return len(self._tiles)
 
 
-def _layer_info(store: FeatureStore, layer: str) -> Any:
-    """The store's ``LayerInfo`` of ``layer``; the error names no workspace path."""
+def _layer_info(store: FeatureStore, layer: str, principal: Principal | None = None) -> Any:
+    """The store's ``LayerInfo`` of ``layer``; the error names no workspace path, and with
+    ``principal`` a layer they may not read is not found either (the same error)."""
     infos = {info.name: info for info in store.layers()}
-    if layer not in infos:
-        names = sorted(infos)
-        raise NotFoundError(
-            f"There is no layer {layer!r}.",
-            layer=layer,
-            fix=f"Layers: {', '.join(names)}.",
-            message_zh=f"没有图层 {layer!r}。",
-            fix_zh=f"现有图层：{'、'.join(names)}。",
-        )
+    names = sorted(infos)
+    if principal is None:
+        if layer not in infos:
+            raise layer_not_found(layer, names)
+        return infos[layer]
+    access = access_for(store, principal)
+    if layer not in infos or not access.may_read(layer):
+        raise layer_not_found(layer, access.readable(names))
     return infos[layer]
 
 

@@ -154,14 +154,14 @@ def workspace_crs(store: FeatureStore) -> CRS:
 
 
 def data_version(store: FeatureStore) -> str:
-    """A token that changes whenever anything is recorded in the workspace (every write goes
-    through the append-only audit log): the key of caches of tiles and query indexes.
+    """A token that changes whenever data is recorded in the workspace (every write goes
+    through the append-only audit log; sign-ins and other events recorded there do not
+    count): the key of caches of tiles, query indexes and access policies.
 
     What is *in force* also changes with the date, so a cache of as-of reads must key on
     the as-of date as well.
     """
-    count, last = store.audit_head()
-    return f"{store.path}#{count}:{last}"
+    return f"{store.path}#{store.data_head()}"
 
 
 def _file_identity(store: FeatureStore) -> tuple[int, int] | None:

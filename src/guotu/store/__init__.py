@@ -3,7 +3,11 @@ GeoPackage file, in a PostGIS schema, or in memory.
 
 What every backend shares, written once:
 
-* ``catalog`` — plans, versions, time resolution, the audit log (:class:`PlanCatalog`);
+* ``audit`` — the append-only, hash-chained audit log and the hooks every part of the
+  catalogue uses (:class:`AuditLog`);
+* ``catalog`` — plans, versions, time resolution (:class:`PlanCatalog`);
+* ``identity`` — departments, accounts, layer access policies, tokens and sessions
+  (:class:`IdentityCatalog`), with their rows and audit details in ``identity_records``;
 * ``tables`` — non-spatial versioned tables (:class:`TableCatalog`);
 * ``layers`` — layer lookups, the workspace CRS and the one write path of layers, with the
   small hooks each backend fills in (:class:`LayerCatalog`);

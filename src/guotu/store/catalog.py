@@ -1,16 +1,17 @@
-"""Plans, versions and the audit log in SQL tables (see ``gpkg_schema.VERSIONING_DDL`` and
-``postgis_schema.PG_DDL``).
+"""Plans and versions in SQL tables (see ``gpkg_schema.VERSIONING_DDL`` and
+``postgis_schema.PG_DDL``); the audit log they write to is :mod:`guotu.store.audit`.
 
 :class:`PlanCatalog` is the base of every store. Its SQL is written once, with ``?``
-placeholders and ``RETURNING id``; a backend supplies three small hooks:
+placeholders and ``RETURNING id``; a backend supplies three small hooks (declared on
+:class:`~guotu.store.audit.AuditLog`, the base of the whole catalogue):
 
-* :meth:`PlanCatalog._execute` runs one statement and returns a cursor (GeoPackage: on its
-  sqlite3 connection; PostGIS rewrites ``?`` to ``%s`` and runs it on the connection of the
-  current transaction or one from its pool);
-* :meth:`PlanCatalog._store_errors` turns the driver's exceptions into guotu's store errors;
-* :meth:`PlanCatalog._transaction` makes what runs inside one atomic write.
+* ``_execute`` runs one statement and returns a cursor (GeoPackage: on its sqlite3
+  connection; PostGIS rewrites ``?`` to ``%s`` and runs it on the connection of the current
+  transaction or one from its pool);
+* ``_store_errors`` turns the driver's exceptions into guotu's store errors;
+* ``_transaction`` makes what runs inside one atomic write.
 
-The memory store replaces the SQL primitives (``_insert_plan``, ``versions``, ``_audit`` …)
+The memory store replaces the SQL primitives (``_insert_plan``, ``versions`` …)
 instead. Values cross in portable forms (ISO text for dates and times, JSON text for details)
 and are read back from either text or the driver's native types. Versions and audit entries
 are only ever inserted; the tables' triggers refuse updates and deletes.
@@ -18,14 +19,11 @@ are only ever inserted; the tables' triggers refuse updates and deletes.
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from guotu.domain.core.catalog import AuditEntry, VersionSpec
+from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import (
     DECIDING,
     Plan,
@@ -39,7 +37,8 @@ from guotu.domain.core.model import (
     version_in_force,
 )
 from guotu.errors import ConfigError, NotFoundError
-from guotu.store.layout import record_time
+from guotu.store.audit import AuditLog
+from guotu.store.layout import as_timestamp, record_time
 
 __all__ = ["PlanCatalog"]
 
@@ -56,11 +55,6 @@ def _date(value: str | date | None) -> date | None:
     return None if not value else date.fromisoformat(value[:10])
 
 
-def _timestamp(value: str | datetime) -> datetime:
-    """A record time read back as text (SQLite) or as a timestamp (PostgreSQL)."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
 def _version(row: Sequence[Any]) -> Version:
     return Version(
         id=int(row[0]),
@@ -70,7 +64,7 @@ def _version(row: Sequence[Any]) -> Version:
         status=VersionStatus(row[4]),
         valid_from=_date(row[5]),
         valid_to=_date(row[6]),
-        recorded_at=_timestamp(row[7]),
+        recorded_at=as_timestamp(row[7]),
         approval_no=row[8],
         approval_organ=row[9],
         approval_date=_date(row[10]),
@@ -91,12 +85,6 @@ def _plan(row: Sequence[Any]) -> Plan:
     )
 
 
-def _audit_entry(row: Sequence[Any]) -> AuditEntry:
-    at = row[1] if isinstance(row[1], str) else row[1].isoformat()
-    detail = row[6] if isinstance(row[6], dict) else json.loads(row[6])
-    return AuditEntry(int(row[0]), at, row[2], row[3], row[4], row[5], detail)
-
-
 _VERSION_COLS = (
     "id, plan_id, label, parent_id, status, valid_from, valid_to, recorded_at, "
     "approval_no, approval_organ, approval_date, author, reason"
@@ -104,30 +92,8 @@ _VERSION_COLS = (
 _PLAN_COLS = "id, name, level, type, xzqdm, parent_plan_id, description"
 
 
-class PlanCatalog:
+class PlanCatalog(AuditLog):
     """Plans, versions, time resolution and the audit log (see the module docstring)."""
-
-    #: The workspace as messages name it: a GeoPackage file, or a database and schema.
-    path: Path | str
-
-    # -- backend hooks ---------------------------------------------------------------------
-    def _transaction(self) -> contextlib.AbstractContextManager[None]:  # pragma: no cover
-        """One atomic write: everything inside is recorded, or nothing (backend hook)."""
-        raise NotImplementedError
-
-    def _store_errors(
-        self, action: str, action_zh: str
-    ) -> contextlib.AbstractContextManager[None]:  # pragma: no cover
-        """Driver exceptions raised inside become guotu's store errors (backend hook)."""
-        raise NotImplementedError
-
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:  # pragma: no cover
-        """Run one statement written with ``?`` placeholders; a cursor (backend hook)."""
-        raise NotImplementedError
-
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        with self._store_errors("reading or recording plans and versions", "读写规划与版本"):
-            return self._execute(sql, params)
 
     def _insert_returning_id(self, sql: str, params: Sequence[Any]) -> int:
         with self._store_errors("reading or recording plans and versions", "读写规划与版本"):
@@ -257,7 +223,7 @@ class PlanCatalog:
 
     def _last_record_time(self) -> datetime | None:
         last = self._run("SELECT max(recorded_at) FROM guotu_versions").fetchone()[0]
-        return None if not last else _timestamp(last)
+        return None if not last else as_timestamp(last)
 
     def _insert_version_row(
         self, plan: Plan, spec: VersionSpec, parent_id: int | None, recorded: datetime
@@ -406,46 +372,3 @@ class PlanCatalog:
             author=actor,
             reason=reason,
         )
-
-    # -- audit -----------------------------------------------------------------------------
-    def _audit(
-        self,
-        actor: str,
-        action: str,
-        obj: str,
-        reason: str = "",
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        self._run(
-            "INSERT INTO guotu_audit (at, actor, action, object, reason, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                record_time().isoformat(),
-                actor or "guotu",
-                action,
-                obj,
-                reason,
-                json.dumps(detail or {}, ensure_ascii=False, default=str),
-            ),
-        )
-
-    def audit_head(self) -> tuple[int, int]:
-        """(number of audit entries, last entry id): changes with every write, costs one
-        indexed query (the key of caches of tiles and query indexes)."""
-        row = self._run("SELECT count(*), coalesce(max(id), 0) FROM guotu_audit").fetchone()
-        return int(row[0]), int(row[1])
-
-    def audit_log(
-        self, *, object_prefix: str | None = None, limit: int | None = None
-    ) -> list[AuditEntry]:
-        """The audit log, oldest first (optionally only objects starting with a prefix)."""
-        sql = "SELECT id, at, actor, action, object, reason, detail FROM guotu_audit"
-        params: tuple[Any, ...] = ()
-        if object_prefix:
-            sql += " WHERE object = ? OR object LIKE ? ESCAPE '\\'"
-            escaped = object_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params = (object_prefix, escaped + ":%")
-        sql += " ORDER BY id"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [_audit_entry(r) for r in self._run(sql, params).fetchall()]

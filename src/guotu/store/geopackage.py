@@ -45,7 +45,10 @@ from guotu.store.gpkg_contents import (
     write_current_view,
 )
 from guotu.store.gpkg_schema import (
+    AUDIT_CHAIN_DDL,
+    AUDIT_NO_UPDATE,
     GPKG_DDL,
+    IDENTITY_DDL,
     REQUIRED_GPKG_TABLES,
     TABLES_DDL,
     VERSIONING_DDL,
@@ -54,6 +57,7 @@ from guotu.store.gpkg_schema import (
     q,
     rtree_name,
 )
+from guotu.store.identity import IdentityCatalog
 from guotu.store.layers import LayerCatalog, LayerContent
 from guotu.store.layout import (
     ADDED_IN,
@@ -72,7 +76,7 @@ _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10300  # GeoPackage 1.3.0
 
 
-class GeoPackageStore(LayerCatalog):
+class GeoPackageStore(LayerCatalog, IdentityCatalog):
     """A workspace in one GeoPackage file.
 
     Use :meth:`open`; the store is a context manager that closes its connection.
@@ -170,7 +174,7 @@ class GeoPackageStore(LayerCatalog):
             for statement in GPKG_DDL.split(";\n"):
                 if statement.strip():
                     c.execute(statement)
-            for statement in (*VERSIONING_DDL, *TABLES_DDL):
+            for statement in (*VERSIONING_DDL, *TABLES_DDL, *AUDIT_CHAIN_DDL, *IDENTITY_DDL):
                 c.execute(statement)
             c.execute(
                 "INSERT INTO guotu_meta(key, value) VALUES ('schema_version', ?)",
@@ -280,6 +284,15 @@ class GeoPackageStore(LayerCatalog):
                 for statement in TABLES_DDL:
                     self._conn.execute(statement)
                 self._audit("guotu", "upgrade", "workspace", upgrade_reason(max(version, 2), 3))
+            if version < 4:
+                # Schema 4 chains the audit log and adds identity and access records.
+                self._upgrade_to_4(
+                    version,
+                    chain_ddl=AUDIT_CHAIN_DDL,
+                    identity_ddl=IDENTITY_DDL,
+                    lift_guard="DROP TRIGGER guotu_audit_no_update",
+                    restore_guard=AUDIT_NO_UPDATE,
+                )
             self._conn.execute(
                 "UPDATE guotu_meta SET value = ? WHERE key = 'schema_version'",
                 (str(SCHEMA_VERSION),),
@@ -324,10 +337,15 @@ class GeoPackageStore(LayerCatalog):
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        """``BEGIN IMMEDIATE``: the file's writer lock is held from the start."""
+        """``BEGIN IMMEDIATE``: the file's writer lock is held from the start (which also
+        serializes the audit log's appends); a nested call joins the transaction."""
+        if self._conn.in_transaction:
+            yield
+            return
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            yield
+            with self._audit_flushed():
+                yield
             self._conn.execute("COMMIT")
         except BaseException:
             if self._conn.in_transaction:

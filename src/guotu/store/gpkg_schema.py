@@ -136,6 +136,10 @@ CREATE TABLE guotu_layers (
   source_layer TEXT, field_map TEXT, imported_at TEXT NOT NULL);
 """
 
+#: The trigger that keeps audit entries from being changed.
+AUDIT_NO_UPDATE = """CREATE TRIGGER guotu_audit_no_update BEFORE UPDATE ON guotu_audit
+  BEGIN SELECT RAISE(ABORT, 'guotu: the audit log is append-only'); END"""
+
 #: guotu's plan, version, retirement and audit tables (schema 2). Versions and the audit log
 #: are append-only: triggers refuse UPDATE and DELETE on them.
 VERSIONING_DDL = [
@@ -165,8 +169,7 @@ VERSIONING_DDL = [
   BEGIN SELECT RAISE(ABORT, 'guotu: a recorded version is never modified'); END""",
     """CREATE TRIGGER guotu_versions_no_delete BEFORE DELETE ON guotu_versions
   BEGIN SELECT RAISE(ABORT, 'guotu: a recorded version is never deleted'); END""",
-    """CREATE TRIGGER guotu_audit_no_update BEFORE UPDATE ON guotu_audit
-  BEGIN SELECT RAISE(ABORT, 'guotu: the audit log is append-only'); END""",
+    AUDIT_NO_UPDATE,
     """CREATE TRIGGER guotu_audit_no_delete BEFORE DELETE ON guotu_audit
   BEGIN SELECT RAISE(ABORT, 'guotu: the audit log is append-only'); END""",
     "ALTER TABLE guotu_layers ADD COLUMN plan_id INTEGER REFERENCES guotu_plans(id)",
@@ -189,4 +192,67 @@ TABLES_DDL = [
         for table in ("table_versions", "table_rows")
         for op, verb in (("UPDATE", "modified"), ("DELETE", "deleted"))
     ),
+]
+
+#: Schema 4, the hash-chained audit log (:mod:`guotu.store.audit`): where the actor acted
+#: from, and each entry's hash and its predecessor's. The upgrade fills the hashes of older
+#: entries with the no-update trigger (:data:`AUDIT_NO_UPDATE`) lifted for that one fill.
+AUDIT_CHAIN_DDL = [
+    *(
+        f"ALTER TABLE guotu_audit ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"
+        for column in ("department", "address", "prev_hash", "hash")
+    ),
+    "CREATE INDEX guotu_audit_at ON guotu_audit (at)",
+    "CREATE INDEX guotu_audit_actor ON guotu_audit (actor, id)",
+]
+
+
+def _history_table(name: str, key: str, columns: str) -> list[str]:
+    """An append-only table of recorded states (see :mod:`guotu.store.identity_records`)."""
+    return [
+        f"CREATE TABLE {name} (seq INTEGER PRIMARY KEY AUTOINCREMENT, {columns}, "
+        "recorded_at TEXT NOT NULL)",
+        f"CREATE INDEX {name}_key ON {name} ({key}, seq)",
+        *(
+            f"CREATE TRIGGER {name}_no_{op.lower()} BEFORE {op} ON {name} BEGIN SELECT "
+            f"RAISE(ABORT, 'guotu: a recorded state is never {verb}'); END"
+            for op, verb in (("UPDATE", "modified"), ("DELETE", "deleted"))
+        ),
+    ]
+
+
+#: Schema 4, identity (:mod:`guotu.store.identity`): departments, accounts, layer policies
+#: and tokens as append-only histories; sessions kept in place.
+IDENTITY_DDL = [
+    *_history_table(
+        "guotu_departments",
+        "id",
+        "id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, regions TEXT NOT NULL, "
+        "active INTEGER NOT NULL",
+    ),
+    *_history_table(
+        "guotu_users",
+        "username_key",
+        "username TEXT NOT NULL, username_key TEXT NOT NULL, display_name TEXT NOT NULL, "
+        "department TEXT, roles TEXT NOT NULL, source TEXT NOT NULL, password_hash TEXT, "
+        "active INTEGER NOT NULL, failed_sign_ins INTEGER NOT NULL, locked_until TEXT, "
+        "password_changed_at TEXT",
+    ),
+    *_history_table(
+        "guotu_layer_policies",
+        "layer",
+        "layer TEXT NOT NULL, grade TEXT NOT NULL, lists TEXT NOT NULL, hidden_fields TEXT "
+        "NOT NULL, region_field TEXT",
+    ),
+    *_history_table(
+        "guotu_tokens",
+        "id",
+        "id TEXT NOT NULL, username TEXT NOT NULL, username_key TEXT NOT NULL, name TEXT NOT "
+        "NULL, secret_hash TEXT NOT NULL, scopes TEXT NOT NULL, created_at TEXT NOT NULL, "
+        "expires_at TEXT NOT NULL, revoked_at TEXT",
+    ),
+    """CREATE TABLE guotu_sessions (
+  id_hash TEXT PRIMARY KEY, username TEXT NOT NULL, username_key TEXT NOT NULL,
+  created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, address TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX guotu_sessions_user ON guotu_sessions (username_key)",
 ]

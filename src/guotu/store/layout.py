@@ -20,6 +20,7 @@ __all__ = [
     "GEOM",
     "SCHEMA_VERSION",
     "SQL_TYPES",
+    "as_timestamp",
     "column_values",
     "crs_id",
     "now",
@@ -29,8 +30,9 @@ __all__ = [
 ]
 
 #: Version of guotu's own tables in a workspace; bumped by each migration (2: plans and
-#: versions; 3: non-spatial tables, :mod:`guotu.store.tables`).
-SCHEMA_VERSION = 3
+#: versions; 3: non-spatial tables, :mod:`guotu.store.tables`; 4: the hash-chained audit
+#: log, :mod:`guotu.store.audit`, and identity, :mod:`guotu.store.identity`).
+SCHEMA_VERSION = 4
 
 #: The geometry column of every layer table.
 GEOM = "geom"
@@ -130,3 +132,15 @@ def record_time() -> datetime:
     """Now, as the catalogue records it: UTC without a time zone (record times of versions,
     times of audit entries)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def as_timestamp(value: str | datetime) -> datetime:
+    """A record time read back as text (SQLite, the memory store) or as a timestamp
+    (PostgreSQL).
+
+    Examples
+    --------
+    >>> as_timestamp("2026-12-07T08:00:00.5")
+    datetime.datetime(2026, 12, 7, 8, 0, 0, 500000)
+    """
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

@@ -14,7 +14,6 @@ state it started from.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,13 +25,17 @@ import numpy.typing as npt
 import shapely
 from pyproj import CRS
 
+from guotu.domain.access.audit_chain import GENESIS
 from guotu.domain.core.catalog import AuditEntry, LayerInfo, VersionSpec, YearValue
 from guotu.domain.core.model import Plan, PlanLevel, PlanType, Version
 from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError, StoreError
+from guotu.store.audit import AuditFilter
 from guotu.store.gpkg_blob import decode_blobs
+from guotu.store.identity import IdentityCatalog
+from guotu.store.identity_records import SESSION_COLUMNS, History
 from guotu.store.layers import LayerCatalog, LayerContent
-from guotu.store.layout import crs_id, record_time, srid_of
+from guotu.store.layout import crs_id, srid_of
 from guotu.store.messages import no_layer_error
 from guotu.store.revisions import checked_columns, layer_frame
 
@@ -62,7 +65,7 @@ class _Layer:
     plan_id: int
 
 
-class MemoryStore(LayerCatalog):
+class MemoryStore(LayerCatalog, IdentityCatalog):
     """A workspace held in memory (lost on close); see the module docstring."""
 
     def __init__(self, name: str = "memory") -> None:
@@ -77,6 +80,8 @@ class MemoryStore(LayerCatalog):
         self._layer_versions: dict[tuple[str, int], tuple[int, int, int]] = {}
         self._table_recs: list[tuple[str, int, int, str]] = []
         self._table_rows: dict[tuple[str, int], list[YearValue]] = {}
+        self._histories: dict[str, list[tuple[Any, ...]]] = {}
+        self._sessions: dict[str, tuple[Any, ...]] = {}
         self._depth = 0
 
     @classmethod
@@ -121,10 +126,13 @@ class MemoryStore(LayerCatalog):
             dict(self._layer_versions),
             len(self._table_recs),
             dict(self._table_rows),
+            {t: len(rows) for t, rows in self._histories.items()},
+            dict(self._sessions),
         )
         self._depth += 1
         try:
-            yield
+            with self._audit_flushed():
+                yield
         except BaseException:
             (
                 meta,
@@ -137,8 +145,12 @@ class MemoryStore(LayerCatalog):
                 layer_versions,
                 table_recs,
                 table_rows,
+                histories,
+                sessions,
             ) = saved
             self._meta = meta
+            self._histories = {t: self._histories[t][:n] for t, n in histories.items()}
+            self._sessions = sessions
             del self._table_recs[table_recs:]
             self._table_rows = table_rows
             del self._plans[plans:], self._versions[versions:], self._audit_rows[audit:]
@@ -212,26 +224,19 @@ class MemoryStore(LayerCatalog):
         self._versions.append(version)
         return version.id
 
-    def _audit(
-        self,
-        actor: str,
-        action: str,
-        obj: str,
-        reason: str = "",
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        detail = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
-        self._audit_rows.append(
-            AuditEntry(
-                len(self._audit_rows) + 1,
-                record_time().isoformat(),
-                actor or "guotu",
-                action,
-                obj,
-                reason,
-                detail,
-            )
-        )
+    def _last_audit(self) -> tuple[int, str]:
+        rows = self._audit_rows
+        return (rows[-1].id, rows[-1].hash) if rows else (0, GENESIS)
+
+    def _insert_audits(self, entries: Sequence[AuditEntry]) -> None:
+        self._audit_rows.extend(entries)
+
+    def _set_data_head(self, entry_id: int) -> None:
+        self._meta["data_head"] = str(entry_id)
+
+    def _data_head(self) -> int | None:
+        head = self._meta.get("data_head")
+        return None if head is None else int(head)
 
     def audit_head(self) -> tuple[int, int]:
         """(number of audit entries, last entry id)."""
@@ -242,14 +247,55 @@ class MemoryStore(LayerCatalog):
         self, *, object_prefix: str | None = None, limit: int | None = None
     ) -> list[AuditEntry]:
         """The audit log, oldest first (optionally only objects starting with a prefix)."""
-        rows = [
-            e
-            for e in self._audit_rows
-            if not object_prefix
-            or e.object == object_prefix
-            or e.object.startswith(object_prefix + ":")
-        ]
+        query = AuditFilter(object_prefix=object_prefix)
+        rows = [e for e in self._audit_rows if query.admits(e)]
         return rows[:limit] if limit else rows
+
+    def audit_records(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        object_prefix: str | None = None,
+        department: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        """Entries matching every filter given, newest first (see the SQL stores')."""
+        query = AuditFilter(actor, action, object_prefix, department, since, until, before_id)
+        rows = [e for e in reversed(self._audit_rows) if query.admits(e)]
+        return rows[:limit] if limit else rows
+
+    # -- identity primitives (see guotu.store.identity) ----------------------------------------
+    def _append_state(self, history: History, row: Sequence[Any]) -> None:
+        self._histories.setdefault(history.table, []).append(tuple(row))
+
+    def _current_states(self, history: History) -> list[Sequence[Any]]:
+        latest = {r[history.key_index]: r for r in self._histories.get(history.table, [])}
+        return list(latest.values())
+
+    def _states_of(
+        self, history: History, key: str, *, latest: bool = False
+    ) -> list[Sequence[Any]]:
+        rows = self._histories.get(history.table, [])
+        found: list[Sequence[Any]] = [r for r in rows if r[history.key_index] == key]
+        return found[-1:] if latest else found
+
+    def _session_row(self, id_hash: str) -> Sequence[Any] | None:
+        return self._sessions.get(id_hash)
+
+    def _save_session(self, row: Sequence[Any]) -> None:
+        old = self._sessions.get(row[0])
+        self._sessions[row[0]] = tuple(row) if old is None else (*old[:4], *row[4:])
+
+    def _delete_sessions(self, column: str, value: str) -> int:
+        i = SESSION_COLUMNS.index(column)
+        gone = [h for h, r in self._sessions.items() if r[i] == value]
+        for h in gone:
+            del self._sessions[h]
+        return len(gone)
 
     def _table_records(self, name: str | None = None) -> list[tuple[str, int, int, str]]:
         return sorted(

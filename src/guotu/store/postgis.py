@@ -7,7 +7,8 @@ selects schema ``county_a``), or ``guotu``. Several workspaces can share a datab
 
 The tables are those of the GeoPackage workspace (``guotu_meta``, ``guotu_layers``,
 ``guotu_plans``, ``guotu_versions``, ``guotu_retired``, ``guotu_layer_versions``,
-``guotu_audit``), with native types (dates, timestamps, JSON, booleans). A layer is a table of
+``guotu_audit``, the tables of :mod:`guotu.store.tables` and :mod:`guotu.store.identity`),
+with native types (dates, timestamps, JSON, booleans). A layer is a table of
 feature revisions: ``fid`` (identity), ``geom geometry(Geometry, <srid>)`` with a GiST index,
 the attributes (text, double precision, bigint, date, boolean), ``guotu_added_in`` and
 ``guotu_hash`` (a 64-bit content hash). Versions and the audit log are append-only: triggers RAISE EXCEPTION on
@@ -15,7 +16,8 @@ UPDATE, DELETE and TRUNCATE.
 
 Every write is one transaction holding the workspace's writer lock (an advisory lock; a
 second writer waits ``lock_timeout_s`` and then gets a :class:`StoreError`); features go in
-with COPY. A killed writer leaves nothing: the server rolls its transaction back. Reads may
+with COPY. Audit entries are appended at the end of a transaction under a second advisory
+lock (:mod:`guotu.store.audit`), which identity writes take without the writer lock. A killed writer leaves nothing: the server rolls its transaction back. Reads may
 run concurrently from a small pool of connections; statements that repeat are prepared
 (psycopg's ``prepare_threshold``). Identifiers are quoted with :mod:`psycopg.sql`, values
 are always parameters, and every driver exception becomes a :class:`StoreError` (or its
@@ -42,6 +44,7 @@ from pyproj import CRS
 from guotu.domain.core.catalog import LayerInfo
 from guotu.domain.core.roles import get_role
 from guotu.errors import ConfigError, NotFoundError, StoreIntegrityError, StoreUnavailableError
+from guotu.store.identity import IdentityCatalog
 from guotu.store.layers import LayerCatalog, LayerContent
 from guotu.store.layout import (
     ADDED_IN,
@@ -57,16 +60,18 @@ from guotu.store.postgis_connection import ConnectionPool, display_name, pg_erro
 from guotu.store.postgis_schema import (
     DEFAULT_SCHEMA,
     MAX_IDENTIFIER_BYTES,
+    PG_AUDIT_CHAIN_DDL,
     PG_DDL,
+    PG_IDENTITY_DDL,
     PG_TABLES_DDL,
     PG_TYPES,
 )
-from guotu.store.revisions import checked_columns, layer_frame, layer_info
+from guotu.store.revisions import checked_columns, layer_frame, layer_info, sqlite_values
 
 __all__ = ["PostGISStore"]
 
 
-class PostGISStore(LayerCatalog):
+class PostGISStore(LayerCatalog, IdentityCatalog):
     """A workspace in one schema of a PostgreSQL + PostGIS database.
 
     Use :meth:`open`; the store is a context manager that closes its connections.
@@ -209,8 +214,8 @@ class PostGISStore(LayerCatalog):
 
     def _check_is_workspace(self) -> None:
         version = int(self.meta("schema_version") or 0)
-        if version == 2:  # schema 3 adds the non-spatial tables
-            self._upgrade_to_3()
+        if 2 <= version < SCHEMA_VERSION:
+            self._upgrade(version)
             version = int(self.meta("schema_version") or 0)
         if version != SCHEMA_VERSION:
             newer = version > SCHEMA_VERSION
@@ -223,16 +228,25 @@ class PostGISStore(LayerCatalog):
                 fix_zh="请升级 guotu。" if newer else "请用本版本重建工作空间。",
             )
 
-    def _upgrade_to_3(self) -> None:
-        """Add the non-spatial tables to a schema-2 workspace, in one transaction."""
-        with self._transaction():
+    def _upgrade(self, version: int) -> None:
+        """Upgrade a workspace of schema 2 or 3 in place, in one transaction: 3 adds the
+        non-spatial tables, 4 chains the audit log and adds identity and access records."""
+        with self._store_errors("upgrading the workspace", "升级工作空间"), self._transaction():
             self._lock_writer()
-            if self.meta("schema_version") != "2":  # another process upgraded it meanwhile
+            if self.meta("schema_version") != str(version):  # upgraded by another meanwhile
                 return
-            for statement in PG_TABLES_DDL:
-                self._execute(statement)
+            if version < 3:
+                for statement in PG_TABLES_DDL:
+                    self._execute(statement)
+                self._audit("guotu", "upgrade", "workspace", upgrade_reason(2, 3))
+            self._upgrade_to_4(
+                version,
+                chain_ddl=PG_AUDIT_CHAIN_DDL,
+                identity_ddl=PG_IDENTITY_DDL,
+                lift_guard="ALTER TABLE guotu_audit DISABLE TRIGGER guotu_audit_no_update",
+                restore_guard="ALTER TABLE guotu_audit ENABLE TRIGGER guotu_audit_no_update",
+            )
             self._set_meta("schema_version", str(SCHEMA_VERSION))
-            self._audit("guotu", "upgrade", "workspace", upgrade_reason(2, 3))
 
     def close(self) -> None:
         """Close every connection of the pool."""
@@ -273,7 +287,7 @@ class PostGISStore(LayerCatalog):
         with self._pool.connection() as conn:
             self._local.conn = conn
             try:
-                with conn.transaction():
+                with conn.transaction(), self._audit_flushed():
                     yield
             finally:
                 self._local.conn = None
@@ -288,12 +302,18 @@ class PostGISStore(LayerCatalog):
 
     def _lock_writer(self) -> None:
         """Take the workspace's writer lock until the transaction ends."""
+        self._advisory_lock(f"guotu:{self.schema}")
+
+    def _lock_audit(self) -> None:
+        """Take the audit log's lock until the transaction ends (a lock of its own: a
+        sign-in's entry waits for an import's commit, not for the writer lock)."""
+        self._advisory_lock(f"guotu-audit:{self.schema}")
+
+    def _advisory_lock(self, name: str) -> None:
         self._execute(
             "SELECT set_config('lock_timeout', ?, true)", (f"{int(self._lock_timeout_s * 1000)}ms",)
         )
-        self._execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"guotu:{self.schema}",)
-        )
+        self._execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (name,))
 
     def _table(self, name: str) -> sql.Identifier:
         return sql.Identifier(self.schema, name)
@@ -464,7 +484,7 @@ class PostGISStore(LayerCatalog):
 
     def _frame(self, rows: list[Any], cols: list[str], info: LayerInfo) -> gpd.GeoDataFrame:
         data = list(zip(*rows, strict=True)) if rows else [()] * (2 + len(cols))
-        values = [_as_sqlite(v, info.columns[c]) for c, v in zip(cols, data[2:], strict=True)]
+        values = [sqlite_values(v, info.columns[c]) for c, v in zip(cols, data[2:], strict=True)]
         wkb = [None if b is None else bytes(b) for b in data[1]]
         geoms = shapely.from_wkb(wkb) if wkb else np.empty(0, dtype=object)
         return layer_frame(list(data[0]), geoms, cols, values, info.columns, info.crs)
@@ -573,13 +593,3 @@ class PostGISStore(LayerCatalog):
         with conn.cursor() as cur, cur.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
-
-
-def _as_sqlite(values: Sequence[Any], sql_type: str) -> list[Any]:
-    """Column values as the GeoPackage store gives them back: dates as ISO text, booleans
-    as 0/1, the rest as they come."""
-    if sql_type == "DATE":
-        return [v.isoformat() if isinstance(v, date) else v for v in values]
-    if sql_type == "BOOLEAN":
-        return [None if v is None else int(v) for v in values]
-    return list(values)

@@ -28,6 +28,11 @@ GUOTU_TABLES = (
     "guotu_audit",
     "guotu_table_versions",
     "guotu_table_rows",
+    "guotu_departments",
+    "guotu_users",
+    "guotu_layer_policies",
+    "guotu_tokens",
+    "guotu_sessions",
 )
 
 

@@ -1,13 +1,21 @@
 """The tables of a PostGIS workspace (those of the GeoPackage workspace, with native types:
 dates, timestamps, JSON, booleans) and the names PostgreSQL allows.
 
-Versions, the audit log and the non-spatial tables are append-only: triggers RAISE EXCEPTION
-on UPDATE, DELETE and TRUNCATE.
+Versions, the audit log, the non-spatial tables and the identity histories are append-only:
+triggers RAISE EXCEPTION on UPDATE, DELETE and TRUNCATE.
 """
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_SCHEMA", "MAX_IDENTIFIER_BYTES", "PG_DDL", "PG_TABLES_DDL", "PG_TYPES"]
+__all__ = [
+    "DEFAULT_SCHEMA",
+    "MAX_IDENTIFIER_BYTES",
+    "PG_AUDIT_CHAIN_DDL",
+    "PG_DDL",
+    "PG_IDENTITY_DDL",
+    "PG_TABLES_DDL",
+    "PG_TYPES",
+]
 
 #: The schema a workspace lives in when neither the caller nor the DSN names one.
 DEFAULT_SCHEMA = "guotu"
@@ -87,6 +95,71 @@ PG_TABLES_DDL = [
     ),
 ]
 PG_DDL += PG_TABLES_DDL
+
+#: Schema 4, the hash-chained audit log (:mod:`guotu.store.audit`). The upgrade fills the
+#: hashes of older entries with the no-update trigger disabled for that one fill.
+PG_AUDIT_CHAIN_DDL = [
+    *(
+        f"ALTER TABLE guotu_audit ADD COLUMN {column} text NOT NULL DEFAULT ''"
+        for column in ("department", "address", "prev_hash", "hash")
+    ),
+    "CREATE INDEX guotu_audit_at ON guotu_audit (at)",
+    "CREATE INDEX guotu_audit_actor ON guotu_audit (actor, id)",
+]
+
+
+def _history_table(name: str, key: str, columns: str) -> list[str]:
+    """An append-only table of recorded states (see :mod:`guotu.store.identity_records`)."""
+    return [
+        f"CREATE TABLE {name} (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, {columns}, "
+        "recorded_at timestamp NOT NULL)",
+        f"CREATE INDEX {name}_key ON {name} ({key}, seq)",
+        *(
+            f"CREATE TRIGGER {name}_no_{op.lower()} BEFORE {op} ON {name} FOR EACH "
+            f"{'STATEMENT' if op == 'TRUNCATE' else 'ROW'} EXECUTE FUNCTION guotu_refuse('guotu: "
+            f"a recorded state is never {verb}')"
+            for op, verb in (("UPDATE", "modified"), ("DELETE", "deleted"), ("TRUNCATE", "deleted"))
+        ),
+    ]
+
+
+#: Schema 4, identity (:mod:`guotu.store.identity`): departments, accounts, layer policies
+#: and tokens as append-only histories; sessions kept in place. The records' own times are
+#: ISO text (kept exactly as given, time zone included); ``recorded_at`` is a timestamp.
+PG_IDENTITY_DDL = [
+    *_history_table(
+        "guotu_departments",
+        "id",
+        "id text NOT NULL, name text NOT NULL, kind text NOT NULL, regions text NOT NULL, "
+        "active boolean NOT NULL",
+    ),
+    *_history_table(
+        "guotu_users",
+        "username_key",
+        "username text NOT NULL, username_key text NOT NULL, display_name text NOT NULL, "
+        "department text, roles text NOT NULL, source text NOT NULL, password_hash text, "
+        "active boolean NOT NULL, failed_sign_ins integer NOT NULL, locked_until text, "
+        "password_changed_at text",
+    ),
+    *_history_table(
+        "guotu_layer_policies",
+        "layer",
+        "layer text NOT NULL, grade text NOT NULL, lists text NOT NULL, hidden_fields text "
+        "NOT NULL, region_field text",
+    ),
+    *_history_table(
+        "guotu_tokens",
+        "id",
+        "id text NOT NULL, username text NOT NULL, username_key text NOT NULL, name text NOT "
+        "NULL, secret_hash text NOT NULL, scopes text NOT NULL, created_at text NOT NULL, "
+        "expires_at text NOT NULL, revoked_at text",
+    ),
+    """CREATE TABLE guotu_sessions (
+  id_hash text PRIMARY KEY, username text NOT NULL, username_key text NOT NULL,
+  created_at text NOT NULL, last_seen_at text NOT NULL, address text NOT NULL DEFAULT '')""",
+    "CREATE INDEX guotu_sessions_user ON guotu_sessions (username_key)",
+]
+PG_DDL += PG_AUDIT_CHAIN_DDL + PG_IDENTITY_DDL
 
 #: The longest identifier PostgreSQL keeps, in bytes (NAMEDATALEN - 1).
 MAX_IDENTIFIER_BYTES = 63

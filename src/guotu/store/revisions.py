@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import geopandas as gpd
@@ -17,7 +18,14 @@ import pandas as pd
 from guotu.domain.core.catalog import LayerInfo
 from guotu.store.messages import no_column_error
 
-__all__ = ["checked_columns", "content_hashes", "layer_frame", "layer_info", "match_revisions"]
+__all__ = [
+    "checked_columns",
+    "content_hashes",
+    "layer_frame",
+    "layer_info",
+    "match_revisions",
+    "sqlite_values",
+]
 
 
 def content_hashes(
@@ -124,3 +132,19 @@ def checked_columns(info: LayerInfo, columns: Sequence[str] | None) -> list[str]
     if unknown:
         raise no_column_error(info.name, unknown[0], list(info.columns))
     return cols
+
+
+def sqlite_values(values: Sequence[Any], sql_type: str) -> list[Any]:
+    """Column values read from another database as the GeoPackage store gives them back:
+    dates as ISO text, booleans as 0/1, the rest as they come.
+
+    Examples
+    --------
+    >>> sqlite_values([date(2024, 1, 2), None], "DATE"), sqlite_values([True, None], "BOOLEAN")
+    (['2024-01-02', None], [1, None])
+    """
+    if sql_type == "DATE":
+        return [v.isoformat() if isinstance(v, date) else v for v in values]
+    if sql_type == "BOOLEAN":
+        return [None if v is None else int(v) for v in values]
+    return list(values)

@@ -93,13 +93,7 @@ def checked_rows(name: str, rows: Sequence[YearValue]) -> list[YearValue]:
 class TableCatalog(PlanCatalog):
     """Tables of values by item and year, versioned in plans (see the module docstring)."""
 
-    # -- per-backend hooks -----------------------------------------------------------------
-    def _execute_many(
-        self, sql: str, rows: Sequence[Sequence[Any]]
-    ) -> None:  # pragma: no cover - every SQL backend implements it
-        """Run one statement written with ``?`` placeholders for each of ``rows`` (hook)."""
-        raise NotImplementedError
-
+    # -- per-backend hooks (and ``_execute_many``, declared on the audit log) ---------------
     def _lock_for_write(self) -> None:
         """Take the workspace's writer lock inside a write transaction (hook; SQLite's
         ``BEGIN IMMEDIATE`` already holds it)."""

@@ -9,7 +9,15 @@ Routers (one module each, handlers thin over :mod:`guotu.services`):
 * :mod:`guotu.web.review`: plan review runs for the web UI (``POST /review/{kind}``);
 * :mod:`guotu.web.monitor`: the monitoring dashboard's data and the 体检评估 report;
 * :mod:`guotu.web.ui`: the Chinese-first web map at ``/ui/`` and the monitoring dashboard at
-  ``/ui/monitor`` (MapLibre and ECharts from npm, no CDN).
+  ``/ui/monitor`` (MapLibre and ECharts from npm, no CDN);
+* :mod:`guotu.web.auth`: signing in and out, ``/auth/me`` and access tokens.
+* :mod:`guotu.web.admin`: the sign-in page, and the administration page with its data
+  (accounts, roles, layer grades, the audit log), each part for its administrator.
+
+Every route has an access policy in :mod:`guotu.web.route_policies` (an app with a route
+missing from it is not built); the security middlewares of :mod:`guotu.web.security` find
+who is asking, apply the policy, CSRF and the rate limits before any handler runs, and add the
+security headers to every answer (the order is in that module's docstring).
 
 The OpenAPI document at ``/api`` is OpenAPI 3.0 (:mod:`guotu.web.openapi30`), the version the
 OGC API's ``oas30`` conformance class names, served as
@@ -43,15 +51,25 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
+from starlette.middleware.cors import CORSMiddleware
 
+from guotu.domain.access.policy import Principal
 from guotu.errors import NotFoundError, StoreUnavailableError
 from guotu.ports import FeatureStore
 from guotu.services.workspace import StorePool, data_version
 from guotu.settings import Settings, load_settings
 from guotu.web.api_page import api_html
-from guotu.web.deps import open_store
+from guotu.web.deps import Who, open_store
 from guotu.web.errors import install_error_handlers, is_ogc_path, routes_of
-from guotu.web.limits import BodyLimit
+from guotu.web.limits import BodyLimit, RateLimit
+from guotu.web.route_policies import require_declared
+from guotu.web.security import (
+    CSRF_HEADER,
+    Authenticate,
+    Gate,
+    SecurityHeaders,
+    enforce_route_policy,
+)
 
 __all__ = ["api_html", "create_app", "open_store"]
 
@@ -115,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     >>> app.title
     'guotu 国土空间规划一张图'
     """
-    from guotu.web import monitor, ogc_features, query, review, tiles, ui
+    from guotu.web import admin, auth, monitor, ogc_features, query, review, tiles, ui
     from guotu.web.ogc_format import OPENAPI
     from guotu.web.openapi30 import as_openapi30, declare_errors
 
@@ -128,18 +146,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         lifespan=_lifespan,
-        dependencies=[Depends(_strict_dates)],
+        dependencies=[Depends(enforce_route_policy), Depends(_strict_dates)],
     )
     app.state.settings = settings
     app.state.stores = StorePool(settings.workspace)
+    app.state.directory = auth.directory_of(settings)
+    app.state.hashing = auth.hashing_of(settings)
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=int(settings.max_upload_mb * 1024 * 1024))
+    _install_security(app, settings)
     app.include_router(ogc_features.router)
     app.include_router(tiles.router)
     app.include_router(query.router)
     app.include_router(review.router)
     app.include_router(monitor.router)
     app.include_router(ui.router)
+    app.include_router(auth.router)
+    app.include_router(admin.router)
     default_openapi = app.openapi
 
     routes_document: list[dict[str, Any]] = []
@@ -164,45 +186,79 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     documents: dict[str, bytes] = {}
     lock = threading.Lock()
 
-    def document(store: FeatureStore) -> bytes:
-        key = data_version(store)
+    def document(store: FeatureStore, principal: Principal) -> bytes:
+        # per data version and per principal: the collections and fields a user may not
+        # read are neither listed nor named (permissions come from roles or a token's scopes)
+        who = (principal.username, principal.roles, principal.department, principal.regions)
+        key = f"{data_version(store)}|{who!r}|{sorted(principal.permissions)!r}"
         with lock:
             body = documents.get(key)
         if body is None:
-            doc = ogc_features.openapi_document(routes_openapi(), store, settings)
+            doc = ogc_features.openapi_document(routes_openapi(), store, settings, principal)
             body = _json_bytes(doc)
             with lock:
-                if len(documents) > 16:
+                if len(documents) > 64:
                     documents.clear()
                 documents[key] = body
         return body
 
     @app.get("/api", include_in_schema=False)
-    def api_document(request: Request) -> Response:
+    def api_document(principal: Who) -> Response:
         """The OpenAPI 3.0 document with the workspace's collections (cached per data
         version); without them while the workspace cannot be opened (its routes say why)."""
         try:
             with app.state.stores.borrow() as store:
-                body = document(store)
+                body = document(store, principal)
         except (NotFoundError, StoreUnavailableError) as exc:
             log.warning("/api without collections: %s", exc)
             body = _json_bytes(app.openapi())
         return Response(body, media_type=OPENAPI)
 
     @app.get("/api.html", include_in_schema=False)
-    def api_page(lang: str = "zh") -> HTMLResponse:
+    def api_page(principal: Who, lang: str = "zh") -> HTMLResponse:
         """The API's routes as one self-contained page, Chinese first (``lang=en``: English
         first), with the workspace's collections when it can be opened (FastAPI's Swagger UI
         loads its scripts from a CDN, which a government intranet cannot reach)."""
         try:
             with app.state.stores.borrow() as store:
-                doc = json.loads(document(store))
+                doc = json.loads(document(store, principal))
         except (NotFoundError, StoreUnavailableError) as exc:
             log.warning("/api.html without collections: %s", exc)
             doc = app.openapi()
         return HTMLResponse(api_html(doc, "en" if lang == "en" else "zh"))
 
+    require_declared(app)
     return app
+
+
+def _install_security(app: FastAPI, settings: Settings) -> None:
+    """The middlewares, outermost first: security headers (around Starlette's own error
+    handler too), CORS when origins are allowed, who is asking, the route policy with CSRF,
+    the rate limits (not with ``auth = none``: one local user), the body limit (see
+    :mod:`guotu.web.security`)."""
+    app.add_middleware(BodyLimit, max_bytes=int(settings.max_upload_mb * 1024 * 1024))
+    if settings.auth != "none":  # one local user has nobody to be protected from
+        app.add_middleware(
+            RateLimit,
+            sign_ins_per_minute=settings.sign_ins_per_minute,
+            uploads_per_minute=settings.uploads_per_minute,
+        )
+    app.add_middleware(Gate, settings=settings)
+    app.add_middleware(Authenticate, settings=settings)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", CSRF_HEADER],
+            allow_credentials=True,
+        )
+    build = app.build_middleware_stack
+
+    def with_headers() -> Any:
+        return SecurityHeaders(build())
+
+    app.build_middleware_stack = with_headers  # type: ignore[method-assign]
 
 
 def _json_bytes(doc: dict[str, Any]) -> bytes:

@@ -8,13 +8,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from guotu.domain.access.policy import ANONYMOUS, Principal
 from guotu.ports import FeatureStore
 from guotu.services.workspace import StorePool
 
-__all__ = ["open_store"]
+__all__ = ["Who", "current_principal", "open_store"]
 
 
 def open_store(request: Request) -> Iterator[FeatureStore]:
@@ -26,3 +28,15 @@ def open_store(request: Request) -> Iterator[FeatureStore]:
     stores: StorePool = request.app.state.stores
     with stores.borrow() as store:
         yield store
+
+
+def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: who is asking. The security middleware
+    (:mod:`guotu.web.security`) sets ``request.state.principal`` from the session cookie or
+    the bearer token; without one the request is anonymous (:data:`ANONYMOUS`)."""
+    principal = getattr(request.state, "principal", None)
+    return principal if isinstance(principal, Principal) else ANONYMOUS
+
+
+#: A handler parameter typed ``who: Who`` is the principal of its request.
+Who = Annotated[Principal, Depends(current_principal)]

@@ -14,7 +14,7 @@ Chinese message even to a browser that says ``Accept-Language: en``. A 405 carri
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guotu.errors import GuotuError
 
-__all__ = ["choose_lang", "install_error_handlers", "is_ogc_path", "routes_of", "scrub_text"]
+__all__ = [
+    "choose_lang",
+    "error_response",
+    "install_error_handlers",
+    "is_ogc_path",
+    "routes_of",
+    "scrub_text",
+    "status_response",
+]
 
 log = logging.getLogger(__name__)
 
@@ -155,34 +163,62 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+def error_response(
+    request: Request, exc: GuotuError, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The answer to ``exc`` (its status, the JSON envelope or the OGC form, in the request's
+    language, the file location left out): what the exception handler answers, and what the
+    security middlewares answer for a refusal before any route runs.
+    """
+    details = {
+        k: _scrub(request, str(v))
+        for k, v in exc.to_dict().items()
+        if k in ("layer", "feature", "field", "fix", "fix_zh")
+    }
+    # the file location is the server's business: said in the log, not to the client
+    shown = type(exc)(
+        exc.message,
+        layer=exc.layer,
+        feature=exc.feature,
+        field=exc.field,
+        fix=exc.fix,
+        message_zh=exc.message_zh,
+        fix_zh=exc.fix_zh,
+    )
+    log.info("%s on %s: %s (file %s)", exc.code, request.url.path, exc, exc.file)
+    response = _respond(
+        request,
+        exc.http_status,
+        exc.code,
+        _scrub(request, shown.render(_lang(request))),
+        details,
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def status_response(
+    request: Request,
+    status: int,
+    code: str,
+    message_zh: str,
+    message_en: str,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """An answer with no exception class behind it (429 Too Many Requests), in the request's
+    language and form."""
+    message = message_zh if _lang(request) == "zh" else message_en
+    response = _respond(request, status, code, message)
+    response.headers.update(headers or {})
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the mapping on ``app``."""
 
     @app.exception_handler(GuotuError)
     async def guotu_error(request: Request, exc: GuotuError) -> JSONResponse:
-        details = {
-            k: _scrub(request, str(v))
-            for k, v in exc.to_dict().items()
-            if k in ("layer", "feature", "field", "fix", "fix_zh")
-        }
-        # the file location is the server's business: said in the log, not to the client
-        shown = type(exc)(
-            exc.message,
-            layer=exc.layer,
-            feature=exc.feature,
-            field=exc.field,
-            fix=exc.fix,
-            message_zh=exc.message_zh,
-            fix_zh=exc.fix_zh,
-        )
-        log.info("%s on %s: %s (file %s)", exc.code, request.url.path, exc, exc.file)
-        return _respond(
-            request,
-            exc.http_status,
-            exc.code,
-            _scrub(request, shown.render(_lang(request))),
-            details,
-        )
+        return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,6 +17,12 @@ settings ``monitor_targets`` and ``monitor_statistics`` (CSV/XLSX paths; ``guotu
 --targets``, ``GUOTU_MONITOR_TARGETS`` …) override them for the whole server. A request never
 names a file; the JSON says which source was used (``inputs``, file names without their
 folders).
+
+What a user sees is bounded by what they may read: an indicator computed from a layer of a
+role they may not read whole (a 受限 layer not granted to them, or one that shows them their
+own 行政区 only) is shown without its figures (``withheld``); the cases and the consolidation
+ledger, read from such a layer, answer a ``note`` instead. The report (a download) needs the
+export permission likewise, and its exports of 受限 layers are audited.
 """
 
 from __future__ import annotations
@@ -32,8 +38,10 @@ import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from guotu.domain.access.policy import Action, Principal
 from guotu.errors import NotFoundError
 from guotu.ports import FeatureStore
+from guotu.services.access import access_for, record_restricted_read
 from guotu.services.features import lonlat_collection
 from guotu.services.monitoring import IndicatorEngine
 from guotu.services.monitoring_inputs import (
@@ -43,9 +51,16 @@ from guotu.services.monitoring_inputs import (
     load_catalogue,
     load_inputs,
 )
-from guotu.services.monitoring_report import checkup_document, indicator_report
+from guotu.services.monitoring_report import (
+    CASE_ROLES,
+    CONSOLIDATION_ROLES,
+    WITHHELD_NOTE,
+    checkup_document,
+    indicator_report,
+    withheld_indicators,
+)
 from guotu.settings import Settings
-from guotu.web.deps import open_store
+from guotu.web.deps import Who, open_store
 
 __all__ = ["router"]
 
@@ -99,6 +114,17 @@ def _inputs(
     return cat, tgt, stats
 
 
+def _blocked(store: FeatureStore, who: Principal, action: Action = Action.READ) -> set[str]:
+    """The roles of the layers ``who`` may not ``action`` whole: figures read from a layer of
+    one of them are not shown."""
+    access = access_for(store, who)
+    return {i.role for i in store.layers() if not access.is_whole(i.name, action)}
+
+
+def _note(lang: str) -> str:
+    return WITHHELD_NOTE[0] if lang == "zh" else WITHHELD_NOTE[1]
+
+
 def _sources(doc: dict[str, Any], tgt: Targets, stats: Statistics) -> dict[str, Any]:
     """``doc`` saying where its targets and statistics came from, without server folders."""
     doc["inputs"] = inputs_to_dict(tgt, stats, bare_names=True)
@@ -112,13 +138,16 @@ def _sources(doc: dict[str, Any], tgt: Targets, stats: Statistics) -> dict[str, 
 def get_indicators(
     request: Request,
     store: Store,
+    who: Who,
     as_of: AsOf = None,
     first_year: Annotated[int | None, Query(ge=1949, le=2100)] = None,
     lang: Lang = "zh",
 ) -> dict[str, Any]:
     """Every indicator as of ``as_of`` with its year-end series, target, status, forecast;
-    ``inputs`` says which targets and statistics were used."""
+    ``inputs`` says which targets and statistics were used. One computed from a layer the
+    user may not read whole has no figures (``withheld``)."""
     state = request.app.state
+    blocked = _blocked(store, who)
     with _LOCK:  # one engine per app, used by one request at a time
         cat, tgt, stats = _inputs(request, store, as_of)
         engine: IndicatorEngine | None = getattr(state, "monitor_engine", None)
@@ -128,7 +157,8 @@ def get_indicators(
         engine.store = store
         engine.targets, engine.statistics = tgt, stats  # the same objects: the memo holds
         report = indicator_report(store, cat, as_of=as_of, first_year=first_year, engine=engine)
-        return _sources(report.to_dict(lang), tgt, stats)
+        doc = report.to_dict(lang, withheld_indicators(cat, blocked))
+        return _sources(doc, tgt, stats)
 
 
 def _lonlat_features(cases: Any, crs: Any) -> dict[str, Any]:
@@ -154,11 +184,23 @@ def _lonlat_features(cases: Any, crs: Any) -> dict[str, Any]:
 
 @router.get("/monitor/cases.json", summary="Change patches as monitoring cases")
 def get_cases(
-    store: Store, as_of: AsOf = None, known_at: KnownAt = None, lang: Lang = "zh"
+    store: Store, who: Who, as_of: AsOf = None, known_at: KnownAt = None, lang: Lang = "zh"
 ) -> dict[str, Any]:
-    """The cases (see ``guotu monitor cases``) as of ``as_of`` with ``map`` in lon/lat."""
+    """The cases (see ``guotu monitor cases``) as of ``as_of`` with ``map`` in lon/lat; a
+    ``note`` and no case when they are read from a layer the user may not read whole."""
     from guotu.services.cases import classify_patches
 
+    if _blocked(store, who) & CASE_ROLES:
+        day = as_of or date.today()
+        return {
+            "as_of": day.isoformat(),
+            "note": _note(lang),
+            "withheld": True,
+            "summary": {"by_class": {}, "by_status": {}},
+            "notes": [_note(lang)],
+            "cases": [],
+            "map": {"type": "FeatureCollection", "features": []},
+        }
     report = classify_patches(store, as_of=as_of, known_at=_utc(known_at))
     doc = report.to_dict(lang)
     doc["map"] = _lonlat_features(report.cases, store.crs)
@@ -167,12 +209,14 @@ def get_cases(
 
 @router.get("/monitor/consolidation.json", summary="Land consolidation and the farmland ledger")
 def get_consolidation(
-    store: Store, as_of: AsOf = None, known_at: KnownAt = None, lang: Lang = "zh"
+    store: Store, who: Who, as_of: AsOf = None, known_at: KnownAt = None, lang: Lang = "zh"
 ) -> dict[str, Any]:
     """``guotu monitor consolidation --json`` as of ``as_of``; ``{"note": …}`` when it cannot
-    be made."""
+    be made, or is read from a layer the user may not read whole."""
     from guotu.services.consolidation import consolidation_report
 
+    if _blocked(store, who) & CONSOLIDATION_ROLES:
+        return {"note": _note(lang), "ledger": [], "projects": [], "warnings": [], "notes": []}
     try:
         return consolidation_report(store, as_of=as_of, known_at=_utc(known_at)).to_dict(lang)
     except NotFoundError as exc:
@@ -195,9 +239,10 @@ _REPORTS = {
 
 @router.get("/monitor/report.{fmt}", summary="The 体检评估 report", response_class=Response)
 def get_report(
-    request: Request, store: Store, fmt: str, as_of: AsOf = None, lang: Lang = "zh"
+    request: Request, store: Store, who: Who, fmt: str, as_of: AsOf = None, lang: Lang = "zh"
 ) -> Response:
-    """The check-up report as HTML, PDF or XLSX.
+    """The check-up report as HTML, PDF or XLSX, with the figures read from layers the user
+    may export whole (the others say why they are left out).
 
     Raises
     ------
@@ -216,7 +261,16 @@ def get_report(
 
     with _LOCK:
         cat, tgt, stats = _inputs(request, store, as_of)
-    doc = checkup_document(store, cat, as_of=as_of, targets=tgt, statistics=stats, lang=lang)
+    blocked = _blocked(store, who, Action.EXPORT)
+    doc = checkup_document(
+        store, cat, as_of=as_of, targets=tgt, statistics=stats, lang=lang, blocked_roles=blocked
+    )
+    address = request.client.host if request.client is not None else ""
+    access = access_for(store, who)
+    for info in store.layers():
+        if info.role not in blocked:
+            what = f"checkup-report.{fmt}"
+            record_restricted_read(store, access, info.name, what, address, action=Action.EXPORT)
     doc["workspace"] = Path(str(doc["workspace"])).name
     _sources(doc["indicators"], tgt, stats)
     if fmt == "html":

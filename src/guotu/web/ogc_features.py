@@ -32,6 +32,7 @@ is read and its features written (bbox, datetime, crs, paging links) is
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from typing import Annotated, Any
 
@@ -41,12 +42,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pyproj import CRS
 
+from guotu.domain.access.policy import Principal
 from guotu.domain.core.catalog import LayerInfo
 from guotu.ports import FeatureStore
 from guotu.services import features as svc
+from guotu.services.access import LayerAccess, access_for, record_restricted_read
 from guotu.services.workspace import data_version, workspace_crs
 from guotu.settings import Settings
-from guotu.web.deps import open_store
+from guotu.web.deps import Who, open_store
 from guotu.web.ogc_format import (
     GEOJSON,
     HTML,
@@ -120,6 +123,19 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _shown(info: LayerInfo, access: LayerAccess) -> LayerInfo:
+    """``info`` with only the columns the principal may see (hidden fields are absent from
+    every answer: properties, queryables, property filters, the OpenAPI document)."""
+    columns = access.columns(info.name, info.columns)
+    if len(columns) == len(info.columns):
+        return info
+    return dataclasses.replace(info, columns={c: info.columns[c] for c in columns})
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client is not None else ""
+
+
 # -- landing page and conformance -----------------------------------------------------------
 @router.get(
     "/",
@@ -174,17 +190,19 @@ def conformance(request: Request, f: FormatParam = None) -> Response:
 
 # -- collections ----------------------------------------------------------------------------
 def _extent(
-    request: Request, store: FeatureStore, name: str
+    request: Request, store: FeatureStore, name: str, access: LayerAccess
 ) -> tuple[float, float, float, float] | None:
+    """The layer's extent (of the principal's rows), cached by data version and row filter."""
     state = request.app.state
     if not hasattr(state, "ogc_extents"):
         state.ogc_extents = {}
-    cache: dict[tuple[str, str], Any] = state.ogc_extents
-    key = (data_version(store), name)
+    cache: dict[tuple[str, str, Any], Any] = state.ogc_extents
+    rows = access.row_filter(name)
+    key = (data_version(store), name, rows)
     if key not in cache:
         if len(cache) > 1000:
             cache.clear()
-        cache[key] = svc.layer_extent(store, name)
+        cache[key] = svc.layer_extent(store, name, rows)
     return cache[key]  # type: ignore[no-any-return]
 
 
@@ -198,7 +216,7 @@ def _bbox_in(bbox: tuple[float, float, float, float], source: CRS, target: CRS) 
 
 
 def _collection(
-    request: Request, store: FeatureStore, info: LayerInfo, ws_crs: CRS
+    request: Request, store: FeatureStore, info: LayerInfo, ws_crs: CRS, access: LayerAccess
 ) -> dict[str, Any]:
     base = f"/collections/{info.name}"
     out: dict[str, Any] = {
@@ -223,7 +241,7 @@ def _collection(
         "crs": list(svc.supported_crs(ws_crs)),
         "storageCrs": svc.crs_uri(ws_crs),
     }
-    extent = _extent(request, store, info.name)
+    extent = _extent(request, store, info.name, access)
     if extent is not None:
         out["extent"] = {
             "spatial": {
@@ -241,10 +259,12 @@ def _collection(
     response_class=Response,
     responses=openapi_responses(JSON, "Collections", not_found=False),
 )
-def collections(request: Request, store: Store, f: FormatParam = None) -> Response:
-    """Every layer of the workspace as a feature collection."""
+def collections(request: Request, store: Store, who: Who, f: FormatParam = None) -> Response:
+    """Every layer of the workspace the principal may read as a feature collection (the
+    others are absent, as GeoServer's HIDE catalogue mode hides them)."""
     check_params(request, _COMMON)
-    infos = store.layers()
+    access = access_for(store, who)
+    infos = [i for i in store.layers() if access.may_read(i.name)]
     ws_crs = workspace_crs(store) if infos else svc.CRS84
     body = {
         "links": [
@@ -254,7 +274,7 @@ def collections(request: Request, store: Store, f: FormatParam = None) -> Respon
             ),
         ],
         "crs": list(svc.supported_crs(ws_crs)),
-        "collections": [_collection(request, store, i, ws_crs) for i in infos],
+        "collections": [_collection(request, store, i, ws_crs, access) for i in infos],
     }
     if wants_html(request):
         rows = [
@@ -262,7 +282,7 @@ def collections(request: Request, store: Store, f: FormatParam = None) -> Respon
                 f'<a href="/collections/{html.escape(i.name)}?f=html">{html.escape(i.name)}</a>',
                 html.escape(i.role),
                 html.escape(i.geometry_type),
-                str(i.features),
+                str(i.features) if access.row_filter(i.name) is None else "—",
             )
             for i in infos
         ]
@@ -277,18 +297,19 @@ def collections(request: Request, store: Store, f: FormatParam = None) -> Respon
     responses=openapi_responses(JSON, "Collection"),
 )
 def collection(
-    request: Request, store: Store, layer: LayerParam, f: FormatParam = None
+    request: Request, store: Store, who: Who, layer: LayerParam, f: FormatParam = None
 ) -> Response:
     """One layer's description: extent (CRS84 and storage CRS), CRS list, links."""
     check_params(request, _COMMON)
-    info = svc.find_layer(store, layer)
-    body = _collection(request, store, info, workspace_crs(store))
+    access = access_for(store, who)
+    info = _shown(svc.find_layer(store, layer, access), access)
+    body = _collection(request, store, info, workspace_crs(store), access)
     if wants_html(request):
         rows = [(html.escape(c), html.escape(t)) for c, t in info.columns.items()]
         extent = body.get("extent", {}).get("spatial", {}).get("bbox", [["—"]])[0]
         text = (
             f"<p>角色：{html.escape(info.role)}；几何类型：{html.escape(info.geometry_type)}；"
-            f"要素数：{info.features}；存储坐标系：<code>{body['storageCrs']}</code></p>"
+            f"要素数：{info.features if access.row_filter(info.name) is None else '—'}；存储坐标系：<code>{body['storageCrs']}</code></p>"
             f"<p>范围（CRS84）：{html.escape(', '.join(str(v) for v in extent))}</p>"
             f'<p><a href="/collections/{html.escape(info.name)}/items?f=html">浏览要素</a></p>'
             + html_table(("字段", "类型"), rows)
@@ -310,12 +331,13 @@ def _filter_columns(info: LayerInfo) -> dict[str, str]:
     responses=openapi_responses(SCHEMA_JSON, "Queryables"),
 )
 def queryables(
-    request: Request, store: Store, layer: LayerParam, f: FormatParam = None
+    request: Request, store: Store, who: Who, layer: LayerParam, f: FormatParam = None
 ) -> Response:
     """The columns an items request filters on (``?COLUMN=value``, equal values), as a JSON
-    Schema (OGC API - Features Part 3 style)."""
+    Schema (OGC API - Features Part 3 style); hidden fields are not among them."""
     check_params(request, _COMMON)
-    info = svc.find_layer(store, layer)
+    access = access_for(store, who)
+    info = _shown(svc.find_layer(store, layer, access), access)
     columns = _filter_columns(info)
     if wants_html(request):
         rows = [(html.escape(c), html.escape(t)) for c, t in columns.items()]
@@ -345,6 +367,7 @@ def queryables(
 def items(
     request: Request,
     store: Store,
+    who: Who,
     layer: LayerParam,
     bbox: Annotated[
         str | None, Query(description="minx,miny,maxx,maxy in the axis order of bbox-crs.")
@@ -363,11 +386,15 @@ def items(
 ) -> Response:
     """A page of features, ordered by fid; other parameters filter on equal column values.
 
-    Responses are GeoJSON (``application/geo+json``) or HTML, in the CRS of ``crs``.
+    Responses are GeoJSON (``application/geo+json``) or HTML, in the CRS of ``crs``. Only the
+    principal's rows count (``numberMatched`` too) and only the fields they may see show.
     """
     settings = _settings(request)
-    info = svc.find_layer(store, layer)
+    access = access_for(store, who)
+    whole = svc.find_layer(store, layer, access)
+    info = _shown(whole, access)
     filters = svc.parse_filters(info, check_params(request, _ITEMS_PARAMS, info))
+    shown = None if info is whole else list(info.columns)
     ws_crs = workspace_crs(store)
     crs_uri, out_crs = output_crs(request, ws_crs)
     as_of = as_of_date(datetime)
@@ -380,15 +407,26 @@ def items(
         box = bbox_in_workspace(parse_bbox(bbox), box_crs, ws_crs)
     if bbox is not None and box is None:  # outside the workspace CRS's area: nothing there
         page = svc.ItemsPage(
-            frame=store.read_revisions(info.name, []), number_matched=0, offset=offset, limit=size
+            frame=store.read_revisions(info.name, [], shown),
+            number_matched=0,
+            offset=offset,
+            limit=size,
         )
     else:
         page = svc.read_items(
             store,
             svc.ItemsQuery(
-                layer=info.name, offset=offset, limit=size, bbox=box, filters=filters, as_of=as_of
+                layer=info.name,
+                offset=offset,
+                limit=size,
+                bbox=box,
+                filters=filters,
+                as_of=as_of,
+                columns=shown,
+                rows=access.row_filter(info.name),
             ),
         )
+    record_restricted_read(store, access, info.name, "ogc-items", _address(request))
     feats = features_geojson(page.frame, ws_crs, out_crs)
     headers = {"Content-Crs": f"<{crs_uri}>"}
     links = page_links(request, page, size)
@@ -425,6 +463,7 @@ def items(
 def item(
     request: Request,
     store: Store,
+    who: Who,
     layer: LayerParam,
     fid: Annotated[int, Path(description="Feature id (fid).")],
     datetime: DatetimeParam = None,
@@ -433,10 +472,20 @@ def item(
 ) -> Response:
     """One feature (as in force on ``datetime``), GeoJSON or HTML."""
     check_params(request, _ITEM_PARAMS)
-    info = svc.find_layer(store, layer)
+    access = access_for(store, who)
+    whole = svc.find_layer(store, layer, access)
+    info = _shown(whole, access)
     ws_crs = workspace_crs(store)
     crs_uri, out_crs = output_crs(request, ws_crs)
-    frame = svc.read_item(store, info.name, fid, as_of_date(datetime))
+    frame = svc.read_item(
+        store,
+        info.name,
+        fid,
+        as_of_date(datetime),
+        columns=None if info is whole else list(info.columns),
+        rows=access.row_filter(info.name),
+    )
+    record_restricted_read(store, access, info.name, "ogc-item", _address(request))
     (feat,) = features_geojson(frame, ws_crs, out_crs)
     headers = {"Content-Crs": f"<{crs_uri}>"}
     base = f"/collections/{info.name}"
@@ -470,14 +519,24 @@ _OGC_PATHS = [
 
 
 def openapi_document(
-    doc: dict[str, Any], store: FeatureStore | None, settings: Settings
+    doc: dict[str, Any],
+    store: FeatureStore | None,
+    settings: Settings,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     """``doc`` (the app's OpenAPI 3.0 document, changed in place) with the OGC parameters,
     ``limit``'s default and maximum, the CRSs of the workspace, and one items path per
     collection listing its property filters (GDAL's OAPIF driver reads both: its page size
     from ``limit``, and which ``-where`` equalities it may send to the server). Without a
-    ``store``: no collections, and CRS84 and EPSG:4490 only."""
+    ``store``: no collections, and CRS84 and EPSG:4490 only.
+
+    With ``principal``, only the collections they may read, with the fields they may see
+    (a document cached for one principal must not be served to another); without it, every
+    collection and field (a local caller's view)."""
     infos = store.layers() if store is not None else []
+    if store is not None and principal is not None:
+        access = access_for(store, principal)
+        infos = [_shown(i, access) for i in infos if access.may_read(i.name)]
     ws_crs = workspace_crs(store) if store is not None and infos else svc.CRS84
     parameters = ogc_parameters(
         default_limit=settings.default_items_limit,

@@ -10,6 +10,11 @@
 
 The indexes live in ``app.state.site_query`` (one :class:`SiteQuery` per app), keyed by the
 data version, so a new import or amendment is seen by the next request.
+
+Each answer is the principal's: only the layers they may read, without hidden fields, their
+own 行政区's rows where a layer limits them; ``restricted_layers_omitted`` (with
+``restricted_note``, "有受限图层未显示") says that layers were left out, never which. Reads of
+受限 layers are recorded in the audit log.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, Response
 
+from guotu.domain.access.policy import Principal
 from guotu.errors import InputError
 from guotu.ports import FeatureStore
+from guotu.services.access import record_restricted_read
 from guotu.services.site_permalink import permalink, sheet_html
-from guotu.services.site_query import SiteQuery
+from guotu.services.site_query import SiteQuery, SiteReport
 from guotu.settings import Settings
-from guotu.web.deps import open_store
+from guotu.web.deps import Who, open_store
 
 __all__ = ["router", "site_query"]
 
@@ -49,6 +56,16 @@ def site_query(request: Request) -> SiteQuery:
                 found = SiteQuery(max_vertices=settings.max_query_vertices, crs_parameter="crs")
                 state.site_query = found
     return found
+
+
+def _audited(
+    request: Request, store: FeatureStore, who: Principal, report: SiteReport, what: str
+) -> SiteReport:
+    """``report``, its reads of 受限 layers recorded in the audit log."""
+    address = request.client.host if request.client is not None else ""
+    for layer in report.restricted_layers:
+        record_restricted_read(store, who, layer, what, address)
+    return report
 
 
 def _lang(request: Request) -> str:
@@ -86,6 +103,10 @@ _ANSWER_SCHEMA = {
         "touching": {"type": "array"},
         "pending": {"type": "array"},
         "allowed_uses": {"type": "object"},
+        "restricted_layers_omitted": {"type": "boolean"},
+        "restricted_note": {"type": "object"},
+        "region_limited": {"type": "boolean"},
+        "region_note": {"type": "object"},
         "links": {"type": "array"},
     },
 }
@@ -228,6 +249,7 @@ DvParam = Annotated[str | None, Query(description="Data version a permanent link
 def get_query(
     request: Request,
     store: Store,
+    who: Who,
     point: PointParam = None,
     parcel: ParcelParam = None,
     polygon: PolygonParam = None,
@@ -246,8 +268,9 @@ def get_query(
         as_of=as_of,
         known_at=known_at,
         pinned=dv,
+        principal=who,
     )
-    return _answer(request, report.to_dict())
+    return _answer(request, _audited(request, store, who, report, "site-query").to_dict())
 
 
 @router.post(
@@ -259,6 +282,7 @@ def get_query(
 def post_query(
     request: Request,
     store: Store,
+    who: Who,
     geojson: Annotated[
         dict[str, Any],
         Body(
@@ -282,9 +306,9 @@ def post_query(
             fix_zh="请简化多边形。",
         )
     report = site_query(request).query(
-        store, polygon=geojson, crs=crs, as_of=as_of, known_at=known_at
+        store, polygon=geojson, crs=crs, as_of=as_of, known_at=known_at, principal=who
     )
-    return _answer(request, report.to_dict())
+    return _answer(request, _audited(request, store, who, report, "site-query").to_dict())
 
 
 @router.get(
@@ -297,6 +321,7 @@ def post_query(
 def get_sheet(
     request: Request,
     store: Store,
+    who: Who,
     point: PointParam = None,
     parcel: ParcelParam = None,
     polygon: PolygonParam = None,
@@ -315,8 +340,9 @@ def get_sheet(
         as_of=as_of,
         known_at=known_at,
         pinned=dv,
+        principal=who,
     )
-    doc = report.to_dict()
+    doc = _audited(request, store, who, report, "site-sheet").to_dict()
     if known_at is not None:
         doc["known_at"] = known_at.isoformat()
     if dv is not None and known_at is not None:

@@ -17,6 +17,11 @@
   same writers as ``guotu review --html/--pdf/--xlsx``. HTML and PDF are served inline (the
   browser opens them; its own save keeps the file name), XLSX as a download.
 
+A review reads only the layers its user may read whole (others are left out as if absent;
+``restricted_layers_omitted`` says so, never which). A report download needs export on every
+layer it read (one holding an unreadable layer is not found, as an expired one; 403 without
+export); a job is its starter's only. Exports of 受限 layers are audited.
+
 Files on the server are never read from a request: ``source`` is only a recorded version and
 ``rules``/``profile`` only a built-in id; an upload is written into a temporary folder of its
 own within the limits of :mod:`guotu.services.uploads` and removed when its review ends. Jobs
@@ -45,10 +50,12 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from guotu.domain.access.policy import Principal
 from guotu.domain.review.pack import KINDS
 from guotu.errors import ConfigError, GuotuError, NotFoundError
 from guotu.io.review_report import write_review_html, write_review_pdf, write_review_xlsx
 from guotu.ports import FeatureStore
+from guotu.services.access import access_for, require_export, whole_layers
 from guotu.services.features import lonlat_collection
 from guotu.services.review import ReviewOptions, ReviewReport, review_plan
 from guotu.services.review_output import review_document, review_json
@@ -63,7 +70,7 @@ from guotu.services.rule_packs import load_rule_pack
 from guotu.services.uploads import UploadLimits, find_dataset, save_upload, unpack_zip
 from guotu.services.workspace import open_workspace
 from guotu.settings import Settings
-from guotu.web.deps import open_store
+from guotu.web.deps import Who, open_store
 from guotu.web.errors import scrub_text
 
 __all__ = ["JOBS_KEPT", "REPORTS_KEPT", "router"]
@@ -185,6 +192,7 @@ def _map(doc: dict[str, Any], report: ReviewReport) -> dict[str, Any]:
 def post_review(
     request: Request,
     store: Store,
+    who: Who,
     kind: Kind,
     source: Annotated[
         str | None,
@@ -206,7 +214,9 @@ def post_review(
     _check_kind(kind, source)
     pack = load_rule_pack(_builtin(rules, "rules") or "cn-base", _builtin(profile, "profile"))
     subject = parse_review_source(source, kind=kind, files_allowed=False)
-    options = ReviewOptions(pack=pack, as_of=as_of, known_at=known_at)
+    options = ReviewOptions(
+        pack=pack, as_of=as_of, known_at=known_at, readable=whole_layers(store, who)
+    )
     report = review_plan(store, kind, subject, options)
     return _publish(request.app.state, report, lang)
 
@@ -260,16 +270,19 @@ def _publish(state: Any, report: ReviewReport, lang: str) -> dict[str, Any]:
 )
 def get_report(
     request: Request,
+    store: Store,
+    who: Who,
     report_id: HexId,
     fmt: Annotated[str, PathParam(json_schema_extra={"enum": list(_FORMATS)})],
 ) -> Response:
     """The HTML page (inline), PDF (inline) or XLSX workbook (a download) of a review run
-    by ``POST /review/{kind}``.
+    by ``POST /review/{kind}`` (export needed on every layer it read).
 
     Raises
     ------
     NotFoundError
-        An unknown format, or a report no longer kept (run the review again).
+        An unknown format, a report no longer kept (run the review again) or holding a
+        layer the user may not read (the same answer); 403 without export on one.
     """
     if fmt not in _FORMATS:
         raise NotFoundError(
@@ -281,13 +294,17 @@ def get_report(
     reports = _reports(request)
     with _LOCK:
         kept = reports.get(report_id)
-    if kept is None:
+    access = access_for(store, who)
+    layers = sorted({r.layer for r in kept[0].reads}) if kept is not None else []
+    if kept is None or not all(access.is_whole(name) for name in layers):
         raise NotFoundError(
             f"Review report {report_id} is no longer kept.",
             fix="Run the review again (POST /review/KIND).",
             message_zh=f"审查报告 {report_id} 已不在缓存中。",
             fix_zh="请重新运行审查。",
         )
+    address = request.client.host if request.client is not None else ""
+    require_export(store, access, layers, f"review-report.{fmt}", address)
     report, lang = kept
     media, write = _FORMATS[fmt]
     doc = review_document(report, lang, report.layers)
@@ -319,6 +336,7 @@ class _Job:
     created: str = field(
         default_factory=lambda: datetime.now().astimezone().isoformat(timespec="seconds")
     )
+    owner: Principal | None = None  # who started it: the only one who sees it
 
     def to_dict(self) -> dict[str, Any]:
         with _LOCK:
@@ -391,8 +409,12 @@ def _run_job(
     try:
         store = open_workspace(settings.workspace)
         try:
+            readable = None if job.owner is None else whole_layers(store, job.owner)
             report = review_plan(
-                store, job.kind, source, dataclasses.replace(options, progress=tick)
+                store,
+                job.kind,
+                source,
+                dataclasses.replace(options, progress=tick, readable=readable),
             )
         finally:
             store.close()
@@ -460,6 +482,7 @@ def _receive(
 )
 def post_review_job(
     request: Request,
+    who: Who,
     kind: JobKind,
     file: Annotated[
         UploadFile | None,
@@ -504,7 +527,7 @@ def post_review_job(
     settings: Settings = request.app.state.settings
     state = request.app.state
     jobs: OrderedDict[str, _Job] = _state_dict(state, "review_jobs")
-    job = _Job(id=uuid.uuid4().hex[:16], kind=kind, lang=lang, status="receiving")
+    job = _Job(id=uuid.uuid4().hex[:16], kind=kind, lang=lang, status="receiving", owner=who)
     with _LOCK:  # the slot is taken before the upload is read, so the limit holds
         busy = sum(1 for j in jobs.values() if j.status in _ACTIVE)
         if busy < settings.review_jobs_queued:
@@ -554,18 +577,18 @@ def post_review_job(
     summary="A review job's status, progress and result",
     responses={404: {"description": "An unknown or forgotten job."}},
 )
-def get_review_job(request: Request, job_id: HexId) -> dict[str, Any]:
-    """The job document (see :func:`post_review_job`).
+def get_review_job(request: Request, who: Who, job_id: HexId) -> dict[str, Any]:
+    """The job document (see :func:`post_review_job`), for the user who started it.
 
     Raises
     ------
     NotFoundError
-        An unknown or forgotten job.
+        An unknown or forgotten job, or another user's (the same answer).
     """
     jobs: OrderedDict[str, _Job] = _state_dict(request.app.state, "review_jobs")
     with _LOCK:
         job = jobs.get(job_id)
-    if job is None:
+    if job is None or job.owner != who:
         raise NotFoundError(
             f"Review job {job_id} is unknown or no longer kept.",
             fix="Start the review again (POST /review/KIND/jobs).",

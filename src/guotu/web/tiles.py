@@ -6,9 +6,12 @@
 * ``GET /tiles/{layer}.json``: the layer's TileJSON 3.0.0 document; ``as_of`` carries into
   its tile URL template.
 
-Tiles carry a strong ETag derived from (layer, z, x, y, as-of date, data version), so
-``If-None-Match`` answers 304 without building, and recording anything in the workspace
-changes every ETag. Errors go through :mod:`guotu.web.errors` (JSON envelope).
+Tiles carry a strong ETag derived from (layer, z, x, y, as-of date, data version, and what
+the principal may not see of the layer), so ``If-None-Match`` answers 304 without building,
+and recording anything in the workspace changes every ETag. A layer the principal may not
+read answers the same 404 as a layer that does not exist, tiles and TileJSON alike; hidden
+fields are not in tiles or TileJSON, and a 乡镇 user's tiles hold their own 行政区's features
+only. Errors go through :mod:`guotu.web.errors` (JSON envelope).
 """
 
 from __future__ import annotations
@@ -21,17 +24,21 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from guotu.domain.access.grades import Grade
 from guotu.ports import FeatureStore
+from guotu.services.access import access_for, record_restricted_read
 from guotu.services.tiles import TileCache
 from guotu.settings import Settings
-from guotu.web.deps import open_store
+from guotu.web.deps import Who, open_store
 
 __all__ = ["MVT_MEDIA_TYPE", "router", "tile_cache"]
 
 #: The registered media type of Mapbox vector tiles.
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
-#: Browsers may reuse a tile for a minute, then revalidate with its ETag.
+#: Browsers may reuse a tile for a minute, then revalidate with its ETag; shared caches
+#: (proxies) may keep only tiles of 公开 layers that the principal sees whole.
 TILE_CACHE_CONTROL = "public, max-age=60"
+PRIVATE_TILE_CACHE_CONTROL = "private, max-age=60"
 
 router = APIRouter(tags=["tiles"])
 _cache_lock = threading.Lock()
@@ -114,12 +121,16 @@ def _etag_matches(header: str | None, etag: str) -> bool:
         404: _NOT_FOUND,
     },
 )
-def get_tilejson(layer: Layer, request: Request, store: Store, as_of: AsOf = None) -> JSONResponse:
+def get_tilejson(
+    layer: Layer, request: Request, store: Store, who: Who, as_of: AsOf = None
+) -> JSONResponse:
     """The TileJSON document of ``layer``: tile URL template, zooms, bounds and fields."""
     url = str(request.base_url) + f"tiles/{quote(layer, safe='')}/{{z}}/{{x}}/{{y}}.mvt"
     if as_of is not None:
         url += f"?as_of={as_of.isoformat()}"
-    doc = tile_cache(request).tilejson(store, layer, url, as_of)
+    doc = tile_cache(request).tilejson(store, layer, url, as_of, principal=who)
+    address = request.client.host if request.client is not None else ""
+    record_restricted_read(store, who, layer, "tilejson", address)
     return JSONResponse(doc, headers={"Cache-Control": "no-cache"})
 
 
@@ -140,12 +151,25 @@ def get_tilejson(layer: Layer, request: Request, store: Store, as_of: AsOf = Non
     },
 )
 def get_tile(
-    layer: Layer, z: Zoom, x: Column, y: Row, request: Request, store: Store, as_of: AsOf = None
+    layer: Layer,
+    z: Zoom,
+    x: Column,
+    y: Row,
+    request: Request,
+    store: Store,
+    who: Who,
+    as_of: AsOf = None,
 ) -> Response:
     """Tile ``z/x/y`` of ``layer`` (MVT), 204 when it holds no feature."""
     cache = tile_cache(request)
-    key = cache.key(store, layer, z, x, y, as_of)
-    headers = {"ETag": key.etag, "Cache-Control": TILE_CACHE_CONTROL}
+    key = cache.key(store, layer, z, x, y, as_of, principal=who)
+    is_public = (
+        access_for(store, who, version=key.data_version).policy(layer).grade is Grade.PUBLIC
+        and not key.hidden
+        and key.rows is None
+    )
+    control = TILE_CACHE_CONTROL if is_public else PRIVATE_TILE_CACHE_CONTROL
+    headers = {"ETag": key.etag, "Cache-Control": control}
     if _etag_matches(request.headers.get("if-none-match"), key.etag):
         return Response(status_code=304, headers=headers)
     tile = cache.tile(store, layer, z, x, y, as_of, key=key)

@@ -23,6 +23,9 @@
 
 The page sends ``lang`` (``zh``/``en``, as chosen) with every request it makes.
 
+Answers are the principal's: layers, extent, classes, plans and diffs hold only what they may
+read (:mod:`guotu.services.access`); a 用地平衡表 needs the whole layer, its download export.
+
 When the npm assets are missing, ``/ui/`` answers 503 with a page that says how to install
 them; the API routes keep working.
 """
@@ -47,11 +50,21 @@ from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError
 from guotu.ports import FeatureStore
 from guotu.services import features as svc
+from guotu.services.access import (
+    LayerAccess,
+    access_for,
+    require_export,
+    require_plan,
+    require_whole,
+    restrict_diff,
+    row_mask,
+    visible_plans,
+)
 from guotu.services.diff import diff_versions
 from guotu.services.features import lonlat_collection
 from guotu.services.stats import land_use_balance
 from guotu.services.workspace import data_version, workspace_crs
-from guotu.web.deps import open_store
+from guotu.web.deps import Who, open_store
 
 __all__ = [
     "CONTROL_LINE_COLOURS",
@@ -77,10 +90,9 @@ _VENDOR = {
 #: Most changed features the diff view draws (the tables list every change).
 DIFF_MAP_FEATURES = 5_000
 _OWN = {
-    "app.js": "text/javascript",
-    "app.css": "text/css",
-    "monitor.js": "text/javascript",
-    "monitor.css": "text/css",
+    f"{page}.{ext}": media
+    for page in ("app", "monitor", "login", "admin")  # login, admin: pages of guotu.web.admin
+    for ext, media in (("js", "text/javascript"), ("css", "text/css"))
 }
 
 #: Level-1 classes of 用地用海分类 (自然资发〔2023〕234号) → fill colour. The colours follow the
@@ -263,14 +275,34 @@ def ui_vendor(name: str) -> FileResponse:
     )
 
 
-def _lonlat_bounds(store: FeatureStore, request: Request) -> list[float] | None:
-    """The workspace extent (all layers in force today) in lon/lat, cached by data version."""
+def _view(store: FeatureStore, access: LayerAccess) -> tuple[Any, ...]:
+    """What the principal sees of the workspace, as a cache key: the data version and the
+    layers they may read, with what is hidden from them."""
+    names = access.readable(i.name for i in store.layers())
+    return (data_version(store), *((n, access.view_key(n)) for n in names))
+
+
+def _cached(request: Request, name: str, key: tuple[Any, ...]) -> dict[tuple[Any, ...], Any]:
+    """The app's cache ``name`` (answers by principal view; emptied when it grows)."""
     state = request.app.state
-    key = data_version(store)
-    cached: tuple[str, list[float] | None] | None = getattr(state, "ui_bounds", None)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    boxes = [b for info in store.layers() if (b := svc.layer_extent(store, info.name))]
+    cache: dict[tuple[Any, ...], Any] | None = getattr(state, name, None)
+    if cache is None or (key not in cache and len(cache) > 64):
+        cache = {}
+        setattr(state, name, cache)
+    return cache
+
+
+def _lonlat_bounds(
+    store: FeatureStore, request: Request, access: LayerAccess
+) -> list[float] | None:
+    """The extent of the layers the principal may read (of their rows; in force today) in
+    lon/lat, cached by data version and what they see."""
+    key = _view(store, access)
+    cache = _cached(request, "ui_bounds", key)
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    names = [name for name, _view_key in key[1:]]
+    boxes = [b for n in names if (b := svc.layer_extent(store, n, access.row_filter(n)))]
     bounds: list[float] | None = None
     if boxes and store.crs is not None:
         to_lonlat = Transformer.from_crs(
@@ -283,7 +315,7 @@ def _lonlat_bounds(store: FeatureStore, request: Request) -> list[float] | None:
             max(b[3] for b in boxes),
         )
         bounds = [round(v, 7) for v in to_lonlat.transform_bounds(*box)]
-    state.ui_bounds = (key, bounds)
+    cache[key] = bounds
     return bounds
 
 
@@ -292,35 +324,47 @@ def _scheme(code_field: str | None) -> str | None:
     return found.code_scheme if found else None
 
 
-def _present_classes(store: FeatureStore, request: Request) -> dict[str, list[str]]:
-    """The level-1 classes that occur in the coded layers in force today, per code scheme
-    (``ydyh2023``, ``sandiao``), cached by data version."""
-    state = request.app.state
-    key = data_version(store)
-    cached: tuple[str, dict[str, list[str]]] | None = getattr(state, "ui_present", None)
-    if cached is not None and cached[0] == key:
-        return cached[1]
+def _present_classes(
+    store: FeatureStore, request: Request, access: LayerAccess
+) -> dict[str, list[str]]:
+    """The level-1 classes that occur in the coded layers the principal may read (in their
+    rows; in force today), per code scheme (``ydyh2023``, ``sandiao``), cached by data
+    version and what they see."""
+    key = _view(store, access)
+    cache = _cached(request, "ui_present", key)
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
     present: dict[str, set[str]] = {}
     for info in store.layers():
         field = get_role(info.role).code_field
         scheme = _scheme(field)
         if field is None or scheme is None or field not in info.columns:
             continue
-        values = store.read_layer(info.name, columns=[field])[field]
+        if not access.may_read(info.name) or field in access.hidden(info.name):
+            continue
+        rows = access.row_filter(info.name)
+        columns = [field] if rows is None else list(dict.fromkeys([field, rows.field]))
+        frame = store.read_layer(info.name, columns=columns)
+        if rows is not None:
+            frame = frame[row_mask(frame[rows.field].to_numpy(), rows)]
+        values = frame[field]
         present.setdefault(scheme, set()).update(
             level1_class(v, scheme) for v in values.dropna().astype(str).unique()
         )
     found = {k: sorted(v) for k, v in present.items()}
-    state.ui_present = (key, found)
+    cache[key] = found
     return found
 
 
 @router.get("/ui/config.json", summary="Layers, extent and legend of the web UI")
-def ui_config(request: Request, store: Store) -> dict[str, Any]:
-    """What the page needs to draw the map: layers with their role, extent and colours,
-    the legends' colour tables and the level-1 classes present in the workspace."""
+def ui_config(request: Request, store: Store, who: Who) -> dict[str, Any]:
+    """What the page needs to draw the map: the layers the principal may read with their
+    role, extent and colours, the legends' colour tables and the level-1 classes present."""
+    access = access_for(store, who)
     layers = []
     for info in store.layers():
+        if not access.may_read(info.name):
+            continue
         role = get_role(info.role)
         layers.append(
             {
@@ -329,7 +373,7 @@ def ui_config(request: Request, store: Store) -> dict[str, Any]:
                 "role_zh": role.name_zh,
                 "role_en": role.name_en,
                 "geometry_type": info.geometry_type,
-                "features": info.features,
+                "features": info.features if access.row_filter(info.name) is None else None,
                 "code_field": role.code_field,
                 "code_scheme": _scheme(role.code_field),
                 "id_field": role.id_field,
@@ -338,7 +382,7 @@ def ui_config(request: Request, store: Store) -> dict[str, Any]:
         )
     return {
         "layers": layers,
-        "bounds": _lonlat_bounds(store, request),
+        "bounds": _lonlat_bounds(store, request, access),
         "land_use_colours": [
             {
                 "code": code,
@@ -354,7 +398,7 @@ def ui_config(request: Request, store: Store) -> dict[str, Any]:
             for code, (zh, en, colour) in LAND_SURVEY_COLOURS.items()
         ],
         "sandiao_wetland_codes": list(SANDIAO_WETLAND_CODES),
-        "present": _present_classes(store, request),
+        "present": _present_classes(store, request, access),
         "fields": {
             f.name: {"name_zh": f.name_zh, "kind": str(f.kind), "unit": f.unit}
             for f in FIELDS.values()
@@ -367,6 +411,7 @@ BalanceAsOf = Annotated[
     date | None, Query(description="Valid time: the version in force on this date (default today)")
 ]
 BalanceLevel = Annotated[int, Query(ge=1, le=3, description="Deepest code level listed")]
+_BALANCE = ("land-use balance", "用地平衡表")
 _BALANCE_FILES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -376,12 +421,14 @@ _BALANCE_FILES = {
 @router.get("/ui/balance.json", summary="用地平衡表 of a layer (land-use balance)")
 def ui_balance(
     store: Store,
+    who: Who,
     layer: BalanceLayer = "GHYD",
     as_of: BalanceAsOf = None,
     max_level: BalanceLevel = 2,
 ) -> dict[str, Any]:
     """The ``guotu stats --json`` document of ``layer`` in force on ``as_of``; its
     ``data_version`` says which version was read."""
+    require_whole(store, who, layer, _BALANCE)
     table = land_use_balance(store, layer, max_level=max_level, as_of=as_of)
     return table.to_dict()
 
@@ -402,7 +449,9 @@ def ui_balance(
     },
 )
 def ui_balance_file(
+    request: Request,
     store: Store,
+    who: Who,
     fmt: Annotated[str, PathParam(json_schema_extra={"enum": list(_BALANCE_FILES)})],
     layer: BalanceLayer = "GHYD",
     as_of: BalanceAsOf = None,
@@ -424,6 +473,9 @@ def ui_balance_file(
             message_zh=f"没有 {fmt!r} 格式的表。",
             fix_zh="请用 .csv 或 .xlsx。",
         )
+    access = require_whole(store, who, layer, _BALANCE)
+    address = request.client.host if request.client is not None else ""
+    require_export(store, access, [layer], f"balance.{fmt}", address)
     table = land_use_balance(store, layer, max_level=max_level, as_of=as_of)
     frame = table.to_frame(lang=lang, mu=True)
     note = table.read.text(lang) if table.read else ""
@@ -456,10 +508,11 @@ def _day(value: Any) -> str | None:
 
 
 @router.get("/ui/plans.json", summary="Plans and their versions")
-def ui_plans(store: Store) -> list[dict[str, Any]]:
-    """Every plan with its versions (oldest first) and the one in force today."""
+def ui_plans(store: Store, who: Who) -> list[dict[str, Any]]:
+    """Every plan the principal may know of (:func:`~guotu.services.access.visible_plans`)
+    with its versions (oldest first) and the one in force today."""
     out = []
-    for plan in store.plans():
+    for plan in visible_plans(store, access_for(store, who)):
         versions = store.versions(plan.id)
         current = store.resolve_version(plan.id)
         labels = {v.id: v.label for v in versions}
@@ -489,13 +542,17 @@ def ui_plans(store: Store) -> list[dict[str, Any]]:
 @router.get("/ui/diff.json", summary="Differences between two versions of a plan")
 def ui_diff(
     store: Store,
+    who: Who,
     plan: Annotated[str, Query()],
     old: Annotated[str, Query(alias="from")],
     new: Annotated[str, Query(alias="to")],
 ) -> dict[str, Any]:
     """``guotu diff --json`` of ``plan`` from one version to another, with ``map``: the
-    removed (old geometry), added and changed (new geometry) features in lon/lat."""
-    found = diff_versions(store, plan, old, new)
+    removed (old geometry), added and changed (new geometry) features in lon/lat; only what
+    the principal may see (:func:`~guotu.services.access.restrict_diff`)."""
+    access = access_for(store, who)
+    require_plan(store, access, plan)
+    found = restrict_diff(diff_versions(store, plan, old, new), access)
     doc = found.to_dict()
     geoms: list[Any] = []
     props: list[dict[str, Any]] = []

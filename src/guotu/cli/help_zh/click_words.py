@@ -13,6 +13,7 @@ from datetime import datetime
 
 import click
 
+from guotu.cli.help_zh.access import ACCESS_PLACEHOLDERS
 from guotu.cli.help_zh.catalogue import command_key
 
 __all__ = [
@@ -70,6 +71,7 @@ PLACEHOLDERS: dict[str, str] = {
     "guotu plan show NAME": "规划名称",
     "guotu check --layer": "图层",
     "guotu query --parcel": "地块编号",
+    **ACCESS_PLACEHOLDERS,  # user, role, dept, policy, token, audit
 }
 _PLACEHOLDER = re.compile(r"(\[?)([A-Z][A-Z_=,]*)(\]?)((?:\.\.\.)?)")
 

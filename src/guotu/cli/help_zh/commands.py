@@ -3,6 +3,7 @@ sentence is the short help in a group's list of commands)."""
 
 from __future__ import annotations
 
+from guotu.cli.help_zh.access import ACCESS_COMMANDS
 from guotu.cli.help_zh.catalogue import Entry
 
 __all__ = ["COMMANDS", "command_help"]
@@ -199,6 +200,8 @@ COMMANDS: dict[str, Entry] = {
   guotu serve -w demo_county.gpkg --targets demo_county_files/规划目标.xlsx \\
       --statistics demo_county_files/社会经济统计.xlsx""",
     ),
+    # -- identity and access (guotu dept|user|role|policy|token|audit|admin)
+    **ACCESS_COMMANDS,
 }
 
 

@@ -5,6 +5,7 @@ others and where a shared option means something else on one command; and
 
 from __future__ import annotations
 
+from guotu.cli.help_zh.access import ACCESS_OPTIONS
 from guotu.cli.help_zh.catalogue import Entry
 
 __all__ = ["DEFAULT_VALUES", "OPTIONS", "SHARED_OPTIONS", "option_help"]
@@ -269,6 +270,8 @@ OPTIONS: dict[str, Entry] = {
         "cb6ac018",
         "监测看板所用的逐年统计数据表（CSV/XLSX），代替工作空间的社会经济统计表。",
     ),
+    # identity and access (guotu dept|user|policy|token|audit|admin, guotu demo --no-accounts)
+    **ACCESS_OPTIONS,
 }
 
 #: Default values shown in Chinese where the default is an English word.

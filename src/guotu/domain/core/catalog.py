@@ -46,7 +46,14 @@ class VersionSpec:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One line of the append-only audit log."""
+    """One line of the append-only audit log.
+
+    ``department`` and ``address`` say where the actor acted from (their department id and
+    the client's network address; ``""`` for the system's own entries and command-line
+    writes). ``prev_hash`` and ``hash`` chain the entry to the one before it
+    (:mod:`guotu.domain.access.audit_chain`): ``hash`` is computed from ``prev_hash`` and
+    :meth:`chain_fields`.
+    """
 
     id: int
     at: str
@@ -55,6 +62,31 @@ class AuditEntry:
     object: str
     reason: str
     detail: dict[str, Any]
+    department: str = ""
+    address: str = ""
+    prev_hash: str = ""
+    hash: str = ""
+
+    def chain_fields(self) -> dict[str, Any]:
+        """The fields the entry's hash covers (everything but the two hashes).
+
+        Examples
+        --------
+        >>> sorted(AuditEntry(1, "2024-01-01T00:00:00", "张工", "sign_in", "user:张工", "", {}
+        ...                   ).chain_fields())  # doctest: +NORMALIZE_WHITESPACE
+        ['action', 'actor', 'address', 'at', 'department', 'detail', 'id', 'object', 'reason']
+        """
+        return {
+            "id": self.id,
+            "at": self.at,
+            "actor": self.actor,
+            "department": self.department,
+            "address": self.address,
+            "action": self.action,
+            "object": self.object,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict.
@@ -73,6 +105,10 @@ class AuditEntry:
             "object": self.object,
             "reason": self.reason,
             "detail": self.detail,
+            "department": self.department,
+            "address": self.address,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
         }
 
 

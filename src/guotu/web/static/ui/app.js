@@ -37,6 +37,8 @@ const TEXT = {
     truncated: "变化较多，地图只画出前 {n} 处。", balanceChart: "一级类面积(公顷)",
     schemes: { sandiao: "三调工作分类", ydyh2023: "用地用海分类" }, ha: "公顷", sheet: "规划条件查询单",
     change: { added: "新增", removed: "删除", changed: "修改" },
+    signIn: "登录", signOut: "退出登录", admin: "系统管理", timedOut: "登录已超时，请重新登录",
+    notSignedIn: "请先登录", signInAgain: "登录",
   },
   en: {
     title: "Territorial spatial planning one map", asOf: "As of", api: "API", monitor: "Monitoring", layers: "Layers",
@@ -70,6 +72,8 @@ const TEXT = {
     truncated: "Many changes: the map draws the first {n}.", balanceChart: "Area by level-1 class (ha)",
     schemes: { sandiao: "3rd land survey classes", ydyh2023: "Land and sea use classes" }, ha: "ha", sheet: "Printable sheet",
     change: { added: "added", removed: "removed", changed: "changed" },
+    signIn: "Sign in", signOut: "Sign out", admin: "Administration", timedOut: "Your session timed out: sign in again",
+    notSignedIn: "Sign in first", signInAgain: "Sign in",
   },
 };
 const ZONE_ROLES = ["admin_boundary", "ecological_redline", "permanent_farmland", "urban_boundary"];
@@ -103,11 +107,106 @@ function withLang(url) {
   return /^[a-z][a-z0-9+.-]*:/i.test(url) ? u.href : u.pathname + u.search;
 }
 
-async function getJSON(url, options) {
-  const r = await fetch(withLang(url), options);
+async function getJSON(url, options, { quiet = false } = {}) {
+  const r = await fetch(withLang(url), withCsrf(options));
   const body = await r.json().catch(() => ({}));
+  if (r.status === 401) signInNeeded();
+  else if (!quiet) checkSession();
   if (!r.ok) { throw new Error(body.message || `${r.status} ${r.statusText}`); }
   return body;
+}
+
+/* -- who is signed in (auth = local/ldap; with auth = none /auth/me is the local user and
+ * nothing about signing in is shown) ------------------------------------------------------ */
+const session = { me: null, auth: false, checked: 0, checking: null, expired: false };
+/** Least time between two checks of the session after the page's requests (ms). */
+const SESSION_CHECK_MS = 1000;
+/** How often an idle page asks whether its session is still alive (ms). */
+const SESSION_POLL_MS = 60000;
+
+function cookie(name) {
+  const found = document.cookie.split("; ").find((c) => c.startsWith(`${name}=`));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+}
+
+/** ``options`` with the session's CSRF token (the ``guotu_csrf`` cookie) as X-CSRF-Token
+ * on a request that changes something. */
+function withCsrf(options = {}) {
+  const method = (options.method || "GET").toUpperCase();
+  const token = cookie("guotu_csrf") || session.me?.csrf_token;
+  if (["GET", "HEAD"].includes(method) || !token) return options;
+  const headers = new Headers(options.headers || {});
+  headers.set("X-CSRF-Token", token);
+  return { ...options, headers, credentials: "same-origin" };
+}
+
+function signInURL() {
+  return `/ui/login?${new URLSearchParams({ next: location.pathname + location.search + location.hash })}`;
+}
+
+/** A request answered 401: the session timed out (or, never signed in, sign in first). */
+function signInNeeded() {
+  if (!session.auth && !session.me) return;
+  session.expired = Boolean(session.me) || session.expired;
+  session.me = null;
+  renderUser();
+}
+
+function renderUser() {
+  const me = session.me;
+  const signedIn = Boolean(me && me.via === "session");
+  $("#user").hidden = !signedIn;
+  $("#sign-out").hidden = !signedIn;
+  $("#admin-link").hidden = !(signedIn && me.user.permissions.some((p) => ["manage_accounts", "grant", "set_policy", "read_audit"].includes(p)));
+  if (signedIn) {
+    const dept = me.user.department ? ` · ${me.user.department.name}` : "";
+    $("#user").textContent = `${me.user.display_name}${dept}`;
+    $("#user").title = me.user.username;
+  }
+  $("#sign-in-link").hidden = !(session.auth && !signedIn && !session.expired);
+  $("#sign-in-link").href = signInURL();
+  const banner = $("#session-expired");
+  banner.hidden = !session.expired;
+  if (session.expired) {
+    banner.querySelector("span").textContent = t("timedOut");
+    banner.querySelector("a").textContent = t("signInAgain");
+    banner.querySelector("a").href = signInURL();
+  }
+}
+
+/** Ask /auth/me who the page is: 200 signed in (or the local user of auth = none), 401 the
+ * server has sign-in and nobody is signed in, or no longer (the session timed out). */
+async function loadMe() {
+  const r = await fetch(withLang("/auth/me"), { headers: { Accept: "application/json" } });
+  session.checked = Date.now();
+  if (r.status === 401) {
+    session.auth = true;
+    signInNeeded();
+    return;
+  }
+  if (!r.ok) return;
+  const me = await r.json();
+  session.auth = me.via !== "local";
+  session.me = session.auth ? me : null;
+  session.expired = false;
+  renderUser();
+}
+
+/** After a request of a signed-in page, make sure its session is still alive (at most once a
+ * second): data routes answer a timed-out session as anonymous rather than 401. */
+function checkSession(force = false) {
+  if (!session.me || session.checking) return session.checking;
+  if (!force && Date.now() - session.checked < SESSION_CHECK_MS) return null;
+  session.checking = loadMe().catch(() => {}).finally(() => { session.checking = null; });
+  return session.checking;
+}
+
+async function signOut() {
+  try {
+    await fetch(withLang("/auth/sign-out"), withCsrf({ method: "POST" }));
+  } finally {
+    location.assign("/ui/login?reason=signed_out");
+  }
 }
 
 function applyText() {
@@ -116,6 +215,7 @@ function applyText() {
   document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
   $("#lang").textContent = t("lang");
   if (state.config) { buildLayerTree(); buildLegend(); renderBalance(); renderDiff(); renderQuery(); renderReview(); }
+  renderUser();
 }
 
 function tileURL(name) {
@@ -269,7 +369,7 @@ function buildLayerTree() {
       const colour = l.code_scheme ? `linear-gradient(90deg,${classTable(l).filter((c) => (state.config.present[l.code_scheme] || []).includes(c.code)).slice(0, 6).map((c) => c.colour).join(",") || "#ccc,#ccc"})` : (l.colour || "#9e9e9e");
       li.innerHTML = `<label><input type="checkbox" data-layer="${esc(l.name)}" data-testid="toggle-${esc(l.name)}" ${checked ? "checked" : ""}>
         <span class="swatch" style="background:${colour}"></span>${esc(state.lang === "zh" ? l.role_zh : l.role_en)}
-        <small>${esc(l.name)} · ${l.features}</small></label>`;
+        <small>${esc(l.name)}${l.features != null ? ` · ${l.features}` : ""}</small></label>`;
       tree.appendChild(li);
     }
   }
@@ -405,6 +505,9 @@ function renderQuery() {
   const roleName = {};
   for (const l of state.config.layers) roleName[l.name] = state.lang === "zh" ? l.role_zh : l.role_en;
   let html = `<p class="meta">${esc(doc.site.coordinates.map((v) => v.toFixed(2)).join(", "))} (${esc(doc.site.crs)}) · ${t("asOf")} ${esc(doc.as_of)}</p>`;
+  for (const [flag, key] of [["restricted_layers_omitted", "restricted_note"], ["region_limited", "region_note"]]) {
+    if (doc[flag] && doc[key]) html += `<p class="meta" data-testid="access-note">${esc(doc[key][state.lang] || doc[key].zh)}</p>`;
+  }
   html += `<h3>${t("applies")} (${doc.applies.length})</h3>`;
   for (const a of doc.applies) {
     const rel = t("relation")[a.relation] || a.relation;
@@ -487,7 +590,7 @@ async function runReview() {
     showProgress(job);
     while (job.status === "queued" || job.status === "running") {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      job = await getJSON(`/review/jobs/${job.id}`);
+      job = await getJSON(`/review/jobs/${job.id}`, undefined, { quiet: true });
       showProgress(job);
     }
     $("#review-progress").hidden = true;
@@ -508,6 +611,7 @@ function renderReview(doc = state.review) {
   state.map.getSource("findings").setData(doc.map);
   const s = doc.summary.by_severity;
   let html = `<p class="meta">${esc(doc.source_label || doc.source)}</p>`;
+  if (doc.restricted_layers_omitted && doc.restricted_note) html += `<p class="meta" data-testid="access-note">${esc(doc.restricted_note[state.lang] || doc.restricted_note.zh)}</p>`;
   html += `<p data-testid="review-summary">${t("total")} ${doc.summary.total}：<span class="sev sev-error">${t("error")} ${s.error}</span>
     <span class="sev sev-warning">${t("warning")} ${s.warning}</span> <span class="sev sev-info">${t("info")} ${s.info}</span></p>`;
   // HTML and PDF open in a new tab (served inline); XLSX downloads
@@ -747,8 +851,13 @@ async function main() {
   $("#diff-plan").addEventListener("change", fillVersions);
   $("#diff-run").addEventListener("click", runDiff);
   $("#balance-run").addEventListener("click", runBalance);
+  $("#sign-out").addEventListener("click", signOut);
   applyText();
   status(t("loading"));
+  const me = loadMe().catch(() => {});
+  setInterval(() => checkSession(true), SESSION_POLL_MS);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) checkSession(); });
+  await me;
   try {
     state.config = await getJSON("/ui/config.json");
   } catch (err) {

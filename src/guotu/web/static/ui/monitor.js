@@ -106,7 +106,8 @@ function renderIndicators(doc) {
     card.innerHTML = `<h3>${esc(row.name)}${row.convention ? ` <small title="${esc(row.convention)}">*</small>` : ""}</h3>
       <div><span class="v">${fmt(row.value, d)}</span> ${esc(row.unit_label)}<span class="st">${t(row.status || "none")}</span></div>
       <div class="meta">${row.target != null ? `${t("target")} ${esc(row.direction_label || row.direction)}${fmt(row.target, d)}（${row.target_year}）` : "&nbsp;"}
-      ${row.crossing_text ? ` · <span data-testid="crossing">${esc(row.crossing_text)}</span>` : ""}</div><div class="spark"></div>`;
+      ${row.crossing_text ? ` · <span data-testid="crossing">${esc(row.crossing_text)}</span>` : ""}</div>
+      ${row.withheld ? `<div class="meta" data-testid="withheld">${esc(row.reason)}</div>` : ""}<div class="spark"></div>`;
     cards.appendChild(card);
     if (typeof echarts === "undefined") continue;
     const chart = echarts.init(card.querySelector(".spark"), null, { renderer: "canvas" });
