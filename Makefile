@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_DIR ?= /tmp/guotu-pg
 PG_PORT ?= 55432
 
-.PHONY: install ui pdf-check demo test lint bench bench-review bench-serve bench-monitor clean
+.PHONY: install ui pdf-check demo test lint bench bench-review bench-serve bench-access bench-monitor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,11 @@ bench-review: $(STAMP)
 # Builds the 300k demo county in /tmp/bench-serve first (a few minutes; reused after).
 bench-serve: $(STAMP)
 	$(BIN)/python benchmarks/bench_serve.py
+
+# The cost of sign-in and graded access: site query and tiles with auth and policies on vs off,
+# sign-ins per second, argon2id (docs/benchmarks.md). Shares bench-serve's county.
+bench-access: $(STAMP)
+	$(BIN)/python benchmarks/bench_access.py
 
 # Incremental vs full indicators after a 1 % amendment, and 10,000 change patches vs PostGIS.
 bench-monitor: $(STAMP)
