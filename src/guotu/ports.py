@@ -255,8 +255,17 @@ class FeatureStore(Protocol):
     def departments(self) -> list[Department]:
         """Every department, current state, by id."""
 
-    def put_department(self, department: Department, *, actor: str, reason: str = "") -> None:
-        """Record a department's new state (create, rename, deactivate)."""
+    def put_department(
+        self,
+        department: Department,
+        *,
+        actor: str,
+        reason: str = "",
+        actor_department: str = "",
+        address: str = "",
+    ) -> None:
+        """Record a department's new state (create, rename, deactivate). ``actor_department``
+        and ``address`` (of every ``put_*``) go to the audit entry."""
 
     def users(self) -> list[UserAccount]:
         """Every account, current state, by user name."""
@@ -265,7 +274,14 @@ class FeatureStore(Protocol):
         """One account's current state (user names compare case-insensitively)."""
 
     def put_user(
-        self, account: UserAccount, *, actor: str, action: str = "update_user", reason: str = ""
+        self,
+        account: UserAccount,
+        *,
+        actor: str,
+        action: str = "update_user",
+        reason: str = "",
+        actor_department: str = "",
+        address: str = "",
     ) -> None:
         """Record an account's new state; ``action`` names it in the audit log
         (``create_user``, ``grant``, ``lock``, ``sign_in_failed`` …)."""
@@ -276,7 +292,15 @@ class FeatureStore(Protocol):
     def layer_policies(self) -> dict[str, LayerPolicy]:
         """The current access policy of every layer that has one, by layer name."""
 
-    def put_layer_policy(self, policy: LayerPolicy, *, actor: str, reason: str = "") -> None:
+    def put_layer_policy(
+        self,
+        policy: LayerPolicy,
+        *,
+        actor: str,
+        reason: str = "",
+        actor_department: str = "",
+        address: str = "",
+    ) -> None:
         """Record a layer's new grade and access policy."""
 
     def tokens(self, username: str | None = None) -> list[AccessToken]:
@@ -285,7 +309,15 @@ class FeatureStore(Protocol):
     def token(self, token_id: str) -> AccessToken | None:
         """One access token's current state."""
 
-    def put_token(self, token: AccessToken, *, actor: str, action: str = "create_token") -> None:
+    def put_token(
+        self,
+        token: AccessToken,
+        *,
+        actor: str,
+        action: str = "create_token",
+        actor_department: str = "",
+        address: str = "",
+    ) -> None:
         """Record a token (created, or revoked: ``revoked_at`` set)."""
 
     def session(self, id_hash: str) -> Session | None:

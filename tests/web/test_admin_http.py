@@ -434,3 +434,15 @@ def test_locked_state_expires_on_its_own(clients: dict[str, TestClient], workspa
         store.put_user(replace(wang, locked_until=past), actor="setup")
     users = {u["username"]: u for u in clients["sys"].get("/admin/accounts.json").json()["users"]}
     assert users["wang"]["state"] == "active" and users["wang"]["locked_until"] is None
+
+
+def test_an_administrators_change_is_audited_with_their_address(
+    clients: dict[str, TestClient], workspace: Path
+) -> None:
+    # GB/T 22239 asks for who, where from and when: a change made on the admin page records
+    # the administrator and the client's address (TestClient's is "testclient")
+    body = {"id": "zhen9", "name": "九号镇人民政府", "regions": ["330102009"]}
+    assert clients["sys"].post("/admin/departments", json=body).status_code == 201
+    with open_workspace(workspace) as store:
+        (entry,) = [e for e in store.audit_log() if e.object == "department:zhen9"]
+    assert (entry.actor, entry.action, entry.address) == ("sys", "create_department", "testclient")

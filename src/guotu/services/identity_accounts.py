@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from guotu.domain.access.passwords import PasswordRules, password_problems
 from guotu.domain.access.policy import Action, LayerPolicy, Principal
-from guotu.domain.access.records import AccessToken, AccountSource, Department, UserAccount
+from guotu.domain.access.records import AccessToken, AccountSource, Actor, Department, UserAccount
 from guotu.domain.access.roles import ROLES, Permission, duty_conflicts, permissions_of
 from guotu.errors import InputError, NotFoundError
 from guotu.ports import FeatureStore
@@ -155,7 +155,7 @@ def create_user(
     roles: Iterable[str],
     password: str | None,
     source: AccountSource = AccountSource.LOCAL,
-    actor: str,
+    actor: str | Actor,
     now: datetime | None = None,
     rules: PasswordRules = _RULES,
     hashing: HashParameters = _HASHING,
@@ -234,14 +234,18 @@ def create_user(
         password_hash=password_hash,
         password_changed_at=when if password_hash else None,
     )
-    store.put_user(account, actor=actor, action="create_user")
+    store.put_user(account, **Actor.of(actor).keywords(), action="create_user")
     return store.user(username) or account
 
 
-def set_roles(store: FeatureStore, username: str, roles: Iterable[str], *, actor: str) -> None:
+def set_roles(
+    store: FeatureStore, username: str, roles: Iterable[str], *, actor: str | Actor
+) -> None:
     """Give ``username`` exactly ``roles`` (unknown roles and 三员分立 conflicts refused)."""
     account = require_user(store, username)
-    store.put_user(replace(account, roles=_check_roles(roles)), actor=actor, action="grant")
+    store.put_user(
+        replace(account, roles=_check_roles(roles)), **Actor.of(actor).keywords(), action="grant"
+    )
 
 
 def set_password(
@@ -249,7 +253,7 @@ def set_password(
     username: str,
     password: str,
     *,
-    actor: str,
+    actor: str | Actor,
     now: datetime | None = None,
     rules: PasswordRules = _RULES,
     hashing: HashParameters = _HASHING,
@@ -271,29 +275,31 @@ def set_password(
         password_hash=hash_password(password, params=hashing),
         password_changed_at=moment(now),
     )
-    store.put_user(changed, actor=actor, action="set_password")
+    store.put_user(changed, **Actor.of(actor).keywords(), action="set_password")
     store.end_sessions_of(account.username)
 
 
-def set_active(store: FeatureStore, username: str, active: bool, *, actor: str) -> None:
+def set_active(store: FeatureStore, username: str, active: bool, *, actor: str | Actor) -> None:
     """Enable or disable an account; disabling ends its sessions (its tokens stop working
     too: a token acts only for an active account)."""
     account = require_user(store, username)
     action = "enable_user" if active else "disable_user"
-    store.put_user(replace(account, active=active), actor=actor, action=action)
+    store.put_user(replace(account, active=active), **Actor.of(actor).keywords(), action=action)
     if not active:
         store.end_sessions_of(account.username)
 
 
-def unlock(store: FeatureStore, username: str, *, actor: str) -> None:
+def unlock(store: FeatureStore, username: str, *, actor: str | Actor) -> None:
     """Lift a lockout after failed sign-ins (and forget the failures)."""
     account = require_user(store, username)
     store.put_user(
-        replace(account, failed_sign_ins=0, locked_until=None), actor=actor, action="unlock"
+        replace(account, failed_sign_ins=0, locked_until=None),
+        **Actor.of(actor).keywords(),
+        action="unlock",
     )
 
 
-def create_department(store: FeatureStore, department: Department, *, actor: str) -> None:
+def create_department(store: FeatureStore, department: Department, *, actor: str | Actor) -> None:
     """Record a new department.
 
     Raises
@@ -330,10 +336,10 @@ def create_department(store: FeatureStore, department: Department, *, actor: str
             "Give the codes of the 行政区 the department covers, e.g. 330102001.",
             "请填写该部门所辖行政区的代码，如 330102001。",
         )
-    store.put_department(department, actor=actor)
+    store.put_department(department, **Actor.of(actor).keywords())
 
 
-def set_layer_policy(store: FeatureStore, policy: LayerPolicy, *, actor: str) -> None:
+def set_layer_policy(store: FeatureStore, policy: LayerPolicy, *, actor: str | Actor) -> None:
     """Record a layer's open grade and access lists (roles and departments must exist)."""
     lists = [*policy.lists.values(), *policy.hidden_fields.values()]
     roles = frozenset(r for lst in lists for r in lst.roles)
@@ -358,7 +364,7 @@ def set_layer_policy(store: FeatureStore, policy: LayerPolicy, *, actor: str) ->
             "Use read, export or edit.",
             "请使用 read、export 或 edit。",
         )
-    store.put_layer_policy(policy, actor=actor)
+    store.put_layer_policy(policy, **Actor.of(actor).keywords())
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from guotu.domain.access.records import AccessToken, UserAccount
+from guotu.domain.access.records import AccessToken, Actor, UserAccount
 from guotu.domain.access.roles import permissions_of
 from guotu.errors import InputError, NotFoundError
 from guotu.ports import FeatureStore
@@ -55,7 +55,7 @@ def create_token(
     scopes: Iterable[str],
     days: int,
     *,
-    actor: str,
+    actor: str | Actor,
     now: datetime | None = None,
 ) -> tuple[AccessToken, str]:
     """A new token of ``username`` and its text (``gt_<id>_<secret>``, shown only now).
@@ -116,12 +116,12 @@ def create_token(
         created_at=when,
         expires_at=when + timedelta(days=days),
     )
-    store.put_token(token, actor=actor, action="create_token")
+    store.put_token(token, **Actor.of(actor).keywords(), action="create_token")
     return store.token(token_id) or token, f"{TOKEN_PREFIX}{token_id}_{secret}"
 
 
 def revoke_token(
-    store: FeatureStore, token_id: str, *, actor: str, now: datetime | None = None
+    store: FeatureStore, token_id: str, *, actor: str | Actor, now: datetime | None = None
 ) -> None:
     """Revoke a token (from now on it signs nobody in); revoking it again changes nothing.
 
@@ -140,7 +140,11 @@ def revoke_token(
             fix_zh="请查看令牌列表中的编号。",
         )
     if token.revoked_at is None:
-        store.put_token(replace(token, revoked_at=moment(now)), actor=actor, action="revoke_token")
+        store.put_token(
+            replace(token, revoked_at=moment(now)),
+            **Actor.of(actor).keywords(),
+            action="revoke_token",
+        )
 
 
 def resolve_token(

@@ -53,14 +53,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from guotu.domain.access.grades import Grade
 from guotu.domain.access.policy import AccessList, Action, LayerPolicy, Principal
-from guotu.domain.access.records import Department, DepartmentKind, UserAccount
+from guotu.domain.access.records import Actor, Department, DepartmentKind, UserAccount
 from guotu.domain.access.roles import ROLES, Permission
 from guotu.domain.core.catalog import AuditEntry
 from guotu.domain.core.roles import get_role
@@ -77,6 +77,7 @@ from guotu.services.identity import (
     unlock,
 )
 from guotu.web.deps import Who, open_store
+from guotu.web.security import client_address
 from guotu.web.ui import UI_DIR
 
 __all__ = ["AUDIT_CSV_COLUMNS", "AUDIT_PAGE_MAX", "router"]
@@ -227,8 +228,9 @@ def _not_oneself(who: Principal, username: str, en: str, zh: str) -> None:
         )
 
 
-def _actor(who: Principal) -> str:
-    return who.username or "-"
+def _actor(who: Principal, request: Request) -> Actor:
+    """The administrator as the audit log records them: name, department, address."""
+    return Actor(who.username or "-", who.department or "", client_address(request.scope))
 
 
 # -- system administrator: accounts and departments -------------------------------------------
@@ -254,7 +256,7 @@ class NewUser(BaseModel):
 
 
 @router.post("/admin/users", status_code=201, summary="Create an account (系统管理员)")
-def post_user(store: Store, who: Who, body: NewUser) -> dict[str, Any]:
+def post_user(request: Request, store: Store, who: Who, body: NewUser) -> dict[str, Any]:
     """Create a local account with its password and no roles."""
     account = create_user(
         store,
@@ -263,7 +265,7 @@ def post_user(store: Store, who: Who, body: NewUser) -> dict[str, Any]:
         department=body.department or None,
         roles=[],
         password=body.password,
-        actor=_actor(who),
+        actor=_actor(who, request),
     )
     return {"user": _user_doc(account, _departments(store))}
 
@@ -273,27 +275,27 @@ def _account_answer(store: FeatureStore, username: str) -> dict[str, Any]:
 
 
 @router.post("/admin/users/{username}/disable", summary="Disable an account (系统管理员)")
-def post_disable(store: Store, who: Who, username: Username) -> dict[str, Any]:
+def post_disable(request: Request, store: Store, who: Who, username: Username) -> dict[str, Any]:
     """Disable an account: it cannot sign in, and its sessions end."""
     account = _require_account(store, username)
     _not_oneself(who, account.username, "disable your own account", "停用自己的账号")
-    set_active(store, account.username, False, actor=_actor(who))
+    set_active(store, account.username, False, actor=_actor(who, request))
     return _account_answer(store, account.username)
 
 
 @router.post("/admin/users/{username}/enable", summary="Enable an account (系统管理员)")
-def post_enable(store: Store, who: Who, username: Username) -> dict[str, Any]:
+def post_enable(request: Request, store: Store, who: Who, username: Username) -> dict[str, Any]:
     """Enable a disabled account."""
     account = _require_account(store, username)
-    set_active(store, account.username, True, actor=_actor(who))
+    set_active(store, account.username, True, actor=_actor(who, request))
     return _account_answer(store, account.username)
 
 
 @router.post("/admin/users/{username}/unlock", summary="Unlock an account (系统管理员)")
-def post_unlock(store: Store, who: Who, username: Username) -> dict[str, Any]:
+def post_unlock(request: Request, store: Store, who: Who, username: Username) -> dict[str, Any]:
     """Lift a lockout after failed sign-ins."""
     account = _require_account(store, username)
-    unlock(store, account.username, actor=_actor(who))
+    unlock(store, account.username, actor=_actor(who, request))
     return _account_answer(store, account.username)
 
 
@@ -307,7 +309,9 @@ class NewDepartment(BaseModel):
 
 
 @router.post("/admin/departments", status_code=201, summary="Add a department (系统管理员)")
-def post_department(store: Store, who: Who, body: NewDepartment) -> dict[str, Any]:
+def post_department(
+    request: Request, store: Store, who: Who, body: NewDepartment
+) -> dict[str, Any]:
     """Add a department (its id, name, kind and the 行政区 code prefixes it covers)."""
     department = Department(
         body.id.strip(),
@@ -315,7 +319,7 @@ def post_department(store: Store, who: Who, body: NewDepartment) -> dict[str, An
         body.kind,
         tuple(r.strip() for r in body.regions if r.strip()),
     )
-    create_department(store, department, actor=_actor(who))
+    create_department(store, department, actor=_actor(who, request))
     return {"department": _department_doc(_departments(store).get(department.id, department))}
 
 
@@ -335,11 +339,13 @@ class Roles(BaseModel):
 
 
 @router.put("/admin/users/{username}/roles", summary="Grant roles (安全管理员)")
-def put_roles(store: Store, who: Who, username: Username, body: Roles) -> dict[str, Any]:
+def put_roles(
+    request: Request, store: Store, who: Who, username: Username, body: Roles
+) -> dict[str, Any]:
     """Give an account exactly ``roles``; 三员分立 conflicts are refused with the reason."""
     account = _require_account(store, username)
     _not_oneself(who, account.username, "change your own roles", "修改自己的角色")
-    set_roles(store, account.username, body.roles, actor=_actor(who))
+    set_roles(store, account.username, body.roles, actor=_actor(who, request))
     return _account_answer(store, account.username)
 
 
@@ -389,6 +395,7 @@ class PolicyChange(BaseModel):
 
 @router.put("/admin/policies/{layer}", summary="Set a layer's open grade (安全管理员)")
 def put_policy(
+    request: Request,
     store: Store,
     who: Who,
     layer: Annotated[str, PathParam(min_length=1, max_length=200)],
@@ -419,13 +426,13 @@ def put_policy(
     if not read.is_empty:
         lists[Action.READ] = read
     changed = replace(current, grade=Grade.parse(body.grade), lists=lists)
-    set_layer_policy(store, changed, actor=_actor(who))
+    set_layer_policy(store, changed, actor=_actor(who, request))
     return {"layer": _policy_doc(info.name, info.role, policies(store).get(layer) or changed)}
 
 
 # -- audit administrator: the audit log -------------------------------------------------------
 
-Actor = Annotated[str | None, Query(max_length=200, description="Who acted (exact name)")]
+ActorName = Annotated[str | None, Query(max_length=200, description="Who acted (exact name)")]
 AuditAction = Annotated[str | None, Query(max_length=100, description="What they did")]
 Since = Annotated[datetime | None, Query(description="From this time (UTC unless an offset)")]
 Until = Annotated[datetime | None, Query(description="Before this time (UTC unless an offset)")]
@@ -475,7 +482,7 @@ def _filters(
 @router.get("/admin/audit.json", summary="Search the audit log (审计管理员)")
 def get_audit(
     store: Store,
-    actor: Actor = None,
+    actor: ActorName = None,
     action: AuditAction = None,
     since: Since = None,
     until: Until = None,
@@ -502,7 +509,7 @@ def _cell(value: Any) -> str:
 @router.get("/admin/audit.csv", summary="Export the audit log as CSV (审计管理员)")
 def get_audit_csv(
     store: Store,
-    actor: Actor = None,
+    actor: ActorName = None,
     action: AuditAction = None,
     since: Since = None,
     until: Until = None,

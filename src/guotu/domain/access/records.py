@@ -18,11 +18,40 @@ from enum import StrEnum
 __all__ = [
     "AccessToken",
     "AccountSource",
+    "Actor",
     "Department",
     "DepartmentKind",
     "Session",
     "UserAccount",
 ]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, as the audit log records it: name, department, address.
+
+    Services take ``actor`` as a plain name (the CLI: the OS user) or as an :class:`Actor`
+    (the web: the signed-in user, their department and the client's address).
+    """
+
+    name: str
+    department: str = ""
+    address: str = ""
+
+    @classmethod
+    def of(cls, actor: str | Actor) -> Actor:
+        """``actor`` as an :class:`Actor` (a name alone has no department or address).
+
+        Examples
+        --------
+        >>> Actor.of("张工"), Actor.of(Actor("li", "gengdi", "10.0.0.8")).address
+        (Actor(name='张工', department='', address=''), '10.0.0.8')
+        """
+        return actor if isinstance(actor, Actor) else cls(actor)
+
+    def keywords(self) -> dict[str, str]:
+        """The store's audit keywords: ``actor``, ``actor_department``, ``address``."""
+        return {"actor": self.name, "actor_department": self.department, "address": self.address}
 
 
 class DepartmentKind(StrEnum):
