@@ -47,3 +47,14 @@ def test_changelog_has_an_unreleased_section_first() -> None:
     assert sections and sections[0] == "Unreleased"
     kinds = set(re.findall(r"^### (\w+)", text, flags=re.M))
     assert kinds <= {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
+
+
+def test_no_commented_out_doctest_examples() -> None:
+    # an example either runs under --doctest-modules or is not there: ">>> # f(…)" is neither
+    offences = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "src" / "guotu").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.match(r"\s*>>> # \w+\(", line)
+    ]
+    assert offences == []

@@ -48,10 +48,6 @@ def write_atomic(path: Path, what: tuple[str, str], write: Callable[[Path], None
         ``path``'s folder does not exist, or ``path`` is a folder.
     InputError
         ``path`` exists and cannot be replaced (open and locked by another program).
-
-    Examples
-    --------
-    >>> # write_atomic(Path("报告.html"), ("HTML 报告", "HTML report"), lambda tmp: …)
     """
     path = Path(path)
     _check_parent(path, what)

@@ -180,11 +180,6 @@ def write_finding_tables(
         A file name that is not UTF-8, or a file that cannot be replaced.
     EnvironmentSetupError
         GDAL cannot write the file.
-
-    Examples
-    --------
-    >>> # write_finding_tables("问题.gpkg", [FindingTable("问题", "MultiPolygon", …)], crs,
-    >>> #                      option="--gpkg")
     """
     p = Path(path)
     if crs is None:
@@ -311,10 +306,6 @@ def write_findings_gpkg(path: str | Path, findings: Sequence[Finding], crs: CRS)
     ------
     ConfigError, InputError, EnvironmentSetupError
         As :func:`write_finding_tables`.
-
-    Examples
-    --------
-    >>> # write_findings_gpkg("errors.gpkg", report.findings, CRS.from_epsg(4527))
     """
     pointed = [f for f in findings if f.location is not None]
     points = [shapely.Point(*f.location) for f in pointed if f.location is not None]

@@ -506,10 +506,6 @@ def render_review_pdf(doc: ReviewDocument, font: PdfFont | None = None) -> bytes
         No font with Chinese glyphs is installed.
     ConfigError
         ``GUOTU_PDF_FONT`` names an unusable font.
-
-    Examples
-    --------
-    >>> # render_review_pdf(ReviewDocument(lang="en", title="Review"))[:5] → b'%PDF-'
     """
     font = font or find_cjk_font()
     st = make_styles(font, cjk=not doc.is_english)

@@ -70,10 +70,6 @@ def write_review_html(doc: ReviewDocument, path: Path) -> Path:
     ------
     ConfigError
         The folder of ``path`` does not exist.
-
-    Examples
-    --------
-    >>> # write_review_html(doc, Path("审查报告.html"))
     """
 
     def write(tmp: Path) -> None:
@@ -107,10 +103,6 @@ def write_review_pdf(doc: ReviewDocument, path: Path) -> Path:
         The folder of ``path`` does not exist, or ``GUOTU_PDF_FONT`` names an unusable font.
     EnvironmentSetupError
         No font with Chinese glyphs is installed (``apt-get install fonts-wqy-microhei``).
-
-    Examples
-    --------
-    >>> # write_review_pdf(doc, Path("审查报告.pdf"))
     """
     from guotu.io import review_pdf  # here, so that reportlab loads only to write a PDF
 
@@ -202,10 +194,6 @@ def write_review_gpkg(doc: ReviewDocument, path: Path) -> Path:
         The document has no CRS.
     EnvironmentSetupError
         GDAL cannot write the file.
-
-    Examples
-    --------
-    >>> # write_review_gpkg(doc, Path("审查问题.gpkg"))
     """
     by_kind: dict[str, tuple[list[dict[str, Any]], list[shapely.Geometry]]] = {
         "polygon": ([], []),

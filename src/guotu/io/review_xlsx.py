@@ -300,10 +300,6 @@ def write_review_xlsx(doc: ReviewDocument, path: Path) -> Path:
     ------
     ConfigError
         The folder of ``path`` does not exist.
-
-    Examples
-    --------
-    >>> # write_review_xlsx(doc, Path("审查报告.xlsx"))
     """
     en = doc.is_english
     wb = Workbook()

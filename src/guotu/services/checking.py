@@ -189,12 +189,7 @@ def read_layer_data(
     known_at: datetime | None = None,
     version_id: int | None = None,
 ) -> LayerData:
-    """Read one workspace layer into the arrays the checks use.
-
-    Examples
-    --------
-    >>> # read_layer_data(store, store.layer("规划用地")).fids[:3]
-    """
+    """Read one workspace layer into the arrays the checks use."""
     frame = store.read_layer(info.name, as_of=as_of, known_at=known_at, version_id=version_id)
     crs = frame.crs if frame.crs is not None else store.crs
     if crs is None:
@@ -323,10 +318,6 @@ def check_workspace(
     ------
     NotFoundError
         A layer name the workspace does not have.
-
-    Examples
-    --------
-    >>> # report = check_workspace(store); report.summary()["by_severity"]
     """
     specs = tuple(checks) if checks is not None else load_check_list()
     infos = store.layers()

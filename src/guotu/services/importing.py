@@ -126,10 +126,6 @@ def import_file(
     settings
         Limits (``max_table_mb``, ``max_unzipped_mb`` …); default
         :func:`guotu.settings.load_settings`.
-
-    Examples
-    --------
-    >>> # import_file(store, "三区三线.gpkg", role="生态保护红线", source_layer="STBHHX")
     """
     the_role = get_role(role)
     require_file(path)

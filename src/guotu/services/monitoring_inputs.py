@@ -281,10 +281,6 @@ def import_table(
         A unit that does not convert (naming the row), no row with a value that matches the
         catalogue (the wrong file), or more names of the other kind than of this one (a
         targets table given as statistics, or the reverse).
-
-    Examples
-    --------
-    >>> # import_table(store, "targets", "规划目标.xlsx", load_catalogue())
     """
     check_kind(kind)
     p = Path(path)

@@ -347,11 +347,6 @@ def review_plan(
     ------
     ConfigError, NotFoundError, LayerError
         An unknown kind, a missing layer or version, an unreadable file.
-
-    Examples
-    --------
-    >>> # review_plan(store, "master-plan", RecordedVersion("示范县总体规划", "2021版"),
-    >>> #             ReviewOptions(as_of=date(2026, 1, 1))).findings
     """
     if kind not in KINDS:
         raise ConfigError(

@@ -167,10 +167,6 @@ def summary(report: ReviewReport) -> dict[str, Any]:
 def summary_text(report: ReviewReport, lang: str = "zh") -> str:
     """The one-sentence count of a review, saying what each number counts (findings, and the
     rules they come from).
-
-    Examples
-    --------
-    >>> # summary_text(report) → '共 10 项问题（涉及 6 条规则，共运行 7 条规则）：错误 7，警告 1，提示 2。'
     """
     s = summary(report)
     sev = s["by_severity"]
@@ -368,10 +364,6 @@ def review_document(
     the stamp, titles and legal basis in ``lang``, the rule pack's title, the layers' and
     codes' names, tolerances and a small map per finding (its zones and surroundings too,
     when ``layers`` are given).
-
-    Examples
-    --------
-    >>> # write_review_html(review_document(report, "zh", report.layers), Path("审查报告.html"))
     """
     rules = {r.id: r for r in report.rules}
     names = _layer_names(report, layers, lang)
