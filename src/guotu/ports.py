@@ -237,6 +237,11 @@ class FeatureStore(Protocol):
         """Append one entry to the audit log, chained to the one before it
         (:mod:`guotu.domain.access.audit_chain`), and return it (with its hashes)."""
 
+    def audit_events(self, events: Sequence[AuditEntry]) -> list[AuditEntry]:
+        """Append several events (their actor, action, object, reason, detail, department
+        and address) in one transaction, chained in their order; returned numbered and
+        hashed."""
+
     def audit_records(
         self,
         *,

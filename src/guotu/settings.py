@@ -4,8 +4,9 @@ Settings come from defaults, then environment variables ``GUOTU_<NAME>`` (upper 
 explicit keyword arguments (the CLI's options); the web app is built from a :class:`Settings`
 by :func:`guotu.web.app.create_app`. A few variables are read where they are used, because
 they concern one run rather than the server: ``GUOTU_LANG`` (the output language,
-:func:`guotu.cli.language.run_language`), ``GUOTU_USER`` (who records a version,
-:func:`guotu.cli.plans.actor_name`), ``GUOTU_PDF_FONT`` (:mod:`guotu.io.fonts`) and the
+:func:`guotu.cli.language.run_language`), ``GUOTU_USER`` (who a command on a GeoPackage acts
+as, :func:`guotu.cli.principal.os_user`), ``GUOTU_TOKEN`` (the access token a command on
+PostGIS signs in with, :mod:`guotu.cli.principal`), ``GUOTU_PDF_FONT`` (:mod:`guotu.io.fonts`) and the
 variable an ``env:NAME`` workspace names (:func:`guotu.services.workspace.resolve_location`).
 """
 
@@ -18,6 +19,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from guotu.domain.access.passwords import SignInLimits
 from guotu.domain.access.roles import get_access_role
@@ -75,8 +77,9 @@ class Settings:
     auth
         Who may use the server: ``none`` (one user on this machine: every request acts as a
         local user with the business roles; ``guotu serve`` then listens on a loopback
-        address only), ``local`` (accounts with passwords kept in the workspace) or ``ldap``
-        (the bureau's directory, and local accounts beside it).
+        address only), ``local`` (accounts with passwords kept in the workspace), ``ldap``
+        (the bureau's directory, and local accounts beside it) or ``oidc`` (the unified
+        identity platform, 统一身份认证, and local accounts beside it).
     ldap_url, ldap_search_base, ldap_user_dn_template, ldap_service_dn, ldap_group_base
         Where the directory is and how people and groups are found in it
         (:class:`guotu.io.ldap_directory.LdapSettings`): give the search base (search as the
@@ -93,9 +96,37 @@ class Settings:
     ldap_start_tls, ldap_ca_file
         Upgrade an ``ldap://`` connection to TLS, and the CA certificate file to check the
         server's certificate against (``ldaps://`` is TLS from the start).
+    oidc_issuer
+        With ``auth = oidc``: the unified identity platform's (统一身份认证) issuer URL, e.g.
+        ``https://idp.example.gov.cn/realms/gov``; its discovery document is
+        ``<issuer>/.well-known/openid-configuration``. ``https://`` (``http://`` only to this
+        machine, for tests).
+    oidc_client_id, oidc_client_secret_env
+        guotu's client id at the provider, and the *name* of the environment variable
+        holding its client secret (the secret itself is never a setting).
+    oidc_redirect_url
+        The redirect URI registered at the provider, e.g.
+        ``https://guotu.example.gov.cn/auth/oidc/callback``; empty: made from each request's
+        own address (set it behind a proxy that changes the host or scheme).
+    oidc_scopes
+        The scopes asked for, space-separated; ``openid`` is required.
+    oidc_username_claim, oidc_department_claim, oidc_groups_claim
+        The claims naming the person's user name, department (matched to a department of the
+        workspace by its id, then by its name) and groups (a list of names).
+    oidc_group_roles
+        Which provider groups give which roles, as :attr:`ldap_group_roles`; a group not
+        named gives nothing.
+    oidc_ca_file
+        The CA certificate file to check the provider's certificate against (empty: the
+        system's).
     session_idle_minutes, session_absolute_hours
         A browser session ends when unused this long, and this long after sign-in in any
         case (GB/T 22239-2019 level 3 asks for session timeouts; the numbers are guotu's).
+    auth_cache_seconds
+        How long a server process keeps who a token or session cookie is, so a user's next
+        requests do not read the store again (:mod:`guotu.web.callers`). A revoked token, a
+        disabled account or an ended session stops working on every server process within
+        this time (at once on the process that made the change); 0 reads on every request.
     sign_in_max_failures, sign_in_lockout_minutes
         Consecutive failed sign-ins that lock an account, and for how long.
     argon2_time_cost, argon2_memory_kib, argon2_parallelism
@@ -145,8 +176,19 @@ class Settings:
     ldap_group_roles: str = ""
     ldap_start_tls: bool = False
     ldap_ca_file: str = ""
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret_env: str = ""
+    oidc_redirect_url: str = ""
+    oidc_scopes: str = "openid profile email"
+    oidc_username_claim: str = "preferred_username"
+    oidc_department_claim: str = "department"
+    oidc_groups_claim: str = "groups"
+    oidc_group_roles: str = ""
+    oidc_ca_file: str = ""
     session_idle_minutes: int = 30
     session_absolute_hours: int = 8
+    auth_cache_seconds: float = 2.0
     sign_in_max_failures: int = 5
     sign_in_lockout_minutes: int = 15
     argon2_time_cost: int = 2
@@ -164,7 +206,8 @@ class Settings:
                 field="auth",
                 fix=f"Use one of: {', '.join(AUTH_MODES)}.",
                 message_zh=f"没有“{self.auth}”这一登录方式（auth）。",
-                fix_zh="请用 none（单机单人，不登录）、local（本地账号）或 ldap（目录账号）。",
+                fix_zh="请用 none（单机单人，不登录）、local（本地账号）、ldap（目录账号）"
+                "或 oidc（统一身份认证）。",
             )
         if self.auth == "ldap" and not self.ldap_url:
             raise ConfigError(
@@ -201,7 +244,18 @@ class Settings:
                 message_zh="argon2_memory_kib 至少为 argon2_parallelism 的 8 倍（KiB）。",
                 fix_zh="请保留默认值 19456（19 MiB）或调高。",
             )
+        if not 0 <= self.auth_cache_seconds <= 60:
+            raise ConfigError(
+                f"auth_cache_seconds must be between 0 and 60; it is {self.auth_cache_seconds}.",
+                field="auth_cache_seconds",
+                fix="Keep the default 2, or 0 to resolve every request's credential afresh.",
+                message_zh=f"auth_cache_seconds 须在 0 到 60 之间，现为 {self.auth_cache_seconds}。",
+                fix_zh="请保留默认值 2；设为 0 则每个请求都重新核验身份。",
+            )
         group_roles(self.ldap_group_roles)  # refuses a mapping that does not parse
+        group_roles(self.oidc_group_roles, field="oidc_group_roles")
+        if self.auth == "oidc":
+            _check_oidc(self)
 
     @property
     def is_loopback(self) -> bool:
@@ -230,9 +284,14 @@ class Settings:
         """:attr:`ldap_group_roles` parsed: directory group → role ids."""
         return group_roles(self.ldap_group_roles)
 
+    @property
+    def oidc_group_role_map(self) -> dict[str, frozenset[str]]:
+        """:attr:`oidc_group_roles` parsed: the provider's group → role ids."""
+        return group_roles(self.oidc_group_roles, field="oidc_group_roles")
+
 
 #: The values of :attr:`Settings.auth`.
-AUTH_MODES = ("none", "local", "ldap")
+AUTH_MODES = ("none", "local", "ldap", "oidc")
 
 
 def is_loopback_host(host: str) -> bool:
@@ -252,8 +311,9 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def group_roles(text: str) -> dict[str, frozenset[str]]:
-    """Directory group → role ids, from ``group=role[,role];group=role``.
+def group_roles(text: str, *, field: str = "ldap_group_roles") -> dict[str, frozenset[str]]:
+    """Directory (or identity provider) group → role ids, from ``group=role[,role];group=role``;
+    an error names ``field``.
 
     Examples
     --------
@@ -266,16 +326,81 @@ def group_roles(text: str) -> dict[str, frozenset[str]]:
         names = frozenset(r.strip() for r in roles.split(",") if r.strip())
         if not sep or not group.strip() or not names:
             raise ConfigError(
-                f"The LDAP group mapping {part!r} is not group=role[,role].",
-                field="ldap_group_roles",
+                f"The group mapping {part!r} is not group=role[,role].",
+                field=field,
                 fix="Write it as group=role[,role];group=role, e.g. guotu-viewers=viewer.",
-                message_zh=f"目录组与角色的对应“{part}”格式不对。",
+                message_zh=f"组与角色的对应“{part}”格式不对。",
                 fix_zh="请写成 组=角色[,角色];组=角色，如 guotu-viewers=viewer。",
             )
         for role in names:
             get_access_role(role)  # an unknown role is refused, listing the known ones
         out[group.strip()] = out.get(group.strip(), frozenset()) | names
     return out
+
+
+def _check_oidc(settings: Settings) -> None:
+    """Refuse ``auth = oidc`` settings that cannot work, naming the first wrong one."""
+    try:
+        issuer = urlsplit(settings.oidc_issuer)
+        redirect = urlsplit(settings.oidc_redirect_url)
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address: neither is usable
+        issuer = redirect = urlsplit("")
+    is_local = issuer.scheme == "http" and is_loopback_host(issuer.hostname or "")
+    problems = [
+        (
+            "oidc_issuer",
+            not (issuer.hostname and (issuer.scheme == "https" or is_local)),
+            f"auth is oidc but oidc_issuer {settings.oidc_issuer!r} is not an https:// URL.",
+            "登录方式为 oidc，但统一身份认证地址（oidc_issuer）未设置或不是 https:// 地址。",
+            "请设置 oidc_issuer（环境变量 GUOTU_OIDC_ISSUER），"
+            "如 https://idp.example.gov.cn/realms/gov。",
+        ),
+        (
+            "oidc_client_id",
+            not settings.oidc_client_id.strip(),
+            "auth is oidc but no oidc_client_id is set.",
+            "登录方式为 oidc，但没有设置客户端编号（oidc_client_id）。",
+            "请填写在统一身份认证平台登记的客户端编号。",
+        ),
+        (
+            "oidc_client_secret_env",
+            not settings.oidc_client_secret_env.strip(),
+            "auth is oidc but oidc_client_secret_env names no environment variable.",
+            "登录方式为 oidc，但没有指定保存客户端密钥的环境变量（oidc_client_secret_env）。",
+            "请把 oidc_client_secret_env 设为保存密钥的环境变量名，并设置该变量。",
+        ),
+        (
+            "oidc_redirect_url",
+            bool(settings.oidc_redirect_url)
+            and not (redirect.scheme in ("http", "https") and redirect.hostname),
+            f"oidc_redirect_url {settings.oidc_redirect_url!r} is not an http(s) URL.",
+            "回调地址（oidc_redirect_url）不是完整的 http(s) 地址。",
+            "请填写完整地址，如 https://guotu.example.gov.cn/auth/oidc/callback，或留空。",
+        ),
+        (
+            "oidc_scopes",
+            "openid" not in settings.oidc_scopes.split(),
+            f"oidc_scopes {settings.oidc_scopes!r} lacks openid.",
+            "授权范围（oidc_scopes）中没有 openid。",
+            "请用空格分隔各范围，并包含 openid，如 openid profile email。",
+        ),
+        (
+            "oidc_username_claim",
+            not settings.oidc_username_claim.strip(),
+            "oidc_username_claim is empty.",
+            "用户名声明（oidc_username_claim）为空。",
+            "请保留默认值 preferred_username，或填写平台提供用户名的声明名。",
+        ),
+    ]
+    for name, is_wrong, message, message_zh, fix_zh in problems:
+        if is_wrong:
+            raise ConfigError(
+                message,
+                field=name,
+                fix=f"Set {name} (GUOTU_{name.upper()}).",
+                message_zh=message_zh,
+                fix_zh=fix_zh,
+            )
 
 
 def _boolean(raw: str) -> bool:

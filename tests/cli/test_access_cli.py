@@ -187,7 +187,11 @@ def test_a_password_is_never_an_option_value(ws: Path) -> None:
     [
         ("sys_admin,audit_admin", "系统管理员与审计管理员不能由同一人担任（三员分立）"),
         ("sec_admin,sys_admin", "系统管理员与安全管理员不能由同一人担任（三员分立）"),
-        ("audit_admin,editor", "审计管理员不能同时担任编辑人员：该角色可修改数据或用户"),
+        (
+            "audit_admin,editor",
+            "审计管理员不能同时担任业务角色编辑人员：管理员与业务人员应分设账号",
+        ),
+        ("sec_admin,viewer", "安全管理员不能同时担任业务角色查看人员"),
     ],
 )
 def test_user_add_refuses_roles_one_person_may_not_hold(ws: Path, roles: str, message: str) -> None:

@@ -123,7 +123,8 @@ def test_roles_table_and_separation_of_duties() -> None:
         Permission.REVIEW,
     }
     assert len(duty_conflicts(["sys_admin", "sec_admin", "audit_admin"])) == 3
-    assert len(duty_conflicts(["audit_admin", "viewer"])) == 0
+    assert len(duty_conflicts(["audit_admin", "viewer"])) == 1  # administrators: no business
+    assert len(duty_conflicts(["sec_admin", "viewer", "reviewer"])) == 2
     assert len(duty_conflicts(["audit_admin", "approver", "dept_admin"])) == 2
     assert duty_conflicts(["editor", "reviewer", "approver", "dept_admin"]) == []
     with pytest.raises(ConfigError) as err:

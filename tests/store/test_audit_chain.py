@@ -19,6 +19,7 @@ from guotu.domain.access.records import UserAccount
 from guotu.domain.core.catalog import YearValue
 from guotu.errors import StoreError
 from guotu.services.audit import search_audit, verify_audit
+from guotu.services.audit_writer import audit_event
 from guotu.store.geopackage import GeoPackageStore
 
 from ..conftest import X0, Y0
@@ -104,6 +105,34 @@ def test_events_do_not_move_the_data_head(store: Any) -> None:
     assert store.data_head() == 5
     write(store, replace=True)
     assert store.data_head() == store.audit_head()[1] > 5
+
+
+def test_a_batch_of_events_is_one_chained_write_in_its_order(store: Any) -> None:
+    # the server's audit writer records reads of 受限 layers in batches (one commit)
+    write(store)
+    head = store.data_head()
+    events = [
+        audit_event(
+            "li",
+            "read_restricted",
+            f"layer:L{n}",
+            detail={"what": "tilejson"},
+            department="gengdi",
+            address="10.0.0.7",
+        )
+        for n in range(3)
+    ]
+    written = store.audit_events(events)
+    assert [e.id for e in written] == [3, 4, 5]
+    assert store.audit_log()[-3:] == written
+    assert [e.object for e in written] == ["layer:L0", "layer:L1", "layer:L2"]
+    assert {(e.department, e.address, e.at) for e in written} == {
+        ("gengdi", "10.0.0.7", written[0].at)
+    }
+    assert written[1].prev_hash == written[0].hash and written[0].prev_hash != ""
+    assert store.data_head() == head  # events, not data writes
+    assert store.audit_events([]) == []
+    assert_chained(store)
 
 
 def test_an_untouched_log_verifies(store: Any) -> None:

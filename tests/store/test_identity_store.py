@@ -97,6 +97,15 @@ def test_an_account_round_trips_every_field(empty_store: Any) -> None:
     assert empty_store.user("li") is None and empty_store.user_history("li") == []
 
 
+@pytest.mark.parametrize("source", list(AccountSource))
+def test_every_account_source_round_trips(empty_store: Any, source: AccountSource) -> None:
+    # local (a password here), ldap (the directory), oidc (the unified identity platform)
+    made = account(source=source, password_hash=HASH if source is AccountSource.LOCAL else None)
+    empty_store.put_user(made, actor="sys", action="create_user")
+    assert empty_store.user("wang").source is source
+    assert [u.source for u in empty_store.users()] == [source]
+
+
 def test_putting_an_account_twice_keeps_both_states(empty_store: Any) -> None:
     first = account()
     empty_store.put_user(first, actor="sys", action="create_user")

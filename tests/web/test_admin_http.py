@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -15,14 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from guotu.demo.build import build_demo
-from guotu.domain.access.grades import Grade
-from guotu.domain.access.policy import AccessList, Action, LayerPolicy
-from guotu.domain.access.records import Department
+from guotu.domain.access.passwords import password_problems
+from guotu.domain.access.records import AccountSource, Department
 from guotu.services.identity import (
     HashParameters,
     create_department,
     create_user,
-    set_layer_policy,
 )
 from guotu.services.workspace import open_workspace
 from guotu.settings import Settings
@@ -34,7 +33,7 @@ PASSWORD = "Gh#2035plan"
 HASHING = HashParameters(time_cost=1, memory_kib=1024, parallelism=1)
 #: The seeded accounts: user name → (department, roles).
 ACCOUNTS = {
-    "sys": (None, ["sys_admin"]),
+    "sys": ("xinxi", ["sys_admin"]),
     "sec": (None, ["sec_admin"]),
     "aud": (None, ["audit_admin"]),
     "wang": ("gengdi", ["viewer"]),
@@ -52,7 +51,21 @@ ROUTES = [
     ),
     ("POST", "/admin/users/{username}/enable", "/admin/users/wang/enable", None, "manage_accounts"),
     ("POST", "/admin/users/{username}/unlock", "/admin/users/wang/unlock", None, "manage_accounts"),
+    (
+        "POST",
+        "/admin/users/{username}/password",
+        "/admin/users/wang/password",
+        {"generate": True},
+        "manage_accounts",
+    ),
     ("POST", "/admin/departments", "/admin/departments", {"id": "x"}, "manage_accounts"),
+    (
+        "PUT",
+        "/admin/departments/{department}",
+        "/admin/departments/gengdi",
+        {"name": "x", "kind": "internal", "regions": [], "active": True},
+        "manage_accounts",
+    ),
     ("GET", "/admin/roles.json", "/admin/roles.json", None, "grant"),
     ("PUT", "/admin/users/{username}/roles", "/admin/users/wang/roles", {"roles": []}, "grant"),
     ("GET", "/admin/policies.json", "/admin/policies.json", None, "set_policy"),
@@ -83,6 +96,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with open_workspace(result.workspace) as store:
         create_department(store, Department("gengdi", "耕地保护科"), actor="setup")
         create_department(store, Department("guihua", "规划科"), actor="setup")
+        create_department(store, Department("xinxi", "信息中心"), actor="setup")
         for username, (department, roles) in ACCOUNTS.items():
             create_user(
                 store,
@@ -284,6 +298,269 @@ def test_an_unknown_user_is_404(clients: dict[str, TestClient]) -> None:
     assert r.status_code == 404 and "nobody" in r.json()["message"]
 
 
+# -- the system administrator: passwords --------------------------------------------------------
+
+
+def _new_account(workspace: Path, username: str, **kw: Any) -> None:
+    """A local viewer ``username`` with :data:`PASSWORD` (``kw`` overrides)."""
+    with open_workspace(workspace) as store:
+        create_user(
+            store,
+            **{
+                "username": username,
+                "display_name": f"{username} 工",
+                "department": None,
+                "roles": ["viewer"],
+                "password": PASSWORD,
+                "actor": "setup",
+                "hashing": HASHING,
+                **kw,
+            },
+        )
+
+
+def _signs_in(app: Any, username: str, password: str) -> bool:
+    with TestClient(app) as client:
+        r = client.post("/auth/sign-in", json={"username": username, "password": password})
+    return r.status_code == 200
+
+
+def test_a_typed_password_replaces_the_old_one(
+    app: Any, clients: dict[str, TestClient], workspace: Path
+) -> None:
+    _new_account(workspace, "feng")
+    body = {"password": "Xin#2035mima", "password_again": "Xin#2035mima"}
+    r = clients["sys"].post("/admin/users/feng/password", json=body)
+    assert r.status_code == 200 and "password" not in r.json()
+    assert r.json()["user"]["username"] == "feng"
+    assert _signs_in(app, "feng", "Xin#2035mima")
+    assert not _signs_in(app, "feng", PASSWORD)
+
+
+def test_a_generated_password_is_shown_once_and_signs_in(
+    app: Any, clients: dict[str, TestClient], workspace: Path
+) -> None:
+    _new_account(workspace, "chu")
+    r = clients["sys"].post("/admin/users/chu/password", json={"generate": True})
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    temporary = r.json()["password"]
+    assert re.fullmatch(r"[A-Za-z2-9]{4}-[A-Za-z2-9]{4}-[A-Za-z2-9]{4}", temporary)
+    assert password_problems(temporary, "chu") == []
+    assert temporary not in clients["sys"].get("/admin/accounts.json").text
+    assert _signs_in(app, "chu", temporary)
+    assert not _signs_in(app, "chu", PASSWORD)
+
+
+def test_a_reset_ends_the_accounts_sessions(
+    app: Any, clients: dict[str, TestClient], workspace: Path
+) -> None:
+    _new_account(workspace, "wei")
+    wei = _signed_in(app, "wei")
+    assert wei.get("/auth/me").status_code == 200
+    assert clients["sys"].post("/admin/users/wei/password", json={"generate": True}).is_success
+    assert wei.get("/auth/me").status_code == 401
+
+
+def test_a_reset_is_audited_with_the_administrators_department_and_address(
+    clients: dict[str, TestClient], workspace: Path
+) -> None:
+    _new_account(workspace, "jiang")
+    assert clients["sys"].post("/admin/users/jiang/password", json={"generate": True}).is_success
+    with open_workspace(workspace) as store:
+        (entry,) = [e for e in store.audit_log() if e.object == "user:jiang" and e.actor == "sys"]
+    assert (entry.action, entry.department, entry.address) == (
+        "set_password",
+        "xinxi",
+        "testclient",
+    )
+    assert "$argon2" not in str(entry.detail)
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        # breaks the password rules (length, kinds)
+        ({"password": "abc", "password_again": "abc"}, "password", "密码至少 8 位"),
+        # holds the user name
+        (
+            {"password": "Han#han2035", "password_again": "Han#han2035"},
+            "password",
+            "密码不能包含用户名",
+        ),
+        # typed differently the second time
+        (
+            {"password": "Xin#2035mima", "password_again": "Xin#2035mimA"},
+            "password_again",
+            "两次输入的密码不一致",
+        ),
+        # the second entry left out
+        ({"password": "Xin#2035mima"}, "password_again", "两次输入的密码不一致"),
+        # generated and typed at once
+        (
+            {"generate": True, "password": "Xin#2035mima", "password_again": "Xin#2035mima"},
+            "password",
+            "不能既生成临时密码又填写密码",
+        ),
+        # nothing at all
+        ({}, "password", "没有填写新密码"),
+    ],
+)
+def test_a_bad_new_password_is_refused_and_nothing_changes(
+    app: Any,
+    clients: dict[str, TestClient],
+    workspace: Path,
+    body: dict[str, Any],
+    field: str,
+    words: str,
+) -> None:
+    with open_workspace(workspace) as store:
+        if store.user("han") is None:
+            _new_account(workspace, "han")
+        before = store.user("han")
+    r = clients["sys"].post("/admin/users/han/password", json=body)
+    assert r.status_code == 400 and r.json()["field"] == field
+    assert words in r.json()["message"]
+    with open_workspace(workspace) as store:
+        assert store.user("han") == before
+    assert _signs_in(app, "han", PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        (AccountSource.LDAP, "是目录（LDAP）账号，密码由目录服务器保管，不能在本系统重置"),
+        (AccountSource.OIDC, "是统一认证（OIDC）账号，密码由统一认证平台保管，不能在本系统重置"),
+    ],
+)
+def test_a_directory_accounts_password_is_not_reset_here(
+    clients: dict[str, TestClient], workspace: Path, source: AccountSource, words: str
+) -> None:
+    username = f"dir_{source.value}"
+    _new_account(workspace, username, source=source, password=None)
+    r = clients["sys"].post(f"/admin/users/{username}/password", json={"generate": True})
+    assert r.status_code == 400 and words in r.json()["message"]
+    assert "password" not in r.json()
+    with open_workspace(workspace) as store:
+        account = store.user(username)
+    assert account is not None and account.password_hash is None
+
+
+def test_the_security_administrator_cannot_reset_a_password(
+    app: Any, clients: dict[str, TestClient], workspace: Path
+) -> None:
+    _new_account(workspace, "yang")
+    body = {"password": "Xin#2035mima", "password_again": "Xin#2035mima"}
+    r = clients["sec"].post("/admin/users/yang/password", json=body)
+    assert r.status_code == 403 and "需要“账号管理”权限" in r.json()["message"]
+    assert _signs_in(app, "yang", PASSWORD) and not _signs_in(app, "yang", "Xin#2035mima")
+
+
+def test_an_administrator_cannot_reset_their_own_password_here(
+    clients: dict[str, TestClient],
+) -> None:
+    r = clients["sys"].post("/admin/users/sys/password", json={"generate": True})
+    assert r.status_code == 403 and "不能在此重置自己的密码" in r.json()["message"]
+
+
+@pytest.mark.parametrize(("username", "role"), [("sec", "安全管理员"), ("aud", "审计管理员")])
+def test_another_administrators_password_is_not_reset_here(
+    app: Any, clients: dict[str, TestClient], username: str, role: str
+) -> None:
+    # whoever set it could act as them: one person would hold two duties (三员分立)
+    r = clients["sys"].post(f"/admin/users/{username}/password", json={"generate": True})
+    assert r.status_code == 403 and "password" not in r.json()
+    assert f"担任{role}：管理员的密码不能由另一位管理员在此重置（三员分立）" in r.json()["message"]
+    assert _signs_in(app, username, PASSWORD)
+
+
+def test_resetting_an_unknown_users_password_is_404(clients: dict[str, TestClient]) -> None:
+    r = clients["sys"].post("/admin/users/nobody/password", json={"generate": True})
+    assert r.status_code == 404 and "没有用户“nobody”" in r.json()["message"]
+
+
+# -- the system administrator: changing a department ----------------------------------------------
+
+
+def _department(client: TestClient, dept_id: str) -> dict[str, Any]:
+    doc = client.get("/admin/accounts.json").json()
+    return next(d for d in doc["departments"] if d["id"] == dept_id)
+
+
+def test_sys_admin_changes_a_departments_regions(
+    clients: dict[str, TestClient], workspace: Path
+) -> None:
+    assert (
+        clients["sys"].post("/admin/departments", json={"id": "zhen2", "name": "二号镇"}).is_success
+    )
+    body = {
+        "name": "二号镇人民政府",
+        "kind": "internal",
+        "regions": ["330102002 ", "330102003"],
+        "active": True,
+    }
+    r = clients["sys"].put("/admin/departments/zhen2", json=body)
+    assert r.status_code == 200 and r.json()["changed"] is True
+    assert _department(clients["sys"], "zhen2") == {
+        "id": "zhen2",
+        "name": "二号镇人民政府",
+        "kind": "internal",
+        "regions": ["330102002", "330102003"],
+        "active": True,
+    }
+    with open_workspace(workspace) as store:
+        entry = [e for e in store.audit_log() if e.object == "department:zhen2"][-1]
+    assert (entry.action, entry.actor, entry.department, entry.address) == (
+        "update_department",
+        "sys",
+        "xinxi",
+        "testclient",
+    )
+
+
+def test_an_unchanged_department_records_nothing(
+    clients: dict[str, TestClient], workspace: Path
+) -> None:
+    body = {"name": "耕地保护科", "kind": "internal", "regions": [], "active": True}
+    with open_workspace(workspace) as store:
+        before = len(store.audit_log(object_prefix="department:gengdi"))
+    r = clients["sys"].put("/admin/departments/gengdi", json=body)
+    assert r.status_code == 200 and r.json()["changed"] is False
+    with open_workspace(workspace) as store:
+        assert len(store.audit_log(object_prefix="department:gengdi")) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        # a region that is not a 行政区 code prefix
+        (
+            {"name": "耕地保护科", "kind": "internal", "regions": ["北岭镇"], "active": True},
+            400,
+            "辖区须为行政区代码（数字）的前缀：北岭镇",
+        ),
+        # a blank name
+        ({"name": "  ", "kind": "internal", "regions": [], "active": True}, 400, "部门名称为空"),
+        # an unknown kind
+        ({"name": "耕地保护科", "kind": "secret", "regions": [], "active": True}, 400, "kind"),
+        # a part left out: PUT gives all four
+        ({"name": "耕地保护科", "kind": "internal", "regions": []}, 400, "缺少必填参数"),
+    ],
+)
+def test_a_bad_department_change_is_refused_and_nothing_changes(
+    clients: dict[str, TestClient], body: dict[str, Any], status: int, words: str
+) -> None:
+    before = _department(clients["sys"], "gengdi")
+    r = clients["sys"].put("/admin/departments/gengdi", json=body)
+    assert r.status_code == status and words in r.json()["message"]
+    assert _department(clients["sys"], "gengdi") == before
+
+
+def test_changing_an_unknown_department_is_404(clients: dict[str, TestClient]) -> None:
+    body = {"name": "无", "kind": "internal", "regions": [], "active": True}
+    r = clients["sys"].put("/admin/departments/nowhere", json=body)
+    assert r.status_code == 404 and "没有部门“nowhere”" in r.json()["message"]
+
+
 # -- the security administrator ---------------------------------------------------------------
 
 
@@ -310,8 +587,8 @@ def test_sec_admin_grants_roles(clients: dict[str, TestClient], workspace: Path)
     [
         # two administrator roles
         (["sys_admin", "audit_admin"], "系统管理员与审计管理员不能由同一人担任（三员分立）"),
-        # the audit administrator with a role that changes data
-        (["audit_admin", "editor"], "审计管理员不能同时担任编辑人员"),
+        # an administrator with a business role
+        (["audit_admin", "editor"], "审计管理员不能同时担任业务角色编辑人员"),
     ],
 )
 def test_a_duty_conflict_is_refused_in_chinese(
@@ -331,39 +608,6 @@ def test_an_unknown_role_is_refused(clients: dict[str, TestClient]) -> None:
 def test_an_administrator_cannot_change_their_own_roles(clients: dict[str, TestClient]) -> None:
     r = clients["sec"].put("/admin/users/sec/roles", json={"roles": ["sec_admin", "viewer"]})
     assert r.status_code == 403 and "不能修改自己的角色" in r.json()["message"]
-
-
-def test_sec_admin_sets_a_grade_and_who_reads(clients: dict[str, TestClient]) -> None:
-    body = {"grade": "restricted", "read_departments": ["gengdi"]}
-    r = clients["sec"].put("/admin/policies/BHTB", json=body)
-    assert r.status_code == 200
-    layers = {p["layer"]: p for p in clients["sec"].get("/admin/policies.json").json()["layers"]}
-    assert layers["BHTB"]["grade"] == "restricted" and layers["BHTB"]["grade_zh"] == "受限"
-    assert layers["BHTB"]["read_departments"] == ["gengdi"]
-    assert layers["GHYD"]["grade"] == "internal"  # no policy: 内部
-
-
-def test_setting_a_grade_keeps_the_other_rules(
-    clients: dict[str, TestClient], workspace: Path
-) -> None:
-    export = AccessList(roles=frozenset({"editor"}))
-    with open_workspace(workspace) as store:
-        set_layer_policy(
-            store,
-            LayerPolicy("DLTB", Grade.INTERNAL, {Action.EXPORT: export}, region_field="XZQDM"),
-            actor="setup",
-        )
-    assert clients["sec"].put("/admin/policies/DLTB", json={"grade": "公开"}).status_code == 200
-    with open_workspace(workspace) as store:
-        policy = store.layer_policies()["DLTB"]
-    assert policy.grade is Grade.PUBLIC
-    assert policy.lists[Action.EXPORT] == export and policy.region_field == "XZQDM"
-
-
-def test_an_unknown_grade_or_layer_is_refused(clients: dict[str, TestClient]) -> None:
-    bad_grade = clients["sec"].put("/admin/policies/GHYD", json={"grade": "secret"})
-    assert bad_grade.status_code == 400 and "开放等级" in bad_grade.json()["message"]
-    assert clients["sec"].put("/admin/policies/NOPE", json={"grade": "public"}).status_code == 404
 
 
 # -- the audit administrator ------------------------------------------------------------------

@@ -35,6 +35,8 @@ T0 = datetime(2026, 3, 2, 9, 0, 0)
 MAPPING = (
     "guotu-viewers=viewer;guotu-editors=editor;guotu-reviewers=reviewer;guotu-admins=sys_admin"
 )
+#: Without the administrators' group (陈静 is in it and in two business groups).
+BUSINESS_MAPPING = MAPPING.removesuffix(";guotu-admins=sys_admin")
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +105,25 @@ def test_roles_follow_the_directory_at_each_sign_in(
     assert store.audit_log(object_prefix="user:lina")[-2].action == "update_from_directory"
 
 
+def test_directory_groups_giving_an_administrator_business_roles_are_refused(
+    store: MemoryStore, ldap: LdapSettings, directory: Directory
+) -> None:
+    # 陈静 is in guotu-admins (系统管理员) and in the viewers' and reviewers' groups: 三员分立
+    with pytest.raises(AuthenticationError):
+        sign_in(
+            store,
+            "chenjing",
+            directory.passwords["chenjing"],
+            address="10.0.0.9",
+            directory=ldap,
+            group_roles=group_roles(MAPPING),
+        )
+    assert store.user("chenjing") is None
+    last = store.audit_log()[-1]
+    assert (last.action, last.address) == ("sign_in_failed", "10.0.0.9")
+    assert last.detail["reason"] == "the directory groups give roles one person may not hold"
+
+
 @pytest.mark.parametrize("who", ["zhangwei", "nobody"])
 def test_wrong_password_or_unknown_name_is_refused_the_same_way(
     store: MemoryStore, ldap: LdapSettings, directory: Directory, who: str
@@ -155,7 +176,7 @@ def test_sign_in_over_http_with_auth_ldap(
         ldap_service_dn=SERVICE_DN,
         ldap_service_password_env="GUOTU_TEST_LDAP_PW",
         ldap_group_base=GROUPS,
-        ldap_group_roles=MAPPING,
+        ldap_group_roles=BUSINESS_MAPPING,
     )
     with pytest.raises(ConfigError) as caught:
         create_app(settings)  # the password's variable is not set
@@ -169,7 +190,7 @@ def test_sign_in_over_http_with_auth_ldap(
     assert answer.status_code == 200, answer.text
     me = client.get("/auth/me").json()["user"]
     assert me["source"] == "ldap" and me["department"]["name"] == "国土空间规划科"
-    assert {r["id"] for r in me["roles"]} == {"sys_admin", "reviewer", "viewer"}
+    assert {r["id"] for r in me["roles"]} == {"reviewer", "viewer"}
     wrong = client.post(
         "/auth/sign-in", json={"username": "chenjing", "password": directory.passwords["lina"]}
     )

@@ -116,6 +116,7 @@ SAMPLES = {
     "name": "app.js",
     "token_id": "0123456789abcdef",
     "username": "nobody",
+    "department": "nowhere",
     "path": "x",
 }
 #: Values for one route's parameter: (path template, parameter) → value.

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from guotu.demo.build import build_demo
 from guotu.settings import Settings
-from guotu.web import ui
+from guotu.web import ui, ui_config
 from guotu.web.app import create_app
 
 
@@ -136,9 +136,9 @@ def test_config_colours_land_survey_classes_and_lists_the_classes_present(
 
 
 def test_level1_class_of_survey_wetlands() -> None:
-    assert ui.level1_class("1106", "sandiao") == "00"  # 内陆滩涂 is 湿地 in 三调
-    assert ui.level1_class("1106", "ydyh2023") == "11"
-    assert ui.level1_class("0103", "sandiao") == "01"
+    assert ui_config.level1_class("1106", "sandiao") == "00"  # 内陆滩涂 is 湿地 in 三调
+    assert ui_config.level1_class("1106", "ydyh2023") == "11"
+    assert ui_config.level1_class("0103", "sandiao") == "01"
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

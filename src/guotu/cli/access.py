@@ -6,8 +6,10 @@ access tokens :mod:`guotu.cli.tokens`, the audit log :mod:`guotu.cli.audit`. Wha
 here: names of roles and permissions in the run's language, who an access list names
 (:func:`parse_who`), and record times shown in local time (:func:`local_time`).
 
-The command line acts for whoever may open the workspace (its file, or its database with the
-DSN's rights); the audit log records them as the actor (``GUOTU_USER``, else the login name).
+Who may run them is :mod:`guotu.cli.principal`'s: on a GeoPackage (and a database without
+sign-in) whoever may change the workspace administers it; signed in to a database, each
+command needs its administrator's permission (三员分立): departments the system
+administrator's. The audit log records the principal as the actor.
 
 Exit codes: 0 done, 2 bad input (a message naming the field and the fix), 3 environment or
 store error.
@@ -32,17 +34,15 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
-from guotu.cli.plans import actor_name
+from guotu.cli.principal import PERMISSION_ZH, open_as
 from guotu.domain.access.policy import AccessList
 from guotu.domain.access.records import Department, DepartmentKind
 from guotu.domain.access.roles import ROLES, Permission, duty_conflicts
 from guotu.errors import InputError, NotFoundError
 from guotu.ports import FeatureStore
 from guotu.services.identity import create_department
-from guotu.services.workspace import open_workspace
 
 __all__ = [
-    "PERMISSION_ZH",
     "department_names",
     "local_time",
     "parse_who",
@@ -50,20 +50,6 @@ __all__ = [
     "who_text",
 ]
 
-#: Permissions as a person reads them in Chinese.
-PERMISSION_ZH = {
-    Permission.READ: "查看",
-    Permission.EXPORT: "导出",
-    Permission.EDIT: "编辑入库",
-    Permission.REVIEW: "审查",
-    Permission.APPROVE: "审批",
-    Permission.MANAGE_DEPARTMENT: "管理本部门人员的业务角色",
-    Permission.MANAGE_ACCOUNTS: "管理账号和部门",
-    Permission.CONFIGURE: "系统配置",
-    Permission.GRANT: "授予和收回角色",
-    Permission.SET_POLICY: "设置图层开放等级和访问策略",
-    Permission.READ_AUDIT: "查阅和导出审计日志",
-}
 _ROLE_BY_ID = {r.id: r for r in ROLES}
 _KIND_ZH = {DepartmentKind.INTERNAL: "内部", DepartmentKind.EXTERNAL: "外部"}
 
@@ -236,8 +222,9 @@ def dept_add(
 ) -> None:
     """Create a department."""
     department = Department(dept_id.strip(), name.strip(), _kind(kind), _regions(regions))
-    with open_workspace(workspace) as store:
-        create_department(store, department, actor=actor_name())
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.MANAGE_ACCOUNTS)
+        create_department(store, department, actor=who.actor)
     click.echo(
         ctx.t(
             f"已新建部门 {department.id}（{department.name}）。",
@@ -253,7 +240,8 @@ def dept_add(
 @pass_context
 def dept_list(ctx: Context, workspace: str, as_json: bool) -> None:
     """List the departments with their kind, regions and number of users."""
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.MANAGE_ACCOUNTS, Permission.GRANT, Permission.SET_POLICY)
         departments = store.departments()
         users = store.users()
     members = {d.id: sum(1 for u in users if u.department == d.id) for d in departments}
@@ -329,7 +317,8 @@ def dept_set(
         )
     new_kind = _kind(kind) if kind is not None else None
     new_regions = () if no_regions else _regions(regions) if regions else None
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.MANAGE_ACCOUNTS)
         before = _require_department(store, dept_id)
         after = replace(
             before,
@@ -339,7 +328,7 @@ def dept_set(
             active=before.active if active is None else active,
         )
         if after != before:
-            store.put_department(after, actor=actor_name(), reason=reason)
+            store.put_department(after, **who.actor.keywords(), reason=reason)
     if after == before:
         click.echo(ctx.t(f"部门 {dept_id} 没有变化。", f"Department {dept_id} is unchanged."))
         return

@@ -13,7 +13,6 @@ store error.
 
 from __future__ import annotations
 
-import secrets
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from guotu.cli.access import PERMISSION_ZH, department_names, local_time, role_names
+from guotu.cli.access import department_names, local_time, role_names
 from guotu.cli.base import (
     Context,
     console,
@@ -33,55 +32,30 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
-from guotu.cli.plans import actor_name
-from guotu.domain.access.passwords import password_problems
+from guotu.cli.principal import PERMISSION_ZH, open_as
 from guotu.domain.access.records import AccountSource, UserAccount
 from guotu.domain.access.roles import Permission, get_access_role, permissions_of
 from guotu.errors import InputError
 from guotu.services.identity import (
     account_refusal,
     create_user,
+    generate_password,
     set_active,
     set_password,
     set_roles,
     unlock,
 )
 from guotu.services.identity_accounts import require_user
-from guotu.services.workspace import open_workspace
 
-__all__ = ["generate_password", "read_password", "user_group"]
+__all__ = ["read_password", "user_group"]
 
 #: Letters and digits that cannot be mistaken for one another when read aloud or copied by
 #: hand (no 0/O, 1/l/I).
-_LOWER = "abcdefghijkmnpqrstuvwxyz"
-_UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-_DIGITS = "23456789"
 _SOURCE_ZH = {
     AccountSource.LOCAL: "本地",
     AccountSource.LDAP: "目录",
     AccountSource.OIDC: "统一认证",
 }
-
-
-def generate_password(username: str = "") -> str:
-    """A random password that meets the password rules: three groups of four letters and
-    digits joined by ``-`` (about 70 bits), e.g. ``Xk7m-P2qr-9Tzw``.
-
-    Examples
-    --------
-    >>> p = generate_password("wang")
-    >>> len(p), p.count("-"), password_problems(p, "wang")
-    (14, 2, [])
-    """
-    alphabet = _LOWER + _UPPER + _DIGITS
-    while True:
-        groups = ["".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3)]
-        text = "-".join(groups)
-        kinds = (_LOWER, _UPPER, _DIGITS)
-        if all(any(c in kind for c in text) for kind in kinds) and not password_problems(
-            text, username
-        ):
-            return text
 
 
 def read_password(ctx: Context, from_stdin: bool) -> str:
@@ -249,7 +223,10 @@ def user_add(
     wanted = _split(roles)
     for role in wanted:
         get_access_role(role)  # an unknown role is refused before the password is asked
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.MANAGE_ACCOUNTS)
+        if wanted:  # roles are the security administrator's to grant (三员分立)
+            who.require_admin(Permission.GRANT)
         password = None
         if not directory:
             password = (
@@ -265,7 +242,7 @@ def user_add(
             roles=wanted,
             password=password,
             source=AccountSource.LDAP if directory else AccountSource.LOCAL,
-            actor=actor_name(),
+            actor=who.actor,
         )
     click.echo(
         ctx.t(
@@ -292,7 +269,8 @@ def user_add(
 @pass_context
 def user_list(ctx: Context, workspace: str, as_json: bool) -> None:
     """List the accounts with their department, roles and status."""
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.MANAGE_ACCOUNTS, Permission.GRANT)
         accounts = store.users()
         depts = department_names(store)
     now = _now()
@@ -329,7 +307,8 @@ def user_list(ctx: Context, workspace: str, as_json: bool) -> None:
 @pass_context
 def user_show(ctx: Context, username: str, workspace: str, as_json: bool) -> None:
     """Show an account: department, roles and permissions, status, tokens and its changes."""
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.MANAGE_ACCOUNTS, Permission.GRANT)
         account = require_user(store, username)
         depts = department_names(store)
         tokens = store.tokens(account.username)
@@ -416,8 +395,10 @@ def user_set_roles(ctx: Context, username: str, roles: tuple[str, ...], workspac
     wanted = _split(roles)
     for role in wanted:
         get_access_role(role)  # an unknown role is refused before the workspace is opened
-    with open_workspace(workspace) as store:
-        set_roles(store, username, wanted, actor=actor_name())
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.GRANT)
+        who.not_oneself(username, "change your own roles", "修改自己的角色")
+        set_roles(store, username, wanted, actor=who.actor)
         account = require_user(store, username)
     click.echo(
         ctx.t(
@@ -442,14 +423,16 @@ def user_passwd(
 ) -> None:
     """Set a local account's password (typed twice at a hidden prompt); ends its sessions."""
     _one_password_source(password_stdin, generate_password_)
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.MANAGE_ACCOUNTS)
+        who.not_oneself(username, "reset your own password here", "在此重置自己的密码")
         account = require_user(store, username)
         password = (
             generate_password(account.username)
             if generate_password_
             else read_password(ctx, password_stdin)
         )
-        set_password(store, account.username, password, actor=actor_name())
+        set_password(store, account.username, password, actor=who.actor)
     click.echo(
         ctx.t(f"已修改账号 {account.username} 的密码。", f"Password of {account.username} set.")
     )
@@ -466,12 +449,15 @@ def _state_command(name: str, help_text: str, zh: str, en: str) -> None:
     @lang_option
     @pass_context
     def command(ctx: Context, username: str, workspace: str) -> None:
-        with open_workspace(workspace) as store:
+        with open_as(workspace) as (store, who):
+            who.require_admin(Permission.MANAGE_ACCOUNTS)
+            if name == "disable":
+                who.not_oneself(username, "disable your own account", "停用自己的账号")
             account = require_user(store, username)
             if name == "unlock":
-                unlock(store, account.username, actor=actor_name())
+                unlock(store, account.username, actor=who.actor)
             else:
-                set_active(store, account.username, name == "enable", actor=actor_name())
+                set_active(store, account.username, name == "enable", actor=who.actor)
         click.echo(ctx.t(zh.format(account.username), en.format(account.username)))
 
 

@@ -16,7 +16,6 @@ import click
 from rich.table import Table
 
 from guotu.cli.access import role_names
-from guotu.cli.accounts import generate_password
 from guotu.cli.base import (
     Context,
     console,
@@ -27,12 +26,11 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
-from guotu.cli.new_workspace import creating_workspace
-from guotu.cli.plans import actor_name
+from guotu.cli.principal import open_as
 from guotu.domain.access.records import UserAccount
 from guotu.errors import InputError
 from guotu.ports import FeatureStore
-from guotu.services.identity import create_user
+from guotu.services.identity import create_user, generate_password
 
 __all__ = ["admin_group"]
 
@@ -128,7 +126,7 @@ def admin_init(
     ]
     _check_admin_names(names)
     made: list[tuple[UserAccount, str]] = []
-    with creating_workspace(workspace) as store:
+    with open_as(workspace, create=True) as (store, who):
         _refuse_if_accounts(store)
         for (_, name), (role, zh, en) in zip(names, _ADMINS, strict=True):
             password = generate_password(name)
@@ -139,7 +137,7 @@ def admin_init(
                 department=None,
                 roles=[role],
                 password=password,
-                actor=actor_name(),
+                actor=who.actor,
             )
             made.append((account, password))
         shown = store.path

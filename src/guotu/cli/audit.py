@@ -7,7 +7,8 @@ sequence number and why). ``search`` finds records by who, what, on what and whe
 them (``--json`` on standard output, ``--csv FILE``); an export is itself recorded in the log.
 
 Times typed (``--since``, ``--until``) and shown are this machine's local time; the log keeps
-UTC, and ``--json``/``--csv`` give the ``at`` it keeps. Exit codes: 0 done (``verify``: the log
+UTC, and ``--json``/``--csv`` give the ``at`` it keeps. Signed in to a database, both need the
+audit administrator's permission (``read_audit``, :mod:`guotu.cli.principal`). Exit codes: 0 done (``verify``: the log
 is intact), 1 ``verify`` found breaks, 2 bad input, 3 environment or store error.
 """
 
@@ -32,10 +33,10 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
-from guotu.cli.plans import actor_name
+from guotu.cli.principal import open_as
+from guotu.domain.access.roles import Permission
 from guotu.domain.core.catalog import AuditEntry
 from guotu.services.audit import search_audit, verify_audit
-from guotu.services.workspace import open_workspace
 
 __all__ = ["ACTION_ZH", "audit_group"]
 
@@ -109,7 +110,8 @@ def audit_group() -> None:
 def audit_verify(ctx: Context, workspace: str, as_json: bool) -> None:
     """Check the audit log's hash chain: exit 0 when no record was changed or deleted, 1
     naming each record that was."""
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.READ_AUDIT)
         breaks = verify_audit(store)
         count, _last = store.audit_head()
     if as_json:
@@ -217,7 +219,8 @@ def audit_search(
         "since": start.isoformat() if start else None,
         "until": end.isoformat() if end else None,
     }
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.READ_AUDIT)
         entries = search_audit(
             store,
             actor=actor,
@@ -230,7 +233,7 @@ def audit_search(
         )
         if exporting:
             store.audit(
-                actor_name(),
+                who.name,
                 "export_audit",
                 "audit",
                 detail={
@@ -238,6 +241,8 @@ def audit_search(
                     "to": csv_file.name if csv_file is not None else "json",
                     "filters": {k: v for k, v in filters.items() if v is not None},
                 },
+                department=who.actor.department,
+                address=who.actor.address,
             )
     if csv_file is not None:
         _write_csv(csv_file, entries)

@@ -1,5 +1,11 @@
 """``guotu check``: data-quality checks (质检) of the workspace's layers.
 
+The checks are the principal's (:mod:`guotu.cli.principal`): they run on the layers the
+principal may read whole (a layer they may not read is not found, as an absent one; one
+limited to their 行政区 is refused, since a check looks at every feature); ``--repair``
+rewrites geometries, so needs the edit permission on each layer, and ``--errors-gpkg`` is an
+export.
+
 Exit codes: 0 nothing at or above ``--fail-on`` (default ``error``), 1 findings at or above
 it, 2 input error (unknown layer, bad check list), 3 environment or store error.
 """
@@ -25,13 +31,16 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import as_dates, time_options
+from guotu.cli.principal import CommandUser, open_as
+from guotu.domain.access.roles import Permission
 from guotu.domain.checks.feature_geometry import validity_reason
 from guotu.domain.core.findings import Severity
-from guotu.errors import ConfigError
+from guotu.errors import ConfigError, PermissionDeniedError
 from guotu.io.findings import write_findings_gpkg
+from guotu.ports import FeatureStore
+from guotu.services.access import record_restricted_read, require_export, require_readable
 from guotu.services.checking import QualityReport, check_workspace, load_check_list
 from guotu.services.read_note import ReadNote, describe_read
-from guotu.services.workspace import open_workspace
 
 __all__ = ["check_command", "render_check"]
 
@@ -116,6 +125,28 @@ def render_check(
         )
 
 
+def _checked_layers(
+    store: FeatureStore, who: CommandUser, names: Sequence[str], repair: bool
+) -> list[str]:
+    """The layers to check: ``names`` (each one the principal may read whole), or every
+    such layer; with ``repair``, each one they may edit."""
+    who.require(Permission.READ)
+    access = who.access(store)
+    chosen = [require_readable(store, access, n).name for n in names] or [
+        i.name for i in store.layers() if access.is_whole(i.name)
+    ]
+    for name in chosen:
+        if not access.is_whole(name):
+            raise PermissionDeniedError(
+                f"A quality check looks at every feature of {name}, which you may not see.",
+                layer=name,
+                message_zh=f"质检要检查图层 {name} 的全部要素，您无权查看其全部要素。",
+            )
+        if repair:
+            who.require_edit(store, name)
+    return chosen
+
+
 @root.command("check")
 @workspace_option()
 @click.option(
@@ -183,11 +214,21 @@ def check_command(
             fix_zh="请换一个文件名，如 质检错误.gpkg。",
         )
     specs = load_check_list(checks_file)
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
         day, known = as_dates(as_of, known_at)
-        report = check_workspace(
-            store, layers=layers or None, checks=specs, repair=repair, as_of=day, known_at=known
+        chosen = _checked_layers(store, who, layers, repair)
+        report = (
+            check_workspace(
+                store, layers=chosen, checks=specs, repair=repair, as_of=day, known_at=known
+            )
+            if chosen
+            else QualityReport(str(store.path), "", (), tuple(specs), ())  # nothing they read
         )
+        if errors_gpkg:
+            require_export(store, who.principal, report.layers, "cli:check", who.address)
+        else:
+            for name in report.layers:
+                record_restricted_read(store, who.principal, name, "cli:check", who.address)
         reads = [describe_read(store, name, as_of=day, known_at=known) for name in report.layers]
         crs = store.crs
     written = None

@@ -9,7 +9,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from guotu.cli.access import role_names
-from guotu.cli.accounts import generate_password
 from guotu.cli.base import (
     Context,
     console,
@@ -21,7 +20,7 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.check import render_check
-from guotu.cli.plans import actor_name
+from guotu.cli.principal import os_user
 from guotu.cli.workspace import render_balance
 from guotu.demo.access import SeededAccess, seed_access
 from guotu.demo.build import DemoResult, ProgressCallback, build_demo, default_out_dir
@@ -30,6 +29,7 @@ from guotu.demo.files import HANDOVER
 from guotu.io.findings import write_findings_gpkg
 from guotu.io.review_report import write_review_html
 from guotu.services.checking import check_workspace
+from guotu.services.identity import generate_password
 from guotu.services.review import review_plan
 from guotu.services.review_output import review_document, summary
 from guotu.services.stats import land_use_balance
@@ -160,7 +160,7 @@ def demo_command(
     if not no_accounts:
         with open_workspace(ws) as store:
             seeded = seed_access(
-                store, make_password=generate_password, actor=f"guotu demo ({actor_name()})"
+                store, make_password=generate_password, actor=f"guotu demo ({os_user()})"
             )
     report = balance = None
     if not no_check:

@@ -1,5 +1,10 @@
 """``guotu diff``: compare two versions of a plan — features added, removed and changed, and
 the 用地变化矩阵 (land-use change matrix) — on screen, as JSON, XLSX or a GeoPackage for QGIS.
+
+The comparison is the principal's (:mod:`guotu.cli.principal`), as the server's
+``/ui/diff.json`` is (:func:`~guotu.services.access.restrict_diff`): a plan they may not know
+of is not found, layers they may not read are left out, hidden fields are not compared and a
+layer limited to their 行政区 shows its changes there only; ``--xlsx``/``--gpkg`` are exports.
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import plan_name
+from guotu.cli.principal import open_as
 from guotu.domain.codes.code_names import CODE_SCHEMES, CodeName
 from guotu.domain.core.plan_labels import plan_label
 from guotu.errors import ConfigError
 from guotu.io.diff_report import write_diff_gpkg, write_diff_xlsx
+from guotu.services.access import record_restricted_read, require_export, restrict_diff
 from guotu.services.diff import NONE_CODE, diff_versions
-from guotu.services.workspace import open_workspace
 
 __all__ = ["diff_command"]
 
@@ -67,9 +73,17 @@ def diff_command(
     """Compare versions OLD and NEW of PLAN: features added, removed, changed; 用地变化矩阵."""
     for out_path in (p for p in (xlsx_path, gpkg_path) if p):
         _check_output(Path(out_path), Path(workspace), force)
-    with open_workspace(workspace) as store:
-        result = diff_versions(store, plan_name(store, plan), old, new, layers=layers or None)
-        roles = {i.name: i.role for i in store.layers()}
+    with open_as(workspace) as (store, who):
+        access = who.access(store)
+        found = diff_versions(store, plan_name(store, plan, who), old, new, layers=layers or None)
+        result = restrict_diff(found, access)
+        roles = {i.name: i.role for i in store.layers() if access.may_read(i.name)}
+        shown = [d.layer for d in result.layers]
+        if xlsx_path or gpkg_path:
+            require_export(store, access, shown, "cli:diff", who.address)
+        else:
+            for name in shown:
+                record_restricted_read(store, access, name, "cli:diff", who.address)
     if xlsx_path:
         write_diff_xlsx(Path(xlsx_path), result, lang=ctx.lang)
     if gpkg_path:
@@ -78,8 +92,8 @@ def diff_command(
         emit_json(result.to_dict())
         return
     out = console()
-    shown = plan_label(result.plan, ctx.lang, layer_roles=roles)
-    summary = Table(title=ctx.t(f"{shown}：{old} → {new}", f"{shown}: {old} → {new}"))
+    label = plan_label(result.plan, ctx.lang, layer_roles=roles)
+    summary = Table(title=ctx.t(f"{label}：{old} → {new}", f"{label}: {old} → {new}"))
     for head in (
         ctx.t("图层", "Layer"),
         ctx.t("新增", "Added"),

@@ -1,6 +1,12 @@
 """``guotu history`` and ``guotu log``: the history of a plan (its versions and layers) or of
 one feature (its revisions), and the append-only audit log (who did what, when and why), as
 people read them (plans by their labels, actions and objects in Chinese) or as JSON.
+
+Both are the principal's (:mod:`guotu.cli.principal`): a plan they may not know of, or a
+layer they may not read, is not found as an absent one, and its entries are left out. ``log``
+shows the data's history (plans, versions, layers and tables written); the whole log, sign-ins
+and administration included, is the audit administrator's (``guotu audit search``), and
+``log`` shows it all to a principal with the ``read_audit`` permission only.
 """
 
 from __future__ import annotations
@@ -21,11 +27,14 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import plan_name
+from guotu.cli.principal import CommandUser, open_as
+from guotu.domain.access.roles import Permission
+from guotu.domain.core.catalog import AuditEntry
 from guotu.domain.core.plan_labels import IMPLICIT_LAYER_PREFIX, implicit_table_plan, plan_label
 from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError
 from guotu.ports import FeatureStore
-from guotu.services.workspace import open_workspace
+from guotu.services.access import LayerAccess, row_mask, visible_plans
 
 __all__ = ["history_command", "log_command"]
 
@@ -49,15 +58,16 @@ _OBJECT_ZH = {"workspace": "工作空间"}
 @pass_context
 def history_command(ctx: Context, target: str, workspace: str, as_json: bool) -> None:
     """History of a plan (PLAN) or of a feature (LAYER:KEY, e.g. GHYD:GH00001234)."""
-    with open_workspace(workspace) as store:
-        names = [i.name for i in store.layers()]
+    with open_as(workspace) as (store, who):
+        access = who.access(store)
+        names = access.readable(i.name for i in store.layers())
         if (
             ":" in target
             and not target.startswith(IMPLICIT_LAYER_PREFIX)
             and target.split(":", 1)[0] in names
         ):
             layer, key = target.split(":", 1)
-            entries = _feature_history(store, layer, key)
+            entries = _feature_history(store, layer, key, access)
             if as_json:
                 emit_json({"layer": layer, "key": key, "revisions": entries})
                 return
@@ -74,25 +84,30 @@ def history_command(ctx: Context, target: str, workspace: str, as_json: bool) ->
                 table.add_row(str(e["fid"]), e["added_in"], ", ".join(e["retired_in"]) or "—")
             console().print(table)
             return
-        plan = _history_plan(store, target, names)
+        plan = _history_plan(store, target, names, who)
         log = store.audit_log(object_prefix=f"plan:{plan.name}")
         layer_logs = [
             e
             for i in store.layers()
-            if i.plan == plan.name
+            if i.plan == plan.name and i.name in names
             for e in store.audit_log(object_prefix=f"layer:{i.name}")
         ]
-        roles = {i.name: i.role for i in store.layers()}
-    entries_all = sorted([*log, *layer_logs], key=lambda e: e.id)
+        roles = {i.name: i.role for i in store.layers() if i.name in names}
+        entries_all = _data_entries(
+            store, who, access, sorted([*log, *layer_logs], key=lambda e: e.id)
+        )
     _print_log(ctx, entries_all, as_json, roles)
 
 
-def _feature_history(store: FeatureStore, layer: str, key: str) -> list[dict[str, Any]]:
-    """The revisions of feature ``key`` of ``layer``; a key no revision has is refused."""
+def _feature_history(
+    store: FeatureStore, layer: str, key: str, access: LayerAccess
+) -> list[dict[str, Any]]:
+    """The revisions of feature ``key`` of ``layer``; a key no revision has, or of a feature
+    outside the principal's 行政区 on a layer limited to it, is refused."""
     entries: list[dict[str, Any]] = store.feature_history(layer, key)
-    if entries:
-        return entries
     id_field = get_role(store.layer_role(layer)).id_field
+    if entries and not _outside_region(store, layer, key, id_field, access):
+        return entries
     if not id_field or id_field not in store.layer(layer).columns:
         raise NotFoundError(
             f"Layer {layer} has no id field ({id_field or 'its role has none'}), so a feature "
@@ -114,10 +129,27 @@ def _feature_history(store: FeatureStore, layer: str, key: str) -> list[dict[str
     )
 
 
-def _history_plan(store: FeatureStore, target: str, layers: list[str]) -> Any:
-    """The plan ``target`` names; ``LAYER:KEY`` of a layer that does not exist says so."""
+def _outside_region(
+    store: FeatureStore, layer: str, key: str, id_field: str | None, access: LayerAccess
+) -> bool:
+    """Whether feature ``key`` lies outside the rows ``access``'s principal may see of
+    ``layer`` (limited to their 行政区): none of its current rows is theirs."""
+    rows = access.row_filter(layer)
+    if rows is None:
+        return False
+    columns = store.layer(layer).columns
+    if not id_field or id_field not in columns or rows.field not in columns:
+        return True
+    frame = store.read_layer(layer, columns=[id_field, rows.field])
+    mine = frame[row_mask(frame[rows.field].to_numpy(), rows)]
+    return key not in set(mine[id_field].astype(str))
+
+
+def _history_plan(store: FeatureStore, target: str, layers: list[str], who: CommandUser) -> Any:
+    """The plan ``target`` names (one ``who`` may know of); ``LAYER:KEY`` of a layer that does
+    not exist, or that ``who`` may not read, says so."""
     try:
-        return store.plan(plan_name(store, target))
+        return store.plan(plan_name(store, target, who))
     except NotFoundError:
         if ":" not in target or target.startswith(IMPLICIT_LAYER_PREFIX):
             raise
@@ -144,12 +176,37 @@ def log_command(
     ctx: Context, workspace: str, object_prefix: str | None, limit: int | None, as_json: bool
 ) -> None:
     """The append-only audit log: who did what, when and why."""
-    with open_workspace(workspace) as store:
-        entries = store.audit_log(object_prefix=object_prefix)
-        roles = {i.name: i.role for i in store.layers()}
+    with open_as(workspace) as (store, who):
+        access = who.access(store)
+        entries = _data_entries(store, who, access, store.audit_log(object_prefix=object_prefix))
+        roles = {i.name: i.role for i in store.layers() if access.may_read(i.name)}
     if limit:
         entries = entries[-limit:]
     _print_log(ctx, entries, as_json, roles)
+
+
+def _data_entries(
+    store: FeatureStore, who: CommandUser, access: LayerAccess, entries: list[AuditEntry]
+) -> list[AuditEntry]:
+    """``entries`` as ``who`` may see them: all of them with ``read_audit`` (the audit
+    administrator; the owner of a GeoPackage without an account has the business roles, so
+    uses ``guotu audit search``), else the data's history only (:data:`_ACTION_ZH`), about
+    plans they may know of and layers they may read."""
+    if Permission.READ_AUDIT in who.principal.permissions:
+        return entries
+    plans = {p.name for p in visible_plans(store, access)}
+
+    def shown(e: AuditEntry) -> bool:
+        kind, _, name = e.object.partition(":")
+        if e.action not in _ACTION_ZH:
+            return False
+        if kind == "plan":
+            return name in plans
+        if kind == "layer":
+            return access.may_read(name)
+        return True
+
+    return [e for e in entries if shown(e)]
 
 
 def _print_log(

@@ -5,6 +5,12 @@ Its other commands live beside it: ``cases``/``case`` (:mod:`guotu.cli.monitor_c
 ``consolidation`` (:mod:`guotu.cli.monitor_consolidation`), ``targets``/``statistics``
 (:mod:`guotu.cli.monitor_tables`).
 
+What a command shows is bounded by what its principal may read (:mod:`guotu.cli.principal`),
+as on the server's dashboard: an indicator computed from a layer they may not read whole is
+shown without its figures, and the report's cases and ledger then give the server's note; a
+report written to a file is an export (of the layers its figures are read from), and reads and
+exports of 受限 layers are recorded in the audit log.
+
 Exit codes: 0 done (1 with ``--fail-on`` and an indicator at or above that status), 2 input
 error (a catalogue, targets or statistics table that does not read), 3 environment or store
 error.
@@ -34,7 +40,12 @@ from guotu.cli.monitor_cases import case_command, cases_command
 from guotu.cli.monitor_consolidation import consolidation_command
 from guotu.cli.monitor_tables import statistics_group, targets_group
 from guotu.cli.plans import as_dates, known_at_option, time_options
+from guotu.cli.principal import CommandUser, open_as
+from guotu.domain.access.policy import Action
+from guotu.domain.access.roles import Permission
 from guotu.errors import ConfigError
+from guotu.ports import FeatureStore
+from guotu.services.access import record_restricted_read
 from guotu.services.monitoring_inputs import (
     Statistics,
     Targets,
@@ -43,12 +54,13 @@ from guotu.services.monitoring_inputs import (
     load_inputs,
 )
 from guotu.services.monitoring_report import (
+    WITHHELD_NOTE,
     IndicatorReport,
     indicator_report,
     target_text,
     unit_label,
+    withheld_indicators,
 )
-from guotu.services.workspace import open_workspace
 
 __all__ = ["monitor_group"]
 
@@ -140,7 +152,9 @@ def indicators_command(
             message_zh=f"指标目录中没有指标 {explain!r}。",
             fix_zh=f"可选：{listed}。",
         )
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        blocked = _blocked(store, who, Action.READ, "cli:monitor-indicators")
+        withheld = withheld_indicators(cat, blocked)
         tgt, stats = load_inputs(
             store, cat, targets_file=targets, statistics_file=statistics, as_of=day, known_at=known
         )
@@ -155,13 +169,27 @@ def indicators_command(
             use_layers=use_layers,
         )
     if as_json:
-        emit_json({**report.to_dict(ctx.lang), "inputs": inputs_to_dict(tgt, stats)})
+        emit_json({**report.to_dict(ctx.lang, withheld), "inputs": inputs_to_dict(tgt, stats)})
     else:
-        _render(ctx, report, explain)
+        _render(ctx, report, explain, withheld)
         _print_sources(ctx, tgt, stats)
-    worst = max((_RANK.get(v.status or "", 0) for v in report.current()), default=0)
+    shown = [v for v in report.current() if v.indicator.id not in withheld]
+    worst = max((_RANK.get(v.status or "", 0) for v in shown), default=0)
     if fail_on != "never" and worst >= _RANK[fail_on]:
         sys.exit(1)
+
+
+def _blocked(store: FeatureStore, who: CommandUser, action: Action, what: str) -> set[str]:
+    """The roles of the layers ``who`` may not ``action`` whole (figures read from a layer of
+    one of them are withheld); the reads (exports) of the 受限 others are audited as ``what``."""
+    who.require(Permission.READ if action is Action.READ else Permission.EXPORT)
+    access = who.access(store)
+    infos = store.layers()
+    blocked = {i.role for i in infos if not access.is_whole(i.name, action)}
+    for info in infos:
+        if info.role not in blocked:
+            record_restricted_read(store, access, info.name, what, who.address, action=action)
+    return blocked
 
 
 def _print_sources(ctx: Context, tgt: Targets, stats: Statistics) -> None:
@@ -171,10 +199,13 @@ def _print_sources(ctx: Context, tgt: Targets, stats: Statistics) -> None:
             console().print(table.origin.describe(ctx.lang), highlight=False, soft_wrap=True)
 
 
-def _render(ctx: Context, report: IndicatorReport, explain: str | None) -> None:
+def _render(
+    ctx: Context, report: IndicatorReport, explain: str | None, withheld: frozenset[str]
+) -> None:
     out = console()
     zh = ctx.lang == "zh"
-    doc = report.to_dict(ctx.lang)
+    doc = report.to_dict(ctx.lang, withheld)
+    note = WITHHELD_NOTE[0] if zh else WITHHELD_NOTE[1]
     out.print(
         ctx.t(
             f"{doc['catalogue']['title']}（{report.catalogue.id} {report.catalogue.version}）"
@@ -200,6 +231,10 @@ def _render(ctx: Context, report: IndicatorReport, explain: str | None) -> None:
         ind = v.indicator
         d = ind.decimals
         name = (ind.name_zh if zh else ind.name_en) + (" *" if ind.convention_zh else "")
+        if ind.id in withheld:
+            kind = ctx.t(*_TYPE.get(ind.type, (ind.type, ind.type)))
+            table.add_row(name, kind, "—", unit_label(ind.unit, ctx.lang), "—", note, "—", "—")
+            continue
         value = "—" if v.value is None else f"{v.value:,.{d}f}"
         target = "—" if v.target is None else target_text(ind.direction, v.target, v.target_year, d)
         f = v.forecast
@@ -225,7 +260,7 @@ def _render(ctx: Context, report: IndicatorReport, explain: str | None) -> None:
     for w in doc["warnings"]:
         colour = "red" if w["status"] == "red" else "yellow"
         out.print(f"[{colour}]●[/] {w['message']}", highlight=False)
-    missing = [v for v in report.current() if v.value is None]
+    missing = [v for v in report.current() if v.value is None and v.indicator.id not in withheld]
     for v in missing:
         out.print(
             ctx.t(
@@ -241,7 +276,9 @@ def _render(ctx: Context, report: IndicatorReport, explain: str | None) -> None:
         ),
         highlight=False,
     )
-    if explain:
+    if explain and explain in withheld:
+        out.print(f"\n{explain}：{note}" if zh else f"\n{explain}: {note}", highlight=False)
+    elif explain:
         _explain(ctx, report, explain)
 
 
@@ -363,7 +400,10 @@ def report_command(
 
     cat = load_catalogue(catalogue)
     day, known = as_dates(as_of, known_at)
-    with open_workspace(workspace) as store:
+    to_file = html_path is not None or pdf_path is not None or xlsx_path is not None
+    with open_as(workspace) as (store, who):
+        action = Action.EXPORT if to_file else Action.READ
+        blocked = _blocked(store, who, action, "cli:monitor-report")
         tgt, stats = load_inputs(
             store, cat, targets_file=targets, statistics_file=statistics, as_of=day, known_at=known
         )
@@ -377,6 +417,7 @@ def report_command(
             statistics=stats,
             lang=ctx.lang,
             use_layers=use_layers,
+            blocked_roles=blocked,
         )
     doc["workspace"] = Path(str(doc["workspace"])).name
     doc["indicators"]["inputs"] = inputs_to_dict(tgt, stats)

@@ -3,6 +3,11 @@ as monitoring cases (监测案件: 已批已建, 未批先建, 占用永久基�
 and 三区三线 as of each patch's image date, recorded in the workspace (layer JCAJ) and written
 to a GeoPackage; and the field check (核查) of one case.
 
+Both act as the command's principal (:mod:`guotu.cli.principal`), as the server's
+``/monitor/cases.json`` does: cases are read from the change patches, projects and control
+lines, so a principal who may not read one of those layers whole gets a note instead of cases;
+recording (``--record``, ``case``) needs the edit permission, and ``--gpkg`` is an export.
+
 Exit codes: 0 done (1 with ``--fail-on`` and an open case of that severity or worse), 2 input
 error, 3 environment or store error.
 """
@@ -10,7 +15,7 @@ error, 3 environment or store error.
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +34,14 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import as_dates, time_options
+from guotu.cli.principal import CommandUser, open_as
+from guotu.domain.access.policy import Action
+from guotu.domain.access.roles import Permission
 from guotu.domain.monitoring.cases import CASE_CLASSES
-from guotu.services.workspace import open_workspace
+from guotu.errors import PermissionDeniedError
+from guotu.ports import FeatureStore
+from guotu.services.access import record_restricted_read
+from guotu.services.monitoring_report import CASE_ROLES, WITHHELD_NOTE
 
 __all__ = ["case_command", "cases_command"]
 
@@ -46,7 +57,13 @@ _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "green"}
     help="Record the cases in the workspace (layer JCAJ, a new version; statuses and "
     "check records of recorded cases are kept).",
 )
-@click.option("--by", "actor", default="", help="Who records (kept in the audit log).")
+@click.option(
+    "--by",
+    "actor",
+    default="",
+    help="Who did the work, when not the user running the command (kept in the audit log's "
+    "reason).",
+)
 @click.option(
     "--gpkg",
     "gpkg_path",
@@ -88,11 +105,21 @@ def cases_command(
     from guotu.services.cases import classify_patches, record_cases
 
     day, known = as_dates(as_of, known_at)
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        if record:
+            who.require(Permission.EDIT)
+        action = Action.EXPORT if gpkg_path is not None else Action.READ
+        read = cases_read(store, who, action, withheld=not (record or gpkg_path))
+        if read is None:
+            _withheld(ctx, as_json, day)
+            return
         report = classify_patches(store, as_of=day, known_at=known, use_layers=use_layers)
         if record:
-            record_cases(store, report, actor=actor, use_layers=use_layers)
+            by = f"记录人 {actor}" if actor and actor != who.name else ""
+            record_cases(store, report, actor=who.name, reason=by, use_layers=use_layers)
         crs = store.crs
+        for layer in read:
+            record_restricted_read(store, who.principal, layer, "cli:monitor-cases", who.address)
     if gpkg_path is not None:
         _write_cases_gpkg(report, crs, gpkg_path, ctx.lang)
     doc = report.to_dict(ctx.lang)
@@ -105,6 +132,44 @@ def cases_command(
     worst = max((rank[c["severity"]] for c in open_), default=0)
     if fail_on != "never" and worst >= rank[fail_on]:
         sys.exit(1)
+
+
+def cases_read(
+    store: FeatureStore, who: CommandUser, action: Action, *, withheld: bool = False
+) -> list[str] | None:
+    """The layers the cases are read from, when ``who`` may ``action`` each of them whole.
+    Otherwise ``None`` when ``withheld`` (the answer is the server's note, never which layer),
+    else :class:`PermissionDeniedError` with that note."""
+    who.require(Permission.READ if action is Action.READ else Permission.EXPORT)
+    access = who.access(store)
+    infos = [i for i in store.layers() if i.role in CASE_ROLES]
+    if all(access.is_whole(i.name, action) for i in infos):
+        return [i.name for i in infos]
+    if withheld:
+        return None
+    zh, en = WITHHELD_NOTE
+    raise PermissionDeniedError(
+        f"The cases are {en[0].lower()}{en[1:]}.",
+        message_zh=f"监测案件{zh}。",
+    )
+
+
+def _withheld(ctx: Context, as_json: bool, day: date | None) -> None:
+    """What a principal who may not read the cases' layers gets: the server's note."""
+    note = WITHHELD_NOTE[0] if ctx.lang == "zh" else WITHHELD_NOTE[1]
+    if as_json:
+        emit_json(
+            {
+                "as_of": (day or date.today()).isoformat(),
+                "note": note,
+                "withheld": True,
+                "summary": {"by_class": {}, "by_status": {}},
+                "notes": [note],
+                "cases": [],
+            }
+        )
+        return
+    console().print(ctx.t("监测案件：", "Cases: ") + note, highlight=False)
 
 
 def _write_cases_gpkg(report: Any, crs: Any, path: Path, lang: str) -> None:
@@ -198,7 +263,9 @@ def _render_cases(ctx: Context, doc: dict[str, Any], recorded: bool) -> None:
     required=True,
     help="待核查/核查属实/已整改/误报 (pending/confirmed/rectified/false_positive).",
 )
-@click.option("--by", "checker", default="", help="Who checked (核查人).")
+@click.option(
+    "--by", "checker", default="", help="Who checked (核查人; default: the user running it)."
+)
 @click.option(
     "--date",
     "check_date",
@@ -227,12 +294,14 @@ def case_command(
     states stay in its history)."""
     from guotu.services.cases import update_case
 
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        cases_read(store, who, Action.READ)
+        who.require(Permission.EDIT)
         row = update_case(
             store,
             tbbh,
             status,
-            checker=checker,
+            checker=checker or who.name,
             check_date=check_date.date() if check_date else None,
             conclusion=note,
             rectification=rectification,

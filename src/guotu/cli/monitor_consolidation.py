@@ -2,6 +2,10 @@
 ledger measured from the yearly survey versions, each project's measured 新增耕地 and 建设用地减少
 against its plan and progress.
 
+The ledger is the principal's (:mod:`guotu.cli.principal`), as the server's
+``/monitor/consolidation.json`` is: a principal who may not read whole every layer it is read
+from gets the server's note instead, never which layer.
+
 Exit codes: 0 done (1 with ``--fail-on-imbalance`` when the ledger does not balance), 2 input
 error, 3 environment or store error.
 """
@@ -27,7 +31,10 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import as_dates, known_at_option
-from guotu.services.workspace import open_workspace
+from guotu.cli.principal import open_as
+from guotu.domain.access.roles import Permission
+from guotu.services.access import record_restricted_read
+from guotu.services.monitoring_report import CONSOLIDATION_ROLES, WITHHELD_NOTE
 
 __all__ = ["consolidation_command"]
 
@@ -75,7 +82,17 @@ def consolidation_command(
     from guotu.services.consolidation import consolidation_report
 
     day, known = as_dates(as_of, known_at)
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require(Permission.READ)
+        access = who.access(store)
+        read = [i.name for i in store.layers() if i.role in CONSOLIDATION_ROLES]
+        if not all(access.is_whole(name) for name in read):
+            note = WITHHELD_NOTE[0] if ctx.lang == "zh" else WITHHELD_NOTE[1]
+            if as_json:
+                emit_json({"note": note, "ledger": [], "projects": [], "warnings": [], "notes": []})
+            else:
+                console().print(ctx.t("耕地占补平衡：", "Farmland ledger: ") + note)
+            return
         report = consolidation_report(
             store,
             from_date=from_date.date() if from_date else None,
@@ -83,6 +100,8 @@ def consolidation_command(
             known_at=known,
             use_layers=use_layers,
         )
+        for name in read:
+            record_restricted_read(store, access, name, "cli:monitor-consolidation", who.address)
     doc = report.to_dict(ctx.lang)
     if as_json:
         emit_json(doc)

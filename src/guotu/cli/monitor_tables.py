@@ -11,6 +11,9 @@ dashboard with no options. Each kind has three commands:
   record it (``--plan``/``--version`` … record it in a version of a plan instead);
 * ``list -w W``: every recorded version, and which one is in force;
 * ``show -w W``: the values of the version in force (``--as-of``, ``--known-at``).
+
+Importing needs the ``edit`` permission, listing and showing ``read``, of the command's
+principal (:mod:`guotu.cli.principal`), who is recorded as the version's author.
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import (
-    actor_name,
     as_dates,
+    authored,
     time_options,
     version_options,
     version_spec_from_options,
 )
+from guotu.cli.principal import open_as
+from guotu.domain.access.roles import Permission
 from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.plan_labels import plan_label, plan_version_label
 from guotu.services.monitoring_inputs import (
@@ -49,7 +54,6 @@ from guotu.services.monitoring_inputs import (
     workspace_table,
 )
 from guotu.services.monitoring_report import unit_label
-from guotu.services.workspace import open_workspace
 
 __all__ = ["statistics_group", "targets_group"]
 
@@ -80,8 +84,11 @@ def _import(
     as_json: bool,
 ) -> None:
     cat = load_catalogue(catalogue)
-    with open_workspace(workspace) as store:
-        done = import_table(store, kind, file, cat, version=spec, actor=actor_name(), reason=reason)
+    with open_as(workspace) as (store, who):
+        who.require(Permission.EDIT)
+        done = import_table(
+            store, kind, file, cat, version=authored(spec, who), actor=who.name, reason=reason
+        )
     if as_json:
         emit_json(done.to_dict())
         return
@@ -133,7 +140,8 @@ def _list(
     as_json: bool,
 ) -> None:
     day, known = as_dates(as_of, known_at)
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require(Permission.READ)
         exists = any(t.name == kind for t in store.tables())
         versions = store.table_versions(kind) if exists else []
         current = store.table_version(kind, as_of=day, known_at=known) if exists else None
@@ -210,7 +218,8 @@ def _show(
 ) -> None:
     day, known = as_dates(as_of, known_at)
     cat = load_catalogue(catalogue)
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require(Permission.READ)
         found = workspace_table(store, kind, cat, as_of=day, known_at=known)
     assert found.origin is not None
     if as_json:

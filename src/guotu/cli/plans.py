@@ -1,15 +1,17 @@
 """Plans and their versions: ``guotu plan create|list|show``.
 
 Also what the commands about plans and versions share: the ``--as-of``/``--known-at``
-options every read takes, the version options of ``guotu import``, who is working
-(:func:`actor_name`) and the plan a name or label names (:func:`plan_name`). ``guotu diff`` is
+options every read takes, the version options of ``guotu import`` and the plan a name or label
+names (:func:`plan_name`). Who is working is :mod:`guotu.cli.principal`'s: a plan is created
+and a version recorded by a principal with the ``edit`` permission, and a plan is shown only
+to those who may know of it (:func:`~guotu.services.access.visible_plans`: a plan of layers
+they may read none of is not found, as one that does not exist). ``guotu diff`` is
 :mod:`guotu.cli.diff`; ``guotu history`` and ``guotu log`` are :mod:`guotu.cli.history`.
 """
 
 from __future__ import annotations
 
-import getpass
-import os
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -27,7 +29,8 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
-from guotu.cli.new_workspace import creating_workspace
+from guotu.cli.principal import CommandUser, open_as
+from guotu.domain.access.roles import Permission
 from guotu.domain.core.catalog import VersionSpec
 from guotu.domain.core.model import PlanLevel, PlanType, VersionStatus, check_plan_name, parse_enum
 from guotu.domain.core.plan_labels import (
@@ -37,12 +40,12 @@ from guotu.domain.core.plan_labels import (
 )
 from guotu.errors import ConfigError, NotFoundError
 from guotu.ports import FeatureStore
-from guotu.services.workspace import open_workspace
+from guotu.services.access import visible_plans
 
 __all__ = [
     "VERSION_STATUS_ZH",
-    "actor_name",
     "as_dates",
+    "authored",
     "known_at_option",
     "plan_name",
     "time_options",
@@ -77,14 +80,6 @@ _TYPE_ZH = {
     "survey": "调查/现状",
     "data": "其他数据",
 }
-
-
-def actor_name() -> str:
-    """Who is working: GUOTU_USER, else the login name."""
-    try:
-        return os.environ.get("GUOTU_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "guotu"
 
 
 def known_at_option(f: F) -> F:
@@ -162,7 +157,8 @@ def version_spec_from_options(
     approval_date: datetime | None,
     reason: str,
 ) -> VersionSpec | None:
-    """The :class:`VersionSpec` the import options describe (``None`` without --plan)."""
+    """The :class:`VersionSpec` the import options describe (``None`` without --plan); its
+    author is the principal, filled in once the workspace is open (:func:`authored`)."""
     if plan is None:
         if version_label:
             raise ConfigError(
@@ -189,17 +185,24 @@ def version_spec_from_options(
         approval_no,
         approval_organ,
         approval_date.date() if approval_date else None,
-        actor_name(),
+        "",
         reason,
     )
 
 
-def plan_name(store: FeatureStore, text: str) -> str:
+def authored(spec: VersionSpec | None, who: CommandUser) -> VersionSpec | None:
+    """``spec`` with ``who`` as its author (the principal records the version)."""
+    return None if spec is None else dataclasses.replace(spec, author=who.name)
+
+
+def plan_name(store: FeatureStore, text: str, who: CommandUser | None = None) -> str:
     """The stored name of the plan ``text`` names: its name, its label as :func:`plan_label`
     shows it (Chinese or English: ``GHYD（规划用地）数据``, ``规划目标表``), or the layer or table
     whose implicit plan it is (``GHYD``, ``targets``). A name that matches nothing is refused
-    with the plans listed as people read them."""
-    plans: list[str] = [p.name for p in store.plans()]
+    with the plans listed as people read them; with ``who``, only the plans they may know of
+    count (another is refused as one that does not exist)."""
+    known = store.plans() if who is None else visible_plans(store, who.access(store))
+    plans: list[str] = [p.name for p in known]
     if text in plans:
         return text
     roles = {i.name: i.role for i in store.layers()}
@@ -267,7 +270,8 @@ def plan_create(
     plan_level = parse_enum(PlanLevel, level, "--level")
     kind = parse_enum(PlanType, plan_type, "--type")
     check_plan_name(name)
-    with creating_workspace(workspace) as store:
+    with open_as(workspace, create=True) as (store, who):
+        who.require(Permission.EDIT)
         plan = store.create_plan(
             name,
             level=plan_level,
@@ -275,7 +279,7 @@ def plan_create(
             xzqdm=xzqdm,
             parent_plan=parent_plan,
             description=description,
-            actor=actor_name(),
+            actor=who.name,
             reason=reason,
         )
     if as_json:
@@ -299,9 +303,13 @@ def plan_create(
 @pass_context
 def plan_list(ctx: Context, workspace: str, as_json: bool) -> None:
     """List the plans with the version in force today."""
-    with open_workspace(workspace) as store:
-        rows = [(p, store.resolve_version(p.id), len(store.versions(p.id))) for p in store.plans()]
-        roles = {i.name: i.role for i in store.layers()}
+    with open_as(workspace) as (store, who):
+        access = who.access(store)
+        rows = [
+            (p, store.resolve_version(p.id), len(store.versions(p.id)))
+            for p in visible_plans(store, access)
+        ]
+        roles = {i.name: i.role for i in store.layers() if access.may_read(i.name)}
     labels = {p.name: plan_label(p.name, ctx.lang, layer_roles=roles) for p, _, _ in rows}
     if as_json:
         emit_json(
@@ -357,12 +365,13 @@ def plan_show(
 ) -> None:
     """Show a plan's versions, which one is in force and its layers."""
     day, known = as_dates(as_of, known_at)
-    with open_workspace(workspace) as store:
-        plan = store.plan(plan_name(store, name))
+    with open_as(workspace) as (store, who):
+        plan = store.plan(plan_name(store, name, who))
         versions = store.versions(plan.id)
         current = store.resolve_version(plan.id, as_of=day, known_at=known)
         pending = store.pending(plan.id, known_at=known)
-        infos = [i for i in store.layers() if i.plan == plan.name]
+        access = who.access(store)
+        infos = [i for i in store.layers() if i.plan == plan.name and access.may_read(i.name)]
     layers = [i.name for i in infos]
     shown = plan_label(plan.name, ctx.lang, layer_roles={i.name: i.role for i in infos})
     if as_json:

@@ -3,7 +3,8 @@
 A policy gives a layer its open grade (公开/内部/受限), who may read, export and edit it (role
 and department ids, :func:`guotu.cli.access.parse_who`), fields only some may see and the
 行政区 field that limits a 乡镇's users to their own rows. ``set`` replaces a layer's policy
-whole; a layer without one is 内部. Exit codes: 0 done, 2 bad input, 3 environment or store
+whole; a layer without one is 内部. Signed in to a database, both need the security
+administrator's permission (``set_policy``, :mod:`guotu.cli.principal`). Exit codes: 0 done, 2 bad input, 3 environment or store
 error.
 """
 
@@ -25,12 +26,12 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
-from guotu.cli.plans import actor_name
+from guotu.cli.principal import open_as
 from guotu.domain.access.grades import DEFAULT_GRADE, Grade
 from guotu.domain.access.policy import AccessList, Action, LayerPolicy
+from guotu.domain.access.roles import Permission
 from guotu.errors import ConfigError, InputError
 from guotu.services.identity import set_layer_policy
-from guotu.services.workspace import open_workspace
 
 __all__ = ["policy_group"]
 
@@ -136,7 +137,8 @@ def policy_set(
     except ConfigError as exc:
         exc.field = "--grade"
         raise
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.SET_POLICY)
         depts = department_names(store)
         lists = {
             action: parse_who(values, depts, _ACTION_OPTION[action])
@@ -154,7 +156,7 @@ def policy_set(
             _hidden_fields(hide_fields, depts),
             region_field.strip() if region_field else None,
         )
-        set_layer_policy(store, policy, actor=actor_name())
+        set_layer_policy(store, policy, actor=who.actor)
         layers = {i.name: i for i in store.layers()}
     click.echo(
         ctx.t(
@@ -209,7 +211,8 @@ def _list_cell(ctx: Context, policy: LayerPolicy, action: Action, depts: dict[st
 @pass_context
 def policy_list(ctx: Context, workspace: str, as_json: bool) -> None:
     """Every layer's open grade and access lists (a layer without a policy is 内部)."""
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require_admin(Permission.SET_POLICY)
         policies = store.layer_policies()
         names = [i.name for i in store.layers()]
         depts = department_names(store)

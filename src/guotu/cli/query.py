@@ -1,5 +1,10 @@
 """``guotu query``: what applies to a site (空间码) — a point, a polygon or a parcel code.
 
+The answer is the principal's (:mod:`guotu.cli.principal`), as the server's ``/query`` is:
+only the layers they may read (a layer they may not answers as an absent one), without the
+fields hidden from them, and on a layer limited to their 行政区 only its rows there; reads of
+受限 layers are recorded in the audit log.
+
 Exit codes: 0 answered, 2 input error (bad coordinates, GeoJSON, unknown parcel, a site
 outside every layer), 3 environment or store error.
 """
@@ -25,11 +30,12 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import VERSION_STATUS_ZH, as_dates, time_options
+from guotu.cli.principal import open_as
 from guotu.domain.core.plan_labels import plan_version_label
 from guotu.errors import InputError
+from guotu.services.access import record_restricted_read
 from guotu.services.site_permalink import sheet_html
 from guotu.services.site_query import SiteQuery
-from guotu.services.workspace import open_workspace
 from guotu.settings import Settings
 
 __all__ = ["query_command"]
@@ -122,10 +128,20 @@ def query_command(
         )
     day, known = as_dates(as_of, known_at)
     shape: Any = polygon.read_text(encoding="utf-8") if polygon is not None else None
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
         report = SiteQuery(max_vertices=Settings().max_query_vertices, crs_parameter="--crs").query(
-            store, point=point, polygon=shape, parcel=parcel, crs=crs, as_of=day, known_at=known
+            store,
+            point=point,
+            polygon=shape,
+            parcel=parcel,
+            crs=crs,
+            as_of=day,
+            known_at=known,
+            principal=who.principal,
         )
+        what = "cli:query-sheet" if html_path is not None else "cli:query"
+        for layer in report.restricted_layers:
+            record_restricted_read(store, who.principal, layer, what, who.address)
     doc = report.to_dict()
     if html_path is not None:
         html_path.write_text(sheet_html(doc, base_url, lang=ctx.lang), encoding="utf-8")
@@ -203,6 +219,9 @@ def _render(ctx: Context, doc: dict[str, Any], html_path: Path | None) -> None:
             + "、".join(m["admits"]),
             highlight=False,
         )
+    for key in ("restricted_note", "region_note"):
+        if doc.get(key):
+            out.print(ctx.t("说明：", "Note: ") + doc[key][ctx.lang], highlight=False)
     if html_path is not None:
         out.print(
             ctx.t(f"查询单已写入 {html_path}", f"Sheet written to {html_path}"), highlight=False

@@ -1,5 +1,11 @@
 """``guotu review`` (成果审查) and ``guotu rules`` (rule packs).
 
+``guotu review`` acts as the command's principal (:mod:`guotu.cli.principal`), as the
+server's review does: it needs the ``review`` permission and reads only the layers they may
+read whole (a layer they may not is left out, or not found when named, as an absent one);
+writing a report file (``--html``, ``--pdf``, ``--xlsx``, ``--gpkg``) is an export of every
+layer it read. Its reads and exports of 受限 layers are recorded in the audit log.
+
 Exit codes of ``guotu review``: 0 nothing at or above ``--fail-on`` (default ``error``),
 1 findings at or above it, 2 input error (bad file, pack or option), 3 environment error.
 ``guotu rules validate`` exits 2 when the pack has problems, listing every one.
@@ -30,7 +36,9 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.plans import as_dates, time_options
+from guotu.cli.principal import open_as
 from guotu.cli.workspace import field_pairs
+from guotu.domain.access.roles import Permission
 from guotu.domain.checks.feature_geometry import validity_reason
 from guotu.domain.core.roles import get_role
 from guotu.domain.review.operators import OPERATORS
@@ -42,11 +50,11 @@ from guotu.io.review_report import (
     write_review_pdf,
     write_review_xlsx,
 )
+from guotu.services.access import record_restricted_read, require_export, whole_layers
 from guotu.services.review import ReviewOptions, ReviewReport, review_plan
 from guotu.services.review_output import review_document, review_json, summary_text
 from guotu.services.review_source import ImportOptions, parse_review_source
 from guotu.services.rule_packs import load_rule_pack, validate_pack_files
-from guotu.services.workspace import open_workspace
 
 __all__ = ["review_command", "rules_group"]
 
@@ -466,11 +474,23 @@ def review_command(
         allow_empty_geometry=allow_empty_geometry,
     )
     subject = parse_review_source(source, kind=kind, layer=layer, options=reading)
-    options = ReviewOptions(
-        pack=rp, as_of=day, known_at=known, use_layers=use_layers, progress=progress
-    )
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        who.require(Permission.REVIEW)
+        access = who.access(store)
+        options = ReviewOptions(
+            pack=rp,
+            as_of=day,
+            known_at=known,
+            use_layers=use_layers,
+            progress=progress,
+            readable=whole_layers(store, access),
+        )
         report = review_plan(store, kind, subject, options)
+        read = sorted({r.layer for r in report.reads})
+        for layer in read:
+            record_restricted_read(store, access, layer, "cli:review", who.address)
+        if html or pdf or xlsx or gpkg:
+            require_export(store, access, read, "cli:review-report", who.address)
     if html or pdf or xlsx or gpkg:
         doc = review_document(report, ctx.lang, report.layers)
         if html:

@@ -1,8 +1,16 @@
 """Personal access tokens for GDAL, QGIS and scripts: ``guotu token add|list|revoke``.
 
 ``token add`` prints the token's text once, with how GDAL and QGIS send it
-(``Authorization: Bearer gt_…``); the workspace keeps only its SHA-256. Exit codes: 0 done,
-2 bad input, 3 environment or store error.
+(``Authorization: Bearer gt_…``); the workspace keeps only its SHA-256.
+
+Signed in to a database (:mod:`guotu.cli.principal`), a token is made only by its owner and
+only with their password (typed at a hidden prompt, or ``--password-stdin``), as the server
+makes one only in a signed-in browser session: never from another token alone, and no
+administrator makes one for someone else (it would let them act as that person). The owner
+lists and revokes their own tokens; the system administrator anyone's. On a GeoPackage, and a
+database without sign-in, whoever may change the workspace administers its tokens.
+
+Exit codes: 0 done, 2 bad input or refused, 3 environment or store error.
 """
 
 from __future__ import annotations
@@ -23,14 +31,17 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
-from guotu.cli.plans import actor_name
+from guotu.cli.login import read_sign_in_password, sign_in_as
+from guotu.cli.principal import PERMISSION_ZH, CommandUser, open_as
 from guotu.domain.access.records import AccessToken
+from guotu.domain.access.roles import Permission
+from guotu.errors import NotFoundError, PermissionDeniedError
+from guotu.ports import FeatureStore
 from guotu.services.identity import MAX_TOKEN_DAYS, create_token, revoke_token
-from guotu.services.workspace import open_workspace
 
 __all__ = ["token_hint"]
 
-_SCOPE_ZH = {"read": "查看", "export": "导出"}
+_SCOPE_ZH = {p.value: zh for p, zh in PERMISSION_ZH.items()}
 
 
 def token_hint(text: str, server: str, lang: str) -> list[str]:
@@ -75,6 +86,30 @@ def _state(token: AccessToken, now: datetime, lang: str) -> str:
     return "有效" if lang == "zh" else "usable"
 
 
+def _confirm_owner(
+    ctx: Context, store: FeatureStore, who: CommandUser, username: str, password_stdin: bool
+) -> None:
+    """Signed in: ``username`` must be the principal, who types their password again."""
+    if not who.is_signed_in:
+        return
+    if username.strip().lower() != who.name.lower():
+        raise PermissionDeniedError(
+            "A token is made by its owner only: no one makes one for someone else.",
+            fix=f"Have {username} make it, signed in as themselves.",
+            message_zh="访问令牌只能由本人创建：任何人（包括管理员）都不能替他人创建。",
+            fix_zh=f"请由 {username} 本人登录后创建。",
+        )
+    sign_in_as(store, who.name, read_sign_in_password(ctx, password_stdin))
+
+
+def _may_see(who: CommandUser, token: AccessToken) -> bool:
+    """Whether ``who`` may list or revoke ``token``: their own, or (signed in) the system
+    administrator's; anyone's on a workspace without sign-in."""
+    if not who.is_signed_in or token.username.lower() == who.name.lower():
+        return True
+    return Permission.MANAGE_ACCOUNTS in who.principal.permissions
+
+
 @root.group("token")
 def token_group() -> None:
     """Personal access tokens (访问令牌) for GDAL, QGIS and scripts."""
@@ -105,6 +140,11 @@ def token_group() -> None:
     metavar="URL",
     help="The server's address, for the GDAL and QGIS example.",
 )
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (instead of the prompt).",
+)
 @json_option
 @lang_option
 @pass_context
@@ -116,6 +156,7 @@ def token_add(
     scopes: tuple[str, ...],
     days: int,
     server: str,
+    password_stdin: bool,
     as_json: bool,
 ) -> None:
     """Create an access token for a user and print it once, with how GDAL and QGIS use it.
@@ -125,9 +166,10 @@ def token_add(
       guotu token add lisi --name 办公电脑QGIS -w county.gpkg
       guotu token add lisi --name 数据下载 --scope read --scope export --days 30 -w county.gpkg
     """
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        _confirm_owner(ctx, store, who, username, password_stdin)
         token, text = create_token(
-            store, username, name, scopes or ("read",), days, actor=actor_name()
+            store, username, name, scopes or ("read",), days, actor=who.actor
         )
     if as_json:
         emit_json(
@@ -164,8 +206,10 @@ def token_add(
 @pass_context
 def token_list(ctx: Context, workspace: str, username: str | None, as_json: bool) -> None:
     """List access tokens (never their text): owner, name, scopes, expiry, state."""
-    with open_workspace(workspace) as store:
-        tokens = store.tokens(username)
+    with open_as(workspace) as (store, who):
+        if who.is_signed_in and Permission.MANAGE_ACCOUNTS not in who.principal.permissions:
+            username = username or who.name
+        tokens = [t for t in store.tokens(username) if _may_see(who, t)]
     now = datetime.now(UTC).replace(tzinfo=None)
     if as_json:
         emit_json(
@@ -215,6 +259,15 @@ def token_list(ctx: Context, workspace: str, username: str | None, as_json: bool
 @pass_context
 def token_revoke(ctx: Context, token_id: str, workspace: str) -> None:
     """Revoke an access token: it stops working at once."""
-    with open_workspace(workspace) as store:
-        revoke_token(store, token_id, actor=actor_name())
+    with open_as(workspace) as (store, who):
+        token = store.token(token_id)
+        if who.is_signed_in and (token is None or not _may_see(who, token)):
+            raise NotFoundError(
+                f"There is no access token {token_id!r} of yours.",
+                field="token_id",
+                fix="List your tokens to find its id (guotu token list).",
+                message_zh=f"您没有编号为“{token_id}”的访问令牌。",
+                fix_zh="请用 guotu token list 查看您的令牌编号。",
+            )
+        revoke_token(store, token_id, actor=who.actor)
     click.echo(ctx.t(f"已撤销访问令牌 {token_id}。", f"Access token {token_id} revoked."))

@@ -1,7 +1,15 @@
-"""Workspace commands: ``guotu import``, ``guotu layers``, ``guotu roles``, ``guotu stats``."""
+"""Workspace commands: ``guotu import``, ``guotu layers``, ``guotu roles``, ``guotu stats``.
+
+Each acts as the command's principal (:mod:`guotu.cli.principal`): ``import`` needs the
+``edit`` permission and a layer policy letting them edit the layer; ``layers`` lists the
+layers they may read (without the fields hidden from them, counting the rows of their own
+行政区 where a layer limits them), as if the others did not exist; ``stats`` sums a layer they
+may read whole, and writing it to a file (``--csv``, ``--xlsx``) is an export.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 
@@ -20,14 +28,15 @@ from guotu.cli.base import (
     root,
     workspace_option,
 )
-from guotu.cli.new_workspace import creating_workspace
 from guotu.cli.plans import (
-    actor_name,
     as_dates,
+    authored,
     time_options,
     version_options,
     version_spec_from_options,
 )
+from guotu.cli.principal import open_as
+from guotu.domain.core.catalog import LayerInfo
 from guotu.domain.core.model import check_layer_name
 from guotu.domain.core.plan_labels import plan_label, plan_version_label
 from guotu.domain.core.roles import ROLES, get_role
@@ -35,9 +44,15 @@ from guotu.domain.geometry.crs import parse_crs
 from guotu.errors import ConfigError
 from guotu.io.encodings import codec_name
 from guotu.io.readers import require_file
+from guotu.services.access import (
+    LayerAccess,
+    record_restricted_read,
+    require_export,
+    require_whole,
+    row_mask,
+)
 from guotu.services.importing import import_file
 from guotu.services.stats import BalanceTable, land_use_balance
-from guotu.services.workspace import open_workspace
 
 __all__ = [
     "field_pairs",
@@ -155,7 +170,8 @@ def import_command(
             parse_crs(value, source=option)
     if encoding:
         codec_name(encoding, "--encoding", option="--encoding")
-    with creating_workspace(workspace) as store:
+    with open_as(workspace, create=True) as (store, who):
+        who.require_edit(store, (layer or get_role(role).id).strip())
         result = import_file(
             store,
             file,
@@ -168,8 +184,8 @@ def import_command(
             table_key=key,
             replace=replace,
             workspace_crs=workspace_crs,
-            version=spec,
-            actor=actor_name(),
+            version=authored(spec, who),
+            actor=who.name,
             reason=reason,
             encoding=encoding,
             allow_empty_geometry=allow_empty_geometry,
@@ -207,6 +223,18 @@ def import_command(
         click.echo(ctx.t("提示：" + zh, "Note: " + en))
 
 
+def _as_seen(info: LayerInfo, access: LayerAccess) -> LayerInfo:
+    """``info`` without the fields hidden from ``access``'s principal."""
+    hidden = access.hidden(info.name)
+    if not hidden:
+        return info
+    return dataclasses.replace(
+        info,
+        columns={c: kind for c, kind in info.columns.items() if c not in hidden},
+        field_map={k: v for k, v in info.field_map.items() if v not in hidden},
+    )
+
+
 @root.command("layers")
 @workspace_option()
 @time_options
@@ -218,16 +246,21 @@ def layers_command(
 ) -> None:
     """List the layers of the workspace, with the plan version each one is read at."""
     day, known = as_dates(as_of, known_at)
-    with open_workspace(workspace) as store:
-        infos = store.layers()
+    with open_as(workspace) as (store, who):
+        access = who.access(store)
+        infos = [_as_seen(i, access) for i in store.layers() if access.may_read(i.name)]
         seen = {i.name: store.layer_version(i.name, as_of=day, known_at=known) for i in infos}
-        if day or known:
-            counts = {
-                i.name: len(store.read_layer(i.name, columns=[], as_of=day, known_at=known))
-                for i in infos
-            }
-        else:
-            counts = {i.name: i.features for i in infos}
+        counts = {}
+        for i in infos:
+            rows = access.row_filter(i.name)
+            if rows is not None and rows.field in i.columns:
+                frame = store.read_layer(i.name, columns=[rows.field], as_of=day, known_at=known)
+                counts[i.name] = int(row_mask(frame[rows.field].to_numpy(), rows).sum())
+            elif day or known:
+                frame = store.read_layer(i.name, columns=[], as_of=day, known_at=known)
+                counts[i.name] = len(frame)
+            else:
+                counts[i.name] = i.features
     labels = {name: (v.label if v is not None else None) for name, v in seen.items()}
     if as_json:
         emit_json(
@@ -359,7 +392,17 @@ def stats_command(
 ) -> None:
     """Land-use balance table (用地平衡表): ellipsoidal area by code at each level."""
     day, known = as_dates(as_of, known_at)
-    with open_workspace(workspace) as store:
+    with open_as(workspace) as (store, who):
+        access = require_whole(store, who.principal, layer, ("table", "用地平衡表"))
+        if boundary is not None:
+            require_whole(store, access, boundary, ("table", "用地平衡表"))
+        summed = [layer, *([boundary] if boundary is not None else [])]
+        if csv_path or xlsx_path:
+            what = f"cli:stats.{'csv' if csv_path else 'xlsx'}"
+            require_export(store, access, summed, what, who.address)
+        else:
+            for name in summed:
+                record_restricted_read(store, access, name, "cli:stats", who.address)
         table = land_use_balance(
             store,
             layer,

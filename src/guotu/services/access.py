@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,11 +39,12 @@ from guotu.domain.access.policy import (
     row_filter,
     visible_fields,
 )
-from guotu.domain.core.catalog import LayerInfo
+from guotu.domain.core.catalog import AuditEntry, LayerInfo
 from guotu.domain.core.model import Plan
 from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError, PermissionDeniedError
 from guotu.ports import FeatureStore
+from guotu.services.audit_writer import audit_event
 from guotu.services.workspace import data_version
 
 if TYPE_CHECKING:
@@ -320,15 +321,19 @@ def record_restricted_read(
     address: str = "",
     *,
     action: Action = Action.READ,
+    sink: Callable[[AuditEntry], None] | None = None,
 ) -> bool:
     """Record in the audit log that ``principal`` read (or exported: ``action``) the 受限
     layer ``layer`` through ``what`` (``ogc-items``, ``tilejson``, ``site-query``, a report
-    …) from ``address``; nothing for a layer of another grade. Whether it recorded."""
+    …) from ``address``; nothing for a layer of another grade. Whether it recorded.
+
+    ``sink`` takes the event instead of writing it now (the server's
+    :class:`~guotu.services.audit_writer.AuditWriter`, off the request path)."""
     access = principal if isinstance(principal, LayerAccess) else access_for(store, principal)
     if not access.is_restricted(layer):
         return False
     who = access.principal
-    store.audit(
+    event = audit_event(
         who.username or "anonymous",
         f"{action.value}_restricted",
         f"layer:{layer}",
@@ -336,6 +341,10 @@ def record_restricted_read(
         department=who.department or "",
         address=address,
     )
+    if sink is not None:
+        sink(event)
+    else:
+        store.audit_events([event])
     return True
 
 

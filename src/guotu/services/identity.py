@@ -29,6 +29,7 @@ from guotu.services.identity_accounts import (
 )
 from guotu.services.identity_passwords import (
     HashParameters,
+    generate_password,
     hash_password,
     needs_rehash,
     verify_password,
@@ -60,6 +61,7 @@ __all__ = [
     "create_token",
     "create_user",
     "end_session",
+    "generate_password",
     "hash_password",
     "needs_rehash",
     "principal_for",

@@ -391,13 +391,19 @@ class ScopedPrincipal(Principal):
 
 
 def principal_for(
-    store: FeatureStore, account: UserAccount, *, token: AccessToken | None = None
+    store: FeatureStore,
+    account: UserAccount,
+    *,
+    token: AccessToken | None = None,
+    honoured_scopes: Iterable[Permission] = TOKEN_SCOPES,
 ) -> Principal:
     """Who ``account`` is to the access policy: roles, department and the department's
-    regions; through ``token``, only the permissions its scopes allow."""
+    regions; through ``token``, only the permissions its scopes allow, of those in
+    ``honoured_scopes`` (the server honours ``read`` and ``export``; the command line every
+    scope of its own sign-in's token)."""
     department = _department_of(store, account.department) if account.department else None
     regions = department.regions if department is not None else ()
     if token is None:
         return Principal(account.username, account.roles, account.department, regions)
-    scopes = frozenset(p for p in TOKEN_SCOPES if p.value in token.scopes)
+    scopes = frozenset(p for p in honoured_scopes if p.value in token.scopes)
     return ScopedPrincipal(account.username, account.roles, account.department, regions, scopes)

@@ -21,7 +21,40 @@ from functools import lru_cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-__all__ = ["HashParameters", "dummy_hash", "hash_password", "needs_rehash", "verify_password"]
+from guotu.domain.access.passwords import password_problems
+
+__all__ = [
+    "HashParameters",
+    "dummy_hash",
+    "generate_password",
+    "hash_password",
+    "needs_rehash",
+    "verify_password",
+]
+
+#: Letters and digits of generated passwords, without the look-alikes (l, o, O, I, 0, 1).
+_LOWER = "abcdefghijkmnpqrstuvwxyz"
+_UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+_DIGITS = "23456789"
+
+
+def generate_password(username: str = "") -> str:
+    """A random password that meets the password rules: three groups of four letters and
+    digits joined by ``-`` (about 70 bits), e.g. ``Xk7m-P2qr-9Tzw``; what the command line
+    and the administration page give a new account or a reset.
+
+    Examples
+    --------
+    >>> p = generate_password("wang")
+    >>> len(p), p.count("-"), password_problems(p, "wang")
+    (14, 2, [])
+    """
+    alphabet = _LOWER + _UPPER + _DIGITS
+    while True:
+        text = "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+        kinds = (_LOWER, _UPPER, _DIGITS)
+        if all(any(c in k for c in text) for k in kinds) and not password_problems(text, username):
+            return text
 
 
 @dataclass(frozen=True)

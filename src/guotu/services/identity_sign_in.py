@@ -18,6 +18,7 @@ workspace by name) and its roles (the directory groups mapped to roles by ``grou
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from typing import NoReturn
 from guotu.domain.access.passwords import SignInLimits
 from guotu.domain.access.records import AccountSource, UserAccount
 from guotu.domain.access.roles import duty_conflicts
-from guotu.errors import AuthenticationError, DirectoryUnavailableError
+from guotu.errors import AuthenticationError, ConfigError, DirectoryUnavailableError
 from guotu.io.ldap_directory import DirectoryUser, LdapSettings, authenticate
 from guotu.ports import FeatureStore
 from guotu.services.identity_accounts import account_refusal, moment
@@ -37,8 +38,9 @@ from guotu.services.identity_passwords import (
     needs_rehash,
     verify_password,
 )
+from guotu.settings import Settings
 
-__all__ = ["SIGN_IN_REFUSED", "sign_in", "sign_in_refused"]
+__all__ = ["SIGN_IN_REFUSED", "directory_of", "hashing_of", "sign_in", "sign_in_refused"]
 
 _LIMITS = SignInLimits()
 _HASHING = HashParameters()
@@ -53,6 +55,58 @@ SIGN_IN_REFUSED = (
 #: Longest user name and password a sign-in reads (longer ones are refused).
 _MAX_NAME = 256
 _MAX_PASSWORD = 1024
+
+
+def hashing_of(settings: Settings) -> HashParameters:
+    """The argon2id parameters the settings give."""
+    return HashParameters(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
+
+
+def directory_of(
+    settings: Settings, environ: Mapping[str, str] | None = None
+) -> LdapSettings | None:
+    """The LDAP directory of ``auth = ldap`` (``None`` otherwise); the service account's
+    password is read from the environment variable ``ldap_service_password_env`` names.
+
+    Raises
+    ------
+    ConfigError
+        A service DN without a password variable, a variable that is not set, or LDAP
+        settings that do not fit together.
+    """
+    if settings.auth != "ldap":
+        return None
+    env = os.environ if environ is None else environ
+    password = None
+    if settings.ldap_service_dn:
+        name = settings.ldap_service_password_env
+        password = env.get(name) if name else None
+        if not password:
+            raise ConfigError(
+                "The LDAP service account's password variable is not set"
+                + (f": {name} is empty or missing." if name else "."),
+                field="ldap_service_password_env",
+                fix="Set ldap_service_password_env to the name of an environment variable "
+                "holding the password, and set that variable.",
+                message_zh="未提供 LDAP 服务账号的密码"
+                + (f"：环境变量 {name} 未设置或为空。" if name else "。"),
+                fix_zh="请把 ldap_service_password_env 设为保存密码的环境变量名，并设置该变量。",
+            )
+    return LdapSettings(
+        settings.ldap_url,
+        search_base=settings.ldap_search_base or None,
+        service_dn=settings.ldap_service_dn or None,
+        service_password=password,
+        user_dn_template=settings.ldap_user_dn_template or None,
+        department_attribute=settings.ldap_department_attribute,
+        group_base=settings.ldap_group_base or None,
+        start_tls=settings.ldap_start_tls,
+        ca_file=settings.ldap_ca_file or None,
+    )
 
 
 def sign_in_refused() -> AuthenticationError:

@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from guotu.domain.access.records import AccessToken, Actor, UserAccount
-from guotu.domain.access.roles import permissions_of
+from guotu.domain.access.roles import Permission, permissions_of
 from guotu.errors import InputError, NotFoundError
 from guotu.ports import FeatureStore
 from guotu.services.identity_accounts import (
@@ -57,14 +57,20 @@ def create_token(
     *,
     actor: str | Actor,
     now: datetime | None = None,
+    allowed_scopes: Iterable[Permission] = TOKEN_SCOPES,
 ) -> tuple[AccessToken, str]:
     """A new token of ``username`` and its text (``gt_<id>_<secret>``, shown only now).
+
+    ``allowed_scopes`` are the scopes a token may be given: ``read`` and ``export`` (what
+    GDAL, QGIS and scripts use), or more for the command line's own sign-in (``guotu
+    login``), whose token the server still reads as ``read`` and ``export`` only
+    (:func:`~guotu.services.identity_accounts.principal_for`).
 
     Raises
     ------
     InputError
-        An empty or overlong name, no scope or one other than ``read`` and ``export`` (or
-        one the owner's roles do not allow), or a lifetime outside 1 to 365 days.
+        An empty or overlong name, no scope or one ``allowed_scopes`` does not hold (or one
+        the owner's roles do not allow), or a lifetime outside 1 to 365 days.
     NotFoundError
         No such user.
     """
@@ -79,7 +85,7 @@ def create_token(
             "请按用途命名，如“办公电脑 QGIS”。",
         )
     wanted = {s.strip() for s in scopes if s.strip()}
-    allowed = {p.value for p in TOKEN_SCOPES}
+    allowed = {Permission(p).value for p in allowed_scopes}
     if not wanted or wanted - allowed:
         raise _refuse(
             "scopes",

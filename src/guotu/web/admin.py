@@ -1,110 +1,106 @@
-"""The sign-in and administration pages, and the administration page's data (系统管理), one
-part per administrator of 三员分立.
+"""The sign-in and administration pages, and the system administrator's part of the
+administration page's data (系统管理: accounts and departments).
 
 * ``GET /ui/login``: the sign-in page (``static/ui/login.*``); back to ``next`` (a path of
   this site) or ``/ui/`` once signed in;
 * ``GET /ui/admin``: the administration page (``static/ui/admin.*``), showing each signed-in
-  administrator their part.
+  administrator their part (三员分立).
 
-Both pages are public (they hold no data and run no inline script); every data route below
-needs its administrator's permission (:mod:`guotu.web.route_policies`):
+Both pages are public (they hold no data and run no inline script); every data route needs
+its administrator's permission (:mod:`guotu.web.route_policies`). The security
+administrator's routes (roles, layer policies) are :mod:`guotu.web.admin_policies`, the audit
+administrator's (the audit log) :mod:`guotu.web.admin_audit`. The system administrator's
+(``manage_accounts``), here:
 
-* system administrator (``manage_accounts``):
+* ``GET /admin/accounts.json``: the accounts (name, department, roles, where they sign in,
+  state), the departments and the role table;
+* ``POST /admin/users`` (JSON ``{"username", "display_name", "department", "password"}``):
+  create a local account, without roles (the security administrator grants them);
+* ``POST /admin/users/{username}/disable``, ``…/enable``, ``…/unlock``: disable (its
+  sessions end), enable, or lift a lockout after failed sign-ins;
+* ``POST /admin/users/{username}/password`` (JSON ``{"generate": true}`` or ``{"password",
+  "password_again"}``): reset a local account's password, as ``guotu user passwd`` does: a
+  generated temporary password is in this answer only (``password``), a typed one must be
+  the same twice; the password rules apply and the account's sessions end. A directory
+  (LDAP) or 统一认证 (OIDC) account's password is not kept here and is refused (400); so is
+  an administrator's (403: whoever set it could act as them, against 三员分立; the
+  command line, ``guotu user passwd``, remains);
+* ``POST /admin/departments`` (JSON ``{"id", "name", "kind", "regions"}``): add one;
+* ``PUT /admin/departments/{department}`` (JSON ``{"name", "kind", "regions", "active"}``,
+  all four): change a department as ``guotu dept set`` does: its name, kind, the 行政区 code
+  prefixes (乡镇) its users are limited to, and whether it is in use.
 
-  * ``GET /admin/accounts.json``: the accounts (name, department, roles, state), the
-    departments and the role table;
-  * ``POST /admin/users`` (JSON ``{"username", "display_name", "department", "password"}``):
-    create a local account, without roles (the security administrator grants them);
-  * ``POST /admin/users/{username}/disable``, ``…/enable``, ``…/unlock``: disable (its
-    sessions end), enable, or lift a lockout after failed sign-ins;
-  * ``POST /admin/departments`` (JSON ``{"id", "name", "kind", "regions"}``): add one;
-
-* security administrator:
-
-  * ``GET /admin/roles.json`` (``grant``): the accounts with their roles, and the role table;
-  * ``PUT /admin/users/{username}/roles`` (``grant``, JSON ``{"roles": [...]}``): give an
-    account exactly these roles; roles one person may not hold together are refused (400,
-    the reason in Chinese);
-  * ``GET /admin/policies.json`` (``set_policy``): every layer's open grade and who its
-    policy lets read it, with the departments and roles a policy may name;
-  * ``PUT /admin/policies/{layer}`` (``set_policy``, JSON ``{"grade", "read_departments",
-    "read_roles"}``): set a layer's grade (and, when given, who may read it; what the policy
-    says of exporting, editing, hidden fields and regions is kept);
-
-* audit administrator (``read_audit``):
-
-  * ``GET /admin/audit.json?actor=…&action=…&since=…&until=…&before_id=…&limit=…``: the audit
-    log, newest first, a page at a time (``next_before_id`` pages on);
-  * ``GET /admin/audit.csv`` with the same filters: every matching entry as a CSV file
-    (UTF-8 with a byte-order mark, so Excel reads the Chinese; a cell that a spreadsheet
-    would take for a formula is quoted with ``'``).
-
-Changes go through :mod:`guotu.services.identity`, which audits each one with the acting
-administrator's name; an administrator may not disable their own account or change their own
-roles. Times are UTC, as the audit log records them.
+Changes go through :mod:`guotu.services.identity` (the services the CLI uses) or the store
+port, audited with the acting administrator's name, department and address
+(:func:`actor_of`); an administrator may not disable their own account, reset their own
+password here or change their own roles. Times are UTC, as the audit log records them.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, HTMLResponse, Response
-from pydantic import BaseModel, Field
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from guotu.domain.access.grades import Grade
-from guotu.domain.access.policy import AccessList, Action, LayerPolicy, Principal
-from guotu.domain.access.records import Actor, Department, DepartmentKind, UserAccount
+from guotu.domain.access.policy import Principal
+from guotu.domain.access.records import (
+    AccountSource,
+    Actor,
+    Department,
+    DepartmentKind,
+    UserAccount,
+)
 from guotu.domain.access.roles import ROLES, Permission
-from guotu.domain.core.catalog import AuditEntry
-from guotu.domain.core.roles import get_role
 from guotu.errors import InputError, NotFoundError, PermissionDeniedError
 from guotu.ports import FeatureStore
-from guotu.services.access import policies
-from guotu.services.audit import search_audit
 from guotu.services.identity import (
     create_department,
     create_user,
+    generate_password,
     set_active,
-    set_layer_policy,
-    set_roles,
+    set_password,
     unlock,
 )
 from guotu.web.deps import Who, open_store
 from guotu.web.security import client_address
 from guotu.web.ui import UI_DIR
 
-__all__ = ["AUDIT_CSV_COLUMNS", "AUDIT_PAGE_MAX", "router"]
+__all__ = [
+    "Store",
+    "Username",
+    "account_answer",
+    "actor_of",
+    "department_doc",
+    "not_oneself",
+    "require_account",
+    "role_order",
+    "roles_table",
+    "router",
+    "users_doc",
+]
 
 router = APIRouter(tags=["admin 系统管理"], include_in_schema=False)
 Store = Annotated[FeatureStore, Depends(open_store)]
 Username = Annotated[str, PathParam(min_length=1, max_length=64)]
+DepartmentId = Annotated[str, PathParam(min_length=1, max_length=64)]
 
-#: Most audit entries one page of ``/admin/audit.json`` holds.
-AUDIT_PAGE_MAX = 500
-#: Entries read at a time while writing the CSV.
-_CSV_BATCH = 5_000
-#: The columns of ``/admin/audit.csv``, in order.
-AUDIT_CSV_COLUMNS = (
-    "id",
-    "at_utc",
-    "actor",
-    "department",
-    "address",
-    "action",
-    "object",
-    "reason",
-    "detail",
-    "hash",
-)
-#: What a spreadsheet reads as the start of a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Letters and digits of a temporary password that cannot be mistaken for one another when
+#: read aloud or copied by hand (no 0/O, 1/l/I), as ``guotu user passwd --generate-password``.
+#: Where an account other than a local one keeps its password (Chinese, English).
+_KEPT_BY = {
+    AccountSource.LDAP: ("目录（LDAP）", "the directory (LDAP)", "目录服务器", "the directory"),
+    AccountSource.OIDC: (
+        "统一认证（OIDC）",
+        "OIDC (统一认证)",
+        "统一认证平台",
+        "the OIDC provider",
+    ),
+}
 
 
 # -- the pages -------------------------------------------------------------------------------
@@ -125,12 +121,12 @@ def login_page() -> FileResponse:
 
 @router.get("/ui/admin", response_class=HTMLResponse, summary="Administration (系统管理)")
 def admin_page() -> FileResponse:
-    """Accounts, departments, roles, layer grades and the audit log, each part shown to its
-    administrator."""
+    """Accounts, departments, roles, layer policies and the audit log, each part shown to
+    its administrator."""
     return _page("admin.html")
 
 
-# -- what is shown ---------------------------------------------------------------------------
+# -- what every part shows, and who acts ------------------------------------------------------
 
 
 def _day(when: datetime | None) -> str | None:
@@ -143,6 +139,11 @@ def _departments(store: FeatureStore) -> dict[str, Department]:
 
 def _is_locked(account: UserAccount, now: datetime) -> bool:
     return account.locked_until is not None and now < account.locked_until
+
+
+def role_order(role_id: str) -> int:
+    """The position of a role in the role table (unknown roles last)."""
+    return next((i for i, r in enumerate(ROLES) if r.id == role_id), len(ROLES))
 
 
 def _user_doc(account: UserAccount, departments: dict[str, Department]) -> dict[str, Any]:
@@ -162,7 +163,7 @@ def _user_doc(account: UserAccount, departments: dict[str, Department]) -> dict[
                 else None
             )
         ),
-        "roles": sorted(account.roles, key=_role_order),
+        "roles": sorted(account.roles, key=role_order),
         "source": account.source.value,
         "active": account.active,
         "locked": locked,
@@ -172,11 +173,8 @@ def _user_doc(account: UserAccount, departments: dict[str, Department]) -> dict[
     }
 
 
-def _role_order(role_id: str) -> int:
-    return next((i for i, r in enumerate(ROLES) if r.id == role_id), len(ROLES))
-
-
-def _roles_table() -> list[dict[str, Any]]:
+def roles_table() -> list[dict[str, Any]]:
+    """The access roles with their names and permissions."""
     return [
         {
             "id": r.id,
@@ -189,7 +187,8 @@ def _roles_table() -> list[dict[str, Any]]:
     ]
 
 
-def _department_doc(department: Department) -> dict[str, Any]:
+def department_doc(department: Department) -> dict[str, Any]:
+    """A department as the page lists it."""
     return {
         "id": department.id,
         "name": department.name,
@@ -199,12 +198,14 @@ def _department_doc(department: Department) -> dict[str, Any]:
     }
 
 
-def _users(store: FeatureStore) -> list[dict[str, Any]]:
+def users_doc(store: FeatureStore) -> list[dict[str, Any]]:
+    """Every account as the page lists it."""
     departments = _departments(store)
     return [_user_doc(a, departments) for a in store.users()]
 
 
-def _require_account(store: FeatureStore, username: str) -> UserAccount:
+def require_account(store: FeatureStore, username: str) -> UserAccount:
+    """The account ``username``; :class:`NotFoundError` (404) when there is none."""
     account = store.user(username)
     if account is None:
         raise NotFoundError(
@@ -217,7 +218,12 @@ def _require_account(store: FeatureStore, username: str) -> UserAccount:
     return account
 
 
-def _not_oneself(who: Principal, username: str, en: str, zh: str) -> None:
+def account_answer(store: FeatureStore, username: str) -> dict[str, Any]:
+    """The answer of a change to an account: the account as it now is."""
+    return {"user": _user_doc(require_account(store, username), _departments(store))}
+
+
+def not_oneself(who: Principal, username: str, en: str, zh: str) -> None:
     """Refuse an administrator acting on their own account (``en``/``zh``: what)."""
     if who.username is not None and who.username.lower() == username.lower():
         raise PermissionDeniedError(
@@ -228,21 +234,21 @@ def _not_oneself(who: Principal, username: str, en: str, zh: str) -> None:
         )
 
 
-def _actor(who: Principal, request: Request) -> Actor:
+def actor_of(who: Principal, request: Request) -> Actor:
     """The administrator as the audit log records them: name, department, address."""
     return Actor(who.username or "-", who.department or "", client_address(request.scope))
 
 
-# -- system administrator: accounts and departments -------------------------------------------
+# -- accounts -----------------------------------------------------------------------------------
 
 
 @router.get("/admin/accounts.json", summary="Accounts, departments and roles (系统管理员)")
 def get_accounts(store: Store) -> dict[str, Any]:
     """Every account with its state, every department, and the role table."""
     return {
-        "users": _users(store),
-        "departments": [_department_doc(d) for d in store.departments()],
-        "roles": _roles_table(),
+        "users": users_doc(store),
+        "departments": [department_doc(d) for d in store.departments()],
+        "roles": roles_table(),
     }
 
 
@@ -265,38 +271,130 @@ def post_user(request: Request, store: Store, who: Who, body: NewUser) -> dict[s
         department=body.department or None,
         roles=[],
         password=body.password,
-        actor=_actor(who, request),
+        actor=actor_of(who, request),
+        hashing=request.app.state.hashing,
     )
     return {"user": _user_doc(account, _departments(store))}
-
-
-def _account_answer(store: FeatureStore, username: str) -> dict[str, Any]:
-    return {"user": _user_doc(_require_account(store, username), _departments(store))}
 
 
 @router.post("/admin/users/{username}/disable", summary="Disable an account (系统管理员)")
 def post_disable(request: Request, store: Store, who: Who, username: Username) -> dict[str, Any]:
     """Disable an account: it cannot sign in, and its sessions end."""
-    account = _require_account(store, username)
-    _not_oneself(who, account.username, "disable your own account", "停用自己的账号")
-    set_active(store, account.username, False, actor=_actor(who, request))
-    return _account_answer(store, account.username)
+    account = require_account(store, username)
+    not_oneself(who, account.username, "disable your own account", "停用自己的账号")
+    set_active(store, account.username, False, actor=actor_of(who, request))
+    return account_answer(store, account.username)
 
 
 @router.post("/admin/users/{username}/enable", summary="Enable an account (系统管理员)")
 def post_enable(request: Request, store: Store, who: Who, username: Username) -> dict[str, Any]:
     """Enable a disabled account."""
-    account = _require_account(store, username)
-    set_active(store, account.username, True, actor=_actor(who, request))
-    return _account_answer(store, account.username)
+    account = require_account(store, username)
+    set_active(store, account.username, True, actor=actor_of(who, request))
+    return account_answer(store, account.username)
 
 
 @router.post("/admin/users/{username}/unlock", summary="Unlock an account (系统管理员)")
 def post_unlock(request: Request, store: Store, who: Who, username: Username) -> dict[str, Any]:
     """Lift a lockout after failed sign-ins."""
-    account = _require_account(store, username)
-    unlock(store, account.username, actor=_actor(who, request))
-    return _account_answer(store, account.username)
+    account = require_account(store, username)
+    unlock(store, account.username, actor=actor_of(who, request))
+    return account_answer(store, account.username)
+
+
+class PasswordReset(BaseModel):
+    """A local account's new password: generated (``generate``), or typed twice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    generate: bool = False
+    password: str | None = Field(default=None, max_length=1024)
+    password_again: str | None = Field(default=None, max_length=1024)
+
+
+def _not_an_administrator(account: UserAccount) -> None:
+    """Refuse to reset an administrator's password here: whoever knew it could act as them,
+    and one person would hold two of the three duties (三员分立)."""
+    held = [r for r in ROLES if r.admin and r.id in account.roles]
+    if held:
+        raise PermissionDeniedError(
+            f"User {account.username!r} holds the {held[0].name_en} role: an administrator's "
+            "password is not reset by another administrator (separation of duties).",
+            field="username",
+            fix="The administrator changes it on the server: guotu user passwd (audited).",
+            message_zh=f"用户“{account.username}”担任{held[0].name_zh}：管理员的密码不能由另一位"
+            "管理员在此重置（三员分立）。",
+            fix_zh="请在服务器上用 guotu user passwd 修改（记入审计日志）。",
+        )
+
+
+def _new_password(body: PasswordReset, username: str) -> str:
+    """The password ``body`` asks for (generated, or typed the same twice)."""
+    typed = body.password or body.password_again
+    if body.generate:
+        if typed:
+            raise InputError(
+                "Either generate a password or type one, not both.",
+                field="password",
+                fix="Leave the password fields empty to generate one.",
+                message_zh="不能既生成临时密码又填写密码。",
+                fix_zh="生成临时密码时请不要填写密码。",
+            )
+        return generate_password(username)
+    if not body.password:
+        raise InputError(
+            "No new password was given.",
+            field="password",
+            fix="Type the new password twice, or generate a temporary one.",
+            message_zh="没有填写新密码。",
+            fix_zh="请输入两次新密码，或选择生成临时密码。",
+        )
+    if body.password != body.password_again:
+        raise InputError(
+            "The two passwords typed differ.",
+            field="password_again",
+            fix="Type the same password twice.",
+            message_zh="两次输入的密码不一致。",
+            fix_zh="请两次输入相同的密码。",
+        )
+    return body.password
+
+
+@router.post("/admin/users/{username}/password", summary="Reset a password (系统管理员)")
+def post_password(
+    request: Request, store: Store, who: Who, username: Username, body: PasswordReset
+) -> JSONResponse:
+    """Reset a local account's password (the password rules apply; its sessions end); a
+    generated one is in this answer only."""
+    account = require_account(store, username)
+    not_oneself(who, account.username, "reset your own password here", "在此重置自己的密码")
+    if account.source is not AccountSource.LOCAL:
+        kind_zh, kind_en, keeper_zh, keeper_en = _KEPT_BY[account.source]
+        raise InputError(
+            f"User {account.username!r} signs in through {kind_en}: the password is kept by "
+            f"{keeper_en}, not by guotu.",
+            field="username",
+            fix=f"Reset the password in {keeper_en}.",
+            message_zh=f"用户“{account.username}”是{kind_zh}账号，密码由{keeper_zh}保管，"
+            "不能在本系统重置。",
+            fix_zh=f"请在{keeper_zh}中重置该用户的密码。",
+        )
+    _not_an_administrator(account)
+    password = _new_password(body, account.username)
+    set_password(
+        store,
+        account.username,
+        password,
+        actor=actor_of(who, request),
+        hashing=request.app.state.hashing,
+    )
+    answer = account_answer(store, account.username)
+    if body.generate:
+        answer["password"] = password
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+# -- departments ---------------------------------------------------------------------------------
 
 
 class NewDepartment(BaseModel):
@@ -319,231 +417,67 @@ def post_department(
         body.kind,
         tuple(r.strip() for r in body.regions if r.strip()),
     )
-    create_department(store, department, actor=_actor(who, request))
-    return {"department": _department_doc(_departments(store).get(department.id, department))}
+    create_department(store, department, actor=actor_of(who, request))
+    return {"department": department_doc(_departments(store).get(department.id, department))}
 
 
-# -- security administrator: roles and layer policies -----------------------------------------
+class DepartmentChange(BaseModel):
+    """A department's new name, kind, regions and whether it is in use (all four)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    kind: DepartmentKind
+    regions: list[str] = Field(max_length=100)
+    active: bool
 
 
-@router.get("/admin/roles.json", summary="Accounts and their roles (安全管理员)")
-def get_roles(store: Store) -> dict[str, Any]:
-    """Every account with its roles, and the role table."""
-    return {"users": _users(store), "roles": _roles_table()}
-
-
-class Roles(BaseModel):
-    """The roles an account is to have (exactly these)."""
-
-    roles: list[str] = Field(max_length=len(ROLES))
-
-
-@router.put("/admin/users/{username}/roles", summary="Grant roles (安全管理员)")
-def put_roles(
-    request: Request, store: Store, who: Who, username: Username, body: Roles
-) -> dict[str, Any]:
-    """Give an account exactly ``roles``; 三员分立 conflicts are refused with the reason."""
-    account = _require_account(store, username)
-    _not_oneself(who, account.username, "change your own roles", "修改自己的角色")
-    set_roles(store, account.username, body.roles, actor=_actor(who, request))
-    return _account_answer(store, account.username)
-
-
-def _policy_doc(name: str, role: str, policy: LayerPolicy) -> dict[str, Any]:
-    read = policy.access_list(Action.READ)
-    try:
-        role_zh, role_en = get_role(role).name_zh, get_role(role).name_en
-    except NotFoundError:  # a layer of a role this version does not know
-        role_zh = role_en = role
-    return {
-        "layer": name,
-        "role": role,
-        "role_zh": role_zh,
-        "role_en": role_en,
-        "grade": policy.grade.value,
-        "grade_zh": policy.grade.name_zh,
-        "read_departments": sorted(read.departments),
-        "read_roles": sorted(read.roles, key=_role_order),
-        "has_other_rules": bool(
-            set(policy.lists) - {Action.READ} or policy.hidden_fields or policy.region_field
-        ),
-    }
-
-
-@router.get("/admin/policies.json", summary="Open grades of the layers (安全管理员)")
-def get_policies(store: Store) -> dict[str, Any]:
-    """Each layer's open grade and who may read it, and what a policy may name."""
-    found = policies(store)
-    return {
-        "layers": [
-            _policy_doc(i.name, i.role, found.get(i.name) or LayerPolicy(i.name))
-            for i in store.layers()
-        ],
-        "grades": [{"id": g.value, "name_zh": g.name_zh, "name_en": g.value} for g in Grade],
-        "departments": [_department_doc(d) for d in store.departments()],
-        "roles": _roles_table(),
-    }
-
-
-class PolicyChange(BaseModel):
-    """A layer's new grade and, when given, who may read it (``None``: keep)."""
-
-    grade: str = Field(min_length=1, max_length=20)
-    read_departments: list[str] | None = Field(default=None, max_length=500)
-    read_roles: list[str] | None = Field(default=None, max_length=len(ROLES))
-
-
-@router.put("/admin/policies/{layer}", summary="Set a layer's open grade (安全管理员)")
-def put_policy(
-    request: Request,
-    store: Store,
-    who: Who,
-    layer: Annotated[str, PathParam(min_length=1, max_length=200)],
-    body: PolicyChange,
-) -> dict[str, Any]:
-    """Set the grade (and the read list) of a layer; its other rules are kept."""
-    info = next((i for i in store.layers() if i.name == layer), None)
-    if info is None:
-        raise NotFoundError(
-            f"There is no layer {layer!r} in the workspace.",
-            layer=layer,
-            fix="Choose a layer from the list.",
-            message_zh=f"工作空间中没有图层“{layer}”。",
-            fix_zh="请从列表中选择图层。",
-        )
-    current = policies(store).get(layer) or LayerPolicy(layer)
-    read = current.access_list(Action.READ)
-    if body.read_departments is not None or body.read_roles is not None:
-        read = AccessList(
-            roles=frozenset(body.read_roles if body.read_roles is not None else read.roles),
-            departments=frozenset(
-                body.read_departments if body.read_departments is not None else read.departments
-            ),
-        )
-    lists: dict[Action, AccessList] = {
-        a: lst for a, lst in current.lists.items() if a is not Action.READ
-    }
-    if not read.is_empty:
-        lists[Action.READ] = read
-    changed = replace(current, grade=Grade.parse(body.grade), lists=lists)
-    set_layer_policy(store, changed, actor=_actor(who, request))
-    return {"layer": _policy_doc(info.name, info.role, policies(store).get(layer) or changed)}
-
-
-# -- audit administrator: the audit log -------------------------------------------------------
-
-ActorName = Annotated[str | None, Query(max_length=200, description="Who acted (exact name)")]
-AuditAction = Annotated[str | None, Query(max_length=100, description="What they did")]
-Since = Annotated[datetime | None, Query(description="From this time (UTC unless an offset)")]
-Until = Annotated[datetime | None, Query(description="Before this time (UTC unless an offset)")]
-
-
-def _utc(when: datetime | None) -> datetime | None:
-    """``when`` as UTC without a time zone, as the audit log records times."""
-    if when is None or when.tzinfo is None:
-        return when
-    return when.astimezone(UTC).replace(tzinfo=None)
-
-
-def _entry_doc(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": entry.at,
-        "actor": entry.actor,
-        "department": entry.department,
-        "address": entry.address,
-        "action": entry.action,
-        "object": entry.object,
-        "reason": entry.reason,
-        "detail": entry.detail,
-    }
-
-
-def _filters(
-    actor: str | None, action: str | None, since: datetime | None, until: datetime | None
-) -> dict[str, Any]:
-    since, until = _utc(since), _utc(until)
-    if since is not None and until is not None and until <= since:
+def _regions(values: list[str]) -> tuple[str, ...]:
+    """行政区 code prefixes, blanks and repeats dropped; anything but digits refused."""
+    regions = tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+    bad = [r for r in regions if not r.isdigit()]
+    if bad:
         raise InputError(
-            "The end of the time range is not after its start.",
-            field="until",
-            fix="Give an end time after the start time.",
-            message_zh="时间范围的结束时间不晚于开始时间。",
-            fix_zh="请让结束时间晚于开始时间。",
+            f"Regions must be 行政区 code prefixes (digits): {', '.join(bad)}.",
+            field="regions",
+            fix="Give the codes of the 行政区 the department covers, e.g. 370999101.",
+            message_zh=f"辖区须为行政区代码（数字）的前缀：{'、'.join(bad)}。",
+            fix_zh="请填写该部门所辖行政区的代码，如 370999101（乡镇）；留空表示全域。",
         )
-    return {
-        "actor": actor.strip() or None if actor else None,
-        "action": action.strip() or None if action else None,
-        "since": since,
-        "until": until,
-    }
+    return regions
 
 
-@router.get("/admin/audit.json", summary="Search the audit log (审计管理员)")
-def get_audit(
-    store: Store,
-    actor: ActorName = None,
-    action: AuditAction = None,
-    since: Since = None,
-    until: Until = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
-    limit: Annotated[int, Query(ge=1, le=AUDIT_PAGE_MAX)] = 100,
+@router.put("/admin/departments/{department}", summary="Change a department (系统管理员)")
+def put_department(
+    request: Request, store: Store, who: Who, department: DepartmentId, body: DepartmentChange
 ) -> dict[str, Any]:
-    """Entries matching every filter, newest first; ``next_before_id`` gives the next page
-    (``null``: this was the last)."""
-    found = search_audit(
-        store, **_filters(actor, action, since, until), before_id=before_id, limit=limit + 1
+    """Change a department's name, kind, regions (the 行政区 its users are limited to) and
+    whether it is in use; ``changed`` says whether anything was recorded."""
+    before = _departments(store).get(department)
+    if before is None:
+        raise NotFoundError(
+            f"There is no department {department!r}.",
+            field="department",
+            fix="Choose a department from the list.",
+            message_zh=f"没有部门“{department}”。",
+            fix_zh="请从列表中选择部门。",
+        )
+    if not body.name.strip():
+        raise InputError(
+            "The department name is empty.",
+            field="name",
+            fix="Give a name.",
+            message_zh="部门名称为空。",
+            fix_zh="请填写名称。",
+        )
+    after = replace(
+        before,
+        name=body.name.strip(),
+        kind=body.kind,
+        regions=_regions(body.regions),
+        active=body.active,
     )
-    page = found[:limit]
-    return {
-        "entries": [_entry_doc(e) for e in page],
-        "next_before_id": page[-1].id if len(found) > limit else None,
-    }
-
-
-def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-@router.get("/admin/audit.csv", summary="Export the audit log as CSV (审计管理员)")
-def get_audit_csv(
-    store: Store,
-    actor: ActorName = None,
-    action: AuditAction = None,
-    since: Since = None,
-    until: Until = None,
-) -> Response:
-    """Every entry matching the filters, newest first, as a CSV file."""
-    filters = _filters(actor, action, since, until)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(AUDIT_CSV_COLUMNS)
-    before: int | None = None
-    while True:
-        batch = search_audit(store, **filters, before_id=before, limit=_CSV_BATCH)
-        for e in batch:
-            writer.writerow(
-                [
-                    e.id,
-                    e.at,
-                    *(
-                        _cell(v)
-                        for v in (e.actor, e.department, e.address, e.action, e.object, e.reason)
-                    ),
-                    _cell(e.detail) if e.detail else "",
-                    e.hash,
-                ]
-            )
-        if len(batch) < _CSV_BATCH:
-            break
-        before = batch[-1].id
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    if after != before:
+        store.put_department(after, **actor_of(who, request).keywords())
+    found = _departments(store).get(department, after)
+    return {"department": department_doc(found), "changed": after != before}

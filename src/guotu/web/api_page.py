@@ -3,7 +3,10 @@
 Chinese first: each operation's Chinese summary (:data:`SUMMARY_ZH`) with the document's
 English summary under it, each parameter with its Chinese description
 (:data:`PARAMETER_ZH`; a property filter by the standard field's Chinese name) and the
-English one on hover. ``?lang=en`` gives the English-first page. Parameters the document
+English one on hover, and who may call it (:func:`access_label`, from the operation's
+``x-guotu-policy``: public, signed in, a browser session, or a permission with the roles
+that carry it); the document's description (its note on access control) heads the page.
+``?lang=en`` gives the English-first page. Parameters the document
 holds by reference (``$ref: #/components/parameters/…``, as the OGC routes do) are resolved.
 The OpenAPI document itself (``/api``) keeps its English summaries, for tools.
 """
@@ -15,9 +18,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from guotu.domain.access.roles import ROLES, Permission
 from guotu.domain.core.fields import FIELDS
 
-__all__ = ["PARAMETER_ZH", "SUMMARY_ZH", "api_html", "parameters_of", "summary_zh"]
+__all__ = [
+    "PARAMETER_ZH",
+    "SUMMARY_ZH",
+    "access_label",
+    "api_html",
+    "parameters_of",
+    "summary_zh",
+]
 
 #: (METHOD, path) → the operation's Chinese summary.
 SUMMARY_ZH: dict[tuple[str, str], str] = {
@@ -48,9 +59,18 @@ SUMMARY_ZH: dict[tuple[str, str], str] = {
     ("GET", "/ui/balance.{fmt}"): "下载用地平衡表（CSV、XLSX）",
     ("GET", "/ui/plans.json"): "规划及其版本",
     ("GET", "/ui/diff.json"): "规划两个版本之间的差异",
+    ("POST", "/auth/sign-in"): "登录（设置浏览器会话 Cookie）",
+    ("POST", "/auth/sign-out"): "退出登录（结束会话）",
+    ("GET", "/auth/me"): "当前用户、角色、权限与 CSRF 令牌",
+    ("GET", "/auth/tokens"): "当前用户的访问令牌",
+    ("POST", "/auth/tokens"): "生成访问令牌（仅显示一次）",
+    ("DELETE", "/auth/tokens/{token_id}"): "撤销访问令牌",
 }
 #: The per-collection items paths the OGC part adds (``/collections/GHYD/items``).
 _ITEMS_PATH = re.compile(r"^/collections/([^/{}]+)/items$")
+
+#: A Chinese character (the description's Chinese paragraphs go first on the Chinese page).
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 #: Parameter name → its Chinese description.
 PARAMETER_ZH: dict[str, str] = {
@@ -83,6 +103,7 @@ PARAMETER_ZH: dict[str, str] = {
     "plan": "规划名称",
     "from": "原版本",
     "to": "新版本",
+    "token_id": "访问令牌编号",
 }
 
 
@@ -100,6 +121,40 @@ def summary_zh(method: str, path: str, op: Mapping[str, Any]) -> str | None:
     if found is None and method.upper() == "GET" and (m := _ITEMS_PATH.match(path)):
         found = f"图层 {m[1]} 的要素（可按属性筛选）"
     return found
+
+
+#: What each simple policy asks of the caller (Chinese, English).
+_POLICY_TEXT = {
+    "public": ("公开", "public"),
+    "signed_in": ("需登录", "signed in"),
+    "session": ("需在浏览器中登录（访问令牌不可）", "a browser session (not a token)"),
+}
+
+
+def access_label(policy: object) -> tuple[str, str]:
+    """Who may call an operation of ``policy`` (its ``x-guotu-policy``), in Chinese and in
+    English; a permission is named with the roles that carry it. ``("", "")`` for none.
+
+    Examples
+    --------
+    >>> access_label("public")
+    ('公开', 'public')
+    >>> access_label("permission:read_audit")
+    ('需 read_audit 权限（审计管理员）', 'permission read_audit (audit administrator)')
+    """
+    if not isinstance(policy, str):
+        return "", ""
+    kind, _, name = policy.partition(":")
+    if kind != "permission":
+        return _POLICY_TEXT.get(policy, (policy, policy))
+    try:
+        needed = Permission(name)
+    except ValueError:
+        return policy, policy
+    roles = [r for r in ROLES if needed in r.permissions]
+    zh = "、".join(r.name_zh for r in roles)
+    en = ", ".join(r.name_en for r in roles)
+    return f"需 {name} 权限（{zh}）", f"permission {name} ({en})"
 
 
 def _resolve(doc: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -194,22 +249,34 @@ def api_html(doc: Mapping[str, Any], lang: str = "zh") -> str:
                     f'<li title="{e(other)}"><code>{e(str(p["name"]))}</code>{req} '
                     f"<small>{e(where)}</small> {e(desc)}</li>"
                 )
+            access_zh, access_en = access_label(op.get("x-guotu-policy"))
+            access, access_other = (access_zh, access_en) if zh else (access_en, access_zh)
             rows.append(
                 f'<tr><td class="m">{e(method.upper())}</td><td><code>{e(path)}'
-                f"</code></td><td>{summary}</td><td><ul>{''.join(params)}</ul></td></tr>"
+                f"</code></td><td>{summary}</td><td><ul>{''.join(params)}</ul></td>"
+                f'<td title="{e(access_other)}">{e(access)}</td></tr>'
             )
     title = e(str(doc.get("info", {}).get("title", "API")))
     heading = f"{title} 接口文档" if zh else f"{title}: API"
     other = "<a href='/api.html?lang=en'>English</a>" if zh else "<a href='/api.html'>中文</a>"
     head = (
-        ("方法", "路径", "说明", "参数（* 为必填）")
+        ("方法", "路径", "说明", "参数（* 为必填）", "访问")
         if zh
-        else ("Method", "Path", "Summary", "Parameters (* required)")
+        else ("Method", "Path", "Summary", "Parameters (* required)", "Access")
     )
+    parts = [
+        part
+        for part in str(doc.get("info", {}).get("description") or "").split("\n\n")
+        if part.strip()
+    ]
+    # the description's paragraphs in the page's language first
+    parts.sort(key=lambda part: bool(_CJK.search(part)) != zh)
+    notes = "".join(f"<p>{e(part)}</p>" for part in parts)
     return (
         f"<!doctype html><html lang='{'zh-CN' if zh else 'en'}'><head><meta charset='utf-8'>"
         f"<title>{heading}</title><style>{_CSS}</style></head><body>"
         f"<h1>{heading}</h1><p>OpenAPI 3.0：<a href='/api'>/api</a>（JSON） · {other}</p>"
+        f"{notes}"
         "<table><tr>"
         + "".join(f"<th>{h}</th>" for h in head)
         + "</tr>"

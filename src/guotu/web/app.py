@@ -6,13 +6,20 @@ Routers (one module each, handlers thin over :mod:`guotu.services`):
   items), Part 1 core and Part 2 CRS;
 * :mod:`guotu.web.tiles`: Mapbox vector tiles and TileJSON per layer;
 * :mod:`guotu.web.query`: the site query (空间码), JSON and the printable sheet;
-* :mod:`guotu.web.review`: plan review runs for the web UI (``POST /review/{kind}``);
+* :mod:`guotu.web.review`: plan review runs for the web UI (``POST /review/{kind}``), with
+  :mod:`guotu.web.review_jobs` (background jobs, uploaded plans) and
+  :mod:`guotu.web.review_reports` (the kept reports and their downloads);
 * :mod:`guotu.web.monitor`: the monitoring dashboard's data and the 体检评估 report;
 * :mod:`guotu.web.ui`: the Chinese-first web map at ``/ui/`` and the monitoring dashboard at
-  ``/ui/monitor`` (MapLibre and ECharts from npm, no CDN);
-* :mod:`guotu.web.auth`: signing in and out, ``/auth/me`` and access tokens.
-* :mod:`guotu.web.admin`: the sign-in page, and the administration page with its data
-  (accounts, roles, layer grades, the audit log), each part for its administrator.
+  ``/ui/monitor`` (MapLibre and ECharts from npm, no CDN), with :mod:`guotu.web.ui_config`
+  (the map's layers, extent and legends) and :mod:`guotu.web.ui_data` (用地平衡表, plans,
+  version diffs);
+* :mod:`guotu.web.auth`: signing in and out, ``/auth/me`` and access tokens;
+  :mod:`guotu.web.auth_oidc` signing in through the unified identity platform (OIDC).
+* :mod:`guotu.web.admin`: the sign-in page, and the administration page with the system
+  administrator's data (accounts, passwords, departments); :mod:`guotu.web.admin_policies`
+  the security administrator's (roles, layer policies), :mod:`guotu.web.admin_audit` the
+  audit administrator's (the audit log).
 
 Every route has an access policy in :mod:`guotu.web.route_policies` (an app with a route
 missing from it is not built); the security middlewares of :mod:`guotu.web.security` find
@@ -23,7 +30,9 @@ The OpenAPI document at ``/api`` is OpenAPI 3.0 (:mod:`guotu.web.openapi30`), th
 OGC API's ``oas30`` conformance class names, served as
 ``application/vnd.oai.openapi+json;version=3.0``. It is made true to the app: every route
 declares the errors it answers (400 where FastAPI would say 422, 404, 503; the JSON envelope
-or, under the OGC routes, the OGC exception form) and its media types, and the OGC part
+or, under the OGC routes, the OGC exception form) and its media types, its access
+control follows from the route policies and rate limits (:mod:`guotu.web.openapi_access`:
+security schemes, each operation's ``security``, 401/403/429), and the OGC part
 names ``limit``'s default and maximum and lists each collection's items path with its
 property filters (so it is built per data version of the workspace, and cached by it).
 
@@ -56,6 +65,8 @@ from starlette.middleware.cors import CORSMiddleware
 from guotu.domain.access.policy import Principal
 from guotu.errors import NotFoundError, StoreUnavailableError
 from guotu.ports import FeatureStore
+from guotu.services.audit_writer import AuditWriter
+from guotu.services.identity_sign_in import directory_of, hashing_of
 from guotu.services.workspace import StorePool, data_version
 from guotu.settings import Settings, load_settings
 from guotu.web.api_page import api_html
@@ -118,9 +129,11 @@ def _strict_dates(request: Request) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.stores.start()
+    app.state.audit_writer.start()
     try:
         yield
     finally:
+        app.state.audit_writer.close()  # what is left is written before the stores close
         app.state.stores.close()
 
 
@@ -133,9 +146,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     >>> app.title
     'guotu 国土空间规划一张图'
     """
-    from guotu.web import admin, auth, monitor, ogc_features, query, review, tiles, ui
+    from guotu.web import (
+        admin,
+        admin_audit,
+        admin_policies,
+        auth,
+        auth_oidc,
+        monitor,
+        ogc_features,
+        query,
+        review,
+        review_jobs,
+        review_reports,
+        tiles,
+        ui,
+        ui_config,
+        ui_data,
+    )
     from guotu.web.ogc_format import OPENAPI
     from guotu.web.openapi30 import as_openapi30, declare_errors
+    from guotu.web.openapi_access import declare_access
 
     settings = settings or load_settings()
     app = FastAPI(
@@ -150,30 +180,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.stores = StorePool(settings.workspace)
-    app.state.directory = auth.directory_of(settings)
-    app.state.hashing = auth.hashing_of(settings)
+    app.state.audit_writer = AuditWriter(app.state.stores.borrow)
+    app.state.directory = directory_of(settings)
+    app.state.hashing = hashing_of(settings)
+    app.state.oidc = auth_oidc.oidc_of(settings)
     install_error_handlers(app)
     _install_security(app, settings)
     app.include_router(ogc_features.router)
     app.include_router(tiles.router)
     app.include_router(query.router)
     app.include_router(review.router)
+    app.include_router(review_reports.router)
+    app.include_router(review_jobs.router)
     app.include_router(monitor.router)
     app.include_router(ui.router)
+    app.include_router(ui_config.router)
+    app.include_router(ui_data.router)
     app.include_router(auth.router)
+    app.include_router(auth_oidc.router)
     app.include_router(admin.router)
+    app.include_router(admin_policies.router)
+    app.include_router(admin_audit.router)
     default_openapi = app.openapi
 
     routes_document: list[dict[str, Any]] = []
 
     def routes_openapi() -> dict[str, Any]:
-        """The routes' document in OpenAPI 3.0 with their error responses (a copy)."""
+        """The routes' document in OpenAPI 3.0 with their error responses and access
+        control (a copy)."""
         if not routes_document:
-            routes_document.append(
-                declare_errors(
-                    as_openapi30(default_openapi()), _reading_workspace(app), is_ogc_path
-                )
+            doc = declare_errors(
+                as_openapi30(default_openapi()), _reading_workspace(app), is_ogc_path
             )
+            routes_document.append(declare_access(doc, auth=settings.auth, is_ogc=is_ogc_path))
         return copy.deepcopy(routes_document[0])
 
     def openapi30() -> dict[str, Any]:

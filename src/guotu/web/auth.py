@@ -17,7 +17,6 @@ With ``auth = none`` nobody signs in (sign-in answers 400) and ``/auth/me`` is t
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -31,10 +30,8 @@ from guotu.domain.access.policy import Principal
 from guotu.domain.access.records import AccessToken, UserAccount
 from guotu.domain.access.roles import get_access_role
 from guotu.errors import AuthenticationError, ConfigError, InputError, NotFoundError
-from guotu.io.ldap_directory import LdapSettings
 from guotu.ports import FeatureStore
 from guotu.services.identity import (
-    HashParameters,
     create_token,
     end_session,
     principal_for,
@@ -44,6 +41,7 @@ from guotu.services.identity import (
 )
 from guotu.services.workspace import StorePool
 from guotu.settings import Settings
+from guotu.web.auth_models import SIGN_IN_BODY, AccessTokens, MadeToken, Me, SignedIn
 from guotu.web.deps import open_store
 from guotu.web.security import (
     CSRF_COOKIE,
@@ -53,73 +51,27 @@ from guotu.web.security import (
     csrf_token,
 )
 
-__all__ = ["directory_of", "hashing_of", "router"]
+__all__ = [
+    "begin_session",
+    "router",
+    "set_session_cookies",
+]
 
-router = APIRouter(tags=["auth 登录"], include_in_schema=False)
+#: In /api: scripts sign in, ask who they are and manage their tokens here (a route only a
+#: browser follows, such as a redirect, says ``include_in_schema=False``).
+router = APIRouter(tags=["auth 登录"])
 Store = Annotated[FeatureStore, Depends(open_store)]
 #: Largest sign-in body read.
 _MAX_SIGN_IN_BYTES = 8 * 1024
-
-
-def hashing_of(settings: Settings) -> HashParameters:
-    """The argon2id parameters the settings give."""
-    return HashParameters(
-        time_cost=settings.argon2_time_cost,
-        memory_kib=settings.argon2_memory_kib,
-        parallelism=settings.argon2_parallelism,
-    )
-
-
-def directory_of(
-    settings: Settings, environ: Mapping[str, str] | None = None
-) -> LdapSettings | None:
-    """The LDAP directory of ``auth = ldap`` (``None`` otherwise); the service account's
-    password is read from the environment variable ``ldap_service_password_env`` names.
-
-    Raises
-    ------
-    ConfigError
-        A service DN without a password variable, a variable that is not set, or LDAP
-        settings that do not fit together.
-    """
-    if settings.auth != "ldap":
-        return None
-    env = os.environ if environ is None else environ
-    password = None
-    if settings.ldap_service_dn:
-        name = settings.ldap_service_password_env
-        password = env.get(name) if name else None
-        if not password:
-            raise ConfigError(
-                "The LDAP service account's password variable is not set"
-                + (f": {name} is empty or missing." if name else "."),
-                field="ldap_service_password_env",
-                fix="Set ldap_service_password_env to the name of an environment variable "
-                "holding the password, and set that variable.",
-                message_zh="未提供 LDAP 服务账号的密码"
-                + (f"：环境变量 {name} 未设置或为空。" if name else "。"),
-                fix_zh="请把 ldap_service_password_env 设为保存密码的环境变量名，并设置该变量。",
-            )
-    return LdapSettings(
-        settings.ldap_url,
-        search_base=settings.ldap_search_base or None,
-        service_dn=settings.ldap_service_dn or None,
-        service_password=password,
-        user_dn_template=settings.ldap_user_dn_template or None,
-        department_attribute=settings.ldap_department_attribute,
-        group_base=settings.ldap_group_base or None,
-        start_tls=settings.ldap_start_tls,
-        ca_file=settings.ldap_ca_file or None,
-    )
 
 
 def _sign_in_off() -> ConfigError:
     return ConfigError(
         "This server has no sign-in (auth = none): it serves one local user.",
         field="auth",
-        fix="Set auth to local or ldap to have accounts.",
+        fix="Set auth to local, ldap or oidc to have accounts.",
         message_zh="本服务器未启用登录（auth = none），仅供本机单人使用。",
-        fix_zh="如需账号登录，请把 auth 设为 local 或 ldap。",
+        fix_zh="如需账号登录，请把 auth 设为 local、ldap 或 oidc。",
     )
 
 
@@ -180,7 +132,21 @@ async def _credentials(request: Request) -> tuple[str, str]:
     return username, password
 
 
-def _set_cookies(response: Response, settings: Settings, value: str) -> None:
+def begin_session(
+    store: FeatureStore, account: UserAccount, *, address: str, previous: str | None
+) -> str:
+    """Start a session of ``account`` after a successful sign-in, ending the browser's
+    ``previous`` one first (a new session each sign-in: no session fixation); the value of
+    the new session's cookie."""
+    if previous:
+        end_session(store, previous, actor=account.username, address=address)
+    _session, value = start_session(store, account, address=address)
+    return value
+
+
+def set_session_cookies(response: Response, settings: Settings, value: str) -> None:
+    """Set the session cookie (HttpOnly, SameSite=Strict, Secure per ``secure_cookies``)
+    and the CSRF cookie the pages' scripts read."""
     secure = settings.cookies_secure
     response.set_cookie(
         SESSION_COOKIE, value, httponly=True, samesite="strict", secure=secure, path="/"
@@ -201,7 +167,13 @@ def _clear_cookies(response: Response, settings: Settings) -> None:
         )
 
 
-@router.post("/auth/sign-in", summary="Sign in (sets the session cookie)")
+@router.post(
+    "/auth/sign-in",
+    summary="Sign in (sets the session cookie)",
+    response_model=SignedIn,
+    responses={401: {"description": "Wrong user name or password, or an unusable account."}},
+    openapi_extra=SIGN_IN_BODY,
+)
 async def post_sign_in(request: Request) -> JSONResponse:
     """Check the user name and password, start a session and answer the user."""
     settings: Settings = request.app.state.settings
@@ -228,9 +200,7 @@ async def post_sign_in(request: Request) -> JSONResponse:
             except AuthenticationError as exc:  # the store is fine: keep it for the next one
                 refused = exc
             else:
-                if previous:  # a new session each sign-in (no session fixation)
-                    end_session(store, previous, actor=account.username, address=address)
-                _session, value = start_session(store, account, address=address)
+                value = begin_session(store, account, address=address, previous=previous)
                 principal = principal_for(store, account)
                 name = _department_name(store, account.department)
                 return _user_doc(account, principal, name), value
@@ -240,7 +210,7 @@ async def post_sign_in(request: Request) -> JSONResponse:
     response = JSONResponse(
         {"user": doc, "csrf_token": csrf_token(value)}, headers={"Cache-Control": "no-store"}
     )
-    _set_cookies(response, settings, value)
+    set_session_cookies(response, settings, value)
     return response
 
 
@@ -259,7 +229,11 @@ def post_sign_out(request: Request) -> Response:
     return response
 
 
-@router.get("/auth/me", summary="The signed-in user, roles, permissions and CSRF token")
+@router.get(
+    "/auth/me",
+    summary="The signed-in user, roles, permissions and CSRF token",
+    response_model=Me,
+)
 def get_me(request: Request) -> JSONResponse:
     """Who the request is, and the CSRF token a page sends back in ``X-CSRF-Token``."""
     caller = caller_of(request)
@@ -298,7 +272,9 @@ def _own(request: Request) -> str:
     return username
 
 
-@router.get("/auth/tokens", summary="The signed-in user's access tokens")
+@router.get(
+    "/auth/tokens", summary="The signed-in user's access tokens", response_model=AccessTokens
+)
 def get_tokens(request: Request, store: Store) -> dict[str, Any]:
     """Their tokens, newest first (ids, names, scopes and dates; never a secret)."""
     return {"tokens": [_token_doc(t) for t in store.tokens(_own(request))]}
@@ -312,7 +288,12 @@ class NewToken(BaseModel):
     days: int = Field(default=90, ge=1, le=365)
 
 
-@router.post("/auth/tokens", status_code=201, summary="Make an access token (shown once)")
+@router.post(
+    "/auth/tokens",
+    status_code=201,
+    summary="Make an access token (shown once)",
+    response_model=MadeToken,
+)
 def post_token(request: Request, store: Store, body: NewToken) -> JSONResponse:
     """Make a token for the signed-in user; ``text`` is shown in this answer only."""
     username = _own(request)

@@ -7,16 +7,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from guotu.domain.access.policy import ANONYMOUS, Principal
+from guotu.domain.core.catalog import AuditEntry
 from guotu.ports import FeatureStore
 from guotu.services.workspace import StorePool
 
-__all__ = ["Who", "current_principal", "open_store"]
+__all__ = ["Who", "audit_sink", "current_principal", "open_store"]
 
 
 def open_store(request: Request) -> Iterator[FeatureStore]:
@@ -28,6 +29,14 @@ def open_store(request: Request) -> Iterator[FeatureStore]:
     stores: StorePool = request.app.state.stores
     with stores.borrow() as store:
         yield store
+
+
+def audit_sink(request: Request) -> Callable[[AuditEntry], None] | None:
+    """Where a handler records audit events of reads: the app's
+    :class:`~guotu.services.audit_writer.AuditWriter` (written in batches, off the request
+    path), or ``None`` (written at once) for an app without one."""
+    writer = getattr(request.app.state, "audit_writer", None)
+    return None if writer is None else writer.record
 
 
 def current_principal(request: Request) -> Principal:

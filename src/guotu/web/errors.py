@@ -102,6 +102,10 @@ _VALIDATION_ZH = {
     "string_type": "应为文本",
     "int_from_float": "应为整数",
     "literal_error": "取值不在允许范围内",
+    "extra_forbidden": "不允许的参数（请删去）",
+    "list_type": "应为列表",
+    "string_too_long": "文本过长",
+    "string_too_short": "文本过短",
 }
 
 

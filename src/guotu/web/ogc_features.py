@@ -49,7 +49,7 @@ from guotu.services import features as svc
 from guotu.services.access import LayerAccess, access_for, record_restricted_read
 from guotu.services.workspace import data_version, workspace_crs
 from guotu.settings import Settings
-from guotu.web.deps import Who, open_store
+from guotu.web.deps import Who, audit_sink, open_store
 from guotu.web.ogc_format import (
     GEOJSON,
     HTML,
@@ -426,7 +426,9 @@ def items(
                 rows=access.row_filter(info.name),
             ),
         )
-    record_restricted_read(store, access, info.name, "ogc-items", _address(request))
+    record_restricted_read(
+        store, access, info.name, "ogc-items", _address(request), sink=audit_sink(request)
+    )
     feats = features_geojson(page.frame, ws_crs, out_crs)
     headers = {"Content-Crs": f"<{crs_uri}>"}
     links = page_links(request, page, size)
@@ -485,7 +487,9 @@ def item(
         columns=None if info is whole else list(info.columns),
         rows=access.row_filter(info.name),
     )
-    record_restricted_read(store, access, info.name, "ogc-item", _address(request))
+    record_restricted_read(
+        store, access, info.name, "ogc-item", _address(request), sink=audit_sink(request)
+    )
     (feat,) = features_geojson(frame, ws_crs, out_crs)
     headers = {"Content-Crs": f"<{crs_uri}>"}
     base = f"/collections/{info.name}"

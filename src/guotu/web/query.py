@@ -35,7 +35,7 @@ from guotu.services.access import record_restricted_read
 from guotu.services.site_permalink import permalink, sheet_html
 from guotu.services.site_query import SiteQuery, SiteReport
 from guotu.settings import Settings
-from guotu.web.deps import Who, open_store
+from guotu.web.deps import Who, audit_sink, open_store
 
 __all__ = ["router", "site_query"]
 
@@ -63,8 +63,9 @@ def _audited(
 ) -> SiteReport:
     """``report``, its reads of 受限 layers recorded in the audit log."""
     address = request.client.host if request.client is not None else ""
+    sink = audit_sink(request)
     for layer in report.restricted_layers:
-        record_restricted_read(store, who, layer, what, address)
+        record_restricted_read(store, who, layer, what, address, sink=sink)
     return report
 
 

@@ -103,13 +103,20 @@ ROUTE_POLICIES: Mapping[tuple[str, str], str] = {
     ("GET", "/auth/tokens"): SESSION,
     ("POST", "/auth/tokens"): SESSION,
     ("DELETE", "/auth/tokens/{token_id}"): SESSION,
-    # administration (admin): each part needs its administrator's permission (三员分立)
+    # the unified identity platform (auth_oidc): how to sign in, the flow out and back
+    ("GET", "/auth/methods"): PUBLIC,
+    ("GET", "/auth/oidc/start"): PUBLIC,
+    ("GET", "/auth/oidc/callback"): PUBLIC,
+    # administration (admin, admin_policies, admin_audit): each part needs its
+    # administrator's permission (三员分立)
     ("GET", "/admin/accounts.json"): _ACCOUNTS,
     ("POST", "/admin/users"): _ACCOUNTS,
     ("POST", "/admin/users/{username}/disable"): _ACCOUNTS,
     ("POST", "/admin/users/{username}/enable"): _ACCOUNTS,
     ("POST", "/admin/users/{username}/unlock"): _ACCOUNTS,
+    ("POST", "/admin/users/{username}/password"): _ACCOUNTS,
     ("POST", "/admin/departments"): _ACCOUNTS,
+    ("PUT", "/admin/departments/{department}"): _ACCOUNTS,
     ("GET", "/admin/roles.json"): _GRANT,
     ("PUT", "/admin/users/{username}/roles"): _GRANT,
     ("GET", "/admin/policies.json"): _SET_POLICY,

@@ -12,7 +12,8 @@ Outermost first (``create_app`` installs them in this order):
 3. :class:`Authenticate` sets ``request.state.principal``: from an ``Authorization: Bearer
    gt_…`` token (one that is unknown, revoked or expired answers 401), or from the session
    cookie (HttpOnly, SameSite=Strict, Secure per ``secure_cookies``, path ``/``); without
-   either the request is anonymous. With ``auth = none`` every request is the one local
+   either the request is anonymous; a credential once resolved is kept for a moment
+   (:mod:`guotu.web.callers`). With ``auth = none`` every request is the one local
    user, with the business roles (:func:`guotu.services.access.local_principal`), and a
    request from another machine is refused (403) whatever address the server listens on.
 4. :class:`Gate` finds the route the request goes to and applies its policy
@@ -52,6 +53,7 @@ from guotu.services.access import local_principal
 from guotu.services.identity import principal_for, resolve_session, resolve_token
 from guotu.services.workspace import StorePool
 from guotu.settings import Settings
+from guotu.web.callers import CallerCache
 from guotu.web.deps import current_principal
 from guotu.web.errors import error_response
 from guotu.web.route_policies import RouteMatch, match_route, policy_of, refusal
@@ -154,6 +156,10 @@ class Caller:
 
 
 _ANONYMOUS_CALLER = Caller(ANONYMOUS)
+#: Unsafe requests under these paths change who may do what: the cache of callers is emptied.
+_IDENTITY_PATHS = ("/auth/", "/admin/")
+#: Every request of ``auth = none``: the one local user.
+_LOCAL_CALLER = Caller(local_principal(), "local")
 
 
 def _state(scope: Scope) -> dict[str, Any]:
@@ -219,11 +225,16 @@ def _bearer(scope: Scope) -> str | None:
 
 class Authenticate:
     """ASGI middleware: who the request is (``request.state.principal`` and the
-    :class:`Caller`); 401 for an access token that signs nobody in."""
+    :class:`Caller`); 401 for an access token that signs nobody in.
+
+    A credential resolved once is kept for ``auth_cache_seconds``
+    (:class:`~guotu.web.callers.CallerCache`): the next requests of that user are resolved
+    without a store read and without leaving the event loop."""
 
     def __init__(self, app: Any, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.callers = CallerCache(settings.auth_cache_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -243,40 +254,53 @@ class Authenticate:
         state = _state(scope)
         state["caller"] = caller
         state["principal"] = caller.principal
-        await self.app(scope, receive, send)
+        state["callers"] = self.callers
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["method"] in _UNSAFE and scope["path"].startswith(_IDENTITY_PATHS):
+                self.callers.clear()  # sign-out, revocation, account or role changes
 
     async def _caller(self, scope: Scope) -> Caller | None:
         """The caller, or ``None`` for a bearer token that is not a usable token."""
         if self.settings.auth == "none":
-            return Caller(local_principal(), "local")
-        stores: StorePool = scope["app"].state.stores
-        limits = self.settings.sign_in_limits
+            return _LOCAL_CALLER
         text = _bearer(scope)
         if text is not None:
-
-            def by_token() -> Caller | None:
-                with stores.borrow() as store:
-                    found = resolve_token(store, text)
-                    if found is None:
-                        return None
-                    account, token = found
-                    principal = principal_for(store, account, token=token)
-                return Caller(principal, "token", account, token)
-
-            return await run_in_threadpool(by_token)
+            kept = self.callers.get("token", text)
+            if kept is not None:
+                return kept  # type: ignore[no-any-return]
+            return await run_in_threadpool(self._by_token, scope, text, self.callers.generation)
         value = Request(scope).cookies.get(SESSION_COOKIE)
         if not value:
             return _ANONYMOUS_CALLER
+        kept = self.callers.get("session", value)
+        if kept is not None:
+            return kept  # type: ignore[no-any-return]
+        return await run_in_threadpool(self._by_session, scope, value, self.callers.generation)
 
-        def by_session() -> Caller:
-            with stores.borrow() as store:
-                account = resolve_session(store, value, limits=limits)
-                if account is None:
-                    return _ANONYMOUS_CALLER
-                principal = principal_for(store, account)
-            return Caller(principal, "session", account, session_value=value)
+    def _by_token(self, scope: Scope, text: str, generation: int) -> Caller | None:
+        stores: StorePool = scope["app"].state.stores
+        with stores.borrow() as store:
+            found = resolve_token(store, text)
+            if found is None:
+                return None
+            account, token = found
+            principal = principal_for(store, account, token=token)
+        caller = Caller(principal, "token", account, token)
+        self.callers.put("token", text, caller, generation, expires_at=token.expires_at)
+        return caller
 
-        return await run_in_threadpool(by_session)
+    def _by_session(self, scope: Scope, value: str, generation: int) -> Caller:
+        stores: StorePool = scope["app"].state.stores
+        with stores.borrow() as store:
+            account = resolve_session(store, value, limits=self.settings.sign_in_limits)
+            if account is None:
+                return _ANONYMOUS_CALLER
+            principal = principal_for(store, account)
+        caller = Caller(principal, "session", account, session_value=value)
+        self.callers.put("session", value, caller, generation)
+        return caller
 
 
 def is_remote(address: str) -> bool:

@@ -29,7 +29,7 @@ from guotu.ports import FeatureStore
 from guotu.services.access import access_for, record_restricted_read
 from guotu.services.tiles import TileCache
 from guotu.settings import Settings
-from guotu.web.deps import Who, open_store
+from guotu.web.deps import Who, audit_sink, open_store
 
 __all__ = ["MVT_MEDIA_TYPE", "router", "tile_cache"]
 
@@ -130,7 +130,7 @@ def get_tilejson(
         url += f"?as_of={as_of.isoformat()}"
     doc = tile_cache(request).tilejson(store, layer, url, as_of, principal=who)
     address = request.client.host if request.client is not None else ""
-    record_restricted_read(store, who, layer, "tilejson", address)
+    record_restricted_read(store, who, layer, "tilejson", address, sink=audit_sink(request))
     return JSONResponse(doc, headers={"Cache-Control": "no-cache"})
 
 

@@ -77,6 +77,25 @@ ACCESS_COMMANDS: dict[str, Entry] = {
         "列出访问令牌（不显示令牌本身）：所属账号、名称、权限、到期时间、状态。",
     ),
     "guotu token revoke": ("359b09a9", "撤销访问令牌：立即失效。"),
+    # -- signing the command line in (guotu login, logout, whoami)
+    "guotu login": (
+        "224cface",
+        """登录 PostgreSQL 工作空间：此后在该工作空间上运行的命令以 用户名（默认为操作系统用户）的身份，按其角色和图层访问策略执行。
+
+\b
+示例：
+  guotu login 用户名 -w env:GUOTU_PG_DSN
+  guotu login 用户名 -w env:GUOTU_PG_DSN --password-stdin --days 7
+  （--password-stdin 从标准输入的第一行读入密码）""",
+    ),
+    "guotu logout": (
+        "15547983",
+        "退出 PostgreSQL 工作空间的登录：撤销 guotu login 保存的访问令牌并将其删除。",
+    ),
+    "guotu whoami": (
+        "bde438ed",
+        "在该工作空间上运行的命令以谁的身份执行：用户、角色、权限、部门、辖区。",
+    ),
     # -- the audit log
     "guotu audit": ("40205cce", "审计日志：检查其完整性，查询和导出。"),
     "guotu audit verify": (
@@ -172,6 +191,16 @@ ACCESS_OPTIONS: dict[str, Entry] = {
     ),
     "guotu token add --days": ("9d860b7a", "有效天数（最多 365 天）。"),
     "guotu token add --server": ("1a2927cf", "服务器地址，用于显示 QGIS 等软件中的用法示例。"),
+    "guotu token add --password-stdin": (
+        "9e40e36a",
+        "从标准输入的第一行读入密码（代替提示输入）。",
+    ),
+    # login
+    "guotu login --password-stdin": (
+        "9e40e36a",
+        "从标准输入的第一行读入密码（代替提示输入）。",
+    ),
+    "guotu login --days": ("dd75b8d4", "登录的有效天数（最多 30 天）。"),
     "guotu token list --user": ("303d4f82", "只列出这个用户的令牌。"),
     # audit search
     "guotu audit search --actor": ("fa5252ec", "只列出这个用户（按记录中的用户名）的记录。"),

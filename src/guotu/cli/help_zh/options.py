@@ -150,7 +150,10 @@ OPTIONS: dict[str, Entry] = {
         "6fd63004",
         "把案件登记到工作空间（监测案件图层 JCAJ 的新版本；已登记案件的状态和核查记录保留）。",
     ),
-    "guotu monitor cases --by": ("7256b748", "登记人（记入操作日志）。"),
+    "guotu monitor cases --by": (
+        "a0a12c44",
+        "实际做登记的人，不是运行命令的用户时填写（记入审计日志的原因）。",
+    ),
     "guotu monitor cases --gpkg": (
         "03047b35",
         "同时把案件及其几何写入这个 GeoPackage 文件（供 QGIS 打开）。",
@@ -158,7 +161,7 @@ OPTIONS: dict[str, Entry] = {
     "guotu monitor cases --fail-on": ("b7ce7f42", "有此级别或更严重的未结案件时退出码为 1。"),
     # monitor case
     "guotu monitor case --status": ("d3ac655e", "核查状态：待核查、核查属实、已整改、误报。"),
-    "guotu monitor case --by": ("ee04403e", "核查人。"),
+    "guotu monitor case --by": ("2d541307", "核查人（默认：运行命令的用户）。"),
     "guotu monitor case --date": ("98ecb9cc", "核查日期（默认今天）。"),
     "guotu monitor case --note": ("4e921112", "核查结论。"),
     "guotu monitor case --rectification": ("367597d5", "整改情况。"),

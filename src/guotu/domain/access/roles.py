@@ -101,19 +101,6 @@ _BY_ID = {r.id: r for r in ROLES}
 #: The three administrator roles of 三员分立; a user holds at most one of them.
 ADMIN_ROLES = frozenset(r.id for r in ROLES if r.admin)
 
-#: Permissions that change data or users: the audit administrator may hold none of them.
-_CHANGING = frozenset(
-    {
-        Permission.EDIT,
-        Permission.APPROVE,
-        Permission.MANAGE_DEPARTMENT,
-        Permission.MANAGE_ACCOUNTS,
-        Permission.GRANT,
-        Permission.SET_POLICY,
-        Permission.CONFIGURE,
-    }
-)
-
 
 def get_access_role(role_id: str) -> AccessRole:
     """The role called ``role_id``; :class:`ConfigError` lists the known ones.
@@ -146,8 +133,11 @@ def permissions_of(role_ids: Iterable[str]) -> frozenset[Permission]:
 def duty_conflicts(role_ids: Iterable[str]) -> list[tuple[str, str]]:
     """Why a set of roles may not be held by one user, as (Chinese, English) sentences.
 
-    Two administrator roles together break 三员分立; the audit administrator with any role
-    that changes data or users could cover their own tracks.
+    三员分立 (GB/T 22239-2019 level 3, 安全管理中心): two administrator roles together break
+    it; and an administrator holds no business role, or the administrator could open data
+    to themselves (a 安全管理员 who sets a layer's policy and reads it) or change what the
+    audit administrator is meant to watch. Administrators and planners have separate
+    accounts.
 
     Examples
     --------
@@ -156,7 +146,7 @@ def duty_conflicts(role_ids: Iterable[str]) -> list[tuple[str, str]]:
     >>> [zh for zh, _ in duty_conflicts(["sys_admin", "audit_admin"])]
     ['系统管理员与审计管理员不能由同一人担任（三员分立）。']
     >>> [en for _, en in duty_conflicts(["audit_admin", "editor"])]
-    ['The audit administrator may not also hold the editor role: it changes data or users.']
+    ['The audit administrator may not also hold the business role editor: administrators and business users have separate accounts.']
     """
     roles = sorted({get_access_role(r) for r in role_ids}, key=lambda r: ROLES.index(r))
     admins = [r for r in roles if r.admin]
@@ -170,14 +160,15 @@ def duty_conflicts(role_ids: Iterable[str]) -> list[tuple[str, str]]:
                     "(separation of duties).",
                 )
             )
-    if any(r.id == "audit_admin" for r in roles):
+    for a in admins:
         for r in roles:
-            if not r.admin and r.permissions & _CHANGING:
+            if not r.admin:
                 out.append(
                     (
-                        f"审计管理员不能同时担任{r.name_zh}：该角色可修改数据或用户。",
-                        f"The audit administrator may not also hold the {r.name_en} role: "
-                        "it changes data or users.",
+                        f"{a.name_zh}不能同时担任业务角色{r.name_zh}：管理员与业务人员应分设账号"
+                        "（三员分立）。",
+                        f"The {a.name_en} may not also hold the business role {r.name_en}: "
+                        "administrators and business users have separate accounts.",
                     )
                 )
     return out

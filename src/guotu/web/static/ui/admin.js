@@ -1,5 +1,6 @@
-/* guotu administration page (系统管理), one part per administrator (三员分立): accounts and
- * departments (系统管理员), roles and layer grades (安全管理员), the audit log (审计管理员).
+/* guotu administration page (系统管理), one part per administrator (三员分立): accounts,
+ * passwords and departments (系统管理员), roles and layer access policies (安全管理员), the
+ * audit log (审计管理员).
  * Each part is shown to whoever holds its permission; the server checks it again on every
  * request (/admin/*). Plain JavaScript; changes carry the session's CSRF token. */
 "use strict";
@@ -7,18 +8,30 @@
 const TEXT = {
   zh: {
     title: "系统管理", pageTitle: "系统管理 · 国土空间规划一张图", oneMap: "一张图", lang: "English", signOut: "退出登录",
-    tabAccounts: "账号与部门", tabRoles: "角色授权", tabPolicies: "图层开放等级", tabAudit: "审计日志",
+    tabAccounts: "账号与部门", tabRoles: "角色授权", tabPolicies: "图层访问策略", tabAudit: "审计日志",
     users: "账号", username: "用户名", displayName: "姓名", department: "部门", roles: "角色", state: "状态",
     actions: "操作", newUser: "新建账号", initialPassword: "初始密码", create: "创建",
     newUserHint: "新账号没有角色，由安全管理员授权后方可使用（三员分立）。",
     departments: "部门", deptId: "编号", deptName: "名称", deptKind: "类型", regions: "辖区（行政区代码）",
     newDepartment: "新增部门", kind_internal: "内部科室", kind_external: "外部单位", add: "添加",
+    source: "登录方式", sources: { local: "本地", ldap: "目录（LDAP）", oidc: "统一认证" },
+    resetTitle: "重置密码", resetHow: "新密码", resetGenerate: "生成临时密码（只显示一次）", resetType: "输入新密码",
+    newPassword: "新密码", newPasswordAgain: "再输入一次", reset: "重置", cancel: "取消", resetPassword: "重置密码",
+    resetHint: "密码至少 8 位，含小写字母、大写字母、数字、其他符号中的至少 3 类，且不含用户名。重置后该账号已登录的会话全部结束；请当面或通过安全渠道把新密码告知本人。目录（LDAP）和统一认证账号的密码不在本系统保管，不能在此重置。",
+    tempPasswordIs: "临时密码（只显示这一次，本系统不保存明文）：", tempPasswordDone: "已记下，关闭",
+    passwordReset: "已重置账号 {u} 的密码。", passwordResetShown: "已重置账号 {u} 的密码，临时密码见下方（只显示这一次）。",
+    editDepartment: "修改部门", edit: "修改", deptActive: "在用", deptStates: { true: "在用", false: "已停用" },
+    regionsHint: "辖区填行政区代码的前缀（乡镇如 370999101），多个用逗号或空格分隔，留空为全域。图层策略设了“行政区字段”时，本部门人员在该图层只能看到辖区内的要素。",
+    deptChanged: "已修改部门 {d}。", deptUnchanged: "部门 {d} 没有变化。",
     grantTitle: "授予角色", user: "用户", save: "保存",
     grantHint: "系统管理员、安全管理员、审计管理员须由不同的人担任；审计管理员不能兼任可修改数据或用户的角色。",
     roleTable: "角色与权限", role: "角色", permissions: "权限",
-    setGrade: "设置开放等级", layer: "图层", grade: "开放等级", readDepartments: "可查看的部门",
-    gradeHint: "公开：任何人可看；内部：登录用户可看（指定部门时仅限这些部门）；受限：仅指定的部门或角色可看。",
-    layerRole: "类型", readBy: "可查看",
+    policiesTitle: "图层访问策略", editPolicy: "编辑访问策略", layer: "图层", grade: "开放等级",
+    gradeHint: "公开：任何人可看；内部：登录用户可看（名单中指定了角色或部门时仅限他们）；受限：仅名单中的角色或部门可看。导出、编辑另需相应名单（未指定时按角色权限）。隐藏字段只向所列角色和部门显示（都不选则无人可见）。行政区字段：设了辖区的部门（如乡镇）只能看到代码以其辖区开头的要素。保存即替换该图层的整个策略；可为尚未导入的图层预先设置。",
+    layerRole: "类型", readBy: "可查看", exportBy: "可导出", editBy: "可编辑", hiddenFields: "隐藏字段（可见者）",
+    regionField: "行政区字段", addHidden: "添加隐藏字段", field: "字段", remove: "删除", newLayerName: "图层名（尚未导入）",
+    otherLayer: "其他图层（尚未导入）…", notImported: "尚未导入", unknownDept: "（不存在）",
+    anyone: "任何人（含未登录）", nobody: "无人", byRole: "有此权限的用户", noLayerName: "请填写图层名。",
     actor: "操作人", action: "操作", since: "起始日期", until: "截止日期", search: "查询", exportCsv: "导出 CSV",
     time: "时间", address: "地址", object: "对象", reason: "说明", more: "更多", allActions: "（全部）",
     none: "（无）", noRoles: "（无角色）", everyone: "（不限）", noEntries: "没有符合条件的记录。",
@@ -26,7 +39,7 @@ const TEXT = {
     states: { active: "正常", locked: "已锁定", disabled: "已停用" },
     done: { disable: "已停用账号 {u}。", enable: "已启用账号 {u}。", unlock: "已解锁账号 {u}。" },
     created: "已创建账号 {u}。", deptCreated: "已添加部门 {d}。", granted: "已更新 {u} 的角色：{r}。",
-    policySet: "已将图层 {l} 设为“{g}”。",
+    policySet: "已保存图层 {l} 的访问策略（{g}）。",
     timedOut: "登录已超时，请重新登录", signInAgain: "登录",
     off: "本服务器未启用登录（auth = none），没有账号可管理。",
     denied: "您的账号没有管理权限：系统管理需要系统管理员、安全管理员或审计管理员角色。",
@@ -40,18 +53,30 @@ const TEXT = {
   },
   en: {
     title: "Administration", pageTitle: "Administration · One map", oneMap: "One map", lang: "中文", signOut: "Sign out",
-    tabAccounts: "Accounts", tabRoles: "Roles", tabPolicies: "Layer grades", tabAudit: "Audit log",
+    tabAccounts: "Accounts", tabRoles: "Roles", tabPolicies: "Layer policies", tabAudit: "Audit log",
     users: "Accounts", username: "User name", displayName: "Name", department: "Department", roles: "Roles", state: "State",
     actions: "Actions", newUser: "New account", initialPassword: "Initial password", create: "Create",
     newUserHint: "A new account has no role until the security administrator grants one (separation of duties).",
     departments: "Departments", deptId: "Id", deptName: "Name", deptKind: "Kind", regions: "Regions (行政区 codes)",
     newDepartment: "New department", kind_internal: "Internal", kind_external: "External", add: "Add",
+    source: "Signs in", sources: { local: "local", ldap: "directory (LDAP)", oidc: "OIDC" },
+    resetTitle: "Reset the password", resetHow: "New password", resetGenerate: "Generate a temporary password (shown once)", resetType: "Type a new password",
+    newPassword: "New password", newPasswordAgain: "Type it again", reset: "Reset", cancel: "Cancel", resetPassword: "Reset password",
+    resetHint: "At least 8 characters of at least 3 kinds (lower case, upper case, digits, others), without the user name. The account's sessions end; tell the person the new password in person or through a safe channel. Directory (LDAP) and OIDC accounts keep their passwords elsewhere and cannot be reset here.",
+    tempPasswordIs: "Temporary password (shown this once; guotu keeps no clear text):", tempPasswordDone: "Noted, close",
+    passwordReset: "Password of {u} reset.", passwordResetShown: "Password of {u} reset; the temporary password is below (shown once).",
+    editDepartment: "Change department", edit: "Change", deptActive: "In use", deptStates: { true: "in use", false: "not in use" },
+    regionsHint: "Regions are 行政区 code prefixes (a town: 370999101), separated by commas or blanks; empty for the whole area. On a layer whose policy has a region field, the department's users see only their regions' features.",
+    deptChanged: "Department {d} changed.", deptUnchanged: "Department {d} is unchanged.",
     grantTitle: "Grant roles", user: "User", save: "Save",
     grantHint: "The system, security and audit administrators must be three people; the audit administrator holds no role that changes data or users.",
     roleTable: "Roles and permissions", role: "Role", permissions: "Permissions",
-    setGrade: "Set an open grade", layer: "Layer", grade: "Open grade", readDepartments: "Departments that may read",
-    gradeHint: "Public: anyone; internal: signed-in users (only the departments named, if any); restricted: only the departments or roles named.",
-    layerRole: "Kind", readBy: "Readable by",
+    policiesTitle: "Layer access policies", editPolicy: "Edit an access policy", layer: "Layer", grade: "Open grade",
+    gradeHint: "Public: anyone; internal: signed-in users (only the roles or departments named, if any); restricted: only the roles or departments named. Export and edit follow their own lists (the roles' permissions when none). A hidden field is shown only to the roles and departments ticked (nobody, when none). Region field: a department with regions (a town) sees only the features whose code starts with one of them. Saving replaces the layer's whole policy; a layer not yet imported may have one.",
+    layerRole: "Kind", readBy: "Read", exportBy: "Export", editBy: "Edit", hiddenFields: "Hidden fields (who sees them)",
+    regionField: "Region field", addHidden: "Add a hidden field", field: "Field", remove: "Remove", newLayerName: "Layer name (not yet imported)",
+    otherLayer: "Another layer (not yet imported)…", notImported: "not yet imported", unknownDept: " (unknown)",
+    anyone: "anyone (signed in or not)", nobody: "nobody", byRole: "users whose roles allow it", noLayerName: "Give the layer's name.",
     actor: "Actor", action: "Action", since: "From", until: "To", search: "Search", exportCsv: "Export CSV",
     time: "Time", address: "Address", object: "Object", reason: "Reason", more: "More", allActions: "(all)",
     none: "(none)", noRoles: "(no role)", everyone: "(not limited)", noEntries: "No entry matches.",
@@ -59,7 +84,7 @@ const TEXT = {
     states: { active: "active", locked: "locked", disabled: "disabled" },
     done: { disable: "Account {u} disabled.", enable: "Account {u} enabled.", unlock: "Account {u} unlocked." },
     created: "Account {u} created.", deptCreated: "Department {d} added.", granted: "Roles of {u}: {r}.",
-    policySet: "Layer {l} is now {g}.",
+    policySet: "Access policy of layer {l} saved ({g}).",
     timedOut: "Your session timed out: sign in again", signInAgain: "Sign in",
     off: "This server has no sign-in (auth = none): there are no accounts to manage.",
     denied: "Your account cannot administer: this needs the system, security or audit administrator role.",
@@ -73,6 +98,7 @@ const PARTS = { accounts: "manage_accounts", roles: "grant", policies: "set_poli
 const state = {
   lang: localStorage.getItem("guotu.lang") === "en" ? "en" : "zh", me: null, tab: null,
   accounts: null, roles: null, policies: null, audit: [], auditNext: null, expired: false,
+  resetUser: null, editDept: null, hidden: [], policyNew: false,
 };
 
 const $ = (sel) => document.querySelector(sel);
@@ -139,27 +165,39 @@ const roleNames = (ids) => (ids.length ? ids.map(roleName).join(state.lang === "
 
 // -- accounts and departments (系统管理员) -----------------------------------------------------
 
+/** The department rows' buttons and state, and the edit form's select. */
+function renderDepartments(doc) {
+  $("#departments").innerHTML = doc.departments.map((d) => `<tr data-testid="department-row" data-dept="${esc(d.id)}"><td>${esc(d.id)}</td><td>${esc(d.name)}</td>
+    <td>${esc(t(`kind_${d.kind}`))}</td><td data-testid="dept-regions-cell">${esc(d.regions.join("、") || t("everyone"))}</td>
+    <td>${esc(t("deptStates")[d.active])}</td>
+    <td><button type="button" data-dept="${esc(d.id)}" data-testid="edit-dept-${esc(d.id)}">${esc(t("edit"))}</button></td></tr>`).join("");
+}
+
 function renderAccounts() {
   const doc = state.accounts;
   if (!doc) return;
   const self = state.me.user.username.toLowerCase();
+  const adminRoles = new Set(doc.roles.filter((r) => r.admin).map((r) => r.id));
   $("#users").innerHTML = doc.users.map((u) => {
     const buttons = [];
-    if (u.active && u.username.toLowerCase() !== self) buttons.push("disable");
+    const other = u.username.toLowerCase() !== self;
+    // not an administrator's password (三员分立: the server refuses it too), nor a directory's
+    if (u.active && other) buttons.push("disable");
     if (!u.active) buttons.push("enable");
     if (u.locked) buttons.push("unlock");
+    if (u.source === "local" && other && !u.roles.some((r) => adminRoles.has(r))) buttons.push("resetPassword");
     return `<tr data-testid="user-row" data-username="${esc(u.username)}"><td>${esc(u.username)}</td><td>${esc(u.display_name)}</td>
-      <td>${esc(u.department?.name || t("none"))}</td><td>${esc(roleNames(u.roles))}</td>
+      <td>${esc(u.department?.name || t("none"))}</td><td>${esc(roleNames(u.roles))}</td><td>${esc(t("sources")[u.source] || u.source)}</td>
       <td class="state-${u.state}" data-testid="user-state">${esc(t("states")[u.state])}</td>
-      <td>${buttons.map((b) => `<button type="button" data-action="${b}" data-username="${esc(u.username)}" data-testid="${b}-${esc(u.username)}">${t(b)}</button>`).join("")}</td></tr>`;
+      <td>${buttons.map((b) => `<button type="button" data-action="${b}" data-username="${esc(u.username)}" data-testid="${b === "resetPassword" ? "reset" : b}-${esc(u.username)}">${t(b)}</button>`).join("")}</td></tr>`;
   }).join("");
-  $("#departments").innerHTML = doc.departments.map((d) => `<tr data-testid="department-row"><td>${esc(d.id)}</td><td>${esc(d.name)}</td>
-    <td>${esc(t(`kind_${d.kind}`))}</td><td>${esc(d.regions.join("、") || t("everyone"))}</td></tr>`).join("");
+  renderDepartments(doc);
   const select = $("#new-user-department");
   const chosen = select.value;
   select.innerHTML = `<option value="">${esc(t("none"))}</option>`
     + doc.departments.map((d) => `<option value="${esc(d.id)}">${esc(d.name)}</option>`).join("");
   select.value = chosen;
+  if (state.resetUser) showResetWho();
 }
 
 async function loadAccounts() {
@@ -171,10 +209,113 @@ async function accountAction(event) {
   const button = event.target.closest("button[data-action]");
   if (!button) return;
   const { action, username } = button.dataset;
+  if (action === "resetPassword") { openReset(username); return; }
   try {
     await api(`/admin/users/${encodeURIComponent(username)}/${action}`, { method: "POST" });
     await loadAccounts();
     message(fill(t("done")[action], { u: username }));
+  } catch (err) {
+    message(err.message, false);
+  }
+}
+
+// -- password reset (系统管理员): a temporary password shown once, or one typed twice --------
+
+function showResetWho() {
+  const u = state.accounts.users.find((x) => x.username === state.resetUser);
+  $("#reset-who").textContent = u ? `${u.display_name}（${u.username}）` : state.resetUser;
+}
+
+/** The typed-password fields are in use only when "type a new password" is chosen. */
+function resetHowChanged() {
+  const form = $("#reset-password");
+  const typed = form.querySelector("input[name=how]:checked").value === "type";
+  ["password", "password_again"].forEach((n) => { field(form, n).disabled = !typed; });
+}
+
+function closeTemporary() {
+  $("#temp-password-text").textContent = "";
+  $("#temp-password").hidden = true;
+}
+
+function openReset(username) {
+  const form = $("#reset-password");
+  form.reset();
+  closeTemporary();
+  state.resetUser = username;
+  showResetWho();
+  resetHowChanged();
+  form.hidden = false;
+  form.scrollIntoView({ block: "nearest" });
+}
+
+function closeReset() {
+  $("#reset-password").reset();
+  $("#reset-password").hidden = true;
+  state.resetUser = null;
+}
+
+async function resetPassword(event) {
+  event.preventDefault();
+  const form = event.target;
+  const username = state.resetUser;
+  if (!username) return;
+  const body = form.querySelector("input[name=how]:checked").value === "generate"
+    ? { generate: true }
+    : { password: field(form, "password").value, password_again: field(form, "password_again").value };
+  try {
+    const doc = await api(`/admin/users/${encodeURIComponent(username)}/password`, { method: "POST", body });
+    closeReset();
+    if (doc.password) {
+      $("#temp-password-text").textContent = doc.password;
+      $("#temp-password").hidden = false;
+    }
+    await loadAccounts();
+    message(fill(t(doc.password ? "passwordResetShown" : "passwordReset"), { u: username }));
+  } catch (err) {
+    message(err.message, false);
+  }
+}
+
+// -- departments (系统管理员) ---------------------------------------------------------------------
+
+const splitRegions = (text) => text.split(/[\s,，、;；]+/).filter(Boolean);
+
+function openDepartment(event) {
+  const button = event.target.closest("button[data-dept]");
+  if (!button) return;
+  const d = state.accounts.departments.find((x) => x.id === button.dataset.dept);
+  if (!d) return;
+  const form = $("#edit-department");
+  state.editDept = d.id;
+  $("#edit-dept-id").textContent = d.id;
+  field(form, "name").value = d.name;
+  field(form, "kind").value = d.kind;
+  field(form, "regions").value = d.regions.join(", ");
+  field(form, "active").checked = d.active;
+  form.hidden = false;
+  form.scrollIntoView({ block: "nearest" });
+}
+
+function closeDepartment() {
+  $("#edit-department").hidden = true;
+  state.editDept = null;
+}
+
+async function saveDepartment(event) {
+  event.preventDefault();
+  const form = event.target;
+  const id = state.editDept;
+  if (!id) return;
+  const body = {
+    name: field(form, "name").value.trim(), kind: field(form, "kind").value,
+    regions: splitRegions(field(form, "regions").value), active: field(form, "active").checked,
+  };
+  try {
+    const doc = await api(`/admin/departments/${encodeURIComponent(id)}`, { method: "PUT", body });
+    closeDepartment();
+    await loadAccounts();
+    message(fill(t(doc.changed ? "deptChanged" : "deptUnchanged"), { d: doc.department.name }));
   } catch (err) {
     message(err.message, false);
   }
@@ -202,7 +343,7 @@ async function createDepartment(event) {
   const form = event.target;
   const body = {
     id: field(form, "id").value.trim(), name: field(form, "name").value.trim(), kind: field(form, "kind").value,
-    regions: field(form, "regions").value.split(/[\s,，、;；]+/).filter(Boolean),
+    regions: splitRegions(field(form, "regions").value),
   };
   try {
     await api("/admin/departments", { method: "POST", body });
@@ -261,21 +402,90 @@ async function grant(event) {
   }
 }
 
-// -- layer grades (安全管理员) ---------------------------------------------------------------------
+// -- layer access policies (安全管理员) -------------------------------------------------------------
+
+const ACTIONS = ["read", "export", "edit"];
+const NEW_LAYER = "";  // the layer select's value for a layer not yet imported
+const sep = () => (state.lang === "zh" ? "、" : ", ");
 
 function gradeName(id) {
   const g = state.policies.grades.find((x) => x.id === id);
   return g ? (state.lang === "zh" ? g.name_zh : g.name_en) : id;
 }
 
-function fillPolicyForm() {
+function deptName(id) {
+  const d = state.policies.departments.find((x) => x.id === id);
+  return d ? d.name : `${id}${t("unknownDept")}`;
+}
+
+const whoNames = (named) => [...named.roles.map(roleName), ...named.departments.map(deptName)];
+
+/** Who a list lets do its action, read as the server's decision reads an empty one. */
+function whoText(layer, action) {
+  const names = whoNames(layer.lists[action]);
+  if (names.length) return names.join(sep());
+  if (layer.grade === "restricted") return t("nobody");
+  if (layer.grade === "public" && action === "read") return t("anyone");
+  return t("byRole");
+}
+
+/** Check boxes for the roles and departments a list may name (``prefix``: their test ids);
+ * an administrator role or an unknown department is offered only when already named. */
+function whoChecks(prefix, named) {
   const doc = state.policies;
-  const layer = doc.layers.find((l) => l.layer === $("#policy-layer").value);
-  if (!layer) return;
+  const roles = new Set(named.roles);
+  const depts = new Set(named.departments);
+  const box = (kind, id, label, on) => `<label><input type="checkbox" data-kind="${kind}" value="${esc(id)}"
+    data-testid="${esc(prefix)}-${kind}-${esc(id)}" ${on ? "checked" : ""}> ${esc(label)}</label>`;
+  const roleBoxes = doc.roles.filter((r) => !r.admin || roles.has(r.id))
+    .map((r) => box("role", r.id, state.lang === "zh" ? r.name_zh : r.name_en, roles.has(r.id)));
+  const known = doc.departments.map((d) => d.id);
+  const deptBoxes = [...known, ...[...depts].filter((d) => !known.includes(d))]
+    .map((d) => box("dept", d, deptName(d), depts.has(d)));
+  return `<div class="checks"><span class="group">${esc(t("roles"))}</span>${roleBoxes.join("")}</div>
+    <div class="checks"><span class="group">${esc(t("departments"))}</span>${deptBoxes.join("") || esc(t("none"))}</div>`;
+}
+
+function readWho(el) {
+  const pick = (kind) => [...el.querySelectorAll(`input[data-kind=${kind}]:checked`)].map((i) => i.value);
+  return { roles: pick("role"), departments: pick("dept") };
+}
+
+/** The layer the form edits: one of the list, or a blank policy for a layer not yet imported. */
+function policyInForm() {
+  const chosen = $("#policy-layer").value;
+  const found = state.policies.layers.find((l) => l.layer === chosen);
+  if (found) return found;
+  const blank = { roles: [], departments: [] };
+  return { layer: "", imported: false, columns: [], grade: "internal", region_field: null, hidden_fields: {},
+    lists: { read: blank, export: blank, edit: blank } };
+}
+
+/** The hidden-field rows as the form holds them now (typed names are kept on a redraw). */
+function readHidden() {
+  return [...document.querySelectorAll("#policy-hidden .hidden-row")].map((row) => ({
+    field: row.querySelector("input[data-role=field]").value, ...readWho(row),
+  }));
+}
+
+function renderHidden() {
+  $("#policy-hidden").innerHTML = state.hidden.map((h, i) => `<div class="hidden-row" data-testid="policy-hidden-row">
+    <label><span>${esc(t("field"))}</span> <input data-role="field" list="policy-columns" maxlength="100" value="${esc(h.field)}"
+      data-testid="policy-hidden-field-${i}"></label>
+    ${whoChecks(`policy-hidden-${i}`, h)}
+    <button type="button" data-remove="${i}" data-testid="policy-hidden-remove-${i}">${esc(t("remove"))}</button></div>`).join("");
+}
+
+function fillPolicyForm() {
+  const layer = policyInForm();
+  state.policyNew = $("#policy-layer").value === NEW_LAYER;
+  $("#policy-new-layer-label").hidden = !state.policyNew;
   $("#policy-grade").value = layer.grade;
-  const named = new Set(layer.read_departments);
-  $("#policy-departments").innerHTML = doc.departments.map((d) => `<label><input type="checkbox" value="${esc(d.id)}"
-    data-testid="policy-dept-${esc(d.id)}" ${named.has(d.id) ? "checked" : ""}> ${esc(d.name)}</label>`).join("") || esc(t("none"));
+  ACTIONS.forEach((a) => { $(`#policy-${a}`).innerHTML = whoChecks(`policy-${a}`, layer.lists[a]); });
+  state.hidden = Object.entries(layer.hidden_fields).map(([f, named]) => ({ field: f, ...named }));
+  renderHidden();
+  $("#policy-region").value = layer.region_field || "";
+  $("#policy-columns").innerHTML = layer.columns.map((c) => `<option value="${esc(c)}"></option>`).join("");
 }
 
 function renderPolicies() {
@@ -283,18 +493,39 @@ function renderPolicies() {
   if (!doc) return;
   const select = $("#policy-layer");
   const chosen = select.value;
-  const kind = (l) => (state.lang === "zh" ? l.role_zh : l.role_en);
-  select.innerHTML = doc.layers.map((l) => `<option value="${esc(l.layer)}">${esc(l.layer)} ${esc(kind(l))}</option>`).join("");
-  if (doc.layers.some((l) => l.layer === chosen)) select.value = chosen;
+  const kind = (l) => (l.imported ? (state.lang === "zh" ? l.role_zh : l.role_en) : t("notImported"));
+  select.innerHTML = doc.layers.map((l) => `<option value="${esc(l.layer)}">${esc(l.layer)} ${esc(kind(l))}</option>`).join("")
+    + `<option value="${NEW_LAYER}" data-testid="policy-other-layer">${esc(t("otherLayer"))}</option>`;
+  if (state.policyNew || !doc.layers.length) select.value = NEW_LAYER;
+  else select.value = doc.layers.some((l) => l.layer === chosen) ? chosen : doc.layers[0].layer;
   $("#policy-grade").innerHTML = doc.grades.map((g) => `<option value="${esc(g.id)}">${esc(state.lang === "zh" ? g.name_zh : g.name_en)}</option>`).join("");
   fillPolicyForm();
-  const depts = Object.fromEntries(doc.departments.map((d) => [d.id, d.name]));
-  const sep = state.lang === "zh" ? "、" : ", ";
   $("#policies").innerHTML = doc.layers.map((l) => {
-    const who = [...l.read_departments.map((d) => depts[d] || d), ...l.read_roles.map(roleName)];
+    const hidden = Object.entries(l.hidden_fields).map(([f, named]) => {
+      const who = whoNames(named);
+      return state.lang === "zh" ? `${f}（${who.join("、") || t("nobody")}）` : `${f} (${who.join(", ") || t("nobody")})`;
+    });
     return `<tr data-testid="policy-row" data-layer="${esc(l.layer)}"><td>${esc(l.layer)}</td><td>${esc(kind(l))}</td>
-      <td class="grade-${esc(l.grade)}" data-testid="policy-grade-cell">${esc(gradeName(l.grade))}</td><td>${esc(who.join(sep) || t("everyone"))}</td></tr>`;
+      <td class="grade-${esc(l.grade)}" data-testid="policy-grade-cell">${esc(gradeName(l.grade))}</td>
+      ${ACTIONS.map((a) => `<td data-testid="policy-${a}-cell">${esc(whoText(l, a))}</td>`).join("")}
+      <td data-testid="policy-hidden-cell">${esc(hidden.join(sep()) || "—")}</td>
+      <td data-testid="policy-region-cell">${esc(l.region_field || "—")}</td>
+      <td><button type="button" data-layer="${esc(l.layer)}" data-testid="policy-edit-${esc(l.layer)}">${esc(t("edit"))}</button></td></tr>`;
   }).join("");
+}
+
+/** Draw the policies again in the page's language, keeping what the form holds unsaved. */
+function redrawPolicies() {
+  const draft = {
+    grade: $("#policy-grade").value, region: $("#policy-region").value, hidden: readHidden(),
+    lists: Object.fromEntries(ACTIONS.map((a) => [a, readWho($(`#policy-${a}`))])),
+  };
+  renderPolicies();
+  $("#policy-grade").value = draft.grade;
+  $("#policy-region").value = draft.region;
+  ACTIONS.forEach((a) => { $(`#policy-${a}`).innerHTML = whoChecks(`policy-${a}`, draft.lists[a]); });
+  state.hidden = draft.hidden;
+  renderHidden();
 }
 
 async function loadPolicies() {
@@ -302,17 +533,49 @@ async function loadPolicies() {
   renderPolicies();
 }
 
+function editPolicyOf(event) {
+  const button = event.target.closest("button[data-layer]");
+  if (!button) return;
+  $("#policy-layer").value = button.dataset.layer;
+  fillPolicyForm();
+  $("#policy").scrollIntoView({ block: "nearest" });
+}
+
+function hiddenClick(event) {
+  const button = event.target.closest("button[data-remove]");
+  if (!button) return;
+  state.hidden = readHidden().filter((_, i) => i !== Number(button.dataset.remove));
+  renderHidden();
+}
+
+function addHidden() {
+  state.hidden = [...readHidden(), { field: "", roles: [], departments: [] }];
+  renderHidden();
+  const inputs = document.querySelectorAll("#policy-hidden input[data-role=field]");
+  inputs[inputs.length - 1].focus();
+}
+
 async function setPolicy(event) {
   event.preventDefault();
-  const layer = $("#policy-layer").value;
+  const isNew = $("#policy-layer").value === NEW_LAYER;
+  const layer = isNew ? $("#policy-new-layer").value.trim() : $("#policy-layer").value;
+  if (!layer) { message(t("noLayerName"), false); return; }
+  const rows = readHidden().filter((h) => h.field.trim() || h.roles.length || h.departments.length);
   const body = {
     grade: $("#policy-grade").value,
-    read_departments: [...document.querySelectorAll("#policy-departments input:checked")].map((i) => i.value),
+    lists: Object.fromEntries(ACTIONS.map((a) => [a, readWho($(`#policy-${a}`))])),
+    hidden_fields: Object.fromEntries(rows.map((h) => [h.field.trim(), { roles: h.roles, departments: h.departments }])),
+    region_field: $("#policy-region").value.trim() || null,
   };
   try {
-    await api(`/admin/policies/${encodeURIComponent(layer)}`, { method: "PUT", body });
-    await loadPolicies();
-    message(fill(t("policySet"), { l: layer, g: gradeName(body.grade) }));
+    const doc = await api(`/admin/policies/${encodeURIComponent(layer)}`, { method: "PUT", body });
+    state.policies = await api("/admin/policies.json");
+    $("#policy-new-layer").value = "";
+    state.policyNew = false;
+    renderPolicies();
+    $("#policy-layer").value = layer;
+    fillPolicyForm();
+    message([fill(t("policySet"), { l: layer, g: gradeName(body.grade) }), ...doc.notes].join(" "));
   } catch (err) {
     message(err.message, false);
   }
@@ -380,6 +643,7 @@ async function showTab(name) {
   document.querySelectorAll(".tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
   document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== `tab-${name}`; });
   message("");
+  closeTemporary();  // shown once: not kept on the page once the administrator moves on
   try {
     await LOADERS[name]();
   } catch (err) {
@@ -395,7 +659,7 @@ function applyText() {
   renderSession();
   renderAccounts();
   renderRoles();
-  if (state.policies) renderPolicies();
+  if (state.policies) redrawPolicies();
   renderAudit();
 }
 
@@ -421,6 +685,16 @@ async function main() {
   $("#grant-user").addEventListener("change", fillGrantRoles);
   $("#policy").addEventListener("submit", setPolicy);
   $("#policy-layer").addEventListener("change", fillPolicyForm);
+  $("#policies").addEventListener("click", editPolicyOf);
+  $("#policy-hidden").addEventListener("click", hiddenClick);
+  $("#policy-add-hidden").addEventListener("click", addHidden);
+  $("#reset-password").addEventListener("submit", resetPassword);
+  $("#reset-password").addEventListener("change", (e) => { if (e.target.name === "how") resetHowChanged(); });
+  $("#reset-cancel").addEventListener("click", closeReset);
+  $("#temp-password-done").addEventListener("click", closeTemporary);
+  $("#departments").addEventListener("click", openDepartment);
+  $("#edit-department").addEventListener("submit", saveDepartment);
+  $("#edit-dept-cancel").addEventListener("click", closeDepartment);
   $("#audit-search").addEventListener("submit", (e) => searchAudit(e));
   $("#audit-more").addEventListener("click", () => searchAudit(null, true));
   $("#sign-out").addEventListener("click", signOut);

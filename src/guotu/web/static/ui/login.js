@@ -1,7 +1,10 @@
 /* guotu sign-in page (登录): user name and password to POST /auth/sign-in (JSON); on success
  * back to the page the user came from (``next``, a path of this site only) or the one map.
  * A refusal shows the server's one sentence, which never says whether the name or the password
- * was wrong; a lockout or too many attempts show the server's message as it is. */
+ * was wrong; a lockout or too many attempts show the server's message as it is.
+ * With ``auth = oidc`` (GET /auth/methods says so) a "统一身份认证登录" link goes to
+ * /auth/oidc/start with the same ``next``; a unified sign-in that did not succeed comes back
+ * here with ``?error=oidc_…``, said in the page's language (never the provider's text). */
 "use strict";
 
 const TEXT = {
@@ -12,6 +15,12 @@ const TEXT = {
     refused: "用户名或密码不正确，或账号暂不可用。", missing: "请填写用户名和密码。",
     network: "无法连接服务器，请稍后重试。", timedOut: "登录已超时，请重新登录。", signedOut: "您已退出登录。",
     off: "本服务器未启用登录，正在返回地图…",
+    oidc: "统一身份认证登录", or: "或使用本系统账号登录",
+    oidc_failed: "统一身份认证登录未成功，或账号暂不可用。请重新登录或联系系统管理员。",
+    oidc_expired: "登录已过期或无效，请重新点击“统一身份认证登录”。",
+    oidc_denied: "统一身份认证平台未完成登录（已取消或被拒绝）。",
+    oidc_unavailable: "统一身份认证平台暂时无法访问，请稍后重试或使用本系统账号登录。",
+    oidc_off: "本服务器未启用统一身份认证登录，请使用本系统账号登录。",
   },
   en: {
     title: "Territorial spatial planning one map", heading: "Sign in", username: "User name", password: "Password", submit: "Sign in",
@@ -20,6 +29,12 @@ const TEXT = {
     refused: "The user name or password is wrong, or the account cannot be used now.", missing: "Enter the user name and the password.",
     network: "The server cannot be reached; try again later.", timedOut: "Your session timed out: sign in again.", signedOut: "You have signed out.",
     off: "This server has no sign-in; back to the map…",
+    oidc: "Sign in with unified identity", or: "or sign in with an account of this system",
+    oidc_failed: "The unified identity sign-in did not succeed, or the account cannot be used now. Try again or ask the system administrator.",
+    oidc_expired: "The sign-in expired or is not valid: click “Sign in with unified identity” again.",
+    oidc_denied: "The unified identity platform did not sign you in (cancelled or refused).",
+    oidc_unavailable: "The unified identity platform cannot be reached; try again later or sign in with an account of this system.",
+    oidc_off: "This server does not sign in with unified identity; use an account of this system.",
   },
 };
 const state = { lang: localStorage.getItem("guotu.lang") === "en" ? "en" : "zh" };
@@ -49,6 +64,21 @@ function applyText() {
   const notice = { timeout: "timedOut", signed_out: "signedOut" }[why];
   $("#notice").hidden = !notice;
   $("#notice").textContent = notice ? t(notice) : "";
+  const failed = new URLSearchParams(location.search).get("error") || "";
+  if (/^oidc_[a-z]+$/.test(failed) && TEXT.zh[failed]) showError(t(failed));
+}
+
+/** Show the unified identity link when the server signs in through it (GET /auth/methods). */
+async function offerUnifiedSignIn() {
+  try {
+    const r = await fetch("/auth/methods", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    const methods = r.ok ? await r.json() : {};
+    if (!methods.oidc) return;
+    $("#oidc-start").href = `/auth/oidc/start?${new URLSearchParams({ next: nextPage() })}`;
+    $("#oidc").hidden = false;
+  } catch (err) {
+    // no answer: the password form still works
+  }
 }
 
 function showError(text) {
@@ -98,7 +128,7 @@ function main() {
   });
   $("#sign-in").addEventListener("submit", signIn);
   applyText();
-  document.body.dataset.ready = "1";
+  offerUnifiedSignIn().finally(() => { document.body.dataset.ready = "1"; });
 }
 
 main();
