@@ -13,6 +13,7 @@ The tree::
     ├── NotFoundError               a workspace, layer, code or role that does not exist (exit 2, HTTP 404)
     ├── AuthenticationError         not signed in, or a sign-in that failed (exit 2, HTTP 401)
     ├── PermissionDeniedError       signed in, but the roles do not allow it (exit 2, HTTP 403)
+    │   └── PasswordChangeRequiredError  signed in with a password to change first (初始, 过期)
     ├── StoreError                  the store failed (exit 3, HTTP 500)
     │   ├── StoreUnavailableError   cannot open or reach the store
     │   │   └── DirectoryUnavailableError  cannot reach the LDAP directory or identity provider
@@ -38,6 +39,7 @@ __all__ = [
     "InputError",
     "LayerError",
     "NotFoundError",
+    "PasswordChangeRequiredError",
     "PermissionDeniedError",
     "PluginError",
     "RulePackError",
@@ -221,6 +223,14 @@ class PermissionDeniedError(GuotuError):
     code = "forbidden"
     http_status = 403
     exit_code = 2
+
+
+class PasswordChangeRequiredError(PermissionDeniedError):
+    """Signed in, but the password must be changed before anything else: an initial one set
+    by an administrator, or one older than the password rules allow. The pages recognise the
+    code and open the page that changes it."""
+
+    code = "password-change-required"
 
 
 class StoreError(GuotuError):

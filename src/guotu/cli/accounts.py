@@ -33,6 +33,7 @@ from guotu.cli.base import (
     workspace_option,
 )
 from guotu.cli.principal import PERMISSION_ZH, open_as
+from guotu.domain.access.passwords import password_change_due
 from guotu.domain.access.records import AccountSource, UserAccount
 from guotu.domain.access.roles import Permission, get_access_role, permissions_of
 from guotu.errors import InputError
@@ -144,6 +145,19 @@ def _status(ctx: Context, account: UserAccount, now: datetime) -> str:
     return ctx.t("正常", "active")
 
 
+def _password_state(ctx: Context, account: UserAccount, now: datetime) -> str:
+    """When the holder last chose the password, and whether they must change it now."""
+    shown = local_time(account.password_changed_at)
+    due = password_change_due(account, now)
+    if due == "initial":
+        return ctx.t("—（初始密码，本人登录时须修改）", "— (initial: changed at the next sign-in)")
+    if due == "expired":
+        return shown + ctx.t(
+            "（已过期，本人登录时须修改）", " (expired: changed at the next sign-in)"
+        )
+    return shown
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -161,6 +175,7 @@ def _account_dict(a: UserAccount, now: datetime) -> dict[str, Any]:
         "locked_until": a.locked_until,
         "failed_sign_ins": a.failed_sign_ins,
         "password_changed_at": a.password_changed_at,
+        "password_change": password_change_due(a, now),  # initial, expired or None
         "recorded_at": a.recorded_at,
     }
 
@@ -243,6 +258,7 @@ def user_add(
             password=password,
             source=AccountSource.LDAP if directory else AccountSource.LOCAL,
             actor=who.actor,
+            temporary=True,  # set for its holder, who changes it at the first sign-in
         )
     click.echo(
         ctx.t(
@@ -255,9 +271,9 @@ def user_add(
     if generate_password_ and password is not None:
         click.echo(
             ctx.t(
-                f"初始密码（只显示这一次，请转交本人并在首次登录后修改）：{password}",
-                f"Initial password (shown this once; hand it over and have it changed at the "
-                f"first sign-in): {password}",
+                f"初始密码（只显示这一次，请转交本人；本人首次登录时须修改）：{password}",
+                f"Initial password (shown this once; hand it over: its holder must change it "
+                f"at the first sign-in): {password}",
             )
         )
 
@@ -361,7 +377,7 @@ def user_show(ctx: Context, username: str, workspace: str, as_json: bool) -> Non
         ),
         (ctx.t("状态", "Status"), _status(ctx, account, now)),
         (ctx.t("连续登录失败", "Failed sign-ins in a row"), str(account.failed_sign_ins)),
-        (ctx.t("密码修改时间", "Password changed"), local_time(account.password_changed_at)),
+        (ctx.t("密码修改时间", "Password changed"), _password_state(ctx, account, now)),
         (ctx.t("有效访问令牌", "Usable access tokens"), str(len(usable))),
     ]
     width = max(len(k) for k, _ in rows)
@@ -432,7 +448,7 @@ def user_passwd(
             if generate_password_
             else read_password(ctx, password_stdin)
         )
-        set_password(store, account.username, password, actor=who.actor)
+        set_password(store, account.username, password, actor=who.actor, temporary=True)
     click.echo(
         ctx.t(f"已修改账号 {account.username} 的密码。", f"Password of {account.username} set.")
     )

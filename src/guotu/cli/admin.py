@@ -138,6 +138,7 @@ def admin_init(
                 roles=[role],
                 password=password,
                 actor=who.actor,
+                temporary=True,  # each administrator changes theirs at the first sign-in
             )
             made.append((account, password))
         shown = store.path
@@ -158,10 +159,11 @@ def admin_init(
     console().print(table)
     click.echo(
         ctx.t(
-            "以上密码只显示这一次，未写入任何文件：请分别交给三位管理员本人，首次登录后立即修改"
-            "（guotu user passwd）。三员分立：三个账号须由不同的人使用。",
+            "以上密码只显示这一次，未写入任何文件：请分别交给三位管理员本人，首次登录时须修改"
+            "（网页 /ui/password，或 guotu passwd）。三员分立：三个账号须由不同的人使用。",
             "These passwords are shown this once and written nowhere: hand each to its "
-            "administrator, to be changed at the first sign-in (guotu user passwd). Separation "
+            "administrator, who must change it at the first sign-in (the page /ui/password, or "
+            "guotu passwd). Separation "
             "of duties: three different people use these accounts.",
         )
     )

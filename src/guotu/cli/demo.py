@@ -279,9 +279,10 @@ def _render_accounts(ctx: Context, seeded: SeededAccess) -> None:
         ctx.t(
             "这些演示密码只显示这一次，未写入任何文件；忘记时可用 guotu user passwd 重设。"
             "各图层的开放等级见 guotu policy list；启用登录（环境变量 GUOTU_AUTH）后，在 "
-            "guotu serve 的网页上用这些账号登录。",
+            "guotu serve 的网页上用这些账号登录，首次登录时须修改初始密码。",
             "These demo passwords are shown this once and written nowhere; reset one with "
             "guotu user passwd. The layers' open grades: guotu policy list; with sign-in on "
-            "(GUOTU_AUTH=local) these accounts sign in to guotu serve (docs/access.md).",
+            "(GUOTU_AUTH=local) these accounts sign in to guotu serve (docs/access.md), each "
+            "changing its initial password at the first sign-in.",
         )
     )

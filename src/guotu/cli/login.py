@@ -1,5 +1,6 @@
 """Signing the command line in to a PostgreSQL workspace: ``guotu login``, ``guotu logout``,
-and ``guotu whoami`` (who a command on a workspace acts as, on any workspace).
+``guotu whoami`` (who a command on a workspace acts as, on any workspace) and ``guotu passwd``
+(a user changing their own password, on any workspace).
 
 ``guotu login`` signs in like the server's sign-in page (the same password check, lockout,
 directory and audit entry), then makes an access token for this machine and saves it for the
@@ -7,14 +8,21 @@ workspace (:mod:`guotu.cli.credentials`): every later command on that workspace 
 signed-in user (:mod:`guotu.cli.principal`). The token carries the permissions the user's roles
 give at sign-in (no more later, and less when roles are taken away) and expires after
 ``--days`` (default 1). Signing in again replaces, and revokes, the token saved before.
-``guotu logout`` revokes the saved token and deletes it.
+``guotu logout`` revokes the saved token and deletes it. A user whose password must be changed
+first (an initial password an administrator set, or one older than the rules allow) is refused
+a sign-in, and so a token, until it is changed (``guotu passwd``, or the page ``/ui/password``).
+
+``guotu passwd`` asks for the current password and the new one twice, as the page
+``/ui/password`` does (:func:`guotu.services.identity.change_password`: a wrong current
+password counts as a failed sign-in; the password rules apply; the user's browser sessions end,
+their tokens keep working).
 
 A password is never an option value: it is typed at a hidden prompt or read from the first
 line of standard input (``--password-stdin``). A GeoPackage workspace has no sign-in (its
 commands act as the operating-system user): ``login`` and ``logout`` refuse it.
 
-Exit codes: 0 done, 2 refused (wrong user name or password, a GeoPackage workspace, bad
-input), 3 environment or store error.
+Exit codes: 0 done, 2 refused (wrong user name or password, a password to change first, a
+GeoPackage workspace, bad input), 3 environment or store error.
 """
 
 from __future__ import annotations
@@ -54,11 +62,20 @@ from guotu.cli.principal import (
     os_user,
     shown_location,
 )
+from guotu.domain.access.passwords import password_change_due
 from guotu.domain.access.records import Actor, UserAccount
 from guotu.domain.access.roles import Permission, permissions_of
 from guotu.errors import InputError, PermissionDeniedError
 from guotu.ports import FeatureStore
-from guotu.services.identity import create_token, resolve_token, revoke_token, sign_in
+from guotu.services.identity import (
+    change_password,
+    create_token,
+    password_change_required,
+    resolve_token,
+    revoke_token,
+    sign_in,
+)
+from guotu.services.identity_accounts import moment
 from guotu.services.identity_sign_in import directory_of, hashing_of
 from guotu.services.workspace import open_workspace
 from guotu.settings import load_settings
@@ -67,6 +84,7 @@ __all__ = [
     "LOGIN_MAX_DAYS",
     "login_command",
     "logout_command",
+    "passwd_command",
     "read_sign_in_password",
     "sign_in_as",
     "whoami_command",
@@ -120,19 +138,25 @@ def read_sign_in_password(ctx: Context, from_stdin: bool) -> str:
     return line
 
 
-def sign_in_as(store: FeatureStore, username: str, password: str) -> UserAccount:
+def sign_in_as(
+    store: FeatureStore, username: str, password: str, *, location: str | None = None
+) -> UserAccount:
     """The account ``username`` and ``password`` sign in as, checked as the server's sign-in
     checks it (its settings: ``GUOTU_AUTH``'s directory, lockout, argon2id parameters) and
-    audited with this machine as the address.
+    audited with this machine as the address; refused while its password must be changed
+    first (what it signs in for, a token, would get round the rule the server applies to a
+    session). ``location`` (the workspace) goes into the refusal's fix.
 
     Raises
     ------
     AuthenticationError
         Whatever the reason, in the one sentence every failed sign-in says.
+    PasswordChangeRequiredError
+        The password is an initial one an administrator set, or has expired.
     """
 
     settings = load_settings()
-    return sign_in(
+    account = sign_in(
         store,
         username,
         password,
@@ -142,6 +166,18 @@ def sign_in_as(store: FeatureStore, username: str, password: str) -> UserAccount
         group_roles=settings.group_role_map,
         hashing=hashing_of(settings),
     )
+    reason = password_change_due(account, moment())
+    if reason is not None:
+        where = f" -w {shown_location(location)}" if location else ""
+        command = f"guotu passwd {account.username}{where}"
+        raise password_change_required(
+            reason,
+            fix=f"Change it on the page /ui/password of guotu serve, or run {command}; then "
+            "sign in again.",
+            fix_zh=f"请在 guotu serve 网页的 /ui/password 页面修改密码，或运行 {command}，"
+            "然后重新登录。",
+        )
+    return account
 
 
 def _revoke_saved(store: FeatureStore, saved: SavedToken | None) -> None:
@@ -193,7 +229,7 @@ def login_command(
     password = read_sign_in_password(ctx, password_stdin)
     address = command_address()
     with open_workspace(workspace) as store:
-        account = sign_in_as(store, name, password)
+        account = sign_in_as(store, name, password, location=workspace)
         scopes = sorted(p.value for p in permissions_of(account.roles))
         if not scopes:
             raise PermissionDeniedError(
@@ -332,3 +368,88 @@ def whoami_command(ctx: Context, workspace: str, as_json: bool) -> None:
         )
     for line in lines:
         click.echo(line)
+
+
+def _read_change(ctx: Context, from_stdin: bool) -> tuple[str, str]:
+    """The current password and the new one: the first two lines of standard input, or typed
+    at hidden prompts (the new one twice)."""
+    if from_stdin:
+        current = sys.stdin.readline().rstrip("\r\n")
+        new = sys.stdin.readline().rstrip("\r\n")
+        again = new
+    else:
+        try:
+            current = str(
+                click.prompt(ctx.t("当前密码", "Current password"), hide_input=True, err=True)
+            )
+            new = str(click.prompt(ctx.t("新密码", "New password"), hide_input=True, err=True))
+            again = str(
+                click.prompt(
+                    ctx.t("再输入一次新密码", "Repeat the new password"), hide_input=True, err=True
+                )
+            )
+        except click.exceptions.Abort:  # end of input, or Ctrl-C at a prompt
+            current = new = again = ""
+    if not current or not new:
+        raise InputError(
+            "The current and the new password are needed.",
+            field="password",
+            fix="Type them at the prompts, or pipe the current password and the new one, a "
+            "line each, with --password-stdin.",
+            message_zh="需要输入当前密码和新密码。",
+            fix_zh="请在提示下输入，或用 --password-stdin 从标准输入依次读入当前密码和新密码（各一行）。",
+        )
+    if new != again:
+        raise InputError(
+            "The two new passwords typed differ.",
+            field="new_password_again",
+            fix="Run the command again and type the same new password twice.",
+            message_zh="两次输入的新密码不一致。",
+            fix_zh="请重新运行命令，两次输入相同的新密码。",
+        )
+    return current, new
+
+
+@root.command("passwd")
+@click.argument("username", required=False)
+@workspace_option()
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the current password and then the new one from the first two lines of "
+    "standard input (instead of the prompts).",
+)
+@lang_option
+@pass_context
+def passwd_command(
+    ctx: Context, username: str | None, workspace: str, password_stdin: bool
+) -> None:
+    """Change your own password (USERNAME, default: the operating-system user): the current
+    one, then the new one twice at hidden prompts. Your browser sessions end; access tokens
+    keep working.
+
+    \b
+    Examples:
+      guotu passwd lisi -w env:GUOTU_PG_DSN
+      printf '%s\\n%s\\n' "$OLD" "$NEW" | guotu passwd lisi -w county.gpkg --password-stdin
+    """
+    name = (username or os_user()).strip()
+    current, new = _read_change(ctx, password_stdin)
+    settings = load_settings()
+    with open_workspace(workspace) as store:
+        account = change_password(
+            store,
+            name,
+            current,
+            new,
+            address=command_address(),
+            limits=settings.sign_in_limits,
+            hashing=hashing_of(settings),
+        )
+    click.echo(
+        ctx.t(
+            f"已修改 {account.username} 的密码；其网页登录已全部结束，访问令牌不受影响。",
+            f"Password of {account.username} changed; their browser sessions have ended, "
+            "access tokens keep working.",
+        )
+    )

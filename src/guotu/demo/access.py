@@ -4,7 +4,9 @@ grades of its layers (分级开放), as a county 自然资源和规划局 would 
 ``guotu demo`` seeds them (unless ``--no-accounts``) through the identity services, exactly as
 ``guotu dept add``, ``guotu user add`` and ``guotu policy set`` would, and prints the accounts'
 passwords once at its end. The passwords are generated at that moment (``make_password``) and
-written nowhere: not in the repository, not in the handover files, not in the manifest.
+written nowhere: not in the repository, not in the handover files, not in the manifest. They are
+initial passwords, as an administrator's would be: each account's holder changes theirs at the
+first sign-in (``/ui/password``).
 
 The departments are the bureau's own 科室 (国土空间规划科, 耕地保护科, 信息中心 where the three
 administrators sit), the county departments it shares the one map with (发改, 住建, 生态环境),
@@ -189,6 +191,7 @@ def seed_access(
             roles=user.roles,
             password=password,
             actor=actor,
+            temporary=True,  # as a bureau's would be: changed at the first sign-in
         )
         accounts.append(
             SeededAccount(user.username, user.display_name, user.department, user.roles, password)

@@ -2,7 +2,8 @@
 policy. One import for the callers (the web's security layer, the CLI's account commands);
 the parts live in :mod:`~guotu.services.identity_passwords` (argon2id),
 :mod:`~guotu.services.identity_accounts` (accounts, departments, layer policies, principals),
-:mod:`~guotu.services.identity_sign_in`, :mod:`~guotu.services.identity_sessions` and
+:mod:`~guotu.services.identity_sign_in`, :mod:`~guotu.services.identity_password_change` (a
+user changing their own password), :mod:`~guotu.services.identity_sessions` and
 :mod:`~guotu.services.identity_tokens`.
 
 Examples
@@ -27,6 +28,7 @@ from guotu.services.identity_accounts import (
     set_roles,
     unlock,
 )
+from guotu.services.identity_password_change import change_password, password_change_required
 from guotu.services.identity_passwords import (
     HashParameters,
     generate_password,
@@ -57,6 +59,7 @@ __all__ = [
     "HashParameters",
     "ScopedPrincipal",
     "account_refusal",
+    "change_password",
     "create_department",
     "create_token",
     "create_user",
@@ -64,6 +67,7 @@ __all__ = [
     "generate_password",
     "hash_password",
     "needs_rehash",
+    "password_change_required",
     "principal_for",
     "resolve_session",
     "resolve_token",

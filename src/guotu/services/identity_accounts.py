@@ -8,6 +8,14 @@ naming ``actor``. Bad input is refused with an :class:`~guotu.errors.InputError`
 Who may call these (a system or security administrator) is the caller's check: the web's route
 policies and the CLI's.
 
+A password set here is, by default, taken as its holder's own choice (``password_changed_at``
+is now): what a script passing on passwords people chose, and the tests, want. Every surface of
+guotu where an administrator sets someone's password (``guotu admin init``, ``guotu user add``
+and ``user passwd``, the administration page's create and reset, the demo's seeded accounts)
+says ``temporary=True``: ``password_changed_at`` stays empty, and the holder must change the
+password at the next sign-in (:func:`~guotu.domain.access.passwords.password_change_due`). The
+holder changes it with :func:`guotu.services.identity_password_change.change_password`.
+
 All times are UTC without a time zone, as the store's catalogue records them.
 """
 
@@ -30,6 +38,7 @@ __all__ = [
     "TOKEN_SCOPES",
     "ScopedPrincipal",
     "account_refusal",
+    "check_password",
     "create_department",
     "create_user",
     "moment",
@@ -106,11 +115,30 @@ def _check_roles(roles: Iterable[str]) -> frozenset[str]:
     return wanted
 
 
-def _check_password(password: str, username: str, rules: PasswordRules) -> None:
+def check_password(
+    password: str, username: str, rules: PasswordRules = _RULES, *, field: str = "password"
+) -> None:
+    """Refuse a new ``password`` of ``username`` that breaks ``rules``.
+
+    Raises
+    ------
+    InputError
+        Naming every rule it breaks (and ``field``), with the rules as the fix.
+
+    Examples
+    --------
+    >>> check_password("Gh#2035plan", "wang") is None
+    True
+    >>> try:
+    ...     check_password("wang2035", "wang", field="new_password")
+    ... except InputError as err:
+    ...     print(err.field, err.message_zh)
+    new_password 密码至少需要 3 类字符（小写字母、大写字母、数字、其他符号），现有 2 类。密码不能包含用户名。
+    """
     problems = password_problems(password, username, rules)
     if problems:
         raise _refuse(
-            "password",
+            field,
             " ".join(en for _, en in problems),
             "".join(zh for zh, _ in problems),
             f"Choose a password of at least {rules.min_length} characters of "
@@ -159,8 +187,14 @@ def create_user(
     now: datetime | None = None,
     rules: PasswordRules = _RULES,
     hashing: HashParameters = _HASHING,
+    temporary: bool = False,
 ) -> UserAccount:
     """Create an account (a local one with its password, or one the directory signs in).
+
+    ``temporary``: the password is one an administrator chose and hands over, so its holder
+    must change it at the first sign-in (``password_changed_at`` stays empty). By default it
+    is taken as the holder's own (``password_changed_at`` is now): guotu's administrator
+    surfaces all say ``temporary=True``; a script importing passwords people chose need not.
 
     Raises
     ------
@@ -176,6 +210,10 @@ def create_user(
     ...                    roles=["viewer"], password="Gh#2035plan", actor="admin")
     >>> wang.roles, wang.password_hash[:10]
     (frozenset({'viewer'}), '$argon2id$')
+    >>> li = create_user(MemoryStore(), username="li", display_name="李工", department=None,
+    ...                  roles=[], password="Gh#2035plan", actor="admin", temporary=True)
+    >>> li.password_changed_at is None  # li changes it at the first sign-in
+    True
     """
     username = username.strip()
     _check_username(username)
@@ -214,7 +252,7 @@ def create_user(
                 "Give a password, or create a directory (LDAP) account.",
                 "请设置密码，或创建目录（LDAP）账号。",
             )
-        _check_password(password, username, rules)
+        check_password(password, username, rules)
         password_hash = hash_password(password, params=hashing)
     elif password:
         raise _refuse(
@@ -232,7 +270,7 @@ def create_user(
         roles=wanted,
         source=source,
         password_hash=password_hash,
-        password_changed_at=when if password_hash else None,
+        password_changed_at=when if password_hash and not temporary else None,
     )
     store.put_user(account, **Actor.of(actor).keywords(), action="create_user")
     return store.user(username) or account
@@ -257,8 +295,17 @@ def set_password(
     now: datetime | None = None,
     rules: PasswordRules = _RULES,
     hashing: HashParameters = _HASHING,
+    temporary: bool = False,
 ) -> None:
-    """Set a local account's password (checked against ``rules``); ends its sessions."""
+    """Set a local account's password (checked against ``rules``); ends its sessions.
+
+    ``temporary``: an administrator's reset, which the holder must change at the next
+    sign-in (``password_changed_at`` is emptied); by default the password is taken as the
+    holder's own choice (``password_changed_at`` is now). guotu's own resets (``guotu user
+    passwd``, the administration page) say ``temporary=True``; the holder changing their own
+    password verifies the current one first
+    (:func:`guotu.services.identity_password_change.change_password`).
+    """
     account = require_user(store, username)
     if account.source is not AccountSource.LOCAL:
         raise _refuse(
@@ -269,11 +316,11 @@ def set_password(
             "Change the password in the directory (LDAP).",
             "请在目录服务器（LDAP）中修改密码。",
         )
-    _check_password(password, account.username, rules)
+    check_password(password, account.username, rules)
     changed = replace(
         account,
         password_hash=hash_password(password, params=hashing),
-        password_changed_at=moment(now),
+        password_changed_at=None if temporary else moment(now),
     )
     store.put_user(changed, **Actor.of(actor).keywords(), action="set_password")
     store.end_sessions_of(account.username)

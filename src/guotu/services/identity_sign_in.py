@@ -40,7 +40,14 @@ from guotu.services.identity_passwords import (
 )
 from guotu.settings import Settings
 
-__all__ = ["SIGN_IN_REFUSED", "directory_of", "hashing_of", "sign_in", "sign_in_refused"]
+__all__ = [
+    "SIGN_IN_REFUSED",
+    "directory_of",
+    "hashing_of",
+    "record_failed_sign_in",
+    "sign_in",
+    "sign_in_refused",
+]
 
 _LIMITS = SignInLimits()
 _HASHING = HashParameters()
@@ -198,8 +205,40 @@ def _count_failure(
     limits: SignInLimits,
     reason: str,
 ) -> NoReturn:
-    """Record one more consecutive failure (locking the account at the limit), audit it with
-    the address, and raise the one error."""
+    """Record one more consecutive failure (:func:`record_failed_sign_in`) and raise the one
+    error."""
+    record_failed_sign_in(store, account, when=when, address=address, limits=limits, reason=reason)
+    raise sign_in_refused()
+
+
+def record_failed_sign_in(
+    store: FeatureStore,
+    account: UserAccount,
+    *,
+    when: datetime,
+    address: str,
+    limits: SignInLimits = _LIMITS,
+    reason: str,
+) -> bool:
+    """Record one more consecutive failed sign-in of ``account`` (a wrong password, here or
+    when its holder changes it), locking the account at ``limits.max_failures``, and audit it
+    (``sign_in_failed``, with ``reason`` and ``address``); whether the account is now locked.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> from guotu.store.memory import MemoryStore
+    >>> from guotu.services.identity_accounts import create_user
+    >>> store = MemoryStore()
+    >>> wang = create_user(store, username="wang", display_name="王工", department=None,
+    ...                    roles=[], password="Gh#2035plan", actor="admin")
+    >>> when = datetime(2026, 3, 2, 9, 0)
+    >>> record_failed_sign_in(store, wang, when=when, address="10.0.0.8", reason="wrong password",
+    ...                       limits=SignInLimits(max_failures=2))
+    False
+    >>> store.user("wang").failed_sign_ins
+    1
+    """
     expired = account.locked_until is not None and account.locked_until <= when
     failures = (0 if expired else account.failed_sign_ins) + 1
     locks = failures >= limits.max_failures
@@ -219,7 +258,7 @@ def _count_failure(
         address=address,
     )
     log.info("sign-in of %r from %s refused: %s (%d)", account.username, address, reason, failures)
-    raise sign_in_refused()
+    return locks
 
 
 def _succeed(

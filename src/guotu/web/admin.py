@@ -15,13 +15,15 @@ administrator's (the audit log) :mod:`guotu.web.admin_audit`. The system adminis
 * ``GET /admin/accounts.json``: the accounts (name, department, roles, where they sign in,
   state), the departments and the role table;
 * ``POST /admin/users`` (JSON ``{"username", "display_name", "department", "password"}``):
-  create a local account, without roles (the security administrator grants them);
+  create a local account, without roles (the security administrator grants them); its
+  holder must change the password at the first sign-in;
 * ``POST /admin/users/{username}/disable``, ``…/enable``, ``…/unlock``: disable (its
   sessions end), enable, or lift a lockout after failed sign-ins;
 * ``POST /admin/users/{username}/password`` (JSON ``{"generate": true}`` or ``{"password",
   "password_again"}``): reset a local account's password, as ``guotu user passwd`` does: a
   generated temporary password is in this answer only (``password``), a typed one must be
-  the same twice; the password rules apply and the account's sessions end. A directory
+  the same twice; the password rules apply, the account's sessions end, and its holder must
+  change the password at the next sign-in (``/ui/password``). A directory
   (LDAP) or 统一认证 (OIDC) account's password is not kept here and is refused (400); so is
   an administrator's (403: whoever set it could act as them, against 三员分立; the
   command line, ``guotu user passwd``, remains);
@@ -273,6 +275,7 @@ def post_user(request: Request, store: Store, who: Who, body: NewUser) -> dict[s
         password=body.password,
         actor=actor_of(who, request),
         hashing=request.app.state.hashing,
+        temporary=True,  # the administrator's: its holder changes it at the first sign-in
     )
     return {"user": _user_doc(account, _departments(store))}
 
@@ -387,6 +390,7 @@ def post_password(
         password,
         actor=actor_of(who, request),
         hashing=request.app.state.hashing,
+        temporary=True,  # the holder changes it at the next sign-in
     )
     answer = account_answer(store, account.username)
     if body.generate:

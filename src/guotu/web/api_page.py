@@ -62,6 +62,7 @@ SUMMARY_ZH: dict[tuple[str, str], str] = {
     ("POST", "/auth/sign-in"): "登录（设置浏览器会话 Cookie）",
     ("POST", "/auth/sign-out"): "退出登录（结束会话）",
     ("GET", "/auth/me"): "当前用户、角色、权限与 CSRF 令牌",
+    ("POST", "/auth/password"): "修改本人密码（结束其他会话）",
     ("GET", "/auth/tokens"): "当前用户的访问令牌",
     ("POST", "/auth/tokens"): "生成访问令牌（仅显示一次）",
     ("DELETE", "/auth/tokens/{token_id}"): "撤销访问令牌",

@@ -15,6 +15,7 @@ Routers (one module each, handlers thin over :mod:`guotu.services`):
   (the map's layers, extent and legends) and :mod:`guotu.web.ui_data` (用地平衡表, plans,
   version diffs);
 * :mod:`guotu.web.auth`: signing in and out, ``/auth/me`` and access tokens;
+  :mod:`guotu.web.auth_password` a user changing their own password (``/ui/password``);
   :mod:`guotu.web.auth_oidc` signing in through the unified identity platform (OIDC).
 * :mod:`guotu.web.admin`: the sign-in page, and the administration page with the system
   administrator's data (accounts, passwords, departments); :mod:`guotu.web.admin_policies`
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_policies,
         auth,
         auth_oidc,
+        auth_password,
         monitor,
         ogc_features,
         query,
@@ -197,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ui_config.router)
     app.include_router(ui_data.router)
     app.include_router(auth.router)
+    app.include_router(auth_password.router)
     app.include_router(auth_oidc.router)
     app.include_router(admin.router)
     app.include_router(admin_policies.router)

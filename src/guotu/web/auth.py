@@ -5,8 +5,12 @@
   ``guotu_csrf`` cookie, and answers the user (never a hash) with ``csrf_token``. A refusal is
   401 with one sentence whatever the reason (:data:`guotu.services.identity.SIGN_IN_REFUSED`).
 * ``POST /auth/sign-out``: ends the session and clears the cookies (204).
-* ``GET /auth/me``: the user, department, roles, permissions and the session's
-  ``csrf_token`` (``null`` through a token); 401 when nobody is signed in.
+* ``GET /auth/me``: the user, department, roles, permissions, the session's ``csrf_token``
+  (``null`` through a token) and ``password_change``: ``initial`` or ``expired`` when the
+  account's password must be changed before the session may do anything else
+  (:func:`~guotu.domain.access.passwords.password_change_due`; the sign-in page asks it
+  straight after signing in), else ``null``; 401 when nobody is signed in. The change itself is
+  :mod:`guotu.web.auth_password`.
 * ``GET /auth/tokens``, ``POST /auth/tokens`` (JSON ``{"name", "scopes", "days"}``),
   ``DELETE /auth/tokens/{id}``: the signed-in user's own access tokens; the text of a new
   token (``gt_<id>_<secret>``) is in the answer to its creation and nowhere else.
@@ -26,6 +30,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from guotu.domain.access.passwords import PasswordChangeReason, password_change_due
 from guotu.domain.access.policy import Principal
 from guotu.domain.access.records import AccessToken, UserAccount
 from guotu.domain.access.roles import get_access_role
@@ -39,6 +44,7 @@ from guotu.services.identity import (
     sign_in,
     start_session,
 )
+from guotu.services.identity_accounts import moment
 from guotu.services.workspace import StorePool
 from guotu.settings import Settings
 from guotu.web.auth_models import SIGN_IN_BODY, AccessTokens, MadeToken, Me, SignedIn
@@ -95,6 +101,12 @@ def _user_doc(
         ],
         "permissions": sorted(p.value for p in principal.permissions),
     }
+
+
+def _password_change_of(account: UserAccount | None) -> PasswordChangeReason | None:
+    """Why ``account``'s password must be changed now (``initial``, ``expired``), or ``None``
+    (no account: the local user of ``auth = none``)."""
+    return password_change_due(account, moment()) if account is not None else None
 
 
 def _department_name(store: FeatureStore, department: str | None) -> str | None:
@@ -248,6 +260,7 @@ def get_me(request: Request) -> JSONResponse:
             "via": caller.via,
             "scopes": sorted(caller.token.scopes) if caller.token else None,
             "csrf_token": csrf_token(caller.session_value) if caller.session_value else None,
+            "password_change": _password_change_of(caller.account),
         }
     )
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from guotu.domain.access.passwords import PasswordRules
 
 __all__ = [
     "SIGN_IN_BODY",
@@ -21,6 +23,8 @@ __all__ = [
     "DepartmentRef",
     "MadeToken",
     "Me",
+    "PasswordChange",
+    "PasswordChanged",
     "RoleName",
     "SignedIn",
     "UserInfo",
@@ -60,6 +64,15 @@ class UserInfo(BaseModel):
     permissions: list[str]
 
 
+#: ``password_change`` of ``/auth/me``.
+_PASSWORD_CHANGE = Field(
+    default=None,
+    description="initial (set by an administrator) or expired (older than "
+    f"{PasswordRules().max_age_days} days): the password must be changed (POST "
+    "/auth/password) before the session may do anything else; null otherwise",
+)
+
+
 class SignedIn(BaseModel):
     """The user just signed in, and the CSRF token to send in ``X-CSRF-Token``."""
 
@@ -76,6 +89,26 @@ class Me(BaseModel):
     )
     scopes: list[str] | None = Field(description="The access token's scopes; null otherwise")
     csrf_token: str | None = Field(description="The session's CSRF token; null through a token")
+    password_change: Literal["initial", "expired"] | None = _PASSWORD_CHANGE
+
+
+class PasswordChange(BaseModel):
+    """The signed-in user's current password and the new one, typed twice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+    new_password_again: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordChanged(BaseModel):
+    """The password is changed: the browser's new session (every other session of the user
+    ended) and its CSRF token."""
+
+    username: str
+    password_changed_at: str = Field(json_schema_extra={"format": "date-time"})
+    csrf_token: str
 
 
 class AccessTokenInfo(BaseModel):

@@ -124,6 +124,7 @@ class BodyLimit:
 #: Routes with a rate limit, and which: ``sign_in`` (per address) or ``upload`` (per user).
 RATE_LIMITED: Mapping[tuple[str, str], str] = {
     ("POST", "/auth/sign-in"): "sign_in",
+    ("POST", "/auth/password"): "sign_in",  # it checks a password too
     ("GET", "/auth/oidc/callback"): "sign_in",  # each one asks the identity provider
     ("POST", "/review/{kind}"): "upload",
     ("POST", "/review/{kind}/jobs"): "upload",

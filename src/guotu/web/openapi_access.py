@@ -21,7 +21,9 @@ the server enforces and never written by hand per route.
 * ``x-guotu-policy``: the operation's policy as the table writes it (``/api.html`` shows it);
 * a note in ``info.description`` for what holds on **every** route, so it is not repeated on
   each: an access token that signs nobody in is answered 401 anywhere (send none to read as
-  anonymous); with ``auth = none`` a request from another machine is answered 403 anywhere.
+  anonymous); a browser session whose password must be changed first is answered 403
+  anywhere but the routes of :data:`guotu.web.route_policies.PASSWORD_CHANGE_ROUTES`; with
+  ``auth = none`` a request from another machine is answered 403 anywhere.
 
 With ``auth = none`` there is nobody to sign in: the document declares no security scheme and
 no 401, and 403 only where the local user is refused (an administrator's route, a route that
@@ -252,13 +254,19 @@ _NOTE_SIGN_IN = (
     "访问控制：每个操作的 `security` 列出可用的登录方式（浏览器会话或个人访问令牌），"
     f"`{POLICY_KEY}` 为其访问策略（public、signed_in、session、permission:…）；"
     "401、403、429 按访问策略与频率限制逐个声明。携带无效（不存在、已撤销或已过期）访问令牌的"
-    "请求在任何地址（公开地址也不例外）都答复 401，此项不逐个声明：匿名读取公开数据时不要携带令牌。",
+    "请求在任何地址（公开地址也不例外）都答复 401，此项不逐个声明：匿名读取公开数据时不要携带令牌。"
+    "须先修改密码（管理员设置的初始密码，或超过 90 天未修改）的浏览器会话，除 GET /auth/me、"
+    "POST /auth/password、登录与退出登录外在任何地址都答复 403（password-change-required），"
+    "此项也不逐个声明。",
     "Access control: each operation's `security` lists how a caller may sign in (a browser "
     f"session or a personal access token) and `{POLICY_KEY}` its access policy (public, "
     "signed_in, session, permission:…); its 401, 403 and 429 follow from them and from the "
     "rate limits. A request with an access token that is unknown, revoked or expired is "
     "answered 401 on every route, public ones included, which is not repeated on each: send "
-    "no token to read public data anonymously.",
+    "no token to read public data anonymously. A browser session whose password must be "
+    "changed first (an initial one an administrator set, or one older than 90 days) is "
+    "answered 403 (password-change-required) on every route but GET /auth/me, POST "
+    "/auth/password and signing in and out, which is not repeated on each either.",
 )
 _NOTE_LOCAL = (
     "本服务器未启用登录（auth = none）：本机的每个请求都以本机用户身份执行，不读取任何凭据；"

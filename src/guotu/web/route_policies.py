@@ -14,7 +14,9 @@ A policy is one of:
 signed in, 403 when someone is but may not. A route missing from :data:`ROUTE_POLICIES` is
 never served open: :func:`undeclared_routes` lists it (``create_app`` refuses to build an app
 with one, and a test enumerates the app's routes), and a request reaching it answers 500.
-The checks themselves run in :mod:`guotu.web.security`, before the request's body is read.
+A browser session whose password must be changed first (an initial or expired one) reaches
+only the routes of :data:`PASSWORD_CHANGE_ROUTES`. The checks themselves run in
+:mod:`guotu.web.security`, before the request's body is read.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from guotu.errors import AuthenticationError, GuotuError, PermissionDeniedError
 from guotu.web.errors import routes_of
 
 __all__ = [
+    "PASSWORD_CHANGE_ROUTES",
     "PUBLIC",
     "ROUTE_POLICIES",
     "SESSION",
@@ -85,6 +88,7 @@ ROUTE_POLICIES: Mapping[tuple[str, str], str] = {
     ("GET", "/ui/"): PUBLIC,
     ("GET", "/ui/monitor"): PUBLIC,
     ("GET", "/ui/login"): PUBLIC,
+    ("GET", "/ui/password"): PUBLIC,
     ("GET", "/ui/admin"): PUBLIC,
     ("GET", "/ui/static/{name}"): PUBLIC,
     ("GET", "/ui/vendor/{name}"): PUBLIC,
@@ -100,6 +104,7 @@ ROUTE_POLICIES: Mapping[tuple[str, str], str] = {
     ("POST", "/auth/sign-in"): PUBLIC,
     ("POST", "/auth/sign-out"): PUBLIC,
     ("GET", "/auth/me"): SIGNED_IN,
+    ("POST", "/auth/password"): SESSION,
     ("GET", "/auth/tokens"): SESSION,
     ("POST", "/auth/tokens"): SESSION,
     ("DELETE", "/auth/tokens/{token_id}"): SESSION,
@@ -137,6 +142,35 @@ def _check_table(table: Mapping[tuple[str, str], str]) -> None:
 
 
 _check_table(ROUTE_POLICIES)
+
+#: What a browser session whose password must be changed first (``password_change`` of
+#: ``GET /auth/me``: an initial password an administrator set, or an expired one) may still
+#: call; the gate (:class:`guotu.web.security.Gate`) answers every other route 403
+#: ``password-change-required``. Who am I, change the password, sign out (or in again, as
+#: another user too, through 统一认证 as well), the sign-in and password pages, and the pages'
+#: own files: the map, monitoring and administration pages are files without data, whose
+#: scripts open the password page.
+PASSWORD_CHANGE_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/auth/me"),
+        ("POST", "/auth/password"),
+        ("POST", "/auth/sign-out"),
+        ("POST", "/auth/sign-in"),
+        ("GET", "/auth/methods"),
+        ("GET", "/auth/oidc/start"),
+        ("GET", "/auth/oidc/callback"),
+        ("GET", "/ui/login"),
+        ("GET", "/ui/password"),
+        ("GET", "/ui"),
+        ("GET", "/ui/"),
+        ("GET", "/ui/monitor"),
+        ("GET", "/ui/admin"),
+        ("GET", "/ui/static/{name}"),
+        ("GET", "/ui/vendor/{name}"),
+    }
+)
+if PASSWORD_CHANGE_ROUTES - set(ROUTE_POLICIES):  # a typo is a bug
+    raise ValueError(f"undeclared routes: {sorted(PASSWORD_CHANGE_ROUTES - set(ROUTE_POLICIES))}")
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,15 @@ Outermost first (``create_app`` installs them in this order):
    request from another machine is refused (403) whatever address the server listens on.
 4. :class:`Gate` finds the route the request goes to and applies its policy
    (:mod:`guotu.web.route_policies`): 401 anonymous, 403 without the permission, 500 a
-   route without a policy; then, for unsafe methods, CSRF: a cookie-signed-in request needs
-   ``X-CSRF-Token`` equal to its session's token (given by ``GET /auth/me`` and in the
-   ``guotu_csrf`` cookie), a token-signed request is exempt, and any other (sign-in, or the
-   local user of ``auth = none``) is refused when its ``Origin`` is another site's.
+   route without a policy; a browser session whose password must be changed first (an
+   initial password an administrator set, or one older than ``max_age_days``:
+   :func:`~guotu.domain.access.passwords.password_change_due`) reaches only the routes of
+   :data:`~guotu.web.route_policies.PASSWORD_CHANGE_ROUTES`, every other answers 403
+   ``password-change-required`` (an access token is not limited: it was made with a password
+   that was good then, and it expires); then, for unsafe methods, CSRF: a cookie-signed-in
+   request needs ``X-CSRF-Token`` equal to its session's token (given by ``GET /auth/me`` and
+   in the ``guotu_csrf`` cookie), a token-signed request is exempt, and any other (sign-in,
+   or the local user of ``auth = none``) is refused when its ``Origin`` is another site's.
 5. :class:`guotu.web.limits.RateLimit`: sign-ins per address, reviews and uploads per user
    (429 with ``Retry-After``); not with ``auth = none`` (one local user, nobody to share with).
 6. :class:`guotu.web.limits.BodyLimit`: no body over ``max_upload_mb`` (413).
@@ -46,17 +51,30 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 
+from guotu.domain.access.passwords import PasswordRules, password_change_due
 from guotu.domain.access.policy import ANONYMOUS, Principal
 from guotu.domain.access.records import AccessToken, UserAccount
 from guotu.errors import AuthenticationError, GuotuError, PermissionDeniedError
 from guotu.services.access import local_principal
-from guotu.services.identity import principal_for, resolve_session, resolve_token
+from guotu.services.identity import (
+    password_change_required,
+    principal_for,
+    resolve_session,
+    resolve_token,
+)
+from guotu.services.identity_accounts import moment
 from guotu.services.workspace import StorePool
 from guotu.settings import Settings
 from guotu.web.callers import CallerCache
 from guotu.web.deps import current_principal
 from guotu.web.errors import error_response
-from guotu.web.route_policies import RouteMatch, match_route, policy_of, refusal
+from guotu.web.route_policies import (
+    PASSWORD_CHANGE_ROUTES,
+    RouteMatch,
+    match_route,
+    policy_of,
+    refusal,
+)
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -73,6 +91,7 @@ __all__ = [
     "csrf_token",
     "enforce_route_policy",
     "is_remote",
+    "password_change_refusal",
 ]
 
 log = logging.getLogger(__name__)
@@ -88,6 +107,8 @@ CSRF_COOKIE = "guotu_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 #: Methods that change something, so need CSRF protection.
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: The password rules a session's password is held to (its age).
+_PASSWORD_RULES = PasswordRules()
 #: Unsafe routes protected by the Origin check alone (signing in: SameSite and Origin).
 _ORIGIN_ONLY = frozenset({("POST", "/auth/sign-in")})
 
@@ -357,6 +378,37 @@ def _origin_refused() -> PermissionDeniedError:
     )
 
 
+def password_change_refusal(
+    caller: Caller, key: tuple[str, str], rules: PasswordRules = _PASSWORD_RULES
+) -> GuotuError | None:
+    """The 403 a browser session whose password must be changed first gets from the route
+    ``key`` (every route but :data:`~guotu.web.route_policies.PASSWORD_CHANGE_ROUTES`), or
+    ``None``. Only sessions: an access token keeps working until it expires.
+
+    Examples
+    --------
+    >>> wang = UserAccount("wang", "王工", None, frozenset(), password_hash="$argon2id$…")
+    >>> session = Caller(Principal("wang"), "session", wang)
+    >>> password_change_refusal(session, ("GET", "/collections")).code
+    'password-change-required'
+    >>> password_change_refusal(session, ("POST", "/auth/password")) is None
+    True
+    >>> password_change_refusal(Caller(Principal("wang"), "token", wang), ("GET", "/")) is None
+    True
+    """
+    if caller.via != "session" or caller.account is None or key in PASSWORD_CHANGE_ROUTES:
+        return None
+    reason = password_change_due(caller.account, moment(), rules)
+    if reason is None:
+        return None
+    return password_change_required(
+        reason,
+        fix="Change it on the page /ui/password (or POST /auth/password), then go on.",
+        fix_zh="请在 /ui/password 页面修改密码（或 POST /auth/password），然后继续操作。",
+        rules=rules,
+    )
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers") or ():
         if key == name:
@@ -382,7 +434,9 @@ class Gate:
         found = match_route(scope["app"], method, scope["path"])
         if found is not None:
             state["route_match"] = found
-            refused = refusal(found.policy, caller.principal, caller.via)
+            refused = password_change_refusal(caller, found.key) or refusal(
+                found.policy, caller.principal, caller.via
+            )
             if refused is not None:
                 if found.policy is None:
                     log.error("route %s %s has no access policy: refused", *found.key)
@@ -422,6 +476,10 @@ def enforce_route_policy(request: Request) -> None:
     if checked is not None and checked.route is route:
         return
     caller = caller_of(request)
-    refused = refusal(policy_of(route), current_principal(request), caller.via)
+    method = "GET" if request.method == "HEAD" else request.method
+    key = (method, str(getattr(route, "path_format", request.url.path)))
+    refused = password_change_refusal(caller, key) or refusal(
+        policy_of(route), current_principal(request), caller.via
+    )
     if refused is not None:
         raise refused

@@ -45,7 +45,8 @@ _VENDOR = {
 }
 _OWN = {
     f"{page}.{ext}": media
-    for page in ("app", "monitor", "login", "admin")  # login, admin: pages of guotu.web.admin
+    # login, admin: pages of guotu.web.admin; password: of guotu.web.auth_password
+    for page in ("app", "monitor", "login", "admin", "password")
     for ext, media in (("js", "text/javascript"), ("css", "text/css"))
 }
 

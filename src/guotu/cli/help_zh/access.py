@@ -92,6 +92,16 @@ ACCESS_COMMANDS: dict[str, Entry] = {
         "15547983",
         "退出 PostgreSQL 工作空间的登录：撤销 guotu login 保存的访问令牌并将其删除。",
     ),
+    "guotu passwd": (
+        "9076fed6",
+        """修改本人的密码（用户名，默认为操作系统用户）：在隐藏的提示下输入当前密码，再输入两次新密码。修改后本人的网页登录全部结束，访问令牌不受影响。
+
+\b
+示例：
+  guotu passwd 用户名 -w env:GUOTU_PG_DSN
+  guotu passwd 用户名 -w county.gpkg --password-stdin
+  （--password-stdin 从标准输入的前两行依次读入当前密码和新密码）""",
+    ),
     "guotu whoami": (
         "bde438ed",
         "在该工作空间上运行的命令以谁的身份执行：用户、角色、权限、部门、辖区。",
@@ -201,6 +211,11 @@ ACCESS_OPTIONS: dict[str, Entry] = {
         "从标准输入的第一行读入密码（代替提示输入）。",
     ),
     "guotu login --days": ("dd75b8d4", "登录的有效天数（最多 30 天）。"),
+    # passwd
+    "guotu passwd --password-stdin": (
+        "384f6bea",
+        "从标准输入的前两行依次读入当前密码和新密码（代替提示输入）。",
+    ),
     "guotu token list --user": ("303d4f82", "只列出这个用户的令牌。"),
     # audit search
     "guotu audit search --actor": ("fa5252ec", "只列出这个用户（按记录中的用户名）的记录。"),

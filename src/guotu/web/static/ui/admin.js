@@ -702,6 +702,10 @@ async function main() {
   const r = await fetch(withLang("/auth/me"), { headers: { Accept: "application/json" } });
   if (r.status === 401) { location.replace(`/ui/login?${new URLSearchParams({ next: "/ui/admin" })}`); return; }
   const me = await r.json().catch(() => ({}));
+  if (r.ok && me.via === "session" && me.password_change) {  // changed before anything else
+    location.replace(`/ui/password?${new URLSearchParams({ next: "/ui/admin" })}`);
+    return;
+  }
   const denied = $("#denied");
   if (!r.ok || me.via === "local") {
     if (r.ok) denied.dataset.i18n = "off";

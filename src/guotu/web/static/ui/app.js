@@ -38,6 +38,7 @@ const TEXT = {
     schemes: { sandiao: "三调工作分类", ydyh2023: "用地用海分类" }, ha: "公顷", sheet: "规划条件查询单",
     change: { added: "新增", removed: "删除", changed: "修改" },
     signIn: "登录", signOut: "退出登录", admin: "系统管理", timedOut: "登录已超时，请重新登录",
+    changePassword: "修改密码",
     notSignedIn: "请先登录", signInAgain: "登录",
   },
   en: {
@@ -73,6 +74,7 @@ const TEXT = {
     schemes: { sandiao: "3rd land survey classes", ydyh2023: "Land and sea use classes" }, ha: "ha", sheet: "Printable sheet",
     change: { added: "added", removed: "removed", changed: "changed" },
     signIn: "Sign in", signOut: "Sign out", admin: "Administration", timedOut: "Your session timed out: sign in again",
+    changePassword: "Change password",
     notSignedIn: "Sign in first", signInAgain: "Sign in",
   },
 };
@@ -111,6 +113,7 @@ async function getJSON(url, options, { quiet = false } = {}) {
   const r = await fetch(withLang(url), withCsrf(options));
   const body = await r.json().catch(() => ({}));
   if (r.status === 401) signInNeeded();
+  else if (body.code === "password-change-required") changePasswordFirst();
   else if (!quiet) checkSession();
   if (!r.ok) { throw new Error(body.message || `${r.status} ${r.statusText}`); }
   return body;
@@ -144,6 +147,17 @@ function signInURL() {
   return `/ui/login?${new URLSearchParams({ next: location.pathname + location.search + location.hash })}`;
 }
 
+/** The page that changes the signed-in user's password, coming back here. */
+function passwordURL() {
+  return `/ui/password?${new URLSearchParams({ next: location.pathname + location.search + location.hash })}`;
+}
+
+/** The password must be changed first (an initial or expired one): the server answers nothing
+ * else until it is, so go to the page that changes it. */
+function changePasswordFirst() {
+  location.replace(passwordURL());
+}
+
 /** A request answered 401: the session timed out (or, never signed in, sign in first). */
 function signInNeeded() {
   if (!session.auth && !session.me) return;
@@ -157,6 +171,8 @@ function renderUser() {
   const signedIn = Boolean(me && me.via === "session");
   $("#user").hidden = !signedIn;
   $("#sign-out").hidden = !signedIn;
+  $("#password-link").hidden = !(signedIn && me.user.source === "local");
+  $("#password-link").href = passwordURL();
   $("#admin-link").hidden = !(signedIn && me.user.permissions.some((p) => ["manage_accounts", "grant", "set_policy", "read_audit"].includes(p)));
   if (signedIn) {
     const dept = me.user.department ? ` · ${me.user.department.name}` : "";
@@ -186,6 +202,10 @@ async function loadMe() {
   }
   if (!r.ok) return;
   const me = await r.json();
+  if (me.password_change && me.via === "session") {
+    changePasswordFirst();
+    return;
+  }
   session.auth = me.via !== "local";
   session.me = session.auth ? me : null;
   session.expired = false;

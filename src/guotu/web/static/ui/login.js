@@ -1,7 +1,9 @@
 /* guotu sign-in page (登录): user name and password to POST /auth/sign-in (JSON); on success
  * back to the page the user came from (``next``, a path of this site only) or the one map.
  * A refusal shows the server's one sentence, which never says whether the name or the password
- * was wrong; a lockout or too many attempts show the server's message as it is.
+ * was wrong; a lockout or too many attempts show the server's message as it is. A user whose
+ * password must be changed first (``password_change`` of GET /auth/me: an initial password an
+ * administrator set, or an expired one) goes to /ui/password, and from there on to ``next``.
  * With ``auth = oidc`` (GET /auth/methods says so) a "统一身份认证登录" link goes to
  * /auth/oidc/start with the same ``next``; a unified sign-in that did not succeed comes back
  * here with ``?error=oidc_…``, said in the page's language (never the provider's text). */
@@ -55,6 +57,22 @@ function nextPage() {
   }
 }
 
+/** The page that changes the password, going on to ``next`` once it is changed. */
+function passwordPage() {
+  return `/ui/password?${new URLSearchParams({ next: nextPage() })}`;
+}
+
+/** Whether the user just signed in must change their password before anything else
+ * (GET /auth/me: ``password_change`` is ``initial`` or ``expired``). */
+async function changeFirst() {
+  try {
+    const r = await fetch("/auth/me", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    return r.ok && Boolean((await r.json()).password_change);
+  } catch (err) {
+    return false;  // the next page asks again
+  }
+}
+
 function applyText() {
   document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
   document.title = t("pageTitle");
@@ -101,7 +119,7 @@ async function signIn(event) {
       body: JSON.stringify({ username, password }),
       credentials: "same-origin",
     });
-    if (r.ok) { location.replace(nextPage()); return; }
+    if (r.ok) { location.replace(await changeFirst() ? passwordPage() : nextPage()); return; }
     const body = await r.json().catch(() => ({}));
     $("#password").value = "";
     if (r.status === 400 && body.field === "auth") {  // auth = none: nobody signs in

@@ -55,6 +55,9 @@ function withLang(url) {
 async function getJSON(url) {
   const r = await fetch(withLang(url));
   const body = await r.json().catch(() => ({}));
+  if (body.code === "password-change-required") {  // an initial or expired password: changed first
+    location.replace(`/ui/password?${new URLSearchParams({ next: location.pathname + location.search })}`);
+  }
   if (!r.ok) throw new Error(body.message || `${r.status}`);
   return body;
 }
