@@ -11,6 +11,7 @@ The principal of a request is set with FastAPI's ``dependency_overrides`` on
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -440,7 +441,19 @@ def test_reads_of_the_restricted_layer_are_audited(served: Served) -> None:
     served.get(FARMLAND, "/collections/YJJBNT/items")
     served.get(FARMLAND, "/collections/GHYD/items")  # 内部: not audited
     _query(served, FARMLAND, 0)
+    assert served.post(FARMLAND, "/review/master-plan").status_code == 200  # reads YJJBNT
+    assert served.post(PLANNER, "/review/master-plan").status_code == 200  # YJJBNT left out
     assert restricted_reads()[len(before) :] == [
         ("li", "read_restricted", "ogc-items"),
         ("li", "read_restricted", "site-query"),
+        ("li", "read_restricted", "review"),
     ]
+    job = served.post(FARMLAND, "/review/master-plan/jobs")
+    assert job.status_code == 202, job.text
+    url = f"/review/jobs/{job.json()['id']}"
+    deadline = time.monotonic() + 60
+    while served.get(FARMLAND, url).json()["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert served.get(FARMLAND, url).json()["status"] == "done"
+    assert restricted_reads()[-1] == ("li", "read_restricted", "review-job")

@@ -27,7 +27,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
 
@@ -244,6 +244,17 @@ class _LayerFrame:
     ids: np.ndarray
     columns: dict[str, np.ndarray]
     tree: shapely.STRtree
+    masks: dict[RowFilter, np.ndarray] = field(default_factory=dict)
+
+    def admitted(self, rows: RowFilter) -> np.ndarray:
+        """Which features ``rows`` admits, as a boolean array over the whole layer: worked
+        out once per filter (a 乡镇's prefixes) and kept with the frame, so a tile indexes it
+        instead of matching the codes of its candidates again."""
+        found = self.masks.get(rows)
+        if found is None:
+            found = row_mask(self.columns[rows.field], rows)
+            self.masks[rows] = found  # a race computes the same array twice, harmlessly
+        return found
 
     @property
     def nbytes(self) -> int:
@@ -465,7 +476,7 @@ class TileCache:
         if frame is not None:
             hits = np.sort(frame.tree.query(shapely.box(*area)))
             if rows is not None:
-                hits = hits[row_mask(frame.columns[rows.field][hits], rows)]
+                hits = hits[frame.admitted(rows)[hits]]
             geoms, ids = frame.geoms[hits], frame.ids[hits]
             cols = {c: frame.columns[c][hits] for c in names}
         else:

@@ -34,12 +34,13 @@ from fastapi import Path as PathParam
 from guotu.domain.review.pack import KINDS
 from guotu.errors import ConfigError
 from guotu.ports import FeatureStore
-from guotu.services.access import whole_layers
+from guotu.services.access import record_restricted_read, whole_layers
 from guotu.services.review import ReviewOptions, review_plan
 from guotu.services.review_source import VERSION_REF, parse_review_source
 from guotu.services.rule_packs import load_rule_pack
-from guotu.web.deps import Who, open_store
+from guotu.web.deps import Who, audit_sink, open_store
 from guotu.web.review_reports import publish
+from guotu.web.security import client_address
 
 __all__ = ["REVIEW_ERRORS", "WORKSPACE_KINDS", "builtin_id", "check_kind", "router"]
 
@@ -142,4 +143,7 @@ def post_review(
         pack=pack, as_of=as_of, known_at=known_at, readable=whole_layers(store, who)
     )
     report = review_plan(store, kind, subject, options)
+    sink, address = audit_sink(request), client_address(request.scope)
+    for layer in sorted({r.layer for r in report.reads}):
+        record_restricted_read(store, who, layer, "review", address, sink=sink)
     return publish(request.app.state, report, lang)

@@ -39,7 +39,7 @@ from starlette.exceptions import HTTPException
 from guotu.domain.access.policy import Principal
 from guotu.domain.review.pack import KINDS
 from guotu.errors import ConfigError, GuotuError, NotFoundError
-from guotu.services.access import whole_layers
+from guotu.services.access import record_restricted_read, whole_layers
 from guotu.services.review import ReviewOptions, review_plan
 from guotu.services.review_source import (
     ImportOptions,
@@ -55,6 +55,7 @@ from guotu.web.deps import Who
 from guotu.web.errors import scrub_text
 from guotu.web.review import REVIEW_ERRORS, builtin_id, check_kind
 from guotu.web.review_reports import LOCK, HexId, kept, publish
+from guotu.web.security import client_address
 
 __all__ = ["JOBS_KEPT", "router"]
 
@@ -93,6 +94,7 @@ class _Job:
         default_factory=lambda: datetime.now().astimezone().isoformat(timespec="seconds")
     )
     owner: Principal | None = None  # who started it: the only one who sees it
+    address: str = ""  # where from (the audit log's)
 
     def to_dict(self) -> dict[str, Any]:
         with LOCK:
@@ -172,6 +174,9 @@ def _run_job(
                 source,
                 dataclasses.replace(options, progress=tick, readable=readable),
             )
+            if job.owner is not None:  # its reads of 受限 layers, as a review on the request
+                for layer in sorted({r.layer for r in report.reads}):
+                    record_restricted_read(store, job.owner, layer, "review-job", job.address)
         finally:
             store.close()
         if isinstance(source, SourceFile):  # the user's file name, not the job folder
@@ -283,7 +288,14 @@ def post_review_job(
     settings: Settings = request.app.state.settings
     state = request.app.state
     jobs: OrderedDict[str, _Job] = kept(state, "review_jobs")
-    job = _Job(id=uuid.uuid4().hex[:16], kind=kind, lang=lang, status="receiving", owner=who)
+    job = _Job(
+        id=uuid.uuid4().hex[:16],
+        kind=kind,
+        lang=lang,
+        status="receiving",
+        owner=who,
+        address=client_address(request.scope),
+    )
     with LOCK:  # the slot is taken before the upload is read, so the limit holds
         busy = sum(1 for j in jobs.values() if j.status in _ACTIVE)
         if busy < settings.review_jobs_queued:
