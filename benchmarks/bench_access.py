@@ -17,7 +17,7 @@ loopback, both running at once:
   规划科 only, and limited by region, ``XZQDM``; the land survey ``DLTB`` 内部 with ``ZLDWMC``
   hidden from other departments and limited by region; the boundaries ``XZQ`` 公开), two users
   of 耕地保护科 with a ``read`` access token each, and every request carrying ``Authorization:
-  Bearer gt_…`` (resolved per request: token, account and department read from the workspace):
+  Bearer gt_…`` (resolved as the server does: read once, then kept for ``auth_cache_seconds``):
 
   * **on**: a user of 耕地保护科 (a department of the whole county: no row filter);
   * **on, row filter**: the same rights, in a department whose region is the county's own
