@@ -19,6 +19,7 @@ __all__ = [
     "CHECK_LIST",
     "INDICATOR_CATALOGUE",
     "RULE_PACK",
+    "WORKFLOW",
     "DocumentKind",
     "DocumentProblem",
     "document_error",
@@ -63,6 +64,10 @@ RULE_PACK = DocumentKind(
 )
 #: A list of data-quality checks (质检).
 CHECK_LIST = DocumentKind("质检清单", "check list", "checks-v1", "docs/quality_checks.md")
+#: A workflow definition of an approval procedure (审批流程).
+WORKFLOW = DocumentKind(
+    "审批流程定义", "workflow definition", "workflow-v1", "docs/design/workflow-research.md"
+)
 #: A catalogue of monitoring indicators (体检评估指标).
 INDICATOR_CATALOGUE = DocumentKind(
     "指标目录", "indicator catalogue", "indicators-v1", "docs/monitoring.md"
