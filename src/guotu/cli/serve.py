@@ -105,10 +105,10 @@ def refuse_open_single_user(settings: Settings) -> None:
             f"Without sign-in (auth = none) guotu serves this machine only, not {settings.host}: "
             "anyone reaching it would act with every business role.",
             field="auth",
-            fix="Configure sign-in (GUOTU_AUTH=local or ldap, with accounts), or listen on "
+            fix="Configure sign-in (GUOTU_AUTH=local, ldap or oidc, with accounts), or listen on "
             "127.0.0.1.",
             message_zh=f"未启用登录（auth = none）时只能在本机提供服务，不能监听 {settings.host}："
             "任何能访问到它的人都将拥有全部业务权限。",
-            fix_zh="请配置登录方式（环境变量 GUOTU_AUTH=local 或 ldap，并建立账号），"
+            fix_zh="请配置登录方式（环境变量 GUOTU_AUTH=local、ldap 或 oidc，并建立账号），"
             "或改为监听 127.0.0.1。",
         )

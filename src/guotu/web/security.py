@@ -345,9 +345,9 @@ def is_remote(address: str) -> bool:
 def _local_only() -> PermissionDeniedError:
     return PermissionDeniedError(
         "This server has no sign-in (auth = none) and serves this machine only.",
-        fix="Ask the administrator to configure sign-in (auth = local or ldap).",
+        fix="Ask the administrator to configure sign-in (auth = local, ldap or oidc).",
         message_zh="本服务器未启用登录（auth = none），仅供本机使用。",
-        fix_zh="请管理员配置登录方式（auth = local 或 ldap）。",
+        fix_zh="请管理员配置登录方式（auth = local、ldap 或 oidc）。",
     )
 
 
