@@ -32,6 +32,7 @@ __all__ = [
     "AuthenticationError",
     "CRSError",
     "ConfigError",
+    "ConflictError",
     "DirectoryUnavailableError",
     "EnvironmentSetupError",
     "GeometryError",
@@ -197,6 +198,14 @@ class TooLargeError(InputError):
 
     code = "too-large"
     http_status = 413
+
+
+class ConflictError(InputError):
+    """A write that lost a race: someone changed the record since the caller read it (an
+    approval case another department acted on a moment earlier). Read it again and redo."""
+
+    code = "conflict"
+    http_status = 409
 
 
 class NotFoundError(GuotuError):

@@ -26,6 +26,13 @@ from guotu.domain.core.catalog import (
     YearValue,
 )
 from guotu.domain.core.model import Plan, PlanLevel, PlanType, Version
+from guotu.domain.workflow.records import (
+    ApprovalCase,
+    CaseFile,
+    CaseStatus,
+    RecordedEvent,
+    VisitRecord,
+)
 
 __all__ = ["FeatureStore"]
 
@@ -336,6 +343,75 @@ class FeatureStore(Protocol):
 
     def end_sessions_of(self, username: str) -> int:
         """End every session of a user (locked, disabled, password changed); how many."""
+
+    # -- approval cases (issue 17) -----------------------------------------------------------
+    def create_approval_case(
+        self,
+        case: ApprovalCase,
+        status: CaseStatus,
+        *,
+        id_prefix: str,
+        actor: str,
+        actor_department: str = "",
+        address: str = "",
+    ) -> ApprovalCase:
+        """Record a new case under the next number of ``id_prefix``, with its status."""
+
+    def approval_case(self, case_id: str) -> ApprovalCase | None:
+        """A case as recorded at intake."""
+
+    def approval_statuses(
+        self,
+        *,
+        case_id: str | None = None,
+        open_only: bool = False,
+        waiting: Sequence[str] = (),
+        workflow: str | None = None,
+    ) -> list[CaseStatus]:
+        """Where cases stand now, filtered."""
+
+    def approval_events(self, case_id: str) -> list[RecordedEvent]:
+        """Every event of a case, in order."""
+
+    def approval_events_with(self, kind: str, value: str) -> list[RecordedEvent]:
+        """Events of ``kind`` whose value is ``value``, of any case."""
+
+    def append_approval_events(
+        self,
+        case_id: str,
+        events: Sequence[RecordedEvent],
+        status: CaseStatus,
+        *,
+        expected: int,
+        visits: Sequence[VisitRecord] = (),
+        actor: str,
+        actor_department: str = "",
+        address: str = "",
+    ) -> None:
+        """Append events to a case that has ``expected`` events (else ConflictError)."""
+
+    def approval_visits(self, workflow: str | None = None) -> list[VisitRecord]:
+        """Every closed stay in a stage, oldest first."""
+
+    def put_approval_file(
+        self,
+        case_id: str,
+        *,
+        material: str,
+        filename: str,
+        media_type: str,
+        content: bytes,
+        actor: str,
+        actor_department: str = "",
+        address: str = "",
+    ) -> CaseFile:
+        """Keep a material or issued document of a case."""
+
+    def approval_files(self, case_id: str) -> list[CaseFile]:
+        """The materials of a case, in order."""
+
+    def approval_file_content(self, sha256: str) -> bytes | None:
+        """The bytes of a kept file."""
 
     def __enter__(self) -> Self:
         """Context manager: closes on exit."""

@@ -1,11 +1,15 @@
 """Workflow definitions (``guotu.domain.workflow.definition``, ``guotu.io.workflows``): a
 procedure made for the test with parallel co-review, a rejection path and a 补正 loop loads;
-every kind of broken graph is refused with the YAML path of each problem."""
+every kind of broken graph is refused with the YAML path of each problem; a profile replaces
+what it names in the stages it names, and nothing else."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from guotu.domain.workflow.definition import LegalBasis, Material, Workflow, apply_profile
 from guotu.errors import ConfigError
 from guotu.io.workflows import load_workflow
 
@@ -60,7 +64,7 @@ stages:
 """
 
 
-def load(text: str):
+def load(text: str) -> Workflow:
     return load_workflow(("flow.yaml", text))
 
 
@@ -73,9 +77,10 @@ def refused(text: str) -> list[str]:
 def test_a_procedure_with_co_review_rejection_and_a_supplement_loop_loads() -> None:
     flow = load(GOOD)
     assert flow.start == "intake" and len(flow.stages) == 7
-    assert flow.next_stage("intake", "supplement").id == "supplement"
-    assert flow.next_stage("supplement", "done").id == "intake"  # a loop with an exit
-    assert flow.next_stage("decision", "approved").is_end
+    assert flow.next_stage("intake", "supplement") == flow.stages["supplement"]
+    assert flow.next_stage("supplement", "done") == flow.stages["intake"]  # a loop with an exit
+    assert flow.next_stage("decision", "approved") == flow.stages["issued"]
+    assert flow.stages["issued"].is_end
     assert flow.next_stage("decision", "supplement") is None
     assert flow.stages["co_review"].departments == ("fagai", "zhujian", "shengtai")
     assert flow.stages["auto_review"].action == "review_project"
@@ -129,3 +134,99 @@ def test_the_schema_and_the_stage_rules_are_checked() -> None:
     assert any("须写明动作" in p for p in problems)
     problems = refused(GOOD.replace("start: intake", "start: nowhere"))
     assert any("$.start" in p and "起始环节“nowhere”不存在" in p for p in problems)
+
+
+def test_materials_and_english_names_are_read() -> None:
+    text = GOOD.replace(
+        "      - {name_zh: 申请表, types: [pdf], required: true}\n",
+        "      - {name_zh: 申请表, types: [pdf], required: true}\n"
+        "      - {name_zh: 设计方案, types: [dwg, pdf]}\n"
+        "      - {name_zh: 授权委托书, required: false}\n",
+    ).replace("    name_zh: 窗口受理\n", "    name_zh: 窗口受理\n    name_en: Intake\n")
+    flow = load(text)
+    assert flow.stages["intake"].materials == (
+        Material("申请表", ("pdf",), True),
+        Material("设计方案", ("dwg", "pdf"), True),  # required unless it says otherwise
+        Material("授权委托书", (), False),  # no types: any file
+    )
+    assert flow.stages["intake"].name_en == "Intake"
+    assert flow.stages["decision"].name_en == "" and flow.stages["decision"].materials == ()
+    assert flow.extends is None
+
+
+def test_a_material_with_an_unknown_key_breaks_the_schema() -> None:
+    text = GOOD.replace("required: true}", "required: true, copies: 2}")
+    assert any("$.stages[0].materials[0]" in p for p in refused(text))
+
+
+# A profile layered over the procedure made for the test (guotu.domain.workflow.definition.apply_profile).
+def profile(overrides: dict[str, Any], extends: str = "test-permit") -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "profile": {"id": "local-permit", "extends": extends, "name_zh": "地方测试许可"},
+        "overrides": overrides,
+    }
+
+
+def profile_refused(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        apply_profile(load(GOOD), data, source="local.yaml")
+    return caught.value.render("zh").split("；")
+
+
+def test_a_profile_replaces_what_it_names_and_keeps_the_rest() -> None:
+    base = load(GOOD)
+    local = apply_profile(
+        base,
+        profile(
+            {
+                "co_review": {"departments": ["zhujian", "gengdi"], "deadline_working_days": 7},
+                "intake": {
+                    "actor": {"role": "clerk"},
+                    "materials": [{"name_zh": "申请书", "types": ["pdf", "ofd"]}],
+                    "legal_basis": [{"document": "示例省条例（示例）", "verified": False}],
+                },
+            }
+        ),
+        source="local.yaml",
+    )
+    assert (local.id, local.name_zh, local.name_en, local.extends) == (
+        "local-permit",
+        "地方测试许可",
+        "test permit",  # no name_en in the profile: the base's
+        "test-permit",
+    )
+    co = local.stages["co_review"]
+    assert co.departments == ("zhujian", "gengdi") and co.deadline_working_days == 7
+    assert co.outcomes == base.stages["co_review"].outcomes
+    intake = local.stages["intake"]
+    assert (intake.role, intake.department) == ("clerk", None)  # the actor is replaced whole
+    assert intake.materials == (Material("申请书", ("pdf", "ofd")),)
+    assert intake.legal_basis == (LegalBasis("示例省条例（示例）", "", False),)
+    assert local.stages["decision"] == base.stages["decision"]  # not named: unchanged
+    assert base.stages["co_review"].deadline_working_days == 10  # the base is not touched
+
+
+def test_a_profile_overriding_an_unknown_stage_is_refused_with_its_path() -> None:
+    problems = profile_refused(profile({"co_reveiw": {"deadline_working_days": 7}}))
+    (problem,) = [p for p in problems if "$.overrides" in p]
+    assert "$.overrides.co_reveiw" in problem and "没有环节“co_reveiw”" in problem
+    assert "co_review" in problem  # the stages it could have meant are listed
+
+
+def test_a_profile_for_another_procedure_is_refused() -> None:
+    problems = profile_refused(profile({}, extends="other-permit"))
+    assert any("$.profile.extends" in p and "other-permit" in p for p in problems)
+
+
+def test_a_profile_may_not_give_what_a_stage_of_its_kind_does_not_have() -> None:
+    problems = profile_refused(
+        profile(
+            {
+                "decision": {"departments": ["fagai"]},  # not a co-review
+                "issued": {"deadline_working_days": 3},  # an end stage
+            }
+        )
+    )
+    assert any("$.overrides.decision.departments" in p and "不是会审环节" in p for p in problems)
+    assert any("$.overrides.issued.deadline_working_days" in p for p in problems)

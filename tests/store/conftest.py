@@ -126,6 +126,13 @@ def raw_sql(store: Any, text: str) -> list[tuple[Any, ...]]:
 
 #: What turns a schema-4 workspace back into a schema-3 one: no identity tables, an audit log
 #: without departments, addresses and hashes (SQLite and PostgreSQL alike).
+SCHEMA_5_PARTS = [
+    *(
+        f"DROP TABLE guotu_approval_{t}"
+        for t in ("cases", "events", "files", "blobs", "visits", "status")
+    ),
+    "UPDATE guotu_meta SET value = '4' WHERE key = 'schema_version'",
+]
 SCHEMA_4_PARTS = [
     *(
         f"DROP TABLE guotu_{t}"
@@ -145,7 +152,13 @@ SCHEMA_4_PARTS = [
 def strip_to_schema_3(store: Any) -> None:
     """Make the SQL workspace of ``store`` one that guotu with schema 3 wrote (its audit
     entries kept, unchained)."""
-    for statement in SCHEMA_4_PARTS:
+    for statement in SCHEMA_5_PARTS + SCHEMA_4_PARTS:
+        raw_sql(store, statement)
+
+
+def strip_to_schema_4(store: Any) -> None:
+    """Make the SQL workspace of ``store`` one that guotu with schema 4 wrote."""
+    for statement in SCHEMA_5_PARTS:
         raw_sql(store, statement)
 
 

@@ -287,10 +287,13 @@ def test_a_schema_3_workspace_is_chained_on_open(sql_store: Any) -> None:
     before = [(e.id, e.actor, e.action, e.object, e.detail) for e in sql_store.audit_log()]
     strip_to_schema_3(sql_store)
     with reopen(sql_store) as reopened:
-        assert reopened.meta("schema_version") == "4"
+        assert reopened.meta("schema_version") == "5"
         log = reopened.audit_log()
-        assert [(e.id, e.actor, e.action, e.object, e.detail) for e in log[:-1]] == before
-        assert (log[-1].action, log[-1].reason) == ("upgrade", "工作空间结构版本 3 → 4")
+        assert [(e.id, e.actor, e.action, e.object, e.detail) for e in log[:-2]] == before
+        assert [(e.action, e.reason) for e in log[-2:]] == [
+            ("upgrade", "工作空间结构版本 3 → 4"),
+            ("upgrade", "工作空间结构版本 4 → 5"),
+        ]
         assert_chained(reopened)
         reopened.put_user(UserAccount("wang", "王工", None, frozenset()), actor="sys")
         assert reopened.user("WANG") is not None
@@ -309,7 +312,7 @@ def test_the_upgrade_numbers_a_log_with_gaps(sql_store: Any) -> None:
     )
     with reopen(sql_store) as reopened:
         log = reopened.audit_log()
-        assert [e.actor for e in log[-2:]] == ["zhao", "guotu"] and log[-2].id == 7
+        assert [e.actor for e in log[-3:]] == ["zhao", "guotu", "guotu"] and log[-3].id == 7
         assert_chained(reopened)
 
 

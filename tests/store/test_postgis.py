@@ -57,7 +57,7 @@ def test_a_missing_workspace_is_not_created_unless_asked(pg_schema) -> None:
     with pytest.raises(NotFoundError, match="does not exist"):
         PostGISStore.open(dsn, schema=schema)
     with PostGISStore.open(dsn, schema=schema, create=True) as store:
-        assert store.layers() == [] and store.meta("schema_version") == "4"
+        assert store.layers() == [] and store.meta("schema_version") == "5"
     with PostGISStore.open(dsn, schema=schema) as store:  # and it is there next time
         assert store.crs is None
 

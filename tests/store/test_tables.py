@@ -255,12 +255,13 @@ def test_a_schema_2_workspace_gets_the_tables_on_open(sql_store: Any, tmp_path: 
     ):
         raw_sql(sql_store, statement)
     with reopen(sql_store) as reopened:
-        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "4"
+        assert reopened.meta("schema_version") == str(SCHEMA_VERSION) == "5"
         assert reopened.tables() == []
         upgrades = [e for e in reopened.audit_log() if e.action == "upgrade"]
         assert [(e.reason, e.detail) for e in upgrades] == [
             ("工作空间结构版本 2 → 3", {}),
             ("工作空间结构版本 3 → 4", {}),
+            ("工作空间结构版本 4 → 5", {}),
         ]
         reopened.write_table("targets", rows(5.0))
         assert reopened.read_table("targets") == rows(5.0)

@@ -231,6 +231,9 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
         DROP TRIGGER guotu_audit_no_update; DROP TRIGGER guotu_audit_no_delete;
         DROP TABLE guotu_departments; DROP TABLE guotu_users; DROP TABLE guotu_tokens;
         DROP TABLE guotu_layer_policies; DROP TABLE guotu_sessions;
+        DROP TABLE guotu_approval_cases; DROP TABLE guotu_approval_events;
+        DROP TABLE guotu_approval_files; DROP TABLE guotu_approval_blobs;
+        DROP TABLE guotu_approval_visits; DROP TABLE guotu_approval_status;
         DELETE FROM guotu_meta WHERE key = 'audit_head';
         DROP TABLE guotu_table_rows; DROP TABLE guotu_table_versions;
         DROP TABLE guotu_retired; DROP TABLE guotu_layer_versions; DROP TABLE guotu_audit;
@@ -241,7 +244,7 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
     """)
     conn.close()
     with GeoPackageStore.open(path) as s:
-        assert s.meta("schema_version") == "4"
+        assert s.meta("schema_version") == "5"
         assert codes(s.read_layer("GHYD")) == ["0701", "0901"]
         assert s.tables() == []
         assert [v.label for v in s.versions("layer:GHYD")] == ["v1"]
@@ -251,6 +254,7 @@ def test_schema_1_workspace_is_upgraded_on_open(tmp_path: Path) -> None:
             "工作空间结构版本 1 → 2",
             "工作空间结构版本 2 → 3",
             "工作空间结构版本 3 → 4",
+            "工作空间结构版本 4 → 5",
         ]
         assert verify_audit(s) == []
         assert s._conn.execute('SELECT count(*) FROM "GHYD_现行"').fetchone()[0] == 2

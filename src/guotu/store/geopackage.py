@@ -34,6 +34,7 @@ from pyproj import CRS
 from guotu.domain.core.catalog import LayerInfo, VersionSpec
 from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError, StoreIntegrityError
+from guotu.store.approvals import ApprovalCatalog
 from guotu.store.gpkg_blob import decode_blobs
 from guotu.store.gpkg_connection import check_sqlite_header, connect, driver_errors
 from guotu.store.gpkg_contents import (
@@ -45,6 +46,7 @@ from guotu.store.gpkg_contents import (
     write_current_view,
 )
 from guotu.store.gpkg_schema import (
+    APPROVALS_DDL,
     AUDIT_CHAIN_DDL,
     AUDIT_NO_UPDATE,
     GPKG_DDL,
@@ -57,7 +59,6 @@ from guotu.store.gpkg_schema import (
     q,
     rtree_name,
 )
-from guotu.store.identity import IdentityCatalog
 from guotu.store.layers import LayerCatalog, LayerContent
 from guotu.store.layout import (
     ADDED_IN,
@@ -76,7 +77,7 @@ _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10300  # GeoPackage 1.3.0
 
 
-class GeoPackageStore(LayerCatalog, IdentityCatalog):
+class GeoPackageStore(LayerCatalog, ApprovalCatalog):
     """A workspace in one GeoPackage file.
 
     Use :meth:`open`; the store is a context manager that closes its connection.
@@ -174,7 +175,13 @@ class GeoPackageStore(LayerCatalog, IdentityCatalog):
             for statement in GPKG_DDL.split(";\n"):
                 if statement.strip():
                     c.execute(statement)
-            for statement in (*VERSIONING_DDL, *TABLES_DDL, *AUDIT_CHAIN_DDL, *IDENTITY_DDL):
+            for statement in (
+                *VERSIONING_DDL,
+                *TABLES_DDL,
+                *AUDIT_CHAIN_DDL,
+                *IDENTITY_DDL,
+                *APPROVALS_DDL,
+            ):
                 c.execute(statement)
             c.execute(
                 "INSERT INTO guotu_meta(key, value) VALUES ('schema_version', ?)",
@@ -293,6 +300,11 @@ class GeoPackageStore(LayerCatalog, IdentityCatalog):
                     lift_guard="DROP TRIGGER guotu_audit_no_update",
                     restore_guard=AUDIT_NO_UPDATE,
                 )
+            if version < 5:
+                # Schema 5 adds approval cases.
+                for statement in APPROVALS_DDL:
+                    self._conn.execute(statement)
+                self._audit("guotu", "upgrade", "workspace", upgrade_reason(max(version, 4), 5))
             self._conn.execute(
                 "UPDATE guotu_meta SET value = ? WHERE key = 'schema_version'",
                 (str(SCHEMA_VERSION),),

@@ -256,3 +256,52 @@ IDENTITY_DDL = [
   created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, address TEXT NOT NULL DEFAULT '')""",
     "CREATE INDEX guotu_sessions_user ON guotu_sessions (username_key)",
 ]
+
+
+#: Schema 5, approval cases (:mod:`guotu.store.approvals`): cases, events, materials and
+#: their bytes, closed stage visits as append-only histories; each case's status in place.
+APPROVALS_DDL = [
+    *_history_table(
+        "guotu_approval_cases",
+        "id",
+        "id TEXT NOT NULL, workflow TEXT NOT NULL, procedure TEXT NOT NULL, applicant TEXT NOT "
+        "NULL, project TEXT NOT NULL, location TEXT NOT NULL, site_wkt TEXT NOT NULL, "
+        "site_area_m2 REAL NOT NULL, application_date TEXT NOT NULL, created_at TEXT NOT NULL, "
+        "created_by TEXT NOT NULL, department TEXT NOT NULL, public INTEGER NOT NULL, "
+        "detail TEXT NOT NULL",
+    ),
+    *_history_table(
+        "guotu_approval_events",
+        "case_id",
+        "case_id TEXT NOT NULL, n INTEGER NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL, "
+        "value TEXT NOT NULL, department TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT "
+        "NULL, detail TEXT NOT NULL",
+    ),
+    "CREATE UNIQUE INDEX guotu_approval_events_n ON guotu_approval_events (case_id, n)",
+    "CREATE INDEX guotu_approval_events_value ON guotu_approval_events (value)",
+    *_history_table(
+        "guotu_approval_files",
+        "case_id",
+        "case_id TEXT NOT NULL, n INTEGER NOT NULL, material TEXT NOT NULL, filename TEXT NOT "
+        "NULL, media_type TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, "
+        "uploaded_by TEXT NOT NULL",
+    ),
+    *_history_table(
+        "guotu_approval_blobs", "sha256", "sha256 TEXT NOT NULL, content BLOB NOT NULL"
+    ),
+    *_history_table(
+        "guotu_approval_visits",
+        "case_id",
+        "case_id TEXT NOT NULL, workflow TEXT NOT NULL, stage TEXT NOT NULL, entered TEXT NOT "
+        "NULL, left_at TEXT NOT NULL, outcome TEXT NOT NULL, working_days INTEGER NOT NULL, "
+        "late INTEGER NOT NULL, department TEXT NOT NULL",
+    ),
+    "CREATE INDEX guotu_approval_visits_workflow ON guotu_approval_visits (workflow)",
+    """CREATE TABLE guotu_approval_status (
+  case_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, stage TEXT NOT NULL, stage_kind TEXT NOT NULL,
+  entered_at TEXT NOT NULL, due_on TEXT, paused INTEGER NOT NULL, closed INTEGER NOT NULL,
+  waiting TEXT NOT NULL, events INTEGER NOT NULL, project TEXT NOT NULL, applicant TEXT NOT NULL,
+  department TEXT NOT NULL, created_at TEXT NOT NULL, outcome TEXT NOT NULL,
+  updated_at TEXT NOT NULL)""",
+    "CREATE INDEX guotu_approval_status_open ON guotu_approval_status (closed, due_on)",
+]

@@ -31,8 +31,9 @@ __all__ = [
 
 #: Version of guotu's own tables in a workspace; bumped by each migration (2: plans and
 #: versions; 3: non-spatial tables, :mod:`guotu.store.tables`; 4: the hash-chained audit
-#: log, :mod:`guotu.store.audit`, and identity, :mod:`guotu.store.identity`).
-SCHEMA_VERSION = 4
+#: log, :mod:`guotu.store.audit`, and identity, :mod:`guotu.store.identity`; 5: approval
+#: cases, :mod:`guotu.store.approvals`).
+SCHEMA_VERSION = 5
 
 #: The geometry column of every layer table.
 GEOM = "geom"

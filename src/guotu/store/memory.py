@@ -30,9 +30,10 @@ from guotu.domain.core.catalog import AuditEntry, LayerInfo, VersionSpec, YearVa
 from guotu.domain.core.model import Plan, PlanLevel, PlanType, Version
 from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError, StoreError
+from guotu.store.approval_records import CASES, STATUS_COLUMNS
+from guotu.store.approvals import ApprovalCatalog
 from guotu.store.audit import AuditFilter
 from guotu.store.gpkg_blob import decode_blobs
-from guotu.store.identity import IdentityCatalog
 from guotu.store.identity_records import SESSION_COLUMNS, History
 from guotu.store.layers import LayerCatalog, LayerContent
 from guotu.store.layout import crs_id, srid_of
@@ -65,7 +66,7 @@ class _Layer:
     plan_id: int
 
 
-class MemoryStore(LayerCatalog, IdentityCatalog):
+class MemoryStore(LayerCatalog, ApprovalCatalog):
     """A workspace held in memory (lost on close); see the module docstring."""
 
     def __init__(self, name: str = "memory") -> None:
@@ -82,6 +83,7 @@ class MemoryStore(LayerCatalog, IdentityCatalog):
         self._table_rows: dict[tuple[str, int], list[YearValue]] = {}
         self._histories: dict[str, list[tuple[Any, ...]]] = {}
         self._sessions: dict[str, tuple[Any, ...]] = {}
+        self._statuses: dict[str, tuple[Any, ...]] = {}
         self._depth = 0
 
     @classmethod
@@ -128,6 +130,7 @@ class MemoryStore(LayerCatalog, IdentityCatalog):
             dict(self._table_rows),
             {t: len(rows) for t, rows in self._histories.items()},
             dict(self._sessions),
+            dict(self._statuses),
         )
         self._depth += 1
         try:
@@ -147,10 +150,11 @@ class MemoryStore(LayerCatalog, IdentityCatalog):
                 table_rows,
                 histories,
                 sessions,
+                statuses,
             ) = saved
             self._meta = meta
             self._histories = {t: self._histories[t][:n] for t, n in histories.items()}
-            self._sessions = sessions
+            self._sessions, self._statuses = sessions, statuses
             del self._table_recs[table_recs:]
             self._table_rows = table_rows
             del self._plans[plans:], self._versions[versions:], self._audit_rows[audit:]
@@ -296,6 +300,34 @@ class MemoryStore(LayerCatalog, IdentityCatalog):
         for h in gone:
             del self._sessions[h]
         return len(gone)
+
+    # -- approval primitives (see guotu.store.approvals) ---------------------------------------
+    def _all_states(self, history: History) -> list[Sequence[Any]]:
+        return list(self._histories.get(history.table, []))
+
+    def _find_states(self, history: History, column: str, value: str) -> list[Sequence[Any]]:
+        i = history.columns.index(column)
+        return [r for r in self._histories.get(history.table, []) if r[i] == value]
+
+    def _put_status(self, row: Sequence[Any]) -> None:
+        self._statuses[row[0]] = tuple(row)
+
+    def _status_rows(
+        self, case_id: str | None, open_only: bool, waiting: Sequence[str], workflow: str | None
+    ) -> list[Sequence[Any]]:
+        col = {c: i for i, c in enumerate(STATUS_COLUMNS)}
+        return [
+            r
+            for k, r in sorted(self._statuses.items())
+            if (case_id is None or k == case_id)
+            and not (open_only and r[col["closed"]])
+            and (not waiting or any(f"|{w}|" in r[col["waiting"]] for w in waiting))
+            and (workflow is None or r[col["workflow"]] == workflow)
+        ]
+
+    def _max_case_id(self, prefix: str) -> str | None:
+        ids = [r[0] for r in self._histories.get(CASES.table, []) if r[0].startswith(prefix)]
+        return max(ids, default=None)
 
     def _table_records(self, name: str | None = None) -> list[tuple[str, int, int, str]]:
         return sorted(

@@ -44,7 +44,7 @@ from pyproj import CRS
 from guotu.domain.core.catalog import LayerInfo
 from guotu.domain.core.roles import get_role
 from guotu.errors import ConfigError, NotFoundError, StoreIntegrityError, StoreUnavailableError
-from guotu.store.identity import IdentityCatalog
+from guotu.store.approvals import ApprovalCatalog
 from guotu.store.layers import LayerCatalog, LayerContent
 from guotu.store.layout import (
     ADDED_IN,
@@ -60,6 +60,7 @@ from guotu.store.postgis_connection import ConnectionPool, display_name, pg_erro
 from guotu.store.postgis_schema import (
     DEFAULT_SCHEMA,
     MAX_IDENTIFIER_BYTES,
+    PG_APPROVALS_DDL,
     PG_AUDIT_CHAIN_DDL,
     PG_DDL,
     PG_IDENTITY_DDL,
@@ -71,7 +72,7 @@ from guotu.store.revisions import checked_columns, layer_frame, layer_info, sqli
 __all__ = ["PostGISStore"]
 
 
-class PostGISStore(LayerCatalog, IdentityCatalog):
+class PostGISStore(LayerCatalog, ApprovalCatalog):
     """A workspace in one schema of a PostgreSQL + PostGIS database.
 
     Use :meth:`open`; the store is a context manager that closes its connections.
@@ -229,8 +230,8 @@ class PostGISStore(LayerCatalog, IdentityCatalog):
             )
 
     def _upgrade(self, version: int) -> None:
-        """Upgrade a workspace of schema 2 or 3 in place, in one transaction: 3 adds the
-        non-spatial tables, 4 chains the audit log and adds identity and access records."""
+        """Upgrade a workspace of schema 2 to 4 in place, in one transaction (what each schema
+        adds: :data:`guotu.store.layout.SCHEMA_VERSION`)."""
         with self._store_errors("upgrading the workspace", "升级工作空间"), self._transaction():
             self._lock_writer()
             if self.meta("schema_version") != str(version):  # upgraded by another meanwhile
@@ -239,13 +240,17 @@ class PostGISStore(LayerCatalog, IdentityCatalog):
                 for statement in PG_TABLES_DDL:
                     self._execute(statement)
                 self._audit("guotu", "upgrade", "workspace", upgrade_reason(2, 3))
-            self._upgrade_to_4(
-                version,
-                chain_ddl=PG_AUDIT_CHAIN_DDL,
-                identity_ddl=PG_IDENTITY_DDL,
-                lift_guard="ALTER TABLE guotu_audit DISABLE TRIGGER guotu_audit_no_update",
-                restore_guard="ALTER TABLE guotu_audit ENABLE TRIGGER guotu_audit_no_update",
-            )
+            if version < 4:
+                self._upgrade_to_4(
+                    version,
+                    chain_ddl=PG_AUDIT_CHAIN_DDL,
+                    identity_ddl=PG_IDENTITY_DDL,
+                    lift_guard="ALTER TABLE guotu_audit DISABLE TRIGGER guotu_audit_no_update",
+                    restore_guard="ALTER TABLE guotu_audit ENABLE TRIGGER guotu_audit_no_update",
+                )
+            for statement in PG_APPROVALS_DDL:
+                self._execute(statement)
+            self._audit("guotu", "upgrade", "workspace", upgrade_reason(max(version, 4), 5))
             self._set_meta("schema_version", str(SCHEMA_VERSION))
 
     def close(self) -> None:

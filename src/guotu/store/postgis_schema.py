@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "DEFAULT_SCHEMA",
     "MAX_IDENTIFIER_BYTES",
+    "PG_APPROVALS_DDL",
     "PG_AUDIT_CHAIN_DDL",
     "PG_DDL",
     "PG_IDENTITY_DDL",
@@ -160,6 +161,56 @@ PG_IDENTITY_DDL = [
     "CREATE INDEX guotu_sessions_user ON guotu_sessions (username_key)",
 ]
 PG_DDL += PG_AUDIT_CHAIN_DDL + PG_IDENTITY_DDL
+
+
+#: Schema 5, approval cases (:mod:`guotu.store.approvals`): cases, events, materials and
+#: their bytes, closed stage visits as append-only histories; each case's status in place.
+PG_APPROVALS_DDL = [
+    *_history_table(
+        "guotu_approval_cases",
+        "id",
+        "id text NOT NULL, workflow text NOT NULL, procedure text NOT NULL, applicant text NOT "
+        "NULL, project text NOT NULL, location text NOT NULL, site_wkt text NOT NULL, "
+        "site_area_m2 double precision NOT NULL, application_date text NOT NULL, created_at "
+        "text NOT NULL, created_by text NOT NULL, department text NOT NULL, public boolean NOT "
+        "NULL, detail text NOT NULL",
+    ),
+    *_history_table(
+        "guotu_approval_events",
+        "case_id",
+        "case_id text NOT NULL, n integer NOT NULL, at text NOT NULL, kind text NOT NULL, "
+        "value text NOT NULL, department text NOT NULL, actor text NOT NULL, note text NOT "
+        "NULL, detail text NOT NULL",
+    ),
+    "CREATE UNIQUE INDEX guotu_approval_events_n ON guotu_approval_events (case_id, n)",
+    "CREATE INDEX guotu_approval_events_value ON guotu_approval_events (value)",
+    *_history_table(
+        "guotu_approval_files",
+        "case_id",
+        "case_id text NOT NULL, n integer NOT NULL, material text NOT NULL, filename text NOT "
+        "NULL, media_type text NOT NULL, size integer NOT NULL, sha256 text NOT NULL, "
+        "uploaded_by text NOT NULL",
+    ),
+    *_history_table(
+        "guotu_approval_blobs", "sha256", "sha256 text NOT NULL, content bytea NOT NULL"
+    ),
+    *_history_table(
+        "guotu_approval_visits",
+        "case_id",
+        "case_id text NOT NULL, workflow text NOT NULL, stage text NOT NULL, entered text NOT "
+        "NULL, left_at text NOT NULL, outcome text NOT NULL, working_days integer NOT NULL, "
+        "late boolean NOT NULL, department text NOT NULL",
+    ),
+    "CREATE INDEX guotu_approval_visits_workflow ON guotu_approval_visits (workflow)",
+    """CREATE TABLE guotu_approval_status (
+  case_id text PRIMARY KEY, workflow text NOT NULL, stage text NOT NULL, stage_kind text NOT NULL,
+  entered_at text NOT NULL, due_on text, paused boolean NOT NULL, closed boolean NOT NULL,
+  waiting text NOT NULL, events integer NOT NULL, project text NOT NULL, applicant text NOT NULL,
+  department text NOT NULL, created_at text NOT NULL, outcome text NOT NULL,
+  updated_at text NOT NULL)""",
+    "CREATE INDEX guotu_approval_status_open ON guotu_approval_status (closed, due_on)",
+]
+PG_DDL += PG_APPROVALS_DDL
 
 #: The longest identifier PostgreSQL keeps, in bytes (NAMEDATALEN - 1).
 MAX_IDENTIFIER_BYTES = 63

@@ -17,9 +17,11 @@ from guotu.errors import ConfigError, InputError, RulePackError
 
 __all__ = [
     "CHECK_LIST",
+    "HOLIDAY_ARRANGEMENT",
     "INDICATOR_CATALOGUE",
     "RULE_PACK",
     "WORKFLOW",
+    "WORKFLOW_PROFILE",
     "DocumentKind",
     "DocumentProblem",
     "document_error",
@@ -68,9 +70,18 @@ CHECK_LIST = DocumentKind("质检清单", "check list", "checks-v1", "docs/quali
 WORKFLOW = DocumentKind(
     "审批流程定义", "workflow definition", "workflow-v1", "docs/design/workflow-research.md"
 )
+#: A province's or a city's profile of a shipped approval procedure (审批流程地方配置).
+WORKFLOW_PROFILE = DocumentKind(
+    "审批流程地方配置", "workflow profile", "workflow-profile-v1", "docs/workflows.md"
+)
 #: A catalogue of monitoring indicators (体检评估指标).
 INDICATOR_CATALOGUE = DocumentKind(
     "指标目录", "indicator catalogue", "indicators-v1", "docs/monitoring.md"
+)
+#: A bureau's copy of the State Council's holiday arrangement (节假日安排) for years the
+#: working-day calendar lacks (``guotu.io.working_days``).
+HOLIDAY_ARRANGEMENT = DocumentKind(
+    "节假日安排", "holiday arrangement", "calendar-v1", "docs/design/workflow-research.md"
 )
 
 

@@ -10,15 +10,21 @@ the rule is tested on any calendar.
 States: ``running``; ``warning`` (at most ``warn_days`` working days left); ``overdue`` (past
 the due date, still open: 督办); ``paused`` (补正 under way: no due date until it resumes);
 ``done`` (left the stage; ``late`` says whether after the due date).
+
+``provisional`` says the clock stands on a calendar not yet settled: the due date or a day
+counted falls in a year whose holiday arrangement (国务院办公厅's notice) the calendar does not
+hold, so the day was computed from the holidays' rules alone and may move when the notice
+arrives (show it as 暂定). A calendar that can tell implements :class:`ProvisionalDays`
+(``WorkingCalendar`` does); on one that cannot, no clock is provisional.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-__all__ = ["Pause", "StageClock", "WorkingDays", "stage_clock"]
+__all__ = ["Pause", "ProvisionalDays", "StageClock", "WorkingDays", "stage_clock"]
 
 
 class WorkingDays(Protocol):
@@ -30,6 +36,16 @@ class WorkingDays(Protocol):
 
     def between(self, start: date, end: date) -> int:
         """Working days after ``start`` up to and including ``end``."""
+        ...
+
+
+@runtime_checkable
+class ProvisionalDays(Protocol):
+    """A calendar that knows which of its days are provisional (computed without the year's
+    official arrangement)."""
+
+    def has_provisional_days(self, start: date, end: date) -> bool:
+        """Whether any day after ``start`` up to and including ``end`` is provisional."""
         ...
 
 
@@ -45,13 +61,15 @@ class Pause:
 
 @dataclass(frozen=True)
 class StageClock:
-    """Where a stage's clock stands on a day."""
+    """Where a stage's clock stands on a day; ``provisional``: the due date or a day counted
+    lies where the calendar holds no official arrangement (暂定)."""
 
     state: str
     used: int
     limit: int
     due: date | None
     late: bool = False
+    provisional: bool = False
 
     @property
     def left(self) -> int:
@@ -90,6 +108,8 @@ def stage_clock(
     ('running', 2, datetime.date(2026, 3, 16))
     >>> stage_clock(date(2026, 3, 2), 10, date(2026, 3, 11), Weekdays()).state  # 3 left
     'warning'
+    >>> c.provisional  # a calendar that cannot tell: not provisional
+    False
     """
     until = left or today
     paused = 0
@@ -99,14 +119,13 @@ def stage_clock(
         open_pause = open_pause or p.end is None or p.end > until
         paused += calendar.between(p.start, end) if end > p.start else 0
     used = calendar.between(entered, until) - paused
-    due = None if open_pause else calendar.add(entered, limit + paused)
-    if left is not None:
-        finished_due = calendar.add(entered, limit + paused)
-        return StageClock("done", used, limit, finished_due, late=left > finished_due)
+    due = None if open_pause and left is None else calendar.add(entered, limit + paused)
+    provisional = isinstance(calendar, ProvisionalDays) and calendar.has_provisional_days(
+        entered, max(until, due) if due is not None else until
+    )
+    if left is not None and due is not None:
+        return StageClock("done", used, limit, due, late=left > due, provisional=provisional)
     if open_pause:
-        return StageClock("paused", used, limit, None)
-    if used > limit:
-        return StageClock("overdue", used, limit, due)
-    if limit - used <= warn_days:
-        return StageClock("warning", used, limit, due)
-    return StageClock("running", used, limit, due)
+        return StageClock("paused", used, limit, None, provisional=provisional)
+    state = "overdue" if used > limit else "warning" if limit - used <= warn_days else "running"
+    return StageClock(state, used, limit, due, provisional=provisional)

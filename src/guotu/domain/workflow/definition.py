@@ -11,17 +11,29 @@ checks what a schema cannot, each problem with its YAML path:
 * a loop with no way out: stages that lead only to each other, never to an ``end`` (a case
   that enters them can never close). A loop with an exit (补正 and back) is normal;
 * a ``co_review`` without departments, an ``automatic`` stage without its action.
+
+A *profile* (a province's or a city's own version of a procedure) names the procedure it
+extends and overrides, per stage, what a province may set: the co-review departments, the
+deadline, the actor, the legal basis and the materials. The graph itself (stages and
+outcomes) stays the national one, so a case engine drives every profile the same way;
+:func:`apply_profile` gives the effective procedure, refusing an override of a stage the
+procedure does not have with the YAML path (``$.overrides.<stage>``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from guotu.domain.core.documents import WORKFLOW, DocumentProblem, document_error
+from guotu.domain.core.documents import (
+    WORKFLOW,
+    WORKFLOW_PROFILE,
+    DocumentProblem,
+    document_error,
+)
 
-__all__ = ["LegalBasis", "Stage", "Workflow", "parse_workflow"]
+__all__ = ["LegalBasis", "Material", "Stage", "Workflow", "apply_profile", "parse_workflow"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,16 @@ class LegalBasis:
     document: str
     article: str = ""
     verified: bool = False
+
+
+@dataclass(frozen=True)
+class Material:
+    """A material (申请材料) handed in at a stage: its name, the file types accepted (``pdf``,
+    ``dwg`` …; empty: any) and whether the stage needs it."""
+
+    name_zh: str
+    types: tuple[str, ...] = ()
+    required: bool = True
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,8 @@ class Stage:
     action: str | None = None
     issues: str | None = None
     legal_basis: tuple[LegalBasis, ...] = ()
+    materials: tuple[Material, ...] = ()
+    name_en: str = ""
 
     @property
     def is_end(self) -> bool:
@@ -67,6 +91,8 @@ class Workflow:
     start: str
     stages: Mapping[str, Stage]
     legal_basis: tuple[LegalBasis, ...] = ()
+    #: The procedure a profile extends (``None``: not a profile).
+    extends: str | None = None
 
     def next_stage(self, stage: str, outcome: str) -> Stage | None:
         """Where ``outcome`` of ``stage`` leads (``None``: not an outcome of that stage)."""
@@ -77,6 +103,13 @@ class Workflow:
 def _bases(items: Any) -> tuple[LegalBasis, ...]:
     return tuple(
         LegalBasis(b["document"], b.get("article", ""), bool(b["verified"])) for b in items or ()
+    )
+
+
+def _materials(items: Any) -> tuple[Material, ...]:
+    return tuple(
+        Material(m["name_zh"], tuple(m.get("types") or ()), bool(m.get("required", True)))
+        for m in items or ()
     )
 
 
@@ -95,6 +128,8 @@ def _stage(raw: Mapping[str, Any]) -> Stage:
         action=raw.get("action"),
         issues=raw.get("issues"),
         legal_basis=_bases(raw.get("legal_basis")),
+        materials=_materials(raw.get("materials")),
+        name_en=raw.get("name_en", ""),
     )
 
 
@@ -212,4 +247,119 @@ def parse_workflow(source: str, data: Mapping[str, Any]) -> Workflow:
         start=data["start"],
         stages=by_id,
         legal_basis=_bases(data.get("legal_basis")),
+    )
+
+
+def _override_problems(
+    source: str, where: str, stage: Stage, entry: Mapping[str, Any]
+) -> list[DocumentProblem]:
+    out = []
+    if "departments" in entry and stage.kind != "co_review":
+        out.append(
+            DocumentProblem(
+                source,
+                f"{where}.departments",
+                f"环节“{stage.id}”不是会审环节（co_review），不设参加部门"
+                f" (stage {stage.id!r} is a {stage.kind} stage, not a co_review)",
+            )
+        )
+    for key in ("deadline_working_days", "actor"):
+        if key in entry and stage.is_end:
+            out.append(
+                DocumentProblem(
+                    source,
+                    f"{where}.{key}",
+                    f"办结环节“{stage.id}”不设期限和办理人 (an end stage has no deadline or actor)",
+                )
+            )
+    return out
+
+
+def _overridden(stage: Stage, entry: Mapping[str, Any]) -> Stage:
+    changes: dict[str, Any] = {}
+    if "departments" in entry:
+        changes["departments"] = tuple(entry["departments"])
+    if "deadline_working_days" in entry:
+        changes["deadline_working_days"] = entry["deadline_working_days"]
+    if "actor" in entry:
+        changes["role"] = entry["actor"].get("role")
+        changes["department"] = entry["actor"].get("department")
+    if "legal_basis" in entry:
+        changes["legal_basis"] = _bases(entry["legal_basis"])
+    if "materials" in entry:
+        changes["materials"] = _materials(entry["materials"])
+    return replace(stage, **changes)
+
+
+def apply_profile(base: Workflow, data: Mapping[str, Any], *, source: str) -> Workflow:
+    """The procedure a schema-checked profile document makes of ``base``.
+
+    Each entry of ``overrides`` names a stage of ``base`` and replaces what it gives of
+    ``departments``, ``deadline_working_days``, ``actor``, ``legal_basis`` and ``materials``
+    (a list is replaced whole, not merged); the stages and outcomes stay those of ``base``.
+    The profile's ``id`` and
+    ``name_zh`` (and ``name_en`` if given) name the result, whose ``extends`` is ``base.id``.
+
+    Raises
+    ------
+    ConfigError
+        Every problem at once, each with its YAML path: ``$.profile.extends`` not naming
+        ``base``, an override of a stage ``base`` does not have (``$.overrides.<stage>``),
+        departments for a stage that is not a co-review, a deadline or actor for an end stage.
+
+    Examples
+    --------
+    >>> doc = {"id": "t", "name_zh": "测试", "name_en": "test", "start": "a", "stages": [
+    ...     {"id": "a", "name_zh": "受理", "kind": "intake", "deadline_working_days": 5,
+    ...      "outcomes": {"done": "z"}},
+    ...     {"id": "z", "name_zh": "办结", "kind": "end"}]}
+    >>> base = parse_workflow("t.yaml", doc)
+    >>> local = apply_profile(base, {"profile": {"id": "p", "extends": "t", "name_zh": "示例"},
+    ...     "overrides": {"a": {"deadline_working_days": 3}}}, source="p.yaml")
+    >>> local.id, local.extends, local.stages["a"].deadline_working_days
+    ('p', 't', 3)
+    >>> apply_profile(base, {"profile": {"id": "p", "extends": "t", "name_zh": "示例"},
+    ...     "overrides": {"b": {"deadline_working_days": 3}}}, source="p.yaml")
+    Traceback (most recent call last):
+    ...
+    guotu.errors.ConfigError: Workflow profile p.yaml has 1 problem: p.yaml: $.overrides.b: ...
+    """
+    head = data["profile"]
+    problems: list[DocumentProblem] = []
+    if head["extends"] != base.id:
+        problems.append(
+            DocumentProblem(
+                source,
+                "$.profile.extends",
+                f"地方配置继承“{head['extends']}”，但所给流程是“{base.id}”"
+                f" (the profile extends {head['extends']!r}, the procedure given is {base.id!r})",
+            )
+        )
+    stages = dict(base.stages)
+    for sid, entry in (data.get("overrides") or {}).items():
+        where = f"$.overrides.{sid}"
+        if sid not in stages:
+            known = "、".join(stages)
+            problems.append(
+                DocumentProblem(
+                    source,
+                    where,
+                    f"流程“{base.id}”没有环节“{sid}”，可覆盖的环节：{known}"
+                    f" (no stage {sid!r} in {base.id}; its stages: {', '.join(stages)})",
+                )
+            )
+            continue
+        found = _override_problems(source, where, stages[sid], entry)
+        problems += found
+        if not found:
+            stages[sid] = _overridden(stages[sid], entry)
+    if problems:
+        raise document_error(WORKFLOW_PROFILE, source, problems)
+    return replace(
+        base,
+        id=head["id"],
+        name_zh=head["name_zh"],
+        name_en=head.get("name_en", base.name_en),
+        stages=stages,
+        extends=base.id,
     )
