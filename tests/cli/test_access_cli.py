@@ -319,7 +319,8 @@ def test_role_list_gives_every_role_its_chinese_name_and_the_separation_rule() -
 def test_role_list_json_has_the_permissions_of_each_role() -> None:
     got = json.loads(run("role", "list", "--json").output)
     roles = {r["id"]: r for r in got["roles"]}
-    assert len(roles) == 8
+    assert len(roles) == 9
+    assert roles["clerk"]["permissions"] == ["read", "accept"] and not roles["clerk"]["admin"]
     assert roles["audit_admin"]["permissions"] == ["read_audit"] and roles["audit_admin"]["admin"]
     assert roles["editor"]["permissions"] == ["read", "export", "edit"]
     assert "三员分立" in got["separation_of_duties"]["zh"]

@@ -191,3 +191,13 @@ def test_a_schema_4_workspace_gains_the_case_tables_on_open(sql_store: Any) -> N
         assert reopened.audit_log()[-1].reason == "工作空间结构版本 4 → 5"
         c = reopened.create_approval_case(new_case(), status(), id_prefix="JG2026", actor="u")
         assert c.id == "JG2026000001"
+
+
+def test_the_cases_a_user_acted_on(store: Any) -> None:
+    a = store.create_approval_case(new_case(), status(), id_prefix="JG2026", actor="u")
+    b = store.create_approval_case(new_case(), status(), id_prefix="JG2026", actor="u")
+    for c, n in ((a, 0), (b, 0), (b, 1)):
+        e = RecordedEvent("", 0, CaseEvent(T0, "note", "", actor="liuyang01"))
+        store.append_approval_events(c.id, [e], status(c.id, n + 1), expected=n, actor="x")
+    assert store.approval_cases_acted_by("liuyang01") == [a.id, b.id]
+    assert store.approval_cases_acted_by("nobody") == []

@@ -80,6 +80,7 @@ PERMISSION_ZH = {
     Permission.EDIT: "编辑入库",
     Permission.REVIEW: "审查",
     Permission.APPROVE: "审批",
+    Permission.ACCEPT: "窗口受理",
     Permission.MANAGE_DEPARTMENT: "管理本部门人员的业务角色",
     Permission.MANAGE_ACCOUNTS: "管理账号和部门",
     Permission.CONFIGURE: "系统配置",

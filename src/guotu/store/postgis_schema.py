@@ -184,6 +184,7 @@ PG_APPROVALS_DDL = [
     ),
     "CREATE UNIQUE INDEX guotu_approval_events_n ON guotu_approval_events (case_id, n)",
     "CREATE INDEX guotu_approval_events_value ON guotu_approval_events (value)",
+    "CREATE INDEX guotu_approval_events_actor ON guotu_approval_events (actor)",
     *_history_table(
         "guotu_approval_files",
         "case_id",

@@ -242,6 +242,7 @@ _PERMISSION_ZH = {
     Permission.EDIT: "编辑",
     Permission.REVIEW: "审查",
     Permission.APPROVE: "审批",
+    Permission.ACCEPT: "窗口受理",
     Permission.MANAGE_DEPARTMENT: "部门管理",
     Permission.MANAGE_ACCOUNTS: "账号管理",
     Permission.CONFIGURE: "系统配置",

@@ -39,6 +39,7 @@ class Permission(StrEnum):
     EDIT = "edit"  # import layers, record versions
     REVIEW = "review"  # run plan reviews, record review opinions
     APPROVE = "approve"  # sign approvals (审批)
+    ACCEPT = "accept"  # accept applications at the window (一窗受理) and handle 补正
     MANAGE_DEPARTMENT = "manage_department"  # business roles for users of one's department
     MANAGE_ACCOUNTS = "manage_accounts"  # create, disable, unlock accounts; departments
     CONFIGURE = "configure"  # system settings
@@ -66,6 +67,7 @@ P = Permission
 ROLES: tuple[AccessRole, ...] = (
     AccessRole("viewer", "查看人员", "viewer", frozenset({P.READ})),
     AccessRole("editor", "编辑人员", "editor", frozenset({P.READ, P.EXPORT, P.EDIT})),
+    AccessRole("clerk", "窗口受理人员", "window clerk", frozenset({P.READ, P.ACCEPT})),
     AccessRole("reviewer", "审查人员", "reviewer", frozenset({P.READ, P.EXPORT, P.REVIEW})),
     AccessRole(
         "approver", "审批人员", "approver", frozenset({P.READ, P.EXPORT, P.REVIEW, P.APPROVE})

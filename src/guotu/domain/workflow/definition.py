@@ -33,7 +33,15 @@ from guotu.domain.core.documents import (
     document_error,
 )
 
-__all__ = ["LegalBasis", "Material", "Stage", "Workflow", "apply_profile", "parse_workflow"]
+__all__ = [
+    "LegalBasis",
+    "Material",
+    "Stage",
+    "Workflow",
+    "apply_profile",
+    "parse_workflow",
+    "workflow_data",
+]
 
 
 @dataclass(frozen=True)
@@ -363,3 +371,61 @@ def apply_profile(base: Workflow, data: Mapping[str, Any], *, source: str) -> Wo
         stages=stages,
         extends=base.id,
     )
+
+
+def _basis_data(bases: tuple[LegalBasis, ...]) -> list[dict[str, Any]]:
+    return [{"document": b.document, "article": b.article, "verified": b.verified} for b in bases]
+
+
+def workflow_data(flow: Workflow) -> dict[str, Any]:
+    """The ``workflow-v1`` document of ``flow`` (a profile already applied), which
+    :func:`parse_workflow` reads back as the same procedure: what a case keeps of the
+    procedure it was accepted under.
+
+    Examples
+    --------
+    >>> doc = {"schema_version": 1, "id": "t", "name_zh": "测试", "name_en": "test",
+    ...     "start": "a", "stages": [
+    ...     {"id": "a", "name_zh": "受理", "kind": "intake", "deadline_working_days": 5,
+    ...      "outcomes": {"done": "z"}, "actor": {"role": "clerk"}},
+    ...     {"id": "z", "name_zh": "办结", "kind": "end"}]}
+    >>> flow = parse_workflow("t.yaml", doc)
+    >>> parse_workflow("case", workflow_data(flow)) == flow
+    True
+    """
+    stages = []
+    for s in flow.stages.values():
+        raw: dict[str, Any] = {"id": s.id, "name_zh": s.name_zh, "kind": s.kind}
+        if s.name_en:
+            raw["name_en"] = s.name_en
+        if s.role is not None:
+            raw["actor"] = {"role": s.role}
+            if s.department is not None:
+                raw["actor"]["department"] = s.department
+        if s.departments:
+            raw["departments"] = list(s.departments)
+            raw["parallel"] = s.parallel
+        if s.deadline_working_days is not None:
+            raw["deadline_working_days"] = s.deadline_working_days
+        for key in ("action", "issues"):
+            if getattr(s, key) is not None:
+                raw[key] = getattr(s, key)
+        if s.materials:
+            raw["materials"] = [
+                {"name_zh": m.name_zh, "types": list(m.types), "required": m.required}
+                for m in s.materials
+            ]
+        if s.legal_basis:
+            raw["legal_basis"] = _basis_data(s.legal_basis)
+        if s.outcomes:
+            raw["outcomes"] = dict(s.outcomes)
+        stages.append(raw)
+    return {
+        "schema_version": 1,
+        "id": flow.id,
+        "name_zh": flow.name_zh,
+        "name_en": flow.name_en,
+        "legal_basis": _basis_data(flow.legal_basis),
+        "start": flow.start,
+        "stages": stages,
+    }

@@ -1,0 +1,255 @@
+"""Reading approval cases: one case as of any moment, the to-do lists (待办/已办/督办) and the
+statistics (cases by stage, working days per stage, overdue by department).
+
+A case page is the case replayed from its events up to the moment asked
+(:func:`case_view`), with each stage's clock as it stood then. The lists read the statuses
+kept in place (one indexed query, not a replay per case); the statistics read the closed
+stage visits. Reading cases needs the 查看 permission (any signed-in user of the bureau);
+the public sees documents only through their verification page.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+
+from guotu.domain.access.policy import Principal
+from guotu.domain.access.roles import Permission
+from guotu.domain.workflow.acting import OPINION_ROLES
+from guotu.domain.workflow.case import CaseState
+from guotu.domain.workflow.clock import StageClock, stage_clock
+from guotu.domain.workflow.definition import Workflow
+from guotu.domain.workflow.records import (
+    ApprovalCase,
+    CaseFile,
+    CaseStatus,
+    RecordedEvent,
+    waiting_department,
+    waiting_role,
+)
+from guotu.errors import NotFoundError, PermissionDeniedError
+from guotu.ports import FeatureStore
+from guotu.services.approval_setup import ApprovalSetup, case_flow, replay
+
+__all__ = [
+    "CaseView",
+    "StageView",
+    "case_view",
+    "require_case_reader",
+    "statistics",
+    "todo",
+    "waiting_keys",
+]
+
+
+def require_case_reader(who: Principal) -> None:
+    """Refuse anyone who may not read cases (anonymous, or without 查看)."""
+    if who.is_anonymous or Permission.READ not in who.permissions:
+        raise PermissionDeniedError(
+            "Reading approval cases needs the viewer permission.",
+            message_zh="查看审批案件需要登录并具有查看权限。",
+            fix="Sign in with an account of the bureau.",
+            fix_zh="请使用本机关的账号登录。",
+        )
+
+
+@dataclass(frozen=True)
+class StageView:
+    """A stay in a stage with its clock (as it ended, or as of the moment viewed)."""
+
+    stage: str
+    name_zh: str
+    kind: str
+    entered: datetime
+    left: datetime | None
+    outcome: str | None
+    clock: StageClock | None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as of ``as_of``: its record, state, stays with clocks, events and files then."""
+
+    case: ApprovalCase
+    flow: Workflow
+    as_of: datetime
+    state: CaseState
+    stages: tuple[StageView, ...]
+    events: tuple[RecordedEvent, ...]
+    files: tuple[CaseFile, ...]
+    status: CaseStatus | None
+
+    @property
+    def current(self) -> StageView:
+        """The stage the case is in (or closed in)."""
+        return self.stages[-1]
+
+
+def case_view(
+    store: FeatureStore,
+    case_id: str,
+    who: Principal,
+    setup: ApprovalSetup,
+    *,
+    as_of: datetime | None = None,
+) -> CaseView:
+    """Case ``case_id`` as of ``as_of`` (default: now).
+
+    Raises
+    ------
+    PermissionDeniedError
+        ``who`` may not read cases.
+    NotFoundError
+        No such case, or it was not yet accepted at ``as_of``.
+    """
+    require_case_reader(who)
+    case = store.approval_case(case_id)
+    moment = as_of or setup.now()
+    if case is None or case.created_at > moment:
+        raise NotFoundError(
+            f"No approval case {case_id} (as of {moment:%Y-%m-%d %H:%M}).",
+            message_zh=f"没有编号为 {case_id} 的审批案件（截至 {moment:%Y-%m-%d %H:%M}）。",
+            fix="Check the case number and the date.",
+            fix_zh="请核对案件编号和日期。",
+        )
+    events = [e for e in store.approval_events(case_id) if e.event.at <= moment]
+    flow = case_flow(case)
+    state = replay(case, events, moment)
+    stays = []
+    for v in state.visits:
+        stage = flow.stages[v.stage]
+        clock = None
+        if stage.deadline_working_days is not None:
+            clock = stage_clock(
+                v.entered.date(),
+                stage.deadline_working_days,
+                moment.date(),
+                setup.calendar,
+                pauses=v.pauses,
+                left=None if v.left is None else v.left.date(),
+                warn_days=setup.warn_days,
+            )
+        stays.append(
+            StageView(v.stage, stage.name_zh, stage.kind, v.entered, v.left, v.outcome, clock)
+        )
+    files = [
+        f
+        for f in store.approval_files(case_id)
+        if f.recorded_at is None or _naive(f.recorded_at) <= moment
+    ]
+    status = next(iter(store.approval_statuses(case_id=case_id)), None)
+    return CaseView(case, flow, moment, state, tuple(stays), tuple(events), tuple(files), status)
+
+
+def _naive(t: datetime) -> datetime:
+    return t.replace(tzinfo=None)
+
+
+def waiting_keys(who: Principal) -> tuple[str, ...]:
+    """The :attr:`CaseStatus.waiting` names that mean ``who`` must act."""
+    keys = []
+    for role in sorted(who.roles):
+        keys.append(waiting_role(role, None))
+        if who.department:
+            keys.append(waiting_role(role, who.department))
+    if who.department and OPINION_ROLES & who.roles:
+        keys.append(waiting_department(who.department))
+    return tuple(keys)
+
+
+def todo(
+    store: FeatureStore,
+    who: Principal,
+    *,
+    box: str = "todo",
+    today: date | None = None,
+    limit: int | None = None,
+) -> list[CaseStatus]:
+    """A user's list: ``todo`` (待办: open cases waiting for them, soonest due first),
+    ``done`` (已办: cases they acted on), ``overdue`` (督办: open cases past their due date,
+    longest overdue first), ``open`` and ``all``."""
+    require_case_reader(who)
+    day = today or date.today()
+    if box == "todo":
+        keys = waiting_keys(who)
+        rows = store.approval_statuses(open_only=True, waiting=keys) if keys else []
+        rows.sort(key=lambda s: (s.due_on or date.max, s.case_id))
+    elif box == "done":
+        mine = set(store.approval_cases_acted_by(who.username or ""))
+        rows = [s for s in store.approval_statuses() if s.case_id in mine]
+        rows.sort(key=lambda s: s.updated_at or s.created_at, reverse=True)
+    elif box == "overdue":
+        rows = [
+            s
+            for s in store.approval_statuses(open_only=True)
+            if s.due_on is not None and s.due_on < day
+        ]
+        rows.sort(key=lambda s: (s.due_on or date.max, s.case_id))
+    elif box in ("open", "all"):
+        rows = store.approval_statuses(open_only=box == "open")
+        rows.sort(key=lambda s: s.case_id, reverse=True)
+    else:
+        from guotu.errors import InputError
+
+        raise InputError(
+            f"Unknown list {box!r} (todo, done, overdue, open, all).",
+            message_zh=f"没有“{box}”这一列表（可选 todo 待办、done 已办、overdue 督办、open、all）。",
+            field="box",
+        )
+    return rows[:limit] if limit else rows
+
+
+def _p90(values: Sequence[int]) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), 90)) if values else 0.0
+
+
+def statistics(
+    store: FeatureStore, who: Principal, *, today: date | None = None, workflow: str | None = None
+) -> dict[str, Any]:
+    """Cases by stage (open), average and 90th-percentile working days per stage (closed
+    stays; 补正 pauses not counted), stays past their due date, and open cases overdue by the
+    department that must act."""
+    require_case_reader(who)
+    day = today or date.today()
+    statuses = store.approval_statuses(workflow=workflow)
+    by_stage = Counter((s.workflow, s.stage) for s in statuses if not s.closed)
+    closed = Counter((s.workflow, s.stage) for s in statuses if s.closed)
+    days: dict[tuple[str, str], list[int]] = defaultdict(list)
+    late: Counter[tuple[str, str]] = Counter()
+    for v in store.approval_visits(workflow):
+        days[(v.workflow, v.stage)].append(v.working_days)
+        late[(v.workflow, v.stage)] += v.late
+    overdue: Counter[str] = Counter()
+    for s in statuses:
+        if not s.closed and s.due_on is not None and s.due_on < day:
+            for w in s.waiting or ("system",):
+                overdue[w.split("@")[-1].removeprefix("dept:")] += 1
+    return {
+        "cases": len(statuses),
+        "open": sum(not s.closed for s in statuses),
+        "by_stage": [
+            {"workflow": w, "stage": st, "open": n} for (w, st), n in sorted(by_stage.items())
+        ],
+        "closed_in": [
+            {"workflow": w, "stage": st, "cases": n} for (w, st), n in sorted(closed.items())
+        ],
+        "stage_days": [
+            {
+                "workflow": w,
+                "stage": st,
+                "stays": len(v),
+                "mean": round(float(np.mean(v)), 2),
+                "p90": round(_p90(v), 2),
+                "late": late[(w, st)],
+            }
+            for (w, st), v in sorted(days.items())
+        ],
+        "overdue_by_department": [
+            {"department": d, "cases": n} for d, n in sorted(overdue.items(), key=lambda x: -x[1])
+        ],
+    }
