@@ -28,7 +28,7 @@ from guotu.ports import FeatureStore
 __all__ = ["AS_BUILT_MATERIAL", "verify_case"]
 
 #: The material name the survey is handed in under.
-AS_BUILT_MATERIAL = "竣工测量成果"
+AS_BUILT_MATERIAL = "竣工测量成果数据"
 
 
 def _number(indicators: dict[str, Any], key: str) -> float | None:

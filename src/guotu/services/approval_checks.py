@@ -30,11 +30,7 @@ from guotu.ports import FeatureStore
 from guotu.services.review import ReviewOptions, review_plan
 from guotu.services.review_source import SourceFile
 
-__all__ = ["AS_BUILT_MATERIAL", "run_action"]
-
-#: The material name a 竣工测量 survey is handed in under (the procedure's materials list
-#: names it so).
-AS_BUILT_MATERIAL = "竣工测量成果"
+__all__ = ["run_action"]
 _FINDINGS_KEPT = 20
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import shapely
@@ -28,7 +29,7 @@ from guotu.domain.access.policy import Principal
 from guotu.domain.workflow.acting import check_may_act
 from guotu.domain.workflow.case import OPINIONS, CaseEvent, CaseState, case_state
 from guotu.domain.workflow.definition import workflow_data
-from guotu.domain.workflow.records import STATE_KINDS, ApprovalCase, RecordedEvent
+from guotu.domain.workflow.records import STATE_KINDS, ApprovalCase, CaseFile, RecordedEvent
 from guotu.errors import ConflictError, NotFoundError
 from guotu.io.workflows import workflow_by_id
 from guotu.ports import FeatureStore
@@ -44,7 +45,17 @@ from guotu.services.approval_setup import (
     status_of,
 )
 
-__all__ = ["SYSTEM", "Act", "Application", "ApprovalSetup", "act", "case_flow", "intake", "replay"]
+__all__ = [
+    "SYSTEM",
+    "Act",
+    "Application",
+    "ApprovalSetup",
+    "act",
+    "attach_material",
+    "case_flow",
+    "intake",
+    "replay",
+]
 
 
 @dataclass(frozen=True)
@@ -271,3 +282,78 @@ def act(
         store, case, have, [RecordedEvent(case.id, 0, event, detail)], setup, who, address
     )
     return _run_automatic(store, case, have, state, setup, address)
+
+
+def _material_of(flow: Any, name: str) -> Any:
+    for stage in flow.stages.values():
+        for m in stage.materials:
+            if m.name_zh == name:
+                return m
+    return None
+
+
+def attach_material(
+    store: FeatureStore,
+    case_id: str,
+    material: str,
+    filename: str,
+    content: bytes,
+    who: Principal,
+    setup: ApprovalSetup,
+    *,
+    media_type: str = "application/octet-stream",
+    address: str = "",
+) -> CaseFile:
+    """Keep a material handed in for an open case (the window, or the current stage's
+    actor): one the procedure lists, of a file type it accepts, or the as-built survey.
+
+    Raises
+    ------
+    InputError
+        A material the procedure does not ask for, a file type it does not accept, an
+        empty file or a file name with a path in it.
+    PermissionDeniedError
+        ``who`` is neither the window nor the current stage's actor, or the case is closed.
+    """
+    from guotu.services.approval_as_built import AS_BUILT_MATERIAL
+
+    case, have = _load(store, case_id)
+    flow = case_flow(case)
+    state = replay(case, have, setup.now())
+    stage = flow.stages[state.stage]
+    check_may_act(flow, stage, who, "pause", closed=state.closed)
+    name = Path(filename).name
+    if not name or name != filename.replace("\\", "/").split("/")[-1] or not content:
+        raise refused(
+            f"材料文件 {filename!r} 为空或文件名不合法（不得含路径）。",
+            f"The file {filename!r} is empty or its name has a path in it.",
+            "file",
+        )
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    m = _material_of(flow, material)
+    if m is None and material != AS_BUILT_MATERIAL:
+        listed = "、".join(
+            dict.fromkeys(x.name_zh for s in flow.stages.values() for x in s.materials)
+        )
+        raise refused(
+            f"“{flow.name_zh}”不要求“{material}”；可提交的材料：{listed}。",
+            f"{flow.name_en} asks for no {material!r}.",
+            "material",
+        )
+    types = m.types if m is not None else ("gpkg", "geojson", "zip")
+    if types and suffix not in types:
+        raise refused(
+            f"“{material}”须为 {'、'.join(types)} 文件，{name} 不是。",
+            f"{material} must be a {', '.join(types)} file; {name} is not.",
+            "file",
+        )
+    return store.put_approval_file(
+        case_id,
+        material=material,
+        filename=name,
+        media_type=media_type,
+        content=content,
+        actor=who.username or "",
+        actor_department=who.department or "",
+        address=address,
+    )
