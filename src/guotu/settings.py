@@ -144,6 +144,20 @@ class Settings:
         Sign-in attempts one address may make per minute (then 429).
     uploads_per_minute
         Plan reviews and uploads one user (or, anonymous, one address) may submit per minute.
+    approval_authority
+        The authority named on the decision documents approval cases issue (发证机关), e.g.
+        ``示范县自然资源和规划局``; empty: ``自然资源主管部门``.
+    approval_base_url
+        The address the public reaches this server at (``https://ghzy.example.gov.cn``): the
+        verification address printed as a QR code on issued documents starts with it. Empty:
+        the address of the request that closed the case.
+    workflow_profiles
+        A folder of the province's or bureau's procedure profiles (``<id>.yaml``, extending the
+        shipped procedures; docs/workflows.md). Empty: the shipped procedures only.
+    holiday_arrangement
+        A YAML file of the State Council's holiday arrangement for years the calendar package
+        does not hold yet (schema ``calendar-v1``); without it such years are computed by the
+        statutory rule and every date in them is marked 暂定.
     """
 
     workspace: str = "demo_county.gpkg"
@@ -198,6 +212,10 @@ class Settings:
     secure_cookies: bool | None = None
     sign_ins_per_minute: int = 10
     uploads_per_minute: int = 10
+    approval_authority: str = ""
+    approval_base_url: str = ""
+    workflow_profiles: str = ""
+    holiday_arrangement: str = ""
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_MODES:

@@ -49,12 +49,21 @@ USERS = {
     "viewer1": ["viewer"],
     "reviewer1": ["reviewer"],
     "editor1": ["editor"],
+    "clerk1": ["clerk"],
     "sysadmin1": ["sys_admin"],
     "secadmin1": ["sec_admin"],
     "auditadmin1": ["audit_admin"],
 }
 #: Who tries every route.
-CALLERS = ["anonymous", "viewer1", "reviewer1", "sysadmin1", "secadmin1", "auditadmin1"]
+CALLERS = [
+    "anonymous",
+    "viewer1",
+    "reviewer1",
+    "clerk1",
+    "sysadmin1",
+    "secadmin1",
+    "auditadmin1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +127,9 @@ SAMPLES = {
     "username": "nobody",
     "department": "nowhere",
     "path": "x",
+    "case_id": "2026000001",
+    "n": "1",
+    "token": "no-such-document",
 }
 #: Values for one route's parameter: (path template, parameter) → value.
 ROUTE_SAMPLES = {

@@ -37,6 +37,7 @@ __all__ = [
     "case_flow",
     "refused",
     "replay",
+    "setup_from_settings",
     "status_of",
 ]
 
@@ -184,3 +185,17 @@ def append_events(
     )
     have.extend(numbered)
     return after
+
+
+def setup_from_settings(settings: Any, **kw: Any) -> ApprovalSetup:
+    """The setup a server or command uses: the settings' authority, public address,
+    profiles folder and holiday arrangement (:class:`guotu.settings.Settings`)."""
+    holidays = getattr(settings, "holiday_arrangement", "")
+    profiles = getattr(settings, "workflow_profiles", "")
+    return ApprovalSetup.from_files(
+        holidays=Path(holidays) if holidays else None,
+        profiles_dir=Path(profiles) if profiles else None,
+        authority=getattr(settings, "approval_authority", "") or "自然资源主管部门",
+        base_url=getattr(settings, "approval_base_url", ""),
+        **kw,
+    )

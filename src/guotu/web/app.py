@@ -151,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin,
         admin_audit,
         admin_policies,
+        approvals,
         auth,
         auth_oidc,
         auth_password,
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_reports.router)
     app.include_router(review_jobs.router)
     app.include_router(monitor.router)
+    app.include_router(approvals.router)
     app.include_router(ui.router)
     app.include_router(ui_config.router)
     app.include_router(ui_data.router)

@@ -128,6 +128,7 @@ RATE_LIMITED: Mapping[tuple[str, str], str] = {
     ("GET", "/auth/oidc/callback"): "sign_in",  # each one asks the identity provider
     ("POST", "/review/{kind}"): "upload",
     ("POST", "/review/{kind}/jobs"): "upload",
+    ("POST", "/cases/{case_id}/files"): "upload",
 }
 #: Most keys (addresses, users) one window remembers before forgetting the idle ones.
 _MAX_KEYS = 50_000

@@ -53,6 +53,8 @@ _ACCOUNTS = f"permission:{Permission.MANAGE_ACCOUNTS.value}"
 _GRANT = f"permission:{Permission.GRANT.value}"
 _SET_POLICY = f"permission:{Permission.SET_POLICY.value}"
 _READ_AUDIT = f"permission:{Permission.READ_AUDIT.value}"
+_READ = f"permission:{Permission.READ.value}"
+_ACCEPT = f"permission:{Permission.ACCEPT.value}"
 
 #: Every route of the app and its policy. Reading data and the pages is public (handlers
 #: filter by grade); running a review needs ``review``; downloading a report or a table as a
@@ -97,6 +99,19 @@ ROUTE_POLICIES: Mapping[tuple[str, str], str] = {
     ("GET", "/ui/balance.{fmt}"): _EXPORT,
     ("GET", "/ui/plans.json"): PUBLIC,
     ("GET", "/ui/diff.json"): PUBLIC,
+    # approval cases (approvals): reading needs 查看; intake needs 窗口受理; what a person
+    # records on a case is decided by the case's stage (the service refuses others); an
+    # issued document's verification is public (what it shows depends on the case's grade)
+    ("GET", "/cases/procedures.json"): _READ,
+    ("GET", "/cases.json"): _READ,
+    ("POST", "/cases"): _ACCEPT,
+    ("GET", "/cases/stats.json"): _READ,
+    ("GET", "/cases/{case_id}.json"): _READ,
+    ("POST", "/cases/{case_id}/events"): SIGNED_IN,
+    ("POST", "/cases/{case_id}/files"): SIGNED_IN,
+    ("GET", "/cases/{case_id}/files/{n}"): _READ,
+    ("GET", "/verify/{token}.json"): PUBLIC,
+    ("GET", "/verify/{token}"): PUBLIC,
     # the API's own description (app)
     ("GET", "/api"): PUBLIC,
     ("GET", "/api.html"): PUBLIC,
