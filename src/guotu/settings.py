@@ -158,6 +158,10 @@ class Settings:
         A YAML file of the State Council's holiday arrangement for years the calendar package
         does not hold yet (schema ``calendar-v1``); without it such years are computed by the
         statutory rule and every date in them is marked 暂定.
+    approval_outbox
+        A file approval notices are appended to as JSON lines (who must act now, 补正 asked,
+        case closed) for an SMS or e-mail gateway to deliver; empty: none leave the app (the
+        待办 lists are the notification inside it).
     """
 
     workspace: str = "demo_county.gpkg"
@@ -216,6 +220,7 @@ class Settings:
     approval_base_url: str = ""
     workflow_profiles: str = ""
     holiday_arrangement: str = ""
+    approval_outbox: str = ""
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_MODES:

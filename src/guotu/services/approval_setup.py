@@ -8,6 +8,7 @@ case's procedure and its replay, the status kept in place, and the one write of 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +20,7 @@ from guotu.domain.workflow.acting import waiting_for
 from guotu.domain.workflow.case import CaseState, case_state
 from guotu.domain.workflow.clock import WorkingDays, stage_clock
 from guotu.domain.workflow.definition import Workflow, parse_workflow
+from guotu.domain.workflow.notices import Outbox, notices_for
 from guotu.domain.workflow.records import (
     STATE_KINDS,
     ApprovalCase,
@@ -27,6 +29,7 @@ from guotu.domain.workflow.records import (
     VisitRecord,
 )
 from guotu.errors import InputError
+from guotu.io.outbox import JsonLinesOutbox
 from guotu.io.working_days import WorkingCalendar, load_calendar
 from guotu.ports import FeatureStore
 
@@ -35,11 +38,14 @@ __all__ = [
     "ApprovalSetup",
     "append_events",
     "case_flow",
+    "notify",
     "refused",
     "replay",
     "setup_from_settings",
     "status_of",
 ]
+
+log = logging.getLogger(__name__)
 
 #: The actor of automatic steps in the record.
 SYSTEM = "system"
@@ -49,7 +55,9 @@ SYSTEM = "system"
 class ApprovalSetup:
     """What the engine needs besides the store: the working-day calendar, where provinces'
     profiles are, and what to call the issuing authority and its documents' numbers.
-    ``now`` gives the time events are recorded at (a test fixes it)."""
+    ``now`` gives the time events are recorded at (a test fixes it); ``outbox`` is where
+    notices leave the app (:mod:`guotu.domain.workflow.notices`; ``None``: nowhere, the
+    待办 lists only)."""
 
     calendar: WorkingDays = field(default_factory=WorkingCalendar)
     profiles_dir: Path | None = None
@@ -58,6 +66,7 @@ class ApprovalSetup:
     base_url: str = ""
     warn_days: int = 3
     now: Callable[[], datetime] = datetime.now
+    outbox: Outbox | None = None
 
     @classmethod
     def from_files(
@@ -173,10 +182,12 @@ def append_events(
     numbered = [
         RecordedEvent(case.id, len(have) + i, e.event, e.detail) for i, e in enumerate(new, 1)
     ]
+    previous = next(iter(store.approval_statuses(case_id=case.id)), None)
+    status = status_of(case, flow, after, len(have) + len(new), setup, now.date())
     store.append_approval_events(
         case.id,
         numbered,
-        status_of(case, flow, after, len(have) + len(new), setup, now.date()),
+        status,
         expected=len(have),
         visits=_closed_visits(case, flow, before, after, setup),
         actor=who.username or SYSTEM,
@@ -184,12 +195,30 @@ def append_events(
         address=address,
     )
     have.extend(numbered)
+    notify(setup, previous, status, now)
     return after
+
+
+def notify(
+    setup: ApprovalSetup, before: CaseStatus | None, after: CaseStatus, at: datetime
+) -> None:
+    """Hand the notices of a status change to the outbox; a failing outbox is logged, never
+    raised (the change is recorded already)."""
+    if setup.outbox is None:
+        return
+    for notice in notices_for(before, after, at):
+        try:
+            setup.outbox.send(notice)
+        except Exception:  # a gateway's failure must not undo or block the case
+            log.exception("outbox failed for case %s", after.case_id)
 
 
 def setup_from_settings(settings: Any, **kw: Any) -> ApprovalSetup:
     """The setup a server or command uses: the settings' authority, public address,
     profiles folder and holiday arrangement (:class:`guotu.settings.Settings`)."""
+    outbox = getattr(settings, "approval_outbox", "")
+    if outbox and "outbox" not in kw:
+        kw["outbox"] = JsonLinesOutbox(outbox)
     holidays = getattr(settings, "holiday_arrangement", "")
     profiles = getattr(settings, "workflow_profiles", "")
     return ApprovalSetup.from_files(
