@@ -373,8 +373,8 @@ class FeatureStore(Protocol):
     def approval_events(self, case_id: str) -> list[RecordedEvent]:
         """Every event of a case, in order."""
 
-    def approval_events_with(self, kind: str, value: str) -> list[RecordedEvent]:
-        """Events of ``kind`` whose value is ``value``, of any case."""
+    def approval_events_with(self, kind: str, value: str | None = None) -> list[RecordedEvent]:
+        """Events of ``kind`` (whose value is ``value``), of any case."""
 
     def approval_cases_acted_by(self, username: str) -> list[str]:
         """The cases a user recorded an event on."""

@@ -12,12 +12,14 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from guotu.domain.core.model import Version
 from guotu.domain.geometry.polygons import polygonal
 from guotu.domain.geometry.zone_index import ZoneIndex, prepare_zones
 from guotu.ports import FeatureStore
+from guotu.services.approval_projects import issued_permits
 from guotu.services.layer_choice import layer_of_role
 from guotu.services.workspace import workspace_crs
 
@@ -43,11 +45,14 @@ class Zones:
     frame: gpd.GeoDataFrame
     layer: str
     version: Version
+    permits: int = 0
 
     @property
     def label(self) -> str:
-        """``LAYER VERSION-LABEL``, for lineage."""
-        return f"{self.layer} {self.version.label}"
+        """``LAYER VERSION-LABEL``, for lineage (``+ 审批核发许可 N 件`` when approval cases'
+        permits joined the projects)."""
+        extra = f" + 审批核发许可 {self.permits} 件" if self.permits else ""
+        return f"{self.layer} {self.version.label}{extra}"
 
 
 class ZoneCache:
@@ -88,4 +93,26 @@ class ZoneCache:
             self._cache[key] = found
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)
+        if role == "construction_project":
+            return self._with_permits(store, found, day)
         return found
+
+    def _with_permits(self, store: FeatureStore, found: Zones, day: date) -> Zones:
+        """``found`` (the approved projects' layer) with the building permits approval cases
+        issued by ``day`` (:mod:`guotu.services.approval_projects`)."""
+        rows = issued_permits(store, day, self.known_at)
+        if not rows:
+            return found
+        geom = found.frame.geometry.name
+        attrs = [c for c in found.frame.columns if c != geom]
+        extra = gpd.GeoDataFrame(
+            [{c: r.get(c) for c in attrs} | {geom: r["geometry"]} for r in rows],
+            geometry=geom,
+            crs=found.frame.crs,
+        )
+        extra.index = -1 - np.arange(len(extra))
+        frame = gpd.GeoDataFrame(
+            pd.concat([found.frame, extra]), geometry=geom, crs=found.frame.crs
+        )
+        index = prepare_zones(valid_polygons(frame.geometry.values), workspace_crs(store))
+        return Zones(index, frame, found.layer, found.version, len(rows))

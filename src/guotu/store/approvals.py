@@ -189,11 +189,14 @@ class ApprovalCatalog(IdentityCatalog):
             rows = self._states_of(EVENTS, case_id)
         return sorted((event_of(r) for r in rows), key=lambda e: e.seq)
 
-    def approval_events_with(self, kind: str, value: str) -> list[RecordedEvent]:
-        """Events of any case of ``kind`` whose value is ``value`` (an issued document by
-        its verification id)."""
+    def approval_events_with(self, kind: str, value: str | None = None) -> list[RecordedEvent]:
+        """Events of any case of ``kind`` (whose value is ``value``: an issued document by
+        its verification id), oldest first."""
         with self._reading("approval events", "审批事件"):
-            rows = self._find_states(EVENTS, "value", value)
+            if value is None:
+                rows = self._find_states(EVENTS, "kind", kind)
+            else:
+                rows = self._find_states(EVENTS, "value", value)
         return [e for e in map(event_of, rows) if e.event.kind == kind]
 
     def approval_cases_acted_by(self, username: str) -> list[str]:
