@@ -367,8 +367,12 @@ class FeatureStore(Protocol):
         open_only: bool = False,
         waiting: Sequence[str] = (),
         workflow: str | None = None,
+        due_before: date | None = None,
+        case_ids: Sequence[str] | None = None,
+        order: str = "case",
+        limit: int | None = None,
     ) -> list[CaseStatus]:
-        """Where cases stand now, filtered."""
+        """Where cases stand now, filtered, ordered, at most ``limit``."""
 
     def approval_events(self, case_id: str) -> list[RecordedEvent]:
         """Every event of a case, in order."""

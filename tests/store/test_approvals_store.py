@@ -201,3 +201,22 @@ def test_the_cases_a_user_acted_on(store: Any) -> None:
         store.append_approval_events(c.id, [e], status(c.id, n + 1), expected=n, actor="x")
     assert store.approval_cases_acted_by("liuyang01") == [a.id, b.id]
     assert store.approval_cases_acted_by("nobody") == []
+
+
+def test_status_lists_are_filtered_and_ordered_in_the_store(store: Any) -> None:
+    dues = [date(2026, 3, 20), None, date(2026, 3, 10), date(2026, 3, 30)]
+    for due in dues:
+        store.create_approval_case(
+            new_case(), status(due_on=due, paused=due is None), id_prefix="JG2026", actor="u"
+        )
+    by_due = store.approval_statuses(order="due")
+    assert [s.case_id[-1] for s in by_due] == ["3", "1", "4", "2"]  # no due date (paused) last
+    assert [s.case_id[-1] for s in store.approval_statuses(order="case_desc", limit=2)] == [
+        "4",
+        "3",
+    ]
+    late = store.approval_statuses(due_before=date(2026, 3, 21), order="due")
+    assert [s.case_id[-1] for s in late] == ["3", "1"]
+    picked = store.approval_statuses(case_ids=["JG2026000002", "JG2026000004"])
+    assert [s.case_id for s in picked] == ["JG2026000002", "JG2026000004"]
+    assert store.approval_statuses(case_ids=[]) == []

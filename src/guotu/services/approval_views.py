@@ -177,22 +177,18 @@ def todo(
     day = today or date.today()
     if box == "todo":
         keys = waiting_keys(who)
-        rows = store.approval_statuses(open_only=True, waiting=keys) if keys else []
-        rows.sort(key=lambda s: (s.due_on or date.max, s.case_id))
+        rows = (
+            store.approval_statuses(open_only=True, waiting=keys, order="due", limit=limit)
+            if keys
+            else []
+        )
     elif box == "done":
-        mine = set(store.approval_cases_acted_by(who.username or ""))
-        rows = [s for s in store.approval_statuses() if s.case_id in mine]
-        rows.sort(key=lambda s: s.updated_at or s.created_at, reverse=True)
+        mine = store.approval_cases_acted_by(who.username or "")
+        rows = store.approval_statuses(case_ids=mine, order="updated", limit=limit)
     elif box == "overdue":
-        rows = [
-            s
-            for s in store.approval_statuses(open_only=True)
-            if s.due_on is not None and s.due_on < day
-        ]
-        rows.sort(key=lambda s: (s.due_on or date.max, s.case_id))
+        rows = store.approval_statuses(open_only=True, due_before=day, order="due", limit=limit)
     elif box in ("open", "all"):
-        rows = store.approval_statuses(open_only=box == "open")
-        rows.sort(key=lambda s: s.case_id, reverse=True)
+        rows = store.approval_statuses(open_only=box == "open", order="case_desc", limit=limit)
     else:
         from guotu.errors import InputError
 
@@ -201,7 +197,7 @@ def todo(
             message_zh=f"没有“{box}”这一列表（可选 todo 待办、done 已办、overdue 督办、open、all）。",
             field="box",
         )
-    return rows[:limit] if limit else rows
+    return rows
 
 
 def _p90(values: Sequence[int]) -> float:

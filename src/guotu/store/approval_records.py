@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -33,8 +34,10 @@ __all__ = [
     "CASES",
     "EVENTS",
     "FILES",
+    "ORDERS",
     "STATUS_COLUMNS",
     "VISITS",
+    "StatusQuery",
     "case_of",
     "case_row",
     "event_of",
@@ -136,6 +139,31 @@ STATUS_COLUMNS = (
     "outcome",
     "updated_at",
 )
+
+
+#: How status lists are ordered: the key columns of each order (``-``: descending).
+ORDERS = {
+    "case": ("case_id",),
+    "case_desc": ("-case_id",),
+    "due": ("due_on", "case_id"),
+    "updated": ("-updated_at", "-case_id"),
+}
+
+
+@dataclass(frozen=True)
+class StatusQuery:
+    """Which statuses a list asks for (every filter given must hold), in which order, how
+    many: ``waiting`` any of these names, ``due_before`` a due date before that day,
+    ``case_ids`` one of these cases."""
+
+    case_id: str | None = None
+    open_only: bool = False
+    waiting: tuple[str, ...] = ()
+    workflow: str | None = None
+    due_before: date | None = None
+    case_ids: tuple[str, ...] | None = None
+    order: str = "case"
+    limit: int | None = None
 
 
 def _time(value: Any) -> datetime:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from guotu.domain.workflow.records import (
@@ -32,8 +33,10 @@ from guotu.store.approval_records import (
     CASES,
     EVENTS,
     FILES,
+    ORDERS,
     STATUS_COLUMNS,
     VISITS,
+    StatusQuery,
     case_of,
     case_row,
     event_of,
@@ -93,29 +96,39 @@ class ApprovalCatalog(IdentityCatalog):
             row,
         )
 
-    def _status_rows(
-        self,
-        case_id: str | None,
-        open_only: bool,
-        waiting: Sequence[str],
-        workflow: str | None,
-    ) -> list[Sequence[Any]]:
-        where, params = [], []
-        if case_id is not None:
+    def _status_rows(self, q: StatusQuery) -> list[Sequence[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if q.case_id is not None:
             where.append("case_id = ?")
-            params.append(case_id)
-        if open_only:
+            params.append(q.case_id)
+        if q.open_only:
             where.append("NOT closed")
-        if waiting:
-            where.append("(" + " OR ".join("waiting LIKE ?" for _ in waiting) + ")")
-            params += [f"%|{w}|%" for w in waiting]
-        if workflow is not None:
+        if q.waiting:
+            where.append("(" + " OR ".join("waiting LIKE ?" for _ in q.waiting) + ")")
+            params += [f"%|{w}|%" for w in q.waiting]
+        if q.workflow is not None:
             where.append("workflow = ?")
-            params.append(workflow)
+            params.append(q.workflow)
+        if q.due_before is not None:
+            where.append("due_on < ?")
+            params.append(q.due_before.isoformat())
+        if q.case_ids is not None:
+            if not q.case_ids:
+                return []
+            where.append(f"case_id IN ({', '.join('?' * len(q.case_ids))})")
+            params += list(q.case_ids)
         sql = f"SELECT {', '.join(STATUS_COLUMNS)} FROM guotu_approval_status"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        return list(self._execute(sql + " ORDER BY case_id", params).fetchall())
+        # NULLs (no due date: paused) last in every store (SQLite and PostgreSQL differ)
+        keys = [
+            f"{k[1:]} DESC" if k.startswith("-") else f"{k} IS NULL, {k}" for k in ORDERS[q.order]
+        ]
+        sql += " ORDER BY " + ", ".join(keys)
+        if q.limit is not None:
+            sql += f" LIMIT {int(q.limit)}"
+        return list(self._execute(sql, params).fetchall())
 
     def _max_case_id(self, prefix: str) -> str | None:
         """The greatest case id starting with ``prefix`` (ids of one prefix have one
@@ -174,12 +187,28 @@ class ApprovalCatalog(IdentityCatalog):
         open_only: bool = False,
         waiting: Sequence[str] = (),
         workflow: str | None = None,
+        due_before: date | None = None,
+        case_ids: Sequence[str] | None = None,
+        order: str = "case",
+        limit: int | None = None,
     ) -> list[CaseStatus]:
-        """Where cases stand now, by case number: only open ones (``open_only``), only those
-        waiting for any of ``waiting`` (role and department names, see
-        :func:`~guotu.domain.workflow.records.waiting_role`), of one procedure."""
+        """Where cases stand now: only open ones (``open_only``), only those waiting for
+        any of ``waiting`` (role and department names, see
+        :func:`~guotu.domain.workflow.records.waiting_role`), of one procedure, due before a
+        day, among ``case_ids``; ordered by ``order`` (``case``, ``case_desc``, ``due``,
+        ``updated``: latest first), at most ``limit``."""
+        query = StatusQuery(
+            case_id,
+            open_only,
+            tuple(waiting),
+            workflow,
+            due_before,
+            None if case_ids is None else tuple(case_ids),
+            order if order in ORDERS else "case",
+            limit,
+        )
         with self._reading("approval cases", "审批案件"):
-            rows = self._status_rows(case_id, open_only, tuple(waiting), workflow)
+            rows = self._status_rows(query)
         return [status_of(r) for r in rows]
 
     # -- events ------------------------------------------------------------------------------
@@ -229,7 +258,7 @@ class ApprovalCatalog(IdentityCatalog):
             The case has another number of events: someone acted on it meanwhile.
         """
         with self._identity_write(f"recording case {case_id}", f"记录审批案件 {case_id}"):
-            rows = self._status_rows(case_id, False, (), None)
+            rows = self._status_rows(StatusQuery(case_id))
             if not rows:
                 raise _no_case(case_id)
             have = status_of(rows[0]).events

@@ -14,7 +14,7 @@ state it started from.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -30,7 +30,7 @@ from guotu.domain.core.catalog import AuditEntry, LayerInfo, VersionSpec, YearVa
 from guotu.domain.core.model import Plan, PlanLevel, PlanType, Version
 from guotu.domain.core.roles import get_role
 from guotu.errors import NotFoundError, StoreError
-from guotu.store.approval_records import CASES, STATUS_COLUMNS
+from guotu.store.approval_records import CASES, ORDERS, STATUS_COLUMNS, StatusQuery
 from guotu.store.approvals import ApprovalCatalog
 from guotu.store.audit import AuditFilter
 from guotu.store.gpkg_blob import decode_blobs
@@ -64,6 +64,11 @@ class _Table:
 class _Layer:
     info: LayerInfo
     plan_id: int
+
+
+def _status_key(i: int) -> Callable[[Sequence[Any]], tuple[bool, Any]]:
+    """Sort by column ``i``, missing values last."""
+    return lambda r: (r[i] is None, r[i] or "")
 
 
 class MemoryStore(LayerCatalog, ApprovalCatalog):
@@ -312,18 +317,22 @@ class MemoryStore(LayerCatalog, ApprovalCatalog):
     def _put_status(self, row: Sequence[Any]) -> None:
         self._statuses[row[0]] = tuple(row)
 
-    def _status_rows(
-        self, case_id: str | None, open_only: bool, waiting: Sequence[str], workflow: str | None
-    ) -> list[Sequence[Any]]:
+    def _status_rows(self, q: StatusQuery) -> list[Sequence[Any]]:
         col = {c: i for i, c in enumerate(STATUS_COLUMNS)}
-        return [
+        due = col["due_on"]
+        rows: list[Sequence[Any]] = [
             r
-            for k, r in sorted(self._statuses.items())
-            if (case_id is None or k == case_id)
-            and not (open_only and r[col["closed"]])
-            and (not waiting or any(f"|{w}|" in r[col["waiting"]] for w in waiting))
-            and (workflow is None or r[col["workflow"]] == workflow)
+            for k, r in self._statuses.items()
+            if (q.case_id is None or k == q.case_id)
+            and not (q.open_only and r[col["closed"]])
+            and (not q.waiting or any(f"|{w}|" in r[col["waiting"]] for w in q.waiting))
+            and (q.workflow is None or r[col["workflow"]] == q.workflow)
+            and (q.due_before is None or (r[due] is not None and r[due] < q.due_before.isoformat()))
+            and (q.case_ids is None or k in q.case_ids)
         ]
+        for key in reversed(ORDERS[q.order]):
+            rows.sort(key=_status_key(col[key.lstrip("-")]), reverse=key.startswith("-"))
+        return rows[: q.limit] if q.limit is not None else rows
 
     def _max_case_id(self, prefix: str) -> str | None:
         ids = [r[0] for r in self._histories.get(CASES.table, []) if r[0].startswith(prefix)]

@@ -67,9 +67,7 @@ RULE_PACK = DocumentKind(
 #: A list of data-quality checks (质检).
 CHECK_LIST = DocumentKind("质检清单", "check list", "checks-v1", "docs/quality_checks.md")
 #: A workflow definition of an approval procedure (审批流程).
-WORKFLOW = DocumentKind(
-    "审批流程定义", "workflow definition", "workflow-v1", "docs/design/workflow-research.md"
-)
+WORKFLOW = DocumentKind("审批流程定义", "workflow definition", "workflow-v1", "docs/workflows.md")
 #: A province's or a city's profile of a shipped approval procedure (审批流程地方配置).
 WORKFLOW_PROFILE = DocumentKind(
     "审批流程地方配置", "workflow profile", "workflow-profile-v1", "docs/workflows.md"
