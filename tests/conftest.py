@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pyogrio
@@ -35,6 +36,23 @@ def squares(
 ) -> list[shapely.Polygon]:
     """``n`` touching squares in a row (side ``size`` m)."""
     return [shapely.box(x0 + i * size, y0, x0 + (i + 1) * size, y0 + size) for i in range(n)]
+
+
+def import_detailed_parcel(
+    store: Any, folder: Path, *, code: str = "080403", rjl: float = 1.5
+) -> None:
+    """Import one detailed-plan parcel (XXGHDK, 200 m square at X0, Y0, use ``code``, 容积率
+    ≤ ``rjl``) into ``store``: an approval case's site inside it has planning conditions."""
+    from guotu.services.importing import import_file
+
+    path = folder / "xxghdk.geojson"
+    gpd.GeoDataFrame(
+        {"DKBH": ["A-01"], "YDYHFLDM": [code], "RJL": [rjl], "JZMD": [35.0], "LDL": [30.0],
+         "JZXG": [50.0]},
+        geometry=[shapely.box(X0 - 50, Y0 - 50, X0 + 150, Y0 + 150)],
+        crs="EPSG:4527",
+    ).to_file(path)  # fmt: skip
+    import_file(store, path, role="detailed_parcel", layer="XXGHDK")
 
 
 def file_digest(path: Path) -> str:

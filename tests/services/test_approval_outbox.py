@@ -18,6 +18,8 @@ from guotu.services.approvals import Act, Application, act, intake
 from guotu.settings import Settings
 from guotu.store.memory import MemoryStore
 
+from ..conftest import import_detailed_parcel
+
 CLERK = Principal("clerk1", frozenset({"clerk"}), "guihua")
 ZJ = Principal("zj1", frozenset({"reviewer"}), "zhujian")
 
@@ -32,7 +34,7 @@ class Clock:
 
 
 def application() -> Application:
-    site = shapely.box(39_540_000, 4_052_000, 39_540_100, 4_052_080)
+    site = shapely.box(39_540_000, 4_052_000, 39_540_100, 4_052_080)  # in the parcel
     return Application(
         "cn-construction-permit",
         "某公司",
@@ -44,16 +46,17 @@ def application() -> Application:
     )
 
 
-def store() -> MemoryStore:
+def store(folder: Path) -> MemoryStore:
     s = MemoryStore.open()
     s.set_crs(CRS.from_epsg(4527))
+    import_detailed_parcel(s, folder)
     return s
 
 
 def test_notices_go_out_as_json_lines(tmp_path: Path) -> None:
     path = tmp_path / "outbox.jsonl"
     setup = setup_from_settings(Settings(approval_outbox=str(path)), now=Clock())
-    ws = store()
+    ws = store(tmp_path)
     case, state = intake(ws, application(), CLERK, setup)
     assert state.stage == "co_review"
     act(ws, case.id, Act("pause", note="缺建筑单体设计方案"), CLERK, setup)
@@ -67,12 +70,12 @@ def test_notices_go_out_as_json_lines(tmp_path: Path) -> None:
     assert "2026-03-16" in lines[0]["text_zh"]  # 10 working days after Mon 2026-03-02
 
 
-def test_a_failing_outbox_does_not_block_the_case() -> None:
+def test_a_failing_outbox_does_not_block_the_case(tmp_path: Path) -> None:
     class Broken:
         def send(self, notice: Notice) -> None:
             raise OSError("gateway down")
 
-    ws = store()
+    ws = store(tmp_path)
     setup = ApprovalSetup(now=Clock(), outbox=Broken())
     case, state = intake(ws, application(), CLERK, setup)
     state = act(ws, case.id, Act("opinion", "agree"), ZJ, setup)

@@ -48,14 +48,15 @@ def test_an_issued_permit_is_an_approved_project(workspace: Path) -> None:
         patch = _planted(store)
         patches = store.read_layer(store.layers_with_role("change_patch")[0].name)
         site = patches[patches["TBBH"] == patch].geometry.iloc[0]
-        # the project's use is the plan's use under the site (no detailed plan covers it)
+        # a 乡村建设规划许可证 (no detailed plan covers the patch: a village's house plot);
+        # the project's use is the plan's use under the site
         plan = store.read_layer(
             store.layers_with_role("planned_land_use")[0].name, bbox=site.bounds
         )
         under = plan[plan.intersects(site)]
         best = under.iloc[int(under.intersection(site).area.to_numpy().argmax())]
         app = Application(
-            "cn-construction-permit",
+            "cn-rural-construction-permit",
             "示范县某开发公司",
             "补办许可的厂房",
             "示范县",
@@ -66,7 +67,7 @@ def test_an_issued_permit_is_an_approved_project(workspace: Path) -> None:
         clerk = Principal("c1", frozenset({"clerk"}), "guihua")
         case, state = intake(store, app, clerk, setup)
         assert state.stage == "co_review", store.approval_events(case.id)[-2].detail
-        for dept in ("zhujian", "shengtai"):
+        for dept in ("gengdi", "zhujian"):
             act(
                 store,
                 case.id,

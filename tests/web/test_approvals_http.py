@@ -19,6 +19,8 @@ from guotu.settings import Settings
 from guotu.store.geopackage import GeoPackageStore
 from guotu.web.app import create_app
 
+from ..conftest import import_detailed_parcel
+
 PASSWORD = "Gh#2035plan"
 USERS = {
     "clerk1": ("guihua", ["clerk"]),
@@ -37,6 +39,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cases") / "ws.gpkg"
     with GeoPackageStore.open(path, create=True) as store:
         store.set_crs(CRS.from_epsg(4527))
+        import_detailed_parcel(store, path.parent)  # the site's planning conditions
         for d, name in (("guihua", "规划科"), ("zhujian", "住建局"), ("shengtai", "生态环境分局")):
             create_department(store, Department(d, name), actor="sysadmin")
         for name, (dept, roles) in USERS.items():

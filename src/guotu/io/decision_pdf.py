@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape
@@ -214,6 +215,13 @@ def _planning(p: _Page) -> list[Flowable]:
     ]
 
 
+def _half_up(value: float, places: int) -> str:
+    """``value`` rounded half up to ``places`` (as the verification's record rounds: 2.025 →
+    2.03, where float formatting would print 2.02), with thousands separators."""
+    step = Decimal(1).scaleb(-places)
+    return f"{Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP):,.{places}f}"
+
+
 def _shown(row: AsBuiltCheck, value: float) -> str:
     """``value`` with the row's decimals, or as many more (up to 6) as a failing measure
     needs not to look equal to its limit."""
@@ -222,10 +230,10 @@ def _shown(row: AsBuiltCheck, value: float) -> str:
         not row.is_within
         and row.measured is not None
         and places < 6
-        and f"{row.measured:.{places}f}" == f"{row.permitted:.{places}f}"
+        and _half_up(row.measured, places) == _half_up(row.permitted, places)
     ):
         places += 1
-    return f"{value:,.{places}f} {row.unit}".strip()
+    return f"{_half_up(value, places)} {row.unit}".strip()
 
 
 def _as_built(p: _Page) -> list[Flowable]:

@@ -66,6 +66,13 @@ _SERIAL_WORD = {
     DecisionKind.AS_BUILT_VERIFICATION: "核",
     DecisionKind.REFUSAL: "不许",
 }
+#: What a refusal tells the applicant (行政许可法 第三十八条第二款 as commonly quoted: a refusal
+#: states its reasons and the right to 行政复议 or 行政诉讼; the article's text is not verified
+#: here, so neither is the time limit named: docs/design/workflow-research.md).
+_REFUSAL_NOTICE = (
+    "申请人对本决定不服的，可以依法申请行政复议或者提起行政诉讼（《中华人民共和国行政许可法》"
+    "第三十八条第二款；依据条文未经核对，申请期限以法律规定为准）。"
+)
 _CONDITIONS = ("RJL", "JZMD", "LDL", "JZXG")
 _CONDITION_NAMES = {
     "RJL": ("容积率", ""),
@@ -216,6 +223,7 @@ def decision_document(
         opinions=tuple(opinions),
         review_results=tuple(results),
         legal_basis=tuple(bases),
+        notices=(_REFUSAL_NOTICE,) if kind is DecisionKind.REFUSAL or stage.id != "issued" else (),
         data_versions=tuple(DataSource(k, v) for k, v in sorted(versions.items())),
         rule_pack=RulePackStamp(review["rule_pack"], str(review.get("rule_pack_version", "")))
         if review.get("rule_pack")
@@ -234,7 +242,7 @@ def issue_document(
     """Issue the document of the end stage ``case`` closed in: render it, keep it with the
     case, record an ``issued`` event; the event."""
     flow = case_flow(case)
-    now = setup.now()
+    now = max(setup.now(), events[-1].event.at if events else case.created_at)
     state = replay(case, events, now)
     stage = flow.stages[state.stage]
     kind = _kind(flow, stage)

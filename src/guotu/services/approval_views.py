@@ -34,6 +34,7 @@ from guotu.domain.workflow.records import (
 )
 from guotu.errors import NotFoundError, PermissionDeniedError
 from guotu.ports import FeatureStore
+from guotu.services.approval_documents import DOCUMENT_MATERIAL
 from guotu.services.approval_setup import ApprovalSetup, case_flow, replay
 
 __all__ = [
@@ -137,17 +138,19 @@ def case_view(
         stays.append(
             StageView(v.stage, stage.name_zh, stage.kind, v.entered, v.left, v.outcome, clock)
         )
-    files = [
-        f
-        for f in store.approval_files(case_id)
-        if f.recorded_at is None or _naive(f.recorded_at) <= moment
-    ]
+    files = _files_then(store.approval_files(case_id), events)
     status = next(iter(store.approval_statuses(case_id=case_id)), None)
     return CaseView(case, flow, moment, state, tuple(stays), tuple(events), tuple(files), status)
 
 
-def _naive(t: datetime) -> datetime:
-    return t.replace(tzinfo=None)
+def _files_then(files: list[CaseFile], events: list[RecordedEvent]) -> list[CaseFile]:
+    """The files handed in or issued by the last of ``events`` (each has its ``file`` or
+    ``issued`` event, on the case's clock)."""
+    seqs = {int(e.detail.get("n", 0)) for e in events if e.event.kind == "file"}
+    shas = {e.detail.get("sha256") for e in events if e.event.kind == "issued"}
+    return [
+        f for f in files if f.seq in seqs or (f.material == DOCUMENT_MATERIAL and f.sha256 in shas)
+    ]
 
 
 def waiting_keys(who: Principal) -> tuple[str, ...]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import shapely
@@ -108,8 +107,9 @@ def _run_automatic(
         stage = flow.stages[state.stage]
         if stage.kind != "automatic" or state.closed:
             break
-        outcome, detail, note = run_action(store, case, stage)
-        at = setup.now()
+        issues = {s.issues for s in flow.stages.values() if s.issues}
+        outcome, detail, note = run_action(store, case, stage, issues)
+        at = max(setup.now(), have[-1].event.at if have else case.created_at)
         events = [
             RecordedEvent(
                 case.id, 0, CaseEvent(at, "review", outcome, actor=SYSTEM, note=note), detail
@@ -241,8 +241,14 @@ def act(
             fix_zh="请刷新案件后重新办理。",
         )
     flow = case_flow(case)
-    now = setup.now()
+    # never before the last event: a server whose clock is behind must not act on an older
+    # state of the case than the one recorded
+    now = max(setup.now(), have[-1].event.at if have else case.created_at)
     state = replay(case, have, now)
+    if flow.stages[state.stage].kind == "automatic" and not state.closed:
+        # an automatic step that failed before (an error, a restart) is done now
+        state = _run_automatic(store, case, have, state, setup, address)
+        now = max(now, have[-1].event.at if have else now)
     stage = flow.stages[state.stage]
     department = who.department or "" if action.kind == "opinion" else ""
     check_may_act(
@@ -319,11 +325,11 @@ def attach_material(
 
     case, have = _load(store, case_id)
     flow = case_flow(case)
-    state = replay(case, have, setup.now())
+    state = replay(case, have, max(setup.now(), have[-1].event.at if have else case.created_at))
     stage = flow.stages[state.stage]
     check_may_act(flow, stage, who, "pause", closed=state.closed)
-    name = Path(filename).name
-    if not name or name != filename.replace("\\", "/").split("/")[-1] or not content:
+    name = filename.strip()
+    if not name or "/" in name or "\\" in name or name in (".", "..") or not content:
         raise refused(
             f"材料文件 {filename!r} 为空或文件名不合法（不得含路径）。",
             f"The file {filename!r} is empty or its name has a path in it.",
@@ -347,7 +353,7 @@ def attach_material(
             f"{material} must be a {', '.join(types)} file; {name} is not.",
             "file",
         )
-    return store.put_approval_file(
+    kept = store.put_approval_file(
         case_id,
         material=material,
         filename=name,
@@ -357,3 +363,10 @@ def attach_material(
         actor_department=who.department or "",
         address=address,
     )
+    at = max(setup.now(), have[-1].event.at if have else case.created_at)
+    event = CaseEvent(at, "file", str(kept.seq), "", who.username or "", f"{material}：{name}")
+    detail = {"n": kept.seq, "material": material, "filename": name}
+    append_events(
+        store, case, have, [RecordedEvent(case.id, 0, event, detail)], setup, who, address
+    )
+    return kept

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from guotu.domain.access.policy import Principal
+from guotu.domain.access.roles import Permission
 from guotu.domain.workflow.definition import Stage, Workflow
 from guotu.domain.workflow.records import waiting_department, waiting_role
 from guotu.errors import PermissionDeniedError
@@ -81,6 +82,8 @@ def check_may_act(
     if stage.kind == "automatic" and kind != "note":
         raise _denied("本环节由系统自动办理，", "the system acts in this stage; ")
     if kind == "note":
+        if Permission.READ not in who.permissions:
+            raise _denied("记录备注需要查看权限，", "a note needs the viewer permission; ")
         return
     if kind == "opinion":
         if stage.kind != "co_review":
