@@ -75,7 +75,7 @@ def test_every_role_has_an_account_and_the_administrators_are_three_people(
 ) -> None:
     with GeoPackageStore.open(seeded.ws) as store:
         users = store.users()
-    assert len(users) == 13
+    assert len(users) == 19
     assert {r for u in users for r in u.roles} == {r.id for r in ROLES}
     admins = [u for u in users if u.roles & ADMIN_ROLES]
     assert sorted(r for u in admins for r in u.roles) == sorted(ADMIN_ROLES)
@@ -118,7 +118,7 @@ def test_each_password_is_printed_once_and_signs_in(seeded: Seeded) -> None:
     with GeoPackageStore.open(seeded.ws) as store:
         for username, password in seeded.passwords.items():
             assert sign_in(store, username, password, address="127.0.0.1").username == username
-    assert "只显示这一次" in seeded.output and "8 个部门、13 个账号、8 个图层" in seeded.output
+    assert "只显示这一次" in seeded.output and "8 个部门、19 个账号、8 个图层" in seeded.output
 
 
 def test_the_passwords_are_written_nowhere(seeded: Seeded) -> None:
@@ -138,7 +138,7 @@ def test_the_department_list_counts_its_members(seeded: Seeded) -> None:
     res = CliRunner().invoke(root, ["dept", "list", "-w", str(seeded.ws), "--json"])
     members = {d["id"]: d["users"] for d in json.loads(res.output)}
     assert members == {d.id: sum(1 for u in USERS if u.department == d.id) for d in DEPARTMENTS}
-    assert sum(members.values()) == 13
+    assert sum(members.values()) == 19
 
 
 def test_json_gives_the_accounts_and_no_accounts_seeds_none(tmp_path: Path) -> None:
@@ -146,9 +146,11 @@ def test_json_gives_the_accounts_and_no_accounts_seeds_none(tmp_path: Path) -> N
     with_accounts = CliRunner().invoke(root, [*args, "-w", str(tmp_path / "a.gpkg")])
     assert with_accounts.exit_code == 0, with_accounts.output
     got = json.loads(with_accounts.output)["accounts"]
-    assert len(got) == 13 and all(_PASSWORD.fullmatch(a["password"]) for a in got)
+    assert len(got) == 19 and all(_PASSWORD.fullmatch(a["password"]) for a in got)
     without = CliRunner().invoke(root, [*args, "-w", str(tmp_path / "b.gpkg"), "--no-accounts"])
     assert without.exit_code == 0, without.output
     assert "accounts" not in json.loads(without.output)
     with GeoPackageStore.open(tmp_path / "b.gpkg") as store:
-        assert store.users() == [] and store.departments() == [] and store.layer_policies() == {}
+        # the departments are the county's organisation (its approval cases name them)
+        assert store.users() == [] and store.layer_policies() == {}
+        assert [d.id for d in store.departments()] == sorted(d.id for d in DEPARTMENTS)

@@ -218,6 +218,8 @@ def demo_command(
             f"manifest {result.manifest_path} ({result.items} items), in {total:.1f} s.",
         )
     )
+    if result.approvals is not None:
+        click.echo(ctx.t(*result.approvals.summary()))
     for zh, en in zip(result.warnings_zh, result.warnings, strict=True):
         click.echo(ctx.t(f"提示：{zh}", f"Note: {en}"))
     if report is not None and balance is not None:

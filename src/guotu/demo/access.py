@@ -79,6 +79,14 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("zhengmin01", "郑敏", "shengtai", ("viewer",)),
     DemoUser("hexiao01", "何晓", "beiling", ("viewer",)),
     DemoUser("linfeng01", "林峰", "sheji", ("viewer",)),
+    # 审批 (多审合一): the window of 一窗受理, the 耕地保护科's own window for consolidation
+    # projects, and the reviewer who gives each co-review department's opinion.
+    DemoUser("huangmei01", "黄梅", "guihua", ("clerk",)),
+    DemoUser("fengxue01", "冯雪", "gengdi", ("clerk",)),
+    DemoUser("xuli01", "徐丽", "fagai", ("reviewer",)),
+    DemoUser("gaoyan01", "高燕", "zhujian", ("reviewer",)),
+    DemoUser("maqiang01", "马强", "shengtai", ("reviewer",)),
+    DemoUser("songtao01", "宋涛", "gengdi", ("reviewer",)),
 )
 
 
@@ -152,6 +160,15 @@ class SeededAccess:
     policies: tuple[LayerPolicy, ...]
 
 
+def record_departments(store: FeatureStore, *, actor: str = "guotu demo") -> None:
+    """Record the demo's departments (the county's organisation, which its approval cases
+    name), those not recorded yet."""
+    known = {d.id for d in store.departments()}
+    for department in DEPARTMENTS:
+        if department.id not in known:
+            create_department(store, department, actor=actor)
+
+
 def seed_access(
     store: FeatureStore, *, make_password: Callable[[str], str], actor: str = "guotu demo"
 ) -> SeededAccess:
@@ -160,7 +177,8 @@ def seed_access(
     Parameters
     ----------
     store
-        A workspace without these departments and accounts (a new demo county).
+        A workspace without these accounts (a new demo county; its departments may be
+        recorded already, as the county build does for its approval cases).
     make_password
         Gives a new password for a user name (it must meet the password rules).
     actor
@@ -176,10 +194,12 @@ def seed_access(
     >>> from guotu.store.memory import MemoryStore
     >>> seeded = seed_access(MemoryStore(), make_password=lambda user: "Xk7m-P2qr-9Tzw")
     >>> len(seeded.departments), len(seeded.accounts), len(seeded.policies)
-    (8, 13, 8)
+    (8, 19, 8)
     """
+    known = {d.id for d in store.departments()}
     for department in DEPARTMENTS:
-        create_department(store, department, actor=actor)
+        if department.id not in known:  # the county build records them (approval cases)
+            create_department(store, department, actor=actor)
     accounts = []
     for user in USERS:
         password = make_password(user.username)

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from guotu.demo.access import record_departments
+from guotu.demo.approvals import DemoApprovals, seed_approvals
 from guotu.demo.county import County, generate_county
 from guotu.demo.files import (
     HANDOVER,
@@ -71,6 +73,8 @@ class DemoResult:
         and ``total``.
     warnings, warnings_zh
         Import warnings, as ``layer: text``, in English and in Chinese.
+    approvals
+        The approval cases made (:mod:`guotu.demo.approvals`).
     """
 
     workspace: Path | str
@@ -83,6 +87,7 @@ class DemoResult:
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     warnings_zh: list[str] = field(default_factory=list)
+    approvals: DemoApprovals | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON summary printed by ``guotu demo --json``."""
@@ -98,6 +103,7 @@ class DemoResult:
             "timings_s": self.timings_s,
             "warnings": self.warnings,
             "warnings_zh": self.warnings_zh,
+            "approvals": None if self.approvals is None else self.approvals.to_dict(),
         }
 
 
@@ -266,10 +272,16 @@ def build_demo(
             db_store, ws, out, parcels, seed, force, step, done
         )
         shown: Path | str = ws if db_store is None else str(db_store.path)
+        store = db_store or stack.enter_context(GeoPackageStore.open(ws))
+        # 审批案件 at every stage (issue 17), after the county's departments, whose names the
+        # cases' documents print
+        record_departments(store)
+        approvals = seed_approvals(store, county)
 
     step("manifest")
     manifest_path = out / "manifest.json"
     manifest = county.manifest()
+    manifest["approvals"], timings["approvals"] = approvals.manifest(), approvals.seconds
     manifest_path.write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
@@ -288,6 +300,7 @@ def build_demo(
         timings,
         warnings,
         warnings_zh,
+        approvals,
     )
 
 

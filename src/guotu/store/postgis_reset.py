@@ -33,6 +33,12 @@ GUOTU_TABLES = (
     "guotu_layer_policies",
     "guotu_tokens",
     "guotu_sessions",
+    "guotu_approval_cases",
+    "guotu_approval_events",
+    "guotu_approval_files",
+    "guotu_approval_blobs",
+    "guotu_approval_visits",
+    "guotu_approval_status",
 )
 
 
