@@ -89,5 +89,13 @@ bench-monitor: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python benchmarks/bench_monitor.py
 
+# Approval cases (issue 17): a county-year of 20,000 cases in GeoPackage and PostGIS; 待办 lists,
+# statistics and intake over HTTP and in-process (docs/benchmarks.md). Uses bench-serve's 30k
+# county (/tmp/bench-serve, built once) and builds the demo in a PostGIS schema of its own
+# (GUOTU_BENCH_PG_DSN or GUOTU_TEST_PG_DSN, else a throw-away server).
+.PHONY: bench-approvals
+bench-approvals: $(STAMP)
+	$(BIN)/python benchmarks/bench_approvals.py
+
 clean:
 	rm -rf $(VENV) demo_county.gpkg demo_county_files

@@ -28,6 +28,7 @@ from guotu.domain.core.catalog import (
 from guotu.domain.core.model import Plan, PlanLevel, PlanType, Version
 from guotu.domain.workflow.records import (
     ApprovalCase,
+    ApprovalFigures,
     CaseFile,
     CaseStatus,
     RecordedEvent,
@@ -399,6 +400,9 @@ class FeatureStore(Protocol):
 
     def approval_visits(self, workflow: str | None = None) -> list[VisitRecord]:
         """Every closed stay in a stage, oldest first."""
+
+    def approval_figures(self, today: date, workflow: str | None = None) -> ApprovalFigures:
+        """The counts the approval statistics are made of."""
 
     def put_approval_file(
         self,

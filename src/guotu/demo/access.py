@@ -160,15 +160,6 @@ class SeededAccess:
     policies: tuple[LayerPolicy, ...]
 
 
-def record_departments(store: FeatureStore, *, actor: str = "guotu demo") -> None:
-    """Record the demo's departments (the county's organisation, which its approval cases
-    name), those not recorded yet."""
-    known = {d.id for d in store.departments()}
-    for department in DEPARTMENTS:
-        if department.id not in known:
-            create_department(store, department, actor=actor)
-
-
 def seed_access(
     store: FeatureStore, *, make_password: Callable[[str], str], actor: str = "guotu demo"
 ) -> SeededAccess:
@@ -177,8 +168,7 @@ def seed_access(
     Parameters
     ----------
     store
-        A workspace without these accounts (a new demo county; its departments may be
-        recorded already, as the county build does for its approval cases).
+        A workspace without these departments and accounts (a new demo county).
     make_password
         Gives a new password for a user name (it must meet the password rules).
     actor
@@ -196,10 +186,8 @@ def seed_access(
     >>> len(seeded.departments), len(seeded.accounts), len(seeded.policies)
     (8, 19, 8)
     """
-    known = {d.id for d in store.departments()}
     for department in DEPARTMENTS:
-        if department.id not in known:  # the county build records them (approval cases)
-            create_department(store, department, actor=actor)
+        create_department(store, department, actor=actor)
     accounts = []
     for user in USERS:
         password = make_password(user.username)

@@ -191,7 +191,20 @@ def choose_sites(
     for name, kind in wanted:
         if kind == "project":
             fits = [p for p in _project_sites(store, avoid, towns) if as_built_survey(p, 0)]
-            site = next(iter(fits), None)
+            # a small county may have no approved project the survey fits: a free parcel of
+            # the detailed plan stands in (its conditions are a permit's)
+            stand_ins = (
+                p
+                for _, row in parcels.iterrows()
+                if row["DKBH"] not in used
+                and (p := _parcel_site(row, towns)) is not None
+                and as_built_survey(p, 0)
+            )
+            site = next(iter(fits), None) or next(stand_ins, None)
+            if site is not None and not site.project:
+                site = Site(
+                    site.geometry, site.indicators, site.location, site.ref, f"{site.ref}地块综合楼"
+                )
         elif kind == "consolidation":
             site = _consolidation_site(towns)
         elif kind == "village":

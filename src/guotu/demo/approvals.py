@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from guotu.demo.access import USERS
+from guotu.demo.access import DEPARTMENTS, USERS
 from guotu.demo.approval_sites import (
     CONSOLIDATION_TOWN,
     RURAL_TOWN,
@@ -449,7 +449,14 @@ def seed_approvals(
     started = time.perf_counter()
     day = today or date.today()
     clock = _Clock()
-    setup = ApprovalSetup(authority=AUTHORITY, base_url=BASE_URL, now=clock)
+    setup = ApprovalSetup(
+        authority=AUTHORITY,
+        base_url=BASE_URL,
+        now=clock,
+        # the county's departments are recorded with its accounts, after the build: the
+        # documents name them all the same
+        department_names={d.id: d.name for d in DEPARTMENTS},
+    )
     who = _principals()
     sites = choose_sites(store, _planted(county), [(c.name, c.site) for c in CASES])
     crs = store.crs

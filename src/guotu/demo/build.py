@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guotu.demo.access import record_departments
 from guotu.demo.approvals import DemoApprovals, seed_approvals
 from guotu.demo.county import County, generate_county
 from guotu.demo.files import (
@@ -273,10 +272,7 @@ def build_demo(
         )
         shown: Path | str = ws if db_store is None else str(db_store.path)
         store = db_store or stack.enter_context(GeoPackageStore.open(ws))
-        # 审批案件 at every stage (issue 17), after the county's departments, whose names the
-        # cases' documents print
-        record_departments(store)
-        approvals = seed_approvals(store, county)
+        approvals = seed_approvals(store, county)  # 审批案件 at every stage (issue 17)
 
     step("manifest")
     manifest_path = out / "manifest.json"

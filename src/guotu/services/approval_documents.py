@@ -18,7 +18,7 @@ another case only that the number is genuine.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -126,8 +126,10 @@ def _parcels(
     return zones, conditions
 
 
-def _opinions(store: FeatureStore, events: Sequence[RecordedEvent]) -> list[DepartmentOpinion]:
-    names = {d.id: d.name for d in store.departments()}
+def _opinions(
+    store: FeatureStore, events: Sequence[RecordedEvent], known: Mapping[str, str]
+) -> list[DepartmentOpinion]:
+    names = {**known, **{d.id: d.name for d in store.departments()}}
     out = []
     for e in events:
         if e.event.kind == "opinion":
@@ -183,11 +185,13 @@ def decision_document(
     url: str,
     authority: str,
     issued_on: date,
+    department_names: Mapping[str, str] | None = None,
 ) -> DecisionDocument:
-    """The document ``stage`` issues for ``case`` after ``events``."""
+    """The document ``stage`` issues for ``case`` after ``events`` (``department_names``:
+    names of departments the workspace does not record)."""
     zones, conditions = _parcels(store, case)
     results, review = _review(events)
-    opinions = _opinions(store, events)
+    opinions = _opinions(store, events, department_names or {})
     kept = [c for e in events if e.event.kind == "opinion" for c in e.detail.get("conditions", [])]
     decision = next(
         (e for e in reversed(events) if e.event.kind == "outcome" and e.event.actor != "system"),
@@ -259,6 +263,7 @@ def issue_document(
         url=url,
         authority=setup.authority,
         issued_on=now.date(),
+        department_names=setup.department_names,
     )
     pdf = render_decision_pdf(doc)
     kept = store.put_approval_file(

@@ -9,7 +9,7 @@ case's procedure and its replay, the status kept in place, and the one write of 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -57,7 +57,8 @@ class ApprovalSetup:
     profiles are, and what to call the issuing authority and its documents' numbers.
     ``now`` gives the time events are recorded at (a test fixes it); ``outbox`` is where
     notices leave the app (:mod:`guotu.domain.workflow.notices`; ``None``: nowhere, the
-    待办 lists only)."""
+    待办 lists only); ``department_names``: names of departments the workspace does not
+    record (yet), for the documents."""
 
     calendar: WorkingDays = field(default_factory=WorkingCalendar)
     profiles_dir: Path | None = None
@@ -67,6 +68,7 @@ class ApprovalSetup:
     warn_days: int = 3
     now: Callable[[], datetime] = datetime.now
     outbox: Outbox | None = None
+    department_names: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_files(

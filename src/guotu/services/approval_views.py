@@ -10,8 +10,8 @@ the public sees documents only through their verification page.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -203,8 +203,17 @@ def todo(
     return rows
 
 
-def _p90(values: Sequence[int]) -> float:
-    return float(np.percentile(np.asarray(values, dtype=float), 90)) if values else 0.0
+def _mean_p90(hist: Mapping[int, tuple[int, int]]) -> tuple[int, float, float, int]:
+    """Stays, mean, 90th percentile (linear between closest ranks, as numpy's default) and
+    late stays of a histogram ``{days: (stays, late)}``."""
+    values = np.repeat(
+        np.fromiter(hist, dtype=float, count=len(hist)),
+        [n for n, _ in hist.values()],
+    )
+    late = sum(k for _, k in hist.values())
+    if not len(values):
+        return 0, 0.0, 0.0, late
+    return len(values), float(values.mean()), float(np.percentile(values, 90)), late
 
 
 def statistics(
@@ -212,42 +221,32 @@ def statistics(
 ) -> dict[str, Any]:
     """Cases by stage (open), average and 90th-percentile working days per stage (closed
     stays; 补正 pauses not counted), stays past their due date, and open cases overdue by the
-    department that must act."""
+    department that must act (counted by the store: :class:`ApprovalFigures`)."""
     require_case_reader(who)
-    day = today or date.today()
-    statuses = store.approval_statuses(workflow=workflow)
-    by_stage = Counter((s.workflow, s.stage) for s in statuses if not s.closed)
-    closed = Counter((s.workflow, s.stage) for s in statuses if s.closed)
-    days: dict[tuple[str, str], list[int]] = defaultdict(list)
-    late: Counter[tuple[str, str]] = Counter()
-    for v in store.approval_visits(workflow):
-        days[(v.workflow, v.stage)].append(v.working_days)
-        late[(v.workflow, v.stage)] += v.late
+    f = store.approval_figures(today or date.today(), workflow)
     overdue: Counter[str] = Counter()
-    for s in statuses:
-        if not s.closed and s.due_on is not None and s.due_on < day:
-            for w in s.waiting or ("system",):
-                overdue[w.split("@")[-1].removeprefix("dept:")] += 1
+    for waiting in f.overdue_waiting:
+        for w in waiting or ("system",):
+            overdue[w.split("@")[-1].removeprefix("dept:")] += 1
+    rows = []
+    for (wf, st), hist in sorted(f.stay_days.items()):
+        n, mean, p90, late = _mean_p90(hist)
+        rows.append(
+            {"workflow": wf, "stage": st, "stays": n, "mean": round(mean, 2),
+             "p90": round(p90, 2), "late": late}
+        )  # fmt: skip
     return {
-        "cases": len(statuses),
-        "open": sum(not s.closed for s in statuses),
+        "cases": sum(f.open_by_stage.values()) + sum(f.closed_by_stage.values()),
+        "open": sum(f.open_by_stage.values()),
         "by_stage": [
-            {"workflow": w, "stage": st, "open": n} for (w, st), n in sorted(by_stage.items())
+            {"workflow": w, "stage": st, "open": n}
+            for (w, st), n in sorted(f.open_by_stage.items())
         ],
         "closed_in": [
-            {"workflow": w, "stage": st, "cases": n} for (w, st), n in sorted(closed.items())
+            {"workflow": w, "stage": st, "cases": n}
+            for (w, st), n in sorted(f.closed_by_stage.items())
         ],
-        "stage_days": [
-            {
-                "workflow": w,
-                "stage": st,
-                "stays": len(v),
-                "mean": round(float(np.mean(v)), 2),
-                "p90": round(_p90(v), 2),
-                "late": late[(w, st)],
-            }
-            for (w, st), v in sorted(days.items())
-        ],
+        "stage_days": rows,
         "overdue_by_department": [
             {"department": d, "cases": n} for d, n in sorted(overdue.items(), key=lambda x: -x[1])
         ],

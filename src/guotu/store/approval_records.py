@@ -21,6 +21,7 @@ from typing import Any
 from guotu.domain.workflow.case import CaseEvent
 from guotu.domain.workflow.records import (
     ApprovalCase,
+    ApprovalFigures,
     CaseFile,
     CaseStatus,
     RecordedEvent,
@@ -42,6 +43,7 @@ __all__ = [
     "case_row",
     "event_of",
     "event_row",
+    "figures_of",
     "file_of",
     "file_row",
     "status_of",
@@ -339,3 +341,19 @@ def status_of(r: Sequence[Any]) -> CaseStatus:
         outcome=r[14],
         updated_at=_time(r[15]),
     )
+
+
+def figures_of(
+    counts: Sequence[Sequence[Any]], late: Sequence[Sequence[Any]], days: Sequence[Sequence[Any]]
+) -> ApprovalFigures:
+    """The figures from the rows of the three counting queries: (workflow, stage, closed,
+    count), (waiting,) of the overdue, (workflow, stage, working_days, stays, late)."""
+    open_by: dict[tuple[str, str], int] = {}
+    closed_by: dict[tuple[str, str], int] = {}
+    for wf, stage, closed, n in counts:
+        (closed_by if closed else open_by)[(wf, stage)] = int(n)
+    hist: dict[tuple[str, str], dict[int, tuple[int, int]]] = {}
+    for wf, stage, d, n, k in days:
+        hist.setdefault((wf, stage), {})[int(d)] = (int(n), int(k or 0))
+    waiting = tuple(tuple(w for w in str(r[0]).split("|") if w) for r in late)
+    return ApprovalFigures(open_by, closed_by, hist, waiting)

@@ -22,6 +22,7 @@ from typing import Any
 
 from guotu.domain.workflow.records import (
     ApprovalCase,
+    ApprovalFigures,
     CaseFile,
     CaseStatus,
     RecordedEvent,
@@ -41,6 +42,7 @@ from guotu.store.approval_records import (
     case_row,
     event_of,
     event_row,
+    figures_of,
     file_of,
     file_row,
     status_of,
@@ -103,7 +105,8 @@ class ApprovalCatalog(IdentityCatalog):
             where.append("case_id = ?")
             params.append(q.case_id)
         if q.open_only:
-            where.append("NOT closed")
+            where.append("closed = ?")  # not NOT closed: SQLite then uses the index
+            params.append(False)
         if q.waiting:
             where.append("(" + " OR ".join("waiting LIKE ?" for _ in q.waiting) + ")")
             params += [f"%|{w}|%" for w in q.waiting]
@@ -301,6 +304,29 @@ class ApprovalCatalog(IdentityCatalog):
                 else self._find_states(VISITS, "workflow", workflow)
             )
         return [visit_of(r) for r in rows]
+
+    def approval_figures(self, today: date, workflow: str | None = None) -> ApprovalFigures:
+        """The counts the statistics are made of (:class:`ApprovalFigures`), counted in the
+        database: a county-year of cases is 20,000 statuses and 100,000 stays."""
+        only = "" if workflow is None else " AND workflow = ?"
+        one: list[Any] = [] if workflow is None else [workflow]
+        with self._reading("approval statistics", "审批统计"):
+            counts = self._execute(
+                "SELECT workflow, stage, closed, count(*) FROM guotu_approval_status "
+                f"WHERE 1 = 1{only} GROUP BY workflow, stage, closed",
+                one,
+            ).fetchall()
+            late = self._execute(
+                "SELECT waiting FROM guotu_approval_status WHERE closed = ? AND due_on < ?" + only,
+                [False, today.isoformat(), *one],
+            ).fetchall()
+            days = self._execute(
+                "SELECT workflow, stage, working_days, count(*), "
+                "sum(CASE WHEN late THEN 1 ELSE 0 END) FROM guotu_approval_visits "
+                f"WHERE 1 = 1{only} GROUP BY workflow, stage, working_days",
+                one,
+            ).fetchall()
+        return figures_of(counts, late, days)
 
     # -- materials ---------------------------------------------------------------------------
     def put_approval_file(

@@ -29,8 +29,17 @@ from guotu.domain.access.audit_chain import GENESIS
 from guotu.domain.core.catalog import AuditEntry, LayerInfo, VersionSpec, YearValue
 from guotu.domain.core.model import Plan, PlanLevel, PlanType, Version
 from guotu.domain.core.roles import get_role
+from guotu.domain.workflow.records import ApprovalFigures
 from guotu.errors import NotFoundError, StoreError
-from guotu.store.approval_records import CASES, ORDERS, STATUS_COLUMNS, StatusQuery
+from guotu.store.approval_records import (
+    CASES,
+    ORDERS,
+    STATUS_COLUMNS,
+    VISITS,
+    StatusQuery,
+    figures_of,
+    visit_of,
+)
 from guotu.store.approvals import ApprovalCatalog
 from guotu.store.audit import AuditFilter
 from guotu.store.gpkg_blob import decode_blobs
@@ -333,6 +342,28 @@ class MemoryStore(LayerCatalog, ApprovalCatalog):
         for key in reversed(ORDERS[q.order]):
             rows.sort(key=_status_key(col[key.lstrip("-")]), reverse=key.startswith("-"))
         return rows[: q.limit] if q.limit is not None else rows
+
+    def approval_figures(self, today: date, workflow: str | None = None) -> ApprovalFigures:
+        col = {c: i for i, c in enumerate(STATUS_COLUMNS)}
+        rows = [r for r in self._statuses.values() if workflow in (None, r[col["workflow"]])]
+        counts: dict[tuple[str, str, bool], int] = {}
+        for r in rows:
+            key = (r[col["workflow"]], r[col["stage"]], bool(r[col["closed"]]))
+            counts[key] = counts.get(key, 0) + 1
+        late = [
+            (r[col["waiting"]],)
+            for r in rows
+            if not r[col["closed"]] and r[col["due_on"]] and r[col["due_on"]] < today.isoformat()
+        ]
+        days: dict[tuple[str, str, int], list[int]] = {}
+        for v in map(visit_of, self._histories.get(VISITS.table, [])):
+            if workflow in (None, v.workflow):
+                got = days.setdefault((v.workflow, v.stage, v.working_days), [0, 0])
+                got[0] += 1
+                got[1] += v.late
+        return figures_of(
+            [(*k, n) for k, n in counts.items()], late, [(*k, n, m) for k, (n, m) in days.items()]
+        )
 
     def _max_case_id(self, prefix: str) -> str | None:
         ids = [r[0] for r in self._histories.get(CASES.table, []) if r[0].startswith(prefix)]

@@ -29,10 +29,12 @@ from typing import Annotated, Any
 
 import shapely
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from pyproj import CRS, Transformer
 
+from guotu.domain.workflow.acting import waiting_for
 from guotu.domain.workflow.definition import Workflow
 from guotu.errors import InputError, NotFoundError, TooLargeError
 from guotu.io.workflows import shipped_workflows, workflow_by_id
@@ -147,11 +149,24 @@ def procedures(request: Request, who: Who, setup: Setup) -> dict[str, Any]:
 
 
 def _status(s: Any) -> dict[str, Any]:
-    d = dataclasses.asdict(s)
-    for k in ("entered_at", "due_on", "created_at", "updated_at"):
-        d[k] = None if d[k] is None else d[k].isoformat()
-    d["waiting"] = list(s.waiting)
-    return d
+    return {
+        "case_id": s.case_id,
+        "workflow": s.workflow,
+        "stage": s.stage,
+        "stage_kind": s.stage_kind,
+        "entered_at": s.entered_at.isoformat(),
+        "due_on": None if s.due_on is None else s.due_on.isoformat(),
+        "paused": s.paused,
+        "closed": s.closed,
+        "waiting": list(s.waiting),
+        "events": s.events,
+        "project": s.project,
+        "applicant": s.applicant,
+        "department": s.department,
+        "created_at": s.created_at.isoformat(),
+        "outcome": s.outcome,
+        "updated_at": None if s.updated_at is None else s.updated_at.isoformat(),
+    }
 
 
 @router.get("/cases.json", summary="案件列表（待办/已办/督办）")
@@ -160,11 +175,18 @@ def cases(
     store: Store,
     box: Annotated[str, Query(pattern="^(todo|done|overdue|open|all)$")] = "todo",
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
-) -> dict[str, Any]:
+) -> Response:
     """The signed-in user's cases: 待办 (waiting for them), 已办 (they acted on), 督办
     (overdue), open or all."""
     rows = todo(store, who, box=box, limit=limit)
-    return {"box": box, "cases": [_status(s) for s in rows]}
+    names = {d.id: d.name for d in store.departments()}
+    body = {
+        "box": box,
+        "departments": names,
+        "cases": [_status(s) for s in rows],
+    }
+    # the rows are plain JSON already: no encoder pass over a few hundred of them
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
 
 
 class IntakeBody(BaseModel):
@@ -273,7 +295,8 @@ def _view(store: FeatureStore, view: CaseView, who: Any) -> dict[str, Any]:
         "closed": view.state.closed,
         "paused": view.state.paused,
         "opinions": dict(view.state.opinions),
-        "waiting": list(view.status.waiting) if view.status and not view.state.closed else [],
+        "waiting": list(waiting_for(stage, view.state.opinions, view.state.closed)),
+        "department_names": names,
         "stages": [
             {
                 "stage": s.stage,
@@ -376,7 +399,7 @@ async def upload(
     who: Who,
     store: Store,
     setup: Setup,
-    material: Annotated[str, Form(max_length=100)],
+    material: Annotated[str, Form(min_length=1, max_length=100)],
     file: Annotated[UploadFile, File()],
 ) -> dict[str, Any]:
     """Keep a material the procedure asks for."""
@@ -425,10 +448,14 @@ def download(case_id: str, n: int, who: Who, store: Store, setup: Setup) -> Resp
     )
 
 
+#: A verification id as issued (``secrets.token_urlsafe``).
+Token = Annotated[str, PathParam(pattern="^[A-Za-z0-9_-]{1,64}$")]
+
+
 @router.get("/verify/{token}.json", summary="文书核验（公开）")
-def verify_json(token: str, store: Store) -> dict[str, Any]:
+def verify_json(token: Token, store: Store) -> dict[str, Any]:
     """What anyone may know of an issued document."""
-    return verify_document(store, token[:64])
+    return verify_document(store, token)
 
 
 _PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
@@ -438,11 +465,21 @@ h1{{font-size:1.3em}} .ok{{color:#0a6b2d}} .no{{color:#a11}} th{{text-align:left
 font-weight:normal;color:#555}} td,th{{padding:.3em 0}}</style></head><body>{body}</body></html>"""
 
 
-@router.get("/verify/{token}", response_class=HTMLResponse, summary="文书核验页面（公开）")
-def verify_page(token: str, store: Store) -> HTMLResponse:
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+@router.get(
+    "/verify/{token}",
+    response_class=HTMLResponse,
+    summary="文书核验页面（公开）",
+    responses={
+        404: {"description": "No document has this id (a page saying so).", "content": _HTML}
+    },
+)
+def verify_page(token: Token, store: Store) -> HTMLResponse:
     """The page the QR code on an issued document opens."""
     try:
-        shown = verify_document(store, token[:64])
+        shown = verify_document(store, token)
     except NotFoundError:
         body = '<h1 class="no">查无此文书</h1><p>该验证码不存在：文书可能不是本机关核发的，请向发证机关核实。</p>'
         return HTMLResponse(_PAGE.format(title="文书核验", body=body), status_code=404)

@@ -92,6 +92,10 @@ ROUTE_POLICIES: Mapping[tuple[str, str], str] = {
     ("GET", "/ui/login"): PUBLIC,
     ("GET", "/ui/password"): PUBLIC,
     ("GET", "/ui/admin"): PUBLIC,
+    ("GET", "/ui/cases"): PUBLIC,
+    ("GET", "/ui/cases/new"): PUBLIC,
+    ("GET", "/ui/cases/case"): PUBLIC,
+    ("GET", "/ui/cases/stats"): PUBLIC,
     ("GET", "/ui/static/{name}"): PUBLIC,
     ("GET", "/ui/vendor/{name}"): PUBLIC,
     ("GET", "/ui/config.json"): PUBLIC,
@@ -163,8 +167,8 @@ _check_table(ROUTE_POLICIES)
 #: call; the gate (:class:`guotu.web.security.Gate`) answers every other route 403
 #: ``password-change-required``. Who am I, change the password, sign out (or in again, as
 #: another user too, through 统一认证 as well), the sign-in and password pages, and the pages'
-#: own files: the map, monitoring and administration pages are files without data, whose
-#: scripts open the password page.
+#: own files: the map, monitoring, approval and administration pages are files without data,
+#: whose scripts open the password page.
 PASSWORD_CHANGE_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {
         ("GET", "/auth/me"),
@@ -180,6 +184,10 @@ PASSWORD_CHANGE_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/ui/"),
         ("GET", "/ui/monitor"),
         ("GET", "/ui/admin"),
+        ("GET", "/ui/cases"),
+        ("GET", "/ui/cases/new"),
+        ("GET", "/ui/cases/case"),
+        ("GET", "/ui/cases/stats"),
         ("GET", "/ui/static/{name}"),
         ("GET", "/ui/vendor/{name}"),
     }

@@ -3,6 +3,9 @@
 * ``GET /ui/``: the page (MapLibre GL map of the workspace's vector tiles, layer tree and
   legend, as-of date, site query panel, plan review, 用地平衡表); ``/ui`` redirects there.
 * ``GET /ui/monitor``: the monitoring dashboard (规划实施监测) over ``/monitor/*``.
+* ``GET /ui/cases``, ``/ui/cases/new``, ``/ui/cases/case?id=…``, ``/ui/cases/stats``: the
+  approval pages (审批: the 待办 lists, the window's intake, a case, the statistics) over
+  ``/cases/*`` (:mod:`guotu.web.approvals`).
 * ``GET /ui/static/{name}``: the page's own script and style (``static/ui/``).
 * ``GET /ui/vendor/{name}``: MapLibre GL JS, served from ``static/node_modules`` (installed by
   ``npm ci`` from ``static/package-lock.json``; no CDN and no online basemap: the map shows the
@@ -48,6 +51,19 @@ _OWN = {
     # login, admin: pages of guotu.web.admin; password: of guotu.web.auth_password
     for page in ("app", "monitor", "login", "admin", "password")
     for ext, media in (("js", "text/javascript"), ("css", "text/css"))
+}
+# the approval pages (审批): one style, a shared script, the map of a site, a script per page
+_OWN |= {"cases.css": "text/css"} | {
+    f"{name}.js": "text/javascript"
+    for name in (
+        "cases_common",
+        "cases_map",
+        "cases",
+        "case_new",
+        "case",
+        "case_actions",
+        "cases_stats",
+    )
 }
 
 router = APIRouter(tags=["web UI 一张图"])
@@ -103,6 +119,32 @@ def ui_page() -> Response:
 def ui_monitor_page() -> Response:
     """Indicator cards, trends, warnings, cases on a map and the farmland ledger."""
     return _page("monitor.html")
+
+
+@router.get("/ui/cases", response_class=HTMLResponse, summary="The approval cases (审批案件)")
+def ui_cases_page() -> Response:
+    """The signed-in user's 待办, 已办, 督办 and all cases."""
+    return _page("cases.html")
+
+
+@router.get("/ui/cases/new", response_class=HTMLResponse, summary="The window's intake (窗口受理)")
+def ui_case_intake_page() -> Response:
+    """The intake form: the application, its site drawn on the map, its materials."""
+    return _page("case_new.html")
+
+
+@router.get("/ui/cases/case", response_class=HTMLResponse, summary="An approval case (审批案件)")
+def ui_case_page() -> Response:
+    """One case (``?id=…``; ``&as_of=…`` as it stood then): stages, review, opinions, actions."""
+    return _page("case.html")
+
+
+@router.get(
+    "/ui/cases/stats", response_class=HTMLResponse, summary="Approval statistics (审批统计)"
+)
+def ui_case_stats_page() -> Response:
+    """Cases by stage, working days per stage, overdue by department."""
+    return _page("cases_stats.html")
 
 
 def _not_found(name: str) -> NotFoundError:

@@ -12,6 +12,8 @@ of it, and of click's own words, so a Chinese run shows no English:
   where a shared option means something else on one command);
 - :mod:`.access`: the entries of the identity and access commands (``guotu dept|user|role|
   policy|token|audit|admin``), merged into the three tables above and :data:`PLACEHOLDERS`;
+- :mod:`.cases`: the entries of the approval-case commands (``guotu case …``), merged the same
+  way;
 - :data:`CLICK_WORDS`, :data:`USAGE_PIECES`, :data:`PLACEHOLDERS`, :data:`TYPE_METAVARS`,
   :data:`PARAM_KINDS` and :func:`translate_click_message` (:mod:`.click_words`): click's words
   and error messages, and :func:`show_click_error`, which shows one of click's errors in the

@@ -14,6 +14,7 @@ from datetime import datetime
 import click
 
 from guotu.cli.help_zh.access import ACCESS_PLACEHOLDERS
+from guotu.cli.help_zh.cases import CASE_PLACEHOLDERS
 from guotu.cli.help_zh.catalogue import command_key
 
 __all__ = [
@@ -72,6 +73,7 @@ PLACEHOLDERS: dict[str, str] = {
     "guotu check --layer": "图层",
     "guotu query --parcel": "地块编号",
     **ACCESS_PLACEHOLDERS,  # user, role, dept, policy, token, audit
+    **CASE_PLACEHOLDERS,  # guotu case
 }
 _PLACEHOLDER = re.compile(r"(\[?)([A-Z][A-Z_=,]*)(\]?)((?:\.\.\.)?)")
 

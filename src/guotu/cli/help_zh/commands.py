@@ -4,6 +4,7 @@ sentence is the short help in a group's list of commands)."""
 from __future__ import annotations
 
 from guotu.cli.help_zh.access import ACCESS_COMMANDS
+from guotu.cli.help_zh.cases import CASE_COMMANDS
 from guotu.cli.help_zh.catalogue import Entry
 
 __all__ = ["COMMANDS", "command_help"]
@@ -202,6 +203,8 @@ COMMANDS: dict[str, Entry] = {
     ),
     # -- identity and access (guotu dept|user|role|policy|token|audit|admin)
     **ACCESS_COMMANDS,
+    # -- approval cases (guotu case)
+    **CASE_COMMANDS,
 }
 
 

@@ -6,6 +6,7 @@ others and where a shared option means something else on one command; and
 from __future__ import annotations
 
 from guotu.cli.help_zh.access import ACCESS_OPTIONS
+from guotu.cli.help_zh.cases import CASE_OPTIONS
 from guotu.cli.help_zh.catalogue import Entry
 
 __all__ = ["DEFAULT_VALUES", "OPTIONS", "SHARED_OPTIONS", "option_help"]
@@ -275,6 +276,8 @@ OPTIONS: dict[str, Entry] = {
     ),
     # identity and access (guotu dept|user|policy|token|audit|admin, guotu demo --no-accounts)
     **ACCESS_OPTIONS,
+    # approval cases (guotu case)
+    **CASE_OPTIONS,
 }
 
 #: Default values shown in Chinese where the default is an English word.

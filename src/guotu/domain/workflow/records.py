@@ -23,6 +23,7 @@ from guotu.domain.workflow.case import CaseEvent
 __all__ = [
     "STATE_KINDS",
     "ApprovalCase",
+    "ApprovalFigures",
     "CaseFile",
     "CaseStatus",
     "RecordedEvent",
@@ -159,3 +160,16 @@ class CaseStatus:
     created_at: datetime
     outcome: str = ""
     updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalFigures:
+    """What the statistics are made of, counted by the store: cases by (procedure, stage)
+    open and closed, the closed stays' working days as a histogram per (procedure, stage)
+    (``{days: (stays, late)}``), and the ``waiting`` names of the open cases past their due
+    date."""
+
+    open_by_stage: Mapping[tuple[str, str], int]
+    closed_by_stage: Mapping[tuple[str, str], int]
+    stay_days: Mapping[tuple[str, str], Mapping[int, tuple[int, int]]]
+    overdue_waiting: tuple[tuple[str, ...], ...]

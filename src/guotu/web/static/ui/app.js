@@ -6,7 +6,7 @@
 
 const TEXT = {
   zh: {
-    title: "国土空间规划一张图", asOf: "现行日期", api: "接口文档", monitor: "实施监测", layers: "图层",
+    title: "国土空间规划一张图", asOf: "现行日期", api: "接口文档", monitor: "实施监测", cases: "审批", layers: "图层",
     legend: "图例", legendYdyh: "用地用海一级类", legendSandiao: "三调一级类（现状地类）",
     legendNone: "勾选规划用地或现状地类图层后显示其分类图例。",
     absent: "另有 {n} 类本工作空间未出现（含用海类）", absentLand: "另有 {n} 类本工作空间未出现",
@@ -42,7 +42,7 @@ const TEXT = {
     notSignedIn: "请先登录", signInAgain: "登录",
   },
   en: {
-    title: "Territorial spatial planning one map", asOf: "As of", api: "API", monitor: "Monitoring", layers: "Layers",
+    title: "Territorial spatial planning one map", asOf: "As of", api: "API", monitor: "Monitoring", cases: "Approvals", layers: "Layers",
     legend: "Legend", legendYdyh: "Land and sea use, level 1", legendSandiao: "Land survey (三调), level 1",
     legendNone: "Show a land-use or land-survey layer to see its legend.",
     absent: "{n} more classes do not occur in this workspace (sea classes among them)", absentLand: "{n} more classes do not occur in this workspace",
