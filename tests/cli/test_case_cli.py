@@ -270,14 +270,14 @@ def test_a_missing_site_file_is_refused_by_name(ws: Path) -> None:
 # -- who may act -----------------------------------------------------------------------------
 def test_a_viewer_may_not_take_an_application_in(ws: Path) -> None:
     res = run(ws, VIEWER, *application(ws), code=2)
-    assert "错误：无权办理：本环节须由 clerk@guihua（角色@部门）办理" in res.output
+    assert "错误：无权办理：本环节须由窗口受理人员（guihua）办理" in res.output
 
 
 def test_only_the_stage_actor_records_the_decision(ws: Path, clock: Clock) -> None:
     case = new_case(ws)
     to_decision(ws, clock, case)
     res = run(ws, REVIEWER, "act", case, "批准", code=2)
-    assert "无权办理" in res.output and "approver@guihua" in res.output
+    assert "无权办理" in res.output and "审批人员（guihua）" in res.output
     assert show(ws, case)["stage"]["id"] == "decision"
 
 
@@ -481,3 +481,17 @@ def test_chinese_output_has_no_english_words(ws: Path, clock: Clock) -> None:
     for args in (["show", case], ["list", "--box", "all"], ["stats"], ["procedures"]):
         out = run(ws, APPROVER, *args).stdout
         assert english_words(out, words) == [], (args, english_words(out, words), out)
+
+
+def test_the_window_corrects_an_application_in_supplementing(ws: Path) -> None:
+    too_dense = "RJL=9.0"  # above the parcel's 容积率
+    out = run(ws, CLERK, *application(ws, "--indicator", "YDYHFLDM=0701", "--indicator", too_dense))
+    case = out.stdout.split("案件 ")[1].split("（")[0]
+    assert "当前环节：补正" in out.stdout
+    refused = run(ws, REVIEWER, "amend", case, "--indicator", "RJL=2.0", "--note", "x", code=2)
+    assert "窗口" in refused.output
+    done = run(ws, CLERK, "amend", case, "--indicator", "RJL=2.0", "--note", "容积率改为 2.0")
+    assert f"已修改申请内容：案件 {case}" in done.stdout
+    run(ws, CLERK, "act", case, "办结", "--note", "补正完成")
+    doc = show(ws, case)
+    assert doc["stage"]["id"] == "co_review" and doc["indicators"]["RJL"] == 2.0

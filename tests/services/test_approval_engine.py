@@ -462,7 +462,7 @@ def test_an_opinion_that_is_not_agree_needs_its_conditions_or_reasons(
     error = _refused_without_writing(
         store, case_id, lambda: act(store, case_id, bare, ZHUJIAN, setup)
     )
-    assert error.field == "conditions" and "须写明" in error.message_zh
+    assert error.field == "条件" and "须写明" in error.message_zh
 
 
 def test_a_stale_write_is_refused_with_409_and_nothing_written(

@@ -152,7 +152,7 @@ def test_intake_of_a_shipped_procedure_by_a_reviewer_is_refused(
 ) -> None:
     with pytest.raises(PermissionDeniedError) as caught:
         intake(store, application("cn-construction-permit"), REVIEWER, setup)
-    assert "clerk@guihua" in caught.value.message_zh
+    assert "窗口受理人员（guihua）" in caught.value.message_zh
     assert store.approval_statuses() == []
 
 
@@ -171,7 +171,7 @@ def test_a_decision_by_anyone_but_the_approver_of_guihua_is_refused(
     error = refused(
         store, case_id, lambda: act(store, case_id, Act("outcome", "approved"), who, setup)
     )
-    assert "approver@guihua" in error.message_zh
+    assert "审批人员（guihua）" in error.message_zh
     # and the approver of guihua may
     assert act(store, case_id, Act("outcome", "approved"), APPROVER, setup).stage == "granted"
 
@@ -438,25 +438,25 @@ def test_a_listed_material_of_an_accepted_type_is_kept(
     ("material", "filename", "content", "field"),
     [
         # a type the procedure does not accept for it
-        ("申请表", "申请表.docx", b"PK..", "file"),
-        ("申请表", "申请表", b"%PDF-1.4", "file"),
+        ("申请表", "申请表.docx", b"PK..", "文件"),
+        ("申请表", "申请表", b"%PDF-1.4", "文件"),
         # a material the procedure does not ask for
-        ("营业执照", "营业执照.pdf", b"%PDF-1.4", "material"),
+        ("营业执照", "营业执照.pdf", b"%PDF-1.4", "材料"),
         # empty
-        ("申请表", "申请表.pdf", b"", "file"),
+        ("申请表", "申请表.pdf", b"", "文件"),
         # a path in the name
-        ("申请表", "..\\申请表.pdf", b"%PDF-1.4", "file"),
+        ("申请表", "..\\申请表.pdf", b"%PDF-1.4", "文件"),
         pytest.param(
             "申请表",
             "../../申请表.pdf",
             b"%PDF-1.4",
-            "file",
+            "文件",
         ),
         pytest.param(
             "申请表",
             "材料/申请表.pdf",
             b"%PDF-1.4",
-            "file",
+            "文件",
         ),
     ],
     ids=[

@@ -173,7 +173,7 @@ def test_refusals_answer_by_policy_and_stage(app: Any) -> None:
     assert anon.get("/cases.json").status_code == 401
     assert viewer.post("/cases", json=application()).status_code == 403
     r = clerk.post("/cases", json=application(site={"type": "Point", "coordinates": [117, 36]}))
-    assert r.status_code == 400 and "用地范围" in r.json()["message"]
+    assert r.status_code == 400 and "site" in r.json()["message"]
     far = {"type": "Polygon", "coordinates": [[[0, 0], [1e6, 0], [1e6, 1e6], [0, 0]]]}
     assert clerk.post("/cases", json=application(site=far)).status_code == 400
     r = clerk.post("/cases", json=application(procedure="no-such"))

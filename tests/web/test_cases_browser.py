@@ -436,6 +436,14 @@ def test_a_site_from_a_geojson_file_on_farmland_goes_to_supplement_with_its_find
     assert _state(page).inner_text() == "补正中"
     assert "补正中" in page.locator("[data-testid=stage][data-stage=supplement]").inner_text()
     assert page.locator("[data-testid=resume-submit]").is_visible()
+    # the window corrects the application as the applicant supplements it
+    page.locator("[data-testid=amend-JZXG]").fill("24")
+    page.locator("[data-testid=amend-note]").fill("限高改为 24 米")
+    page.locator("[data-testid=amend-submit]").click()
+    page.wait_for_selector("[data-testid=message].ok:has-text('修改申请内容')")
+    case_id = page.url.split("id=")[1].split("&")[0]
+    got = page.request.get(f"{server['url']}/cases/{case_id}.json").json()
+    assert got["indicators"]["JZXG"] == 24 and got["events"][-1]["kind"] == "amend"
     page.screenshot(path=str(SCREENSHOTS / "ui-cases-supplement.png"), full_page=True)
 
 

@@ -40,6 +40,7 @@ from guotu.cli.base import (
 )
 from guotu.cli.case_acts import (
     case_act,
+    case_amend,
     case_attach,
     case_opinion,
     case_pause,
@@ -419,5 +420,5 @@ def case_stats(ctx: Context, workspace: str, procedure: str | None, as_json: boo
     render_stats(ctx, doc, _flows(ids, setup), names)
 
 
-for _command in (case_act, case_opinion, case_pause, case_resume, case_attach):
+for _command in (case_act, case_opinion, case_pause, case_resume, case_amend, case_attach):
     case_group.add_command(_command)

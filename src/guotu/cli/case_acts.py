@@ -30,7 +30,9 @@ from guotu.cli.case_input import (
     check_outcome,
     opinion_value,
     outcome_value,
+    parse_indicators,
     read_material,
+    read_site,
 )
 from guotu.cli.case_output import Names
 from guotu.cli.case_page import case_doc, case_summary
@@ -227,6 +229,51 @@ def case_resume(ctx: Context, case_id: str, workspace: str, note: str, as_json: 
     """The materials are complete: the stage's clock runs again."""
     done = (f"补正完成，恢复计时：案件 {case_id}", f"Supplemented, clock running: case {case_id}")
     _record(ctx, workspace, case_id, Act("resume", note=note), as_json, done)
+
+
+@click.command("amend", cls=GuotuCommand)
+@click.argument("case_id", metavar="CASE")
+@workspace_option()
+@click.option(
+    "--indicator",
+    "indicators",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="A corrected planned indicator (RJL=1.2). Repeat for more.",
+)
+@click.option(
+    "--site",
+    "site_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A corrected site (GeoJSON in the workspace CRS, or give --crs).",
+)
+@click.option("--site-wkt", default=None, help="A corrected site as WKT in the workspace CRS.")
+@click.option("--crs", default=None, help="The CRS of --site / --site-wkt if not the workspace's.")
+@click.option("--note", required=True, help="What was corrected, as the applicant supplemented it.")
+@json_option
+@lang_option
+@pass_context
+def case_amend(
+    ctx: Context,
+    case_id: str,
+    workspace: str,
+    indicators: tuple[str, ...],
+    site_path: Path | None,
+    site_wkt: str | None,
+    crs: str | None,
+    note: str,
+    as_json: bool,
+) -> None:
+    """The window corrects the application while the case is with it (受理 or 补正): planned
+    indicators or the site, as the applicant supplemented them; the record at intake is kept."""
+    changed = {k: (None if v == "" else v) for k, v in parse_indicators(indicators).items()}
+    site = None
+    if site_path is not None or site_wkt is not None:
+        with open_as(workspace) as (store, _):
+            site = read_site(site_path, site_wkt, crs, store.crs)
+    done = (f"已修改申请内容：案件 {case_id}", f"Application corrected: case {case_id}")
+    action = Act("amend", note=note, indicators=changed, site=site)
+    _record(ctx, workspace, case_id, action, as_json, done)
 
 
 @click.command("attach", cls=GuotuCommand)

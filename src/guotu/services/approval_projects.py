@@ -16,6 +16,7 @@ from typing import Any
 
 import shapely
 
+from guotu.domain.workflow.records import amended
 from guotu.ports import FeatureStore
 
 __all__ = ["BUILDING_PERMITS", "issued_permits"]
@@ -38,6 +39,7 @@ def issued_permits(
         case = store.approval_case(e.case_id)
         if case is None:  # pragma: no cover - an event always has its case
             continue
+        case = amended(case, store.approval_events(e.case_id))  # the site as permitted
         rows.append(
             {
                 "XMDM": case.id,

@@ -89,9 +89,28 @@ def replay(case: ApprovalCase, events: Sequence[RecordedEvent], as_of: datetime)
     return case_state(case_flow(case), case.created_at, moves, as_of)
 
 
+#: How a refusal names the part of a request it is about (people read it: Chinese).
+_FIELD_ZH = {
+    "conditions": "条件",
+    "note": "说明",
+    "kind": "办理事项",
+    "value": "意见",
+    "material": "材料",
+    "file": "文件",
+    "site": "用地范围",
+    "applicant": "申请人",
+    "project": "项目名称",
+}
+
+
 def refused(zh: str, en: str, field_name: str = "") -> InputError:
+    """Bad input of an approval request (exit 2, HTTP 400), naming what it is about."""
     return InputError(
-        en, field=field_name, message_zh=zh, fix_zh="请更正后重新提交。", fix="Correct it."
+        en,
+        field=_FIELD_ZH.get(field_name, field_name),
+        message_zh=zh,
+        fix_zh="请更正后重新提交。",
+        fix="Correct it.",
     )
 
 

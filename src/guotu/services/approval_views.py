@@ -29,6 +29,7 @@ from guotu.domain.workflow.records import (
     CaseFile,
     CaseStatus,
     RecordedEvent,
+    amended,
     waiting_department,
     waiting_role,
 )
@@ -140,7 +141,8 @@ def case_view(
         )
     files = _files_then(store.approval_files(case_id), events)
     status = next(iter(store.approval_statuses(case_id=case_id)), None)
-    return CaseView(case, flow, moment, state, tuple(stays), tuple(events), tuple(files), status)
+    shown = amended(case, events)  # as the window had corrected it by then
+    return CaseView(shown, flow, moment, state, tuple(stays), tuple(events), tuple(files), status)
 
 
 def _files_then(files: list[CaseFile], events: list[RecordedEvent]) -> list[CaseFile]:

@@ -28,7 +28,13 @@ from guotu.domain.access.policy import Principal
 from guotu.domain.workflow.acting import check_may_act
 from guotu.domain.workflow.case import OPINIONS, CaseEvent, CaseState, case_state
 from guotu.domain.workflow.definition import workflow_data
-from guotu.domain.workflow.records import STATE_KINDS, ApprovalCase, CaseFile, RecordedEvent
+from guotu.domain.workflow.records import (
+    STATE_KINDS,
+    ApprovalCase,
+    CaseFile,
+    RecordedEvent,
+    amended,
+)
 from guotu.errors import ConflictError, NotFoundError
 from guotu.io.workflows import workflow_by_id
 from guotu.ports import FeatureStore
@@ -81,14 +87,19 @@ class Application:
 class Act:
     """One thing a person records: ``kind`` ``outcome`` (``value`` the outcome), ``opinion``
     (``value`` 同意 agree / 有条件同意 conditional / 不同意 disagree, with ``conditions``),
-    ``pause`` (补正 asked: ``note`` says what is missing), ``resume`` (materials complete) or
-    ``note``. ``expected``: how many events the actor saw (``None``: whatever there are)."""
+    ``pause`` (补正 asked: ``note`` says what is missing), ``resume`` (materials complete),
+    ``amend`` (the window corrects the application while it is the window's turn, as 补正
+    brings it: ``indicators`` changed, ``None`` removes one; ``site`` a new site in the
+    workspace CRS) or ``note``. ``expected``: how many events the actor saw (``None``:
+    whatever there are)."""
 
     kind: str
     value: str = ""
     note: str = ""
     conditions: tuple[str, ...] = ()
     expected: int | None = None
+    indicators: Mapping[str, Any] = field(default_factory=dict)
+    site: BaseGeometry | None = None
 
 
 def _run_automatic(
@@ -108,7 +119,7 @@ def _run_automatic(
         if stage.kind != "automatic" or state.closed:
             break
         issues = {s.issues for s in flow.stages.values() if s.issues}
-        outcome, detail, note = run_action(store, case, stage, issues)
+        outcome, detail, note = run_action(store, amended(case, have), stage, issues)
         at = max(setup.now(), have[-1].event.at if have else case.created_at)
         events = [
             RecordedEvent(
@@ -119,7 +130,7 @@ def _run_automatic(
         state = append_events(store, case, have, events, setup, system, address)
     stage = flow.stages[state.stage]
     if state.closed and stage.issues and not any(e.event.kind == "issued" for e in have):
-        issue_document(store, case, have, setup, address)
+        issue_document(store, amended(case, have), have, setup, address)
     return state
 
 
@@ -280,14 +291,36 @@ def act(
         raise refused(
             "要求补正须一次告知需要补正的全部内容。", "Say what is to be supplemented.", "note"
         )
-    if action.kind not in (*STATE_KINDS, "note"):
+    if action.kind not in (*STATE_KINDS, "note", "amend"):
         raise refused(f"未知的办理事项 {action.kind}。", f"Unknown action {action.kind!r}.", "kind")
     event = CaseEvent(now, action.kind, action.value, department, who.username or "", action.note)
-    detail = {"conditions": list(action.conditions)} if action.conditions else {}
+    detail: dict[str, Any] = {"conditions": list(action.conditions)} if action.conditions else {}
+    if action.kind == "amend":
+        detail = _amendment(action)
     state = append_events(
         store, case, have, [RecordedEvent(case.id, 0, event, detail)], setup, who, address
     )
     return _run_automatic(store, case, have, state, setup, address)
+
+
+def _amendment(action: Act) -> dict[str, Any]:
+    """The detail of an ``amend`` event, checked: something changed, said in the note, and a
+    new site a valid polygon."""
+    if not (action.indicators or action.site is not None) or not action.note.strip():
+        raise refused(
+            "补正修改须给出修改的指标或用地范围，并写明修改内容。",
+            "An amendment changes indicators or the site, and says what in its note.",
+        )
+    detail: dict[str, Any] = {"indicators": dict(action.indicators)}
+    site = action.site
+    if site is not None:
+        if site.is_empty or site.geom_type not in ("Polygon", "MultiPolygon") or not site.is_valid:
+            raise refused(
+                "用地范围须为有效的面（不自相交、闭合）。", "The site must be a valid polygon."
+            )
+        detail["site_wkt"] = shapely.to_wkt(site, rounding_precision=3)
+        detail["site_area_m2"] = float(site.area)
+    return detail
 
 
 def _material_of(flow: Any, name: str) -> Any:

@@ -25,7 +25,7 @@ import dataclasses
 import html
 import json
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import shapely
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -189,6 +189,13 @@ def cases(
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
 
 
+class SiteGeometry(BaseModel):
+    """A site drawn on the map or read from a file: a GeoJSON polygon in lon/lat."""
+
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[Any] = Field(min_length=1)
+
+
 class IntakeBody(BaseModel):
     """An application taken in at the window."""
 
@@ -196,7 +203,7 @@ class IntakeBody(BaseModel):
     applicant: str = Field(max_length=200)
     project: str = Field(max_length=300)
     location: str = Field(default="", max_length=300)
-    site: dict[str, Any]
+    site: SiteGeometry
     application_date: date
     indicators: dict[str, str | float | int | None] = Field(default_factory=dict, max_length=50)
     contact: str = Field(default="", max_length=200)
@@ -209,7 +216,7 @@ def new_case(
     body: IntakeBody, request: Request, who: Who, store: Store, setup: Setup
 ) -> dict[str, Any]:
     """Take in an application; with ``accept`` the automatic review runs at once."""
-    site = _from_lonlat(store, body.site)
+    site = _from_lonlat(store, body.site.model_dump())
     app = Application(
         body.procedure,
         body.applicant,
@@ -245,7 +252,7 @@ def _may(view: CaseView, who: Any) -> list[str]:
 
     stage = view.flow.stages[view.state.stage]
     out = []
-    for kind in ("outcome", "opinion", "pause", "resume"):
+    for kind in ("outcome", "opinion", "pause", "resume", "amend"):
         try:
             check_may_act(
                 view.flow, stage, who, kind, opinions=view.state.opinions, closed=view.state.closed
@@ -344,7 +351,8 @@ def stats(
     who: Who, store: Store, procedure: Annotated[str | None, Query(max_length=100)] = None
 ) -> dict[str, Any]:
     """Cases by stage, working days per stage (mean, 90th percentile), overdue by department."""
-    return statistics(store, who, workflow=procedure)
+    figures = statistics(store, who, workflow=procedure)
+    return figures | {"departments": {d.id: d.name for d in store.departments()}}
 
 
 @router.get("/cases/{case_id}.json", summary="案件详情（可回溯到任一时刻）")
@@ -365,25 +373,32 @@ def show_case(
 class EventBody(BaseModel):
     """What a person records on a case."""
 
-    kind: str = Field(pattern="^(outcome|opinion|pause|resume|note)$")
+    kind: str = Field(pattern="^(outcome|opinion|pause|resume|amend|note)$")
     value: str = Field(default="", max_length=40)
     note: str = Field(default="", max_length=2000)
     conditions: list[str] = Field(default_factory=list, max_length=30)
     expected: int | None = Field(default=None, ge=0)
+    indicators: dict[str, str | float | int | None] = Field(default_factory=dict, max_length=50)
+    site: SiteGeometry | None = None
 
 
 @router.post("/cases/{case_id}/events", summary="办理（意见、结论、补正）")
 def record(
     case_id: str, body: EventBody, request: Request, who: Who, store: Store, setup: Setup
 ) -> dict[str, Any]:
-    """Record an outcome, an opinion, a 补正 pause or resume, or a note; the case as it is
-    then (the automatic steps it led to done)."""
+    """Record an outcome, an opinion, a 补正 pause or resume, the window's correction of the
+    application (``amend``: indicators, a site in lon/lat), or a note; the case as it is then
+    (the automatic steps it led to done)."""
     action = Act(
         body.kind,
         body.value,
         body.note,
         tuple(c for c in body.conditions if c.strip()),
         body.expected,
+        body.indicators if body.kind == "amend" else {},
+        None
+        if body.site is None or body.kind != "amend"
+        else _from_lonlat(store, body.site.model_dump()),
     )
     act(store, case_id, action, who, setup, address=_address(request))
     return _view(store, case_view(store, case_id, who, setup), who)

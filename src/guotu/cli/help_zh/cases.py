@@ -58,6 +58,10 @@ CASE_COMMANDS: dict[str, Entry] = {
         "要求申请人补正材料（补正）：本环节计时暂停，直至 guotu case resume。",
     ),
     "guotu case resume": ("56e5aa46", "材料已补正齐全：本环节恢复计时。"),
+    "guotu case amend": (
+        "c1b73127",
+        "窗口在受理或补正环节修改申请内容（规划指标、用地范围），按申请人补正的材料；受理时的记录保留不变。",
+    ),
     "guotu case attach": ("194194ea", "为在办案件提交材料（窗口，或当前环节的办理人）。"),
     "guotu case document": (
         "7b20c858",
@@ -114,6 +118,17 @@ CASE_OPTIONS: dict[str, Entry] = {
     "guotu case opinion --note": ("e322c851", "理由（不同意时必填）或说明。"),
     "guotu case pause --note": ("e4fb31a9", "需要申请人补正的全部内容（一次告知）。"),
     "guotu case resume --note": ("d7acd3a9", "补正了哪些材料。"),
+    "guotu case amend --indicator": ("0dd5fab9", "修改后的规划指标（如 RJL=1.2），可重复。"),
+    "guotu case amend --site": (
+        "24858a68",
+        "修改后的用地范围（工作空间坐标系的 GeoJSON，否则用 --crs 指明）。",
+    ),
+    "guotu case amend --site-wkt": (
+        "ea473a03",
+        "以几何文本给出修改后的用地范围；除非给出 --crs，坐标为工作空间坐标系。",
+    ),
+    "guotu case amend --crs": ("62dae6ac", "--site 或 --site-wkt 的坐标系（与工作空间不同时）。"),
+    "guotu case amend --note": ("2ee17d33", "修改了什么（按申请人补正的内容）。"),
     "guotu case attach --material": ("041fceef", "所提交的是流程要求的哪一项材料。"),
     # documents
     "guotu case document --output": (

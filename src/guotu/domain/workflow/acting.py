@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from guotu.domain.access.policy import Principal
-from guotu.domain.access.roles import Permission
+from guotu.domain.access.roles import Permission, get_access_role
 from guotu.domain.workflow.definition import Stage, Workflow
 from guotu.domain.workflow.records import waiting_department, waiting_role
-from guotu.errors import PermissionDeniedError
+from guotu.errors import ConfigError, PermissionDeniedError
 
 __all__ = ["OPINION_ROLES", "WINDOW_ROLE", "check_may_act", "waiting_for"]
 
@@ -67,7 +67,7 @@ def check_may_act(
     closed: bool = False,
 ) -> None:
     """Refuse ``who`` recording an event of ``kind`` (``outcome``, ``opinion``, ``pause``,
-    ``resume``, ``note``) in ``stage`` of ``flow``.
+    ``resume``, ``amend``, ``note``) in ``stage`` of ``flow``.
 
     Raises
     ------
@@ -104,6 +104,14 @@ def check_may_act(
                     "sequential co-review: not this department's turn; ",
                 )
         return
+    if kind == "amend":
+        # the application is corrected by the window, when the case is with the window
+        if stage.role != WINDOW_ROLE or not _holds(who, WINDOW_ROLE, stage.department):
+            raise _denied(
+                "申请内容只能由窗口在受理或补正环节修改，",
+                "the window corrects the application, in its intake or 补正 stage; ",
+            )
+        return
     if kind in ("pause", "resume") and _holds(who, WINDOW_ROLE, None):
         return
     if stage.kind == "co_review":
@@ -120,9 +128,17 @@ def check_may_act(
     if not _holds(who, stage.role, stage.department):
         need = f"{stage.role}@{stage.department or '*'}"
         raise _denied(
-            f"本环节须由 {need}（角色@部门）办理，",
+            f"本环节须由{_role_zh(stage.role)}（{stage.department or '任一部门'}）办理，",
             f"this stage is acted on by {need} (role@department); ",
         )
+
+
+def _role_zh(role: str | None) -> str:
+    """A role's Chinese name (its id when a profile names a role guotu does not know)."""
+    try:
+        return get_access_role(role or WINDOW_ROLE).name_zh
+    except ConfigError:
+        return str(role)
 
 
 def _denied(zh: str, en: str) -> PermissionDeniedError:

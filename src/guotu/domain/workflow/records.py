@@ -13,8 +13,8 @@ do not replay every case. It is never the record: the events are, and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -28,13 +28,15 @@ __all__ = [
     "CaseStatus",
     "RecordedEvent",
     "VisitRecord",
+    "amended",
     "waiting_department",
     "waiting_role",
 ]
 
 #: Event kinds that move a case (replayed by ``case_state``); every other kind (``review``:
-#: the automatic review's result, ``issued``: a document issued, ``note``, ``file``) is on
-#: the record without moving it.
+#: the automatic review's result, ``issued``: a document issued, ``note``, ``file``: a
+#: material handed in, ``amend``: the application corrected in 补正) is on the record without
+#: moving it.
 STATE_KINDS = frozenset({"outcome", "opinion", "pause", "resume"})
 
 
@@ -173,3 +175,34 @@ class ApprovalFigures:
     closed_by_stage: Mapping[tuple[str, str], int]
     stay_days: Mapping[tuple[str, str], Mapping[int, tuple[int, int]]]
     overdue_waiting: tuple[tuple[str, ...], ...]
+
+
+def amended(case: ApprovalCase, events: Sequence[RecordedEvent]) -> ApprovalCase:
+    """``case`` as its ``amend`` events changed it (the window correcting the application
+    during 补正: planned indicators, the site), in order; the record at intake is never
+    changed, the amendments are events of their own.
+
+    Examples
+    --------
+    >>> c = ApprovalCase("1", "p", {}, "a", "b", "c", "POINT (0 0)", 0.0, date(2026, 3, 2),
+    ...     datetime(2026, 3, 2), "u", "d", detail={"indicators": {"RJL": 2.6}})
+    >>> e = RecordedEvent("1", 5, CaseEvent(datetime(2026, 3, 3), "amend"),
+    ...     {"indicators": {"RJL": 2.4}})
+    >>> amended(c, [e]).detail["indicators"]
+    {'RJL': 2.4}
+    """
+    changes = [e.detail for e in events if e.event.kind == "amend"]
+    if not changes:
+        return case
+    indicators = dict(case.detail.get("indicators", {}))
+    site_wkt, area = case.site_wkt, case.site_area_m2
+    for d in changes:
+        for key, value in d.get("indicators", {}).items():
+            if value in (None, ""):
+                indicators.pop(key, None)
+            else:
+                indicators[key] = value
+        if d.get("site_wkt"):
+            site_wkt, area = d["site_wkt"], float(d["site_area_m2"])
+    detail = {**case.detail, "indicators": indicators}
+    return replace(case, site_wkt=site_wkt, site_area_m2=area, detail=detail)

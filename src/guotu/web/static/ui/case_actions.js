@@ -13,6 +13,8 @@ addText({
     resumeTitle: "恢复计时", resume: "材料已补齐（恢复计时）", resumeHint: "申请人补齐材料后点击，计时从暂停处继续。",
     acted: "已办理：{a}。", uploaded: "已上传材料：{m}。", reload: "刷新案件", chooseOpinion: "请选择意见。",
     chooseFile: "请选择要上传的文件。",
+    amendTitle: "修改申请内容（按申请人补正）", amendHint: "修改后的规划指标；受理时的记录保留不变，修改另行记录。",
+    amendNote: "修改了什么（必填）", amend: "保存修改", amended: "修改申请内容",
   },
   en: {
     act: "Act", actStage: "Stage: {s}", outcomeNote: "Remarks (optional)", outcomeConditions: "Conditions (one a line, for a grant with conditions)",
@@ -21,6 +23,8 @@ addText({
     resumeTitle: "Restart the clock", resume: "Materials handed in (restart the clock)", resumeHint: "Press once the applicant has handed everything in; the clock goes on where it stopped.",
     acted: "Recorded: {a}.", uploaded: "Material uploaded: {m}.", reload: "Reload the case", chooseOpinion: "Choose an opinion.",
     chooseFile: "Choose a file to upload.",
+    amendTitle: "Correct the application (as supplemented)", amendHint: "The corrected planned indicators; the record at intake is kept, the correction is recorded apart.",
+    amendNote: "What was corrected (required)", amend: "Save the correction", amended: "Correct the application",
   },
 });
 
@@ -58,6 +62,14 @@ function renderActions(view, history) {
     parts.push(`<form data-kind="resume" data-testid="resume-form"><h3>${esc(t("resumeTitle"))}</h3><p class="hint">${esc(t("resumeHint"))}</p>
       <div class="buttons"><button type="submit" data-testid="resume-submit">${esc(t("resume"))}</button></div></form>`);
   }
+  if (may.includes("amend")) {
+    const keys = ["YDYHFLDM", "RJL", "JZMD", "LDL", "JZXG"];
+    const shown = view.indicators || {};
+    parts.push(`<form data-kind="amend" data-testid="amend-form"><h3>${esc(t("amendTitle"))}</h3><p class="hint">${esc(t("amendHint"))}</p>
+      <div class="indicators">${keys.map((k) => `<label class="field"><span>${esc(k)}</span><input name="ind-${k}" value="${esc(shown[k] ?? "")}" maxlength="20" data-testid="amend-${k}"></label>`).join("")}</div>
+      <label class="field"><span>${esc(t("amendNote"))}</span><textarea name="note" rows="2" maxlength="2000" data-testid="amend-note"></textarea></label>
+      <div class="buttons"><button type="submit" data-testid="amend-submit">${esc(t("amend"))}</button></div></form>`);
+  }
   box.innerHTML = parts.join("");
 }
 
@@ -76,6 +88,15 @@ function actionOf(form, button, view) {
     if (!body.value) { message(t("chooseOpinion"), false); return null; }
     body.conditions = lines(field("conditions").value);
     label = t("opinions")[body.value];
+  } else if (kind === "amend") {
+    body.indicators = {};
+    const before = view.indicators || {};
+    for (const input of form.querySelectorAll("input[name^=ind-]")) {
+      const key = input.name.slice(4), value = input.value.trim();
+      if (value === String(before[key] ?? "")) continue;
+      body.indicators[key] = value === "" ? null : (/^-?\d+(\.\d+)?$/.test(value) && key !== "YDYHFLDM" ? Number(value) : value);
+    }
+    label = t("amended");
   } else {
     label = kind === "pause" ? t("pause") : t("resume");
   }
