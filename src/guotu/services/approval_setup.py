@@ -203,7 +203,9 @@ def append_events(
     numbered = [
         RecordedEvent(case.id, len(have) + i, e.event, e.detail) for i, e in enumerate(new, 1)
     ]
-    previous = next(iter(store.approval_statuses(case_id=case.id)), None)
+    previous = (  # what the notices compare with: read only when they go anywhere
+        None if setup.outbox is None else next(iter(store.approval_statuses(case_id=case.id)), None)
+    )
     status = status_of(case, flow, after, len(have) + len(new), setup, now.date())
     store.append_approval_events(
         case.id,

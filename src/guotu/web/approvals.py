@@ -27,12 +27,13 @@ import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import shapely
+import shapely.geometry
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
-from pyproj import CRS, Transformer
 
 from guotu.domain.workflow.acting import waiting_for
 from guotu.domain.workflow.definition import Workflow
@@ -43,13 +44,14 @@ from guotu.services.approval_documents import verify_document
 from guotu.services.approval_setup import ApprovalSetup, setup_from_settings
 from guotu.services.approval_views import CaseView, case_view, require_case_reader, statistics, todo
 from guotu.services.approvals import Act, Application, act, attach_material, intake
+from guotu.services.features import CRS84, to_output_crs
+from guotu.services.site_parsing import parse_polygon
 from guotu.web.deps import Who, open_store
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["approval 审批"])
 Store = Annotated[FeatureStore, Depends(open_store)]
-_WGS84 = CRS.from_epsg(4326)
 
 
 def _setup(request: Request) -> ApprovalSetup:
@@ -70,35 +72,22 @@ def _address(request: Request) -> str:
 
 
 def _to_lonlat(store: FeatureStore, wkt: str) -> Any:
-    crs = store.crs
+    """A site kept in the workspace CRS as a GeoJSON geometry in lon/lat (for the map)."""
     geom = shapely.from_wkt(wkt)
-    if crs is None:
-        return json.loads(shapely.to_geojson(geom))
-    t = Transformer.from_crs(crs, _WGS84, always_xy=True)
-    return json.loads(shapely.to_geojson(shapely.transform(geom, lambda xy: _apply(t, xy))))
+    if store.crs is not None:
+        geom = to_output_crs(np.array([geom]), store.crs, CRS84)[0]
+    return json.loads(shapely.to_geojson(geom))
 
 
-def _apply(t: Transformer, xy: Any) -> Any:
-    import numpy as np
-
-    x, y = t.transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([x, y])
-
-
-def _from_lonlat(store: FeatureStore, geometry: dict[str, Any]) -> Any:
-    try:
-        geom = shapely.from_geojson(json.dumps(geometry))
-    except Exception as exc:  # shapely raises GEOSException or ValueError
-        raise InputError(
-            f"The site is not a GeoJSON geometry: {exc}.",
-            field="site",
-            message_zh="用地范围（site）不是有效的 GeoJSON 几何。",
-            fix_zh="请在地图上重新绘制用地范围，或上传 GeoJSON 文件。",
-        ) from exc
-    crs = store.crs
-    if crs is None:
-        return geom
-    x0, y0, x1, y1 = geom.bounds if not geom.is_empty else (0, 0, 0, 0)
+def _from_lonlat(request: Request, store: FeatureStore, site: SiteGeometry) -> Any:
+    """A site drawn on the map (lon/lat) in the workspace CRS, read as the site query reads
+    a polygon (checked, at most ``max_query_vertices`` vertices)."""
+    doc = site.model_dump()
+    if store.crs is None:
+        return shapely.geometry.shape(doc)
+    limit = request.app.state.settings.max_query_vertices
+    found = parse_polygon(doc, "OGC:CRS84", store.crs, max_vertices=limit).geometry
+    x0, y0, x1, y1 = shapely.bounds(shapely.geometry.shape(doc))
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
         raise InputError(
             "The site must be given in longitude/latitude (WGS 84).",
@@ -106,8 +95,7 @@ def _from_lonlat(store: FeatureStore, geometry: dict[str, Any]) -> Any:
             message_zh="用地范围须以经纬度（WGS 84）给出。",
             fix_zh="请在地图上绘制，或把坐标转换为经纬度后再提交。",
         )
-    t = Transformer.from_crs(_WGS84, crs, always_xy=True)
-    return shapely.transform(geom, lambda xy: _apply(t, xy))
+    return found
 
 
 def _procedure(flow: Workflow) -> dict[str, Any]:
@@ -216,7 +204,7 @@ def new_case(
     body: IntakeBody, request: Request, who: Who, store: Store, setup: Setup
 ) -> dict[str, Any]:
     """Take in an application; with ``accept`` the automatic review runs at once."""
-    site = _from_lonlat(store, body.site.model_dump())
+    site = _from_lonlat(request, store, body.site)
     app = Application(
         body.procedure,
         body.applicant,
@@ -398,7 +386,7 @@ def record(
         body.indicators if body.kind == "amend" else {},
         None
         if body.site is None or body.kind != "amend"
-        else _from_lonlat(store, body.site.model_dump()),
+        else _from_lonlat(request, store, body.site),
     )
     act(store, case_id, action, who, setup, address=_address(request))
     return _view(store, case_view(store, case_id, who, setup), who)
